@@ -1,0 +1,39 @@
+//! The vocabulary every other crate speaks: identifiers, transactions, blocks, receipts and
+//! commit certificates, with one canonical binary encoding (borsh) so that every node, SDK and
+//! foreign client derives the same bytes, hashes and signatures.
+
+mod block;
+mod hash;
+mod keys;
+mod merkle;
+mod receipt;
+mod tx;
+
+pub use block::{Block, BlockHeader, Commit, CommitSignature, VoteSignBytes, VOTE_DOMAIN};
+pub use hash::{sha256, Hash};
+pub use keys::{Address, PublicKey, Signature};
+pub use merkle::merkle_root;
+pub use receipt::{Event, Receipt, TxStatus};
+pub use tx::{SignedTx, TxBody, TxError, MAX_TX_BYTES, TX_DOMAIN};
+
+/// Encodes a value with the canonical encoding. Borsh is total for our types, so encoding
+/// cannot fail; a failure would be a bug in a type definition, not bad input.
+pub fn encode<T: borsh::BorshSerialize>(value: &T) -> Vec<u8> {
+    borsh::to_vec(value).expect("borsh encoding of an in-memory value cannot fail")
+}
+
+/// Decodes a value and insists that every input byte was used, so that two different byte
+/// strings never decode to the same value (which would let an attacker vary a hash).
+pub fn decode<T: borsh::BorshDeserialize>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let mut slice = bytes;
+    let value = T::deserialize(&mut slice).map_err(|e| DecodeError(e.to_string()))?;
+    if !slice.is_empty() {
+        return Err(DecodeError(format!("{} trailing bytes after the value", slice.len())));
+    }
+    Ok(value)
+}
+
+/// The input was not a canonical encoding of the expected type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed encoding: {0}")]
+pub struct DecodeError(pub String);
