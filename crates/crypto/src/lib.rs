@@ -1,1 +1,12 @@
-//! placeholder
+//! Keys and signatures. Ed25519 for validators and most accounts; ECDSA P-256 because that is
+//! what agency HSMs and phone secure elements hold. Verification of many transactions is
+//! batched (Ed25519) and spread over all cores, because it is the largest cost of admitting
+//! and executing a block.
+
+mod batch;
+mod keyfile;
+mod keypair;
+
+pub use batch::verify_txs;
+pub use keyfile::{KeyFile, KeyFileError};
+pub use keypair::{verify, Algorithm, Keypair};

@@ -1,0 +1,27 @@
+use redb::TableDefinition;
+
+/// Small facts about the chain: latest height, genesis hash.
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Jellyfish Merkle Tree nodes, keyed by borsh(NodeKey).
+pub const JMT_NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_nodes");
+/// Every version of every value: key = key_hash (32) || version (8, big-endian);
+/// value = 0x00 for a deletion or 0x01 || bytes.
+pub const JMT_VALUES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_values");
+/// The latest value of every state key, for reads and prefix scans without walking the tree.
+pub const STATE_LATEST: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state_latest");
+/// Finalized blocks by height (borsh Block).
+pub const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+/// Block hash -> height.
+pub const BLOCK_HASHES: TableDefinition<&[u8], u64> = TableDefinition::new("block_hashes");
+/// Commit certificates by height (borsh Commit).
+pub const COMMITS: TableDefinition<u64, &[u8]> = TableDefinition::new("commits");
+/// Receipts by height (borsh Vec<Receipt>).
+pub const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
+/// Transaction id -> height (8, big-endian) || index (4, big-endian). Also the replay guard.
+pub const TX_INDEX: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tx_index");
+/// Blocks proposed or received but not yet decided, by hash, so that a node that voted for a
+/// block still has it after a crash.
+pub const PENDING: TableDefinition<&[u8], &[u8]> = TableDefinition::new("pending_blocks");
+
+pub const META_HEIGHT: &str = "height";
+pub const META_GENESIS: &str = "genesis_hash";
