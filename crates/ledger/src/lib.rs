@@ -1,1 +1,23 @@
-//! placeholder
+//! The ledger: admission (mempool), block building and validation by deterministic execution,
+//! the `Module` trait that civic services implement, and commit of decided blocks.
+//!
+//! Data flows down on submit (gateway -> [`Ledger::submit`] -> mempool) and up on decide
+//! (consensus -> [`BlockApp::commit`] -> store -> receipts and events for subscribers).
+
+mod app;
+mod error;
+mod execute;
+mod genesis;
+mod ledger;
+mod mempool;
+mod module;
+mod overlay;
+mod router;
+
+pub use app::BlockApp;
+pub use error::LedgerError;
+pub use genesis::{Genesis, GenesisValidator};
+pub use ledger::{CommittedBlock, Ledger, LedgerConfig, SubmitError};
+pub use mempool::{MempoolConfig, MempoolError};
+pub use module::{Module, ModuleError, StateRead, StateWrite, TxContext};
+pub use router::Router;

@@ -1,0 +1,157 @@
+use std::sync::Arc;
+
+use dojang_types::{Address, Block, Commit, Hash};
+use tracing::{debug, warn};
+
+use crate::error::LedgerError;
+use crate::execute::{execute_block, BlockInput, Executed, Mode};
+use crate::ledger::{lock, now_ms, CommittedBlock, Ledger};
+
+/// What the consensus engine needs from the ledger, and nothing more. The consensus crate
+/// drives this trait; it never sees modules, the mempool or storage.
+pub trait BlockApp: Send + Sync + 'static {
+    /// The height consensus should decide next.
+    fn next_height(&self) -> u64;
+
+    /// Builds and executes a block from the mempool. The block is kept durably before it is
+    /// returned, so a node that proposes it still has it after a crash.
+    fn propose(&self, height: u64, proposer: Address) -> Result<Block, LedgerError>;
+
+    /// Checks a block proposed by someone else by executing it; a valid block is kept durably
+    /// (we are about to vote for it).
+    fn validate(&self, block: &Block) -> Result<(), LedgerError>;
+
+    /// A block this node proposed, received or committed, by height and hash.
+    fn block(&self, height: u64, hash: &Hash) -> Result<Option<Block>, LedgerError>;
+
+    /// Commits a decided block with its certificate.
+    fn commit(&self, height: u64, hash: &Hash, commit: Commit) -> Result<(), LedgerError>;
+
+    /// A finalized block's canonical bytes and certificate, for peers that are catching up.
+    fn decided(&self, height: u64) -> Result<Option<(Vec<u8>, Commit)>, LedgerError>;
+}
+
+impl Ledger {
+    fn input(&self, height: u64, time_ms: u64, proposer: Address) -> Result<BlockInput, LedgerError> {
+        let head = *lock(&self.head);
+        if height != head.height + 1 {
+            return Err(LedgerError::InvalidBlock(format!(
+                "height {height} does not follow the last finalized height {}",
+                head.height
+            )));
+        }
+        Ok(BlockInput {
+            chain_id: self.genesis.chain_id.clone(),
+            height,
+            time_ms,
+            prev_hash: head.hash,
+            validators_hash: self.genesis.validators_hash(),
+            proposer,
+        })
+    }
+
+    fn remember(&self, executed: Executed) -> Result<Block, LedgerError> {
+        self.store.put_pending(&executed.block)?;
+        let block = executed.block.clone();
+        lock(&self.executed).insert(block.hash(), Arc::new(executed));
+        Ok(block)
+    }
+}
+
+impl BlockApp for Ledger {
+    fn next_height(&self) -> u64 {
+        lock(&self.head).height + 1
+    }
+
+    fn propose(&self, height: u64, proposer: Address) -> Result<Block, LedgerError> {
+        let parent_time = lock(&self.head).time_ms;
+        let input = self.input(height, now_ms().max(parent_time + 1), proposer)?;
+        let txs = lock(&self.mempool).peek(self.config.max_block_txs, self.config.max_block_bytes);
+        let (executed, dropped) = {
+            let mempool = &self.mempool;
+            execute_block(&self.store, &self.router, &input, txs, &|id| lock(mempool).contains(id), Mode::Propose)?
+        };
+        if !dropped.is_empty() {
+            let mut mempool = lock(&self.mempool);
+            for (id, reason) in &dropped {
+                debug!(%id, %reason, "dropping inadmissible transaction from the mempool");
+                mempool.remove(id);
+            }
+        }
+        debug!(height, txs = executed.block.txs.len(), "proposing block");
+        self.remember(executed)
+    }
+
+    fn validate(&self, block: &Block) -> Result<(), LedgerError> {
+        let hash = block.hash();
+        if lock(&self.executed).contains_key(&hash) {
+            return Ok(());
+        }
+        let h = &block.header;
+        let parent_time = lock(&self.head).time_ms;
+        if h.time_ms <= parent_time {
+            return Err(LedgerError::InvalidBlock(format!("time {} is not after the parent's {parent_time}", h.time_ms)));
+        }
+        if block.txs.len() > self.config.max_block_txs {
+            return Err(LedgerError::InvalidBlock(format!("{} transactions exceed the block limit", block.txs.len())));
+        }
+        let input = self.input(h.height, h.time_ms, h.proposer)?;
+        let (executed, _) = {
+            let mempool = &self.mempool;
+            execute_block(&self.store, &self.router, &input, block.txs.clone(), &|id| lock(mempool).contains(id), Mode::Validate)?
+        };
+        if executed.block.header != *h {
+            return Err(LedgerError::InvalidBlock(format!(
+                "re-execution gives header {:?}, the proposal says {:?}",
+                executed.block.header, h
+            )));
+        }
+        self.remember(executed)?;
+        Ok(())
+    }
+
+    fn block(&self, height: u64, hash: &Hash) -> Result<Option<Block>, LedgerError> {
+        if let Some(e) = lock(&self.executed).get(hash) {
+            return Ok(Some(e.block.clone()));
+        }
+        if let Some(b) = self.store.get_pending(height, hash)? {
+            return Ok(Some(b));
+        }
+        match self.store.height_of(hash)? {
+            Some(h) => Ok(self.store.block(h)?),
+            None => Ok(None),
+        }
+    }
+
+    fn commit(&self, height: u64, hash: &Hash, commit: Commit) -> Result<(), LedgerError> {
+        let cached = lock(&self.executed).get(hash).cloned();
+        let executed = match cached {
+            Some(e) => e,
+            None => {
+                // After a restart the execution cache is empty; the block is in the pending table.
+                let block = self.store.get_pending(height, hash)?.ok_or(LedgerError::UnknownBlock(*hash))?;
+                warn!(height, %hash, "re-executing a pending block after restart");
+                self.validate(&block)?;
+                lock(&self.executed).get(hash).cloned().ok_or(LedgerError::UnknownBlock(*hash))?
+            }
+        };
+        let block = &executed.block;
+        self.store.commit_block(block, &executed.receipts, &commit, &executed.prepared)?;
+        {
+            let mut head = lock(&self.head);
+            head.height = block.header.height;
+            head.hash = *hash;
+            head.time_ms = block.header.time_ms;
+        }
+        lock(&self.executed).clear();
+        self.after_commit(CommittedBlock { block: block.clone(), receipts: executed.receipts.clone(), commit });
+        Ok(())
+    }
+
+    fn decided(&self, height: u64) -> Result<Option<(Vec<u8>, Commit)>, LedgerError> {
+        match (self.store.block_bytes(height)?, self.store.commit(height)?) {
+            (Some(b), Some(c)) => Ok(Some((b, c))),
+            _ => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,140 @@
+use std::collections::HashSet;
+
+use dojang_store::{PreparedState, Store};
+use dojang_types::{encode, merkle_root, Address, Block, BlockHeader, Hash, Receipt, SignedTx, TxError, TxStatus};
+
+use crate::error::LedgerError;
+use crate::module::{ModuleError, TxContext};
+use crate::overlay::{Changes, TxState};
+use crate::router::{prefix_of, Router};
+
+/// State keys the ledger itself writes every block, so every height has its own state version.
+pub(crate) const LEDGER_HEIGHT_KEY: &[u8] = b"ledger/height";
+pub(crate) const LEDGER_TIME_KEY: &[u8] = b"ledger/time_ms";
+
+/// The header fields fixed before execution.
+pub(crate) struct BlockInput {
+    pub chain_id: String,
+    pub height: u64,
+    pub time_ms: u64,
+    pub prev_hash: Hash,
+    pub validators_hash: Hash,
+    pub proposer: Address,
+}
+
+/// A block executed against the latest committed state, ready to commit once decided.
+pub(crate) struct Executed {
+    pub block: Block,
+    pub receipts: Vec<Receipt>,
+    pub prepared: PreparedState,
+}
+
+/// Whether we build a block (and may leave transactions out) or judge someone else's block
+/// (where any inadmissible transaction makes the whole block invalid).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Propose,
+    Validate,
+}
+
+/// Executes transactions in order, deterministically: same committed state, same input, same
+/// result on every validator. Returns the executed block and, when proposing, the transactions
+/// left out with the reason.
+pub(crate) fn execute_block(
+    store: &Store,
+    router: &Router,
+    input: &BlockInput,
+    txs: Vec<SignedTx>,
+    preverified: &dyn Fn(&Hash) -> bool,
+    mode: Mode,
+) -> Result<(Executed, Vec<(Hash, TxError)>), LedgerError> {
+    let ids: Vec<Hash> = txs.iter().map(|t| t.id()).collect();
+
+    // Signatures first, in parallel batches, skipping those this node already checked at
+    // admission.
+    let to_check: Vec<usize> = (0..txs.len()).filter(|&i| !preverified(&ids[i])).collect();
+    let refs: Vec<&SignedTx> = to_check.iter().map(|&i| &txs[i]).collect();
+    let verdicts = dojang_crypto::verify_txs(&refs);
+    let mut sig_ok = vec![true; txs.len()];
+    for (&i, ok) in to_check.iter().zip(verdicts) {
+        sig_ok[i] = ok;
+    }
+    let committed = store.committed_among(&ids)?;
+
+    let mut dropped = Vec::new();
+    let mut seen = HashSet::with_capacity(txs.len());
+    let mut block_changes = Changes::new();
+    let mut included = Vec::with_capacity(txs.len());
+    let mut receipts = Vec::with_capacity(txs.len());
+
+    for (i, tx) in txs.into_iter().enumerate() {
+        let id = ids[i];
+        let admissible = if !sig_ok[i] {
+            Err(TxError::BadSignature)
+        } else if committed[i] || !seen.insert(id) {
+            Err(TxError::Replay(id))
+        } else if tx.body.chain_id != input.chain_id {
+            Err(TxError::WrongChain { expected: input.chain_id.clone(), got: tx.body.chain_id.clone() })
+        } else if tx.body.expires_at_ms <= input.time_ms {
+            Err(TxError::Expired { expires_at_ms: tx.body.expires_at_ms, now_ms: input.time_ms })
+        } else {
+            Ok(())
+        };
+        if let Err(e) = admissible {
+            if mode == Mode::Validate {
+                return Err(LedgerError::InvalidBlock(format!("transaction {id}: {e}")));
+            }
+            dropped.push((id, e));
+            continue;
+        }
+
+        let index = included.len() as u32;
+        let (result, events) = match router.get(&tx.body.module) {
+            None => (
+                TxStatus::Failed { code: "unknown_module".into(), reason: TxError::UnknownModule(tx.body.module.clone()).to_string() },
+                vec![],
+            ),
+            Some(module) => {
+                let ctx = TxContext {
+                    sender: tx.body.sender_address(),
+                    sender_key: tx.body.sender.clone(),
+                    tx_id: id,
+                    height: input.height,
+                    time_ms: input.time_ms,
+                    chain_id: input.chain_id.clone(),
+                };
+                let mut state =
+                    TxState { store, block: &block_changes, writes: Changes::new(), prefix: prefix_of(module.name()) };
+                match module.execute(&ctx, &mut state, &tx.body.msg) {
+                    Ok(events) => {
+                        let writes = state.finish();
+                        block_changes.extend(writes);
+                        (TxStatus::Ok, events)
+                    }
+                    Err(ModuleError::Storage(e)) => return Err(e.into()),
+                    Err(e) => (TxStatus::Failed { code: e.code(), reason: e.to_string() }, vec![]),
+                }
+            }
+        };
+        receipts.push(Receipt { tx_id: id, height: input.height, index, result, events });
+        included.push(tx);
+    }
+
+    block_changes.insert(LEDGER_HEIGHT_KEY.to_vec(), Some(input.height.to_be_bytes().to_vec()));
+    block_changes.insert(LEDGER_TIME_KEY.to_vec(), Some(input.time_ms.to_be_bytes().to_vec()));
+    let prepared = store.prepare_state(input.height, block_changes)?;
+
+    let receipt_bytes: Vec<Vec<u8>> = receipts.iter().map(encode).collect();
+    let header = BlockHeader {
+        chain_id: input.chain_id.clone(),
+        height: input.height,
+        time_ms: input.time_ms,
+        prev_hash: input.prev_hash,
+        txs_root: Block::compute_txs_root(&included),
+        receipts_root: merkle_root(&receipt_bytes),
+        state_root: prepared.root,
+        validators_hash: input.validators_hash,
+        proposer: input.proposer,
+    };
+    Ok((Executed { block: Block { header, txs: included }, receipts, prepared }, dropped))
+}

@@ -1,0 +1,296 @@
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use dojang_store::{Store, StoreError};
+use dojang_types::{Block, Commit, Hash, Receipt, SignedTx, TxError};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, oneshot};
+use tracing::info;
+
+use crate::error::LedgerError;
+use crate::execute::{Executed, LEDGER_HEIGHT_KEY, LEDGER_TIME_KEY};
+use crate::genesis::Genesis;
+use crate::mempool::{Mempool, MempoolConfig, MempoolError};
+use crate::module::ModuleError;
+use crate::overlay::{Changes, CommittedView, TxState};
+use crate::router::{prefix_of, Router};
+
+/// Limits of one node's ledger. Block limits must be the same on every validator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LedgerConfig {
+    pub max_block_txs: usize,
+    pub max_block_bytes: usize,
+    /// How far ahead of now a transaction's expiry may be; bounds how long a signed
+    /// transaction stays usable if it leaks.
+    pub max_expiry_ahead_ms: u64,
+    pub mempool: MempoolConfig,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        LedgerConfig {
+            max_block_txs: 20_000,
+            max_block_bytes: 8 * 1024 * 1024,
+            max_expiry_ahead_ms: 3_600_000,
+            mempool: MempoolConfig::default(),
+        }
+    }
+}
+
+/// A finalized block with its receipts and certificate, as delivered to subscribers.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommittedBlock {
+    pub block: Block,
+    pub receipts: Vec<Receipt>,
+    pub commit: Commit,
+}
+
+/// Why a submission was not admitted.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error(transparent)]
+    Tx(#[from] TxError),
+    #[error(transparent)]
+    Mempool(#[from] MempoolError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Head {
+    pub height: u64,
+    pub hash: Hash,
+    pub time_ms: u64,
+}
+
+/// The ledger service of one node.
+pub struct Ledger {
+    pub(crate) store: Store,
+    pub(crate) router: Router,
+    pub(crate) genesis: Genesis,
+    pub(crate) config: LedgerConfig,
+    pub(crate) mempool: Mutex<Mempool>,
+    pub(crate) executed: Mutex<HashMap<Hash, Arc<Executed>>>,
+    pub(crate) head: Mutex<Head>,
+    waiters: Mutex<HashMap<Hash, Vec<oneshot::Sender<Receipt>>>>,
+    events: broadcast::Sender<Arc<CommittedBlock>>,
+    committed_txs: AtomicU64,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks is a bug; the data (caches, queues) stays usable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Ledger {
+    /// Opens the ledger on a store, writing the genesis state on first start and refusing a
+    /// store that belongs to another chain.
+    pub fn open(store: Store, router: Router, genesis: Genesis, config: LedgerConfig) -> Result<Self, LedgerError> {
+        genesis.validate()?;
+        for name in genesis.modules.keys() {
+            if router.get(name).is_none() {
+                return Err(LedgerError::Genesis(format!("genesis has a section for unknown module '{name}'")));
+            }
+        }
+        let file_hash = genesis.hash();
+        match store.genesis_hash()? {
+            Some(stored) if stored != file_hash => {
+                return Err(LedgerError::GenesisMismatch { stored, file: file_hash })
+            }
+            Some(_) => {}
+            None => Self::init_genesis(&store, &router, &genesis)?,
+        }
+        let height = store.latest_height()?.unwrap_or(0);
+        let head = match store.block(height)? {
+            Some(b) => Head { height, hash: b.hash(), time_ms: b.header.time_ms },
+            None => Head { height: 0, hash: file_hash, time_ms: genesis.genesis_time_ms },
+        };
+        info!(chain_id = %genesis.chain_id, height, "ledger opened");
+        let (events, _) = broadcast::channel(1024);
+        Ok(Ledger {
+            mempool: Mutex::new(Mempool::new(config.mempool.clone())),
+            store,
+            router,
+            genesis,
+            config,
+            executed: Mutex::new(HashMap::new()),
+            head: Mutex::new(head),
+            waiters: Mutex::new(HashMap::new()),
+            events,
+            committed_txs: AtomicU64::new(0),
+        })
+    }
+
+    fn init_genesis(store: &Store, router: &Router, genesis: &Genesis) -> Result<(), LedgerError> {
+        let mut changes = Changes::new();
+        for module in router.modules() {
+            let section = genesis.modules.get(module.name()).cloned().unwrap_or(serde_json::Value::Null);
+            let mut state = TxState { store, block: &changes, writes: Changes::new(), prefix: prefix_of(module.name()) };
+            module.init_genesis(&mut state, &section).map_err(|e| match e {
+                ModuleError::Storage(s) => LedgerError::Store(s),
+                other => LedgerError::Genesis(format!("module '{}': {other}", module.name())),
+            })?;
+            let writes = state.finish();
+            changes.extend(writes);
+        }
+        changes.insert(LEDGER_HEIGHT_KEY.to_vec(), Some(0u64.to_be_bytes().to_vec()));
+        changes.insert(LEDGER_TIME_KEY.to_vec(), Some(genesis.genesis_time_ms.to_be_bytes().to_vec()));
+        let prepared = store.prepare_state(0, changes)?;
+        store.commit_genesis(genesis.hash(), &prepared)?;
+        info!(chain_id = %genesis.chain_id, root = %prepared.root, "genesis written");
+        Ok(())
+    }
+
+    pub fn chain_id(&self) -> &str {
+        &self.genesis.chain_id
+    }
+
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// Height, hash and time of the last finalized block (0 and the genesis hash before block 1).
+    pub fn head(&self) -> (u64, Hash, u64) {
+        let h = *lock(&self.head);
+        (h.height, h.hash, h.time_ms)
+    }
+
+    pub fn mempool_len(&self) -> usize {
+        lock(&self.mempool).len()
+    }
+
+    pub fn committed_tx_count(&self) -> u64 {
+        self.committed_txs.load(Ordering::Relaxed)
+    }
+
+    /// Admits one encoded transaction: decode, envelope, replay, signature, mempool bounds.
+    pub fn submit(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
+        self.submit_batch(&[bytes]).pop().expect("one verdict per transaction")
+    }
+
+    /// Admits several encoded transactions, verifying their signatures in one parallel batch.
+    /// Each gets its own verdict, in order.
+    pub fn submit_batch(&self, items: &[&[u8]]) -> Vec<Result<Hash, SubmitError>> {
+        let now = now_ms();
+        let decoded: Vec<Result<SignedTx, SubmitError>> = items
+            .iter()
+            .map(|b| {
+                let tx = SignedTx::decode(b)?;
+                tx.check_envelope(&self.genesis.chain_id, now, self.config.max_expiry_ahead_ms)?;
+                Ok(tx)
+            })
+            .collect();
+        let ok: Vec<&SignedTx> = decoded.iter().filter_map(|r| r.as_ref().ok()).collect();
+        let ids: Vec<Hash> = ok.iter().map(|t| t.id()).collect();
+        let sigs = dojang_crypto::verify_txs(&ok);
+        let committed = match self.store.committed_among(&ids) {
+            Ok(c) => c,
+            Err(e) => return items.iter().map(|_| Err(SubmitError::Store(StoreError::Db(e.to_string())))).collect(),
+        };
+        let mut verdicts = ids.into_iter().zip(sigs).zip(committed);
+        let mut mempool = lock(&self.mempool);
+        decoded
+            .into_iter()
+            .zip(items)
+            .map(|(r, bytes)| {
+                let tx = r?;
+                let ((id, sig_ok), was_committed) = verdicts.next().expect("one verdict per decoded tx");
+                if was_committed {
+                    return Err(TxError::Replay(id).into());
+                }
+                if !sig_ok {
+                    return Err(TxError::BadSignature.into());
+                }
+                mempool.insert(id, tx, bytes.len())?;
+                Ok(id)
+            })
+            .collect()
+    }
+
+    /// A receiver that fires with the receipt once the transaction is in a finalized block
+    /// (at once if it already is).
+    pub fn wait_receipt(&self, id: Hash) -> Result<oneshot::Receiver<Receipt>, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        lock(&self.waiters).entry(id).or_default().push(tx);
+        if let Some((receipt, _)) = self.receipt(&id)? {
+            if let Some(list) = lock(&self.waiters).remove(&id) {
+                for w in list {
+                    let _ = w.send(receipt.clone());
+                }
+            }
+        }
+        Ok(rx)
+    }
+
+    /// The receipt and the transaction for a committed transaction id.
+    pub fn receipt(&self, id: &Hash) -> Result<Option<(Receipt, SignedTx)>, StoreError> {
+        let Some((height, index)) = self.store.tx_location(id)? else {
+            return Ok(None);
+        };
+        let receipts = self.store.receipts(height)?.unwrap_or_default();
+        let block = self.store.block(height)?;
+        let receipt = receipts.get(index as usize).cloned();
+        let tx = block.and_then(|b| b.txs.get(index as usize).cloned());
+        match (receipt, tx) {
+            (Some(r), Some(t)) => Ok(Some((r, t))),
+            _ => Err(StoreError::Corrupt(format!("tx index points at missing block data for {id}"))),
+        }
+    }
+
+    /// Finalized blocks as they are committed.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<CommittedBlock>> {
+        self.events.subscribe()
+    }
+
+    /// Runs a module query against the latest committed state.
+    pub fn query(&self, module: &str, path: &str, params: &serde_json::Value) -> Result<serde_json::Value, ModuleError> {
+        let m = self
+            .router
+            .get(module)
+            .ok_or_else(|| ModuleError::NotFound(format!("module '{module}'")))?;
+        let view = CommittedView { store: &self.store, prefix: prefix_of(module) };
+        m.query(&view, path, params)
+    }
+
+    /// Called after a block is durably committed: clean the mempool, wake waiters, notify.
+    pub(crate) fn after_commit(&self, committed: CommittedBlock) {
+        {
+            let mut mempool = lock(&self.mempool);
+            for tx in &committed.block.txs {
+                mempool.remove(&tx.id());
+            }
+        }
+        {
+            let mut waiters = lock(&self.waiters);
+            for r in &committed.receipts {
+                if let Some(list) = waiters.remove(&r.tx_id) {
+                    for w in list {
+                        let _ = w.send(r.clone());
+                    }
+                }
+            }
+            waiters.retain(|_, list| {
+                list.retain(|w| !w.is_closed());
+                !list.is_empty()
+            });
+        }
+        self.committed_txs.fetch_add(committed.block.txs.len() as u64, Ordering::Relaxed);
+        let _ = self.events.send(Arc::new(committed));
+    }
+}

@@ -1,0 +1,150 @@
+use std::collections::{BTreeMap, HashMap};
+
+use dojang_types::{Address, Hash, SignedTx};
+
+/// Bounds that keep one node's memory and one account's share of blocks in check.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct MempoolConfig {
+    /// Transactions held at most; beyond this, submissions get a "try later" answer.
+    pub max_txs: usize,
+    /// Transactions one account may have waiting at once.
+    pub max_per_account: usize,
+}
+
+impl Default for MempoolConfig {
+    fn default() -> Self {
+        MempoolConfig { max_txs: 200_000, max_per_account: 1_000 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MempoolError {
+    #[error("the mempool is full ({0} transactions waiting); retry after a few blocks")]
+    Full(usize),
+    #[error("account {account} already has {limit} transactions waiting; wait for some to be committed")]
+    AccountQuota { account: Address, limit: usize },
+    #[error("transaction {0} is already waiting")]
+    Duplicate(Hash),
+}
+
+struct Entry {
+    seq: u64,
+    sender: Address,
+    tx: SignedTx,
+    bytes: usize,
+}
+
+/// Admitted, signature-checked transactions waiting for a block, in arrival order.
+pub(crate) struct Mempool {
+    config: MempoolConfig,
+    next_seq: u64,
+    by_id: HashMap<Hash, Entry>,
+    order: BTreeMap<u64, Hash>,
+    per_sender: HashMap<Address, usize>,
+}
+
+impl Mempool {
+    pub fn new(config: MempoolConfig) -> Self {
+        Mempool { config, next_seq: 0, by_id: HashMap::new(), order: BTreeMap::new(), per_sender: HashMap::new() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn contains(&self, id: &Hash) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    pub fn insert(&mut self, id: Hash, tx: SignedTx, bytes: usize) -> Result<(), MempoolError> {
+        if self.by_id.contains_key(&id) {
+            return Err(MempoolError::Duplicate(id));
+        }
+        if self.by_id.len() >= self.config.max_txs {
+            return Err(MempoolError::Full(self.by_id.len()));
+        }
+        let sender = tx.body.sender_address();
+        let count = self.per_sender.entry(sender).or_default();
+        if *count >= self.config.max_per_account {
+            return Err(MempoolError::AccountQuota { account: sender, limit: self.config.max_per_account });
+        }
+        *count += 1;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.order.insert(seq, id);
+        self.by_id.insert(id, Entry { seq, sender, tx, bytes });
+        Ok(())
+    }
+
+    /// The oldest waiting transactions, up to a count and a byte budget, without removing them
+    /// (they leave when their block commits, so a failed round loses nothing).
+    pub fn peek(&self, max_txs: usize, max_bytes: usize) -> Vec<SignedTx> {
+        let mut out = Vec::new();
+        let mut bytes = 0;
+        for id in self.order.values() {
+            let e = &self.by_id[id];
+            if out.len() >= max_txs || bytes + e.bytes > max_bytes {
+                break;
+            }
+            bytes += e.bytes;
+            out.push(e.tx.clone());
+        }
+        out
+    }
+
+    pub fn remove(&mut self, id: &Hash) {
+        if let Some(e) = self.by_id.remove(id) {
+            self.order.remove(&e.seq);
+            if let Some(c) = self.per_sender.get_mut(&e.sender) {
+                *c -= 1;
+                if *c == 0 {
+                    self.per_sender.remove(&e.sender);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dojang_types::{PublicKey, Signature, TxBody};
+
+    fn tx(sender: u8, nonce: u64) -> (Hash, SignedTx) {
+        let t = SignedTx {
+            body: TxBody {
+                chain_id: "c".into(),
+                sender: PublicKey::Ed25519([sender; 32]),
+                nonce,
+                expires_at_ms: 1,
+                module: "m".into(),
+                msg: vec![],
+            },
+            signature: Signature::Ed25519([0; 64]),
+        };
+        (t.id(), t)
+    }
+
+    #[test]
+    fn bounds_quota_duplicates_and_order() {
+        let mut m = Mempool::new(MempoolConfig { max_txs: 3, max_per_account: 2 });
+        let (a, ta) = tx(1, 1);
+        m.insert(a, ta.clone(), 10).unwrap();
+        assert_eq!(m.insert(a, ta, 10), Err(MempoolError::Duplicate(a)));
+        let (b, tb) = tx(1, 2);
+        m.insert(b, tb, 10).unwrap();
+        let (c, tc) = tx(1, 3);
+        assert!(matches!(m.insert(c, tc, 10), Err(MempoolError::AccountQuota { .. })));
+        let (d, td) = tx(2, 1);
+        m.insert(d, td, 10).unwrap();
+        let (e, te) = tx(3, 1);
+        assert_eq!(m.insert(e, te, 10), Err(MempoolError::Full(3)));
+        let ids: Vec<Hash> = m.peek(10, 1000).iter().map(|t| t.id()).collect();
+        assert_eq!(ids, vec![a, b, d]);
+        assert_eq!(m.peek(10, 25).len(), 2, "byte budget respected");
+        m.remove(&a);
+        let (c, tc) = tx(1, 3);
+        m.insert(c, tc, 10).unwrap();
+        assert_eq!(m.len(), 3);
+    }
+}

@@ -1,0 +1,110 @@
+use std::collections::BTreeMap;
+
+use dojang_store::{Store, StoreError};
+
+use crate::module::{StateRead, StateWrite};
+
+/// Pending writes: `Some(value)` to set, `None` to delete.
+pub(crate) type Changes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// Reads that see `layers` (newest first) over the committed store.
+fn layered_get(store: &Store, layers: &[&Changes], key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+    for layer in layers {
+        if let Some(v) = layer.get(key) {
+            return Ok(v.clone());
+        }
+    }
+    store.get_state(key)
+}
+
+fn layered_scan(
+    store: &Store,
+    layers: &[&Changes],
+    prefix: &[u8],
+    start_after: Option<&[u8]>,
+    limit: usize,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    // Overlay deletions may hide committed entries, so read enough committed entries to fill
+    // `limit` after hiding, then merge.
+    let hidden = layers.iter().map(|l| l.len()).sum::<usize>();
+    let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> = store
+        .scan_prefix(prefix, start_after, limit.saturating_add(hidden))?
+        .into_iter()
+        .map(|(k, v)| (k, Some(v)))
+        .collect();
+    for layer in layers.iter().rev() {
+        for (k, v) in layer.range(prefix.to_vec()..) {
+            if !k.starts_with(prefix) {
+                break;
+            }
+            if start_after.is_some_and(|s| k.as_slice() <= s) {
+                continue;
+            }
+            merged.insert(k.clone(), v.clone());
+        }
+    }
+    Ok(merged.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).take(limit).collect())
+}
+
+/// State seen by one transaction: its own writes over the block's writes over the store.
+/// Dropping it discards the transaction's writes; [`TxState::finish`] hands them back.
+pub(crate) struct TxState<'a> {
+    pub store: &'a Store,
+    pub block: &'a Changes,
+    pub writes: Changes,
+    pub prefix: Vec<u8>,
+}
+
+impl TxState<'_> {
+    fn full(&self, key: &[u8]) -> Vec<u8> {
+        [self.prefix.as_slice(), key].concat()
+    }
+
+    pub fn finish(self) -> Changes {
+        self.writes
+    }
+}
+
+impl StateRead for TxState<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        layered_get(self.store, &[&self.writes, self.block], &self.full(key))
+    }
+
+    fn scan(&self, prefix: &[u8], start_after: Option<&[u8]>, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let full_after = start_after.map(|s| self.full(s));
+        let rows = layered_scan(self.store, &[&self.writes, self.block], &self.full(prefix), full_after.as_deref(), limit)?;
+        let n = self.prefix.len();
+        Ok(rows.into_iter().map(|(k, v)| (k[n..].to_vec(), v)).collect())
+    }
+}
+
+impl StateWrite for TxState<'_> {
+    fn put(&mut self, key: &[u8], value: Vec<u8>) {
+        let k = self.full(key);
+        self.writes.insert(k, Some(value));
+    }
+
+    fn delete(&mut self, key: &[u8]) {
+        let k = self.full(key);
+        self.writes.insert(k, None);
+    }
+}
+
+/// Committed state under a module prefix, for queries.
+pub(crate) struct CommittedView<'a> {
+    pub store: &'a Store,
+    pub prefix: Vec<u8>,
+}
+
+impl StateRead for CommittedView<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.store.get_state(&[self.prefix.as_slice(), key].concat())
+    }
+
+    fn scan(&self, prefix: &[u8], start_after: Option<&[u8]>, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let full_after = start_after.map(|s| [self.prefix.as_slice(), s].concat());
+        let rows = self.store.scan_prefix(&[self.prefix.as_slice(), prefix].concat(), full_after.as_deref(), limit)?;
+        let n = self.prefix.len();
+        Ok(rows.into_iter().map(|(k, v)| (k[n..].to_vec(), v)).collect())
+    }
+}
