@@ -83,6 +83,11 @@ impl BlockApp for Ledger {
     }
 
     fn validate(&self, block: &Block) -> Result<(), LedgerError> {
+        // The hash covers only the header; the body must match the header's transaction root
+        // before anything keyed by that hash can be trusted.
+        if Block::compute_txs_root(&block.txs) != block.header.txs_root {
+            return Err(LedgerError::InvalidBlock("transactions do not match the header's txs_root".into()));
+        }
         let hash = block.hash();
         if lock(&self.executed).contains_key(&hash) {
             return Ok(());

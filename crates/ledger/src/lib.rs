@@ -21,3 +21,5 @@ pub use ledger::{CommittedBlock, Ledger, LedgerConfig, SubmitError};
 pub use mempool::{MempoolConfig, MempoolError};
 pub use module::{Module, ModuleError, StateRead, StateWrite, TxContext};
 pub use router::Router;
+/// Storage failures surface to modules only through `ModuleError::Storage`.
+pub use dojang_store::StoreError;

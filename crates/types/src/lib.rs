@@ -3,12 +3,14 @@
 //! foreign client derives the same bytes, hashes and signatures.
 
 mod block;
+mod date;
 mod hash;
 mod keys;
 mod merkle;
 mod receipt;
 mod tx;
 
+pub use date::Date;
 pub use block::{Block, BlockHeader, Commit, CommitSignature, VoteSignBytes, VOTE_DOMAIN};
 pub use hash::{sha256, Hash};
 pub use keys::{Address, PublicKey, Signature};

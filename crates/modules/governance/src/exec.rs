@@ -1,0 +1,122 @@
+use dojang_ledger::{ModuleError, StateWrite, TxContext};
+use dojang_types::{Address, Date, Event};
+
+use crate::msg::{GenesisSection, GovernanceMsg, Role};
+use crate::rules::{self, RuleViolation};
+use crate::state::{self, ParamVersion, RoleGrant};
+use crate::NAME;
+
+impl From<RuleViolation> for ModuleError {
+    fn from(v: RuleViolation) -> Self {
+        if v.rule == "GOV-01" {
+            ModuleError::Unauthorized(format!("{}: {}", v.rule, v.reason))
+        } else {
+            ModuleError::Rejected { code: v.rule.to_string(), reason: v.reason }
+        }
+    }
+}
+
+/// Writes the genesis accounts and parameters. At least one admin is required (GOV-02).
+pub fn init_genesis(state: &mut dyn StateWrite, genesis: &serde_json::Value) -> Result<(), ModuleError> {
+    let section: GenesisSection = if genesis.is_null() {
+        GenesisSection::default()
+    } else {
+        serde_json::from_value(genesis.clone()).map_err(|e| ModuleError::InvalidMessage(e.to_string()))?
+    };
+    if !section.accounts.iter().any(|a| a.roles.contains(&Role::Admin)) {
+        return Err(ModuleError::Rejected {
+            code: "GOV-02".into(),
+            reason: "genesis must name at least one admin account".into(),
+        });
+    }
+    for acc in &section.accounts {
+        let before = state::account(state, &acc.address)?;
+        let mut after = before.clone();
+        after.label = acc.label.clone();
+        for role in &acc.roles {
+            after.roles.insert(*role, RoleGrant { granted_by: None, height: 0 });
+        }
+        state::put_account(state, &acc.address, &before, &after);
+    }
+    for p in &section.params {
+        rules::param_name_is_valid(&p.table)?;
+        rules::param_name_is_valid(&p.key)?;
+        rules::legal_basis_is_stated(&p.legal_basis)?;
+        let history = state::param_history(state, &p.table, &p.key)?;
+        let version = ParamVersion {
+            effective_from: p.effective_from,
+            value: p.value.clone(),
+            legal_basis: p.legal_basis.clone(),
+            set_by: None,
+            height: 0,
+        };
+        state::put_param_history(state, &p.table, &p.key, &rules::with_version(history, version));
+    }
+    Ok(())
+}
+
+pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: GovernanceMsg) -> Result<Vec<Event>, ModuleError> {
+    let sender = state::account(state, &ctx.sender)?;
+    rules::sender_is_admin(&sender)?;
+    match msg {
+        GovernanceMsg::GrantRole { account, role } => grant(ctx, state, account, role),
+        GovernanceMsg::RevokeRole { account, role } => revoke(ctx, state, account, role),
+        GovernanceMsg::SetParam { table, key, effective_from, value, legal_basis } => {
+            set_param(ctx, state, &table, &key, effective_from, value, legal_basis)
+        }
+    }
+}
+
+fn grant(ctx: &TxContext, state: &mut dyn StateWrite, account: Address, role: Role) -> Result<Vec<Event>, ModuleError> {
+    let before = state::account(state, &account)?;
+    if before.roles.contains_key(&role) {
+        return Err(ModuleError::Rejected {
+            code: "already_granted".into(),
+            reason: format!("{account} already has the {} role", role.as_str()),
+        });
+    }
+    let mut after = before.clone();
+    after.roles.insert(role, RoleGrant { granted_by: Some(ctx.sender), height: ctx.height });
+    state::put_account(state, &account, &before, &after);
+    Ok(vec![Event::new(NAME, "role_granted").with("account", account).with("role", role.as_str()).with("by", ctx.sender)])
+}
+
+fn revoke(ctx: &TxContext, state: &mut dyn StateWrite, account: Address, role: Role) -> Result<Vec<Event>, ModuleError> {
+    let before = state::account(state, &account)?;
+    if !before.roles.contains_key(&role) {
+        return Err(ModuleError::Rejected {
+            code: "not_granted".into(),
+            reason: format!("{account} does not have the {} role", role.as_str()),
+        });
+    }
+    if role == Role::Admin {
+        let admins = state::accounts_with_role(state, Role::Admin, None, 2)?.len();
+        rules::not_removing_last_admin(role, admins - 1)?;
+    }
+    let mut after = before.clone();
+    after.roles.remove(&role);
+    state::put_account(state, &account, &before, &after);
+    Ok(vec![Event::new(NAME, "role_revoked").with("account", account).with("role", role.as_str()).with("by", ctx.sender)])
+}
+
+fn set_param(
+    ctx: &TxContext,
+    state: &mut dyn StateWrite,
+    table: &str,
+    key: &str,
+    effective_from: Date,
+    value: serde_json::Value,
+    legal_basis: String,
+) -> Result<Vec<Event>, ModuleError> {
+    rules::param_name_is_valid(table)?;
+    rules::param_name_is_valid(key)?;
+    rules::legal_basis_is_stated(&legal_basis)?;
+    let history = state::param_history(state, table, key)?;
+    rules::change_is_not_retroactive(&history, effective_from, Date::from_unix_ms_kst(ctx.time_ms))?;
+    let version = ParamVersion { effective_from, value, legal_basis, set_by: Some(ctx.sender), height: ctx.height };
+    state::put_param_history(state, table, key, &rules::with_version(history, version));
+    Ok(vec![Event::new(NAME, "param_set")
+        .with("table", table)
+        .with("key", key)
+        .with("effective_from", effective_from)])
+}

@@ -1,0 +1,136 @@
+use std::collections::BTreeMap;
+
+use dojang_ledger::{ModuleError, StateRead, StateWrite, StoreError};
+use dojang_types::{Address, Date};
+use serde::{Deserialize, Serialize};
+
+use crate::msg::Role;
+
+/// How a role came to an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleGrant {
+    /// `None` for roles written in the genesis file.
+    pub granted_by: Option<Address>,
+    pub height: u64,
+}
+
+/// An account's roles. Accounts without roles have no record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRecord {
+    pub roles: BTreeMap<Role, RoleGrant>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
+}
+
+/// One version of a parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamVersion {
+    pub effective_from: Date,
+    pub value: serde_json::Value,
+    pub legal_basis: String,
+    pub set_by: Option<Address>,
+    pub height: u64,
+}
+
+/// Every version of one parameter, ordered by `effective_from`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ParamHistory {
+    pub versions: Vec<ParamVersion>,
+}
+
+pub fn account_key(a: &Address) -> Vec<u8> {
+    format!("accounts/{a}").into_bytes()
+}
+
+pub fn role_index_prefix(role: Role) -> Vec<u8> {
+    format!("roles/{}/", role.as_str()).into_bytes()
+}
+
+pub fn role_index_key(role: Role, a: &Address) -> Vec<u8> {
+    format!("roles/{}/{a}", role.as_str()).into_bytes()
+}
+
+pub fn param_key(table: &str, key: &str) -> Vec<u8> {
+    format!("params/{table}/{key}").into_bytes()
+}
+
+pub fn param_table_prefix(table: &str) -> Vec<u8> {
+    format!("params/{table}/").into_bytes()
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(state: &dyn StateRead, key: &[u8]) -> Result<Option<T>, ModuleError> {
+    match state.get(key)? {
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| ModuleError::Storage(dojang_store_error(format!("governance record is corrupt: {e}")))),
+        None => Ok(None),
+    }
+}
+
+fn dojang_store_error(msg: String) -> StoreError {
+    StoreError::Corrupt(msg)
+}
+
+fn write_json<T: Serialize>(state: &mut dyn StateWrite, key: &[u8], value: &T) {
+    state.put(key, serde_json::to_vec(value).expect("governance records serialize"));
+}
+
+pub fn account(state: &dyn StateRead, a: &Address) -> Result<AccountRecord, ModuleError> {
+    Ok(read_json(state, &account_key(a))?.unwrap_or_default())
+}
+
+/// Writes an account record and keeps the by-role index in step.
+pub fn put_account(state: &mut dyn StateWrite, a: &Address, before: &AccountRecord, after: &AccountRecord) {
+    for role in before.roles.keys().filter(|r| !after.roles.contains_key(r)) {
+        state.delete(&role_index_key(*role, a));
+    }
+    for role in after.roles.keys().filter(|r| !before.roles.contains_key(r)) {
+        state.put(&role_index_key(*role, a), b"1".to_vec());
+    }
+    if after.roles.is_empty() {
+        state.delete(&account_key(a));
+    } else {
+        write_json(state, &account_key(a), after);
+    }
+}
+
+/// Accounts holding a role, in address order, after `start_after`, at most `limit`.
+pub fn accounts_with_role(
+    state: &dyn StateRead,
+    role: Role,
+    start_after: Option<&Address>,
+    limit: usize,
+) -> Result<Vec<Address>, ModuleError> {
+    let prefix = role_index_prefix(role);
+    let after = start_after.map(|a| role_index_key(role, a));
+    let rows = state.scan(&prefix, after.as_deref(), limit)?;
+    rows.into_iter()
+        .map(|(k, _)| {
+            let s = String::from_utf8_lossy(&k[prefix.len()..]).to_string();
+            s.parse().map_err(|e: String| ModuleError::Storage(dojang_store_error(e)))
+        })
+        .collect()
+}
+
+pub fn param_history(state: &dyn StateRead, table: &str, key: &str) -> Result<ParamHistory, ModuleError> {
+    Ok(read_json(state, &param_key(table, key))?.unwrap_or_default())
+}
+
+pub fn put_param_history(state: &mut dyn StateWrite, table: &str, key: &str, h: &ParamHistory) {
+    write_json(state, &param_key(table, key), h);
+}
+
+/// All parameter histories of a table, by key.
+pub fn param_table(state: &dyn StateRead, table: &str, limit: usize) -> Result<Vec<(String, ParamHistory)>, ModuleError> {
+    let prefix = param_table_prefix(table);
+    state
+        .scan(&prefix, None, limit)?
+        .into_iter()
+        .map(|(k, v)| {
+            let key = String::from_utf8_lossy(&k[prefix.len()..]).to_string();
+            let h = serde_json::from_slice(&v)
+                .map_err(|e| ModuleError::Storage(dojang_store_error(format!("parameter record is corrupt: {e}"))))?;
+            Ok((key, h))
+        })
+        .collect()
+}

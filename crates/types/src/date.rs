@@ -1,0 +1,99 @@
+use std::fmt;
+use std::str::FromStr;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A calendar date (`YYYY-MM-DD`). Laws take effect on dates, not instants, so parameter
+/// tables are keyed by date. Block times are mapped to Korean dates (UTC+9), where the law applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
+pub struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+const KST_OFFSET_MS: i64 = 9 * 3600 * 1000;
+
+impl Date {
+    pub fn new(year: u16, month: u8, day: u8) -> Result<Self, String> {
+        if !(1..=12).contains(&month) {
+            return Err(format!("month {month} is not 1-12"));
+        }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month as usize - 1];
+        if day == 0 || day > days {
+            return Err(format!("day {day} does not exist in {year}-{month:02}"));
+        }
+        Ok(Date { year, month, day })
+    }
+
+    /// The Korean calendar date of a Unix time in milliseconds.
+    pub fn from_unix_ms_kst(ms: u64) -> Self {
+        let days = (ms as i64 + KST_OFFSET_MS).div_euclid(86_400_000);
+        // Civil-from-days (proleptic Gregorian), after H. Hinnant's public-domain algorithm.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+        Date { year, month, day }
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl FromStr for Date {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("'{s}' is not a date in the form YYYY-MM-DD");
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return Err(bad());
+        }
+        let year = s[0..4].parse().map_err(|_| bad())?;
+        let month = s[5..7].parse().map_err(|_| bad())?;
+        let day = s[8..10].parse().map_err(|_| bad())?;
+        Date::new(year, month, day)
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as Deserialize>::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_validates_and_maps_kst() {
+        assert_eq!("2026-01-01".parse::<Date>().unwrap(), Date { year: 2026, month: 1, day: 1 });
+        assert!("2026-02-29".parse::<Date>().is_err());
+        assert!("2024-02-29".parse::<Date>().is_ok());
+        assert!("2026-13-01".parse::<Date>().is_err());
+        assert!("20260101".parse::<Date>().is_err());
+        assert!("２026-01-01".parse::<Date>().is_err());
+        // 2025-12-31T15:00:00Z is 2026-01-01 00:00 in Seoul.
+        assert_eq!(Date::from_unix_ms_kst(1_767_193_200_000).to_string(), "2026-01-01");
+        assert_eq!(Date::from_unix_ms_kst(1_767_193_199_999).to_string(), "2025-12-31");
+        assert_eq!(Date::from_unix_ms_kst(0).to_string(), "1970-01-01");
+    }
+}
