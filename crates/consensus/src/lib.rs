@@ -1,1 +1,11 @@
-//! placeholder
+//! Consensus on Malachite. This is the only crate that names the engine: it supplies the
+//! context (heights, votes, proposals), the codec, the signer, and the host loop that answers
+//! the engine by calling the ledger through [`dojang_ledger::BlockApp`].
+
+pub mod codec;
+pub mod context;
+mod engine;
+pub use engine::{start, Consensus, ConsensusSettings};
+mod host;
+mod parts;
+pub mod signing;

@@ -1,0 +1,210 @@
+//! Starting the engine: configuration, identity, and the host task.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dojang_ledger::{BlockApp, Genesis};
+use eyre::{eyre, Context as _};
+use malachitebft_app_channel::app::config::{ConsensusConfig, NodeConfig, ValueSyncConfig};
+use malachitebft_app_channel::app::types::codec::Codec;
+use malachitebft_app_channel::app::types::core::LinearTimeouts;
+use malachitebft_app_channel::app::types::Keypair;
+use malachitebft_app_channel::{
+    ConsensusContext, EngineHandle, NetworkContext, NetworkIdentity, RequestContext, Signer as _, SyncContext, WalContext,
+};
+use malachitebft_config::ValuePayload;
+use malachitebft_engine::network::Multiaddr;
+use serde::{Deserialize, Serialize};
+use tracing::info;
+
+use crate::codec::DojangCodec;
+use crate::context::{DojangContext, Validator, ValidatorAddress, ValidatorSet};
+use crate::host::Host;
+use crate::signing::{DojangSigner, DojangVerifier, PublicKey};
+
+/// Consensus settings of one node (the `[consensus]` section of the node's config file).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsensusSettings {
+    /// libp2p listen address, e.g. `/ip4/127.0.0.1/tcp/26656`.
+    pub listen_addr: String,
+    /// Peers to keep connections to, as libp2p multiaddrs.
+    pub persistent_peers: Vec<String>,
+    /// Wait for a proposal before prevoting nil. Sized for a metro network.
+    pub timeout_propose_ms: u64,
+    pub timeout_prevote_ms: u64,
+    pub timeout_precommit_ms: u64,
+    /// An empty block is produced only after this long without transactions.
+    pub idle_block_interval_ms: u64,
+}
+
+impl Default for ConsensusSettings {
+    fn default() -> Self {
+        ConsensusSettings {
+            listen_addr: "/ip4/127.0.0.1/tcp/0".into(),
+            persistent_peers: Vec::new(),
+            timeout_propose_ms: 500,
+            timeout_prevote_ms: 200,
+            timeout_precommit_ms: 200,
+            idle_block_interval_ms: 1000,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct EngineConfig {
+    moniker: String,
+    consensus: ConsensusConfig,
+    value_sync: ValueSyncConfig,
+}
+
+impl NodeConfig for EngineConfig {
+    fn moniker(&self) -> &str {
+        &self.moniker
+    }
+
+    fn consensus(&self) -> &ConsensusConfig {
+        &self.consensus
+    }
+
+    fn consensus_mut(&mut self) -> &mut ConsensusConfig {
+        &mut self.consensus
+    }
+
+    fn value_sync(&self) -> &ValueSyncConfig {
+        &self.value_sync
+    }
+
+    fn value_sync_mut(&mut self) -> &mut ValueSyncConfig {
+        &mut self.value_sync
+    }
+}
+
+/// A running engine and its host task. Dropping it does not stop them; call [`Consensus::stop`].
+pub struct Consensus {
+    engine: EngineHandle,
+    host: tokio::task::JoinHandle<()>,
+}
+
+impl Consensus {
+    pub async fn stop(self) {
+        let _ = self.engine.actor.kill_and_wait(None).await;
+        self.host.abort();
+        self.engine.handle.abort();
+    }
+}
+
+/// Starts consensus for a node: a validator if `key`'s address is in the genesis set,
+/// otherwise a full node that follows decided blocks.
+pub async fn start<L: BlockApp>(
+    ledger: Arc<L>,
+    genesis: &Genesis,
+    key: ed25519_dalek::SigningKey,
+    moniker: String,
+    home: PathBuf,
+    settings: &ConsensusSettings,
+    max_block_bytes: usize,
+    mempool_len: Arc<dyn Fn() -> usize + Send + Sync>,
+) -> eyre::Result<Consensus> {
+    let chain_id = genesis.chain_id.clone();
+    let signer = Arc::new(DojangSigner::new(key.clone(), chain_id.clone()));
+    let public_key = signer.public_key();
+    let address = ValidatorAddress(dojang_types::PublicKey::Ed25519(public_key.0).address());
+    let validators = ValidatorSet::new(
+        genesis
+            .sorted_validators()
+            .into_iter()
+            .map(|(a, v)| {
+                let dojang_types::PublicKey::Ed25519(pk) = v.public_key else {
+                    unreachable!("genesis validation admits only ed25519 validator keys");
+                };
+                Validator { address: ValidatorAddress(a), public_key: PublicKey(pk), power: v.power }
+            })
+            .collect(),
+    );
+    let is_validator = validators.validators().iter().any(|v| v.address == address);
+
+    let mut consensus = ConsensusConfig { value_payload: ValuePayload::ProposalAndParts, ..Default::default() };
+    consensus.p2p.listen_addr = settings
+        .listen_addr
+        .parse::<Multiaddr>()
+        .wrap_err_with(|| format!("consensus.listen_addr '{}' is not a multiaddr", settings.listen_addr))?;
+    consensus.p2p.persistent_peers = settings
+        .persistent_peers
+        .iter()
+        .map(|p| p.parse::<Multiaddr>().wrap_err_with(|| format!("persistent peer '{p}' is not a multiaddr")))
+        .collect::<eyre::Result<_>>()?;
+    consensus.p2p.pubsub_max_size = bytesize_for(max_block_bytes);
+    consensus.p2p.rpc_max_size = bytesize_for(max_block_bytes * 4);
+    let mut value_sync = ValueSyncConfig::default();
+    value_sync.max_response_size = bytesize_for(max_block_bytes * 4);
+    let config = EngineConfig { moniker: moniker.clone(), consensus, value_sync };
+
+    let keypair = Keypair::ed25519_from_bytes(key.to_bytes()).map_err(|e| eyre!("network key: {e}"))?;
+    let identity = if is_validator {
+        let peer_id = keypair.public().to_peer_id().to_bytes();
+        let proof = signer
+            .sign_validator_proof(public_key.0.to_vec(), peer_id)
+            .await
+            .map_err(|e| eyre!("cannot sign the validator proof: {e:?}"))?;
+        let proof_bytes = DojangCodec.encode(&proof)?;
+        NetworkIdentity::new_validator(moniker, keypair, address.to_string(), proof_bytes)
+    } else {
+        NetworkIdentity::new(moniker, keypair, None)
+    };
+    let consensus_ctx = if is_validator {
+        ConsensusContext::new_validator(
+            address,
+            Box::new(DojangVerifier::new(chain_id.clone())),
+            Box::new(DojangSigner::new(key, chain_id.clone())),
+        )
+    } else {
+        ConsensusContext::new_full_node(address, Box::new(DojangVerifier::new(chain_id.clone())))
+    };
+
+    let (mut channels, engine) = malachitebft_app_channel::start_engine(
+        DojangContext,
+        config,
+        WalContext::new(home.join("wal").join("consensus.wal"), DojangCodec),
+        NetworkContext::new(identity, DojangCodec),
+        consensus_ctx,
+        SyncContext::new(DojangCodec),
+        RequestContext::new(100),
+    )
+    .await?;
+
+    let timeouts = LinearTimeouts {
+        propose: Duration::from_millis(settings.timeout_propose_ms),
+        propose_delta: Duration::from_millis(settings.timeout_propose_ms / 2),
+        prevote: Duration::from_millis(settings.timeout_prevote_ms),
+        prevote_delta: Duration::from_millis(settings.timeout_prevote_ms / 2),
+        precommit: Duration::from_millis(settings.timeout_precommit_ms),
+        precommit_delta: Duration::from_millis(settings.timeout_precommit_ms / 2),
+        rebroadcast: Duration::from_millis(
+            settings.timeout_propose_ms + settings.timeout_prevote_ms + settings.timeout_precommit_ms,
+        ),
+        max_timeout: Duration::from_secs(30),
+    };
+    info!(%address, is_validator, validators = validators.validators().len(), "starting consensus");
+    let host = Host::new(
+        ledger,
+        chain_id,
+        signer,
+        address,
+        validators,
+        timeouts,
+        Duration::from_millis(settings.idle_block_interval_ms),
+        max_block_bytes,
+    );
+    let host = tokio::spawn(async move {
+        if let Err(e) = host.run(&mut channels, mempool_len).await {
+            tracing::error!(error = %e, "consensus host stopped");
+        }
+    });
+    Ok(Consensus { engine, host })
+}
+
+fn bytesize_for(bytes: usize) -> bytesize::ByteSize {
+    bytesize::ByteSize::b((bytes as u64).max(1024 * 1024) + 64 * 1024)
+}

@@ -1,0 +1,376 @@
+//! The host loop: answers the engine's requests by calling the ledger. Heavy work (executing
+//! a block) runs on blocking threads so the async runtime stays responsive.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dojang_ledger::{BlockApp, LedgerError};
+use dojang_types::{decode, encode, Block, Commit, CommitSignature};
+use eyre::eyre;
+use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
+use malachitebft_app_channel::app::types::core::{
+    CommitCertificate, ExtendedCommitCertificate, ExtendedCommitSignature, LinearTimeouts, Round, Validity,
+};
+use malachitebft_app_channel::app::types::sync::RawDecidedValue;
+use malachitebft_app_channel::app::types::{LocallyProposedValue, ProposedValue};
+use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
+use malachitebft_engine::util::streaming::StreamMessage;
+use tokio::sync::mpsc;
+use tracing::{debug, error, info, warn};
+
+use crate::context::{BlockId, BlockValue, DojangContext, Height, ProposalPart, ValidatorAddress, ValidatorSet};
+use crate::parts::{assemble, stream_block, Assembler, StreamInit};
+use crate::signing::DojangSigner;
+
+type Ctx = DojangContext;
+
+/// Everything the host keeps between engine messages.
+pub struct Host<L: BlockApp> {
+    pub ledger: Arc<L>,
+    pub chain_id: String,
+    pub address: ValidatorAddress,
+    pub signer: Arc<DojangSigner>,
+    pub validators: ValidatorSet,
+    pub timeouts: LinearTimeouts,
+    /// How long to wait for transactions before proposing an empty block.
+    pub idle_interval: Duration,
+    /// Signals that transactions are waiting (set by the ledger's submit path via polling).
+    pub assembler: Assembler,
+    built: HashMap<(Height, Round), LocallyProposedValue<Ctx>>,
+    streams: HashMap<BlockId, Vec<StreamMessage<ProposalPart>>>,
+    undecided: HashMap<(Height, Round), Vec<ProposedValue<Ctx>>>,
+    future: Vec<(StreamInit, Block)>,
+    commit_ok: bool,
+    /// Highest height for which a proposal has been seen from the network.
+    seen_height: Arc<AtomicU64>,
+}
+
+impl<L: BlockApp> Host<L> {
+    pub fn new(
+        ledger: Arc<L>,
+        chain_id: String,
+        signer: Arc<DojangSigner>,
+        address: ValidatorAddress,
+        validators: ValidatorSet,
+        timeouts: LinearTimeouts,
+        idle_interval: Duration,
+        max_block_bytes: usize,
+    ) -> Self {
+        Host {
+            ledger,
+            chain_id,
+            address,
+            signer,
+            validators,
+            timeouts,
+            idle_interval,
+            assembler: Assembler::new(max_block_bytes + 64 * 1024),
+            built: HashMap::new(),
+            streams: HashMap::new(),
+            undecided: HashMap::new(),
+            future: Vec::new(),
+            commit_ok: true,
+            seen_height: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn params(&self) -> HeightParams<Ctx> {
+        HeightParams::new(self.validators.clone(), self.timeouts, None)
+    }
+
+    /// Runs until the engine stops.
+    pub async fn run(mut self, channels: &mut Channels<Ctx>, mempool_len: Arc<dyn Fn() -> usize + Send + Sync>) -> eyre::Result<()> {
+        while let Some(msg) = channels.consensus.recv().await {
+            if let Err(e) = self.handle(msg, &channels.network, &mempool_len).await {
+                error!(error = %e, "consensus host failed to handle a message");
+            }
+        }
+        Err(eyre!("the consensus engine stopped"))
+    }
+
+    async fn handle(
+        &mut self,
+        msg: AppMsg<Ctx>,
+        network: &mpsc::Sender<NetworkMsg<Ctx>>,
+        mempool_len: &Arc<dyn Fn() -> usize + Send + Sync>,
+    ) -> eyre::Result<()> {
+        match msg {
+            AppMsg::ConsensusReady { reply } => {
+                let start = Height(self.ledger.next_height());
+                info!(%start, validators = self.validators.validators().len(), "consensus ready");
+                let _ = reply.send((start, self.params()));
+            }
+            AppMsg::StartedRound { height, round, proposer, role, reply_value } => {
+                debug!(%height, %round, %proposer, ?role, "started round");
+                self.promote_future(height, round).await;
+                let values = self.undecided.get(&(height, round)).cloned().unwrap_or_default();
+                let _ = reply_value.send(values);
+            }
+            AppMsg::GetValue { height, round, timeout: _, reply } => {
+                let value = match self.built.get(&(height, round)) {
+                    Some(v) => v.clone(),
+                    None => self.build(height, round, network).await?,
+                };
+                let _ = reply.send(value);
+            }
+            AppMsg::ReceivedProposalPart { from, published_by, part, reply } => {
+                let publisher = published_by.unwrap_or(from);
+                let value = match self.assembler.push(publisher, part) {
+                    Ok(Some(parts)) => self.received_block(parts).await,
+                    Ok(None) => None,
+                    Err(e) => {
+                        warn!(%from, error = %e, "dropping proposal stream");
+                        None
+                    }
+                };
+                let _ = reply.send(value);
+            }
+            AppMsg::Decided { certificate, extensions: _, reply } => {
+                self.commit_ok = self.commit(&certificate).await;
+                let _ = reply.send(());
+            }
+            AppMsg::Finalized { certificate, extensions: _, evidence, reply } => {
+                if !evidence.is_empty() {
+                    warn!(height = %certificate.height, ?evidence, "misbehaviour evidence reported by consensus");
+                }
+                let next = certificate.height.0 + 1;
+                self.built.retain(|(h, _), _| h.0 >= next);
+                self.undecided.retain(|(h, _), _| h.0 >= next);
+                self.streams.clear();
+                if !self.commit_ok {
+                    error!(height = %certificate.height, "commit failed; restarting the height");
+                    let _ = reply.send(Next::Restart(certificate.height, self.params()));
+                    return Ok(());
+                }
+                // Empty blocks only at the idle interval: wait for transactions (or for a peer's
+                // proposal of the next height) before starting it, without blocking this loop.
+                let params = self.params();
+                let idle = self.idle_interval;
+                let seen = self.seen_height.clone();
+                let mempool_len = mempool_len.clone();
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    while mempool_len() == 0 && seen.load(Ordering::Relaxed) < next && started.elapsed() < idle {
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
+                    let _ = reply.send(Next::Start(Height(next), params));
+                });
+            }
+            AppMsg::GetHistoryMinHeight { reply } => {
+                let _ = reply.send(Height(1));
+            }
+            AppMsg::GetDecidedValues { range, reply } => {
+                let mut values = Vec::new();
+                for h in range.start().0..=range.end().0 {
+                    match self.ledger.decided(h) {
+                        Ok(Some((bytes, commit))) => values.push(RawDecidedValue {
+                            value_bytes: bytes.into(),
+                            certificate: to_certificate(&commit),
+                        }),
+                        Ok(None) => break,
+                        Err(e) => {
+                            error!(height = h, error = %e, "cannot read a decided block for a peer");
+                            break;
+                        }
+                    }
+                }
+                let _ = reply.send(values);
+            }
+            AppMsg::ProcessSyncedValue { height, round, proposer, value_bytes, reply } => {
+                let outcome = self.synced(height, round, proposer, &value_bytes).await;
+                let _ = reply.send(outcome);
+            }
+            AppMsg::RestreamProposal { value_id, .. } => {
+                if let Some(msgs) = self.streams.get(&value_id) {
+                    for m in msgs.clone() {
+                        network.send(NetworkMsg::PublishProposalPart(m)).await?;
+                    }
+                }
+            }
+            AppMsg::ExtendVote { reply, .. } => {
+                let _ = reply.send(None);
+            }
+            AppMsg::VerifyVoteExtensions { extensions, reply, .. } => {
+                let _ = reply.send(extensions.into_iter().map(|(a, _)| (a, Ok(()))).collect());
+            }
+        }
+        Ok(())
+    }
+
+    async fn build(
+        &mut self,
+        height: Height,
+        round: Round,
+        network: &mpsc::Sender<NetworkMsg<Ctx>>,
+    ) -> eyre::Result<LocallyProposedValue<Ctx>> {
+        let ledger = self.ledger.clone();
+        let me = self.address.0;
+        let block = tokio::task::spawn_blocking(move || ledger.propose(height.0, me)).await??;
+        let hash = block.hash();
+        info!(%height, %round, txs = block.txs.len(), %hash, "proposing");
+        let value = LocallyProposedValue::new(height, round, BlockValue(hash));
+        self.built.insert((height, round), value.clone());
+        let init = StreamInit { height, round, pol_round: Round::Nil, proposer: self.address };
+        let msgs = stream_block(&self.signer, &self.chain_id, &init, &encode(&block));
+        if self.validators.validators().len() > 1 {
+            for m in &msgs {
+                network.send(NetworkMsg::PublishProposalPart(m.clone())).await?;
+            }
+        }
+        self.streams.insert(BlockId(hash), msgs);
+        Ok(value)
+    }
+
+    async fn received_block(&mut self, parts: Vec<ProposalPart>) -> Option<ProposedValue<Ctx>> {
+        let (init, bytes) = match assemble(&self.chain_id, &self.validators, parts) {
+            Ok(x) => x,
+            Err(e) => {
+                warn!(error = %e, "rejecting proposal stream");
+                return None;
+            }
+        };
+        let block: Block = match decode(&bytes) {
+            Ok(b) => b,
+            Err(e) => {
+                warn!(error = %e, "proposal is not a block");
+                return None;
+            }
+        };
+        self.seen_height.fetch_max(init.height.0, Ordering::Relaxed);
+        let next = self.ledger.next_height();
+        if init.height.0 > next {
+            self.future.push((init, block));
+            return None;
+        }
+        if init.height.0 < next {
+            return None;
+        }
+        Some(self.judge(init, block).await)
+    }
+
+    /// Validates a block for the current height and records the verdict.
+    async fn judge(&mut self, init: StreamInit, block: Block) -> ProposedValue<Ctx> {
+        let hash = block.hash();
+        let validity = if block.header.height != init.height.0 || block.header.proposer != init.proposer.0 {
+            warn!(height = %init.height, "block header disagrees with its stream header");
+            Validity::Invalid
+        } else {
+            let ledger = self.ledger.clone();
+            match tokio::task::spawn_blocking(move || ledger.validate(&block)).await {
+                Ok(Ok(())) => Validity::Valid,
+                Ok(Err(e)) => {
+                    warn!(height = %init.height, error = %e, "invalid proposal");
+                    Validity::Invalid
+                }
+                Err(e) => {
+                    error!(error = %e, "validation task failed");
+                    Validity::Invalid
+                }
+            }
+        };
+        let value = ProposedValue {
+            height: init.height,
+            round: init.round,
+            valid_round: init.pol_round,
+            proposer: init.proposer,
+            value: BlockValue(hash),
+            validity,
+        };
+        self.undecided.entry((init.height, init.round)).or_default().push(value.clone());
+        value
+    }
+
+    async fn promote_future(&mut self, height: Height, round: Round) {
+        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.future)
+            .into_iter()
+            .filter(|(i, _)| i.height >= height)
+            .partition(|(i, _)| i.height == height && i.round == round);
+        self.future = later;
+        for (init, block) in now {
+            self.judge(init, block).await;
+        }
+    }
+
+    async fn commit(&mut self, cert: &CommitCertificate<Ctx>) -> bool {
+        let commit = Commit {
+            height: cert.height.0,
+            round: cert.round.as_u32().unwrap_or(0),
+            block_hash: cert.value_id.0,
+            signatures: cert
+                .commit_signatures
+                .iter()
+                .map(|s| CommitSignature { validator: s.address.0, signature: s.signature.0 })
+                .collect(),
+        };
+        let ledger = self.ledger.clone();
+        let (height, hash) = (commit.height, commit.block_hash);
+        match tokio::task::spawn_blocking(move || ledger.commit(height, &hash, commit)).await {
+            Ok(Ok(())) => {
+                debug!(height, %hash, "committed");
+                true
+            }
+            Ok(Err(e)) => {
+                error!(height, %hash, error = %e, "cannot commit decided block");
+                false
+            }
+            Err(e) => {
+                error!(error = %e, "commit task failed");
+                false
+            }
+        }
+    }
+
+    async fn synced(&mut self, height: Height, round: Round, proposer: ValidatorAddress, bytes: &[u8]) -> SyncedValueOutcome<Ctx> {
+        let block: Block = match decode(bytes) {
+            Ok(b) => b,
+            Err(e) => {
+                warn!(%height, error = %e, "peer sent an undecodable block");
+                return SyncedValueOutcome::PeerFault;
+            }
+        };
+        if block.header.height != height.0 {
+            return SyncedValueOutcome::PeerFault;
+        }
+        let hash = block.hash();
+        let ledger = self.ledger.clone();
+        let validity = match tokio::task::spawn_blocking(move || ledger.validate(&block)).await {
+            Ok(Ok(())) => Validity::Valid,
+            Ok(Err(LedgerError::InvalidBlock(reason))) => {
+                warn!(%height, %reason, "synced block is invalid");
+                Validity::Invalid
+            }
+            Ok(Err(e)) => {
+                error!(%height, error = %e, "cannot validate synced block");
+                return SyncedValueOutcome::LocalTransientError;
+            }
+            Err(_) => return SyncedValueOutcome::LocalTransientError,
+        };
+        SyncedValueOutcome::Verdict(ProposedValue {
+            height,
+            round,
+            valid_round: Round::Nil,
+            proposer,
+            value: BlockValue(hash),
+            validity,
+        })
+    }
+}
+
+fn to_certificate(c: &Commit) -> ExtendedCommitCertificate<Ctx> {
+    ExtendedCommitCertificate {
+        height: Height(c.height),
+        round: Round::new(c.round),
+        value_id: BlockId(c.block_hash),
+        commit_signatures: c
+            .signatures
+            .iter()
+            .map(|s| ExtendedCommitSignature {
+                address: ValidatorAddress(s.validator),
+                signature: crate::signing::Signature(s.signature),
+                extension: None,
+            })
+            .collect(),
+    }
+}
