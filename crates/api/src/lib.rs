@@ -1,0 +1,105 @@
+//! The HTTP gateway of a node. JSON in and out, errors as RFC 9457 problem details, a
+//! server-sent event stream of finalized blocks, Prometheus metrics. It talks only to the
+//! ledger; it knows nothing of consensus or storage engines.
+
+mod blocks;
+mod events;
+mod limit;
+mod metrics;
+mod openapi;
+mod problem;
+mod state;
+mod txs;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use dojang_ledger::Ledger;
+use serde::{Deserialize, Serialize};
+
+pub use problem::Problem;
+
+/// Gateway settings (the `[api]` section of the node's config file).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiSettings {
+    pub listen_addr: SocketAddr,
+    /// Largest request body accepted; single transactions are capped lower by the ledger.
+    pub max_body_bytes: usize,
+    /// Requests per second per client address, and the burst allowed above it.
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+    /// Longest submit-and-wait, in milliseconds.
+    pub max_wait_ms: u64,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        ApiSettings {
+            listen_addr: "127.0.0.1:8080".parse().expect("valid address"),
+            max_body_bytes: 16 * 1024 * 1024,
+            rate_limit_per_second: 2000,
+            rate_limit_burst: 4000,
+            max_wait_ms: 60_000,
+        }
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub ledger: Arc<Ledger>,
+    pub settings: ApiSettings,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+/// The gateway's routes, ready to serve. Also used by tests without a socket.
+pub fn router(ledger: Arc<Ledger>, settings: ApiSettings) -> Router {
+    let metrics = metrics::Metrics::start(&ledger);
+    let limiter = Arc::new(limit::RateLimiter::new(settings.rate_limit_per_second, settings.rate_limit_burst));
+    let body_limit = settings.max_body_bytes;
+    let state = AppState { ledger, settings, metrics };
+    Router::new()
+        .route("/health", get(metrics::health))
+        .route("/metrics", get(metrics::prometheus))
+        .route("/openapi.json", get(openapi::document))
+        .route("/v1/status", get(blocks::status))
+        .route("/v1/txs", post(txs::submit))
+        .route("/v1/txs/batch", post(txs::submit_batch))
+        .route("/v1/txs/{id}", get(txs::get_tx))
+        .route("/v1/blocks/latest", get(blocks::latest))
+        .route("/v1/blocks/{height}", get(blocks::by_height))
+        .route("/v1/blocks/by-hash/{hash}", get(blocks::by_hash))
+        .route("/v1/state", get(state::read))
+        .route("/v1/query/{module}/{*path}", get(state::query))
+        .route("/v1/events", get(events::stream))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(limiter, limit::rate_limit))
+        .with_state(state)
+}
+
+async fn not_found() -> impl IntoResponse {
+    Problem::not_found("no such endpoint; see /openapi.json for the API")
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this endpoint does not accept that method; see /openapi.json")
+}
+
+/// Serves the gateway until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

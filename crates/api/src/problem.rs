@@ -1,0 +1,102 @@
+//! Errors as RFC 9457 problem details: a machine-readable `type`, a short `title`, the HTTP
+//! `status` and a `detail` sentence that says what was wrong and what to do.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use dojang_ledger::{MempoolError, ModuleError, SubmitError};
+use dojang_types::TxError;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        Problem {
+            kind: format!("https://dojang.seoul.go.kr/problems/{code}"),
+            title: status.canonical_reason().unwrap_or("error").to_string(),
+            status: status.as_u16(),
+            detail: detail.into(),
+        }
+    }
+
+    pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", detail)
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(%detail, "internal error answering a request");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the node failed to answer; its operator should check the logs")
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+    }
+}
+
+impl From<SubmitError> for Problem {
+    fn from(e: SubmitError) -> Self {
+        match e {
+            SubmitError::Tx(tx) => {
+                let code = match &tx {
+                    TxError::Malformed(_) => "malformed-transaction",
+                    TxError::TooLarge(_) => "transaction-too-large",
+                    TxError::WrongChain { .. } => "wrong-chain",
+                    TxError::Expired { .. } => "expired",
+                    TxError::ExpiryTooFar { .. } => "expiry-too-far",
+                    TxError::BadSignature | TxError::SignatureKindMismatch => "bad-signature",
+                    TxError::Replay(_) => "replay",
+                    TxError::UnknownModule(_) => "unknown-module",
+                };
+                let status = match tx {
+                    TxError::Replay(_) => StatusCode::CONFLICT,
+                    TxError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                Problem::new(status, code, tx.to_string())
+            }
+            SubmitError::Mempool(m) => match m {
+                MempoolError::Duplicate(_) => Problem::new(StatusCode::CONFLICT, "duplicate", m.to_string()),
+                MempoolError::AccountQuota { .. } => Problem::new(StatusCode::TOO_MANY_REQUESTS, "account-quota", m.to_string()),
+                MempoolError::Full(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "mempool-full", m.to_string()),
+            },
+            SubmitError::Store(s) => Problem::internal(s),
+        }
+    }
+}
+
+impl From<ModuleError> for Problem {
+    fn from(e: ModuleError) -> Self {
+        match e {
+            ModuleError::NotFound(_) => Problem::not_found(e.to_string()),
+            ModuleError::Storage(s) => Problem::internal(s),
+            other => Problem::bad_request(&other.code(), other.to_string()),
+        }
+    }
+}
+
+impl From<dojang_ledger::StoreError> for Problem {
+    fn from(e: dojang_ledger::StoreError) -> Self {
+        Problem::internal(e)
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for Problem {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        Problem::bad_request("malformed-query", e.body_text())
+    }
+}

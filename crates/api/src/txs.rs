@@ -1,0 +1,127 @@
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use dojang_types::Hash;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::problem::Problem;
+use crate::AppState;
+
+/// Most transactions one batch may carry.
+const MAX_BATCH: usize = 20_000;
+
+#[derive(Deserialize)]
+pub struct SubmitQuery {
+    #[serde(default)]
+    wait: bool,
+    timeout_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmitBody {
+    /// Hex of the canonical (borsh) encoding of the signed transaction.
+    tx: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchBody {
+    txs: Vec<String>,
+}
+
+pub(crate) fn body_problem(e: BytesRejection) -> Problem {
+    let status = e.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        Problem::new(status, "body-too-large", "the request body is larger than this node accepts; split it up")
+    } else {
+        Problem::bad_request("unreadable-body", e.body_text())
+    }
+}
+
+fn tx_bytes(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, Problem> {
+    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if ctype.starts_with("application/octet-stream") {
+        return Ok(body.to_vec());
+    }
+    let parsed: SubmitBody = serde_json::from_slice(body).map_err(|e| {
+        Problem::bad_request("malformed-body", format!("expected JSON {{\"tx\": \"<hex>\"}} or an octet-stream body: {e}"))
+    })?;
+    hex::decode(parsed.tx.trim_start_matches("0x"))
+        .map_err(|e| Problem::bad_request("malformed-body", format!("tx is not hex: {e}")))
+}
+
+/// `POST /v1/txs`: admit one transaction; with `?wait=true`, answer when it is final.
+pub async fn submit(
+    State(s): State<AppState>,
+    q: Result<Query<SubmitQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let Query(q) = q?;
+    let body = body.map_err(body_problem)?;
+    let bytes = tx_bytes(&headers, &body)?;
+    let ledger = s.ledger.clone();
+    let id = tokio::task::spawn_blocking(move || ledger.submit(&bytes)).await.map_err(Problem::internal)??;
+    if !q.wait {
+        return Ok((StatusCode::ACCEPTED, Json(json!({ "id": id, "committed": false }))).into_response());
+    }
+    let timeout = Duration::from_millis(q.timeout_ms.unwrap_or(10_000).min(s.settings.max_wait_ms));
+    let rx = s.ledger.wait_receipt(id)?;
+    match tokio::time::timeout(timeout, rx).await {
+        Ok(Ok(receipt)) => Ok((StatusCode::OK, Json(json!({ "id": id, "committed": true, "receipt": receipt }))).into_response()),
+        // Not final yet: the transaction stays admitted; the client follows it at /v1/txs/{id}.
+        _ => Ok((
+            StatusCode::ACCEPTED,
+            [(header::LOCATION, format!("/v1/txs/{id}"))],
+            Json(json!({ "id": id, "committed": false, "detail": "not final within the timeout; poll /v1/txs/{id} or follow /v1/events" })),
+        )
+            .into_response()),
+    }
+}
+
+/// `POST /v1/txs/batch`: admit many transactions at once (signatures checked in one batch).
+pub async fn submit_batch(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+    let body = body.map_err(body_problem)?;
+    let parsed: BatchBody = serde_json::from_slice(&body)
+        .map_err(|e| Problem::bad_request("malformed-body", format!("expected JSON {{\"txs\": [\"<hex>\", ...]}}: {e}")))?;
+    if parsed.txs.is_empty() || parsed.txs.len() > MAX_BATCH {
+        return Err(Problem::bad_request("batch-size", format!("a batch holds 1 to {MAX_BATCH} transactions")));
+    }
+    let decoded: Vec<Result<Vec<u8>, String>> =
+        parsed.txs.iter().map(|h| hex::decode(h).map_err(|e| format!("not hex: {e}"))).collect();
+    let ledger = s.ledger.clone();
+    let results = tokio::task::spawn_blocking(move || {
+        let good: Vec<&[u8]> = decoded.iter().filter_map(|r| r.as_ref().ok().map(|v| v.as_slice())).collect();
+        let mut verdicts = ledger.submit_batch(&good).into_iter();
+        decoded
+            .iter()
+            .map(|r| match r {
+                Err(e) => json!({ "error": Problem::bad_request("malformed-transaction", e.clone()) }),
+                Ok(_) => match verdicts.next().expect("one verdict per decoded transaction") {
+                    Ok(id) => json!({ "id": id }),
+                    Err(e) => json!({ "error": Problem::from(e) }),
+                },
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(Problem::internal)?;
+    let accepted = results.iter().filter(|r| r.get("id").is_some()).count();
+    Ok((StatusCode::OK, Json(json!({ "accepted": accepted, "results": results }))).into_response())
+}
+
+/// `GET /v1/txs/{id}`: a committed transaction with its receipt.
+pub async fn get_tx(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+    let id: Hash = id.parse().map_err(|e: String| Problem::bad_request("malformed-id", e))?;
+    match s.ledger.receipt(&id)? {
+        Some((receipt, tx)) => Ok(Json(json!({ "id": id, "committed": true, "tx": tx, "receipt": receipt })).into_response()),
+        None => Err(Problem::not_found(format!("transaction {id} is not in a finalized block (it may still be waiting)"))),
+    }
+}

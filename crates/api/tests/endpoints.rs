@@ -1,0 +1,203 @@
+//! Every endpoint, in process: good requests and malformed ones. A malformed request must get
+//! a 4xx problem document, never a 5xx or a panic.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use dojang_api::{router, ApiSettings};
+use dojang_crypto::{Algorithm, Keypair};
+use dojang_governance::Governance;
+use dojang_ledger::{BlockApp, Genesis, GenesisValidator, Ledger, LedgerConfig, Router};
+use dojang_store::{verify_proof, Store};
+use dojang_types::{encode, Commit, Hash, TxBody};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+struct Node {
+    ledger: Arc<Ledger>,
+    app: axum::Router,
+    admin: Keypair,
+    _dir: tempfile::TempDir,
+}
+
+fn node(max_body: usize) -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = Keypair::generate(Algorithm::Ed25519);
+    let genesis = Genesis {
+        chain_id: "api-test".into(),
+        genesis_time_ms: 1_700_000_000_000,
+        validators: vec![GenesisValidator { name: "v".into(), public_key: Keypair::generate(Algorithm::Ed25519).public_key(), power: 1 }],
+        modules: [("governance".to_string(), json!({"accounts": [{"address": admin.public_key().address(), "roles": ["admin"]}]}))].into(),
+    };
+    let store = Store::open(&dir.path().join("db.redb")).unwrap();
+    let ledger = Arc::new(Ledger::open(store, Router::new().with(Arc::new(Governance)), genesis, LedgerConfig::default()).unwrap());
+    let settings = ApiSettings { max_body_bytes: max_body, ..Default::default() };
+    let app = router(ledger.clone(), settings);
+    Node { ledger, app, admin, _dir: dir }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+fn signed(k: &Keypair, module: &str, nonce: u64) -> Vec<u8> {
+    let msg = json!({"type": "grant_role", "account": k.public_key().address(), "role": "auditor"});
+    encode(&k.sign_tx(TxBody {
+        chain_id: "api-test".into(),
+        sender: k.public_key(),
+        nonce,
+        expires_at_ms: now_ms() + 60_000,
+        module: module.into(),
+        msg: serde_json::to_vec(&msg).unwrap(),
+    }))
+}
+
+async fn call(n: &Node, method: Method, uri: &str, body: Option<Vec<u8>>, ctype: &str) -> (StatusCode, String, Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", ctype)
+        .body(body.map(Body::from).unwrap_or_else(Body::empty))
+        .unwrap();
+    let resp = n.app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let ctype = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, ctype, v)
+}
+
+async fn expect_problem(n: &Node, method: Method, uri: &str, body: Option<Vec<u8>>, status: StatusCode) -> Value {
+    let (got, ctype, v) = call(n, method.clone(), uri, body, "application/json").await;
+    assert_eq!(got, status, "{method} {uri}: {v}");
+    assert_eq!(ctype, "application/problem+json", "{method} {uri}");
+    assert_eq!(v["status"], status.as_u16());
+    assert!(v["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    v
+}
+
+fn commit_next(n: &Node) {
+    let h = n.ledger.next_height();
+    let b = n.ledger.propose(h, Default::default()).unwrap();
+    n.ledger.commit(h, &b.hash(), Commit { height: h, round: 0, block_hash: b.hash(), signatures: vec![] }).unwrap();
+}
+
+#[tokio::test]
+async fn malformed_requests_get_4xx_problems() {
+    let n = node(64 * 1024);
+    let bad = StatusCode::BAD_REQUEST;
+    expect_problem(&n, Method::POST, "/v1/txs", Some(b"{not json".to_vec()), bad).await;
+    expect_problem(&n, Method::POST, "/v1/txs", Some(br#"{"tx": "zz"}"#.to_vec()), bad).await;
+    expect_problem(&n, Method::POST, "/v1/txs", Some(br#"{"tx": "00", "extra": 1}"#.to_vec()), bad).await;
+    let v = expect_problem(&n, Method::POST, "/v1/txs", Some(br#"{"tx": "0102"}"#.to_vec()), bad).await;
+    assert!(v["type"].as_str().unwrap().ends_with("malformed-transaction"));
+
+    let mut tampered = signed(&n.admin, "governance", 1);
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let body = serde_json::to_vec(&json!({"tx": hex::encode(&tampered)})).unwrap();
+    let v = expect_problem(&n, Method::POST, "/v1/txs", Some(body), bad).await;
+    assert!(v["type"].as_str().unwrap().ends_with("bad-signature"));
+
+    let body = serde_json::to_vec(&json!({"tx": hex::encode(signed(&n.admin, "no_such_module", 1))})).unwrap();
+    let v = expect_problem(&n, Method::POST, "/v1/txs", Some(body), bad).await;
+    assert!(v["type"].as_str().unwrap().ends_with("unknown-module"));
+
+    expect_problem(&n, Method::POST, "/v1/txs", Some(vec![b'a'; 100 * 1024]), StatusCode::PAYLOAD_TOO_LARGE).await;
+    expect_problem(&n, Method::POST, "/v1/txs/batch", Some(br#"{"txs": []}"#.to_vec()), bad).await;
+    expect_problem(&n, Method::POST, "/v1/txs/batch", Some(b"[]".to_vec()), bad).await;
+    expect_problem(&n, Method::GET, "/v1/txs/nothex", None, bad).await;
+    expect_problem(&n, Method::GET, &format!("/v1/txs/{}", Hash::default()), None, StatusCode::NOT_FOUND).await;
+    expect_problem(&n, Method::GET, "/v1/blocks/abc", None, bad).await;
+    expect_problem(&n, Method::GET, "/v1/blocks/-1", None, bad).await;
+    expect_problem(&n, Method::GET, "/v1/blocks/99", None, StatusCode::NOT_FOUND).await;
+    expect_problem(&n, Method::GET, "/v1/blocks/latest", None, StatusCode::NOT_FOUND).await;
+    expect_problem(&n, Method::GET, "/v1/blocks/by-hash/xyz", None, bad).await;
+    expect_problem(&n, Method::GET, "/v1/state", None, bad).await;
+    expect_problem(&n, Method::GET, "/v1/state?key_hex=zz", None, bad).await;
+    expect_problem(&n, Method::GET, "/v1/state?key=a&height=999", None, StatusCode::NOT_FOUND).await;
+    expect_problem(&n, Method::GET, "/v1/state?key=a&height=x", None, bad).await;
+    expect_problem(&n, Method::GET, "/v1/query/nomodule/x", None, StatusCode::NOT_FOUND).await;
+    expect_problem(&n, Method::POST, "/v1/txs?wait=maybe", Some(b"{}".to_vec()), bad).await;
+    expect_problem(&n, Method::GET, "/v1/query/governance/account/notanaddress", None, bad).await;
+    expect_problem(&n, Method::GET, "/v1/query/governance/param/a/b?as_of=yesterday", None, StatusCode::NOT_FOUND).await;
+    expect_problem(&n, Method::GET, "/nope", None, StatusCode::NOT_FOUND).await;
+    expect_problem(&n, Method::DELETE, "/v1/txs", None, StatusCode::METHOD_NOT_ALLOWED).await;
+}
+
+#[tokio::test]
+async fn submit_commit_read_with_proof() {
+    let n = node(16 * 1024 * 1024);
+    let tx = signed(&n.admin, "governance", 7);
+    let (status, _, v) = call(&n, Method::POST, "/v1/txs", Some(tx.clone()), "application/octet-stream").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let v = expect_problem(&n, Method::POST, "/v1/txs", Some(serde_json::to_vec(&json!({"tx": hex::encode(&tx)})).unwrap()), StatusCode::CONFLICT).await;
+    assert!(v["type"].as_str().unwrap().ends_with("duplicate"));
+    commit_next(&n);
+
+    let (status, _, v) = call(&n, Method::GET, &format!("/v1/txs/{id}"), None, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["receipt"]["result"]["status"], "ok", "{v}");
+    let v = expect_problem(&n, Method::POST, "/v1/txs", Some(tx), StatusCode::BAD_REQUEST).await;
+    assert!(v["detail"].as_str().unwrap().contains("expected JSON"), "octet-stream needs its content type");
+
+    let key = format!("governance/accounts/{}", n.admin.public_key().address());
+    let (status, _, v) = call(&n, Method::GET, &format!("/v1/state?key={key}"), None, "").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["exists"], true);
+    let root: Hash = v["header"]["state_root"].as_str().unwrap().parse().unwrap();
+    let value = hex::decode(v["value_hex"].as_str().unwrap()).unwrap();
+    let proof = hex::decode(v["proof_hex"].as_str().unwrap()).unwrap();
+    verify_proof(key.as_bytes(), Some(&value), &root, &proof).unwrap();
+    assert!(v["value"]["roles"]["auditor"].is_object());
+
+    let (status, _, v) = call(&n, Method::GET, "/v1/blocks/1", None, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["block"]["header"]["height"], 1);
+    let (status, _, v) = call(&n, Method::GET, &format!("/v1/blocks/by-hash/{}", v["hash"].as_str().unwrap()), None, "").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+
+    let batch = json!({"txs": [hex::encode(signed(&n.admin, "governance", 8)), "zz", hex::encode(signed(&n.admin, "governance", 8))]});
+    let (status, _, v) = call(&n, Method::POST, "/v1/txs/batch", Some(serde_json::to_vec(&batch).unwrap()), "application/json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["accepted"], 1, "{v}");
+    assert!(v["results"][1]["error"]["status"] == 400);
+    assert!(v["results"][2]["error"]["status"] == 409);
+
+    for path in ["/health", "/v1/status", "/openapi.json", "/v1/query/governance/role/admin"] {
+        let (status, _, v) = call(&n, Method::GET, path, None, "").await;
+        assert_eq!(status, StatusCode::OK, "{path}: {v}");
+    }
+    let req = Request::builder().uri("/metrics").body(Body::empty()).unwrap();
+    let resp = n.app.clone().oneshot(req).await.unwrap();
+    let text = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(text.contains("dojang_height 1"), "{text}");
+    assert!(text.contains("dojang_mempool_size 1"), "{text}");
+}
+
+#[tokio::test]
+async fn submit_and_wait_returns_the_receipt() {
+    let n = node(1024 * 1024);
+    let tx = signed(&n.admin, "governance", 3);
+    let ledger = n.ledger.clone();
+    let producer = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let h = ledger.next_height();
+        let b = ledger.propose(h, Default::default()).unwrap();
+        ledger.commit(h, &b.hash(), Commit { height: h, round: 0, block_hash: b.hash(), signatures: vec![] }).unwrap();
+    });
+    let body = serde_json::to_vec(&json!({"tx": hex::encode(&tx)})).unwrap();
+    let (status, _, v) = call(&n, Method::POST, "/v1/txs?wait=true&timeout_ms=5000", Some(body), "application/json").await;
+    producer.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["committed"], true);
+    assert_eq!(v["receipt"]["height"], 1);
+
+    let tx = signed(&n.admin, "governance", 4);
+    let body = serde_json::to_vec(&json!({"tx": hex::encode(&tx)})).unwrap();
+    let (status, _, v) = call(&n, Method::POST, "/v1/txs?wait=true&timeout_ms=50", Some(body), "application/json").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "not final in time: still admitted, {v}");
+}
