@@ -209,7 +209,11 @@ impl<L: BlockApp> Host<L> {
         let me = self.address.0;
         let block = tokio::task::spawn_blocking(move || ledger.propose(height.0, me)).await??;
         let hash = block.hash();
-        info!(%height, %round, txs = block.txs.len(), %hash, "proposing");
+        if block.txs.is_empty() {
+            debug!(%height, %round, %hash, "proposing an empty block");
+        } else {
+            info!(%height, %round, txs = block.txs.len(), %hash, "proposing");
+        }
         let value = LocallyProposedValue::new(height, round, BlockValue(hash));
         self.built.insert((height, round), value.clone());
         let init = StreamInit { height, round, pol_round: Round::Nil, proposer: self.address };

@@ -6,7 +6,9 @@
 mod batch;
 mod keyfile;
 mod keypair;
+mod proof;
 
 pub use batch::verify_txs;
 pub use keyfile::{KeyFile, KeyFileError};
 pub use keypair::{verify, Algorithm, Keypair};
+pub use proof::verify_state_proof;

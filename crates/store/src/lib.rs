@@ -14,7 +14,7 @@ use std::path::Path;
 use redb::Database;
 
 pub use error::StoreError;
-pub use state::{verify_proof, PreparedState, StateProof};
+pub use state::{PreparedState, StateProof};
 
 /// The node's database.
 pub struct Store {

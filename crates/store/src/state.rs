@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use dojang_types::Hash;
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
-use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, RootHash, Version};
+use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
 use redb::{ReadOnlyTable, ReadableDatabase, WriteTransaction};
 use sha2::Sha256;
 
@@ -30,16 +30,6 @@ pub struct StateProof {
     pub root: Hash,
     /// borsh(jmt::proof::SparseMerkleProof<Sha256>)
     pub proof: Vec<u8>,
-}
-
-/// Checks a proof produced by [`Store::prove`]: that `value` is (or, if `None`, that no value
-/// is) stored under `key` in the state whose root is `root`.
-pub fn verify_proof(key: &[u8], value: Option<&[u8]>, root: &Hash, proof: &[u8]) -> Result<(), String> {
-    let proof: jmt::proof::SparseMerkleProof<Sha256> =
-        borsh::from_slice(proof).map_err(|e| format!("proof is not a valid encoding: {e}"))?;
-    proof
-        .verify(RootHash(root.0), KeyHash::with::<Sha256>(key), value)
-        .map_err(|e| format!("proof does not match the state root: {e}"))
 }
 
 struct Reader {

@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 
-use dojang_store::{verify_proof, Store};
+use dojang_crypto::verify_state_proof as verify_proof;
+use dojang_store::Store;
 use dojang_types::{Address, Block, BlockHeader, Commit, Hash};
 
 fn header(height: u64, state_root: Hash) -> BlockHeader {

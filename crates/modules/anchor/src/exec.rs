@@ -1,0 +1,26 @@
+use dojang_ledger::{ModuleError, StateWrite, TxContext};
+use dojang_types::Event;
+
+use crate::msg::AnchorMsg;
+use crate::rules;
+use crate::state::{self, AnchorRecord};
+use crate::NAME;
+
+fn rejected(reason: String) -> ModuleError {
+    let code = reason.split(':').next().unwrap_or("rejected").to_string();
+    ModuleError::Rejected { code, reason }
+}
+
+pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: AnchorMsg) -> Result<Vec<Event>, ModuleError> {
+    let AnchorMsg::Anchor { namespace, root, leaves } = msg;
+    rules::namespace_is_valid(&namespace).map_err(rejected)?;
+    rules::leaf_count_is_valid(leaves).map_err(rejected)?;
+    let seq = state::series_len(state, &ctx.sender, &namespace)?;
+    let record = AnchorRecord { seq, root, leaves, height: ctx.height, time_ms: ctx.time_ms, tx_id: ctx.tx_id };
+    state::append(state, &ctx.sender, &namespace, &record);
+    Ok(vec![Event::new(NAME, "anchored")
+        .with("account", ctx.sender)
+        .with("namespace", &namespace)
+        .with("seq", seq)
+        .with("root", root)])
+}

@@ -1,0 +1,113 @@
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// dojang: a permissioned ledger that a city and its agencies run together, and the civic
+/// services on it.
+#[derive(Parser)]
+#[command(name = "dojang", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Start a one-validator development node with demo agencies and parameter tables,
+    /// creating its home on first run and resuming the same chain afterwards.
+    Dev {
+        /// Node home directory [default: $DOJANG_HOME or ~/.dojang]
+        #[arg(long)]
+        home: Option<PathBuf>,
+        /// Chain id used when the home is first created.
+        #[arg(long, default_value = "dojang-dev")]
+        chain_id: String,
+    },
+    /// Create a node home: config.toml, genesis.json and keys.
+    Init {
+        #[arg(long)]
+        home: Option<PathBuf>,
+        /// The chain's id; transactions for other chains are refused.
+        #[arg(long)]
+        chain_id: String,
+        /// This node's name (an agency's node name, e.g. "seoul-city-hall").
+        #[arg(long, default_value = "seoul-city-hall")]
+        moniker: String,
+        /// Also create demo agency accounts (issuers, verifiers, auditor) and legal parameter tables.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run the node whose home is given (see `dojang init`).
+    Node {
+        #[arg(long)]
+        home: Option<PathBuf>,
+    },
+    /// Create or show key files.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Sign and submit a transaction.
+    Tx {
+        /// Node API URL.
+        #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// Key file of the sender.
+        #[arg(long)]
+        key: PathBuf,
+        /// Wait until the transaction is in a finalized block and print its receipt.
+        #[arg(long)]
+        wait: bool,
+        /// Module name, e.g. governance.
+        module: String,
+        /// The message as JSON, e.g. '{"type":"grant_role","account":"dj…","role":"issuer"}'.
+        msg: String,
+    },
+    /// Run a module's read-only query, e.g. `governance param/minimum_wage/hourly_krw as_of=2026-03-01`.
+    Query {
+        #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
+        node: String,
+        module: String,
+        path: String,
+        /// Parameters as key=value.
+        params: Vec<String>,
+    },
+    /// Read a state key with its Merkle proof; `--verify` checks proof and commit certificate
+    /// against the validators in a genesis file.
+    State {
+        #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// Full state key, e.g. governance/params/minimum_wage/hourly_krw
+        key: String,
+        /// Verify against this genesis file's validator set.
+        #[arg(long)]
+        verify: Option<PathBuf>,
+    },
+    /// Show a finalized block (a height, or `latest`).
+    Block {
+        #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
+        node: String,
+        height: String,
+    },
+    /// Show the node's chain, height and mempool.
+    Status {
+        #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
+        node: String,
+    },
+    /// Measure finalized throughput and latency against a node (or one it starts).
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Generate a key and write it to a file readable only by its owner.
+    New {
+        #[arg(long)]
+        out: PathBuf,
+        /// ed25519 or p256.
+        #[arg(long, default_value = "ed25519")]
+        algorithm: String,
+    },
+    /// Print a key file's public key and address (never the secret).
+    Show { file: PathBuf },
+}

@@ -1,0 +1,161 @@
+//! The node's configuration: one TOML file in the home directory, with environment overrides
+//! of the form `DOJANG_<SECTION>__<KEY>` (e.g. `DOJANG_API__LISTEN_ADDR=0.0.0.0:8080`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use dojang_api::ApiSettings;
+use dojang_consensus::ConsensusSettings;
+use dojang_ledger::LedgerConfig;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// This node's name in logs and peer lists (an agency's node name, never a person's).
+    pub moniker: String,
+    #[serde(default)]
+    pub log: LogSettings,
+    #[serde(default)]
+    pub api: ApiSettings,
+    #[serde(default)]
+    pub consensus: ConsensusSettings,
+    #[serde(default)]
+    pub ledger: LedgerConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// A tracing filter, e.g. `info` or `info,dojang_ledger=debug`.
+    pub filter: String,
+    /// `text` or `json`.
+    pub format: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings { filter: "info,arc_malachitebft=warn".into(), format: "text".into() }
+    }
+}
+
+/// The files of a node home directory.
+pub struct Home(pub PathBuf);
+
+impl Home {
+    pub fn config(&self) -> PathBuf {
+        self.0.join("config.toml")
+    }
+    pub fn genesis(&self) -> PathBuf {
+        self.0.join("genesis.json")
+    }
+    pub fn validator_key(&self) -> PathBuf {
+        self.0.join("keys").join("validator.json")
+    }
+    pub fn key(&self, name: &str) -> PathBuf {
+        self.0.join("keys").join(format!("{name}.json"))
+    }
+    pub fn data(&self) -> PathBuf {
+        self.0.join("data")
+    }
+    pub fn db(&self) -> PathBuf {
+        self.data().join("ledger.redb")
+    }
+}
+
+/// The default home: `$DOJANG_HOME`, else `~/.dojang`.
+pub fn default_home() -> PathBuf {
+    if let Ok(h) = std::env::var("DOJANG_HOME") {
+        return PathBuf::from(h);
+    }
+    std::env::var("HOME").map(|h| PathBuf::from(h).join(".dojang")).unwrap_or_else(|_| PathBuf::from(".dojang"))
+}
+
+impl Config {
+    pub fn new(moniker: &str) -> Self {
+        Config {
+            moniker: moniker.to_string(),
+            log: LogSettings::default(),
+            api: ApiSettings::default(),
+            consensus: ConsensusSettings::default(),
+            ledger: LedgerConfig::default(),
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+        let text = toml::to_string_pretty(self).context("config serializes")?;
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// Loads the file and applies `DOJANG_<SECTION>__<KEY>` environment overrides.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {} (run `dojang init` first)", path.display()))?;
+        let mut doc: toml::Table = text.parse().with_context(|| format!("{} is not valid TOML", path.display()))?;
+        apply_env(&mut doc, std::env::vars())?;
+        toml::Value::Table(doc)
+            .try_into()
+            .with_context(|| format!("{} has an invalid setting", path.display()))
+    }
+}
+
+fn apply_env(doc: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) -> anyhow::Result<()> {
+    for (name, value) in vars {
+        let Some(rest) = name.strip_prefix("DOJANG_") else { continue };
+        if rest == "HOME" || rest == "NODE" {
+            continue;
+        }
+        let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+        if path.iter().any(|p| p.is_empty()) {
+            bail!("environment variable {name} is not of the form DOJANG_<SECTION>__<KEY>");
+        }
+        let parsed: toml::Value = format!("v = {value}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or(toml::Value::String(value.clone()));
+        let mut table = &mut *doc;
+        for part in &path[..path.len() - 1] {
+            table = table
+                .entry(part.clone())
+                .or_insert_with(|| toml::Value::Table(Default::default()))
+                .as_table_mut()
+                .with_context(|| format!("{name}: '{part}' is not a section"))?;
+        }
+        table.insert(path[path.len() - 1].clone(), parsed);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_sections_and_scalars() {
+        let mut doc: toml::Table = toml::to_string(&Config::new("n")).unwrap().parse().unwrap();
+        let vars = vec![
+            ("DOJANG_API__LISTEN_ADDR".to_string(), "127.0.0.1:9999".to_string()),
+            ("DOJANG_CONSENSUS__IDLE_BLOCK_INTERVAL_MS".to_string(), "250".to_string()),
+            ("DOJANG_MONIKER".to_string(), "district-office".to_string()),
+            ("DOJANG_HOME".to_string(), "/ignored".to_string()),
+            ("OTHER".to_string(), "x".to_string()),
+        ];
+        apply_env(&mut doc, vars.into_iter()).unwrap();
+        let c: Config = toml::Value::Table(doc).try_into().unwrap();
+        assert_eq!(c.api.listen_addr.port(), 9999);
+        assert_eq!(c.consensus.idle_block_interval_ms, 250);
+        assert_eq!(c.moniker, "district-office");
+        let mut doc: toml::Table = toml::to_string(&Config::new("n")).unwrap().parse().unwrap();
+        assert!(apply_env(&mut doc, vec![("DOJANG_API____X".to_string(), "1".to_string())].into_iter()).is_err());
+    }
+
+    #[test]
+    fn unknown_settings_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "moniker = \"a\"\nbogus = 1\n").unwrap();
+        let err = format!("{:#}", Config::load(&p).unwrap_err());
+        assert!(err.contains("bogus"), "{err}");
+    }
+}

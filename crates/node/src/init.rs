@@ -1,0 +1,80 @@
+//! Creating a node home: config, validator key, genesis (with demo agencies and the legal
+//! parameter tables from DOMAIN.md when asked).
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use dojang_crypto::{Algorithm, KeyFile, Keypair};
+use dojang_ledger::{Genesis, GenesisValidator};
+use serde_json::{json, Value};
+
+use crate::config::{Config, Home};
+
+/// Demo accounts: organisations, never people. (name, roles, label)
+pub const DEMO_ACCOUNTS: &[(&str, &[&str], &str)] = &[
+    ("admin", &["admin"], "Seoul city IT administration"),
+    ("operator", &["operator"], "Seoul data centre operations"),
+    ("resident-registry", &["issuer"], "Resident registration (MOIS) issuing office"),
+    ("social-security", &["issuer"], "Social security information service"),
+    ("employment-insurance", &["issuer"], "Employment insurance (COMWEL) issuing office"),
+    ("public-works-office", &["verifier"], "Public-works job program office"),
+    ("youth-allowance-office", &["verifier"], "Youth allowance program office"),
+    ("audit-office", &["auditor"], "Seoul audit office"),
+];
+
+/// Legal figures as versioned parameters. Figures marked (check) in DOMAIN.md stay
+/// parameters, never literals in code.
+fn demo_params() -> Vec<Value> {
+    let p = |table: &str, key: &str, from: &str, value: Value, basis: &str| {
+        json!({"table": table, "key": key, "effective_from": from, "value": value, "legal_basis": basis})
+    };
+    vec![
+        p("minimum_wage", "hourly_krw", "2025-01-01", json!(10030), "Minimum Wage Notice for 2025"),
+        p("minimum_wage", "hourly_krw", "2026-01-01", json!(10320), "Minimum Wage Notice for 2026"),
+        p("minimum_wage", "monthly_krw_209h", "2025-01-01", json!(2096270), "Minimum Wage Notice for 2025"),
+        p("minimum_wage", "monthly_krw_209h", "2026-01-01", json!(2156880), "Minimum Wage Notice for 2026"),
+        p("labour", "weekly_holiday_min_hours", "2025-01-01", json!(15), "Labor Standards Act art. 18(3), 55"),
+        p("labour", "weekly_hour_cap", "2025-01-01", json!(52), "Labor Standards Act art. 50, 53"),
+        p("eligibility", "public_works_income_pct_of_median", "2025-01-01", json!(65), "Seoul public-works job notice (check)"),
+        p("eligibility", "youth_allowance_income_pct_of_median", "2025-01-01", json!(150), "Seoul youth allowance notice (check)"),
+        p("subcontract", "payment_days_after_receipt", "2025-01-01", json!(60), "Subcontracting Act art. 13(1)"),
+        p("subcontract", "late_interest_pct_per_year", "2025-01-01", json!(15.5), "FTC notice on late interest (check)"),
+        p("vehicles", "inspection_max_age_days", "2025-01-01", json!(120), "Motor Vehicle Management Act"),
+    ]
+}
+
+/// Writes a new single-validator home. With `demo`, adds the demo agencies' keys and roles
+/// and the parameter tables; otherwise only an admin account.
+pub fn init_home(home: &Home, chain_id: &str, moniker: &str, demo: bool) -> anyhow::Result<Genesis> {
+    if home.config().exists() {
+        bail!("{} already holds a node (config.toml exists); choose another --home", home.0.display());
+    }
+    std::fs::create_dir_all(home.0.join("keys")).with_context(|| format!("cannot create {}", home.0.display()))?;
+    let validator = Keypair::generate(Algorithm::Ed25519);
+    KeyFile::save_new(&validator, &home.validator_key())?;
+
+    let mut accounts = Vec::new();
+    let names: Vec<(&str, &[&str], &str)> =
+        if demo { DEMO_ACCOUNTS.to_vec() } else { vec![("admin", &["admin"][..], "chain administrator")] };
+    for (name, roles, label) in names {
+        let alg = if name == "admin" { Algorithm::Ed25519 } else { Algorithm::P256 };
+        let k = Keypair::generate(alg);
+        KeyFile::save_new(&k, &home.key(name))?;
+        accounts.push(json!({"address": k.public_key().address(), "roles": roles, "label": label}));
+    }
+    let params = if demo { demo_params() } else { vec![] };
+    let genesis = Genesis {
+        chain_id: chain_id.to_string(),
+        genesis_time_ms: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as u64,
+        validators: vec![GenesisValidator { name: moniker.to_string(), public_key: validator.public_key(), power: 1 }],
+        modules: [("governance".to_string(), json!({"accounts": accounts, "params": params}))].into(),
+    };
+    write_genesis(&genesis, &home.genesis())?;
+    Config::new(moniker).save(&home.config())?;
+    Ok(genesis)
+}
+
+pub fn write_genesis(g: &Genesis, path: &Path) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(g)?;
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}

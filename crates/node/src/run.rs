@@ -1,0 +1,81 @@
+//! Running a node: open the ledger, start consensus and the gateway, stop cleanly on a signal.
+
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use dojang_anchor::Anchor;
+use dojang_crypto::{KeyFile, Keypair};
+use dojang_governance::Governance;
+use dojang_ledger::{Genesis, Ledger, Router};
+use dojang_store::Store;
+use tracing::info;
+
+use crate::config::{Config, Home};
+
+/// The modules every node of a chain runs.
+pub fn modules() -> Router {
+    Router::new().with(Arc::new(Governance)).with(Arc::new(Anchor))
+}
+
+/// Runs the node in `home` until SIGINT or SIGTERM.
+pub async fn run_node(home: &Home, config: Config) -> anyhow::Result<()> {
+    let genesis = Genesis::load(&home.genesis())?;
+    let key = match KeyFile::load(&home.validator_key())? {
+        Keypair::Ed25519(k) => k,
+        Keypair::P256 { .. } => bail!("{} must hold an ed25519 key", home.validator_key().display()),
+    };
+    let store = Store::open(&home.db())?;
+    let ledger = Arc::new(Ledger::open(store, modules(), genesis.clone(), config.ledger.clone())?);
+
+    let listener = tokio::net::TcpListener::bind(config.api.listen_addr)
+        .await
+        .with_context(|| format!("cannot listen on {} (api.listen_addr): is another node running?", config.api.listen_addr))?;
+    let api_addr = listener.local_addr()?;
+    let app = dojang_api::router(ledger.clone(), config.api.clone());
+
+    let mempool_ledger = ledger.clone();
+    let consensus = dojang_consensus::start(
+        ledger.clone(),
+        &genesis,
+        key,
+        config.moniker.clone(),
+        home.data(),
+        &config.consensus,
+        config.ledger.max_block_bytes,
+        Arc::new(move || mempool_ledger.mempool_len()),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot start consensus: {e:#}"))?;
+
+    let (height, _, _) = ledger.head();
+    info!(chain_id = %genesis.chain_id, height, api = %api_addr, "node started");
+    println!("dojang node ready: chain {} at height {height}, API on http://{api_addr}", genesis.chain_id);
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(dojang_api::serve(listener, app, async move {
+        let _ = stop_rx.await;
+    }));
+    shutdown_signal().await;
+    info!("stopping");
+    let _ = stop_tx.send(());
+    consensus.stop().await;
+    let _ = server.await;
+    info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler installs");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
