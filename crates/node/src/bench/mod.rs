@@ -1,0 +1,140 @@
+//! `dojang bench`: drives a node with pre-signed transactions from many accounts and prints
+//! finalized throughput, submit-to-final latency, the node's memory and disk use, beside the
+//! machine's own Ed25519 verification rate measured in the same run.
+
+mod load;
+mod machine;
+mod spawn;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+
+#[derive(Args, Clone)]
+pub struct BenchArgs {
+    /// API URL of a running node; without it, a fresh one-validator node is started.
+    #[arg(long)]
+    pub node: Option<String>,
+    /// PID of the running node given with --node, to report its memory.
+    #[arg(long)]
+    pub pid: Option<u32>,
+    /// Seconds of measured load.
+    #[arg(long, default_value_t = 60)]
+    pub duration: u64,
+    /// Seconds of load before measuring starts.
+    #[arg(long, default_value_t = 5)]
+    pub warmup: u64,
+    /// Offered transactions per second; 0 sends as fast as the node finalizes.
+    #[arg(long, default_value_t = 0)]
+    pub rate: u64,
+    /// Transactions to pre-sign when --rate is 0 (per second of the run).
+    #[arg(long, default_value_t = 40_000)]
+    pub presign_per_second: u64,
+    /// Number of sending accounts.
+    #[arg(long, default_value_t = 5_000)]
+    pub accounts: u64,
+    /// Transactions per HTTP batch.
+    #[arg(long, default_value_t = 2_000)]
+    pub batch: usize,
+    /// Most transactions in flight (submitted, not yet final) when --rate is 0.
+    #[arg(long, default_value_t = 60_000)]
+    pub window: u64,
+    /// Keep the started node's home here instead of a temporary directory.
+    #[arg(long)]
+    pub home: Option<PathBuf>,
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let machine = machine::measure();
+    eprintln!(
+        "machine: {} cores, Ed25519 {:.0} verifications/s one by one on one core, {:.0}/s batched on all cores",
+        machine.cores, machine.ed25519_single_per_core, machine.ed25519_batched_all_cores
+    );
+    let temp = tempfile_dir(&args)?;
+    let started = match &args.node {
+        Some(_) => None,
+        None => Some(spawn::start_node(&temp).await?),
+    };
+    let url = args.node.clone().or_else(|| started.as_ref().map(|s| s.url.clone())).context("no node")?;
+    let pid = args.pid.or_else(|| started.as_ref().map(|s| s.pid));
+
+    let result = load::drive(&url, &args).await;
+    let rss_mb = pid.and_then(spawn::rss_mb);
+    let disk = started.as_ref().map(|s| spawn::dir_bytes(&s.data_dir));
+    if let Some(s) = started {
+        s.stop().await;
+    }
+    let r = result?;
+    let bytes_per_tx = disk.map(|d| d as f64 / r.total_committed.max(1) as f64);
+    let ratio = r.finalized_per_second / machine.ed25519_batched_all_cores;
+
+    println!("finalized tx/s        {:>10.0}  (over {} s after {} s warm-up, offered {})", r.finalized_per_second, args.duration, args.warmup,
+        if args.rate == 0 { "as fast as finalized".to_string() } else { format!("{} tx/s", args.rate) });
+    println!("submit->final latency p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms, max {:.0} ms  ({} samples)",
+        r.p50_ms, r.p95_ms, r.p99_ms, r.max_ms, r.samples);
+    println!("transactions committed {:>9}  refused at admission {}", r.total_committed, r.refused);
+    if let Some(m) = rss_mb {
+        println!("node RSS              {m:>10.0} MB");
+    }
+    if let Some(b) = bytes_per_tx {
+        println!("disk per transaction  {b:>10.0} bytes (whole node data directory / transactions committed)");
+    }
+    println!("Ed25519 on this machine: {:.0}/s batched on {} cores; finalized tx/s is {:.2} of that", machine.ed25519_batched_all_cores, machine.cores, ratio);
+    println!(
+        "{}",
+        json!({
+            "bench": "ledger",
+            "finalized_tx_per_s": r.finalized_per_second,
+            "latency_ms": {"p50": r.p50_ms, "p95": r.p95_ms, "p99": r.p99_ms, "max": r.max_ms},
+            "offered_tx_per_s": args.rate,
+            "committed": r.total_committed,
+            "refused": r.refused,
+            "rss_mb": rss_mb,
+            "disk_bytes_per_tx": bytes_per_tx,
+            "ed25519_single_per_core": machine.ed25519_single_per_core,
+            "ed25519_batched_all_cores": machine.ed25519_batched_all_cores,
+            "ratio_to_ed25519": ratio,
+            "cores": machine.cores,
+        })
+    );
+    drop(temp);
+    Ok(())
+}
+
+/// A home for the started node: the given directory, or a temporary one removed afterwards.
+pub enum BenchHome {
+    Kept(PathBuf),
+    Temp(PathBuf),
+}
+
+impl BenchHome {
+    pub fn path(&self) -> &PathBuf {
+        match self {
+            BenchHome::Kept(p) | BenchHome::Temp(p) => p,
+        }
+    }
+}
+
+impl Drop for BenchHome {
+    fn drop(&mut self) {
+        if let BenchHome::Temp(p) = self {
+            let _ = std::fs::remove_dir_all(p);
+        }
+    }
+}
+
+fn tempfile_dir(args: &BenchArgs) -> anyhow::Result<BenchHome> {
+    Ok(match &args.home {
+        Some(h) => BenchHome::Kept(h.clone()),
+        None => {
+            let p = std::env::temp_dir().join(format!("dojang-bench-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&p);
+            BenchHome::Temp(p)
+        }
+    })
+}
+
+pub(crate) const POLL: Duration = Duration::from_millis(10);
