@@ -81,7 +81,7 @@ async fn expect_problem(n: &Node, method: Method, uri: &str, body: Option<Vec<u8
 
 fn commit_next(n: &Node) {
     let h = n.ledger.next_height();
-    let b = n.ledger.propose(h, Default::default()).unwrap();
+    let b = n.ledger.propose(h, Default::default(), std::time::Duration::from_secs(1)).unwrap();
     n.ledger.commit(h, &b.hash(), Commit { height: h, round: 0, block_hash: b.hash(), signatures: vec![] }).unwrap();
 }
 
@@ -187,7 +187,7 @@ async fn submit_and_wait_returns_the_receipt() {
     let producer = tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         let h = ledger.next_height();
-        let b = ledger.propose(h, Default::default()).unwrap();
+        let b = ledger.propose(h, Default::default(), std::time::Duration::from_secs(1)).unwrap();
         ledger.commit(h, &b.hash(), Commit { height: h, round: 0, block_hash: b.hash(), signatures: vec![] }).unwrap();
     });
     let body = serde_json::to_vec(&json!({"tx": hex::encode(&tx)})).unwrap();

@@ -108,10 +108,11 @@ impl<L: BlockApp> Host<L> {
                 let values = self.undecided.get(&(height, round)).cloned().unwrap_or_default();
                 let _ = reply_value.send(values);
             }
-            AppMsg::GetValue { height, round, timeout: _, reply } => {
+            AppMsg::GetValue { height, round, timeout, reply } => {
                 let value = match self.built.get(&(height, round)) {
                     Some(v) => v.clone(),
-                    None => self.build(height, round, network).await?,
+                    // Half the deadline for building; the rest for signing and streaming.
+                    None => self.build(height, round, timeout / 2, network).await?,
                 };
                 let _ = reply.send(value);
             }
@@ -203,11 +204,12 @@ impl<L: BlockApp> Host<L> {
         &mut self,
         height: Height,
         round: Round,
+        budget: Duration,
         network: &mpsc::Sender<NetworkMsg<Ctx>>,
     ) -> eyre::Result<LocallyProposedValue<Ctx>> {
         let ledger = self.ledger.clone();
         let me = self.address.0;
-        let block = tokio::task::spawn_blocking(move || ledger.propose(height.0, me)).await??;
+        let block = tokio::task::spawn_blocking(move || ledger.propose(height.0, me, budget)).await??;
         let hash = block.hash();
         if block.txs.is_empty() {
             debug!(%height, %round, %hash, "proposing an empty block");

@@ -1,4 +1,6 @@
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use dojang_types::{Address, Block, Commit, Hash};
 use tracing::{debug, warn};
@@ -13,9 +15,10 @@ pub trait BlockApp: Send + Sync + 'static {
     /// The height consensus should decide next.
     fn next_height(&self) -> u64;
 
-    /// Builds and executes a block from the mempool. The block is kept durably before it is
+    /// Builds and executes a block from the mempool, sized so that building it takes about
+    /// `budget` (the engine's deadline, less a margin). The block is kept durably before it is
     /// returned, so a node that proposes it still has it after a crash.
-    fn propose(&self, height: u64, proposer: Address) -> Result<Block, LedgerError>;
+    fn propose(&self, height: u64, proposer: Address, budget: Duration) -> Result<Block, LedgerError>;
 
     /// Checks a block proposed by someone else by executing it; a valid block is kept durably
     /// (we are about to vote for it).
@@ -50,8 +53,21 @@ impl Ledger {
         })
     }
 
+    /// Learns how long a transaction takes to build into a block (moving average, in ns).
+    fn learn_cost(&self, executed: &Executed) {
+        let n = executed.block.txs.len() as u64;
+        if n >= 100 {
+            let sample = executed.elapsed.as_nanos() as u64 / n;
+            let old = self.build_ns_per_tx.load(Ordering::Relaxed);
+            let new = if old == 0 { sample } else { (old * 3 + sample) / 4 };
+            self.build_ns_per_tx.store(new, Ordering::Relaxed);
+        }
+    }
+
     fn remember(&self, executed: Executed) -> Result<Block, LedgerError> {
+        let started = std::time::Instant::now();
         self.store.put_pending(&executed.block)?;
+        debug!(height = executed.block.header.height, pending_ms = started.elapsed().as_millis() as u64, "block kept as pending");
         let block = executed.block.clone();
         lock(&self.executed).insert(block.hash(), Arc::new(executed));
         Ok(block)
@@ -63,10 +79,15 @@ impl BlockApp for Ledger {
         lock(&self.head).height + 1
     }
 
-    fn propose(&self, height: u64, proposer: Address) -> Result<Block, LedgerError> {
+    fn propose(&self, height: u64, proposer: Address, budget: Duration) -> Result<Block, LedgerError> {
         let parent_time = lock(&self.head).time_ms;
         let input = self.input(height, now_ms().max(parent_time + 1), proposer)?;
-        let txs = lock(&self.mempool).peek(self.config.max_block_txs, self.config.max_block_bytes);
+        let cost = self.build_ns_per_tx.load(Ordering::Relaxed);
+        let max_txs = match cost {
+            0 => self.config.max_block_txs,
+            c => ((budget.as_nanos() as u64 / c) as usize).clamp(100, self.config.max_block_txs),
+        };
+        let txs = lock(&self.mempool).peek(max_txs, self.config.max_block_bytes);
         let (executed, dropped) = {
             let mempool = &self.mempool;
             execute_block(&self.store, &self.router, &input, txs, &|id| lock(mempool).contains(id), Mode::Propose)?
@@ -78,14 +99,16 @@ impl BlockApp for Ledger {
                 mempool.remove(id);
             }
         }
-        debug!(height, txs = executed.block.txs.len(), "proposing block");
+        debug!(height, txs = executed.block.txs.len(), max_txs, "proposing block");
+        self.learn_cost(&executed);
         self.remember(executed)
     }
 
     fn validate(&self, block: &Block) -> Result<(), LedgerError> {
         // The hash covers only the header; the body must match the header's transaction root
         // before anything keyed by that hash can be trusted.
-        if Block::compute_txs_root(&block.txs) != block.header.txs_root {
+        let ids: Vec<Hash> = block.txs.iter().map(|t| t.id()).collect();
+        if Block::txs_root_of(&ids) != block.header.txs_root {
             return Err(LedgerError::InvalidBlock("transactions do not match the header's txs_root".into()));
         }
         let hash = block.hash();
@@ -103,7 +126,8 @@ impl BlockApp for Ledger {
         let input = self.input(h.height, h.time_ms, h.proposer)?;
         let (executed, _) = {
             let mempool = &self.mempool;
-            execute_block(&self.store, &self.router, &input, block.txs.clone(), &|id| lock(mempool).contains(id), Mode::Validate)?
+            let txs = ids.into_iter().zip(block.txs.iter().cloned()).collect();
+            execute_block(&self.store, &self.router, &input, txs, &|id| lock(mempool).contains(id), Mode::Validate)?
         };
         if executed.block.header != *h {
             return Err(LedgerError::InvalidBlock(format!(
@@ -141,7 +165,9 @@ impl BlockApp for Ledger {
             }
         };
         let block = &executed.block;
+        let started = std::time::Instant::now();
         self.store.commit_block(block, &executed.receipts, &commit, &executed.prepared)?;
+        debug!(height, txs = block.txs.len(), write_ms = started.elapsed().as_millis() as u64, "block written");
         {
             let mut head = lock(&self.head);
             head.height = block.header.height;

@@ -27,6 +27,8 @@ pub(crate) struct Executed {
     pub block: Block,
     pub receipts: Vec<Receipt>,
     pub prepared: PreparedState,
+    /// How long execution took, to size later blocks.
+    pub elapsed: std::time::Duration,
 }
 
 /// Whether we build a block (and may leave transactions out) or judge someone else's block
@@ -44,11 +46,12 @@ pub(crate) fn execute_block(
     store: &Store,
     router: &Router,
     input: &BlockInput,
-    txs: Vec<SignedTx>,
+    txs: Vec<(Hash, SignedTx)>,
     preverified: &dyn Fn(&Hash) -> bool,
     mode: Mode,
 ) -> Result<(Executed, Vec<(Hash, TxError)>), LedgerError> {
-    let ids: Vec<Hash> = txs.iter().map(|t| t.id()).collect();
+    let started = std::time::Instant::now();
+    let (ids, txs): (Vec<Hash>, Vec<SignedTx>) = txs.into_iter().unzip();
 
     // Signatures first, in parallel batches, skipping those this node already checked at
     // admission.
@@ -59,12 +62,14 @@ pub(crate) fn execute_block(
     for (&i, ok) in to_check.iter().zip(verdicts) {
         sig_ok[i] = ok;
     }
+    let verified_at = started.elapsed();
     let committed = store.committed_among(&ids)?;
 
     let mut dropped = Vec::new();
     let mut seen = HashSet::with_capacity(txs.len());
     let mut block_changes = Changes::new();
     let mut included = Vec::with_capacity(txs.len());
+    let mut included_ids = Vec::with_capacity(txs.len());
     let mut receipts = Vec::with_capacity(txs.len());
 
     for (i, tx) in txs.into_iter().enumerate() {
@@ -100,6 +105,7 @@ pub(crate) fn execute_block(
                     sender_key: tx.body.sender.clone(),
                     tx_id: id,
                     height: input.height,
+                    index,
                     time_ms: input.time_ms,
                     chain_id: input.chain_id.clone(),
                 };
@@ -118,11 +124,21 @@ pub(crate) fn execute_block(
         };
         receipts.push(Receipt { tx_id: id, height: input.height, index, result, events });
         included.push(tx);
+        included_ids.push(id);
     }
 
     block_changes.insert(LEDGER_HEIGHT_KEY.to_vec(), Some(input.height.to_be_bytes().to_vec()));
     block_changes.insert(LEDGER_TIME_KEY.to_vec(), Some(input.time_ms.to_be_bytes().to_vec()));
+    let executed_at = started.elapsed();
     let prepared = store.prepare_state(input.height, block_changes)?;
+    tracing::debug!(
+        height = input.height,
+        txs = included.len(),
+        verify_ms = verified_at.as_millis() as u64,
+        execute_ms = (executed_at - verified_at).as_millis() as u64,
+        state_root_ms = (started.elapsed() - executed_at).as_millis() as u64,
+        "executed block"
+    );
 
     let receipt_bytes: Vec<Vec<u8>> = receipts.iter().map(encode).collect();
     let header = BlockHeader {
@@ -130,11 +146,12 @@ pub(crate) fn execute_block(
         height: input.height,
         time_ms: input.time_ms,
         prev_hash: input.prev_hash,
-        txs_root: Block::compute_txs_root(&included),
+        txs_root: Block::txs_root_of(&included_ids),
         receipts_root: merkle_root(&receipt_bytes),
         state_root: prepared.root,
         validators_hash: input.validators_hash,
         proposer: input.proposer,
     };
-    Ok((Executed { block: Block { header, txs: included }, receipts, prepared }, dropped))
+    let elapsed = started.elapsed();
+    Ok((Executed { block: Block { header, txs: included }, receipts, prepared, elapsed }, dropped))
 }

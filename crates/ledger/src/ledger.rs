@@ -76,6 +76,8 @@ pub struct Ledger {
     waiters: Mutex<HashMap<Hash, Vec<oneshot::Sender<Receipt>>>>,
     events: broadcast::Sender<Arc<CommittedBlock>>,
     committed_txs: AtomicU64,
+    /// Moving average of the time to build one transaction into a block, in nanoseconds.
+    pub(crate) build_ns_per_tx: AtomicU64,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -126,6 +128,7 @@ impl Ledger {
             waiters: Mutex::new(HashMap::new()),
             events,
             committed_txs: AtomicU64::new(0),
+            build_ns_per_tx: AtomicU64::new(0),
         })
     }
 
@@ -275,8 +278,8 @@ impl Ledger {
     pub(crate) fn after_commit(&self, committed: CommittedBlock) {
         {
             let mut mempool = lock(&self.mempool);
-            for tx in &committed.block.txs {
-                mempool.remove(&tx.id());
+            for r in &committed.receipts {
+                mempool.remove(&r.tx_id);
             }
         }
         {

@@ -78,7 +78,7 @@ impl Mempool {
 
     /// The oldest waiting transactions, up to a count and a byte budget, without removing them
     /// (they leave when their block commits, so a failed round loses nothing).
-    pub fn peek(&self, max_txs: usize, max_bytes: usize) -> Vec<SignedTx> {
+    pub fn peek(&self, max_txs: usize, max_bytes: usize) -> Vec<(Hash, SignedTx)> {
         let mut out = Vec::new();
         let mut bytes = 0;
         for id in self.order.values() {
@@ -87,7 +87,7 @@ impl Mempool {
                 break;
             }
             bytes += e.bytes;
-            out.push(e.tx.clone());
+            out.push((*id, e.tx.clone()));
         }
         out
     }
@@ -139,7 +139,7 @@ mod tests {
         m.insert(d, td, 10).unwrap();
         let (e, te) = tx(3, 1);
         assert_eq!(m.insert(e, te, 10), Err(MempoolError::Full(3)));
-        let ids: Vec<Hash> = m.peek(10, 1000).iter().map(|t| t.id()).collect();
+        let ids: Vec<Hash> = m.peek(10, 1000).iter().map(|(id, _)| *id).collect();
         assert_eq!(ids, vec![a, b, d]);
         assert_eq!(m.peek(10, 25).len(), 2, "byte budget respected");
         m.remove(&a);

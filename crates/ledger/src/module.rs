@@ -10,6 +10,8 @@ pub struct TxContext {
     pub sender_key: PublicKey,
     pub tx_id: Hash,
     pub height: u64,
+    /// Position of the transaction in its block.
+    pub index: u32,
     pub time_ms: u64,
     pub chain_id: String,
 }

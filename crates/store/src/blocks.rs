@@ -81,30 +81,43 @@ impl Store {
     ) -> Result<(), StoreError> {
         let height = block.header.height;
         let expected = self.latest_height()?.map_or(0, |h| h + 1);
-        if height != expected || state.version != height {
+        if height != expected || state.version != height || receipts.len() != block.txs.len() {
             return Err(StoreError::OutOfOrder { expected, got: height });
         }
         let hash = block.hash();
+        let started = std::time::Instant::now();
         let tx = self.db.begin_write().db()?;
         Self::write_state(&tx, state)?;
+        let state_done = started.elapsed();
         {
             tx.open_table(BLOCKS).db()?.insert(height, encode(block).as_slice()).db()?;
             tx.open_table(BLOCK_HASHES).db()?.insert(hash.0.as_slice(), height).db()?;
             tx.open_table(COMMITS).db()?.insert(height, encode(commit).as_slice()).db()?;
             tx.open_table(RECEIPTS).db()?.insert(height, encode(&receipts.to_vec()).as_slice()).db()?;
             let mut index = tx.open_table(TX_INDEX).db()?;
-            for (i, t) in block.txs.iter().enumerate() {
+            // Receipts are one per transaction, in block order, and carry the ids.
+            for r in receipts {
                 let mut loc = [0u8; 12];
                 loc[..8].copy_from_slice(&height.to_be_bytes());
-                loc[8..].copy_from_slice(&(i as u32).to_be_bytes());
-                index.insert(t.id().0.as_slice(), loc.as_slice()).db()?;
+                loc[8..].copy_from_slice(&r.index.to_be_bytes());
+                index.insert(r.tx_id.0.as_slice(), loc.as_slice()).db()?;
             }
             let mut pending = tx.open_table(PENDING).db()?;
             let upto = pending_key(height, &Hash([0xff; 32]));
             pending.retain_in(..=upto.as_slice(), |_, _| false).db()?;
             tx.open_table(META).db()?.insert(META_HEIGHT, height.to_be_bytes().as_slice()).db()?;
         }
-        tx.commit().db()
+        let blocks_done = started.elapsed();
+        tx.commit().db()?;
+        tracing::debug!(
+            height,
+            state_ms = state_done.as_millis() as u64,
+            block_ms = (blocks_done - state_done).as_millis() as u64,
+            fsync_ms = (started.elapsed() - blocks_done).as_millis() as u64,
+            nodes = state.batch.node_batch.nodes().len(),
+            "store commit"
+        );
+        Ok(())
     }
 
     /// Keeps a proposed or received block durably until it is decided or superseded.

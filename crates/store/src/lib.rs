@@ -16,6 +16,10 @@ use redb::Database;
 pub use error::StoreError;
 pub use state::{PreparedState, StateProof};
 
+/// Page cache of the database. redb's default (1 GiB) would dominate a node's memory; hot
+/// pages of the state tree fit comfortably in this.
+const CACHE_BYTES: usize = 128 * 1024 * 1024;
+
 /// The node's database.
 pub struct Store {
     db: Database,
@@ -28,7 +32,10 @@ impl Store {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
         }
-        let db = Database::create(path).map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?;
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?;
         let store = Store { db };
         store.create_tables()?;
         Ok(store)

@@ -39,7 +39,7 @@ struct Reader {
 
 impl TreeReader for Reader {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let key = borsh::to_vec(node_key)?;
+        let key = node_key_bytes(node_key)?;
         match self.nodes.get(key.as_slice())? {
             Some(bytes) => Ok(Some(borsh::from_slice(bytes.value())?)),
             None => Ok(None),
@@ -62,6 +62,14 @@ impl TreeReader for Reader {
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
         anyhow::bail!("restoring the state tree from chunks is not supported by this store")
     }
+}
+
+/// Tree nodes are keyed by version (big-endian) first, so the nodes a block creates form one
+/// contiguous run in the B-tree instead of thousands of scattered inserts.
+fn node_key_bytes(key: &NodeKey) -> Result<Vec<u8>, StoreError> {
+    let mut out = key.version().to_be_bytes().to_vec();
+    borsh::to_writer(&mut out, key).map_err(|e| StoreError::Tree(e.to_string()))?;
+    Ok(out)
 }
 
 fn value_key(key_hash: &KeyHash, version: Version) -> [u8; 40] {
@@ -103,7 +111,7 @@ impl Store {
     pub(crate) fn write_state(tx: &WriteTransaction, prepared: &PreparedState) -> Result<(), StoreError> {
         let mut nodes = tx.open_table(JMT_NODES).db()?;
         for (key, node) in prepared.batch.node_batch.nodes() {
-            let k = borsh::to_vec(key).map_err(|e| StoreError::Tree(e.to_string()))?;
+            let k = node_key_bytes(key)?;
             let v = borsh::to_vec(node).map_err(|e| StoreError::Tree(e.to_string()))?;
             nodes.insert(k.as_slice(), v.as_slice()).db()?;
         }

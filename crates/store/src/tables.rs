@@ -2,7 +2,7 @@ use redb::TableDefinition;
 
 /// Small facts about the chain: latest height, genesis hash.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-/// Jellyfish Merkle Tree nodes, keyed by borsh(NodeKey).
+/// Jellyfish Merkle Tree nodes, keyed by version (8, big-endian) || borsh(NodeKey).
 pub const JMT_NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_nodes");
 /// Every version of every value: key = key_hash (32) || version (8, big-endian);
 /// value = 0x00 for a deletion or 0x01 || bytes.

@@ -88,8 +88,14 @@ impl Block {
 
     /// Root over the transaction ids, in block order.
     pub fn compute_txs_root(txs: &[SignedTx]) -> Hash {
-        let ids: Vec<[u8; 32]> = txs.iter().map(|t| t.id().0).collect();
-        crate::merkle_root(&ids)
+        let ids: Vec<Hash> = txs.iter().map(|t| t.id()).collect();
+        Self::txs_root_of(&ids)
+    }
+
+    /// The same root from ids already computed (ids cost a SHA-256 each).
+    pub fn txs_root_of(ids: &[Hash]) -> Hash {
+        let leaves: Vec<[u8; 32]> = ids.iter().map(|h| h.0).collect();
+        crate::merkle_root(&leaves)
     }
 }
 

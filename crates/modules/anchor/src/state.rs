@@ -2,13 +2,14 @@ use dojang_ledger::{ModuleError, StateRead, StateWrite, StoreError};
 use dojang_types::{Address, Hash};
 use serde::{Deserialize, Serialize};
 
-/// One anchored root.
+/// One anchored root. Its place in the series is its place in the chain (height, index), so
+/// appending needs no counter and no read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnchorRecord {
-    pub seq: u64,
     pub root: Hash,
     pub leaves: u64,
     pub height: u64,
+    pub index: u32,
     pub time_ms: u64,
     pub tx_id: Hash,
 }
@@ -17,40 +18,36 @@ pub fn series_prefix(sender: &Address, namespace: &str) -> Vec<u8> {
     format!("records/{sender}/{namespace}/").into_bytes()
 }
 
-pub fn record_key(sender: &Address, namespace: &str, seq: u64) -> Vec<u8> {
-    format!("records/{sender}/{namespace}/{seq:020}").into_bytes()
-}
-
-pub fn head_key(sender: &Address, namespace: &str) -> Vec<u8> {
-    format!("heads/{sender}/{namespace}").into_bytes()
+/// Zero-padded so that key order is chain order.
+pub fn record_key(sender: &Address, namespace: &str, height: u64, index: u32) -> Vec<u8> {
+    format!("records/{sender}/{namespace}/{height:020}.{index:010}").into_bytes()
 }
 
 fn corrupt(e: impl std::fmt::Display) -> ModuleError {
     ModuleError::Storage(StoreError::Corrupt(format!("anchor record: {e}")))
 }
 
-/// The number of anchors in a series so far.
-pub fn series_len(state: &dyn StateRead, sender: &Address, namespace: &str) -> Result<u64, ModuleError> {
-    match state.get(&head_key(sender, namespace))? {
-        Some(b) => Ok(u64::from_be_bytes(b.as_slice().try_into().map_err(corrupt)?)),
-        None => Ok(0),
-    }
-}
-
 pub fn append(state: &mut dyn StateWrite, sender: &Address, namespace: &str, record: &AnchorRecord) {
-    state.put(&record_key(sender, namespace, record.seq), serde_json::to_vec(record).expect("records serialize"));
-    state.put(&head_key(sender, namespace), (record.seq + 1).to_be_bytes().to_vec());
+    let key = record_key(sender, namespace, record.height, record.index);
+    state.put(&key, serde_json::to_vec(record).expect("records serialize"));
 }
 
-pub fn record(state: &dyn StateRead, sender: &Address, namespace: &str, seq: u64) -> Result<Option<AnchorRecord>, ModuleError> {
+pub fn record(state: &dyn StateRead, sender: &Address, namespace: &str, height: u64, index: u32) -> Result<Option<AnchorRecord>, ModuleError> {
     state
-        .get(&record_key(sender, namespace, seq))?
+        .get(&record_key(sender, namespace, height, index))?
         .map(|b| serde_json::from_slice(&b).map_err(corrupt))
         .transpose()
 }
 
-pub fn records(state: &dyn StateRead, sender: &Address, namespace: &str, from_seq: u64, limit: usize) -> Result<Vec<AnchorRecord>, ModuleError> {
-    let after = from_seq.checked_sub(1).map(|s| record_key(sender, namespace, s));
+/// Anchors of a series in chain order, starting after `(height, index)` when given.
+pub fn records(
+    state: &dyn StateRead,
+    sender: &Address,
+    namespace: &str,
+    after: Option<(u64, u32)>,
+    limit: usize,
+) -> Result<Vec<AnchorRecord>, ModuleError> {
+    let after = after.map(|(h, i)| record_key(sender, namespace, h, i));
     state
         .scan(&series_prefix(sender, namespace), after.as_deref(), limit)?
         .into_iter()

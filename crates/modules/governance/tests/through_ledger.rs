@@ -56,7 +56,7 @@ fn tx(k: &Keypair, nonce: u64, msg: serde_json::Value) -> SignedTx {
 
 fn produce_block(c: &Chain) -> dojang_types::Block {
     let height = c.ledger.next_height();
-    let block = c.ledger.propose(height, Default::default()).unwrap();
+    let block = c.ledger.propose(height, Default::default(), std::time::Duration::from_secs(1)).unwrap();
     let commit = Commit { height, round: 0, block_hash: block.hash(), signatures: vec![] };
     c.ledger.commit(height, &block.hash(), commit).unwrap();
     block
@@ -97,7 +97,7 @@ fn replay_is_rejected_at_admission_and_never_applied_twice() {
 
     // A block that smuggles the replay in is invalid for every validator.
     let height = c.ledger.next_height();
-    let mut forged = c.ledger.propose(height, Default::default()).unwrap();
+    let mut forged = c.ledger.propose(height, Default::default(), std::time::Duration::from_secs(1)).unwrap();
     forged.txs.push(t);
     let err = c.ledger.validate(&forged).unwrap_err().to_string();
     assert!(err.contains("txs_root"), "{err}");
