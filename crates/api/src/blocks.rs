@@ -39,9 +39,9 @@ pub async fn latest(State(s): State<AppState>) -> Result<Json<Value>, Problem> {
 
 /// `GET /v1/blocks/{height}`
 pub async fn by_height(State(s): State<AppState>, Path(height): Path<String>) -> Result<Json<Value>, Problem> {
-    let h: u64 = height
-        .parse()
-        .map_err(|_| Problem::bad_request("malformed-height", format!("'{height}' is not a block height (a whole number)")))?;
+    let h: u64 = height.parse().map_err(|_| {
+        Problem::bad_request("malformed-height", format!("'{height}' is not a block height (a whole number)"))
+    })?;
     let block = s.ledger.store().block(h)?.ok_or_else(|| Problem::not_found(format!("block {h} is not finalized")))?;
     Ok(Json(block_json(&s, block)?))
 }
@@ -49,7 +49,8 @@ pub async fn by_height(State(s): State<AppState>, Path(height): Path<String>) ->
 /// `GET /v1/blocks/by-hash/{hash}`
 pub async fn by_hash(State(s): State<AppState>, Path(hash): Path<String>) -> Result<Json<Value>, Problem> {
     let hash: Hash = hash.parse().map_err(|e: String| Problem::bad_request("malformed-hash", e))?;
-    let h = s.ledger.store().height_of(&hash)?.ok_or_else(|| Problem::not_found(format!("no finalized block {hash}")))?;
+    let h =
+        s.ledger.store().height_of(&hash)?.ok_or_else(|| Problem::not_found(format!("no finalized block {hash}")))?;
     let block = s.ledger.store().block(h)?.ok_or_else(|| Problem::not_found(format!("block {h}")))?;
     Ok(Json(block_json(&s, block)?))
 }

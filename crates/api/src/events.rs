@@ -17,14 +17,16 @@ pub async fn stream(State(s): State<AppState>) -> Sse<impl Stream<Item = Result<
     let rx = s.ledger.subscribe();
     let events = BroadcastStream::new(rx).map(|item| {
         Ok(match item {
-            Ok(c) => Event::default().event("block").json_data(json!({
-                "height": c.block.header.height,
-                "hash": c.block.hash(),
-                "time_ms": c.block.header.time_ms,
-                "tx_count": c.block.txs.len(),
-                "receipts": c.receipts,
-            }))
-            .unwrap_or_else(|_| Event::default().event("error")),
+            Ok(c) => Event::default()
+                .event("block")
+                .json_data(json!({
+                    "height": c.block.header.height,
+                    "hash": c.block.hash(),
+                    "time_ms": c.block.header.time_ms,
+                    "tx_count": c.block.txs.len(),
+                    "receipts": c.receipts,
+                }))
+                .unwrap_or_else(|_| Event::default().event("error")),
             Err(BroadcastStreamRecvError::Lagged(n)) => Event::default().event("lagged").data(n.to_string()),
         })
     });

@@ -48,7 +48,10 @@ pub async fn rate_limit(State(limiter): State<Arc<RateLimiter>>, req: Request, n
             return Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",
-                format!("more than {} requests per second from {ip}; slow down or use /v1/txs/batch", limiter.per_second),
+                format!(
+                    "more than {} requests per second from {ip}; slow down or use /v1/txs/batch",
+                    limiter.per_second
+                ),
             )
             .into_response();
         }

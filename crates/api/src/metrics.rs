@@ -77,9 +77,24 @@ pub async fn prometheus(State(s): State<AppState>) -> impl IntoResponse {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
     };
     metric("dojang_height", "gauge", "Height of the last finalized block.", height.to_string());
-    metric("dojang_txs_committed_total", "counter", "Transactions finalized since this node started.", s.ledger.committed_tx_count().to_string());
-    metric("dojang_tx_per_second", "gauge", "Finalized transactions per second over the last 10 s.", format!("{:.1}", s.metrics.tx_per_second()));
-    metric("dojang_mempool_size", "gauge", "Transactions admitted and waiting for a block.", s.ledger.mempool_len().to_string());
+    metric(
+        "dojang_txs_committed_total",
+        "counter",
+        "Transactions finalized since this node started.",
+        s.ledger.committed_tx_count().to_string(),
+    );
+    metric(
+        "dojang_tx_per_second",
+        "gauge",
+        "Finalized transactions per second over the last 10 s.",
+        format!("{:.1}", s.metrics.tx_per_second()),
+    );
+    metric(
+        "dojang_mempool_size",
+        "gauge",
+        "Transactions admitted and waiting for a block.",
+        s.ledger.mempool_len().to_string(),
+    );
     metric(
         "dojang_commit_latency_seconds",
         "gauge",

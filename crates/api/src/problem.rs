@@ -36,7 +36,11 @@ impl Problem {
 
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(%detail, "internal error answering a request");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the node failed to answer; its operator should check the logs")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the node failed to answer; its operator should check the logs",
+        )
     }
 }
 
@@ -71,7 +75,9 @@ impl From<SubmitError> for Problem {
             }
             SubmitError::Mempool(m) => match m {
                 MempoolError::Duplicate(_) => Problem::new(StatusCode::CONFLICT, "duplicate", m.to_string()),
-                MempoolError::AccountQuota { .. } => Problem::new(StatusCode::TOO_MANY_REQUESTS, "account-quota", m.to_string()),
+                MempoolError::AccountQuota { .. } => {
+                    Problem::new(StatusCode::TOO_MANY_REQUESTS, "account-quota", m.to_string())
+                }
                 MempoolError::Full(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "mempool-full", m.to_string()),
             },
             SubmitError::Store(s) => Problem::internal(s),

@@ -23,11 +23,16 @@ pub struct StateQuery {
 /// `GET /v1/state?key=…[&height=…]`: a state value with a Jellyfish Merkle proof against the
 /// state root in the header of that height, and the header's commit certificate, so a client
 /// can check the answer without trusting this node.
-pub async fn read(State(s): State<AppState>, q: Result<Query<StateQuery>, QueryRejection>) -> Result<Json<Value>, Problem> {
+pub async fn read(
+    State(s): State<AppState>,
+    q: Result<Query<StateQuery>, QueryRejection>,
+) -> Result<Json<Value>, Problem> {
     let Query(q) = q?;
     let key = match (q.key, q.key_hex) {
         (Some(k), None) => k.into_bytes(),
-        (None, Some(h)) => hex::decode(&h).map_err(|e| Problem::bad_request("malformed-key", format!("key_hex is not hex: {e}")))?,
+        (None, Some(h)) => {
+            hex::decode(&h).map_err(|e| Problem::bad_request("malformed-key", format!("key_hex is not hex: {e}")))?
+        }
         _ => return Err(Problem::bad_request("malformed-key", "give exactly one of key or key_hex")),
     };
     let (latest, _, _) = s.ledger.head();

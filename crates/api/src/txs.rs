@@ -51,7 +51,10 @@ fn tx_bytes(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, Problem> {
         return Ok(body.to_vec());
     }
     let parsed: SubmitBody = serde_json::from_slice(body).map_err(|e| {
-        Problem::bad_request("malformed-body", format!("expected JSON {{\"tx\": \"<hex>\"}} or an octet-stream body: {e}"))
+        Problem::bad_request(
+            "malformed-body",
+            format!("expected JSON {{\"tx\": \"<hex>\"}} or an octet-stream body: {e}"),
+        )
     })?;
     hex::decode(parsed.tx.trim_start_matches("0x"))
         .map_err(|e| Problem::bad_request("malformed-body", format!("tx is not hex: {e}")))
@@ -89,8 +92,9 @@ pub async fn submit(
 /// `POST /v1/txs/batch`: admit many transactions at once (signatures checked in one batch).
 pub async fn submit_batch(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
     let body = body.map_err(body_problem)?;
-    let parsed: BatchBody = serde_json::from_slice(&body)
-        .map_err(|e| Problem::bad_request("malformed-body", format!("expected JSON {{\"txs\": [\"<hex>\", ...]}}: {e}")))?;
+    let parsed: BatchBody = serde_json::from_slice(&body).map_err(|e| {
+        Problem::bad_request("malformed-body", format!("expected JSON {{\"txs\": [\"<hex>\", ...]}}: {e}"))
+    })?;
     if parsed.txs.is_empty() || parsed.txs.len() > MAX_BATCH {
         return Err(Problem::bad_request("batch-size", format!("a batch holds 1 to {MAX_BATCH} transactions")));
     }
@@ -121,7 +125,11 @@ pub async fn submit_batch(State(s): State<AppState>, body: Result<Bytes, BytesRe
 pub async fn get_tx(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
     let id: Hash = id.parse().map_err(|e: String| Problem::bad_request("malformed-id", e))?;
     match s.ledger.receipt(&id)? {
-        Some((receipt, tx)) => Ok(Json(json!({ "id": id, "committed": true, "tx": tx, "receipt": receipt })).into_response()),
-        None => Err(Problem::not_found(format!("transaction {id} is not in a finalized block (it may still be waiting)"))),
+        Some((receipt, tx)) => {
+            Ok(Json(json!({ "id": id, "committed": true, "tx": tx, "receipt": receipt })).into_response())
+        }
+        None => {
+            Err(Problem::not_found(format!("transaction {id} is not in a finalized block (it may still be waiting)")))
+        }
     }
 }

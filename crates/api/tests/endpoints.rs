@@ -6,10 +6,10 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use dojang_api::{router, ApiSettings};
+use dojang_crypto::verify_state_proof as verify_proof;
 use dojang_crypto::{Algorithm, Keypair};
 use dojang_governance::Governance;
 use dojang_ledger::{BlockApp, Genesis, GenesisValidator, Ledger, LedgerConfig, Router};
-use dojang_crypto::verify_state_proof as verify_proof;
 use dojang_store::Store;
 use dojang_types::{encode, Commit, Hash, TxBody};
 use http_body_util::BodyExt;
@@ -29,11 +29,21 @@ fn node(max_body: usize) -> Node {
     let genesis = Genesis {
         chain_id: "api-test".into(),
         genesis_time_ms: 1_700_000_000_000,
-        validators: vec![GenesisValidator { name: "v".into(), public_key: Keypair::generate(Algorithm::Ed25519).public_key(), power: 1 }],
-        modules: [("governance".to_string(), json!({"accounts": [{"address": admin.public_key().address(), "roles": ["admin"]}]}))].into(),
+        validators: vec![GenesisValidator {
+            name: "v".into(),
+            public_key: Keypair::generate(Algorithm::Ed25519).public_key(),
+            power: 1,
+        }],
+        modules: [(
+            "governance".to_string(),
+            json!({"accounts": [{"address": admin.public_key().address(), "roles": ["admin"]}]}),
+        )]
+        .into(),
     };
     let store = Store::open(&dir.path().join("db.redb")).unwrap();
-    let ledger = Arc::new(Ledger::open(store, Router::new().with(Arc::new(Governance)), genesis, LedgerConfig::default()).unwrap());
+    let ledger = Arc::new(
+        Ledger::open(store, Router::new().with(Arc::new(Governance)), genesis, LedgerConfig::default()).unwrap(),
+    );
     let settings = ApiSettings { max_body_bytes: max_body, ..Default::default() };
     let app = router(ledger.clone(), settings);
     Node { ledger, app, admin, _dir: dir }
@@ -123,7 +133,8 @@ async fn malformed_requests_get_4xx_problems() {
     expect_problem(&n, Method::GET, "/v1/query/nomodule/x", None, StatusCode::NOT_FOUND).await;
     expect_problem(&n, Method::POST, "/v1/txs?wait=maybe", Some(b"{}".to_vec()), bad).await;
     expect_problem(&n, Method::GET, "/v1/query/governance/account/notanaddress", None, bad).await;
-    expect_problem(&n, Method::GET, "/v1/query/governance/param/a/b?as_of=yesterday", None, StatusCode::NOT_FOUND).await;
+    expect_problem(&n, Method::GET, "/v1/query/governance/param/a/b?as_of=yesterday", None, StatusCode::NOT_FOUND)
+        .await;
     expect_problem(&n, Method::GET, "/nope", None, StatusCode::NOT_FOUND).await;
     expect_problem(&n, Method::DELETE, "/v1/txs", None, StatusCode::METHOD_NOT_ALLOWED).await;
 }
@@ -135,7 +146,14 @@ async fn submit_commit_read_with_proof() {
     let (status, _, v) = call(&n, Method::POST, "/v1/txs", Some(tx.clone()), "application/octet-stream").await;
     assert_eq!(status, StatusCode::ACCEPTED, "{v}");
     let id = v["id"].as_str().unwrap().to_string();
-    let v = expect_problem(&n, Method::POST, "/v1/txs", Some(serde_json::to_vec(&json!({"tx": hex::encode(&tx)})).unwrap()), StatusCode::CONFLICT).await;
+    let v = expect_problem(
+        &n,
+        Method::POST,
+        "/v1/txs",
+        Some(serde_json::to_vec(&json!({"tx": hex::encode(&tx)})).unwrap()),
+        StatusCode::CONFLICT,
+    )
+    .await;
     assert!(v["type"].as_str().unwrap().ends_with("duplicate"));
     commit_next(&n);
 
@@ -158,11 +176,13 @@ async fn submit_commit_read_with_proof() {
     let (status, _, v) = call(&n, Method::GET, "/v1/blocks/1", None, "").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["block"]["header"]["height"], 1);
-    let (status, _, v) = call(&n, Method::GET, &format!("/v1/blocks/by-hash/{}", v["hash"].as_str().unwrap()), None, "").await;
+    let (status, _, v) =
+        call(&n, Method::GET, &format!("/v1/blocks/by-hash/{}", v["hash"].as_str().unwrap()), None, "").await;
     assert_eq!(status, StatusCode::OK, "{v}");
 
     let batch = json!({"txs": [hex::encode(signed(&n.admin, "governance", 8)), "zz", hex::encode(signed(&n.admin, "governance", 8))]});
-    let (status, _, v) = call(&n, Method::POST, "/v1/txs/batch", Some(serde_json::to_vec(&batch).unwrap()), "application/json").await;
+    let (status, _, v) =
+        call(&n, Method::POST, "/v1/txs/batch", Some(serde_json::to_vec(&batch).unwrap()), "application/json").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["accepted"], 1, "{v}");
     assert!(v["results"][1]["error"]["status"] == 400);
@@ -191,7 +211,8 @@ async fn submit_and_wait_returns_the_receipt() {
         ledger.commit(h, &b.hash(), Commit { height: h, round: 0, block_hash: b.hash(), signatures: vec![] }).unwrap();
     });
     let body = serde_json::to_vec(&json!({"tx": hex::encode(&tx)})).unwrap();
-    let (status, _, v) = call(&n, Method::POST, "/v1/txs?wait=true&timeout_ms=5000", Some(body), "application/json").await;
+    let (status, _, v) =
+        call(&n, Method::POST, "/v1/txs?wait=true&timeout_ms=5000", Some(body), "application/json").await;
     producer.await.unwrap();
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["committed"], true);
@@ -199,6 +220,7 @@ async fn submit_and_wait_returns_the_receipt() {
 
     let tx = signed(&n.admin, "governance", 4);
     let body = serde_json::to_vec(&json!({"tx": hex::encode(&tx)})).unwrap();
-    let (status, _, v) = call(&n, Method::POST, "/v1/txs?wait=true&timeout_ms=50", Some(body), "application/json").await;
+    let (status, _, v) =
+        call(&n, Method::POST, "/v1/txs?wait=true&timeout_ms=50", Some(body), "application/json").await;
     assert_eq!(status, StatusCode::ACCEPTED, "not final in time: still admitted, {v}");
 }

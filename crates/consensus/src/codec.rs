@@ -141,7 +141,11 @@ impl Codec<Response<DojangContext>> for DojangCodec {
                     commit_signatures: d
                         .signatures
                         .into_iter()
-                        .map(|s| ExtendedCommitSignature { address: s.address, signature: s.signature, extension: s.extension })
+                        .map(|s| ExtendedCommitSignature {
+                            address: s.address,
+                            signature: s.signature,
+                            extension: s.extension,
+                        })
                         .collect(),
                 },
             })

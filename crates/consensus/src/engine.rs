@@ -11,7 +11,8 @@ use malachitebft_app_channel::app::types::codec::Codec;
 use malachitebft_app_channel::app::types::core::LinearTimeouts;
 use malachitebft_app_channel::app::types::Keypair;
 use malachitebft_app_channel::{
-    ConsensusContext, EngineHandle, NetworkContext, NetworkIdentity, RequestContext, Signer as _, SyncContext, WalContext,
+    ConsensusContext, EngineHandle, NetworkContext, NetworkIdentity, RequestContext, Signer as _, SyncContext,
+    WalContext,
 };
 use malachitebft_config::ValuePayload;
 use malachitebft_engine::network::Multiaddr;
@@ -20,7 +21,7 @@ use tracing::info;
 
 use crate::codec::DojangCodec;
 use crate::context::{DojangContext, Validator, ValidatorAddress, ValidatorSet};
-use crate::host::Host;
+use crate::host::{Host, HostConfig};
 use crate::signing::{DojangSigner, DojangVerifier, PublicKey};
 
 /// Consensus settings of one node (the `[consensus]` section of the node's config file).
@@ -95,18 +96,25 @@ impl Consensus {
     }
 }
 
-/// Starts consensus for a node: a validator if `key`'s address is in the genesis set,
+/// Who this node is and where it keeps the engine's write-ahead log.
+pub struct NodeIdentity<'a> {
+    pub genesis: &'a Genesis,
+    /// The node's Ed25519 key: its validator key if it is in the genesis set.
+    pub key: ed25519_dalek::SigningKey,
+    pub moniker: String,
+    /// Directory for the engine's write-ahead log.
+    pub data_dir: PathBuf,
+}
+
+/// Starts consensus for a node: a validator if its key's address is in the genesis set,
 /// otherwise a full node that follows decided blocks.
 pub async fn start<L: BlockApp>(
     ledger: Arc<L>,
-    genesis: &Genesis,
-    key: ed25519_dalek::SigningKey,
-    moniker: String,
-    home: PathBuf,
+    node: NodeIdentity<'_>,
     settings: &ConsensusSettings,
     max_block_bytes: usize,
-    mempool_len: Arc<dyn Fn() -> usize + Send + Sync>,
 ) -> eyre::Result<Consensus> {
+    let NodeIdentity { genesis, key, moniker, data_dir: home } = node;
     let chain_id = genesis.chain_id.clone();
     let signer = Arc::new(DojangSigner::new(key.clone(), chain_id.clone()));
     let public_key = signer.public_key();
@@ -137,8 +145,7 @@ pub async fn start<L: BlockApp>(
         .collect::<eyre::Result<_>>()?;
     consensus.p2p.pubsub_max_size = bytesize_for(max_block_bytes);
     consensus.p2p.rpc_max_size = bytesize_for(max_block_bytes * 4);
-    let mut value_sync = ValueSyncConfig::default();
-    value_sync.max_response_size = bytesize_for(max_block_bytes * 4);
+    let value_sync = ValueSyncConfig { max_response_size: bytesize_for(max_block_bytes * 4), ..Default::default() };
     let config = EngineConfig { moniker: moniker.clone(), consensus, value_sync };
 
     let keypair = Keypair::ed25519_from_bytes(key.to_bytes()).map_err(|e| eyre!("network key: {e}"))?;
@@ -187,18 +194,16 @@ pub async fn start<L: BlockApp>(
         max_timeout: Duration::from_secs(30),
     };
     info!(%address, is_validator, validators = validators.validators().len(), "starting consensus");
-    let host = Host::new(
-        ledger,
+    let config = HostConfig {
         chain_id,
-        signer,
         address,
-        validators,
         timeouts,
-        Duration::from_millis(settings.idle_block_interval_ms),
+        idle_interval: Duration::from_millis(settings.idle_block_interval_ms),
         max_block_bytes,
-    );
+    };
+    let host = Host::new(ledger, signer, validators, config);
     let host = tokio::spawn(async move {
-        if let Err(e) = host.run(&mut channels, mempool_len).await {
+        if let Err(e) = host.run(&mut channels).await {
             tracing::error!(error = %e, "consensus host stopped");
         }
     });

@@ -26,6 +26,16 @@ use crate::signing::DojangSigner;
 
 type Ctx = DojangContext;
 
+/// Fixed settings of the host.
+pub struct HostConfig {
+    pub chain_id: String,
+    pub address: ValidatorAddress,
+    pub timeouts: LinearTimeouts,
+    /// How long to wait for transactions before proposing an empty block.
+    pub idle_interval: Duration,
+    pub max_block_bytes: usize,
+}
+
 /// Everything the host keeps between engine messages.
 pub struct Host<L: BlockApp> {
     pub ledger: Arc<L>,
@@ -36,7 +46,6 @@ pub struct Host<L: BlockApp> {
     pub timeouts: LinearTimeouts,
     /// How long to wait for transactions before proposing an empty block.
     pub idle_interval: Duration,
-    /// Signals that transactions are waiting (set by the ledger's submit path via polling).
     pub assembler: Assembler,
     built: HashMap<(Height, Round), LocallyProposedValue<Ctx>>,
     streams: HashMap<BlockId, Vec<StreamMessage<ProposalPart>>>,
@@ -48,25 +57,16 @@ pub struct Host<L: BlockApp> {
 }
 
 impl<L: BlockApp> Host<L> {
-    pub fn new(
-        ledger: Arc<L>,
-        chain_id: String,
-        signer: Arc<DojangSigner>,
-        address: ValidatorAddress,
-        validators: ValidatorSet,
-        timeouts: LinearTimeouts,
-        idle_interval: Duration,
-        max_block_bytes: usize,
-    ) -> Self {
+    pub fn new(ledger: Arc<L>, signer: Arc<DojangSigner>, validators: ValidatorSet, config: HostConfig) -> Self {
         Host {
             ledger,
-            chain_id,
-            address,
+            chain_id: config.chain_id,
+            address: config.address,
             signer,
             validators,
-            timeouts,
-            idle_interval,
-            assembler: Assembler::new(max_block_bytes + 64 * 1024),
+            timeouts: config.timeouts,
+            idle_interval: config.idle_interval,
+            assembler: Assembler::new(config.max_block_bytes + 64 * 1024),
             built: HashMap::new(),
             streams: HashMap::new(),
             undecided: HashMap::new(),
@@ -81,21 +81,16 @@ impl<L: BlockApp> Host<L> {
     }
 
     /// Runs until the engine stops.
-    pub async fn run(mut self, channels: &mut Channels<Ctx>, mempool_len: Arc<dyn Fn() -> usize + Send + Sync>) -> eyre::Result<()> {
+    pub async fn run(mut self, channels: &mut Channels<Ctx>) -> eyre::Result<()> {
         while let Some(msg) = channels.consensus.recv().await {
-            if let Err(e) = self.handle(msg, &channels.network, &mempool_len).await {
+            if let Err(e) = self.handle(msg, &channels.network).await {
                 error!(error = %e, "consensus host failed to handle a message");
             }
         }
         Err(eyre!("the consensus engine stopped"))
     }
 
-    async fn handle(
-        &mut self,
-        msg: AppMsg<Ctx>,
-        network: &mpsc::Sender<NetworkMsg<Ctx>>,
-        mempool_len: &Arc<dyn Fn() -> usize + Send + Sync>,
-    ) -> eyre::Result<()> {
+    async fn handle(&mut self, msg: AppMsg<Ctx>, network: &mpsc::Sender<NetworkMsg<Ctx>>) -> eyre::Result<()> {
         match msg {
             AppMsg::ConsensusReady { reply } => {
                 let start = Height(self.ledger.next_height());
@@ -150,10 +145,10 @@ impl<L: BlockApp> Host<L> {
                 let params = self.params();
                 let idle = self.idle_interval;
                 let seen = self.seen_height.clone();
-                let mempool_len = mempool_len.clone();
+                let ledger = self.ledger.clone();
                 tokio::spawn(async move {
                     let started = Instant::now();
-                    while mempool_len() == 0 && seen.load(Ordering::Relaxed) < next && started.elapsed() < idle {
+                    while !ledger.has_waiting_txs() && seen.load(Ordering::Relaxed) < next && started.elapsed() < idle {
                         tokio::time::sleep(Duration::from_millis(2)).await;
                     }
                     let _ = reply.send(Next::Start(Height(next), params));
@@ -166,10 +161,8 @@ impl<L: BlockApp> Host<L> {
                 let mut values = Vec::new();
                 for h in range.start().0..=range.end().0 {
                     match self.ledger.decided(h) {
-                        Ok(Some((bytes, commit))) => values.push(RawDecidedValue {
-                            value_bytes: bytes.into(),
-                            certificate: to_certificate(&commit),
-                        }),
+                        Ok(Some((bytes, commit))) => values
+                            .push(RawDecidedValue { value_bytes: bytes.into(), certificate: to_certificate(&commit) }),
                         Ok(None) => break,
                         Err(e) => {
                             error!(height = h, error = %e, "cannot read a decided block for a peer");
@@ -328,7 +321,13 @@ impl<L: BlockApp> Host<L> {
         }
     }
 
-    async fn synced(&mut self, height: Height, round: Round, proposer: ValidatorAddress, bytes: &[u8]) -> SyncedValueOutcome<Ctx> {
+    async fn synced(
+        &mut self,
+        height: Height,
+        round: Round,
+        proposer: ValidatorAddress,
+        bytes: &[u8],
+    ) -> SyncedValueOutcome<Ctx> {
         let block: Block = match decode(bytes) {
             Ok(b) => b,
             Err(e) => {

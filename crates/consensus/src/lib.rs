@@ -5,7 +5,7 @@
 pub mod codec;
 pub mod context;
 mod engine;
-pub use engine::{start, Consensus, ConsensusSettings};
+pub use engine::{start, Consensus, ConsensusSettings, NodeIdentity};
 mod host;
 mod parts;
 pub mod signing;

@@ -27,14 +27,20 @@ pub struct StreamInit {
 }
 
 fn digest(chain_id: &str, init: &StreamInit, chunks: &[&[u8]]) -> Vec<u8> {
-    let head = encode(&(chain_id.to_string(), init.height.0, init.round.as_i64(), init.pol_round.as_i64(), init.proposer.0));
+    let head =
+        encode(&(chain_id.to_string(), init.height.0, init.round.as_i64(), init.pol_round.as_i64(), init.proposer.0));
     let mut parts: Vec<&[u8]> = vec![b"dojang/parts/v1\n", &head];
     parts.extend_from_slice(chunks);
     sha256(&parts).0.to_vec()
 }
 
 /// Splits an encoded block into signed stream messages.
-pub fn stream_block(signer: &DojangSigner, chain_id: &str, init: &StreamInit, block: &[u8]) -> Vec<StreamMessage<ProposalPart>> {
+pub fn stream_block(
+    signer: &DojangSigner,
+    chain_id: &str,
+    init: &StreamInit,
+    block: &[u8],
+) -> Vec<StreamMessage<ProposalPart>> {
     let mut id = init.height.0.to_be_bytes().to_vec();
     id.extend_from_slice(&init.round.as_i64().to_be_bytes());
     let stream_id = StreamId::new(Bytes::from(id));
@@ -110,7 +116,11 @@ impl Assembler {
 
     /// Adds a message; returns the parts in order when the stream is complete. Oversized or
     /// inconsistent streams are dropped.
-    pub fn push(&mut self, from: PeerId, msg: StreamMessage<ProposalPart>) -> Result<Option<Vec<ProposalPart>>, String> {
+    pub fn push(
+        &mut self,
+        from: PeerId,
+        msg: StreamMessage<ProposalPart>,
+    ) -> Result<Option<Vec<ProposalPart>>, String> {
         let key = (from, msg.stream_id.clone());
         if !self.streams.contains_key(&key) && self.streams.len() >= MAX_STREAMS {
             if let Some(oldest) = self.streams.iter().min_by_key(|(_, b)| b.arrival).map(|(k, _)| k.clone()) {
@@ -133,7 +143,9 @@ impl Assembler {
             self.streams.remove(&key);
             return Err(format!("proposal stream exceeds {} bytes", self.max_bytes));
         }
-        let complete = buf.end.is_some_and(|end| buf.parts.len() as u64 == end && buf.parts.keys().next_back() == Some(&(end - 1)));
+        let complete = buf
+            .end
+            .is_some_and(|end| buf.parts.len() as u64 == end && buf.parts.keys().next_back() == Some(&(end - 1)));
         if complete {
             let buf = self.streams.remove(&key).expect("buffer exists");
             return Ok(Some(buf.parts.into_values().collect()));
@@ -178,7 +190,8 @@ mod tests {
         assert!(assemble("c", &set, parts.clone()).is_err());
         assert!(assemble("other-chain", &set, parts).is_err());
         let mut small = Assembler::new(10);
-        let m = StreamMessage::new(StreamId::new(Bytes::new()), 1, StreamContent::Data(ProposalPart::Data(vec![0; 11])));
+        let m =
+            StreamMessage::new(StreamId::new(Bytes::new()), 1, StreamContent::Data(ProposalPart::Data(vec![0; 11])));
         assert!(small.push(peer, m).is_err());
     }
 

@@ -75,7 +75,14 @@ fn proposal_sign_bytes(chain_id: &str, p: &Proposal) -> Vec<u8> {
 }
 
 fn extension_sign_bytes(chain_id: &str, scope: &VoteExtensionScope<DojangContext>, ext: &[u8]) -> Vec<u8> {
-    let body = (chain_id.to_string(), scope.height.0, round_u32(scope.round), scope.value_id.0, scope.validator_address.0, ext.to_vec());
+    let body = (
+        chain_id.to_string(),
+        scope.height.0,
+        round_u32(scope.round),
+        scope.value_id.0,
+        scope.validator_address.0,
+        ext.to_vec(),
+    );
     [b"dojang/extension/v1\n".as_slice(), &encode(&body)].concat()
 }
 
@@ -129,7 +136,11 @@ impl Signer<DojangContext> for DojangSigner {
         Ok(SignedMessage::new(extension, sig))
     }
 
-    async fn sign_validator_proof(&self, public_key: Vec<u8>, peer_id: Vec<u8>) -> Result<ValidatorProof<DojangContext>, SigningError> {
+    async fn sign_validator_proof(
+        &self,
+        public_key: Vec<u8>,
+        peer_id: Vec<u8>,
+    ) -> Result<ValidatorProof<DojangContext>, SigningError> {
         let sig = self.sign_raw(&ValidatorProof::<DojangContext>::signing_bytes(&public_key, &peer_id));
         Ok(ValidatorProof::new(public_key, peer_id, sig))
     }
@@ -148,12 +159,26 @@ impl DojangVerifier {
 
 #[async_trait]
 impl Verifier<DojangContext> for DojangVerifier {
-    async fn verify_signed_vote(&self, vote: &Vote, signature: &Signature, public_key: &PublicKey) -> Result<VerificationResult, SigningError> {
+    async fn verify_signed_vote(
+        &self,
+        vote: &Vote,
+        signature: &Signature,
+        public_key: &PublicKey,
+    ) -> Result<VerificationResult, SigningError> {
         Ok(VerificationResult::from_bool(verify_ed25519(public_key, &vote_sign_bytes(&self.chain_id, vote), signature)))
     }
 
-    async fn verify_signed_proposal(&self, proposal: &Proposal, signature: &Signature, public_key: &PublicKey) -> Result<VerificationResult, SigningError> {
-        Ok(VerificationResult::from_bool(verify_ed25519(public_key, &proposal_sign_bytes(&self.chain_id, proposal), signature)))
+    async fn verify_signed_proposal(
+        &self,
+        proposal: &Proposal,
+        signature: &Signature,
+        public_key: &PublicKey,
+    ) -> Result<VerificationResult, SigningError> {
+        Ok(VerificationResult::from_bool(verify_ed25519(
+            public_key,
+            &proposal_sign_bytes(&self.chain_id, proposal),
+            signature,
+        )))
     }
 
     async fn verify_signed_vote_extension(
@@ -163,10 +188,17 @@ impl Verifier<DojangContext> for DojangVerifier {
         signature: &Signature,
         public_key: &PublicKey,
     ) -> Result<VerificationResult, SigningError> {
-        Ok(VerificationResult::from_bool(verify_ed25519(public_key, &extension_sign_bytes(&self.chain_id, scope, extension), signature)))
+        Ok(VerificationResult::from_bool(verify_ed25519(
+            public_key,
+            &extension_sign_bytes(&self.chain_id, scope, extension),
+            signature,
+        )))
     }
 
-    async fn verify_validator_proof(&self, proof: &ValidatorProof<DojangContext>) -> Result<VerificationResult, SigningError> {
+    async fn verify_validator_proof(
+        &self,
+        proof: &ValidatorProof<DojangContext>,
+    ) -> Result<VerificationResult, SigningError> {
         let Ok(pk) = <Ed25519Scheme as mc::SigningScheme>::decode_public_key(&proof.public_key) else {
             return Ok(VerificationResult::Invalid);
         };

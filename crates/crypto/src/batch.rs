@@ -22,10 +22,7 @@ pub fn verify_txs(txs: &[&SignedTx]) -> Vec<bool> {
     let per = txs.len().div_ceil(cores);
     thread::scope(|s| {
         let handles: Vec<_> = txs.chunks(per).map(|chunk| s.spawn(move || verify_chunk(chunk))).collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("signature verification does not panic"))
-            .collect()
+        handles.into_iter().flat_map(|h| h.join().expect("signature verification does not panic")).collect()
     })
 }
 

@@ -40,9 +40,7 @@ impl KeyFile {
         let alg: Algorithm = self.algorithm.parse()?;
         let k = match alg {
             Algorithm::Ed25519 => {
-                let seed: [u8; 32] = secret
-                    .try_into()
-                    .map_err(|_| "ed25519 secret must be 32 bytes".to_string())?;
+                let seed: [u8; 32] = secret.try_into().map_err(|_| "ed25519 secret must be 32 bytes".to_string())?;
                 Keypair::ed25519_from_seed(seed)
             }
             Algorithm::P256 => Keypair::p256_from_pkcs8(&secret)?,
@@ -56,8 +54,8 @@ impl KeyFile {
     pub fn load(path: &Path) -> Result<Keypair, KeyFileError> {
         let p = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| KeyFileError::Read { path: p.clone(), source })?;
-        let file: KeyFile =
-            serde_json::from_str(&text).map_err(|e| KeyFileError::Invalid { path: p.clone(), reason: e.to_string() })?;
+        let file: KeyFile = serde_json::from_str(&text)
+            .map_err(|e| KeyFileError::Invalid { path: p.clone(), reason: e.to_string() })?;
         file.to_keypair().map_err(|reason| KeyFileError::Invalid { path: p, reason })
     }
 

@@ -2,8 +2,7 @@ use dojang_types::{PublicKey, Signature, SignedTx, TxBody};
 use ed25519_dalek::{Signer as _, Verifier as _};
 use ring::rand::SystemRandom;
 use ring::signature::{
-    EcdsaKeyPair, KeyPair as _, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED,
-    ECDSA_P256_SHA256_FIXED_SIGNING,
+    EcdsaKeyPair, KeyPair as _, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
 };
 
 /// Which signature scheme a key uses.
@@ -29,7 +28,10 @@ impl std::str::FromStr for Algorithm {
 pub enum Keypair {
     Ed25519(ed25519_dalek::SigningKey),
     /// The PKCS#8 document is kept because ring cannot export a parsed key.
-    P256 { pair: EcdsaKeyPair, pkcs8: Vec<u8> },
+    P256 {
+        pair: EcdsaKeyPair,
+        pkcs8: Vec<u8>,
+    },
 }
 
 impl Keypair {
@@ -78,9 +80,7 @@ impl Keypair {
         match self {
             Keypair::Ed25519(k) => Signature::Ed25519(k.sign(msg).to_bytes()),
             Keypair::P256 { pair, .. } => {
-                let sig = pair
-                    .sign(&SystemRandom::new(), msg)
-                    .expect("P-256 signing cannot fail with a valid key");
+                let sig = pair.sign(&SystemRandom::new(), msg).expect("P-256 signing cannot fail with a valid key");
                 let mut out = [0u8; 64];
                 out.copy_from_slice(sig.as_ref());
                 Signature::P256(out)
@@ -112,9 +112,9 @@ pub fn verify(public_key: &PublicKey, msg: &[u8], signature: &Signature) -> bool
             };
             vk.verify(msg, &ed25519_dalek::Signature::from_bytes(sig)).is_ok()
         }
-        (PublicKey::P256(pk), Signature::P256(sig)) => UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, pk)
-            .verify(msg, sig)
-            .is_ok(),
+        (PublicKey::P256(pk), Signature::P256(sig)) => {
+            UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, pk).verify(msg, sig).is_ok()
+        }
         _ => false,
     }
 }

@@ -15,6 +15,9 @@ pub trait BlockApp: Send + Sync + 'static {
     /// The height consensus should decide next.
     fn next_height(&self) -> u64;
 
+    /// Whether transactions are waiting; an idle chain makes empty blocks only at an interval.
+    fn has_waiting_txs(&self) -> bool;
+
     /// Builds and executes a block from the mempool, sized so that building it takes about
     /// `budget` (the engine's deadline, less a margin). The block is kept durably before it is
     /// returned, so a node that proposes it still has it after a crash.
@@ -67,7 +70,11 @@ impl Ledger {
     fn remember(&self, executed: Executed) -> Result<Block, LedgerError> {
         let started = std::time::Instant::now();
         self.store.put_pending(&executed.block)?;
-        debug!(height = executed.block.header.height, pending_ms = started.elapsed().as_millis() as u64, "block kept as pending");
+        debug!(
+            height = executed.block.header.height,
+            pending_ms = started.elapsed().as_millis() as u64,
+            "block kept as pending"
+        );
         let block = executed.block.clone();
         lock(&self.executed).insert(block.hash(), Arc::new(executed));
         Ok(block)
@@ -77,6 +84,10 @@ impl Ledger {
 impl BlockApp for Ledger {
     fn next_height(&self) -> u64 {
         lock(&self.head).height + 1
+    }
+
+    fn has_waiting_txs(&self) -> bool {
+        lock(&self.mempool).len() > 0
     }
 
     fn propose(&self, height: u64, proposer: Address, budget: Duration) -> Result<Block, LedgerError> {
@@ -118,7 +129,10 @@ impl BlockApp for Ledger {
         let h = &block.header;
         let parent_time = lock(&self.head).time_ms;
         if h.time_ms <= parent_time {
-            return Err(LedgerError::InvalidBlock(format!("time {} is not after the parent's {parent_time}", h.time_ms)));
+            return Err(LedgerError::InvalidBlock(format!(
+                "time {} is not after the parent's {parent_time}",
+                h.time_ms
+            )));
         }
         if block.txs.len() > self.config.max_block_txs {
             return Err(LedgerError::InvalidBlock(format!("{} transactions exceed the block limit", block.txs.len())));

@@ -96,7 +96,10 @@ pub(crate) fn execute_block(
         let index = included.len() as u32;
         let (result, events) = match router.get(&tx.body.module) {
             None => (
-                TxStatus::Failed { code: "unknown_module".into(), reason: TxError::UnknownModule(tx.body.module.clone()).to_string() },
+                TxStatus::Failed {
+                    code: "unknown_module".into(),
+                    reason: TxError::UnknownModule(tx.body.module.clone()).to_string(),
+                },
                 vec![],
             ),
             Some(module) => {

@@ -76,7 +76,9 @@ impl Genesis {
         let parts: Vec<u8> = self
             .sorted_validators()
             .iter()
-            .flat_map(|(a, v)| [a.0.to_vec(), v.public_key.key_bytes().to_vec(), v.power.to_be_bytes().to_vec()].concat())
+            .flat_map(|(a, v)| {
+                [a.0.to_vec(), v.public_key.key_bytes().to_vec(), v.power.to_be_bytes().to_vec()].concat()
+            })
             .collect();
         sha256(&[b"dojang/validators/v1\n", &parts])
     }

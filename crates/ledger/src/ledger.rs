@@ -86,10 +86,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 impl Ledger {
@@ -136,7 +133,8 @@ impl Ledger {
         let mut changes = Changes::new();
         for module in router.modules() {
             let section = genesis.modules.get(module.name()).cloned().unwrap_or(serde_json::Value::Null);
-            let mut state = TxState { store, block: &changes, writes: Changes::new(), prefix: prefix_of(module.name()) };
+            let mut state =
+                TxState { store, block: &changes, writes: Changes::new(), prefix: prefix_of(module.name()) };
             module.init_genesis(&mut state, &section).map_err(|e| match e {
                 ModuleError::Storage(s) => LedgerError::Store(s),
                 other => LedgerError::Genesis(format!("module '{}': {other}", module.name())),
@@ -265,11 +263,13 @@ impl Ledger {
     }
 
     /// Runs a module query against the latest committed state.
-    pub fn query(&self, module: &str, path: &str, params: &serde_json::Value) -> Result<serde_json::Value, ModuleError> {
-        let m = self
-            .router
-            .get(module)
-            .ok_or_else(|| ModuleError::NotFound(format!("module '{module}'")))?;
+    pub fn query(
+        &self,
+        module: &str,
+        path: &str,
+        params: &serde_json::Value,
+    ) -> Result<serde_json::Value, ModuleError> {
+        let m = self.router.get(module).ok_or_else(|| ModuleError::NotFound(format!("module '{module}'")))?;
         let view = CommittedView { store: &self.store, prefix: prefix_of(module) };
         m.query(&view, path, params)
     }

@@ -15,11 +15,11 @@ mod overlay;
 mod router;
 
 pub use app::BlockApp;
+/// Storage failures surface to modules only through `ModuleError::Storage`.
+pub use dojang_store::StoreError;
 pub use error::LedgerError;
 pub use genesis::{Genesis, GenesisValidator};
 pub use ledger::{CommittedBlock, Ledger, LedgerConfig, SubmitError};
 pub use mempool::{MempoolConfig, MempoolError};
 pub use module::{Module, ModuleError, StateRead, StateWrite, TxContext};
 pub use router::Router;
-/// Storage failures surface to modules only through `ModuleError::Storage`.
-pub use dojang_store::StoreError;

@@ -1,6 +1,6 @@
 use dojang_types::{Address, Event, Hash, PublicKey};
 
-use dojang_store::StoreError;
+use dojang_store::{Entries, StoreError};
 
 /// What a module knows about the transaction it is executing. Time is the block's time, never
 /// a clock, so every validator computes the same result.
@@ -20,12 +20,7 @@ pub struct TxContext {
 pub trait StateRead {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Entries whose key starts with `prefix`, in key order, after `start_after`, at most `limit`.
-    fn scan(
-        &self,
-        prefix: &[u8],
-        start_after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan(&self, prefix: &[u8], start_after: Option<&[u8]>, limit: usize) -> Result<Entries, StoreError>;
 }
 
 /// Write access during execution. Writes of a failed transaction are discarded.

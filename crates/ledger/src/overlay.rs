@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use dojang_store::{Store, StoreError};
+use dojang_store::{Entries, Store, StoreError};
 
 use crate::module::{StateRead, StateWrite};
 
@@ -23,7 +23,7 @@ fn layered_scan(
     prefix: &[u8],
     start_after: Option<&[u8]>,
     limit: usize,
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+) -> Result<Entries, StoreError> {
     // Overlay deletions may hide committed entries, so read enough committed entries to fill
     // `limit` after hiding, then merge.
     let hidden = layers.iter().map(|l| l.len()).sum::<usize>();
@@ -70,9 +70,10 @@ impl StateRead for TxState<'_> {
         layered_get(self.store, &[&self.writes, self.block], &self.full(key))
     }
 
-    fn scan(&self, prefix: &[u8], start_after: Option<&[u8]>, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, prefix: &[u8], start_after: Option<&[u8]>, limit: usize) -> Result<Entries, StoreError> {
         let full_after = start_after.map(|s| self.full(s));
-        let rows = layered_scan(self.store, &[&self.writes, self.block], &self.full(prefix), full_after.as_deref(), limit)?;
+        let rows =
+            layered_scan(self.store, &[&self.writes, self.block], &self.full(prefix), full_after.as_deref(), limit)?;
         let n = self.prefix.len();
         Ok(rows.into_iter().map(|(k, v)| (k[n..].to_vec(), v)).collect())
     }
@@ -101,7 +102,7 @@ impl StateRead for CommittedView<'_> {
         self.store.get_state(&[self.prefix.as_slice(), key].concat())
     }
 
-    fn scan(&self, prefix: &[u8], start_after: Option<&[u8]>, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, prefix: &[u8], start_after: Option<&[u8]>, limit: usize) -> Result<Entries, StoreError> {
         let full_after = start_after.map(|s| [self.prefix.as_slice(), s].concat());
         let rows = self.store.scan_prefix(&[self.prefix.as_slice(), prefix].concat(), full_after.as_deref(), limit)?;
         let n = self.prefix.len();

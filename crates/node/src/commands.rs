@@ -72,8 +72,11 @@ pub async fn state(node: &str, key: &str, verify: Option<&Path>) -> anyhow::Resu
         None => print(&client.get(&format!("/v1/state?key={key}")).await?),
         Some(genesis) => {
             let g = Genesis::load(genesis)?;
-            let validators: Vec<ValidatorInfo> =
-                g.validators.iter().map(|v| ValidatorInfo { public_key: v.public_key.clone(), power: v.power }).collect();
+            let validators: Vec<ValidatorInfo> = g
+                .validators
+                .iter()
+                .map(|v| ValidatorInfo { public_key: v.public_key.clone(), power: v.power })
+                .collect();
             let s = client.read_verified(key, &validators).await?;
             let Some(value) = s.value else {
                 println!("verified at height {}: no value under '{key}'", s.height);

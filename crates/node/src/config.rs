@@ -93,9 +93,7 @@ impl Config {
             .with_context(|| format!("cannot read {} (run `dojang init` first)", path.display()))?;
         let mut doc: toml::Table = text.parse().with_context(|| format!("{} is not valid TOML", path.display()))?;
         apply_env(&mut doc, std::env::vars())?;
-        toml::Value::Table(doc)
-            .try_into()
-            .with_context(|| format!("{} has an invalid setting", path.display()))
+        toml::Value::Table(doc).try_into().with_context(|| format!("{} has an invalid setting", path.display()))
     }
 }
 

@@ -25,9 +25,7 @@ pub const DEMO_ACCOUNTS: &[(&str, &[&str], &str)] = &[
 /// Legal figures as versioned parameters. Figures marked (check) in DOMAIN.md stay
 /// parameters, never literals in code.
 fn demo_params() -> Vec<Value> {
-    let p = |table: &str, key: &str, from: &str, value: Value, basis: &str| {
-        json!({"table": table, "key": key, "effective_from": from, "value": value, "legal_basis": basis})
-    };
+    let p = |table: &str, key: &str, from: &str, value: Value, basis: &str| json!({"table": table, "key": key, "effective_from": from, "value": value, "legal_basis": basis});
     vec![
         p("minimum_wage", "hourly_krw", "2025-01-01", json!(10030), "Minimum Wage Notice for 2025"),
         p("minimum_wage", "hourly_krw", "2026-01-01", json!(10320), "Minimum Wage Notice for 2026"),
@@ -35,10 +33,28 @@ fn demo_params() -> Vec<Value> {
         p("minimum_wage", "monthly_krw_209h", "2026-01-01", json!(2156880), "Minimum Wage Notice for 2026"),
         p("labour", "weekly_holiday_min_hours", "2025-01-01", json!(15), "Labor Standards Act art. 18(3), 55"),
         p("labour", "weekly_hour_cap", "2025-01-01", json!(52), "Labor Standards Act art. 50, 53"),
-        p("eligibility", "public_works_income_pct_of_median", "2025-01-01", json!(65), "Seoul public-works job notice (check)"),
-        p("eligibility", "youth_allowance_income_pct_of_median", "2025-01-01", json!(150), "Seoul youth allowance notice (check)"),
+        p(
+            "eligibility",
+            "public_works_income_pct_of_median",
+            "2025-01-01",
+            json!(65),
+            "Seoul public-works job notice (check)",
+        ),
+        p(
+            "eligibility",
+            "youth_allowance_income_pct_of_median",
+            "2025-01-01",
+            json!(150),
+            "Seoul youth allowance notice (check)",
+        ),
         p("subcontract", "payment_days_after_receipt", "2025-01-01", json!(60), "Subcontracting Act art. 13(1)"),
-        p("subcontract", "late_interest_pct_per_year", "2025-01-01", json!(15.5), "FTC notice on late interest (check)"),
+        p(
+            "subcontract",
+            "late_interest_pct_per_year",
+            "2025-01-01",
+            json!(15.5),
+            "FTC notice on late interest (check)",
+        ),
         p("vehicles", "inspection_max_age_days", "2025-01-01", json!(120), "Motor Vehicle Management Act"),
     ]
 }

@@ -16,7 +16,8 @@ use config::{default_home, Config, Home};
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(dispatch(cli.command))
 }
 
@@ -33,7 +34,10 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             let home = Home(home.unwrap_or_else(default_home));
             if !home.config().exists() {
                 init::init_home(&home, &chain_id, "seoul-city-hall", true)?;
-                println!("created a development chain '{chain_id}' in {} (demo agency keys in keys/)", home.0.display());
+                println!(
+                    "created a development chain '{chain_id}' in {} (demo agency keys in keys/)",
+                    home.0.display()
+                );
             } else {
                 println!("resuming the chain in {}", home.0.display());
             }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use dojang_anchor::Anchor;
+use dojang_consensus::NodeIdentity;
 use dojang_crypto::{KeyFile, Keypair};
 use dojang_governance::Governance;
 use dojang_ledger::{Genesis, Ledger, Router};
@@ -27,25 +28,16 @@ pub async fn run_node(home: &Home, config: Config) -> anyhow::Result<()> {
     let store = Store::open(&home.db())?;
     let ledger = Arc::new(Ledger::open(store, modules(), genesis.clone(), config.ledger.clone())?);
 
-    let listener = tokio::net::TcpListener::bind(config.api.listen_addr)
-        .await
-        .with_context(|| format!("cannot listen on {} (api.listen_addr): is another node running?", config.api.listen_addr))?;
+    let listener = tokio::net::TcpListener::bind(config.api.listen_addr).await.with_context(|| {
+        format!("cannot listen on {} (api.listen_addr): is another node running?", config.api.listen_addr)
+    })?;
     let api_addr = listener.local_addr()?;
     let app = dojang_api::router(ledger.clone(), config.api.clone());
 
-    let mempool_ledger = ledger.clone();
-    let consensus = dojang_consensus::start(
-        ledger.clone(),
-        &genesis,
-        key,
-        config.moniker.clone(),
-        home.data(),
-        &config.consensus,
-        config.ledger.max_block_bytes,
-        Arc::new(move || mempool_ledger.mempool_len()),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("cannot start consensus: {e:#}"))?;
+    let identity = NodeIdentity { genesis: &genesis, key, moniker: config.moniker.clone(), data_dir: home.data() };
+    let consensus = dojang_consensus::start(ledger.clone(), identity, &config.consensus, config.ledger.max_block_bytes)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start consensus: {e:#}"))?;
 
     let (height, _, _) = ledger.head();
     info!(chain_id = %genesis.chain_id, height, api = %api_addr, "node started");
@@ -68,7 +60,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler installs");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler installs");
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

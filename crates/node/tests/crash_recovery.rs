@@ -96,7 +96,10 @@ async fn kill_9_under_load_loses_nothing_and_the_chain_continues() {
     }
     let b = TxBuilder::new("crash-test", Keypair::ed25519_from_seed([42; 32]));
     let s = client
-        .submit(&b.build("anchor", &json!({"type": "anchor", "namespace": "after", "root": Hash::default(), "leaves": 1})), true)
+        .submit(
+            &b.build("anchor", &json!({"type": "anchor", "namespace": "after", "root": Hash::default(), "leaves": 1})),
+            true,
+        )
         .await
         .unwrap();
     assert!(s.receipt.is_some(), "a new transaction is finalized after recovery");
@@ -109,7 +112,13 @@ async fn kill_9_under_load_loses_nothing_and_the_chain_continues() {
     let latest = stored.latest_height().unwrap().unwrap();
     assert!(latest > last_height, "the chain continued after restart");
     let fresh_dir = tempfile::tempdir().unwrap();
-    let fresh = Ledger::open(Store::open(&fresh_dir.path().join("db.redb")).unwrap(), modules(), genesis, LedgerConfig::default()).unwrap();
+    let fresh = Ledger::open(
+        Store::open(&fresh_dir.path().join("db.redb")).unwrap(),
+        modules(),
+        genesis,
+        LedgerConfig::default(),
+    )
+    .unwrap();
     for h in 1..=latest {
         let block = stored.block(h).unwrap().unwrap();
         let commit = stored.commit(h).unwrap().unwrap();

@@ -40,10 +40,8 @@ impl Client {
     async fn answer(&self, url: &str, resp: Result<reqwest::Response, reqwest::Error>) -> Result<Value, ClientError> {
         let resp = resp.map_err(|source| ClientError::Transport { url: url.to_string(), source })?;
         let status = resp.status();
-        let body: Value = resp
-            .json()
-            .await
-            .map_err(|e| ClientError::BadAnswer(format!("{url} did not answer JSON: {e}")))?;
+        let body: Value =
+            resp.json().await.map_err(|e| ClientError::BadAnswer(format!("{url} did not answer JSON: {e}")))?;
         if status.is_client_error() || status.is_server_error() {
             return Err(ClientError::Problem {
                 status: status.as_u16(),
@@ -83,7 +81,8 @@ impl Client {
     pub async fn submit_batch(&self, txs: &[SignedTx]) -> Result<Vec<Result<Hash, String>>, ClientError> {
         let hexes: Vec<String> = txs.iter().map(|t| hex::encode(encode(t))).collect();
         let v = self.post("/v1/txs/batch", &json!({ "txs": hexes })).await?;
-        let results = v["results"].as_array().ok_or_else(|| ClientError::BadAnswer("batch answer has no results".into()))?;
+        let results =
+            v["results"].as_array().ok_or_else(|| ClientError::BadAnswer("batch answer has no results".into()))?;
         Ok(results
             .iter()
             .map(|r| match r.get("id") {

@@ -34,7 +34,12 @@ pub enum VerifyError {
 /// Checks that a commit certificate finalizes `header` under `validators`: each signature is
 /// a precommit for this block hash by a distinct listed validator, and together they hold
 /// more than two thirds of the power.
-pub fn verify_commit(chain_id: &str, header: &BlockHeader, commit: &Commit, validators: &[ValidatorInfo]) -> Result<(), VerifyError> {
+pub fn verify_commit(
+    chain_id: &str,
+    header: &BlockHeader,
+    commit: &Commit,
+    validators: &[ValidatorInfo],
+) -> Result<(), VerifyError> {
     let hash = header.hash();
     if commit.block_hash != hash || commit.height != header.height {
         return Err(VerifyError::WrongBlock);
@@ -84,7 +89,8 @@ pub(crate) fn verify_read(key: &[u8], v: &Value, validators: &[ValidatorInfo]) -
         Some(h) => Some(hex::decode(h).map_err(|e| VerifyError::Malformed(format!("value_hex: {e}")))?),
         None => None,
     };
-    let proof = hex::decode(v["proof_hex"].as_str().unwrap_or_default()).map_err(|e| VerifyError::Malformed(format!("proof_hex: {e}")))?;
+    let proof = hex::decode(v["proof_hex"].as_str().unwrap_or_default())
+        .map_err(|e| VerifyError::Malformed(format!("proof_hex: {e}")))?;
     verify_state_proof(key, value.as_deref(), &header.state_root, &proof).map_err(VerifyError::Proof)?;
     Ok(VerifiedState { height, value, state_root: header.state_root })
 }
@@ -116,5 +122,10 @@ fn commit_from_json(c: &Value) -> Result<Commit, VerifyError> {
             })
         })
         .collect::<Result<Vec<_>, VerifyError>>()?;
-    Ok(Commit { height: field(c, "height")?, round: field(c, "round")?, block_hash: field(c, "block_hash")?, signatures })
+    Ok(Commit {
+        height: field(c, "height")?,
+        round: field(c, "round")?,
+        block_hash: field(c, "block_hash")?,
+        signatures,
+    })
 }

@@ -147,9 +147,7 @@ impl Store {
     }
 
     pub fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
-        self.block_bytes(height)?
-            .map(|b| decode(&b).map_err(|e| corrupt("block", e)))
-            .transpose()
+        self.block_bytes(height)?.map(|b| decode(&b).map_err(|e| corrupt("block", e))).transpose()
     }
 
     pub fn height_of(&self, hash: &Hash) -> Result<Option<u64>, StoreError> {
@@ -161,21 +159,13 @@ impl Store {
     pub fn commit(&self, height: u64) -> Result<Option<Commit>, StoreError> {
         let tx = self.db.begin_read().db()?;
         let table = tx.open_table(COMMITS).db()?;
-        table
-            .get(height)
-            .db()?
-            .map(|v| decode(v.value()).map_err(|e| corrupt("commit", e)))
-            .transpose()
+        table.get(height).db()?.map(|v| decode(v.value()).map_err(|e| corrupt("commit", e))).transpose()
     }
 
     pub fn receipts(&self, height: u64) -> Result<Option<Vec<Receipt>>, StoreError> {
         let tx = self.db.begin_read().db()?;
         let table = tx.open_table(RECEIPTS).db()?;
-        table
-            .get(height)
-            .db()?
-            .map(|v| decode(v.value()).map_err(|e| corrupt("receipts", e)))
-            .transpose()
+        table.get(height).db()?.map(|v| decode(v.value()).map_err(|e| corrupt("receipts", e))).transpose()
     }
 
     /// Where a committed transaction is: (height, index in block).

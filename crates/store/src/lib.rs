@@ -16,6 +16,9 @@ use redb::Database;
 pub use error::StoreError;
 pub use state::{PreparedState, StateProof};
 
+/// Key-value pairs read in key order.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Page cache of the database. redb's default (1 GiB) would dominate a node's memory; hot
 /// pages of the state tree fit comfortably in this.
 const CACHE_BYTES: usize = 128 * 1024 * 1024;

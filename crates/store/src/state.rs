@@ -8,7 +8,7 @@ use sha2::Sha256;
 
 use crate::error::{OrDb, StoreError};
 use crate::tables::{JMT_NODES, JMT_VALUES, STATE_LATEST};
-use crate::Store;
+use crate::{Entries, Store};
 
 type Tree<'a, R> = JellyfishMerkleTree<'a, R, Sha256>;
 
@@ -146,12 +146,7 @@ impl Store {
 
     /// Up to `limit` latest entries whose key starts with `prefix`, in key order, starting
     /// after `start_after` when given.
-    pub fn scan_prefix(
-        &self,
-        prefix: &[u8],
-        start_after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn scan_prefix(&self, prefix: &[u8], start_after: Option<&[u8]>, limit: usize) -> Result<Entries, StoreError> {
         let tx = self.db.begin_read().db()?;
         let table = tx.open_table(STATE_LATEST).db()?;
         let mut out = Vec::new();
@@ -181,9 +176,8 @@ impl Store {
     pub fn prove(&self, key: &[u8], version: u64) -> Result<StateProof, StoreError> {
         let reader = self.reader()?;
         let tree: Tree<'_, Reader> = JellyfishMerkleTree::new(&reader);
-        let (value, proof) = tree
-            .get_with_proof(KeyHash::with::<Sha256>(key), version)
-            .map_err(|e| StoreError::Tree(e.to_string()))?;
+        let (value, proof) =
+            tree.get_with_proof(KeyHash::with::<Sha256>(key), version).map_err(|e| StoreError::Tree(e.to_string()))?;
         let root = tree.get_root_hash(version).map_err(|e| StoreError::Tree(e.to_string()))?;
         let proof = borsh::to_vec(&proof).map_err(|e| StoreError::Tree(e.to_string()))?;
         Ok(StateProof { key: key.to_vec(), value, version, root: Hash(root.0), proof })

@@ -20,7 +20,7 @@ impl Date {
         if !(1..=12).contains(&month) {
             return Err(format!("month {month} is not 1-12"));
         }
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month as usize - 1];
         if day == 0 || day > days {
             return Err(format!("day {day} does not exist in {year}-{month:02}"));

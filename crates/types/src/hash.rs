@@ -6,9 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 /// A SHA-256 digest: block ids, transaction ids, state roots.
-#[derive(
-    Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
 pub struct Hash(pub [u8; 32]);
 
 /// SHA-256 of the concatenation of `parts`.
@@ -44,9 +42,7 @@ impl FromStr for Hash {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.strip_prefix("0x").unwrap_or(s);
         let bytes = hex::decode(s).map_err(|e| format!("hash is not hex: {e}"))?;
-        let arr: [u8; 32] = bytes
-            .try_into()
-            .map_err(|b: Vec<u8>| format!("hash must be 32 bytes, got {}", b.len()))?;
+        let arr: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| format!("hash must be 32 bytes, got {}", b.len()))?;
         Ok(Hash(arr))
     }
 }

@@ -24,9 +24,7 @@ pub enum Signature {
 /// An account or validator address: the first 20 bytes of
 /// `SHA-256("dojang/address/v1" || canonical public key)`. Short enough to read aloud, long
 /// enough that collisions are out of reach.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, BorshSerialize, BorshDeserialize)]
 pub struct Address(pub [u8; 20]);
 
 const ADDRESS_PREFIX: &str = "dj";
@@ -60,13 +58,15 @@ impl PublicKey {
             .ok_or_else(|| format!("public key must look like 'ed25519:<hex>' or 'p256:<hex>', got '{s}'"))?;
         let bytes = hex::decode(hexpart).map_err(|e| format!("public key is not hex: {e}"))?;
         match alg {
-            "ed25519" => Ok(PublicKey::Ed25519(bytes.try_into().map_err(|b: Vec<u8>| {
-                format!("ed25519 public key must be 32 bytes, got {}", b.len())
-            })?)),
+            "ed25519" => Ok(PublicKey::Ed25519(
+                bytes
+                    .try_into()
+                    .map_err(|b: Vec<u8>| format!("ed25519 public key must be 32 bytes, got {}", b.len()))?,
+            )),
             "p256" => {
-                let arr: [u8; 65] = bytes.try_into().map_err(|b: Vec<u8>| {
-                    format!("p256 public key must be 65 uncompressed bytes, got {}", b.len())
-                })?;
+                let arr: [u8; 65] = bytes
+                    .try_into()
+                    .map_err(|b: Vec<u8>| format!("p256 public key must be 65 uncompressed bytes, got {}", b.len()))?;
                 if arr[0] != 4 {
                     return Err("p256 public key must be uncompressed (start with 0x04)".into());
                 }
@@ -145,9 +145,8 @@ impl FromStr for Address {
             .strip_prefix(ADDRESS_PREFIX)
             .ok_or_else(|| format!("address must start with '{ADDRESS_PREFIX}', got '{s}'"))?;
         let bytes = hex::decode(hexpart).map_err(|e| format!("address is not hex: {e}"))?;
-        let arr: [u8; 20] = bytes
-            .try_into()
-            .map_err(|b: Vec<u8>| format!("address must be 20 bytes, got {}", b.len()))?;
+        let arr: [u8; 20] =
+            bytes.try_into().map_err(|b: Vec<u8>| format!("address must be 20 bytes, got {}", b.len()))?;
         Ok(Address(arr))
     }
 }

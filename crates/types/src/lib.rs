@@ -10,8 +10,8 @@ mod merkle;
 mod receipt;
 mod tx;
 
-pub use date::Date;
 pub use block::{Block, BlockHeader, Commit, CommitSignature, VoteSignBytes, VOTE_DOMAIN};
+pub use date::Date;
 pub use hash::{sha256, Hash};
 pub use keys::{Address, PublicKey, Signature};
 pub use merkle::merkle_root;

@@ -107,10 +107,7 @@ impl SignedTx {
     /// Checks that do not need the chain's state: chain id and expiry window.
     pub fn check_envelope(&self, chain_id: &str, now_ms: u64, max_ahead_ms: u64) -> Result<(), TxError> {
         if self.body.chain_id != chain_id {
-            return Err(TxError::WrongChain {
-                expected: chain_id.to_string(),
-                got: self.body.chain_id.clone(),
-            });
+            return Err(TxError::WrongChain { expected: chain_id.to_string(), got: self.body.chain_id.clone() });
         }
         if self.body.expires_at_ms <= now_ms {
             return Err(TxError::Expired { expires_at_ms: self.body.expires_at_ms, now_ms });

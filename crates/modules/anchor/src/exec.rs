@@ -15,7 +15,8 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: AnchorMsg) -> R
     let AnchorMsg::Anchor { namespace, root, leaves } = msg;
     rules::namespace_is_valid(&namespace).map_err(rejected)?;
     rules::leaf_count_is_valid(leaves).map_err(rejected)?;
-    let record = AnchorRecord { root, leaves, height: ctx.height, index: ctx.index, time_ms: ctx.time_ms, tx_id: ctx.tx_id };
+    let record =
+        AnchorRecord { root, leaves, height: ctx.height, index: ctx.index, time_ms: ctx.time_ms, tx_id: ctx.tx_id };
     state::append(state, &ctx.sender, &namespace, &record);
     Ok(vec![Event::new(NAME, "anchored")
         .with("account", ctx.sender)

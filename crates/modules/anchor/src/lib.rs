@@ -38,7 +38,12 @@ impl Module for Anchor {
         exec::execute(ctx, state, msg)
     }
 
-    fn query(&self, state: &dyn StateRead, path: &str, params: &serde_json::Value) -> Result<serde_json::Value, ModuleError> {
+    fn query(
+        &self,
+        state: &dyn StateRead,
+        path: &str,
+        params: &serde_json::Value,
+    ) -> Result<serde_json::Value, ModuleError> {
         query::query(state, path, params)
     }
 }

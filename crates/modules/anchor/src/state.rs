@@ -32,7 +32,13 @@ pub fn append(state: &mut dyn StateWrite, sender: &Address, namespace: &str, rec
     state.put(&key, serde_json::to_vec(record).expect("records serialize"));
 }
 
-pub fn record(state: &dyn StateRead, sender: &Address, namespace: &str, height: u64, index: u32) -> Result<Option<AnchorRecord>, ModuleError> {
+pub fn record(
+    state: &dyn StateRead,
+    sender: &Address,
+    namespace: &str,
+    height: u64,
+    index: u32,
+) -> Result<Option<AnchorRecord>, ModuleError> {
     state
         .get(&record_key(sender, namespace, height, index))?
         .map(|b| serde_json::from_slice(&b).map_err(corrupt))

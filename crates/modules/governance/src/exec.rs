@@ -78,10 +78,18 @@ fn grant(ctx: &TxContext, state: &mut dyn StateWrite, account: Address, role: Ro
     let mut after = before.clone();
     after.roles.insert(role, RoleGrant { granted_by: Some(ctx.sender), height: ctx.height });
     state::put_account(state, &account, &before, &after);
-    Ok(vec![Event::new(NAME, "role_granted").with("account", account).with("role", role.as_str()).with("by", ctx.sender)])
+    Ok(vec![Event::new(NAME, "role_granted")
+        .with("account", account)
+        .with("role", role.as_str())
+        .with("by", ctx.sender)])
 }
 
-fn revoke(ctx: &TxContext, state: &mut dyn StateWrite, account: Address, role: Role) -> Result<Vec<Event>, ModuleError> {
+fn revoke(
+    ctx: &TxContext,
+    state: &mut dyn StateWrite,
+    account: Address,
+    role: Role,
+) -> Result<Vec<Event>, ModuleError> {
     let before = state::account(state, &account)?;
     if !before.roles.contains_key(&role) {
         return Err(ModuleError::Rejected {
@@ -96,7 +104,10 @@ fn revoke(ctx: &TxContext, state: &mut dyn StateWrite, account: Address, role: R
     let mut after = before.clone();
     after.roles.remove(&role);
     state::put_account(state, &account, &before, &after);
-    Ok(vec![Event::new(NAME, "role_revoked").with("account", account).with("role", role.as_str()).with("by", ctx.sender)])
+    Ok(vec![Event::new(NAME, "role_revoked")
+        .with("account", account)
+        .with("role", role.as_str())
+        .with("by", ctx.sender)])
 }
 
 fn set_param(
@@ -115,8 +126,5 @@ fn set_param(
     rules::change_is_not_retroactive(&history, effective_from, Date::from_unix_ms_kst(ctx.time_ms))?;
     let version = ParamVersion { effective_from, value, legal_basis, set_by: Some(ctx.sender), height: ctx.height };
     state::put_param_history(state, table, key, &rules::with_version(history, version));
-    Ok(vec![Event::new(NAME, "param_set")
-        .with("table", table)
-        .with("key", key)
-        .with("effective_from", effective_from)])
+    Ok(vec![Event::new(NAME, "param_set").with("table", table).with("key", key).with("effective_from", effective_from)])
 }

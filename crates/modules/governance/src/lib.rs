@@ -31,12 +31,16 @@ impl Module for Governance {
     }
 
     fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError> {
-        let msg: GovernanceMsg =
-            serde_json::from_slice(msg).map_err(|e| ModuleError::InvalidMessage(e.to_string()))?;
+        let msg: GovernanceMsg = serde_json::from_slice(msg).map_err(|e| ModuleError::InvalidMessage(e.to_string()))?;
         exec::execute(ctx, state, msg)
     }
 
-    fn query(&self, state: &dyn StateRead, path: &str, params: &serde_json::Value) -> Result<serde_json::Value, ModuleError> {
+    fn query(
+        &self,
+        state: &dyn StateRead,
+        path: &str,
+        params: &serde_json::Value,
+    ) -> Result<serde_json::Value, ModuleError> {
         query::query(state, path, params)
     }
 }

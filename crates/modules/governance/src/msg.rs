@@ -39,8 +39,14 @@ impl Role {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum GovernanceMsg {
-    GrantRole { account: Address, role: Role },
-    RevokeRole { account: Address, role: Role },
+    GrantRole {
+        account: Address,
+        role: Role,
+    },
+    RevokeRole {
+        account: Address,
+        role: Role,
+    },
     /// Adds a version of a parameter taking effect on `effective_from` (Korean date).
     SetParam {
         table: String,

@@ -49,8 +49,7 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
         }
         ["params", table] => {
             let rows = state::param_table(state, table, MAX_LIST)?;
-            let keys: serde_json::Map<String, Value> =
-                rows.into_iter().map(|(k, h)| (k, json!(h.versions))).collect();
+            let keys: serde_json::Map<String, Value> = rows.into_iter().map(|(k, h)| (k, json!(h.versions))).collect();
             Ok(json!({ "table": table, "keys": keys }))
         }
         _ => Err(ModuleError::NotFound(format!(

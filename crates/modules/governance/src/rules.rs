@@ -49,7 +49,11 @@ pub fn param_name_is_valid(name: &str) -> Result<(), RuleViolation> {
 
 /// GOV-04: a parameter change is never retroactive: it takes effect today or later, and a
 /// version already in force cannot be replaced. Past decisions stay reproducible.
-pub fn change_is_not_retroactive(history: &ParamHistory, effective_from: Date, today: Date) -> Result<(), RuleViolation> {
+pub fn change_is_not_retroactive(
+    history: &ParamHistory,
+    effective_from: Date,
+    today: Date,
+) -> Result<(), RuleViolation> {
     if effective_from < today {
         return Err(violation(
             "GOV-04",

@@ -121,7 +121,11 @@ pub fn put_param_history(state: &mut dyn StateWrite, table: &str, key: &str, h: 
 }
 
 /// All parameter histories of a table, by key.
-pub fn param_table(state: &dyn StateRead, table: &str, limit: usize) -> Result<Vec<(String, ParamHistory)>, ModuleError> {
+pub fn param_table(
+    state: &dyn StateRead,
+    table: &str,
+    limit: usize,
+) -> Result<Vec<(String, ParamHistory)>, ModuleError> {
     let prefix = param_table_prefix(table);
     state
         .scan(&prefix, None, limit)?

@@ -66,8 +66,10 @@ fn produce_block(c: &Chain) -> dojang_types::Block {
 fn admin_grants_role_and_non_admin_is_refused() {
     let c = chain();
     let issuer = Keypair::generate(Algorithm::P256);
-    let grant = tx(&c.admin, 1, json!({"type": "grant_role", "account": issuer.public_key().address(), "role": "issuer"}));
-    let denied = tx(&issuer, 1, json!({"type": "grant_role", "account": issuer.public_key().address(), "role": "admin"}));
+    let grant =
+        tx(&c.admin, 1, json!({"type": "grant_role", "account": issuer.public_key().address(), "role": "issuer"}));
+    let denied =
+        tx(&issuer, 1, json!({"type": "grant_role", "account": issuer.public_key().address(), "role": "admin"}));
     let gid = c.ledger.submit(&encode(&grant)).unwrap();
     let did = c.ledger.submit(&encode(&denied)).unwrap();
     let block = produce_block(&c);
@@ -89,7 +91,8 @@ fn admin_grants_role_and_non_admin_is_refused() {
 #[test]
 fn replay_is_rejected_at_admission_and_never_applied_twice() {
     let c = chain();
-    let t = tx(&c.admin, 9, json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "auditor"}));
+    let t =
+        tx(&c.admin, 9, json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "auditor"}));
     c.ledger.submit(&encode(&t)).unwrap();
     assert!(matches!(c.ledger.submit(&encode(&t)), Err(SubmitError::Mempool(_))), "duplicate while waiting");
     produce_block(&c);
@@ -126,10 +129,18 @@ fn admission_rejects_wrong_chain_bad_signature_and_garbage() {
 #[test]
 fn parameters_are_versioned_and_not_retroactive() {
     let c = chain();
-    let future = tx(&c.admin, 1, json!({"type": "set_param", "table": "minimum_wage", "key": "hourly_krw",
-        "effective_from": "2099-01-01", "value": 99999, "legal_basis": "Minimum Wage Notice 2098"}));
-    let past = tx(&c.admin, 2, json!({"type": "set_param", "table": "minimum_wage", "key": "hourly_krw",
-        "effective_from": "2020-01-01", "value": 1, "legal_basis": "none"}));
+    let future = tx(
+        &c.admin,
+        1,
+        json!({"type": "set_param", "table": "minimum_wage", "key": "hourly_krw",
+        "effective_from": "2099-01-01", "value": 99999, "legal_basis": "Minimum Wage Notice 2098"}),
+    );
+    let past = tx(
+        &c.admin,
+        2,
+        json!({"type": "set_param", "table": "minimum_wage", "key": "hourly_krw",
+        "effective_from": "2020-01-01", "value": 1, "legal_basis": "none"}),
+    );
     let malformed = tx(&c.admin, 3, json!({"type": "set_param", "table": "Bad Name"}));
     let ids: Vec<_> = [&future, &past, &malformed].iter().map(|t| c.ledger.submit(&encode(*t)).unwrap()).collect();
     produce_block(&c);
@@ -149,7 +160,11 @@ fn parameters_are_versioned_and_not_retroactive() {
 fn state_root_is_reproducible_from_blocks() {
     let c = chain();
     for n in 0..3 {
-        let t = tx(&c.admin, n, json!({"type": "grant_role", "account": Keypair::generate(Algorithm::Ed25519).public_key().address(), "role": "verifier"}));
+        let t = tx(
+            &c.admin,
+            n,
+            json!({"type": "grant_role", "account": Keypair::generate(Algorithm::Ed25519).public_key().address(), "role": "verifier"}),
+        );
         c.ledger.submit(&encode(&t)).unwrap();
         let block = produce_block(&c);
         assert_eq!(c.ledger.store().state_root(block.header.height).unwrap(), block.header.state_root);

@@ -71,10 +71,17 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let bytes_per_tx = disk.map(|d| d as f64 / r.total_committed.max(1) as f64);
     let ratio = r.finalized_per_second / machine.ed25519_batched_all_cores;
 
-    println!("finalized tx/s        {:>10.0}  (over {} s after {} s warm-up, offered {})", r.finalized_per_second, args.duration, args.warmup,
-        if args.rate == 0 { "as fast as finalized".to_string() } else { format!("{} tx/s", args.rate) });
-    println!("submit->final latency p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms, max {:.0} ms  ({} samples)",
-        r.p50_ms, r.p95_ms, r.p99_ms, r.max_ms, r.samples);
+    println!(
+        "finalized tx/s        {:>10.0}  (over {} s after {} s warm-up, offered {})",
+        r.finalized_per_second,
+        args.duration,
+        args.warmup,
+        if args.rate == 0 { "as fast as finalized".to_string() } else { format!("{} tx/s", args.rate) }
+    );
+    println!(
+        "submit->final latency p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms, max {:.0} ms  ({} samples)",
+        r.p50_ms, r.p95_ms, r.p99_ms, r.max_ms, r.samples
+    );
     println!("transactions committed {:>9}  refused at admission {}", r.total_committed, r.refused);
     if let Some(m) = rss_mb {
         println!("node RSS              {m:>10.0} MB");
@@ -82,7 +89,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(b) = bytes_per_tx {
         println!("disk per transaction  {b:>10.0} bytes (whole node data directory / transactions committed)");
     }
-    println!("Ed25519 on this machine: {:.0}/s batched on {} cores; finalized tx/s is {:.2} of that", machine.ed25519_batched_all_cores, machine.cores, ratio);
+    println!(
+        "Ed25519 on this machine: {:.0}/s batched on {} cores; finalized tx/s is {:.2} of that",
+        machine.ed25519_batched_all_cores, machine.cores, ratio
+    );
     println!(
         "{}",
         json!({

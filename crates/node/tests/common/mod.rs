@@ -18,7 +18,10 @@ pub struct NodeProcess {
 impl NodeProcess {
     /// Starts `dojang node --home home` on a free loopback port and waits until it is ready.
     pub fn start(home: &Path, extra_env: &[(&str, &str)]) -> NodeProcess {
-        let stderr_log = home.join(format!("stderr-{}.log", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
+        let stderr_log = home.join(format!(
+            "stderr-{}.log",
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        ));
         let mut cmd = Command::new(EXE);
         cmd.arg("node")
             .arg("--home")
