@@ -224,3 +224,22 @@ async fn submit_and_wait_returns_the_receipt() {
         call(&n, Method::POST, "/v1/txs?wait=true&timeout_ms=50", Some(body), "application/json").await;
     assert_eq!(status, StatusCode::ACCEPTED, "not final in time: still admitted, {v}");
 }
+
+#[tokio::test]
+async fn event_stream_delivers_finalized_blocks() {
+    let n = node(1024 * 1024);
+    let req = Request::builder().uri("/v1/events").body(Body::empty()).unwrap();
+    let resp = n.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let body = serde_json::to_vec(&json!({"tx": hex::encode(signed(&n.admin, "governance", 11))})).unwrap();
+    let (status, _, v) = call(&n, Method::POST, "/v1/txs", Some(body), "application/json").await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let id = v["id"].as_str().unwrap().to_string();
+    commit_next(&n);
+    let mut body = resp.into_body();
+    let frame = tokio::time::timeout(std::time::Duration::from_secs(5), body.frame()).await.unwrap().unwrap().unwrap();
+    let text = String::from_utf8(frame.into_data().unwrap().to_vec()).unwrap();
+    assert!(text.starts_with("event: block"), "{text}");
+    assert!(text.contains(&id), "the block event carries the receipt: {text}");
+}

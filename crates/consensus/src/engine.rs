@@ -90,8 +90,9 @@ pub struct Consensus {
 
 impl Consensus {
     pub async fn stop(self) {
-        let _ = self.engine.actor.kill_and_wait(None).await;
+        // The host first, so it does not report the engine's planned stop as a failure.
         self.host.abort();
+        let _ = self.engine.actor.kill_and_wait(None).await;
         self.engine.handle.abort();
     }
 }

@@ -80,6 +80,10 @@ pub struct Ledger {
     pub(crate) build_ns_per_tx: AtomicU64,
 }
 
+/// Finalized blocks buffered for slow event subscribers. Blocks can hold 20,000 transactions
+/// with receipts, so this bounds memory as much as it bounds lag.
+const EVENT_BUFFER: usize = 32;
+
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these locks is a bug; the data (caches, queues) stays usable.
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -113,7 +117,9 @@ impl Ledger {
             None => Head { height: 0, hash: file_hash, time_ms: genesis.genesis_time_ms },
         };
         info!(chain_id = %genesis.chain_id, height, "ledger opened");
-        let (events, _) = broadcast::channel(1024);
+        // The channel keeps its last EVENT_BUFFER blocks alive whether or not anyone listens;
+        // a subscriber that falls further behind is told how many it missed.
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Ledger {
             mempool: Mutex::new(Mempool::new(config.mempool.clone())),
             store,

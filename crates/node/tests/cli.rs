@@ -1,0 +1,54 @@
+//! The command line: help for every command, and clear refusals of bad input.
+
+mod common;
+
+use std::process::Command;
+
+use common::EXE;
+
+fn run(args: &[&str]) -> (bool, String) {
+    let out = Command::new(EXE).args(args).env_remove("DOJANG_NODE").output().unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn every_command_has_help() {
+    for cmd in ["dev", "init", "node", "keys", "tx", "query", "state", "block", "status", "bench"] {
+        let (ok, text) = run(&[cmd, "--help"]);
+        assert!(ok, "{cmd} --help failed: {text}");
+        assert!(text.contains("Usage"), "{cmd}: {text}");
+    }
+    let (_, text) = run(&["tx", "--help"]);
+    assert!(text.contains("--wait") && text.contains("--key") && text.contains("DOJANG_NODE"), "{text}");
+}
+
+#[test]
+fn bad_input_is_refused_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("h");
+    let home_s = home.to_str().unwrap();
+    let (ok, _) = run(&["init", "--home", home_s, "--chain-id", "cli-test"]);
+    assert!(ok);
+    let (ok, text) = run(&["init", "--home", home_s, "--chain-id", "cli-test"]);
+    assert!(!ok && text.contains("already holds a node"), "{text}");
+
+    let (ok, text) = run(&["keys", "show", dir.path().join("missing.json").to_str().unwrap()]);
+    assert!(!ok && text.contains("cannot read key file"), "{text}");
+    let key = dir.path().join("k.json");
+    let (ok, text) = run(&["keys", "new", "--out", key.to_str().unwrap(), "--algorithm", "rsa"]);
+    assert!(!ok && text.contains("unknown key algorithm"), "{text}");
+    let (ok, text) = run(&["keys", "new", "--out", key.to_str().unwrap(), "--algorithm", "p256"]);
+    assert!(ok && text.starts_with("dj"), "{text}");
+    let (ok, text) = run(&["keys", "show", key.to_str().unwrap()]);
+    assert!(ok && text.contains("p256:04"), "{text}");
+
+    let (ok, text) =
+        run(&["tx", "--node", "http://127.0.0.1:9", "--key", key.to_str().unwrap(), "governance", "{not json"]);
+    assert!(!ok && text.contains("not valid JSON"), "{text}");
+    let (ok, text) = run(&["status", "--node", "http://127.0.0.1:9"]);
+    assert!(!ok && text.contains("cannot reach the node"), "{text}");
+
+    std::fs::write(home.join("config.toml"), "moniker = \"x\"\nnot_a_setting = 1\n").unwrap();
+    let (ok, text) = run(&["node", "--home", home_s]);
+    assert!(!ok && text.contains("not_a_setting"), "{text}");
+}
