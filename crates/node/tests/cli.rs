@@ -1,10 +1,8 @@
 //! The command line: help for every command, and clear refusals of bad input.
 
-mod common;
-
 use std::process::Command;
 
-use common::EXE;
+const EXE: &str = env!("CARGO_BIN_EXE_dojang");
 
 fn run(args: &[&str]) -> (bool, String) {
     let out = Command::new(EXE).args(args).env_remove("DOJANG_NODE").output().unwrap();

@@ -65,7 +65,7 @@ async fn kill_9_under_load_loses_nothing_and_the_chain_continues() {
     let mut last_height = 0;
 
     for round in 0..3u8 {
-        let node = NodeProcess::start(&home, &[]);
+        let node = NodeProcess::start(&home);
         let client = Client::new(&node.url);
         let status = client.status().await.unwrap();
         let height = status["height"].as_u64().unwrap();
@@ -89,7 +89,7 @@ async fn kill_9_under_load_loses_nothing_and_the_chain_continues() {
     }
 
     // The chain continues after the last crash.
-    let node = NodeProcess::start(&home, &[]);
+    let node = NodeProcess::start(&home);
     let client = Client::new(&node.url);
     for id in &all_committed {
         client.tx(id).await.unwrap_or_else(|e| panic!("committed tx {id} lost: {e}"));

@@ -17,7 +17,7 @@ pub struct NodeProcess {
 
 impl NodeProcess {
     /// Starts `dojang node --home home` on a free loopback port and waits until it is ready.
-    pub fn start(home: &Path, extra_env: &[(&str, &str)]) -> NodeProcess {
+    pub fn start(home: &Path) -> NodeProcess {
         let stderr_log = home.join(format!(
             "stderr-{}.log",
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
@@ -32,9 +32,6 @@ impl NodeProcess {
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr_log).unwrap());
-        for (k, v) in extra_env {
-            cmd.env(k, v);
-        }
         let mut child = cmd.spawn().expect("dojang starts");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
