@@ -15,10 +15,22 @@ use cli::{Cli, Command, KeysCommand};
 use config::{default_home, Config, Home};
 
 fn main() -> anyhow::Result<()> {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(dispatch(cli.command))
+}
+
+/// Blocks are built, executed and freed on different worker threads; with glibc's default of
+/// one malloc arena per thread, freed blocks fragment across arenas and a loaded node holds
+/// ~180 MB more than it uses. Two arenas are plenty for two cores.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only adjusts allocator tuning; it is called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
 }
 
 async fn start(home: Home) -> anyhow::Result<()> {
