@@ -18,6 +18,15 @@ pub use merkle::merkle_root;
 pub use receipt::{Event, Receipt, TxStatus};
 pub use tx::{SignedTx, TxBody, TxError, MAX_TX_BYTES, TX_DOMAIN};
 
+/// Whether `name` is a plain identifier: 1 to `max_len` characters of `a-z 0-9 _ . -`. Names
+/// that go on the ledger (parameter tables, anchor namespaces) are held to this so that they
+/// cannot carry free text, such as a person's name, by accident.
+pub fn is_plain_name(name: &str, max_len: usize) -> bool {
+    !name.is_empty()
+        && name.len() <= max_len
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
+}
+
 /// Encodes a value with the canonical encoding. Borsh is total for our types, so encoding
 /// cannot fail; a failure would be a bug in a type definition, not bad input.
 pub fn encode<T: borsh::BorshSerialize>(value: &T) -> Vec<u8> {

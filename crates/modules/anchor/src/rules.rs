@@ -3,10 +3,7 @@
 /// ANC-01: a namespace is 1-96 characters of `a-z 0-9 _ . -`, so it can never carry a name
 /// or other personal text by accident of free-form input.
 pub fn namespace_is_valid(ns: &str) -> Result<(), String> {
-    let ok = !ns.is_empty()
-        && ns.len() <= 96
-        && ns.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b));
-    if ok {
+    if dojang_types::is_plain_name(ns, 96) {
         Ok(())
     } else {
         Err(format!("ANC-01: namespace '{ns}' must be 1-96 characters of a-z, 0-9, '_', '.', '-'"))

@@ -37,10 +37,7 @@ pub fn not_removing_last_admin(role: Role, admins_left_after: usize) -> Result<(
 
 /// GOV-03: parameter tables and keys have plain names: 1-64 of `a-z 0-9 _ . -`.
 pub fn param_name_is_valid(name: &str) -> Result<(), RuleViolation> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b));
-    if ok {
+    if dojang_types::is_plain_name(name, 64) {
         Ok(())
     } else {
         Err(violation("GOV-03", format!("'{name}' must be 1-64 characters of a-z, 0-9, '_', '.', '-'")))
