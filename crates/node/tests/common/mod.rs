@@ -1,6 +1,9 @@
 //! Running real `dojang` processes on loopback for integration tests. Every process is killed
 //! when its handle drops, so a failing test leaves nothing behind.
 
+// Each test binary compiles this module on its own and uses a different part of it.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
