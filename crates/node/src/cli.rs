@@ -96,6 +96,11 @@ pub enum Command {
     },
     /// Measure finalized throughput and latency against a node (or one it starts).
     Bench(crate::bench::BenchArgs),
+    /// Re-execute every stored block and check every state root (the node must be stopped).
+    Verify {
+        #[arg(long)]
+        home: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -7,6 +7,7 @@ mod config;
 mod init;
 mod logging;
 mod run;
+mod verify;
 
 use anyhow::Context;
 use clap::Parser;
@@ -73,5 +74,9 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Block { node, height } => commands::block(&node, &height).await,
         Command::Status { node } => commands::status(&node).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Verify { home } => {
+            let home = Home(home.unwrap_or_else(default_home));
+            tokio::task::spawn_blocking(move || verify::verify(&home)).await?
+        }
     }
 }

@@ -11,7 +11,7 @@ fn run(args: &[&str]) -> (bool, String) {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in ["dev", "init", "node", "keys", "tx", "query", "state", "block", "status", "bench"] {
+    for cmd in ["dev", "init", "node", "keys", "tx", "query", "state", "block", "status", "bench", "verify"] {
         let (ok, text) = run(&[cmd, "--help"]);
         assert!(ok, "{cmd} --help failed: {text}");
         assert!(text.contains("Usage"), "{cmd}: {text}");
@@ -45,6 +45,9 @@ fn bad_input_is_refused_with_a_reason() {
     assert!(!ok && text.contains("not valid JSON"), "{text}");
     let (ok, text) = run(&["status", "--node", "http://127.0.0.1:9"]);
     assert!(!ok && text.contains("cannot reach the node"), "{text}");
+
+    let (ok, text) = run(&["verify", "--home", home_s]);
+    assert!(!ok && text.contains("holds no chain"), "{text}");
 
     std::fs::write(home.join("config.toml"), "moniker = \"x\"\nnot_a_setting = 1\n").unwrap();
     let (ok, text) = run(&["node", "--home", home_s]);
