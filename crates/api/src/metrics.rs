@@ -8,6 +8,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use dojang_ledger::Ledger;
+use dojang_types::wall_clock_ms as now_ms;
 use serde_json::json;
 
 use crate::AppState;
@@ -27,10 +28,6 @@ struct Inner {
 }
 
 const WINDOW: Duration = Duration::from_secs(10);
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
 
 impl Metrics {
     /// Starts following the ledger's finalized blocks.

@@ -173,6 +173,18 @@ pub struct Vote {
     pub extension: Option<SignedExtension<DojangContext>>,
 }
 
+impl Vote {
+    fn new(
+        vote_type: VoteType,
+        height: Height,
+        round: Round,
+        value: NilOrVal<BlockId>,
+        validator: ValidatorAddress,
+    ) -> Self {
+        Vote { vote_type, height, round, value, validator, extension: None }
+    }
+}
+
 impl mc::Vote<DojangContext> for Vote {
     fn height(&self) -> Height {
         self.height
@@ -275,7 +287,7 @@ impl mc::Context for DojangContext {
         value_id: NilOrVal<BlockId>,
         address: ValidatorAddress,
     ) -> Vote {
-        Vote { vote_type: VoteType::Prevote, height, round, value: value_id, validator: address, extension: None }
+        Vote::new(VoteType::Prevote, height, round, value_id, address)
     }
 
     fn new_precommit(
@@ -285,6 +297,6 @@ impl mc::Context for DojangContext {
         value_id: NilOrVal<BlockId>,
         address: ValidatorAddress,
     ) -> Vote {
-        Vote { vote_type: VoteType::Precommit, height, round, value: value_id, validator: address, extension: None }
+        Vote::new(VoteType::Precommit, height, round, value_id, address)
     }
 }

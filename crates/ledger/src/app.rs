@@ -2,12 +2,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dojang_types::{Address, Block, Commit, Hash};
+use dojang_types::{wall_clock_ms as now_ms, Address, Block, Commit, Hash};
 use tracing::{debug, warn};
 
 use crate::error::LedgerError;
 use crate::execute::{execute_block, BlockInput, Executed, Mode};
-use crate::ledger::{lock, now_ms, CommittedBlock, Ledger};
+use crate::ledger::{lock, CommittedBlock, Ledger};
 
 /// What the consensus engine needs from the ledger, and nothing more. The consensus crate
 /// drives this trait; it never sees modules, the mempool or storage.
@@ -99,10 +99,9 @@ impl BlockApp for Ledger {
             c => ((budget.as_nanos() as u64 / c) as usize).clamp(100, self.config.max_block_txs),
         };
         let txs = lock(&self.mempool).peek(max_txs, self.config.max_block_bytes);
-        let (executed, dropped) = {
-            let mempool = &self.mempool;
-            execute_block(&self.store, &self.router, &input, txs, &|id| lock(mempool).contains(id), Mode::Propose)?
-        };
+        // Everything proposed came from the mempool, whose signatures were checked at admission.
+        let verified = vec![true; txs.len()];
+        let (executed, dropped) = execute_block(&self.store, &self.router, &input, txs, &verified, Mode::Propose)?;
         if !dropped.is_empty() {
             let mut mempool = lock(&self.mempool);
             for (id, reason) in &dropped {
@@ -138,11 +137,12 @@ impl BlockApp for Ledger {
             return Err(LedgerError::InvalidBlock(format!("{} transactions exceed the block limit", block.txs.len())));
         }
         let input = self.input(h.height, h.time_ms, h.proposer)?;
-        let (executed, _) = {
-            let mempool = &self.mempool;
-            let txs = ids.into_iter().zip(block.txs.iter().cloned()).collect();
-            execute_block(&self.store, &self.router, &input, txs, &|id| lock(mempool).contains(id), Mode::Validate)?
+        let verified: Vec<bool> = {
+            let mempool = lock(&self.mempool);
+            ids.iter().map(|id| mempool.contains(id)).collect()
         };
+        let txs = ids.into_iter().zip(block.txs.iter().cloned()).collect();
+        let (executed, _) = execute_block(&self.store, &self.router, &input, txs, &verified, Mode::Validate)?;
         if executed.block.header != *h {
             return Err(LedgerError::InvalidBlock(format!(
                 "re-execution gives header {:?}, the proposal says {:?}",

@@ -3,7 +3,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use dojang_store::{Store, StoreError};
-use dojang_types::{Block, Commit, Hash, Receipt, SignedTx, TxError};
+use dojang_types::{wall_clock_ms as now_ms, Block, Commit, Hash, Receipt, SignedTx, TxError};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, oneshot};
 use tracing::info;
@@ -87,10 +87,6 @@ const EVENT_BUFFER: usize = 32;
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these locks is a bug; the data (caches, queues) stays usable.
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 impl Ledger {

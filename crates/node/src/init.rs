@@ -81,7 +81,7 @@ pub fn init_home(home: &Home, chain_id: &str, moniker: &str, demo: bool) -> anyh
     let params = if demo { demo_params() } else { vec![] };
     let genesis = Genesis {
         chain_id: chain_id.to_string(),
-        genesis_time_ms: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as u64,
+        genesis_time_ms: dojang_types::wall_clock_ms(),
         validators: vec![GenesisValidator { name: moniker.to_string(), public_key: validator.public_key(), power: 1 }],
         modules: [("governance".to_string(), json!({"accounts": accounts, "params": params}))].into(),
     };

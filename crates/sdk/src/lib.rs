@@ -9,7 +9,7 @@ pub use client::{Client, ClientError, Submitted};
 pub use verify::{verify_commit, ValidatorInfo, VerifiedState, VerifyError};
 
 use dojang_crypto::Keypair;
-use dojang_types::{SignedTx, TxBody};
+use dojang_types::{wall_clock_ms, SignedTx, TxBody};
 
 /// Builds signed transactions for one account on one chain.
 pub struct TxBuilder {
@@ -26,7 +26,7 @@ impl TxBuilder {
 
     /// Signs a message for `module` with a random nonce and an expiry `ttl_ms` from now.
     pub fn build(&self, module: &str, msg: &serde_json::Value) -> SignedTx {
-        self.build_with(module, msg, rand::random(), now_ms() + self.ttl_ms)
+        self.build_with(module, msg, rand::random(), wall_clock_ms() + self.ttl_ms)
     }
 
     /// Signs with an explicit nonce and expiry (for pre-signed batches and test vectors).
@@ -40,8 +40,4 @@ impl TxBuilder {
             msg: serde_json::to_vec(msg).expect("JSON values serialize"),
         })
     }
-}
-
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

@@ -82,8 +82,8 @@ pub(crate) fn verify_read(key: &[u8], v: &Value, validators: &[ValidatorInfo]) -
     if height == 0 {
         return Err(VerifyError::NoHeader);
     }
-    let header = header_from_json(&v["header"])?;
-    let commit = commit_from_json(&v["commit"])?;
+    let header: BlockHeader = field(v, "header")?;
+    let commit: Commit = field(v, "commit")?;
     verify_commit(&header.chain_id, &header, &commit, validators)?;
     let value = match v["value_hex"].as_str() {
         Some(h) => Some(hex::decode(h).map_err(|e| VerifyError::Malformed(format!("value_hex: {e}")))?),
@@ -93,39 +93,4 @@ pub(crate) fn verify_read(key: &[u8], v: &Value, validators: &[ValidatorInfo]) -
         .map_err(|e| VerifyError::Malformed(format!("proof_hex: {e}")))?;
     verify_state_proof(key, value.as_deref(), &header.state_root, &proof).map_err(VerifyError::Proof)?;
     Ok(VerifiedState { height, value, state_root: header.state_root })
-}
-
-fn header_from_json(h: &Value) -> Result<BlockHeader, VerifyError> {
-    Ok(BlockHeader {
-        chain_id: field(h, "chain_id")?,
-        height: field(h, "height")?,
-        time_ms: field(h, "time_ms")?,
-        prev_hash: field(h, "prev_hash")?,
-        txs_root: field(h, "txs_root")?,
-        receipts_root: field(h, "receipts_root")?,
-        state_root: field(h, "state_root")?,
-        validators_hash: field(h, "validators_hash")?,
-        proposer: field(h, "proposer")?,
-    })
-}
-
-fn commit_from_json(c: &Value) -> Result<Commit, VerifyError> {
-    let sigs = c["signatures"].as_array().ok_or_else(|| VerifyError::Malformed("commit has no signatures".into()))?;
-    let signatures = sigs
-        .iter()
-        .map(|s| {
-            let bytes = hex::decode(s["signature"].as_str().unwrap_or_default())
-                .map_err(|e| VerifyError::Malformed(format!("signature: {e}")))?;
-            Ok(dojang_types::CommitSignature {
-                validator: field(s, "validator")?,
-                signature: bytes.try_into().map_err(|_| VerifyError::Malformed("signature is not 64 bytes".into()))?,
-            })
-        })
-        .collect::<Result<Vec<_>, VerifyError>>()?;
-    Ok(Commit {
-        height: field(c, "height")?,
-        round: field(c, "round")?,
-        block_hash: field(c, "block_hash")?,
-        signatures,
-    })
 }

@@ -1,5 +1,5 @@
 use borsh::{BorshDeserialize, BorshSerialize};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::hash::{sha256, Hash};
 use crate::keys::Address;
@@ -11,7 +11,7 @@ pub const VOTE_DOMAIN: &[u8] = b"dojang/vote/v1\n";
 /// A block header commits to everything a reader may want to prove: the previous block, the
 /// transactions, their receipts and the state after executing them. Its hash is the value the
 /// validators vote on.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct BlockHeader {
     pub chain_id: String,
     pub height: u64,
@@ -35,7 +35,7 @@ pub struct Block {
 }
 
 /// One validator's precommit signature inside a [`Commit`].
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct CommitSignature {
     pub validator: Address,
     #[serde(with = "hex_sig")]
@@ -45,7 +45,7 @@ pub struct CommitSignature {
 /// The finality certificate of a block: precommits of validators holding more than two
 /// thirds of the voting power, for this block hash at this height and round. Stored beside the
 /// block; anyone with the validator set can check it without trusting the node.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Commit {
     pub height: u64,
     pub round: u32,
@@ -100,9 +100,17 @@ impl Block {
 }
 
 mod hex_sig {
-    use serde::Serializer;
+    use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(sig: &[u8; 64], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&hex::encode(sig))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
+        let s = <String as Deserialize>::deserialize(d)?;
+        let bytes = hex::decode(&s).map_err(serde::de::Error::custom)?;
+        bytes
+            .try_into()
+            .map_err(|b: Vec<u8>| serde::de::Error::custom(format!("signature must be 64 bytes, got {}", b.len())))
     }
 }

@@ -18,6 +18,12 @@ pub use merkle::merkle_root;
 pub use receipt::{Event, Receipt, TxStatus};
 pub use tx::{SignedTx, TxBody, TxError, MAX_TX_BYTES, TX_DOMAIN};
 
+/// Wall-clock Unix time in milliseconds, for the edges only: admission, block proposals,
+/// clients and metrics. Execution never calls it; it reads time from the block header.
+pub fn wall_clock_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
 /// Whether `name` is a plain identifier: 1 to `max_len` characters of `a-z 0-9 _ . -`. Names
 /// that go on the ledger (parameter tables, anchor namespaces) are held to this so that they
 /// cannot carry free text, such as a person's name, by accident.

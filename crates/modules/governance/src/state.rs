@@ -62,13 +62,9 @@ fn read_json<T: for<'de> Deserialize<'de>>(state: &dyn StateRead, key: &[u8]) ->
     match state.get(key)? {
         Some(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
-            .map_err(|e| ModuleError::Storage(dojang_store_error(format!("governance record is corrupt: {e}")))),
+            .map_err(|e| ModuleError::Storage(StoreError::Corrupt(format!("governance record is corrupt: {e}")))),
         None => Ok(None),
     }
-}
-
-fn dojang_store_error(msg: String) -> StoreError {
-    StoreError::Corrupt(msg)
 }
 
 fn write_json<T: Serialize>(state: &mut dyn StateWrite, key: &[u8], value: &T) {
@@ -107,7 +103,7 @@ pub fn accounts_with_role(
     rows.into_iter()
         .map(|(k, _)| {
             let s = String::from_utf8_lossy(&k[prefix.len()..]).to_string();
-            s.parse().map_err(|e: String| ModuleError::Storage(dojang_store_error(e)))
+            s.parse().map_err(|e: String| ModuleError::Storage(StoreError::Corrupt(e)))
         })
         .collect()
 }
@@ -133,7 +129,7 @@ pub fn param_table(
         .map(|(k, v)| {
             let key = String::from_utf8_lossy(&k[prefix.len()..]).to_string();
             let h = serde_json::from_slice(&v)
-                .map_err(|e| ModuleError::Storage(dojang_store_error(format!("parameter record is corrupt: {e}"))))?;
+                .map_err(|e| ModuleError::Storage(StoreError::Corrupt(format!("parameter record is corrupt: {e}"))))?;
             Ok((key, h))
         })
         .collect()

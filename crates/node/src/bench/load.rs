@@ -42,7 +42,7 @@ fn presign(chain_id: &str, args: &BenchArgs, count: u64) -> Vec<(Hash, String)> 
             TxBuilder::new(chain_id, Keypair::ed25519_from_seed(seed))
         })
         .collect();
-    let expiry = dojang_sdk_now() + 3_000_000;
+    let expiry = dojang_types::wall_clock_ms() + 3_000_000;
     let run: u64 = rand::random();
     (0..count)
         .map(|i| {
@@ -53,10 +53,6 @@ fn presign(chain_id: &str, args: &BenchArgs, count: u64) -> Vec<(Hash, String)> 
             (tx.id(), hex::encode(encode(&tx)))
         })
         .collect()
-}
-
-fn dojang_sdk_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// Reads the server-sent event stream and records each finalized transaction.
