@@ -65,6 +65,7 @@ impl From<SubmitError> for Problem {
                     TxError::BadSignature | TxError::SignatureKindMismatch => "bad-signature",
                     TxError::Replay(_) => "replay",
                     TxError::UnknownModule(_) => "unknown-module",
+                    TxError::InvalidMessage { .. } => "invalid-message",
                 };
                 let status = match tx {
                     TxError::Replay(_) => StatusCode::CONFLICT,

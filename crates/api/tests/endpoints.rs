@@ -116,6 +116,19 @@ async fn malformed_requests_get_4xx_problems() {
     let v = expect_problem(&n, Method::POST, "/v1/txs", Some(body), bad).await;
     assert!(v["type"].as_str().unwrap().ends_with("unknown-module"));
 
+    let k = &n.admin;
+    let invalid = encode(&k.sign_tx(TxBody {
+        chain_id: "api-test".into(),
+        sender: k.public_key(),
+        nonce: 1,
+        expires_at_ms: now_ms() + 60_000,
+        module: "governance".into(),
+        msg: br#"{"type": "grant_role"}"#.to_vec(),
+    }));
+    let body = serde_json::to_vec(&json!({"tx": hex::encode(invalid)})).unwrap();
+    let v = expect_problem(&n, Method::POST, "/v1/txs", Some(body), bad).await;
+    assert!(v["type"].as_str().unwrap().ends_with("invalid-message"), "{v}");
+
     expect_problem(&n, Method::POST, "/v1/txs", Some(vec![b'a'; 100 * 1024]), StatusCode::PAYLOAD_TOO_LARGE).await;
     expect_problem(&n, Method::POST, "/v1/txs/batch", Some(br#"{"txs": []}"#.to_vec()), bad).await;
     expect_problem(&n, Method::POST, "/v1/txs/batch", Some(b"[]".to_vec()), bad).await;

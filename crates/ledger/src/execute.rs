@@ -83,46 +83,40 @@ pub(crate) fn execute_block(
         } else if tx.body.expires_at_ms <= input.time_ms {
             Err(TxError::Expired { expires_at_ms: tx.body.expires_at_ms, now_ms: input.time_ms })
         } else {
-            Ok(())
+            router.admit(&tx)
         };
-        if let Err(e) = admissible {
-            if mode == Mode::Validate {
-                return Err(LedgerError::InvalidBlock(format!("transaction {id}: {e}")));
+        let module = match admissible {
+            Ok(module) => module,
+            Err(e) => {
+                if mode == Mode::Validate {
+                    return Err(LedgerError::InvalidBlock(format!("transaction {id}: {e}")));
+                }
+                dropped.push((id, e));
+                continue;
             }
-            dropped.push((id, e));
-            continue;
-        }
+        };
 
         let index = included.len() as u32;
-        let (result, events) = match router.get(&tx.body.module) {
-            None => (
-                TxStatus::Failed {
-                    code: "unknown_module".into(),
-                    reason: TxError::UnknownModule(tx.body.module.clone()).to_string(),
-                },
-                vec![],
-            ),
-            Some(module) => {
-                let ctx = TxContext {
-                    sender: tx.body.sender_address(),
-                    sender_key: tx.body.sender.clone(),
-                    tx_id: id,
-                    height: input.height,
-                    index,
-                    time_ms: input.time_ms,
-                    chain_id: input.chain_id.clone(),
-                };
-                let mut state =
-                    TxState { store, block: &block_changes, writes: Changes::new(), prefix: prefix_of(module.name()) };
-                match module.execute(&ctx, &mut state, &tx.body.msg) {
-                    Ok(events) => {
-                        let writes = state.finish();
-                        block_changes.extend(writes);
-                        (TxStatus::Ok, events)
-                    }
-                    Err(ModuleError::Storage(e)) => return Err(e.into()),
-                    Err(e) => (TxStatus::Failed { code: e.code(), reason: e.to_string() }, vec![]),
+        let (result, events) = {
+            let ctx = TxContext {
+                sender: tx.body.sender_address(),
+                sender_key: tx.body.sender.clone(),
+                tx_id: id,
+                height: input.height,
+                index,
+                time_ms: input.time_ms,
+                chain_id: input.chain_id.clone(),
+            };
+            let mut state =
+                TxState { store, block: &block_changes, writes: Changes::new(), prefix: prefix_of(module.name()) };
+            match module.execute(&ctx, &mut state, &tx.body.msg) {
+                Ok(events) => {
+                    let writes = state.finish();
+                    block_changes.extend(writes);
+                    (TxStatus::Ok, events)
                 }
+                Err(ModuleError::Storage(e)) => return Err(e.into()),
+                Err(e) => (TxStatus::Failed { code: e.code(), reason: e.to_string() }, vec![]),
             }
         };
         receipts.push(Receipt { tx_id: id, height: input.height, index, result, events });

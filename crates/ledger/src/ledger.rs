@@ -196,9 +196,7 @@ impl Ledger {
             .map(|b| {
                 let tx = SignedTx::decode(b)?;
                 tx.check_envelope(&self.genesis.chain_id, now, self.config.max_expiry_ahead_ms)?;
-                if self.router.get(&tx.body.module).is_none() {
-                    return Err(TxError::UnknownModule(tx.body.module.clone()).into());
-                }
+                self.router.admit(&tx)?;
                 Ok(tx)
             })
             .collect();

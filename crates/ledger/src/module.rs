@@ -68,6 +68,12 @@ pub trait Module: Send + Sync {
     /// Writes the module's initial state from its section of the genesis file.
     fn init_genesis(&self, state: &mut dyn StateWrite, genesis: &serde_json::Value) -> Result<(), ModuleError>;
 
+    /// Stateless checks of a message (it decodes, its names and fields have the right shape),
+    /// run at admission and on every proposed block. A message that fails never enters a
+    /// block, so free text a rule refuses (a person's name in a namespace, say) never reaches
+    /// the ledger, not even in a failed transaction.
+    fn check(&self, msg: &[u8]) -> Result<(), ModuleError>;
+
     /// Executes one message (JSON bytes) and returns the events to record in the receipt.
     fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError>;
 

@@ -1,6 +1,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use dojang_types::{SignedTx, TxError};
+
 use crate::module::Module;
 
 /// The modules a chain runs, by name. Fixed at start-up: every validator must run the same set.
@@ -23,6 +25,16 @@ impl Router {
 
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Module>> {
         self.modules.get(name)
+    }
+
+    /// The module that handles a transaction, if the chain runs it and the message passes the
+    /// module's stateless checks.
+    pub fn admit(&self, tx: &SignedTx) -> Result<&Arc<dyn Module>, TxError> {
+        let module = self.get(&tx.body.module).ok_or_else(|| TxError::UnknownModule(tx.body.module.clone()))?;
+        module
+            .check(&tx.body.msg)
+            .map_err(|e| TxError::InvalidMessage { module: tx.body.module.clone(), reason: e.to_string() })?;
+        Ok(module)
     }
 
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {

@@ -58,6 +58,8 @@ pub enum TxError {
     Replay(Hash),
     #[error("unknown module '{0}'")]
     UnknownModule(String),
+    #[error("the message is not valid for module '{module}': {reason}; nothing was recorded")]
+    InvalidMessage { module: String, reason: String },
 }
 
 impl TxBody {

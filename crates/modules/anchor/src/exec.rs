@@ -11,10 +11,16 @@ fn rejected(reason: String) -> ModuleError {
     ModuleError::Rejected { code, reason }
 }
 
+/// ANC-01 and ANC-02 need no state; they run at admission, so a refused namespace never
+/// reaches a block.
+pub fn check(msg: &AnchorMsg) -> Result<(), ModuleError> {
+    let AnchorMsg::Anchor { namespace, leaves, .. } = msg;
+    rules::namespace_is_valid(namespace).map_err(rejected)?;
+    rules::leaf_count_is_valid(*leaves).map_err(rejected)
+}
+
 pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: AnchorMsg) -> Result<Vec<Event>, ModuleError> {
     let AnchorMsg::Anchor { namespace, root, leaves } = msg;
-    rules::namespace_is_valid(&namespace).map_err(rejected)?;
-    rules::leaf_count_is_valid(leaves).map_err(rejected)?;
     let record =
         AnchorRecord { root, leaves, height: ctx.height, index: ctx.index, time_ms: ctx.time_ms, tx_id: ctx.tx_id };
     state::append(state, &ctx.sender, &namespace, &record);

@@ -33,9 +33,12 @@ impl Module for Anchor {
         }
     }
 
+    fn check(&self, msg: &[u8]) -> Result<(), ModuleError> {
+        exec::check(&decode(msg)?)
+    }
+
     fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError> {
-        let msg: AnchorMsg = serde_json::from_slice(msg).map_err(|e| ModuleError::InvalidMessage(e.to_string()))?;
-        exec::execute(ctx, state, msg)
+        exec::execute(ctx, state, decode(msg)?)
     }
 
     fn query(
@@ -46,4 +49,8 @@ impl Module for Anchor {
     ) -> Result<serde_json::Value, ModuleError> {
         query::query(state, path, params)
     }
+}
+
+fn decode(msg: &[u8]) -> Result<AnchorMsg, ModuleError> {
+    serde_json::from_slice(msg).map_err(|e| ModuleError::InvalidMessage(e.to_string()))
 }

@@ -55,6 +55,16 @@ pub fn init_genesis(state: &mut dyn StateWrite, genesis: &serde_json::Value) -> 
     Ok(())
 }
 
+/// The rules that need no state: names (GOV-03) and legal basis (GOV-06).
+pub fn check(msg: &GovernanceMsg) -> Result<(), ModuleError> {
+    if let GovernanceMsg::SetParam { table, key, legal_basis, .. } = msg {
+        rules::param_name_is_valid(table)?;
+        rules::param_name_is_valid(key)?;
+        rules::legal_basis_is_stated(legal_basis)?;
+    }
+    Ok(())
+}
+
 pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: GovernanceMsg) -> Result<Vec<Event>, ModuleError> {
     let sender = state::account(state, &ctx.sender)?;
     rules::sender_is_admin(&sender)?;
@@ -119,9 +129,6 @@ fn set_param(
     value: serde_json::Value,
     legal_basis: String,
 ) -> Result<Vec<Event>, ModuleError> {
-    rules::param_name_is_valid(table)?;
-    rules::param_name_is_valid(key)?;
-    rules::legal_basis_is_stated(&legal_basis)?;
     let history = state::param_history(state, table, key)?;
     rules::change_is_not_retroactive(&history, effective_from, Date::from_unix_ms_kst(ctx.time_ms))?;
     let version = ParamVersion { effective_from, value, legal_basis, set_by: Some(ctx.sender), height: ctx.height };

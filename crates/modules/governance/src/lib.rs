@@ -30,9 +30,12 @@ impl Module for Governance {
         exec::init_genesis(state, genesis)
     }
 
+    fn check(&self, msg: &[u8]) -> Result<(), ModuleError> {
+        exec::check(&decode(msg)?)
+    }
+
     fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError> {
-        let msg: GovernanceMsg = serde_json::from_slice(msg).map_err(|e| ModuleError::InvalidMessage(e.to_string()))?;
-        exec::execute(ctx, state, msg)
+        exec::execute(ctx, state, decode(msg)?)
     }
 
     fn query(
@@ -43,4 +46,8 @@ impl Module for Governance {
     ) -> Result<serde_json::Value, ModuleError> {
         query::query(state, path, params)
     }
+}
+
+fn decode(msg: &[u8]) -> Result<GovernanceMsg, ModuleError> {
+    serde_json::from_slice(msg).map_err(|e| ModuleError::InvalidMessage(e.to_string()))
 }

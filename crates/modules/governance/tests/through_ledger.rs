@@ -112,7 +112,8 @@ fn replay_is_rejected_at_admission_and_never_applied_twice() {
 #[test]
 fn admission_rejects_wrong_chain_bad_signature_and_garbage() {
     let c = chain();
-    let mut t = tx(&c.admin, 1, json!({}));
+    let grant = json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "auditor"});
+    let mut t = tx(&c.admin, 1, grant);
     t.body.nonce = 2;
     assert!(matches!(c.ledger.submit(&encode(&t)), Err(SubmitError::Tx(TxError::BadSignature))));
     let mut body = t.body.clone();
@@ -141,13 +142,31 @@ fn parameters_are_versioned_and_not_retroactive() {
         json!({"type": "set_param", "table": "minimum_wage", "key": "hourly_krw",
         "effective_from": "2020-01-01", "value": 1, "legal_basis": "none"}),
     );
+    let ids: Vec<_> = [&future, &past].iter().map(|t| c.ledger.submit(&encode(*t)).unwrap()).collect();
+    // Messages that fail stateless checks never reach a block, not even as failed transactions.
     let malformed = tx(&c.admin, 3, json!({"type": "set_param", "table": "Bad Name"}));
-    let ids: Vec<_> = [&future, &past, &malformed].iter().map(|t| c.ledger.submit(&encode(*t)).unwrap()).collect();
+    assert!(matches!(c.ledger.submit(&encode(&malformed)), Err(SubmitError::Tx(TxError::InvalidMessage { .. }))));
+    let bad_name = tx(
+        &c.admin,
+        4,
+        json!({"type": "set_param", "table": "Kim Minsu", "key": "x",
+        "effective_from": "2099-01-01", "value": 1, "legal_basis": "none"}),
+    );
+    let err = c.ledger.submit(&encode(&bad_name)).unwrap_err().to_string();
+    assert!(err.contains("GOV-03"), "{err}");
     produce_block(&c);
     let status = |i: usize| c.ledger.receipt(&ids[i]).unwrap().unwrap().0.result;
     assert_eq!(status(0), TxStatus::Ok);
     assert!(matches!(status(1), TxStatus::Failed { ref code, .. } if code == "GOV-04"));
-    assert!(matches!(status(2), TxStatus::Failed { ref code, .. } if code == "invalid_message"));
+    assert!(c.ledger.receipt(&malformed.id()).unwrap().is_none());
+
+    // A proposer that smuggles such a message into a block makes the block invalid.
+    let height = c.ledger.next_height();
+    let mut forged = c.ledger.propose(height, Default::default(), std::time::Duration::from_secs(1)).unwrap();
+    forged.txs.push(bad_name);
+    forged.header.txs_root = dojang_types::Block::compute_txs_root(&forged.txs);
+    let err = c.ledger.validate(&forged).unwrap_err().to_string();
+    assert!(err.contains("GOV-03"), "{err}");
 
     let q = |d: &str| c.ledger.query("governance", "param/minimum_wage/hourly_krw", &json!({"as_of": d})).unwrap();
     assert_eq!(q("2025-06-01")["version"]["value"], 10030);
