@@ -22,7 +22,7 @@ pub async fn status(State(s): State<AppState>) -> Json<Value> {
         "latest_block_hash": hash,
         "latest_block_time_ms": time_ms,
         "mempool_size": s.ledger.mempool_len(),
-        "validators": g.validators,
+        "validators": *s.ledger.validators(),
         "modules": s.ledger.router().names().collect::<Vec<_>>(),
     }))
 }

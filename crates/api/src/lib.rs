@@ -6,8 +6,10 @@ mod blocks;
 mod events;
 mod limit;
 mod metrics;
+mod network;
 mod openapi;
 mod problem;
+mod relay;
 mod state;
 mod txs;
 
@@ -22,7 +24,9 @@ use axum::Router;
 use dojang_ledger::Ledger;
 use serde::{Deserialize, Serialize};
 
+pub use network::MAX_SYNC_BLOCKS;
 pub use problem::Problem;
+pub use relay::RELAYED_HEADER;
 
 /// Gateway settings (the `[api]` section of the node's config file).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -36,6 +40,9 @@ pub struct ApiSettings {
     pub rate_limit_burst: u32,
     /// Longest submit-and-wait, in milliseconds.
     pub max_wait_ms: u64,
+    /// Other nodes' API base URLs (`http://host:port`). Transactions submitted here are
+    /// relayed to them, and a node that starts behind fetches finalized blocks from them.
+    pub peers: Vec<String>,
 }
 
 impl Default for ApiSettings {
@@ -46,6 +53,7 @@ impl Default for ApiSettings {
             rate_limit_per_second: 2000,
             rate_limit_burst: 4000,
             max_wait_ms: 60_000,
+            peers: Vec::new(),
         }
     }
 }
@@ -56,6 +64,7 @@ pub struct AppState {
     pub ledger: Arc<Ledger>,
     pub settings: ApiSettings,
     pub metrics: Arc<metrics::Metrics>,
+    pub relay: Option<Arc<relay::Relay>>,
 }
 
 /// The gateway's routes, ready to serve. Also used by tests without a socket.
@@ -63,7 +72,8 @@ pub fn router(ledger: Arc<Ledger>, settings: ApiSettings) -> Router {
     let metrics = metrics::Metrics::start(&ledger);
     let limiter = Arc::new(limit::RateLimiter::new(settings.rate_limit_per_second, settings.rate_limit_burst));
     let body_limit = settings.max_body_bytes;
-    let state = AppState { ledger, settings, metrics };
+    let relay = relay::Relay::start(&settings.peers);
+    let state = AppState { ledger, settings, metrics, relay };
     Router::new()
         .route("/health", get(metrics::health))
         .route("/metrics", get(metrics::prometheus))
@@ -78,6 +88,9 @@ pub fn router(ledger: Arc<Ledger>, settings: ApiSettings) -> Router {
         .route("/v1/state", get(state::read))
         .route("/v1/query/{module}/{*path}", get(state::query))
         .route("/v1/events", get(events::stream))
+        .route("/v1/validators", get(network::validators))
+        .route("/v1/sync/blocks", get(network::sync_blocks))
+        .route("/v1/evidence", get(network::evidence))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -98,6 +98,26 @@ pub async fn prometheus(State(s): State<AppState>) -> impl IntoResponse {
         "From the last block's proposal time to its commit on this node.",
         format!("{:.3}", latency as f64 / 1000.0),
     );
+    metric(
+        "dojang_validators",
+        "gauge",
+        "Validators in the set deciding the next height.",
+        s.ledger.validators().len().to_string(),
+    );
+    if let Some(relay) = &s.relay {
+        metric(
+            "dojang_relay_dropped_total",
+            "counter",
+            "Submitted transactions not relayed to peers because the relay queue was full.",
+            relay.dropped.load(std::sync::atomic::Ordering::Relaxed).to_string(),
+        );
+        metric(
+            "dojang_relay_failed_posts_total",
+            "counter",
+            "Relay batches a peer refused or could not be reached for.",
+            relay.failed_posts.load(std::sync::atomic::Ordering::Relaxed).to_string(),
+        );
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
 

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::problem::Problem;
+use crate::relay::RELAYED_HEADER;
 use crate::AppState;
 
 /// Most transactions one batch may carry.
@@ -71,7 +72,12 @@ pub async fn submit(
     let body = body.map_err(body_problem)?;
     let bytes = tx_bytes(&headers, &body)?;
     let ledger = s.ledger.clone();
-    let id = tokio::task::spawn_blocking(move || ledger.submit(&bytes)).await.map_err(Problem::internal)??;
+    let (id, bytes) = tokio::task::spawn_blocking(move || ledger.submit(&bytes).map(|id| (id, bytes)))
+        .await
+        .map_err(Problem::internal)??;
+    if let Some(relay) = s.relay.as_ref().filter(|_| !headers.contains_key(RELAYED_HEADER)) {
+        relay.forward(bytes);
+    }
     if !q.wait {
         return Ok((StatusCode::ACCEPTED, Json(json!({ "id": id, "committed": false }))).into_response());
     }
@@ -90,7 +96,11 @@ pub async fn submit(
 }
 
 /// `POST /v1/txs/batch`: admit many transactions at once (signatures checked in one batch).
-pub async fn submit_batch(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+pub async fn submit_batch(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
     let body = body.map_err(body_problem)?;
     let parsed: BatchBody = serde_json::from_slice(&body).map_err(|e| {
         Problem::bad_request("malformed-body", format!("expected JSON {{\"txs\": [\"<hex>\", ...]}}: {e}"))
@@ -101,6 +111,7 @@ pub async fn submit_batch(State(s): State<AppState>, body: Result<Bytes, BytesRe
     let decoded: Vec<Result<Vec<u8>, String>> =
         parsed.txs.iter().map(|h| hex::decode(h).map_err(|e| format!("not hex: {e}"))).collect();
     let ledger = s.ledger.clone();
+    let relay = s.relay.clone().filter(|_| !headers.contains_key(RELAYED_HEADER));
     let results = tokio::task::spawn_blocking(move || {
         let good: Vec<&[u8]> = decoded.iter().filter_map(|r| r.as_ref().ok().map(|v| v.as_slice())).collect();
         let mut verdicts = ledger.submit_batch(&good).into_iter();
@@ -108,8 +119,13 @@ pub async fn submit_batch(State(s): State<AppState>, body: Result<Bytes, BytesRe
             .iter()
             .map(|r| match r {
                 Err(e) => json!({ "error": Problem::bad_request("malformed-transaction", e.clone()) }),
-                Ok(_) => match verdicts.next().expect("one verdict per decoded transaction") {
-                    Ok(id) => json!({ "id": id }),
+                Ok(bytes) => match verdicts.next().expect("one verdict per decoded transaction") {
+                    Ok(id) => {
+                        if let Some(relay) = &relay {
+                            relay.forward(bytes.clone());
+                        }
+                        json!({ "id": id })
+                    }
                     Err(e) => json!({ "error": Problem::from(e) }),
                 },
             })

@@ -108,6 +108,23 @@ impl ValidatorSet {
     pub fn validators(&self) -> &[Validator] {
         &self.validators
     }
+
+    /// The engine's view of the ledger's set. The ledger admits only Ed25519 validator keys,
+    /// so any other key is left out (and could not sign a vote here anyway).
+    pub fn from_ledger(set: &[dojang_types::Validator]) -> Self {
+        ValidatorSet::new(
+            set.iter()
+                .filter_map(|v| match v.public_key {
+                    dojang_types::PublicKey::Ed25519(pk) => Some(Validator {
+                        address: ValidatorAddress(v.address),
+                        public_key: PublicKey(pk),
+                        power: v.power,
+                    }),
+                    dojang_types::PublicKey::P256(_) => None,
+                })
+                .collect(),
+        )
+    }
 }
 
 impl mc::ValidatorSet<DojangContext> for ValidatorSet {

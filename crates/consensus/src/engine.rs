@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use crate::codec::DojangCodec;
-use crate::context::{DojangContext, Validator, ValidatorAddress, ValidatorSet};
+use crate::context::{DojangContext, ValidatorAddress, ValidatorSet};
 use crate::host::{Host, HostConfig};
-use crate::signing::{DojangSigner, DojangVerifier, PublicKey};
+use crate::signing::{DojangSigner, DojangVerifier};
 
 /// Consensus settings of one node (the `[consensus]` section of the node's config file).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,15 +100,15 @@ impl Consensus {
 /// Who this node is and where it keeps the engine's write-ahead log.
 pub struct NodeIdentity<'a> {
     pub genesis: &'a Genesis,
-    /// The node's Ed25519 key: its validator key if it is in the genesis set.
+    /// The node's Ed25519 key: its validator key if it is (or becomes) a member of the set.
     pub key: ed25519_dalek::SigningKey,
     pub moniker: String,
     /// Directory for the engine's write-ahead log.
     pub data_dir: PathBuf,
 }
 
-/// Starts consensus for a node: a validator if its key's address is in the genesis set,
-/// otherwise a full node that follows decided blocks.
+/// Starts consensus for a node. It votes at every height whose validator set holds its key's
+/// address and otherwise follows decided blocks (an observer).
 pub async fn start<L: BlockApp>(
     ledger: Arc<L>,
     node: NodeIdentity<'_>,
@@ -120,18 +120,7 @@ pub async fn start<L: BlockApp>(
     let signer = Arc::new(DojangSigner::new(key.clone(), chain_id.clone()));
     let public_key = signer.public_key();
     let address = ValidatorAddress(dojang_types::PublicKey::Ed25519(public_key.0).address());
-    let validators = ValidatorSet::new(
-        genesis
-            .sorted_validators()
-            .into_iter()
-            .map(|(a, v)| {
-                let dojang_types::PublicKey::Ed25519(pk) = v.public_key else {
-                    unreachable!("genesis validation admits only ed25519 validator keys");
-                };
-                Validator { address: ValidatorAddress(a), public_key: PublicKey(pk), power: v.power }
-            })
-            .collect(),
-    );
+    let validators = ValidatorSet::from_ledger(&ledger.validator_set());
     let is_validator = validators.validators().iter().any(|v| v.address == address);
 
     let mut consensus = ConsensusConfig { value_payload: ValuePayload::ProposalAndParts, ..Default::default() };
@@ -149,27 +138,22 @@ pub async fn start<L: BlockApp>(
     let value_sync = ValueSyncConfig { max_response_size: bytesize_for(max_block_bytes * 4), ..Default::default() };
     let config = EngineConfig { moniker: moniker.clone(), consensus, value_sync };
 
+    // Every node with a key starts as a validator: the engine checks membership per height, so
+    // a node added by governance starts voting at the boundary without a restart, and a node
+    // outside the set (an observer) only follows.
     let keypair = Keypair::ed25519_from_bytes(key.to_bytes()).map_err(|e| eyre!("network key: {e}"))?;
-    let identity = if is_validator {
-        let peer_id = keypair.public().to_peer_id().to_bytes();
-        let proof = signer
-            .sign_validator_proof(public_key.0.to_vec(), peer_id)
-            .await
-            .map_err(|e| eyre!("cannot sign the validator proof: {e:?}"))?;
-        let proof_bytes = DojangCodec.encode(&proof)?;
-        NetworkIdentity::new_validator(moniker, keypair, address.to_string(), proof_bytes)
-    } else {
-        NetworkIdentity::new(moniker, keypair, None)
-    };
-    let consensus_ctx = if is_validator {
-        ConsensusContext::new_validator(
-            address,
-            Box::new(DojangVerifier::new(chain_id.clone())),
-            Box::new(DojangSigner::new(key, chain_id.clone())),
-        )
-    } else {
-        ConsensusContext::new_full_node(address, Box::new(DojangVerifier::new(chain_id.clone())))
-    };
+    let peer_id = keypair.public().to_peer_id().to_bytes();
+    let proof = signer
+        .sign_validator_proof(public_key.0.to_vec(), peer_id)
+        .await
+        .map_err(|e| eyre!("cannot sign the validator proof: {e:?}"))?;
+    let proof_bytes = DojangCodec.encode(&proof)?;
+    let identity = NetworkIdentity::new_validator(moniker, keypair, address.to_string(), proof_bytes);
+    let consensus_ctx = ConsensusContext::new_validator(
+        address,
+        Box::new(DojangVerifier::new(chain_id.clone())),
+        Box::new(DojangSigner::new(key, chain_id.clone())),
+    );
 
     let (mut channels, engine) = malachitebft_app_channel::start_engine(
         DojangContext,
@@ -202,7 +186,7 @@ pub async fn start<L: BlockApp>(
         idle_interval: Duration::from_millis(settings.idle_block_interval_ms),
         max_block_bytes,
     };
-    let host = Host::new(ledger, signer, validators, config);
+    let host = Host::new(ledger, signer, config);
     let host = tokio::spawn(async move {
         if let Err(e) = host.run(&mut channels).await {
             tracing::error!(error = %e, "consensus host stopped");

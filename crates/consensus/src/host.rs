@@ -42,6 +42,7 @@ pub struct Host<L: BlockApp> {
     pub chain_id: String,
     pub address: ValidatorAddress,
     pub signer: Arc<DojangSigner>,
+    /// The set deciding the height in progress; refreshed from the ledger at each boundary.
     pub validators: ValidatorSet,
     pub timeouts: LinearTimeouts,
     /// How long to wait for transactions before proposing an empty block.
@@ -57,7 +58,8 @@ pub struct Host<L: BlockApp> {
 }
 
 impl<L: BlockApp> Host<L> {
-    pub fn new(ledger: Arc<L>, signer: Arc<DojangSigner>, validators: ValidatorSet, config: HostConfig) -> Self {
+    pub fn new(ledger: Arc<L>, signer: Arc<DojangSigner>, config: HostConfig) -> Self {
+        let validators = ValidatorSet::from_ledger(&ledger.validator_set());
         Host {
             ledger,
             chain_id: config.chain_id,
@@ -76,7 +78,13 @@ impl<L: BlockApp> Host<L> {
         }
     }
 
-    fn params(&self) -> HeightParams<Ctx> {
+    /// Parameters of the next height, with the validator set the ledger says decides it.
+    fn params(&mut self) -> HeightParams<Ctx> {
+        let set = ValidatorSet::from_ledger(&self.ledger.validator_set());
+        if set != self.validators {
+            info!(validators = set.validators().len(), "validator set changed at this height boundary");
+            self.validators = set;
+        }
         HeightParams::new(self.validators.clone(), self.timeouts, None)
     }
 
@@ -94,8 +102,9 @@ impl<L: BlockApp> Host<L> {
         match msg {
             AppMsg::ConsensusReady { reply } => {
                 let start = Height(self.ledger.next_height());
+                let params = self.params();
                 info!(%start, validators = self.validators.validators().len(), "consensus ready");
-                let _ = reply.send((start, self.params()));
+                let _ = reply.send((start, params));
             }
             AppMsg::StartedRound { height, round, proposer, role, reply_value } => {
                 debug!(%height, %round, %proposer, ?role, "started round");
@@ -129,7 +138,14 @@ impl<L: BlockApp> Host<L> {
             }
             AppMsg::Finalized { certificate, extensions: _, evidence, reply } => {
                 if !evidence.is_empty() {
-                    warn!(height = %certificate.height, ?evidence, "misbehaviour evidence reported by consensus");
+                    let records = crate::evidence::convert(&evidence, certificate.height.0);
+                    warn!(height = %certificate.height, records = records.len(), "equivocation detected");
+                    let ledger = self.ledger.clone();
+                    match tokio::task::spawn_blocking(move || ledger.record_evidence(&records)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => error!(error = %e, "cannot keep equivocation evidence"),
+                        Err(e) => error!(error = %e, "evidence task failed"),
+                    }
                 }
                 let next = certificate.height.0 + 1;
                 self.built.retain(|(h, _), _| h.0 >= next);
@@ -213,10 +229,9 @@ impl<L: BlockApp> Host<L> {
         self.built.insert((height, round), value.clone());
         let init = StreamInit { height, round, pol_round: Round::Nil, proposer: self.address };
         let msgs = stream_block(&self.signer, &self.chain_id, &init, &encode(&block));
-        if self.validators.validators().len() > 1 {
-            for m in &msgs {
-                network.send(NetworkMsg::PublishProposalPart(m.clone())).await?;
-            }
+        // Published even by a lone validator: observers following it see blocks as they are made.
+        for m in &msgs {
+            network.send(NetworkMsg::PublishProposalPart(m.clone())).await?;
         }
         self.streams.insert(BlockId(hash), msgs);
         Ok(value)

@@ -5,6 +5,7 @@
 pub mod codec;
 pub mod context;
 mod engine;
+mod evidence;
 pub use engine::{start, Consensus, ConsensusSettings, NodeIdentity};
 mod host;
 mod parts;

@@ -4,11 +4,13 @@
 //! and executing a block.
 
 mod batch;
+mod commit;
 mod keyfile;
 mod keypair;
 mod proof;
 
 pub use batch::verify_txs;
+pub use commit::{verify_commit, CommitError};
 pub use keyfile::{KeyFile, KeyFileError};
 pub use keypair::{verify, Algorithm, Keypair};
 pub use proof::verify_state_proof;

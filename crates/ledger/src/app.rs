@@ -2,7 +2,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dojang_types::{wall_clock_ms as now_ms, Address, Block, Commit, Hash};
+use dojang_types::{validators_hash, wall_clock_ms as now_ms, Address, Block, Commit, Evidence, Hash, Validator};
 use tracing::{debug, warn};
 
 use crate::error::LedgerError;
@@ -35,6 +35,13 @@ pub trait BlockApp: Send + Sync + 'static {
 
     /// A finalized block's canonical bytes and certificate, for peers that are catching up.
     fn decided(&self, height: u64) -> Result<Option<(Vec<u8>, Commit)>, LedgerError>;
+
+    /// The validator set that decides the next height. It changes only at a height boundary,
+    /// after a committed block changed it.
+    fn validator_set(&self) -> Arc<Vec<Validator>>;
+
+    /// Keeps equivocation evidence the engine detected, for the API and for governance.
+    fn record_evidence(&self, evidence: &[Evidence]) -> Result<(), LedgerError>;
 }
 
 impl Ledger {
@@ -51,7 +58,7 @@ impl Ledger {
             height,
             time_ms,
             prev_hash: head.hash,
-            validators_hash: self.genesis.validators_hash(),
+            validators_hash: validators_hash(&lock(&self.validators)),
             proposer,
         })
     }
@@ -65,6 +72,73 @@ impl Ledger {
             let new = if old == 0 { sample } else { (old * 3 + sample) / 4 };
             self.build_ns_per_tx.store(new, Ordering::Relaxed);
         }
+    }
+
+    /// Checks a block someone else built by executing it against the latest committed state.
+    /// `None` when this node already executed that exact block.
+    pub(crate) fn execute_checked(&self, block: &Block) -> Result<Option<Executed>, LedgerError> {
+        // The hash covers only the header; the body must match the header's transaction root
+        // before anything keyed by that hash can be trusted.
+        let ids: Vec<Hash> = block.txs.iter().map(|t| t.id()).collect();
+        if Block::txs_root_of(&ids) != block.header.txs_root {
+            return Err(LedgerError::InvalidBlock("transactions do not match the header's txs_root".into()));
+        }
+        if lock(&self.executed).contains_key(&block.hash()) {
+            return Ok(None);
+        }
+        let h = &block.header;
+        let parent_time = lock(&self.head).time_ms;
+        if h.time_ms <= parent_time {
+            return Err(LedgerError::InvalidBlock(format!(
+                "time {} is not after the parent's {parent_time}",
+                h.time_ms
+            )));
+        }
+        if block.txs.len() > self.config.max_block_txs {
+            return Err(LedgerError::InvalidBlock(format!("{} transactions exceed the block limit", block.txs.len())));
+        }
+        if !lock(&self.validators).iter().any(|v| v.address == h.proposer) {
+            return Err(LedgerError::InvalidBlock(format!("proposer {} is not a validator", h.proposer)));
+        }
+        let input = self.input(h.height, h.time_ms, h.proposer)?;
+        let verified: Vec<bool> = {
+            let mempool = lock(&self.mempool);
+            ids.iter().map(|id| mempool.contains(id)).collect()
+        };
+        let txs = ids.into_iter().zip(block.txs.iter().cloned()).collect();
+        let (executed, _) = execute_block(&self.store, &self.router, &input, txs, &verified, Mode::Validate)?;
+        if executed.block.header != *h {
+            return Err(LedgerError::InvalidBlock(format!(
+                "re-execution gives header {:?}, the proposal says {:?}",
+                executed.block.header, h
+            )));
+        }
+        Ok(Some(executed))
+    }
+
+    /// Writes an executed, decided block and moves the head. `durable: false` is for catch-up
+    /// batches, whose last block is written durably.
+    pub(crate) fn commit_executed(&self, executed: &Executed, commit: Commit, durable: bool) -> Result<(), LedgerError> {
+        let block = &executed.block;
+        let hash = block.hash();
+        let started = std::time::Instant::now();
+        self.store.commit_block(block, &executed.receipts, &commit, &executed.prepared, durable)?;
+        debug!(
+            height = block.header.height,
+            txs = block.txs.len(),
+            write_ms = started.elapsed().as_millis() as u64,
+            "block written"
+        );
+        {
+            let mut head = lock(&self.head);
+            head.height = block.header.height;
+            head.hash = hash;
+            head.time_ms = block.header.time_ms;
+        }
+        lock(&self.executed).clear();
+        self.refresh_validators()?;
+        self.after_commit(CommittedBlock { block: block.clone(), receipts: executed.receipts.clone(), commit });
+        Ok(())
     }
 
     fn remember(&self, executed: Executed) -> Result<Block, LedgerError> {
@@ -115,41 +189,10 @@ impl BlockApp for Ledger {
     }
 
     fn validate(&self, block: &Block) -> Result<(), LedgerError> {
-        // The hash covers only the header; the body must match the header's transaction root
-        // before anything keyed by that hash can be trusted.
-        let ids: Vec<Hash> = block.txs.iter().map(|t| t.id()).collect();
-        if Block::txs_root_of(&ids) != block.header.txs_root {
-            return Err(LedgerError::InvalidBlock("transactions do not match the header's txs_root".into()));
+        let executed = self.execute_checked(block)?;
+        if let Some(executed) = executed {
+            self.remember(executed)?;
         }
-        let hash = block.hash();
-        if lock(&self.executed).contains_key(&hash) {
-            return Ok(());
-        }
-        let h = &block.header;
-        let parent_time = lock(&self.head).time_ms;
-        if h.time_ms <= parent_time {
-            return Err(LedgerError::InvalidBlock(format!(
-                "time {} is not after the parent's {parent_time}",
-                h.time_ms
-            )));
-        }
-        if block.txs.len() > self.config.max_block_txs {
-            return Err(LedgerError::InvalidBlock(format!("{} transactions exceed the block limit", block.txs.len())));
-        }
-        let input = self.input(h.height, h.time_ms, h.proposer)?;
-        let verified: Vec<bool> = {
-            let mempool = lock(&self.mempool);
-            ids.iter().map(|id| mempool.contains(id)).collect()
-        };
-        let txs = ids.into_iter().zip(block.txs.iter().cloned()).collect();
-        let (executed, _) = execute_block(&self.store, &self.router, &input, txs, &verified, Mode::Validate)?;
-        if executed.block.header != *h {
-            return Err(LedgerError::InvalidBlock(format!(
-                "re-execution gives header {:?}, the proposal says {:?}",
-                executed.block.header, h
-            )));
-        }
-        self.remember(executed)?;
         Ok(())
     }
 
@@ -178,19 +221,7 @@ impl BlockApp for Ledger {
                 lock(&self.executed).get(hash).cloned().ok_or(LedgerError::UnknownBlock(*hash))?
             }
         };
-        let block = &executed.block;
-        let started = std::time::Instant::now();
-        self.store.commit_block(block, &executed.receipts, &commit, &executed.prepared)?;
-        debug!(height, txs = block.txs.len(), write_ms = started.elapsed().as_millis() as u64, "block written");
-        {
-            let mut head = lock(&self.head);
-            head.height = block.header.height;
-            head.hash = *hash;
-            head.time_ms = block.header.time_ms;
-        }
-        lock(&self.executed).clear();
-        self.after_commit(CommittedBlock { block: block.clone(), receipts: executed.receipts.clone(), commit });
-        Ok(())
+        self.commit_executed(&executed, commit, true)
     }
 
     fn decided(&self, height: u64) -> Result<Option<(Vec<u8>, Commit)>, LedgerError> {
@@ -198,5 +229,17 @@ impl BlockApp for Ledger {
             (Some(b), Some(c)) => Ok(Some((b, c))),
             _ => Ok(None),
         }
+    }
+
+    fn validator_set(&self) -> Arc<Vec<Validator>> {
+        self.validators()
+    }
+
+    fn record_evidence(&self, evidence: &[Evidence]) -> Result<(), LedgerError> {
+        let new = self.store.put_evidence(evidence)?;
+        if new > 0 {
+            warn!(new, "equivocation evidence recorded; see GET /v1/evidence");
+        }
+        Ok(())
     }
 }

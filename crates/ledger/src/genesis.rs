@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use dojang_types::{sha256, Address, Hash, PublicKey};
+use dojang_types::{sha256, Hash, PublicKey, Validator, MAX_VALIDATORS};
 use serde::{Deserialize, Serialize};
 
 use crate::error::LedgerError;
@@ -44,6 +44,9 @@ impl Genesis {
         if self.validators.is_empty() {
             return Err(LedgerError::Genesis("at least one validator is required".into()));
         }
+        if self.validators.len() > MAX_VALIDATORS {
+            return Err(LedgerError::Genesis(format!("at most {MAX_VALIDATORS} validators are allowed")));
+        }
         let mut seen = std::collections::BTreeSet::new();
         for v in &self.validators {
             if !matches!(v.public_key, PublicKey::Ed25519(_)) {
@@ -65,21 +68,19 @@ impl Genesis {
         sha256(&[b"dojang/genesis/v1\n", &bytes])
     }
 
-    /// Validators sorted by address, the order consensus uses.
-    pub fn sorted_validators(&self) -> Vec<(Address, GenesisValidator)> {
-        let mut v: Vec<_> = self.validators.iter().map(|v| (v.public_key.address(), v.clone())).collect();
-        v.sort_by_key(|(a, _)| *a);
-        v
-    }
-
-    pub fn validators_hash(&self) -> Hash {
-        let parts: Vec<u8> = self
-            .sorted_validators()
+    /// The initial validator set, in address order (the order consensus uses).
+    pub fn validator_set(&self) -> Vec<Validator> {
+        let mut set: Vec<Validator> = self
+            .validators
             .iter()
-            .flat_map(|(a, v)| {
-                [a.0.to_vec(), v.public_key.key_bytes().to_vec(), v.power.to_be_bytes().to_vec()].concat()
+            .map(|v| Validator {
+                address: v.public_key.address(),
+                public_key: v.public_key.clone(),
+                power: v.power,
+                name: v.name.clone(),
             })
             .collect();
-        sha256(&[b"dojang/validators/v1\n", &parts])
+        set.sort_by_key(|v| v.address);
+        set
     }
 }

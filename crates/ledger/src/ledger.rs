@@ -2,8 +2,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use dojang_store::{Store, StoreError};
-use dojang_types::{wall_clock_ms as now_ms, Block, Commit, Hash, Receipt, SignedTx, TxError};
+use dojang_store::{StateProof, Store, StoreError};
+use dojang_types::{
+    validators_hash, wall_clock_ms as now_ms, Block, Commit, Hash, Receipt, SignedTx, TxError, Validator,
+};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, oneshot};
 use tracing::info;
@@ -15,6 +17,7 @@ use crate::mempool::{Mempool, MempoolConfig, MempoolError};
 use crate::module::ModuleError;
 use crate::overlay::{Changes, CommittedView, TxState};
 use crate::router::{prefix_of, Router};
+use crate::validators::{decode_set, encode_set, VALIDATORS_KEY};
 
 /// Limits of one node's ledger. Block limits must be the same on every validator.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,6 +81,8 @@ pub struct Ledger {
     committed_txs: AtomicU64,
     /// Moving average of the time to build one transaction into a block, in nanoseconds.
     pub(crate) build_ns_per_tx: AtomicU64,
+    /// The set that decides the next height (the one in the latest committed state).
+    pub(crate) validators: Mutex<Arc<Vec<Validator>>>,
 }
 
 /// Finalized blocks buffered for slow event subscribers. Blocks can hold 20,000 transactions
@@ -112,7 +117,8 @@ impl Ledger {
             Some(b) => Head { height, hash: b.hash(), time_ms: b.header.time_ms },
             None => Head { height: 0, hash: file_hash, time_ms: genesis.genesis_time_ms },
         };
-        info!(chain_id = %genesis.chain_id, height, "ledger opened");
+        let validators = Arc::new(Self::load_validators(&store, &genesis)?);
+        info!(chain_id = %genesis.chain_id, height, validators = validators.len(), "ledger opened");
         // The channel keeps its last EVENT_BUFFER blocks alive whether or not anyone listens;
         // a subscriber that falls further behind is told how many it missed.
         let (events, _) = broadcast::channel(EVENT_BUFFER);
@@ -128,6 +134,7 @@ impl Ledger {
             events,
             committed_txs: AtomicU64::new(0),
             build_ns_per_tx: AtomicU64::new(0),
+            validators: Mutex::new(validators),
         })
     }
 
@@ -144,12 +151,53 @@ impl Ledger {
             let writes = state.finish();
             changes.extend(writes);
         }
+        changes.insert(VALIDATORS_KEY.to_vec(), Some(encode_set(&genesis.validator_set())));
         changes.insert(LEDGER_HEIGHT_KEY.to_vec(), Some(0u64.to_be_bytes().to_vec()));
         changes.insert(LEDGER_TIME_KEY.to_vec(), Some(genesis.genesis_time_ms.to_be_bytes().to_vec()));
         let prepared = store.prepare_state(0, changes)?;
         store.commit_genesis(genesis.hash(), &prepared)?;
         info!(chain_id = %genesis.chain_id, root = %prepared.root, "genesis written");
         Ok(())
+    }
+
+    /// The latest committed validator set. A store written before the set moved into state
+    /// still has the genesis set.
+    fn load_validators(store: &Store, genesis: &Genesis) -> Result<Vec<Validator>, LedgerError> {
+        match store.get_state(VALIDATORS_KEY)? {
+            Some(bytes) => Ok(decode_set(&bytes)?),
+            None => Ok(genesis.validator_set()),
+        }
+    }
+
+    /// Re-reads the set after a commit; a block may have changed it for the next height.
+    pub(crate) fn refresh_validators(&self) -> Result<(), LedgerError> {
+        let set = Self::load_validators(&self.store, &self.genesis)?;
+        let mut current = lock(&self.validators);
+        if **current != set {
+            info!(validators = set.len(), hash = %validators_hash(&set), "validator set changes at the next height");
+            *current = Arc::new(set);
+        }
+        Ok(())
+    }
+
+    /// The validator set that decides the next height.
+    pub fn validators(&self) -> Arc<Vec<Validator>> {
+        lock(&self.validators).clone()
+    }
+
+    /// The validator set that decided (or decides) `height`: the one in state after `height - 1`,
+    /// with the proof of it against that state root.
+    pub fn validators_at(&self, height: u64) -> Result<Option<(Vec<Validator>, StateProof)>, LedgerError> {
+        let latest = lock(&self.head).height;
+        if height == 0 || height > latest + 1 {
+            return Ok(None);
+        }
+        let proof = self.store.prove(VALIDATORS_KEY, height - 1)?;
+        let set = match &proof.value {
+            Some(bytes) => decode_set(bytes)?,
+            None => self.genesis.validator_set(),
+        };
+        Ok(Some((set, proof)))
     }
 
     pub fn chain_id(&self) -> &str {

@@ -13,6 +13,8 @@ mod mempool;
 mod module;
 mod overlay;
 mod router;
+mod sync;
+mod validators;
 
 pub use app::BlockApp;
 /// Storage failures surface to modules only through `ModuleError::Storage`.
@@ -23,3 +25,4 @@ pub use ledger::{CommittedBlock, Ledger, LedgerConfig, SubmitError};
 pub use mempool::{MempoolConfig, MempoolError};
 pub use module::{Module, ModuleError, StateRead, StateWrite, TxContext};
 pub use router::Router;
+pub use validators::{with_update, ValidatorUpdate, VALIDATORS_KEY};

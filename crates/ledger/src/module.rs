@@ -1,4 +1,6 @@
-use dojang_types::{Address, Event, Hash, PublicKey};
+use dojang_types::{Address, Event, Hash, PublicKey, Validator};
+
+use crate::validators::ValidatorUpdate;
 
 use dojang_store::{Entries, StoreError};
 
@@ -27,6 +29,10 @@ pub trait StateRead {
 pub trait StateWrite: StateRead {
     fn put(&mut self, key: &[u8], value: Vec<u8>);
     fn delete(&mut self, key: &[u8]);
+    /// Changes the validator set from the next height and returns the new set. Only a module
+    /// that checks the sender's authority (governance) should call this; the ledger refuses a
+    /// change that would leave the chain unable to decide.
+    fn update_validator(&mut self, update: &ValidatorUpdate) -> Result<Vec<Validator>, ModuleError>;
 }
 
 /// Why a module refused a message. `Storage` is not the user's fault: it aborts the block

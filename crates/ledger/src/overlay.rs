@@ -2,7 +2,10 @@ use std::collections::BTreeMap;
 
 use dojang_store::{Entries, Store, StoreError};
 
-use crate::module::{StateRead, StateWrite};
+use dojang_types::Validator;
+
+use crate::module::{ModuleError, StateRead, StateWrite};
+use crate::validators::{decode_set, encode_set, with_update, ValidatorUpdate, VALIDATORS_KEY};
 
 /// Pending writes: `Some(value)` to set, `None` to delete.
 pub(crate) type Changes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
@@ -88,6 +91,19 @@ impl StateWrite for TxState<'_> {
     fn delete(&mut self, key: &[u8]) {
         let k = self.full(key);
         self.writes.insert(k, None);
+    }
+
+    fn update_validator(&mut self, update: &ValidatorUpdate) -> Result<Vec<Validator>, ModuleError> {
+        let current = layered_get(self.store, &[&self.writes, self.block], VALIDATORS_KEY)?.ok_or_else(|| {
+            ModuleError::Rejected {
+                code: "validator_set_missing".into(),
+                reason: "this chain's state has no validator set (created before validator changes existed)".into(),
+            }
+        })?;
+        let set = with_update(&decode_set(&current)?, update)
+            .map_err(|reason| ModuleError::Rejected { code: "validator_set".into(), reason })?;
+        self.writes.insert(VALIDATORS_KEY.to_vec(), Some(encode_set(&set)));
+        Ok(set)
     }
 }
 

@@ -42,6 +42,32 @@ pub enum Command {
         #[arg(long)]
         home: Option<PathBuf>,
     },
+    /// Create a home that joins an existing chain (from its genesis file): a new key, the
+    /// peers' addresses. The node follows as an observer until governance adds its key.
+    Join {
+        #[arg(long)]
+        home: PathBuf,
+        /// The chain's genesis.json (copy it from any node).
+        #[arg(long)]
+        genesis: PathBuf,
+        /// This node's name (an agency's node name, e.g. "district-office-2").
+        #[arg(long)]
+        moniker: String,
+        /// Another node's API URL, for relaying and catch-up (repeat for each peer).
+        #[arg(long = "peer-api")]
+        peer_api: Vec<String>,
+        /// Another node's consensus address, e.g. /ip4/10.0.0.5/tcp/26656 (repeat).
+        #[arg(long = "peer-p2p")]
+        peer_p2p: Vec<String>,
+        /// Where this node serves its API.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        api_listen: std::net::SocketAddr,
+        /// Where this node listens for consensus peers.
+        #[arg(long, default_value = "/ip4/0.0.0.0/tcp/26656")]
+        p2p_listen: String,
+    },
+    /// Write the homes of a local network of validators (and observers), or start one.
+    Testnet(crate::testnet::TestnetArgs),
     /// Create or show key files.
     Keys {
         #[command(subcommand)]

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{bail, Context};
 use dojang_crypto::{Algorithm, KeyFile, Keypair};
 use dojang_ledger::Genesis;
-use dojang_sdk::{Client, TxBuilder, ValidatorInfo};
+use dojang_sdk::{Client, TxBuilder};
 use serde_json::Value;
 
 fn print(v: &Value) {
@@ -72,11 +72,7 @@ pub async fn state(node: &str, key: &str, verify: Option<&Path>) -> anyhow::Resu
         None => print(&client.get(&format!("/v1/state?key={key}")).await?),
         Some(genesis) => {
             let g = Genesis::load(genesis)?;
-            let validators: Vec<ValidatorInfo> = g
-                .validators
-                .iter()
-                .map(|v| ValidatorInfo { public_key: v.public_key.clone(), power: v.power })
-                .collect();
+            let validators = g.validator_set();
             let s = client.read_verified(key, &validators).await?;
             let Some(value) = s.value else {
                 println!("verified at height {}: no value under '{key}'", s.height);

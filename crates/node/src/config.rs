@@ -52,9 +52,6 @@ impl Home {
     pub fn validator_key(&self) -> PathBuf {
         self.0.join("keys").join("validator.json")
     }
-    pub fn key(&self, name: &str) -> PathBuf {
-        self.0.join("keys").join(format!("{name}.json"))
-    }
     pub fn data(&self) -> PathBuf {
         self.0.join("data")
     }

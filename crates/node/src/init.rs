@@ -62,31 +62,64 @@ fn demo_params() -> Vec<Value> {
 /// Writes a new single-validator home. With `demo`, adds the demo agencies' keys and roles
 /// and the parameter tables; otherwise only an admin account.
 pub fn init_home(home: &Home, chain_id: &str, moniker: &str, demo: bool) -> anyhow::Result<Genesis> {
+    ensure_free(home)?;
+    let validator = new_validator_key(home)?;
+    let validators = vec![GenesisValidator { name: moniker.to_string(), public_key: validator.public_key(), power: 1 }];
+    let genesis = new_genesis(chain_id, validators, demo, &home.0.join("keys"))?;
+    write_genesis(&genesis, &home.genesis())?;
+    Config::new(moniker).save(&home.config())?;
+    Ok(genesis)
+}
+
+/// Writes a home that joins an existing chain: its own new key, the chain's genesis file and
+/// the peers' addresses. It follows the chain as an observer until governance adds its key.
+pub fn join_home(home: &Home, genesis: &Genesis, moniker: &str, config: Config) -> anyhow::Result<Keypair> {
+    ensure_free(home)?;
+    let key = new_validator_key(home)?;
+    write_genesis(genesis, &home.genesis())?;
+    Config { moniker: moniker.to_string(), ..config }.save(&home.config())?;
+    Ok(key)
+}
+
+fn ensure_free(home: &Home) -> anyhow::Result<()> {
     if home.config().exists() {
         bail!("{} already holds a node (config.toml exists); choose another --home", home.0.display());
     }
-    std::fs::create_dir_all(home.0.join("keys")).with_context(|| format!("cannot create {}", home.0.display()))?;
-    let validator = Keypair::generate(Algorithm::Ed25519);
-    KeyFile::save_new(&validator, &home.validator_key())?;
+    std::fs::create_dir_all(home.0.join("keys")).with_context(|| format!("cannot create {}", home.0.display()))
+}
 
+fn new_validator_key(home: &Home) -> anyhow::Result<Keypair> {
+    let key = Keypair::generate(Algorithm::Ed25519);
+    KeyFile::save_new(&key, &home.validator_key())?;
+    Ok(key)
+}
+
+/// A genesis for `validators`, with an admin account (and the demo agencies and parameter
+/// tables with `demo`) whose keys are written to `keys_dir`.
+pub fn new_genesis(
+    chain_id: &str,
+    validators: Vec<GenesisValidator>,
+    demo: bool,
+    keys_dir: &Path,
+) -> anyhow::Result<Genesis> {
+    std::fs::create_dir_all(keys_dir).with_context(|| format!("cannot create {}", keys_dir.display()))?;
     let mut accounts = Vec::new();
     let names: Vec<(&str, &[&str], &str)> =
         if demo { DEMO_ACCOUNTS.to_vec() } else { vec![("admin", &["admin"][..], "chain administrator")] };
     for (name, roles, label) in names {
         let alg = if name == "admin" { Algorithm::Ed25519 } else { Algorithm::P256 };
         let k = Keypair::generate(alg);
-        KeyFile::save_new(&k, &home.key(name))?;
+        KeyFile::save_new(&k, &keys_dir.join(format!("{name}.json")))?;
         accounts.push(json!({"address": k.public_key().address(), "roles": roles, "label": label}));
     }
     let params = if demo { demo_params() } else { vec![] };
     let genesis = Genesis {
         chain_id: chain_id.to_string(),
         genesis_time_ms: dojang_types::wall_clock_ms(),
-        validators: vec![GenesisValidator { name: moniker.to_string(), public_key: validator.public_key(), power: 1 }],
+        validators,
         modules: [("governance".to_string(), json!({"accounts": accounts, "params": params}))].into(),
     };
-    write_genesis(&genesis, &home.genesis())?;
-    Config::new(moniker).save(&home.config())?;
+    genesis.validate()?;
     Ok(genesis)
 }
 

@@ -1,12 +1,14 @@
 //! The `dojang` command: run a node, create homes and keys, talk to a node, benchmark.
 
 mod bench;
+mod catchup;
 mod cli;
 mod commands;
 mod config;
 mod init;
 mod logging;
 mod run;
+mod testnet;
 mod verify;
 
 use anyhow::Context;
@@ -36,8 +38,8 @@ fn limit_malloc_arenas() {
 
 async fn start(home: Home) -> anyhow::Result<()> {
     let config = Config::load(&home.config())?;
-    let genesis = dojang_ledger::Genesis::load(&home.genesis())?;
-    logging::init(&config.log.filter, config.log.format == "json", genesis.validators.len() == 1);
+    // Without peers every gossip publish fails with an ERROR line; those are filtered out.
+    logging::init(&config.log.filter, config.log.format == "json", config.consensus.persistent_peers.is_empty());
     run::run_node(&home, config).await
 }
 
@@ -64,6 +66,24 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Node { home } => start(Home(home.unwrap_or_else(default_home))).await,
+        Command::Join { home, genesis, moniker, peer_api, peer_p2p, api_listen, p2p_listen } => {
+            let home = Home(home);
+            let genesis = dojang_ledger::Genesis::load(&genesis)?;
+            let mut config = Config::new(&moniker);
+            config.api.peers = peer_api;
+            config.api.listen_addr = api_listen;
+            config.consensus.persistent_peers = peer_p2p;
+            config.consensus.listen_addr = p2p_listen;
+            let key = init::join_home(&home, &genesis, &moniker, config)?;
+            println!("created {} to join chain '{}'", home.0.display(), genesis.chain_id);
+            println!("its validator key: {} (address {})", key.public_key(), key.public_key().address());
+            println!("it follows the chain as an observer until an admin adds this key with update_validators");
+            Ok(())
+        }
+        Command::Testnet(args) => match &args.action {
+            Some(testnet::TestnetAction::Start { dir }) => testnet::start(dir).await,
+            None => testnet::create(&args),
+        },
         Command::Keys { command } => match command {
             KeysCommand::New { out, algorithm } => commands::keys_new(&out, &algorithm),
             KeysCommand::Show { file } => commands::keys_show(&file),

@@ -34,6 +34,23 @@ pub async fn run_node(home: &Home, config: Config) -> anyhow::Result<()> {
     let api_addr = listener.local_addr()?;
     let app = dojang_api::router(ledger.clone(), config.api.clone());
 
+    // The API serves from the start, so peers that are catching up at the same time can read
+    // this node's height instead of waiting on it.
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(dojang_api::serve(listener, app, async move {
+        let _ = stop_rx.await;
+    }));
+    if !config.api.peers.is_empty() {
+        let caught = crate::catchup::catch_up(&ledger, &config.api.peers).await?;
+        if caught.blocks > 0 {
+            println!(
+                "caught up {} blocks from peers in {:.2} s ({:.0} blocks/s)",
+                caught.blocks,
+                caught.elapsed.as_secs_f64(),
+                caught.blocks_per_second()
+            );
+        }
+    }
     let identity = NodeIdentity { genesis: &genesis, key, moniker: config.moniker.clone(), data_dir: home.data() };
     let consensus = dojang_consensus::start(ledger.clone(), identity, &config.consensus, config.ledger.max_block_bytes)
         .await
@@ -42,11 +59,6 @@ pub async fn run_node(home: &Home, config: Config) -> anyhow::Result<()> {
     let (height, _, _) = ledger.head();
     info!(chain_id = %genesis.chain_id, height, api = %api_addr, "node started");
     println!("dojang node ready: chain {} at height {height}, API on http://{api_addr}", genesis.chain_id);
-
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(dojang_api::serve(listener, app, async move {
-        let _ = stop_rx.await;
-    }));
     shutdown_signal().await;
     info!("stopping");
     let _ = stop_tx.send(());
@@ -56,7 +68,7 @@ pub async fn run_node(home: &Home, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

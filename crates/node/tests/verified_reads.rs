@@ -6,7 +6,7 @@ mod common;
 use common::{init, NodeProcess};
 use dojang_crypto::{Algorithm, Keypair};
 use dojang_ledger::Genesis;
-use dojang_sdk::{Client, ClientError, ValidatorInfo, VerifyError};
+use dojang_sdk::{Client, ClientError, CommitError, Validator, VerifyError};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sdk_verifies_reads_and_refuses_a_wrong_validator_set() {
@@ -16,8 +16,7 @@ async fn sdk_verifies_reads_and_refuses_a_wrong_validator_set() {
     let node = NodeProcess::start(&home);
     let client = Client::new(&node.url);
     let genesis = Genesis::load(&home.join("genesis.json")).unwrap();
-    let validators: Vec<ValidatorInfo> =
-        genesis.validators.iter().map(|v| ValidatorInfo { public_key: v.public_key.clone(), power: v.power }).collect();
+    let validators = genesis.validator_set();
 
     // Wait for block 1 (genesis state has no header to check against).
     for _ in 0..100 {
@@ -41,8 +40,9 @@ async fn sdk_verifies_reads_and_refuses_a_wrong_validator_set() {
         .unwrap();
     assert!(absent.value.is_none(), "absence is proven too");
 
-    let strangers = vec![ValidatorInfo { public_key: Keypair::generate(Algorithm::Ed25519).public_key(), power: 1 }];
+    let stranger = Keypair::generate(Algorithm::Ed25519).public_key();
+    let strangers = vec![Validator { address: stranger.address(), public_key: stranger, power: 1, name: "stranger".into() }];
     let err = client.read_verified(&format!("governance/accounts/{address}"), &strangers).await.unwrap_err();
-    assert!(matches!(err, ClientError::Verify(VerifyError::NotEnoughPower { got: 0, .. })), "{err}");
+    assert!(matches!(err, ClientError::Verify(VerifyError::Commit(CommitError::NotEnoughPower { got: 0, .. }))), "{err}");
     node.stop();
 }

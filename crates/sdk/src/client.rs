@@ -1,7 +1,7 @@
-use dojang_types::{encode, Hash, SignedTx};
+use dojang_types::{encode, Hash, SignedTx, Validator};
 use serde_json::{json, Value};
 
-use crate::verify::{verify_read, ValidatorInfo, VerifiedState, VerifyError};
+use crate::verify::{verify_read, VerifiedState, VerifyError};
 
 /// What went wrong talking to a node.
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +110,7 @@ impl Client {
     /// Reads a state key and checks the answer: the Merkle proof against the header's state
     /// root, the header against the commit certificate, and the certificate's signatures
     /// against the validator set the caller trusts (more than two thirds of the power).
-    pub async fn read_verified(&self, key: &str, validators: &[ValidatorInfo]) -> Result<VerifiedState, ClientError> {
+    pub async fn read_verified(&self, key: &str, validators: &[Validator]) -> Result<VerifiedState, ClientError> {
         let v = self.get(&format!("/v1/state?key={key}")).await?;
         Ok(verify_read(key.as_bytes(), &v, validators)?)
     }

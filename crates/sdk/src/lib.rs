@@ -6,7 +6,9 @@ mod client;
 mod verify;
 
 pub use client::{Client, ClientError, Submitted};
-pub use verify::{verify_commit, ValidatorInfo, VerifiedState, VerifyError};
+pub use dojang_crypto::{verify_commit, CommitError};
+pub use dojang_types::Validator;
+pub use verify::{VerifiedState, VerifyError};
 
 use dojang_crypto::Keypair;
 use dojang_types::{wall_clock_ms, SignedTx, TxBody};

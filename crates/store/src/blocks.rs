@@ -30,6 +30,7 @@ impl Store {
         tx.open_table(RECEIPTS).db()?;
         tx.open_table(TX_INDEX).db()?;
         tx.open_table(PENDING).db()?;
+        tx.open_table(EVIDENCE).db()?;
         tx.commit().db()
     }
 
@@ -70,14 +71,17 @@ impl Store {
         tx.commit().db()
     }
 
-    /// Makes a decided block durable with its receipts, certificate and state changes, in one
-    /// transaction (one fsync). Blocks must arrive in height order.
+    /// Writes a decided block with its receipts, certificate and state changes in one
+    /// transaction. Blocks must arrive in height order. With `durable`, the block is on disk
+    /// when this returns (one fsync); without, it becomes durable with the next durable commit
+    /// and a crash before that loses it whole (catch-up uses this and re-fetches).
     pub fn commit_block(
         &self,
         block: &Block,
         receipts: &[Receipt],
         commit: &Commit,
         state: &PreparedState,
+        durable: bool,
     ) -> Result<(), StoreError> {
         let height = block.header.height;
         let expected = self.latest_height()?.map_or(0, |h| h + 1);
@@ -86,7 +90,10 @@ impl Store {
         }
         let hash = block.hash();
         let started = std::time::Instant::now();
-        let tx = self.db.begin_write().db()?;
+        let mut tx = self.db.begin_write().db()?;
+        if !durable {
+            tx.set_durability(redb::Durability::None).map_err(|e| StoreError::Db(e.to_string()))?;
+        }
         Self::write_state(&tx, state)?;
         let state_done = started.elapsed();
         {

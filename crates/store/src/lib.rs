@@ -6,6 +6,7 @@
 
 mod blocks;
 mod error;
+mod evidence;
 mod state;
 mod tables;
 

@@ -25,3 +25,5 @@ pub const PENDING: TableDefinition<&[u8], &[u8]> = TableDefinition::new("pending
 
 pub const META_HEIGHT: &str = "height";
 pub const META_GENESIS: &str = "genesis_hash";
+/// Equivocation evidence: height (8) || round (4) || validator (20) || kind (1) -> borsh Evidence.
+pub const EVIDENCE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("evidence");

@@ -36,7 +36,7 @@ fn blocks_and_state_survive_reopen_with_proofs() {
         let block = Block { header: header(1, s1.root), txs: vec![] };
         store.put_pending(&block).unwrap();
         let commit = Commit { height: 1, round: 0, block_hash: block.hash(), signatures: vec![] };
-        store.commit_block(&block, &[], &commit, &s1).unwrap();
+        store.commit_block(&block, &[], &commit, &s1, true).unwrap();
         assert!(store.get_pending(1, &block.hash()).unwrap().is_none(), "pending is cleared on commit");
     }
     let store = Store::open(&path).unwrap();
@@ -63,5 +63,5 @@ fn out_of_order_blocks_are_refused() {
     let s = store.prepare_state(2, changes(&[("a", Some("2"))])).unwrap();
     let block = Block { header: header(2, s.root), txs: vec![] };
     let commit = Commit { height: 2, round: 0, block_hash: block.hash(), signatures: vec![] };
-    assert!(store.commit_block(&block, &[], &commit, &s).is_err());
+    assert!(store.commit_block(&block, &[], &commit, &s, true).is_err());
 }

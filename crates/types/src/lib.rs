@@ -4,19 +4,23 @@
 
 mod block;
 mod date;
+mod evidence;
 mod hash;
 mod keys;
 mod merkle;
 mod receipt;
 mod tx;
+mod validators;
 
 pub use block::{Block, BlockHeader, Commit, CommitSignature, VoteSignBytes, VOTE_DOMAIN};
 pub use date::Date;
+pub use evidence::{Evidence, EvidenceKind};
 pub use hash::{sha256, Hash};
 pub use keys::{Address, PublicKey, Signature};
 pub use merkle::merkle_root;
 pub use receipt::{Event, Receipt, TxStatus};
 pub use tx::{SignedTx, TxBody, TxError, MAX_TX_BYTES, TX_DOMAIN};
+pub use validators::{validators_hash, Validator, MAX_VALIDATORS};
 
 /// Wall-clock Unix time in milliseconds, for the edges only: admission, block proposals,
 /// clients and metrics. Execution never calls it; it reads time from the block header.

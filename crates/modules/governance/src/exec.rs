@@ -1,4 +1,4 @@
-use dojang_ledger::{ModuleError, StateWrite, TxContext};
+use dojang_ledger::{ModuleError, StateWrite, TxContext, ValidatorUpdate};
 use dojang_types::{Address, Date, Event};
 
 use crate::msg::{GenesisSection, GovernanceMsg, Role};
@@ -57,10 +57,14 @@ pub fn init_genesis(state: &mut dyn StateWrite, genesis: &serde_json::Value) -> 
 
 /// The rules that need no state: names (GOV-03) and legal basis (GOV-06).
 pub fn check(msg: &GovernanceMsg) -> Result<(), ModuleError> {
-    if let GovernanceMsg::SetParam { table, key, legal_basis, .. } = msg {
-        rules::param_name_is_valid(table)?;
-        rules::param_name_is_valid(key)?;
-        rules::legal_basis_is_stated(legal_basis)?;
+    match msg {
+        GovernanceMsg::SetParam { table, key, legal_basis, .. } => {
+            rules::param_name_is_valid(table)?;
+            rules::param_name_is_valid(key)?;
+            rules::legal_basis_is_stated(legal_basis)?;
+        }
+        GovernanceMsg::UpdateValidators { updates } => rules::validator_updates_are_well_formed(updates)?,
+        GovernanceMsg::GrantRole { .. } | GovernanceMsg::RevokeRole { .. } => {}
     }
     Ok(())
 }
@@ -74,7 +78,35 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: GovernanceMsg) 
         GovernanceMsg::SetParam { table, key, effective_from, value, legal_basis } => {
             set_param(ctx, state, &table, &key, effective_from, value, legal_basis)
         }
+        GovernanceMsg::UpdateValidators { updates } => update_validators(ctx, state, &updates),
     }
+}
+
+/// Applies the updates in order; if any is refused, the transaction fails and none applies.
+fn update_validators(
+    ctx: &TxContext,
+    state: &mut dyn StateWrite,
+    updates: &[ValidatorUpdate],
+) -> Result<Vec<Event>, ModuleError> {
+    rules::validator_updates_are_well_formed(updates)?;
+    let mut events = Vec::with_capacity(updates.len() + 1);
+    let mut size = 0;
+    for u in updates {
+        size = state.update_validator(u)?.len();
+        events.push(
+            Event::new(NAME, if u.power == 0 { "validator_removed" } else { "validator_set" })
+                .with("address", u.public_key.address())
+                .with("name", &u.name)
+                .with("power", u.power),
+        );
+    }
+    events.push(
+        Event::new(NAME, "validator_set_changed")
+            .with("validators", size)
+            .with("from_height", ctx.height + 1)
+            .with("by", ctx.sender),
+    );
+    Ok(events)
 }
 
 fn grant(ctx: &TxContext, state: &mut dyn StateWrite, account: Address, role: Role) -> Result<Vec<Event>, ModuleError> {

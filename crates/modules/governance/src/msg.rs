@@ -1,3 +1,4 @@
+use dojang_ledger::ValidatorUpdate;
 use dojang_types::{Address, Date};
 use serde::{Deserialize, Serialize};
 
@@ -56,6 +57,10 @@ pub enum GovernanceMsg {
         /// The statute or notice that sets the figure, e.g. "Minimum Wage Notice 2025-1".
         legal_basis: String,
     },
+    /// Changes the validator set from the next height: adds a validator, changes its power, or
+    /// removes it (power 0). Several updates in one message apply together, so a chain can go
+    /// from 1 to 4 validators in one step without passing through 2 or 3.
+    UpdateValidators { updates: Vec<ValidatorUpdate> },
 }
 
 /// The governance section of the genesis file.

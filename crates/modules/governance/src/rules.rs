@@ -1,7 +1,8 @@
 //! Governance rules as pure functions, each named for what it checks. Rule ids (GOV-xx) are
 //! cited in docs/modules/governance.md and in the tests.
 
-use dojang_types::Date;
+use dojang_ledger::ValidatorUpdate;
+use dojang_types::{is_plain_name, Date};
 
 use crate::msg::Role;
 use crate::state::{AccountRecord, ParamHistory, ParamVersion};
@@ -78,6 +79,26 @@ pub fn legal_basis_is_stated(basis: &str) -> Result<(), RuleViolation> {
     }
 }
 
+/// GOV-07: a validator-set change names 1 to 16 updates, each for a node with a plain name
+/// (an agency's node, `a-z 0-9 _ . -`, never a person), each key at most once.
+pub fn validator_updates_are_well_formed(updates: &[ValidatorUpdate]) -> Result<(), RuleViolation> {
+    if updates.is_empty() || updates.len() > MAX_VALIDATOR_UPDATES {
+        return Err(violation("GOV-07", format!("a change names 1 to {MAX_VALIDATOR_UPDATES} validators")));
+    }
+    for (i, u) in updates.iter().enumerate() {
+        if !is_plain_name(&u.name, 64) {
+            return Err(violation("GOV-07", format!("validator name '{}' must be 1-64 of a-z, 0-9, '_', '.', '-'", u.name)));
+        }
+        if updates[..i].iter().any(|earlier| earlier.public_key == u.public_key) {
+            return Err(violation("GOV-07", format!("validator key {} is listed twice", u.public_key)));
+        }
+    }
+    Ok(())
+}
+
+/// The most validator updates one message may carry.
+pub const MAX_VALIDATOR_UPDATES: usize = 16;
+
 /// Inserts a version, replacing a scheduled one with the same date, keeping date order.
 pub fn with_version(mut history: ParamHistory, version: ParamVersion) -> ParamHistory {
     history.versions.retain(|v| v.effective_from != version.effective_from);
@@ -134,6 +155,21 @@ mod tests {
         assert!(change_is_not_retroactive(&h2, d("2025-08-05"), d("2025-08-05")).is_err(), "in force today");
         let h3 = ParamHistory { versions: vec![v("2026-01-01", 1)] };
         assert!(change_is_not_retroactive(&h3, d("2026-01-01"), d("2025-08-05")).is_ok(), "scheduled may be corrected");
+    }
+
+    #[test]
+    fn gov07_validator_updates() {
+        let u = |n: u8, name: &str| ValidatorUpdate {
+            public_key: dojang_types::PublicKey::Ed25519([n; 32]),
+            power: 1,
+            name: name.into(),
+        };
+        assert!(validator_updates_are_well_formed(&[u(1, "district-office-2"), u(2, "seoul-city-1")]).is_ok());
+        assert_eq!(validator_updates_are_well_formed(&[]).unwrap_err().rule, "GOV-07");
+        assert_eq!(validator_updates_are_well_formed(&[u(1, "Kim Minsu")]).unwrap_err().rule, "GOV-07");
+        assert_eq!(validator_updates_are_well_formed(&[u(1, "a"), u(1, "b")]).unwrap_err().rule, "GOV-07");
+        let many: Vec<_> = (0..17).map(|n| u(n, "n")).collect();
+        assert_eq!(validator_updates_are_well_formed(&many).unwrap_err().rule, "GOV-07");
     }
 
     #[test]

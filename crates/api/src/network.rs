@@ -1,0 +1,112 @@
+//! What nodes ask of each other over the API: the validator set of a height (with its proof),
+//! finalized blocks in batches for catch-up, and equivocation evidence.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use dojang_types::{encode, validators_hash, Commit};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::problem::Problem;
+use crate::AppState;
+
+/// Most blocks one sync answer carries, and the byte budget that stops it earlier.
+pub const MAX_SYNC_BLOCKS: u64 = 1000;
+const MAX_SYNC_BYTES: usize = 32 * 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeightQuery {
+    height: Option<u64>,
+}
+
+/// `GET /v1/validators[?height=h]`: the set that decides height `h` (the next height when
+/// absent), with a proof of it against the state root of block `h - 1`.
+pub async fn validators(
+    State(s): State<AppState>,
+    q: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<Value>, Problem> {
+    let Query(q) = q?;
+    let (latest, _, _) = s.ledger.head();
+    let height = q.height.unwrap_or(latest + 1);
+    let ledger = s.ledger.clone();
+    let answer = tokio::task::spawn_blocking(move || ledger.validators_at(height))
+        .await
+        .map_err(Problem::internal)?
+        .map_err(Problem::internal)?;
+    let Some((set, proof)) = answer else {
+        return Err(Problem::not_found(format!(
+            "height {height} has no known validator set (heights 1 to {} do)",
+            latest + 1
+        )));
+    };
+    let power: u64 = set.iter().map(|v| v.power).sum();
+    Ok(Json(json!({
+        "height": height,
+        "validators_hash": validators_hash(&set),
+        "total_power": power,
+        "validators": set,
+        "proof": { "key": "ledger/validators", "version": proof.version, "state_root": proof.root, "proof_hex": hex::encode(&proof.proof) },
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncQuery {
+    from: u64,
+    max: Option<u64>,
+}
+
+/// `GET /v1/sync/blocks?from=h&max=n`: finalized blocks from `h` with their certificates, as
+/// `application/octet-stream` borsh `Vec<(block bytes, Commit)>`. The receiver checks every
+/// certificate itself, so any node may serve this.
+pub async fn sync_blocks(
+    State(s): State<AppState>,
+    q: Result<Query<SyncQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(q) = q?;
+    if q.from == 0 {
+        return Err(Problem::bad_request("malformed-height", "blocks start at height 1"));
+    }
+    let max = q.max.unwrap_or(MAX_SYNC_BLOCKS).clamp(1, MAX_SYNC_BLOCKS);
+    let ledger = s.ledger.clone();
+    let batch = tokio::task::spawn_blocking(move || -> Result<Vec<(Vec<u8>, Commit)>, Problem> {
+        let store = ledger.store();
+        let mut out = Vec::new();
+        let mut bytes = 0;
+        for h in q.from..q.from.saturating_add(max) {
+            let (Some(block), Some(commit)) = (store.block_bytes(h)?, store.commit(h)?) else { break };
+            bytes += block.len();
+            out.push((block, commit));
+            if bytes >= MAX_SYNC_BYTES {
+                break;
+            }
+        }
+        Ok(out)
+    })
+    .await
+    .map_err(Problem::internal)??;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], encode(&batch)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceQuery {
+    from_height: Option<u64>,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/evidence[?from_height=h&limit=n]`: equivocations this node has seen, each with
+/// both signed messages.
+pub async fn evidence(
+    State(s): State<AppState>,
+    q: Result<Query<EvidenceQuery>, QueryRejection>,
+) -> Result<Json<Value>, Problem> {
+    let Query(q) = q?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let records = s.ledger.evidence(q.from_height.unwrap_or(0), limit).map_err(Problem::internal)?;
+    Ok(Json(json!({ "count": records.len(), "evidence": records })))
+}

@@ -1,0 +1,49 @@
+use dojang_types::{Address, BlockHeader, Commit, Signature, Validator, VoteSignBytes};
+
+use crate::keypair::verify;
+
+/// Why a commit certificate does not finalize a header.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommitError {
+    #[error("the commit certificate is for another block")]
+    WrongBlock,
+    #[error("the commit certificate carries {got} of {total} voting power; more than two thirds is needed")]
+    NotEnoughPower { got: u64, total: u64 },
+}
+
+/// Checks that a commit certificate finalizes `header` under `validators` (the set that decides
+/// that height): each signature is a precommit for this block hash by a distinct member, and
+/// together they hold more than two thirds of the power. Signatures by non-members or bad
+/// signatures add nothing; they do not make the certificate invalid on their own.
+pub fn verify_commit(header: &BlockHeader, commit: &Commit, validators: &[Validator]) -> Result<(), CommitError> {
+    let hash = header.hash();
+    if commit.block_hash != hash || commit.height != header.height {
+        return Err(CommitError::WrongBlock);
+    }
+    let total: u64 = validators.iter().map(|v| v.power).sum();
+    let mut counted: Vec<Address> = Vec::with_capacity(commit.signatures.len());
+    let mut got = 0u64;
+    for s in &commit.signatures {
+        let Some(v) = validators.iter().find(|v| v.address == s.validator) else { continue };
+        if counted.contains(&s.validator) {
+            continue;
+        }
+        let msg = VoteSignBytes {
+            chain_id: header.chain_id.clone(),
+            height: commit.height,
+            round: commit.round,
+            vote_type: 1,
+            block_hash: Some(hash),
+            validator: s.validator,
+        }
+        .to_bytes();
+        if verify(&v.public_key, &msg, &Signature::Ed25519(s.signature)) {
+            counted.push(s.validator);
+            got += v.power;
+        }
+    }
+    if got * 3 <= total * 2 {
+        return Err(CommitError::NotEnoughPower { got, total });
+    }
+    Ok(())
+}
