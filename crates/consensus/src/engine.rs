@@ -102,6 +102,10 @@ pub struct NodeIdentity<'a> {
     pub genesis: &'a Genesis,
     /// The node's Ed25519 key: its validator key if it is (or becomes) a member of the set.
     pub key: ed25519_dalek::SigningKey,
+    /// The node's network identity (libp2p peer id), separate from the validator key so that
+    /// a validator key can move to a standby machine without the two being confused on the
+    /// network.
+    pub network_key: ed25519_dalek::SigningKey,
     pub moniker: String,
     /// Directory for the engine's write-ahead log.
     pub data_dir: PathBuf,
@@ -115,7 +119,7 @@ pub async fn start<L: BlockApp>(
     settings: &ConsensusSettings,
     max_block_bytes: usize,
 ) -> eyre::Result<Consensus> {
-    let NodeIdentity { genesis, key, moniker, data_dir: home } = node;
+    let NodeIdentity { genesis, key, network_key, moniker, data_dir: home } = node;
     let chain_id = genesis.chain_id.clone();
     let signer = Arc::new(DojangSigner::new(key.clone(), chain_id.clone()));
     let public_key = signer.public_key();
@@ -141,7 +145,7 @@ pub async fn start<L: BlockApp>(
     // Every node with a key starts as a validator: the engine checks membership per height, so
     // a node added by governance starts voting at the boundary without a restart, and a node
     // outside the set (an observer) only follows.
-    let keypair = Keypair::ed25519_from_bytes(key.to_bytes()).map_err(|e| eyre!("network key: {e}"))?;
+    let keypair = Keypair::ed25519_from_bytes(network_key.to_bytes()).map_err(|e| eyre!("network key: {e}"))?;
     let peer_id = keypair.public().to_peer_id().to_bytes();
     let proof = signer
         .sign_validator_proof(public_key.0.to_vec(), peer_id)

@@ -52,6 +52,10 @@ impl Home {
     pub fn validator_key(&self) -> PathBuf {
         self.0.join("keys").join("validator.json")
     }
+    /// The node's network identity; created on first start if missing.
+    pub fn network_key(&self) -> PathBuf {
+        self.0.join("keys").join("network.json")
+    }
     pub fn data(&self) -> PathBuf {
         self.0.join("data")
     }

@@ -25,6 +25,7 @@ pub async fn run_node(home: &Home, config: Config) -> anyhow::Result<()> {
         Keypair::Ed25519(k) => k,
         Keypair::P256 { .. } => bail!("{} must hold an ed25519 key", home.validator_key().display()),
     };
+    let network_key = network_key(home)?;
     let store = Store::open(&home.db())?;
     let ledger = Arc::new(Ledger::open(store, modules(), genesis.clone(), config.ledger.clone())?);
 
@@ -51,7 +52,8 @@ pub async fn run_node(home: &Home, config: Config) -> anyhow::Result<()> {
             );
         }
     }
-    let identity = NodeIdentity { genesis: &genesis, key, moniker: config.moniker.clone(), data_dir: home.data() };
+    let identity =
+        NodeIdentity { genesis: &genesis, key, network_key, moniker: config.moniker.clone(), data_dir: home.data() };
     let consensus = dojang_consensus::start(ledger.clone(), identity, &config.consensus, config.ledger.max_block_bytes)
         .await
         .map_err(|e| anyhow::anyhow!("cannot start consensus: {e:#}"))?;
@@ -66,6 +68,18 @@ pub async fn run_node(home: &Home, config: Config) -> anyhow::Result<()> {
     let _ = server.await;
     info!("stopped");
     Ok(())
+}
+
+/// The node's libp2p identity key, generated on first start.
+fn network_key(home: &Home) -> anyhow::Result<ed25519_dalek::SigningKey> {
+    let path = home.network_key();
+    if !path.exists() {
+        KeyFile::save_new(&Keypair::generate(dojang_crypto::Algorithm::Ed25519), &path)?;
+    }
+    match KeyFile::load(&path)? {
+        Keypair::Ed25519(k) => Ok(k),
+        Keypair::P256 { .. } => bail!("{} must hold an ed25519 key", path.display()),
+    }
 }
 
 pub async fn shutdown_signal() {

@@ -21,16 +21,25 @@ pub struct NodeProcess {
 impl NodeProcess {
     /// Starts `dojang node --home home` on a free loopback port and waits until it is ready.
     pub fn start(home: &Path) -> NodeProcess {
+        Self::launch(home, true)
+    }
+
+    /// Starts a node on the API address its config names (for networks, where peers know it).
+    pub fn start_configured(home: &Path) -> NodeProcess {
+        Self::launch(home, false)
+    }
+
+    fn launch(home: &Path, free_port: bool) -> NodeProcess {
         let stderr_log = home.join(format!(
             "stderr-{}.log",
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
         ));
         let mut cmd = Command::new(EXE);
-        cmd.arg("node")
-            .arg("--home")
-            .arg(home)
-            .env("DOJANG_API__LISTEN_ADDR", "127.0.0.1:0")
-            .env("DOJANG_API__RATE_LIMIT_PER_SECOND", "100000")
+        cmd.arg("node").arg("--home").arg(home);
+        if free_port {
+            cmd.env("DOJANG_API__LISTEN_ADDR", "127.0.0.1:0");
+        }
+        cmd.env("DOJANG_API__RATE_LIMIT_PER_SECOND", "100000")
             .env("DOJANG_CONSENSUS__IDLE_BLOCK_INTERVAL_MS", "200")
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())

@@ -1,0 +1,334 @@
+//! Four validators as real processes on loopback: kill -9 and restart, a validator down,
+//! growing from one validator to four by governance, and a validator key running twice.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{NodeProcess, EXE};
+use dojang_crypto::{KeyFile, Keypair};
+use dojang_sdk::{Client, TxBuilder};
+use dojang_types::{sha256, Hash};
+use serde_json::{json, Value};
+
+/// A base port with room for `n` nodes (API on base+i, consensus on base+100+i).
+fn free_base(n: usize) -> u16 {
+    loop {
+        let base = 20_000 + (rand::random::<u16>() % 400) * 100;
+        let free = (0..n).all(|i| {
+            std::net::TcpListener::bind(("127.0.0.1", base + i as u16)).is_ok()
+                && std::net::TcpListener::bind(("127.0.0.1", base + 100 + i as u16)).is_ok()
+        });
+        if free {
+            return base;
+        }
+    }
+}
+
+struct Net {
+    dir: tempfile::TempDir,
+    nodes: Vec<Option<NodeProcess>>,
+    urls: Vec<String>,
+}
+
+impl Net {
+    fn create(validators: usize, observers: usize) -> Net {
+        let dir = tempfile::tempdir().unwrap();
+        let total = validators + observers;
+        let base = free_base(total);
+        let out = Command::new(EXE)
+            .args(["testnet", "--validators", &validators.to_string(), "--observers", &observers.to_string()])
+            .args(["--chain-id", "net-test", "--base-port", &base.to_string(), "--dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let urls = (0..total).map(|i| format!("http://127.0.0.1:{}", base + i as u16)).collect();
+        Net { dir, nodes: (0..total).map(|_| None).collect(), urls }
+    }
+
+    fn home(&self, i: usize) -> PathBuf {
+        self.dir.path().join(format!("node-{i}"))
+    }
+
+    fn start(&mut self, i: usize) {
+        self.nodes[i] = Some(NodeProcess::start_configured(&self.home(i)));
+    }
+
+    fn kill9(&mut self, i: usize) {
+        if let Some(n) = self.nodes[i].take() {
+            n.kill9();
+        }
+    }
+
+    fn key(&self, name: &str) -> Keypair {
+        KeyFile::load(&self.dir.path().join("keys").join(format!("{name}.json"))).unwrap()
+    }
+}
+
+async fn status(url: &str) -> Option<Value> {
+    Client::new(url).status().await.ok()
+}
+
+async fn height(url: &str) -> u64 {
+    status(url).await.and_then(|s| s["height"].as_u64()).unwrap_or(0)
+}
+
+async fn wait_height(url: &str, h: u64, within: Duration) {
+    let deadline = Instant::now() + within;
+    while height(url).await < h {
+        assert!(Instant::now() < deadline, "{url} did not reach height {h} within {within:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn block(url: &str, h: u64) -> Value {
+    Client::new(url).block(h).await.unwrap()
+}
+
+/// Submit-and-wait load spread over the nodes, tolerating nodes that are down. Returns the
+/// ids some node reported final.
+async fn load(urls: Vec<String>, chain_id: &str, seed: u8, run_for: Duration) -> Vec<Hash> {
+    let committed = Arc::new(Mutex::new(Vec::new()));
+    let deadline = Instant::now() + run_for;
+    let mut tasks = Vec::new();
+    for a in 0..8u8 {
+        let (urls, chain_id, committed) = (urls.clone(), chain_id.to_string(), committed.clone());
+        tasks.push(tokio::spawn(async move {
+            let b = TxBuilder::new(chain_id, Keypair::ed25519_from_seed([seed ^ a; 32]));
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let client = Client::new(&urls[(a as usize + n as usize) % urls.len()]);
+                let batch: Vec<_> = (0..10)
+                    .map(|i| {
+                        let root = sha256(&[&[seed, a], &n.to_le_bytes(), &[i]]);
+                        b.build("anchor", &json!({"type": "anchor", "namespace": "net", "root": root, "leaves": 1}))
+                    })
+                    .collect();
+                let _ = client.submit_batch(&batch[1..]).await;
+                match client.submit(&batch[0], true).await {
+                    Ok(s) if s.receipt.is_some() => committed.lock().unwrap().push(s.id),
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+                n += 1;
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    Arc::try_unwrap(committed).unwrap().into_inner().unwrap()
+}
+
+/// Every node at `h` or beyond has the same block hash and state root at `h`.
+async fn assert_same_chain(urls: &[String], h: u64) {
+    let first = block(&urls[0], h).await;
+    for url in &urls[1..] {
+        let other = block(url, h).await;
+        assert_eq!(first["hash"], other["hash"], "block {h} differs between {} and {url}", urls[0]);
+        assert_eq!(first["block"]["header"]["state_root"], other["block"]["header"]["state_root"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_a_random_validator_twenty_times_under_load() {
+    let mut net = Net::create(4, 0);
+    for i in 0..4 {
+        net.start(i);
+    }
+    wait_height(&net.urls[0], 2, Duration::from_secs(30)).await;
+    let loader = tokio::spawn(load(net.urls.clone(), "net-test", 7, Duration::from_secs(3600)));
+    let loader_stop = loader.abort_handle();
+
+    for round in 0..20 {
+        let victim = rand::random::<usize>() % 4;
+        let before = height(&net.urls[(victim + 1) % 4]).await;
+        net.kill9(victim);
+        tokio::time::sleep(Duration::from_millis(200 + rand::random::<u64>() % 800)).await;
+        net.start(victim);
+        // The survivors keep finalizing and the restarted node catches up with them.
+        wait_height(&net.urls[(victim + 1) % 4], before + 2, Duration::from_secs(30)).await;
+        let target = height(&net.urls[(victim + 1) % 4]).await;
+        wait_height(&net.urls[victim], target, Duration::from_secs(30)).await;
+        eprintln!("round {round}: killed node-{victim} at height {before}; all at {target} again");
+    }
+    loader_stop.abort();
+    let _ = loader.await;
+
+    // A short load after the storm, so the ids we check were reported by a quiet network too.
+    let committed = load(net.urls.clone(), "net-test", 9, Duration::from_secs(3)).await;
+    let top = {
+        let mut hs = Vec::new();
+        for u in &net.urls {
+            hs.push(height(u).await);
+        }
+        *hs.iter().min().unwrap()
+    };
+    assert_same_chain(&net.urls, top).await;
+    for h in (1..=top).step_by((top / 25).max(1) as usize) {
+        assert_same_chain(&net.urls, h).await;
+    }
+    for url in &net.urls {
+        let client = Client::new(url);
+        for id in committed.iter().take(50) {
+            assert!(client.tx(id).await.is_ok(), "{url} lost committed transaction {id}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_validator_down_the_others_keep_finalizing() {
+    let mut net = Net::create(4, 0);
+    for i in 0..4 {
+        net.start(i);
+    }
+    wait_height(&net.urls[0], 2, Duration::from_secs(30)).await;
+    let live: Vec<String> = net.urls[..3].to_vec();
+    let healthy = load(live.clone(), "net-test", 1, Duration::from_secs(8)).await.len();
+    net.kill9(3);
+    let from = height(&net.urls[0]).await;
+    let degraded = load(live.clone(), "net-test", 2, Duration::from_secs(8)).await.len();
+    let to = height(&net.urls[0]).await;
+    eprintln!("waited-for transactions: {healthy} healthy, {degraded} with one validator down");
+    assert!(to >= from + 8, "the chain kept finalizing ({from} -> {to})");
+    assert!(degraded * 2 >= healthy, "throughput with one down ({degraded}) is at least half of healthy ({healthy})");
+    // A dead proposer costs one propose timeout (500 ms), not seconds.
+    let mut worst = 0;
+    let mut prev = block(&net.urls[0], from).await["block"]["header"]["time_ms"].as_u64().unwrap();
+    for h in from + 1..=to {
+        let t = block(&net.urls[0], h).await["block"]["header"]["time_ms"].as_u64().unwrap();
+        worst = worst.max(t - prev);
+        prev = t;
+    }
+    eprintln!("longest gap between blocks with a validator down: {worst} ms");
+    assert!(worst <= 1500, "a dead proposer's turn cost {worst} ms");
+    assert_same_chain(&live, to).await;
+}
+
+fn validator_key(home: &Path) -> Keypair {
+    KeyFile::load(&home.join("keys/validator.json")).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grow_from_one_validator_to_four_and_remove_one() {
+    let mut net = Net::create(1, 3);
+    net.start(0);
+    wait_height(&net.urls[0], 3, Duration::from_secs(30)).await;
+    for i in 1..4 {
+        net.start(i);
+    }
+    // Observers follow the chain and serve reads.
+    let h = height(&net.urls[0]).await;
+    wait_height(&net.urls[3], h, Duration::from_secs(30)).await;
+
+    // The admin adds the three observers' keys in one change, submitted through an observer
+    // (which relays it to the validator).
+    let updates: Vec<Value> = (1..4)
+        .map(|i| json!({"public_key": validator_key(&net.home(i)).public_key(), "power": 1, "name": format!("node-{i}")}))
+        .collect();
+    let admin = TxBuilder::new("net-test", net.key("admin"));
+    let tx = admin.build("governance", &json!({"type": "update_validators", "updates": updates}));
+    let done = Client::new(&net.urls[1]).submit(&tx, true).await.unwrap();
+    let receipt = done.receipt.expect("final");
+    assert_eq!(receipt["result"]["status"], "ok", "{receipt}");
+    let changed_at = receipt["height"].as_u64().unwrap();
+
+    let set: Value = Client::new(&net.urls[0]).get("/v1/validators").await.unwrap();
+    assert_eq!(set["validators"].as_array().unwrap().len(), 4, "{set}");
+    // Blocks after the boundary carry the new validators' signatures.
+    wait_height(&net.urls[0], changed_at + 3, Duration::from_secs(30)).await;
+    let b = block(&net.urls[0], changed_at + 2).await;
+    assert!(b["commit"]["signatures"].as_array().unwrap().len() >= 3, "{}", b["commit"]);
+
+    // With four, the original validator can go down and the chain goes on.
+    net.kill9(0);
+    let live: Vec<String> = net.urls[1..].to_vec();
+    let h = height(&live[0]).await;
+    wait_height(&live[0], h + 3, Duration::from_secs(30)).await;
+
+    // Removing a validator works the same way.
+    let remove = json!({"type": "update_validators", "updates": [{"public_key": validator_key(&net.home(0)).public_key(), "power": 0, "name": "node-0"}]});
+    let done = Client::new(&live[0]).submit(&admin.build("governance", &remove), true).await.unwrap();
+    assert_eq!(done.receipt.unwrap()["result"]["status"], "ok");
+    let set: Value = Client::new(&live[0]).get("/v1/validators").await.unwrap();
+    assert_eq!(set["validators"].as_array().unwrap().len(), 3);
+    let h = height(&live[0]).await;
+    wait_height(&live[2], h + 2, Duration::from_secs(30)).await;
+    assert_same_chain(&live, h + 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_key_running_twice_is_caught_and_strangers_are_ignored() {
+    let mut net = Net::create(4, 0);
+    // A standby copy of node-3 with the same validator key (the classic operator mistake) and
+    // a stranger that believes it is the only validator of a chain with the same id.
+    let twin = net.dir.path().join("twin");
+    let stranger = net.dir.path().join("stranger");
+    let base = free_base(2);
+    let peers: Vec<String> = (0..4).map(|i| {
+        let text = std::fs::read_to_string(net.home(i).join("config.toml")).unwrap();
+        let cfg: toml::Table = text.parse().unwrap();
+        cfg["consensus"]["listen_addr"].as_str().unwrap().to_string()
+    }).collect();
+    let genesis = net.home(0).join("genesis.json");
+    for (home, port) in [(&twin, base), (&stranger, base + 1)] {
+        let mut args = vec!["join".to_string(), "--home".into(), home.display().to_string()];
+        args.extend(["--genesis".into(), genesis.display().to_string(), "--moniker".into(), "extra".into()]);
+        args.extend(["--api-listen".into(), format!("127.0.0.1:{port}")]);
+        args.extend(["--p2p-listen".into(), format!("/ip4/127.0.0.1/tcp/{}", port + 100)]);
+        for p in &peers {
+            args.extend(["--peer-p2p".into(), p.clone()]);
+        }
+        let out = Command::new(EXE).args(&args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    std::fs::copy(net.home(3).join("keys/validator.json"), twin.join("keys/validator.json")).unwrap();
+    // The stranger's own genesis makes it the sole validator of "net-test".
+    let mut g: Value = serde_json::from_str(&std::fs::read_to_string(&genesis).unwrap()).unwrap();
+    g["validators"] = json!([{"name": "stranger", "public_key": validator_key(&stranger).public_key(), "power": 1}]);
+    std::fs::write(stranger.join("genesis.json"), serde_json::to_string(&g).unwrap()).unwrap();
+
+    for i in 0..4 {
+        net.start(i);
+    }
+    wait_height(&net.urls[0], 2, Duration::from_secs(30)).await;
+    let _twin = NodeProcess::start_configured(&twin);
+    let _stranger = NodeProcess::start_configured(&stranger);
+    let loader = tokio::spawn(load(net.urls.clone(), "net-test", 3, Duration::from_secs(40)));
+
+    let culprit = validator_key(&net.home(3)).public_key().address().to_string();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut found = None;
+    while found.is_none() && Instant::now() < deadline {
+        for url in &net.urls {
+            let ev: Value = Client::new(url).get("/v1/evidence").await.unwrap();
+            if let Some(e) = ev["evidence"].as_array().unwrap().iter().find(|e| e["validator"] == culprit.as_str()) {
+                found = Some(e.clone());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    loader.abort();
+    let e = found.expect("the double-signing validator's evidence is served by /v1/evidence");
+    assert_ne!(e["first"], e["second"], "{e}");
+    assert_ne!(e["first_signature"], e["second_signature"]);
+
+    // The stranger's blocks never entered the chain; the members agree.
+    let stranger_addr = validator_key(&stranger).public_key().address().to_string();
+    let top = height(&net.urls[0]).await;
+    for h in 1..=top {
+        assert_ne!(block(&net.urls[0], h).await["block"]["header"]["proposer"], stranger_addr.as_str());
+    }
+    let low = {
+        let mut m = u64::MAX;
+        for u in &net.urls {
+            m = m.min(height(u).await);
+        }
+        m
+    };
+    assert_same_chain(&net.urls, low).await;
+}
