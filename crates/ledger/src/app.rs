@@ -155,6 +155,9 @@ impl Ledger {
     }
 }
 
+/// Block size before the cost of building one transaction has been measured.
+const UNMEASURED_BLOCK_TXS: usize = 1_000;
+
 impl BlockApp for Ledger {
     fn next_height(&self) -> u64 {
         lock(&self.head).height + 1
@@ -168,8 +171,10 @@ impl BlockApp for Ledger {
         let parent_time = lock(&self.head).time_ms;
         let input = self.input(height, now_ms().max(parent_time + 1), proposer)?;
         let cost = self.build_ns_per_tx.load(Ordering::Relaxed);
+        // Until this node has measured its cost per transaction, blocks stay small: a first
+        // block of the full 20,000 could outlast every validator's timeouts.
         let max_txs = match cost {
-            0 => self.config.max_block_txs,
+            0 => UNMEASURED_BLOCK_TXS.min(self.config.max_block_txs),
             c => ((budget.as_nanos() as u64 / c) as usize).clamp(100, self.config.max_block_txs),
         };
         let txs = lock(&self.mempool).peek(max_txs, self.config.max_block_bytes);
