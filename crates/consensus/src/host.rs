@@ -115,8 +115,10 @@ impl<L: BlockApp> Host<L> {
             AppMsg::GetValue { height, round, timeout, reply } => {
                 let value = match self.built.get(&(height, round)) {
                     Some(v) => v.clone(),
-                    // Half the deadline for building; the rest for signing and streaming.
-                    None => self.build(height, round, timeout / 2, network).await?,
+                    // A quarter of the deadline for building: the other validators must receive
+                    // and re-execute the block within their own propose timeout, on machines
+                    // that may be busier than this one.
+                    None => self.build(height, round, timeout / 4, network).await?,
                 };
                 let _ = reply.send(value);
             }

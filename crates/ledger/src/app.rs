@@ -118,7 +118,12 @@ impl Ledger {
 
     /// Writes an executed, decided block and moves the head. `durable: false` is for catch-up
     /// batches, whose last block is written durably.
-    pub(crate) fn commit_executed(&self, executed: &Executed, commit: Commit, durable: bool) -> Result<(), LedgerError> {
+    pub(crate) fn commit_executed(
+        &self,
+        executed: &Executed,
+        commit: Commit,
+        durable: bool,
+    ) -> Result<(), LedgerError> {
         let block = &executed.block;
         let hash = block.hash();
         let started = std::time::Instant::now();

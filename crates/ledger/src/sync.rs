@@ -25,7 +25,10 @@ impl Ledger {
                 continue;
             }
             if height > next {
-                return Err(LedgerError::InvalidBlock(format!("fetched block {height} does not follow height {}", next - 1)));
+                return Err(LedgerError::InvalidBlock(format!(
+                    "fetched block {height} does not follow height {}",
+                    next - 1
+                )));
             }
             verify_commit(&block.header, commit, &self.validators())
                 .map_err(|e| LedgerError::InvalidBlock(format!("block {height}: {e}")))?;

@@ -98,7 +98,11 @@ pub fn create(args: &TestnetArgs) -> anyhow::Result<()> {
     );
     for i in 0..total {
         let role = if i < args.validators { "validator" } else { "observer" };
-        println!("  node-{i} ({role}): API http://{}, consensus {}", api_addr(args.base_port, i), p2p_addr(args.base_port, i));
+        println!(
+            "  node-{i} ({role}): API http://{}, consensus {}",
+            api_addr(args.base_port, i),
+            p2p_addr(args.base_port, i)
+        );
     }
     println!("demo agency keys (admin, issuers, verifiers) are in {}", dir.join("keys").display());
     println!("start them all with: dojang testnet start --dir {}", dir.display());

@@ -337,11 +337,13 @@ async fn a_validator_key_running_twice_is_caught_and_strangers_are_ignored() {
     let twin = net.dir.path().join("twin");
     let stranger = net.dir.path().join("stranger");
     let base = free_base(2);
-    let peers: Vec<String> = (0..4).map(|i| {
-        let text = std::fs::read_to_string(net.home(i).join("config.toml")).unwrap();
-        let cfg: toml::Table = text.parse().unwrap();
-        cfg["consensus"]["listen_addr"].as_str().unwrap().to_string()
-    }).collect();
+    let peers: Vec<String> = (0..4)
+        .map(|i| {
+            let text = std::fs::read_to_string(net.home(i).join("config.toml")).unwrap();
+            let cfg: toml::Table = text.parse().unwrap();
+            cfg["consensus"]["listen_addr"].as_str().unwrap().to_string()
+        })
+        .collect();
     let genesis = net.home(0).join("genesis.json");
     for (home, port) in [(&twin, base), (&stranger, base + 1)] {
         let mut args = vec!["join".to_string(), "--home".into(), home.display().to_string()];

@@ -41,8 +41,12 @@ async fn sdk_verifies_reads_and_refuses_a_wrong_validator_set() {
     assert!(absent.value.is_none(), "absence is proven too");
 
     let stranger = Keypair::generate(Algorithm::Ed25519).public_key();
-    let strangers = vec![Validator { address: stranger.address(), public_key: stranger, power: 1, name: "stranger".into() }];
+    let strangers =
+        vec![Validator { address: stranger.address(), public_key: stranger, power: 1, name: "stranger".into() }];
     let err = client.read_verified(&format!("governance/accounts/{address}"), &strangers).await.unwrap_err();
-    assert!(matches!(err, ClientError::Verify(VerifyError::Commit(CommitError::NotEnoughPower { got: 0, .. }))), "{err}");
+    assert!(
+        matches!(err, ClientError::Verify(VerifyError::Commit(CommitError::NotEnoughPower { got: 0, .. }))),
+        "{err}"
+    );
     node.stop();
 }

@@ -26,7 +26,9 @@ pub fn validators_hash(set: &[Validator]) -> Hash {
     sorted.sort_by_key(|v| v.address);
     let parts: Vec<u8> = sorted
         .iter()
-        .flat_map(|v| [v.address.0.to_vec(), v.public_key.key_bytes().to_vec(), v.power.to_be_bytes().to_vec()].concat())
+        .flat_map(|v| {
+            [v.address.0.to_vec(), v.public_key.key_bytes().to_vec(), v.power.to_be_bytes().to_vec()].concat()
+        })
         .collect();
     sha256(&[b"dojang/validators/v1\n", &parts])
 }

@@ -60,7 +60,9 @@ pub enum GovernanceMsg {
     /// Changes the validator set from the next height: adds a validator, changes its power, or
     /// removes it (power 0). Several updates in one message apply together, so a chain can go
     /// from 1 to 4 validators in one step without passing through 2 or 3.
-    UpdateValidators { updates: Vec<ValidatorUpdate> },
+    UpdateValidators {
+        updates: Vec<ValidatorUpdate>,
+    },
 }
 
 /// The governance section of the genesis file.

@@ -87,7 +87,10 @@ pub fn validator_updates_are_well_formed(updates: &[ValidatorUpdate]) -> Result<
     }
     for (i, u) in updates.iter().enumerate() {
         if !is_plain_name(&u.name, 64) {
-            return Err(violation("GOV-07", format!("validator name '{}' must be 1-64 of a-z, 0-9, '_', '.', '-'", u.name)));
+            return Err(violation(
+                "GOV-07",
+                format!("validator name '{}' must be 1-64 of a-z, 0-9, '_', '.', '-'", u.name),
+            ));
         }
         if updates[..i].iter().any(|earlier| earlier.public_key == u.public_key) {
             return Err(violation("GOV-07", format!("validator key {} is listed twice", u.public_key)));
