@@ -54,9 +54,13 @@ fn tx(k: &Keypair, nonce: u64, msg: serde_json::Value) -> SignedTx {
     })
 }
 
+fn proposer(c: &Chain) -> dojang_types::Address {
+    c.ledger.validators()[0].address
+}
+
 fn produce_block(c: &Chain) -> dojang_types::Block {
     let height = c.ledger.next_height();
-    let block = c.ledger.propose(height, Default::default(), std::time::Duration::from_secs(1)).unwrap();
+    let block = c.ledger.propose(height, proposer(c), std::time::Duration::from_secs(1)).unwrap();
     let commit = Commit { height, round: 0, block_hash: block.hash(), signatures: vec![] };
     c.ledger.commit(height, &block.hash(), commit).unwrap();
     block
@@ -100,7 +104,7 @@ fn replay_is_rejected_at_admission_and_never_applied_twice() {
 
     // A block that smuggles the replay in is invalid for every validator.
     let height = c.ledger.next_height();
-    let mut forged = c.ledger.propose(height, Default::default(), std::time::Duration::from_secs(1)).unwrap();
+    let mut forged = c.ledger.propose(height, proposer(&c), std::time::Duration::from_secs(1)).unwrap();
     forged.txs.push(t);
     let err = c.ledger.validate(&forged).unwrap_err().to_string();
     assert!(err.contains("txs_root"), "{err}");
@@ -162,7 +166,7 @@ fn parameters_are_versioned_and_not_retroactive() {
 
     // A proposer that smuggles such a message into a block makes the block invalid.
     let height = c.ledger.next_height();
-    let mut forged = c.ledger.propose(height, Default::default(), std::time::Duration::from_secs(1)).unwrap();
+    let mut forged = c.ledger.propose(height, proposer(&c), std::time::Duration::from_secs(1)).unwrap();
     forged.txs.push(bad_name);
     forged.header.txs_root = dojang_types::Block::compute_txs_root(&forged.txs);
     let err = c.ledger.validate(&forged).unwrap_err().to_string();
@@ -188,4 +192,40 @@ fn state_root_is_reproducible_from_blocks() {
         let block = produce_block(&c);
         assert_eq!(c.ledger.store().state_root(block.header.height).unwrap(), block.header.state_root);
     }
+}
+
+#[test]
+fn validator_changes_take_effect_at_the_next_height_and_only_by_admins() {
+    let c = chain();
+    let newcomer = Keypair::generate(Algorithm::Ed25519).public_key();
+    let add = json!({"type": "update_validators", "updates": [{"public_key": newcomer, "power": 1, "name": "district-office-2"}]});
+    let stranger = Keypair::generate(Algorithm::Ed25519);
+    c.ledger.submit(&dojang_types::encode(&tx(&stranger, 1, add.clone()))).unwrap();
+    produce_block(&c);
+    assert_eq!(c.ledger.validators().len(), 1, "GOV-01: a non-admin cannot change the set");
+
+    let before = produce_block(&c).header.validators_hash;
+    c.ledger.submit(&dojang_types::encode(&tx(&c.admin, 2, add))).unwrap();
+    let changed = produce_block(&c);
+    assert_eq!(changed.header.validators_hash, before, "the block carrying the change is decided by the old set");
+    assert_eq!(c.ledger.validators().len(), 2);
+    let next = produce_block(&c);
+    assert_eq!(next.header.validators_hash, dojang_types::validators_hash(&c.ledger.validators()));
+    assert_ne!(next.header.validators_hash, before);
+    let (at_changed, _) = c.ledger.validators_at(changed.header.height).unwrap().unwrap();
+    assert_eq!(at_changed.len(), 1, "history: the set that decided the changing block");
+
+    // The last validator cannot be removed; the refusal is a failed receipt, the set unchanged.
+    let only = c.ledger.validators()[0].public_key.clone();
+    let other = c.ledger.validators()[1].public_key.clone();
+    let remove_both = json!({"type": "update_validators", "updates": [
+        {"public_key": only, "power": 0, "name": "a"}, {"public_key": other, "power": 0, "name": "b"}]});
+    c.ledger.submit(&dojang_types::encode(&tx(&c.admin, 3, remove_both))).unwrap();
+    produce_block(&c);
+    assert_eq!(c.ledger.validators().len(), 2);
+
+    // A person's name as a node name never enters a block (GOV-07, checked at admission).
+    let named = json!({"type": "update_validators", "updates": [{"public_key": newcomer, "power": 2, "name": "Kim Minsu"}]});
+    let err = c.ledger.submit(&dojang_types::encode(&tx(&c.admin, 4, named))).unwrap_err().to_string();
+    assert!(err.contains("GOV-07"), "{err}");
 }
