@@ -47,7 +47,15 @@ pub async fn document() -> Json<Value> {
             "/v1/query/{module}/{path}": { "get": op("A module's read-only query (e.g. governance param/minimum_wage/hourly_krw?as_of=2026-03-01)",
                 json!([path_param("module", "module name"), path_param("path", "query path")]), None, ok("answer")) },
             "/v1/events": { "get": op("Server-sent events: one `block` event per finalized block with receipts", json!([]), None,
-                json!({ "200": { "description": "text/event-stream" } })) }
+                json!({ "200": { "description": "text/event-stream" } })) },
+            "/v1/validators": { "get": op("The validator set deciding a height (the next if absent), with its proof against block h-1",
+                json!([query_param("height", "block height", "integer")]), None, ok("validator set")) },
+            "/v1/sync/blocks": { "get": op("Finalized blocks with certificates for catch-up (octet-stream, borsh Vec<(block bytes, Commit)>)",
+                json!([query_param("from", "first height (>= 1)", "integer"), query_param("max", "at most this many (<= 1000)", "integer")]),
+                None, json!({ "200": { "description": "application/octet-stream" } })) },
+            "/v1/evidence": { "get": op("Equivocation evidence seen by this node, with both signatures",
+                json!([query_param("from_height", "lowest height", "integer"), query_param("limit", "at most this many (<= 1000)", "integer")]),
+                None, ok("evidence")) }
         },
         "components": {
             "schemas": {

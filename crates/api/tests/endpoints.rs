@@ -201,6 +201,33 @@ async fn submit_commit_read_with_proof() {
     assert!(v["results"][1]["error"]["status"] == 400);
     assert!(v["results"][2]["error"]["status"] == 409);
 
+    // The network endpoints: the validator set with its proof, blocks for catch-up, evidence.
+    let (status, _, v) = call(&n, Method::GET, "/v1/validators?height=1", None, "").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["validators"].as_array().unwrap().len(), 1);
+    assert_eq!(v["proof"]["version"], 0);
+    let req = Request::builder().uri("/v1/sync/blocks?from=1").body(Body::empty()).unwrap();
+    let bytes = n.app.clone().oneshot(req).await.unwrap().into_body().collect().await.unwrap().to_bytes();
+    let blocks: Vec<(Vec<u8>, Commit)> = dojang_types::decode(&bytes).unwrap();
+    assert_eq!(blocks.len(), 1);
+    assert_eq!(blocks[0].1.height, 1);
+    let (status, _, v) = call(&n, Method::GET, "/v1/evidence", None, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["count"], 0);
+    for bad in [
+        "/v1/validators?height=abc",
+        "/v1/validators?height=-1",
+        "/v1/validators?bogus=1",
+        "/v1/sync/blocks",
+        "/v1/sync/blocks?from=0",
+        "/v1/sync/blocks?from=x",
+        "/v1/sync/blocks?from=1&max=lots",
+        "/v1/evidence?limit=many",
+    ] {
+        expect_problem(&n, Method::GET, bad, None, StatusCode::BAD_REQUEST).await;
+    }
+    expect_problem(&n, Method::GET, "/v1/validators?height=99", None, StatusCode::NOT_FOUND).await;
+
     for path in ["/health", "/v1/status", "/openapi.json", "/v1/query/governance/role/admin"] {
         let (status, _, v) = call(&n, Method::GET, path, None, "").await;
         assert_eq!(status, StatusCode::OK, "{path}: {v}");

@@ -225,7 +225,8 @@ fn validator_changes_take_effect_at_the_next_height_and_only_by_admins() {
     assert_eq!(c.ledger.validators().len(), 2);
 
     // A person's name as a node name never enters a block (GOV-07, checked at admission).
-    let named = json!({"type": "update_validators", "updates": [{"public_key": newcomer, "power": 2, "name": "Kim Minsu"}]});
+    let named =
+        json!({"type": "update_validators", "updates": [{"public_key": newcomer, "power": 2, "name": "Kim Minsu"}]});
     let err = c.ledger.submit(&dojang_types::encode(&tx(&c.admin, 4, named))).unwrap_err().to_string();
     assert!(err.contains("GOV-07"), "{err}");
 }
