@@ -246,8 +246,8 @@ async fn one_validator_down_the_others_keep_finalizing() {
     }
     wait_height(&net.urls[0], 2, Duration::from_secs(30)).await;
     let live: Vec<String> = net.urls[..3].to_vec();
-    let window = Duration::from_secs(8);
-    let flooder = tokio::spawn(async move { flood(live, "net-test", 1, Duration::from_secs(30)).await });
+    let window = Duration::from_secs(12);
+    let flooder = tokio::spawn(async move { flood(live, "net-test", 1, Duration::from_secs(40)).await });
     tokio::time::sleep(Duration::from_secs(3)).await;
     let h0 = height(&net.urls[0]).await;
     tokio::time::sleep(window).await;
