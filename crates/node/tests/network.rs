@@ -402,3 +402,110 @@ async fn a_validator_key_running_twice_is_caught_and_strangers_are_ignored() {
     };
     assert_same_chain(&net.urls, low).await;
 }
+
+/// A one-way TCP relay between two nodes that the test can pause: while paused it holds the
+/// bytes back (a link that drops out); resumed, it delivers them. Pausing rather than cutting
+/// keeps the engine's connections, so healing does not wait on its redial back-off.
+struct Link {
+    port: u16,
+    paused: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Link {
+    fn to(target: u16) -> Link {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let paused = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let p = paused.clone();
+        std::thread::spawn(move || {
+            for inbound in listener.incoming().map_while(Result::ok) {
+                let Ok(outbound) = std::net::TcpStream::connect(("127.0.0.1", target)) else { continue };
+                for (mut from, mut to) in
+                    [(inbound.try_clone().unwrap(), outbound.try_clone().unwrap()), (outbound, inbound)]
+                {
+                    let p = p.clone();
+                    std::thread::spawn(move || {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        while let Ok(n) = from.read(&mut buf) {
+                            if n == 0 {
+                                break;
+                            }
+                            while p.load(std::sync::atomic::Ordering::Relaxed) {
+                                std::thread::sleep(Duration::from_millis(5));
+                            }
+                            if to.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Link { port, paused }
+    }
+
+    fn pause(&self, on: bool) {
+        self.paused.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_two_split_finalizes_nothing_and_heals() {
+    let mut net = Net::create(4, 0);
+    // Every node reaches every other through a link the test controls.
+    let p2p_port = |i: usize| -> u16 {
+        let cfg: toml::Table = std::fs::read_to_string(net.home(i).join("config.toml")).unwrap().parse().unwrap();
+        cfg["consensus"]["listen_addr"].as_str().unwrap().rsplit('/').next().unwrap().parse().unwrap()
+    };
+    let ports: Vec<u16> = (0..4).map(p2p_port).collect();
+    let mut links = Vec::new();
+    for i in 0..4 {
+        let mut peers = Vec::new();
+        for j in (0..4).filter(|&j| j != i) {
+            let link = Link::to(ports[j]);
+            peers.push(toml::Value::String(format!("/ip4/127.0.0.1/tcp/{}", link.port)));
+            links.push(((i, j), link));
+        }
+        let path = net.home(i).join("config.toml");
+        let mut cfg: toml::Table = std::fs::read_to_string(&path).unwrap().parse().unwrap();
+        cfg["consensus"].as_table_mut().unwrap().insert("persistent_peers".into(), toml::Value::Array(peers));
+        std::fs::write(&path, toml::to_string(&cfg).unwrap()).unwrap();
+    }
+    for i in 0..4 {
+        net.start(i);
+    }
+    wait_height(&net.urls[0], 3, Duration::from_secs(30)).await;
+
+    let side = |i: usize| i / 2;
+    for ((i, j), link) in &links {
+        if side(*i) != side(*j) {
+            link.pause(true);
+        }
+    }
+    // What was in flight settles; after that nothing may be finalized on either side.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut before = Vec::new();
+    for u in &net.urls {
+        before.push(height(u).await);
+    }
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    for (u, b) in net.urls.iter().zip(&before) {
+        let now = height(u).await;
+        assert!(now <= b + 1, "{u} finalized {now} during the split (was {b})");
+    }
+
+    let healed_at = Instant::now();
+    for (_, link) in &links {
+        link.pause(false);
+    }
+    let top = before.iter().max().unwrap() + 2;
+    for u in &net.urls {
+        wait_height(u, top, Duration::from_secs(30)).await;
+    }
+    let took = healed_at.elapsed();
+    eprintln!("progress resumed {took:?} after healing");
+    assert!(took <= Duration::from_secs(5), "progress resumed only {took:?} after healing");
+    assert_same_chain(&net.urls, top).await;
+}
