@@ -24,9 +24,7 @@ use axum::Router;
 use dojang_ledger::Ledger;
 use serde::{Deserialize, Serialize};
 
-pub use network::MAX_SYNC_BLOCKS;
 pub use problem::Problem;
-pub use relay::RELAYED_HEADER;
 
 /// Gateway settings (the `[api]` section of the node's config file).
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use dojang_ledger::VALIDATORS_KEY;
 use dojang_types::{encode, validators_hash, Commit};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -14,7 +15,7 @@ use crate::problem::Problem;
 use crate::AppState;
 
 /// Most blocks one sync answer carries, and the byte budget that stops it earlier.
-pub const MAX_SYNC_BLOCKS: u64 = 1000;
+const MAX_SYNC_BLOCKS: u64 = 1000;
 const MAX_SYNC_BYTES: usize = 32 * 1024 * 1024;
 
 #[derive(Deserialize)]
@@ -49,7 +50,7 @@ pub async fn validators(
         "validators_hash": validators_hash(&set),
         "total_power": power,
         "validators": set,
-        "proof": { "key": "ledger/validators", "version": proof.version, "state_root": proof.root, "proof_hex": hex::encode(&proof.proof) },
+        "proof": { "key": String::from_utf8_lossy(VALIDATORS_KEY), "version": proof.version, "state_root": proof.root, "proof_hex": hex::encode(&proof.proof) },
     })))
 }
 

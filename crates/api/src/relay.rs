@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
 /// Marks a submission that came from another node's relay.
-pub const RELAYED_HEADER: &str = "x-dojang-relayed";
+pub(crate) const RELAYED_HEADER: &str = "x-dojang-relayed";
 
 /// Transactions waiting to be relayed; beyond this, new ones are not relayed (the node that
 /// admitted them still proposes them in its turn).

@@ -25,4 +25,4 @@ pub use ledger::{CommittedBlock, Ledger, LedgerConfig, SubmitError};
 pub use mempool::{MempoolConfig, MempoolError};
 pub use module::{Module, ModuleError, StateRead, StateWrite, TxContext};
 pub use router::Router;
-pub use validators::{with_update, ValidatorUpdate, VALIDATORS_KEY};
+pub use validators::{ValidatorUpdate, VALIDATORS_KEY};

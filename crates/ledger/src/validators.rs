@@ -30,7 +30,7 @@ pub(crate) fn decode_set(bytes: &[u8]) -> Result<Vec<Validator>, StoreError> {
 
 /// The set after one update, in address order. Refuses what would leave the
 /// chain unable to decide: an empty set, a non-Ed25519 key, too many members.
-pub fn with_update(set: &[Validator], update: &ValidatorUpdate) -> Result<Vec<Validator>, String> {
+pub(crate) fn with_update(set: &[Validator], update: &ValidatorUpdate) -> Result<Vec<Validator>, String> {
     let mut set = set.to_vec();
     if !matches!(update.public_key, PublicKey::Ed25519(_)) {
         return Err("a validator key must be ed25519".into());

@@ -73,11 +73,11 @@ pub fn init_home(home: &Home, chain_id: &str, moniker: &str, demo: bool) -> anyh
 
 /// Writes a home that joins an existing chain: its own new key, the chain's genesis file and
 /// the peers' addresses. It follows the chain as an observer until governance adds its key.
-pub fn join_home(home: &Home, genesis: &Genesis, moniker: &str, config: Config) -> anyhow::Result<Keypair> {
+pub fn join_home(home: &Home, genesis: &Genesis, config: &Config) -> anyhow::Result<Keypair> {
     ensure_free(home)?;
     let key = new_validator_key(home)?;
     write_genesis(genesis, &home.genesis())?;
-    Config { moniker: moniker.to_string(), ..config }.save(&home.config())?;
+    config.save(&home.config())?;
     Ok(key)
 }
 

@@ -74,7 +74,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             config.api.listen_addr = api_listen;
             config.consensus.persistent_peers = peer_p2p;
             config.consensus.listen_addr = p2p_listen;
-            let key = init::join_home(&home, &genesis, &moniker, config)?;
+            let key = init::join_home(&home, &genesis, &config)?;
             println!("created {} to join chain '{}'", home.0.display(), genesis.chain_id);
             println!("its validator key: {} (address {})", key.public_key(), key.public_key().address());
             println!("it follows the chain as an observer until an admin adds this key with update_validators");

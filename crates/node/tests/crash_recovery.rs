@@ -4,50 +4,14 @@
 mod common;
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{init, NodeProcess};
+use common::{init, load, NodeProcess};
 use dojang_crypto::Keypair;
 use dojang_sdk::{Client, TxBuilder};
 use dojang_store::Store;
-use dojang_types::{sha256, Hash};
+use dojang_types::Hash;
 use serde_json::json;
-
-/// Submits and waits from several accounts at once until `stop`; returns the ids the node
-/// reported final.
-async fn load(url: String, chain_id: String, seed: u8, run_for: Duration) -> Vec<Hash> {
-    let committed = Arc::new(Mutex::new(Vec::new()));
-    let deadline = Instant::now() + run_for;
-    let mut tasks = Vec::new();
-    for a in 0..8u8 {
-        let (url, chain_id, committed) = (url.clone(), chain_id.clone(), committed.clone());
-        tasks.push(tokio::spawn(async move {
-            let client = Client::new(&url);
-            let b = TxBuilder::new(chain_id, Keypair::ed25519_from_seed([seed ^ a; 32]));
-            let mut n = 0u64;
-            while Instant::now() < deadline {
-                // A few waited-for transactions with a batch of fire-and-forget ones around them.
-                let batch: Vec<_> = (0..20)
-                    .map(|i| {
-                        let root = sha256(&[&[seed, a], &n.to_le_bytes(), &[i]]);
-                        b.build("anchor", &json!({"type": "anchor", "namespace": "crash", "root": root, "leaves": 1}))
-                    })
-                    .collect();
-                let _ = client.submit_batch(&batch[1..]).await;
-                match client.submit(&batch[0], true).await {
-                    Ok(s) if s.receipt.is_some() => committed.lock().unwrap().push(s.id),
-                    _ => {}
-                }
-                n += 1;
-            }
-        }));
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
-    Arc::try_unwrap(committed).unwrap().into_inner().unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_under_load_loses_nothing_and_the_chain_continues() {
@@ -69,13 +33,13 @@ async fn kill_9_under_load_loses_nothing_and_the_chain_continues() {
             client.tx(id).await.unwrap_or_else(|e| panic!("round {round}: committed tx {id} lost: {e}"));
         }
 
-        let ids = load(node.url.clone(), "crash-test".into(), round, Duration::from_millis(2500)).await;
+        let ids = load(vec![node.url.clone()], "crash-test", round, Duration::from_millis(2500), 20).await;
         assert!(!ids.is_empty(), "round {round}: no transaction was committed under load");
         all_committed.extend(ids);
         last_height = client.status().await.unwrap()["height"].as_u64().unwrap();
         // Keep load running while the process dies.
         let url = node.url.clone();
-        let pending = tokio::spawn(load(url, "crash-test".into(), round.wrapping_add(100), Duration::from_secs(5)));
+        let pending = tokio::spawn(load(vec![url], "crash-test", round.wrapping_add(100), Duration::from_secs(5), 20));
         tokio::time::sleep(Duration::from_millis(700)).await;
         node.kill9();
         pending.abort();

@@ -5,13 +5,13 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{NodeProcess, EXE};
+use common::{load, NodeProcess, EXE};
 use dojang_crypto::{KeyFile, Keypair};
 use dojang_sdk::{Client, TxBuilder};
-use dojang_types::{sha256, Hash};
+use dojang_types::sha256;
 use serde_json::{json, Value};
 
 /// A base port with room for `n` nodes (API on base+i, consensus on base+100+i).
@@ -89,41 +89,6 @@ async fn block(url: &str, h: u64) -> Value {
     Client::new(url).block(h).await.unwrap()
 }
 
-/// Submit-and-wait load spread over the nodes, tolerating nodes that are down. Returns the
-/// ids some node reported final.
-async fn load(urls: Vec<String>, chain_id: &str, seed: u8, run_for: Duration) -> Vec<Hash> {
-    let committed = Arc::new(Mutex::new(Vec::new()));
-    let deadline = Instant::now() + run_for;
-    let mut tasks = Vec::new();
-    for a in 0..8u8 {
-        let (urls, chain_id, committed) = (urls.clone(), chain_id.to_string(), committed.clone());
-        tasks.push(tokio::spawn(async move {
-            let b = TxBuilder::new(chain_id, Keypair::ed25519_from_seed([seed ^ a; 32]));
-            let mut n = 0u64;
-            while Instant::now() < deadline {
-                let client = Client::new(&urls[(a as usize + n as usize) % urls.len()]);
-                let batch: Vec<_> = (0..10)
-                    .map(|i| {
-                        let root = sha256(&[&[seed, a], &n.to_le_bytes(), &[i]]);
-                        b.build("anchor", &json!({"type": "anchor", "namespace": "net", "root": root, "leaves": 1}))
-                    })
-                    .collect();
-                let _ = client.submit_batch(&batch[1..]).await;
-                match client.submit(&batch[0], true).await {
-                    Ok(s) if s.receipt.is_some() => committed.lock().unwrap().push(s.id),
-                    Ok(_) => {}
-                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-                }
-                n += 1;
-            }
-        }));
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
-    Arc::try_unwrap(committed).unwrap().into_inner().unwrap()
-}
-
 /// Keeps the mempools full: batches of fire-and-forget transactions to the given nodes.
 async fn flood(urls: Vec<String>, chain_id: &str, seed: u8, run_for: Duration) {
     let deadline = Instant::now() + run_for;
@@ -199,7 +164,7 @@ async fn kill_9_a_random_validator_twenty_times_under_load() {
         net.start(i);
     }
     wait_height(&net.urls[0], 2, Duration::from_secs(30)).await;
-    let loader = tokio::spawn(load(net.urls.clone(), "net-test", 7, Duration::from_secs(3600)));
+    let loader = tokio::spawn(load(net.urls.clone(), "net-test", 7, Duration::from_secs(3600), 10));
     let loader_stop = loader.abort_handle();
 
     for round in 0..20 {
@@ -218,7 +183,7 @@ async fn kill_9_a_random_validator_twenty_times_under_load() {
     let _ = loader.await;
 
     // A short load after the storm, so the ids we check were reported by a quiet network too.
-    let committed = load(net.urls.clone(), "net-test", 9, Duration::from_secs(3)).await;
+    let committed = load(net.urls.clone(), "net-test", 9, Duration::from_secs(3), 10).await;
     let top = {
         let mut hs = Vec::new();
         for u in &net.urls {
@@ -368,7 +333,7 @@ async fn a_validator_key_running_twice_is_caught_and_strangers_are_ignored() {
     wait_height(&net.urls[0], 2, Duration::from_secs(30)).await;
     let _twin = NodeProcess::start_configured(&twin);
     let _stranger = NodeProcess::start_configured(&stranger);
-    let loader = tokio::spawn(load(net.urls.clone(), "net-test", 3, Duration::from_secs(40)));
+    let loader = tokio::spawn(load(net.urls.clone(), "net-test", 3, Duration::from_secs(40), 10));
 
     let culprit = validator_key(&net.home(3)).public_key().address().to_string();
     let deadline = Instant::now() + Duration::from_secs(40);

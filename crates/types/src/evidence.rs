@@ -16,16 +16,6 @@ pub enum EvidenceKind {
     DoublePrecommit,
 }
 
-impl EvidenceKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            EvidenceKind::DoubleProposal => "double_proposal",
-            EvidenceKind::DoublePrevote => "double_prevote",
-            EvidenceKind::DoublePrecommit => "double_precommit",
-        }
-    }
-}
-
 /// Proof that a validator equivocated: two conflicting signed messages for one height and
 /// round. Both signatures are kept, so anyone can check the accusation against the
 /// validator's key instead of trusting the node that reports it.

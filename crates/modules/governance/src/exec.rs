@@ -83,12 +83,12 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: GovernanceMsg) 
 }
 
 /// Applies the updates in order; if any is refused, the transaction fails and none applies.
+/// Their shape (GOV-07) was checked by `check` before the transaction entered the block.
 fn update_validators(
     ctx: &TxContext,
     state: &mut dyn StateWrite,
     updates: &[ValidatorUpdate],
 ) -> Result<Vec<Event>, ModuleError> {
-    rules::validator_updates_are_well_formed(updates)?;
     let mut events = Vec::with_capacity(updates.len() + 1);
     let mut size = 0;
     for u in updates {

@@ -7,8 +7,13 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use dojang_crypto::Keypair;
+use dojang_sdk::{Client, TxBuilder};
+use dojang_types::{sha256, Hash};
+use serde_json::json;
 
 pub const EXE: &str = env!("CARGO_BIN_EXE_dojang");
 
@@ -89,4 +94,40 @@ impl Drop for NodeProcess {
 pub fn init(home: &Path, chain_id: &str) {
     let out = Command::new(EXE).args(["init", "--home"]).arg(home).args(["--chain-id", chain_id]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Submit-and-wait load from eight accounts, spread over `urls` and tolerating nodes that are
+/// down: each round sends `batch - 1` fire-and-forget anchors and waits for one. Returns the
+/// ids some node reported final.
+pub async fn load(urls: Vec<String>, chain_id: &str, seed: u8, run_for: Duration, batch: u8) -> Vec<Hash> {
+    let committed = Arc::new(Mutex::new(Vec::new()));
+    let deadline = Instant::now() + run_for;
+    let mut tasks = Vec::new();
+    for a in 0..8u8 {
+        let (urls, chain_id, committed) = (urls.clone(), chain_id.to_string(), committed.clone());
+        tasks.push(tokio::spawn(async move {
+            let b = TxBuilder::new(chain_id, Keypair::ed25519_from_seed([seed ^ a; 32]));
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let client = Client::new(&urls[(a as usize + n as usize) % urls.len()]);
+                let txs: Vec<_> = (0..batch)
+                    .map(|i| {
+                        let root = sha256(&[&[seed, a], &n.to_le_bytes(), &[i]]);
+                        b.build("anchor", &json!({"type": "anchor", "namespace": "load", "root": root, "leaves": 1}))
+                    })
+                    .collect();
+                let _ = client.submit_batch(&txs[1..]).await;
+                match client.submit(&txs[0], true).await {
+                    Ok(s) if s.receipt.is_some() => committed.lock().unwrap().push(s.id),
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+                n += 1;
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    Arc::try_unwrap(committed).unwrap().into_inner().unwrap()
 }
