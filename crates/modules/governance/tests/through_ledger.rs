@@ -230,3 +230,23 @@ fn validator_changes_take_effect_at_the_next_height_and_only_by_admins() {
     let err = c.ledger.submit(&dojang_types::encode(&tx(&c.admin, 4, named))).unwrap_err().to_string();
     assert!(err.contains("GOV-07"), "{err}");
 }
+
+#[test]
+fn catch_up_refuses_garbage_gaps_and_uncertified_blocks() {
+    let source = chain();
+    let block = produce_block(&source);
+    let bytes = dojang_types::encode(&block);
+    let follower = chain();
+    let no_votes = Commit { height: 1, round: 0, block_hash: block.hash(), signatures: vec![] };
+
+    let err = follower.ledger.apply_decided(&[(vec![0xff, 0x00], no_votes.clone())]).unwrap_err().to_string();
+    assert!(err.contains("does not decode"), "{err}");
+    let mut later = block.clone();
+    later.header.height = 5;
+    let err =
+        follower.ledger.apply_decided(&[(dojang_types::encode(&later), no_votes.clone())]).unwrap_err().to_string();
+    assert!(err.contains("does not follow"), "{err}");
+    let err = follower.ledger.apply_decided(&[(bytes, no_votes)]).unwrap_err().to_string();
+    assert!(err.contains("voting power"), "a block without a quorum's signatures is refused: {err}");
+    assert_eq!(follower.ledger.head().0, 0, "nothing was applied");
+}
