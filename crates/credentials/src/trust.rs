@@ -64,6 +64,8 @@ pub struct Policy {
     pub legal_basis: String,
     pub purpose: String,
     pub retention_days: u32,
+    /// Set once the office withdrew it: nothing may be asked under it any more.
+    pub withdrawn_at: Option<u64>,
 }
 
 /// A failure to learn what the chain says (not a verdict on the credential).
@@ -80,6 +82,28 @@ pub trait TrustView: Send + Sync {
     /// The status list token currently published at `uri` (fetched from the issuer).
     fn status_token(&self, uri: &str) -> Result<Arc<str>, TrustError>;
     fn policy(&self, id: &str) -> Result<Option<Policy>, TrustError>;
+}
+
+impl<T: TrustView + ?Sized> TrustView for Arc<T> {
+    fn issuer_key(&self, did: &str, kid: &str) -> Result<Option<KeyValidity>, TrustError> {
+        (**self).issuer_key(did, kid)
+    }
+
+    fn accreditation(&self, did: &str, vct: &str) -> Result<Option<Accreditation>, TrustError> {
+        (**self).accreditation(did, vct)
+    }
+
+    fn status_anchor(&self, did: &str, uri: &str) -> Result<Option<StatusAnchor>, TrustError> {
+        (**self).status_anchor(did, uri)
+    }
+
+    fn status_token(&self, uri: &str) -> Result<Arc<str>, TrustError> {
+        (**self).status_token(uri)
+    }
+
+    fn policy(&self, id: &str) -> Result<Option<Policy>, TrustError> {
+        (**self).policy(id)
+    }
 }
 
 /// Trust data held in memory: what a verifier has already read (and proof-checked) from the

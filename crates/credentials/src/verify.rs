@@ -83,6 +83,8 @@ pub enum VerifyError {
     StatusNotValid { value: u8 },
     #[error("no verification policy '{0}' is registered on chain")]
     UnknownPolicy(String),
+    #[error("policy '{0}' was withdrawn by its office; nothing may be asked under it")]
+    PolicyWithdrawn(String),
     #[error("policy '{policy}' does not cover credential type {vct}")]
     TypeNotInPolicy { policy: String, vct: String },
     #[error("claim {path} was disclosed but policy '{policy}' does not allow it (ELIG-04)")]
@@ -302,6 +304,9 @@ impl<T: TrustView> Verifier<T> {
         revealed: &[ClaimPath],
     ) -> Result<(), VerifyError> {
         let policy = self.trust.policy(policy_id)?.ok_or_else(|| VerifyError::UnknownPolicy(policy_id.into()))?;
+        if policy.withdrawn_at.is_some() {
+            return Err(VerifyError::PolicyWithdrawn(policy_id.into()));
+        }
         let query = policy
             .dcql
             .for_type(vct)

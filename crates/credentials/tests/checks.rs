@@ -50,6 +50,7 @@ fn snapshot(issuer: &IssuerKey, list: &StatusList) -> Snapshot {
             legal_basis: "Public Works Act art. 3".into(),
             purpose: "selecting public-works workers".into(),
             retention_days: 365,
+            withdrawn_at: None,
         },
     );
     s

@@ -23,6 +23,10 @@ pub trait StateRead {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Entries whose key starts with `prefix`, in key order, after `start_after`, at most `limit`.
     fn scan(&self, prefix: &[u8], start_after: Option<&[u8]>, limit: usize) -> Result<Entries, StoreError>;
+    /// Reads one key of another module's state, as this transaction sees it. Read-only by
+    /// design: a module may consult another's records (the identity registries check the roles
+    /// governance granted) but only the owner writes them.
+    fn read_module(&self, module: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
 /// Write access during execution. Writes of a failed transaction are discarded.

@@ -5,6 +5,7 @@ use dojang_store::{Entries, Store, StoreError};
 use dojang_types::Validator;
 
 use crate::module::{ModuleError, StateRead, StateWrite};
+use crate::router::prefix_of;
 use crate::validators::{decode_set, encode_set, with_update, ValidatorUpdate, VALIDATORS_KEY};
 
 /// Pending writes: `Some(value)` to set, `None` to delete.
@@ -80,6 +81,10 @@ impl StateRead for TxState<'_> {
         let n = self.prefix.len();
         Ok(rows.into_iter().map(|(k, v)| (k[n..].to_vec(), v)).collect())
     }
+
+    fn read_module(&self, module: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        layered_get(self.store, &[&self.writes, self.block], &[prefix_of(module).as_slice(), key].concat())
+    }
 }
 
 impl StateWrite for TxState<'_> {
@@ -123,5 +128,9 @@ impl StateRead for CommittedView<'_> {
         let rows = self.store.scan_prefix(&[self.prefix.as_slice(), prefix].concat(), full_after.as_deref(), limit)?;
         let n = self.prefix.len();
         Ok(rows.into_iter().map(|(k, v)| (k[n..].to_vec(), v)).collect())
+    }
+
+    fn read_module(&self, module: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.store.get_state(&[prefix_of(module).as_slice(), key].concat())
     }
 }

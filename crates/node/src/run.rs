@@ -7,6 +7,7 @@ use dojang_anchor::Anchor;
 use dojang_consensus::NodeIdentity;
 use dojang_crypto::{KeyFile, Keypair};
 use dojang_governance::Governance;
+use dojang_identity::Identity;
 use dojang_ledger::{Genesis, Ledger, Router};
 use dojang_store::Store;
 use tracing::info;
@@ -15,7 +16,7 @@ use crate::config::{Config, Home};
 
 /// The modules every node of a chain runs.
 pub fn modules() -> Router {
-    Router::new().with(Arc::new(Governance)).with(Arc::new(Anchor))
+    Router::new().with(Arc::new(Governance)).with(Arc::new(Anchor)).with(Arc::new(Identity))
 }
 
 /// Runs the node in `home` until SIGINT or SIGTERM.

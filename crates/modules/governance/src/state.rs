@@ -75,6 +75,17 @@ pub fn account(state: &dyn StateRead, a: &Address) -> Result<AccountRecord, Modu
     Ok(read_json(state, &account_key(a))?.unwrap_or_default())
 }
 
+/// For other modules: does account `a` hold `role`? Read through the ledger's read-only
+/// cross-module door, so the identity registries can check roles without owning them.
+pub fn holds_role(state: &dyn StateRead, a: &Address, role: Role) -> Result<bool, ModuleError> {
+    let Some(bytes) = state.read_module(crate::NAME, &account_key(a))? else {
+        return Ok(false);
+    };
+    let record: AccountRecord = serde_json::from_slice(&bytes)
+        .map_err(|e| ModuleError::Storage(StoreError::Corrupt(format!("governance record is corrupt: {e}"))))?;
+    Ok(record.roles.contains_key(&role))
+}
+
 /// Writes an account record and keeps the by-role index in step.
 pub fn put_account(state: &mut dyn StateWrite, a: &Address, before: &AccountRecord, after: &AccountRecord) {
     for role in before.roles.keys().filter(|r| !after.roles.contains_key(r)) {
