@@ -3,6 +3,8 @@
 # nodes on loopback, plus the non-Rust check of the transaction signing test vector.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The SD-JWT interoperability test runs the IETF reference implementation (Python, pinned).
+python3 -m pip install --quiet --disable-pip-version-check -r crates/credentials/tests/interop/requirements.txt
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
 else
