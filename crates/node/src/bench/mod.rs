@@ -2,6 +2,7 @@
 //! finalized throughput, submit-to-final latency, the node's memory and disk use, beside the
 //! machine's own Ed25519 verification rate measured in the same run.
 
+mod credentials;
 mod load;
 mod machine;
 mod spawn;
@@ -13,8 +14,18 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 
+/// What to benchmark besides the ledger (the default).
+#[derive(clap::Subcommand, Clone, Debug)]
+pub enum BenchTarget {
+    /// Credential issuance and full presentation verification, in process.
+    Credentials(credentials::CredentialBenchArgs),
+}
+
 #[derive(Args, Clone)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    pub target: Option<BenchTarget>,
     /// API URL of a running node; without it, a fresh one-validator node is started.
     #[arg(long)]
     pub node: Option<String>,
@@ -48,6 +59,10 @@ pub struct BenchArgs {
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(BenchTarget::Credentials(a)) = &args.target {
+        let a = a.clone();
+        return tokio::task::spawn_blocking(move || credentials::run(&a)).await?;
+    }
     let machine = machine::measure();
     eprintln!(
         "machine: {} cores, Ed25519 {:.0} verifications/s one by one on one core, {:.0}/s batched on all cores",
