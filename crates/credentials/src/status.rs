@@ -113,6 +113,19 @@ impl StatusList {
         Ok((bit / 8, (bit % 8) as u32))
     }
 
+    /// The raw entries, for the issuer's own storage.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// A list from stored raw entries (2 bits each, at least the minimum size).
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<StatusList, StatusListError> {
+        if bytes.len() * 8 / (BITS as usize) < MIN_ENTRIES || bytes.len() > MAX_BYTES {
+            return Err(StatusListError::Token(format!("a stored list of {} bytes is not a valid size", bytes.len())));
+        }
+        Ok(StatusList { bits: BITS, bytes })
+    }
+
     /// A random index not in use, for a new credential (random, so the index says nothing
     /// about when or in what order a credential was issued).
     pub fn random_free_index(&self, in_use: &dyn Fn(u64) -> bool) -> Option<u64> {

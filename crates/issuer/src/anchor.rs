@@ -1,0 +1,39 @@
+//! Anchoring status list versions on chain: the transaction that makes a new version official.
+//! A trait, so the service can be tested without a chain and run against a real node.
+
+use dojang_crypto::Keypair;
+use dojang_sdk::{Client, TxBuilder};
+use dojang_types::Hash;
+use serde_json::json;
+
+#[async_trait::async_trait]
+pub trait Anchoring: Send + Sync {
+    /// Records `(uri, version, hash)` for organisation `did`; returns once it is final.
+    async fn anchor(&self, did: &str, uri: &str, version: u64, hash: [u8; 32]) -> Result<u64, String>;
+}
+
+/// Anchors through a node, signed by the account that controls the issuing organisation.
+pub struct ChainAnchoring {
+    client: Client,
+    builder: TxBuilder,
+}
+
+impl ChainAnchoring {
+    pub fn new(node_url: &str, chain_id: &str, account: Keypair) -> Self {
+        ChainAnchoring { client: Client::new(node_url), builder: TxBuilder::new(chain_id, account) }
+    }
+}
+
+#[async_trait::async_trait]
+impl Anchoring for ChainAnchoring {
+    async fn anchor(&self, did: &str, uri: &str, version: u64, hash: [u8; 32]) -> Result<u64, String> {
+        let msg = json!({"type": "anchor_status_list", "did": did, "uri": uri, "version": version, "hash": Hash(hash)});
+        let tx = self.builder.build("identity", &msg);
+        let submitted = self.client.submit(&tx, true).await.map_err(|e| e.to_string())?;
+        let receipt = submitted.receipt.ok_or("the anchor transaction did not become final in time")?;
+        if receipt["result"]["status"] != "ok" {
+            return Err(format!("the chain refused the anchor: {}", receipt["result"]["reason"]));
+        }
+        receipt["height"].as_u64().ok_or_else(|| "the receipt has no height".to_string())
+    }
+}
