@@ -1,0 +1,334 @@
+//! The issuer over HTTP on loopback: the whole pre-authorized flow, revocation publishing a
+//! new anchored version, and malformed or unauthorized requests answered with OAuth errors.
+
+use std::sync::{Arc, Mutex};
+
+use dojang_credentials::issue::IssuerKey;
+use dojang_credentials::jose::{sign_compact, Jwk};
+use dojang_credentials::sdjwt::SdJwt;
+use dojang_credentials::status::{token_hash, Status, StatusList};
+use dojang_crypto::{Algorithm, Keypair};
+use dojang_issuer::{router, Anchoring, Book, Issuer, Records, Settings};
+use serde_json::{json, Map, Value};
+
+#[derive(Default)]
+struct Anchors(Mutex<Vec<(String, u64, [u8; 32])>>);
+
+#[async_trait::async_trait]
+impl Anchoring for Anchors {
+    async fn anchor(&self, _did: &str, uri: &str, version: u64, hash: [u8; 32]) -> Result<u64, String> {
+        self.0.lock().unwrap().push((uri.to_string(), version, hash));
+        Ok(version)
+    }
+}
+
+struct Running {
+    url: String,
+    anchors: Arc<Anchors>,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+const ADMIN: &str = "desk-secret";
+
+async fn start() -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let records: Records = serde_json::from_value(json!({
+        "credential_configurations": {"income_band": {"vct": "urn:dojang:income-band:1", "validity_days": 30}},
+        "subjects": {"S-1": {"income_band": {"income_le_65pct": true, "household_size": 3}}},
+    }))
+    .unwrap();
+    let settings: Settings =
+        serde_json::from_value(json!({"did": "did:web:income.seoul.go.kr", "kid": "k1", "public_url": url})).unwrap();
+    let key = IssuerKey { did: settings.did.clone(), kid: "k1".into(), key: Keypair::generate(Algorithm::P256) };
+    let anchors = Arc::new(Anchors::default());
+    let issuer = Issuer::start(settings, key, records, Book::open(dir.path()).unwrap(), anchors.clone()).await.unwrap();
+    let app = router(issuer, ADMIN.into());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    Running { url, anchors, http: reqwest::Client::new(), _dir: dir, server }
+}
+
+impl Running {
+    async fn post(&self, path: &str, bearer: Option<&str>, body: Value) -> (u16, Value) {
+        let mut req = self.http.post(format!("{}{path}", self.url)).json(&body);
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b);
+        }
+        let resp = req.send().await.unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn form(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        let resp = self.http.post(format!("{}{path}", self.url)).form(form).send().await.unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn offer(&self, pin: bool) -> Value {
+        let (s, v) = self
+            .post(
+                "/admin/offers",
+                Some(ADMIN),
+                json!({"subject": "S-1", "credential_configuration_id": "income_band", "pin": pin}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        v
+    }
+
+    async fn access_token(&self) -> String {
+        let offer = self.offer(false).await;
+        let code = offer["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+            ["pre-authorized_code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (s, t) = self
+            .form(
+                "/token",
+                &[
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:pre-authorized_code"),
+                    ("pre-authorized_code", &code),
+                ],
+            )
+            .await;
+        assert_eq!(s, 200, "{t}");
+        t["access_token"].as_str().unwrap().to_string()
+    }
+
+    async fn proof(&self, k: &Keypair) -> String {
+        let (_, n) = self.post("/nonce", None, json!({})).await;
+        let mut h = Map::new();
+        h.insert("typ".into(), json!("openid4vci-proof+jwt"));
+        h.insert("jwk".into(), json!(Jwk::from_public_key(&k.public_key())));
+        sign_compact(
+            k,
+            h,
+            &json!({"aud": self.url, "iat": dojang_types::wall_clock_ms() / 1000, "nonce": n["c_nonce"]}),
+        )
+    }
+}
+
+#[tokio::test]
+async fn batch_issuance_then_revocation_publishes_an_anchored_version() {
+    let r = start().await;
+    let token = r.access_token().await;
+    let keys: Vec<Keypair> = (0..3).map(|_| Keypair::generate(Algorithm::P256)).collect();
+    let mut proofs = vec![];
+    for k in &keys {
+        proofs.push(r.proof(k).await);
+    }
+    let (s, v) = r
+        .post(
+            "/credential",
+            Some(&token),
+            json!({"credential_configuration_id": "income_band", "proofs": {"jwt": proofs}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let creds = v["credentials"].as_array().unwrap();
+    assert_eq!(creds.len(), 3);
+    let idxs: Vec<u64> = creds
+        .iter()
+        .map(|c| {
+            let sd = SdJwt::parse(c["credential"].as_str().unwrap()).unwrap();
+            let jws = dojang_credentials::jose::Jws::parse(&sd.jwt).unwrap();
+            jws.payload["status"]["status_list"]["idx"].as_u64().unwrap()
+        })
+        .collect();
+    assert!(idxs[0] != idxs[1] && idxs[1] != idxs[2], "each copy has its own random index");
+    let (s, again) = r
+        .post(
+            "/credential",
+            Some(&token),
+            json!({"credential_configuration_id": "income_band", "proofs": {"jwt": [r.proof(&keys[0]).await]}}),
+        )
+        .await;
+    assert_eq!((s, again["error"].as_str()), (401, Some("invalid_token")), "a token is good for one batch");
+
+    let uri = format!("{}/status/1", r.url);
+    assert_eq!(r.anchors.0.lock().unwrap().len(), 1, "version 1 anchored at start");
+    let (s, v) = r
+        .post(
+            "/admin/status",
+            Some(ADMIN),
+            json!({"subject": "S-1", "credential_configuration_id": "income_band", "status": "revoked"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["copies_changed"], 3);
+    assert_eq!(v["status_list_version"], 2);
+    let token = r.http.get(&uri).send().await.unwrap().text().await.unwrap();
+    let (a_uri, a_version, a_hash) = r.anchors.0.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        (a_uri.as_str(), a_version, a_hash),
+        (uri.as_str(), 2, token_hash(&token)),
+        "the served list is the anchored one"
+    );
+    let list = StatusList::from_token(&token, &uri).unwrap();
+    for i in idxs {
+        assert_eq!(list.get(i).unwrap(), Status::Revoked);
+    }
+}
+
+#[tokio::test]
+async fn pin_protected_offers_and_single_use_codes() {
+    let r = start().await;
+    let offer = r.offer(true).await;
+    let pin = offer["tx_code"].as_str().unwrap().to_string();
+    let code = offer["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+        ["pre-authorized_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let grant = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+    let (s, v) =
+        r.form("/token", &[("grant_type", grant), ("pre-authorized_code", &code), ("tx_code", "000000x")]).await;
+    assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
+    let (s, _) = r.form("/token", &[("grant_type", grant), ("pre-authorized_code", &code), ("tx_code", &pin)]).await;
+    assert_eq!(s, 400, "a failed PIN voids the offer");
+    let offer = r.offer(true).await;
+    assert!(offer["credential_offer_uri"]
+        .as_str()
+        .unwrap()
+        .starts_with("openid-credential-offer://?credential_offer="));
+}
+
+#[tokio::test]
+async fn malformed_and_unauthorized_requests() {
+    let r = start().await;
+    let cases: Vec<(&str, Option<&str>, Value, u16, &str)> = vec![
+        (
+            "/admin/offers",
+            None,
+            json!({"subject": "S-1", "credential_configuration_id": "income_band"}),
+            401,
+            "invalid_token",
+        ),
+        (
+            "/admin/offers",
+            Some("guess"),
+            json!({"subject": "S-1", "credential_configuration_id": "income_band"}),
+            401,
+            "invalid_token",
+        ),
+        (
+            "/admin/offers",
+            Some(ADMIN),
+            json!({"subject": "S-404", "credential_configuration_id": "income_band"}),
+            404,
+            "not_found",
+        ),
+        ("/admin/offers", Some(ADMIN), json!({"subj": 1}), 400, "invalid_request"),
+        (
+            "/admin/status",
+            Some(ADMIN),
+            json!({"subject": "S-1", "credential_configuration_id": "income_band", "status": "gone"}),
+            400,
+            "invalid_request",
+        ),
+        (
+            "/admin/status",
+            Some(ADMIN),
+            json!({"subject": "S-1", "credential_configuration_id": "income_band", "status": "revoked"}),
+            404,
+            "not_found",
+        ),
+        ("/credential", None, json!({}), 401, "invalid_token"),
+        (
+            "/credential",
+            Some("made-up"),
+            json!({"credential_configuration_id": "income_band", "proofs": {"jwt": ["x"]}}),
+            401,
+            "invalid_token",
+        ),
+        (
+            "/credential",
+            Some("made-up"),
+            json!({"credential_configuration_id": "nope", "proofs": {"jwt": []}}),
+            400,
+            "unknown_credential_configuration",
+        ),
+        ("/credential", Some("made-up"), json!({"proofs": 1}), 400, "invalid_credential_request"),
+    ];
+    for (path, bearer, body, status, code) in cases {
+        let (s, v) = r.post(path, bearer, body.clone()).await;
+        assert_eq!((s, v["error"].as_str().unwrap_or_default()), (status, code), "{path} {body}: {v}");
+    }
+    let (s, v) = r.form("/token", &[("grant_type", "password")]).await;
+    assert_eq!((s, v["error"].as_str()), (400, Some("unsupported_grant_type")));
+    let (s, v) = r.form("/token", &[("grant_type", "urn:ietf:params:oauth:grant-type:pre-authorized_code")]).await;
+    assert_eq!((s, v["error"].as_str()), (400, Some("invalid_request")));
+    let (s, v) = r.post("/token", None, json!({"not": "a form"})).await;
+    assert_eq!((s, v["error"].as_str()), (400, Some("invalid_request")));
+
+    // Proofs: wrong typ, wrong audience, replayed nonce, garbage.
+    let k = Keypair::generate(Algorithm::P256);
+    let good = r.proof(&k).await;
+    let mut h = Map::new();
+    h.insert("typ".into(), json!("JWT"));
+    h.insert("jwk".into(), json!(Jwk::from_public_key(&k.public_key())));
+    let wrong_typ = sign_compact(&k, h, &json!({"aud": r.url}));
+    let mut h = Map::new();
+    h.insert("typ".into(), json!("openid4vci-proof+jwt"));
+    h.insert("jwk".into(), json!(Jwk::from_public_key(&k.public_key())));
+    let wrong_aud = sign_compact(
+        &k,
+        h,
+        &json!({"aud": "https://elsewhere", "iat": dojang_types::wall_clock_ms() / 1000, "nonce": "x"}),
+    );
+    for (proof, code) in
+        [(wrong_typ, "invalid_proof"), (wrong_aud, "invalid_proof"), ("garbage".to_string(), "invalid_proof")]
+    {
+        let token = r.access_token().await;
+        let (s, v) = r
+            .post(
+                "/credential",
+                Some(&token),
+                json!({"credential_configuration_id": "income_band", "proofs": {"jwt": [proof]}}),
+            )
+            .await;
+        assert_eq!((s, v["error"].as_str().unwrap_or_default()), (400, code), "{v}");
+    }
+    let token = r.access_token().await;
+    let (s, _) = r
+        .post(
+            "/credential",
+            Some(&token),
+            json!({"credential_configuration_id": "income_band", "proofs": {"jwt": [good.clone()]}}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let token = r.access_token().await;
+    let (s, v) = r
+        .post(
+            "/credential",
+            Some(&token),
+            json!({"credential_configuration_id": "income_band", "proofs": {"jwt": [good]}}),
+        )
+        .await;
+    assert_eq!((s, v["error"].as_str()), (400, Some("invalid_nonce")), "a proof's nonce is single use");
+
+    let resp = r.http.get(format!("{}/status/other", r.url)).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    let meta: Value = r
+        .http
+        .get(format!("{}/.well-known/openid-credential-issuer", r.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(meta["credential_configurations_supported"]["income_band"]["format"], "dc+sd-jwt");
+}
