@@ -120,8 +120,25 @@ pub enum Command {
         #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
         node: String,
     },
-    /// Measure finalized throughput and latency against a node (or one it starts).
+    /// Measure finalized throughput and latency against a node (or one it starts), or
+    /// credential issuance and verification (`dojang bench credentials`).
     Bench(crate::bench::BenchArgs),
+    /// Run an agency's credential issuer (OpenID4VCI) from a TOML file.
+    Issuer {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// A citizen's wallet: credentials encrypted at rest, presented only within policy.
+    Wallet {
+        /// The wallet file.
+        #[arg(long, env = "DOJANG_WALLET", default_value = "wallet.json")]
+        file: PathBuf,
+        /// The passphrase that encrypts the wallet.
+        #[arg(long, env = "DOJANG_WALLET_PASSPHRASE", hide_env_values = true)]
+        passphrase: String,
+        #[command(subcommand)]
+        command: crate::credential_cmds::WalletCommand,
+    },
     /// Re-execute every stored block and check every state root (the node must be stopped).
     Verify {
         #[arg(long)]

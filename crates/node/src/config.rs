@@ -90,12 +90,17 @@ impl Config {
 
     /// Loads the file and applies `DOJANG_<SECTION>__<KEY>` environment overrides.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {} (run `dojang init` first)", path.display()))?;
-        let mut doc: toml::Table = text.parse().with_context(|| format!("{} is not valid TOML", path.display()))?;
-        apply_env(&mut doc, std::env::vars())?;
-        toml::Value::Table(doc).try_into().with_context(|| format!("{} has an invalid setting", path.display()))
+        load_toml(path).context("run `dojang init` first")
     }
+}
+
+/// Reads a TOML settings file (a node's, an issuer's) with `DOJANG_<SECTION>__<KEY>`
+/// environment overrides applied.
+pub fn load_toml<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut doc: toml::Table = text.parse().with_context(|| format!("{} is not valid TOML", path.display()))?;
+    apply_env(&mut doc, std::env::vars())?;
+    toml::Value::Table(doc).try_into().with_context(|| format!("{} has an invalid setting", path.display()))
 }
 
 fn apply_env(doc: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) -> anyhow::Result<()> {

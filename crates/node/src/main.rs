@@ -5,6 +5,7 @@ mod catchup;
 mod cli;
 mod commands;
 mod config;
+mod credential_cmds;
 mod init;
 mod logging;
 mod run;
@@ -94,6 +95,8 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Block { node, height } => commands::block(&node, &height).await,
         Command::Status { node } => commands::status(&node).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Issuer { config } => credential_cmds::issuer(&config).await,
+        Command::Wallet { file, passphrase, command } => credential_cmds::wallet(&file, &passphrase, command).await,
         Command::Verify { home } => {
             let home = Home(home.unwrap_or_else(default_home));
             tokio::task::spawn_blocking(move || verify::verify(&home)).await?

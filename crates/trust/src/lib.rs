@@ -122,7 +122,8 @@ impl ChainTrust {
                         id::Standing::Suspended { since_ms } => Standing::Suspended { since: ms_to_s(since_ms) },
                         id::Standing::Revoked { since_ms } => Standing::Revoked { since: ms_to_s(since_ms) },
                     };
-                    let active = r.periods.iter().map(|p| (ms_to_s(p.from_ms), p.until_ms.map(ms_to_s))).collect();
+                    let active =
+                        r.periods.iter().map(|p| (ms_to_s(p.from_ms), p.until_ms.map(|u| u.div_ceil(1000)))).collect();
                     s.accreditations.insert(k, Accreditation { active, now });
                 }
             }
