@@ -27,13 +27,20 @@ enum Entry {
 /// which is as long as a replay could still be accepted otherwise.
 pub struct NonceBook {
     lifetime: u64,
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, Entry>,
+    /// Lapsed entries are swept when the map grows past this size (amortized, never per call).
+    sweep_at: usize,
 }
 
 impl NonceBook {
     /// `lifetime` in seconds.
     pub fn new(lifetime: u64) -> NonceBook {
-        NonceBook { lifetime, entries: Mutex::new(HashMap::new()) }
+        NonceBook { lifetime, entries: Mutex::new(Entries { map: HashMap::new(), sweep_at: 4096 }) }
     }
 
     pub fn issue(&self, now: u64) -> String {
@@ -41,21 +48,22 @@ impl NonceBook {
         rand::thread_rng().fill_bytes(&mut raw);
         let nonce = b64(&raw);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() % 4096 == 0 {
-            entries.retain(|_, e| match e {
+        if entries.map.len() >= entries.sweep_at {
+            entries.map.retain(|_, e| match e {
                 Entry::Open { expires } | Entry::Spent { expires } => *expires > now,
             });
+            entries.sweep_at = (entries.map.len() * 2).max(4096);
         }
-        entries.insert(nonce.clone(), Entry::Open { expires: now + self.lifetime });
+        entries.map.insert(nonce.clone(), Entry::Open { expires: now + self.lifetime });
         nonce
     }
 
     /// Spends `nonce` once.
     pub fn spend(&self, nonce: &str, now: u64) -> Result<(), NonceProblem> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        match entries.get(nonce).copied() {
+        match entries.map.get(nonce).copied() {
             Some(Entry::Open { expires }) if expires > now => {
-                entries.insert(nonce.to_string(), Entry::Spent { expires });
+                entries.map.insert(nonce.to_string(), Entry::Spent { expires });
                 Ok(())
             }
             Some(Entry::Spent { .. }) => Err(NonceProblem::Spent),
