@@ -9,8 +9,12 @@ use crate::NAME;
 
 /// A rule refused the message; its code is the rule id the reason starts with.
 fn refuse(reason: String) -> ModuleError {
-    let code = reason.split(':').next().unwrap_or("rejected").to_string();
-    ModuleError::Rejected { code, reason }
+    match reason.split_once(": ") {
+        Some((code, rest)) if code.starts_with("ID-") => {
+            ModuleError::Rejected { code: code.to_string(), reason: rest.to_string() }
+        }
+        _ => ModuleError::Rejected { code: "rejected".into(), reason },
+    }
 }
 
 /// The sender may not do this (ID-02, ID-03, ID-05 and the role checks).

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Credentials walkthrough (docs/credentials.md), against a node started with
+# `dojang dev` (demo keys under $DOJANG_HOME/keys). Sets up the identity registries, runs an
+# issuer for the social security agency, receives a credential into a wallet, answers a
+# request within policy, refuses one beyond it, and revokes the credential.
+set -euo pipefail
+D=${D:-target/release/dojang}
+HOME_DIR=${DOJANG_HOME:-$HOME/.dojang}
+export DOJANG_NODE=${DOJANG_NODE:-http://127.0.0.1:8080}
+WORK=${WORK:-$(mktemp -d)}
+K=$HOME_DIR/keys
+echo "working in $WORK"
+
+pub() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["public_key"])' "$1"; }
+tx() { $D tx --key "$1" --wait identity "$2" | python3 -c 'import json,sys; r=json.load(sys.stdin)["receipt"]["result"]; print(r); sys.exit(r["status"]!="ok")'; }
+
+# 1. The city (admin) registers itself as the trust root and defines a credential type.
+$D keys new --out "$WORK/city-signing.json" --algorithm p256 >/dev/null
+tx "$K/admin.json" '{"type":"register_org","did":"did:web:seoul.go.kr","kid":"root-1","public_key":"'"$(pub "$WORK/city-signing.json")"'"}'
+tx "$K/admin.json" '{"type":"set_root","did":"did:web:seoul.go.kr"}'
+tx "$K/admin.json" '{"type":"register_type","vct":"urn:dojang:income-band:1","schema_hash":"'"$(printf 'income-band schema v1' | sha256sum | cut -c1-64)"'","concealable":["income_le_65pct","income_le_150pct","household_size"],"thresholds":["income_le_65pct","income_le_150pct"]}'
+
+# 2. The social security agency registers its organisation and signing key; the city accredits it.
+$D keys new --out "$WORK/ssis-signing.json" --algorithm p256 >/dev/null
+tx "$K/social-security.json" '{"type":"register_org","did":"did:web:ssis.seoul.go.kr","kid":"sign-1","public_key":"'"$(pub "$WORK/ssis-signing.json")"'"}'
+tx "$K/admin.json" '{"type":"accredit","issuer":"did:web:ssis.seoul.go.kr","vct":"urn:dojang:income-band:1"}'
+
+# 3. The public-works office registers itself and the policy it will ask under.
+$D keys new --out "$WORK/office-signing.json" --algorithm p256 >/dev/null
+tx "$K/public-works-office.json" '{"type":"register_org","did":"did:web:jobs.seoul.go.kr","kid":"o-1","public_key":"'"$(pub "$WORK/office-signing.json")"'"}'
+POLICY_DCQL='{"credentials":[{"id":"income","format":"dc+sd-jwt","meta":{"vct_values":["urn:dojang:income-band:1"]},"claims":[{"path":["income_le_65pct"]},{"path":["household_size"]}]}]}'
+tx "$K/public-works-office.json" '{"type":"register_policy","id":"jobs.public-works.2026","verifier":"did:web:jobs.seoul.go.kr","legal_basis":"Framework Act on Employment Policy art. 16","purpose":"selecting public-works workers","retention_days":365,"dcql":'"$POLICY_DCQL"'}'
+
+# 4. The agency runs its issuer over its own records (never the chain).
+cat > "$WORK/records.json" <<JSON
+{"credential_configurations": {"income_band": {"vct": "urn:dojang:income-band:1", "validity_days": 90}},
+ "subjects": {"S-0001": {"income_band": {"income_le_65pct": true, "income_le_150pct": true, "household_size": 2, "monthly_income_krw": 1450000}}}}
+JSON
+CHAIN=$($D status | python3 -c 'import json,sys; print(json.load(sys.stdin)["chain_id"])')
+cat > "$WORK/issuer.toml" <<TOML
+[issuer]
+did = "did:web:ssis.seoul.go.kr"
+kid = "sign-1"
+public_url = "http://127.0.0.1:8090"
+
+[service]
+listen_addr = "127.0.0.1:8090"
+signing_key = "ssis-signing.json"
+account_key = "$K/social-security.json"
+records = "records.json"
+state_dir = "issuer-state"
+node = "$DOJANG_NODE"
+chain_id = "$CHAIN"
+admin_token = "change-me-change-me"
+TOML
+$D issuer --config "$WORK/issuer.toml" > "$WORK/issuer.log" 2>&1 &
+ISSUER=$!
+trap 'kill $ISSUER 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -sf http://127.0.0.1:8090/.well-known/openid-credential-issuer >/dev/null && break; sleep 0.2; done
+
+# 5. The desk makes an offer (with a PIN sent separately); the citizen's wallet receives it.
+OFFER=$(curl -sf -XPOST http://127.0.0.1:8090/admin/offers -H 'authorization: Bearer change-me-change-me' \
+  -H 'content-type: application/json' -d '{"subject":"S-0001","credential_configuration_id":"income_band","pin":true}')
+export DOJANG_WALLET="$WORK/wallet.json" DOJANG_WALLET_PASSPHRASE="a long wallet passphrase"
+$D wallet init
+$D wallet receive "$(echo "$OFFER" | python3 -c 'import json,sys; print(json.load(sys.stdin)["credential_offer_uri"])')" \
+  --pin "$(echo "$OFFER" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tx_code"])')" --copies 3
+$D wallet list
+
+# 6. A request within the policy is answered (one bit and a household size, never an income).
+cat > "$WORK/request.json" <<JSON
+{"client_id": "did:web:jobs.seoul.go.kr", "nonce": "n-$(date +%s)", "policy": "jobs.public-works.2026",
+ "dcql_query": {"credentials": [{"id": "income", "format": "dc+sd-jwt", "meta": {"vct_values": ["urn:dojang:income-band:1"]},
+   "claims": [{"path": ["income_le_65pct"]}, {"path": ["household_size"]}]}]}}
+JSON
+$D wallet present "$WORK/request.json" --out "$WORK/vp_token.json"
+echo "vp_token written to $WORK/vp_token.json"
+
+# 7. A request for the income itself is refused: the policy does not allow it.
+sed 's/"household_size"/"monthly_income_krw"/' "$WORK/request.json" > "$WORK/greedy.json"
+if $D wallet present "$WORK/greedy.json" 2>"$WORK/refusal.txt"; then echo "the wallet should have refused" >&2; exit 1; fi
+cat "$WORK/refusal.txt"
+$D wallet history
+
+# 8. The agency revokes the credential: a new status list version, anchored on chain.
+curl -sf -XPOST http://127.0.0.1:8090/admin/status -H 'authorization: Bearer change-me-change-me' \
+  -H 'content-type: application/json' -d '{"subject":"S-0001","credential_configuration_id":"income_band","status":"revoked"}'
+echo
+$D query identity status did=did:web:ssis.seoul.go.kr uri=http://127.0.0.1:8090/status/1
