@@ -94,3 +94,39 @@ impl Book {
         std::fs::rename(&tmp, &self.path)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocations_and_statuses_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut book = Book::open(dir.path()).unwrap();
+        let a = book.allocate("S-1", "income_band").unwrap();
+        let b = book.allocate("S-1", "income_band").unwrap();
+        assert_ne!(a, b);
+        assert_eq!(book.set_status("S-1", "income_band", Status::Revoked), 2);
+        assert_eq!(book.set_status("S-2", "income_band", Status::Revoked), 0);
+        book.version = 3;
+        book.save().unwrap();
+        let again = Book::open(dir.path()).unwrap();
+        assert_eq!(again.version, 3);
+        assert_eq!(again.list.get(a).unwrap(), Status::Revoked);
+        assert!(again.used.contains(&b));
+    }
+
+    #[test]
+    fn a_damaged_book_is_an_error_not_a_fresh_list() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in [
+            "",
+            "{}",
+            r#"{"entries": "!!", "version": 1, "token": null, "issued": {}}"#,
+            r#"{"entries": "AAAA", "version": 1, "token": null, "issued": {}}"#,
+        ] {
+            std::fs::write(dir.path().join("status-book.json"), bad).unwrap();
+            assert!(Book::open(dir.path()).is_err(), "{bad}");
+        }
+    }
+}

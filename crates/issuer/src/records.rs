@@ -61,3 +61,26 @@ impl Records {
         self.subjects.get(subject)?.get(config)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_load_and_refuse_inconsistent_or_malformed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records.json");
+        std::fs::write(&path, r#"{"credential_configurations": {"a": {"vct": "urn:x", "validity_days": 1}}, "subjects": {"S": {"a": {"k": true}}}}"#).unwrap();
+        let r = Records::load(&path).unwrap();
+        assert_eq!(r.claims("S", "a").unwrap()["k"], true);
+        assert!(r.claims("S", "b").is_none());
+        std::fs::write(&path, r#"{"credential_configurations": {}, "subjects": {"S": {"a": {}}}}"#).unwrap();
+        assert!(matches!(Records::load(&path), Err(RecordsError::UnknownConfiguration { .. })));
+        for bad in ["", "[]", r#"{"credential_configurations": {"a": {"vct": 1}}, "subjects": {}}"#, r#"{"extra": 1}"#]
+        {
+            std::fs::write(&path, bad).unwrap();
+            assert!(matches!(Records::load(&path), Err(RecordsError::Read { .. })), "{bad}");
+        }
+        assert!(Records::load(&dir.path().join("missing.json")).is_err());
+    }
+}
