@@ -83,6 +83,8 @@ pub enum VerifyError {
     StatusNotValid { value: u8 },
     #[error("no verification policy '{0}' is registered on chain")]
     UnknownPolicy(String),
+    #[error("policy '{policy}' belongs to {owner}, not to this verifier ({audience})")]
+    PolicyOfAnotherVerifier { policy: String, owner: String, audience: String },
     #[error("policy '{0}' was withdrawn by its office; nothing may be asked under it")]
     PolicyWithdrawn(String),
     #[error("policy '{policy}' does not cover credential type {vct}")]
@@ -196,7 +198,7 @@ impl<T: TrustView> Verifier<T> {
             .ok_or(VerifyError::MissingField("status"))?;
         let (status_version, status_hash) = self.check_status(iss, &status)?;
         let revealed: Vec<ClaimPath> = disclosed.revealed.into_iter().map(|(path, _)| path).collect();
-        self.check_policy(&request.policy_id, vct, &disclosed.claims, &revealed)?;
+        self.check_policy(request, vct, &disclosed.claims, &revealed)?;
         Ok(Verified {
             issuer: iss.to_string(),
             kid,
@@ -298,12 +300,20 @@ impl<T: TrustView> Verifier<T> {
 
     fn check_policy(
         &self,
-        policy_id: &str,
+        request: &Request,
         vct: &str,
         claims: &Map<String, Value>,
         revealed: &[ClaimPath],
     ) -> Result<(), VerifyError> {
+        let policy_id = request.policy_id.as_str();
         let policy = self.trust.policy(policy_id)?.ok_or_else(|| VerifyError::UnknownPolicy(policy_id.into()))?;
+        if policy.verifier != request.audience {
+            return Err(VerifyError::PolicyOfAnotherVerifier {
+                policy: policy_id.into(),
+                owner: policy.verifier,
+                audience: request.audience.clone(),
+            });
+        }
         if policy.withdrawn_at.is_some() {
             return Err(VerifyError::PolicyWithdrawn(policy_id.into()));
         }

@@ -319,6 +319,9 @@ fn disclosure_beyond_policy() {
     let req = Request { policy_id: "nobody.registered".into(), ..request(&w) };
     let p = presentation(&w, &cred, &req);
     assert!(matches!(w.verifier.verify(&p, &req, NOW).unwrap_err(), VerifyError::UnknownPolicy(_)));
+    let req = Request { audience: "did:web:other-office.seoul.go.kr".into(), ..request(&w) };
+    let p = presentation(&w, &cred, &req);
+    assert!(matches!(w.verifier.verify(&p, &req, NOW).unwrap_err(), VerifyError::PolicyOfAnotherVerifier { .. }));
 }
 
 #[test]
