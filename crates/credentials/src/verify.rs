@@ -153,8 +153,27 @@ impl<T: TrustView> Verifier<T> {
         self.nonces.issue(now)
     }
 
-    /// Runs every check on `presentation` against `request`; `now` in seconds.
+    /// Runs every check on `presentation` against `request` and spends the request's nonce;
+    /// `now` in seconds.
     pub fn verify(&self, presentation: &str, request: &Request, now: u64) -> Result<Verified, VerifyError> {
+        let verified = self.check(presentation, request, now)?;
+        self.spend(&request.nonce, now)?;
+        Ok(verified)
+    }
+
+    /// Spends a request's nonce once its presentations were checked: the second answer to the
+    /// same request is a replay.
+    pub fn spend(&self, nonce: &str, now: u64) -> Result<(), VerifyError> {
+        match self.nonces.spend(nonce, now) {
+            Ok(()) => Ok(()),
+            Err(NonceProblem::Spent) => Err(VerifyError::Replayed),
+            Err(NonceProblem::Unknown) => Err(VerifyError::UnknownNonce),
+        }
+    }
+
+    /// Every check except spending the nonce, for requests answered with several credentials
+    /// (check each, then [`Verifier::spend`] once).
+    pub fn check(&self, presentation: &str, request: &Request, now: u64) -> Result<Verified, VerifyError> {
         let sd = SdJwt::parse(presentation).map_err(VerifyError::Malformed)?;
         let jws = Jws::parse(&sd.jwt).map_err(VerifyError::IssuerJwt)?;
         if !ACCEPTED_TYPS.contains(&jws.typ()) {
@@ -186,11 +205,6 @@ impl<T: TrustView> Verifier<T> {
         }
         let disclosed = disclose(p, &sd.disclosures).map_err(VerifyError::TamperedDisclosure)?;
         self.check_key_binding(&sd, p, request, now)?;
-        match self.nonces.spend(&request.nonce, now) {
-            Ok(()) => {}
-            Err(NonceProblem::Spent) => return Err(VerifyError::Replayed),
-            Err(NonceProblem::Unknown) => return Err(VerifyError::UnknownNonce),
-        }
         let status: StatusRef = p
             .get("status")
             .and_then(|s| s.get("status_list"))

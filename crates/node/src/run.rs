@@ -6,6 +6,7 @@ use anyhow::{bail, Context};
 use dojang_anchor::Anchor;
 use dojang_consensus::NodeIdentity;
 use dojang_crypto::{KeyFile, Keypair};
+use dojang_eligibility::Eligibility;
 use dojang_governance::Governance;
 use dojang_identity::Identity;
 use dojang_ledger::{Genesis, Ledger, Router};
@@ -16,7 +17,7 @@ use crate::config::{Config, Home};
 
 /// The modules every node of a chain runs.
 pub fn modules() -> Router {
-    Router::new().with(Arc::new(Governance)).with(Arc::new(Anchor)).with(Arc::new(Identity))
+    Router::new().with(Arc::new(Governance)).with(Arc::new(Anchor)).with(Arc::new(Identity)).with(Arc::new(Eligibility))
 }
 
 /// Runs the node in `home` until SIGINT or SIGTERM.

@@ -70,7 +70,13 @@ impl ChainTrust {
     }
 
     async fn read<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, TrustError> {
-        let state = self.client.read_verified(&format!("identity/{key}"), &self.validators).await.map_err(err)?;
+        self.read_state(&format!("identity/{key}")).await
+    }
+
+    /// Reads any JSON state record (full key, e.g. `eligibility/programs/<id>`) with its proof
+    /// checked against the trusted validators. Not cached.
+    pub async fn read_state<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, TrustError> {
+        let state = self.client.read_verified(key, &self.validators).await.map_err(err)?;
         state
             .value
             .map(|v| serde_json::from_slice(&v).map_err(|e| err(format!("identity record {key}: {e}"))))

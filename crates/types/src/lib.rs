@@ -17,7 +17,7 @@ pub use date::Date;
 pub use evidence::{Evidence, EvidenceKind};
 pub use hash::{sha256, Hash};
 pub use keys::{Address, PublicKey, Signature};
-pub use merkle::merkle_root;
+pub use merkle::{merkle_proof, merkle_root, merkle_root_from_proof, ProofStep};
 pub use receipt::{Event, Receipt, TxStatus};
 pub use tx::{SignedTx, TxBody, TxError, MAX_TX_BYTES, TX_DOMAIN};
 pub use validators::{validators_hash, Validator, MAX_VALIDATORS};

@@ -21,9 +21,68 @@ pub fn merkle_root<T: AsRef<[u8]>>(leaves: &[T]) -> Hash {
     level[0]
 }
 
+/// One step of an inclusion proof: the sibling's hash and whether it sits on the left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProofStep {
+    pub sibling: Hash,
+    pub left: bool,
+}
+
+/// The inclusion proof of leaf `index` in the tree [`merkle_root`] builds, so a holder of one
+/// record (a decision receipt) can show it is under an anchored root without the others.
+pub fn merkle_proof<T: AsRef<[u8]>>(leaves: &[T], index: usize) -> Option<Vec<ProofStep>> {
+    if index >= leaves.len() {
+        return None;
+    }
+    let mut level: Vec<Hash> = leaves.iter().map(|l| sha256(&[&[0u8], l.as_ref()])).collect();
+    let mut i = index;
+    let mut proof = Vec::new();
+    while level.len() > 1 {
+        let sibling = i ^ 1;
+        if sibling < level.len() {
+            proof.push(ProofStep { sibling: level[sibling], left: sibling < i });
+        }
+        level = level
+            .chunks(2)
+            .map(|pair| match pair {
+                [a, b] => sha256(&[&[1u8], &a.0, &b.0]),
+                [a] => *a,
+                _ => unreachable!("chunks(2) yields one or two items"),
+            })
+            .collect();
+        i /= 2;
+    }
+    Some(proof)
+}
+
+/// Recomputes the root from one leaf and its proof.
+pub fn merkle_root_from_proof(leaf: &[u8], proof: &[ProofStep]) -> Hash {
+    proof.iter().fold(sha256(&[&[0u8], leaf]), |acc, step| {
+        if step.left {
+            sha256(&[&[1u8], &step.sibling.0, &acc.0])
+        } else {
+            sha256(&[&[1u8], &acc.0, &step.sibling.0])
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_leaf_proves_into_the_root_and_nothing_else_does() {
+        for n in [1usize, 2, 3, 5, 8, 13] {
+            let leaves: Vec<Vec<u8>> = (0..n).map(|i| vec![i as u8; 3]).collect();
+            let root = merkle_root(&leaves);
+            for (i, leaf) in leaves.iter().enumerate() {
+                let proof = merkle_proof(&leaves, i).unwrap();
+                assert_eq!(merkle_root_from_proof(leaf, &proof), root, "n={n} i={i}");
+                assert_ne!(merkle_root_from_proof(b"forged", &proof), root);
+            }
+            assert!(merkle_proof(&leaves, n).is_none());
+        }
+    }
 
     #[test]
     fn root_depends_on_every_leaf_and_order() {

@@ -1,0 +1,144 @@
+use dojang_credentials::DcqlQuery;
+use dojang_governance::{state::holds_role, Role};
+use dojang_identity::state::{org_key, policy_key, OrgRecord, PolicyRecord};
+use dojang_ledger::{ModuleError, StateRead, StateWrite, StoreError, TxContext};
+use dojang_types::Event;
+use serde::de::DeserializeOwned;
+
+use crate::msg::EligibilityMsg;
+use crate::rules;
+use crate::state::{self, BatchRecord, ProgramRecord, RuleSetRecord};
+use crate::NAME;
+
+fn refuse(reason: String) -> ModuleError {
+    match reason.split_once(": ") {
+        Some((code, rest)) if code.starts_with("PRG-") => {
+            ModuleError::Rejected { code: code.to_string(), reason: rest.to_string() }
+        }
+        _ => ModuleError::Rejected { code: "rejected".into(), reason },
+    }
+}
+
+fn identity<T: DeserializeOwned>(st: &dyn StateRead, key: &str) -> Result<Option<T>, ModuleError> {
+    st.read_module(dojang_identity::NAME, key.as_bytes())?
+        .map(|b| {
+            serde_json::from_slice(&b)
+                .map_err(|e| ModuleError::Storage(StoreError::Corrupt(format!("identity record {key}: {e}"))))
+        })
+        .transpose()
+}
+
+/// The sender must control the office's organisation and hold the verifier role.
+fn sender_runs_office(ctx: &TxContext, st: &dyn StateRead, office: &str) -> Result<(), ModuleError> {
+    let org: OrgRecord = identity(st, &org_key(office))?
+        .ok_or_else(|| ModuleError::NotFound(format!("organisation {office} (register it in identity first)")))?;
+    if org.controller != ctx.sender || !holds_role(st, &ctx.sender, Role::Verifier)? {
+        return Err(ModuleError::Unauthorized(format!(
+            "only {office}'s controller, holding the verifier role, manages its programs"
+        )));
+    }
+    Ok(())
+}
+
+fn policy_query(st: &dyn StateRead, program: &ProgramRecord) -> Result<DcqlQuery, ModuleError> {
+    let policy: PolicyRecord = identity(st, &policy_key(&program.policy))?
+        .ok_or_else(|| ModuleError::NotFound(format!("policy '{}'", program.policy)))?;
+    DcqlQuery::parse(&policy.dcql).map_err(|e| ModuleError::Storage(StoreError::Corrupt(e.to_string())))
+}
+
+/// The rules that need no state, at admission.
+pub fn check(msg: &EligibilityMsg) -> Result<(), ModuleError> {
+    match msg {
+        EligibilityMsg::RegisterProgram { id, name, window_opens_ms, window_closes_ms, quota, .. } => {
+            rules::program_is_well_formed(id, name, *window_opens_ms, *window_closes_ms, *quota).map_err(refuse)
+        }
+        EligibilityMsg::AnchorDecisions { leaves, .. } => rules::batch_is_valid(*leaves).map_err(refuse),
+        EligibilityMsg::PublishRuleSet { .. } | EligibilityMsg::RevealSeed { .. } => Ok(()),
+    }
+}
+
+pub fn execute(ctx: &TxContext, st: &mut dyn StateWrite, msg: EligibilityMsg) -> Result<Vec<Event>, ModuleError> {
+    match msg {
+        EligibilityMsg::RegisterProgram {
+            id,
+            office,
+            name,
+            policy,
+            window_opens_ms,
+            window_closes_ms,
+            quota,
+            seed_commitment,
+        } => {
+            sender_runs_office(ctx, &*st, &office)?;
+            if state::read::<ProgramRecord>(&*st, &state::program_key(&id))?.is_some() {
+                return Err(refuse(format!("PRG-01: program '{id}' exists")));
+            }
+            let p: PolicyRecord = identity(&*st, &policy_key(&policy))?
+                .ok_or_else(|| ModuleError::NotFound(format!("policy '{policy}'")))?;
+            if p.verifier != office || p.withdrawn_ms.is_some() {
+                return Err(refuse(format!("PRG-01: policy '{policy}' is not an active policy of {office}")));
+            }
+            let record = ProgramRecord {
+                id: id.clone(),
+                office,
+                name,
+                policy,
+                window_opens_ms,
+                window_closes_ms,
+                quota,
+                seed_commitment,
+                seed: None,
+                ruleset_versions: 0,
+                batches: 0,
+                registered_height: ctx.height,
+            };
+            state::write(st, &state::program_key(&id), &record);
+            Ok(vec![Event::new(NAME, "program_registered").with("program", &id).with("quota", quota)])
+        }
+        EligibilityMsg::PublishRuleSet { program, version, rules: ruleset } => {
+            let mut p = state::program(&*st, &program)?;
+            sender_runs_office(ctx, &*st, &p.office)?;
+            rules::version_follows(p.ruleset_versions, version).map_err(refuse)?;
+            rules::ruleset_fits_policy(&ruleset, &policy_query(&*st, &p)?).map_err(refuse)?;
+            let rec = RuleSetRecord {
+                program: program.clone(),
+                version,
+                rules: ruleset,
+                height: ctx.height,
+                time_ms: ctx.time_ms,
+            };
+            state::write(st, &state::ruleset_key(&program, version), &rec);
+            p.ruleset_versions = version;
+            state::write(st, &state::program_key(&program), &p);
+            Ok(vec![Event::new(NAME, "ruleset_published").with("program", &program).with("version", version)])
+        }
+        EligibilityMsg::RevealSeed { program, seed } => {
+            let mut p = state::program(&*st, &program)?;
+            sender_runs_office(ctx, &*st, &p.office)?;
+            rules::seed_reveal_is_valid(&p.seed_commitment, &seed, p.seed.is_some(), p.window_closes_ms, ctx.time_ms)
+                .map_err(refuse)?;
+            p.seed = Some(seed);
+            state::write(st, &state::program_key(&program), &p);
+            Ok(vec![Event::new(NAME, "seed_revealed").with("program", &program).with("seed", seed)])
+        }
+        EligibilityMsg::AnchorDecisions { program, root, leaves } => {
+            let mut p = state::program(&*st, &program)?;
+            sender_runs_office(ctx, &*st, &p.office)?;
+            p.batches += 1;
+            let rec = BatchRecord {
+                program: program.clone(),
+                batch: p.batches,
+                root,
+                leaves,
+                height: ctx.height,
+                time_ms: ctx.time_ms,
+            };
+            state::write(st, &state::batch_key(&program, p.batches), &rec);
+            state::write(st, &state::program_key(&program), &p);
+            Ok(vec![Event::new(NAME, "decisions_anchored")
+                .with("program", &program)
+                .with("batch", p.batches)
+                .with("root", root)])
+        }
+    }
+}

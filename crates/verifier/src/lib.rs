@@ -1,0 +1,12 @@
+//! A program office's verifier service (DOMAIN.md §1, ELIG-01..07): signed presentation
+//! requests citing a registered policy, verification of the answers, the program's rule set,
+//! duplicate detection by a program-scoped pseudonym, decisions kept as salted leaves in the
+//! office's own store, receipts with inclusion proofs under anchored roots, and the lottery.
+
+pub mod office;
+pub mod record;
+pub mod store;
+
+pub use office::{open_request, request_kid, Application, ApplyError, Office, Program, SignedRequestClaims};
+pub use record::{Batch, DecisionCore, DecisionRecord, Receipt, ReceiptError};
+pub use store::DecisionStore;
