@@ -123,6 +123,11 @@ pub enum Command {
     /// Measure finalized throughput and latency against a node (or one it starts), or
     /// credential issuance and verification (`dojang bench credentials`).
     Bench(crate::bench::BenchArgs),
+    /// Run a demonstration end to end (`dojang demo eligibility`).
+    Demo {
+        #[command(subcommand)]
+        what: crate::demo::DemoCommand,
+    },
     /// Run an agency's credential issuer (OpenID4VCI) from a TOML file.
     Issuer {
         #[arg(long)]

@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod config;
 mod credential_cmds;
+mod demo;
 mod init;
 mod logging;
 mod run;
@@ -95,6 +96,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Block { node, height } => commands::block(&node, &height).await,
         Command::Status { node } => commands::status(&node).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Demo { what } => demo::run(what).await,
         Command::Issuer { config } => credential_cmds::issuer(&config).await,
         Command::Wallet { file, passphrase, command } => credential_cmds::wallet(&file, &passphrase, command).await,
         Command::Verify { home } => {

@@ -36,9 +36,9 @@ pub enum Handling {
     ManualReview,
 }
 
-/// One condition over one disclosed claim.
+/// One condition over one disclosed claim. (The test is flattened into the condition, so
+/// serde cannot refuse unknown fields here; PRG-02 checks every field that matters.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Condition {
     /// A plain name, e.g. `income_band`.
     pub id: String,

@@ -5,7 +5,7 @@
 mod credentials;
 mod load;
 mod machine;
-mod spawn;
+pub(crate) mod spawn;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -71,7 +71,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let temp = tempfile_dir(&args)?;
     let started = match &args.node {
         Some(_) => None,
-        None => Some(spawn::start_node(&temp).await?),
+        None => Some(spawn::start_node(&temp, false).await?),
     };
     let url = args.node.clone().or_else(|| started.as_ref().map(|s| s.url.clone())).context("no node")?;
     let pid = args.pid.or_else(|| started.as_ref().map(|s| s.pid));

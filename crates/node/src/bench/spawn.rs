@@ -28,10 +28,13 @@ impl StartedNode {
     }
 }
 
-pub async fn start_node(home: &BenchHome) -> anyhow::Result<StartedNode> {
+/// Starts a node in `home`, creating a one-validator chain there first (with the demo
+/// agencies' keys and roles when `demo`).
+pub async fn start_node(home: &BenchHome, demo: bool) -> anyhow::Result<StartedNode> {
     let h = Home(home.path().clone());
     if !h.config().exists() {
-        crate::init::init_home(&h, "dojang-bench", "bench-node", false)?;
+        let chain_id = if demo { "dojang-demo" } else { "dojang-bench" };
+        crate::init::init_home(&h, chain_id, "bench-node", demo)?;
     }
     let exe = std::env::current_exe().context("cannot find the dojang executable")?;
     let mut child = Command::new(exe)

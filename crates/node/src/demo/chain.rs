@@ -1,0 +1,111 @@
+//! The demo's transactions: the identity registries and the programs, set up so that running
+//! the demo again on the same chain works (existing organisations get a new key, policies and
+//! programs get this run's ids).
+
+use anyhow::{bail, Context};
+use dojang_crypto::Keypair;
+use dojang_sdk::{Client, TxBuilder};
+use serde_json::{json, Value};
+
+pub struct Chain {
+    pub client: Client,
+    pub chain_id: String,
+}
+
+impl Chain {
+    pub async fn connect(url: &str) -> anyhow::Result<Chain> {
+        let client = Client::new(url);
+        let status = client.status().await.with_context(|| format!("cannot reach the node at {url}"))?;
+        let chain_id = status["chain_id"].as_str().context("node status has no chain_id")?.to_string();
+        Ok(Chain { client, chain_id })
+    }
+
+    /// Sends one message and waits until it is final; a refusal is an error with its reason.
+    pub async fn send(&self, key: &Keypair, module: &str, msg: Value) -> anyhow::Result<Value> {
+        let tx = TxBuilder::new(&self.chain_id, clone_key(key)).build(module, &msg);
+        let s = self.client.submit(&tx, true).await?;
+        let receipt = s.receipt.context("the transaction did not become final in time")?;
+        if receipt["result"]["status"] != "ok" {
+            bail!("{module} {} refused: {}", msg["type"], receipt["result"]["reason"]);
+        }
+        Ok(receipt)
+    }
+
+    pub async fn exists(&self, module: &str, path: &str) -> bool {
+        self.client.query(module, path, &[]).await.is_ok()
+    }
+
+    /// Registers organisation `did` with `key` under a key id, or, if it exists (an earlier
+    /// run), adds `key` under a new key id. Returns the key id.
+    pub async fn ensure_org(&self, account: &Keypair, did: &str, key: &Keypair, run: &str) -> anyhow::Result<String> {
+        let kid = format!("key-{run}");
+        if self.exists("identity", &format!("org/{did}")).await {
+            self.send(
+                account,
+                "identity",
+                json!({"type": "add_key", "did": did, "kid": kid, "public_key": key.public_key()}),
+            )
+            .await?;
+        } else {
+            self.send(
+                account,
+                "identity",
+                json!({"type": "register_org", "did": did, "kid": kid, "public_key": key.public_key()}),
+            )
+            .await?;
+        }
+        Ok(kid)
+    }
+
+    /// Names the root, unless one is set.
+    pub async fn ensure_root(&self, admin: &Keypair, did: &str) -> anyhow::Result<()> {
+        if !self.exists("identity", "root").await {
+            self.send(admin, "identity", json!({"type": "set_root", "did": did})).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn ensure_type(
+        &self,
+        admin: &Keypair,
+        vct: &str,
+        claims: &[&str],
+        thresholds: &[&str],
+    ) -> anyhow::Result<()> {
+        if !self.exists("identity", &format!("type/{vct}")).await {
+            let schema = dojang_types::sha256(&[vct.as_bytes(), claims.join(",").as_bytes()]);
+            let msg = json!({"type": "register_type", "vct": vct, "schema_hash": schema, "concealable": claims, "thresholds": thresholds});
+            self.send(admin, "identity", msg).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn ensure_accredited(&self, admin: &Keypair, issuer: &str, vct: &str) -> anyhow::Result<()> {
+        let current = self.client.query("identity", &format!("accreditation/{issuer}/{vct}"), &[]).await.ok();
+        match current.as_ref().map(|a| a["record"]["standing"]["state"].as_str().unwrap_or_default().to_string()) {
+            Some(s) if s == "active" => Ok(()),
+            Some(s) if s == "suspended" => {
+                self.send(admin, "identity", json!({"type": "reinstate_accreditation", "issuer": issuer, "vct": vct}))
+                    .await?;
+                Ok(())
+            }
+            _ => {
+                self.send(admin, "identity", json!({"type": "accredit", "issuer": issuer, "vct": vct})).await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A second handle on a key (the SDK's builder owns its key).
+pub fn clone_key(k: &Keypair) -> Keypair {
+    match k.algorithm() {
+        dojang_crypto::Algorithm::Ed25519 => {
+            let seed: [u8; 32] = k.secret_bytes().try_into().expect("an Ed25519 secret is a 32-byte seed");
+            Keypair::ed25519_from_seed(seed)
+        }
+        dojang_crypto::Algorithm::P256 => {
+            Keypair::p256_from_pkcs8(&k.secret_bytes()).expect("ring reads its own PKCS#8")
+        }
+    }
+}

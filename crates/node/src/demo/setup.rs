@@ -1,0 +1,258 @@
+//! Setting the stage: three accredited agencies with their issuer services, two program
+//! offices with their policies, programs, rule sets and committed lottery seeds.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use dojang_credentials::issue::IssuerKey;
+use dojang_credentials::{DcqlQuery, TrustView as _};
+use dojang_crypto::{Algorithm, KeyFile, Keypair};
+use dojang_eligibility::RuleSet;
+use dojang_issuer::{Book, ChainAnchoring, Issuer, Records};
+use dojang_trust::ChainTrust;
+use dojang_types::{sha256, Hash};
+use dojang_verifier::{DecisionStore, Office, Program};
+use rand::RngCore as _;
+use serde_json::{json, Map, Value};
+
+use super::chain::{clone_key, Chain};
+use super::citizens::Citizen;
+
+pub const ROOT: &str = "did:web:seoul.go.kr";
+
+/// One issuing agency and its running issuer service.
+pub struct Agency {
+    pub label: &'static str,
+    pub config: &'static str,
+    pub url: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Agency {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub const ADMIN_TOKEN: &str = "demo-desk-token-not-for-production";
+
+/// (label, account key file, did, vct, configuration id, claim names)
+pub const AGENCIES: [(&str, &str, &str, &str, &str, &[&str]); 3] = [
+    (
+        "resident registry",
+        "resident-registry",
+        "did:web:mois.seoul.go.kr",
+        "urn:dojang:resident:1",
+        "resident",
+        &[
+            "resident_of_seoul",
+            "resident_6_months",
+            "age_over_19",
+            "age_18_64",
+            "age_19_34",
+            "age_over_65",
+            "program_pseudonyms",
+        ],
+    ),
+    (
+        "social security",
+        "social-security",
+        "did:web:ssis.seoul.go.kr",
+        "urn:dojang:income-band:1",
+        "income_band",
+        &[
+            "income_le_50pct",
+            "income_le_60pct",
+            "income_le_65pct",
+            "income_le_100pct",
+            "income_le_150pct",
+            "household_size",
+        ],
+    ),
+    (
+        "employment insurance",
+        "employment-insurance",
+        "did:web:comwel.seoul.go.kr",
+        "urn:dojang:employment:1",
+        "employment",
+        &["employed_full_time", "weekly_hours_over_30", "enrolled_public_job"],
+    ),
+];
+
+pub fn key(home: &Path, name: &str) -> anyhow::Result<Keypair> {
+    KeyFile::load(&home.join(format!("keys/{name}.json")))
+        .with_context(|| format!("the demo needs the demo key {name} (a `dojang dev` home)"))
+}
+
+/// Root, types, agencies (organisation, accreditation, issuer service over its records).
+pub async fn agencies(
+    chain: &Chain,
+    node: &str,
+    home: &Path,
+    dir: &Path,
+    run: &str,
+    citizens: &[Citizen],
+    programs: &[String],
+    pseudonym_secret: &[u8; 32],
+) -> anyhow::Result<Vec<Agency>> {
+    let admin = key(home, "admin")?;
+    let root_key = Keypair::generate(Algorithm::P256);
+    chain.ensure_org(&admin, ROOT, &root_key, run).await?;
+    chain.ensure_root(&admin, ROOT).await?;
+    let mut out = Vec::new();
+    for (label, account_name, did, vct, config, claims) in AGENCIES {
+        let thresholds: Vec<&str> =
+            claims.iter().copied().filter(|c| c.starts_with("income_le") || c.starts_with("age_")).collect();
+        chain.ensure_type(&admin, vct, claims, &thresholds).await?;
+        let account = key(home, account_name)?;
+        let signing = Keypair::generate(Algorithm::P256);
+        let kid = chain.ensure_org(&account, did, &signing, run).await?;
+        chain.ensure_accredited(&admin, did, vct).await?;
+        let subjects: Map<String, Value> = citizens
+            .iter()
+            .map(|c| {
+                let claims = match config {
+                    "resident" => super::citizens::resident_claims(c, pseudonym_secret, programs),
+                    "income_band" => super::citizens::income_claims(c),
+                    _ => super::citizens::employment_claims(c),
+                };
+                (c.subject.clone(), json!({ config: claims }))
+            })
+            .collect();
+        let records: Records = serde_json::from_value(json!({
+            "credential_configurations": { config: {"vct": vct, "validity_days": 180} },
+            "subjects": subjects,
+        }))?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let settings = serde_json::from_value(json!({"did": did, "kid": kid, "public_url": url, "status_list": run}))?;
+        let anchoring = Arc::new(ChainAnchoring::new(node, &chain.chain_id, clone_key(&account)));
+        let book = Book::open(&dir.join(format!("issuer-{config}")))?;
+        let issuer =
+            Issuer::start(settings, IssuerKey { did: did.into(), kid, key: signing }, records, book, anchoring)
+                .await
+                .map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
+        let app = dojang_issuer::router(issuer, ADMIN_TOKEN.into());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        out.push(Agency { label, config, url, server });
+    }
+    Ok(out)
+}
+
+/// One program office running one program.
+pub struct ProgramOffice {
+    pub label: &'static str,
+    pub office: Office<Arc<ChainTrust>>,
+    pub program: Program,
+    pub seed: Hash,
+}
+
+fn cq(id: &str, vct: &str, claims: Vec<Value>) -> Value {
+    let claims: Vec<Value> = claims.into_iter().map(|p| json!({"path": p})).collect();
+    json!({"id": id, "format": "dc+sd-jwt", "meta": {"vct_values": [vct]}, "claims": claims})
+}
+
+/// The two programs of DOMAIN.md §1 with their policies and rule sets.
+pub fn program_specs(run: &str) -> [(&'static str, &'static str, &'static str, String, Value, Value, u32); 2] {
+    let pw = format!("public-works.{run}");
+    let yt = format!("youth-allowance.{run}");
+    let pw_dcql = json!({"credentials": [
+        cq("resident", "urn:dojang:resident:1", vec![json!(["resident_of_seoul"]), json!(["age_18_64"]), json!(["program_pseudonyms", pw])]),
+        cq("income", "urn:dojang:income-band:1", vec![json!(["income_le_65pct"]), json!(["household_size"])]),
+        cq("employment", "urn:dojang:employment:1", vec![json!(["employed_full_time"]), json!(["enrolled_public_job"])]),
+    ]});
+    let pw_rules = json!({"conditions": [
+        {"id": "seoul_resident", "credential": "resident", "claim": ["resident_of_seoul"], "op": "equals", "value": true, "reason": "not registered as a Seoul resident"},
+        {"id": "age_18_64", "credential": "resident", "claim": ["age_18_64"], "op": "equals", "value": true, "reason": "age is outside 18 to 64"},
+        {"id": "income_le_65pct", "credential": "income", "claim": ["income_le_65pct"], "op": "equals", "value": true, "reason": "household income is above 65% of the median for the household size"},
+        {"id": "not_employed_full_time", "credential": "employment", "claim": ["employed_full_time"], "op": "equals", "value": false, "reason": "currently employed full-time"},
+        {"id": "no_other_public_job", "credential": "employment", "claim": ["enrolled_public_job"], "op": "equals", "value": false, "reason": "already enrolled in another public job this term"},
+    ], "on_credential_revoked": "reject", "on_issuer_suspended": "manual_review"});
+    let yt_dcql = json!({"credentials": [
+        cq("resident", "urn:dojang:resident:1", vec![json!(["resident_6_months"]), json!(["age_19_34"]), json!(["program_pseudonyms", yt])]),
+        cq("income", "urn:dojang:income-band:1", vec![json!(["income_le_150pct"])]),
+        cq("employment", "urn:dojang:employment:1", vec![json!(["weekly_hours_over_30"])]),
+    ]});
+    let yt_rules = json!({"conditions": [
+        {"id": "resident_6_months", "credential": "resident", "claim": ["resident_6_months"], "op": "equals", "value": true, "reason": "not a Seoul resident for 6 months or more"},
+        {"id": "age_19_34", "credential": "resident", "claim": ["age_19_34"], "op": "equals", "value": true, "reason": "age is outside 19 to 34"},
+        {"id": "income_le_150pct", "credential": "income", "claim": ["income_le_150pct"], "op": "equals", "value": true, "reason": "household income is above 150% of the median"},
+        {"id": "not_over_30h", "credential": "employment", "claim": ["weekly_hours_over_30"], "op": "equals", "value": false, "reason": "employed more than 30 hours a week"},
+    ], "on_credential_revoked": "manual_review", "on_issuer_suspended": "manual_review"});
+    [
+        ("public-works job", "public-works-office", "did:web:jobs.seoul.go.kr", pw, pw_dcql, pw_rules, 60),
+        ("youth allowance", "youth-allowance-office", "did:web:youth.seoul.go.kr", yt, yt_dcql, yt_rules, 40),
+    ]
+}
+
+/// Registers each office, its policy, its program (window, quota, seed commitment) and its
+/// rule set, then loads the program back from the chain with proofs.
+pub async fn offices(
+    chain: &Chain,
+    trust: &Arc<ChainTrust>,
+    home: &Path,
+    dir: &Path,
+    run: &str,
+    window_ms: u64,
+) -> anyhow::Result<Vec<ProgramOffice>> {
+    let mut out = Vec::new();
+    for (label, account_name, did, program_id, dcql, rules, quota) in program_specs(run) {
+        let account = key(home, account_name)?;
+        let signing = Keypair::generate(Algorithm::P256);
+        let kid = chain.ensure_org(&account, did, &signing, run).await?;
+        let policy_id = program_id.clone();
+        chain
+            .send(&account, "identity", json!({"type": "register_policy", "id": policy_id, "verifier": did,
+                "legal_basis": format!("Seoul {label} notice 2026"), "purpose": format!("selecting {label} participants"),
+                "retention_days": 365, "dcql": dcql}))
+            .await?;
+        let mut seed = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut seed);
+        let seed = Hash(seed);
+        let now_ms = dojang_types::wall_clock_ms();
+        chain
+            .send(&account, "eligibility", json!({"type": "register_program", "id": program_id, "office": did,
+                "name": label, "policy": policy_id, "window_opens_ms": now_ms - 1_000, "window_closes_ms": now_ms + window_ms,
+                "quota": quota, "seed_commitment": sha256(&[&seed.0])}))
+            .await?;
+        chain
+            .send(
+                &account,
+                "eligibility",
+                json!({"type": "publish_rule_set", "program": program_id, "version": 1, "rules": rules}),
+            )
+            .await?;
+        let program = load_program(trust, &program_id).await?;
+        let store = DecisionStore::open(&dir.join(format!("office-{program_id}.redb")))?;
+        let office = Office::new(did, &kid, signing, &format!("https://{}/response", &did[8..]), trust.clone(), store);
+        out.push(ProgramOffice { label, office, program, seed });
+    }
+    Ok(out)
+}
+
+/// A program, its latest rule set and its policy, read from the chain with proofs.
+pub async fn load_program(trust: &Arc<ChainTrust>, id: &str) -> anyhow::Result<Program> {
+    let p: dojang_eligibility::state::ProgramRecord =
+        trust.read_state(&format!("eligibility/programs/{id}")).await?.with_context(|| format!("no program {id}"))?;
+    let rs: dojang_eligibility::state::RuleSetRecord = trust
+        .read_state(&format!("eligibility/{}", dojang_eligibility::state::ruleset_key(id, p.ruleset_versions)))
+        .await?
+        .context("no rule set")?;
+    trust.load_policy(&p.policy).await?;
+    let policy = trust.policy(&p.policy)?.context("no policy")?;
+    let _: &DcqlQuery = &policy.dcql;
+    let rules: RuleSet = rs.rules;
+    Ok(Program {
+        id: p.id.clone(),
+        policy,
+        ruleset_version: rs.version,
+        rules,
+        quota: p.quota,
+        window_opens_ms: p.window_opens_ms,
+        window_closes_ms: p.window_closes_ms,
+        pseudonym: ("resident".into(), vec!["program_pseudonyms".into(), p.id]),
+    })
+}
