@@ -1,0 +1,335 @@
+//! The program office end to end in process (trust data from a snapshot): decisions with
+//! reasons, receipts under anchored roots, replay across programs, duplicates, revocation and
+//! issuer suspension handled as each rule set says, appeals replaying old rule sets, the lottery.
+
+use std::sync::Arc;
+
+use dojang_credentials::issue::kid_url;
+use dojang_credentials::status::token_hash;
+use dojang_credentials::trust::Snapshot;
+use dojang_credentials::*;
+use dojang_crypto::{Algorithm, Keypair};
+use dojang_eligibility::{evaluate, Evidence, Outcome, RuleSet};
+use dojang_types::{merkle_root, sha256, Hash};
+use dojang_verifier::*;
+use serde_json::{json, Map, Value};
+
+const ISS: &str = "did:web:agency.seoul.go.kr";
+const URI: &str = "https://agency.seoul.go.kr/status/1";
+const NOW: u64 = 1_790_000_000;
+
+fn office_did(p: &str) -> String {
+    format!("did:web:{p}.seoul.go.kr")
+}
+
+fn dcql(program: &str) -> DcqlQuery {
+    DcqlQuery::parse(&json!({"credentials": [
+        {"id": "resident", "format": "dc+sd-jwt", "meta": {"vct_values": ["urn:resident"]},
+         "claims": [{"path": ["resident_of_seoul"]}, {"path": ["program_pseudonyms", program]}]},
+        {"id": "income", "format": "dc+sd-jwt", "meta": {"vct_values": ["urn:income"]}, "claims": [{"path": ["income_le_65pct"]}]},
+    ]}))
+    .unwrap()
+}
+
+fn rules(revoked: &str, suspended: &str) -> RuleSet {
+    serde_json::from_value(json!({"conditions": [
+        {"id": "seoul_resident", "credential": "resident", "claim": ["resident_of_seoul"], "op": "equals", "value": true, "reason": "not a Seoul resident"},
+        {"id": "income_le_65pct", "credential": "income", "claim": ["income_le_65pct"], "op": "equals", "value": true, "reason": "income above 65% of the median"},
+    ], "on_credential_revoked": revoked, "on_issuer_suspended": suspended}))
+    .unwrap()
+}
+
+struct World {
+    issuer: IssuerKey,
+    snapshot: Snapshot,
+}
+
+fn world(list: &StatusList, standing: Standing) -> World {
+    let issuer = IssuerKey { did: ISS.into(), kid: "k".into(), key: Keypair::generate(Algorithm::P256) };
+    let mut s = Snapshot::default();
+    s.keys.insert(
+        (ISS.into(), "k".into()),
+        KeyValidity { public_key: issuer.key.public_key(), valid_from: 0, valid_until: None },
+    );
+    for vct in ["urn:resident", "urn:income"] {
+        s.accreditations
+            .insert((ISS.into(), vct.into()), Accreditation { active: vec![(0, Some(NOW - 10))], now: standing });
+    }
+    let token: Arc<str> = list.to_token(&issuer.key, &kid_url(ISS, "k"), URI, NOW, 60).into();
+    s.anchors
+        .insert((ISS.into(), URI.into()), StatusAnchor { version: 1, hash: token_hash(&token), anchored_at_ms: 0 });
+    s.tokens.insert(URI.into(), token);
+    for p in ["a", "b"] {
+        s.policies.insert(
+            p.into(),
+            Policy {
+                id: p.into(),
+                verifier: office_did(p),
+                dcql: dcql(p),
+                legal_basis: "x".into(),
+                purpose: "y".into(),
+                retention_days: 30,
+                withdrawn_at: None,
+            },
+        );
+    }
+    World { issuer, snapshot: s }
+}
+
+struct Person {
+    holder: Keypair,
+    creds: Vec<(String, String)>,
+}
+
+fn person(w: &World, idx: u64, token: &str, seoul: bool, low_income: bool) -> Person {
+    let holder = Keypair::generate(Algorithm::P256);
+    let mk = |vct: &str, claims: Value, i: u64| {
+        issue(
+            &w.issuer,
+            &CredentialSpec {
+                vct: vct.into(),
+                claims: claims.as_object().unwrap().clone(),
+                holder: holder.public_key(),
+                status: StatusRef { idx: i, uri: URI.into() },
+                issued_at: NOW - 100,
+                expires_at: NOW + 10_000,
+            },
+        )
+        .unwrap()
+    };
+    let creds = vec![
+        (
+            "resident".to_string(),
+            mk(
+                "urn:resident",
+                json!({"resident_of_seoul": seoul, "program_pseudonyms": {"a": format!("{token}-a"), "b": format!("{token}-b")}}),
+                idx * 2,
+            ),
+        ),
+        ("income".to_string(), mk("urn:income", json!({"income_le_65pct": low_income}), idx * 2 + 1)),
+    ];
+    Person { holder, creds }
+}
+
+fn program(id: &str, rules: RuleSet, quota: u32) -> Program {
+    let policy = Policy {
+        id: id.into(),
+        verifier: office_did(id),
+        dcql: dcql(id),
+        legal_basis: "x".into(),
+        purpose: "y".into(),
+        retention_days: 30,
+        withdrawn_at: None,
+    };
+    Program {
+        id: id.into(),
+        policy,
+        ruleset_version: 1,
+        rules,
+        quota,
+        window_opens_ms: 0,
+        window_closes_ms: (NOW + 3600) * 1000,
+        pseudonym: ("resident".into(), vec!["program_pseudonyms".into(), id.into()]),
+    }
+}
+
+fn office(w: &World, id: &str, dir: &tempfile::TempDir) -> (Office<Snapshot>, Keypair) {
+    let key = Keypair::generate(Algorithm::P256);
+    let store = DecisionStore::open(&dir.path().join(format!("{id}.redb"))).unwrap();
+    let copy = Keypair::p256_from_pkcs8(&key.secret_bytes()).unwrap();
+    (Office::new(&office_did(id), "o", key, "https://x/response", w.snapshot.clone(), store), copy)
+}
+
+fn answer(o: &Office<Snapshot>, okey: &Keypair, p: &Program, who: &Person) -> Application {
+    let jwt = o.request(p, NOW);
+    let claims = open_request(&jwt, &okey.public_key(), NOW).unwrap();
+    let query = DcqlQuery::parse(&claims.dcql_query).unwrap();
+    let mut vp = Map::new();
+    for q in &query.credentials {
+        let cred = &who.creds.iter().find(|(id, _)| id == &q.id).unwrap().1;
+        let challenge = Challenge { nonce: &claims.nonce, audience: &claims.client_id, now: NOW };
+        vp.insert(q.id.clone(), json!([present(cred, &who.holder, q, &challenge).unwrap()]));
+    }
+    Application { state: claims.state, vp_token: vp }
+}
+
+#[test]
+fn decisions_reasons_receipts_and_anchoring() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(&StatusList::new(0), Standing::Active);
+    let (o, k) = office(&w, "a", &dir);
+    let p = program("a", rules("reject", "manual_review"), 10);
+    let people = [person(&w, 1, "t1", true, true), person(&w, 2, "t2", false, false)];
+    let apps = people.iter().map(|x| answer(&o, &k, &p, x)).collect();
+    let r = o.decide(&p, apps, NOW);
+    let ok = r[0].as_ref().unwrap();
+    assert_eq!(ok.decision.outcome, Outcome::Eligible);
+    assert_eq!(
+        ok.decision.conditions,
+        vec![("seoul_resident".to_string(), true), ("income_le_65pct".to_string(), true)]
+    );
+    let Outcome::NotEligible { failed } = &r[1].as_ref().unwrap().decision.outcome else {
+        panic!("not eligible expected")
+    };
+    assert_eq!(
+        failed.iter().map(|f| f.reason.as_str()).collect::<Vec<_>>(),
+        ["not a Seoul resident", "income above 65% of the median"]
+    );
+
+    let receipt = o.receipt(ok.decision.seq).unwrap().unwrap();
+    assert_eq!(receipt.verify(&Hash([0; 32])), Err(ReceiptError::NotAnchored));
+    let (seqs, leaves, root) = o.unanchored("a").unwrap().unwrap();
+    assert_eq!(root, merkle_root(&leaves.iter().map(|l| l.0).collect::<Vec<_>>()));
+    o.anchored(&Batch { program: "a".into(), batch: 1, root, seqs, leaves, anchored_height: 9 }).unwrap();
+    assert!(o.unanchored("a").unwrap().is_none());
+    let receipt = o.receipt(ok.decision.seq).unwrap().unwrap();
+    receipt.verify(&root).unwrap();
+    assert_eq!(receipt.verify(&sha256(&[b"other"])), Err(ReceiptError::RootNotAnchored(1)));
+    let mut altered = receipt.clone();
+    altered.decision.outcome = Outcome::NotEligible { failed: vec![] };
+    assert_eq!(altered.verify(&root), Err(ReceiptError::Leaf));
+    drop(o);
+    let store = DecisionStore::open(&dir.path().join("a.redb")).unwrap();
+    assert!(store.decision(ok.decision.seq).unwrap().is_some(), "decisions survive a restart");
+}
+
+#[test]
+fn a_presentation_for_a_cannot_be_replayed_to_b_or_to_a_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(&StatusList::new(0), Standing::Active);
+    let (oa, ka) = office(&w, "a", &dir);
+    let (ob, _) = office(&w, "b", &dir);
+    let (pa, pb) =
+        (program("a", rules("reject", "manual_review"), 5), program("b", rules("reject", "manual_review"), 5));
+    let who = person(&w, 1, "t", true, true);
+    let app = answer(&oa, &ka, &pa, &who);
+    assert!(oa.decide(&pa, vec![app.clone()], NOW)[0].is_ok());
+    assert_eq!(oa.decide(&pa, vec![app.clone()], NOW)[0].as_ref().unwrap_err(), &ApplyError::UnknownRequest);
+    let fresh_a = oa.request(&pa, NOW);
+    let state = open_request(&fresh_a, &ka.public_key(), NOW).unwrap().state;
+    let again = Application { state, vp_token: app.vp_token.clone() };
+    assert!(matches!(
+        oa.decide(&pa, vec![again], NOW)[0],
+        Err(ApplyError::Presentation { error: VerifyError::WrongNonce, .. })
+    ));
+    let jwt_b = ob.request(&pb, NOW);
+    let state_b = dojang_credentials::jose::Jws::parse(&jwt_b).unwrap().payload["state"].as_str().unwrap().to_string();
+    let to_b = Application { state: state_b, vp_token: app.vp_token };
+    assert!(matches!(ob.decide(&pb, vec![to_b], NOW)[0], Err(ApplyError::Presentation { .. })));
+}
+
+#[test]
+fn a_second_application_by_the_same_person_is_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(&StatusList::new(0), Standing::Active);
+    let (o, k) = office(&w, "a", &dir);
+    let p = program("a", rules("reject", "manual_review"), 5);
+    let (x, x_again) = (person(&w, 1, "same", true, true), person(&w, 2, "same", true, true));
+    let first = o.decide(&p, vec![answer(&o, &k, &p, &x)], NOW)[0].clone().unwrap();
+    let second = o.decide(&p, vec![answer(&o, &k, &p, &x_again)], NOW);
+    assert_eq!(
+        second[0].as_ref().unwrap_err(),
+        &ApplyError::Duplicate(first.decision.seq),
+        "even with another wallet's credentials"
+    );
+    let other = person(&w, 3, "someone-else", true, true);
+    assert!(o.decide(&p, vec![answer(&o, &k, &p, &other)], NOW)[0].is_ok());
+}
+
+#[test]
+fn revoked_credentials_follow_each_programs_rule() {
+    let mut list = StatusList::new(0);
+    list.set(3, Status::Revoked).unwrap();
+    let w = world(&list, Standing::Active);
+    let dir = tempfile::tempdir().unwrap();
+    for (handling, program_id) in [("reject", "a"), ("manual_review", "b")] {
+        let (o, k) = office(&w, program_id, &dir);
+        let p = program(program_id, rules(handling, "manual_review"), 5);
+        let who = person(&w, 1, "t", true, true);
+        let d = o.decide(&p, vec![answer(&o, &k, &p, &who)], NOW)[0].clone().unwrap();
+        match handling {
+            "reject" => assert!(
+                matches!(d.decision.outcome, Outcome::NotEligible { ref failed } if failed[0].id == "credential_status")
+            ),
+            _ => assert!(
+                matches!(d.decision.outcome, Outcome::ManualReview { ref reason } if reason.contains("revoked"))
+            ),
+        }
+    }
+}
+
+#[test]
+fn an_issuer_suspended_after_issuance_follows_each_programs_rule() {
+    let w = world(&StatusList::new(0), Standing::Suspended { since: NOW - 10 });
+    let dir = tempfile::tempdir().unwrap();
+    for (handling, program_id) in [("manual_review", "a"), ("reject", "b")] {
+        let (o, k) = office(&w, program_id, &dir);
+        let p = program(program_id, rules("reject", handling), 5);
+        let who = person(&w, 1, "t", true, true);
+        let d = o.decide(&p, vec![answer(&o, &k, &p, &who)], NOW)[0].clone().unwrap();
+        match handling {
+            "manual_review" => assert!(matches!(d.decision.outcome, Outcome::ManualReview { .. })),
+            _ => assert!(
+                matches!(d.decision.outcome, Outcome::NotEligible { ref failed } if failed[0].id == "issuer_accreditation")
+            ),
+        }
+    }
+}
+
+#[test]
+fn an_appeal_replays_the_recorded_rule_set_and_a_new_one_changes_nothing_past() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(&StatusList::new(0), Standing::Active);
+    let (o, k) = office(&w, "a", &dir);
+    let v1 = rules("reject", "manual_review");
+    let p = program("a", v1.clone(), 5);
+    let who = person(&w, 1, "t", true, false);
+    let d = o.decide(&p, vec![answer(&o, &k, &p, &who)], NOW)[0].clone().unwrap();
+    assert!(matches!(d.decision.outcome, Outcome::NotEligible { .. }));
+    // The applicant re-presents the same evidence; the appeal body replays rule set v1.
+    let mut evidence = Evidence::new();
+    evidence.insert("resident".into(), json!({"resident_of_seoul": true}).as_object().unwrap().clone());
+    evidence.insert("income".into(), json!({"income_le_65pct": false}).as_object().unwrap().clone());
+    let (replayed, bits) = evaluate(&v1, &evidence);
+    assert_eq!((replayed, bits), (d.decision.outcome.clone(), d.decision.conditions.clone()));
+    // Rule set v2 drops the income condition: a new application would pass, the past one stands.
+    let mut v2 = v1.clone();
+    v2.conditions.retain(|c| c.id != "income_le_65pct");
+    assert_eq!(evaluate(&v2, &evidence).0, Outcome::Eligible);
+    let stored = o.receipt(d.decision.seq).unwrap().unwrap();
+    assert_eq!(stored.decision.ruleset_version, 1);
+    assert_eq!(stored.decision.outcome, d.decision.outcome);
+}
+
+#[test]
+fn the_window_and_the_lottery() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(&StatusList::new(0), Standing::Active);
+    let (o, k) = office(&w, "a", &dir);
+    let mut p = program("a", rules("reject", "manual_review"), 3);
+    let apps = (0..8).map(|i| answer(&o, &k, &p, &person(&w, i + 1, &format!("t{i}"), true, i % 4 != 0))).collect();
+    let eligible = o
+        .decide(&p, apps, NOW)
+        .iter()
+        .filter(|r| matches!(r, Ok(d) if d.decision.outcome == Outcome::Eligible))
+        .count();
+    assert_eq!(eligible, 6);
+    let seed = sha256(&[b"committed seed"]);
+    let draw = o.draw(&p, &seed).unwrap();
+    assert_eq!(draw.len(), 3);
+    assert_eq!(o.draw(&p, &seed).unwrap(), draw, "the same seed draws the same applicants");
+    // Anyone with the seed and the leaves recomputes the ranking.
+    let (seqs, leaves, _) = o.unanchored("a").unwrap().unwrap();
+    let mut ranked: Vec<(Hash, u64)> = seqs
+        .iter()
+        .zip(&leaves)
+        .filter(|(s, _)| o.receipt(**s).unwrap().unwrap().decision.outcome == Outcome::Eligible)
+        .map(|(s, l)| (sha256(&[&seed.0, &l.0]), *s))
+        .collect();
+    ranked.sort();
+    assert_eq!(ranked.iter().take(3).map(|(_, s)| *s).collect::<Vec<_>>(), draw);
+
+    p.window_closes_ms = (NOW - 1) * 1000;
+    let late = answer(&o, &k, &p, &person(&w, 20, "late", true, true));
+    assert_eq!(o.decide(&p, vec![late], NOW)[0].as_ref().unwrap_err(), &ApplyError::WindowClosed("a".into()));
+}
