@@ -28,10 +28,16 @@ impl Chain {
             chain_id: "t".into(),
             genesis_time_ms: 1_700_000_000_000,
             validators: vec![GenesisValidator { name: "v".into(), public_key: validator.public_key(), power: 1 }],
-            modules: [("governance".to_string(), json!({"accounts": [{"address": admin.public_key().address(), "roles": ["admin"]}]}))].into(),
+            modules: [(
+                "governance".to_string(),
+                json!({"accounts": [{"address": admin.public_key().address(), "roles": ["admin"]}]}),
+            )]
+            .into(),
         };
         let router = Router::new().with(Arc::new(Governance)).with(Arc::new(Identity)).with(Arc::new(Eligibility));
-        let ledger = Ledger::open(Store::open(&dir.path().join("db")).unwrap(), router, genesis, LedgerConfig::default()).unwrap();
+        let ledger =
+            Ledger::open(Store::open(&dir.path().join("db")).unwrap(), router, genesis, LedgerConfig::default())
+                .unwrap();
         Chain { ledger, admin, nonce: 0.into(), _dir: dir }
     }
 
@@ -50,8 +56,11 @@ impl Chain {
     fn run(&self, k: &Keypair, module: &str, msg: Value) -> TxStatus {
         let id = self.ledger.submit(&encode(&self.tx(k, module, &msg))).unwrap();
         let h = self.ledger.next_height();
-        let block = self.ledger.propose(h, self.ledger.validators()[0].address, std::time::Duration::from_secs(1)).unwrap();
-        self.ledger.commit(h, &block.hash(), Commit { height: h, round: 0, block_hash: block.hash(), signatures: vec![] }).unwrap();
+        let block =
+            self.ledger.propose(h, self.ledger.validators()[0].address, std::time::Duration::from_secs(1)).unwrap();
+        self.ledger
+            .commit(h, &block.hash(), Commit { height: h, round: 0, block_hash: block.hash(), signatures: vec![] })
+            .unwrap();
         self.ledger.receipt(&id).unwrap().unwrap().0.result
     }
 
@@ -74,22 +83,42 @@ fn programs_rule_sets_seeds_and_anchors() {
     let c = Chain::new();
     let office = Keypair::generate(Algorithm::Ed25519);
     let stranger = Keypair::generate(Algorithm::Ed25519);
-    assert_eq!(c.code(&c.admin, "governance", json!({"type": "grant_role", "account": office.public_key().address(), "role": "verifier"})), "ok");
+    assert_eq!(
+        c.code(
+            &c.admin,
+            "governance",
+            json!({"type": "grant_role", "account": office.public_key().address(), "role": "verifier"})
+        ),
+        "ok"
+    );
     let key = Keypair::generate(Algorithm::P256);
-    assert_eq!(c.code(&office, "identity", json!({"type": "register_org", "did": OFFICE, "kid": "o1", "public_key": key.public_key()})), "ok");
+    assert_eq!(
+        c.code(
+            &office,
+            "identity",
+            json!({"type": "register_org", "did": OFFICE, "kid": "o1", "public_key": key.public_key()})
+        ),
+        "ok"
+    );
     let dcql = json!({"credentials": [{"id": "income", "format": "dc+sd-jwt", "meta": {"vct_values": ["urn:income"]}, "claims": [{"path": ["income_le_65pct"]}]}]});
     assert_eq!(c.code(&office, "identity", json!({"type": "register_policy", "id": "pw", "verifier": OFFICE, "legal_basis": "act", "purpose": "jobs", "retention_days": 30, "dcql": dcql})), "ok");
 
     let seed = sha256(&[b"secret seed"]);
     let now = wall_clock_ms();
-    let program = |closes: u64| json!({"type": "register_program", "id": "pw.2026", "office": OFFICE, "name": "Public works", "policy": "pw",
-        "window_opens_ms": now - 1000, "window_closes_ms": closes, "quota": 10, "seed_commitment": sha256(&[&seed.0])});
+    let program = |closes: u64| {
+        json!({"type": "register_program", "id": "pw.2026", "office": OFFICE, "name": "Public works", "policy": "pw",
+        "window_opens_ms": now - 1000, "window_closes_ms": closes, "quota": 10, "seed_commitment": sha256(&[&seed.0])})
+    };
     assert_eq!(c.code(&stranger, "eligibility", program(now + 2_000)), "unauthorized");
     assert_eq!(c.code(&office, "eligibility", program(now + 2_000)), "ok");
     assert_eq!(c.code(&office, "eligibility", program(now + 2_000)), "PRG-01", "registered once");
 
     let publish = |v: u32, claim: &str| json!({"type": "publish_rule_set", "program": "pw.2026", "version": v, "rules": rules(claim)});
-    assert_eq!(c.code(&office, "eligibility", publish(1, "monthly_income_krw")), "PRG-02", "a rule may not read beyond the policy");
+    assert_eq!(
+        c.code(&office, "eligibility", publish(1, "monthly_income_krw")),
+        "PRG-02",
+        "a rule may not read beyond the policy"
+    );
     assert_eq!(c.code(&office, "eligibility", publish(2, "income_le_65pct")), "PRG-03");
     assert_eq!(c.code(&office, "eligibility", publish(1, "income_le_65pct")), "ok");
     assert_eq!(c.code(&office, "eligibility", publish(2, "income_le_65pct")), "ok");
@@ -104,8 +133,22 @@ fn programs_rule_sets_seeds_and_anchors() {
     assert_eq!(c.code(&office, "eligibility", reveal(seed)), "PRG-04", "once");
 
     let root = sha256(&[b"batch"]);
-    assert_eq!(c.code(&stranger, "eligibility", json!({"type": "anchor_decisions", "program": "pw.2026", "root": root, "leaves": 3})), "unauthorized");
-    assert_eq!(c.code(&office, "eligibility", json!({"type": "anchor_decisions", "program": "pw.2026", "root": root, "leaves": 3})), "ok");
+    assert_eq!(
+        c.code(
+            &stranger,
+            "eligibility",
+            json!({"type": "anchor_decisions", "program": "pw.2026", "root": root, "leaves": 3})
+        ),
+        "unauthorized"
+    );
+    assert_eq!(
+        c.code(
+            &office,
+            "eligibility",
+            json!({"type": "anchor_decisions", "program": "pw.2026", "root": root, "leaves": 3})
+        ),
+        "ok"
+    );
     let b = c.ledger.query("eligibility", "batch/pw.2026/1", &json!({})).unwrap();
     assert_eq!(b["record"]["root"], json!(root));
     let p = c.ledger.query("eligibility", "program/pw.2026", &json!({})).unwrap();

@@ -3,6 +3,7 @@
 //! machine's own Ed25519 verification rate measured in the same run.
 
 mod credentials;
+mod eligibility;
 mod load;
 mod machine;
 pub(crate) mod spawn;
@@ -19,6 +20,8 @@ use serde_json::json;
 pub enum BenchTarget {
     /// Credential issuance and full presentation verification, in process.
     Credentials(credentials::CredentialBenchArgs),
+    /// Eligibility applications end to end (request to receipt), in process.
+    Eligibility(eligibility::EligibilityBenchArgs),
 }
 
 #[derive(Args, Clone)]
@@ -59,9 +62,10 @@ pub struct BenchArgs {
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    if let Some(BenchTarget::Credentials(a)) = &args.target {
-        let a = a.clone();
-        return tokio::task::spawn_blocking(move || credentials::run(&a)).await?;
+    match args.target.clone() {
+        Some(BenchTarget::Credentials(a)) => return tokio::task::spawn_blocking(move || credentials::run(&a)).await?,
+        Some(BenchTarget::Eligibility(a)) => return tokio::task::spawn_blocking(move || eligibility::run(&a)).await?,
+        None => {}
     }
     let machine = machine::measure();
     eprintln!(
