@@ -55,6 +55,10 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                     "created a development chain '{chain_id}' in {} (demo agency keys in keys/)",
                     home.0.display()
                 );
+                println!(
+                    "once it is ready, try the paperless eligibility demo in another terminal: dojang demo eligibility --node http://127.0.0.1:8080 --home {}",
+                    home.0.display()
+                );
             } else {
                 println!("resuming the chain in {}", home.0.display());
             }
