@@ -7,6 +7,8 @@ pub mod office;
 pub mod record;
 pub mod store;
 
-pub use office::{open_request, request_kid, Application, ApplyError, Office, Program, SignedRequestClaims};
+pub use office::{
+    open_request, request_kid, Application, ApplyError, Office, Program, SignedRequestClaims, Unanchored,
+};
 pub use record::{Batch, DecisionCore, DecisionRecord, Receipt, ReceiptError};
 pub use store::DecisionStore;

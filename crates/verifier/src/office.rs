@@ -72,6 +72,14 @@ impl From<StoreError> for ApplyError {
     }
 }
 
+/// Decisions waiting for their anchor: numbers and leaves in leaf order, and their root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unanchored {
+    pub seqs: Vec<u64>,
+    pub leaves: Vec<Hash>,
+    pub root: Hash,
+}
+
 struct Pending {
     program: String,
     nonce: String,
@@ -271,7 +279,7 @@ impl<T: TrustView> Office<T> {
     }
 
     /// The decisions not yet anchored: their numbers, leaves and Merkle root.
-    pub fn unanchored(&self, program: &str) -> Result<Option<(Vec<u64>, Vec<Hash>, Hash)>, StoreError> {
+    pub fn unanchored(&self, program: &str) -> Result<Option<Unanchored>, StoreError> {
         let upto: u64 = self.store.meta(&format!("anchored_upto/{program}"))?.unwrap_or(0);
         let ds = self.store.decisions_after(program, upto)?;
         if ds.is_empty() {
@@ -279,7 +287,7 @@ impl<T: TrustView> Office<T> {
         }
         let leaves: Vec<Hash> = ds.iter().map(|d| d.leaf).collect();
         let root = merkle_root(&leaves.iter().map(|l| l.0).collect::<Vec<_>>());
-        Ok(Some((ds.iter().map(|d| d.seq).collect(), leaves, root)))
+        Ok(Some(Unanchored { seqs: ds.iter().map(|d| d.seq).collect(), leaves, root }))
     }
 
     /// Records that the chain anchored `batch` (after the anchor transaction is final).

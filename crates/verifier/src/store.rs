@@ -39,7 +39,7 @@ pub struct NewDecision {
 
 /// What happened to one new decision.
 pub enum Recorded {
-    Stored(DecisionRecord),
+    Stored(Box<DecisionRecord>),
     /// The pseudonym already applied to this program: its earlier decision's number.
     Duplicate(u64),
 }
@@ -82,7 +82,7 @@ impl DecisionStore {
                 n.record.seal();
                 decisions.insert(next, to_json(&n.record).as_slice()).map_err(e)?;
                 pseudonyms.insert(n.pseudonym_key.as_str(), next).map_err(e)?;
-                out.push(Recorded::Stored(n.record));
+                out.push(Recorded::Stored(Box::new(n.record)));
                 next += 1;
             }
             meta.insert("next_seq", to_json(&next).as_slice()).map_err(e)?;

@@ -178,7 +178,7 @@ fn decisions_reasons_receipts_and_anchoring() {
 
     let receipt = o.receipt(ok.decision.seq).unwrap().unwrap();
     assert_eq!(receipt.verify(&Hash([0; 32])), Err(ReceiptError::NotAnchored));
-    let (seqs, leaves, root) = o.unanchored("a").unwrap().unwrap();
+    let Unanchored { seqs, leaves, root } = o.unanchored("a").unwrap().unwrap();
     assert_eq!(root, merkle_root(&leaves.iter().map(|l| l.0).collect::<Vec<_>>()));
     o.anchored(&Batch { program: "a".into(), batch: 1, root, seqs, leaves, anchored_height: 9 }).unwrap();
     assert!(o.unanchored("a").unwrap().is_none());
@@ -319,7 +319,7 @@ fn the_window_and_the_lottery() {
     assert_eq!(draw.len(), 3);
     assert_eq!(o.draw(&p, &seed).unwrap(), draw, "the same seed draws the same applicants");
     // Anyone with the seed and the leaves recomputes the ranking.
-    let (seqs, leaves, _) = o.unanchored("a").unwrap().unwrap();
+    let Unanchored { seqs, leaves, .. } = o.unanchored("a").unwrap().unwrap();
     let mut ranked: Vec<(Hash, u64)> = seqs
         .iter()
         .zip(&leaves)

@@ -86,7 +86,7 @@ fn applicant(issuer: &IssuerKey, i: usize) -> Applicant {
             "resident",
             mk(
                 "urn:dojang:resident:1",
-                json!({"resident_of_seoul": i % 10 != 0, "age_18_64": true, "age_19_34": i % 3 == 0,
+                json!({"resident_of_seoul": !i.is_multiple_of(10), "age_18_64": true, "age_19_34": i.is_multiple_of(3),
             "program_pseudonyms": {PROGRAM: format!("p{i:08}")}}),
                 0,
             ),
@@ -95,13 +95,17 @@ fn applicant(issuer: &IssuerKey, i: usize) -> Applicant {
             "income",
             mk(
                 "urn:dojang:income-band:1",
-                json!({"income_le_65pct": i % 2 == 0, "income_le_150pct": true, "household_size": 1 + i % 5}),
+                json!({"income_le_65pct": i.is_multiple_of(2), "income_le_150pct": true, "household_size": 1 + i % 5}),
                 1,
             ),
         ),
         (
             "employment",
-            mk("urn:dojang:employment:1", json!({"employed_full_time": i % 4 == 0, "enrolled_public_job": false}), 2),
+            mk(
+                "urn:dojang:employment:1",
+                json!({"employed_full_time": i.is_multiple_of(4), "enrolled_public_job": false}),
+                2,
+            ),
         ),
     ];
     Applicant { holder, creds }
@@ -245,7 +249,7 @@ pub fn run(args: &EligibilityBenchArgs) -> anyhow::Result<()> {
     }
     let elapsed = start.elapsed().as_secs_f64();
     let t = Instant::now();
-    let anchored = office.unanchored(PROGRAM)?.map(|(s, _, _)| s.len()).unwrap_or(0);
+    let anchored = office.unanchored(PROGRAM)?.map(|u| u.seqs.len()).unwrap_or(0);
     let anchor_ms = t.elapsed().as_secs_f64() * 1000.0;
     latencies.sort_by(f64::total_cmp);
     let _ = std::fs::remove_dir_all(&dir);

@@ -129,7 +129,8 @@ async fn eligibility(
             .with_context(|| format!("cannot write {}", p.display()))?;
     }
     let window_ms = 15_000 + people.len() as u64 * 30;
-    let offices = setup::offices(&chain, &trust, home, dir, &run, window_ms).await?;
+    let stage = setup::Stage { chain: &chain, node: url, home, dir, run: &run };
+    let offices = setup::offices(&stage, &trust, window_ms).await?;
     let programs: Vec<String> = offices.iter().map(|o| o.program.id.clone()).collect();
     println!(
         "registered programs {} and {} (window {} s), their policies and rule sets",
@@ -139,7 +140,7 @@ async fn eligibility(
     );
     let mut secret = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut secret);
-    let agencies = setup::agencies(&chain, url, home, dir, &run, &people, &programs, &secret).await?;
+    let agencies = setup::agencies(&stage, &people, &programs, &secret).await?;
     let subjects: Vec<String> = people.iter().map(|c| c.subject.clone()).collect();
     let t = Instant::now();
     let mut wallets = apply::receive_all(&agencies, &subjects, 3).await?;
@@ -213,7 +214,7 @@ async fn eligibility(
     }
     let mut draws = Vec::new();
     for (i, po) in offices.iter().enumerate() {
-        let account = setup::key(home, setup::program_specs(&run)[i].1)?;
+        let account = setup::key(home, setup::program_specs(&run)[i].account)?;
         chain
             .send(&account, "eligibility", json!({"type": "reveal_seed", "program": po.program.id, "seed": po.seed}))
             .await?;
@@ -256,7 +257,8 @@ async fn anchor(
     home: &std::path::Path,
     po: &setup::ProgramOffice,
 ) -> anyhow::Result<(u64, dojang_types::Hash, u64, usize)> {
-    let (seqs, leaves, root) = po.office.unanchored(&po.program.id)?.context("nothing to anchor")?;
+    let dojang_verifier::Unanchored { seqs, leaves, root } =
+        po.office.unanchored(&po.program.id)?.context("nothing to anchor")?;
     let account_name =
         if po.program.id.starts_with("public-works") { "public-works-office" } else { "youth-allowance-office" };
     let account = setup::key(home, account_name)?;

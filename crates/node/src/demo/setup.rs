@@ -37,15 +37,25 @@ impl Drop for Agency {
 
 pub const ADMIN_TOKEN: &str = "demo-desk-token-not-for-production";
 
-/// (label, account key file, did, vct, configuration id, claim names)
-pub const AGENCIES: [(&str, &str, &str, &str, &str, &[&str]); 3] = [
-    (
-        "resident registry",
-        "resident-registry",
-        "did:web:mois.seoul.go.kr",
-        "urn:dojang:resident:1",
-        "resident",
-        &[
+/// One of the demo's issuing agencies.
+pub struct AgencySpec {
+    pub label: &'static str,
+    /// The demo key file of the account that controls it.
+    pub account: &'static str,
+    pub did: &'static str,
+    pub vct: &'static str,
+    pub config: &'static str,
+    pub claims: &'static [&'static str],
+}
+
+pub const AGENCIES: [AgencySpec; 3] = [
+    AgencySpec {
+        label: "resident registry",
+        account: "resident-registry",
+        did: "did:web:mois.seoul.go.kr",
+        vct: "urn:dojang:resident:1",
+        config: "resident",
+        claims: &[
             "resident_of_seoul",
             "resident_6_months",
             "age_over_19",
@@ -54,14 +64,14 @@ pub const AGENCIES: [(&str, &str, &str, &str, &str, &[&str]); 3] = [
             "age_over_65",
             "program_pseudonyms",
         ],
-    ),
-    (
-        "social security",
-        "social-security",
-        "did:web:ssis.seoul.go.kr",
-        "urn:dojang:income-band:1",
-        "income_band",
-        &[
+    },
+    AgencySpec {
+        label: "social security",
+        account: "social-security",
+        did: "did:web:ssis.seoul.go.kr",
+        vct: "urn:dojang:income-band:1",
+        config: "income_band",
+        claims: &[
             "income_le_50pct",
             "income_le_60pct",
             "income_le_65pct",
@@ -69,16 +79,25 @@ pub const AGENCIES: [(&str, &str, &str, &str, &str, &[&str]); 3] = [
             "income_le_150pct",
             "household_size",
         ],
-    ),
-    (
-        "employment insurance",
-        "employment-insurance",
-        "did:web:comwel.seoul.go.kr",
-        "urn:dojang:employment:1",
-        "employment",
-        &["employed_full_time", "weekly_hours_over_30", "enrolled_public_job"],
-    ),
+    },
+    AgencySpec {
+        label: "employment insurance",
+        account: "employment-insurance",
+        did: "did:web:comwel.seoul.go.kr",
+        vct: "urn:dojang:employment:1",
+        config: "employment",
+        claims: &["employed_full_time", "weekly_hours_over_30", "enrolled_public_job"],
+    },
 ];
+
+/// Where the demo runs: the chain, the node's home (demo keys), the work directory, the run id.
+pub struct Stage<'a> {
+    pub chain: &'a Chain,
+    pub node: &'a str,
+    pub home: &'a Path,
+    pub dir: &'a Path,
+    pub run: &'a str,
+}
 
 pub fn key(home: &Path, name: &str) -> anyhow::Result<Keypair> {
     KeyFile::load(&home.join(format!("keys/{name}.json")))
@@ -87,21 +106,18 @@ pub fn key(home: &Path, name: &str) -> anyhow::Result<Keypair> {
 
 /// Root, types, agencies (organisation, accreditation, issuer service over its records).
 pub async fn agencies(
-    chain: &Chain,
-    node: &str,
-    home: &Path,
-    dir: &Path,
-    run: &str,
+    stage: &Stage<'_>,
     citizens: &[Citizen],
     programs: &[String],
     pseudonym_secret: &[u8; 32],
 ) -> anyhow::Result<Vec<Agency>> {
+    let Stage { chain, node, home, dir, run } = *stage;
     let admin = key(home, "admin")?;
     let root_key = Keypair::generate(Algorithm::P256);
     chain.ensure_org(&admin, ROOT, &root_key, run).await?;
     chain.ensure_root(&admin, ROOT).await?;
     let mut out = Vec::new();
-    for (label, account_name, did, vct, config, claims) in AGENCIES {
+    for AgencySpec { label, account: account_name, did, vct, config, claims } in AGENCIES {
         let thresholds: Vec<&str> =
             claims.iter().copied().filter(|c| c.starts_with("income_le") || c.starts_with("age_")).collect();
         chain.ensure_type(&admin, vct, claims, &thresholds).await?;
@@ -155,8 +171,19 @@ fn cq(id: &str, vct: &str, claims: Vec<Value>) -> Value {
     json!({"id": id, "format": "dc+sd-jwt", "meta": {"vct_values": [vct]}, "claims": claims})
 }
 
+/// One of the demo's programs, with its office, policy query and rule set.
+pub struct ProgramSpec {
+    pub label: &'static str,
+    pub account: &'static str,
+    pub did: &'static str,
+    pub id: String,
+    pub dcql: Value,
+    pub rules: Value,
+    pub quota: u32,
+}
+
 /// The two programs of DOMAIN.md §1 with their policies and rule sets.
-pub fn program_specs(run: &str) -> [(&'static str, &'static str, &'static str, String, Value, Value, u32); 2] {
+pub fn program_specs(run: &str) -> [ProgramSpec; 2] {
     let pw = format!("public-works.{run}");
     let yt = format!("youth-allowance.{run}");
     let pw_dcql = json!({"credentials": [
@@ -183,23 +210,33 @@ pub fn program_specs(run: &str) -> [(&'static str, &'static str, &'static str, S
         {"id": "not_over_30h", "credential": "employment", "claim": ["weekly_hours_over_30"], "op": "equals", "value": false, "reason": "employed more than 30 hours a week"},
     ], "on_credential_revoked": "manual_review", "on_issuer_suspended": "manual_review"});
     [
-        ("public-works job", "public-works-office", "did:web:jobs.seoul.go.kr", pw, pw_dcql, pw_rules, 60),
-        ("youth allowance", "youth-allowance-office", "did:web:youth.seoul.go.kr", yt, yt_dcql, yt_rules, 40),
+        ProgramSpec {
+            label: "public-works job",
+            account: "public-works-office",
+            did: "did:web:jobs.seoul.go.kr",
+            id: pw,
+            dcql: pw_dcql,
+            rules: pw_rules,
+            quota: 60,
+        },
+        ProgramSpec {
+            label: "youth allowance",
+            account: "youth-allowance-office",
+            did: "did:web:youth.seoul.go.kr",
+            id: yt,
+            dcql: yt_dcql,
+            rules: yt_rules,
+            quota: 40,
+        },
     ]
 }
 
 /// Registers each office, its policy, its program (window, quota, seed commitment) and its
 /// rule set, then loads the program back from the chain with proofs.
-pub async fn offices(
-    chain: &Chain,
-    trust: &Arc<ChainTrust>,
-    home: &Path,
-    dir: &Path,
-    run: &str,
-    window_ms: u64,
-) -> anyhow::Result<Vec<ProgramOffice>> {
+pub async fn offices(stage: &Stage<'_>, trust: &Arc<ChainTrust>, window_ms: u64) -> anyhow::Result<Vec<ProgramOffice>> {
+    let Stage { chain, home, dir, run, .. } = *stage;
     let mut out = Vec::new();
-    for (label, account_name, did, program_id, dcql, rules, quota) in program_specs(run) {
+    for ProgramSpec { label, account: account_name, did, id: program_id, dcql, rules, quota } in program_specs(run) {
         let account = key(home, account_name)?;
         let signing = Keypair::generate(Algorithm::P256);
         let kid = chain.ensure_org(&account, did, &signing, run).await?;
