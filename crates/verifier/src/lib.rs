@@ -3,6 +3,7 @@
 //! duplicate detection by a program-scoped pseudonym, decisions kept as salted leaves in the
 //! office's own store, receipts with inclusion proofs under anchored roots, and the lottery.
 
+pub mod http;
 pub mod office;
 pub mod record;
 pub mod store;

@@ -144,6 +144,11 @@ impl<T: TrustView> Office<T> {
         jwt
     }
 
+    /// The program an open request (by its `state`) was made for.
+    pub fn pending_program(&self, state: &str) -> Option<String> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).get(state).map(|p| p.program.clone())
+    }
+
     /// Decides a group of applications: checks run on all cores, the decisions are written in
     /// one durable transaction, and each applicant gets a receipt (or the reason for none).
     pub fn decide(&self, program: &Program, apps: Vec<Application>, now: u64) -> Vec<Result<Receipt, ApplyError>>

@@ -16,7 +16,12 @@ use serde_json::{json, Map, Value};
 
 const ISS: &str = "did:web:agency.seoul.go.kr";
 const URI: &str = "https://agency.seoul.go.kr/status/1";
-const NOW: u64 = 1_790_000_000;
+/// The tests' clock: real time, fixed once, so that the HTTP service (which reads the clock)
+/// agrees with the credentials' times.
+fn now() -> u64 {
+    static CLOCK: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *CLOCK.get_or_init(|| dojang_types::wall_clock_ms() / 1000)
+}
 
 fn office_did(p: &str) -> String {
     format!("did:web:{p}.seoul.go.kr")
@@ -53,9 +58,9 @@ fn world(list: &StatusList, standing: Standing) -> World {
     );
     for vct in ["urn:resident", "urn:income"] {
         s.accreditations
-            .insert((ISS.into(), vct.into()), Accreditation { active: vec![(0, Some(NOW - 10))], now: standing });
+            .insert((ISS.into(), vct.into()), Accreditation { active: vec![(0, Some(now() - 10))], now: standing });
     }
-    let token: Arc<str> = list.to_token(&issuer.key, &kid_url(ISS, "k"), URI, NOW, 60).into();
+    let token: Arc<str> = list.to_token(&issuer.key, &kid_url(ISS, "k"), URI, now(), 60).into();
     s.anchors
         .insert((ISS.into(), URI.into()), StatusAnchor { version: 1, hash: token_hash(&token), anchored_at_ms: 0 });
     s.tokens.insert(URI.into(), token);
@@ -91,8 +96,8 @@ fn person(w: &World, idx: u64, token: &str, seoul: bool, low_income: bool) -> Pe
                 claims: claims.as_object().unwrap().clone(),
                 holder: holder.public_key(),
                 status: StatusRef { idx: i, uri: URI.into() },
-                issued_at: NOW - 100,
-                expires_at: NOW + 10_000,
+                issued_at: now() - 100,
+                expires_at: now() + 10_000,
             },
         )
         .unwrap()
@@ -128,7 +133,7 @@ fn program(id: &str, rules: RuleSet, quota: u32) -> Program {
         rules,
         quota,
         window_opens_ms: 0,
-        window_closes_ms: (NOW + 3600) * 1000,
+        window_closes_ms: (now() + 3600) * 1000,
         pseudonym: ("resident".into(), vec!["program_pseudonyms".into(), id.into()]),
     }
 }
@@ -141,13 +146,13 @@ fn office(w: &World, id: &str, dir: &tempfile::TempDir) -> (Office<Snapshot>, Ke
 }
 
 fn answer(o: &Office<Snapshot>, okey: &Keypair, p: &Program, who: &Person) -> Application {
-    let jwt = o.request(p, NOW);
-    let claims = open_request(&jwt, &okey.public_key(), NOW).unwrap();
+    let jwt = o.request(p, now());
+    let claims = open_request(&jwt, &okey.public_key(), now()).unwrap();
     let query = DcqlQuery::parse(&claims.dcql_query).unwrap();
     let mut vp = Map::new();
     for q in &query.credentials {
         let cred = &who.creds.iter().find(|(id, _)| id == &q.id).unwrap().1;
-        let challenge = Challenge { nonce: &claims.nonce, audience: &claims.client_id, now: NOW };
+        let challenge = Challenge { nonce: &claims.nonce, audience: &claims.client_id, now: now() };
         vp.insert(q.id.clone(), json!([present(cred, &who.holder, q, &challenge).unwrap()]));
     }
     Application { state: claims.state, vp_token: vp }
@@ -161,7 +166,7 @@ fn decisions_reasons_receipts_and_anchoring() {
     let p = program("a", rules("reject", "manual_review"), 10);
     let people = [person(&w, 1, "t1", true, true), person(&w, 2, "t2", false, false)];
     let apps = people.iter().map(|x| answer(&o, &k, &p, x)).collect();
-    let r = o.decide(&p, apps, NOW);
+    let r = o.decide(&p, apps, now());
     let ok = r[0].as_ref().unwrap();
     assert_eq!(ok.decision.outcome, Outcome::Eligible);
     assert_eq!(
@@ -203,19 +208,19 @@ fn a_presentation_for_a_cannot_be_replayed_to_b_or_to_a_again() {
         (program("a", rules("reject", "manual_review"), 5), program("b", rules("reject", "manual_review"), 5));
     let who = person(&w, 1, "t", true, true);
     let app = answer(&oa, &ka, &pa, &who);
-    assert!(oa.decide(&pa, vec![app.clone()], NOW)[0].is_ok());
-    assert_eq!(oa.decide(&pa, vec![app.clone()], NOW)[0].as_ref().unwrap_err(), &ApplyError::UnknownRequest);
-    let fresh_a = oa.request(&pa, NOW);
-    let state = open_request(&fresh_a, &ka.public_key(), NOW).unwrap().state;
+    assert!(oa.decide(&pa, vec![app.clone()], now())[0].is_ok());
+    assert_eq!(oa.decide(&pa, vec![app.clone()], now())[0].as_ref().unwrap_err(), &ApplyError::UnknownRequest);
+    let fresh_a = oa.request(&pa, now());
+    let state = open_request(&fresh_a, &ka.public_key(), now()).unwrap().state;
     let again = Application { state, vp_token: app.vp_token.clone() };
     assert!(matches!(
-        oa.decide(&pa, vec![again], NOW)[0],
+        oa.decide(&pa, vec![again], now())[0],
         Err(ApplyError::Presentation { error: VerifyError::WrongNonce, .. })
     ));
-    let jwt_b = ob.request(&pb, NOW);
+    let jwt_b = ob.request(&pb, now());
     let state_b = dojang_credentials::jose::Jws::parse(&jwt_b).unwrap().payload["state"].as_str().unwrap().to_string();
     let to_b = Application { state: state_b, vp_token: app.vp_token };
-    assert!(matches!(ob.decide(&pb, vec![to_b], NOW)[0], Err(ApplyError::Presentation { .. })));
+    assert!(matches!(ob.decide(&pb, vec![to_b], now())[0], Err(ApplyError::Presentation { .. })));
 }
 
 #[test]
@@ -225,15 +230,15 @@ fn a_second_application_by_the_same_person_is_a_duplicate() {
     let (o, k) = office(&w, "a", &dir);
     let p = program("a", rules("reject", "manual_review"), 5);
     let (x, x_again) = (person(&w, 1, "same", true, true), person(&w, 2, "same", true, true));
-    let first = o.decide(&p, vec![answer(&o, &k, &p, &x)], NOW)[0].clone().unwrap();
-    let second = o.decide(&p, vec![answer(&o, &k, &p, &x_again)], NOW);
+    let first = o.decide(&p, vec![answer(&o, &k, &p, &x)], now())[0].clone().unwrap();
+    let second = o.decide(&p, vec![answer(&o, &k, &p, &x_again)], now());
     assert_eq!(
         second[0].as_ref().unwrap_err(),
         &ApplyError::Duplicate(first.decision.seq),
         "even with another wallet's credentials"
     );
     let other = person(&w, 3, "someone-else", true, true);
-    assert!(o.decide(&p, vec![answer(&o, &k, &p, &other)], NOW)[0].is_ok());
+    assert!(o.decide(&p, vec![answer(&o, &k, &p, &other)], now())[0].is_ok());
 }
 
 #[test]
@@ -246,7 +251,7 @@ fn revoked_credentials_follow_each_programs_rule() {
         let (o, k) = office(&w, program_id, &dir);
         let p = program(program_id, rules(handling, "manual_review"), 5);
         let who = person(&w, 1, "t", true, true);
-        let d = o.decide(&p, vec![answer(&o, &k, &p, &who)], NOW)[0].clone().unwrap();
+        let d = o.decide(&p, vec![answer(&o, &k, &p, &who)], now())[0].clone().unwrap();
         match handling {
             "reject" => assert!(
                 matches!(d.decision.outcome, Outcome::NotEligible { ref failed } if failed[0].id == "credential_status")
@@ -260,13 +265,13 @@ fn revoked_credentials_follow_each_programs_rule() {
 
 #[test]
 fn an_issuer_suspended_after_issuance_follows_each_programs_rule() {
-    let w = world(&StatusList::new(0), Standing::Suspended { since: NOW - 10 });
+    let w = world(&StatusList::new(0), Standing::Suspended { since: now() - 10 });
     let dir = tempfile::tempdir().unwrap();
     for (handling, program_id) in [("manual_review", "a"), ("reject", "b")] {
         let (o, k) = office(&w, program_id, &dir);
         let p = program(program_id, rules("reject", handling), 5);
         let who = person(&w, 1, "t", true, true);
-        let d = o.decide(&p, vec![answer(&o, &k, &p, &who)], NOW)[0].clone().unwrap();
+        let d = o.decide(&p, vec![answer(&o, &k, &p, &who)], now())[0].clone().unwrap();
         match handling {
             "manual_review" => assert!(matches!(d.decision.outcome, Outcome::ManualReview { .. })),
             _ => assert!(
@@ -284,7 +289,7 @@ fn an_appeal_replays_the_recorded_rule_set_and_a_new_one_changes_nothing_past() 
     let v1 = rules("reject", "manual_review");
     let p = program("a", v1.clone(), 5);
     let who = person(&w, 1, "t", true, false);
-    let d = o.decide(&p, vec![answer(&o, &k, &p, &who)], NOW)[0].clone().unwrap();
+    let d = o.decide(&p, vec![answer(&o, &k, &p, &who)], now())[0].clone().unwrap();
     assert!(matches!(d.decision.outcome, Outcome::NotEligible { .. }));
     // The applicant re-presents the same evidence; the appeal body replays rule set v1.
     let mut evidence = Evidence::new();
@@ -309,7 +314,7 @@ fn the_window_and_the_lottery() {
     let mut p = program("a", rules("reject", "manual_review"), 3);
     let apps = (0..8).map(|i| answer(&o, &k, &p, &person(&w, i + 1, &format!("t{i}"), true, i % 4 != 0))).collect();
     let eligible = o
-        .decide(&p, apps, NOW)
+        .decide(&p, apps, now())
         .iter()
         .filter(|r| matches!(r, Ok(d) if d.decision.outcome == Outcome::Eligible))
         .count();
@@ -329,7 +334,72 @@ fn the_window_and_the_lottery() {
     ranked.sort();
     assert_eq!(ranked.iter().take(3).map(|(_, s)| *s).collect::<Vec<_>>(), draw);
 
-    p.window_closes_ms = (NOW - 1) * 1000;
+    p.window_closes_ms = (now() - 1) * 1000;
     let late = answer(&o, &k, &p, &person(&w, 20, "late", true, true));
-    assert_eq!(o.decide(&p, vec![late], NOW)[0].as_ref().unwrap_err(), &ApplyError::WindowClosed("a".into()));
+    assert_eq!(o.decide(&p, vec![late], now())[0].as_ref().unwrap_err(), &ApplyError::WindowClosed("a".into()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_http_request_answer_receipt_and_malformed_posts() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(&StatusList::new(0), Standing::Active);
+    let (o, k) = office(&w, "a", &dir);
+    let p = program("a", rules("reject", "manual_review"), 5);
+    let service = Arc::new(http::Service { office: o, programs: [("a".to_string(), p.clone())].into() });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, http::router(service)).await.unwrap() });
+    let web = reqwest::Client::new();
+
+    let jwt = web.get(format!("{url}/programs/a/request")).send().await.unwrap().text().await.unwrap();
+    let now = now();
+    let claims = open_request(&jwt, &k.public_key(), now).unwrap();
+    let who = person(&w, 1, "t", true, true);
+    let query = DcqlQuery::parse(&claims.dcql_query).unwrap();
+    let mut vp = Map::new();
+    for q in &query.credentials {
+        let cred = &who.creds.iter().find(|(id, _)| id == &q.id).unwrap().1;
+        let ch = Challenge { nonce: &claims.nonce, audience: &claims.client_id, now };
+        vp.insert(q.id.clone(), json!([present(cred, &who.holder, q, &ch).unwrap()]));
+    }
+    let form = [("vp_token", Value::Object(vp.clone()).to_string()), ("state", claims.state.clone())];
+    let answer: Value = web.post(format!("{url}/response")).form(&form).send().await.unwrap().json().await.unwrap();
+    assert_eq!(answer["decision"]["outcome"], "eligible", "{answer}");
+    let receipt: Receipt = serde_json::from_value(answer["receipt"].clone()).unwrap();
+    let fetched =
+        web.get(format!("{url}/receipts/{}?leaf={}", receipt.decision.seq, receipt.leaf)).send().await.unwrap();
+    assert_eq!(fetched.status().as_u16(), 200);
+    let again = web.post(format!("{url}/response")).form(&form).send().await.unwrap();
+    assert_eq!(again.status().as_u16(), 400, "the same answer twice is refused");
+
+    let cases: Vec<(&str, Vec<(&str, String)>, &str)> = vec![
+        ("/response", vec![("state", "x".into())], "invalid_request"),
+        ("/response", vec![("vp_token", "[1]".into()), ("state", "x".into())], "invalid_request"),
+        ("/response", vec![("vp_token", "{}".into()), ("state", "never-issued".into())], "invalid_request"),
+    ];
+    for (path, form, code) in cases {
+        let r: Value = web.post(format!("{url}{path}")).form(&form).send().await.unwrap().json().await.unwrap();
+        assert_eq!(r["error"], code, "{form:?}: {r}");
+    }
+    let r = web.post(format!("{url}/response")).body("not a form").send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let jwt = web.get(format!("{url}/programs/a/request")).send().await.unwrap().text().await.unwrap();
+    let state = open_request(&jwt, &k.public_key(), now).unwrap().state;
+    let r: Value = web
+        .post(format!("{url}/response"))
+        .form(&[("vp_token", "{}".to_string()), ("state", state)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["error"], "access_denied", "{r}");
+    assert_eq!(web.get(format!("{url}/programs/zzz/request")).send().await.unwrap().status().as_u16(), 404);
+    assert_eq!(
+        web.get(format!("{url}/receipts/{}?leaf=00", receipt.decision.seq)).send().await.unwrap().status().as_u16(),
+        404
+    );
+    assert_eq!(web.get(format!("{url}/receipts/abc")).send().await.unwrap().status().as_u16(), 400);
+    server.abort();
 }

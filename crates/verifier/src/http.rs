@@ -1,0 +1,114 @@
+//! The office's HTTP face, OpenID4VP 1.0 with `direct_post`: a wallet fetches a signed request
+//! for a program, posts its answer (`vp_token`, `state`) to the response URI, and gets the
+//! decision and its receipt; later it fetches the receipt with its inclusion proof.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use dojang_credentials::TrustView;
+use serde_json::{json, Map, Value};
+
+use crate::office::{Application, ApplyError, Office, Program};
+
+/// The office and the programs it runs.
+pub struct Service<T: TrustView> {
+    pub office: Office<T>,
+    pub programs: HashMap<String, Program>,
+}
+
+fn now() -> u64 {
+    dojang_types::wall_clock_ms() / 1000
+}
+
+fn error(status: StatusCode, code: &str, description: impl Into<String>) -> Response {
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({"error": code, "error_description": description.into()})),
+    )
+        .into_response()
+}
+
+pub fn router<T: TrustView + Sync + 'static>(service: Arc<Service<T>>) -> Router {
+    Router::new()
+        .route("/programs/{id}/request", get(request::<T>))
+        .route("/response", post(response::<T>))
+        .route("/receipts/{seq}", get(receipt::<T>))
+        .with_state(service)
+}
+
+async fn request<T: TrustView + Sync + 'static>(State(s): State<Arc<Service<T>>>, Path(id): Path<String>) -> Response {
+    match s.programs.get(&id) {
+        Some(p) => {
+            ([(header::CONTENT_TYPE, "application/oauth-authz-req+jwt")], s.office.request(p, now())).into_response()
+        }
+        None => error(StatusCode::NOT_FOUND, "not_found", format!("this office runs no program '{id}'")),
+    }
+}
+
+async fn response<T: TrustView + Sync + 'static>(
+    State(s): State<Arc<Service<T>>>,
+    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "post the answer as a form: vp_token (JSON) and state",
+        );
+    };
+    let (Some(vp), Some(state)) = (form.get("vp_token"), form.get("state")) else {
+        return error(StatusCode::BAD_REQUEST, "invalid_request", "vp_token and state are both required");
+    };
+    let vp_token: Map<String, Value> = match serde_json::from_str(vp) {
+        Ok(Value::Object(m)) => m,
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "vp_token must be a JSON object of credential query id -> presentations",
+            )
+        }
+    };
+    let Some(program) = s.office.pending_program(state).and_then(|id| s.programs.get(&id)).cloned() else {
+        return error(StatusCode::BAD_REQUEST, "invalid_request", ApplyError::UnknownRequest.to_string());
+    };
+    let app = Application { state: state.clone(), vp_token };
+    let svc = s.clone();
+    let result = tokio::task::spawn_blocking(move || svc.office.decide(&program, vec![app], now()).pop()).await;
+    match result {
+        Ok(Some(Ok(receipt))) => {
+            Json(json!({"decision": receipt.decision.outcome, "receipt": receipt})).into_response()
+        }
+        Ok(Some(Err(e @ ApplyError::Store(_)))) => {
+            error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", e.to_string())
+        }
+        Ok(Some(Err(e))) => error(StatusCode::BAD_REQUEST, "access_denied", e.to_string()),
+        _ => error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the decision was lost; apply again"),
+    }
+}
+
+async fn receipt<T: TrustView + Sync + 'static>(
+    State(s): State<Arc<Service<T>>>,
+    Path(seq): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Ok(seq) = seq.parse::<u64>() else {
+        return error(StatusCode::BAD_REQUEST, "invalid_request", format!("'{seq}' is not a decision number"));
+    };
+    let leaf = q.get("leaf").cloned().unwrap_or_default();
+    match s.office.receipt(seq) {
+        Ok(Some(r)) if r.leaf.to_string() == leaf => Json(json!(r)).into_response(),
+        Ok(_) => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such decision with that leaf (the leaf in your receipt is the key)",
+        ),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", e.to_string()),
+    }
+}
