@@ -133,6 +133,11 @@ pub enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Run a program office's verifier (OpenID4VP direct_post) from a TOML file.
+    Verifier {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// A citizen's wallet: credentials encrypted at rest, presented only within policy.
     Wallet {
         /// The wallet file.

@@ -112,7 +112,15 @@ pub enum WalletCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// What was disclosed to whom and when.
+    /// Apply to a program: fetch the office's signed request (checked against its key on
+    /// chain and its registered policy), answer it, keep the decision receipt.
+    Apply {
+        /// The office's request URL, e.g. https://jobs.seoul.go.kr/programs/<id>/request
+        request_url: String,
+        #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
+        node: String,
+    },
+    /// What was disclosed to whom and when, and the decision receipts kept.
     History,
 }
 
@@ -182,7 +190,53 @@ pub async fn wallet(file: &Path, passphrase: &str, command: WalletCommand) -> an
                     h.claims.join(", ")
                 );
             }
+            for r in &w.receipts {
+                println!(
+                    "receipt: program {} decision {} outcome {}",
+                    r["decision"]["program"], r["decision"]["seq"], r["decision"]["outcome"]
+                );
+            }
         }
+        WalletCommand::Apply { request_url, node } => apply(file, passphrase, &request_url, &node).await?,
     }
+    Ok(())
+}
+
+async fn apply(file: &Path, passphrase: &str, request_url: &str, node: &str) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let resp = http.get(request_url).send().await.with_context(|| format!("cannot reach {request_url}"))?;
+    if !resp.status().is_success() {
+        bail!("{request_url} answered HTTP {}", resp.status());
+    }
+    let jwt = resp.text().await?;
+    let (did, kid) = dojang_verifier::request_kid(&jwt).context("the request names no signing key")?;
+    let validators = ChainTrust::validators_from(node).await?;
+    let trust = ChainTrust::new(node, validators, Duration::from_secs(30));
+    trust.load_org(&did).await?;
+    let key = trust.issuer_key(&did, &kid)?.with_context(|| format!("{did}#{kid} is not a key on chain"))?;
+    let claims = dojang_verifier::open_request(&jwt, &key.public_key, now()).map_err(anyhow::Error::msg)?;
+    trust.load_policy(&claims.policy).await?;
+    let policy = trust.policy(&claims.policy)?;
+    let req = PresentationRequest {
+        client_id: claims.client_id,
+        nonce: claims.nonce,
+        policy: claims.policy,
+        dcql_query: claims.dcql_query,
+        response_uri: Some(claims.response_uri.clone()),
+    };
+    let query = dojang_wallet::check_request(&req, policy.as_ref())?;
+    let policy = policy.context("checked above")?;
+    let mut w = store::load(file, passphrase)?;
+    let vp_token = dojang_wallet::answer(&mut w, &req, &policy, &query, now())?;
+    store::save(file, passphrase, &w)?;
+    let form = [("vp_token", vp_token.to_string()), ("state", claims.state)];
+    let answer: serde_json::Value = http.post(&claims.response_uri).form(&form).send().await?.json().await?;
+    if let Some(err) = answer.get("error") {
+        bail!("the office refused the application: {err}: {}", answer["error_description"]);
+    }
+    println!("{}", serde_json::to_string_pretty(&answer["decision"])?);
+    w.receipts.push(answer["receipt"].clone());
+    store::save(file, passphrase, &w)?;
+    println!("receipt kept in the wallet (dojang wallet history)");
     Ok(())
 }

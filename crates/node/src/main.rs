@@ -9,6 +9,7 @@ mod credential_cmds;
 mod demo;
 mod init;
 mod logging;
+mod office_cmd;
 mod run;
 mod testnet;
 mod verify;
@@ -101,6 +102,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Status { node } => commands::status(&node).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Demo { what } => demo::run(what).await,
+        Command::Verifier { config } => office_cmd::verifier(&config).await,
         Command::Issuer { config } => credential_cmds::issuer(&config).await,
         Command::Wallet { file, passphrase, command } => credential_cmds::wallet(&file, &passphrase, command).await,
         Command::Verify { home } => {

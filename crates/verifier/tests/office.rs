@@ -372,14 +372,14 @@ async fn over_http_request_answer_receipt_and_malformed_posts() {
     let again = web.post(format!("{url}/response")).form(&form).send().await.unwrap();
     assert_eq!(again.status().as_u16(), 400, "the same answer twice is refused");
 
-    let cases: Vec<(&str, Vec<(&str, String)>, &str)> = vec![
-        ("/response", vec![("state", "x".into())], "invalid_request"),
-        ("/response", vec![("vp_token", "[1]".into()), ("state", "x".into())], "invalid_request"),
-        ("/response", vec![("vp_token", "{}".into()), ("state", "never-issued".into())], "invalid_request"),
+    let malformed: [Vec<(&str, String)>; 3] = [
+        vec![("state", "x".into())],
+        vec![("vp_token", "[1]".into()), ("state", "x".into())],
+        vec![("vp_token", "{}".into()), ("state", "never-issued".into())],
     ];
-    for (path, form, code) in cases {
-        let r: Value = web.post(format!("{url}{path}")).form(&form).send().await.unwrap().json().await.unwrap();
-        assert_eq!(r["error"], code, "{form:?}: {r}");
+    for form in malformed {
+        let r: Value = web.post(format!("{url}/response")).form(&form).send().await.unwrap().json().await.unwrap();
+        assert_eq!(r["error"], "invalid_request", "{form:?}: {r}");
     }
     let r = web.post(format!("{url}/response")).body("not a form").send().await.unwrap();
     assert_eq!(r.status().as_u16(), 400);

@@ -51,6 +51,9 @@ pub struct Contents {
     pub credentials: Vec<StoredCredential>,
     #[serde(default)]
     pub history: Vec<Disclosure>,
+    /// Decision receipts received from program offices (ELIG-05), kept for appeals.
+    #[serde(default)]
+    pub receipts: Vec<serde_json::Value>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use dojang_credentials::issue::IssuerKey;
-use dojang_credentials::{DcqlQuery, TrustView as _};
 use dojang_crypto::{Algorithm, KeyFile, Keypair};
-use dojang_eligibility::RuleSet;
 use dojang_issuer::{Book, ChainAnchoring, Issuer, Records};
 use dojang_trust::ChainTrust;
 use dojang_types::{sha256, Hash};
@@ -262,34 +260,10 @@ pub async fn offices(stage: &Stage<'_>, trust: &Arc<ChainTrust>, window_ms: u64)
                 json!({"type": "publish_rule_set", "program": program_id, "version": 1, "rules": rules}),
             )
             .await?;
-        let program = load_program(trust, &program_id).await?;
+        let program = crate::office_cmd::load_program(trust, &program_id).await?;
         let store = DecisionStore::open(&dir.join(format!("office-{program_id}.redb")))?;
         let office = Office::new(did, &kid, signing, &format!("https://{}/response", &did[8..]), trust.clone(), store);
         out.push(ProgramOffice { label, office, program, seed });
     }
     Ok(out)
-}
-
-/// A program, its latest rule set and its policy, read from the chain with proofs.
-pub async fn load_program(trust: &Arc<ChainTrust>, id: &str) -> anyhow::Result<Program> {
-    let p: dojang_eligibility::state::ProgramRecord =
-        trust.read_state(&format!("eligibility/programs/{id}")).await?.with_context(|| format!("no program {id}"))?;
-    let rs: dojang_eligibility::state::RuleSetRecord = trust
-        .read_state(&format!("eligibility/{}", dojang_eligibility::state::ruleset_key(id, p.ruleset_versions)))
-        .await?
-        .context("no rule set")?;
-    trust.load_policy(&p.policy).await?;
-    let policy = trust.policy(&p.policy)?.context("no policy")?;
-    let _: &DcqlQuery = &policy.dcql;
-    let rules: RuleSet = rs.rules;
-    Ok(Program {
-        id: p.id.clone(),
-        policy,
-        ruleset_version: rs.version,
-        rules,
-        quota: p.quota,
-        window_opens_ms: p.window_opens_ms,
-        window_closes_ms: p.window_closes_ms,
-        pseudonym: ("resident".into(), vec!["program_pseudonyms".into(), p.id]),
-    })
 }

@@ -1,0 +1,119 @@
+//! `dojang verifier`: a program office's verifier service (OpenID4VP `direct_post`) for the
+//! programs it names, each loaded from the chain with proofs.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use dojang_credentials::TrustView as _;
+use dojang_crypto::KeyFile;
+use dojang_trust::ChainTrust;
+use dojang_verifier::{http, DecisionStore, Office, Program};
+use serde::Deserialize;
+
+use crate::config::load_toml;
+
+/// `verifier.toml`: `[office]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifierFile {
+    office: OfficeSection,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OfficeSection {
+    /// The office's organisation on chain, and the key id its requests are signed with.
+    did: String,
+    kid: String,
+    /// The P-256 key registered as `<did>#<kid>`.
+    signing_key: PathBuf,
+    /// Where wallets reach this service (the response URI is `<public_url>/response`).
+    public_url: String,
+    listen_addr: SocketAddr,
+    node: String,
+    /// The chain's genesis file: its validators certify what the service reads. Without it,
+    /// the node's reported validator set is trusted.
+    #[serde(default)]
+    genesis: Option<PathBuf>,
+    /// The decision store (redb file).
+    store: PathBuf,
+    programs: Vec<String>,
+}
+
+fn relative(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+pub async fn verifier(config: &Path) -> anyhow::Result<()> {
+    let file: VerifierFile = load_toml(config)?;
+    let o = file.office;
+    let base = config.parent().unwrap_or(Path::new("."));
+    let key = KeyFile::load(&relative(base, &o.signing_key))?;
+    if key.algorithm() != dojang_crypto::Algorithm::P256 {
+        bail!("{} must hold a P-256 key", o.signing_key.display());
+    }
+    let validators = match &o.genesis {
+        Some(g) => dojang_ledger::Genesis::load(&relative(base, g))?.validator_set(),
+        None => ChainTrust::validators_from(&o.node).await?,
+    };
+    let trust = ChainTrust::new(&o.node, validators, Duration::from_secs(30));
+    trust.load_org(&o.did).await?;
+    let registered =
+        trust.issuer_key(&o.did, &o.kid)?.with_context(|| format!("{}#{} is not registered on chain", o.did, o.kid))?;
+    if registered.public_key != key.public_key() {
+        bail!("the signing key is not the key registered on chain as {}#{}", o.did, o.kid);
+    }
+    let mut programs = HashMap::new();
+    for id in &o.programs {
+        let p = load_program(&trust, id).await?;
+        if p.policy.verifier != o.did {
+            bail!("program {id} belongs to {}, not to {}", p.policy.verifier, o.did);
+        }
+        programs.insert(id.clone(), p);
+    }
+    let store = DecisionStore::open(&relative(base, &o.store))?;
+    let response_uri = format!("{}/response", o.public_url.trim_end_matches('/'));
+    let office = Office::new(&o.did, &o.kid, key, &response_uri, trust, store);
+    let service = Arc::new(http::Service { office, programs });
+    let listener = tokio::net::TcpListener::bind(o.listen_addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", o.listen_addr))?;
+    println!("verifier {} on http://{} for {}", o.did, listener.local_addr()?, o.programs.join(", "));
+    axum::serve(listener, http::router(service))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// A program, its latest rule set and its policy, read from the chain with proofs.
+pub async fn load_program(trust: &Arc<ChainTrust>, id: &str) -> anyhow::Result<Program> {
+    let p: dojang_eligibility::state::ProgramRecord =
+        trust.read_state(&format!("eligibility/programs/{id}")).await?.with_context(|| format!("no program {id}"))?;
+    let rs: dojang_eligibility::state::RuleSetRecord = trust
+        .read_state(&format!("eligibility/{}", dojang_eligibility::state::ruleset_key(id, p.ruleset_versions)))
+        .await?
+        .context("no rule set")?;
+    trust.load_policy(&p.policy).await?;
+    let policy = trust.policy(&p.policy)?.context("no policy")?;
+    let rules = rs.rules;
+    Ok(Program {
+        id: p.id.clone(),
+        policy,
+        ruleset_version: rs.version,
+        rules,
+        quota: p.quota,
+        window_opens_ms: p.window_opens_ms,
+        window_closes_ms: p.window_closes_ms,
+        pseudonym: ("resident".into(), vec!["program_pseudonyms".into(), p.id]),
+    })
+}
