@@ -87,3 +87,31 @@ curl -sf -XPOST http://127.0.0.1:8090/admin/status -H 'authorization: Bearer cha
   -H 'content-type: application/json' -d '{"subject":"S-0001","credential_configuration_id":"income_band","status":"revoked"}'
 echo
 $D query identity status did=did:web:ssis.seoul.go.kr uri=http://127.0.0.1:8090/status/1
+
+# 9. The office runs a program under its policy and its verifier service; the citizen applies.
+NOW_MS=$(($(date +%s) * 1000))
+SEED=$(head -c 32 /dev/urandom | sha256sum | cut -c1-64)
+COMMIT=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(bytes.fromhex(sys.argv[1])).hexdigest())' "$SEED")
+$D tx --key "$K/public-works-office.json" --wait eligibility '{"type":"register_program","id":"public-works.2026-h1","office":"did:web:jobs.seoul.go.kr","name":"public-works job","policy":"jobs.public-works.2026","window_opens_ms":'"$NOW_MS"',"window_closes_ms":'"$((NOW_MS + 3600000))"',"quota":60,"seed_commitment":"'"$COMMIT"'"}' >/dev/null
+$D tx --key "$K/public-works-office.json" --wait eligibility '{"type":"publish_rule_set","program":"public-works.2026-h1","version":1,"rules":{"conditions":[{"id":"income_le_65pct","credential":"income","claim":["income_le_65pct"],"op":"equals","value":true,"reason":"household income is above 65% of the median"}]}}' >/dev/null
+cat > "$WORK/verifier.toml" <<TOML
+[office]
+did = "did:web:jobs.seoul.go.kr"
+kid = "o-1"
+signing_key = "office-signing.json"
+public_url = "http://127.0.0.1:8091"
+listen_addr = "127.0.0.1:8091"
+node = "$DOJANG_NODE"
+genesis = "$HOME_DIR/genesis.json"
+store = "office-decisions.redb"
+programs = ["public-works.2026-h1"]
+TOML
+$D verifier --config "$WORK/verifier.toml" > "$WORK/verifier.log" 2>&1 &
+VERIFIER=$!
+trap 'kill $ISSUER $VERIFIER 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -sf -o /dev/null http://127.0.0.1:8091/programs/public-works.2026-h1/request && break; sleep 0.2; done
+# The agency reinstates the credential revoked in step 8 (a new anchored version).
+curl -sf -XPOST http://127.0.0.1:8090/admin/status -H 'authorization: Bearer change-me-change-me' \
+  -H 'content-type: application/json' -d '{"subject":"S-0001","credential_configuration_id":"income_band","status":"valid"}' >/dev/null
+$D wallet apply http://127.0.0.1:8091/programs/public-works.2026-h1/request
+$D wallet history

@@ -106,7 +106,8 @@ pub fn load_toml<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<
 fn apply_env(doc: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) -> anyhow::Result<()> {
     for (name, value) in vars {
         let Some(rest) = name.strip_prefix("DOJANG_") else { continue };
-        if rest == "HOME" || rest == "NODE" {
+        // The command line's own variables, not settings.
+        if ["HOME", "NODE", "WALLET", "WALLET_PASSPHRASE"].contains(&rest) {
             continue;
         }
         let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
@@ -143,6 +144,7 @@ mod tests {
             ("DOJANG_CONSENSUS__IDLE_BLOCK_INTERVAL_MS".to_string(), "250".to_string()),
             ("DOJANG_MONIKER".to_string(), "district-office".to_string()),
             ("DOJANG_HOME".to_string(), "/ignored".to_string()),
+            ("DOJANG_WALLET_PASSPHRASE".to_string(), "not a setting".to_string()),
             ("OTHER".to_string(), "x".to_string()),
         ];
         apply_env(&mut doc, vars.into_iter()).unwrap();

@@ -44,6 +44,16 @@ struct OfficeSection {
     programs: Vec<String>,
 }
 
+/// Fills the office's trust cache from the chain before each answer is checked.
+struct ChainPrepare(Arc<ChainTrust>);
+
+#[async_trait::async_trait]
+impl http::Prepare for ChainPrepare {
+    async fn prepare(&self, presentation: &str, policy: &str) -> Result<(), String> {
+        self.0.prepare(presentation, policy).await.map_err(|e| e.to_string())
+    }
+}
+
 fn relative(base: &Path, p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
@@ -65,6 +75,7 @@ pub async fn verifier(config: &Path) -> anyhow::Result<()> {
         None => ChainTrust::validators_from(&o.node).await?,
     };
     let trust = ChainTrust::new(&o.node, validators, Duration::from_secs(30));
+    let prepare: Arc<dyn http::Prepare> = Arc::new(ChainPrepare(trust.clone()));
     trust.load_org(&o.did).await?;
     let registered =
         trust.issuer_key(&o.did, &o.kid)?.with_context(|| format!("{}#{} is not registered on chain", o.did, o.kid))?;
@@ -82,7 +93,7 @@ pub async fn verifier(config: &Path) -> anyhow::Result<()> {
     let store = DecisionStore::open(&relative(base, &o.store))?;
     let response_uri = format!("{}/response", o.public_url.trim_end_matches('/'));
     let office = Office::new(&o.did, &o.kid, key, &response_uri, trust, store);
-    let service = Arc::new(http::Service { office, programs });
+    let service = Arc::new(http::Service { office, programs, prepare: Some(prepare) });
     let listener = tokio::net::TcpListener::bind(o.listen_addr)
         .await
         .with_context(|| format!("cannot listen on {}", o.listen_addr))?;

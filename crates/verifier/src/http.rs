@@ -15,10 +15,18 @@ use serde_json::{json, Map, Value};
 
 use crate::office::{Application, ApplyError, Office, Program};
 
-/// The office and the programs it runs.
+/// Fetches (and proof-checks) the trust data a presentation will need before it is checked:
+/// the office's view of the chain is a cache, filled here.
+#[async_trait::async_trait]
+pub trait Prepare: Send + Sync {
+    async fn prepare(&self, presentation: &str, policy: &str) -> Result<(), String>;
+}
+
+/// The office, the programs it runs, and how its trust cache is filled.
 pub struct Service<T: TrustView> {
     pub office: Office<T>,
     pub programs: HashMap<String, Program>,
+    pub prepare: Option<Arc<dyn Prepare>>,
 }
 
 fn now() -> u64 {
@@ -78,6 +86,17 @@ async fn response<T: TrustView + Sync + 'static>(
     let Some(program) = s.office.pending_program(state).and_then(|id| s.programs.get(&id)).cloned() else {
         return error(StatusCode::BAD_REQUEST, "invalid_request", ApplyError::UnknownRequest.to_string());
     };
+    if let Some(p) = &s.prepare {
+        for presentation in vp_token.values().filter_map(|v| v.get(0)).filter_map(Value::as_str) {
+            if let Err(e) = p.prepare(presentation, &program.policy.id).await {
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    format!("cannot read the chain: {e}"),
+                );
+            }
+        }
+    }
     let app = Application { state: state.clone(), vp_token };
     let svc = s.clone();
     let result = tokio::task::spawn_blocking(move || svc.office.decide(&program, vec![app], now()).pop()).await;
