@@ -105,6 +105,8 @@ node = "$DOJANG_NODE"
 genesis = "$HOME_DIR/genesis.json"
 store = "office-decisions.redb"
 programs = ["public-works.2026-h1"]
+account_key = "$K/public-works-office.json"
+anchor_interval_s = 2
 TOML
 $D verifier --config "$WORK/verifier.toml" > "$WORK/verifier.log" 2>&1 &
 VERIFIER=$!
@@ -115,3 +117,5 @@ curl -sf -XPOST http://127.0.0.1:8090/admin/status -H 'authorization: Bearer cha
   -H 'content-type: application/json' -d '{"subject":"S-0001","credential_configuration_id":"income_band","status":"valid"}' >/dev/null
 $D wallet apply http://127.0.0.1:8091/programs/public-works.2026-h1/request
 $D wallet history
+sleep 4   # the service anchors its decisions every anchor_interval_s
+$D query eligibility batch/public-works.2026-h1/1

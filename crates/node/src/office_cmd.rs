@@ -42,6 +42,15 @@ struct OfficeSection {
     /// The decision store (redb file).
     store: PathBuf,
     programs: Vec<String>,
+    /// The account controlling the office's organisation: signs the decision anchors.
+    account_key: PathBuf,
+    /// Seconds between anchors of the decisions not yet anchored (ELIG-05).
+    #[serde(default = "default_anchor_interval")]
+    anchor_interval_s: u64,
+}
+
+fn default_anchor_interval() -> u64 {
+    300
 }
 
 /// Fills the office's trust cache from the chain before each answer is checked.
@@ -93,7 +102,11 @@ pub async fn verifier(config: &Path) -> anyhow::Result<()> {
     let store = DecisionStore::open(&relative(base, &o.store))?;
     let response_uri = format!("{}/response", o.public_url.trim_end_matches('/'));
     let office = Office::new(&o.did, &o.kid, key, &response_uri, trust, store);
+    let program_ids = o.programs.clone();
     let service = Arc::new(http::Service { office, programs, prepare: Some(prepare) });
+    let account = KeyFile::load(&relative(base, &o.account_key))?;
+    let anchoring =
+        tokio::spawn(anchor_every(service.clone(), program_ids, o.node.clone(), account, o.anchor_interval_s.max(1)));
     let listener = tokio::net::TcpListener::bind(o.listen_addr)
         .await
         .with_context(|| format!("cannot listen on {}", o.listen_addr))?;
@@ -103,6 +116,60 @@ pub async fn verifier(config: &Path) -> anyhow::Result<()> {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
+    anchoring.abort();
+    Ok(())
+}
+
+/// Anchors each program's unanchored decisions every `interval` seconds. A failure is logged
+/// and retried at the next interval; nothing is lost (the decisions stay unanchored).
+async fn anchor_every(
+    service: Arc<http::Service<Arc<ChainTrust>>>,
+    programs: Vec<String>,
+    node: String,
+    account: dojang_crypto::Keypair,
+    interval: u64,
+) {
+    let client = dojang_sdk::Client::new(&node);
+    let mut tick = tokio::time::interval(Duration::from_secs(interval));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        for id in &programs {
+            if let Err(e) = anchor_once(&service.office, &client, &account, id).await {
+                tracing::warn!(program = %id, error = %e, "anchoring decisions failed; retrying at the next interval");
+            }
+        }
+    }
+}
+
+async fn anchor_once(
+    office: &Office<Arc<ChainTrust>>,
+    client: &dojang_sdk::Client,
+    account: &dojang_crypto::Keypair,
+    program: &str,
+) -> anyhow::Result<()> {
+    let Some(u) = office.unanchored(program)? else { return Ok(()) };
+    let chain_id = client.status().await?["chain_id"].as_str().context("node status has no chain_id")?.to_string();
+    let msg =
+        serde_json::json!({"type": "anchor_decisions", "program": program, "root": u.root, "leaves": u.leaves.len()});
+    let tx = dojang_sdk::TxBuilder::new(chain_id, crate::demo::clone_key(account)).build("eligibility", &msg);
+    let receipt = client.submit(&tx, true).await?.receipt.context("the anchor did not become final in time")?;
+    if receipt["result"]["status"] != "ok" {
+        bail!("the chain refused the anchor: {}", receipt["result"]["reason"]);
+    }
+    let record = client.query("eligibility", &format!("program/{program}"), &[]).await?;
+    let batch = record["record"]["batches"].as_u64().context("no batch count")?;
+    let height = receipt["height"].as_u64().unwrap_or_default();
+    let n = u.seqs.len();
+    office.anchored(&dojang_verifier::Batch {
+        program: program.into(),
+        batch,
+        root: u.root,
+        seqs: u.seqs,
+        leaves: u.leaves,
+        anchored_height: height,
+    })?;
+    tracing::info!(program, batch, decisions = n, height, "decisions anchored");
     Ok(())
 }
 

@@ -5,6 +5,8 @@
 
 mod apply;
 mod chain;
+
+pub use chain::clone_key;
 mod citizens;
 mod setup;
 
