@@ -94,6 +94,17 @@ impl Keypair {
         SignedTx { body, signature }
     }
 
+    /// A second handle on the same key (ring's parsed keys cannot be cloned; this re-reads the
+    /// secret). For tools that hand a key to a builder that owns it.
+    pub fn duplicate(&self) -> Keypair {
+        match self {
+            Keypair::Ed25519(k) => Keypair::Ed25519(k.clone()),
+            Keypair::P256 { pkcs8, .. } => {
+                Self::p256_from_pkcs8(pkcs8).expect("ring reads the PKCS#8 it parsed before")
+            }
+        }
+    }
+
     /// The secret as bytes for a key file: the Ed25519 seed or the P-256 PKCS#8 document.
     pub fn secret_bytes(&self) -> Vec<u8> {
         match self {

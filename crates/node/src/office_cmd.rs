@@ -152,7 +152,7 @@ async fn anchor_once(
     let chain_id = client.status().await?["chain_id"].as_str().context("node status has no chain_id")?.to_string();
     let msg =
         serde_json::json!({"type": "anchor_decisions", "program": program, "root": u.root, "leaves": u.leaves.len()});
-    let tx = dojang_sdk::TxBuilder::new(chain_id, crate::demo::clone_key(account)).build("eligibility", &msg);
+    let tx = dojang_sdk::TxBuilder::new(chain_id, account.duplicate()).build("eligibility", &msg);
     let receipt = client.submit(&tx, true).await?.receipt.context("the anchor did not become final in time")?;
     if receipt["result"]["status"] != "ok" {
         bail!("the chain refused the anchor: {}", receipt["result"]["reason"]);

@@ -31,25 +31,10 @@ fn now() -> u64 {
 }
 
 async fn send(client: &Client, key: &Keypair, msg: Value) {
-    let tx = TxBuilder::new(CHAIN, key.clone_key()).build("identity", &msg);
+    let tx = TxBuilder::new(CHAIN, key.duplicate()).build("identity", &msg);
     let s = client.submit(&tx, true).await.unwrap();
     let receipt = s.receipt.expect("final in time");
     assert_eq!(receipt["result"]["status"], "ok", "{msg}: {receipt}");
-}
-
-trait CloneKey {
-    fn clone_key(&self) -> Keypair;
-}
-
-impl CloneKey for Keypair {
-    fn clone_key(&self) -> Keypair {
-        match self.algorithm() {
-            Algorithm::Ed25519 => {
-                Keypair::ed25519_from_seed(self.secret_bytes().try_into().expect("an ed25519 seed is 32 bytes"))
-            }
-            Algorithm::P256 => Keypair::p256_from_pkcs8(&self.secret_bytes()).unwrap(),
-        }
-    }
 }
 
 fn policy_query(claims: &[&str]) -> Value {

@@ -22,7 +22,7 @@ impl Chain {
 
     /// Sends one message and waits until it is final; a refusal is an error with its reason.
     pub async fn send(&self, key: &Keypair, module: &str, msg: Value) -> anyhow::Result<Value> {
-        let tx = TxBuilder::new(&self.chain_id, clone_key(key)).build(module, &msg);
+        let tx = TxBuilder::new(&self.chain_id, key.duplicate()).build(module, &msg);
         let s = self.client.submit(&tx, true).await?;
         let receipt = s.receipt.context("the transaction did not become final in time")?;
         if receipt["result"]["status"] != "ok" {
@@ -93,19 +93,6 @@ impl Chain {
                 self.send(admin, "identity", json!({"type": "accredit", "issuer": issuer, "vct": vct})).await?;
                 Ok(())
             }
-        }
-    }
-}
-
-/// A second handle on a key (the SDK's builder owns its key).
-pub fn clone_key(k: &Keypair) -> Keypair {
-    match k.algorithm() {
-        dojang_crypto::Algorithm::Ed25519 => {
-            let seed: [u8; 32] = k.secret_bytes().try_into().expect("an Ed25519 secret is a 32-byte seed");
-            Keypair::ed25519_from_seed(seed)
-        }
-        dojang_crypto::Algorithm::P256 => {
-            Keypair::p256_from_pkcs8(&k.secret_bytes()).expect("ring reads its own PKCS#8")
         }
     }
 }

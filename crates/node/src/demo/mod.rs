@@ -5,8 +5,6 @@
 
 mod apply;
 mod chain;
-
-pub use chain::clone_key;
 mod citizens;
 mod setup;
 

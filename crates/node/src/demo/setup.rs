@@ -14,7 +14,7 @@ use dojang_verifier::{DecisionStore, Office, Program};
 use rand::RngCore as _;
 use serde_json::{json, Map, Value};
 
-use super::chain::{clone_key, Chain};
+use super::chain::Chain;
 use super::citizens::Citizen;
 
 pub const ROOT: &str = "did:web:seoul.go.kr";
@@ -141,7 +141,7 @@ pub async fn agencies(
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         let settings = serde_json::from_value(json!({"did": did, "kid": kid, "public_url": url, "status_list": run}))?;
-        let anchoring = Arc::new(ChainAnchoring::new(node, &chain.chain_id, clone_key(&account)));
+        let anchoring = Arc::new(ChainAnchoring::new(node, &chain.chain_id, account.duplicate()));
         let book = Book::open(&dir.join(format!("issuer-{config}")))?;
         let issuer =
             Issuer::start(settings, IssuerKey { did: did.into(), kid, key: signing }, records, book, anchoring)
