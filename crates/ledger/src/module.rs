@@ -56,6 +56,20 @@ pub enum ModuleError {
 }
 
 impl ModuleError {
+    /// A refusal by a rule whose reason starts with its id (`"ID-04: key ids are never
+    /// reused"`): the id becomes the receipt's code, the rest its reason. A reason without an
+    /// id is coded `rejected`.
+    pub fn by_rule(reason: String) -> ModuleError {
+        let is_rule_id =
+            |c: &str| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '-');
+        match reason.split_once(": ") {
+            Some((code, rest)) if is_rule_id(code) => {
+                ModuleError::Rejected { code: code.to_string(), reason: rest.to_string() }
+            }
+            _ => ModuleError::Rejected { code: "rejected".into(), reason },
+        }
+    }
+
     /// A short stable code for receipts and API errors.
     pub fn code(&self) -> String {
         match self {

@@ -94,6 +94,15 @@ impl Config {
     }
 }
 
+/// A path from a settings file, relative to the file's directory unless absolute.
+pub fn relative(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
 /// Reads a TOML settings file (a node's, an issuer's) with `DOJANG_<SECTION>__<KEY>`
 /// environment overrides applied.
 pub fn load_toml<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {

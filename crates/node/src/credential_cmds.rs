@@ -17,7 +17,7 @@ use dojang_wallet::{store, PresentationRequest};
 use serde::Deserialize;
 use tracing::info;
 
-use crate::config::load_toml;
+use crate::config::{load_toml, relative};
 
 /// `issuer.toml`: `[issuer]` is what the issuer is, `[service]` where it runs and what it uses.
 #[derive(Deserialize)]
@@ -43,14 +43,6 @@ struct ServiceSection {
     chain_id: String,
     /// Guards `/admin/...`; set it through `DOJANG_SERVICE__ADMIN_TOKEN` rather than the file.
     admin_token: String,
-}
-
-fn relative(base: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
-    }
 }
 
 /// Runs the issuer service described by `config` until Ctrl-C.

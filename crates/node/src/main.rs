@@ -2,6 +2,7 @@
 
 mod bench;
 mod catchup;
+mod chain;
 mod cli;
 mod commands;
 mod config;

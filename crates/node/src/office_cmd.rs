@@ -14,7 +14,8 @@ use dojang_trust::ChainTrust;
 use dojang_verifier::{http, DecisionStore, Office, Program};
 use serde::Deserialize;
 
-use crate::config::load_toml;
+use crate::chain::Chain;
+use crate::config::{load_toml, relative};
 
 /// `verifier.toml`: `[office]`.
 #[derive(Deserialize)]
@@ -60,14 +61,6 @@ struct ChainPrepare(Arc<ChainTrust>);
 impl http::Prepare for ChainPrepare {
     async fn prepare(&self, presentation: &str, policy: &str) -> Result<(), String> {
         self.0.prepare(presentation, policy).await.map_err(|e| e.to_string())
-    }
-}
-
-fn relative(base: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
     }
 }
 
@@ -129,48 +122,68 @@ async fn anchor_every(
     account: dojang_crypto::Keypair,
     interval: u64,
 ) {
-    let client = dojang_sdk::Client::new(&node);
     let mut tick = tokio::time::interval(Duration::from_secs(interval));
     tick.tick().await;
+    let mut chain = None;
     loop {
         tick.tick().await;
+        if chain.is_none() {
+            match Chain::connect(&node).await {
+                Ok(c) => chain = Some(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot reach the node to anchor decisions; retrying at the next interval");
+                    continue;
+                }
+            }
+        }
+        let Some(chain) = &chain else { continue };
         for id in &programs {
-            if let Err(e) = anchor_once(&service.office, &client, &account, id).await {
-                tracing::warn!(program = %id, error = %e, "anchoring decisions failed; retrying at the next interval");
+            match anchor_once(&service.office, chain, &account, id).await {
+                Ok(Some(a)) => {
+                    tracing::info!(program = %id, batch = a.batch, decisions = a.decisions, height = a.height, "decisions anchored")
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(program = %id, error = %e, "anchoring decisions failed; retrying at the next interval")
+                }
             }
         }
     }
 }
 
-async fn anchor_once(
+/// One anchored batch of decisions.
+pub struct Anchored {
+    pub batch: u64,
+    pub root: dojang_types::Hash,
+    pub height: u64,
+    pub decisions: usize,
+}
+
+/// Anchors `program`'s decisions not yet anchored (if any) with the office's account, and
+/// records the batch in the office's store so receipts get their inclusion proofs.
+pub async fn anchor_once(
     office: &Office<Arc<ChainTrust>>,
-    client: &dojang_sdk::Client,
+    chain: &Chain,
     account: &dojang_crypto::Keypair,
     program: &str,
-) -> anyhow::Result<()> {
-    let Some(u) = office.unanchored(program)? else { return Ok(()) };
-    let chain_id = client.status().await?["chain_id"].as_str().context("node status has no chain_id")?.to_string();
+) -> anyhow::Result<Option<Anchored>> {
+    let Some(u) = office.unanchored(program)? else { return Ok(None) };
     let msg =
         serde_json::json!({"type": "anchor_decisions", "program": program, "root": u.root, "leaves": u.leaves.len()});
-    let tx = dojang_sdk::TxBuilder::new(chain_id, account.duplicate()).build("eligibility", &msg);
-    let receipt = client.submit(&tx, true).await?.receipt.context("the anchor did not become final in time")?;
-    if receipt["result"]["status"] != "ok" {
-        bail!("the chain refused the anchor: {}", receipt["result"]["reason"]);
-    }
-    let record = client.query("eligibility", &format!("program/{program}"), &[]).await?;
+    let receipt = chain.send(account, "eligibility", msg).await?;
+    let record = chain.client.query("eligibility", &format!("program/{program}"), &[]).await?;
     let batch = record["record"]["batches"].as_u64().context("no batch count")?;
     let height = receipt["height"].as_u64().unwrap_or_default();
-    let n = u.seqs.len();
+    let (root, decisions) = (u.root, u.seqs.len());
     office.anchored(&dojang_verifier::Batch {
         program: program.into(),
         batch,
-        root: u.root,
+        root,
         seqs: u.seqs,
         leaves: u.leaves,
         anchored_height: height,
     })?;
-    tracing::info!(program, batch, decisions = n, height, "decisions anchored");
-    Ok(())
+    Ok(Some(Anchored { batch, root, height, decisions }))
 }
 
 /// A program, its latest rule set and its policy, read from the chain with proofs.

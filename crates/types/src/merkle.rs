@@ -7,18 +7,27 @@ pub fn merkle_root<T: AsRef<[u8]>>(leaves: &[T]) -> Hash {
     if leaves.is_empty() {
         return sha256(&[]);
     }
-    let mut level: Vec<Hash> = leaves.iter().map(|l| sha256(&[&[0u8], l.as_ref()])).collect();
+    let mut level = leaf_hashes(leaves);
     while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [a, b] => sha256(&[&[1u8], &a.0, &b.0]),
-                [a] => *a,
-                _ => unreachable!("chunks(2) yields one or two items"),
-            })
-            .collect();
+        level = parents(&level);
     }
     level[0]
+}
+
+fn leaf_hashes<T: AsRef<[u8]>>(leaves: &[T]) -> Vec<Hash> {
+    leaves.iter().map(|l| sha256(&[&[0u8], l.as_ref()])).collect()
+}
+
+/// The level above: pairs hashed with the 0x01 prefix, an odd last node promoted.
+fn parents(level: &[Hash]) -> Vec<Hash> {
+    level
+        .chunks(2)
+        .map(|pair| match pair {
+            [a, b] => sha256(&[&[1u8], &a.0, &b.0]),
+            [a] => *a,
+            _ => unreachable!("chunks(2) yields one or two items"),
+        })
+        .collect()
 }
 
 /// One step of an inclusion proof: the sibling's hash and whether it sits on the left.
@@ -34,7 +43,7 @@ pub fn merkle_proof<T: AsRef<[u8]>>(leaves: &[T], index: usize) -> Option<Vec<Pr
     if index >= leaves.len() {
         return None;
     }
-    let mut level: Vec<Hash> = leaves.iter().map(|l| sha256(&[&[0u8], l.as_ref()])).collect();
+    let mut level = leaf_hashes(leaves);
     let mut i = index;
     let mut proof = Vec::new();
     while level.len() > 1 {
@@ -42,14 +51,7 @@ pub fn merkle_proof<T: AsRef<[u8]>>(leaves: &[T], index: usize) -> Option<Vec<Pr
         if sibling < level.len() {
             proof.push(ProofStep { sibling: level[sibling], left: sibling < i });
         }
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [a, b] => sha256(&[&[1u8], &a.0, &b.0]),
-                [a] => *a,
-                _ => unreachable!("chunks(2) yields one or two items"),
-            })
-            .collect();
+        level = parents(&level);
         i /= 2;
     }
     Some(proof)

@@ -10,15 +10,6 @@ use crate::rules;
 use crate::state::{self, BatchRecord, ProgramRecord, RuleSetRecord};
 use crate::NAME;
 
-fn refuse(reason: String) -> ModuleError {
-    match reason.split_once(": ") {
-        Some((code, rest)) if code.starts_with("PRG-") => {
-            ModuleError::Rejected { code: code.to_string(), reason: rest.to_string() }
-        }
-        _ => ModuleError::Rejected { code: "rejected".into(), reason },
-    }
-}
-
 fn identity<T: DeserializeOwned>(st: &dyn StateRead, key: &str) -> Result<Option<T>, ModuleError> {
     st.read_module(dojang_identity::NAME, key.as_bytes())?
         .map(|b| {
@@ -50,9 +41,10 @@ fn policy_query(st: &dyn StateRead, program: &ProgramRecord) -> Result<DcqlQuery
 pub fn check(msg: &EligibilityMsg) -> Result<(), ModuleError> {
     match msg {
         EligibilityMsg::RegisterProgram { id, name, window_opens_ms, window_closes_ms, quota, .. } => {
-            rules::program_is_well_formed(id, name, *window_opens_ms, *window_closes_ms, *quota).map_err(refuse)
+            rules::program_is_well_formed(id, name, *window_opens_ms, *window_closes_ms, *quota)
+                .map_err(ModuleError::by_rule)
         }
-        EligibilityMsg::AnchorDecisions { leaves, .. } => rules::batch_is_valid(*leaves).map_err(refuse),
+        EligibilityMsg::AnchorDecisions { leaves, .. } => rules::batch_is_valid(*leaves).map_err(ModuleError::by_rule),
         EligibilityMsg::PublishRuleSet { .. } | EligibilityMsg::RevealSeed { .. } => Ok(()),
     }
 }
@@ -71,12 +63,14 @@ pub fn execute(ctx: &TxContext, st: &mut dyn StateWrite, msg: EligibilityMsg) ->
         } => {
             sender_runs_office(ctx, &*st, &office)?;
             if state::read::<ProgramRecord>(&*st, &state::program_key(&id))?.is_some() {
-                return Err(refuse(format!("PRG-01: program '{id}' exists")));
+                return Err(ModuleError::by_rule(format!("PRG-01: program '{id}' exists")));
             }
             let p: PolicyRecord = identity(&*st, &policy_key(&policy))?
                 .ok_or_else(|| ModuleError::NotFound(format!("policy '{policy}'")))?;
             if p.verifier != office || p.withdrawn_ms.is_some() {
-                return Err(refuse(format!("PRG-01: policy '{policy}' is not an active policy of {office}")));
+                return Err(ModuleError::by_rule(format!(
+                    "PRG-01: policy '{policy}' is not an active policy of {office}"
+                )));
             }
             let record = ProgramRecord {
                 id: id.clone(),
@@ -98,8 +92,8 @@ pub fn execute(ctx: &TxContext, st: &mut dyn StateWrite, msg: EligibilityMsg) ->
         EligibilityMsg::PublishRuleSet { program, version, rules: ruleset } => {
             let mut p = state::program(&*st, &program)?;
             sender_runs_office(ctx, &*st, &p.office)?;
-            rules::version_follows(p.ruleset_versions, version).map_err(refuse)?;
-            rules::ruleset_fits_policy(&ruleset, &policy_query(&*st, &p)?).map_err(refuse)?;
+            rules::version_follows(p.ruleset_versions, version).map_err(ModuleError::by_rule)?;
+            rules::ruleset_fits_policy(&ruleset, &policy_query(&*st, &p)?).map_err(ModuleError::by_rule)?;
             let rec = RuleSetRecord {
                 program: program.clone(),
                 version,
@@ -116,7 +110,7 @@ pub fn execute(ctx: &TxContext, st: &mut dyn StateWrite, msg: EligibilityMsg) ->
             let mut p = state::program(&*st, &program)?;
             sender_runs_office(ctx, &*st, &p.office)?;
             rules::seed_reveal_is_valid(&p.seed_commitment, &seed, p.seed.is_some(), p.window_closes_ms, ctx.time_ms)
-                .map_err(refuse)?;
+                .map_err(ModuleError::by_rule)?;
             p.seed = Some(seed);
             state::write(st, &state::program_key(&program), &p);
             Ok(vec![Event::new(NAME, "seed_revealed").with("program", &program).with("seed", seed)])

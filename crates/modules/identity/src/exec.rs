@@ -7,16 +7,6 @@ use crate::rules;
 use crate::state::{self, *};
 use crate::NAME;
 
-/// A rule refused the message; its code is the rule id the reason starts with.
-fn refuse(reason: String) -> ModuleError {
-    match reason.split_once(": ") {
-        Some((code, rest)) if code.starts_with("ID-") => {
-            ModuleError::Rejected { code: code.to_string(), reason: rest.to_string() }
-        }
-        _ => ModuleError::Rejected { code: "rejected".into(), reason },
-    }
-}
-
 /// The sender may not do this (ID-02, ID-03, ID-05 and the role checks).
 fn deny(reason: String) -> ModuleError {
     ModuleError::Unauthorized(reason)
@@ -49,7 +39,7 @@ pub fn check(msg: &IdentityMsg) -> Result<(), ModuleError> {
         }
         WithdrawPolicy { id } => rules::name_is_valid("policy id", id),
     };
-    r.map_err(refuse)
+    r.map_err(ModuleError::by_rule)
 }
 
 pub fn execute(ctx: &TxContext, st: &mut dyn StateWrite, msg: IdentityMsg) -> Result<Vec<Event>, ModuleError> {
@@ -106,7 +96,7 @@ fn register_org(
         });
     }
     let mut org = OrgRecord { did: did.clone(), controller: ctx.sender, keys: vec![], registered_height: ctx.height };
-    rules::new_key_is_acceptable(&org, &kid, &public_key, ctx.time_ms, ctx.time_ms).map_err(refuse)?;
+    rules::new_key_is_acceptable(&org, &kid, &public_key, ctx.time_ms, ctx.time_ms).map_err(ModuleError::by_rule)?;
     org.keys.push(KeyRecord {
         kid: kid.clone(),
         public_key,
@@ -128,7 +118,7 @@ fn add_key(
 ) -> Result<Vec<Event>, ModuleError> {
     let mut org = state::org(&*st, did)?;
     rules::sender_controls(&org, &ctx.sender).map_err(deny)?;
-    rules::new_key_is_acceptable(&org, &kid, &public_key, valid_from_ms, ctx.time_ms).map_err(refuse)?;
+    rules::new_key_is_acceptable(&org, &kid, &public_key, valid_from_ms, ctx.time_ms).map_err(ModuleError::by_rule)?;
     org.keys.push(KeyRecord { kid: kid.clone(), public_key, valid_from_ms, valid_until_ms: None, revoked: false });
     state::write(st, &org_key(did), &org);
     Ok(vec![Event::new(NAME, "key_added").with("did", did).with("kid", &kid).with("valid_from_ms", valid_from_ms)])
@@ -149,9 +139,9 @@ fn end_key(
         .iter_mut()
         .find(|k| k.kid == kid)
         .ok_or_else(|| ModuleError::NotFound(format!("key '{kid}' of {did}")))?;
-    rules::key_end_is_acceptable(key, end_ms).map_err(refuse)?;
+    rules::key_end_is_acceptable(key, end_ms).map_err(ModuleError::by_rule)?;
     if !revoked && key.valid_until_ms.is_some() {
-        return Err(refuse(format!("ID-04: key '{kid}' has already ended; rotate from the current key")));
+        return Err(ModuleError::by_rule(format!("ID-04: key '{kid}' has already ended; rotate from the current key")));
     }
     key.valid_until_ms = Some(key.valid_until_ms.map_or(end_ms, |u| u.min(end_ms)));
     key.revoked |= revoked;
@@ -183,7 +173,9 @@ fn accredit(ctx: &TxContext, st: &mut dyn StateWrite, issuer: String, vct: Strin
     let key = accreditation_key(&issuer, &vct);
     let mut rec = match state::read::<AccreditationRecord>(&*st, &key)? {
         Some(r) if !matches!(r.standing, Standing::Revoked { .. }) => {
-            return Err(refuse(format!("ID-05: {issuer} is already accredited for {vct}; reinstate a suspended one")));
+            return Err(ModuleError::by_rule(format!(
+                "ID-05: {issuer} is already accredited for {vct}; reinstate a suspended one"
+            )));
         }
         Some(r) => r,
         None => AccreditationRecord {
@@ -212,7 +204,7 @@ fn change_standing(
     let key = accreditation_key(issuer, vct);
     let mut rec: AccreditationRecord = state::read(&*st, &key)?
         .ok_or_else(|| ModuleError::NotFound(format!("accreditation of {issuer} for {vct}")))?;
-    rules::standing_change_is_allowed(rec.standing, to).map_err(refuse)?;
+    rules::standing_change_is_allowed(rec.standing, to).map_err(ModuleError::by_rule)?;
     let now = ctx.time_ms;
     if let Some(open) = rec.periods.last_mut().filter(|p| p.until_ms.is_none()) {
         open.until_ms = Some(now);
@@ -240,7 +232,9 @@ fn register_type(
     let root = root_org(&*st)?;
     rules::sender_is_root(root.as_ref(), &ctx.sender).map_err(deny)?;
     if state::read::<TypeRecord>(&*st, &type_key(&vct))?.is_some() {
-        return Err(refuse(format!("ID-08: type {vct} is registered; a changed schema is a new type (version it)")));
+        return Err(ModuleError::by_rule(format!(
+            "ID-08: type {vct} is registered; a changed schema is a new type (version it)"
+        )));
     }
     let rec = TypeRecord {
         vct: vct.clone(),
@@ -269,7 +263,7 @@ fn anchor_status(
     }
     let key = status_key(&did, &uri);
     let previous: Option<StatusAnchorRecord> = state::read(&*st, &key)?;
-    rules::status_version_follows(previous.map(|p| p.version), version).map_err(refuse)?;
+    rules::status_version_follows(previous.map(|p| p.version), version).map_err(ModuleError::by_rule)?;
     let rec = StatusAnchorRecord {
         did: did.clone(),
         uri: uri.clone(),
@@ -294,7 +288,10 @@ fn register_policy(ctx: &TxContext, st: &mut dyn StateWrite, rec: PolicyRecord) 
     let org = state::org(&*st, &rec.verifier)?;
     rules::sender_controls(&org, &ctx.sender).map_err(deny)?;
     if state::read::<PolicyRecord>(&*st, &policy_key(&rec.id))?.is_some() {
-        return Err(refuse(format!("ID-07: policy '{}' exists; policies never change, register a new id", rec.id)));
+        return Err(ModuleError::by_rule(format!(
+            "ID-07: policy '{}' exists; policies never change, register a new id",
+            rec.id
+        )));
     }
     state::write(st, &policy_key(&rec.id), &rec);
     Ok(vec![Event::new(NAME, "policy_registered").with("id", &rec.id).with("verifier", &rec.verifier)])
@@ -305,7 +302,7 @@ fn withdraw_policy(ctx: &TxContext, st: &mut dyn StateWrite, id: &str) -> Result
         state::read(&*st, &policy_key(id))?.ok_or_else(|| ModuleError::NotFound(format!("policy '{id}'")))?;
     rules::sender_controls(&state::org(&*st, &rec.verifier)?, &ctx.sender).map_err(deny)?;
     if rec.withdrawn_ms.is_some() {
-        return Err(refuse(format!("ID-07: policy '{id}' is already withdrawn")));
+        return Err(ModuleError::by_rule(format!("ID-07: policy '{id}' is already withdrawn")));
     }
     rec.withdrawn_ms = Some(ctx.time_ms);
     state::write(st, &policy_key(id), &rec);

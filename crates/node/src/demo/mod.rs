@@ -17,7 +17,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use dojang_eligibility::Outcome;
 use dojang_trust::ChainTrust;
-use dojang_verifier::{ApplyError, Batch, Receipt};
+use dojang_verifier::{ApplyError, Receipt};
 use serde_json::json;
 
 use crate::bench::{spawn, BenchHome};
@@ -117,7 +117,7 @@ async fn eligibility(
     dir: &std::path::Path,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let chain = chain::Chain::connect(url).await?;
+    let chain = crate::chain::Chain::connect(url).await?;
     let run = format!("r{}", now_ms() / 1000 % 10_000_000);
     let validators = ChainTrust::validators_from(url).await?;
     let trust = ChainTrust::new(url, validators, Duration::from_secs(60));
@@ -198,8 +198,12 @@ async fn eligibility(
 
     // Anchor each office's decisions.
     let mut anchors = Vec::new();
-    for po in &offices {
-        anchors.push(anchor(&chain, home, po).await?);
+    for (i, po) in offices.iter().enumerate() {
+        let account = setup::key(home, setup::program_specs(&run)[i].account)?;
+        let a = crate::office_cmd::anchor_once(&po.office, &chain, &account, &po.program.id)
+            .await?
+            .context("nothing to anchor")?;
+        anchors.push(a);
     }
 
     // The window closes; each office reveals its seed and draws.
@@ -252,42 +256,10 @@ async fn office_key(trust: &Arc<ChainTrust>, jwt: &str) -> anyhow::Result<dojang
     Ok(trust.issuer_key(&did, &kid)?.context("office key not on chain")?.public_key)
 }
 
-async fn anchor(
-    chain: &chain::Chain,
-    home: &std::path::Path,
-    po: &setup::ProgramOffice,
-) -> anyhow::Result<(u64, dojang_types::Hash, u64, usize)> {
-    let dojang_verifier::Unanchored { seqs, leaves, root } =
-        po.office.unanchored(&po.program.id)?.context("nothing to anchor")?;
-    let account_name =
-        if po.program.id.starts_with("public-works") { "public-works-office" } else { "youth-allowance-office" };
-    let account = setup::key(home, account_name)?;
-    let receipt = chain
-        .send(
-            &account,
-            "eligibility",
-            json!({"type": "anchor_decisions", "program": po.program.id, "root": root, "leaves": leaves.len()}),
-        )
-        .await?;
-    let height = receipt["height"].as_u64().unwrap_or_default();
-    let record = chain.client.query("eligibility", &format!("program/{}", po.program.id), &[]).await?;
-    let batch = record["record"]["batches"].as_u64().context("no batch count")?;
-    let n = seqs.len();
-    po.office.anchored(&Batch {
-        program: po.program.id.clone(),
-        batch,
-        root,
-        seqs,
-        leaves,
-        anchored_height: height,
-    })?;
-    Ok((batch, root, height, n))
-}
-
 fn summary(
     offices: &[Arc<setup::ProgramOffice>],
     tallies: &[(Tally, Vec<Result<Receipt, ApplyError>>)],
-    anchors: &[(u64, dojang_types::Hash, u64, usize)],
+    anchors: &[crate::office_cmd::Anchored],
     draws: &[Vec<u64>],
     refusal: &str,
 ) {
@@ -313,7 +285,7 @@ fn summary(
             results.iter().flatten().flat_map(|r| r.decision.disclosed.iter().cloned()).collect();
         println!("   what the program saw (claim paths; values are booleans, a household size and a program token):");
         println!("     {}", saw.into_iter().collect::<Vec<_>>().join(", "));
-        let (batch, root, height, n) = anchors[i];
+        let crate::office_cmd::Anchored { batch, root, height, decisions: n } = &anchors[i];
         println!("   anchored {n} decisions as batch {batch} at height {height}, root {root}");
         println!(
             "   lottery: seed revealed on chain; {} of {} eligible selected (first: {:?})",

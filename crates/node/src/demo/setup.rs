@@ -14,8 +14,8 @@ use dojang_verifier::{DecisionStore, Office, Program};
 use rand::RngCore as _;
 use serde_json::{json, Map, Value};
 
-use super::chain::Chain;
 use super::citizens::Citizen;
+use crate::chain::Chain;
 
 pub const ROOT: &str = "did:web:seoul.go.kr";
 
