@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use borsh::{BorshDeserialize, BorshSerialize};
 use dojang_types::{encode, VoteSignBytes};
-use ed25519_dalek::{Signer as _, Verifier as _};
+use ed25519_dalek::Signer as _;
 use malachitebft_core_types as mc;
 use malachitebft_signing::{Error as SigningError, Signer, VerificationResult, Verifier};
 use mc::{Round, SignedMessage, ValidatorProof, VoteExtensionScope, VoteType};
@@ -86,12 +86,10 @@ fn extension_sign_bytes(chain_id: &str, scope: &VoteExtensionScope<DojangContext
     [b"dojang/extension/v1\n".as_slice(), &encode(&body)].concat()
 }
 
-/// Verifies an Ed25519 signature; malformed keys are invalid.
+/// Verifies an Ed25519 signature under ZIP-215, the one rule every validator applies to
+/// transactions and consensus messages alike; malformed keys are invalid.
 pub fn verify_ed25519(pk: &PublicKey, msg: &[u8], sig: &Signature) -> bool {
-    match ed25519_dalek::VerifyingKey::from_bytes(&pk.0) {
-        Ok(vk) => vk.verify(msg, &ed25519_dalek::Signature::from_bytes(&sig.0)).is_ok(),
-        Err(_) => false,
-    }
+    dojang_crypto::verify_ed25519(&pk.0, msg, &sig.0)
 }
 
 /// Signs as this node's validator key.

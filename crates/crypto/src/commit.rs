@@ -8,7 +8,7 @@ pub enum CommitError {
     #[error("the commit certificate is for another block")]
     WrongBlock,
     #[error("the commit certificate carries {got} of {total} voting power; more than two thirds is needed")]
-    NotEnoughPower { got: u64, total: u64 },
+    NotEnoughPower { got: u128, total: u128 },
 }
 
 /// Checks that a commit certificate finalizes `header` under `validators` (the set that decides
@@ -20,9 +20,10 @@ pub fn verify_commit(header: &BlockHeader, commit: &Commit, validators: &[Valida
     if commit.block_hash != hash || commit.height != header.height {
         return Err(CommitError::WrongBlock);
     }
-    let total: u64 = validators.iter().map(|v| v.power).sum();
+    // Powers are summed in u128: a set of large powers must not wrap into a small total.
+    let total: u128 = validators.iter().map(|v| u128::from(v.power)).sum();
     let mut counted: Vec<Address> = Vec::with_capacity(commit.signatures.len());
-    let mut got = 0u64;
+    let mut got = 0u128;
     for s in &commit.signatures {
         let Some(v) = validators.iter().find(|v| v.address == s.validator) else { continue };
         if counted.contains(&s.validator) {
@@ -39,7 +40,7 @@ pub fn verify_commit(header: &BlockHeader, commit: &Commit, validators: &[Valida
         .to_bytes();
         if verify(&v.public_key, &msg, &Signature::Ed25519(s.signature)) {
             counted.push(s.validator);
-            got += v.power;
+            got += u128::from(v.power);
         }
     }
     if got * 3 <= total * 2 {

@@ -1,9 +1,11 @@
 use dojang_types::{PublicKey, Signature, SignedTx, TxBody};
-use ed25519_dalek::{Signer as _, Verifier as _};
+use ed25519_dalek::Signer as _;
 use ring::rand::SystemRandom;
 use ring::signature::{
     EcdsaKeyPair, KeyPair as _, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
 };
+
+use crate::ed25519::verify_ed25519;
 
 /// Which signature scheme a key uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,15 +116,11 @@ impl Keypair {
     }
 }
 
-/// Verifies one signature. Mismatched algorithms and malformed keys are simply invalid.
+/// Verifies one signature (Ed25519 under ZIP-215). Mismatched algorithms and malformed keys are
+/// simply invalid.
 pub fn verify(public_key: &PublicKey, msg: &[u8], signature: &Signature) -> bool {
     match (public_key, signature) {
-        (PublicKey::Ed25519(pk), Signature::Ed25519(sig)) => {
-            let Ok(vk) = ed25519_dalek::VerifyingKey::from_bytes(pk) else {
-                return false;
-            };
-            vk.verify(msg, &ed25519_dalek::Signature::from_bytes(sig)).is_ok()
-        }
+        (PublicKey::Ed25519(pk), Signature::Ed25519(sig)) => verify_ed25519(pk, msg, sig),
         (PublicKey::P256(pk), Signature::P256(sig)) => {
             UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, pk).verify(msg, sig).is_ok()
         }

@@ -5,12 +5,14 @@
 
 mod batch;
 mod commit;
+mod ed25519;
 mod keyfile;
 mod keypair;
 mod proof;
 
 pub use batch::verify_txs;
 pub use commit::{verify_commit, CommitError};
+pub use ed25519::{verify_ed25519, verify_ed25519_batch, Ed25519Item};
 pub use keyfile::{KeyFile, KeyFileError};
 pub use keypair::{verify, Algorithm, Keypair};
 pub use proof::verify_state_proof;
