@@ -92,17 +92,68 @@ impl mc::Validator<DojangContext> for Validator {
     }
 }
 
-/// Validators sorted by address (the proposer rotation follows this order).
+/// Validators sorted by address, with the proposer rotation derived from their powers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValidatorSet {
     validators: Vec<Validator>,
+    /// Indexes into `validators`, one per proposer slot: each validator appears in proportion
+    /// to its power, spread out (smooth weighted round-robin), so that a validator with twice
+    /// the power proposes twice as often and a dead one costs one timeout per turn.
+    rotation: Vec<u16>,
+}
+
+/// Slots in one turn of the proposer rotation. Powers are scaled into this many slots (each
+/// validator keeps at least one), so the rotation stays small whatever the powers are.
+const ROTATION_SLOTS: u128 = 4096;
+
+/// The proposer sequence of one turn: smooth weighted round-robin over the (scaled) powers,
+/// ties to the lower address. Pure and deterministic, so every validator derives the same one.
+fn rotation(validators: &[Validator]) -> Vec<u16> {
+    let total: u128 = validators.iter().map(|v| u128::from(v.power)).sum();
+    let weights: Vec<i128> = validators
+        .iter()
+        .map(|v| {
+            let w = if total <= ROTATION_SLOTS {
+                u128::from(v.power)
+            } else {
+                u128::from(v.power) * ROTATION_SLOTS / total
+            };
+            w.max(1) as i128
+        })
+        .collect();
+    let sum: i128 = weights.iter().sum();
+    let mut current = vec![0i128; weights.len()];
+    let mut out = Vec::with_capacity(sum as usize);
+    for _ in 0..sum {
+        for (c, w) in current.iter_mut().zip(&weights) {
+            *c += w;
+        }
+        let mut pick = 0;
+        for i in 1..current.len() {
+            if current[i] > current[pick] {
+                pick = i;
+            }
+        }
+        current[pick] -= sum;
+        out.push(pick as u16);
+    }
+    out
 }
 
 impl ValidatorSet {
     pub fn new(mut validators: Vec<Validator>) -> Self {
         validators.sort_by_key(|v| v.address);
         validators.dedup_by_key(|v| v.address);
-        ValidatorSet { validators }
+        let rotation = rotation(&validators);
+        ValidatorSet { validators, rotation }
+    }
+
+    /// The validator whose turn it is to propose at this height and round.
+    pub fn proposer(&self, height: Height, round: Round) -> &Validator {
+        assert!(!self.rotation.is_empty(), "the validator set is never empty");
+        let r = round.as_u32().unwrap_or(0) as u64;
+        let slot = height.0.wrapping_add(r) % self.rotation.len() as u64;
+        &self.validators[self.rotation[slot as usize] as usize]
     }
 
     pub fn validators(&self) -> &[Validator] {
@@ -133,7 +184,8 @@ impl mc::ValidatorSet<DojangContext> for ValidatorSet {
     }
 
     fn total_voting_power(&self) -> VotingPower {
-        self.validators.iter().map(|v| v.power).sum()
+        // The ledger bounds a set's total (MAX_TOTAL_POWER); saturate rather than wrap anyway.
+        self.validators.iter().fold(0u64, |acc, v| acc.saturating_add(v.power))
     }
 
     fn get_by_address(&self, address: &ValidatorAddress) -> Option<&Validator> {
@@ -276,14 +328,11 @@ impl mc::Context for DojangContext {
     type Extension = Vec<u8>;
     type SigningScheme = Ed25519Scheme;
 
-    /// Round-robin over the address-sorted set, shifted by height, so every validator takes
-    /// its turn and a dead one costs at most one propose timeout per turn.
+    /// Weighted round-robin over the address-sorted set ([`ValidatorSet::proposer`]), shifted
+    /// by height and round, so every validator takes turns in proportion to its power and a
+    /// dead one costs at most one propose timeout per turn.
     fn select_proposer<'a>(&self, set: &'a ValidatorSet, height: Height, round: Round) -> &'a Validator {
-        let n = set.validators.len() as u64;
-        assert!(n > 0, "the validator set is never empty");
-        let r = round.as_u32().unwrap_or(0) as u64;
-        let idx = (height.0.wrapping_add(r)) % n;
-        &set.validators[idx as usize]
+        set.proposer(height, round)
     }
 
     fn new_proposal(
@@ -315,5 +364,58 @@ impl mc::Context for DojangContext {
         address: ValidatorAddress,
     ) -> Vote {
         Vote::new(VoteType::Precommit, height, round, value_id, address)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(powers: &[u64]) -> ValidatorSet {
+        ValidatorSet::new(
+            powers
+                .iter()
+                .enumerate()
+                .map(|(i, &power)| Validator {
+                    address: ValidatorAddress(Address([i as u8 + 1; 20])),
+                    public_key: PublicKey([i as u8 + 1; 32]),
+                    power,
+                })
+                .collect(),
+        )
+    }
+
+    fn turns(set: &ValidatorSet, heights: u64) -> Vec<u64> {
+        let mut counts = vec![0u64; set.validators().len()];
+        for h in 1..=heights {
+            let p = set.proposer(Height(h), Round::new(0));
+            counts[set.validators().iter().position(|v| v.address == p.address).unwrap()] += 1;
+        }
+        counts
+    }
+
+    #[test]
+    fn equal_powers_rotate_in_address_order_and_rounds_move_on() {
+        let s = set(&[1, 1, 1, 1]);
+        let order: Vec<u8> = (1..=8).map(|h| s.proposer(Height(h), Round::new(0)).address.0 .0[0]).collect();
+        assert_eq!(order, vec![2, 3, 4, 1, 2, 3, 4, 1]);
+        for h in 1..20 {
+            assert_ne!(s.proposer(Height(h), Round::new(0)).address, s.proposer(Height(h), Round::new(1)).address);
+        }
+    }
+
+    #[test]
+    fn turns_follow_voting_power() {
+        assert_eq!(turns(&set(&[1, 2, 3, 4]), 1000), vec![100, 200, 300, 400]);
+        // Spread out: the heaviest validator never proposes more than twice in a row here.
+        let s = set(&[1, 2, 3, 4]);
+        let seq: Vec<Address> = (0..10).map(|h| s.proposer(Height(h), Round::new(0)).address.0).collect();
+        assert!(seq.windows(3).all(|w| !(w[0] == w[1] && w[1] == w[2])), "{seq:?}");
+        // Huge powers are scaled, not overflowed; every validator keeps a turn.
+        let big = set(&[1 << 58, 1 << 58, 1, 1 << 59]);
+        let counts = turns(&big, big.rotation.len() as u64);
+        assert!(counts.iter().all(|&c| c >= 1), "{counts:?}");
+        assert!(counts[3].abs_diff(2 * counts[0]) <= 1, "{counts:?}");
+        assert_eq!(mc::ValidatorSet::total_voting_power(&set(&[u64::MAX, 5])), u64::MAX);
     }
 }

@@ -38,6 +38,10 @@ pub struct ConsensusSettings {
     pub timeout_precommit_ms: u64,
     /// An empty block is produced only after this long without transactions.
     pub idle_block_interval_ms: u64,
+    /// A proposal whose time is more than this far ahead of this validator's clock gets no
+    /// prevote, so one proposer with a wrong clock cannot move chain time ahead. Validators'
+    /// clocks must agree (NTP) well within it.
+    pub max_clock_drift_ms: u64,
 }
 
 impl Default for ConsensusSettings {
@@ -49,6 +53,7 @@ impl Default for ConsensusSettings {
             timeout_prevote_ms: 200,
             timeout_precommit_ms: 200,
             idle_block_interval_ms: 1000,
+            max_clock_drift_ms: 3000,
         }
     }
 }
@@ -189,6 +194,7 @@ pub async fn start<L: BlockApp>(
         timeouts,
         idle_interval: Duration::from_millis(settings.idle_block_interval_ms),
         max_block_bytes,
+        max_clock_drift: Duration::from_millis(settings.max_clock_drift_ms),
     };
     let host = Host::new(ledger, signer, config);
     let host = tokio::spawn(async move {

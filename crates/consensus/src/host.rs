@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dojang_ledger::{BlockApp, LedgerError};
-use dojang_types::{decode, encode, Block, Commit, CommitSignature};
+use dojang_types::{decode, encode, wall_clock_ms, Block, Commit, CommitSignature};
 use eyre::eyre;
 use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
 use malachitebft_app_channel::app::types::core::{
@@ -34,6 +34,36 @@ pub struct HostConfig {
     /// How long to wait for transactions before proposing an empty block.
     pub idle_interval: Duration,
     pub max_block_bytes: usize,
+    /// How far ahead of this validator's clock a proposal's time may be and still get a
+    /// prevote.
+    pub max_clock_drift: Duration,
+}
+
+/// Heights beyond the next one for which a proposal is kept until its height starts: a node
+/// one or two heights behind its peers keeps what it will need, and no more.
+const FUTURE_HEIGHTS: u64 = 2;
+/// Proposals for future heights kept at most; the oldest goes first.
+const MAX_FUTURE_BLOCKS: usize = 8;
+/// Different blocks judged per height and round: an honest proposer sends one; an equivocating
+/// one gets no more than this many executions out of us.
+const MAX_VALUES_PER_ROUND: usize = 2;
+
+/// Whether a proposed block's time may get a prevote: after its parent, and not more than the
+/// allowed drift ahead of this validator's clock. Without the upper bound a proposer with a
+/// wrong clock could move chain time far ahead, and every transaction would then be expired.
+pub fn check_proposal_time(time_ms: u64, parent_time_ms: u64, now_ms: u64, max_drift: Duration) -> Result<(), String> {
+    if time_ms <= parent_time_ms {
+        return Err(format!("block time {time_ms} is not after its parent's {parent_time_ms}"));
+    }
+    let limit = now_ms.saturating_add(max_drift.as_millis() as u64);
+    if time_ms > limit {
+        return Err(format!(
+            "block time {time_ms} is {} ms ahead of this validator's clock; at most {} ms is allowed",
+            time_ms - now_ms,
+            max_drift.as_millis()
+        ));
+    }
+    Ok(())
 }
 
 /// Everything the host keeps between engine messages.
@@ -48,6 +78,7 @@ pub struct Host<L: BlockApp> {
     /// How long to wait for transactions before proposing an empty block.
     pub idle_interval: Duration,
     pub assembler: Assembler,
+    max_clock_drift: Duration,
     built: HashMap<(Height, Round), LocallyProposedValue<Ctx>>,
     streams: HashMap<BlockId, Vec<StreamMessage<ProposalPart>>>,
     undecided: HashMap<(Height, Round), Vec<ProposedValue<Ctx>>>,
@@ -69,6 +100,7 @@ impl<L: BlockApp> Host<L> {
             timeouts: config.timeouts,
             idle_interval: config.idle_interval,
             assembler: Assembler::new(config.max_block_bytes + 64 * 1024),
+            max_clock_drift: config.max_clock_drift,
             built: HashMap::new(),
             streams: HashMap::new(),
             undecided: HashMap::new(),
@@ -124,7 +156,10 @@ impl<L: BlockApp> Host<L> {
             }
             AppMsg::ReceivedProposalPart { from, published_by, part, reply } => {
                 let publisher = published_by.unwrap_or(from);
-                let value = match self.assembler.push(publisher, part) {
+                let next = Height(self.ledger.next_height());
+                let validators = &self.validators;
+                let admit = |init: &StreamInit| admit_stream(validators, next, init);
+                let value = match self.assembler.push(publisher, part, admit) {
                     Ok(Some(parts)) => self.received_block(parts).await,
                     Ok(None) => None,
                     Err(e) => {
@@ -257,20 +292,36 @@ impl<L: BlockApp> Host<L> {
         self.seen_height.fetch_max(init.height.0, Ordering::Relaxed);
         let next = self.ledger.next_height();
         if init.height.0 > next {
-            self.future.push((init, block));
+            if init.height.0 <= next + FUTURE_HEIGHTS {
+                if self.future.len() >= MAX_FUTURE_BLOCKS {
+                    self.future.remove(0);
+                }
+                self.future.push((init, block));
+            }
             return None;
         }
         if init.height.0 < next {
             return None;
         }
-        Some(self.judge(init, block).await)
+        self.judge(init, block).await
     }
 
     /// Validates a block for the current height and records the verdict.
-    async fn judge(&mut self, init: StreamInit, block: Block) -> ProposedValue<Ctx> {
+    async fn judge(&mut self, init: StreamInit, block: Block) -> Option<ProposedValue<Ctx>> {
         let hash = block.hash();
+        let seen = self.undecided.get(&(init.height, init.round)).map_or(0, |v| v.len());
+        if seen >= MAX_VALUES_PER_ROUND {
+            warn!(height = %init.height, round = %init.round, proposer = %init.proposer, "ignoring another block for the same round");
+            return None;
+        }
+        let parent_time = self.ledger.head_time_ms();
         let validity = if block.header.height != init.height.0 || block.header.proposer != init.proposer.0 {
             warn!(height = %init.height, "block header disagrees with its stream header");
+            Validity::Invalid
+        } else if let Err(reason) =
+            check_proposal_time(block.header.time_ms, parent_time, wall_clock_ms(), self.max_clock_drift)
+        {
+            warn!(height = %init.height, proposer = %init.proposer, %reason, "refusing a proposal's time");
             Validity::Invalid
         } else {
             let ledger = self.ledger.clone();
@@ -295,7 +346,7 @@ impl<L: BlockApp> Host<L> {
             validity,
         };
         self.undecided.entry((init.height, init.round)).or_default().push(value.clone());
-        value
+        Some(value)
     }
 
     async fn promote_future(&mut self, height: Height, round: Round) {
@@ -305,6 +356,11 @@ impl<L: BlockApp> Host<L> {
             .partition(|(i, _)| i.height == height && i.round == round);
         self.future = later;
         for (init, block) in now {
+            // Buffered while its height was ahead, when only membership could be checked.
+            if let Err(reason) = admit_stream(&self.validators, height, &init) {
+                warn!(%height, %reason, "dropping a buffered proposal");
+                continue;
+            }
             self.judge(init, block).await;
         }
     }
@@ -394,5 +450,86 @@ fn to_certificate(c: &Commit) -> ExtendedCommitCertificate<Ctx> {
                 extension: None,
             })
             .collect(),
+    }
+}
+
+/// Whether to buffer a proposal stream at all: it must be for the next height (from the
+/// proposer of its round) or a little ahead of it (from a member of the current set). Anything
+/// else is dropped before it can take memory.
+fn admit_stream(validators: &ValidatorSet, next: Height, init: &StreamInit) -> Result<(), String> {
+    if init.height < next {
+        return Err(format!("height {} is already decided here", init.height));
+    }
+    if init.height.0 > next.0.saturating_add(FUTURE_HEIGHTS) {
+        return Err(format!("height {} is more than {FUTURE_HEIGHTS} ahead of {next}", init.height));
+    }
+    if init.height == next {
+        let Some(round) = init.round.as_u32() else {
+            return Err("a proposal needs a round".into());
+        };
+        let expected = validators.proposer(init.height, Round::new(round));
+        if expected.address != init.proposer {
+            return Err(format!(
+                "{} is not the proposer of height {} round {round} ({} is)",
+                init.proposer, init.height, expected.address
+            ));
+        }
+    } else if !validators.validators().iter().any(|v| v.address == init.proposer) {
+        return Err(format!("{} is not a validator", init.proposer));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Validator;
+    use crate::signing::PublicKey;
+
+    #[test]
+    fn proposal_time_must_follow_the_parent_and_stay_near_the_clock() {
+        let drift = Duration::from_secs(3);
+        let now = 1_800_000_000_000;
+        assert!(check_proposal_time(now, now - 1000, now, drift).is_ok());
+        assert!(check_proposal_time(now + 3000, now - 1000, now, drift).is_ok(), "exactly the drift is allowed");
+        let ahead = check_proposal_time(now + 3001, now - 1000, now, drift).unwrap_err();
+        assert!(ahead.contains("3001 ms ahead") && ahead.contains("at most 3000 ms"), "{ahead}");
+        // A skewed proposer a year ahead.
+        assert!(check_proposal_time(now + 365 * 86_400_000, now - 1000, now, drift).is_err());
+        assert!(check_proposal_time(now - 1000, now - 1000, now, drift).unwrap_err().contains("not after its parent"));
+        assert!(check_proposal_time(u64::MAX, 0, u64::MAX - 1, drift).is_ok(), "no overflow near the end of time");
+    }
+
+    #[test]
+    fn streams_are_admitted_only_from_the_rounds_proposer_and_near_heights() {
+        let set = ValidatorSet::new(
+            (1..=4u8)
+                .map(|n| Validator {
+                    address: ValidatorAddress(dojang_types::Address([n; 20])),
+                    public_key: PublicKey([n; 32]),
+                    power: 1,
+                })
+                .collect(),
+        );
+        let init = |height: u64, round: u32, proposer: u8| StreamInit {
+            height: Height(height),
+            round: Round::new(round),
+            pol_round: Round::Nil,
+            proposer: ValidatorAddress(dojang_types::Address([proposer; 20])),
+        };
+        let next = Height(10);
+        let expected = set.proposer(next, Round::new(0)).address.0 .0[0];
+        assert!(admit_stream(&set, next, &init(10, 0, expected)).is_ok());
+        let other = if expected == 1 { 2 } else { 1 };
+        assert!(admit_stream(&set, next, &init(10, 0, other)).unwrap_err().contains("is not the proposer"));
+        let round_1 = set.proposer(next, Round::new(1)).address.0 .0[0];
+        assert!(admit_stream(&set, next, &init(10, 1, round_1)).is_ok());
+        assert!(admit_stream(&set, next, &init(9, 0, expected)).unwrap_err().contains("already decided"));
+        assert!(admit_stream(&set, next, &init(12, 0, 3)).is_ok(), "two heights ahead, from a member");
+        assert!(admit_stream(&set, next, &init(12, 0, 77)).unwrap_err().contains("not a validator"));
+        assert!(admit_stream(&set, next, &init(13, 0, 3)).unwrap_err().contains("ahead"));
+        assert!(admit_stream(&set, next, &init(u64::MAX, 0, 3)).is_err());
+        let nil_round = StreamInit { round: Round::Nil, ..init(10, 0, expected) };
+        assert!(admit_stream(&set, next, &nil_round).is_err());
     }
 }

@@ -30,7 +30,14 @@ fn small_order_encodings() -> Vec<[u8; 32]> {
     one_negative[31] = 0x80;
     let mut minus_one_negative = above_p(0, true);
     minus_one_negative[0] = 0xec;
-    out.extend([one_negative, above_p(1, false), above_p(1, true), above_p(0, false), above_p(0, true), minus_one_negative]);
+    out.extend([
+        one_negative,
+        above_p(1, false),
+        above_p(1, true),
+        above_p(0, false),
+        above_p(0, true),
+        minus_one_negative,
+    ]);
     out
 }
 

@@ -3,10 +3,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dojang_types::{validators_hash, wall_clock_ms as now_ms, Address, Block, Commit, Evidence, Hash, Validator};
-use tracing::{debug, warn};
+use tracing::{debug, error, warn};
 
 use crate::error::LedgerError;
-use crate::execute::{execute_block, BlockInput, Executed, Mode};
+use crate::execute::{execute_block, BlockInput, Dropped, Executed, Mode};
 use crate::ledger::{lock, CommittedBlock, Ledger};
 
 /// What the consensus engine needs from the ledger, and nothing more. The consensus crate
@@ -17,6 +17,10 @@ pub trait BlockApp: Send + Sync + 'static {
 
     /// Whether transactions are waiting; an idle chain makes empty blocks only at an interval.
     fn has_waiting_txs(&self) -> bool;
+
+    /// The time of the last finalized block (the genesis time before block 1): a proposal's
+    /// time must be after it.
+    fn head_time_ms(&self) -> u64;
 
     /// Builds and executes a block from the mempool, sized so that building it takes about
     /// `budget` (the engine's deadline, less a margin). The block is kept durably before it is
@@ -172,6 +176,10 @@ impl BlockApp for Ledger {
         lock(&self.mempool).len() > 0
     }
 
+    fn head_time_ms(&self) -> u64 {
+        lock(&self.head).time_ms
+    }
+
     fn propose(&self, height: u64, proposer: Address, budget: Duration) -> Result<Block, LedgerError> {
         let parent_time = lock(&self.head).time_ms;
         let input = self.input(height, now_ms().max(parent_time + 1), proposer)?;
@@ -188,8 +196,17 @@ impl BlockApp for Ledger {
         let (executed, dropped) = execute_block(&self.store, &self.router, &input, txs, &verified, Mode::Propose)?;
         if !dropped.is_empty() {
             let mut mempool = lock(&self.mempool);
-            for (id, reason) in &dropped {
-                debug!(%id, %reason, "dropping inadmissible transaction from the mempool");
+            for (id, why) in &dropped {
+                match why {
+                    Dropped::Inadmissible(reason) => {
+                        debug!(%id, %reason, "dropping inadmissible transaction from the mempool")
+                    }
+                    Dropped::NotExecuted(e) => error!(
+                        %id,
+                        error = %e,
+                        "the store failed while executing a transaction; it is evicted (its sender may resubmit): check the disk"
+                    ),
+                }
                 mempool.remove(id);
             }
         }

@@ -1,7 +1,8 @@
 use std::collections::HashSet;
+use std::panic::{self, AssertUnwindSafe};
 
-use dojang_store::{PreparedState, Store};
-use dojang_types::{encode, merkle_root, Address, Block, BlockHeader, Hash, Receipt, SignedTx, TxError, TxStatus};
+use dojang_store::{PreparedState, Store, StoreError};
+use dojang_types::{merkle_root, Address, Block, BlockHeader, Hash, Receipt, SignedTx, TxError, TxStatus};
 
 use crate::error::LedgerError;
 use crate::module::{ModuleError, TxContext};
@@ -31,6 +32,22 @@ pub(crate) struct Executed {
     pub elapsed: std::time::Duration,
 }
 
+/// Why a transaction was left out of a block this node built.
+#[derive(Debug)]
+pub(crate) enum Dropped {
+    /// It can never be included (bad signature, replay, expired...): the sender's doing.
+    Inadmissible(TxError),
+    /// This node could not execute it (its store failed while the module read or wrote): not
+    /// the sender's fault, and another node may well succeed, so it is left out rather than
+    /// recorded as failed.
+    NotExecuted(StoreError),
+}
+
+/// Receipt code of a transaction whose module panicked. A panic is a bug in the module, and
+/// every validator runs the same code on the same state, so each records the same failure and
+/// the chain goes on; operators are alerted.
+pub const INTERNAL_ERROR_CODE: &str = "internal_error";
+
 /// Whether we build a block (and may leave transactions out) or judge someone else's block
 /// (where any inadmissible transaction makes the whole block invalid).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -49,7 +66,7 @@ pub(crate) fn execute_block(
     txs: Vec<(Hash, SignedTx)>,
     preverified: &[bool],
     mode: Mode,
-) -> Result<(Executed, Vec<(Hash, TxError)>), LedgerError> {
+) -> Result<(Executed, Vec<(Hash, Dropped)>), LedgerError> {
     let started = std::time::Instant::now();
     let (ids, txs): (Vec<Hash>, Vec<SignedTx>) = txs.into_iter().unzip();
 
@@ -91,7 +108,7 @@ pub(crate) fn execute_block(
                 if mode == Mode::Validate {
                     return Err(LedgerError::InvalidBlock(format!("transaction {id}: {e}")));
                 }
-                dropped.push((id, e));
+                dropped.push((id, Dropped::Inadmissible(e)));
                 continue;
             }
         };
@@ -109,14 +126,36 @@ pub(crate) fn execute_block(
             };
             let mut state =
                 TxState { store, block: &block_changes, writes: Changes::new(), prefix: prefix_of(module.name()) };
-            match module.execute(&ctx, &mut state, &tx.body.msg) {
-                Ok(events) => {
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| module.execute(&ctx, &mut state, &tx.body.msg)));
+            match outcome {
+                Ok(Ok(events)) => {
                     let writes = state.finish();
                     block_changes.extend(writes);
                     (TxStatus::Ok, events)
                 }
-                Err(ModuleError::Storage(e)) => return Err(e.into()),
-                Err(e) => (TxStatus::Failed { code: e.code(), reason: e.to_string() }, vec![]),
+                Ok(Err(ModuleError::Storage(e))) => {
+                    if mode == Mode::Validate {
+                        return Err(e.into());
+                    }
+                    dropped.push((id, Dropped::NotExecuted(e)));
+                    continue;
+                }
+                Ok(Err(e)) => (TxStatus::Failed { code: e.code(), reason: e.to_string() }, vec![]),
+                Err(payload) => {
+                    let what = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    tracing::error!(
+                        tx = %id,
+                        module = module.name(),
+                        panic = %what,
+                        "a module panicked executing a transaction; it is recorded as failed: report this bug"
+                    );
+                    let reason = format!("module '{}' failed on this transaction; nothing was recorded", module.name());
+                    (TxStatus::Failed { code: INTERNAL_ERROR_CODE.into(), reason }, vec![])
+                }
             }
         };
         receipts.push(Receipt { tx_id: id, height: input.height, index, result, events });
@@ -137,7 +176,8 @@ pub(crate) fn execute_block(
         "executed block"
     );
 
-    let receipt_bytes: Vec<Vec<u8>> = receipts.iter().map(encode).collect();
+    // The root commits to codes, not reason texts: rewording a message must not fork the chain.
+    let receipt_bytes: Vec<Vec<u8>> = receipts.iter().map(Receipt::commitment_bytes).collect();
     let header = BlockHeader {
         chain_id: input.chain_id.clone(),
         height: input.height,

@@ -59,6 +59,12 @@ impl Genesis {
                 return Err(LedgerError::Genesis(format!("validator '{}' is listed twice", v.name)));
             }
         }
+        if dojang_types::total_power(&self.validator_set()).is_none() {
+            return Err(LedgerError::Genesis(format!(
+                "the validators' total power exceeds {} (the quorum arithmetic bound)",
+                dojang_types::MAX_TOTAL_POWER
+            )));
+        }
         Ok(())
     }
 

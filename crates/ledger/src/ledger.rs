@@ -290,19 +290,10 @@ impl Ledger {
         Ok(rx)
     }
 
-    /// The receipt and the transaction for a committed transaction id.
+    /// The receipt and the transaction for a committed transaction id, read on their own (not
+    /// by decoding their block) and checked against the id.
     pub fn receipt(&self, id: &Hash) -> Result<Option<(Receipt, SignedTx)>, StoreError> {
-        let Some((height, index)) = self.store.tx_location(id)? else {
-            return Ok(None);
-        };
-        let receipts = self.store.receipts(height)?.unwrap_or_default();
-        let block = self.store.block(height)?;
-        let receipt = receipts.get(index as usize).cloned();
-        let tx = block.and_then(|b| b.txs.get(index as usize).cloned());
-        match (receipt, tx) {
-            (Some(r), Some(t)) => Ok(Some((r, t))),
-            _ => Err(StoreError::Corrupt(format!("tx index points at missing block data for {id}"))),
-        }
+        Ok(self.store.committed_tx(id)?.map(|c| (c.receipt, c.tx)))
     }
 
     /// Finalized blocks as they are committed.
@@ -328,6 +319,14 @@ impl Ledger {
             let mut mempool = lock(&self.mempool);
             for r in &committed.receipts {
                 mempool.remove(&r.tx_id);
+            }
+            let expired = mempool.evict_expired(committed.block.header.time_ms);
+            if expired > 0 {
+                tracing::debug!(
+                    expired,
+                    height = committed.block.header.height,
+                    "expired transactions left the mempool"
+                );
             }
         }
         {

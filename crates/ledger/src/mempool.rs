@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use dojang_types::{Address, Hash, SignedTx};
 
@@ -40,12 +40,21 @@ pub(crate) struct Mempool {
     next_seq: u64,
     by_id: HashMap<Hash, Entry>,
     order: BTreeMap<u64, Hash>,
+    /// (expiry, arrival) of every waiting transaction, so expired ones leave in order.
+    by_expiry: BTreeSet<(u64, u64)>,
     per_sender: HashMap<Address, usize>,
 }
 
 impl Mempool {
     pub fn new(config: MempoolConfig) -> Self {
-        Mempool { config, next_seq: 0, by_id: HashMap::new(), order: BTreeMap::new(), per_sender: HashMap::new() }
+        Mempool {
+            config,
+            next_seq: 0,
+            by_id: HashMap::new(),
+            order: BTreeMap::new(),
+            by_expiry: BTreeSet::new(),
+            per_sender: HashMap::new(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -72,6 +81,7 @@ impl Mempool {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.order.insert(seq, id);
+        self.by_expiry.insert((tx.body.expires_at_ms, seq));
         self.by_id.insert(id, Entry { seq, sender, tx, bytes });
         Ok(())
     }
@@ -95,6 +105,7 @@ impl Mempool {
     pub fn remove(&mut self, id: &Hash) {
         if let Some(e) = self.by_id.remove(id) {
             self.order.remove(&e.seq);
+            self.by_expiry.remove(&(e.tx.body.expires_at_ms, e.seq));
             if let Some(c) = self.per_sender.get_mut(&e.sender) {
                 *c -= 1;
                 if *c == 0 {
@@ -105,18 +116,35 @@ impl Mempool {
     }
 }
 
+impl Mempool {
+    /// Removes every transaction that expires at or before `time_ms` (a finalized block's
+    /// time: no later block can include them). Every node does this on every block, so an
+    /// observer's mempool does not fill with transactions that will never be included.
+    pub fn evict_expired(&mut self, time_ms: u64) -> usize {
+        let expired: Vec<Hash> = self.by_expiry.range(..=(time_ms, u64::MAX)).map(|(_, seq)| self.order[seq]).collect();
+        for id in &expired {
+            self.remove(id);
+        }
+        expired.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use dojang_types::{PublicKey, Signature, TxBody};
 
     fn tx(sender: u8, nonce: u64) -> (Hash, SignedTx) {
+        expiring(sender, nonce, 1)
+    }
+
+    fn expiring(sender: u8, nonce: u64, expires_at_ms: u64) -> (Hash, SignedTx) {
         let t = SignedTx {
             body: TxBody {
                 chain_id: "c".into(),
                 sender: PublicKey::Ed25519([sender; 32]),
                 nonce,
-                expires_at_ms: 1,
+                expires_at_ms,
                 module: "m".into(),
                 msg: vec![],
             },
@@ -146,5 +174,29 @@ mod tests {
         let (c, tc) = tx(1, 3);
         m.insert(c, tc, 10).unwrap();
         assert_eq!(m.len(), 3);
+    }
+
+    #[test]
+    fn expired_transactions_leave_with_their_quota() {
+        let mut m = Mempool::new(MempoolConfig { max_txs: 10, max_per_account: 2 });
+        let (a, ta) = expiring(1, 1, 100);
+        let (b, tb) = expiring(1, 2, 200);
+        let (c, tc) = expiring(2, 1, 300);
+        m.insert(a, ta, 10).unwrap();
+        m.insert(b, tb, 10).unwrap();
+        m.insert(c, tc, 10).unwrap();
+        assert_eq!(m.evict_expired(99), 0);
+        assert_eq!(m.evict_expired(200), 2, "expiry at the block time counts as expired");
+        assert!(!m.contains(&a) && !m.contains(&b) && m.contains(&c));
+        assert_eq!(m.len(), 1);
+        // The account's quota is freed with them.
+        let (d, td) = expiring(1, 3, 1000);
+        let (e, te) = expiring(1, 4, 1000);
+        m.insert(d, td, 10).unwrap();
+        m.insert(e, te, 10).unwrap();
+        m.remove(&d);
+        assert_eq!(m.evict_expired(u64::MAX), 2);
+        assert_eq!(m.len(), 0);
+        assert!(m.peek(10, 1000).is_empty());
     }
 }

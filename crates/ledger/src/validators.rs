@@ -3,7 +3,7 @@
 //! a transaction is rolled back with it if the transaction fails.
 
 use dojang_store::StoreError;
-use dojang_types::{decode, encode, is_plain_name, PublicKey, Validator, MAX_VALIDATORS};
+use dojang_types::{decode, encode, is_plain_name, total_power, PublicKey, Validator, MAX_TOTAL_POWER, MAX_VALIDATORS};
 use serde::{Deserialize, Serialize};
 
 /// State key of the validator set: borsh of the set in address order.
@@ -63,8 +63,8 @@ pub(crate) fn with_update(set: &[Validator], update: &ValidatorUpdate) -> Result
     if set.len() > MAX_VALIDATORS {
         return Err(format!("a set may hold at most {MAX_VALIDATORS} validators"));
     }
-    if set.iter().try_fold(0u64, |acc, v| acc.checked_add(v.power)).is_none() {
-        return Err("total voting power overflows".into());
+    if total_power(&set).is_none() {
+        return Err(format!("total voting power would exceed {MAX_TOTAL_POWER} (the quorum arithmetic bound)"));
     }
     Ok(set)
 }
@@ -106,6 +106,10 @@ mod tests {
         let named = ValidatorUpdate { name: "Kim Minsu".into(), ..update(2, 1) };
         assert!(with_update(&set, &named).unwrap_err().contains("node name"));
         let huge = update(3, u64::MAX);
-        assert!(with_update(&set, &huge).unwrap_err().contains("overflows"));
+        assert!(with_update(&set, &huge).unwrap_err().contains("would exceed"));
+        // Just under the bound is fine; one more unit of power is not.
+        let most = with_update(&set, &update(3, MAX_TOTAL_POWER - 1)).unwrap();
+        assert_eq!(total_power(&most), Some(MAX_TOTAL_POWER));
+        assert!(with_update(&most, &update(4, 1)).unwrap_err().contains("would exceed"));
     }
 }

@@ -31,6 +31,22 @@ pub struct Receipt {
     pub events: Vec<Event>,
 }
 
+impl Receipt {
+    /// The bytes a block header's `receipts_root` commits to: the transaction, its place, its
+    /// outcome's stable code and its events, but not a failure's reason text. Reasons are for
+    /// people and get reworded between releases; a rewording must not make validators that
+    /// run different releases compute different roots.
+    pub fn commitment_bytes(&self) -> Vec<u8> {
+        let code = match &self.result {
+            TxStatus::Ok => None,
+            TxStatus::Failed { code, .. } => Some(code.clone()),
+        };
+        let mut out = b"dojang/receipt/v1\n".to_vec();
+        out.extend_from_slice(&crate::encode(&(self.tx_id, self.height, self.index, code, self.events.clone())));
+        out
+    }
+}
+
 impl Event {
     pub fn new(module: &str, kind: &str) -> Self {
         Event { module: module.to_string(), kind: kind.to_string(), attributes: Vec::new() }

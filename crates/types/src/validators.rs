@@ -8,6 +8,16 @@ use crate::keys::{Address, PublicKey};
 /// sized for a city's agencies, not for an open network.
 pub const MAX_VALIDATORS: usize = 100;
 
+/// The most voting power a whole set may hold (2^60). Quorum arithmetic multiplies power by 3;
+/// below this bound no engine or client computing in u64 can overflow, so a governance
+/// transaction cannot crash every validator by granting an enormous power.
+pub const MAX_TOTAL_POWER: u64 = 1 << 60;
+
+/// The set's total voting power, or `None` beyond [`MAX_TOTAL_POWER`].
+pub fn total_power(set: &[Validator]) -> Option<u64> {
+    set.iter().try_fold(0u64, |acc, v| acc.checked_add(v.power)).filter(|t| *t <= MAX_TOTAL_POWER)
+}
+
 /// One member of the validator set. The set that decides height `h` is the one in state after
 /// block `h - 1`; a governance transaction changes it at that boundary.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
