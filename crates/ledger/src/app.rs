@@ -182,7 +182,8 @@ impl BlockApp for Ledger {
 
     fn propose(&self, height: u64, proposer: Address, budget: Duration) -> Result<Block, LedgerError> {
         let parent_time = lock(&self.head).time_ms;
-        let input = self.input(height, now_ms().max(parent_time + 1), proposer)?;
+        let clock = now_ms().saturating_add_signed(self.config.fault_clock_offset_ms);
+        let input = self.input(height, clock.max(parent_time + 1), proposer)?;
         let cost = self.build_ns_per_tx.load(Ordering::Relaxed);
         // Until this node has measured its cost per transaction, blocks stay small: a first
         // block of the full 20,000 could outlast every validator's timeouts.

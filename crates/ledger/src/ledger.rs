@@ -28,6 +28,10 @@ pub struct LedgerConfig {
     /// transaction stays usable if it leaks.
     pub max_expiry_ahead_ms: u64,
     pub mempool: MempoolConfig,
+    /// Fault injection for tests only: shifts the clock this node reads when it stamps a block
+    /// it proposes, to show that the others refuse a proposer with a wrong clock. Leave 0.
+    #[serde(default)]
+    pub fault_clock_offset_ms: i64,
 }
 
 impl Default for LedgerConfig {
@@ -37,6 +41,7 @@ impl Default for LedgerConfig {
             max_block_bytes: 8 * 1024 * 1024,
             max_expiry_ahead_ms: 3_600_000,
             mempool: MempoolConfig::default(),
+            fault_clock_offset_ms: 0,
         }
     }
 }
