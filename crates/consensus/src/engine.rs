@@ -144,7 +144,14 @@ pub async fn start<L: BlockApp>(
         .collect::<eyre::Result<_>>()?;
     consensus.p2p.pubsub_max_size = bytesize_for(max_block_bytes);
     consensus.p2p.rpc_max_size = bytesize_for(max_block_bytes * 4);
-    let value_sync = ValueSyncConfig { max_response_size: bytesize_for(max_block_bytes * 4), ..Default::default() };
+    // Peers tell each other their heights every second (the engine's default, 10 s, is sized for
+    // a WAN): a validator that fell behind, paused or partitioned, learns it at once and asks
+    // for the blocks it missed instead of refusing proposals far ahead of it for 10 s at a time.
+    let value_sync = ValueSyncConfig {
+        max_response_size: bytesize_for(max_block_bytes * 4),
+        status_update_interval: Duration::from_secs(1),
+        ..Default::default()
+    };
     let config = EngineConfig { moniker: moniker.clone(), consensus, value_sync };
 
     // Every node with a key starts as a validator: the engine checks membership per height, so

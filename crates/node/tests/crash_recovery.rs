@@ -1,12 +1,13 @@
-//! kill -9 under load, then restart: nothing reported committed is lost, the state root
-//! recomputed from the blocks equals the stored one, and the chain continues.
+//! kill -9 under load, then restart: nothing acknowledged committed is lost (including what
+//! was acknowledged in the instant before the kill), every receipt reads back as it was
+//! acknowledged, the state root recomputed from the blocks equals the stored one, and the
+//! chain continues.
 
 mod common;
 
-use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use common::{init, load, NodeProcess};
+use common::{assert_acks_hold, init, Ack, Load, NodeProcess};
 use dojang_crypto::Keypair;
 use dojang_sdk::{Client, TxBuilder};
 use dojang_store::Store;
@@ -18,39 +19,43 @@ async fn kill_9_under_load_loses_nothing_and_the_chain_continues() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("node");
     init(&home, "crash-test");
-    let mut all_committed: HashSet<Hash> = HashSet::new();
+    let mut acknowledged: Vec<Ack> = Vec::new();
     let mut last_height = 0;
 
     for round in 0..3u8 {
         let node = NodeProcess::start(&home);
         let client = Client::new(&node.url);
-        let status = client.status().await.unwrap();
-        let height = status["height"].as_u64().unwrap();
+        let height = client.status().await.unwrap()["height"].as_u64().unwrap();
         assert!(height >= last_height, "round {round}: restarted at {height}, below {last_height}");
 
-        // Everything reported committed before earlier crashes is still there.
-        for id in &all_committed {
-            client.tx(id).await.unwrap_or_else(|e| panic!("round {round}: committed tx {id} lost: {e}"));
-        }
+        // Everything acknowledged before earlier crashes is still there, with its receipt.
+        assert_acks_hold(&node.url, &acknowledged).await;
 
-        let ids = load(vec![node.url.clone()], "crash-test", round, Duration::from_millis(2500), 20).await;
-        assert!(!ids.is_empty(), "round {round}: no transaction was committed under load");
-        all_committed.extend(ids);
-        last_height = client.status().await.unwrap()["height"].as_u64().unwrap();
-        // Keep load running while the process dies.
-        let url = node.url.clone();
-        let pending = tokio::spawn(load(vec![url], "crash-test", round.wrapping_add(100), Duration::from_secs(5), 20));
-        tokio::time::sleep(Duration::from_millis(700)).await;
+        // Load with submit-and-wait until the very moment of the kill: once it is in full
+        // swing, SIGKILL lands right as the next acknowledgement comes back, while the other
+        // senders' transactions are in flight.
+        let load = Load::start(vec![node.url.clone()], "crash-test", round, 20);
+        load.wait_for(150, Duration::from_secs(60)).await;
+        load.next_ack(Duration::from_secs(30)).await;
+        let killed_at = Instant::now();
         node.kill9();
-        pending.abort();
+        let acks = load.stop();
+        let last = acks.iter().map(|a| a.at).max().unwrap();
+        let top = acks.iter().map(|a| a.receipt["height"].as_u64().unwrap()).max().unwrap();
+        eprintln!(
+            "round {round}: killed at height {top} or beyond, {} transactions acknowledged, the last {:?} before SIGKILL",
+            acks.len(),
+            killed_at.saturating_duration_since(last)
+        );
+        assert!(acks.len() >= 150, "round {round}: the load was acknowledged");
+        last_height = top;
+        acknowledged.extend(acks);
     }
 
-    // The chain continues after the last crash.
+    // The chain continues after the last crash, with every acknowledged transaction.
     let node = NodeProcess::start(&home);
     let client = Client::new(&node.url);
-    for id in &all_committed {
-        client.tx(id).await.unwrap_or_else(|e| panic!("committed tx {id} lost: {e}"));
-    }
+    assert_acks_hold(&node.url, &acknowledged).await;
     let b = TxBuilder::new("crash-test", Keypair::ed25519_from_seed([42; 32]));
     let s = client
         .submit(
@@ -62,6 +67,7 @@ async fn kill_9_under_load_loses_nothing_and_the_chain_continues() {
     assert!(s.receipt.is_some(), "a new transaction is finalized after recovery");
     let stderr = std::fs::read_to_string(&node.stderr_log).unwrap();
     node.stop();
+    eprintln!("{} acknowledged transactions found after three crashes", acknowledged.len());
 
     // Replay every block into a fresh ledger: same state roots at every height.
     let stored = Store::open(&home.join("data").join("ledger.redb")).unwrap();
