@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # The project's test command (README): every Rust test, including the ones that start real
-# nodes on loopback, plus the non-Rust check of the transaction signing test vector.
+# nodes on loopback, the non-Rust check of the transaction signing test vector, and
+# schemathesis against the API's own OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The SD-JWT interoperability test runs the IETF reference implementation (Python, pinned).
-python3 -m pip install --quiet --disable-pip-version-check -r crates/credentials/tests/interop/requirements.txt
+# Python tools live in a project-local venv (.venv, not committed): the IETF SD-JWT reference
+# implementation the interoperability test runs, and schemathesis. Tests find them first on PATH.
+scripts/venv.sh
+export PATH="$PWD/.venv/bin:$PATH"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
 else
   cargo test --workspace --no-fail-fast
 fi
 python3 docs/examples/tx_vector.py
+scripts/schemathesis.sh

@@ -1,14 +1,32 @@
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
+use dojang_ledger::Ledger;
 use dojang_types::{Block, Hash};
 use serde_json::{json, Value};
 
-use crate::problem::Problem;
+use crate::extract::shown;
+use crate::problem::{blocking, Problem};
 use crate::AppState;
 
-fn block_json(s: &AppState, block: Block) -> Result<Value, Problem> {
-    let commit = s.ledger.store().commit(block.header.height)?;
+/// A block with its hash and certificate as JSON. Decoding and serializing walk the whole
+/// block, so callers run this on the blocking pool.
+fn block_json(ledger: &Ledger, block: Block) -> Result<Value, Problem> {
+    let commit = ledger.store().commit(block.header.height)?;
     Ok(json!({ "hash": block.hash(), "block": block, "commit": commit }))
+}
+
+fn block_at(ledger: &Ledger, height: u64, missing: impl FnOnce() -> String) -> Result<Value, Problem> {
+    let block = ledger.store().block(height)?.ok_or_else(|| Problem::not_found(missing()))?;
+    block_json(ledger, block)
+}
+
+/// A height in a path: decimal digits only (no sign, no spaces), at most `u64::MAX`.
+fn parse_height(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }
 
 /// `GET /v1/status`: what chain this is and how far it has got.
@@ -33,24 +51,36 @@ pub async fn latest(State(s): State<AppState>) -> Result<Json<Value>, Problem> {
     if height == 0 {
         return Err(Problem::not_found("no block has been finalized yet"));
     }
-    let block = s.ledger.store().block(height)?.ok_or_else(|| Problem::not_found(format!("block {height}")))?;
-    Ok(Json(block_json(&s, block)?))
+    let ledger = s.ledger.clone();
+    Ok(Json(blocking(move || block_at(&ledger, height, || format!("block {height}"))).await?))
 }
 
 /// `GET /v1/blocks/{height}`
-pub async fn by_height(State(s): State<AppState>, Path(height): Path<String>) -> Result<Json<Value>, Problem> {
-    let h: u64 = height.parse().map_err(|_| {
-        Problem::bad_request("malformed-height", format!("'{height}' is not a block height (a whole number)"))
+pub async fn by_height(
+    State(s): State<AppState>,
+    height: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, Problem> {
+    let Path(height) = height?;
+    let h = parse_height(&height).ok_or_else(|| {
+        Problem::bad_request("malformed-height", format!("'{}' is not a block height (a whole number)", shown(&height)))
     })?;
-    let block = s.ledger.store().block(h)?.ok_or_else(|| Problem::not_found(format!("block {h} is not finalized")))?;
-    Ok(Json(block_json(&s, block)?))
+    let ledger = s.ledger.clone();
+    Ok(Json(blocking(move || block_at(&ledger, h, || format!("block {h} is not finalized"))).await?))
 }
 
 /// `GET /v1/blocks/by-hash/{hash}`
-pub async fn by_hash(State(s): State<AppState>, Path(hash): Path<String>) -> Result<Json<Value>, Problem> {
+pub async fn by_hash(
+    State(s): State<AppState>,
+    hash: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, Problem> {
+    let Path(hash) = hash?;
     let hash: Hash = hash.parse().map_err(|e: String| Problem::bad_request("malformed-hash", e))?;
-    let h =
-        s.ledger.store().height_of(&hash)?.ok_or_else(|| Problem::not_found(format!("no finalized block {hash}")))?;
-    let block = s.ledger.store().block(h)?.ok_or_else(|| Problem::not_found(format!("block {h}")))?;
-    Ok(Json(block_json(&s, block)?))
+    let ledger = s.ledger.clone();
+    let answer = blocking(move || {
+        let h =
+            ledger.store().height_of(&hash)?.ok_or_else(|| Problem::not_found(format!("no finalized block {hash}")))?;
+        block_at(&ledger, h, || format!("block {h}"))
+    })
+    .await?;
+    Ok(Json(answer))
 }

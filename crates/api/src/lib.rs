@@ -3,14 +3,20 @@
 //! ledger; it knows nothing of consensus or storage engines.
 
 mod blocks;
+mod conn;
 mod events;
+mod extract;
+mod fdlimit;
+mod health;
 mod limit;
 mod metrics;
 mod network;
 mod openapi;
 mod problem;
 mod relay;
+mod server;
 mod state;
+mod throttle;
 mod txs;
 
 use std::net::SocketAddr;
@@ -24,7 +30,10 @@ use axum::Router;
 use dojang_ledger::Ledger;
 use serde::{Deserialize, Serialize};
 
+pub use fdlimit::{open_file_limit, raise_open_file_limit};
+pub use health::NodeStatus;
 pub use problem::Problem;
+pub use server::{serve, ConnectionLimits, Server, ServerStats};
 
 /// Gateway settings (the `[api]` section of the node's config file).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,6 +50,23 @@ pub struct ApiSettings {
     /// Other nodes' API base URLs (`http://host:port`). Transactions submitted here are
     /// relayed to them, and a node that starts behind fetches finalized blocks from them.
     pub peers: Vec<String>,
+    /// Most client connections open at once. The gateway also keeps
+    /// `reserved_file_descriptors` of the process's open-file limit free (for the consensus
+    /// port, the store and logs), so the real cap may be lower; the node logs it at start.
+    /// At the cap a new connection still gets in: the one that has waited longest without
+    /// sending a complete request header is closed to make room.
+    pub max_connections: usize,
+    /// Open files the gateway leaves to the rest of the node (see `max_connections`).
+    pub reserved_file_descriptors: usize,
+    /// A connection must deliver a complete request header within this many milliseconds of
+    /// opening (or of its first byte, on a kept-alive connection), or it is closed: a client
+    /// that dribbles its header cannot hold a connection.
+    pub header_read_timeout_ms: u64,
+    /// A kept-alive connection with no request for this many milliseconds is closed.
+    pub idle_timeout_ms: u64,
+    /// `/health` answers 503 when the last finalized block is older than this. An idle chain
+    /// still makes a block every `consensus.idle_block_interval_ms`, so keep this well above it.
+    pub health_max_block_age_ms: u64,
 }
 
 impl Default for ApiSettings {
@@ -52,6 +78,11 @@ impl Default for ApiSettings {
             rate_limit_burst: 4000,
             max_wait_ms: 60_000,
             peers: Vec::new(),
+            max_connections: 10_000,
+            reserved_file_descriptors: 1_024,
+            header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 75_000,
+            health_max_block_age_ms: 30_000,
         }
     }
 }
@@ -63,17 +94,28 @@ pub struct AppState {
     pub settings: ApiSettings,
     pub metrics: Arc<metrics::Metrics>,
     pub relay: Option<Arc<relay::Relay>>,
+    /// What the node says about itself (catching up, mempool capacity) for `/health` and `/ready`.
+    pub status: NodeStatus,
 }
 
-/// The gateway's routes, ready to serve. Also used by tests without a socket.
+/// The gateway's routes, ready to serve. Also used by tests without a socket. The node
+/// status assumes the default mempool capacity and never catching up; a node uses
+/// [`router_with_status`].
 pub fn router(ledger: Arc<Ledger>, settings: ApiSettings) -> Router {
+    router_with_status(ledger, settings, NodeStatus::new(dojang_ledger::MempoolConfig::default().max_txs))
+}
+
+/// The gateway's routes, with a [`NodeStatus`] the node keeps up to date (so `/health` and
+/// `/ready` can tell a node that is catching up).
+pub fn router_with_status(ledger: Arc<Ledger>, settings: ApiSettings, status: NodeStatus) -> Router {
     let metrics = metrics::Metrics::start(&ledger);
     let limiter = Arc::new(limit::RateLimiter::new(settings.rate_limit_per_second, settings.rate_limit_burst));
     let body_limit = settings.max_body_bytes;
     let relay = relay::Relay::start(&settings.peers);
-    let state = AppState { ledger, settings, metrics, relay };
+    let state = AppState { ledger, settings, metrics, relay, status };
     Router::new()
-        .route("/health", get(metrics::health))
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
         .route("/metrics", get(metrics::prometheus))
         .route("/openapi.json", get(openapi::document))
         .route("/v1/status", get(blocks::status))
@@ -92,6 +134,8 @@ pub fn router(ledger: Arc<Ledger>, settings: ApiSettings) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(extract::strict_uri))
+        .layer(axum::middleware::from_fn(problem::plain_errors_as_problems))
         .layer(axum::middleware::from_fn_with_state(limiter, limit::rate_limit))
         .with_state(state)
 }
@@ -106,15 +150,4 @@ async fn method_not_allowed() -> impl IntoResponse {
         "method-not-allowed",
         "this endpoint does not accept that method; see /openapi.json",
     )
-}
-
-/// Serves the gateway until `shutdown` resolves.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
 }

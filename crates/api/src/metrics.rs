@@ -6,10 +6,8 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::Json;
 use dojang_ledger::Ledger;
 use dojang_types::wall_clock_ms as now_ms;
-use serde_json::json;
 
 use crate::AppState;
 
@@ -119,12 +117,4 @@ pub async fn prometheus(State(s): State<AppState>) -> impl IntoResponse {
         );
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
-}
-
-/// `GET /health`: `ok` while blocks keep coming (or the chain is idle by design), with the
-/// age of the last block so a load balancer or an operator can tell a stalled node.
-pub async fn health(State(s): State<AppState>) -> impl IntoResponse {
-    let (height, _, time_ms) = s.ledger.head();
-    let age_ms = now_ms().saturating_sub(time_ms);
-    Json(json!({ "status": "ok", "height": height, "last_block_age_ms": age_ms }))
 }

@@ -1,8 +1,7 @@
 //! What nodes ask of each other over the API: the validator set of a height (with its proof),
 //! finalized blocks in batches for catch-up, and equivocation evidence.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -11,7 +10,8 @@ use dojang_types::{encode, validators_hash, Commit};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::problem::Problem;
+use crate::extract::StrictQuery;
+use crate::problem::{blocking, Problem};
 use crate::AppState;
 
 /// Most blocks one sync answer carries, and the byte budget that stops it earlier.
@@ -28,9 +28,8 @@ pub struct HeightQuery {
 /// absent), with a proof of it against the state root of block `h - 1`.
 pub async fn validators(
     State(s): State<AppState>,
-    q: Result<Query<HeightQuery>, QueryRejection>,
+    StrictQuery(q): StrictQuery<HeightQuery>,
 ) -> Result<Json<Value>, Problem> {
-    let Query(q) = q?;
     let (latest, _, _) = s.ledger.head();
     let height = q.height.unwrap_or(latest + 1);
     let ledger = s.ledger.clone();
@@ -66,9 +65,8 @@ pub struct SyncQuery {
 /// certificate itself, so any node may serve this.
 pub async fn sync_blocks(
     State(s): State<AppState>,
-    q: Result<Query<SyncQuery>, QueryRejection>,
+    StrictQuery(q): StrictQuery<SyncQuery>,
 ) -> Result<Response, Problem> {
-    let Query(q) = q?;
     if q.from == 0 {
         return Err(Problem::bad_request("malformed-height", "blocks start at height 1"));
     }
@@ -104,10 +102,11 @@ pub struct EvidenceQuery {
 /// both signed messages.
 pub async fn evidence(
     State(s): State<AppState>,
-    q: Result<Query<EvidenceQuery>, QueryRejection>,
+    StrictQuery(q): StrictQuery<EvidenceQuery>,
 ) -> Result<Json<Value>, Problem> {
-    let Query(q) = q?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let records = s.ledger.evidence(q.from_height.unwrap_or(0), limit).map_err(Problem::internal)?;
+    let ledger = s.ledger.clone();
+    let from = q.from_height.unwrap_or(0);
+    let records = blocking(move || ledger.evidence(from, limit).map_err(Problem::internal)).await?;
     Ok(Json(json!({ "count": records.len(), "evidence": records })))
 }

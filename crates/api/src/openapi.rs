@@ -1,5 +1,14 @@
+//! The API description. Every status an operation can answer is declared for it, with the
+//! problem document's schema for errors, and parameter schemas are exactly as strict as the
+//! handlers (so a schema-driven tester finds no answer the document does not promise).
+
 use axum::Json;
 use serde_json::{json, Value};
+
+use crate::state::MAX_KEY_BYTES;
+
+/// A 32-byte hash or transaction id: 64 hex digits, optionally after `0x`.
+const HASH_PATTERN: &str = "^(0x)?[0-9a-fA-F]{64}$";
 
 fn op(summary: &str, params: Value, body: Option<&str>, responses: Value) -> Value {
     let mut o = json!({ "summary": summary, "parameters": params, "responses": responses });
@@ -9,62 +18,106 @@ fn op(summary: &str, params: Value, body: Option<&str>, responses: Value) -> Val
     o
 }
 
-fn path_param(name: &str, desc: &str) -> Value {
-    json!({ "name": name, "in": "path", "required": true, "description": desc, "schema": { "type": "string" } })
+/// Also takes the signed transaction's bytes as they are.
+fn with_octet_stream_body(mut op: Value) -> Value {
+    op["requestBody"]["content"]["application/octet-stream"] =
+        json!({ "schema": { "type": "string", "format": "binary" } });
+    op
 }
 
-fn query_param(name: &str, desc: &str, kind: &str) -> Value {
-    json!({ "name": name, "in": "query", "required": false, "description": desc, "schema": { "type": kind } })
+fn path_param(name: &str, desc: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "description": desc, "schema": schema })
 }
 
-fn ok(desc: &str) -> Value {
-    json!({ "200": { "description": desc }, "4XX": { "$ref": "#/components/responses/Problem" } })
+fn query_param(name: &str, desc: &str, required: bool, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": required, "description": desc, "schema": schema })
 }
+
+/// A whole number as the handlers read it (Rust `u64`).
+fn uint(minimum: u64) -> Value {
+    json!({ "type": "integer", "minimum": minimum, "maximum": u64::MAX })
+}
+
+/// The success answer (status, description, media type) and the error statuses, each
+/// answered with a problem document. Every operation can answer 400 (a path or query string
+/// that does not decode) and 429 (the per-client rate limit).
+fn responses(ok: &[(&str, &str, &str)], errors: &[u16]) -> Value {
+    let mut r = serde_json::Map::new();
+    for (status, desc, media) in ok {
+        r.insert(status.to_string(), json!({ "description": desc, "content": { *media: { "schema": {} } } }));
+    }
+    for status in [400, 429].iter().chain(errors) {
+        r.insert(status.to_string(), json!({ "$ref": "#/components/responses/Problem" }));
+    }
+    Value::Object(r)
+}
+
+const JSON: &str = "application/json";
 
 /// `GET /openapi.json`: the API description (OpenAPI 3.1).
 pub async fn document() -> Json<Value> {
+    let height = || uint(0);
     Json(json!({
         "openapi": "3.1.0",
         "info": { "title": "dojang node API", "version": env!("CARGO_PKG_VERSION"),
                   "description": "Submit signed transactions, read blocks and receipts, read state with Merkle proofs. Errors are RFC 9457 problem details." },
         "paths": {
-            "/health": { "get": op("Liveness and age of the last block", json!([]), None, ok("status")) },
-            "/metrics": { "get": op("Prometheus metrics", json!([]), None, ok("text exposition format")) },
-            "/v1/status": { "get": op("Chain id, height, validators, modules", json!([]), None, ok("status")) },
-            "/v1/txs": { "post": op("Submit one signed transaction (hex of its canonical encoding, or an application/octet-stream body)",
-                json!([query_param("wait", "answer when the transaction is final", "boolean"), query_param("timeout_ms", "longest wait", "integer")]),
+            "/health": { "get": op("Liveness: 200 `ok` while blocks are recent, `catching_up` while fetching blocks from peers; 503 with the reason when the last block is too old",
+                json!([]), None, responses(&[("200", "live", JSON)], &[503])) },
+            "/ready": { "get": op("Readiness for a load balancer: 200 when the node serves reads and takes transactions; 503 with the reason otherwise",
+                json!([]), None, responses(&[("200", "ready", JSON)], &[503])) },
+            "/metrics": { "get": op("Prometheus metrics", json!([]), None, responses(&[("200", "text exposition format", "text/plain")], &[])) },
+            "/openapi.json": { "get": op("This document", json!([]), None, responses(&[("200", "OpenAPI 3.1", JSON)], &[])) },
+            "/v1/status": { "get": op("Chain id, height, validators, modules", json!([]), None, responses(&[("200", "status", JSON)], &[])) },
+            "/v1/txs": { "post": with_octet_stream_body(op("Submit one signed transaction (hex of its canonical encoding, or an application/octet-stream body)",
+                json!([query_param("wait", "answer when the transaction is final", false, json!({ "type": "boolean" })),
+                       query_param("timeout_ms", "longest wait (capped by the node's api.max_wait_ms)", false, uint(0))]),
                 Some("SubmitTx"),
-                json!({ "200": { "description": "final, with receipt" }, "202": { "description": "admitted, not final yet" },
-                        "4XX": { "$ref": "#/components/responses/Problem" }, "503": { "$ref": "#/components/responses/Problem" } })) },
-            "/v1/txs/batch": { "post": op("Submit many transactions; one verdict each", json!([]), Some("SubmitBatch"), ok("verdicts")) },
-            "/v1/txs/{id}": { "get": op("A committed transaction and its receipt", json!([path_param("id", "transaction id (hex)")]), None, ok("transaction")) },
-            "/v1/blocks/latest": { "get": op("The last finalized block with its commit certificate", json!([]), None, ok("block")) },
-            "/v1/blocks/{height}": { "get": op("A finalized block by height", json!([path_param("height", "block height")]), None, ok("block")) },
-            "/v1/blocks/by-hash/{hash}": { "get": op("A finalized block by hash", json!([path_param("hash", "block hash (hex)")]), None, ok("block")) },
-            "/v1/state": { "get": op("A state value with a Jellyfish Merkle proof, the header and its commit certificate",
-                json!([query_param("key", "state key as text", "string"), query_param("key_hex", "state key as hex", "string"), query_param("height", "block height (latest if absent)", "integer")]),
-                None, ok("value and proof")) },
-            "/v1/query/{module}/{path}": { "get": op("A module's read-only query (e.g. governance param/minimum_wage/hourly_krw?as_of=2026-03-01)",
-                json!([path_param("module", "module name"), path_param("path", "query path")]), None, ok("answer")) },
+                responses(&[("200", "final, with receipt", JSON), ("202", "admitted, not final yet", JSON)], &[409, 413, 503]))) },
+            "/v1/txs/batch": { "post": op("Submit many transactions; one verdict each", json!([]), Some("SubmitBatch"),
+                responses(&[("200", "verdicts", JSON)], &[413])) },
+            "/v1/txs/{id}": { "get": op("A committed transaction and its receipt",
+                json!([path_param("id", "transaction id", json!({ "type": "string", "pattern": HASH_PATTERN }))]), None,
+                responses(&[("200", "transaction", JSON)], &[404])) },
+            "/v1/blocks/latest": { "get": op("The last finalized block with its commit certificate", json!([]), None,
+                responses(&[("200", "block", JSON)], &[404])) },
+            "/v1/blocks/{height}": { "get": op("A finalized block by height", json!([path_param("height", "block height", height())]), None,
+                responses(&[("200", "block", JSON)], &[404])) },
+            "/v1/blocks/by-hash/{hash}": { "get": op("A finalized block by hash",
+                json!([path_param("hash", "block hash", json!({ "type": "string", "pattern": HASH_PATTERN }))]), None,
+                responses(&[("200", "block", JSON)], &[404])) },
+            "/v1/state": { "get": op("A state value with a Jellyfish Merkle proof, the header and its commit certificate (give exactly one of key and key_hex)",
+                json!([query_param("key", "state key as text", false, json!({ "type": "string", "minLength": 1, "maxLength": MAX_KEY_BYTES })),
+                       query_param("key_hex", "state key as hex", false, json!({ "type": "string", "pattern": "^([0-9a-fA-F]{2})+$", "maxLength": 2 * MAX_KEY_BYTES })),
+                       query_param("height", "block height (latest if absent)", false, height())]),
+                None, responses(&[("200", "value and proof", JSON)], &[404])) },
+            "/v1/query/{module}/{path}": { "get": op("A module's read-only query (e.g. governance param/minimum_wage/hourly_krw?as_of=2026-03-01); the module's own parameters go in the query string",
+                json!([path_param("module", "module name", json!({ "type": "string" })), path_param("path", "query path (may contain /)", json!({ "type": "string" }))]),
+                None, responses(&[("200", "answer", JSON)], &[404])) },
             "/v1/events": { "get": op("Server-sent events: one `block` event per finalized block with receipts", json!([]), None,
-                json!({ "200": { "description": "text/event-stream" } })) },
+                responses(&[("200", "event stream", "text/event-stream")], &[])) },
             "/v1/validators": { "get": op("The validator set deciding a height (the next if absent), with its proof against block h-1",
-                json!([query_param("height", "block height", "integer")]), None, ok("validator set")) },
+                json!([query_param("height", "block height", false, height())]), None,
+                responses(&[("200", "validator set", JSON)], &[404])) },
             "/v1/sync/blocks": { "get": op("Finalized blocks with certificates for catch-up (octet-stream, borsh Vec<(block bytes, Commit)>)",
-                json!([query_param("from", "first height (>= 1)", "integer"), query_param("max", "at most this many (<= 1000)", "integer")]),
-                None, json!({ "200": { "description": "application/octet-stream" } })) },
+                json!([query_param("from", "first height", true, uint(1)),
+                       query_param("max", "at most this many (more than 1000 counts as 1000, 0 as 1)", false, uint(0))]),
+                None, responses(&[("200", "blocks", "application/octet-stream")], &[])) },
             "/v1/evidence": { "get": op("Equivocation evidence seen by this node, with both signatures",
-                json!([query_param("from_height", "lowest height", "integer"), query_param("limit", "at most this many (<= 1000)", "integer")]),
-                None, ok("evidence")) }
+                json!([query_param("from_height", "lowest height", false, height()),
+                       query_param("limit", "at most this many (more than 1000 counts as 1000, 0 as 1)", false, uint(0))]),
+                None, responses(&[("200", "evidence", JSON)], &[])) }
         },
         "components": {
             "schemas": {
                 "SubmitTx": { "type": "object", "required": ["tx"], "additionalProperties": false,
-                              "properties": { "tx": { "type": "string", "description": "hex of borsh(SignedTx); see docs/transactions.md" } } },
+                              "properties": { "tx": { "type": "string", "pattern": "^(0x)?([0-9a-fA-F]{2})*$",
+                                                      "description": "hex of borsh(SignedTx); see docs/transactions.md" } } },
                 "SubmitBatch": { "type": "object", "required": ["txs"], "additionalProperties": false,
                                  "properties": { "txs": { "type": "array", "items": { "type": "string" }, "minItems": 1, "maxItems": 20000 } } },
-                "Problem": { "type": "object", "properties": { "type": { "type": "string" }, "title": { "type": "string" },
-                             "status": { "type": "integer" }, "detail": { "type": "string" } } }
+                "Problem": { "type": "object", "required": ["type", "title", "status", "detail"], "additionalProperties": false,
+                             "properties": { "type": { "type": "string", "format": "uri" }, "title": { "type": "string" },
+                                             "status": { "type": "integer", "minimum": 400, "maximum": 599 }, "detail": { "type": "string" } } }
             },
             "responses": {
                 "Problem": { "description": "RFC 9457 problem details",

@@ -1,7 +1,9 @@
 //! Errors as RFC 9457 problem details: a machine-readable `type`, a short `title`, the HTTP
 //! `status` and a `detail` sentence that says what was wrong and what to do.
 
+use axum::extract::Request;
 use axum::http::{header, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use dojang_ledger::{MempoolError, ModuleError, SubmitError};
 use dojang_types::TxError;
@@ -106,4 +108,46 @@ impl From<axum::extract::rejection::QueryRejection> for Problem {
     fn from(e: axum::extract::rejection::QueryRejection) -> Self {
         Problem::bad_request("malformed-query", e.body_text())
     }
+}
+
+impl From<axum::extract::rejection::PathRejection> for Problem {
+    fn from(e: axum::extract::rejection::PathRejection) -> Self {
+        Problem::bad_request("malformed-path", e.body_text())
+    }
+}
+
+/// Runs `f` (reading and decoding blocks, receipts, proofs) on the blocking pool, so a large
+/// block does not hold up the runtime's workers (and with them consensus and other clients).
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f).await.map_err(Problem::internal)?
+}
+
+/// Turns any error answer that is not a problem document yet (a default rejection of axum's
+/// extractors or routing) into one with the same status and headers, so clients parse one
+/// error format and the API description holds for every answer.
+pub(crate) async fn plain_errors_as_problems(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_problem =
+        resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).into_owned());
+    let reason = status.canonical_reason().unwrap_or("error");
+    let detail = match text {
+        Ok(t) if !t.trim().is_empty() => t,
+        _ => reason.to_string(),
+    };
+    let code = reason.to_ascii_lowercase().replace(' ', "-");
+    let mut problem = Problem::new(status, &code, detail).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            problem.headers_mut().append(name, value.clone());
+        }
+    }
+    problem
 }

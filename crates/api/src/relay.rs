@@ -2,6 +2,7 @@
 //! next has them, and so an observer can take submissions it cannot propose itself.
 //! A relayed submission carries [`RELAYED_HEADER`] and is not relayed again.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +10,8 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
+
+use crate::throttle::Throttle;
 
 /// Marks a submission that came from another node's relay.
 pub(crate) const RELAYED_HEADER: &str = "x-dojang-relayed";
@@ -18,6 +21,8 @@ pub(crate) const RELAYED_HEADER: &str = "x-dojang-relayed";
 const QUEUE: usize = 100_000;
 const MAX_BATCH: usize = 5_000;
 const FLUSH_EVERY: Duration = Duration::from_millis(10);
+/// A peer that is down (often: not started yet) is reported at most this often.
+const REPORT_PEER_EVERY: Duration = Duration::from_secs(60);
 
 /// The relay's queue and counters.
 pub struct Relay {
@@ -51,8 +56,17 @@ impl Relay {
 async fn run(mut rx: mpsc::Receiver<Vec<u8>>, peers: Vec<String>, failed: Arc<AtomicU64>) {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
+        // Below the peers' API idle timeout, so a pooled connection is not reused just as
+        // the peer closes it.
+        .pool_idle_timeout(Duration::from_secs(30))
         .build()
         .expect("an HTTP client with a timeout builds");
+    let reports: Arc<HashMap<String, (Throttle, Throttle)>> = Arc::new(
+        peers
+            .iter()
+            .map(|p| (p.clone(), (Throttle::new(REPORT_PEER_EVERY), Throttle::new(REPORT_PEER_EVERY))))
+            .collect(),
+    );
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         let Some(first) = rx.recv().await else { return };
@@ -66,18 +80,30 @@ async fn run(mut rx: mpsc::Receiver<Vec<u8>>, peers: Vec<String>, failed: Arc<At
         }
         let body = Arc::new(json!({ "txs": std::mem::take(&mut batch) }));
         for peer in &peers {
-            let (client, body, url, failed) =
-                (client.clone(), body.clone(), format!("{peer}/v1/txs/batch"), failed.clone());
+            let (client, body, url, failed, reports, peer) = (
+                client.clone(),
+                body.clone(),
+                format!("{peer}/v1/txs/batch"),
+                failed.clone(),
+                reports.clone(),
+                peer.clone(),
+            );
             tokio::spawn(async move {
+                let Some((refused, unreachable)) = reports.get(&peer) else { return };
                 match client.post(&url).header(RELAYED_HEADER, "1").json(&*body).send().await {
                     Ok(r) if r.status().is_success() => debug!(%url, "relayed a batch"),
                     Ok(r) => {
                         failed.fetch_add(1, Ordering::Relaxed);
-                        warn!(%url, status = %r.status(), "peer refused a relayed batch");
+                        if let Some(n) = refused.hit() {
+                            warn!(%url, status = %r.status(), batches = n, "peer refused relayed batches (reported once a minute)");
+                        }
                     }
                     Err(e) => {
                         failed.fetch_add(1, Ordering::Relaxed);
-                        debug!(%url, error = %e, "cannot relay to peer");
+                        // Usually a peer that has not started yet; its proposer turn waits for it.
+                        if let Some(n) = unreachable.hit() {
+                            warn!(%url, error = %e, batches = n, "cannot relay to peer (reported once a minute)");
+                        }
                     }
                 }
             });

@@ -1,13 +1,19 @@
 use std::collections::BTreeMap;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::problem::Problem;
+use crate::extract::StrictQuery;
+use crate::problem::{blocking, Problem};
 use crate::AppState;
+
+/// Longest state key a client may ask for, in bytes. Module keys are a module name, a prefix
+/// and an address or hash: far shorter. The bound keeps a request from making the node hash
+/// and look up megabytes.
+pub(crate) const MAX_KEY_BYTES: usize = 1024;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,11 +29,7 @@ pub struct StateQuery {
 /// `GET /v1/state?key=…[&height=…]`: a state value with a Jellyfish Merkle proof against the
 /// state root in the header of that height, and the header's commit certificate, so a client
 /// can check the answer without trusting this node.
-pub async fn read(
-    State(s): State<AppState>,
-    q: Result<Query<StateQuery>, QueryRejection>,
-) -> Result<Json<Value>, Problem> {
-    let Query(q) = q?;
+pub async fn read(State(s): State<AppState>, StrictQuery(q): StrictQuery<StateQuery>) -> Result<Json<Value>, Problem> {
     let key = match (q.key, q.key_hex) {
         (Some(k), None) => k.into_bytes(),
         (None, Some(h)) => {
@@ -35,47 +37,57 @@ pub async fn read(
         }
         _ => return Err(Problem::bad_request("malformed-key", "give exactly one of key or key_hex")),
     };
+    if key.is_empty() || key.len() > MAX_KEY_BYTES {
+        return Err(Problem::bad_request(
+            "malformed-key",
+            format!("a state key is 1 to {MAX_KEY_BYTES} bytes; this one is {}", key.len()),
+        ));
+    }
     let (latest, _, _) = s.ledger.head();
     let height = q.height.unwrap_or(latest);
     if height > latest {
         return Err(Problem::not_found(format!("height {height} is not finalized yet (latest is {latest})")));
     }
-    let store = s.ledger.store();
-    let proof = store.prove(&key, height)?;
-    let header = if height == 0 { None } else { store.block(height)?.map(|b| b.header) };
-    let commit = if height == 0 { None } else { store.commit(height)? };
-    let value_json = proof.value.as_ref().and_then(|v| serde_json::from_slice::<Value>(v).ok());
-    Ok(Json(json!({
-        "key_hex": hex::encode(&key),
-        "height": height,
-        "exists": proof.value.is_some(),
-        "value_hex": proof.value.as_ref().map(hex::encode),
-        "value": value_json,
-        "state_root": proof.root,
-        "proof_hex": hex::encode(&proof.proof),
-        "header": header,
-        "commit": commit,
-    })))
+    let ledger = s.ledger.clone();
+    let answer = blocking(move || {
+        let store = ledger.store();
+        let proof = store.prove(&key, height)?;
+        let header = if height == 0 { None } else { store.block(height)?.map(|b| b.header) };
+        let commit = if height == 0 { None } else { store.commit(height)? };
+        let value_json = proof.value.as_ref().and_then(|v| serde_json::from_slice::<Value>(v).ok());
+        Ok(json!({
+            "key_hex": hex::encode(&key),
+            "height": height,
+            "exists": proof.value.is_some(),
+            "value_hex": proof.value.as_ref().map(hex::encode),
+            "value": value_json,
+            "state_root": proof.root,
+            "proof_hex": hex::encode(&proof.proof),
+            "header": header,
+            "commit": commit,
+        }))
+    })
+    .await?;
+    Ok(Json(answer))
 }
 
 /// `GET /v1/query/{module}/{path}?…`: a module's read-only query on the latest state.
-/// Query-string values that are whole numbers are passed as numbers.
+/// Query-string values that are whole numbers (decimal digits only) are passed as numbers.
 pub async fn query(
     State(s): State<AppState>,
-    Path((module, path)): Path<(String, String)>,
-    params: Result<Query<BTreeMap<String, String>>, QueryRejection>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    StrictQuery(params): StrictQuery<BTreeMap<String, String>>,
 ) -> Result<Json<Value>, Problem> {
-    let Query(params) = params?;
+    let Path((module, path)) = path?;
     let params: serde_json::Map<String, Value> = params
         .into_iter()
         .map(|(k, v)| {
-            let val = v.parse::<u64>().map(Value::from).unwrap_or(Value::String(v));
+            let number = v.bytes().all(|b| b.is_ascii_digit()).then(|| v.parse::<u64>().ok()).flatten();
+            let val = number.map(Value::from).unwrap_or(Value::String(v));
             (k, val)
         })
         .collect();
     let ledger = s.ledger.clone();
-    let answer = tokio::task::spawn_blocking(move || ledger.query(&module, &path, &Value::Object(params)))
-        .await
-        .map_err(Problem::internal)??;
+    let answer = blocking(move || Ok(ledger.query(&module, &path, &Value::Object(params))?)).await?;
     Ok(Json(answer))
 }

@@ -1,8 +1,8 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -10,7 +10,8 @@ use dojang_types::Hash;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::problem::Problem;
+use crate::extract::StrictQuery;
+use crate::problem::{blocking, Problem};
 use crate::relay::RELAYED_HEADER;
 use crate::AppState;
 
@@ -18,6 +19,7 @@ use crate::AppState;
 const MAX_BATCH: usize = 20_000;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SubmitQuery {
     #[serde(default)]
     wait: bool,
@@ -64,17 +66,18 @@ fn tx_bytes(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, Problem> {
 /// `POST /v1/txs`: admit one transaction; with `?wait=true`, answer when it is final.
 pub async fn submit(
     State(s): State<AppState>,
-    q: Result<Query<SubmitQuery>, QueryRejection>,
+    StrictQuery(q): StrictQuery<SubmitQuery>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let Query(q) = q?;
     let body = body.map_err(body_problem)?;
-    let bytes = tx_bytes(&headers, &body)?;
     let ledger = s.ledger.clone();
-    let (id, bytes) = tokio::task::spawn_blocking(move || ledger.submit(&bytes).map(|id| (id, bytes)))
-        .await
-        .map_err(Problem::internal)??;
+    let ctype = headers.clone();
+    let (id, bytes) = blocking(move || {
+        let bytes = tx_bytes(&ctype, &body)?;
+        Ok(ledger.submit(&bytes).map(|id| (id, bytes))?)
+    })
+    .await?;
     if let Some(relay) = s.relay.as_ref().filter(|_| !headers.contains_key(RELAYED_HEADER)) {
         relay.forward(bytes);
     }
@@ -102,20 +105,21 @@ pub async fn submit_batch(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let body = body.map_err(body_problem)?;
-    let parsed: BatchBody = serde_json::from_slice(&body).map_err(|e| {
-        Problem::bad_request("malformed-body", format!("expected JSON {{\"txs\": [\"<hex>\", ...]}}: {e}"))
-    })?;
-    if parsed.txs.is_empty() || parsed.txs.len() > MAX_BATCH {
-        return Err(Problem::bad_request("batch-size", format!("a batch holds 1 to {MAX_BATCH} transactions")));
-    }
-    let decoded: Vec<Result<Vec<u8>, String>> =
-        parsed.txs.iter().map(|h| hex::decode(h).map_err(|e| format!("not hex: {e}"))).collect();
     let ledger = s.ledger.clone();
     let relay = s.relay.clone().filter(|_| !headers.contains_key(RELAYED_HEADER));
-    let results = tokio::task::spawn_blocking(move || {
+    // Parsing and hex-decoding up to 16 MiB, then checking signatures: all off the workers.
+    let results = blocking(move || {
+        let parsed: BatchBody = serde_json::from_slice(&body).map_err(|e| {
+            Problem::bad_request("malformed-body", format!("expected JSON {{\"txs\": [\"<hex>\", ...]}}: {e}"))
+        })?;
+        if parsed.txs.is_empty() || parsed.txs.len() > MAX_BATCH {
+            return Err(Problem::bad_request("batch-size", format!("a batch holds 1 to {MAX_BATCH} transactions")));
+        }
+        let decoded: Vec<Result<Vec<u8>, String>> =
+            parsed.txs.iter().map(|h| hex::decode(h).map_err(|e| format!("not hex: {e}"))).collect();
         let good: Vec<&[u8]> = decoded.iter().filter_map(|r| r.as_ref().ok().map(|v| v.as_slice())).collect();
         let mut verdicts = ledger.submit_batch(&good).into_iter();
-        decoded
+        Ok(decoded
             .iter()
             .map(|r| match r {
                 Err(e) => json!({ "error": Problem::bad_request("malformed-transaction", e.clone()) }),
@@ -129,18 +133,19 @@ pub async fn submit_batch(
                     Err(e) => json!({ "error": Problem::from(e) }),
                 },
             })
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>())
     })
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     let accepted = results.iter().filter(|r| r.get("id").is_some()).count();
     Ok((StatusCode::OK, Json(json!({ "accepted": accepted, "results": results }))).into_response())
 }
 
 /// `GET /v1/txs/{id}`: a committed transaction with its receipt.
-pub async fn get_tx(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+pub async fn get_tx(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
+    let Path(id) = id?;
     let id: Hash = id.parse().map_err(|e: String| Problem::bad_request("malformed-id", e))?;
-    match s.ledger.receipt(&id)? {
+    let ledger = s.ledger.clone();
+    match blocking(move || Ok(ledger.receipt(&id)?)).await? {
         Some((receipt, tx)) => {
             Ok(Json(json!({ "id": id, "committed": true, "tx": tx, "receipt": receipt })).into_response())
         }

@@ -285,3 +285,49 @@ async fn event_stream_delivers_finalized_blocks() {
     assert!(text.starts_with("event: block"), "{text}");
     assert!(text.contains(&id), "the block event carries the receipt: {text}");
 }
+
+#[tokio::test]
+async fn undecodable_repeated_and_overlong_inputs_are_refused() {
+    let n = node(64 * 1024);
+    commit_next(&n);
+    let bad = StatusCode::BAD_REQUEST;
+    let long_key = "a".repeat(1025);
+    for uri in [
+        // Invalid UTF-8 once decoded: axum's default would have read U+FFFD and answered 200.
+        "/v1/state?key=%FF",
+        "/v1/state?key=governance%2Faccounts%2F%C3",
+        "/v1/state?key%FF=a",
+        // Malformed escapes: axum's default would have passed them through as text.
+        "/v1/state?key=50%",
+        "/v1/state?key=%zz",
+        // A repeated parameter: axum's default would have kept one of the values.
+        "/v1/state?key=a&key=b",
+        "/v1/validators?height=1&height=2",
+        // Overlong and overflowing values.
+        &format!("/v1/state?key={long_key}"),
+        "/v1/state?key=a&height=99999999999999999999999",
+        "/v1/blocks/99999999999999999999999",
+        "/v1/blocks/+1",
+        // In a path.
+        "/v1/blocks/%FF",
+        "/v1/txs/%FF",
+        "/v1/blocks/by-hash/%zz",
+        "/v1/query/governance/role/%FF",
+        "/v1/query/gov%FFernance/role/admin",
+        // In a query string of any route, and of a module query.
+        "/health?%FF",
+        "/v1/query/governance/role/admin?x=%FF",
+        "/v1/query/governance/role/admin?x=1&x=2",
+    ] {
+        let v = expect_problem(&n, Method::GET, uri, None, bad).await;
+        let kind = v["type"].as_str().unwrap();
+        assert!(kind.contains("malformed"), "{uri}: {v}");
+    }
+    let v = expect_problem(&n, Method::POST, "/v1/txs?wait=true&bogus=1", Some(b"{}".to_vec()), bad).await;
+    assert!(v["detail"].as_str().unwrap().contains("bogus"), "an unknown parameter is named: {v}");
+    // The same requests, well-formed, are answered.
+    for uri in ["/v1/state?key=a", "/v1/state?key=%ED%95%9C+x", "/v1/blocks/1", "/v1/query/governance/role/admin"] {
+        let (status, _, v) = call(&n, Method::GET, uri, None, "").await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {v}");
+    }
+}

@@ -130,9 +130,9 @@ fn non_canonical_s_case() -> Case {
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
     ];
     let mut carry = 0u16;
-    for i in 0..32 {
-        let sum = u16::from(case.sig[32 + i]) + u16::from(L[i]) + carry;
-        case.sig[32 + i] = sum as u8;
+    for (byte, l) in case.sig[32..].iter_mut().zip(L) {
+        let sum = u16::from(*byte) + u16::from(l) + carry;
+        *byte = sum as u8;
         carry = sum >> 8;
     }
     assert_eq!(carry, 0, "s + l fits in 256 bits");

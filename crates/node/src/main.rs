@@ -9,6 +9,7 @@ mod config;
 mod credential_cmds;
 mod demo;
 mod init;
+mod integrity;
 mod logging;
 mod office_cmd;
 mod run;

@@ -10,8 +10,7 @@ use dojang_eligibility::Eligibility;
 use dojang_governance::Governance;
 use dojang_identity::Identity;
 use dojang_ledger::{Genesis, Ledger, Router};
-use dojang_store::Store;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::config::{Config, Home};
 
@@ -22,29 +21,51 @@ pub fn modules() -> Router {
 
 /// Runs the node in `home` until SIGINT or SIGTERM.
 pub async fn run_node(home: &Home, config: Config) -> anyhow::Result<()> {
+    // Sockets count against the open-file limit; the gateway sizes its connection cap from it.
+    match dojang_api::raise_open_file_limit() {
+        Ok(limit) => info!(open_file_limit = limit, "open-file limit"),
+        Err(e) => warn!(error = %e, "cannot raise the open-file limit; the API connection cap stays small"),
+    }
+    if config.api.health_max_block_age_ms <= config.consensus.idle_block_interval_ms {
+        warn!(
+            health_max_block_age_ms = config.api.health_max_block_age_ms,
+            idle_block_interval_ms = config.consensus.idle_block_interval_ms,
+            "api.health_max_block_age_ms is not above the idle block interval: an idle chain will look stale"
+        );
+    }
     let genesis = Genesis::load(&home.genesis())?;
     let key = match KeyFile::load(&home.validator_key())? {
         Keypair::Ed25519(k) => k,
         Keypair::P256 { .. } => bail!("{} must hold an ed25519 key", home.validator_key().display()),
     };
     let network_key = network_key(home)?;
-    let store = Store::open(&home.db())?;
+    let (store, latest) = crate::integrity::open_store(home).map_err(crate::integrity::exit_if_damaged)?;
     let ledger = Arc::new(Ledger::open(store, modules(), genesis.clone(), config.ledger.clone())?);
+    crate::integrity::check_certificate(home, &ledger, latest.as_ref()).map_err(crate::integrity::exit_if_damaged)?;
 
     let listener = tokio::net::TcpListener::bind(config.api.listen_addr).await.with_context(|| {
         format!("cannot listen on {} (api.listen_addr): is another node running?", config.api.listen_addr)
     })?;
     let api_addr = listener.local_addr()?;
-    let app = dojang_api::router(ledger.clone(), config.api.clone());
+    let status = dojang_api::NodeStatus::new(config.ledger.mempool.max_txs);
+    let app = dojang_api::router_with_status(ledger.clone(), config.api.clone(), status.clone());
 
     // The API serves from the start, so peers that are catching up at the same time can read
     // this node's height instead of waiting on it.
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(dojang_api::serve(listener, app, async move {
-        let _ = stop_rx.await;
-    }));
+    let api_settings = config.api.clone();
+    let server = tokio::spawn(async move {
+        dojang_api::serve(listener, app, &api_settings, async move {
+            let _ = stop_rx.await;
+        })
+        .await
+    });
     if !config.api.peers.is_empty() {
-        let caught = crate::catchup::catch_up(&ledger, &config.api.peers).await?;
+        // `/health` says `catching_up` and `/ready` answers 503 meanwhile.
+        status.set_catching_up(true);
+        let caught = crate::catchup::catch_up(&ledger, &config.api.peers, config.ledger.max_block_bytes).await;
+        status.set_catching_up(false);
+        let caught = caught?;
         if caught.blocks > 0 {
             println!(
                 "caught up {} blocks from peers in {:.2} s ({:.0} blocks/s)",

@@ -1,13 +1,48 @@
+use borsh::BorshSerialize;
 use dojang_types::{decode, encode, Block, Commit, Hash, Receipt};
-use redb::ReadableDatabase;
 
 use crate::error::{OrDb, StoreError};
 use crate::state::PreparedState;
 use crate::tables::*;
+use crate::txs::{Span, TxEntry};
 use crate::Store;
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+/// The error for a stored block that fails its checks; names the height for the operator.
+pub(crate) fn damaged_block(height: u64, why: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("block {height}: {why}"))
+}
+
+/// Decodes stored block bytes and checks them against what the header commits to.
+pub(crate) fn check_block(height: u64, bytes: &[u8]) -> Result<Block, StoreError> {
+    let block: Block = decode(bytes).map_err(|e| damaged_block(height, format!("does not decode: {e}")))?;
+    if block.header.height != height {
+        return Err(damaged_block(height, format!("the stored header says height {}", block.header.height)));
+    }
+    if Block::compute_txs_root(&block.txs) != block.header.txs_root {
+        return Err(damaged_block(height, "its transactions do not match the header's txs_root"));
+    }
+    Ok(block)
+}
+
+/// Borsh-encodes `prefix || u32 count || items` (the encoding of a struct ending in a `Vec`, or
+/// of a bare `Vec` with an empty prefix) and returns where each item lies in the result.
+fn encode_list<T: BorshSerialize>(prefix: &[u8], items: &[T]) -> Result<(Vec<u8>, Vec<Span>), StoreError> {
+    let too_large = || StoreError::Db("a block's encoding exceeds 4 GiB".into());
+    let mut out = prefix.to_vec();
+    out.extend_from_slice(&u32::try_from(items.len()).map_err(|_| too_large())?.to_le_bytes());
+    let mut spans = Vec::with_capacity(items.len());
+    for item in items {
+        let start = out.len();
+        item.serialize(&mut out).map_err(|e| StoreError::Db(e.to_string()))?;
+        let offset = u32::try_from(start).map_err(|_| too_large())?;
+        let len = u32::try_from(out.len() - start).map_err(|_| too_large())?;
+        spans.push(Span { offset, len });
+    }
+    Ok((out, spans))
 }
 
 fn pending_key(height: u64, hash: &Hash) -> [u8; 40] {
@@ -19,7 +54,7 @@ fn pending_key(height: u64, hash: &Hash) -> [u8; 40] {
 
 impl Store {
     pub(crate) fn create_tables(&self) -> Result<(), StoreError> {
-        let tx = self.db.begin_write().db()?;
+        let tx = self.write()?;
         tx.open_table(META).db()?;
         tx.open_table(JMT_NODES).db()?;
         tx.open_table(JMT_VALUES).db()?;
@@ -36,7 +71,7 @@ impl Store {
 
     /// Height of the last finalized block; 0 after genesis; `None` before genesis.
     pub fn latest_height(&self) -> Result<Option<u64>, StoreError> {
-        let tx = self.db.begin_read().db()?;
+        let tx = self.read()?;
         let meta = tx.open_table(META).db()?;
         match meta.get(META_HEIGHT).db()? {
             Some(v) => {
@@ -48,7 +83,7 @@ impl Store {
     }
 
     pub fn genesis_hash(&self) -> Result<Option<Hash>, StoreError> {
-        let tx = self.db.begin_read().db()?;
+        let tx = self.read()?;
         let meta = tx.open_table(META).db()?;
         match meta.get(META_GENESIS).db()? {
             Some(v) => Ok(Some(Hash(v.value().try_into().map_err(|e| corrupt("genesis hash", e))?))),
@@ -61,7 +96,7 @@ impl Store {
         if self.latest_height()?.is_some() {
             return Err(StoreError::OutOfOrder { expected: 0, got: 0 });
         }
-        let tx = self.db.begin_write().db()?;
+        let tx = self.write()?;
         Self::write_state(&tx, state)?;
         {
             let mut meta = tx.open_table(META).db()?;
@@ -90,24 +125,26 @@ impl Store {
         }
         let hash = block.hash();
         let started = std::time::Instant::now();
-        let mut tx = self.db.begin_write().db()?;
+        let mut tx = self.write()?;
         if !durable {
             tx.set_durability(redb::Durability::None).map_err(|e| StoreError::Db(e.to_string()))?;
         }
         Self::write_state(&tx, state)?;
         let state_done = started.elapsed();
         {
-            tx.open_table(BLOCKS).db()?.insert(height, encode(block).as_slice()).db()?;
+            // Encoded item by item so that the index can say where each transaction and receipt
+            // lies in the stored bytes; the result is exactly `encode(block)` / `encode(receipts)`.
+            let (block_bytes, tx_spans) = encode_list(&encode(&block.header), &block.txs)?;
+            let (receipt_bytes, receipt_spans) = encode_list(&[], receipts)?;
+            tx.open_table(BLOCKS).db()?.insert(height, block_bytes.as_slice()).db()?;
             tx.open_table(BLOCK_HASHES).db()?.insert(hash.0.as_slice(), height).db()?;
             tx.open_table(COMMITS).db()?.insert(height, encode(commit).as_slice()).db()?;
-            tx.open_table(RECEIPTS).db()?.insert(height, encode(&receipts.to_vec()).as_slice()).db()?;
+            tx.open_table(RECEIPTS).db()?.insert(height, receipt_bytes.as_slice()).db()?;
             let mut index = tx.open_table(TX_INDEX).db()?;
             // Receipts are one per transaction, in block order, and carry the ids.
-            for r in receipts {
-                let mut loc = [0u8; 12];
-                loc[..8].copy_from_slice(&height.to_be_bytes());
-                loc[8..].copy_from_slice(&r.index.to_be_bytes());
-                index.insert(r.tx_id.0.as_slice(), loc.as_slice()).db()?;
+            for ((r, tx_span), receipt_span) in receipts.iter().zip(tx_spans).zip(receipt_spans) {
+                let entry = TxEntry { height, index: r.index, tx: Some((tx_span, receipt_span)) };
+                index.insert(r.tx_id.0.as_slice(), entry.to_bytes().as_slice()).db()?;
             }
             let mut pending = tx.open_table(PENDING).db()?;
             let upto = pending_key(height, &Hash([0xff; 32]));
@@ -129,7 +166,7 @@ impl Store {
 
     /// Keeps a proposed or received block durably until it is decided or superseded.
     pub fn put_pending(&self, block: &Block) -> Result<(), StoreError> {
-        let tx = self.db.begin_write().db()?;
+        let tx = self.write()?;
         tx.open_table(PENDING)
             .db()?
             .insert(pending_key(block.header.height, &block.hash()).as_slice(), encode(block).as_slice())
@@ -138,66 +175,59 @@ impl Store {
     }
 
     pub fn get_pending(&self, height: u64, hash: &Hash) -> Result<Option<Block>, StoreError> {
-        let tx = self.db.begin_read().db()?;
+        let tx = self.read()?;
         let table = tx.open_table(PENDING).db()?;
-        match table.get(pending_key(height, hash).as_slice()).db()? {
-            Some(v) => Ok(Some(decode(v.value()).map_err(|e| corrupt("pending block", e))?)),
-            None => Ok(None),
+        let Some(v) = table.get(pending_key(height, hash).as_slice()).db()? else { return Ok(None) };
+        let block: Block = decode(v.value()).map_err(|e| corrupt("pending block", e))?;
+        let ids_match = Block::compute_txs_root(&block.txs) == block.header.txs_root;
+        if block.hash() != *hash || block.header.height != height || !ids_match {
+            return Err(corrupt("pending block", format!("the block kept for height {height} is not {hash}")));
         }
+        Ok(Some(block))
     }
 
-    /// The canonical encoding of a finalized block, as stored.
+    /// The canonical encoding of a finalized block, as stored, after checking it against the
+    /// chain's commitments (see [`Store::block`]): a damaged block is never handed out.
     pub fn block_bytes(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        let tx = self.db.begin_read().db()?;
-        let table = tx.open_table(BLOCKS).db()?;
-        Ok(table.get(height).db()?.map(|v| v.value().to_vec()))
+        Ok(self.checked_block(height)?.map(|(_, bytes)| bytes))
     }
 
+    /// A finalized block, checked before it is returned: its transactions must give the
+    /// header's `txs_root`, and the header's hash must be the one indexed for this height. The
+    /// block hash covers only the header, so both checks are needed. A block that fails is
+    /// [`StoreError::Corrupt`] naming the height, so that no caller serves or syncs it.
     pub fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
-        self.block_bytes(height)?.map(|b| decode(&b).map_err(|e| corrupt("block", e))).transpose()
+        Ok(self.checked_block(height)?.map(|(block, _)| block))
+    }
+
+    pub(crate) fn checked_block(&self, height: u64) -> Result<Option<(Block, Vec<u8>)>, StoreError> {
+        let tx = self.read()?;
+        let Some(bytes) = tx.open_table(BLOCKS).db()?.get(height).db()?.map(|v| v.value().to_vec()) else {
+            return Ok(None);
+        };
+        let block = check_block(height, &bytes)?;
+        let indexed = tx.open_table(BLOCK_HASHES).db()?.get(block.hash().0.as_slice()).db()?.map(|v| v.value());
+        if indexed != Some(height) {
+            return Err(damaged_block(height, "its header hash is not the one indexed for this height"));
+        }
+        Ok(Some((block, bytes)))
     }
 
     pub fn height_of(&self, hash: &Hash) -> Result<Option<u64>, StoreError> {
-        let tx = self.db.begin_read().db()?;
+        let tx = self.read()?;
         let table = tx.open_table(BLOCK_HASHES).db()?;
         Ok(table.get(hash.0.as_slice()).db()?.map(|v| v.value()))
     }
 
     pub fn commit(&self, height: u64) -> Result<Option<Commit>, StoreError> {
-        let tx = self.db.begin_read().db()?;
+        let tx = self.read()?;
         let table = tx.open_table(COMMITS).db()?;
         table.get(height).db()?.map(|v| decode(v.value()).map_err(|e| corrupt("commit", e))).transpose()
     }
 
     pub fn receipts(&self, height: u64) -> Result<Option<Vec<Receipt>>, StoreError> {
-        let tx = self.db.begin_read().db()?;
+        let tx = self.read()?;
         let table = tx.open_table(RECEIPTS).db()?;
         table.get(height).db()?.map(|v| decode(v.value()).map_err(|e| corrupt("receipts", e))).transpose()
-    }
-
-    /// Where a committed transaction is: (height, index in block).
-    pub fn tx_location(&self, id: &Hash) -> Result<Option<(u64, u32)>, StoreError> {
-        let tx = self.db.begin_read().db()?;
-        let table = tx.open_table(TX_INDEX).db()?;
-        match table.get(id.0.as_slice()).db()? {
-            Some(v) => {
-                let b = v.value();
-                if b.len() != 12 {
-                    return Err(corrupt("tx index", "entry is not 12 bytes"));
-                }
-                let h = u64::from_be_bytes(b[..8].try_into().map_err(|e| corrupt("tx index", e))?);
-                let i = u32::from_be_bytes(b[8..].try_into().map_err(|e| corrupt("tx index", e))?);
-                Ok(Some((h, i)))
-            }
-            None => Ok(None),
-        }
-    }
-
-    /// Which of these transaction ids are already committed (the replay guard), one read
-    /// transaction for the lot.
-    pub fn committed_among(&self, ids: &[Hash]) -> Result<Vec<bool>, StoreError> {
-        let tx = self.db.begin_read().db()?;
-        let table = tx.open_table(TX_INDEX).db()?;
-        ids.iter().map(|id| Ok(table.get(id.0.as_slice()).db()?.is_some())).collect()
     }
 }

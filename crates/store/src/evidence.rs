@@ -1,5 +1,5 @@
 use dojang_types::{decode, encode, Evidence};
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 
 use crate::error::{OrDb, StoreError};
 use crate::tables::EVIDENCE;
@@ -13,7 +13,7 @@ impl Store {
     /// Keeps equivocation evidence; the same offence reported twice is kept once. Returns how
     /// many records were new.
     pub fn put_evidence(&self, records: &[Evidence]) -> Result<usize, StoreError> {
-        let tx = self.db.begin_write().db()?;
+        let tx = self.write()?;
         let mut new = 0;
         {
             let mut table = tx.open_table(EVIDENCE).db()?;
@@ -31,7 +31,7 @@ impl Store {
 
     /// Evidence at or above `from_height`, oldest first, at most `limit` records.
     pub fn evidence(&self, from_height: u64, limit: usize) -> Result<Vec<Evidence>, StoreError> {
-        let tx = self.db.begin_read().db()?;
+        let tx = self.read()?;
         let table = tx.open_table(EVIDENCE).db()?;
         let start = from_height.to_be_bytes();
         let mut out = Vec::new();

@@ -5,17 +5,23 @@
 //! instant leaves either the whole block or none of it.
 
 mod blocks;
+mod diagnose;
 mod error;
 mod evidence;
+mod integrity;
 mod state;
 mod tables;
+mod txs;
 
 use std::path::Path;
 
-use redb::Database;
+use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, WriteTransaction};
 
+use error::OrDb;
 pub use error::StoreError;
+pub use integrity::{Damage, LatestBlock, OpenCheck};
 pub use state::{PreparedState, StateProof};
+pub use txs::CommittedTx;
 
 /// Key-value pairs read in key order.
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
@@ -26,7 +32,13 @@ const CACHE_BYTES: usize = 128 * 1024 * 1024;
 
 /// The node's database.
 pub struct Store {
-    db: Database,
+    db: Handle,
+}
+
+/// A writable database, or a read-only one for diagnosing a damaged file without writing to it.
+enum Handle {
+    Writable(Database),
+    ReadOnly(ReadOnlyDatabase),
 }
 
 impl Store {
@@ -40,9 +52,24 @@ impl Store {
             .set_cache_size(CACHE_BYTES)
             .create(path)
             .map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?;
-        let store = Store { db };
+        let store = Store { db: Handle::Writable(db) };
         store.create_tables()?;
         Ok(store)
+    }
+
+    fn read(&self) -> Result<ReadTransaction, StoreError> {
+        let tx = match &self.db {
+            Handle::Writable(db) => db.begin_read(),
+            Handle::ReadOnly(db) => db.begin_read(),
+        };
+        tx.db()
+    }
+
+    fn write(&self) -> Result<WriteTransaction, StoreError> {
+        match &self.db {
+            Handle::Writable(db) => db.begin_write().db(),
+            Handle::ReadOnly(_) => Err(StoreError::Db("this store was opened read-only".into())),
+        }
     }
 
     /// Bytes used on disk by the database file (for `dojang bench` and metrics).

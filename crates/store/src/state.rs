@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use dojang_types::Hash;
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
-use redb::{ReadOnlyTable, ReadableDatabase, WriteTransaction};
+use redb::{ReadOnlyTable, WriteTransaction};
 use sha2::Sha256;
 
 use crate::error::{OrDb, StoreError};
@@ -88,7 +88,7 @@ fn decode_value(v: &[u8]) -> Option<Vec<u8>> {
 
 impl Store {
     fn reader(&self) -> Result<Reader, StoreError> {
-        let tx = self.db.begin_read().db()?;
+        let tx = self.read()?;
         Ok(Reader { nodes: tx.open_table(JMT_NODES).db()?, values: tx.open_table(JMT_VALUES).db()? })
     }
 
@@ -139,7 +139,7 @@ impl Store {
 
     /// The latest committed value of a state key.
     pub fn get_state(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let tx = self.db.begin_read().db()?;
+        let tx = self.read()?;
         let table = tx.open_table(STATE_LATEST).db()?;
         Ok(table.get(key).db()?.map(|v| v.value().to_vec()))
     }
@@ -147,7 +147,7 @@ impl Store {
     /// Up to `limit` latest entries whose key starts with `prefix`, in key order, starting
     /// after `start_after` when given.
     pub fn scan_prefix(&self, prefix: &[u8], start_after: Option<&[u8]>, limit: usize) -> Result<Entries, StoreError> {
-        let tx = self.db.begin_read().db()?;
+        let tx = self.read()?;
         let table = tx.open_table(STATE_LATEST).db()?;
         let mut out = Vec::new();
         for entry in table.range(prefix..).db()? {
@@ -181,5 +181,18 @@ impl Store {
         let root = tree.get_root_hash(version).map_err(|e| StoreError::Tree(e.to_string()))?;
         let proof = borsh::to_vec(&proof).map_err(|e| StoreError::Tree(e.to_string()))?;
         Ok(StateProof { key: key.to_vec(), value, version, root: Hash(root.0), proof })
+    }
+}
+
+impl Store {
+    /// The value of `key` at `version`, read through the state tree and proven against `root`
+    /// (a header's state root), so that a damaged node or value anywhere on its path is an error.
+    pub(crate) fn proven_value(&self, key: &[u8], version: u64, root: &Hash) -> Result<Option<Vec<u8>>, String> {
+        let reader = self.reader().map_err(|e| e.to_string())?;
+        let tree: Tree<'_, Reader> = JellyfishMerkleTree::new(&reader);
+        let key_hash = KeyHash::with::<Sha256>(key);
+        let (value, proof) = tree.get_with_proof(key_hash, version).map_err(|e| e.to_string())?;
+        proof.verify(jmt::RootHash(root.0), key_hash, value.as_ref()).map_err(|e| e.to_string())?;
+        Ok(value)
     }
 }

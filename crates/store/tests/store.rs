@@ -65,3 +65,220 @@ fn out_of_order_blocks_are_refused() {
     let commit = Commit { height: 2, round: 0, block_hash: block.hash(), signatures: vec![] };
     assert!(store.commit_block(&block, &[], &commit, &s, true).is_err());
 }
+
+// ---- integrity on read -------------------------------------------------------------------
+
+use dojang_crypto::Keypair;
+use dojang_store::StoreError;
+use dojang_types::{encode, Receipt, SignedTx, TxBody, TxStatus};
+
+fn tx(n: u64) -> SignedTx {
+    let key = Keypair::ed25519_from_seed([7; 32]);
+    key.sign_tx(TxBody {
+        chain_id: "t".into(),
+        sender: key.public_key(),
+        nonce: n,
+        expires_at_ms: 1_000,
+        module: "anchor".into(),
+        msg: format!("{{\"marker\":\"tx-number-{n:04}\"}}").into_bytes(),
+    })
+}
+
+/// A chain of `blocks` blocks with two transactions each (tx numbers 10h and 10h+1), closed
+/// cleanly. Returns the blocks as committed.
+fn chain(path: &std::path::Path, blocks: u64) -> Vec<(Block, Vec<Receipt>)> {
+    let store = Store::open(path).unwrap();
+    let g = store.prepare_state(0, changes(&[("a", Some("0"))])).unwrap();
+    store.commit_genesis(Hash([1; 32]), &g).unwrap();
+    let mut out = Vec::new();
+    for h in 1..=blocks {
+        let txs = vec![tx(10 * h), tx(10 * h + 1)];
+        let value = format!("state-value-at-{h:04}");
+        let s = store.prepare_state(h, changes(&[(&format!("k{h}"), Some(&value))])).unwrap();
+        let mut header = header(h, s.root);
+        header.txs_root = Block::compute_txs_root(&txs);
+        let block = Block { header, txs };
+        let receipts: Vec<Receipt> = block
+            .txs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Receipt { tx_id: t.id(), height: h, index: i as u32, result: TxStatus::Ok, events: vec![] })
+            .collect();
+        let commit = Commit { height: h, round: 0, block_hash: block.hash(), signatures: vec![] };
+        store.commit_block(&block, &receipts, &commit, &s, true).unwrap();
+        out.push((block, receipts));
+    }
+    out
+}
+
+/// Flips one byte inside every copy of `needle` in the file (freed pages may hold stale
+/// copies; the live one is among them). Returns how many copies were changed.
+fn flip_all(path: &std::path::Path, needle: &[u8], at: usize) -> usize {
+    let mut data = std::fs::read(path).unwrap();
+    let mut n = 0;
+    let mut from = 0;
+    while let Some(i) = data[from..].windows(needle.len()).position(|w| w == needle) {
+        data[from + i + at] ^= 0x01;
+        from += i + needle.len();
+        n += 1;
+    }
+    std::fs::write(path, data).unwrap();
+    n
+}
+
+fn corrupt_text(e: StoreError) -> String {
+    match e {
+        StoreError::Corrupt(m) => m,
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+#[test]
+fn stored_blocks_are_exactly_their_encoding_and_served_after_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let blocks = chain(&path, 3);
+    let store = Store::open(&path).unwrap();
+    for (block, _) in &blocks {
+        let h = block.header.height;
+        assert_eq!(store.block_bytes(h).unwrap().unwrap(), encode(block), "block {h} is stored as its encoding");
+        assert_eq!(store.block(h).unwrap().as_ref(), Some(block));
+    }
+    assert!(store.block(4).unwrap().is_none(), "a height not reached is absent, not an error");
+}
+
+#[test]
+fn a_block_altered_on_disk_is_refused_on_read_with_corrupt_naming_its_height() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let blocks = chain(&path, 3);
+    let altered_tx = &blocks[1].0.txs[0]; // block 2
+    assert!(flip_all(&path, b"tx-number-0020", 10) >= 1, "the transaction's bytes are in the file");
+
+    let store = Store::open(&path).unwrap();
+    let e = corrupt_text(store.block(2).unwrap_err());
+    assert!(e.contains("block 2") && e.contains("txs_root"), "{e}");
+    let e = corrupt_text(store.block_bytes(2).unwrap_err());
+    assert!(e.contains("block 2"), "{e}");
+    assert_eq!(store.block(1).unwrap().as_ref(), Some(&blocks[0].0), "an intact block is still served");
+    assert_eq!(store.block(3).unwrap().as_ref(), Some(&blocks[2].0));
+    let e = corrupt_text(store.committed_tx(&altered_tx.id()).unwrap_err());
+    assert!(e.contains("block 2") && e.contains("transaction 0"), "{e}");
+    drop(store);
+
+    let damage = Store::open_read_only(&path).unwrap().find_damage().unwrap().expect("damage is found");
+    assert_eq!(damage.height, Some(2), "{damage}");
+    let e = corrupt_text(Store::open_checked(&path).err().expect("redb's check refuses the file"));
+    assert!(e.contains("integrity"), "{e}");
+}
+
+#[test]
+fn a_header_altered_on_disk_is_refused_because_its_hash_is_not_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let blocks = chain(&path, 2);
+    // The state root appears in the header only (the tree stores child hashes, not its root).
+    let root = blocks[1].0.header.state_root.0;
+    assert!(flip_all(&path, &root, 0) >= 1);
+    let store = Store::open(&path).unwrap();
+    let e = corrupt_text(store.block(2).unwrap_err());
+    assert!(e.contains("block 2") && e.contains("indexed"), "{e}");
+}
+
+#[test]
+fn a_transaction_read_by_location_is_exactly_the_committed_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let blocks = chain(&path, 3);
+    let store = Store::open(&path).unwrap();
+    let mut read = 0;
+    for (block, receipts) in &blocks {
+        for (i, (t, r)) in block.txs.iter().zip(receipts).enumerate() {
+            let got = store.committed_tx(&t.id()).unwrap().expect("committed");
+            assert_eq!((&got.tx, &got.receipt, got.height, got.index), (t, r, block.header.height, i as u32));
+            read += 1;
+        }
+    }
+    assert_eq!(read, 6);
+    assert!(store.committed_tx(&Hash([9; 32])).unwrap().is_none(), "an unknown id is absent");
+}
+
+#[test]
+fn an_altered_transaction_is_refused_when_read_by_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let blocks = chain(&path, 2);
+    let (victim, neighbour) = (&blocks[0].0.txs[1], &blocks[0].0.txs[0]);
+    assert!(flip_all(&path, b"tx-number-0011", 12) >= 1);
+    let store = Store::open(&path).unwrap();
+    let e = corrupt_text(store.committed_tx(&victim.id()).unwrap_err());
+    assert!(e.contains("block 1") && e.contains(&victim.id().to_string()), "{e}");
+    let got = store.committed_tx(&neighbour.id()).unwrap().expect("the neighbour is intact");
+    assert_eq!(&got.tx, neighbour, "the intact transaction beside it is still served exactly");
+}
+
+#[test]
+fn index_entries_written_before_spans_are_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let blocks = chain(&path, 2);
+    let t = &blocks[1].0.txs[1];
+    {
+        // Rewrite one entry in the old 12-byte form: height || index.
+        let db = redb::Database::create(&path).unwrap();
+        let w = db.begin_write().unwrap();
+        {
+            let def: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("tx_index");
+            let mut table = w.open_table(def).unwrap();
+            let old = [&2u64.to_be_bytes()[..], &1u32.to_be_bytes()].concat();
+            table.insert(t.id().0.as_slice(), old.as_slice()).unwrap();
+        }
+        w.commit().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let got = store.committed_tx(&t.id()).unwrap().expect("found through the old entry");
+    assert_eq!((&got.tx, got.height, got.index), (t, 2, 1));
+    assert_eq!(store.tx_location(&t.id()).unwrap(), Some((2, 1)));
+}
+
+// ---- integrity at start -----------------------------------------------------------------
+
+#[test]
+fn the_latest_block_checks_out_on_an_intact_store_and_redb_finds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let blocks = chain(&path, 3);
+    let (store, check) = Store::open_checked(&path).unwrap();
+    assert!(!check.rolled_back);
+    let latest = store.check_latest().unwrap().expect("a block");
+    assert_eq!(latest.block, blocks[2].0);
+    assert_eq!(latest.commit.block_hash, blocks[2].0.hash());
+    assert_eq!(store.find_damage().unwrap(), None, "the deep scan finds nothing on an intact store");
+}
+
+#[test]
+fn a_damaged_state_value_is_traced_to_the_height_that_wrote_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    chain(&path, 4);
+    // Written at height 2 into the versioned values and the latest-state table.
+    assert!(flip_all(&path, b"state-value-at-0002", 5) >= 2);
+    assert!(Store::open_checked(&path).is_err(), "redb's page checksums notice");
+    let store = Store::open_read_only(&path).unwrap();
+    let damage = store.find_damage().unwrap().expect("damage is found");
+    assert_eq!(damage.height, Some(2), "{damage}");
+    assert!(damage.what.contains("state"), "{damage}");
+}
+
+#[test]
+fn the_latest_block_checks_name_its_height_when_it_was_altered() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    chain(&path, 3);
+    assert!(flip_all(&path, b"tx-number-0031", 12) >= 1);
+    // A plain open trusts the file (redb's check would refuse it first); the latest-block
+    // checks still see that block 3's transactions no longer match its header.
+    let damage = Store::open(&path).unwrap().check_latest().unwrap_err();
+    assert_eq!(damage.height, Some(3), "{damage}");
+    assert!(damage.what.contains("txs_root"), "{damage}");
+}

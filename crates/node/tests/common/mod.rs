@@ -5,6 +5,8 @@
 // Each test binary compiles this module on its own and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod net;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

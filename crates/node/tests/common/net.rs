@@ -1,0 +1,257 @@
+//! A local testnet of real `dojang` processes (`dojang testnet`) and the checks the network
+//! tests share: heights, blocks, identical chains on every node, acknowledged transactions.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dojang_crypto::{KeyFile, Keypair};
+use dojang_sdk::{Client, TxBuilder};
+use dojang_types::sha256;
+use serde_json::{json, Value};
+
+use super::{assert_acks_hold, Ack, NodeProcess, EXE};
+
+/// A base port with room for `n` nodes (API on base+i, consensus on base+100+i).
+pub fn free_base(n: usize) -> u16 {
+    loop {
+        let base = 20_000 + (rand::random::<u16>() % 400) * 100;
+        let free = (0..n).all(|i| {
+            std::net::TcpListener::bind(("127.0.0.1", base + i as u16)).is_ok()
+                && std::net::TcpListener::bind(("127.0.0.1", base + 100 + i as u16)).is_ok()
+        });
+        if free {
+            return base;
+        }
+    }
+}
+
+/// A testnet's homes and running nodes. Fields drop in order: the nodes are killed (paused
+/// ones continued first) before their directory is removed.
+pub struct Net {
+    pub nodes: Vec<Option<NodeProcess>>,
+    pub urls: Vec<String>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Net {
+    pub fn create(validators: usize, observers: usize) -> Net {
+        let mut dir = tempfile::tempdir().unwrap();
+        let total = validators + observers;
+        let base = free_base(total);
+        let out = Command::new(EXE)
+            .args(["testnet", "--validators", &validators.to_string(), "--observers", &observers.to_string()])
+            .args(["--chain-id", "net-test", "--base-port", &base.to_string(), "--dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        if std::env::var_os("KEEP_TESTNET_DIR").is_some() {
+            // For looking into a failure: the homes and the nodes' logs stay.
+            dir.disable_cleanup(true);
+            eprintln!("KEEP_TESTNET_DIR: keeping {}", dir.path().display());
+        }
+        let urls = (0..total).map(|i| format!("http://127.0.0.1:{}", base + i as u16)).collect();
+        Net { nodes: (0..total).map(|_| None).collect(), urls, dir }
+    }
+
+    pub fn home(&self, i: usize) -> PathBuf {
+        self.dir.path().join(format!("node-{i}"))
+    }
+
+    pub fn start(&mut self, i: usize) {
+        self.nodes[i] = Some(NodeProcess::start_configured(&self.home(i)));
+    }
+
+    pub fn kill9(&mut self, i: usize) {
+        if let Some(n) = self.nodes[i].take() {
+            n.kill9();
+        }
+    }
+
+    pub fn pause(&mut self, i: usize) {
+        self.nodes[i].as_mut().expect("node is running").pause();
+    }
+
+    pub fn resume(&mut self, i: usize) {
+        self.nodes[i].as_mut().expect("node is running").resume();
+    }
+
+    pub fn key(&self, name: &str) -> Keypair {
+        KeyFile::load(&self.dir.path().join("keys").join(format!("{name}.json"))).unwrap()
+    }
+}
+
+/// The node's status, or `None` if it does not answer within 5 s (down, or paused).
+pub async fn status(url: &str) -> Option<Value> {
+    tokio::time::timeout(Duration::from_secs(5), Client::new(url).status()).await.ok()?.ok()
+}
+
+pub async fn height(url: &str) -> u64 {
+    status(url).await.and_then(|s| s["height"].as_u64()).unwrap_or(0)
+}
+
+pub async fn wait_height(url: &str, h: u64, within: Duration) {
+    let deadline = Instant::now() + within;
+    while height(url).await < h {
+        assert!(Instant::now() < deadline, "{url} did not reach height {h} within {within:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub async fn block(url: &str, h: u64) -> Value {
+    Client::new(url).block(h).await.unwrap()
+}
+
+/// Keeps the mempools full: batches of fire-and-forget transactions to the given nodes.
+pub async fn flood(urls: Vec<String>, chain_id: &str, seed: u8, run_for: Duration) {
+    let deadline = Instant::now() + run_for;
+    let mut tasks = Vec::new();
+    for a in 0..4u8 {
+        let (urls, chain_id) = (urls.clone(), chain_id.to_string());
+        tasks.push(tokio::spawn(async move {
+            let b = TxBuilder::new(chain_id, Keypair::ed25519_from_seed([seed ^ a ^ 0x55; 32]));
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let client = Client::new(&urls[(a as usize + n as usize) % urls.len()]);
+                let batch: Vec<_> = (0..300u32)
+                    .map(|i| {
+                        let root = sha256(&[&[seed, a], &n.to_le_bytes(), &i.to_le_bytes()]);
+                        b.build("anchor", &json!({"type": "anchor", "namespace": "flood", "root": root, "leaves": 1}))
+                    })
+                    .collect();
+                if client.submit_batch(&batch).await.is_err() {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                // Stay ahead of the chain without burying the nodes under admission work.
+                while Instant::now() < deadline {
+                    let pending = status(&urls[0]).await.and_then(|s| s["mempool_size"].as_u64()).unwrap_or(0);
+                    if pending < 6000 {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                n += 1;
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+/// Times between consecutive blocks in `from ..= to`, by header times, sorted.
+pub async fn gaps(url: &str, from: u64, to: u64) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut prev = block(url, from).await["block"]["header"]["time_ms"].as_u64().unwrap();
+    for h in from + 1..=to {
+        let t = block(url, h).await["block"]["header"]["time_ms"].as_u64().unwrap();
+        out.push(t - prev);
+        prev = t;
+    }
+    out.sort_unstable();
+    out
+}
+
+/// Transactions finalized in blocks `from+1 ..= to`.
+pub async fn txs_between(url: &str, from: u64, to: u64) -> usize {
+    let mut n = 0;
+    for h in from + 1..=to {
+        n += block(url, h).await["block"]["txs"].as_array().map_or(0, |t| t.len());
+    }
+    n
+}
+
+/// Every node at `h` or beyond has the same block hash and state root at `h`.
+pub async fn assert_same_chain(urls: &[String], h: u64) {
+    let first = block(&urls[0], h).await;
+    for url in &urls[1..] {
+        let other = block(url, h).await;
+        assert_eq!(first["hash"], other["hash"], "block {h} differs between {} and {url}", urls[0]);
+        assert_eq!(first["block"]["header"]["state_root"], other["block"]["header"]["state_root"]);
+    }
+}
+
+/// Waits until the node at `url` has every block the node at `reference` had a moment before
+/// (polled in that order), so it is in step with the chain. Returns that height, or why not.
+pub async fn wait_caught_up(url: &str, reference: &str, within: Duration) -> Result<u64, String> {
+    let deadline = Instant::now() + within;
+    loop {
+        let live = height(reference).await;
+        let here = height(url).await;
+        if here >= live && live > 0 {
+            return Ok(here);
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "{url} is at {here}, still behind {reference} at {live} after {within:?}: it does not get back in \
+                 step with the chain, so one more fault would stall it"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The lowest height among the nodes.
+pub async fn lowest_height(urls: &[String]) -> u64 {
+    let mut low = u64::MAX;
+    for u in urls {
+        low = low.min(height(u).await);
+    }
+    low
+}
+
+/// Waits until every node is at `h` or beyond.
+pub async fn wait_all(urls: &[String], h: u64, within: Duration) {
+    for u in urls {
+        wait_height(u, h, within).await;
+    }
+}
+
+/// Every node has the same block (hash and header, so the same state root) at every height
+/// from 1 to `top`.
+pub async fn assert_identical_chains(urls: &[String], top: u64) {
+    let fetch = |url: String| {
+        tokio::spawn(async move {
+            let client = Client::new(&url);
+            let mut out = Vec::with_capacity(top as usize);
+            for h in 1..=top {
+                let b = client.block(h).await.unwrap_or_else(|e| panic!("{url} cannot serve block {h}: {e}"));
+                out.push((b["hash"].clone(), b["block"]["header"].clone()));
+            }
+            out
+        })
+    };
+    let handles: Vec<_> = urls.iter().map(|u| fetch(u.clone())).collect();
+    let mut chains = Vec::new();
+    for h in handles {
+        chains.push(h.await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())));
+    }
+    for (url, chain) in urls.iter().zip(&chains).skip(1) {
+        for (i, ((hash0, head0), (hash, head))) in chains[0].iter().zip(chain).enumerate() {
+            let h = i as u64 + 1;
+            assert_eq!(head0["height"], h, "{} served the wrong block for height {h}", urls[0]);
+            assert_eq!(hash0, hash, "block {h} differs between {} and {url}", urls[0]);
+            assert_eq!(head0["state_root"], head["state_root"], "state root {h} differs between {} and {url}", urls[0]);
+            assert_eq!(head0, head, "header {h} differs between {} and {url}", urls[0]);
+        }
+    }
+}
+
+/// Every acknowledged transaction is on every node with the receipt it was acknowledged with.
+pub async fn assert_acks_everywhere(urls: &[String], acks: &[Ack]) {
+    let acks = Arc::new(acks.to_vec());
+    let handles: Vec<_> = urls
+        .iter()
+        .map(|u| {
+            let (u, acks) = (u.clone(), acks.clone());
+            tokio::spawn(async move { assert_acks_hold(&u, &acks).await })
+        })
+        .collect();
+    for h in handles {
+        if let Err(e) = h.await {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+}

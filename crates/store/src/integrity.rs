@@ -1,0 +1,216 @@
+//! Checks a node runs on its store before it trusts it: redb's own check of every page, then
+//! the latest block against everything that refers to it. A node that starts on a damaged
+//! store would serve, sync and build on data no validator signed.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dojang_types::{decode, Block, Commit, Hash, Receipt, SignedTx};
+use redb::{Database, DatabaseError, ReadableTable, StorageError};
+
+use crate::blocks::check_block;
+use crate::error::{OrDb, StoreError};
+use crate::tables::{BLOCKS, BLOCK_HASHES, COMMITS, RECEIPTS, TX_INDEX};
+use crate::txs::{span, TxEntry};
+use crate::{Handle, Store, CACHE_BYTES};
+
+/// Where a store is damaged: the lowest height found damaged, when the damage can be tied to
+/// one, and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", match .height { Some(h) => format!("damaged at height {h}: {}", .what), None => format!("damaged: {}", .what) })]
+pub struct Damage {
+    pub height: Option<u64>,
+    pub what: String,
+}
+
+impl Damage {
+    pub fn at(height: u64, what: impl std::fmt::Display) -> Self {
+        Damage { height: Some(height), what: what.to_string() }
+    }
+
+    pub fn untied(what: impl std::fmt::Display) -> Self {
+        Damage { height: None, what: what.to_string() }
+    }
+}
+
+/// What redb's whole-file check did when the store was opened.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenCheck {
+    /// How long the check took; it reads every page of the file.
+    pub elapsed: Duration,
+    /// The last commit was incomplete or damaged and redb went back to the one before it.
+    /// After a crash this is expected; the node fetches the lost block again.
+    pub rolled_back: bool,
+}
+
+/// The latest block and its certificate, as checked by [`Store::check_latest`]. The
+/// certificate's signatures need the validator set, which the ledger checks.
+#[derive(Debug, Clone)]
+pub struct LatestBlock {
+    pub block: Block,
+    pub commit: Commit,
+}
+
+/// The text of a store error without the "stored data is corrupt" prefix, which a damage
+/// message already says.
+pub(crate) fn reason(e: StoreError) -> String {
+    match e {
+        StoreError::Corrupt(why) => why,
+        other => other.to_string(),
+    }
+}
+
+fn open_error(path: &Path, e: DatabaseError) -> StoreError {
+    match e {
+        DatabaseError::Storage(StorageError::Corrupted(why)) => {
+            StoreError::Corrupt(format!("{}: redb's integrity check failed: {why}", path.display()))
+        }
+        other => StoreError::Open(format!("{}: {other}", path.display())),
+    }
+}
+
+impl Store {
+    /// Opens the database after redb has verified the checksum of every page of the file (and
+    /// rebuilt its allocator state). This reads the whole file, so start-up takes as long as
+    /// reading it; in return a flipped bit anywhere in a live page is found before the node
+    /// uses the file, where a plain open trusts a file that was closed cleanly. A damaged file
+    /// is [`StoreError::Corrupt`].
+    pub fn open_checked(path: &Path) -> Result<(Self, OpenCheck), StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
+        }
+        let started = Instant::now();
+        let rolled_back = Arc::new(AtomicBool::new(false));
+        let seen = rolled_back.clone();
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .set_check_integrity_on_open(true)
+            // redb reports progress 0.3 only when the latest commit failed its checksums and it
+            // falls back to the previous one.
+            .set_repair_callback(move |session| {
+                if (0.25..0.35).contains(&session.progress()) {
+                    seen.store(true, Ordering::Relaxed);
+                }
+            })
+            .create(path)
+            .map_err(|e| open_error(path, e))?;
+        let store = Store { db: Handle::Writable(db) };
+        store.create_tables()?;
+        let check = OpenCheck { elapsed: started.elapsed(), rolled_back: rolled_back.load(Ordering::Relaxed) };
+        Ok((store, check))
+    }
+
+    /// Opens the database read-only, without redb's check, to find where a file redb refused
+    /// is damaged. Nothing is written. Reading a damaged file this way may panic inside redb.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let db =
+            redb::Builder::new().set_cache_size(CACHE_BYTES).open_read_only(path).map_err(|e| open_error(path, e))?;
+        Ok(Store { db: Handle::ReadOnly(db) })
+    }
+
+    /// Checks the latest block against everything that refers to it: its transactions against
+    /// the header's `txs_root`, its hash against the hash index and its certificate, its state
+    /// root against the state tree at that version, the transaction index and receipts of its
+    /// transactions, and that no block or certificate lies beyond the recorded height. `None`
+    /// before the first block.
+    pub fn check_latest(&self) -> Result<Option<LatestBlock>, Damage> {
+        let store_err = |h: u64| move |e: StoreError| Damage::at(h, reason(e));
+        let Some(height) = self.latest_height().map_err(|e| Damage::untied(format!("the recorded height: {e}")))?
+        else {
+            return Ok(None);
+        };
+        let tx = self.read().map_err(store_err(height))?;
+        let last_key = |def| -> Result<Option<u64>, StoreError> {
+            let table = tx.open_table(def).db()?;
+            let last = table.last().db()?;
+            Ok(last.map(|(k, _)| k.value()))
+        };
+        for (name, def) in [("block", BLOCKS), ("certificate", COMMITS), ("receipt list", RECEIPTS)] {
+            let last = last_key(def).map_err(store_err(height))?;
+            if last.unwrap_or(0) != height {
+                let found = last.map_or("none".to_string(), |h| h.to_string());
+                return Err(Damage::at(
+                    height,
+                    format!("the recorded height is {height} but the last stored {name} is at {found}"),
+                ));
+            }
+        }
+        if height == 0 {
+            self.state_root(0).map_err(|e| Damage::at(0, format!("the genesis state: {e}")))?;
+            return Ok(None);
+        }
+        let bytes = tx
+            .open_table(BLOCKS)
+            .db()
+            .and_then(|t| Ok(t.get(height).db()?.map(|v| v.value().to_vec())))
+            .map_err(store_err(height))?
+            .ok_or_else(|| Damage::at(height, "the block is missing"))?;
+        let block = check_block(height, &bytes).map_err(store_err(height))?;
+        let hash = block.hash();
+        let indexed = tx
+            .open_table(BLOCK_HASHES)
+            .db()
+            .and_then(|t| Ok(t.get(hash.0.as_slice()).db()?.map(|v| v.value())))
+            .map_err(store_err(height))?;
+        if indexed != Some(height) {
+            return Err(Damage::at(height, "the block's hash is not indexed at its height"));
+        }
+        let commit: Commit = tx
+            .open_table(COMMITS)
+            .db()
+            .and_then(|t| Ok(t.get(height).db()?.map(|v| v.value().to_vec())))
+            .map_err(store_err(height))?
+            .ok_or_else(|| Damage::at(height, "the certificate is missing"))
+            .and_then(|b| {
+                decode(&b).map_err(|e| Damage::at(height, format!("the certificate does not decode: {e}")))
+            })?;
+        if commit.block_hash != hash || commit.height != height {
+            return Err(Damage::at(height, "the certificate is for another block"));
+        }
+        let root = self.state_root(height).map_err(|e| Damage::at(height, format!("the state tree: {e}")))?;
+        if root != block.header.state_root {
+            return Err(Damage::at(
+                height,
+                format!("the state tree's root {root} is not the header's {}", block.header.state_root),
+            ));
+        }
+        self.check_txs_indexed(&block, &bytes).map_err(|e| Damage::at(height, e))?;
+        Ok(Some(LatestBlock { block, commit }))
+    }
+
+    /// Every transaction of a block is indexed at its place, with spans that lead to it and to
+    /// its receipt in the stored bytes (`block_bytes` is the block as stored).
+    pub(crate) fn check_txs_indexed(&self, block: &Block, block_bytes: &[u8]) -> Result<(), String> {
+        let height = block.header.height;
+        let tx = self.read().map_err(|e| e.to_string())?;
+        let receipts = tx.open_table(RECEIPTS).db().map_err(|e| e.to_string())?;
+        let stored = receipts.get(height).db().map_err(|e| e.to_string())?.ok_or("the receipts are missing")?;
+        let list: Vec<Receipt> = decode(stored.value()).map_err(|e| format!("the receipts do not decode: {e}"))?;
+        if list.len() != block.txs.len() {
+            return Err(format!("{} receipts for {} transactions", list.len(), block.txs.len()));
+        }
+        let index = tx.open_table(TX_INDEX).db().map_err(|e| e.to_string())?;
+        for (i, (t, receipt)) in block.txs.iter().zip(&list).enumerate() {
+            let id: Hash = t.id();
+            let not_indexed = || format!("transaction {i} ({id}) is not indexed at its place");
+            let entry = index.get(id.0.as_slice()).db().map_err(|e| e.to_string())?.ok_or_else(not_indexed)?;
+            let entry = TxEntry::from_bytes(entry.value()).map_err(|e| e.to_string())?;
+            if (entry.height, entry.index) != (height, i as u32) || receipt.tx_id != id {
+                return Err(not_indexed());
+            }
+            if let Some((tx_span, receipt_span)) = entry.tx {
+                let tx_ok =
+                    span(block_bytes, tx_span).and_then(|b| decode::<SignedTx>(b).ok()).is_some_and(|d| d == *t);
+                let receipt_ok = span(stored.value(), receipt_span)
+                    .and_then(|b| decode::<Receipt>(b).ok())
+                    .is_some_and(|r| r == *receipt);
+                if !tx_ok || !receipt_ok {
+                    return Err(format!("the index entry of transaction {i} ({id}) points elsewhere"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
