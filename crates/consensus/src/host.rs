@@ -47,6 +47,14 @@ const MAX_FUTURE_BLOCKS: usize = 8;
 /// Different blocks judged per height and round: an honest proposer sends one; an equivocating
 /// one gets no more than this many executions out of us.
 const MAX_VALUES_PER_ROUND: usize = 2;
+/// Different blocks judged per height over all its rounds.
+const MAX_VALUES_PER_HEIGHT: usize = 8;
+/// Rounds ahead of the one this node is in for which a proposal is taken: a proposer cannot
+/// make us execute blocks for every round that would be its turn.
+const MAX_ROUNDS_AHEAD: u32 = 2;
+/// Decided blocks served to a syncing peer per request, at most (and at most four blocks'
+/// worth of bytes), so a request cannot make this node read its whole chain into memory.
+const MAX_SYNC_VALUES: u64 = 50;
 
 /// Whether a proposed block's time may get a prevote: after its parent, and not more than the
 /// allowed drift ahead of this validator's clock. Without the upper bound a proposer with a
@@ -79,6 +87,9 @@ pub struct Host<L: BlockApp> {
     pub idle_interval: Duration,
     pub assembler: Assembler,
     max_clock_drift: Duration,
+    max_block_bytes: usize,
+    /// The height and round the engine last started.
+    current: (Height, Round),
     built: HashMap<(Height, Round), LocallyProposedValue<Ctx>>,
     streams: HashMap<BlockId, Vec<StreamMessage<ProposalPart>>>,
     undecided: HashMap<(Height, Round), Vec<ProposedValue<Ctx>>>,
@@ -101,6 +112,8 @@ impl<L: BlockApp> Host<L> {
             idle_interval: config.idle_interval,
             assembler: Assembler::new(config.max_block_bytes + 64 * 1024),
             max_clock_drift: config.max_clock_drift,
+            max_block_bytes: config.max_block_bytes,
+            current: (Height(0), Round::new(0)),
             built: HashMap::new(),
             streams: HashMap::new(),
             undecided: HashMap::new(),
@@ -112,12 +125,18 @@ impl<L: BlockApp> Host<L> {
 
     /// Parameters of the next height, with the validator set the ledger says decides it.
     fn params(&mut self) -> HeightParams<Ctx> {
+        self.refresh_validators();
+        HeightParams::new(self.validators.clone(), self.timeouts, None)
+    }
+
+    /// Takes the set that decides the next height from the ledger. Called as soon as a block is
+    /// committed, so proposals for the next height are judged against the right set.
+    fn refresh_validators(&mut self) {
         let set = ValidatorSet::from_ledger(&self.ledger.validator_set());
         if set != self.validators {
             info!(validators = set.validators().len(), "validator set changed at this height boundary");
             self.validators = set;
         }
-        HeightParams::new(self.validators.clone(), self.timeouts, None)
     }
 
     /// Runs until the engine stops.
@@ -140,6 +159,7 @@ impl<L: BlockApp> Host<L> {
             }
             AppMsg::StartedRound { height, round, proposer, role, reply_value } => {
                 debug!(%height, %round, %proposer, ?role, "started round");
+                self.current = (height, round);
                 self.promote_future(height, round).await;
                 let values = self.undecided.get(&(height, round)).cloned().unwrap_or_default();
                 let _ = reply_value.send(values);
@@ -157,8 +177,9 @@ impl<L: BlockApp> Host<L> {
             AppMsg::ReceivedProposalPart { from, published_by, part, reply } => {
                 let publisher = published_by.unwrap_or(from);
                 let next = Height(self.ledger.next_height());
+                let round = if self.current.0 == next { self.current.1 } else { Round::new(0) };
                 let validators = &self.validators;
-                let admit = |init: &StreamInit| admit_stream(validators, next, init);
+                let admit = |init: &StreamInit| admit_stream(validators, next, round, init);
                 let value = match self.assembler.push(publisher, part, admit) {
                     Ok(Some(parts)) => self.received_block(parts).await,
                     Ok(None) => None,
@@ -171,6 +192,9 @@ impl<L: BlockApp> Host<L> {
             }
             AppMsg::Decided { certificate, extensions: _, reply } => {
                 self.commit_ok = self.commit(&certificate).await;
+                if self.commit_ok {
+                    self.refresh_validators();
+                }
                 let _ = reply.send(());
             }
             AppMsg::Finalized { certificate, extensions: _, evidence, reply } => {
@@ -211,18 +235,14 @@ impl<L: BlockApp> Host<L> {
                 let _ = reply.send(Height(1));
             }
             AppMsg::GetDecidedValues { range, reply } => {
-                let mut values = Vec::new();
-                for h in range.start().0..=range.end().0 {
-                    match self.ledger.decided(h) {
-                        Ok(Some((bytes, commit))) => values
-                            .push(RawDecidedValue { value_bytes: bytes.into(), certificate: to_certificate(&commit) }),
-                        Ok(None) => break,
-                        Err(e) => {
-                            error!(height = h, error = %e, "cannot read a decided block for a peer");
-                            break;
-                        }
-                    }
-                }
+                let ledger = self.ledger.clone();
+                let (from, to) = (range.start().0, range.end().0);
+                let max_bytes = self.max_block_bytes.saturating_mul(4);
+                // Reading and checking blocks is disk work: off this loop, which must keep
+                // answering the engine.
+                let values = tokio::task::spawn_blocking(move || decided_values(&*ledger, from, to, max_bytes))
+                    .await
+                    .unwrap_or_default();
                 let _ = reply.send(values);
             }
             AppMsg::ProcessSyncedValue { height, round, proposer, value_bytes, reply } => {
@@ -309,9 +329,15 @@ impl<L: BlockApp> Host<L> {
     /// Validates a block for the current height and records the verdict.
     async fn judge(&mut self, init: StreamInit, block: Block) -> Option<ProposedValue<Ctx>> {
         let hash = block.hash();
-        let seen = self.undecided.get(&(init.height, init.round)).map_or(0, |v| v.len());
-        if seen >= MAX_VALUES_PER_ROUND {
-            warn!(height = %init.height, round = %init.round, proposer = %init.proposer, "ignoring another block for the same round");
+        let in_round = self.undecided.get(&(init.height, init.round)).map_or(&[][..], |v| v.as_slice());
+        if let Some(known) = in_round.iter().find(|v| v.value.0 == hash) {
+            // The same block again (restreamed): the verdict stands, nothing to execute.
+            return Some(known.clone());
+        }
+        let in_height: usize =
+            self.undecided.iter().filter(|((h, _), _)| *h == init.height).map(|(_, v)| v.len()).sum();
+        if in_round.len() >= MAX_VALUES_PER_ROUND || in_height >= MAX_VALUES_PER_HEIGHT {
+            warn!(height = %init.height, round = %init.round, proposer = %init.proposer, "ignoring another block for the same round or height");
             return None;
         }
         let parent_time = self.ledger.head_time_ms();
@@ -357,7 +383,7 @@ impl<L: BlockApp> Host<L> {
         self.future = later;
         for (init, block) in now {
             // Buffered while its height was ahead, when only membership could be checked.
-            if let Err(reason) = admit_stream(&self.validators, height, &init) {
+            if let Err(reason) = admit_stream(&self.validators, height, round, &init) {
                 warn!(%height, %reason, "dropping a buffered proposal");
                 continue;
             }
@@ -456,17 +482,22 @@ fn to_certificate(c: &Commit) -> ExtendedCommitCertificate<Ctx> {
 /// Whether to buffer a proposal stream at all: it must be for the next height (from the
 /// proposer of its round) or a little ahead of it (from a member of the current set). Anything
 /// else is dropped before it can take memory.
-fn admit_stream(validators: &ValidatorSet, next: Height, init: &StreamInit) -> Result<(), String> {
+fn admit_stream(validators: &ValidatorSet, next: Height, round: Round, init: &StreamInit) -> Result<(), String> {
     if init.height < next {
         return Err(format!("height {} is already decided here", init.height));
     }
     if init.height.0 > next.0.saturating_add(FUTURE_HEIGHTS) {
         return Err(format!("height {} is more than {FUTURE_HEIGHTS} ahead of {next}", init.height));
     }
+    let Some(init_round) = init.round.as_u32() else {
+        return Err("a proposal needs a round".into());
+    };
+    let current = if init.height == next { round.as_u32().unwrap_or(0) } else { 0 };
+    if init_round > current.saturating_add(MAX_ROUNDS_AHEAD) {
+        return Err(format!("round {init_round} is more than {MAX_ROUNDS_AHEAD} ahead of round {current}"));
+    }
     if init.height == next {
-        let Some(round) = init.round.as_u32() else {
-            return Err("a proposal needs a round".into());
-        };
+        let round = init_round;
         let expected = validators.proposer(init.height, Round::new(round));
         if expected.address != init.proposer {
             return Err(format!(
@@ -518,18 +549,50 @@ mod tests {
             proposer: ValidatorAddress(dojang_types::Address([proposer; 20])),
         };
         let next = Height(10);
+        let r0 = Round::new(0);
         let expected = set.proposer(next, Round::new(0)).address.0 .0[0];
-        assert!(admit_stream(&set, next, &init(10, 0, expected)).is_ok());
+        assert!(admit_stream(&set, next, r0, &init(10, 0, expected)).is_ok());
         let other = if expected == 1 { 2 } else { 1 };
-        assert!(admit_stream(&set, next, &init(10, 0, other)).unwrap_err().contains("is not the proposer"));
+        assert!(admit_stream(&set, next, r0, &init(10, 0, other)).unwrap_err().contains("is not the proposer"));
         let round_1 = set.proposer(next, Round::new(1)).address.0 .0[0];
-        assert!(admit_stream(&set, next, &init(10, 1, round_1)).is_ok());
-        assert!(admit_stream(&set, next, &init(9, 0, expected)).unwrap_err().contains("already decided"));
-        assert!(admit_stream(&set, next, &init(12, 0, 3)).is_ok(), "two heights ahead, from a member");
-        assert!(admit_stream(&set, next, &init(12, 0, 77)).unwrap_err().contains("not a validator"));
-        assert!(admit_stream(&set, next, &init(13, 0, 3)).unwrap_err().contains("ahead"));
-        assert!(admit_stream(&set, next, &init(u64::MAX, 0, 3)).is_err());
+        assert!(admit_stream(&set, next, r0, &init(10, 1, round_1)).is_ok());
+        assert!(admit_stream(&set, next, r0, &init(9, 0, expected)).unwrap_err().contains("already decided"));
+        assert!(admit_stream(&set, next, r0, &init(12, 0, 3)).is_ok(), "two heights ahead, from a member");
+        assert!(admit_stream(&set, next, r0, &init(12, 0, 77)).unwrap_err().contains("not a validator"));
+        assert!(admit_stream(&set, next, r0, &init(13, 0, 3)).unwrap_err().contains("ahead"));
+        assert!(admit_stream(&set, next, r0, &init(u64::MAX, 0, 3)).is_err());
         let nil_round = StreamInit { round: Round::Nil, ..init(10, 0, expected) };
-        assert!(admit_stream(&set, next, &nil_round).is_err());
+        assert!(admit_stream(&set, next, r0, &nil_round).is_err());
+        // Rounds: at most two ahead of the one this node is in, whoever's turn it is.
+        let at = |round: u32| set.proposer(next, Round::new(round)).address.0 .0[0];
+        assert!(admit_stream(&set, next, r0, &init(10, 2, at(2))).is_ok());
+        assert!(admit_stream(&set, next, r0, &init(10, 3, at(3))).unwrap_err().contains("more than 2 ahead"));
+        assert!(admit_stream(&set, next, Round::new(5), &init(10, 7, at(7))).is_ok());
+        assert!(admit_stream(&set, next, r0, &init(10, u32::MAX - 1, at(u32::MAX - 1))).is_err());
+        assert!(admit_stream(&set, next, Round::new(5), &init(11, 3, 3)).is_err(), "future heights from round 0");
     }
+}
+
+/// Decided blocks `from ..= to` for a syncing peer, each checked on read by the store, stopping
+/// at the first missing height, at [`MAX_SYNC_VALUES`] blocks or past `max_bytes`.
+fn decided_values<L: BlockApp>(ledger: &L, from: u64, to: u64, max_bytes: usize) -> Vec<RawDecidedValue<Ctx>> {
+    let mut values = Vec::new();
+    let mut bytes_out = 0usize;
+    for h in from..=to.min(from.saturating_add(MAX_SYNC_VALUES - 1)) {
+        match ledger.decided(h) {
+            Ok(Some((bytes, commit))) => {
+                bytes_out += bytes.len();
+                values.push(RawDecidedValue { value_bytes: bytes.into(), certificate: to_certificate(&commit) });
+                if bytes_out >= max_bytes {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                error!(height = h, error = %e, "cannot read a decided block for a peer; check the store");
+                break;
+            }
+        }
+    }
+    values
 }

@@ -151,8 +151,9 @@ impl Assembler {
         Assembler {
             streams: HashMap::new(),
             max_bytes,
-            // Init, Fin, and the data chunks of the largest block.
-            max_parts: (max_bytes.div_ceil(CHUNK) + 2) as u64,
+            // Messages 0 ..= c + 2 of a block of c chunks: Init, the chunks, the Fin part and
+            // the stream's end.
+            max_parts: (max_bytes.div_ceil(CHUNK) + 3) as u64,
             max_total_bytes: max_bytes.saturating_mul(4),
             counter: 0,
         }
@@ -169,9 +170,15 @@ impl Assembler {
         self.streams.len()
     }
 
+    /// Drops one stream: one whose Init has not been admitted before any admitted one, then the
+    /// oldest, so junk from any peer cannot push out the proposer's block.
     fn evict_oldest(&mut self, filter: impl Fn(&(PeerId, StreamId)) -> bool) {
-        let oldest =
-            self.streams.iter().filter(|(k, _)| filter(k)).min_by_key(|(_, b)| b.arrival).map(|(k, _)| k.clone());
+        let oldest = self
+            .streams
+            .iter()
+            .filter(|(k, _)| filter(k))
+            .min_by_key(|(_, b)| (b.admitted, b.arrival))
+            .map(|(k, _)| k.clone());
         if let Some(k) = oldest {
             self.streams.remove(&k);
         }
@@ -362,7 +369,7 @@ mod tests {
         asm.push(peer(1), fin(4, 2), ok).unwrap();
         assert_eq!(asm.push(peer(1), data(4, 2, 1), ok), Err(StreamError::EndBeforePart { end: 2, sequence: 2 }));
         // A sequence number far beyond any real block.
-        let max_parts = (MAX.div_ceil(CHUNK) + 2) as u64;
+        let max_parts = Assembler::new(MAX).max_parts;
         assert_eq!(
             asm.push(peer(1), data(5, u64::MAX, 1), ok),
             Err(StreamError::SequenceOutOfRange { sequence: u64::MAX, max: max_parts })
@@ -396,7 +403,7 @@ mod tests {
         let ok = |_: &StreamInit| Ok(());
         let mut asm = Assembler::new(MAX);
         // Tiny parts: the part count is capped even when the bytes are not reached.
-        let max_parts = (MAX.div_ceil(CHUNK) + 2) as u64;
+        let max_parts = Assembler::new(MAX).max_parts;
         let mut refused = None;
         for seq in 0..max_parts {
             if let Err(e) = asm.push(peer(1), data(1, seq, 0), ok) {
@@ -413,7 +420,7 @@ mod tests {
         // One stream's bytes are capped.
         let mut asm = Assembler::new(MAX);
         let mut result = Ok(None);
-        for seq in 0..5 {
+        for seq in 1..6 {
             result = asm.push(peer(1), data(1, seq, CHUNK), ok);
         }
         assert_eq!(result, Err(StreamError::TooManyBytes { max: MAX }));
@@ -443,6 +450,50 @@ mod tests {
             assert!(asm.open_streams() <= MAX_STREAMS);
             assert!(asm.buffered_bytes() <= 4 * MAX + CHUNK, "{} bytes buffered", asm.buffered_bytes());
         }
+    }
+
+    #[test]
+    fn the_largest_block_streams_through_the_bounds_the_host_uses() {
+        // The host's assembler takes the block limit plus framing; a block of exactly the
+        // limit (and one a little over, from the header and length prefixes) must fit.
+        let max_block_bytes = 8 * 1024 * 1024;
+        let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+        let signer = DojangSigner::new(key, "c".into());
+        let pk = signer.public_key();
+        let addr = ValidatorAddress(dojang_types::PublicKey::Ed25519(pk.0).address());
+        let set = ValidatorSet::new(vec![Validator { address: addr, public_key: pk, power: 1 }]);
+        let init = StreamInit { height: Height(1), round: Round::new(0), pol_round: Round::Nil, proposer: addr };
+        for size in [max_block_bytes, max_block_bytes + 300, 1, CHUNK, CHUNK + 1] {
+            let block: Vec<u8> = (0..size as u32).map(|i| i as u8).collect();
+            let mut asm = Assembler::new(max_block_bytes + 64 * 1024);
+            let mut done = None;
+            for m in stream_block(&signer, "c", &init, &block) {
+                if let Some(parts) = asm.push(peer(1), m, |_| Ok(())).unwrap() {
+                    done = Some(parts);
+                }
+            }
+            let (_, bytes) = assemble("c", &set, done.expect("the stream completes")).unwrap();
+            assert_eq!(bytes.len(), size);
+        }
+    }
+
+    #[test]
+    fn junk_before_an_init_cannot_push_out_an_admitted_stream() {
+        let ok = |_: &StreamInit| Ok(());
+        let mut asm = Assembler::new(MAX);
+        // The proposer's stream, half received.
+        asm.push(peer(9), init(77, 9), ok).unwrap();
+        asm.push(peer(9), data(77, 1, CHUNK), ok).unwrap();
+        // Streams of junk without an Init from many peers, far beyond every global bound.
+        for p in 0..100u8 {
+            for stream in 0..4 {
+                let _ = asm.push(peer(p), data(stream, 1, 2 * CHUNK), ok);
+            }
+        }
+        assert!(asm.open_streams() <= MAX_STREAMS);
+        asm.push(peer(9), data(77, 2, 10), ok).unwrap();
+        let parts = asm.push(peer(9), fin(77, 3), ok).unwrap().expect("the proposer's stream survived");
+        assert_eq!(parts.len(), 3);
     }
 
     fn libp2p_peer_bytes() -> Vec<u8> {

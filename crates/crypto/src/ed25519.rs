@@ -73,11 +73,22 @@ pub fn verify_ed25519_batch(items: &[Ed25519Item<'_>]) -> Vec<bool> {
         return items.iter().map(|i| verify_ed25519(i.public_key, i.msg, i.signature)).collect();
     }
     let parsed: Vec<Option<Parsed>> = items.iter().map(|i| parse(i.public_key, i.msg, i.signature)).collect();
+    let holds = batch_equation_holds(parsed.iter().flatten());
+    parsed
+        .iter()
+        .zip(items)
+        .map(|(p, i)| p.is_some() && (holds || verify_ed25519(i.public_key, i.msg, i.signature)))
+        .collect()
+}
+
+/// Whether the batch equation holds for these parsed signatures (all of them valid, with
+/// overwhelming probability, when it does).
+fn batch_equation_holds<'a>(parsed: impl Iterator<Item = &'a Parsed>) -> bool {
     let mut rng = rand::thread_rng();
-    let mut scalars = Vec::with_capacity(2 * items.len() + 1);
-    let mut points = Vec::with_capacity(2 * items.len() + 1);
+    let mut scalars = Vec::new();
+    let mut points = Vec::new();
     let mut b_coefficient = Scalar::ZERO;
-    for p in parsed.iter().flatten() {
+    for p in parsed {
         let mut z = [0u8; 32];
         rng.fill_bytes(&mut z[..16]);
         let z = Scalar::from_bytes_mod_order(z);
@@ -89,10 +100,41 @@ pub fn verify_ed25519_batch(items: &[Ed25519Item<'_>]) -> Vec<bool> {
     }
     scalars.push(b_coefficient);
     points.push(curve25519_dalek::constants::ED25519_BASEPOINT_POINT);
-    let holds = EdwardsPoint::vartime_multiscalar_mul(&scalars, &points).mul_by_cofactor().is_identity();
-    parsed
-        .iter()
-        .zip(items)
-        .map(|(p, i)| p.is_some() && (holds || verify_ed25519(i.public_key, i.msg, i.signature)))
-        .collect()
+    EdwardsPoint::vartime_multiscalar_mul(&scalars, &points).mul_by_cofactor().is_identity()
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::Signer as _;
+
+    use super::*;
+
+    #[test]
+    fn the_batch_equation_itself_holds_for_valid_signatures_and_fails_for_one_bad() {
+        // Checked apart from the one-by-one fallback, which would hide a broken equation.
+        let mut sigs: Vec<([u8; 32], Vec<u8>, [u8; 64])> = (0..64u8)
+            .map(|n| {
+                let key = ed25519_dalek::SigningKey::from_bytes(&[n; 32]);
+                let msg = vec![n; usize::from(n)];
+                (key.verifying_key().to_bytes(), msg.clone(), key.sign(&msg).to_bytes())
+            })
+            .collect();
+        // ZIP-215 edge case: identity key and R (non-canonical "-0" encoding of R), s = 0.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut negative_zero = identity;
+        negative_zero[31] = 0x80;
+        let mut edge = [0u8; 64];
+        edge[..32].copy_from_slice(&negative_zero);
+        sigs.push((identity, b"Zcash".to_vec(), edge));
+        let parsed: Vec<Parsed> = sigs.iter().map(|(k, m, s)| parse(k, m, s).expect("parses")).collect();
+        assert!(batch_equation_holds(parsed.iter()));
+        assert!(batch_equation_holds(parsed[..1].iter()));
+        let mut bad = sigs[10].clone();
+        bad.1.push(0);
+        let mut with_bad: Vec<Parsed> = sigs.iter().map(|(k, m, s)| parse(k, m, s).unwrap()).collect();
+        with_bad[10] = parse(&bad.0, &bad.1, &bad.2).unwrap();
+        assert!(!batch_equation_holds(with_bad.iter()));
+        assert!(!batch_equation_holds(with_bad[10..11].iter()));
+    }
 }

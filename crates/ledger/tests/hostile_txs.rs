@@ -109,6 +109,13 @@ fn a_panicking_module_or_a_failing_store_does_not_stall_block_production() {
     let block = propose_and_commit(&n);
     let ids: Vec<_> = block.txs.iter().map(|t| t.id()).collect();
     assert_eq!(ids, vec![panics, fine], "the store failure is left out, the rest are in");
+    // Another validator executing the same block reaches the same verdicts: the panic is
+    // recorded as the same failure there, so the header (receipts and state roots) agrees.
+    let other = node(&validator, "refused");
+    other.ledger.validate(&block).expect("the block with a panicking transaction is valid elsewhere");
+    let commit = Commit { height: 1, round: 0, block_hash: block.hash(), signatures: vec![] };
+    other.ledger.commit(1, &block.hash(), commit).unwrap();
+    assert_eq!(other.ledger.receipt(&panics).unwrap().unwrap().0, n.ledger.receipt(&panics).unwrap().unwrap().0);
     let (receipt, _) = n.ledger.receipt(&panics).unwrap().unwrap();
     match receipt.result {
         TxStatus::Failed { code, reason } => {
