@@ -1,16 +1,17 @@
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
+use axum::response::Response;
 use axum::Json;
 use dojang_ledger::Ledger;
 use dojang_types::{Block, Hash};
 use serde_json::{json, Value};
 
 use crate::extract::shown;
-use crate::problem::{blocking, Problem};
+use crate::problem::{blocking_json, Problem};
 use crate::AppState;
 
 /// A block with its hash and certificate as JSON. Decoding and serializing walk the whole
-/// block, so callers run this on the blocking pool.
+/// block, so callers run this (and the serialization to bytes) on the blocking pool.
 fn block_json(ledger: &Ledger, block: Block) -> Result<Value, Problem> {
     let commit = ledger.store().commit(block.header.height)?;
     Ok(json!({ "hash": block.hash(), "block": block, "commit": commit }))
@@ -46,41 +47,40 @@ pub async fn status(State(s): State<AppState>) -> Json<Value> {
 }
 
 /// `GET /v1/blocks/latest`
-pub async fn latest(State(s): State<AppState>) -> Result<Json<Value>, Problem> {
+pub async fn latest(State(s): State<AppState>) -> Result<Response, Problem> {
     let (height, _, _) = s.ledger.head();
     if height == 0 {
         return Err(Problem::not_found("no block has been finalized yet"));
     }
     let ledger = s.ledger.clone();
-    Ok(Json(blocking(move || block_at(&ledger, height, || format!("block {height}"))).await?))
+    blocking_json(move || block_at(&ledger, height, || format!("block {height}"))).await
 }
 
 /// `GET /v1/blocks/{height}`
 pub async fn by_height(
     State(s): State<AppState>,
     height: Result<Path<String>, PathRejection>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Response, Problem> {
     let Path(height) = height?;
     let h = parse_height(&height).ok_or_else(|| {
         Problem::bad_request("malformed-height", format!("'{}' is not a block height (a whole number)", shown(&height)))
     })?;
     let ledger = s.ledger.clone();
-    Ok(Json(blocking(move || block_at(&ledger, h, || format!("block {h} is not finalized"))).await?))
+    blocking_json(move || block_at(&ledger, h, || format!("block {h} is not finalized"))).await
 }
 
 /// `GET /v1/blocks/by-hash/{hash}`
 pub async fn by_hash(
     State(s): State<AppState>,
     hash: Result<Path<String>, PathRejection>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Response, Problem> {
     let Path(hash) = hash?;
     let hash: Hash = hash.parse().map_err(|e: String| Problem::bad_request("malformed-hash", e))?;
     let ledger = s.ledger.clone();
-    let answer = blocking(move || {
+    blocking_json(move || {
         let h =
             ledger.store().height_of(&hash)?.ok_or_else(|| Problem::not_found(format!("no finalized block {hash}")))?;
         block_at(&ledger, h, || format!("block {h}"))
     })
-    .await?;
-    Ok(Json(answer))
+    .await
 }

@@ -1,19 +1,37 @@
 use std::convert::Infallible;
 
 use axum::extract::State;
+use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures::{Stream, StreamExt as _};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt as _;
 use serde_json::json;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
+use crate::problem::Problem;
 use crate::AppState;
 
 /// `GET /v1/events`: a server-sent event per finalized block, with its receipts. A slow
 /// client that falls behind gets a `lagged` event saying how many blocks it missed, and can
 /// fetch them from `/v1/blocks/{height}`. Each event serializes a whole block's receipts, so
 /// it is built on the blocking pool.
-pub async fn stream(State(s): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+///
+/// A stream holds its connection (which is then never evicted) for as long as the client
+/// likes, so at most `max_event_streams` are open at once; beyond that the answer is 503
+/// `too-many-streams`, and the connection cap keeps room for everything else.
+pub async fn stream(State(s): State<AppState>) -> Response {
+    let Ok(permit) = s.event_streams.clone().try_acquire_owned() else {
+        let problem = Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too-many-streams",
+            format!(
+                "this node already serves its maximum of {} event streams; retry later, poll /v1/blocks/latest, or use another node",
+                s.settings.max_event_streams
+            ),
+        );
+        return ([(header::RETRY_AFTER, "10")], problem).into_response();
+    };
     let rx = s.ledger.subscribe();
     let events = BroadcastStream::new(rx).then(|item| async move {
         let event = tokio::task::spawn_blocking(move || match item {
@@ -30,7 +48,12 @@ pub async fn stream(State(s): State<AppState>) -> Sse<impl Stream<Item = Result<
             Err(BroadcastStreamRecvError::Lagged(n)) => Event::default().event("lagged").data(n.to_string()),
         })
         .await;
-        Ok(event.unwrap_or_else(|_| Event::default().event("error")))
+        Ok::<_, Infallible>(event.unwrap_or_else(|_| Event::default().event("error")))
     });
-    Sse::new(events).keep_alive(KeepAlive::default())
+    // The permit is released when the stream is dropped (the client went away, or shutdown).
+    let events = events.map(move |e| {
+        let _held = &permit;
+        e
+    });
+    Sse::new(events).keep_alive(KeepAlive::default()).into_response()
 }

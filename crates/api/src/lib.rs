@@ -13,6 +13,7 @@ mod metrics;
 mod network;
 mod openapi;
 mod problem;
+mod registry;
 mod relay;
 mod server;
 mod state;
@@ -32,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 pub use fdlimit::{open_file_limit, raise_open_file_limit};
 pub use health::NodeStatus;
+pub use network::{MAX_SYNC_BLOCKS, MAX_SYNC_BYTES};
 pub use problem::Problem;
 pub use server::{serve, ConnectionLimits, Server, ServerStats};
 
@@ -54,8 +56,18 @@ pub struct ApiSettings {
     /// `reserved_file_descriptors` of the process's open-file limit free (for the consensus
     /// port, the store and logs), so the real cap may be lower; the node logs it at start.
     /// At the cap a new connection still gets in: the one that has waited longest without
-    /// sending a complete request header is closed to make room.
+    /// sending a complete request header is closed to make room; if every connection is busy
+    /// (event streams, uploads), it gets one of the `health_reserved_connections`.
     pub max_connections: usize,
+    /// Most connections open at once from one client address, so one client cannot take the
+    /// whole cap with connections that are busy and so never evicted (event streams, slow
+    /// uploads). At this count a new connection from the address closes that address's
+    /// connection waiting longest for a request header, or is closed if all of them are busy.
+    pub max_connections_per_client: usize,
+    /// Connections, out of `max_connections`, kept for health checks: taken only when every
+    /// other slot is busy, they serve `GET /health` and `GET /ready` (one request, then
+    /// close) and answer anything else with 503, so a load balancer's check always gets in.
+    pub health_reserved_connections: usize,
     /// Open files the gateway leaves to the rest of the node (see `max_connections`).
     pub reserved_file_descriptors: usize,
     /// A connection must deliver a complete request header within this many milliseconds of
@@ -64,6 +76,13 @@ pub struct ApiSettings {
     pub header_read_timeout_ms: u64,
     /// A kept-alive connection with no request for this many milliseconds is closed.
     pub idle_timeout_ms: u64,
+    /// A request body must arrive in full within this many milliseconds of its header, or the
+    /// connection is closed: a client that dribbles an upload cannot hold a connection.
+    pub body_read_timeout_ms: u64,
+    /// Most `/v1/events` streams open at once; beyond it `/v1/events` answers 503. A stream
+    /// holds its connection for as long as the client likes, so this bounds how much of the
+    /// connection cap streams can take.
+    pub max_event_streams: usize,
     /// `/health` answers 503 when the last finalized block is older than this. An idle chain
     /// still makes a block every `consensus.idle_block_interval_ms`, so keep this well above it.
     pub health_max_block_age_ms: u64,
@@ -79,9 +98,13 @@ impl Default for ApiSettings {
             max_wait_ms: 60_000,
             peers: Vec::new(),
             max_connections: 10_000,
+            max_connections_per_client: 256,
+            health_reserved_connections: 8,
             reserved_file_descriptors: 1_024,
             header_read_timeout_ms: 10_000,
             idle_timeout_ms: 75_000,
+            body_read_timeout_ms: 60_000,
+            max_event_streams: 1_024,
             health_max_block_age_ms: 30_000,
         }
     }
@@ -96,6 +119,8 @@ pub struct AppState {
     pub relay: Option<Arc<relay::Relay>>,
     /// What the node says about itself (catching up, mempool capacity) for `/health` and `/ready`.
     pub status: NodeStatus,
+    /// One permit per open `/v1/events` stream (`max_event_streams` in all).
+    pub event_streams: Arc<tokio::sync::Semaphore>,
 }
 
 /// The gateway's routes, ready to serve. Also used by tests without a socket. The node
@@ -112,7 +137,9 @@ pub fn router_with_status(ledger: Arc<Ledger>, settings: ApiSettings, status: No
     let limiter = Arc::new(limit::RateLimiter::new(settings.rate_limit_per_second, settings.rate_limit_burst));
     let body_limit = settings.max_body_bytes;
     let relay = relay::Relay::start(&settings.peers);
-    let state = AppState { ledger, settings, metrics, relay, status };
+    let event_streams =
+        Arc::new(tokio::sync::Semaphore::new(settings.max_event_streams.min(tokio::sync::Semaphore::MAX_PERMITS)));
+    let state = AppState { ledger, settings, metrics, relay, status, event_streams };
     Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))

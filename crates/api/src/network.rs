@@ -14,9 +14,12 @@ use crate::extract::StrictQuery;
 use crate::problem::{blocking, Problem};
 use crate::AppState;
 
-/// Most blocks one sync answer carries, and the byte budget that stops it earlier.
-const MAX_SYNC_BLOCKS: u64 = 1000;
-const MAX_SYNC_BYTES: usize = 32 * 1024 * 1024;
+/// Most blocks one `/v1/sync/blocks` answer carries.
+pub const MAX_SYNC_BLOCKS: u64 = 1000;
+/// The byte budget of one `/v1/sync/blocks` answer: blocks are added until their encoded
+/// size reaches it, so an answer is at most this plus one block (plus certificates). A node
+/// catching up sizes its read limit for a peer's answer from it.
+pub const MAX_SYNC_BYTES: usize = 32 * 1024 * 1024;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,23 +75,23 @@ pub async fn sync_blocks(
     }
     let max = q.max.unwrap_or(MAX_SYNC_BLOCKS).clamp(1, MAX_SYNC_BLOCKS);
     let ledger = s.ledger.clone();
-    let batch = tokio::task::spawn_blocking(move || -> Result<Vec<(Vec<u8>, Commit)>, Problem> {
+    // Reading and encoding tens of MiB is done on the blocking pool, off the runtime's workers.
+    let body = blocking(move || {
         let store = ledger.store();
-        let mut out = Vec::new();
+        let mut batch: Vec<(Vec<u8>, Commit)> = Vec::new();
         let mut bytes = 0;
         for h in q.from..q.from.saturating_add(max) {
             let (Some(block), Some(commit)) = (store.block_bytes(h)?, store.commit(h)?) else { break };
             bytes += block.len();
-            out.push((block, commit));
+            batch.push((block, commit));
             if bytes >= MAX_SYNC_BYTES {
                 break;
             }
         }
-        Ok(out)
+        Ok(encode(&batch))
     })
-    .await
-    .map_err(Problem::internal)??;
-    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], encode(&batch)).into_response())
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response())
 }
 
 #[derive(Deserialize)]

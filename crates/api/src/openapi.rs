@@ -40,13 +40,15 @@ fn uint(minimum: u64) -> Value {
 
 /// The success answer (status, description, media type) and the error statuses, each
 /// answered with a problem document. Every operation can answer 400 (a path or query string
-/// that does not decode) and 429 (the per-client rate limit).
+/// that does not decode), 429 (the per-client rate limit) and 503 `at-capacity` (every
+/// connection the node allows is busy, and the request came on one of the connections kept
+/// for health checks).
 fn responses(ok: &[(&str, &str, &str)], errors: &[u16]) -> Value {
     let mut r = serde_json::Map::new();
     for (status, desc, media) in ok {
         r.insert(status.to_string(), json!({ "description": desc, "content": { *media: { "schema": {} } } }));
     }
-    for status in [400, 429].iter().chain(errors) {
+    for status in [400, 429, 503].iter().chain(errors) {
         r.insert(status.to_string(), json!({ "$ref": "#/components/responses/Problem" }));
     }
     Value::Object(r)
@@ -94,8 +96,8 @@ pub async fn document() -> Json<Value> {
             "/v1/query/{module}/{path}": { "get": op("A module's read-only query (e.g. governance param/minimum_wage/hourly_krw?as_of=2026-03-01); the module's own parameters go in the query string",
                 json!([path_param("module", "module name", json!({ "type": "string" })), path_param("path", "query path (may contain /)", json!({ "type": "string" }))]),
                 None, responses(&[("200", "answer", JSON)], &[404])) },
-            "/v1/events": { "get": op("Server-sent events: one `block` event per finalized block with receipts", json!([]), None,
-                responses(&[("200", "event stream", "text/event-stream")], &[])) },
+            "/v1/events": { "get": op("Server-sent events: one `block` event per finalized block with receipts; 503 `too-many-streams` when the node already serves api.max_event_streams",
+                json!([]), None, responses(&[("200", "event stream", "text/event-stream")], &[503])) },
             "/v1/validators": { "get": op("The validator set deciding a height (the next if absent), with its proof against block h-1",
                 json!([query_param("height", "block height", false, height())]), None,
                 responses(&[("200", "validator set", JSON)], &[404])) },

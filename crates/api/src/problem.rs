@@ -124,6 +124,16 @@ pub(crate) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f).await.map_err(Problem::internal)?
 }
 
+/// Like [`blocking`] for an answer built as JSON, and serialized to bytes there too: a block
+/// (or thousands of verdicts) is megabytes of JSON, which `Json(value)` would otherwise
+/// serialize on a runtime worker while the response is sent.
+pub(crate) async fn blocking_json(
+    f: impl FnOnce() -> Result<serde_json::Value, Problem> + Send + 'static,
+) -> Result<Response, Problem> {
+    let bytes = blocking(move || serde_json::to_vec(&f()?).map_err(Problem::internal)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+}
+
 /// Turns any error answer that is not a problem document yet (a default rejection of axum's
 /// extractors or routing) into one with the same status and headers, so clients parse one
 /// error format and the API description holds for every answer.

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::extract::StrictQuery;
-use crate::problem::{blocking, Problem};
+use crate::problem::{blocking, blocking_json, Problem};
 use crate::relay::RELAYED_HEADER;
 use crate::AppState;
 
@@ -107,8 +107,9 @@ pub async fn submit_batch(
     let body = body.map_err(body_problem)?;
     let ledger = s.ledger.clone();
     let relay = s.relay.clone().filter(|_| !headers.contains_key(RELAYED_HEADER));
-    // Parsing and hex-decoding up to 16 MiB, then checking signatures: all off the workers.
-    let results = blocking(move || {
+    // Parsing and hex-decoding up to 16 MiB, checking signatures, then serializing up to
+    // 20,000 verdicts: all off the workers.
+    blocking_json(move || {
         let parsed: BatchBody = serde_json::from_slice(&body).map_err(|e| {
             Problem::bad_request("malformed-body", format!("expected JSON {{\"txs\": [\"<hex>\", ...]}}: {e}"))
         })?;
@@ -119,7 +120,7 @@ pub async fn submit_batch(
             parsed.txs.iter().map(|h| hex::decode(h).map_err(|e| format!("not hex: {e}"))).collect();
         let good: Vec<&[u8]> = decoded.iter().filter_map(|r| r.as_ref().ok().map(|v| v.as_slice())).collect();
         let mut verdicts = ledger.submit_batch(&good).into_iter();
-        Ok(decoded
+        let results = decoded
             .iter()
             .map(|r| match r {
                 Err(e) => json!({ "error": Problem::bad_request("malformed-transaction", e.clone()) }),
@@ -133,11 +134,11 @@ pub async fn submit_batch(
                     Err(e) => json!({ "error": Problem::from(e) }),
                 },
             })
-            .collect::<Vec<_>>())
+            .collect::<Vec<_>>();
+        let accepted = results.iter().filter(|r| r.get("id").is_some()).count();
+        Ok(json!({ "accepted": accepted, "results": results }))
     })
-    .await?;
-    let accepted = results.iter().filter(|r| r.get("id").is_some()).count();
-    Ok((StatusCode::OK, Json(json!({ "accepted": accepted, "results": results }))).into_response())
+    .await
 }
 
 /// `GET /v1/txs/{id}`: a committed transaction with its receipt.

@@ -8,116 +8,23 @@ mod common;
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dojang_api::{router, ApiSettings, ConnectionLimits, Server, ServerStats};
+use common::server::*;
+use dojang_api::{ApiSettings, ConnectionLimits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::{oneshot, Semaphore};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::timeout;
 
-/// Upper bound for anything that should happen "at once"; only a liveness bound.
-const PROMPTLY: Duration = Duration::from_secs(5);
 const FLOOD: usize = 30_000;
 /// Each holder process binds its own loopback source address, so the flood is not limited
 /// by one address's ephemeral ports; the test process itself keeps its open-file limit.
 const SOURCES: [&str; 3] = ["127.0.0.2", "127.0.0.3", "127.0.0.4"];
 const HOLDER_ENV: &str = "DOJANG_TEST_HOLD_HALF_OPEN";
 const HOLDER_TEST: &str = "hold_half_open_connections";
-
-struct Running {
-    addr: SocketAddr,
-    stats: Arc<ServerStats>,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-    ledger: common::TestLedger,
-}
-
-impl Running {
-    async fn start(limits: ConnectionLimits) -> Running {
-        let ledger = common::ledger();
-        // Reachability is under test here, not staleness: any block age counts as live.
-        let settings = ApiSettings { health_max_block_age_ms: u64::MAX / 2, ..Default::default() };
-        let app = router(ledger.ledger.clone(), settings);
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = Server::new(listener, app, limits);
-        let stats = server.stats();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server.run(async move {
-            let _ = stopped.await;
-        }));
-        Running { addr, stats, stop: Some(stop), task, ledger }
-    }
-
-    fn stat(&self, pick: impl Fn(&ServerStats) -> &std::sync::atomic::AtomicU64) -> u64 {
-        pick(&self.stats).load(Ordering::Relaxed)
-    }
-
-    async fn stop(mut self) {
-        let _ = self.stop.take().map(|s| s.send(()));
-        timeout(Duration::from_secs(15), &mut self.task).await.expect("the server stops").unwrap().unwrap();
-    }
-}
-
-fn limits(max_connections: usize, header_read_timeout: Duration, idle_timeout: Duration) -> ConnectionLimits {
-    ConnectionLimits { max_connections, header_read_timeout, idle_timeout, shutdown_grace: Duration::from_secs(1) }
-}
-
-/// Reads one HTTP/1.1 response with a Content-Length body from a kept-alive connection.
-async fn read_response(s: &mut TcpStream) -> (u16, String) {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = s.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "connection closed before a full response: {}", String::from_utf8_lossy(&buf));
-        buf.extend_from_slice(&chunk[..n]);
-        let text = String::from_utf8_lossy(&buf).to_string();
-        let Some(end) = text.find("\r\n\r\n") else { continue };
-        let head = text[..end].to_ascii_lowercase();
-        let len: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .map(|v| v.trim().parse().unwrap())
-            .unwrap_or(0);
-        if buf.len() >= end + 4 + len {
-            let status = text[9..12].parse().unwrap();
-            return (status, text[end + 4..end + 4 + len].to_string());
-        }
-    }
-}
-
-/// A fresh client's `GET`: connect, ask, read the answer.
-async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").as_bytes()).await.unwrap();
-    read_response(&mut s).await
-}
-
-/// Waits until the server closes `s`; returns what it sent before closing.
-async fn until_closed(s: &mut (impl AsyncReadExt + Unpin)) -> Vec<u8> {
-    let mut got = Vec::new();
-    let mut chunk = [0u8; 1024];
-    loop {
-        match s.read(&mut chunk).await {
-            Ok(0) | Err(_) => return got,
-            Ok(n) => got.extend_from_slice(&chunk[..n]),
-        }
-    }
-}
-
-async fn wait_for(what: &str, cond: impl Fn() -> bool) {
-    timeout(PROMPTLY, async {
-        while !cond() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
-}
 
 /// The holder processes; killed and reaped however the test ends.
 struct Holders(Vec<Child>);
@@ -133,7 +40,13 @@ impl Drop for Holders {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_open_flood_cannot_shut_out_a_fresh_client() {
-    let limits = ConnectionLimits::from_settings(&ApiSettings::default());
+    // The three source addresses stand for many clients (behind NAT, or a botnet): the
+    // per-client cap, which alone would stop three addresses, is tested in
+    // busy_connections.rs. Here the connection cap itself has to hold.
+    let limits = ConnectionLimits {
+        max_connections_per_client: usize::MAX,
+        ..ConnectionLimits::from_settings(&ApiSettings::default())
+    };
     let cap = limits.max_connections;
     assert!(cap < FLOOD, "the flood must exceed the cap ({cap}) for this test to mean anything");
     let server = Running::start(limits).await;
@@ -301,54 +214,54 @@ async fn idle_timeout_closes_an_idle_kept_alive_connection_but_not_a_stream() {
 
 #[tokio::test]
 async fn at_the_cap_the_longest_waiting_half_open_connection_makes_room() {
-    let server = Running::start(limits(4, Duration::from_secs(600), Duration::from_secs(600))).await;
+    // Four general slots and one for health checks.
+    let limits =
+        ConnectionLimits { health_reserve: 1, ..limits(5, Duration::from_secs(600), Duration::from_secs(600)) };
+    let server = Running::start(limits).await;
     let mut half_open = Vec::new();
     for _ in 0..4 {
         half_open.push(TcpStream::connect(server.addr).await.unwrap());
         let n = half_open.len() as u64;
         wait_for("the server to take the connection", || server.stat(|s| &s.open) == n).await;
     }
-    let (status, _) = timeout(PROMPTLY, get(server.addr, "/health")).await.expect("a fresh client is served");
+    let (status, _) = timeout(PROMPTLY, get(server.addr, "/v1/status")).await.expect("a fresh client is served");
     assert_eq!(status, 200);
     assert_eq!(server.stat(|s| &s.evicted), 1);
+    assert_eq!(server.stat(|s| &s.reserve_admitted), 0, "room was made: the reserve was not needed");
     let oldest = timeout(PROMPTLY, until_closed(&mut half_open[0])).await.expect("the oldest was closed");
     assert!(oldest.is_empty());
-    assert_eq!(server.stat(|s| &s.peak_open), 4, "never more than the cap");
+    assert_eq!(server.stat(|s| &s.peak_open), 4, "the general slots only");
 
-    // Four event streams fill the cap: they evict the remaining half-open connections (and the
-    // fresh client's, if still open), and are never evicted themselves.
+    // Four event streams fill the general slots: they evict the remaining half-open
+    // connections (and the fresh client's, if still open), and are never evicted themselves.
     let mut streams = Vec::new();
     for _ in 0..4 {
         let mut s = TcpStream::connect(server.addr).await.unwrap();
-        s.write_all(b"GET /v1/events HTTP/1.1\r\nHost: test\r\n\r\n").await.unwrap();
-        let mut head = [0u8; 12];
-        timeout(PROMPTLY, s.read_exact(&mut head)).await.expect("the stream is answered").unwrap();
-        assert_eq!(&head, b"HTTP/1.1 200");
+        open_stream(&mut s).await;
         streams.push(s);
     }
     for s in &mut half_open[1..] {
         timeout(PROMPTLY, until_closed(s)).await.expect("half-open connections made room for the streams");
     }
-    // Every slot now serves a request: a new connection is turned away, the streams go on.
-    let mut extra = TcpStream::connect(server.addr).await.unwrap();
-    let _ = extra.write_all(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n").await;
-    let answered = timeout(Duration::from_secs(10), until_closed(&mut extra)).await.expect("turned away");
-    assert!(answered.is_empty(), "no answer past the cap: {}", String::from_utf8_lossy(&answered));
-    assert_eq!(server.stat(|s| &s.refused), 1);
+    // Every general slot now serves a request: a new connection gets the health reserve,
+    // where a health check is answered and anything else is told to come back later.
+    let (status, body) = timeout(PROMPTLY, get(server.addr, "/health")).await.expect("/health gets through");
+    assert_eq!(status, 200, "{body}");
+    wait_for("the health check's connection to close", || server.stat(|s| &s.open) == 4).await;
+    let mut other = TcpStream::connect(server.addr).await.unwrap();
+    other.write_all(b"GET /v1/status HTTP/1.1\r\nHost: test\r\n\r\n").await.unwrap();
+    let (status, head, body) = timeout(PROMPTLY, read_full_response(&mut other)).await.expect("answered");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("/problems/at-capacity"), "{head}\n{body}");
+    assert!(head.contains("retry-after:"), "{head}");
+    assert!(timeout(PROMPTLY, until_closed(&mut other)).await.expect("closed after one answer").is_empty());
+    assert_eq!(server.stat(|s| &s.reserve_admitted), 2);
+    assert_eq!(server.stat(|s| &s.reserve_turned_away), 1);
+    assert_eq!(server.stat(|s| &s.refused), 0, "no one was turned away at the door");
     common::commit_next(&server.ledger.ledger);
     for s in &mut streams {
-        let mut got = Vec::new();
-        let mut chunk = [0u8; 4096];
-        timeout(PROMPTLY, async {
-            while !String::from_utf8_lossy(&got).contains("event: block") {
-                let n = s.read(&mut chunk).await.unwrap();
-                assert!(n > 0, "a stream was closed");
-                got.extend_from_slice(&chunk[..n]);
-            }
-        })
-        .await
-        .expect("every stream delivers the block");
+        next_block_event(s).await;
     }
-    assert_eq!(server.stat(|s| &s.peak_open), 4, "never more than the cap");
+    assert_eq!(server.stat(|s| &s.peak_open), 5, "never more than the cap");
     server.stop().await;
 }

@@ -183,3 +183,54 @@ async fn every_malformed_parameter_gets_a_declared_400_problem() {
     assert!(paths.len() >= 17, "the document lists every route ({} paths)", paths.len());
     assert!(checked > 100, "only {checked} malformed requests were checked");
 }
+
+/// The document of `app`, and what it declares for `method path`.
+async fn declared(app: &axum::Router, method: &str, path: &str) -> Vec<String> {
+    let doc = send(app, &Method::GET, "/openapi.json", None).await.body;
+    doc["paths"][path][method]["responses"].as_object().map(|r| r.keys().cloned().collect()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_event_stream_cap_answers_a_declared_503_problem_and_frees_a_place_when_a_stream_ends() {
+    let node = common::ledger();
+    let app = router(node.ledger.clone(), ApiSettings { max_event_streams: 2, ..Default::default() });
+    let request = || Request::builder().uri("/v1/events").body(Body::empty()).unwrap();
+    let first = app.clone().oneshot(request()).await.unwrap();
+    let second = app.clone().oneshot(request()).await.unwrap();
+    assert_eq!((first.status(), second.status()), (StatusCode::OK, StatusCode::OK), "two streams fit");
+
+    let third = send(&app, &Method::GET, "/v1/events", None).await;
+    assert_eq!(third.status, StatusCode::SERVICE_UNAVAILABLE, "{}", third.body);
+    assert_eq!(third.ctype, "application/problem+json");
+    assert_eq!(third.body["status"], 503);
+    assert!(third.body["type"].as_str().unwrap().ends_with("/problems/too-many-streams"), "{}", third.body);
+    assert!(third.body["detail"].as_str().unwrap().contains('2'), "the detail names the cap: {}", third.body);
+    let retry = app.clone().oneshot(request()).await.unwrap();
+    assert_eq!(retry.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(retry.headers().get("retry-after").map(|v| v.to_str().unwrap()), Some("10"));
+    assert!(declared(&app, "get", "/v1/events").await.contains(&"503".to_string()), "503 is declared for /v1/events");
+
+    // A client that goes away releases its place.
+    drop(first);
+    let again = app.clone().oneshot(request()).await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK, "a place was freed when a stream ended");
+    drop((second, again));
+}
+
+#[tokio::test]
+async fn every_operation_declares_the_at_capacity_503() {
+    // A connection of the health reserve answers any request but /health and /ready with
+    // 503 `at-capacity` (tests/connections.rs, tests/busy_connections.rs): any operation can.
+    let node = common::ledger();
+    let app = router(node.ledger.clone(), ApiSettings::default());
+    let doc = send(&app, &Method::GET, "/openapi.json", None).await.body;
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, spec) in item.as_object().unwrap() {
+            assert!(spec["responses"].get("503").is_some(), "{method} {path} does not declare 503");
+            assert_eq!(spec["responses"]["503"]["$ref"], "#/components/responses/Problem", "{method} {path}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 17, "only {checked} operations");
+}

@@ -2,6 +2,7 @@
 //! context (heights, votes, proposals), the codec, the signer, and the host loop that answers
 //! the engine by calling the ledger through [`dojang_ledger::BlockApp`].
 
+mod admission;
 pub mod codec;
 pub mod context;
 mod engine;

@@ -27,18 +27,41 @@ impl CaughtUp {
     }
 }
 
+/// The most bytes a peer's `/v1/status` answer may hold; a real one is well under 1 KiB.
+const STATUS_CAP: usize = 64 * 1024;
+
 async fn peer_height(client: &reqwest::Client, peer: &str) -> Result<u64, String> {
-    let request = client.get(format!("{peer}/v1/status")).timeout(Duration::from_secs(2));
-    let resp = request.send().await.map_err(|e| format!("{e:#}"))?;
-    let v: serde_json::Value = resp.json().await.map_err(|e| format!("{e:#}"))?;
+    let url = format!("{peer}/v1/status");
+    let resp = client.get(&url).timeout(Duration::from_secs(2)).send().await.map_err(|e| format!("{e:#}"))?;
+    let bytes = read_capped(resp, &url, STATUS_CAP).await.map_err(|e| format!("{e:#}"))?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| format!("{url}: {e}"))?;
     v["height"].as_u64().ok_or_else(|| "its status has no height".to_string())
 }
 
+/// Reads a successful answer's body, refusing one that announces or sends more than `cap`
+/// bytes before holding more than that in memory.
+async fn read_capped(mut resp: reqwest::Response, url: &str, cap: usize) -> anyhow::Result<Vec<u8>> {
+    if !resp.status().is_success() {
+        anyhow::bail!("{url} answered {}", resp.status());
+    }
+    if let Some(n) = resp.content_length().filter(|&n| n > cap as u64) {
+        anyhow::bail!("{url} announces {n} bytes; at most {cap} are accepted");
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await.with_context(|| format!("cannot read the answer of {url}"))? {
+        if bytes.len() + chunk.len() > cap {
+            anyhow::bail!("{url} sent more than {cap} bytes; at most that is accepted");
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
 /// Blocks asked for in one request (the most a peer serves at once).
-const BATCH_BLOCKS: usize = 1000;
-/// A peer stops adding blocks to a batch once it holds this many bytes (crates/api's
-/// `MAX_SYNC_BYTES`), so a batch of big blocks is this plus one block.
-const PEER_BATCH_BYTES: usize = 32 * 1024 * 1024;
+const BATCH_BLOCKS: usize = dojang_api::MAX_SYNC_BLOCKS as usize;
+/// A peer stops adding blocks to a batch once it holds this many bytes, so a batch of big
+/// blocks is this plus one block.
+const PEER_BATCH_BYTES: usize = dojang_api::MAX_SYNC_BYTES;
 
 /// The most bytes an honest peer's answer to one batch request can hold: every block at most
 /// `max_block_bytes` with a certificate of every validator, and in all no more than the
@@ -53,20 +76,8 @@ pub fn batch_cap(max_block_bytes: usize) -> usize {
 
 async fn fetch(client: &reqwest::Client, peer: &str, from: u64, cap: usize) -> anyhow::Result<Vec<(Vec<u8>, Commit)>> {
     let url = format!("{peer}/v1/sync/blocks?from={from}&max={BATCH_BLOCKS}");
-    let mut resp = client.get(&url).send().await.with_context(|| format!("cannot reach {url}"))?;
-    if !resp.status().is_success() {
-        anyhow::bail!("{url} answered {}", resp.status());
-    }
-    if resp.content_length().is_some_and(|n| n > cap as u64) {
-        anyhow::bail!("{url} announces {} bytes; a batch holds at most {cap}", resp.content_length().unwrap_or(0));
-    }
-    let mut bytes = Vec::new();
-    while let Some(chunk) = resp.chunk().await.with_context(|| format!("cannot read the answer of {url}"))? {
-        if bytes.len() + chunk.len() > cap {
-            anyhow::bail!("{url} sent more than {cap} bytes; a batch holds at most that");
-        }
-        bytes.extend_from_slice(&chunk);
-    }
+    let resp = client.get(&url).send().await.with_context(|| format!("cannot reach {url}"))?;
+    let bytes = read_capped(resp, &url, cap).await?;
     decode(&bytes).with_context(|| format!("{url} sent a malformed block batch"))
 }
 
@@ -185,6 +196,25 @@ mod tests {
         let url = peer("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".into(), body, 1006).await;
         let e = fetch(&reqwest::Client::new(), &url, 1, 5000).await.unwrap_err();
         assert!(e.to_string().contains("sent more than 5000 bytes"), "{e:#}");
+    }
+
+    #[tokio::test]
+    async fn a_status_answer_is_read_with_a_small_cap() {
+        let status = br#"{"height":42}"#.to_vec();
+        let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", status.len());
+        let url = peer(head, status, 4).await;
+        assert_eq!(peer_height(&reqwest::Client::new(), &url).await, Ok(42));
+
+        // A peer streaming an endless status is cut off at the cap, not read into memory.
+        let mut body = Vec::new();
+        for _ in 0..200 {
+            body.extend_from_slice(format!("{:x}\r\n", 1000).as_bytes());
+            body.extend_from_slice(&[b' '; 1000]);
+            body.extend_from_slice(b"\r\n");
+        }
+        let url = peer("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".into(), body, 1006).await;
+        let e = peer_height(&reqwest::Client::new(), &url).await.unwrap_err();
+        assert!(e.contains(&format!("sent more than {STATUS_CAP} bytes")), "{e}");
     }
 
     #[test]

@@ -28,10 +28,6 @@ fn set_config(home: &Path, section: &str, key: &str, value: i64) {
     std::fs::write(&path, toml::to_string(&doc).unwrap()).unwrap();
 }
 
-fn wall_ms() -> u64 {
-    dojang_types::wall_clock_ms()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proposer_with_a_skewed_clock_cannot_move_chain_time_ahead() {
     let mut net = Net::create(4, 0);
@@ -49,7 +45,7 @@ async fn a_proposer_with_a_skewed_clock_cannot_move_chain_time_ahead() {
     let from = height(&net.urls[0]).await;
     wait_height(&net.urls[0], from + 40, Duration::from_secs(180)).await;
     let acks = load.stop();
-    let checked_at = wall_ms();
+    let checked_at = dojang_types::wall_clock_ms();
     let top = height(&net.urls[0]).await;
     wait_all(&net.urls, top, Duration::from_secs(60)).await;
 

@@ -8,24 +8,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{NodeProcess, EXE};
+use common::net::{free_base, height, wait_height};
+use common::{init, NodeProcess, EXE};
 use dojang_crypto::Keypair;
 use dojang_sdk::{Client, TxBuilder};
-use dojang_types::{sha256, Hash, SignedTx};
+use dojang_types::{decode, encode, sha256, Block, Hash, Receipt, SignedTx, TxStatus};
+use redb::{ReadableDatabase, TableDefinition};
 use serde_json::json;
 
-fn free_base() -> u16 {
-    loop {
-        let base = 20_000 + (rand::random::<u16>() % 400) * 100;
-        let free = (0..2).all(|i| {
-            std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()
-                && std::net::TcpListener::bind(("127.0.0.1", base + 100 + i)).is_ok()
-        });
-        if free {
-            return base;
-        }
-    }
-}
+const MINUTE: Duration = Duration::from_secs(60);
 
 /// Runs `dojang node` on a home expected to be refused: it must exit with status 3 within a
 /// minute, without a panic or a backtrace (even with `RUST_BACKTRACE=1`). Returns its stderr.
@@ -70,7 +61,8 @@ fn assert_refusal(stderr: &str, height: u64, data: &Path, what: &str) {
 }
 
 /// Flips one bit at `at` inside every copy of `needle` in the file: freed pages may keep stale
-/// copies, and the live one is among them.
+/// copies, and the live one is among them. (crates/store/tests has its own: test crates of two
+/// packages cannot share a module without production code exporting it.)
 fn flip_all(path: &Path, needle: &[u8], at: usize) -> usize {
     let mut data = std::fs::read(path).unwrap();
     let mut n = 0;
@@ -82,18 +74,6 @@ fn flip_all(path: &Path, needle: &[u8], at: usize) -> usize {
     }
     std::fs::write(path, data).unwrap();
     n
-}
-
-async fn height(url: &str) -> u64 {
-    Client::new(url).status().await.ok().and_then(|s| s["height"].as_u64()).unwrap_or(0)
-}
-
-async fn wait_height(url: &str, h: u64) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while height(url).await < h {
-        assert!(Instant::now() < deadline, "{url} did not reach height {h}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Blocks 1..=upto must be byte-for-byte the same JSON on both nodes.
@@ -113,7 +93,7 @@ struct Anchored {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_damaged_store_refuses_to_start_and_is_restored_from_a_backup_or_from_peers() {
     let dir = tempfile::tempdir().unwrap();
-    let base = free_base();
+    let base = free_base(2);
     let out = Command::new(EXE)
         .args(["testnet", "--validators", "1", "--observers", "1", "--chain-id", "damage-test"])
         .args(["--base-port", &base.to_string(), "--dir"])
@@ -145,7 +125,7 @@ async fn a_damaged_store_refuses_to_start_and_is_restored_from_a_backup_or_from_
         anchored.push(Anchored { tx, root: root.to_string(), height });
     }
     let last = anchored[2].height;
-    wait_height(&o_url, last + 2).await;
+    wait_height(&o_url, last + 2, MINUTE).await;
     let tip = height(&o_url).await;
     observer.stop();
     let backup = dir.path().join("backup.redb");
@@ -184,7 +164,7 @@ async fn a_damaged_store_refuses_to_start_and_is_restored_from_a_backup_or_from_
     // and transactions.
     std::fs::remove_dir_all(&observer_data).unwrap();
     let observer = NodeProcess::start_configured(&observer_home);
-    wait_height(&observer.url, tip).await;
+    wait_height(&observer.url, tip, MINUTE).await;
     same_blocks(&v_url, &observer.url, tip).await;
     for a in &anchored {
         let id: Hash = a.tx.id();
@@ -193,4 +173,93 @@ async fn a_damaged_store_refuses_to_start_and_is_restored_from_a_backup_or_from_
         assert_eq!(y["receipt"]["height"].as_u64(), Some(a.height));
     }
     drop(validator);
+}
+
+/// Reads one value of a `u64`-keyed table of a stopped node's database with redb itself.
+fn read_value(db: &Path, table: &str, key: u64) -> Vec<u8> {
+    let db = redb::Database::create(db).unwrap();
+    let r = db.begin_read().unwrap();
+    let t = r.open_table(TableDefinition::<u64, &[u8]>::new(table)).unwrap();
+    let v = t.get(key).unwrap().unwrap_or_else(|| panic!("{table} holds {key}")).value().to_vec();
+    v
+}
+
+/// Replaces one value through redb itself: its page checksums stay valid, so only the chain's
+/// own checks (hashes and roots against the headers) can notice.
+fn rewrite(db: &Path, table: &str, key: u64, value: &[u8]) {
+    let db = redb::Database::create(db).unwrap();
+    let w = db.begin_write().unwrap();
+    w.open_table(TableDefinition::<u64, &[u8]>::new(table)).unwrap().insert(key, value).unwrap();
+    w.commit().unwrap();
+}
+
+fn latest_height(db: &Path) -> u64 {
+    let db = redb::Database::create(db).unwrap();
+    let r = db.begin_read().unwrap();
+    let meta = r.open_table(TableDefinition::<&str, &[u8]>::new("meta")).unwrap();
+    let v = meta.get("height").unwrap().expect("a recorded height").value().to_vec();
+    u64::from_be_bytes(v.try_into().unwrap())
+}
+
+async fn status_of(url: &str) -> u16 {
+    reqwest::get(url).await.unwrap().status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damage_redb_cannot_see_is_never_served_and_at_the_tip_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    init(&home, "checks-test");
+    let (data, db) = (home.join("data"), home.join("data").join("ledger.redb"));
+    let node = NodeProcess::start(&home);
+    let builder = TxBuilder::new("checks-test", Keypair::ed25519_from_seed([43; 32]));
+    let mut anchored = Vec::new();
+    for i in 0..2u8 {
+        let root = sha256(&[b"chain-checks-test", &[i]]);
+        let tx = builder.build("anchor", &json!({"type": "anchor", "namespace": "chk", "root": root, "leaves": 1}));
+        let receipt = Client::new(&node.url).submit(&tx, true).await.unwrap().receipt.expect("committed in time");
+        assert_eq!(receipt["result"]["status"], "ok", "{receipt}");
+        anchored.push((tx, receipt["height"].as_u64().unwrap(), receipt["index"].as_u64().unwrap() as usize));
+    }
+    let ((a, a_height, a_index), (b, b_height, b_index)) = (&anchored[0], &anchored[1]);
+    // Neither is in the latest block, which the start-up checks cover.
+    wait_height(&node.url, b_height + 2, MINUTE).await;
+    node.stop();
+
+    // Transaction a's body altered inside its block (header kept), and transaction b's receipt
+    // turned into a failure: valid encodings, written through redb.
+    let mut block: Block = decode(&read_value(&db, "blocks", *a_height)).unwrap();
+    assert_eq!(block.txs[*a_index].id(), a.id());
+    block.txs[*a_index].body.nonce += 1;
+    rewrite(&db, "blocks", *a_height, &encode(&block));
+    let mut receipts: Vec<Receipt> = decode(&read_value(&db, "receipts", *b_height)).unwrap();
+    assert_eq!(receipts[*b_index].tx_id, b.id());
+    receipts[*b_index].result = TxStatus::Failed { code: "forged".into(), reason: "flipped on disk".into() };
+    rewrite(&db, "receipts", *b_height, &encode(&receipts));
+
+    // The latest block is intact, so the node starts; it serves neither damaged item, nor
+    // syncs the damaged block to a peer, and still serves what is intact.
+    let node = NodeProcess::start(&home);
+    let url = &node.url;
+    assert_eq!(status_of(&format!("{url}/v1/blocks/{a_height}")).await, 500, "the altered block");
+    assert_eq!(status_of(&format!("{url}/v1/txs/{}", a.id())).await, 500, "the altered transaction");
+    assert_eq!(status_of(&format!("{url}/v1/sync/blocks?from={a_height}&max=1")).await, 500, "sync of it");
+    assert_eq!(status_of(&format!("{url}/v1/txs/{}", b.id())).await, 500, "the altered receipt");
+    assert_eq!(status_of(&format!("{url}/v1/blocks/{b_height}")).await, 200, "block {b_height} itself is intact");
+    assert_eq!(status_of(&format!("{url}/v1/blocks/{}", b_height + 1)).await, 200, "an intact block");
+    let log_path = node.stderr_log.clone();
+    node.stop();
+    let log = std::fs::read_to_string(log_path).unwrap();
+    assert!(log.contains(&format!("block {a_height}")), "the log names the damaged block: {log}");
+
+    // The latest block's header altered through redb: redb's whole-file check passes, the
+    // start-up checks of the chain refuse it and name its height.
+    let tip = latest_height(&db);
+    let mut block: Block = decode(&read_value(&db, "blocks", tip)).unwrap();
+    block.header.time_ms += 1;
+    rewrite(&db, "blocks", tip, &encode(&block));
+    let stderr = refused_start(&home);
+    assert_refusal(&stderr, tip, &data, "the latest header");
+    assert!(!stderr.contains("integrity check failed"), "redb's own check saw nothing; the chain's did: {stderr}");
+    assert!(stderr.contains("indexed"), "the header's hash is not the indexed one: {stderr}");
 }

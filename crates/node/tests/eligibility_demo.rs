@@ -9,9 +9,11 @@ mod common;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use aho_corasick::AhoCorasick;
 use common::{NodeProcess, EXE};
+use dojang_crypto::KeyFile;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
@@ -86,8 +88,8 @@ fn text_forms(field: &str, value: &str) -> Vec<(String, String)> {
 
 impl Scanner {
     /// Patterns for every personal value (each textual form, and the SHA-256 of each textual
-    /// form as hex and as raw bytes) and for the controls (public text that must be found).
-    fn new(values: &[(&'static str, String)], controls: &[(&'static str, &str)]) -> Scanner {
+    /// form as hex and as raw bytes) and for the controls (public bytes that must be found).
+    fn new(values: &[(&'static str, String)], controls: &[(&'static str, Vec<u8>)]) -> Scanner {
         let mut by_pattern: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut scanner = Scanner {
             automaton: AhoCorasick::new([""]).unwrap(),
@@ -115,8 +117,9 @@ impl Scanner {
                 add(digest.to_vec(), label(format!("SHA-256 raw of {form}")), false);
             }
         }
-        for (field, text) in controls {
-            add(text.as_bytes().to_vec(), Label { field, value: text.to_string(), form: "control".into() }, false);
+        for (field, bytes) in controls {
+            let value = String::from_utf8(bytes.clone()).unwrap_or_else(|_| hex::encode(bytes));
+            add(bytes.clone(), Label { field, value, form: "control".into() }, false);
         }
         scanner.automaton =
             AhoCorasick::builder().ascii_case_insensitive(true).build(&scanner.patterns).expect("patterns compile");
@@ -210,7 +213,23 @@ fn the_node_home_holds_no_personal_data_after_the_demo() {
     assert!(printed.contains("A receipt, checked against batch"), "{printed}");
     assert!(printed.contains("refused: the request asks more than policy"), "{printed}");
     assert!(printed.contains("duplicate application"), "{printed}");
-    node.stop();
+    // Stop the node at a moment its consensus WAL holds one of its votes, which carry its
+    // validator address (between heights the WAL holds only a header): freeze it, look, and
+    // kill it frozen or let it run a moment more. The scan must then find the address there.
+    let validator = KeyFile::load(&home.join("keys/validator.json")).unwrap().public_key().address();
+    let wal = home.join("data/wal/consensus.wal");
+    let mut node = node;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        node.pause();
+        if std::fs::read(&wal).unwrap_or_default().windows(20).any(|w| w == validator.0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the consensus WAL never held a vote of the node");
+        node.resume();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    node.kill9();
 
     let store = dojang_store::Store::open(&home.join("data/ledger.redb")).unwrap();
     let top = store.latest_height().unwrap().unwrap();
@@ -236,7 +255,12 @@ fn the_node_home_holds_no_personal_data_after_the_demo() {
     values.dedup();
     // Public text that must be found where it lives: the identity registry's DID in the store,
     // the engine's start-up line in the node's log.
-    let controls = [("control: registry DID", "did:web:ssis.seoul.go.kr"), ("control: log line", "starting consensus")];
+    // the engine's start-up line in the node's log, the validator's address in the WAL's votes.
+    let controls = [
+        ("control: registry DID", b"did:web:ssis.seoul.go.kr".to_vec()),
+        ("control: log line", b"starting consensus".to_vec()),
+        ("control: WAL vote", validator.0.to_vec()),
+    ];
     let scanner = Scanner::new(&values, &controls);
 
     // The search finds every value in the demo's own list of citizens.
@@ -301,6 +325,10 @@ fn the_node_home_holds_no_personal_data_after_the_demo() {
     assert!(
         controls_in("control: log line").iter().any(|f| f.to_string_lossy().ends_with(".log")),
         "the log is searchable (its start-up line is found)"
+    );
+    assert!(
+        controls_in("control: WAL vote").contains(Path::new("data/wal/consensus.wal")),
+        "the consensus WAL is searchable (the node's address in its votes is found in it)"
     );
 
     // Without the plants: nothing personal anywhere under the home.

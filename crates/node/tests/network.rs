@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::net::*;
-use common::{load, Ack, Load, NodeProcess, EXE, IDLE_BLOCK_INTERVAL_MS};
+use common::{Ack, Load, NodeProcess, EXE, IDLE_BLOCK_INTERVAL_MS};
 use dojang_crypto::{KeyFile, Keypair};
 use dojang_sdk::{Client, TxBuilder};
+use dojang_types::wall_clock_ms;
 use serde_json::{json, Value};
 
 const ROUNDS: usize = 20;
@@ -29,7 +30,8 @@ async fn kill_9_a_random_validator_twenty_times_under_load() {
     let load = Load::start(net.urls.clone(), "net-test", 7, 10);
     load.wait_for(1, Duration::from_secs(30)).await;
 
-    let mut acked_before_kill = 0;
+    // The acknowledgements each victim answered in the instant before it was killed.
+    let mut last_words: Vec<Ack> = Vec::new();
     for round in 1..=ROUNDS {
         load.set_phase(round);
         let victim = rand::random::<usize>() % 4;
@@ -39,7 +41,7 @@ async fn kill_9_a_random_validator_twenty_times_under_load() {
         // acknowledge within 5 s it dies anyway.
         let just_acked = load.next_ack_from(victim, Duration::from_secs(5)).await;
         net.kill9(victim);
-        acked_before_kill += just_acked as usize;
+        last_words.extend(just_acked);
         tokio::time::sleep(Duration::from_millis(200 + rand::random::<u64>() % 800)).await;
         net.start(victim);
         // The survivors keep finalizing and the restarted node catches up with them.
@@ -54,9 +56,10 @@ async fn kill_9_a_random_validator_twenty_times_under_load() {
     let per_round: Vec<usize> = (1..=ROUNDS).map(|r| during.iter().filter(|a| a.phase == r).count()).collect();
     eprintln!(
         "acknowledged committed: {} before the first kill, {} during the rounds (per round {per_round:?}); \
-         {acked_before_kill} of {ROUNDS} victims killed right after acknowledging one",
+         {} of {ROUNDS} victims killed right after acknowledging one",
         acks.len() - during.len(),
-        during.len()
+        during.len(),
+        last_words.len()
     );
     // The check below means something only if the rounds produced acknowledgements, in
     // (nearly) every round and from every node.
@@ -66,9 +69,19 @@ async fn kill_9_a_random_validator_twenty_times_under_load() {
     for i in 0..4 {
         assert!(during.iter().any(|a| a.node == i), "node-{i} acknowledged nothing during the rounds");
     }
+    // Mostly the victim died right after acknowledging, and those acknowledgements are among
+    // the ones checked below.
+    assert!(
+        last_words.len() * 2 >= ROUNDS,
+        "only {} of {ROUNDS} victims were killed right after acknowledging a transaction",
+        last_words.len()
+    );
+    for w in &last_words {
+        assert!(during.iter().any(|a| a.id == w.id), "the last acknowledgement {} before a kill is checked", w.id);
+    }
 
-    // Every acknowledged transaction (before and during the rounds) is on all four nodes, at
-    // the height and with the receipt it was acknowledged with.
+    // Every acknowledged transaction (before and during the rounds, including each victim's
+    // last) is on all four nodes, at the height and with the receipt it was acknowledged with.
     let top_ack = acks.iter().map(|a| a.receipt["height"].as_u64().expect("a receipt has a height")).max().unwrap();
     wait_all(&net.urls, top_ack, Duration::from_secs(30)).await;
     assert_acks_everywhere(&net.urls, &acks).await;
@@ -99,81 +112,6 @@ fn stall_bound(home: &Path) -> Duration {
     Duration::from_millis((0..=2).map(round).sum::<u64>() + IDLE_BLOCK_INTERVAL_MS)
 }
 
-fn wall_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
-}
-
-/// The machine's one-minute load average, for judging a liveness failure.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split(' ').next().map(str::to_string))
-        .unwrap_or_default()
-}
-
-/// When each new height shows up on the node at `url`, polled every 20 ms until `stop`.
-async fn watch_arrivals(url: String, stop: Arc<std::sync::atomic::AtomicBool>) -> Vec<(Instant, u64)> {
-    let mut seen = Vec::new();
-    let mut last = 0;
-    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        if let Some(h) = status(&url).await.and_then(|s| s["height"].as_u64()) {
-            if h > last {
-                seen.push((Instant::now(), h));
-                last = h;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    seen
-}
-
-/// The largest gaps between consecutive blocks `from ..= to` as the node at `url` has them: by
-/// block time, and by when the watcher saw them arrive. Prints a timeline of the test's
-/// events beside every block that came more than a second after its parent.
-async fn largest_gaps(
-    url: &str,
-    from: u64,
-    to: u64,
-    arrivals: &[(Instant, u64)],
-    events: &[(u64, String)],
-) -> (Duration, Duration) {
-    let mut blocks = Vec::new();
-    for h in from..=to {
-        blocks.push(block(url, h).await);
-    }
-    let time = |b: &Value| b["block"]["header"]["time_ms"].as_u64().unwrap();
-    let by_time = Duration::from_millis(blocks.windows(2).map(|w| time(&w[1]) - time(&w[0])).max().unwrap_or(0));
-    let arrivals: Vec<&(Instant, u64)> = arrivals.iter().filter(|(_, h)| (from..=to).contains(h)).collect();
-    let by_arrival = arrivals.windows(2).map(|w| w[1].0 - w[0].0).max().unwrap_or_default();
-    let rounds: Vec<u64> = blocks[1..].iter().map(|b| b["commit"]["round"].as_u64().unwrap_or_default()).collect();
-    let mut timeline = events.to_vec();
-    for w in blocks.windows(2) {
-        let gap = time(&w[1]) - time(&w[0]);
-        if gap > 1000 {
-            let b = &w[1]["block"];
-            let (h, round, proposer) = (&b["header"]["height"], &w[1]["commit"]["round"], &b["header"]["proposer"]);
-            let txs = b["txs"].as_array().map_or(0, |t| t.len());
-            timeline.push((
-                time(&w[1]),
-                format!("block {h} {gap} ms after its parent (round {round}, {txs} txs, proposer {proposer})"),
-            ));
-        }
-    }
-    timeline.sort();
-    let t0 = timeline[0].0;
-    for (t, what) in &timeline {
-        eprintln!("  +{:>6} ms  {what}", t.saturating_sub(t0));
-    }
-    eprintln!(
-        "heights {from} -> {to}: largest gap {by_time:?} by block time, {by_arrival:?} by arrival ({} blocks seen \
-         arriving); {} heights decided after round 0, highest round {}",
-        arrivals.len(),
-        rounds.iter().filter(|&&r| r > 0).count(),
-        rounds.iter().max().copied().unwrap_or_default()
-    );
-    (by_time, by_arrival)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pausing_one_validator_then_another_stalls_nothing_longer_than_the_timeouts() {
     const PAUSE: Duration = Duration::from_secs(10);
@@ -195,7 +133,7 @@ async fn pausing_one_validator_then_another_stalls_nothing_longer_than_the_timeo
     let from = height(&net.urls[watched]).await;
 
     // What happened when (wall clock, to set beside block times).
-    let mut events: Vec<(u64, String)> = vec![(wall_ms(), format!("load running; node-{watched} at {from}"))];
+    let mut events: Vec<(u64, String)> = vec![(wall_clock_ms(), format!("load running; node-{watched} at {from}"))];
     let mut lagging = None;
     // Phase 1 and 3: node-1 and then node-2 frozen. Phase 2 and 4: after each is continued.
     for (k, victim) in [1usize, 2].into_iter().enumerate() {
@@ -204,7 +142,7 @@ async fn pausing_one_validator_then_another_stalls_nothing_longer_than_the_timeo
         let before = height(&net.urls[watched]).await;
         net.pause(victim);
         let paused_at = Instant::now();
-        events.push((wall_ms(), format!("SIGSTOP node-{victim} (load average {})", load_average())));
+        events.push((wall_clock_ms(), format!("SIGSTOP node-{victim} (load average {})", load_average())));
         tokio::time::sleep(PAUSE - Duration::from_secs(2)).await;
         let silent = tokio::time::timeout(Duration::from_secs(1), Client::new(&net.urls[victim]).status()).await;
         assert!(silent.is_err(), "node-{victim} answered while stopped");
@@ -212,7 +150,7 @@ async fn pausing_one_validator_then_another_stalls_nothing_longer_than_the_timeo
         let during = height(&net.urls[watched]).await;
         net.resume(victim);
         let resumed_at = Instant::now();
-        events.push((wall_ms(), format!("SIGCONT node-{victim} (load average {})", load_average())));
+        events.push((wall_clock_ms(), format!("SIGCONT node-{victim} (load average {})", load_average())));
         load.set_phase(2 * k + 2);
         eprintln!("node-{victim} stopped for {:?}: the chain went {before} -> {during}", resumed_at - paused_at);
         assert!(during > before, "nothing finalized while node-{victim} was stopped ({before} -> {during})");
@@ -222,10 +160,10 @@ async fn pausing_one_validator_then_another_stalls_nothing_longer_than_the_timeo
         match wait_caught_up(&net.urls[victim], &net.urls[watched], Duration::from_secs(60)).await {
             Ok(at) => {
                 eprintln!("node-{victim} caught up at {at} {:?} after SIGCONT", resumed_at.elapsed());
-                events.push((wall_ms(), format!("node-{victim} caught up at {at}")));
+                events.push((wall_clock_ms(), format!("node-{victim} caught up at {at}")));
             }
             Err(why) => {
-                events.push((wall_ms(), format!("node-{victim} still behind")));
+                events.push((wall_clock_ms(), format!("node-{victim} still behind")));
                 lagging = Some(format!("node-{victim} after SIGCONT: {why}"));
                 break;
             }
@@ -234,7 +172,7 @@ async fn pausing_one_validator_then_another_stalls_nothing_longer_than_the_timeo
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
     let to = height(&net.urls[watched]).await;
-    events.push((wall_ms(), format!("end of faults at {to} (load average {})", load_average())));
+    events.push((wall_clock_ms(), format!("end of faults at {to} (load average {})", load_average())));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let arrivals = watcher.await.unwrap();
     let acks = load.stop();
@@ -399,7 +337,7 @@ async fn a_validator_key_running_twice_is_caught_and_strangers_are_ignored() {
     wait_height(&net.urls[0], 2, Duration::from_secs(30)).await;
     let _twin = NodeProcess::start_configured(&twin);
     let _stranger = NodeProcess::start_configured(&stranger);
-    let loader = tokio::spawn(load(net.urls.clone(), "net-test", 3, Duration::from_secs(40), 10));
+    let load = Load::start(net.urls.clone(), "net-test", 3, 10);
 
     let culprit = validator_key(&net.home(3)).public_key().address().to_string();
     let deadline = Instant::now() + Duration::from_secs(40);
@@ -413,7 +351,7 @@ async fn a_validator_key_running_twice_is_caught_and_strangers_are_ignored() {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    loader.abort();
+    drop(load);
     let e = found.expect("the double-signing validator's evidence is served by /v1/evidence");
     assert_ne!(e["first"], e["second"], "{e}");
     assert_ne!(e["first_signature"], e["second_signature"]);
@@ -424,62 +362,7 @@ async fn a_validator_key_running_twice_is_caught_and_strangers_are_ignored() {
     for h in 1..=top {
         assert_ne!(block(&net.urls[0], h).await["block"]["header"]["proposer"], stranger_addr.as_str());
     }
-    let low = {
-        let mut m = u64::MAX;
-        for u in &net.urls {
-            m = m.min(height(u).await);
-        }
-        m
-    };
-    assert_same_chain(&net.urls, low).await;
-}
-
-/// A one-way TCP relay between two nodes that the test can pause: while paused it holds the
-/// bytes back (a link that drops out); resumed, it delivers them. Pausing rather than cutting
-/// keeps the engine's connections, so healing does not wait on its redial back-off.
-struct Link {
-    port: u16,
-    paused: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl Link {
-    fn to(target: u16) -> Link {
-        use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let paused = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let p = paused.clone();
-        std::thread::spawn(move || {
-            for inbound in listener.incoming().map_while(Result::ok) {
-                let Ok(outbound) = std::net::TcpStream::connect(("127.0.0.1", target)) else { continue };
-                for (mut from, mut to) in
-                    [(inbound.try_clone().unwrap(), outbound.try_clone().unwrap()), (outbound, inbound)]
-                {
-                    let p = p.clone();
-                    std::thread::spawn(move || {
-                        let mut buf = vec![0u8; 64 * 1024];
-                        while let Ok(n) = from.read(&mut buf) {
-                            if n == 0 {
-                                break;
-                            }
-                            while p.load(std::sync::atomic::Ordering::Relaxed) {
-                                std::thread::sleep(Duration::from_millis(5));
-                            }
-                            if to.write_all(&buf[..n]).is_err() {
-                                break;
-                            }
-                        }
-                        let _ = to.shutdown(std::net::Shutdown::Both);
-                    });
-                }
-            }
-        });
-        Link { port, paused }
-    }
-
-    fn pause(&self, on: bool) {
-        self.paused.store(on, std::sync::atomic::Ordering::Relaxed);
-    }
+    assert_same_chain(&net.urls, lowest_height(&net.urls).await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use dojang_store::Store;
 use dojang_types::{
-    Address, Block, BlockHeader, Commit, Hash, PublicKey, Receipt, Signature, SignedTx, TxBody, TxStatus,
+    merkle_root, Address, Block, BlockHeader, Commit, Hash, PublicKey, Receipt, Signature, SignedTx, TxBody, TxStatus,
 };
 
 fn build(path: &std::path::Path, blocks: u64, txs: u64) -> anyhow::Result<()> {
@@ -42,24 +42,24 @@ fn build(path: &std::path::Path, blocks: u64, txs: u64) -> anyhow::Result<()> {
             .map(|t| (t.id().0.to_vec(), Some(format!("{{\"height\":{h},\"record\":\"{}\"}}", t.id()).into_bytes())))
             .collect();
         let state = store.prepare_state(h, changes)?;
+        let receipts: Vec<Receipt> = txs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Receipt { tx_id: t.id(), height: h, index: i as u32, result: TxStatus::Ok, events: vec![] })
+            .collect();
+        let leaves: Vec<Vec<u8>> = receipts.iter().map(Receipt::commitment_bytes).collect();
         let header = BlockHeader {
             chain_id: "cost".into(),
             height: h,
             time_ms: h,
             prev_hash: prev,
             txs_root: Block::compute_txs_root(&txs),
-            receipts_root: Hash::default(),
+            receipts_root: merkle_root(&leaves),
             state_root: state.root,
             validators_hash: Hash::default(),
             proposer: Address::default(),
         };
         let block = Block { header, txs };
-        let receipts: Vec<Receipt> = block
-            .txs
-            .iter()
-            .enumerate()
-            .map(|(i, t)| Receipt { tx_id: t.id(), height: h, index: i as u32, result: TxStatus::Ok, events: vec![] })
-            .collect();
         let commit = Commit { height: h, round: 0, block_hash: block.hash(), signatures: vec![] };
         store.commit_block(&block, &receipts, &commit, &state, h == blocks || h % 50 == 0)?;
         prev = block.hash();

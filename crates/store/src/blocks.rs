@@ -1,5 +1,6 @@
-use borsh::BorshSerialize;
-use dojang_types::{decode, encode, Block, Commit, Hash, Receipt};
+use borsh::{BorshDeserialize, BorshSerialize};
+use dojang_types::{decode, encode, merkle_root, Block, BlockHeader, Commit, Hash, Receipt};
+use redb::ReadTransaction;
 
 use crate::error::{OrDb, StoreError};
 use crate::state::PreparedState;
@@ -26,6 +27,24 @@ pub(crate) fn check_block(height: u64, bytes: &[u8]) -> Result<Block, StoreError
         return Err(damaged_block(height, "its transactions do not match the header's txs_root"));
     }
     Ok(block)
+}
+
+/// Checks a block's receipts against what its header commits to: the receipts root is the Merkle
+/// root over each receipt's [`Receipt::commitment_bytes`], in block order.
+pub(crate) fn check_receipts(header: &BlockHeader, receipts: &[Receipt]) -> Result<(), StoreError> {
+    let leaves: Vec<Vec<u8>> = receipts.iter().map(Receipt::commitment_bytes).collect();
+    if merkle_root(&leaves) != header.receipts_root {
+        return Err(damaged_block(header.height, "its receipts do not match the header's receipts_root"));
+    }
+    Ok(())
+}
+
+/// Decodes stored receipt bytes and checks them against the header.
+pub(crate) fn decode_receipts(header: &BlockHeader, bytes: &[u8]) -> Result<Vec<Receipt>, StoreError> {
+    let receipts: Vec<Receipt> =
+        decode(bytes).map_err(|e| damaged_block(header.height, format!("its receipts do not decode: {e}")))?;
+    check_receipts(header, &receipts)?;
+    Ok(receipts)
 }
 
 /// Borsh-encodes `prefix || u32 count || items` (the encoding of a struct ending in a `Vec`, or
@@ -213,21 +232,51 @@ impl Store {
         Ok(Some((block, bytes)))
     }
 
+    /// The header of the block stored at `height`, decoded from the front of the stored block
+    /// (its encoding starts with the header) and checked: its hash must be the one indexed for
+    /// this height. The transactions are not decoded.
+    pub(crate) fn checked_header(tx: &ReadTransaction, height: u64) -> Result<Option<BlockHeader>, StoreError> {
+        let blocks = tx.open_table(BLOCKS).db()?;
+        let Some(stored) = blocks.get(height).db()? else { return Ok(None) };
+        let header = BlockHeader::deserialize(&mut stored.value())
+            .map_err(|e| damaged_block(height, format!("its header does not decode: {e}")))?;
+        let indexed = tx.open_table(BLOCK_HASHES).db()?.get(header.hash().0.as_slice()).db()?.map(|v| v.value());
+        if header.height != height || indexed != Some(height) {
+            return Err(damaged_block(height, "its header hash is not the one indexed for this height"));
+        }
+        Ok(Some(header))
+    }
+
     pub fn height_of(&self, hash: &Hash) -> Result<Option<u64>, StoreError> {
         let tx = self.read()?;
         let table = tx.open_table(BLOCK_HASHES).db()?;
         Ok(table.get(hash.0.as_slice()).db()?.map(|v| v.value()))
     }
 
+    /// The certificate of the block at `height`, checked to name that height and the block whose
+    /// hash is indexed for it (the one [`Store::block`] serves), or [`StoreError::Corrupt`]
+    /// naming the height. The signatures need the validator set, which the ledger checks.
     pub fn commit(&self, height: u64) -> Result<Option<Commit>, StoreError> {
         let tx = self.read()?;
         let table = tx.open_table(COMMITS).db()?;
-        table.get(height).db()?.map(|v| decode(v.value()).map_err(|e| corrupt("commit", e))).transpose()
+        let Some(stored) = table.get(height).db()? else { return Ok(None) };
+        let commit: Commit = decode(stored.value())
+            .map_err(|e| damaged_block(height, format!("its certificate does not decode: {e}")))?;
+        let named = tx.open_table(BLOCK_HASHES).db()?.get(commit.block_hash.0.as_slice()).db()?.map(|v| v.value());
+        if commit.height != height || named != Some(height) {
+            return Err(damaged_block(height, "its certificate is for another block"));
+        }
+        Ok(Some(commit))
     }
 
+    /// The receipts of the block at `height`, checked against its header's `receipts_root`
+    /// (and the header against the hash index), or [`StoreError::Corrupt`] naming the height.
     pub fn receipts(&self, height: u64) -> Result<Option<Vec<Receipt>>, StoreError> {
         let tx = self.read()?;
         let table = tx.open_table(RECEIPTS).db()?;
-        table.get(height).db()?.map(|v| decode(v.value()).map_err(|e| corrupt("receipts", e))).transpose()
+        let Some(stored) = table.get(height).db()? else { return Ok(None) };
+        let header =
+            Self::checked_header(&tx, height)?.ok_or_else(|| damaged_block(height, "has receipts but no block"))?;
+        decode_receipts(&header, stored.value()).map(Some)
     }
 }

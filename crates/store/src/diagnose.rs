@@ -2,12 +2,12 @@
 //! it reads and hashes every block and proves every state key, so it runs only on a file that
 //! already failed redb's check or the start-up checks.
 
-use dojang_types::{decode, Commit, Hash};
+use dojang_types::Hash;
 use redb::ReadableTable;
 
 use crate::error::{OrDb, StoreError};
-use crate::integrity::{reason, Damage};
-use crate::tables::{COMMITS, STATE_LATEST};
+use crate::integrity::Damage;
+use crate::tables::STATE_LATEST;
 use crate::Store;
 
 impl Store {
@@ -22,7 +22,7 @@ impl Store {
         let mut found = None;
         for h in 1..=latest {
             match self.check_height(h) {
-                Ok(root) => roots.push(root),
+                Ok(checked) => roots.push(checked.block.header.state_root),
                 Err(d) => {
                     found = Some(d);
                     break;
@@ -78,33 +78,5 @@ impl Store {
             }
         }
         lo
-    }
-
-    /// Everything stored for one height; returns the header's state root when all is intact.
-    fn check_height(&self, height: u64) -> Result<Hash, Damage> {
-        let (block, bytes) = self
-            .checked_block(height)
-            .map_err(|e| Damage::at(height, reason(e)))?
-            .ok_or_else(|| Damage::at(height, "the block is missing"))?;
-        let tx = self.read().map_err(|e| Damage::at(height, e))?;
-        let commit: Option<Commit> = tx
-            .open_table(COMMITS)
-            .db()
-            .and_then(|t| Ok(t.get(height).db()?.map(|v| decode(v.value()))))
-            .map_err(|e| Damage::at(height, e))?
-            .transpose()
-            .map_err(|e| Damage::at(height, format!("the certificate does not decode: {e}")))?;
-        if commit.is_none_or(|c| c.block_hash != block.hash() || c.height != height) {
-            return Err(Damage::at(height, "the certificate is missing or for another block"));
-        }
-        self.check_txs_indexed(&block, &bytes).map_err(|e| Damage::at(height, e))?;
-        let root = self.state_root(height).map_err(|e| Damage::at(height, format!("the state tree: {e}")))?;
-        if root != block.header.state_root {
-            return Err(Damage::at(
-                height,
-                format!("the state tree's root is not the header's {}", block.header.state_root),
-            ));
-        }
-        Ok(block.header.state_root)
     }
 }

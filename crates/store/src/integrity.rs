@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use dojang_types::{decode, Block, Commit, Hash, Receipt, SignedTx};
 use redb::{Database, DatabaseError, ReadableTable, StorageError};
 
-use crate::blocks::check_block;
+use crate::blocks::decode_receipts;
 use crate::error::{OrDb, StoreError};
-use crate::tables::{BLOCKS, BLOCK_HASHES, COMMITS, RECEIPTS, TX_INDEX};
+use crate::tables::{BLOCKS, COMMITS, RECEIPTS, TX_INDEX};
 use crate::txs::{span, TxEntry};
 use crate::{Handle, Store, CACHE_BYTES};
 
@@ -141,34 +141,24 @@ impl Store {
             self.state_root(0).map_err(|e| Damage::at(0, format!("the genesis state: {e}")))?;
             return Ok(None);
         }
-        let bytes = tx
-            .open_table(BLOCKS)
-            .db()
-            .and_then(|t| Ok(t.get(height).db()?.map(|v| v.value().to_vec())))
-            .map_err(store_err(height))?
-            .ok_or_else(|| Damage::at(height, "the block is missing"))?;
-        let block = check_block(height, &bytes).map_err(store_err(height))?;
-        let hash = block.hash();
-        let indexed = tx
-            .open_table(BLOCK_HASHES)
-            .db()
-            .and_then(|t| Ok(t.get(hash.0.as_slice()).db()?.map(|v| v.value())))
-            .map_err(store_err(height))?;
-        if indexed != Some(height) {
-            return Err(Damage::at(height, "the block's hash is not indexed at its height"));
-        }
-        let commit: Commit = tx
-            .open_table(COMMITS)
-            .db()
-            .and_then(|t| Ok(t.get(height).db()?.map(|v| v.value().to_vec())))
-            .map_err(store_err(height))?
-            .ok_or_else(|| Damage::at(height, "the certificate is missing"))
-            .and_then(|b| {
-                decode(&b).map_err(|e| Damage::at(height, format!("the certificate does not decode: {e}")))
-            })?;
-        if commit.block_hash != hash || commit.height != height {
+        drop(tx);
+        self.check_height(height).map(Some)
+    }
+
+    /// Everything stored for one height, as [`Store::check_latest`] and [`Store::find_damage`]
+    /// check it: the block against its header's `txs_root` and the hash index, its certificate
+    /// naming it, its transactions indexed at their places, its receipts against the header's
+    /// `receipts_root`, and the state tree's root at that version against the header.
+    pub(crate) fn check_height(&self, height: u64) -> Result<LatestBlock, Damage> {
+        let at = |e: StoreError| Damage::at(height, reason(e));
+        let (block, bytes) =
+            self.checked_block(height).map_err(at)?.ok_or_else(|| Damage::at(height, "the block is missing"))?;
+        let commit =
+            self.commit(height).map_err(at)?.ok_or_else(|| Damage::at(height, "the certificate is missing"))?;
+        if commit.block_hash != block.hash() {
             return Err(Damage::at(height, "the certificate is for another block"));
         }
+        self.check_txs_indexed(&block, &bytes).map_err(|e| Damage::at(height, e))?;
         let root = self.state_root(height).map_err(|e| Damage::at(height, format!("the state tree: {e}")))?;
         if root != block.header.state_root {
             return Err(Damage::at(
@@ -176,18 +166,18 @@ impl Store {
                 format!("the state tree's root {root} is not the header's {}", block.header.state_root),
             ));
         }
-        self.check_txs_indexed(&block, &bytes).map_err(|e| Damage::at(height, e))?;
-        Ok(Some(LatestBlock { block, commit }))
+        Ok(LatestBlock { block, commit })
     }
 
     /// Every transaction of a block is indexed at its place, with spans that lead to it and to
-    /// its receipt in the stored bytes (`block_bytes` is the block as stored).
+    /// its receipt in the stored bytes (`block_bytes` is the block as stored), and the receipts
+    /// give the header's `receipts_root`.
     pub(crate) fn check_txs_indexed(&self, block: &Block, block_bytes: &[u8]) -> Result<(), String> {
         let height = block.header.height;
         let tx = self.read().map_err(|e| e.to_string())?;
         let receipts = tx.open_table(RECEIPTS).db().map_err(|e| e.to_string())?;
         let stored = receipts.get(height).db().map_err(|e| e.to_string())?.ok_or("the receipts are missing")?;
-        let list: Vec<Receipt> = decode(stored.value()).map_err(|e| format!("the receipts do not decode: {e}"))?;
+        let list = decode_receipts(&block.header, stored.value()).map_err(reason)?;
         if list.len() != block.txs.len() {
             return Err(format!("{} receipts for {} transactions", list.len(), block.txs.len()));
         }

@@ -3,7 +3,7 @@
 
 use dojang_types::{decode, Hash, Receipt, SignedTx};
 
-use crate::blocks::damaged_block;
+use crate::blocks::{damaged_block, decode_receipts};
 use crate::error::{OrDb, StoreError};
 use crate::tables::{BLOCKS, RECEIPTS, TX_INDEX};
 use crate::Store;
@@ -68,11 +68,6 @@ pub(crate) fn span(bytes: &[u8], at: Span) -> Option<&[u8]> {
 }
 
 impl Store {
-    /// Where a committed transaction is: (height, index in block).
-    pub fn tx_location(&self, id: &Hash) -> Result<Option<(u64, u32)>, StoreError> {
-        Ok(self.tx_entry(id)?.map(|e| (e.height, e.index)))
-    }
-
     fn tx_entry(&self, id: &Hash) -> Result<Option<TxEntry>, StoreError> {
         let tx = self.read()?;
         let table = tx.open_table(TX_INDEX).db()?;
@@ -81,45 +76,52 @@ impl Store {
     }
 
     /// A committed transaction and its receipt, read from where the index says they lie
-    /// without decoding the rest of the block. The transaction must hash to `id` and the
-    /// receipt must name it and its place, or this is [`StoreError::Corrupt`] naming the height.
+    /// without decoding the block's other transactions. The transaction must hash to `id`; the
+    /// receipt must name it and its place, and the block's receipts must give its header's
+    /// `receipts_root` (no per-receipt proof is stored, so the block's receipt list is decoded
+    /// and hashed; its header is decoded alone and checked against the hash index). Anything
+    /// else is [`StoreError::Corrupt`] naming the height.
     pub fn committed_tx(&self, id: &Hash) -> Result<Option<CommittedTx>, StoreError> {
         let Some(entry) = self.tx_entry(id)? else { return Ok(None) };
         let (height, index) = (entry.height, entry.index);
-        let (tx, receipt) = match entry.tx {
-            Some((tx_span, receipt_span)) => {
+        let (tx, receipts) = match entry.tx {
+            Some((tx_span, _)) => {
                 let read = self.read()?;
-                let blocks = read.open_table(BLOCKS).db()?;
-                let block = blocks.get(height).db()?.ok_or_else(|| damaged_block(height, "is missing"))?;
-                let tx_bytes =
-                    span(block.value(), tx_span).ok_or_else(|| damaged_block(height, "is shorter than indexed"))?;
-                let tx: SignedTx = decode(tx_bytes)
-                    .map_err(|e| damaged_block(height, format!("transaction {index} does not decode: {e}")))?;
-                let receipts = read.open_table(RECEIPTS).db()?;
-                let stored = receipts.get(height).db()?.ok_or_else(|| damaged_block(height, "has no receipts"))?;
-                let receipt_bytes = span(stored.value(), receipt_span)
-                    .ok_or_else(|| damaged_block(height, "receipts are shorter than indexed"))?;
-                let receipt: Receipt = decode(receipt_bytes)
-                    .map_err(|e| damaged_block(height, format!("receipt {index} does not decode: {e}")))?;
-                (tx, receipt)
+                let tx = {
+                    let blocks = read.open_table(BLOCKS).db()?;
+                    let block = blocks.get(height).db()?.ok_or_else(|| damaged_block(height, "is missing"))?;
+                    let tx_bytes =
+                        span(block.value(), tx_span).ok_or_else(|| damaged_block(height, "is shorter than indexed"))?;
+                    decode::<SignedTx>(tx_bytes)
+                        .map_err(|e| damaged_block(height, format!("transaction {index} does not decode: {e}")))?
+                };
+                Self::check_tx_id(&tx, id, height, index)?;
+                let header = Self::checked_header(&read, height)?.ok_or_else(|| damaged_block(height, "is missing"))?;
+                let stored = read.open_table(RECEIPTS).db()?;
+                let stored = stored.get(height).db()?.ok_or_else(|| damaged_block(height, "has no receipts"))?;
+                (tx, decode_receipts(&header, stored.value())?)
             }
             None => {
                 let block = self.block(height)?.ok_or_else(|| damaged_block(height, "is missing"))?;
                 let tx = block.txs.into_iter().nth(index as usize);
-                let receipt = self.receipts(height)?.and_then(|r| r.into_iter().nth(index as usize));
-                match (tx, receipt) {
-                    (Some(t), Some(r)) => (t, r),
-                    _ => return Err(damaged_block(height, format!("has no transaction {index} with a receipt"))),
-                }
+                let tx = tx.ok_or_else(|| damaged_block(height, format!("has no transaction {index}")))?;
+                Self::check_tx_id(&tx, id, height, index)?;
+                (tx, self.receipts(height)?.ok_or_else(|| damaged_block(height, "has no receipts"))?)
             }
         };
-        if tx.id() != *id {
-            return Err(damaged_block(height, format!("transaction {index} is not {id}")));
-        }
+        let receipt = receipts.into_iter().nth(index as usize);
+        let receipt = receipt.ok_or_else(|| damaged_block(height, format!("has no receipt {index}")))?;
         if receipt.tx_id != *id || receipt.height != height || receipt.index != index {
             return Err(damaged_block(height, format!("receipt {index} is not the receipt of {id}")));
         }
         Ok(Some(CommittedTx { height, index, tx, receipt }))
+    }
+
+    fn check_tx_id(tx: &SignedTx, id: &Hash, height: u64, index: u32) -> Result<(), StoreError> {
+        if tx.id() != *id {
+            return Err(damaged_block(height, format!("transaction {index} is not {id}")));
+        }
+        Ok(())
     }
 
     /// Which of these transaction ids are already committed (the replay guard), one read

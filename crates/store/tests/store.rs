@@ -70,7 +70,7 @@ fn out_of_order_blocks_are_refused() {
 
 use dojang_crypto::Keypair;
 use dojang_store::StoreError;
-use dojang_types::{encode, Receipt, SignedTx, TxBody, TxStatus};
+use dojang_types::{decode, encode, merkle_root, Receipt, SignedTx, TxBody, TxStatus};
 
 fn tx(n: u64) -> SignedTx {
     let key = Keypair::ed25519_from_seed([7; 32]);
@@ -95,15 +95,15 @@ fn chain(path: &std::path::Path, blocks: u64) -> Vec<(Block, Vec<Receipt>)> {
         let txs = vec![tx(10 * h), tx(10 * h + 1)];
         let value = format!("state-value-at-{h:04}");
         let s = store.prepare_state(h, changes(&[(&format!("k{h}"), Some(&value))])).unwrap();
-        let mut header = header(h, s.root);
-        header.txs_root = Block::compute_txs_root(&txs);
-        let block = Block { header, txs };
-        let receipts: Vec<Receipt> = block
-            .txs
+        let receipts: Vec<Receipt> = txs
             .iter()
             .enumerate()
             .map(|(i, t)| Receipt { tx_id: t.id(), height: h, index: i as u32, result: TxStatus::Ok, events: vec![] })
             .collect();
+        let mut header = header(h, s.root);
+        header.txs_root = Block::compute_txs_root(&txs);
+        header.receipts_root = merkle_root(&receipts.iter().map(Receipt::commitment_bytes).collect::<Vec<_>>());
+        let block = Block { header, txs };
         let commit = Commit { height: h, round: 0, block_hash: block.hash(), signatures: vec![] };
         store.commit_block(&block, &receipts, &commit, &s, true).unwrap();
         out.push((block, receipts));
@@ -124,6 +124,15 @@ fn flip_all(path: &std::path::Path, needle: &[u8], at: usize) -> usize {
     }
     std::fs::write(path, data).unwrap();
     n
+}
+
+/// Replaces one value of a `u64`-keyed table through redb itself, so that redb's page checksums
+/// stay valid and only the chain's own checks can notice.
+fn rewrite(path: &std::path::Path, table: &str, key: u64, value: &[u8]) {
+    let db = redb::Database::create(path).unwrap();
+    let w = db.begin_write().unwrap();
+    w.open_table(redb::TableDefinition::<u64, &[u8]>::new(table)).unwrap().insert(key, value).unwrap();
+    w.commit().unwrap();
 }
 
 fn corrupt_text(e: StoreError) -> String {
@@ -238,7 +247,7 @@ fn index_entries_written_before_spans_are_still_read() {
     let store = Store::open(&path).unwrap();
     let got = store.committed_tx(&t.id()).unwrap().expect("found through the old entry");
     assert_eq!((&got.tx, got.height, got.index), (t, 2, 1));
-    assert_eq!(store.tx_location(&t.id()).unwrap(), Some((2, 1)));
+    assert_eq!(&got.receipt, &blocks[1].1[1], "with its receipt");
 }
 
 // ---- integrity at start -----------------------------------------------------------------
@@ -281,4 +290,84 @@ fn the_latest_block_checks_name_its_height_when_it_was_altered() {
     let damage = Store::open(&path).unwrap().check_latest().unwrap_err();
     assert_eq!(damage.height, Some(3), "{damage}");
     assert!(damage.what.contains("txs_root"), "{damage}");
+}
+
+// ---- damage redb cannot see: values rewritten through redb ----------------------------------
+
+#[test]
+fn a_receipt_rewritten_through_redb_is_refused_on_every_read_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let blocks = chain(&path, 3);
+    // The latest block's second receipt now says the transaction failed: a valid encoding, in a
+    // page redb checksummed itself, so only the header's receipts_root can tell.
+    let mut receipts = blocks[2].1.clone();
+    receipts[1].result = TxStatus::Failed { code: "forged".into(), reason: "flipped on disk".into() };
+    rewrite(&path, "receipts", 3, &encode(&receipts));
+
+    let (store, check) = Store::open_checked(&path).expect("redb's page checksums see nothing wrong");
+    assert!(!check.rolled_back);
+    let e = corrupt_text(store.receipts(3).unwrap_err());
+    assert!(e.contains("block 3") && e.contains("receipts_root"), "{e}");
+    for t in &blocks[2].0.txs {
+        // Both receipts of the block are refused: the root covers them all.
+        let e = corrupt_text(store.committed_tx(&t.id()).unwrap_err());
+        assert!(e.contains("block 3") && e.contains("receipts_root"), "{e}");
+    }
+    assert_eq!(store.receipts(2).unwrap().as_ref(), Some(&blocks[1].1), "intact receipts are still served");
+    let got = store.committed_tx(&blocks[1].0.txs[0].id()).unwrap().expect("an intact transaction");
+    assert_eq!(got.receipt, blocks[1].1[0]);
+    let damage = store.check_latest().unwrap_err();
+    assert_eq!(damage.height, Some(3), "{damage}");
+    assert!(damage.what.contains("receipts_root"), "{damage}");
+    let damage = store.find_damage().unwrap().expect("the deep scan finds it");
+    assert_eq!(damage.height, Some(3), "{damage}");
+    drop(store);
+
+    // Through an index entry of the old form (no spans), the whole-block path checks it too.
+    let t = &blocks[2].0.txs[0];
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let w = db.begin_write().unwrap();
+        let def: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("tx_index");
+        let old = [&3u64.to_be_bytes()[..], &0u32.to_be_bytes()].concat();
+        w.open_table(def).unwrap().insert(t.id().0.as_slice(), old.as_slice()).unwrap();
+        w.commit().unwrap();
+    }
+    let e = corrupt_text(Store::open(&path).unwrap().committed_tx(&t.id()).unwrap_err());
+    assert!(e.contains("block 3") && e.contains("receipts_root"), "{e}");
+}
+
+#[test]
+fn a_certificate_or_block_rewritten_through_redb_is_refused_naming_its_height() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let blocks = chain(&path, 3);
+    // Block 2's certificate now names block 1.
+    let wrong = Commit { height: 2, round: 0, block_hash: blocks[0].0.hash(), signatures: vec![] };
+    rewrite(&path, "commits", 2, &encode(&wrong));
+    {
+        let (store, _) = Store::open_checked(&path).expect("redb's page checksums see nothing wrong");
+        let e = corrupt_text(store.commit(2).unwrap_err());
+        assert!(e.contains("block 2") && e.contains("certificate"), "{e}");
+        assert_eq!(store.commit(3).unwrap().unwrap().block_hash, blocks[2].0.hash(), "others are served");
+        let damage = store.find_damage().unwrap().expect("the deep scan finds it");
+        assert_eq!(damage.height, Some(2), "{damage}");
+        assert!(store.check_latest().is_ok(), "the latest block is intact");
+    }
+    let right = Commit { height: 2, round: 0, block_hash: blocks[1].0.hash(), signatures: vec![] };
+    rewrite(&path, "commits", 2, &encode(&right));
+
+    // The latest block with a transaction's body changed under an unchanged header.
+    let (mut block, _) = blocks[2].clone();
+    let other = tx(999);
+    block.txs[0] = other;
+    rewrite(&path, "blocks", 3, &encode(&block));
+    let (store, _) = Store::open_checked(&path).expect("redb's page checksums see nothing wrong");
+    let e = corrupt_text(store.block_bytes(3).unwrap_err());
+    assert!(e.contains("block 3") && e.contains("txs_root"), "{e}");
+    let damage = store.check_latest().unwrap_err();
+    assert_eq!(damage.height, Some(3), "{damage}");
+    assert!(damage.what.contains("txs_root"), "{damage}");
+    assert_eq!(decode::<Block>(&store.block_bytes(2).unwrap().unwrap()).unwrap(), blocks[1].0);
 }

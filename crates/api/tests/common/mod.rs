@@ -49,3 +49,5 @@ pub fn commit_next(ledger: &Ledger) {
     let b = ledger.propose(h, Default::default(), std::time::Duration::from_secs(1)).unwrap();
     ledger.commit(h, &b.hash(), Commit { height: h, round: 0, block_hash: b.hash(), signatures: vec![] }).unwrap();
 }
+
+pub mod server;

@@ -127,42 +127,6 @@ pub fn init(home: &Path, chain_id: &str) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// Submit-and-wait load from eight accounts, spread over `urls` and tolerating nodes that are
-/// down: each round sends `batch - 1` fire-and-forget anchors and waits for one. Returns the
-/// ids some node reported final.
-pub async fn load(urls: Vec<String>, chain_id: &str, seed: u8, run_for: Duration, batch: u8) -> Vec<Hash> {
-    let committed = Arc::new(Mutex::new(Vec::new()));
-    let deadline = Instant::now() + run_for;
-    let mut tasks = Vec::new();
-    for a in 0..8u8 {
-        let (urls, chain_id, committed) = (urls.clone(), chain_id.to_string(), committed.clone());
-        tasks.push(tokio::spawn(async move {
-            let b = TxBuilder::new(chain_id, Keypair::ed25519_from_seed([seed ^ a; 32]));
-            let mut n = 0u64;
-            while Instant::now() < deadline {
-                let client = Client::new(&urls[(a as usize + n as usize) % urls.len()]);
-                let txs: Vec<_> = (0..batch)
-                    .map(|i| {
-                        let root = sha256(&[&[seed, a], &n.to_le_bytes(), &[i]]);
-                        b.build("anchor", &json!({"type": "anchor", "namespace": "load", "root": root, "leaves": 1}))
-                    })
-                    .collect();
-                let _ = client.submit_batch(&txs[1..]).await;
-                match client.submit(&txs[0], true).await {
-                    Ok(s) if s.receipt.is_some() => committed.lock().unwrap().push(s.id),
-                    Ok(_) => {}
-                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-                }
-                n += 1;
-            }
-        }));
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
-    Arc::try_unwrap(committed).unwrap().into_inner().unwrap()
-}
-
 /// One transaction a node reported committed: the receipt it answered a submit-and-wait with.
 #[derive(Clone, Debug)]
 pub struct Ack {
@@ -275,16 +239,17 @@ impl Load {
         tokio::time::timeout(within, next).await.expect("an acknowledgement arrives");
     }
 
-    /// Waits for the next acknowledgement that node `i` answers; false if none comes in time.
-    pub async fn next_ack_from(&self, i: usize, within: Duration) -> bool {
+    /// Waits for the next acknowledgement that node `i` answers and returns it; `None` if none
+    /// comes in time.
+    pub async fn next_ack_from(&self, i: usize, within: Duration) -> Option<Ack> {
         let (seen, deadline) = (self.count(), Instant::now() + within);
         while Instant::now() < deadline {
-            if self.acks.lock().unwrap()[seen..].iter().any(|a| a.node == i) {
-                return true;
+            if let Some(ack) = self.acks.lock().unwrap()[seen..].iter().find(|a| a.node == i) {
+                return Some(ack.clone());
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        false
+        None
     }
 
     /// Stops the load; the acknowledgements recorded until now.

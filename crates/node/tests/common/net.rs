@@ -255,3 +255,122 @@ pub async fn assert_acks_everywhere(urls: &[String], acks: &[Ack]) {
         }
     }
 }
+
+/// The machine's one-minute load average, for judging a liveness failure.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split(' ').next().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// When each new height shows up on the node at `url`, polled every 20 ms until `stop`.
+pub async fn watch_arrivals(url: String, stop: Arc<std::sync::atomic::AtomicBool>) -> Vec<(Instant, u64)> {
+    let mut seen = Vec::new();
+    let mut last = 0;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        if let Some(h) = status(&url).await.and_then(|s| s["height"].as_u64()) {
+            if h > last {
+                seen.push((Instant::now(), h));
+                last = h;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    seen
+}
+
+/// The largest gaps between consecutive blocks `from ..= to` as the node at `url` has them: by
+/// block time, and by when the watcher saw them arrive. Prints a timeline of the test's
+/// events beside every block that came more than a second after its parent.
+pub async fn largest_gaps(
+    url: &str,
+    from: u64,
+    to: u64,
+    arrivals: &[(Instant, u64)],
+    events: &[(u64, String)],
+) -> (Duration, Duration) {
+    let mut blocks = Vec::new();
+    for h in from..=to {
+        blocks.push(block(url, h).await);
+    }
+    let time = |b: &Value| b["block"]["header"]["time_ms"].as_u64().unwrap();
+    let by_time = Duration::from_millis(blocks.windows(2).map(|w| time(&w[1]) - time(&w[0])).max().unwrap_or(0));
+    let arrivals: Vec<&(Instant, u64)> = arrivals.iter().filter(|(_, h)| (from..=to).contains(h)).collect();
+    let by_arrival = arrivals.windows(2).map(|w| w[1].0 - w[0].0).max().unwrap_or_default();
+    let rounds: Vec<u64> = blocks[1..].iter().map(|b| b["commit"]["round"].as_u64().unwrap_or_default()).collect();
+    let mut timeline = events.to_vec();
+    for w in blocks.windows(2) {
+        let gap = time(&w[1]) - time(&w[0]);
+        if gap > 1000 {
+            let b = &w[1]["block"];
+            let (h, round, proposer) = (&b["header"]["height"], &w[1]["commit"]["round"], &b["header"]["proposer"]);
+            let txs = b["txs"].as_array().map_or(0, |t| t.len());
+            timeline.push((
+                time(&w[1]),
+                format!("block {h} {gap} ms after its parent (round {round}, {txs} txs, proposer {proposer})"),
+            ));
+        }
+    }
+    timeline.sort();
+    let t0 = timeline[0].0;
+    for (t, what) in &timeline {
+        eprintln!("  +{:>6} ms  {what}", t.saturating_sub(t0));
+    }
+    eprintln!(
+        "heights {from} -> {to}: largest gap {by_time:?} by block time, {by_arrival:?} by arrival ({} blocks seen \
+         arriving); {} heights decided after round 0, highest round {}",
+        arrivals.len(),
+        rounds.iter().filter(|&&r| r > 0).count(),
+        rounds.iter().max().copied().unwrap_or_default()
+    );
+    (by_time, by_arrival)
+}
+
+/// A one-way TCP relay between two nodes that the test can pause: while paused it holds the
+/// bytes back (a link that drops out); resumed, it delivers them. Pausing rather than cutting
+/// keeps the engine's connections, so healing does not wait on its redial back-off.
+pub struct Link {
+    pub port: u16,
+    paused: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Link {
+    pub fn to(target: u16) -> Link {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let paused = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let p = paused.clone();
+        std::thread::spawn(move || {
+            for inbound in listener.incoming().map_while(Result::ok) {
+                let Ok(outbound) = std::net::TcpStream::connect(("127.0.0.1", target)) else { continue };
+                for (mut from, mut to) in
+                    [(inbound.try_clone().unwrap(), outbound.try_clone().unwrap()), (outbound, inbound)]
+                {
+                    let p = p.clone();
+                    std::thread::spawn(move || {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        while let Ok(n) = from.read(&mut buf) {
+                            if n == 0 {
+                                break;
+                            }
+                            while p.load(std::sync::atomic::Ordering::Relaxed) {
+                                std::thread::sleep(Duration::from_millis(5));
+                            }
+                            if to.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Link { port, paused }
+    }
+
+    pub fn pause(&self, on: bool) {
+        self.paused.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+}
