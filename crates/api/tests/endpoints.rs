@@ -1,16 +1,16 @@
 //! Every endpoint, in process: good requests and malformed ones. A malformed request must get
 //! a 4xx problem document, never a 5xx or a panic.
 
+mod common;
+
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use dojang_api::{router, ApiSettings};
 use dojang_crypto::verify_state_proof as verify_proof;
-use dojang_crypto::{Algorithm, Keypair};
-use dojang_governance::Governance;
-use dojang_ledger::{BlockApp, Genesis, GenesisValidator, Ledger, LedgerConfig, Router};
-use dojang_store::Store;
+use dojang_crypto::Keypair;
+use dojang_ledger::{BlockApp, Ledger};
 use dojang_types::{encode, Commit, Hash, TxBody};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -20,33 +20,15 @@ struct Node {
     ledger: Arc<Ledger>,
     app: axum::Router,
     admin: Keypair,
-    _dir: tempfile::TempDir,
+    /// Keeps the ledger's directory alive.
+    _chain: common::TestLedger,
 }
 
 fn node(max_body: usize) -> Node {
-    let dir = tempfile::tempdir().unwrap();
-    let admin = Keypair::generate(Algorithm::Ed25519);
-    let genesis = Genesis {
-        chain_id: "api-test".into(),
-        genesis_time_ms: 1_700_000_000_000,
-        validators: vec![GenesisValidator {
-            name: "v".into(),
-            public_key: Keypair::generate(Algorithm::Ed25519).public_key(),
-            power: 1,
-        }],
-        modules: [(
-            "governance".to_string(),
-            json!({"accounts": [{"address": admin.public_key().address(), "roles": ["admin"]}]}),
-        )]
-        .into(),
-    };
-    let store = Store::open(&dir.path().join("db.redb")).unwrap();
-    let ledger = Arc::new(
-        Ledger::open(store, Router::new().with(Arc::new(Governance)), genesis, LedgerConfig::default()).unwrap(),
-    );
+    let chain = common::ledger();
     let settings = ApiSettings { max_body_bytes: max_body, ..Default::default() };
-    let app = router(ledger.clone(), settings);
-    Node { ledger, app, admin, _dir: dir }
+    let app = router(chain.ledger.clone(), settings);
+    Node { ledger: chain.ledger.clone(), app, admin: chain.admin.duplicate(), _chain: chain }
 }
 
 fn now_ms() -> u64 {
@@ -90,9 +72,7 @@ async fn expect_problem(n: &Node, method: Method, uri: &str, body: Option<Vec<u8
 }
 
 fn commit_next(n: &Node) {
-    let h = n.ledger.next_height();
-    let b = n.ledger.propose(h, Default::default(), std::time::Duration::from_secs(1)).unwrap();
-    n.ledger.commit(h, &b.hash(), Commit { height: h, round: 0, block_hash: b.hash(), signatures: vec![] }).unwrap();
+    common::commit_next(&n.ledger);
 }
 
 #[tokio::test]

@@ -286,14 +286,20 @@ mod tests {
     use super::*;
     use crate::context::Validator;
 
-    #[test]
-    fn stream_round_trips_out_of_order_and_rejects_forgery() {
+    /// A one-validator set, its signer, and the stream header of its first proposal.
+    fn proposer() -> (DojangSigner, ValidatorSet, StreamInit) {
         let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
         let signer = DojangSigner::new(key, "c".into());
         let pk = signer.public_key();
         let addr = ValidatorAddress(dojang_types::PublicKey::Ed25519(pk.0).address());
         let set = ValidatorSet::new(vec![Validator { address: addr, public_key: pk, power: 1 }]);
         let init = StreamInit { height: Height(1), round: Round::new(0), pol_round: Round::Nil, proposer: addr };
+        (signer, set, init)
+    }
+
+    #[test]
+    fn stream_round_trips_out_of_order_and_rejects_forgery() {
+        let (signer, set, init) = proposer();
         let block: Vec<u8> = (0..600_000u32).map(|i| i as u8).collect();
         let mut msgs = stream_block(&signer, "c", &init, &block);
         msgs.reverse();
@@ -457,12 +463,7 @@ mod tests {
         // The host's assembler takes the block limit plus framing; a block of exactly the
         // limit (and one a little over, from the header and length prefixes) must fit.
         let max_block_bytes = 8 * 1024 * 1024;
-        let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
-        let signer = DojangSigner::new(key, "c".into());
-        let pk = signer.public_key();
-        let addr = ValidatorAddress(dojang_types::PublicKey::Ed25519(pk.0).address());
-        let set = ValidatorSet::new(vec![Validator { address: addr, public_key: pk, power: 1 }]);
-        let init = StreamInit { height: Height(1), round: Round::new(0), pol_round: Round::Nil, proposer: addr };
+        let (signer, set, init) = proposer();
         for size in [max_block_bytes, max_block_bytes + 300, 1, CHUNK, CHUNK + 1] {
             let block: Vec<u8> = (0..size as u32).map(|i| i as u8).collect();
             let mut asm = Assembler::new(max_block_bytes + 64 * 1024);
