@@ -427,3 +427,6 @@ impl<L: BlockApp> Host<L> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
