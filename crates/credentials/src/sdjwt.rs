@@ -27,6 +27,8 @@ pub enum FormatError {
     Unreferenced { index: usize },
     #[error("the digest of disclosure {index} appears more than once")]
     DuplicateDigest { index: usize },
+    #[error("digest {0} appears more than once in the payload, disclosed or not (RFC 9901 §7.1)")]
+    RepeatedDigest(String),
     #[error("disclosed claim '{0}' would overwrite a claim that is already present or reserved")]
     ClaimClash(String),
     #[error("the digest algorithm '{0}' is not supported (only sha-256)")]
@@ -172,7 +174,7 @@ pub fn disclose(payload: &Map<String, Value>, disclosures: &[String]) -> Result<
             return Err(FormatError::DuplicateDigest { index });
         }
     }
-    let mut walk = Walk { by_digest: &by_digest, used: HashSet::new(), revealed: Vec::new() };
+    let mut walk = Walk { by_digest: &by_digest, used: HashSet::new(), seen: HashSet::new(), revealed: Vec::new() };
     let mut claims = walk.object(payload, &mut Vec::new())?;
     claims.remove("_sd_alg");
     if let Some((index, _)) = by_digest.iter().find(|(dg, _)| !walk.used.contains(dg.as_str())).map(|(_, v)| v) {
@@ -184,11 +186,18 @@ pub fn disclose(payload: &Map<String, Value>, disclosures: &[String]) -> Result<
 struct Walk<'a> {
     by_digest: &'a BTreeMap<String, (usize, Disclosure)>,
     used: HashSet<String>,
+    /// Every digest met in the payload and in disclosed values, disclosed or not.
+    seen: HashSet<String>,
     revealed: Vec<(ClaimPath, usize)>,
 }
 
 impl Walk<'_> {
     fn take(&mut self, digest: &str) -> Result<Option<(usize, Disclosure)>, FormatError> {
+        // A digest may appear once in the whole payload, whether or not its disclosure is
+        // presented: an issuer (or a tamperer) cannot make one disclosure fill two places.
+        if !self.seen.insert(digest.to_string()) {
+            return Err(FormatError::RepeatedDigest(digest.to_string()));
+        }
         match self.by_digest.get(digest) {
             None => Ok(None),
             Some((index, d)) => {
@@ -319,6 +328,30 @@ mod tests {
         let mut p3 = p.clone();
         p3.insert("_sd_alg".into(), json!("md5"));
         assert!(matches!(disclose(&p3, &[]), Err(FormatError::DigestAlgorithm(_))));
+    }
+
+    #[test]
+    fn a_digest_repeated_anywhere_is_refused_even_when_not_disclosed() {
+        let hidden = decoy();
+        let repeated = |p: Value| disclose(p.as_object().unwrap(), &[]);
+        assert_eq!(repeated(json!({"_sd": [hidden, hidden]})), Err(FormatError::RepeatedDigest(hidden.clone())));
+        assert_eq!(
+            repeated(json!({"_sd": [hidden], "list": [{"...": hidden}]})),
+            Err(FormatError::RepeatedDigest(hidden.clone()))
+        );
+        assert_eq!(
+            repeated(json!({"a": {"_sd": [hidden]}, "b": {"_sd": [hidden]}})),
+            Err(FormatError::RepeatedDigest(hidden.clone()))
+        );
+        // Inside a disclosed value too.
+        let inner = Disclosure::property("address", json!({"_sd": [hidden]}));
+        let p = json!({"_sd": [inner.digest(), hidden]});
+        assert_eq!(
+            disclose(p.as_object().unwrap(), std::slice::from_ref(&inner.encoded)),
+            Err(FormatError::RepeatedDigest(hidden.clone()))
+        );
+        // Distinct digests pass.
+        assert!(repeated(json!({"_sd": [hidden, decoy()]})).is_ok());
     }
 
     #[test]
