@@ -14,9 +14,19 @@ use serde_json::{json, Value};
 use super::{assert_acks_hold, Ack, NodeProcess, EXE};
 
 /// A base port with room for `n` nodes (API on base+i, consensus on base+100+i).
+///
+/// The ports are taken below the kernel's ephemeral range: a port inside it that is free when
+/// checked can be taken a moment later by any outgoing connection (the nodes' own links to each
+/// other among them) before the node that should listen on it starts.
 pub fn free_base(n: usize) -> u16 {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next().and_then(|p| p.parse::<u16>().ok()))
+        .unwrap_or(32_768);
+    let first = 10_000u16;
+    let slots = (ephemeral_low.saturating_sub(first).saturating_sub(200) / 100).max(1);
     loop {
-        let base = 20_000 + (rand::random::<u16>() % 400) * 100;
+        let base = first + (rand::random::<u16>() % slots) * 100;
         let free = (0..n).all(|i| {
             std::net::TcpListener::bind(("127.0.0.1", base + i as u16)).is_ok()
                 && std::net::TcpListener::bind(("127.0.0.1", base + 100 + i as u16)).is_ok()
