@@ -18,22 +18,20 @@ use crate::AppState;
 
 /// What the node tells the gateway about itself beyond the ledger. Cheap to clone; the node
 /// keeps one and sets it as it goes through its phases.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct NodeStatus {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Inner {
     catching_up: AtomicBool,
-    mempool_capacity: usize,
 }
 
 impl NodeStatus {
-    /// A node not catching up whose mempool holds at most `mempool_capacity` transactions
-    /// (the ledger's `mempool.max_txs`), for `/ready` to tell a full mempool.
-    pub fn new(mempool_capacity: usize) -> Self {
-        NodeStatus { inner: Arc::new(Inner { catching_up: AtomicBool::new(false), mempool_capacity }) }
+    /// A node that is not catching up.
+    pub fn new() -> Self {
+        NodeStatus::default()
     }
 
     /// Marks the node as fetching finalized blocks from peers (or done with it).
@@ -98,7 +96,7 @@ pub async fn ready(State(s): State<AppState>) -> Response {
         return not_ready(why);
     }
     let waiting = s.ledger.mempool_len();
-    let capacity = s.status.inner.mempool_capacity;
+    let capacity = s.ledger.mempool_capacity();
     if waiting >= capacity {
         return not_ready(format!("mempool full ({waiting} of {capacity} transactions waiting)"));
     }

@@ -124,10 +124,9 @@ pub struct AppState {
 }
 
 /// The gateway's routes, ready to serve. Also used by tests without a socket. The node
-/// status assumes the default mempool capacity and never catching up; a node uses
-/// [`router_with_status`].
+/// status never says catching up; a node uses [`router_with_status`].
 pub fn router(ledger: Arc<Ledger>, settings: ApiSettings) -> Router {
-    router_with_status(ledger, settings, NodeStatus::new(dojang_ledger::MempoolConfig::default().max_txs))
+    router_with_status(ledger, settings, NodeStatus::new())
 }
 
 /// The gateway's routes, with a [`NodeStatus`] the node keeps up to date (so `/health` and

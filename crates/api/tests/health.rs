@@ -6,6 +6,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use dojang_api::{router_with_status, ApiSettings, NodeStatus};
+use dojang_ledger::{LedgerConfig, MempoolConfig};
 use dojang_types::{encode, TxBody};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -23,7 +24,7 @@ async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String, Value) {
 async fn a_node_without_recent_blocks_is_stale_until_one_is_finalized() {
     let node = common::ledger();
     let settings = ApiSettings { health_max_block_age_ms: 30_000, ..Default::default() };
-    let app = router_with_status(node.ledger.clone(), settings, NodeStatus::new(100));
+    let app = router_with_status(node.ledger.clone(), settings, NodeStatus::new());
     // The test genesis is from 2023: the chain's last "block" is far older than 30 s.
     for path in ["/health", "/ready"] {
         let (status, ctype, v) = get(&app, path).await;
@@ -45,7 +46,7 @@ async fn a_node_without_recent_blocks_is_stale_until_one_is_finalized() {
 #[tokio::test]
 async fn a_node_catching_up_is_live_but_not_ready() {
     let node = common::ledger();
-    let status = NodeStatus::new(100);
+    let status = NodeStatus::new();
     let app = router_with_status(node.ledger.clone(), ApiSettings::default(), status.clone());
     status.set_catching_up(true);
     // Catching up explains old blocks: live, and saying so.
@@ -62,8 +63,9 @@ async fn a_node_catching_up_is_live_but_not_ready() {
 
 #[tokio::test]
 async fn a_full_mempool_is_not_ready() {
-    let node = common::ledger();
-    let app = router_with_status(node.ledger.clone(), ApiSettings::default(), NodeStatus::new(1));
+    let one = MempoolConfig { max_txs: 1, ..Default::default() };
+    let node = common::ledger_with(LedgerConfig { mempool: one, ..Default::default() });
+    let app = router_with_status(node.ledger.clone(), ApiSettings::default(), NodeStatus::new());
     common::commit_next(&node.ledger);
     assert_eq!(get(&app, "/ready").await.0, StatusCode::OK);
     let k = &node.admin;

@@ -231,6 +231,12 @@ impl Ledger {
         lock(&self.mempool).len()
     }
 
+    /// Transactions the mempool holds at most (`mempool.max_txs`); at this count submissions
+    /// are refused until blocks make room.
+    pub fn mempool_capacity(&self) -> usize {
+        self.config.mempool.max_txs
+    }
+
     pub fn committed_tx_count(&self) -> u64 {
         self.committed_txs.load(Ordering::Relaxed)
     }

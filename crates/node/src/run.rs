@@ -47,7 +47,7 @@ pub async fn run_node(home: &Home, config: Config) -> anyhow::Result<()> {
         format!("cannot listen on {} (api.listen_addr): is another node running?", config.api.listen_addr)
     })?;
     let api_addr = listener.local_addr()?;
-    let status = dojang_api::NodeStatus::new(config.ledger.mempool.max_txs);
+    let status = dojang_api::NodeStatus::new();
     let app = dojang_api::router_with_status(ledger.clone(), config.api.clone(), status.clone());
 
     // The API serves from the start, so peers that are catching up at the same time can read

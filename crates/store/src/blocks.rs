@@ -47,8 +47,8 @@ pub(crate) fn decode_receipts(header: &BlockHeader, bytes: &[u8]) -> Result<Vec<
     Ok(receipts)
 }
 
-/// Borsh-encodes `prefix || u32 count || items` (the encoding of a struct ending in a `Vec`, or
-/// of a bare `Vec` with an empty prefix) and returns where each item lies in the result.
+/// Borsh-encodes `prefix || u32 count || items` (the encoding of a struct ending in a `Vec`) and
+/// returns where each item lies in the result.
 fn encode_list<T: BorshSerialize>(prefix: &[u8], items: &[T]) -> Result<(Vec<u8>, Vec<Span>), StoreError> {
     let too_large = || StoreError::Db("a block's encoding exceeds 4 GiB".into());
     let mut out = prefix.to_vec();
@@ -151,18 +151,17 @@ impl Store {
         Self::write_state(&tx, state)?;
         let state_done = started.elapsed();
         {
-            // Encoded item by item so that the index can say where each transaction and receipt
-            // lies in the stored bytes; the result is exactly `encode(block)` / `encode(receipts)`.
+            // Encoded transaction by transaction so that the index can say where each one lies in
+            // the stored bytes; the result is exactly `encode(block)`.
             let (block_bytes, tx_spans) = encode_list(&encode(&block.header), &block.txs)?;
-            let (receipt_bytes, receipt_spans) = encode_list(&[], receipts)?;
             tx.open_table(BLOCKS).db()?.insert(height, block_bytes.as_slice()).db()?;
             tx.open_table(BLOCK_HASHES).db()?.insert(hash.0.as_slice(), height).db()?;
             tx.open_table(COMMITS).db()?.insert(height, encode(commit).as_slice()).db()?;
-            tx.open_table(RECEIPTS).db()?.insert(height, receipt_bytes.as_slice()).db()?;
+            tx.open_table(RECEIPTS).db()?.insert(height, encode(&receipts.to_vec()).as_slice()).db()?;
             let mut index = tx.open_table(TX_INDEX).db()?;
             // Receipts are one per transaction, in block order, and carry the ids.
-            for ((r, tx_span), receipt_span) in receipts.iter().zip(tx_spans).zip(receipt_spans) {
-                let entry = TxEntry { height, index: r.index, tx: Some((tx_span, receipt_span)) };
+            for (r, tx_span) in receipts.iter().zip(tx_spans) {
+                let entry = TxEntry { height, index: r.index, tx: Some(tx_span) };
                 index.insert(r.tx_id.0.as_slice(), entry.to_bytes().as_slice()).db()?;
             }
             let mut pending = tx.open_table(PENDING).db()?;

@@ -18,9 +18,8 @@ pub const COMMITS: TableDefinition<u64, &[u8]> = TableDefinition::new("commits")
 /// Receipts by height (borsh Vec<Receipt>).
 pub const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
 /// Transaction id -> height (8) || index (4) || the transaction's offset and length in the stored
-/// block (4 + 4) || its receipt's offset and length in the stored receipts (4 + 4), all
-/// big-endian; stores written before spans were recorded hold the first 12 bytes only. Also the
-/// replay guard.
+/// block (4 + 4), all big-endian; stores written before spans were recorded hold the first 12
+/// bytes only. Also the replay guard.
 pub const TX_INDEX: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tx_index");
 /// Blocks proposed or received but not yet decided, by hash, so that a node that voted for a
 /// block still has it after a crash.

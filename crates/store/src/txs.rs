@@ -1,5 +1,5 @@
-//! The transaction index: where each committed transaction and its receipt lie, so that one
-//! of them can be served without decoding the block it is in.
+//! The transaction index: where each committed transaction lies in its stored block, so that
+//! it can be served without decoding the block's other transactions.
 
 use dojang_types::{decode, Hash, Receipt, SignedTx};
 
@@ -21,22 +21,21 @@ pub(crate) struct Span {
 pub(crate) struct TxEntry {
     pub height: u64,
     pub index: u32,
-    /// The transaction's span in the stored block and the receipt's in the stored receipts.
-    pub tx: Option<(Span, Span)>,
+    /// The transaction's span in the stored block.
+    pub tx: Option<Span>,
 }
 
 const OLD_LEN: usize = 12;
-const LEN: usize = 28;
+const LEN: usize = 20;
 
 impl TxEntry {
     pub fn to_bytes(self) -> Vec<u8> {
         let mut out = Vec::with_capacity(LEN);
         out.extend_from_slice(&self.height.to_be_bytes());
         out.extend_from_slice(&self.index.to_be_bytes());
-        if let Some((t, r)) = self.tx {
-            for n in [t.offset, t.len, r.offset, r.len] {
-                out.extend_from_slice(&n.to_be_bytes());
-            }
+        if let Some(t) = self.tx {
+            out.extend_from_slice(&t.offset.to_be_bytes());
+            out.extend_from_slice(&t.len.to_be_bytes());
         }
         out
     }
@@ -47,8 +46,7 @@ impl TxEntry {
         }
         let u32_at = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
         let height = u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
-        let tx = (b.len() == LEN)
-            .then(|| (Span { offset: u32_at(12), len: u32_at(16) }, Span { offset: u32_at(20), len: u32_at(24) }));
+        let tx = (b.len() == LEN).then(|| Span { offset: u32_at(12), len: u32_at(16) });
         Ok(TxEntry { height, index: u32_at(8), tx })
     }
 }
@@ -85,7 +83,7 @@ impl Store {
         let Some(entry) = self.tx_entry(id)? else { return Ok(None) };
         let (height, index) = (entry.height, entry.index);
         let (tx, receipts) = match entry.tx {
-            Some((tx_span, _)) => {
+            Some(tx_span) => {
                 let read = self.read()?;
                 let tx = {
                     let blocks = read.open_table(BLOCKS).db()?;
