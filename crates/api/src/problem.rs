@@ -68,10 +68,12 @@ impl From<SubmitError> for Problem {
                     TxError::Replay(_) => "replay",
                     TxError::UnknownModule(_) => "unknown-module",
                     TxError::InvalidMessage { .. } => "invalid-message",
+                    TxError::NotPermitted { .. } => "not-permitted",
                 };
                 let status = match tx {
                     TxError::Replay(_) => StatusCode::CONFLICT,
                     TxError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                    TxError::NotPermitted { .. } => StatusCode::FORBIDDEN,
                     _ => StatusCode::BAD_REQUEST,
                 };
                 Problem::new(status, code, tx.to_string())
@@ -83,6 +85,11 @@ impl From<SubmitError> for Problem {
                 }
                 MempoolError::Full(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "mempool-full", m.to_string()),
             },
+            SubmitError::MinuteQuota { account, limit } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "account-quota",
+                format!("account {account} has sent its {limit} transactions for this minute; wait for the next minute"),
+            ),
             SubmitError::Store(s) => Problem::internal(s),
         }
     }

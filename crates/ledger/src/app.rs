@@ -110,7 +110,7 @@ impl Ledger {
             ids.iter().map(|id| mempool.contains(id)).collect()
         };
         let txs = ids.into_iter().zip(block.txs.iter().cloned()).collect();
-        let (executed, _) = execute_block(&self.store, &self.router, &input, txs, &verified, Mode::Validate)?;
+        let (executed, _) = execute_block(&self.store, &self.router, &input, txs, &verified, Mode::Validate, None)?;
         if executed.block.header != *h {
             return Err(LedgerError::InvalidBlock(format!(
                 "re-execution gives header {:?}, the proposal says {:?}",
@@ -194,7 +194,15 @@ impl BlockApp for Ledger {
         let txs = lock(&self.mempool).peek(max_txs, self.config.max_block_bytes);
         // Everything proposed came from the mempool, whose signatures were checked at admission.
         let verified = vec![true; txs.len()];
-        let (executed, dropped) = execute_block(&self.store, &self.router, &input, txs, &verified, Mode::Propose)?;
+        let (executed, dropped) = execute_block(
+            &self.store,
+            &self.router,
+            &input,
+            txs,
+            &verified,
+            Mode::Propose,
+            Some(&self.config.quotas),
+        )?;
         if !dropped.is_empty() {
             let mut mempool = lock(&self.mempool);
             for (id, why) in &dropped {
@@ -207,6 +215,7 @@ impl BlockApp for Ledger {
                         error = %e,
                         "the store failed while executing a transaction; it is evicted (its sender may resubmit): check the disk"
                     ),
+                    Dropped::Deferred => continue,
                 }
                 mempool.remove(id);
             }

@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::panic::{self, AssertUnwindSafe};
 
 use dojang_store::{PreparedState, Store, StoreError};
@@ -7,6 +7,7 @@ use dojang_types::{merkle_root, Address, Block, BlockHeader, Hash, Receipt, Sign
 use crate::error::LedgerError;
 use crate::module::{ModuleError, TxContext};
 use crate::overlay::{Changes, TxState};
+use crate::quota::QuotaConfig;
 use crate::router::{prefix_of, Router};
 
 /// State keys the ledger itself writes every block, so every height has its own state version.
@@ -41,12 +42,27 @@ pub(crate) enum Dropped {
     /// the sender's fault, and another node may well succeed, so it is left out rather than
     /// recorded as failed.
     NotExecuted(StoreError),
+    /// Its sender already has its quota of transactions in this block: it waits for the next.
+    Deferred,
 }
 
 /// Receipt code of a transaction whose module panicked. A panic is a bug in the module, and
 /// every validator runs the same code on the same state, so each records the same failure and
 /// the chain goes on; operators are alerted.
 pub const INTERNAL_ERROR_CODE: &str = "internal_error";
+
+/// Receipt code of a transaction whose sender lost the role its message needs between
+/// admission and execution (a revocation in between).
+pub const NOT_PERMITTED_CODE: &str = "not_permitted";
+
+/// A role lookup can only fail on storage; anything else is a corrupt record, which is a
+/// storage failure too.
+fn storage_of(e: ModuleError) -> StoreError {
+    match e {
+        ModuleError::Storage(s) => s,
+        other => StoreError::Corrupt(format!("role lookup failed: {other}")),
+    }
+}
 
 /// Whether we build a block (and may leave transactions out) or judge someone else's block
 /// (where any inadmissible transaction makes the whole block invalid).
@@ -66,6 +82,7 @@ pub(crate) fn execute_block(
     txs: Vec<(Hash, SignedTx)>,
     preverified: &[bool],
     mode: Mode,
+    quotas: Option<&QuotaConfig>,
 ) -> Result<(Executed, Vec<(Hash, Dropped)>), LedgerError> {
     let started = std::time::Instant::now();
     let (ids, txs): (Vec<Hash>, Vec<SignedTx>) = txs.into_iter().unzip();
@@ -88,6 +105,7 @@ pub(crate) fn execute_block(
     let mut included = Vec::with_capacity(txs.len());
     let mut included_ids = Vec::with_capacity(txs.len());
     let mut receipts = Vec::with_capacity(txs.len());
+    let mut per_sender: HashMap<Address, u32> = HashMap::new();
 
     for (i, tx) in txs.into_iter().enumerate() {
         let id = ids[i];
@@ -102,8 +120,8 @@ pub(crate) fn execute_block(
         } else {
             router.admit(&tx)
         };
-        let module = match admissible {
-            Ok(module) => module,
+        let (module, permit) = match admissible {
+            Ok(admitted) => admitted,
             Err(e) => {
                 if mode == Mode::Validate {
                     return Err(LedgerError::InvalidBlock(format!("transaction {id}: {e}")));
@@ -117,15 +135,53 @@ pub(crate) fn execute_block(
         let (result, events) = {
             let ctx = TxContext {
                 sender: tx.body.sender_address(),
-                sender_key: tx.body.sender.clone(),
                 tx_id: id,
                 height: input.height,
                 index,
                 time_ms: input.time_ms,
                 chain_id: input.chain_id.clone(),
             };
-            let mut state =
-                TxState { store, block: &block_changes, writes: Changes::new(), prefix: prefix_of(module.name()) };
+            let mut state = TxState {
+                store,
+                below: vec![&block_changes],
+                writes: Changes::new(),
+                prefix: prefix_of(module.name()),
+                router,
+                ctx: &ctx,
+                as_council: false,
+            };
+            if let Some(quotas) = quotas {
+                let quota = match router.roles_of(&state, &ctx.sender) {
+                    Ok(roles) => quotas.for_roles(&roles),
+                    Err(e) => {
+                        dropped.push((id, Dropped::NotExecuted(storage_of(e))));
+                        continue;
+                    }
+                };
+                let used = per_sender.entry(ctx.sender).or_default();
+                if *used >= quota.per_block {
+                    dropped.push((id, Dropped::Deferred));
+                    continue;
+                }
+                *used += 1;
+            }
+            let permitted = match router.permits(&state, module.name(), &ctx.sender, permit) {
+                Ok(verdict) => verdict,
+                Err(e) => {
+                    if mode == Mode::Validate {
+                        return Err(storage_of(e).into());
+                    }
+                    dropped.push((id, Dropped::NotExecuted(storage_of(e))));
+                    continue;
+                }
+            };
+            if let Err(refusal) = permitted {
+                let failed = TxStatus::Failed { code: NOT_PERMITTED_CODE.into(), reason: refusal.to_string() };
+                receipts.push(Receipt { tx_id: id, height: input.height, index, result: failed, events: vec![] });
+                included.push(tx);
+                included_ids.push(id);
+                continue;
+            }
             let outcome = panic::catch_unwind(AssertUnwindSafe(|| module.execute(&ctx, &mut state, &tx.body.msg)));
             match outcome {
                 Ok(Ok(events)) => {

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use dojang_store::{StateProof, Store, StoreError};
 use dojang_types::{
-    validators_hash, wall_clock_ms as now_ms, Block, Commit, Hash, Receipt, SignedTx, TxError, Validator,
+    validators_hash, wall_clock_ms as now_ms, Address, Block, Commit, Hash, Receipt, SignedTx, TxError, Validator,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, oneshot};
@@ -14,8 +14,9 @@ use crate::error::LedgerError;
 use crate::execute::{Executed, LEDGER_HEIGHT_KEY, LEDGER_TIME_KEY};
 use crate::genesis::Genesis;
 use crate::mempool::{Mempool, MempoolConfig, MempoolError};
-use crate::module::ModuleError;
+use crate::module::{ModuleError, TxContext};
 use crate::overlay::{Changes, CommittedView, TxState};
+use crate::quota::{MinuteCounter, QuotaConfig};
 use crate::router::{prefix_of, Router};
 use crate::validators::{decode_set, encode_set, VALIDATORS_KEY};
 
@@ -32,6 +33,9 @@ pub struct LedgerConfig {
     /// it proposes, to show that the others refuse a proposer with a wrong clock. Leave 0.
     #[serde(default)]
     pub fault_clock_offset_ms: i64,
+    /// Per-account allowances by role (per block this node proposes, per minute submitted).
+    #[serde(default)]
+    pub quotas: QuotaConfig,
 }
 
 impl Default for LedgerConfig {
@@ -42,6 +46,7 @@ impl Default for LedgerConfig {
             max_expiry_ahead_ms: 3_600_000,
             mempool: MempoolConfig::default(),
             fault_clock_offset_ms: 0,
+            quotas: QuotaConfig::default(),
         }
     }
 }
@@ -63,6 +68,8 @@ pub enum SubmitError {
     Mempool(#[from] MempoolError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("account {account} has sent its {limit} transactions for this minute; wait for the next minute")]
+    MinuteQuota { account: Address, limit: u32 },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +86,7 @@ pub struct Ledger {
     pub(crate) genesis: Genesis,
     pub(crate) config: LedgerConfig,
     pub(crate) mempool: Mutex<Mempool>,
+    minute: Mutex<MinuteCounter>,
     pub(crate) executed: Mutex<HashMap<Hash, Arc<Executed>>>,
     pub(crate) head: Mutex<Head>,
     waiters: Mutex<HashMap<Hash, Vec<oneshot::Sender<Receipt>>>>,
@@ -93,6 +101,14 @@ pub struct Ledger {
 /// Finalized blocks buffered for slow event subscribers. Blocks can hold 20,000 transactions
 /// with receipts, so this bounds memory as much as it bounds lag.
 const EVENT_BUFFER: usize = 32;
+
+/// A role lookup fails only on storage (a corrupt record is storage too).
+fn module_storage(e: ModuleError) -> SubmitError {
+    match e {
+        ModuleError::Storage(s) => SubmitError::Store(s),
+        other => SubmitError::Store(StoreError::Corrupt(format!("role lookup failed: {other}"))),
+    }
+}
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these locks is a bug; the data (caches, queues) stays usable.
@@ -133,6 +149,7 @@ impl Ledger {
             router,
             genesis,
             config,
+            minute: Mutex::new(MinuteCounter::default()),
             executed: Mutex::new(HashMap::new()),
             head: Mutex::new(head),
             waiters: Mutex::new(HashMap::new()),
@@ -145,10 +162,26 @@ impl Ledger {
 
     fn init_genesis(store: &Store, router: &Router, genesis: &Genesis) -> Result<(), LedgerError> {
         let mut changes = Changes::new();
+        // Genesis sections are written by no one: no sender, and no council to act yet.
+        let ctx = TxContext {
+            sender: Address([0; 20]),
+            tx_id: Hash::default(),
+            height: 0,
+            index: 0,
+            time_ms: genesis.genesis_time_ms,
+            chain_id: genesis.chain_id.clone(),
+        };
         for module in router.modules() {
             let section = genesis.modules.get(module.name()).cloned().unwrap_or(serde_json::Value::Null);
-            let mut state =
-                TxState { store, block: &changes, writes: Changes::new(), prefix: prefix_of(module.name()) };
+            let mut state = TxState {
+                store,
+                below: vec![&changes],
+                writes: Changes::new(),
+                prefix: prefix_of(module.name()),
+                router,
+                ctx: &ctx,
+                as_council: true,
+            };
             module.init_genesis(&mut state, &section).map_err(|e| match e {
                 ModuleError::Storage(s) => LedgerError::Store(s),
                 other => LedgerError::Genesis(format!("module '{}': {other}", module.name())),
@@ -247,19 +280,25 @@ impl Ledger {
     }
 
     /// Admits several encoded transactions, verifying their signatures in one parallel batch.
-    /// Each gets its own verdict, in order.
+    /// Each gets its own verdict, in order: decode, envelope, the module's stateless check,
+    /// the sender's permit and minute quota (against the latest committed state), replay,
+    /// signature, mempool bounds.
     pub fn submit_batch(&self, items: &[&[u8]]) -> Vec<Result<Hash, SubmitError>> {
         let now = now_ms();
-        let decoded: Vec<Result<SignedTx, SubmitError>> = items
+        let decoded: Vec<Result<(SignedTx, u32), SubmitError>> = items
             .iter()
             .map(|b| {
                 let tx = SignedTx::decode(b)?;
                 tx.check_envelope(&self.genesis.chain_id, now, self.config.max_expiry_ahead_ms)?;
-                self.router.admit(&tx)?;
-                Ok(tx)
+                let (module, permit) = self.router.admit(&tx)?;
+                let view = CommittedView { store: &self.store, prefix: prefix_of(module.name()) };
+                let sender = tx.body.sender_address();
+                self.router.permits(&view, module.name(), &sender, permit).map_err(module_storage)??;
+                let roles = self.router.roles_of(&view, &sender).map_err(module_storage)?;
+                Ok((tx, self.config.quotas.for_roles(&roles).per_minute))
             })
             .collect();
-        let ok: Vec<&SignedTx> = decoded.iter().filter_map(|r| r.as_ref().ok()).collect();
+        let ok: Vec<&SignedTx> = decoded.iter().filter_map(|r| r.as_ref().ok().map(|(tx, _)| tx)).collect();
         let ids: Vec<Hash> = ok.iter().map(|t| t.id()).collect();
         let sigs = dojang_crypto::verify_txs(&ok);
         let committed = match self.store.committed_among(&ids) {
@@ -268,11 +307,12 @@ impl Ledger {
         };
         let mut verdicts = ids.into_iter().zip(sigs).zip(committed);
         let mut mempool = lock(&self.mempool);
+        let mut minute = lock(&self.minute);
         decoded
             .into_iter()
             .zip(items)
             .map(|(r, bytes)| {
-                let tx = r?;
+                let (tx, per_minute) = r?;
                 let ((id, sig_ok), was_committed) = verdicts.next().expect("one verdict per decoded tx");
                 if was_committed {
                     return Err(TxError::Replay(id).into());
@@ -280,7 +320,11 @@ impl Ledger {
                 if !sig_ok {
                     return Err(TxError::BadSignature.into());
                 }
-                mempool.insert(id, tx, bytes.len())?;
+                let sender = tx.body.sender_address();
+                minute
+                    .admit(now, sender, per_minute)
+                    .map_err(|limit| SubmitError::MinuteQuota { account: sender, limit })?;
+                mempool.insert(id, tx, bytes.len()).inspect_err(|_| minute.undo(&sender))?;
                 Ok(id)
             })
             .collect()

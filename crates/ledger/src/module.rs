@@ -1,4 +1,4 @@
-use dojang_types::{Address, Event, Hash, PublicKey, Validator};
+use dojang_types::{Address, Event, Hash, Validator};
 
 use crate::validators::ValidatorUpdate;
 
@@ -8,8 +8,9 @@ use dojang_store::{Entries, StoreError};
 /// a clock, so every validator computes the same result.
 #[derive(Debug, Clone)]
 pub struct TxContext {
+    /// Who sent the message: the signer's address, or the council's account when a passed
+    /// proposal executes it.
     pub sender: Address,
-    pub sender_key: PublicKey,
     pub tx_id: Hash,
     pub height: u64,
     /// Position of the transaction in its block.
@@ -37,6 +38,58 @@ pub trait StateWrite: StateRead {
     /// that checks the sender's authority (governance) should call this; the ledger refuses a
     /// change that would leave the chain unable to decide.
     fn update_validator(&mut self, update: &ValidatorUpdate) -> Result<Vec<Validator>, ModuleError>;
+
+    /// The validator set that decides this block, and the set as this transaction has left it
+    /// so far: a guard on how much power one change may move compares the two.
+    fn validator_sets(&self) -> Result<(Vec<Validator>, Vec<Validator>), ModuleError>;
+
+    /// The stateless check of a message for another module, and who may send it: lets the
+    /// governance module refuse a proposal whose message could never execute.
+    fn check_message(&self, module: &str, msg: &[u8]) -> Result<Permit, ModuleError>;
+
+    /// Executes a message of any module as the council's account, inside this transaction
+    /// (its writes join this transaction's and fail with it). Only for messages whose permit
+    /// is [`Permit::Council`], only one level deep: a passed proposal is the one way the
+    /// council acts, and nothing else can speak in its name.
+    fn execute_as_council(&mut self, module: &str, msg: &[u8]) -> Result<Vec<Event>, ModuleError>;
+}
+
+/// Who may send a message. Each module declares it per message type (its answer to
+/// [`Module::check`]); the ledger enforces it at admission and again at execution, so a
+/// module's handlers start from a sender already known to be allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permit {
+    /// Any account; the module's own rules decide (a citizen's own contract signature or
+    /// ballot, a council member's vote on a proposal).
+    OwnRules,
+    /// An account holding at least one of these roles (as the chain's [`Authority`] names
+    /// them).
+    AnyRole(&'static [&'static str]),
+    /// Only the council, through a proposal that reached its threshold: changes to who
+    /// decides or whom the platform trusts.
+    Council,
+}
+
+impl Permit {
+    /// What a refused sender needed, for the refusal's text.
+    pub fn describe(&self) -> String {
+        match self {
+            Permit::OwnRules => "any account".into(),
+            Permit::AnyRole(roles) => format!("one of the roles {}", roles.join(", ")),
+            Permit::Council => "the council, through a governance proposal (`dojang gov propose`)".into(),
+        }
+    }
+}
+
+/// Who holds which role and which account speaks for the council. The governance module
+/// provides it; the ledger only asks, so it needs no knowledge of how roles are granted.
+pub trait Authority: Send + Sync {
+    /// The roles an account holds, named as permits name them.
+    fn roles_of(&self, state: &dyn StateRead, account: &Address) -> Result<Vec<&'static str>, ModuleError>;
+
+    /// The account in whose name passed proposals execute. No key hashes to it, so no
+    /// transaction can be sent from it directly.
+    fn council_account(&self) -> Address;
 }
 
 /// Why a module refused a message. `Storage` is not the user's fault: it aborts the block
@@ -93,10 +146,18 @@ pub trait Module: Send + Sync {
     fn init_genesis(&self, state: &mut dyn StateWrite, genesis: &serde_json::Value) -> Result<(), ModuleError>;
 
     /// Stateless checks of a message (it decodes, its names and fields have the right shape),
-    /// run at admission and on every proposed block. A message that fails never enters a
-    /// block, so free text a rule refuses (a person's name in a namespace, say) never reaches
-    /// the ledger, not even in a failed transaction.
-    fn check(&self, msg: &[u8]) -> Result<(), ModuleError>;
+    /// run at admission and on every proposed block, answering who may send it. A message
+    /// that fails never enters a block, so free text a rule refuses (a person's name in a
+    /// namespace, say) never reaches the ledger, not even in a failed transaction.
+    fn check(&self, msg: &[u8]) -> Result<Permit, ModuleError>;
+
+    /// Messages this message carries for later execution (a governance proposal's), as
+    /// (module, message). The ledger checks each like a message of its own at admission, so
+    /// a proposal whose message could never execute, or that needs no council, never enters
+    /// a block.
+    fn carried_messages(&self, _msg: &[u8]) -> Vec<(String, Vec<u8>)> {
+        Vec::new()
+    }
 
     /// Executes one message (JSON bytes) and returns the events to record in the receipt.
     fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError>;

@@ -2,18 +2,18 @@ use std::collections::BTreeMap;
 
 use dojang_store::{Entries, Store, StoreError};
 
-use dojang_types::Validator;
+use dojang_types::{Event, Validator};
 
-use crate::module::{ModuleError, StateRead, StateWrite};
-use crate::router::prefix_of;
+use crate::module::{ModuleError, Permit, StateRead, StateWrite, TxContext};
+use crate::router::{prefix_of, Router};
 use crate::validators::{decode_set, encode_set, with_update, ValidatorUpdate, VALIDATORS_KEY};
 
 /// Pending writes: `Some(value)` to set, `None` to delete.
 pub(crate) type Changes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
-/// Reads that see `layers` (newest first) over the committed store.
-fn layered_get(store: &Store, layers: &[&Changes], key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-    for layer in layers {
+/// Reads that see `top` over `below` (newest first) over the committed store.
+fn layered_get(store: &Store, top: &Changes, below: &[&Changes], key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+    for layer in std::iter::once(top).chain(below.iter().copied()) {
         if let Some(v) = layer.get(key) {
             return Ok(v.clone());
         }
@@ -23,11 +23,13 @@ fn layered_get(store: &Store, layers: &[&Changes], key: &[u8]) -> Result<Option<
 
 fn layered_scan(
     store: &Store,
-    layers: &[&Changes],
+    top: &Changes,
+    below: &[&Changes],
     prefix: &[u8],
     start_after: Option<&[u8]>,
     limit: usize,
 ) -> Result<Entries, StoreError> {
+    let layers: Vec<&Changes> = std::iter::once(top).chain(below.iter().copied()).collect();
     // Overlay deletions may hide committed entries, so read enough committed entries to fill
     // `limit` after hiding, then merge.
     let hidden = layers.iter().map(|l| l.len()).sum::<usize>();
@@ -50,18 +52,27 @@ fn layered_scan(
     Ok(merged.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).take(limit).collect())
 }
 
-/// State seen by one transaction: its own writes over the block's writes over the store.
+/// State seen by one transaction: its own writes over the layers below (the block's writes,
+/// and the proposal's transaction when the council executes a message) over the store.
 /// Dropping it discards the transaction's writes; [`TxState::finish`] hands them back.
 pub(crate) struct TxState<'a> {
     pub store: &'a Store,
-    pub block: &'a Changes,
+    pub below: Vec<&'a Changes>,
     pub writes: Changes,
     pub prefix: Vec<u8>,
+    pub router: &'a Router,
+    pub ctx: &'a TxContext,
+    /// Whether this state already belongs to a message the council executes (no deeper).
+    pub as_council: bool,
 }
 
 impl TxState<'_> {
     fn full(&self, key: &[u8]) -> Vec<u8> {
         [self.prefix.as_slice(), key].concat()
+    }
+
+    fn read(&self, full_key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        layered_get(self.store, &self.writes, &self.below, full_key)
     }
 
     pub fn finish(self) -> Changes {
@@ -71,19 +82,19 @@ impl TxState<'_> {
 
 impl StateRead for TxState<'_> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        layered_get(self.store, &[&self.writes, self.block], &self.full(key))
+        self.read(&self.full(key))
     }
 
     fn scan(&self, prefix: &[u8], start_after: Option<&[u8]>, limit: usize) -> Result<Entries, StoreError> {
         let full_after = start_after.map(|s| self.full(s));
         let rows =
-            layered_scan(self.store, &[&self.writes, self.block], &self.full(prefix), full_after.as_deref(), limit)?;
+            layered_scan(self.store, &self.writes, &self.below, &self.full(prefix), full_after.as_deref(), limit)?;
         let n = self.prefix.len();
         Ok(rows.into_iter().map(|(k, v)| (k[n..].to_vec(), v)).collect())
     }
 
     fn read_module(&self, module: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        layered_get(self.store, &[&self.writes, self.block], &[prefix_of(module).as_slice(), key].concat())
+        self.read(&[prefix_of(module).as_slice(), key].concat())
     }
 }
 
@@ -99,16 +110,62 @@ impl StateWrite for TxState<'_> {
     }
 
     fn update_validator(&mut self, update: &ValidatorUpdate) -> Result<Vec<Validator>, ModuleError> {
-        let current = layered_get(self.store, &[&self.writes, self.block], VALIDATORS_KEY)?.ok_or_else(|| {
-            ModuleError::Rejected {
-                code: "validator_set_missing".into(),
-                reason: "this chain's state has no validator set (created before validator changes existed)".into(),
-            }
+        let current = self.read(VALIDATORS_KEY)?.ok_or_else(|| ModuleError::Rejected {
+            code: "validator_set_missing".into(),
+            reason: "this chain's state has no validator set (created before validator changes existed)".into(),
         })?;
         let set = with_update(&decode_set(&current)?, update)
             .map_err(|reason| ModuleError::Rejected { code: "validator_set".into(), reason })?;
         self.writes.insert(VALIDATORS_KEY.to_vec(), Some(encode_set(&set)));
         Ok(set)
+    }
+
+    fn validator_sets(&self) -> Result<(Vec<Validator>, Vec<Validator>), ModuleError> {
+        let missing = || ModuleError::Rejected {
+            code: "validator_set_missing".into(),
+            reason: "this chain's state has no validator set (created before validator changes existed)".into(),
+        };
+        let start = self.store.get_state(VALIDATORS_KEY)?.ok_or_else(missing)?;
+        let now = self.read(VALIDATORS_KEY)?.ok_or_else(missing)?;
+        Ok((decode_set(&start)?, decode_set(&now)?))
+    }
+
+    fn check_message(&self, module: &str, msg: &[u8]) -> Result<Permit, ModuleError> {
+        let m = self.router.get(module).ok_or_else(|| ModuleError::NotFound(format!("module '{module}'")))?;
+        m.check(msg)
+    }
+
+    fn execute_as_council(&mut self, module: &str, msg: &[u8]) -> Result<Vec<Event>, ModuleError> {
+        if self.as_council {
+            return Err(ModuleError::Unauthorized("a message the council executes cannot execute another".into()));
+        }
+        let council = self
+            .router
+            .council_account()
+            .ok_or_else(|| ModuleError::Unauthorized("this chain has no council".into()))?;
+        let m = self.router.get(module).ok_or_else(|| ModuleError::NotFound(format!("module '{module}'")))?;
+        if m.check(msg)? != Permit::Council {
+            return Err(ModuleError::Unauthorized(format!(
+                "this '{module}' message is not one the council decides; its sender sends it directly"
+            )));
+        }
+        let ctx = TxContext { sender: council, ..self.ctx.clone() };
+        let mut below = Vec::with_capacity(self.below.len() + 1);
+        below.push(&self.writes);
+        below.extend(self.below.iter().copied());
+        let mut inner = TxState {
+            store: self.store,
+            below,
+            writes: Changes::new(),
+            prefix: prefix_of(module),
+            router: self.router,
+            ctx: &ctx,
+            as_council: true,
+        };
+        let events = m.execute(&ctx, &mut inner, msg)?;
+        let writes = inner.finish();
+        self.writes.extend(writes);
+        Ok(events)
     }
 }
 

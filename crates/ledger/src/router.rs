@@ -1,14 +1,16 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use dojang_types::{SignedTx, TxError};
+use dojang_types::{Address, SignedTx, TxError};
 
-use crate::module::Module;
+use crate::module::{Authority, Module, ModuleError, Permit, StateRead};
 
-/// The modules a chain runs, by name. Fixed at start-up: every validator must run the same set.
+/// The modules a chain runs, by name, and the authority that says who holds which role.
+/// Fixed at start-up: every validator must run the same set.
 #[derive(Clone, Default)]
 pub struct Router {
     modules: BTreeMap<&'static str, Arc<dyn Module>>,
+    authority: Option<Arc<dyn Authority>>,
 }
 
 impl Router {
@@ -23,18 +25,75 @@ impl Router {
         self
     }
 
+    /// Names the module that keeps roles and the council. Without one, only messages that
+    /// need no role ([`Permit::OwnRules`]) are ever permitted.
+    pub fn with_authority(mut self, authority: Arc<dyn Authority>) -> Self {
+        self.authority = Some(authority);
+        self
+    }
+
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Module>> {
         self.modules.get(name)
     }
 
-    /// The module that handles a transaction, if the chain runs it and the message passes the
-    /// module's stateless checks.
-    pub fn admit(&self, tx: &SignedTx) -> Result<&Arc<dyn Module>, TxError> {
+    /// The module that handles a transaction and who may send its message, if the chain runs
+    /// the module and the message passes its stateless checks.
+    pub fn admit(&self, tx: &SignedTx) -> Result<(&Arc<dyn Module>, Permit), TxError> {
         let module = self.get(&tx.body.module).ok_or_else(|| TxError::UnknownModule(tx.body.module.clone()))?;
-        module
-            .check(&tx.body.msg)
-            .map_err(|e| TxError::InvalidMessage { module: tx.body.module.clone(), reason: e.to_string() })?;
-        Ok(module)
+        let invalid = |reason: String| TxError::InvalidMessage { module: tx.body.module.clone(), reason };
+        let permit = module.check(&tx.body.msg).map_err(|e| invalid(e.to_string()))?;
+        for (name, msg) in module.carried_messages(&tx.body.msg) {
+            let inner = self.get(&name).ok_or_else(|| invalid(format!("it carries a message for unknown module '{name}'")))?;
+            match inner.check(&msg) {
+                Ok(Permit::Council) => {}
+                Ok(other) => {
+                    return Err(invalid(format!(
+                        "it carries a '{name}' message the council does not decide (it needs {})",
+                        other.describe()
+                    )))
+                }
+                Err(e) => return Err(invalid(format!("the '{name}' message it carries: {e}"))),
+            }
+        }
+        Ok((module, permit))
+    }
+
+    /// Whether `sender` may send a message with this permit, as `state` stands. A refusal
+    /// names what was needed.
+    pub fn permits(
+        &self,
+        state: &dyn StateRead,
+        module: &str,
+        sender: &Address,
+        permit: Permit,
+    ) -> Result<Result<(), TxError>, ModuleError> {
+        let allowed = match (permit, &self.authority) {
+            (Permit::OwnRules, _) => true,
+            (_, None) => false,
+            (Permit::Council, Some(a)) => *sender == a.council_account(),
+            (Permit::AnyRole(needed), Some(a)) => {
+                let held = a.roles_of(state, sender)?;
+                needed.iter().any(|r| held.contains(r))
+            }
+        };
+        Ok(if allowed {
+            Ok(())
+        } else {
+            Err(TxError::NotPermitted { module: module.to_string(), needed: permit.describe() })
+        })
+    }
+
+    /// The roles an account holds (none without an authority), for quotas.
+    pub fn roles_of(&self, state: &dyn StateRead, account: &Address) -> Result<Vec<&'static str>, ModuleError> {
+        match &self.authority {
+            Some(a) => a.roles_of(state, account),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The council's account, if the chain has an authority.
+    pub fn council_account(&self) -> Option<Address> {
+        self.authority.as_ref().map(|a| a.council_account())
     }
 
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {

@@ -60,6 +60,8 @@ pub enum TxError {
     UnknownModule(String),
     #[error("the message is not valid for module '{module}': {reason}; nothing was recorded")]
     InvalidMessage { module: String, reason: String },
+    #[error("the sender may not send this '{module}' message: it needs {needed}")]
+    NotPermitted { module: String, needed: String },
 }
 
 impl TxBody {

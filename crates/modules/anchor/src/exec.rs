@@ -1,4 +1,4 @@
-use dojang_ledger::{ModuleError, StateWrite, TxContext};
+use dojang_ledger::{ModuleError, Permit, StateWrite, TxContext};
 use dojang_types::Event;
 
 use crate::msg::AnchorMsg;
@@ -12,11 +12,13 @@ fn rejected(reason: String) -> ModuleError {
 }
 
 /// ANC-01 and ANC-02 need no state; they run at admission, so a refused namespace never
-/// reaches a block.
-pub fn check(msg: &AnchorMsg) -> Result<(), ModuleError> {
+/// reaches a block. ANC-03: only an office or agency anchors (an account governance gave the
+/// admin, issuer, verifier or auditor role), so an unknown key cannot write to the ledger.
+pub fn check(msg: &AnchorMsg) -> Result<Permit, ModuleError> {
     let AnchorMsg::Anchor { namespace, leaves, .. } = msg;
     rules::namespace_is_valid(namespace).map_err(rejected)?;
-    rules::leaf_count_is_valid(*leaves).map_err(rejected)
+    rules::leaf_count_is_valid(*leaves).map_err(rejected)?;
+    Ok(Permit::AnyRole(rules::ANCHORING_ROLES))
 }
 
 pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: AnchorMsg) -> Result<Vec<Event>, ModuleError> {

@@ -1,5 +1,8 @@
 //! Anchor rules (ANC-xx), pure functions.
 
+/// ANC-03: the roles that may anchor: offices and agencies, never an unregistered key.
+pub const ANCHORING_ROLES: &[&str] = &["admin", "issuer", "verifier", "auditor"];
+
 /// ANC-01: a namespace is 1-96 characters of `a-z 0-9 _ . -`, so it can never carry a name
 /// or other personal text by accident of free-form input.
 pub fn namespace_is_valid(ns: &str) -> Result<(), String> {

@@ -1,7 +1,7 @@
 use dojang_credentials::DcqlQuery;
 use dojang_governance::{state::holds_role, Role};
 use dojang_identity::state::{org_key, policy_key, OrgRecord, PolicyRecord};
-use dojang_ledger::{ModuleError, StateRead, StateWrite, StoreError, TxContext};
+use dojang_ledger::{ModuleError, Permit, StateRead, StateWrite, StoreError, TxContext};
 use dojang_types::Event;
 use serde::de::DeserializeOwned;
 
@@ -37,8 +37,14 @@ fn policy_query(st: &dyn StateRead, program: &ProgramRecord) -> Result<DcqlQuery
     DcqlQuery::parse(&policy.dcql).map_err(|e| ModuleError::Storage(StoreError::Corrupt(e.to_string())))
 }
 
-/// The rules that need no state, at admission.
-pub fn check(msg: &EligibilityMsg) -> Result<(), ModuleError> {
+/// The rules that need no state, at admission; every eligibility message is a program
+/// office's, so it needs the verifier role.
+pub fn check(msg: &EligibilityMsg) -> Result<Permit, ModuleError> {
+    check_shape(msg)?;
+    Ok(Permit::AnyRole(&["verifier"]))
+}
+
+fn check_shape(msg: &EligibilityMsg) -> Result<(), ModuleError> {
     match msg {
         EligibilityMsg::RegisterProgram { id, name, window_opens_ms, window_closes_ms, quota, .. } => {
             rules::program_is_well_formed(id, name, *window_opens_ms, *window_closes_ms, *quota)

@@ -13,7 +13,7 @@ pub mod rules;
 pub mod ruleset;
 pub mod state;
 
-use dojang_ledger::{Module, ModuleError, StateRead, StateWrite, TxContext};
+use dojang_ledger::{Module, ModuleError, Permit, StateRead, StateWrite, TxContext};
 use dojang_types::Event;
 
 pub use msg::EligibilityMsg;
@@ -37,7 +37,7 @@ impl Module for Eligibility {
         }
     }
 
-    fn check(&self, msg: &[u8]) -> Result<(), ModuleError> {
+    fn check(&self, msg: &[u8]) -> Result<Permit, ModuleError> {
         exec::check(&decode(msg)?)
     }
 

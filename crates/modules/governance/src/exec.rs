@@ -1,14 +1,16 @@
-use dojang_ledger::{ModuleError, StateWrite, TxContext, ValidatorUpdate};
+use dojang_ledger::{ModuleError, Permit, StateWrite, TxContext, ValidatorUpdate};
 use dojang_types::{Address, Date, Event};
 
-use crate::msg::{GenesisSection, GovernanceMsg, Role};
+use crate::council::{self, CouncilRecord};
+use crate::msg::{CouncilSpec, GenesisSection, GovernanceMsg, ParamValue, Role};
+use crate::proposal;
 use crate::rules::{self, RuleViolation};
 use crate::state::{self, ParamVersion, RoleGrant};
 use crate::NAME;
 
 impl From<RuleViolation> for ModuleError {
     fn from(v: RuleViolation) -> Self {
-        if v.rule == "GOV-01" {
+        if v.rule == "GOV-08" {
             ModuleError::Unauthorized(format!("{}: {}", v.rule, v.reason))
         } else {
             ModuleError::Rejected { code: v.rule.to_string(), reason: v.reason }
@@ -16,13 +18,23 @@ impl From<RuleViolation> for ModuleError {
     }
 }
 
-/// Writes the genesis accounts and parameters. At least one admin is required (GOV-02).
+/// Writes the council, the genesis accounts and parameters. A council is required, and at
+/// least one admin (GOV-02).
 pub fn init_genesis(state: &mut dyn StateWrite, genesis: &serde_json::Value) -> Result<(), ModuleError> {
     let section: GenesisSection = if genesis.is_null() {
         GenesisSection::default()
     } else {
         serde_json::from_value(genesis.clone()).map_err(|e| ModuleError::InvalidMessage(e.to_string()))?
     };
+    let Some(genesis_council) = &section.council else {
+        return Err(ModuleError::Rejected {
+            code: "GOV-11".into(),
+            reason: "genesis must name the governing council (members and threshold)".into(),
+        });
+    };
+    let spec = CouncilSpec { members: genesis_council.members.clone(), threshold: genesis_council.threshold };
+    let current = council::council_from_spec(&spec, genesis_council.min_members)?;
+    council::put_record(state, &CouncilRecord { current, min_members: genesis_council.min_members, next: None });
     if !section.accounts.iter().any(|a| a.roles.contains(&Role::Admin)) {
         return Err(ModuleError::Rejected {
             code: "GOV-02".into(),
@@ -45,7 +57,7 @@ pub fn init_genesis(state: &mut dyn StateWrite, genesis: &serde_json::Value) -> 
         let history = state::param_history(state, &p.table, &p.key)?;
         let version = ParamVersion {
             effective_from: p.effective_from,
-            value: p.value.clone(),
+            value: p.value,
             legal_basis: p.legal_basis.clone(),
             set_by: None,
             height: 0,
@@ -55,24 +67,41 @@ pub fn init_genesis(state: &mut dyn StateWrite, genesis: &serde_json::Value) -> 
     Ok(())
 }
 
-/// The rules that need no state: names (GOV-03) and legal basis (GOV-06).
-pub fn check(msg: &GovernanceMsg) -> Result<(), ModuleError> {
+/// The rules that need no state (names GOV-03, legal basis GOV-06, validator updates GOV-07,
+/// reasons GOV-15; typed values GOV-14 hold by decoding), and who may send each message:
+/// council members vote by their own rule (GOV-08); every change of who decides or of the
+/// law's figures is the council's alone (GOV-01).
+pub fn check(msg: &GovernanceMsg) -> Result<Permit, ModuleError> {
     match msg {
+        GovernanceMsg::Propose { reason, .. } => {
+            rules::reason_is_stated(reason)?;
+            Ok(Permit::OwnRules)
+        }
+        GovernanceMsg::Approve { .. } | GovernanceMsg::Reject { .. } => Ok(Permit::OwnRules),
         GovernanceMsg::SetParam { table, key, legal_basis, .. } => {
             rules::param_name_is_valid(table)?;
             rules::param_name_is_valid(key)?;
             rules::legal_basis_is_stated(legal_basis)?;
+            Ok(Permit::Council)
         }
-        GovernanceMsg::UpdateValidators { updates } => rules::validator_updates_are_well_formed(updates)?,
-        GovernanceMsg::GrantRole { .. } | GovernanceMsg::RevokeRole { .. } => {}
+        GovernanceMsg::UpdateValidators { updates } => {
+            rules::validator_updates_are_well_formed(updates)?;
+            Ok(Permit::Council)
+        }
+        GovernanceMsg::SetCouncil { .. } | GovernanceMsg::GrantRole { .. } | GovernanceMsg::RevokeRole { .. } => {
+            Ok(Permit::Council)
+        }
     }
-    Ok(())
 }
 
 pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: GovernanceMsg) -> Result<Vec<Event>, ModuleError> {
-    let sender = state::account(state, &ctx.sender)?;
-    rules::sender_is_admin(&sender)?;
     match msg {
+        GovernanceMsg::Propose { proposal, reason, expires_at_ms } => {
+            proposal::propose(ctx, state, proposal, reason, expires_at_ms)
+        }
+        GovernanceMsg::Approve { id } => proposal::approve(ctx, state, id),
+        GovernanceMsg::Reject { id } => proposal::reject(ctx, state, id),
+        GovernanceMsg::SetCouncil { council } => set_council(ctx, state, &council),
         GovernanceMsg::GrantRole { account, role } => grant(ctx, state, account, role),
         GovernanceMsg::RevokeRole { account, role } => revoke(ctx, state, account, role),
         GovernanceMsg::SetParam { table, key, effective_from, value, legal_basis } => {
@@ -100,6 +129,8 @@ fn update_validators(
                 .with("power", u.power),
         );
     }
+    let (deciding, after) = state.validator_sets()?;
+    rules::power_moved_is_bounded(&deciding, &after)?;
     events.push(
         Event::new(NAME, "validator_set_changed")
             .with("validators", size)
@@ -107,6 +138,17 @@ fn update_validators(
             .with("by", ctx.sender),
     );
     Ok(events)
+}
+
+/// Stages a new council for the next block (GOV-11 workable, GOV-13 not in this block).
+fn set_council(ctx: &TxContext, state: &mut dyn StateWrite, spec: &CouncilSpec) -> Result<Vec<Event>, ModuleError> {
+    let min = council::record(state)?.min_members;
+    let next = council::council_from_spec(spec, min)?;
+    council::stage(state, ctx.height, next)?;
+    Ok(vec![Event::new(NAME, "council_changed")
+        .with("members", spec.members.len())
+        .with("threshold", spec.threshold)
+        .with("from_height", ctx.height + 1)])
 }
 
 fn grant(ctx: &TxContext, state: &mut dyn StateWrite, account: Address, role: Role) -> Result<Vec<Event>, ModuleError> {
@@ -158,7 +200,7 @@ fn set_param(
     table: &str,
     key: &str,
     effective_from: Date,
-    value: serde_json::Value,
+    value: ParamValue,
     legal_basis: String,
 ) -> Result<Vec<Event>, ModuleError> {
     let history = state::param_history(state, table, key)?;

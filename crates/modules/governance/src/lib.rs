@@ -1,18 +1,22 @@
-//! Governance: who may do what (roles granted and revoked by admins) and the legal figures
+//! Governance: the council of agencies that decides changes by proposals, who may do what
+//! (roles granted and revoked by the council) and the legal figures
 //! rules depend on (versioned parameter tables, read by the version in force on a date).
 //! It is the first module and the model for all others: `msg` (what users ask), `state`
 //! (what it remembers), `rules` (pure checks named by rule id), `exec` (handlers), `query`.
 
+pub mod council;
 pub mod exec;
 pub mod msg;
+pub mod proposal;
 pub mod query;
 pub mod rules;
 pub mod state;
 
-use dojang_ledger::{Module, ModuleError, StateRead, StateWrite, TxContext};
-use dojang_types::Event;
+use dojang_ledger::{Authority, Module, ModuleError, Permit, StateRead, StateWrite, TxContext};
+use dojang_types::{Address, Event};
 
-pub use msg::{GenesisSection, GovernanceMsg, Role};
+pub use council::council_account;
+pub use msg::{GenesisSection, GovernanceMsg, ParamValue, Role};
 
 /// The module's routing name and state prefix.
 pub const NAME: &str = "governance";
@@ -30,8 +34,17 @@ impl Module for Governance {
         exec::init_genesis(state, genesis)
     }
 
-    fn check(&self, msg: &[u8]) -> Result<(), ModuleError> {
+    fn check(&self, msg: &[u8]) -> Result<Permit, ModuleError> {
         exec::check(&decode(msg)?)
+    }
+
+    fn carried_messages(&self, msg: &[u8]) -> Vec<(String, Vec<u8>)> {
+        match decode(msg) {
+            Ok(GovernanceMsg::Propose { proposal, .. }) => {
+                vec![(proposal.module, serde_json::to_vec(&proposal.msg).unwrap_or_default())]
+            }
+            _ => Vec::new(),
+        }
     }
 
     fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError> {
@@ -45,6 +58,18 @@ impl Module for Governance {
         params: &serde_json::Value,
     ) -> Result<serde_json::Value, ModuleError> {
         query::query(state, path, params)
+    }
+}
+
+/// Governance is the chain's authority: roles are its account records, and passed proposals
+/// speak as the council's account.
+impl Authority for Governance {
+    fn roles_of(&self, state: &dyn StateRead, account: &Address) -> Result<Vec<&'static str>, ModuleError> {
+        Ok(state::roles_of(state, account)?.into_iter().map(|r| r.as_str()).collect())
+    }
+
+    fn council_account(&self) -> Address {
+        council::council_account()
     }
 }
 

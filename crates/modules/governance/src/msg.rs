@@ -36,10 +36,65 @@ impl Role {
     }
 }
 
-/// Governance messages, as JSON: `{"type": "grant_role", "account": "dj…", "role": "issuer"}`.
+/// A parameter's value, typed: money in integer KRW, rates in basis points, periods in days,
+/// dates, counts, switches. Floats and free JSON are refused when the message is decoded, so a
+/// rule never reads `15.5` where it expected a rate, and no value can smuggle a document onto
+/// the ledger. As JSON: `{"krw": 10320}`, `{"basis_points": 1550}`, `{"date": "2026-01-01"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ParamValue {
+    Krw(u64),
+    BasisPoints(u32),
+    Days(u32),
+    Hours(u32),
+    Count(u64),
+    Date(Date),
+    Bool(bool),
+}
+
+/// The message a proposal would execute, exactly as it would be sent: a module and its JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposedMsg {
+    pub module: String,
+    pub msg: serde_json::Value,
+}
+
+/// The governing council: member accounts (agencies) and how many must approve.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CouncilSpec {
+    pub members: Vec<Address>,
+    pub threshold: u32,
+}
+
+/// Governance messages, as JSON: `{"type": "propose", "proposal": {"module": "governance",
+/// "msg": {"type": "grant_role", …}}, "reason": "…", "expires_at_ms": …}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum GovernanceMsg {
+    /// A council member proposes a message for the council to execute; the proposer's
+    /// approval counts.
+    Propose {
+        proposal: ProposedMsg,
+        /// Why, for the record (plain text, no personal data).
+        reason: String,
+        /// Chain time after which the proposal can no longer pass.
+        expires_at_ms: u64,
+    },
+    /// A council member approves; at the threshold the message executes in this block.
+    Approve {
+        id: u64,
+    },
+    /// A council member rejects; once the threshold can no longer be reached, the proposal
+    /// is closed as rejected.
+    Reject {
+        id: u64,
+    },
+    /// Replaces the council (council only). Applies from the next block.
+    SetCouncil {
+        council: CouncilSpec,
+    },
     GrantRole {
         account: Address,
         role: Role,
@@ -53,7 +108,7 @@ pub enum GovernanceMsg {
         table: String,
         key: String,
         effective_from: Date,
-        value: serde_json::Value,
+        value: ParamValue,
         /// The statute or notice that sets the figure, e.g. "Minimum Wage Notice 2025-1".
         legal_basis: String,
     },
@@ -69,10 +124,28 @@ pub enum GovernanceMsg {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisSection {
+    /// The governing council. Required: a chain without one could never change its rules.
+    pub council: Option<GenesisCouncil>,
     #[serde(default)]
     pub accounts: Vec<GenesisAccount>,
     #[serde(default)]
     pub params: Vec<GenesisParam>,
+}
+
+/// The council named by genesis, and the smallest council it may ever shrink to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisCouncil {
+    pub members: Vec<Address>,
+    pub threshold: u32,
+    /// Below this many members the council may not go (GOV-11); 3 unless genesis says
+    /// otherwise (a development chain has a council of one).
+    #[serde(default = "default_min_members")]
+    pub min_members: u32,
+}
+
+fn default_min_members() -> u32 {
+    3
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -91,6 +164,6 @@ pub struct GenesisParam {
     pub table: String,
     pub key: String,
     pub effective_from: Date,
-    pub value: serde_json::Value,
+    pub value: ParamValue,
     pub legal_basis: String,
 }

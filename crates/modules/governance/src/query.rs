@@ -2,7 +2,9 @@ use dojang_ledger::{ModuleError, StateRead};
 use dojang_types::{Address, Date};
 use serde_json::{json, Value};
 
+use crate::council;
 use crate::msg::Role;
+use crate::proposal::{self, Proposal};
 use crate::rules;
 use crate::state;
 
@@ -14,9 +16,54 @@ const MAX_LIST: usize = 1000;
 /// - `param/<table>/<key>` with optional `{"as_of": "YYYY-MM-DD"}`: the version in force (or
 ///   the whole history without `as_of`)
 /// - `params/<table>`: every key of a table with its history
+/// - `council`: members, threshold, minimum size, a staged change
+/// - `proposal/<id>`: one proposal with who approved and rejected it, and its status
+/// - `proposals` with optional `{"open": "true", "after": id, "limit": n}`: proposals, newest
+///   first below `after` (all), or the open ones in order (`open=true`)
 pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value, ModuleError> {
     let parts: Vec<&str> = path.split('/').collect();
     match parts.as_slice() {
+        ["council"] => {
+            let rec = council::record(state)?;
+            // The council that decides the next block.
+            let now = chain_height(state)? + 1;
+            let next = rec.next.as_ref().filter(|(from, _)| *from > now);
+            Ok(json!({
+                "account": council::council_account(),
+                "members": rec.at(now).members,
+                "threshold": rec.at(now).threshold,
+                "min_members": rec.min_members,
+                "next": next.map(|(from, c)| json!({"from_height": from, "members": c.members, "threshold": c.threshold})),
+            }))
+        }
+        ["proposal", id] => {
+            let id = parse_id(id)?;
+            let p = proposal::get(state, id)?.ok_or_else(|| ModuleError::NotFound(format!("proposal {id}")))?;
+            Ok(proposal_json(&p, chain_time(state)?))
+        }
+        ["proposals"] => {
+            let limit = params.get("limit").map(|v| parse_u64(v, "limit")).transpose()?.unwrap_or(50).clamp(1, 200);
+            let after = params.get("after").map(|v| parse_u64(v, "after")).transpose()?;
+            let open_only = match params.get("open").and_then(Value::as_str) {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => return Err(ModuleError::InvalidMessage(format!("open must be true or false, not '{other}'"))),
+            };
+            let now = chain_time(state)?;
+            let ids: Vec<u64> = if open_only {
+                proposal::open_ids(state, after, limit as usize)?
+            } else {
+                let top = after.map_or_else(|| proposal::last_id(state), |a| Ok(a.saturating_sub(1)))?;
+                (1..=top).rev().take(limit as usize).collect()
+            };
+            let mut list = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(p) = proposal::get(state, id)? {
+                    list.push(proposal_json(&p, now));
+                }
+            }
+            Ok(json!({ "proposals": list }))
+        }
         ["account", addr] => {
             let a: Address = addr.parse().map_err(ModuleError::InvalidMessage)?;
             let rec = state::account(state, &a)?;
@@ -53,7 +100,59 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
             Ok(json!({ "table": table, "keys": keys }))
         }
         _ => Err(ModuleError::NotFound(format!(
-            "governance query '{path}' (known: account/<address>, role/<role>, param/<table>/<key>, params/<table>)"
+            "governance query '{path}' (known: account/<address>, role/<role>, param/<table>/<key>, params/<table>, council, proposal/<id>, proposals)"
         ))),
+    }
+}
+
+fn proposal_json(p: &Proposal, now_ms: u64) -> Value {
+    json!({
+        "id": p.id,
+        "status": p.status_at(now_ms),
+        "outcome": p.status,
+        "proposer": p.proposer,
+        "proposal": p.proposal,
+        "reason": p.reason,
+        "expires_at_ms": p.expires_at_ms,
+        "height": p.height,
+        "time_ms": p.time_ms,
+        "approvals": p.approvals,
+        "rejections": p.rejections,
+    })
+}
+
+fn parse_id(s: &str) -> Result<u64, ModuleError> {
+    s.parse().map_err(|_| ModuleError::InvalidMessage(format!("proposal id '{s}' is not a number")))
+}
+
+/// Query parameters arrive as strings; numbers are accepted either way.
+fn parse_u64(v: &Value, name: &str) -> Result<u64, ModuleError> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| ModuleError::InvalidMessage(format!("{name} must be a non-negative whole number")))
+}
+
+/// The latest block's time and height, which the ledger keeps in its own state: a query has
+/// no clock, and "expired" must mean the same on every node.
+fn chain_time(state: &dyn StateRead) -> Result<u64, ModuleError> {
+    ledger_u64(state, b"time_ms")
+}
+
+fn chain_height(state: &dyn StateRead) -> Result<u64, ModuleError> {
+    ledger_u64(state, b"height")
+}
+
+fn ledger_u64(state: &dyn StateRead, key: &[u8]) -> Result<u64, ModuleError> {
+    match state.read_module("ledger", key)? {
+        Some(b) => {
+            let bytes: [u8; 8] = b.as_slice().try_into().map_err(|_| {
+                ModuleError::Storage(dojang_ledger::StoreError::Corrupt("ledger time or height is not 8 bytes".into()))
+            })?;
+            Ok(u64::from_be_bytes(bytes))
+        }
+        None => Ok(0),
     }
 }

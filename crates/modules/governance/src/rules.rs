@@ -2,10 +2,10 @@
 //! cited in docs/modules/governance.md and in the tests.
 
 use dojang_ledger::ValidatorUpdate;
-use dojang_types::{is_plain_name, Date};
+use dojang_types::{is_plain_name, Address, Date, Validator};
 
 use crate::msg::Role;
-use crate::state::{AccountRecord, ParamHistory, ParamVersion};
+use crate::state::{ParamHistory, ParamVersion};
 
 /// Why a governance rule refused a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,15 +16,6 @@ pub struct RuleViolation {
 
 fn violation(rule: &'static str, reason: impl Into<String>) -> RuleViolation {
     RuleViolation { rule, reason: reason.into() }
-}
-
-/// GOV-01: only an admin grants, revokes and edits parameters.
-pub fn sender_is_admin(sender: &AccountRecord) -> Result<(), RuleViolation> {
-    if sender.roles.contains_key(&Role::Admin) {
-        Ok(())
-    } else {
-        Err(violation("GOV-01", "only an account with the admin role may do this"))
-    }
 }
 
 /// GOV-02: the chain is never left without an admin (nobody could grant roles again).
@@ -102,6 +93,101 @@ pub fn validator_updates_are_well_formed(updates: &[ValidatorUpdate]) -> Result<
 /// The most validator updates one message may carry.
 pub const MAX_VALIDATOR_UPDATES: usize = 16;
 
+/// The largest council: every member's vote is a transaction, and a council is a handful of
+/// agencies, not an electorate.
+pub const MAX_COUNCIL: usize = 31;
+
+/// The longest a proposal may stay open: 30 days of chain time.
+pub const MAX_PROPOSAL_LIFETIME_MS: u64 = 30 * 24 * 3_600_000;
+
+/// GOV-08: only council members propose, approve and reject.
+pub fn sender_is_member(is_member: bool) -> Result<(), RuleViolation> {
+    if is_member {
+        Ok(())
+    } else {
+        Err(violation("GOV-08", "only a member of the governing council may propose, approve or reject"))
+    }
+}
+
+/// GOV-09: a proposal expires after the block it is made in and at most 30 days later; once
+/// expired it can be neither approved nor executed.
+pub fn expiry_is_valid(expires_at_ms: u64, now_ms: u64) -> Result<(), RuleViolation> {
+    if expires_at_ms <= now_ms {
+        return Err(violation("GOV-09", format!("expiry {expires_at_ms} ms is not after the block time {now_ms} ms")));
+    }
+    if expires_at_ms - now_ms > MAX_PROPOSAL_LIFETIME_MS {
+        return Err(violation("GOV-09", "a proposal may stay open at most 30 days"));
+    }
+    Ok(())
+}
+
+/// GOV-09: a proposal is still open to votes at `now_ms`.
+pub fn proposal_is_open(expires_at_ms: u64, now_ms: u64) -> Result<(), RuleViolation> {
+    if now_ms < expires_at_ms {
+        Ok(())
+    } else {
+        Err(violation("GOV-09", "the proposal has expired; it can no longer pass (propose it again)"))
+    }
+}
+
+/// GOV-11: a council can always decide and never splits: 1 to 31 distinct members, at least
+/// the genesis minimum, a threshold that is a strict majority and reachable.
+pub fn council_is_workable(members: &[Address], threshold: u32, min_members: u32) -> Result<(), RuleViolation> {
+    let n = members.len();
+    if n == 0 || n > MAX_COUNCIL {
+        return Err(violation("GOV-11", format!("a council has 1 to {MAX_COUNCIL} members, not {n}")));
+    }
+    if (1..n).any(|i| members[..i].contains(&members[i])) {
+        return Err(violation("GOV-11", "a council member is listed twice"));
+    }
+    if (n as u64) < u64::from(min_members) {
+        return Err(violation("GOV-11", format!("the council may not shrink below {min_members} members")));
+    }
+    if threshold as usize > n || (threshold as usize) * 2 <= n {
+        return Err(violation(
+            "GOV-11",
+            format!("the threshold must be a strict majority of the {n} members and at most {n}, not {threshold}"),
+        ));
+    }
+    Ok(())
+}
+
+/// GOV-12: one change moves at most a third of the voting power of the set that decides the
+/// block (the sum of every validator's power change, added, removed or adjusted), so the
+/// validators a client trusted at the start of the block still hold more than two thirds.
+pub fn power_moved_is_bounded(before: &[Validator], after: &[Validator]) -> Result<(), RuleViolation> {
+    let power = |set: &[Validator], a: &Address| set.iter().find(|v| v.address == *a).map_or(0u128, |v| u128::from(v.power));
+    let total: u128 = before.iter().map(|v| u128::from(v.power)).sum();
+    let moved: u128 = before
+        .iter()
+        .chain(after.iter())
+        .map(|v| v.address)
+        .collect::<std::collections::BTreeSet<_>>()
+        .iter()
+        .map(|a| power(before, a).abs_diff(power(after, a)))
+        .sum();
+    if moved * 3 > total {
+        return Err(violation(
+            "GOV-12",
+            format!(
+                "this change moves {moved} of {total} voting power; one proposal may move at most a third: split it into steps"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// GOV-15: a proposal states its reason: 1-300 characters of plain text, no control
+/// characters (it is public forever; it names agencies and statutes, never people).
+pub fn reason_is_stated(reason: &str) -> Result<(), RuleViolation> {
+    let n = reason.chars().count();
+    if reason.trim().is_empty() || n > 300 || reason.chars().any(char::is_control) {
+        Err(violation("GOV-15", "a proposal's reason is 1-300 characters of plain text on one line"))
+    } else {
+        Ok(())
+    }
+}
+
 /// Inserts a version, replacing a scheduled one with the same date, keeping date order.
 pub fn with_version(mut history: ParamHistory, version: ParamVersion) -> ParamHistory {
     history.versions.retain(|v| v.effective_from != version.effective_from);
@@ -113,24 +199,94 @@ pub fn with_version(mut history: ParamHistory, version: ParamVersion) -> ParamHi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::RoleGrant;
+    use crate::msg::ParamValue;
 
     fn d(s: &str) -> Date {
         s.parse().unwrap()
     }
 
-    fn v(date: &str, value: i64) -> ParamVersion {
-        ParamVersion { effective_from: d(date), value: value.into(), legal_basis: "x".into(), set_by: None, height: 0 }
+    fn v(date: &str, value: u64) -> ParamVersion {
+        ParamVersion {
+            effective_from: d(date),
+            value: ParamValue::Krw(value),
+            legal_basis: "x".into(),
+            set_by: None,
+            height: 0,
+        }
+    }
+
+    fn member(n: u8) -> Address {
+        Address([n; 20])
+    }
+
+    fn validator(n: u8, power: u64) -> Validator {
+        Validator {
+            address: Address([n; 20]),
+            public_key: dojang_types::PublicKey::Ed25519([n; 32]),
+            power,
+            name: format!("node-{n}"),
+        }
     }
 
     #[test]
-    fn gov01_only_admin() {
-        let mut rec = AccountRecord::default();
-        assert_eq!(sender_is_admin(&rec).unwrap_err().rule, "GOV-01");
-        rec.roles.insert(Role::Issuer, RoleGrant { granted_by: None, height: 0 });
-        assert!(sender_is_admin(&rec).is_err());
-        rec.roles.insert(Role::Admin, RoleGrant { granted_by: None, height: 0 });
-        assert!(sender_is_admin(&rec).is_ok());
+    fn gov08_only_members_vote() {
+        assert!(sender_is_member(true).is_ok());
+        assert_eq!(sender_is_member(false).unwrap_err().rule, "GOV-08");
+    }
+
+    #[test]
+    fn gov09_expiry_after_now_and_within_thirty_days() {
+        assert!(expiry_is_valid(1_001, 1_000).is_ok());
+        assert!(expiry_is_valid(1_000 + MAX_PROPOSAL_LIFETIME_MS, 1_000).is_ok());
+        for bad in [1_000, 999, 1_001 + MAX_PROPOSAL_LIFETIME_MS] {
+            assert_eq!(expiry_is_valid(bad, 1_000).unwrap_err().rule, "GOV-09", "{bad}");
+        }
+        assert!(proposal_is_open(2_000, 1_999).is_ok());
+        assert_eq!(proposal_is_open(2_000, 2_000).unwrap_err().rule, "GOV-09");
+    }
+
+    #[test]
+    fn gov11_council_is_workable() {
+        let five: Vec<Address> = (1..=5).map(member).collect();
+        assert!(council_is_workable(&five, 3, 3).is_ok());
+        assert!(council_is_workable(&five, 5, 3).is_ok());
+        assert!(council_is_workable(&[member(1)], 1, 1).is_ok(), "a development council of one");
+        for (members, threshold, min) in [
+            (five.clone(), 2, 3),             // not a majority: two halves could each pass
+            (five.clone(), 6, 3),             // unreachable
+            (five[..2].to_vec(), 2, 3),       // below the genesis minimum
+            (vec![], 0, 0),                   // empty
+            (vec![member(1), member(1), member(2)], 2, 1), // duplicate
+            ((0..32).map(member).collect(), 17, 3),       // too large
+        ] {
+            assert_eq!(council_is_workable(&members, threshold, min).unwrap_err().rule, "GOV-11", "{members:?}");
+        }
+    }
+
+    #[test]
+    fn gov12_one_change_moves_at_most_a_third_of_the_power() {
+        let before = vec![validator(1, 100)];
+        let add = |n, p| [before.clone(), vec![validator(n, p)]].concat();
+        assert!(power_moved_is_bounded(&before, &add(2, 33)).is_ok());
+        assert_eq!(power_moved_is_bounded(&before, &add(2, 34)).unwrap_err().rule, "GOV-12");
+        let four: Vec<Validator> = (1..=4).map(|n| validator(n, 10)).collect();
+        assert!(power_moved_is_bounded(&four, &four[1..]).is_ok(), "removing one of four moves a quarter");
+        assert_eq!(power_moved_is_bounded(&four, &four[2..]).unwrap_err().rule, "GOV-12", "two of four is half");
+        let mut shifted = four.clone();
+        shifted[0].power = 15;
+        shifted[1].power = 7;
+        assert!(power_moved_is_bounded(&four, &shifted).is_ok(), "5 up and 3 down is 8 of 40");
+        shifted[1].power = 0;
+        assert_eq!(power_moved_is_bounded(&four, &shifted).unwrap_err().rule, "GOV-12", "5 + 10 of 40");
+        assert!(power_moved_is_bounded(&[validator(1, 1)], &[validator(1, 1), validator(2, 1)]).is_err());
+    }
+
+    #[test]
+    fn gov15_reason_is_plain_text() {
+        assert!(reason_is_stated("Minimum Wage Notice for 2027").is_ok());
+        for bad in ["", "   ", "line\nbreak", &"x".repeat(301)] {
+            assert_eq!(reason_is_stated(bad).unwrap_err().rule, "GOV-15", "{bad}");
+        }
     }
 
     #[test]
@@ -179,8 +335,8 @@ mod tests {
     fn gov05_minimum_wage_by_date() {
         // DOMAIN.md §2: 2025: KRW 10,030/h; 2026: KRW 10,320/h.
         let h = with_version(with_version(ParamHistory::default(), v("2026-01-01", 10320)), v("2025-01-01", 10030));
-        assert_eq!(version_in_force(&h, d("2025-12-31")).unwrap().value, 10030);
-        assert_eq!(version_in_force(&h, d("2026-01-01")).unwrap().value, 10320);
+        assert_eq!(version_in_force(&h, d("2025-12-31")).unwrap().value, ParamValue::Krw(10030));
+        assert_eq!(version_in_force(&h, d("2026-01-01")).unwrap().value, ParamValue::Krw(10320));
         assert!(version_in_force(&h, d("2024-06-01")).is_none());
         let h = with_version(h, v("2026-01-01", 10400));
         assert_eq!(h.versions.len(), 2, "same date replaces");

@@ -4,7 +4,7 @@ use dojang_ledger::{ModuleError, StateRead, StateWrite, StoreError};
 use dojang_types::{Address, Date};
 use serde::{Deserialize, Serialize};
 
-use crate::msg::Role;
+use crate::msg::{ParamValue, Role};
 
 /// How a role came to an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,7 +26,7 @@ pub struct AccountRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParamVersion {
     pub effective_from: Date,
-    pub value: serde_json::Value,
+    pub value: ParamValue,
     pub legal_basis: String,
     pub set_by: Option<Address>,
     pub height: u64,
@@ -58,7 +58,7 @@ pub fn param_table_prefix(table: &str) -> Vec<u8> {
     format!("params/{table}/").into_bytes()
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(state: &dyn StateRead, key: &[u8]) -> Result<Option<T>, ModuleError> {
+pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(state: &dyn StateRead, key: &[u8]) -> Result<Option<T>, ModuleError> {
     match state.get(key)? {
         Some(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
@@ -67,7 +67,7 @@ fn read_json<T: for<'de> Deserialize<'de>>(state: &dyn StateRead, key: &[u8]) ->
     }
 }
 
-fn write_json<T: Serialize>(state: &mut dyn StateWrite, key: &[u8], value: &T) {
+pub(crate) fn write_json<T: Serialize>(state: &mut dyn StateWrite, key: &[u8], value: &T) {
     state.put(key, serde_json::to_vec(value).expect("governance records serialize"));
 }
 
@@ -84,6 +84,17 @@ pub fn holds_role(state: &dyn StateRead, a: &Address, role: Role) -> Result<bool
     let record: AccountRecord = serde_json::from_slice(&bytes)
         .map_err(|e| ModuleError::Storage(StoreError::Corrupt(format!("governance record is corrupt: {e}"))))?;
     Ok(record.roles.contains_key(&role))
+}
+
+/// The roles an account holds, read through the cross-module door so the ledger (and other
+/// modules) can ask from any module's state view.
+pub fn roles_of(state: &dyn StateRead, a: &Address) -> Result<Vec<Role>, ModuleError> {
+    let Some(bytes) = state.read_module(crate::NAME, &account_key(a))? else {
+        return Ok(Vec::new());
+    };
+    let record: AccountRecord = serde_json::from_slice(&bytes)
+        .map_err(|e| ModuleError::Storage(StoreError::Corrupt(format!("governance record is corrupt: {e}"))))?;
+    Ok(record.roles.into_keys().collect())
 }
 
 /// Writes an account record and keeps the by-role index in step.

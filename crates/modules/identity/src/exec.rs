@@ -1,5 +1,5 @@
 use dojang_governance::{state::holds_role, Role};
-use dojang_ledger::{ModuleError, StateWrite, TxContext};
+use dojang_ledger::{ModuleError, Permit, StateWrite, TxContext};
 use dojang_types::{Event, Hash, PublicKey};
 
 use crate::msg::IdentityMsg;
@@ -12,9 +12,30 @@ fn deny(reason: String) -> ModuleError {
     ModuleError::Unauthorized(reason)
 }
 
+/// Accounts that keep organisations in the registries.
+const REGISTRANTS: &[&str] = &["admin", "issuer", "verifier"];
+
+/// Who may send each message: the trust root is the council's (ID-05); status lists are
+/// issuers' (ID-08), policies verifiers'; everything else an account governance registered
+/// as an agency (ID-02), whose control of the organisation is checked on execution.
+fn permit(msg: &IdentityMsg) -> Permit {
+    use IdentityMsg::*;
+    match msg {
+        SetRoot { .. } => Permit::Council,
+        AnchorStatusList { .. } => Permit::AnyRole(&["issuer"]),
+        RegisterPolicy { .. } | WithdrawPolicy { .. } => Permit::AnyRole(&["verifier"]),
+        _ => Permit::AnyRole(REGISTRANTS),
+    }
+}
+
 /// The stateless rules (names, shapes, the policy's DCQL), run at admission so that a refused
-/// free-text field never reaches a block.
-pub fn check(msg: &IdentityMsg) -> Result<(), ModuleError> {
+/// free-text field never reaches a block, and who may send the message.
+pub fn check(msg: &IdentityMsg) -> Result<Permit, ModuleError> {
+    check_shape(msg)?;
+    Ok(permit(msg))
+}
+
+fn check_shape(msg: &IdentityMsg) -> Result<(), ModuleError> {
     use IdentityMsg::*;
     let r = match msg {
         RegisterOrg { did, kid, .. } | AddKey { did, kid, .. } | RevokeKey { did, kid, .. } => {
@@ -151,8 +172,8 @@ fn end_key(
 }
 
 fn set_root(ctx: &TxContext, st: &mut dyn StateWrite, did: String) -> Result<Vec<Event>, ModuleError> {
-    if !holds_role(&*st, &ctx.sender, Role::Admin)? {
-        return Err(ModuleError::Unauthorized("ID-05: only a governance admin names the trust root".into()));
+    if ctx.sender != dojang_governance::council_account() {
+        return Err(ModuleError::Unauthorized("ID-05: only the council names the trust root, by a proposal".into()));
     }
     state::org(&*st, &did)?;
     state::write(st, ROOT_KEY, &did);

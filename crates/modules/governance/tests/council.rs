@@ -1,0 +1,183 @@
+//! The council's rules through the real ledger: thresholds, expiry, replayed and repeated
+//! votes, rejections, guards on power and council size, rules that change mid-vote.
+
+mod common;
+
+use common::{attr, chain, failed_with, now_ms};
+use dojang_crypto::{Algorithm, Keypair};
+use dojang_ledger::SubmitError;
+use dojang_types::{encode, TxError, TxStatus};
+use serde_json::json;
+
+fn members(c: &common::Chain, idx: &[usize]) -> Vec<dojang_types::Address> {
+    idx.iter().map(|&i| c.members[i].public_key().address()).collect()
+}
+
+#[test]
+fn below_threshold_nothing_changes_and_at_threshold_it_happens_exactly_once() {
+    let c = chain();
+    let auditor = Keypair::generate(Algorithm::Ed25519).public_key().address();
+    let grant = json!({"type": "grant_role", "account": auditor, "role": "auditor"});
+    let r = c.run(&c.tx(&c.members[0], c.proposal("governance", grant)));
+    assert_eq!(r.result, TxStatus::Ok);
+    assert_eq!(attr(&r, "proposal_created", "threshold"), "3");
+    let roles = || c.ledger.query("governance", &format!("account/{auditor}"), &json!({})).unwrap()["roles"].clone();
+    c.run(&c.tx(&c.members[1], json!({"type": "approve", "id": 1})));
+    assert!(roles().as_object().unwrap().is_empty(), "2 of 5 changes nothing");
+    assert_eq!(c.proposal_state(1)["status"], "open");
+
+    let r = c.run(&c.tx(&c.members[2], json!({"type": "approve", "id": 1})));
+    assert_eq!(r.result, TxStatus::Ok);
+    assert!(r.events.iter().any(|e| e.kind == "role_granted"), "{r:?}");
+    assert!(r.events.iter().any(|e| e.kind == "proposal_executed"), "{r:?}");
+    assert!(roles()["auditor"].is_object());
+
+    // Later approvals do nothing: the proposal is closed, the message ran once.
+    let late = c.run(&c.tx(&c.members[3], json!({"type": "approve", "id": 1})));
+    assert!(failed_with(&late, "proposal_closed"), "{late:?}");
+    let p = c.proposal_state(1);
+    assert_eq!(p["status"], "executed");
+    assert_eq!(p["approvals"].as_object().unwrap().len(), 3, "{p}");
+}
+
+#[test]
+fn replaying_or_repeating_an_approval_does_nothing() {
+    let c = chain();
+    let grant = json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "auditor"});
+    c.run(&c.tx(&c.members[0], c.proposal("governance", grant)));
+    let approve = c.tx(&c.members[1], json!({"type": "approve", "id": 1}));
+    assert_eq!(c.run(&approve).result, TxStatus::Ok);
+    assert!(matches!(c.ledger.submit(&encode(&approve)), Err(SubmitError::Tx(TxError::Replay(_)))));
+    // The same member approving again with a new transaction is refused: one vote each.
+    let again = c.run(&c.tx(&c.members[1], json!({"type": "approve", "id": 1})));
+    assert!(failed_with(&again, "already_voted"), "{again:?}");
+    // The proposer's own approval counts already.
+    let own = c.run(&c.tx(&c.members[0], json!({"type": "approve", "id": 1})));
+    assert!(failed_with(&own, "already_voted"), "{own:?}");
+    let p = c.proposal_state(1);
+    assert_eq!(p["status"], "open", "two distinct approvals of three: {p}");
+    assert_eq!(p["approvals"].as_object().unwrap().len(), 2);
+}
+
+#[test]
+fn an_expired_proposal_never_executes() {
+    let c = chain();
+    let grant = json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "auditor"});
+    let mut msg = c.proposal("governance", grant);
+    msg["expires_at_ms"] = json!(now_ms() + 1_500);
+    assert_eq!(c.run(&c.tx(&c.members[0], msg)).result, TxStatus::Ok);
+    c.run(&c.tx(&c.members[1], json!({"type": "approve", "id": 1})));
+    std::thread::sleep(std::time::Duration::from_millis(1_700));
+    let r = c.run(&c.tx(&c.members[2], json!({"type": "approve", "id": 1})));
+    assert!(failed_with(&r, "GOV-09"), "{r:?}");
+    let p = c.proposal_state(1);
+    assert_eq!(p["status"], "expired", "{p}");
+    let roles = c.ledger.query("governance", &format!("account/{}", c.admin.public_key().address()), &json!({})).unwrap();
+    assert!(roles["roles"].get("auditor").is_none(), "{roles}");
+    // An expiry in the past or beyond 30 days is refused when proposing.
+    for expires in [now_ms() - 1, now_ms() + 31 * 24 * 3_600_000] {
+        let mut msg = c.proposal("governance", json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "issuer"}));
+        msg["expires_at_ms"] = json!(expires);
+        assert!(failed_with(&c.run(&c.tx(&c.members[0], msg)), "GOV-09"));
+    }
+}
+
+#[test]
+fn rejections_close_a_proposal_once_the_threshold_is_out_of_reach() {
+    let c = chain();
+    let grant = json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "auditor"});
+    c.run(&c.tx(&c.members[0], c.proposal("governance", grant)));
+    for i in [1, 2] {
+        assert_eq!(c.run(&c.tx(&c.members[i], json!({"type": "reject", "id": 1}))).result, TxStatus::Ok);
+    }
+    assert_eq!(c.proposal_state(1)["status"], "open", "2 rejections of 5 leave 3 possible approvals");
+    let r = c.run(&c.tx(&c.members[3], json!({"type": "reject", "id": 1})));
+    assert!(r.events.iter().any(|e| e.kind == "proposal_rejected"), "{r:?}");
+    assert_eq!(c.proposal_state(1)["status"], "rejected");
+    assert!(failed_with(&c.run(&c.tx(&c.members[4], json!({"type": "approve", "id": 1}))), "proposal_closed"));
+}
+
+#[test]
+fn only_members_propose_and_only_council_matters_can_be_proposed() {
+    let c = chain();
+    let grant = json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "auditor"});
+    let r = c.run(&c.tx(&c.admin, c.proposal("governance", grant)));
+    assert!(failed_with(&r, "unauthorized"), "GOV-08: {r:?}");
+    // A proposal carrying a vote, another proposal, an unknown module or a malformed message
+    // is refused at admission (GOV-10).
+    for (module, msg) in [
+        ("governance", json!({"type": "approve", "id": 1})),
+        ("governance", c.proposal("governance", json!({"type": "approve", "id": 1}))),
+        ("nowhere", json!({"type": "x"})),
+        ("governance", json!({"type": "grant_role", "account": "dj1", "role": "king"})),
+    ] {
+        let err = c.ledger.submit(&encode(&c.tx(&c.members[0], c.proposal(module, msg.clone())))).unwrap_err();
+        assert!(matches!(err, SubmitError::Tx(TxError::InvalidMessage { .. })), "{msg}: {err}");
+    }
+    let long = json!({"type": "propose", "proposal": {"module": "governance", "msg": {"type": "approve", "id": 1}},
+                      "reason": "x".repeat(301), "expires_at_ms": now_ms() + 1000});
+    assert!(c.ledger.submit(&encode(&c.tx(&c.members[0], long))).is_err(), "GOV-15");
+}
+
+#[test]
+fn a_validator_change_may_move_at_most_a_third_of_the_power() {
+    let c = chain();
+    let add = |power: u64| {
+        json!({"type": "update_validators", "updates": [{"public_key": Keypair::generate(Algorithm::Ed25519).public_key(), "power": power, "name": "district-office-2"}]})
+    };
+    let too_much = c.pass("governance", add(34));
+    let p = c.proposal_state(too_much);
+    assert_eq!(p["status"], "failed", "{p}");
+    assert_eq!(p["outcome"]["code"], "GOV-12", "{p}");
+    assert_eq!(c.ledger.validators().len(), 1);
+    let ok = c.pass("governance", add(33));
+    assert_eq!(c.proposal_state(ok)["status"], "executed");
+    assert_eq!(c.ledger.validators().len(), 2);
+}
+
+#[test]
+fn the_council_stays_workable() {
+    let c = chain();
+    let set = |idx: &[usize], threshold: u32| json!({"type": "set_council", "council": {"members": members(&c, idx), "threshold": threshold}});
+    for (idx, threshold) in [(&[0, 1][..], 2), (&[0, 1, 2, 3, 4][..], 2), (&[0, 1, 2][..], 4)] {
+        let id = c.pass("governance", set(idx, threshold));
+        let p = c.proposal_state(id);
+        assert_eq!(p["outcome"]["code"], "GOV-11", "{idx:?} {threshold}: {p}");
+    }
+    let q = c.ledger.query("governance", "council", &json!({})).unwrap();
+    assert_eq!(q["members"].as_array().unwrap().len(), 5);
+    assert_eq!(q["threshold"], 3);
+}
+
+#[test]
+fn a_council_change_applies_from_the_next_block_not_to_votes_in_its_own() {
+    let c = chain();
+    let newcomer = Keypair::generate(Algorithm::Ed25519);
+    let mut next: Vec<_> = members(&c, &[0, 1, 2, 3]);
+    next.push(newcomer.public_key().address());
+    // Proposal 1 replaces member 4 with the newcomer; proposal 2 grants a role.
+    let change = json!({"type": "set_council", "council": {"members": next, "threshold": 3}});
+    c.run(&c.tx(&c.members[0], c.proposal("governance", change)));
+    c.run(&c.tx(&c.members[1], json!({"type": "approve", "id": 1})));
+    let grant = json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "auditor"});
+    c.run(&c.tx(&c.members[0], c.proposal("governance", grant)));
+    c.run(&c.tx(&c.members[1], json!({"type": "approve", "id": 2})));
+
+    // One block: the council change passes; in the same block the newcomer's approval of
+    // proposal 2 does not count yet, and the outgoing member's still does.
+    let passes = c.submit(&c.tx(&c.members[2], json!({"type": "approve", "id": 1})));
+    let newcomer_vote = c.submit(&c.tx(&newcomer, json!({"type": "approve", "id": 2})));
+    let outgoing_vote = c.submit(&c.tx(&c.members[4], json!({"type": "approve", "id": 2})));
+    c.block();
+    assert_eq!(c.receipt(&passes).result, TxStatus::Ok);
+    assert!(failed_with(&c.receipt(&newcomer_vote), "unauthorized"), "not a member in the block that adds it");
+    assert_eq!(c.receipt(&outgoing_vote).result, TxStatus::Ok);
+    assert_eq!(c.proposal_state(2)["status"], "executed");
+
+    // From the next block, the new council decides.
+    let grant = json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "issuer"});
+    c.run(&c.tx(&newcomer, c.proposal("governance", grant)));
+    assert!(failed_with(&c.run(&c.tx(&c.members[4], json!({"type": "approve", "id": 3}))), "unauthorized"));
+    let q = c.ledger.query("governance", "council", &json!({})).unwrap();
+    assert!(q["members"].as_array().unwrap().contains(&json!(newcomer.public_key().address())), "{q}");
+}
