@@ -8,6 +8,7 @@
 
 pub mod dcql;
 pub mod issue;
+pub mod issued;
 pub mod jose;
 pub mod nonce;
 pub mod present;
@@ -18,7 +19,8 @@ pub mod verify;
 
 pub use dcql::{CredentialQuery, DcqlQuery};
 pub use issue::{issue, issue_batch, CredentialSpec, IssuerKey, StatusRef};
+pub use issued::{check_issued, Issued};
 pub use present::{present, Challenge};
 pub use status::{Status, StatusList};
-pub use trust::{Accreditation, KeyValidity, Policy, Standing, StatusAnchor, TrustError, TrustView};
+pub use trust::{Accreditation, CredentialType, KeyValidity, Policy, Standing, StatusAnchor, TrustError, TrustView};
 pub use verify::{Request, Verified, Verifier, VerifyError};

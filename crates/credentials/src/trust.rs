@@ -68,6 +68,15 @@ pub struct Policy {
     pub withdrawn_at: Option<u64>,
 }
 
+/// A credential type registered on chain (the root's type registry): a wallet accepts only
+/// credentials of a registered type, so an accredited issuer cannot mint ad-hoc types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialType {
+    pub vct: String,
+    /// The claims the registry says are concealable.
+    pub concealable: Vec<String>,
+}
+
 /// A failure to learn what the chain says (not a verdict on the credential).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot read trust data: {0}")]
@@ -82,6 +91,8 @@ pub trait TrustView: Send + Sync {
     /// The status list token currently published at `uri` (fetched from the issuer).
     fn status_token(&self, uri: &str) -> Result<Arc<str>, TrustError>;
     fn policy(&self, id: &str) -> Result<Option<Policy>, TrustError>;
+    /// The type registry's record for `vct`; `None` when it is not registered.
+    fn credential_type(&self, vct: &str) -> Result<Option<CredentialType>, TrustError>;
 }
 
 impl<T: TrustView + ?Sized> TrustView for Arc<T> {
@@ -104,6 +115,10 @@ impl<T: TrustView + ?Sized> TrustView for Arc<T> {
     fn policy(&self, id: &str) -> Result<Option<Policy>, TrustError> {
         (**self).policy(id)
     }
+
+    fn credential_type(&self, vct: &str) -> Result<Option<CredentialType>, TrustError> {
+        (**self).credential_type(vct)
+    }
 }
 
 /// Trust data held in memory: what a verifier has already read (and proof-checked) from the
@@ -115,6 +130,7 @@ pub struct Snapshot {
     pub anchors: std::collections::HashMap<(String, String), StatusAnchor>,
     pub tokens: std::collections::HashMap<String, Arc<str>>,
     pub policies: std::collections::HashMap<String, Policy>,
+    pub types: std::collections::HashMap<String, CredentialType>,
 }
 
 impl TrustView for Snapshot {
@@ -136,5 +152,9 @@ impl TrustView for Snapshot {
 
     fn policy(&self, id: &str) -> Result<Option<Policy>, TrustError> {
         Ok(self.policies.get(id).cloned())
+    }
+
+    fn credential_type(&self, vct: &str) -> Result<Option<CredentialType>, TrustError> {
+        Ok(self.types.get(vct).cloned())
     }
 }

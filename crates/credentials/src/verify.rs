@@ -93,6 +93,8 @@ pub enum VerifyError {
     BeyondPolicy { policy: String, path: String },
     #[error("policy '{policy}' needs claim {path}, which was not disclosed")]
     MissingClaim { policy: String, path: String },
+    #[error("credential type {0} is not registered on chain")]
+    UnregisteredType(String),
     #[error(transparent)]
     Trust(#[from] TrustError),
 }
@@ -130,11 +132,11 @@ pub struct Verifier<T: TrustView> {
     lists: Mutex<HashMap<[u8; 32], Arc<StatusList>>>,
 }
 
-fn str_field<'a>(m: &'a Map<String, Value>, k: &'static str) -> Result<&'a str, VerifyError> {
+pub(crate) fn str_field<'a>(m: &'a Map<String, Value>, k: &'static str) -> Result<&'a str, VerifyError> {
     m.get(k).and_then(Value::as_str).ok_or(VerifyError::MissingField(k))
 }
 
-fn num_field(m: &Map<String, Value>, k: &'static str) -> Result<u64, VerifyError> {
+pub(crate) fn num_field(m: &Map<String, Value>, k: &'static str) -> Result<u64, VerifyError> {
     m.get(k).and_then(Value::as_u64).ok_or(VerifyError::MissingField(k))
 }
 
@@ -193,7 +195,7 @@ impl<T: TrustView> Verifier<T> {
         if !key.covers(iat) {
             return Err(VerifyError::KeyNotValidAtIssuance { kid, iat });
         }
-        self.check_accreditation(iss, vct, iat)?;
+        check_accreditation(&self.trust, iss, vct, iat)?;
         let exp = num_field(p, "exp")?;
         if now >= exp {
             return Err(VerifyError::Expired(exp));
@@ -226,21 +228,6 @@ impl<T: TrustView> Verifier<T> {
             status_hash,
             policy_id: request.policy_id.clone(),
         })
-    }
-
-    fn check_accreditation(&self, iss: &str, vct: &str, iat: u64) -> Result<(), VerifyError> {
-        let unaccredited = || VerifyError::UnaccreditedIssuer { iss: iss.into(), vct: vct.into() };
-        let acc = self.trust.accreditation(iss, vct)?.ok_or_else(unaccredited)?;
-        if !acc.active_at(iat) {
-            return Err(unaccredited());
-        }
-        match acc.now {
-            Standing::Active => Ok(()),
-            Standing::Suspended { since } => {
-                Err(VerifyError::IssuerSuspended { iss: iss.into(), vct: vct.into(), since })
-            }
-            Standing::Revoked { since } => Err(VerifyError::IssuerRevoked { iss: iss.into(), vct: vct.into(), since }),
-        }
     }
 
     fn check_key_binding(
@@ -351,8 +338,23 @@ impl<T: TrustView> Verifier<T> {
     }
 }
 
+/// The accreditation check shared with [`crate::issued`]: accredited for `vct` when it
+/// issued at `iat`, and not suspended or revoked since.
+pub(crate) fn check_accreditation(trust: &dyn TrustView, iss: &str, vct: &str, iat: u64) -> Result<(), VerifyError> {
+    let unaccredited = || VerifyError::UnaccreditedIssuer { iss: iss.into(), vct: vct.into() };
+    let acc = trust.accreditation(iss, vct)?.ok_or_else(unaccredited)?;
+    if !acc.active_at(iat) {
+        return Err(unaccredited());
+    }
+    match acc.now {
+        Standing::Active => Ok(()),
+        Standing::Suspended { since } => Err(VerifyError::IssuerSuspended { iss: iss.into(), vct: vct.into(), since }),
+        Standing::Revoked { since } => Err(VerifyError::IssuerRevoked { iss: iss.into(), vct: vct.into(), since }),
+    }
+}
+
 /// The key id: the `kid` header is `<did>#<key id>` (or the bare key id).
-fn kid_of(header: &Map<String, Value>, iss: &str) -> Result<String, VerifyError> {
+pub(crate) fn kid_of(header: &Map<String, Value>, iss: &str) -> Result<String, VerifyError> {
     let kid = header.get("kid").and_then(Value::as_str).ok_or(VerifyError::MissingField("kid"))?;
     match kid.split_once('#') {
         Some((did, k)) if did == iss => Ok(k.to_string()),

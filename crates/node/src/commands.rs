@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use dojang_crypto::{Algorithm, KeyFile, Keypair};
 use dojang_ledger::Genesis;
 use dojang_sdk::{Client, TxBuilder};
 use serde_json::Value;
@@ -12,31 +11,24 @@ fn print(v: &Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
-pub fn keys_new(out: &Path, algorithm: &str) -> anyhow::Result<()> {
-    let alg: Algorithm = algorithm.parse().map_err(anyhow::Error::msg)?;
-    let k = Keypair::generate(alg);
-    KeyFile::save_new(&k, out)?;
-    println!("{} {}", k.public_key().address(), k.public_key());
-    Ok(())
-}
-
-pub fn keys_show(file: &Path) -> anyhow::Result<()> {
-    let k = KeyFile::load(file)?;
-    println!("address:    {}\npublic key: {}", k.public_key().address(), k.public_key());
-    Ok(())
-}
-
 pub async fn status(node: &str) -> anyhow::Result<()> {
     print(&Client::new(node).status().await?);
     Ok(())
 }
 
-pub async fn tx(node: &str, key: &Path, wait: bool, module: &str, msg: &str) -> anyhow::Result<()> {
+/// Signs with `signer` (a key file or an HSM key, see `keys::tx_signer`) and submits.
+pub async fn tx(
+    node: &str,
+    signer: Box<dyn dojang_crypto::Signer>,
+    wait: bool,
+    module: &str,
+    msg: &str,
+) -> anyhow::Result<()> {
     let msg: Value = serde_json::from_str(msg).context("the message is not valid JSON")?;
     let client = Client::new(node);
     let chain_id = client.status().await?["chain_id"].as_str().context("node status has no chain_id")?.to_string();
-    let builder = TxBuilder::new(chain_id, KeyFile::load(key)?);
-    let tx = builder.build(module, &msg);
+    let builder = TxBuilder::new(chain_id, signer);
+    let tx = builder.try_build(module, &msg)?;
     let s = client.submit(&tx, wait).await?;
     match s.receipt {
         Some(r) => print(&serde_json::json!({"id": s.id, "receipt": r})),
@@ -72,8 +64,8 @@ pub async fn state(node: &str, key: &str, verify: Option<&Path>) -> anyhow::Resu
         None => print(&client.get(&format!("/v1/state?key={key}")).await?),
         Some(genesis) => {
             let g = Genesis::load(genesis)?;
-            let validators = g.validator_set();
-            let s = client.read_verified(key, &validators).await?;
+            let chain = dojang_sdk::TrustedChain::new(&g.chain_id, g.validator_set(), dojang_sdk::DEFAULT_MAX_AGE);
+            let s = client.read_verified(key, &chain).await?;
             let Some(value) = s.value else {
                 println!("verified at height {}: no value under '{key}'", s.height);
                 return Ok(());

@@ -9,11 +9,11 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use dojang_credentials::issue::IssuerKey;
-use dojang_credentials::TrustView as _;
 use dojang_crypto::KeyFile;
 use dojang_issuer::{Book, ChainAnchoring, Issuer, Records, Settings};
+use dojang_sdk::{TrustedChain, DEFAULT_MAX_AGE};
 use dojang_trust::ChainTrust;
-use dojang_wallet::{store, PresentationRequest};
+use dojang_wallet::store;
 use serde::Deserialize;
 use tracing::info;
 
@@ -78,13 +78,38 @@ pub async fn issuer(config: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The chain a wallet command checks what it reads against: the node to ask, and the genesis
+/// file the holder trusts (its chain id and validator set are pinned; the node's own report of
+/// its validators is never used).
+#[derive(clap::Args, Clone)]
+pub struct ChainArgs {
+    #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
+    pub node: String,
+    /// The chain's genesis file, as published by the city.
+    #[arg(long, env = "DOJANG_GENESIS")]
+    pub genesis: PathBuf,
+}
+
+impl ChainArgs {
+    /// A proof-checking view of the chain pinned from the trusted genesis.
+    pub fn trust(&self) -> anyhow::Result<Arc<ChainTrust>> {
+        let g = dojang_ledger::Genesis::load(&self.genesis)
+            .with_context(|| format!("cannot read the trusted genesis {}", self.genesis.display()))?;
+        let chain = TrustedChain::new(&g.chain_id, g.validator_set(), DEFAULT_MAX_AGE);
+        Ok(ChainTrust::new(&self.node, chain, Duration::from_secs(30)))
+    }
+}
+
 #[derive(Subcommand)]
 pub enum WalletCommand {
     /// Create an empty wallet file.
     Init,
-    /// Receive a credential from an OpenID4VCI offer (`openid-credential-offer://...`).
+    /// Receive a credential from an OpenID4VCI offer (`openid-credential-offer://...`); it is
+    /// kept only if the chain vouches for it (issuer key, accreditation, type, holder binding).
     Receive {
         offer: String,
+        #[command(flatten)]
+        chain: ChainArgs,
         /// The PIN the agency sent, when the offer asks for one.
         #[arg(long)]
         pin: Option<String>,
@@ -94,12 +119,12 @@ pub enum WalletCommand {
     },
     /// List credentials (types, issuers, unused copies); claims are not printed.
     List,
-    /// Answer a presentation request (a JSON file), only within the policy it cites.
+    /// Answer a signed presentation request (the request JWT, in a file), only if it is signed
+    /// by a key the chain registers for the verifier and within the policy it cites.
     Present {
         request: PathBuf,
-        /// The node to read the policy from (proof-checked).
-        #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
-        node: String,
+        #[command(flatten)]
+        chain: ChainArgs,
         /// Write the vp_token here instead of printing it.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -109,8 +134,8 @@ pub enum WalletCommand {
     Apply {
         /// The office's request URL, e.g. https://jobs.seoul.go.kr/programs/<id>/request
         request_url: String,
-        #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
-        node: String,
+        #[command(flatten)]
+        chain: ChainArgs,
     },
     /// What was disclosed to whom and when, and the decision receipts kept.
     History,
@@ -132,9 +157,10 @@ pub async fn wallet(file: &Path, passphrase: &str, command: WalletCommand) -> an
             store::save(file, passphrase, &Default::default())?;
             println!("created {}", file.display());
         }
-        WalletCommand::Receive { offer, pin, copies } => {
+        WalletCommand::Receive { offer, pin, copies, chain } => {
             let mut w = store::load(file, passphrase)?;
-            let cred = dojang_wallet::receive(&offer, pin.as_deref(), copies, now()).await?;
+            let trust = chain.trust()?;
+            let cred = dojang_wallet::receive(&offer, pin.as_deref(), copies, now(), &trust).await?;
             println!("received {} from {} ({} single-use copies)", cred.vct, cred.issuer, cred.copies.len());
             w.credentials.push(cred);
             store::save(file, passphrase, &w)?;
@@ -146,21 +172,16 @@ pub async fn wallet(file: &Path, passphrase: &str, command: WalletCommand) -> an
                 println!("{}  {}  from {}  ({unused}/{} copies unused)", c.id, c.vct, c.issuer, c.copies.len());
             }
         }
-        WalletCommand::Present { request, node, out } => {
-            let text =
+        WalletCommand::Present { request, chain, out } => {
+            let jwt =
                 std::fs::read_to_string(&request).with_context(|| format!("cannot read {}", request.display()))?;
-            let req: PresentationRequest = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a presentation request", request.display()))?;
-            let validators = ChainTrust::validators_from(&node).await?;
-            let trust = ChainTrust::new(&node, validators, Duration::from_secs(30));
-            trust.load_policy(&req.policy).await?;
-            let policy = trust.policy(&req.policy)?;
-            let query = dojang_wallet::check_request(&req, policy.as_ref())?;
-            let policy = policy.context("checked above")?;
+            let trust = chain.trust()?;
+            let checked = dojang_wallet::fetch_and_check(&jwt, &trust, now()).await?;
+            let req = &checked.request;
             let mut w = store::load(file, passphrase)?;
-            let vp_token = dojang_wallet::answer(&mut w, &req, &policy, &query, now())?;
+            let vp_token = dojang_wallet::answer(&mut w, req, &checked.policy, &checked.query, now())?;
             store::save(file, passphrase, &w)?;
-            let body = serde_json::json!({ "vp_token": vp_token });
+            let body = serde_json::json!({ "vp_token": vp_token, "state": checked.state });
             match (&req.response_uri, out) {
                 (_, Some(path)) => std::fs::write(&path, body.to_string())?,
                 (Some(uri), None) => {
@@ -189,40 +210,26 @@ pub async fn wallet(file: &Path, passphrase: &str, command: WalletCommand) -> an
                 );
             }
         }
-        WalletCommand::Apply { request_url, node } => apply(file, passphrase, &request_url, &node).await?,
+        WalletCommand::Apply { request_url, chain } => apply(file, passphrase, &request_url, &chain).await?,
     }
     Ok(())
 }
 
-async fn apply(file: &Path, passphrase: &str, request_url: &str, node: &str) -> anyhow::Result<()> {
+async fn apply(file: &Path, passphrase: &str, request_url: &str, chain: &ChainArgs) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let resp = http.get(request_url).send().await.with_context(|| format!("cannot reach {request_url}"))?;
     if !resp.status().is_success() {
         bail!("{request_url} answered HTTP {}", resp.status());
     }
     let jwt = resp.text().await?;
-    let (did, kid) = dojang_verifier::request_kid(&jwt).context("the request names no signing key")?;
-    let validators = ChainTrust::validators_from(node).await?;
-    let trust = ChainTrust::new(node, validators, Duration::from_secs(30));
-    trust.load_org(&did).await?;
-    let key = trust.issuer_key(&did, &kid)?.with_context(|| format!("{did}#{kid} is not a key on chain"))?;
-    let claims = dojang_verifier::open_request(&jwt, &key.public_key, now()).map_err(anyhow::Error::msg)?;
-    trust.load_policy(&claims.policy).await?;
-    let policy = trust.policy(&claims.policy)?;
-    let req = PresentationRequest {
-        client_id: claims.client_id,
-        nonce: claims.nonce,
-        policy: claims.policy,
-        dcql_query: claims.dcql_query,
-        response_uri: Some(claims.response_uri.clone()),
-    };
-    let query = dojang_wallet::check_request(&req, policy.as_ref())?;
-    let policy = policy.context("checked above")?;
+    let trust = chain.trust()?;
+    let checked = dojang_wallet::fetch_and_check(&jwt, &trust, now()).await?;
+    let response_uri = checked.request.response_uri.clone().context("the request names no response_uri")?;
     let mut w = store::load(file, passphrase)?;
-    let vp_token = dojang_wallet::answer(&mut w, &req, &policy, &query, now())?;
+    let vp_token = dojang_wallet::answer(&mut w, &checked.request, &checked.policy, &checked.query, now())?;
     store::save(file, passphrase, &w)?;
-    let form = [("vp_token", vp_token.to_string()), ("state", claims.state)];
-    let answer: serde_json::Value = http.post(&claims.response_uri).form(&form).send().await?.json().await?;
+    let form = [("vp_token", vp_token.to_string()), ("state", checked.state)];
+    let answer: serde_json::Value = http.post(&response_uri).form(&form).send().await?.json().await?;
     if let Some(err) = answer.get("error") {
         bail!("the office refused the application: {err}: {}", answer["error_description"]);
     }

@@ -36,10 +36,15 @@ struct OfficeSection {
     public_url: String,
     listen_addr: SocketAddr,
     node: String,
-    /// The chain's genesis file: its validators certify what the service reads. Without it,
-    /// the node's reported validator set is trusted.
-    #[serde(default)]
-    genesis: Option<PathBuf>,
+    /// The chain's genesis file: its chain id and validator set are pinned, and set changes are
+    /// followed from there; the node's own report of its validators is never used.
+    genesis: PathBuf,
+    /// The oldest a block may be for a read from it to count, in seconds (a stale node).
+    #[serde(default = "default_max_age")]
+    max_header_age_s: u64,
+    /// Most requests awaiting an answer at once; more are refused with HTTP 503.
+    #[serde(default = "default_max_pending")]
+    max_pending: usize,
     /// The decision store (redb file).
     store: PathBuf,
     programs: Vec<String>,
@@ -52,6 +57,14 @@ struct OfficeSection {
 
 fn default_anchor_interval() -> u64 {
     300
+}
+
+fn default_max_age() -> u64 {
+    dojang_sdk::DEFAULT_MAX_AGE.as_secs()
+}
+
+fn default_max_pending() -> usize {
+    dojang_verifier::DEFAULT_MAX_PENDING
 }
 
 /// Fills the office's trust cache from the chain before each answer is checked.
@@ -72,11 +85,13 @@ pub async fn verifier(config: &Path) -> anyhow::Result<()> {
     if key.algorithm() != dojang_crypto::Algorithm::P256 {
         bail!("{} must hold a P-256 key", o.signing_key.display());
     }
-    let validators = match &o.genesis {
-        Some(g) => dojang_ledger::Genesis::load(&relative(base, g))?.validator_set(),
-        None => ChainTrust::validators_from(&o.node).await?,
-    };
-    let trust = ChainTrust::new(&o.node, validators, Duration::from_secs(30));
+    let genesis = dojang_ledger::Genesis::load(&relative(base, &o.genesis))?;
+    let chain = dojang_sdk::TrustedChain::new(
+        &genesis.chain_id,
+        genesis.validator_set(),
+        Duration::from_secs(o.max_header_age_s.max(1)),
+    );
+    let trust = ChainTrust::new(&o.node, chain, Duration::from_secs(30));
     let prepare: Arc<dyn http::Prepare> = Arc::new(ChainPrepare(trust.clone()));
     trust.load_org(&o.did).await?;
     let registered =
@@ -94,7 +109,7 @@ pub async fn verifier(config: &Path) -> anyhow::Result<()> {
     }
     let store = DecisionStore::open(&relative(base, &o.store))?;
     let response_uri = format!("{}/response", o.public_url.trim_end_matches('/'));
-    let office = Office::new(&o.did, &o.kid, key, &response_uri, trust, store);
+    let office = Office::new(&o.did, &o.kid, key, &response_uri, trust, store).with_max_pending(o.max_pending);
     let program_ids = o.programs.clone();
     let service = Arc::new(http::Service { office, programs, prepare: Some(prepare) });
     let account = KeyFile::load(&relative(base, &o.account_key))?;

@@ -1,7 +1,13 @@
-use dojang_types::{encode, Hash, SignedTx, Validator};
+use dojang_crypto::CommitError;
+use dojang_types::{encode, wall_clock_ms, BlockHeader, Commit, Hash, SignedTx, Validator};
 use serde_json::{json, Value};
 
-use crate::verify::{verify_read, VerifiedState, VerifyError};
+use crate::light::TrustedChain;
+use crate::verify::{check_answer, decode_answer, field, VerifiedState, VerifyError};
+
+/// Most steps one read may take to follow the validator set (bisection over a long history of
+/// changes needs about log2(heights) steps per change).
+const MAX_FOLLOW_STEPS: usize = 128;
 
 /// What went wrong talking to a node.
 #[derive(Debug, thiserror::Error)]
@@ -107,12 +113,72 @@ impl Client {
         self.get(&format!("/v1/query/{module}/{path}{suffix}")).await
     }
 
-    /// Reads a state key and checks the answer: the Merkle proof against the header's state
-    /// root, the header against the commit certificate, and the certificate's signatures
-    /// against the validator set the caller trusts (more than two thirds of the power).
-    pub async fn read_verified(&self, key: &str, validators: &[Validator]) -> Result<VerifiedState, ClientError> {
+    /// Reads a state key and checks the answer against `chain`: the header's chain id, height
+    /// (not below what was already seen) and age (not older than the chain's maximum), its
+    /// commit certificate against the validator set followed from the trusted genesis (never
+    /// the set this node reports), and the Merkle proof against the header's state root.
+    pub async fn read_verified(&self, key: &str, chain: &TrustedChain) -> Result<VerifiedState, ClientError> {
         let v = self.get(&format!("/v1/state?key={key}")).await?;
-        Ok(verify_read(key.as_bytes(), &v, validators)?)
+        let answer = decode_answer(&v)?;
+        let now = wall_clock_ms();
+        chain.check_header(&answer.header, now)?;
+        if chain.needs_follow(&answer.header) {
+            self.follow(chain, answer.header.height).await?;
+        }
+        Ok(check_answer(key.as_bytes(), &answer, chain, now)?)
+    }
+
+    /// Follows the validator set pinned in `chain` up to the set deciding `height`: each step
+    /// takes the set this node proves at some height and accepts it only under a certificate
+    /// signed by more than two thirds of the set pinned before; a step the pinned set did not
+    /// sign is split in half (bisection), down to consecutive heights.
+    pub async fn follow(&self, chain: &TrustedChain, height: u64) -> Result<(), ClientError> {
+        let mut targets = vec![height];
+        for _ in 0..MAX_FOLLOW_STEPS {
+            let Some(&target) = targets.last() else { return Ok(()) };
+            let (from, _) = chain.pinned();
+            if target <= from {
+                targets.pop();
+                continue;
+            }
+            match self.follow_step(chain, target).await {
+                Ok(()) => {
+                    targets.pop();
+                }
+                Err(ClientError::Verify(VerifyError::Commit(CommitError::NotEnoughPower { .. })))
+                    if target > from + 1 =>
+                {
+                    targets.push(from + (target - from) / 2);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if targets.is_empty() {
+            return Ok(());
+        }
+        Err(VerifyError::Follow { height, reason: format!("more than {MAX_FOLLOW_STEPS} steps") }.into())
+    }
+
+    /// One step: the set deciding `height`, its proof, and the header and certificate of
+    /// `height - 1` that prove it.
+    async fn follow_step(&self, chain: &TrustedChain, height: u64) -> Result<(), ClientError> {
+        let v = self.get(&format!("/v1/validators?height={height}")).await?;
+        let set: Vec<Validator> = field(&v, "validators")?;
+        let version: u64 = field(&v["proof"], "version")?;
+        if version + 1 != height {
+            return Err(
+                VerifyError::Malformed(format!("the set of height {height} is proven at version {version}")).into()
+            );
+        }
+        let proof = v["proof"]["proof_hex"].as_str().ok_or_else(|| VerifyError::Malformed("proof_hex".into()))?;
+        let proof = hex::decode(proof).map_err(|e| VerifyError::Malformed(format!("proof_hex: {e}")))?;
+        let b = self.block(version).await?;
+        let header: BlockHeader = field(&b["block"], "header")?;
+        let commit: Commit = field(&b, "commit")?;
+        if header.height != version {
+            return Err(VerifyError::Malformed(format!("asked for block {version}, got {}", header.height)).into());
+        }
+        Ok(chain.advance(&header, &commit, set, &proof)?)
     }
 }
 

@@ -3,6 +3,11 @@
 //! validators the caller trusts ([`dojang_sdk::Client::read_verified`]), then cached for a
 //! short time so that verifying thousands of presentations costs no network round trips.
 //!
+//! Reads go through one [`TrustedChain`]: the chain id and validator set pinned from the
+//! genesis the caller trusts (followed through proven set changes), a minimum height that only
+//! rises, and a maximum header age, so a node cannot answer from before a revocation. The cache
+//! holds at most [`ChainTrust::with_capacity`] records; the least recently fetched go first.
+//!
 //! [`ChainTrust::prepare`] (async) fetches what a presentation will need; the
 //! [`TrustView`] methods the verifier calls (sync) only read the cache.
 
@@ -13,27 +18,81 @@ use std::time::{Duration, Instant};
 use dojang_credentials::jose::Jws;
 use dojang_credentials::sdjwt::SdJwt;
 use dojang_credentials::status::token_hash;
-use dojang_credentials::trust::{Accreditation, KeyValidity, Policy, Snapshot, Standing, StatusAnchor, TrustError};
+use dojang_credentials::trust::{
+    Accreditation, CredentialType, KeyValidity, Policy, Snapshot, Standing, StatusAnchor, TrustError,
+};
 use dojang_credentials::{DcqlQuery, TrustView};
-use dojang_identity::state::{self as id, AccreditationRecord, OrgRecord, PolicyRecord, StatusAnchorRecord};
-use dojang_sdk::Client;
-use dojang_types::Validator;
+use dojang_identity::state::{
+    self as id, AccreditationRecord, OrgRecord, PolicyRecord, StatusAnchorRecord, TypeRecord,
+};
+use dojang_sdk::{Client, TrustedChain};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+/// The default bound of the cache, in records (organisations, accreditations, status lists,
+/// policies, types): far more than a city's issuers and programs, far less than memory.
+pub const DEFAULT_CAPACITY: usize = 10_000;
 
 /// Trust data read from a node with proofs, cached for `ttl`.
 pub struct ChainTrust {
     client: Client,
-    validators: Vec<Validator>,
+    chain: TrustedChain,
     http: reqwest::Client,
     ttl: Duration,
+    capacity: usize,
     cache: RwLock<Cache>,
+}
+
+/// What one cached record put into the snapshot, so evicting it removes exactly that.
+#[derive(Debug, Clone)]
+enum Entry {
+    Org(String),
+    Accreditation(String, String),
+    Status(String, String),
+    Policy(String),
+    Type(String),
 }
 
 #[derive(Default)]
 struct Cache {
     snapshot: Snapshot,
-    fetched: HashMap<String, Instant>,
+    fetched: HashMap<String, (Instant, Entry)>,
+}
+
+impl Cache {
+    fn forget(&mut self, entry: &Entry) {
+        let s = &mut self.snapshot;
+        match entry {
+            Entry::Org(did) => s.keys.retain(|(d, _), _| d != did),
+            Entry::Accreditation(did, vct) => {
+                s.accreditations.remove(&(did.clone(), vct.clone()));
+            }
+            Entry::Status(did, uri) => {
+                s.anchors.remove(&(did.clone(), uri.clone()));
+                if !s.anchors.keys().any(|(_, u)| u == uri) {
+                    s.tokens.remove(uri);
+                }
+            }
+            Entry::Policy(id) => {
+                s.policies.remove(id);
+            }
+            Entry::Type(vct) => {
+                s.types.remove(vct);
+            }
+        }
+    }
+
+    /// Evicts the least recently fetched records until at most `capacity` remain.
+    fn bound(&mut self, capacity: usize) {
+        while self.fetched.len() > capacity {
+            let Some(oldest) = self.fetched.iter().min_by_key(|(_, (t, _))| *t).map(|(k, _)| k.clone()) else {
+                return;
+            };
+            if let Some((_, entry)) = self.fetched.remove(&oldest) {
+                self.forget(&entry);
+            }
+        }
+    }
 }
 
 fn err(e: impl std::fmt::Display) -> TrustError {
@@ -45,28 +104,37 @@ fn ms_to_s(ms: u64) -> u64 {
 }
 
 impl ChainTrust {
-    /// `validators`: the set the caller trusts to certify blocks (from the chain's genesis, or
-    /// followed through proven validator-set changes).
-    pub fn new(node_url: &str, validators: Vec<Validator>, ttl: Duration) -> Arc<ChainTrust> {
+    /// `chain`: the chain pinned from the genesis the caller trusts (its validator set is
+    /// followed from there; the node's own report of its set is never used).
+    pub fn new(node_url: &str, chain: TrustedChain, ttl: Duration) -> Arc<ChainTrust> {
+        Self::with_capacity(node_url, chain, ttl, DEFAULT_CAPACITY)
+    }
+
+    /// As [`ChainTrust::new`], holding at most `capacity` cached records.
+    pub fn with_capacity(node_url: &str, chain: TrustedChain, ttl: Duration, capacity: usize) -> Arc<ChainTrust> {
         Arc::new(ChainTrust {
             client: Client::new(node_url),
-            validators,
+            chain,
             http: reqwest::Client::new(),
             ttl,
+            capacity: capacity.max(1),
             cache: RwLock::new(Cache::default()),
         })
     }
 
-    /// The trusted validator set as the node reports it now, for tools that trust their own
-    /// node (a wallet pointed at the city's node, a test). Verifiers pin theirs instead.
-    pub async fn validators_from(node_url: &str) -> Result<Vec<Validator>, TrustError> {
-        let v = Client::new(node_url).get("/v1/validators").await.map_err(err)?;
-        serde_json::from_value(v["validators"].clone()).map_err(|e| err(format!("validator list: {e}")))
+    /// The chain the reads are checked against.
+    pub fn chain(&self) -> &TrustedChain {
+        &self.chain
+    }
+
+    /// How many records the cache holds now (never more than its capacity).
+    pub fn cached(&self) -> usize {
+        self.cache.read().unwrap_or_else(|p| p.into_inner()).fetched.len()
     }
 
     fn fresh(&self, key: &str) -> bool {
         let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
-        cache.fetched.get(key).is_some_and(|t| t.elapsed() < self.ttl)
+        cache.fetched.get(key).is_some_and(|(t, _)| t.elapsed() < self.ttl)
     }
 
     async fn read<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, TrustError> {
@@ -76,17 +144,18 @@ impl ChainTrust {
     /// Reads any JSON state record (full key, e.g. `eligibility/programs/<id>`) with its proof
     /// checked against the trusted validators. Not cached.
     pub async fn read_state<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, TrustError> {
-        let state = self.client.read_verified(key, &self.validators).await.map_err(err)?;
+        let state = self.client.read_verified(key, &self.chain).await.map_err(err)?;
         state
             .value
             .map(|v| serde_json::from_slice(&v).map_err(|e| err(format!("identity record {key}: {e}"))))
             .transpose()
     }
 
-    fn update(&self, key: &str, f: impl FnOnce(&mut Snapshot)) {
+    fn update(&self, key: &str, entry: Entry, f: impl FnOnce(&mut Snapshot)) {
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
         f(&mut cache.snapshot);
-        cache.fetched.insert(key.to_string(), Instant::now());
+        cache.fetched.insert(key.to_string(), (Instant::now(), entry));
+        cache.bound(self.capacity);
     }
 
     /// Refreshes an organisation's keys.
@@ -96,7 +165,7 @@ impl ChainTrust {
             return Ok(());
         }
         let org: Option<OrgRecord> = self.read(&key).await?;
-        self.update(&key, |s| {
+        self.update(&key, Entry::Org(did.into()), |s| {
             s.keys.retain(|(d, _), _| d != did);
             for k in org.into_iter().flat_map(|o| o.keys) {
                 let validity = KeyValidity {
@@ -116,7 +185,7 @@ impl ChainTrust {
             return Ok(());
         }
         let rec: Option<AccreditationRecord> = self.read(&key).await?;
-        self.update(&key, |s| {
+        self.update(&key, Entry::Accreditation(did.into(), vct.into()), |s| {
             let k = (did.to_string(), vct.to_string());
             match rec {
                 None => {
@@ -152,7 +221,7 @@ impl ChainTrust {
             (Some(_), _) => Some(self.fetch_token(uri).await?),
             (None, _) => None,
         };
-        self.update(&key, |s| {
+        self.update(&key, Entry::Status(did.into(), uri.into()), |s| {
             let k = (did.to_string(), uri.to_string());
             match anchor {
                 Some(a) => s.anchors.insert(k, a),
@@ -192,12 +261,30 @@ impl ChainTrust {
                 })
             })
             .transpose()?;
-        self.update(&key, |s| match policy {
+        self.update(&key, Entry::Policy(policy_id.into()), |s| match policy {
             Some(p) => {
                 s.policies.insert(policy_id.to_string(), p);
             }
             None => {
                 s.policies.remove(policy_id);
+            }
+        });
+        Ok(())
+    }
+
+    /// Refreshes a credential type's registry record.
+    pub async fn load_type(&self, vct: &str) -> Result<(), TrustError> {
+        let key = id::type_key(vct);
+        if self.fresh(&key) {
+            return Ok(());
+        }
+        let rec: Option<TypeRecord> = self.read(&key).await?;
+        self.update(&key, Entry::Type(vct.into()), |s| match rec {
+            Some(r) => {
+                s.types.insert(vct.to_string(), CredentialType { vct: r.vct, concealable: r.concealable });
+            }
+            None => {
+                s.types.remove(vct);
             }
         });
         Ok(())
@@ -224,7 +311,7 @@ impl ChainTrust {
 
     /// Forgets everything cached, so the next `prepare` reads the chain again.
     pub fn invalidate(&self) {
-        self.cache.write().unwrap_or_else(|p| p.into_inner()).fetched.clear();
+        *self.cache.write().unwrap_or_else(|p| p.into_inner()) = Cache::default();
     }
 }
 
@@ -247,5 +334,72 @@ impl TrustView for ChainTrust {
 
     fn policy(&self, id: &str) -> Result<Option<Policy>, TrustError> {
         self.cache.read().unwrap_or_else(|p| p.into_inner()).snapshot.policy(id)
+    }
+
+    fn credential_type(&self, vct: &str) -> Result<Option<CredentialType>, TrustError> {
+        self.cache.read().unwrap_or_else(|p| p.into_inner()).snapshot.credential_type(vct)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dojang_credentials::trust::Policy;
+
+    fn policy(id: &str) -> Policy {
+        Policy {
+            id: id.into(),
+            verifier: "did:web:jobs.seoul.go.kr".into(),
+            dcql: DcqlQuery::parse(&serde_json::json!({"credentials": [{"id": "a", "format": "dc+sd-jwt",
+                "meta": {"vct_values": ["urn:t"]}, "claims": [{"path": ["x"]}]}]}))
+            .unwrap(),
+            legal_basis: "law".into(),
+            purpose: "test".into(),
+            retention_days: 1,
+            withdrawn_at: None,
+        }
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_capacity_and_evicts_the_least_recently_fetched() {
+        let chain = TrustedChain::new("c", vec![], Duration::from_secs(60));
+        let trust = ChainTrust::with_capacity("http://127.0.0.1:1", chain, Duration::from_secs(60), 3);
+        for i in 0..10 {
+            let id = format!("p{i}");
+            let key = id::policy_key(&id);
+            trust.update(&key, Entry::Policy(id.clone()), |s| {
+                s.policies.insert(id.clone(), policy(&id));
+            });
+            assert!(trust.cached() <= 3, "{} records cached", trust.cached());
+            let snapshot_len = trust.cache.read().unwrap().snapshot.policies.len();
+            assert!(snapshot_len <= 3, "the snapshot shrinks with the records: {snapshot_len}");
+        }
+        assert_eq!(trust.cached(), 3);
+        assert!(trust.policy("p0").unwrap().is_none(), "the oldest was evicted");
+        assert!(trust.policy("p9").unwrap().is_some(), "the newest stays");
+        // Refreshing an old record makes it the most recent: the next eviction spares it.
+        let key = id::policy_key("p7");
+        trust.update(&key, Entry::Policy("p7".into()), |s| {
+            s.policies.insert("p7".into(), policy("p7"));
+        });
+        trust.update(&id::policy_key("p10"), Entry::Policy("p10".into()), |s| {
+            s.policies.insert("p10".into(), policy("p10"));
+        });
+        assert!(trust.policy("p7").unwrap().is_some());
+        assert!(trust.policy("p8").unwrap().is_none());
+        assert_eq!(trust.cached(), 3);
+    }
+
+    #[test]
+    fn an_evicted_status_anchor_takes_its_token_along_but_not_one_still_used() {
+        let mut cache = Cache::default();
+        let anchor = StatusAnchor { version: 1, hash: [0; 32], anchored_at_ms: 0 };
+        cache.snapshot.anchors.insert(("a".into(), "u".into()), anchor.clone());
+        cache.snapshot.anchors.insert(("b".into(), "u".into()), anchor);
+        cache.snapshot.tokens.insert("u".into(), "t".into());
+        cache.forget(&Entry::Status("a".into(), "u".into()));
+        assert!(cache.snapshot.tokens.contains_key("u"), "b still anchors u");
+        cache.forget(&Entry::Status("b".into(), "u".into()));
+        assert!(cache.snapshot.tokens.is_empty());
     }
 }

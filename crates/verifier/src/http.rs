@@ -52,9 +52,10 @@ pub fn router<T: TrustView + Sync + 'static>(service: Arc<Service<T>>) -> Router
 
 async fn request<T: TrustView + Sync + 'static>(State(s): State<Arc<Service<T>>>, Path(id): Path<String>) -> Response {
     match s.programs.get(&id) {
-        Some(p) => {
-            ([(header::CONTENT_TYPE, "application/oauth-authz-req+jwt")], s.office.request(p, now())).into_response()
-        }
+        Some(p) => match s.office.request(p, now()) {
+            Ok(jwt) => ([(header::CONTENT_TYPE, "application/oauth-authz-req+jwt")], jwt).into_response(),
+            Err(busy) => error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", busy.to_string()),
+        },
         None => error(StatusCode::NOT_FOUND, "not_found", format!("this office runs no program '{id}'")),
     }
 }
@@ -83,7 +84,7 @@ async fn response<T: TrustView + Sync + 'static>(
             )
         }
     };
-    let Some(program) = s.office.pending_program(state).and_then(|id| s.programs.get(&id)).cloned() else {
+    let Some(program) = s.office.pending_program(state, now()).and_then(|id| s.programs.get(&id)).cloned() else {
         return error(StatusCode::BAD_REQUEST, "invalid_request", ApplyError::UnknownRequest.to_string());
     };
     if let Some(p) = &s.prepare {

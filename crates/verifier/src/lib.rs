@@ -5,11 +5,13 @@
 
 pub mod http;
 pub mod office;
+pub mod pending;
 pub mod record;
 pub mod store;
 
 pub use office::{
     open_request, request_kid, Application, ApplyError, Office, Program, SignedRequestClaims, Unanchored,
 };
+pub use pending::{OfficeBusy, DEFAULT_MAX_PENDING};
 pub use record::{Batch, DecisionCore, DecisionRecord, Receipt, ReceiptError};
 pub use store::DecisionStore;

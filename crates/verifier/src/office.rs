@@ -4,7 +4,6 @@
 //! same person through the program-scoped pseudonym, records the decision as a salted leaf,
 //! and hands the applicant a receipt.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use dojang_credentials::jose::{sign_compact, Jws};
@@ -17,6 +16,7 @@ use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use crate::pending::{OfficeBusy, Pending, PendingBook, DEFAULT_MAX_PENDING};
 use crate::record::{Batch, DecisionCore, DecisionRecord, Inclusion, Receipt};
 use crate::store::{DecisionStore, NewDecision, Recorded, StoreError};
 
@@ -80,11 +80,8 @@ pub struct Unanchored {
     pub root: Hash,
 }
 
-struct Pending {
-    program: String,
-    nonce: String,
-    expires: u64,
-}
+/// How long a request may await its answer, in seconds.
+pub const REQUEST_LIFETIME: u64 = 600;
 
 pub struct Office<T: TrustView> {
     pub did: String,
@@ -93,7 +90,7 @@ pub struct Office<T: TrustView> {
     pub response_uri: String,
     verifier: Verifier<T>,
     store: DecisionStore,
-    pending: Mutex<HashMap<String, Pending>>,
+    pending: Mutex<PendingBook>,
 }
 
 fn random(bytes: usize) -> String {
@@ -119,34 +116,49 @@ impl<T: TrustView> Office<T> {
             kid: kid.into(),
             key,
             response_uri: response_uri.into(),
-            verifier: Verifier::new(trust, 600),
+            verifier: Verifier::new(trust, REQUEST_LIFETIME),
             store,
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new(PendingBook::new(DEFAULT_MAX_PENDING)),
         }
     }
 
+    /// Allows at most `max` requests awaiting answers at once (see [`crate::pending`]).
+    pub fn with_max_pending(mut self, max: usize) -> Self {
+        self.pending = Mutex::new(PendingBook::new(max));
+        self
+    }
+
+    /// How many requests await answers now.
+    pub fn pending_count(&self) -> usize {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// A signed request for `program`: the policy it cites, its DCQL query, a fresh nonce and
-    /// state. Returns the compact JWT the wallet receives.
-    pub fn request(&self, program: &Program, now: u64) -> String {
-        let nonce = self.verifier.nonce(now);
-        let state = random(16);
+    /// state. Returns the compact JWT the wallet receives, or [`OfficeBusy`] when as many
+    /// requests as allowed await answers.
+    pub fn request(&self, program: &Program, now: u64) -> Result<String, OfficeBusy> {
+        let (nonce, state) = {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            pending.reserve(now)?;
+            let (nonce, state) = (self.verifier.nonce(now), random(16));
+            let open = Pending { program: program.id.clone(), nonce: nonce.clone(), expires: now + REQUEST_LIFETIME };
+            pending.insert(state.clone(), open);
+            (nonce, state)
+        };
         let payload = json!({
             "iss": self.did, "client_id": self.did, "response_type": "vp_token", "response_mode": "direct_post",
             "response_uri": self.response_uri, "nonce": nonce, "state": state, "policy": program.policy.id,
-            "program": program.id, "dcql_query": program.policy.dcql, "iat": now, "exp": now + 600,
+            "program": program.id, "dcql_query": program.policy.dcql, "iat": now, "exp": now + REQUEST_LIFETIME,
         });
         let mut header = Map::new();
         header.insert("typ".into(), json!(REQUEST_TYP));
         header.insert("kid".into(), json!(format!("{}#{}", self.did, self.kid)));
-        let jwt = sign_compact(&self.key, header, &payload);
-        let pending = Pending { program: program.id.clone(), nonce, expires: now + 600 };
-        self.pending.lock().unwrap_or_else(|p| p.into_inner()).insert(state, pending);
-        jwt
+        Ok(sign_compact(&self.key, header, &payload))
     }
 
-    /// The program an open request (by its `state`) was made for.
-    pub fn pending_program(&self, state: &str) -> Option<String> {
-        self.pending.lock().unwrap_or_else(|p| p.into_inner()).get(state).map(|p| p.program.clone())
+    /// The program an open request (by its `state`) was made for, unless it lapsed at `now`.
+    pub fn pending_program(&self, state: &str, now: u64) -> Option<String> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).program(state, now)
     }
 
     /// Decides a group of applications: checks run on all cores, the decisions are written in
@@ -198,9 +210,8 @@ impl<T: TrustView> Office<T> {
     }
 
     fn check(&self, program: &Program, app: &Application, now: u64) -> Result<NewDecision, ApplyError> {
-        let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&app.state);
-        let pending =
-            pending.filter(|p| p.expires > now && p.program == program.id).ok_or(ApplyError::UnknownRequest)?;
+        let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner()).take(&app.state, now);
+        let pending = pending.filter(|p| p.program == program.id).ok_or(ApplyError::UnknownRequest)?;
         let now_ms = now * 1000;
         if now_ms < program.window_opens_ms || now_ms >= program.window_closes_ms {
             return Err(ApplyError::WindowClosed(program.id.clone()));

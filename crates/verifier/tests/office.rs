@@ -146,7 +146,7 @@ fn office(w: &World, id: &str, dir: &tempfile::TempDir) -> (Office<Snapshot>, Ke
 }
 
 fn answer(o: &Office<Snapshot>, okey: &Keypair, p: &Program, who: &Person) -> Application {
-    let jwt = o.request(p, now());
+    let jwt = o.request(p, now()).unwrap();
     let claims = open_request(&jwt, &okey.public_key(), now()).unwrap();
     let query = DcqlQuery::parse(&claims.dcql_query).unwrap();
     let mut vp = Map::new();
@@ -210,14 +210,14 @@ fn a_presentation_for_a_cannot_be_replayed_to_b_or_to_a_again() {
     let app = answer(&oa, &ka, &pa, &who);
     assert!(oa.decide(&pa, vec![app.clone()], now())[0].is_ok());
     assert_eq!(oa.decide(&pa, vec![app.clone()], now())[0].as_ref().unwrap_err(), &ApplyError::UnknownRequest);
-    let fresh_a = oa.request(&pa, now());
+    let fresh_a = oa.request(&pa, now()).unwrap();
     let state = open_request(&fresh_a, &ka.public_key(), now()).unwrap().state;
     let again = Application { state, vp_token: app.vp_token.clone() };
     assert!(matches!(
         oa.decide(&pa, vec![again], now())[0],
         Err(ApplyError::Presentation { error: VerifyError::WrongNonce, .. })
     ));
-    let jwt_b = ob.request(&pb, now());
+    let jwt_b = ob.request(&pb, now()).unwrap();
     let state_b = dojang_credentials::jose::Jws::parse(&jwt_b).unwrap().payload["state"].as_str().unwrap().to_string();
     let to_b = Application { state: state_b, vp_token: app.vp_token };
     assert!(matches!(ob.decide(&pb, vec![to_b], now())[0], Err(ApplyError::Presentation { .. })));
@@ -402,4 +402,26 @@ async fn over_http_request_answer_receipt_and_malformed_posts() {
     );
     assert_eq!(web.get(format!("{url}/receipts/abc")).send().await.unwrap().status().as_u16(), 400);
     server.abort();
+}
+
+#[test]
+fn open_requests_are_bounded_and_lapse() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(&StatusList::new(0), Standing::Active);
+    let (o, k) = office(&w, "a", &dir);
+    let o = o.with_max_pending(2);
+    let p = program("a", rules("reject", "manual_review"), 5);
+    let t = now();
+    let first = o.request(&p, t).unwrap();
+    o.request(&p, t).unwrap();
+    assert_eq!(o.request(&p, t), Err(dojang_verifier::OfficeBusy(2)), "the third open request is refused");
+    assert_eq!(o.pending_count(), 2);
+    // Once the first two lapse, there is room again, and the lapsed request cannot be answered.
+    let later = t + dojang_verifier::office::REQUEST_LIFETIME;
+    let state = open_request(&first, &k.public_key(), t).unwrap().state;
+    assert_eq!(o.pending_program(&state, later), None);
+    o.request(&p, later).unwrap();
+    assert_eq!(o.pending_count(), 1, "lapsed requests were dropped");
+    let lapsed = Application { state, vp_token: Default::default() };
+    assert_eq!(o.decide(&p, vec![lapsed], later)[0].as_ref().unwrap_err(), &ApplyError::UnknownRequest);
 }

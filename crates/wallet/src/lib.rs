@@ -4,10 +4,12 @@
 
 pub mod present;
 pub mod receive;
+pub mod request;
 pub mod store;
 
 pub use present::{answer, check_request, PresentationRequest};
-pub use receive::receive;
+pub use receive::{accept, receive, Refusal};
+pub use request::{check_signed_request, fetch_and_check, RequestError, VerifiedRequest};
 pub use store::{Contents, StoredCredential};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,4 +28,8 @@ pub enum WalletError {
     Refused(String),
     #[error("no unused credential for {0}; receive new copies from the issuer")]
     NoCredential(String),
+    #[error("the credential was refused: {0}")]
+    Credential(#[from] Refusal),
+    #[error("the presentation request was refused: {0}")]
+    Request(#[from] RequestError),
 }

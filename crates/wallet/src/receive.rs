@@ -1,11 +1,18 @@
 //! Receiving credentials over OpenID4VCI 1.0, pre-authorized code flow: read the offer, get an
 //! access token (with the PIN when the offer asks for one), get a nonce, and ask for a batch of
 //! copies, each bound to a fresh key so that no two presentations can be linked by key.
+//!
+//! Nothing is kept before it is checked against the chain ([`accept`]): each copy must be
+//! signed by a key the chain registers for its issuer, by an issuer accredited for the type,
+//! of a type the registry holds, and bound to the key this wallet asked for. The issuer the
+//! wallet shows is the identifier the chain vouches for, never the issuer's own metadata.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use dojang_credentials::jose::{sign_compact, Jwk};
+use dojang_credentials::jose::{sign_compact, Jwk, Jws};
+use dojang_credentials::{check_issued, TrustView, VerifyError};
 use dojang_crypto::{Algorithm, Keypair};
+use dojang_trust::ChainTrust;
 use serde_json::{json, Map, Value};
 
 use crate::store::{Copy, StoredCredential};
@@ -52,12 +59,93 @@ async fn json_answer(resp: Result<reqwest::Response, reqwest::Error>, what: &str
     Ok(body)
 }
 
-/// Runs the flow for `offer` and returns the credential with `copies` copies.
+/// Why a received credential was refused; nothing of it is kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the issuer sent something that is not a credential: {0}")]
+    Garbage(String),
+    #[error("{iss} has no key '{kid}' registered on chain")]
+    UnregisteredKey { iss: String, kid: String },
+    #[error("the signature is not by the issuer's key registered on chain: {0}")]
+    BadSignature(String),
+    #[error("{iss} is not accredited on chain to issue {vct}: {reason}")]
+    NotAccredited { iss: String, vct: String, reason: String },
+    #[error("credential type {0} is not registered on chain")]
+    UnregisteredType(String),
+    #[error("the credential is bound to another holder key than the one this wallet asked for")]
+    WrongHolder,
+    #[error("the credential is not valid now: {0}")]
+    NotValidNow(String),
+    #[error("the copies disagree: {0}")]
+    Inconsistent(String),
+    #[error("cannot check the credential against the chain: {0}")]
+    Chain(String),
+}
+
+impl From<VerifyError> for Refusal {
+    fn from(e: VerifyError) -> Self {
+        let text = e.to_string();
+        match e {
+            VerifyError::UnknownIssuerKey { iss, kid } => Refusal::UnregisteredKey { iss, kid },
+            VerifyError::IssuerSignature(_) | VerifyError::KeyNotValidAtIssuance { .. } => Refusal::BadSignature(text),
+            VerifyError::UnaccreditedIssuer { iss, vct }
+            | VerifyError::IssuerSuspended { iss, vct, .. }
+            | VerifyError::IssuerRevoked { iss, vct, .. } => Refusal::NotAccredited { iss, vct, reason: text },
+            VerifyError::UnregisteredType(vct) => Refusal::UnregisteredType(vct),
+            VerifyError::Expired(_) | VerifyError::NotYetValid(_) => Refusal::NotValidNow(text),
+            VerifyError::Trust(t) => Refusal::Chain(t.0),
+            _ => Refusal::Garbage(text),
+        }
+    }
+}
+
+/// Checks every copy against the chain's view (`trust`, already loaded for the issuer, the
+/// type and its accreditation) and against the holder key each was asked for. `offered_vct`
+/// is the type the offer named: a copy of another type is refused too.
+pub fn accept(
+    id: String,
+    offered_vct: &str,
+    copies: Vec<(String, Keypair)>,
+    trust: &dyn TrustView,
+    now: u64,
+) -> Result<StoredCredential, Refusal> {
+    let mut issuer: Option<String> = None;
+    let mut kept = Vec::with_capacity(copies.len());
+    for (sd_jwt, key) in copies {
+        let issued = check_issued(&sd_jwt, trust, now)?;
+        if issued.holder != key.public_key() {
+            return Err(Refusal::WrongHolder);
+        }
+        if issued.vct != offered_vct {
+            return Err(Refusal::Inconsistent(format!("offered {offered_vct}, received {}", issued.vct)));
+        }
+        match &issuer {
+            Some(i) if *i != issued.issuer => {
+                return Err(Refusal::Inconsistent(format!("issued by {i} and by {}", issued.issuer)))
+            }
+            _ => issuer = Some(issued.issuer),
+        }
+        kept.push(Copy { sd_jwt, key_pkcs8: STANDARD.encode(key.secret_bytes()), used: false });
+    }
+    let issuer = issuer.ok_or_else(|| Refusal::Garbage("no copies".into()))?;
+    Ok(StoredCredential { id, issuer, vct: offered_vct.to_string(), received_at: now, copies: kept })
+}
+
+/// The issuer a copy claims, unverified: only to know what to load from the chain.
+fn claimed_issuer(sd_jwt: &str) -> Option<String> {
+    let jwt = sd_jwt.split('~').next()?;
+    let jws = Jws::parse(jwt).ok()?;
+    jws.payload.get("iss").and_then(Value::as_str).map(str::to_string)
+}
+
+/// Runs the flow for `offer`, checks what arrives against the chain through `trust`
+/// ([`accept`]) and returns the credential with `copies` copies.
 pub async fn receive(
     offer_uri: &str,
     tx_code: Option<&str>,
     copies: usize,
     now: u64,
+    trust: &ChainTrust,
 ) -> Result<StoredCredential, WalletError> {
     let offer = parse_offer(offer_uri)?;
     let issuer = offer["credential_issuer"].as_str().unwrap_or_default().trim_end_matches('/').to_string();
@@ -106,17 +194,30 @@ pub async fn receive(
     if creds.len() != keys.len() {
         return Err(protocol(format!("asked for {} copies, got {}", keys.len(), creds.len())));
     }
-    let copies = creds
+    let received = creds
         .iter()
-        .zip(&keys)
+        .zip(keys)
         .map(|(c, k)| {
             let sd_jwt = c["credential"].as_str().ok_or_else(|| protocol("a credential is not a string"))?.to_string();
-            Ok(Copy { sd_jwt, key_pkcs8: STANDARD.encode(k.secret_bytes()), used: false })
+            Ok((sd_jwt, k))
         })
         .collect::<Result<Vec<_>, WalletError>>()?;
-    let did = meta["dojang"]["did"].as_str().unwrap_or(&issuer).to_string();
-    Ok(StoredCredential { id: format!("{config}-{now}"), issuer: did, vct, received_at: now, copies })
+    let load = |e: dojang_credentials::TrustError| WalletError::Credential(Refusal::Chain(e.0));
+    let mut loaded = Vec::new();
+    for iss in received.iter().filter_map(|(c, _)| claimed_issuer(c)) {
+        if !loaded.contains(&iss) {
+            trust.load_org(&iss).await.map_err(load)?;
+            trust.load_accreditation(&iss, &vct).await.map_err(load)?;
+            loaded.push(iss);
+        }
+    }
+    trust.load_type(&vct).await.map_err(load)?;
+    Ok(accept(format!("{config}-{now}"), &vct, received, trust, now)?)
 }
+
+#[cfg(test)]
+#[path = "receive_tests.rs"]
+mod accept_tests;
 
 #[cfg(test)]
 mod tests {

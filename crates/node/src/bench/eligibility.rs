@@ -209,7 +209,8 @@ pub fn run(args: &EligibilityBenchArgs) -> anyhow::Result<()> {
                         part.iter()
                             .map(|a| {
                                 let t0 = Instant::now();
-                                let jwt = office.request(program, now());
+                                let jwt =
+                                    office.request(program, now()).expect("the bench stays within the office's bound");
                                 let claims =
                                     open_request(&jwt, office_pub, now()).expect("the office's own request opens");
                                 let mut vp = Map::new();

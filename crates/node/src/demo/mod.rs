@@ -119,8 +119,10 @@ async fn eligibility(
     let started = Instant::now();
     let chain = crate::chain::Chain::connect(url).await?;
     let run = format!("r{}", now_ms() / 1000 % 10_000_000);
-    let validators = ChainTrust::validators_from(url).await?;
-    let trust = ChainTrust::new(url, validators, Duration::from_secs(60));
+    // The demo trusts the genesis in the node's home, never the node's report of its validators.
+    let genesis = dojang_ledger::Genesis::load(&home.join("genesis.json"))?;
+    let pinned = dojang_sdk::TrustedChain::new(&genesis.chain_id, genesis.validator_set(), dojang_sdk::DEFAULT_MAX_AGE);
+    let trust = ChainTrust::new(url, pinned, Duration::from_secs(60));
     println!("dojang eligibility demo on chain '{}' at {url} (run {run})", chain.chain_id);
 
     let people = citizens::generate(args.citizens.max(10), 2026);
@@ -143,7 +145,7 @@ async fn eligibility(
     let agencies = setup::agencies(&stage, &people, &programs, &secret).await?;
     let subjects: Vec<String> = people.iter().map(|c| c.subject.clone()).collect();
     let t = Instant::now();
-    let mut wallets = apply::receive_all(&agencies, &subjects, 3).await?;
+    let mut wallets = apply::receive_all(&agencies, &subjects, 3, &trust).await?;
     println!(
         "{} agencies issued {} credentials (3 single-use copies each) over OpenID4VCI in {:.1} s",
         agencies.len(),
@@ -169,12 +171,12 @@ async fn eligibility(
 
     // A second application by the same person, and a presentation replayed to another program.
     let pw = &offices[0];
-    let jwt = pw.office.request(&pw.program, now_ms() / 1000);
+    let jwt = pw.office.request(&pw.program, now_ms() / 1000)?;
     let again = apply::answer(pw, &trust, &mut wallets[5], &jwt).await?;
     let dup = apply::decide(pw, vec![again.clone()]).await?;
     tally(&mut tallies[0].0, &dup);
     let yt = &offices[1];
-    let jwt = yt.office.request(&yt.program, now_ms() / 1000);
+    let jwt = yt.office.request(&yt.program, now_ms() / 1000)?;
     let claims_state = dojang_verifier::open_request(&jwt, &office_key(&trust, &jwt).await?, now_ms() / 1000)
         .map_err(anyhow::Error::msg)?
         .state;

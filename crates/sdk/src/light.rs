@@ -1,0 +1,168 @@
+//! The chain a client trusts, pinned from the genesis it was given: the chain id, the validator
+//! set it follows (from the genesis set onwards, each change proven by a certificate of the set
+//! pinned before it), the lowest height it still accepts, and how old a header may be. The node
+//! being checked never supplies the set it is checked against.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dojang_crypto::{verify_commit, verify_state_proof};
+use dojang_types::{encode, validators_hash, BlockHeader, Commit, Hash, Validator};
+
+use crate::verify::VerifyError;
+
+/// Where the validator set lives in state (the ledger's key, read with a proof).
+pub const VALIDATORS_KEY: &[u8] = b"ledger/validators";
+
+/// The default largest age of a header a read is accepted from: idle chains still make a block
+/// every second or so, so a minute means the node has stopped following the chain.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(60);
+
+/// How far a header's time may lie ahead of the local clock.
+pub const MAX_FUTURE_SKEW_MS: u64 = 60_000;
+
+#[derive(Debug, Clone)]
+struct Pinned {
+    validators: Arc<Vec<Validator>>,
+    hash: Hash,
+    /// The first height this set is known to decide.
+    from: u64,
+    /// The lowest height a read is still accepted at (raised by every verified read).
+    min_height: u64,
+}
+
+/// A chain pinned from a trusted genesis (see the module description). Shared by every read a
+/// wallet or verifier makes, so the minimum height only ever rises.
+#[derive(Debug)]
+pub struct TrustedChain {
+    chain_id: String,
+    max_age_ms: u64,
+    pinned: Mutex<Pinned>,
+}
+
+impl TrustedChain {
+    /// `genesis_validators`: the set the trusted genesis names (it decides height 1).
+    pub fn new(chain_id: impl Into<String>, genesis_validators: Vec<Validator>, max_age: Duration) -> Self {
+        let hash = validators_hash(&genesis_validators);
+        TrustedChain {
+            chain_id: chain_id.into(),
+            max_age_ms: u64::try_from(max_age.as_millis()).unwrap_or(u64::MAX),
+            pinned: Mutex::new(Pinned { validators: Arc::new(genesis_validators), hash, from: 1, min_height: 0 }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pinned> {
+        self.pinned.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    /// The lowest height a read is accepted at.
+    pub fn min_height(&self) -> u64 {
+        self.lock().min_height
+    }
+
+    /// Refuses reads below `height` from now on, e.g. the height at which a revocation was
+    /// seen final.
+    pub fn require_height(&self, height: u64) {
+        let mut p = self.lock();
+        p.min_height = p.min_height.max(height);
+    }
+
+    /// The pinned set and the first height it is known to decide.
+    pub fn pinned(&self) -> (u64, Vec<Validator>) {
+        let p = self.lock();
+        (p.from, p.validators.to_vec())
+    }
+
+    pub(crate) fn seen(&self, height: u64) {
+        self.require_height(height);
+    }
+
+    /// Chain id, minimum height and age: what a node answering from stale or foreign state
+    /// fails. `now_ms` is the local clock.
+    pub fn check_header(&self, header: &BlockHeader, now_ms: u64) -> Result<(), VerifyError> {
+        if header.chain_id != self.chain_id {
+            return Err(VerifyError::WrongChain { expected: self.chain_id.clone(), got: header.chain_id.clone() });
+        }
+        let min = self.min_height();
+        if header.height < min {
+            return Err(VerifyError::BelowMinHeight { height: header.height, min });
+        }
+        if header.time_ms > now_ms.saturating_add(MAX_FUTURE_SKEW_MS) {
+            return Err(VerifyError::FromTheFuture { block_time_ms: header.time_ms, now_ms });
+        }
+        let age_ms = now_ms.saturating_sub(header.time_ms);
+        if age_ms > self.max_age_ms {
+            return Err(VerifyError::TooOld { block_time_ms: header.time_ms, age_ms, max_age_ms: self.max_age_ms });
+        }
+        Ok(())
+    }
+
+    /// Whether the pinned set is not the one `header` names, so it must be followed first.
+    pub fn needs_follow(&self, header: &BlockHeader) -> bool {
+        let p = self.lock();
+        header.validators_hash != p.hash
+    }
+
+    /// The pinned set, if it is the one deciding `header`'s height.
+    pub(crate) fn validators_for(&self, header: &BlockHeader) -> Result<Arc<Vec<Validator>>, VerifyError> {
+        let p = self.lock();
+        if header.validators_hash != p.hash || header.height < p.from {
+            return Err(VerifyError::Follow {
+                height: header.height,
+                reason: format!(
+                    "the header names validator set {}, the pinned set (from height {}) is {}",
+                    header.validators_hash, p.from, p.hash
+                ),
+            });
+        }
+        Ok(p.validators.clone())
+    }
+
+    /// One step of following: `set` is the set deciding `prev.height + 1`, proven by `proof`
+    /// against the state root of `prev`, whose certificate `commit` must carry more than two
+    /// thirds of the power of the set pinned now. Then `set` is pinned from `prev.height + 1`.
+    /// A certificate the pinned set did not sign fails with [`VerifyError::Commit`].
+    pub fn advance(
+        &self,
+        prev: &BlockHeader,
+        commit: &Commit,
+        set: Vec<Validator>,
+        proof: &[u8],
+    ) -> Result<(), VerifyError> {
+        let height = prev.height.saturating_add(1);
+        if prev.chain_id != self.chain_id {
+            return Err(VerifyError::WrongChain { expected: self.chain_id.clone(), got: prev.chain_id.clone() });
+        }
+        if set.is_empty() {
+            return Err(VerifyError::Follow { height, reason: "the proven set is empty".into() });
+        }
+        let current = self.lock().clone();
+        if height <= current.from {
+            return Err(VerifyError::Follow {
+                height,
+                reason: format!("the pinned set already decides from height {}; following goes forward", current.from),
+            });
+        }
+        verify_commit(prev, commit, &current.validators)?;
+        verify_state_proof(VALIDATORS_KEY, Some(&encode(&set)), &prev.state_root, proof).map_err(VerifyError::Proof)?;
+        let mut p = self.lock();
+        if p.from != current.from {
+            return Err(VerifyError::Follow {
+                height,
+                reason: "another read followed the set meanwhile; retry".into(),
+            });
+        }
+        p.hash = validators_hash(&set);
+        p.validators = Arc::new(set);
+        p.from = height;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "light_tests.rs"]
+mod tests;

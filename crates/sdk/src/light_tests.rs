@@ -1,0 +1,180 @@
+use std::time::Duration;
+
+use dojang_crypto::{Algorithm, CommitError, Keypair};
+use dojang_types::{validators_hash, BlockHeader, Commit, CommitSignature, Hash, Signature, Validator, VoteSignBytes};
+use serde_json::json;
+
+use super::*;
+use crate::verify::{check_answer, decode_answer};
+
+const CHAIN: &str = "seoul-test";
+const NOW: u64 = 1_790_000_000_000;
+
+fn set(n: usize) -> (Vec<Keypair>, Vec<Validator>) {
+    let keys: Vec<Keypair> = (0..n).map(|_| Keypair::generate(Algorithm::Ed25519)).collect();
+    let vals = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| Validator {
+            address: k.public_key().address(),
+            public_key: k.public_key(),
+            power: 10,
+            name: format!("v{i}"),
+        })
+        .collect();
+    (keys, vals)
+}
+
+fn header(chain: &str, height: u64, time_ms: u64, vals: &[Validator]) -> BlockHeader {
+    BlockHeader {
+        chain_id: chain.into(),
+        height,
+        time_ms,
+        prev_hash: Hash::default(),
+        txs_root: Hash::default(),
+        receipts_root: Hash::default(),
+        state_root: Hash([7; 32]),
+        validators_hash: validators_hash(vals),
+        proposer: vals[0].address,
+    }
+}
+
+fn commit(h: &BlockHeader, signers: &[Keypair]) -> Commit {
+    let hash = h.hash();
+    let signatures = signers
+        .iter()
+        .map(|k| {
+            let validator = k.public_key().address();
+            let msg = VoteSignBytes {
+                chain_id: h.chain_id.clone(),
+                height: h.height,
+                round: 0,
+                vote_type: 1,
+                block_hash: Some(hash),
+                validator,
+            };
+            let Signature::Ed25519(signature) = k.sign(&msg.to_bytes()) else { panic!("ed25519 key") };
+            CommitSignature { validator, signature }
+        })
+        .collect();
+    Commit { height: h.height, round: 0, block_hash: hash, signatures }
+}
+
+fn chain(vals: &[Validator]) -> TrustedChain {
+    TrustedChain::new(CHAIN, vals.to_vec(), Duration::from_secs(60))
+}
+
+#[test]
+fn a_header_of_another_chain_is_refused() {
+    let (_, vals) = set(4);
+    let c = chain(&vals);
+    let err = c.check_header(&header("other-chain", 5, NOW, &vals), NOW).unwrap_err();
+    assert!(matches!(err, VerifyError::WrongChain { ref got, .. } if got == "other-chain"), "{err}");
+    assert!(c.check_header(&header(CHAIN, 5, NOW, &vals), NOW).is_ok());
+}
+
+#[test]
+fn a_header_older_than_the_maximum_age_is_refused() {
+    let (_, vals) = set(4);
+    let c = chain(&vals);
+    let err = c.check_header(&header(CHAIN, 5, NOW - 61_000, &vals), NOW).unwrap_err();
+    assert!(matches!(err, VerifyError::TooOld { age_ms: 61_000, max_age_ms: 60_000, .. }), "{err}");
+    assert!(c.check_header(&header(CHAIN, 5, NOW - 59_000, &vals), NOW).is_ok(), "within the age");
+    let err = c.check_header(&header(CHAIN, 5, NOW + MAX_FUTURE_SKEW_MS + 1, &vals), NOW).unwrap_err();
+    assert!(matches!(err, VerifyError::FromTheFuture { .. }), "{err}");
+}
+
+#[test]
+fn a_header_below_the_minimum_height_is_refused_and_the_minimum_only_rises() {
+    let (_, vals) = set(4);
+    let c = chain(&vals);
+    c.require_height(100);
+    c.require_height(50);
+    assert_eq!(c.min_height(), 100);
+    let err = c.check_header(&header(CHAIN, 99, NOW, &vals), NOW).unwrap_err();
+    assert!(matches!(err, VerifyError::BelowMinHeight { height: 99, min: 100 }), "{err}");
+    assert!(c.check_header(&header(CHAIN, 100, NOW, &vals), NOW).is_ok());
+}
+
+fn answer(h: &BlockHeader, c: &Commit) -> serde_json::Value {
+    json!({"height": h.height, "header": h, "commit": c, "value_hex": null, "proof_hex": ""})
+}
+
+#[test]
+fn a_verified_read_raises_the_minimum_height_so_an_older_answer_is_refused_after_it() {
+    let (keys, vals) = set(4);
+    let c = chain(&vals);
+    let h = header(CHAIN, 20, NOW, &vals);
+    let a = decode_answer(&answer(&h, &commit(&h, &keys))).unwrap();
+    // The proof is empty, so the read fails at the proof, after the header checks passed...
+    assert!(matches!(check_answer(b"k", &a, &c, NOW), Err(VerifyError::Proof(_))));
+    assert_eq!(c.min_height(), 0, "a failed read raises nothing");
+    // ...while an older header is refused before any proof is looked at.
+    c.seen(20);
+    let old = header(CHAIN, 19, NOW, &vals);
+    let a = decode_answer(&answer(&old, &commit(&old, &keys))).unwrap();
+    assert!(matches!(check_answer(b"k", &a, &c, NOW), Err(VerifyError::BelowMinHeight { height: 19, min: 20 })));
+}
+
+#[test]
+fn a_validator_set_taken_from_the_checked_node_is_refused() {
+    let (_, pinned) = set(4);
+    let (node_keys, node_vals) = set(4);
+    let c = chain(&pinned);
+    // The node signs its own headers with its own set and claims that set in state.
+    let h = header(CHAIN, 10, NOW, &node_vals);
+    assert!(c.needs_follow(&h));
+    let a = decode_answer(&answer(&h, &commit(&h, &node_keys))).unwrap();
+    let err = check_answer(b"k", &a, &c, NOW).unwrap_err();
+    assert!(matches!(err, VerifyError::Follow { height: 10, .. }), "{err}");
+    // Following to its set needs the pinned set's certificate: the node's own is refused.
+    let prev = header(CHAIN, 9, NOW, &node_vals);
+    let err = c.advance(&prev, &commit(&prev, &node_keys), node_vals.clone(), &[]).unwrap_err();
+    assert!(matches!(err, VerifyError::Commit(CommitError::NotEnoughPower { got: 0, .. })), "{err}");
+    assert_eq!(c.pinned(), (1, pinned), "the pinned set is unchanged");
+}
+
+#[test]
+fn following_needs_more_than_two_thirds_of_the_pinned_set_and_a_proof() {
+    let (keys, pinned) = set(4);
+    let (_, next) = set(4);
+    let c = chain(&pinned);
+    let prev = header(CHAIN, 9, NOW, &pinned);
+    // Two of four (half the power) is not enough.
+    let err = c.advance(&prev, &commit(&prev, &keys[..2]), next.clone(), &[]).unwrap_err();
+    assert!(matches!(err, VerifyError::Commit(CommitError::NotEnoughPower { got: 20, total: 40 })), "{err}");
+    // Three of four signed, but the proof of the new set does not check against the header.
+    let err = c.advance(&prev, &commit(&prev, &keys[..3]), next.clone(), &[1, 2, 3]).unwrap_err();
+    assert!(matches!(err, VerifyError::Proof(_)), "{err}");
+    let err = c.advance(&header("other", 9, NOW, &pinned), &commit(&prev, &keys), next.clone(), &[]).unwrap_err();
+    assert!(matches!(err, VerifyError::WrongChain { .. }), "{err}");
+    let err = c.advance(&header(CHAIN, 0, NOW, &pinned), &commit(&prev, &keys), next, &[]).unwrap_err();
+    assert!(matches!(err, VerifyError::Follow { height: 1, .. }), "following goes forward only: {err}");
+    assert_eq!(c.pinned().0, 1);
+}
+
+#[test]
+fn malformed_state_answers_are_refused() {
+    let (keys, vals) = set(1);
+    let h = header(CHAIN, 3, NOW, &vals);
+    let good = answer(&h, &commit(&h, &keys));
+    assert!(decode_answer(&good).is_ok());
+    let mut cases = vec![json!(null), json!([]), json!({"height": 0}), json!({"height": "3"})];
+    for (k, v) in [
+        ("header", json!("x")),
+        ("commit", json!({})),
+        ("value_hex", json!("zz")),
+        ("value_hex", json!(5)),
+        ("proof_hex", json!("not hex")),
+        ("proof_hex", json!(null)),
+        ("height", json!(4)),
+    ] {
+        let mut bad = good.clone();
+        bad[k] = v;
+        cases.push(bad);
+    }
+    for bad in cases {
+        let r = decode_answer(&bad);
+        assert!(matches!(r, Err(VerifyError::Malformed(_) | VerifyError::NoHeader)), "{bad}");
+    }
+}
