@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use dojang_crypto::{Algorithm, Keypair};
 use dojang_ledger::{
-    BlockApp, Genesis, GenesisValidator, Ledger, LedgerConfig, Module, ModuleError, Router, StateRead, StateWrite,
-    StoreError, TxContext,
+    BlockApp, Genesis, GenesisValidator, Ledger, LedgerConfig, Module, ModuleError, Permit, Router, StateRead,
+    StateWrite, StoreError, TxContext,
 };
 use dojang_store::Store;
 use dojang_types::{encode, Commit, Event, SignedTx, TxBody, TxStatus};
@@ -28,9 +28,9 @@ impl Module for Hostile {
         Ok(())
     }
 
-    fn check(&self, msg: &[u8]) -> Result<(), ModuleError> {
+    fn check(&self, msg: &[u8]) -> Result<Permit, ModuleError> {
         match msg {
-            b"ok" | b"panic" | b"storage" | b"refuse" => Ok(()),
+            b"ok" | b"panic" | b"storage" | b"refuse" => Ok(Permit::OwnRules),
             _ => Err(ModuleError::InvalidMessage("unknown".into())),
         }
     }

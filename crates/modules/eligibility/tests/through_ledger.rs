@@ -7,9 +7,9 @@ use dojang_crypto::{Algorithm, Keypair};
 use dojang_eligibility::Eligibility;
 use dojang_governance::Governance;
 use dojang_identity::Identity;
-use dojang_ledger::{BlockApp, Genesis, GenesisValidator, Ledger, LedgerConfig, Router};
+use dojang_ledger::{BlockApp, Genesis, GenesisValidator, Ledger, LedgerConfig, Router, SubmitError};
 use dojang_store::Store;
-use dojang_types::{encode, sha256, wall_clock_ms, Commit, SignedTx, TxBody, TxStatus};
+use dojang_types::{encode, sha256, wall_clock_ms, Commit, SignedTx, TxBody, TxError, TxStatus};
 use serde_json::{json, Value};
 
 struct Chain {
@@ -30,11 +30,16 @@ impl Chain {
             validators: vec![GenesisValidator { name: "v".into(), public_key: validator.public_key(), power: 1 }],
             modules: [(
                 "governance".to_string(),
-                json!({"accounts": [{"address": admin.public_key().address(), "roles": ["admin"]}]}),
+                json!({"council": {"members": [admin.public_key().address()], "threshold": 1, "min_members": 1},
+                       "accounts": [{"address": admin.public_key().address(), "roles": ["admin"]}]}),
             )]
             .into(),
         };
-        let router = Router::new().with(Arc::new(Governance)).with(Arc::new(Identity)).with(Arc::new(Eligibility));
+        let router = Router::new()
+            .with(Arc::new(Governance))
+            .with(Arc::new(Identity))
+            .with(Arc::new(Eligibility))
+            .with_authority(Arc::new(Governance));
         let ledger =
             Ledger::open(Store::open(&dir.path().join("db")).unwrap(), router, genesis, LedgerConfig::default())
                 .unwrap();
@@ -53,8 +58,16 @@ impl Chain {
         })
     }
 
+    /// The receipt's status, or a failure coded `not-permitted` when admission refuses a
+    /// sender without the role the message needs.
     fn run(&self, k: &Keypair, module: &str, msg: Value) -> TxStatus {
-        let id = self.ledger.submit(&encode(&self.tx(k, module, &msg))).unwrap();
+        let id = match self.ledger.submit(&encode(&self.tx(k, module, &msg))) {
+            Ok(id) => id,
+            Err(SubmitError::Tx(TxError::NotPermitted { needed, .. })) => {
+                return TxStatus::Failed { code: "not-permitted".into(), reason: needed }
+            }
+            Err(e) => panic!("{msg}: {e}"),
+        };
         let h = self.ledger.next_height();
         let block =
             self.ledger.propose(h, self.ledger.validators()[0].address, std::time::Duration::from_secs(1)).unwrap();
@@ -87,7 +100,8 @@ fn programs_rule_sets_seeds_and_anchors() {
         c.code(
             &c.admin,
             "governance",
-            json!({"type": "grant_role", "account": office.public_key().address(), "role": "verifier"})
+            json!({"type": "propose", "reason": "office accreditation", "expires_at_ms": wall_clock_ms() + 60_000,
+                   "proposal": {"module": "governance", "msg": {"type": "grant_role", "account": office.public_key().address(), "role": "verifier"}}})
         ),
         "ok"
     );
@@ -109,7 +123,7 @@ fn programs_rule_sets_seeds_and_anchors() {
         json!({"type": "register_program", "id": "pw.2026", "office": OFFICE, "name": "Public works", "policy": "pw",
         "window_opens_ms": now - 1000, "window_closes_ms": closes, "quota": 10, "seed_commitment": sha256(&[&seed.0])})
     };
-    assert_eq!(c.code(&stranger, "eligibility", program(now + 2_000)), "unauthorized");
+    assert_eq!(c.code(&stranger, "eligibility", program(now + 2_000)), "not-permitted", "needs the verifier role");
     assert_eq!(c.code(&office, "eligibility", program(now + 2_000)), "ok");
     assert_eq!(c.code(&office, "eligibility", program(now + 2_000)), "PRG-01", "registered once");
 
@@ -139,7 +153,7 @@ fn programs_rule_sets_seeds_and_anchors() {
             "eligibility",
             json!({"type": "anchor_decisions", "program": "pw.2026", "root": root, "leaves": 3})
         ),
-        "unauthorized"
+        "not-permitted"
     );
     assert_eq!(
         c.code(

@@ -31,12 +31,13 @@ fn chain() -> Chain {
         validators: vec![GenesisValidator { name: "city".into(), public_key: validator.public_key(), power: 1 }],
         modules: [(
             "governance".to_string(),
-            json!({"accounts": [{"address": admin.public_key().address(), "roles": ["admin"], "label": "city admin"}]}),
+            json!({"council": {"members": [admin.public_key().address()], "threshold": 1, "min_members": 1},
+                   "accounts": [{"address": admin.public_key().address(), "roles": ["admin"], "label": "city admin"}]}),
         )]
         .into(),
     };
     let store = Store::open(&dir.path().join("db.redb")).unwrap();
-    let router = Router::new().with(Arc::new(Governance)).with(Arc::new(Identity));
+    let router = Router::new().with(Arc::new(Governance)).with(Arc::new(Identity)).with_authority(Arc::new(Governance));
     let ledger = Ledger::open(store, router, genesis, LedgerConfig::default()).unwrap();
     Chain { ledger, admin, nonce: 0.into(), _dir: dir }
 }
@@ -70,19 +71,29 @@ impl Chain {
         assert_eq!(st[0], TxStatus::Ok, "{msg}");
     }
 
+    /// The failure code of a message: a receipt's, or `not-permitted` when admission refuses
+    /// a sender without the role the message needs.
     fn fails(&self, k: &Keypair, msg: Value) -> String {
-        match &self.run(vec![self.tx(k, "identity", msg.clone())])[0] {
+        let tx = self.tx(k, "identity", msg.clone());
+        if let Err(SubmitError::Tx(TxError::NotPermitted { .. })) = self.ledger.submit(&encode(&tx)) {
+            return "not-permitted".into();
+        }
+        self.run(vec![]);
+        match &self.ledger.receipt(&tx.id()).unwrap().expect("committed").0.result {
             TxStatus::Failed { code, .. } => code.clone(),
             TxStatus::Ok => panic!("should have failed: {msg}"),
         }
     }
 
     fn grant(&self, k: &Keypair, role: &str) {
-        self.ok(
-            &self.admin,
-            "governance",
-            json!({"type": "grant_role", "account": k.public_key().address(), "role": role}),
-        );
+        self.council("governance", json!({"type": "grant_role", "account": k.public_key().address(), "role": role}));
+    }
+
+    /// The council of one (the admin) proposes; its own approval meets the threshold.
+    fn council(&self, module: &str, msg: Value) {
+        let proposal = json!({"type": "propose", "proposal": {"module": module, "msg": msg},
+                              "reason": "test resolution", "expires_at_ms": now_ms() + 60_000});
+        self.ok(&self.admin, "governance", proposal);
     }
 }
 
@@ -111,14 +122,16 @@ fn the_registries_from_root_to_policy() {
             &stranger,
             json!({"type": "register_org", "did": "did:web:evil.kr", "kid": "k1", "public_key": key_json(&k1)})
         ),
-        "unauthorized"
+        "not-permitted",
+        "ID-02: an unregistered key is refused at admission"
     );
     c.ok(
         &c.admin,
         "identity",
         json!({"type": "register_org", "did": ROOT, "kid": "root-1", "public_key": key_json(&k3)}),
     );
-    c.ok(&c.admin, "identity", json!({"type": "set_root", "did": ROOT}));
+    assert_eq!(c.fails(&c.admin, json!({"type": "set_root", "did": ROOT})), "not-permitted", "ID-05: the council's");
+    c.council("identity", json!({"type": "set_root", "did": ROOT}));
     c.ok(&agency, "identity", json!({"type": "register_org", "did": AGENCY, "kid": "k1", "public_key": key_json(&k1)}));
     c.ok(&office, "identity", json!({"type": "register_org", "did": OFFICE, "kid": "o1", "public_key": key_json(&k3)}));
 
@@ -164,7 +177,7 @@ fn the_registries_from_root_to_policy() {
     assert_eq!(c.fails(&agency, anchor(2)), "ID-06");
     c.ok(&agency, "identity", anchor(1));
     c.ok(&agency, "identity", anchor(2));
-    assert_eq!(c.fails(&office, anchor(3)), "unauthorized");
+    assert_eq!(c.fails(&office, anchor(3)), "not-permitted", "status lists need the issuer role");
     let st = c.ledger.query("identity", "status", &json!({"did": AGENCY, "uri": uri})).unwrap();
     assert_eq!(st["record"]["version"], 2);
     let v1 = c.ledger.query("identity", "status_version", &json!({"did": AGENCY, "uri": uri, "version": "1"})).unwrap();
@@ -175,7 +188,7 @@ fn the_registries_from_root_to_policy() {
         "legal_basis": "Framework Act on Employment Policy art. 16", "purpose": "selecting public-works workers",
         "retention_days": 365, "dcql": {"credentials": [{"id": "income", "format": "dc+sd-jwt",
         "meta": {"vct_values": [VCT]}, "claims": [{"path": ["income_le_65pct"]}]}]}});
-    assert_eq!(c.fails(&agency, policy.clone()), "unauthorized");
+    assert_eq!(c.fails(&agency, policy.clone()), "not-permitted", "policies need the verifier role");
     c.ok(&office, "identity", policy.clone());
     assert_eq!(c.fails(&office, policy), "ID-07");
     c.ok(&office, "identity", json!({"type": "withdraw_policy", "id": "jobs.public-works.2026"}));
