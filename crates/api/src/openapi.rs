@@ -75,7 +75,7 @@ pub async fn document() -> Json<Value> {
                 json!([query_param("wait", "answer when the transaction is final", false, json!({ "type": "boolean" })),
                        query_param("timeout_ms", "longest wait (capped by the node's api.max_wait_ms)", false, uint(0))]),
                 Some("SubmitTx"),
-                responses(&[("200", "final, with receipt", JSON), ("202", "admitted, not final yet", JSON)], &[409, 413, 503]))) },
+                responses(&[("200", "final, with receipt", JSON), ("202", "admitted, not final yet", JSON)], &[403, 409, 413, 503]))) },
             "/v1/txs/batch": { "post": op("Submit many transactions; one verdict each", json!([]), Some("SubmitBatch"),
                 responses(&[("200", "verdicts", JSON)], &[413])) },
             "/v1/txs/{id}": { "get": op("A committed transaction and its receipt",

@@ -36,7 +36,7 @@ fn now_ms() -> u64 {
 }
 
 fn signed(k: &Keypair, module: &str, nonce: u64) -> Vec<u8> {
-    let msg = json!({"type": "grant_role", "account": k.public_key().address(), "role": "auditor"});
+    let msg = common::grant_auditor(k.public_key().address());
     encode(&k.sign_tx(TxBody {
         chain_id: "api-test".into(),
         sender: k.public_key(),

@@ -9,7 +9,7 @@ use dojang_api::{router_with_status, ApiSettings, NodeStatus};
 use dojang_ledger::{LedgerConfig, MempoolConfig};
 use dojang_types::{encode, TxBody};
 use http_body_util::BodyExt;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tower::ServiceExt;
 
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String, Value) {
@@ -78,7 +78,7 @@ async fn a_full_mempool_is_not_ready() {
             expires_at_ms: now + 60_000,
             module: "governance".into(),
             msg: serde_json::to_vec(
-                &json!({"type": "grant_role", "account": k.public_key().address(), "role": "auditor"}),
+                &common::grant_auditor(k.public_key().address()),
             )
             .unwrap(),
         }),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use dojang_anchor::Anchor;
 use dojang_consensus::NodeIdentity;
-use dojang_crypto::{KeyFile, Keypair};
+use dojang_crypto::{KdfParams, KeyFile, KeyProtection, Keypair};
 use dojang_eligibility::Eligibility;
 use dojang_governance::Governance;
 use dojang_identity::Identity;
@@ -13,14 +13,20 @@ use dojang_ledger::{Genesis, Ledger, Router};
 use tracing::{info, warn};
 
 use crate::config::{Config, Home};
+use crate::keys::Passphrases;
 
 /// The modules every node of a chain runs.
 pub fn modules() -> Router {
-    Router::new().with(Arc::new(Governance)).with(Arc::new(Anchor)).with(Arc::new(Identity)).with(Arc::new(Eligibility))
+    Router::new()
+        .with(Arc::new(Governance))
+        .with(Arc::new(Anchor))
+        .with(Arc::new(Identity))
+        .with(Arc::new(Eligibility))
+        .with_authority(Arc::new(Governance))
 }
 
 /// Runs the node in `home` until SIGINT or SIGTERM.
-pub async fn run_node(home: &Home, config: Config) -> anyhow::Result<()> {
+pub async fn run_node(home: &Home, config: Config, mut passphrases: Passphrases) -> anyhow::Result<()> {
     // Sockets count against the open-file limit; the gateway sizes its connection cap from it.
     match dojang_api::raise_open_file_limit() {
         Ok(limit) => info!(open_file_limit = limit, "open-file limit"),
@@ -34,11 +40,8 @@ pub async fn run_node(home: &Home, config: Config) -> anyhow::Result<()> {
         );
     }
     let genesis = Genesis::load(&home.genesis())?;
-    let key = match KeyFile::load(&home.validator_key())? {
-        Keypair::Ed25519(k) => k,
-        Keypair::P256 { .. } => bail!("{} must hold an ed25519 key", home.validator_key().display()),
-    };
-    let network_key = network_key(home)?;
+    let signer = crate::keys::validator_signer(home, &config.signer, &mut passphrases)?;
+    let network_key = network_key(home, &mut passphrases)?;
     let (store, latest) = crate::integrity::open_store(home).map_err(crate::integrity::exit_if_damaged)?;
     let ledger = Arc::new(Ledger::open(store, modules(), genesis.clone(), config.ledger.clone())?);
     crate::integrity::check_certificate(home, &ledger, latest.as_ref()).map_err(crate::integrity::exit_if_damaged)?;
@@ -76,7 +79,7 @@ pub async fn run_node(home: &Home, config: Config) -> anyhow::Result<()> {
         }
     }
     let identity =
-        NodeIdentity { genesis: &genesis, key, network_key, moniker: config.moniker.clone(), data_dir: home.data() };
+        NodeIdentity { genesis: &genesis, signer, network_key, moniker: config.moniker.clone(), data_dir: home.data() };
     let consensus = dojang_consensus::start(ledger.clone(), identity, &config.consensus, config.ledger.max_block_bytes)
         .await
         .map_err(|e| anyhow::anyhow!("cannot start consensus: {e:#}"))?;
@@ -93,13 +96,19 @@ pub async fn run_node(home: &Home, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The node's libp2p identity key, generated on first start.
-fn network_key(home: &Home) -> anyhow::Result<ed25519_dalek::SigningKey> {
+/// The node's libp2p identity key (written by `init`; generated here for older homes,
+/// encrypted when a passphrase is at hand, else in clear with a warning on every load).
+fn network_key(home: &Home, passphrases: &mut Passphrases) -> anyhow::Result<ed25519_dalek::SigningKey> {
     let path = home.network_key();
     if !path.exists() {
-        KeyFile::save_new(&Keypair::generate(dojang_crypto::Algorithm::Ed25519), &path)?;
+        let key = Keypair::generate(dojang_crypto::Algorithm::Ed25519);
+        let protection = match passphrases.for_opening("the new network key")? {
+            Some(passphrase) => KeyProtection::Encrypted { passphrase, kdf: KdfParams::STRONG },
+            None => KeyProtection::Clear,
+        };
+        KeyFile::save_new(&key, &path, protection)?;
     }
-    match KeyFile::load(&path)? {
+    match passphrases.load(&path)? {
         Keypair::Ed25519(k) => Ok(k),
         Keypair::P256 { .. } => bail!("{} must hold an ed25519 key", path.display()),
     }

@@ -34,12 +34,13 @@ pub fn ledger_with(config: LedgerConfig) -> TestLedger {
         }],
         modules: [(
             "governance".to_string(),
-            json!({"accounts": [{"address": admin.public_key().address(), "roles": ["admin"]}]}),
+            json!({"council": {"members": [admin.public_key().address()], "threshold": 1, "min_members": 1},
+                   "accounts": [{"address": admin.public_key().address(), "roles": ["admin"]}]}),
         )]
         .into(),
     };
     let store = Store::open(&dir.path().join("db.redb")).unwrap();
-    let ledger = Arc::new(Ledger::open(store, Router::new().with(Arc::new(Governance)), genesis, config).unwrap());
+    let ledger = Arc::new(Ledger::open(store, Router::new().with(Arc::new(Governance)).with_authority(Arc::new(Governance)), genesis, config).unwrap());
     TestLedger { ledger, admin, _dir: dir }
 }
 
@@ -51,3 +52,11 @@ pub fn commit_next(ledger: &Ledger) {
 }
 
 pub mod server;
+
+/// A council proposal (the admin is the council of one, so its own approval passes it)
+/// granting `account` the auditor role: a message every test node admits from the admin.
+pub fn grant_auditor(account: dojang_types::Address) -> serde_json::Value {
+    let expires = dojang_types::wall_clock_ms() + 60_000;
+    json!({"type": "propose", "reason": "api test", "expires_at_ms": expires,
+           "proposal": {"module": "governance", "msg": {"type": "grant_role", "account": account, "role": "auditor"}}})
+}
