@@ -17,7 +17,8 @@ tx() { $D tx --key "$1" --wait identity "$2" | python3 -c 'import json,sys; r=js
 # 1. The city (admin) registers itself as the trust root and defines a credential type.
 $D keys new --out "$WORK/city-signing.json" --algorithm p256 >/dev/null
 tx "$K/admin.json" '{"type":"register_org","did":"did:web:seoul.go.kr","kid":"root-1","public_key":"'"$(pub "$WORK/city-signing.json")"'"}'
-tx "$K/admin.json" '{"type":"set_root","did":"did:web:seoul.go.kr"}'
+# Naming the trust root is the council's decision; on a dev chain the admin is a council of one.
+$D gov propose --key "$K/admin.json" --module identity --reason "the city is the trust root" '{"type":"set_root","did":"did:web:seoul.go.kr"}'
 tx "$K/admin.json" '{"type":"register_type","vct":"urn:dojang:income-band:1","schema_hash":"'"$(printf 'income-band schema v1' | sha256sum | cut -c1-64)"'","concealable":["income_le_65pct","income_le_150pct","household_size"],"thresholds":["income_le_65pct","income_le_150pct"]}'
 
 # 2. The social security agency registers its organisation and signing key; the city accredits it.

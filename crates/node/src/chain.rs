@@ -19,6 +19,27 @@ impl Chain {
         Ok(Chain { client, chain_id })
     }
 
+    /// Proposes `msg` to the council as `member` and waits until final. On a council of one
+    /// (a development chain) the proposal is its own approval and the message executes at
+    /// once; otherwise it waits for approvals, and the proposal's id is returned.
+    pub async fn propose(&self, member: &Keypair, module: &str, msg: Value, reason: &str) -> anyhow::Result<Proposed> {
+        let expires = dojang_types::wall_clock_ms() + 7 * 24 * 3_600_000;
+        let proposal = serde_json::json!({"type": "propose", "reason": reason, "expires_at_ms": expires,
+                                          "proposal": {"module": module, "msg": msg}});
+        let receipt = self.send(member, "governance", proposal).await?;
+        let event = |kind: &str| {
+            receipt["events"].as_array().into_iter().flatten().find(|e| e["kind"] == kind).cloned()
+        };
+        let id = event("proposal_created")
+            .and_then(|e| attribute(&e, "id"))
+            .and_then(|s| s.parse().ok())
+            .context("the proposal receipt has no id")?;
+        if event("proposal_failed").is_some() {
+            bail!("the council's {module} {} was refused when it executed (proposal {id})", msg["type"]);
+        }
+        Ok(if event("proposal_executed").is_some() { Proposed::Executed(id) } else { Proposed::Open(id) })
+    }
+
     /// Sends one message and waits until it is final; a refusal is an error with its reason.
     pub async fn send(&self, key: &Keypair, module: &str, msg: Value) -> anyhow::Result<Value> {
         let tx = TxBuilder::new(&self.chain_id, key.duplicate()).build(module, &msg);
@@ -29,4 +50,18 @@ impl Chain {
         }
         Ok(receipt)
     }
+}
+
+/// What became of a proposal when it was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proposed {
+    /// It reached the threshold at once and executed.
+    Executed(u64),
+    /// It waits for more approvals.
+    Open(u64),
+}
+
+/// An event attribute's value (events carry `[key, value]` pairs).
+pub fn attribute(event: &Value, key: &str) -> Option<String> {
+    event["attributes"].as_array()?.iter().find(|kv| kv[0] == key).and_then(|kv| kv[1].as_str()).map(str::to_string)
 }

@@ -34,13 +34,25 @@ pub enum Command {
         #[arg(long, default_value = "seoul-city-hall")]
         moniker: String,
         /// Also create demo agency accounts (issuers, verifiers, auditor) and legal parameter tables.
+        /// Without a passphrase, demo keys are written in clear (marked as demo keys).
         #[arg(long)]
         demo: bool,
+        /// A file whose first line is the passphrase that encrypts the new keys (else
+        /// $DOJANG_KEY_PASSPHRASE_FILE, $DOJANG_KEY_PASSPHRASE, or a prompt at a terminal).
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+        /// Write the keys in clear: throwaway test chains only.
+        #[arg(long)]
+        insecure_clear_keys: bool,
     },
     /// Run the node whose home is given (see `dojang init`).
     Node {
         #[arg(long)]
         home: Option<PathBuf>,
+        /// A file holding the passphrase of encrypted key files (else $DOJANG_KEY_PASSPHRASE_FILE,
+        /// $DOJANG_KEY_PASSPHRASE, or a prompt at a terminal).
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
     },
     /// Create a home that joins an existing chain (from its genesis file): a new key, the
     /// peers' addresses. The node follows as an observer until governance adds its key.
@@ -65,10 +77,16 @@ pub enum Command {
         /// Where this node listens for consensus peers.
         #[arg(long, default_value = "/ip4/0.0.0.0/tcp/26656")]
         p2p_listen: String,
+        /// A file holding the passphrase that encrypts the new key.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+        /// Write the key in clear: throwaway test chains only.
+        #[arg(long)]
+        insecure_clear_keys: bool,
     },
     /// Write the homes of a local network of validators (and observers), or start one.
     Testnet(crate::testnet::TestnetArgs),
-    /// Create or show key files.
+    /// Create, show or encrypt key files.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
@@ -79,8 +97,23 @@ pub enum Command {
         #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
         node: String,
         /// Key file of the sender.
+        #[arg(long, required_unless_present = "pkcs11_module", conflicts_with = "pkcs11_module")]
+        key: Option<PathBuf>,
+        /// A file holding the key file's passphrase, if it is encrypted.
         #[arg(long)]
-        key: PathBuf,
+        passphrase_file: Option<PathBuf>,
+        /// Sign with a key in an HSM: its PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so).
+        #[arg(long, requires_all = ["pkcs11_token", "pkcs11_key"])]
+        pkcs11_module: Option<PathBuf>,
+        /// The HSM token's label.
+        #[arg(long)]
+        pkcs11_token: Option<String>,
+        /// The key's label on the token.
+        #[arg(long)]
+        pkcs11_key: Option<String>,
+        /// A file holding the token's user PIN (else $DOJANG_PKCS11_PIN_FILE or $DOJANG_PKCS11_PIN).
+        #[arg(long)]
+        pkcs11_pin_file: Option<PathBuf>,
         /// Wait until the transaction is in a finalized block and print its receipt.
         #[arg(long)]
         wait: bool,
@@ -89,6 +122,8 @@ pub enum Command {
         /// The message as JSON, e.g. '{"type":"grant_role","account":"dj…","role":"issuer"}'.
         msg: String,
     },
+    /// The council's work: propose, approve, reject, show and list proposals, show the council.
+    Gov(crate::gov_cmd::GovArgs),
     /// Run a module's read-only query, e.g. `governance param/minimum_wage/hourly_krw as_of=2026-03-01`.
     Query {
         #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
@@ -158,14 +193,29 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum KeysCommand {
-    /// Generate a key and write it to a file readable only by its owner.
+    /// Generate a key and write it, encrypted under a passphrase, to a file readable only by
+    /// its owner.
     New {
         #[arg(long)]
         out: PathBuf,
         /// ed25519 or p256.
         #[arg(long, default_value = "ed25519")]
         algorithm: String,
+        /// A file whose first line is the passphrase (else $DOJANG_KEY_PASSPHRASE_FILE,
+        /// $DOJANG_KEY_PASSPHRASE, or a prompt at a terminal).
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+        /// Write the key in clear: throwaway test chains only.
+        #[arg(long)]
+        insecure_clear_keys: bool,
     },
-    /// Print a key file's public key and address (never the secret).
+    /// Print a key file's public key, address and whether it is encrypted (never the secret).
     Show { file: PathBuf },
+    /// Encrypt a clear key file in place (written beside it, then renamed over it; owner-only).
+    Encrypt {
+        file: PathBuf,
+        /// A file whose first line is the new passphrase.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
 }

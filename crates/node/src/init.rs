@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use dojang_crypto::{Algorithm, KeyFile, Keypair};
+use dojang_crypto::{Algorithm, KeyFile, KeyProtection, Keypair};
 use dojang_ledger::{Genesis, GenesisValidator};
 use serde_json::{json, Value};
 
@@ -22,50 +22,64 @@ pub const DEMO_ACCOUNTS: &[(&str, &[&str], &str)] = &[
     ("audit-office", &["auditor"], "Seoul audit office"),
 ];
 
-/// Legal figures as versioned parameters. Figures marked (check) in DOMAIN.md stay
-/// parameters, never literals in code.
+/// Legal figures as versioned, typed parameters (KRW, basis points, hours, days). Figures
+/// marked (check) in DOMAIN.md stay parameters, never literals in code.
 fn demo_params() -> Vec<Value> {
     let p = |table: &str, key: &str, from: &str, value: Value, basis: &str| json!({"table": table, "key": key, "effective_from": from, "value": value, "legal_basis": basis});
     vec![
-        p("minimum_wage", "hourly_krw", "2025-01-01", json!(10030), "Minimum Wage Notice for 2025"),
-        p("minimum_wage", "hourly_krw", "2026-01-01", json!(10320), "Minimum Wage Notice for 2026"),
-        p("minimum_wage", "monthly_krw_209h", "2025-01-01", json!(2096270), "Minimum Wage Notice for 2025"),
-        p("minimum_wage", "monthly_krw_209h", "2026-01-01", json!(2156880), "Minimum Wage Notice for 2026"),
-        p("labour", "weekly_holiday_min_hours", "2025-01-01", json!(15), "Labor Standards Act art. 18(3), 55"),
-        p("labour", "weekly_hour_cap", "2025-01-01", json!(52), "Labor Standards Act art. 50, 53"),
+        p("minimum_wage", "hourly_krw", "2025-01-01", json!({"krw": 10030}), "Minimum Wage Notice for 2025"),
+        p("minimum_wage", "hourly_krw", "2026-01-01", json!({"krw": 10320}), "Minimum Wage Notice for 2026"),
+        p("minimum_wage", "monthly_krw_209h", "2025-01-01", json!({"krw": 2096270}), "Minimum Wage Notice for 2025"),
+        p("minimum_wage", "monthly_krw_209h", "2026-01-01", json!({"krw": 2156880}), "Minimum Wage Notice for 2026"),
+        p("labour", "weekly_holiday_min_hours", "2025-01-01", json!({"hours": 15}), "Labor Standards Act art. 18(3), 55"),
+        p("labour", "weekly_hour_cap", "2025-01-01", json!({"hours": 52}), "Labor Standards Act art. 50, 53"),
         p(
             "eligibility",
-            "public_works_income_pct_of_median",
+            "public_works_income_bp_of_median",
             "2025-01-01",
-            json!(65),
+            json!({"basis_points": 6500}),
             "Seoul public-works job notice (check)",
         ),
         p(
             "eligibility",
-            "youth_allowance_income_pct_of_median",
+            "youth_allowance_income_bp_of_median",
             "2025-01-01",
-            json!(150),
+            json!({"basis_points": 15000}),
             "Seoul youth allowance notice (check)",
         ),
-        p("subcontract", "payment_days_after_receipt", "2025-01-01", json!(60), "Subcontracting Act art. 13(1)"),
+        p("subcontract", "payment_days_after_receipt", "2025-01-01", json!({"days": 60}), "Subcontracting Act art. 13(1)"),
         p(
             "subcontract",
-            "late_interest_pct_per_year",
+            "late_interest_bp_per_year",
             "2025-01-01",
-            json!(15.5),
+            json!({"basis_points": 1550}),
             "FTC notice on late interest (check)",
         ),
-        p("vehicles", "inspection_max_age_days", "2025-01-01", json!(120), "Motor Vehicle Management Act"),
+        p("vehicles", "inspection_max_age_days", "2025-01-01", json!({"days": 120}), "Motor Vehicle Management Act"),
     ]
 }
 
+/// Voting power of each genesis validator. A change may move at most a third of the power
+/// (GOV-12), so a lone validator with power 100 can admit a second of power 33, and the set
+/// grows to four in a few proposals (docs/operations.md).
+pub const GENESIS_POWER: u64 = 100;
+
 /// Writes a new single-validator home. With `demo`, adds the demo agencies' keys and roles
-/// and the parameter tables; otherwise only an admin account.
-pub fn init_home(home: &Home, chain_id: &str, moniker: &str, demo: bool) -> anyhow::Result<Genesis> {
+/// and the parameter tables; otherwise only an admin account. Every key it writes (validator,
+/// network identity, accounts) is protected as `keys` says: encrypted for real chains, in clear
+/// and marked for development chains (see docs/decisions/0010-key-files-at-rest.md).
+pub fn init_home(
+    home: &Home,
+    chain_id: &str,
+    moniker: &str,
+    demo: bool,
+    keys: KeyProtection<'_>,
+) -> anyhow::Result<Genesis> {
     ensure_free(home)?;
-    let validator = new_validator_key(home)?;
-    let validators = vec![GenesisValidator { name: moniker.to_string(), public_key: validator.public_key(), power: 1 }];
-    let genesis = new_genesis(chain_id, validators, demo, &home.0.join("keys"))?;
+    let validator = new_validator_key(home, keys)?;
+    let validators =
+        vec![GenesisValidator { name: moniker.to_string(), public_key: validator.public_key(), power: GENESIS_POWER }];
+    let genesis = new_genesis(chain_id, validators, demo, &home.0.join("keys"), keys)?;
     write_genesis(&genesis, &home.genesis())?;
     Config::new(moniker).save(&home.config())?;
     Ok(genesis)
@@ -73,9 +87,9 @@ pub fn init_home(home: &Home, chain_id: &str, moniker: &str, demo: bool) -> anyh
 
 /// Writes a home that joins an existing chain: its own new key, the chain's genesis file and
 /// the peers' addresses. It follows the chain as an observer until governance adds its key.
-pub fn join_home(home: &Home, genesis: &Genesis, config: &Config) -> anyhow::Result<Keypair> {
+pub fn join_home(home: &Home, genesis: &Genesis, config: &Config, keys: KeyProtection<'_>) -> anyhow::Result<Keypair> {
     ensure_free(home)?;
-    let key = new_validator_key(home)?;
+    let key = new_validator_key(home, keys)?;
     write_genesis(genesis, &home.genesis())?;
     config.save(&home.config())?;
     Ok(key)
@@ -88,9 +102,11 @@ fn ensure_free(home: &Home) -> anyhow::Result<()> {
     std::fs::create_dir_all(home.0.join("keys")).with_context(|| format!("cannot create {}", home.0.display()))
 }
 
-fn new_validator_key(home: &Home) -> anyhow::Result<Keypair> {
+/// The validator key and the network identity, both protected as `keys` says.
+fn new_validator_key(home: &Home, keys: KeyProtection<'_>) -> anyhow::Result<Keypair> {
     let key = Keypair::generate(Algorithm::Ed25519);
-    KeyFile::save_new(&key, &home.validator_key())?;
+    KeyFile::save_new(&key, &home.validator_key(), keys)?;
+    KeyFile::save_new(&Keypair::generate(Algorithm::Ed25519), &home.network_key(), keys)?;
     Ok(key)
 }
 
@@ -101,23 +117,31 @@ pub fn new_genesis(
     validators: Vec<GenesisValidator>,
     demo: bool,
     keys_dir: &Path,
+    keys: KeyProtection<'_>,
 ) -> anyhow::Result<Genesis> {
     std::fs::create_dir_all(keys_dir).with_context(|| format!("cannot create {}", keys_dir.display()))?;
     let mut accounts = Vec::new();
+    let mut admin_address = None;
     let names: Vec<(&str, &[&str], &str)> =
         if demo { DEMO_ACCOUNTS.to_vec() } else { vec![("admin", &["admin"][..], "chain administrator")] };
     for (name, roles, label) in names {
         let alg = if name == "admin" { Algorithm::Ed25519 } else { Algorithm::P256 };
         let k = Keypair::generate(alg);
-        KeyFile::save_new(&k, &keys_dir.join(format!("{name}.json")))?;
+        KeyFile::save_new(&k, &keys_dir.join(format!("{name}.json")), keys)?;
+        if name == "admin" {
+            admin_address = Some(k.public_key().address());
+        }
         accounts.push(json!({"address": k.public_key().address(), "roles": roles, "label": label}));
     }
     let params = if demo { demo_params() } else { vec![] };
+    // A council of one, the admin: a development chain or a chain's first day. Agencies
+    // enlarge it by its own proposal (`set_council`) before the chain carries real decisions.
+    let council = json!({"members": [admin_address.context("the admin account is always created")?], "threshold": 1, "min_members": 1});
     let genesis = Genesis {
         chain_id: chain_id.to_string(),
         genesis_time_ms: dojang_types::wall_clock_ms(),
         validators,
-        modules: [("governance".to_string(), json!({"accounts": accounts, "params": params}))].into(),
+        modules: [("governance".to_string(), json!({"council": council, "accounts": accounts, "params": params}))].into(),
     };
     genesis.validate()?;
     Ok(genesis)

@@ -8,8 +8,10 @@ mod commands;
 mod config;
 mod credential_cmds;
 mod demo;
+mod gov_cmd;
 mod init;
 mod integrity;
+mod keys;
 mod logging;
 mod office_cmd;
 mod run;
@@ -41,11 +43,11 @@ fn limit_malloc_arenas() {
     }
 }
 
-async fn start(home: Home) -> anyhow::Result<()> {
+async fn start(home: Home, passphrases: keys::Passphrases) -> anyhow::Result<()> {
     let config = Config::load(&home.config())?;
     // Without peers every gossip publish fails with an ERROR line; those are filtered out.
     logging::init(&config.log.filter, config.log.format == "json", config.consensus.persistent_peers.is_empty());
-    run::run_node(&home, config).await
+    run::run_node(&home, config, passphrases).await
 }
 
 async fn dispatch(command: Command) -> anyhow::Result<()> {
@@ -53,10 +55,13 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Dev { home, chain_id } => {
             let home = Home(home.unwrap_or_else(default_home));
             if !home.config().exists() {
-                init::init_home(&home, &chain_id, "seoul-city-hall", true)?;
+                init::init_home(&home, &chain_id, "seoul-city-hall", true, dojang_crypto::KeyProtection::ClearDemo)?;
                 println!(
                     "created a development chain '{chain_id}' in {} (demo agency keys in keys/)",
                     home.0.display()
+                );
+                println!(
+                    "WARNING: a development chain keeps its keys IN CLEAR (marked clear_demo_key); for a real chain use `dojang init`, which encrypts them"
                 );
                 println!(
                     "once it is ready, try the paperless eligibility demo in another terminal: dojang demo eligibility --node http://127.0.0.1:8080 --home {}",
@@ -65,17 +70,31 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             } else {
                 println!("resuming the chain in {}", home.0.display());
             }
-            start(home).await
+            start(home, keys::Passphrases::new(None)).await
         }
-        Command::Init { home, chain_id, moniker, demo } => {
+        Command::Init { home, chain_id, moniker, demo, passphrase_file, insecure_clear_keys } => {
             let home = Home(home.unwrap_or_else(default_home));
             commands::check_home_free(&home.0)?;
-            let g = init::init_home(&home, &chain_id, &moniker, demo)?;
+            let mut passphrases = keys::Passphrases::new(passphrase_file);
+            let protection = keys::protection(&mut passphrases, insecure_clear_keys, demo)?;
+            let g = init::init_home(&home, &chain_id, &moniker, demo, protection)?;
             println!("initialised {} for chain '{}' (genesis {})", home.0.display(), g.chain_id, g.hash());
             Ok(())
         }
-        Command::Node { home } => start(Home(home.unwrap_or_else(default_home))).await,
-        Command::Join { home, genesis, moniker, peer_api, peer_p2p, api_listen, p2p_listen } => {
+        Command::Node { home, passphrase_file } => {
+            start(Home(home.unwrap_or_else(default_home)), keys::Passphrases::new(passphrase_file)).await
+        }
+        Command::Join {
+            home,
+            genesis,
+            moniker,
+            peer_api,
+            peer_p2p,
+            api_listen,
+            p2p_listen,
+            passphrase_file,
+            insecure_clear_keys,
+        } => {
             let home = Home(home);
             let genesis = dojang_ledger::Genesis::load(&genesis)?;
             let mut config = Config::new(&moniker);
@@ -83,7 +102,9 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             config.api.listen_addr = api_listen;
             config.consensus.persistent_peers = peer_p2p;
             config.consensus.listen_addr = p2p_listen;
-            let key = init::join_home(&home, &genesis, &config)?;
+            let mut passphrases = keys::Passphrases::new(passphrase_file);
+            let protection = keys::protection(&mut passphrases, insecure_clear_keys, false)?;
+            let key = init::join_home(&home, &genesis, &config, protection)?;
             println!("created {} to join chain '{}'", home.0.display(), genesis.chain_id);
             println!("its validator key: {} (address {})", key.public_key(), key.public_key().address());
             println!("it follows the chain as an observer until an admin adds this key with update_validators");
@@ -94,10 +115,36 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             None => testnet::create(&args),
         },
         Command::Keys { command } => match command {
-            KeysCommand::New { out, algorithm } => commands::keys_new(&out, &algorithm),
-            KeysCommand::Show { file } => commands::keys_show(&file),
+            KeysCommand::New { out, algorithm, passphrase_file, insecure_clear_keys } => {
+                keys::keys_new(&out, &algorithm, &mut keys::Passphrases::new(passphrase_file), insecure_clear_keys)
+            }
+            KeysCommand::Show { file } => keys::keys_show(&file),
+            KeysCommand::Encrypt { file, passphrase_file } => {
+                keys::keys_encrypt(&file, &mut keys::Passphrases::new(passphrase_file))
+            }
         },
-        Command::Tx { node, key, wait, module, msg } => commands::tx(&node, &key, wait, &module, &msg).await,
+        Command::Tx {
+            node,
+            key,
+            passphrase_file,
+            pkcs11_module,
+            pkcs11_token,
+            pkcs11_key,
+            pkcs11_pin_file,
+            wait,
+            module,
+            msg,
+        } => {
+            let pkcs11 = match (pkcs11_module, pkcs11_token, pkcs11_key) {
+                (Some(module), Some(token), Some(key_label)) => {
+                    Some(dojang_pkcs11::Pkcs11Config { module, token, key_label, pin_file: pkcs11_pin_file })
+                }
+                _ => None,
+            };
+            let signer = keys::tx_signer(key.as_deref(), pkcs11, &mut keys::Passphrases::new(passphrase_file))?;
+            commands::tx(&node, signer, wait, &module, &msg).await
+        }
+        Command::Gov(args) => gov_cmd::run(args).await,
         Command::Query { node, module, path, params } => commands::query(&node, &module, &path, &params).await,
         Command::State { node, key, verify } => commands::state(&node, &key, verify.as_deref()).await,
         Command::Block { node, height } => commands::block(&node, &height).await,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use dojang_crypto::{Algorithm, KeyFile, Keypair};
+use dojang_crypto::{Algorithm, KdfParams, KeyFile, KeyProtection, Keypair, Passphrase};
 use dojang_ledger::GenesisValidator;
 
 use crate::config::{Config, Home};
@@ -64,20 +64,27 @@ pub fn create(args: &TestnetArgs) -> anyhow::Result<()> {
     if dir.join("node-0").exists() {
         bail!("{} already holds a testnet; choose another --dir", dir.display());
     }
+    // A local test network: keys in clear and marked as demo keys, unless a passphrase is in
+    // the environment (then every node needs it to start).
+    let passphrase = Passphrase::from_env()?;
+    let protection = match &passphrase {
+        Some(p) => KeyProtection::Encrypted { passphrase: p, kdf: KdfParams::STRONG },
+        None => KeyProtection::ClearDemo,
+    };
     let mut keys = Vec::with_capacity(total);
     for i in 0..total {
         let home = Home(dir.join(format!("node-{i}")));
         std::fs::create_dir_all(home.0.join("keys")).with_context(|| format!("cannot create {}", home.0.display()))?;
         let key = Keypair::generate(Algorithm::Ed25519);
-        KeyFile::save_new(&key, &home.validator_key())?;
+        KeyFile::save_new(&key, &home.validator_key(), protection)?;
         keys.push(key);
     }
     let validators = keys[..args.validators]
         .iter()
         .enumerate()
-        .map(|(i, k)| GenesisValidator { name: format!("node-{i}"), public_key: k.public_key(), power: 1 })
+        .map(|(i, k)| GenesisValidator { name: format!("node-{i}"), public_key: k.public_key(), power: crate::init::GENESIS_POWER })
         .collect();
-    let genesis = new_genesis(&args.chain_id, validators, true, &dir.join("keys"))?;
+    let genesis = new_genesis(&args.chain_id, validators, true, &dir.join("keys"), protection)?;
     for i in 0..total {
         let home = Home(dir.join(format!("node-{i}")));
         write_genesis(&genesis, &home.genesis())?;

@@ -39,7 +39,7 @@ async fn a_proposer_with_a_skewed_clock_cannot_move_chain_time_ahead() {
     let key: Keypair = KeyFile::load(&net.home(skewed).join("keys").join("validator.json")).unwrap();
     let skewed_address = serde_json::to_value(key.public_key().address()).unwrap();
 
-    let load = Load::start(net.urls.clone(), "net-test", 0x5c, 4);
+    let load = Load::start(net.urls.clone(), "net-test", &net.anchoring_keys(), 0x5c, 4);
     // With four equal validators the skewed one is the first proposer of every fourth height:
     // 40 heights give it ten turns.
     let from = height(&net.urls[0]).await;

@@ -7,8 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_acks_hold, init, Ack, Load, NodeProcess};
-use dojang_crypto::Keypair;
+use common::{anchoring_keys, assert_acks_hold, init, Ack, Load, NodeProcess};
 use dojang_sdk::{Client, TxBuilder};
 use dojang_store::Store;
 use dojang_types::Hash;
@@ -34,7 +33,7 @@ async fn kill_9_under_load_loses_nothing_and_the_chain_continues() {
         // Load with submit-and-wait until the very moment of the kill: once it is in full
         // swing, SIGKILL lands right as the next acknowledgement comes back, while the other
         // senders' transactions are in flight.
-        let load = Load::start(vec![node.url.clone()], "crash-test", round, 20);
+        let load = Load::start(vec![node.url.clone()], "crash-test", &anchoring_keys(&home.join("keys")), round, 20);
         load.wait_for(150, Duration::from_secs(60)).await;
         load.next_ack(Duration::from_secs(30)).await;
         let killed_at = Instant::now();
@@ -56,7 +55,7 @@ async fn kill_9_under_load_loses_nothing_and_the_chain_continues() {
     let node = NodeProcess::start(&home);
     let client = Client::new(&node.url);
     assert_acks_hold(&node.url, &acknowledged).await;
-    let b = TxBuilder::new("crash-test", Keypair::ed25519_from_seed([42; 32]));
+    let b = TxBuilder::new("crash-test", anchoring_keys(&home.join("keys")).remove(0));
     let s = client
         .submit(
             &b.build("anchor", &json!({"type": "anchor", "namespace": "after", "root": Hash::default(), "leaves": 1})),

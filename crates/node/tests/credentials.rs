@@ -14,7 +14,7 @@ use dojang_credentials::issue::IssuerKey;
 use dojang_credentials::{Request, TrustView as _, Verifier, VerifyError};
 use dojang_crypto::{Algorithm, KeyFile, Keypair};
 use dojang_issuer::{Book, ChainAnchoring, Issuer, Records, Settings};
-use dojang_sdk::{Client, TxBuilder};
+use dojang_sdk::{Client, TrustedChain, TxBuilder, DEFAULT_MAX_AGE};
 use dojang_trust::ChainTrust;
 use dojang_wallet::{PresentationRequest, WalletError};
 use serde_json::{json, Value};
@@ -31,7 +31,11 @@ fn now() -> u64 {
 }
 
 async fn send(client: &Client, key: &Keypair, msg: Value) {
-    let tx = TxBuilder::new(CHAIN, key.duplicate()).build("identity", &msg);
+    send_to(client, key, "identity", msg).await
+}
+
+async fn send_to(client: &Client, key: &Keypair, module: &str, msg: Value) {
+    let tx = TxBuilder::new(CHAIN, key.duplicate()).build(module, &msg);
     let s = client.submit(&tx, true).await.unwrap();
     let receipt = s.receipt.expect("final in time");
     assert_eq!(receipt["result"]["status"], "ok", "{msg}: {receipt}");
@@ -53,7 +57,10 @@ async fn set_up_registries(client: &Client, home: &Path, signing: &Keypair) {
         json!({"type": "register_org", "did": ROOT, "kid": "root-1", "public_key": root_key.public_key()}),
     )
     .await;
-    send(client, &admin, json!({"type": "set_root", "did": ROOT})).await;
+    // Naming the trust root is the council's: the dev chain's council is the admin alone.
+    let set_root = json!({"type": "propose", "reason": "the city is the trust root", "expires_at_ms": dojang_types::wall_clock_ms() + 60_000,
+        "proposal": {"module": "identity", "msg": {"type": "set_root", "did": ROOT}}});
+    send_to(client, &admin, "governance", set_root).await;
     let schema = dojang_types::sha256(&[b"income-band schema v1"]);
     send(client, &admin, json!({"type": "register_type", "vct": VCT, "schema_hash": schema,
         "concealable": ["income_le_65pct", "income_le_150pct", "household_size"], "thresholds": ["income_le_65pct", "income_le_150pct"]})).await;
@@ -149,15 +156,19 @@ async fn issue_present_verify_revoke_through_the_chain() {
     )
     .await;
     let uri = offer["credential_offer_uri"].as_str().unwrap();
+    // Wallet and verifier read trust data from the chain with proofs, pinned from the genesis.
+    let genesis = dojang_ledger::Genesis::load(&home.join("genesis.json")).unwrap();
+    let pinned = || TrustedChain::new(CHAIN, genesis.validator_set(), DEFAULT_MAX_AGE);
+    let wallet_trust = ChainTrust::new(&node.url, pinned(), Duration::from_secs(30));
     let mut wallet = dojang_wallet::Contents::default();
-    assert!(matches!(dojang_wallet::receive(uri, None, 3, now()).await, Err(WalletError::Offer(_))), "PIN required");
-    let cred = dojang_wallet::receive(uri, offer["tx_code"].as_str(), 3, now()).await.unwrap();
+    let no_pin = dojang_wallet::receive(uri, None, 3, now(), &wallet_trust).await;
+    assert!(matches!(no_pin, Err(WalletError::Offer(_))), "PIN required");
+    let cred = dojang_wallet::receive(uri, offer["tx_code"].as_str(), 3, now(), &wallet_trust).await.unwrap();
     assert_eq!(cred.copies.len(), 3);
+    assert_eq!(cred.issuer, AGENCY, "the issuer as the chain names it");
     wallet.credentials.push(cred);
 
-    // The verifier reads trust data from the chain with proofs.
-    let validators = ChainTrust::validators_from(&node.url).await.unwrap();
-    let trust = ChainTrust::new(&node.url, validators, Duration::from_secs(30));
+    let trust = ChainTrust::new(&node.url, pinned(), Duration::from_secs(30));
     let verifier = Verifier::new(trust.clone(), 300);
     trust.load_policy(POLICY).await.unwrap();
     let policy = trust.policy(POLICY).unwrap().unwrap();

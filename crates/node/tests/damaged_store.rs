@@ -9,8 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::net::{free_base, height, wait_height};
-use common::{init, NodeProcess, EXE};
-use dojang_crypto::Keypair;
+use common::{anchoring_keys, init, NodeProcess, EXE};
 use dojang_sdk::{Client, TxBuilder};
 use dojang_types::{decode, encode, sha256, Block, Hash, Receipt, SignedTx, TxStatus};
 use redb::{ReadableDatabase, TableDefinition};
@@ -114,7 +113,7 @@ async fn a_damaged_store_refuses_to_start_and_is_restored_from_a_backup_or_from_
     let (v_url, o_url) = (validator.url.clone(), observer.url.clone());
 
     // Three anchors in three blocks, each with a root we can find in the file.
-    let builder = TxBuilder::new("damage-test", Keypair::ed25519_from_seed([42; 32]));
+    let builder = TxBuilder::new("damage-test", anchoring_keys(&dir.path().join("keys")).remove(0));
     let mut anchored = Vec::new();
     for i in 0..3u8 {
         let root = sha256(&[b"damaged-store-test", &[i]]);
@@ -212,7 +211,7 @@ async fn damage_redb_cannot_see_is_never_served_and_at_the_tip_stops_the_start()
     init(&home, "checks-test");
     let (data, db) = (home.join("data"), home.join("data").join("ledger.redb"));
     let node = NodeProcess::start(&home);
-    let builder = TxBuilder::new("checks-test", Keypair::ed25519_from_seed([43; 32]));
+    let builder = TxBuilder::new("checks-test", anchoring_keys(&home.join("keys")).remove(0));
     let mut anchored = Vec::new();
     for i in 0..2u8 {
         let root = sha256(&[b"chain-checks-test", &[i]]);

@@ -27,7 +27,7 @@ async fn kill_9_a_random_validator_twenty_times_under_load() {
     wait_height(&net.urls[0], 2, Duration::from_secs(30)).await;
     // Acknowledgements are tagged with the round they arrive in: 0 before the first kill,
     // 1..=20 during the rounds.
-    let load = Load::start(net.urls.clone(), "net-test", 7, 10);
+    let load = Load::start(net.urls.clone(), "net-test", &net.anchoring_keys(), 7, 10);
     load.wait_for(1, Duration::from_secs(30)).await;
 
     // The acknowledgements each victim answered in the instant before it was killed.
@@ -128,7 +128,7 @@ async fn pausing_one_validator_then_another_stalls_nothing_longer_than_the_timeo
     let watched = 3;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watcher = tokio::spawn(watch_arrivals(net.urls[watched].clone(), stop.clone()));
-    let load = Load::start(net.urls.clone(), "net-test", 11, 10);
+    let load = Load::start(net.urls.clone(), "net-test", &net.anchoring_keys(), 11, 10);
     load.wait_for(10, Duration::from_secs(30)).await;
     let from = height(&net.urls[watched]).await;
 
@@ -211,7 +211,8 @@ async fn one_validator_down_the_others_keep_finalizing() {
     wait_height(&net.urls[0], 2, Duration::from_secs(30)).await;
     let live: Vec<String> = net.urls[..3].to_vec();
     let window = Duration::from_secs(12);
-    let flooder = tokio::spawn(async move { flood(live, "net-test", 1, Duration::from_secs(40)).await });
+    let accounts = net.anchoring_keys();
+    let flooder = tokio::spawn(async move { flood(live, "net-test", accounts, 1, Duration::from_secs(40)).await });
     tokio::time::sleep(Duration::from_secs(3)).await;
     let h0 = height(&net.urls[0]).await;
     tokio::time::sleep(window).await;
@@ -246,6 +247,22 @@ async fn one_validator_down_the_others_keep_finalizing() {
     assert_same_chain(&live, to).await;
 }
 
+/// The council of one proposes `msg`; its proposal is its approval, so it executes (or fails)
+/// in the block that carries it. Returns the receipt.
+async fn council(url: &str, admin: &TxBuilder, msg: Value) -> Value {
+    let expires = dojang_types::wall_clock_ms() + 60_000;
+    let proposal = json!({"type": "propose", "reason": "network test", "expires_at_ms": expires,
+                          "proposal": {"module": "governance", "msg": msg}});
+    let done = Client::new(url).submit(&admin.build("governance", &proposal), true).await.unwrap();
+    let receipt = done.receipt.expect("final");
+    assert_eq!(receipt["result"]["status"], "ok", "{receipt}");
+    receipt
+}
+
+fn has_event(receipt: &Value, kind: &str) -> bool {
+    receipt["events"].as_array().is_some_and(|events| events.iter().any(|e| e["kind"] == kind))
+}
+
 fn validator_key(home: &Path) -> Keypair {
     KeyFile::load(&home.join("keys/validator.json")).unwrap()
 }
@@ -262,17 +279,25 @@ async fn grow_from_one_validator_to_four_and_remove_one() {
     let h = height(&net.urls[0]).await;
     wait_height(&net.urls[3], h, Duration::from_secs(30)).await;
 
-    // The admin adds the three observers' keys in one change, submitted through an observer
-    // (which relays it to the validator).
-    let updates: Vec<Value> = (1..4)
-        .map(|i| json!({"public_key": validator_key(&net.home(i)).public_key(), "power": 1, "name": format!("node-{i}")}))
-        .collect();
+    // The council (the admin, a council of one on this chain) cannot add three validators of
+    // the genesis validator's power at once: one change moves at most a third (GOV-12).
     let admin = TxBuilder::new("net-test", net.key("admin"));
-    let tx = admin.build("governance", &json!({"type": "update_validators", "updates": updates}));
-    let done = Client::new(&net.urls[1]).submit(&tx, true).await.unwrap();
-    let receipt = done.receipt.expect("final");
-    assert_eq!(receipt["result"]["status"], "ok", "{receipt}");
-    let changed_at = receipt["height"].as_u64().unwrap();
+    let key = |i: usize| validator_key(&net.home(i)).public_key();
+    let set_power = |nodes: &[usize], power: u64| -> Value {
+        let updates: Vec<Value> =
+            nodes.iter().map(|&i| json!({"public_key": key(i), "power": power, "name": format!("node-{i}")})).collect();
+        json!({"type": "update_validators", "updates": updates})
+    };
+    let refused = council(&net.urls[1], &admin, set_power(&[1, 2, 3], 100)).await;
+    assert!(has_event(&refused, "proposal_failed"), "{refused}");
+    // In steps, through an observer (which relays to the validator): 100 -> 100+3x11 ->
+    // 56+3x11 -> 56+3x20 -> 4x20, each moving at most a third of the power in force.
+    let mut changed_at = 0;
+    for (nodes, power) in [(&[1, 2, 3][..], 11), (&[0][..], 56), (&[1, 2, 3][..], 20), (&[0][..], 20)] {
+        let receipt = council(&net.urls[1], &admin, set_power(nodes, power)).await;
+        assert!(has_event(&receipt, "proposal_executed"), "{receipt}");
+        changed_at = receipt["height"].as_u64().unwrap();
+    }
 
     let set: Value = Client::new(&net.urls[0]).get("/v1/validators").await.unwrap();
     assert_eq!(set["validators"].as_array().unwrap().len(), 4, "{set}");
@@ -289,8 +314,7 @@ async fn grow_from_one_validator_to_four_and_remove_one() {
 
     // Removing a validator works the same way.
     let remove = json!({"type": "update_validators", "updates": [{"public_key": validator_key(&net.home(0)).public_key(), "power": 0, "name": "node-0"}]});
-    let done = Client::new(&live[0]).submit(&admin.build("governance", &remove), true).await.unwrap();
-    assert_eq!(done.receipt.unwrap()["result"]["status"], "ok");
+    assert!(has_event(&council(&live[0], &admin, remove).await, "proposal_executed"));
     let set: Value = Client::new(&live[0]).get("/v1/validators").await.unwrap();
     assert_eq!(set["validators"].as_array().unwrap().len(), 3);
     let h = height(&live[0]).await;
@@ -315,7 +339,8 @@ async fn a_validator_key_running_twice_is_caught_and_strangers_are_ignored() {
         .collect();
     let genesis = net.home(0).join("genesis.json");
     for (home, port) in [(&twin, base), (&stranger, base + 1)] {
-        let mut args = vec!["join".to_string(), "--home".into(), home.display().to_string()];
+        let mut args =
+            vec!["join".to_string(), "--insecure-clear-keys".into(), "--home".into(), home.display().to_string()];
         args.extend(["--genesis".into(), genesis.display().to_string(), "--moniker".into(), "extra".into()]);
         args.extend(["--api-listen".into(), format!("127.0.0.1:{port}")]);
         args.extend(["--p2p-listen".into(), format!("/ip4/127.0.0.1/tcp/{}", port + 100)]);
@@ -337,7 +362,7 @@ async fn a_validator_key_running_twice_is_caught_and_strangers_are_ignored() {
     wait_height(&net.urls[0], 2, Duration::from_secs(30)).await;
     let _twin = NodeProcess::start_configured(&twin);
     let _stranger = NodeProcess::start_configured(&stranger);
-    let load = Load::start(net.urls.clone(), "net-test", 3, 10);
+    let load = Load::start(net.urls.clone(), "net-test", &net.anchoring_keys(), 3, 10);
 
     let culprit = validator_key(&net.home(3)).public_key().address().to_string();
     let deadline = Instant::now() + Duration::from_secs(40);

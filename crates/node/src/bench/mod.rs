@@ -6,6 +6,7 @@ mod credentials;
 mod eligibility;
 mod load;
 mod machine;
+mod register;
 pub(crate) mod spawn;
 
 use std::path::PathBuf;
@@ -59,6 +60,11 @@ pub struct BenchArgs {
     /// Keep the started node's home here instead of a temporary directory.
     #[arg(long)]
     pub home: Option<PathBuf>,
+    /// Key file of a council of one that registers the bench accounts (grants them a role)
+    /// [default: the started node's keys/admin.json; with --node, accounts not registered
+    /// already are refused].
+    #[arg(long)]
+    pub council_key: Option<PathBuf>,
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -79,6 +85,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     };
     let url = args.node.clone().or_else(|| started.as_ref().map(|s| s.url.clone())).context("no node")?;
     let pid = args.pid.or_else(|| started.as_ref().map(|s| s.pid));
+    let council_key = args.council_key.clone().or_else(|| started.as_ref().map(|_| temp.path().join("keys/admin.json")));
+    if let Some(file) = council_key {
+        let client = dojang_sdk::Client::new(&url);
+        let chain_id = client.status().await?["chain_id"].as_str().context("status has no chain_id")?.to_string();
+        let key = dojang_crypto::KeyFile::load(&file).with_context(|| format!("council key {}", file.display()))?;
+        let accounts: Vec<_> = (0..args.accounts).map(|i| load::account_key(i).public_key().address()).collect();
+        register::register(&client, &chain_id, key, &accounts).await?;
+    }
 
     let result = load::drive(&url, &args).await;
     let rss_mb = pid.and_then(spawn::rss_mb);

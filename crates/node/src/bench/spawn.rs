@@ -34,7 +34,7 @@ pub async fn start_node(home: &BenchHome, demo: bool) -> anyhow::Result<StartedN
     let h = Home(home.path().clone());
     if !h.config().exists() {
         let chain_id = if demo { "dojang-demo" } else { "dojang-bench" };
-        crate::init::init_home(&h, chain_id, "bench-node", demo)?;
+        crate::init::init_home(&h, chain_id, "bench-node", demo, dojang_crypto::KeyProtection::ClearDemo)?;
     }
     let exe = std::env::current_exe().context("cannot find the dojang executable")?;
     let mut child = Command::new(exe)

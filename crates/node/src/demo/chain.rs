@@ -5,7 +5,7 @@
 use dojang_crypto::Keypair;
 use serde_json::json;
 
-use crate::chain::Chain;
+use crate::chain::{Chain, Proposed};
 
 impl Chain {
     pub async fn exists(&self, module: &str, path: &str) -> bool {
@@ -34,10 +34,16 @@ impl Chain {
         Ok(kid)
     }
 
-    /// Names the root, unless one is set.
+    /// Names the root, unless one is set: a council matter, proposed by the admin (the
+    /// development chain's council of one, whose proposal passes at once).
     pub async fn ensure_root(&self, admin: &Keypair, did: &str) -> anyhow::Result<()> {
         if !self.exists("identity", "root").await {
-            self.send(admin, "identity", json!({"type": "set_root", "did": did})).await?;
+            let proposed = self
+                .propose(admin, "identity", json!({"type": "set_root", "did": did}), "the city is the trust root")
+                .await?;
+            if let Proposed::Open(id) = proposed {
+                anyhow::bail!("naming the trust root needs more council approvals (proposal {id}); the demo runs on a chain whose admin is a council of one");
+            }
         }
         Ok(())
     }

@@ -122,8 +122,36 @@ impl Drop for NodeProcess {
     }
 }
 
+/// The accounts of a home's (or a testnet's) `keys/` directory that may anchor: the admin and
+/// the demo agencies (issuers, verifiers, the auditor), whichever exist. Unregistered keys
+/// cannot write to the chain.
+pub fn anchoring_keys(keys_dir: &Path) -> Vec<Keypair> {
+    let names = [
+        "admin",
+        "audit-office",
+        "resident-registry",
+        "social-security",
+        "employment-insurance",
+        "public-works-office",
+        "youth-allowance-office",
+    ];
+    let keys: Vec<Keypair> = names
+        .iter()
+        .map(|n| keys_dir.join(format!("{n}.json")))
+        .filter(|p| p.exists())
+        .map(|p| dojang_crypto::KeyFile::load(&p).unwrap())
+        .collect();
+    assert!(!keys.is_empty(), "no anchoring keys in {}", keys_dir.display());
+    keys
+}
+
 pub fn init(home: &Path, chain_id: &str) {
-    let out = Command::new(EXE).args(["init", "--home"]).arg(home).args(["--chain-id", chain_id]).output().unwrap();
+    let out = Command::new(EXE)
+        .args(["init", "--insecure-clear-keys", "--home"])
+        .arg(home)
+        .args(["--chain-id", chain_id])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -141,8 +169,9 @@ pub struct Ack {
 
 /// Submit-and-wait load that records every acknowledgement the moment it arrives, so a test
 /// can check afterwards that each one holds, including those answered just before a crash.
-/// Eight accounts; each round sends `batch - 1` fire-and-forget anchors and waits for one,
-/// spread over the nodes not marked as avoided. The tasks stop when the handle drops.
+/// Eight senders over the given accounts (which must hold a role that may anchor: see
+/// [`anchoring_keys`]); each round sends `batch - 1` fire-and-forget anchors and waits for
+/// one, spread over the nodes not marked as avoided. The tasks stop when the handle drops.
 pub struct Load {
     acks: Arc<Mutex<Vec<Ack>>>,
     phase: Arc<AtomicUsize>,
@@ -152,8 +181,8 @@ pub struct Load {
 }
 
 impl Load {
-    pub fn start(urls: Vec<String>, chain_id: &str, seed: u8, batch: u8) -> Load {
-        assert!(batch >= 1 && !urls.is_empty());
+    pub fn start(urls: Vec<String>, chain_id: &str, accounts: &[Keypair], seed: u8, batch: u8) -> Load {
+        assert!(batch >= 1 && !urls.is_empty() && !accounts.is_empty());
         let acks = Arc::new(Mutex::new(Vec::new()));
         let phase = Arc::new(AtomicUsize::new(0));
         let avoided = Arc::new(Mutex::new(vec![false; urls.len()]));
@@ -162,8 +191,9 @@ impl Load {
         for a in 0..8u8 {
             let (urls, chain_id) = (urls.clone(), chain_id.to_string());
             let (acks, phase, avoided, acked) = (acks.clone(), phase.clone(), avoided.clone(), acked.clone());
+            let key = accounts[a as usize % accounts.len()].duplicate();
             tasks.push(tokio::spawn(async move {
-                let b = TxBuilder::new(chain_id, Keypair::ed25519_from_seed([seed ^ a; 32]));
+                let b = TxBuilder::new(chain_id, key);
                 let mut n = 0u64;
                 loop {
                     n += 1;

@@ -91,6 +91,11 @@ impl Net {
     pub fn key(&self, name: &str) -> Keypair {
         KeyFile::load(&self.dir.path().join("keys").join(format!("{name}.json"))).unwrap()
     }
+
+    /// The network's accounts that may anchor (admin and demo agencies).
+    pub fn anchoring_keys(&self) -> Vec<Keypair> {
+        super::anchoring_keys(&self.dir.path().join("keys"))
+    }
 }
 
 /// The node's status, or `None` if it does not answer within 5 s (down, or paused).
@@ -115,13 +120,14 @@ pub async fn block(url: &str, h: u64) -> Value {
 }
 
 /// Keeps the mempools full: batches of fire-and-forget transactions to the given nodes.
-pub async fn flood(urls: Vec<String>, chain_id: &str, seed: u8, run_for: Duration) {
+pub async fn flood(urls: Vec<String>, chain_id: &str, accounts: Vec<Keypair>, seed: u8, run_for: Duration) {
     let deadline = Instant::now() + run_for;
     let mut tasks = Vec::new();
     for a in 0..4u8 {
         let (urls, chain_id) = (urls.clone(), chain_id.to_string());
+        let key = accounts[a as usize % accounts.len()].duplicate();
         tasks.push(tokio::spawn(async move {
-            let b = TxBuilder::new(chain_id, Keypair::ed25519_from_seed([seed ^ a ^ 0x55; 32]));
+            let b = TxBuilder::new(chain_id, key);
             let mut n = 0u64;
             while Instant::now() < deadline {
                 let client = Client::new(&urls[(a as usize + n as usize) % urls.len()]);

@@ -1,0 +1,59 @@
+//! The benchmark's accounts are registered like any agency's: the chain's council grants each
+//! the auditor role by proposal, so the load passes the same permits and quotas as real
+//! traffic (anchors need a role; an unknown key cannot write).
+
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use dojang_crypto::Keypair;
+use dojang_sdk::{Client, TxBuilder};
+use dojang_types::Address;
+use serde_json::json;
+
+/// The role bench accounts anchor under.
+const ROLE: &str = "auditor";
+
+/// Grants the role to every account that lacks it, through proposals by `council` (which
+/// must be a council of one: its proposal is its approval). Returns how many were granted.
+pub async fn register(client: &Client, chain_id: &str, council: Keypair, accounts: &[Address]) -> anyhow::Result<usize> {
+    let mut missing = Vec::new();
+    for a in accounts {
+        let rec = client.query("governance", &format!("account/{a}"), &[]).await?;
+        if rec["roles"].get(ROLE).is_none() {
+            missing.push(*a);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(0);
+    }
+    eprintln!("registering {} bench accounts (council grants the {ROLE} role)...", missing.len());
+    let builder = TxBuilder::new(chain_id, council);
+    let expires = dojang_types::wall_clock_ms() + 600_000;
+    for chunk in missing.chunks(1_000) {
+        let txs: Vec<_> = chunk
+            .iter()
+            .map(|a| {
+                let grant = json!({"type": "grant_role", "account": a, "role": ROLE});
+                builder.build(
+                    "governance",
+                    &json!({"type": "propose", "reason": "benchmark load account", "expires_at_ms": expires,
+                            "proposal": {"module": "governance", "msg": grant}}),
+                )
+            })
+            .collect();
+        for verdict in client.submit_batch(&txs).await? {
+            if let Err(e) = verdict {
+                bail!("the node refused a registration: {e}");
+            }
+        }
+    }
+    let last = *missing.last().context("at least one account")?;
+    for _ in 0..600 {
+        let rec = client.query("governance", &format!("account/{last}"), &[]).await?;
+        if rec["roles"].get(ROLE).is_some() {
+            return Ok(missing.len());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("bench accounts were not registered within 60 s (is the key a council of one?)")
+}
