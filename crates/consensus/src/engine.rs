@@ -105,8 +105,9 @@ impl Consensus {
 /// Who this node is and where it keeps the engine's write-ahead log.
 pub struct NodeIdentity<'a> {
     pub genesis: &'a Genesis,
-    /// The node's Ed25519 key: its validator key if it is (or becomes) a member of the set.
-    pub key: ed25519_dalek::SigningKey,
+    /// The node's Ed25519 validator key (in a key file or an HSM): it signs votes and
+    /// proposals if the node is (or becomes) a member of the set.
+    pub signer: Arc<dyn dojang_crypto::Signer>,
     /// The node's network identity (libp2p peer id), separate from the validator key so that
     /// a validator key can move to a standby machine without the two being confused on the
     /// network.
@@ -124,9 +125,10 @@ pub async fn start<L: BlockApp>(
     settings: &ConsensusSettings,
     max_block_bytes: usize,
 ) -> eyre::Result<Consensus> {
-    let NodeIdentity { genesis, key, network_key, moniker, data_dir: home } = node;
+    let NodeIdentity { genesis, signer, network_key, moniker, data_dir: home } = node;
     let chain_id = genesis.chain_id.clone();
-    let signer = Arc::new(DojangSigner::new(key.clone(), chain_id.clone()));
+    let signer =
+        Arc::new(DojangSigner::from_signer(signer, chain_id.clone()).map_err(|e| eyre!("validator key: {e}"))?);
     let public_key = signer.public_key();
     let address = ValidatorAddress(dojang_types::PublicKey::Ed25519(public_key.0).address());
     let validators = ValidatorSet::from_ledger(&ledger.validator_set());
@@ -168,7 +170,7 @@ pub async fn start<L: BlockApp>(
     let consensus_ctx = ConsensusContext::new_validator(
         address,
         Box::new(DojangVerifier::new(chain_id.clone())),
-        Box::new(DojangSigner::new(key, chain_id.clone())),
+        Box::new(DojangSigner::clone(&signer)),
     );
 
     let (mut channels, engine) = malachitebft_app_channel::start_engine(

@@ -251,7 +251,7 @@ impl<L: BlockApp> Host<L> {
         let value = LocallyProposedValue::new(height, round, BlockValue(hash));
         self.built.insert((height, round), value.clone());
         let init = StreamInit { height, round, pol_round: Round::Nil, proposer: self.address };
-        let msgs = stream_block(&self.signer, &self.chain_id, &init, &encode(&block));
+        let msgs = stream_block(&self.signer, &self.chain_id, &init, &encode(&block))?;
         // Published even by a lone validator: observers following it see blocks as they are made.
         for m in &msgs {
             network.send(NetworkMsg::PublishProposalPart(m.clone())).await?;

@@ -40,12 +40,12 @@ pub fn stream_block(
     chain_id: &str,
     init: &StreamInit,
     block: &[u8],
-) -> Vec<StreamMessage<ProposalPart>> {
+) -> Result<Vec<StreamMessage<ProposalPart>>, dojang_crypto::SignerError> {
     let mut id = init.height.0.to_be_bytes().to_vec();
     id.extend_from_slice(&init.round.as_i64().to_be_bytes());
     let stream_id = StreamId::new(Bytes::from(id));
     let chunks: Vec<&[u8]> = block.chunks(CHUNK).collect();
-    let signature = signer.sign_raw(&digest(chain_id, init, &chunks));
+    let signature = signer.sign_raw(&digest(chain_id, init, &chunks))?;
 
     let mut parts = vec![ProposalPart::Init {
         height: init.height,
@@ -62,7 +62,7 @@ pub fn stream_block(
         .map(|(i, p)| StreamMessage::new(stream_id.clone(), i as u64, StreamContent::Data(p)))
         .collect();
     out.push(StreamMessage::new(stream_id, out.len() as u64, StreamContent::Fin));
-    out
+    Ok(out)
 }
 
 /// Checks a complete part list and returns the header and the block bytes.
@@ -301,7 +301,7 @@ mod tests {
     fn stream_round_trips_out_of_order_and_rejects_forgery() {
         let (signer, set, init) = proposer();
         let block: Vec<u8> = (0..600_000u32).map(|i| i as u8).collect();
-        let mut msgs = stream_block(&signer, "c", &init, &block);
+        let mut msgs = stream_block(&signer, "c", &init, &block).unwrap();
         msgs.reverse();
         let peer = PeerId::from_bytes(&libp2p_peer_bytes()).unwrap();
         let mut asm = Assembler::new(10_000_000);
@@ -468,7 +468,7 @@ mod tests {
             let block: Vec<u8> = (0..size as u32).map(|i| i as u8).collect();
             let mut asm = Assembler::new(max_block_bytes + 64 * 1024);
             let mut done = None;
-            for m in stream_block(&signer, "c", &init, &block) {
+            for m in stream_block(&signer, "c", &init, &block).unwrap() {
                 if let Some(parts) = asm.push(peer(1), m, |_| Ok(())).unwrap() {
                     done = Some(parts);
                 }

@@ -5,6 +5,8 @@ use ring::signature::{
     EcdsaKeyPair, KeyPair as _, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
 };
 
+use zeroize::Zeroizing;
+
 use crate::ed25519::verify_ed25519;
 
 /// Which signature scheme a key uses.
@@ -12,6 +14,16 @@ use crate::ed25519::verify_ed25519;
 pub enum Algorithm {
     Ed25519,
     P256,
+}
+
+impl Algorithm {
+    /// The name used in key files and public keys: `ed25519` or `p256`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Algorithm::Ed25519 => "ed25519",
+            Algorithm::P256 => "p256",
+        }
+    }
 }
 
 impl std::str::FromStr for Algorithm {
@@ -29,10 +41,10 @@ impl std::str::FromStr for Algorithm {
 /// A private key able to sign transactions.
 pub enum Keypair {
     Ed25519(ed25519_dalek::SigningKey),
-    /// The PKCS#8 document is kept because ring cannot export a parsed key.
+    /// The PKCS#8 document is kept because ring cannot export a parsed key; it is wiped on drop.
     P256 {
         pair: EcdsaKeyPair,
-        pkcs8: Vec<u8>,
+        pkcs8: Zeroizing<Vec<u8>>,
     },
 }
 
@@ -57,7 +69,7 @@ impl Keypair {
     pub fn p256_from_pkcs8(pkcs8: &[u8]) -> Result<Self, String> {
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &SystemRandom::new())
             .map_err(|e| format!("not a P-256 PKCS#8 private key: {e}"))?;
-        Ok(Keypair::P256 { pair, pkcs8: pkcs8.to_vec() })
+        Ok(Keypair::P256 { pair, pkcs8: Zeroizing::new(pkcs8.to_vec()) })
     }
 
     pub fn algorithm(&self) -> Algorithm {
@@ -108,10 +120,11 @@ impl Keypair {
     }
 
     /// The secret as bytes for a key file: the Ed25519 seed or the P-256 PKCS#8 document.
+    /// Callers wrap it in `Zeroizing` (the key file code does).
     pub fn secret_bytes(&self) -> Vec<u8> {
         match self {
             Keypair::Ed25519(k) => k.to_bytes().to_vec(),
-            Keypair::P256 { pkcs8, .. } => pkcs8.clone(),
+            Keypair::P256 { pkcs8, .. } => pkcs8.to_vec(),
         }
     }
 }

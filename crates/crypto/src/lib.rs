@@ -2,17 +2,26 @@
 //! what agency HSMs and phone secure elements hold. Verification of many transactions is
 //! batched (Ed25519) and spread over all cores, because it is the largest cost of admitting
 //! and executing a block.
+//!
+//! Private keys are reached through the [`Signer`] trait so the key can live in a file
+//! ([`KeyFile`], encrypted at rest under a passphrase) or in an HSM.
 
 mod batch;
 mod commit;
 mod ed25519;
 mod keyfile;
 mod keypair;
+mod passphrase;
 mod proof;
+mod sealed;
+mod signer;
 
 pub use batch::verify_txs;
 pub use commit::{verify_commit, CommitError};
 pub use ed25519::{verify_ed25519, verify_ed25519_batch, Ed25519Item};
-pub use keyfile::{KeyFile, KeyFileError};
+pub use keyfile::{KeyFile, KeyFileError, KeyProtection};
 pub use keypair::{verify, Algorithm, Keypair};
+pub use passphrase::{Passphrase, PassphraseError, MIN_PASSPHRASE_LEN, PASSPHRASE_ENV, PASSPHRASE_FILE_ENV};
 pub use proof::verify_state_proof;
+pub use sealed::{KdfParams, Sealed, MAX_M_KIB, MAX_P, MAX_T};
+pub use signer::{Signer, SignerError};

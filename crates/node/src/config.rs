@@ -22,6 +22,10 @@ pub struct Config {
     pub consensus: ConsensusSettings,
     #[serde(default)]
     pub ledger: LedgerConfig,
+    /// The key that signs this node's votes and proposals: a key file (default) or a PKCS#11
+    /// key in an HSM (`kind = "pkcs11"`).
+    #[serde(default)]
+    pub signer: crate::keys::SignerSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -80,6 +84,7 @@ impl Config {
             api: ApiSettings::default(),
             consensus: ConsensusSettings::default(),
             ledger: LedgerConfig::default(),
+            signer: Default::default(),
         }
     }
 
@@ -116,7 +121,19 @@ fn apply_env(doc: &mut toml::Table, vars: impl Iterator<Item = (String, String)>
     for (name, value) in vars {
         let Some(rest) = name.strip_prefix("DOJANG_") else { continue };
         // The command line's own variables, not settings.
-        if ["HOME", "NODE", "WALLET", "WALLET_PASSPHRASE"].contains(&rest) {
+        if [
+            "HOME",
+            "NODE",
+            "WALLET",
+            "WALLET_PASSPHRASE",
+            "KEY_PASSPHRASE",
+            "KEY_PASSPHRASE_FILE",
+            "PKCS11_PIN",
+            "PKCS11_PIN_FILE",
+            "PKCS11_MODULE",
+        ]
+        .contains(&rest)
+        {
             continue;
         }
         let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
@@ -154,6 +171,8 @@ mod tests {
             ("DOJANG_MONIKER".to_string(), "district-office".to_string()),
             ("DOJANG_HOME".to_string(), "/ignored".to_string()),
             ("DOJANG_WALLET_PASSPHRASE".to_string(), "not a setting".to_string()),
+            ("DOJANG_KEY_PASSPHRASE".to_string(), "not a setting".to_string()),
+            ("DOJANG_PKCS11_PIN_FILE".to_string(), "not a setting".to_string()),
             ("OTHER".to_string(), "x".to_string()),
         ];
         apply_env(&mut doc, vars.into_iter()).unwrap();
@@ -163,6 +182,24 @@ mod tests {
         assert_eq!(c.moniker, "district-office");
         let mut doc: toml::Table = toml::to_string(&Config::new("n")).unwrap().parse().unwrap();
         assert!(apply_env(&mut doc, vec![("DOJANG_API____X".to_string(), "1".to_string())].into_iter()).is_err());
+    }
+
+    #[test]
+    fn signer_section_reads_key_file_and_pkcs11_and_refuses_unknown_fields() {
+        let c: Config = toml::from_str("moniker = \"a\"").unwrap();
+        assert_eq!(c.signer, crate::keys::SignerSettings::default());
+        let c: Config = toml::from_str(&toml::to_string(&Config::new("a")).unwrap()).unwrap();
+        assert_eq!(c.signer, crate::keys::SignerSettings::default());
+        let text = "moniker = \"a\"\n[signer]\nkind = \"pkcs11\"\nmodule = \"/usr/lib/softhsm/libsofthsm2.so\"\ntoken = \"t\"\nkey_label = \"validator\"\npin_file = \"pin\"\n";
+        let c: Config = toml::from_str(text).unwrap();
+        let crate::keys::SignerSettings::Pkcs11(p) = &c.signer else { panic!("{:?}", c.signer) };
+        assert_eq!((p.token.as_str(), p.key_label.as_str()), ("t", "validator"));
+        let again: Config = toml::from_str(&toml::to_string(&c).unwrap()).unwrap();
+        assert_eq!(again.signer, c.signer);
+        assert!(toml::from_str::<Config>(&text.replace("token", "tokn")).is_err());
+        let c: Config = toml::from_str("moniker = \"a\"\n[signer]\nkind = \"key_file\"\npath = \"k.json\"\n").unwrap();
+        assert!(matches!(c.signer, crate::keys::SignerSettings::KeyFile { path: Some(_) }));
+        assert!(toml::from_str::<Config>("moniker = \"a\"\n[signer]\nkind = \"yubikey\"\n").is_err());
     }
 
     #[test]

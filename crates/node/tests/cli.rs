@@ -25,8 +25,10 @@ fn bad_input_is_refused_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("h");
     let home_s = home.to_str().unwrap();
-    let (ok, _) = run(&["init", "--home", home_s, "--chain-id", "cli-test"]);
-    assert!(ok);
+    let (ok, text) = run(&["init", "--home", home_s, "--chain-id", "cli-test"]);
+    assert!(!ok && text.contains("no passphrase was given"), "{text}");
+    let (ok, text) = run(&["init", "--home", home_s, "--chain-id", "cli-test", "--insecure-clear-keys"]);
+    assert!(ok, "{text}");
     let (ok, text) = run(&["init", "--home", home_s, "--chain-id", "cli-test"]);
     assert!(!ok && text.contains("already holds a node"), "{text}");
 
@@ -35,7 +37,8 @@ fn bad_input_is_refused_with_a_reason() {
     let key = dir.path().join("k.json");
     let (ok, text) = run(&["keys", "new", "--out", key.to_str().unwrap(), "--algorithm", "rsa"]);
     assert!(!ok && text.contains("unknown key algorithm"), "{text}");
-    let (ok, text) = run(&["keys", "new", "--out", key.to_str().unwrap(), "--algorithm", "p256"]);
+    let (ok, text) =
+        run(&["keys", "new", "--out", key.to_str().unwrap(), "--algorithm", "p256", "--insecure-clear-keys"]);
     assert!(ok && text.starts_with("dj"), "{text}");
     let (ok, text) = run(&["keys", "show", key.to_str().unwrap()]);
     assert!(ok && text.contains("p256:04"), "{text}");

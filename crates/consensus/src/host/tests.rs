@@ -144,7 +144,7 @@ impl Fixture {
             txs: vec![],
         };
         let init = StreamInit { height: Height(height), round: Round::new(round), pol_round: Round::Nil, proposer };
-        stream_block(self.signer_of(proposer), "c", &init, &encode(&block))
+        stream_block(self.signer_of(proposer), "c", &init, &encode(&block)).unwrap()
     }
 
     /// Hands one part to the host as the engine would; the host's answer.
