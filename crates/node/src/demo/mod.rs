@@ -6,6 +6,7 @@
 mod apply;
 mod chain;
 mod citizens;
+mod council;
 mod setup;
 
 use std::collections::BTreeMap;
@@ -26,6 +27,18 @@ use crate::bench::{spawn, BenchHome};
 pub enum DemoCommand {
     /// Paperless eligibility checks, end to end.
     Eligibility(EligibilityArgs),
+    /// A council of five agencies changes a legal parameter, 3 of 5.
+    Council(CouncilArgs),
+}
+
+#[derive(Args)]
+pub struct CouncilArgs {
+    /// A running development node (e.g. from `dojang dev`); without it a fresh one is started.
+    #[arg(long)]
+    pub node: Option<String>,
+    /// That node's home, for the demo agencies' keys [default: $DOJANG_HOME or ~/.dojang].
+    #[arg(long)]
+    pub home: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -52,7 +65,10 @@ fn now_ms() -> u64 {
 }
 
 pub async fn run(cmd: DemoCommand) -> anyhow::Result<()> {
-    let DemoCommand::Eligibility(args) = cmd;
+    let args = match cmd {
+        DemoCommand::Eligibility(args) => args,
+        DemoCommand::Council(args) => return council_demo(args).await,
+    };
     let work = match &args.dir {
         Some(d) => BenchHome::Kept(d.clone()),
         None => BenchHome::Temp(std::env::temp_dir().join(format!("dojang-demo-{}", std::process::id()))),
@@ -72,6 +88,19 @@ pub async fn run(cmd: DemoCommand) -> anyhow::Result<()> {
         s.stop().await;
     }
     result
+}
+
+async fn council_demo(args: CouncilArgs) -> anyhow::Result<()> {
+    match &args.node {
+        Some(url) => council::run(url, &args.home.clone().unwrap_or_else(crate::config::default_home)).await,
+        None => {
+            let work = BenchHome::Temp(std::env::temp_dir().join(format!("dojang-council-{}", std::process::id())));
+            let s = spawn::start_node(&work, true).await?;
+            let result = council::run(&s.url, work.path()).await;
+            s.stop().await;
+            result
+        }
+    }
 }
 
 #[derive(Default)]

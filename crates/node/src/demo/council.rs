@@ -1,0 +1,131 @@
+//! `dojang demo council`: a council of five agencies changes a legal figure, 3 of 5. The
+//! development chain's council of one (its admin) first enlarges the council by its own
+//! proposal; a single member then cannot change anything alone, two approvals change
+//! nothing, the third executes the change in its block, later approvals are refused; at the
+//! end the council hands the chain back to its admin so the dev chain stays usable.
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use dojang_crypto::Keypair;
+use dojang_sdk::TxBuilder;
+use serde_json::{json, Value};
+
+use super::setup::key;
+use crate::chain::{attribute, Chain, Proposed};
+
+/// The five member agencies (demo key names); the first is the chain's admin.
+const MEMBERS: [&str; 5] = ["admin", "resident-registry", "social-security", "employment-insurance", "audit-office"];
+
+/// The figure the council changes, and to what.
+const TABLE: &str = "minimum_wage";
+const KEY: &str = "hourly_krw";
+const EFFECTIVE: &str = "2027-01-01";
+const PROPOSED_KRW: u64 = 10_800;
+
+pub async fn run(url: &str, home: &Path) -> anyhow::Result<()> {
+    let chain = Chain::connect(url).await?;
+    let keys: Vec<Keypair> = MEMBERS.iter().map(|n| key(home, n)).collect::<anyhow::Result<_>>()?;
+    let name = |i: usize| MEMBERS[i];
+    let addresses: Vec<_> = keys.iter().map(|k| k.public_key().address()).collect();
+
+    let council = chain.client.query("governance", "council", &[]).await?;
+    let members = council["members"].as_array().map_or(0, Vec::len);
+    println!("1. The council today: {members} member(s), threshold {}", council["threshold"]);
+    if members != 1 || council["members"][0] != json!(addresses[0]) {
+        bail!("this demo starts from a development chain whose council is its admin alone (`dojang dev`)");
+    }
+    let five = json!({"type": "set_council", "council": {"members": addresses, "threshold": 3}});
+    chain.propose(&keys[0], "governance", five, "five agencies govern the platform together").await?;
+    wait_next_block(&chain).await?;
+    let council = chain.client.query("governance", "council", &[]).await?;
+    println!(
+        "   the admin's proposal enlarged it to {} agencies, threshold {} (in force from the next block)",
+        council["members"].as_array().map_or(0, Vec::len),
+        council["threshold"]
+    );
+
+    let set = json!({"type": "set_param", "table": TABLE, "key": KEY, "effective_from": EFFECTIVE,
+                     "value": {"krw": PROPOSED_KRW}, "legal_basis": "Minimum Wage Notice for 2027 (demo figure)"});
+    let in_force = || async {
+        let v = chain.client.query("governance", &format!("param/{TABLE}/{KEY}"), &[("as_of", "2027-06-01")]).await?;
+        anyhow::Ok(v["version"]["value"].clone())
+    };
+    println!("2. {TABLE}/{KEY} in force on 2027-06-01: {}", in_force().await?);
+
+    let direct = TxBuilder::new(&chain.chain_id, keys[0].duplicate()).build("governance", &set);
+    match chain.client.submit(&direct, true).await {
+        Err(e) => println!("3. the admin sending set_param alone is refused at admission: {e}"),
+        Ok(_) => bail!("a single admin changed a parameter without the council"),
+    }
+
+    let proposed = chain.propose(&keys[1], "governance", set, "Minimum Wage Notice for 2027").await?;
+    let Proposed::Open(id) = proposed else { bail!("one member's proposal executed without the council") };
+    println!("4. {} proposes it: proposal {id}, 1 approval of 3", name(1));
+    vote(&chain, &keys[2], id).await?;
+    println!("   {} approves: 2 of 3; in force on 2027-06-01: {}", name(2), in_force().await?);
+    let again = vote(&chain, &keys[2], id).await;
+    println!("   {} approves again: {}", name(2), refusal(again)?);
+    let events = vote(&chain, &keys[4], id).await?;
+    let executed = events.iter().any(|e| e["kind"] == "proposal_executed");
+    if !executed {
+        bail!("the third approval did not execute proposal {id}");
+    }
+    println!("5. {} approves: 3 of 3, executed in this block; in force on 2027-06-01: {}", name(4), in_force().await?);
+    let late = vote(&chain, &keys[3], id).await;
+    println!("   {} approves after that: {}", name(3), refusal(late)?);
+
+    let show = chain.client.query("governance", &format!("proposal/{id}"), &[]).await?;
+    println!(
+        "6. proposal {id} is {}, approved by {} members, queryable at /v1/query/governance/proposal/{id}",
+        show["status"],
+        show["approvals"].as_object().map_or(0, |a| a.len())
+    );
+
+    // Hand the chain back to its admin, by the council's own rule: 3 of 5.
+    let one = json!({"type": "set_council", "council": {"members": [addresses[0]], "threshold": 1}});
+    let Proposed::Open(back) =
+        chain.propose(&keys[0], "governance", one, "the demo ends: the admin alone again").await?
+    else {
+        bail!("one member changed the council alone");
+    };
+    vote(&chain, &keys[1], back).await?;
+    vote(&chain, &keys[2], back).await?;
+    wait_next_block(&chain).await?;
+    println!("7. the council (3 of 5) hands the dev chain back to its admin: proposal {back} executed");
+    Ok(())
+}
+
+/// Approves proposal `id` as `member` and returns the receipt's events; a refused approval
+/// is an error with its reason.
+async fn vote(chain: &Chain, member: &Keypair, id: u64) -> anyhow::Result<Vec<Value>> {
+    let receipt = chain.send(member, "governance", json!({"type": "approve", "id": id})).await?;
+    let events = receipt["events"].as_array().cloned().unwrap_or_default();
+    let voted = events.iter().find(|e| e["kind"] == "proposal_approved").and_then(|e| attribute(e, "id"));
+    if voted != Some(id.to_string()) {
+        bail!("the approval's receipt does not name proposal {id}");
+    }
+    Ok(events)
+}
+
+/// The reason of a refusal the demo expects.
+fn refusal(result: anyhow::Result<Vec<Value>>) -> anyhow::Result<String> {
+    match result {
+        Err(e) => Ok(format!("refused ({e})")),
+        Ok(_) => bail!("an approval that should have been refused was accepted"),
+    }
+}
+
+/// Waits until one more block is final, so a council change staged for the next block is in
+/// force.
+async fn wait_next_block(chain: &Chain) -> anyhow::Result<()> {
+    let start = chain.client.status().await?["height"].as_u64().context("status has no height")?;
+    for _ in 0..200 {
+        let h = chain.client.status().await?["height"].as_u64().unwrap_or(start);
+        if h > start {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    bail!("no new block within 10 s")
+}
