@@ -10,6 +10,9 @@ export DOJANG_NODE=${DOJANG_NODE:-http://127.0.0.1:8080}
 WORK=${WORK:-$(mktemp -d)}
 K=$HOME_DIR/keys
 echo "working in $WORK"
+# New keys are encrypted at rest (docs/operations.md, "Keys"): a throwaway passphrase in $WORK.
+export DOJANG_KEY_PASSPHRASE_FILE=${DOJANG_KEY_PASSPHRASE_FILE:-$WORK/passphrase}
+[ -f "$DOJANG_KEY_PASSPHRASE_FILE" ] || (umask 077; head -c 24 /dev/urandom | base64 > "$DOJANG_KEY_PASSPHRASE_FILE")
 
 pub() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["public_key"])' "$1"; }
 tx() { $D tx --key "$1" --wait identity "$2" | python3 -c 'import json,sys; r=json.load(sys.stdin)["receipt"]["result"]; print(r); sys.exit(r["status"]!="ok")'; }
