@@ -31,7 +31,13 @@ fn demo_params() -> Vec<Value> {
         p("minimum_wage", "hourly_krw", "2026-01-01", json!({"krw": 10320}), "Minimum Wage Notice for 2026"),
         p("minimum_wage", "monthly_krw_209h", "2025-01-01", json!({"krw": 2096270}), "Minimum Wage Notice for 2025"),
         p("minimum_wage", "monthly_krw_209h", "2026-01-01", json!({"krw": 2156880}), "Minimum Wage Notice for 2026"),
-        p("labour", "weekly_holiday_min_hours", "2025-01-01", json!({"hours": 15}), "Labor Standards Act art. 18(3), 55"),
+        p(
+            "labour",
+            "weekly_holiday_min_hours",
+            "2025-01-01",
+            json!({"hours": 15}),
+            "Labor Standards Act art. 18(3), 55",
+        ),
         p("labour", "weekly_hour_cap", "2025-01-01", json!({"hours": 52}), "Labor Standards Act art. 50, 53"),
         p(
             "eligibility",
@@ -47,7 +53,13 @@ fn demo_params() -> Vec<Value> {
             json!({"basis_points": 15000}),
             "Seoul youth allowance notice (check)",
         ),
-        p("subcontract", "payment_days_after_receipt", "2025-01-01", json!({"days": 60}), "Subcontracting Act art. 13(1)"),
+        p(
+            "subcontract",
+            "payment_days_after_receipt",
+            "2025-01-01",
+            json!({"days": 60}),
+            "Subcontracting Act art. 13(1)",
+        ),
         p(
             "subcontract",
             "late_interest_bp_per_year",
@@ -141,7 +153,8 @@ pub fn new_genesis(
         chain_id: chain_id.to_string(),
         genesis_time_ms: dojang_types::wall_clock_ms(),
         validators,
-        modules: [("governance".to_string(), json!({"council": council, "accounts": accounts, "params": params}))].into(),
+        modules: [("governance".to_string(), json!({"council": council, "accounts": accounts, "params": params}))]
+            .into(),
     };
     genesis.validate()?;
     Ok(genesis)

@@ -82,7 +82,11 @@ pub fn create(args: &TestnetArgs) -> anyhow::Result<()> {
     let validators = keys[..args.validators]
         .iter()
         .enumerate()
-        .map(|(i, k)| GenesisValidator { name: format!("node-{i}"), public_key: k.public_key(), power: crate::init::GENESIS_POWER })
+        .map(|(i, k)| GenesisValidator {
+            name: format!("node-{i}"),
+            public_key: k.public_key(),
+            power: crate::init::GENESIS_POWER,
+        })
         .collect();
     let genesis = new_genesis(&args.chain_id, validators, true, &dir.join("keys"), protection)?;
     for i in 0..total {
