@@ -88,7 +88,9 @@ impl From<SubmitError> for Problem {
             SubmitError::MinuteQuota { account, limit } => Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "account-quota",
-                format!("account {account} has sent its {limit} transactions for this minute; wait for the next minute"),
+                format!(
+                    "account {account} has sent its {limit} transactions for this minute; wait for the next minute"
+                ),
             ),
             SubmitError::Store(s) => Problem::internal(s),
         }

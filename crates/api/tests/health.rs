@@ -70,19 +70,14 @@ async fn a_full_mempool_is_not_ready() {
     assert_eq!(get(&app, "/ready").await.0, StatusCode::OK);
     let k = &node.admin;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
-    let tx = encode(
-        &k.sign_tx(TxBody {
-            chain_id: "api-test".into(),
-            sender: k.public_key(),
-            nonce: 1,
-            expires_at_ms: now + 60_000,
-            module: "governance".into(),
-            msg: serde_json::to_vec(
-                &common::grant_auditor(k.public_key().address()),
-            )
-            .unwrap(),
-        }),
-    );
+    let tx = encode(&k.sign_tx(TxBody {
+        chain_id: "api-test".into(),
+        sender: k.public_key(),
+        nonce: 1,
+        expires_at_ms: now + 60_000,
+        module: "governance".into(),
+        msg: serde_json::to_vec(&common::grant_auditor(k.public_key().address())).unwrap(),
+    }));
     node.ledger.submit(&tx).unwrap();
     let (code, ctype, v) = get(&app, "/ready").await;
     assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE, "{v}");

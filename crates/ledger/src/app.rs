@@ -194,15 +194,8 @@ impl BlockApp for Ledger {
         let txs = lock(&self.mempool).peek(max_txs, self.config.max_block_bytes);
         // Everything proposed came from the mempool, whose signatures were checked at admission.
         let verified = vec![true; txs.len()];
-        let (executed, dropped) = execute_block(
-            &self.store,
-            &self.router,
-            &input,
-            txs,
-            &verified,
-            Mode::Propose,
-            Some(&self.config.quotas),
-        )?;
+        let (executed, dropped) =
+            execute_block(&self.store, &self.router, &input, txs, &verified, Mode::Propose, Some(&self.config.quotas))?;
         if !dropped.is_empty() {
             let mut mempool = lock(&self.mempool);
             for (id, why) in &dropped {

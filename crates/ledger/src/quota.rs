@@ -44,13 +44,18 @@ impl Default for QuotaConfig {
 impl QuotaConfig {
     /// The allowance of an account holding `roles`.
     pub fn for_roles(&self, roles: &[&str]) -> Quota {
-        roles.iter().filter_map(|r| self.roles.get(*r)).fold(None, |best: Option<Quota>, q| {
-            Some(match best {
-                None => *q,
-                Some(b) => Quota { per_block: b.per_block.max(q.per_block), per_minute: b.per_minute.max(q.per_minute) },
+        roles
+            .iter()
+            .filter_map(|r| self.roles.get(*r))
+            .fold(None, |best: Option<Quota>, q| {
+                Some(match best {
+                    None => *q,
+                    Some(b) => {
+                        Quota { per_block: b.per_block.max(q.per_block), per_minute: b.per_minute.max(q.per_minute) }
+                    }
+                })
             })
-        })
-        .unwrap_or(self.default)
+            .unwrap_or(self.default)
     }
 }
 

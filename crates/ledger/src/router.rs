@@ -43,7 +43,8 @@ impl Router {
         let invalid = |reason: String| TxError::InvalidMessage { module: tx.body.module.clone(), reason };
         let permit = module.check(&tx.body.msg).map_err(|e| invalid(e.to_string()))?;
         for (name, msg) in module.carried_messages(&tx.body.msg) {
-            let inner = self.get(&name).ok_or_else(|| invalid(format!("it carries a message for unknown module '{name}'")))?;
+            let inner =
+                self.get(&name).ok_or_else(|| invalid(format!("it carries a message for unknown module '{name}'")))?;
             match inner.check(&msg) {
                 Ok(Permit::Council) => {}
                 Ok(other) => {

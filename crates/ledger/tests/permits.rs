@@ -101,7 +101,9 @@ fn a_role_is_needed_at_admission_and_again_at_execution() {
 
     let err = l.submit(&encode(&tx(&stranger, 1, b"clerk"))).unwrap_err();
     match err {
-        SubmitError::Tx(TxError::NotPermitted { ref needed, .. }) => assert!(needed.contains("clerk, chief"), "{needed}"),
+        SubmitError::Tx(TxError::NotPermitted { ref needed, .. }) => {
+            assert!(needed.contains("clerk, chief"), "{needed}")
+        }
         other => panic!("{other}"),
     }
     // Nothing can be sent from the council's account, and no one else sends council matters.

@@ -27,9 +27,8 @@ impl Chain {
         let proposal = serde_json::json!({"type": "propose", "reason": reason, "expires_at_ms": expires,
                                           "proposal": {"module": module, "msg": msg}});
         let receipt = self.send(member, "governance", proposal).await?;
-        let event = |kind: &str| {
-            receipt["events"].as_array().into_iter().flatten().find(|e| e["kind"] == kind).cloned()
-        };
+        let event =
+            |kind: &str| receipt["events"].as_array().into_iter().flatten().find(|e| e["kind"] == kind).cloned();
         let id = event("proposal_created")
             .and_then(|e| attribute(&e, "id"))
             .and_then(|s| s.parse().ok())

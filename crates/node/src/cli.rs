@@ -96,24 +96,8 @@ pub enum Command {
         /// Node API URL.
         #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
         node: String,
-        /// Key file of the sender.
-        #[arg(long, required_unless_present = "pkcs11_module", conflicts_with = "pkcs11_module")]
-        key: Option<PathBuf>,
-        /// A file holding the key file's passphrase, if it is encrypted.
-        #[arg(long)]
-        passphrase_file: Option<PathBuf>,
-        /// Sign with a key in an HSM: its PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so).
-        #[arg(long, requires_all = ["pkcs11_token", "pkcs11_key"])]
-        pkcs11_module: Option<PathBuf>,
-        /// The HSM token's label.
-        #[arg(long)]
-        pkcs11_token: Option<String>,
-        /// The key's label on the token.
-        #[arg(long)]
-        pkcs11_key: Option<String>,
-        /// A file holding the token's user PIN (else $DOJANG_PKCS11_PIN_FILE or $DOJANG_PKCS11_PIN).
-        #[arg(long)]
-        pkcs11_pin_file: Option<PathBuf>,
+        #[command(flatten)]
+        signer: crate::gov_cmd::SignerArgs,
         /// Wait until the transaction is in a finalized block and print its receipt.
         #[arg(long)]
         wait: bool,

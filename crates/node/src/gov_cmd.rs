@@ -65,10 +65,10 @@ pub enum GovCommand {
     Council,
 }
 
-/// Who signs: a key file or a key in an HSM through PKCS#11.
+/// Who signs a transaction: a key file or a key in an HSM through PKCS#11.
 #[derive(Args)]
 pub struct SignerArgs {
-    /// Key file of the council member.
+    /// Key file of the sender.
     #[arg(long, required_unless_present = "pkcs11_module", conflicts_with = "pkcs11_module")]
     pub key: Option<PathBuf>,
     /// A file holding the key file's passphrase, if it is encrypted.

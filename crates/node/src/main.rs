@@ -123,26 +123,8 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                 keys::keys_encrypt(&file, &mut keys::Passphrases::new(passphrase_file))
             }
         },
-        Command::Tx {
-            node,
-            key,
-            passphrase_file,
-            pkcs11_module,
-            pkcs11_token,
-            pkcs11_key,
-            pkcs11_pin_file,
-            wait,
-            module,
-            msg,
-        } => {
-            let pkcs11 = match (pkcs11_module, pkcs11_token, pkcs11_key) {
-                (Some(module), Some(token), Some(key_label)) => {
-                    Some(dojang_pkcs11::Pkcs11Config { module, token, key_label, pin_file: pkcs11_pin_file })
-                }
-                _ => None,
-            };
-            let signer = keys::tx_signer(key.as_deref(), pkcs11, &mut keys::Passphrases::new(passphrase_file))?;
-            commands::tx(&node, signer, wait, &module, &msg).await
+        Command::Tx { node, signer, wait, module, msg } => {
+            commands::tx(&node, signer.signer()?, wait, &module, &msg).await
         }
         Command::Gov(args) => gov_cmd::run(args).await,
         Command::Query { node, module, path, params } => commands::query(&node, &module, &path, &params).await,

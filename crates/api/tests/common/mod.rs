@@ -40,7 +40,15 @@ pub fn ledger_with(config: LedgerConfig) -> TestLedger {
         .into(),
     };
     let store = Store::open(&dir.path().join("db.redb")).unwrap();
-    let ledger = Arc::new(Ledger::open(store, Router::new().with(Arc::new(Governance)).with_authority(Arc::new(Governance)), genesis, config).unwrap());
+    let ledger = Arc::new(
+        Ledger::open(
+            store,
+            Router::new().with(Arc::new(Governance)).with_authority(Arc::new(Governance)),
+            genesis,
+            config,
+        )
+        .unwrap(),
+    );
     TestLedger { ledger, admin, _dir: dir }
 }
 

@@ -20,12 +20,20 @@ use crate::NAME;
 pub enum Status {
     Open,
     /// Approvals reached the threshold and the message executed at this height.
-    Executed { height: u64 },
+    Executed {
+        height: u64,
+    },
     /// Approvals reached the threshold but the message was refused when it executed (a rule
     /// of its module); nothing of it was applied and it never executes again.
-    Failed { height: u64, code: String, reason: String },
+    Failed {
+        height: u64,
+        code: String,
+        reason: String,
+    },
     /// Enough members rejected that the threshold can no longer be reached.
-    Rejected { height: u64 },
+    Rejected {
+        height: u64,
+    },
 }
 
 /// One proposal as stored. `approvals` and `rejections` record the height of each vote.

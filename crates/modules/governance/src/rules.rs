@@ -156,7 +156,8 @@ pub fn council_is_workable(members: &[Address], threshold: u32, min_members: u32
 /// block (the sum of every validator's power change, added, removed or adjusted), so the
 /// validators a client trusted at the start of the block still hold more than two thirds.
 pub fn power_moved_is_bounded(before: &[Validator], after: &[Validator]) -> Result<(), RuleViolation> {
-    let power = |set: &[Validator], a: &Address| set.iter().find(|v| v.address == *a).map_or(0u128, |v| u128::from(v.power));
+    let power =
+        |set: &[Validator], a: &Address| set.iter().find(|v| v.address == *a).map_or(0u128, |v| u128::from(v.power));
     let total: u128 = before.iter().map(|v| u128::from(v.power)).sum();
     let moved: u128 = before
         .iter()
@@ -252,12 +253,12 @@ mod tests {
         assert!(council_is_workable(&five, 5, 3).is_ok());
         assert!(council_is_workable(&[member(1)], 1, 1).is_ok(), "a development council of one");
         for (members, threshold, min) in [
-            (five.clone(), 2, 3),             // not a majority: two halves could each pass
-            (five.clone(), 6, 3),             // unreachable
-            (five[..2].to_vec(), 2, 3),       // below the genesis minimum
-            (vec![], 0, 0),                   // empty
+            (five.clone(), 2, 3),                          // not a majority: two halves could each pass
+            (five.clone(), 6, 3),                          // unreachable
+            (five[..2].to_vec(), 2, 3),                    // below the genesis minimum
+            (vec![], 0, 0),                                // empty
             (vec![member(1), member(1), member(2)], 2, 1), // duplicate
-            ((0..32).map(member).collect(), 17, 3),       // too large
+            ((0..32).map(member).collect(), 17, 3),        // too large
         ] {
             assert_eq!(council_is_workable(&members, threshold, min).unwrap_err().rule, "GOV-11", "{members:?}");
         }

@@ -58,7 +58,10 @@ pub fn param_table_prefix(table: &str) -> Vec<u8> {
     format!("params/{table}/").into_bytes()
 }
 
-pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(state: &dyn StateRead, key: &[u8]) -> Result<Option<T>, ModuleError> {
+pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(
+    state: &dyn StateRead,
+    key: &[u8],
+) -> Result<Option<T>, ModuleError> {
     match state.get(key)? {
         Some(bytes) => serde_json::from_slice(&bytes)
             .map(Some)

@@ -72,11 +72,15 @@ fn an_expired_proposal_never_executes() {
     assert!(failed_with(&r, "GOV-09"), "{r:?}");
     let p = c.proposal_state(1);
     assert_eq!(p["status"], "expired", "{p}");
-    let roles = c.ledger.query("governance", &format!("account/{}", c.admin.public_key().address()), &json!({})).unwrap();
+    let roles =
+        c.ledger.query("governance", &format!("account/{}", c.admin.public_key().address()), &json!({})).unwrap();
     assert!(roles["roles"].get("auditor").is_none(), "{roles}");
     // An expiry in the past or beyond 30 days is refused when proposing.
     for expires in [now_ms() - 1, now_ms() + 31 * 24 * 3_600_000] {
-        let mut msg = c.proposal("governance", json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "issuer"}));
+        let mut msg = c.proposal(
+            "governance",
+            json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "issuer"}),
+        );
         msg["expires_at_ms"] = json!(expires);
         assert!(failed_with(&c.run(&c.tx(&c.members[0], msg)), "GOV-09"));
     }
@@ -122,9 +126,7 @@ fn only_members_propose_and_only_council_matters_can_be_proposed() {
 #[test]
 fn a_validator_change_may_move_at_most_a_third_of_the_power() {
     let c = chain();
-    let add = |power: u64| {
-        json!({"type": "update_validators", "updates": [{"public_key": Keypair::generate(Algorithm::Ed25519).public_key(), "power": power, "name": "district-office-2"}]})
-    };
+    let add = |power: u64| json!({"type": "update_validators", "updates": [{"public_key": Keypair::generate(Algorithm::Ed25519).public_key(), "power": power, "name": "district-office-2"}]});
     let too_much = c.pass("governance", add(34));
     let p = c.proposal_state(too_much);
     assert_eq!(p["status"], "failed", "{p}");

@@ -42,7 +42,13 @@ fn roles_change_only_by_the_council_and_every_step_is_queryable() {
 #[test]
 fn replay_is_rejected_at_admission_and_never_applied_twice() {
     let c = chain();
-    let propose = c.tx(&c.members[0], c.proposal("governance", json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "auditor"})));
+    let propose = c.tx(
+        &c.members[0],
+        c.proposal(
+            "governance",
+            json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "auditor"}),
+        ),
+    );
     let r = c.run(&propose);
     assert_eq!(r.result, TxStatus::Ok);
     let t = c.tx(&c.members[1], json!({"type": "approve", "id": 1}));
@@ -81,7 +87,9 @@ fn admission_rejects_wrong_chain_bad_signature_and_garbage() {
     let expired = k.sign_tx(body);
     assert!(matches!(c.ledger.submit(&encode(&expired)), Err(SubmitError::Tx(TxError::Expired { .. }))));
     assert!(matches!(c.ledger.submit(b"\x01\x02"), Err(SubmitError::Tx(TxError::Malformed(_)))));
-    for garbage in [json!({"type": "approve"}), json!({"type": "approve", "id": -1}), json!({"type": "propose"}), json!([1])] {
+    for garbage in
+        [json!({"type": "approve"}), json!({"type": "approve", "id": -1}), json!({"type": "propose"}), json!([1])]
+    {
         let err = c.ledger.submit(&encode(&c.tx(k, garbage.clone()))).unwrap_err();
         assert!(matches!(err, SubmitError::Tx(TxError::InvalidMessage { .. })), "{garbage}: {err}");
     }
@@ -90,8 +98,10 @@ fn admission_rejects_wrong_chain_bad_signature_and_garbage() {
 #[test]
 fn parameters_are_typed_versioned_and_not_retroactive() {
     let c = chain();
-    let set = |from: &str, value: serde_json::Value| json!({"type": "set_param", "table": "minimum_wage", "key": "hourly_krw",
-        "effective_from": from, "value": value, "legal_basis": "Minimum Wage Notice 2098"});
+    let set = |from: &str, value: serde_json::Value| {
+        json!({"type": "set_param", "table": "minimum_wage", "key": "hourly_krw",
+        "effective_from": from, "value": value, "legal_basis": "Minimum Wage Notice 2098"})
+    };
     let future = c.pass("governance", set("2099-01-01", json!({"krw": 99999})));
     assert_eq!(c.proposal_state(future)["status"], "executed");
     // A retroactive change passes the vote but is refused when it executes: recorded as failed.
@@ -103,13 +113,28 @@ fn parameters_are_typed_versioned_and_not_retroactive() {
     // Floats, bare numbers, free JSON and strings are refused at admission (GOV-14), as are
     // bad names (GOV-03): such a proposal never enters a block.
     let m = &c.members[0];
-    for value in [json!(15.5), json!(10030), json!({"krw": 1.5}), json!({"krw": -1}), json!({"note": "x"}),
-                  json!({"krw": 1, "days": 2}), json!("10030"), json!({"basis_points": 1e3})] {
-        let err = c.ledger.submit(&encode(&c.tx(m, c.proposal("governance", set("2099-02-01", value.clone()))))).unwrap_err();
+    for value in [
+        json!(15.5),
+        json!(10030),
+        json!({"krw": 1.5}),
+        json!({"krw": -1}),
+        json!({"note": "x"}),
+        json!({"krw": 1, "days": 2}),
+        json!("10030"),
+        json!({"basis_points": 1e3}),
+    ] {
+        let err =
+            c.ledger.submit(&encode(&c.tx(m, c.proposal("governance", set("2099-02-01", value.clone()))))).unwrap_err();
         assert!(matches!(err, SubmitError::Tx(TxError::InvalidMessage { .. })), "{value}: {err}");
     }
-    let bad_name = c.tx(m, c.proposal("governance", json!({"type": "set_param", "table": "Kim Minsu", "key": "x",
-        "effective_from": "2099-01-01", "value": {"count": 1}, "legal_basis": "none"})));
+    let bad_name = c.tx(
+        m,
+        c.proposal(
+            "governance",
+            json!({"type": "set_param", "table": "Kim Minsu", "key": "x",
+        "effective_from": "2099-01-01", "value": {"count": 1}, "legal_basis": "none"}),
+        ),
+    );
     let err = c.ledger.submit(&encode(&bad_name)).unwrap_err().to_string();
     assert!(err.contains("GOV-03"), "{err}");
 
@@ -178,7 +203,10 @@ fn validator_changes_take_effect_at_the_next_height_and_only_by_the_council() {
         json!({"type": "update_validators", "updates": [{"public_key": newcomer, "power": 2, "name": "Kim Minsu"}]});
     let err = c.ledger.submit(&encode(&c.tx(&c.members[0], c.proposal("governance", named)))).unwrap_err().to_string();
     assert!(err.contains("GOV-07"), "{err}");
-    assert!(failed_with(&c.run(&c.tx(&c.admin, json!({"type": "approve", "id": 1}))), "unauthorized"), "GOV-08: only members vote");
+    assert!(
+        failed_with(&c.run(&c.tx(&c.admin, json!({"type": "approve", "id": 1}))), "unauthorized"),
+        "GOV-08: only members vote"
+    );
 }
 
 #[test]

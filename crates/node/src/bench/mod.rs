@@ -85,7 +85,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     };
     let url = args.node.clone().or_else(|| started.as_ref().map(|s| s.url.clone())).context("no node")?;
     let pid = args.pid.or_else(|| started.as_ref().map(|s| s.pid));
-    let council_key = args.council_key.clone().or_else(|| started.as_ref().map(|_| temp.path().join("keys/admin.json")));
+    let council_key =
+        args.council_key.clone().or_else(|| started.as_ref().map(|_| temp.path().join("keys/admin.json")));
     if let Some(file) = council_key {
         let client = dojang_sdk::Client::new(&url);
         let chain_id = client.status().await?["chain_id"].as_str().context("status has no chain_id")?.to_string();

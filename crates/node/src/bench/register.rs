@@ -15,7 +15,12 @@ const ROLE: &str = "auditor";
 
 /// Grants the role to every account that lacks it, through proposals by `council` (which
 /// must be a council of one: its proposal is its approval). Returns how many were granted.
-pub async fn register(client: &Client, chain_id: &str, council: Keypair, accounts: &[Address]) -> anyhow::Result<usize> {
+pub async fn register(
+    client: &Client,
+    chain_id: &str,
+    council: Keypair,
+    accounts: &[Address],
+) -> anyhow::Result<usize> {
     let mut missing = Vec::new();
     for a in accounts {
         let rec = client.query("governance", &format!("account/{a}"), &[]).await?;
