@@ -5,10 +5,10 @@
 use dojang_types::PublicKey;
 use serde_json::Value;
 
-use crate::jose::{Jwk, Jws};
+use crate::jose::Jwk;
 use crate::sdjwt::{disclose, SdJwt};
 use crate::trust::TrustView;
-use crate::verify::{check_accreditation, kid_of, num_field, str_field, VerifyError, ACCEPTED_TYPS};
+use crate::verify::{check_issuer_signed, num_field, VerifyError};
 
 /// What a checked, freshly issued credential establishes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,24 +29,9 @@ pub struct Issued {
 /// readable holder key. The caller compares [`Issued::holder`] with the key it asked to bind.
 pub fn check_issued(credential: &str, trust: &dyn TrustView, now: u64) -> Result<Issued, VerifyError> {
     let sd = SdJwt::parse(credential).map_err(VerifyError::Malformed)?;
-    let jws = Jws::parse(&sd.jwt).map_err(VerifyError::IssuerJwt)?;
-    if !ACCEPTED_TYPS.contains(&jws.typ()) {
-        return Err(VerifyError::NotSdJwtVc(jws.typ().to_string()));
-    }
-    let p = &jws.payload;
-    let iss = str_field(p, "iss")?;
-    let kid = kid_of(&jws.header, iss)?;
-    let vct = str_field(p, "vct")?;
-    let iat = num_field(p, "iat")?;
+    let signed = check_issuer_signed(&sd, trust)?;
+    let (p, vct) = (&signed.jws.payload, signed.vct.as_str());
     let exp = num_field(p, "exp")?;
-    let key = trust
-        .issuer_key(iss, &kid)?
-        .ok_or_else(|| VerifyError::UnknownIssuerKey { iss: iss.into(), kid: kid.clone() })?;
-    jws.verify(&key.public_key).map_err(VerifyError::IssuerSignature)?;
-    if !key.covers(iat) {
-        return Err(VerifyError::KeyNotValidAtIssuance { kid, iat });
-    }
-    check_accreditation(trust, iss, vct, iat)?;
     if trust.credential_type(vct)?.is_none() {
         return Err(VerifyError::UnregisteredType(vct.into()));
     }
@@ -63,5 +48,12 @@ pub fn check_issued(credential: &str, trust: &dyn TrustView, now: u64) -> Result
     if p.get("status").and_then(|s| s.get("status_list")).and_then(Value::as_object).is_none() {
         return Err(VerifyError::MissingField("status"));
     }
-    Ok(Issued { issuer: iss.into(), kid, vct: vct.into(), holder, issued_at: iat, expires_at: exp })
+    Ok(Issued {
+        issuer: signed.iss.clone(),
+        kid: signed.kid.clone(),
+        vct: vct.into(),
+        holder,
+        issued_at: signed.iat,
+        expires_at: exp,
+    })
 }

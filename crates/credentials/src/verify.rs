@@ -176,26 +176,10 @@ impl<T: TrustView> Verifier<T> {
     /// Every check except spending the nonce, for requests answered with several credentials
     /// (check each, then [`Verifier::spend`] once).
     pub fn check(&self, presentation: &str, request: &Request, now: u64) -> Result<Verified, VerifyError> {
-        let sd = SdJwt::parse(presentation).map_err(VerifyError::Malformed)?;
-        let jws = Jws::parse(&sd.jwt).map_err(VerifyError::IssuerJwt)?;
-        if !ACCEPTED_TYPS.contains(&jws.typ()) {
-            return Err(VerifyError::NotSdJwtVc(jws.typ().to_string()));
-        }
-        let p = &jws.payload;
-        let iss = str_field(p, "iss")?;
-        let kid = kid_of(&jws.header, iss)?;
-        let vct = str_field(p, "vct")?;
-        let iat = num_field(p, "iat")?;
-
-        let key = self
-            .trust
-            .issuer_key(iss, &kid)?
-            .ok_or_else(|| VerifyError::UnknownIssuerKey { iss: iss.into(), kid: kid.clone() })?;
-        jws.verify(&key.public_key).map_err(VerifyError::IssuerSignature)?;
-        if !key.covers(iat) {
-            return Err(VerifyError::KeyNotValidAtIssuance { kid, iat });
-        }
-        check_accreditation(&self.trust, iss, vct, iat)?;
+        let sd = &SdJwt::parse(presentation).map_err(VerifyError::Malformed)?;
+        let signed = check_issuer_signed(sd, &self.trust)?;
+        let (p, iss, kid, vct, iat) =
+            (&signed.jws.payload, signed.iss.as_str(), signed.kid.clone(), signed.vct.as_str(), signed.iat);
         let exp = num_field(p, "exp")?;
         if now >= exp {
             return Err(VerifyError::Expired(exp));
@@ -206,7 +190,7 @@ impl<T: TrustView> Verifier<T> {
             }
         }
         let disclosed = disclose(p, &sd.disclosures).map_err(VerifyError::TamperedDisclosure)?;
-        self.check_key_binding(&sd, p, request, now)?;
+        self.check_key_binding(sd, p, request, now)?;
         let status: StatusRef = p
             .get("status")
             .and_then(|s| s.get("status_list"))
@@ -340,6 +324,39 @@ impl<T: TrustView> Verifier<T> {
 
 /// The accreditation check shared with [`crate::issued`]: accredited for `vct` when it
 /// issued at `iat`, and not suspended or revoked since.
+/// The issuer-signed part of an SD-JWT VC after [`check_issuer_signed`].
+pub(crate) struct IssuerSigned<'a> {
+    pub jws: Jws<'a>,
+    pub iss: String,
+    pub kid: String,
+    pub vct: String,
+    pub iat: u64,
+}
+
+/// What a wallet receiving a credential and a verifier receiving a presentation both check
+/// first: a VC type header, the signature by a key the chain registers for the issuer that was
+/// valid at issuance, and the issuer's accreditation for the type at that time.
+pub(crate) fn check_issuer_signed<'a>(sd: &'a SdJwt, trust: &dyn TrustView) -> Result<IssuerSigned<'a>, VerifyError> {
+    let jws = Jws::parse(&sd.jwt).map_err(VerifyError::IssuerJwt)?;
+    if !ACCEPTED_TYPS.contains(&jws.typ()) {
+        return Err(VerifyError::NotSdJwtVc(jws.typ().to_string()));
+    }
+    let p = &jws.payload;
+    let iss = str_field(p, "iss")?.to_string();
+    let kid = kid_of(&jws.header, &iss)?;
+    let vct = str_field(p, "vct")?.to_string();
+    let iat = num_field(p, "iat")?;
+    let key = trust
+        .issuer_key(&iss, &kid)?
+        .ok_or_else(|| VerifyError::UnknownIssuerKey { iss: iss.clone(), kid: kid.clone() })?;
+    jws.verify(&key.public_key).map_err(VerifyError::IssuerSignature)?;
+    if !key.covers(iat) {
+        return Err(VerifyError::KeyNotValidAtIssuance { kid, iat });
+    }
+    check_accreditation(trust, &iss, &vct, iat)?;
+    Ok(IssuerSigned { jws, iss, kid, vct, iat })
+}
+
 pub(crate) fn check_accreditation(trust: &dyn TrustView, iss: &str, vct: &str, iat: u64) -> Result<(), VerifyError> {
     let unaccredited = || VerifyError::UnaccreditedIssuer { iss: iss.into(), vct: vct.into() };
     let acc = trust.accreditation(iss, vct)?.ok_or_else(unaccredited)?;

@@ -5,7 +5,7 @@ use dojang_store::{PreparedState, Store, StoreError};
 use dojang_types::{merkle_root, Address, Block, BlockHeader, Hash, Receipt, SignedTx, TxError, TxStatus};
 
 use crate::error::LedgerError;
-use crate::module::{ModuleError, TxContext};
+use crate::module::{storage_failure, ModuleError, TxContext};
 use crate::overlay::{Changes, TxState};
 use crate::quota::QuotaConfig;
 use crate::router::{prefix_of, Router};
@@ -54,15 +54,6 @@ pub const INTERNAL_ERROR_CODE: &str = "internal_error";
 /// Receipt code of a transaction whose sender lost the role its message needs between
 /// admission and execution (a revocation in between).
 pub const NOT_PERMITTED_CODE: &str = "not_permitted";
-
-/// A role lookup can only fail on storage; anything else is a corrupt record, which is a
-/// storage failure too.
-fn storage_of(e: ModuleError) -> StoreError {
-    match e {
-        ModuleError::Storage(s) => s,
-        other => StoreError::Corrupt(format!("role lookup failed: {other}")),
-    }
-}
 
 /// Whether we build a block (and may leave transactions out) or judge someone else's block
 /// (where any inadmissible transaction makes the whole block invalid).
@@ -150,14 +141,18 @@ pub(crate) fn execute_block(
                 ctx: &ctx,
                 as_council: false,
             };
-            if let Some(quotas) = quotas {
-                let quota = match router.roles_of(&state, &ctx.sender) {
-                    Ok(roles) => quotas.for_roles(&roles),
-                    Err(e) => {
-                        dropped.push((id, Dropped::NotExecuted(storage_of(e))));
-                        continue;
+            let roles = match router.roles_of(&state, &ctx.sender) {
+                Ok(roles) => roles,
+                Err(e) => {
+                    if mode == Mode::Validate {
+                        return Err(storage_failure(e).into());
                     }
-                };
+                    dropped.push((id, Dropped::NotExecuted(storage_failure(e))));
+                    continue;
+                }
+            };
+            if let Some(quotas) = quotas {
+                let quota = quotas.for_roles(&roles);
                 let used = per_sender.entry(ctx.sender).or_default();
                 if *used >= quota.per_block {
                     dropped.push((id, Dropped::Deferred));
@@ -165,13 +160,13 @@ pub(crate) fn execute_block(
                 }
                 *used += 1;
             }
-            let permitted = match router.permits(&state, module.name(), &ctx.sender, permit) {
+            let permitted = match router.permits(&state, module.name(), &ctx.sender, &roles, permit) {
                 Ok(verdict) => verdict,
                 Err(e) => {
                     if mode == Mode::Validate {
-                        return Err(storage_of(e).into());
+                        return Err(storage_failure(e).into());
                     }
-                    dropped.push((id, Dropped::NotExecuted(storage_of(e))));
+                    dropped.push((id, Dropped::NotExecuted(storage_failure(e))));
                     continue;
                 }
             };

@@ -14,7 +14,7 @@ use crate::error::LedgerError;
 use crate::execute::{Executed, LEDGER_HEIGHT_KEY, LEDGER_TIME_KEY};
 use crate::genesis::Genesis;
 use crate::mempool::{Mempool, MempoolConfig, MempoolError};
-use crate::module::{ModuleError, TxContext};
+use crate::module::{storage_failure, ModuleError, TxContext};
 use crate::overlay::{Changes, CommittedView, TxState};
 use crate::quota::{MinuteCounter, QuotaConfig};
 use crate::router::{prefix_of, Router};
@@ -101,14 +101,6 @@ pub struct Ledger {
 /// Finalized blocks buffered for slow event subscribers. Blocks can hold 20,000 transactions
 /// with receipts, so this bounds memory as much as it bounds lag.
 const EVENT_BUFFER: usize = 32;
-
-/// A role lookup fails only on storage (a corrupt record is storage too).
-fn module_storage(e: ModuleError) -> SubmitError {
-    match e {
-        ModuleError::Storage(s) => SubmitError::Store(s),
-        other => SubmitError::Store(StoreError::Corrupt(format!("role lookup failed: {other}"))),
-    }
-}
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these locks is a bug; the data (caches, queues) stays usable.
@@ -293,8 +285,9 @@ impl Ledger {
                 let (module, permit) = self.router.admit(&tx)?;
                 let view = CommittedView { store: &self.store, prefix: prefix_of(module.name()) };
                 let sender = tx.body.sender_address();
-                self.router.permits(&view, module.name(), &sender, permit).map_err(module_storage)??;
-                let roles = self.router.roles_of(&view, &sender).map_err(module_storage)?;
+                let storage = |e| SubmitError::Store(storage_failure(e));
+                let roles = self.router.roles_of(&view, &sender).map_err(storage)?;
+                self.router.permits(&view, module.name(), &sender, &roles, permit).map_err(storage)??;
                 Ok((tx, self.config.quotas.for_roles(&roles).per_minute))
             })
             .collect();

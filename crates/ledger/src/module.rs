@@ -68,6 +68,8 @@ pub enum Permit {
     /// Only the council, through a proposal that reached its threshold: changes to who
     /// decides or whom the platform trusts.
     Council,
+    /// A member of the council in force (its votes on proposals).
+    CouncilMember,
 }
 
 impl Permit {
@@ -77,6 +79,7 @@ impl Permit {
             Permit::OwnRules => "any account".into(),
             Permit::AnyRole(roles) => format!("one of the roles {}", roles.join(", ")),
             Permit::Council => "the council, through a governance proposal (`dojang gov propose`)".into(),
+            Permit::CouncilMember => "a member of the governing council".into(),
         }
     }
 }
@@ -84,8 +87,16 @@ impl Permit {
 /// Who holds which role and which account speaks for the council. The governance module
 /// provides it; the ledger only asks, so it needs no knowledge of how roles are granted.
 pub trait Authority: Send + Sync {
+    /// The module that keeps roles and the council: the only one that may execute a message
+    /// in the council's name.
+    fn module(&self) -> &'static str;
+
     /// The roles an account holds, named as permits name them.
     fn roles_of(&self, state: &dyn StateRead, account: &Address) -> Result<Vec<&'static str>, ModuleError>;
+
+    /// Whether the account is a member of the council that decides the block being built
+    /// (at admission: the next block).
+    fn is_council_member(&self, state: &dyn StateRead, account: &Address) -> Result<bool, ModuleError>;
 
     /// The account in whose name passed proposals execute. No key hashes to it, so no
     /// transaction can be sent from it directly.
@@ -106,6 +117,15 @@ pub enum ModuleError {
     NotFound(String),
     #[error(transparent)]
     Storage(#[from] StoreError),
+}
+
+/// A lookup of roles or council membership fails only on storage; anything else there is a
+/// corrupt record, which is a storage failure too.
+pub(crate) fn storage_failure(e: ModuleError) -> StoreError {
+    match e {
+        ModuleError::Storage(s) => s,
+        other => StoreError::Corrupt(format!("role lookup failed: {other}")),
+    }
 }
 
 impl ModuleError {

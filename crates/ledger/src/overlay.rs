@@ -139,6 +139,11 @@ impl StateWrite for TxState<'_> {
         if self.as_council {
             return Err(ModuleError::Unauthorized("a message the council executes cannot execute another".into()));
         }
+        if self.router.authority_module().map(prefix_of) != Some(self.prefix.clone()) {
+            return Err(ModuleError::Unauthorized(
+                "only the module that keeps the council executes messages in its name".into(),
+            ));
+        }
         let council = self
             .router
             .council_account()

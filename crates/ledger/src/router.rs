@@ -59,23 +59,22 @@ impl Router {
         Ok((module, permit))
     }
 
-    /// Whether `sender` may send a message with this permit, as `state` stands. A refusal
-    /// names what was needed.
+    /// Whether `sender`, holding `roles` (from [`Router::roles_of`]), may send a message with
+    /// this permit, as `state` stands. A refusal names what was needed.
     pub fn permits(
         &self,
         state: &dyn StateRead,
         module: &str,
         sender: &Address,
+        roles: &[&str],
         permit: Permit,
     ) -> Result<Result<(), TxError>, ModuleError> {
         let allowed = match (permit, &self.authority) {
             (Permit::OwnRules, _) => true,
             (_, None) => false,
             (Permit::Council, Some(a)) => *sender == a.council_account(),
-            (Permit::AnyRole(needed), Some(a)) => {
-                let held = a.roles_of(state, sender)?;
-                needed.iter().any(|r| held.contains(r))
-            }
+            (Permit::CouncilMember, Some(a)) => a.is_council_member(state, sender)?,
+            (Permit::AnyRole(needed), Some(_)) => needed.iter().any(|r| roles.contains(r)),
         };
         Ok(if allowed {
             Ok(())
@@ -84,12 +83,17 @@ impl Router {
         })
     }
 
-    /// The roles an account holds (none without an authority), for quotas.
+    /// The roles an account holds (none without an authority).
     pub fn roles_of(&self, state: &dyn StateRead, account: &Address) -> Result<Vec<&'static str>, ModuleError> {
         match &self.authority {
             Some(a) => a.roles_of(state, account),
             None => Ok(Vec::new()),
         }
+    }
+
+    /// The module that may execute messages in the council's name, if the chain has one.
+    pub fn authority_module(&self) -> Option<&'static str> {
+        self.authority.as_ref().map(|a| a.module())
     }
 
     /// The council's account, if the chain has an authority.

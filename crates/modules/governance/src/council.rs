@@ -77,6 +77,24 @@ pub fn record(state: &dyn StateRead) -> Result<CouncilRecord, ModuleError> {
     })
 }
 
+/// Whether `a` is a member of the council deciding the block in progress (during execution)
+/// or the next block (at admission): the block after the latest one the ledger recorded.
+/// Read through the cross-module door, so it works from any module's state view.
+pub fn is_member_now(state: &dyn StateRead, a: &Address) -> Result<bool, ModuleError> {
+    let Some(bytes) = state.read_module(crate::NAME, COUNCIL_KEY)? else {
+        return Ok(false);
+    };
+    let rec: CouncilRecord = serde_json::from_slice(&bytes)
+        .map_err(|e| ModuleError::Storage(dojang_ledger::StoreError::Corrupt(format!("council record: {e}"))))?;
+    let height = match state.read_module("ledger", b"height")? {
+        Some(b) => u64::from_be_bytes(b.as_slice().try_into().map_err(|_| {
+            ModuleError::Storage(dojang_ledger::StoreError::Corrupt("ledger height is not 8 bytes".into()))
+        })?),
+        None => 0,
+    };
+    Ok(rec.at(height + 1).is_member(a))
+}
+
 /// Writes the council record.
 pub fn put_record(state: &mut dyn StateWrite, record: &CouncilRecord) {
     write_json(state, COUNCIL_KEY, record);

@@ -69,15 +69,15 @@ pub fn init_genesis(state: &mut dyn StateWrite, genesis: &serde_json::Value) -> 
 
 /// The rules that need no state (names GOV-03, legal basis GOV-06, validator updates GOV-07,
 /// reasons GOV-15; typed values GOV-14 hold by decoding), and who may send each message:
-/// council members vote by their own rule (GOV-08); every change of who decides or of the
-/// law's figures is the council's alone (GOV-01).
+/// only council members propose and vote (GOV-08, refused at admission for anyone else); every
+/// change of who decides or of the law's figures is the council's alone (GOV-01).
 pub fn check(msg: &GovernanceMsg) -> Result<Permit, ModuleError> {
     match msg {
         GovernanceMsg::Propose { reason, .. } => {
             rules::reason_is_stated(reason)?;
-            Ok(Permit::OwnRules)
+            Ok(Permit::CouncilMember)
         }
-        GovernanceMsg::Approve { .. } | GovernanceMsg::Reject { .. } => Ok(Permit::OwnRules),
+        GovernanceMsg::Approve { .. } | GovernanceMsg::Reject { .. } => Ok(Permit::CouncilMember),
         GovernanceMsg::SetParam { table, key, legal_basis, .. } => {
             rules::param_name_is_valid(table)?;
             rules::param_name_is_valid(key)?;

@@ -64,6 +64,14 @@ impl Module for Governance {
 /// Governance is the chain's authority: roles are its account records, and passed proposals
 /// speak as the council's account.
 impl Authority for Governance {
+    fn module(&self) -> &'static str {
+        NAME
+    }
+
+    fn is_council_member(&self, state: &dyn StateRead, account: &Address) -> Result<bool, ModuleError> {
+        council::is_member_now(state, account)
+    }
+
     fn roles_of(&self, state: &dyn StateRead, account: &Address) -> Result<Vec<&'static str>, ModuleError> {
         Ok(state::roles_of(state, account)?.into_iter().map(|r| r.as_str()).collect())
     }

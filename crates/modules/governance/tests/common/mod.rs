@@ -1,5 +1,8 @@
 //! A governance chain for tests: five council members (3 of 5), an admin, one validator.
 
+// Each test binary compiles this module on its own and uses a different part of it.
+#![allow(dead_code)]
+
 use std::sync::Arc;
 
 use dojang_crypto::{Algorithm, Keypair};
