@@ -48,6 +48,13 @@ pub enum RequestError {
     FromTheFuture(u64),
     #[error("the request has no usable {0}")]
     Missing(&'static str),
+    #[error(
+        "the request's response_uri '{0}' is plain http to another machine: the presentation would \
+         travel unencrypted (use https; plain http only to 127.0.0.1, [::1] or localhost)"
+    )]
+    InsecureResponseUri(String),
+    #[error("the request's response_uri '{uri}' is refused: {why}")]
+    BadResponseUri { uri: String, why: &'static str },
     #[error("the request's response_type is '{0}', not vp_token")]
     ResponseType(String),
     #[error("{0}")]
@@ -100,6 +107,50 @@ fn token_ok(s: &str) -> bool {
     !s.trim().is_empty() && s.len() <= MAX_TOKEN_LEN
 }
 
+/// Where an answer may be sent: `https://` anywhere, or plain `http://` only to this machine
+/// (`127.0.0.1`, `[::1]`, `localhost`, any port), so a presentation never travels unencrypted
+/// over a network.
+pub fn check_response_uri(uri: &str) -> Result<(), RequestError> {
+    let bad = |why| Err(RequestError::BadResponseUri { uri: uri.to_string(), why });
+    if uri.len() > 2048 || uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad("it is too long or holds spaces or control characters");
+    }
+    let lower = uri.to_ascii_lowercase();
+    let (secure, rest) = match (lower.strip_prefix("https://"), lower.strip_prefix("http://")) {
+        (Some(rest), _) => (true, rest),
+        (None, Some(rest)) => (false, rest),
+        (None, None) => return bad("it is not an https URL"),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return bad("it carries user information before the host");
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((addr, port)) => (&authority[..addr.len() + 2], port),
+            None => return bad("its IPv6 host is not closed by ']'"),
+        },
+        None => match authority.find(':') {
+            Some(i) => authority.split_at(i),
+            None => (authority, ""),
+        },
+    };
+    if host.is_empty() || host == "[]" {
+        return bad("it names no host");
+    }
+    if !port.is_empty() {
+        let digits = port.strip_prefix(':').unwrap_or_default();
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.parse::<u16>().is_err() {
+            return bad("its port is not a number from 0 to 65535");
+        }
+    }
+    if secure || matches!(host, "127.0.0.1" | "[::1]" | "localhost") {
+        Ok(())
+    } else {
+        Err(RequestError::InsecureResponseUri(uri.to_string()))
+    }
+}
+
 /// Checks a signed request against the chain's view (`trust`, loaded with the verifier's
 /// organisation and the cited policy) at `now` (seconds). See the module description.
 pub fn check_signed_request(jwt: &str, trust: &dyn TrustView, now: u64) -> Result<VerifiedRequest, RequestError> {
@@ -138,9 +189,7 @@ pub fn check_signed_request(jwt: &str, trust: &dyn TrustView, now: u64) -> Resul
             return Err(RequestError::Missing(name));
         }
     }
-    if !(claims.response_uri.starts_with("https://") || claims.response_uri.starts_with("http://")) {
-        return Err(RequestError::Missing("response_uri (an http(s) URL)"));
-    }
+    check_response_uri(&claims.response_uri)?;
     let request = PresentationRequest {
         client_id: claims.client_id,
         nonce: claims.nonce,

@@ -135,25 +135,94 @@ fn a_request_with_a_key_no_longer_valid_is_refused() {
 
 #[test]
 fn malformed_requests_are_refused_with_a_reason() {
+    use RequestError as E;
     let w = world();
     let k = format!("{OFFICE}#k1");
-    let cases: Vec<(String, &str)> = vec![
-        (String::new(), "empty"),
-        ("not.a.jwt".into(), "garbage"),
-        ("a~b~c".into(), "tildes"),
-        (sign(&w.office, &k, "JWT", &payload()), "typ"),
-        (sign(&w.office, OFFICE, REQUEST_TYP, &payload()), "kid without #"),
-        (sign(&w.office, "#k1", REQUEST_TYP, &payload()), "empty did"),
-        (signed(&w, |p| p["nonce"] = json!("")), "empty nonce"),
-        (signed(&w, |p| p["state"] = json!("x".repeat(600))), "long state"),
-        (signed(&w, |p| p["nonce"] = json!(5)), "nonce not a string"),
-        (signed(&w, |p| p.as_object_mut().unwrap().remove("exp").map(|_| ()).unwrap_or(())), "no exp"),
-        (signed(&w, |p| p["response_type"] = json!("code")), "response type"),
-        (signed(&w, |p| p["response_uri"] = json!("javascript:alert(1)")), "response uri"),
-        (signed(&w, |p| p["dcql_query"] = json!("all")), "dcql"),
-        (sign(&w.office, &k, REQUEST_TYP, &json!([1, 2])), "payload not an object"),
+    type Expect = fn(&RequestError) -> bool;
+    let cases: Vec<(String, &str, Expect)> = vec![
+        (String::new(), "empty", |e| matches!(e, E::Malformed(_))),
+        ("not.a.jwt".into(), "garbage", |e| matches!(e, E::Malformed(_))),
+        ("a~b~c".into(), "tildes", |e| matches!(e, E::Malformed(_))),
+        (sign(&w.office, &k, "JWT", &payload()), "typ", |e| matches!(e, E::WrongType(t) if t == "JWT")),
+        (sign(&w.office, OFFICE, REQUEST_TYP, &payload()), "kid without #", |e| *e == E::NoKeyId),
+        (sign(&w.office, "#k1", REQUEST_TYP, &payload()), "empty did", |e| *e == E::NoKeyId),
+        (signed(&w, |p| p["nonce"] = json!("")), "empty nonce", |e| *e == E::Missing("nonce")),
+        (signed(&w, |p| p["state"] = json!("x".repeat(600))), "long state", |e| *e == E::Missing("state")),
+        (
+            signed(&w, |p| p["nonce"] = json!(5)),
+            "nonce not a string",
+            |e| matches!(e, E::Malformed(m) if m.contains("lacks a field")),
+        ),
+        (
+            signed(&w, |p| p.as_object_mut().unwrap().remove("exp").map(|_| ()).unwrap_or(())),
+            "no exp",
+            |e| matches!(e, E::Malformed(m) if m.contains("exp")),
+        ),
+        (
+            signed(&w, |p| p["response_type"] = json!("code")),
+            "response type",
+            |e| matches!(e, E::ResponseType(t) if t == "code"),
+        ),
+        (
+            signed(&w, |p| p["response_uri"] = json!("javascript:alert(1)")),
+            "response uri",
+            |e| matches!(e, E::BadResponseUri { why, .. } if why.contains("not an https URL")),
+        ),
+        (signed(&w, |p| p["dcql_query"] = json!("all")), "dcql", |e| matches!(e, E::Policy(_))),
+        (sign(&w.office, &k, REQUEST_TYP, &json!([1, 2])), "payload not an object", |e| matches!(e, E::Malformed(_))),
     ];
-    for (jwt, what) in cases {
-        assert!(check_signed_request(&jwt, &w.trust, NOW).is_err(), "{what} should be refused");
+    for (jwt, what, expect) in cases {
+        let err = check_signed_request(&jwt, &w.trust, NOW).expect_err(what);
+        assert!(expect(&err), "{what}: refused for the wrong reason: {err:?}");
+    }
+}
+
+#[test]
+fn a_response_uri_must_be_https_or_plain_http_to_this_machine_only() {
+    let w = world();
+    for uri in [
+        "https://jobs.seoul.go.kr/response",
+        "https://jobs.seoul.go.kr:8443/response?x=1",
+        "http://127.0.0.1/response",
+        "http://127.0.0.1:8091/response",
+        "http://localhost:8091/response",
+        "HTTP://LOCALHOST/response",
+        "http://[::1]:8091/response",
+        "http://[::1]",
+    ] {
+        let jwt = signed(&w, |p| p["response_uri"] = json!(uri));
+        let v = check_signed_request(&jwt, &w.trust, NOW).unwrap_or_else(|e| panic!("{uri}: {e}"));
+        assert_eq!(v.request.response_uri.as_deref(), Some(uri));
+    }
+    // Plain http across a network: the presentation would travel unencrypted.
+    for uri in [
+        "http://jobs.seoul.go.kr/response",
+        "http://10.0.0.5:8091/response",
+        "http://127.0.0.2/response",
+        "http://localhost.evil.example/response",
+        "http://127.0.0.1.evil.example/response",
+        "http://[::2]:8091/response",
+    ] {
+        let err = check_signed_request(&signed(&w, |p| p["response_uri"] = json!(uri)), &w.trust, NOW).unwrap_err();
+        assert_eq!(err, RequestError::InsecureResponseUri(uri.into()), "{uri}");
+        assert!(err.to_string().contains("unencrypted"), "{err}");
+    }
+    // Not a usable URL at all, each with its reason.
+    for (uri, why) in [
+        ("ftp://jobs.seoul.go.kr/response", "not an https URL"),
+        ("jobs.seoul.go.kr/response", "not an https URL"),
+        ("https:///response", "no host"),
+        ("http://127.0.0.1@jobs.seoul.go.kr/response", "user information"),
+        ("http://localhost:80@evil.example/", "user information"),
+        ("http://127.0.0.1:99999/response", "port"),
+        ("http://127.0.0.1:/response", "port"),
+        ("http://[::1/response", "IPv6"),
+        ("https://jobs.seoul.go.kr/re sponse", "spaces"),
+    ] {
+        let err = check_signed_request(&signed(&w, |p| p["response_uri"] = json!(uri)), &w.trust, NOW).unwrap_err();
+        assert!(
+            matches!(err, RequestError::BadResponseUri { why: reason, .. } if reason.contains(why)),
+            "{uri}: {err}"
+        );
     }
 }
