@@ -8,6 +8,7 @@ use tracing::{debug, error, warn};
 use crate::error::LedgerError;
 use crate::execute::{execute_block, BlockInput, Dropped, Executed, Mode};
 use crate::ledger::{lock, CommittedBlock, Ledger};
+use crate::overlay::CommittedView;
 
 /// What the consensus engine needs from the ledger, and nothing more. The consensus crate
 /// drives this trait; it never sees modules, the mempool or storage.
@@ -191,7 +192,15 @@ impl BlockApp for Ledger {
             0 => UNMEASURED_BLOCK_TXS.min(self.config.max_block_txs),
             c => ((budget.as_nanos() as u64 / c) as usize).clamp(100, self.config.max_block_txs),
         };
-        let txs = lock(&self.mempool).peek(max_txs, self.config.max_block_bytes);
+        // At most each sender's per-block quota, so the rest of the block goes to others.
+        let quotas = &self.config.quotas;
+        let base_cap = quotas.roles.values().chain([&quotas.default]).map(|q| q.per_block).min().unwrap_or(0) as usize;
+        let view = CommittedView { store: &self.store, prefix: Vec::new() };
+        let mut cap_of = |sender: &Address| match self.router.roles_of(&view, sender) {
+            Ok(roles) => quotas.for_roles(&roles).per_block as usize,
+            Err(_) => quotas.default.per_block as usize,
+        };
+        let txs = lock(&self.mempool).peek_fair(max_txs, self.config.max_block_bytes, base_cap, &mut cap_of);
         // Everything proposed came from the mempool, whose signatures were checked at admission.
         let verified = vec![true; txs.len()];
         let (executed, dropped) =

@@ -88,14 +88,34 @@ impl Mempool {
 
     /// The oldest waiting transactions, up to a count and a byte budget, without removing them
     /// (they leave when their block commits, so a failed round loses nothing).
+    #[cfg(test)]
     pub fn peek(&self, max_txs: usize, max_bytes: usize) -> Vec<(Hash, SignedTx)> {
+        self.peek_fair(max_txs, max_bytes, usize::MAX, &mut |_| usize::MAX)
+    }
+
+    /// Like [`Mempool::peek`], but at most `cap_of(sender)` transactions per sender: one
+    /// account's backlog cannot fill a block while others wait. `cap_of` (a role lookup) is
+    /// asked only for senders that reach `base_cap`, the smallest cap any sender has.
+    pub fn peek_fair(
+        &self,
+        max_txs: usize,
+        max_bytes: usize,
+        base_cap: usize,
+        cap_of: &mut dyn FnMut(&Address) -> usize,
+    ) -> Vec<(Hash, SignedTx)> {
         let mut out = Vec::new();
         let mut bytes = 0;
+        let mut taken: HashMap<Address, (usize, Option<usize>)> = HashMap::new();
         for id in self.order.values() {
             let e = &self.by_id[id];
             if out.len() >= max_txs || bytes + e.bytes > max_bytes {
                 break;
             }
+            let (n, cap) = taken.entry(e.sender).or_insert((0, None));
+            if *n >= base_cap && *n >= *cap.get_or_insert_with(|| cap_of(&e.sender)) {
+                continue;
+            }
+            *n += 1;
             bytes += e.bytes;
             out.push((*id, e.tx.clone()));
         }
@@ -174,6 +194,47 @@ mod tests {
         let (c, tc) = tx(1, 3);
         m.insert(c, tc, 10).unwrap();
         assert_eq!(m.len(), 3);
+    }
+
+    #[test]
+    fn a_backlog_cannot_crowd_others_out_of_a_block() {
+        let mut m = Mempool::new(MempoolConfig { max_txs: 100, max_per_account: 50 });
+        let flood: Vec<Hash> = (0..10)
+            .map(|n| tx(1, n))
+            .map(|(id, t)| {
+                m.insert(id, t, 10).unwrap();
+                id
+            })
+            .collect();
+        let others: Vec<Hash> = [(2, 0), (2, 1), (3, 0)]
+            .into_iter()
+            .map(|(s, n)| tx(s, n))
+            .map(|(id, t)| {
+                m.insert(id, t, 10).unwrap();
+                id
+            })
+            .collect();
+        let mut asked = Vec::new();
+        let mut cap_of = |a: &Address| {
+            asked.push(*a);
+            if *a == PublicKey::Ed25519([3; 32]).address() {
+                5
+            } else {
+                2
+            }
+        };
+        let ids: Vec<Hash> = m.peek_fair(5, 1000, 2, &mut cap_of).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(
+            ids,
+            vec![flood[0], flood[1], others[0], others[1], others[2]],
+            "two from the backlog, then the others"
+        );
+        assert_eq!(
+            asked,
+            vec![PublicKey::Ed25519([1; 32]).address()],
+            "asked once, only for the sender past the base cap"
+        );
+        assert_eq!(m.peek(5, 1000).len(), 5, "plain peek takes the oldest");
     }
 
     #[test]

@@ -70,8 +70,9 @@ pub fn proposal_key(id: u64) -> Vec<u8> {
     format!("proposals/{id:020}").into_bytes()
 }
 
-fn open_key(id: u64) -> Vec<u8> {
-    format!("open/{id:020}").into_bytes()
+/// Open proposals are indexed by expiry, so the ones to close come first.
+fn open_key(expires_at_ms: u64, id: u64) -> Vec<u8> {
+    format!("open/{expires_at_ms:020}/{id:020}").into_bytes()
 }
 
 pub const OPEN_PREFIX: &[u8] = b"open/";
@@ -83,22 +84,24 @@ pub fn get(state: &dyn StateRead, id: u64) -> Result<Option<Proposal>, ModuleErr
 fn put(state: &mut dyn StateWrite, p: &Proposal) {
     write_json(state, &proposal_key(p.id), p);
     if p.status == Status::Open {
-        state.put(&open_key(p.id), b"1".to_vec());
+        state.put(&open_key(p.expires_at_ms, p.id), b"1".to_vec());
     } else {
-        state.delete(&open_key(p.id));
+        state.delete(&open_key(p.expires_at_ms, p.id));
     }
 }
 
-/// Ids of proposals not yet closed (some may have expired), in order, after `after`.
-pub fn open_ids(state: &dyn StateRead, after: Option<u64>, limit: usize) -> Result<Vec<u64>, ModuleError> {
-    let start = after.map(open_key);
+/// Proposals not yet closed (some may have expired), the soonest to expire first, at most
+/// `limit`, as (expiry, id).
+pub fn open_ids(state: &dyn StateRead, limit: usize) -> Result<Vec<(u64, u64)>, ModuleError> {
+    let corrupt =
+        || ModuleError::Storage(dojang_ledger::StoreError::Corrupt("open-proposal index key is corrupt".into()));
     state
-        .scan(OPEN_PREFIX, start.as_deref(), limit)?
+        .scan(OPEN_PREFIX, None, limit)?
         .into_iter()
         .map(|(k, _)| {
-            std::str::from_utf8(&k[OPEN_PREFIX.len()..]).ok().and_then(|s| s.parse().ok()).ok_or_else(|| {
-                ModuleError::Storage(dojang_ledger::StoreError::Corrupt("open-proposal index key is corrupt".into()))
-            })
+            let rest = std::str::from_utf8(&k[OPEN_PREFIX.len()..]).map_err(|_| corrupt())?;
+            let (expiry, id) = rest.split_once('/').ok_or_else(corrupt)?;
+            Ok((expiry.parse().map_err(|_| corrupt())?, id.parse().map_err(|_| corrupt())?))
         })
         .collect()
 }
@@ -140,6 +143,7 @@ pub fn propose(
             return Err(ModuleError::Rejected { code: "GOV-10".into(), reason: format!("the proposed message: {e}") })
         }
     }
+    close_expired(state, ctx.time_ms)?;
     let id = last_id(state)? + 1;
     write_json(state, NEXT_ID_KEY, &(id + 1));
     let mut p = Proposal {
@@ -161,6 +165,22 @@ pub fn propose(
     events.extend(execute_if_passed(ctx, state, &council, &mut p)?);
     put(state, &p);
     Ok(events)
+}
+
+/// How many expired proposals one new proposal takes off the open list: more than it adds,
+/// so the list cannot grow with dead entries, and bounded per transaction.
+const CLOSE_EXPIRED_PER_PROPOSAL: usize = 8;
+
+/// Takes expired proposals off the open list (the soonest-expiring come first in it). Their
+/// records stay and read as expired; they stop showing among the open ones.
+fn close_expired(state: &mut dyn StateWrite, now_ms: u64) -> Result<(), ModuleError> {
+    for (expires_at_ms, id) in open_ids(state, CLOSE_EXPIRED_PER_PROPOSAL)? {
+        if expires_at_ms > now_ms {
+            break;
+        }
+        state.delete(&open_key(expires_at_ms, id));
+    }
+    Ok(())
 }
 
 /// Loads an open proposal the sender may still vote on.

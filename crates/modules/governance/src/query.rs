@@ -18,8 +18,8 @@ const MAX_LIST: usize = 1000;
 /// - `params/<table>`: every key of a table with its history
 /// - `council`: members, threshold, minimum size, a staged change
 /// - `proposal/<id>`: one proposal with who approved and rejected it, and its status
-/// - `proposals` with optional `{"open": "true", "after": id, "limit": n}`: proposals, newest
-///   first below `after` (all), or the open ones in order (`open=true`)
+/// - `proposals` with optional `{"after": id, "limit": n}`: proposals, newest first below
+///   `after`; with `{"open": true}`: those not yet closed, the soonest to expire first
 pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value, ModuleError> {
     let parts: Vec<&str> = path.split('/').collect();
     match parts.as_slice() {
@@ -44,14 +44,21 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
         ["proposals"] => {
             let limit = params.get("limit").map(|v| parse_u64(v, "limit")).transpose()?.unwrap_or(50).clamp(1, 200);
             let after = params.get("after").map(|v| parse_u64(v, "after")).transpose()?;
-            let open_only = match params.get("open").and_then(Value::as_str) {
-                None | Some("false") => false,
-                Some("true") => true,
-                Some(other) => return Err(ModuleError::InvalidMessage(format!("open must be true or false, not '{other}'"))),
+            let open_only = match params.get("open") {
+                None => false,
+                Some(Value::Bool(b)) => *b,
+                Some(Value::String(s)) if s == "true" => true,
+                Some(Value::String(s)) if s == "false" => false,
+                Some(other) => {
+                    return Err(ModuleError::InvalidMessage(format!("open must be true or false, not {other}")))
+                }
             };
             let now = chain_time(state)?;
             let ids: Vec<u64> = if open_only {
-                proposal::open_ids(state, after, limit as usize)?
+                if after.is_some() {
+                    return Err(ModuleError::InvalidMessage("after pages the full list; the open list is one page".into()));
+                }
+                proposal::open_ids(state, limit as usize)?.into_iter().map(|(_, id)| id).collect()
             } else {
                 let top = after.map_or_else(|| proposal::last_id(state), |a| Ok(a.saturating_sub(1)))?;
                 (1..=top).rev().take(limit as usize).collect()

@@ -61,10 +61,13 @@ pub fn version_in_force(history: &ParamHistory, on: Date) -> Option<&ParamVersio
     history.versions.iter().rev().find(|v| v.effective_from <= on)
 }
 
-/// GOV-06: the legal basis is stated (1-200 characters), so every figure traces to the law.
+/// GOV-06: the legal basis is stated (1-200 characters, no personal identifier), so every
+/// figure traces to the law.
 pub fn legal_basis_is_stated(basis: &str) -> Result<(), RuleViolation> {
-    if basis.trim().is_empty() || basis.len() > 200 {
-        Err(violation("GOV-06", "legal_basis must name the statute or notice (1-200 characters)"))
+    if basis.trim().is_empty() || basis.len() > 200 || basis.chars().any(char::is_control) {
+        Err(violation("GOV-06", "legal_basis must name the statute or notice (1-200 characters, one line)"))
+    } else if looks_like_personal_identifier(basis) {
+        Err(violation("GOV-06", "legal_basis may not carry an e-mail address or a long number"))
     } else {
         Ok(())
     }
@@ -179,14 +182,42 @@ pub fn power_moved_is_bounded(before: &[Validator], after: &[Validator]) -> Resu
 }
 
 /// GOV-15: a proposal states its reason: 1-300 characters of plain text, no control
-/// characters (it is public forever; it names agencies and statutes, never people).
+/// characters, and nothing shaped like a personal identifier (it is public forever; it names
+/// agencies and statutes, never people).
 pub fn reason_is_stated(reason: &str) -> Result<(), RuleViolation> {
     let n = reason.chars().count();
     if reason.trim().is_empty() || n > 300 || reason.chars().any(char::is_control) {
-        Err(violation("GOV-15", "a proposal's reason is 1-300 characters of plain text on one line"))
-    } else {
-        Ok(())
+        return Err(violation("GOV-15", "a proposal's reason is 1-300 characters of plain text on one line"));
     }
+    if looks_like_personal_identifier(reason) {
+        return Err(violation(
+            "GOV-15",
+            "a proposal's reason may not carry an e-mail address or a long number (a resident, phone or account number)",
+        ));
+    }
+    Ok(())
+}
+
+/// A cheap screen for what must never be on the ledger (DESIGN.md §7) in free text: an e-mail
+/// address, or nine or more digits written as one number, possibly split by `-`, `.`, spaces
+/// or parentheses (resident registration numbers have 13, phone numbers 9-11, account numbers
+/// 10-14). Dates (8 digits) and statute numbers pass.
+pub fn looks_like_personal_identifier(text: &str) -> bool {
+    if text.contains('@') {
+        return true;
+    }
+    let mut digits = 0;
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits += 1;
+            if digits >= 9 {
+                return true;
+            }
+        } else if !matches!(c, '-' | '.' | ' ' | '(' | ')') {
+            digits = 0;
+        }
+    }
+    false
 }
 
 /// Inserts a version, replacing a scheduled one with the same date, keeping date order.
@@ -283,11 +314,29 @@ mod tests {
     }
 
     #[test]
-    fn gov15_reason_is_plain_text() {
-        assert!(reason_is_stated("Minimum Wage Notice for 2027").is_ok());
-        for bad in ["", "   ", "line\nbreak", &"x".repeat(301)] {
+    fn gov15_reason_is_plain_text_without_identifiers() {
+        for ok in [
+            "Minimum Wage Notice for 2027",
+            "effective 2027-01-01 to 2027-12-31",
+            "Act No. 20519, art. 13(1)",
+            "district office 2 joins; 3 of 5",
+        ] {
+            assert!(reason_is_stated(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "   ",
+            "line\nbreak",
+            &"x".repeat(301),
+            "for 900101-1234567",
+            "call 010-1234-5678",
+            "call 02 123 4567",
+            "account 110.123.456789",
+            "mail kim@example.kr",
+        ] {
             assert_eq!(reason_is_stated(bad).unwrap_err().rule, "GOV-15", "{bad}");
         }
+        assert_eq!(legal_basis_is_stated("notice by 010-9876-5432").unwrap_err().rule, "GOV-06");
     }
 
     #[test]

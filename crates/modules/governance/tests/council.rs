@@ -75,6 +75,15 @@ fn an_expired_proposal_never_executes() {
     let roles =
         c.ledger.query("governance", &format!("account/{}", c.admin.public_key().address()), &json!({})).unwrap();
     assert!(roles["roles"].get("auditor").is_none(), "{roles}");
+    let open = |c: &common::Chain| {
+        let v = c.ledger.query("governance", "proposals", &json!({"open": true})).unwrap();
+        v["proposals"].as_array().unwrap().iter().map(|p| p["id"].as_u64().unwrap()).collect::<Vec<_>>()
+    };
+    assert_eq!(open(&c), vec![1], "listed as open (reading expired) until a new proposal sweeps it");
+    let fresh = json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "verifier"});
+    assert_eq!(c.run(&c.tx(&c.members[0], c.proposal("governance", fresh))).result, TxStatus::Ok);
+    assert_eq!(open(&c), vec![2], "a new proposal takes expired ones off the open list");
+    assert_eq!(c.proposal_state(1)["status"], "expired", "its record stays");
     // An expiry in the past or beyond 30 days is refused when proposing.
     for expires in [now_ms() - 1, now_ms() + 31 * 24 * 3_600_000] {
         let mut msg = c.proposal(
@@ -147,6 +156,28 @@ fn a_validator_change_may_move_at_most_a_third_of_the_power() {
     assert_eq!(c.ledger.validators().len(), 1);
     let ok = c.pass("governance", add(33));
     assert_eq!(c.proposal_state(ok)["status"], "executed");
+    assert_eq!(c.ledger.validators().len(), 2);
+}
+
+#[test]
+fn two_validator_changes_in_one_block_cannot_move_more_than_a_third_together() {
+    let c = chain();
+    let add = || json!({"type": "update_validators", "updates": [{"public_key": Keypair::generate(Algorithm::Ed25519).public_key(), "power": 20, "name": "district-office"}]});
+    for _ in 0..2 {
+        c.run(&c.tx(&c.members[0], c.proposal("governance", add())));
+    }
+    for id in [1, 2] {
+        c.run(&c.tx(&c.members[1], json!({"type": "approve", "id": id})));
+    }
+    // Both reach the threshold in the same block: 20 each is within a third of 100, 40 is not.
+    let first = c.submit(&c.tx(&c.members[2], json!({"type": "approve", "id": 1})));
+    let second = c.submit(&c.tx(&c.members[2], json!({"type": "approve", "id": 2})));
+    c.block();
+    assert_eq!(c.receipt(&first).result, TxStatus::Ok);
+    assert_eq!(c.receipt(&second).result, TxStatus::Ok);
+    assert_eq!(c.proposal_state(1)["status"], "executed");
+    let p = c.proposal_state(2);
+    assert_eq!(p["outcome"]["code"], "GOV-12", "measured against the set deciding the block: {p}");
     assert_eq!(c.ledger.validators().len(), 2);
 }
 
