@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Credentials walkthrough (docs/credentials.md), against a node started with
 # `dojang dev` (demo keys under $DOJANG_HOME/keys). Sets up the identity registries, runs an
-# issuer for the social security agency, receives a credential into a wallet, answers a
-# request within policy, refuses one beyond it, and revokes the credential.
+# issuer for the social security agency, receives a credential into a wallet, starts a program
+# office's verifier service, answers its signed request within policy, refuses one altered to ask
+# beyond it, revokes and reinstates the credential, and applies again in one step.
 set -euo pipefail
 D=${D:-target/release/dojang}
 HOME_DIR=${DOJANG_HOME:-$HOME/.dojang}
@@ -73,19 +74,8 @@ $D wallet receive "$(echo "$OFFER" | python3 -c 'import json,sys; print(json.loa
   --pin "$(echo "$OFFER" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tx_code"])')" --copies 3
 $D wallet list
 
-# 6-7. Requests are answered only when signed by a key the chain registers for the verifier
-# and within the policy it cites: `dojang wallet present <request.jwt>` (a signed request in a
-# file) or `dojang wallet apply <url>` (step 9). A request beyond the policy is refused; see
-# `dojang demo eligibility` and the wallet library's request tests.
-$D wallet history
-
-# 8. The agency revokes the credential: a new status list version, anchored on chain.
-curl -sf -XPOST http://127.0.0.1:8090/admin/status -H 'authorization: Bearer change-me-change-me' \
-  -H 'content-type: application/json' -d '{"subject":"S-0001","credential_configuration_id":"income_band","status":"revoked"}'
-echo
-$D query identity status did=did:web:ssis.seoul.go.kr uri=http://127.0.0.1:8090/status/1
-
-# 9. The office runs a program under its policy and its verifier service; the citizen applies.
+# 6. The office runs a program under its policy and its verifier service, which serves signed
+#    requests at /programs/<id>/request and takes answers at /response.
 NOW_MS=$(($(date +%s) * 1000))
 SEED=$(head -c 32 /dev/urandom | sha256sum | cut -c1-64)
 COMMIT=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(bytes.fromhex(sys.argv[1])).hexdigest())' "$SEED")
@@ -105,11 +95,53 @@ programs = ["public-works.2026-h1"]
 account_key = "$K/public-works-office.json"
 anchor_interval_s = 2
 TOML
-$D verifier --config "$WORK/verifier.toml" > "$WORK/verifier.log" 2>&1 &
+# (DOJANG_GENESIS is the wallet's; the service takes its genesis from its file, and would read
+# the variable as a DOJANG_<KEY> override of its settings.)
+env -u DOJANG_GENESIS $D verifier --config "$WORK/verifier.toml" > "$WORK/verifier.log" 2>&1 &
 VERIFIER=$!
 trap 'kill $ISSUER $VERIFIER 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf -o /dev/null http://127.0.0.1:8091/programs/public-works.2026-h1/request && break; sleep 0.2; done
-# The agency reinstates the credential revoked in step 8 (a new anchored version).
+
+# 7. The citizen fetches the office's signed request and answers it. The wallet opens it only if
+#    a key the chain registers for the office signed it and it asks no more than the registered
+#    policy allows; it then discloses just those claims, from one unused single-use copy.
+REQ_URL=http://127.0.0.1:8091/programs/public-works.2026-h1/request
+curl -sf "$REQ_URL" > "$WORK/request.jwt"
+$D wallet present "$WORK/request.jwt" --out "$WORK/answer.json"
+RESPONSE_URI=$(python3 -c 'import base64,json,sys; p=open(sys.argv[1]).read().split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"="*(-len(p)%4)))["response_uri"])' "$WORK/request.jwt")
+# The answer goes to the office as a form (OpenID4VP direct_post): vp_token and state.
+curl -sf -XPOST "$RESPONSE_URI" \
+  --data-urlencode "vp_token=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["vp_token"]))' "$WORK/answer.json")" \
+  --data-urlencode "state=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["state"])' "$WORK/answer.json")" \
+  | python3 -c 'import json,sys; a=json.load(sys.stdin); print("decision:", a["decision"]); sys.exit(a["decision"] is None)'
+
+# A request beyond the policy is refused with a reason, and nothing is disclosed: here the
+# fetched request is altered to ask for the income itself as well (monthly_income_krw, which the
+# registered policy does not allow). Its signature no longer verifies with the office's key.
+python3 - "$WORK/request.jwt" > "$WORK/greedy.jwt" <<'PY'
+import base64, json, sys
+h, p, s = open(sys.argv[1]).read().strip().split(".")
+claims = json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+claims["dcql_query"]["credentials"][0]["claims"].append({"path": ["monthly_income_krw"]})
+p = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+print(f"{h}.{p}.{s}")
+PY
+if $D wallet present "$WORK/greedy.jwt" --out "$WORK/greedy-answer.json" 2> "$WORK/refusal.txt"; then
+  echo "the wallet answered a request beyond the policy" >&2; exit 1
+fi
+grep -q "does not verify" "$WORK/refusal.txt" || { cat "$WORK/refusal.txt" >&2; exit 1; }
+echo "refused: $(head -n1 "$WORK/refusal.txt")"
+[ ! -e "$WORK/greedy-answer.json" ]
+$D wallet history
+
+# 8. The agency revokes the credential: a new status list version, anchored on chain.
+curl -sf -XPOST http://127.0.0.1:8090/admin/status -H 'authorization: Bearer change-me-change-me' \
+  -H 'content-type: application/json' -d '{"subject":"S-0001","credential_configuration_id":"income_band","status":"revoked"}'
+echo
+$D query identity status did=did:web:ssis.seoul.go.kr uri=http://127.0.0.1:8090/status/1
+
+# 9. The agency reinstates the credential (a new anchored version); the citizen applies in one
+#    step (`wallet apply` fetches, checks and answers the request, and keeps the receipt).
 curl -sf -XPOST http://127.0.0.1:8090/admin/status -H 'authorization: Bearer change-me-change-me' \
   -H 'content-type: application/json' -d '{"subject":"S-0001","credential_configuration_id":"income_band","status":"valid"}' >/dev/null
 $D wallet apply http://127.0.0.1:8091/programs/public-works.2026-h1/request
