@@ -1,7 +1,9 @@
 use std::time::Duration;
 
-use dojang_crypto::{Algorithm, CommitError, Keypair};
-use dojang_types::{validators_hash, BlockHeader, Commit, CommitSignature, Hash, Signature, Validator, VoteSignBytes};
+use dojang_crypto::{verify_commit, Algorithm, CommitError, Keypair};
+use dojang_types::{
+    encode, validators_hash, BlockHeader, Commit, CommitSignature, Hash, Signature, Validator, VoteSignBytes,
+};
 use serde_json::json;
 
 use super::*;
@@ -100,17 +102,37 @@ fn answer(h: &BlockHeader, c: &Commit) -> serde_json::Value {
     json!({"height": h.height, "header": h, "commit": c, "value_hex": null, "proof_hex": ""})
 }
 
+/// A real state tree (the node's store) holding `entries` as its first version: its root and a
+/// proof of each key against it, as a node serves them.
+fn state(entries: &[(&[u8], Vec<u8>)]) -> (Hash, Vec<Vec<u8>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dojang_store::Store::open(&dir.path().join("state.redb")).unwrap();
+    let changes = entries.iter().map(|(k, v)| (k.to_vec(), Some(v.clone()))).collect();
+    let prepared = store.prepare_state(0, changes).unwrap();
+    store.commit_genesis(Hash([1; 32]), &prepared).unwrap();
+    let proofs = entries.iter().map(|(k, _)| store.prove(k, 0).unwrap().proof).collect();
+    (prepared.root, proofs)
+}
+
 #[test]
 fn a_verified_read_raises_the_minimum_height_so_an_older_answer_is_refused_after_it() {
     let (keys, vals) = set(4);
     let c = chain(&vals);
-    let h = header(CHAIN, 20, NOW, &vals);
-    let a = decode_answer(&answer(&h, &commit(&h, &keys))).unwrap();
-    // The proof is empty, so the read fails at the proof, after the header checks passed...
-    assert!(matches!(check_answer(b"k", &a, &c, NOW), Err(VerifyError::Proof(_))));
+    let (root, proofs) = state(&[(b"k", b"v".to_vec())]);
+    let mut h = header(CHAIN, 20, NOW, &vals);
+    h.state_root = root;
+    let good = json!({"height": 20, "header": h, "commit": commit(&h, &keys[..3]), "value_hex": hex::encode(b"v"),
+        "proof_hex": hex::encode(&proofs[0])});
+    // A wrong proof fails after the header checks passed, and raises nothing.
+    let mut bad = good.clone();
+    bad["proof_hex"] = json!("");
+    assert!(matches!(check_answer(b"k", &decode_answer(&bad).unwrap(), &c, NOW), Err(VerifyError::Proof(_))));
     assert_eq!(c.min_height(), 0, "a failed read raises nothing");
-    // ...while an older header is refused before any proof is looked at.
-    c.seen(20);
+    // A real answer: certified by three of four, value proven against the header's state root.
+    let read = check_answer(b"k", &decode_answer(&good).unwrap(), &c, NOW).unwrap();
+    assert_eq!((read.height, read.value.as_deref()), (20, Some(&b"v"[..])));
+    assert_eq!(c.min_height(), 20, "the verified read raised the minimum to its height");
+    // An older header is now refused before any proof is looked at.
     let old = header(CHAIN, 19, NOW, &vals);
     let a = decode_answer(&answer(&old, &commit(&old, &keys))).unwrap();
     assert!(matches!(check_answer(b"k", &a, &c, NOW), Err(VerifyError::BelowMinHeight { height: 19, min: 20 })));
@@ -151,6 +173,32 @@ fn following_needs_more_than_two_thirds_of_the_pinned_set_and_a_proof() {
     let err = c.advance(&header(CHAIN, 0, NOW, &pinned), &commit(&prev, &keys), next, &[]).unwrap_err();
     assert!(matches!(err, VerifyError::Follow { height: 1, .. }), "following goes forward only: {err}");
     assert_eq!(c.pinned().0, 1);
+}
+
+#[test]
+fn following_pins_the_set_proven_by_a_header_the_pinned_set_certified() {
+    let (keys, pinned) = set(4);
+    let (next_keys, next) = set(4);
+    let c = chain(&pinned);
+    // Height 9's state (decided by the pinned set) names the set deciding height 10.
+    let (root, proofs) = state(&[(VALIDATORS_KEY, encode(&next))]);
+    let mut prev = header(CHAIN, 9, NOW, &pinned);
+    prev.state_root = root;
+    // A proof of another set than the one offered does not check.
+    let (_, other) = set(4);
+    let err = c.advance(&prev, &commit(&prev, &keys[..3]), other, &proofs[0]).unwrap_err();
+    assert!(matches!(err, VerifyError::Proof(_)), "{err}");
+    assert_eq!(c.pinned(), (1, pinned.clone()), "a failed step pins nothing");
+    // Three of four of the pinned set certify height 9, whose state proves the next set.
+    c.advance(&prev, &commit(&prev, &keys[..3]), next.clone(), &proofs[0]).unwrap();
+    assert_eq!(c.pinned(), (10, next.clone()), "the new set decides from prev.height + 1");
+    let h = header(CHAIN, 10, NOW, &next);
+    assert!(!c.needs_follow(&h));
+    // Headers from 10 on are checked against the new set; the old set's certificate no longer counts.
+    assert!(c.validators_for(&h).is_ok());
+    let err = verify_commit(&h, &commit(&h, &keys), &c.validators_for(&h).unwrap()).unwrap_err();
+    assert!(matches!(err, CommitError::NotEnoughPower { got: 0, .. }), "{err}");
+    verify_commit(&h, &commit(&h, &next_keys[..3]), &c.validators_for(&h).unwrap()).unwrap();
 }
 
 #[test]
