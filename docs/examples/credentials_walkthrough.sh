@@ -95,9 +95,8 @@ programs = ["public-works.2026-h1"]
 account_key = "$K/public-works-office.json"
 anchor_interval_s = 2
 TOML
-# (DOJANG_GENESIS is the wallet's; the service takes its genesis from its file, and would read
-# the variable as a DOJANG_<KEY> override of its settings.)
-env -u DOJANG_GENESIS $D verifier --config "$WORK/verifier.toml" > "$WORK/verifier.log" 2>&1 &
+# (DOJANG_GENESIS is the wallet's; the service takes its genesis from its file.)
+$D verifier --config "$WORK/verifier.toml" > "$WORK/verifier.log" 2>&1 &
 VERIFIER=$!
 trap 'kill $ISSUER $VERIFIER 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf -o /dev/null http://127.0.0.1:8091/programs/public-works.2026-h1/request && break; sleep 0.2; done

@@ -97,6 +97,10 @@ pub(crate) fn execute_block(
     let mut included_ids = Vec::with_capacity(txs.len());
     let mut receipts = Vec::with_capacity(txs.len());
     let mut per_sender: HashMap<Address, u32> = HashMap::new();
+    // Roles by sender for this block, read once per sender while the authority's state is
+    // unchanged (most blocks: many transactions from a few agencies).
+    let mut role_cache: HashMap<Address, Vec<&'static str>> = HashMap::new();
+    let authority_prefix = router.authority_module().map(prefix_of);
 
     for (i, tx) in txs.into_iter().enumerate() {
         let id = ids[i];
@@ -141,8 +145,15 @@ pub(crate) fn execute_block(
                 ctx: &ctx,
                 as_council: false,
             };
-            let roles = match router.roles_of(&state, &ctx.sender) {
-                Ok(roles) => roles,
+            let looked_up = match role_cache.get(&ctx.sender) {
+                Some(roles) => Ok(roles.clone()),
+                None => router.roles_of(&state, &ctx.sender),
+            };
+            let roles = match looked_up {
+                Ok(roles) => {
+                    role_cache.insert(ctx.sender, roles.clone());
+                    roles
+                }
                 Err(e) => {
                     if mode == Mode::Validate {
                         return Err(storage_failure(e).into());
@@ -181,6 +192,10 @@ pub(crate) fn execute_block(
             match outcome {
                 Ok(Ok(events)) => {
                     let writes = state.finish();
+                    // Roles read earlier in the block may have changed: forget them.
+                    if writes.keys().any(|k| authority_prefix.as_ref().is_some_and(|p| k.starts_with(p))) {
+                        role_cache.clear();
+                    }
                     block_changes.extend(writes);
                     (TxStatus::Ok, events)
                 }

@@ -48,7 +48,41 @@ impl Module for Office {
     }
 }
 
-/// Clerks held in memory, so a test can revoke one between admission and execution.
+/// The authority's own module: `appoint` makes its sender a clerk, in state.
+struct Registry;
+
+impl Module for Registry {
+    fn name(&self) -> &'static str {
+        "registry"
+    }
+
+    fn init_genesis(&self, _: &mut dyn StateWrite, _: &serde_json::Value) -> Result<(), ModuleError> {
+        Ok(())
+    }
+
+    fn check(&self, msg: &[u8]) -> Result<Permit, ModuleError> {
+        match msg {
+            b"appoint" => Ok(Permit::OwnRules),
+            _ => Err(ModuleError::InvalidMessage("unknown".into())),
+        }
+    }
+
+    fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, _: &[u8]) -> Result<Vec<Event>, ModuleError> {
+        state.put(&clerk_key(&ctx.sender), vec![1]);
+        Ok(vec![])
+    }
+
+    fn query(&self, _: &dyn StateRead, _: &str, _: &serde_json::Value) -> Result<serde_json::Value, ModuleError> {
+        Ok(serde_json::Value::Null)
+    }
+}
+
+fn clerk_key(a: &Address) -> Vec<u8> {
+    [b"clerk/".as_slice(), &a.0].concat()
+}
+
+/// Clerks held in memory (so a test can revoke one between admission and execution) or
+/// appointed in the registry's state.
 #[derive(Default)]
 struct Clerks(Mutex<HashSet<Address>>);
 
@@ -61,8 +95,9 @@ impl Authority for Clerks {
         Ok(false)
     }
 
-    fn roles_of(&self, _: &dyn StateRead, a: &Address) -> Result<Vec<&'static str>, ModuleError> {
-        Ok(if self.0.lock().unwrap().contains(a) { vec!["clerk"] } else { vec![] })
+    fn roles_of(&self, state: &dyn StateRead, a: &Address) -> Result<Vec<&'static str>, ModuleError> {
+        let appointed = state.read_module("registry", &clerk_key(a))?.is_some();
+        Ok(if appointed || self.0.lock().unwrap().contains(a) { vec!["clerk"] } else { vec![] })
     }
 
     fn council_account(&self) -> Address {
@@ -80,18 +115,22 @@ fn ledger(clerks: Arc<Clerks>, quotas: QuotaConfig) -> (Ledger, tempfile::TempDi
         modules: Default::default(),
     };
     let store = Store::open(&dir.path().join("db.redb")).unwrap();
-    let router = Router::new().with(Arc::new(Office)).with_authority(clerks);
+    let router = Router::new().with(Arc::new(Office)).with(Arc::new(Registry)).with_authority(clerks);
     let config = LedgerConfig { quotas, ..LedgerConfig::default() };
     (Ledger::open(store, router, genesis, config).unwrap(), dir)
 }
 
 fn tx(k: &Keypair, nonce: u64, msg: &[u8]) -> SignedTx {
+    tx_for(k, nonce, "office", msg)
+}
+
+fn tx_for(k: &Keypair, nonce: u64, module: &str, msg: &[u8]) -> SignedTx {
     k.sign_tx(TxBody {
         chain_id: "permits".into(),
         sender: k.public_key(),
         nonce,
         expires_at_ms: dojang_types::wall_clock_ms() + 60_000,
-        module: "office".into(),
+        module: module.into(),
         msg: msg.to_vec(),
     })
 }
@@ -138,6 +177,24 @@ fn a_role_is_needed_at_admission_and_again_at_execution() {
     }
     assert!(r.events.is_empty());
     assert_eq!(l.receipt(&kept).unwrap().unwrap().0.result, TxStatus::Ok);
+}
+
+#[test]
+fn a_role_granted_earlier_in_the_block_counts_for_later_transactions() {
+    let clerks = Arc::new(Clerks::default());
+    let (l, _dir) = ledger(clerks.clone(), QuotaConfig::default());
+    let k = Keypair::generate(Algorithm::Ed25519);
+    // Admitted while a clerk in memory; by execution only the appointment in the same block,
+    // before it, makes the sender a clerk. Roles read for the first transaction must not be
+    // reused for the second.
+    clerks.0.lock().unwrap().insert(k.public_key().address());
+    let appoint = l.submit(&encode(&tx_for(&k, 1, "registry", b"appoint"))).unwrap();
+    let act = l.submit(&encode(&tx(&k, 2, b"clerk"))).unwrap();
+    clerks.0.lock().unwrap().clear();
+    let b = block(&l);
+    assert_eq!(b.txs.len(), 2);
+    assert_eq!(l.receipt(&appoint).unwrap().unwrap().0.result, TxStatus::Ok);
+    assert_eq!(l.receipt(&act).unwrap().unwrap().0.result, TxStatus::Ok, "the appointment is seen");
 }
 
 #[test]

@@ -126,6 +126,7 @@ fn apply_env(doc: &mut toml::Table, vars: impl Iterator<Item = (String, String)>
             "NODE",
             "WALLET",
             "WALLET_PASSPHRASE",
+            "GENESIS",
             "KEY_PASSPHRASE",
             "KEY_PASSPHRASE_FILE",
             "PKCS11_PIN",

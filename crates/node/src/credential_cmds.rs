@@ -185,8 +185,11 @@ pub async fn wallet(file: &Path, passphrase: &str, command: WalletCommand) -> an
             match (&req.response_uri, out) {
                 (_, Some(path)) => std::fs::write(&path, body.to_string())?,
                 (Some(uri), None) => {
-                    let resp = reqwest::Client::new().post(uri).json(&body).send().await?;
+                    // OpenID4VP direct_post: the answer goes as a form, like `wallet apply`'s.
+                    let form = [("vp_token", vp_token.to_string()), ("state", checked.state.clone())];
+                    let resp = reqwest::Client::new().post(uri).form(&form).send().await?;
                     println!("sent to {uri}: HTTP {}", resp.status());
+                    println!("{}", resp.text().await?);
                 }
                 (None, None) => println!("{body}"),
             }

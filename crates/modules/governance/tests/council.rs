@@ -41,6 +41,59 @@ fn below_threshold_nothing_changes_and_at_threshold_it_happens_exactly_once() {
 }
 
 #[test]
+fn no_single_key_changes_validators_council_roles_or_parameters() {
+    let c = chain();
+    let newcomer = Keypair::generate(Algorithm::Ed25519);
+    let mut five = members(&c, &[0, 1, 2, 3]);
+    five.push(newcomer.public_key().address());
+    let changes = [
+        json!({"type": "update_validators", "updates": [{"public_key": newcomer.public_key(), "power": 10, "name": "district-office-3"}]}),
+        json!({"type": "set_council", "council": {"members": five, "threshold": 3}}),
+        json!({"type": "grant_role", "account": newcomer.public_key().address(), "role": "admin"}),
+        json!({"type": "revoke_role", "account": c.admin.public_key().address(), "role": "admin"}),
+        json!({"type": "set_param", "table": "labour", "key": "weekly_hour_cap", "effective_from": "2099-01-01",
+               "value": {"hours": 48}, "legal_basis": "Labor Standards Act art. 50"}),
+    ];
+    let snapshot = |c: &common::Chain| {
+        let q = |path: &str| c.ledger.query("governance", path, &json!({})).unwrap();
+        let admin_roles = q(&format!("account/{}", c.admin.public_key().address()))["roles"].clone();
+        let council = q("council");
+        let param = c.ledger.query("governance", "param/labour/weekly_hour_cap", &json!({})).ok();
+        let roles = q(&format!("account/{}", newcomer.public_key().address()))["roles"].clone();
+        (c.ledger.validators().len(), council["members"].clone(), council["next"].clone(), roles, admin_roles, param)
+    };
+    let before = snapshot(&c);
+    for (i, change) in changes.iter().enumerate() {
+        // Sent directly, by the admin or by any one member: refused at admission.
+        for k in [&c.admin, &c.members[0]] {
+            let err = c.ledger.submit(&encode(&c.tx(k, change.clone()))).unwrap_err();
+            assert!(matches!(err, SubmitError::Tx(TxError::NotPermitted { .. })), "{change}: {err}");
+        }
+        // Proposed and approved by two of five: nothing changes.
+        let r = c.run(&c.tx(&c.members[0], c.proposal("governance", change.clone())));
+        let id: u64 = attr(&r, "proposal_created", "id").parse().unwrap();
+        c.run(&c.tx(&c.members[1], json!({"type": "approve", "id": id})));
+        assert_eq!(snapshot(&c), before, "change {i} below the threshold");
+        assert_eq!(c.proposal_state(id)["status"], "open");
+    }
+    // The third approval of each executes it, once.
+    for id in 1..=5u64 {
+        let r = c.run(&c.tx(&c.members[2], json!({"type": "approve", "id": id})));
+        assert!(r.events.iter().any(|e| e.kind == "proposal_executed"), "{id}: {r:?}");
+    }
+    let after = snapshot(&c);
+    assert_eq!(after.0, 2, "validator added");
+    assert!(
+        after.1.as_array().is_some_and(|m| m.contains(&json!(newcomer.public_key().address()))),
+        "council changed: {:?}",
+        after.1
+    );
+    assert!(after.3["admin"].is_object(), "role granted");
+    assert!(after.4.get("admin").is_none(), "role revoked (the newcomer is admin by then)");
+    assert!(after.5.is_some(), "parameter set");
+}
+
+#[test]
 fn replaying_or_repeating_an_approval_does_nothing() {
     let c = chain();
     let grant = json!({"type": "grant_role", "account": c.admin.public_key().address(), "role": "auditor"});

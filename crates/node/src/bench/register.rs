@@ -34,7 +34,9 @@ pub async fn register(
     eprintln!("registering {} bench accounts (council grants the {ROLE} role)...", missing.len());
     let builder = TxBuilder::new(chain_id, council);
     let expires = dojang_types::wall_clock_ms() + 600_000;
-    for chunk in missing.chunks(1_000) {
+    // One account may have at most `ledger.mempool.max_per_account` (1,000) transactions
+    // waiting: send a chunk, wait until it is final, then the next.
+    for chunk in missing.chunks(500) {
         let txs: Vec<_> = chunk
             .iter()
             .map(|a| {
@@ -51,12 +53,17 @@ pub async fn register(
                 bail!("the node refused a registration: {e}");
             }
         }
+        let last = *chunk.last().context("chunks are not empty")?;
+        wait_for_role(client, last).await?;
     }
-    let last = *missing.last().context("at least one account")?;
+    Ok(missing.len())
+}
+
+async fn wait_for_role(client: &Client, account: Address) -> anyhow::Result<()> {
     for _ in 0..600 {
-        let rec = client.query("governance", &format!("account/{last}"), &[]).await?;
+        let rec = client.query("governance", &format!("account/{account}"), &[]).await?;
         if rec["roles"].get(ROLE).is_some() {
-            return Ok(missing.len());
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
