@@ -22,6 +22,10 @@ pub enum Command {
         /// Chain id used when the home is first created.
         #[arg(long, default_value = "dojang-dev")]
         chain_id: String,
+        /// Where the API listens, e.g. 127.0.0.1:9090 (port 0 picks a free one) [default: the
+        /// home's config.toml, 127.0.0.1:8080].
+        #[arg(long)]
+        api_listen: Option<std::net::SocketAddr>,
     },
     /// Create a node home: config.toml, genesis.json and keys.
     Init {

@@ -18,6 +18,8 @@ mod run;
 mod testnet;
 mod verify;
 
+use std::net::SocketAddr;
+
 use anyhow::Context;
 use clap::Parser;
 
@@ -43,16 +45,21 @@ fn limit_malloc_arenas() {
     }
 }
 
-async fn start(home: Home, passphrases: keys::Passphrases) -> anyhow::Result<()> {
-    let config = Config::load(&home.config())?;
+/// Runs the node in `home`; `dev` overrides its API address (when given) and prints, once the
+/// node listens, the demos to try against the address it really uses.
+async fn start(home: Home, passphrases: keys::Passphrases, dev: Option<Option<SocketAddr>>) -> anyhow::Result<()> {
+    let mut config = Config::load(&home.config())?;
+    if let Some(Some(addr)) = dev {
+        config.api.listen_addr = addr;
+    }
     // Without peers every gossip publish fails with an ERROR line; those are filtered out.
     logging::init(&config.log.filter, config.log.format == "json", config.consensus.persistent_peers.is_empty());
-    run::run_node(&home, config, passphrases).await
+    run::run_node(&home, config, passphrases, dev.is_some()).await
 }
 
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Dev { home, chain_id } => {
+        Command::Dev { home, chain_id, api_listen } => {
             let home = Home(home.unwrap_or_else(default_home));
             if !home.config().exists() {
                 init::init_home(&home, &chain_id, "seoul-city-hall", true, dojang_crypto::KeyProtection::ClearDemo)?;
@@ -63,14 +70,10 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                 println!(
                     "WARNING: a development chain keeps its keys IN CLEAR (marked clear_demo_key); for a real chain use `dojang init`, which encrypts them"
                 );
-                println!(
-                    "once it is ready, try the paperless eligibility demo in another terminal: dojang demo eligibility --node http://127.0.0.1:8080 --home {}",
-                    home.0.display()
-                );
             } else {
                 println!("resuming the chain in {}", home.0.display());
             }
-            start(home, keys::Passphrases::new(None)).await
+            start(home, keys::Passphrases::new(None), Some(api_listen)).await
         }
         Command::Init { home, chain_id, moniker, demo, passphrase_file, insecure_clear_keys } => {
             let home = Home(home.unwrap_or_else(default_home));
@@ -82,7 +85,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Node { home, passphrase_file } => {
-            start(Home(home.unwrap_or_else(default_home)), keys::Passphrases::new(passphrase_file)).await
+            start(Home(home.unwrap_or_else(default_home)), keys::Passphrases::new(passphrase_file), None).await
         }
         Command::Join {
             home,

@@ -26,7 +26,13 @@ pub fn modules() -> Router {
 }
 
 /// Runs the node in `home` until SIGINT or SIGTERM.
-pub async fn run_node(home: &Home, config: Config, mut passphrases: Passphrases) -> anyhow::Result<()> {
+/// With `dev_hints`, prints the demos to try against the address the API really listens on.
+pub async fn run_node(
+    home: &Home,
+    config: Config,
+    mut passphrases: Passphrases,
+    dev_hints: bool,
+) -> anyhow::Result<()> {
     // Sockets count against the open-file limit; the gateway sizes its connection cap from it.
     match dojang_api::raise_open_file_limit() {
         Ok(limit) => info!(open_file_limit = limit, "open-file limit"),
@@ -87,6 +93,13 @@ pub async fn run_node(home: &Home, config: Config, mut passphrases: Passphrases)
     let (height, _, _) = ledger.head();
     info!(chain_id = %genesis.chain_id, height, api = %api_addr, "node started");
     println!("dojang node ready: chain {} at height {height}, API on http://{api_addr}", genesis.chain_id);
+    if dev_hints {
+        let home = home.0.display();
+        println!("in another terminal, try:");
+        println!("  dojang demo eligibility --node http://{api_addr} --home {home}");
+        println!("  dojang demo council --node http://{api_addr} --home {home}");
+        println!("  dojang status --node http://{api_addr}");
+    }
     shutdown_signal().await;
     info!("stopping");
     let _ = stop_tx.send(());

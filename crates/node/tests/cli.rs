@@ -11,7 +11,7 @@ fn run(args: &[&str]) -> (bool, String) {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in ["dev", "init", "node", "keys", "tx", "query", "state", "block", "status", "bench", "verify"] {
+    for cmd in ["dev", "init", "node", "keys", "tx", "gov", "query", "state", "block", "status", "bench", "verify"] {
         let (ok, text) = run(&[cmd, "--help"]);
         assert!(ok, "{cmd} --help failed: {text}");
         assert!(text.contains("Usage"), "{cmd}: {text}");
@@ -55,4 +55,27 @@ fn bad_input_is_refused_with_a_reason() {
     std::fs::write(home.join("config.toml"), "moniker = \"x\"\nnot_a_setting = 1\n").unwrap();
     let (ok, text) = run(&["node", "--home", home_s]);
     assert!(!ok && text.contains("not_a_setting"), "{text}");
+}
+
+#[test]
+fn dev_listens_where_asked_and_its_hints_name_the_port_it_really_uses() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(EXE)
+        .args(["dev", "--api-listen", "127.0.0.1:0", "--home"])
+        .arg(dir.path().join("h"))
+        .env_remove("DOJANG_API__LISTEN_ADDR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+    let url =
+        lines.find_map(|l| l.split("API on ").nth(1).map(str::to_string)).expect("the node says where it listens");
+    let hints: Vec<String> = lines.by_ref().take(4).collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(url.starts_with("http://127.0.0.1:") && !url.ends_with(":0") && !url.ends_with(":8080"), "{url}");
+    assert!(hints.iter().any(|h| h.contains(&format!("demo eligibility --node {url}"))), "{hints:?}");
+    assert!(hints.iter().any(|h| h.contains(&format!("demo council --node {url}"))), "{hints:?}");
 }
