@@ -1,4 +1,4 @@
-//! Verifiable credentials for paperless eligibility checks (DESIGN.md §8): SD-JWT VCs
+//! Verifiable credentials for paperless eligibility checks (docs/credentials.md): SD-JWT VCs
 //! (RFC 9901 and the SD-JWT VC draft) signed with ES256, holder key binding, token status
 //! lists, the DCQL queries of OpenID4VP, and the wallet's encrypted store.
 //!

@@ -1,4 +1,4 @@
-//! An agency's credential issuer (DESIGN.md §8): OpenID4VCI 1.0 with the pre-authorized code
+//! An agency's credential issuer (docs/credentials.md): OpenID4VCI 1.0 with the pre-authorized code
 //! flow, SD-JWT VCs signed with the organisation's on-chain key, issued from the agency's own
 //! records (a data file here; a real agency points it at its system), and a token status list
 //! whose every version is anchored on chain before it is served.

@@ -1,5 +1,5 @@
 //! Creating a node home: config, validator key, genesis (with demo agencies and the legal
-//! parameter tables from DOMAIN.md when asked).
+//! parameter tables from docs/domain.md when asked).
 
 use std::path::Path;
 
@@ -23,7 +23,7 @@ pub const DEMO_ACCOUNTS: &[(&str, &[&str], &str)] = &[
 ];
 
 /// Legal figures as versioned, typed parameters (KRW, basis points, hours, days). Figures
-/// marked (check) in DOMAIN.md stay parameters, never literals in code.
+/// marked (check) in docs/domain.md stay parameters, never literals in code.
 fn demo_params() -> Vec<Value> {
     let p = |table: &str, key: &str, from: &str, value: Value, basis: &str| json!({"table": table, "key": key, "effective_from": from, "value": value, "legal_basis": basis});
     vec![

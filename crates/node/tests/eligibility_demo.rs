@@ -2,7 +2,7 @@
 //! store, the consensus write-ahead log, the node's log, keys and config) searched for the
 //! demo's personal data: names, birth dates, resident numbers, agency subject ids, incomes,
 //! as written, case-folded and without separators, and as their SHA-256 (hex and raw). None
-//! may be there (DESIGN.md §7). Planted copies prove the search finds what it looks for.
+//! may be there (docs/architecture.md, personal data). Planted copies prove the search finds what it looks for.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! A program office's verifier service (DOMAIN.md §1, ELIG-01..07): signed presentation
+//! A program office's verifier service (docs/domain.md §1, ELIG-01..07): signed presentation
 //! requests citing a registered policy, verification of the answers, the program's rule set,
 //! duplicate detection by a program-scoped pseudonym, decisions kept as salted leaves in the
 //! office's own store, receipts with inclusion proofs under anchored roots, and the lottery.

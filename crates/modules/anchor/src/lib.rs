@@ -1,7 +1,7 @@
 //! Anchors: an account records the Merkle root of a batch of its off-ledger records (salted
 //! decision leaves, audit logs, contract commitments) with the block's time. Later anyone can
 //! prove a record existed by then, while the ledger holds nothing about the records themselves
-//! (DESIGN.md §7). Anchors are namespaced by sender: an anchor says who anchored it, never that
+//! (docs/architecture.md, personal data). Anchors are namespaced by sender: an anchor says who anchored it, never that
 //! the anchoring account is trusted; trust comes from governance roles.
 
 pub mod exec;

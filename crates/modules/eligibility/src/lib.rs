@@ -1,4 +1,4 @@
-//! Eligibility (DOMAIN.md §1): programs, their versioned rule sets, lottery seeds committed
+//! Eligibility (docs/domain.md §1): programs, their versioned rule sets, lottery seeds committed
 //! before the window closes and revealed after, and the Merkle roots of decision batches.
 //! Decisions themselves stay with the program office (salted leaves, ELIG-05): nothing per
 //! person is written here, not even a hash.

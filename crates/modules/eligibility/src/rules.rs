@@ -1,4 +1,4 @@
-//! Program-registry rules (PRG-xx), pure functions. The service rules ELIG-01..07 (DOMAIN.md
+//! Program-registry rules (PRG-xx), pure functions. The service rules ELIG-01..07 (docs/domain.md
 //! §1) are enforced by the verifier and the evaluator; these keep the on-chain records sound.
 
 use std::collections::HashSet;

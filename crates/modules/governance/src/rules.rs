@@ -198,7 +198,7 @@ pub fn reason_is_stated(reason: &str) -> Result<(), RuleViolation> {
     Ok(())
 }
 
-/// A cheap screen for what must never be on the ledger (DESIGN.md §7) in free text: an e-mail
+/// A cheap screen for what must never be on the ledger (docs/architecture.md, personal data) in free text: an e-mail
 /// address, or nine or more digits written as one number, possibly split by `-`, `.`, spaces
 /// or parentheses (resident registration numbers have 13, phone numbers 9-11, account numbers
 /// 10-14). Dates (8 digits) and statute numbers pass.
@@ -383,7 +383,7 @@ mod tests {
 
     #[test]
     fn gov05_minimum_wage_by_date() {
-        // DOMAIN.md §2: 2025: KRW 10,030/h; 2026: KRW 10,320/h.
+        // docs/domain.md §2: 2025: KRW 10,030/h; 2026: KRW 10,320/h.
         let h = with_version(with_version(ParamHistory::default(), v("2026-01-01", 10320)), v("2025-01-01", 10030));
         assert_eq!(version_in_force(&h, d("2025-12-31")).unwrap().value, ParamValue::Krw(10030));
         assert_eq!(version_in_force(&h, d("2026-01-01")).unwrap().value, ParamValue::Krw(10320));

@@ -1,9 +1,9 @@
-//! Identity: the trust layer of paperless eligibility checks (DESIGN.md §8). Organisations
+//! Identity: the trust layer of paperless eligibility checks (docs/credentials.md). Organisations
 //! (did:web names) with the history of their keys, the trusted-issuer registry (root → agency
 //! → credential type), the credential-type registry, status-list anchors, and the
 //! verification-policy registry that says what each program office may ask.
 //!
-//! Everything here is about organisations; nothing is about a person (DESIGN.md §7). Writers
+//! Everything here is about organisations; nothing is about a person (docs/architecture.md, personal data). Writers
 //! are the roles governance grants: issuers and verifiers register their organisations, the
 //! root's controller accredits, issuers anchor lists, verifiers register policies.
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest as _, Sha256};
 
-/// Standard median monthly income by household size (KRW, 2026; DOMAIN.md marks the figures
+/// Standard median monthly income by household size (KRW, 2026; docs/domain.md marks the figures
 /// "(check)"): the agency's own table, used to compute the threshold booleans it issues.
 pub const MEDIAN_INCOME_2026: [u64; 6] = [2_564_238, 4_199_292, 5_359_036, 6_494_738, 7_556_719, 8_555_952];
 

@@ -180,7 +180,7 @@ pub struct ProgramSpec {
     pub quota: u32,
 }
 
-/// The two programs of DOMAIN.md §1 with their policies and rule sets.
+/// The two programs of docs/domain.md §1 with their policies and rule sets.
 pub fn program_specs(run: &str) -> [ProgramSpec; 2] {
     let pw = format!("public-works.{run}");
     let yt = format!("youth-allowance.{run}");
