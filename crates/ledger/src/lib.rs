@@ -15,6 +15,7 @@ mod overlay;
 mod quota;
 mod router;
 mod sync;
+mod typed;
 mod validators;
 
 pub use app::BlockApp;
@@ -27,4 +28,5 @@ pub use mempool::{MempoolConfig, MempoolError};
 pub use module::{Authority, Module, ModuleError, Permit, StateRead, StateWrite, TxContext};
 pub use quota::{Quota, QuotaConfig};
 pub use router::Router;
+pub use typed::{decode_record, read_module_record, read_record, write_record, NoGenesis, Typed, TypedModule};
 pub use validators::{ValidatorUpdate, VALIDATORS_KEY};

@@ -25,6 +25,11 @@ impl Router {
         self
     }
 
+    /// Adds a typed module (see [`crate::TypedModule`]).
+    pub fn with_typed<M: crate::TypedModule>(self, module: M) -> Self {
+        self.with(Arc::new(crate::Typed(module)))
+    }
+
     /// Names the module that keeps roles and the council. Without one, only messages that
     /// need no role ([`Permit::OwnRules`]) are ever permitted.
     pub fn with_authority(mut self, authority: Arc<dyn Authority>) -> Self {

@@ -18,10 +18,10 @@ use crate::keys::Passphrases;
 /// The modules every node of a chain runs.
 pub fn modules() -> Router {
     Router::new()
-        .with(Arc::new(Governance))
-        .with(Arc::new(Anchor))
-        .with(Arc::new(Identity))
-        .with(Arc::new(Eligibility))
+        .with_typed(Governance)
+        .with_typed(Anchor)
+        .with_typed(Identity)
+        .with_typed(Eligibility)
         .with_authority(Arc::new(Governance))
 }
 

@@ -41,13 +41,8 @@ pub fn ledger_with(config: LedgerConfig) -> TestLedger {
     };
     let store = Store::open(&dir.path().join("db.redb")).unwrap();
     let ledger = Arc::new(
-        Ledger::open(
-            store,
-            Router::new().with(Arc::new(Governance)).with_authority(Arc::new(Governance)),
-            genesis,
-            config,
-        )
-        .unwrap(),
+        Ledger::open(store, Router::new().with_typed(Governance).with_authority(Arc::new(Governance)), genesis, config)
+            .unwrap(),
     );
     TestLedger { ledger, admin, _dir: dir }
 }

@@ -10,7 +10,7 @@ pub mod query;
 pub mod rules;
 pub mod state;
 
-use dojang_ledger::{Module, ModuleError, Permit, StateRead, StateWrite, TxContext};
+use dojang_ledger::{ModuleError, NoGenesis, Permit, StateRead, StateWrite, TxContext, TypedModule};
 use dojang_types::Event;
 
 pub use msg::AnchorMsg;
@@ -20,25 +20,21 @@ pub const NAME: &str = "anchor";
 #[derive(Debug, Default)]
 pub struct Anchor;
 
-impl Module for Anchor {
-    fn name(&self) -> &'static str {
-        NAME
+impl TypedModule for Anchor {
+    const NAME: &'static str = NAME;
+    type Msg = AnchorMsg;
+    type Genesis = NoGenesis;
+
+    fn init_genesis(&self, _state: &mut dyn StateWrite, _genesis: NoGenesis) -> Result<(), ModuleError> {
+        Ok(())
     }
 
-    fn init_genesis(&self, _state: &mut dyn StateWrite, genesis: &serde_json::Value) -> Result<(), ModuleError> {
-        if genesis.is_null() {
-            Ok(())
-        } else {
-            Err(ModuleError::InvalidMessage("the anchor module takes no genesis section".into()))
-        }
+    fn check(&self, msg: &AnchorMsg) -> Result<Permit, ModuleError> {
+        exec::check(msg)
     }
 
-    fn check(&self, msg: &[u8]) -> Result<Permit, ModuleError> {
-        exec::check(&decode(msg)?)
-    }
-
-    fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError> {
-        exec::execute(ctx, state, decode(msg)?)
+    fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: AnchorMsg) -> Result<Vec<Event>, ModuleError> {
+        exec::execute(ctx, state, msg)
     }
 
     fn query(
@@ -49,8 +45,4 @@ impl Module for Anchor {
     ) -> Result<serde_json::Value, ModuleError> {
         query::query(state, path, params)
     }
-}
-
-fn decode(msg: &[u8]) -> Result<AnchorMsg, ModuleError> {
-    serde_json::from_slice(msg).map_err(|e| ModuleError::InvalidMessage(e.to_string()))
 }

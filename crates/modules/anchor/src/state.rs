@@ -1,4 +1,4 @@
-use dojang_ledger::{ModuleError, StateRead, StateWrite, StoreError};
+use dojang_ledger::{decode_record, read_record, write_record, ModuleError, StateRead, StateWrite};
 use dojang_types::{Address, Hash};
 use serde::{Deserialize, Serialize};
 
@@ -23,13 +23,9 @@ pub fn record_key(sender: &Address, namespace: &str, height: u64, index: u32) ->
     format!("records/{sender}/{namespace}/{height:020}.{index:010}").into_bytes()
 }
 
-fn corrupt(e: impl std::fmt::Display) -> ModuleError {
-    ModuleError::Storage(StoreError::Corrupt(format!("anchor record: {e}")))
-}
-
 pub fn append(state: &mut dyn StateWrite, sender: &Address, namespace: &str, record: &AnchorRecord) {
     let key = record_key(sender, namespace, record.height, record.index);
-    state.put(&key, serde_json::to_vec(record).expect("records serialize"));
+    write_record(state, &key, record);
 }
 
 pub fn record(
@@ -39,10 +35,7 @@ pub fn record(
     height: u64,
     index: u32,
 ) -> Result<Option<AnchorRecord>, ModuleError> {
-    state
-        .get(&record_key(sender, namespace, height, index))?
-        .map(|b| serde_json::from_slice(&b).map_err(corrupt))
-        .transpose()
+    read_record(state, &record_key(sender, namespace, height, index))
 }
 
 /// Anchors of a series in chain order, starting after `(height, index)` when given.
@@ -57,6 +50,6 @@ pub fn records(
     state
         .scan(&series_prefix(sender, namespace), after.as_deref(), limit)?
         .into_iter()
-        .map(|(_, v)| serde_json::from_slice(&v).map_err(corrupt))
+        .map(|(_, v)| decode_record(&v, "anchor"))
         .collect()
 }

@@ -1,27 +1,17 @@
 use dojang_credentials::DcqlQuery;
 use dojang_governance::{state::holds_role, Role};
-use dojang_identity::state::{org_key, policy_key, OrgRecord, PolicyRecord};
+use dojang_identity::readers;
 use dojang_ledger::{ModuleError, Permit, StateRead, StateWrite, StoreError, TxContext};
 use dojang_types::Event;
-use serde::de::DeserializeOwned;
 
 use crate::msg::EligibilityMsg;
 use crate::rules;
 use crate::state::{self, BatchRecord, ProgramRecord, RuleSetRecord};
 use crate::NAME;
 
-fn identity<T: DeserializeOwned>(st: &dyn StateRead, key: &str) -> Result<Option<T>, ModuleError> {
-    st.read_module(dojang_identity::NAME, key.as_bytes())?
-        .map(|b| {
-            serde_json::from_slice(&b)
-                .map_err(|e| ModuleError::Storage(StoreError::Corrupt(format!("identity record {key}: {e}"))))
-        })
-        .transpose()
-}
-
 /// The sender must control the office's organisation and hold the verifier role.
 fn sender_runs_office(ctx: &TxContext, st: &dyn StateRead, office: &str) -> Result<(), ModuleError> {
-    let org: OrgRecord = identity(st, &org_key(office))?
+    let org = readers::organisation(st, office)?
         .ok_or_else(|| ModuleError::NotFound(format!("organisation {office} (register it in identity first)")))?;
     if org.controller != ctx.sender || !holds_role(st, &ctx.sender, Role::Verifier)? {
         return Err(ModuleError::Unauthorized(format!(
@@ -32,7 +22,7 @@ fn sender_runs_office(ctx: &TxContext, st: &dyn StateRead, office: &str) -> Resu
 }
 
 fn policy_query(st: &dyn StateRead, program: &ProgramRecord) -> Result<DcqlQuery, ModuleError> {
-    let policy: PolicyRecord = identity(st, &policy_key(&program.policy))?
+    let policy = readers::policy(st, &program.policy)?
         .ok_or_else(|| ModuleError::NotFound(format!("policy '{}'", program.policy)))?;
     DcqlQuery::parse(&policy.dcql).map_err(|e| ModuleError::Storage(StoreError::Corrupt(e.to_string())))
 }
@@ -71,8 +61,8 @@ pub fn execute(ctx: &TxContext, st: &mut dyn StateWrite, msg: EligibilityMsg) ->
             if state::read::<ProgramRecord>(&*st, &state::program_key(&id))?.is_some() {
                 return Err(ModuleError::by_rule(format!("PRG-01: program '{id}' exists")));
             }
-            let p: PolicyRecord = identity(&*st, &policy_key(&policy))?
-                .ok_or_else(|| ModuleError::NotFound(format!("policy '{policy}'")))?;
+            let p =
+                readers::policy(&*st, &policy)?.ok_or_else(|| ModuleError::NotFound(format!("policy '{policy}'")))?;
             if p.verifier != office || p.withdrawn_ms.is_some() {
                 return Err(ModuleError::by_rule(format!(
                     "PRG-01: policy '{policy}' is not an active policy of {office}"

@@ -13,7 +13,7 @@ pub mod rules;
 pub mod ruleset;
 pub mod state;
 
-use dojang_ledger::{Module, ModuleError, Permit, StateRead, StateWrite, TxContext};
+use dojang_ledger::{ModuleError, NoGenesis, Permit, StateRead, StateWrite, TxContext, TypedModule};
 use dojang_types::Event;
 
 pub use msg::EligibilityMsg;
@@ -24,25 +24,26 @@ pub const NAME: &str = "eligibility";
 #[derive(Debug, Default)]
 pub struct Eligibility;
 
-impl Module for Eligibility {
-    fn name(&self) -> &'static str {
-        NAME
+impl TypedModule for Eligibility {
+    const NAME: &'static str = NAME;
+    type Msg = EligibilityMsg;
+    type Genesis = NoGenesis;
+
+    fn init_genesis(&self, _state: &mut dyn StateWrite, _genesis: NoGenesis) -> Result<(), ModuleError> {
+        Ok(())
     }
 
-    fn init_genesis(&self, _state: &mut dyn StateWrite, genesis: &serde_json::Value) -> Result<(), ModuleError> {
-        if genesis.is_null() {
-            Ok(())
-        } else {
-            Err(ModuleError::InvalidMessage("the eligibility module takes no genesis section".into()))
-        }
+    fn check(&self, msg: &EligibilityMsg) -> Result<Permit, ModuleError> {
+        exec::check(msg)
     }
 
-    fn check(&self, msg: &[u8]) -> Result<Permit, ModuleError> {
-        exec::check(&decode(msg)?)
-    }
-
-    fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError> {
-        exec::execute(ctx, state, decode(msg)?)
+    fn execute(
+        &self,
+        ctx: &TxContext,
+        state: &mut dyn StateWrite,
+        msg: EligibilityMsg,
+    ) -> Result<Vec<Event>, ModuleError> {
+        exec::execute(ctx, state, msg)
     }
 
     fn query(
@@ -53,8 +54,4 @@ impl Module for Eligibility {
     ) -> Result<serde_json::Value, ModuleError> {
         query::query(state, path, params)
     }
-}
-
-fn decode(msg: &[u8]) -> Result<EligibilityMsg, ModuleError> {
-    serde_json::from_slice(msg).map_err(|e| ModuleError::InvalidMessage(e.to_string()))
 }

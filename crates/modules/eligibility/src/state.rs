@@ -1,4 +1,4 @@
-use dojang_ledger::{ModuleError, StateRead, StateWrite, StoreError};
+use dojang_ledger::{read_record, write_record, ModuleError, StateRead, StateWrite};
 use dojang_types::Hash;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
@@ -55,17 +55,11 @@ pub fn batch_key(program: &str, batch: u64) -> String {
 }
 
 pub fn read<T: DeserializeOwned>(state: &dyn StateRead, key: &str) -> Result<Option<T>, ModuleError> {
-    state
-        .get(key.as_bytes())?
-        .map(|b| {
-            serde_json::from_slice(&b)
-                .map_err(|e| ModuleError::Storage(StoreError::Corrupt(format!("eligibility record {key}: {e}"))))
-        })
-        .transpose()
+    read_record(state, key.as_bytes())
 }
 
 pub fn write<T: Serialize>(state: &mut dyn StateWrite, key: &str, value: &T) {
-    state.put(key.as_bytes(), serde_json::to_vec(value).expect("eligibility records serialize"));
+    write_record(state, key.as_bytes(), value);
 }
 
 pub fn program(state: &dyn StateRead, id: &str) -> Result<ProgramRecord, ModuleError> {

@@ -36,9 +36,9 @@ impl Chain {
             .into(),
         };
         let router = Router::new()
-            .with(Arc::new(Governance))
-            .with(Arc::new(Identity))
-            .with(Arc::new(Eligibility))
+            .with_typed(Governance)
+            .with_typed(Identity)
+            .with_typed(Eligibility)
             .with_authority(Arc::new(Governance));
         let ledger =
             Ledger::open(Store::open(&dir.path().join("db")).unwrap(), router, genesis, LedgerConfig::default())

@@ -5,13 +5,12 @@
 
 use std::collections::BTreeSet;
 
-use dojang_ledger::{ModuleError, StateRead, StateWrite};
+use dojang_ledger::{read_module_record, read_record, write_record, ModuleError, StateRead, StateWrite};
 use dojang_types::{sha256, Address};
 use serde::{Deserialize, Serialize};
 
 use crate::msg::CouncilSpec;
 use crate::rules::{self, RuleViolation};
-use crate::state::{read_json, write_json};
 
 const COUNCIL_KEY: &[u8] = b"council";
 
@@ -70,7 +69,7 @@ pub fn council_from_spec(spec: &CouncilSpec, min_members: u32) -> Result<Council
 }
 
 pub fn record(state: &dyn StateRead) -> Result<CouncilRecord, ModuleError> {
-    read_json(state, COUNCIL_KEY)?.ok_or_else(|| {
+    read_record(state, COUNCIL_KEY)?.ok_or_else(|| {
         ModuleError::Storage(dojang_ledger::StoreError::Corrupt(
             "governance state has no council (every genesis names one)".into(),
         ))
@@ -81,11 +80,9 @@ pub fn record(state: &dyn StateRead) -> Result<CouncilRecord, ModuleError> {
 /// or the next block (at admission): the block after the latest one the ledger recorded.
 /// Read through the cross-module door, so it works from any module's state view.
 pub fn is_member_now(state: &dyn StateRead, a: &Address) -> Result<bool, ModuleError> {
-    let Some(bytes) = state.read_module(crate::NAME, COUNCIL_KEY)? else {
+    let Some(rec) = read_module_record::<CouncilRecord>(state, crate::NAME, COUNCIL_KEY)? else {
         return Ok(false);
     };
-    let rec: CouncilRecord = serde_json::from_slice(&bytes)
-        .map_err(|e| ModuleError::Storage(dojang_ledger::StoreError::Corrupt(format!("council record: {e}"))))?;
     let height = match state.read_module("ledger", b"height")? {
         Some(b) => u64::from_be_bytes(b.as_slice().try_into().map_err(|_| {
             ModuleError::Storage(dojang_ledger::StoreError::Corrupt("ledger height is not 8 bytes".into()))
@@ -97,7 +94,7 @@ pub fn is_member_now(state: &dyn StateRead, a: &Address) -> Result<bool, ModuleE
 
 /// Writes the council record.
 pub fn put_record(state: &mut dyn StateWrite, record: &CouncilRecord) {
-    write_json(state, COUNCIL_KEY, record);
+    write_record(state, COUNCIL_KEY, record);
 }
 
 /// Stages `next` to take over from `height + 1` (GOV-13), first settling a change that is

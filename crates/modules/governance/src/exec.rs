@@ -20,12 +20,7 @@ impl From<RuleViolation> for ModuleError {
 
 /// Writes the council, the genesis accounts and parameters. A council is required, and at
 /// least one admin (GOV-02).
-pub fn init_genesis(state: &mut dyn StateWrite, genesis: &serde_json::Value) -> Result<(), ModuleError> {
-    let section: GenesisSection = if genesis.is_null() {
-        GenesisSection::default()
-    } else {
-        serde_json::from_value(genesis.clone()).map_err(|e| ModuleError::InvalidMessage(e.to_string()))?
-    };
+pub fn init_genesis(state: &mut dyn StateWrite, section: GenesisSection) -> Result<(), ModuleError> {
     let Some(genesis_council) = &section.council else {
         return Err(ModuleError::Rejected {
             code: "GOV-11".into(),

@@ -12,7 +12,7 @@ pub mod query;
 pub mod rules;
 pub mod state;
 
-use dojang_ledger::{Authority, Module, ModuleError, Permit, StateRead, StateWrite, TxContext};
+use dojang_ledger::{Authority, ModuleError, Permit, StateRead, StateWrite, TxContext, TypedModule};
 use dojang_types::{Address, Event};
 
 pub use council::council_account;
@@ -25,30 +25,35 @@ pub const NAME: &str = "governance";
 #[derive(Debug, Default)]
 pub struct Governance;
 
-impl Module for Governance {
-    fn name(&self) -> &'static str {
-        NAME
-    }
+impl TypedModule for Governance {
+    const NAME: &'static str = NAME;
+    type Msg = GovernanceMsg;
+    type Genesis = GenesisSection;
 
-    fn init_genesis(&self, state: &mut dyn StateWrite, genesis: &serde_json::Value) -> Result<(), ModuleError> {
+    fn init_genesis(&self, state: &mut dyn StateWrite, genesis: GenesisSection) -> Result<(), ModuleError> {
         exec::init_genesis(state, genesis)
     }
 
-    fn check(&self, msg: &[u8]) -> Result<Permit, ModuleError> {
-        exec::check(&decode(msg)?)
+    fn check(&self, msg: &GovernanceMsg) -> Result<Permit, ModuleError> {
+        exec::check(msg)
     }
 
-    fn carried_messages(&self, msg: &[u8]) -> Vec<(String, Vec<u8>)> {
-        match decode(msg) {
-            Ok(GovernanceMsg::Propose { proposal, .. }) => {
-                vec![(proposal.module, serde_json::to_vec(&proposal.msg).unwrap_or_default())]
+    fn carried_messages(&self, msg: &GovernanceMsg) -> Vec<(String, Vec<u8>)> {
+        match msg {
+            GovernanceMsg::Propose { proposal, .. } => {
+                vec![(proposal.module.clone(), serde_json::to_vec(&proposal.msg).unwrap_or_default())]
             }
             _ => Vec::new(),
         }
     }
 
-    fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError> {
-        exec::execute(ctx, state, decode(msg)?)
+    fn execute(
+        &self,
+        ctx: &TxContext,
+        state: &mut dyn StateWrite,
+        msg: GovernanceMsg,
+    ) -> Result<Vec<Event>, ModuleError> {
+        exec::execute(ctx, state, msg)
     }
 
     fn query(
@@ -79,8 +84,4 @@ impl Authority for Governance {
     fn council_account(&self) -> Address {
         council::council_account()
     }
-}
-
-fn decode(msg: &[u8]) -> Result<GovernanceMsg, ModuleError> {
-    serde_json::from_slice(msg).map_err(|e| ModuleError::InvalidMessage(e.to_string()))
 }

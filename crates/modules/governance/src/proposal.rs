@@ -4,14 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use dojang_ledger::{ModuleError, Permit, StateRead, StateWrite, TxContext};
+use dojang_ledger::{read_record, write_record, ModuleError, Permit, StateRead, StateWrite, TxContext};
 use dojang_types::{Address, Event};
 use serde::{Deserialize, Serialize};
 
 use crate::council::{self, Council};
 use crate::msg::ProposedMsg;
 use crate::rules;
-use crate::state::{read_json, write_json};
 use crate::NAME;
 
 /// Where a proposal stands.
@@ -78,11 +77,11 @@ fn open_key(expires_at_ms: u64, id: u64) -> Vec<u8> {
 pub const OPEN_PREFIX: &[u8] = b"open/";
 
 pub fn get(state: &dyn StateRead, id: u64) -> Result<Option<Proposal>, ModuleError> {
-    read_json(state, &proposal_key(id))
+    read_record(state, &proposal_key(id))
 }
 
 fn put(state: &mut dyn StateWrite, p: &Proposal) {
-    write_json(state, &proposal_key(p.id), p);
+    write_record(state, &proposal_key(p.id), p);
     if p.status == Status::Open {
         state.put(&open_key(p.expires_at_ms, p.id), b"1".to_vec());
     } else {
@@ -108,7 +107,7 @@ pub fn open_ids(state: &dyn StateRead, limit: usize) -> Result<Vec<(u64, u64)>, 
 
 /// The highest proposal id so far (0 if none).
 pub fn last_id(state: &dyn StateRead) -> Result<u64, ModuleError> {
-    Ok(read_json(state, NEXT_ID_KEY)?.unwrap_or(1u64) - 1)
+    Ok(read_record(state, NEXT_ID_KEY)?.unwrap_or(1u64) - 1)
 }
 
 fn council_now(ctx: &TxContext, state: &dyn StateRead) -> Result<Council, ModuleError> {
@@ -145,7 +144,7 @@ pub fn propose(
     }
     close_expired(state, ctx.time_ms)?;
     let id = last_id(state)? + 1;
-    write_json(state, NEXT_ID_KEY, &(id + 1));
+    write_record(state, NEXT_ID_KEY, &(id + 1));
     let mut p = Proposal {
         id,
         proposer: ctx.sender,

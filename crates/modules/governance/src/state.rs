@@ -1,6 +1,8 @@
 use std::collections::BTreeMap;
 
-use dojang_ledger::{ModuleError, StateRead, StateWrite, StoreError};
+use dojang_ledger::{
+    decode_record, read_module_record, read_record, write_record, ModuleError, StateRead, StateWrite, StoreError,
+};
 use dojang_types::{Address, Date};
 use serde::{Deserialize, Serialize};
 
@@ -58,46 +60,21 @@ pub fn param_table_prefix(table: &str) -> Vec<u8> {
     format!("params/{table}/").into_bytes()
 }
 
-pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(
-    state: &dyn StateRead,
-    key: &[u8],
-) -> Result<Option<T>, ModuleError> {
-    match state.get(key)? {
-        Some(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| ModuleError::Storage(StoreError::Corrupt(format!("governance record is corrupt: {e}")))),
-        None => Ok(None),
-    }
-}
-
-pub(crate) fn write_json<T: Serialize>(state: &mut dyn StateWrite, key: &[u8], value: &T) {
-    state.put(key, serde_json::to_vec(value).expect("governance records serialize"));
-}
-
 pub fn account(state: &dyn StateRead, a: &Address) -> Result<AccountRecord, ModuleError> {
-    Ok(read_json(state, &account_key(a))?.unwrap_or_default())
+    Ok(read_record(state, &account_key(a))?.unwrap_or_default())
 }
 
 /// For other modules: does account `a` hold `role`? Read through the ledger's read-only
 /// cross-module door, so the identity registries can check roles without owning them.
 pub fn holds_role(state: &dyn StateRead, a: &Address, role: Role) -> Result<bool, ModuleError> {
-    let Some(bytes) = state.read_module(crate::NAME, &account_key(a))? else {
-        return Ok(false);
-    };
-    let record: AccountRecord = serde_json::from_slice(&bytes)
-        .map_err(|e| ModuleError::Storage(StoreError::Corrupt(format!("governance record is corrupt: {e}"))))?;
-    Ok(record.roles.contains_key(&role))
+    Ok(roles_of(state, a)?.contains(&role))
 }
 
 /// The roles an account holds, read through the cross-module door so the ledger (and other
 /// modules) can ask from any module's state view.
 pub fn roles_of(state: &dyn StateRead, a: &Address) -> Result<Vec<Role>, ModuleError> {
-    let Some(bytes) = state.read_module(crate::NAME, &account_key(a))? else {
-        return Ok(Vec::new());
-    };
-    let record: AccountRecord = serde_json::from_slice(&bytes)
-        .map_err(|e| ModuleError::Storage(StoreError::Corrupt(format!("governance record is corrupt: {e}"))))?;
-    Ok(record.roles.into_keys().collect())
+    let record: Option<AccountRecord> = read_module_record(state, crate::NAME, &account_key(a))?;
+    Ok(record.map(|r| r.roles.into_keys().collect()).unwrap_or_default())
 }
 
 /// Writes an account record and keeps the by-role index in step.
@@ -111,7 +88,7 @@ pub fn put_account(state: &mut dyn StateWrite, a: &Address, before: &AccountReco
     if after.roles.is_empty() {
         state.delete(&account_key(a));
     } else {
-        write_json(state, &account_key(a), after);
+        write_record(state, &account_key(a), after);
     }
 }
 
@@ -134,11 +111,11 @@ pub fn accounts_with_role(
 }
 
 pub fn param_history(state: &dyn StateRead, table: &str, key: &str) -> Result<ParamHistory, ModuleError> {
-    Ok(read_json(state, &param_key(table, key))?.unwrap_or_default())
+    Ok(read_record(state, &param_key(table, key))?.unwrap_or_default())
 }
 
 pub fn put_param_history(state: &mut dyn StateWrite, table: &str, key: &str, h: &ParamHistory) {
-    write_json(state, &param_key(table, key), h);
+    write_record(state, &param_key(table, key), h);
 }
 
 /// All parameter histories of a table, by key.
@@ -153,8 +130,7 @@ pub fn param_table(
         .into_iter()
         .map(|(k, v)| {
             let key = String::from_utf8_lossy(&k[prefix.len()..]).to_string();
-            let h = serde_json::from_slice(&v)
-                .map_err(|e| ModuleError::Storage(StoreError::Corrupt(format!("parameter record is corrupt: {e}"))))?;
+            let h = decode_record(&v, "parameter")?;
             Ok((key, h))
         })
         .collect()

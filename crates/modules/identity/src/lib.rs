@@ -13,7 +13,7 @@ pub mod query;
 pub mod rules;
 pub mod state;
 
-use dojang_ledger::{Module, ModuleError, Permit, StateRead, StateWrite, TxContext};
+use dojang_ledger::{ModuleError, NoGenesis, Permit, StateRead, StateWrite, TxContext, TypedModule};
 use dojang_types::Event;
 
 pub use msg::IdentityMsg;
@@ -23,27 +23,27 @@ pub const NAME: &str = "identity";
 #[derive(Debug, Default)]
 pub struct Identity;
 
-impl Module for Identity {
-    fn name(&self) -> &'static str {
-        NAME
+impl TypedModule for Identity {
+    const NAME: &'static str = NAME;
+    type Msg = IdentityMsg;
+    /// Organisations register by transaction; the section may be absent or empty.
+    type Genesis = NoGenesis;
+
+    fn init_genesis(&self, _state: &mut dyn StateWrite, _genesis: NoGenesis) -> Result<(), ModuleError> {
+        Ok(())
     }
 
-    fn init_genesis(&self, _state: &mut dyn StateWrite, genesis: &serde_json::Value) -> Result<(), ModuleError> {
-        if genesis.is_null() {
-            Ok(())
-        } else {
-            Err(ModuleError::InvalidMessage(
-                "the identity module takes no genesis section: organisations register by transaction".into(),
-            ))
-        }
+    fn check(&self, msg: &IdentityMsg) -> Result<Permit, ModuleError> {
+        exec::check(msg)
     }
 
-    fn check(&self, msg: &[u8]) -> Result<Permit, ModuleError> {
-        exec::check(&decode(msg)?)
-    }
-
-    fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError> {
-        exec::execute(ctx, state, decode(msg)?)
+    fn execute(
+        &self,
+        ctx: &TxContext,
+        state: &mut dyn StateWrite,
+        msg: IdentityMsg,
+    ) -> Result<Vec<Event>, ModuleError> {
+        exec::execute(ctx, state, msg)
     }
 
     fn query(
@@ -56,6 +56,20 @@ impl Module for Identity {
     }
 }
 
-fn decode(msg: &[u8]) -> Result<IdentityMsg, ModuleError> {
-    serde_json::from_slice(msg).map_err(|e| ModuleError::InvalidMessage(e.to_string()))
+/// Typed readers for other modules: the registries, read through the ledger's read-only door,
+/// so no other module knows this one's keys or decodes its records by hand.
+pub mod readers {
+    use dojang_ledger::{read_module_record, ModuleError, StateRead};
+
+    use crate::state::{org_key, policy_key, OrgRecord, PolicyRecord};
+
+    /// A registered organisation.
+    pub fn organisation(state: &dyn StateRead, did: &str) -> Result<Option<OrgRecord>, ModuleError> {
+        read_module_record(state, crate::NAME, org_key(did).as_bytes())
+    }
+
+    /// A registered verification policy (withdrawn ones included; check `withdrawn_ms`).
+    pub fn policy(state: &dyn StateRead, id: &str) -> Result<Option<PolicyRecord>, ModuleError> {
+        read_module_record(state, crate::NAME, policy_key(id).as_bytes())
+    }
 }

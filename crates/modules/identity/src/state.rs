@@ -1,7 +1,7 @@
 //! What the identity module keeps. One record per key so that each lookup a verifier makes is
 //! one state read with one proof. Records are JSON, like the other modules'.
 
-use dojang_ledger::{ModuleError, StateRead, StateWrite, StoreError};
+use dojang_ledger::{read_record, write_record, ModuleError, StateRead, StateWrite};
 use dojang_types::{Address, Hash, PublicKey};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -117,17 +117,11 @@ pub fn policy_key(id: &str) -> String {
 }
 
 pub fn read<T: DeserializeOwned>(state: &dyn StateRead, key: &str) -> Result<Option<T>, ModuleError> {
-    state
-        .get(key.as_bytes())?
-        .map(|b| {
-            serde_json::from_slice(&b)
-                .map_err(|e| ModuleError::Storage(StoreError::Corrupt(format!("identity record {key}: {e}"))))
-        })
-        .transpose()
+    read_record(state, key.as_bytes())
 }
 
 pub fn write<T: Serialize>(state: &mut dyn StateWrite, key: &str, value: &T) {
-    state.put(key.as_bytes(), serde_json::to_vec(value).expect("identity records serialize"));
+    write_record(state, key.as_bytes(), value);
 }
 
 pub fn org(state: &dyn StateRead, did: &str) -> Result<OrgRecord, ModuleError> {

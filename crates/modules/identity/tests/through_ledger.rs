@@ -37,7 +37,7 @@ fn chain() -> Chain {
         .into(),
     };
     let store = Store::open(&dir.path().join("db.redb")).unwrap();
-    let router = Router::new().with(Arc::new(Governance)).with(Arc::new(Identity)).with_authority(Arc::new(Governance));
+    let router = Router::new().with_typed(Governance).with_typed(Identity).with_authority(Arc::new(Governance));
     let ledger = Ledger::open(store, router, genesis, LedgerConfig::default()).unwrap();
     Chain { ledger, admin, nonce: 0.into(), _dir: dir }
 }

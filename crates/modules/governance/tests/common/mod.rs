@@ -45,7 +45,7 @@ pub fn chain() -> Chain {
         .into(),
     };
     let store = Store::open(&dir.path().join("db.redb")).unwrap();
-    let router = Router::new().with(Arc::new(Governance)).with_authority(Arc::new(Governance));
+    let router = Router::new().with_typed(Governance).with_authority(Arc::new(Governance));
     let ledger = Ledger::open(store, router, genesis, LedgerConfig::default()).unwrap();
     Chain { ledger, admin, members, nonce: 0.into(), _dir: dir }
 }

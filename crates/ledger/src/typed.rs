@@ -1,0 +1,124 @@
+//! The one shape of a service module. A module declares its message and genesis types and
+//! writes only its rules; [`Typed`] does what every module would otherwise copy: strict JSON
+//! decoding of messages and genesis sections, and the plumbing to the [`Module`] interface the
+//! ledger drives. Records in state go through [`read_record`] and [`write_record`].
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use dojang_types::Event;
+
+use crate::module::{Module, ModuleError, Permit, StateRead, StateWrite, TxContext};
+use crate::StoreError;
+
+/// A service's on-chain part, typed. See `docs/architecture.md`, "Adding a civic service".
+pub trait TypedModule: Send + Sync + 'static {
+    /// The routing name and state prefix (`anchor` -> keys under `anchor/`).
+    const NAME: &'static str;
+    /// The module's messages, decoded strictly from the transaction's JSON.
+    type Msg: DeserializeOwned;
+    /// The module's genesis section; an absent section is `Default`.
+    type Genesis: DeserializeOwned + Default;
+
+    fn init_genesis(&self, state: &mut dyn StateWrite, genesis: Self::Genesis) -> Result<(), ModuleError>;
+
+    /// The stateless rules and who may send the message (see [`Module::check`]).
+    fn check(&self, msg: &Self::Msg) -> Result<Permit, ModuleError>;
+
+    fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: Self::Msg) -> Result<Vec<Event>, ModuleError>;
+
+    fn query(
+        &self,
+        state: &dyn StateRead,
+        path: &str,
+        params: &serde_json::Value,
+    ) -> Result<serde_json::Value, ModuleError>;
+
+    /// Messages this one carries for later execution (see [`Module::carried_messages`]).
+    fn carried_messages(&self, _msg: &Self::Msg) -> Vec<(String, Vec<u8>)> {
+        Vec::new()
+    }
+}
+
+/// A module with no genesis section (an empty object is accepted too).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoGenesis {}
+
+/// Adapts a [`TypedModule`] to the ledger's [`Module`] interface.
+#[derive(Debug, Default)]
+pub struct Typed<M>(pub M);
+
+fn decode<T: DeserializeOwned>(module: &str, bytes: &[u8]) -> Result<T, ModuleError> {
+    serde_json::from_slice(bytes).map_err(|e| ModuleError::InvalidMessage(format!("not a valid {module} message: {e}")))
+}
+
+impl<M: TypedModule> Module for Typed<M> {
+    fn name(&self) -> &'static str {
+        M::NAME
+    }
+
+    fn init_genesis(&self, state: &mut dyn StateWrite, genesis: &serde_json::Value) -> Result<(), ModuleError> {
+        let section = if genesis.is_null() {
+            M::Genesis::default()
+        } else if !genesis.is_object() {
+            // serde would read a struct from an array too; a section is always an object.
+            return Err(ModuleError::InvalidMessage(format!("the {} genesis section must be an object", M::NAME)));
+        } else {
+            serde_json::from_value(genesis.clone())
+                .map_err(|e| ModuleError::InvalidMessage(format!("the {} genesis section: {e}", M::NAME)))?
+        };
+        self.0.init_genesis(state, section)
+    }
+
+    fn check(&self, msg: &[u8]) -> Result<Permit, ModuleError> {
+        self.0.check(&decode(M::NAME, msg)?)
+    }
+
+    fn carried_messages(&self, msg: &[u8]) -> Vec<(String, Vec<u8>)> {
+        decode(M::NAME, msg).map(|m| self.0.carried_messages(&m)).unwrap_or_default()
+    }
+
+    fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError> {
+        self.0.execute(ctx, state, decode(M::NAME, msg)?)
+    }
+
+    fn query(
+        &self,
+        state: &dyn StateRead,
+        path: &str,
+        params: &serde_json::Value,
+    ) -> Result<serde_json::Value, ModuleError> {
+        self.0.query(state, path, params)
+    }
+}
+
+/// Decodes a record this chain wrote. A record that does not decode is a damaged store, not
+/// the sender's fault, so it aborts the block rather than failing one transaction.
+pub fn decode_record<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ModuleError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ModuleError::Storage(StoreError::Corrupt(format!("{what} record is corrupt: {e}"))))
+}
+
+/// A record of this module's state, if present.
+pub fn read_record<T: DeserializeOwned>(state: &dyn StateRead, key: &[u8]) -> Result<Option<T>, ModuleError> {
+    state.get(key)?.map(|b| decode_record(&b, &String::from_utf8_lossy(key))).transpose()
+}
+
+/// A record of another module's state, for the typed readers a module exports to others.
+pub fn read_module_record<T: DeserializeOwned>(
+    state: &dyn StateRead,
+    module: &str,
+    key: &[u8],
+) -> Result<Option<T>, ModuleError> {
+    state
+        .read_module(module, key)?
+        .map(|b| decode_record(&b, &format!("{module}/{}", String::from_utf8_lossy(key))))
+        .transpose()
+}
+
+/// Writes a record of this module's state.
+pub fn write_record<T: Serialize>(state: &mut dyn StateWrite, key: &[u8], value: &T) {
+    // Records are plain data structures (no maps with non-string keys): serializing cannot fail.
+    state.put(key, serde_json::to_vec(value).expect("module records serialize to JSON"));
+}
