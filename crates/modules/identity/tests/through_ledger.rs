@@ -1,100 +1,22 @@
 //! The identity registries through the real ledger path, with governance granting the roles.
 
-use std::sync::Arc;
-
 use dojang_crypto::{Algorithm, Keypair};
-use dojang_governance::Governance;
 use dojang_identity::Identity;
-use dojang_ledger::{BlockApp, Genesis, GenesisValidator, Ledger, LedgerConfig, Router, SubmitError};
-use dojang_store::Store;
-use dojang_types::{encode, sha256, Commit, Hash, SignedTx, TxBody, TxError, TxStatus};
+use dojang_ledger::SubmitError;
+use dojang_testkit::Chain;
+use dojang_types::{encode, sha256, TxError};
 use serde_json::{json, Value};
 
-struct Chain {
-    ledger: Ledger,
-    admin: Keypair,
-    nonce: std::cell::Cell<u64>,
-    _dir: tempfile::TempDir,
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
-}
-
 fn chain() -> Chain {
-    let dir = tempfile::tempdir().unwrap();
-    let admin = Keypair::generate(Algorithm::Ed25519);
-    let validator = Keypair::generate(Algorithm::Ed25519);
-    let genesis = Genesis {
-        chain_id: "test-chain".into(),
-        genesis_time_ms: 1_700_000_000_000,
-        validators: vec![GenesisValidator { name: "city".into(), public_key: validator.public_key(), power: 1 }],
-        modules: [(
-            "governance".to_string(),
-            json!({"council": {"members": [admin.public_key().address()], "threshold": 1, "min_members": 1},
-                   "accounts": [{"address": admin.public_key().address(), "roles": ["admin"], "label": "city admin"}]}),
-        )]
-        .into(),
-    };
-    let store = Store::open(&dir.path().join("db.redb")).unwrap();
-    let router = Router::new().with_typed(Governance).with_typed(Identity).with_authority(Arc::new(Governance));
-    let ledger = Ledger::open(store, router, genesis, LedgerConfig::default()).unwrap();
-    Chain { ledger, admin, nonce: 0.into(), _dir: dir }
+    Chain::builder().with(Identity).build()
 }
 
-impl Chain {
-    fn tx(&self, k: &Keypair, module: &str, msg: Value) -> SignedTx {
-        self.nonce.set(self.nonce.get() + 1);
-        k.sign_tx(TxBody {
-            chain_id: "test-chain".into(),
-            sender: k.public_key(),
-            nonce: self.nonce.get(),
-            expires_at_ms: now_ms() + 60_000,
-            module: module.into(),
-            msg: serde_json::to_vec(&msg).unwrap(),
-        })
-    }
-
-    /// Runs the transactions in one block and returns each one's status.
-    fn run(&self, txs: Vec<SignedTx>) -> Vec<TxStatus> {
-        let ids: Vec<Hash> = txs.iter().map(|t| self.ledger.submit(&encode(t)).unwrap()).collect();
-        let height = self.ledger.next_height();
-        let proposer = self.ledger.validators()[0].address;
-        let block = self.ledger.propose(height, proposer, std::time::Duration::from_secs(1)).unwrap();
-        let commit = Commit { height, round: 0, block_hash: block.hash(), signatures: vec![] };
-        self.ledger.commit(height, &block.hash(), commit).unwrap();
-        ids.iter().map(|id| self.ledger.receipt(id).unwrap().unwrap().0.result).collect()
-    }
-
-    fn ok(&self, k: &Keypair, module: &str, msg: Value) {
-        let st = self.run(vec![self.tx(k, module, msg.clone())]);
-        assert_eq!(st[0], TxStatus::Ok, "{msg}");
-    }
-
-    /// The failure code of a message: a receipt's, or `not-permitted` when admission refuses
-    /// a sender without the role the message needs.
-    fn fails(&self, k: &Keypair, msg: Value) -> String {
-        let tx = self.tx(k, "identity", msg.clone());
-        if let Err(SubmitError::Tx(TxError::NotPermitted { .. })) = self.ledger.submit(&encode(&tx)) {
-            return "not-permitted".into();
-        }
-        self.run(vec![]);
-        match &self.ledger.receipt(&tx.id()).unwrap().expect("committed").0.result {
-            TxStatus::Failed { code, .. } => code.clone(),
-            TxStatus::Ok => panic!("should have failed: {msg}"),
-        }
-    }
-
-    fn grant(&self, k: &Keypair, role: &str) {
-        self.council("governance", json!({"type": "grant_role", "account": k.public_key().address(), "role": role}));
-    }
-
-    /// The council of one (the admin) proposes; its own approval meets the threshold.
-    fn council(&self, module: &str, msg: Value) {
-        let proposal = json!({"type": "propose", "proposal": {"module": module, "msg": msg},
-                              "reason": "test resolution", "expires_at_ms": now_ms() + 60_000});
-        self.ok(&self.admin, "governance", proposal);
-    }
+/// The failure code of an identity message: a receipt's, or `not-permitted` when admission
+/// refuses a sender without the role the message needs.
+fn fails(c: &Chain, k: &Keypair, msg: Value) -> String {
+    let code = c.code(k, "identity", msg.clone());
+    assert_ne!(code, "ok", "should have failed: {msg}");
+    code
 }
 
 const ROOT: &str = "did:web:seoul.go.kr";
@@ -118,7 +40,8 @@ fn the_registries_from_root_to_policy() {
     c.grant(&office, "verifier");
 
     assert_eq!(
-        c.fails(
+        fails(
+            &c,
             &stranger,
             json!({"type": "register_org", "did": "did:web:evil.kr", "kid": "k1", "public_key": key_json(&k1)})
         ),
@@ -130,18 +53,18 @@ fn the_registries_from_root_to_policy() {
         "identity",
         json!({"type": "register_org", "did": ROOT, "kid": "root-1", "public_key": key_json(&k3)}),
     );
-    assert_eq!(c.fails(&c.admin, json!({"type": "set_root", "did": ROOT})), "not-permitted", "ID-05: the council's");
+    assert_eq!(fails(&c, &c.admin, json!({"type": "set_root", "did": ROOT})), "not-permitted", "ID-05: the council's");
     c.council("identity", json!({"type": "set_root", "did": ROOT}));
     c.ok(&agency, "identity", json!({"type": "register_org", "did": AGENCY, "kid": "k1", "public_key": key_json(&k1)}));
     c.ok(&office, "identity", json!({"type": "register_org", "did": OFFICE, "kid": "o1", "public_key": key_json(&k3)}));
 
     // Types and accreditation are the root's.
     let ty = json!({"type": "register_type", "vct": VCT, "schema_hash": sha256(&[b"schema"]), "concealable": ["income_le_65pct", "household_size"], "thresholds": ["income_le_65pct"]});
-    assert_eq!(c.fails(&agency, ty.clone()), "unauthorized");
+    assert_eq!(fails(&c, &agency, ty.clone()), "unauthorized");
     c.ok(&c.admin, "identity", ty);
-    assert_eq!(c.fails(&agency, json!({"type": "accredit", "issuer": AGENCY, "vct": VCT})), "unauthorized");
+    assert_eq!(fails(&c, &agency, json!({"type": "accredit", "issuer": AGENCY, "vct": VCT})), "unauthorized");
     c.ok(&c.admin, "identity", json!({"type": "accredit", "issuer": AGENCY, "vct": VCT}));
-    assert_eq!(c.fails(&c.admin, json!({"type": "accredit", "issuer": AGENCY, "vct": VCT})), "ID-05");
+    assert_eq!(fails(&c, &c.admin, json!({"type": "accredit", "issuer": AGENCY, "vct": VCT})), "ID-05");
     c.ok(&c.admin, "identity", json!({"type": "suspend_accreditation", "issuer": AGENCY, "vct": VCT}));
     c.ok(&c.admin, "identity", json!({"type": "reinstate_accreditation", "issuer": AGENCY, "vct": VCT}));
     let acc = c.ledger.query("identity", &format!("accreditation/{AGENCY}/{VCT}"), &json!({})).unwrap();
@@ -152,14 +75,14 @@ fn the_registries_from_root_to_policy() {
     // Key history: rotation keeps the old key for its interval; only the controller rotates.
     let rotate =
         json!({"type": "rotate_key", "did": AGENCY, "old_kid": "k1", "new_kid": "k2", "public_key": key_json(&k2)});
-    assert_eq!(c.fails(&office, rotate.clone()), "unauthorized");
+    assert_eq!(fails(&c, &office, rotate.clone()), "unauthorized");
     c.ok(&agency, "identity", rotate);
     let org = c.ledger.query("identity", &format!("org/{AGENCY}"), &json!({})).unwrap();
     let keys = org["record"]["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 2);
     assert!(keys[0]["valid_until_ms"].as_u64().unwrap() <= keys[1]["valid_from_ms"].as_u64().unwrap());
     assert_eq!(
-        c.fails(&agency, json!({"type": "add_key", "did": AGENCY, "kid": "k1", "public_key": key_json(&k3)})),
+        fails(&c, &agency, json!({"type": "add_key", "did": AGENCY, "kid": "k1", "public_key": key_json(&k3)})),
         "ID-04"
     );
     let k2_from = keys[1]["valid_from_ms"].as_u64().unwrap();
@@ -174,10 +97,10 @@ fn the_registries_from_root_to_policy() {
     // Status anchors go up by one, by the issuer only.
     let uri = "https://income.seoul.go.kr/status/1";
     let anchor = |v: u64| json!({"type": "anchor_status_list", "did": AGENCY, "uri": uri, "version": v, "hash": sha256(&[&v.to_be_bytes()])});
-    assert_eq!(c.fails(&agency, anchor(2)), "ID-06");
+    assert_eq!(fails(&c, &agency, anchor(2)), "ID-06");
     c.ok(&agency, "identity", anchor(1));
     c.ok(&agency, "identity", anchor(2));
-    assert_eq!(c.fails(&office, anchor(3)), "not-permitted", "status lists need the issuer role");
+    assert_eq!(fails(&c, &office, anchor(3)), "not-permitted", "status lists need the issuer role");
     let st = c.ledger.query("identity", "status", &json!({"did": AGENCY, "uri": uri})).unwrap();
     assert_eq!(st["record"]["version"], 2);
     let v1 = c.ledger.query("identity", "status_version", &json!({"did": AGENCY, "uri": uri, "version": "1"})).unwrap();
@@ -188,9 +111,9 @@ fn the_registries_from_root_to_policy() {
         "legal_basis": "Framework Act on Employment Policy art. 16", "purpose": "selecting public-works workers",
         "retention_days": 365, "dcql": {"credentials": [{"id": "income", "format": "dc+sd-jwt",
         "meta": {"vct_values": [VCT]}, "claims": [{"path": ["income_le_65pct"]}]}]}});
-    assert_eq!(c.fails(&agency, policy.clone()), "not-permitted", "policies need the verifier role");
+    assert_eq!(fails(&c, &agency, policy.clone()), "not-permitted", "policies need the verifier role");
     c.ok(&office, "identity", policy.clone());
-    assert_eq!(c.fails(&office, policy), "ID-07");
+    assert_eq!(fails(&c, &office, policy), "ID-07");
     c.ok(&office, "identity", json!({"type": "withdraw_policy", "id": "jobs.public-works.2026"}));
     let p = c.ledger.query("identity", "policy/jobs.public-works.2026", &json!({})).unwrap();
     assert!(p["record"]["withdrawn_ms"].is_u64());
