@@ -349,6 +349,12 @@ impl Ledger {
         self.events.subscribe()
     }
 
+    /// The latest committed state, read-only, as modules' typed readers take it (keys are
+    /// full: `module/...`; `read_module` reads any module's records).
+    pub fn committed_state(&self) -> impl crate::StateRead + '_ {
+        CommittedView { store: &self.store, prefix: Vec::new() }
+    }
+
     /// Runs a module query against the latest committed state.
     pub fn query(
         &self,

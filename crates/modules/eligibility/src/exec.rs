@@ -1,5 +1,5 @@
 use dojang_credentials::DcqlQuery;
-use dojang_governance::{state::holds_role, Role};
+use dojang_governance::{readers::holds_role, Role};
 use dojang_identity::readers;
 use dojang_ledger::{ModuleError, Permit, StateRead, StateWrite, StoreError, TxContext};
 use dojang_types::Event;

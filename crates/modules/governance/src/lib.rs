@@ -9,6 +9,7 @@ pub mod exec;
 pub mod msg;
 pub mod proposal;
 pub mod query;
+pub mod readers;
 pub mod rules;
 pub mod state;
 

@@ -225,3 +225,21 @@ fn catch_up_refuses_garbage_gaps_and_uncertified_blocks() {
     assert!(err.contains("voting power"), "a block without a quorum's signatures is refused: {err}");
     assert_eq!(follower.ledger.head().0, 0, "nothing was applied");
 }
+
+#[test]
+fn other_modules_read_roles_and_the_parameter_in_force_through_typed_readers() {
+    use dojang_governance::{readers, ParamValue, Role};
+    let c = chain();
+    let d = |s: &str| s.parse::<dojang_types::Date>().unwrap();
+    let state = c.ledger.committed_state();
+    assert_eq!(
+        readers::param_in_force(&state, "minimum_wage", "hourly_krw", d("2025-06-01")).unwrap(),
+        Some(ParamValue::Krw(10030))
+    );
+    assert_eq!(readers::param_in_force(&state, "minimum_wage", "hourly_krw", d("2024-06-01")).unwrap(), None);
+    assert_eq!(readers::param_in_force(&state, "minimum_wage", "nothing", d("2025-06-01")).unwrap(), None);
+    assert!(readers::holds_role(&state, &c.admin.public_key().address(), Role::Admin).unwrap());
+    assert!(!readers::holds_role(&state, &c.members[0].public_key().address(), Role::Admin).unwrap());
+    assert!(readers::is_council_member(&state, &c.members[0].public_key().address()).unwrap());
+    assert!(!readers::is_council_member(&state, &c.admin.public_key().address()).unwrap());
+}

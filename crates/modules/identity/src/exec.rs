@@ -1,4 +1,4 @@
-use dojang_governance::{state::holds_role, Role};
+use dojang_governance::{readers::holds_role, Role};
 use dojang_ledger::{ModuleError, Permit, StateWrite, TxContext};
 use dojang_types::{Event, Hash, PublicKey};
 
