@@ -55,7 +55,7 @@ pub async fn run(url: &str, home: &Path) -> anyhow::Result<()> {
 
     let direct = TxBuilder::new(&chain.chain_id, keys[0].duplicate()).build("governance", &set);
     match chain.client.submit(&direct, true).await {
-        Err(e) => println!("3. the admin sending set_param alone is refused at admission: {e}"),
+        Err(e) => println!("3. the admin sending set_param alone is refused at admission (expected): {e}"),
         Ok(_) => bail!("a single admin changed a parameter without the council"),
     }
 
@@ -111,7 +111,7 @@ async fn vote(chain: &Chain, member: &Keypair, id: u64) -> anyhow::Result<Vec<Va
 /// The reason of a refusal the demo expects.
 fn refusal(result: anyhow::Result<Vec<Value>>) -> anyhow::Result<String> {
     match result {
-        Err(e) => Ok(format!("refused ({e})")),
+        Err(e) => Ok(format!("refused, as expected ({e})")),
         Ok(_) => bail!("an approval that should have been refused was accepted"),
     }
 }

@@ -310,7 +310,7 @@ fn summary(
             println!("     {n:>4}  failed {reason}");
         }
         for (reason, n) in &t.refused {
-            println!("     {n:>4}  no decision: {reason}");
+            println!("     {n:>4}  no decision (expected: the demo's revoked, duplicate and replayed cases): {reason}");
         }
         let saw: std::collections::BTreeSet<String> =
             results.iter().flatten().flat_map(|r| r.decision.disclosed.iter().cloned()).collect();
@@ -325,5 +325,5 @@ fn summary(
             draws[i].iter().take(5).collect::<Vec<_>>()
         );
     }
-    println!("\nA request asking the youth allowance for more than its policy: {refusal}");
+    println!("\nA request asking the youth allowance for more than its policy (refused by the wallet, as expected): {refusal}");
 }
