@@ -147,7 +147,12 @@ impl Ledger {
         }
         lock(&self.executed).clear();
         self.refresh_validators()?;
-        self.after_commit(CommittedBlock { block: block.clone(), receipts: executed.receipts.clone(), commit });
+        self.after_commit(CommittedBlock {
+            block: block.clone(),
+            receipts: executed.receipts.clone(),
+            hook_events: executed.hook_events.clone(),
+            commit,
+        });
         Ok(())
     }
 

@@ -2,10 +2,11 @@ use std::collections::{HashMap, HashSet};
 use std::panic::{self, AssertUnwindSafe};
 
 use dojang_store::{PreparedState, Store, StoreError};
-use dojang_types::{merkle_root, Address, Block, BlockHeader, Hash, Receipt, SignedTx, TxError, TxStatus};
+use dojang_types::{merkle_root, Address, Block, BlockHeader, Event, Hash, Receipt, SignedTx, TxError, TxStatus};
 
 use crate::error::LedgerError;
-use crate::module::{storage_failure, ModuleError, TxContext};
+use crate::hooks::{self, Phase};
+use crate::module::{storage_failure, BlockContext, ModuleError, TxContext};
 use crate::overlay::{Changes, TxState};
 use crate::quota::QuotaConfig;
 use crate::router::{prefix_of, Router};
@@ -28,6 +29,8 @@ pub(crate) struct BlockInput {
 pub(crate) struct Executed {
     pub block: Block,
     pub receipts: Vec<Receipt>,
+    /// What block hooks and deadlines emitted (also kept in state, see `hooks`).
+    pub hook_events: Vec<Event>,
     pub prepared: PreparedState,
     /// How long execution took, to size later blocks.
     pub elapsed: std::time::Duration,
@@ -97,6 +100,9 @@ pub(crate) fn execute_block(
     let mut included_ids = Vec::with_capacity(txs.len());
     let mut receipts = Vec::with_capacity(txs.len());
     let mut per_sender: HashMap<Address, u32> = HashMap::new();
+    let block_ctx = BlockContext { height: input.height, time_ms: input.time_ms, chain_id: input.chain_id.clone() };
+    let mut hook_events = hooks::run_block_hooks(store, router, &mut block_changes, &block_ctx, Phase::Begin)?;
+    hook_events.extend(hooks::run_due_deadlines(store, router, &mut block_changes, &block_ctx)?);
     // Roles by sender for this block, read once per sender while the authority's state is
     // unchanged (most blocks: many transactions from a few agencies).
     let mut role_cache: HashMap<Address, Vec<&'static str>> = HashMap::new();
@@ -229,6 +235,11 @@ pub(crate) fn execute_block(
         included_ids.push(id);
     }
 
+    hook_events.extend(hooks::run_block_hooks(store, router, &mut block_changes, &block_ctx, Phase::End)?);
+    if !hook_events.is_empty() {
+        let bytes = serde_json::to_vec(&hook_events).expect("events serialize to JSON");
+        block_changes.insert(hooks::hook_events_key(input.height), Some(bytes));
+    }
     block_changes.insert(LEDGER_HEIGHT_KEY.to_vec(), Some(input.height.to_be_bytes().to_vec()));
     block_changes.insert(LEDGER_TIME_KEY.to_vec(), Some(input.time_ms.to_be_bytes().to_vec()));
     let executed_at = started.elapsed();
@@ -256,5 +267,5 @@ pub(crate) fn execute_block(
         proposer: input.proposer,
     };
     let elapsed = started.elapsed();
-    Ok((Executed { block: Block { header, txs: included }, receipts, prepared, elapsed }, dropped))
+    Ok((Executed { block: Block { header, txs: included }, receipts, hook_events, prepared, elapsed }, dropped))
 }

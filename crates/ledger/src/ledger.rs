@@ -56,6 +56,9 @@ impl Default for LedgerConfig {
 pub struct CommittedBlock {
     pub block: Block,
     pub receipts: Vec<Receipt>,
+    /// What block hooks and deadlines emitted (kept in state under `ledger/hook_events/`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hook_events: Vec<dojang_types::Event>,
     pub commit: Commit,
 }
 

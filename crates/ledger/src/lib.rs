@@ -8,6 +8,7 @@ mod app;
 mod error;
 mod execute;
 mod genesis;
+mod hooks;
 mod ledger;
 mod mempool;
 mod module;
@@ -23,9 +24,12 @@ pub use app::BlockApp;
 pub use dojang_store::StoreError;
 pub use error::LedgerError;
 pub use genesis::{Genesis, GenesisValidator};
+pub use hooks::{hook_events_key, MAX_DEADLINES_PER_BLOCK};
 pub use ledger::{CommittedBlock, Ledger, LedgerConfig, SubmitError};
 pub use mempool::{MempoolConfig, MempoolError};
-pub use module::{Authority, Module, ModuleError, Permit, StateRead, StateWrite, TxContext};
+pub use module::{
+    Authority, BlockContext, Module, ModuleError, Permit, StateRead, StateWrite, TxContext, MAX_DEADLINE_KEY,
+};
 pub use quota::{Quota, QuotaConfig};
 pub use router::Router;
 pub use typed::{decode_record, read_module_record, read_record, write_record, NoGenesis, Typed, TypedModule};

@@ -52,6 +52,26 @@ pub trait StateWrite: StateRead {
     /// is [`Permit::Council`], only one level deep: a passed proposal is the one way the
     /// council acts, and nothing else can speak in its name.
     fn execute_as_council(&mut self, module: &str, msg: &[u8]) -> Result<Vec<Event>, ModuleError>;
+
+    /// Asks the ledger to call this module's [`Module::on_deadline`] with `key` in the first
+    /// block whose time is at or after `at_ms` (a poll closes, a window ends, a payment falls
+    /// due). Scheduled in this transaction: it is dropped if the transaction fails. `key` is
+    /// at most [`MAX_DEADLINE_KEY`] bytes.
+    fn schedule(&mut self, at_ms: u64, key: &[u8]) -> Result<(), ModuleError>;
+
+    /// Removes a deadline this module scheduled (nothing if there is none).
+    fn unschedule(&mut self, at_ms: u64, key: &[u8]);
+}
+
+/// The longest key a deadline may carry.
+pub const MAX_DEADLINE_KEY: usize = 128;
+
+/// What a block hook knows: the block, never a clock.
+#[derive(Debug, Clone)]
+pub struct BlockContext {
+    pub height: u64,
+    pub time_ms: u64,
+    pub chain_id: String,
 }
 
 /// Who may send a message. Each module declares it per message type (its answer to
@@ -181,6 +201,29 @@ pub trait Module: Send + Sync {
 
     /// Executes one message (JSON bytes) and returns the events to record in the receipt.
     fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError>;
+
+    /// Runs at the start of every block, before its transactions and due deadlines. Events go
+    /// to the block's hook events.
+    fn begin_block(&self, _ctx: &BlockContext, _state: &mut dyn StateWrite) -> Result<Vec<Event>, ModuleError> {
+        Ok(Vec::new())
+    }
+
+    /// Runs at the end of every block, after its transactions.
+    fn end_block(&self, _ctx: &BlockContext, _state: &mut dyn StateWrite) -> Result<Vec<Event>, ModuleError> {
+        Ok(Vec::new())
+    }
+
+    /// A deadline this module scheduled has passed: called once, in the first block whose
+    /// time reaches it, in order of (time, module, key), at most a bounded number per block
+    /// (the rest carry over to the next).
+    fn on_deadline(
+        &self,
+        _ctx: &BlockContext,
+        _state: &mut dyn StateWrite,
+        _key: &[u8],
+    ) -> Result<Vec<Event>, ModuleError> {
+        Ok(Vec::new())
+    }
 
     /// Answers a read-only query addressed by `path` with JSON parameters.
     fn query(

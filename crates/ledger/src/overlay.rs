@@ -4,7 +4,8 @@ use dojang_store::{Entries, Store, StoreError};
 
 use dojang_types::{Event, Validator};
 
-use crate::module::{ModuleError, Permit, StateRead, StateWrite, TxContext};
+use crate::hooks::deadline_key;
+use crate::module::{ModuleError, Permit, StateRead, StateWrite, TxContext, MAX_DEADLINE_KEY};
 use crate::router::{prefix_of, Router};
 use crate::validators::{decode_set, encode_set, with_update, ValidatorUpdate, VALIDATORS_KEY};
 
@@ -21,7 +22,7 @@ fn layered_get(store: &Store, top: &Changes, below: &[&Changes], key: &[u8]) -> 
     store.get_state(key)
 }
 
-fn layered_scan(
+pub(crate) fn layered_scan(
     store: &Store,
     top: &Changes,
     below: &[&Changes],
@@ -128,6 +129,21 @@ impl StateWrite for TxState<'_> {
         let start = self.store.get_state(VALIDATORS_KEY)?.ok_or_else(missing)?;
         let now = self.read(VALIDATORS_KEY)?.ok_or_else(missing)?;
         Ok((decode_set(&start)?, decode_set(&now)?))
+    }
+
+    fn schedule(&mut self, at_ms: u64, key: &[u8]) -> Result<(), ModuleError> {
+        if key.len() > MAX_DEADLINE_KEY {
+            return Err(ModuleError::InvalidMessage(format!(
+                "a deadline key is at most {MAX_DEADLINE_KEY} bytes, not {}",
+                key.len()
+            )));
+        }
+        self.writes.insert(deadline_key(at_ms, &self.prefix, key), Some(Vec::new()));
+        Ok(())
+    }
+
+    fn unschedule(&mut self, at_ms: u64, key: &[u8]) {
+        self.writes.insert(deadline_key(at_ms, &self.prefix, key), None);
     }
 
     fn check_message(&self, module: &str, msg: &[u8]) -> Result<Permit, ModuleError> {

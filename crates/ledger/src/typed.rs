@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use dojang_types::Event;
 
-use crate::module::{Module, ModuleError, Permit, StateRead, StateWrite, TxContext};
+use crate::module::{BlockContext, Module, ModuleError, Permit, StateRead, StateWrite, TxContext};
 use crate::StoreError;
 
 /// A service's on-chain part, typed. See `docs/architecture.md`, "Adding a civic service".
@@ -37,6 +37,26 @@ pub trait TypedModule: Send + Sync + 'static {
     /// Messages this one carries for later execution (see [`Module::carried_messages`]).
     fn carried_messages(&self, _msg: &Self::Msg) -> Vec<(String, Vec<u8>)> {
         Vec::new()
+    }
+
+    /// See [`Module::begin_block`].
+    fn begin_block(&self, _ctx: &BlockContext, _state: &mut dyn StateWrite) -> Result<Vec<Event>, ModuleError> {
+        Ok(Vec::new())
+    }
+
+    /// See [`Module::end_block`].
+    fn end_block(&self, _ctx: &BlockContext, _state: &mut dyn StateWrite) -> Result<Vec<Event>, ModuleError> {
+        Ok(Vec::new())
+    }
+
+    /// See [`Module::on_deadline`].
+    fn on_deadline(
+        &self,
+        _ctx: &BlockContext,
+        _state: &mut dyn StateWrite,
+        _key: &[u8],
+    ) -> Result<Vec<Event>, ModuleError> {
+        Ok(Vec::new())
     }
 }
 
@@ -90,6 +110,23 @@ impl<M: TypedModule> Module for Typed<M> {
         params: &serde_json::Value,
     ) -> Result<serde_json::Value, ModuleError> {
         self.0.query(state, path, params)
+    }
+
+    fn begin_block(&self, ctx: &BlockContext, state: &mut dyn StateWrite) -> Result<Vec<Event>, ModuleError> {
+        self.0.begin_block(ctx, state)
+    }
+
+    fn end_block(&self, ctx: &BlockContext, state: &mut dyn StateWrite) -> Result<Vec<Event>, ModuleError> {
+        self.0.end_block(ctx, state)
+    }
+
+    fn on_deadline(
+        &self,
+        ctx: &BlockContext,
+        state: &mut dyn StateWrite,
+        key: &[u8],
+    ) -> Result<Vec<Event>, ModuleError> {
+        self.0.on_deadline(ctx, state, key)
     }
 }
 
