@@ -35,16 +35,20 @@ pub async fn stream(State(s): State<AppState>) -> Response {
     let rx = s.ledger.subscribe();
     let events = BroadcastStream::new(rx).then(|item| async move {
         let event = tokio::task::spawn_blocking(move || match item {
-            Ok(c) => Event::default()
-                .event("block")
-                .json_data(json!({
+            Ok(c) => {
+                let mut data = json!({
                     "height": c.block.header.height,
                     "hash": c.block.hash(),
                     "time_ms": c.block.header.time_ms,
                     "tx_count": c.block.txs.len(),
                     "receipts": c.receipts,
-                }))
-                .unwrap_or_else(|_| Event::default().event("error")),
+                });
+                // What block hooks and deadlines emitted, only when there is something.
+                if !c.hook_events.is_empty() {
+                    data["hook_events"] = json!(c.hook_events);
+                }
+                Event::default().event("block").json_data(data).unwrap_or_else(|_| Event::default().event("error"))
+            }
             Err(BroadcastStreamRecvError::Lagged(n)) => Event::default().event("lagged").data(n.to_string()),
         })
         .await;
