@@ -8,7 +8,6 @@ use tracing::{debug, error, warn};
 use crate::error::LedgerError;
 use crate::execute::{execute_block, BlockInput, Dropped, Executed, Mode};
 use crate::ledger::{lock, CommittedBlock, Ledger};
-use crate::overlay::CommittedView;
 
 /// What the consensus engine needs from the ledger, and nothing more. The consensus crate
 /// drives this trait; it never sees modules, the mempool or storage.
@@ -111,7 +110,7 @@ impl Ledger {
             ids.iter().map(|id| mempool.contains(id)).collect()
         };
         let txs = ids.into_iter().zip(block.txs.iter().cloned()).collect();
-        let (executed, _) = execute_block(&self.store, &self.router, &input, txs, &verified, Mode::Validate, None)?;
+        let (executed, _) = execute_block(&self.store, &self.router, &input, txs, &verified, Mode::Validate)?;
         if executed.block.header != *h {
             return Err(LedgerError::InvalidBlock(format!(
                 "re-execution gives header {:?}, the proposal says {:?}",
@@ -200,7 +199,7 @@ impl BlockApp for Ledger {
         // At most each sender's per-block quota, so the rest of the block goes to others.
         let quotas = &self.config.quotas;
         let base_cap = quotas.roles.values().chain([&quotas.default]).map(|q| q.per_block).min().unwrap_or(0) as usize;
-        let view = CommittedView { store: &self.store, prefix: Vec::new() };
+        let view = self.committed_state();
         let mut cap_of = |sender: &Address| match self.router.roles_of(&view, sender) {
             Ok(roles) => quotas.for_roles(&roles).per_block as usize,
             Err(_) => quotas.default.per_block as usize,
@@ -208,8 +207,7 @@ impl BlockApp for Ledger {
         let txs = lock(&self.mempool).peek_fair(max_txs, self.config.max_block_bytes, base_cap, &mut cap_of);
         // Everything proposed came from the mempool, whose signatures were checked at admission.
         let verified = vec![true; txs.len()];
-        let (executed, dropped) =
-            execute_block(&self.store, &self.router, &input, txs, &verified, Mode::Propose, Some(&self.config.quotas))?;
+        let (executed, dropped) = execute_block(&self.store, &self.router, &input, txs, &verified, Mode::Propose)?;
         if !dropped.is_empty() {
             let mut mempool = lock(&self.mempool);
             for (id, why) in &dropped {
@@ -222,7 +220,6 @@ impl BlockApp for Ledger {
                         error = %e,
                         "the store failed while executing a transaction; it is evicted (its sender may resubmit): check the disk"
                     ),
-                    Dropped::Deferred => continue,
                 }
                 mempool.remove(id);
             }

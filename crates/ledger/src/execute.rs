@@ -6,14 +6,32 @@ use dojang_types::{merkle_root, Address, Block, BlockHeader, Event, Hash, Receip
 
 use crate::error::LedgerError;
 use crate::hooks::{self, Phase};
-use crate::module::{storage_failure, BlockContext, ModuleError, TxContext};
+use crate::module::{storage_failure, BlockContext, ModuleError, Permit, StateRead, TxContext};
 use crate::overlay::{Changes, TxState};
-use crate::quota::QuotaConfig;
 use crate::router::{prefix_of, Router};
 
 /// State keys the ledger itself writes every block, so every height has its own state version.
 pub(crate) const LEDGER_HEIGHT_KEY: &[u8] = b"ledger/height";
 pub(crate) const LEDGER_TIME_KEY: &[u8] = b"ledger/time_ms";
+
+/// The height and time of the latest block the state records (during execution: the block
+/// before the one being built). Modules read it through this, never by the ledger's keys: a
+/// query has no clock, and "expired" or "the council in force" must mean the same everywhere.
+pub fn last_block(state: &dyn StateRead) -> Result<(u64, u64), ModuleError> {
+    let read = |key: &[u8]| -> Result<u64, ModuleError> {
+        let name = &key[b"ledger/".len()..];
+        match state.read_module("ledger", name)? {
+            Some(b) => b.as_slice().try_into().map(u64::from_be_bytes).map_err(|_| {
+                ModuleError::Storage(StoreError::Corrupt(format!(
+                    "ledger/{} is not 8 bytes",
+                    String::from_utf8_lossy(name)
+                )))
+            }),
+            None => Ok(0),
+        }
+    };
+    Ok((read(LEDGER_HEIGHT_KEY)?, read(LEDGER_TIME_KEY)?))
+}
 
 /// The header fields fixed before execution.
 pub(crate) struct BlockInput {
@@ -45,8 +63,6 @@ pub(crate) enum Dropped {
     /// the sender's fault, and another node may well succeed, so it is left out rather than
     /// recorded as failed.
     NotExecuted(StoreError),
-    /// Its sender already has its quota of transactions in this block: it waits for the next.
-    Deferred,
 }
 
 /// Receipt code of a transaction whose module panicked. A panic is a bug in the module, and
@@ -76,7 +92,6 @@ pub(crate) fn execute_block(
     txs: Vec<(Hash, SignedTx)>,
     preverified: &[bool],
     mode: Mode,
-    quotas: Option<&QuotaConfig>,
 ) -> Result<(Executed, Vec<(Hash, Dropped)>), LedgerError> {
     let started = std::time::Instant::now();
     let (ids, txs): (Vec<Hash>, Vec<SignedTx>) = txs.into_iter().unzip();
@@ -99,7 +114,6 @@ pub(crate) fn execute_block(
     let mut included = Vec::with_capacity(txs.len());
     let mut included_ids = Vec::with_capacity(txs.len());
     let mut receipts = Vec::with_capacity(txs.len());
-    let mut per_sender: HashMap<Address, u32> = HashMap::new();
     let block_ctx = BlockContext { height: input.height, time_ms: input.time_ms, chain_id: input.chain_id.clone() };
     let mut hook_events = hooks::run_block_hooks(store, router, &mut block_changes, &block_ctx, Phase::Begin)?;
     hook_events.extend(hooks::run_due_deadlines(store, router, &mut block_changes, &block_ctx)?);
@@ -151,33 +165,23 @@ pub(crate) fn execute_block(
                 ctx: &ctx,
                 as_council: false,
             };
-            let looked_up = match role_cache.get(&ctx.sender) {
-                Some(roles) => Ok(roles.clone()),
-                None => router.roles_of(&state, &ctx.sender),
-            };
-            let roles = match looked_up {
-                Ok(roles) => {
-                    role_cache.insert(ctx.sender, roles.clone());
-                    roles
-                }
-                Err(e) => {
-                    if mode == Mode::Validate {
-                        return Err(storage_failure(e).into());
+            // Only a role permit needs the sender's roles; they are read once per sender per block.
+            if matches!(permit, Permit::AnyRole(_)) && !role_cache.contains_key(&ctx.sender) {
+                match router.roles_of(&state, &ctx.sender) {
+                    Ok(roles) => {
+                        role_cache.insert(ctx.sender, roles);
                     }
-                    dropped.push((id, Dropped::NotExecuted(storage_failure(e))));
-                    continue;
+                    Err(e) => {
+                        if mode == Mode::Validate {
+                            return Err(storage_failure(e).into());
+                        }
+                        dropped.push((id, Dropped::NotExecuted(storage_failure(e))));
+                        continue;
+                    }
                 }
-            };
-            if let Some(quotas) = quotas {
-                let quota = quotas.for_roles(&roles);
-                let used = per_sender.entry(ctx.sender).or_default();
-                if *used >= quota.per_block {
-                    dropped.push((id, Dropped::Deferred));
-                    continue;
-                }
-                *used += 1;
             }
-            let permitted = match router.permits(&state, module.name(), &ctx.sender, &roles, permit) {
+            let roles = role_cache.get(&ctx.sender).map_or(&[][..], Vec::as_slice);
+            let permitted = match router.permits(&state, module.name(), &ctx.sender, roles, permit) {
                 Ok(verdict) => verdict,
                 Err(e) => {
                     if mode == Mode::Validate {

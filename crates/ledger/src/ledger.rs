@@ -286,7 +286,7 @@ impl Ledger {
                 let tx = SignedTx::decode(b)?;
                 tx.check_envelope(&self.genesis.chain_id, now, self.config.max_expiry_ahead_ms)?;
                 let (module, permit) = self.router.admit(&tx)?;
-                let view = CommittedView { store: &self.store, prefix: prefix_of(module.name()) };
+                let view = self.committed_state();
                 let sender = tx.body.sender_address();
                 let storage = |e| SubmitError::Store(storage_failure(e));
                 let roles = self.router.roles_of(&view, &sender).map_err(storage)?;

@@ -23,6 +23,7 @@ pub use app::BlockApp;
 /// Storage failures surface to modules only through `ModuleError::Storage`.
 pub use dojang_store::StoreError;
 pub use error::LedgerError;
+pub use execute::last_block;
 pub use genesis::{Genesis, GenesisValidator};
 pub use hooks::{hook_events_key, MAX_DEADLINES_PER_BLOCK};
 pub use ledger::{CommittedBlock, Ledger, LedgerConfig, SubmitError};

@@ -43,10 +43,6 @@ pub trait StateWrite: StateRead {
     /// so far: a guard on how much power one change may move compares the two.
     fn validator_sets(&self) -> Result<(Vec<Validator>, Vec<Validator>), ModuleError>;
 
-    /// The stateless check of a message for another module, and who may send it: lets the
-    /// governance module refuse a proposal whose message could never execute.
-    fn check_message(&self, module: &str, msg: &[u8]) -> Result<Permit, ModuleError>;
-
     /// Executes a message of any module as the council's account, inside this transaction
     /// (its writes join this transaction's and fail with it). Only for messages whose permit
     /// is [`Permit::Council`], only one level deep: a passed proposal is the one way the

@@ -5,7 +5,7 @@ use dojang_store::{Entries, Store, StoreError};
 use dojang_types::{Event, Validator};
 
 use crate::hooks::deadline_key;
-use crate::module::{ModuleError, Permit, StateRead, StateWrite, TxContext, MAX_DEADLINE_KEY};
+use crate::module::{ModuleError, StateRead, StateWrite, TxContext, MAX_DEADLINE_KEY};
 use crate::router::{prefix_of, Router};
 use crate::validators::{decode_set, encode_set, with_update, ValidatorUpdate, VALIDATORS_KEY};
 
@@ -146,11 +146,6 @@ impl StateWrite for TxState<'_> {
         self.writes.insert(deadline_key(at_ms, &self.prefix, key), None);
     }
 
-    fn check_message(&self, module: &str, msg: &[u8]) -> Result<Permit, ModuleError> {
-        let m = self.router.get(module).ok_or_else(|| ModuleError::NotFound(format!("module '{module}'")))?;
-        m.check(msg)
-    }
-
     fn execute_as_council(&mut self, module: &str, msg: &[u8]) -> Result<Vec<Event>, ModuleError> {
         if self.as_council {
             return Err(ModuleError::Unauthorized("a message the council executes cannot execute another".into()));
@@ -164,12 +159,10 @@ impl StateWrite for TxState<'_> {
             .router
             .council_account()
             .ok_or_else(|| ModuleError::Unauthorized("this chain has no council".into()))?;
-        let m = self.router.get(module).ok_or_else(|| ModuleError::NotFound(format!("module '{module}'")))?;
-        if m.check(msg)? != Permit::Council {
-            return Err(ModuleError::Unauthorized(format!(
-                "this '{module}' message is not one the council decides; its sender sends it directly"
-            )));
-        }
+        let m = self
+            .router
+            .council_message(module, msg)
+            .map_err(|reason| ModuleError::InvalidMessage(format!("the council was asked to execute {reason}")))?;
         let ctx = TxContext { sender: council, ..self.ctx.clone() };
         let mut below = Vec::with_capacity(self.below.len() + 1);
         below.push(&self.writes);

@@ -48,20 +48,21 @@ impl Router {
         let invalid = |reason: String| TxError::InvalidMessage { module: tx.body.module.clone(), reason };
         let permit = module.check(&tx.body.msg).map_err(|e| invalid(e.to_string()))?;
         for (name, msg) in module.carried_messages(&tx.body.msg) {
-            let inner =
-                self.get(&name).ok_or_else(|| invalid(format!("it carries a message for unknown module '{name}'")))?;
-            match inner.check(&msg) {
-                Ok(Permit::Council) => {}
-                Ok(other) => {
-                    return Err(invalid(format!(
-                        "it carries a '{name}' message the council does not decide (it needs {})",
-                        other.describe()
-                    )))
-                }
-                Err(e) => return Err(invalid(format!("the '{name}' message it carries: {e}"))),
-            }
+            self.council_message(&name, &msg).map_err(|reason| invalid(format!("it carries {reason}")))?;
         }
         Ok((module, permit))
+    }
+
+    /// The module of a message the council may execute: one the chain runs, that passes its
+    /// module's stateless checks and whose permit is [`Permit::Council`]. Checked when a
+    /// proposal carrying it is admitted, and again when the council executes it.
+    pub(crate) fn council_message(&self, name: &str, msg: &[u8]) -> Result<&Arc<dyn Module>, String> {
+        let module = self.get(name).ok_or_else(|| format!("a message for unknown module '{name}'"))?;
+        match module.check(msg) {
+            Ok(Permit::Council) => Ok(module),
+            Ok(other) => Err(format!("a '{name}' message the council does not decide (it needs {})", other.describe())),
+            Err(e) => Err(format!("a '{name}' message that is not valid: {e}")),
+        }
     }
 
     /// Whether `sender`, holding `roles` (from [`Router::roles_of`]), may send a message with

@@ -34,6 +34,10 @@ pub trait TypedModule: Send + Sync + 'static {
         params: &serde_json::Value,
     ) -> Result<serde_json::Value, ModuleError>;
 
+    /// Whether some of its messages carry others (see [`Module::carried_messages`]); only
+    /// then does the adapter decode a message a second time to ask.
+    const CARRIES_MESSAGES: bool = false;
+
     /// Messages this one carries for later execution (see [`Module::carried_messages`]).
     fn carried_messages(&self, _msg: &Self::Msg) -> Vec<(String, Vec<u8>)> {
         Vec::new()
@@ -96,6 +100,9 @@ impl<M: TypedModule> Module for Typed<M> {
     }
 
     fn carried_messages(&self, msg: &[u8]) -> Vec<(String, Vec<u8>)> {
+        if !M::CARRIES_MESSAGES {
+            return Vec::new();
+        }
         decode(M::NAME, msg).map(|m| self.0.carried_messages(&m)).unwrap_or_default()
     }
 

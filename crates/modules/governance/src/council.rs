@@ -83,12 +83,7 @@ pub fn is_member_now(state: &dyn StateRead, a: &Address) -> Result<bool, ModuleE
     let Some(rec) = read_module_record::<CouncilRecord>(state, crate::NAME, COUNCIL_KEY)? else {
         return Ok(false);
     };
-    let height = match state.read_module("ledger", b"height")? {
-        Some(b) => u64::from_be_bytes(b.as_slice().try_into().map_err(|_| {
-            ModuleError::Storage(dojang_ledger::StoreError::Corrupt("ledger height is not 8 bytes".into()))
-        })?),
-        None => 0,
-    };
+    let (height, _) = dojang_ledger::last_block(state)?;
     Ok(rec.at(height + 1).is_member(a))
 }
 

@@ -30,6 +30,8 @@ impl TypedModule for Governance {
     const NAME: &'static str = NAME;
     type Msg = GovernanceMsg;
     type Genesis = GenesisSection;
+    /// Proposals carry the message the council would execute.
+    const CARRIES_MESSAGES: bool = true;
 
     fn init_genesis(&self, state: &mut dyn StateWrite, genesis: GenesisSection) -> Result<(), ModuleError> {
         exec::init_genesis(state, genesis)

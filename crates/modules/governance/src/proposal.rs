@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use dojang_ledger::{read_record, write_record, ModuleError, Permit, StateRead, StateWrite, TxContext};
+use dojang_ledger::{read_record, write_record, ModuleError, StateRead, StateWrite, TxContext};
 use dojang_types::{Address, Event};
 use serde::{Deserialize, Serialize};
 
@@ -128,20 +128,8 @@ pub fn propose(
     let council = council_now(ctx, state)?;
     rules::sender_is_member(council.is_member(&ctx.sender))?;
     rules::expiry_is_valid(expires_at_ms, ctx.time_ms)?;
-    let bytes = serde_json::to_vec(&proposal.msg).map_err(|e| ModuleError::InvalidMessage(e.to_string()))?;
-    match state.check_message(&proposal.module, &bytes) {
-        Ok(Permit::Council) => {}
-        Ok(other) => {
-            return Err(ModuleError::Rejected {
-                code: "GOV-10".into(),
-                reason: format!("the council decides only what needs it; this message needs {}", other.describe()),
-            })
-        }
-        Err(e @ ModuleError::Storage(_)) => return Err(e),
-        Err(e) => {
-            return Err(ModuleError::Rejected { code: "GOV-10".into(), reason: format!("the proposed message: {e}") })
-        }
-    }
+    // GOV-10 (a message the council decides, valid for its module) was checked when this
+    // transaction was admitted to the block: the ledger checks a proposal's carried message.
     close_expired(state, ctx.time_ms)?;
     let id = last_id(state)? + 1;
     write_record(state, NEXT_ID_KEY, &(id + 1));

@@ -1,4 +1,4 @@
-use dojang_ledger::{ModuleError, StateRead};
+use dojang_ledger::{last_block, ModuleError, StateRead};
 use dojang_types::{Address, Date};
 use serde_json::{json, Value};
 
@@ -26,7 +26,7 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
         ["council"] => {
             let rec = council::record(state)?;
             // The council that decides the next block.
-            let now = chain_height(state)? + 1;
+            let now = last_block(state)?.0 + 1;
             let next = rec.next.as_ref().filter(|(from, _)| *from > now);
             Ok(json!({
                 "account": council::council_account(),
@@ -39,7 +39,7 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
         ["proposal", id] => {
             let id = parse_id(id)?;
             let p = proposal::get(state, id)?.ok_or_else(|| ModuleError::NotFound(format!("proposal {id}")))?;
-            Ok(proposal_json(&p, chain_time(state)?))
+            Ok(proposal_json(&p, last_block(state)?.1))
         }
         ["proposals"] => {
             let limit = params.get("limit").map(|v| parse_u64(v, "limit")).transpose()?.unwrap_or(50).clamp(1, 200);
@@ -53,7 +53,7 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
                     return Err(ModuleError::InvalidMessage(format!("open must be true or false, not {other}")))
                 }
             };
-            let now = chain_time(state)?;
+            let now = last_block(state)?.1;
             let ids: Vec<u64> = if open_only {
                 if after.is_some() {
                     return Err(ModuleError::InvalidMessage("after pages the full list; the open list is one page".into()));
@@ -140,26 +140,4 @@ fn parse_u64(v: &Value, name: &str) -> Result<u64, ModuleError> {
         _ => None,
     }
     .ok_or_else(|| ModuleError::InvalidMessage(format!("{name} must be a non-negative whole number")))
-}
-
-/// The latest block's time and height, which the ledger keeps in its own state: a query has
-/// no clock, and "expired" must mean the same on every node.
-fn chain_time(state: &dyn StateRead) -> Result<u64, ModuleError> {
-    ledger_u64(state, b"time_ms")
-}
-
-fn chain_height(state: &dyn StateRead) -> Result<u64, ModuleError> {
-    ledger_u64(state, b"height")
-}
-
-fn ledger_u64(state: &dyn StateRead, key: &[u8]) -> Result<u64, ModuleError> {
-    match state.read_module("ledger", key)? {
-        Some(b) => {
-            let bytes: [u8; 8] = b.as_slice().try_into().map_err(|_| {
-                ModuleError::Storage(dojang_ledger::StoreError::Corrupt("ledger time or height is not 8 bytes".into()))
-            })?;
-            Ok(u64::from_be_bytes(bytes))
-        }
-        None => Ok(0),
-    }
 }
