@@ -106,7 +106,7 @@ pub async fn prometheus(State(s): State<AppState>) -> impl IntoResponse {
         metric(
             "dojang_relay_dropped_total",
             "counter",
-            "Submitted transactions not relayed to peers because the relay queue was full.",
+            "Transactions not relayed to a peer, counted once per peer: its queue was full, or the peer was not answering.",
             relay.dropped.load(std::sync::atomic::Ordering::Relaxed).to_string(),
         );
         metric(

@@ -143,16 +143,26 @@ async fn pausing_one_validator_then_another_stalls_nothing_longer_than_the_timeo
         net.pause(victim);
         let paused_at = Instant::now();
         events.push((wall_clock_ms(), format!("SIGSTOP node-{victim} (load average {})", load_average())));
+        let at_stop = counters(&net.urls[watched]).await;
         tokio::time::sleep(PAUSE - Duration::from_secs(2)).await;
         let silent = tokio::time::timeout(Duration::from_secs(1), Client::new(&net.urls[victim]).status()).await;
         assert!(silent.is_err(), "node-{victim} answered while stopped");
         tokio::time::sleep_until((paused_at + PAUSE).into()).await;
         let during = height(&net.urls[watched]).await;
+        let at_resume = counters(&net.urls[watched]).await;
+        let mut others = Vec::new();
+        for i in (0..4).filter(|&i| i != victim && i != watched) {
+            others.push((i, counters(&net.urls[i]).await));
+        }
         net.resume(victim);
         let resumed_at = Instant::now();
         events.push((wall_clock_ms(), format!("SIGCONT node-{victim} (load average {})", load_average())));
         load.set_phase(2 * k + 2);
         eprintln!("node-{victim} stopped for {:?}: the chain went {before} -> {during}", resumed_at - paused_at);
+        eprintln!("  node-{watched} when it stopped: {at_stop}\n  node-{watched} when it resumed: {at_resume}");
+        for (i, c) in &others {
+            eprintln!("  node-{i} before SIGCONT: {c}");
+        }
         assert!(during > before, "nothing finalized while node-{victim} was stopped ({before} -> {during})");
         // It catches up with the others (it has what the live node had a moment before, so it
         // votes again) and takes load again. Only then may the next validator stop: one

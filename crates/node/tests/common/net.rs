@@ -107,6 +107,15 @@ pub async fn height(url: &str) -> u64 {
     status(url).await.and_then(|s| s["height"].as_u64()).unwrap_or(0)
 }
 
+/// The node's counters that say where submissions went (height, committed transactions,
+/// mempool, relay), one line, for a test to print beside a failure. Empty if it does not answer.
+pub async fn counters(url: &str) -> String {
+    let get = async { reqwest::get(format!("{url}/metrics")).await?.text().await };
+    let Ok(Ok(text)) = tokio::time::timeout(Duration::from_secs(5), get).await else { return String::new() };
+    let wanted = ["dojang_height ", "dojang_txs_committed_total ", "dojang_mempool_size ", "dojang_relay_"];
+    text.lines().filter(|l| wanted.iter().any(|w| l.starts_with(w))).collect::<Vec<_>>().join(", ")
+}
+
 pub async fn wait_height(url: &str, h: u64, within: Duration) {
     let deadline = Instant::now() + within;
     while height(url).await < h {
