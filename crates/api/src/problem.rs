@@ -69,9 +69,10 @@ impl From<SubmitError> for Problem {
                     TxError::UnknownModule(_) => "unknown-module",
                     TxError::InvalidMessage { .. } => "invalid-message",
                     TxError::NotPermitted { .. } => "not-permitted",
+                    TxError::NotActive { .. } => "not-active",
                 };
                 let status = match tx {
-                    TxError::Replay(_) => StatusCode::CONFLICT,
+                    TxError::Replay(_) | TxError::NotActive { .. } => StatusCode::CONFLICT,
                     TxError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
                     TxError::NotPermitted { .. } => StatusCode::FORBIDDEN,
                     _ => StatusCode::BAD_REQUEST,

@@ -4,6 +4,7 @@ use std::panic::{self, AssertUnwindSafe};
 use dojang_store::{PreparedState, Store, StoreError};
 use dojang_types::{merkle_root, Address, Block, BlockHeader, Event, Hash, Receipt, SignedTx, TxError, TxStatus};
 
+use crate::activation::message_active;
 use crate::error::LedgerError;
 use crate::hooks::{self, Phase};
 use crate::module::{storage_failure, BlockContext, ModuleError, Permit, StateRead, TxContext};
@@ -165,6 +166,25 @@ pub(crate) fn execute_block(
                 ctx: &ctx,
                 as_council: false,
             };
+            // A part the council has not switched on for this height: an honest proposer
+            // never includes it (admission refuses it too).
+            match message_active(&state, module.as_ref(), &tx.body.msg, input.height) {
+                Ok(Ok(())) => {}
+                Ok(Err(off)) => {
+                    if mode == Mode::Validate {
+                        return Err(LedgerError::InvalidBlock(format!("transaction {id}: {off}")));
+                    }
+                    dropped.push((id, Dropped::Inadmissible(off)));
+                    continue;
+                }
+                Err(e) => {
+                    if mode == Mode::Validate {
+                        return Err(e.into());
+                    }
+                    dropped.push((id, Dropped::NotExecuted(e)));
+                    continue;
+                }
+            }
             // Only a role permit needs the sender's roles; they are read once per sender per block.
             if matches!(permit, Permit::AnyRole(_)) && !role_cache.contains_key(&ctx.sender) {
                 match router.roles_of(&state, &ctx.sender) {

@@ -11,8 +11,9 @@ use std::panic::{self, AssertUnwindSafe};
 use dojang_store::{Store, StoreError};
 use dojang_types::{Address, Event, Hash};
 
+use crate::activation::module_active;
 use crate::module::{BlockContext, Module, ModuleError, TxContext};
-use crate::overlay::{layered_scan, Changes, TxState};
+use crate::overlay::{layered_scan, BlockView, Changes, TxState};
 use crate::router::{prefix_of, Router};
 
 /// The most deadlines run in one block; later ones wait for the next block.
@@ -114,7 +115,13 @@ pub(crate) fn run_block_hooks(
     phase: Phase,
 ) -> Result<Vec<Event>, StoreError> {
     let mut events = Vec::new();
-    for module in router.modules() {
+    let view = BlockView { store, changes: block_changes };
+    let active: Vec<&std::sync::Arc<dyn Module>> = router
+        .modules()
+        .map(|m| module_active(&view, m.as_ref(), ctx.height).map(|on| on.then_some(m)))
+        .filter_map(Result::transpose)
+        .collect::<Result<_, _>>()?;
+    for module in active {
         let (what, call): (&str, &HookCall<'_>) = match phase {
             Phase::Begin => ("begin_block", &|m, s| m.begin_block(ctx, s)),
             Phase::End => ("end_block", &|m, s| m.end_block(ctx, s)),

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, oneshot};
 use tracing::info;
 
+use crate::activation::{message_active, module_active};
 use crate::error::LedgerError;
-use crate::execute::{Executed, LEDGER_HEIGHT_KEY, LEDGER_TIME_KEY};
+use crate::execute::{last_block, Executed, LEDGER_HEIGHT_KEY, LEDGER_TIME_KEY};
 use crate::genesis::Genesis;
 use crate::mempool::{Mempool, MempoolConfig, MempoolError};
 use crate::module::{storage_failure, ModuleError, TxContext};
@@ -168,6 +169,15 @@ impl Ledger {
         };
         for module in router.modules() {
             let section = genesis.modules.get(module.name()).cloned().unwrap_or(serde_json::Value::Null);
+            if module.needs_activation() {
+                if !section.is_null() {
+                    return Err(LedgerError::Genesis(format!(
+                        "module '{}' is activated by the council at a height, so it takes no genesis section",
+                        module.name()
+                    )));
+                }
+                continue;
+            }
             let mut state = TxState {
                 store,
                 below: vec![&changes],
@@ -280,6 +290,14 @@ impl Ledger {
     /// signature, mempool bounds.
     pub fn submit_batch(&self, items: &[&[u8]]) -> Vec<Result<Hash, SubmitError>> {
         let now = now_ms();
+        // What is switched on is judged for the next block.
+        let next = match last_block(&self.committed_state()) {
+            Ok((h, _)) => h + 1,
+            Err(e) => {
+                let e = storage_failure(e).to_string();
+                return items.iter().map(|_| Err(SubmitError::Store(StoreError::Db(e.clone())))).collect();
+            }
+        };
         let decoded: Vec<Result<(SignedTx, u32), SubmitError>> = items
             .iter()
             .map(|b| {
@@ -287,6 +305,7 @@ impl Ledger {
                 tx.check_envelope(&self.genesis.chain_id, now, self.config.max_expiry_ahead_ms)?;
                 let (module, permit) = self.router.admit(&tx)?;
                 let view = self.committed_state();
+                message_active(&view, module.as_ref(), &tx.body.msg, next).map_err(SubmitError::Store)??;
                 let sender = tx.body.sender_address();
                 let storage = |e| SubmitError::Store(storage_failure(e));
                 let roles = self.router.roles_of(&view, &sender).map_err(storage)?;
@@ -367,6 +386,12 @@ impl Ledger {
     ) -> Result<serde_json::Value, ModuleError> {
         let m = self.router.get(module).ok_or_else(|| ModuleError::NotFound(format!("module '{module}'")))?;
         let view = CommittedView { store: &self.store, prefix: prefix_of(module) };
+        let height = last_block(&view)?.0;
+        if !module_active(&view, m.as_ref(), height)? {
+            return Err(ModuleError::NotFound(format!(
+                "module '{module}' is not active on this chain yet (the council activates it at a height)"
+            )));
+        }
         m.query(&view, path, params)
     }
 

@@ -4,6 +4,7 @@
 //! Data flows down on submit (gateway -> [`Ledger::submit`] -> mempool) and up on decide
 //! (consensus -> [`BlockApp::commit`] -> store -> receipts and events for subscribers).
 
+mod activation;
 mod app;
 mod error;
 mod execute;

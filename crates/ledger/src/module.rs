@@ -57,6 +57,12 @@ pub trait StateWrite: StateRead {
 
     /// Removes a deadline this module scheduled (nothing if there is none).
     fn unschedule(&mut self, at_ms: u64, key: &[u8]);
+
+    /// Switches a module, or one message version of it, on from `at_height` (see
+    /// [`Module::needs_activation`]). Only the module that keeps the council may call it, for
+    /// a message the council executes; the ledger refuses a part this release does not have,
+    /// one that needs no activation, a height not after this block, and a part already on.
+    fn activate(&mut self, module: &str, version: Option<&str>, at_height: u64) -> Result<(), ModuleError>;
 }
 
 /// The longest key a deadline may carry.
@@ -197,6 +203,24 @@ pub trait Module: Send + Sync {
 
     /// Executes one message (JSON bytes) and returns the events to record in the receipt.
     fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError>;
+
+    /// Whether the module stays off until the council activates it at a height: a module a
+    /// release adds to a running chain. Such a module takes no genesis section.
+    fn needs_activation(&self) -> bool {
+        false
+    }
+
+    /// Message versions the council activates separately (a new version of a message that
+    /// validators on the previous release would refuse).
+    fn versions(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The version (one of [`Module::versions`]) a message belongs to; `None` for messages
+    /// that need no activation of their own.
+    fn version_of(&self, _msg: &[u8]) -> Option<&'static str> {
+        None
+    }
 
     /// Runs at the start of every block, before its transactions and due deadlines. Events go
     /// to the block's hook events.

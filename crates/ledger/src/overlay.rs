@@ -4,6 +4,7 @@ use dojang_store::{Entries, Store, StoreError};
 
 use dojang_types::{Event, Validator};
 
+use crate::activation::{activation_key, check_activation, message_active};
 use crate::hooks::deadline_key;
 use crate::module::{ModuleError, StateRead, StateWrite, TxContext, MAX_DEADLINE_KEY};
 use crate::router::{prefix_of, Router};
@@ -146,6 +147,20 @@ impl StateWrite for TxState<'_> {
         self.writes.insert(deadline_key(at_ms, &self.prefix, key), None);
     }
 
+    fn activate(&mut self, module: &str, version: Option<&str>, at_height: u64) -> Result<(), ModuleError> {
+        let by_council = self.as_council && self.router.council_account() == Some(self.ctx.sender);
+        if !by_council || self.router.authority_module().map(prefix_of) != Some(self.prefix.clone()) {
+            return Err(ModuleError::Unauthorized(
+                "only the council, through the module that keeps it, activates a module".into(),
+            ));
+        }
+        let m = self.router.get(module).map(|m| m.as_ref());
+        check_activation(self, m, module, version, at_height, self.ctx.height)?;
+        let key = [b"ledger/".as_slice(), &activation_key(module, version)].concat();
+        self.writes.insert(key, Some(at_height.to_be_bytes().to_vec()));
+        Ok(())
+    }
+
     fn execute_as_council(&mut self, module: &str, msg: &[u8]) -> Result<Vec<Event>, ModuleError> {
         if self.as_council {
             return Err(ModuleError::Unauthorized("a message the council executes cannot execute another".into()));
@@ -163,6 +178,9 @@ impl StateWrite for TxState<'_> {
             .router
             .council_message(module, msg)
             .map_err(|reason| ModuleError::InvalidMessage(format!("the council was asked to execute {reason}")))?;
+        if let Err(off) = message_active(self, m.as_ref(), msg, self.ctx.height)? {
+            return Err(ModuleError::Rejected { code: "not_active".into(), reason: off.to_string() });
+        }
         let ctx = TxContext { sender: council, ..self.ctx.clone() };
         let mut below = Vec::with_capacity(self.below.len() + 1);
         below.push(&self.writes);
@@ -180,6 +198,27 @@ impl StateWrite for TxState<'_> {
         let writes = inner.finish();
         self.writes.extend(writes);
         Ok(events)
+    }
+}
+
+/// The block's state so far (its writes over the committed store), read with full keys: what
+/// the ledger itself consults between transactions (which modules are on).
+pub(crate) struct BlockView<'a> {
+    pub store: &'a Store,
+    pub changes: &'a Changes,
+}
+
+impl StateRead for BlockView<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        layered_get(self.store, self.changes, &[], key)
+    }
+
+    fn scan(&self, prefix: &[u8], start_after: Option<&[u8]>, limit: usize) -> Result<Entries, StoreError> {
+        layered_scan(self.store, self.changes, &[], prefix, start_after, limit)
+    }
+
+    fn read_module(&self, module: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(&[prefix_of(module).as_slice(), key].concat())
     }
 }
 

@@ -43,6 +43,17 @@ pub trait TypedModule: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// See [`Module::needs_activation`].
+    const NEEDS_ACTIVATION: bool = false;
+
+    /// See [`Module::versions`].
+    const VERSIONS: &'static [&'static str] = &[];
+
+    /// See [`Module::version_of`]; asked only when [`TypedModule::VERSIONS`] is not empty.
+    fn version_of(&self, _msg: &Self::Msg) -> Option<&'static str> {
+        None
+    }
+
     /// See [`Module::begin_block`].
     fn begin_block(&self, _ctx: &BlockContext, _state: &mut dyn StateWrite) -> Result<Vec<Event>, ModuleError> {
         Ok(Vec::new())
@@ -108,6 +119,21 @@ impl<M: TypedModule> Module for Typed<M> {
 
     fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError> {
         self.0.execute(ctx, state, decode(M::NAME, msg)?)
+    }
+
+    fn needs_activation(&self) -> bool {
+        M::NEEDS_ACTIVATION
+    }
+
+    fn versions(&self) -> &'static [&'static str] {
+        M::VERSIONS
+    }
+
+    fn version_of(&self, msg: &[u8]) -> Option<&'static str> {
+        if M::VERSIONS.is_empty() {
+            return None;
+        }
+        decode(M::NAME, msg).ok().and_then(|m| self.0.version_of(&m))
     }
 
     fn query(

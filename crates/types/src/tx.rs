@@ -62,6 +62,8 @@ pub enum TxError {
     InvalidMessage { module: String, reason: String },
     #[error("the sender may not send this '{module}' message: it needs {needed}")]
     NotPermitted { module: String, needed: String },
+    #[error("{what} is not active on this chain: {detail}")]
+    NotActive { what: String, detail: String },
 }
 
 impl TxBody {

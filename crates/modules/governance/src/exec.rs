@@ -5,7 +5,7 @@ use crate::council::{self, CouncilRecord};
 use crate::msg::{CouncilSpec, GenesisSection, GovernanceMsg, ParamValue, Role};
 use crate::proposal;
 use crate::rules::{self, RuleViolation};
-use crate::state::{self, ParamVersion, RoleGrant};
+use crate::state::{self, Activation, ParamVersion, RoleGrant};
 use crate::NAME;
 
 impl From<RuleViolation> for ModuleError {
@@ -83,6 +83,10 @@ pub fn check(msg: &GovernanceMsg) -> Result<Permit, ModuleError> {
             rules::validator_updates_are_well_formed(updates)?;
             Ok(Permit::Council)
         }
+        GovernanceMsg::Activate { module, version, .. } => {
+            rules::activation_is_well_formed(module, version.as_deref())?;
+            Ok(Permit::Council)
+        }
         GovernanceMsg::SetCouncil { .. } | GovernanceMsg::GrantRole { .. } | GovernanceMsg::RevokeRole { .. } => {
             Ok(Permit::Council)
         }
@@ -103,7 +107,34 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: GovernanceMsg) 
             set_param(ctx, state, &table, &key, effective_from, value, legal_basis)
         }
         GovernanceMsg::UpdateValidators { updates } => update_validators(ctx, state, &updates),
+        GovernanceMsg::Activate { module, version, at_height } => {
+            activate(ctx, state, &module, version.as_deref(), at_height)
+        }
     }
+}
+
+/// Asks the ledger to switch the part on (it refuses what this release lacks, what needs no
+/// activation, a height not ahead, a part already on) and keeps the decision for the record.
+fn activate(
+    ctx: &TxContext,
+    state: &mut dyn StateWrite,
+    module: &str,
+    version: Option<&str>,
+    at_height: u64,
+) -> Result<Vec<Event>, ModuleError> {
+    state.activate(module, version, at_height)?;
+    let record = Activation {
+        module: module.to_string(),
+        version: version.map(str::to_string),
+        at_height,
+        decided_at_height: ctx.height,
+    };
+    state::put_activation(state, &record);
+    let mut event = Event::new(NAME, "activation_scheduled").with("module", module).with("at_height", at_height);
+    if let Some(v) = version {
+        event = event.with("version", v);
+    }
+    Ok(vec![event])
 }
 
 /// Applies the updates in order; if any is refused, the transaction fails and none applies.

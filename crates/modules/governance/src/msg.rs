@@ -118,6 +118,14 @@ pub enum GovernanceMsg {
     UpdateValidators {
         updates: Vec<ValidatorUpdate>,
     },
+    /// Switches on, from `at_height`, a module a release added to the running chain, or one
+    /// message version of a module (GOV-16). Every validator must run that release first.
+    Activate {
+        module: String,
+        #[serde(default)]
+        version: Option<String>,
+        at_height: u64,
+    },
 }
 
 /// The governance section of the genesis file.

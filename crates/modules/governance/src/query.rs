@@ -17,12 +17,27 @@ const MAX_LIST: usize = 1000;
 ///   the whole history without `as_of`)
 /// - `params/<table>`: every key of a table with its history
 /// - `council`: members, threshold, minimum size, a staged change
+/// - `activations`: the modules and message versions the council switched on, and from when
 /// - `proposal/<id>`: one proposal with who approved and rejected it, and its status
 /// - `proposals` with optional `{"after": id, "limit": n}`: proposals, newest first below
 ///   `after`; with `{"open": true}`: those not yet closed, the soonest to expire first
 pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value, ModuleError> {
     let parts: Vec<&str> = path.split('/').collect();
     match parts.as_slice() {
+        ["activations"] => {
+            let now = last_block(state)?.0;
+            let list: Vec<Value> = state::activations(state, MAX_LIST)?
+                .into_iter()
+                .map(|a| json!({
+                    "module": a.module,
+                    "version": a.version,
+                    "at_height": a.at_height,
+                    "decided_at_height": a.decided_at_height,
+                    "active": a.at_height <= now,
+                }))
+                .collect();
+            Ok(json!({ "activations": list }))
+        }
         ["council"] => {
             let rec = council::record(state)?;
             // The council that decides the next block.

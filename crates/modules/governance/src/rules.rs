@@ -36,6 +36,27 @@ pub fn param_name_is_valid(name: &str) -> Result<(), RuleViolation> {
     }
 }
 
+/// GOV-16: an activation names a module (and optionally one of its message versions) by a
+/// plain name, and a height; whether this release has it, needs it switched on, and the
+/// height is still ahead, the ledger checks when the council executes it.
+pub fn activation_is_well_formed(module: &str, version: Option<&str>) -> Result<(), RuleViolation> {
+    if !dojang_types::is_plain_name(module, 64) {
+        return Err(violation(
+            "GOV-16",
+            format!("module '{module}' must be 1-64 characters of a-z, 0-9, '_', '.', '-'"),
+        ));
+    }
+    if let Some(v) = version {
+        if !dojang_types::is_plain_name(v, 32) {
+            return Err(violation(
+                "GOV-16",
+                format!("version '{v}' must be 1-32 characters of a-z, 0-9, '_', '.', '-'"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// GOV-04: a parameter change is never retroactive: it takes effect today or later, and a
 /// version already in force cannot be replaced. Past decisions stay reproducible.
 pub fn change_is_not_retroactive(

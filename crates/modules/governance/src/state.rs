@@ -135,3 +135,36 @@ pub fn param_table(
         })
         .collect()
 }
+
+/// A part of the chain the council switched on (the ledger keeps the height it gates by; this
+/// is governance's record of the decision, for queries).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activation {
+    pub module: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    pub at_height: u64,
+    pub decided_at_height: u64,
+}
+
+const ACTIVATIONS: &str = "activations/";
+
+fn activation_key(module: &str, version: Option<&str>) -> Vec<u8> {
+    match version {
+        None => format!("{ACTIVATIONS}{module}").into_bytes(),
+        Some(v) => format!("{ACTIVATIONS}{module}@{v}").into_bytes(),
+    }
+}
+
+pub fn put_activation(state: &mut dyn StateWrite, a: &Activation) {
+    write_record(state, &activation_key(&a.module, a.version.as_deref()), a);
+}
+
+/// Every activation the council decided, by module then version.
+pub fn activations(state: &dyn StateRead, limit: usize) -> Result<Vec<Activation>, ModuleError> {
+    state
+        .scan(ACTIVATIONS.as_bytes(), None, limit)?
+        .into_iter()
+        .map(|(k, v)| decode_record(&v, &String::from_utf8_lossy(&k)))
+        .collect()
+}
