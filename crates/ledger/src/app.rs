@@ -2,7 +2,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dojang_types::{validators_hash, wall_clock_ms as now_ms, Address, Block, Commit, Evidence, Hash, Validator};
+use dojang_types::{validators_hash, Address, Block, Commit, Evidence, Hash, Validator};
 use tracing::{debug, error, warn};
 
 use crate::error::LedgerError;
@@ -187,7 +187,7 @@ impl BlockApp for Ledger {
 
     fn propose(&self, height: u64, proposer: Address, budget: Duration) -> Result<Block, LedgerError> {
         let parent_time = lock(&self.head).time_ms;
-        let clock = now_ms().saturating_add_signed(self.config.fault_clock_offset_ms);
+        let clock = self.clock_ms();
         let input = self.input(height, clock.max(parent_time + 1), proposer)?;
         let cost = self.build_ns_per_tx.load(Ordering::Relaxed);
         // Until this node has measured its cost per transaction, blocks stay small: a first

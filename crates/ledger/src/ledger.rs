@@ -1,5 +1,5 @@
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use dojang_store::{StateProof, Store, StoreError};
@@ -96,6 +96,9 @@ pub struct Ledger {
     waiters: Mutex<HashMap<Hash, Vec<oneshot::Sender<Receipt>>>>,
     events: broadcast::Sender<Arc<CommittedBlock>>,
     committed_txs: AtomicU64,
+    /// The clock shift this node proposes with (`fault_clock_offset_ms`, moved forward by
+    /// [`Ledger::advance_clock`]).
+    pub(crate) clock_offset_ms: AtomicI64,
     /// Moving average of the time to build one transaction into a block, in nanoseconds.
     pub(crate) build_ns_per_tx: AtomicU64,
     /// The set that decides the next height (the one in the latest committed state).
@@ -139,6 +142,7 @@ impl Ledger {
         // The channel keeps its last EVENT_BUFFER blocks alive whether or not anyone listens;
         // a subscriber that falls further behind is told how many it missed.
         let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let clock_offset_ms = AtomicI64::new(config.fault_clock_offset_ms);
         Ok(Ledger {
             mempool: Mutex::new(Mempool::new(config.mempool.clone())),
             store,
@@ -151,6 +155,7 @@ impl Ledger {
             waiters: Mutex::new(HashMap::new()),
             events,
             committed_txs: AtomicU64::new(0),
+            clock_offset_ms,
             build_ns_per_tx: AtomicU64::new(0),
             validators: Mutex::new(validators),
         })
@@ -265,6 +270,18 @@ impl Ledger {
         (h.height, h.hash, h.time_ms)
     }
 
+    /// Moves the clock this node proposes with forward by `ms`: for the test harness, to reach
+    /// a deadline days away in a test that runs for milliseconds. A node never calls it.
+    pub fn advance_clock(&self, ms: i64) {
+        self.clock_offset_ms.fetch_add(ms.max(0), Ordering::Relaxed);
+    }
+
+    /// The time this node stamps the blocks it proposes with and judges expiry by at admission:
+    /// the wall clock, shifted only by fault injection or the test harness.
+    pub fn clock_ms(&self) -> u64 {
+        now_ms().saturating_add_signed(self.clock_offset_ms.load(Ordering::Relaxed))
+    }
+
     pub fn mempool_len(&self) -> usize {
         lock(&self.mempool).len()
     }
@@ -289,7 +306,7 @@ impl Ledger {
     /// the sender's permit and minute quota (against the latest committed state), replay,
     /// signature, mempool bounds.
     pub fn submit_batch(&self, items: &[&[u8]]) -> Vec<Result<Hash, SubmitError>> {
-        let now = now_ms();
+        let now = self.clock_ms();
         // What is switched on is judged for the next block.
         let next = match last_block(&self.committed_state()) {
             Ok((h, _)) => h + 1,

@@ -9,7 +9,7 @@ use dojang_crypto::{Algorithm, Keypair};
 use dojang_governance::Governance;
 use dojang_ledger::{BlockApp, Genesis, GenesisValidator, Ledger, LedgerConfig, Router, SubmitError, TypedModule};
 use dojang_store::Store;
-use dojang_types::{encode, wall_clock_ms, Block, Commit, Hash, Receipt, SignedTx, TxBody, TxStatus};
+use dojang_types::{encode, Block, Commit, Hash, Receipt, SignedTx, TxBody, TxStatus};
 use serde_json::{json, Value};
 
 /// The chain id every test chain uses.
@@ -106,7 +106,7 @@ impl Chain {
             chain_id: CHAIN_ID.into(),
             sender: k.public_key(),
             nonce,
-            expires_at_ms: wall_clock_ms() + 60_000,
+            expires_at_ms: self.ledger.clock_ms() + 60_000,
             module: module.into(),
             msg: serde_json::to_vec(&msg).expect("JSON"),
         })
@@ -125,6 +125,12 @@ impl Chain {
         let commit = Commit { height, round: 0, block_hash: block.hash(), signatures: vec![] };
         self.ledger.commit(height, &block.hash(), commit).expect("commit");
         block
+    }
+
+    /// Moves the chain's clock forward: the next blocks are stamped `ms` later than the wall
+    /// clock, so a deadline days away (a retention period, a notice window) falls due now.
+    pub fn advance_clock(&self, ms: u64) {
+        self.ledger.advance_clock(i64::try_from(ms).unwrap_or(i64::MAX));
     }
 
     pub fn receipt(&self, id: &Hash) -> Receipt {
@@ -161,7 +167,7 @@ impl Chain {
     /// the threshold. The message must execute. Returns the proposal id.
     pub fn council(&self, module: &str, msg: Value) -> u64 {
         let proposal = json!({"type": "propose", "proposal": {"module": module, "msg": msg},
-                              "reason": "test resolution", "expires_at_ms": wall_clock_ms() + 60_000});
+                              "reason": "test resolution", "expires_at_ms": self.ledger.clock_ms() + 60_000});
         let r = self.ok(&self.members[0], "governance", proposal);
         let id: u64 = event_attr(&r, "proposal_created", "id").parse().expect("a proposal id");
         let mut executed = r.events.iter().any(|e| e.kind == "proposal_executed");
