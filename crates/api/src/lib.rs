@@ -12,6 +12,7 @@ mod limit;
 mod metrics;
 mod network;
 mod openapi;
+mod private;
 mod problem;
 mod registry;
 mod relay;
@@ -121,6 +122,8 @@ pub struct AppState {
     pub status: NodeStatus,
     /// One permit per open `/v1/events` stream (`max_event_streams` in all).
     pub event_streams: Arc<tokio::sync::Semaphore>,
+    /// The payloads of private collections this node's organisation belongs to, if any.
+    pub vault: Option<Arc<dojang_private::Vault>>,
 }
 
 /// The gateway's routes, ready to serve. Also used by tests without a socket. The node
@@ -132,13 +135,23 @@ pub fn router(ledger: Arc<Ledger>, settings: ApiSettings) -> Router {
 /// The gateway's routes, with a [`NodeStatus`] the node keeps up to date (so `/health` and
 /// `/ready` can tell a node that is catching up).
 pub fn router_with_status(ledger: Arc<Ledger>, settings: ApiSettings, status: NodeStatus) -> Router {
+    gateway(ledger, settings, status, None)
+}
+
+/// The node's routes, with the vault of private collections when the node keeps one.
+pub fn gateway(
+    ledger: Arc<Ledger>,
+    settings: ApiSettings,
+    status: NodeStatus,
+    vault: Option<Arc<dojang_private::Vault>>,
+) -> Router {
     let metrics = metrics::Metrics::start(&ledger);
     let limiter = Arc::new(limit::RateLimiter::new(settings.rate_limit_per_second, settings.rate_limit_burst));
     let body_limit = settings.max_body_bytes;
     let relay = relay::Relay::start(&settings.peers);
     let event_streams =
         Arc::new(tokio::sync::Semaphore::new(settings.max_event_streams.min(tokio::sync::Semaphore::MAX_PERMITS)));
-    let state = AppState { ledger, settings, metrics, relay, status, event_streams };
+    let state = AppState { ledger, settings, metrics, relay, status, event_streams, vault };
     Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
@@ -157,6 +170,7 @@ pub fn router_with_status(ledger: Arc<Ledger>, settings: ApiSettings, status: No
         .route("/v1/validators", get(network::validators))
         .route("/v1/sync/blocks", get(network::sync_blocks))
         .route("/v1/evidence", get(network::evidence))
+        .route("/v1/private/{collection}/{key}", get(private::get).put(private::put))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

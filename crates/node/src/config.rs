@@ -26,6 +26,20 @@ pub struct Config {
     /// key in an HSM (`kind = "pkcs11"`).
     #[serde(default)]
     pub signer: crate::keys::SignerSettings,
+    /// The organisation this node holds private collection payloads for.
+    #[serde(default)]
+    pub private: PrivateSettings,
+}
+
+/// Private data collections on this node (docs/modules/collections.md).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivateSettings {
+    /// The key file of the member organisation this node serves (relative to the home). The
+    /// node holds the payloads of every collection whose members include that account, fetches
+    /// them from the other nodes signed with it, and serves them only to members. Without
+    /// one the node holds no payloads and refuses every private request.
+    pub member_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,6 +80,10 @@ impl Home {
     pub fn db(&self) -> PathBuf {
         self.data().join("ledger.redb")
     }
+    /// Payloads and salts of private collections, beside the ledger, never inside it.
+    pub fn private(&self) -> PathBuf {
+        self.data().join("private")
+    }
 }
 
 /// The default home: `$DOJANG_HOME`, else `~/.dojang`.
@@ -85,6 +103,7 @@ impl Config {
             consensus: ConsensusSettings::default(),
             ledger: LedgerConfig::default(),
             signer: Default::default(),
+            private: PrivateSettings::default(),
         }
     }
 

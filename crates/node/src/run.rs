@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use dojang_anchor::Anchor;
+use dojang_collections::Collections;
 use dojang_consensus::NodeIdentity;
 use dojang_crypto::{KdfParams, KeyFile, KeyProtection, Keypair};
 use dojang_eligibility::Eligibility;
@@ -22,6 +23,7 @@ pub fn modules() -> Router {
         .with_typed(Anchor)
         .with_typed(Identity)
         .with_typed(Eligibility)
+        .with_typed(Collections)
         .with_authority(Arc::new(Governance))
 }
 
@@ -57,7 +59,8 @@ pub async fn run_node(
     })?;
     let api_addr = listener.local_addr()?;
     let status = dojang_api::NodeStatus::new();
-    let app = dojang_api::router_with_status(ledger.clone(), config.api.clone(), status.clone());
+    let vault = private_vault(home, &config, &ledger, &mut passphrases)?;
+    let app = dojang_api::gateway(ledger.clone(), config.api.clone(), status.clone(), vault.clone());
 
     // The API serves from the start, so peers that are catching up at the same time can read
     // this node's height instead of waiting on it.
@@ -90,6 +93,9 @@ pub async fn run_node(
         .await
         .map_err(|e| anyhow::anyhow!("cannot start consensus: {e:#}"))?;
 
+    if let Some(vault) = &vault {
+        tokio::spawn(vault.clone().run());
+    }
     let (height, _, _) = ledger.head();
     info!(chain_id = %genesis.chain_id, height, api = %api_addr, "node started");
     println!("dojang node ready: chain {} at height {height}, API on http://{api_addr}", genesis.chain_id);
@@ -107,6 +113,22 @@ pub async fn run_node(
     let _ = server.await;
     info!("stopped");
     Ok(())
+}
+
+/// The vault of private collection payloads, when `[private] member_key` names the
+/// organisation this node serves.
+fn private_vault(
+    home: &Home,
+    config: &Config,
+    ledger: &Arc<Ledger>,
+    passphrases: &mut Passphrases,
+) -> anyhow::Result<Option<Arc<dojang_private::Vault>>> {
+    let Some(path) = &config.private.member_key else { return Ok(None) };
+    let key = passphrases.load(&crate::config::relative(&home.0, path)).context("[private] member_key")?;
+    let store = dojang_private::PrivateStore::open(&home.private())?;
+    let vault = dojang_private::Vault::new(store, ledger.clone(), Some(Arc::new(key)), &config.api.peers);
+    info!(member = %vault.member().map(|a| a.to_string()).unwrap_or_default(), "holding private collections for this member");
+    Ok(Some(Arc::new(vault)))
 }
 
 /// The node's libp2p identity key (written by `init`; generated here for older homes,

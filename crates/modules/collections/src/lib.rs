@@ -10,6 +10,7 @@
 pub mod exec;
 pub mod msg;
 pub mod query;
+pub mod readers;
 pub mod rules;
 pub mod state;
 
