@@ -69,7 +69,17 @@ fn bad_values(schema: &Value, in_path: bool) -> Vec<String> {
         _ => {}
     }
     if let Some(pattern) = schema["pattern"].as_str() {
-        bad.extend(["xyz", "0"].map(String::from));
+        if pattern.contains("a-z0-9_.-") {
+            // A plain name: capitals, other punctuation and one character too many.
+            bad.extend(["Xyz", "a!b"].map(String::from));
+            let max: Option<usize> =
+                pattern.split(",").nth(1).and_then(|r| r.split('}').next()).and_then(|n| n.parse().ok());
+            if let Some(max) = max {
+                bad.push("a".repeat(max + 1));
+            }
+        } else {
+            bad.extend(["xyz", "0"].map(String::from));
+        }
         if pattern.contains("{64}") {
             bad.push("0".repeat(63));
         }
@@ -144,7 +154,7 @@ async fn every_malformed_parameter_gets_a_declared_400_problem() {
                 "an undecodable parameter name".into(),
                 format!("{}%FF=1", if op.uri(&[]).contains('?') { "&" } else { "?" }),
             )];
-            for p in op.params() {
+            for p in op.params().into_iter().filter(|p| p["in"] != "header") {
                 let name = p["name"].as_str().unwrap();
                 let schema = &p["schema"];
                 let good = send(&app, &op.method, &op.uri(&[(name, good_value(name, schema))]), body.as_ref()).await;

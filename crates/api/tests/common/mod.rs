@@ -22,6 +22,11 @@ pub fn ledger() -> TestLedger {
 }
 
 pub fn ledger_with(config: LedgerConfig) -> TestLedger {
+    ledger_with_modules(config, Router::new())
+}
+
+/// A test ledger running these modules besides governance.
+pub fn ledger_with_modules(config: LedgerConfig, modules: Router) -> TestLedger {
     let dir = tempfile::tempdir().unwrap();
     let admin = Keypair::generate(Algorithm::Ed25519);
     let genesis = Genesis {
@@ -41,7 +46,7 @@ pub fn ledger_with(config: LedgerConfig) -> TestLedger {
     };
     let store = Store::open(&dir.path().join("db.redb")).unwrap();
     let ledger = Arc::new(
-        Ledger::open(store, Router::new().with_typed(Governance).with_authority(Arc::new(Governance)), genesis, config)
+        Ledger::open(store, modules.with_typed(Governance).with_authority(Arc::new(Governance)), genesis, config)
             .unwrap(),
     );
     TestLedger { ledger, admin, _dir: dir }
