@@ -2,9 +2,9 @@
 //! A trait, so the service can be tested without a chain and run against a real node.
 
 use dojang_crypto::Keypair;
+use dojang_identity::IdentityMsg;
 use dojang_sdk::{Client, TxBuilder};
 use dojang_types::Hash;
-use serde_json::json;
 
 #[async_trait::async_trait]
 pub trait Anchoring: Send + Sync {
@@ -27,13 +27,9 @@ impl ChainAnchoring {
 #[async_trait::async_trait]
 impl Anchoring for ChainAnchoring {
     async fn anchor(&self, did: &str, uri: &str, version: u64, hash: [u8; 32]) -> Result<u64, String> {
-        let msg = json!({"type": "anchor_status_list", "did": did, "uri": uri, "version": version, "hash": Hash(hash)});
-        let tx = self.builder.build("identity", &msg);
-        let submitted = self.client.submit(&tx, true).await.map_err(|e| e.to_string())?;
-        let receipt = submitted.receipt.ok_or("the anchor transaction did not become final in time")?;
-        if receipt["result"]["status"] != "ok" {
-            return Err(format!("the chain refused the anchor: {}", receipt["result"]["reason"]));
-        }
+        let msg = IdentityMsg::AnchorStatusList { did: did.into(), uri: uri.into(), version, hash: Hash(hash) };
+        let receipt =
+            self.client.send(&self.builder, &msg).await.map_err(|e| format!("the chain refused the anchor: {e}"))?;
         receipt["height"].as_u64().ok_or_else(|| "the receipt has no height".to_string())
     }
 }

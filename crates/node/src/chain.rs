@@ -1,9 +1,11 @@
 //! A node reached by a tool that sends transactions (the demo, an office's anchoring): the
-//! client, the chain id read once, and "send and wait until final, or say why not".
+//! client, the chain id read once, and "send a typed message and wait until final, or say why
+//! not".
 
 use anyhow::{bail, Context};
 use dojang_crypto::Keypair;
-use dojang_sdk::{Client, TxBuilder};
+use dojang_governance::GovernanceMsg;
+use dojang_sdk::{Client, ModuleMessage, TxBuilder};
 use serde_json::Value;
 
 pub struct Chain {
@@ -22,32 +24,27 @@ impl Chain {
     /// Proposes `msg` to the council as `member` and waits until final. On a council of one
     /// (a development chain) the proposal is its own approval and the message executes at
     /// once; otherwise it waits for approvals, and the proposal's id is returned.
-    pub async fn propose(&self, member: &Keypair, module: &str, msg: Value, reason: &str) -> anyhow::Result<Proposed> {
+    pub async fn propose<M: ModuleMessage>(&self, member: &Keypair, msg: &M, reason: &str) -> anyhow::Result<Proposed> {
         let expires = dojang_types::wall_clock_ms() + 7 * 24 * 3_600_000;
-        let proposal = serde_json::json!({"type": "propose", "reason": reason, "expires_at_ms": expires,
-                                          "proposal": {"module": module, "msg": msg}});
-        let receipt = self.send(member, "governance", proposal).await?;
+        let receipt = self.send(member, &GovernanceMsg::propose(msg, reason, expires)).await?;
         let event =
             |kind: &str| receipt["events"].as_array().into_iter().flatten().find(|e| e["kind"] == kind).cloned();
         let id = event("proposal_created")
             .and_then(|e| attribute(&e, "id"))
             .and_then(|s| s.parse().ok())
             .context("the proposal receipt has no id")?;
-        if event("proposal_failed").is_some() {
-            bail!("the council's {module} {} was refused when it executed (proposal {id})", msg["type"]);
+        if let Some(failed) = event("proposal_failed") {
+            let code = attribute(&failed, "code").unwrap_or_default();
+            bail!("the council's {} message was refused when it executed ({code}, proposal {id})", M::MODULE);
         }
         Ok(if event("proposal_executed").is_some() { Proposed::Executed(id) } else { Proposed::Open(id) })
     }
 
-    /// Sends one message and waits until it is final; a refusal is an error with its reason.
-    pub async fn send(&self, key: &Keypair, module: &str, msg: Value) -> anyhow::Result<Value> {
-        let tx = TxBuilder::new(&self.chain_id, key.duplicate()).build(module, &msg);
-        let s = self.client.submit(&tx, true).await?;
-        let receipt = s.receipt.context("the transaction did not become final in time")?;
-        if receipt["result"]["status"] != "ok" {
-            bail!("{module} {} refused: {}", msg["type"], receipt["result"]["reason"]);
-        }
-        Ok(receipt)
+    /// Sends one typed message and waits until it is final; a refusal is an error with its
+    /// reason.
+    pub async fn send<M: ModuleMessage>(&self, key: &Keypair, msg: &M) -> anyhow::Result<Value> {
+        let builder = TxBuilder::new(&self.chain_id, key.duplicate());
+        Ok(self.client.send(&builder, msg).await?)
     }
 }
 

@@ -3,10 +3,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Args, Subcommand};
+use dojang_governance::{GovernanceMsg, ProposedMsg};
 use dojang_sdk::{Client, TxBuilder};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::chain::attribute;
 use crate::keys;
@@ -121,12 +122,11 @@ pub async fn run(args: GovArgs) -> anyhow::Result<()> {
         GovCommand::Propose { signer, module, reason, expires_in, msg } => {
             let msg: Value = serde_json::from_str(&msg).context("the proposed message is not valid JSON")?;
             let expires_at_ms = dojang_types::wall_clock_ms() + expires_in;
-            let propose = json!({"type": "propose", "proposal": {"module": module, "msg": msg},
-                                 "reason": reason, "expires_at_ms": expires_at_ms});
+            let propose = GovernanceMsg::Propose { proposal: ProposedMsg { module, msg }, reason, expires_at_ms };
             vote(&client, signer, propose).await
         }
-        GovCommand::Approve { signer, id } => vote(&client, signer, json!({"type": "approve", "id": id})).await,
-        GovCommand::Reject { signer, id } => vote(&client, signer, json!({"type": "reject", "id": id})).await,
+        GovCommand::Approve { signer, id } => vote(&client, signer, GovernanceMsg::Approve { id }).await,
+        GovCommand::Reject { signer, id } => vote(&client, signer, GovernanceMsg::Reject { id }).await,
         GovCommand::Show { id } => print(&client.query("governance", &format!("proposal/{id}"), &[]).await?),
         GovCommand::List { open, limit } => {
             let limit = limit.to_string();
@@ -159,15 +159,10 @@ pub async fn run(args: GovArgs) -> anyhow::Result<()> {
 
 /// Signs and sends a governance message, waits for it to be final, and says what became of
 /// the proposal.
-async fn vote(client: &Client, signer: SignerArgs, msg: Value) -> anyhow::Result<()> {
+async fn vote(client: &Client, signer: SignerArgs, msg: GovernanceMsg) -> anyhow::Result<()> {
     let chain_id = client.status().await?["chain_id"].as_str().context("node status has no chain_id")?.to_string();
     let builder = TxBuilder::new(chain_id, signer.signer()?);
-    let tx = builder.try_build("governance", &msg)?;
-    let s = client.submit(&tx, true).await?;
-    let receipt = s.receipt.context("the transaction was admitted but did not become final in time")?;
-    if receipt["result"]["status"] != "ok" {
-        bail!("refused: {} ({})", receipt["result"]["reason"], receipt["result"]["code"]);
-    }
+    let receipt = client.send(&builder, &msg).await?;
     let events = receipt["events"].as_array().cloned().unwrap_or_default();
     let id = events
         .iter()
@@ -184,7 +179,11 @@ async fn vote(client: &Client, signer: SignerArgs, msg: Value) -> anyhow::Result
     } else {
         "is open, waiting for more approvals"
     };
-    println!("proposal {id} {outcome} (block {}, transaction {})", receipt["height"], s.id);
+    println!(
+        "proposal {id} {outcome} (block {}, transaction {})",
+        receipt["height"],
+        receipt["tx_id"].as_str().unwrap_or_default()
+    );
     Ok(())
 }
 

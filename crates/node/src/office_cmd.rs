@@ -183,9 +183,12 @@ pub async fn anchor_once(
     program: &str,
 ) -> anyhow::Result<Option<Anchored>> {
     let Some(u) = office.unanchored(program)? else { return Ok(None) };
-    let msg =
-        serde_json::json!({"type": "anchor_decisions", "program": program, "root": u.root, "leaves": u.leaves.len()});
-    let receipt = chain.send(account, "eligibility", msg).await?;
+    let msg = dojang_eligibility::EligibilityMsg::AnchorDecisions {
+        program: program.to_string(),
+        root: u.root,
+        leaves: u.leaves.len() as u64,
+    };
+    let receipt = chain.send(account, &msg).await?;
     let record = chain.client.query("eligibility", &format!("program/{program}"), &[]).await?;
     let batch = record["record"]["batches"].as_u64().context("no batch count")?;
     let height = receipt["height"].as_u64().unwrap_or_default();

@@ -55,12 +55,13 @@ async fn send(url: &str, key: &Keypair, module: &str, msg: Value) -> Value {
     receipt
 }
 
-/// Stores a payload on the writer's node and records its commitment; the commitment.
-async fn put_and_record(url: &str, writer: &Keypair, key: &str, payload: &[u8]) -> String {
+/// Stores a payload on the writer's node and records its commitment; the commitment and the
+/// height that recorded it.
+async fn put_and_record(url: &str, writer: &Keypair, key: &str, payload: &[u8]) -> (String, u64) {
     let (status, answer) = private(url, "PUT", Some(writer), COLLECTION, key, payload).await;
     assert_eq!(status, 201, "{answer}");
-    send(url, writer, "collections", answer["record"].clone()).await;
-    answer["commitment"].as_str().unwrap().to_string()
+    let receipt = send(url, writer, "collections", answer["record"].clone()).await;
+    (answer["commitment"].as_str().unwrap().to_string(), receipt["height"].as_u64().unwrap())
 }
 
 /// Polls until the node answers `want` for the record, signed by `key`.
@@ -123,7 +124,8 @@ async fn payloads_live_only_on_members_reach_a_returning_member_and_are_purged_e
     // A member stores a contract on its node and records the commitment.
     let marker1 = format!("PDC-ONE-{:016x}", rand::random::<u64>());
     let payload1 = format!("{{\"worker\": \"Kim Minsu\", \"wage_krw\": 10320, \"note\": \"{marker1}\"}}");
-    let c1 = put_and_record(&net.urls[0], &comwel, "contract-1", payload1.as_bytes()).await;
+    let (c1, h1) = put_and_record(&net.urls[0], &comwel, "contract-1", payload1.as_bytes()).await;
+    wait_height(&net.urls[3], h1, Duration::from_secs(30)).await;
     let rec =
         Client::new(&net.urls[3]).query("collections", &format!("record/{COLLECTION}/contract-1"), &[]).await.unwrap();
     assert_eq!(rec["commitment"], json!(c1), "every node sees the commitment, and only it");
@@ -153,7 +155,7 @@ async fn payloads_live_only_on_members_reach_a_returning_member_and_are_purged_e
     net.kill9(1);
     let marker2 = format!("PDC-TWO-{:016x}", rand::random::<u64>());
     let payload2 = format!("{{\"worker\": \"Lee Jiwoo\", \"wage_krw\": 11000, \"note\": \"{marker2}\"}}");
-    let c2 = put_and_record(&net.urls[0], &comwel, "contract-2", payload2.as_bytes()).await;
+    let (c2, _) = put_and_record(&net.urls[0], &comwel, "contract-2", payload2.as_bytes()).await;
     net.start(1);
     let held2 = wait_status(&net.urls[1], &district, "contract-2", 200, Duration::from_secs(60)).await;
     assert_eq!(held2["commitment"], json!(c2));
@@ -184,6 +186,7 @@ async fn payloads_live_only_on_members_reach_a_returning_member_and_are_purged_e
     )
     .await;
     assert!(r["events"].as_array().unwrap().iter().any(|e| e["kind"] == "purged"), "{r}");
+    wait_height(&net.urls[2], r["height"].as_u64().unwrap(), Duration::from_secs(30)).await;
     for (i, key) in [(0, &comwel), (1, &district)] {
         wait_status(&net.urls[i], key, "contract-1", 410, Duration::from_secs(30)).await;
     }

@@ -21,6 +21,13 @@ pub enum ClientError {
     BadAnswer(String),
     #[error(transparent)]
     Verify(#[from] VerifyError),
+    #[error("cannot sign: {0}")]
+    Sign(String),
+    #[error("transaction {0} did not become final within the wait; follow it at /v1/txs/{0}")]
+    NotFinal(dojang_types::Hash),
+    /// The module refused the message in its block: its rule's code and the reason.
+    #[error("module '{module}' refused the message ({code}): {reason}")]
+    Refused { module: String, code: String, reason: String },
 }
 
 /// The outcome of a submission.
@@ -72,6 +79,28 @@ impl Client {
 
     pub async fn status(&self) -> Result<Value, ClientError> {
         self.get("/v1/status").await
+    }
+
+    /// Signs a module's typed message, submits it and waits until it is final: its receipt.
+    /// A message its module refused in the block is [`ClientError::Refused`], with the
+    /// rule's code and reason.
+    pub async fn send<S: dojang_crypto::Signer, M: dojang_types::ModuleMessage>(
+        &self,
+        from: &crate::TxBuilder<S>,
+        msg: &M,
+    ) -> Result<Value, ClientError> {
+        let tx = from.try_message(msg).map_err(|e| ClientError::Sign(e.to_string()))?;
+        let submitted = self.submit(&tx, true).await?;
+        let receipt = submitted.receipt.ok_or(ClientError::NotFinal(submitted.id))?;
+        if receipt["result"]["status"] != "ok" {
+            let text = |k: &str| receipt["result"][k].as_str().unwrap_or_default().to_string();
+            return Err(ClientError::Refused {
+                module: M::MODULE.to_string(),
+                code: text("code"),
+                reason: text("reason"),
+            });
+        }
+        Ok(receipt)
     }
 
     /// Submits a transaction; with `wait`, returns once it is final (or the node's wait ends).

@@ -37,6 +37,14 @@ pub struct SignedTx {
     pub signature: Signature,
 }
 
+/// A module's message type: the module it is for and how it serializes. Each module crate
+/// implements it for its message enum, so clients build transactions from typed messages
+/// (the SDK's `TxBuilder::message`, `Client::send`) and never hand-write a message's JSON.
+pub trait ModuleMessage: Serialize {
+    /// The module's routing name.
+    const MODULE: &'static str;
+}
+
 /// Why a transaction was refused before it reached a block.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TxError {

@@ -17,6 +17,10 @@ pub use msg::AnchorMsg;
 
 pub const NAME: &str = "anchor";
 
+impl dojang_types::ModuleMessage for AnchorMsg {
+    const MODULE: &'static str = NAME;
+}
+
 #[derive(Debug, Default)]
 pub struct Anchor;
 

@@ -23,6 +23,10 @@ pub use state::{Collection, Purge, Record};
 
 pub const NAME: &str = "collections";
 
+impl dojang_types::ModuleMessage for CollectionsMsg {
+    const MODULE: &'static str = NAME;
+}
+
 #[derive(Debug, Default)]
 pub struct Collections;
 

@@ -21,6 +21,10 @@ pub use ruleset::{evaluate, Evidence, Handling, Outcome, RuleSet};
 
 pub const NAME: &str = "eligibility";
 
+impl dojang_types::ModuleMessage for EligibilityMsg {
+    const MODULE: &'static str = NAME;
+}
+
 #[derive(Debug, Default)]
 pub struct Eligibility;
 

@@ -17,10 +17,14 @@ use dojang_ledger::{Authority, ModuleError, Permit, StateRead, StateWrite, TxCon
 use dojang_types::{Address, Event};
 
 pub use council::council_account;
-pub use msg::{GenesisSection, GovernanceMsg, ParamValue, Role};
+pub use msg::{CouncilSpec, GenesisSection, GovernanceMsg, ParamValue, ProposedMsg, Role};
 
 /// The module's routing name and state prefix.
 pub const NAME: &str = "governance";
+
+impl dojang_types::ModuleMessage for GovernanceMsg {
+    const MODULE: &'static str = NAME;
+}
 
 /// The governance module.
 #[derive(Debug, Default)]

@@ -60,6 +60,23 @@ pub struct ProposedMsg {
     pub msg: serde_json::Value,
 }
 
+impl ProposedMsg {
+    /// The typed message of any module, as a proposal carries it.
+    pub fn of<M: dojang_types::ModuleMessage>(msg: &M) -> ProposedMsg {
+        ProposedMsg {
+            module: M::MODULE.to_string(),
+            msg: serde_json::to_value(msg).expect("module messages serialize to JSON"),
+        }
+    }
+}
+
+impl GovernanceMsg {
+    /// A proposal that the council execute `msg` (any module's typed message).
+    pub fn propose<M: dojang_types::ModuleMessage>(msg: &M, reason: &str, expires_at_ms: u64) -> GovernanceMsg {
+        GovernanceMsg::Propose { proposal: ProposedMsg::of(msg), reason: reason.to_string(), expires_at_ms }
+    }
+}
+
 /// The governing council: member accounts (agencies) and how many must approve.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

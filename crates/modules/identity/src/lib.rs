@@ -20,6 +20,10 @@ pub use msg::IdentityMsg;
 
 pub const NAME: &str = "identity";
 
+impl dojang_types::ModuleMessage for IdentityMsg {
+    const MODULE: &'static str = NAME;
+}
+
 #[derive(Debug, Default)]
 pub struct Identity;
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use dojang_anchor::AnchorMsg;
 use dojang_crypto::Keypair;
 use dojang_sdk::{Client, TxBuilder};
 use dojang_types::{encode, Hash};
@@ -50,8 +51,8 @@ fn presign(chain_id: &str, args: &BenchArgs, count: u64) -> Vec<(Hash, String)> 
         .map(|i| {
             let b = &accounts[(i % args.accounts) as usize];
             let root = dojang_types::sha256(&[&run.to_le_bytes(), &i.to_le_bytes()]);
-            let msg = json!({"type": "anchor", "namespace": "bench", "root": root, "leaves": 1});
-            let tx = b.build_with("anchor", &msg, run ^ i, expiry);
+            let msg = AnchorMsg::Anchor { namespace: "bench".into(), root, leaves: 1 };
+            let tx = b.message_with(&msg, run ^ i, expiry);
             (tx.id(), hex::encode(encode(&tx)))
         })
         .collect()

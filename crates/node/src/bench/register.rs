@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use dojang_crypto::Keypair;
+use dojang_governance::{GovernanceMsg, Role};
 use dojang_sdk::{Client, TxBuilder};
 use dojang_types::Address;
-use serde_json::json;
 
 /// The role bench accounts anchor under.
-const ROLE: &str = "auditor";
+const ROLE: Role = Role::Auditor;
 
 /// Grants the role to every account that lacks it, through proposals by `council` (which
 /// must be a council of one: its proposal is its approval). Returns how many were granted.
@@ -24,14 +24,14 @@ pub async fn register(
     let mut missing = Vec::new();
     for a in accounts {
         let rec = client.query("governance", &format!("account/{a}"), &[]).await?;
-        if rec["roles"].get(ROLE).is_none() {
+        if rec["roles"].get(ROLE.as_str()).is_none() {
             missing.push(*a);
         }
     }
     if missing.is_empty() {
         return Ok(0);
     }
-    eprintln!("registering {} bench accounts (council grants the {ROLE} role)...", missing.len());
+    eprintln!("registering {} bench accounts (council grants the {} role)...", missing.len(), ROLE.as_str());
     let builder = TxBuilder::new(chain_id, council);
     let expires = dojang_types::wall_clock_ms() + 600_000;
     // One account may have at most `ledger.mempool.max_per_account` (1,000) transactions
@@ -40,12 +40,8 @@ pub async fn register(
         let txs: Vec<_> = chunk
             .iter()
             .map(|a| {
-                let grant = json!({"type": "grant_role", "account": a, "role": ROLE});
-                builder.build(
-                    "governance",
-                    &json!({"type": "propose", "reason": "benchmark load account", "expires_at_ms": expires,
-                            "proposal": {"module": "governance", "msg": grant}}),
-                )
+                let grant = GovernanceMsg::GrantRole { account: *a, role: ROLE };
+                builder.message(&GovernanceMsg::propose(&grant, "benchmark load account", expires))
             })
             .collect();
         for verdict in client.submit_batch(&txs).await? {
@@ -62,7 +58,7 @@ pub async fn register(
 async fn wait_for_role(client: &Client, account: Address) -> anyhow::Result<()> {
     for _ in 0..600 {
         let rec = client.query("governance", &format!("account/{account}"), &[]).await?;
-        if rec["roles"].get(ROLE).is_some() {
+        if rec["roles"].get(ROLE.as_str()).is_some() {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

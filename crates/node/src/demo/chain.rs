@@ -3,7 +3,7 @@
 //! programs get this run's ids).
 
 use dojang_crypto::Keypair;
-use serde_json::json;
+use dojang_identity::IdentityMsg;
 
 use crate::chain::{Chain, Proposed};
 
@@ -16,21 +16,13 @@ impl Chain {
     /// run), adds `key` under a new key id. Returns the key id.
     pub async fn ensure_org(&self, account: &Keypair, did: &str, key: &Keypair, run: &str) -> anyhow::Result<String> {
         let kid = format!("key-{run}");
-        if self.exists("identity", &format!("org/{did}")).await {
-            self.send(
-                account,
-                "identity",
-                json!({"type": "add_key", "did": did, "kid": kid, "public_key": key.public_key()}),
-            )
-            .await?;
+        let (did, kid_, public_key) = (did.to_string(), kid.clone(), key.public_key());
+        let msg = if self.exists("identity", &format!("org/{did}")).await {
+            IdentityMsg::AddKey { did, kid: kid_, public_key, valid_from_ms: None }
         } else {
-            self.send(
-                account,
-                "identity",
-                json!({"type": "register_org", "did": did, "kid": kid, "public_key": key.public_key()}),
-            )
-            .await?;
-        }
+            IdentityMsg::RegisterOrg { did, kid: kid_, public_key }
+        };
+        self.send(account, &msg).await?;
         Ok(kid)
     }
 
@@ -39,7 +31,7 @@ impl Chain {
     pub async fn ensure_root(&self, admin: &Keypair, did: &str) -> anyhow::Result<()> {
         if !self.exists("identity", "root").await {
             let proposed = self
-                .propose(admin, "identity", json!({"type": "set_root", "did": did}), "the city is the trust root")
+                .propose(admin, &IdentityMsg::SetRoot { did: did.to_string() }, "the city is the trust root")
                 .await?;
             if let Proposed::Open(id) = proposed {
                 anyhow::bail!("naming the trust root needs more council approvals (proposal {id}); the demo runs on a chain whose admin is a council of one");
@@ -57,8 +49,14 @@ impl Chain {
     ) -> anyhow::Result<()> {
         if !self.exists("identity", &format!("type/{vct}")).await {
             let schema = dojang_types::sha256(&[vct.as_bytes(), claims.join(",").as_bytes()]);
-            let msg = json!({"type": "register_type", "vct": vct, "schema_hash": schema, "concealable": claims, "thresholds": thresholds});
-            self.send(admin, "identity", msg).await?;
+            let text = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+            let msg = IdentityMsg::RegisterType {
+                vct: vct.to_string(),
+                schema_hash: schema,
+                concealable: text(claims),
+                thresholds: text(thresholds),
+            };
+            self.send(admin, &msg).await?;
         }
         Ok(())
     }
@@ -68,12 +66,12 @@ impl Chain {
         match current.as_ref().map(|a| a["record"]["standing"]["state"].as_str().unwrap_or_default().to_string()) {
             Some(s) if s == "active" => Ok(()),
             Some(s) if s == "suspended" => {
-                self.send(admin, "identity", json!({"type": "reinstate_accreditation", "issuer": issuer, "vct": vct}))
-                    .await?;
+                let (issuer, vct) = (issuer.to_string(), vct.to_string());
+                self.send(admin, &IdentityMsg::ReinstateAccreditation { issuer, vct }).await?;
                 Ok(())
             }
             _ => {
-                self.send(admin, "identity", json!({"type": "accredit", "issuer": issuer, "vct": vct})).await?;
+                self.send(admin, &IdentityMsg::Accredit { issuer: issuer.to_string(), vct: vct.to_string() }).await?;
                 Ok(())
             }
         }

@@ -8,7 +8,9 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use dojang_crypto::Keypair;
+use dojang_governance::{CouncilSpec, GovernanceMsg, ParamValue};
 use dojang_sdk::TxBuilder;
+use dojang_types::{Address, Date};
 use serde_json::{json, Value};
 
 use super::setup::key;
@@ -20,7 +22,7 @@ const MEMBERS: [&str; 5] = ["admin", "resident-registry", "social-security", "em
 /// The figure the council changes, and to what.
 const TABLE: &str = "minimum_wage";
 const KEY: &str = "hourly_krw";
-const EFFECTIVE: &str = "2027-01-01";
+const EFFECTIVE: (u16, u8, u8) = (2027, 1, 1);
 const PROPOSED_KRW: u64 = 10_800;
 
 pub async fn run(url: &str, home: &Path) -> anyhow::Result<()> {
@@ -35,8 +37,8 @@ pub async fn run(url: &str, home: &Path) -> anyhow::Result<()> {
     if members != 1 || council["members"][0] != json!(addresses[0]) {
         bail!("this demo starts from a development chain whose council is its admin alone (`dojang dev`)");
     }
-    let five = json!({"type": "set_council", "council": {"members": addresses, "threshold": 3}});
-    chain.propose(&keys[0], "governance", five, "five agencies govern the platform together").await?;
+    let five = council_of(&addresses, 3);
+    chain.propose(&keys[0], &five, "five agencies govern the platform together").await?;
     wait_next_block(&chain).await?;
     let council = chain.client.query("governance", "council", &[]).await?;
     println!(
@@ -45,21 +47,27 @@ pub async fn run(url: &str, home: &Path) -> anyhow::Result<()> {
         council["threshold"]
     );
 
-    let set = json!({"type": "set_param", "table": TABLE, "key": KEY, "effective_from": EFFECTIVE,
-                     "value": {"krw": PROPOSED_KRW}, "legal_basis": "Minimum Wage Notice for 2027 (demo figure)"});
+    let (y, m, d) = EFFECTIVE;
+    let set = GovernanceMsg::SetParam {
+        table: TABLE.into(),
+        key: KEY.into(),
+        effective_from: Date::new(y, m, d).map_err(anyhow::Error::msg)?,
+        value: ParamValue::Krw(PROPOSED_KRW),
+        legal_basis: "Minimum Wage Notice for 2027 (demo figure)".into(),
+    };
     let in_force = || async {
         let v = chain.client.query("governance", &format!("param/{TABLE}/{KEY}"), &[("as_of", "2027-06-01")]).await?;
         anyhow::Ok(v["version"]["value"].clone())
     };
     println!("2. {TABLE}/{KEY} in force on 2027-06-01: {}", in_force().await?);
 
-    let direct = TxBuilder::new(&chain.chain_id, keys[0].duplicate()).build("governance", &set);
+    let direct = TxBuilder::new(&chain.chain_id, keys[0].duplicate()).message(&set);
     match chain.client.submit(&direct, true).await {
         Err(e) => println!("3. the admin sending set_param alone is refused at admission (expected): {e}"),
         Ok(_) => bail!("a single admin changed a parameter without the council"),
     }
 
-    let proposed = chain.propose(&keys[1], "governance", set, "Minimum Wage Notice for 2027").await?;
+    let proposed = chain.propose(&keys[1], &set, "Minimum Wage Notice for 2027").await?;
     let Proposed::Open(id) = proposed else { bail!("one member's proposal executed without the council") };
     println!("4. {} proposes it: proposal {id}, 1 approval of 3", name(1));
     vote(&chain, &keys[2], id).await?;
@@ -83,10 +91,8 @@ pub async fn run(url: &str, home: &Path) -> anyhow::Result<()> {
     );
 
     // Hand the chain back to its admin, by the council's own rule: 3 of 5.
-    let one = json!({"type": "set_council", "council": {"members": [addresses[0]], "threshold": 1}});
-    let Proposed::Open(back) =
-        chain.propose(&keys[0], "governance", one, "the demo ends: the admin alone again").await?
-    else {
+    let one = council_of(&addresses[..1], 1);
+    let Proposed::Open(back) = chain.propose(&keys[0], &one, "the demo ends: the admin alone again").await? else {
         bail!("one member changed the council alone");
     };
     vote(&chain, &keys[1], back).await?;
@@ -99,13 +105,18 @@ pub async fn run(url: &str, home: &Path) -> anyhow::Result<()> {
 /// Approves proposal `id` as `member` and returns the receipt's events; a refused approval
 /// is an error with its reason.
 async fn vote(chain: &Chain, member: &Keypair, id: u64) -> anyhow::Result<Vec<Value>> {
-    let receipt = chain.send(member, "governance", json!({"type": "approve", "id": id})).await?;
+    let receipt = chain.send(member, &GovernanceMsg::Approve { id }).await?;
     let events = receipt["events"].as_array().cloned().unwrap_or_default();
     let voted = events.iter().find(|e| e["kind"] == "proposal_approved").and_then(|e| attribute(e, "id"));
     if voted != Some(id.to_string()) {
         bail!("the approval's receipt does not name proposal {id}");
     }
     Ok(events)
+}
+
+/// Replaces the council with these members and threshold.
+fn council_of(members: &[Address], threshold: u32) -> GovernanceMsg {
+    GovernanceMsg::SetCouncil { council: CouncilSpec { members: members.to_vec(), threshold } }
 }
 
 /// The reason of a refusal the demo expects.

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use dojang_eligibility::Outcome;
+use dojang_eligibility::{EligibilityMsg, Outcome};
 use dojang_trust::ChainTrust;
 use dojang_verifier::{ApplyError, Receipt};
 use serde_json::json;
@@ -250,9 +250,7 @@ async fn eligibility(
     let mut draws = Vec::new();
     for (i, po) in offices.iter().enumerate() {
         let account = setup::key(home, setup::program_specs(&run)[i].account)?;
-        chain
-            .send(&account, "eligibility", json!({"type": "reveal_seed", "program": po.program.id, "seed": po.seed}))
-            .await?;
+        chain.send(&account, &EligibilityMsg::RevealSeed { program: po.program.id.clone(), seed: po.seed }).await?;
         draws.push(po.office.draw(&po.program, &po.seed)?);
     }
 

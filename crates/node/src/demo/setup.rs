@@ -7,6 +7,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use dojang_credentials::issue::IssuerKey;
 use dojang_crypto::{Algorithm, KeyFile, Keypair};
+use dojang_eligibility::{EligibilityMsg, RuleSet};
+use dojang_identity::IdentityMsg;
 use dojang_issuer::{Book, ChainAnchoring, Issuer, Records};
 use dojang_trust::ChainTrust;
 use dojang_types::{sha256, Hash};
@@ -239,26 +241,33 @@ pub async fn offices(stage: &Stage<'_>, trust: &Arc<ChainTrust>, window_ms: u64)
         let signing = Keypair::generate(Algorithm::P256);
         let kid = chain.ensure_org(&account, did, &signing, run).await?;
         let policy_id = program_id.clone();
-        chain
-            .send(&account, "identity", json!({"type": "register_policy", "id": policy_id, "verifier": did,
-                "legal_basis": format!("Seoul {label} notice 2026"), "purpose": format!("selecting {label} participants"),
-                "retention_days": 365, "dcql": dcql}))
-            .await?;
+        let policy = IdentityMsg::RegisterPolicy {
+            id: policy_id.clone(),
+            verifier: did.to_string(),
+            legal_basis: format!("Seoul {label} notice 2026"),
+            purpose: format!("selecting {label} participants"),
+            dcql,
+            retention_days: 365,
+        };
+        chain.send(&account, &policy).await?;
         let mut seed = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut seed);
         let seed = Hash(seed);
         let now_ms = dojang_types::wall_clock_ms();
+        let program = EligibilityMsg::RegisterProgram {
+            id: program_id.clone(),
+            office: did.to_string(),
+            name: label.to_string(),
+            policy: policy_id,
+            window_opens_ms: now_ms - 1_000,
+            window_closes_ms: now_ms + window_ms,
+            quota,
+            seed_commitment: sha256(&[&seed.0]),
+        };
+        chain.send(&account, &program).await?;
+        let rules: RuleSet = serde_json::from_value(rules).context("the demo's rule set")?;
         chain
-            .send(&account, "eligibility", json!({"type": "register_program", "id": program_id, "office": did,
-                "name": label, "policy": policy_id, "window_opens_ms": now_ms - 1_000, "window_closes_ms": now_ms + window_ms,
-                "quota": quota, "seed_commitment": sha256(&[&seed.0])}))
-            .await?;
-        chain
-            .send(
-                &account,
-                "eligibility",
-                json!({"type": "publish_rule_set", "program": program_id, "version": 1, "rules": rules}),
-            )
+            .send(&account, &EligibilityMsg::PublishRuleSet { program: program_id.clone(), version: 1, rules })
             .await?;
         let program = crate::office_cmd::load_program(trust, &program_id).await?;
         let store = DecisionStore::open(&dir.join(format!("office-{program_id}.redb")))?;
