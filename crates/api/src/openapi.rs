@@ -56,16 +56,28 @@ fn responses(ok: &[(&str, &str, &str)], errors: &[u16]) -> Value {
 
 const JSON: &str = "application/json";
 
-/// The path of a private record and the three headers that sign the request.
-fn private_params() -> Value {
+/// The path of a private collection (and record) and the headers that sign the request.
+fn private_params(with_key: bool) -> Value {
     let header = |name: &str, desc: &str| json!({ "name": name, "in": "header", "required": false, "description": desc, "schema": { "type": "string" } });
-    json!([
-        path_param("collection", "collection id", json!({ "type": "string", "pattern": "^[a-z0-9_.-]{1,32}$" })),
-        path_param("key", "record key", json!({ "type": "string", "pattern": "^[a-z0-9_.-]{1,95}$" })),
+    let mut params = vec![path_param(
+        "collection",
+        "collection id",
+        json!({ "type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,31}$" }),
+    )];
+    if with_key {
+        params.push(path_param(
+            "key",
+            "record key, as the member's node drew it",
+            json!({ "type": "string", "pattern": "^[0-9a-f]{32}$" }),
+        ));
+        params.push(header("x-dojang-reply-key", "a one-time X25519 public key (hex) the answer is sealed to"));
+    }
+    params.extend([
         header("x-dojang-key", "the signing account's public key"),
         header("x-dojang-time", "milliseconds since 1970, within a minute of the node's clock"),
-        header("x-dojang-signature", "hex signature over the method, path, time and body hash"),
-    ])
+        header("x-dojang-signature", "hex signature over the chain id, method, path, time, body hash and reply key"),
+    ]);
+    Value::Array(params)
 }
 
 /// `GET /openapi.json`: the API description (OpenAPI 3.1).
@@ -117,16 +129,18 @@ pub async fn document() -> Json<Value> {
                 json!([query_param("from", "first height", true, uint(1)),
                        query_param("max", "at most this many (more than 1000 counts as 1000, 0 as 1)", false, uint(0))]),
                 None, responses(&[("200", "blocks", "application/octet-stream")], &[])) },
-            "/v1/private/{collection}/{key}": {
-                "get": op("A private collection's payload and salt, for a member: signed by a member account's key (x-dojang-key, x-dojang-time, x-dojang-signature; docs/modules/collections.md), answered only by a member organisation's node",
-                    private_params(), None,
-                    responses(&[("200", "payload (base64) and salt, with the ledger's commitment", JSON)], &[401, 403, 404, 410])),
-                "put": {
-                    "summary": "Keep a member's payload (the body, as is) with a fresh salt before it is recorded; answers the commitment and the `record` message to send",
-                    "parameters": private_params(),
+            "/v1/private/{collection}": {
+                "post": {
+                    "summary": "Keep a member's payload (the body, as is) under a record key and salt the node draws, before it is recorded; answers the key, the commitment and the `record` message to send. Signed by a member account's key (docs/modules/collections.md)",
+                    "parameters": private_params(false),
                     "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
-                    "responses": responses(&[("201", "stored: the commitment and the record message", JSON)], &[401, 403, 404, 409, 413])
+                    "responses": responses(&[("201", "stored: the key, the commitment and the record message", JSON)], &[401, 403, 404, 413])
                 }
+            },
+            "/v1/private/{collection}/{key}": {
+                "get": op("A private collection's payload and salt for a member, sealed to the one-time reply key the request signed; answered only by a member organisation's node",
+                    private_params(true), None,
+                    responses(&[("200", "the ledger's commitment and the sealed payload and salt", JSON)], &[401, 403, 404, 410]))
             },
             "/v1/evidence": { "get": op("Equivocation evidence seen by this node, with both signatures",
                 json!([query_param("from_height", "lowest height", false, height()),

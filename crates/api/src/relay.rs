@@ -25,6 +25,9 @@ pub(crate) const RELAYED_HEADER: &str = "x-dojang-relayed";
 const QUEUE: usize = 100_000;
 /// Transactions in one relayed request (the API takes up to 20,000).
 const MAX_BATCH: usize = 5_000;
+/// Hex bytes in one relayed request: well under the peers' request body limit (16 MiB by
+/// default), however large the transactions.
+const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 const FLUSH_EVERY: Duration = Duration::from_millis(10);
 /// Batches waiting for one peer while its previous request is in flight.
 const PEER_QUEUE: usize = 64;
@@ -96,11 +99,15 @@ async fn dispatch(mut rx: mpsc::Receiver<Vec<u8>>, peers: Vec<mpsc::Sender<Batch
     loop {
         let Some(first) = rx.recv().await else { return };
         let mut batch = Vec::with_capacity(64);
+        let mut bytes = 2 * first.len();
         batch.push(hex::encode(first));
         let deadline = tokio::time::Instant::now() + FLUSH_EVERY;
-        while batch.len() < MAX_BATCH {
+        while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(tx)) => batch.push(hex::encode(tx)),
+                Ok(Some(tx)) => {
+                    bytes += 2 * tx.len();
+                    batch.push(hex::encode(tx));
+                }
                 Ok(None) | Err(_) => break,
             }
         }
@@ -133,14 +140,17 @@ async fn send_to_peer(url: String, mut rx: mpsc::Receiver<Batch>, client: reqwes
                 None => return,
             },
         };
+        let size = |b: &Batch| b.iter().map(String::len).sum::<usize>();
+        let mut bytes = size(&first);
         let mut batches = vec![first];
         let mut total = batches[0].len();
         while let Ok(next) = rx.try_recv() {
-            if total + next.len() > MAX_BATCH {
+            if total + next.len() > MAX_BATCH || bytes + size(&next) > MAX_BATCH_BYTES {
                 carried = Some(next);
                 break;
             }
             total += next.len();
+            bytes += size(&next);
             batches.push(next);
         }
         let body = Body { txs: batches.iter().flat_map(|b| b.iter().map(String::as_str)).collect() };

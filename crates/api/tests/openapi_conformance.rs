@@ -47,6 +47,7 @@ fn good_value(name: &str, schema: &Value) -> String {
         (_, Some("integer")) => schema["minimum"].as_u64().unwrap_or(0).to_string(),
         (_, Some("boolean")) => "true".into(),
         _ if schema["pattern"].as_str().is_some_and(|p| p.contains("{64}")) => "0".repeat(64),
+        _ if schema["pattern"].as_str().is_some_and(|p| p.contains("{32}")) => "0".repeat(32),
         _ if schema["pattern"].is_string() => "00".into(),
         _ => "a".into(),
     }
@@ -75,7 +76,7 @@ fn bad_values(schema: &Value, in_path: bool) -> Vec<String> {
             let max: Option<usize> =
                 pattern.split(",").nth(1).and_then(|r| r.split('}').next()).and_then(|n| n.parse().ok());
             if let Some(max) = max {
-                bad.push("a".repeat(max + 1));
+                bad.push("a".repeat(max + 2));
             }
         } else {
             bad.extend(["xyz", "0"].map(String::from));

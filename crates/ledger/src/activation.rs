@@ -12,12 +12,17 @@ use dojang_types::TxError;
 
 use crate::module::{Module, ModuleError, StateRead};
 
+/// How a part is named in keys and lists: `module` or `module@version`.
+pub fn activation_name(module: &str, version: Option<&str>) -> String {
+    match version {
+        None => module.to_string(),
+        Some(v) => format!("{module}@{v}"),
+    }
+}
+
 /// The relative key (under `ledger/`) of a part's activation height.
 pub(crate) fn activation_key(module: &str, version: Option<&str>) -> Vec<u8> {
-    match version {
-        None => format!("active/{module}").into_bytes(),
-        Some(v) => format!("active/{module}@{v}").into_bytes(),
-    }
+    format!("active/{}", activation_name(module, version)).into_bytes()
 }
 
 /// The height from which a part runs, if the council has activated it.

@@ -273,7 +273,9 @@ impl Ledger {
     /// Moves the clock this node proposes with forward by `ms`: for the test harness, to reach
     /// a deadline days away in a test that runs for milliseconds. A node never calls it.
     pub fn advance_clock(&self, ms: i64) {
-        self.clock_offset_ms.fetch_add(ms.max(0), Ordering::Relaxed);
+        let step = ms.max(0);
+        let _ =
+            self.clock_offset_ms.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |o| Some(o.saturating_add(step)));
     }
 
     /// The time this node stamps the blocks it proposes with and judges expiry by at admission:

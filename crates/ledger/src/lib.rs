@@ -20,6 +20,7 @@ mod sync;
 mod typed;
 mod validators;
 
+pub use activation::activation_name;
 pub use app::BlockApp;
 /// Storage failures surface to modules only through `ModuleError::Storage`.
 pub use dojang_store::StoreError;

@@ -9,8 +9,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::net::*;
+use dojang_collections::CollectionsMsg;
 use dojang_crypto::{Algorithm, KeyFile, KeyProtection, Keypair};
-use dojang_private::request;
+use dojang_governance::GovernanceMsg;
+use dojang_private::client::{ClientError, Fetched};
+use dojang_private::PrivateClient;
 use dojang_sdk::{Client, TxBuilder};
 use dojang_types::wall_clock_ms;
 use serde_json::{json, Value};
@@ -29,24 +32,6 @@ fn serve_member(net: &Net, i: usize, key: &Keypair) {
     std::fs::write(&path, toml::to_string(&doc).unwrap()).unwrap();
 }
 
-/// A request to a node's private endpoint, signed by `key` (or unsigned); status and body.
-async fn private(url: &str, method: &str, key: Option<&Keypair>, c: &str, k: &str, body: &[u8]) -> (u16, Value) {
-    let path = format!("/v1/private/{c}/{k}");
-    let client = reqwest::Client::new();
-    let mut req = match method {
-        "PUT" => client.put(format!("{url}{path}")).body(body.to_vec()),
-        _ => client.get(format!("{url}{path}")),
-    };
-    if let Some(key) = key {
-        for (name, value) in request::sign(key, method, &path, body, wall_clock_ms()).unwrap() {
-            req = req.header(name, value);
-        }
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 async fn send(url: &str, key: &Keypair, module: &str, msg: Value) -> Value {
     let tx = TxBuilder::new("net-test", key.duplicate()).try_build(module, &msg).unwrap();
     let s = Client::new(url).submit(&tx, true).await.unwrap();
@@ -55,25 +40,37 @@ async fn send(url: &str, key: &Keypair, module: &str, msg: Value) -> Value {
     receipt
 }
 
-/// Stores a payload on the writer's node and records its commitment; the commitment and the
-/// height that recorded it.
-async fn put_and_record(url: &str, writer: &Keypair, key: &str, payload: &[u8]) -> (String, u64) {
-    let (status, answer) = private(url, "PUT", Some(writer), COLLECTION, key, payload).await;
-    assert_eq!(status, 201, "{answer}");
-    let receipt = send(url, writer, "collections", answer["record"].clone()).await;
-    (answer["commitment"].as_str().unwrap().to_string(), receipt["height"].as_u64().unwrap())
+/// Stores a payload on the writer's node and records its commitment: the key the node drew,
+/// the commitment and the height that recorded it.
+async fn put_and_record(url: &str, writer: &Keypair, payload: &[u8]) -> (String, String, u64) {
+    let stored = PrivateClient::new(url, "net-test").store(writer, COLLECTION, payload).await.unwrap();
+    let receipt = Client::new(url).send(&TxBuilder::new("net-test", writer.duplicate()), &stored.record).await.unwrap();
+    (stored.key, stored.commitment.to_string(), receipt["height"].as_u64().unwrap())
 }
 
-/// Polls until the node answers `want` for the record, signed by `key`.
-async fn wait_status(url: &str, key: &Keypair, k: &str, want: u16, within: Duration) -> Value {
+/// Polls until the node answers the record to `key` (Ok) or refuses it with `status` (Err).
+async fn wait_answer(url: &str, key: &Keypair, k: &str, want: Option<u16>, within: Duration) -> Option<Fetched> {
     let deadline = Instant::now() + within;
+    let client = PrivateClient::new(url, "net-test");
     loop {
-        let (status, body) = private(url, "GET", Some(key), COLLECTION, k, b"").await;
-        if status == want {
-            return body;
+        let got = client.fetch(key, COLLECTION, k).await;
+        match (&got, want) {
+            (Ok(_), None) => return got.ok(),
+            (Err(ClientError::Refused { status, .. }), Some(w)) if *status == w => return None,
+            _ => {}
         }
-        assert!(Instant::now() < deadline, "{url}: {k} answered {status} {body}, not {want}, within {within:?}");
+        assert!(Instant::now() < deadline, "{url}: {k} answered {got:?}, not {want:?}, within {within:?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The status a node refuses a fetch with.
+async fn refusal(url: &str, key: &Keypair, k: &str) -> (u16, String) {
+    match PrivateClient::new(url, "net-test").fetch(key, COLLECTION, k).await {
+        Err(ClientError::Refused { status, kind, .. }) => {
+            (status, kind.rsplit('/').next().unwrap_or_default().to_string())
+        }
+        other => panic!("{url}: expected a refusal, got {other:?}"),
     }
 }
 
@@ -112,53 +109,72 @@ async fn payloads_live_only_on_members_reach_a_returning_member_and_are_purged_e
     }
     wait_height(&net.urls[0], 2, Duration::from_secs(30)).await;
     let admin = net.key("admin");
-    // The council (the admin alone on a test network) defines the collection.
-    let define = json!({"type": "define", "id": COLLECTION,
-                        "members": [comwel.public_key().address(), district.public_key().address()],
-                        "erasure_approvals": 2, "retention_days": 1095});
-    let proposal = json!({"type": "propose", "proposal": {"module": "collections", "msg": define},
-                          "reason": "labour contracts shared by COMWEL and the district office",
-                          "expires_at_ms": wall_clock_ms() + 600_000});
-    send(&net.urls[0], &admin, "governance", proposal).await;
+    let admin_tx = TxBuilder::new("net-test", admin.duplicate());
+    let client = Client::new(&net.urls[0]);
+    // The council (the admin alone on a test network) switches the module on, then defines
+    // the collection.
+    let at = height(&net.urls[0]).await + 3;
+    let activate = GovernanceMsg::Activate { module: "collections".into(), version: None, at_height: at };
+    client
+        .send(
+            &admin_tx,
+            &GovernanceMsg::propose(&activate, "private collections from this release", wall_clock_ms() + 600_000),
+        )
+        .await
+        .unwrap();
+    wait_height(&net.urls[0], at, Duration::from_secs(30)).await;
+    let define = CollectionsMsg::Define {
+        id: COLLECTION.into(),
+        members: vec![comwel.public_key().address(), district.public_key().address()],
+        erasure_approvals: 2,
+        retention_days: 1095,
+    };
+    let r = client
+        .send(
+            &admin_tx,
+            &GovernanceMsg::propose(
+                &define,
+                "labour contracts shared by COMWEL and the district office",
+                wall_clock_ms() + 600_000,
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(r["events"].as_array().unwrap().iter().any(|e| e["kind"] == "proposal_executed"), "{r}");
 
     // A member stores a contract on its node and records the commitment.
     let marker1 = format!("PDC-ONE-{:016x}", rand::random::<u64>());
     let payload1 = format!("{{\"worker\": \"Kim Minsu\", \"wage_krw\": 10320, \"note\": \"{marker1}\"}}");
-    let (c1, h1) = put_and_record(&net.urls[0], &comwel, "contract-1", payload1.as_bytes()).await;
+    let (k1, c1, h1) = put_and_record(&net.urls[0], &comwel, payload1.as_bytes()).await;
     wait_height(&net.urls[3], h1, Duration::from_secs(30)).await;
-    let rec =
-        Client::new(&net.urls[3]).query("collections", &format!("record/{COLLECTION}/contract-1"), &[]).await.unwrap();
+    let rec = Client::new(&net.urls[3]).query("collections", &format!("record/{COLLECTION}/{k1}"), &[]).await.unwrap();
     assert_eq!(rec["commitment"], json!(c1), "every node sees the commitment, and only it");
 
     // The other member's node fetches it and serves it to its organisation.
-    let held = wait_status(&net.urls[1], &district, "contract-1", 200, Duration::from_secs(30)).await;
-    assert_eq!(held["commitment"], json!(c1));
-    use base64::Engine;
-    let got = base64::engine::general_purpose::STANDARD.decode(held["payload_base64"].as_str().unwrap()).unwrap();
-    assert_eq!(got, payload1.as_bytes());
-    let salt1 = held["salt"].as_str().unwrap().to_string();
+    let held = wait_answer(&net.urls[1], &district, &k1, None, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(held.commitment.to_string(), c1);
+    assert_eq!(held.payload, payload1.as_bytes());
+    let salt1 = hex::encode(held.salt);
 
     // Everyone else is refused: an outsider at a member node, a member at a non-member's node,
-    // any node without a member key, an unsigned request.
-    let (s, b) = private(&net.urls[0], "GET", Some(&outsider), COLLECTION, "contract-1", b"").await;
-    assert_eq!((s, b["type"].as_str().unwrap_or_default().ends_with("/not-a-member")), (403, true), "{b}");
-    let (s, b) = private(&net.urls[2], "GET", Some(&comwel), COLLECTION, "contract-1", b"").await;
-    assert_eq!((s, b["type"].as_str().unwrap_or_default().ends_with("/not-a-member-node")), (403, true), "{b}");
-    let (s, _) = private(&net.urls[3], "GET", Some(&comwel), COLLECTION, "contract-1", b"").await;
-    assert_eq!(s, 404);
-    let (s, _) = private(&net.urls[0], "GET", None, COLLECTION, "contract-1", b"").await;
-    assert_eq!(s, 401);
-    let (s, _) = private(&net.urls[2], "PUT", Some(&outsider), COLLECTION, "contract-9", b"{}").await;
-    assert_eq!(s, 403, "a non-member's node takes no payload");
+    // any node without a member key.
+    assert_eq!(refusal(&net.urls[0], &outsider, &k1).await, (403, "not-a-member".into()));
+    assert_eq!(refusal(&net.urls[2], &comwel, &k1).await, (403, "not-a-member-node".into()));
+    assert_eq!(refusal(&net.urls[3], &comwel, &k1).await.0, 404);
+    let at_outsider = PrivateClient::new(&net.urls[2], "net-test").store(&outsider, COLLECTION, b"{}").await;
+    assert!(
+        matches!(at_outsider, Err(ClientError::Refused { status: 403, .. })),
+        "a non-member's node takes no payload"
+    );
 
     // A member that was down fetches what was recorded meanwhile when it returns.
     net.kill9(1);
     let marker2 = format!("PDC-TWO-{:016x}", rand::random::<u64>());
     let payload2 = format!("{{\"worker\": \"Lee Jiwoo\", \"wage_krw\": 11000, \"note\": \"{marker2}\"}}");
-    let (c2, _) = put_and_record(&net.urls[0], &comwel, "contract-2", payload2.as_bytes()).await;
+    let (k2, c2, _) = put_and_record(&net.urls[0], &comwel, payload2.as_bytes()).await;
     net.start(1);
-    let held2 = wait_status(&net.urls[1], &district, "contract-2", 200, Duration::from_secs(60)).await;
-    assert_eq!(held2["commitment"], json!(c2));
+    let held2 = wait_answer(&net.urls[1], &district, &k2, None, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(held2.commitment.to_string(), c2);
 
     // Non-members never held the payload bytes, anywhere in their homes; members do.
     for i in [2, 3] {
@@ -167,28 +183,17 @@ async fn payloads_live_only_on_members_reach_a_returning_member_and_are_purged_e
         }
     }
     for i in [0, 1] {
-        assert!(!holding(&net.home(i), marker1.as_bytes()).is_empty(), "member node-{i} holds contract-1");
+        assert!(!holding(&net.home(i), marker1.as_bytes()).is_empty(), "member node-{i} holds the first payload");
     }
 
     // Erasure by both members: the payload and salt leave both members' homes.
-    send(
-        &net.urls[0],
-        &comwel,
-        "collections",
-        json!({"type": "request_erasure", "collection": COLLECTION, "key": "contract-1"}),
-    )
-    .await;
-    let r = send(
-        &net.urls[1],
-        &district,
-        "collections",
-        json!({"type": "request_erasure", "collection": COLLECTION, "key": "contract-1"}),
-    )
-    .await;
+    let erase = json!({"type": "request_erasure", "collection": COLLECTION, "key": k1});
+    send(&net.urls[0], &comwel, "collections", erase.clone()).await;
+    let r = send(&net.urls[1], &district, "collections", erase).await;
     assert!(r["events"].as_array().unwrap().iter().any(|e| e["kind"] == "purged"), "{r}");
     wait_height(&net.urls[2], r["height"].as_u64().unwrap(), Duration::from_secs(30)).await;
     for (i, key) in [(0, &comwel), (1, &district)] {
-        wait_status(&net.urls[i], key, "contract-1", 410, Duration::from_secs(30)).await;
+        wait_answer(&net.urls[i], key, &k1, Some(410), Duration::from_secs(30)).await;
     }
     let salt_raw = hex::decode(&salt1).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -201,14 +206,13 @@ async fn payloads_live_only_on_members_reach_a_returning_member_and_are_purged_e
             if left.is_empty() {
                 break;
             }
-            assert!(Instant::now() < deadline, "node-{i} still holds contract-1's payload or salt in {left:?}");
+            assert!(Instant::now() < deadline, "node-{i} still holds the first payload or salt in {left:?}");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
     // The other record is untouched.
     assert!(!holding(&net.home(1), marker2.as_bytes()).is_empty());
-    wait_status(&net.urls[0], &comwel, "contract-2", 200, Duration::from_secs(5)).await;
-    let rec =
-        Client::new(&net.urls[2]).query("collections", &format!("record/{COLLECTION}/contract-1"), &[]).await.unwrap();
+    wait_answer(&net.urls[0], &comwel, &k2, None, Duration::from_secs(5)).await;
+    let rec = Client::new(&net.urls[2]).query("collections", &format!("record/{COLLECTION}/{k1}"), &[]).await.unwrap();
     assert_eq!(rec["purged"]["reason"], "erasure");
 }

@@ -1,5 +1,6 @@
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use dojang_collections::rules::SALT_LEN;
@@ -34,7 +35,7 @@ impl PrivateStore {
     /// Opens (creating) the directory. Leftover temporary files of an interrupted write are
     /// removed: a write either happened whole or not at all.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        fs::create_dir_all(dir).map_err(io(dir))?;
+        private_dir(dir)?;
         let store = PrivateStore { dir: dir.to_path_buf() };
         for entry in fs::read_dir(dir).map_err(io(dir))?.flatten() {
             if entry.path().is_dir() {
@@ -58,10 +59,11 @@ impl PrivateStore {
     pub fn put(&self, collection: &str, key: &str, salt: &[u8; SALT_LEN], payload: &[u8]) -> Result<(), StoreError> {
         let path = self.path(collection, key)?;
         let dir = path.parent().expect("a record path has a collection directory").to_path_buf();
-        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        private_dir(&dir)?;
         let tmp = dir.join(format!(".tmp-{key}-{}", rand::random::<u64>()));
         let write = || -> std::io::Result<()> {
-            let mut f = fs::File::create(&tmp)?;
+            // Readable by the node's user only: these are people's records.
+            let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
             f.write_all(MAGIC)?;
             f.write_all(salt)?;
             f.write_all(payload)?;
@@ -115,12 +117,14 @@ impl PrivateStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(StoreError::Io { path: dir, source: e }),
         };
+        // Only files named like record keys: anything else (a temporary file, a stray copy) is
+        // neither served nor deleted.
         let mut keys: Vec<(String, std::time::Duration)> = entries
             .flatten()
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().to_string();
                 let age = e.metadata().ok()?.modified().ok()?.elapsed().unwrap_or_default();
-                (!name.starts_with(".tmp-")).then_some((name, age))
+                dojang_collections::rules::key_is_valid(&name).is_ok().then_some((name, age))
             })
             .collect();
         keys.sort();
@@ -128,22 +132,35 @@ impl PrivateStore {
     }
 }
 
+/// Creates a directory (and its parents) readable by the node's user only.
+fn private_dir(dir: &Path) -> Result<(), StoreError> {
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(io(dir))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const K1: &str = "0123456789abcdef0123456789abcde1";
+    const K2: &str = "0123456789abcdef0123456789abcde2";
+    const K3: &str = "0123456789abcdef0123456789abcde3";
 
     #[test]
     fn records_round_trip_survive_reopen_and_are_gone_after_delete() {
         let dir = tempfile::tempdir().unwrap();
         let store = PrivateStore::open(dir.path()).unwrap();
         let salt = [9u8; SALT_LEN];
-        store.put("labour", "c-1", &salt, b"{\"wage\": 10320}").unwrap();
+        store.put("labour", K1, &salt, b"{\"wage\": 10320}").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.path().join("labour").join(K1)), 0o600, "only the node's user reads a record");
+        assert_eq!(mode(&dir.path().join("labour")), 0o700);
         let store = PrivateStore::open(dir.path()).unwrap();
-        assert_eq!(store.get("labour", "c-1").unwrap(), Some((salt, b"{\"wage\": 10320}".to_vec())));
-        assert_eq!(store.keys("labour").unwrap().iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["c-1"]);
-        assert!(store.delete("labour", "c-1").unwrap());
-        assert!(!store.delete("labour", "c-1").unwrap());
-        assert_eq!(store.get("labour", "c-1").unwrap(), None);
+        assert_eq!(store.get("labour", K1).unwrap(), Some((salt, b"{\"wage\": 10320}".to_vec())));
+        assert_eq!(store.keys("labour").unwrap().iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), [K1]);
+        assert!(store.delete("labour", K1).unwrap());
+        assert!(!store.delete("labour", K1).unwrap());
+        assert_eq!(store.get("labour", K1).unwrap(), None);
         // Nothing of it is left in any file under the directory.
         for entry in walk(dir.path()) {
             let bytes = std::fs::read(&entry).unwrap();
@@ -156,14 +173,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = PrivateStore::open(dir.path()).unwrap();
         std::fs::create_dir_all(dir.path().join("labour")).unwrap();
-        std::fs::write(dir.path().join("labour").join("c-2"), b"not a record").unwrap();
-        assert!(matches!(store.get("labour", "c-2"), Err(StoreError::Damaged(_))));
-        std::fs::write(dir.path().join("labour").join("c-3"), b"DJPV1\nshort").unwrap();
-        assert!(matches!(store.get("labour", "c-3"), Err(StoreError::Damaged(_))));
+        std::fs::write(dir.path().join("labour").join("stray"), b"not a record").unwrap();
+        assert!(store.keys("labour").unwrap().is_empty(), "a stray file is not a record");
+        std::fs::write(dir.path().join("labour").join(K2), b"not a record").unwrap();
+        assert!(matches!(store.get("labour", K2), Err(StoreError::Damaged(_))));
+        std::fs::write(dir.path().join("labour").join(K3), b"DJPV1\nshort").unwrap();
+        assert!(matches!(store.get("labour", K3), Err(StoreError::Damaged(_))));
         std::fs::write(dir.path().join("labour").join(".tmp-c-4-1"), b"half").unwrap();
         PrivateStore::open(dir.path()).unwrap();
         assert!(!dir.path().join("labour").join(".tmp-c-4-1").exists(), "an interrupted write is cleared");
-        for (c, k) in [("../etc", "passwd"), ("labour", "../../x"), ("labour", "Kim"), ("", "k")] {
+        for (c, k) in [
+            ("../etc", K1),
+            ("..", K1),
+            (".", K1),
+            ("labour", "../../x"),
+            ("labour", "Kim"),
+            ("", K1),
+            ("labour", ".tmp-x"),
+        ] {
             assert!(matches!(store.get(c, k), Err(StoreError::BadName(_))), "{c}/{k}");
             assert!(matches!(store.put(c, k, &[0; SALT_LEN], b"x"), Err(StoreError::BadName(_))), "{c}/{k}");
         }

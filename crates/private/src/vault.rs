@@ -1,27 +1,30 @@
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
-use dojang_collections::rules::SALT_LEN;
-use dojang_collections::{commitment, readers, Collection, Record};
+use dojang_collections::rules::{random_key, SALT_LEN};
+use dojang_collections::{commitment, readers, Collection, CollectionsMsg, Record};
 use dojang_crypto::Signer;
 use dojang_ledger::Ledger;
-use dojang_types::{wall_clock_ms, Address, Hash};
-use serde::Deserialize;
+use dojang_types::{Address, Hash};
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 use tracing::{debug, info, warn};
 
-use crate::request;
+use crate::client::PrivateClient;
+use crate::reply::{seal, ReplyError};
 use crate::store::{PrivateStore, StoreError};
 
 /// The largest payload a member may store (a contract with its annexes as JSON).
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 /// A payload stored but never recorded on the ledger is deleted after this long.
 const UNRECORDED_TTL: Duration = Duration::from_secs(3600);
-/// How often records this node should hold but could not fetch are tried again.
+/// How often due retries run; a record that keeps failing waits longer each time.
 const RETRY_EVERY: Duration = Duration::from_secs(3);
+const MAX_BACKOFF: Duration = Duration::from_secs(600);
+/// Records noted as missing at most; beyond, the periodic full check finds them again.
+const MAX_MISSING: usize = 10_000;
 /// How often the whole of every collection this node belongs to is checked.
 const FULL_CHECK_EVERY: Duration = Duration::from_secs(300);
 const PAGE: usize = 500;
@@ -29,7 +32,7 @@ const PAGE: usize = 500;
 /// Why a private-data request was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
-    #[error("this node keeps no private collections (no [private] member key is configured)")]
+    #[error("this node keeps no private collections (no [private] member_key is configured)")]
     Disabled,
     #[error("no collection '{0}' is defined on the ledger")]
     UnknownCollection(String),
@@ -37,8 +40,6 @@ pub enum VaultError {
     NotMemberNode(String),
     #[error("account {account} is not a member of collection '{collection}'")]
     Forbidden { account: Address, collection: String },
-    #[error("'{0}' is already recorded on the ledger; an amendment is a new key")]
-    AlreadyRecorded(String),
     #[error("'{0}' is not recorded on the ledger")]
     NotRecorded(String),
     #[error("'{0}' was purged: its payload and salt no longer exist")]
@@ -49,18 +50,21 @@ pub enum VaultError {
     TooLarge(usize),
     #[error("the payload is empty")]
     Empty,
+    #[error("cannot seal the answer: {0}")]
+    Reply(#[from] ReplyError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("reading the ledger failed: {0}")]
     Ledger(String),
 }
 
-/// What a member gets back for a stored payload: the commitment and the exact message to sign
-/// and send to record it.
+/// What a member gets back for a stored payload: the key the node drew, the commitment and
+/// the exact message to sign and send to record it.
 #[derive(Debug, Clone)]
 pub struct Stored {
+    pub key: String,
     pub commitment: Hash,
-    pub record_msg: Value,
+    pub record_msg: CollectionsMsg,
 }
 
 /// A record this node holds, checked against the ledger's commitment.
@@ -71,15 +75,32 @@ pub struct Held {
     pub payload: Vec<u8>,
 }
 
+impl Held {
+    /// The answer to a member: the commitment in clear, salt and payload sealed to its reply key.
+    pub fn sealed_json(&self, reply_key_hex: &str) -> Result<Value, ReplyError> {
+        let inner = json!({
+            "salt": hex::encode(self.salt),
+            "payload_base64": base64::engine::general_purpose::STANDARD.encode(&self.payload),
+        });
+        let sealed = seal(reply_key_hex, inner.to_string().as_bytes())?;
+        Ok(json!({ "commitment": self.commitment, "sealed": sealed }))
+    }
+}
+
+/// A record to settle again, and when.
+struct Pending {
+    attempts: u32,
+    due: Instant,
+}
+
 /// The off-ledger half of private collections on one node.
 pub struct Vault {
     store: PrivateStore,
     ledger: Arc<Ledger>,
     member: Option<Arc<dyn Signer>>,
-    peers: Vec<String>,
-    client: reqwest::Client,
-    /// Records this node should hold but has not fetched yet.
-    missing: Mutex<BTreeSet<(String, String)>>,
+    peers: Vec<PrivateClient>,
+    /// Records this node should hold (or delete) but has not yet.
+    missing: Mutex<BTreeMap<(String, String), Pending>>,
 }
 
 fn ledger_err(e: impl std::fmt::Display) -> VaultError {
@@ -90,23 +111,38 @@ impl Vault {
     /// `member` is the key of the organisation this node serves (none: the node holds no
     /// collection and refuses every private request); `peers` are the other nodes' API URLs.
     pub fn new(store: PrivateStore, ledger: Arc<Ledger>, member: Option<Arc<dyn Signer>>, peers: &[String]) -> Vault {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("an HTTP client with a timeout builds");
+        let chain_id = ledger.chain_id().to_string();
         Vault {
             store,
             ledger,
             member,
-            peers: peers.iter().map(|p| p.trim_end_matches('/').to_string()).collect(),
-            client,
-            missing: Mutex::new(BTreeSet::new()),
+            peers: peers.iter().map(|p| PrivateClient::new(p, &chain_id)).collect(),
+            missing: Mutex::new(BTreeMap::new()),
         }
     }
 
     /// The account this node serves in collections, if any.
     pub fn member(&self) -> Option<Address> {
         self.member.as_ref().map(|m| m.public_key().address())
+    }
+
+    pub fn chain_id(&self) -> &str {
+        self.ledger.chain_id()
+    }
+
+    fn missing(&self) -> MutexGuard<'_, BTreeMap<(String, String), Pending>> {
+        self.missing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Notes a record to settle at the next retry (bounded: beyond the cap the periodic full
+    /// check finds it again).
+    fn note(&self, collection: &str, key: &str) {
+        let mut missing = self.missing();
+        if missing.len() < MAX_MISSING {
+            missing
+                .entry((collection.to_string(), key.to_string()))
+                .or_insert(Pending { attempts: 0, due: Instant::now() });
+        }
     }
 
     fn collection(&self, id: &str) -> Result<Collection, VaultError> {
@@ -132,10 +168,9 @@ impl Vault {
         Ok(c)
     }
 
-    /// Keeps a member's payload with a fresh salt, before it is recorded, and answers the
-    /// commitment. Storing the same payload again before it is recorded answers the same
-    /// commitment; a different one replaces it.
-    pub fn put(&self, requester: &Address, collection: &str, key: &str, payload: &[u8]) -> Result<Stored, VaultError> {
+    /// Keeps a member's payload under a key and salt drawn here, before it is recorded, and
+    /// answers the commitment and the message that records it.
+    pub fn create(&self, requester: &Address, collection: &str, payload: &[u8]) -> Result<Stored, VaultError> {
         if payload.is_empty() {
             return Err(VaultError::Empty);
         }
@@ -143,24 +178,13 @@ impl Vault {
             return Err(VaultError::TooLarge(payload.len()));
         }
         self.shared_collection(requester, collection)?;
-        let name = format!("{collection}/{key}");
-        if self.record(collection, key)?.is_some() {
-            return Err(VaultError::AlreadyRecorded(name));
-        }
-        let salt = match self.store.get(collection, key) {
-            Ok(Some((salt, held))) if held == payload => salt,
-            _ => {
-                let salt: [u8; SALT_LEN] = rand::random();
-                self.store.put(collection, key, &salt, payload)?;
-                salt
-            }
-        };
-        let c = commitment(collection, key, &salt, payload);
+        let key = random_key(rand::random());
+        let salt: [u8; SALT_LEN] = rand::random();
+        self.store.put(collection, &key, &salt, payload)?;
+        let c = commitment(collection, &key, &salt, payload);
         debug!(collection, key, "stored a private payload awaiting its record");
-        Ok(Stored {
-            commitment: c,
-            record_msg: json!({"type": "record", "collection": collection, "key": key, "commitment": c}),
-        })
+        let record_msg = CollectionsMsg::Record { collection: collection.to_string(), key: key.clone(), commitment: c };
+        Ok(Stored { key, commitment: c, record_msg })
     }
 
     /// A record for a member: held here, recorded and not purged, and matching the ledger's
@@ -177,13 +201,13 @@ impl Vault {
                 Ok(Held { commitment: r.commitment, salt, payload })
             }
             Ok(None) => {
-                self.missing.lock().unwrap_or_else(|p| p.into_inner()).insert((collection.into(), key.into()));
+                self.note(collection, key);
                 Err(VaultError::NotHeld(name))
             }
             Ok(Some(_)) | Err(StoreError::Damaged(_)) => {
                 warn!(collection, key, "a held private record does not match its commitment; fetching it again");
                 self.store.delete(collection, key)?;
-                self.missing.lock().unwrap_or_else(|p| p.into_inner()).insert((collection.into(), key.into()));
+                self.note(collection, key);
                 Err(VaultError::NotHeld(name))
             }
             Err(e) => Err(e.into()),
@@ -210,52 +234,37 @@ impl Vault {
         }
     }
 
-    /// Asks the other nodes for a record, signed as this node's member; only members answer.
+    /// Asks the other nodes for a record, as this node's member; only member nodes answer a
+    /// member, and the answer is sealed to a key only this node holds.
     async fn fetch(&self, collection: &str, key: &str, expected: &Hash) -> bool {
         let Some(signer) = &self.member else { return false };
-        let path = format!("/v1/private/{collection}/{key}");
         for peer in &self.peers {
-            let Ok(headers) = request::sign(signer.as_ref(), "GET", &path, b"", wall_clock_ms()) else {
-                return false;
-            };
-            let mut req = self.client.get(format!("{peer}{path}"));
-            for (name, value) in headers {
-                req = req.header(name, value);
-            }
-            let answer = match req.send().await {
-                Ok(r) if r.status().is_success() => r.json::<HeldJson>().await,
-                Ok(r) => {
-                    debug!(peer, status = %r.status(), collection, key, "peer does not give this record");
-                    continue;
-                }
+            let fetched = match peer.fetch(signer.as_ref(), collection, key).await {
+                Ok(f) => f,
                 Err(e) => {
-                    debug!(peer, error = %e, "peer unreachable for a private record");
+                    debug!(peer = peer.base(), error = %e, collection, key, "peer does not give this record");
                     continue;
                 }
             };
-            let Some((salt, payload)) = answer.ok().and_then(|h| h.decode()) else {
-                warn!(peer, collection, key, "peer answered a private record that does not decode");
-                continue;
-            };
-            if commitment(collection, key, &salt, &payload) != *expected {
+            if commitment(collection, key, &fetched.salt, &fetched.payload) != *expected {
                 warn!(
-                    peer,
-                    collection, key, "peer answered a private record that does not match the ledger's commitment"
+                    peer = peer.base(),
+                    collection, key, "peer answered a record that does not match the ledger's commitment"
                 );
                 continue;
             }
-            if let Err(e) = self.store.put(collection, key, &salt, &payload) {
+            if let Err(e) = self.store.put(collection, key, &fetched.salt, &fetched.payload) {
                 warn!(error = %e, "cannot keep a fetched private record");
                 return false;
             }
-            info!(collection, key, peer, "fetched a private record from another member");
+            info!(collection, key, peer = peer.base(), "fetched a private record from another member");
             return true;
         }
         false
     }
 
     /// Checks every record of every collection this node belongs to, and every held file:
-    /// fetches what is missing, deletes what was purged and what was never recorded.
+    /// notes what is missing or purged, deletes what was never recorded.
     pub async fn reconcile(&self) -> Result<(), VaultError> {
         let Some(me) = self.member() else { return Ok(()) };
         let mut after: Option<String> = None;
@@ -269,9 +278,9 @@ impl Vault {
                     let rows = readers::records(&self.ledger.committed_state(), id, after_key.as_deref(), PAGE)
                         .map_err(ledger_err)?;
                     for (key, r) in &rows {
-                        let held = self.store.get(id, key).ok().flatten().is_some();
+                        let held = matches!(self.store.get(id, key), Ok(Some(_)));
                         if (r.purged.is_some() && held) || (r.purged.is_none() && mine && !held) {
-                            self.missing.lock().unwrap_or_else(|p| p.into_inner()).insert((id.clone(), key.clone()));
+                            self.note(id, key);
                         }
                     }
                     match rows.last() {
@@ -279,43 +288,57 @@ impl Vault {
                         _ => break,
                     }
                 }
-                for (key, age) in self.store.keys(id)? {
-                    if age > UNRECORDED_TTL && self.record(id, &key)?.is_none() {
-                        self.store.delete(id, &key)?;
-                        info!(collection = %id, key, "deleted a private payload that was never recorded");
-                    }
-                }
+                self.drop_unrecorded(id)?;
             }
             match ids.last() {
                 Some(last) if ids.len() == PAGE => after = Some(last.clone()),
                 _ => break,
             }
         }
-        self.retry().await;
+        self.retry_due().await;
         Ok(())
     }
 
-    /// Settles the records noted as missing or purged; keeps those still missing.
-    async fn retry(&self) {
-        let pending: Vec<(String, String)> =
-            std::mem::take(&mut *self.missing.lock().unwrap_or_else(|p| p.into_inner())).into_iter().collect();
-        for (c, k) in pending {
-            match self.settle(&c, &k).await {
-                Ok(false) => {}
-                Ok(true) => {
-                    self.missing.lock().unwrap_or_else(|p| p.into_inner()).insert((c, k));
-                }
+    /// Deletes payloads stored more than an hour ago and never recorded.
+    fn drop_unrecorded(&self, collection: &str) -> Result<(), VaultError> {
+        for (key, age) in self.store.keys(collection)? {
+            if age > UNRECORDED_TTL && self.record(collection, &key)?.is_none() {
+                self.store.delete(collection, &key)?;
+                info!(collection, key, "deleted a private payload that was never recorded");
+            }
+        }
+        Ok(())
+    }
+
+    /// Settles the noted records that are due; those still missing wait longer next time.
+    async fn retry_due(&self) {
+        let now = Instant::now();
+        let due: Vec<(String, String)> =
+            self.missing().iter().filter(|(_, p)| p.due <= now).map(|(k, _)| k.clone()).collect();
+        for (c, k) in due {
+            let still = match self.settle(&c, &k).await {
+                Ok(still) => still,
                 Err(e) => {
                     warn!(error = %e, collection = %c, key = %k, "cannot settle a private record; will retry");
-                    self.missing.lock().unwrap_or_else(|p| p.into_inner()).insert((c, k));
+                    true
                 }
+            };
+            let mut missing = self.missing();
+            if still {
+                if let Some(p) = missing.get_mut(&(c, k)) {
+                    p.attempts = p.attempts.saturating_add(1);
+                    let wait = RETRY_EVERY.saturating_mul(1 << p.attempts.min(8)).min(MAX_BACKOFF);
+                    p.due = Instant::now() + wait;
+                }
+            } else {
+                missing.remove(&(c, k));
             }
         }
     }
 
-    /// Follows the ledger: each committed block's `recorded` and `purged` events are settled at
-    /// once; missing records are retried every few seconds; the whole is checked at start and
-    /// every few minutes (and after falling behind the block stream).
+    /// Follows the ledger: each committed block's `recorded` and `purged` records are settled
+    /// at once (purges first); missing records are retried with back-off; the whole is checked
+    /// at start, every few minutes, and after falling behind the block stream.
     pub async fn run(self: Arc<Self>) {
         if self.member.is_none() {
             return;
@@ -332,13 +355,17 @@ impl Vault {
                 b = blocks.recv() => match b {
                     Ok(b) => {
                         let events = b.receipts.iter().flat_map(|r| r.events.iter()).chain(b.hook_events.iter());
-                        let touched: Vec<(String, String)> = events
+                        let mut touched: Vec<(bool, String, String)> = events
                             .filter(|e| e.module == dojang_collections::NAME && (e.kind == "recorded" || e.kind == "purged"))
-                            .filter_map(|e| Some((attr(e, "collection")?, attr(e, "key")?)))
+                            .filter_map(|e| Some((e.kind == "recorded", attr(e, "collection")?, attr(e, "key")?)))
                             .collect();
-                        if !touched.is_empty() {
-                            self.missing.lock().unwrap_or_else(|p| p.into_inner()).extend(touched);
-                            self.retry().await;
+                        // Purges first: deleting is never held up by a slow fetch.
+                        touched.sort();
+                        for (_, c, k) in touched {
+                            match self.settle(&c, &k).await {
+                                Ok(false) => {}
+                                Ok(true) | Err(_) => self.note(&c, &k),
+                            }
                         }
                     }
                     Err(RecvError::Lagged(_)) => {
@@ -348,7 +375,7 @@ impl Vault {
                     }
                     Err(RecvError::Closed) => return,
                 },
-                _ = retry.tick() => self.retry().await,
+                _ = retry.tick() => self.retry_due().await,
                 _ = full.tick() => {
                     if let Err(e) = self.reconcile().await {
                         warn!(error = %e, "checking private collections failed; will retry");
@@ -361,32 +388,4 @@ impl Vault {
 
 fn attr(e: &dojang_types::Event, name: &str) -> Option<String> {
     e.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-}
-
-/// A record as a member node answers it (`GET /v1/private/{collection}/{key}`).
-#[derive(Deserialize)]
-struct HeldJson {
-    salt: String,
-    payload_base64: String,
-}
-
-impl HeldJson {
-    fn decode(self) -> Option<([u8; SALT_LEN], Vec<u8>)> {
-        let salt = hex::decode(&self.salt).ok()?.try_into().ok()?;
-        let payload = base64::engine::general_purpose::STANDARD.decode(&self.payload_base64).ok()?;
-        Some((salt, payload))
-    }
-}
-
-impl Held {
-    /// The answer to a member (what [`Vault`] on another node decodes).
-    pub fn to_json(&self, collection: &str, key: &str) -> Value {
-        json!({
-            "collection": collection,
-            "key": key,
-            "commitment": self.commitment,
-            "salt": hex::encode(self.salt),
-            "payload_base64": base64::engine::general_purpose::STANDARD.encode(&self.payload),
-        })
-    }
 }

@@ -34,6 +34,8 @@ impl TypedModule for Collections {
     const NAME: &'static str = NAME;
     type Msg = CollectionsMsg;
     type Genesis = NoGenesis;
+    /// A release adds it to running chains: the council switches it on at a height.
+    const NEEDS_ACTIVATION: bool = true;
 
     fn init_genesis(&self, _state: &mut dyn StateWrite, _genesis: NoGenesis) -> Result<(), ModuleError> {
         Ok(())

@@ -2,9 +2,9 @@
 //! its records as the committed state holds them, read through `read_module` so they work on
 //! any view of state.
 
-use dojang_ledger::{decode_record, read_module_record, ModuleError, StateRead};
+use dojang_ledger::{read_module_record, ModuleError, StateRead};
 
-use crate::state::{Collection, Record};
+use crate::state::{self, Collection, Record};
 use crate::NAME;
 
 pub fn collection(state: &dyn StateRead, id: &str) -> Result<Option<Collection>, ModuleError> {
@@ -23,24 +23,10 @@ pub fn records(
     after: Option<&str>,
     limit: usize,
 ) -> Result<Vec<(String, Record)>, ModuleError> {
-    let prefix = format!("{NAME}/records/{collection}/");
-    let start = after.map(|a| format!("{prefix}{a}").into_bytes());
-    state
-        .scan(prefix.as_bytes(), start.as_deref(), limit)?
-        .into_iter()
-        .map(|(k, v)| {
-            Ok((String::from_utf8_lossy(&k[prefix.len()..]).to_string(), decode_record(&v, "collection record")?))
-        })
-        .collect()
+    state::records_under(state, &format!("{NAME}/"), collection, after, limit)
 }
 
 /// Collection ids in order after `after`, at most `limit` (committed view, as [`records`]).
 pub fn collection_ids(state: &dyn StateRead, after: Option<&str>, limit: usize) -> Result<Vec<String>, ModuleError> {
-    let prefix = format!("{NAME}/defs/");
-    let start = after.map(|a| format!("{prefix}{a}").into_bytes());
-    Ok(state
-        .scan(prefix.as_bytes(), start.as_deref(), limit)?
-        .into_iter()
-        .map(|(k, _)| String::from_utf8_lossy(&k[prefix.len()..]).to_string())
-        .collect())
+    state::collection_ids_under(state, &format!("{NAME}/"), after, limit)
 }

@@ -2,9 +2,10 @@
 
 use dojang_types::{sha256, Address, Hash};
 
-/// COL-01: the longest collection id and record key (together they name a deadline).
+/// COL-01: the longest collection id.
 pub const MAX_ID_LEN: usize = 32;
-pub const MAX_KEY_LEN: usize = 95;
+/// COL-01: a record key is this many lowercase hex digits (128 random bits).
+pub const KEY_LEN: usize = 32;
 /// COL-02: the most member organisations of one collection.
 pub const MAX_MEMBERS: usize = 16;
 /// COL-02: the longest retention, in days (a hundred years).
@@ -15,31 +16,34 @@ pub const DAY_MS: u64 = 86_400_000;
 
 const COMMITMENT_DOMAIN: &[u8] = b"dojang/collections/commitment/v1";
 
-/// COL-01: ids and keys are plain names (`a-z 0-9 _ . -`) without a run of nine or more
-/// digits, so neither can be a resident, phone or account number.
-fn plain_without_long_numbers(s: &str, max: usize) -> bool {
-    let longest_digits = s.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
-    dojang_types::is_plain_name(s, max) && longest_digits < 9
-}
-
+/// COL-01: a collection id (chosen by the council, public) is a plain name that starts with a
+/// letter or digit (so it is never `.`, `..` or hidden) and holds no run of nine digits.
 pub fn id_is_valid(id: &str) -> Result<(), String> {
-    if plain_without_long_numbers(id, MAX_ID_LEN) {
+    let longest_digits = id.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
+    let starts_plain = id.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if dojang_types::is_plain_name(id, MAX_ID_LEN) && starts_plain && longest_digits < 9 {
         Ok(())
     } else {
         Err(format!(
-            "COL-01: collection id '{id}' must be 1-{MAX_ID_LEN} characters of a-z, 0-9, '_', '.', '-' with no run of nine digits"
+            "COL-01: collection id '{id}' must be 1-{MAX_ID_LEN} characters of a-z, 0-9, '_', '.', '-', start with a letter or digit, and hold no run of nine digits"
         ))
     }
 }
 
+/// COL-01: a record key is 32 lowercase hex digits drawn at random by the member's node, so
+/// it can never carry a name, a case number or any other fact about a person; the member keeps
+/// its own mapping from its cases to keys.
 pub fn key_is_valid(key: &str) -> Result<(), String> {
-    if plain_without_long_numbers(key, MAX_KEY_LEN) {
+    if key.len() == KEY_LEN && key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         Ok(())
     } else {
-        Err(format!(
-            "COL-01: record key '{key}' must be 1-{MAX_KEY_LEN} characters of a-z, 0-9, '_', '.', '-' with no run of nine digits (use a case number, never a person's)"
-        ))
+        Err(format!("COL-01: record key '{key}' must be {KEY_LEN} lowercase hex digits, as a member's node draws it"))
     }
+}
+
+/// A fresh record key (COL-01).
+pub fn random_key(random: [u8; KEY_LEN / 2]) -> String {
+    random.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// COL-02: 1-16 distinct members; erasure needs 1 to all of them; records kept 1 day to a
@@ -97,15 +101,29 @@ mod tests {
     }
 
     #[test]
-    fn col01_ids_and_keys_are_plain_and_carry_no_personal_numbers() {
+    fn col01_ids_are_plain_and_keys_are_random_hex_that_carry_nothing_about_a_person() {
         assert!(id_is_valid("labour-contracts").is_ok());
-        assert!(key_is_valid("contract-2026-000017.v2").is_ok());
-        assert!(key_is_valid(&"k".repeat(MAX_KEY_LEN)).is_ok());
-        for bad in ["", "Kim Minsu", "a/b", "계약", "worker-900101123456", "tel-01012345678", &"k".repeat(96)] {
+        assert!(id_is_valid("car.history-2026").is_ok());
+        for bad in ["", ".", "..", ".hidden", "-x", "_x", "Labour", "a/b", "acct-123456789", &"c".repeat(33)] {
+            assert!(id_is_valid(bad).unwrap_err().starts_with("COL-01"), "{bad}");
+        }
+        let key = random_key([0xab; KEY_LEN / 2]);
+        assert_eq!(key.len(), KEY_LEN);
+        assert!(key_is_valid(&key).is_ok());
+        assert!(key_is_valid("0123456789abcdef0123456789abcdef").is_ok());
+        for bad in [
+            "",
+            "contract-2026-000017",
+            "kim-minsu",
+            "worker-900101-1234567",
+            "010-1234-5678",
+            "0123456789ABCDEF0123456789ABCDEF",
+            "0123456789abcdef0123456789abcde",
+            "0123456789abcdef0123456789abcdef0",
+            "../../../../../../data/ledger.redb",
+        ] {
             assert!(key_is_valid(bad).unwrap_err().starts_with("COL-01"), "{bad}");
         }
-        assert!(id_is_valid(&"c".repeat(33)).unwrap_err().starts_with("COL-01"));
-        assert!(id_is_valid("acct-123456789").is_err());
     }
 
     #[test]
@@ -139,9 +157,10 @@ mod tests {
 
     #[test]
     fn deadline_keys_round_trip_and_malformed_ones_are_refused() {
-        assert_eq!(parse_deadline_key(&deadline_key("labour", "c-1")), Some(("labour", "c-1")));
-        assert!(deadline_key(&"c".repeat(MAX_ID_LEN), &"k".repeat(MAX_KEY_LEN)).len() <= 128);
-        for bad in [&b"labour"[..], b"Labour/c-1", b"labour/", b"\xff/x"] {
+        let key = random_key([7; KEY_LEN / 2]);
+        assert_eq!(parse_deadline_key(&deadline_key("labour", &key)), Some(("labour", key.as_str())));
+        assert!(deadline_key(&"c".repeat(MAX_ID_LEN), &key).len() <= 128);
+        for bad in [&b"labour"[..], b"Labour/c-1", b"labour/", b"labour/c-1", b"\xff/x"] {
             assert_eq!(parse_deadline_key(bad), None);
         }
     }

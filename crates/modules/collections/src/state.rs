@@ -74,8 +74,25 @@ pub fn records(
     after: Option<&str>,
     limit: usize,
 ) -> Result<Vec<(String, Record)>, ModuleError> {
-    let prefix = format!("records/{collection}/");
-    let start = after.map(|a| record_key(collection, a));
+    records_under(state, "", collection, after, limit)
+}
+
+/// Collection ids in order, after `after`, at most `limit`.
+pub fn collection_ids(state: &dyn StateRead, after: Option<&str>, limit: usize) -> Result<Vec<String>, ModuleError> {
+    collection_ids_under(state, "", after, limit)
+}
+
+/// [`records`] on a view whose keys start with `base` (`""` for the module's own view,
+/// `"collections/"` for the ledger's committed view).
+pub(crate) fn records_under(
+    state: &dyn StateRead,
+    base: &str,
+    collection: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<(String, Record)>, ModuleError> {
+    let prefix = format!("{base}records/{collection}/");
+    let start = after.map(|a| format!("{prefix}{a}").into_bytes());
     state
         .scan(prefix.as_bytes(), start.as_deref(), limit)?
         .into_iter()
@@ -86,12 +103,18 @@ pub fn records(
         .collect()
 }
 
-/// Collection ids in order, after `after`, at most `limit`.
-pub fn collection_ids(state: &dyn StateRead, after: Option<&str>, limit: usize) -> Result<Vec<String>, ModuleError> {
-    let start = after.map(def_key);
+/// [`collection_ids`] on a view whose keys start with `base`.
+pub(crate) fn collection_ids_under(
+    state: &dyn StateRead,
+    base: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<String>, ModuleError> {
+    let prefix = format!("{base}defs/");
+    let start = after.map(|a| format!("{prefix}{a}").into_bytes());
     Ok(state
-        .scan(b"defs/", start.as_deref(), limit)?
+        .scan(prefix.as_bytes(), start.as_deref(), limit)?
         .into_iter()
-        .map(|(k, _)| String::from_utf8_lossy(&k[b"defs/".len()..]).to_string())
+        .map(|(k, _)| String::from_utf8_lossy(&k[prefix.len()..]).to_string())
         .collect())
 }

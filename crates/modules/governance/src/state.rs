@@ -150,10 +150,7 @@ pub struct Activation {
 const ACTIVATIONS: &str = "activations/";
 
 fn activation_key(module: &str, version: Option<&str>) -> Vec<u8> {
-    match version {
-        None => format!("{ACTIVATIONS}{module}").into_bytes(),
-        Some(v) => format!("{ACTIVATIONS}{module}@{v}").into_bytes(),
-    }
+    format!("{ACTIVATIONS}{}", dojang_ledger::activation_name(module, version)).into_bytes()
 }
 
 pub fn put_activation(state: &mut dyn StateWrite, a: &Activation) {
