@@ -2,18 +2,18 @@
 //! next has them, and so an observer can take submissions it cannot propose itself.
 //! A relayed submission carries [`RELAYED_HEADER`] and is not relayed again.
 //!
-//! Each peer has its own sender with one request in flight and a short queue: a peer that is
-//! slow gets larger merged batches, and a peer that stops answering (stopped, partitioned,
-//! overloaded) costs one waiting request, not one per batch. What could not be queued for a
+//! Each peer has its own sender with a few requests in flight and a queue bounded in bytes: a
+//! peer that is slow gets larger merged batches, and a peer that stops answering (stopped,
+//! partitioned, overloaded) costs a few waiting requests, not one per batch. What could not be queued for a
 //! peer is dropped and counted: the node that admitted a transaction still proposes it in its
 //! turn, and a peer coming back is not buried under seconds of stale batches.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tracing::{debug, warn};
 
 use crate::throttle::Throttle;
@@ -29,8 +29,13 @@ const MAX_BATCH: usize = 5_000;
 /// default), however large the transactions.
 const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 const FLUSH_EVERY: Duration = Duration::from_millis(10);
-/// Batches waiting for one peer while its previous request is in flight.
-const PEER_QUEUE: usize = 64;
+/// Hex bytes waiting for one peer while its previous request is in flight: a slow peer gets
+/// them merged into its next requests; beyond this (seconds of load for a peer that does not
+/// keep up), new batches for it are dropped and counted.
+const PEER_QUEUE_BYTES: usize = 32 * 1024 * 1024;
+/// Requests to one peer at once: enough to keep a busy peer fed, few enough that a peer that
+/// stops answering holds only this many.
+const IN_FLIGHT: usize = 4;
 /// A relayed batch a peer has not answered in this long is given up.
 const POST_TIMEOUT: Duration = Duration::from_secs(5);
 /// After a failed request, the peer is left alone this long at first, doubling up to the
@@ -73,10 +78,11 @@ impl Relay {
         let senders = peers
             .iter()
             .map(|p| {
-                let (tx, rx) = mpsc::channel(PEER_QUEUE);
+                let (tx, rx) = mpsc::unbounded_channel();
+                let queued = Arc::new(AtomicUsize::new(0));
                 let url = format!("{}/v1/txs/batch", p.trim_end_matches('/'));
-                tokio::spawn(send_to_peer(url, rx, client.clone(), counters.clone()));
-                tx
+                tokio::spawn(send_to_peer(url, rx, queued.clone(), client.clone(), counters.clone()));
+                PeerQueue { tx, queued }
             })
             .collect();
         tokio::spawn(dispatch(rx, senders, counters.dropped.clone()));
@@ -91,11 +97,23 @@ impl Relay {
     }
 }
 
-type Batch = Arc<Vec<String>>;
+/// Transactions (hex) gathered within one flush, shared by every peer's queue.
+struct BatchData {
+    txs: Vec<String>,
+    bytes: usize,
+}
+
+type Batch = Arc<BatchData>;
+
+/// One peer's queue: its batches and their bytes (bounded by [`PEER_QUEUE_BYTES`]).
+struct PeerQueue {
+    tx: mpsc::UnboundedSender<Batch>,
+    queued: Arc<AtomicUsize>,
+}
 
 /// Gathers admitted transactions into batches (what arrived within [`FLUSH_EVERY`] of the
 /// first) and hands each batch to every peer's sender that has room for it.
-async fn dispatch(mut rx: mpsc::Receiver<Vec<u8>>, peers: Vec<mpsc::Sender<Batch>>, dropped: Arc<AtomicU64>) {
+async fn dispatch(mut rx: mpsc::Receiver<Vec<u8>>, peers: Vec<PeerQueue>, dropped: Arc<AtomicU64>) {
     loop {
         let Some(first) = rx.recv().await else { return };
         let mut batch = Vec::with_capacity(64);
@@ -111,10 +129,13 @@ async fn dispatch(mut rx: mpsc::Receiver<Vec<u8>>, peers: Vec<mpsc::Sender<Batch
                 Ok(None) | Err(_) => break,
             }
         }
-        let batch = Arc::new(batch);
+        let batch = Arc::new(BatchData { txs: batch, bytes });
         for peer in &peers {
-            if peer.try_send(batch.clone()).is_err() {
-                dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            let has_room = peer.queued.load(Ordering::Relaxed) + bytes <= PEER_QUEUE_BYTES;
+            if has_room && peer.tx.send(batch.clone()).is_ok() {
+                peer.queued.fetch_add(bytes, Ordering::Relaxed);
+            } else {
+                dropped.fetch_add(batch.txs.len() as u64, Ordering::Relaxed);
             }
         }
     }
@@ -125,58 +146,85 @@ struct Body<'a> {
     txs: Vec<&'a str>,
 }
 
-/// One peer's sender: posts what is queued, merged into requests of at most [`MAX_BATCH`],
-/// one at a time. After a failure it drops what is queued (it is stale by the time the peer
-/// answers again) and waits before trying again.
-async fn send_to_peer(url: String, mut rx: mpsc::Receiver<Batch>, client: reqwest::Client, counters: Counters) {
-    let (refused, unreachable) = (Throttle::new(REPORT_PEER_EVERY), Throttle::new(REPORT_PEER_EVERY));
+/// One peer's sender: posts what is queued, merged into requests of at most [`MAX_BATCH`]
+/// transactions and [`MAX_BATCH_BYTES`], at most [`IN_FLIGHT`] at a time. Once a request
+/// fails, it drops what is queued (stale by the time the peer answers again) and waits before
+/// trying again.
+async fn send_to_peer(
+    url: String,
+    mut rx: mpsc::UnboundedReceiver<Batch>,
+    queued: Arc<AtomicUsize>,
+    client: reqwest::Client,
+    counters: Counters,
+) {
+    let reports = Arc::new((Throttle::new(REPORT_PEER_EVERY), Throttle::new(REPORT_PEER_EVERY)));
+    let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
+    let failing = Arc::new(AtomicBool::new(false));
     let mut backoff = FIRST_BACKOFF;
     let mut carried: Option<Batch> = None;
+    // Takes a batch off the queue, and its bytes off the queue's count.
+    let take = |b: Batch| {
+        queued.fetch_sub(b.bytes, Ordering::Relaxed);
+        b
+    };
     loop {
         let first = match carried.take() {
             Some(b) => b,
             None => match rx.recv().await {
-                Some(b) => b,
+                Some(b) => take(b),
                 None => return,
             },
         };
-        let size = |b: &Batch| b.iter().map(String::len).sum::<usize>();
-        let mut bytes = size(&first);
+        let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
+        if failing.swap(false, Ordering::Relaxed) {
+            let mut stale = first.txs.len() as u64;
+            while let Ok(b) = rx.try_recv() {
+                stale += take(b).txs.len() as u64;
+            }
+            counters.dropped.fetch_add(stale, Ordering::Relaxed);
+            drop(permit);
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+            continue;
+        }
+        backoff = FIRST_BACKOFF;
+        let (mut total, mut bytes) = (first.txs.len(), first.bytes);
         let mut batches = vec![first];
-        let mut total = batches[0].len();
         while let Ok(next) = rx.try_recv() {
-            if total + next.len() > MAX_BATCH || bytes + size(&next) > MAX_BATCH_BYTES {
+            let next = take(next);
+            if total + next.txs.len() > MAX_BATCH || bytes + next.bytes > MAX_BATCH_BYTES {
                 carried = Some(next);
                 break;
             }
-            total += next.len();
-            bytes += size(&next);
+            total += next.txs.len();
+            bytes += next.bytes;
             batches.push(next);
         }
-        let body = Body { txs: batches.iter().flat_map(|b| b.iter().map(String::as_str)).collect() };
-        let sent = client.post(&url).header(RELAYED_HEADER, "1").timeout(POST_TIMEOUT).json(&body).send().await;
-        let failure = match sent {
-            Ok(r) if r.status().is_success() => {
-                debug!(%url, txs = total, "relayed a batch");
-                backoff = FIRST_BACKOFF;
-                continue;
+        let (client, url, counters, failing, reports) =
+            (client.clone(), url.clone(), counters.clone(), failing.clone(), reports.clone());
+        tokio::spawn(async move {
+            // Held until the outcome is known, so the sender sees a failure before it sends more.
+            let _permit = permit;
+            let body = Body { txs: batches.iter().flat_map(|b| b.txs.iter().map(String::as_str)).collect() };
+            let sent = client.post(&url).header(RELAYED_HEADER, "1").timeout(POST_TIMEOUT).json(&body).send().await;
+            let (refused, unreachable) = &*reports;
+            let failure = match sent {
+                Ok(r) if r.status().is_success() => {
+                    debug!(%url, txs = total, "relayed a batch");
+                    return;
+                }
+                Ok(r) => refused.hit().map(|n| (n, format!("status {}", r.status()))),
+                Err(e) => unreachable.hit().map(|n| (n, e.to_string())),
+            };
+            counters.failed.fetch_add(1, Ordering::Relaxed);
+            counters.dropped.fetch_add(total as u64, Ordering::Relaxed);
+            failing.store(true, Ordering::Relaxed);
+            if let Some((n, why)) = failure {
+                // Usually a peer that has not started yet or is restarting; its proposer turn
+                // waits for it, and it catches up on blocks, not on relayed transactions.
+                warn!(%url, error = %why, batches = n, "cannot relay to peer (reported once a minute)");
             }
-            Ok(r) => refused.hit().map(|n| (n, format!("status {}", r.status()))),
-            Err(e) => unreachable.hit().map(|n| (n, e.to_string())),
-        };
-        counters.failed.fetch_add(1, Ordering::Relaxed);
-        if let Some((n, why)) = failure {
-            // Usually a peer that has not started yet or is restarting; its proposer turn
-            // waits for it, and it catches up on blocks, not on relayed transactions.
-            warn!(%url, error = %why, batches = n, "cannot relay to peer (reported once a minute)");
-        }
-        let mut stale = total as u64 + carried.take().map_or(0, |b| b.len() as u64);
-        while let Ok(b) = rx.try_recv() {
-            stale += b.len() as u64;
-        }
-        counters.dropped.fetch_add(stale, Ordering::Relaxed);
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(MAX_BACKOFF);
+        });
     }
 }
 
@@ -230,7 +278,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_peer_that_stops_answering_gets_one_request_not_one_per_batch() {
+    async fn a_peer_that_stops_answering_gets_a_few_requests_not_one_per_batch() {
         // Accepts connections and never answers, like a stopped process whose socket is open.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -249,8 +297,17 @@ mod tests {
             relay.forward(tx(i));
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        assert_eq!(accepted.load(Ordering::Relaxed), 1, "one request waits; the others are not sent");
-        assert!(relay.dropped.load(Ordering::Relaxed) > 0, "what could not be queued is counted");
+        let waiting = accepted.load(Ordering::Relaxed);
+        assert!((1..=IN_FLIGHT as u64).contains(&waiting), "{waiting} requests wait; the others are not sent");
+        // When the waiting request times out, what queued behind it is stale: dropped and
+        // counted, and the peer is left alone for a while.
+        tokio::time::sleep(POST_TIMEOUT).await;
+        assert!(relay.failed_posts.load(Ordering::Relaxed) >= 1, "the timed-out request is counted");
+        assert!(relay.dropped.load(Ordering::Relaxed) >= 390, "the stale batches are dropped and counted");
+        assert!(
+            accepted.load(Ordering::Relaxed) <= IN_FLIGHT as u64 + 1,
+            "a silent peer never gets a burst of requests"
+        );
         holder.abort();
     }
 }

@@ -112,6 +112,9 @@ pub enum Command {
     },
     /// The council's work: propose, approve, reject, show and list proposals, show the council.
     Gov(crate::gov_cmd::GovArgs),
+    /// Private collections: store a payload on your organisation's node and record it, fetch
+    /// one as a member, or check a payload and salt against the ledger (an auditor).
+    Private(crate::private_cmd::PrivateArgs),
     /// Run a module's read-only query, e.g. `governance param/minimum_wage/hourly_krw as_of=2026-03-01`.
     Query {
         #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
@@ -206,4 +209,16 @@ pub enum KeysCommand {
         #[arg(long)]
         passphrase_file: Option<PathBuf>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every command and subcommand is well formed (unique argument names, valid defaults):
+    /// clap checks this only when a command is used, so a broken one would fail in the field.
+    #[test]
+    fn every_command_and_subcommand_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

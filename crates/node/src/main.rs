@@ -14,6 +14,7 @@ mod integrity;
 mod keys;
 mod logging;
 mod office_cmd;
+mod private_cmd;
 mod run;
 mod testnet;
 mod verify;
@@ -130,6 +131,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             commands::tx(&node, signer.signer()?, wait, &module, &msg).await
         }
         Command::Gov(args) => gov_cmd::run(args).await,
+        Command::Private(args) => private_cmd::run(args).await,
         Command::Query { node, module, path, params } => commands::query(&node, &module, &path, &params).await,
         Command::State { node, key, verify } => commands::state(&node, &key, verify.as_deref()).await,
         Command::Block { node, height } => commands::block(&node, &height).await,

@@ -11,7 +11,9 @@ fn run(args: &[&str]) -> (bool, String) {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in ["dev", "init", "node", "keys", "tx", "gov", "query", "state", "block", "status", "bench", "verify"] {
+    for cmd in
+        ["dev", "init", "node", "keys", "tx", "gov", "private", "query", "state", "block", "status", "bench", "verify"]
+    {
         let (ok, text) = run(&[cmd, "--help"]);
         assert!(ok, "{cmd} --help failed: {text}");
         assert!(text.contains("Usage"), "{cmd}: {text}");

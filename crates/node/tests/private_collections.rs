@@ -6,9 +6,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::net::*;
+use common::EXE;
 use dojang_collections::CollectionsMsg;
 use dojang_crypto::{Algorithm, KeyFile, KeyProtection, Keypair};
 use dojang_governance::GovernanceMsg;
@@ -155,6 +157,31 @@ async fn payloads_live_only_on_members_reach_a_returning_member_and_are_purged_e
     assert_eq!(held.commitment.to_string(), c1);
     assert_eq!(held.payload, payload1.as_bytes());
     let salt1 = hex::encode(held.salt);
+
+    // With the command line: the member fetches it; an auditor shown payload and salt checks
+    // them against the ledger, and a wrong salt does not pass.
+    let member_key = net.home(1).join("keys").join("member.json");
+    let fetched = Command::new(EXE)
+        .args(["private", "fetch", "--node", &net.urls[1], "--collection", COLLECTION, &k1, "--key"])
+        .arg(&member_key)
+        .output()
+        .unwrap();
+    assert!(fetched.status.success(), "{}", String::from_utf8_lossy(&fetched.stderr));
+    assert_eq!(fetched.stdout, payload1.as_bytes());
+    let shown = net.dir.path().join("shown-to-auditor.json");
+    std::fs::write(&shown, &payload1).unwrap();
+    let verify = |salt: &str| {
+        Command::new(EXE)
+            .args(["private", "verify", "--node", &net.urls[3], "--collection", COLLECTION, &k1, "--salt", salt])
+            .arg(&shown)
+            .output()
+            .unwrap()
+    };
+    let ok = verify(&salt1);
+    assert!(ok.status.success() && String::from_utf8_lossy(&ok.stdout).contains("match the commitment"), "{ok:?}");
+    let wrong = verify(&"00".repeat(32));
+    assert!(!wrong.status.success() && String::from_utf8_lossy(&wrong.stderr).contains("do NOT match"), "{wrong:?}");
+    std::fs::remove_file(&shown).unwrap();
 
     // Everyone else is refused: an outsider at a member node, a member at a non-member's node,
     // any node without a member key.
