@@ -174,19 +174,35 @@ fn the_council_cannot_activate_what_the_release_lacks_what_needs_none_a_past_hei
     assert_eq!(activations(&chain)[0]["at_height"], at);
 }
 
-#[test]
-fn a_block_carrying_a_message_for_a_part_that_is_off_is_invalid() {
-    let chain = Chain::builder().with(Later).build();
-    chain.block();
-    let tx = chain.tx(&chain.admin, "later", note("smuggled"));
-    // A proposer that skipped admission: every honest validator refuses its block.
+/// A proposer that skipped admission puts `msg` in the next block: every honest validator
+/// refuses that block, naming the transaction.
+fn smuggled_block_is_refused(chain: &Chain, msg: Value) {
+    let tx = chain.tx(&chain.admin, "later", msg.clone());
     let height = chain.ledger.next_height();
     let proposer = chain.ledger.validators()[0].address;
     let mut block: Block = chain.ledger.propose(height, proposer, std::time::Duration::from_secs(1)).unwrap();
     block.txs = vec![tx.clone()];
     block.header.txs_root = Block::txs_root_of(&[tx.id()]);
     let err = chain.ledger.validate(&block).unwrap_err().to_string();
-    assert!(err.contains("not active") && err.contains(&tx.id().to_string()), "{err}");
+    assert!(err.contains("not active") && err.contains(&tx.id().to_string()), "{msg}: {err}");
     // The chain goes on without it.
     assert!(chain.block().txs.is_empty());
+}
+
+#[test]
+fn a_block_carrying_a_message_for_a_part_that_is_off_is_invalid() {
+    let chain = Chain::builder().with(Later).build();
+    chain.block();
+    // Never activated.
+    smuggled_block_is_refused(&chain, note("smuggled"));
+    // Activated, but from a height not reached yet.
+    let at = chain.ledger.next_height() + 4;
+    chain.council("governance", json!({"type": "activate", "module": "later", "at_height": at}));
+    smuggled_block_is_refused(&chain, note("early"));
+    while chain.ledger.next_height() < at {
+        chain.block();
+    }
+    // The module is on, its version 2 is not.
+    chain.ok(&chain.admin, "later", note("on time"));
+    smuggled_block_is_refused(&chain, json!({"type": "note_v2", "text": "v2", "tag": "t"}));
 }
