@@ -72,7 +72,7 @@ fn bad_values(schema: &Value, in_path: bool) -> Vec<String> {
     if let Some(pattern) = schema["pattern"].as_str() {
         if pattern.contains("a-z0-9_.-") {
             // A plain name: capitals, other punctuation and one character too many.
-            bad.extend(["Xyz", "a!b"].map(String::from));
+            bad.extend(["Xyz", "a!b", "..", ".hidden"].map(String::from));
             let max: Option<usize> =
                 pattern.split(",").nth(1).and_then(|r| r.split('}').next()).and_then(|n| n.parse().ok());
             if let Some(max) = max {
