@@ -80,12 +80,9 @@ pub async fn create(
     let (requester, _) = signer(&s, &headers, &Method::POST, &path, &body)?;
     let vault = vault(&s)?;
     let stored = blocking(move || Ok(vault.create(&requester, &collection, &body)?)).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "key": stored.key, "commitment": stored.commitment, "record": stored.record_msg,
-                     "next": "sign the record message as a member and send it to module 'collections'" })),
-    )
-        .into_response())
+    let mut answer = serde_json::to_value(&stored).map_err(Problem::internal)?;
+    answer["next"] = json!("sign the record message as a member and send it to module 'collections'");
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
 /// `GET /v1/private/{collection}/{key}`: the payload and salt for a member, sealed to the

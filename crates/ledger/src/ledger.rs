@@ -309,14 +309,9 @@ impl Ledger {
     /// signature, mempool bounds.
     pub fn submit_batch(&self, items: &[&[u8]]) -> Vec<Result<Hash, SubmitError>> {
         let now = self.clock_ms();
-        // What is switched on is judged for the next block.
-        let next = match last_block(&self.committed_state()) {
-            Ok((h, _)) => h + 1,
-            Err(e) => {
-                let e = storage_failure(e).to_string();
-                return items.iter().map(|_| Err(SubmitError::Store(StoreError::Db(e.clone())))).collect();
-            }
-        };
+        // What is switched on is judged for the next block; the height is read only if a
+        // transaction's module has parts that need activation, and then once.
+        let mut next_height: Option<u64> = None;
         let decoded: Vec<Result<(SignedTx, u32), SubmitError>> = items
             .iter()
             .map(|b| {
@@ -324,9 +319,16 @@ impl Ledger {
                 tx.check_envelope(&self.genesis.chain_id, now, self.config.max_expiry_ahead_ms)?;
                 let (module, permit) = self.router.admit(&tx)?;
                 let view = self.committed_state();
-                message_active(&view, module.as_ref(), &tx.body.msg, next).map_err(SubmitError::Store)??;
-                let sender = tx.body.sender_address();
                 let storage = |e| SubmitError::Store(storage_failure(e));
+                if module.needs_activation() || !module.versions().is_empty() {
+                    let next = match next_height {
+                        Some(h) => h,
+                        None => last_block(&view).map_err(storage)?.0 + 1,
+                    };
+                    next_height = Some(next);
+                    message_active(&view, module.as_ref(), &tx.body.msg, next).map_err(SubmitError::Store)??;
+                }
+                let sender = tx.body.sender_address();
                 let roles = self.router.roles_of(&view, &sender).map_err(storage)?;
                 self.router.permits(&view, module.name(), &sender, &roles, permit).map_err(storage)??;
                 Ok((tx, self.config.quotas.for_roles(&roles).per_minute))
@@ -405,8 +407,8 @@ impl Ledger {
     ) -> Result<serde_json::Value, ModuleError> {
         let m = self.router.get(module).ok_or_else(|| ModuleError::NotFound(format!("module '{module}'")))?;
         let view = CommittedView { store: &self.store, prefix: prefix_of(module) };
-        let height = last_block(&view)?.0;
-        if !module_active(&view, m.as_ref(), height)? {
+        // Only a module that needs activation costs a read of the height.
+        if m.needs_activation() && !module_active(&view, m.as_ref(), last_block(&view)?.0)? {
             return Err(ModuleError::NotFound(format!(
                 "module '{module}' is not active on this chain yet (the council activates it at a height)"
             )));

@@ -14,8 +14,8 @@ use common::EXE;
 use dojang_collections::CollectionsMsg;
 use dojang_crypto::{Algorithm, KeyFile, KeyProtection, Keypair};
 use dojang_governance::GovernanceMsg;
-use dojang_private::client::{ClientError, Fetched};
-use dojang_private::PrivateClient;
+use dojang_private::client::ClientError;
+use dojang_private::{Held, PrivateClient};
 use dojang_sdk::{Client, TxBuilder};
 use dojang_types::wall_clock_ms;
 use serde_json::{json, Value};
@@ -51,7 +51,7 @@ async fn put_and_record(url: &str, writer: &Keypair, payload: &[u8]) -> (String,
 }
 
 /// Polls until the node answers the record to `key` (Ok) or refuses it with `status` (Err).
-async fn wait_answer(url: &str, key: &Keypair, k: &str, want: Option<u16>, within: Duration) -> Option<Fetched> {
+async fn wait_answer(url: &str, key: &Keypair, k: &str, want: Option<u16>, within: Duration) -> Option<Held> {
     let deadline = Instant::now() + within;
     let client = PrivateClient::new(url, "net-test");
     loop {

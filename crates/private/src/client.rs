@@ -6,8 +6,6 @@
 use std::time::Duration;
 
 use base64::Engine;
-use dojang_collections::rules::SALT_LEN;
-use dojang_collections::CollectionsMsg;
 use dojang_crypto::Signer;
 use dojang_types::{wall_clock_ms, Hash};
 use serde::Deserialize;
@@ -15,7 +13,7 @@ use serde_json::Value;
 
 use crate::reply::{ReplyError, ReplyKey, Sealed};
 use crate::request::Signed;
-use crate::vault::MAX_PAYLOAD_BYTES;
+use crate::vault::{Held, Stored, MAX_PAYLOAD_BYTES};
 
 /// The largest answer read: a payload at its limit in base64, sealed, with its fields.
 const MAX_ANSWER_BYTES: usize = MAX_PAYLOAD_BYTES * 2 + 16 * 1024;
@@ -37,37 +35,12 @@ pub enum ClientError {
     Sign(String),
 }
 
-/// What the member's node answered for a stored payload.
-#[derive(Debug, Clone)]
-pub struct Stored {
-    /// The record key the node drew.
-    pub key: String,
-    pub commitment: Hash,
-    /// The message to sign and send to record it.
-    pub record: CollectionsMsg,
-}
-
-/// A record as fetched: checked by the caller against the ledger's commitment.
-#[derive(Debug, Clone)]
-pub struct Fetched {
-    pub commitment: Hash,
-    pub salt: [u8; SALT_LEN],
-    pub payload: Vec<u8>,
-}
-
 /// One node's private endpoints, on one chain.
 #[derive(Clone)]
 pub struct PrivateClient {
     http: reqwest::Client,
     base: String,
     chain_id: String,
-}
-
-#[derive(Deserialize)]
-struct StoredJson {
-    key: String,
-    commitment: Hash,
-    record: CollectionsMsg,
 }
 
 #[derive(Deserialize)]
@@ -113,13 +86,11 @@ impl PrivateClient {
             req = req.header(name, value);
         }
         let answer = self.read(&url, req).await?;
-        let s: StoredJson = serde_json::from_slice(&answer)
-            .map_err(|e| ClientError::Malformed { url: url.clone(), detail: e.to_string() })?;
-        Ok(Stored { key: s.key, commitment: s.commitment, record: s.record })
+        serde_json::from_slice(&answer).map_err(|e| ClientError::Malformed { url: url.clone(), detail: e.to_string() })
     }
 
     /// Fetches a record from this node, sealed to a fresh reply key and opened here.
-    pub async fn fetch(&self, signer: &dyn Signer, collection: &str, key: &str) -> Result<Fetched, ClientError> {
+    pub async fn fetch(&self, signer: &dyn Signer, collection: &str, key: &str) -> Result<Held, ClientError> {
         let path = format!("/v1/private/{collection}/{key}");
         let reply = ReplyKey::generate()?;
         let reply_hex = reply.public_hex();
@@ -148,7 +119,7 @@ impl PrivateClient {
         let payload = base64::engine::general_purpose::STANDARD
             .decode(&opened.payload_base64)
             .map_err(|_| malformed("payload is not base64".into()))?;
-        Ok(Fetched { commitment: held.commitment, salt, payload })
+        Ok(Held { commitment: held.commitment, salt, payload })
     }
 
     /// Sends a request and reads its answer up to [`MAX_ANSWER_BYTES`]; an error status is

@@ -93,6 +93,11 @@ impl PrivateStore {
         Ok(Some((salt.try_into().expect("SALT_LEN bytes"), payload.to_vec())))
     }
 
+    /// Whether a record's file is here (without reading it).
+    pub fn holds(&self, collection: &str, key: &str) -> bool {
+        self.path(collection, key).is_ok_and(|p| p.is_file())
+    }
+
     /// Deletes a record's file (payload and salt together). Returns whether it was there.
     pub fn delete(&self, collection: &str, key: &str) -> Result<bool, StoreError> {
         let path = self.path(collection, key)?;

@@ -8,6 +8,7 @@ use dojang_collections::{commitment, readers, Collection, CollectionsMsg, Record
 use dojang_crypto::Signer;
 use dojang_ledger::Ledger;
 use dojang_types::{Address, Hash};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 use tracing::{debug, info, warn};
@@ -59,15 +60,16 @@ pub enum VaultError {
 }
 
 /// What a member gets back for a stored payload: the key the node drew, the commitment and
-/// the exact message to sign and send to record it.
-#[derive(Debug, Clone)]
+/// the exact message to sign and send to record it (as the API answers it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Stored {
     pub key: String,
     pub commitment: Hash,
-    pub record_msg: CollectionsMsg,
+    pub record: CollectionsMsg,
 }
 
-/// A record this node holds, checked against the ledger's commitment.
+/// A record's salt and payload with its commitment: as this node holds it, or as another
+/// member node answered it (checked against the ledger's commitment before it is used).
 #[derive(Debug, Clone)]
 pub struct Held {
     pub commitment: Hash,
@@ -126,10 +128,6 @@ impl Vault {
         self.member.as_ref().map(|m| m.public_key().address())
     }
 
-    pub fn chain_id(&self) -> &str {
-        self.ledger.chain_id()
-    }
-
     fn missing(&self) -> MutexGuard<'_, BTreeMap<(String, String), Pending>> {
         self.missing.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -183,8 +181,8 @@ impl Vault {
         self.store.put(collection, &key, &salt, payload)?;
         let c = commitment(collection, &key, &salt, payload);
         debug!(collection, key, "stored a private payload awaiting its record");
-        let record_msg = CollectionsMsg::Record { collection: collection.to_string(), key: key.clone(), commitment: c };
-        Ok(Stored { key, commitment: c, record_msg })
+        let record = CollectionsMsg::Record { collection: collection.to_string(), key: key.clone(), commitment: c };
+        Ok(Stored { key, commitment: c, record })
     }
 
     /// A record for a member: held here, recorded and not purged, and matching the ledger's
@@ -278,7 +276,7 @@ impl Vault {
                     let rows = readers::records(&self.ledger.committed_state(), id, after_key.as_deref(), PAGE)
                         .map_err(ledger_err)?;
                     for (key, r) in &rows {
-                        let held = matches!(self.store.get(id, key), Ok(Some(_)));
+                        let held = self.store.holds(id, key);
                         if (r.purged.is_some() && held) || (r.purged.is_none() && mine && !held) {
                             self.note(id, key);
                         }
