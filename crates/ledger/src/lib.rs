@@ -35,5 +35,7 @@ pub use module::{
 };
 pub use quota::{Quota, QuotaConfig};
 pub use router::Router;
-pub use typed::{decode_record, read_module_record, read_record, write_record, NoGenesis, Typed, TypedModule};
+pub use typed::{
+    decode_record, query_answer, read_module_record, read_record, write_record, NoGenesis, Typed, TypedModule,
+};
 pub use validators::{ValidatorUpdate, VALIDATORS_KEY};

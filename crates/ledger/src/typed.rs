@@ -187,6 +187,12 @@ pub fn read_module_record<T: DeserializeOwned>(
         .transpose()
 }
 
+/// A query's answer as the JSON the API returns, from the module's declared answer type (see
+/// `dojang_types::ModuleQuery`). Answer types are plain data like records: encoding cannot fail.
+pub fn query_answer<T: Serialize>(view: &T) -> Result<serde_json::Value, ModuleError> {
+    Ok(serde_json::to_value(view).expect("query answers serialize to JSON"))
+}
+
 /// Writes a record of this module's state.
 pub fn write_record<T: Serialize>(state: &mut dyn StateWrite, key: &[u8], value: &T) {
     // Records are plain data structures (no maps with non-string keys): serializing cannot fail.

@@ -101,7 +101,7 @@ pub enum Command {
         #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
         node: String,
         #[command(flatten)]
-        signer: crate::gov_cmd::SignerArgs,
+        signer: dojang_service::keys::SignerArgs,
         /// Wait until the transaction is in a finalized block and print its receipt.
         #[arg(long)]
         wait: bool,
@@ -110,11 +110,6 @@ pub enum Command {
         /// The message as JSON, e.g. '{"type":"grant_role","account":"dj…","role":"issuer"}'.
         msg: String,
     },
-    /// The council's work: propose, approve, reject, show and list proposals, show the council.
-    Gov(crate::gov_cmd::GovArgs),
-    /// Private collections: store a payload on your organisation's node and record it, fetch
-    /// one as a member, or check a payload and salt against the ledger (an auditor).
-    Private(crate::private_cmd::PrivateArgs),
     /// Run a module's read-only query, e.g. `governance param/minimum_wage/hourly_krw as_of=2026-03-01`.
     Query {
         #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
@@ -146,35 +141,13 @@ pub enum Command {
         #[arg(long, env = "DOJANG_NODE", default_value = "http://127.0.0.1:8080")]
         node: String,
     },
-    /// Measure finalized throughput and latency against a node (or one it starts), or
-    /// credential issuance and verification (`dojang bench credentials`).
+    /// Measure finalized throughput and latency against a node (or one it starts); services
+    /// add their own benchmarks (`dojang bench credentials`, `dojang bench eligibility`).
     Bench(crate::bench::BenchArgs),
-    /// Run a demonstration end to end (`dojang demo eligibility`).
-    Demo {
-        #[command(subcommand)]
-        what: crate::demo::DemoCommand,
-    },
-    /// Run an agency's credential issuer (OpenID4VCI) from a TOML file.
-    Issuer {
-        #[arg(long)]
-        config: PathBuf,
-    },
-    /// Run a program office's verifier (OpenID4VP direct_post) from a TOML file.
-    Verifier {
-        #[arg(long)]
-        config: PathBuf,
-    },
-    /// A citizen's wallet: credentials encrypted at rest, presented only within policy.
-    Wallet {
-        /// The wallet file.
-        #[arg(long, env = "DOJANG_WALLET", default_value = "wallet.json")]
-        file: PathBuf,
-        /// The passphrase that encrypts the wallet.
-        #[arg(long, env = "DOJANG_WALLET_PASSPHRASE", hide_env_values = true)]
-        passphrase: String,
-        #[command(subcommand)]
-        command: crate::credential_cmds::WalletCommand,
-    },
+    /// Run a demonstration end to end (`dojang demo eligibility`, `dojang demo council`); each
+    /// service adds its own.
+    #[command(subcommand_required = true, arg_required_else_help = true)]
+    Demo,
     /// Re-execute every stored block and check every state root (the node must be stopped).
     Verify {
         #[arg(long)]
@@ -211,14 +184,40 @@ pub enum KeysCommand {
     },
 }
 
+/// The whole command line: the node's own commands and every service's.
+pub fn command_line() -> clap::Command {
+    crate::services::command_line(<Cli as clap::CommandFactory>::command())
+}
+
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
+    use super::command_line;
 
-    /// Every command and subcommand is well formed (unique argument names, valid defaults):
-    /// clap checks this only when a command is used, so a broken one would fail in the field.
+    /// Every command and subcommand, the services' included, is well formed (unique argument
+    /// names, valid defaults): clap checks this only when a command is used, so a broken one
+    /// would fail in the field.
     #[test]
     fn every_command_and_subcommand_is_well_formed() {
-        super::Cli::command().debug_assert();
+        command_line().debug_assert();
+    }
+
+    /// The services' commands, demos and benchmarks are where the README and the docs say.
+    #[test]
+    fn service_commands_demos_and_benches_are_on_the_command_line() {
+        let cli = command_line();
+        for name in ["gov", "private", "issuer", "verifier", "wallet", "node", "dev", "tx", "query"] {
+            assert!(cli.find_subcommand(name).is_some(), "dojang {name}");
+        }
+        let sub =
+            |parent: &str, name: &str| cli.find_subcommand(parent).and_then(|p| p.find_subcommand(name)).is_some();
+        assert!(sub("demo", "eligibility") && sub("demo", "council"));
+        assert!(sub("bench", "eligibility") && sub("bench", "credentials"));
+        let m = command_line().try_get_matches_from(["dojang", "gov", "show", "7"]).unwrap();
+        assert!(crate::services::chosen(&m).unwrap().is_some(), "gov is a service command");
+        let m = command_line().try_get_matches_from(["dojang", "status"]).unwrap();
+        assert!(crate::services::chosen(&m).unwrap().is_none(), "status is the node's own");
+        let m = command_line().try_get_matches_from(["dojang", "bench", "--duration", "1"]).unwrap();
+        assert!(crate::services::chosen(&m).unwrap().is_none(), "the ledger bench is the node's own");
+        assert!(command_line().try_get_matches_from(["dojang", "demo"]).is_err(), "a demo must be named");
     }
 }

@@ -3,10 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use dojang_api::ApiSettings;
 use dojang_consensus::ConsensusSettings;
 use dojang_ledger::LedgerConfig;
+pub use dojang_service::node::default_home;
+pub use dojang_service::settings::{load_toml, relative};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,14 +88,6 @@ impl Home {
     }
 }
 
-/// The default home: `$DOJANG_HOME`, else `~/.dojang`.
-pub fn default_home() -> PathBuf {
-    if let Ok(h) = std::env::var("DOJANG_HOME") {
-        return PathBuf::from(h);
-    }
-    std::env::var("HOME").map(|h| PathBuf::from(h).join(".dojang")).unwrap_or_else(|_| PathBuf::from(".dojang"))
-}
-
 impl Config {
     pub fn new(moniker: &str) -> Self {
         Config {
@@ -118,91 +112,9 @@ impl Config {
     }
 }
 
-/// A path from a settings file, relative to the file's directory unless absolute.
-pub fn relative(base: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
-    }
-}
-
-/// Reads a TOML settings file (a node's, an issuer's) with `DOJANG_<SECTION>__<KEY>`
-/// environment overrides applied.
-pub fn load_toml<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut doc: toml::Table = text.parse().with_context(|| format!("{} is not valid TOML", path.display()))?;
-    apply_env(&mut doc, std::env::vars())?;
-    toml::Value::Table(doc).try_into().with_context(|| format!("{} has an invalid setting", path.display()))
-}
-
-fn apply_env(doc: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) -> anyhow::Result<()> {
-    for (name, value) in vars {
-        let Some(rest) = name.strip_prefix("DOJANG_") else { continue };
-        // The command line's own variables, not settings.
-        if [
-            "HOME",
-            "NODE",
-            "WALLET",
-            "WALLET_PASSPHRASE",
-            "GENESIS",
-            "KEY_PASSPHRASE",
-            "KEY_PASSPHRASE_FILE",
-            "PKCS11_PIN",
-            "PKCS11_PIN_FILE",
-            "PKCS11_MODULE",
-        ]
-        .contains(&rest)
-        {
-            continue;
-        }
-        let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
-        if path.iter().any(|p| p.is_empty()) {
-            bail!("environment variable {name} is not of the form DOJANG_<SECTION>__<KEY>");
-        }
-        let parsed: toml::Value = format!("v = {value}")
-            .parse::<toml::Table>()
-            .ok()
-            .and_then(|mut t| t.remove("v"))
-            .unwrap_or(toml::Value::String(value.clone()));
-        let mut table = &mut *doc;
-        for part in &path[..path.len() - 1] {
-            table = table
-                .entry(part.clone())
-                .or_insert_with(|| toml::Value::Table(Default::default()))
-                .as_table_mut()
-                .with_context(|| format!("{name}: '{part}' is not a section"))?;
-        }
-        table.insert(path[path.len() - 1].clone(), parsed);
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn env_overrides_sections_and_scalars() {
-        let mut doc: toml::Table = toml::to_string(&Config::new("n")).unwrap().parse().unwrap();
-        let vars = vec![
-            ("DOJANG_API__LISTEN_ADDR".to_string(), "127.0.0.1:9999".to_string()),
-            ("DOJANG_CONSENSUS__IDLE_BLOCK_INTERVAL_MS".to_string(), "250".to_string()),
-            ("DOJANG_MONIKER".to_string(), "district-office".to_string()),
-            ("DOJANG_HOME".to_string(), "/ignored".to_string()),
-            ("DOJANG_WALLET_PASSPHRASE".to_string(), "not a setting".to_string()),
-            ("DOJANG_KEY_PASSPHRASE".to_string(), "not a setting".to_string()),
-            ("DOJANG_PKCS11_PIN_FILE".to_string(), "not a setting".to_string()),
-            ("OTHER".to_string(), "x".to_string()),
-        ];
-        apply_env(&mut doc, vars.into_iter()).unwrap();
-        let c: Config = toml::Value::Table(doc).try_into().unwrap();
-        assert_eq!(c.api.listen_addr.port(), 9999);
-        assert_eq!(c.consensus.idle_block_interval_ms, 250);
-        assert_eq!(c.moniker, "district-office");
-        let mut doc: toml::Table = toml::to_string(&Config::new("n")).unwrap().parse().unwrap();
-        assert!(apply_env(&mut doc, vec![("DOJANG_API____X".to_string(), "1".to_string())].into_iter()).is_err());
-    }
 
     #[test]
     fn signer_section_reads_key_file_and_pkcs11_and_refuses_unknown_fields() {

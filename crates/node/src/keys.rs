@@ -1,17 +1,16 @@
-//! Keys for the command line and the node: where passphrases come from (a `--passphrase-file`,
-//! `DOJANG_KEY_PASSPHRASE_FILE`, `DOJANG_KEY_PASSPHRASE`, else a prompt when a person is at a
-//! terminal), which [`Signer`] signs (a key file or a PKCS#11 key), and `dojang keys`.
+//! The node's keys: which [`Signer`] signs its votes (a key file or a PKCS#11 key), and
+//! `dojang keys`. Passphrases and transaction signers are the service kit's
+//! ([`dojang_service::keys`]).
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use dojang_crypto::{
-    Algorithm, KdfParams, KeyFile, KeyFileError, KeyProtection, Keypair, Passphrase, Signer, PASSPHRASE_ENV,
-    PASSPHRASE_FILE_ENV,
+    Algorithm, KdfParams, KeyFile, KeyFileError, Keypair, Signer, PASSPHRASE_ENV, PASSPHRASE_FILE_ENV,
 };
 use dojang_pkcs11::{Pkcs11Config, Pkcs11Signer};
+pub use dojang_service::keys::{protection, Passphrases};
 use serde::{Deserialize, Serialize};
 
 /// Which key signs for the node (its consensus votes and proposals): `[signer]` in config.toml.
@@ -30,93 +29,6 @@ pub enum SignerSettings {
 impl Default for SignerSettings {
     fn default() -> Self {
         SignerSettings::KeyFile { path: None }
-    }
-}
-
-/// Gets a passphrase once per command and reuses it for every key file the command opens.
-pub struct Passphrases {
-    file: Option<PathBuf>,
-    cached: Option<Passphrase>,
-}
-
-impl Passphrases {
-    pub fn new(file: Option<PathBuf>) -> Self {
-        Passphrases { file, cached: None }
-    }
-
-    /// From `--passphrase-file` or the environment, without asking anyone.
-    fn unattended(&self) -> anyhow::Result<Option<Passphrase>> {
-        if let Some(f) = &self.file {
-            return Ok(Some(Passphrase::from_file(f)?));
-        }
-        Ok(Passphrase::from_env()?)
-    }
-
-    /// The passphrase to open existing keys, asking at a terminal if none was given.
-    pub fn for_opening(&mut self, what: &str) -> anyhow::Result<Option<&Passphrase>> {
-        if self.cached.is_none() {
-            self.cached = match self.unattended()? {
-                Some(p) => Some(p),
-                None if std::io::stdin().is_terminal() => {
-                    let s = rpassword::prompt_password(format!("passphrase for {what}: "))?;
-                    Some(Passphrase::new(s, "the prompt")?)
-                }
-                None => None,
-            };
-        }
-        Ok(self.cached.as_ref())
-    }
-
-    /// The passphrase to seal new keys: given, or typed twice at a terminal; `None` when there
-    /// is no way to get one. Too-short passphrases are refused.
-    pub fn for_new_keys(&mut self) -> anyhow::Result<Option<&Passphrase>> {
-        if self.cached.is_none() {
-            self.cached = match self.unattended()? {
-                Some(p) => Some(p),
-                None if std::io::stdin().is_terminal() => {
-                    let a = zeroize::Zeroizing::new(rpassword::prompt_password("passphrase for the new keys: ")?);
-                    let b = zeroize::Zeroizing::new(rpassword::prompt_password("the same passphrase again: ")?);
-                    if a != b {
-                        bail!("the two passphrases differ; nothing was written");
-                    }
-                    Some(Passphrase::new(a.to_string(), "the prompt")?)
-                }
-                None => None,
-            };
-            if let Some(p) = &self.cached {
-                p.check_new("the passphrase")?;
-            }
-        }
-        Ok(self.cached.as_ref())
-    }
-
-    /// Opens a key file, asking for the passphrase only if it is encrypted.
-    pub fn load(&mut self, path: &Path) -> anyhow::Result<Keypair> {
-        let file = KeyFile::read(path)?;
-        let pass = if file.is_encrypted() { self.for_opening(&path.display().to_string())? } else { None };
-        Ok(file.unlock(path, pass)?)
-    }
-}
-
-/// How `init`, `join` and `keys new` protect the keys they write.
-pub fn protection<'a>(
-    passphrases: &'a mut Passphrases,
-    insecure_clear: bool,
-    demo: bool,
-) -> anyhow::Result<KeyProtection<'a>> {
-    if insecure_clear {
-        tracing::warn!("writing keys IN CLEAR as asked (--insecure-clear-keys): anyone who copies them holds them");
-        return Ok(if demo { KeyProtection::ClearDemo } else { KeyProtection::Clear });
-    }
-    match passphrases.for_new_keys()? {
-        Some(passphrase) => Ok(KeyProtection::Encrypted { passphrase, kdf: KdfParams::STRONG }),
-        None if demo => {
-            eprintln!("WARNING: no passphrase given, so the demo keys are written IN CLEAR (marked clear_demo_key); never use them on a real chain");
-            Ok(KeyProtection::ClearDemo)
-        }
-        None => bail!(
-            "keys are written encrypted and no passphrase was given: pass --passphrase-file, set {PASSPHRASE_FILE_ENV} or {PASSPHRASE_ENV}, run in a terminal to be asked, or (throwaway chains only) pass --insecure-clear-keys"
-        ),
     }
 }
 
@@ -181,17 +93,4 @@ pub fn keys_encrypt(file: &Path, passphrases: &mut Passphrases) -> anyhow::Resul
     let pk = KeyFile::encrypt_in_place(file, pass, KdfParams::STRONG)?;
     println!("encrypted {} ({} {pk})", file.display(), pk.address());
     Ok(())
-}
-
-/// The signer for a transaction: a key file or a PKCS#11 key.
-pub fn tx_signer(
-    key: Option<&Path>,
-    pkcs11: Option<Pkcs11Config>,
-    passphrases: &mut Passphrases,
-) -> anyhow::Result<Box<dyn Signer>> {
-    match (key, pkcs11) {
-        (Some(path), None) => Ok(Box::new(passphrases.load(path)?)),
-        (None, Some(c)) => Ok(Box::new(Pkcs11Signer::open(&c)?)),
-        _ => bail!("give either --key <file> or the --pkcs11-* options"),
-    }
 }

@@ -2,37 +2,39 @@
 
 mod bench;
 mod catchup;
-mod chain;
 mod cli;
 mod commands;
 mod config;
-mod credential_cmds;
-mod demo;
-mod gov_cmd;
 mod init;
 mod integrity;
 mod keys;
 mod logging;
-mod office_cmd;
-mod private_cmd;
 mod run;
+mod services;
 mod testnet;
 mod verify;
 
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::FromArgMatches as _;
 
 use cli::{Cli, Command, KeysCommand};
 use config::{default_home, Config, Home};
 
 fn main() -> anyhow::Result<()> {
     limit_malloc_arenas();
-    let cli = Cli::parse();
+    let matches = cli::command_line().get_matches();
+    let service = services::chosen(&matches).unwrap_or_else(|e| e.exit());
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    runtime.block_on(dispatch(cli.command))
+    match service {
+        Some(run) => runtime.block_on(run),
+        None => {
+            let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+            runtime.block_on(dispatch(cli.command))
+        }
+    }
 }
 
 /// Blocks are built, executed and freed on different worker threads; with glibc's default of
@@ -130,17 +132,13 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Tx { node, signer, wait, module, msg } => {
             commands::tx(&node, signer.signer()?, wait, &module, &msg).await
         }
-        Command::Gov(args) => gov_cmd::run(args).await,
-        Command::Private(args) => private_cmd::run(args).await,
         Command::Query { node, module, path, params } => commands::query(&node, &module, &path, &params).await,
         Command::State { node, key, verify } => commands::state(&node, &key, verify.as_deref()).await,
         Command::Block { node, height } => commands::block(&node, &height).await,
         Command::Status { node } => commands::status(&node).await,
         Command::Bench(args) => bench::run(args).await,
-        Command::Demo { what } => demo::run(what).await,
-        Command::Verifier { config } => office_cmd::verifier(&config).await,
-        Command::Issuer { config } => credential_cmds::issuer(&config).await,
-        Command::Wallet { file, passphrase, command } => credential_cmds::wallet(&file, &passphrase, command).await,
+        // `demo` always names a service's demo (handled above); clap requires one.
+        Command::Demo => anyhow::bail!("name a demo: dojang demo --help lists them"),
         Command::Verify { home } => {
             let home = Home(home.unwrap_or_else(default_home));
             tokio::task::spawn_blocking(move || verify::verify(&home)).await?

@@ -3,29 +3,13 @@
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use dojang_anchor::Anchor;
-use dojang_collections::Collections;
 use dojang_consensus::NodeIdentity;
 use dojang_crypto::{KdfParams, KeyFile, KeyProtection, Keypair};
-use dojang_eligibility::Eligibility;
-use dojang_governance::Governance;
-use dojang_identity::Identity;
-use dojang_ledger::{Genesis, Ledger, Router};
+use dojang_ledger::{Genesis, Ledger};
 use tracing::{info, warn};
 
 use crate::config::{Config, Home};
 use crate::keys::Passphrases;
-
-/// The modules every node of a chain runs.
-pub fn modules() -> Router {
-    Router::new()
-        .with_typed(Governance)
-        .with_typed(Anchor)
-        .with_typed(Identity)
-        .with_typed(Eligibility)
-        .with_typed(Collections)
-        .with_authority(Arc::new(Governance))
-}
 
 /// Runs the node in `home` until SIGINT or SIGTERM.
 /// With `dev_hints`, prints the demos to try against the address the API really listens on.
@@ -51,7 +35,7 @@ pub async fn run_node(
     let signer = crate::keys::validator_signer(home, &config.signer, &mut passphrases)?;
     let network_key = network_key(home, &mut passphrases)?;
     let (store, latest) = crate::integrity::open_store(home).map_err(crate::integrity::exit_if_damaged)?;
-    let ledger = Arc::new(Ledger::open(store, modules(), genesis.clone(), config.ledger.clone())?);
+    let ledger = Arc::new(Ledger::open(store, crate::services::modules(), genesis.clone(), config.ledger.clone())?);
     crate::integrity::check_certificate(home, &ledger, latest.as_ref()).map_err(crate::integrity::exit_if_damaged)?;
 
     let listener = tokio::net::TcpListener::bind(config.api.listen_addr).await.with_context(|| {

@@ -9,7 +9,7 @@ use dojang_ledger::{BlockApp, Genesis, Ledger, LedgerConfig};
 use dojang_store::Store;
 
 use crate::config::Home;
-use crate::run::modules;
+use crate::services::modules;
 
 pub fn verify(home: &Home) -> anyhow::Result<()> {
     let genesis = Genesis::load(&home.genesis())?;

@@ -136,10 +136,23 @@ impl Client {
     }
 
     /// A module query, e.g. `query("governance", "param/minimum_wage/hourly_krw", &[("as_of", "2026-03-01")])`.
+    /// Parameter names and values are percent-encoded here; the path is sent as given.
     pub async fn query(&self, module: &str, path: &str, params: &[(&str, &str)]) -> Result<Value, ClientError> {
-        let qs: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let qs: Vec<String> =
+            params.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect();
         let suffix = if qs.is_empty() { String::new() } else { format!("?{}", qs.join("&")) };
         self.get(&format!("/v1/query/{module}/{path}{suffix}")).await
+    }
+
+    /// A module's typed query (see [`dojang_types::ModuleQuery`]): its answer, decoded into the
+    /// module's own answer type.
+    pub async fn ask<Q: dojang_types::ModuleQuery>(&self, query: &Q) -> Result<Q::Answer, ClientError> {
+        let params = query.params();
+        let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let v = self.query(Q::MODULE, &query.path(), &pairs).await?;
+        serde_json::from_value(v).map_err(|e| {
+            ClientError::BadAnswer(format!("{} query {} answered in an unexpected shape: {e}", Q::MODULE, query.path()))
+        })
     }
 
     /// Reads a state key and checks the answer against `chain`: the header's chain id, height
@@ -215,4 +228,17 @@ fn parse_id(v: &Value) -> Result<Hash, ClientError> {
     v.as_str()
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| ClientError::BadAnswer(format!("'{v}' is not a transaction id")))
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -2,10 +2,12 @@
 //! finality), read blocks and receipts, and read state with proofs that are checked here, so
 //! an application need not trust the node it talks to.
 
+mod chain;
 mod client;
 mod light;
 mod verify;
 
+pub use chain::{attribute, event, Chain};
 pub use client::{Client, ClientError, Submitted};
 pub use dojang_crypto::{verify_commit, CommitError};
 pub use dojang_types::Validator;

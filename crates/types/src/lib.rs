@@ -19,7 +19,7 @@ pub use hash::{sha256, Hash};
 pub use keys::{Address, PublicKey, Signature};
 pub use merkle::{merkle_proof, merkle_root, merkle_root_from_proof, ProofStep};
 pub use receipt::{Event, Receipt, TxStatus};
-pub use tx::{ModuleMessage, SignedTx, TxBody, TxError, MAX_TX_BYTES, TX_DOMAIN};
+pub use tx::{ModuleMessage, ModuleQuery, SignedTx, TxBody, TxError, MAX_TX_BYTES, TX_DOMAIN};
 pub use validators::{total_power, validators_hash, Validator, MAX_TOTAL_POWER, MAX_VALIDATORS};
 
 /// Wall-clock Unix time in milliseconds, for the edges only: admission, block proposals,

@@ -13,6 +13,7 @@ pub mod query;
 pub mod readers;
 pub mod rules;
 pub mod state;
+pub mod views;
 
 use dojang_ledger::{BlockContext, ModuleError, NoGenesis, Permit, StateRead, StateWrite, TxContext, TypedModule};
 use dojang_types::Event;

@@ -1,7 +1,8 @@
-use dojang_ledger::{ModuleError, StateRead};
-use serde_json::{json, Value};
+use dojang_ledger::{query_answer, ModuleError, StateRead};
+use serde_json::Value;
 
-use crate::state::{self, Record};
+use crate::state;
+use crate::views::{CollectionList, CollectionView, RecordList, RecordView};
 
 const MAX_PAGE: u64 = 500;
 
@@ -21,41 +22,23 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
         Some(other) => return Err(ModuleError::InvalidMessage(format!("after must be a string, not {other}"))),
     };
     match path.split('/').collect::<Vec<_>>().as_slice() {
-        ["collections"] => Ok(json!({ "collections": state::collection_ids(state, after, limit)? })),
+        ["collections"] => query_answer(&CollectionList { collections: state::collection_ids(state, after, limit)? }),
         ["collection", id] => {
             let c = state::collection(state, id)?.ok_or_else(|| ModuleError::NotFound(format!("collection '{id}'")))?;
-            Ok(json!({
-                "id": id,
-                "members": c.members,
-                "erasure_approvals": c.erasure_approvals,
-                "retention_days": c.retention_days,
-                "defined_at_height": c.defined_at_height,
-            }))
+            query_answer(&CollectionView { id: id.to_string(), collection: c })
         }
         ["record", id, key] => {
             let r =
                 state::record(state, id, key)?.ok_or_else(|| ModuleError::NotFound(format!("record '{id}/{key}'")))?;
-            Ok(record_json(key, &r))
+            query_answer(&RecordView { key: key.to_string(), record: r })
         }
         ["records", id] => {
             let rows = state::records(state, id, after, limit)?;
-            Ok(json!({ "records": rows.iter().map(|(k, r)| record_json(k, r)).collect::<Vec<_>>() }))
+            let records = rows.into_iter().map(|(key, record)| RecordView { key, record }).collect();
+            query_answer(&RecordList { records })
         }
         _ => Err(ModuleError::NotFound(format!("query path '{path}'"))),
     }
-}
-
-fn record_json(key: &str, r: &Record) -> Value {
-    json!({
-        "key": key,
-        "commitment": r.commitment,
-        "recorded_by": r.recorded_by,
-        "height": r.height,
-        "time_ms": r.time_ms,
-        "purge_at_ms": r.purge_at_ms,
-        "erasure_requests": r.erasure_requests,
-        "purged": r.purged.as_ref().map(|p| json!({"height": p.height, "reason": p.reason})),
-    })
 }
 
 fn page_limit(v: &Value) -> Result<usize, ModuleError> {

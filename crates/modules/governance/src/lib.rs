@@ -12,6 +12,7 @@ pub mod query;
 pub mod readers;
 pub mod rules;
 pub mod state;
+pub mod views;
 
 use dojang_ledger::{Authority, ModuleError, Permit, StateRead, StateWrite, TxContext, TypedModule};
 use dojang_types::{Address, Event};

@@ -1,4 +1,4 @@
-use dojang_ledger::{last_block, ModuleError, StateRead};
+use dojang_ledger::{last_block, query_answer, ModuleError, StateRead};
 use dojang_types::{Address, Date};
 use serde_json::{json, Value};
 
@@ -7,6 +7,7 @@ use crate::msg::Role;
 use crate::proposal::{self, Proposal};
 use crate::rules;
 use crate::state;
+use crate::views::{AccountView, CouncilView, ParamInForce, ProposalList, ProposalView, StagedCouncil};
 
 const MAX_LIST: usize = 1000;
 
@@ -43,18 +44,22 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
             // The council that decides the next block.
             let now = last_block(state)?.0 + 1;
             let next = rec.next.as_ref().filter(|(from, _)| *from > now);
-            Ok(json!({
-                "account": council::council_account(),
-                "members": rec.at(now).members,
-                "threshold": rec.at(now).threshold,
-                "min_members": rec.min_members,
-                "next": next.map(|(from, c)| json!({"from_height": from, "members": c.members, "threshold": c.threshold})),
-            }))
+            query_answer(&CouncilView {
+                account: council::council_account(),
+                members: rec.at(now).members.iter().cloned().collect(),
+                threshold: rec.at(now).threshold,
+                min_members: rec.min_members,
+                next: next.map(|(from, c)| StagedCouncil {
+                    from_height: *from,
+                    members: c.members.iter().cloned().collect(),
+                    threshold: c.threshold,
+                }),
+            })
         }
         ["proposal", id] => {
             let id = parse_id(id)?;
             let p = proposal::get(state, id)?.ok_or_else(|| ModuleError::NotFound(format!("proposal {id}")))?;
-            Ok(proposal_json(&p, last_block(state)?.1))
+            query_answer(&proposal_view(&p, last_block(state)?.1))
         }
         ["proposals"] => {
             let limit = params.get("limit").map(|v| parse_u64(v, "limit")).transpose()?.unwrap_or(50).clamp(1, 200);
@@ -81,15 +86,15 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
             let mut list = Vec::with_capacity(ids.len());
             for id in ids {
                 if let Some(p) = proposal::get(state, id)? {
-                    list.push(proposal_json(&p, now));
+                    list.push(proposal_view(&p, now));
                 }
             }
-            Ok(json!({ "proposals": list }))
+            query_answer(&ProposalList { proposals: list })
         }
         ["account", addr] => {
             let a: Address = addr.parse().map_err(ModuleError::InvalidMessage)?;
             let rec = state::account(state, &a)?;
-            Ok(json!({ "address": a, "roles": rec.roles, "label": rec.label }))
+            query_answer(&AccountView { address: a, roles: rec.roles, label: rec.label })
         }
         ["role", role] => {
             let r = Role::parse(role).ok_or_else(|| ModuleError::InvalidMessage(format!("unknown role '{role}'")))?;
@@ -111,7 +116,7 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
                     let d: Date = date.parse().map_err(ModuleError::InvalidMessage)?;
                     let v = rules::version_in_force(&history, d)
                         .ok_or_else(|| ModuleError::NotFound(format!("no version of {table}/{key} in force on {d}")))?;
-                    Ok(json!({ "table": table, "key": key, "as_of": d, "version": v }))
+                    query_answer(&ParamInForce { table: table.to_string(), key: key.to_string(), as_of: d, version: v.clone() })
                 }
                 None => Ok(json!({ "table": table, "key": key, "versions": history.versions })),
             }
@@ -127,20 +132,20 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
     }
 }
 
-fn proposal_json(p: &Proposal, now_ms: u64) -> Value {
-    json!({
-        "id": p.id,
-        "status": p.status_at(now_ms),
-        "outcome": p.status,
-        "proposer": p.proposer,
-        "proposal": p.proposal,
-        "reason": p.reason,
-        "expires_at_ms": p.expires_at_ms,
-        "height": p.height,
-        "time_ms": p.time_ms,
-        "approvals": p.approvals,
-        "rejections": p.rejections,
-    })
+fn proposal_view(p: &Proposal, now_ms: u64) -> ProposalView {
+    ProposalView {
+        id: p.id,
+        status: p.status_at(now_ms).to_string(),
+        outcome: p.status.clone(),
+        proposer: p.proposer,
+        proposal: p.proposal.clone(),
+        reason: p.reason.clone(),
+        expires_at_ms: p.expires_at_ms,
+        height: p.height,
+        time_ms: p.time_ms,
+        approvals: p.approvals.clone(),
+        rejections: p.rejections.clone(),
+    }
 }
 
 fn parse_id(s: &str) -> Result<u64, ModuleError> {

@@ -1,35 +1,25 @@
 //! `dojang bench`: drives a node with pre-signed transactions from many accounts and prints
 //! finalized throughput, submit-to-final latency, the node's memory and disk use, beside the
-//! machine's own Ed25519 verification rate measured in the same run.
+//! machine's own Ed25519 verification rate measured in the same run. Services add their own
+//! benchmarks as subcommands (`dojang bench eligibility`).
 
-mod credentials;
-mod eligibility;
 mod load;
 mod machine;
 mod register;
-pub(crate) mod spawn;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use dojang_service::node::{dir_bytes, rss_mb, start_node, StartedNode, WorkDir};
 use serde_json::json;
 
-/// What to benchmark besides the ledger (the default).
-#[derive(clap::Subcommand, Clone, Debug)]
-pub enum BenchTarget {
-    /// Credential issuance and full presentation verification, in process.
-    Credentials(credentials::CredentialBenchArgs),
-    /// Eligibility applications end to end (request to receipt), in process.
-    Eligibility(eligibility::EligibilityBenchArgs),
-}
+use crate::config::Home;
 
 #[derive(Args, Clone)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
-    #[command(subcommand)]
-    pub target: Option<BenchTarget>,
     /// API URL of a running node; without it, a fresh one-validator node is started.
     #[arg(long)]
     pub node: Option<String>,
@@ -68,20 +58,15 @@ pub struct BenchArgs {
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    match args.target.clone() {
-        Some(BenchTarget::Credentials(a)) => return tokio::task::spawn_blocking(move || credentials::run(&a)).await?,
-        Some(BenchTarget::Eligibility(a)) => return tokio::task::spawn_blocking(move || eligibility::run(&a)).await?,
-        None => {}
-    }
     let machine = machine::measure();
     eprintln!(
         "machine: {} cores, Ed25519 {:.0} verifications/s one by one on one core, {:.0}/s batched on all cores",
         machine.cores, machine.ed25519_single_per_core, machine.ed25519_batched_all_cores
     );
-    let temp = tempfile_dir(&args)?;
+    let temp = WorkDir::new(args.home.as_deref(), "dojang-bench");
     let started = match &args.node {
         Some(_) => None,
-        None => Some(spawn::start_node(&temp, false).await?),
+        None => Some(start_bench_node(temp.path()).await?),
     };
     let url = args.node.clone().or_else(|| started.as_ref().map(|s| s.url.clone())).context("no node")?;
     let pid = args.pid.or_else(|| started.as_ref().map(|s| s.pid));
@@ -96,8 +81,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
 
     let result = load::drive(&url, &args).await;
-    let rss_mb = pid.and_then(spawn::rss_mb);
-    let disk = started.as_ref().map(|s| spawn::dir_bytes(&s.data_dir));
+    let rss_mb = pid.and_then(rss_mb);
+    let disk = started.as_ref().map(|s| dir_bytes(&s.data_dir()));
     if let Some(s) = started {
         s.stop().await;
     }
@@ -148,37 +133,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A home for the started node: the given directory, or a temporary one removed afterwards.
-pub enum BenchHome {
-    Kept(PathBuf),
-    Temp(PathBuf),
-}
-
-impl BenchHome {
-    pub fn path(&self) -> &PathBuf {
-        match self {
-            BenchHome::Kept(p) | BenchHome::Temp(p) => p,
-        }
+/// Starts a one-validator chain without the demo agencies in `home` (the bench registers its
+/// own accounts with the admin's key).
+async fn start_bench_node(home: &Path) -> anyhow::Result<StartedNode> {
+    let h = Home(home.to_path_buf());
+    if !h.config().exists() {
+        crate::init::init_home(&h, "dojang-bench", "bench-node", false, dojang_crypto::KeyProtection::ClearDemo)?;
     }
-}
-
-impl Drop for BenchHome {
-    fn drop(&mut self) {
-        if let BenchHome::Temp(p) = self {
-            let _ = std::fs::remove_dir_all(p);
-        }
-    }
-}
-
-fn tempfile_dir(args: &BenchArgs) -> anyhow::Result<BenchHome> {
-    Ok(match &args.home {
-        Some(h) => BenchHome::Kept(h.clone()),
-        None => {
-            let p = std::env::temp_dir().join(format!("dojang-bench-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&p);
-            BenchHome::Temp(p)
-        }
-    })
+    start_node(home).await
 }
 
 pub(crate) const POLL: Duration = Duration::from_millis(10);

@@ -10,10 +10,23 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use dojang_collections::commitment;
 use dojang_collections::rules::SALT_LEN;
+use dojang_collections::views::RecordQuery;
 use dojang_private::PrivateClient;
-use dojang_sdk::{Client, TxBuilder};
+use dojang_sdk::{Chain, Client};
+use dojang_service::keys::SignerArgs;
+use dojang_service::Run;
 
-use crate::gov_cmd::SignerArgs;
+#[derive(Subcommand)]
+pub enum Commands {
+    /// Private collections: store a payload on your organisation's node and record it, fetch
+    /// one as a member, or check a payload and salt against the ledger (an auditor).
+    Private(PrivateArgs),
+}
+
+pub fn run(cmd: Commands) -> Run {
+    let Commands::Private(args) = cmd;
+    Box::pin(private(args))
+}
 
 #[derive(Args)]
 pub struct PrivateArgs {
@@ -70,37 +83,34 @@ pub enum PrivateCommand {
 /// The ledger's record: its commitment, and a line saying who recorded it when.
 async fn ledger_record(client: &Client, collection: &str, key: &str) -> anyhow::Result<(String, String)> {
     let r = client
-        .query("collections", &format!("record/{collection}/{key}"), &[])
+        .ask(&RecordQuery { collection: collection.into(), key: key.into() })
         .await
         .with_context(|| format!("the ledger has no record '{collection}/{key}'"))?;
-    let c = r["commitment"].as_str().context("the record has no commitment")?.to_string();
-    let mut about = format!("recorded at height {} by {}", r["height"], r["recorded_by"].as_str().unwrap_or("?"));
-    if let Some(p) = r["purged"].as_object() {
-        about.push_str(&format!("; purged at height {} ({})", p["height"], p["reason"].as_str().unwrap_or("?")));
+    let mut about = format!("recorded at height {} by {}", r.record.height, r.record.recorded_by);
+    if let Some(p) = &r.record.purged {
+        about.push_str(&format!("; purged at height {} ({})", p.height, p.reason));
     }
-    Ok((c, about))
+    Ok((r.record.commitment.to_string(), about))
 }
 
-async fn chain_id(client: &Client) -> anyhow::Result<String> {
-    Ok(client.status().await?["chain_id"].as_str().context("node status has no chain_id")?.to_string())
-}
-
-pub async fn run(args: PrivateArgs) -> anyhow::Result<()> {
+async fn private(args: PrivateArgs) -> anyhow::Result<()> {
     let client = Client::new(&args.node);
     match args.command {
         PrivateCommand::Store { signer, collection, file } => {
             let payload = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let chain = chain_id(&client).await?;
+            let chain = Chain::connect(&args.node).await?;
             let signer = signer.signer()?;
-            let stored = PrivateClient::new(&args.node, &chain).store(signer.as_ref(), &collection, &payload).await?;
-            let receipt = client.send(&TxBuilder::new(chain, signer), &stored.record).await?;
+            let stored =
+                PrivateClient::new(&args.node, &chain.chain_id).store(signer.as_ref(), &collection, &payload).await?;
+            let receipt = chain.send_signed(signer, &stored.record).await?;
             println!("key {}", stored.key);
             println!("commitment {} recorded at height {}", stored.commitment, receipt["height"]);
         }
         PrivateCommand::Fetch { signer, collection, record: key, out, show_salt } => {
-            let chain = chain_id(&client).await?;
+            let chain = Chain::connect(&args.node).await?;
             let signer = signer.signer()?;
-            let fetched = PrivateClient::new(&args.node, &chain).fetch(signer.as_ref(), &collection, &key).await?;
+            let fetched =
+                PrivateClient::new(&args.node, &chain.chain_id).fetch(signer.as_ref(), &collection, &key).await?;
             let (on_ledger, about) = ledger_record(&client, &collection, &key).await?;
             let c = commitment(&collection, &key, &fetched.salt, &fetched.payload);
             if c.to_string() != on_ledger {

@@ -14,8 +14,8 @@ use dojang_trust::ChainTrust;
 use dojang_verifier::{http, DecisionStore, Office, Program};
 use serde::Deserialize;
 
-use crate::chain::Chain;
-use crate::config::{load_toml, relative};
+use dojang_sdk::Chain;
+use dojang_service::settings::{load_toml, relative};
 
 /// `verifier.toml`: `[office]`.
 #[derive(Deserialize)]

@@ -1,12 +1,10 @@
-//! `dojang demo eligibility`: the service the city asked for first, end to end (issue 5).
+//! `dojang demo eligibility`: the service the city asked for first, end to end.
 //! Three agencies issue credentials to synthetic citizens, two program offices register their
 //! programs, everyone applies from their wallet, decisions are anchored, the lottery is drawn,
 //! and a summary shows what each program saw: one bit per condition, never an income.
 
 mod apply;
-mod chain;
 mod citizens;
-mod council;
 mod setup;
 
 use std::collections::BTreeMap;
@@ -21,24 +19,14 @@ use dojang_trust::ChainTrust;
 use dojang_verifier::{ApplyError, Receipt};
 use serde_json::json;
 
-use crate::bench::{spawn, BenchHome};
+use dojang_sdk::Chain;
+use dojang_service::node::{demo_key, demo_node, WorkDir};
+use dojang_service::Run;
 
 #[derive(Subcommand)]
-pub enum DemoCommand {
+pub enum Demos {
     /// Paperless eligibility checks, end to end.
     Eligibility(EligibilityArgs),
-    /// A council of five agencies changes a legal parameter, 3 of 5.
-    Council(CouncilArgs),
-}
-
-#[derive(Args)]
-pub struct CouncilArgs {
-    /// A running development node (e.g. from `dojang dev`); without it a fresh one is started.
-    #[arg(long)]
-    pub node: Option<String>,
-    /// That node's home, for the demo agencies' keys [default: $DOJANG_HOME or ~/.dojang].
-    #[arg(long)]
-    pub home: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -64,43 +52,18 @@ fn now_ms() -> u64 {
     dojang_types::wall_clock_ms()
 }
 
-pub async fn run(cmd: DemoCommand) -> anyhow::Result<()> {
-    let args = match cmd {
-        DemoCommand::Eligibility(args) => args,
-        DemoCommand::Council(args) => return council_demo(args).await,
-    };
-    let work = match &args.dir {
-        Some(d) => BenchHome::Kept(d.clone()),
-        None => BenchHome::Temp(std::env::temp_dir().join(format!("dojang-demo-{}", std::process::id()))),
-    };
-    std::fs::create_dir_all(work.path())?;
-    let (started, url, home) = match &args.node {
-        Some(url) => (None, url.clone(), args.home.clone().unwrap_or_else(crate::config::default_home)),
-        None => {
-            let node_home = BenchHome::Kept(work.path().join("node"));
-            let s = spawn::start_node(&node_home, true).await?;
-            let url = s.url.clone();
-            (Some(s), url, node_home.path().clone())
-        }
-    };
-    let result = eligibility(&args, &url, &home, work.path()).await;
-    if let Some(s) = started {
-        s.stop().await;
-    }
-    result
-}
-
-async fn council_demo(args: CouncilArgs) -> anyhow::Result<()> {
-    match &args.node {
-        Some(url) => council::run(url, &args.home.clone().unwrap_or_else(crate::config::default_home)).await,
-        None => {
-            let work = BenchHome::Temp(std::env::temp_dir().join(format!("dojang-council-{}", std::process::id())));
-            let s = spawn::start_node(&work, true).await?;
-            let result = council::run(&s.url, work.path()).await;
+pub fn run(demo: Demos) -> Run {
+    let Demos::Eligibility(args) = demo;
+    Box::pin(async move {
+        let work = WorkDir::new(args.dir.as_deref(), "dojang-demo");
+        std::fs::create_dir_all(work.path())?;
+        let (started, url, home) = demo_node(args.node.as_deref(), args.home.as_deref(), work.path()).await?;
+        let result = eligibility(&args, &url, &home, work.path()).await;
+        if let Some(s) = started {
             s.stop().await;
-            result
         }
-    }
+        result
+    })
 }
 
 #[derive(Default)]
@@ -146,7 +109,7 @@ async fn eligibility(
     dir: &std::path::Path,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let chain = crate::chain::Chain::connect(url).await?;
+    let chain = Chain::connect(url).await?;
     let run = format!("r{}", now_ms() / 1000 % 10_000_000);
     // The demo trusts the genesis in the node's home, never the node's report of its validators.
     let genesis = dojang_ledger::Genesis::load(&home.join("genesis.json"))?;
@@ -230,8 +193,8 @@ async fn eligibility(
     // Anchor each office's decisions.
     let mut anchors = Vec::new();
     for (i, po) in offices.iter().enumerate() {
-        let account = setup::key(home, setup::program_specs(&run)[i].account)?;
-        let a = crate::office_cmd::anchor_once(&po.office, &chain, &account, &po.program.id)
+        let account = demo_key(home, setup::program_specs(&run)[i].account)?;
+        let a = crate::office::anchor_once(&po.office, &chain, &account, &po.program.id)
             .await?
             .context("nothing to anchor")?;
         anchors.push(a);
@@ -249,7 +212,7 @@ async fn eligibility(
     }
     let mut draws = Vec::new();
     for (i, po) in offices.iter().enumerate() {
-        let account = setup::key(home, setup::program_specs(&run)[i].account)?;
+        let account = demo_key(home, setup::program_specs(&run)[i].account)?;
         chain.send(&account, &EligibilityMsg::RevealSeed { program: po.program.id.clone(), seed: po.seed }).await?;
         draws.push(po.office.draw(&po.program, &po.seed)?);
     }
@@ -288,7 +251,7 @@ async fn office_key(trust: &Arc<ChainTrust>, jwt: &str) -> anyhow::Result<dojang
 fn summary(
     offices: &[Arc<setup::ProgramOffice>],
     tallies: &[(Tally, Vec<Result<Receipt, ApplyError>>)],
-    anchors: &[crate::office_cmd::Anchored],
+    anchors: &[crate::office::Anchored],
     draws: &[Vec<u64>],
     refusal: &str,
 ) {
@@ -314,7 +277,7 @@ fn summary(
             results.iter().flatten().flat_map(|r| r.decision.disclosed.iter().cloned()).collect();
         println!("   what the program saw (claim paths; values are booleans, a household size and a program token):");
         println!("     {}", saw.into_iter().collect::<Vec<_>>().join(", "));
-        let crate::office_cmd::Anchored { batch, root, height, decisions: n } = &anchors[i];
+        let crate::office::Anchored { batch, root, height, decisions: n } = &anchors[i];
         println!("   anchored {n} decisions as batch {batch} at height {height}, root {root}");
         println!(
             "   lottery: seed revealed on chain; {} of {} eligible selected (first: {:?})",

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use dojang_credentials::issue::IssuerKey;
-use dojang_crypto::{Algorithm, KeyFile, Keypair};
+use dojang_crypto::{Algorithm, Keypair};
 use dojang_eligibility::{EligibilityMsg, RuleSet};
 use dojang_identity::IdentityMsg;
 use dojang_issuer::{Book, ChainAnchoring, Issuer, Records};
@@ -17,7 +17,9 @@ use rand::RngCore as _;
 use serde_json::{json, Map, Value};
 
 use super::citizens::Citizen;
-use crate::chain::Chain;
+use dojang_identity_service::Registries;
+use dojang_sdk::Chain;
+use dojang_service::node::demo_key as key;
 
 pub const ROOT: &str = "did:web:seoul.go.kr";
 
@@ -99,11 +101,6 @@ pub struct Stage<'a> {
     pub run: &'a str,
 }
 
-pub fn key(home: &Path, name: &str) -> anyhow::Result<Keypair> {
-    KeyFile::load(&home.join(format!("keys/{name}.json")))
-        .with_context(|| format!("the demo needs the demo key {name} (a `dojang dev` home)"))
-}
-
 /// Root, types, agencies (organisation, accreditation, issuer service over its records).
 pub async fn agencies(
     stage: &Stage<'_>,
@@ -112,19 +109,20 @@ pub async fn agencies(
     pseudonym_secret: &[u8; 32],
 ) -> anyhow::Result<Vec<Agency>> {
     let Stage { chain, node, home, dir, run } = *stage;
+    let registries = Registries::new(chain);
     let admin = key(home, "admin")?;
     let root_key = Keypair::generate(Algorithm::P256);
-    chain.ensure_org(&admin, ROOT, &root_key, run).await?;
-    chain.ensure_root(&admin, ROOT).await?;
+    registries.ensure_org(&admin, ROOT, &root_key, run).await?;
+    registries.ensure_root(&admin, ROOT).await?;
     let mut out = Vec::new();
     for AgencySpec { label, account: account_name, did, vct, config, claims } in AGENCIES {
         let thresholds: Vec<&str> =
             claims.iter().copied().filter(|c| c.starts_with("income_le") || c.starts_with("age_")).collect();
-        chain.ensure_type(&admin, vct, claims, &thresholds).await?;
+        registries.ensure_type(&admin, vct, claims, &thresholds).await?;
         let account = key(home, account_name)?;
         let signing = Keypair::generate(Algorithm::P256);
-        let kid = chain.ensure_org(&account, did, &signing, run).await?;
-        chain.ensure_accredited(&admin, did, vct).await?;
+        let kid = registries.ensure_org(&account, did, &signing, run).await?;
+        registries.ensure_accredited(&admin, did, vct).await?;
         let subjects: Map<String, Value> = citizens
             .iter()
             .map(|c| {
@@ -239,7 +237,7 @@ pub async fn offices(stage: &Stage<'_>, trust: &Arc<ChainTrust>, window_ms: u64)
     for ProgramSpec { label, account: account_name, did, id: program_id, dcql, rules, quota } in program_specs(run) {
         let account = key(home, account_name)?;
         let signing = Keypair::generate(Algorithm::P256);
-        let kid = chain.ensure_org(&account, did, &signing, run).await?;
+        let kid = Registries::new(chain).ensure_org(&account, did, &signing, run).await?;
         let policy_id = program_id.clone();
         let policy = IdentityMsg::RegisterPolicy {
             id: policy_id.clone(),
@@ -269,7 +267,7 @@ pub async fn offices(stage: &Stage<'_>, trust: &Arc<ChainTrust>, window_ms: u64)
         chain
             .send(&account, &EligibilityMsg::PublishRuleSet { program: program_id.clone(), version: 1, rules })
             .await?;
-        let program = crate::office_cmd::load_program(trust, &program_id).await?;
+        let program = crate::office::load_program(trust, &program_id).await?;
         let store = DecisionStore::open(&dir.join(format!("office-{program_id}.redb")))?;
         let office = Office::new(did, &kid, signing, &format!("https://{}/response", &did[8..]), trust.clone(), store);
         out.push(ProgramOffice { label, office, program, seed });

@@ -4,17 +4,47 @@
 //! nothing, the third executes the change in its block, later approvals are refused; at the
 //! end the council hands the chain back to its admin so the dev chain stays usable.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
 use dojang_crypto::Keypair;
 use dojang_governance::{CouncilSpec, GovernanceMsg, ParamValue};
-use dojang_sdk::TxBuilder;
+use dojang_sdk::{Chain, TxBuilder};
+use dojang_service::node::{demo_key, demo_node, WorkDir};
+use dojang_service::Run;
 use dojang_types::{Address, Date};
-use serde_json::{json, Value};
 
-use super::setup::key;
-use crate::chain::{attribute, Chain, Proposed};
+use crate::client::{Council, Proposed};
+
+#[derive(Subcommand)]
+pub enum Demos {
+    /// A council of five agencies changes a legal parameter, 3 of 5.
+    Council(CouncilArgs),
+}
+
+#[derive(Args)]
+pub struct CouncilArgs {
+    /// A running development node (e.g. from `dojang dev`); without it a fresh one is started.
+    #[arg(long)]
+    pub node: Option<String>,
+    /// That node's home, for the demo agencies' keys [default: $DOJANG_HOME or ~/.dojang].
+    #[arg(long)]
+    pub home: Option<PathBuf>,
+}
+
+pub fn run(demo: Demos) -> Run {
+    let Demos::Council(args) = demo;
+    Box::pin(async move {
+        let work = WorkDir::new(None, "dojang-council");
+        let (started, url, home) = demo_node(args.node.as_deref(), args.home.as_deref(), work.path()).await?;
+        let result = council_demo(&url, &home).await;
+        if let Some(s) = started {
+            s.stop().await;
+        }
+        result
+    })
+}
 
 /// The five member agencies (demo key names); the first is the chain's admin.
 const MEMBERS: [&str; 5] = ["admin", "resident-registry", "social-security", "employment-insurance", "audit-office"];
@@ -25,26 +55,26 @@ const KEY: &str = "hourly_krw";
 const EFFECTIVE: (u16, u8, u8) = (2027, 1, 1);
 const PROPOSED_KRW: u64 = 10_800;
 
-pub async fn run(url: &str, home: &Path) -> anyhow::Result<()> {
+async fn council_demo(url: &str, home: &Path) -> anyhow::Result<()> {
     let chain = Chain::connect(url).await?;
-    let keys: Vec<Keypair> = MEMBERS.iter().map(|n| key(home, n)).collect::<anyhow::Result<_>>()?;
+    let gov = Council::new(&chain);
+    let keys: Vec<Keypair> = MEMBERS.iter().map(|n| demo_key(home, n)).collect::<anyhow::Result<_>>()?;
     let name = |i: usize| MEMBERS[i];
     let addresses: Vec<_> = keys.iter().map(|k| k.public_key().address()).collect();
 
-    let council = chain.client.query("governance", "council", &[]).await?;
-    let members = council["members"].as_array().map_or(0, Vec::len);
-    println!("1. The council today: {members} member(s), threshold {}", council["threshold"]);
-    if members != 1 || council["members"][0] != json!(addresses[0]) {
+    let council = gov.council().await?;
+    println!("1. The council today: {} member(s), threshold {}", council.members.len(), council.threshold);
+    if council.members != addresses[..1] {
         bail!("this demo starts from a development chain whose council is its admin alone (`dojang dev`)");
     }
     let five = council_of(&addresses, 3);
-    chain.propose(&keys[0], &five, "five agencies govern the platform together").await?;
+    gov.propose(&keys[0], &five, "five agencies govern the platform together").await?;
     wait_next_block(&chain).await?;
-    let council = chain.client.query("governance", "council", &[]).await?;
+    let council = gov.council().await?;
     println!(
         "   the admin's proposal enlarged it to {} agencies, threshold {} (in force from the next block)",
-        council["members"].as_array().map_or(0, Vec::len),
-        council["threshold"]
+        council.members.len(),
+        council.threshold
     );
 
     let (y, m, d) = EFFECTIVE;
@@ -55,9 +85,10 @@ pub async fn run(url: &str, home: &Path) -> anyhow::Result<()> {
         value: ParamValue::Krw(PROPOSED_KRW),
         legal_basis: "Minimum Wage Notice for 2027 (demo figure)".into(),
     };
+    let mid_year = Date::new(2027, 6, 1).map_err(anyhow::Error::msg)?;
     let in_force = || async {
-        let v = chain.client.query("governance", &format!("param/{TABLE}/{KEY}"), &[("as_of", "2027-06-01")]).await?;
-        anyhow::Ok(v["version"]["value"].clone())
+        let v = gov.param(TABLE, KEY, mid_year).await?;
+        anyhow::Ok(serde_json::to_string(&v.version.value)?)
     };
     println!("2. {TABLE}/{KEY} in force on 2027-06-01: {}", in_force().await?);
 
@@ -67,51 +98,39 @@ pub async fn run(url: &str, home: &Path) -> anyhow::Result<()> {
         Ok(_) => bail!("a single admin changed a parameter without the council"),
     }
 
-    let proposed = chain.propose(&keys[1], &set, "Minimum Wage Notice for 2027").await?;
+    let proposed = gov.propose(&keys[1], &set, "Minimum Wage Notice for 2027").await?;
     let Proposed::Open(id) = proposed else { bail!("one member's proposal executed without the council") };
     println!("4. {} proposes it: proposal {id}, 1 approval of 3", name(1));
-    vote(&chain, &keys[2], id).await?;
+    gov.approve(&keys[2], id).await?;
     println!("   {} approves: 2 of 3; in force on 2027-06-01: {}", name(2), in_force().await?);
-    let again = vote(&chain, &keys[2], id).await;
+    let again = gov.approve(&keys[2], id).await;
     println!("   {} approves again: {}", name(2), refusal(again)?);
-    let events = vote(&chain, &keys[4], id).await?;
-    let executed = events.iter().any(|e| e["kind"] == "proposal_executed");
-    if !executed {
+    if gov.approve(&keys[4], id).await? != Proposed::Executed(id) {
         bail!("the third approval did not execute proposal {id}");
     }
     println!("5. {} approves: 3 of 3, executed in this block; in force on 2027-06-01: {}", name(4), in_force().await?);
-    let late = vote(&chain, &keys[3], id).await;
+    let late = gov.approve(&keys[3], id).await;
     println!("   {} approves after that: {}", name(3), refusal(late)?);
 
-    let show = chain.client.query("governance", &format!("proposal/{id}"), &[]).await?;
+    let show = gov.proposal(id).await?;
     println!(
         "6. proposal {id} is {}, approved by {} members, queryable at /v1/query/governance/proposal/{id}",
-        show["status"],
-        show["approvals"].as_object().map_or(0, |a| a.len())
+        show.status,
+        show.approvals.len()
     );
 
     // Hand the chain back to its admin, by the council's own rule: 3 of 5.
     let one = council_of(&addresses[..1], 1);
-    let Proposed::Open(back) = chain.propose(&keys[0], &one, "the demo ends: the admin alone again").await? else {
+    let Proposed::Open(back) = gov.propose(&keys[0], &one, "the demo ends: the admin alone again").await? else {
         bail!("one member changed the council alone");
     };
-    vote(&chain, &keys[1], back).await?;
-    vote(&chain, &keys[2], back).await?;
+    gov.approve(&keys[1], back).await?;
+    if gov.approve(&keys[2], back).await? != Proposed::Executed(back) {
+        bail!("the third approval did not hand the chain back (proposal {back})");
+    }
     wait_next_block(&chain).await?;
     println!("7. the council (3 of 5) hands the dev chain back to its admin: proposal {back} executed");
     Ok(())
-}
-
-/// Approves proposal `id` as `member` and returns the receipt's events; a refused approval
-/// is an error with its reason.
-async fn vote(chain: &Chain, member: &Keypair, id: u64) -> anyhow::Result<Vec<Value>> {
-    let receipt = chain.send(member, &GovernanceMsg::Approve { id }).await?;
-    let events = receipt["events"].as_array().cloned().unwrap_or_default();
-    let voted = events.iter().find(|e| e["kind"] == "proposal_approved").and_then(|e| attribute(e, "id"));
-    if voted != Some(id.to_string()) {
-        bail!("the approval's receipt does not name proposal {id}");
-    }
-    Ok(events)
 }
 
 /// Replaces the council with these members and threshold.
@@ -120,7 +139,7 @@ fn council_of(members: &[Address], threshold: u32) -> GovernanceMsg {
 }
 
 /// The reason of a refusal the demo expects.
-fn refusal(result: anyhow::Result<Vec<Value>>) -> anyhow::Result<String> {
+fn refusal(result: Result<Proposed, dojang_sdk::ClientError>) -> anyhow::Result<String> {
     match result {
         Err(e) => Ok(format!("refused, as expected ({e})")),
         Ok(_) => bail!("an approval that should have been refused was accepted"),

@@ -1,0 +1,191 @@
+//! A node for a demo or a benchmark: the one given with `--node`, or a fresh development chain
+//! started from this same binary in a working directory and stopped afterwards.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use dojang_crypto::{KeyFile, Keypair};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The home a node uses when none is given: `$DOJANG_HOME`, else `~/.dojang`.
+pub fn default_home() -> PathBuf {
+    if let Ok(h) = std::env::var("DOJANG_HOME") {
+        return PathBuf::from(h);
+    }
+    std::env::var("HOME").map(|h| PathBuf::from(h).join(".dojang")).unwrap_or_else(|_| PathBuf::from(".dojang"))
+}
+
+/// A working directory: one the user named (kept), or a temporary one removed when dropped.
+pub enum WorkDir {
+    Kept(PathBuf),
+    Temp(PathBuf),
+}
+
+impl WorkDir {
+    /// `given`, or a fresh directory `<tmp>/<prefix>-<pid>`.
+    pub fn new(given: Option<&Path>, prefix: &str) -> WorkDir {
+        match given {
+            Some(d) => WorkDir::Kept(d.to_path_buf()),
+            None => {
+                let p = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&p);
+                WorkDir::Temp(p)
+            }
+        }
+    }
+
+    pub fn path(&self) -> &PathBuf {
+        match self {
+            WorkDir::Kept(p) | WorkDir::Temp(p) => p,
+        }
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if let WorkDir::Temp(p) = self {
+            let _ = std::fs::remove_dir_all(p);
+        }
+    }
+}
+
+/// A node this program started; [`StartedNode::stop`] stops it (dropping it kills it).
+pub struct StartedNode {
+    pub url: String,
+    pub pid: u32,
+    pub home: PathBuf,
+    child: Child,
+}
+
+impl StartedNode {
+    /// The node's data directory (blocks and state).
+    pub fn data_dir(&self) -> PathBuf {
+        self.home.join("data")
+    }
+
+    /// Asks the node to stop (SIGTERM) and waits for it.
+    pub async fn stop(mut self) {
+        let _ = std::process::Command::new("kill").arg("-TERM").arg(self.pid.to_string()).status();
+        if tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await.is_err() {
+            let _ = self.child.kill().await;
+        }
+    }
+}
+
+fn exe() -> anyhow::Result<PathBuf> {
+    std::env::current_exe().context("cannot find the dojang executable")
+}
+
+/// Starts the node whose home is `home`. A home that holds no node yet becomes a one-validator
+/// development chain with the demo agencies (their keys in `home/keys`, in clear: demo only).
+/// The API listens on a free loopback port, without rate limits (the caller is the only client).
+pub async fn start_node(home: &Path) -> anyhow::Result<StartedNode> {
+    if !home.join("config.toml").exists() {
+        let out = std::process::Command::new(exe()?)
+            .args(["init", "--chain-id", "dojang-demo", "--moniker", "demo-node", "--demo", "--insecure-clear-keys"])
+            .arg("--home")
+            .arg(home)
+            .env("DOJANG_LOG__FILTER", "error")
+            .stdin(Stdio::null())
+            .output()
+            .context("cannot run dojang init")?;
+        if !out.status.success() {
+            bail!("dojang init failed for {}: {}", home.display(), String::from_utf8_lossy(&out.stderr).trim());
+        }
+    }
+    let mut child = Command::new(exe()?)
+        .arg("node")
+        .arg("--home")
+        .arg(home)
+        .env("DOJANG_API__LISTEN_ADDR", "127.0.0.1:0")
+        .env("DOJANG_API__RATE_LIMIT_PER_SECOND", "1000000")
+        .env("DOJANG_API__RATE_LIMIT_BURST", "1000000")
+        .env("DOJANG_LOG__FILTER", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot start the node")?;
+    let pid = child.id().context("node exited at once")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let url = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(rest) = line.split("API on ").nth(1) {
+                return Ok(rest.trim().to_string());
+            }
+        }
+        bail!("node exited before it was ready")
+    })
+    .await
+    .context("node did not become ready within 60 s")??;
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(StartedNode { url, pid, home: home.to_path_buf(), child })
+}
+
+/// The node a demo runs against: the one at `--node` (its home, for the demo agencies' keys,
+/// from `--home` or the default), or one started in `work/node`.
+pub async fn demo_node(
+    node: Option<&str>,
+    home: Option<&Path>,
+    work: &Path,
+) -> anyhow::Result<(Option<StartedNode>, String, PathBuf)> {
+    Ok(match node {
+        Some(url) => (None, url.to_string(), home.map(Path::to_path_buf).unwrap_or_else(default_home)),
+        None => {
+            let s = start_node(&work.join("node")).await?;
+            let (url, home) = (s.url.clone(), s.home.clone());
+            (Some(s), url, home)
+        }
+    })
+}
+
+/// A demo agency's key from a development chain's home (`keys/<name>.json`, in clear).
+pub fn demo_key(home: &Path, name: &str) -> anyhow::Result<Keypair> {
+    KeyFile::load(&home.join(format!("keys/{name}.json")))
+        .with_context(|| format!("the demo needs the demo key {name} (a `dojang dev` home)"))
+}
+
+/// Resident memory of a process in MB (Linux).
+pub fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Total size of the files under a directory.
+pub fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_temporary_work_dir_is_removed_and_a_named_one_kept() {
+        let named = tempfile::tempdir().unwrap();
+        std::fs::write(named.path().join("f"), b"x").unwrap();
+        drop(WorkDir::new(Some(named.path()), "unused"));
+        assert!(named.path().join("f").exists());
+        let temp = WorkDir::new(None, "dojang-kit-test");
+        std::fs::create_dir_all(temp.path().join("a")).unwrap();
+        std::fs::write(temp.path().join("a/f"), b"hello").unwrap();
+        assert_eq!(dir_bytes(temp.path()), 5);
+        let p = temp.path().clone();
+        drop(temp);
+        assert!(!p.exists());
+    }
+}

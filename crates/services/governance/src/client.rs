@@ -1,0 +1,126 @@
+//! The council's typed client: propose a typed message of any module, approve or reject, and
+//! read the council, proposals and parameters as the module's own answer types. No caller
+//! builds governance JSON or picks through receipts by hand.
+
+use dojang_crypto::{Keypair, Signer};
+use dojang_governance::views::{
+    CouncilQuery, CouncilView, ParamInForce, ParamQuery, ProposalList, ProposalQuery, ProposalView, ProposalsQuery,
+};
+use dojang_governance::GovernanceMsg;
+use dojang_sdk::{attribute, event, Chain, ClientError, ModuleMessage};
+use dojang_types::Date;
+use serde_json::Value;
+
+/// What became of a proposal when it was made or voted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proposed {
+    /// It reached the threshold and executed in that block.
+    Executed(u64),
+    /// It reached the threshold, but its module refused the message when it executed.
+    Failed(u64),
+    /// Rejections put the threshold out of reach: it is closed.
+    Rejected(u64),
+    /// It waits for more approvals.
+    Open(u64),
+}
+
+impl Proposed {
+    pub fn id(&self) -> u64 {
+        match *self {
+            Proposed::Executed(id) | Proposed::Failed(id) | Proposed::Rejected(id) | Proposed::Open(id) => id,
+        }
+    }
+
+    /// Reads a governance receipt: which proposal it is about and where it stands.
+    pub fn from_receipt(receipt: &Value) -> Result<Proposed, ClientError> {
+        let events = receipt["events"].as_array().cloned().unwrap_or_default();
+        let id = events
+            .iter()
+            .filter(|e| e["module"] == dojang_governance::NAME)
+            .find_map(|e| attribute(e, "id"))
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| ClientError::BadAnswer("the governance receipt names no proposal".into()))?;
+        Ok(if event(receipt, "proposal_executed").is_some() {
+            Proposed::Executed(id)
+        } else if event(receipt, "proposal_failed").is_some() {
+            Proposed::Failed(id)
+        } else if event(receipt, "proposal_rejected").is_some() {
+            Proposed::Rejected(id)
+        } else {
+            Proposed::Open(id)
+        })
+    }
+}
+
+/// The council, reached through a node.
+pub struct Council<'a> {
+    chain: &'a Chain,
+}
+
+/// How long a proposal made without an explicit expiry stays open.
+pub const DEFAULT_EXPIRY_MS: u64 = 7 * 24 * 3_600_000;
+
+impl<'a> Council<'a> {
+    pub fn new(chain: &'a Chain) -> Self {
+        Council { chain }
+    }
+
+    /// Proposes `msg` as `member` (the proposer's approval counts) and waits until final. On a
+    /// council of one the proposal executes at once; a proposal whose message its module
+    /// refused is an error naming the rule.
+    pub async fn propose<M: ModuleMessage>(
+        &self,
+        member: &Keypair,
+        msg: &M,
+        reason: &str,
+    ) -> Result<Proposed, ClientError> {
+        let expires = dojang_types::wall_clock_ms() + DEFAULT_EXPIRY_MS;
+        let receipt = self.chain.send(member, &GovernanceMsg::propose(msg, reason, expires)).await?;
+        let proposed = Proposed::from_receipt(&receipt)?;
+        if let Proposed::Failed(id) = proposed {
+            let code = event(&receipt, "proposal_failed").and_then(|e| attribute(&e, "code")).unwrap_or_default();
+            return Err(ClientError::Refused {
+                module: M::MODULE.into(),
+                code,
+                reason: format!("the council's message was refused when proposal {id} executed"),
+            });
+        }
+        Ok(proposed)
+    }
+
+    /// Sends a governance message (a proposal, an approval, a rejection) with any signer and
+    /// says what became of the proposal.
+    pub async fn vote<S: Signer>(&self, signer: S, msg: &GovernanceMsg) -> Result<(Proposed, Value), ClientError> {
+        let receipt = self.chain.send_signed(signer, msg).await?;
+        Ok((Proposed::from_receipt(&receipt)?, receipt))
+    }
+
+    /// Approves proposal `id` as `member`.
+    pub async fn approve(&self, member: &Keypair, id: u64) -> Result<Proposed, ClientError> {
+        let (proposed, _) = self.vote(member.duplicate(), &GovernanceMsg::Approve { id }).await?;
+        if proposed.id() != id {
+            return Err(ClientError::BadAnswer(format!(
+                "the approval's receipt names proposal {}, not {id}",
+                proposed.id()
+            )));
+        }
+        Ok(proposed)
+    }
+
+    pub async fn council(&self) -> Result<CouncilView, ClientError> {
+        self.chain.client.ask(&CouncilQuery).await
+    }
+
+    pub async fn proposal(&self, id: u64) -> Result<ProposalView, ClientError> {
+        self.chain.client.ask(&ProposalQuery(id)).await
+    }
+
+    pub async fn proposals(&self, open_only: bool, limit: u32) -> Result<ProposalList, ClientError> {
+        self.chain.client.ask(&ProposalsQuery { open_only, limit }).await
+    }
+
+    /// The version of `table/key` in force on `as_of`.
+    pub async fn param(&self, table: &str, key: &str, as_of: Date) -> Result<ParamInForce, ClientError> {
+        self.chain.client.ask(&ParamQuery { table: table.into(), key: key.into(), as_of }).await
+    }
+}
