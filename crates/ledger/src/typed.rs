@@ -193,6 +193,20 @@ pub fn query_answer<T: Serialize>(view: &T) -> Result<serde_json::Value, ModuleE
     Ok(serde_json::to_value(view).expect("query answers serialize to JSON"))
 }
 
+/// A whole-number query parameter: absent is `None`; the API passes parameters as strings and
+/// an in-process caller may pass numbers, so both are read; anything else is refused, naming
+/// the parameter, instead of being silently ignored.
+pub fn query_number(params: &serde_json::Value, name: &str) -> Result<Option<u64>, ModuleError> {
+    let Some(v) = params.get(name) else { return Ok(None) };
+    match v {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+    .map(Some)
+    .ok_or_else(|| ModuleError::InvalidMessage(format!("{name} must be a non-negative whole number, not {v}")))
+}
+
 /// Writes a record of this module's state.
 pub fn write_record<T: Serialize>(state: &mut dyn StateWrite, key: &[u8], value: &T) {
     // Records are plain data structures (no maps with non-string keys): serializing cannot fail.

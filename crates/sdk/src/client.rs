@@ -38,6 +38,16 @@ pub struct Submitted {
     pub receipt: Option<Value>,
 }
 
+/// A record read with its Merkle proof and commit certificate checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proven<T> {
+    pub record: T,
+    /// Its full state key.
+    pub key: String,
+    /// The height whose state root the proof was checked against.
+    pub height: u64,
+}
+
 /// An HTTP client for one node.
 #[derive(Clone)]
 pub struct Client {
@@ -155,6 +165,25 @@ impl Client {
         })
     }
 
+    /// A typed query for one record, then that record read again with its proof checked
+    /// against `chain` (see [`Client::read_verified`]). The record returned is the proven one,
+    /// never the query's unproven copy.
+    pub async fn ask_verified<Q, T>(&self, query: &Q, chain: &TrustedChain) -> Result<Proven<T>, ClientError>
+    where
+        Q: dojang_types::ModuleQuery<Answer = dojang_types::KeyedRecord<T>>,
+        T: serde::de::DeserializeOwned,
+    {
+        let key = self.ask(query).await?.key;
+        let state = self.read_verified(&key, chain).await?;
+        let bytes = state.value.ok_or_else(|| {
+            ClientError::BadAnswer(format!("the node answered a record under {key} that its proof says is absent"))
+        })?;
+        let record = serde_json::from_slice(&bytes).map_err(|e| {
+            ClientError::BadAnswer(format!("the proven record under {key} has an unexpected shape: {e}"))
+        })?;
+        Ok(Proven { record, key, height: state.height })
+    }
+
     /// Reads a state key and checks the answer against `chain`: the header's chain id, height
     /// (not below what was already seen) and age (not older than the chain's maximum), its
     /// commit certificate against the validator set followed from the trusted genesis (never
@@ -241,4 +270,18 @@ fn percent_encode(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_encode;
+
+    #[test]
+    fn query_parameters_are_percent_encoded_except_unreserved_characters() {
+        assert_eq!(percent_encode("2026-03-01"), "2026-03-01");
+        assert_eq!(percent_encode("a b&c=d/e?f#g"), "a%20b%26c%3Dd%2Fe%3Ff%23g");
+        assert_eq!(percent_encode("did:web:seoul.go.kr"), "did%3Aweb%3Aseoul.go.kr");
+        assert_eq!(percent_encode("서울"), "%EC%84%9C%EC%9A%B8");
+        assert_eq!(percent_encode("A_z~9."), "A_z~9.");
+    }
 }

@@ -8,15 +8,15 @@ mod light;
 mod verify;
 
 pub use chain::{attribute, event, Chain};
-pub use client::{Client, ClientError, Submitted};
+pub use client::{Client, ClientError, Proven, Submitted};
 pub use dojang_crypto::{verify_commit, CommitError};
 pub use dojang_types::Validator;
 pub use light::{TrustedChain, DEFAULT_MAX_AGE, MAX_FUTURE_SKEW_MS, VALIDATORS_KEY};
 pub use verify::{VerifiedState, VerifyError};
 
 use dojang_crypto::{Keypair, Signer, SignerError};
-pub use dojang_types::ModuleMessage;
 use dojang_types::{wall_clock_ms, SignedTx, TxBody};
+pub use dojang_types::{KeyedRecord, ModuleMessage, ModuleQuery};
 
 /// Builds signed transactions for one account on one chain. The key is any
 /// [`Signer`]: a [`Keypair`] (from a key file) by default, or an HSM key; with a `Keypair`

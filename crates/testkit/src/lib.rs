@@ -7,9 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use dojang_crypto::{Algorithm, Keypair};
 use dojang_governance::Governance;
-use dojang_ledger::{BlockApp, Genesis, GenesisValidator, Ledger, LedgerConfig, Router, SubmitError, TypedModule};
+use dojang_ledger::{
+    BlockApp, Genesis, GenesisValidator, Ledger, LedgerConfig, ModuleError, Router, SubmitError, TypedModule,
+};
 use dojang_store::Store;
-use dojang_types::{encode, Block, Commit, Hash, Receipt, SignedTx, TxBody, TxStatus};
+use dojang_types::{encode, Block, Commit, Hash, ModuleQuery, Receipt, SignedTx, TxBody, TxStatus};
 use serde_json::{json, Value};
 
 /// The chain id every test chain uses.
@@ -180,6 +182,17 @@ impl Chain {
         }
         assert!(executed, "proposal {id} ({msg}) did not execute");
         id
+    }
+
+    /// A module's typed query, its parameters passed as strings the way the API passes them,
+    /// decoded into the module's declared answer type (a mismatch panics with both sides).
+    pub fn ask<Q: ModuleQuery>(&self, query: &Q) -> Result<Q::Answer, ModuleError> {
+        let params: serde_json::Map<String, Value> =
+            query.params().into_iter().map(|(k, v)| (k.to_string(), Value::String(v))).collect();
+        let answer = self.ledger.query(Q::MODULE, &query.path(), &Value::Object(params))?;
+        Ok(serde_json::from_value(answer.clone()).unwrap_or_else(|e| {
+            panic!("{} query {} answered {answer}, not its declared type: {e}", Q::MODULE, query.path())
+        }))
     }
 
     /// Grants `role` to `k`'s account through the council.

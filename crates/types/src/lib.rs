@@ -8,6 +8,7 @@ mod evidence;
 mod hash;
 mod keys;
 mod merkle;
+mod query;
 mod receipt;
 mod tx;
 mod validators;
@@ -18,8 +19,9 @@ pub use evidence::{Evidence, EvidenceKind};
 pub use hash::{sha256, Hash};
 pub use keys::{Address, PublicKey, Signature};
 pub use merkle::{merkle_proof, merkle_root, merkle_root_from_proof, ProofStep};
+pub use query::{KeyedRecord, ModuleQuery};
 pub use receipt::{Event, Receipt, TxStatus};
-pub use tx::{ModuleMessage, ModuleQuery, SignedTx, TxBody, TxError, MAX_TX_BYTES, TX_DOMAIN};
+pub use tx::{ModuleMessage, SignedTx, TxBody, TxError, MAX_TX_BYTES, TX_DOMAIN};
 pub use validators::{total_power, validators_hash, Validator, MAX_TOTAL_POWER, MAX_VALIDATORS};
 
 /// Wall-clock Unix time in milliseconds, for the edges only: admission, block proposals,

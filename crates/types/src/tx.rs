@@ -45,23 +45,6 @@ pub trait ModuleMessage: Serialize {
     const MODULE: &'static str;
 }
 
-/// A module's read-only query and the type of its answer. Each module crate declares its
-/// queries this way and builds its answers from the same types, so a client (the SDK's
-/// `Client::ask`) reads typed values instead of picking through JSON, and a change to an
-/// answer's shape fails to compile on both sides rather than at run time.
-pub trait ModuleQuery {
-    /// The module's routing name.
-    const MODULE: &'static str;
-    /// What the query answers.
-    type Answer: serde::de::DeserializeOwned;
-    /// The query's path below the module, e.g. `proposal/7`.
-    fn path(&self) -> String;
-    /// Its parameters (`as_of`, `limit`, ...), as name and value.
-    fn params(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-}
-
 /// Why a transaction was refused before it reached a block.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TxError {

@@ -9,6 +9,7 @@ pub mod msg;
 pub mod query;
 pub mod rules;
 pub mod state;
+pub mod views;
 
 use dojang_ledger::{ModuleError, NoGenesis, Permit, StateRead, StateWrite, TxContext, TypedModule};
 use dojang_types::Event;

@@ -1,8 +1,9 @@
-use dojang_ledger::{ModuleError, StateRead};
+use dojang_ledger::{query_answer, query_number, ModuleError, StateRead};
 use dojang_types::Address;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::state;
+use crate::views::Series;
 
 fn number<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, ModuleError> {
     s.parse().map_err(|_| ModuleError::InvalidMessage(format!("'{s}' is not a {what}")))
@@ -17,19 +18,21 @@ pub fn query(st: &dyn StateRead, path: &str, params: &Value) -> Result<Value, Mo
     match parts.as_slice() {
         ["series", addr, ns] => {
             let a: Address = addr.parse().map_err(ModuleError::InvalidMessage)?;
-            let after = params
-                .get("after_height")
-                .and_then(Value::as_u64)
-                .map(|h| (h, params.get("after_index").and_then(Value::as_u64).unwrap_or(u32::MAX as u64) as u32));
-            let limit = params.get("limit").and_then(Value::as_u64).unwrap_or(100).min(1000) as usize;
-            Ok(json!({ "account": a, "namespace": ns, "records": state::records(st, &a, ns, after, limit)? }))
+            let after_index = query_number(params, "after_index")?.map(|i| u32::try_from(i).unwrap_or(u32::MAX));
+            let after = query_number(params, "after_height")?.map(|h| (h, after_index.unwrap_or(u32::MAX)));
+            let limit = query_number(params, "limit")?.unwrap_or(100).clamp(1, 1000) as usize;
+            query_answer(&Series {
+                account: a,
+                namespace: ns.to_string(),
+                records: state::records(st, &a, ns, after, limit)?,
+            })
         }
         ["record", addr, ns, height, index] => {
             let a: Address = addr.parse().map_err(ModuleError::InvalidMessage)?;
             let (h, i) = (number(height, "block height")?, number(index, "transaction index")?);
             let r = state::record(st, &a, ns, h, i)?
                 .ok_or_else(|| ModuleError::NotFound(format!("anchor of {a}/{ns} at {h}/{i}")))?;
-            Ok(json!(r))
+            query_answer(&r)
         }
         _ => Err(ModuleError::NotFound(format!(
             "anchor query '{path}' (known: series/<address>/<namespace>, record/<address>/<namespace>/<height>/<index>)"

@@ -1,4 +1,4 @@
-use dojang_ledger::{query_answer, ModuleError, StateRead};
+use dojang_ledger::{query_answer, query_number, ModuleError, StateRead};
 use serde_json::Value;
 
 use crate::state;
@@ -12,9 +12,12 @@ const MAX_PAGE: u64 = 500;
 /// - `record/<id>/<key>`: the commitment, who recorded it, when it is purged, erasure requests
 /// - `records/<id>` with optional `{"after": key, "limit": n}`: records in key order
 pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value, ModuleError> {
-    let limit = match params.get("limit") {
+    let limit = match query_number(params, "limit")? {
         None => 100,
-        Some(v) => page_limit(v)?,
+        Some(n) if (1..=MAX_PAGE).contains(&n) => n as usize,
+        Some(_) => {
+            return Err(ModuleError::InvalidMessage(format!("limit must be a whole number from 1 to {MAX_PAGE}")))
+        }
     };
     let after = match params.get("after") {
         None => None,
@@ -38,17 +41,5 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
             query_answer(&RecordList { records })
         }
         _ => Err(ModuleError::NotFound(format!("query path '{path}'"))),
-    }
-}
-
-fn page_limit(v: &Value) -> Result<usize, ModuleError> {
-    let n = match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    };
-    match n {
-        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n as usize),
-        _ => Err(ModuleError::InvalidMessage(format!("limit must be a whole number from 1 to {MAX_PAGE}"))),
     }
 }

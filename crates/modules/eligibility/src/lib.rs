@@ -12,6 +12,7 @@ pub mod query;
 pub mod rules;
 pub mod ruleset;
 pub mod state;
+pub mod views;
 
 use dojang_ledger::{ModuleError, NoGenesis, Permit, StateRead, StateWrite, TxContext, TypedModule};
 use dojang_types::Event;

@@ -1,5 +1,6 @@
-use dojang_ledger::{ModuleError, StateRead};
-use serde_json::{json, Value};
+use dojang_ledger::{query_answer, ModuleError, StateRead};
+use dojang_types::KeyedRecord;
+use serde_json::Value;
 
 use crate::state;
 
@@ -20,5 +21,5 @@ pub fn query(st: &dyn StateRead, path: &str, _params: &Value) -> Result<Value, M
     };
     let record: Value =
         state::read(st, &key)?.ok_or_else(|| ModuleError::NotFound(format!("eligibility record {key}")))?;
-    Ok(json!({ "key": format!("{}/{key}", crate::NAME), "record": record }))
+    query_answer(&KeyedRecord { key: format!("{}/{key}", crate::NAME), record })
 }

@@ -1,4 +1,4 @@
-use dojang_ledger::{last_block, query_answer, ModuleError, StateRead};
+use dojang_ledger::{last_block, query_answer, query_number, ModuleError, StateRead};
 use dojang_types::{Address, Date};
 use serde_json::{json, Value};
 
@@ -62,8 +62,8 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
             query_answer(&proposal_view(&p, last_block(state)?.1))
         }
         ["proposals"] => {
-            let limit = params.get("limit").map(|v| parse_u64(v, "limit")).transpose()?.unwrap_or(50).clamp(1, 200);
-            let after = params.get("after").map(|v| parse_u64(v, "after")).transpose()?;
+            let limit = query_number(params, "limit")?.unwrap_or(50).clamp(1, 200);
+            let after = query_number(params, "after")?;
             let open_only = match params.get("open") {
                 None => false,
                 Some(Value::Bool(b)) => *b,
@@ -102,7 +102,7 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
                 Some(s) => Some(s.parse::<Address>().map_err(ModuleError::InvalidMessage)?),
                 None => None,
             };
-            let limit = params.get("limit").and_then(Value::as_u64).unwrap_or(100).min(MAX_LIST as u64) as usize;
+            let limit = query_number(params, "limit")?.unwrap_or(100).clamp(1, MAX_LIST as u64) as usize;
             let accounts = state::accounts_with_role(state, r, after.as_ref(), limit)?;
             Ok(json!({ "role": r, "accounts": accounts }))
         }
@@ -150,14 +150,4 @@ fn proposal_view(p: &Proposal, now_ms: u64) -> ProposalView {
 
 fn parse_id(s: &str) -> Result<u64, ModuleError> {
     s.parse().map_err(|_| ModuleError::InvalidMessage(format!("proposal id '{s}' is not a number")))
-}
-
-/// Query parameters arrive as strings; numbers are accepted either way.
-fn parse_u64(v: &Value, name: &str) -> Result<u64, ModuleError> {
-    match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    }
-    .ok_or_else(|| ModuleError::InvalidMessage(format!("{name} must be a non-negative whole number")))
 }

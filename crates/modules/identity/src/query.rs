@@ -2,7 +2,7 @@ use dojang_ledger::{query_answer, ModuleError, StateRead};
 use serde_json::Value;
 
 use crate::state::{self, *};
-use crate::views::Record;
+use dojang_types::KeyedRecord;
 
 /// Queries (each answer is one state record; `/v1/state?key=identity/<key>` gives it with a
 /// proof, the key is in the answer's `key` field):
@@ -41,7 +41,7 @@ pub fn query(st: &dyn StateRead, path: &str, params: &Value) -> Result<Value, Mo
     };
     let record: Value =
         state::read(st, &key)?.ok_or_else(|| ModuleError::NotFound(format!("identity record {key}")))?;
-    query_answer(&Record { key: format!("{}/{key}", crate::NAME), record })
+    query_answer(&KeyedRecord { key: format!("{}/{key}", crate::NAME), record })
 }
 
 /// `did:web:host[:path]/<vct>`: the DID has no '/', so the first '/' ends it.

@@ -1,18 +1,10 @@
 //! The identity queries a client can ask, each with the type of its answer: one registry
 //! record and the state key it lives under (to read it again with a proof).
 
-use dojang_types::ModuleQuery;
-use serde::{Deserialize, Serialize};
+use dojang_types::{KeyedRecord as Record, ModuleQuery};
 
 use crate::state::{AccreditationRecord, OrgRecord, PolicyRecord, TypeRecord};
 use crate::NAME;
-
-/// One record of the registries and its full state key (`identity/...`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Record<T> {
-    pub key: String,
-    pub record: T,
-}
 
 /// `org/<did>`: an organisation and its key history.
 pub struct OrgQuery(pub String);

@@ -124,3 +124,37 @@ impl<'a> Council<'a> {
         self.chain.client.ask(&ParamQuery { table: table.into(), key: key.into(), as_of }).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Proposed;
+    use serde_json::json;
+
+    fn receipt(kinds: &[&str], id: &str) -> serde_json::Value {
+        let events: Vec<_> = kinds
+            .iter()
+            .map(|k| json!({"module": "governance", "kind": k, "attributes": [["id", id], ["by", "dj1"]]}))
+            .collect();
+        json!({"height": 3, "events": events})
+    }
+
+    #[test]
+    fn a_receipt_says_which_proposal_and_where_it_stands() {
+        assert_eq!(Proposed::from_receipt(&receipt(&["proposal_created"], "4")).unwrap(), Proposed::Open(4));
+        let executed = receipt(&["proposal_created", "proposal_approved", "proposal_executed"], "4");
+        assert_eq!(Proposed::from_receipt(&executed).unwrap(), Proposed::Executed(4));
+        assert_eq!(Proposed::from_receipt(&receipt(&["proposal_failed"], "9")).unwrap(), Proposed::Failed(9));
+        assert_eq!(Proposed::from_receipt(&receipt(&["proposal_rejected"], "2")).unwrap(), Proposed::Rejected(2));
+        assert_eq!(Proposed::Rejected(2).id(), 2);
+    }
+
+    #[test]
+    fn a_receipt_naming_no_proposal_is_an_error_not_a_guess() {
+        for bad in [json!({}), json!({"events": []}), receipt(&["proposal_created"], "x"), json!({"events": "no"})] {
+            assert!(Proposed::from_receipt(&bad).is_err(), "{bad}");
+        }
+        let other_module =
+            json!({"events": [{"module": "identity", "kind": "proposal_created", "attributes": [["id", "1"]]}]});
+        assert!(Proposed::from_receipt(&other_module).is_err());
+    }
+}

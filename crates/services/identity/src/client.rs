@@ -6,9 +6,10 @@
 use dojang_crypto::Keypair;
 use dojang_governance_service::{Council, Proposed};
 use dojang_identity::state::{AccreditationRecord, OrgRecord, Standing};
-use dojang_identity::views::{AccreditationQuery, OrgQuery, Record, RootQuery, TypeQuery};
+use dojang_identity::views::{AccreditationQuery, OrgQuery, RootQuery, TypeQuery};
 use dojang_identity::IdentityMsg;
 use dojang_sdk::{Chain, ClientError};
+use dojang_types::KeyedRecord as Record;
 
 /// The identity registries, reached through a node.
 pub struct Registries<'a> {

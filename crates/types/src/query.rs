@@ -1,0 +1,28 @@
+//! Typed queries: what a client may ask a module, and the shape of the answer.
+
+use serde::{Deserialize, Serialize};
+
+/// A module's read-only query and the type of its answer. Each module crate declares its
+/// queries this way and builds its answers from the same types, so a client (the SDK's
+/// `Client::ask`) reads typed values instead of picking through JSON, and a change to an
+/// answer's shape fails to compile on both sides rather than at run time.
+pub trait ModuleQuery {
+    /// The module's routing name.
+    const MODULE: &'static str;
+    /// What the query answers.
+    type Answer: serde::de::DeserializeOwned;
+    /// The query's path below the module, e.g. `proposal/7`.
+    fn path(&self) -> String;
+    /// Its parameters (`as_of`, `limit`, ...), as name and value.
+    fn params(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+}
+
+/// The answer of a query for one state record: the record and its full state key, so a client
+/// can read it again with a Merkle proof (`/v1/state?key=<key>`, the SDK's `read_verified`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyedRecord<T> {
+    pub key: String,
+    pub record: T,
+}
