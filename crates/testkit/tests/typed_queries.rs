@@ -65,7 +65,7 @@ fn governance_answers_decode_as_declared() {
         c.ask(&ParamQuery { table: "minimum_wage".into(), key: "hourly_krw".into(), as_of: date(2026, 3, 1) }).unwrap();
     assert_eq!(wage.as_of, date(2026, 3, 1));
     assert_eq!(wage.version.effective_from, date(2025, 1, 1));
-    assert_eq!(serde_json::to_value(&wage.version.value).unwrap(), json!({"krw": 10030}));
+    assert_eq!(serde_json::to_value(wage.version.value).unwrap(), json!({"krw": 10030}));
     let before =
         c.ask(&ParamQuery { table: "minimum_wage".into(), key: "hourly_krw".into(), as_of: date(2024, 12, 31) });
     assert!(matches!(before, Err(ModuleError::NotFound(_))), "no version in force before 2025: {before:?}");
