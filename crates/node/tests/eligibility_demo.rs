@@ -17,7 +17,7 @@ use dojang_crypto::KeyFile;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-/// The personal fields of a demo citizen (crates/node/src/demo/citizens.rs).
+/// The personal fields of a demo citizen (crates/services/eligibility/src/demo/citizens.rs).
 const FIELDS: [&str; 5] = ["name", "birth_date", "resident_number", "subject", "monthly_income_krw"];
 
 /// What a pattern stands for: a personal value (or a control) in one form.

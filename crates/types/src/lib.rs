@@ -11,6 +11,7 @@ mod merkle;
 mod query;
 mod receipt;
 mod tx;
+mod typed_event;
 mod validators;
 
 pub use block::{Block, BlockHeader, Commit, CommitSignature, VoteSignBytes, VOTE_DOMAIN};
@@ -22,6 +23,7 @@ pub use merkle::{merkle_proof, merkle_root, merkle_root_from_proof, ProofStep};
 pub use query::{KeyedRecord, ModuleQuery};
 pub use receipt::{Event, Receipt, TxStatus};
 pub use tx::{ModuleMessage, SignedTx, TxBody, TxError, MAX_TX_BYTES, TX_DOMAIN};
+pub use typed_event::ModuleEvent;
 pub use validators::{total_power, validators_hash, Validator, MAX_TOTAL_POWER, MAX_VALIDATORS};
 
 /// Wall-clock Unix time in milliseconds, for the edges only: admission, block proposals,

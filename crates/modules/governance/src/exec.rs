@@ -2,11 +2,11 @@ use dojang_ledger::{ModuleError, Permit, StateWrite, TxContext, ValidatorUpdate}
 use dojang_types::{Address, Date, Event};
 
 use crate::council::{self, CouncilRecord};
+use crate::events::GovernanceEvent;
 use crate::msg::{CouncilSpec, GenesisSection, GovernanceMsg, ParamValue, Role};
 use crate::proposal;
 use crate::rules::{self, RuleViolation};
 use crate::state::{self, Activation, ParamVersion, RoleGrant};
-use crate::NAME;
 
 impl From<RuleViolation> for ModuleError {
     fn from(v: RuleViolation) -> Self {
@@ -130,11 +130,11 @@ fn activate(
         decided_at_height: ctx.height,
     };
     state::put_activation(state, &record);
-    let mut event = Event::new(NAME, "activation_scheduled").with("module", module).with("at_height", at_height);
-    if let Some(v) = version {
-        event = event.with("version", v);
-    }
-    Ok(vec![event])
+    Ok(vec![Event::typed(&GovernanceEvent::ActivationScheduled {
+        module: module.to_string(),
+        at_height,
+        version: version.map(str::to_string),
+    })])
 }
 
 /// Applies the updates in order; if any is refused, the transaction fails and none applies.
@@ -148,21 +148,20 @@ fn update_validators(
     let mut size = 0;
     for u in updates {
         size = state.update_validator(u)?.len();
-        events.push(
-            Event::new(NAME, if u.power == 0 { "validator_removed" } else { "validator_set" })
-                .with("address", u.public_key.address())
-                .with("name", &u.name)
-                .with("power", u.power),
-        );
+        let (address, name, power) = (u.public_key.address(), u.name.clone(), u.power);
+        events.push(Event::typed(&if power == 0 {
+            GovernanceEvent::ValidatorRemoved { address, name, power }
+        } else {
+            GovernanceEvent::ValidatorSet { address, name, power }
+        }));
     }
     let (deciding, after) = state.validator_sets()?;
     rules::power_moved_is_bounded(&deciding, &after)?;
-    events.push(
-        Event::new(NAME, "validator_set_changed")
-            .with("validators", size)
-            .with("from_height", ctx.height + 1)
-            .with("by", ctx.sender),
-    );
+    events.push(Event::typed(&GovernanceEvent::ValidatorSetChanged {
+        validators: size as u64,
+        from_height: ctx.height + 1,
+        by: ctx.sender,
+    }));
     Ok(events)
 }
 
@@ -171,10 +170,11 @@ fn set_council(ctx: &TxContext, state: &mut dyn StateWrite, spec: &CouncilSpec) 
     let min = council::record(state)?.min_members;
     let next = council::council_from_spec(spec, min)?;
     council::stage(state, ctx.height, next)?;
-    Ok(vec![Event::new(NAME, "council_changed")
-        .with("members", spec.members.len())
-        .with("threshold", spec.threshold)
-        .with("from_height", ctx.height + 1)])
+    Ok(vec![Event::typed(&GovernanceEvent::CouncilChanged {
+        members: spec.members.len() as u64,
+        threshold: spec.threshold,
+        from_height: ctx.height + 1,
+    })])
 }
 
 fn grant(ctx: &TxContext, state: &mut dyn StateWrite, account: Address, role: Role) -> Result<Vec<Event>, ModuleError> {
@@ -188,10 +188,7 @@ fn grant(ctx: &TxContext, state: &mut dyn StateWrite, account: Address, role: Ro
     let mut after = before.clone();
     after.roles.insert(role, RoleGrant { granted_by: Some(ctx.sender), height: ctx.height });
     state::put_account(state, &account, &before, &after);
-    Ok(vec![Event::new(NAME, "role_granted")
-        .with("account", account)
-        .with("role", role.as_str())
-        .with("by", ctx.sender)])
+    Ok(vec![Event::typed(&GovernanceEvent::RoleGranted { account, role, by: ctx.sender })])
 }
 
 fn revoke(
@@ -214,10 +211,7 @@ fn revoke(
     let mut after = before.clone();
     after.roles.remove(&role);
     state::put_account(state, &account, &before, &after);
-    Ok(vec![Event::new(NAME, "role_revoked")
-        .with("account", account)
-        .with("role", role.as_str())
-        .with("by", ctx.sender)])
+    Ok(vec![Event::typed(&GovernanceEvent::RoleRevoked { account, role, by: ctx.sender })])
 }
 
 fn set_param(
@@ -233,5 +227,9 @@ fn set_param(
     rules::change_is_not_retroactive(&history, effective_from, Date::from_unix_ms_kst(ctx.time_ms))?;
     let version = ParamVersion { effective_from, value, legal_basis, set_by: Some(ctx.sender), height: ctx.height };
     state::put_param_history(state, table, key, &rules::with_version(history, version));
-    Ok(vec![Event::new(NAME, "param_set").with("table", table).with("key", key).with("effective_from", effective_from)])
+    Ok(vec![Event::typed(&GovernanceEvent::ParamSet {
+        table: table.to_string(),
+        key: key.to_string(),
+        effective_from,
+    })])
 }

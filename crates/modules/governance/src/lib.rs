@@ -5,6 +5,7 @@
 //! (what it remembers), `rules` (pure checks named by rule id), `exec` (handlers), `query`.
 
 pub mod council;
+pub mod events;
 pub mod exec;
 pub mod msg;
 pub mod proposal;
@@ -18,6 +19,7 @@ use dojang_ledger::{Authority, ModuleError, Permit, StateRead, StateWrite, TxCon
 use dojang_types::{Address, Event};
 
 pub use council::council_account;
+pub use events::GovernanceEvent;
 pub use msg::{CouncilSpec, GenesisSection, GovernanceMsg, ParamValue, ProposedMsg, Role};
 
 /// The module's routing name and state prefix.

@@ -9,9 +9,9 @@ use dojang_types::{Address, Event};
 use serde::{Deserialize, Serialize};
 
 use crate::council::{self, Council};
+use crate::events::GovernanceEvent;
 use crate::msg::ProposedMsg;
 use crate::rules;
-use crate::NAME;
 
 /// Where a proposal stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,10 +114,6 @@ fn council_now(ctx: &TxContext, state: &dyn StateRead) -> Result<Council, Module
     Ok(council::record(state)?.at(ctx.height).clone())
 }
 
-fn proposal_event(kind: &str, p: &Proposal, by: Address) -> Event {
-    Event::new(NAME, kind).with("id", p.id).with("by", by)
-}
-
 pub fn propose(
     ctx: &TxContext,
     state: &mut dyn StateWrite,
@@ -145,10 +141,13 @@ pub fn propose(
         rejections: BTreeMap::new(),
         status: Status::Open,
     };
-    let mut events = vec![proposal_event("proposal_created", &p, ctx.sender)
-        .with("module", &p.proposal.module)
-        .with("expires_at_ms", expires_at_ms)
-        .with("threshold", council.threshold)];
+    let mut events = vec![Event::typed(&GovernanceEvent::ProposalCreated {
+        id: p.id,
+        by: ctx.sender,
+        module: p.proposal.module.clone(),
+        expires_at_ms,
+        threshold: council.threshold,
+    })];
     events.extend(execute_if_passed(ctx, state, &council, &mut p)?);
     put(state, &p);
     Ok(events)
@@ -194,9 +193,12 @@ fn votable(ctx: &TxContext, state: &dyn StateRead, id: u64) -> Result<(Council, 
 pub fn approve(ctx: &TxContext, state: &mut dyn StateWrite, id: u64) -> Result<Vec<Event>, ModuleError> {
     let (council, mut p) = votable(ctx, state, id)?;
     p.approvals.insert(ctx.sender, ctx.height);
-    let mut events = vec![proposal_event("proposal_approved", &p, ctx.sender)
-        .with("approvals", council.count(p.approvals.keys().copied()))
-        .with("threshold", council.threshold)];
+    let mut events = vec![Event::typed(&GovernanceEvent::ProposalApproved {
+        id: p.id,
+        by: ctx.sender,
+        approvals: council.count(p.approvals.keys().copied()),
+        threshold: council.threshold,
+    })];
     events.extend(execute_if_passed(ctx, state, &council, &mut p)?);
     put(state, &p);
     Ok(events)
@@ -206,11 +208,11 @@ pub fn reject(ctx: &TxContext, state: &mut dyn StateWrite, id: u64) -> Result<Ve
     let (council, mut p) = votable(ctx, state, id)?;
     p.rejections.insert(ctx.sender, ctx.height);
     let rejections = council.count(p.rejections.keys().copied());
-    let mut events = vec![proposal_event("proposal_rejected_by", &p, ctx.sender).with("rejections", rejections)];
+    let mut events = vec![Event::typed(&GovernanceEvent::ProposalRejectedBy { id: p.id, by: ctx.sender, rejections })];
     let members = council.members.len() as u32;
     if rejections > members - council.threshold {
         p.status = Status::Rejected { height: ctx.height };
-        events.push(Event::new(NAME, "proposal_rejected").with("id", p.id));
+        events.push(Event::typed(&GovernanceEvent::ProposalRejected { id: p.id }));
     }
     put(state, &p);
     Ok(events)
@@ -232,13 +234,14 @@ fn execute_if_passed(
     match state.execute_as_council(&p.proposal.module, &bytes) {
         Ok(mut events) => {
             p.status = Status::Executed { height: ctx.height };
-            events.push(Event::new(NAME, "proposal_executed").with("id", p.id).with("module", &p.proposal.module));
+            events
+                .push(Event::typed(&GovernanceEvent::ProposalExecuted { id: p.id, module: p.proposal.module.clone() }));
             Ok(events)
         }
         Err(e @ ModuleError::Storage(_)) => Err(e),
         Err(e) => {
             p.status = Status::Failed { height: ctx.height, code: e.code(), reason: e.to_string() };
-            Ok(vec![Event::new(NAME, "proposal_failed").with("id", p.id).with("code", e.code())])
+            Ok(vec![Event::typed(&GovernanceEvent::ProposalFailed { id: p.id, code: e.code() })])
         }
     }
 }

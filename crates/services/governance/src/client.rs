@@ -6,9 +6,9 @@ use dojang_crypto::{Keypair, Signer};
 use dojang_governance::views::{
     CouncilQuery, CouncilView, ParamInForce, ParamQuery, ProposalList, ProposalQuery, ProposalView, ProposalsQuery,
 };
-use dojang_governance::GovernanceMsg;
-use dojang_sdk::{attribute, event, Chain, ClientError, ModuleMessage};
-use dojang_types::Date;
+use dojang_governance::{GovernanceEvent, GovernanceMsg};
+use dojang_sdk::{Chain, ClientError, ModuleMessage};
+use dojang_types::{Date, Event};
 use serde_json::Value;
 
 /// What became of a proposal when it was made or voted on.
@@ -31,24 +31,27 @@ impl Proposed {
         }
     }
 
-    /// Reads a governance receipt: which proposal it is about and where it stands.
-    pub fn from_receipt(receipt: &Value) -> Result<Proposed, ClientError> {
-        let events = receipt["events"].as_array().cloned().unwrap_or_default();
-        let id = events
-            .iter()
-            .filter(|e| e["module"] == dojang_governance::NAME)
-            .find_map(|e| attribute(e, "id"))
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| ClientError::BadAnswer("the governance receipt names no proposal".into()))?;
-        Ok(if event(receipt, "proposal_executed").is_some() {
-            Proposed::Executed(id)
-        } else if event(receipt, "proposal_failed").is_some() {
-            Proposed::Failed(id)
-        } else if event(receipt, "proposal_rejected").is_some() {
-            Proposed::Rejected(id)
-        } else {
-            Proposed::Open(id)
-        })
+    /// Reads a governance receipt: which proposal it is about and where it stands (and, for
+    /// a failed one, the code its module refused the message with).
+    pub fn from_receipt(receipt: &Value) -> Result<(Proposed, Option<String>), ClientError> {
+        let events: Vec<Event> = serde_json::from_value(receipt["events"].clone())
+            .map_err(|e| ClientError::BadAnswer(format!("the receipt's events are malformed: {e}")))?;
+        let (mut id, mut outcome, mut code) = (None, None, None);
+        // Kinds this client does not know (a newer node's) are skipped, not fatal.
+        for event in events.iter().filter_map(|e| e.decode::<GovernanceEvent>()).filter_map(Result::ok) {
+            id = id.or(event.proposal_id());
+            match event {
+                GovernanceEvent::ProposalExecuted { id, .. } => outcome = Some(Proposed::Executed(id)),
+                GovernanceEvent::ProposalFailed { id, code: c } => {
+                    outcome = Some(Proposed::Failed(id));
+                    code = Some(c);
+                }
+                GovernanceEvent::ProposalRejected { id } => outcome = Some(Proposed::Rejected(id)),
+                _ => {}
+            }
+        }
+        let id = id.ok_or_else(|| ClientError::BadAnswer("the governance receipt names no proposal".into()))?;
+        Ok((outcome.unwrap_or(Proposed::Open(id)), code))
     }
 }
 
@@ -76,9 +79,9 @@ impl<'a> Council<'a> {
     ) -> Result<Proposed, ClientError> {
         let expires = dojang_types::wall_clock_ms() + DEFAULT_EXPIRY_MS;
         let receipt = self.chain.send(member, &GovernanceMsg::propose(msg, reason, expires)).await?;
-        let proposed = Proposed::from_receipt(&receipt)?;
+        let (proposed, code) = Proposed::from_receipt(&receipt)?;
         if let Proposed::Failed(id) = proposed {
-            let code = event(&receipt, "proposal_failed").and_then(|e| attribute(&e, "code")).unwrap_or_default();
+            let code = code.unwrap_or_default();
             return Err(ClientError::Refused {
                 module: M::MODULE.into(),
                 code,
@@ -92,7 +95,7 @@ impl<'a> Council<'a> {
     /// says what became of the proposal.
     pub async fn vote<S: Signer>(&self, signer: S, msg: &GovernanceMsg) -> Result<(Proposed, Value), ClientError> {
         let receipt = self.chain.send_signed(signer, msg).await?;
-        Ok((Proposed::from_receipt(&receipt)?, receipt))
+        Ok((Proposed::from_receipt(&receipt)?.0, receipt))
     }
 
     /// Approves proposal `id` as `member`.
@@ -130,27 +133,53 @@ mod tests {
     use super::Proposed;
     use serde_json::json;
 
+    const BY: &str = "dj0101010101010101010101010101010101010101";
+
     fn receipt(kinds: &[&str], id: &str) -> serde_json::Value {
         let events: Vec<_> = kinds
             .iter()
-            .map(|k| json!({"module": "governance", "kind": k, "attributes": [["id", id], ["by", "dj1"]]}))
+            .map(|k| {
+                let attributes = match *k {
+                    "proposal_created" => json!([
+                        ["id", id],
+                        ["by", BY],
+                        ["module", "identity"],
+                        ["expires_at_ms", "9"],
+                        ["threshold", "3"]
+                    ]),
+                    "proposal_approved" => json!([["id", id], ["by", BY], ["approvals", "3"], ["threshold", "3"]]),
+                    "proposal_executed" => json!([["id", id], ["module", "identity"]]),
+                    "proposal_failed" => json!([["id", id], ["code", "ID-05"]]),
+                    _ => json!([["id", id]]),
+                };
+                json!({"module": "governance", "kind": k, "attributes": attributes})
+            })
             .collect();
         json!({"height": 3, "events": events})
     }
 
     #[test]
     fn a_receipt_says_which_proposal_and_where_it_stands() {
-        assert_eq!(Proposed::from_receipt(&receipt(&["proposal_created"], "4")).unwrap(), Proposed::Open(4));
+        assert_eq!(Proposed::from_receipt(&receipt(&["proposal_created"], "4")).unwrap(), (Proposed::Open(4), None));
         let executed = receipt(&["proposal_created", "proposal_approved", "proposal_executed"], "4");
-        assert_eq!(Proposed::from_receipt(&executed).unwrap(), Proposed::Executed(4));
-        assert_eq!(Proposed::from_receipt(&receipt(&["proposal_failed"], "9")).unwrap(), Proposed::Failed(9));
-        assert_eq!(Proposed::from_receipt(&receipt(&["proposal_rejected"], "2")).unwrap(), Proposed::Rejected(2));
+        assert_eq!(Proposed::from_receipt(&executed).unwrap().0, Proposed::Executed(4));
+        let failed = Proposed::from_receipt(&receipt(&["proposal_approved", "proposal_failed"], "9")).unwrap();
+        assert_eq!(failed, (Proposed::Failed(9), Some("ID-05".to_string())));
+        assert_eq!(Proposed::from_receipt(&receipt(&["proposal_rejected"], "2")).unwrap().0, Proposed::Rejected(2));
+        let newer = receipt(&["proposal_created", "a_kind_from_a_newer_node"], "5");
+        assert_eq!(Proposed::from_receipt(&newer).unwrap().0, Proposed::Open(5), "unknown kinds are skipped");
         assert_eq!(Proposed::Rejected(2).id(), 2);
     }
 
     #[test]
     fn a_receipt_naming_no_proposal_is_an_error_not_a_guess() {
-        for bad in [json!({}), json!({"events": []}), receipt(&["proposal_created"], "x"), json!({"events": "no"})] {
+        for bad in [
+            json!({}),
+            json!({"events": []}),
+            receipt(&["proposal_created"], "x"),
+            json!({"events": "no"}),
+            json!({"events": [{"module": "governance"}]}),
+        ] {
             assert!(Proposed::from_receipt(&bad).is_err(), "{bad}");
         }
         let other_module =
