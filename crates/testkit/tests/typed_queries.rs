@@ -1,16 +1,21 @@
 //! Every module's typed queries decode what the module really answers, with the values the
-//! chain holds: the answer types the SDK's `Client::ask` returns are the ones each module
-//! builds its answers from, checked here through the real ledger path.
+//! chain holds, and every event a block's receipts carry decodes as its module's declared event
+//! type: the types clients use are the ones each module builds from, checked here through the
+//! real ledger path.
 
+use dojang_anchor::events::AnchorEvent;
 use dojang_anchor::views::{AnchorQuery, SeriesQuery};
 use dojang_anchor::Anchor;
+use dojang_collections::events::CollectionsEvent;
 use dojang_collections::views::{CollectionQuery, RecordQuery};
 use dojang_collections::Collections;
 use dojang_crypto::{Algorithm, Keypair};
+use dojang_eligibility::events::EligibilityEvent;
 use dojang_eligibility::views::{BatchQuery, ProgramQuery, RuleSetQuery};
 use dojang_eligibility::Eligibility;
 use dojang_governance::views::{AccountQuery, CouncilQuery, ParamQuery, ProposalQuery, ProposalsQuery};
-use dojang_governance::Role;
+use dojang_governance::{GovernanceEvent, Role};
+use dojang_identity::events::IdentityEvent;
 use dojang_identity::state::Standing;
 use dojang_identity::views::{AccreditationQuery, OrgQuery, PolicyQuery, RootQuery, TypeQuery};
 use dojang_identity::Identity;
@@ -22,6 +27,30 @@ use serde_json::json;
 const ROOT: &str = "did:web:seoul.go.kr";
 const OFFICE: &str = "did:web:jobs.seoul.go.kr";
 const VCT: &str = "urn:dojang:income-band:1";
+
+/// Decodes every event of every committed transaction as its module's event type; returns how
+/// many there were, so a test can tell it checked something.
+fn every_event_decodes(c: &Chain) -> usize {
+    let mut checked = 0;
+    for height in 1..c.ledger.next_height() {
+        let block = c.ledger.store().block(height).unwrap().expect("a committed block");
+        for tx in &block.txs {
+            for e in &c.receipt(&tx.id()).events {
+                let decoded = match e.module.as_str() {
+                    "governance" => e.decode::<GovernanceEvent>().map(|r| r.map(drop)),
+                    "identity" => e.decode::<IdentityEvent>().map(|r| r.map(drop)),
+                    "eligibility" => e.decode::<EligibilityEvent>().map(|r| r.map(drop)),
+                    "collections" => e.decode::<CollectionsEvent>().map(|r| r.map(drop)),
+                    "anchor" => e.decode::<AnchorEvent>().map(|r| r.map(drop)),
+                    other => panic!("an event of an unknown module {other}: {e:?}"),
+                };
+                assert_eq!(decoded, Some(Ok(())), "{e:?}");
+                checked += 1;
+            }
+        }
+    }
+    checked
+}
 
 fn date(y: u16, m: u8, d: u8) -> Date {
     Date::new(y, m, d).unwrap()
@@ -70,6 +99,7 @@ fn governance_answers_decode_as_declared() {
         c.ask(&ParamQuery { table: "minimum_wage".into(), key: "hourly_krw".into(), as_of: date(2024, 12, 31) });
     assert!(matches!(before, Err(ModuleError::NotFound(_))), "no version in force before 2025: {before:?}");
     assert!(matches!(c.ask(&ProposalQuery(999)), Err(ModuleError::NotFound(_))));
+    assert!(every_event_decodes(&c) >= 3, "proposal created, approved, executed, role granted");
 }
 
 /// Root, an office with a policy, a type and an accreditation: the registries' answers.
@@ -148,6 +178,10 @@ fn identity_and_eligibility_answers_decode_as_declared_with_their_state_keys() {
     let batch = c.ask(&BatchQuery { program: "pw.2026".into(), batch: 1 }).unwrap();
     assert_eq!(batch.record.root, root_hash);
     assert!(matches!(c.ask(&BatchQuery { program: "pw.2026".into(), batch: 2 }), Err(ModuleError::NotFound(_))));
+    let r = c.ok(&office, "identity", json!({"type": "withdraw_policy", "id": "pw"}));
+    let withdrawn = r.events[0].decode::<IdentityEvent>().unwrap().unwrap();
+    assert_eq!(withdrawn, IdentityEvent::PolicyWithdrawn { id: "pw".into() });
+    assert!(every_event_decodes(&c) >= 12, "registries, program, rule set, anchor");
 }
 
 #[test]
@@ -210,6 +244,14 @@ fn collections_and_anchor_answers_decode_as_declared() {
         limit: 10,
     };
     assert!(c.ask(&later).unwrap().records.is_empty(), "nothing after the only anchor");
+    let anchored = r.events[0].decode::<AnchorEvent>().unwrap().unwrap();
+    let account = sender.public_key().address();
+    assert_eq!(
+        anchored,
+        AnchorEvent::Anchored { account, namespace: "audit.2026".into(), height: r.height, index: r.index, root }
+    );
+    c.ok(&member, "collections", json!({"type": "request_erasure", "collection": "labour-contracts", "key": key}));
+    assert!(every_event_decodes(&c) >= 6, "activation, definition, record, erasure, purge, anchor");
 }
 
 /// Paging parameters arrive from the API as strings: they are read, and a malformed one is

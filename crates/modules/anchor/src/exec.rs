@@ -1,10 +1,10 @@
 use dojang_ledger::{ModuleError, Permit, StateWrite, TxContext};
 use dojang_types::Event;
 
+use crate::events::AnchorEvent;
 use crate::msg::AnchorMsg;
 use crate::rules;
 use crate::state::{self, AnchorRecord};
-use crate::NAME;
 
 fn rejected(reason: String) -> ModuleError {
     let code = reason.split(':').next().unwrap_or("rejected").to_string();
@@ -26,10 +26,11 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: AnchorMsg) -> R
     let record =
         AnchorRecord { root, leaves, height: ctx.height, index: ctx.index, time_ms: ctx.time_ms, tx_id: ctx.tx_id };
     state::append(state, &ctx.sender, &namespace, &record);
-    Ok(vec![Event::new(NAME, "anchored")
-        .with("account", ctx.sender)
-        .with("namespace", &namespace)
-        .with("height", ctx.height)
-        .with("index", ctx.index)
-        .with("root", root)])
+    Ok(vec![Event::typed(&AnchorEvent::Anchored {
+        account: ctx.sender,
+        namespace,
+        height: ctx.height,
+        index: ctx.index,
+        root,
+    })])
 }

@@ -4,6 +4,7 @@
 //! (docs/architecture.md, personal data). Anchors are namespaced by sender: an anchor says who anchored it, never that
 //! the anchoring account is trusted; trust comes from governance roles.
 
+pub mod events;
 pub mod exec;
 pub mod msg;
 pub mod query;

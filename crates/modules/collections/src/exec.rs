@@ -1,10 +1,10 @@
 use dojang_ledger::{BlockContext, ModuleError, Permit, StateWrite, TxContext};
 use dojang_types::{Address, Event};
 
+use crate::events::CollectionsEvent;
 use crate::msg::CollectionsMsg;
 use crate::rules::{self, DAY_MS};
 use crate::state::{self, Collection, Purge, Record};
-use crate::NAME;
 
 fn invalid(reason: String) -> ModuleError {
     ModuleError::InvalidMessage(reason)
@@ -37,10 +37,11 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: CollectionsMsg)
             let n = members.len();
             let c = Collection { members, erasure_approvals, retention_days, defined_at_height: ctx.height };
             state::put_collection(state, &id, &c);
-            Ok(vec![Event::new(NAME, "collection_defined")
-                .with("collection", &id)
-                .with("members", n)
-                .with("retention_days", retention_days)])
+            Ok(vec![Event::typed(&CollectionsEvent::CollectionDefined {
+                collection: id,
+                members: n as u64,
+                retention_days,
+            })])
         }
         CollectionsMsg::Record { collection, key, commitment } => {
             let c = member_collection(state, &collection, &ctx.sender)?;
@@ -61,11 +62,7 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: CollectionsMsg)
                 purged: None,
             };
             state::put_record(state, &collection, &key, &r);
-            Ok(vec![Event::new(NAME, "recorded")
-                .with("collection", &collection)
-                .with("key", &key)
-                .with("commitment", commitment)
-                .with("purge_at_ms", purge_at_ms)])
+            Ok(vec![Event::typed(&CollectionsEvent::Recorded { collection, key, commitment, purge_at_ms })])
         }
         CollectionsMsg::RequestErasure { collection, key } => {
             let c = member_collection(state, &collection, &ctx.sender)?;
@@ -77,12 +74,13 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: CollectionsMsg)
                 });
             }
             r.erasure_requests.push(ctx.sender);
-            let mut events = vec![Event::new(NAME, "erasure_requested")
-                .with("collection", &collection)
-                .with("key", &key)
-                .with("by", ctx.sender)
-                .with("requests", r.erasure_requests.len())
-                .with("needed", c.erasure_approvals)];
+            let mut events = vec![Event::typed(&CollectionsEvent::ErasureRequested {
+                collection: collection.clone(),
+                key: key.clone(),
+                by: ctx.sender,
+                requests: r.erasure_requests.len() as u64,
+                needed: c.erasure_approvals,
+            })];
             if r.erasure_requests.len() >= c.erasure_approvals as usize {
                 state.unschedule(r.purge_at_ms, &rules::deadline_key(&collection, &key));
                 events.push(purge(state, &collection, &key, r, ctx.height, "erasure"));
@@ -109,7 +107,7 @@ pub fn retention_ended(ctx: &BlockContext, state: &mut dyn StateWrite, key: &[u8
 fn purge(state: &mut dyn StateWrite, collection: &str, key: &str, mut r: Record, height: u64, reason: &str) -> Event {
     r.purged = Some(Purge { height, reason: reason.into() });
     state::put_record(state, collection, key, &r);
-    Event::new(NAME, "purged").with("collection", collection).with("key", key).with("reason", reason)
+    Event::typed(&CollectionsEvent::Purged { collection: collection.into(), key: key.into(), reason: reason.into() })
 }
 
 /// The collection, if `sender` is one of its members (COL-04).

@@ -7,6 +7,7 @@
 //! members ask; member nodes then delete payload and salt, and the commitment that stays on
 //! the ledger no longer says anything.
 
+pub mod events;
 pub mod exec;
 pub mod msg;
 pub mod query;

@@ -4,10 +4,10 @@ use dojang_identity::readers;
 use dojang_ledger::{ModuleError, Permit, StateRead, StateWrite, StoreError, TxContext};
 use dojang_types::Event;
 
+use crate::events::EligibilityEvent;
 use crate::msg::EligibilityMsg;
 use crate::rules;
 use crate::state::{self, BatchRecord, ProgramRecord, RuleSetRecord};
-use crate::NAME;
 
 /// The sender must control the office's organisation and hold the verifier role.
 fn sender_runs_office(ctx: &TxContext, st: &dyn StateRead, office: &str) -> Result<(), ModuleError> {
@@ -83,7 +83,7 @@ pub fn execute(ctx: &TxContext, st: &mut dyn StateWrite, msg: EligibilityMsg) ->
                 registered_height: ctx.height,
             };
             state::write(st, &state::program_key(&id), &record);
-            Ok(vec![Event::new(NAME, "program_registered").with("program", &id).with("quota", quota)])
+            Ok(vec![Event::typed(&EligibilityEvent::ProgramRegistered { program: id, quota })])
         }
         EligibilityMsg::PublishRuleSet { program, version, rules: ruleset } => {
             let mut p = state::program(&*st, &program)?;
@@ -100,7 +100,7 @@ pub fn execute(ctx: &TxContext, st: &mut dyn StateWrite, msg: EligibilityMsg) ->
             state::write(st, &state::ruleset_key(&program, version), &rec);
             p.ruleset_versions = version;
             state::write(st, &state::program_key(&program), &p);
-            Ok(vec![Event::new(NAME, "ruleset_published").with("program", &program).with("version", version)])
+            Ok(vec![Event::typed(&EligibilityEvent::RulesetPublished { program, version })])
         }
         EligibilityMsg::RevealSeed { program, seed } => {
             let mut p = state::program(&*st, &program)?;
@@ -109,7 +109,7 @@ pub fn execute(ctx: &TxContext, st: &mut dyn StateWrite, msg: EligibilityMsg) ->
                 .map_err(ModuleError::by_rule)?;
             p.seed = Some(seed);
             state::write(st, &state::program_key(&program), &p);
-            Ok(vec![Event::new(NAME, "seed_revealed").with("program", &program).with("seed", seed)])
+            Ok(vec![Event::typed(&EligibilityEvent::SeedRevealed { program, seed })])
         }
         EligibilityMsg::AnchorDecisions { program, root, leaves } => {
             let mut p = state::program(&*st, &program)?;
@@ -125,10 +125,7 @@ pub fn execute(ctx: &TxContext, st: &mut dyn StateWrite, msg: EligibilityMsg) ->
             };
             state::write(st, &state::batch_key(&program, p.batches), &rec);
             state::write(st, &state::program_key(&program), &p);
-            Ok(vec![Event::new(NAME, "decisions_anchored")
-                .with("program", &program)
-                .with("batch", p.batches)
-                .with("root", root)])
+            Ok(vec![Event::typed(&EligibilityEvent::DecisionsAnchored { program, batch: p.batches, root })])
         }
     }
 }

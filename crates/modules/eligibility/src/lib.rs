@@ -6,6 +6,7 @@
 //! `ruleset` is the one deterministic evaluator (ELIG-07) the offices and anyone replaying a
 //! decision run.
 
+pub mod events;
 pub mod exec;
 pub mod msg;
 pub mod query;

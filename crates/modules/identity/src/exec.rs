@@ -2,10 +2,10 @@ use dojang_governance::{readers::holds_role, Role};
 use dojang_ledger::{ModuleError, Permit, StateWrite, TxContext};
 use dojang_types::{Event, Hash, PublicKey};
 
+use crate::events::IdentityEvent;
 use crate::msg::IdentityMsg;
 use crate::rules;
 use crate::state::{self, *};
-use crate::NAME;
 
 /// The sender may not do this (ID-02, ID-03, ID-05 and the role checks).
 fn deny(reason: String) -> ModuleError {
@@ -126,7 +126,7 @@ fn register_org(
         revoked: false,
     });
     state::write(st, &org_key(&did), &org);
-    Ok(vec![Event::new(NAME, "org_registered").with("did", &did).with("kid", &kid).with("controller", ctx.sender)])
+    Ok(vec![Event::typed(&IdentityEvent::OrgRegistered { did, kid, controller: ctx.sender })])
 }
 
 fn add_key(
@@ -142,7 +142,7 @@ fn add_key(
     rules::new_key_is_acceptable(&org, &kid, &public_key, valid_from_ms, ctx.time_ms).map_err(ModuleError::by_rule)?;
     org.keys.push(KeyRecord { kid: kid.clone(), public_key, valid_from_ms, valid_until_ms: None, revoked: false });
     state::write(st, &org_key(did), &org);
-    Ok(vec![Event::new(NAME, "key_added").with("did", did).with("kid", &kid).with("valid_from_ms", valid_from_ms)])
+    Ok(vec![Event::typed(&IdentityEvent::KeyAdded { did: did.to_string(), kid, valid_from_ms })])
 }
 
 fn end_key(
@@ -167,8 +167,12 @@ fn end_key(
     key.valid_until_ms = Some(key.valid_until_ms.map_or(end_ms, |u| u.min(end_ms)));
     key.revoked |= revoked;
     state::write(st, &org_key(did), &org);
-    let what = if revoked { "key_revoked" } else { "key_ended" };
-    Ok(vec![Event::new(NAME, what).with("did", did).with("kid", kid).with("valid_until_ms", end_ms)])
+    let (did, kid, valid_until_ms) = (did.to_string(), kid.to_string(), end_ms);
+    Ok(vec![Event::typed(&if revoked {
+        IdentityEvent::KeyRevoked { did, kid, valid_until_ms }
+    } else {
+        IdentityEvent::KeyEnded { did, kid, valid_until_ms }
+    })])
 }
 
 fn set_root(ctx: &TxContext, st: &mut dyn StateWrite, did: String) -> Result<Vec<Event>, ModuleError> {
@@ -177,7 +181,7 @@ fn set_root(ctx: &TxContext, st: &mut dyn StateWrite, did: String) -> Result<Vec
     }
     state::org(&*st, &did)?;
     state::write(st, ROOT_KEY, &did);
-    Ok(vec![Event::new(NAME, "root_set").with("did", &did).with("by", ctx.sender)])
+    Ok(vec![Event::typed(&IdentityEvent::RootSet { did, by: ctx.sender })])
 }
 
 fn root_org(st: &dyn StateWrite) -> Result<Option<OrgRecord>, ModuleError> {
@@ -211,7 +215,7 @@ fn accredit(ctx: &TxContext, st: &mut dyn StateWrite, issuer: String, vct: Strin
     rec.periods.push(Period { from_ms: ctx.time_ms, until_ms: None });
     rec.standing = Standing::Active;
     state::write(st, &key, &rec);
-    Ok(vec![Event::new(NAME, "accredited").with("issuer", &issuer).with("vct", &vct)])
+    Ok(vec![Event::typed(&IdentityEvent::Accredited { issuer, vct })])
 }
 
 fn change_standing(
@@ -239,7 +243,11 @@ fn change_standing(
         }
     };
     state::write(st, &key, &rec);
-    Ok(vec![Event::new(NAME, "accreditation_changed").with("issuer", issuer).with("vct", vct).with("change", to)])
+    Ok(vec![Event::typed(&IdentityEvent::AccreditationChanged {
+        issuer: issuer.to_string(),
+        vct: vct.to_string(),
+        change: to.to_string(),
+    })])
 }
 
 fn register_type(
@@ -266,7 +274,7 @@ fn register_type(
         height: ctx.height,
     };
     state::write(st, &type_key(&vct), &rec);
-    Ok(vec![Event::new(NAME, "type_registered").with("vct", &vct).with("schema_hash", schema_hash)])
+    Ok(vec![Event::typed(&IdentityEvent::TypeRegistered { vct, schema_hash })])
 }
 
 fn anchor_status(
@@ -295,11 +303,7 @@ fn anchor_status(
     };
     state::write(st, &key, &rec);
     state::write(st, &status_version_key(&did, &uri, version), &rec);
-    Ok(vec![Event::new(NAME, "status_list_anchored")
-        .with("did", &did)
-        .with("uri", &uri)
-        .with("version", version)
-        .with("hash", hash)])
+    Ok(vec![Event::typed(&IdentityEvent::StatusListAnchored { did, uri, version, hash })])
 }
 
 fn register_policy(ctx: &TxContext, st: &mut dyn StateWrite, rec: PolicyRecord) -> Result<Vec<Event>, ModuleError> {
@@ -315,7 +319,7 @@ fn register_policy(ctx: &TxContext, st: &mut dyn StateWrite, rec: PolicyRecord) 
         )));
     }
     state::write(st, &policy_key(&rec.id), &rec);
-    Ok(vec![Event::new(NAME, "policy_registered").with("id", &rec.id).with("verifier", &rec.verifier)])
+    Ok(vec![Event::typed(&IdentityEvent::PolicyRegistered { id: rec.id.clone(), verifier: rec.verifier.clone() })])
 }
 
 fn withdraw_policy(ctx: &TxContext, st: &mut dyn StateWrite, id: &str) -> Result<Vec<Event>, ModuleError> {
@@ -327,5 +331,5 @@ fn withdraw_policy(ctx: &TxContext, st: &mut dyn StateWrite, id: &str) -> Result
     }
     rec.withdrawn_ms = Some(ctx.time_ms);
     state::write(st, &policy_key(id), &rec);
-    Ok(vec![Event::new(NAME, "policy_withdrawn").with("id", id)])
+    Ok(vec![Event::typed(&IdentityEvent::PolicyWithdrawn { id: id.to_string() })])
 }

@@ -7,6 +7,7 @@
 //! are the roles governance grants: issuers and verifiers register their organisations, the
 //! root's controller accredits, issuers anchor lists, verifiers register policies.
 
+pub mod events;
 pub mod exec;
 pub mod msg;
 pub mod query;
