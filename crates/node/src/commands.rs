@@ -16,7 +16,7 @@ pub async fn status(node: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Signs with `signer` (a key file or an HSM key, see `keys::tx_signer`) and submits.
+/// Signs with `signer` (a key file or an HSM key, see `dojang_service::keys::tx_signer`) and submits.
 pub async fn tx(
     node: &str,
     signer: Box<dyn dojang_crypto::Signer>,
