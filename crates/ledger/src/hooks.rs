@@ -12,6 +12,7 @@ use dojang_store::{Store, StoreError};
 use dojang_types::{Address, Event, Hash};
 
 use crate::activation::module_active;
+use crate::events::LedgerEvent;
 use crate::module::{BlockContext, Module, ModuleError, TxContext};
 use crate::overlay::{layered_scan, BlockView, Changes, TxState};
 use crate::router::{prefix_of, Router};
@@ -98,10 +99,11 @@ fn run_one(
         Err(failure) => {
             let code = failure.map_or_else(|| crate::execute::INTERNAL_ERROR_CODE.to_string(), |e| e.code());
             tracing::warn!(module = module.name(), what, %code, "a block hook failed; its writes are discarded");
-            Ok(vec![Event::new("ledger", "hook_failed")
-                .with("module", module.name())
-                .with("hook", what)
-                .with("code", code)])
+            Ok(vec![Event::typed(&LedgerEvent::HookFailed {
+                module: module.name().to_string(),
+                hook: what.to_string(),
+                code,
+            })])
         }
     }
 }
@@ -149,7 +151,7 @@ pub(crate) fn run_due_deadlines(
             break;
         }
         block_changes.insert(k, None);
-        events.push(Event::new("ledger", "deadline").with("module", &name).with("at_ms", at_ms));
+        events.push(Event::typed(&LedgerEvent::Deadline { module: name.to_string(), at_ms }));
         let Some(module) = router.get(&name) else {
             // Written by a module this chain no longer runs: nothing to call.
             continue;

@@ -7,6 +7,7 @@
 mod activation;
 mod app;
 mod error;
+mod events;
 mod execute;
 mod genesis;
 mod hooks;
@@ -25,6 +26,7 @@ pub use app::BlockApp;
 /// Storage failures surface to modules only through `ModuleError::Storage`.
 pub use dojang_store::StoreError;
 pub use error::LedgerError;
+pub use events::LedgerEvent;
 pub use execute::last_block;
 pub use genesis::{Genesis, GenesisValidator};
 pub use hooks::{hook_events_key, MAX_DEADLINES_PER_BLOCK};

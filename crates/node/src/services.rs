@@ -66,8 +66,8 @@ pub fn chosen(matches: &ArgMatches) -> Result<Option<Run>, clap::Error> {
 mod tests {
     use super::*;
 
-    /// Every service's module is in the router, under the service's name, and no two services
-    /// share a name.
+    /// Every service's module is in the router, under the service's name, no two services
+    /// share a name, and governance is the chain's authority.
     #[test]
     fn every_listed_service_registers_its_module_once() {
         let router = modules();
@@ -79,5 +79,6 @@ mod tests {
         assert_eq!(listed.len(), SERVICES.len(), "duplicate service names");
         assert_eq!(names, listed);
         assert_eq!(names, ["anchor", "collections", "eligibility", "governance", "identity"]);
+        assert_eq!(router.authority_module(), Some("governance"), "roles and the council come from governance");
     }
 }

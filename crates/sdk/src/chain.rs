@@ -36,19 +36,4 @@ impl Chain {
         let builder = TxBuilder::new(&self.chain_id, signer);
         self.client.send(&builder, msg).await
     }
-
-    /// Whether a module's query answers (a record exists) rather than failing.
-    pub async fn exists(&self, module: &str, path: &str) -> bool {
-        self.client.query(module, path, &[]).await.is_ok()
-    }
-}
-
-/// An event attribute's value (events carry `[key, value]` pairs).
-pub fn attribute(event: &Value, key: &str) -> Option<String> {
-    event["attributes"].as_array()?.iter().find(|kv| kv[0] == key).and_then(|kv| kv[1].as_str()).map(str::to_string)
-}
-
-/// The first event of `kind` in a receipt.
-pub fn event(receipt: &Value, kind: &str) -> Option<Value> {
-    receipt["events"].as_array().into_iter().flatten().find(|e| e["kind"] == kind).cloned()
 }

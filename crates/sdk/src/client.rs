@@ -165,23 +165,21 @@ impl Client {
         })
     }
 
-    /// A typed query for one record, then that record read again with its proof checked
-    /// against `chain` (see [`Client::read_verified`]). The record returned is the proven one,
-    /// never the query's unproven copy.
-    pub async fn ask_verified<Q, T>(&self, query: &Q, chain: &TrustedChain) -> Result<Proven<T>, ClientError>
-    where
-        Q: dojang_types::ModuleQuery<Answer = dojang_types::KeyedRecord<T>>,
-        T: serde::de::DeserializeOwned,
-    {
-        let key = self.ask(query).await?.key;
+    /// One record read with its Merkle proof and commit certificate checked against `chain`,
+    /// at the key the client computes from the query (never a key the node names), decoded into
+    /// the module's record type. `None` when the proof shows there is no such record.
+    pub async fn ask_verified<Q: dojang_types::RecordQuery>(
+        &self,
+        query: &Q,
+        chain: &TrustedChain,
+    ) -> Result<Option<Proven<Q::Record>>, ClientError> {
+        let key = query.state_key();
         let state = self.read_verified(&key, chain).await?;
-        let bytes = state.value.ok_or_else(|| {
-            ClientError::BadAnswer(format!("the node answered a record under {key} that its proof says is absent"))
-        })?;
+        let Some(bytes) = state.value else { return Ok(None) };
         let record = serde_json::from_slice(&bytes).map_err(|e| {
             ClientError::BadAnswer(format!("the proven record under {key} has an unexpected shape: {e}"))
         })?;
-        Ok(Proven { record, key, height: state.height })
+        Ok(Some(Proven { record, key, height: state.height }))
     }
 
     /// Reads a state key and checks the answer against `chain`: the header's chain id, height
@@ -189,7 +187,7 @@ impl Client {
     /// commit certificate against the validator set followed from the trusted genesis (never
     /// the set this node reports), and the Merkle proof against the header's state root.
     pub async fn read_verified(&self, key: &str, chain: &TrustedChain) -> Result<VerifiedState, ClientError> {
-        let v = self.get(&format!("/v1/state?key={key}")).await?;
+        let v = self.get(&format!("/v1/state?key={}", percent_encode(key))).await?;
         let answer = decode_answer(&v)?;
         let now = wall_clock_ms();
         chain.check_header(&answer.header, now)?;

@@ -7,7 +7,7 @@ mod client;
 mod light;
 mod verify;
 
-pub use chain::{attribute, event, Chain};
+pub use chain::Chain;
 pub use client::{Client, ClientError, Proven, Submitted};
 pub use dojang_crypto::{verify_commit, CommitError};
 pub use dojang_types::Validator;
@@ -16,7 +16,7 @@ pub use verify::{VerifiedState, VerifyError};
 
 use dojang_crypto::{Keypair, Signer, SignerError};
 use dojang_types::{wall_clock_ms, SignedTx, TxBody};
-pub use dojang_types::{KeyedRecord, ModuleMessage, ModuleQuery};
+pub use dojang_types::{KeyedRecord, ModuleMessage, ModuleQuery, RecordQuery};
 
 /// Builds signed transactions for one account on one chain. The key is any
 /// [`Signer`]: a [`Keypair`] (from a key file) by default, or an HSM key; with a `Keypair`

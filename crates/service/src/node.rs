@@ -81,6 +81,8 @@ fn exe() -> anyhow::Result<PathBuf> {
 
 /// Starts the node whose home is `home`. A home that holds no node yet becomes a one-validator
 /// development chain with the demo agencies (their keys in `home/keys`, in clear: demo only).
+/// A home with encrypted keys asks for their passphrase at the terminal, or reads
+/// `DOJANG_KEY_PASSPHRASE_FILE` / `DOJANG_KEY_PASSPHRASE`.
 /// The API listens on a free loopback port, without rate limits (the caller is the only client).
 pub async fn start_node(home: &Path) -> anyhow::Result<StartedNode> {
     if !home.join("config.toml").exists() {
@@ -104,7 +106,6 @@ pub async fn start_node(home: &Path) -> anyhow::Result<StartedNode> {
         .env("DOJANG_API__RATE_LIMIT_PER_SECOND", "1000000")
         .env("DOJANG_API__RATE_LIMIT_BURST", "1000000")
         .env("DOJANG_LOG__FILTER", "warn")
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)

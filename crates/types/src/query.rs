@@ -19,6 +19,16 @@ pub trait ModuleQuery {
     }
 }
 
+/// A query for one state record whose key the client can compute itself, so the record can be
+/// read with a proof without trusting the node to say where it lives (the SDK's
+/// `Client::ask_verified`).
+pub trait RecordQuery: ModuleQuery {
+    /// The record's type, as stored.
+    type Record: serde::de::DeserializeOwned;
+    /// Its full state key, e.g. `identity/orgs/did:web:seoul.go.kr`.
+    fn state_key(&self) -> String;
+}
+
 /// The answer of a query for one state record: the record and its full state key, so a client
 /// can read it again with a Merkle proof (`/v1/state?key=<key>`, the SDK's `read_verified`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -335,6 +335,10 @@ impl<'de, 'a> de::Deserializer<'de> for Text<'a> {
         deserialize_u32 => visit_u32(u32, "a whole number");
         deserialize_u64 => visit_u64(u64, "a whole number");
         deserialize_char => visit_char(char, "one character");
+        deserialize_i128 => visit_i128(i128, "a number");
+        deserialize_u128 => visit_u128(u128, "a whole number");
+        deserialize_f32 => visit_f32(f32, "a number");
+        deserialize_f64 => visit_f64(f64, "a number");
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -345,12 +349,17 @@ impl<'de, 'a> de::Deserializer<'de> for Text<'a> {
         visitor.visit_newtype_struct(self)
     }
 
+    /// A unit variant prints as its name; a variant with data was written as JSON.
     fn deserialize_enum<V: Visitor<'de>>(
         self,
-        _: &'static str,
-        _: &'static [&'static str],
+        name: &'static str,
+        variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
+        if self.0.starts_with('{') {
+            return de::Deserializer::deserialize_enum(self.json()?, name, variants, visitor)
+                .map_err(de::Error::custom);
+        }
         let variant: StrDeserializer<'_, Error> = self.0.into_deserializer();
         visitor.visit_enum(variant)
     }
@@ -363,9 +372,30 @@ impl<'de, 'a> de::Deserializer<'de> for Text<'a> {
         de::Deserializer::deserialize_map(self.json()?, visitor).map_err(de::Error::custom)
     }
 
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        de::Deserializer::deserialize_struct(self.json()?, name, fields, visitor).map_err(de::Error::custom)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Error> {
+        de::Deserializer::deserialize_tuple(self.json()?, len, visitor).map_err(de::Error::custom)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        de::Deserializer::deserialize_tuple_struct(self.json()?, name, len, visitor).map_err(de::Error::custom)
+    }
+
     serde::forward_to_deserialize_any! {
-        i128 u128 f32 f64 str string bytes byte_buf unit unit_struct tuple tuple_struct struct identifier
-        ignored_any
+        str string bytes byte_buf unit unit_struct identifier ignored_any
     }
 }
 
@@ -381,7 +411,20 @@ mod tests {
     enum Sample {
         Opened { id: u64, by: Address, note: Option<String>, kind: Level },
         Closed { id: u64, root: Hash, members: Vec<u32> },
+        Moved { to: Place, pair: (u8, String), big: u128, share: f64, via: Route },
         Reset,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Place {
+        district: String,
+        floor: i8,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Route {
+        Road { km: u32 },
     }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -417,6 +460,17 @@ mod tests {
         let e = Event::typed(&closed);
         assert_eq!(e.attributes[2], ("members".to_string(), "[3,4]".to_string()));
         assert_eq!(e.decode::<Sample>().unwrap().unwrap(), closed);
+        let moved = Sample::Moved {
+            to: Place { district: "Jongno".into(), floor: -1 },
+            pair: (3, "b".into()),
+            big: u128::MAX,
+            share: 0.25,
+            via: Route::Road { km: 12 },
+        };
+        let e = Event::typed(&moved);
+        assert_eq!(e.attributes[0].1, r#"{"district":"Jongno","floor":-1}"#, "structs are written as JSON");
+        assert_eq!(e.attributes[2].1, u128::MAX.to_string());
+        assert_eq!(e.decode::<Sample>().unwrap().unwrap(), moved, "whatever is written reads back");
         let reset = Event::typed(&Sample::Reset);
         assert!(reset.attributes.is_empty());
         assert_eq!(reset.decode::<Sample>().unwrap().unwrap(), Sample::Reset);

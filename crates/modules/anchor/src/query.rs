@@ -18,9 +18,14 @@ pub fn query(st: &dyn StateRead, path: &str, params: &Value) -> Result<Value, Mo
     match parts.as_slice() {
         ["series", addr, ns] => {
             let a: Address = addr.parse().map_err(ModuleError::InvalidMessage)?;
-            let after_index = query_number(params, "after_index")?.map(|i| u32::try_from(i).unwrap_or(u32::MAX));
+            let after_index = query_number(params, "after_index")?
+                .map(|i| {
+                    u32::try_from(i)
+                        .map_err(|_| ModuleError::InvalidMessage(format!("after_index {i} is not a transaction index")))
+                })
+                .transpose()?;
             let after = query_number(params, "after_height")?.map(|h| (h, after_index.unwrap_or(u32::MAX)));
-            let limit = query_number(params, "limit")?.unwrap_or(100).clamp(1, 1000) as usize;
+            let limit = query_number(params, "limit")?.unwrap_or(100).min(1000) as usize;
             query_answer(&Series {
                 account: a,
                 namespace: ns.to_string(),

@@ -1,9 +1,9 @@
 //! The eligibility queries a client can ask, each with the type of its answer: one record and
 //! the state key it lives under (to read it again with a proof).
 
-use dojang_types::{KeyedRecord, ModuleQuery};
+use dojang_types::{KeyedRecord, ModuleQuery, RecordQuery};
 
-use crate::state::{BatchRecord, ProgramRecord, RuleSetRecord};
+use crate::state::{self, BatchRecord, ProgramRecord, RuleSetRecord};
 use crate::NAME;
 
 /// `program/<id>`: a program, its window, quota and seed commitment.
@@ -42,5 +42,26 @@ impl ModuleQuery for BatchQuery {
     type Answer = KeyedRecord<BatchRecord>;
     fn path(&self) -> String {
         format!("batch/{}/{}", self.program, self.batch)
+    }
+}
+
+impl RecordQuery for ProgramQuery {
+    type Record = ProgramRecord;
+    fn state_key(&self) -> String {
+        format!("{NAME}/{}", state::program_key(&self.0))
+    }
+}
+
+impl RecordQuery for RuleSetQuery {
+    type Record = RuleSetRecord;
+    fn state_key(&self) -> String {
+        format!("{NAME}/{}", state::ruleset_key(&self.program, self.version))
+    }
+}
+
+impl RecordQuery for BatchQuery {
+    type Record = BatchRecord;
+    fn state_key(&self) -> String {
+        format!("{NAME}/{}", state::batch_key(&self.program, self.batch))
     }
 }

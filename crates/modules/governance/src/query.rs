@@ -102,7 +102,7 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
                 Some(s) => Some(s.parse::<Address>().map_err(ModuleError::InvalidMessage)?),
                 None => None,
             };
-            let limit = query_number(params, "limit")?.unwrap_or(100).clamp(1, MAX_LIST as u64) as usize;
+            let limit = query_number(params, "limit")?.unwrap_or(100).min(MAX_LIST as u64) as usize;
             let accounts = state::accounts_with_role(state, r, after.as_ref(), limit)?;
             Ok(json!({ "role": r, "accounts": accounts }))
         }

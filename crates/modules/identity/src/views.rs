@@ -1,9 +1,9 @@
 //! The identity queries a client can ask, each with the type of its answer: one registry
 //! record and the state key it lives under (to read it again with a proof).
 
-use dojang_types::{KeyedRecord as Record, ModuleQuery};
+use dojang_types::{KeyedRecord as Record, ModuleQuery, RecordQuery};
 
-use crate::state::{AccreditationRecord, OrgRecord, PolicyRecord, TypeRecord};
+use crate::state::{self, AccreditationRecord, OrgRecord, PolicyRecord, TypeRecord};
 use crate::NAME;
 
 /// `org/<did>`: an organisation and its key history.
@@ -61,5 +61,45 @@ impl ModuleQuery for PolicyQuery {
     type Answer = Record<PolicyRecord>;
     fn path(&self) -> String {
         format!("policy/{}", self.0)
+    }
+}
+
+/// The full state key of an identity record.
+fn full(key: &str) -> String {
+    format!("{NAME}/{key}")
+}
+
+impl RecordQuery for OrgQuery {
+    type Record = OrgRecord;
+    fn state_key(&self) -> String {
+        full(&state::org_key(&self.0))
+    }
+}
+
+impl RecordQuery for RootQuery {
+    type Record = String;
+    fn state_key(&self) -> String {
+        full(state::ROOT_KEY)
+    }
+}
+
+impl RecordQuery for AccreditationQuery {
+    type Record = AccreditationRecord;
+    fn state_key(&self) -> String {
+        full(&state::accreditation_key(&self.issuer, &self.vct))
+    }
+}
+
+impl RecordQuery for TypeQuery {
+    type Record = TypeRecord;
+    fn state_key(&self) -> String {
+        full(&state::type_key(&self.0))
+    }
+}
+
+impl RecordQuery for PolicyQuery {
+    type Record = PolicyRecord;
+    fn state_key(&self) -> String {
+        full(&state::policy_key(&self.0))
     }
 }

@@ -37,8 +37,13 @@ impl Proposed {
         let events: Vec<Event> = serde_json::from_value(receipt["events"].clone())
             .map_err(|e| ClientError::BadAnswer(format!("the receipt's events are malformed: {e}")))?;
         let (mut id, mut outcome, mut code) = (None, None, None);
-        // Kinds this client does not know (a newer node's) are skipped, not fatal.
-        for event in events.iter().filter_map(|e| e.decode::<GovernanceEvent>()).filter_map(Result::ok) {
+        for decoded in events.iter().filter_map(|e| e.decode::<GovernanceEvent>()) {
+            let event = match decoded {
+                Ok(event) => event,
+                // A kind this client does not know (a newer node's) is skipped, not fatal.
+                Err(e) if e.contains("unknown variant") => continue,
+                Err(e) => return Err(ClientError::BadAnswer(format!("a governance event is malformed: {e}"))),
+            };
             id = id.or(event.proposal_id());
             match event {
                 GovernanceEvent::ProposalExecuted { id, .. } => outcome = Some(Proposed::Executed(id)),
@@ -168,6 +173,9 @@ mod tests {
         assert_eq!(Proposed::from_receipt(&receipt(&["proposal_rejected"], "2")).unwrap().0, Proposed::Rejected(2));
         let newer = receipt(&["proposal_created", "a_kind_from_a_newer_node"], "5");
         assert_eq!(Proposed::from_receipt(&newer).unwrap().0, Proposed::Open(5), "unknown kinds are skipped");
+        let mut broken = receipt(&["proposal_created", "proposal_executed"], "5");
+        broken["events"][1]["attributes"][0][1] = json!("five");
+        assert!(Proposed::from_receipt(&broken).is_err(), "a malformed known event is not read as still open");
         assert_eq!(Proposed::Rejected(2).id(), 2);
     }
 

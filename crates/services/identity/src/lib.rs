@@ -15,7 +15,6 @@ use dojang_ledger::Router;
 use dojang_service::{CommandSet, Run, Service, Subcommands};
 
 pub use client::Registries;
-pub use wallet::ChainArgs;
 
 /// Identity in the binary's list of services.
 pub static SERVICE: IdentityService = IdentityService;
