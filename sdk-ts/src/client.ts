@@ -1,0 +1,107 @@
+// An HTTP client for one node: status, submit (and wait until final), module queries.
+
+import { toHex } from "./bytes.js";
+import type { SignedTx, TxBuilder, ModuleMessage } from "./tx.js";
+
+/** A refusal the node explained with an RFC 9457 problem document. */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly kind: string,
+    readonly detail: string,
+  ) {
+    super(`node refused (${status} ${kind}): ${detail}`);
+  }
+}
+
+/** A message its module refused in its block: the rule's code and the reason. */
+export class RefusedError extends Error {
+  constructor(
+    readonly module: string,
+    readonly code: string,
+    readonly reason: string,
+  ) {
+    super(`module '${module}' refused the message (${code}): ${reason}`);
+  }
+}
+
+export interface Receipt {
+  tx_id: string;
+  height: number;
+  index: number;
+  result: { status: "ok" } | { status: "failed"; code: string; reason: string };
+  events: { module: string; kind: string; attributes: [string, string][] }[];
+}
+
+export interface Submitted {
+  id: string;
+  /** Present when the submission waited and the transaction became final in time. */
+  receipt?: Receipt;
+}
+
+/** Percent-encodes everything but RFC 3986's unreserved characters. */
+function encode(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+export class Client {
+  readonly base: string;
+
+  constructor(
+    base: string,
+    private readonly fetcher: typeof fetch = globalThis.fetch,
+  ) {
+    this.base = base.replace(/\/+$/, "");
+  }
+
+  private async request(path: string, init?: RequestInit): Promise<any> {
+    const res = await this.fetcher(this.base + path, init);
+    const text = await res.text();
+    let body: any;
+    try {
+      body = text.length ? JSON.parse(text) : null;
+    } catch {
+      throw new Error(`the node's answer to ${path} is not JSON (HTTP ${res.status})`);
+    }
+    if (!res.ok) {
+      const kind = typeof body?.type === "string" ? body.type.split("/").pop() : "error";
+      throw new ProblemError(res.status, kind, body?.detail ?? text);
+    }
+    return body;
+  }
+
+  get(path: string): Promise<any> {
+    return this.request(path);
+  }
+
+  status(): Promise<{ chain_id: string; height: number; [k: string]: unknown }> {
+    return this.request("/v1/status");
+  }
+
+  /** Submits a signed transaction; with `wait`, answers once it is final (or the wait ends). */
+  async submit(tx: SignedTx, wait = false): Promise<Submitted> {
+    const path = wait ? "/v1/txs?wait=true&timeout_ms=30000" : "/v1/txs";
+    const body = await this.request(path, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ tx: toHex(tx.encoded) }),
+    });
+    if (typeof body?.id !== "string") throw new Error("the node's answer has no transaction id");
+    return { id: body.id, receipt: body.receipt ?? undefined };
+  }
+
+  /** Builds, signs, submits and waits: the receipt of an accepted message, else an error. */
+  async send(builder: TxBuilder, message: ModuleMessage): Promise<Receipt> {
+    const s = await this.submit(await builder.build(message), true);
+    if (!s.receipt) throw new Error(`transaction ${s.id} did not become final within the wait; follow it at /v1/txs/${s.id}`);
+    const r = s.receipt.result;
+    if (r.status !== "ok") throw new RefusedError(message.module, r.code, r.reason);
+    return s.receipt;
+  }
+
+  /** A module's read-only query, e.g. `query("governance", "council")`. */
+  query(module: string, path: string, params: Record<string, string> = {}): Promise<any> {
+    const qs = Object.entries(params).map(([k, v]) => `${encode(k)}=${encode(v)}`);
+    return this.request(`/v1/query/${module}/${path}${qs.length ? "?" + qs.join("&") : ""}`);
+  }
+}

@@ -1,0 +1,146 @@
+// Against a real node (the `dojang` binary named by DOJANG_BIN, which scripts/test.sh sets):
+// keys the Rust CLI writes give the same public keys and addresses here; transactions signed
+// here are admitted, their ids are the node's ids, and refusals come back typed.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+import {
+  Client,
+  Ed25519Signer,
+  P256Signer,
+  ProblemError,
+  keyFileSigner,
+  TxBuilder,
+  WebCryptoP256Signer,
+  fromHex,
+  signTx,
+  toHex,
+  type Signer,
+} from "../src/index.js";
+
+const BIN = process.env.DOJANG_BIN;
+let dir = "";
+let node: ChildProcess | undefined;
+let url = "";
+
+function keyFile(path: string): { algorithm: string; public_key: string; address: string; secret_hex: string } {
+  return JSON.parse(readFileSync(path, "utf8"));
+}
+
+before(async () => {
+  assert.ok(BIN, "set DOJANG_BIN to the dojang binary (scripts/test.sh does)");
+  dir = mkdtempSync(join(tmpdir(), "dojang-sdk-ts-"));
+  node = spawn(BIN, ["dev", "--home", join(dir, "home"), "--api-listen", "127.0.0.1:0"], {
+    stdio: ["ignore", "pipe", "inherit"],
+    // DOJANG_* variables are the node's settings; the test's own must not reach it.
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "DOJANG_BIN")), DOJANG_LOG__FILTER: "error" },
+  });
+  const lines = createInterface({ input: node.stdout! });
+  url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("the dev node did not start within 60 s")), 60_000);
+    lines.on("line", (line) => {
+      const m = line.match(/API on (http:\/\/\S+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    node!.on("exit", (code) => reject(new Error(`the dev node exited (${code})`)));
+  });
+});
+
+after(() => {
+  node?.kill("SIGTERM");
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const anchor = (namespace: string) => ({
+  module: "anchor",
+  msg: { type: "anchor", namespace, root: toHex(globalThis.crypto.getRandomValues(new Uint8Array(32))), leaves: 1 },
+});
+
+test("key files the Rust CLI writes give the same public keys and addresses", () => {
+  for (const alg of ["ed25519", "p256"]) {
+    const path = join(dir, `${alg}.json`);
+    execFileSync(BIN!, ["keys", "new", "--out", path, "--algorithm", alg, "--insecure-clear-keys"], { stdio: "ignore" });
+    const f = keyFile(path);
+    const signer = keyFileSigner(f);
+    assert.equal(signer.publicKey.algorithm, alg);
+    assert.equal(signer.publicKey.toString(), f.public_key);
+    assert.equal(signer.publicKey.address(), f.address);
+  }
+  const p256File = keyFile(join(dir, "p256.json"));
+  const tampered = p256File.secret_hex.slice(0, -2) + (p256File.secret_hex.endsWith("00") ? "01" : "00");
+  assert.throws(() => keyFileSigner({ ...p256File, secret_hex: tampered }), /does not match/);
+  assert.throws(() => keyFileSigner({ algorithm: "p256", secret_hex: "3000" }), /PKCS#8/);
+  assert.throws(() => keyFileSigner({ algorithm: "p256" }), /encrypted/);
+});
+
+test("transactions signed here are admitted with the node's own ids; refusals are typed", async () => {
+  const client = new Client(url);
+  const { chain_id } = await client.status();
+  const admin = new Ed25519Signer(fromHex(keyFile(join(dir, "home", "keys", "admin.json")).secret_hex));
+  const asAdmin = new TxBuilder(chain_id, admin);
+
+  const tx = await asAdmin.build(anchor("ts-sdk"));
+  const submitted = await client.submit(tx, true);
+  assert.equal(submitted.id, tx.id, "the node computes the same id");
+  assert.equal(submitted.receipt?.tx_id, tx.id);
+  assert.deepEqual(submitted.receipt?.result, { status: "ok" });
+  assert.equal(submitted.receipt?.events[0]?.kind, "anchored");
+
+  // A P-256 key with no role: decoded and its signature checked, then refused for its role.
+  const stranger = P256Signer.generate();
+  const refused = await client.submit(await new TxBuilder(chain_id, stranger).build(anchor("ts-sdk")), false).catch((e) => e);
+  assert.ok(refused instanceof ProblemError && refused.status === 403, `${refused}`);
+  assert.equal(refused.kind, "not-permitted");
+
+  // The same transaction with one bit of its signature flipped.
+  const good = await signTx({ ...tx.body, nonce: tx.body.nonce + 1n }, admin);
+  const bad = { ...good, encoded: good.encoded.slice() };
+  bad.encoded[bad.encoded.length - 1]! ^= 1;
+  const e = await client.submit(bad, false).catch((x) => x);
+  assert.ok(e instanceof ProblemError && e.kind === "bad-signature", `${e}`);
+
+  // Another chain's transaction.
+  const foreign = await new TxBuilder("another-chain", admin).build(anchor("ts-sdk"));
+  const w = await client.submit(foreign, false).catch((x) => x);
+  assert.ok(w instanceof ProblemError && w.kind === "wrong-chain", `${w}`);
+});
+
+test("a browser's non-extractable P-256 key, granted a role by the council, anchors", async () => {
+  const client = new Client(url);
+  const { chain_id } = await client.status();
+  const admin = new Ed25519Signer(fromHex(keyFile(join(dir, "home", "keys", "admin.json")).secret_hex));
+  const web: Signer = await WebCryptoP256Signer.generate();
+  const account = web.publicKey.address();
+  // The development chain's council is its admin alone: the proposal executes at once.
+  const propose = {
+    module: "governance",
+    msg: {
+      type: "propose",
+      proposal: { module: "governance", msg: { type: "grant_role", account, role: "auditor" } },
+      reason: "sdk test auditor",
+      expires_at_ms: Date.now() + 60_000,
+    },
+  };
+  const r = await client.send(new TxBuilder(chain_id, admin), propose);
+  assert.ok(r.events.some((e) => e.kind === "proposal_executed"), JSON.stringify(r.events));
+  const roles = await client.query("governance", `account/${account}`);
+  assert.ok(roles.roles.auditor, JSON.stringify(roles));
+  // WebCrypto's s is either half of the curve order; the node takes both. Eight signatures
+  // are all admitted (all eight low would happen 1 time in 256).
+  const asWeb = new TxBuilder(chain_id, web);
+  for (let i = 0; i < 8; i++) {
+    const receipt = await client.send(asWeb, anchor("ts-browser"));
+    assert.deepEqual(receipt.result, { status: "ok" });
+  }
+  const series = await client.query("anchor", `series/${account}/ts-browser`, { limit: "5" });
+  assert.equal(series.records.length, 5, "the limit parameter is honoured");
+});
