@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use dojang_api::ApiSettings;
 use dojang_consensus::ConsensusSettings;
 use dojang_ledger::LedgerConfig;
@@ -108,7 +108,13 @@ impl Config {
 
     /// Loads the file and applies `DOJANG_<SECTION>__<KEY>` environment overrides.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        load_toml(path).context("run `dojang init` first")
+        if !path.exists() {
+            bail!(
+                "{} does not exist: create the node's home with `dojang init` (or `dojang dev`) first",
+                path.display()
+            );
+        }
+        load_toml(path)
     }
 }
 

@@ -34,7 +34,12 @@ pub fn load_toml<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut doc: toml::Table = text.parse().with_context(|| format!("{} is not valid TOML", path.display()))?;
     apply_env(&mut doc, std::env::vars())?;
-    toml::Value::Table(doc).try_into().with_context(|| format!("{} has an invalid setting", path.display()))
+    toml::Value::Table(doc).try_into().with_context(|| {
+        format!(
+            "{} has an invalid setting (or a DOJANG_<SECTION>__<KEY> variable in the environment sets one)",
+            path.display()
+        )
+    })
 }
 
 /// Applies the `DOJANG_...` variables among `vars` to `doc`: `__` separates sections, a value
@@ -115,6 +120,16 @@ mod tests {
         assert!(err.contains("office.toml is not valid TOML"), "{err}");
         let err = format!("{:#}", load_toml::<toml::Table>(&dir.path().join("none.toml")).unwrap_err());
         assert!(err.contains("cannot read") && err.contains("none.toml"), "{err}");
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        struct Office {
+            listen: String,
+        }
+        std::fs::write(&p, "listen = \"x\"\n").unwrap();
+        assert_eq!(load_toml::<Office>(&p).unwrap().listen, "x");
+        std::fs::write(&p, "listen = \"x\"\nbogus = 1\n").unwrap();
+        let err = format!("{:#}", load_toml::<Office>(&p).unwrap_err());
+        assert!(err.contains("invalid setting") && err.contains("DOJANG_") && err.contains("bogus"), "{err}");
     }
 
     #[test]
