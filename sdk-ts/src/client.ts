@@ -14,6 +14,13 @@ export class ProblemError extends Error {
   }
 }
 
+/** A submitted transaction that was not final when the wait ended: follow it by its id. */
+export class NotFinalError extends Error {
+  constructor(readonly id: string) {
+    super(`transaction ${id} did not become final within the wait; follow it at /v1/txs/${id} (do not sign it again)`);
+  }
+}
+
 /** A message its module refused in its block: the rule's code and the reason. */
 export class RefusedError extends Error {
   constructor(
@@ -47,9 +54,13 @@ function encode(s: string): string {
 export class Client {
   readonly base: string;
 
+  /** How long a submit-and-wait lets the node wait for finality. */
+  waitMs = 30_000;
+
   constructor(
     base: string,
-    private readonly fetcher: typeof fetch = globalThis.fetch,
+    // Called as a plain function: browsers refuse `fetch` called on another object.
+    private readonly fetcher: typeof fetch = (input, init) => globalThis.fetch(input, init),
   ) {
     this.base = base.replace(/\/+$/, "");
   }
@@ -61,6 +72,8 @@ export class Client {
     try {
       body = text.length ? JSON.parse(text) : null;
     } catch {
+      // A proxy's error page, say: still an HTTP refusal, with its text.
+      if (!res.ok) throw new ProblemError(res.status, "http-error", text.slice(0, 500));
       throw new Error(`the node's answer to ${path} is not JSON (HTTP ${res.status})`);
     }
     if (!res.ok) {
@@ -80,7 +93,7 @@ export class Client {
 
   /** Submits a signed transaction; with `wait`, answers once it is final (or the wait ends). */
   async submit(tx: SignedTx, wait = false): Promise<Submitted> {
-    const path = wait ? "/v1/txs?wait=true&timeout_ms=30000" : "/v1/txs";
+    const path = wait ? `/v1/txs?wait=true&timeout_ms=${this.waitMs}` : "/v1/txs";
     const body = await this.request(path, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -93,15 +106,22 @@ export class Client {
   /** Builds, signs, submits and waits: the receipt of an accepted message, else an error. */
   async send(builder: TxBuilder, message: ModuleMessage): Promise<Receipt> {
     const s = await this.submit(await builder.build(message), true);
-    if (!s.receipt) throw new Error(`transaction ${s.id} did not become final within the wait; follow it at /v1/txs/${s.id}`);
+    if (!s.receipt) throw new NotFinalError(s.id);
     const r = s.receipt.result;
     if (r.status !== "ok") throw new RefusedError(message.module, r.code, r.reason);
     return s.receipt;
   }
 
-  /** A module's read-only query, e.g. `query("governance", "council")`. */
+  /**
+   * A module's read-only query, e.g. `query("governance", "proposal/7")`. Each path segment is
+   * percent-encoded, and `.` / `..` segments are refused (they would leave the query space).
+   */
   query(module: string, path: string, params: Record<string, string> = {}): Promise<any> {
+    const segments = [module, ...path.split("/")];
+    if (segments.some((s) => s === "" || s === "." || s === "..")) {
+      throw new Error(`'${module}/${path}' is not a query path (empty, '.' or '..' segments)`);
+    }
     const qs = Object.entries(params).map(([k, v]) => `${encode(k)}=${encode(v)}`);
-    return this.request(`/v1/query/${module}/${path}${qs.length ? "?" + qs.join("&") : ""}`);
+    return this.request(`/v1/query/${segments.map(encode).join("/")}${qs.length ? "?" + qs.join("&") : ""}`);
   }
 }

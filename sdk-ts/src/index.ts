@@ -7,5 +7,5 @@ export { Ed25519Signer, P256Signer, PublicKey, WebCryptoP256Signer, keyFileSigne
 export type { Algorithm, Signer } from "./keys.js";
 export { MAX_TX_BYTES, TX_DOMAIN, TxBuilder, encodeBody, signTx, signingBytes, txId } from "./tx.js";
 export type { ModuleMessage, SignedTx, TxBody } from "./tx.js";
-export { Client, ProblemError, RefusedError } from "./client.js";
+export { Client, NotFinalError, ProblemError, RefusedError } from "./client.js";
 export type { Receipt, Submitted } from "./client.js";

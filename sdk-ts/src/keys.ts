@@ -2,8 +2,8 @@
 // Ed25519 directly, P-256 as ECDSA with SHA-256, 64 bytes r‖s (docs/transactions.md).
 
 import { ed25519 } from "@noble/curves/ed25519";
-import { p256 } from "@noble/curves/p256";
-import { sha256 } from "@noble/hashes/sha256";
+import { p256 } from "@noble/curves/nist";
+import { sha256 } from "@noble/hashes/sha2";
 
 import { concat, fromHex, toHex, utf8 } from "./bytes.js";
 
@@ -22,11 +22,12 @@ export class PublicKey {
 
   /** `ed25519:<hex>` or `p256:<hex>`, as the node prints keys. */
   static parse(text: string): PublicKey {
-    const [alg, hex] = text.split(":");
-    if ((alg !== "ed25519" && alg !== "p256") || hex === undefined) {
+    const parts = text.split(":");
+    const [alg, hex] = parts;
+    if (parts.length !== 2 || (alg !== "ed25519" && alg !== "p256") || hex === undefined) {
       throw new Error(`'${text}' is not ed25519:<hex> or p256:<hex>`);
     }
-    return new PublicKey(alg, fromHex(hex));
+    return new PublicKey(alg, fromHex(hex.toLowerCase()));
   }
 
   toString(): string {
@@ -68,10 +69,50 @@ export class Ed25519Signer implements Signer {
   }
 }
 
-/** The P-256 curve's object identifier (1.2.840.10045.3.1.7), DER-encoded. */
-const P256_OID = "06082a8648ce3d030107";
-/** ECPrivateKey version 1, then the 32-byte private key octet string's header. */
-const EC_PRIVATE_KEY_V1 = "0201010420";
+/** Object identifiers: id-ecPublicKey (1.2.840.10045.2.1) and prime256v1 (1.2.840.10045.3.1.7). */
+const ID_EC_PUBLIC_KEY = "2a8648ce3d0201";
+const PRIME256V1 = "2a8648ce3d030107";
+
+/** A reader of DER tag-length-value items, for the few structures a key file holds. */
+class Der {
+  private at = 0;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    private readonly fail: (why: string) => never,
+  ) {}
+
+  peek(): number | undefined {
+    return this.bytes[this.at];
+  }
+
+  /** The next item, which must have `tag`; its contents as a reader. */
+  take(tag: number, what: string): Der {
+    if (this.bytes[this.at] !== tag) this.fail(`expected ${what}`);
+    let len = this.bytes[this.at + 1];
+    let start = this.at + 2;
+    if (len === undefined) return this.fail(`${what} is cut short`);
+    if (len & 0x80) {
+      const n = len & 0x7f;
+      if (n < 1 || n > 2) this.fail(`${what} has an unsupported length`);
+      len = 0;
+      for (let i = 0; i < n; i++) len = (len << 8) | (this.bytes[start + i] ?? this.fail(`${what} is cut short`));
+      start += n;
+    }
+    if (start + len > this.bytes.length) this.fail(`${what} is cut short`);
+    this.at = start + len;
+    return new Der(this.bytes.subarray(start, start + len), this.fail);
+  }
+
+  /** The next item must be `tag` with exactly these contents (hex). */
+  expect(tag: number, hex: string, what: string): void {
+    if (toHex(this.take(tag, what).bytes) !== hex) this.fail(`expected ${what}`);
+  }
+
+  end(what: string): void {
+    if (this.at !== this.bytes.length) this.fail(what);
+  }
+}
 
 /** A P-256 key from its 32-byte secret scalar (or a PKCS#8 key with `fromPkcs8`). */
 export class P256Signer implements Signer {
@@ -88,18 +129,33 @@ export class P256Signer implements Signer {
 
   /**
    * From a PKCS#8 DER private key (what a dojang key file holds for P-256, and what WebCrypto
-   * and OpenSSL export). Only P-256 keys are taken; an embedded public key must match.
+   * and OpenSSL export): exactly PrivateKeyInfo { 0, { ecPublicKey, prime256v1 },
+   * ECPrivateKey { 1, 32-byte key, [1] public key } }, nothing after it, and the embedded public
+   * key must be this private key's.
    */
   static fromPkcs8(der: Uint8Array): P256Signer {
-    const hex = toHex(der);
-    if (!hex.startsWith("30") || !hex.includes(P256_OID)) throw new Error("not a PKCS#8 P-256 private key");
-    const at = hex.indexOf(EC_PRIVATE_KEY_V1);
-    if (at < 0 || hex.length < at + EC_PRIVATE_KEY_V1.length + 64) throw new Error("the PKCS#8 key holds no 32-byte P-256 scalar");
-    const start = at + EC_PRIVATE_KEY_V1.length;
-    const signer = new P256Signer(fromHex(hex.slice(start, start + 64)));
-    const embedded = hex.indexOf("034200", start + 64);
-    if (embedded >= 0 && hex.slice(embedded + 6, embedded + 6 + 130) !== toHex(signer.publicKey.bytes)) {
-      throw new Error("the PKCS#8 key's public key does not match its private key");
+    const fail = (why: string): never => {
+      throw new Error(`not a PKCS#8 P-256 private key: ${why}`);
+    };
+    const outer = new Der(der, fail);
+    const info = outer.take(0x30, "PrivateKeyInfo");
+    outer.end("bytes after the key");
+    info.expect(0x02, "00", "version 0");
+    const alg = info.take(0x30, "algorithm");
+    alg.expect(0x06, ID_EC_PUBLIC_KEY, "the ecPublicKey algorithm");
+    alg.expect(0x06, PRIME256V1, "the P-256 curve");
+    alg.end("algorithm parameters");
+    const ec = new Der(info.take(0x04, "private key").bytes, fail).take(0x30, "ECPrivateKey");
+    info.end("attributes (not used by dojang keys)");
+    ec.expect(0x02, "01", "ECPrivateKey version 1");
+    const scalar = ec.take(0x04, "the 32-byte key").bytes;
+    if (scalar.length !== 32) fail("the key is not 32 bytes");
+    if (ec.peek() === 0xa0) ec.take(0xa0, "parameters");
+    const pub = ec.take(0xa1, "the public key").take(0x03, "the public key bits").bytes;
+    ec.end("ECPrivateKey fields after the public key");
+    const signer = new P256Signer(scalar);
+    if (pub[0] !== 0 || toHex(pub.subarray(1)) !== toHex(signer.publicKey.bytes)) {
+      fail("its public key does not match its private key");
     }
     return signer;
   }
@@ -148,17 +204,31 @@ export function verifySignature(key: PublicKey, message: Uint8Array, signature: 
   try {
     return key.algorithm === "ed25519"
       ? ed25519.verify(signature, message, key.bytes)
-      : p256.verify(signature, sha256(message), key.bytes, { lowS: false });
+      : p256.verify(signature, sha256(message), key.bytes, { lowS: false, format: "compact" });
   } catch {
     return false;
   }
 }
 
 /** The signer of a dojang key file in clear (`secret_hex`: an Ed25519 seed or a P-256 PKCS#8). */
-export function keyFileSigner(file: { algorithm: string; secret_hex?: string }): Signer {
+export function keyFileSigner(file: {
+  algorithm: string;
+  public_key: string;
+  address: string;
+  secret_hex?: string;
+}): Signer {
   if (!file.secret_hex) throw new Error("the key file is encrypted or has no secret; decrypt it with the dojang CLI first");
   const secret = fromHex(file.secret_hex);
-  if (file.algorithm === "ed25519") return new Ed25519Signer(secret);
-  if (file.algorithm === "p256") return P256Signer.fromPkcs8(secret);
-  throw new Error(`unknown key algorithm '${file.algorithm}'`);
+  const signer =
+    file.algorithm === "ed25519"
+      ? new Ed25519Signer(secret)
+      : file.algorithm === "p256"
+        ? P256Signer.fromPkcs8(secret)
+        : null;
+  if (!signer) throw new Error(`unknown key algorithm '${file.algorithm}'`);
+  // Like the Rust CLI: a file whose secret does not give its recorded key and address is refused.
+  if (signer.publicKey.toString() !== PublicKey.parse(file.public_key).toString() || signer.publicKey.address() !== file.address) {
+    throw new Error("the key file's secret does not match its public key and address");
+  }
+  return signer;
 }

@@ -2,7 +2,7 @@
 // Byte-identical to the Rust SDK; docs/transactions.md is the specification and its test
 // vector is checked by test/vectors.test.ts.
 
-import { sha256 } from "@noble/hashes/sha256";
+import { sha256 } from "@noble/hashes/sha2";
 
 import { bytes, concat, string, toHex, u64, utf8 } from "./bytes.js";
 import { PublicKey, Signer } from "./keys.js";
@@ -23,7 +23,8 @@ export interface TxBody {
 }
 
 export function encodeBody(body: TxBody): Uint8Array {
-  if (body.module.length === 0) throw new Error("a transaction names its module");
+  const module = utf8(body.module).length;
+  if (module === 0 || module > 64) throw new Error("a module name is 1 to 64 bytes");
   return concat(
     string(body.chainId),
     body.sender.borsh(),
@@ -57,15 +58,24 @@ export async function signTx(body: TxBody, signer: Signer): Promise<SignedTx> {
   if (signer.publicKey.toString() !== body.sender.toString()) {
     throw new Error(`the signer's key ${signer.publicKey} is not the sender ${body.sender}`);
   }
-  const signature = await signer.sign(signingBytes(body));
+  // Encoded once: what is signed, what is sent and the id are the same bytes even if the
+  // caller changes `body` while an asynchronous signer works.
+  const encodedBody = encodeBody(body);
+  const signing = concat(utf8(TX_DOMAIN), encodedBody);
+  if (encodedBody.length + 65 > MAX_TX_BYTES) {
+    throw new Error(`the transaction is ${encodedBody.length + 65} bytes; the limit is ${MAX_TX_BYTES}`);
+  }
+  const signature = await signer.sign(signing);
   if (signature.length !== 64) throw new Error(`a signature is 64 bytes, not ${signature.length}`);
   const tag = Uint8Array.of(body.sender.algorithm === "ed25519" ? 0 : 1);
-  const encoded = concat(encodeBody(body), tag, signature);
-  if (encoded.length > MAX_TX_BYTES) throw new Error(`the transaction is ${encoded.length} bytes; the limit is ${MAX_TX_BYTES}`);
-  return { body, signature, id: txId(body), encoded };
+  return { body, signature, id: toHex(sha256(signing)), encoded: concat(encodedBody, tag, signature) };
 }
 
-/** A module's message: its module's routing name and its JSON form. */
+/**
+ * A module's message: its module's routing name and its JSON form. Numbers above 2^53 do not
+ * survive `JSON.stringify` (and BigInt is refused by it): send such fields as strings, as the
+ * modules' messages do for amounts that large.
+ */
 export interface ModuleMessage {
   readonly module: string;
   readonly msg: object;

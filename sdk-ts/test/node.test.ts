@@ -1,4 +1,4 @@
-// Against a real node (the `dojang` binary named by DOJANG_BIN, which scripts/test.sh sets):
+// Against a real node (the `dojang` binary named by DOJANG_BIN, which scripts/sdk-ts.sh sets):
 // keys the Rust CLI writes give the same public keys and addresses here; transactions signed
 // here are admitted, their ids are the node's ids, and refusals come back typed.
 
@@ -9,6 +9,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+
+import { p256 } from "@noble/curves/nist";
 
 import {
   Client,
@@ -34,7 +36,7 @@ function keyFile(path: string): { algorithm: string; public_key: string; address
 }
 
 before(async () => {
-  assert.ok(BIN, "set DOJANG_BIN to the dojang binary (scripts/test.sh does)");
+  assert.ok(BIN, "set DOJANG_BIN to the dojang binary (scripts/sdk-ts.sh does)");
   dir = mkdtempSync(join(tmpdir(), "dojang-sdk-ts-"));
   node = spawn(BIN, ["dev", "--home", join(dir, "home"), "--api-listen", "127.0.0.1:0"], {
     stdio: ["ignore", "pipe", "inherit"],
@@ -55,8 +57,12 @@ before(async () => {
   });
 });
 
-after(() => {
-  node?.kill("SIGTERM");
+after(async () => {
+  if (node && node.exitCode === null) {
+    const exited = new Promise((resolve) => node!.once("exit", resolve));
+    node.kill("SIGTERM");
+    await exited;
+  }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -78,8 +84,11 @@ test("key files the Rust CLI writes give the same public keys and addresses", ()
   const p256File = keyFile(join(dir, "p256.json"));
   const tampered = p256File.secret_hex.slice(0, -2) + (p256File.secret_hex.endsWith("00") ? "01" : "00");
   assert.throws(() => keyFileSigner({ ...p256File, secret_hex: tampered }), /does not match/);
-  assert.throws(() => keyFileSigner({ algorithm: "p256", secret_hex: "3000" }), /PKCS#8/);
-  assert.throws(() => keyFileSigner({ algorithm: "p256" }), /encrypted/);
+  assert.throws(() => keyFileSigner({ ...p256File, secret_hex: "3000" }), /PKCS#8/);
+  assert.throws(() => keyFileSigner({ ...p256File, secret_hex: undefined }), /encrypted/);
+  const ed = keyFile(join(dir, "ed25519.json"));
+  assert.throws(() => keyFileSigner({ ...p256File, address: ed.address }), /does not match/);
+  assert.throws(() => keyFileSigner({ ...ed, public_key: p256File.public_key }), /does not match/);
 });
 
 test("transactions signed here are admitted with the node's own ids; refusals are typed", async () => {
@@ -95,7 +104,7 @@ test("transactions signed here are admitted with the node's own ids; refusals ar
   assert.deepEqual(submitted.receipt?.result, { status: "ok" });
   assert.equal(submitted.receipt?.events[0]?.kind, "anchored");
 
-  // A P-256 key with no role: decoded and its signature checked, then refused for its role.
+  // A P-256 key with no role is refused for its role (a node checks the permit first).
   const stranger = P256Signer.generate();
   const refused = await client.submit(await new TxBuilder(chain_id, stranger).build(anchor("ts-sdk")), false).catch((e) => e);
   assert.ok(refused instanceof ProblemError && refused.status === 403, `${refused}`);
@@ -114,30 +123,61 @@ test("transactions signed here are admitted with the node's own ids; refusals ar
   assert.ok(w instanceof ProblemError && w.kind === "wrong-chain", `${w}`);
 });
 
+/** Grants `role` to `account` by a proposal of the dev chain's council of one (the admin). */
+async function grant(client: Client, chainId: string, admin: Signer, account: string, role: string) {
+  const propose = {
+    module: "governance",
+    msg: {
+      type: "propose",
+      proposal: { module: "governance", msg: { type: "grant_role", account, role } },
+      reason: "sdk test role",
+      expires_at_ms: Date.now() + 60_000,
+    },
+  };
+  const r = await client.send(new TxBuilder(chainId, admin), propose);
+  assert.ok(r.events.some((e) => e.kind === "proposal_executed"), JSON.stringify(r.events));
+}
+
+test("an in-memory P-256 key with a role anchors, and its flipped signature is refused", async () => {
+  const client = new Client(url);
+  const { chain_id } = await client.status();
+  const admin = new Ed25519Signer(fromHex(keyFile(join(dir, "home", "keys", "admin.json")).secret_hex));
+  const key = P256Signer.generate();
+  await grant(client, chain_id, admin, key.publicKey.address(), "auditor");
+  const tx = await new TxBuilder(chain_id, key).build(anchor("ts-p256"));
+  const bad = { ...tx, encoded: tx.encoded.slice() };
+  bad.encoded[bad.encoded.length - 1]! ^= 1;
+  const e = await client.submit(bad, false).catch((x) => x);
+  assert.ok(e instanceof ProblemError && e.kind === "bad-signature", `${e}`);
+  const ok = await client.submit(tx, true);
+  assert.equal(ok.id, tx.id);
+  assert.deepEqual(ok.receipt?.result, { status: "ok" });
+});
+
 test("a browser's non-extractable P-256 key, granted a role by the council, anchors", async () => {
   const client = new Client(url);
   const { chain_id } = await client.status();
   const admin = new Ed25519Signer(fromHex(keyFile(join(dir, "home", "keys", "admin.json")).secret_hex));
   const web: Signer = await WebCryptoP256Signer.generate();
   const account = web.publicKey.address();
-  // The development chain's council is its admin alone: the proposal executes at once.
-  const propose = {
-    module: "governance",
-    msg: {
-      type: "propose",
-      proposal: { module: "governance", msg: { type: "grant_role", account, role: "auditor" } },
-      reason: "sdk test auditor",
-      expires_at_ms: Date.now() + 60_000,
-    },
-  };
-  const r = await client.send(new TxBuilder(chain_id, admin), propose);
-  assert.ok(r.events.some((e) => e.kind === "proposal_executed"), JSON.stringify(r.events));
+  await grant(client, chain_id, admin, account, "auditor");
   const roles = await client.query("governance", `account/${account}`);
   assert.ok(roles.roles.auditor, JSON.stringify(roles));
-  // WebCrypto's s is either half of the curve order; the node takes both. Eight signatures
-  // are all admitted (all eight low would happen 1 time in 256).
+  // WebCrypto's s falls in either half of the curve order; the node must take both. Sign until
+  // both halves have been seen (each try is a coin toss) and send each.
   const asWeb = new TxBuilder(chain_id, web);
-  for (let i = 0; i < 8; i++) {
+  const halfN = p256.CURVE.n / 2n;
+  const seen = new Set<string>();
+  for (let i = 0; i < 64 && seen.size < 2; i++) {
+    const tx = await asWeb.build(anchor("ts-browser"));
+    const half = BigInt("0x" + toHex(tx.signature.subarray(32))) > halfN ? "high" : "low";
+    if (seen.has(half)) continue;
+    seen.add(half);
+    const s = await client.submit(tx, true);
+    assert.deepEqual(s.receipt?.result, { status: "ok" }, `a ${half}-s signature`);
+  }
+  assert.equal(seen.size, 2, "both halves of s were tried");
+  for (let i = 0; i < 4; i++) {
     const receipt = await client.send(asWeb, anchor("ts-browser"));
     assert.deepEqual(receipt.result, { status: "ok" });
   }
