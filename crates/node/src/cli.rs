@@ -2,10 +2,13 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// The release and the commit it was built from (`dojang --version`).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("BUILD_GIT_COMMIT"), ")");
+
 /// dojang: a permissioned ledger that a city and its agencies run together, and the civic
 /// services on it.
 #[derive(Parser)]
-#[command(name = "dojang", version, about, long_about = None)]
+#[command(name = "dojang", version = VERSION, about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -219,5 +222,8 @@ mod tests {
         let m = command_line().try_get_matches_from(["dojang", "bench", "--duration", "1"]).unwrap();
         assert!(crate::services::chosen(&m).unwrap().is_none(), "the ledger bench is the node's own");
         assert!(command_line().try_get_matches_from(["dojang", "demo"]).is_err(), "a demo must be named");
+        let version = command_line().render_version();
+        assert!(version.starts_with(&format!("dojang {} (commit ", env!("CARGO_PKG_VERSION"))), "{version}");
+        assert!(version.trim_end().ends_with(')') && !version.contains("commit )"), "{version}");
     }
 }
