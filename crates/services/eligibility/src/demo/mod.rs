@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use dojang_eligibility::views::BatchQuery;
 use dojang_eligibility::{EligibilityMsg, Outcome};
 use dojang_trust::ChainTrust;
+use dojang_types::RecordQuery as _;
 use dojang_verifier::{ApplyError, Receipt};
 use serde_json::json;
 
@@ -223,7 +225,7 @@ async fn eligibility(
     let seq = tallies[0].0.seqs.first().copied().context("no decisions")?;
     let receipt = offices[0].office.receipt(seq)?.context("no receipt")?;
     let inc = receipt.inclusion.as_ref().context("not anchored")?;
-    let key = format!("eligibility/{}", dojang_eligibility::state::batch_key(&offices[0].program.id, inc.batch));
+    let key = BatchQuery { program: offices[0].program.id.clone(), batch: inc.batch }.state_key();
     let on_chain: dojang_eligibility::state::BatchRecord =
         trust.read_state(&key).await?.context("batch not on chain")?;
     receipt.verify(&on_chain.root).map_err(anyhow::Error::msg)?;
