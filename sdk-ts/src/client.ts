@@ -1,5 +1,6 @@
 // An HTTP client for one node: status, submit (and wait until final), module queries.
 
+import { parseEvents, type ChainEvent } from "./events.js";
 import { toHex } from "./bytes.js";
 import type { SignedTx, TxBuilder, ModuleMessage } from "./tx.js";
 
@@ -110,6 +111,25 @@ export class Client {
     const r = s.receipt.result;
     if (r.status !== "ok") throw new RefusedError(message.module, r.code, r.reason);
     return s.receipt;
+  }
+
+  /**
+   * The chain's events as they are finalized, until `signal` aborts. A node at its limit of
+   * streams answers 503 (a [`ProblemError`]); poll `/v1/blocks/latest` then.
+   */
+  async *events(signal?: AbortSignal): AsyncGenerator<ChainEvent> {
+    const res = await this.fetcher(this.base + "/v1/events", { headers: { accept: "text/event-stream" }, signal });
+    if (!res.ok || !res.body) {
+      const text = await res.text();
+      let detail = text.slice(0, 500);
+      try {
+        detail = JSON.parse(text)?.detail ?? detail;
+      } catch {
+        // not a problem document: keep the text
+      }
+      throw new ProblemError(res.status, "events-refused", detail);
+    }
+    yield* parseEvents(res.body);
   }
 
   /**

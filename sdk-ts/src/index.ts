@@ -9,3 +9,24 @@ export { MAX_TX_BYTES, TX_DOMAIN, TxBuilder, encodeBody, signTx, signingBytes, t
 export type { ModuleMessage, SignedTx, TxBody } from "./tx.js";
 export { Client, NotFinalError, ProblemError, RefusedError } from "./client.js";
 export type { Receipt, Submitted } from "./client.js";
+export { DecodeError } from "./reader.js";
+export { ProofError, decodeStateProof, verifyStateProof } from "./proof.js";
+export {
+  CommitError,
+  MalformedError,
+  addressBytes,
+  encodeHeader,
+  encodeValidators,
+  headerHash,
+  merkleRoot,
+  precommitSignBytes,
+  validatorsHash,
+  verifyCommit,
+} from "./header.js";
+export type { BlockHeader, Commit, CommitCheck, CommitSignature, Validator } from "./header.js";
+export { DEFAULT_MAX_AGE_MS, TrustedChain, VALIDATORS_KEY, VerifiedReader, VerifyError } from "./trust.js";
+export type { PinnedSet, Verified, VerifiedBlock } from "./trust.js";
+export { parseEvents } from "./events.js";
+export type { BlockEvent, ChainEvent, LaggedEvent } from "./events.js";
+export { Anchor, Collections, Eligibility, Governance, Identity } from "./modules.js";
+export type { AccountView, RoleGrant } from "./modules.js";

@@ -4,11 +4,9 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 
 import { p256 } from "@noble/curves/nist";
 
@@ -25,46 +23,23 @@ import {
   toHex,
   type Signer,
 } from "../src/index.js";
+import { startDevNode, type DevNode } from "./devnode.js";
 
 const BIN = process.env.DOJANG_BIN;
 let dir = "";
-let node: ChildProcess | undefined;
 let url = "";
+let dev: DevNode | undefined;
 
 function keyFile(path: string): { algorithm: string; public_key: string; address: string; secret_hex: string } {
   return JSON.parse(readFileSync(path, "utf8"));
 }
 
 before(async () => {
-  assert.ok(BIN, "set DOJANG_BIN to the dojang binary (scripts/sdk-ts.sh does)");
-  dir = mkdtempSync(join(tmpdir(), "dojang-sdk-ts-"));
-  node = spawn(BIN, ["dev", "--home", join(dir, "home"), "--api-listen", "127.0.0.1:0"], {
-    stdio: ["ignore", "pipe", "inherit"],
-    // DOJANG_* variables are the node's settings; the test's own must not reach it.
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "DOJANG_BIN")), DOJANG_LOG__FILTER: "error" },
-  });
-  const lines = createInterface({ input: node.stdout! });
-  url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the dev node did not start within 60 s")), 60_000);
-    lines.on("line", (line) => {
-      const m = line.match(/API on (http:\/\/\S+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    node!.on("exit", (code) => reject(new Error(`the dev node exited (${code})`)));
-  });
+  dev = await startDevNode("dojang-sdk-ts-");
+  ({ dir, url } = dev);
 });
 
-after(async () => {
-  if (node && node.exitCode === null) {
-    const exited = new Promise((resolve) => node!.once("exit", resolve));
-    node.kill("SIGTERM");
-    await exited;
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+after(() => dev?.stop());
 
 const anchor = (namespace: string) => ({
   module: "anchor",

@@ -1,0 +1,272 @@
+// The chain a client trusts: its id, a validator set pinned by the client (from a genesis it
+// was given, or on first use) and followed forward only through certificates of the set
+// pinned before, the lowest height still accepted and how old a header may be. The node being
+// checked never supplies the set it is checked against.
+
+import { fromHex, utf8 } from "./bytes.js";
+import type { Client } from "./client.js";
+import {
+  CommitError,
+  MalformedError,
+  encodeValidators,
+  headerHash,
+  validatorsHash,
+  verifyCommit,
+  type BlockHeader,
+  type Commit,
+  type CommitCheck,
+  type Validator,
+} from "./header.js";
+import { PublicKey } from "./keys.js";
+import { verifyStateProof } from "./proof.js";
+
+/** Where the validator set lives in state. */
+export const VALIDATORS_KEY = "ledger/validators";
+/** Idle chains still make a block every second or so: a header older than this is stale. */
+export const DEFAULT_MAX_AGE_MS = 60_000;
+/** How far a header's time may lie ahead of the local clock. */
+export const MAX_FUTURE_SKEW_MS = 60_000;
+/** Most steps one read may take to follow the validator set (bisection). */
+const MAX_FOLLOW_STEPS = 128;
+
+/** Why an answer was not accepted as verified. */
+export class VerifyError extends Error {
+  constructor(
+    readonly kind: "wrong-chain" | "below-min-height" | "too-old" | "from-the-future" | "follow" | "no-header",
+    message: string,
+  ) {
+    super(message);
+    this.name = "VerifyError";
+  }
+}
+
+/** What the pinned set was when the chain was made: enough to store and restore it. */
+export interface PinnedSet {
+  chainId: string;
+  from: number;
+  validators: Validator[];
+}
+
+export class TrustedChain {
+  private validators: Validator[];
+  private hash: string;
+  private from: number;
+  private minHeight = 0;
+
+  /** `validators` decide heights from `from` on (the genesis set decides height 1). */
+  constructor(
+    readonly chainId: string,
+    validators: Validator[],
+    from = 1,
+    readonly maxAgeMs = DEFAULT_MAX_AGE_MS,
+  ) {
+    if (validators.length === 0) throw new MalformedError("a pinned validator set cannot be empty");
+    this.hash = validatorsHash(validators);
+    this.validators = validators;
+    this.from = from;
+  }
+
+  /**
+   * Pins the set a genesis file names (it decides height 1): the trust a node operator or
+   * an agency hands out with the chain, not what a node answers.
+   */
+  static fromGenesis(genesis: { chain_id: string; validators: { name: string; public_key: string; power: number }[] }, maxAgeMs = DEFAULT_MAX_AGE_MS): TrustedChain {
+    if (typeof genesis?.chain_id !== "string" || !Array.isArray(genesis.validators)) {
+      throw new MalformedError("a genesis names its chain_id and validators");
+    }
+    const set = genesis.validators.map((v) => {
+      let address: string;
+      try {
+        address = PublicKey.parse(v.public_key).address();
+      } catch (e) {
+        throw new MalformedError(`genesis validator '${v?.name}': ${(e as Error).message}`);
+      }
+      return { address, public_key: v.public_key, power: v.power, name: v.name };
+    });
+    return new TrustedChain(genesis.chain_id, set, 1, maxAgeMs);
+  }
+
+  pinned(): PinnedSet {
+    return { chainId: this.chainId, from: this.from, validators: this.validators };
+  }
+
+  get pinnedHash(): string {
+    return this.hash;
+  }
+
+  get lowestHeight(): number {
+    return this.minHeight;
+  }
+
+  /** Refuses reads below `height` from now on (e.g. where a revocation was seen). */
+  requireHeight(height: number): void {
+    this.minHeight = Math.max(this.minHeight, height);
+  }
+
+  /** Chain id, minimum height and age: what a stale or foreign node fails. */
+  checkHeader(header: BlockHeader, nowMs: number, checkAge = true): void {
+    if (header.chain_id !== this.chainId) {
+      throw new VerifyError("wrong-chain", `the answer is from chain '${header.chain_id}', not '${this.chainId}'`);
+    }
+    if (header.height < this.minHeight) {
+      throw new VerifyError("below-min-height", `the answer is at height ${header.height}, below ${this.minHeight} already seen`);
+    }
+    if (header.time_ms > nowMs + MAX_FUTURE_SKEW_MS) {
+      throw new VerifyError("from-the-future", `the block time ${header.time_ms} is ahead of the local clock ${nowMs}`);
+    }
+    if (checkAge && nowMs - header.time_ms > this.maxAgeMs) {
+      throw new VerifyError("too-old", `the block is ${nowMs - header.time_ms} ms old; at most ${this.maxAgeMs} ms is accepted`);
+    }
+  }
+
+  needsFollow(header: BlockHeader): boolean {
+    return header.validators_hash !== this.hash;
+  }
+
+  /** Checks `commit` for `header` with the pinned set, if it is the set deciding that height. */
+  certify(header: BlockHeader, commit: Commit): CommitCheck {
+    if (header.validators_hash !== this.hash || header.height < this.from) {
+      throw new VerifyError(
+        "follow",
+        `block ${header.height} names validator set ${header.validators_hash.slice(0, 16)}…; the pinned set (from height ${this.from}) is ${this.hash.slice(0, 16)}…`,
+      );
+    }
+    return verifyCommit(header, commit, this.validators);
+  }
+
+  /**
+   * One step of following: `set`, proven under `ledger/validators` against the state root of
+   * `prev`, decides `prev.height + 1`, if `prev`'s certificate carries more than two thirds of
+   * the power of the set pinned now.
+   */
+  advance(prev: BlockHeader, commit: Commit, set: Validator[], proof: Uint8Array): void {
+    const height = prev.height + 1;
+    if (prev.chain_id !== this.chainId) throw new VerifyError("wrong-chain", `block from chain '${prev.chain_id}'`);
+    if (!Array.isArray(set) || set.length === 0) throw new VerifyError("follow", "the proven set is missing or empty");
+    if (height <= this.from) throw new VerifyError("follow", `the pinned set already decides from height ${this.from}`);
+    verifyCommit(prev, commit, this.validators);
+    verifyStateProof(utf8(VALIDATORS_KEY), encodeValidators(set), fromHex(prev.state_root), proof);
+    this.hash = validatorsHash(set);
+    this.validators = set;
+    this.from = height;
+  }
+}
+
+/** A value read from state and checked end to end. */
+export interface Verified<T> {
+  value: T;
+  height: number;
+  blockHash: string;
+  blockTimeMs: number;
+  commit: CommitCheck;
+  /** Milliseconds spent checking (decoding, hashing, signatures, proof), not fetching. */
+  checkMs: number;
+}
+
+export interface VerifiedBlock {
+  header: BlockHeader;
+  txs: unknown[];
+  hash: string;
+  commit: CommitCheck;
+  checkMs: number;
+}
+
+const now = () => (globalThis.performance ? globalThis.performance.now() : Date.now());
+
+function hexField(v: unknown, what: string): Uint8Array {
+  if (typeof v !== "string") throw new MalformedError(`${what} is missing`);
+  try {
+    return fromHex(v);
+  } catch {
+    throw new MalformedError(`${what} is not hex`);
+  }
+}
+
+/** Reads from one node and accepts only what checks against a [`TrustedChain`]. */
+export class VerifiedReader {
+  constructor(
+    readonly client: Client,
+    readonly chain: TrustedChain,
+    /** The local clock (Unix ms); replaceable in tests. */
+    private readonly clock: () => number = () => Date.now(),
+  ) {}
+
+  /**
+   * Reads state key `key` with its proof: the header's chain, height and age, its certificate
+   * against the followed set, and the Merkle proof against its state root. `null` value: the
+   * key is proven absent.
+   */
+  async state(key: string): Promise<Verified<Uint8Array | null>> {
+    const a = await this.client.get(`/v1/state?key=${encodeURIComponent(key)}`);
+    if (a?.height === 0) throw new VerifyError("no-header", "genesis state has no header to check; wait for block 1");
+    const header = a?.header as BlockHeader;
+    if (!header || header.height !== a.height) throw new MalformedError("the answer's header is missing or of another height");
+    this.chain.checkHeader(header, this.clock());
+    if (this.chain.needsFollow(header)) await this.follow(header.height);
+    const t0 = now();
+    const commit = this.chain.certify(header, a.commit);
+    const value = a.value_hex === null ? null : hexField(a.value_hex, "value_hex");
+    verifyStateProof(utf8(key), value, fromHex(header.state_root), hexField(a.proof_hex, "proof_hex"));
+    const checkMs = now() - t0;
+    this.chain.requireHeight(header.height);
+    return { value, height: header.height, blockHash: headerHash(header), blockTimeMs: header.time_ms, commit, checkMs };
+  }
+
+  /** [`state`] with the value decoded as the JSON the node stores (module records are JSON). */
+  async json<T = unknown>(key: string): Promise<Verified<T | null>> {
+    const v = await this.state(key);
+    if (v.value === null) return { ...v, value: null };
+    let value: T;
+    try {
+      value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(v.value)) as T;
+    } catch {
+      throw new MalformedError(`the proven value under ${key} is not JSON`);
+    }
+    return { ...v, value };
+  }
+
+  /** A block whose header hash and certificate check (any age: history is not stale). */
+  async block(height: number | "latest"): Promise<VerifiedBlock> {
+    const b = await this.client.get(`/v1/blocks/${height}`);
+    const header = b?.block?.header as BlockHeader;
+    if (!header || (height !== "latest" && header.height !== height)) throw new MalformedError(`asked for block ${height}, got another`);
+    this.chain.checkHeader(header, this.clock(), false);
+    if (this.chain.needsFollow(header)) await this.follow(header.height);
+    const t0 = now();
+    const commit = this.chain.certify(header, b.commit);
+    const hash = headerHash(header);
+    return { header, txs: Array.isArray(b.block.txs) ? b.block.txs : [], hash, commit, checkMs: now() - t0 };
+  }
+
+  /** Follows the pinned set up to the one deciding `height`, splitting unsigned steps in half. */
+  async follow(height: number): Promise<void> {
+    const targets = [height];
+    for (let i = 0; i < MAX_FOLLOW_STEPS && targets.length > 0; i++) {
+      const target = targets[targets.length - 1]!;
+      const from = this.chain.pinned().from;
+      if (target <= from) {
+        targets.pop();
+        continue;
+      }
+      try {
+        await this.followStep(target);
+        targets.pop();
+      } catch (e) {
+        if (e instanceof CommitError && e.kind === "not-enough-power" && target > from + 1) {
+          targets.push(from + Math.floor((target - from) / 2));
+        } else throw e;
+      }
+    }
+    if (targets.length > 0) throw new VerifyError("follow", `following the validator set to ${height} took more than ${MAX_FOLLOW_STEPS} steps`);
+  }
+
+  private async followStep(height: number): Promise<void> {
+    const v = await this.client.get(`/v1/validators?height=${height}`);
+    if (v?.proof?.version + 1 !== height) throw new MalformedError(`the set of height ${height} is proven at another version`);
+    const b = await this.client.get(`/v1/blocks/${height - 1}`);
+    const header = b?.block?.header as BlockHeader;
+    if (header?.height !== height - 1) throw new MalformedError(`asked for block ${height - 1}, got another`);
+    this.chain.advance(header, b.commit, v.validators, hexField(v.proof.proof_hex, "proof_hex"));
+  }
+}
+

@@ -1,0 +1,194 @@
+// Following the validator set and decoding hostile bytes, without a node: a synthetic chain
+// whose state is one leaf (so its JMT proof has no siblings), signed by keys made here.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import { ed25519 } from "@noble/curves/ed25519";
+import { sha256 } from "@noble/hashes/sha2";
+
+import {
+  Client,
+  CommitError,
+  DecodeError,
+  Ed25519Signer,
+  TrustedChain,
+  VALIDATORS_KEY,
+  VerifiedReader,
+  VerifyError,
+  concat,
+  decodeStateProof,
+  encodeValidators,
+  headerHash,
+  parseEvents,
+  precommitSignBytes,
+  toHex,
+  validatorsHash,
+  type BlockHeader,
+  type Commit,
+  type Validator,
+  utf8Bytes,
+} from "./helpers.js";
+
+const CHAIN = "synthetic";
+
+function member(seedByte: number, name: string): { v: Validator; seed: Uint8Array } {
+  const seed = new Uint8Array(32).fill(seedByte);
+  const key = new Ed25519Signer(seed).publicKey;
+  return { v: { address: key.address(), public_key: key.toString(), power: 10, name }, seed };
+}
+
+/** The root of a state holding only `ledger/validators` = `set`, and that leaf's proof. */
+function stateOf(set: Validator[]): { root: string; proof: string } {
+  const keyHash = sha256(utf8Bytes(VALIDATORS_KEY));
+  const valueHash = sha256(encodeValidators(set));
+  const root = sha256(concat(utf8Bytes("JMT::LeafNode"), keyHash, valueHash));
+  // Some(leaf), then zero siblings.
+  return { root: toHex(root), proof: toHex(concat(Uint8Array.of(1), keyHash, valueHash, new Uint8Array(4))) };
+}
+
+function block(height: number, deciding: Validator[], next: Validator[], signers: Uint8Array[], signerSet: Validator[]) {
+  const header: BlockHeader = {
+    chain_id: CHAIN,
+    height,
+    time_ms: Date.now() - 1000,
+    prev_hash: "00".repeat(32),
+    txs_root: "00".repeat(32),
+    receipts_root: "00".repeat(32),
+    state_root: stateOf(next).root,
+    validators_hash: validatorsHash(deciding),
+    proposer: deciding[0]!.address,
+  };
+  const hash = headerHash(header);
+  const commit: Commit = {
+    height,
+    round: 0,
+    block_hash: hash,
+    signatures: signers.map((seed, i) => ({
+      validator: signerSet[i]!.address,
+      signature: toHex(ed25519.sign(precommitSignBytes(CHAIN, height, 0, hash, signerSet[i]!.address), seed)),
+    })),
+  };
+  return { block: { header, txs: [] }, commit, hash };
+}
+
+/** A node serving blocks 1..3: set A decides 1 and 2, block 2's state names set B, B decides 3. */
+function synthetic(forgeStep: boolean) {
+  const a = [member(1, "a1"), member(2, "a2"), member(3, "a3")];
+  const b = [member(4, "b1"), member(5, "b2"), member(6, "b3")];
+  const A = a.map((m) => m.v);
+  const B = b.map((m) => m.v);
+  // A forged step: block 2 "signed" by B itself, which the pinned set A never agreed to.
+  const step = forgeStep ? block(2, A, B, b.map((m) => m.seed), B) : block(2, A, B, a.map((m) => m.seed), A);
+  const blocks: Record<string, any> = {
+    "1": block(1, A, A, a.map((m) => m.seed), A),
+    "2": step,
+    "3": block(3, B, B, b.map((m) => m.seed), B),
+  };
+  const answers = (path: string, search: URLSearchParams): any => {
+    const m = path.match(/^\/v1\/blocks\/(\d+)$/);
+    if (m) return blocks[m[1]!];
+    if (path === "/v1/validators" && search.get("height") === "2") {
+      return { height: 2, validators: A, proof: { version: 1, proof_hex: stateOf(A).proof } };
+    }
+    if (path === "/v1/validators" && search.get("height") === "3") {
+      return { height: 3, validators: B, proof: { version: 2, proof_hex: stateOf(B).proof } };
+    }
+    return undefined;
+  };
+  const fetcher: typeof fetch = async (input) => {
+    const url = new URL(String(input));
+    const body = answers(url.pathname, url.searchParams);
+    return new Response(JSON.stringify(body ?? { detail: "no" }), { status: body ? 200 : 404 });
+  };
+  return { A, B, reader: new VerifiedReader(new Client("http://synthetic", fetcher), new TrustedChain(CHAIN, A)) };
+}
+
+test("a validator set change is followed through the certificate of the set pinned before it", async () => {
+  const { B, reader } = synthetic(false);
+  const b3 = await reader.block(3);
+  assert.equal(b3.commit.signed, 3);
+  assert.equal(reader.chain.pinned().from, 3);
+  assert.equal(reader.chain.pinnedHash, validatorsHash(B));
+});
+
+test("a set change the pinned set did not sign is refused", async () => {
+  const { A, reader } = synthetic(true);
+  await assert.rejects(reader.block(3), (e) => e instanceof CommitError && e.kind === "not-enough-power");
+  // Bisection checked height 2 (still A, certified by A) before refusing the step to 3.
+  assert.equal(reader.chain.pinnedHash, validatorsHash(A), "the pinned set is still A");
+  assert.equal(reader.chain.pinned().from, 2);
+});
+
+test("two thirds of the power is not enough; more than two thirds is", () => {
+  const a = [member(1, "a1"), member(2, "a2"), member(3, "a3")];
+  const set = a.map((m) => m.v);
+  const two = block(1, set, set, a.slice(0, 2).map((m) => m.seed), set);
+  assert.throws(() => new TrustedChain(CHAIN, set).certify(two.block.header, two.commit), CommitError);
+  const dup = block(1, set, set, [a[0]!.seed, a[0]!.seed, a[1]!.seed], [set[0]!, set[0]!, set[1]!]);
+  assert.throws(() => new TrustedChain(CHAIN, set).certify(dup.block.header, dup.commit), CommitError, "a repeated signer counts once");
+  const all = block(1, set, set, a.map((m) => m.seed), set);
+  assert.equal(new TrustedChain(CHAIN, set).certify(all.block.header, all.commit).signed, 3);
+});
+
+test("malformed proofs are refused with what is wrong", () => {
+  const leaf = new Uint8Array(64);
+  const cases: [string, Uint8Array][] = [
+    ["empty", new Uint8Array(0)],
+    ["bad option tag", concat(Uint8Array.of(2), leaf, new Uint8Array(4))],
+    ["truncated leaf", concat(Uint8Array.of(1), leaf.slice(0, 10))],
+    ["too many siblings", concat(Uint8Array.of(0), Uint8Array.of(1, 1, 0, 0))],
+    ["bad sibling tag", concat(Uint8Array.of(0), Uint8Array.of(1, 0, 0, 0), Uint8Array.of(3))],
+    ["trailing bytes", concat(Uint8Array.of(0), new Uint8Array(4), Uint8Array.of(0))],
+  ];
+  for (const [what, bytes] of cases) assert.throws(() => decodeStateProof(bytes), DecodeError, what);
+  assert.deepEqual(decodeStateProof(concat(Uint8Array.of(0), new Uint8Array(4))), { leaf: null, siblings: [] });
+});
+
+test("headers with fields of the wrong shape are refused before hashing", () => {
+  const { block: b } = block(1, [member(1, "a").v], [member(1, "a").v], [], []);
+  for (const change of [
+    (h: any) => (h.height = -1),
+    (h: any) => (h.height = 2 ** 64),
+    (h: any) => (h.state_root = "zz"),
+    (h: any) => (h.proposer = "xx"),
+    (h: any) => delete h.chain_id,
+  ]) {
+    const h = structuredClone(b.header);
+    change(h);
+    assert.throws(() => headerHash(h), /header|address/);
+  }
+});
+
+test("a chain pinned elsewhere, and a header from the future, are refused", () => {
+  const { block: b } = block(1, [member(1, "a").v], [member(1, "a").v], [], []);
+  const chain = new TrustedChain("another", [member(1, "a").v]);
+  assert.throws(() => chain.checkHeader(b.header, Date.now()), (e) => e instanceof VerifyError && e.kind === "wrong-chain");
+  const here = new TrustedChain(CHAIN, [member(1, "a").v]);
+  assert.throws(() => here.checkHeader(b.header, b.header.time_ms - 120_000), (e) => e instanceof VerifyError && e.kind === "from-the-future");
+});
+
+function stream(text: string): ReadableStream<Uint8Array> {
+  const bytes = utf8Bytes(text);
+  return new ReadableStream({
+    start(c) {
+      // Split mid-line: events must survive chunk boundaries.
+      c.enqueue(bytes.slice(0, 7));
+      c.enqueue(bytes.slice(7));
+      c.close();
+    },
+  });
+}
+
+test("the event stream parser reads blocks and lags across chunks, and refuses a broken block event", async () => {
+  const events = [];
+  for await (const e of parseEvents(stream(': keep-alive\n\nevent: block\ndata: {"height":5,"hash":"ab","time_ms":1,"tx_count":0,"receipts":[]}\n\nevent: lagged\ndata: 3\n\n'))) {
+    events.push(e);
+  }
+  assert.deepEqual(events.map((e) => e.kind), ["block", "lagged"]);
+  assert.equal((events[0] as any).height, 5);
+  assert.equal((events[1] as any).missed, 3);
+  await assert.rejects(async () => {
+    for await (const _ of parseEvents(stream("event: block\ndata: {not json\n\n"))) void _;
+  }, /not JSON/);
+});

@@ -1,0 +1,152 @@
+// Reads checked end to end against a real dev node: the set pinned from the genesis file (not
+// from the node), certificates, Merkle proofs of present and absent keys, block hashes equal
+// to the node's, and every kind of tampering refused with its own error.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+import {
+  Client,
+  CommitError,
+  Governance,
+  Identity,
+  MalformedError,
+  ProofError,
+  TrustedChain,
+  VerifiedReader,
+  VerifyError,
+  headerHash,
+  toHex,
+  verifyStateProof,
+  fromHex,
+  utf8Bytes,
+} from "./helpers.js";
+import { startDevNode, type DevNode } from "./devnode.js";
+
+let dev: DevNode | undefined;
+let genesis: any;
+let admin = "";
+
+before(async () => {
+  dev = await startDevNode("dojang-sdk-ts-verify-");
+  genesis = JSON.parse(readFileSync(join(dev.dir, "home", "genesis.json"), "utf8"));
+  admin = JSON.parse(readFileSync(join(dev.dir, "home", "keys", "admin.json"), "utf8")).address;
+  const client = new Client(dev.url);
+  for (let i = 0; i < 100 && (await client.status()).height < 2; i++) await new Promise((r) => setTimeout(r, 200));
+});
+
+after(() => dev?.stop());
+
+const reader = () => new VerifiedReader(new Client(dev!.url), TrustedChain.fromGenesis(genesis));
+
+/** A fetch that passes requests to the node and lets a test change the JSON answers. */
+function tampering(change: (path: string, body: any) => void): typeof fetch {
+  return async (input, init) => {
+    const res = await fetch(input, init);
+    const body = await res.json();
+    change(new URL(String(input)).pathname, body);
+    return new Response(JSON.stringify(body), { status: res.status, headers: { "content-type": "application/json" } });
+  };
+}
+
+test("an account's roles are read with a proof checked against the genesis set, and match the module's query", async () => {
+  const r = reader();
+  const v = await r.json<any>(Governance.accountKey(admin));
+  assert.ok(v.value, "the admin has an account record");
+  assert.ok(Object.keys(v.value.roles).includes("admin"), `roles: ${Object.keys(v.value.roles)}`);
+  assert.equal(v.commit.signed, 1);
+  assert.equal(v.commit.members, 1);
+  assert.ok(v.height >= 1);
+  assert.equal(r.chain.lowestHeight, v.height, "a verified read raises the lowest accepted height");
+  const asked = await new Governance(new Client(dev!.url)).account(admin);
+  assert.deepEqual(Object.keys(asked.roles).sort(), Object.keys(v.value.roles).sort());
+});
+
+test("a key that is not in state is proven absent", async () => {
+  const v = await reader().state(Identity.orgKey("did:web:no-such-agency.example"));
+  assert.equal(v.value, null);
+  assert.equal(v.commit.signed, 1);
+});
+
+test("block hashes computed here equal the node's, and each block's certificate checks", async () => {
+  const r = reader();
+  const client = new Client(dev!.url);
+  for (const h of [1, 2]) {
+    const b = await client.get(`/v1/blocks/${h}`);
+    assert.equal(headerHash(b.block.header), b.hash);
+    const v = await r.block(h);
+    assert.equal(v.hash, b.hash);
+    assert.equal(v.commit.signed, 1);
+  }
+  const latest = await r.block("latest");
+  assert.ok(latest.header.height >= 2);
+});
+
+test("a changed value, proof, state root or signature is refused, each with its own error", async () => {
+  const key = Governance.accountKey(admin);
+  const cases: [string, (path: string, body: any) => void, (e: unknown) => boolean][] = [
+    ["value", (_, b) => (b.value_hex = b.value_hex.slice(0, -2) + (b.value_hex.endsWith("7d") ? "20" : "7d")), (e) => e instanceof ProofError],
+    ["absent", (_, b) => (b.value_hex = null), (e) => e instanceof ProofError],
+    ["proof", (_, b) => (b.proof_hex = b.proof_hex.slice(0, -2) + (b.proof_hex.endsWith("00") ? "01" : "00")), (e) => e instanceof ProofError],
+    ["truncated proof", (_, b) => (b.proof_hex = b.proof_hex.slice(0, 40)), (e) => (e as Error).name === "DecodeError"],
+    ["state root", (_, b) => (b.header.state_root = "00".repeat(32)), (e) => e instanceof CommitError && e.kind === "wrong-block"],
+    [
+      "signature",
+      (_, b) => {
+        const s = b.commit.signatures[0];
+        s.signature = (s.signature[0] === "0" ? "1" : "0") + s.signature.slice(1);
+      },
+      (e) => e instanceof CommitError && e.kind === "not-enough-power",
+    ],
+    ["chain", (_, b) => (b.header.chain_id = "another-city"), (e) => e instanceof VerifyError && e.kind === "wrong-chain"],
+    ["header missing", (_, b) => delete b.header, (e) => e instanceof MalformedError],
+  ];
+  for (const [what, change, expected] of cases) {
+    const r = new VerifiedReader(new Client(dev!.url, tampering(change)), TrustedChain.fromGenesis(genesis));
+    await assert.rejects(r.state(key), (e) => expected(e) || assert.fail(`${what}: unexpected ${e}`), what);
+  }
+});
+
+test("an answer older than the reader already saw, or older than the allowed age, is refused", async () => {
+  const r = reader();
+  const first = await r.state(Governance.accountKey(admin));
+  r.chain.requireHeight(first.height + 1_000_000);
+  await assert.rejects(r.state(Governance.accountKey(admin)), (e) => e instanceof VerifyError && e.kind === "below-min-height");
+  const late = new VerifiedReader(new Client(dev!.url), TrustedChain.fromGenesis(genesis), () => Date.now() + 10 * 60_000);
+  await assert.rejects(late.state(Governance.accountKey(admin)), (e) => e instanceof VerifyError && e.kind === "too-old");
+});
+
+test("a set the genesis does not name is never taken from the node", async () => {
+  const other = structuredClone(genesis);
+  other.validators[0].public_key = "ed25519:" + "11".repeat(32);
+  const r = new VerifiedReader(new Client(dev!.url), TrustedChain.fromGenesis(other));
+  await assert.rejects(r.state(Governance.accountKey(admin)), (e) => e instanceof VerifyError || e instanceof CommitError);
+});
+
+test("the event stream yields finalized blocks and stops when aborted", async () => {
+  const client = new Client(dev!.url);
+  const abort = new AbortController();
+  const seen: number[] = [];
+  try {
+    for await (const e of client.events(abort.signal)) {
+      if (e.kind === "block") seen.push(e.height);
+      if (seen.length === 2) break;
+    }
+  } finally {
+    abort.abort();
+  }
+  assert.equal(seen.length, 2);
+  assert.equal(seen[1], seen[0]! + 1, "consecutive blocks");
+});
+
+test("a proof checked here for a present key fails for any other key or value", async () => {
+  const a = await new Client(dev!.url).get(`/v1/state?key=${encodeURIComponent(Governance.accountKey(admin))}`);
+  const root = fromHex(a.header.state_root);
+  const proof = fromHex(a.proof_hex);
+  verifyStateProof(utf8Bytes(Governance.accountKey(admin)), fromHex(a.value_hex), root, proof);
+  assert.throws(() => verifyStateProof(utf8Bytes(Governance.accountKey(admin) + "x"), fromHex(a.value_hex), root, proof), ProofError);
+  assert.throws(() => verifyStateProof(utf8Bytes(Governance.accountKey(admin)), utf8Bytes("{}"), root, proof), ProofError);
+  assert.equal(toHex(root), a.state_root);
+});
