@@ -30,3 +30,5 @@ export { parseEvents } from "./events.js";
 export type { BlockEvent, ChainEvent, LaggedEvent } from "./events.js";
 export { Anchor, Collections, Eligibility, Governance, Identity } from "./modules.js";
 export type { AccountView, RoleGrant } from "./modules.js";
+export { checkInclusion, decodeTx, receiptCommitment, rootFromPath } from "./inclusion.js";
+export type { MerkleStep, ProvenTx, ReceiptJson } from "./inclusion.js";

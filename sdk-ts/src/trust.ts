@@ -17,6 +17,7 @@ import {
   type CommitCheck,
   type Validator,
 } from "./header.js";
+import { checkInclusion, type ProvenTx } from "./inclusion.js";
 import { PublicKey } from "./keys.js";
 import { verifyStateProof } from "./proof.js";
 
@@ -236,6 +237,20 @@ export class VerifiedReader {
     const commit = this.chain.certify(header, b.commit);
     const hash = headerHash(header);
     return { header, txs: Array.isArray(b.block.txs) ? b.block.txs : [], hash, commit, checkMs: now() - t0 };
+  }
+
+  /**
+   * A committed transaction, its receipt and its block, all proven: see [`checkInclusion`].
+   */
+  async tx(id: string): Promise<ProvenTx & { block: VerifiedBlock; checkMs: number }> {
+    if (!/^[0-9a-f]{64}$/.test(id)) throw new MalformedError(`'${id.slice(0, 70)}' is not a transaction id`);
+    const answer = await this.client.get(`/v1/txs/${id}`);
+    const height = answer?.inclusion?.height;
+    if (typeof height !== "number") throw new MalformedError("the answer does not say which block holds the transaction");
+    const block = await this.block(height);
+    const t0 = now();
+    const proven = checkInclusion(id, answer, block.header);
+    return { ...proven, block, checkMs: block.checkMs + now() - t0 };
   }
 
   /** Follows the pinned set up to the one deciding `height`, splitting unsigned steps in half. */

@@ -22,17 +22,24 @@ import {
   verifyStateProof,
   fromHex,
   utf8Bytes,
+  Ed25519Signer,
+  TxBuilder,
+  Anchor,
+  DecodeError,
 } from "./helpers.js";
 import { startDevNode, type DevNode } from "./devnode.js";
 
 let dev: DevNode | undefined;
 let genesis: any;
 let admin = "";
+let adminSeed = "";
 
 before(async () => {
   dev = await startDevNode("dojang-sdk-ts-verify-");
   genesis = JSON.parse(readFileSync(join(dev.dir, "home", "genesis.json"), "utf8"));
-  admin = JSON.parse(readFileSync(join(dev.dir, "home", "keys", "admin.json"), "utf8")).address;
+  const adminFile = JSON.parse(readFileSync(join(dev.dir, "home", "keys", "admin.json"), "utf8"));
+  admin = adminFile.address;
+  adminSeed = adminFile.secret_hex;
   const client = new Client(dev.url);
   for (let i = 0; i < 100 && (await client.status()).height < 2; i++) await new Promise((r) => setTimeout(r, 200));
 });
@@ -149,4 +156,33 @@ test("a proof checked here for a present key fails for any other key or value", 
   assert.throws(() => verifyStateProof(utf8Bytes(Governance.accountKey(admin) + "x"), fromHex(a.value_hex), root, proof), ProofError);
   assert.throws(() => verifyStateProof(utf8Bytes(Governance.accountKey(admin)), utf8Bytes("{}"), root, proof), ProofError);
   assert.equal(toHex(root), a.state_root);
+});
+
+test("a committed transaction's bytes, id, signature, block and receipt are proven; any change is refused", async () => {
+  const client = new Client(dev!.url);
+  const builder = new TxBuilder(genesis.chain_id, new Ed25519Signer(fromHex(adminSeed)));
+  const msg = new Anchor(client).anchor("sdk-ts.inclusion", toHex(new Uint8Array(32).fill(7)), 3);
+  const receipt = await client.send(builder, msg);
+  const id = receipt.tx_id;
+  const proven = await reader().tx(id);
+  assert.equal(proven.id, id);
+  assert.equal(proven.body.module, "anchor");
+  assert.equal(proven.receipt.result.status, "ok");
+  assert.equal(proven.block.header.height, receipt.height);
+  assert.equal(proven.block.commit.signed, 1);
+  const cases: [string, (b: any) => void, (e: unknown) => boolean][] = [
+    ["tx bytes", (b) => (b.tx_hex = b.tx_hex.slice(0, -2) + (b.tx_hex.endsWith("00") ? "01" : "00")), (e) => e instanceof ProofError],
+    ["tx truncated", (b) => (b.tx_hex = b.tx_hex.slice(0, 30)), (e) => e instanceof DecodeError],
+    ["receipt outcome", (b) => (b.receipt.result = { status: "failed", code: "x", reason: "y" }), (e) => e instanceof ProofError],
+    ["receipt event", (b) => b.receipt.events.push({ module: "anchor", kind: "forged", attributes: [] }), (e) => e instanceof ProofError],
+    ["receipt event shape", (b) => b.receipt.events.push({ module: "anchor" }), (e) => e instanceof MalformedError],
+    ["tx path", (b) => b.inclusion.tx_proof.push({ sibling: "00".repeat(32), left: true }), (e) => e instanceof ProofError],
+    ["receipt path", (b) => b.inclusion.receipt_proof.push({ sibling: "00".repeat(32), left: false }), (e) => e instanceof ProofError],
+    ["height", (b) => (b.inclusion.height = 1), (e) => e instanceof ProofError],
+  ];
+  for (const [what, change, expected] of cases) {
+    const fetcher = tampering((path, body) => path.startsWith("/v1/txs/") && change(body));
+    const r = new VerifiedReader(new Client(dev!.url, fetcher), TrustedChain.fromGenesis(genesis));
+    await assert.rejects(r.tx(id), (e) => expected(e) || assert.fail(`${what}: unexpected ${e}`), what);
+  }
 });

@@ -102,7 +102,7 @@ pub async fn document() -> Json<Value> {
                 responses(&[("200", "final, with receipt", JSON), ("202", "admitted, not final yet", JSON)], &[403, 409, 413, 503]))) },
             "/v1/txs/batch": { "post": op("Submit many transactions; one verdict each", json!([]), Some("SubmitBatch"),
                 responses(&[("200", "verdicts", JSON)], &[413])) },
-            "/v1/txs/{id}": { "get": op("A committed transaction and its receipt",
+            "/v1/txs/{id}": { "get": op("A committed transaction and its receipt, its exact bytes (tx_hex) and Merkle paths of its id and receipt into the header's txs_root and receipts_root",
                 json!([path_param("id", "transaction id", json!({ "type": "string", "pattern": HASH_PATTERN }))]), None,
                 responses(&[("200", "transaction", JSON)], &[404])) },
             "/v1/blocks/latest": { "get": op("The last finalized block with its commit certificate", json!([]), None,

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use dojang_types::Hash;
+use dojang_types::{encode, merkle_proof, Hash, Receipt};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -141,17 +141,36 @@ pub async fn submit_batch(
     .await
 }
 
-/// `GET /v1/txs/{id}`: a committed transaction with its receipt.
+/// `GET /v1/txs/{id}`: a committed transaction with its receipt, its exact bytes (`tx_hex`,
+/// whose body hashes to the id) and the Merkle paths of its id and its receipt's commitment
+/// into the header's `txs_root` and `receipts_root`, so a client that checks the block's
+/// certificate can prove all three without the rest of the block.
 pub async fn get_tx(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
     let Path(id) = id?;
     let id: Hash = id.parse().map_err(|e: String| Problem::bad_request("malformed-id", e))?;
     let ledger = s.ledger.clone();
-    match blocking(move || Ok(ledger.receipt(&id)?)).await? {
-        Some((receipt, tx)) => {
-            Ok(Json(json!({ "id": id, "committed": true, "tx": tx, "receipt": receipt })).into_response())
-        }
-        None => {
-            Err(Problem::not_found(format!("transaction {id} is not in a finalized block (it may still be waiting)")))
-        }
-    }
+    blocking_json(move || {
+        let Some((receipt, tx)) = ledger.receipt(&id)? else {
+            return Err(Problem::not_found(format!(
+                "transaction {id} is not in a finalized block (it may still be waiting)"
+            )));
+        };
+        let receipts = ledger.store().receipts(receipt.height)?.unwrap_or_default();
+        let index = receipt.index as usize;
+        let ids: Vec<[u8; 32]> = receipts.iter().map(|r| r.tx_id.0).collect();
+        let commitments: Vec<Vec<u8>> = receipts.iter().map(Receipt::commitment_bytes).collect();
+        Ok(json!({
+            "id": id,
+            "committed": true,
+            "tx": tx,
+            "tx_hex": hex::encode(encode(&tx)),
+            "receipt": receipt,
+            "inclusion": {
+                "height": receipt.height,
+                "tx_proof": merkle_proof(&ids, index),
+                "receipt_proof": merkle_proof(&commitments, index),
+            },
+        }))
+    })
+    .await
 }
