@@ -165,6 +165,7 @@ pub fn gateway(
         .route("/v1/blocks/{height}", get(blocks::by_height))
         .route("/v1/blocks/by-hash/{hash}", get(blocks::by_hash))
         .route("/v1/state", get(state::read))
+        .route("/v1/state/keys", get(state::keys))
         .route("/v1/query/{module}/{*path}", get(state::query))
         .route("/v1/events", get(events::stream))
         .route("/v1/validators", get(network::validators))

@@ -5,7 +5,7 @@
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::state::MAX_KEY_BYTES;
+use crate::state::{MAX_KEYS_PAGE, MAX_KEY_BYTES};
 
 /// A 32-byte hash or transaction id: 64 hex digits, optionally after `0x`.
 const HASH_PATTERN: &str = "^(0x)?[0-9a-fA-F]{64}$";
@@ -117,6 +117,11 @@ pub async fn document() -> Json<Value> {
                        query_param("key_hex", "state key as hex", false, json!({ "type": "string", "pattern": "^([0-9a-fA-F]{2})+$", "maxLength": 2 * MAX_KEY_BYTES })),
                        query_param("height", "block height (latest if absent)", false, height())]),
                 None, responses(&[("200", "value and proof", JSON)], &[404])) },
+            "/v1/state/keys": { "get": op("Keys under a prefix in the latest state, in key order: an index to list registries with, each key then read with its proof from /v1/state",
+                json!([query_param("prefix", "key prefix as text, e.g. identity/orgs/", true, json!({ "type": "string", "maxLength": MAX_KEY_BYTES })),
+                       query_param("after", "continue after this key (next_after of the previous page)", false, json!({ "type": "string", "maxLength": MAX_KEY_BYTES })),
+                       query_param("limit", "at most this many keys", false, json!({ "type": "integer", "minimum": 1, "maximum": MAX_KEYS_PAGE }))]),
+                None, responses(&[("200", "keys", JSON)], &[])) },
             "/v1/query/{module}/{path}": { "get": op("A module's read-only query (e.g. governance param/minimum_wage/hourly_krw?as_of=2026-03-01); the module's own parameters go in the query string",
                 json!([path_param("module", "module name", json!({ "type": "string" })), path_param("path", "query path (may contain /)", json!({ "type": "string" }))]),
                 None, responses(&[("200", "answer", JSON)], &[404])) },

@@ -91,3 +91,49 @@ pub async fn query(
     let answer = blocking(move || Ok(ledger.query(&module, &path, &Value::Object(params))?)).await?;
     Ok(Json(answer))
 }
+
+/// Most keys one `/v1/state/keys` page lists.
+pub(crate) const MAX_KEYS_PAGE: usize = 200;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysQuery {
+    /// Keys starting with this text, e.g. `identity/orgs/`.
+    prefix: String,
+    /// Continue after this key (the previous page's `next_after`).
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/state/keys?prefix=…[&after=…&limit=…]`: the keys under a prefix in the latest
+/// state, in key order. An index, not a proof: a client lists registries with it, then reads
+/// each key through `/v1/state` and checks its proof. Only keys that are text are listed as
+/// `key`; every key also comes as `key_hex`.
+pub async fn keys(State(s): State<AppState>, StrictQuery(q): StrictQuery<KeysQuery>) -> Result<Json<Value>, Problem> {
+    if q.prefix.len() > MAX_KEY_BYTES || q.after.as_ref().is_some_and(|a| a.len() > MAX_KEY_BYTES) {
+        return Err(Problem::bad_request(
+            "malformed-key",
+            format!("prefix and after are at most {MAX_KEY_BYTES} bytes"),
+        ));
+    }
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=MAX_KEYS_PAGE).contains(&limit) {
+        return Err(Problem::bad_request("malformed-limit", format!("limit is 1 to {MAX_KEYS_PAGE}")));
+    }
+    let ledger = s.ledger.clone();
+    let answer = blocking(move || {
+        let (height, _, _) = ledger.head();
+        let view = ledger.committed_state();
+        let rows =
+            dojang_ledger::StateRead::scan(&view, q.prefix.as_bytes(), q.after.as_ref().map(|a| a.as_bytes()), limit)?;
+        let keys: Vec<Value> = rows
+            .iter()
+            .map(|(k, _)| json!({ "key": std::str::from_utf8(k).ok(), "key_hex": hex::encode(k) }))
+            .collect();
+        let next_after =
+            if rows.len() == limit { rows.last().and_then(|(k, _)| std::str::from_utf8(k).ok()) } else { None };
+        Ok(json!({ "prefix": q.prefix, "height": height, "keys": keys, "next_after": next_after }))
+    })
+    .await?;
+    Ok(Json(answer))
+}

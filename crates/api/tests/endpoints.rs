@@ -311,3 +311,65 @@ async fn undecodable_repeated_and_overlong_inputs_are_refused() {
         assert_eq!(status, StatusCode::OK, "{uri}: {v}");
     }
 }
+
+#[tokio::test]
+async fn a_transaction_comes_with_its_bytes_and_paths_into_the_header_roots() {
+    let n = node(16 * 1024 * 1024);
+    let first = signed(&n.admin, "governance", 21);
+    let second = signed(&n.admin, "governance", 22);
+    let mut ids = Vec::new();
+    for tx in [&first, &second] {
+        let (status, _, v) = call(&n, Method::POST, "/v1/txs", Some(tx.clone()), "application/octet-stream").await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    commit_next(&n);
+    let (_, _, block) = call(&n, Method::GET, "/v1/blocks/1", None, "").await;
+    let header = &block["block"]["header"];
+    for (id, bytes) in ids.iter().zip([&first, &second]) {
+        let (status, _, v) = call(&n, Method::GET, &format!("/v1/txs/{id}"), None, "").await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["tx_hex"], hex::encode(bytes), "the exact bytes submitted");
+        assert_eq!(v["inclusion"]["height"], 1);
+        let tx_path: Vec<dojang_types::ProofStep> = serde_json::from_value(v["inclusion"]["tx_proof"].clone()).unwrap();
+        let id_hash: Hash = id.parse().unwrap();
+        let root = dojang_types::merkle_root_from_proof(&id_hash.0, &tx_path);
+        assert_eq!(root.to_string(), header["txs_root"].as_str().unwrap());
+        let receipt: dojang_types::Receipt = serde_json::from_value(v["receipt"].clone()).unwrap();
+        let receipt_path: Vec<dojang_types::ProofStep> =
+            serde_json::from_value(v["inclusion"]["receipt_proof"].clone()).unwrap();
+        let root = dojang_types::merkle_root_from_proof(&receipt.commitment_bytes(), &receipt_path);
+        assert_eq!(root.to_string(), header["receipts_root"].as_str().unwrap());
+    }
+}
+
+#[tokio::test]
+async fn state_keys_are_listed_by_prefix_in_pages_and_bad_pages_are_refused() {
+    let n = node(16 * 1024 * 1024);
+    let (status, _, v) = call(&n, Method::GET, "/v1/state/keys?prefix=governance/&limit=1", None, "").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let first = v["keys"][0]["key"].as_str().unwrap().to_string();
+    assert!(first.starts_with("governance/"), "{v}");
+    assert_eq!(v["keys"][0]["key_hex"], hex::encode(&first));
+    assert_eq!(v["next_after"], first.as_str(), "a full page says where to continue");
+    let (_, _, all) = call(&n, Method::GET, "/v1/state/keys?prefix=governance/&limit=200", None, "").await;
+    let all: Vec<&str> = all["keys"].as_array().unwrap().iter().map(|k| k["key"].as_str().unwrap()).collect();
+    assert!(all.len() >= 2, "{all:?}");
+    assert!(all.windows(2).all(|w| w[0] < w[1]), "key order");
+    let (_, _, next) =
+        call(&n, Method::GET, &format!("/v1/state/keys?prefix=governance/&after={first}&limit=200"), None, "").await;
+    assert_eq!(next["keys"][0]["key"], all[1]);
+    assert_eq!(next["next_after"], Value::Null, "a short page is the last");
+    let long = "a".repeat(1025);
+    for bad in [
+        "/v1/state/keys",
+        "/v1/state/keys?prefix=a&limit=0",
+        "/v1/state/keys?prefix=a&limit=201",
+        "/v1/state/keys?prefix=a&limit=x",
+        "/v1/state/keys?prefix=a&bogus=1",
+        &format!("/v1/state/keys?prefix={long}"),
+        &format!("/v1/state/keys?prefix=a&after={long}"),
+    ] {
+        expect_problem(&n, Method::GET, bad, None, StatusCode::BAD_REQUEST).await;
+    }
+}
