@@ -10,6 +10,7 @@ import {
   MalformedError,
   encodeValidators,
   headerHash,
+  merkleRoot,
   validatorsHash,
   verifyCommit,
   type BlockHeader,
@@ -19,7 +20,7 @@ import {
 } from "./header.js";
 import { checkInclusion, type ProvenTx } from "./inclusion.js";
 import { PublicKey } from "./keys.js";
-import { verifyStateProof } from "./proof.js";
+import { ProofError, verifyStateProof } from "./proof.js";
 
 /** Where the validator set lives in state. */
 export const VALIDATORS_KEY = "ledger/validators";
@@ -167,6 +168,8 @@ export interface Verified<T> {
 export interface VerifiedBlock {
   header: BlockHeader;
   txs: unknown[];
+  /** The block's transaction ids in order, proven against the header's `txs_root`. */
+  txIds: string[];
   hash: string;
   commit: CommitCheck;
   checkMs: number;
@@ -236,7 +239,14 @@ export class VerifiedReader {
     const t0 = now();
     const commit = this.chain.certify(header, b.commit);
     const hash = headerHash(header);
-    return { header, txs: Array.isArray(b.block.txs) ? b.block.txs : [], hash, commit, checkMs: now() - t0 };
+    const txIds = b.tx_ids;
+    if (!Array.isArray(txIds) || !txIds.every((id) => typeof id === "string" && /^[0-9a-f]{64}$/.test(id))) {
+      throw new MalformedError("the block's tx_ids are missing or not hashes");
+    }
+    if (merkleRoot(txIds.map((id: string) => fromHex(id))) !== header.txs_root) {
+      throw new ProofError("the block's transaction ids do not lead to its txs_root");
+    }
+    return { header, txs: Array.isArray(b.block.txs) ? b.block.txs : [], txIds, hash, commit, checkMs: now() - t0 };
   }
 
   /**

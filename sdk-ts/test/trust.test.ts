@@ -31,6 +31,8 @@ import {
 } from "./helpers.js";
 
 const CHAIN = "synthetic";
+/** The root over no transactions: SHA-256 of nothing. */
+const EMPTY_ROOT = toHex(sha256(new Uint8Array(0)));
 
 function member(seedByte: number, name: string): { v: Validator; seed: Uint8Array } {
   const seed = new Uint8Array(32).fill(seedByte);
@@ -53,7 +55,7 @@ function block(height: number, deciding: Validator[], next: Validator[], signers
     height,
     time_ms: Date.now() - 1000,
     prev_hash: "00".repeat(32),
-    txs_root: "00".repeat(32),
+    txs_root: EMPTY_ROOT,
     receipts_root: "00".repeat(32),
     state_root: stateOf(next).root,
     validators_hash: validatorsHash(deciding),
@@ -69,7 +71,7 @@ function block(height: number, deciding: Validator[], next: Validator[], signers
       signature: toHex(ed25519.sign(precommitSignBytes(CHAIN, height, 0, hash, signerSet[i]!.address), seed)),
     })),
   };
-  return { block: { header, txs: [] }, commit, hash };
+  return { block: { header, txs: [] }, commit, hash, tx_ids: [] };
 }
 
 /** A node serving blocks 1..3: set A decides 1 and 2, block 2's state names set B, B decides 3. */

@@ -85,6 +85,7 @@ test("block hashes computed here equal the node's, and each block's certificate 
     assert.equal(headerHash(b.block.header), b.hash);
     const v = await r.block(h);
     assert.equal(v.hash, b.hash);
+    assert.deepEqual(v.txIds, b.tx_ids);
     assert.equal(v.commit.signed, 1);
   }
   const latest = await r.block("latest");
@@ -170,6 +171,12 @@ test("a committed transaction's bytes, id, signature, block and receipt are prov
   assert.equal(proven.receipt.result.status, "ok");
   assert.equal(proven.block.header.height, receipt.height);
   assert.equal(proven.block.commit.signed, 1);
+  assert.ok(proven.block.txIds.includes(id), "the block's proven id list holds it");
+  const dropped = new VerifiedReader(
+    new Client(dev!.url, tampering((path, b) => path.startsWith("/v1/blocks/") && (b.tx_ids = []))),
+    TrustedChain.fromGenesis(genesis),
+  );
+  await assert.rejects(dropped.block(receipt.height), ProofError, "a block whose id list lost an id");
   const cases: [string, (b: any) => void, (e: unknown) => boolean][] = [
     ["tx bytes", (b) => (b.tx_hex = b.tx_hex.slice(0, -2) + (b.tx_hex.endsWith("00") ? "01" : "00")), (e) => e instanceof ProofError],
     ["tx truncated", (b) => (b.tx_hex = b.tx_hex.slice(0, 30)), (e) => e instanceof DecodeError],

@@ -10,11 +10,15 @@ use crate::extract::shown;
 use crate::problem::{blocking_json, Problem};
 use crate::AppState;
 
-/// A block with its hash and certificate as JSON. Decoding and serializing walk the whole
-/// block, so callers run this (and the serialization to bytes) on the blocking pool.
+/// A block with its hash, certificate and transaction ids as JSON. The ids are what the
+/// header's `txs_root` is built over, so a client proves the list (and each id's place) from
+/// the certified header alone; the JSON form of a message cannot give back the signed bytes.
+/// Decoding and serializing walk the whole block, so callers run this (and the serialization
+/// to bytes) on the blocking pool.
 fn block_json(ledger: &Ledger, block: Block) -> Result<Value, Problem> {
     let commit = ledger.store().commit(block.header.height)?;
-    Ok(json!({ "hash": block.hash(), "block": block, "commit": commit }))
+    let tx_ids: Vec<Hash> = block.txs.iter().map(|t| t.id()).collect();
+    Ok(json!({ "hash": block.hash(), "block": block, "commit": commit, "tx_ids": tx_ids }))
 }
 
 fn block_at(ledger: &Ledger, height: u64, missing: impl FnOnce() -> String) -> Result<Value, Problem> {

@@ -326,6 +326,9 @@ async fn a_transaction_comes_with_its_bytes_and_paths_into_the_header_roots() {
     commit_next(&n);
     let (_, _, block) = call(&n, Method::GET, "/v1/blocks/1", None, "").await;
     let header = &block["block"]["header"];
+    let listed: Vec<Hash> = serde_json::from_value(block["tx_ids"].clone()).unwrap();
+    assert_eq!(listed.iter().map(Hash::to_string).collect::<Vec<_>>(), ids, "the block lists its ids in order");
+    assert_eq!(dojang_types::Block::txs_root_of(&listed).to_string(), header["txs_root"].as_str().unwrap());
     for (id, bytes) in ids.iter().zip([&first, &second]) {
         let (status, _, v) = call(&n, Method::GET, &format!("/v1/txs/{id}"), None, "").await;
         assert_eq!(status, StatusCode::OK, "{v}");
