@@ -7,6 +7,10 @@ import { sha256 } from "@noble/hashes/sha2";
 
 import { concat, fromHex, string, toHex, u32, u64, utf8 } from "./bytes.js";
 import { PublicKey } from "./keys.js";
+import { Reader } from "./reader.js";
+
+/** The most validators a set may hold (as the ledger bounds it). */
+const MAX_VALIDATORS = 100;
 
 /** A header as `/v1/blocks/{height}` and `/v1/state` give it. */
 export interface BlockHeader {
@@ -146,6 +150,24 @@ export function encodeValidators(set: Validator[]): Uint8Array {
     u32(set.length),
     ...set.map((v) => concat(addressBytes(v.address), validatorKey(v).borsh(), u64(v.power), string(v.name))),
   );
+}
+
+/** Decodes borsh(Vec<Validator>), the value under `ledger/validators`, strictly. */
+export function decodeValidators(bytes: Uint8Array): Validator[] {
+  const r = new Reader(bytes, "validator set");
+  const n = r.len(MAX_VALIDATORS, "validator set");
+  const set: Validator[] = [];
+  for (let i = 0; i < n; i++) {
+    const address = "dj" + toHex(r.take(20));
+    if (r.tag(2, "public key") !== 0) r.fail(`validator ${address} has a P-256 key; consensus keys are Ed25519`);
+    const public_key = "ed25519:" + toHex(r.take(32));
+    const power = r.u64();
+    if (power > BigInt(Number.MAX_SAFE_INTEGER)) r.fail(`validator ${address} has a power beyond 2^53`);
+    set.push({ address, public_key, power: Number(power), name: r.string(1024, "validator name") });
+  }
+  r.end();
+  set.forEach(checkValidator);
+  return set;
 }
 
 /** The certificate does not finalize the header under the given set. */

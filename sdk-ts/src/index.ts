@@ -15,6 +15,7 @@ export {
   CommitError,
   MalformedError,
   addressBytes,
+  decodeValidators,
   encodeHeader,
   encodeValidators,
   headerHash,

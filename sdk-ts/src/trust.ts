@@ -105,18 +105,21 @@ export class TrustedChain {
     this.minHeight = Math.max(this.minHeight, height);
   }
 
-  /** Chain id, minimum height and age: what a stale or foreign node fails. */
-  checkHeader(header: BlockHeader, nowMs: number, checkAge = true): void {
+  /**
+   * Chain id, minimum height and age: what a stale or foreign node fails. `current` false
+   * checks a block asked for as history: any height, any age.
+   */
+  checkHeader(header: BlockHeader, nowMs: number, current = true): void {
     if (header.chain_id !== this.chainId) {
       throw new VerifyError("wrong-chain", `the answer is from chain '${header.chain_id}', not '${this.chainId}'`);
     }
-    if (header.height < this.minHeight) {
+    if (current && header.height < this.minHeight) {
       throw new VerifyError("below-min-height", `the answer is at height ${header.height}, below ${this.minHeight} already seen`);
     }
     if (header.time_ms > nowMs + MAX_FUTURE_SKEW_MS) {
       throw new VerifyError("from-the-future", `the block time ${header.time_ms} is ahead of the local clock ${nowMs}`);
     }
-    if (checkAge && nowMs - header.time_ms > this.maxAgeMs) {
+    if (current && nowMs - header.time_ms > this.maxAgeMs) {
       throw new VerifyError("too-old", `the block is ${nowMs - header.time_ms} ms old; at most ${this.maxAgeMs} ms is accepted`);
     }
   }
@@ -229,12 +232,15 @@ export class VerifiedReader {
     return { ...v, value };
   }
 
-  /** A block whose header hash and certificate check (any age: history is not stale). */
+  /**
+   * A block whose header hash, certificate and transaction ids check. A block is history: it
+   * is accepted at any height and age (the latest block is still held to the rising minimum).
+   */
   async block(height: number | "latest"): Promise<VerifiedBlock> {
     const b = await this.client.get(`/v1/blocks/${height}`);
     const header = b?.block?.header as BlockHeader;
     if (!header || (height !== "latest" && header.height !== height)) throw new MalformedError(`asked for block ${height}, got another`);
-    this.chain.checkHeader(header, this.clock(), false);
+    this.chain.checkHeader(header, this.clock(), height === "latest");
     if (this.chain.needsFollow(header)) await this.follow(header.height);
     const t0 = now();
     const commit = this.chain.certify(header, b.commit);

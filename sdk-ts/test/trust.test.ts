@@ -18,6 +18,7 @@ import {
   VerifyError,
   concat,
   decodeStateProof,
+  decodeValidators,
   encodeValidators,
   headerHash,
   parseEvents,
@@ -193,4 +194,18 @@ test("the event stream parser reads blocks and lags across chunks, and refuses a
   await assert.rejects(async () => {
     for await (const _ of parseEvents(stream("event: block\ndata: {not json\n\n"))) void _;
   }, /not JSON/);
+});
+
+test("a validator set decodes back from its encoding, and damaged encodings are refused", () => {
+  const set = [member(1, "seoul-city-hall").v, member(2, "gangnam-gu").v];
+  const bytes = encodeValidators(set);
+  assert.deepEqual(decodeValidators(bytes), set);
+  assert.throws(() => decodeValidators(bytes.slice(0, -1)), DecodeError);
+  assert.throws(() => decodeValidators(concat(bytes, Uint8Array.of(0))), DecodeError);
+  const p256 = bytes.slice();
+  p256[4 + 20] = 1;
+  assert.throws(() => decodeValidators(p256), DecodeError);
+  const wrongAddress = bytes.slice();
+  wrongAddress[4] = wrongAddress[4]! ^ 1;
+  assert.throws(() => decodeValidators(wrongAddress), /does not match its key/);
 });

@@ -26,6 +26,8 @@ import {
   TxBuilder,
   Anchor,
   DecodeError,
+  decodeValidators,
+  encodeValidators,
 } from "./helpers.js";
 import { startDevNode, type DevNode } from "./devnode.js";
 
@@ -90,6 +92,8 @@ test("block hashes computed here equal the node's, and each block's certificate 
   }
   const latest = await r.block("latest");
   assert.ok(latest.header.height >= 2);
+  await r.state(Governance.accountKey(admin));
+  assert.equal((await r.block(1)).header.height, 1, "history stays readable after a later state read");
 });
 
 test("a changed value, proof, state root or signature is refused, each with its own error", async () => {
@@ -192,4 +196,13 @@ test("a committed transaction's bytes, id, signature, block and receipt are prov
     const r = new VerifiedReader(new Client(dev!.url, fetcher), TrustedChain.fromGenesis(genesis));
     await assert.rejects(r.tx(id), (e) => expected(e) || assert.fail(`${what}: unexpected ${e}`), what);
   }
+});
+
+test("the validator set in state decodes to the genesis set, proven", async () => {
+  const v = await reader().state("ledger/validators");
+  const set = decodeValidators(v.value!);
+  assert.equal(set.length, genesis.validators.length);
+  assert.equal(set[0]!.public_key, genesis.validators[0].public_key);
+  assert.equal(set[0]!.name, genesis.validators[0].name);
+  assert.deepEqual(encodeValidators(set), v.value);
 });

@@ -44,7 +44,9 @@ pub async fn run_node(
     let api_addr = listener.local_addr()?;
     let status = dojang_api::NodeStatus::new();
     let vault = private_vault(home, &config, &ledger, &mut passphrases)?;
-    let app = dojang_api::gateway(ledger.clone(), config.api.clone(), status.clone(), vault.clone());
+    // The API, and the pages people open in a browser at the same address.
+    let app = dojang_api::gateway(ledger.clone(), config.api.clone(), status.clone(), vault.clone())
+        .merge(dojang_web::pages());
 
     // The API serves from the start, so peers that are catching up at the same time can read
     // this node's height instead of waiting on it.

@@ -1,0 +1,76 @@
+// The pages' entry: language, navigation by the URL fragment, and the verified reader every
+// page reads through.
+
+import { Client } from "../../sdk-ts/src/index.js";
+import { h } from "./dom.js";
+import * as explorer from "./explorer.js";
+import { lang, setLang, t, type Key } from "./i18n.js";
+import { connect, type PinState } from "./pin.js";
+import { evidence, registries } from "./registries.js";
+import * as trust from "./trust.js";
+
+const NAV: [string, Key][] = [
+  ["#/", "nav.explorer"],
+  ["#/registries", "nav.registries"],
+  ["#/evidence", "nav.evidence"],
+  ["#/trust", "nav.trust"],
+];
+
+let state: PinState | undefined;
+let leave = new AbortController();
+
+function chrome(): void {
+  document.documentElement.lang = lang;
+  const nav = document.getElementById("nav")!;
+  const here = location.hash || "#/";
+  nav.replaceChildren(
+    ...NAV.map(([href, key]) => {
+      const current = href === "#/" ? here === "#/" || here === "" : here.startsWith(href);
+      return h("a", { href, ...(current ? { "aria-current": "page" } : {}) }, t(key));
+    }),
+  );
+  const button = document.getElementById("lang")!;
+  button.textContent = t("lang.switch");
+  button.setAttribute("aria-label", t("lang.label"));
+  document.querySelector(".skip")!.textContent = t("skip");
+}
+
+async function route(): Promise<void> {
+  leave.abort();
+  leave = new AbortController();
+  chrome();
+  const main = document.getElementById("main")!;
+  const footer = document.getElementById("trust")!;
+  try {
+    state ??= await connect(new Client(location.origin));
+  } catch (e) {
+    main.replaceChildren(h("p", { class: "error", role: "alert" }, t("error.load", { reason: (e as Error).message })));
+    return;
+  }
+  trust.banner(footer, state);
+  if (!state.ok) return trust.changed(main, state);
+  const ctx = { reader: state.reader, status: state.status, signal: leave.signal };
+  const parts = (location.hash.replace(/^#\/?/, "") || "").split("/");
+  const [page, arg] = [parts[0] ?? "", decodeURIComponent(parts.slice(1).join("/"))];
+  if (page === "") return explorer.home(main, ctx);
+  if (page === "block" && /^\d+$/.test(arg)) return explorer.block(main, ctx, Number(arg));
+  if (page === "tx" && /^[0-9a-f]{64}$/.test(arg)) return explorer.tx(main, ctx, arg);
+  if (page === "account" && /^dj[0-9a-f]{40}$/.test(arg)) return explorer.account(main, ctx, arg);
+  if (page === "state" && arg) return explorer.state(main, ctx, arg);
+  if (page === "registries") return registries(main, ctx);
+  if (page === "evidence") return evidence(main, ctx);
+  if (page === "trust") return trust.page(main, state);
+  main.replaceChildren(h("h1", {}, t("notfound")));
+}
+
+// The skip link moves focus without touching the fragment, which is the page's address.
+document.querySelector(".skip")!.addEventListener("click", (e) => {
+  e.preventDefault();
+  document.getElementById("main")!.focus();
+});
+document.getElementById("lang")!.addEventListener("click", () => {
+  setLang(lang === "ko" ? "en" : "ko");
+  void route();
+});
+window.addEventListener("hashchange", () => void route());
+void route();
