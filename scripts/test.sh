@@ -2,7 +2,8 @@
 # The project's test command (README): every Rust test, including the ones that start real
 # nodes on loopback (one with its validator key in SoftHSM2), the non-Rust check of the
 # transaction signing test vector (Python, and the TypeScript SDK against it and a real node),
-# and schemathesis against the API's own OpenAPI document.
+# the web pages in Debian's Chromium against a real node, and schemathesis against the API's
+# own OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Python tools live in a project-local venv (.venv, not committed): the IETF SD-JWT reference
@@ -18,4 +19,5 @@ else
 fi
 python3 docs/examples/tx_vector.py
 scripts/sdk-ts.sh
+scripts/web.sh
 scripts/schemathesis.sh

@@ -38,15 +38,15 @@ function search(): HTMLElement {
 }
 
 export async function home(main: HTMLElement, ctx: Ctx): Promise<void> {
-  const chain = h("section", { "aria-labelledby": "chain-h" });
-  const validators = h("section", { "aria-labelledby": "val-h" });
+  const chain = h("section", { id: "chain", "aria-labelledby": "chain-h" });
+  const validators = h("section", { id: "validators", "aria-labelledby": "val-h" });
   const blocks = h("ul", { class: "blocks" });
   main.replaceChildren(
     h("h1", {}, t("home.title")),
     search(),
     chain,
     validators,
-    h("section", { "aria-labelledby": "blocks-h" }, h("h2", { id: "blocks-h" }, t("blocks.title")), h("p", { class: "note" }, t("blocks.live")), h("div", { "aria-live": "polite" }, blocks)),
+    h("section", { id: "latest", "aria-labelledby": "blocks-h" }, h("h2", { id: "blocks-h" }, t("blocks.title")), h("p", { class: "note" }, t("blocks.live")), h("div", { "aria-live": "polite" }, blocks)),
   );
   await Promise.all([
     fill(chain, async () => {
@@ -160,8 +160,8 @@ export async function tx(main: HTMLElement, ctx: Ctx, id: string): Promise<void>
 
 export async function account(main: HTMLElement, ctx: Ctx, address: string): Promise<void> {
   main.replaceChildren(h("h1", {}, t("account.title", { a: short(address) })), h("p", {}, mono(address)));
-  const roles = h("section", {});
-  const anchors = h("section", {});
+  const roles = h("section", { id: "roles" });
+  const anchors = h("section", { id: "anchors" });
   main.append(roles, anchors);
   await Promise.all([
     fill(roles, async () => {
