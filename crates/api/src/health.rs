@@ -26,6 +26,9 @@ pub struct NodeStatus {
 #[derive(Debug, Default)]
 struct Inner {
     catching_up: AtomicBool,
+    /// The secret `/v1/admin/*` requires as a bearer token (kept in the node's home, readable
+    /// by its operator only); without one those endpoints do not exist.
+    admin_token: std::sync::OnceLock<String>,
 }
 
 impl NodeStatus {
@@ -41,6 +44,15 @@ impl NodeStatus {
 
     pub fn catching_up(&self) -> bool {
         self.inner.catching_up.load(Ordering::Acquire)
+    }
+
+    /// Enables the operator's endpoints (`/v1/admin/*`) for holders of `token`. Set once.
+    pub fn set_admin_token(&self, token: String) {
+        let _ = self.inner.admin_token.set(token);
+    }
+
+    pub(crate) fn admin_token(&self) -> Option<&str> {
+        self.inner.admin_token.get().map(String::as_str)
     }
 }
 

@@ -2,6 +2,7 @@
 //! server-sent event stream of finalized blocks, Prometheus metrics. It talks only to the
 //! ledger; it knows nothing of consensus or storage engines.
 
+mod admin;
 mod blocks;
 mod conn;
 mod events;
@@ -171,6 +172,7 @@ pub fn gateway(
         .route("/v1/validators", get(network::validators))
         .route("/v1/sync/blocks", get(network::sync_blocks))
         .route("/v1/evidence", get(network::evidence))
+        .route("/v1/admin/snapshot", get(admin::snapshot))
         .route("/v1/private/{collection}", post(private::create))
         .route("/v1/private/{collection}/{key}", get(private::get))
         .fallback(not_found)

@@ -134,6 +134,9 @@ pub async fn document() -> Json<Value> {
                 json!([query_param("from", "first height", true, uint(1)),
                        query_param("max", "at most this many (more than 1000 counts as 1000, 0 as 1)", false, uint(0))]),
                 None, responses(&[("200", "blocks", "application/octet-stream")], &[])) },
+            "/v1/admin/snapshot": { "get": op("For the node's operator (Authorization: Bearer <admin.token in the node's home>): a consistent copy of the store as of the last finalized block, as a redb file; its height in x-dojang-height. 404 where no token is configured; `dojang backup` uses it",
+                json!([{ "name": "Authorization", "in": "header", "required": false, "description": "Bearer <admin token>", "schema": { "type": "string" } }]), None,
+                responses(&[("200", "store snapshot", "application/octet-stream")], &[401, 404, 409])) },
             "/v1/private/{collection}": {
                 "post": {
                     "summary": "Keep a member's payload (the body, as is) under a record key and salt the node draws, before it is recorded; answers the key, the commitment and the `record` message to send. Signed by a member account's key (docs/modules/collections.md)",

@@ -156,6 +156,31 @@ pub enum Command {
         #[arg(long)]
         home: Option<PathBuf>,
     },
+    /// Take a consistent copy of a running node's store (through its API, with the admin token
+    /// in its home) and check it before keeping it.
+    Backup {
+        /// The node's home (for its admin token, genesis and API address) [default: $DOJANG_HOME or ~/.dojang].
+        #[arg(long)]
+        home: Option<PathBuf>,
+        /// The node's API, if not the address in the home's config.
+        #[arg(long)]
+        node: Option<String>,
+        /// A new file to write the backup to.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup in place of a stopped node's store after checking it is intact and of this
+    /// home's chain; the node catches up from its peers when started.
+    Restore {
+        #[arg(long)]
+        home: Option<PathBuf>,
+        /// The backup file (from `dojang backup`).
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace an existing store (kept beside it as ledger.redb.before-restore).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]

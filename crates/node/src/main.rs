@@ -1,5 +1,6 @@
 //! The `dojang` command: run a node, create homes and keys, talk to a node, benchmark.
 
+mod backup;
 mod bench;
 mod catchup;
 mod cli;
@@ -142,6 +143,13 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Verify { home } => {
             let home = Home(home.unwrap_or_else(default_home));
             tokio::task::spawn_blocking(move || verify::verify(&home)).await?
+        }
+        Command::Backup { home, node, out } => {
+            backup::backup(&Home(home.unwrap_or_else(default_home)), node.as_deref(), &out).await
+        }
+        Command::Restore { home, from, force } => {
+            let home = Home(home.unwrap_or_else(default_home));
+            tokio::task::spawn_blocking(move || backup::restore(&home, &from, force)).await?
         }
     }
 }

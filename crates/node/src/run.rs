@@ -43,6 +43,7 @@ pub async fn run_node(
     })?;
     let api_addr = listener.local_addr()?;
     let status = dojang_api::NodeStatus::new();
+    status.set_admin_token(crate::backup::admin_token(home)?);
     let vault = private_vault(home, &config, &ledger, &mut passphrases)?;
     // The API, and the pages people open in a browser at the same address.
     let app = dojang_api::gateway(ledger.clone(), config.api.clone(), status.clone(), vault.clone())

@@ -9,6 +9,7 @@ mod diagnose;
 mod error;
 mod evidence;
 mod integrity;
+mod snapshot;
 mod state;
 mod tables;
 mod txs;
@@ -20,6 +21,7 @@ use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, WriteT
 use error::OrDb;
 pub use error::StoreError;
 pub use integrity::{Damage, LatestBlock, OpenCheck};
+pub use snapshot::Snapshot;
 pub use state::{PreparedState, StateProof};
 pub use txs::CommittedTx;
 
@@ -33,6 +35,8 @@ const CACHE_BYTES: usize = 128 * 1024 * 1024;
 /// The node's database.
 pub struct Store {
     db: Handle,
+    /// The database file, where backups and operators look for it.
+    path: std::path::PathBuf,
 }
 
 /// A writable database, or a read-only one for diagnosing a damaged file without writing to it.
@@ -52,9 +56,14 @@ impl Store {
             .set_cache_size(CACHE_BYTES)
             .create(path)
             .map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?;
-        let store = Store { db: Handle::Writable(db) };
+        let store = Store { db: Handle::Writable(db), path: path.to_path_buf() };
         store.create_tables()?;
         Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     fn read(&self) -> Result<ReadTransaction, StoreError> {

@@ -371,3 +371,34 @@ fn a_certificate_or_block_rewritten_through_redb_is_refused_naming_its_height() 
     assert!(damage.what.contains("txs_root"), "{damage}");
     assert_eq!(decode::<Block>(&store.block_bytes(2).unwrap().unwrap()).unwrap(), blocks[1].0);
 }
+
+#[test]
+fn a_snapshot_of_a_live_store_is_the_store_as_of_one_block_and_checks_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let blocks = chain(&path, 3);
+    let store = Store::open(&path).unwrap();
+    let out = dir.path().join("backup.redb");
+    let snap = store.snapshot_to(&out).unwrap();
+    assert_eq!(snap.height, 3);
+    assert_eq!(snap.bytes, std::fs::metadata(&out).unwrap().len());
+    assert!(!dir.path().join("backup.redb.partial").exists(), "no partial file is left");
+    // The live store goes on; the copy stays as of block 3.
+    let s = store.prepare_state(4, changes(&[("k4", Some("later"))])).unwrap();
+    let block = Block { header: header(4, s.root), txs: vec![] };
+    let commit = Commit { height: 4, round: 0, block_hash: block.hash(), signatures: vec![] };
+    store.commit_block(&block, &[], &commit, &s, true).unwrap();
+    assert!(store.snapshot_to(&out).is_err(), "an existing file is never overwritten");
+    drop(store);
+    let (copy, check) = Store::open_checked(&out).unwrap();
+    assert!(!check.rolled_back);
+    assert_eq!(copy.latest_height().unwrap(), Some(3));
+    let latest = copy.check_latest().unwrap().expect("a block");
+    assert_eq!(latest.block, blocks[2].0);
+    assert_eq!(copy.find_damage().unwrap(), None);
+    assert_eq!(copy.get_state(b"k3").unwrap().as_deref(), Some(&b"state-value-at-0003"[..]));
+    assert_eq!(copy.get_state(b"k4").unwrap(), None);
+    assert_eq!(copy.genesis_hash().unwrap(), Some(Hash([1; 32])));
+    let p = copy.prove(b"k2", 2).unwrap();
+    verify_proof(b"k2", Some(b"state-value-at-0002"), &copy.state_root(2).unwrap(), &p.proof).unwrap();
+}

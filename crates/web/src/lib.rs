@@ -48,5 +48,7 @@ fn serve(asset: &'static Asset) -> Response {
 /// routed; the pages navigate by the URL's fragment (`/#/block/12`), so these few paths are
 /// all there is.
 pub fn pages<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    ASSETS.iter().fold(Router::new(), |router, asset| router.route(asset.path, get(move || async move { serve(asset) })))
+    ASSETS
+        .iter()
+        .fold(Router::new(), |router, asset| router.route(asset.path, get(move || async move { serve(asset) })))
 }

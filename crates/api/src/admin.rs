@@ -1,0 +1,106 @@
+//! The operator's endpoints, for holders of the node's admin token (`admin.token` in its home,
+//! written at first start, readable by the operator only). Without a token configured they
+//! answer 404 like any unknown path, so a gateway built without one exposes nothing.
+//!
+//! `GET /v1/admin/snapshot`: a consistent copy of the store as of the last finalized block,
+//! streamed as the redb file (`dojang backup` writes and checks it; `dojang restore` puts it
+//! in place). One at a time: a copy reads the whole store.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures::stream;
+use tokio::io::AsyncReadExt as _;
+
+use crate::problem::{blocking, Problem};
+use crate::AppState;
+
+/// Set while a snapshot is being written or sent.
+static BUSY: AtomicBool = AtomicBool::new(false);
+
+struct Busy;
+
+impl Busy {
+    fn take() -> Option<Busy> {
+        BUSY.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok().then_some(Busy)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        BUSY.store(false, Ordering::Release);
+    }
+}
+
+/// Compares in time independent of where the first difference lies.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Refuses a request without the node's admin token; 404 when the node has none.
+pub(crate) fn authorize(s: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
+    let Some(token) = s.status.admin_token() else {
+        return Err(Problem::not_found("no such endpoint; see /openapi.json for the API"));
+    };
+    let given =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    match given {
+        Some(g) if same(g.as_bytes(), token.as_bytes()) => Ok(()),
+        _ => Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this operator endpoint needs 'Authorization: Bearer <admin.token from the node's home>'",
+        )),
+    }
+}
+
+pub async fn snapshot(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
+    authorize(&s, &headers)?;
+    let Some(busy) = Busy::take() else {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "snapshot-in-progress",
+            "a snapshot is already being taken; retry when it is done",
+        ));
+    };
+    let ledger = s.ledger.clone();
+    let (file, snap) = blocking(move || {
+        let store = ledger.store();
+        let dir = store.path().parent().map(|d| d.to_path_buf()).unwrap_or_default();
+        // One snapshot at a time (`Busy`): a file left by a crash mid-copy is ours to replace.
+        let tmp = dir.join("snapshot-in-progress.redb");
+        if tmp.exists() {
+            std::fs::remove_file(&tmp).map_err(Problem::internal)?;
+        }
+        let snap = store.snapshot_to(&tmp)?;
+        let file = std::fs::File::open(&tmp).map_err(Problem::internal)?;
+        // The open file keeps the bytes; nothing is left behind if the transfer is cut.
+        std::fs::remove_file(&tmp).map_err(Problem::internal)?;
+        Ok((file, snap))
+    })
+    .await?;
+    let file = tokio::fs::File::from_std(file);
+    let body = stream::unfold((file, busy), |(mut file, busy)| async move {
+        let mut buf = vec![0u8; 256 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(buf), (file, busy)))
+            }
+            Err(e) => Some((Err(e), (file, busy))),
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, snap.bytes.to_string()),
+            (header::HeaderName::from_static("x-dojang-height"), snap.height.to_string()),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
