@@ -104,3 +104,58 @@ pub async fn snapshot(State(s): State<AppState>, headers: HeaderMap) -> Result<R
     )
         .into_response())
 }
+
+/// `GET /v1/node`: what the operator page shows: health, peers, the height each validator was
+/// last heard at, mempool, commit latency, store size and disk waits, consensus counters and
+/// the recent warnings. Behind the admin token: peer addresses and log lines are for the
+/// node's operator, not the public.
+pub async fn node(State(s): State<AppState>, headers: HeaderMap) -> Result<axum::Json<serde_json::Value>, Problem> {
+    authorize(&s, &headers)?;
+    let (height, hash, time_ms) = s.ledger.head();
+    let facts = s.status.facts();
+    let (version, commit) = s.status.build();
+    let store = s.ledger.store();
+    let commits = store.commit_times();
+    let validators: Vec<serde_json::Value> = s
+        .ledger
+        .validators()
+        .iter()
+        .map(|v| {
+            let address = v.address.to_string();
+            let last = facts.last_votes.get(&address).copied();
+            serde_json::json!({ "address": address, "name": v.name, "power": v.power, "last_vote_height": last })
+        })
+        .collect();
+    Ok(axum::Json(serde_json::json!({
+        "version": version,
+        "commit": commit,
+        "chain_id": s.ledger.chain_id(),
+        "height": height,
+        "latest_block_hash": hash,
+        "latest_block_age_ms": dojang_types::wall_clock_ms().saturating_sub(time_ms),
+        "catching_up": s.status.catching_up(),
+        "catch_up_target": s.status.catch_up_target(),
+        "mempool": { "size": s.ledger.mempool_len(), "capacity": s.ledger.mempool_capacity(), "refused": s.metrics.refusals() },
+        "commit_latency_ms": s.metrics.last_commit_latency_ms(),
+        "tx_per_second": s.metrics.tx_per_second(),
+        "store": {
+            "path": store.path(),
+            "bytes": store.file_bytes(),
+            "commits": commits.count,
+            "last_commit_ms": commits.last_us as f64 / 1000.0,
+            "max_commit_ms": commits.max_us as f64 / 1000.0,
+            "mean_commit_ms": if commits.count == 0 { 0.0 } else { commits.total_us as f64 / commits.count as f64 / 1000.0 },
+        },
+        "peers": facts.peers,
+        "validators": validators,
+        "consensus": {
+            "rounds_started": facts.rounds_started,
+            "round_changes": facts.round_changes,
+            "heights_decided": facts.heights_decided,
+            "last_decided_round": facts.last_decided_round,
+        },
+        "warnings_total": facts.warnings_total,
+        "errors_total": facts.errors_total,
+        "recent_warnings": facts.recent_warnings,
+    })))
+}

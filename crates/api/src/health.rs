@@ -29,6 +29,11 @@ struct Inner {
     /// The secret `/v1/admin/*` requires as a bearer token (kept in the node's home, readable
     /// by its operator only); without one those endpoints do not exist.
     admin_token: std::sync::OnceLock<String>,
+    facts: std::sync::OnceLock<Facts>,
+    /// (version, commit) of the running binary.
+    build: std::sync::OnceLock<(String, String)>,
+    /// The height catch-up is fetching up to (0 when not catching up).
+    catch_up_target: std::sync::atomic::AtomicU64,
 }
 
 impl NodeStatus {
@@ -46,6 +51,33 @@ impl NodeStatus {
         self.inner.catching_up.load(Ordering::Acquire)
     }
 
+    /// Where `/metrics` and `/v1/node` read consensus, peers and warnings from. Set once.
+    pub fn set_facts(&self, source: crate::node_facts::FactsSource) {
+        let _ = self.inner.facts.set(Facts(source));
+    }
+
+    pub(crate) fn facts(&self) -> crate::node_facts::NodeFacts {
+        self.inner.facts.get().map(|f| (f.0)()).unwrap_or_default()
+    }
+
+    /// The running binary's version and the commit it was built from. Set once.
+    pub fn set_build(&self, version: &str, commit: &str) {
+        let _ = self.inner.build.set((version.to_string(), commit.to_string()));
+    }
+
+    pub(crate) fn build(&self) -> (String, String) {
+        self.inner.build.get().cloned().unwrap_or_else(|| (env!("CARGO_PKG_VERSION").into(), "unknown".into()))
+    }
+
+    /// The height catch-up fetches up to; 0 once done.
+    pub fn set_catch_up_target(&self, height: u64) {
+        self.inner.catch_up_target.store(height, Ordering::Release);
+    }
+
+    pub(crate) fn catch_up_target(&self) -> u64 {
+        self.inner.catch_up_target.load(Ordering::Acquire)
+    }
+
     /// Enables the operator's endpoints (`/v1/admin/*`) for holders of `token`. Set once.
     pub fn set_admin_token(&self, token: String) {
         let _ = self.inner.admin_token.set(token);
@@ -53,6 +85,15 @@ impl NodeStatus {
 
     pub(crate) fn admin_token(&self) -> Option<&str> {
         self.inner.admin_token.get().map(String::as_str)
+    }
+}
+
+/// The node's source of facts; shown by name only when the status is debug-printed.
+struct Facts(crate::node_facts::FactsSource);
+
+impl std::fmt::Debug for Facts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Facts(..)")
     }
 }
 

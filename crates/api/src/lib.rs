@@ -12,6 +12,7 @@ mod health;
 mod limit;
 mod metrics;
 mod network;
+mod node_facts;
 mod openapi;
 mod private;
 mod problem;
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 pub use fdlimit::{open_file_limit, raise_open_file_limit};
 pub use health::NodeStatus;
 pub use network::{MAX_SYNC_BLOCKS, MAX_SYNC_BYTES};
+pub use node_facts::{FactsSource, LogLine, NodeFacts, PeerFact};
 pub use problem::Problem;
 pub use server::{serve, ConnectionLimits, Server, ServerStats};
 
@@ -173,6 +175,7 @@ pub fn gateway(
         .route("/v1/sync/blocks", get(network::sync_blocks))
         .route("/v1/evidence", get(network::evidence))
         .route("/v1/admin/snapshot", get(admin::snapshot))
+        .route("/v1/node", get(admin::node))
         .route("/v1/private/{collection}", post(private::create))
         .route("/v1/private/{collection}/{key}", get(private::get))
         .fallback(not_found)

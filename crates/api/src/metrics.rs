@@ -1,4 +1,4 @@
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,6 +15,8 @@ use crate::AppState;
 #[derive(Default)]
 pub struct Metrics {
     inner: Mutex<Inner>,
+    /// Transactions refused at admission, by the problem type they were refused with.
+    refusals: Mutex<BTreeMap<String, u64>>,
 }
 
 #[derive(Default)]
@@ -56,64 +58,194 @@ impl Metrics {
         m
     }
 
-    fn tx_per_second(&self) -> f64 {
+    /// Counts a transaction refused at admission with problem type `kind`.
+    pub(crate) fn refused(&self, kind: &str) {
+        let kind = kind.rsplit('/').next().unwrap_or(kind);
+        *self.refusals.lock().unwrap_or_else(|p| p.into_inner()).entry(kind.to_string()).or_default() += 1;
+    }
+
+    pub(crate) fn refusals(&self) -> BTreeMap<String, u64> {
+        self.refusals.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn last_commit_latency_ms(&self) -> u64 {
+        self.inner.lock().map(|i| i.last_commit_latency_ms).unwrap_or(0)
+    }
+
+    pub(crate) fn tx_per_second(&self) -> f64 {
         let i = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let total: usize = i.window.iter().map(|(_, n)| n).sum();
         total as f64 / WINDOW.as_secs_f64()
     }
 }
 
+/// A label value with `\\`, `"` and newlines escaped (the text format's rules).
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
 /// `GET /metrics`: Prometheus text format.
 pub async fn prometheus(State(s): State<AppState>) -> impl IntoResponse {
     let (height, _, _) = s.ledger.head();
-    let latency = s.metrics.inner.lock().map(|i| i.last_commit_latency_ms).unwrap_or(0);
+    let facts = s.status.facts();
+    let (version, commit) = s.status.build();
+    let store = s.ledger.store();
+    let commits = store.commit_times();
     let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, value: String| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    let mut family = |name: &str, kind: &str, help: &str, samples: &[(String, String)]| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, value) in samples {
+            let _ = writeln!(out, "{name}{labels} {value}");
+        }
     };
-    metric("dojang_height", "gauge", "Height of the last finalized block.", height.to_string());
-    metric(
+    let one = |v: String| [(String::new(), v)];
+    family(
+        "dojang_build_info",
+        "gauge",
+        "The running binary: version and the commit it was built from.",
+        &[(format!("{{version=\"{}\",commit=\"{}\"}}", label(&version), label(&commit)), "1".into())],
+    );
+    family("dojang_height", "gauge", "Height of the last finalized block.", &one(height.to_string()));
+    family(
         "dojang_txs_committed_total",
         "counter",
         "Transactions finalized since this node started.",
-        s.ledger.committed_tx_count().to_string(),
+        &one(s.ledger.committed_tx_count().to_string()),
     );
-    metric(
+    family(
         "dojang_tx_per_second",
         "gauge",
         "Finalized transactions per second over the last 10 s.",
-        format!("{:.1}", s.metrics.tx_per_second()),
+        &one(format!("{:.1}", s.metrics.tx_per_second())),
     );
-    metric(
+    family(
         "dojang_mempool_size",
         "gauge",
         "Transactions admitted and waiting for a block.",
-        s.ledger.mempool_len().to_string(),
+        &one(s.ledger.mempool_len().to_string()),
     );
-    metric(
+    family(
+        "dojang_mempool_capacity",
+        "gauge",
+        "Most transactions the mempool holds.",
+        &one(s.ledger.mempool_capacity().to_string()),
+    );
+    let refusals: Vec<(String, String)> = s
+        .metrics
+        .refusals()
+        .into_iter()
+        .map(|(k, n)| (format!("{{reason=\"{}\"}}", label(&k)), n.to_string()))
+        .collect();
+    family(
+        "dojang_tx_refused_total",
+        "counter",
+        "Transactions refused at admission, by reason (the problem type).",
+        &refusals,
+    );
+    family(
         "dojang_commit_latency_seconds",
         "gauge",
         "From the last block's proposal time to its commit on this node.",
-        format!("{:.3}", latency as f64 / 1000.0),
+        &one(format!("{:.3}", s.metrics.last_commit_latency_ms() as f64 / 1000.0)),
     );
-    metric(
+    family(
         "dojang_validators",
         "gauge",
         "Validators in the set deciding the next height.",
-        s.ledger.validators().len().to_string(),
+        &one(s.ledger.validators().len().to_string()),
+    );
+    family(
+        "dojang_peers_connected",
+        "gauge",
+        "Consensus peers this node is connected to.",
+        &one(facts.peers.len().to_string()),
+    );
+    family(
+        "dojang_consensus_rounds_started_total",
+        "counter",
+        "Consensus rounds started; divided by heights decided, rounds per height.",
+        &one(facts.rounds_started.to_string()),
+    );
+    family(
+        "dojang_consensus_round_changes_total",
+        "counter",
+        "Rounds that followed a round ended without a decision (a proposer timed out, or the round failed).",
+        &one(facts.round_changes.to_string()),
+    );
+    family(
+        "dojang_consensus_heights_decided_total",
+        "counter",
+        "Heights this node saw decided since it started.",
+        &one(facts.heights_decided.to_string()),
+    );
+    family(
+        "dojang_consensus_last_decided_round",
+        "gauge",
+        "The round at which the last height was decided (0 is the normal case).",
+        &one(facts.last_decided_round.to_string()),
+    );
+    let votes: Vec<(String, String)> =
+        facts.last_votes.iter().map(|(v, h)| (format!("{{validator=\"{}\"}}", label(v)), h.to_string())).collect();
+    family(
+        "dojang_validator_last_vote_height",
+        "gauge",
+        "The highest height each validator was last heard voting at.",
+        &votes,
+    );
+    let target = s.status.catch_up_target();
+    family(
+        "dojang_catching_up",
+        "gauge",
+        "1 while the node fetches finalized blocks from peers before joining consensus.",
+        &one(u8::from(s.status.catching_up()).to_string()),
+    );
+    family(
+        "dojang_catch_up_remaining_blocks",
+        "gauge",
+        "Blocks still to fetch while catching up (0 otherwise).",
+        &one(target.saturating_sub(height).to_string()),
+    );
+    family("dojang_store_bytes", "gauge", "Size of the store's database file.", &one(store.file_bytes().to_string()));
+    family(
+        "dojang_store_commit_seconds",
+        "summary",
+        "Time block commits waited on the disk (redb commit with fsync).",
+        &[
+            ("_sum".into(), format!("{:.6}", commits.total_us as f64 / 1e6)),
+            ("_count".into(), commits.count.to_string()),
+        ],
+    );
+    family(
+        "dojang_store_commit_last_seconds",
+        "gauge",
+        "The last block commit's wait on the disk.",
+        &one(format!("{:.6}", commits.last_us as f64 / 1e6)),
+    );
+    family(
+        "dojang_store_commit_max_seconds",
+        "gauge",
+        "The longest block commit wait on the disk since start.",
+        &one(format!("{:.6}", commits.max_us as f64 / 1e6)),
+    );
+    family(
+        "dojang_log_warnings_total",
+        "counter",
+        "WARN lines logged since start.",
+        &one(facts.warnings_total.to_string()),
+    );
+    family(
+        "dojang_log_errors_total",
+        "counter",
+        "ERROR lines logged since start: each one needs an operator.",
+        &one(facts.errors_total.to_string()),
     );
     if let Some(relay) = &s.relay {
-        metric(
-            "dojang_relay_dropped_total",
-            "counter",
-            "Transactions not relayed to a peer, counted once per peer: its queue was full, or the peer was not answering.",
-            relay.dropped.load(std::sync::atomic::Ordering::Relaxed).to_string(),
-        );
-        metric(
+        family("dojang_relay_dropped_total", "counter", "Transactions not relayed to a peer, counted once per peer: its queue was full, or the peer was not answering.", &one(relay.dropped.load(std::sync::atomic::Ordering::Relaxed).to_string()));
+        family(
             "dojang_relay_failed_posts_total",
             "counter",
             "Relay batches a peer refused or could not be reached for.",
-            relay.failed_posts.load(std::sync::atomic::Ordering::Relaxed).to_string(),
+            &one(relay.failed_posts.load(std::sync::atomic::Ordering::Relaxed).to_string()),
         );
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)

@@ -137,6 +137,9 @@ pub async fn document() -> Json<Value> {
             "/v1/admin/snapshot": { "get": op("For the node's operator (Authorization: Bearer <admin.token in the node's home>): a consistent copy of the store as of the last finalized block, as a redb file; its height in x-dojang-height. 404 where no token is configured; `dojang backup` uses it",
                 json!([{ "name": "Authorization", "in": "header", "required": false, "description": "Bearer <admin token>", "schema": { "type": "string" } }]), None,
                 responses(&[("200", "store snapshot", "application/octet-stream")], &[401, 404, 409])) },
+            "/v1/node": { "get": op("For the node's operator (Authorization: Bearer <admin.token in the node's home>): health, peers, the height each validator was last heard at, mempool and refusals, commit latency, store size and disk waits, consensus counters, recent warnings. 404 where no token is configured",
+                json!([{ "name": "Authorization", "in": "header", "required": false, "description": "Bearer <admin token>", "schema": { "type": "string" } }]), None,
+                responses(&[("200", "node report", JSON)], &[401, 404])) },
             "/v1/private/{collection}": {
                 "post": {
                     "summary": "Keep a member's payload (the body, as is) under a record key and salt the node draws, before it is recorded; answers the key, the commitment and the `record` message to send. Signed by a member account's key (docs/modules/collections.md)",

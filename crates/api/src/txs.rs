@@ -72,10 +72,16 @@ pub async fn submit(
 ) -> Result<Response, Problem> {
     let body = body.map_err(body_problem)?;
     let ledger = s.ledger.clone();
+    let metrics = s.metrics.clone();
     let ctype = headers.clone();
     let (id, bytes) = blocking(move || {
         let bytes = tx_bytes(&ctype, &body)?;
-        Ok(ledger.submit(&bytes).map(|id| (id, bytes))?)
+        let id = ledger.submit(&bytes).map_err(|e| {
+            let problem = Problem::from(e);
+            metrics.refused(&problem.kind);
+            problem
+        })?;
+        Ok((id, bytes))
     })
     .await?;
     if let Some(relay) = s.relay.as_ref().filter(|_| !headers.contains_key(RELAYED_HEADER)) {
@@ -107,6 +113,7 @@ pub async fn submit_batch(
     let body = body.map_err(body_problem)?;
     let ledger = s.ledger.clone();
     let relay = s.relay.clone().filter(|_| !headers.contains_key(RELAYED_HEADER));
+    let metrics = s.metrics.clone();
     // Parsing and hex-decoding up to 16 MiB, checking signatures, then serializing up to
     // 20,000 verdicts: all off the workers.
     blocking_json(move || {
@@ -131,7 +138,11 @@ pub async fn submit_batch(
                         }
                         json!({ "id": id })
                     }
-                    Err(e) => json!({ "error": Problem::from(e) }),
+                    Err(e) => {
+                        let problem = Problem::from(e);
+                        metrics.refused(&problem.kind);
+                        json!({ "error": problem })
+                    }
                 },
             })
             .collect::<Vec<_>>();

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::stats::ConsensusStats;
 use dojang_ledger::{BlockApp, Genesis};
 use eyre::{eyre, Context as _};
 use malachitebft_app_channel::app::config::{ConsensusConfig, NodeConfig, ValueSyncConfig};
@@ -91,9 +92,15 @@ impl NodeConfig for EngineConfig {
 pub struct Consensus {
     engine: EngineHandle,
     host: tokio::task::JoinHandle<()>,
+    stats: Arc<ConsensusStats>,
 }
 
 impl Consensus {
+    /// What the engine has been doing, for metrics and the operator page.
+    pub fn stats(&self) -> Arc<ConsensusStats> {
+        self.stats.clone()
+    }
+
     pub async fn stop(self) {
         // The host first, so it does not report the engine's planned stop as a failure.
         self.host.abort();
@@ -205,13 +212,15 @@ pub async fn start<L: BlockApp>(
         max_block_bytes,
         max_clock_drift: Duration::from_millis(settings.max_clock_drift_ms),
     };
+    let stats = Arc::new(ConsensusStats::default());
+    stats.follow(&channels.events, channels.net_requests.clone());
     let host = Host::new(ledger, signer, config);
     let host = tokio::spawn(async move {
         if let Err(e) = host.run(&mut channels).await {
             tracing::error!(error = %e, "consensus host stopped");
         }
     });
-    Ok(Consensus { engine, host })
+    Ok(Consensus { engine, host, stats })
 }
 
 fn bytesize_for(bytes: usize) -> bytesize::ByteSize {

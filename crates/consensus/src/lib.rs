@@ -11,3 +11,5 @@ pub use engine::{start, Consensus, ConsensusSettings, NodeIdentity};
 mod host;
 mod parts;
 pub mod signing;
+mod stats;
+pub use stats::{ConsensusStats, PeerStat};

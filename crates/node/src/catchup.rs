@@ -83,7 +83,12 @@ async fn fetch(client: &reqwest::Client, peer: &str, from: u64, cap: usize) -> a
 
 /// Fetches and applies blocks until this node is within a couple of heights of its most
 /// advanced peer. A peer that sends a bad batch is skipped; none reachable means nothing to do.
-pub async fn catch_up(ledger: &Arc<Ledger>, peers: &[String], max_block_bytes: usize) -> anyhow::Result<CaughtUp> {
+pub async fn catch_up(
+    ledger: &Arc<Ledger>,
+    peers: &[String],
+    max_block_bytes: usize,
+    progress: &dojang_api::NodeStatus,
+) -> anyhow::Result<CaughtUp> {
     let started = Instant::now();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build()?;
     let peers: Vec<String> = peers.iter().map(|p| p.trim_end_matches('/').to_string()).collect();
@@ -111,6 +116,7 @@ pub async fn catch_up(ledger: &Arc<Ledger>, peers: &[String], max_block_bytes: u
             }
         }
         let Some((target, peer)) = best.filter(|(h, _)| *h > ours + CLOSE_ENOUGH) else { break };
+        progress.set_catch_up_target(target);
         let batch = match fetch(&client, peer, ours + 1, cap).await {
             Ok(b) if !b.is_empty() => b,
             Ok(_) => break,

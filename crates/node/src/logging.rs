@@ -25,7 +25,7 @@ pub fn init(filter: &str, json: bool, single_validator: bool) {
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(ansi);
     let noise = PeerNoise::new(!single_validator);
-    let registry = tracing_subscriber::registry().with(env);
+    let registry = tracing_subscriber::registry().with(env).with(Recent.with_filter(QuietPeers));
     let installed = if json {
         registry.with(fmt.json().with_filter(noise.clone())).try_init()
     } else {
@@ -38,6 +38,96 @@ pub fn init(filter: &str, json: bool, single_validator: bool) {
             std::thread::sleep(SUMMARY_INTERVAL);
             noise.summarise();
         });
+    }
+}
+
+/// How many recent WARN and ERROR lines the operator page shows.
+const RECENT_LINES: usize = 50;
+
+#[derive(Default)]
+struct RecentLog {
+    lines: Mutex<std::collections::VecDeque<dojang_api::LogLine>>,
+    warnings: AtomicU64,
+    errors: AtomicU64,
+}
+
+static RECENT: std::sync::OnceLock<RecentLog> = std::sync::OnceLock::new();
+
+/// The latest WARN and ERROR lines (newest last) and how many of each were logged since start.
+pub fn recent() -> (Vec<dojang_api::LogLine>, u64, u64) {
+    let log = RECENT.get_or_init(RecentLog::default);
+    let lines = log.lines.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect();
+    (lines, log.warnings.load(Ordering::Relaxed), log.errors.load(Ordering::Relaxed))
+}
+
+/// Keeps WARN and ERROR lines for the operator page and the `dojang_log_*_total` metrics.
+struct Recent;
+
+/// The message and the other fields of an event, as `message k=v k=v`.
+#[derive(Default)]
+struct Fields(String, Vec<String>);
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.0 = value.to_string();
+        } else {
+            self.1.push(format!("{}={value}", field.name()));
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        } else {
+            self.1.push(format!("{}={value:?}", field.name()));
+        }
+    }
+}
+
+impl<S: Subscriber> tracing_subscriber::Layer<S> for Recent {
+    fn on_event(&self, event: &Event<'_>, _cx: Context<'_, S>) {
+        let level = *event.metadata().level();
+        if level > Level::WARN {
+            return;
+        }
+        let log = RECENT.get_or_init(RecentLog::default);
+        let counter = if level == Level::ERROR { &log.errors } else { &log.warnings };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let message = std::iter::once(fields.0).chain(fields.1).collect::<Vec<_>>().join(" ");
+        let line = dojang_api::LogLine {
+            time_ms: dojang_types::wall_clock_ms(),
+            level: level.to_string(),
+            target: event.metadata().target().to_string(),
+            message,
+        };
+        let mut lines = log.lines.lock().unwrap_or_else(|p| p.into_inner());
+        if lines.len() == RECENT_LINES {
+            lines.pop_front();
+        }
+        lines.push_back(line);
+    }
+}
+
+/// Leaves out the engine network's "peer unreachable" ERRORs (as [`PeerNoise`] does for the
+/// log, without counting them twice).
+struct QuietPeers;
+
+impl<S: Subscriber> Filter<S> for QuietPeers {
+    fn enabled(&self, _meta: &Metadata<'_>, _cx: &Context<'_, S>) -> bool {
+        true
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, _cx: &Context<'_, S>) -> bool {
+        let meta = event.metadata();
+        if *meta.level() != Level::ERROR || !NETWORK_TARGETS.iter().any(|t| meta.target().starts_with(t)) {
+            return true;
+        }
+        let mut message = Message::default();
+        event.record(&mut message);
+        !is_unreachable_peer(&message.0)
     }
 }
 
@@ -180,5 +270,26 @@ mod tests {
         assert_eq!(log.matches("ERROR").count(), 1, "{log}");
         assert!(log.contains("address in use"), "{log}");
         assert!(!log.contains("WARN"), "a lone validator gets no summary: {log}");
+    }
+
+    #[test]
+    fn warnings_and_errors_are_kept_for_the_operator_without_the_peer_noise() {
+        let (_, warnings_before, errors_before) = recent();
+        let subscriber = tracing_subscriber::registry().with(Recent.with_filter(QuietPeers));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!("not kept");
+            tracing::warn!(target: "dojang::test", peer = "node-2", "disk is slow marker-7f3a");
+            tracing::error!(target: "dojang::test", "store failed marker-7f3a");
+            tracing::error!(target: "arc_malachitebft_network", "Error dialing peer: marker-7f3a");
+        });
+        let (lines, warnings, errors) = recent();
+        let ours: Vec<_> = lines.iter().filter(|l| l.message.contains("marker-7f3a")).collect();
+        assert_eq!(ours.len(), 2, "{ours:?}");
+        assert_eq!(ours[0].level, "WARN");
+        assert_eq!(ours[0].target, "dojang::test");
+        assert!(ours[0].message.contains("peer=node-2"), "{:?}", ours[0]);
+        assert_eq!(ours[1].level, "ERROR");
+        assert!(warnings > warnings_before && errors > errors_before);
+        assert!(!lines.iter().any(|l| l.message.contains("dialing peer: marker-7f3a")), "peer noise is left out");
     }
 }

@@ -44,6 +44,7 @@ pub async fn run_node(
     let api_addr = listener.local_addr()?;
     let status = dojang_api::NodeStatus::new();
     status.set_admin_token(crate::backup::admin_token(home)?);
+    status.set_build(env!("CARGO_PKG_VERSION"), env!("BUILD_GIT_COMMIT"));
     let vault = private_vault(home, &config, &ledger, &mut passphrases)?;
     // The API, and the pages people open in a browser at the same address.
     let app = dojang_api::gateway(ledger.clone(), config.api.clone(), status.clone(), vault.clone())
@@ -62,8 +63,9 @@ pub async fn run_node(
     if !config.api.peers.is_empty() {
         // `/health` says `catching_up` and `/ready` answers 503 meanwhile.
         status.set_catching_up(true);
-        let caught = crate::catchup::catch_up(&ledger, &config.api.peers, config.ledger.max_block_bytes).await;
+        let caught = crate::catchup::catch_up(&ledger, &config.api.peers, config.ledger.max_block_bytes, &status).await;
         status.set_catching_up(false);
+        status.set_catch_up_target(0);
         let caught = caught?;
         if caught.blocks > 0 {
             println!(
@@ -79,6 +81,7 @@ pub async fn run_node(
     let consensus = dojang_consensus::start(ledger.clone(), identity, &config.consensus, config.ledger.max_block_bytes)
         .await
         .map_err(|e| anyhow::anyhow!("cannot start consensus: {e:#}"))?;
+    status.set_facts(facts_source(consensus.stats()));
 
     if let Some(vault) = &vault {
         tokio::spawn(vault.clone().run());
@@ -100,6 +103,35 @@ pub async fn run_node(
     let _ = server.await;
     info!("stopped");
     Ok(())
+}
+
+/// What `/metrics` and `/v1/node` report beyond the ledger: consensus counters and peers, and
+/// the recent warnings of the log.
+fn facts_source(stats: Arc<dojang_consensus::ConsensusStats>) -> dojang_api::FactsSource {
+    use std::sync::atomic::Ordering::Relaxed;
+    Arc::new(move || {
+        let (recent_warnings, warnings_total, errors_total) = crate::logging::recent();
+        dojang_api::NodeFacts {
+            peers: stats
+                .peers()
+                .into_iter()
+                .map(|p| dojang_api::PeerFact {
+                    peer_id: p.peer_id,
+                    moniker: p.moniker,
+                    address: p.address,
+                    validator: p.validator,
+                })
+                .collect(),
+            last_votes: stats.last_votes(),
+            rounds_started: stats.rounds_started.load(Relaxed),
+            round_changes: stats.round_changes.load(Relaxed),
+            heights_decided: stats.heights_decided.load(Relaxed),
+            last_decided_round: stats.last_decided_round.load(Relaxed),
+            recent_warnings,
+            warnings_total,
+            errors_total,
+        }
+    })
 }
 
 /// The vault of private collection payloads, when `[private] member_key` names the

@@ -171,6 +171,7 @@ impl Store {
         }
         let blocks_done = started.elapsed();
         tx.commit().db()?;
+        self.commits.record(started.elapsed() - blocks_done);
         tracing::debug!(
             height,
             state_ms = state_done.as_millis() as u64,

@@ -96,7 +96,7 @@ impl Store {
             })
             .create(path)
             .map_err(|e| open_error(path, e))?;
-        let store = Store { db: Handle::Writable(db), path: path.to_path_buf() };
+        let store = Store { db: Handle::Writable(db), path: path.to_path_buf(), commits: Default::default() };
         store.create_tables()?;
         let check = OpenCheck { elapsed: started.elapsed(), rolled_back: rolled_back.load(Ordering::Relaxed) };
         Ok((store, check))
@@ -107,7 +107,7 @@ impl Store {
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         let db =
             redb::Builder::new().set_cache_size(CACHE_BYTES).open_read_only(path).map_err(|e| open_error(path, e))?;
-        Ok(Store { db: Handle::ReadOnly(db), path: path.to_path_buf() })
+        Ok(Store { db: Handle::ReadOnly(db), path: path.to_path_buf(), commits: Default::default() })
     }
 
     /// Checks the latest block against everything that refers to it: its transactions against

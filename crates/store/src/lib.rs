@@ -15,6 +15,7 @@ mod tables;
 mod txs;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, WriteTransaction};
 
@@ -37,6 +38,45 @@ pub struct Store {
     db: Handle,
     /// The database file, where backups and operators look for it.
     path: std::path::PathBuf,
+    commits: CommitTimes,
+}
+
+/// How long block commits waited on the disk (redb's commit, which syncs the file): what an
+/// operator alerts on when a disk slows down.
+#[derive(Debug, Default)]
+pub struct CommitTimes {
+    count: AtomicU64,
+    total_us: AtomicU64,
+    last_us: AtomicU64,
+    max_us: AtomicU64,
+}
+
+/// A reading of [`CommitTimes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitTimesSnapshot {
+    pub count: u64,
+    pub total_us: u64,
+    pub last_us: u64,
+    pub max_us: u64,
+}
+
+impl CommitTimes {
+    fn record(&self, took: std::time::Duration) {
+        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.total_us.fetch_add(us, Ordering::Relaxed);
+        self.last_us.store(us, Ordering::Relaxed);
+        self.max_us.fetch_max(us, Ordering::Relaxed);
+    }
+
+    pub fn read(&self) -> CommitTimesSnapshot {
+        CommitTimesSnapshot {
+            count: self.count.load(Ordering::Relaxed),
+            total_us: self.total_us.load(Ordering::Relaxed),
+            last_us: self.last_us.load(Ordering::Relaxed),
+            max_us: self.max_us.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// A writable database, or a read-only one for diagnosing a damaged file without writing to it.
@@ -56,7 +96,7 @@ impl Store {
             .set_cache_size(CACHE_BYTES)
             .create(path)
             .map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?;
-        let store = Store { db: Handle::Writable(db), path: path.to_path_buf() };
+        let store = Store { db: Handle::Writable(db), path: path.to_path_buf(), commits: CommitTimes::default() };
         store.create_tables()?;
         Ok(store)
     }
@@ -64,6 +104,16 @@ impl Store {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Bytes the database file uses on disk now.
+    pub fn file_bytes(&self) -> u64 {
+        Self::disk_bytes(&self.path)
+    }
+
+    /// How long block commits have waited on the disk since the store was opened.
+    pub fn commit_times(&self) -> CommitTimesSnapshot {
+        self.commits.read()
     }
 
     fn read(&self) -> Result<ReadTransaction, StoreError> {
