@@ -5,6 +5,7 @@ import { Client } from "../../sdk-ts/src/index.js";
 import { h } from "./dom.js";
 import * as explorer from "./explorer.js";
 import { lang, setLang, t, type Key } from "./i18n.js";
+import { operator } from "./operator.js";
 import { connect, type PinState } from "./pin.js";
 import { evidence, registries } from "./registries.js";
 import * as trust from "./trust.js";
@@ -14,6 +15,7 @@ const NAV: [string, Key][] = [
   ["#/registries", "nav.registries"],
   ["#/evidence", "nav.evidence"],
   ["#/trust", "nav.trust"],
+  ["#/operator", "nav.operator"],
 ];
 
 let state: PinState | undefined;
@@ -41,6 +43,10 @@ async function route(): Promise<void> {
   chrome();
   const main = document.getElementById("main")!;
   const footer = document.getElementById("trust")!;
+  const parts = (location.hash.replace(/^#\/?/, "") || "").split("/");
+  const [page, arg] = [parts[0] ?? "", decodeURIComponent(parts.slice(1).join("/"))];
+  // The operator page reads the node's own report, not the chain: no pin needed.
+  if (page === "operator") return operator(main, leave.signal);
   try {
     state ??= await connect(new Client(location.origin));
   } catch (e) {
@@ -50,8 +56,6 @@ async function route(): Promise<void> {
   trust.banner(footer, state);
   if (!state.ok) return trust.changed(main, state);
   const ctx = { reader: state.reader, status: state.status, signal: leave.signal };
-  const parts = (location.hash.replace(/^#\/?/, "") || "").split("/");
-  const [page, arg] = [parts[0] ?? "", decodeURIComponent(parts.slice(1).join("/"))];
   if (page === "") return explorer.home(main, ctx);
   if (page === "block" && /^\d+$/.test(arg)) return explorer.block(main, ctx, Number(arg));
   if (page === "tx" && /^[0-9a-f]{64}$/.test(arg)) return explorer.tx(main, ctx, arg);

@@ -179,3 +179,27 @@ test("a node that serves another genesis than the pinned one is not believed", a
   assert.equal(await verified(p).count(), 0);
   await context.close();
 });
+
+test("the operator page shows the node's health, validators and warnings to the holder of its token", async () => {
+  const { p, context, errors } = await page();
+  await p.goto(dev.url + "/#/operator");
+  await p.getByLabel("Admin token").fill("0".repeat(64));
+  await p.getByRole("button", { name: "Open" }).click();
+  await p.getByRole("alert").waitFor();
+  assert.match(await p.getByRole("alert").innerText(), /Bearer/);
+  const token = readFileSync(join(dev.dir, "home", "admin.token"), "utf8").trim();
+  await p.getByLabel("Admin token").fill(token);
+  await p.getByRole("button", { name: "Open" }).click();
+  await p.locator("#health").waitFor();
+  const health = await p.locator("#health").innerText();
+  assert.match(health, /Finalizing: last block \d+ ms ago/);
+  assert.match(health, new RegExp(genesis.chain_id));
+  assert.match(health, /MB/);
+  const validators = await p.locator("#op-validators").innerText();
+  assert.match(validators, new RegExp(genesis.validators[0].name));
+  assert.match(validators, /\d+\s*$/m, "the validator's last heard height");
+  assert.match(await p.locator("#op-peers").innerText(), /No peers connected/);
+  await p.screenshot({ path: join(OUT, "operator.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
