@@ -266,7 +266,7 @@ fn at_capacity() -> axum::response::Response {
 
 /// The socket, reporting reads to its [`Conn`].
 struct Tracked {
-    inner: TcpStream,
+    inner: crate::tls::Stream,
     conn: Arc<Conn>,
 }
 
@@ -316,6 +316,7 @@ enum End {
 }
 
 /// Serves one connection until it ends. The socket is closed when this returns.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn serve_connection(
     stream: TcpStream,
     remote: SocketAddr,
@@ -324,7 +325,19 @@ pub(crate) async fn serve_connection(
     limits: ConnectionLimits,
     stats: Arc<ServerStats>,
     mut shutdown: watch::Receiver<bool>,
+    tls: Option<crate::tls::TlsAcceptor>,
 ) {
+    let stream = match tls {
+        None => crate::tls::Stream::Plain(stream),
+        // The handshake must finish within the header deadline, like a request header.
+        Some(acceptor) => match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream)).await {
+            Ok(Ok(s)) => crate::tls::Stream::Tls(Box::new(s)),
+            _ => {
+                stats.tls_failed.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        },
+    };
     let io = TokioIo::new(Tracked { inner: stream, conn: conn.clone() });
     let svc_conn = conn.clone();
     let svc_stats = stats.clone();

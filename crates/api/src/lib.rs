@@ -21,6 +21,7 @@ mod relay;
 mod server;
 mod state;
 mod throttle;
+mod tls;
 mod txs;
 
 use std::net::SocketAddr;
@@ -40,6 +41,7 @@ pub use network::{MAX_SYNC_BLOCKS, MAX_SYNC_BYTES};
 pub use node_facts::{FactsSource, LogLine, NodeFacts, PeerFact};
 pub use problem::Problem;
 pub use server::{serve, ConnectionLimits, Server, ServerStats};
+pub use tls::{TlsAcceptor, TlsError, TlsSettings};
 
 /// Gateway settings (the `[api]` section of the node's config file).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,6 +92,9 @@ pub struct ApiSettings {
     /// `/health` answers 503 when the last finalized block is older than this. An idle chain
     /// still makes a block every `consensus.idle_block_interval_ms`, so keep this well above it.
     pub health_max_block_age_ms: u64,
+    /// `[api.tls]`: serve HTTPS with this certificate and key instead of plain HTTP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsSettings>,
 }
 
 impl Default for ApiSettings {
@@ -110,6 +115,7 @@ impl Default for ApiSettings {
             body_read_timeout_ms: 60_000,
             max_event_streams: 1_024,
             health_max_block_age_ms: 30_000,
+            tls: None,
         }
     }
 }

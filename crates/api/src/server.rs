@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use tokio::net::{TcpListener, TcpStream};
+
+use crate::tls::TlsAcceptor;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tracing::{info, warn};
 
@@ -91,6 +93,8 @@ pub struct ServerStats {
     pub reserve_admitted: AtomicU64,
     /// Requests other than `/health` and `/ready` on a reserve connection (answered 503).
     pub reserve_turned_away: AtomicU64,
+    /// HTTPS connections closed because the TLS handshake failed or did not finish in time.
+    pub tls_failed: AtomicU64,
     /// Connections closed for not delivering a request header in time.
     pub header_timeouts: AtomicU64,
     /// Kept-alive connections closed for being idle.
@@ -105,21 +109,33 @@ pub struct Server {
     app: Router,
     limits: ConnectionLimits,
     stats: Arc<ServerStats>,
+    tls: Option<TlsAcceptor>,
 }
 
-/// Serves `app` on `listener` with the bounds of `settings` until `shutdown` resolves.
+/// Serves `app` on `listener` with the bounds of `settings` until `shutdown` resolves, over
+/// HTTPS when `settings.tls` names a certificate and key (refused at once if they do not load).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     settings: &ApiSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    Server::new(listener, app, ConnectionLimits::from_settings(settings)).run(shutdown).await
+    let mut server = Server::new(listener, app, ConnectionLimits::from_settings(settings));
+    if let Some(tls) = &settings.tls {
+        server = server.with_tls(tls.acceptor().map_err(std::io::Error::other)?);
+    }
+    server.run(shutdown).await
 }
 
 impl Server {
     pub fn new(listener: TcpListener, app: Router, limits: ConnectionLimits) -> Self {
-        Server { listener, app, limits, stats: Arc::new(ServerStats::default()) }
+        Server { listener, app, limits, stats: Arc::new(ServerStats::default()), tls: None }
+    }
+
+    /// Serves HTTPS with `acceptor` instead of plain HTTP.
+    pub fn with_tls(mut self, acceptor: TlsAcceptor) -> Self {
+        self.tls = Some(acceptor);
+        self
     }
 
     /// The counters, live while the server runs.
@@ -130,11 +146,12 @@ impl Server {
     /// Accepts and serves until `shutdown` resolves, then lets requests in flight finish
     /// (for at most the grace period) and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Server { listener, app, limits, stats } = self;
+        let Server { listener, app, limits, stats, tls } = self;
         let cap = limits.max_connections.max(1);
         let reserve = limits.health_reserve.min(cap / 2);
         info!(
             addr = %listener.local_addr()?,
+            https = tls.is_some(),
             max_connections = cap,
             max_connections_per_client = limits.max_connections_per_client,
             health_reserve = reserve,
@@ -202,7 +219,7 @@ impl Server {
             };
             next_id += 1;
             let conn = Arc::new(Conn::new(next_id, epoch, remote.ip(), pool, limits.body_read_timeout));
-            spawn_connection(stream, remote, conn, slot, &app, limits, &gate, &stop_rx);
+            spawn_connection(stream, remote, conn, slot, &app, limits, &gate, &stop_rx, tls.clone());
         }
         drop(listener);
         let _ = stop_tx.send(true);
@@ -342,6 +359,7 @@ fn spawn_connection(
     limits: ConnectionLimits,
     gate: &Arc<Gate>,
     stop: &watch::Receiver<bool>,
+    tls: Option<TlsAcceptor>,
 ) {
     let _ = stream.set_nodelay(true);
     let id = conn.id;
@@ -351,7 +369,7 @@ fn spawn_connection(
     stats.peak_open.fetch_max(open, Ordering::Relaxed);
     let (app, gate, stop) = (app.clone(), gate.clone(), stop.clone());
     tokio::spawn(async move {
-        serve_connection(stream, remote, conn, app, limits, gate.stats.clone(), stop).await;
+        serve_connection(stream, remote, conn, app, limits, gate.stats.clone(), stop, tls).await;
         gate.registry().remove(id);
         gate.stats.open.fetch_sub(1, Ordering::Relaxed);
         // The socket is closed by now; only then is the slot free.

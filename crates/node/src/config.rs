@@ -148,4 +148,21 @@ mod tests {
         let err = format!("{:#}", Config::load(&p).unwrap_err());
         assert!(err.contains("bogus"), "{err}");
     }
+
+    #[test]
+    fn the_example_production_config_in_deploy_loads_and_tls_paths_are_read() {
+        let text = include_str!("../../../deploy/config.production.toml");
+        let c: Config = toml::from_str(text).unwrap();
+        assert_eq!(c.log.format, "json");
+        assert!(matches!(c.signer, crate::keys::SignerSettings::Pkcs11(_)));
+        assert_eq!(c.consensus.persistent_peers.len(), 3);
+        let with_tls = text
+            .replace("# [api.tls]", "[api.tls]")
+            .replace("# cert_file", "cert_file")
+            .replace("# key_file", "key_file");
+        let c: Config = toml::from_str(&with_tls).unwrap();
+        let tls = c.api.tls.expect("the tls section");
+        assert_eq!(tls.cert_file, std::path::PathBuf::from("tls/fullchain.pem"));
+        assert!(toml::from_str::<Config>(&with_tls.replace("key_file", "keyfile")).is_err());
+    }
 }

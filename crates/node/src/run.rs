@@ -53,7 +53,14 @@ pub async fn run_node(
     // The API serves from the start, so peers that are catching up at the same time can read
     // this node's height instead of waiting on it.
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let api_settings = config.api.clone();
+    let mut api_settings = config.api.clone();
+    if let Some(tls) = &mut api_settings.tls {
+        // Relative to the home, like every other path in the config.
+        tls.cert_file = home.0.join(&tls.cert_file);
+        tls.key_file = home.0.join(&tls.key_file);
+        tls.acceptor().context("api.tls: the node cannot serve HTTPS with these files")?;
+    }
+    let scheme = if api_settings.tls.is_some() { "https" } else { "http" };
     let server = tokio::spawn(async move {
         dojang_api::serve(listener, app, &api_settings, async move {
             let _ = stop_rx.await;
@@ -88,7 +95,7 @@ pub async fn run_node(
     }
     let (height, _, _) = ledger.head();
     info!(chain_id = %genesis.chain_id, height, api = %api_addr, "node started");
-    println!("dojang node ready: chain {} at height {height}, API on http://{api_addr}", genesis.chain_id);
+    println!("dojang node ready: chain {} at height {height}, API on {scheme}://{api_addr}", genesis.chain_id);
     if dev_hints {
         let home = home.0.display();
         println!("in another terminal, try:");

@@ -64,6 +64,29 @@ async fn metrics_and_the_node_report_tell_an_operator_what_the_network_is_doing(
     assert!(build.contains(&format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))), "{build}");
     assert!(!build.contains("commit=\"\""), "{build}");
 
+    // Every metric the alert rules and the dashboard in deploy/ use is one the node exports.
+    let exported: Vec<&str> =
+        text.lines().filter_map(|l| l.strip_prefix("# TYPE ")).filter_map(|l| l.split(' ').next()).collect();
+    for file in ["prometheus/alerts.yml", "grafana/dojang.json"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy").join(file);
+        let body = std::fs::read_to_string(&path).unwrap();
+        let mut used: Vec<&str> = body
+            .match_indices("dojang_")
+            .map(|(i, _)| {
+                let end =
+                    body[i..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(body.len(), |n| i + n);
+                &body[i..end]
+            })
+            .collect();
+        used.sort();
+        used.dedup();
+        assert!(used.len() >= 5, "{file} names metrics");
+        for name in used.into_iter().filter(|n| *n != "dojang_") {
+            let family = name.strip_suffix("_sum").or_else(|| name.strip_suffix("_count")).unwrap_or(name);
+            assert!(exported.contains(&family), "{file} uses {name}, which the node does not export");
+        }
+    }
+
     // The operator's report, only with the token.
     let node = format!("{url}/v1/node");
     assert_eq!(http.get(&node).send().await.unwrap().status(), 401);
