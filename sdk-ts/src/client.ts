@@ -114,6 +114,22 @@ export class Client {
   }
 
   /**
+   * The keys under `prefix` in the latest state, in key order (at most `limit`, after
+   * `after`): an index of what exists, not a proof; read each key with a proof.
+   */
+  stateKeys(prefix: string, options: { after?: string; limit?: number } = {}): Promise<{ keys: { key: string | null; key_hex: string }[]; next_after: string | null; next_after_hex: string | null; height: number }> {
+    const qs = [`prefix=${encode(prefix)}`];
+    if (options.after !== undefined) qs.push(`after=${encode(options.after)}`);
+    if (options.limit !== undefined) qs.push(`limit=${options.limit}`);
+    return this.request(`/v1/state/keys?${qs.join("&")}`);
+  }
+
+  /** A state value with its proof, header and certificate, unchecked (see [`VerifiedReader`]). */
+  stateAnswer(key: string): Promise<any> {
+    return this.request(`/v1/state?key=${encode(key)}`);
+  }
+
+  /**
    * The chain's events as they are finalized, until `signal` aborts. A node at its limit of
    * streams answers 503 (a [`ProblemError`]); poll `/v1/blocks/latest` then.
    */

@@ -38,7 +38,7 @@ function toEvent(name: string, data: string): ChainEvent | null {
     throw new Error("the event stream sent a block event that is not JSON");
   }
   if (typeof v?.height !== "number" || typeof v.hash !== "string") throw new Error("a block event lacks its height or hash");
-  return { kind: "block", ...v };
+  return { ...v, kind: "block" };
 }
 
 /**
@@ -51,6 +51,7 @@ export async function* parseEvents(body: ReadableStream<Uint8Array>): AsyncGener
   let buffer = "";
   let name = "message";
   let data: string[] = [];
+  let dataBytes = 0;
   try {
     for (;;) {
       const { value, done } = await reader.read();
@@ -65,6 +66,7 @@ export async function* parseEvents(body: ReadableStream<Uint8Array>): AsyncGener
           const event = data.length ? toEvent(name, data.join("\n")) : null;
           name = "message";
           data = [];
+          dataBytes = 0;
           if (event) yield event;
         } else if (line.startsWith(":")) {
           continue;
@@ -73,7 +75,11 @@ export async function* parseEvents(body: ReadableStream<Uint8Array>): AsyncGener
           const field = colon < 0 ? line : line.slice(0, colon);
           const val = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
           if (field === "event") name = val;
-          else if (field === "data") data.push(val);
+          else if (field === "data") {
+            dataBytes += val.length;
+            if (dataBytes > MAX_EVENT_BYTES) throw new Error(`an event is longer than ${MAX_EVENT_BYTES} bytes`);
+            data.push(val);
+          }
         }
       }
     }

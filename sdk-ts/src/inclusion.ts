@@ -7,6 +7,7 @@
 import { sha256 } from "@noble/hashes/sha2";
 
 import { concat, fromHex, string, toHex, u32, u64, utf8 } from "./bytes.js";
+import type { Receipt } from "./client.js";
 import { MalformedError } from "./header.js";
 import { PublicKey, verifySignature } from "./keys.js";
 import { DecodeError, Reader } from "./reader.js";
@@ -18,13 +19,8 @@ export interface MerkleStep {
   left: boolean;
 }
 
-export interface ReceiptJson {
-  tx_id: string;
-  height: number;
-  index: number;
-  result: { status: "ok" } | { status: "failed"; code: string; reason: string };
-  events: { module: string; kind: string; attributes: [string, string][] }[];
-}
+/** A receipt as the node serves it (the same shape the client's submit-and-wait returns). */
+export type ReceiptJson = Receipt;
 
 /** Decodes an encoded transaction (borsh body ‖ signature enum), strictly. */
 export function decodeTx(encoded: Uint8Array): { body: TxBody; bodyBytes: Uint8Array; signature: Uint8Array } {

@@ -49,10 +49,16 @@ export interface PinnedSet {
   validators: Validator[];
 }
 
+/** A validator set and the first height it is known to decide. */
+interface KnownSet {
+  from: number;
+  validators: Validator[];
+  hash: string;
+}
+
 export class TrustedChain {
-  private validators: Validator[];
-  private hash: string;
-  private from: number;
+  /** Every set pinned or followed, by rising `from`; the last is the current one. */
+  private sets: KnownSet[];
   private minHeight = 0;
 
   /** `validators` decide heights from `from` on (the genesis set decides height 1). */
@@ -63,9 +69,7 @@ export class TrustedChain {
     readonly maxAgeMs = DEFAULT_MAX_AGE_MS,
   ) {
     if (validators.length === 0) throw new MalformedError("a pinned validator set cannot be empty");
-    this.hash = validatorsHash(validators);
-    this.validators = validators;
-    this.from = from;
+    this.sets = [{ from, validators, hash: validatorsHash(validators) }];
   }
 
   /**
@@ -88,12 +92,17 @@ export class TrustedChain {
     return new TrustedChain(genesis.chain_id, set, 1, maxAgeMs);
   }
 
+  private get current(): KnownSet {
+    return this.sets[this.sets.length - 1]!;
+  }
+
+  /** The current set and the first height it is known to decide. */
   pinned(): PinnedSet {
-    return { chainId: this.chainId, from: this.from, validators: this.validators };
+    return { chainId: this.chainId, from: this.current.from, validators: this.current.validators };
   }
 
   get pinnedHash(): string {
-    return this.hash;
+    return this.current.hash;
   }
 
   get lowestHeight(): number {
@@ -124,36 +133,39 @@ export class TrustedChain {
     }
   }
 
+  /** Whether `header` lies beyond what the current set is known to decide, under another set. */
   needsFollow(header: BlockHeader): boolean {
-    return header.validators_hash !== this.hash;
+    return header.height >= this.current.from && header.validators_hash !== this.current.hash;
   }
 
-  /** Checks `commit` for `header` with the pinned set, if it is the set deciding that height. */
+  /**
+   * Checks `commit` for `header` with the set it names, among those pinned or followed that
+   * decide from its height or earlier (history before a change stays verifiable).
+   */
   certify(header: BlockHeader, commit: Commit): CommitCheck {
-    if (header.validators_hash !== this.hash || header.height < this.from) {
-      throw new VerifyError(
-        "follow",
-        `block ${header.height} names validator set ${header.validators_hash.slice(0, 16)}…; the pinned set (from height ${this.from}) is ${this.hash.slice(0, 16)}…`,
-      );
+    for (let i = this.sets.length - 1; i >= 0; i--) {
+      const set = this.sets[i]!;
+      if (set.from <= header.height && set.hash === header.validators_hash) return verifyCommit(header, commit, set.validators);
     }
-    return verifyCommit(header, commit, this.validators);
+    throw new VerifyError(
+      "follow",
+      `block ${header.height} names validator set ${header.validators_hash.slice(0, 16)}…, which this reader has not followed (current ${this.current.hash.slice(0, 16)}… from height ${this.current.from})`,
+    );
   }
 
   /**
    * One step of following: `set`, proven under `ledger/validators` against the state root of
    * `prev`, decides `prev.height + 1`, if `prev`'s certificate carries more than two thirds of
-   * the power of the set pinned now.
+   * the power of the current set.
    */
   advance(prev: BlockHeader, commit: Commit, set: Validator[], proof: Uint8Array): void {
     const height = prev.height + 1;
     if (prev.chain_id !== this.chainId) throw new VerifyError("wrong-chain", `block from chain '${prev.chain_id}'`);
     if (!Array.isArray(set) || set.length === 0) throw new VerifyError("follow", "the proven set is missing or empty");
-    if (height <= this.from) throw new VerifyError("follow", `the pinned set already decides from height ${this.from}`);
-    verifyCommit(prev, commit, this.validators);
+    if (height <= this.current.from) throw new VerifyError("follow", `the current set already decides from height ${this.current.from}`);
+    verifyCommit(prev, commit, this.current.validators);
     verifyStateProof(utf8(VALIDATORS_KEY), encodeValidators(set), fromHex(prev.state_root), proof);
-    this.hash = validatorsHash(set);
-    this.validators = set;
-    this.from = height;
+    this.sets.push({ from: height, validators: set, hash: validatorsHash(set) });
   }
 }
 
@@ -170,8 +182,7 @@ export interface Verified<T> {
 
 export interface VerifiedBlock {
   header: BlockHeader;
-  txs: unknown[];
-  /** The block's transaction ids in order, proven against the header's `txs_root`. */
+  /** The block's transaction ids in order, proven against the header's `txs_root` (read each with [`VerifiedReader.tx`]). */
   txIds: string[];
   hash: string;
   commit: CommitCheck;
@@ -204,7 +215,7 @@ export class VerifiedReader {
    * key is proven absent.
    */
   async state(key: string): Promise<Verified<Uint8Array | null>> {
-    const a = await this.client.get(`/v1/state?key=${encodeURIComponent(key)}`);
+    const a = await this.client.stateAnswer(key);
     if (a?.height === 0) throw new VerifyError("no-header", "genesis state has no header to check; wait for block 1");
     const header = a?.header as BlockHeader;
     if (!header || header.height !== a.height) throw new MalformedError("the answer's header is missing or of another height");
@@ -252,7 +263,7 @@ export class VerifiedReader {
     if (merkleRoot(txIds.map((id: string) => fromHex(id))) !== header.txs_root) {
       throw new ProofError("the block's transaction ids do not lead to its txs_root");
     }
-    return { header, txs: Array.isArray(b.block.txs) ? b.block.txs : [], txIds, hash, commit, checkMs: now() - t0 };
+    return { header, txIds, hash, commit, checkMs: now() - t0 };
   }
 
   /**
@@ -269,8 +280,17 @@ export class VerifiedReader {
     return { ...proven, block, checkMs: block.checkMs + now() - t0 };
   }
 
-  /** Follows the pinned set up to the one deciding `height`, splitting unsigned steps in half. */
-  async follow(height: number): Promise<void> {
+  /** Follows the current set up to the one deciding `height`, splitting unsigned steps in half. */
+  follow(height: number): Promise<void> {
+    // One follow at a time: reads that start together after a change share the steps.
+    const run = this.following.then(() => this.followTo(height));
+    this.following = run.catch(() => undefined);
+    return run;
+  }
+
+  private following: Promise<void> = Promise.resolve();
+
+  private async followTo(height: number): Promise<void> {
     const targets = [height];
     for (let i = 0; i < MAX_FOLLOW_STEPS && targets.length > 0; i++) {
       const target = targets[targets.length - 1]!;

@@ -113,6 +113,16 @@ test("a validator set change is followed through the certificate of the set pinn
   assert.equal(b3.commit.signed, 3);
   assert.equal(reader.chain.pinned().from, 3);
   assert.equal(reader.chain.pinnedHash, validatorsHash(B));
+  // History before the change is still checked, with the set that decided it.
+  assert.equal((await reader.block(1)).commit.signed, 3);
+  assert.equal((await reader.block(2)).header.height, 2);
+});
+
+test("reads that start together after a change follow it once and all succeed", async () => {
+  const { B, reader } = synthetic(false);
+  const all = await Promise.all([reader.block(3), reader.block(3), reader.block(2), reader.block(3)]);
+  assert.deepEqual(all.map((b) => b.header.height), [3, 3, 2, 3]);
+  assert.equal(reader.chain.pinnedHash, validatorsHash(B));
 });
 
 test("a set change the pinned set did not sign is refused", async () => {

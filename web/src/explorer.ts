@@ -2,7 +2,7 @@
 // its receipt, an account's roles and anchors, any state key. Every value comes through the
 // verified reader and carries its mark.
 
-import { Governance, decodeValidators, type VerifiedReader } from "../../sdk-ts/src/index.js";
+import { Governance, decodeValidators, toHex, type VerifiedReader } from "../../sdk-ts/src/index.js";
 import { fill, h, kv, link, list, mark, mono, short } from "./dom.js";
 import { t, time } from "./i18n.js";
 
@@ -57,7 +57,7 @@ export async function home(main: HTMLElement, ctx: Ctx): Promise<void> {
         kv([
           [t("chain.id"), mono(b.header.chain_id)],
           [t("chain.latest"), link(`#/block/${b.header.height}`, `#${b.header.height} · ${time(b.header.time_ms)}`)],
-          [t("chain.genesis"), mono(String(ctx.status.genesis_hash))],
+          [t("chain.genesis"), h("span", {}, mono(String(ctx.status.genesis_hash)), " ", h("span", { class: "note" }, t("chain.reported")))],
         ]),
       ];
     }),
@@ -79,10 +79,10 @@ export async function home(main: HTMLElement, ctx: Ctx): Promise<void> {
   void live(ctx, blocks, height);
 }
 
-function blockRow(ctx: Ctx, height: number, txCount?: number): HTMLElement {
+function blockRow(ctx: Ctx, height: number): HTMLElement {
   const li = h("li", {}, link(`#/block/${height}`, `#${height}`), " ", mark(null));
   void ctx.reader.block(height).then(
-    (b) => li.replaceChildren(link(`#/block/${height}`, `#${height}`), ` · ${time(b.header.time_ms)} · ${t("blocks.txs", { n: txCount ?? b.txIds.length })} `, mark({ height, commit: b.commit, checkMs: b.checkMs })),
+    (b) => li.replaceChildren(link(`#/block/${height}`, `#${height}`), ` · ${time(b.header.time_ms)} · ${t("blocks.txs", { n: b.txIds.length })} `, mark({ height, commit: b.commit, checkMs: b.checkMs })),
     (e) => li.replaceChildren(link(`#/block/${height}`, `#${height}`), " ", mark(e as Error)),
   );
   return li;
@@ -94,7 +94,7 @@ async function live(ctx: Ctx, blocks: HTMLElement, shown: number): Promise<void>
     for await (const e of ctx.reader.client.events(ctx.signal)) {
       if (e.kind !== "block" || e.height <= shown) continue;
       for (let h = Math.max(shown + 1, e.height - 20); h < e.height; h++) blocks.prepend(blockRow(ctx, h));
-      blocks.prepend(blockRow(ctx, e.height, e.tx_count));
+      blocks.prepend(blockRow(ctx, e.height));
       shown = e.height;
       while (blocks.children.length > 20) blocks.lastElementChild?.remove();
     }
@@ -136,7 +136,7 @@ export async function tx(main: HTMLElement, ctx: Ctx, id: string): Promise<void>
     try {
       message = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(p.body.msg));
     } catch {
-      message = Array.from(p.body.msg, (b) => b.toString(16).padStart(2, "0")).join("");
+      message = toHex(p.body.msg);
     }
     return [
       mark({ height: p.height, commit: p.block.commit, checkMs: p.checkMs }),
@@ -175,7 +175,7 @@ export async function account(main: HTMLElement, ctx: Ctx, address: string): Pro
     }),
     fill(anchors, async () => {
       const prefix = `anchor/records/${address}/`;
-      const keys = await ctx.reader.client.get(`/v1/state/keys?prefix=${encodeURIComponent(prefix)}&limit=20`);
+      const keys = await ctx.reader.client.stateKeys(prefix, { limit: 20 });
       const rows = await Promise.all(
         (keys.keys as { key: string | null }[]).filter((k) => k.key).map(async ({ key }) => {
           const v = await ctx.reader.json<any>(key!);
@@ -198,7 +198,7 @@ export async function state(main: HTMLElement, ctx: Ctx, key: string): Promise<v
     try {
       shown = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(v.value));
     } catch {
-      shown = Array.from(v.value, (b) => b.toString(16).padStart(2, "0")).join("");
+      shown = toHex(v.value);
     }
     return [mark(v), json(shown)];
   });

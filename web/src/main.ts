@@ -44,7 +44,14 @@ async function route(): Promise<void> {
   const main = document.getElementById("main")!;
   const footer = document.getElementById("trust")!;
   const parts = (location.hash.replace(/^#\/?/, "") || "").split("/");
-  const [page, arg] = [parts[0] ?? "", decodeURIComponent(parts.slice(1).join("/"))];
+  let arg = "";
+  try {
+    arg = decodeURIComponent(parts.slice(1).join("/"));
+  } catch {
+    main.replaceChildren(h("h1", {}, t("notfound")));
+    return;
+  }
+  const page = parts[0] ?? "";
   // The operator page reads the node's own report, not the chain: no pin needed.
   if (page === "operator") return operator(main, leave.signal);
   try {

@@ -52,8 +52,18 @@ export async function connect(client: Client): Promise<PinState> {
   if (!pin) {
     const first = await client.get("/v1/validators?height=1");
     pin = { chainId: status.chain_id, genesisHash: String(status.genesis_hash), validators: first.validators, source: "first-visit", pinnedAtMs: Date.now() };
+    // Checked before it is kept: a set that cannot be pinned is never stored.
+    new TrustedChain(pin.chainId, pin.validators);
     save(pin);
   }
   if (pin.chainId !== status.chain_id || pin.genesisHash !== status.genesis_hash) return { ok: false, pin, status };
-  return { ok: true, pin, status, reader: new VerifiedReader(client, new TrustedChain(pin.chainId, pin.validators)) };
+  let chain: TrustedChain;
+  try {
+    chain = new TrustedChain(pin.chainId, pin.validators);
+  } catch {
+    // A stored pin that no longer parses is forgotten; the next load pins again.
+    forget();
+    throw new Error("the pinned validator set in this browser was damaged and has been forgotten; reload to pin again");
+  }
+  return { ok: true, pin, status, reader: new VerifiedReader(client, chain) };
 }

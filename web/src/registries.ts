@@ -17,11 +17,12 @@ const REGISTRIES: { title: Key; prefix: string; summary: (v: any) => string }[] 
 export async function registries(main: HTMLElement, ctx: Ctx): Promise<void> {
   const sections = REGISTRIES.map(() => h("section", {}));
   main.replaceChildren(h("h1", {}, t("registries.title")), h("p", { class: "note" }, t("registries.index")), ...sections);
+  const counts: number[] = [];
   await Promise.all(
     REGISTRIES.map((r, i) =>
       fill(sections[i]!, async () => {
-        const index = await ctx.reader.client.get(`/v1/state/keys?prefix=${encodeURIComponent(r.prefix)}&limit=${SHOWN}`);
-        const keys = (index.keys as { key: string | null }[]).map((k) => k.key).filter((k): k is string => k !== null);
+        const index = await ctx.reader.client.stateKeys(r.prefix, { limit: SHOWN });
+        const keys = index.keys.map((k) => k.key).filter((k): k is string => k !== null);
         const rows = await Promise.all(
           keys.map(async (key) => {
             const cell = h("td", {}, mark(null));
@@ -36,6 +37,7 @@ export async function registries(main: HTMLElement, ctx: Ctx): Promise<void> {
             return h("tr", {}, h("td", {}, mono(key.slice(r.prefix.length))), details, cell);
           }),
         );
+        counts.push(keys.length);
         return [
           h("h2", {}, t(r.title)),
           rows.length ? h("table", { class: "list" }, h("tbody", {}, ...rows)) : h("p", {}, t("registries.empty")),
@@ -44,6 +46,7 @@ export async function registries(main: HTMLElement, ctx: Ctx): Promise<void> {
       }),
     ),
   );
+  if (counts.length === REGISTRIES.length && counts.every((n) => n === 0)) main.append(h("p", { class: "note" }, t("registries.hint")));
 }
 
 export async function evidence(main: HTMLElement, ctx: Ctx): Promise<void> {

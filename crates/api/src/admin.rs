@@ -67,10 +67,12 @@ pub async fn snapshot(State(s): State<AppState>, headers: HeaderMap) -> Result<R
         ));
     };
     let ledger = s.ledger.clone();
-    let (file, snap) = blocking(move || {
+    // `busy` moves into the copy and then into the response body: it is held until the copy
+    // is done even if the client goes away meanwhile, and until the last byte is sent.
+    let (file, snap, busy) = blocking(move || {
         let store = ledger.store();
         let dir = store.path().parent().map(|d| d.to_path_buf()).unwrap_or_default();
-        // One snapshot at a time (`Busy`): a file left by a crash mid-copy is ours to replace.
+        // One snapshot at a time: a file left by a crash mid-copy is ours to replace.
         let tmp = dir.join("snapshot-in-progress.redb");
         if tmp.exists() {
             std::fs::remove_file(&tmp).map_err(Problem::internal)?;
@@ -79,7 +81,7 @@ pub async fn snapshot(State(s): State<AppState>, headers: HeaderMap) -> Result<R
         let file = std::fs::File::open(&tmp).map_err(Problem::internal)?;
         // The open file keeps the bytes; nothing is left behind if the transfer is cut.
         std::fs::remove_file(&tmp).map_err(Problem::internal)?;
-        Ok((file, snap))
+        Ok((file, snap, busy))
     })
     .await?;
     let file = tokio::fs::File::from_std(file);

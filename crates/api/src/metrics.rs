@@ -184,12 +184,21 @@ pub async fn prometheus(State(s): State<AppState>) -> impl IntoResponse {
         "The round at which the last height was decided (0 is the normal case).",
         &one(facts.last_decided_round.to_string()),
     );
-    let votes: Vec<(String, String)> =
-        facts.last_votes.iter().map(|(v, h)| (format!("{{validator=\"{}\"}}", label(v)), h.to_string())).collect();
+    // The current set only (a validator removed by governance drops out), 0 for one not seen.
+    let votes: Vec<(String, String)> = s
+        .ledger
+        .validators()
+        .iter()
+        .map(|v| {
+            let address = v.address.to_string();
+            let h = facts.last_votes.get(&address).copied().unwrap_or(0);
+            (format!("{{validator=\"{}\"}}", label(&address)), h.to_string())
+        })
+        .collect();
     family(
         "dojang_validator_last_vote_height",
         "gauge",
-        "The highest height each validator was last heard voting at.",
+        "The highest decided height whose commit certificate carries the validator's precommit (0: none seen since start).",
         &votes,
     );
     let target = s.status.catch_up_target();

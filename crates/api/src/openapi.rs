@@ -120,6 +120,7 @@ pub async fn document() -> Json<Value> {
             "/v1/state/keys": { "get": op("Keys under a prefix in the latest state, in key order: an index to list registries with, each key then read with its proof from /v1/state",
                 json!([query_param("prefix", "key prefix as text, e.g. identity/orgs/", true, json!({ "type": "string", "maxLength": MAX_KEY_BYTES })),
                        query_param("after", "continue after this key (next_after of the previous page)", false, json!({ "type": "string", "maxLength": MAX_KEY_BYTES })),
+                       query_param("after_hex", "or after this key as hex (next_after_hex)", false, json!({ "type": "string", "pattern": "^([0-9a-fA-F]{2})*$", "maxLength": 2 * MAX_KEY_BYTES })),
                        query_param("limit", "at most this many keys", false, json!({ "type": "integer", "minimum": 1, "maximum": MAX_KEYS_PAGE }))]),
                 None, responses(&[("200", "keys", JSON)], &[])) },
             "/v1/query/{module}/{path}": { "get": op("A module's read-only query (e.g. governance param/minimum_wage/hourly_krw?as_of=2026-03-01); the module's own parameters go in the query string",

@@ -102,15 +102,28 @@ pub struct KeysQuery {
     prefix: String,
     /// Continue after this key (the previous page's `next_after`).
     after: Option<String>,
+    /// Or after this key as hex (`next_after_hex`, for keys that are not text).
+    after_hex: Option<String>,
     limit: Option<usize>,
 }
 
-/// `GET /v1/state/keys?prefix=…[&after=…&limit=…]`: the keys under a prefix in the latest
-/// state, in key order. An index, not a proof: a client lists registries with it, then reads
-/// each key through `/v1/state` and checks its proof. Only keys that are text are listed as
-/// `key`; every key also comes as `key_hex`.
+/// `GET /v1/state/keys?prefix=…[&after=…|&after_hex=…][&limit=…]`: the keys under a prefix in
+/// the latest state, in key order (`height`: the latest height as the page was read). An
+/// index, not a proof: a client lists registries with it, then reads each key through
+/// `/v1/state` and checks its proof. Keys that are text come as `key`; every key also comes as
+/// `key_hex`; a full page says where to continue (`next_after`, `next_after_hex`).
 pub async fn keys(State(s): State<AppState>, StrictQuery(q): StrictQuery<KeysQuery>) -> Result<Json<Value>, Problem> {
-    if q.prefix.len() > MAX_KEY_BYTES || q.after.as_ref().is_some_and(|a| a.len() > MAX_KEY_BYTES) {
+    let after: Option<Vec<u8>> = match (q.after, q.after_hex) {
+        (Some(_), Some(_)) => {
+            return Err(Problem::bad_request("malformed-key", "give at most one of after and after_hex"))
+        }
+        (Some(a), None) => Some(a.into_bytes()),
+        (None, Some(h)) => Some(
+            hex::decode(&h).map_err(|e| Problem::bad_request("malformed-key", format!("after_hex is not hex: {e}")))?,
+        ),
+        (None, None) => None,
+    };
+    if q.prefix.len() > MAX_KEY_BYTES || after.as_ref().is_some_and(|a| a.len() > MAX_KEY_BYTES) {
         return Err(Problem::bad_request(
             "malformed-key",
             format!("prefix and after are at most {MAX_KEY_BYTES} bytes"),
@@ -124,15 +137,20 @@ pub async fn keys(State(s): State<AppState>, StrictQuery(q): StrictQuery<KeysQue
     let answer = blocking(move || {
         let (height, _, _) = ledger.head();
         let view = ledger.committed_state();
-        let rows =
-            dojang_ledger::StateRead::scan(&view, q.prefix.as_bytes(), q.after.as_ref().map(|a| a.as_bytes()), limit)?;
+        let rows = dojang_ledger::StateRead::scan(&view, q.prefix.as_bytes(), after.as_deref(), limit)?;
         let keys: Vec<Value> = rows
             .iter()
             .map(|(k, _)| json!({ "key": std::str::from_utf8(k).ok(), "key_hex": hex::encode(k) }))
             .collect();
-        let next_after =
-            if rows.len() == limit { rows.last().and_then(|(k, _)| std::str::from_utf8(k).ok()) } else { None };
-        Ok(json!({ "prefix": q.prefix, "height": height, "keys": keys, "next_after": next_after }))
+        // A full page may have more after it: say where to continue, as text when the key is.
+        let last = rows.last().filter(|_| rows.len() == limit).map(|(k, _)| k);
+        Ok(json!({
+            "prefix": q.prefix,
+            "height": height,
+            "keys": keys,
+            "next_after": last.and_then(|k| std::str::from_utf8(k).ok()),
+            "next_after_hex": last.map(hex::encode),
+        }))
     })
     .await?;
     Ok(Json(answer))

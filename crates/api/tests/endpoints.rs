@@ -363,6 +363,17 @@ async fn state_keys_are_listed_by_prefix_in_pages_and_bad_pages_are_refused() {
         call(&n, Method::GET, &format!("/v1/state/keys?prefix=governance/&after={first}&limit=200"), None, "").await;
     assert_eq!(next["keys"][0]["key"], all[1]);
     assert_eq!(next["next_after"], Value::Null, "a short page is the last");
+    assert_eq!(next["next_after_hex"], Value::Null);
+    let (_, _, by_hex) = call(
+        &n,
+        Method::GET,
+        &format!("/v1/state/keys?prefix=governance/&after_hex={}&limit=1", hex::encode(&first)),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(by_hex["keys"][0]["key"], all[1], "after_hex continues like after");
+    assert_eq!(by_hex["next_after_hex"], hex::encode(all[1]));
     let long = "a".repeat(1025);
     for bad in [
         "/v1/state/keys",
@@ -370,6 +381,8 @@ async fn state_keys_are_listed_by_prefix_in_pages_and_bad_pages_are_refused() {
         "/v1/state/keys?prefix=a&limit=201",
         "/v1/state/keys?prefix=a&limit=x",
         "/v1/state/keys?prefix=a&bogus=1",
+        "/v1/state/keys?prefix=a&after=x&after_hex=78",
+        "/v1/state/keys?prefix=a&after_hex=zz",
         &format!("/v1/state/keys?prefix={long}"),
         &format!("/v1/state/keys?prefix=a&after={long}"),
     ] {

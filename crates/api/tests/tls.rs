@@ -87,6 +87,13 @@ async fn https_serves_a_trusting_client_and_closes_plain_and_stalled_ones() {
     let closed = tokio::time::timeout(Duration::from_secs(5), idle.read_to_end(&mut buf)).await;
     assert!(closed.is_ok(), "a stalled handshake is closed at the header deadline");
 
+    // The node's own HTTP client (reqwest: relay, catch-up, backup) speaks HTTPS too.
+    let root = reqwest::Certificate::from_pem(&std::fs::read(&tls.cert_file).unwrap()).unwrap();
+    let http = reqwest::Client::builder().add_root_certificate(root).build().unwrap();
+    let status: serde_json::Value =
+        http.get(format!("https://localhost:{}/v1/status", addr.port())).send().await.unwrap().json().await.unwrap();
+    assert!(status["chain_id"].is_string(), "{status}");
+
     // A client that does not trust this certificate refuses it.
     let other = certificate(dir.path(), "other");
     let tcp = TcpStream::connect(addr).await.unwrap();

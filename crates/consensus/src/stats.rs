@@ -1,7 +1,9 @@
 //! What an operator watches in consensus, gathered from the engine's event stream and its
 //! network: rounds started and how many of them followed a round that ended without a decision
-//! (a proposer that timed out, or a round that failed), heights decided, the highest height at
-//! which each validator was last heard voting, and the connected peers.
+//! (a proposer that timed out, or a round that failed), heights decided, the highest height
+//! whose commit certificate carries each validator's precommit, and the connected peers.
+//! Votes are taken from decided certificates only: the engine announces a received vote
+//! before checking it, and a peer could otherwise write any address and height here.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,8 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use malachitebft_app_channel::NetworkRequest;
-use malachitebft_core_consensus::SignedConsensusMsg;
-use malachitebft_core_types::{Round, Vote as _};
+use malachitebft_core_types::Round;
 use malachitebft_engine::util::events::{Event, TxEvent};
 use tokio::sync::{broadcast, mpsc};
 
@@ -35,8 +36,8 @@ pub struct ConsensusStats {
     pub heights_decided: AtomicU64,
     /// The round at which the last height was decided.
     pub last_decided_round: AtomicU64,
-    /// Validator address → the highest height it was last heard voting at (this node's own
-    /// votes included).
+    /// Validator address → the highest decided height whose certificate (as this node saw it)
+    /// carries its precommit.
     last_vote: Mutex<BTreeMap<String, u64>>,
     peers: Mutex<Vec<PeerStat>>,
 }
@@ -68,9 +69,9 @@ impl ConsensusStats {
                 self.heights_decided.fetch_add(1, Ordering::Relaxed);
                 let round = commit_certificate.round.as_i64().max(0) as u64;
                 self.last_decided_round.store(round, Ordering::Relaxed);
-            }
-            Event::Received(SignedConsensusMsg::Vote(v)) | Event::Published(SignedConsensusMsg::Vote(v)) => {
-                self.vote(v.validator_address().to_string(), v.height().0);
+                for sig in &commit_certificate.commit_signatures {
+                    self.vote(sig.address.to_string(), commit_certificate.height.0);
+                }
             }
             _ => {}
         }

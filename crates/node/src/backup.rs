@@ -82,38 +82,22 @@ pub async fn backup(home: &Home, node: Option<&str>, out: &Path) -> anyhow::Resu
     })?;
     let base = match node {
         Some(n) => n.trim_end_matches('/').to_string(),
-        None => format!("http://{}", Config::load(&home.config())?.api.listen_addr),
+        None => {
+            let api = Config::load(&home.config())?.api;
+            let scheme = if api.tls.is_some() { "https" } else { "http" };
+            format!("{scheme}://{}", api.listen_addr)
+        }
     };
     let started = std::time::Instant::now();
-    let mut res = reqwest::Client::new()
-        .get(format!("{base}/v1/admin/snapshot"))
-        .bearer_auth(token.trim())
-        .send()
-        .await
-        .with_context(|| format!("cannot reach the node at {base}"))?;
-    if !res.status().is_success() {
-        let status = res.status();
-        bail!("the node refused the snapshot ({status}): {}", res.text().await.unwrap_or_default());
-    }
-    let expected = res.content_length();
-    let partial = out.with_extension("partial");
-    let mut file = std::fs::File::create(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
-    let mut written = 0u64;
-    while let Some(chunk) = res.chunk().await.context("the transfer was cut")? {
-        file.write_all(&chunk)?;
-        written += chunk.len() as u64;
-    }
-    file.sync_all()?;
-    drop(file);
-    if expected.is_some_and(|n| n != written) {
-        let _ = std::fs::remove_file(&partial);
-        bail!("the transfer ended after {written} of {} bytes; try again", expected.unwrap_or(0));
-    }
-    let height = match check(&partial, &genesis) {
-        Ok(h) => h,
+    let partial = dojang_store::partial_path(out);
+    let fetched = fetch(&base, token.trim(), &partial).await;
+    let checked = fetched.and_then(|written| Ok((written, check(&partial, &genesis)?)));
+    let (written, height) = match checked {
+        Ok(v) => v,
         Err(e) => {
+            // Nothing half-written or unchecked is left under the name of a backup.
             let _ = std::fs::remove_file(&partial);
-            return Err(e.context("the snapshot did not check out; nothing was kept"));
+            return Err(e.context("no backup was kept"));
         }
     };
     std::fs::rename(&partial, out)?;
@@ -127,34 +111,72 @@ pub async fn backup(home: &Home, node: Option<&str>, out: &Path) -> anyhow::Resu
     Ok(())
 }
 
+/// Streams the node's snapshot into `partial`; returns the bytes written.
+async fn fetch(base: &str, token: &str, partial: &Path) -> anyhow::Result<u64> {
+    let mut res = reqwest::Client::new()
+        .get(format!("{base}/v1/admin/snapshot"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the node at {base}"))?;
+    if !res.status().is_success() {
+        let status = res.status();
+        bail!("the node refused the snapshot ({status}): {}", res.text().await.unwrap_or_default());
+    }
+    let expected = res.content_length();
+    let mut file = std::fs::File::create(partial).with_context(|| format!("cannot create {}", partial.display()))?;
+    let mut written = 0u64;
+    while let Some(chunk) = res.chunk().await.context("the transfer was cut")? {
+        file.write_all(&chunk)?;
+        written += chunk.len() as u64;
+    }
+    file.sync_all()?;
+    if let Some(n) = expected.filter(|n| *n != written) {
+        bail!("the transfer ended after {written} of {n} bytes; try again");
+    }
+    Ok(written)
+}
+
 /// `dojang restore`: puts a checked backup in place of a stopped node's store. An existing
 /// store is kept beside it (`ledger.redb.before-restore`) and only replaced with `force`.
 pub fn restore(home: &Home, from: &Path, force: bool) -> anyhow::Result<()> {
     let genesis = Genesis::load(&home.genesis())?;
-    let height = check(from, &genesis)?;
+    if !from.is_file() {
+        bail!("{} is not a file", from.display());
+    }
     let db = home.db();
-    if db.exists() {
-        if !force {
-            bail!(
-                "{} exists; stop the node and pass --force to replace it (it is kept as {}.before-restore)",
-                db.display(),
-                db.display()
-            );
-        }
-        // Opening it proves the node is stopped: a running node holds the file's lock.
-        drop(
-            Store::open(&db)
-                .with_context(|| format!("cannot open {}: is the node still running? stop it first", db.display()))?,
+    if db.exists() && !force {
+        bail!(
+            "{} exists; stop the node and pass --force to replace it (it is kept as {}.before-restore)",
+            db.display(),
+            db.display()
         );
+    }
+    // The backup is copied, and the copy checked: checking opens the file for writing (redb
+    // may repair it), and the backup itself stays untouched.
+    std::fs::create_dir_all(home.data())?;
+    let copy = db.with_extension("redb.restoring");
+    std::fs::copy(from, &copy)
+        .with_context(|| format!("cannot copy {} into {}", from.display(), home.data().display()))?;
+    let height = match check(&copy, &genesis) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = std::fs::remove_file(&copy);
+            return Err(e.context("nothing was restored"));
+        }
+    };
+    if db.exists() {
+        // Opening it proves the node is stopped: a running node holds the file's lock.
+        if let Err(e) = Store::open(&db) {
+            let _ = std::fs::remove_file(&copy);
+            return Err(anyhow::Error::new(e)
+                .context(format!("cannot open {}: is the node still running? stop it first", db.display())));
+        }
         let kept = db.with_extension("redb.before-restore");
         std::fs::rename(&db, &kept).with_context(|| format!("cannot move the old store to {}", kept.display()))?;
     }
-    std::fs::create_dir_all(home.data())?;
-    let partial = db.with_extension("redb.restoring");
-    std::fs::copy(from, &partial)
-        .with_context(|| format!("cannot copy {} into {}", from.display(), home.data().display()))?;
-    std::fs::File::open(&partial)?.sync_all()?;
-    std::fs::rename(&partial, &db)?;
+    std::fs::File::open(&copy)?.sync_all()?;
+    std::fs::rename(&copy, &db)?;
     std::fs::File::open(home.data())?.sync_all()?;
     println!(
         "restored chain '{}' at height {height} into {}; start the node: it checks the store and catches up from its peers",

@@ -121,14 +121,19 @@ impl<S: Subscriber> Filter<S> for QuietPeers {
     }
 
     fn event_enabled(&self, event: &Event<'_>, _cx: &Context<'_, S>) -> bool {
-        let meta = event.metadata();
-        if *meta.level() != Level::ERROR || !NETWORK_TARGETS.iter().any(|t| meta.target().starts_with(t)) {
-            return true;
-        }
-        let mut message = Message::default();
-        event.record(&mut message);
-        !is_unreachable_peer(&message.0)
+        unreachable_peer(event).is_none()
     }
+}
+
+/// The message of `event` if it is one of the engine network's "peer unreachable" ERRORs.
+fn unreachable_peer(event: &Event<'_>) -> Option<String> {
+    let meta = event.metadata();
+    if *meta.level() != Level::ERROR || !NETWORK_TARGETS.iter().any(|t| meta.target().starts_with(t)) {
+        return None;
+    }
+    let mut message = Message::default();
+    event.record(&mut message);
+    is_unreachable_peer(&message.0).then_some(message.0)
 }
 
 /// The messages of the engine network's ERRORs that mean "a peer is not there (yet)".
@@ -193,18 +198,10 @@ impl<S: Subscriber> Filter<S> for PeerNoise {
     }
 
     fn event_enabled(&self, event: &Event<'_>, _cx: &Context<'_, S>) -> bool {
-        let meta = event.metadata();
-        if *meta.level() != Level::ERROR || !NETWORK_TARGETS.iter().any(|t| meta.target().starts_with(t)) {
-            return true;
-        }
-        let mut message = Message::default();
-        event.record(&mut message);
-        if !is_unreachable_peer(&message.0) {
-            return true;
-        }
+        let Some(message) = unreachable_peer(event) else { return true };
         if self.0.count {
             self.0.unreachable.fetch_add(1, Ordering::Relaxed);
-            *self.0.last.lock().unwrap_or_else(|p| p.into_inner()) = message.0;
+            *self.0.last.lock().unwrap_or_else(|p| p.into_inner()) = message;
         }
         false
     }

@@ -24,7 +24,9 @@ async fn a_backup_taken_online_restores_a_wiped_validator_which_catches_up() {
         net.start(i);
     }
     wait_all(&net.urls, 3, Duration::from_secs(60)).await;
-    flood(net.urls.clone(), "net-test", net.anchoring_keys(), 1, Duration::from_secs(2)).await;
+    // Load runs through the backup: the copy is taken while blocks are being committed.
+    let load = tokio::spawn(flood(net.urls.clone(), "net-test", net.anchoring_keys(), 1, Duration::from_secs(6)));
+    tokio::time::sleep(Duration::from_secs(2)).await;
 
     // The snapshot endpoint wants the token from the node's home.
     let snapshot = format!("{}/v1/admin/snapshot", net.urls[3]);
@@ -34,15 +36,26 @@ async fn a_backup_taken_online_restores_a_wiped_validator_which_catches_up() {
 
     let home3 = net.home(3);
     let backup = net.dir.path().join("node-3-backup.redb");
+    let before = common::net::height(&net.urls[3]).await;
     let (ok, out) = dojang(&["backup", "--home", home3.to_str().unwrap(), "--out", backup.to_str().unwrap()]);
     assert!(ok, "{out}");
     assert!(out.contains("checked"), "{out}");
+    let after = common::net::height(&net.urls[3]).await;
+    assert!(after > before, "blocks were committed while the backup ran ({before} → {after})");
+    load.await.unwrap();
     let (ok, out) = dojang(&["backup", "--home", home3.to_str().unwrap(), "--out", backup.to_str().unwrap()]);
     assert!(!ok && out.contains("already exists"), "an existing file is not overwritten: {out}");
 
-    // A restore while the store exists and the node runs is refused.
+    // A restore over an existing store needs --force, and is refused while the node runs.
     let (ok, out) = dojang(&["restore", "--home", home3.to_str().unwrap(), "--from", backup.to_str().unwrap()]);
     assert!(!ok && out.contains("--force"), "{out}");
+    let (ok, out) =
+        dojang(&["restore", "--home", home3.to_str().unwrap(), "--from", backup.to_str().unwrap(), "--force"]);
+    assert!(!ok && out.contains("still running"), "{out}");
+    let missing = net.dir.path().join("no-such-backup.redb");
+    let (ok, _) = dojang(&["restore", "--home", home3.to_str().unwrap(), "--from", missing.to_str().unwrap()]);
+    assert!(!ok && !missing.exists(), "a missing backup is refused and not created");
+    let backup_bytes = std::fs::read(&backup).unwrap();
 
     // The validator loses its disk; the other three go on.
     net.nodes[3].take().unwrap().stop();
@@ -68,6 +81,7 @@ async fn a_backup_taken_online_restores_a_wiped_validator_which_catches_up() {
 
     let (ok, out) = dojang(&["restore", "--home", home3.to_str().unwrap(), "--from", backup.to_str().unwrap()]);
     assert!(ok, "{out}");
+    assert_eq!(std::fs::read(&backup).unwrap(), backup_bytes, "the backup itself is not written to");
     net.start(3);
     let caught = wait_caught_up(&net.urls[3], &net.urls[0], Duration::from_secs(90)).await.unwrap();
     assert!(caught > at_loss + 5, "caught up to {caught}");

@@ -22,7 +22,7 @@ use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, WriteT
 use error::OrDb;
 pub use error::StoreError;
 pub use integrity::{Damage, LatestBlock, OpenCheck};
-pub use snapshot::Snapshot;
+pub use snapshot::{partial_path, Snapshot};
 pub use state::{PreparedState, StateProof};
 pub use txs::CommittedTx;
 

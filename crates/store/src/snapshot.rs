@@ -39,8 +39,8 @@ fn io(path: &Path, e: std::io::Error) -> StoreError {
     StoreError::Io(format!("{}: {e}", path.display()))
 }
 
-/// The file a snapshot is written to before it is complete.
-fn partial(out: &Path) -> PathBuf {
+/// The file a copy bound for `out` is written to before it is complete (`out` + `.partial`).
+pub fn partial_path(out: &Path) -> PathBuf {
     let mut name = out.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".partial");
     out.with_file_name(name)
@@ -52,7 +52,7 @@ impl Store {
         if out.exists() {
             return Err(StoreError::Io(format!("{} already exists; choose a new file for the backup", out.display())));
         }
-        let tmp = partial(out);
+        let tmp = partial_path(out);
         // A leftover from an interrupted backup is ours to replace.
         if tmp.exists() {
             std::fs::remove_file(&tmp).map_err(|e| io(&tmp, e))?;
