@@ -67,6 +67,32 @@ export class Governance extends ModuleClient {
   param(table: string, key: string, asOf: string): Promise<any> {
     return this.ask(`param/${part(table, "table")}/${part(key, "key")}`, { as_of: asOf });
   }
+  /**
+   * A council member's proposal that the council execute `proposal` (any module's message);
+   * the proposer's approval counts, and at the threshold it executes in the same block.
+   */
+  propose(proposal: ModuleMessage, reason: string, expiresAtMs: number): ModuleMessage {
+    if (!Number.isSafeInteger(expiresAtMs) || expiresAtMs <= 0) throw new Error("expiresAtMs is a time in Unix milliseconds");
+    return this.message({ type: "propose", proposal: { module: proposal.module, msg: proposal.msg }, reason, expires_at_ms: expiresAtMs });
+  }
+  approve(id: number): ModuleMessage {
+    pad(id, 1);
+    return this.message({ type: "approve", id });
+  }
+  reject(id: number): ModuleMessage {
+    pad(id, 1);
+    return this.message({ type: "reject", id });
+  }
+  /** The council's message granting `role` (admin, issuer, verifier, auditor, operator, …). */
+  grantRole(account: string, role: string): ModuleMessage {
+    addressBytes(account);
+    return this.message({ type: "grant_role", account, role: part(role, "role") });
+  }
+  revokeRole(account: string, role: string): ModuleMessage {
+    addressBytes(account);
+    return this.message({ type: "revoke_role", account, role: part(role, "role") });
+  }
+
   /** An account's roles, proven. `null`: the account has none. */
   verifiedAccount(reader: VerifiedReader, address: string): Promise<Verified<any>> {
     return reader.json(Governance.accountKey(address));

@@ -206,3 +206,23 @@ test("the validator set in state decodes to the genesis set, proven", async () =
   assert.equal(set[0]!.name, genesis.validators[0].name);
   assert.deepEqual(encodeValidators(set), v.value);
 });
+
+test("the typed governance client's proposal executes on a council of one, and its effect is read with a proof", async () => {
+  const client = new Client(dev!.url);
+  const gov = new Governance(client);
+  const admin = new Ed25519Signer(fromHex(adminSeed));
+  const builder = new TxBuilder(genesis.chain_id, admin);
+  const newcomer = new Ed25519Signer(globalThis.crypto.getRandomValues(new Uint8Array(32))).publicKey.address();
+  const r = reader();
+  assert.equal((await r.json(Governance.accountKey(newcomer))).value, null, "no roles yet");
+  const receipt = await client.send(builder, gov.propose(gov.grantRole(newcomer, "auditor"), "sdk-ts test: an auditor", Date.now() + 3_600_000));
+  assert.equal(receipt.result.status, "ok");
+  const after = await r.json<any>(Governance.accountKey(newcomer));
+  assert.ok(after.value?.roles?.auditor, JSON.stringify(after.value));
+  assert.ok(after.height >= receipt.height);
+  const proposals = await gov.proposals(5);
+  assert.ok(proposals.proposals.some((p: any) => p.reason === "sdk-ts test: an auditor" && p.status === "executed"), JSON.stringify(proposals));
+  assert.throws(() => gov.grantRole("not-an-address", "auditor"), MalformedError);
+  assert.throws(() => gov.approve(-1), /non-negative/);
+  assert.throws(() => gov.propose(gov.grantRole(newcomer, "auditor"), "x", 0), /Unix milliseconds/);
+});

@@ -9,6 +9,7 @@ mod events;
 mod extract;
 mod fdlimit;
 mod health;
+mod inclusion;
 mod limit;
 mod metrics;
 mod network;
@@ -126,6 +127,8 @@ pub struct AppState {
     pub ledger: Arc<Ledger>,
     pub settings: ApiSettings,
     pub metrics: Arc<metrics::Metrics>,
+    /// Recent blocks' Merkle trees, for transaction inclusion paths.
+    pub inclusion: Arc<inclusion::InclusionCache>,
     pub relay: Option<Arc<relay::Relay>>,
     /// What the node says about itself (catching up, mempool capacity) for `/health` and `/ready`.
     pub status: NodeStatus,
@@ -160,7 +163,8 @@ pub fn gateway(
     let relay = relay::Relay::start(&settings.peers);
     let event_streams =
         Arc::new(tokio::sync::Semaphore::new(settings.max_event_streams.min(tokio::sync::Semaphore::MAX_PERMITS)));
-    let state = AppState { ledger, settings, metrics, relay, status, event_streams, vault };
+    let inclusion = Arc::new(inclusion::InclusionCache::default());
+    let state = AppState { ledger, settings, metrics, inclusion, relay, status, event_streams, vault };
     Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))

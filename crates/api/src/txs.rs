@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use dojang_types::{encode, merkle_proof, Hash, Receipt};
+use dojang_types::{encode, Hash};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -160,16 +160,14 @@ pub async fn get_tx(State(s): State<AppState>, id: Result<Path<String>, PathReje
     let Path(id) = id?;
     let id: Hash = id.parse().map_err(|e: String| Problem::bad_request("malformed-id", e))?;
     let ledger = s.ledger.clone();
+    let inclusion = s.inclusion.clone();
     blocking_json(move || {
         let Some((receipt, tx)) = ledger.receipt(&id)? else {
             return Err(Problem::not_found(format!(
                 "transaction {id} is not in a finalized block (it may still be waiting)"
             )));
         };
-        let receipts = ledger.store().receipts(receipt.height)?.unwrap_or_default();
-        let index = receipt.index as usize;
-        let ids: Vec<[u8; 32]> = receipts.iter().map(|r| r.tx_id.0).collect();
-        let commitments: Vec<Vec<u8>> = receipts.iter().map(Receipt::commitment_bytes).collect();
+        let (tx_proof, receipt_proof) = inclusion.paths(&ledger, receipt.height, receipt.index as usize)?;
         Ok(json!({
             "id": id,
             "committed": true,
@@ -178,8 +176,8 @@ pub async fn get_tx(State(s): State<AppState>, id: Result<Path<String>, PathReje
             "receipt": receipt,
             "inclusion": {
                 "height": receipt.height,
-                "tx_proof": merkle_proof(&ids, index),
-                "receipt_proof": merkle_proof(&commitments, index),
+                "tx_proof": tx_proof,
+                "receipt_proof": receipt_proof,
             },
         }))
     })

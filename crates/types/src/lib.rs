@@ -19,7 +19,7 @@ pub use date::Date;
 pub use evidence::{Evidence, EvidenceKind};
 pub use hash::{sha256, Hash};
 pub use keys::{Address, PublicKey, Signature};
-pub use merkle::{merkle_proof, merkle_root, merkle_root_from_proof, ProofStep};
+pub use merkle::{merkle_proof, merkle_root, merkle_root_from_proof, MerkleTree, ProofStep};
 pub use query::{KeyedRecord, ModuleQuery, RecordQuery};
 pub use receipt::{Event, Receipt, TxStatus};
 pub use tx::{ModuleMessage, SignedTx, TxBody, TxError, MAX_TX_BYTES, TX_DOMAIN};

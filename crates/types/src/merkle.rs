@@ -40,21 +40,51 @@ pub struct ProofStep {
 /// The inclusion proof of leaf `index` in the tree [`merkle_root`] builds, so a holder of one
 /// record (a decision receipt) can show it is under an anchored root without the others.
 pub fn merkle_proof<T: AsRef<[u8]>>(leaves: &[T], index: usize) -> Option<Vec<ProofStep>> {
-    if index >= leaves.len() {
-        return None;
-    }
-    let mut level = leaf_hashes(leaves);
-    let mut i = index;
-    let mut proof = Vec::new();
-    while level.len() > 1 {
-        let sibling = i ^ 1;
-        if sibling < level.len() {
-            proof.push(ProofStep { sibling: level[sibling], left: sibling < i });
+    MerkleTree::new(leaves).proof(index)
+}
+
+/// Every level of the tree [`merkle_root`] builds, kept so that many proofs of one tree cost a
+/// lookup each instead of rebuilding it (a node answering for every transaction of a block).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MerkleTree {
+    /// Leaf hashes first, the root's level last; empty for no leaves.
+    levels: Vec<Vec<Hash>>,
+}
+
+impl MerkleTree {
+    pub fn new<T: AsRef<[u8]>>(leaves: &[T]) -> Self {
+        if leaves.is_empty() {
+            return MerkleTree { levels: Vec::new() };
         }
-        level = parents(&level);
-        i /= 2;
+        let mut levels = vec![leaf_hashes(leaves)];
+        while levels.last().is_some_and(|l| l.len() > 1) {
+            let up = parents(levels.last().expect("at least one level"));
+            levels.push(up);
+        }
+        MerkleTree { levels }
     }
-    Some(proof)
+
+    /// The root, as [`merkle_root`] gives it.
+    pub fn root(&self) -> Hash {
+        self.levels.last().and_then(|l| l.first().copied()).unwrap_or_else(|| sha256(&[]))
+    }
+
+    /// The proof of leaf `index`, as [`merkle_proof`] gives it.
+    pub fn proof(&self, index: usize) -> Option<Vec<ProofStep>> {
+        if index >= self.levels.first().map_or(0, Vec::len) {
+            return None;
+        }
+        let mut i = index;
+        let mut proof = Vec::new();
+        for level in &self.levels[..self.levels.len() - 1] {
+            let sibling = i ^ 1;
+            if sibling < level.len() {
+                proof.push(ProofStep { sibling: level[sibling], left: sibling < i });
+            }
+            i /= 2;
+        }
+        Some(proof)
+    }
 }
 
 /// Recomputes the root from one leaf and its proof.
@@ -83,6 +113,20 @@ mod tests {
                 assert_ne!(merkle_root_from_proof(b"forged", &proof), root);
             }
             assert!(merkle_proof(&leaves, n).is_none());
+        }
+    }
+
+    #[test]
+    fn a_kept_tree_gives_the_same_root_and_proofs() {
+        for n in [0usize, 1, 2, 3, 7, 16, 33] {
+            let leaves: Vec<Vec<u8>> = (0..n).map(|i| vec![i as u8; 5]).collect();
+            let tree = MerkleTree::new(&leaves);
+            assert_eq!(tree.root(), merkle_root(&leaves), "n={n}");
+            for (i, leaf) in leaves.iter().enumerate() {
+                let proof = tree.proof(i).unwrap();
+                assert_eq!(merkle_root_from_proof(leaf, &proof), tree.root(), "n={n} i={i}");
+            }
+            assert!(tree.proof(n).is_none());
         }
     }
 
