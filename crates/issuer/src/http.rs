@@ -33,16 +33,28 @@ impl IntoResponse for OauthError {
 /// The router. `admin_token` guards the desk endpoints (`/admin/...`).
 pub fn router(issuer: Arc<Issuer>, admin_token: String) -> Router {
     let app = Arc::new(App { issuer, admin_token });
-    Router::new()
+    // What wallets call may be called from any web page (a browser wallet lives at its own
+    // origin); bearer tokens, never cookies, so no credentials mode. The desk is not.
+    let wallets = Router::new()
         .route("/.well-known/openid-credential-issuer", get(issuer_metadata))
         .route("/.well-known/oauth-authorization-server", get(as_metadata))
         .route("/token", post(token))
         .route("/nonce", post(nonce))
         .route("/credential", post(credential))
         .route("/status/{name}", get(status_list))
-        .route("/admin/offers", post(new_offer))
-        .route("/admin/status", post(set_status))
-        .with_state(app)
+        .layer(wallet_cors());
+    let desk = Router::new().route("/admin/offers", post(new_offer)).route("/admin/status", post(set_status));
+    wallets.merge(desk).with_state(app)
+}
+
+/// Cross-origin access for wallets: any origin, the methods and headers the protocol uses.
+fn wallet_cors() -> tower_http::cors::CorsLayer {
+    use axum::http::Method;
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(3600))
 }
 
 async fn issuer_metadata(State(app): State<Arc<App>>) -> Json<Value> {

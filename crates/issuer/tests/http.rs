@@ -332,3 +332,38 @@ async fn malformed_and_unauthorized_requests() {
         .unwrap();
     assert_eq!(meta["credential_configurations_supported"]["income_band"]["format"], "dc+sd-jwt");
 }
+
+#[tokio::test]
+async fn wallet_endpoints_answer_any_origin_and_the_desk_does_not() {
+    let r = start().await;
+    let preflight = |path: &str| {
+        r.http
+            .request(reqwest::Method::OPTIONS, format!("{}{path}", r.url))
+            .header("origin", "https://wallet.example")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type")
+    };
+    for path in ["/token", "/nonce", "/credential"] {
+        let resp = preflight(path).send().await.unwrap();
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        let h = resp.headers();
+        assert_eq!(h["access-control-allow-origin"], "*", "{path}");
+        let headers = h["access-control-allow-headers"].to_str().unwrap().to_lowercase();
+        assert!(headers.contains("authorization") && headers.contains("content-type"), "{path}: {headers}");
+    }
+    let meta = r
+        .http
+        .get(format!("{}/.well-known/openid-credential-issuer", r.url))
+        .header("origin", "https://wallet.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(meta.headers()["access-control-allow-origin"], "*");
+    // The desk gives a page elsewhere nothing to read.
+    let desk = preflight("/admin/offers").send().await.unwrap();
+    assert!(desk.headers().get("access-control-allow-origin").is_none(), "{:?}", desk.headers());
+    let (status, _) = r
+        .post("/admin/offers", Some(ADMIN), json!({"subject": "S-1", "credential_configuration_id": "income_band"}))
+        .await;
+    assert_eq!(status, 200, "the desk still works for its own callers");
+}

@@ -43,10 +43,17 @@ fn error(status: StatusCode, code: &str, description: impl Into<String>) -> Resp
 }
 
 pub fn router<T: TrustView + Sync + 'static>(service: Arc<Service<T>>) -> Router {
+    // A browser wallet at its own origin fetches the request, posts its answer and reads its
+    // receipt: any origin, no cookies.
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([header::CONTENT_TYPE]);
     Router::new()
         .route("/programs/{id}/request", get(request::<T>))
         .route("/response", post(response::<T>))
         .route("/receipts/{seq}", get(receipt::<T>))
+        .layer(cors)
         .with_state(service)
 }
 

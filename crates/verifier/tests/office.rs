@@ -351,7 +351,21 @@ async fn over_http_request_answer_receipt_and_malformed_posts() {
     let server = tokio::spawn(async move { axum::serve(listener, http::router(service)).await.unwrap() });
     let web = reqwest::Client::new();
 
-    let jwt = web.get(format!("{url}/programs/a/request")).send().await.unwrap().text().await.unwrap();
+    // A browser wallet at another origin may fetch the request and post its answer.
+    let asked =
+        web.get(format!("{url}/programs/a/request")).header("origin", "https://wallet.example").send().await.unwrap();
+    assert_eq!(asked.headers()["access-control-allow-origin"], "*");
+    let preflight = web
+        .request(reqwest::Method::OPTIONS, format!("{url}/response"))
+        .header("origin", "https://wallet.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    let jwt = asked.text().await.unwrap();
     let now = now();
     let claims = open_request(&jwt, &k.public_key(), now).unwrap();
     let who = person(&w, 1, "t", true, true);
