@@ -92,6 +92,31 @@ export class TrustedChain {
     return new TrustedChain(genesis.chain_id, set, 1, maxAgeMs);
   }
 
+  /** Every set pinned or followed, oldest first, to keep and [`restore`] later. */
+  knownSets(): PinnedSet[] {
+    return this.sets.map((k) => ({ chainId: this.chainId, from: k.from, validators: k.validators }));
+  }
+
+  /**
+   * A chain from sets kept by [`knownSets`] (each was followed through certificates of the
+   * one before). Refuses an empty list, sets out of order and sets of another chain.
+   */
+  static restore(chainId: string, sets: PinnedSet[], maxAgeMs = DEFAULT_MAX_AGE_MS): TrustedChain {
+    const [first, ...rest] = sets;
+    if (!first) throw new MalformedError("no validator set to restore");
+    const chain = new TrustedChain(chainId, first.validators, first.from, maxAgeMs);
+    for (const s of [first, ...rest]) {
+      if (s.chainId !== chainId) throw new MalformedError(`a kept set is of chain '${s.chainId}'`);
+    }
+    for (const s of rest) {
+      if (!Array.isArray(s.validators) || s.validators.length === 0 || !(s.from > chain.current.from)) {
+        throw new MalformedError("kept validator sets are empty or out of order");
+      }
+      chain.sets.push({ from: s.from, validators: s.validators, hash: validatorsHash(s.validators) });
+    }
+    return chain;
+  }
+
   private get current(): KnownSet {
     return this.sets[this.sets.length - 1]!;
   }

@@ -219,3 +219,24 @@ test("a validator set decodes back from its encoding, and damaged encodings are 
   wrongAddress[4] = wrongAddress[4]! ^ 1;
   assert.throws(() => decodeValidators(wrongAddress), /does not match its key/);
 });
+
+test("followed sets kept and restored need no second follow; kept sets of another chain or out of order are refused", async () => {
+  const { B, reader } = synthetic(false);
+  await reader.block(3);
+  const kept = reader.chain.knownSets();
+  assert.equal(kept.length, 2);
+  const restored = TrustedChain.restore(CHAIN, JSON.parse(JSON.stringify(kept)));
+  assert.equal(restored.pinnedHash, validatorsHash(B));
+  // A reader that cannot fetch any validator set still checks both sides of the change.
+  const blocksOnly = synthetic(false);
+  const noFollow: typeof fetch = async (input) => {
+    if (new URL(String(input)).pathname === "/v1/validators") throw new Error("no following here");
+    return (blocksOnly.reader.client as any).fetcher(input);
+  };
+  const r = new VerifiedReader(new Client("http://synthetic", noFollow), restored);
+  assert.equal((await r.block(3)).commit.signed, 3);
+  assert.equal((await r.block(1)).commit.signed, 3);
+  assert.throws(() => TrustedChain.restore(CHAIN, []), /no validator set/);
+  assert.throws(() => TrustedChain.restore("other", kept), /of chain/);
+  assert.throws(() => TrustedChain.restore(CHAIN, [kept[1]!, kept[0]!]), /out of order/);
+});

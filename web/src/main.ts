@@ -6,7 +6,7 @@ import { h } from "./dom.js";
 import * as explorer from "./explorer.js";
 import { lang, setLang, t, type Key } from "./i18n.js";
 import { operator } from "./operator.js";
-import { connect, type PinState } from "./pin.js";
+import { connect, remember, type PinState } from "./pin.js";
 import { evidence, registries } from "./registries.js";
 import * as trust from "./trust.js";
 
@@ -63,6 +63,11 @@ async function route(): Promise<void> {
   trust.banner(footer, state);
   if (!state.ok) return trust.changed(main, state);
   const ctx = { reader: state.reader, status: state.status, signal: leave.signal };
+  await show(main, ctx, page, arg, state);
+  remember(state);
+}
+
+async function show(main: HTMLElement, ctx: explorer.Ctx, page: string, arg: string, state: PinState): Promise<void> {
   if (page === "") return explorer.home(main, ctx);
   if (page === "block" && /^\d+$/.test(arg)) return explorer.block(main, ctx, Number(arg));
   if (page === "tx" && /^[0-9a-f]{64}$/.test(arg)) return explorer.tx(main, ctx, arg);

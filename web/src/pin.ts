@@ -3,7 +3,7 @@
 // such with its hash to compare). A node that later serves another genesis is not believed
 // until the user pins again.
 
-import { Client, TrustedChain, VerifiedReader, type Validator } from "../../sdk-ts/src/index.js";
+import { Client, TrustedChain, VerifiedReader, type PinnedSet, type Validator } from "../../sdk-ts/src/index.js";
 
 const STORE = "dojang.pin";
 
@@ -11,6 +11,8 @@ export interface Pin {
   chainId: string;
   genesisHash: string;
   validators: Validator[];
+  /** Sets followed since the pin (through certificates), so a later visit need not follow again. */
+  followed?: PinnedSet[];
   source: "first-visit" | "genesis";
   pinnedAtMs: number;
 }
@@ -30,6 +32,16 @@ function load(): Pin | null {
 
 function save(pin: Pin): void {
   localStorage.setItem(STORE, JSON.stringify(pin));
+}
+
+/** Keeps the sets followed so far with the pin. */
+export function remember(state: PinState): void {
+  if (!state.ok) return;
+  const followed = state.reader.chain.knownSets().slice(1);
+  if (followed.length !== (state.pin.followed ?? []).length) {
+    state.pin.followed = followed;
+    save(state.pin);
+  }
 }
 
 export function forget(): void {
@@ -59,7 +71,8 @@ export async function connect(client: Client): Promise<PinState> {
   if (pin.chainId !== status.chain_id || pin.genesisHash !== status.genesis_hash) return { ok: false, pin, status };
   let chain: TrustedChain;
   try {
-    chain = new TrustedChain(pin.chainId, pin.validators);
+    const pinned: PinnedSet = { chainId: pin.chainId, from: 1, validators: pin.validators };
+    chain = TrustedChain.restore(pin.chainId, [pinned, ...(pin.followed ?? [])]);
   } catch {
     // A stored pin that no longer parses is forgotten; the next load pins again.
     forget();

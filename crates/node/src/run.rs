@@ -98,6 +98,7 @@ pub async fn run_node(
     println!("dojang node ready: chain {} at height {height}, API on {scheme}://{api_addr}", genesis.chain_id);
     if dev_hints {
         let home = home.0.display();
+        println!("open {scheme}://{api_addr}/ in a browser for the explorer (and /#/operator with {home}/admin.token)");
         println!("in another terminal, try:");
         println!("  dojang demo eligibility --node http://{api_addr} --home {home}");
         println!("  dojang demo council --node http://{api_addr} --home {home}");
