@@ -10,6 +10,9 @@ use dojang_types::{MerkleTree, ProofStep, Receipt};
 
 use crate::problem::Problem;
 
+/// A leaf's path to its root, or `None` when the block has no such leaf.
+pub type LeafPath = Option<Vec<ProofStep>>;
+
 /// Blocks whose trees are kept (about 2.6 MB each for a full block).
 const KEPT: usize = 8;
 
@@ -50,12 +53,7 @@ impl InclusionCache {
 
     /// The paths of transaction `index` of block `height`: its id into `txs_root` and its
     /// receipt's commitment into `receipts_root`.
-    pub fn paths(
-        &self,
-        ledger: &Ledger,
-        height: u64,
-        index: usize,
-    ) -> Result<(Option<Vec<ProofStep>>, Option<Vec<ProofStep>>), Problem> {
+    pub fn paths(&self, ledger: &Ledger, height: u64, index: usize) -> Result<(LeafPath, LeafPath), Problem> {
         let trees = self.trees(ledger, height)?;
         Ok((trees.ids.proof(index), trees.receipts.proof(index)))
     }
