@@ -117,9 +117,10 @@ export class Client {
    * The keys under `prefix` in the latest state, in key order (at most `limit`, after
    * `after`): an index of what exists, not a proof; read each key with a proof.
    */
-  stateKeys(prefix: string, options: { after?: string; limit?: number } = {}): Promise<{ keys: { key: string | null; key_hex: string }[]; next_after: string | null; next_after_hex: string | null; height: number }> {
+  stateKeys(prefix: string, options: { after?: string; afterHex?: string; limit?: number } = {}): Promise<{ keys: { key: string | null; key_hex: string }[]; next_after: string | null; next_after_hex: string | null; height: number }> {
     const qs = [`prefix=${encode(prefix)}`];
     if (options.after !== undefined) qs.push(`after=${encode(options.after)}`);
+    if (options.afterHex !== undefined) qs.push(`after_hex=${encode(options.afterHex)}`);
     if (options.limit !== undefined) qs.push(`limit=${options.limit}`);
     return this.request(`/v1/state/keys?${qs.join("&")}`);
   }

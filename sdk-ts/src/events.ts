@@ -76,7 +76,7 @@ export async function* parseEvents(body: ReadableStream<Uint8Array>): AsyncGener
           const val = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
           if (field === "event") name = val;
           else if (field === "data") {
-            dataBytes += val.length;
+            dataBytes += val.length + 1;
             if (dataBytes > MAX_EVENT_BYTES) throw new Error(`an event is longer than ${MAX_EVENT_BYTES} bytes`);
             data.push(val);
           }

@@ -49,9 +49,11 @@ export interface PinnedSet {
   validators: Validator[];
 }
 
-/** A validator set and the first height it is known to decide. */
+/** A validator set, the first height it is known to decide and the last one followed. */
 interface KnownSet {
   from: number;
+  /** The highest height a follow step proved this set decides (at least `from`). */
+  through: number;
   validators: Validator[];
   hash: string;
 }
@@ -69,7 +71,7 @@ export class TrustedChain {
     readonly maxAgeMs = DEFAULT_MAX_AGE_MS,
   ) {
     if (validators.length === 0) throw new MalformedError("a pinned validator set cannot be empty");
-    this.sets = [{ from, validators, hash: validatorsHash(validators) }];
+    this.sets = [{ from, through: from, validators, hash: validatorsHash(validators) }];
   }
 
   /**
@@ -112,7 +114,7 @@ export class TrustedChain {
       if (!Array.isArray(s.validators) || s.validators.length === 0 || !(s.from > chain.current.from)) {
         throw new MalformedError("kept validator sets are empty or out of order");
       }
-      chain.sets.push({ from: s.from, validators: s.validators, hash: validatorsHash(s.validators) });
+      chain.sets.push({ from: s.from, through: s.from, validators: s.validators, hash: validatorsHash(s.validators) });
     }
     return chain;
   }
@@ -124,6 +126,11 @@ export class TrustedChain {
   /** The current set and the first height it is known to decide. */
   pinned(): PinnedSet {
     return { chainId: this.chainId, from: this.current.from, validators: this.current.validators };
+  }
+
+  /** The highest height the current set is known to decide: following starts above it. */
+  get followedThrough(): number {
+    return this.current.through;
   }
 
   get pinnedHash(): string {
@@ -160,21 +167,27 @@ export class TrustedChain {
 
   /** Whether `header` lies beyond what the current set is known to decide, under another set. */
   needsFollow(header: BlockHeader): boolean {
-    return header.height >= this.current.from && header.validators_hash !== this.current.hash;
+    return header.height > this.current.through && header.validators_hash !== this.current.hash;
   }
 
   /**
-   * Checks `commit` for `header` with the set it names, among those pinned or followed that
-   * decide from its height or earlier (history before a change stays verifiable).
+   * Checks `commit` for `header` with the set it names, if that set may decide its height: a
+   * set replaced by a later one certifies nothing at or above the height the later one
+   * decides from (its removed majority must not sign new history), and none certifies below
+   * the era of the set before it.
    */
   certify(header: BlockHeader, commit: Commit): CommitCheck {
     for (let i = this.sets.length - 1; i >= 0; i--) {
       const set = this.sets[i]!;
-      if (set.from <= header.height && set.hash === header.validators_hash) return verifyCommit(header, commit, set.validators);
+      const next = this.sets[i + 1];
+      const lowest = i === 0 ? set.from : this.sets[i - 1]!.from;
+      if (set.hash !== header.validators_hash || header.height < lowest) continue;
+      if (next && header.height >= next.from) continue;
+      return verifyCommit(header, commit, set.validators);
     }
     throw new VerifyError(
       "follow",
-      `block ${header.height} names validator set ${header.validators_hash.slice(0, 16)}…, which this reader has not followed (current ${this.current.hash.slice(0, 16)}… from height ${this.current.from})`,
+      `block ${header.height} names validator set ${header.validators_hash.slice(0, 16)}…, which this reader has not followed to that height (current ${this.current.hash.slice(0, 16)}… from height ${this.current.from})`,
     );
   }
 
@@ -187,10 +200,13 @@ export class TrustedChain {
     const height = prev.height + 1;
     if (prev.chain_id !== this.chainId) throw new VerifyError("wrong-chain", `block from chain '${prev.chain_id}'`);
     if (!Array.isArray(set) || set.length === 0) throw new VerifyError("follow", "the proven set is missing or empty");
-    if (height <= this.current.from) throw new VerifyError("follow", `the current set already decides from height ${this.current.from}`);
+    if (height <= this.current.through) throw new VerifyError("follow", `already followed through height ${this.current.through}`);
     verifyCommit(prev, commit, this.current.validators);
     verifyStateProof(utf8(VALIDATORS_KEY), encodeValidators(set), fromHex(prev.state_root), proof);
-    this.sets.push({ from: height, validators: set, hash: validatorsHash(set) });
+    const hash = validatorsHash(set);
+    // The same set again only moves how far it is known to decide: no new entry.
+    if (hash === this.current.hash) this.current.through = height;
+    else this.sets.push({ from: height, through: height, validators: set, hash });
   }
 }
 
@@ -319,7 +335,7 @@ export class VerifiedReader {
     const targets = [height];
     for (let i = 0; i < MAX_FOLLOW_STEPS && targets.length > 0; i++) {
       const target = targets[targets.length - 1]!;
-      const from = this.chain.pinned().from;
+      const from = this.chain.followedThrough;
       if (target <= from) {
         targets.pop();
         continue;

@@ -120,9 +120,32 @@ test("a validator set change is followed through the certificate of the set pinn
 
 test("reads that start together after a change follow it once and all succeed", async () => {
   const { B, reader } = synthetic(false);
-  const all = await Promise.all([reader.block(3), reader.block(3), reader.block(2), reader.block(3)]);
+  let asked = 0;
+  const inner = (reader.client as any).fetcher as typeof fetch;
+  const counting: typeof fetch = async (input, init) => {
+    if (new URL(String(input)).pathname === "/v1/validators") asked++;
+    return inner(input, init);
+  };
+  const shared = new VerifiedReader(new Client("http://synthetic", counting), reader.chain);
+  const all = await Promise.all([shared.block(3), shared.block(3), shared.block(2), shared.block(3)]);
   assert.deepEqual(all.map((b) => b.header.height), [3, 3, 2, 3]);
   assert.equal(reader.chain.pinnedHash, validatorsHash(B));
+  assert.equal(asked, 1, "one follow step for all four reads");
+  assert.equal(reader.chain.knownSets().length, 2);
+});
+
+test("a replaced set cannot certify a header at or above the height its successor decides from", async () => {
+  const a = [member(1, "a1"), member(2, "a2"), member(3, "a3")];
+  const { A, reader } = synthetic(false);
+  await reader.block(3);
+  // The removed majority signs a new block 3 naming itself, with a state root of its choosing.
+  const forged = block(3, A, A, a.map((m) => m.seed), A);
+  assert.throws(() => reader.chain.certify(forged.block.header, forged.commit), (e) => e instanceof VerifyError && e.kind === "follow");
+  const later = block(7, A, A, a.map((m) => m.seed), A);
+  assert.throws(() => reader.chain.certify(later.block.header, later.commit), VerifyError);
+  // Its own era is still history it may certify.
+  const old = block(2, A, A, a.map((m) => m.seed), A);
+  assert.equal(reader.chain.certify(old.block.header, old.commit).signed, 3);
 });
 
 test("a set change the pinned set did not sign is refused", async () => {
@@ -130,7 +153,8 @@ test("a set change the pinned set did not sign is refused", async () => {
   await assert.rejects(reader.block(3), (e) => e instanceof CommitError && e.kind === "not-enough-power");
   // Bisection checked height 2 (still A, certified by A) before refusing the step to 3.
   assert.equal(reader.chain.pinnedHash, validatorsHash(A), "the pinned set is still A");
-  assert.equal(reader.chain.pinned().from, 2);
+  assert.equal(reader.chain.followedThrough, 2);
+  assert.equal(reader.chain.knownSets().length, 1, "the same set again adds no entry");
 });
 
 test("two thirds of the power is not enough; more than two thirds is", () => {

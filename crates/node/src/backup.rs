@@ -13,6 +13,40 @@ use dojang_store::Store;
 
 use crate::config::{Config, Home};
 
+/// A file being written; removed when dropped unless kept.
+struct Scratch(Option<PathBuf>);
+
+impl Scratch {
+    /// Claims `path`, which must not exist (another backup or restore may be writing it).
+    fn claim(path: PathBuf) -> anyhow::Result<Scratch> {
+        if path.exists() {
+            bail!(
+                "{} exists: another backup or restore is writing it, or one was cut; remove it and retry",
+                path.display()
+            );
+        }
+        Ok(Scratch(Some(path)))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.as_deref().expect("a scratch file is claimed until kept")
+    }
+
+    /// Renames the file to `to` and stops watching it.
+    fn keep_as(mut self, to: &Path) -> anyhow::Result<()> {
+        let from = self.0.take().expect("a scratch file is claimed until kept");
+        std::fs::rename(&from, to).with_context(|| format!("cannot move {} to {}", from.display(), to.display()))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 /// The admin token's file in a node's home.
 pub fn token_path(home: &Home) -> PathBuf {
     home.0.join("admin.token")
@@ -89,18 +123,13 @@ pub async fn backup(home: &Home, node: Option<&str>, out: &Path) -> anyhow::Resu
         }
     };
     let started = std::time::Instant::now();
-    let partial = dojang_store::partial_path(out);
-    let fetched = fetch(&base, token.trim(), &partial).await;
-    let checked = fetched.and_then(|written| Ok((written, check(&partial, &genesis)?)));
-    let (written, height) = match checked {
-        Ok(v) => v,
-        Err(e) => {
-            // Nothing half-written or unchecked is left under the name of a backup.
-            let _ = std::fs::remove_file(&partial);
-            return Err(e.context("no backup was kept"));
-        }
-    };
-    std::fs::rename(&partial, out)?;
+    let partial = Scratch::claim(dojang_store::partial_path(out))?;
+    let written = fetch(&base, token.trim(), partial.path()).await.context("no backup was kept")?;
+    let height = check(partial.path(), &genesis).context("the snapshot did not check out; no backup was kept")?;
+    if out.exists() {
+        bail!("{} appeared while the backup ran; nothing was overwritten", out.display());
+    }
+    partial.keep_as(out)?;
     println!(
         "backup of chain '{}' at height {height}: {} ({:.1} MB in {:.1} s), checked",
         genesis.chain_id,
@@ -124,7 +153,11 @@ async fn fetch(base: &str, token: &str, partial: &Path) -> anyhow::Result<u64> {
         bail!("the node refused the snapshot ({status}): {}", res.text().await.unwrap_or_default());
     }
     let expected = res.content_length();
-    let mut file = std::fs::File::create(partial).with_context(|| format!("cannot create {}", partial.display()))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(partial)
+        .with_context(|| format!("cannot create {}", partial.display()))?;
     let mut written = 0u64;
     while let Some(chunk) = res.chunk().await.context("the transfer was cut")? {
         file.write_all(&chunk)?;
@@ -155,28 +188,24 @@ pub fn restore(home: &Home, from: &Path, force: bool) -> anyhow::Result<()> {
     // The backup is copied, and the copy checked: checking opens the file for writing (redb
     // may repair it), and the backup itself stays untouched.
     std::fs::create_dir_all(home.data())?;
-    let copy = db.with_extension("redb.restoring");
-    std::fs::copy(from, &copy)
+    let copy = Scratch::claim(db.with_extension("redb.restoring"))?;
+    std::fs::copy(from, copy.path())
         .with_context(|| format!("cannot copy {} into {}", from.display(), home.data().display()))?;
-    let height = match check(&copy, &genesis) {
-        Ok(h) => h,
-        Err(e) => {
-            let _ = std::fs::remove_file(&copy);
-            return Err(e.context("nothing was restored"));
-        }
-    };
+    let height = check(copy.path(), &genesis).context("nothing was restored")?;
     if db.exists() {
         // Opening it proves the node is stopped: a running node holds the file's lock.
-        if let Err(e) = Store::open(&db) {
-            let _ = std::fs::remove_file(&copy);
-            return Err(anyhow::Error::new(e)
-                .context(format!("cannot open {}: is the node still running? stop it first", db.display())));
-        }
+        drop(
+            Store::open(&db)
+                .with_context(|| format!("cannot open {}: is the node still running? stop it first", db.display()))?,
+        );
         let kept = db.with_extension("redb.before-restore");
+        if kept.exists() {
+            bail!("{} is kept from an earlier restore; move it away first, nothing was changed", kept.display());
+        }
         std::fs::rename(&db, &kept).with_context(|| format!("cannot move the old store to {}", kept.display()))?;
     }
-    std::fs::File::open(&copy)?.sync_all()?;
-    std::fs::rename(&copy, &db)?;
+    std::fs::File::open(copy.path())?.sync_all()?;
+    copy.keep_as(&db)?;
     std::fs::File::open(home.data())?.sync_all()?;
     println!(
         "restored chain '{}' at height {height} into {}; start the node: it checks the store and catches up from its peers",
