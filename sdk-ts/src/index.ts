@@ -33,3 +33,7 @@ export { Anchor, Collections, Eligibility, Governance, Identity } from "./module
 export type { AccountView, RoleGrant } from "./modules.js";
 export { checkInclusion, decodeTx, receiptCommitment, rootFromPath } from "./inclusion.js";
 export type { MerkleStep, ProvenTx, ReceiptJson } from "./inclusion.js";
+export { CredentialError, b64url, disclose, jwkOf, keyOfJwk, parseJws, parseSdJwt, unb64url, verifyJws } from "./sdjwt.js";
+export type { Jwk, Jws, SdJwt } from "./sdjwt.js";
+export { checkIssued, parseOffer, receiveCredential } from "./credentials.js";
+export type { Issued, Received } from "./credentials.js";
