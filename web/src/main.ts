@@ -9,9 +9,11 @@ import { operator } from "./operator.js";
 import { connect, remember, type PinState } from "./pin.js";
 import { evidence, registries } from "./registries.js";
 import * as trust from "./trust.js";
+import { wallet } from "./wallet.js";
 
 const NAV: [string, Key][] = [
   ["#/", "nav.explorer"],
+  ["#/wallet", "nav.wallet"],
   ["#/registries", "nav.registries"],
   ["#/evidence", "nav.evidence"],
   ["#/trust", "nav.trust"],
@@ -76,6 +78,7 @@ async function show(main: HTMLElement, ctx: explorer.Ctx, page: string, arg: str
   if (page === "registries") return registries(main, ctx);
   if (page === "evidence") return evidence(main, ctx);
   if (page === "trust") return trust.page(main, state);
+  if (page === "wallet") return wallet(main, ctx, arg.startsWith("offer/") ? arg.slice("offer/".length) : "");
   main.replaceChildren(h("h1", {}, t("notfound")));
 }
 

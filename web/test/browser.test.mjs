@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { Anchor, Client, Ed25519Signer, TxBuilder, fromHex, toHex, verifySignature } from "../../sdk-ts/dist/src/index.js";
 import { startDevNode } from "../../sdk-ts/dist/test/devnode.js";
+import { AGENCY_DID, AGENCY_VCT, startAgencyIssuer } from "../../sdk-ts/dist/test/agency.js";
 
 const OUT = new URL("../test-output/", import.meta.url).pathname;
 const BROWSER = process.env.DOJANG_CHROMIUM ?? "/usr/bin/chromium";
@@ -204,4 +205,61 @@ test("the operator page shows the node's health, validators and warnings to the 
   await p.screenshot({ path: join(OUT, "operator.png"), fullPage: true });
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test("a citizen receives a credential into the browser wallet: checked against the chain, its keys non-extractable, kept across reloads", async () => {
+  const agency = await startAgencyIssuer(dev);
+  try {
+    const { p, context, errors } = await page();
+    await p.goto(dev.url + "/#/wallet");
+    await p.locator("#credentials", { hasText: "No credentials yet." }).waitFor();
+
+    // A wrong PIN: nothing is kept, and the page says why.
+    const first = await agency.offer(true);
+    await p.getByLabel("Offer link from the agency").fill(first.uri);
+    await p.getByLabel("PIN the agency sent you").fill(first.pin === "000000" ? "111111" : "000000");
+    await p.getByRole("button", { name: "Receive" }).click();
+    await p.getByRole("alert").waitFor();
+    assert.match(await p.getByRole("alert").innerText(), /Not kept: token/);
+
+    const good = await agency.offer(true);
+    await p.getByLabel("Offer link from the agency").fill(good.uri);
+    await p.getByLabel("PIN the agency sent you").fill(good.pin);
+    await p.getByRole("button", { name: "Receive" }).click();
+    await p.locator('[data-received="true"]').waitFor({ timeout: 20_000 });
+    assert.match(await p.locator('[data-received="true"]').innerText(), new RegExp(`Received ${AGENCY_VCT} from ${AGENCY_DID}: \\d+ copies, checked against block \\d+`));
+    const listed = await p.locator("#credentials").innerText();
+    assert.match(listed, new RegExp(AGENCY_VCT));
+    assert.match(listed, new RegExp(AGENCY_DID));
+    await p.locator("#credentials details summary").first().click();
+    assert.match(await p.locator("#credentials pre").first().innerText(), /"household_size": 2/);
+    await p.screenshot({ path: join(OUT, "wallet.png"), fullPage: true });
+
+    // The keys the copies are bound to cannot be read out, not even by the page.
+    const keys = await p.evaluate(async () => {
+      const db = await new Promise((resolve, reject) => {
+        const r = indexedDB.open("dojang-wallet", 1);
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error);
+      });
+      const all = await new Promise((resolve) => {
+        const r = db.transaction("credentials").objectStore("credentials").getAll();
+        r.onsuccess = () => resolve(r.result);
+      });
+      const key = all[0].copies[0].keys.privateKey;
+      let exported = true;
+      await crypto.subtle.exportKey("pkcs8", key).catch(() => (exported = false));
+      return { copies: all[0].copies.length, extractable: key.extractable, exported };
+    });
+    assert.ok(keys.copies >= 1);
+    assert.equal(keys.extractable, false);
+    assert.equal(keys.exported, false);
+
+    await p.reload();
+    await p.locator("#credentials", { hasText: AGENCY_VCT }).waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  } finally {
+    await agency.stop();
+  }
 });

@@ -27,10 +27,13 @@ const ASSETS: &[Asset] = &[
     Asset { path: "/favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../assets/favicon.svg") },
 ];
 
-/// Scripts, styles, images and API calls from this origin only; no frames, no plugins, no
-/// inline script (the pages build their DOM from text, never from markup in chain data).
+/// Scripts, styles and images from this origin only; no frames, no plugins, no inline script
+/// (the pages build their DOM from text, never from markup in chain data). Connections: this
+/// node, and the agencies' issuers and offices the wallet talks to, over HTTPS anywhere or
+/// over plain HTTP on this machine (development).
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                   connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+                   connect-src 'self' https: http://127.0.0.1:* http://localhost:*; form-action 'self'; \
+                   base-uri 'none'; frame-ancestors 'none'";
 
 fn serve(asset: &'static Asset) -> Response {
     let mut res = (StatusCode::OK, asset.body).into_response();

@@ -1,0 +1,106 @@
+// An agency's credential issuer (`dojang issuer`) on a dev node, set up as
+// docs/examples/credentials_walkthrough.sh does: the city as trust root, the income-band
+// type, the social security agency registered and accredited, one synthetic subject. Used by
+// the SDK's and the pages' tests; stopped by `stop()`.
+
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+
+import type { DevNode } from "./devnode.js";
+
+export const AGENCY_DID = "did:web:ssis.seoul.go.kr";
+export const AGENCY_VCT = "urn:dojang:income-band:1";
+const DESK = "desk-token-for-the-tests";
+
+export interface AgencyIssuer {
+  url: string;
+  /** A new offer for subject S-0001: the offer link, and the PIN when asked for. */
+  offer(pin: boolean): Promise<{ uri: string; pin?: string }>;
+  stop(): Promise<void>;
+}
+
+/** The environment of a child process: the caller's, without its DOJANG_* settings. */
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("DOJANG_"))) as Record<string, string>;
+  return { ...env, ...extra };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as any).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startAgencyIssuer(dev: DevNode): Promise<AgencyIssuer> {
+  const bin = process.env.DOJANG_BIN!;
+  const keys = join(dev.dir, "home", "keys");
+  const genesis = JSON.parse(readFileSync(join(dev.dir, "home", "genesis.json"), "utf8"));
+  const dojang = (...args: string[]) => execFileSync(bin, args, { env: cleanEnv({ DOJANG_NODE: dev.url }), encoding: "utf8" });
+  const identityTx = (keyName: string, msg: object) => {
+    const out = JSON.parse(dojang("tx", "--key", join(keys, `${keyName}.json`), "--wait", "identity", JSON.stringify(msg)));
+    assert.equal(out.receipt.result.status, "ok", JSON.stringify(out));
+  };
+  const newKey = (name: string) => {
+    const path = join(dev.dir, name);
+    dojang("keys", "new", "--out", path, "--algorithm", "p256", "--insecure-clear-keys");
+    return JSON.parse(readFileSync(path, "utf8")).public_key as string;
+  };
+  identityTx("admin", { type: "register_org", did: "did:web:seoul.go.kr", kid: "root-1", public_key: newKey("city-signing.json") });
+  dojang("gov", "propose", "--key", join(keys, "admin.json"), "--module", "identity", "--reason", "the city is the trust root", JSON.stringify({ type: "set_root", did: "did:web:seoul.go.kr" }));
+  identityTx("admin", {
+    type: "register_type",
+    vct: AGENCY_VCT,
+    schema_hash: "11".repeat(32),
+    concealable: ["income_le_65pct", "income_le_150pct", "household_size"],
+    thresholds: ["income_le_65pct", "income_le_150pct"],
+  });
+  identityTx("social-security", { type: "register_org", did: AGENCY_DID, kid: "sign-1", public_key: newKey("ssis-signing.json") });
+  identityTx("admin", { type: "accredit", issuer: AGENCY_DID, vct: AGENCY_VCT });
+  writeFileSync(
+    join(dev.dir, "records.json"),
+    JSON.stringify({
+      credential_configurations: { income_band: { vct: AGENCY_VCT, validity_days: 90 } },
+      subjects: { "S-0001": { income_band: { income_le_65pct: true, income_le_150pct: true, household_size: 2, monthly_income_krw: 1450000 } } },
+    }),
+  );
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  writeFileSync(
+    join(dev.dir, "issuer.toml"),
+    `[issuer]\ndid = "${AGENCY_DID}"\nkid = "sign-1"\npublic_url = "${url}"\n\n[service]\nlisten_addr = "127.0.0.1:${port}"\nsigning_key = "ssis-signing.json"\naccount_key = "${join(keys, "social-security.json")}"\nrecords = "records.json"\nstate_dir = "issuer-state"\nnode = "${dev.url}"\nchain_id = "${genesis.chain_id}"\nadmin_token = "${DESK}"\n`,
+  );
+  const child = spawn(bin, ["issuer", "--config", join(dev.dir, "issuer.toml")], { stdio: ["ignore", "ignore", "inherit"], env: cleanEnv() });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+  };
+  let up = false;
+  for (let i = 0; i < 150 && !up && child.exitCode === null; i++) {
+    up = await fetch(`${url}/.well-known/openid-credential-issuer`).then((r) => r.ok, () => false);
+    if (!up) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!up) {
+    await stop();
+    assert.fail(`the issuer did not start (exit ${child.exitCode})`);
+  }
+  const offer = async (pin: boolean) => {
+    const res = await fetch(`${url}/admin/offers`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${DESK}`, "content-type": "application/json" },
+      body: JSON.stringify({ subject: "S-0001", credential_configuration_id: "income_band", pin }),
+    });
+    const body: any = await res.json();
+    assert.ok(res.ok, JSON.stringify(body));
+    return { uri: body.credential_offer_uri as string, pin: body.tx_code as string | undefined };
+  };
+  return { url, offer, stop };
+}
