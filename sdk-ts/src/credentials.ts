@@ -25,6 +25,7 @@ export interface Issued {
 }
 
 const ACCEPTED_TYPS = ["dc+sd-jwt", "vc+sd-jwt"];
+const DID = /^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/;
 const seconds = (v: unknown, what: string): number => {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw new CredentialError(`${what} is not a time in seconds`);
   return v;
@@ -41,11 +42,13 @@ export async function checkIssued(credential: string, reader: VerifiedReader, no
   const iss = p.iss;
   const vct = p.vct;
   if (typeof iss !== "string" || typeof vct !== "string") throw new CredentialError("the credential names no iss or vct");
+  if (!DID.test(iss) || vct.length === 0 || vct.length > 256 || vct.includes("/")) throw new CredentialError("the credential's iss is not a DID or its vct is not a type name");
   const iat = seconds(p.iat, "iat");
   const exp = seconds(p.exp, "exp");
   const kidHeader = jws.header.kid;
   if (typeof kidHeader !== "string") throw new CredentialError("the credential's header has no kid");
-  const [kidDid, kidName] = kidHeader.includes("#") ? kidHeader.split("#", 2) : [iss, kidHeader];
+  const hash = kidHeader.indexOf("#");
+  const [kidDid, kidName] = hash < 0 ? [iss, kidHeader] : [kidHeader.slice(0, hash), kidHeader.slice(hash + 1)];
   if (kidDid !== iss) throw new CredentialError(`kid ${kidHeader} is not a key of ${iss}`);
 
   const org = await reader.json<any>(Identity.orgKey(iss));
@@ -67,7 +70,8 @@ export async function checkIssued(credential: string, reader: VerifiedReader, no
 
   const claims = disclose(p, sd.disclosures);
   const holder = keyOfJwk(p.cnf?.jwk);
-  if (typeof p.status?.status_list !== "object" || p.status.status_list === null) throw new CredentialError("the credential has no status list entry");
+  const entry = p.status?.status_list;
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new CredentialError("the credential has no status list entry");
   return { issuer: iss, kid: kidName!, vct, holder, issuedAt: iat, expiresAt: exp, claims, height: Math.min(org.height, acc.height, type.height) };
 }
 
@@ -103,8 +107,20 @@ export function parseOffer(text: string): { issuer: string; configuration: strin
   return { issuer: issuer.replace(/\/+$/, ""), configuration: ids[0], code: grant["pre-authorized_code"], needsPin: grant.tx_code !== undefined };
 }
 
+/** How long one request to an issuer may take. */
+const REQUEST_TIMEOUT_MS = 20_000;
+/** The largest answer read from an issuer (a batch of credentials fits easily). */
+const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+
 async function answer(res: Response, what: string): Promise<any> {
-  const body = await res.json().catch(() => null);
+  const text = await res.text();
+  if (text.length > MAX_ANSWER_BYTES) throw new CredentialError(`${what}: the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
+  let body: any = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = null;
+  }
   if (!res.ok) throw new CredentialError(`${what}: ${body?.error ?? res.status} ${body?.error_description ?? ""}`.trim());
   if (body === null) throw new CredentialError(`${what}: the answer is not JSON`);
   return body;
@@ -125,17 +141,32 @@ export interface Received {
  */
 export async function receiveCredential(
   offerText: string,
-  options: { pin?: string; copies?: number; newKey: () => Promise<Signer>; reader: VerifiedReader; fetcher?: typeof fetch; nowSec?: number },
+  options: {
+    pin?: string;
+    copies?: number;
+    newKey: () => Promise<Signer>;
+    reader: VerifiedReader;
+    fetcher?: typeof fetch;
+    nowSec?: number;
+    /** Stops the exchange (e.g. the user left the page); each request also times out. */
+    signal?: AbortSignal;
+  },
 ): Promise<Received> {
   const offer = parseOffer(offerText);
   if (offer.needsPin && !options.pin) throw new CredentialError("this offer needs the PIN the agency sent you");
-  const f = options.fetcher ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const asked = options.copies ?? 1;
+  if (!Number.isSafeInteger(asked) || asked < 1) throw new CredentialError("ask for at least one copy");
+  const raw = options.fetcher ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const f = (input: string, init: RequestInit = {}) => {
+    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    return raw(input, { ...init, signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout });
+  };
   const now = options.nowSec ?? Math.floor(Date.now() / 1000);
   const meta = await answer(await f(`${offer.issuer}/.well-known/openid-credential-issuer`), "issuer metadata");
   const vct = meta?.credential_configurations_supported?.[offer.configuration]?.vct;
   if (typeof vct !== "string") throw new CredentialError(`the issuer does not offer '${offer.configuration}'`);
   const batch = Number(meta?.batch_credential_issuance?.batch_size ?? 1);
-  const copies = Math.max(1, Math.min(options.copies ?? 1, Number.isSafeInteger(batch) && batch > 0 ? batch : 1));
+  const copies = Math.max(1, Math.min(asked, Number.isSafeInteger(batch) && batch > 0 ? batch : 1));
   const as = await answer(await f(`${offer.issuer}/.well-known/oauth-authorization-server`), "authorization server metadata");
   if (typeof as.token_endpoint !== "string" || typeof meta.nonce_endpoint !== "string" || typeof meta.credential_endpoint !== "string") {
     throw new CredentialError("the issuer's metadata lacks its token, nonce or credential endpoint");
@@ -172,8 +203,19 @@ export async function receiveCredential(
     if (checked.holder.toString() !== signers[i]!.publicKey.toString()) throw new CredentialError("a copy is bound to another holder key than the one asked for");
     if (checked.vct !== vct) throw new CredentialError(`offered ${vct}, received ${checked.vct}`);
     if (issuer !== null && checked.issuer !== issuer) throw new CredentialError(`copies issued by ${issuer} and ${checked.issuer}`);
+    if (out.length > 0 && sameClaims(out[0]!.issued.claims) !== sameClaims(checked.claims)) {
+      throw new CredentialError("the copies say different things; none was kept");
+    }
     issuer = checked.issuer;
     out.push({ sdJwt, signer: signers[i]!, issued: checked });
   }
-  return { vct, issuer: issuer!, copies: out };
+  if (issuer === null || out.length === 0) throw new CredentialError("the issuer sent no copies");
+  return { vct, issuer, copies: out };
+}
+
+/** What a copy says, without what differs between copies by design (binding, status, times). */
+function sameClaims(claims: Record<string, unknown>): string {
+  const differs = new Set(["cnf", "status", "iat", "exp", "nbf"]);
+  const keys = Object.keys(claims).filter((k) => !differs.has(k)).sort();
+  return JSON.stringify(keys.map((k) => [k, claims[k]]));
 }

@@ -22,8 +22,9 @@ export function b64url(bytes: Uint8Array): string {
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/** Strict base64url: the canonical encoding only (no padding, no stray trailing bits), as Rust decodes it. */
 export function unb64url(text: string, what: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new CredentialError(`${what} is not base64url`);
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new CredentialError(`${what} is not base64url`);
   const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
   let raw: string;
   try {
@@ -31,7 +32,9 @@ export function unb64url(text: string, what: string): Uint8Array {
   } catch {
     throw new CredentialError(`${what} is not base64url`);
   }
-  return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+  const bytes = Uint8Array.from(raw, (c) => c.charCodeAt(0));
+  if (b64url(bytes) !== text) throw new CredentialError(`${what} is not canonical base64url`);
+  return bytes;
 }
 
 function json(bytes: Uint8Array, what: string): any {
@@ -62,8 +65,10 @@ export function keyOfJwk(jwk: any): PublicKey {
     if (x.length !== 32 || y.length !== 32) throw new CredentialError("a P-256 JWK has 32-byte x and y");
     return new PublicKey("p256", concat(Uint8Array.of(4), x, y));
   }
-  if (jwk?.kty === "OKP" && jwk.crv === "Ed25519" && typeof jwk.x === "string") {
-    return new PublicKey("ed25519", unb64url(jwk.x, "jwk.x"));
+  if (jwk?.kty === "OKP" && jwk.crv === "Ed25519" && typeof jwk.x === "string" && jwk.y === undefined) {
+    const x = unb64url(jwk.x, "jwk.x");
+    if (x.length !== 32) throw new CredentialError("an Ed25519 JWK has a 32-byte x");
+    return new PublicKey("ed25519", x);
   }
   throw new CredentialError("the JWK is neither EC P-256 nor OKP Ed25519");
 }
@@ -95,6 +100,9 @@ export function verifyJws(jws: Jws, key: PublicKey, what = "JWT"): void {
     throw new CredentialError(`${what}'s signature is not by the expected key`);
   }
 }
+
+/** How deeply a credential may nest objects and arrays (serde_json's limit). */
+const MAX_DEPTH = 128;
 
 /** `sha-256` digest of a disclosure as the payload names it. */
 export const digestOf = (encoded: string) => b64url(sha256(utf8(encoded)));
@@ -153,10 +161,14 @@ export function disclose(payload: Record<string, any>, disclosures: string[]): R
     if (d) used.add(dg);
     return d;
   };
+  let depth = 0;
   const value = (v: unknown): unknown => {
-    if (Array.isArray(v)) return array(v);
-    if (v && typeof v === "object") return object(v as Record<string, unknown>);
-    return v;
+    if (!v || typeof v !== "object") return v;
+    // As deep as serde_json reads (128): deeper nesting is refused, not a stack overflow.
+    if (++depth > MAX_DEPTH) throw new CredentialError(`the credential nests deeper than ${MAX_DEPTH} levels`);
+    const out = Array.isArray(v) ? array(v) : object(v as Record<string, unknown>);
+    depth--;
+    return out;
   };
   const array = (items: unknown[]): unknown[] => {
     const out: unknown[] = [];
@@ -174,8 +186,10 @@ export function disclose(payload: Record<string, any>, disclosures: string[]): R
     return out;
   };
   const object = (m: Record<string, unknown>): Record<string, unknown> => {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(m)) if (k !== "_sd") out[k] = value(v);
+    // Own properties only, defined (not assigned): a claim named __proto__ stays a claim.
+    const out: Record<string, unknown> = Object.create(null);
+    const put = (k: string, v: unknown) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    for (const [k, v] of Object.entries(m)) if (k !== "_sd") put(k, value(v));
     const digests = m._sd;
     if (digests === undefined) return out;
     if (!Array.isArray(digests)) throw new CredentialError("'_sd' is not an array");
@@ -183,12 +197,12 @@ export function disclose(payload: Record<string, any>, disclosures: string[]): R
       const d = take(dg);
       if (!d) continue;
       if (d.name === null) throw new CredentialError("an array-element disclosure is referenced from '_sd'");
-      if (d.name === "_sd" || d.name === "..." || d.name in out) throw new CredentialError(`disclosed claim '${d.name}' clashes`);
-      out[d.name] = value(d.value);
+      if (d.name === "_sd" || d.name === "..." || Object.hasOwn(out, d.name)) throw new CredentialError(`disclosed claim '${d.name}' clashes`);
+      put(d.name, value(d.value));
     }
     return out;
   };
-  const claims = object(payload);
+  const claims = value(payload) as Record<string, unknown>;
   delete claims._sd_alg;
   const unused = [...byDigest.keys()].findIndex((dg) => !used.has(dg));
   if (unused >= 0) throw new CredentialError(`disclosure ${unused} is referenced by nothing in the credential`);

@@ -72,9 +72,14 @@ test("a damaged credential, or one the chain does not vouch for, is refused with
   const [jwt, ...rest] = cred.split("~");
   const [h, p, s] = jwt!.split(".");
   const payload = JSON.parse(Buffer.from(p!, "base64url").toString());
+  const flip = (text: string) => {
+    const i = Math.floor(text.length / 2);
+    return text.slice(0, i) + (text[i] === "A" ? "B" : "A") + text.slice(i + 1);
+  };
   const cases: [string, string, RegExp][] = [
-    ["payload changed", [`${h}.${Buffer.from(JSON.stringify({ ...payload, vct: VCT + "x" })).toString("base64url")}.${s}`, ...rest].join("~"), /not registered|signature|accredited/],
-    ["signature changed", [`${h}.${p}.${s!.slice(0, -2)}AA`, ...rest].join("~"), /signature/],
+    ["payload changed", [`${h}.${Buffer.from(JSON.stringify({ ...payload, exp: payload.exp + 86400 })).toString("base64url")}.${s}`, ...rest].join("~"), /signature/],
+    ["signature changed", [`${h}.${p}.${flip(s!)}`, ...rest].join("~"), /signature/],
+    ["kid with a second #", [`${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(h!, "base64url").toString()), kid: `${ISSUER_DID}#sign-1#x` })).toString("base64url")}.${p}.${s}`, ...rest].join("~"), /no key 'sign-1#x'/],
     ["disclosure added", cred + Buffer.from(JSON.stringify(["salt", "monthly_income_krw", 1])).toString("base64url") + "~", /referenced by nothing/],
     ["disclosure repeated", [jwt, rest[0], ...rest].join("~"), /twice/],
     ["expired", cred, /expired/],

@@ -15,6 +15,8 @@ export interface StoredCredential {
   receivedAtMs: number;
   /** The block height the issuer's registry records were proven at when received. */
   checkedAtHeight: number;
+  /** When the credential expires (Unix seconds). */
+  expiresAt: number;
   claims: Record<string, unknown>;
   copies: StoredCopy[];
 }
@@ -28,6 +30,7 @@ function open(): Promise<IDBDatabase> {
     req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error ?? new Error("the browser refused the wallet's storage"));
+    req.onblocked = () => reject(new Error("another tab holds an older version of the wallet's storage open; close it"));
   });
 }
 
@@ -45,6 +48,11 @@ function run<T>(mode: IDBTransactionMode, work: (s: IDBObjectStore) => IDBReques
           db.close();
           reject(tx.error ?? new Error("the wallet's storage failed"));
         };
+        // A full disk or a quota aborts the transaction at commit without an error event.
+        tx.onabort = () => {
+          db.close();
+          reject(tx.error ?? new Error("the wallet's storage refused the write (full, or blocked by the browser)"));
+        };
       }),
   );
 }
@@ -54,5 +62,7 @@ export function newKeyPair(): Promise<CryptoKeyPair> {
   return crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
 }
 
+/** Checks the store can be written before anything is asked of an issuer (an offer's code can be used once). */
+export const probeStorage = () => run("readonly", (s) => s.count());
 export const saveCredential = (c: StoredCredential) => run("readwrite", (s) => s.add(c));
 export const listCredentials = () => run<StoredCredential[]>("readonly", (s) => s.getAll() as IDBRequest<StoredCredential[]>);

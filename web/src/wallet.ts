@@ -6,7 +6,7 @@ import { CredentialError, WebCryptoP256Signer, receiveCredential, type Signer } 
 import { fill, h, kv, mono } from "./dom.js";
 import type { Ctx } from "./explorer.js";
 import { t, time } from "./i18n.js";
-import { listCredentials, newKeyPair, saveCredential, type StoredCredential } from "./vault.js";
+import { listCredentials, newKeyPair, probeStorage, saveCredential, type StoredCredential } from "./vault.js";
 
 /** The registered claims of an SD-JWT VC that say how, not what: left out of the view. */
 const ENVELOPE = new Set(["iss", "vct", "iat", "exp", "nbf", "cnf", "status", "_sd_alg"]);
@@ -23,6 +23,7 @@ function credentialCard(c: StoredCredential): HTMLElement {
       [t("wallet.received"), time(c.receivedAtMs)],
       [t("wallet.copies"), t("wallet.copies_value", { n: unused, total: c.copies.length })],
       [t("wallet.checked"), t("wallet.checked_value", { h: c.checkedAtHeight })],
+      [t("wallet.expires"), Date.now() / 1000 >= c.expiresAt ? h("span", { class: "error" }, t("wallet.expired", { at: time(c.expiresAt * 1000) })) : time(c.expiresAt * 1000)],
     ]),
     h("details", {}, h("summary", {}, t("wallet.claims")), h("pre", {}, JSON.stringify(what, null, 2))),
   );
@@ -43,19 +44,22 @@ export async function wallet(main: HTMLElement, ctx: Ctx, offerArg: string): Pro
         button.disabled = true;
         result.replaceChildren(h("span", { class: "mark pending" }, t("wallet.receiving")));
         try {
+          // The offer's code works once: make sure the credential can be kept before using it.
+          await probeStorage();
           const pairs: CryptoKeyPair[] = [];
           const newKey = async (): Promise<Signer> => {
             const pair = await newKeyPair();
             pairs.push(pair);
             return WebCryptoP256Signer.fromKeyPair(pair);
           };
-          const got = await receiveCredential(offer.value, { pin: pin.value.trim() || undefined, copies: 3, newKey, reader: ctx.reader });
+          const got = await receiveCredential(offer.value, { pin: pin.value.trim() || undefined, copies: 3, newKey, reader: ctx.reader, signal: ctx.signal });
           const first = got.copies[0]!.issued;
           await saveCredential({
             vct: got.vct,
             issuer: got.issuer,
             receivedAtMs: Date.now(),
             checkedAtHeight: Math.min(...got.copies.map((c) => c.issued.height)),
+            expiresAt: Math.min(...got.copies.map((c) => c.issued.expiresAt)),
             claims: first.claims,
             copies: got.copies.map((c, i) => ({ sdJwt: c.sdJwt, keys: pairs[i]!, used: false })),
           });

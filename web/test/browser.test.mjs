@@ -207,6 +207,43 @@ test("the operator page shows the node's health, validators and warnings to the 
   await context.close();
 });
 
+/** The wallet's stored credentials as the page sees them: copies, key facts, bindings. */
+async function stored(p) {
+  return p.evaluate(async () => {
+    const db = await new Promise((resolve, reject) => {
+      const r = indexedDB.open("dojang-wallet", 1);
+      r.onupgradeneeded = () => r.result.createObjectStore("credentials", { keyPath: "id", autoIncrement: true });
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const all = await new Promise((resolve) => {
+      const r = db.transaction("credentials").objectStore("credentials").getAll();
+      r.onsuccess = () => resolve(r.result);
+    });
+    db.close();
+    const b64 = (s) => atob(s.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (s.length % 4)) % 4));
+    return Promise.all(
+      all.map(async (c) => ({
+        copies: c.copies.length,
+        keys: await Promise.all(
+          c.copies.map(async (copy) => {
+            let exported = true;
+            await crypto.subtle.exportKey("pkcs8", copy.keys.privateKey).catch(() => (exported = false));
+            const jwk = await crypto.subtle.exportKey("jwk", copy.keys.publicKey);
+            const payload = JSON.parse(b64(copy.sdJwt.split("~")[0].split(".")[1]));
+            return {
+              extractable: copy.keys.privateKey.extractable,
+              exported,
+              publicJwk: { x: jwk.x, y: jwk.y },
+              boundTo: { x: payload.cnf.jwk.x, y: payload.cnf.jwk.y },
+            };
+          }),
+        ),
+      })),
+    );
+  });
+}
+
 test("a citizen receives a credential into the browser wallet: checked against the chain, its keys non-extractable, kept across reloads", async () => {
   const agency = await startAgencyIssuer(dev);
   try {
@@ -221,6 +258,7 @@ test("a citizen receives a credential into the browser wallet: checked against t
     await p.getByRole("button", { name: "Receive" }).click();
     await p.getByRole("alert").waitFor();
     assert.match(await p.getByRole("alert").innerText(), /Not kept: token/);
+    assert.equal((await stored(p)).length, 0, "nothing is kept after a wrong PIN");
 
     const good = await agency.offer(true);
     await p.getByLabel("Offer link from the agency").fill(good.uri);
@@ -235,26 +273,17 @@ test("a citizen receives a credential into the browser wallet: checked against t
     assert.match(await p.locator("#credentials pre").first().innerText(), /"household_size": 2/);
     await p.screenshot({ path: join(OUT, "wallet.png"), fullPage: true });
 
-    // The keys the copies are bound to cannot be read out, not even by the page.
-    const keys = await p.evaluate(async () => {
-      const db = await new Promise((resolve, reject) => {
-        const r = indexedDB.open("dojang-wallet", 1);
-        r.onsuccess = () => resolve(r.result);
-        r.onerror = () => reject(r.error);
-      });
-      const all = await new Promise((resolve) => {
-        const r = db.transaction("credentials").objectStore("credentials").getAll();
-        r.onsuccess = () => resolve(r.result);
-      });
-      const key = all[0].copies[0].keys.privateKey;
-      let exported = true;
-      await crypto.subtle.exportKey("pkcs8", key).catch(() => (exported = false));
-      return { copies: all[0].copies.length, extractable: key.extractable, exported };
-    });
-    assert.ok(keys.copies >= 1);
-    assert.equal(keys.extractable, false);
-    assert.equal(keys.exported, false);
-
+    // Three copies, each bound to its own key pair, whose private half cannot be read out,
+    // not even by the page; each copy's cnf.jwk is the public half of the pair stored with it.
+    const all = await stored(p);
+    assert.equal(all.length, 1);
+    assert.equal(all[0].copies, 3);
+    for (const copy of all[0].keys) {
+      assert.equal(copy.extractable, false);
+      assert.equal(copy.exported, false);
+      assert.deepEqual(copy.boundTo, copy.publicJwk, "the copy is bound to the key stored with it");
+    }
+    assert.equal(new Set(all[0].keys.map((k) => k.publicJwk.x)).size, 3, "no two copies share a key");
     await p.reload();
     await p.locator("#credentials", { hasText: AGENCY_VCT }).waitFor();
     assert.deepEqual(errors, []);
