@@ -198,7 +198,7 @@ pub async fn prometheus(State(s): State<AppState>) -> impl IntoResponse {
     family(
         "dojang_validator_last_vote_height",
         "gauge",
-        "The highest decided height whose commit certificate carries the validator's precommit (0: none seen since start).",
+        "The highest height at which the validator was heard voting, its signature checked (0: not heard since start).",
         &votes,
     );
     let target = s.status.catch_up_target();

@@ -205,7 +205,7 @@ pub async fn start<L: BlockApp>(
     };
     info!(%address, is_validator, validators = validators.validators().len(), "starting consensus");
     let config = HostConfig {
-        chain_id,
+        chain_id: chain_id.clone(),
         address,
         timeouts,
         idle_interval: Duration::from_millis(settings.idle_block_interval_ms),
@@ -213,7 +213,18 @@ pub async fn start<L: BlockApp>(
         max_clock_drift: Duration::from_millis(settings.max_clock_drift_ms),
     };
     let stats = Arc::new(ConsensusStats::default());
-    stats.follow(&channels.events, channels.net_requests.clone());
+    let (members, vote_chain) = (ledger.clone(), chain_id.clone());
+    let checks: crate::stats::VoteCheck = Box::new(move |vote, signature| {
+        let set = members.validator_set();
+        let Some(member) = set.iter().find(|v| v.address == vote.validator.0) else { return false };
+        let dojang_types::PublicKey::Ed25519(key) = member.public_key else { return false };
+        crate::signing::verify_ed25519(
+            &crate::signing::PublicKey(key),
+            &crate::signing::vote_sign_bytes(&vote_chain, vote),
+            signature,
+        )
+    });
+    stats.follow(&channels.events, channels.net_requests.clone(), checks);
     let host = Host::new(ledger, signer, config);
     let host = tokio::spawn(async move {
         if let Err(e) = host.run(&mut channels).await {

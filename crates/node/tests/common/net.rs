@@ -17,7 +17,10 @@ use super::{assert_acks_hold, Ack, NodeProcess, EXE};
 ///
 /// The ports are taken below the kernel's ephemeral range: a port inside it that is free when
 /// checked can be taken a moment later by any outgoing connection (the nodes' own links to each
-/// other among them) before the node that should listen on it starts.
+/// other among them) before the node that should listen on it starts. Tests run in parallel
+/// processes, and a base checked free by one can be checked free by another before either
+/// starts its nodes: each base is claimed with a marker file (stale after ten minutes), so no
+/// two tests running together get the same one.
 pub fn free_base(n: usize) -> u16 {
     let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
@@ -25,8 +28,13 @@ pub fn free_base(n: usize) -> u16 {
         .unwrap_or(32_768);
     let first = 10_000u16;
     let slots = (ephemeral_low.saturating_sub(first).saturating_sub(200) / 100).max(1);
+    let claims = std::env::temp_dir().join("dojang-test-port-claims");
+    let _ = std::fs::create_dir_all(&claims);
     loop {
         let base = first + (rand::random::<u16>() % slots) * 100;
+        if !claim(&claims.join(base.to_string())) {
+            continue;
+        }
         let free = (0..n).all(|i| {
             std::net::TcpListener::bind(("127.0.0.1", base + i as u16)).is_ok()
                 && std::net::TcpListener::bind(("127.0.0.1", base + 100 + i as u16)).is_ok()
@@ -35,6 +43,20 @@ pub fn free_base(n: usize) -> u16 {
             return base;
         }
     }
+}
+
+/// Claims a base for this test: the marker is new, or older than any test runs.
+fn claim(marker: &std::path::Path) -> bool {
+    if std::fs::OpenOptions::new().write(true).create_new(true).open(marker).is_ok() {
+        return true;
+    }
+    let stale = std::fs::metadata(marker)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > Duration::from_secs(600));
+    // Taken over by rewriting it, so its age starts again.
+    stale && std::fs::write(marker, b"").is_ok()
 }
 
 /// A testnet's homes and running nodes. Fields drop in order: the nodes are killed (paused
