@@ -15,6 +15,15 @@ export interface Ctx {
 
 const json = (v: unknown) => h("pre", {}, JSON.stringify(v, null, 2));
 
+/** Bytes as the JSON they hold (module messages and records are JSON), else as hex. */
+function readable(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    return toHex(bytes);
+  }
+}
+
 function search(): HTMLElement {
   const input = h("input", { id: "q", name: "q", type: "search", autocomplete: "off", placeholder: t("home.search") }) as HTMLInputElement;
   return h(
@@ -132,12 +141,7 @@ export async function tx(main: HTMLElement, ctx: Ctx, id: string): Promise<void>
   await fill(body, async () => {
     const p = await ctx.reader.tx(id);
     const r = p.receipt;
-    let message: unknown;
-    try {
-      message = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(p.body.msg));
-    } catch {
-      message = toHex(p.body.msg);
-    }
+    const message = readable(p.body.msg);
     return [
       mark({ height: p.height, commit: p.block.commit, checkMs: p.checkMs }),
       kv([
@@ -194,12 +198,6 @@ export async function state(main: HTMLElement, ctx: Ctx, key: string): Promise<v
   await fill(body, async () => {
     const v = await ctx.reader.state(key);
     if (v.value === null) return [mark(v), h("p", {}, t("state.absent"))];
-    let shown: unknown;
-    try {
-      shown = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(v.value));
-    } catch {
-      shown = toHex(v.value);
-    }
-    return [mark(v), json(shown)];
+    return [mark(v), json(readable(v.value))];
   });
 }

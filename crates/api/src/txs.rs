@@ -63,6 +63,13 @@ fn tx_bytes(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, Problem> {
         .map_err(|e| Problem::bad_request("malformed-body", format!("tx is not hex: {e}")))
 }
 
+/// The problem a refused transaction is answered with, counted by its type for `/metrics`.
+fn refusal(metrics: &crate::metrics::Metrics, e: dojang_ledger::SubmitError) -> Problem {
+    let problem = Problem::from(e);
+    metrics.refused(&problem.kind);
+    problem
+}
+
 /// `POST /v1/txs`: admit one transaction; with `?wait=true`, answer when it is final.
 pub async fn submit(
     State(s): State<AppState>,
@@ -76,11 +83,7 @@ pub async fn submit(
     let ctype = headers.clone();
     let (id, bytes) = blocking(move || {
         let bytes = tx_bytes(&ctype, &body)?;
-        let id = ledger.submit(&bytes).map_err(|e| {
-            let problem = Problem::from(e);
-            metrics.refused(&problem.kind);
-            problem
-        })?;
+        let id = ledger.submit(&bytes).map_err(|e| refusal(&metrics, e))?;
         Ok((id, bytes))
     })
     .await?;
@@ -138,11 +141,7 @@ pub async fn submit_batch(
                         }
                         json!({ "id": id })
                     }
-                    Err(e) => {
-                        let problem = Problem::from(e);
-                        metrics.refused(&problem.kind);
-                        json!({ "error": problem })
-                    }
+                    Err(e) => json!({ "error": refusal(&metrics, e) }),
                 },
             })
             .collect::<Vec<_>>();
