@@ -34,6 +34,23 @@ export type { AccountView, RoleGrant } from "./modules.js";
 export { checkInclusion, decodeTx, receiptCommitment, rootFromPath } from "./inclusion.js";
 export type { MerkleStep, ProvenTx, ReceiptJson } from "./inclusion.js";
 export { CredentialError, b64url, disclose, jwkOf, keyOfJwk, parseJws, parseSdJwt, unb64url, verifyJws } from "./sdjwt.js";
-export type { Jwk, Jws, SdJwt } from "./sdjwt.js";
+export type { Jwk, Jws, RevealedPath, SdJwt } from "./sdjwt.js";
 export { checkIssued, parseOffer, receiveCredential } from "./credentials.js";
 export type { Issued, Received } from "./credentials.js";
+export { FORMAT, checkWithin, parseDcql, pathText, sameJson } from "./dcql.js";
+export type { ClaimQuery, CredentialQuery, DcqlQuery, PathElement } from "./dcql.js";
+export {
+  KB_JWT_TYP,
+  MAX_CLOCK_SKEW,
+  MAX_REQUEST_LIFETIME,
+  REQUEST_TYP,
+  bindPresentation,
+  checkResponseUri,
+  checkSignedRequest,
+  fetchRequest,
+  selectDisclosures,
+  submitPresentation,
+} from "./presentation.js";
+export type { OfficeAnswer, PolicyRecord, Selection, VerifiedRequest } from "./presentation.js";
+export { ReceiptError, checkDecisionReceipt, decisionBytes } from "./decision.js";
+export type { CheckedReceipt } from "./decision.js";

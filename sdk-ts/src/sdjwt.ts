@@ -120,6 +120,12 @@ function parseDisclosure(encoded: string, index: number): Disclosure {
   throw new CredentialError(`disclosure ${index} is not [salt, name, value] or [salt, value]`);
 }
 
+/** A claim a disclosure revealed (object keys and array positions), and that disclosure's position. */
+export interface RevealedPath {
+  path: (string | number)[];
+  index: number;
+}
+
 /** An SD-JWT: the issuer-signed JWT, the disclosures, the key-binding JWT if any. */
 export interface SdJwt {
   jwt: string;
@@ -140,19 +146,21 @@ export function parseSdJwt(text: string): SdJwt {
 /**
  * The claims the disclosures reveal, merged into the payload (digests checked; `_sd` and
  * `_sd_alg` removed). Refuses a digest used twice, a disclosure nothing references, and a
- * disclosed name that clashes with a claim.
+ * disclosed name that clashes with a claim. `revealed`, if given, receives each path a
+ * disclosure revealed (what a holder needs to present only what is asked).
  */
-export function disclose(payload: Record<string, any>, disclosures: string[]): Record<string, unknown> {
+export function disclose(payload: Record<string, any>, disclosures: string[], revealed?: RevealedPath[]): Record<string, unknown> {
   if (payload._sd_alg !== undefined && payload._sd_alg !== "sha-256") throw new CredentialError(`digest algorithm ${payload._sd_alg} is not sha-256`);
-  const byDigest = new Map<string, Disclosure>();
+  const byDigest = new Map<string, Disclosure & { index: number }>();
   disclosures.forEach((encoded, i) => {
     const d = parseDisclosure(encoded, i);
     if (byDigest.has(digestOf(encoded))) throw new CredentialError(`disclosure ${i} is given twice`);
-    byDigest.set(digestOf(encoded), d);
+    byDigest.set(digestOf(encoded), { ...d, index: i });
   });
+  const path: (string | number)[] = [];
   const seen = new Set<string>();
   const used = new Set<string>();
-  const take = (dg: unknown): Disclosure | undefined => {
+  const take = (dg: unknown): (Disclosure & { index: number }) | undefined => {
     if (typeof dg !== "string") throw new CredentialError("a digest is not a string");
     // A digest may appear once in the whole payload, disclosed or not.
     if (seen.has(dg)) throw new CredentialError(`digest ${dg.slice(0, 12)}… appears twice`);
@@ -173,15 +181,19 @@ export function disclose(payload: Record<string, any>, disclosures: string[]): R
   const array = (items: unknown[]): unknown[] => {
     const out: unknown[] = [];
     for (const item of items) {
+      path.push(out.length);
       const isPlaceholder = item && typeof item === "object" && !Array.isArray(item) && Object.keys(item).length === 1 && "..." in item;
       if (!isPlaceholder) {
         out.push(value(item));
-        continue;
+      } else {
+        const d = take((item as Record<string, unknown>)["..."]);
+        if (d) {
+          if (d.name !== null) throw new CredentialError("a property disclosure is referenced as an array element");
+          revealed?.push({ path: [...path], index: d.index });
+          out.push(value(d.value));
+        }
       }
-      const d = take((item as Record<string, unknown>)["..."]);
-      if (!d) continue;
-      if (d.name !== null) throw new CredentialError("a property disclosure is referenced as an array element");
-      out.push(value(d.value));
+      path.pop();
     }
     return out;
   };
@@ -189,7 +201,12 @@ export function disclose(payload: Record<string, any>, disclosures: string[]): R
     // Own properties only, defined (not assigned): a claim named __proto__ stays a claim.
     const out: Record<string, unknown> = Object.create(null);
     const put = (k: string, v: unknown) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-    for (const [k, v] of Object.entries(m)) if (k !== "_sd") put(k, value(v));
+    for (const [k, v] of Object.entries(m)) {
+      if (k === "_sd") continue;
+      path.push(k);
+      put(k, value(v));
+      path.pop();
+    }
     const digests = m._sd;
     if (digests === undefined) return out;
     if (!Array.isArray(digests)) throw new CredentialError("'_sd' is not an array");
@@ -198,7 +215,10 @@ export function disclose(payload: Record<string, any>, disclosures: string[]): R
       if (!d) continue;
       if (d.name === null) throw new CredentialError("an array-element disclosure is referenced from '_sd'");
       if (d.name === "_sd" || d.name === "..." || Object.hasOwn(out, d.name)) throw new CredentialError(`disclosed claim '${d.name}' clashes`);
+      path.push(d.name);
+      revealed?.push({ path: [...path], index: d.index });
       put(d.name, value(d.value));
+      path.pop();
     }
     return out;
   };

@@ -23,12 +23,12 @@ export interface AgencyIssuer {
 }
 
 /** The environment of a child process: the caller's, without its DOJANG_* settings. */
-function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("DOJANG_"))) as Record<string, string>;
   return { ...env, ...extra };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer().listen(0, "127.0.0.1", () => {
       const port = (s.address() as any).port;

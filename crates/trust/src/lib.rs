@@ -151,6 +151,17 @@ impl ChainTrust {
             .transpose()
     }
 
+    /// Like [`ChainTrust::read_state`], with the height the value was proven at (for a page's
+    /// "verified at block N" mark).
+    pub async fn read_state_at(&self, key: &str) -> Result<(Option<serde_json::Value>, u64), TrustError> {
+        let state = self.client.read_verified(key, &self.chain).await.map_err(err)?;
+        let value = state
+            .value
+            .map(|v| serde_json::from_slice(&v).map_err(|e| err(format!("record {key}: {e}"))))
+            .transpose()?;
+        Ok((value, state.height))
+    }
+
     fn update(&self, key: &str, entry: Entry, f: impl FnOnce(&mut Snapshot)) {
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
         f(&mut cache.snapshot);

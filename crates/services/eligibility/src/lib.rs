@@ -21,11 +21,22 @@ pub struct EligibilityService;
 
 #[derive(Subcommand)]
 pub enum Commands {
-    /// Run a program office's verifier (OpenID4VP direct_post) from a TOML file.
+    /// Run a program office's verifier (OpenID4VP direct_post) and its staff console from a
+    /// TOML file.
+    #[command(args_conflicts_with_subcommands = true)]
     Verifier {
         #[arg(long)]
-        config: PathBuf,
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: Option<VerifierCommand>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum VerifierCommand {
+    /// Read a staff password (first line of standard input) and print its Argon2id hash for
+    /// `[[office.staff]]` in the verifier's config.
+    HashPassword,
 }
 
 #[derive(Subcommand)]
@@ -35,8 +46,14 @@ pub enum Benches {
 }
 
 fn run(cmd: Commands) -> Run {
-    let Commands::Verifier { config } = cmd;
-    Box::pin(async move { office::verifier(&config).await })
+    let Commands::Verifier { config, command } = cmd;
+    Box::pin(async move {
+        match (command, config) {
+            (Some(VerifierCommand::HashPassword), _) => office::hash_password(),
+            (None, Some(config)) => office::verifier(&config).await,
+            (None, None) => anyhow::bail!("give the office's config: dojang verifier --config <verifier.toml>"),
+        }
+    })
 }
 
 fn run_bench(b: Benches) -> Run {

@@ -11,6 +11,8 @@ use anyhow::{bail, Context};
 use dojang_credentials::TrustView as _;
 use dojang_crypto::KeyFile;
 use dojang_trust::ChainTrust;
+use dojang_verifier::console::{self, Console, Proven, ProvenRead};
+use dojang_verifier::staff::{Staff, StaffAccount};
 use dojang_verifier::{http, DecisionStore, Office, Program};
 use serde::Deserialize;
 
@@ -53,6 +55,10 @@ struct OfficeSection {
     /// Seconds between anchors of the decisions not yet anchored (ELIG-05).
     #[serde(default = "default_anchor_interval")]
     anchor_interval_s: u64,
+    /// The office's staff accounts for the console at `/console` (`[[office.staff]]`, each a
+    /// user and a hash from `dojang verifier hash-password`); none: the console is off.
+    #[serde(default)]
+    staff: Vec<StaffAccount>,
 }
 
 fn default_anchor_interval() -> u64 {
@@ -65,6 +71,17 @@ fn default_max_age() -> u64 {
 
 fn default_max_pending() -> usize {
     dojang_verifier::DEFAULT_MAX_PENDING
+}
+
+/// The console's proven reads of chain state.
+struct ChainRead(Arc<ChainTrust>);
+
+#[async_trait::async_trait]
+impl ProvenRead for ChainRead {
+    async fn read(&self, key: &str) -> Result<Proven, String> {
+        let (value, height) = self.0.read_state_at(key).await.map_err(|e| e.to_string())?;
+        Ok(Proven { value, height })
+    }
 }
 
 /// Fills the office's trust cache from the chain before each answer is checked.
@@ -107,8 +124,10 @@ pub async fn verifier(config: &Path) -> anyhow::Result<()> {
         }
         programs.insert(id.clone(), p);
     }
+    let staff = Staff::new(&o.staff)?;
     let store = DecisionStore::open(&relative(base, &o.store))?;
     let response_uri = format!("{}/response", o.public_url.trim_end_matches('/'));
+    let trust_for_console = trust.clone();
     let office = Office::new(&o.did, &o.kid, key, &response_uri, trust, store).with_max_pending(o.max_pending);
     let program_ids = o.programs.clone();
     let service = Arc::new(http::Service { office, programs, prepare: Some(prepare) });
@@ -119,12 +138,28 @@ pub async fn verifier(config: &Path) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", o.listen_addr))?;
     println!("verifier {} on http://{} for {}", o.did, listener.local_addr()?, o.programs.join(", "));
-    axum::serve(listener, http::router(service))
+    let secure_cookie = o.public_url.starts_with("https://");
+    let console_routes = if staff.is_empty() {
+        console::disabled_router()
+    } else {
+        let chain: Arc<dyn ProvenRead> = Arc::new(ChainRead(trust_for_console));
+        console::router(Arc::new(Console { service: service.clone(), staff, chain, secure_cookie }))
+    };
+    axum::serve(listener, http::router(service).merge(console_routes))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
     anchoring.abort();
+    Ok(())
+}
+
+/// `dojang verifier hash-password`: a staff password from standard input, hashed for the config.
+pub fn hash_password() -> anyhow::Result<()> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    println!("{}", dojang_verifier::staff::hash_password(password)?);
     Ok(())
 }
 
