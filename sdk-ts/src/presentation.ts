@@ -226,7 +226,10 @@ export async function bindPresentation(sel: Selection, holder: Signer, req: { no
 
 /** The office's answer to a presentation: its decision and the receipt. */
 export interface OfficeAnswer {
+  /** `eligible`, `not_eligible` or `manual_review`. */
   decision: string;
+  /** The outcome in full (the failed conditions and their reasons, or why it went to review). */
+  outcome: { outcome: string; failed?: { id: string; reason: string }[]; reason?: string };
   receipt: any;
 }
 
@@ -254,9 +257,10 @@ export async function submitPresentation(
   } catch {
     throw new CredentialError("the office's answer is not JSON");
   }
-  if (typeof answer?.decision !== "string" || typeof answer?.receipt !== "object" || answer.receipt === null) {
+  const outcome = answer?.decision;
+  if (typeof outcome?.outcome !== "string" || typeof answer?.receipt !== "object" || answer.receipt === null) {
     throw new CredentialError("the office's answer has no decision and receipt");
   }
-  return answer as OfficeAnswer;
+  return { decision: outcome.outcome, outcome, receipt: answer.receipt };
 }
 

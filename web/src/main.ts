@@ -78,7 +78,10 @@ async function show(main: HTMLElement, ctx: explorer.Ctx, page: string, arg: str
   if (page === "registries") return registries(main, ctx);
   if (page === "evidence") return evidence(main, ctx);
   if (page === "trust") return trust.page(main, state);
-  if (page === "wallet") return wallet(main, ctx, arg.startsWith("offer/") ? arg.slice("offer/".length) : "");
+  if (page === "wallet") {
+    const after = (prefix: string) => (arg.startsWith(prefix) ? arg.slice(prefix.length) : "");
+    return wallet(main, ctx, after("offer/"), after("request/"));
+  }
   main.replaceChildren(h("h1", {}, t("notfound")));
 }
 

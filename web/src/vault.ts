@@ -21,25 +21,54 @@ export interface StoredCredential {
   copies: StoredCopy[];
 }
 
+/**
+ * One answer to an office (ELIG-06): to whom, under which policy and purpose, what was shown
+ * (the exact claims), when, and the decision with its receipt as the office signed it off.
+ */
+export interface Disclosure {
+  id?: number;
+  atMs: number;
+  verifier: string;
+  policy: string;
+  purpose: string;
+  legalBasis: string;
+  retentionDays: number;
+  program: string | null;
+  credentials: { vct: string; issuer: string; shown: Record<string, unknown> }[];
+  /** Where the office serves this receipt again (with its inclusion proof once anchored). */
+  receiptUrl: string | null;
+  decision: string | null;
+  receipt: unknown;
+  /** The last check of the receipt against the chain. */
+  checked: { atMs: number; anchoredBatch: number | null; height: number | null } | null;
+  /** Set when the office refused the answer (what it said). */
+  refused?: string;
+}
+
 const DB = "dojang-wallet";
 const STORE = "credentials";
+const HISTORY = "history";
 
 function open(): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
+    const req = indexedDB.open(DB, 2);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
+      if (!db.objectStoreNames.contains(HISTORY)) db.createObjectStore(HISTORY, { keyPath: "id", autoIncrement: true });
+    };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error ?? new Error("the browser refused the wallet's storage"));
     req.onblocked = () => reject(new Error("another tab holds an older version of the wallet's storage open; close it"));
   });
 }
 
-function run<T>(mode: IDBTransactionMode, work: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+function run<T>(mode: IDBTransactionMode, work: (s: IDBObjectStore) => IDBRequest<T>, store = STORE): Promise<T> {
   return open().then(
     (db) =>
       new Promise<T>((resolve, reject) => {
-        const tx = db.transaction(STORE, mode);
-        const req = work(tx.objectStore(STORE));
+        const tx = db.transaction(store, mode);
+        const req = work(tx.objectStore(store));
         tx.oncomplete = () => {
           db.close();
           resolve(req.result);
@@ -66,3 +95,15 @@ export function newKeyPair(): Promise<CryptoKeyPair> {
 export const probeStorage = () => run("readonly", (s) => s.count());
 export const saveCredential = (c: StoredCredential) => run("readwrite", (s) => s.add(c));
 export const listCredentials = () => run<StoredCredential[]>("readonly", (s) => s.getAll() as IDBRequest<StoredCredential[]>);
+
+/** Marks one copy of a credential used (a copy is shown once, so two answers cannot be linked by it). */
+export async function markCopyUsed(id: number, copy: number): Promise<void> {
+  const c = await run<StoredCredential | undefined>("readonly", (s) => s.get(id) as IDBRequest<StoredCredential | undefined>);
+  if (!c || !c.copies[copy]) throw new Error("the credential is no longer in this wallet");
+  c.copies[copy]!.used = true;
+  await run("readwrite", (s) => s.put(c));
+}
+
+export const addDisclosure = (d: Disclosure) => run<IDBValidKey>("readwrite", (s) => s.add(d), HISTORY);
+export const putDisclosure = (d: Disclosure) => run<IDBValidKey>("readwrite", (s) => s.put(d), HISTORY);
+export const listDisclosures = () => run<Disclosure[]>("readonly", (s) => s.getAll() as IDBRequest<Disclosure[]>, HISTORY);

@@ -3,6 +3,7 @@
 // not check against the chain: the issuer's key, accreditation and type are read with proofs.
 
 import { CredentialError, WebCryptoP256Signer, receiveCredential, type Signer } from "../../sdk-ts/src/index.js";
+import { applySection, historySection } from "./apply.js";
 import { fill, h, kv, mono } from "./dom.js";
 import type { Ctx } from "./explorer.js";
 import { t, time } from "./i18n.js";
@@ -29,7 +30,7 @@ function credentialCard(c: StoredCredential): HTMLElement {
   );
 }
 
-export async function wallet(main: HTMLElement, ctx: Ctx, offerArg: string): Promise<void> {
+export async function wallet(main: HTMLElement, ctx: Ctx, offerArg: string, requestArg = ""): Promise<void> {
   const list = h("section", { id: "credentials", "aria-labelledby": "cred-h" });
   const result = h("div", { role: "status", "aria-live": "polite" });
   const offer = h("textarea", { id: "offer", rows: "3" }) as HTMLTextAreaElement;
@@ -86,11 +87,19 @@ export async function wallet(main: HTMLElement, ctx: Ctx, offerArg: string): Pro
       const creds = await listCredentials();
       return [h("h2", { id: "cred-h" }, t("wallet.list")), creds.length ? h("ul", { class: "credentials" }, ...creds.map(credentialCard)) : h("p", {}, t("wallet.none"))];
     });
+  const history = h("section", { id: "history", "aria-labelledby": "hist-h" });
+  const showHistory = () => fill(history, () => historySection(ctx));
+  const apply = applySection(ctx, requestArg, async () => {
+    await showList();
+    await showHistory();
+  });
   main.replaceChildren(
     h("h1", {}, t("nav.wallet")),
     h("p", { class: "note" }, t("wallet.explain")),
     list,
+    apply,
+    history,
     h("section", { id: "receive", "aria-labelledby": "recv-h" }, h("h2", { id: "recv-h" }, t("wallet.receive_title")), form, result),
   );
-  await showList();
+  await Promise.all([showList(), showHistory()]);
 }
