@@ -211,8 +211,7 @@ test("the operator page shows the node's health, validators and warnings to the 
 async function stored(p) {
   return p.evaluate(async () => {
     const db = await new Promise((resolve, reject) => {
-      const r = indexedDB.open("dojang-wallet", 1);
-      r.onupgradeneeded = () => r.result.createObjectStore("credentials", { keyPath: "id", autoIncrement: true });
+      const r = indexedDB.open("dojang-wallet");
       r.onsuccess = () => resolve(r.result);
       r.onerror = () => reject(r.error);
     });

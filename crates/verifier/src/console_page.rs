@@ -103,7 +103,7 @@ pub fn utc(seconds: u64) -> String {
 
 const STYLE: &str = "body{font-family:system-ui,'Noto Sans KR','NanumGothic',sans-serif;margin:0;color:#1a1a1a;background:#fafafa}\
 header{background:#0b3d91;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:1rem;align-items:center}\
-header a,header button{color:#fff}header form{margin:0}main{padding:1rem;max-width:72rem}\
+header a{color:#fff}header button{color:#0b3d91;background:#fff;border:1px solid #fff;border-radius:.3rem}header form{margin:0}main{padding:1rem;max-width:72rem}\
 table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}\
 th{background:#eef}.ok{color:#0a6b2d;font-weight:600}.bad{color:#a4000f;font-weight:600}.note{color:#555}\
 label{display:block;margin-top:.6rem}input,select,button{font:inherit;padding:.3rem}button{cursor:pointer}\
@@ -149,7 +149,9 @@ pub fn respond(status: StatusCode, html: String, lang: Lang) -> Response {
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // `same-origin`, not `no-referrer`: under `no-referrer` a browser sends `Origin: null` with
+    // its own form posts, which the console could not tell from a forged one.
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if let Ok(v) =
         HeaderValue::from_str(&format!("lang={}; Path=/console; SameSite=Strict; Max-Age=31536000", lang.code()))

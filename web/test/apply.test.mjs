@@ -1,0 +1,167 @@
+// The wallet answering a real program office (`dojang verifier`) in Debian's Chromium, and the
+// office's console: the citizen sees exactly what will be disclosed and to whom, may decline,
+// sends, gets the decision and a receipt checked against the chain; a request asking beyond the
+// registered policy is refused in the page; the office's staff log in to the console and see
+// the decision, its appeal replay and its anchoring. Screenshots go to web/test-output/.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+import { chromium } from "playwright-core";
+import { b64url, fetchRequest, keyFileSigner } from "../../sdk-ts/dist/src/index.js";
+import { startDevNode } from "../../sdk-ts/dist/test/devnode.js";
+import { AGENCY_VCT, startAgencyIssuer } from "../../sdk-ts/dist/test/agency.js";
+import { OFFICE_DID, PROGRAM_ID, STAFF_PASSWORD, STAFF_USER, startProgramOffice } from "../../sdk-ts/dist/test/office.js";
+
+const OUT = new URL("../test-output/", import.meta.url).pathname;
+const BROWSER = process.env.DOJANG_CHROMIUM ?? "/usr/bin/chromium";
+const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+let dev;
+let agency;
+let office;
+let browser;
+
+before(async () => {
+  mkdirSync(OUT, { recursive: true });
+  dev = await startDevNode("dojang-web-apply-");
+  agency = await startAgencyIssuer(dev);
+  office = await startProgramOffice(dev);
+  browser = await chromium.launch({ executablePath: BROWSER, args: ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await office?.stop();
+  await agency?.stop();
+  await dev?.stop();
+});
+
+async function page() {
+  const context = await browser.newContext({ locale: "en-GB" });
+  const p = await context.newPage();
+  const errors = [];
+  p.on("pageerror", (e) => errors.push(e.message));
+  return { p, context, errors };
+}
+
+const utf8 = (s) => new TextEncoder().encode(s);
+
+/** The office's own request, re-signed with its registered key after `change`. */
+async function forged(change) {
+  const original = await fetchRequest(office.requestUrl);
+  const claims = JSON.parse(Buffer.from(original.split(".")[1], "base64url").toString("utf8"));
+  change(claims);
+  const signer = keyFileSigner(office.signingKey);
+  const header = b64url(utf8(JSON.stringify({ typ: "oauth-authz-req+jwt", alg: "ES256", kid: `${OFFICE_DID}#o-1` })));
+  const payload = b64url(utf8(JSON.stringify(claims)));
+  return `${header}.${payload}.${b64url(await signer.sign(utf8(`${header}.${payload}`)))}`;
+}
+
+test("a citizen applies: sees exactly what is disclosed, may decline, sends, and gets a decision whose receipt checks on chain", async () => {
+  const { p, context, errors } = await page();
+  await p.goto(dev.url + "/#/wallet");
+  await p.locator("#credentials", { hasText: "No credentials yet." }).waitFor();
+  const offer = await agency.offer(false);
+  await p.getByLabel("Offer link from the agency").fill(offer.uri);
+  await p.getByRole("button", { name: "Receive" }).click();
+  await p.locator('[data-received="true"]').waitFor({ timeout: 20_000 });
+
+  // Open the request, look, and decline: nothing is sent, nothing recorded.
+  const requestBox = p.getByLabel("Request link from the program office");
+  await requestBox.fill(office.requestUrl);
+  await p.getByRole("button", { name: "Open the request" }).click();
+  await p.locator('[data-consent="true"]').waitFor({ timeout: 20_000 });
+  const consent = await p.locator('[data-consent="true"]').innerText();
+  assert.match(consent, new RegExp(OFFICE_DID));
+  assert.match(consent, /selecting public-works workers/);
+  assert.match(consent, /Framework Act on Employment Policy art\. 16/);
+  assert.match(consent, /key and policy checked against block \d+/);
+  assert.match(consent, /365 days/);
+  const shown = JSON.parse(await p.locator("[data-shown]").getAttribute("data-shown"));
+  assert.deepEqual(shown, { income_le_65pct: true, household_size: 2 }, "exactly the asked claims, not the income or the 150% band");
+  await p.screenshot({ path: join(OUT, "wallet-disclosure.png"), fullPage: true });
+  await p.getByRole("button", { name: "Decline" }).click();
+  await p.locator('[data-declined="true"]').waitFor();
+  assert.match(await p.locator("#history").innerText(), /not answered any office yet/);
+  assert.match(await p.locator("#credentials").innerText(), /3 of 3/, "declining spends no copy");
+
+  // Open it again and send.
+  await p.getByRole("button", { name: "Open the request" }).click();
+  await p.locator('[data-consent="true"]').waitFor({ timeout: 20_000 });
+  await p.getByRole("button", { name: "Send" }).click();
+  await p.locator('[data-decision="eligible"]').waitFor({ timeout: 20_000 });
+  assert.match(await p.locator("#apply").innerText(), /The office decided: eligible/);
+  assert.match(await p.locator("#apply [data-receipt]").innerText(), /Receipt for decision \d+/);
+  assert.notEqual(await p.locator("#apply [data-receipt]").getAttribute("data-receipt"), "bad");
+  await p.locator("#credentials", { hasText: "2 of 3" }).waitFor();
+  const history = await p.locator("#history").innerText();
+  assert.match(history, /selecting public-works workers/);
+  assert.match(history, /household_size/);
+  assert.doesNotMatch(history, /monthly_income_krw/);
+
+  // The office anchors its decisions every second: the receipt then proves inclusion on chain.
+  const check = p.getByRole("button", { name: "Check the receipt on chain" });
+  for (let i = 0; i < 40; i++) {
+    await check.click();
+    await p.locator("#history [data-receipt]").waitFor();
+    if ((await p.locator("#history [data-receipt]").getAttribute("data-receipt")) === "anchored") break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.match(await p.locator("#history [data-receipt]").innerText(), /included in batch \d+ anchored on chain at block \d+/);
+  await p.screenshot({ path: join(OUT, "wallet-receipt.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a request asking beyond the registered policy is refused in the page, and nothing is sent", async () => {
+  const { p, context, errors } = await page();
+  await p.goto(dev.url + "/#/wallet");
+  await p.locator("#history").waitFor();
+  const beyond = await forged((c) => c.dcql_query.credentials[0].claims.push({ path: ["monthly_income_krw"] }));
+  await p.getByLabel("Request link from the program office").fill(beyond);
+  await p.getByRole("button", { name: "Open the request" }).click();
+  await p.locator('[data-refused="true"]').waitFor({ timeout: 20_000 });
+  const text = await p.locator('[data-refused="true"]').innerText();
+  assert.match(text, /Refused, nothing was sent/);
+  assert.match(text, /asks more than policy 'jobs\.public-works\.2026' allows.*monthly_income_krw/);
+  assert.equal(await p.locator('[data-consent="true"]').count(), 0, "no disclosure screen for a refused request");
+  await p.screenshot({ path: join(OUT, "wallet-refused.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("office staff log in to the console and see the decision, its appeal replay and its anchoring", async () => {
+  const { p, context, errors } = await page();
+  await p.goto(office.url + "/console/programs");
+  await p.getByLabel("User").waitFor();
+  assert.match(p.url(), /\/console\/login$/, "closed without a log-in");
+  await p.getByLabel("User").fill(STAFF_USER);
+  await p.getByLabel("Password").fill("not the password");
+  await p.getByRole("button", { name: "Log in" }).click();
+  await p.getByRole("alert").waitFor();
+  assert.match(await p.getByRole("alert").innerText(), /Wrong user or password/);
+  await p.getByLabel("User").fill(STAFF_USER);
+  await p.getByLabel("Password").fill(STAFF_PASSWORD);
+  await p.getByRole("button", { name: "Log in" }).click();
+  await p.getByRole("link", { name: PROGRAM_ID }).waitFor();
+  assert.match(await p.locator("main").innerText(), /1 \(1 \/ 0 \/ 0\)/, "one decision, eligible");
+  await p.getByRole("link", { name: PROGRAM_ID }).click();
+  await p.getByRole("link", { name: "1", exact: true }).click();
+  const detail = await p.locator("main").innerText();
+  assert.match(detail, /eligible/);
+  assert.match(detail, /income_le_65pct/);
+  assert.match(detail, /the stored decision hashes to its leaf/);
+  assert.match(detail, /its leaf is under the root anchored on chain/);
+  assert.match(detail, /the replay reaches the recorded outcome/);
+  assert.match(detail, /verified at block \d+/);
+  await p.screenshot({ path: join(OUT, "console-decision.png"), fullPage: true });
+  await p.getByRole("link", { name: "한국어" }).click();
+  assert.match(await p.locator("main").innerText(), /이의신청 재실행/);
+  await p.getByRole("button", { name: "로그아웃" }).click();
+  await p.getByLabel("사용자").waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
