@@ -5,6 +5,7 @@
 //! the staff console.
 
 pub mod console;
+mod console_decision;
 mod console_page;
 pub mod http;
 pub mod office;
