@@ -3,7 +3,9 @@
 # `dojang dev` (demo keys under $DOJANG_HOME/keys). Sets up the identity registries, runs an
 # issuer for the social security agency, receives a credential into a wallet, starts a program
 # office's verifier service, answers its signed request within policy, refuses one altered to ask
-# beyond it, revokes and reinstates the credential, and applies again in one step.
+# beyond it, revokes and reinstates the credential, and applies again in one step. Then prints
+# the same steps for a browser (the node's web wallet and the office's console); with STAY=1 it
+# keeps the issuer and the office running until Ctrl-C so they can be tried.
 set -euo pipefail
 D=${D:-target/release/dojang}
 HOME_DIR=${DOJANG_HOME:-$HOME/.dojang}
@@ -81,6 +83,9 @@ SEED=$(head -c 32 /dev/urandom | sha256sum | cut -c1-64)
 COMMIT=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(bytes.fromhex(sys.argv[1])).hexdigest())' "$SEED")
 $D tx --key "$K/public-works-office.json" --wait eligibility '{"type":"register_program","id":"public-works.2026-h1","office":"did:web:jobs.seoul.go.kr","name":"public-works job","policy":"jobs.public-works.2026","window_opens_ms":'"$NOW_MS"',"window_closes_ms":'"$((NOW_MS + 3600000))"',"quota":60,"seed_commitment":"'"$COMMIT"'"}' >/dev/null
 $D tx --key "$K/public-works-office.json" --wait eligibility '{"type":"publish_rule_set","program":"public-works.2026-h1","version":1,"rules":{"conditions":[{"id":"income_le_65pct","credential":"income","claim":["income_le_65pct"],"op":"equals","value":true,"reason":"household income is above 65% of the median"}]}}' >/dev/null
+# The office's staff log in to its console (/console) with accounts from its config.
+STAFF_PASSWORD="console password for the walkthrough"
+STAFF_HASH=$(printf '%s\n' "$STAFF_PASSWORD" | $D verifier hash-password)
 cat > "$WORK/verifier.toml" <<TOML
 [office]
 did = "did:web:jobs.seoul.go.kr"
@@ -94,6 +99,10 @@ store = "office-decisions.redb"
 programs = ["public-works.2026-h1"]
 account_key = "$K/public-works-office.json"
 anchor_interval_s = 2
+
+[[office.staff]]
+user = "officer.kim"
+password_hash = "$STAFF_HASH"
 TOML
 # (DOJANG_GENESIS is the wallet's; the service takes its genesis from its file.)
 $D verifier --config "$WORK/verifier.toml" > "$WORK/verifier.log" 2>&1 &
@@ -147,3 +156,18 @@ $D wallet apply http://127.0.0.1:8091/programs/public-works.2026-h1/request
 $D wallet history
 sleep 4   # the service anchors its decisions every anchor_interval_s
 $D query eligibility batch/public-works.2026-h1/1
+
+# 10. The same in a browser. A fresh offer opens in the node's web wallet (a QR code holding this
+#     link does the same from a phone); the wallet then applies with the office's request link,
+#     showing exactly what it discloses; the office's staff see the decision in its console.
+OFFER2=$(curl -sf -XPOST http://127.0.0.1:8090/admin/offers -H 'authorization: Bearer change-me-change-me' \
+  -H 'content-type: application/json' -d '{"subject":"S-0001","credential_configuration_id":"income_band","pin":false}' \
+  | python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.load(sys.stdin)["credential_offer_uri"], safe=""))')
+WEB=${DOJANG_NODE%/}
+echo "web wallet, receive: $WEB/#/wallet/offer/$OFFER2"
+echo "web wallet, apply:   $WEB/#/wallet/request/$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$REQ_URL")"
+echo "office console:      http://127.0.0.1:8091/console  (user officer.kim, password: $STAFF_PASSWORD)"
+if [ "${STAY:-}" = 1 ]; then
+  echo "the issuer and the office keep running; Ctrl-C stops them"
+  wait "$VERIFIER"
+fi
