@@ -8,6 +8,7 @@ import { Identity } from "./modules.js";
 import { PublicKey, type Signer } from "./keys.js";
 import { CredentialError, disclose, jwkOf, keyOfJwk, parseJws, parseSdJwt, verifyJws, b64url } from "./sdjwt.js";
 import { utf8 } from "./bytes.js";
+import { answerJson, fetcherOf } from "./http.js";
 import type { VerifiedReader } from "./trust.js";
 
 /** A credential that checked out, with what the chain said of it. */
@@ -107,25 +108,6 @@ export function parseOffer(text: string): { issuer: string; configuration: strin
   return { issuer: issuer.replace(/\/+$/, ""), configuration: ids[0], code: grant["pre-authorized_code"], needsPin: grant.tx_code !== undefined };
 }
 
-/** How long one request to an issuer may take. */
-const REQUEST_TIMEOUT_MS = 20_000;
-/** The largest answer read from an issuer (a batch of credentials fits easily). */
-const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
-
-async function answer(res: Response, what: string): Promise<any> {
-  const text = await res.text();
-  if (text.length > MAX_ANSWER_BYTES) throw new CredentialError(`${what}: the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
-  let body: any = null;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = null;
-  }
-  if (!res.ok) throw new CredentialError(`${what}: ${body?.error ?? res.status} ${body?.error_description ?? ""}`.trim());
-  if (body === null) throw new CredentialError(`${what}: the answer is not JSON`);
-  return body;
-}
-
 /** A received credential: the copies, each with the signer its holder key is. */
 export interface Received {
   vct: string;
@@ -156,31 +138,27 @@ export async function receiveCredential(
   if (offer.needsPin && !options.pin) throw new CredentialError("this offer needs the PIN the agency sent you");
   const asked = options.copies ?? 1;
   if (!Number.isSafeInteger(asked) || asked < 1) throw new CredentialError("ask for at least one copy");
-  const raw = options.fetcher ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
-  const f = (input: string, init: RequestInit = {}) => {
-    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-    return raw(input, { ...init, signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout });
-  };
+  const f = fetcherOf(options);
   const now = options.nowSec ?? Math.floor(Date.now() / 1000);
-  const meta = await answer(await f(`${offer.issuer}/.well-known/openid-credential-issuer`), "issuer metadata");
+  const meta = await answerJson(await f(`${offer.issuer}/.well-known/openid-credential-issuer`), "issuer metadata");
   const vct = meta?.credential_configurations_supported?.[offer.configuration]?.vct;
   if (typeof vct !== "string") throw new CredentialError(`the issuer does not offer '${offer.configuration}'`);
   const batch = Number(meta?.batch_credential_issuance?.batch_size ?? 1);
   const copies = Math.max(1, Math.min(asked, Number.isSafeInteger(batch) && batch > 0 ? batch : 1));
-  const as = await answer(await f(`${offer.issuer}/.well-known/oauth-authorization-server`), "authorization server metadata");
+  const as = await answerJson(await f(`${offer.issuer}/.well-known/oauth-authorization-server`), "authorization server metadata");
   if (typeof as.token_endpoint !== "string" || typeof meta.nonce_endpoint !== "string" || typeof meta.credential_endpoint !== "string") {
     throw new CredentialError("the issuer's metadata lacks its token, nonce or credential endpoint");
   }
   const form = new URLSearchParams({ grant_type: PRE_AUTHORIZED, "pre-authorized_code": offer.code });
   if (options.pin) form.set("tx_code", options.pin);
-  const token = await answer(await f(as.token_endpoint, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form.toString() }), "token");
+  const token = await answerJson(await f(as.token_endpoint, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form.toString() }), "token");
   if (typeof token.access_token !== "string") throw new CredentialError("token: no access_token");
 
   const signers: Signer[] = [];
   const proofs: string[] = [];
   for (let i = 0; i < copies; i++) {
     const signer = await options.newKey();
-    const nonce = await answer(await f(meta.nonce_endpoint, { method: "POST" }), "nonce");
+    const nonce = await answerJson(await f(meta.nonce_endpoint, { method: "POST" }), "nonce");
     const header = b64url(utf8(JSON.stringify({ alg: signer.publicKey.algorithm === "p256" ? "ES256" : "EdDSA", typ: "openid4vci-proof+jwt", jwk: jwkOf(signer.publicKey) })));
     const payload = b64url(utf8(JSON.stringify({ aud: offer.issuer, iat: now, nonce: nonce.c_nonce })));
     const signature = await signer.sign(utf8(`${header}.${payload}`));
@@ -188,7 +166,7 @@ export async function receiveCredential(
     signers.push(signer);
   }
   const body = JSON.stringify({ credential_configuration_id: offer.configuration, proofs: { jwt: proofs } });
-  const issued = await answer(
+  const issued = await answerJson(
     await f(meta.credential_endpoint, { method: "POST", headers: { authorization: `Bearer ${token.access_token}`, "content-type": "application/json" }, body }),
     "credential",
   );

@@ -53,6 +53,7 @@ export function parseDcql(v: unknown): DcqlQuery {
     only(c.meta, ["vct_values"], `the meta of '${c.id}'`);
     const vct = c.meta.vct_values;
     if (!Array.isArray(vct) || vct.length === 0 || !vct.every((t) => typeof t === "string")) throw malformed(`credential query '${c.id}' names no vct`);
+    if (c.claims === null) throw malformed(`the claims of '${c.id}' are null`);
     const rawClaims = c.claims ?? [];
     if (!Array.isArray(rawClaims)) throw malformed(`the claims of '${c.id}' are not a list`);
     const claims = rawClaims.map((q, j): ClaimQuery => {

@@ -54,3 +54,5 @@ export {
 export type { OfficeAnswer, PolicyRecord, Selection, VerifiedRequest } from "./presentation.js";
 export { ReceiptError, checkDecisionReceipt, decisionBytes } from "./decision.js";
 export type { CheckedReceipt } from "./decision.js";
+export { MAX_ANSWER_BYTES, REQUEST_TIMEOUT_MS, answerJson, answerText, fetcherOf } from "./http.js";
+export type { FetchOptions } from "./http.js";

@@ -6,6 +6,7 @@
 // http to this machine). Every registry record is read with its proof.
 
 import { utf8 } from "./bytes.js";
+import { answerText, fetcherOf, type FetchOptions } from "./http.js";
 import { checkWithin, parseDcql, pathText, sameJson, type CredentialQuery, type DcqlQuery, type PathElement } from "./dcql.js";
 import { PublicKey, type Signer } from "./keys.js";
 import { Identity } from "./modules.js";
@@ -19,7 +20,7 @@ export const MAX_REQUEST_LIFETIME = 3600;
 /** How far a request's `iat` may lie ahead of this clock, in seconds. */
 export const MAX_CLOCK_SKEW = 300;
 const MAX_TOKEN_LEN = 512;
-const REQUEST_TIMEOUT_MS = 15_000;
+const utf8Length = (s: string) => new TextEncoder().encode(s).length;
 
 /** A registered policy as the chain holds it. */
 export interface PolicyRecord {
@@ -46,7 +47,8 @@ export interface VerifiedRequest {
   height: number;
 }
 
-const tokenOk = (s: unknown): s is string => typeof s === "string" && s.trim() !== "" && s.length <= MAX_TOKEN_LEN;
+/** As the Rust wallet: not blank, at most 512 bytes of UTF-8. */
+const tokenOk = (s: unknown): s is string => typeof s === "string" && s.trim() !== "" && utf8Length(s) <= MAX_TOKEN_LEN;
 
 /**
  * Where an answer may go: `https://` anywhere, plain `http://` only to this machine
@@ -54,7 +56,7 @@ const tokenOk = (s: unknown): s is string => typeof s === "string" && s.trim() !
  */
 export function checkResponseUri(uri: string, what = "the request's response_uri"): void {
   const bad = (why: string) => new CredentialError(`${what} '${uri}' is refused: ${why}`);
-  if (uri.length > 2048 || /[\s\u0000-\u001f\u007f]/.test(uri)) throw bad("it is too long or holds spaces or control characters");
+  if (utf8Length(uri) > 2048 || /[\s\u0000-\u001f\u007f-\u009f]/.test(uri)) throw bad("it is too long or holds spaces or control characters");
   const m = /^(https?):\/\/([^/?#]*)/i.exec(uri);
   if (!m) throw bad("it is not an https URL");
   const secure = m[1]!.toLowerCase() === "https";
@@ -100,10 +102,11 @@ export async function checkSignedRequest(jwt: string, reader: VerifiedReader, no
   if (nowSec < from || (until !== null && nowSec >= until)) throw new CredentialError(`${did}'s key '${keyName}' is not valid now (rotated out or revoked)`);
   verifyJws(jws, PublicKey.parse(key.public_key), "the request");
 
-  if (!Number.isSafeInteger(c.exp)) throw new CredentialError("the request has no expiry");
+  if (!Number.isSafeInteger(c.exp) || c.exp < 0) throw new CredentialError("the request has no expiry");
   if (c.exp <= nowSec) throw new CredentialError(`the request expired at ${c.exp}; ask the office for a new one`);
   if (c.exp > nowSec + MAX_REQUEST_LIFETIME) throw new CredentialError(`the request claims to be valid until ${c.exp}, more than ${MAX_REQUEST_LIFETIME} s from now`);
-  if (c.iat !== undefined && (!Number.isSafeInteger(c.iat) || c.iat > nowSec + MAX_CLOCK_SKEW)) throw new CredentialError(`the request was made in the future (${c.iat})`);
+  if (c.iat !== undefined && (!Number.isSafeInteger(c.iat) || c.iat < 0)) throw new CredentialError("the request's iat is not a time in seconds");
+  if (c.iat !== undefined && c.iat > nowSec + MAX_CLOCK_SKEW) throw new CredentialError(`the request was made in the future (${c.iat})`);
   if (c.response_type !== undefined && c.response_type !== "vp_token") throw new CredentialError(`the request's response_type is '${c.response_type}', not vp_token`);
   for (const name of ["nonce", "state", "policy"] as const) {
     if (!tokenOk(c[name])) throw new CredentialError(`the request has no usable ${name}`);
@@ -140,7 +143,7 @@ export async function checkSignedRequest(jwt: string, reader: VerifiedReader, no
  * The signed request a link leads to: `openid4vp://?request_uri=…` (or `…&client_id=…`), an
  * https URL that returns the request, or the compact JWT itself.
  */
-export async function fetchRequest(link: string, options: { fetcher?: typeof fetch; signal?: AbortSignal } = {}): Promise<string> {
+export async function fetchRequest(link: string, options: FetchOptions = {}): Promise<string> {
   const text = link.trim();
   if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(text)) return text;
   let url = text;
@@ -151,10 +154,8 @@ export async function fetchRequest(link: string, options: { fetcher?: typeof fet
   }
   if (!/^https?:\/\//i.test(url)) throw new CredentialError("paste a request link (openid4vp://…, https://…) or the request itself");
   checkResponseUri(url, "the request link");
-  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-  const f = options.fetcher ?? ((i: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(i, init));
-  const res = await f(url, { signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout });
-  const body = await res.text();
+  const res = await fetcherOf(options)(url);
+  const body = await answerText(res, "the request");
   if (!res.ok) throw new CredentialError(`the office refused to give a request (HTTP ${res.status}): ${errorText(body)}`);
   return body.trim();
 }
@@ -234,22 +235,15 @@ export interface OfficeAnswer {
 }
 
 /** Posts the answer (`vp_token`: query id → presentations; `state`) to the request's response URI. */
-export async function submitPresentation(
-  req: VerifiedRequest,
-  vpToken: Record<string, string[]>,
-  options: { fetcher?: typeof fetch; signal?: AbortSignal } = {},
-): Promise<OfficeAnswer> {
+export async function submitPresentation(req: VerifiedRequest, vpToken: Record<string, string[]>, options: FetchOptions = {}): Promise<OfficeAnswer> {
   checkResponseUri(req.responseUri);
-  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-  const f = options.fetcher ?? ((i: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(i, init));
   const body = new URLSearchParams({ vp_token: JSON.stringify(vpToken), state: req.state });
-  const res = await f(req.responseUri, {
+  const res = await fetcherOf(options)(req.responseUri, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: body.toString(),
-    signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
   });
-  const text = await res.text();
+  const text = await answerText(res, "the office's answer");
   if (!res.ok) throw new CredentialError(`the office did not accept the answer (HTTP ${res.status}): ${errorText(text)}`);
   let answer: any;
   try {
@@ -261,6 +255,10 @@ export async function submitPresentation(
   if (typeof outcome?.outcome !== "string" || typeof answer?.receipt !== "object" || answer.receipt === null) {
     throw new CredentialError("the office's answer has no decision and receipt");
   }
+  const r = answer.receipt.decision;
+  // The receipt must be for this answer: the program and policy asked under, the outcome given.
+  if (r?.policy !== req.policy.id || (req.program !== null && r?.program !== req.program) || !sameJson(r?.outcome, outcome)) {
+    throw new CredentialError("the office's receipt is not for this decision (another program, policy or outcome)");
+  }
   return { decision: outcome.outcome, outcome, receipt: answer.receipt };
 }
-

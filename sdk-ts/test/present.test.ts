@@ -7,12 +7,12 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 
 import {
   Client,
   CredentialError,
-  ReceiptError,
   TrustedChain,
   VerifiedReader,
   WebCryptoP256Signer,
@@ -25,6 +25,8 @@ import {
   keyFileSigner,
   parseDcql,
   checkWithin,
+  rootFromPath,
+  fromHex,
   receiveCredential,
   selectDisclosures,
   submitPresentation,
@@ -109,16 +111,68 @@ test("a wallet answers the office's request within its policy, disclosing only w
   assert.ok(anchored, "anchored within 20 s");
   assert.ok(anchored!.batch >= 1 && anchored!.height >= 1);
 
-  // An altered receipt fails: another outcome, or another root.
+  // An altered receipt fails: another outcome, a broken path, a root the chain does not hold.
   const altered = structuredClone(answer.receipt);
   altered.decision.outcome = { outcome: "not_eligible", failed: [] };
-  await assert.rejects(checkDecisionReceipt(altered, reader()), ReceiptError);
+  await assert.rejects(checkDecisionReceipt(altered, reader()), /does not match its decision and salt/);
   const withFields = structuredClone(answer.receipt);
   withFields.decision.extra = 1;
   await assert.rejects(checkDecisionReceipt(withFields, reader()), /does not know/);
+  const anchoredReceipt = await fetch(`${office!.url}/receipts/${seq}?leaf=${answer.receipt.leaf}`).then((x) => x.json());
+  const brokenPath = structuredClone(anchoredReceipt);
+  brokenPath.inclusion.proof = [{ sibling: "00".repeat(32), left: true }, ...brokenPath.inclusion.proof];
+  await assert.rejects(checkDecisionReceipt(brokenPath, reader()), /does not lead to the receipt's root/);
+  const ownRoot = structuredClone(anchoredReceipt);
+  ownRoot.inclusion.proof = [{ sibling: "11".repeat(32), left: false }];
+  ownRoot.inclusion.root = rootFromPath(fromHex(ownRoot.leaf), ownRoot.inclusion.proof);
+  await assert.rejects(checkDecisionReceipt(ownRoot, reader()), /not the root anchored on chain/);
+  const noBatch = structuredClone(anchoredReceipt);
+  noBatch.inclusion.batch = 999;
+  await assert.rejects(checkDecisionReceipt(noBatch, reader()), /no batch 999/);
 
   // The same presentation cannot be posted twice.
   await assert.rejects(submitPresentation(req, { [query.id]: [presentation] }), /did not accept/);
+});
+
+test("a receipt for another decision than the one answered is refused", async () => {
+  const held = await credential();
+  const req = await checkSignedRequest(await fetchRequest(office!.requestUrl), reader(), now());
+  const sel = selectDisclosures(held.sdJwt, req.query.credentials[0]!);
+  const presentation = await bindPresentation(sel, held.signer, req, now());
+  // The office's answer, its receipt swapped for one under another policy.
+  const fetcher = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const res = await fetch(input, init);
+    const body = await res.json();
+    body.receipt.decision.policy = "another.policy";
+    return new Response(JSON.stringify(body), { status: res.status, headers: { "content-type": "application/json" } });
+  };
+  await assert.rejects(submitPresentation(req, { [sel.query.id]: [presentation] }, { fetcher }), /not for this decision/);
+});
+
+test("a redirect is never followed: a presentation goes only where the request was checked to send it", async () => {
+  const server = createServer((_, res) => {
+    res.writeHead(307, { location: "http://198.51.100.7/steal" });
+    res.end();
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as any).port}/programs/x/request`;
+    await assert.rejects(fetchRequest(url), TypeError);
+  } finally {
+    server.close();
+  }
+});
+
+test("a query restricting a claim's values is answered only when the credential's value is allowed", async () => {
+  const held = await credential();
+  const ask = (values: unknown[]) =>
+    parseDcql({ credentials: [{ id: "income", format: "dc+sd-jwt", meta: { vct_values: [AGENCY_VCT] }, claims: [{ path: ["income_le_65pct"], values }] }] }).credentials[0]!;
+  assert.deepEqual(selectDisclosures(held.sdJwt, ask([true])).shown.income_le_65pct, true);
+  assert.throws(() => selectDisclosures(held.sdJwt, ask([false])), /does not have a value the query accepts/);
+  const missing = parseDcql({ credentials: [{ id: "income", format: "dc+sd-jwt", meta: { vct_values: [AGENCY_VCT] }, claims: [{ path: ["no_such_claim"] }] }] }).credentials[0]!;
+  assert.throws(() => selectDisclosures(held.sdJwt, missing), /has no claim \[no_such_claim\]/);
+  const otherType = parseDcql({ credentials: [{ id: "r", format: "dc+sd-jwt", meta: { vct_values: ["urn:other"] } }] }).credentials[0]!;
+  assert.throws(() => selectDisclosures(held.sdJwt, otherType), /is of type/);
 });
 
 test("requests beyond the policy, from an unregistered key, altered, expired or answering in clear are refused", async () => {
@@ -142,8 +196,24 @@ test("requests beyond the policy, from an unregistered key, altered, expired or 
   await assert.rejects(checkSignedRequest(noPolicy, reader(), now()), /not registered on chain/);
   const unknownField = await forged((c) => (c.dcql_query.credential_sets = []));
   await assert.rejects(checkSignedRequest(unknownField, reader(), now()), /unknown field 'credential_sets'/);
-  const tampered = (await fetchRequest(office!.requestUrl)).replace(/\.([A-Za-z0-9_-]+)\./, (_, p) => `.${p.slice(0, -2)}AA.`);
-  await assert.rejects(checkSignedRequest(tampered, reader(), now()), CredentialError);
+  const future = await forged((c) => (c.iat = now() + 3600));
+  await assert.rejects(checkSignedRequest(future, reader(), now()), /made in the future/);
+  const negative = await forged((c) => (c.iat = -5));
+  await assert.rejects(checkSignedRequest(negative, reader(), now()), /not a time in seconds/);
+  for (const field of ["nonce", "state"]) {
+    const missing = await forged((c) => delete c[field]);
+    await assert.rejects(checkSignedRequest(missing, reader(), now()), new RegExp(`no usable ${field}`));
+  }
+  const longNonce = await forged((c) => (c.nonce = "가".repeat(200)));
+  await assert.rejects(checkSignedRequest(longNonce, reader(), now()), /no usable nonce/, "512 bytes of UTF-8, as the Rust wallet counts");
+  const nullClaims = await forged((c) => (c.dcql_query.credentials[0].claims = null));
+  await assert.rejects(checkSignedRequest(nullClaims, reader(), now()), /claims of 'income' are null/);
+  const original = await fetchRequest(office!.requestUrl);
+  const [h, p, sig] = original.split(".");
+  const claims = JSON.parse(Buffer.from(p!, "base64url").toString("utf8"));
+  claims.dcql_query.credentials[0].claims.push({ path: ["monthly_income_krw"] });
+  const tampered = `${h}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${sig}`;
+  await assert.rejects(checkSignedRequest(tampered, reader(), now()), /signature is not by the expected key/);
   for (const bad of ["", "a.b", "not a jwt at all", "x.y.z"]) {
     await assert.rejects(checkSignedRequest(bad, reader(), now()), CredentialError, JSON.stringify(bad));
   }

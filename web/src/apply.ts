@@ -9,10 +9,13 @@ import {
   CredentialError,
   ReceiptError,
   WebCryptoP256Signer,
+  answerJson,
   bindPresentation,
   checkDecisionReceipt,
   checkSignedRequest,
   fetchRequest,
+  fetcherOf,
+  sameJson,
   selectDisclosures,
   submitPresentation,
   type Selection,
@@ -21,11 +24,9 @@ import {
 import { h, kv, mono } from "./dom.js";
 import type { Ctx } from "./explorer.js";
 import { t, time } from "./i18n.js";
-import { addDisclosure, listCredentials, listDisclosures, markCopyUsed, putDisclosure, type Disclosure, type StoredCredential } from "./vault.js";
+import { aboutPerson, addDisclosure, listCredentials, listDisclosures, markCopyUsed, putDisclosure, type Disclosure, type StoredCredential } from "./vault.js";
 
-/** Claims that say how a credential works rather than what it says of the person. */
-const ENVELOPE = new Set(["iss", "vct", "iat", "exp", "nbf", "cnf", "status", "_sd_alg"]);
-const people = (claims: Record<string, unknown>) => Object.fromEntries(Object.entries(claims).filter(([k]) => !ENVELOPE.has(k)));
+const people = aboutPerson;
 const decisionText = (d: string) =>
   d === "eligible" ? t("decision.eligible") : d === "not_eligible" ? t("decision.not_eligible") : d === "manual_review" ? t("decision.manual_review") : d;
 const why = (e: unknown) => (e instanceof CredentialError || e instanceof ReceiptError ? e.message : `${(e as Error).message}`);
@@ -36,13 +37,15 @@ interface Planned {
   copy: number;
 }
 
-/** For each credential query, a credential of the type with an unused copy, not expired. */
+/** For each credential query, a credential of the type with an unused copy, not expired; no copy picked twice. */
 function plan(req: VerifiedRequest, creds: StoredCredential[], nowSec: number): Planned[] {
+  const picked = new Set<string>();
   return req.query.credentials.map((q) => {
     for (const cred of creds) {
       if (!q.meta.vct_values.includes(cred.vct) || nowSec >= cred.expiresAt) continue;
-      const copy = cred.copies.findIndex((k) => !k.used);
+      const copy = cred.copies.findIndex((k, i) => !k.used && !picked.has(`${cred.id}/${i}`));
       if (copy < 0) continue;
+      picked.add(`${cred.id}/${copy}`);
       return { sel: selectDisclosures(cred.copies[copy]!.sdJwt, q), cred, copy };
     }
     throw new CredentialError(t("apply.no_credential", { vct: q.meta.vct_values.join(", ") }));
@@ -184,17 +187,23 @@ export async function historySection(ctx: Ctx): Promise<HTMLElement[]> {
           try {
             let receipt = d.receipt;
             if (d.receiptUrl) {
-              const r = await fetch(d.receiptUrl, { signal: ctx.signal });
-              if (r.ok) receipt = await r.json();
+              const fresh = await answerJson(await fetcherOf({ signal: ctx.signal })(d.receiptUrl), "the receipt");
+              // Only the same decision may come back (now with its inclusion proof): the first
+              // receipt is the citizen's evidence and is never replaced by another.
+              const old = d.receipt as any;
+              if (fresh?.leaf !== old?.leaf || fresh?.salt !== old?.salt || !sameJson(fresh?.decision, old?.decision)) {
+                throw new ReceiptError("the office now serves another decision under this receipt");
+              }
+              receipt = fresh;
             }
             const c = await checkDecisionReceipt(receipt, ctx.reader);
             d.receipt = receipt;
             d.checked = { atMs: Date.now(), anchoredBatch: c.anchored?.batch ?? null, height: c.anchored?.height ?? null };
             await putDisclosure(d);
-          } catch {
-            // receiptLine below says what failed.
+            status.replaceChildren(await receiptLine(ctx, d.receipt));
+          } catch (e) {
+            status.replaceChildren(h("span", { class: "mark bad", "data-receipt": "bad" }, t("apply.receipt_bad", { why: why(e) })));
           }
-          status.replaceChildren(await receiptLine(ctx, d.receipt));
           check.disabled = false;
         });
         return h(

@@ -2,6 +2,12 @@
 // copy the P-256 key pair it is bound to, created non-extractable, so no script, the page's
 // own included, can read the private key out; it can only sign.
 
+/** The registered claims of an SD-JWT VC that say how it works, not what it says of the person. */
+export const ENVELOPE = new Set(["iss", "vct", "iat", "exp", "nbf", "cnf", "status", "_sd_alg"]);
+
+/** What a credential's claims say of the person (the envelope left out). */
+export const aboutPerson = (claims: Record<string, unknown>) => Object.fromEntries(Object.entries(claims).filter(([k]) => !ENVELOPE.has(k)));
+
 export interface StoredCopy {
   sdJwt: string;
   keys: CryptoKeyPair;
@@ -96,12 +102,34 @@ export const probeStorage = () => run("readonly", (s) => s.count());
 export const saveCredential = (c: StoredCredential) => run("readwrite", (s) => s.add(c));
 export const listCredentials = () => run<StoredCredential[]>("readonly", (s) => s.getAll() as IDBRequest<StoredCredential[]>);
 
-/** Marks one copy of a credential used (a copy is shown once, so two answers cannot be linked by it). */
+/**
+ * Marks one copy of a credential used, in one transaction that refuses a copy already used (a
+ * copy is shown once, so two answers cannot be linked by it, even from two tabs).
+ */
 export async function markCopyUsed(id: number, copy: number): Promise<void> {
-  const c = await run<StoredCredential | undefined>("readonly", (s) => s.get(id) as IDBRequest<StoredCredential | undefined>);
-  if (!c || !c.copies[copy]) throw new Error("the credential is no longer in this wallet");
-  c.copies[copy]!.used = true;
-  await run("readwrite", (s) => s.put(c));
+  const db = await open();
+  await new Promise<void>((resolve, reject) => {
+    const tx = db.transaction(STORE, "readwrite");
+    const store = tx.objectStore(STORE);
+    let refused: Error | null = null;
+    const req = store.get(id);
+    req.onsuccess = () => {
+      const c = req.result as StoredCredential | undefined;
+      if (!c || !c.copies[copy]) refused = new Error("the credential is no longer in this wallet");
+      else if (c.copies[copy]!.used) refused = new Error("this copy was already shown (another tab?); open the request again");
+      if (refused) return tx.abort();
+      c!.copies[copy]!.used = true;
+      store.put(c);
+    };
+    tx.oncomplete = () => {
+      db.close();
+      resolve();
+    };
+    tx.onabort = tx.onerror = () => {
+      db.close();
+      reject(refused ?? tx.error ?? new Error("the wallet's storage refused the write"));
+    };
+  });
 }
 
 export const addDisclosure = (d: Disclosure) => run<IDBValidKey>("readwrite", (s) => s.add(d), HISTORY);

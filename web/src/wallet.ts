@@ -7,13 +7,10 @@ import { applySection, historySection } from "./apply.js";
 import { fill, h, kv, mono } from "./dom.js";
 import type { Ctx } from "./explorer.js";
 import { t, time } from "./i18n.js";
-import { listCredentials, newKeyPair, probeStorage, saveCredential, type StoredCredential } from "./vault.js";
-
-/** The registered claims of an SD-JWT VC that say how, not what: left out of the view. */
-const ENVELOPE = new Set(["iss", "vct", "iat", "exp", "nbf", "cnf", "status", "_sd_alg"]);
+import { aboutPerson, listCredentials, newKeyPair, probeStorage, saveCredential, type StoredCredential } from "./vault.js";
 
 function credentialCard(c: StoredCredential): HTMLElement {
-  const what = Object.fromEntries(Object.entries(c.claims).filter(([k]) => !ENVELOPE.has(k)));
+  const what = aboutPerson(c.claims);
   const unused = c.copies.filter((k) => !k.used).length;
   return h(
     "li",

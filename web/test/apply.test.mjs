@@ -118,6 +118,10 @@ test("a citizen applies: sees exactly what is disclosed, may decline, sends, and
 
 test("a request asking beyond the registered policy is refused in the page, and nothing is sent", async () => {
   const { p, context, errors } = await page();
+  const posted = [];
+  p.on("request", (r) => {
+    if (r.method() === "POST") posted.push(r.url());
+  });
   await p.goto(dev.url + "/#/wallet");
   await p.locator("#history").waitFor();
   const beyond = await forged((c) => c.dcql_query.credentials[0].claims.push({ path: ["monthly_income_krw"] }));
@@ -128,11 +132,13 @@ test("a request asking beyond the registered policy is refused in the page, and 
   assert.match(text, /Refused, nothing was sent/);
   assert.match(text, /asks more than policy 'jobs\.public-works\.2026' allows.*monthly_income_krw/);
   assert.equal(await p.locator('[data-consent="true"]').count(), 0, "no disclosure screen for a refused request");
+  assert.deepEqual(posted, [], "nothing was posted anywhere");
   await p.screenshot({ path: join(OUT, "wallet-refused.png"), fullPage: true });
   assert.deepEqual(errors, []);
   await context.close();
 });
 
+// After the first test's application: the office holds exactly that one decision.
 test("office staff log in to the console and see the decision, its appeal replay and its anchoring", async () => {
   const { p, context, errors } = await page();
   await p.goto(office.url + "/console/programs");
@@ -151,7 +157,7 @@ test("office staff log in to the console and see the decision, its appeal replay
   await p.getByRole("link", { name: PROGRAM_ID }).click();
   await p.getByRole("link", { name: "1", exact: true }).click();
   const detail = await p.locator("main").innerText();
-  assert.match(detail, /eligible/);
+  assert.match(detail, /Outcome: eligible/);
   assert.match(detail, /income_le_65pct/);
   assert.match(detail, /the stored decision hashes to its leaf/);
   assert.match(detail, /its leaf is under the root anchored on chain/);

@@ -144,11 +144,8 @@ impl ChainTrust {
     /// Reads any JSON state record (full key, e.g. `eligibility/programs/<id>`) with its proof
     /// checked against the trusted validators. Not cached.
     pub async fn read_state<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, TrustError> {
-        let state = self.client.read_verified(key, &self.chain).await.map_err(err)?;
-        state
-            .value
-            .map(|v| serde_json::from_slice(&v).map_err(|e| err(format!("identity record {key}: {e}"))))
-            .transpose()
+        let (value, _) = self.read_state_at(key).await?;
+        value.map(|v| serde_json::from_value(v).map_err(|e| err(format!("record {key}: {e}")))).transpose()
     }
 
     /// Like [`ChainTrust::read_state`], with the height the value was proven at (for a page's

@@ -8,51 +8,89 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use dojang_credentials::TrustView;
 use dojang_eligibility::state::ProgramRecord;
 use dojang_eligibility::Outcome;
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::console_page::{cookie, esc, page, problem, url_part, utc, Lang};
 use crate::http::Service;
 use crate::record::DecisionRecord;
-use crate::staff::{LoginError, Staff};
+use crate::staff::Staff;
 
 /// A chain record read with its proof: the value (if any) and the height it was proven at.
 pub struct Proven {
+    /// The record's JSON; `None` when the chain proves there is none.
     pub value: Option<Value>,
+    /// The block height of the certified header the proof was checked against.
     pub height: u64,
 }
 
 /// Reads chain state with proofs checked against the trusted validators.
 #[async_trait::async_trait]
 pub trait ProvenRead: Send + Sync {
+    /// The record under a full state key (e.g. `eligibility/programs/<id>`), proof checked.
     async fn read(&self, key: &str) -> Result<Proven, String>;
 }
 
 /// The console: the office's service, its staff, and its proven view of the chain.
 pub struct Console<T: TrustView> {
+    /// The office's verifier service (its programs and decision store).
     pub service: Arc<Service<T>>,
+    /// Who may log in.
     pub staff: Staff,
+    /// The chain as the console reads it (with proofs).
     pub chain: Arc<dyn ProvenRead>,
-    /// Mark the session cookie `Secure` (the service is reached over https).
-    pub secure_cookie: bool,
+    /// Where browsers reach the service (`https://…` marks the session cookie `Secure`; its
+    /// origin is accepted on posts even when a reverse proxy rewrites the `Host` header).
+    pub public_url: String,
 }
 
-const SESSION: &str = "dojang_console";
+impl<T: TrustView> Console<T> {
+    fn origin(&self) -> &str {
+        let url = self.public_url.trim_end_matches('/');
+        match url.split_once("://") {
+            Some((scheme, rest)) => &url[..scheme.len() + 3 + rest.find('/').unwrap_or(rest.len())],
+            None => url,
+        }
+    }
+
+    pub(crate) fn secure(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// A request from another site (a forged form post) is refused before anything is done:
+    /// `Sec-Fetch-Site`, when sent, must say same-origin; `Origin`, when sent, must be the
+    /// service's public origin or the host the request was sent to.
+    pub(crate) fn same_origin(&self, headers: &HeaderMap) -> bool {
+        let site_ok = headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|s| s == "same-origin" || s == "none");
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        let origin_ok = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            None => true,
+            Some(o) if o.eq_ignore_ascii_case(self.origin()) => true,
+            Some(o) => host.is_some_and(|h| o.split_once("://").is_some_and(|(_, rest)| rest == h)),
+        };
+        site_ok && origin_ok
+    }
+}
+
+pub(crate) const SESSION: &str = "dojang_console";
 /// Decisions on one page of a program's list.
 const PAGE: usize = 50;
 
+/// The console's routes under `/console` (merge them into the verifier's router).
 pub fn router<T: TrustView + Sync + 'static>(console: Arc<Console<T>>) -> Router {
     Router::new()
         .route("/console", get(|| async { Redirect::to("/console/programs") }))
-        .route("/console/login", get(login_form::<T>).post(login::<T>))
-        .route("/console/logout", post(logout::<T>))
+        .route("/console/login", get(crate::console_login::login_form::<T>).post(crate::console_login::login::<T>))
+        .route("/console/logout", post(crate::console_login::logout::<T>))
         .route("/console/programs", get(programs::<T>))
         .route("/console/programs/{id}", get(program::<T>))
         .route("/console/programs/{id}/draw", post(draw::<T>))
@@ -60,26 +98,8 @@ pub fn router<T: TrustView + Sync + 'static>(console: Arc<Console<T>>) -> Router
         .with_state(console)
 }
 
-#[derive(Deserialize, Default)]
-struct LangQuery {
-    lang: Option<String>,
-}
-
 pub(crate) fn lang(q: &HashMap<String, String>, headers: &HeaderMap) -> Lang {
     Lang::pick(q.get("lang").map(String::as_str), headers)
-}
-
-/// A request from another site (a forged form post) is refused before anything is done.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let site_ok =
-        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_none_or(|s| s == "same-origin" || s == "none");
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let origin_ok = match (headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()), host) {
-        (None, _) => true,
-        (Some(o), Some(h)) => o.split_once("://").is_some_and(|(_, rest)| rest == h),
-        (Some(_), None) => false,
-    };
-    site_ok && origin_ok
 }
 
 /// The logged-in user, if the request carries a live session.
@@ -89,110 +109,6 @@ pub(crate) fn staff_user<T: TrustView>(c: &Console<T>, headers: &HeaderMap) -> O
 
 pub(crate) fn to_login() -> Response {
     Redirect::to("/console/login").into_response()
-}
-
-async fn login_form<T: TrustView + Sync + 'static>(
-    State(c): State<Arc<Console<T>>>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let l = lang(&q, &headers);
-    if staff_user(&c, &headers).is_some() {
-        return Redirect::to("/console/programs").into_response();
-    }
-    login_page(l, None)
-}
-
-fn login_page(l: Lang, error: Option<&str>) -> Response {
-    let error = error.map(|e| format!("<p class=\"bad\" role=\"alert\">{}</p>", esc(e))).unwrap_or_default();
-    let body = format!(
-        "{error}<p class=\"note\">{}</p><form method=\"post\" action=\"/console/login\">\
-<label for=\"user\">{}</label><input id=\"user\" name=\"user\" autocomplete=\"username\" required maxlength=\"64\">\
-<label for=\"password\">{}</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required maxlength=\"1024\">\
-<p><button type=\"submit\">{}</button></p></form>",
-        l.t("For the office's staff only. Applicants apply from their wallet.", "사업 담당 직원 전용입니다. 신청은 시민 지갑에서 합니다."),
-        l.t("User", "사용자"),
-        l.t("Password", "비밀번호"),
-        l.t("Log in", "로그인"),
-    );
-    page(l, l.t("Log in", "로그인"), None, &body)
-}
-
-#[derive(Deserialize)]
-struct LoginForm {
-    user: String,
-    password: String,
-}
-
-async fn login<T: TrustView + Sync + 'static>(
-    State(c): State<Arc<Console<T>>>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let l = Lang::pick(q.lang.as_deref(), &headers);
-    if !same_origin(&headers) {
-        return problem(
-            l,
-            StatusCode::FORBIDDEN,
-            None,
-            l.t("This form was sent from another site.", "다른 사이트에서 보낸 양식입니다."),
-        );
-    }
-    let Ok(Form(f)) = form else {
-        let mut r = login_page(l, Some(l.t("Give a user and a password.", "사용자와 비밀번호를 입력하세요.")));
-        *r.status_mut() = StatusCode::BAD_REQUEST;
-        return r;
-    };
-    if f.user.len() > 64 || f.password.len() > 1024 {
-        return login_page(l, Some(l.t("Wrong user or password.", "사용자 또는 비밀번호가 틀렸습니다.")));
-    }
-    let c2 = c.clone();
-    let result = tokio::task::spawn_blocking(move || c2.staff.log_in(&f.user, &f.password)).await;
-    match result {
-        Ok(Ok(token)) => {
-            let secure = if c.secure_cookie { "; Secure" } else { "" };
-            let mut r = Redirect::to("/console/programs").into_response();
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("{SESSION}={token}; Path=/console; HttpOnly; SameSite=Strict{secure}"))
-            {
-                r.headers_mut().append(header::SET_COOKIE, v);
-            }
-            r
-        }
-        Ok(Err(LoginError::Locked { seconds })) => {
-            let msg = format!(
-                "{} ({seconds} s)",
-                l.t(
-                    "Too many failed log-ins for this user; try again later.",
-                    "로그인 실패가 너무 많습니다. 잠시 후 다시 시도하세요."
-                )
-            );
-            let mut r = login_page(l, Some(&msg));
-            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            r
-        }
-        Ok(Err(LoginError::Wrong)) => {
-            let mut r = login_page(l, Some(l.t("Wrong user or password.", "사용자 또는 비밀번호가 틀렸습니다.")));
-            *r.status_mut() = StatusCode::UNAUTHORIZED;
-            r
-        }
-        Err(_) => problem(l, StatusCode::INTERNAL_SERVER_ERROR, None, "the log-in check failed; try again"),
-    }
-}
-
-async fn logout<T: TrustView + Sync + 'static>(State(c): State<Arc<Console<T>>>, headers: HeaderMap) -> Response {
-    if same_origin(&headers) {
-        if let Some(t) = cookie(&headers, SESSION) {
-            c.staff.log_out(&t);
-        }
-    }
-    let mut r = Redirect::to("/console/login").into_response();
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_static("dojang_console=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
-    r
 }
 
 /// A program's decisions from the office's store (read off the async threads).
@@ -231,7 +147,7 @@ async fn program_record<T: TrustView + Sync + 'static>(
     c: &Console<T>,
     id: &str,
 ) -> Result<(Option<ProgramRecord>, u64), String> {
-    let p = c.chain.read(&format!("eligibility/programs/{id}")).await?;
+    let p = c.chain.read(&format!("eligibility/{}", dojang_eligibility::state::program_key(id))).await?;
     let record = p.value.map(serde_json::from_value).transpose().map_err(|e| format!("program record {id}: {e}"))?;
     Ok((record, p.height))
 }
@@ -466,7 +382,7 @@ async fn draw<T: TrustView + Sync + 'static>(
 ) -> Response {
     let l = lang(&q, &headers);
     let Some(user) = staff_user(&c, &headers) else { return to_login() };
-    if !same_origin(&headers) {
+    if !c.same_origin(&headers) {
         return problem(
             l,
             StatusCode::FORBIDDEN,

@@ -52,7 +52,11 @@ pub(crate) async fn decision<T: TrustView + Sync + 'static>(
     );
     let anchor = match c.service.office.receipt(seq) {
         Ok(Some(r)) => match &r.inclusion {
-            Some(inc) => match c.chain.read(&format!("eligibility/batches/{id}/{:012}", inc.batch)).await {
+            Some(inc) => match c
+                .chain
+                .read(&format!("eligibility/{}", dojang_eligibility::state::batch_key(&id, inc.batch)))
+                .await
+            {
                 Ok(Proven { value: Some(v), height }) => {
                     let on_chain: Result<BatchRecord, _> = serde_json::from_value(v);
                     match on_chain {

@@ -6,6 +6,7 @@
 
 pub mod console;
 mod console_decision;
+mod console_login;
 mod console_page;
 pub mod http;
 pub mod office;

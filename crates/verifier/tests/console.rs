@@ -6,7 +6,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use dojang_credentials::Standing;
 use dojang_credentials::StatusList;
@@ -18,13 +18,13 @@ use serde_json::{json, Value};
 
 use common::*;
 
-/// The chain as the console sees it: fixed records, each "proven" at height 7.
-struct FakeChain(HashMap<String, Value>);
+/// The chain as the console sees it: records the test sets, each "proven" at height 7.
+struct FakeChain(Arc<Mutex<HashMap<String, Value>>>);
 
 #[async_trait::async_trait]
 impl ProvenRead for FakeChain {
     async fn read(&self, key: &str) -> Result<Proven, String> {
-        Ok(Proven { value: self.0.get(key).cloned(), height: 7 })
+        Ok(Proven { value: self.0.lock().unwrap().get(key).cloned(), height: 7 })
     }
 }
 
@@ -53,7 +53,7 @@ async fn staff_only_console_with_decisions_replay_and_draw() {
     })
     .unwrap();
     let seed = sha256(&[b"seed"]);
-    let chain = FakeChain(HashMap::from([
+    let records = Arc::new(Mutex::new(HashMap::from([
         (
             "eligibility/programs/a".to_string(),
             json!({"id": "a", "office": office_did("a"), "name": "n", "policy": "a", "window_opens_ms": 0, "window_closes_ms": 1,
@@ -67,11 +67,13 @@ async fn staff_only_console_with_decisions_replay_and_draw() {
             "eligibility/rulesets/a/000001".to_string(),
             json!({"program": "a", "version": 1, "rules": p.rules, "height": 2, "time_ms": 0}),
         ),
-    ]));
+    ])));
+    let chain = FakeChain(records.clone());
     let service = Arc::new(http::Service { office: o, programs: [("a".to_string(), p.clone())].into(), prepare: None });
     let staff =
         Staff::new(&[StaffAccount { user: "kim".into(), password_hash: hash_password(PASSWORD).unwrap() }]).unwrap();
-    let c = Console { service: service.clone(), staff, chain: Arc::new(chain), secure_cookie: false };
+    let c =
+        Console { service: service.clone(), staff, chain: Arc::new(chain), public_url: "https://apply.example".into() };
     let app = http::router(service).merge(console::router(Arc::new(c)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -150,6 +152,26 @@ async fn staff_only_console_with_decisions_replay_and_draw() {
     assert!(html.contains("its leaf is under the root anchored on chain"), "{html}");
     assert!(html.contains("the replay reaches the recorded outcome"), "{html}");
     assert!(html.contains("income above 65% of the median"), "the rule's reason shown: {html}");
+    // What the chain says is escaped, never markup; a rule set that does not lead to the
+    // recorded outcome is shown as disagreeing.
+    let mut rules = serde_json::to_value(&p.rules).unwrap();
+    rules["conditions"][1]["reason"] = json!("<script>alert(1)</script>");
+    let key = "eligibility/rulesets/a/000001".to_string();
+    records
+        .lock()
+        .unwrap()
+        .insert(key.clone(), json!({"program": "a", "version": 1, "rules": rules.clone(), "height": 2, "time_ms": 0}));
+    let html = get("/console/programs/a/decisions/2").await.unwrap().text().await.unwrap();
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script>"), "{html}");
+    let conditions = rules["conditions"].as_array_mut().unwrap();
+    conditions.swap(0, 1);
+    records
+        .lock()
+        .unwrap()
+        .insert(key, json!({"program": "a", "version": 1, "rules": rules, "height": 2, "time_ms": 0}));
+    let html = get("/console/programs/a/decisions/2").await.unwrap().text().await.unwrap();
+    assert!(html.contains("the replay disagrees") && !html.contains("the replay reaches"), "{html}");
+
     assert_eq!(get("/console/programs/a/decisions/x").await.unwrap().status(), 400);
     assert_eq!(get("/console/programs/a/decisions/99").await.unwrap().status(), 404);
     assert_eq!(get("/console/programs/b").await.unwrap().status(), 404);
@@ -163,10 +185,43 @@ async fn staff_only_console_with_decisions_replay_and_draw() {
         .await
         .unwrap();
     assert_eq!(forged.status(), 403);
+    let cross_site = web
+        .post(format!("{url}/console/programs/a/draw"))
+        .header("cookie", session.clone())
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403, "a cross-site post without Origin");
+    let behind_proxy = web
+        .post(format!("{url}/console/programs/a/draw"))
+        .header("cookie", session.clone())
+        .header("origin", "https://apply.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&behind_proxy).as_deref(), Some("/console/programs/a"), "the public origin is accepted");
     let r = web.post(format!("{url}/console/programs/a/draw")).header("cookie", session.clone()).send().await.unwrap();
     assert_eq!(location(&r).as_deref(), Some("/console/programs/a"));
     let html = get("/console/programs/a").await.unwrap().text().await.unwrap();
     assert!(html.contains("Selected, in rank order: 1<"), "the one eligible applicant drawn: {html}");
+
+    // Repeated wrong passwords lock the name, even against the right password; the open
+    // session stays.
+    for _ in 0..5 {
+        let r = web
+            .post(format!("{url}/console/login"))
+            .form(&[("user", "kim"), ("password", "guess")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    let r =
+        web.post(format!("{url}/console/login")).form(&[("user", "kim"), ("password", PASSWORD)]).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.text().await.unwrap().contains("Too many failed log-ins"));
+    assert_eq!(get("/console/programs").await.unwrap().status(), 200);
 
     // Log-out ends the session.
     let r = web.post(format!("{url}/console/logout")).header("cookie", session.clone()).send().await.unwrap();

@@ -138,12 +138,11 @@ pub async fn verifier(config: &Path) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", o.listen_addr))?;
     println!("verifier {} on http://{} for {}", o.did, listener.local_addr()?, o.programs.join(", "));
-    let secure_cookie = o.public_url.starts_with("https://");
     let console_routes = if staff.is_empty() {
         console::disabled_router()
     } else {
         let chain: Arc<dyn ProvenRead> = Arc::new(ChainRead(trust_for_console));
-        console::router(Arc::new(Console { service: service.clone(), staff, chain, secure_cookie }))
+        console::router(Arc::new(Console { service: service.clone(), staff, chain, public_url: o.public_url.clone() }))
     };
     axum::serve(listener, http::router(service).merge(console_routes))
         .with_graceful_shutdown(async {

@@ -120,7 +120,7 @@ pub async fn wallet(file: &Path, passphrase: &str, command: WalletCommand) -> an
                 (Some(uri), None) => {
                     // OpenID4VP direct_post: the answer goes as a form, like `wallet apply`'s.
                     let form = [("vp_token", vp_token.to_string()), ("state", checked.state.clone())];
-                    let resp = reqwest::Client::new().post(uri).form(&form).send().await?;
+                    let resp = http_client()?.post(uri).form(&form).send().await?;
                     println!("sent to {uri}: HTTP {}", resp.status());
                     println!("{}", resp.text().await?);
                 }
@@ -151,8 +151,17 @@ pub async fn wallet(file: &Path, passphrase: &str, command: WalletCommand) -> an
     Ok(())
 }
 
+/// The wallet's HTTP client toward offices: a timeout, and no redirects, which could carry a
+/// presentation to another address than the one the request was checked for.
+fn http_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?)
+}
+
 async fn apply(file: &Path, passphrase: &str, request_url: &str, chain: &ChainArgs) -> anyhow::Result<()> {
-    let http = reqwest::Client::new();
+    let http = http_client()?;
     let resp = http.get(request_url).send().await.with_context(|| format!("cannot reach {request_url}"))?;
     if !resp.status().is_success() {
         bail!("{request_url} answered HTTP {}", resp.status());
