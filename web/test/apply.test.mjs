@@ -62,16 +62,19 @@ async function forged(change) {
 
 test("a citizen applies: sees exactly what is disclosed, may decline, sends, and gets a decision whose receipt checks on chain", async () => {
   const { p, context, errors } = await page();
-  await p.goto(dev.url + "/#/wallet");
-  await p.locator("#credentials", { hasText: "No credentials yet." }).waitFor();
+  // The agency's link (what a QR code on its desk holds) opens the wallet with the offer.
   const offer = await agency.offer(false);
-  await p.getByLabel("Offer link from the agency").fill(offer.uri);
+  await p.goto(`${dev.url}/#/wallet/offer/${encodeURIComponent(offer.uri)}`);
+  await p.locator("#credentials", { hasText: "No credentials yet." }).waitFor();
+  assert.equal(await p.getByLabel("Offer link from the agency").inputValue(), offer.uri);
   await p.getByRole("button", { name: "Receive" }).click();
   await p.locator('[data-received="true"]').waitFor({ timeout: 20_000 });
 
-  // Open the request, look, and decline: nothing is sent, nothing recorded.
-  const requestBox = p.getByLabel("Request link from the program office");
-  await requestBox.fill(office.requestUrl);
+  // The office's link opens the wallet with its request; look, and decline: nothing is sent,
+  // nothing recorded.
+  await p.goto(`${dev.url}/#/wallet/request/${encodeURIComponent(office.requestUrl)}`);
+  await p.locator("#credentials", { hasText: "3 of 3" }).waitFor();
+  assert.equal(await p.getByLabel("Request link from the program office").inputValue(), office.requestUrl);
   await p.getByRole("button", { name: "Open the request" }).click();
   await p.locator('[data-consent="true"]').waitFor({ timeout: 20_000 });
   const consent = await p.locator('[data-consent="true"]').innerText();
