@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { AGENCY_VCT, cleanEnv, freePort } from "./agency.js";
+import { b64url, fetchRequest, keyFileSigner, type Signer } from "../src/index.js";
 import type { DevNode } from "./devnode.js";
 
 export const OFFICE_DID = "did:web:jobs.seoul.go.kr";
@@ -116,4 +117,18 @@ export async function startProgramOffice(dev: DevNode): Promise<ProgramOffice> {
     assert.fail(`the verifier did not start (exit ${child.exitCode})`);
   }
   return { url, requestUrl, signingKey, stop };
+}
+
+/**
+ * The office's own request, changed by `change` and signed again (by default with the office's
+ * registered key), as an office gone wrong or an attacker with its key would send it.
+ */
+export async function resignedRequest(office: ProgramOffice, change: (claims: any) => void, signer: Signer = keyFileSigner(office.signingKey), kid = `${OFFICE_DID}#o-1`): Promise<string> {
+  const original = await fetchRequest(office.requestUrl);
+  const claims = JSON.parse(Buffer.from(original.split(".")[1]!, "base64url").toString("utf8"));
+  change(claims);
+  const utf8 = (s: string) => new TextEncoder().encode(s);
+  const header = b64url(utf8(JSON.stringify({ typ: "oauth-authz-req+jwt", alg: "ES256", kid })));
+  const payload = b64url(utf8(JSON.stringify(claims)));
+  return `${header}.${payload}.${b64url(await signer.sign(utf8(`${header}.${payload}`)))}`;
 }

@@ -17,7 +17,6 @@ import {
   VerifiedReader,
   WebCryptoP256Signer,
   bindPresentation,
-  b64url,
   checkDecisionReceipt,
   checkResponseUri,
   checkSignedRequest,
@@ -34,7 +33,7 @@ import {
 } from "./helpers.js";
 import { startDevNode, type DevNode } from "./devnode.js";
 import { AGENCY_VCT, startAgencyIssuer, type AgencyIssuer } from "./agency.js";
-import { OFFICE_DID, POLICY_DCQL, POLICY_ID, PROGRAM_ID, startProgramOffice, type ProgramOffice } from "./office.js";
+import { OFFICE_DID, POLICY_DCQL, POLICY_ID, PROGRAM_ID, resignedRequest, startProgramOffice, type ProgramOffice } from "./office.js";
 
 let dev: DevNode | undefined;
 let agency: AgencyIssuer | undefined;
@@ -56,7 +55,6 @@ after(async () => {
 
 const reader = () => new VerifiedReader(new Client(dev!.url), TrustedChain.fromGenesis(genesis));
 const now = () => Math.floor(Date.now() / 1000);
-const utf8 = (s: string) => new TextEncoder().encode(s);
 
 async function credential(): Promise<{ sdJwt: string; signer: Signer }> {
   const o = await agency!.offer(false);
@@ -64,15 +62,7 @@ async function credential(): Promise<{ sdJwt: string; signer: Signer }> {
   return { sdJwt: got.copies[0]!.sdJwt, signer: got.copies[0]!.signer };
 }
 
-/** A request signed with the office's own registered key, saying whatever `change` makes it say. */
-async function forged(change: (claims: any) => void, signer: Signer = keyFileSigner(office!.signingKey), kid = `${OFFICE_DID}#o-1`): Promise<string> {
-  const original = await fetchRequest(office!.requestUrl);
-  const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(original.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0))));
-  change(claims);
-  const header = b64url(utf8(JSON.stringify({ typ: "oauth-authz-req+jwt", alg: "ES256", kid })));
-  const payload = b64url(utf8(JSON.stringify(claims)));
-  return `${header}.${payload}.${b64url(await signer.sign(utf8(`${header}.${payload}`)))}`;
-}
+const forged = (change: (claims: any) => void, signer?: Signer, kid?: string) => resignedRequest(office!, change, signer, kid);
 
 test("a wallet answers the office's request within its policy, disclosing only what is asked, and checks its receipt on chain", async () => {
   const held = await credential();

@@ -6,18 +6,13 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
-import { chromium } from "playwright-core";
-import { b64url, fetchRequest, keyFileSigner } from "../../sdk-ts/dist/src/index.js";
+import { OUT, launch } from "./chromium.mjs";
 import { startDevNode } from "../../sdk-ts/dist/test/devnode.js";
-import { AGENCY_VCT, startAgencyIssuer } from "../../sdk-ts/dist/test/agency.js";
-import { OFFICE_DID, PROGRAM_ID, STAFF_PASSWORD, STAFF_USER, startProgramOffice } from "../../sdk-ts/dist/test/office.js";
+import { startAgencyIssuer } from "../../sdk-ts/dist/test/agency.js";
+import { OFFICE_DID, PROGRAM_ID, STAFF_PASSWORD, STAFF_USER, resignedRequest, startProgramOffice } from "../../sdk-ts/dist/test/office.js";
 
-const OUT = new URL("../test-output/", import.meta.url).pathname;
-const BROWSER = process.env.DOJANG_CHROMIUM ?? "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 let dev;
 let agency;
@@ -25,11 +20,10 @@ let office;
 let browser;
 
 before(async () => {
-  mkdirSync(OUT, { recursive: true });
   dev = await startDevNode("dojang-web-apply-");
   agency = await startAgencyIssuer(dev);
   office = await startProgramOffice(dev);
-  browser = await chromium.launch({ executablePath: BROWSER, args: ARGS });
+  browser = await launch();
 });
 
 after(async () => {
@@ -45,19 +39,6 @@ async function page() {
   const errors = [];
   p.on("pageerror", (e) => errors.push(e.message));
   return { p, context, errors };
-}
-
-const utf8 = (s) => new TextEncoder().encode(s);
-
-/** The office's own request, re-signed with its registered key after `change`. */
-async function forged(change) {
-  const original = await fetchRequest(office.requestUrl);
-  const claims = JSON.parse(Buffer.from(original.split(".")[1], "base64url").toString("utf8"));
-  change(claims);
-  const signer = keyFileSigner(office.signingKey);
-  const header = b64url(utf8(JSON.stringify({ typ: "oauth-authz-req+jwt", alg: "ES256", kid: `${OFFICE_DID}#o-1` })));
-  const payload = b64url(utf8(JSON.stringify(claims)));
-  return `${header}.${payload}.${b64url(await signer.sign(utf8(`${header}.${payload}`)))}`;
 }
 
 test("a citizen applies: sees exactly what is disclosed, may decline, sends, and gets a decision whose receipt checks on chain", async () => {
@@ -127,7 +108,7 @@ test("a request asking beyond the registered policy is refused in the page, and 
   });
   await p.goto(dev.url + "/#/wallet");
   await p.locator("#history").waitFor();
-  const beyond = await forged((c) => c.dcql_query.credentials[0].claims.push({ path: ["monthly_income_krw"] }));
+  const beyond = await resignedRequest(office, (c) => c.dcql_query.credentials[0].claims.push({ path: ["monthly_income_krw"] }));
   await p.getByLabel("Request link from the program office").fill(beyond);
   await p.getByRole("button", { name: "Open the request" }).click();
   await p.locator('[data-refused="true"]').waitFor({ timeout: 20_000 });

@@ -6,19 +6,14 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-import { chromium } from "playwright-core";
+import { OUT, launch } from "./chromium.mjs";
 import { Anchor, Client, Ed25519Signer, TxBuilder, fromHex, toHex, verifySignature } from "../../sdk-ts/dist/src/index.js";
 import { startDevNode } from "../../sdk-ts/dist/test/devnode.js";
 import { AGENCY_DID, AGENCY_VCT, startAgencyIssuer } from "../../sdk-ts/dist/test/agency.js";
 
-const OUT = new URL("../test-output/", import.meta.url).pathname;
-const BROWSER = process.env.DOJANG_CHROMIUM ?? "/usr/bin/chromium";
-// Without the background-networking flags Chromium keeps dialling Google, which a closed
-// network refuses; the sandbox needs user namespaces a root test run does not have.
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 let dev;
 let browser;
@@ -26,13 +21,12 @@ let genesis;
 let adminSeed = "";
 
 before(async () => {
-  mkdirSync(OUT, { recursive: true });
   dev = await startDevNode("dojang-web-");
   genesis = JSON.parse(readFileSync(join(dev.dir, "home", "genesis.json"), "utf8"));
   adminSeed = JSON.parse(readFileSync(join(dev.dir, "home", "keys", "admin.json"), "utf8")).secret_hex;
   const client = new Client(dev.url);
   for (let i = 0; i < 100 && (await client.status()).height < 3; i++) await new Promise((r) => setTimeout(r, 200));
-  browser = await chromium.launch({ executablePath: BROWSER, args: ARGS });
+  browser = await launch();
 });
 
 after(async () => {

@@ -13,7 +13,8 @@ pub struct Date {
     pub day: u8,
 }
 
-const KST_OFFSET_MS: i64 = 9 * 3600 * 1000;
+/// Korea Standard Time's offset from UTC (no daylight saving).
+pub const KST_OFFSET_MS: i64 = 9 * 3600 * 1000;
 
 impl Date {
     pub fn new(year: u16, month: u8, day: u8) -> Result<Self, String> {
@@ -30,7 +31,11 @@ impl Date {
 
     /// The Korean calendar date of a Unix time in milliseconds.
     pub fn from_unix_ms_kst(ms: u64) -> Self {
-        let days = (ms as i64 + KST_OFFSET_MS).div_euclid(86_400_000);
+        Date::from_days((ms as i64 + KST_OFFSET_MS).div_euclid(86_400_000))
+    }
+
+    /// The date `days` after 1970-01-01.
+    pub fn from_days(days: i64) -> Self {
         // Civil-from-days (proleptic Gregorian), after H. Hinnant's public-domain algorithm.
         let z = days + 719_468;
         let era = z.div_euclid(146_097);

@@ -15,7 +15,7 @@ mod typed_event;
 mod validators;
 
 pub use block::{Block, BlockHeader, Commit, CommitSignature, VoteSignBytes, VOTE_DOMAIN};
-pub use date::Date;
+pub use date::{Date, KST_OFFSET_MS};
 pub use evidence::{Evidence, EvidenceKind};
 pub use hash::{sha256, Hash};
 pub use keys::{Address, PublicKey, Signature};

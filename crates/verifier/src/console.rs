@@ -17,7 +17,7 @@ use dojang_eligibility::state::ProgramRecord;
 use dojang_eligibility::Outcome;
 use serde_json::Value;
 
-use crate::console_page::{cookie, esc, page, problem, url_part, utc, Lang};
+use crate::console_page::{cookie, esc, kst, page, problem, url_part, Lang};
 use crate::http::Service;
 use crate::record::DecisionRecord;
 use crate::staff::Staff;
@@ -196,8 +196,8 @@ async fn programs<T: TrustView + Sync + 'static>(
             id = esc(id),
             policy = esc(&p.policy.id),
             rs = p.ruleset_version,
-            opens = utc(p.window_opens_ms / 1000),
-            closes = utc(p.window_closes_ms / 1000),
+            opens = kst(p.window_opens_ms / 1000),
+            closes = kst(p.window_closes_ms / 1000),
             quota = p.quota,
             total = ds.len(),
             e = count("eligible"),
@@ -292,7 +292,7 @@ async fn program<T: TrustView + Sync + 'static>(
             let pick = if selected.contains(&d.seq) { l.t("selected", "선정") } else { "" };
             format!(
                 "<tr><td><a href=\"{base}/decisions/{seq}\">{seq}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{anchored}</td><td>{pick}</td></tr>",
-                utc(d.core.decided_at),
+                kst(d.core.decided_at),
                 outcome_text(l, &d.core.outcome),
                 d.core.ruleset_version,
                 seq = d.seq,

@@ -13,7 +13,7 @@ use dojang_credentials::TrustView;
 use dojang_eligibility::state::{BatchRecord, RuleSetRecord};
 
 use crate::console::{lang, outcome_text, staff_user, to_login, Console, Proven};
-use crate::console_page::{esc, page, problem, utc};
+use crate::console_page::{esc, kst, page, problem};
 use crate::record::leaf_of;
 use crate::replay::{replay, Replay};
 
@@ -166,7 +166,7 @@ pub(crate) async fn decision<T: TrustView + Sync + 'static>(
         l.t("Outcome", "결과"),
         outcome_text(l, &d.core.outcome),
         l.t("Decided", "결정 시각"),
-        utc(d.core.decided_at),
+        kst(d.core.decided_at),
         l.t("Policy", "정책"),
         esc(&d.core.policy),
         l.t("rule set", "규칙 버전"),

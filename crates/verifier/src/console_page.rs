@@ -84,21 +84,12 @@ pub fn url_part(s: &str) -> String {
         .collect()
 }
 
-/// A UTC time (`YYYY-MM-DD HH:MM`) from Unix seconds.
-pub fn utc(seconds: u64) -> String {
-    let days = (seconds / 86_400) as i64;
-    let rem = seconds % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+/// A time as Seoul reads it (`YYYY-MM-DD HH:MM KST`) from Unix seconds.
+pub fn kst(seconds: u64) -> String {
+    let ms = seconds as i64 * 1000 + dojang_types::KST_OFFSET_MS;
+    let date = dojang_types::Date::from_days(ms.div_euclid(86_400_000));
+    let minute = ms.rem_euclid(86_400_000) / 60_000;
+    format!("{date} {:02}:{:02} KST", minute / 60, minute % 60)
 }
 
 const STYLE: &str = "body{font-family:system-ui,'Noto Sans KR','NanumGothic',sans-serif;margin:0;color:#1a1a1a;background:#fafafa}\
@@ -187,10 +178,10 @@ mod tests {
     }
 
     #[test]
-    fn utc_dates_are_civil_dates() {
-        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc(1_798_761_600), "2027-01-01 00:00 UTC");
-        assert_eq!(utc(951_782_400 + 3_600 * 13 + 60 * 7), "2000-02-29 13:07 UTC");
+    fn times_are_shown_in_korea_standard_time() {
+        assert_eq!(kst(0), "1970-01-01 09:00 KST");
+        assert_eq!(kst(1_798_761_600 - 9 * 3600), "2027-01-01 00:00 KST");
+        assert_eq!(kst(951_782_400 + 3_600 * 4 + 60 * 7), "2000-02-29 13:07 KST");
     }
 
     #[test]
