@@ -49,6 +49,7 @@ cat > "$WORK/issuer.toml" <<TOML
 did = "did:web:ssis.seoul.go.kr"
 kid = "sign-1"
 public_url = "http://127.0.0.1:8090"
+wallet_url = "$DOJANG_NODE"
 
 [service]
 listen_addr = "127.0.0.1:8090"
@@ -97,6 +98,7 @@ node = "$DOJANG_NODE"
 genesis = "$HOME_DIR/genesis.json"
 store = "office-decisions.redb"
 programs = ["public-works.2026-h1"]
+wallet_url = "$DOJANG_NODE"
 account_key = "$K/public-works-office.json"
 anchor_interval_s = 2
 
@@ -161,11 +163,10 @@ $D query eligibility batch/public-works.2026-h1/1
 #     link does the same from a phone); the wallet then applies with the office's request link,
 #     showing exactly what it discloses; the office's staff see the decision in its console.
 OFFER2=$(curl -sf -XPOST http://127.0.0.1:8090/admin/offers -H 'authorization: Bearer change-me-change-me' \
-  -H 'content-type: application/json' -d '{"subject":"S-0001","credential_configuration_id":"income_band","pin":false}' \
-  | python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.load(sys.stdin)["credential_offer_uri"], safe=""))')
-WEB=${DOJANG_NODE%/}
-echo "web wallet, receive: $WEB/#/wallet/offer/$OFFER2"
-echo "web wallet, apply:   $WEB/#/wallet/request/$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$REQ_URL")"
+  -H 'content-type: application/json' -d '{"subject":"S-0001","credential_configuration_id":"income_band","pin":false}')
+echo "$OFFER2" | python3 -c 'import json,sys; open(sys.argv[1],"w").write(json.load(sys.stdin)["qr_svg"])' "$WORK/offer-qr.svg"
+echo "web wallet, receive: $(echo "$OFFER2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["wallet_link"])')  (QR code: $WORK/offer-qr.svg)"
+echo "program page, apply: http://127.0.0.1:8091/programs/public-works.2026-h1"
 echo "office console:      http://127.0.0.1:8091/console  (user officer.kim, password: $STAFF_PASSWORD)"
 if [ "${STAY:-}" = 1 ]; then
   echo "the issuer and the office keep running; Ctrl-C stops them"

@@ -17,8 +17,8 @@ const DESK = "desk-token-for-the-tests";
 
 export interface AgencyIssuer {
   url: string;
-  /** A new offer for subject S-0001: the offer link, and the PIN when asked for. */
-  offer(pin: boolean): Promise<{ uri: string; pin?: string }>;
+  /** A new offer for subject S-0001: the offer link, the PIN when asked for, the link that opens the node's web wallet with it, and its QR code. */
+  offer(pin: boolean): Promise<{ uri: string; pin?: string; walletLink: string; qrSvg: string }>;
   stop(): Promise<void>;
 }
 
@@ -73,7 +73,7 @@ export async function startAgencyIssuer(dev: DevNode): Promise<AgencyIssuer> {
   const url = `http://127.0.0.1:${port}`;
   writeFileSync(
     join(dev.dir, "issuer.toml"),
-    `[issuer]\ndid = "${AGENCY_DID}"\nkid = "sign-1"\npublic_url = "${url}"\n\n[service]\nlisten_addr = "127.0.0.1:${port}"\nsigning_key = "ssis-signing.json"\naccount_key = "${join(keys, "social-security.json")}"\nrecords = "records.json"\nstate_dir = "issuer-state"\nnode = "${dev.url}"\nchain_id = "${genesis.chain_id}"\nadmin_token = "${DESK}"\n`,
+    `[issuer]\ndid = "${AGENCY_DID}"\nkid = "sign-1"\npublic_url = "${url}"\nwallet_url = "${dev.url}"\n\n[service]\nlisten_addr = "127.0.0.1:${port}"\nsigning_key = "ssis-signing.json"\naccount_key = "${join(keys, "social-security.json")}"\nrecords = "records.json"\nstate_dir = "issuer-state"\nnode = "${dev.url}"\nchain_id = "${genesis.chain_id}"\nadmin_token = "${DESK}"\n`,
   );
   const child = spawn(bin, ["issuer", "--config", join(dev.dir, "issuer.toml")], { stdio: ["ignore", "ignore", "inherit"], env: cleanEnv() });
   const stop = async () => {
@@ -100,7 +100,7 @@ export async function startAgencyIssuer(dev: DevNode): Promise<AgencyIssuer> {
     });
     const body: any = await res.json();
     assert.ok(res.ok, JSON.stringify(body));
-    return { uri: body.credential_offer_uri as string, pin: body.tx_code as string | undefined };
+    return { uri: body.credential_offer_uri as string, pin: body.tx_code as string | undefined, walletLink: body.wallet_link as string, qrSvg: body.qr_svg as string };
   };
   return { url, offer, stop };
 }

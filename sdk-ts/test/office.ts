@@ -84,6 +84,7 @@ export async function startProgramOffice(dev: DevNode): Promise<ProgramOffice> {
       'kid = "o-1"',
       'signing_key = "office-signing.json"',
       `public_url = "${url}"`,
+      `wallet_url = "${dev.url}"`,
       `listen_addr = "127.0.0.1:${port}"`,
       `node = "${dev.url}"`,
       `genesis = "${join(dev.dir, "home", "genesis.json")}"`,

@@ -43,17 +43,23 @@ async function page() {
 
 test("a citizen applies: sees exactly what is disclosed, may decline, sends, and gets a decision whose receipt checks on chain", async () => {
   const { p, context, errors } = await page();
-  // The agency's link (what a QR code on its desk holds) opens the wallet with the offer.
+  // The agency's link (what the QR code its desk shows holds) opens the wallet with the offer.
   const offer = await agency.offer(false);
-  await p.goto(`${dev.url}/#/wallet/offer/${encodeURIComponent(offer.uri)}`);
+  assert.equal(offer.walletLink, `${dev.url}/#/wallet/offer/${encodeURIComponent(offer.uri)}`);
+  assert.match(offer.qrSvg, /<svg[\s\S]*<\/svg>/);
+  await p.goto(offer.walletLink);
   await p.locator("#credentials", { hasText: "No credentials yet." }).waitFor();
   assert.equal(await p.getByLabel("Offer link from the agency").inputValue(), offer.uri);
   await p.getByRole("button", { name: "Receive" }).click();
   await p.locator('[data-received="true"]').waitFor({ timeout: 20_000 });
 
-  // The office's link opens the wallet with its request; look, and decline: nothing is sent,
-  // nothing recorded.
-  await p.goto(`${dev.url}/#/wallet/request/${encodeURIComponent(office.requestUrl)}`);
+  // The program's public page links to the wallet with the office's request (and shows the
+  // link as a QR code); look, and decline: nothing is sent, nothing recorded.
+  await p.goto(`${office.url}/programs/${PROGRAM_ID}`);
+  assert.match(await p.locator("main").innerText(), /selecting public-works workers/);
+  assert.equal(await p.locator("figure svg").count(), 1, "the QR code is on the page");
+  await p.screenshot({ path: join(OUT, "office-program-page.png"), fullPage: true });
+  await p.getByRole("link", { name: "Apply with your wallet" }).click();
   await p.locator("#credentials", { hasText: "3 of 3" }).waitFor();
   assert.equal(await p.getByLabel("Request link from the program office").inputValue(), office.requestUrl);
   await p.getByRole("button", { name: "Open the request" }).click();

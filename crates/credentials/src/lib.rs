@@ -10,6 +10,7 @@ pub mod dcql;
 pub mod issue;
 pub mod issued;
 pub mod jose;
+pub mod links;
 pub mod nonce;
 pub mod present;
 pub mod sdjwt;

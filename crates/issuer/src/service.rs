@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use dojang_credentials::issue::{issue_batch, kid_url, CredentialSpec, IssuerKey, StatusRef};
 use dojang_credentials::jose::{b64, Jwk, Jws};
+use dojang_credentials::links::{qr_svg, wallet_link, Handoff};
 use dojang_credentials::nonce::{NonceBook, NonceProblem};
 use dojang_credentials::status::{token_hash, Status};
 use dojang_types::PublicKey;
@@ -41,6 +42,10 @@ pub struct Settings {
     /// Seconds a published status list token may be cached.
     #[serde(default = "default_list_ttl")]
     pub status_ttl_s: u64,
+    /// The web wallet citizens use (e.g. a node's address): offers then come with a link and a
+    /// QR code that open it with the offer. Without it the QR code holds the offer URI.
+    #[serde(default)]
+    pub wallet_url: Option<String>,
 }
 
 fn default_list() -> String {
@@ -89,6 +94,11 @@ pub struct NewOffer {
     pub credential_offer_uri: String,
     /// The PIN given to the citizen through another channel (SMS, the counter), if any.
     pub tx_code: Option<String>,
+    /// The link that opens the web wallet with this offer (when the issuer names one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wallet_link: Option<String>,
+    /// A QR code (SVG) of the wallet link, or of the offer URI, for the desk to show.
+    pub qr_svg: String,
 }
 
 /// The issuer service.
@@ -111,15 +121,6 @@ fn random_token(bytes: usize) -> String {
     let mut raw = vec![0u8; bytes];
     rand::thread_rng().fill_bytes(&mut raw);
     b64(&raw)
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 impl Issuer {
@@ -205,15 +206,19 @@ impl Issuer {
             "credential_configuration_ids": [config],
             "grants": { "urn:ietf:params:oauth:grant-type:pre-authorized_code": grant },
         });
-        let uri = format!("openid-credential-offer://?credential_offer={}", percent_encode(&offer.to_string()));
+        let uri =
+            format!("openid-credential-offer://?credential_offer={}", dojang_types::percent_encode(&offer.to_string()));
         let record = Offer {
             subject: subject.into(),
             config: config.into(),
             tx_code: tx_code.clone(),
             expires: now() + self.settings.offer_ttl_s,
         };
+        let wallet_link = self.settings.wallet_url.as_deref().map(|w| wallet_link(w, Handoff::Offer, &uri));
+        let qr_svg =
+            qr_svg(wallet_link.as_deref().unwrap_or(&uri)).map_err(|e| oauth("server_error", 500, e.to_string()))?;
         self.offers.lock().unwrap_or_else(|p| p.into_inner()).insert(code, record);
-        Ok(NewOffer { credential_offer: offer, credential_offer_uri: uri, tx_code })
+        Ok(NewOffer { credential_offer: offer, credential_offer_uri: uri, tx_code, wallet_link, qr_svg })
     }
 
     /// The token endpoint: a pre-authorized code (and PIN) for an access token. Codes are single use.

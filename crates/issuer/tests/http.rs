@@ -48,7 +48,8 @@ async fn start() -> Running {
     }))
     .unwrap();
     let settings: Settings =
-        serde_json::from_value(json!({"did": "did:web:income.seoul.go.kr", "kid": "k1", "public_url": url})).unwrap();
+        serde_json::from_value(json!({"did": "did:web:income.seoul.go.kr", "kid": "k1", "public_url": url, "wallet_url": "https://wallet.example/"}))
+            .unwrap();
     let key = IssuerKey { did: settings.did.clone(), kid: "k1".into(), key: Keypair::generate(Algorithm::P256) };
     let anchors = Arc::new(Anchors::default());
     let issuer = Issuer::start(settings, key, records, Book::open(dir.path()).unwrap(), anchors.clone()).await.unwrap();
@@ -179,6 +180,18 @@ async fn batch_issuance_then_revocation_publishes_an_anchored_version() {
     for i in idxs {
         assert_eq!(list.get(i).unwrap(), Status::Revoked);
     }
+}
+
+#[tokio::test]
+async fn offers_come_with_a_link_to_the_web_wallet_and_its_qr_code() {
+    let r = start().await;
+    let offer = r.offer(false).await;
+    let uri = offer["credential_offer_uri"].as_str().unwrap();
+    let link = offer["wallet_link"].as_str().unwrap();
+    assert_eq!(link, format!("https://wallet.example/#/wallet/offer/{}", dojang_types::percent_encode(uri)));
+    let svg = offer["qr_svg"].as_str().unwrap();
+    assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
+    assert_eq!(svg, &dojang_credentials::links::qr_svg(link).unwrap(), "the QR code holds the wallet link");
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 use dojang_crypto::CommitError;
-use dojang_types::{encode, wall_clock_ms, BlockHeader, Commit, Hash, SignedTx, Validator};
+use dojang_types::{encode, percent_encode, wall_clock_ms, BlockHeader, Commit, Hash, SignedTx, Validator};
 use serde_json::{json, Value};
 
 use crate::light::TrustedChain;
@@ -255,31 +255,4 @@ fn parse_id(v: &Value) -> Result<Hash, ClientError> {
     v.as_str()
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| ClientError::BadAnswer(format!("'{v}' is not a transaction id")))
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percent_encode;
-
-    #[test]
-    fn query_parameters_are_percent_encoded_except_unreserved_characters() {
-        assert_eq!(percent_encode("2026-03-01"), "2026-03-01");
-        assert_eq!(percent_encode("a b&c=d/e?f#g"), "a%20b%26c%3Dd%2Fe%3Ff%23g");
-        assert_eq!(percent_encode("did:web:seoul.go.kr"), "did%3Aweb%3Aseoul.go.kr");
-        assert_eq!(percent_encode("서울"), "%EC%84%9C%EC%9A%B8");
-        assert_eq!(percent_encode("A_z~9."), "A_z~9.");
-    }
 }

@@ -1,4 +1,4 @@
-//! The console's pages as HTML, rendered on the office's server (no script: nothing for a
+//! The console's pages (and the office's public program pages) as HTML, rendered on the office's server (no script: nothing for a
 //! compromised page to run, and every value escaped here), in Korean or English.
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -74,15 +74,7 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-/// A query-string component.
-pub fn url_part(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            b => format!("%{b:02X}"),
-        })
-        .collect()
-}
+pub use dojang_types::percent_encode as url_part;
 
 /// A time as Seoul reads it (`YYYY-MM-DD HH:MM KST`) from Unix seconds.
 pub fn kst(seconds: u64) -> String {
@@ -123,6 +115,17 @@ pub fn page(lang: Lang, title: &str, user: Option<&str>, body: &str) -> Response
         code = lang.code(),
         title = esc(title),
         console = lang.t("Program office console", "사업 담당 콘솔"),
+    );
+    respond(StatusCode::OK, html, lang)
+}
+
+/// A public page of the office's service (no console header, no log-in).
+pub fn notice(lang: Lang, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<title>{title}</title><style>{STYLE}</style></head><body><main id=\"main\"><h1>{title}</h1>{body}</main></body></html>",
+        code = lang.code(),
+        title = esc(title),
     );
     respond(StatusCode::OK, html, lang)
 }
@@ -174,7 +177,6 @@ mod tests {
             esc("<a href=\"x\" onclick='y'>&</a>"),
             "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
         );
-        assert_eq!(url_part("a b/é"), "a%20b%2F%C3%A9");
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub struct Service<T: TrustView> {
     pub office: Office<T>,
     pub programs: HashMap<String, Program>,
     pub prepare: Option<Arc<dyn Prepare>>,
+    /// The city's web wallet: each program's public page links to it with the office's
+    /// request (and shows that link as a QR code).
+    pub wallet_url: Option<String>,
 }
 
 fn now() -> u64 {
@@ -50,6 +53,7 @@ pub fn router<T: TrustView + Sync + 'static>(service: Arc<Service<T>>) -> Router
         .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
         .allow_headers([header::CONTENT_TYPE]);
     Router::new()
+        .route("/programs/{id}", get(crate::poster::program_page::<T>))
         .route("/programs/{id}/request", get(request::<T>))
         .route("/response", post(response::<T>))
         .route("/receipts/{seq}", get(receipt::<T>))

@@ -11,6 +11,7 @@ mod console_page;
 pub mod http;
 pub mod office;
 pub mod pending;
+mod poster;
 pub mod record;
 pub mod replay;
 pub mod staff;

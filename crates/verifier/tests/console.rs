@@ -69,7 +69,12 @@ async fn staff_only_console_with_decisions_replay_and_draw() {
         ),
     ])));
     let chain = FakeChain(records.clone());
-    let service = Arc::new(http::Service { office: o, programs: [("a".to_string(), p.clone())].into(), prepare: None });
+    let service = Arc::new(http::Service {
+        office: o,
+        programs: [("a".to_string(), p.clone())].into(),
+        prepare: None,
+        wallet_url: None,
+    });
     let staff =
         Staff::new(&[StaffAccount { user: "kim".into(), password_hash: hash_password(PASSWORD).unwrap() }]).unwrap();
     let c =
@@ -80,6 +85,30 @@ async fn staff_only_console_with_decisions_replay_and_draw() {
     let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let web = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let location = |r: &reqwest::Response| r.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+
+    // The program's public page: what it is for, and how to apply (a link and its QR code).
+    let r = web.get(format!("{url}/programs/a")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    // (The office's public address is https://x: its response URI is https://x/response.)
+    let request_uri = dojang_types::percent_encode("https://x/programs/a/request");
+    let link = format!(
+        "openid4vp://?client_id={}&amp;request_uri={request_uri}",
+        dojang_types::percent_encode(&office_did("a"))
+    );
+    assert!(html.contains(&link), "{html}");
+    assert!(html.contains("<svg") && !html.contains("<?xml"), "the QR code inline: {html}");
+    assert!(html.contains("Apply with your wallet"));
+    assert_eq!(web.get(format!("{url}/programs/nope")).send().await.unwrap().status(), 404);
+    assert!(web
+        .get(format!("{url}/programs/a?lang=ko"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("지갑으로 신청하기"));
 
     // Closed without a session: every page sends the browser to log in.
     for path in ["/console/programs", "/console/programs/a", "/console/programs/a/decisions/1"] {

@@ -199,7 +199,12 @@ async fn over_http_request_answer_receipt_and_malformed_posts() {
     let w = world(&StatusList::new(0), Standing::Active);
     let (o, k) = office(&w, "a", &dir);
     let p = program("a", rules("reject", "manual_review"), 5);
-    let service = Arc::new(http::Service { office: o, programs: [("a".to_string(), p.clone())].into(), prepare: None });
+    let service = Arc::new(http::Service {
+        office: o,
+        programs: [("a".to_string(), p.clone())].into(),
+        prepare: None,
+        wallet_url: None,
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move { axum::serve(listener, http::router(service)).await.unwrap() });

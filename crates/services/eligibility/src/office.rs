@@ -55,6 +55,10 @@ struct OfficeSection {
     /// Seconds between anchors of the decisions not yet anchored (ELIG-05).
     #[serde(default = "default_anchor_interval")]
     anchor_interval_s: u64,
+    /// The city's web wallet (e.g. a node's address): each program's public page
+    /// (`/programs/<id>`) links to it with the office's request, and shows that link as a QR code.
+    #[serde(default)]
+    wallet_url: Option<String>,
     /// The office's staff accounts for the console at `/console` (`[[office.staff]]`, each a
     /// user and a hash from `dojang verifier hash-password`); none: the console is off.
     #[serde(default)]
@@ -130,7 +134,8 @@ pub async fn verifier(config: &Path) -> anyhow::Result<()> {
     let trust_for_console = trust.clone();
     let office = Office::new(&o.did, &o.kid, key, &response_uri, trust, store).with_max_pending(o.max_pending);
     let program_ids = o.programs.clone();
-    let service = Arc::new(http::Service { office, programs, prepare: Some(prepare) });
+    let service =
+        Arc::new(http::Service { office, programs, prepare: Some(prepare), wallet_url: o.wallet_url.clone() });
     let account = KeyFile::load(&relative(base, &o.account_key))?;
     let anchoring =
         tokio::spawn(anchor_every(service.clone(), program_ids, o.node.clone(), account, o.anchor_interval_s.max(1)));
