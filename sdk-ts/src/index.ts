@@ -56,3 +56,5 @@ export { ReceiptError, checkDecisionReceipt, decisionBytes } from "./decision.js
 export type { CheckedReceipt } from "./decision.js";
 export { MAX_ANSWER_BYTES, REQUEST_TIMEOUT_MS, answerJson, answerText, fetcherOf } from "./http.js";
 export type { FetchOptions } from "./http.js";
+export { STATUS_LIST_TYP, checkStatus, readStatusToken, statusAnchorKey } from "./status.js";
+export type { CredentialStatus, StatusCheck } from "./status.js";

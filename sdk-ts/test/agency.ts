@@ -19,6 +19,8 @@ export interface AgencyIssuer {
   url: string;
   /** A new offer for subject S-0001: the offer link, the PIN when asked for, the link that opens the node's web wallet with it, and its QR code. */
   offer(pin: boolean): Promise<{ uri: string; pin?: string; walletLink: string; qrSvg: string }>;
+  /** Sets the status of S-0001's income-band credential (`valid`, `revoked`, `suspended`). */
+  setStatus(status: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -102,5 +104,13 @@ export async function startAgencyIssuer(dev: DevNode): Promise<AgencyIssuer> {
     assert.ok(res.ok, JSON.stringify(body));
     return { uri: body.credential_offer_uri as string, pin: body.tx_code as string | undefined, walletLink: body.wallet_link as string, qrSvg: body.qr_svg as string };
   };
-  return { url, offer, stop };
+  const setStatus = async (status: string) => {
+    const res = await fetch(`${url}/admin/status`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${DESK}`, "content-type": "application/json" },
+      body: JSON.stringify({ subject: "S-0001", credential_configuration_id: "income_band", status }),
+    });
+    assert.ok(res.ok, await res.text());
+  };
+  return { url, offer, setStatus, stop };
 }

@@ -14,6 +14,8 @@ import {
   VerifiedReader,
   WebCryptoP256Signer,
   checkIssued,
+  checkStatus,
+  readStatusToken,
   parseOffer,
   receiveCredential,
 } from "./helpers.js";
@@ -92,4 +94,35 @@ test("a damaged credential, or one the chain does not vouch for, is refused with
   for (const bad of ["", "https://x/?credential_offer={}", "openid-credential-offer://?x=1", "openid-credential-offer://?credential_offer=%7B%7D"]) {
     assert.throws(() => parseOffer(bad), CredentialError, bad);
   }
+});
+
+test("a credential's status is read from its issuer's list, which must be the one anchored on chain", async () => {
+  const o = await offer(false);
+  const got = await receiveCredential(o.uri, { newKey: () => WebCryptoP256Signer.generate(), reader: reader() });
+  const sdJwt = got.copies[0]!.sdJwt;
+  const before = await checkStatus(sdJwt, reader());
+  assert.equal(before.status, "valid");
+  await agency!.setStatus("revoked");
+  try {
+    const after = await checkStatus(sdJwt, reader());
+    assert.equal(after.status, "revoked");
+    assert.ok(after.version > before.version, "a new anchored version");
+    await agency!.setStatus("suspended");
+    assert.equal((await checkStatus(sdJwt, reader())).status, "suspended");
+  } finally {
+    await agency!.setStatus("valid");
+  }
+  assert.equal((await checkStatus(sdJwt, reader())).status, "valid");
+
+  // A list served by someone else than the anchor vouches for is refused.
+  const fetcher = async () => new Response("eyJ0eXAiOiJzdGF0dXNsaXN0K2p3dCJ9.e30.AA", { status: 200 });
+  await assert.rejects(checkStatus(sdJwt, reader(), { fetcher }), /not the one anchored on chain/);
+  // Malformed tokens are refused with a reason.
+  await assert.rejects(readStatusToken("a.b", "u", 0), CredentialError);
+  const token = (sub: string, list: object) =>
+    `${Buffer.from(JSON.stringify({ typ: "statuslist+jwt", alg: "ES256" })).toString("base64url")}.${Buffer.from(JSON.stringify({ sub, status_list: list })).toString("base64url")}.AA`;
+  await assert.rejects(readStatusToken(token("other", { bits: 2, lst: "eJwDAAAAAAE" }), "u", 0), /subject/);
+  await assert.rejects(readStatusToken(token("u", { bits: 3, lst: "eJwDAAAAAAE" }), "u", 0), /3 bits/);
+  await assert.rejects(readStatusToken(token("u", { bits: 2, lst: "bm90IHpsaWI" }), "u", 0), /does not inflate/);
+  await assert.rejects(readStatusToken(token("u", { bits: 2, lst: "eJxjAAAAAQAB" }), "u", 99), /beyond the status list/);
 });

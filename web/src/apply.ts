@@ -23,6 +23,7 @@ import {
 } from "../../sdk-ts/src/index.js";
 import { h, kv, mono } from "./dom.js";
 import type { Ctx } from "./explorer.js";
+import { statusLine } from "./status.js";
 import { t, time } from "./i18n.js";
 import { aboutPerson, addDisclosure, listCredentials, listDisclosures, markCopyUsed, putDisclosure, type Disclosure, type StoredCredential } from "./vault.js";
 
@@ -163,7 +164,16 @@ function consent(ctx: Ctx, req: VerifiedRequest, planned: Planned[], out: HTMLEl
     ]),
     h("h3", {}, t("apply.what")),
     ...planned.map((p) =>
-      h("div", { class: "credential", "data-shown": JSON.stringify(people(p.sel.shown)) }, h("strong", {}, p.cred.vct), " · ", mono(p.cred.issuer), shownTable(p.sel.shown)),
+      h(
+        "div",
+        { class: "credential", "data-shown": JSON.stringify(people(p.sel.shown)) },
+        h("strong", {}, p.cred.vct),
+        " · ",
+        mono(p.cred.issuer),
+        " ",
+        statusLine(ctx, p.cred),
+        shownTable(p.sel.shown),
+      ),
     ),
     h("p", { class: "note" }, t("apply.also")),
     h("p", {}, send, " ", decline),

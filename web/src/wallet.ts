@@ -4,12 +4,13 @@
 
 import { CredentialError, WebCryptoP256Signer, receiveCredential, type Signer } from "../../sdk-ts/src/index.js";
 import { applySection, historySection } from "./apply.js";
+import { statusLine } from "./status.js";
 import { fill, h, kv, mono } from "./dom.js";
 import type { Ctx } from "./explorer.js";
 import { t, time } from "./i18n.js";
 import { aboutPerson, listCredentials, newKeyPair, probeStorage, saveCredential, type StoredCredential } from "./vault.js";
 
-function credentialCard(c: StoredCredential): HTMLElement {
+function credentialCard(ctx: Ctx, c: StoredCredential): HTMLElement {
   const what = aboutPerson(c.claims);
   const unused = c.copies.filter((k) => !k.used).length;
   return h(
@@ -21,6 +22,7 @@ function credentialCard(c: StoredCredential): HTMLElement {
       [t("wallet.received"), time(c.receivedAtMs)],
       [t("wallet.copies"), t("wallet.copies_value", { n: unused, total: c.copies.length })],
       [t("wallet.checked"), t("wallet.checked_value", { h: c.checkedAtHeight })],
+      [t("status.title"), statusLine(ctx, c)],
       [t("wallet.expires"), Date.now() / 1000 >= c.expiresAt ? h("span", { class: "error" }, t("wallet.expired", { at: time(c.expiresAt * 1000) })) : time(c.expiresAt * 1000)],
     ]),
     h("details", {}, h("summary", {}, t("wallet.claims")), h("pre", {}, JSON.stringify(what, null, 2))),
@@ -82,7 +84,7 @@ export async function wallet(main: HTMLElement, ctx: Ctx, offerArg: string, requ
   const showList = () =>
     fill(list, async () => {
       const creds = await listCredentials();
-      return [h("h2", { id: "cred-h" }, t("wallet.list")), creds.length ? h("ul", { class: "credentials" }, ...creds.map(credentialCard)) : h("p", {}, t("wallet.none"))];
+      return [h("h2", { id: "cred-h" }, t("wallet.list")), creds.length ? h("ul", { class: "credentials" }, ...creds.map((c) => credentialCard(ctx, c))) : h("p", {}, t("wallet.none"))];
     });
   const history = h("section", { id: "history", "aria-labelledby": "hist-h" });
   const showHistory = () => fill(history, () => historySection(ctx));

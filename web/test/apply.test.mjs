@@ -77,6 +77,8 @@ test("a citizen applies: sees exactly what is disclosed, may decline, sends, and
   await p.locator('[data-declined="true"]').waitFor();
   assert.match(await p.locator("#history").innerText(), /not answered any office yet/);
   assert.match(await p.locator("#credentials").innerText(), /3 of 3/, "declining spends no copy");
+  await p.locator('#credentials [data-status="valid"]').waitFor({ timeout: 20_000 });
+  assert.match(await p.locator("#credentials [data-status]").innerText(), /valid \(issuer's list version \d+, anchored on chain, checked at block \d+\)/);
 
   // Open it again and send.
   await p.getByRole("button", { name: "Open the request" }).click();
@@ -102,6 +104,29 @@ test("a citizen applies: sees exactly what is disclosed, may decline, sends, and
   }
   assert.match(await p.locator("#history [data-receipt]").innerText(), /included in batch \d+ anchored on chain at block \d+/);
   await p.screenshot({ path: join(OUT, "wallet-receipt.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a credential the issuer revokes shows as revoked in the wallet and on the disclosure screen", async () => {
+  const { p, context, errors } = await page();
+  const offer = await agency.offer(false);
+  await p.goto(offer.walletLink);
+  await p.getByRole("button", { name: "Receive" }).click();
+  await p.locator('[data-received="true"]').waitFor({ timeout: 20_000 });
+  await p.locator('#credentials [data-status="valid"]').waitFor({ timeout: 20_000 });
+  await agency.setStatus("revoked");
+  try {
+    await p.reload();
+    await p.locator('#credentials [data-status="revoked"]').waitFor({ timeout: 20_000 });
+    assert.match(await p.locator("#credentials [data-status]").innerText(), /revoked by the issuer/);
+    await p.getByLabel("Request link from the program office").fill(office.requestUrl);
+    await p.getByRole("button", { name: "Open the request" }).click();
+    await p.locator('[data-consent="true"] [data-status="revoked"]').waitFor({ timeout: 20_000 });
+    await p.screenshot({ path: join(OUT, "wallet-revoked.png"), fullPage: true });
+  } finally {
+    await agency.setStatus("valid");
+  }
   assert.deepEqual(errors, []);
   await context.close();
 });
