@@ -24,11 +24,31 @@ export function fetcherOf(options: FetchOptions): (input: string, init?: Request
   };
 }
 
-/** The answer's text, refused beyond [`MAX_ANSWER_BYTES`]. */
+/** The answer's text, read no further than [`MAX_ANSWER_BYTES`]. */
 export async function answerText(res: Response, what: string): Promise<string> {
-  const text = await res.text();
-  if (text.length > MAX_ANSWER_BYTES) throw new CredentialError(`${what}: the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
-  return text;
+  const tooLarge = () => new CredentialError(`${what}: the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
+  if (Number(res.headers.get("content-length") ?? 0) > MAX_ANSWER_BYTES) throw tooLarge();
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > MAX_ANSWER_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    parts.push(value);
+  }
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return new TextDecoder().decode(all);
 }
 
 /** The answer as JSON; an error status becomes a CredentialError with the server's own description. */

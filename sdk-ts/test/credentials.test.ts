@@ -6,6 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { deflateSync } from "node:zlib";
 
 import {
   Client,
@@ -102,8 +103,14 @@ test("a credential's status is read from its issuer's list, which must be the on
   const sdJwt = got.copies[0]!.sdJwt;
   const before = await checkStatus(sdJwt, reader());
   assert.equal(before.status, "valid");
+  const entryUri = JSON.parse(Buffer.from(sdJwt.split("~")[0]!.split(".")[1]!, "base64url").toString("utf8")).status.status_list.uri;
+  const previous = await fetch(entryUri).then((r) => r.text());
   await agency!.setStatus("revoked");
   try {
+    // The list from before the revocation, served again (a stale cache, or an issuer hiding
+    // the revocation), is not the one anchored now.
+    const replayed = async () => new Response(previous, { status: 200 });
+    await assert.rejects(checkStatus(sdJwt, reader(), { fetcher: replayed }), /not the one anchored on chain/);
     const after = await checkStatus(sdJwt, reader());
     assert.equal(after.status, "revoked");
     assert.ok(after.version > before.version, "a new anchored version");
@@ -124,5 +131,16 @@ test("a credential's status is read from its issuer's list, which must be the on
   await assert.rejects(readStatusToken(token("other", { bits: 2, lst: "eJwDAAAAAAE" }), "u", 0), /subject/);
   await assert.rejects(readStatusToken(token("u", { bits: 3, lst: "eJwDAAAAAAE" }), "u", 0), /3 bits/);
   await assert.rejects(readStatusToken(token("u", { bits: 2, lst: "bm90IHpsaWI" }), "u", 0), /does not inflate/);
+  // One byte holds entries 0..3 at 2 bits, lowest bits first: 0b00_10_01_00 is valid, revoked, suspended, valid.
+  const one = Buffer.from(zlibOf(Uint8Array.of(0b00_10_01_00))).toString("base64url");
+  assert.deepEqual(
+    await Promise.all([0, 1, 2, 3].map((i) => readStatusToken(token("u", { bits: 2, lst: one }), "u", i))),
+    ["valid", "revoked", "suspended", "valid"],
+  );
+  await assert.rejects(readStatusToken(token("u", { bits: 2, lst: one }), "u", 4), /beyond the status list/);
   await assert.rejects(readStatusToken(token("u", { bits: 2, lst: "eJxjAAAAAQAB" }), "u", 99), /beyond the status list/);
 });
+
+function zlibOf(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(deflateSync(bytes));
+}

@@ -104,6 +104,15 @@ export function applySection(ctx: Ctx, requestArg: string, changed: () => Promis
 /** The disclosure screen: who asks, under which registered policy, and exactly what they would see. */
 function consent(ctx: Ctx, req: VerifiedRequest, planned: Planned[], out: HTMLElement, changed: () => Promise<void>): HTMLElement {
   const send = h("button", { type: "button", id: "send" }, t("apply.send")) as HTMLButtonElement;
+  // The status of the very copy each answer would send; a revoked or suspended one is not sent.
+  const statuses = planned.map((p) => statusLine(ctx, p.cred, p.copy));
+  const blocked = h("p", { class: "error", role: "alert", hidden: true }, t("apply.blocked"));
+  void Promise.all(statuses.map((s) => s.settled)).then((all) => {
+    if (all.some((s) => s === "revoked" || s === "suspended")) {
+      send.disabled = true;
+      blocked.hidden = false;
+    }
+  });
   const decline = h("button", { type: "button", id: "decline" }, t("apply.decline")) as HTMLButtonElement;
   decline.addEventListener("click", () => out.replaceChildren(h("p", { "data-declined": "true" }, t("apply.declined"))));
   send.addEventListener("click", async () => {
@@ -171,11 +180,12 @@ function consent(ctx: Ctx, req: VerifiedRequest, planned: Planned[], out: HTMLEl
         " · ",
         mono(p.cred.issuer),
         " ",
-        statusLine(ctx, p.cred),
+        statuses[planned.indexOf(p)]!.el,
         shownTable(p.sel.shown),
       ),
     ),
     h("p", { class: "note" }, t("apply.also")),
+    blocked,
     h("p", {}, send, " ", decline),
   );
 }

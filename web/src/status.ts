@@ -7,24 +7,26 @@ import type { Ctx } from "./explorer.js";
 import { t } from "./i18n.js";
 import type { StoredCredential } from "./vault.js";
 
-/** The credential's status, checked against the issuer's list and its anchor on chain. */
-export function statusLine(ctx: Ctx, c: StoredCredential): HTMLElement {
+/**
+ * The status of one copy (each copy has its own entry in the issuer's list): by default the
+ * copy an answer would use next. `settled` resolves with the status once known.
+ */
+export function statusLine(ctx: Ctx, c: StoredCredential, copy = Math.max(0, c.copies.findIndex((k) => !k.used))): { el: HTMLElement; settled: Promise<string> } {
   const el = h("span", { class: "mark pending", "data-status": "pending" }, t("status.checking"));
-  const sdJwt = c.copies[0]?.sdJwt;
-  if (!sdJwt) return el;
-  checkStatus(sdJwt, ctx.reader, { signal: ctx.signal }).then(
+  const sdJwt = c.copies[copy]?.sdJwt;
+  const settle = (status: string, text: string, ok: boolean) => {
+    el.className = ok ? "mark ok" : "mark bad";
+    el.dataset.status = status;
+    el.textContent = text;
+    return status;
+  };
+  if (!sdJwt) return { el, settled: Promise.resolve(settle("unknown", t("status.unknown", { why: t("status.no_copy") }), false)) };
+  const settled = checkStatus(sdJwt, ctx.reader, { signal: ctx.signal }).then(
     (s) => {
-      el.className = s.status === "valid" ? "mark ok" : "mark bad";
-      el.dataset.status = s.status;
       const what = s.status === "valid" ? t("status.valid") : s.status === "revoked" ? t("status.revoked") : s.status === "suspended" ? t("status.suspended") : s.status;
-      el.textContent = t("status.line", { what, v: s.version, h: s.height });
+      return settle(s.status, t("status.line", { what, v: s.version, h: s.height }), s.status === "valid");
     },
-    (e) => {
-      el.className = "mark bad";
-      el.dataset.status = "unknown";
-      el.textContent = t("status.unknown", { why: (e as Error).message });
-    },
+    (e) => settle("unknown", t("status.unknown", { why: (e as Error).message }), false),
   );
-  return el;
+  return { el, settled };
 }
-

@@ -22,7 +22,7 @@ function credentialCard(ctx: Ctx, c: StoredCredential): HTMLElement {
       [t("wallet.received"), time(c.receivedAtMs)],
       [t("wallet.copies"), t("wallet.copies_value", { n: unused, total: c.copies.length })],
       [t("wallet.checked"), t("wallet.checked_value", { h: c.checkedAtHeight })],
-      [t("status.title"), statusLine(ctx, c)],
+      [t("status.title"), statusLine(ctx, c).el],
       [t("wallet.expires"), Date.now() / 1000 >= c.expiresAt ? h("span", { class: "error" }, t("wallet.expired", { at: time(c.expiresAt * 1000) })) : time(c.expiresAt * 1000)],
     ]),
     h("details", {}, h("summary", {}, t("wallet.claims")), h("pre", {}, JSON.stringify(what, null, 2))),

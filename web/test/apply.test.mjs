@@ -78,7 +78,7 @@ test("a citizen applies: sees exactly what is disclosed, may decline, sends, and
   assert.match(await p.locator("#history").innerText(), /not answered any office yet/);
   assert.match(await p.locator("#credentials").innerText(), /3 of 3/, "declining spends no copy");
   await p.locator('#credentials [data-status="valid"]').waitFor({ timeout: 20_000 });
-  assert.match(await p.locator("#credentials [data-status]").innerText(), /valid \(issuer's list version \d+, anchored on chain, checked at block \d+\)/);
+  assert.match(await p.locator("#credentials [data-status]").innerText(), /not revoked or suspended \(issuer's list version \d+, anchored on chain, checked at block \d+\)/);
 
   // Open it again and send.
   await p.getByRole("button", { name: "Open the request" }).click();
@@ -123,6 +123,8 @@ test("a credential the issuer revokes shows as revoked in the wallet and on the 
     await p.getByLabel("Request link from the program office").fill(office.requestUrl);
     await p.getByRole("button", { name: "Open the request" }).click();
     await p.locator('[data-consent="true"] [data-status="revoked"]').waitFor({ timeout: 20_000 });
+    assert.equal(await p.getByRole("button", { name: "Send" }).isDisabled(), true, "a revoked copy is not sent");
+    assert.match(await p.locator('[data-consent="true"] [role="alert"]').innerText(), /revoked or suspended this credential/);
     await p.screenshot({ path: join(OUT, "wallet-revoked.png"), fullPage: true });
   } finally {
     await agency.setStatus("valid");

@@ -98,6 +98,7 @@ pub struct NewOffer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wallet_link: Option<String>,
     /// A QR code (SVG) of the wallet link, or of the offer URI, for the desk to show.
+    #[serde(default)]
     pub qr_svg: String,
 }
 
