@@ -3,7 +3,7 @@
 // byte-identical to the Rust SDK's (docs/transactions.md).
 
 export { concat, fromHex, toHex } from "./bytes.js";
-export { Ed25519Signer, P256Signer, PublicKey, WebCryptoP256Signer, keyFileSigner, verifySignature } from "./keys.js";
+export { Ed25519Signer, P256Signer, PublicKey, WebCryptoP256Signer, keyFileSigner, precomputeVerification, verifySignature } from "./keys.js";
 export type { Algorithm, Signer } from "./keys.js";
 export { MAX_TX_BYTES, TX_DOMAIN, TxBuilder, encodeBody, signTx, signingBytes, txId } from "./tx.js";
 export type { ModuleMessage, SignedTx, TxBody } from "./tx.js";

@@ -3,7 +3,7 @@
 // such with its hash to compare). A node that later serves another genesis is not believed
 // until the user pins again.
 
-import { Client, TrustedChain, VerifiedReader, type PinnedSet, type Validator } from "../../sdk-ts/src/index.js";
+import { Client, TrustedChain, VerifiedReader, precomputeVerification, type PinnedSet, type Validator } from "../../sdk-ts/src/index.js";
 
 const STORE = "dojang.pin";
 
@@ -59,7 +59,10 @@ export function pinGenesis(text: string, genesisHash: string): Pin {
 
 /** The reader every value on the page goes through, or why there is none. */
 export async function connect(client: Client): Promise<PinState> {
-  const status = await client.status();
+  const asked = client.status();
+  // The curve tables are built while the status request is on the network.
+  precomputeVerification();
+  const status = await asked;
   let pin = load();
   if (!pin) {
     const first = await client.get("/v1/validators?height=1");
