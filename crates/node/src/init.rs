@@ -39,6 +39,71 @@ fn demo_params() -> Vec<Value> {
             "Labor Standards Act art. 18(3), 55",
         ),
         p("labour", "weekly_hour_cap", "2025-01-01", json!({"hours": 52}), "Labor Standards Act art. 50, 53"),
+        p("labour", "daily_standard_hours", "2025-01-01", json!({"hours": 8}), "Labor Standards Act art. 50(2)"),
+        p("labour", "weekly_standard_hours", "2025-01-01", json!({"hours": 40}), "Labor Standards Act art. 50(1)"),
+        p("labour", "premium_bp", "2025-01-01", json!({"basis_points": 5000}), "Labor Standards Act art. 56"),
+        p(
+            "labour",
+            "holiday_beyond_8h_premium_bp",
+            "2025-01-01",
+            json!({"basis_points": 10000}),
+            "Labor Standards Act art. 56(2)",
+        ),
+        p(
+            "labour",
+            "premium_min_employees",
+            "2025-01-01",
+            json!({"count": 5}),
+            "Labor Standards Act art. 11; Enforcement Decree annex 1",
+        ),
+        p("labour", "night_from_hour", "2025-01-01", json!({"hours": 22}), "Labor Standards Act art. 56(3)"),
+        p("labour", "night_until_hour", "2025-01-01", json!({"hours": 6}), "Labor Standards Act art. 56(3)"),
+        p("labour", "minor_daily_cap_hours", "2025-01-01", json!({"hours": 7}), "Labor Standards Act art. 69"),
+        p("labour", "minor_weekly_cap_hours", "2025-01-01", json!({"hours": 35}), "Labor Standards Act art. 69"),
+        p("labour", "adult_age_years", "2025-01-01", json!({"count": 18}), "Labor Standards Act art. 66"),
+        p("labour", "min_working_age_years", "2025-01-01", json!({"count": 15}), "Labor Standards Act art. 64"),
+        p("labour", "break_per_4h_minutes", "2025-01-01", json!({"count": 30}), "Labor Standards Act art. 54"),
+        p("labour", "break_per_8h_minutes", "2025-01-01", json!({"count": 60}), "Labor Standards Act art. 54"),
+        p(
+            "labour",
+            "insurance_min_monthly_hours",
+            "2025-01-01",
+            json!({"hours": 60}),
+            "Employment Insurance Act art. 10 (check)",
+        ),
+        p(
+            "labour",
+            "employment_insurance_after_months",
+            "2025-01-01",
+            json!({"count": 3}),
+            "Employment Insurance Act Enforcement Decree art. 3 (check)",
+        ),
+        p(
+            "labour",
+            "insurance_report_day_of_next_month",
+            "2025-01-01",
+            json!({"count": 15}),
+            "Insurance Premium Collection Act art. 11 (check)",
+        ),
+        p("labour", "alert_days_before", "2025-01-01", json!({"days": 5}), "dojang: warn five days before a deadline"),
+        p(
+            "labour",
+            "cap_alert_days_before",
+            "2025-01-01",
+            json!({"days": 2}),
+            "dojang: warn two days before the weekly cap",
+        ),
+        p("labour", "final_pay_days", "2025-01-01", json!({"days": 14}), "Labor Standards Act art. 36"),
+        p("labour", "record_retention_years", "2025-01-01", json!({"count": 3}), "Labor Standards Act art. 42"),
+        p("labour", "annual_leave_days", "2025-01-01", json!({"count": 15}), "Labor Standards Act art. 60(1)"),
+        p("labour", "annual_leave_max_days", "2025-01-01", json!({"count": 25}), "Labor Standards Act art. 60(4)"),
+        p(
+            "labour",
+            "annual_leave_min_employees",
+            "2025-01-01",
+            json!({"count": 5}),
+            "Labor Standards Act art. 11; Enforcement Decree annex 1",
+        ),
         p(
             "eligibility",
             "public_works_income_bp_of_median",
@@ -163,4 +228,27 @@ pub fn new_genesis(
 pub fn write_genesis(g: &Genesis, path: &Path) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(g)?;
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use dojang_governance::msg::GenesisParam;
+    use dojang_labour::tables::keys;
+    use dojang_labour::Tables;
+
+    /// The demo chain carries every figure the labour rules read, in force on any date from
+    /// 2025, with the kind of value each rule expects.
+    #[test]
+    fn the_demo_tables_hold_every_labour_figure() {
+        let params: Vec<GenesisParam> =
+            super::demo_params().into_iter().map(|v| serde_json::from_value(v).unwrap()).collect();
+        let tables = Tables::new(params.into_iter().map(|p| (p.table, p.key, p.effective_from, p.value)));
+        let date = "2026-06-01".parse().unwrap();
+        for k in keys::ALL {
+            assert!(tables.has(k, date), "{}/{} is missing from the demo tables", k.0, k.1);
+        }
+        assert_eq!(tables.krw(keys::MINIMUM_WAGE, date), Ok(10_320));
+        assert_eq!(tables.krw(keys::MINIMUM_WAGE, "2025-12-31".parse().unwrap()), Ok(10_030));
+        assert_eq!(tables.bp(keys::PREMIUM_BP, date), Ok(5_000));
+    }
 }

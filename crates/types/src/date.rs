@@ -34,6 +34,29 @@ impl Date {
         Date::from_days((ms as i64 + KST_OFFSET_MS).div_euclid(86_400_000))
     }
 
+    /// Days since 1970-01-01 (negative before), the inverse of [`Date::from_days`].
+    pub fn days(&self) -> i64 {
+        // Days-from-civil, after H. Hinnant's public-domain algorithm.
+        let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let y = i64::from(self.year) - i64::from(m <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// The date `n` days later (earlier when negative).
+    pub fn plus_days(&self, n: i64) -> Date {
+        Date::from_days(self.days() + n)
+    }
+
+    /// The day of the week, 0 = Monday … 6 = Sunday.
+    pub fn weekday(&self) -> u8 {
+        // 1970-01-01 was a Thursday (3).
+        ((self.days() + 3).rem_euclid(7)) as u8
+    }
+
     /// The date `days` after 1970-01-01.
     pub fn from_days(days: i64) -> Self {
         // Civil-from-days (proleptic Gregorian), after H. Hinnant's public-domain algorithm.
@@ -87,6 +110,20 @@ impl<'de> Deserialize<'de> for Date {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_weekdays_and_arithmetic() {
+        let d = |s: &str| s.parse::<Date>().unwrap();
+        assert_eq!(d("1970-01-01").days(), 0);
+        assert_eq!(d("2026-01-01").days(), 20_454);
+        for s in ["1969-12-31", "2000-02-29", "2024-02-29", "2026-11-29", "2100-03-01"] {
+            assert_eq!(Date::from_days(d(s).days()), d(s), "{s}");
+        }
+        assert_eq!(d("2026-11-29").weekday(), 6, "a Sunday");
+        assert_eq!(d("2026-11-30").weekday(), 0, "a Monday");
+        assert_eq!(d("2026-02-27").plus_days(2), d("2026-03-01"));
+        assert_eq!(d("2024-03-01").plus_days(-1), d("2024-02-29"));
+    }
 
     #[test]
     fn parses_validates_and_maps_kst() {

@@ -1,0 +1,98 @@
+//! What was actually worked and paid, week by week: the employer submits each week's
+//! timesheet, the worker confirms or disputes it, and both are kept in the private collection
+//! (the ledger holds a commitment). The compliance rules read these, not the contract's plan.
+
+use dojang_types::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::terms::{span, Minute};
+
+/// One day's work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkDay {
+    pub date: Date,
+    pub start: Minute,
+    /// At or before `start`: the shift ended the next day.
+    pub end: Minute,
+    pub break_minutes: u16,
+    /// Worked on a statutory or contractual holiday.
+    #[serde(default)]
+    pub holiday: bool,
+}
+
+impl WorkDay {
+    /// Minutes at work, the break excluded.
+    pub fn minutes(&self) -> u32 {
+        span(self.start, self.end).saturating_sub(u32::from(self.break_minutes))
+    }
+
+    /// Minutes at work between `from_hour` and `until_hour` (e.g. 22 and 6, through midnight).
+    /// The break is taken from the night minutes last, so the worker is never counted short.
+    pub fn night_minutes(&self, from_hour: u32, until_hour: u32) -> u32 {
+        let (start, len) = (u32::from(self.start), span(self.start, self.end));
+        let night = |m: u32| {
+            let m = m % 1440;
+            if from_hour > until_hour {
+                m >= from_hour * 60 || m < until_hour * 60
+            } else {
+                m >= from_hour * 60 && m < until_hour * 60
+            }
+        };
+        let at_night = (start..start + len).filter(|m| night(*m)).count() as u32;
+        let by_day = len - at_night;
+        at_night.saturating_sub(u32::from(self.break_minutes).saturating_sub(by_day))
+    }
+}
+
+/// What the employer paid for a week, line by line as the payslip shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeekPay {
+    pub base_krw: u64,
+    #[serde(default)]
+    pub weekly_holiday_krw: u64,
+    #[serde(default)]
+    pub premiums_krw: u64,
+}
+
+/// One week (Monday to Sunday) of one contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Week {
+    /// The Monday the week starts.
+    pub monday: Date,
+    pub days: Vec<WorkDay>,
+    pub pay: WeekPay,
+    /// Every contracted day of the week was worked (or excused): a condition of the weekly
+    /// holiday allowance.
+    #[serde(default = "yes")]
+    pub all_contracted_days_worked: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Week {
+    pub fn minutes(&self) -> u32 {
+        self.days.iter().map(WorkDay::minutes).sum()
+    }
+
+    /// Whether every day lies in this week.
+    pub fn is_consistent(&self) -> bool {
+        self.monday.weekday() == 0 && self.days.iter().all(|d| (0..7).contains(&(d.date.days() - self.monday.days())))
+    }
+}
+
+/// One wage payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Payment {
+    pub date: Date,
+    pub amount_krw: u64,
+    /// For work up to and including this date.
+    pub covers_until: Date,
+    pub payslip: bool,
+    pub to_own_account: bool,
+}
