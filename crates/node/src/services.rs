@@ -6,10 +6,13 @@
 
 use clap::ArgMatches;
 use dojang_anchor::Anchor;
+use dojang_labour::Labour;
 use dojang_ledger::Router;
 use dojang_service::{CommandSet, ModuleOnly, Run, Service};
 
 static ANCHOR: ModuleOnly<Anchor> = ModuleOnly::new();
+/// Labour's contract registry (activated by the council); its off-chain service is to come.
+static LABOUR: ModuleOnly<Labour> = ModuleOnly::new();
 
 pub static SERVICES: &[&dyn Service] = &[
     &dojang_governance_service::SERVICE,
@@ -17,6 +20,7 @@ pub static SERVICES: &[&dyn Service] = &[
     &dojang_identity_service::SERVICE,
     &dojang_eligibility_service::SERVICE,
     &dojang_collections_service::SERVICE,
+    &LABOUR,
 ];
 
 /// The modules every node of a chain runs.
@@ -78,7 +82,7 @@ mod tests {
         listed.dedup();
         assert_eq!(listed.len(), SERVICES.len(), "duplicate service names");
         assert_eq!(names, listed);
-        assert_eq!(names, ["anchor", "collections", "eligibility", "governance", "identity"]);
+        assert_eq!(names, ["anchor", "collections", "eligibility", "governance", "identity", "labour"]);
         assert_eq!(router.authority_module(), Some("governance"), "roles and the council come from governance");
     }
 }
