@@ -239,7 +239,7 @@ mod tests {
         let sub =
             |parent: &str, name: &str| cli.find_subcommand(parent).and_then(|p| p.find_subcommand(name)).is_some();
         assert!(sub("demo", "eligibility") && sub("demo", "council"));
-        assert!(sub("bench", "eligibility") && sub("bench", "credentials"));
+        assert!(sub("bench", "eligibility") && sub("bench", "credentials") && sub("bench", "labour"));
         let m = command_line().try_get_matches_from(["dojang", "gov", "show", "7"]).unwrap();
         assert!(crate::services::chosen(&m).unwrap().is_some(), "gov is a service command");
         let m = command_line().try_get_matches_from(["dojang", "status"]).unwrap();

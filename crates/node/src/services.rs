@@ -6,13 +6,10 @@
 
 use clap::ArgMatches;
 use dojang_anchor::Anchor;
-use dojang_labour::Labour;
 use dojang_ledger::Router;
 use dojang_service::{CommandSet, ModuleOnly, Run, Service};
 
 static ANCHOR: ModuleOnly<Anchor> = ModuleOnly::new();
-/// Labour's contract registry (activated by the council); its off-chain service is to come.
-static LABOUR: ModuleOnly<Labour> = ModuleOnly::new();
 
 pub static SERVICES: &[&dyn Service] = &[
     &dojang_governance_service::SERVICE,
@@ -20,7 +17,7 @@ pub static SERVICES: &[&dyn Service] = &[
     &dojang_identity_service::SERVICE,
     &dojang_eligibility_service::SERVICE,
     &dojang_collections_service::SERVICE,
-    &LABOUR,
+    &dojang_labour_service::SERVICE,
 ];
 
 /// The modules every node of a chain runs.

@@ -11,6 +11,14 @@ pub mod settings;
 
 pub use commands::{CommandSet, Run, Subcommands};
 
+/// The demo chain's legal parameter tables (docs/domain.md's figures, each with its legal
+/// basis), as the governance genesis section spells them: `dojang dev` and `dojang init --demo`
+/// put them in genesis, and services' demos and benchmarks read the same figures.
+pub fn demo_params() -> Vec<serde_json::Value> {
+    serde_json::from_str(include_str!("demo_params.json"))
+        .expect("the compiled-in demo parameter tables are valid JSON (tested)")
+}
+
 use std::marker::PhantomData;
 
 use dojang_ledger::{Router, TypedModule};

@@ -87,10 +87,11 @@ fn span_of(week: &Week) -> (Date, Date) {
     (week.monday, week.monday.plus_days(6))
 }
 
-/// LAB-03: a week's holiday allowance is owed when the hours average at least the threshold
-/// (15 h) over the last four weeks (this one and up to three before, as given) and every
-/// contracted day was worked: min(average, 40 h) / 40 × 8 h at the hourly wage. A monthly
-/// wage already includes it.
+/// LAB-03: a week's holiday allowance is owed when every contracted day was worked and the
+/// contracted hours are at least the threshold (15 h), or, for a contract under it, the hours
+/// actually worked averaged at least that over the last four weeks (this one and up to three
+/// before, as given): min(hours, 40 h) / 40 × 8 h at the hourly wage. A monthly wage already
+/// includes it.
 pub fn weekly_holiday(terms: &Terms, weeks: &[Week], tables: &Tables) -> Result<Vec<Finding>, TableError> {
     let Some(week) = weeks.last() else { return Ok(vec![]) };
     if terms.wage_basis == WageBasis::Monthly || !week.all_contracted_days_worked {
@@ -100,7 +101,11 @@ pub fn weekly_holiday(terms: &Terms, weeks: &[Week], tables: &Tables) -> Result<
     let recent = &weeks[weeks.len().saturating_sub(4)..];
     let average = recent.iter().map(Week::minutes).sum::<u32>() / recent.len() as u32;
     let threshold = tables.hours(keys::WEEKLY_HOLIDAY_MIN_HOURS, until)? * 60;
-    let basis = average.max(terms.weekly_minutes());
+    // The allowance follows the contracted hours; a contract under the threshold while the
+    // worker in fact works more (the last four weeks averaging above it) is read by what is
+    // worked.
+    let contracted = terms.weekly_minutes();
+    let basis = if contracted >= threshold { contracted } else { average };
     if basis < threshold {
         return Ok(vec![]);
     }
