@@ -12,6 +12,13 @@ use crate::tables::keys;
 
 const DAY_MS: i64 = 86_400_000;
 
+/// The most versions and deadlines one contract record holds (a bound on its size, and on the
+/// deadlines it can put in the ledger's shared queue).
+pub const MAX_VERSIONS: usize = 100;
+pub const MAX_DEADLINES: usize = 64;
+/// How far ahead a deadline set by message may fall (a statutory deadline is weeks away).
+pub const MAX_DUE_AHEAD_DAYS: i64 = 366;
+
 /// The four social insurances a report deadline may name.
 pub const INSURANCES: [&str; 4] = ["industrial_accident", "employment", "pension", "health"];
 
@@ -103,6 +110,9 @@ fn schedule(
     if c.deadlines.iter().any(|d| d.kind == kind) {
         return Err(ModuleError::by_rule(format!("CON-07: contract {id} already has this deadline")));
     }
+    if c.deadlines.len() >= MAX_DEADLINES {
+        return Err(ModuleError::by_rule(format!("CON-07: contract {id} has {MAX_DEADLINES} deadlines")));
+    }
     let alert = days_param(state, keys::ALERT_DAYS_BEFORE, due)?;
     let index = c.deadlines.len();
     state.schedule(kst_midnight_ms(due.plus_days(-i64::from(alert))), &deadline_key("near", id, index))?;
@@ -152,7 +162,7 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: LabourMsg) -> R
                 worker,
                 starts,
                 ends,
-                versions: vec![Version { commitment, registered_height: ctx.height, signed_height: None }],
+                versions: vec![Version { commitment, registered_height: ctx.height, signed_height: None, ends }],
                 terminated: false,
                 deadlines: vec![],
             };
@@ -175,6 +185,9 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: LabourMsg) -> R
                 return Err(ModuleError::by_rule(format!("CON-03: version {version} is already signed")));
             }
             v.signed_height = Some(ctx.height);
+            if let Some(ends) = v.ends {
+                c.ends = Some(ends);
+            }
             state::write(state, &state::contract_key(&id), &c);
             Ok(vec![Event::typed(&LabourEvent::Signed { contract: id, version, commitment })])
         }
@@ -188,10 +201,13 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: LabourMsg) -> R
             if ends.is_some_and(|e| e < c.starts) {
                 return Err(invalid("CON-04: the amended contract ends before it starts"));
             }
-            if ends.is_some() {
-                c.ends = ends;
+            if c.versions.len() >= MAX_VERSIONS {
+                return Err(ModuleError::by_rule(format!(
+                    "CON-04: contract {id} has {MAX_VERSIONS} versions; register a new contract"
+                )));
             }
-            c.versions.push(Version { commitment, registered_height: ctx.height, signed_height: None });
+            // The new end applies once the worker signs the version that carries it.
+            c.versions.push(Version { commitment, registered_height: ctx.height, signed_height: None, ends });
             let version = c.versions.len() as u32;
             state::write(state, &state::contract_key(&id), &c);
             Ok(vec![Event::typed(&LabourEvent::Amended { contract: id, version, commitment })])
@@ -203,6 +219,14 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: LabourMsg) -> R
             }
             if ends < c.starts {
                 return Err(ModuleError::by_rule("CON-05: a contract cannot end before it starts".into()));
+            }
+            // Not later than the notice period from today (LSA art. 26), so the first party to
+            // terminate cannot push the end, and the final pay, into the far future.
+            let notice = days_param(state, keys::DISMISSAL_NOTICE_DAYS, today)?;
+            if ends > today.plus_days(i64::from(notice)) {
+                return Err(ModuleError::by_rule(format!(
+                    "CON-05: the end {ends} is more than {notice} days from today"
+                )));
             }
             let days = days_param(state, keys::FINAL_PAY_DAYS, ends)?;
             let due = ends.plus_days(i64::from(days));
@@ -256,15 +280,45 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: LabourMsg) -> R
                     "CON-07: only the employer or the labour office sets deadlines of contract {id}"
                 )));
             }
+            match &deadline {
+                DeadlineKind::FinalPay => {
+                    return Err(ModuleError::by_rule(
+                        "CON-07: the final pay's deadline follows from the termination, not from a message".into(),
+                    ));
+                }
+                DeadlineKind::WagePayment { month_end } => {
+                    if *month_end < c.starts
+                        || *month_end > today
+                        || c.ends.is_some_and(|e| *month_end > e.plus_days(31))
+                    {
+                        return Err(ModuleError::by_rule(format!(
+                            "CON-07: {month_end} is not the end of a month of the contract up to now"
+                        )));
+                    }
+                }
+                DeadlineKind::InsuranceReport { .. } => {}
+            }
+            if due < today || due > today.plus_days(MAX_DUE_AHEAD_DAYS) {
+                return Err(ModuleError::by_rule(format!(
+                    "CON-07: a deadline is due from today up to {MAX_DUE_AHEAD_DAYS} days ahead, not {due}"
+                )));
+            }
             let set = schedule(state, &id, &mut c, deadline, due)?;
             state::write(state, &state::contract_key(&id), &c);
             Ok(vec![set])
         }
         LabourMsg::MeetDeadline { contract: id, deadline } => {
             let mut c = contract(state, &id)?;
-            if !may_manage_deadlines(state, &c, &me)? {
+            // Not the employer for its own duties: the worker confirms being paid, the labour
+            // office confirms reports (and may confirm pay).
+            let office = readers::holds_role(state, &me, Role::Auditor)?;
+            let allowed = match deadline {
+                DeadlineKind::InsuranceReport { .. } => office,
+                DeadlineKind::WagePayment { .. } | DeadlineKind::FinalPay => office || me == c.worker,
+            };
+            if !allowed {
                 return Err(ModuleError::by_rule(format!(
-                    "CON-07: only the employer or the labour office records deadlines of contract {id} as met"
+                    "CON-07: only the worker (being paid) or the labour office (reports and pay) records a deadline of contract {id} as met"
                 )));
             }
             let d = c

@@ -22,6 +22,9 @@ pub struct Version {
     pub registered_height: u64,
     #[serde(default)]
     pub signed_height: Option<u64>,
+    /// The end this version sets (applied when the worker signs it).
+    #[serde(default)]
+    pub ends: Option<Date>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,13 +8,16 @@ use std::collections::BTreeMap;
 use dojang_governance::ParamValue;
 use dojang_types::Date;
 
-/// Why a figure could not be read: the table lacks it, or holds another kind of value.
+/// Why a rule could not run: the table lacks a figure or holds another kind of value, or the
+/// timesheet it was given is malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TableError {
     #[error("the parameter table has no {table}/{key} in force on {date}; the council must set it")]
     Missing { table: String, key: String, date: Date },
     #[error("{table}/{key} holds {found}, not {wanted}")]
     WrongKind { table: String, key: String, found: String, wanted: &'static str },
+    #[error("the timesheet cannot be checked: {0}")]
+    InvalidTimesheet(String),
 }
 
 /// Every version of every figure the rules read.
@@ -47,13 +50,15 @@ pub mod keys {
     pub const ALERT_DAYS_BEFORE: (&str, &str) = ("labour", "alert_days_before");
     pub const CAP_ALERT_DAYS: (&str, &str) = ("labour", "cap_alert_days_before");
     pub const FINAL_PAY_DAYS: (&str, &str) = ("labour", "final_pay_days");
+    pub const DISMISSAL_NOTICE_DAYS: (&str, &str) = ("labour", "dismissal_notice_days");
+    pub const HEALTH_REPORT_DAYS: (&str, &str) = ("labour", "health_report_days");
     pub const RECORD_RETENTION_YEARS: (&str, &str) = ("labour", "record_retention_years");
     pub const ANNUAL_LEAVE_DAYS: (&str, &str) = ("labour", "annual_leave_days");
     pub const ANNUAL_LEAVE_MAX_DAYS: (&str, &str) = ("labour", "annual_leave_max_days");
     pub const ANNUAL_LEAVE_MIN_EMPLOYEES: (&str, &str) = ("labour", "annual_leave_min_employees");
 
     /// Every figure the rules read: a chain running the labour service needs each in force.
-    pub const ALL: [(&str, &str); 26] = [
+    pub const ALL: [(&str, &str); 28] = [
         MINIMUM_WAGE,
         WEEKLY_HOLIDAY_MIN_HOURS,
         WEEKLY_CAP_HOURS,
@@ -76,6 +81,8 @@ pub mod keys {
         ALERT_DAYS_BEFORE,
         CAP_ALERT_DAYS,
         FINAL_PAY_DAYS,
+        DISMISSAL_NOTICE_DAYS,
+        HEALTH_REPORT_DAYS,
         RECORD_RETENTION_YEARS,
         ANNUAL_LEAVE_DAYS,
         ANNUAL_LEAVE_MAX_DAYS,

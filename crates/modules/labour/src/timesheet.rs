@@ -5,6 +5,7 @@
 use dojang_types::Date;
 use serde::{Deserialize, Serialize};
 
+use crate::tables::TableError;
 use crate::terms::{span, Minute};
 
 /// One day's work.
@@ -79,9 +80,54 @@ impl Week {
         self.days.iter().map(WorkDay::minutes).sum()
     }
 
-    /// Whether every day lies in this week.
-    pub fn is_consistent(&self) -> bool {
-        self.monday.weekday() == 0 && self.days.iter().all(|d| (0..7).contains(&(d.date.days() - self.monday.days())))
+    /// Checks the week before any rule reads it: a Monday, every day within the week, times
+    /// within a day (minutes 0 to 1439 for a start, up to 1440 for an end).
+    pub fn validate(&self) -> Result<(), TableError> {
+        let bad = |why: String| Err(TableError::InvalidTimesheet(why));
+        if self.monday.weekday() != 0 {
+            return bad(format!("the week starts on {}, not a Monday", self.monday));
+        }
+        for d in &self.days {
+            if !(0..7).contains(&(d.date.days() - self.monday.days())) {
+                return bad(format!("{} is not in the week of {}", d.date, self.monday));
+            }
+            if d.start >= 1440 || d.end > 1440 {
+                return bad(format!("the times of {} are not within a day (minutes 0 to 1440)", d.date));
+            }
+        }
+        Ok(())
+    }
+
+    /// The week's work by date, in date order: minutes worked that date (all its entries), and
+    /// whether any of them was holiday work.
+    pub fn by_date(&self) -> Vec<(Date, u32, bool)> {
+        let mut out: Vec<(Date, u32, bool)> = Vec::new();
+        let mut days: Vec<&WorkDay> = self.days.iter().collect();
+        days.sort_by_key(|d| d.date);
+        for d in days {
+            match out.last_mut() {
+                Some(last) if last.0 == d.date => {
+                    last.1 += d.minutes();
+                    last.2 |= d.holiday;
+                }
+                _ => out.push((d.date, d.minutes(), d.holiday)),
+            }
+        }
+        out
+    }
+
+    /// Break minutes taken each date, in date order (as [`Week::by_date`]).
+    pub fn breaks_by_date(&self) -> Vec<(Date, u32)> {
+        let mut out: Vec<(Date, u32)> = Vec::new();
+        let mut days: Vec<&WorkDay> = self.days.iter().collect();
+        days.sort_by_key(|d| d.date);
+        for d in days {
+            match out.last_mut() {
+                Some(last) if last.0 == d.date => last.1 += u32::from(d.break_minutes),
+                _ => out.push((d.date, u32::from(d.break_minutes))),
+            }
+        }
+        out
     }
 }
 

@@ -51,6 +51,23 @@ fn lab05_minors() {
             MinorDocuments { parental_consent: true, age_certificate: true, night_holiday_approval: true };
     });
     assert!(hours::caps(&approved, &night, &t).unwrap().is_empty());
+    let mut sunday = day("2026-01-18", "10:00", "14:00", 0);
+    sunday.holiday = true;
+    assert_eq!(
+        hours::caps(&minor(), &week("2026-01-12", vec![sunday.clone()], 0, 0, 0), &t).unwrap().len(),
+        1,
+        "holiday work without approval"
+    );
+    assert!(hours::caps(&approved, &week("2026-01-12", vec![sunday], 0, 0, 0), &t).unwrap().is_empty());
+    // One day in two entries is still one day: 4 + 4 hours is 480 minutes, over 420.
+    let split = week(
+        "2026-01-12",
+        vec![day("2026-01-12", "08:00", "12:00", 0), day("2026-01-12", "13:00", "17:00", 0)],
+        0,
+        0,
+        0,
+    );
+    assert_eq!(hours::caps(&minor(), &split, &t).unwrap()[0].figures["minutes"], 480);
     let six_days =
         week("2026-01-12", (12..18).map(|n| day(&format!("2026-01-{n}"), "09:00", "15:30", 30)).collect(), 0, 0, 0);
     let f = hours::caps(&minor(), &six_days, &t).unwrap();
@@ -85,6 +102,21 @@ fn lab06_breaks() {
     assert!(hours::breaks(&week("2026-01-12", vec![day("2026-01-12", "10:00", "13:00", 0)], 0, 0, 0), &t)
         .unwrap()
         .is_empty());
+    // Two entries of one date: 4 h + 4 h with 30 minutes' break in all.
+    let split = week(
+        "2026-01-12",
+        vec![day("2026-01-12", "08:00", "12:00", 0), day("2026-01-12", "12:00", "16:30", 30)],
+        0,
+        0,
+        0,
+    );
+    assert_eq!(hours::breaks(&split, &t).unwrap()[0].figures["break_required"], 60);
+    // Malformed timesheets are refused with a reason, not read.
+    let mut bad = week("2026-01-12", vec![day("2026-01-12", "10:00", "13:00", 0)], 0, 0, 0);
+    bad.days[0].start = 1500;
+    assert!(matches!(hours::breaks(&bad, &t), Err(dojang_labour::TableError::InvalidTimesheet(_))));
+    let outside = week("2026-01-12", vec![day("2026-01-20", "10:00", "13:00", 0)], 0, 0, 0);
+    assert!(matches!(hours::caps(&terms(), &outside, &t), Err(dojang_labour::TableError::InvalidTimesheet(_))));
 }
 
 fn month_of_contracted_weeks() -> Vec<dojang_labour::Week> {
@@ -124,7 +156,7 @@ fn lab07_insurances_by_monthly_hours_and_continuous_months() {
 }
 
 #[test]
-fn lab08_reports_due_on_the_15th_with_a_warning_five_days_before() {
+fn lab08_reports_due_on_the_15th_with_a_warning_five_days_before_and_health_within_14_days() {
     let t = tables();
     let weeks = month_of_contracted_weeks();
     let months = [d("2026-01-01")];
@@ -132,20 +164,31 @@ fn lab08_reports_due_on_the_15th_with_a_warning_five_days_before() {
         let r: Vec<_> = reported.iter().map(|(i, s)| (*i, d(s))).collect();
         insurance::reports(&terms(), &weeks, &months, &r, d(today), &t).unwrap()
     };
-    assert!(at("2026-02-09", &[]).is_empty(), "six days before: quiet");
-    let w = at("2026-02-10", &[]);
-    assert_eq!(w.len(), 4);
-    assert!(w.iter().all(|f| f.severity == Severity::Warning && f.until == d("2026-02-15")));
+    // Health: within 14 days of the start (2026-01-05), so by 2026-01-19; the others by 15 February.
+    assert!(at("2026-01-13", &[]).is_empty(), "six days before health's: quiet");
+    let w = at("2026-01-14", &[]);
+    assert_eq!(w.len(), 1);
+    assert_eq!((w[0].severity, w[0].until), (Severity::Warning, d("2026-01-19")));
+    let feb10 = at("2026-02-10", &[]);
+    assert_eq!(feb10.iter().filter(|f| f.severity == Severity::Violation).count(), 1, "health missed: {feb10:?}");
+    assert_eq!(feb10.iter().filter(|f| f.severity == Severity::Warning && f.until == d("2026-02-15")).count(), 3);
     let v = at("2026-02-16", &[]);
     assert!(v.iter().all(|f| f.severity == Severity::Violation) && v.len() == 4);
-    let all_on_time: Vec<_> = Insurance::ALL.iter().map(|i| (*i, "2026-02-14")).collect();
-    assert!(at("2026-03-01", &all_on_time).is_empty());
+    let on_time: Vec<_> = Insurance::ALL
+        .iter()
+        .map(|i| (*i, if *i == Insurance::Health { "2026-01-18" } else { "2026-02-14" }))
+        .collect();
+    assert!(at("2026-03-01", &on_time).is_empty());
     let late: Vec<_> = Insurance::ALL
         .iter()
-        .map(|i| (*i, if *i == Insurance::Health { "2026-02-20" } else { "2026-02-14" }))
+        .map(|i| (*i, if *i == Insurance::Health { "2026-01-25" } else { "2026-02-14" }))
         .collect();
     let f = at("2026-03-01", &late);
     assert_eq!((f.len(), f[0].severity), (1, Severity::Violation), "{f:?}");
+    // A worker who starts late in a month is insured by the contract's hours, not the few days worked.
+    let late_start = with(|d| d.start = Some(d_("2026-01-26")));
+    let one_week = vec![contracted_week("2026-01-26")];
+    assert_eq!(insurance::required(&late_start, &one_week, d("2026-01-01"), &t).unwrap(), Insurance::ALL.to_vec());
 }
 
 fn pay(date: &str, covers: &str) -> Payment {

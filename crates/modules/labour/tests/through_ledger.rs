@@ -28,6 +28,7 @@ fn setup() -> Setup {
         .with(Labour)
         .param(p("alert_days_before", json!({"days": 5})))
         .param(p("final_pay_days", json!({"days": 14})))
+        .param(p("dismissal_notice_days", json!({"days": 30})))
         .build();
     let at = chain.ledger.next_height() + 2;
     chain.council("governance", json!({"type": "activate", "module": "labour", "at_height": at}));
@@ -116,6 +117,12 @@ fn vouched_employers_register_workers_sign_and_amendments_need_a_new_signature()
     c.ok(&s.worker, "labour", json!({"type": "sign", "contract": C1, "version": 2, "commitment": commitment(2)}));
     let v = q(c, &format!("contract/{C1}"));
     assert_eq!(v["contract"]["versions"].as_array().unwrap().len(), 2, "every version is kept");
+    // An amendment's new end applies only once the worker signs it.
+    let new_end = today(c).plus_days(200).to_string();
+    c.ok(&s.employer, "labour", json!({"type": "amend", "contract": C1, "commitment": commitment(5), "ends": new_end}));
+    assert_ne!(q(c, &format!("contract/{C1}"))["contract"]["ends"], json!(new_end), "not before the worker signs");
+    c.ok(&s.worker, "labour", json!({"type": "sign", "contract": C1, "version": 3, "commitment": commitment(5)}));
+    assert_eq!(q(c, &format!("contract/{C1}"))["contract"]["ends"], json!(new_end));
     assert!(v["contract"]["versions"][1]["signed_height"].is_u64());
     // Withdrawn employers register no more.
     c.ok(&s.federation, "labour", json!({"type": "withdraw_employer", "employer": s.employer.public_key().address()}));
@@ -177,16 +184,27 @@ fn deadlines_warn_before_and_are_missed_after_and_termination_sets_the_final_pay
     c.ok(&s.employer, "labour", report("employment"));
     c.ok(&s.office, "labour", report("health"));
     assert_eq!(c.code(&s.employer, "labour", report("health")), "CON-07", "once");
-    // Five days before the due day both are near; the office marks health met; after the due
-    // day employment is missed, health is not.
-    let near = pass_days(c, 4);
+    // Nothing two days in; on the third (five days before the due day) both are near. The
+    // employer cannot mark its own duty met; the office marks health met. On the due day
+    // nothing is missed yet; the day after, employment is.
+    assert!(pass_days(c, 2).is_empty());
+    let near = pass_days(c, 1);
     assert_eq!(near.iter().filter(|k| *k == "deadline_near").count(), 2, "{near:?}");
-    c.ok(&s.office, "labour", json!({"type": "meet_deadline", "contract": C1, "deadline": {"kind": "insurance_report", "insurance": "health"}}));
-    let after = pass_days(c, 6);
+    let health = json!({"type": "meet_deadline", "contract": C1, "deadline": {"kind": "insurance_report", "insurance": "health"}});
+    assert_eq!(c.code(&s.employer, "labour", health.clone()), "CON-07");
+    assert_eq!(c.code(&s.worker, "labour", health.clone()), "CON-07", "reports are the office's to confirm");
+    c.ok(&s.office, "labour", health);
+    assert!(pass_days(c, 5).iter().all(|k| k != "deadline_missed"), "not before the due day has passed");
+    let after = pass_days(c, 1);
     assert_eq!(after.iter().filter(|k| *k == "deadline_missed").count(), 1, "{after:?}");
     let v = q(c, &format!("contract/{C1}"))["contract"]["deadlines"].clone();
     assert_eq!((v[0]["missed"].clone(), v[1]["missed"].clone()), (json!(true), json!(false)));
-    // Termination by a party sets the final pay 14 days later.
+    // The final pay's deadline comes only from a termination; a termination cannot reach
+    // beyond the notice period; a party's termination sets the final pay 14 days later.
+    let final_pay = json!({"type": "set_deadline", "contract": C1, "deadline": {"kind": "final_pay"}, "due": today(c).plus_days(30).to_string()});
+    assert_eq!(c.code(&s.employer, "labour", final_pay), "CON-07");
+    let far = json!({"type": "terminate", "contract": C1, "ends": today(c).plus_days(400).to_string()});
+    assert_eq!(c.code(&s.employer, "labour", far), "CON-05");
     let ends = today(c);
     assert_eq!(
         c.code(&s.outsider, "labour", json!({"type": "terminate", "contract": C1, "ends": ends.to_string()})),

@@ -134,6 +134,27 @@ fn lab04_premiums_by_workplace_size() {
     let small = lint_with(|d| d.workplace_employees = Some(4));
     assert_eq!(owed(&wage::premiums(&small, &long_day, &t).unwrap(), "LAB-04"), 23_220);
     assert!(wage::premiums(&small, &night, &t).unwrap().is_empty());
+    // Contracted 4 h Monday to Saturday, worked 8 h Monday to Friday and the 4 h on Saturday,
+    // at 6 employees: 20 h beyond the contract, and Saturday's 4 contracted hours fall past
+    // the 40th: 24 h at +50 % = 1,440 min × 5,160 / 60 = 123,840 KRW.
+    let four_a_day = lint_with(|d| {
+        d.shifts = Some(
+            (0..6)
+                .map(|w| dojang_labour::terms::Shift {
+                    weekday: w,
+                    start: hm("10:00"),
+                    end: hm("14:00"),
+                    break_minutes: 0,
+                })
+                .collect(),
+        );
+        d.weekly_holiday = Some(6);
+    });
+    let mut days: Vec<_> = (12..17).map(|n| day(&format!("2026-01-{n}"), "09:00", "18:00", 60)).collect();
+    days.push(day("2026-01-17", "10:00", "14:00", 0));
+    let m = wage::premium_minutes(&four_a_day, &week("2026-01-12", days.clone(), 0, 0, 0), &t).unwrap();
+    assert_eq!(m.extra, 1_440);
+    assert_eq!(owed(&wage::premiums(&four_a_day, &week("2026-01-12", days, 0, 0, 0), &t).unwrap(), "LAB-04"), 123_840);
     // A 10-hour Sunday is all beyond the contract: 600 min at +50 % = 51,600.
     assert_eq!(owed(&wage::premiums(&small, &holiday, &t).unwrap(), "LAB-04"), 51_600);
 }

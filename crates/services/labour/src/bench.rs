@@ -122,7 +122,8 @@ pub fn run(args: &LabourBenchArgs) -> anyhow::Result<()> {
     let tables = tables()?;
     let workers = args.worker_weeks.div_ceil(WEEKS).max(1);
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let first_monday: Date = "2026-01-05".parse().map_err(anyhow::Error::msg)?;
+    // Eight weeks across 1 January: each day read at its own year's minimum wage.
+    let first_monday: Date = "2025-11-24".parse().map_err(anyhow::Error::msg)?;
     eprintln!("generating {workers} contracts and {} worker-weeks (not measured)...", workers * WEEKS);
     let people: Vec<(Terms, Vec<Week>)> = (0..workers)
         .map(|i| {
@@ -213,9 +214,9 @@ mod tests {
     fn a_small_run_checks_every_week_and_finds_the_planted_violations() {
         run(&LabourBenchArgs { worker_weeks: 800 }).unwrap();
         let t = tables().unwrap();
-        let monday: Date = "2026-01-05".parse().unwrap();
+        let monday: Date = "2025-11-24".parse().unwrap();
         let (mut findings, mut weeks) = (BTreeMap::<&str, u64>::new(), 0);
-        for i in 0..100u64 {
+        for i in 0..400u64 {
             let mut rng = StdRng::seed_from_u64(i);
             let terms = contract(&mut rng, monday);
             let ws: Vec<Week> = (0..WEEKS).map(|w| week(&mut rng, &terms, monday.plus_days(7 * w as i64))).collect();
@@ -226,8 +227,8 @@ mod tests {
                 }
             }
         }
-        assert_eq!(weeks, 800);
-        for rule in ["LAB-02", "LAB-03", "LAB-04"] {
+        assert_eq!(weeks, 3_200);
+        for rule in ["LAB-02", "LAB-03", "LAB-04", "LAB-05", "LAB-06"] {
             assert!(findings.get(rule).is_some_and(|n| *n > 0), "{rule} planted: {findings:?}");
         }
     }

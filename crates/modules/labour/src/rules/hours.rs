@@ -17,31 +17,32 @@ fn is_minor(terms: &Terms, date: Date, tables: &Tables) -> Result<bool, TableErr
 pub fn caps(terms: &Terms, week: &Week, tables: &Tables) -> Result<Vec<Finding>, TableError> {
     let (from, until) = (week.monday, week.monday.plus_days(6));
     let mut out = Vec::new();
+    week.validate()?;
     let total = week.minutes();
-    if is_minor(terms, until, tables)? {
+    // A minor on any day of the week keeps the minors' protections for those days and the
+    // week's cap; each day is judged by the worker's age that day.
+    let minor_days: Vec<Date> =
+        (0..7).map(|o| from.plus_days(o)).filter(|d| is_minor(terms, *d, tables).unwrap_or(false)).collect();
+    if !minor_days.is_empty() {
         let day_cap = tables.hours(keys::MINOR_DAILY_CAP_HOURS, until)? * 60;
         let week_cap = tables.hours(keys::MINOR_WEEKLY_CAP_HOURS, until)? * 60;
         let (nf, nu) = (tables.hours(keys::NIGHT_FROM_HOUR, until)?, tables.hours(keys::NIGHT_UNTIL_HOUR, until)?);
-        for d in &week.days {
-            if d.minutes() > day_cap {
+        for (date, minutes, _) in week.by_date().into_iter().filter(|(d, _, _)| minor_days.contains(d)) {
+            if minutes > day_cap {
                 out.push(
-                    Finding::new("LAB-05", Severity::Violation, d.date, d.date, "Labor Standards Act art. 69")
-                        .figure("minutes", d.minutes())
+                    Finding::new("LAB-05", Severity::Violation, date, date, "Labor Standards Act art. 69")
+                        .figure("minutes", minutes)
                         .figure("cap_minutes", day_cap)
                         .says(
                             format!(
-                                "a minor worked {} minutes on {}, beyond the {day_cap}-minute daily cap",
-                                d.minutes(),
-                                d.date
+                                "a minor worked {minutes} minutes on {date}, beyond the {day_cap}-minute daily cap"
                             ),
-                            format!(
-                                "연소근로자가 {}에 {}분 일해 1일 한도 {day_cap}분을 넘었습니다",
-                                d.date,
-                                d.minutes()
-                            ),
+                            format!("연소근로자가 {date}에 {minutes}분 일해 1일 한도 {day_cap}분을 넘었습니다"),
                         ),
                 );
             }
+        }
+        for d in week.days.iter().filter(|d| minor_days.contains(&d.date)) {
             let night = d.night_minutes(nf, nu);
             if (night > 0 || d.holiday) && !terms.minor_documents.night_holiday_approval {
                 out.push(
@@ -127,11 +128,11 @@ pub fn cap_forecast(
 
 /// LAB-06: each day's break, against the minutes worked.
 pub fn breaks(week: &Week, tables: &Tables) -> Result<Vec<Finding>, TableError> {
+    week.validate()?;
     let mut out = Vec::new();
-    for d in &week.days {
-        let per4 = tables.count(keys::BREAK_PER_4H_MINUTES, d.date)? as u32;
-        let per8 = tables.count(keys::BREAK_PER_8H_MINUTES, d.date)? as u32;
-        let worked = d.minutes();
+    for ((date, worked, _), (_, taken)) in week.by_date().into_iter().zip(week.breaks_by_date()) {
+        let per4 = tables.count(keys::BREAK_PER_4H_MINUTES, date)? as u32;
+        let per8 = tables.count(keys::BREAK_PER_8H_MINUTES, date)? as u32;
         let needed = if worked >= 8 * 60 {
             per8
         } else if worked >= 4 * 60 {
@@ -139,21 +140,15 @@ pub fn breaks(week: &Week, tables: &Tables) -> Result<Vec<Finding>, TableError> 
         } else {
             0
         };
-        if u32::from(d.break_minutes) < needed {
+        if taken < needed {
             out.push(
-                Finding::new("LAB-06", Severity::Violation, d.date, d.date, "Labor Standards Act art. 54")
+                Finding::new("LAB-06", Severity::Violation, date, date, "Labor Standards Act art. 54")
                     .figure("minutes_worked", worked)
-                    .figure("break_minutes", d.break_minutes)
+                    .figure("break_minutes", taken)
                     .figure("break_required", needed)
                     .says(
-                        format!(
-                            "{worked} minutes were worked on {} with a {}-minute break; at least {needed} are due",
-                            d.date, d.break_minutes
-                        ),
-                        format!(
-                            "{}에 {worked}분 일하고 휴게 {}분: 최소 {needed}분이 필요합니다",
-                            d.date, d.break_minutes
-                        ),
+                        format!("{worked} minutes were worked on {date} with {taken} minutes of break; at least {needed} are due"),
+                        format!("{date}에 {worked}분 일하고 휴게 {taken}분: 최소 {needed}분이 필요합니다"),
                     ),
             );
         }

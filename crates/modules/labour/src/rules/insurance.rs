@@ -58,13 +58,21 @@ fn months_between(start: Date, date: Date) -> u32 {
 /// minutes actually worked in it.
 pub fn required(terms: &Terms, weeks: &[Week], month: Date, tables: &Tables) -> Result<Vec<Insurance>, TableError> {
     let (first, next) = (month_start(month), next_month(month));
-    let minutes: u32 =
-        weeks.iter().flat_map(|w| &w.days).filter(|d| d.date >= first && d.date < next).map(|d| d.minutes()).sum();
+    let worked: u64 = weeks
+        .iter()
+        .flat_map(|w| &w.days)
+        .filter(|d| d.date >= first && d.date < next)
+        .map(|d| u64::from(d.minutes()))
+        .sum();
+    // The contracted hours decide too (a worker who starts late in a month is insured from
+    // the start): the weekly contract over an average month, 365 / 84 weeks.
+    let contracted = u64::from(terms.weekly_minutes()) * 365 / 84;
+    let minutes = worked.max(contracted);
     let threshold = u64::from(tables.hours(keys::INSURANCE_MIN_MONTHLY_HOURS, first)?) * 60;
     let after = tables.count(keys::EMPLOYMENT_INSURANCE_AFTER_MONTHS, first)?;
     let last_day = next.plus_days(-1);
     let long = u64::from(months_between(terms.start, last_day)) >= after;
-    let enough = u64::from(minutes) >= threshold;
+    let enough = minutes >= threshold;
     let mut out = vec![Insurance::IndustrialAccident];
     if enough || long {
         out.push(Insurance::Employment);
@@ -95,8 +103,22 @@ pub fn reports(
             }
             seen.push(ins);
             let next = next_month(month);
-            let day = tables.count(keys::INSURANCE_REPORT_DAY, next)? as u8;
-            let due = Date { day, ..next };
+            let due = if ins == Insurance::Health {
+                // Health insurance: within its own days of the acquisition (the contract's start
+                // or the month's first day).
+                let acquired = terms.start.max(month_start(month));
+                acquired.plus_days(i64::from(tables.days(keys::HEALTH_REPORT_DAYS, acquired)?))
+            } else {
+                let day = tables.count(keys::INSURANCE_REPORT_DAY, next)?;
+                let day =
+                    u8::try_from(day).ok().filter(|d| (1..=28).contains(d)).ok_or_else(|| TableError::WrongKind {
+                        table: keys::INSURANCE_REPORT_DAY.0.into(),
+                        key: keys::INSURANCE_REPORT_DAY.1.into(),
+                        found: day.to_string(),
+                        wanted: "a day of the month from 1 to 28",
+                    })?;
+                Date { day, ..next }
+            };
             let alert = i64::from(tables.days(keys::ALERT_DAYS_BEFORE, due)?);
             let filed = reported.iter().find(|(i, _)| *i == ins).map(|(_, d)| *d);
             let (en, ko) = ins.names();

@@ -41,6 +41,7 @@ pub fn hourly_equivalent(terms: &Terms, tables: &Tables, date: Date) -> Result<(
 /// LAB-02: the contract's rate, and each week's base pay, are at least the minimum wage in
 /// force on each day worked.
 pub fn minimum_wage(terms: &Terms, week: &Week, tables: &Tables) -> Result<Vec<Finding>, TableError> {
+    week.validate()?;
     let mut out = Vec::new();
     let mut due = 0u64;
     let mut shortest_rate: Option<(u64, u64, Date)> = None;
@@ -94,6 +95,9 @@ fn span_of(week: &Week) -> (Date, Date) {
 /// includes it.
 pub fn weekly_holiday(terms: &Terms, weeks: &[Week], tables: &Tables) -> Result<Vec<Finding>, TableError> {
     let Some(week) = weeks.last() else { return Ok(vec![]) };
+    for w in weeks {
+        w.validate()?;
+    }
     if terms.wage_basis == WageBasis::Monthly || !week.all_contracted_days_worked {
         return Ok(vec![]);
     }
@@ -109,9 +113,12 @@ pub fn weekly_holiday(terms: &Terms, weeks: &[Week], tables: &Tables) -> Result<
     if basis < threshold {
         return Ok(vec![]);
     }
-    let (num, den) = hourly_equivalent(terms, tables, until)?;
+    let (num, den) = paying_rate(terms, tables, until)?;
     let minutes = holiday_minutes(basis, tables, until)?;
-    let allowance = mul_div_up(u64::from(minutes), num, den * 60);
+    // Unrounded: min(basis, 40 h) × 8 h / 40 h at the rate, rounded up once, to the won.
+    let std_day = u64::from(tables.hours(keys::DAILY_STANDARD_HOURS, until)? * 60);
+    let std_week = u64::from(tables.hours(keys::WEEKLY_STANDARD_HOURS, until)? * 60);
+    let allowance = mul_div_up(u64::from(basis).min(std_week) * std_day, num, std_week.max(1) * den * 60);
     if week.pay.weekly_holiday_krw >= allowance {
         return Ok(vec![]);
     }
@@ -136,41 +143,51 @@ pub struct PremiumMinutes {
     pub holiday_beyond: u32,
 }
 
-/// The premium minutes of `week` under `terms` (LAB-04).
+/// The premium minutes of `week` under `terms` (LAB-04), day by day in date order (entries of
+/// one date added together). At a large workplace a day's extra minutes are those beyond 8 h,
+/// or for a part-timer beyond the contracted hours of that weekday, whichever is more; the
+/// week adds the day's other minutes worked past the 40th hour. Holidays earn the holiday
+/// premium instead. At a small workplace only a part-timer's minutes beyond the contract earn
+/// a premium, holidays included.
 pub fn premium_minutes(terms: &Terms, week: &Week, tables: &Tables) -> Result<PremiumMinutes, TableError> {
+    week.validate()?;
     let date = week.monday.plus_days(6);
     let large = u64::from(terms.workplace_employees) >= tables.count(keys::PREMIUM_MIN_EMPLOYEES, date)?;
     let std_day = tables.hours(keys::DAILY_STANDARD_HOURS, date)? * 60;
     let std_week = tables.hours(keys::WEEKLY_STANDARD_HOURS, date)? * 60;
     let (night_from, night_until) =
         (tables.hours(keys::NIGHT_FROM_HOUR, date)?, tables.hours(keys::NIGHT_UNTIL_HOUR, date)?);
-    // A part-timer's minutes beyond the contracted hours of that weekday, on ordinary days and
-    // on holidays apart: at a large workplace holiday minutes earn the holiday premium instead.
-    let (mut beyond_ordinary, mut beyond_holiday) = (0, 0);
-    let mut over_day = 0;
-    let mut ordinary = 0;
-    let (mut night, mut holiday, mut holiday_beyond) = (0, 0, 0);
-    for d in &week.days {
-        let m = d.minutes();
-        let contracted: u32 = terms.shifts.iter().filter(|s| s.weekday == d.date.weekday()).map(|s| s.minutes()).sum();
-        if d.holiday {
+    let night = week.days.iter().map(|d| d.night_minutes(night_from, night_until)).sum();
+    let (mut extra, mut beyond_all, mut worked) = (0u32, 0u32, 0u32);
+    let (mut holiday, mut holiday_beyond) = (0, 0);
+    for (date, m, is_holiday) in week.by_date() {
+        let contracted: u32 = terms.shifts.iter().filter(|s| s.weekday == date.weekday()).map(|s| s.minutes()).sum();
+        let beyond = if terms.part_time { m.saturating_sub(contracted) } else { 0 };
+        beyond_all += beyond;
+        if is_holiday {
             holiday += m.min(std_day);
             holiday_beyond += m.saturating_sub(std_day);
-            beyond_holiday += m.saturating_sub(contracted);
-        } else {
-            ordinary += m;
-            over_day += m.saturating_sub(std_day);
-            beyond_ordinary += m.saturating_sub(contracted);
+            continue;
         }
-        night += d.night_minutes(night_from, night_until);
+        let day_extra = beyond.max(m.saturating_sub(std_day));
+        let straight = m - day_extra;
+        // The straight minutes that fall past the week's standard hours.
+        extra += day_extra + (worked + straight).saturating_sub(worked.max(std_week));
+        worked += m;
     }
-    let overtime = over_day.max(ordinary.saturating_sub(std_week));
-    let part = |m: u32| if terms.part_time { m } else { 0 };
     Ok(if large {
-        PremiumMinutes { extra: overtime.max(part(beyond_ordinary)), night, holiday, holiday_beyond }
+        PremiumMinutes { extra, night, holiday, holiday_beyond }
     } else {
-        PremiumMinutes { extra: part(beyond_ordinary + beyond_holiday), night: 0, holiday: 0, holiday_beyond: 0 }
+        PremiumMinutes { extra: beyond_all, night: 0, holiday: 0, holiday_beyond: 0 }
     })
+}
+
+/// The rate premiums and allowances are paid at: the contract's, never below the minimum wage
+/// in force (a contract below it is LAB-02's violation, not a lower premium).
+fn paying_rate(terms: &Terms, tables: &Tables, date: Date) -> Result<(u64, u64), TableError> {
+    let (num, den) = hourly_equivalent(terms, tables, date)?;
+    let min = tables.krw(keys::MINIMUM_WAGE, date)?;
+    Ok(if (num as u128) < min as u128 * den as u128 { (min, 1) } else { (num, den) })
 }
 
 /// LAB-04: premiums due for the week against what was paid.
@@ -179,7 +196,7 @@ pub fn premiums(terms: &Terms, week: &Week, tables: &Tables) -> Result<Vec<Findi
     let m = premium_minutes(terms, week, tables)?;
     let half = u64::from(tables.bp(keys::PREMIUM_BP, until)?);
     let full = u64::from(tables.bp(keys::HOLIDAY_BEYOND_8H_BP, until)?);
-    let (num, den) = hourly_equivalent(terms, tables, until)?;
+    let (num, den) = paying_rate(terms, tables, until)?;
     let weighted =
         (u64::from(m.extra) + u64::from(m.night) + u64::from(m.holiday)) * half + u64::from(m.holiday_beyond) * full;
     let due = mul_div_up(weighted, num, den * 60 * 10_000);

@@ -36,6 +36,8 @@ pub fn tables() -> Tables {
         ("labour", "alert_days_before", "2025-01-01", Days(5)),
         ("labour", "cap_alert_days_before", "2025-01-01", Days(2)),
         ("labour", "final_pay_days", "2025-01-01", Days(14)),
+        ("labour", "dismissal_notice_days", "2025-01-01", Days(30)),
+        ("labour", "health_report_days", "2025-01-01", Days(14)),
         ("labour", "record_retention_years", "2025-01-01", Count(3)),
         ("labour", "annual_leave_days", "2025-01-01", Count(15)),
         ("labour", "annual_leave_max_days", "2025-01-01", Count(25)),
