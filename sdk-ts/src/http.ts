@@ -24,19 +24,16 @@ export function fetcherOf(options: FetchOptions): (input: string, init?: Request
   };
 }
 
-/** The answer's text, read no further than [`MAX_ANSWER_BYTES`]. */
-export async function answerText(res: Response, what: string): Promise<string> {
-  const tooLarge = () => new CredentialError(`${what}: the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
-  if (Number(res.headers.get("content-length") ?? 0) > MAX_ANSWER_BYTES) throw tooLarge();
-  if (!res.body) return "";
-  const reader = res.body.getReader();
+/** All of `stream`, read no further than `max` bytes (`tooLarge` is thrown beyond them). */
+export async function readCapped(stream: ReadableStream<Uint8Array>, max: number, tooLarge: () => Error): Promise<Uint8Array> {
+  const reader = stream.getReader();
   const parts: Uint8Array[] = [];
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     total += value.length;
-    if (total > MAX_ANSWER_BYTES) {
+    if (total > max) {
       await reader.cancel();
       throw tooLarge();
     }
@@ -48,7 +45,15 @@ export async function answerText(res: Response, what: string): Promise<string> {
     all.set(p, at);
     at += p.length;
   }
-  return new TextDecoder().decode(all);
+  return all;
+}
+
+/** The answer's text, read no further than [`MAX_ANSWER_BYTES`]. */
+export async function answerText(res: Response, what: string): Promise<string> {
+  const tooLarge = () => new CredentialError(`${what}: the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
+  if (Number(res.headers.get("content-length") ?? 0) > MAX_ANSWER_BYTES) throw tooLarge();
+  if (!res.body) return "";
+  return new TextDecoder().decode(await readCapped(res.body, MAX_ANSWER_BYTES, tooLarge));
 }
 
 /** The answer as JSON; an error status becomes a CredentialError with the server's own description. */

@@ -7,7 +7,7 @@
 import { sha256 } from "@noble/hashes/sha2";
 
 import { toHex, utf8 } from "./bytes.js";
-import { answerText, fetcherOf, type FetchOptions } from "./http.js";
+import { answerText, fetcherOf, readCapped, type FetchOptions } from "./http.js";
 import { CredentialError, parseJws, parseSdJwt, unb64url } from "./sdjwt.js";
 import type { VerifiedReader } from "./trust.js";
 
@@ -30,28 +30,9 @@ export function statusAnchorKey(did: string, uri: string): string {
   return `identity/status/${did}/${toHex(sha256(utf8(uri)))}`;
 }
 
-async function inflate(compressed: Uint8Array): Promise<Uint8Array> {
+function inflate(compressed: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([new Uint8Array(compressed)]).stream().pipeThrough(new DecompressionStream("deflate"));
-  const reader = stream.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > MAX_LIST_BYTES) {
-      await reader.cancel();
-      throw new CredentialError(`the status list inflates to more than ${MAX_LIST_BYTES} bytes`);
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return readCapped(stream, MAX_LIST_BYTES, () => new CredentialError(`the status list inflates to more than ${MAX_LIST_BYTES} bytes`));
 }
 
 /** The entry at `idx` of a status list token whose subject must be `uri`. */

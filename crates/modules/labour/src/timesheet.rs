@@ -98,37 +98,34 @@ impl Week {
         Ok(())
     }
 
-    /// The week's work by date, in date order: minutes worked that date (all its entries), and
-    /// whether any of them was holiday work.
-    pub fn by_date(&self) -> Vec<(Date, u32, bool)> {
-        let mut out: Vec<(Date, u32, bool)> = Vec::new();
+    /// The week's work by date, in date order, all entries of a date added together.
+    pub fn by_date(&self) -> Vec<DayTotal> {
         let mut days: Vec<&WorkDay> = self.days.iter().collect();
         days.sort_by_key(|d| d.date);
+        let mut out: Vec<DayTotal> = Vec::new();
         for d in days {
+            let (minutes, breaks) = (d.minutes(), u32::from(d.break_minutes));
             match out.last_mut() {
-                Some(last) if last.0 == d.date => {
-                    last.1 += d.minutes();
-                    last.2 |= d.holiday;
+                Some(last) if last.date == d.date => {
+                    last.minutes += minutes;
+                    last.break_minutes += breaks;
+                    last.holiday |= d.holiday;
                 }
-                _ => out.push((d.date, d.minutes(), d.holiday)),
+                _ => out.push(DayTotal { date: d.date, minutes, break_minutes: breaks, holiday: d.holiday }),
             }
         }
         out
     }
+}
 
-    /// Break minutes taken each date, in date order (as [`Week::by_date`]).
-    pub fn breaks_by_date(&self) -> Vec<(Date, u32)> {
-        let mut out: Vec<(Date, u32)> = Vec::new();
-        let mut days: Vec<&WorkDay> = self.days.iter().collect();
-        days.sort_by_key(|d| d.date);
-        for d in days {
-            match out.last_mut() {
-                Some(last) if last.0 == d.date => last.1 += u32::from(d.break_minutes),
-                _ => out.push((d.date, u32::from(d.break_minutes))),
-            }
-        }
-        out
-    }
+/// One date's work: minutes worked and break minutes over all its entries, and whether any of
+/// them was holiday work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayTotal {
+    pub date: Date,
+    pub minutes: u32,
+    pub break_minutes: u32,
+    pub holiday: bool,
 }
 
 /// One wage payment.

@@ -7,7 +7,7 @@ use dojang_types::Date;
 use crate::finding::{Finding, Severity};
 use crate::tables::{keys, TableError, Tables};
 use crate::terms::{age_on, Terms};
-use crate::timesheet::{Week, WorkDay};
+use crate::timesheet::{DayTotal, Week, WorkDay};
 
 fn is_minor(terms: &Terms, date: Date, tables: &Tables) -> Result<bool, TableError> {
     Ok(u64::from(age_on(terms.worker_birth_date, date)) < tables.count(keys::ADULT_AGE, date)?)
@@ -27,7 +27,7 @@ pub fn caps(terms: &Terms, week: &Week, tables: &Tables) -> Result<Vec<Finding>,
         let day_cap = tables.hours(keys::MINOR_DAILY_CAP_HOURS, until)? * 60;
         let week_cap = tables.hours(keys::MINOR_WEEKLY_CAP_HOURS, until)? * 60;
         let (nf, nu) = (tables.hours(keys::NIGHT_FROM_HOUR, until)?, tables.hours(keys::NIGHT_UNTIL_HOUR, until)?);
-        for (date, minutes, _) in week.by_date().into_iter().filter(|(d, _, _)| minor_days.contains(d)) {
+        for DayTotal { date, minutes, .. } in week.by_date().into_iter().filter(|d| minor_days.contains(&d.date)) {
             if minutes > day_cap {
                 out.push(
                     Finding::new("LAB-05", Severity::Violation, date, date, "Labor Standards Act art. 69")
@@ -130,7 +130,7 @@ pub fn cap_forecast(
 pub fn breaks(week: &Week, tables: &Tables) -> Result<Vec<Finding>, TableError> {
     week.validate()?;
     let mut out = Vec::new();
-    for ((date, worked, _), (_, taken)) in week.by_date().into_iter().zip(week.breaks_by_date()) {
+    for DayTotal { date, minutes: worked, break_minutes: taken, .. } in week.by_date() {
         let per4 = tables.count(keys::BREAK_PER_4H_MINUTES, date)? as u32;
         let per8 = tables.count(keys::BREAK_PER_8H_MINUTES, date)? as u32;
         let needed = if worked >= 8 * 60 {

@@ -8,7 +8,7 @@ use dojang_types::Date;
 use crate::finding::{Finding, Severity};
 use crate::tables::{keys, TableError, Tables};
 use crate::terms::{Terms, WageBasis};
-use crate::timesheet::Week;
+use crate::timesheet::{DayTotal, Week};
 
 /// `a * b / c`, rounded up, without overflow for the amounts in question.
 fn mul_div_up(a: u64, b: u64, c: u64) -> u64 {
@@ -160,7 +160,7 @@ pub fn premium_minutes(terms: &Terms, week: &Week, tables: &Tables) -> Result<Pr
     let night = week.days.iter().map(|d| d.night_minutes(night_from, night_until)).sum();
     let (mut extra, mut beyond_all, mut worked) = (0u32, 0u32, 0u32);
     let (mut holiday, mut holiday_beyond) = (0, 0);
-    for (date, m, is_holiday) in week.by_date() {
+    for DayTotal { date, minutes: m, holiday: is_holiday, .. } in week.by_date() {
         let contracted: u32 = terms.shifts.iter().filter(|s| s.weekday == date.weekday()).map(|s| s.minutes()).sum();
         let beyond = if terms.part_time { m.saturating_sub(contracted) } else { 0 };
         beyond_all += beyond;
