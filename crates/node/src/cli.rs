@@ -233,12 +233,15 @@ mod tests {
     #[test]
     fn service_commands_demos_and_benches_are_on_the_command_line() {
         let cli = command_line();
-        for name in ["gov", "private", "issuer", "verifier", "wallet", "node", "dev", "tx", "query"] {
+        for name in ["gov", "private", "issuer", "verifier", "wallet", "labour", "node", "dev", "tx", "query"] {
             assert!(cli.find_subcommand(name).is_some(), "dojang {name}");
         }
         let sub =
             |parent: &str, name: &str| cli.find_subcommand(parent).and_then(|p| p.find_subcommand(name)).is_some();
         assert!(sub("demo", "eligibility") && sub("demo", "council"));
+        assert!(
+            sub("labour", "desk") && sub("labour", "lint") && sub("labour", "template") && sub("labour", "new-client")
+        );
         assert!(sub("bench", "eligibility") && sub("bench", "credentials") && sub("bench", "labour"));
         let m = command_line().try_get_matches_from(["dojang", "gov", "show", "7"]).unwrap();
         assert!(crate::services::chosen(&m).unwrap().is_some(), "gov is a service command");

@@ -1,10 +1,13 @@
 //! Labour as a service (DOMAIN.md §2): the labour module on chain (the contract registry,
-//! CON-01..07) and, off chain, the compliance engine over contracts and timesheets. Its
-//! benchmark (`dojang bench labour`) measures how fast a city's part-timers' weeks are
-//! re-checked. The contract API, the weekly engine's alerts, the demo and the web pages are
-//! still to come (issue 14).
+//! CON-01..07) and, off chain, the labour desk (`dojang labour desk`: contracts and timesheets
+//! for employers' apps, kept in the private collection, with the compliance engine's findings),
+//! the offline linter and templates (`dojang labour lint`, `dojang labour template`), and the
+//! benchmark (`dojang bench labour`) of how fast a city's part-timers' weeks are re-checked.
 
 mod bench;
+pub mod desk;
+
+use std::path::PathBuf;
 
 use clap::Subcommand;
 use dojang_labour::Labour;
@@ -15,6 +18,66 @@ use dojang_service::{CommandSet, Run, Service, Subcommands};
 pub static SERVICE: LabourService = LabourService;
 
 pub struct LabourService;
+
+#[derive(Subcommand)]
+pub enum Commands {
+    /// Part-time workers' contracts: the desk for employers' apps, the LAB-01 linter, templates.
+    #[command(subcommand)]
+    Labour(LabourCommand),
+}
+
+#[derive(Subcommand)]
+pub enum LabourCommand {
+    /// Run the labour desk (the HTTP API for employers' apps) from a TOML file.
+    Desk {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Print a new app token and the `[[desk.clients]]` lines with its hash.
+    NewClient {
+        /// A name for the app (in logs and the config).
+        #[arg(long)]
+        id: String,
+    },
+    /// Print a contract template as a draft to fill in (without an id: list the templates).
+    Template { id: Option<String> },
+    /// Check a draft (JSON) against LAB-01 and list what it lacks, in Korean and English;
+    /// exits with status 1 if anything is missing.
+    Lint { draft: PathBuf },
+}
+
+fn run(cmd: Commands) -> Run {
+    let Commands::Labour(cmd) = cmd;
+    Box::pin(async move {
+        match cmd {
+            LabourCommand::Desk { config } => desk::run(&config).await,
+            LabourCommand::NewClient { id } => desk::new_client(&id),
+            LabourCommand::Template { id: None } => {
+                for t in desk::templates() {
+                    println!("{}\t{} / {}", t.id, t.en, t.ko);
+                }
+                Ok(())
+            }
+            LabourCommand::Template { id: Some(id) } => {
+                let t = desk::templates()
+                    .into_iter()
+                    .find(|t| t.id == id)
+                    .ok_or_else(|| anyhow::anyhow!("no template '{id}'; `dojang labour template` lists them"))?;
+                println!("{}", serde_json::to_string_pretty(&t.draft)?);
+                Ok(())
+            }
+            LabourCommand::Lint { draft } => {
+                if desk::lint_file(&draft)? {
+                    Ok(())
+                } else {
+                    std::process::exit(1)
+                }
+            }
+        }
+    })
+}
+
+static COMMANDS: Subcommands<Commands> = Subcommands::new(run);
 
 #[derive(Subcommand)]
 pub enum Benches {
@@ -36,6 +99,10 @@ impl Service for LabourService {
 
     fn register(&self, modules: Router) -> Router {
         modules.with_typed(Labour)
+    }
+
+    fn commands(&self) -> Option<&dyn CommandSet> {
+        Some(&COMMANDS)
     }
 
     fn benches(&self) -> Option<&dyn CommandSet> {

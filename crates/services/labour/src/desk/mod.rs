@@ -1,0 +1,139 @@
+//! `dojang labour desk`: the labour desk, run by a member organisation of the labour contracts
+//! collection (the small-business federation, the district labour office) beside its node.
+//! Employers' apps (the federation's contract app, a payroll system) use it over HTTP with
+//! their own tokens and rate limits: they draft contracts from templates, get LAB-01's verdict
+//! in Korean and English, store each version and week in the private collection (names, wage
+//! and hours only there), and relay the parties' signed messages to the ledger, which holds
+//! only commitments, accounts and dates. The desk never holds an employer's or a worker's key.
+
+mod api;
+mod book;
+mod chain;
+mod clients;
+mod documents;
+mod findings;
+mod templates;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use dojang_crypto::KeyFile;
+use dojang_service::settings::{load_toml, relative};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+pub use clients::{new_token, ClientEntry};
+pub use documents::{ContractVersion, Parties, Timesheet};
+pub use templates::{templates, Template};
+
+/// The desk's API as OpenAPI 3.1.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// `desk.toml`: `[desk]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeskFile {
+    desk: DeskSection,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeskSection {
+    listen_addr: SocketAddr,
+    /// The organisation's own node (a member node of the collection).
+    node: String,
+    /// The member organisation's account key: signs private-data requests and the records.
+    member_key: PathBuf,
+    #[serde(default = "default_collection")]
+    collection: String,
+    /// The desk's index of the contracts it drafted (a redb file).
+    store: PathBuf,
+    /// The linked apps (`[[desk.clients]]`).
+    #[serde(default)]
+    clients: Vec<ClientEntry>,
+}
+
+fn default_collection() -> String {
+    "labour-contracts".into()
+}
+
+/// What every request handler shares.
+pub struct Desk {
+    clients: clients::Clients,
+    book: book::Book,
+    chain: chain::ChainSide,
+    /// Amendments and timesheets read, then extend, a contract's entry: one at a time.
+    write: Mutex<()>,
+}
+
+/// Runs the desk from its config until interrupted.
+pub async fn run(config: &Path) -> anyhow::Result<()> {
+    let file: DeskFile = load_toml(config)?;
+    let d = file.desk;
+    let base = config.parent().unwrap_or(Path::new("."));
+    let clients = clients::Clients::new(&d.clients)?;
+    if d.clients.is_empty() {
+        tracing::warn!("no [[desk.clients]] are configured: every request will be refused");
+    }
+    let member = KeyFile::load(&relative(base, &d.member_key)).context("[desk] member_key")?;
+    let chain = chain::ChainSide::connect(&d.node, member, &d.collection)
+        .await
+        .with_context(|| format!("cannot reach the node at {}", d.node))?;
+    chain.check_member().await?;
+    let book = book::Book::open(&relative(base, &d.store)).context("[desk] store")?;
+    let desk = std::sync::Arc::new(Desk { clients, book, chain, write: Mutex::new(()) });
+    let listener = tokio::net::TcpListener::bind(d.listen_addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", d.listen_addr))?;
+    println!(
+        "labour desk on http://{} for collection {} through {} ({} apps)",
+        listener.local_addr()?,
+        d.collection,
+        d.node,
+        d.clients.len()
+    );
+    axum::serve(listener, api::router(desk))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// `dojang labour new-client`: a token for a linked app (given to the app once) and the
+/// config lines with its hash (kept by the desk).
+pub fn new_client(id: &str) -> anyhow::Result<()> {
+    let (token, hash) = new_token();
+    println!("# give this token to the app, once; the desk keeps only its hash");
+    println!("# token: {token}");
+    println!("[[desk.clients]]");
+    println!("id = {}", toml_string(id));
+    println!("token_sha256 = \"{hash}\"");
+    println!("employers = []");
+    println!("per_minute = 120");
+    Ok(())
+}
+
+fn toml_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"app\"".into())
+}
+
+/// `dojang labour lint`: LAB-01 on a draft file, offline; every problem in Korean and English.
+pub fn lint_file(path: &Path) -> anyhow::Result<bool> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let draft: dojang_labour::Draft =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a contract draft", path.display()))?;
+    match dojang_labour::terms::lint(&draft) {
+        Ok(_) => {
+            println!("complete: every item LAB-01 requires is there / 필수 기재사항이 모두 있습니다");
+            Ok(true)
+        }
+        Err(problems) => {
+            for p in problems {
+                println!("{}: {} / {}", p.item, p.en, p.ko);
+            }
+            Ok(false)
+        }
+    }
+}
