@@ -85,6 +85,13 @@ fn exe() -> anyhow::Result<PathBuf> {
 /// `DOJANG_KEY_PASSPHRASE_FILE` / `DOJANG_KEY_PASSPHRASE`.
 /// The API listens on a free loopback port, without rate limits (the caller is the only client).
 pub async fn start_node(home: &Path) -> anyhow::Result<StartedNode> {
+    init_demo_home(home)?;
+    start_home(home).await
+}
+
+/// Makes `home` a one-validator development chain with the demo agencies, unless it holds a
+/// node already.
+pub fn init_demo_home(home: &Path) -> anyhow::Result<()> {
     if !home.join("config.toml").exists() {
         let out = std::process::Command::new(exe()?)
             .args(["init", "--chain-id", "dojang-demo", "--moniker", "demo-node", "--demo", "--insecure-clear-keys"])
@@ -98,6 +105,11 @@ pub async fn start_node(home: &Path) -> anyhow::Result<StartedNode> {
             bail!("dojang init failed for {}: {}", home.display(), String::from_utf8_lossy(&out.stderr).trim());
         }
     }
+    Ok(())
+}
+
+/// Starts the node of an existing home (see [`start_node`]).
+pub async fn start_home(home: &Path) -> anyhow::Result<StartedNode> {
     let mut child = Command::new(exe()?)
         .arg("node")
         .arg("--home")

@@ -1,10 +1,12 @@
 //! Labour as a service (DOMAIN.md §2): the labour module on chain (the contract registry,
 //! CON-01..07) and, off chain, the labour desk (`dojang labour desk`: contracts and timesheets
 //! for employers' apps, kept in the private collection, with the compliance engine's findings),
-//! the offline linter and templates (`dojang labour lint`, `dojang labour template`), and the
+//! the offline linter and templates (`dojang labour lint`, `dojang labour template`), the
+//! end-to-end demonstration (`dojang demo labour`), and the
 //! benchmark (`dojang bench labour`) of how fast a city's part-timers' weeks are re-checked.
 
 mod bench;
+mod demo;
 pub mod desk;
 
 use std::path::PathBuf;
@@ -78,6 +80,7 @@ fn run(cmd: Commands) -> Run {
 }
 
 static COMMANDS: Subcommands<Commands> = Subcommands::new(run);
+static DEMOS: Subcommands<demo::Demos> = Subcommands::new(demo::run);
 
 #[derive(Subcommand)]
 pub enum Benches {
@@ -103,6 +106,10 @@ impl Service for LabourService {
 
     fn commands(&self) -> Option<&dyn CommandSet> {
         Some(&COMMANDS)
+    }
+
+    fn demos(&self) -> Option<&dyn CommandSet> {
+        Some(&DEMOS)
     }
 
     fn benches(&self) -> Option<&dyn CommandSet> {

@@ -16,6 +16,7 @@ mod templates;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use dojang_crypto::KeyFile;
@@ -67,38 +68,69 @@ pub struct Desk {
     write: Mutex<()>,
 }
 
+/// What a desk needs, however it is configured (a file, or a demo in process).
+pub struct DeskSettings {
+    pub node: String,
+    pub member: dojang_crypto::Keypair,
+    pub collection: String,
+    pub store: PathBuf,
+    pub clients: Vec<ClientEntry>,
+}
+
+impl Desk {
+    /// Connects to the node, checks the member key belongs to the collection, opens the index.
+    pub async fn open(s: DeskSettings) -> anyhow::Result<Arc<Desk>> {
+        let clients = clients::Clients::new(&s.clients)?;
+        if s.clients.is_empty() {
+            tracing::warn!("no [[desk.clients]] are configured: every request will be refused");
+        }
+        let chain = chain::ChainSide::connect(&s.node, s.member, &s.collection)
+            .await
+            .with_context(|| format!("cannot reach the node at {}", s.node))?;
+        chain.check_member().await?;
+        let book = book::Book::open(&s.store).context("[desk] store")?;
+        Ok(Arc::new(Desk { clients, book, chain, write: Mutex::new(()) }))
+    }
+}
+
+/// Serves the desk's API on `listener` until `shutdown` completes.
+pub async fn serve(
+    desk: Arc<Desk>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, api::router(desk)).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
 /// Runs the desk from its config until interrupted.
 pub async fn run(config: &Path) -> anyhow::Result<()> {
     let file: DeskFile = load_toml(config)?;
     let d = file.desk;
     let base = config.parent().unwrap_or(Path::new("."));
-    let clients = clients::Clients::new(&d.clients)?;
-    if d.clients.is_empty() {
-        tracing::warn!("no [[desk.clients]] are configured: every request will be refused");
-    }
     let member = KeyFile::load(&relative(base, &d.member_key)).context("[desk] member_key")?;
-    let chain = chain::ChainSide::connect(&d.node, member, &d.collection)
-        .await
-        .with_context(|| format!("cannot reach the node at {}", d.node))?;
-    chain.check_member().await?;
-    let book = book::Book::open(&relative(base, &d.store)).context("[desk] store")?;
-    let desk = std::sync::Arc::new(Desk { clients, book, chain, write: Mutex::new(()) });
+    let apps = d.clients.len();
+    let desk = Desk::open(DeskSettings {
+        node: d.node.clone(),
+        member,
+        collection: d.collection.clone(),
+        store: relative(base, &d.store),
+        clients: d.clients,
+    })
+    .await?;
     let listener = tokio::net::TcpListener::bind(d.listen_addr)
         .await
         .with_context(|| format!("cannot listen on {}", d.listen_addr))?;
     println!(
-        "labour desk on http://{} for collection {} through {} ({} apps)",
+        "labour desk on http://{} for collection {} through {} ({apps} apps)",
         listener.local_addr()?,
         d.collection,
         d.node,
-        d.clients.len()
     );
-    axum::serve(listener, api::router(desk))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    Ok(())
+    serve(desk, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }
 
 /// `dojang labour new-client`: a token for a linked app (given to the app once) and the

@@ -1,0 +1,316 @@
+//! `dojang demo labour`: part-time contracts end to end on a fresh development chain. The
+//! council switches the labour and collections modules on and defines the contracts
+//! collection; the federation vouches for the businesses; the labour desk runs in process;
+//! an employers' app drafts, stores and registers every contract, each worker signs, eight
+//! weeks of timesheets are committed and confirmed; the compliance engine's findings are
+//! summed by rule; and every file of the node outside its private store is searched for the
+//! names and workplaces, which must not be there.
+
+mod people;
+mod scan;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use dojang_collections::CollectionsMsg;
+use dojang_crypto::{Algorithm, KeyFile, KeyProtection, Keypair};
+use dojang_governance::GovernanceMsg;
+use dojang_labour::LabourMsg;
+use dojang_sdk::{Client, TxBuilder};
+use dojang_service::node::{demo_key, init_demo_home, start_home, WorkDir};
+use dojang_service::Run;
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde_json::{json, Value};
+
+use crate::desk::{self, ClientEntry, Desk, DeskSettings};
+use people::{business_name, workplace, Worker};
+
+const COLLECTION: &str = "labour-contracts";
+
+#[derive(Subcommand)]
+pub enum Demos {
+    /// Part-time workers' contracts, timesheets and findings, end to end.
+    Labour(LabourDemoArgs),
+}
+
+#[derive(Args)]
+pub struct LabourDemoArgs {
+    #[arg(long, default_value_t = 50)]
+    pub businesses: usize,
+    #[arg(long, default_value_t = 400)]
+    pub workers: usize,
+    /// Weeks of timesheets per worker, from Monday 2 March 2026.
+    #[arg(long, default_value_t = 8)]
+    pub weeks: usize,
+    /// Workers handled at once by the app.
+    #[arg(long, default_value_t = 16)]
+    pub parallel: usize,
+    /// Where the node and the desk keep their files [default: a temporary directory].
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+pub fn run(demo: Demos) -> Run {
+    let Demos::Labour(args) = demo;
+    Box::pin(async move {
+        if args.businesses == 0 || args.workers == 0 || args.weeks == 0 || args.weeks > 26 {
+            bail!("give at least one business and one worker, and 1 to 26 weeks");
+        }
+        let work = WorkDir::new(args.dir.as_deref(), "dojang-labour-demo");
+        let home = work.path().join("node");
+        init_demo_home(&home)?;
+        let member = member_node(&home)?;
+        let node = start_home(&home).await?;
+        let result = labour(&args, &node.url, &home, member, work.path()).await;
+        node.stop().await;
+        result
+    })
+}
+
+/// Makes the node serve the member organisation of the contracts collection (the
+/// small-business federation's node): its member key and `[private] member_key`.
+fn member_node(home: &Path) -> anyhow::Result<Keypair> {
+    let path = home.join("keys").join("federation-member.json");
+    if !path.exists() {
+        KeyFile::save_new(&Keypair::generate(Algorithm::Ed25519), &path, KeyProtection::ClearDemo)?;
+    }
+    let config = home.join("config.toml");
+    let mut doc: toml::Table = std::fs::read_to_string(&config)?.parse()?;
+    let mut private = toml::Table::new();
+    private.insert("member_key".into(), "keys/federation-member.json".into());
+    doc.insert("private".into(), toml::Value::Table(private));
+    std::fs::write(&config, toml::to_string(&doc)?)?;
+    Ok(KeyFile::load(&path)?)
+}
+
+/// A proposal by a council of one, which its proposal passes.
+async fn propose(client: &Client, council: &TxBuilder<Keypair>, msg: GovernanceMsg) -> anyhow::Result<()> {
+    let r = client.send(council, &msg).await?;
+    if !r["events"].as_array().is_some_and(|e| e.iter().any(|e| e["kind"] == "proposal_executed")) {
+        bail!("the council's proposal did not pass: {r}");
+    }
+    Ok(())
+}
+
+/// The council switches both modules on and defines the collection; the federation (an
+/// issuer on the demo chain) vouches for every business.
+async fn setup(
+    client: &Client,
+    chain_id: &str,
+    home: &Path,
+    member: &Keypair,
+    employers: &[Keypair],
+) -> anyhow::Result<()> {
+    let council = TxBuilder::new(chain_id, demo_key(home, "admin")?);
+    let expires = dojang_types::wall_clock_ms() + 600_000;
+    let mut at = 0;
+    for module in ["collections", "labour"] {
+        let height = client.status().await?["height"].as_u64().context("status has no height")?;
+        at = height + 5;
+        let activate = GovernanceMsg::Activate { module: module.into(), version: None, at_height: at };
+        propose(
+            client,
+            &council,
+            GovernanceMsg::propose(&activate, &format!("the {module} module from this release"), expires),
+        )
+        .await?;
+    }
+    while client.status().await?["height"].as_u64().unwrap_or_default() < at {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let define = CollectionsMsg::Define {
+        id: COLLECTION.into(),
+        members: vec![member.public_key().address()],
+        erasure_approvals: 1,
+        retention_days: 1095,
+    };
+    propose(client, &council, GovernanceMsg::propose(&define, "part-time contracts and timesheets", expires)).await?;
+    let federation = TxBuilder::new(chain_id, demo_key(home, "employment-insurance")?);
+    for e in employers {
+        client.send(&federation, &LabourMsg::VouchEmployer { employer: e.public_key().address() }).await?;
+    }
+    Ok(())
+}
+
+/// An employers' app: plain HTTP and JSON with its token, messages signed on its side.
+struct App {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+    chain_id: String,
+}
+
+impl App {
+    async fn call(&self, req: reqwest::RequestBuilder, what: &str) -> anyhow::Result<Value> {
+        let resp = req.bearer_auth(&self.token).send().await.with_context(|| format!("{what}: the desk"))?;
+        let status = resp.status();
+        let body: Value = resp.json().await.with_context(|| format!("{what}: not JSON"))?;
+        if !status.is_success() {
+            bail!("{what}: the desk answered {status}: {}", body["detail"]);
+        }
+        Ok(body)
+    }
+
+    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        self.call(self.http.post(format!("{}{path}", self.base)).json(&body), path).await
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.call(self.http.get(format!("{}{path}", self.base)), path).await
+    }
+
+    /// Signs `sign` (the `{module, msg}` the desk answered, or one the party writes) as `key`
+    /// and relays it through the desk.
+    async fn relay(&self, key: &Keypair, sign: &Value) -> anyhow::Result<Value> {
+        let module = sign["module"].as_str().context("no module to sign")?;
+        let tx = TxBuilder::new(self.chain_id.clone(), key.duplicate()).try_build(module, &sign["msg"])?;
+        self.post("/labour/v1/txs", json!({"tx": hex::encode(dojang_types::encode(&tx))})).await
+    }
+}
+
+/// One worker's contract from draft to the last confirmed week; its id.
+async fn employ(app: &App, w: &Worker, employer: &Keypair, weeks: usize) -> anyhow::Result<String> {
+    let worker = Keypair::generate(Algorithm::Ed25519);
+    let parties = json!({"employer_name": business_name(w.business), "worker_name": w.name});
+    let new = json!({
+        "employer": employer.public_key().address(),
+        "worker": worker.public_key().address(),
+        "parties": parties,
+        "terms": w.draft(),
+    });
+    let stored = app.post("/labour/v1/contracts", new).await?;
+    let id = stored["contract"].as_str().context("no contract id")?.to_string();
+    app.relay(employer, &stored["sign"]).await?;
+    let sign = LabourMsg::Sign {
+        contract: id.clone(),
+        version: 1,
+        commitment: serde_json::from_value(stored["commitment"].clone())?,
+    };
+    app.relay(&worker, &json!({"module": "labour", "msg": sign})).await?;
+    for n in 0..weeks {
+        let week = w.week(n);
+        let ts = app.post(&format!("/labour/v1/contracts/{id}/timesheets"), json!({"week": week})).await?;
+        app.relay(employer, &ts["sign"]).await?;
+        let confirm = LabourMsg::ConfirmTimesheet {
+            contract: id.clone(),
+            monday: serde_json::from_value(week["monday"].clone())?,
+            agree: true,
+        };
+        app.relay(&worker, &json!({"module": "labour", "msg": confirm})).await?;
+    }
+    Ok(id)
+}
+
+#[derive(Default)]
+struct RuleTally {
+    contracts: usize,
+    findings: usize,
+    owed_krw: u64,
+}
+
+async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, work: &Path) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let client = Client::new(url);
+    let chain_id = client.status().await?["chain_id"].as_str().context("status has no chain_id")?.to_string();
+    let employers: Vec<Keypair> = (0..args.businesses).map(|_| Keypair::generate(Algorithm::P256)).collect();
+    setup(&client, &chain_id, home, &member, &employers).await?;
+    eprintln!("chain ready: labour and collections on, collection defined, {} businesses vouched", employers.len());
+
+    let (token, hash) = desk::new_token();
+    let app_entry = ClientEntry {
+        id: "federation-contract-app".into(),
+        token_sha256: hash,
+        employers: employers.iter().map(|e| e.public_key().address()).collect(),
+        per_minute: 100_000,
+    };
+    let desk = Desk::open(DeskSettings {
+        node: url.to_string(),
+        member,
+        collection: COLLECTION.into(),
+        store: work.join("desk.redb"),
+        clients: vec![app_entry],
+    })
+    .await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(desk::serve(desk, listener, async {
+        let _ = stopped.await;
+    }));
+    let app = App { http: reqwest::Client::new(), base, token, chain_id };
+
+    let workers: Vec<Worker> = (0..args.workers).map(|i| people::worker(i, args.businesses)).collect();
+    let ids: Vec<String> = stream::iter(0..workers.len())
+        .map(|i| employ(&app, &workers[i], &employers[workers[i].business], args.weeks))
+        .buffered(args.parallel.max(1))
+        .try_collect()
+        .await?;
+    eprintln!("{} contracts registered and signed, {} weeks each committed and confirmed", ids.len(), args.weeks);
+
+    let mut by_rule: BTreeMap<String, RuleTally> = BTreeMap::new();
+    let mut owed_total = 0u64;
+    for id in &ids {
+        let report = app.get(&format!("/labour/v1/contracts/{id}/findings")).await?;
+        owed_total += report["owed_krw"].as_u64().unwrap_or_default();
+        let mut seen = std::collections::BTreeSet::new();
+        for f in report["findings"].as_array().into_iter().flatten() {
+            let rule = f["rule"].as_str().unwrap_or("?").to_string();
+            let t = by_rule.entry(rule.clone()).or_default();
+            t.findings += 1;
+            t.owed_krw += f["owed_krw"].as_u64().unwrap_or_default();
+            if seen.insert(rule) {
+                t.contracts += 1;
+            }
+        }
+    }
+    let _ = stop.send(());
+    serving.await??;
+
+    let mut needles: Vec<String> = workers.iter().map(|w| w.name.clone()).collect();
+    needles.extend((0..args.businesses).flat_map(|b| [business_name(b), workplace(b)]));
+    let places = [home.to_path_buf(), work.join("desk.redb")];
+    let skip = [home.join("data").join("private"), home.join("keys")];
+    let found = scan::search(&places, &skip, &needles)?;
+
+    println!("labour demo: {} businesses, {} workers, {} weeks each", args.businesses, args.workers, args.weeks);
+    println!("contracts registered and signed by their workers: {}", ids.len());
+    println!("timesheets committed and confirmed: {}", ids.len() * args.weeks);
+    println!("findings by rule (contracts, findings, owed to workers):");
+    for (rule, t) in &by_rule {
+        println!("  {rule}  {:>5} contracts  {:>6} findings  {:>12} KRW", t.contracts, t.findings, t.owed_krw);
+    }
+    println!("owed to workers in all: {owed_total} KRW");
+    println!(
+        "personal data outside the private store: {} (searched {} files, {} bytes, for {} names and workplaces)",
+        if found.hits.is_empty() { "none".to_string() } else { format!("{:?}", found.hits) },
+        found.files,
+        found.bytes,
+        needles.len()
+    );
+    let rules: serde_json::Map<String, Value> = by_rule
+        .iter()
+        .map(|(r, t)| (r.clone(), json!({"contracts": t.contracts, "findings": t.findings, "owed_krw": t.owed_krw})))
+        .collect();
+    println!(
+        "{}",
+        json!({
+            "demo": "labour",
+            "businesses": args.businesses,
+            "workers": args.workers,
+            "weeks": args.weeks,
+            "contracts": ids.len(),
+            "timesheets": ids.len() * args.weeks,
+            "rules": rules,
+            "owed_krw": owed_total,
+            "personal_data_hits": found.hits.len(),
+            "seconds": started.elapsed().as_secs_f64(),
+        })
+    );
+    if !found.hits.is_empty() {
+        bail!("personal data was found outside the private store");
+    }
+    Ok(())
+}
