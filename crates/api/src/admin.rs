@@ -35,11 +35,6 @@ impl Drop for Busy {
     }
 }
 
-/// Compares in time independent of where the first difference lies.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Refuses a request without the node's admin token; 404 when the node has none.
 pub(crate) fn authorize(s: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
     let Some(token) = s.status.admin_token() else {
@@ -48,7 +43,7 @@ pub(crate) fn authorize(s: &AppState, headers: &HeaderMap) -> Result<(), Problem
     let given =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     match given {
-        Some(g) if same(g.as_bytes(), token.as_bytes()) => Ok(()),
+        Some(g) if dojang_crypto::same_secret(g.as_bytes(), token.as_bytes()) => Ok(()),
         _ => Err(Problem::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",

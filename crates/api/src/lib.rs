@@ -40,7 +40,7 @@ pub use fdlimit::{open_file_limit, raise_open_file_limit};
 pub use health::NodeStatus;
 pub use network::{MAX_SYNC_BLOCKS, MAX_SYNC_BYTES};
 pub use node_facts::{FactsSource, LogLine, NodeFacts, PeerFact};
-pub use problem::Problem;
+pub use problem::{plain_errors_as_problems, Problem};
 pub use server::{serve, ConnectionLimits, Server, ServerStats};
 pub use tls::{TlsAcceptor, TlsError, TlsSettings};
 

@@ -147,7 +147,7 @@ pub(crate) async fn blocking_json(
 /// Turns any error answer that is not a problem document yet (a default rejection of axum's
 /// extractors or routing) into one with the same status and headers, so clients parse one
 /// error format and the API description holds for every answer.
-pub(crate) async fn plain_errors_as_problems(req: Request, next: Next) -> Response {
+pub async fn plain_errors_as_problems(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
     let status = resp.status();
     let is_problem =

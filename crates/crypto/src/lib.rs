@@ -25,3 +25,9 @@ pub use passphrase::{Passphrase, PassphraseError, MIN_PASSPHRASE_LEN, PASSPHRASE
 pub use proof::verify_state_proof;
 pub use sealed::{KdfParams, Sealed, MAX_M_KIB, MAX_P, MAX_T};
 pub use signer::{Signer, SignerError};
+
+/// Whether two secrets (tokens, their hashes) are equal, in time that does not depend on where
+/// they first differ, so an attacker cannot learn a secret byte by byte from response times.
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -26,6 +26,8 @@ use serde_json::{json, Value};
 const CHAIN: &str = "desk-test";
 const WORKER_NAME: &str = "DESKTEST 김민수";
 const EMPLOYER_NAME: &str = "카페 DESKTEST";
+const WORKPLACE: &str = "Cafe DESKTEST, Mapo-gu, Seoul";
+const WAGE: u64 = 10_987;
 
 /// The desk process; killed when dropped.
 struct DeskProcess {
@@ -38,6 +40,15 @@ impl Drop for DeskProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The desk's config: the apps' lines after `[desk]`.
+fn write_desk_config(path: &Path, node: &str, apps: &[&str]) {
+    let text = format!(
+        "[desk]\nlisten_addr = \"127.0.0.1:0\"\nnode = \"{node}\"\nmember_key = \"node/keys/member.json\"\nstore = \"desk.redb\"\n\n{}\n",
+        apps.join("\n\n")
+    );
+    std::fs::write(path, text).unwrap();
 }
 
 fn start_desk(config: &Path) -> DeskProcess {
@@ -125,6 +136,22 @@ impl App {
         (s, v)
     }
 
+    async fn post_raw(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let ctype = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        assert_eq!(ctype, "application/problem+json", "{path}: {status}");
+        (status, resp.json().await.unwrap())
+    }
+
     async fn get(&self, path: &str) -> (u16, Value) {
         let (s, v, _) = self.call(reqwest::Method::GET, path, None).await;
         (s, v)
@@ -132,103 +159,147 @@ impl App {
 
     /// Signs the message the desk answered as `key` and relays it through the desk.
     async fn sign_and_send(&self, key: &Keypair, sign: &Value) -> (u16, Value) {
+        self.send_on(CHAIN, key, sign).await
+    }
+
+    async fn send_on(&self, chain: &str, key: &Keypair, sign: &Value) -> (u16, Value) {
         let tx =
-            TxBuilder::new(CHAIN, key.duplicate()).try_build(sign["module"].as_str().unwrap(), &sign["msg"]).unwrap();
+            TxBuilder::new(chain, key.duplicate()).try_build(sign["module"].as_str().unwrap(), &sign["msg"]).unwrap();
         self.post("/labour/v1/txs", json!({"tx": hex::encode(dojang_types::encode(&tx))})).await
+    }
+
+    /// Relays and expects the ledger to accept it.
+    async fn accepted(&self, key: &Keypair, sign: &Value) {
+        let (s, receipt) = self.sign_and_send(key, sign).await;
+        assert_eq!((s, &receipt["result"]["status"]), (200, &json!("ok")), "{sign}: {receipt}");
     }
 }
 
+/// A template filled in; the wage is one no legal table holds, so it can be searched for.
 fn filled_draft(template: &Value) -> Value {
     let mut d = template.clone();
     d["start"] = json!("2026-03-02");
     d["end"] = json!("2026-08-31");
-    d["workplace"] = json!("Cafe, Mapo-gu, Seoul");
+    d["workplace"] = json!(WORKPLACE);
     d["duties"] = json!("serving and cleaning");
-    d["wage_krw"] = json!(10_320);
+    d["wage_krw"] = json!(WAGE);
     d["workplace_employees"] = json!(4);
     d["worker_birth_date"] = json!("2001-05-05");
     d
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_outside_app_drafts_registers_and_checks_a_contract_through_the_desk() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("node");
-    let out = Command::new(EXE)
-        .args(["init", "--insecure-clear-keys", "--demo", "--chain-id", CHAIN, "--home"])
-        .arg(&home)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let member = Keypair::generate(Algorithm::Ed25519);
-    KeyFile::save_new(&member, &home.join("keys").join("member.json"), KeyProtection::Clear).unwrap();
-    let config = home.join("config.toml");
-    let mut doc: toml::Table = std::fs::read_to_string(&config).unwrap().parse().unwrap();
-    let mut private = toml::Table::new();
-    private.insert("member_key".into(), "keys/member.json".into());
-    doc.insert("private".into(), toml::Value::Table(private));
-    std::fs::write(&config, toml::to_string(&doc).unwrap()).unwrap();
-    let node = NodeProcess::start(&home);
-    let client = Client::new(&node.url);
-    let key = |name: &str| KeyFile::load(&home.join("keys").join(format!("{name}.json"))).unwrap();
-    let admin = key("admin");
+/// A demo node serving the member organisation, with both modules on, the collection defined
+/// and the employer vouched for by the federation.
+struct World {
+    dir: tempfile::TempDir,
+    home: std::path::PathBuf,
+    node: NodeProcess,
+    employer: Keypair,
+    stranger: Keypair,
+    worker: Keypair,
+}
 
-    // The council switches both modules on and defines the collection.
-    let mut at = 0;
-    for module in ["collections", "labour"] {
-        at = height(&node.url).await + 5;
-        let activate = GovernanceMsg::Activate { module: module.into(), version: None, at_height: at };
-        govern(&client, &admin, &activate, &format!("{module} from this release")).await;
+impl World {
+    async fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("node");
+        let out = Command::new(EXE)
+            .args(["init", "--insecure-clear-keys", "--demo", "--chain-id", CHAIN, "--home"])
+            .arg(&home)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let member = Keypair::generate(Algorithm::Ed25519);
+        KeyFile::save_new(&member, &home.join("keys").join("member.json"), KeyProtection::Clear).unwrap();
+        let config = home.join("config.toml");
+        let mut doc: toml::Table = std::fs::read_to_string(&config).unwrap().parse().unwrap();
+        let mut private = toml::Table::new();
+        private.insert("member_key".into(), "keys/member.json".into());
+        doc.insert("private".into(), toml::Value::Table(private));
+        std::fs::write(&config, toml::to_string(&doc).unwrap()).unwrap();
+        let node = NodeProcess::start(&home);
+        let client = Client::new(&node.url);
+        let key = |name: &str| KeyFile::load(&home.join("keys").join(format!("{name}.json"))).unwrap();
+        let admin = key("admin");
+        let mut at = 0;
+        for module in ["collections", "labour"] {
+            at = height(&node.url).await + 5;
+            let activate = GovernanceMsg::Activate { module: module.into(), version: None, at_height: at };
+            govern(&client, &admin, &activate, &format!("{module} from this release")).await;
+        }
+        wait_height(&node.url, at, Duration::from_secs(30)).await;
+        let define = CollectionsMsg::Define {
+            id: "labour-contracts".into(),
+            members: vec![member.public_key().address()],
+            erasure_approvals: 1,
+            retention_days: 1095,
+        };
+        govern(&client, &admin, &define, "part-time contracts").await;
+        let employer = Keypair::generate(Algorithm::P256);
+        let federation = TxBuilder::new(CHAIN, key("employment-insurance"));
+        let vouch = dojang_labour::LabourMsg::VouchEmployer { employer: employer.public_key().address() };
+        client.send(&federation, &vouch).await.unwrap();
+        let (stranger, worker) = (Keypair::generate(Algorithm::Ed25519), Keypair::generate(Algorithm::Ed25519));
+        World { dir, home, node, employer, stranger, worker }
     }
-    wait_height(&node.url, at, Duration::from_secs(30)).await;
-    let define = CollectionsMsg::Define {
-        id: "labour-contracts".into(),
-        members: vec![member.public_key().address()],
-        erasure_approvals: 1,
-        retention_days: 1095,
-    };
-    govern(&client, &admin, &define, "part-time contracts").await;
-    let employer = Keypair::generate(Algorithm::P256);
-    let other_employer = Keypair::generate(Algorithm::Ed25519);
-    let worker = Keypair::generate(Algorithm::Ed25519);
-    let (e_addr, w_addr) = (employer.public_key().address().to_string(), worker.public_key().address().to_string());
-    let federation = TxBuilder::new(CHAIN, key("employment-insurance"));
-    let vouch = dojang_labour::LabourMsg::VouchEmployer { employer: employer.public_key().address() };
-    client.send(&federation, &vouch).await.unwrap();
 
-    // The operator configures two apps: the federation's contract app, and one with a tiny quota.
+    fn addr(k: &Keypair) -> String {
+        k.public_key().address().to_string()
+    }
+
+    fn new_contract(&self, terms: Value, employer: &str) -> Value {
+        json!({
+            "employer": employer,
+            "worker": Self::addr(&self.worker),
+            "parties": {"employer_name": EMPLOYER_NAME, "worker_name": WORKER_NAME},
+            "terms": terms,
+        })
+    }
+}
+
+fn week(monday: &str, days: usize, paid_per_hour: u64) -> Value {
+    let m: dojang_types::Date = monday.parse().unwrap();
+    let days: Vec<Value> = (0..days)
+        .map(|i| json!({"date": m.plus_days(i as i64), "start": 600, "end": 930, "break_minutes": 30}))
+        .collect();
+    let n = days.len() as u64;
+    json!({"week": {"monday": monday, "days": days, "pay": {"base_krw": n * 5 * paid_per_hour}}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outside_app_drafts_registers_amends_and_checks_contracts_through_the_desk() {
+    let w = World::new().await;
+    let (e_addr, w_addr) = (World::addr(&w.employer), World::addr(&w.worker));
+
+    // The operator configures three apps: the federation's contract app, another app for the
+    // same employer, and one with a quota of one request a minute.
     let (token, app_lines) = new_client("federation-app", &[&e_addr], 600);
-    let (slow_token, slow_lines) = new_client("slow-app", &[&e_addr], 2);
-    let desk_toml = dir.path().join("desk.toml");
-    std::fs::write(
-        &desk_toml,
-        format!(
-            "[desk]\nlisten_addr = \"127.0.0.1:0\"\nnode = \"{}\"\nmember_key = \"node/keys/member.json\"\nstore = \"desk.redb\"\n\n{app_lines}\n\n{slow_lines}\n",
-            node.url
-        ),
-    )
-    .unwrap();
+    let (other_token, other_lines) = new_client("other-app", &[&e_addr], 600);
+    let (slow_token, slow_lines) = new_client("slow-app", &[&e_addr], 1);
+    let desk_toml = w.dir.path().join("desk.toml");
+    write_desk_config(&desk_toml, &w.node.url, &[&app_lines, &other_lines, &slow_lines]);
+
     // A desk whose key is not the member organisation's stops at start and says why.
-    let outsider_key = dir.path().join("outsider.json");
+    let outsider_key = w.dir.path().join("outsider.json");
     KeyFile::save_new(&Keypair::generate(Algorithm::Ed25519), &outsider_key, KeyProtection::Clear).unwrap();
-    let wrong_toml = dir.path().join("wrong.toml");
+    let wrong_toml = w.dir.path().join("wrong.toml");
     let text = std::fs::read_to_string(&desk_toml).unwrap();
     std::fs::write(&wrong_toml, text.replace("node/keys/member.json", "outsider.json")).unwrap();
     let out = Command::new(EXE).args(["labour", "desk", "--config"]).arg(&wrong_toml).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a member of collection"), "{out:?}");
+
     let desk = start_desk(&desk_toml);
     let http = reqwest::Client::new();
-    let app = App { http: http.clone(), base: desk.url.clone(), token };
+    let as_app = |token: &str| App { http: http.clone(), base: desk.url.clone(), token: token.to_string() };
+    let (app, other, slow) = (as_app(&token), as_app(&other_token), as_app(&slow_token));
 
-    // Without a token, or with a wrong one: 401 with the scheme to use.
-    let anon = App { http: http.clone(), base: desk.url.clone(), token: "djl_wrong".into() };
-    let (s, _, h) = anon.call(reqwest::Method::GET, "/labour/v1/templates", None).await;
+    // Without a token, or with a wrong one: 401 with the scheme to use. The API is described.
+    let (s, _, h) = as_app("djl_wrong").call(reqwest::Method::GET, "/labour/v1/templates", None).await;
     assert_eq!(s, 401);
     assert!(h["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
-    let r = http.get(format!("{}/openapi.json", desk.url)).send().await.unwrap();
-    let openapi: Value = r.json().await.unwrap();
-    assert!(openapi["paths"]["/labour/v1/contracts"]["post"].is_object(), "the API is described");
+    let openapi: Value = http.get(format!("{}/openapi.json", desk.url)).send().await.unwrap().json().await.unwrap();
+    assert!(openapi["paths"]["/labour/v1/contracts"]["post"].is_object());
 
     // Templates, and LAB-01 on an unfilled one: every missing item, in both languages.
     let (s, t) = app.get("/labour/v1/templates").await;
@@ -236,104 +307,151 @@ async fn an_outside_app_drafts_registers_and_checks_a_contract_through_the_desk(
     let template =
         t["templates"].as_array().unwrap().iter().find(|t| t["id"] == "part-time-weekdays").unwrap()["draft"].clone();
     let (s, verdict) = app.post("/labour/v1/lint", template.clone()).await;
-    assert_eq!(s, 200);
-    assert_eq!(verdict["complete"], false);
+    assert_eq!((s, &verdict["complete"]), (200, &json!(false)));
     let items: Vec<&str> =
         verdict["problems"].as_array().unwrap().iter().map(|p| p["item"].as_str().unwrap()).collect();
     assert_eq!(items, ["period", "workplace", "duties", "wage_amount", "workplace_employees", "worker_birth_date"]);
     assert!(verdict["problems"][0]["ko"].as_str().unwrap().contains("계약 기간"));
-    let parties = json!({"employer_name": EMPLOYER_NAME, "worker_name": WORKER_NAME});
-    let new = |terms: Value, employer: &str| json!({"employer": employer, "worker": w_addr, "parties": parties, "terms": terms});
-    let (s, p) = app.post("/labour/v1/contracts", new(template.clone(), &e_addr)).await;
+    let (s, p) = app.post("/labour/v1/contracts", w.new_contract(template.clone(), &e_addr)).await;
     assert_eq!(s, 422, "{p}");
-    assert!(
-        p["detail"].as_str().unwrap().contains("LAB-01") && p["detail"].as_str().unwrap().contains("근무 장소"),
-        "{p}"
-    );
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("LAB-01") && detail.contains("근무 장소") && detail.contains("place of work"), "{p}");
 
-    // Malformed requests: refused with what was wrong, and nothing stored.
+    // Malformed requests: refused with what was wrong.
     assert_eq!(app.post("/labour/v1/lint", json!({"wage_krw": "ten"})).await.0, 400);
     assert_eq!(app.post("/labour/v1/lint", json!({"salary": 1})).await.0, 400);
-    let (s, _, _) = app.call(reqwest::Method::DELETE, "/labour/v1/lint", None).await;
-    assert_eq!(s, 405);
+    assert_eq!(app.post_raw("/labour/v1/lint", b"{\"start\": ".to_vec()).await.0, 400);
+    assert_eq!(app.post_raw("/labour/v1/lint", vec![b' '; 70 * 1024]).await.0, 413);
+    assert_eq!(app.call(reqwest::Method::DELETE, "/labour/v1/lint", None).await.0, 405);
+    assert_eq!(app.get("/labour/v1/nothing-here").await.0, 404);
     assert_eq!(app.get("/labour/v1/contracts/not-an-id").await.0, 404);
     assert_eq!(app.get(&format!("/labour/v1/contracts/{}", "ab".repeat(16))).await.0, 404);
-    let other = other_employer.public_key().address().to_string();
-    assert_eq!(app.post("/labour/v1/contracts", new(filled_draft(&template), &other)).await.0, 403);
-    let mut nameless = new(filled_draft(&template), &e_addr);
+    for bad in [json!({"tx": "zz"}), json!({"tx": "00ff"}), json!({"transaction": "00"})] {
+        assert_eq!(app.post("/labour/v1/txs", bad.clone()).await.0, 400, "{bad}");
+    }
+    let stranger = World::addr(&w.stranger);
+    assert_eq!(app.post("/labour/v1/contracts", w.new_contract(filled_draft(&template), &stranger)).await.0, 403);
+    let mut nameless = w.new_contract(filled_draft(&template), &e_addr);
     nameless["parties"]["worker_name"] = json!(" ");
     assert_eq!(app.post("/labour/v1/contracts", nameless).await.0, 422);
 
     // A complete draft: stored in the collection, the registration for the employer to sign.
-    let (s, stored) = app.post("/labour/v1/contracts", new(filled_draft(&template), &e_addr)).await;
+    let (s, stored) = app.post("/labour/v1/contracts", w.new_contract(filled_draft(&template), &e_addr)).await;
     assert_eq!(s, 201, "{stored}");
     let id = stored["contract"].as_str().unwrap().to_string();
-    assert_eq!(stored["sign"]["msg"]["type"], "register");
-    assert_eq!(stored["sign"]["msg"]["commitment"], stored["commitment"]);
-    // A registration that does not commit to the stored document is not relayed.
-    let mut forged = stored["sign"].clone();
+    let register = stored["sign"].clone();
+    assert_eq!((&register["msg"]["type"], &register["msg"]["commitment"]), (&json!("register"), &stored["commitment"]));
+    // Before it is registered there is nothing to amend, no week to store, no finding.
+    let contract = |tail: &str| format!("/labour/v1/contracts/{id}{tail}");
+    assert_eq!(app.post(&contract("/versions"), json!({"terms": filled_draft(&template)})).await.0, 409);
+    assert_eq!(app.post(&contract("/timesheets"), week("2026-03-02", 5, WAGE)).await.0, 409);
+    assert_eq!(app.get(&contract("/findings")).await.0, 409);
+    // What the relay refuses: another commitment, another worker, a message of another
+    // module or chain, the federation's message, a signer who is not the party.
+    let mut forged = register.clone();
     forged["msg"]["commitment"] = json!("00".repeat(32));
-    let (s, p) = app.sign_and_send(&employer, &forged).await;
+    let (s, p) = app.sign_and_send(&w.employer, &forged).await;
     assert_eq!((s, p["type"].as_str().unwrap().ends_with("not-the-stored-document")), (422, true), "{p}");
-    // Nor one signed by someone who is not a party.
-    assert_eq!(app.sign_and_send(&other_employer, &stored["sign"]).await.0, 403);
-    let (s, receipt) = app.sign_and_send(&employer, &stored["sign"]).await;
-    assert_eq!((s, &receipt["result"]["status"]), (200, &json!("ok")), "{receipt}");
-    // The worker signs version 1 (the receipt of their copy), relayed by the same app.
-    let sign = json!({"module": "labour", "msg": {"type": "sign", "contract": id, "version": 1, "commitment": stored["commitment"]}});
-    let (s, receipt) = app.sign_and_send(&worker, &sign).await;
-    assert_eq!((s, &receipt["result"]["status"]), (200, &json!("ok")), "{receipt}");
+    let mut other_worker = register.clone();
+    other_worker["msg"]["worker"] = json!(stranger);
+    assert_eq!(app.sign_and_send(&w.employer, &other_worker).await.0, 422);
+    let anchor =
+        json!({"module": "anchor", "msg": {"type": "anchor", "namespace": "x", "root": "00".repeat(32), "leaves": 1}});
+    assert_eq!(app.sign_and_send(&w.employer, &anchor).await.0, 422);
+    assert_eq!(app.send_on("another-chain", &w.employer, &register).await.0, 422);
+    let vouch = json!({"module": "labour", "msg": {"type": "vouch_employer", "employer": stranger}});
+    assert_eq!(app.sign_and_send(&w.employer, &vouch).await.0, 422);
+    assert_eq!(app.sign_and_send(&w.stranger, &register).await.0, 403);
+    assert_eq!(app.sign_and_send(&w.worker, &register).await.0, 403, "the worker does not register");
+    // Another app, even for the same employer, does not see or touch this contract.
+    assert_eq!(other.get(&contract("")).await.0, 404);
+    assert_eq!(other.get(&contract("/findings")).await.0, 404);
+    assert_eq!(other.post(&contract("/timesheets"), week("2026-03-02", 5, WAGE)).await.0, 404);
+    assert_eq!(other.sign_and_send(&w.employer, &register).await.0, 404);
 
-    let (s, c) = app.get(&format!("/labour/v1/contracts/{id}")).await;
+    app.accepted(&w.employer, &register).await;
+    // The worker signs version 1 (the receipt of their copy); the employer cannot for them.
+    let sign = |v: u32, c: &Value| json!({"module": "labour", "msg": {"type": "sign", "contract": id, "version": v, "commitment": c}});
+    assert_eq!(app.sign_and_send(&w.employer, &sign(1, &stored["commitment"])).await.0, 403);
+    app.accepted(&w.worker, &sign(1, &stored["commitment"])).await;
+
+    // An amendment: stored, replaced while pending, then registered and signed.
+    let mut v2 = filled_draft(&template);
+    v2["duties"] = json!("serving, cleaning and the till");
+    let (s, pending) = app.post(&contract("/versions"), json!({"terms": v2})).await;
+    assert_eq!((s, &pending["version"]), (201, &json!(2)), "{pending}");
+    v2["end"] = json!("2026-07-31");
+    let (s, amended) = app.post(&contract("/versions"), json!({"terms": v2, "parties": null})).await;
+    assert_eq!((s, &amended["version"]), (201, &json!(2)), "a pending version is replaced: {amended}");
+    assert_eq!(app.sign_and_send(&w.employer, &pending["sign"]).await.0, 422, "the replaced version is not relayed");
+    app.accepted(&w.employer, &amended["sign"]).await;
+    app.accepted(&w.worker, &sign(2, &amended["commitment"])).await;
+    let (s, c) = app.get(&contract("")).await;
     assert_eq!(s, 200, "{c}");
     assert_eq!(c["versions"][0]["parties"]["worker_name"], WORKER_NAME);
-    assert_eq!(c["versions"][0]["terms"]["wage_krw"], 10_320);
-    assert!(c["ledger"]["versions"][0]["signed_height"].as_u64().is_some(), "{c}");
-    // Another app cannot see it.
-    let slow = App { http: http.clone(), base: desk.url.clone(), token: slow_token };
-    assert_eq!(slow.get(&format!("/labour/v1/contracts/{id}")).await.0, 404);
+    assert_eq!(c["versions"][1]["terms"]["duties"], "serving, cleaning and the till");
+    assert_eq!(c["versions"][1]["parties"]["employer_name"], EMPLOYER_NAME, "kept from version 1");
+    assert_eq!((c["ledger"]["versions"].as_array().unwrap().len(), &c["ledger_agrees"]), (2, &json!(true)));
+    assert_eq!(c["ledger"]["ends"], "2026-07-31");
 
-    // A week paid 9,000 KRW an hour, below 2026's 10,320: stored, committed, found (LAB-02).
-    let days: Vec<Value> = (0..5)
-        .map(|i| json!({"date": format!("2026-03-0{}", 2 + i), "start": 600, "end": 930, "break_minutes": 30}))
-        .collect();
-    let week = json!({"monday": "2026-03-02", "days": days, "pay": {"base_krw": 5 * 5 * 9_000}});
-    let bad_week = json!({"week": {"monday": "2026-03-03", "days": [], "pay": {"base_krw": 0}}});
-    let (s, p) = app.post(&format!("/labour/v1/contracts/{id}/timesheets"), bad_week).await;
-    assert_eq!(s, 422, "a week must start on a Monday: {p}");
-    let (s, ts) = app.post(&format!("/labour/v1/contracts/{id}/timesheets"), json!({"week": week})).await;
+    // Weeks: outside the contract or in the future refused; a week paid 9,000 KRW an hour,
+    // below 2026's 10,320, stored, committed and found (LAB-02); a recorded week kept.
+    let (s, p) = app
+        .post(&contract("/timesheets"), json!({"week": {"monday": "2026-03-03", "days": [], "pay": {"base_krw": 0}}}))
+        .await;
+    assert_eq!(s, 422, "a week starts on a Monday: {p}");
+    assert_eq!(app.post(&contract("/timesheets"), week("2026-02-23", 5, WAGE)).await.0, 422);
+    assert_eq!(app.post(&contract("/timesheets"), week("2026-08-03", 5, WAGE)).await.0, 422, "after the amended end");
+    let (s, ts) = app.post(&contract("/timesheets"), week("2026-03-02", 5, 9_000)).await;
     assert_eq!(s, 201, "{ts}");
-    let (s, receipt) = app.sign_and_send(&employer, &ts["sign"]).await;
-    assert_eq!((s, &receipt["result"]["status"]), (200, &json!("ok")), "{receipt}");
-    let (s, again) = app.post(&format!("/labour/v1/contracts/{id}/timesheets"), json!({"week": week})).await;
-    assert_eq!(s, 409, "a week on the ledger is not replaced: {again}");
-    let (s, report) = app.get(&format!("/labour/v1/contracts/{id}/findings")).await;
+    app.accepted(&w.employer, &ts["sign"]).await;
+    assert_eq!(app.post(&contract("/timesheets"), week("2026-03-02", 5, WAGE)).await.0, 409);
+    let (s, stored_only) = app.post(&contract("/timesheets"), week("2026-03-09", 5, 1)).await;
+    assert_eq!(s, 201, "{stored_only}");
+    let (s, report) = app.get(&contract("/findings")).await;
     assert_eq!(s, 200, "{report}");
-    assert_eq!((report["terms_version"].as_u64(), report["terms_signed"].as_bool()), (Some(1), Some(true)));
-    let lab02 = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "LAB-02").expect("LAB-02 found");
-    assert_eq!(lab02["owed_krw"], 25 * (10_320 - 9_000), "{lab02}");
-    assert!(report["owed_krw"].as_u64().unwrap() >= 25 * 1_320);
+    assert_eq!(
+        (&report["terms_version"], &report["terms_signed"], &report["weeks"]),
+        (&json!(2), &json!(true), &json!(1)),
+        "only the week on the ledger counts: {report}"
+    );
+    let lab02: Vec<&Value> = report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "LAB-02").collect();
+    assert!(lab02.iter().any(|f| f["owed_krw"] == 25 * (10_320 - 9_000)), "{report}");
+    // No weekly holiday allowance was paid either: 25 h a week earns 5 h at the contract's wage.
+    let lab03 = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "LAB-03").expect("LAB-03");
+    assert_eq!(lab03["owed_krw"], 5 * WAGE, "{lab03}");
+    assert_eq!(report["owed_krw"], 25 * (10_320 - 9_000) + 5 * WAGE, "{report}");
 
-    // Rate limits are per app: the slow app's third request in a minute waits.
-    // (It used one of its two a minute above.)
-    assert_eq!(slow.get("/labour/v1/templates").await.0, 200);
+    // Quotas are per app: the slow app's second request in a minute waits, the others don't.
+    assert_eq!(slow.get(&contract("")).await.0, 404);
     let (s, p, h) = slow.call(reqwest::Method::GET, "/labour/v1/templates", None).await;
     assert_eq!(s, 429, "{p}");
     assert!(h["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
-    assert_eq!(app.get("/labour/v1/templates").await.0, 200, "the other app is not slowed");
+    assert_eq!(app.get("/labour/v1/templates").await.0, 200);
 
-    // No name and no wage in the ledger's store, the desk's index or anywhere on chain.
+    // The index survives a restart; an employer taken off the app's list is out of its reach.
     drop(desk);
-    for file in [home.join("data").join("ledger.redb"), dir.path().join("desk.redb")] {
+    let without = app_lines.replace(&format!("\"{e_addr}\""), "");
+    write_desk_config(&desk_toml, &w.node.url, &[&without, &other_lines, &slow_lines]);
+    let desk = start_desk(&desk_toml);
+    let app = App { base: desk.url.clone(), ..app };
+    assert_eq!(app.get(&contract("")).await.0, 404);
+    drop(desk);
+    write_desk_config(&desk_toml, &w.node.url, &[&app_lines, &other_lines, &slow_lines]);
+    let desk = start_desk(&desk_toml);
+    let app = App { base: desk.url.clone(), ..app };
+    assert_eq!(app.get(&contract("")).await.0, 200);
+    drop(desk);
+
+    // No name, workplace or wage in the ledger's store or the desk's index.
+    let wage = WAGE.to_string();
+    for file in [w.home.join("data").join("ledger.redb"), w.dir.path().join("desk.redb")] {
         let bytes = std::fs::read(&file).unwrap();
-        for needle in [WORKER_NAME.as_bytes(), EMPLOYER_NAME.as_bytes(), b"Cafe, Mapo-gu"] {
-            assert!(
-                !bytes.windows(needle.len()).any(|w| w == needle),
-                "{} holds {:?}",
-                file.display(),
-                String::from_utf8_lossy(needle)
-            );
+        for needle in [WORKER_NAME, EMPLOYER_NAME, WORKPLACE, &wage, "wage_krw"] {
+            let n = needle.as_bytes();
+            assert!(!bytes.windows(n.len()).any(|x| x == n), "{} holds {needle}", file.display());
         }
     }
-    node.stop();
+    let _ = w_addr;
+    w.node.stop();
 }

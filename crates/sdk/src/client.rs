@@ -100,12 +100,18 @@ impl Client {
         msg: &M,
     ) -> Result<Value, ClientError> {
         let tx = from.try_message(msg).map_err(|e| ClientError::Sign(e.to_string()))?;
-        let submitted = self.submit(&tx, true).await?;
+        self.submit_final(&tx).await
+    }
+
+    /// Submits a signed transaction and waits until it is final: its receipt, or
+    /// [`ClientError::Refused`] when its module refused it in the block.
+    pub async fn submit_final(&self, tx: &SignedTx) -> Result<Value, ClientError> {
+        let submitted = self.submit(tx, true).await?;
         let receipt = submitted.receipt.ok_or(ClientError::NotFinal(submitted.id))?;
         if receipt["result"]["status"] != "ok" {
             let text = |k: &str| receipt["result"][k].as_str().unwrap_or_default().to_string();
             return Err(ClientError::Refused {
-                module: M::MODULE.to_string(),
+                module: tx.body.module.clone(),
                 code: text("code"),
                 reason: text("reason"),
             });

@@ -34,42 +34,23 @@ pub fn contract_id_is_valid(id: &str) -> bool {
 
 /// The stateless rules and who may send each message.
 pub fn check(msg: &LabourMsg) -> Result<Permit, ModuleError> {
-    let id_ok = |id: &str| {
-        if contract_id_is_valid(id) {
-            Ok(())
-        } else {
-            Err(invalid(format!("CON-01: contract id '{id}' is not 32 lowercase hex characters (draw it at random)")))
-        }
-    };
+    let Some(id) = msg.contract() else { return Ok(Permit::AnyRole(&["issuer"])) };
+    if !contract_id_is_valid(id) {
+        return Err(invalid(format!(
+            "CON-01: contract id '{id}' is not 32 lowercase hex characters (draw it at random)"
+        )));
+    }
     match msg {
-        LabourMsg::VouchEmployer { .. } | LabourMsg::WithdrawEmployer { .. } => Ok(Permit::AnyRole(&["issuer"])),
-        LabourMsg::Register { contract, starts, ends, .. } => {
-            id_ok(contract)?;
-            if ends.is_some_and(|e| e < *starts) {
-                return Err(invalid("CON-01: the contract ends before it starts"));
-            }
-            Ok(Permit::OwnRules)
+        LabourMsg::Register { starts, ends: Some(ends), .. } if ends < starts => {
+            Err(invalid("CON-01: the contract ends before it starts"))
         }
-        LabourMsg::SetDeadline { contract, deadline, .. } | LabourMsg::MeetDeadline { contract, deadline } => {
-            id_ok(contract)?;
-            if let DeadlineKind::InsuranceReport { insurance } = deadline {
-                if !INSURANCES.contains(&insurance.as_str()) {
-                    return Err(invalid(format!(
-                        "'{insurance}' is not one of the four insurances ({})",
-                        INSURANCES.join(", ")
-                    )));
-                }
-            }
-            Ok(Permit::OwnRules)
+        LabourMsg::SetDeadline { deadline: DeadlineKind::InsuranceReport { insurance }, .. }
+        | LabourMsg::MeetDeadline { deadline: DeadlineKind::InsuranceReport { insurance }, .. }
+            if !INSURANCES.contains(&insurance.as_str()) =>
+        {
+            Err(invalid(format!("'{insurance}' is not one of the four insurances ({})", INSURANCES.join(", "))))
         }
-        LabourMsg::Sign { contract, .. }
-        | LabourMsg::Amend { contract, .. }
-        | LabourMsg::Terminate { contract, .. }
-        | LabourMsg::Timesheet { contract, .. }
-        | LabourMsg::ConfirmTimesheet { contract, .. } => {
-            id_ok(contract)?;
-            Ok(Permit::OwnRules)
-        }
+        _ => Ok(Permit::OwnRules),
     }
 }
 

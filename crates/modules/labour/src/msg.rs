@@ -58,3 +58,20 @@ pub enum LabourMsg {
     /// The employer or the labour office records that a deadline was met (CON-07).
     MeetDeadline { contract: String, deadline: DeadlineKind },
 }
+
+impl LabourMsg {
+    /// The contract a message acts on; `None` for the federation's messages about employers.
+    pub fn contract(&self) -> Option<&str> {
+        match self {
+            LabourMsg::Register { contract, .. }
+            | LabourMsg::Sign { contract, .. }
+            | LabourMsg::Amend { contract, .. }
+            | LabourMsg::Terminate { contract, .. }
+            | LabourMsg::Timesheet { contract, .. }
+            | LabourMsg::ConfirmTimesheet { contract, .. }
+            | LabourMsg::SetDeadline { contract, .. }
+            | LabourMsg::MeetDeadline { contract, .. } => Some(contract),
+            LabourMsg::VouchEmployer { .. } | LabourMsg::WithdrawEmployer { .. } => None,
+        }
+    }
+}

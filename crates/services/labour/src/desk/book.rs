@@ -26,6 +26,8 @@ pub struct VersionRef {
     pub version: u32,
     pub key: String,
     pub commitment: Hash,
+    /// The end this version sets (a date, as on the ledger; not personal).
+    pub ends: Option<Date>,
 }
 
 /// One week's timesheet payload in the collection.
@@ -42,6 +44,8 @@ pub struct Entry {
     pub client: String,
     pub employer: Address,
     pub worker: Address,
+    /// The first day, as registered on the ledger.
+    pub starts: Date,
     pub versions: Vec<VersionRef>,
     #[serde(default)]
     pub weeks: BTreeMap<Date, WeekRef>,
@@ -91,7 +95,8 @@ mod tests {
             client: "app".into(),
             employer: a,
             worker: a,
-            versions: vec![VersionRef { version: 1, key: "ab".repeat(16), commitment: Hash([7; 32]) }],
+            starts: "2026-03-02".parse().unwrap(),
+            versions: vec![VersionRef { version: 1, key: "ab".repeat(16), commitment: Hash([7; 32]), ends: None }],
             weeks: BTreeMap::from([(
                 "2026-03-02".parse().unwrap(),
                 WeekRef { key: "cd".repeat(16), commitment: Hash([8; 32]) },

@@ -4,8 +4,12 @@
 //! the parties' signed transactions. The desk trusts this node as its organisation's own; it
 //! reads without proofs.
 
+use std::future::Future;
+use std::time::Duration;
+
 use dojang_crypto::Keypair;
 use dojang_governance::ParamValue;
+use dojang_labour::state::Contract;
 use dojang_labour::Tables;
 use dojang_private::client::ClientError as PrivateError;
 use dojang_private::PrivateClient;
@@ -25,6 +29,15 @@ pub enum ChainError {
     Unexpected(String),
     #[error("{0}")]
     Setup(String),
+    #[error("the node did not answer within {} s", NODE_TIMEOUT.as_secs())]
+    Timeout,
+}
+
+/// The longest the desk waits for its node on one call (a store waits for a block).
+pub const NODE_TIMEOUT: Duration = Duration::from_secs(45);
+
+async fn bounded<T>(call: impl Future<Output = Result<T, ChainError>>) -> Result<T, ChainError> {
+    tokio::time::timeout(NODE_TIMEOUT, call).await.unwrap_or(Err(ChainError::Timeout))
 }
 
 impl ChainError {
@@ -32,7 +45,8 @@ impl ChainError {
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self,
-            ChainError::Private(PrivateError::Transport { .. })
+            ChainError::Timeout
+                | ChainError::Private(PrivateError::Transport { .. })
                 | ChainError::Node(ClientError::Transport { .. } | ClientError::NotFinal(_))
         ) || matches!(self, ChainError::Node(ClientError::Problem { status, .. }) if *status >= 500)
     }
@@ -80,14 +94,10 @@ impl ChainSide {
     /// misconfigured desk stops at start with the reason instead of failing every request.
     pub async fn check_member(&self) -> Result<(), ChainError> {
         let c = &self.collection;
-        let v = match self.client.query("collections", &format!("collection/{c}"), &[]).await {
-            Ok(v) => v,
-            Err(ClientError::Problem { status: 404, .. }) => {
-                return Err(ChainError::Setup(format!(
-                    "no collection '{c}' is defined on the chain: the council defines it (collections define)"
-                )))
-            }
-            Err(e) => return Err(e.into()),
+        let Some(v) = self.query("collections", &format!("collection/{c}")).await? else {
+            return Err(ChainError::Setup(format!(
+                "no collection '{c}' is defined on the chain: the council defines it (collections define)"
+            )));
         };
         let me = self.member.public_key().address().to_string();
         if !v["members"].as_array().is_some_and(|m| m.iter().any(|a| a.as_str() == Some(me.as_str()))) {
@@ -101,36 +111,53 @@ impl ChainSide {
     /// Stores `payload` in the collection on the node and records its commitment, signed by
     /// the member; returns once the record is final.
     pub async fn store(&self, payload: &[u8]) -> Result<Recorded, ChainError> {
-        let stored = self.private.store(&self.member, &self.collection, payload).await?;
-        self.client.send(&TxBuilder::new(self.chain_id.clone(), self.member.duplicate()), &stored.record).await?;
-        Ok(Recorded { key: stored.key, commitment: stored.commitment })
+        bounded(async {
+            let stored = self.private.store(&self.member, &self.collection, payload).await?;
+            let member = TxBuilder::new(self.chain_id.clone(), self.member.duplicate());
+            self.client.send(&member, &stored.record).await?;
+            Ok(Recorded { key: stored.key, commitment: stored.commitment })
+        })
+        .await
     }
 
     /// A payload of the collection, checked by the node against its commitment.
     pub async fn fetch(&self, key: &str) -> Result<Vec<u8>, ChainError> {
-        Ok(self.private.fetch(&self.member, &self.collection, key).await?.payload)
+        bounded(async { Ok(self.private.fetch(&self.member, &self.collection, key).await?.payload) }).await
+    }
+
+    /// A module query's answer, or `None` when the node has no such record (404).
+    async fn query(&self, module: &str, path: &str) -> Result<Option<Value>, ChainError> {
+        bounded(async {
+            match self.client.query(module, path, &[]).await {
+                Ok(v) => Ok(Some(v)),
+                Err(ClientError::Problem { status: 404, .. }) => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
     }
 
     /// The labour module's record of a contract, or `None` if it is not registered.
-    pub async fn contract(&self, id: &str) -> Result<Option<dojang_labour::state::Contract>, ChainError> {
-        match self.client.query("labour", &format!("contract/{id}"), &[]).await {
-            Ok(v) => serde_json::from_value(v["contract"].clone())
-                .map(Some)
-                .map_err(|e| ChainError::Unexpected(format!("contract {id}: {e}"))),
-            Err(ClientError::Problem { status: 404, .. }) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+    pub async fn contract(&self, id: &str) -> Result<Option<Contract>, ChainError> {
+        let Some(v) = self.query("labour", &format!("contract/{id}")).await? else { return Ok(None) };
+        serde_json::from_value(v["contract"].clone())
+            .map(Some)
+            .map_err(|e| ChainError::Unexpected(format!("contract {id}: {e}")))
+    }
+
+    /// The commitment of a week's timesheet on the ledger, if it is there.
+    pub async fn timesheet(&self, id: &str, monday: Date) -> Result<Option<Hash>, ChainError> {
+        let Some(v) = self.query("labour", &format!("timesheet/{id}/{monday}")).await? else { return Ok(None) };
+        serde_json::from_value(v["timesheet"]["commitment"].clone())
+            .map(Some)
+            .map_err(|e| ChainError::Unexpected(format!("timesheet {id}/{monday}: {e}")))
     }
 
     /// The legal tables the labour rules read, every version, as the council set them.
     pub async fn tables(&self) -> Result<Tables, ChainError> {
         let mut rows = Vec::new();
         for table in ["minimum_wage", "labour"] {
-            let answer: Value = match self.client.query("governance", &format!("params/{table}"), &[]).await {
-                Ok(v) => v,
-                Err(ClientError::Problem { status: 404, .. }) => continue,
-                Err(e) => return Err(e.into()),
-            };
+            let Some(answer) = self.query("governance", &format!("params/{table}")).await? else { continue };
             let keys = answer["keys"].as_object().cloned().unwrap_or_default();
             for (key, versions) in keys {
                 let versions: Vec<Version> = serde_json::from_value(versions)
@@ -141,10 +168,9 @@ impl ChainSide {
         Ok(Tables::new(rows))
     }
 
-    /// Submits a party's signed transaction and waits for it to be final: its receipt (which
-    /// may say the module refused it).
+    /// Submits a party's signed transaction and waits until it is final and accepted: its
+    /// receipt, or the node's or the module's refusal.
     pub async fn relay(&self, tx: &SignedTx) -> Result<Value, ChainError> {
-        let submitted = self.client.submit(tx, true).await?;
-        submitted.receipt.ok_or(ChainError::Node(ClientError::NotFinal(submitted.id)))
+        bounded(async { Ok(self.client.submit_final(tx).await?) }).await
     }
 }

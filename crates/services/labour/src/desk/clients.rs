@@ -102,7 +102,7 @@ impl Clients {
         // Every entry is compared in full, so the time taken says nothing about which matched.
         let mut found = None;
         for c in &self.0 {
-            if equal(&c.token_hash, &hash.0) {
+            if dojang_crypto::same_secret(&c.token_hash, &hash.0) {
                 found = Some(c);
             }
         }
@@ -131,10 +131,6 @@ impl Client {
             Err(Refusal::RateLimited { retry_after_s: ((1.0 - b.tokens) / rate).ceil().max(1.0) as u64 })
         }
     }
-}
-
-fn equal(a: &[u8; 32], b: &[u8]) -> bool {
-    b.len() == 32 && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A new token for an app and the hash the desk's config keeps: 32 random bytes, hex.

@@ -25,21 +25,26 @@ pub struct Parties {
 }
 
 impl Parties {
-    /// Both names are present, printable and at most [`MAX_NAME_CHARS`] long.
-    pub fn check(&self) -> Result<(), String> {
-        for (what, name) in [("employer_name", &self.employer_name), ("worker_name", &self.worker_name)] {
-            let n = name.trim();
+    /// The names as stored: at most [`MAX_NAME_CHARS`] characters as sent, without control
+    /// characters, not blank; trimmed.
+    pub fn normalized(self) -> Result<Parties, String> {
+        let check = |what: &str, name: String| {
+            if name.chars().count() > MAX_NAME_CHARS {
+                return Err(format!("parties.{what} is longer than {MAX_NAME_CHARS} characters"));
+            }
+            if name.chars().any(char::is_control) {
+                return Err(format!("parties.{what} contains control characters"));
+            }
+            let n = name.trim().to_string();
             if n.is_empty() {
                 return Err(format!("parties.{what} is empty: write the name as on the contract"));
             }
-            if n.chars().count() > MAX_NAME_CHARS {
-                return Err(format!("parties.{what} is longer than {MAX_NAME_CHARS} characters"));
-            }
-            if n.chars().any(char::is_control) {
-                return Err(format!("parties.{what} contains control characters"));
-            }
-        }
-        Ok(())
+            Ok(n)
+        };
+        Ok(Parties {
+            employer_name: check("employer_name", self.employer_name)?,
+            worker_name: check("worker_name", self.worker_name)?,
+        })
     }
 }
 
@@ -122,13 +127,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_checked() {
-        let p = |e: &str, w: &str| Parties { employer_name: e.into(), worker_name: w.into() };
-        assert!(p("카페 도장", "김민수").check().is_ok());
-        assert!(p(" ", "김민수").check().unwrap_err().contains("employer_name"));
-        assert!(p("카페", "").check().unwrap_err().contains("worker_name"));
-        assert!(p("카페", "a\u{0}b").check().unwrap_err().contains("control"));
-        assert!(p(&"x".repeat(101), "b").check().unwrap_err().contains("longer"));
+    fn names_are_trimmed_and_checked() {
+        let p = |e: &str, w: &str| Parties { employer_name: e.into(), worker_name: w.into() }.normalized();
+        assert_eq!(
+            p(" 카페 도장 ", "김민수 "),
+            Ok(Parties { employer_name: "카페 도장".into(), worker_name: "김민수".into() })
+        );
+        assert!(p("카페", "김민수\n").unwrap_err().contains("control"));
+        assert!(p(" ", "김민수").unwrap_err().contains("employer_name"));
+        assert!(p("카페", "").unwrap_err().contains("worker_name"));
+        assert!(p("카페", "a\u{0}b").unwrap_err().contains("control"));
+        assert!(p(&"x".repeat(101), "b").unwrap_err().contains("longer"));
+        assert!(p(&format!("{}x", " ".repeat(100)), "b").unwrap_err().contains("longer"), "as sent, not as trimmed");
     }
 
     #[test]

@@ -1,17 +1,23 @@
 //! The compliance engine over one contract as the desk holds it: the terms in force (the last
 //! version the worker signed on the ledger), every week's timesheet from the collection, and
 //! the legal tables the council set, through the pure rules of `dojang-labour`. Each week is
-//! judged with up to three weeks before it (LAB-03 averages four).
+//! judged with up to three weeks before it (LAB-03 averages four). One set of terms applies
+//! to every week: the ledger records when a version was signed, not from which day it applies.
 
 use dojang_labour::finding::Finding;
 use dojang_labour::rules::{self, payment};
+use dojang_labour::state::Contract;
 use dojang_labour::tables::TableError;
 use dojang_labour::Week;
+use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
 
 use super::book::Entry;
 use super::chain::{ChainError, ChainSide};
 use super::documents::{ContractVersion, Timesheet};
+
+/// Payloads fetched from the node at once.
+const FETCH_AT_ONCE: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FindingsError {
@@ -45,19 +51,29 @@ fn window(weeks: &[Week], i: usize) -> &[Week] {
     &weeks[first..=i]
 }
 
-pub async fn run(chain: &ChainSide, id: &str, e: &Entry) -> Result<Report, FindingsError> {
-    let on_chain = chain.contract(id).await?;
-    let signed = on_chain.as_ref().and_then(|c| c.versions.iter().rposition(|v| v.signed_height.is_some()));
-    let applied = signed
-        .and_then(|i| e.versions.get(i))
-        .or(e.versions.last())
+/// The findings over the weeks committed on the ledger (a week stored but never committed, or
+/// committed with another document, is left out) under the terms the worker last signed, or
+/// version 1's while none is signed.
+pub async fn run(chain: &ChainSide, id: &str, e: &Entry, on_chain: &Contract) -> Result<Report, FindingsError> {
+    let signed = on_chain.versions.iter().rposition(|v| v.signed_height.is_some());
+    let applied = e
+        .versions
+        .get(signed.unwrap_or(0))
         .ok_or_else(|| FindingsError::Stored(format!("contract {id} has no version")))?;
     let terms = ContractVersion::decode(&chain.fetch(&applied.key).await?).map_err(FindingsError::Stored)?.terms;
     let tables = chain.tables().await?;
-    let mut weeks = Vec::with_capacity(e.weeks.len());
-    for w in e.weeks.values() {
-        weeks.push(Timesheet::decode(&chain.fetch(&w.key).await?).map_err(FindingsError::Stored)?.week);
-    }
+    let weeks: Vec<Option<Week>> = stream::iter(e.weeks.clone())
+        .map(|(monday, w)| async move {
+            if chain.timesheet(id, monday).await? != Some(w.commitment) {
+                return Ok(None);
+            }
+            let doc = Timesheet::decode(&chain.fetch(&w.key).await?).map_err(FindingsError::Stored)?;
+            Ok::<_, FindingsError>(Some(doc.week))
+        })
+        .buffered(FETCH_AT_ONCE)
+        .try_collect()
+        .await?;
+    let weeks: Vec<Week> = weeks.into_iter().flatten().collect();
     let mut findings = payment::minor_documents(&terms, &tables)?;
     for i in 0..weeks.len() {
         findings.extend(rules::week(&terms, window(&weeks, i), &tables)?);

@@ -10,15 +10,20 @@ mod api;
 mod book;
 mod chain;
 mod clients;
+mod contracts;
 mod documents;
 mod findings;
+mod relay;
 mod templates;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use dojang_api::{ConnectionLimits, Server};
 use dojang_crypto::KeyFile;
 use dojang_service::settings::{load_toml, relative};
 use serde::Deserialize;
@@ -64,8 +69,19 @@ pub struct Desk {
     clients: clients::Clients,
     book: book::Book,
     chain: chain::ChainSide,
-    /// Amendments and timesheets read, then extend, a contract's entry: one at a time.
-    write: Mutex<()>,
+    /// One request at a time changes or relays for a contract (amendments and weeks read, then
+    /// extend, its entry; a relay checks against it). Other contracts go on meanwhile.
+    locks: std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
+
+impl Desk {
+    async fn lock(&self, contract: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let m = {
+            let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+            locks.entry(contract.to_string()).or_default().clone()
+        };
+        m.lock_owned().await
+    }
 }
 
 /// What a desk needs, however it is configured (a file, or a demo in process).
@@ -89,17 +105,27 @@ impl Desk {
             .with_context(|| format!("cannot reach the node at {}", s.node))?;
         chain.check_member().await?;
         let book = book::Book::open(&s.store).context("[desk] store")?;
-        Ok(Arc::new(Desk { clients, book, chain, write: Mutex::new(()) }))
+        Ok(Arc::new(Desk { clients, book, chain, locks: Default::default() }))
     }
 }
 
-/// Serves the desk's API on `listener` until `shutdown` completes.
+/// Serves the desk's API on `listener` until `shutdown` completes, with the node's bounds on
+/// connections (in all, per client address) and on slow headers, bodies and idle connections.
 pub async fn serve(
     desk: Arc<Desk>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, api::router(desk)).with_graceful_shutdown(shutdown).await?;
+    let limits = ConnectionLimits {
+        max_connections: 1024,
+        max_connections_per_client: 64,
+        health_reserve: 4,
+        header_read_timeout: Duration::from_secs(10),
+        idle_timeout: Duration::from_secs(60),
+        body_read_timeout: Duration::from_secs(30),
+        shutdown_grace: Duration::from_secs(5),
+    };
+    Server::new(listener, api::router(desk), limits).run(shutdown).await?;
     Ok(())
 }
 
