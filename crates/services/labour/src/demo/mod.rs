@@ -17,7 +17,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use dojang_collections::CollectionsMsg;
 use dojang_crypto::{Algorithm, KeyFile, KeyProtection, Keypair};
-use dojang_governance::GovernanceMsg;
+use dojang_governance::{GovernanceMsg, Role};
 use dojang_labour::LabourMsg;
 use dojang_sdk::{Client, TxBuilder};
 use dojang_service::node::{demo_key, init_demo_home, start_home, WorkDir};
@@ -51,6 +51,10 @@ pub struct LabourDemoArgs {
     /// Where the node and the desk keep their files [default: a temporary directory].
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Keep the node and the desk running afterwards, and print the desk's address and the
+    /// app's token, to try the API (docs/modules/labour.md) until Ctrl-C.
+    #[arg(long)]
+    pub stay: bool,
 }
 
 pub fn run(demo: Demos) -> Run {
@@ -128,6 +132,10 @@ async fn setup(
         retention_days: 1095,
     };
     propose(client, &council, GovernanceMsg::propose(&define, "part-time contracts and timesheets", expires)).await?;
+    // The federation's member account records every contract and week the desk stores: an
+    // agency's quota, not a citizen's 120 transactions a minute.
+    let grant = GovernanceMsg::GrantRole { account: member.public_key().address(), role: Role::Issuer };
+    propose(client, &council, GovernanceMsg::propose(&grant, "the federation's member account", expires)).await?;
     let federation = TxBuilder::new(chain_id, demo_key(home, "employment-insurance")?);
     for e in employers {
         client.send(&federation, &LabourMsg::VouchEmployer { employer: e.public_key().address() }).await?;
@@ -266,11 +274,12 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
             }
         }
     }
-    let _ = stop.send(());
-    serving.await??;
 
-    let mut needles: Vec<String> = workers.iter().map(|w| w.name.clone()).collect();
-    needles.extend((0..args.businesses).flat_map(|b| [business_name(b), workplace(b)]));
+    let mut names: Vec<String> = workers.iter().map(|w| w.name.clone()).collect();
+    names.extend((0..args.businesses).flat_map(|b| [business_name(b), workplace(b)]));
+    names.sort();
+    names.dedup();
+    let needles: Vec<(String, Vec<u8>)> = names.iter().flat_map(|n| scan::forms(n)).collect();
     let places = [home.to_path_buf(), work.join("desk.redb")];
     let skip = [home.join("data").join("private"), home.join("keys")];
     let found = scan::search(&places, &skip, &needles)?;
@@ -284,11 +293,11 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
     }
     println!("owed to workers in all: {owed_total} KRW");
     println!(
-        "personal data outside the private store: {} (searched {} files, {} bytes, for {} names and workplaces)",
+        "personal data outside the private store: {} (searched {} files, {} bytes, for {} names and workplaces, as written and as unsalted SHA-256)",
         if found.hits.is_empty() { "none".to_string() } else { format!("{:?}", found.hits) },
         found.files,
         found.bytes,
-        needles.len()
+        names.len()
     );
     let rules: serde_json::Map<String, Value> = by_rule
         .iter()
@@ -312,5 +321,11 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
     if !found.hits.is_empty() {
         bail!("personal data was found outside the private store");
     }
+    if args.stay {
+        println!("labour desk on {} (app token: {}); Ctrl-C stops the desk and the node", app.base, app.token);
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    let _ = stop.send(());
+    serving.await??;
     Ok(())
 }

@@ -1,13 +1,13 @@
 //! The personal-data scan: every byte of every file under the given places (the node's
 //! store, blocks, logs; the desk's index), except the private store, searched for each name.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub struct Found {
     pub files: usize,
     pub bytes: u64,
-    /// A file and the needle found in it.
+    /// A file and the label of the needle found in it.
     pub hits: Vec<(PathBuf, String)>,
 }
 
@@ -24,12 +24,13 @@ fn files(place: &Path, skip: &[PathBuf], out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Searches every file under `places` (but not under `skip`) for each of `needles`, as UTF-8
-/// bytes. Needles are grouped by length, so each file is read once per distinct length.
-pub fn search(places: &[PathBuf], skip: &[PathBuf], needles: &[String]) -> std::io::Result<Found> {
-    let mut by_len: BTreeMap<usize, HashSet<&[u8]>> = BTreeMap::new();
-    for n in needles.iter().filter(|n| !n.is_empty()) {
-        by_len.entry(n.len()).or_default().insert(n.as_bytes());
+/// Searches every file under `places` (but not under `skip`) for each needle's bytes, and
+/// names a hit by the needle's label. Needles are grouped by length, so each file is read
+/// once per distinct length.
+pub fn search(places: &[PathBuf], skip: &[PathBuf], needles: &[(String, Vec<u8>)]) -> std::io::Result<Found> {
+    let mut by_len: BTreeMap<usize, HashMap<&[u8], &str>> = BTreeMap::new();
+    for (label, bytes) in needles.iter().filter(|(_, b)| !b.is_empty()) {
+        by_len.entry(bytes.len()).or_default().insert(bytes, label);
     }
     let mut list = Vec::new();
     for p in places {
@@ -43,13 +44,25 @@ pub fn search(places: &[PathBuf], skip: &[PathBuf], needles: &[String]) -> std::
         for (len, set) in &by_len {
             let mut seen = HashSet::new();
             for w in bytes.windows(*len) {
-                if set.contains(w) && seen.insert(w) {
-                    found.hits.push((f.clone(), String::from_utf8_lossy(w).into_owned()));
+                if let Some(label) = set.get(w) {
+                    if seen.insert(w) {
+                        found.hits.push((f.clone(), label.to_string()));
+                    }
                 }
             }
         }
     }
     Ok(found)
+}
+
+/// A name as it could leak: as written, and as its unsalted SHA-256 in hex and raw.
+pub fn forms(name: &str) -> Vec<(String, Vec<u8>)> {
+    let hash = dojang_types::sha256(&[name.as_bytes()]);
+    vec![
+        (name.to_string(), name.as_bytes().to_vec()),
+        (format!("sha256-hex({name})"), hash.to_hex().into_bytes()),
+        (format!("sha256({name})"), hash.0.to_vec()),
+    ]
 }
 
 #[cfg(test)]
@@ -61,11 +74,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let private = dir.path().join("private");
         std::fs::create_dir_all(&private).unwrap();
-        std::fs::write(dir.path().join("a.bin"), b"\x00\x01\xea\xb9\x80\xeb\xaf\xbc\xec\x88\x98 tail").unwrap();
-        std::fs::write(private.join("p.json"), "김민수 이서연").unwrap();
-        let needles = vec!["김민수".to_string(), "이서연".to_string(), "도장카페 1호점".to_string()];
+        let hashed = dojang_types::sha256(&["이서연".as_bytes()]);
+        let mut planted = b"\x00\x01\xea\xb9\x80\xeb\xaf\xbc\xec\x88\x98 tail ".to_vec();
+        planted.extend_from_slice(&hashed.0);
+        std::fs::write(dir.path().join("a.bin"), planted).unwrap();
+        std::fs::write(private.join("p.json"), "김민수 이서연 도장카페 1호점").unwrap();
+        let needles: Vec<_> = ["김민수", "이서연", "도장카페 1호점"].iter().flat_map(|n| forms(n)).collect();
         let found = search(&[dir.path().to_path_buf()], &[private], &needles).unwrap();
         assert_eq!(found.files, 1);
-        assert_eq!(found.hits, vec![(dir.path().join("a.bin"), "김민수".to_string())]);
+        let mut hits: Vec<&str> = found.hits.iter().map(|(_, l)| l.as_str()).collect();
+        hits.sort();
+        assert_eq!(hits, ["sha256(이서연)", "김민수"]);
     }
 }

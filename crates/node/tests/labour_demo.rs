@@ -1,0 +1,42 @@
+//! `dojang demo labour` end to end on a small scale: every kind of violation the demo's
+//! employers commit is found and summed by rule, the contracts' payloads are on the member
+//! node's private store, and the demo's own scan finds no name or workplace anywhere else.
+
+mod common;
+
+use std::process::Command;
+
+use common::EXE;
+use serde_json::Value;
+
+#[test]
+fn the_labour_demo_finds_each_violation_and_no_personal_data_outside_the_private_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(EXE)
+        .args(["demo", "labour", "--businesses", "3", "--workers", "6", "--weeks", "3", "--dir"])
+        .arg(dir.path())
+        .env("DOJANG_LOG__FILTER", "error")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!((summary["contracts"].as_u64(), summary["timesheets"].as_u64()), (Some(6), Some(18)));
+    assert_eq!(summary["personal_data_hits"], 0);
+    // Worker 2 is paid 9,800 KRW an hour for 25 h a week: 25 x 520 short each week, and the
+    // allowance at 9,800 instead of 10,320 (5 x 520); worker 4 gets no allowance (5 h at 10,520);
+    // worker 1, aged 16, works past 22:00 on two days a week.
+    let rules = &summary["rules"];
+    assert_eq!(rules["LAB-02"]["contracts"], 1);
+    assert_eq!(rules["LAB-02"]["owed_krw"], 3 * 25 * 520);
+    assert_eq!(rules["LAB-03"]["contracts"], 2);
+    assert_eq!(rules["LAB-03"]["owed_krw"], 3 * (5 * 520 + 5 * 10_520));
+    assert_eq!(rules["LAB-05"]["contracts"], 1);
+    assert_eq!(rules["LAB-05"]["findings"], 6);
+    assert_eq!(summary["owed_krw"], 3 * 25 * 520 + 3 * (5 * 520 + 5 * 10_520));
+    assert!(stdout.contains("personal data outside the private store: none"), "{stdout}");
+    // The payloads exist, on the member node's private store only.
+    let private = dir.path().join("node").join("data").join("private").join("labour-contracts");
+    let payloads = std::fs::read_dir(&private).unwrap().count();
+    assert_eq!(payloads, 6 + 18, "a version per contract and a week per timesheet in {}", private.display());
+}
