@@ -40,3 +40,24 @@ fn the_labour_demo_finds_each_violation_and_no_personal_data_outside_the_private
     let payloads = std::fs::read_dir(&private).unwrap().count();
     assert_eq!(payloads, 6 + 18, "a version per contract and a week per timesheet in {}", private.display());
 }
+
+/// `dojang bench labour` at a small size: every registration is final and accepted, and the
+/// one JSON line carries both parts' figures beside the machine's own limit.
+#[test]
+fn the_labour_bench_registers_every_contract_and_reports_both_figures() {
+    let out = Command::new(EXE)
+        .args(["bench", "labour", "--worker-weeks", "800", "--registrations", "300", "--employers", "10"])
+        .env("DOJANG_LOG__FILTER", "error")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let r = &v["registrations"];
+    assert_eq!((r["finalized_ok"].as_u64(), r["refused_in_block"].as_u64()), (Some(300), Some(0)), "{v}");
+    assert_eq!((r["refused_at_admission"].as_u64(), r["not_final"].as_u64()), (Some(0), Some(0)), "{v}");
+    assert!(r["finalized_per_s"].as_f64().unwrap() > 0.0 && r["ratio_to_ed25519"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["compliance"]["worker_weeks"], 800);
+    assert!(v["ed25519_batched_all_cores"].as_f64().unwrap() > 0.0);
+    assert!(stdout.contains("registrations finalized/s") && stdout.contains("worker-weeks checked/s"), "{stdout}");
+}

@@ -143,6 +143,28 @@ impl Client {
             .collect())
     }
 
+    /// Reads the node's event stream (`/v1/events`) and calls `on_block` with each finalized
+    /// block's receipts, until the stream ends or fails. Blocks the stream skipped (a slow
+    /// reader) are not fetched: a caller that needs every receipt reads them by height.
+    pub async fn each_block_receipts(&self, mut on_block: impl FnMut(&[Value])) -> Result<(), ClientError> {
+        let url = format!("{}/v1/events", self.base);
+        let transport = |source| ClientError::Transport { url: url.clone(), source };
+        let mut resp = self.http.get(&url).send().await.map_err(transport)?;
+        let mut buf = String::new();
+        while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buf.find("\n\n") {
+                let event: String = buf.drain(..end + 2).collect();
+                let Some(data) = event.lines().find_map(|l| l.strip_prefix("data:")) else { continue };
+                let Ok(v) = serde_json::from_str::<Value>(data.trim()) else { continue };
+                if let Some(receipts) = v["receipts"].as_array() {
+                    on_block(receipts);
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub async fn tx(&self, id: &Hash) -> Result<Value, ClientError> {
         self.get(&format!("/v1/txs/{id}")).await
     }

@@ -6,6 +6,7 @@
 
 mod commands;
 pub mod keys;
+pub mod machine;
 pub mod node;
 pub mod settings;
 

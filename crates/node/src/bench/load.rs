@@ -58,23 +58,16 @@ fn presign(chain_id: &str, args: &BenchArgs, count: u64) -> Vec<(Hash, String)> 
         .collect()
 }
 
-/// Reads the server-sent event stream and records each finalized transaction.
+/// Follows the node's finalized blocks and records each transaction of the load.
 async fn follow(url: String, shared: Arc<Shared>) -> anyhow::Result<()> {
-    let mut resp = reqwest::Client::new().get(format!("{url}/v1/events")).send().await?;
-    let mut buf = String::new();
-    while let Some(chunk) = resp.chunk().await? {
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buf.find("\n\n") {
-            let event: String = buf.drain(..end + 2).collect();
-            let Some(data) = event.lines().find_map(|l| l.strip_prefix("data:")) else { continue };
-            let Ok(v) = serde_json::from_str::<Value>(data.trim()) else { continue };
+    Client::new(&url)
+        .each_block_receipts(|receipts| {
             let now = Instant::now();
             let window = *shared.measuring.lock().unwrap_or_else(|p| p.into_inner());
             let in_window = window.is_some_and(|(a, b)| now >= a && now <= b);
-            let receipts = v["receipts"].as_array().cloned().unwrap_or_default();
             let mut sub = shared.submitted.lock().unwrap_or_else(|p| p.into_inner());
             let mut lat = shared.latencies.lock().unwrap_or_else(|p| p.into_inner());
-            for r in &receipts {
+            for r in receipts {
                 let Some(id) = r["tx_id"].as_str().and_then(|s| s.parse::<Hash>().ok()) else { continue };
                 if let Some(t) = sub.remove(&id) {
                     lat.push((now, now.duration_since(t).as_secs_f64() * 1000.0));
@@ -84,8 +77,8 @@ async fn follow(url: String, shared: Arc<Shared>) -> anyhow::Result<()> {
             if in_window {
                 shared.finalized_in_window.fetch_add(receipts.len() as u64, Ordering::Relaxed);
             }
-        }
-    }
+        })
+        .await?;
     Ok(())
 }
 

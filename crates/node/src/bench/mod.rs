@@ -4,7 +4,6 @@
 //! benchmarks as subcommands (`dojang bench eligibility`).
 
 mod load;
-mod machine;
 mod register;
 
 use std::path::{Path, PathBuf};
@@ -12,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use dojang_service::machine;
 use dojang_service::node::{dir_bytes, rss_mb, start_node, StartedNode, WorkDir};
 use serde_json::json;
 

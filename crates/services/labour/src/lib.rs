@@ -8,6 +8,7 @@
 mod bench;
 mod demo;
 pub mod desk;
+mod setup;
 
 use std::path::PathBuf;
 
@@ -84,13 +85,14 @@ static DEMOS: Subcommands<demo::Demos> = Subcommands::new(demo::run);
 
 #[derive(Subcommand)]
 pub enum Benches {
-    /// Compliance recomputation: worker-weeks re-checked against every weekly rule per second.
+    /// Contract registrations finalized per second on one validator, and worker-weeks
+    /// re-checked against every weekly rule per second.
     Labour(bench::LabourBenchArgs),
 }
 
 fn run_bench(b: Benches) -> Run {
     let Benches::Labour(args) = b;
-    Box::pin(async move { tokio::task::spawn_blocking(move || bench::run(&args)).await? })
+    Box::pin(bench::run(args))
 }
 
 static BENCHES: Subcommands<Benches> = Subcommands::new(run_bench);

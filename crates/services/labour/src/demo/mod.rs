@@ -11,7 +11,7 @@ mod scan;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
@@ -26,6 +26,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 
 use crate::desk::{self, ClientEntry, Desk, DeskSettings};
+use crate::setup::{activate, propose};
 use people::{business_name, workplace, Worker};
 
 const COLLECTION: &str = "labour-contracts";
@@ -90,15 +91,6 @@ fn member_node(home: &Path) -> anyhow::Result<Keypair> {
     Ok(KeyFile::load(&path)?)
 }
 
-/// A proposal by a council of one, which its proposal passes.
-async fn propose(client: &Client, council: &TxBuilder<Keypair>, msg: GovernanceMsg) -> anyhow::Result<()> {
-    let r = client.send(council, &msg).await?;
-    if !r["events"].as_array().is_some_and(|e| e.iter().any(|e| e["kind"] == "proposal_executed")) {
-        bail!("the council's proposal did not pass: {r}");
-    }
-    Ok(())
-}
-
 /// The council switches both modules on and defines the collection; the federation (an
 /// issuer on the demo chain) vouches for every business.
 async fn setup(
@@ -109,22 +101,8 @@ async fn setup(
     employers: &[Keypair],
 ) -> anyhow::Result<()> {
     let council = TxBuilder::new(chain_id, demo_key(home, "admin")?);
+    activate(client, &council, &["collections", "labour"]).await?;
     let expires = dojang_types::wall_clock_ms() + 600_000;
-    let mut at = 0;
-    for module in ["collections", "labour"] {
-        let height = client.status().await?["height"].as_u64().context("status has no height")?;
-        at = height + 5;
-        let activate = GovernanceMsg::Activate { module: module.into(), version: None, at_height: at };
-        propose(
-            client,
-            &council,
-            GovernanceMsg::propose(&activate, &format!("the {module} module from this release"), expires),
-        )
-        .await?;
-    }
-    while client.status().await?["height"].as_u64().unwrap_or_default() < at {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let define = CollectionsMsg::Define {
         id: COLLECTION.into(),
         members: vec![member.public_key().address()],

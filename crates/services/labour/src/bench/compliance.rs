@@ -1,4 +1,4 @@
-//! `dojang bench labour`: the compliance engine re-checking a city's part-timers every week.
+//! The compliance engine re-checking a city's part-timers every week.
 //! Contracts and eight weeks of timesheets each are generated beforehand (not timed), with
 //! realistic violations (under-minimum pay, a missed weekly holiday allowance, unpaid
 //! premiums, long weeks, a minor at night); then every worker-week is checked against every
@@ -9,21 +9,13 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use clap::Args;
 use dojang_governance::msg::GenesisParam;
 use dojang_labour::terms::{MinorDocuments, PaymentMethod, Shift, WageBasis};
 use dojang_labour::{rules, Tables, Terms, Week, WeekPay, WorkDay};
 use dojang_types::Date;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::json;
-
-#[derive(Args, Clone, Debug)]
-pub struct LabourBenchArgs {
-    /// Worker-weeks to check (eight weeks per worker).
-    #[arg(long, default_value_t = 1_000_000)]
-    pub worker_weeks: usize,
-}
+use serde_json::{json, Value};
 
 const WEEKS: usize = 8;
 
@@ -118,9 +110,11 @@ fn week(rng: &mut StdRng, t: &Terms, monday: Date) -> Week {
     }
 }
 
-pub fn run(args: &LabourBenchArgs) -> anyhow::Result<()> {
+/// Checks `worker_weeks` worker-weeks (eight per worker) and prints what it measured; its part
+/// of the benchmark's JSON line.
+pub fn run(worker_weeks: usize) -> anyhow::Result<Value> {
     let tables = tables()?;
-    let workers = args.worker_weeks.div_ceil(WEEKS).max(1);
+    let workers = worker_weeks.div_ceil(WEEKS).max(1);
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     // Eight weeks across 1 January: each day read at its own year's minimum wage.
     let first_monday: Date = "2025-11-24".parse().map_err(anyhow::Error::msg)?;
@@ -195,13 +189,9 @@ pub fn run(args: &LabourBenchArgs) -> anyhow::Result<()> {
     }
     let findings: serde_json::Map<String, serde_json::Value> =
         by_rule.iter().map(|(r, (n, owed))| (r.to_string(), json!({"findings": n, "owed_krw": owed}))).collect();
-    println!(
-        "{}",
-        json!({"bench": "labour-compliance", "worker_weeks": checked as u64, "contracts": workers, "threads": threads,
+    Ok(json!({"worker_weeks": checked as u64, "contracts": workers, "threads": threads,
                "seconds": secs, "worker_weeks_per_s": per_s, "seconds_per_million": million_s,
-               "floor_walk_per_s": walk_per_s, "ratio_to_floor": per_s / walk_per_s, "by_rule": findings})
-    );
-    Ok(())
+               "floor_walk_per_s": walk_per_s, "ratio_to_floor": per_s / walk_per_s, "by_rule": findings}))
 }
 
 #[cfg(test)]
@@ -212,7 +202,8 @@ mod tests {
     /// weeks break the rules the way it says (so the figures it prints measure real findings).
     #[test]
     fn a_small_run_checks_every_week_and_finds_the_planted_violations() {
-        run(&LabourBenchArgs { worker_weeks: 800 }).unwrap();
+        let out = run(800).unwrap();
+        assert_eq!(out["worker_weeks"], 800);
         let t = tables().unwrap();
         let monday: Date = "2025-11-24".parse().unwrap();
         let (mut findings, mut weeks) = (BTreeMap::<&str, u64>::new(), 0);
