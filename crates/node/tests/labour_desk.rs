@@ -422,6 +422,40 @@ async fn an_outside_app_drafts_registers_amends_and_checks_contracts_through_the
     assert_eq!(lab03["owed_krw"], 5 * WAGE, "{lab03}");
     assert_eq!(report["owed_krw"], 25 * (10_320 - 9_000) + 5 * WAGE, "{report}");
 
+    // Insurance (LAB-08): every report is long overdue for a contract from March; declaring
+    // one filed in time takes it off the list. A date to come or an unknown insurance is refused.
+    let lab08 = |r: &Value| r["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "LAB-08").count();
+    assert_eq!(lab08(&report), 4, "{report}");
+    let declare = |insurance: &str, on: &str| json!({"insurance": insurance, "reported_on": on});
+    assert_eq!(app.post(&contract("/reports"), declare("dental", "2026-03-10")).await.0, 422);
+    assert_eq!(app.post(&contract("/reports"), declare("employment", "2099-01-01")).await.0, 422);
+    assert_eq!(other.post(&contract("/reports"), declare("employment", "2026-03-10")).await.0, 404);
+    let (s, declared) = app.post(&contract("/reports"), declare("employment", "2026-03-10")).await;
+    assert_eq!((s, &declared["declared"]["employment"]), (200, &json!("2026-03-10")), "{declared}");
+    let (_, report) = app.get(&contract("/findings")).await;
+    assert_eq!(lab08(&report), 3, "{report}");
+
+    // A deadline on the ledger (July's wages, due in three days): near, so an alert for the app.
+    let today = dojang_types::Date::from_unix_ms_kst(dojang_types::wall_clock_ms());
+    let due = today.plus_days(3);
+    let pay = json!({"module": "labour", "msg": {"type": "set_deadline", "contract": id,
+        "deadline": {"kind": "wage_payment", "month_end": "2026-07-31"}, "due": due}});
+    assert_eq!(app.sign_and_send(&w.worker, &pay).await.0, 403, "the employer sets deadlines");
+    app.accepted(&w.employer, &pay).await;
+    let (_, report) = app.get(&contract("/findings")).await;
+    let deadlines = report["deadlines"].as_array().unwrap();
+    assert_eq!(
+        (deadlines.len(), &deadlines[0]["state"], &deadlines[0]["due"]),
+        (1, &json!("near"), &json!(due)),
+        "{report}"
+    );
+    let (s, alerts) = app.get("/labour/v1/alerts").await;
+    assert_eq!(s, 200, "{alerts}");
+    let mine = alerts["contracts"].as_array().unwrap();
+    assert_eq!((mine.len(), &mine[0]["contract"]), (1, &json!(id)), "{alerts}");
+    assert!(mine[0]["alerts"].as_array().unwrap().iter().any(|a| a["rule"] == "LAB-09"), "{alerts}");
+    assert_eq!(other.get("/labour/v1/alerts").await.1["contracts"], json!([]), "another app sees none of them");
+
     // Quotas are per app: the slow app's second request in a minute waits, the others don't.
     assert_eq!(slow.get(&contract("")).await.0, 404);
     let (s, p, h) = slow.call(reqwest::Method::GET, "/labour/v1/templates", None).await;

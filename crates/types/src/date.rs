@@ -51,6 +51,25 @@ impl Date {
         Date::from_days(self.days() + n)
     }
 
+    /// The first day of this date's month.
+    pub fn month_start(&self) -> Date {
+        Date { day: 1, ..*self }
+    }
+
+    /// The first day of the next month.
+    pub fn next_month(&self) -> Date {
+        if self.month == 12 {
+            Date { year: self.year + 1, month: 1, day: 1 }
+        } else {
+            Date { year: self.year, month: self.month + 1, day: 1 }
+        }
+    }
+
+    /// The last day of this date's month.
+    pub fn month_end(&self) -> Date {
+        self.next_month().plus_days(-1)
+    }
+
     /// The day of the week, 0 = Monday … 6 = Sunday.
     pub fn weekday(&self) -> u8 {
         // 1970-01-01 was a Thursday (3).
@@ -123,6 +142,16 @@ mod tests {
         assert_eq!(d("2026-11-30").weekday(), 0, "a Monday");
         assert_eq!(d("2026-02-27").plus_days(2), d("2026-03-01"));
         assert_eq!(d("2024-03-01").plus_days(-1), d("2024-02-29"));
+    }
+
+    #[test]
+    fn months_start_and_end_across_years_and_leap_years() {
+        let d = |s: &str| s.parse::<Date>().unwrap();
+        assert_eq!(d("2026-12-15").month_start(), d("2026-12-01"));
+        assert_eq!(d("2026-12-15").next_month(), d("2027-01-01"));
+        assert_eq!(d("2028-02-03").month_end(), d("2028-02-29"));
+        assert_eq!(d("2026-02-03").month_end(), d("2026-02-28"));
+        assert_eq!(d("2026-04-30").month_end(), d("2026-04-30"));
     }
 
     #[test]

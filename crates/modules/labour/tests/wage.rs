@@ -67,7 +67,9 @@ fn lab02_a_contract_rate_below_the_minimum_is_a_violation_whatever_the_basis() {
     let w = week("2026-01-12", vec![day("2026-01-12", "09:00", "18:00", 60)], 0, 0, 0);
     assert!(wage::minimum_wage(&full_time(2_156_880), &w, &t).unwrap().is_empty());
     let f = wage::minimum_wage(&full_time(2_150_000), &w, &t).unwrap();
-    assert_eq!(f[0].figures["contract_hourly_krw"], 10_308);
+    // 2,150,000 × 60 × 84 / (2,880 × 365) = 10,308.2, truncated: below 2026's 10,320.
+    assert_eq!((f[0].severity, f[0].figures["contract_hourly_krw"]), (Severity::Violation, 10_308));
+    assert_eq!(f[0].figures["minimum_hourly_krw"], 10_320);
 }
 
 pub fn lint_with(change: impl FnOnce(&mut Draft)) -> dojang_labour::Terms {
@@ -106,6 +108,9 @@ fn lab03_weekly_holiday_allowance_from_15_hours_when_every_contracted_day_was_wo
     );
     let avg = wage::weekly_holiday(&two_days, &[w17.clone(), w17.clone(), w17, w11], &t).unwrap();
     assert_eq!(avg.len(), 1, "average of 1,020, 1,020, 1,020 and 660 minutes = 930 minutes ≥ 900");
+    // 930 × 480 / 2,400 = 186 minutes at 10,320 KRW/h = 31,992 KRW, none paid.
+    assert_eq!((avg[0].severity, avg[0].owed_krw), (Severity::Violation, 31_992));
+    assert_eq!(avg[0].figures["average_weekly_minutes"], 930);
     let monthly = lint_with(|d| d.wage_basis = Some(WageBasis::Monthly));
     assert!(wage::weekly_holiday(&monthly, &[unpaid], &t).unwrap().is_empty(), "a monthly wage includes it");
 }

@@ -41,3 +41,10 @@ pub async fn activate(client: &Client, council: &TxBuilder<Keypair>, modules: &[
     }
     Ok(())
 }
+
+/// The development chain's legal tables (`dojang_service::demo_params`), as the rules read them.
+pub fn demo_tables() -> anyhow::Result<dojang_labour::Tables> {
+    let params: Vec<dojang_governance::msg::GenesisParam> =
+        dojang_service::demo_params().into_iter().map(serde_json::from_value).collect::<Result<_, _>>()?;
+    Ok(dojang_labour::Tables::new(params.into_iter().map(|p| (p.table, p.key, p.effective_from, p.value))))
+}

@@ -34,20 +34,6 @@ impl Insurance {
     }
 }
 
-/// The first day of the month of `d`.
-fn month_start(d: Date) -> Date {
-    Date { day: 1, ..d }
-}
-
-/// The first day of the next month.
-fn next_month(d: Date) -> Date {
-    if d.month == 12 {
-        Date { year: d.year + 1, month: 1, day: 1 }
-    } else {
-        Date { year: d.year, month: d.month + 1, day: 1 }
-    }
-}
-
 /// Whole months from `start` to `date` (a month counts once its day is reached).
 fn months_between(start: Date, date: Date) -> u32 {
     let m = (i32::from(date.year) - i32::from(start.year)) * 12 + i32::from(date.month) - i32::from(start.month);
@@ -57,7 +43,7 @@ fn months_between(start: Date, date: Date) -> u32 {
 /// LAB-07: the insurances required for the month starting `month` (its first day), from the
 /// minutes actually worked in it.
 pub fn required(terms: &Terms, weeks: &[Week], month: Date, tables: &Tables) -> Result<Vec<Insurance>, TableError> {
-    let (first, next) = (month_start(month), next_month(month));
+    let (first, next) = (month.month_start(), month.next_month());
     let worked: u64 = weeks
         .iter()
         .flat_map(|w| &w.days)
@@ -83,9 +69,47 @@ pub fn required(terms: &Terms, weeks: &[Week], month: Date, tables: &Tables) -> 
     Ok(out)
 }
 
-/// LAB-08: for each insurance first required in a month, the acquisition report is due on the
-/// report day of the next month. Before it (within the alert days) a warning; after it, unless
-/// `reported` holds that insurance, a violation. `months` are the months worked so far.
+/// Each insurance with the first of `months` (the months worked so far) in which it is
+/// required (LAB-07).
+pub fn first_required(
+    terms: &Terms,
+    weeks: &[Week],
+    months: &[Date],
+    tables: &Tables,
+) -> Result<Vec<(Insurance, Date)>, TableError> {
+    let mut out: Vec<(Insurance, Date)> = Vec::new();
+    for &month in months {
+        for ins in required(terms, weeks, month, tables)? {
+            if !out.iter().any(|(i, _)| *i == ins) {
+                out.push((ins, month.month_start()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// LAB-08: when the acquisition report of `ins`, first required in `month`, is due: the report
+/// day of the next month; health insurance within its own days of the acquisition (the
+/// contract's start or the month's first day).
+pub fn report_due(terms: &Terms, ins: Insurance, month: Date, tables: &Tables) -> Result<Date, TableError> {
+    if ins == Insurance::Health {
+        let acquired = terms.start.max(month.month_start());
+        return Ok(acquired.plus_days(i64::from(tables.days(keys::HEALTH_REPORT_DAYS, acquired)?)));
+    }
+    let next = month.next_month();
+    let day = tables.count(keys::INSURANCE_REPORT_DAY, next)?;
+    let day = u8::try_from(day).ok().filter(|d| (1..=28).contains(d)).ok_or_else(|| TableError::WrongKind {
+        table: keys::INSURANCE_REPORT_DAY.0.into(),
+        key: keys::INSURANCE_REPORT_DAY.1.into(),
+        found: day.to_string(),
+        wanted: "a day of the month from 1 to 28",
+    })?;
+    Ok(Date { day, ..next })
+}
+
+/// LAB-08: for each insurance first required in a month, the acquisition report is due (see
+/// [`report_due`]). Before it (within the alert days) a warning; after it, unless `reported`
+/// holds that insurance, a violation. `months` are the months worked so far.
 pub fn reports(
     terms: &Terms,
     weeks: &[Week],
@@ -95,57 +119,34 @@ pub fn reports(
     tables: &Tables,
 ) -> Result<Vec<Finding>, TableError> {
     let mut out = Vec::new();
-    let mut seen: Vec<Insurance> = Vec::new();
-    for &month in months {
-        for ins in required(terms, weeks, month, tables)? {
-            if seen.contains(&ins) {
-                continue;
-            }
-            seen.push(ins);
-            let next = next_month(month);
-            let due = if ins == Insurance::Health {
-                // Health insurance: within its own days of the acquisition (the contract's start
-                // or the month's first day).
-                let acquired = terms.start.max(month_start(month));
-                acquired.plus_days(i64::from(tables.days(keys::HEALTH_REPORT_DAYS, acquired)?))
-            } else {
-                let day = tables.count(keys::INSURANCE_REPORT_DAY, next)?;
-                let day =
-                    u8::try_from(day).ok().filter(|d| (1..=28).contains(d)).ok_or_else(|| TableError::WrongKind {
-                        table: keys::INSURANCE_REPORT_DAY.0.into(),
-                        key: keys::INSURANCE_REPORT_DAY.1.into(),
-                        found: day.to_string(),
-                        wanted: "a day of the month from 1 to 28",
-                    })?;
-                Date { day, ..next }
-            };
-            let alert = i64::from(tables.days(keys::ALERT_DAYS_BEFORE, due)?);
-            let filed = reported.iter().find(|(i, _)| *i == ins).map(|(_, d)| *d);
-            let (en, ko) = ins.names();
-            let finding = |severity, text_en: String, text_ko: String| {
-                Finding::new("LAB-08", severity, month_start(month), due, "Employment Insurance Act art. 15; Industrial Accident Compensation Insurance Act; National Pension Act art. 21")
+    for (ins, month) in first_required(terms, weeks, months, tables)? {
+        let due = report_due(terms, ins, month, tables)?;
+        let alert = i64::from(tables.days(keys::ALERT_DAYS_BEFORE, due)?);
+        let filed = reported.iter().find(|(i, _)| *i == ins).map(|(_, d)| *d);
+        let (en, ko) = ins.names();
+        let finding = |severity, text_en: String, text_ko: String| {
+            Finding::new("LAB-08", severity, month.month_start(), due, "Employment Insurance Act art. 15; Industrial Accident Compensation Insurance Act; National Pension Act art. 21")
                     .figure("days_to_due", due.days() - today.days())
                     .says(text_en, text_ko)
-            };
-            match filed {
-                Some(d) if d <= due => {}
-                Some(d) => out.push(finding(
-                    Severity::Violation,
-                    format!("{en} was reported on {d}, after it was due on {due}"),
-                    format!("{ko} 취득 신고가 기한 {due}을 넘겨 {d}에 되었습니다"),
-                )),
-                None if today > due => out.push(finding(
-                    Severity::Violation,
-                    format!("{en} has not been reported; it was due on {due}"),
-                    format!("{ko} 취득 신고가 되지 않았습니다(기한 {due})"),
-                )),
-                None if today.days() >= due.days() - alert => out.push(finding(
-                    Severity::Warning,
-                    format!("{en} must be reported by {due}"),
-                    format!("{ko} 취득 신고 기한은 {due}입니다"),
-                )),
-                None => {}
-            }
+        };
+        match filed {
+            Some(d) if d <= due => {}
+            Some(d) => out.push(finding(
+                Severity::Violation,
+                format!("{en} was reported on {d}, after it was due on {due}"),
+                format!("{ko} 취득 신고가 기한 {due}을 넘겨 {d}에 되었습니다"),
+            )),
+            None if today > due => out.push(finding(
+                Severity::Violation,
+                format!("{en} has not been reported; it was due on {due}"),
+                format!("{ko} 취득 신고가 되지 않았습니다(기한 {due})"),
+            )),
+            None if today.days() >= due.days() - alert => out.push(finding(
+                Severity::Warning,
+                format!("{en} must be reported by {due}"),
+                format!("{ko} 취득 신고 기한은 {due}입니다"),
+            )),
+            None => {}
         }
     }
     Ok(out)

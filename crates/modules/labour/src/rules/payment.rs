@@ -9,19 +9,10 @@ use crate::tables::{keys, TableError, Tables};
 use crate::terms::{age_on, PaymentMethod, Terms};
 use crate::timesheet::Payment;
 
-fn last_day_of_month(d: Date) -> Date {
-    let next = if d.month == 12 {
-        Date { year: d.year + 1, month: 1, day: 1 }
-    } else {
-        Date { year: d.year, month: d.month + 1, day: 1 }
-    };
-    next.plus_days(-1)
-}
-
 /// The payment day in the month after `month`, clamped to that month's length.
-fn pay_day_after(month_end: Date, day: u8) -> Date {
+pub fn pay_day_after(month_end: Date, day: u8) -> Date {
     let next_first = month_end.plus_days(1);
-    let last = last_day_of_month(next_first);
+    let last = next_first.month_end();
     Date { day: day.min(last.day), ..next_first }
 }
 
@@ -47,11 +38,11 @@ pub fn payments(terms: &Terms, payments: &[Payment], today: Date, tables: &Table
         }
     }
     let end = terms.end.filter(|e| *e < today);
-    let mut month_end = last_day_of_month(terms.start);
+    let mut month_end = terms.start.month_end();
     while month_end < today && end.is_none_or(|e| month_end < e) {
         let due = pay_day_after(month_end, terms.payment_day);
         check_paid(&mut out, payments, month_end, due, today, tables, law)?;
-        month_end = last_day_of_month(month_end.plus_days(1));
+        month_end = month_end.plus_days(1).month_end();
     }
     if let Some(end) = end {
         let due = end.plus_days(i64::from(tables.days(keys::FINAL_PAY_DAYS, end)?));

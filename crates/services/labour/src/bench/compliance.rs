@@ -9,22 +9,14 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use dojang_governance::msg::GenesisParam;
 use dojang_labour::terms::{MinorDocuments, PaymentMethod, Shift, WageBasis};
-use dojang_labour::{rules, Tables, Terms, Week, WeekPay, WorkDay};
+use dojang_labour::{rules, Terms, Week, WeekPay, WorkDay};
 use dojang_types::Date;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
 const WEEKS: usize = 8;
-
-/// The dev chain's tables (dojang_service::demo_params).
-fn tables() -> anyhow::Result<Tables> {
-    let params: Vec<GenesisParam> =
-        dojang_service::demo_params().into_iter().map(serde_json::from_value).collect::<Result<_, _>>()?;
-    Ok(Tables::new(params.into_iter().map(|p| (p.table, p.key, p.effective_from, p.value))))
-}
 
 /// A worker's contract: 2 to 5 shifts of 4 to 8 hours (with the break the law asks) at 10,320
 /// to 13,000 KRW an hour, at a workplace of 1 to 30; one in twenty a minor.
@@ -113,7 +105,7 @@ fn week(rng: &mut StdRng, t: &Terms, monday: Date) -> Week {
 /// Checks `worker_weeks` worker-weeks (eight per worker) and prints what it measured; its part
 /// of the benchmark's JSON line.
 pub fn run(worker_weeks: usize) -> anyhow::Result<Value> {
-    let tables = tables()?;
+    let tables = crate::setup::demo_tables()?;
     let workers = worker_weeks.div_ceil(WEEKS).max(1);
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     // Eight weeks across 1 January: each day read at its own year's minimum wage.
@@ -204,7 +196,7 @@ mod tests {
     fn a_small_run_checks_every_week_and_finds_the_planted_violations() {
         let out = run(800).unwrap();
         assert_eq!(out["worker_weeks"], 800);
-        let t = tables().unwrap();
+        let t = crate::setup::demo_tables().unwrap();
         let monday: Date = "2025-11-24".parse().unwrap();
         let (mut findings, mut weeks) = (BTreeMap::<&str, u64>::new(), 0);
         for i in 0..400u64 {

@@ -2,9 +2,11 @@
 //! council switches the labour and collections modules on and defines the contracts
 //! collection; the federation vouches for the businesses; the labour desk runs in process;
 //! an employers' app drafts, stores and registers every contract, each worker signs, eight
-//! weeks of timesheets are committed and confirmed; the compliance engine's findings are
-//! summed by rule; and every file of the node outside its private store is searched for the
-//! names and workplaces, which must not be there.
+//! weeks of timesheets (up to last week) are committed and confirmed, and the insurance
+//! reports are declared (but for the employers who never report); the compliance engine's
+//! findings are summed by rule, the deadlines it names are put on chain, its weekly pass
+//! counts the alerts; and every file of the node outside its private store is searched for
+//! the names and workplaces, which must not be there.
 
 mod people;
 mod scan;
@@ -22,12 +24,13 @@ use dojang_labour::LabourMsg;
 use dojang_sdk::{Client, TxBuilder};
 use dojang_service::node::{demo_key, init_demo_home, start_home, WorkDir};
 use dojang_service::Run;
+use dojang_types::Date;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 
 use crate::desk::{self, ClientEntry, Desk, DeskSettings};
 use crate::setup::{activate, propose};
-use people::{business_name, workplace, Worker};
+use people::{business_name, workplace, Conduct, Worker};
 
 const COLLECTION: &str = "labour-contracts";
 
@@ -157,15 +160,25 @@ impl App {
     }
 }
 
-/// One worker's contract from draft to the last confirmed week; its id.
-async fn employ(app: &App, w: &Worker, employer: &Keypair, weeks: usize) -> anyhow::Result<String> {
+/// One worker's contract from draft to the last confirmed week, from the Monday `start`; its
+/// id. Unless the employer is one that never reports, it declares the insurance reports filed
+/// three days after the start.
+async fn employ(
+    app: &App,
+    w: &Worker,
+    employer: &Keypair,
+    weeks: usize,
+    start: Date,
+    today: Date,
+) -> anyhow::Result<(String, usize)> {
+    let ended = w.ended_days_ago.map(|n| today.plus_days(-n));
     let worker = Keypair::generate(Algorithm::Ed25519);
     let parties = json!({"employer_name": business_name(w.business), "worker_name": w.name});
     let new = json!({
         "employer": employer.public_key().address(),
         "worker": worker.public_key().address(),
         "parties": parties,
-        "terms": w.draft(),
+        "terms": w.draft(start),
     });
     let stored = app.post("/labour/v1/contracts", new).await?;
     let id = stored["contract"].as_str().context("no contract id")?.to_string();
@@ -176,8 +189,19 @@ async fn employ(app: &App, w: &Worker, employer: &Keypair, weeks: usize) -> anyh
         commitment: serde_json::from_value(stored["commitment"].clone())?,
     };
     app.relay(&worker, &json!({"module": "labour", "msg": sign})).await?;
+    let mut committed = 0;
     for n in 0..weeks {
-        let week = w.week(n);
+        let mut week = w.week(start, n);
+        if let Some(end) = ended {
+            // Not a week that starts after the end, nor a day after it.
+            if start.plus_days(7 * n as i64) > end {
+                break;
+            }
+            if let Some(days) = week["days"].as_array_mut() {
+                days.retain(|d| d["date"].as_str().is_some_and(|s| s <= end.to_string().as_str()));
+            }
+        }
+        committed += 1;
         let ts = app.post(&format!("/labour/v1/contracts/{id}/timesheets"), json!({"week": week})).await?;
         app.relay(employer, &ts["sign"]).await?;
         let confirm = LabourMsg::ConfirmTimesheet {
@@ -187,7 +211,17 @@ async fn employ(app: &App, w: &Worker, employer: &Keypair, weeks: usize) -> anyh
         };
         app.relay(&worker, &json!({"module": "labour", "msg": confirm})).await?;
     }
-    Ok(id)
+    if w.conduct != Conduct::Unreported {
+        for insurance in dojang_labour::exec::INSURANCES {
+            let declared = json!({"insurance": insurance, "reported_on": start.plus_days(3)});
+            app.post(&format!("/labour/v1/contracts/{id}/reports"), declared).await?;
+        }
+    }
+    if let Some(end) = ended {
+        let terminate = LabourMsg::Terminate { contract: id.clone(), ends: end };
+        app.relay(employer, &json!({"module": "labour", "msg": terminate})).await?;
+    }
+    Ok((id, committed))
 }
 
 #[derive(Default)]
@@ -223,23 +257,35 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let engine = desk.clone();
     let serving = tokio::spawn(desk::serve(desk, listener, async {
         let _ = stopped.await;
     }));
     let app = App { http: reqwest::Client::new(), base, token, chain_id };
 
     let workers: Vec<Worker> = (0..args.workers).map(|i| people::worker(i, args.businesses)).collect();
-    let ids: Vec<String> = stream::iter(0..workers.len())
-        .map(|i| employ(&app, &workers[i], &employers[workers[i].business], args.weeks))
+    // The contracts start `weeks` weeks before this week's Monday, so every week is worked.
+    let today = Date::from_unix_ms_kst(dojang_types::wall_clock_ms());
+    let start = today.plus_days(-i64::from(today.weekday()) - 7 * args.weeks as i64);
+    let employed: Vec<(String, usize)> = stream::iter(0..workers.len())
+        .map(|i| employ(&app, &workers[i], &employers[workers[i].business], args.weeks, start, today))
         .buffered(args.parallel.max(1))
         .try_collect()
         .await?;
-    eprintln!("{} contracts registered and signed, {} weeks each committed and confirmed", ids.len(), args.weeks);
+    let timesheets: usize = employed.iter().map(|(_, n)| n).sum();
+    let ended = workers.iter().filter(|w| w.ended_days_ago.is_some()).count();
+    let ids: Vec<String> = employed.into_iter().map(|(id, _)| id).collect();
+    eprintln!("{} contracts registered and signed, {timesheets} weeks committed and confirmed", ids.len());
 
     let mut by_rule: BTreeMap<String, RuleTally> = BTreeMap::new();
     let mut owed_total = 0u64;
-    for id in &ids {
+    let mut deadlines_set = 0;
+    for (i, id) in ids.iter().enumerate() {
         let report = app.get(&format!("/labour/v1/contracts/{id}/findings")).await?;
+        for d in report["to_put_on_chain"].as_array().into_iter().flatten() {
+            app.relay(&employers[workers[i].business], &d["sign"]).await?;
+            deadlines_set += 1;
+        }
         owed_total += report["owed_krw"].as_u64().unwrap_or_default();
         let mut seen = std::collections::BTreeSet::new();
         for f in report["findings"].as_array().into_iter().flatten() {
@@ -253,6 +299,7 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
         }
     }
 
+    let pass = engine.engine_pass().await;
     let mut names: Vec<String> = workers.iter().map(|w| w.name.clone()).collect();
     names.extend((0..args.businesses).flat_map(|b| [business_name(b), workplace(b)]));
     names.sort();
@@ -264,12 +311,19 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
 
     println!("labour demo: {} businesses, {} workers, {} weeks each", args.businesses, args.workers, args.weeks);
     println!("contracts registered and signed by their workers: {}", ids.len());
-    println!("timesheets committed and confirmed: {}", ids.len() * args.weeks);
+    println!("timesheets committed and confirmed: {timesheets}");
+    println!("contracts ended (final pay due 14 days after): {ended}");
     println!("findings by rule (contracts, findings, owed to workers):");
     for (rule, t) in &by_rule {
         println!("  {rule}  {:>5} contracts  {:>6} findings  {:>12} KRW", t.contracts, t.findings, t.owed_krw);
     }
     println!("owed to workers in all: {owed_total} KRW");
+    println!("deadlines put on chain by employers: {deadlines_set}");
+    println!(
+        "the engine's pass: {} contracts judged, alerts by rule: {}",
+        pass.contracts,
+        if pass.alerts.is_empty() { "none".to_string() } else { format!("{:?}", pass.alerts) }
+    );
     println!(
         "personal data outside the private store: {} (searched {} files, {} bytes, for {} names and workplaces, as written and as unsalted SHA-256)",
         if found.hits.is_empty() { "none".to_string() } else { format!("{:?}", found.hits) },
@@ -289,9 +343,12 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
             "workers": args.workers,
             "weeks": args.weeks,
             "contracts": ids.len(),
-            "timesheets": ids.len() * args.weeks,
+            "timesheets": timesheets,
+            "ended": ended,
             "rules": rules,
             "owed_krw": owed_total,
+            "deadlines_set": deadlines_set,
+            "engine": {"contracts": pass.contracts, "skipped": pass.skipped, "alerts": pass.alerts},
             "personal_data_hits": found.hits.len(),
             "seconds": started.elapsed().as_secs_f64(),
         })

@@ -2,6 +2,7 @@
 //! what each worker's employer gets wrong, so the findings show every kind of violation.
 
 use dojang_labour::terms::Shift;
+use dojang_types::Date;
 use serde_json::{json, Value};
 
 const FAMILY: [&str; 10] = ["김", "이", "박", "최", "정", "강", "조", "윤", "장", "임"];
@@ -21,6 +22,8 @@ pub enum Conduct {
     NoHolidayPay,
     /// A 16-year-old works evenings past 22:00 without the ministry's approval (LAB-05).
     MinorAtNight,
+    /// Pays as the law asks, but never reports the worker to the insurers (LAB-08).
+    Unreported,
 }
 
 pub struct Worker {
@@ -28,6 +31,8 @@ pub struct Worker {
     pub business: usize,
     pub conduct: Conduct,
     pub wage_krw: u64,
+    /// The contract ends this many days before today: its final pay falls due 14 days after.
+    pub ended_days_ago: Option<i64>,
 }
 
 /// A business's registered name.
@@ -40,17 +45,26 @@ pub fn workplace(i: usize) -> String {
 }
 
 /// Worker `i` of `businesses`: the second worker is the minor; every fifth from the third is
-/// paid under the minimum, every fifth from the fifth gets no holiday pay.
+/// paid under the minimum, every fifth from the fifth gets no holiday pay, every tenth from
+/// the fourth is never reported to the insurers; every twentieth contract has ended.
 pub fn worker(i: usize, businesses: usize) -> Worker {
     let name = format!("{}{}", FAMILY[i % FAMILY.len()], GIVEN[(i / FAMILY.len()) % GIVEN.len()]);
-    let conduct = match (i, i % 5) {
-        (1, _) => Conduct::MinorAtNight,
-        (_, 2) => Conduct::UnderMinimum,
-        (_, 4) => Conduct::NoHolidayPay,
+    let conduct = match (i, i % 5, i % 10) {
+        (1, _, _) => Conduct::MinorAtNight,
+        (_, 2, _) => Conduct::UnderMinimum,
+        (_, 4, _) => Conduct::NoHolidayPay,
+        (_, _, 3) => Conduct::Unreported,
         _ => Conduct::Lawful,
     };
     let wage_krw = if conduct == Conduct::UnderMinimum { 9_800 } else { 10_320 + 50 * (i as u64 % 8) };
-    Worker { name, business: i % businesses.max(1), conduct, wage_krw }
+    // Every twentieth contract ends: nine days ago (the final pay is due in five days: an alert
+    // before) or, from the eleventh, twenty days ago (it was due six days ago: missed).
+    let ended_days_ago = match i % 20 {
+        0 => Some(9),
+        10 => Some(20),
+        _ => None,
+    };
+    Worker { name, business: i % businesses.max(1), conduct, wage_krw, ended_days_ago }
 }
 
 impl Worker {
@@ -64,12 +78,12 @@ impl Worker {
         days.iter().map(|&weekday| Shift { weekday, start, end, break_minutes: 30 }).collect()
     }
 
-    /// The contract's terms as the employer drafts them.
-    pub fn draft(&self) -> Value {
+    /// The contract's terms as the employer drafts them: from `start`, for half a year.
+    pub fn draft(&self, start: Date) -> Value {
         let minor = self.conduct == Conduct::MinorAtNight;
         json!({
-            "start": "2026-03-02",
-            "end": "2026-08-31",
+            "start": start,
+            "end": start.plus_days(26 * 7 - 1),
             "workplace": workplace(self.business),
             "duties": "음료 제조와 매장 관리 / drinks and the counter",
             "shifts": self.shifts(),
@@ -88,10 +102,9 @@ impl Worker {
         })
     }
 
-    /// Week `n` (0-based, from 2 March 2026) as worked and paid.
-    pub fn week(&self, n: usize) -> Value {
-        let monday: dojang_types::Date = "2026-03-02".parse().expect("a date");
-        let monday = monday.plus_days(7 * n as i64);
+    /// Week `n` (0-based, from the contract's first Monday `start`) as worked and paid.
+    pub fn week(&self, start: Date, n: usize) -> Value {
+        let monday = start.plus_days(7 * n as i64);
         let shifts = self.shifts();
         let days: Vec<Value> = shifts
             .iter()
@@ -103,7 +116,9 @@ impl Worker {
         let base = minutes * self.wage_krw / 60;
         // 25 h a week earns 25/40 x 8 h = 5 h of allowance; the minor's 11 h earn none.
         let holiday = match self.conduct {
-            Conduct::Lawful | Conduct::UnderMinimum => minutes.min(2400) * 8 * self.wage_krw / (40 * 60),
+            Conduct::Lawful | Conduct::UnderMinimum | Conduct::Unreported => {
+                minutes.min(2400) * 8 * self.wage_krw / (40 * 60)
+            }
             Conduct::NoHolidayPay | Conduct::MinorAtNight => 0,
         };
         json!({"monday": monday, "days": days, "pay": {"base_krw": base, "weekly_holiday_krw": holiday}})
@@ -117,7 +132,9 @@ mod tests {
     #[test]
     fn every_conduct_appears_among_six_workers() {
         let kinds: Vec<Conduct> = (0..6).map(|i| worker(i, 3).conduct).collect();
-        for k in [Conduct::Lawful, Conduct::UnderMinimum, Conduct::NoHolidayPay, Conduct::MinorAtNight] {
+        for k in
+            [Conduct::Lawful, Conduct::UnderMinimum, Conduct::NoHolidayPay, Conduct::MinorAtNight, Conduct::Unreported]
+        {
             assert!(kinds.contains(&k), "{k:?} in {kinds:?}");
         }
     }

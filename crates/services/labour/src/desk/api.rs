@@ -103,6 +103,8 @@ pub fn router(desk: Arc<Desk>) -> Router {
         .route("/labour/v1/contracts/{id}/versions", post(contracts::amend))
         .route("/labour/v1/contracts/{id}/timesheets", post(contracts::timesheet))
         .route("/labour/v1/contracts/{id}/findings", get(contracts::findings))
+        .route("/labour/v1/contracts/{id}/reports", post(contracts::declare_report))
+        .route("/labour/v1/alerts", get(contracts::alerts))
         .route("/labour/v1/txs", post(relay::relay))
         .fallback(|| async {
             Problem::not_found("no such endpoint: the desk's API is described at /openapi.json").into_response()

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use dojang_types::{Address, Date, Hash};
-use redb::{Database, ReadableDatabase, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 const CONTRACTS: TableDefinition<&str, &[u8]> = TableDefinition::new("contracts");
@@ -49,6 +49,10 @@ pub struct Entry {
     pub versions: Vec<VersionRef>,
     #[serde(default)]
     pub weeks: BTreeMap<Date, WeekRef>,
+    /// The insurance reports the employer declares filed (insurance → the day filed), until
+    /// the labour office records them met on the ledger.
+    #[serde(default)]
+    pub declared: BTreeMap<String, Date>,
 }
 
 pub struct Book {
@@ -71,6 +75,18 @@ impl Book {
             Some(v) => serde_json::from_slice(v.value()).map(Some).map_err(e),
             None => Ok(None),
         }
+    }
+
+    /// Every contract of the index, in id order.
+    pub fn all(&self) -> Result<Vec<(String, Entry)>, BookError> {
+        let tx = self.db.begin_read().map_err(e)?;
+        let table = tx.open_table(CONTRACTS).map_err(e)?;
+        let mut out = Vec::new();
+        for row in table.iter().map_err(e)? {
+            let (k, v) = row.map_err(e)?;
+            out.push((k.value().to_string(), serde_json::from_slice(v.value()).map_err(e)?));
+        }
+        Ok(out)
     }
 
     /// Writes an entry durably (redb commits with an fsync before this returns).
@@ -97,6 +113,7 @@ mod tests {
             worker: a,
             starts: "2026-03-02".parse().unwrap(),
             versions: vec![VersionRef { version: 1, key: "ab".repeat(16), commitment: Hash([7; 32]), ends: None }],
+            declared: BTreeMap::from([("employment".to_string(), "2026-03-20".parse().unwrap())]),
             weeks: BTreeMap::from([(
                 "2026-03-02".parse().unwrap(),
                 WeekRef { key: "cd".repeat(16), commitment: Hash([8; 32]) },
@@ -104,7 +121,8 @@ mod tests {
         };
         Book::open(&path).unwrap().put("c1", &entry).unwrap();
         let book = Book::open(&path).unwrap();
-        assert_eq!(book.get("c1").unwrap(), Some(entry));
+        assert_eq!(book.get("c1").unwrap(), Some(entry.clone()));
         assert_eq!(book.get("c2").unwrap(), None);
+        assert_eq!(book.all().unwrap(), vec![("c1".to_string(), entry)]);
     }
 }

@@ -85,6 +85,7 @@ pub async fn create(State(desk): State<Arc<Desk>>, headers: HeaderMap, bytes: By
         starts,
         versions: vec![VersionRef { version: 1, key: rec.key.clone(), commitment: rec.commitment, ends }],
         weeks: Default::default(),
+        declared: Default::default(),
     };
     desk.book.put(&rec.key, &entry)?;
     tracing::info!(client = %client.id, contract = %rec.key, "contract drafted and stored");
@@ -141,7 +142,7 @@ struct NewTimesheet {
 }
 
 /// Today in Korea, the day the law counts by.
-fn today() -> Date {
+pub fn today() -> Date {
     Date::from_unix_ms_kst(dojang_types::wall_clock_ms())
 }
 
@@ -214,8 +215,11 @@ pub async fn findings(State(desk): State<Arc<Desk>>, headers: HeaderMap, Path(id
     let client = admit(&desk, &headers)?;
     let e = entry(&desk, client, &id)?;
     let on_chain = registered(&desk, &id, &e).await?;
-    match findings::run(&desk.chain, &id, &e, &on_chain).await {
-        Ok(report) => Ok(Json(report).into_response()),
+    match findings::run(&desk.chain, &id, &e, &on_chain, today()).await {
+        Ok(report) => {
+            desk.note_alerts(&id, report.alerts());
+            Ok(Json(report).into_response())
+        }
         Err(FindingsError::Chain(c)) => Err(c.into()),
         Err(FindingsError::Tables(t)) => Err(unprocessable(
             "tables-incomplete",
@@ -223,4 +227,55 @@ pub async fn findings(State(desk): State<Arc<Desk>>, headers: HeaderMap, Path(id
         )),
         Err(FindingsError::Stored(s)) => Err(Problem::internal(s).into()),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Declared {
+    insurance: String,
+    reported_on: Date,
+}
+
+/// The employer declares an insurance's acquisition report filed (LAB-08), until the labour
+/// office records it met on the ledger.
+pub async fn declare_report(
+    State(desk): State<Arc<Desk>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Answer {
+    let client = admit(&desk, &headers)?;
+    let req: Declared = body(&bytes)?;
+    if !dojang_labour::exec::INSURANCES.contains(&req.insurance.as_str()) {
+        return Err(unprocessable(
+            "unknown-insurance",
+            format!("'{}' is not one of {}", req.insurance, dojang_labour::exec::INSURANCES.join(", ")),
+        ));
+    }
+    let _contract = desk.lock(&id).await;
+    let mut e = entry(&desk, client, &id)?;
+    let on_chain = registered(&desk, &id, &e).await?;
+    if req.reported_on > today() || req.reported_on < on_chain.starts.plus_days(-31) {
+        return Err(unprocessable(
+            "report-date",
+            format!("{} is not a day from a month before the contract's start up to today", req.reported_on),
+        ));
+    }
+    e.declared.insert(req.insurance.clone(), req.reported_on);
+    desk.book.put(&id, &e)?;
+    Ok(Json(json!({"contract": id, "declared": e.declared})).into_response())
+}
+
+/// The alerts of this app's contracts as the engine last found them (it runs on its own every
+/// `engine_interval_s`, and whenever an app asks for a contract's findings).
+pub async fn alerts(State(desk): State<Arc<Desk>>, headers: HeaderMap) -> Answer {
+    let client = admit(&desk, &headers)?;
+    let mine: Vec<Value> = desk
+        .alerts_for(|id| {
+            desk.book.get(id).ok().flatten().is_some_and(|e| e.client == client.id && client.acts_for(&e.employer))
+        })
+        .into_iter()
+        .map(|(contract, alerts)| json!({"contract": contract, "alerts": alerts}))
+        .collect();
+    Ok(Json(json!({"contracts": mine})).into_response())
 }

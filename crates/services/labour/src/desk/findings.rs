@@ -4,17 +4,20 @@
 //! judged with up to three weeks before it (LAB-03 averages four). One set of terms applies
 //! to every week: the ledger records when a version was signed, not from which day it applies.
 
-use dojang_labour::finding::Finding;
+use dojang_labour::finding::{Finding, Severity};
 use dojang_labour::rules::{self, payment};
 use dojang_labour::state::Contract;
 use dojang_labour::tables::TableError;
-use dojang_labour::Week;
+use dojang_labour::{DeadlineKind, LabourMsg, Week};
+use dojang_types::Date;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
+use serde_json::{json, Value};
 
 use super::book::Entry;
 use super::chain::{ChainError, ChainSide};
 use super::documents::{ContractVersion, Timesheet};
+use super::obligations::{self, DeadlineState};
 
 /// Payloads fetched from the node at once.
 const FETCH_AT_ONCE: usize = 8;
@@ -42,6 +45,38 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// What the worker is owed in total by the findings.
     pub owed_krw: u64,
+    /// The contract's deadlines on the ledger, as of today.
+    pub deadlines: Vec<DeadlineState>,
+    /// Deadlines the law sets that are not on the ledger yet: each with the message for the
+    /// employer to sign.
+    pub to_put_on_chain: Vec<Value>,
+}
+
+impl Report {
+    /// What to warn both parties of now: warnings before a violation, and deadlines near or
+    /// missed.
+    pub fn alerts(&self) -> Vec<Value> {
+        let mut out: Vec<Value> = self
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .map(|f| json!({"rule": f.rule, "from": f.from, "until": f.until, "en": f.en, "ko": f.ko}))
+            .collect();
+        out.extend(
+            self.deadlines
+                .iter()
+                .filter(|d| d.state == "near" || d.state == "missed")
+                .map(|d| json!({"deadline": d, "rule": deadline_rule(&d.kind)})),
+        );
+        out
+    }
+}
+
+fn deadline_rule(kind: &DeadlineKind) -> &'static str {
+    match kind {
+        DeadlineKind::InsuranceReport { .. } => "LAB-08",
+        DeadlineKind::WagePayment { .. } | DeadlineKind::FinalPay => "LAB-09",
+    }
 }
 
 /// The weeks, in date order, that LAB-03 averages with `weeks[i]`: those starting up to
@@ -54,7 +89,13 @@ fn window(weeks: &[Week], i: usize) -> &[Week] {
 /// The findings over the weeks committed on the ledger (a week stored but never committed, or
 /// committed with another document, is left out) under the terms the worker last signed, or
 /// version 1's while none is signed.
-pub async fn run(chain: &ChainSide, id: &str, e: &Entry, on_chain: &Contract) -> Result<Report, FindingsError> {
+pub async fn run(
+    chain: &ChainSide,
+    id: &str,
+    e: &Entry,
+    on_chain: &Contract,
+    today: Date,
+) -> Result<Report, FindingsError> {
     let signed = on_chain.versions.iter().rposition(|v| v.signed_height.is_some());
     let applied = e
         .versions
@@ -78,7 +119,17 @@ pub async fn run(chain: &ChainSide, id: &str, e: &Entry, on_chain: &Contract) ->
     for i in 0..weeks.len() {
         findings.extend(rules::week(&terms, window(&weeks, i), &tables)?);
     }
+    let ahead = obligations::assess(&terms, &weeks, on_chain, &e.declared, today, &tables)?;
+    findings.extend(ahead.findings);
     let owed_krw = findings.iter().map(|f| f.owed_krw).sum();
+    let to_put_on_chain = ahead
+        .to_set
+        .into_iter()
+        .map(|(deadline, due)| {
+            let msg = LabourMsg::SetDeadline { contract: id.to_string(), deadline, due };
+            json!({"due": due, "sign": super::api::sign(&msg)})
+        })
+        .collect();
     Ok(Report {
         contract: id.to_string(),
         terms_version: applied.version,
@@ -86,6 +137,8 @@ pub async fn run(chain: &ChainSide, id: &str, e: &Entry, on_chain: &Contract) ->
         weeks: weeks.len(),
         findings,
         owed_krw,
+        deadlines: ahead.deadlines,
+        to_put_on_chain,
     })
 }
 

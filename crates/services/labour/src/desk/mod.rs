@@ -13,10 +13,11 @@ mod clients;
 mod contracts;
 mod documents;
 mod findings;
+mod obligations;
 mod relay;
 mod templates;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -58,6 +59,13 @@ struct DeskSection {
     /// The linked apps (`[[desk.clients]]`).
     #[serde(default)]
     clients: Vec<ClientEntry>,
+    /// Seconds between the engine's passes over every contract (alerts, deadlines).
+    #[serde(default = "default_engine_interval")]
+    engine_interval_s: u64,
+}
+
+fn default_engine_interval() -> u64 {
+    3600
 }
 
 fn default_collection() -> String {
@@ -72,6 +80,9 @@ pub struct Desk {
     /// One request at a time changes or relays for a contract (amendments and weeks read, then
     /// extend, its entry; a relay checks against it). Other contracts go on meanwhile.
     locks: std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// Each contract's alerts as the engine last found them (no names, no wages: rules, dates,
+    /// minutes).
+    alerts: std::sync::Mutex<BTreeMap<String, Vec<serde_json::Value>>>,
 }
 
 impl Desk {
@@ -81,6 +92,81 @@ impl Desk {
             locks.entry(contract.to_string()).or_default().clone()
         };
         m.lock_owned().await
+    }
+
+    fn note_alerts(&self, contract: &str, alerts: Vec<serde_json::Value>) {
+        let mut all = self.alerts.lock().unwrap_or_else(|p| p.into_inner());
+        if alerts.is_empty() {
+            all.remove(contract);
+        } else {
+            all.insert(contract.to_string(), alerts);
+        }
+    }
+
+    fn alerts_for(&self, mine: impl Fn(&str) -> bool) -> Vec<(String, Vec<serde_json::Value>)> {
+        let all = self.alerts.lock().unwrap_or_else(|p| p.into_inner());
+        all.iter().filter(|(id, _)| mine(id)).map(|(id, a)| (id.clone(), a.clone())).collect()
+    }
+
+    /// The weekly engine's pass: every contract of the index on the ledger, judged again from
+    /// its committed weeks as of today; each contract's alerts kept for its app. A contract
+    /// that cannot be judged (the node down, the ledger disagreeing) is logged and skipped.
+    pub async fn engine_pass(&self) -> EngineTally {
+        let mut tally = EngineTally::default();
+        let entries = match self.book.all() {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!(error = %e, "the engine cannot read the desk's index");
+                return tally;
+            }
+        };
+        let today = contracts::today();
+        for (id, e) in entries {
+            let report = match self.chain.contract(&id).await {
+                Ok(Some(c)) if api::agrees(&e, &c) => findings::run(&self.chain, &id, &e, &c, today).await,
+                Ok(_) => continue,
+                Err(err) => Err(err.into()),
+            };
+            match report {
+                Ok(r) => {
+                    tally.contracts += 1;
+                    for f in &r.findings {
+                        *tally.findings.entry(f.rule.to_string()).or_default() += 1;
+                    }
+                    let alerts = r.alerts();
+                    for a in &alerts {
+                        *tally.alerts.entry(a["rule"].as_str().unwrap_or("?").to_string()).or_default() += 1;
+                    }
+                    self.note_alerts(&id, alerts);
+                }
+                Err(err) => {
+                    tally.skipped += 1;
+                    tracing::warn!(contract = %id, error = %err, "the engine could not judge a contract this pass");
+                }
+            }
+        }
+        tally
+    }
+}
+
+/// What one pass of the engine saw.
+#[derive(Debug, Default)]
+pub struct EngineTally {
+    pub contracts: usize,
+    pub skipped: usize,
+    /// Findings by rule.
+    pub findings: BTreeMap<String, usize>,
+    /// Alerts by rule.
+    pub alerts: BTreeMap<String, usize>,
+}
+
+/// Runs the engine every `every` until the process ends.
+async fn engine_every(desk: Arc<Desk>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let t = desk.engine_pass().await;
+        tracing::info!(contracts = t.contracts, skipped = t.skipped, alerts = ?t.alerts, "labour engine pass");
     }
 }
 
@@ -105,7 +191,7 @@ impl Desk {
             .with_context(|| format!("cannot reach the node at {}", s.node))?;
         chain.check_member().await?;
         let book = book::Book::open(&s.store).context("[desk] store")?;
-        Ok(Arc::new(Desk { clients, book, chain, locks: Default::default() }))
+        Ok(Arc::new(Desk { clients, book, chain, locks: Default::default(), alerts: Default::default() }))
     }
 }
 
@@ -153,10 +239,13 @@ pub async fn run(config: &Path) -> anyhow::Result<()> {
         d.collection,
         d.node,
     );
-    serve(desk, listener, async {
+    let engine = tokio::spawn(engine_every(desk.clone(), Duration::from_secs(d.engine_interval_s.max(1))));
+    let served = serve(desk, listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })
-    .await
+    .await;
+    engine.abort();
+    served
 }
 
 /// `dojang labour new-client`: a token for a linked app (given to the app once) and the
