@@ -170,8 +170,9 @@ async fn employ(
     weeks: usize,
     start: Date,
     today: Date,
-) -> anyhow::Result<(String, usize)> {
-    let ended = w.ended_days_ago.map(|n| today.plus_days(-n));
+) -> anyhow::Result<(String, usize, bool)> {
+    // A contract ends only after its first week (a short demo may not reach that far back).
+    let ended = w.ended_days_ago.map(|n| today.plus_days(-n)).filter(|end| *end >= start.plus_days(6));
     let worker = Keypair::generate(Algorithm::Ed25519);
     let parties = json!({"employer_name": business_name(w.business), "worker_name": w.name});
     let new = json!({
@@ -221,7 +222,7 @@ async fn employ(
         let terminate = LabourMsg::Terminate { contract: id.clone(), ends: end };
         app.relay(employer, &json!({"module": "labour", "msg": terminate})).await?;
     }
-    Ok((id, committed))
+    Ok((id, committed, ended.is_some()))
 }
 
 #[derive(Default)]
@@ -267,14 +268,14 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
     // The contracts start `weeks` weeks before this week's Monday, so every week is worked.
     let today = Date::from_unix_ms_kst(dojang_types::wall_clock_ms());
     let start = today.plus_days(-i64::from(today.weekday()) - 7 * args.weeks as i64);
-    let employed: Vec<(String, usize)> = stream::iter(0..workers.len())
+    let employed: Vec<(String, usize, bool)> = stream::iter(0..workers.len())
         .map(|i| employ(&app, &workers[i], &employers[workers[i].business], args.weeks, start, today))
         .buffered(args.parallel.max(1))
         .try_collect()
         .await?;
-    let timesheets: usize = employed.iter().map(|(_, n)| n).sum();
-    let ended = workers.iter().filter(|w| w.ended_days_ago.is_some()).count();
-    let ids: Vec<String> = employed.into_iter().map(|(id, _)| id).collect();
+    let timesheets: usize = employed.iter().map(|(_, n, _)| n).sum();
+    let ended = employed.iter().filter(|(_, _, e)| *e).count();
+    let ids: Vec<String> = employed.into_iter().map(|(id, _, _)| id).collect();
     eprintln!("{} contracts registered and signed, {timesheets} weeks committed and confirmed", ids.len());
 
     let mut by_rule: BTreeMap<String, RuleTally> = BTreeMap::new();
