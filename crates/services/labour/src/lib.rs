@@ -8,6 +8,7 @@
 mod bench;
 mod demo;
 pub mod desk;
+pub mod grievance;
 mod setup;
 
 use std::path::PathBuf;
@@ -44,6 +45,11 @@ pub enum LabourCommand {
     },
     /// Print a contract template as a draft to fill in (without an id: list the templates).
     Template { id: Option<String> },
+    /// Run the labour rights centre's anonymous grievance channel from a TOML file.
+    Centre {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Check a draft (JSON) against LAB-01 and list what it lacks, in Korean and English;
     /// exits with status 1 if anything is missing.
     Lint { draft: PathBuf },
@@ -54,6 +60,7 @@ fn run(cmd: Commands) -> Run {
     Box::pin(async move {
         match cmd {
             LabourCommand::Desk { config } => desk::run(&config).await,
+            LabourCommand::Centre { config } => grievance::run(&config).await,
             LabourCommand::NewClient { id } => desk::new_client(&id),
             LabourCommand::Template { id: None } => {
                 for t in desk::templates() {

@@ -19,6 +19,7 @@ pub struct ClientEntry {
     /// keeps the token itself: a copy of the config does not let anyone act as the app.
     pub token_sha256: String,
     /// The employer accounts this app acts for; requests for any other are refused.
+    #[serde(default)]
     pub employers: Vec<Address>,
     /// Requests per minute, with bursts up to the same number.
     #[serde(default = "default_per_minute")]

@@ -30,7 +30,7 @@ use dojang_service::settings::{load_toml, relative};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-pub use clients::{new_token, ClientEntry};
+pub use clients::{new_token, ClientEntry, Clients};
 pub use documents::{ContractVersion, Parties, Timesheet};
 pub use templates::{templates, Template};
 
@@ -195,10 +195,19 @@ impl Desk {
     }
 }
 
-/// Serves the desk's API on `listener` until `shutdown` completes, with the node's bounds on
-/// connections (in all, per client address) and on slow headers, bodies and idle connections.
+/// Serves the desk's API on `listener` until `shutdown` completes.
 pub async fn serve(
     desk: Arc<Desk>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    serve_router(api::router(desk), listener, shutdown).await
+}
+
+/// Serves a labour service's router with the node's bounds on connections (in all, per
+/// client address) and on slow headers, bodies and idle connections.
+pub async fn serve_router(
+    router: axum::Router,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
@@ -211,7 +220,7 @@ pub async fn serve(
         body_read_timeout: Duration::from_secs(30),
         shutdown_grace: Duration::from_secs(5),
     };
-    Server::new(listener, api::router(desk), limits).run(shutdown).await?;
+    Server::new(listener, router, limits).run(shutdown).await?;
     Ok(())
 }
 
