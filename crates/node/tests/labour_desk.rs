@@ -203,12 +203,7 @@ impl World {
     async fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("node");
-        let out = Command::new(EXE)
-            .args(["init", "--insecure-clear-keys", "--demo", "--chain-id", CHAIN, "--home"])
-            .arg(&home)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        common::init_demo(&home, CHAIN);
         let member = Keypair::generate(Algorithm::Ed25519);
         KeyFile::save_new(&member, &home.join("keys").join("member.json"), KeyProtection::Clear).unwrap();
         let config = home.join("config.toml");

@@ -146,10 +146,20 @@ pub fn anchoring_keys(keys_dir: &Path) -> Vec<Keypair> {
 }
 
 pub fn init(home: &Path, chain_id: &str) {
+    init_with(home, chain_id, &[]);
+}
+
+/// A home with the demo agencies' keys (in clear) and the legal parameter tables.
+pub fn init_demo(home: &Path, chain_id: &str) {
+    init_with(home, chain_id, &["--demo"]);
+}
+
+fn init_with(home: &Path, chain_id: &str, extra: &[&str]) {
     let out = Command::new(EXE)
         .args(["init", "--insecure-clear-keys", "--home"])
         .arg(home)
         .args(["--chain-id", chain_id])
+        .args(extra)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

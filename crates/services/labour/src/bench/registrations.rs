@@ -167,7 +167,7 @@ async fn measure(
     let secs = started.elapsed().as_secs_f64();
     follower.abort();
     let (ok, failed) = (progress.ok.load(Ordering::Relaxed), progress.failed.load(Ordering::Relaxed));
-    let lost = sent - ok - failed - refused;
+    let lost = sent.saturating_sub(ok + failed + refused);
     let per_s = ok as f64 / secs;
     let ratio = per_s / machine.ed25519_batched_all_cores;
     println!("registrations finalized/s {per_s:>11.0}  ({ok} of {count} from {employers} employers in {secs:.2} s; target >= 2,000/s)");

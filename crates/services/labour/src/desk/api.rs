@@ -173,6 +173,18 @@ pub fn entry(desk: &Desk, client: &Client, id: &str) -> Result<Entry, Refused> {
     }
 }
 
+/// [`entry`] under the contract's lock: checked first, so only contracts the index holds ever
+/// get a lock (an id made up by a fuzzer does not), then read again under the lock.
+pub async fn locked_entry(
+    desk: &Desk,
+    client: &Client,
+    id: &str,
+) -> Result<(tokio::sync::OwnedMutexGuard<()>, Entry), Refused> {
+    entry(desk, client, id)?;
+    let guard = desk.lock(id).await;
+    Ok((guard, entry(desk, client, id)?))
+}
+
 /// The ledger's record of the contract, which must agree with the desk's index: the same
 /// parties, and each version on the ledger committing to the version the desk stored under
 /// that number. A registration made around the desk with another document is a conflict.

@@ -18,7 +18,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::api::{
-    admit, agrees, body, conflict, created, entry, refused, registered, sign, unprocessable, Answer, Refused,
+    admit, agrees, body, conflict, created, entry, locked_entry, refused, registered, sign, unprocessable, Answer,
+    Refused,
 };
 use super::book::{Entry, VersionRef, WeekRef};
 use super::documents::{encode, ContractVersion, Parties, Timesheet};
@@ -106,8 +107,7 @@ struct NewVersion {
 pub async fn amend(State(desk): State<Arc<Desk>>, headers: HeaderMap, Path(id): Path<String>, bytes: Bytes) -> Answer {
     let client = admit(&desk, &headers)?;
     let req: NewVersion = body(&bytes)?;
-    let _contract = desk.lock(&id).await;
-    let mut e = entry(&desk, client, &id)?;
+    let (_contract, mut e) = locked_entry(&desk, client, &id).await?;
     let on_chain = registered(&desk, &id, &e).await?;
     if on_chain.terminated {
         return Err(conflict("terminated", "the contract was terminated; it cannot be amended"));
@@ -156,8 +156,7 @@ pub async fn timesheet(
     let req: NewTimesheet = body(&bytes)?;
     req.week.validate().map_err(|e| unprocessable("bad-timesheet", e.to_string()))?;
     let monday = req.week.monday;
-    let _contract = desk.lock(&id).await;
-    let mut e = entry(&desk, client, &id)?;
+    let (_contract, mut e) = locked_entry(&desk, client, &id).await?;
     let on_chain = registered(&desk, &id, &e).await?;
     let last_day = monday.plus_days(6);
     if last_day < on_chain.starts || on_chain.ends.is_some_and(|end| monday > end) || monday > today() {
@@ -252,8 +251,7 @@ pub async fn declare_report(
             format!("'{}' is not one of {}", req.insurance, dojang_labour::exec::INSURANCES.join(", ")),
         ));
     }
-    let _contract = desk.lock(&id).await;
-    let mut e = entry(&desk, client, &id)?;
+    let (_contract, mut e) = locked_entry(&desk, client, &id).await?;
     let on_chain = registered(&desk, &id, &e).await?;
     if req.reported_on > today() || req.reported_on < on_chain.starts.plus_days(-31) {
         return Err(unprocessable(

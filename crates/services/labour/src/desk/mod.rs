@@ -30,7 +30,8 @@ use dojang_service::settings::{load_toml, relative};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-pub use clients::{new_token, ClientEntry, Clients};
+pub use clients::{new_token, ClientEntry, Clients, Refusal};
+pub use contracts::today;
 pub use documents::{ContractVersion, Parties, Timesheet};
 pub use templates::{templates, Template};
 
@@ -124,7 +125,10 @@ impl Desk {
         for (id, e) in entries {
             let report = match self.chain.contract(&id).await {
                 Ok(Some(c)) if api::agrees(&e, &c) => findings::run(&self.chain, &id, &e, &c, today).await,
-                Ok(_) => continue,
+                Ok(_) => {
+                    self.note_alerts(&id, vec![]);
+                    continue;
+                }
                 Err(err) => Err(err.into()),
             };
             match report {
@@ -141,6 +145,7 @@ impl Desk {
                 }
                 Err(err) => {
                     tally.skipped += 1;
+                    self.note_alerts(&id, vec![]);
                     tracing::warn!(contract = %id, error = %err, "the engine could not judge a contract this pass");
                 }
             }

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use dojang_labour::exec::MAX_DEADLINES;
 use dojang_labour::finding::Finding;
 use dojang_labour::rules::insurance::{self, Insurance};
 use dojang_labour::rules::{hours, payment};
@@ -59,6 +60,8 @@ fn state_of(d: &Deadline, today: Date, tables: &Tables) -> Result<&'static str, 
         (true, false) => "met",
         (true, true) => "met_late",
         (false, true) => "missed",
+        // Past due, before the ledger's block that records it missed.
+        (false, false) if today > d.due => "missed",
         (false, false) if today.days() >= d.due.days() - alert => "near",
         (false, false) => "open",
     })
@@ -93,14 +96,24 @@ pub fn assess(
     let until = c.ends.map_or(today, |e| e.min(today));
     let months = months(c.starts, until);
     let on_chain = |kind: &DeadlineKind| c.deadlines.iter().find(|d| d.kind == *kind);
+    let required = insurance::first_required(terms, weeks, &months, tables)?;
     let mut reported: Vec<(Insurance, Date)> = Vec::new();
     for ins in Insurance::ALL {
         let name = insurance_name(ins);
         let kind = DeadlineKind::InsuranceReport { insurance: name.clone() };
-        let met =
-            on_chain(&kind)
-                .filter(|d| d.met_height.is_some())
-                .map(|d| if d.missed { d.due.plus_days(1) } else { d.due });
+        let legal_due = match required.iter().find(|(i, _)| *i == ins) {
+            Some((_, month)) => Some(insurance::report_due(terms, ins, *month, tables)?),
+            None => None,
+        };
+        // Met on the ledger: by its due date if not missed; if missed, the day it was met is
+        // not on the ledger, so it counts as late against the law's due date.
+        let met = on_chain(&kind).filter(|d| d.met_height.is_some()).map(|d| {
+            if d.missed {
+                legal_due.unwrap_or(d.due).max(d.due).plus_days(1)
+            } else {
+                d.due
+            }
+        });
         if let Some(date) = met.or_else(|| declared.get(&name).copied()) {
             reported.push((ins, date));
         }
@@ -109,11 +122,12 @@ pub fn assess(
         findings: insurance::reports(terms, weeks, &months, &reported, today, tables)?,
         ..Obligations::default()
     };
-    for (ins, month) in insurance::first_required(terms, weeks, &months, tables)? {
+    let room = |out: &Obligations| c.deadlines.len() + out.to_set.len() < MAX_DEADLINES;
+    for (ins, month) in required {
         let kind = DeadlineKind::InsuranceReport { insurance: insurance_name(ins) };
         let due = insurance::report_due(terms, ins, month, tables)?;
         let done = reported.iter().any(|(i, _)| *i == ins);
-        if on_chain(&kind).is_none() && !done && due >= today {
+        if on_chain(&kind).is_none() && !done && due >= today && room(&out) {
             out.to_set.push((kind, due));
         }
     }
@@ -121,7 +135,7 @@ pub fn assess(
     if let Some(last) = months.iter().rev().map(Date::month_end).find(|end| *end < today && *end >= c.starts) {
         let kind = DeadlineKind::WagePayment { month_end: last };
         let due = payment::pay_day_after(last, terms.payment_day);
-        if on_chain(&kind).is_none() && due >= today {
+        if on_chain(&kind).is_none() && due >= today && room(&out) {
             out.to_set.push((kind, due));
         }
     }
@@ -129,7 +143,8 @@ pub fn assess(
         out.deadlines.push(DeadlineState { kind: d.kind.clone(), due: d.due, state: state_of(d, today, tables)? });
     }
     let monday = today.plus_days(-i64::from(today.weekday()));
-    if !c.terminated && c.ends.is_none_or(|e| e >= today) && today >= c.starts {
+    // A terminated contract is still worked until its end (the notice period).
+    if c.ends.is_none_or(|e| e >= today) && today >= c.starts {
         let worked = weeks.iter().find(|w| w.monday == monday).cloned().unwrap_or(Week {
             monday,
             days: vec![],
@@ -138,7 +153,7 @@ pub fn assess(
         });
         let planned: Vec<WorkDay> = planned_rest_of_week(terms, monday, today)
             .into_iter()
-            .filter(|p| !worked.days.iter().any(|d| d.date == p.date))
+            .filter(|p| !worked.days.iter().any(|d| d.date == p.date) && c.ends.is_none_or(|e| p.date <= e))
             .collect();
         out.findings.extend(hours::cap_forecast(terms, &worked, &planned, today, tables)?);
     }
@@ -258,6 +273,22 @@ mod tests {
         assert!(o.to_set.iter().all(|(k, _)| matches!(k, DeadlineKind::WagePayment { .. })), "{:?}", o.to_set);
         let rules = rules_of(&o);
         assert_eq!(rules.iter().filter(|(r, _)| r == "LAB-08").count(), 3, "employment was met: {rules:?}");
+    }
+
+    /// A report met only after its deadline was missed counts as filed late against the law's
+    /// due date, whatever due date the ledger held; a deadline past due is missed even before
+    /// the ledger's block records it.
+    #[test]
+    fn a_report_met_after_its_deadline_was_missed_is_late_and_a_past_due_deadline_is_missed() {
+        let t = crate::setup::demo_tables().unwrap();
+        let c = contract(vec![
+            deadline("employment", "2026-03-20", true, true),
+            deadline("pension", "2026-04-15", false, false),
+        ]);
+        let o = assess(&terms(300), &[], &c, &BTreeMap::new(), d("2026-04-20"), &t).unwrap();
+        let late = o.findings.iter().find(|f| f.en.starts_with("employment insurance was reported on"));
+        assert!(late.is_some_and(|f| f.en.contains("2026-04-16")), "{:?}", o.findings);
+        assert_eq!(o.deadlines[1].state, "missed");
     }
 
     /// 10 h a day Monday to Friday is 50 h; two 14-hour days already worked this week bring the

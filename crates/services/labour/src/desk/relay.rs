@@ -17,7 +17,7 @@ use dojang_sdk::ClientError;
 use dojang_types::{Address, ModuleMessage as _, SignedTx};
 use serde::Deserialize;
 
-use super::api::{admit, body, entry, refused, unprocessable, Answer, Refused};
+use super::api::{admit, body, locked_entry, refused, unprocessable, Answer, Refused};
 use super::book::Entry;
 use super::chain::ChainError;
 use super::Desk;
@@ -107,8 +107,7 @@ pub async fn relay(State(desk): State<Arc<Desk>>, headers: HeaderMap, bytes: Byt
         .contract()
         .ok_or_else(|| unprocessable("not-for-apps", "vouching for employers is the federation's, not an app's"))?
         .to_string();
-    let _contract = desk.lock(&id).await;
-    let e = entry(&desk, client, &id)?;
+    let (_contract, e) = locked_entry(&desk, client, &id).await?;
     let sender = tx.body.sender_address();
     let want = sender_of(&msg);
     if !party(sender, want, &e) {

@@ -1,7 +1,8 @@
 //! `dojang labour centre`: the labour rights centre's anonymous, rate-limited grievance
 //! channel (docs/decisions/0017-anonymous-grievances.md). A worker proves "I hold a contract
-//! with employer E in force this quarter" by signing with the contract's worker account, and
-//! gets one RFC 9474 blind signature per contract and quarter under E's key for the quarter. The
+//! with employer E in force this quarter" by signing with the account of a contract they
+//! signed, and gets one RFC 9474 blind signature per job and quarter under E's key for the
+//! quarter. The
 //! centre signs without seeing the token. Later, from anywhere and without an account, the token
 //! and its signature file one report about E: the centre checks the signature and spends the
 //! token's nullifier, and neither it nor E can tell which of E's workers wrote.
@@ -72,22 +73,42 @@ impl Centre {
         if !dojang_labour::exec::contract_id_is_valid(id) {
             return Ok(None);
         }
-        match self.node.query("labour", &format!("contract/{id}"), &[]).await {
-            Ok(v) => serde_json::from_value(v["contract"].clone()).map(Some).map_err(Problem::internal),
-            Err(ClientError::Problem { status: 404, .. }) => Ok(None),
-            Err(e) => {
-                tracing::warn!(error = %e, "the centre cannot read the ledger");
-                Err(Problem::new(
-                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                    "node-unavailable",
-                    "the centre cannot read the ledger just now; try again shortly",
-                ))
-            }
+        let unavailable = |e: &dyn std::fmt::Display| {
+            tracing::warn!(error = %e, "the centre cannot read the ledger");
+            Problem::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "node-unavailable",
+                "the centre cannot read the ledger just now; try again shortly",
+            )
+        };
+        let path = format!("contract/{id}");
+        let asked = tokio::time::timeout(NODE_TIMEOUT, self.node.query("labour", &path, &[]));
+        match asked.await {
+            Ok(Ok(v)) => serde_json::from_value(v["contract"].clone()).map(Some).map_err(Problem::internal),
+            Ok(Err(ClientError::Problem { status: 404, .. })) => Ok(None),
+            Ok(Err(e)) => Err(unavailable(&e)),
+            Err(_) => Err(unavailable(&"no answer within the timeout")),
         }
+    }
+
+    /// The employer's key for the quarter, made now if there is none (RSA key generation takes
+    /// a while: off the async threads, one at a time).
+    async fn key_or_new(&self, employer: &str, period: &str) -> Result<blind_rsa_signatures::SecretKey, Problem> {
+        let _one = self.issuing.lock().await;
+        if let Some(k) = self.store.key(employer, period).map_err(Problem::internal)? {
+            return Ok(k);
+        }
+        let made = tokio::task::spawn_blocking(store::new_key).await.map_err(Problem::internal)?;
+        let sk = made.map_err(Problem::internal)?;
+        self.store.put_key(employer, period, &sk).map_err(Problem::internal)?;
+        Ok(sk)
     }
 }
 
-/// The quarter of `d`, as `2026-Q4`: tokens are one per contract per quarter.
+/// The longest the centre waits for the node on one read.
+const NODE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The quarter of `d`, as `2026-Q4`: tokens are one per job per quarter.
 pub fn period_of(d: Date) -> String {
     format!("{}-Q{}", d.year, (d.month - 1) / 3 + 1)
 }

@@ -10,7 +10,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
-const ISSUED: TableDefinition<&str, u64> = TableDefinition::new("issued");
+const ISSUED: TableDefinition<&str, &[u8]> = TableDefinition::new("issued");
 const SPENT: TableDefinition<&[u8], u64> = TableDefinition::new("spent");
 const REPORTS: TableDefinition<u64, &[u8]> = TableDefinition::new("reports");
 
@@ -43,6 +43,21 @@ pub struct Store {
     db: Database,
 }
 
+/// What issuing a token for a job and quarter found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issued {
+    Fresh,
+    /// The same blinded message as before: sign it again.
+    Retry,
+    /// Another token was issued for this job and quarter.
+    Taken,
+}
+
+/// A report number: random, at most 2^53 so every JSON reader keeps it exact.
+fn random_id() -> u64 {
+    (rand::random::<u64>() >> 11).max(1)
+}
+
 fn slot(a: &str, b: &str) -> String {
     format!("{a}|{b}")
 }
@@ -67,34 +82,35 @@ impl Store {
         SecretKey::from_der(der.value()).map(Some).map_err(|x| StoreError::Key(x.to_string()))
     }
 
-    /// The key of `employer` for `period`, made now if there is none (the caller holds the
-    /// centre's issuing lock, so two are never made for one slot).
-    pub fn key_or_new(&self, employer: &str, period: &str) -> Result<SecretKey, StoreError> {
-        if let Some(k) = self.key(employer, period)? {
-            return Ok(k);
-        }
-        let kp = KeyPair::generate(&mut rand::thread_rng(), KEY_BITS).map_err(|x| StoreError::Key(x.to_string()))?;
-        let der = kp.sk.to_der().map_err(|x| StoreError::Key(x.to_string()))?;
+    /// Keeps `sk` as the key of `employer` for `period`.
+    pub fn put_key(&self, employer: &str, period: &str, sk: &SecretKey) -> Result<(), StoreError> {
+        let der = sk.to_der().map_err(|x| StoreError::Key(x.to_string()))?;
         let tx = self.db.begin_write().map_err(e)?;
         tx.open_table(KEYS).map_err(e)?.insert(slot(employer, period).as_str(), der.as_slice()).map_err(e)?;
-        tx.commit().map_err(e)?;
-        Ok(kp.sk)
+        tx.commit().map_err(e)
     }
 
-    /// Records that `contract` got its token for `period`; false if it had one already.
-    pub fn issue_once(&self, contract: &str, period: &str, at_ms: u64) -> Result<bool, StoreError> {
+    /// Records that the job `slot` (employer and worker) got its token for `period`, for the
+    /// blinded message whose hash is `blinded`. The same blinded message again is a retry (the
+    /// answer was lost); another one is a second token, refused. Nothing else is kept: no time,
+    /// no contract, nothing to match against a report.
+    pub fn issue_once(&self, slot: &str, period: &str, blinded: &[u8; 32]) -> Result<Issued, StoreError> {
         let tx = self.db.begin_write().map_err(e)?;
-        let fresh = {
+        let outcome = {
             let mut table = tx.open_table(ISSUED).map_err(e)?;
-            let k = slot(contract, period);
-            let seen = table.get(k.as_str()).map_err(e)?.is_some();
-            if !seen {
-                table.insert(k.as_str(), at_ms).map_err(e)?;
+            let k = format!("{slot}|{period}");
+            let before = table.get(k.as_str()).map_err(e)?.map(|v| v.value().to_vec());
+            match before {
+                Some(b) if b == blinded => Issued::Retry,
+                Some(_) => Issued::Taken,
+                None => {
+                    table.insert(k.as_str(), blinded.as_slice()).map_err(e)?;
+                    Issued::Fresh
+                }
             }
-            !seen
         };
         tx.commit().map_err(e)?;
-        Ok(fresh)
+        Ok(outcome)
     }
 
     /// Stores a report whose token's nullifier was not spent: its number, or `None` if spent.
@@ -106,7 +122,11 @@ impl Store {
                 return Ok(None);
             }
             let mut reports = tx.open_table(REPORTS).map_err(e)?;
-            let id = reports.last().map_err(e)?.map(|(k, _)| k.value() + 1).unwrap_or(1);
+            // A random number, not a count: the order of filing says nothing to match on.
+            let mut id = random_id();
+            while reports.get(id).map_err(e)?.is_some() {
+                id = random_id();
+            }
             report.id = id;
             let bytes = serde_json::to_vec(&report).map_err(e)?;
             reports.insert(id, bytes.as_slice()).map_err(e)?;
@@ -130,6 +150,11 @@ impl Store {
     }
 }
 
+/// A fresh blind-signing key.
+pub fn new_key() -> Result<SecretKey, StoreError> {
+    KeyPair::generate(&mut rand::thread_rng(), KEY_BITS).map(|kp| kp.sk).map_err(|x| StoreError::Key(x.to_string()))
+}
+
 /// The public half of a key, as published (SubjectPublicKeyInfo, DER, RSASSA-PSS).
 pub fn public_spki(sk: &SecretKey) -> Result<Vec<u8>, StoreError> {
     let pk = sk.public_key().map_err(|x| StoreError::Key(x.to_string()))?;
@@ -146,12 +171,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_token_once_per_contract_and_quarter_and_a_nullifier_spent_once() {
+    fn a_token_once_per_job_and_quarter_a_retry_signed_again_and_a_nullifier_spent_once() {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(&dir.path().join("centre.redb")).unwrap();
-        assert!(s.issue_once("c1", "2026-Q4", 1).unwrap());
-        assert!(!s.issue_once("c1", "2026-Q4", 2).unwrap());
-        assert!(s.issue_once("c1", "2027-Q1", 3).unwrap());
+        assert_eq!(s.issue_once("e|w", "2026-Q4", &[1; 32]).unwrap(), Issued::Fresh);
+        assert_eq!(s.issue_once("e|w", "2026-Q4", &[1; 32]).unwrap(), Issued::Retry);
+        assert_eq!(s.issue_once("e|w", "2026-Q4", &[2; 32]).unwrap(), Issued::Taken);
+        assert_eq!(s.issue_once("e|w", "2027-Q1", &[2; 32]).unwrap(), Issued::Fresh);
         let r = |text: &str| Report {
             id: 0,
             employer: "e".into(),
@@ -159,10 +185,12 @@ mod tests {
             text: text.into(),
             filed_on: "2026-11-30".into(),
         };
-        assert_eq!(s.file(b"n1", r("first")).unwrap(), Some(1));
+        let first = s.file(b"n1", r("first")).unwrap().unwrap();
         assert_eq!(s.file(b"n1", r("again")).unwrap(), None);
-        assert_eq!(s.file(b"n2", r("second")).unwrap(), Some(2));
-        let texts: Vec<String> = s.reports().unwrap().into_iter().map(|r| r.text).collect();
+        let second = s.file(b"n2", r("second")).unwrap().unwrap();
+        assert!(first != second && first < 1 << 53 && second < 1 << 53);
+        let mut texts: Vec<String> = s.reports().unwrap().into_iter().map(|r| r.text).collect();
+        texts.sort();
         assert_eq!(texts, ["first", "second"]);
     }
 }
