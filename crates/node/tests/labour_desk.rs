@@ -416,6 +416,8 @@ async fn an_outside_app_drafts_registers_amends_and_checks_contracts_through_the
     let lab03 = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "LAB-03").expect("LAB-03");
     assert_eq!(lab03["owed_krw"], 5 * WAGE, "{lab03}");
     assert_eq!(report["owed_krw"], 25 * (10_320 - 9_000) + 5 * WAGE, "{report}");
+    // LAB-11: the records are kept three years past the amended end.
+    assert_eq!(report["keep_records_until"], "2029-07-31", "{report}");
 
     // Insurance (LAB-08): every report is long overdue for a contract from March; declaring
     // one filed in time takes it off the list. A date to come or an unknown insurance is refused.

@@ -47,6 +47,9 @@ pub struct Report {
     pub owed_krw: u64,
     /// The contract's deadlines on the ledger, as of today.
     pub deadlines: Vec<DeadlineState>,
+    /// LAB-11: the day until which the contract's records must be kept (its end, or today for a
+    /// running contract, plus the retention years).
+    pub keep_records_until: Date,
     /// Deadlines the law sets that are not on the ledger yet: each with the message for the
     /// employer to sign.
     pub to_put_on_chain: Vec<Value>,
@@ -138,6 +141,7 @@ pub async fn run(
         findings,
         owed_krw,
         deadlines: ahead.deadlines,
+        keep_records_until: payment::keep_records_until(&terms, today, &tables)?,
         to_put_on_chain,
     })
 }
