@@ -52,6 +52,30 @@ impl ChainError {
     }
 }
 
+/// A module query's answer from `client`'s node, or `None` when it has no such record (404).
+async fn query(client: &Client, module: &str, path: &str) -> Result<Option<Value>, ChainError> {
+    bounded(async {
+        match client.query(module, path, &[]).await {
+            Ok(v) => Ok(Some(v)),
+            Err(ClientError::Problem { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await
+}
+
+/// The labour module's record of a contract, or `None` if it is not registered (or `id` is no
+/// contract id at all): what the desk and the grievance centre both read.
+pub async fn contract(client: &Client, id: &str) -> Result<Option<Contract>, ChainError> {
+    if !dojang_labour::exec::contract_id_is_valid(id) {
+        return Ok(None);
+    }
+    let Some(v) = query(client, "labour", &format!("contract/{id}")).await? else { return Ok(None) };
+    serde_json::from_value(v["contract"].clone())
+        .map(Some)
+        .map_err(|e| ChainError::Unexpected(format!("contract {id}: {e}")))
+}
+
 /// A payload stored and its commitment recorded on the ledger.
 pub struct Recorded {
     pub key: String,
@@ -125,24 +149,13 @@ impl ChainSide {
         bounded(async { Ok(self.private.fetch(&self.member, &self.collection, key).await?.payload) }).await
     }
 
-    /// A module query's answer, or `None` when the node has no such record (404).
     async fn query(&self, module: &str, path: &str) -> Result<Option<Value>, ChainError> {
-        bounded(async {
-            match self.client.query(module, path, &[]).await {
-                Ok(v) => Ok(Some(v)),
-                Err(ClientError::Problem { status: 404, .. }) => Ok(None),
-                Err(e) => Err(e.into()),
-            }
-        })
-        .await
+        query(&self.client, module, path).await
     }
 
     /// The labour module's record of a contract, or `None` if it is not registered.
     pub async fn contract(&self, id: &str) -> Result<Option<Contract>, ChainError> {
-        let Some(v) = self.query("labour", &format!("contract/{id}")).await? else { return Ok(None) };
-        serde_json::from_value(v["contract"].clone())
-            .map(Some)
-            .map_err(|e| ChainError::Unexpected(format!("contract {id}: {e}")))
+        contract(&self.client, id).await
     }
 
     /// The commitment of a week's timesheet on the ledger, if it is there.

@@ -214,7 +214,8 @@ pub async fn findings(State(desk): State<Arc<Desk>>, headers: HeaderMap, Path(id
     let client = admit(&desk, &headers)?;
     let e = entry(&desk, client, &id)?;
     let on_chain = registered(&desk, &id, &e).await?;
-    match findings::run(&desk.chain, &id, &e, &on_chain, today()).await {
+    let tables = desk.chain.tables().await?;
+    match findings::run(&desk.chain, &id, &e, &on_chain, today(), &tables).await {
         Ok(report) => {
             desk.note_alerts(&id, report.alerts());
             Ok(Json(report).into_response())

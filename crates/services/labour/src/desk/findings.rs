@@ -7,7 +7,7 @@
 use dojang_labour::finding::{Finding, Severity};
 use dojang_labour::rules::{self, payment};
 use dojang_labour::state::Contract;
-use dojang_labour::tables::TableError;
+use dojang_labour::tables::{TableError, Tables};
 use dojang_labour::{DeadlineKind, LabourMsg, Week};
 use dojang_types::Date;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -98,6 +98,7 @@ pub async fn run(
     e: &Entry,
     on_chain: &Contract,
     today: Date,
+    tables: &Tables,
 ) -> Result<Report, FindingsError> {
     let signed = on_chain.versions.iter().rposition(|v| v.signed_height.is_some());
     let applied = e
@@ -105,7 +106,6 @@ pub async fn run(
         .get(signed.unwrap_or(0))
         .ok_or_else(|| FindingsError::Stored(format!("contract {id} has no version")))?;
     let terms = ContractVersion::decode(&chain.fetch(&applied.key).await?).map_err(FindingsError::Stored)?.terms;
-    let tables = chain.tables().await?;
     let weeks: Vec<Option<Week>> = stream::iter(e.weeks.clone())
         .map(|(monday, w)| async move {
             if chain.timesheet(id, monday).await? != Some(w.commitment) {
@@ -118,11 +118,11 @@ pub async fn run(
         .try_collect()
         .await?;
     let weeks: Vec<Week> = weeks.into_iter().flatten().collect();
-    let mut findings = payment::minor_documents(&terms, &tables)?;
+    let mut findings = payment::minor_documents(&terms, tables)?;
     for i in 0..weeks.len() {
-        findings.extend(rules::week(&terms, window(&weeks, i), &tables)?);
+        findings.extend(rules::week(&terms, window(&weeks, i), tables)?);
     }
-    let ahead = obligations::assess(&terms, &weeks, on_chain, &e.declared, today, &tables)?;
+    let ahead = obligations::assess(&terms, &weeks, on_chain, &e.declared, today, tables)?;
     findings.extend(ahead.findings);
     let owed_krw = findings.iter().map(|f| f.owed_krw).sum();
     let to_put_on_chain = ahead
@@ -141,7 +141,7 @@ pub async fn run(
         findings,
         owed_krw,
         deadlines: ahead.deadlines,
-        keep_records_until: payment::keep_records_until(&terms, today, &tables)?,
+        keep_records_until: payment::keep_records_until(&terms, today, tables)?,
         to_put_on_chain,
     })
 }

@@ -30,6 +30,7 @@ use dojang_service::settings::{load_toml, relative};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
+pub use chain::contract as ledger_contract;
 pub use clients::{new_token, ClientEntry, Clients, Refusal};
 pub use contracts::today;
 pub use documents::{ContractVersion, Parties, Timesheet};
@@ -122,9 +123,17 @@ impl Desk {
             }
         };
         let today = contracts::today();
+        // The legal tables once for the whole pass, not once per contract.
+        let tables = match self.chain.tables().await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, "the engine cannot read the legal tables; no pass this time");
+                return tally;
+            }
+        };
         for (id, e) in entries {
             let report = match self.chain.contract(&id).await {
-                Ok(Some(c)) if api::agrees(&e, &c) => findings::run(&self.chain, &id, &e, &c, today).await,
+                Ok(Some(c)) if api::agrees(&e, &c) => findings::run(&self.chain, &id, &e, &c, today, &tables).await,
                 Ok(_) => {
                     self.note_alerts(&id, vec![]);
                     continue;

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use dojang_api::Problem;
 use dojang_labour::state::Contract;
-use dojang_sdk::{Client, ClientError};
+use dojang_sdk::Client;
 use dojang_service::settings::{load_toml, relative};
 use dojang_types::Date;
 use serde::Deserialize;
@@ -70,25 +70,14 @@ impl Centre {
     }
 
     async fn contract(&self, id: &str) -> Result<Option<Contract>, Problem> {
-        if !dojang_labour::exec::contract_id_is_valid(id) {
-            return Ok(None);
-        }
-        let unavailable = |e: &dyn std::fmt::Display| {
+        crate::desk::ledger_contract(&self.node, id).await.map_err(|e| {
             tracing::warn!(error = %e, "the centre cannot read the ledger");
             Problem::new(
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
                 "node-unavailable",
                 "the centre cannot read the ledger just now; try again shortly",
             )
-        };
-        let path = format!("contract/{id}");
-        let asked = tokio::time::timeout(NODE_TIMEOUT, self.node.query("labour", &path, &[]));
-        match asked.await {
-            Ok(Ok(v)) => serde_json::from_value(v["contract"].clone()).map(Some).map_err(Problem::internal),
-            Ok(Err(ClientError::Problem { status: 404, .. })) => Ok(None),
-            Ok(Err(e)) => Err(unavailable(&e)),
-            Err(_) => Err(unavailable(&"no answer within the timeout")),
-        }
+        })
     }
 
     /// The employer's key for the quarter, made now if there is none (RSA key generation takes
@@ -104,9 +93,6 @@ impl Centre {
         Ok(sk)
     }
 }
-
-/// The longest the centre waits for the node on one read.
-const NODE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// The quarter of `d`, as `2026-Q4`: tokens are one per job per quarter.
 pub fn period_of(d: Date) -> String {
