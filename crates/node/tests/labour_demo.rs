@@ -10,7 +10,7 @@ use common::EXE;
 use serde_json::Value;
 
 #[test]
-fn the_labour_demo_finds_each_violation_and_no_personal_data_outside_the_private_store() {
+fn the_labour_demo_finds_each_violation_and_no_personal_data_outside_the_private_store_and_runs_again() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(EXE)
         .args(["demo", "labour", "--businesses", "3", "--workers", "6", "--weeks", "3", "--dir"])
@@ -55,6 +55,20 @@ fn the_labour_demo_finds_each_violation_and_no_personal_data_outside_the_private
         "a version per contract and a week per timesheet in {}",
         private.display()
     );
+
+    // Again on the same chain (`--dir` kept): the modules, the collection and the member's role
+    // are there already and left as they are; the new contracts are registered beside the old.
+    let again = Command::new(EXE)
+        .args(["demo", "labour", "--businesses", "3", "--workers", "6", "--weeks", "3", "--dir"])
+        .arg(dir.path())
+        .env("DOJANG_LOG__FILTER", "error")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(again.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&again.stderr));
+    let second: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!((second["contracts"].as_u64(), second["personal_data_hits"].as_u64()), (Some(6), Some(0)), "{second}");
+    assert_eq!(second["engine"]["contracts"], 12, "the engine judges the first run's contracts too: {second}");
 }
 
 /// `dojang bench labour` at a small size: every registration is final and accepted, and the

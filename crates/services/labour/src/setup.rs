@@ -23,10 +23,13 @@ async fn height(client: &Client) -> anyhow::Result<u64> {
 }
 
 /// Switches `modules` on a few blocks ahead, one proposal each, and waits until they are on.
+/// A module the council switched on before (a second run on the same chain) is left as it is.
 pub async fn activate(client: &Client, council: &TxBuilder<Keypair>, modules: &[&str]) -> anyhow::Result<()> {
     let expires = dojang_types::wall_clock_ms() + 600_000;
+    let known = client.query("governance", "activations", &[]).await?;
+    let on = |m: &str| known["activations"].as_array().is_some_and(|a| a.iter().any(|x| x["module"] == m));
     let mut at = 0;
-    for module in modules {
+    for module in modules.iter().filter(|m| !on(m)) {
         at = height(client).await? + 5;
         let activate = GovernanceMsg::Activate { module: module.to_string(), version: None, at_height: at };
         propose(

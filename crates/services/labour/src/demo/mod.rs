@@ -112,11 +112,18 @@ async fn setup(
         erasure_approvals: 1,
         retention_days: 1095,
     };
-    propose(client, &council, GovernanceMsg::propose(&define, "part-time contracts and timesheets", expires)).await?;
+    // A second run on the same chain (`--dir` kept) finds the collection and the role there.
+    if client.query("collections", &format!("collection/{COLLECTION}"), &[]).await.is_err() {
+        propose(client, &council, GovernanceMsg::propose(&define, "part-time contracts and timesheets", expires))
+            .await?;
+    }
     // The federation's member account records every contract and week the desk stores: an
     // agency's quota, not a citizen's 120 transactions a minute.
-    let grant = GovernanceMsg::GrantRole { account: member.public_key().address(), role: Role::Issuer };
-    propose(client, &council, GovernanceMsg::propose(&grant, "the federation's member account", expires)).await?;
+    let account = client.query("governance", &format!("account/{}", member.public_key().address()), &[]).await?;
+    if account["roles"].get(Role::Issuer.as_str()).is_none() {
+        let grant = GovernanceMsg::GrantRole { account: member.public_key().address(), role: Role::Issuer };
+        propose(client, &council, GovernanceMsg::propose(&grant, "the federation's member account", expires)).await?;
+    }
     let federation = TxBuilder::new(chain_id, demo_key(home, "employment-insurance")?);
     for e in employers {
         client.send(&federation, &LabourMsg::VouchEmployer { employer: e.public_key().address() }).await?;
