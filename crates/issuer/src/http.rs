@@ -177,6 +177,9 @@ struct OfferRequest {
     credential_configuration_id: String,
     #[serde(default)]
     pin: bool,
+    /// For a configuration whose claims come with the offer.
+    #[serde(default)]
+    claims: Option<serde_json::Map<String, Value>>,
 }
 
 async fn new_offer(
@@ -186,7 +189,7 @@ async fn new_offer(
 ) -> Result<Json<Value>, OauthError> {
     admin(&app, &headers)?;
     let Json(req) = body.map_err(|e| oauth("invalid_request", 400, e.body_text()))?;
-    let offer = app.issuer.offer(&req.subject, &req.credential_configuration_id, req.pin)?;
+    let offer = app.issuer.offer(&req.subject, &req.credential_configuration_id, req.claims, req.pin)?;
     Ok(Json(serde_json::to_value(offer).unwrap_or_default()))
 }
 

@@ -26,6 +26,11 @@ use serde_json::{Map, Value};
 pub struct Configuration {
     pub vct: String,
     pub validity_days: u64,
+    /// The claims come with each offer from the agency's system (`claims` in `POST
+    /// /admin/offers`) rather than from this file: for facts that exist only when the offer
+    /// is made, such as a career certificate written from a contract that has just ended.
+    #[serde(default)]
+    pub claims_in_offer: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -42,6 +47,8 @@ pub enum RecordsError {
     Read { path: String, reason: String },
     #[error("agency records: subject {subject} has claims for '{config}', which is not a credential configuration")]
     UnknownConfiguration { subject: String, config: String },
+    #[error("agency records: subject {subject} has claims for '{config}', whose claims come with each offer; remove them from the file")]
+    ClaimsInOffer { subject: String, config: String },
 }
 
 impl Records {
@@ -52,6 +59,9 @@ impl Records {
         for (subject, creds) in &records.subjects {
             if let Some(config) = creds.keys().find(|c| !records.credential_configurations.contains_key(*c)) {
                 return Err(RecordsError::UnknownConfiguration { subject: subject.clone(), config: config.clone() });
+            }
+            if let Some(config) = creds.keys().find(|c| records.credential_configurations[*c].claims_in_offer) {
+                return Err(RecordsError::ClaimsInOffer { subject: subject.clone(), config: config.clone() });
             }
         }
         Ok(records)
@@ -76,6 +86,8 @@ mod tests {
         assert!(r.claims("S", "b").is_none());
         std::fs::write(&path, r#"{"credential_configurations": {}, "subjects": {"S": {"a": {}}}}"#).unwrap();
         assert!(matches!(Records::load(&path), Err(RecordsError::UnknownConfiguration { .. })));
+        std::fs::write(&path, r#"{"credential_configurations": {"a": {"vct": "urn:x", "validity_days": 1, "claims_in_offer": true}}, "subjects": {"S": {"a": {"k": true}}}}"#).unwrap();
+        assert!(matches!(Records::load(&path), Err(RecordsError::ClaimsInOffer { .. })));
         for bad in ["", "[]", r#"{"credential_configurations": {"a": {"vct": 1}}, "subjects": {}}"#, r#"{"extra": 1}"#]
         {
             std::fs::write(&path, bad).unwrap();

@@ -12,6 +12,7 @@ use dojang_credentials::status::{token_hash, Status};
 use dojang_types::PublicKey;
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::anchor::Anchoring;
 use crate::book::Book;
@@ -77,6 +78,7 @@ pub(crate) fn oauth(code: &'static str, status: u16, description: impl Into<Stri
 struct Offer {
     subject: String,
     config: String,
+    claims: Map<String, Value>,
     tx_code: Option<String>,
     expires: u64,
 }
@@ -84,8 +86,13 @@ struct Offer {
 struct Grant {
     subject: String,
     config: String,
+    claims: Map<String, Value>,
     expires: u64,
 }
+
+/// The most claims, and the most bytes of them as JSON, an offer may carry.
+pub const MAX_OFFER_CLAIMS: usize = 64;
+pub const MAX_OFFER_CLAIMS_BYTES: usize = 8 * 1024;
 
 /// A new offer, as the agency's desk hands it to the citizen.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -191,10 +198,37 @@ impl Issuer {
         Ok((changed, version))
     }
 
-    /// An offer for a subject's credential (pre-authorized code flow, with a PIN if asked).
-    pub fn offer(&self, subject: &str, config: &str, with_pin: bool) -> Result<NewOffer, OauthError> {
-        if self.records.claims(subject, config).is_none() {
-            return Err(oauth("not_found", 404, format!("the agency has no '{config}' record for subject {subject}")));
+    /// An offer for a subject's credential (pre-authorized code flow, with a PIN if asked). The
+    /// claims are the records file's, or, for a configuration whose claims come with the offer,
+    /// `claims` as the agency's system sends them; they are fixed when the offer is made.
+    pub fn offer(
+        &self,
+        subject: &str,
+        config: &str,
+        claims: Option<Map<String, Value>>,
+        with_pin: bool,
+    ) -> Result<NewOffer, OauthError> {
+        let configuration = self.records.credential_configurations.get(config).ok_or_else(|| {
+            oauth("not_found", 404, format!("this issuer offers no credential configuration '{config}'"))
+        })?;
+        let claims = match (configuration.claims_in_offer, claims) {
+            (false, None) => self.records.claims(subject, config).cloned().ok_or_else(|| {
+                oauth("not_found", 404, format!("the agency has no '{config}' record for subject {subject}"))
+            })?,
+            (false, Some(_)) => {
+                return Err(oauth(
+                    "invalid_request",
+                    400,
+                    format!("'{config}' is issued from the agency's records; send no claims"),
+                ))
+            }
+            (true, None) => {
+                return Err(oauth("invalid_request", 400, format!("'{config}' needs the claims with the offer")))
+            }
+            (true, Some(claims)) => offered_claims(claims)?,
+        };
+        if subject.is_empty() || subject.len() > 200 {
+            return Err(oauth("invalid_request", 400, "the subject must be 1 to 200 bytes"));
         }
         let code = random_token(24);
         let tx_code = with_pin.then(|| format!("{:06}", rand::random::<u32>() % 1_000_000));
@@ -212,6 +246,7 @@ impl Issuer {
         let record = Offer {
             subject: subject.into(),
             config: config.into(),
+            claims,
             tx_code: tx_code.clone(),
             expires: now() + self.settings.offer_ttl_s,
         };
@@ -237,7 +272,7 @@ impl Issuer {
             ));
         }
         let token = random_token(32);
-        let grant = Grant { subject: offer.subject, config: offer.config, expires: now() + 300 };
+        let grant = Grant { subject: offer.subject, config: offer.config, claims: offer.claims, expires: now() + 300 };
         self.grants.lock().unwrap_or_else(|p| p.into_inner()).insert(token.clone(), grant);
         Ok(token)
     }
@@ -275,11 +310,7 @@ impl Issuer {
         }
         let holders = proofs.iter().map(|p| self.check_proof(p)).collect::<Result<Vec<PublicKey>, _>>()?;
         let configuration = &self.records.credential_configurations[config];
-        let claims = self
-            .records
-            .claims(&grant.subject, config)
-            .ok_or_else(|| oauth("invalid_credential_request", 400, "the agency record is gone"))?
-            .clone();
+        let claims = grant.claims;
         let mut book = self.book.lock().await;
         let mut copies = Vec::with_capacity(holders.len());
         for holder in holders {
@@ -340,6 +371,21 @@ impl Issuer {
     pub fn did(&self) -> &str {
         &self.key.did
     }
+}
+
+/// Claims sent with an offer: a bounded object, none of them the issuer's own.
+fn offered_claims(claims: Map<String, Value>) -> Result<Map<String, Value>, OauthError> {
+    let bad = |d: String| oauth("invalid_request", 400, d);
+    if claims.is_empty() || claims.len() > MAX_OFFER_CLAIMS {
+        return Err(bad(format!("send 1 to {MAX_OFFER_CLAIMS} claims")));
+    }
+    if Value::Object(claims.clone()).to_string().len() > MAX_OFFER_CLAIMS_BYTES {
+        return Err(bad(format!("the claims are longer than {MAX_OFFER_CLAIMS_BYTES} bytes as JSON")));
+    }
+    if let Some(reserved) = claims.keys().find(|k| dojang_credentials::issue::ALWAYS_VISIBLE.contains(&k.as_str())) {
+        return Err(bad(format!("claim '{reserved}' is the issuer's own (iss, iat, exp, vct, cnf, status, sub)")));
+    }
+    Ok(claims)
 }
 
 /// `Status` by the name the admin API uses.

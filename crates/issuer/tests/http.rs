@@ -43,7 +43,10 @@ async fn start() -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let records: Records = serde_json::from_value(json!({
-        "credential_configurations": {"income_band": {"vct": "urn:dojang:income-band:1", "validity_days": 30}},
+        "credential_configurations": {
+            "income_band": {"vct": "urn:dojang:income-band:1", "validity_days": 30},
+            "career": {"vct": "urn:dojang:career:1", "validity_days": 3650, "claims_in_offer": true},
+        },
         "subjects": {"S-1": {"income_band": {"income_le_65pct": true, "household_size": 3}}},
     }))
     .unwrap();
@@ -76,19 +79,21 @@ impl Running {
     }
 
     async fn offer(&self, pin: bool) -> Value {
-        let (s, v) = self
-            .post(
-                "/admin/offers",
-                Some(ADMIN),
-                json!({"subject": "S-1", "credential_configuration_id": "income_band", "pin": pin}),
-            )
-            .await;
+        self.offer_of(json!({"subject": "S-1", "credential_configuration_id": "income_band", "pin": pin})).await
+    }
+
+    async fn offer_of(&self, request: Value) -> Value {
+        let (s, v) = self.post("/admin/offers", Some(ADMIN), request).await;
         assert_eq!(s, 200, "{v}");
         v
     }
 
     async fn access_token(&self) -> String {
         let offer = self.offer(false).await;
+        self.redeem(&offer).await
+    }
+
+    async fn redeem(&self, offer: &Value) -> String {
         let code = offer["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
             ["pre-authorized_code"]
             .as_str()
@@ -179,6 +184,60 @@ async fn batch_issuance_then_revocation_publishes_an_anchored_version() {
     let list = StatusList::from_token(&token, &uri).unwrap();
     for i in idxs {
         assert_eq!(list.get(i).unwrap(), Status::Revoked);
+    }
+}
+
+#[tokio::test]
+async fn claims_sent_with_an_offer_are_the_credentials_claims_and_are_checked() {
+    let r = start().await;
+    let claims = json!({"employer": "Cafe Hangang", "period_start": "2026-03-02", "months_of_service": 4});
+    let offer =
+        r.offer_of(json!({"subject": "contract-1", "credential_configuration_id": "career", "claims": claims})).await;
+    let token = r.redeem(&offer).await;
+    let k = Keypair::generate(Algorithm::P256);
+    let (s, v) = r
+        .post(
+            "/credential",
+            Some(&token),
+            json!({"credential_configuration_id": "career", "proofs": {"jwt": [r.proof(&k).await]}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let sd = SdJwt::parse(v["credentials"][0]["credential"].as_str().unwrap()).unwrap();
+    let jws = dojang_credentials::jose::Jws::parse(&sd.jwt).unwrap();
+    assert_eq!(jws.payload["vct"], "urn:dojang:career:1");
+    let disclosed = dojang_credentials::sdjwt::disclose(&jws.payload, &sd.disclosures).unwrap();
+    for (name, value) in claims.as_object().unwrap() {
+        assert_eq!(&disclosed.claims[name], value, "{name}");
+        assert!(jws.payload.get(name).is_none(), "{name} is concealable, not in the clear");
+    }
+
+    let bad: Vec<(Value, u16, &str)> = vec![
+        (json!({"subject": "c", "credential_configuration_id": "career"}), 400, "needs the claims"),
+        (json!({"subject": "c", "credential_configuration_id": "career", "claims": {}}), 400, "send 1 to"),
+        (json!({"subject": "c", "credential_configuration_id": "career", "claims": {"iss": "x"}}), 400, "issuer's own"),
+        (
+            json!({"subject": "c", "credential_configuration_id": "career", "claims": {"a": "x".repeat(9000)}}),
+            400,
+            "longer than",
+        ),
+        (json!({"subject": "", "credential_configuration_id": "career", "claims": {"a": 1}}), 400, "subject"),
+        (json!({"subject": "c", "credential_configuration_id": "career", "claims": [1]}), 400, "invalid type"),
+        (
+            json!({"subject": "S-1", "credential_configuration_id": "income_band", "claims": {"a": 1}}),
+            400,
+            "send no claims",
+        ),
+        (
+            json!({"subject": "S-1", "credential_configuration_id": "nothing", "claims": {"a": 1}}),
+            404,
+            "no credential configuration",
+        ),
+    ];
+    for (body, status, says) in bad {
+        let (s, v) = r.post("/admin/offers", Some(ADMIN), body.clone()).await;
+        assert_eq!(s, status, "{body}: {v}");
+        assert!(v["error_description"].as_str().unwrap_or_default().contains(says), "{body}: {v}");
     }
 }
 

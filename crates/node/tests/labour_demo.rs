@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 
 use common::EXE;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 #[test]
 fn the_labour_demo_finds_each_violation_and_no_personal_data_outside_the_private_store_and_runs_again() {
@@ -46,6 +46,12 @@ fn the_labour_demo_finds_each_violation_and_no_personal_data_outside_the_private
     assert!(summary["engine"]["alerts"]["LAB-09"].as_u64().unwrap_or(0) >= 1, "{summary}");
     assert_eq!(summary["owed_krw"], 3 * 25 * 520 + 3 * (5 * 520 + 5 * 10_520));
     assert!(stdout.contains("personal data outside the private store: none"), "{stdout}");
+    // Worker 0's career certificate: offered by the desk, received by the wallet, presented
+    // to the job programme with a resident credential. The job lasted under a month (it
+    // started three weeks before this week and ended nine days ago), so only that condition fails.
+    let career =
+        json!({"offered": 1, "received": 1, "eligible": 0, "not_eligible": {"a_month_of_service": 1}, "refused": {}});
+    assert_eq!(summary["career"], career, "{summary}");
     // The payloads exist, on the member node's private store only.
     let private = dir.path().join("node").join("data").join("private").join("labour-contracts");
     let payloads = std::fs::read_dir(&private).unwrap().count();
@@ -69,6 +75,7 @@ fn the_labour_demo_finds_each_violation_and_no_personal_data_outside_the_private
     let second: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!((second["contracts"].as_u64(), second["personal_data_hits"].as_u64()), (Some(6), Some(0)), "{second}");
     assert_eq!(second["engine"]["contracts"], 12, "the engine judges the first run's contracts too: {second}");
+    assert_eq!(second["career"], career, "the issuers' books are the run's own: {second}");
 }
 
 /// `dojang bench labour` at a small size: every registration is final and accepted, and the

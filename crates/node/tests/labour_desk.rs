@@ -252,6 +252,84 @@ impl World {
     }
 }
 
+/// Status list versions "anchored" in memory: the desk test's issuer needs no organisation on
+/// chain (the demo runs an accredited one).
+struct NoChain;
+
+#[async_trait::async_trait]
+impl dojang_issuer::Anchoring for NoChain {
+    async fn anchor(&self, _did: &str, _uri: &str, version: u64, _hash: [u8; 32]) -> Result<u64, String> {
+        Ok(version)
+    }
+}
+
+const ISSUER_ADMIN: &str = "career-issuer-admin-token";
+
+/// The federation's credential issuer, with a career configuration whose claims come with
+/// each offer; served until the handle is aborted.
+async fn career_issuer(dir: &Path) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let records: dojang_issuer::Records = serde_json::from_value(json!({
+        "credential_configurations": {"career": {"vct": "urn:dojang:career:1", "validity_days": 3650, "claims_in_offer": true}},
+        "subjects": {},
+    }))
+    .unwrap();
+    let settings: dojang_issuer::Settings =
+        serde_json::from_value(json!({"did": "did:web:sbiz.seoul.kr", "kid": "k1", "public_url": url})).unwrap();
+    let key = dojang_credentials::issue::IssuerKey {
+        did: settings.did.clone(),
+        kid: "k1".into(),
+        key: Keypair::generate(Algorithm::P256),
+    };
+    let book = dojang_issuer::Book::open(&dir.join("issuer")).unwrap();
+    let issuer =
+        dojang_issuer::Issuer::start(settings, key, records, book, std::sync::Arc::new(NoChain)).await.unwrap();
+    let app = dojang_issuer::router(issuer, ISSUER_ADMIN.into());
+    (url, tokio::spawn(async move { axum::serve(listener, app).await.unwrap() }))
+}
+
+/// Redeems an offer (pre-authorized code and PIN) at the issuer, as a wallet does; the
+/// credential's claims that were concealable (each of them disclosed).
+async fn redeem(http: &reqwest::Client, issuer: &str, offer: &Value) -> serde_json::Map<String, Value> {
+    let code = offer["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+        ["pre-authorized_code"]
+        .as_str()
+        .unwrap();
+    let form = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:pre-authorized_code"),
+        ("pre-authorized_code", code),
+        ("tx_code", offer["tx_code"].as_str().unwrap()),
+    ];
+    let token: Value = http.post(format!("{issuer}/token")).form(&form).send().await.unwrap().json().await.unwrap();
+    let nonce: Value = http.post(format!("{issuer}/nonce")).send().await.unwrap().json().await.unwrap();
+    let holder = Keypair::generate(Algorithm::P256);
+    let mut header = serde_json::Map::new();
+    header.insert("typ".into(), json!("openid4vci-proof+jwt"));
+    header.insert("jwk".into(), json!(dojang_credentials::jose::Jwk::from_public_key(&holder.public_key())));
+    let proof = dojang_credentials::jose::sign_compact(
+        &holder,
+        header,
+        &json!({"aud": issuer, "iat": wall_clock_ms() / 1000, "nonce": nonce["c_nonce"]}),
+    );
+    let resp: Value = http
+        .post(format!("{issuer}/credential"))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&json!({"credential_configuration_id": "career", "proofs": {"jwt": [proof]}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sd = dojang_credentials::sdjwt::SdJwt::parse(resp["credentials"][0]["credential"].as_str().unwrap()).unwrap();
+    let jws = dojang_credentials::jose::Jws::parse(&sd.jwt).unwrap();
+    assert_eq!(jws.payload["vct"], "urn:dojang:career:1");
+    let mut all = dojang_credentials::sdjwt::disclose(&jws.payload, &sd.disclosures).unwrap().claims;
+    all.retain(|name, _| !jws.payload.contains_key(name));
+    all
+}
+
 fn week(monday: &str, days: usize, paid_per_hour: u64) -> Value {
     let m: dojang_types::Date = monday.parse().unwrap();
     let days: Vec<Value> = (0..days)
@@ -272,7 +350,9 @@ async fn an_outside_app_drafts_registers_amends_and_checks_contracts_through_the
     let (other_token, other_lines) = new_client("other-app", &[&e_addr], 600);
     let (slow_token, slow_lines) = new_client("slow-app", &[&e_addr], 1);
     let desk_toml = w.dir.path().join("desk.toml");
-    write_desk_config(&desk_toml, &w.node.url, &[&app_lines, &other_lines, &slow_lines]);
+    let (issuer_url, issuer) = career_issuer(w.dir.path()).await;
+    let career_lines = format!("[desk.career]\nissuer_url = \"{issuer_url}\"\nadmin_token = \"{ISSUER_ADMIN}\"");
+    write_desk_config(&desk_toml, &w.node.url, &[&app_lines, &other_lines, &slow_lines, &career_lines]);
 
     // A desk whose key is not the member organisation's stops at start and says why.
     let outsider_key = w.dir.path().join("outsider.json");
@@ -453,6 +533,41 @@ async fn an_outside_app_drafts_registers_amends_and_checks_contracts_through_the
     assert!(mine[0]["alerts"].as_array().unwrap().iter().any(|a| a["rule"] == "LAB-09"), "{alerts}");
     assert_eq!(other.get("/labour/v1/alerts").await.1["contracts"], json!([]), "another app sees none of them");
 
+    // Career certificates (LSA art. 39): for the contract that ended on 31 July, written from
+    // the terms the worker last signed, offered by the federation's issuer, every claim as the
+    // credential carries it. Another app's request, or an unknown contract: not found.
+    let (s, cert) = app.post(&contract("/career-certificate"), json!({})).await;
+    assert_eq!(s, 201, "{cert}");
+    let expected = json!({
+        "employer": EMPLOYER_NAME, "employer_account": e_addr, "period_start": "2026-03-02",
+        "period_end": "2026-07-31", "months_of_service": 4, "duties": "serving, cleaning and the till",
+        "weekly_hours_band": "15_to_29h", "weekly_hours_15_or_more": true,
+    });
+    assert_eq!(cert["claims"], expected, "{cert}");
+    assert!(cert["offer"]["credential_offer_uri"].as_str().unwrap().starts_with("openid-credential-offer://"));
+    assert!(cert["offer"]["qr_svg"].as_str().unwrap().contains("<svg"), "{cert}");
+    let claims = redeem(&http, &issuer_url, &cert["offer"]).await;
+    assert_eq!(Value::Object(claims), expected, "the credential carries what the desk wrote, each concealable");
+    assert_eq!(other.post(&contract("/career-certificate"), json!({})).await.0, 404);
+    assert_eq!(
+        app.post(&format!("/labour/v1/contracts/{}/career-certificate", "ab".repeat(16)), json!({})).await.0,
+        404
+    );
+    // A contract registered but not ended (it runs to the end of 2027): not yet, and why.
+    let mut later = filled_draft(&template);
+    later["end"] = json!("2027-12-31");
+    let (s, running) = app.post("/labour/v1/contracts", w.new_contract(later, &e_addr)).await;
+    assert_eq!(s, 201, "{running}");
+    app.accepted(&w.employer, &running["sign"]).await;
+    let running_cert = format!("/labour/v1/contracts/{}/career-certificate", running["contract"].as_str().unwrap());
+    let (s, p) = app.post(&running_cert, json!({})).await;
+    assert_eq!((s, p["type"].as_str().unwrap().ends_with("not-ended")), (409, true), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("2027-12-31"), "{p}");
+    // The issuer down: the app is told to retry, nothing half made.
+    issuer.abort();
+    let (s, p) = app.post(&contract("/career-certificate"), json!({})).await;
+    assert_eq!((s, p["type"].as_str().unwrap().ends_with("issuer-unavailable")), (503, true), "{p}");
+
     // Quotas are per app: the slow app's second request in a minute waits, the others don't.
     assert_eq!(slow.get(&contract("")).await.0, 404);
     let (s, p, h) = slow.call(reqwest::Method::GET, "/labour/v1/templates", None).await;
@@ -467,6 +582,13 @@ async fn an_outside_app_drafts_registers_amends_and_checks_contracts_through_the
     let desk = start_desk(&desk_toml);
     let app = App { base: desk.url.clone(), ..app };
     assert_eq!(app.get(&contract("")).await.0, 404);
+    drop(desk);
+    // A desk without [desk.career] offers no certificates, and says so.
+    write_desk_config(&desk_toml, &w.node.url, &[&app_lines, &other_lines, &slow_lines]);
+    let desk = start_desk(&desk_toml);
+    let app = App { base: desk.url.clone(), ..app };
+    let (s, p) = app.post(&contract("/career-certificate"), json!({})).await;
+    assert_eq!((s, p["type"].as_str().unwrap().ends_with("no-career-issuer")), (501, true), "{p}");
     drop(desk);
     write_desk_config(&desk_toml, &w.node.url, &[&app_lines, &other_lines, &slow_lines]);
     let desk = start_desk(&desk_toml);

@@ -14,6 +14,7 @@
 //! timesheet commitments and the worker's answer, and statutory deadlines with an alert before
 //! and an event when missed. Only ids, accounts, dates and commitments: no names, no wage.
 
+pub mod career;
 pub mod events;
 pub mod exec;
 pub mod finding;

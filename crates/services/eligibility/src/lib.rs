@@ -4,7 +4,7 @@
 //! eligibility`).
 
 mod bench;
-mod demo;
+pub mod demo;
 pub mod office;
 
 use std::path::PathBuf;

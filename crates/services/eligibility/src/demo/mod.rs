@@ -3,9 +3,9 @@
 //! programs, everyone applies from their wallet, decisions are anchored, the lottery is drawn,
 //! and a summary shows what each program saw: one bit per condition, never an income.
 
-mod apply;
-mod citizens;
-mod setup;
+pub mod apply;
+pub mod citizens;
+pub mod setup;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -126,7 +126,7 @@ async fn eligibility(
     }
     let window_ms = 15_000 + people.len() as u64 * 30;
     let stage = setup::Stage { chain: &chain, node: url, home, dir, run: &run };
-    let offices = setup::offices(&stage, &trust, window_ms).await?;
+    let offices = setup::offices(&stage, &trust, window_ms, setup::program_specs(&run).into()).await?;
     let programs: Vec<String> = offices.iter().map(|o| o.program.id.clone()).collect();
     println!(
         "registered programs {} and {} (window {} s), their policies and rule sets",

@@ -108,52 +108,71 @@ pub async fn agencies(
     programs: &[String],
     pseudonym_secret: &[u8; 32],
 ) -> anyhow::Result<Vec<Agency>> {
-    let Stage { chain, node, home, dir, run } = *stage;
-    let registries = Registries::new(chain);
-    let admin = key(home, "admin")?;
-    let root_key = Keypair::generate(Algorithm::P256);
-    registries.ensure_org(&admin, ROOT, &root_key, run).await?;
-    registries.ensure_root(&admin, ROOT).await?;
+    ensure_city_root(stage).await?;
     let mut out = Vec::new();
-    for AgencySpec { label, account: account_name, did, vct, config, claims } in AGENCIES {
-        let thresholds: Vec<&str> =
-            claims.iter().copied().filter(|c| c.starts_with("income_le") || c.starts_with("age_")).collect();
-        registries.ensure_type(&admin, vct, claims, &thresholds).await?;
-        let account = key(home, account_name)?;
-        let signing = Keypair::generate(Algorithm::P256);
-        let kid = registries.ensure_org(&account, did, &signing, run).await?;
-        registries.ensure_accredited(&admin, did, vct).await?;
+    for spec in &AGENCIES {
         let subjects: Map<String, Value> = citizens
             .iter()
             .map(|c| {
-                let claims = match config {
+                let claims = match spec.config {
                     "resident" => super::citizens::resident_claims(c, pseudonym_secret, programs),
                     "income_band" => super::citizens::income_claims(c),
                     _ => super::citizens::employment_claims(c),
                 };
-                (c.subject.clone(), json!({ config: claims }))
+                (c.subject.clone(), json!({ spec.config: claims }))
             })
             .collect();
         let records: Records = serde_json::from_value(json!({
-            "credential_configurations": { config: {"vct": vct, "validity_days": 180} },
+            "credential_configurations": { spec.config: {"vct": spec.vct, "validity_days": 180} },
             "subjects": subjects,
         }))?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        let settings = serde_json::from_value(json!({"did": did, "kid": kid, "public_url": url, "status_list": run}))?;
-        let anchoring = Arc::new(ChainAnchoring::new(node, &chain.chain_id, account.duplicate()));
-        let book = Book::open(&dir.join(format!("issuer-{config}")))?;
-        let issuer =
-            Issuer::start(settings, IssuerKey { did: did.into(), kid, key: signing }, records, book, anchoring)
-                .await
-                .map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
-        let app = dojang_issuer::router(issuer, ADMIN_TOKEN.into());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        out.push(Agency { label, config, url, server });
+        out.push(start_agency(stage, spec, records).await?);
     }
     Ok(out)
+}
+
+/// The city as the trust root of the registries, unless a root is named already.
+pub async fn ensure_city_root(stage: &Stage<'_>) -> anyhow::Result<()> {
+    let registries = Registries::new(stage.chain);
+    let admin = key(stage.home, "admin")?;
+    registries.ensure_org(&admin, ROOT, &Keypair::generate(Algorithm::P256), stage.run).await?;
+    registries.ensure_root(&admin, ROOT).await
+}
+
+/// One issuing agency on a development chain whose root is named ([`ensure_city_root`]): the
+/// credential type, the organisation with a fresh signing key, its accreditation, and its
+/// issuer service over `records`, serving on a free loopback port until the [`Agency`] is
+/// dropped.
+pub async fn start_agency(stage: &Stage<'_>, spec: &AgencySpec, records: Records) -> anyhow::Result<Agency> {
+    let Stage { chain, node, home, dir, run } = *stage;
+    let AgencySpec { label, account: account_name, did, vct, config, claims } = *spec;
+    let registries = Registries::new(chain);
+    let admin = key(home, "admin")?;
+    let thresholds: Vec<&str> = claims
+        .iter()
+        .copied()
+        .filter(|c| c.starts_with("income_le") || c.starts_with("age_") || c.starts_with("months_"))
+        .collect();
+    registries.ensure_type(&admin, vct, claims, &thresholds).await?;
+    let account = key(home, account_name)?;
+    let signing = Keypair::generate(Algorithm::P256);
+    let kid = registries.ensure_org(&account, did, &signing, run).await?;
+    registries.ensure_accredited(&admin, did, vct).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let settings = serde_json::from_value(json!({"did": did, "kid": kid, "public_url": url, "status_list": run}))?;
+    let anchoring = Arc::new(ChainAnchoring::new(node, &chain.chain_id, account.duplicate()));
+    // A book per run: its status list is named for the run, and a kept directory's earlier
+    // book would hold another list's versions.
+    let book = Book::open(&dir.join(format!("issuer-{config}-{run}")))?;
+    let issuer = Issuer::start(settings, IssuerKey { did: did.into(), kid, key: signing }, records, book, anchoring)
+        .await
+        .map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
+    let app = dojang_issuer::router(issuer, ADMIN_TOKEN.into());
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(Agency { label, config, url, server })
 }
 
 /// One program office running one program.
@@ -164,7 +183,8 @@ pub struct ProgramOffice {
     pub seed: Hash,
 }
 
-fn cq(id: &str, vct: &str, claims: Vec<Value>) -> Value {
+/// One credential query of a DCQL query: a credential of type `vct` and the claims asked.
+pub fn cq(id: &str, vct: &str, claims: Vec<Value>) -> Value {
     let claims: Vec<Value> = claims.into_iter().map(|p| json!({"path": p})).collect();
     json!({"id": id, "format": "dc+sd-jwt", "meta": {"vct_values": [vct]}, "claims": claims})
 }
@@ -231,10 +251,15 @@ pub fn program_specs(run: &str) -> [ProgramSpec; 2] {
 
 /// Registers each office, its policy, its program (window, quota, seed commitment) and its
 /// rule set, then loads the program back from the chain with proofs.
-pub async fn offices(stage: &Stage<'_>, trust: &Arc<ChainTrust>, window_ms: u64) -> anyhow::Result<Vec<ProgramOffice>> {
+pub async fn offices(
+    stage: &Stage<'_>,
+    trust: &Arc<ChainTrust>,
+    window_ms: u64,
+    specs: Vec<ProgramSpec>,
+) -> anyhow::Result<Vec<ProgramOffice>> {
     let Stage { chain, home, dir, run, .. } = *stage;
     let mut out = Vec::new();
-    for ProgramSpec { label, account: account_name, did, id: program_id, dcql, rules, quota } in program_specs(run) {
+    for ProgramSpec { label, account: account_name, did, id: program_id, dcql, rules, quota } in specs {
         let account = key(home, account_name)?;
         let signing = Keypair::generate(Algorithm::P256);
         let kid = Registries::new(chain).ensure_org(&account, did, &signing, run).await?;

@@ -8,6 +8,7 @@
 //! counts the alerts; and every file of the node outside its private store is searched for
 //! the names and workplaces, which must not be there.
 
+mod career;
 mod people;
 mod scan;
 
@@ -246,6 +247,13 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
     let employers: Vec<Keypair> = (0..args.businesses).map(|_| Keypair::generate(Algorithm::P256)).collect();
     setup(&client, &chain_id, home, &member, &employers).await?;
     eprintln!("chain ready: labour and collections on, collection defined, {} businesses vouched", employers.len());
+    let chain = dojang_sdk::Chain::connect(url).await?;
+    // Random, not the clock: two runs on a kept chain may start within the same second, and
+    // key ids are never reused (ID-04).
+    let run = format!("r{:08x}", rand::random::<u32>());
+    let stage = dojang_eligibility_service::demo::setup::Stage { chain: &chain, node: url, home, dir: work, run: &run };
+    let hand = career::Stagehand::new(stage, url)?;
+    let (_federation_issuer, career_settings) = career::federation_issuer(&hand).await?;
 
     let (token, hash) = desk::new_token();
     let app_entry = ClientEntry {
@@ -260,6 +268,7 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
         collection: COLLECTION.into(),
         store: work.join("desk.redb"),
         clients: vec![app_entry],
+        career: Some(career_settings),
     })
     .await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -281,7 +290,8 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
         .try_collect()
         .await?;
     let timesheets: usize = employed.iter().map(|(_, n, _)| n).sum();
-    let ended = employed.iter().filter(|(_, _, e)| *e).count();
+    let ended_ids: Vec<String> = employed.iter().filter(|(_, _, e)| *e).map(|(id, _, _)| id.clone()).collect();
+    let ended = ended_ids.len();
     let ids: Vec<String> = employed.into_iter().map(|(id, _, _)| id).collect();
     eprintln!("{} contracts registered and signed, {timesheets} weeks committed and confirmed", ids.len());
 
@@ -308,6 +318,11 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
     }
 
     let pass = engine.engine_pass().await;
+    let mut offers = Vec::with_capacity(ended_ids.len());
+    for id in &ended_ids {
+        offers.push(app.post(&format!("/labour/v1/contracts/{id}/career-certificate"), json!({})).await?);
+    }
+    let used = career::receive_and_apply(&hand, &offers).await?;
     let mut names: Vec<String> = workers.iter().map(|w| w.name.clone()).collect();
     names.extend((0..args.businesses).flat_map(|b| [business_name(b), workplace(b)]));
     names.sort();
@@ -326,6 +341,14 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
         println!("  {rule}  {:>5} contracts  {:>6} findings  {:>12} KRW", t.contracts, t.findings, t.owed_krw);
     }
     println!("owed to workers in all: {owed_total} KRW");
+    println!(
+        "career certificates offered by the desk and received by the workers' wallets: {} of {ended}",
+        used.received
+    );
+    println!(
+        "applications to {} with them: {} eligible, not eligible by condition {:?}, refused {:?}",
+        used.program, used.eligible, used.not_eligible, used.refused
+    );
     println!("deadlines put on chain by employers: {deadlines_set}");
     println!(
         "the engine's pass: {} contracts judged, alerts by rule: {}",
@@ -356,6 +379,8 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
             "rules": rules,
             "owed_krw": owed_total,
             "deadlines_set": deadlines_set,
+            "career": {"offered": offers.len(), "received": used.received, "eligible": used.eligible,
+                "not_eligible": used.not_eligible, "refused": used.refused},
             "engine": {"contracts": pass.contracts, "skipped": pass.skipped, "alerts": pass.alerts},
             "personal_data_hits": found.hits.len(),
             "seconds": started.elapsed().as_secs_f64(),

@@ -8,6 +8,7 @@
 
 mod api;
 mod book;
+mod career;
 mod chain;
 mod clients;
 mod contracts;
@@ -30,6 +31,7 @@ use dojang_service::settings::{load_toml, relative};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
+pub use career::CareerSettings;
 pub use chain::contract as ledger_contract;
 pub use clients::{new_token, ClientEntry, Clients, Refusal};
 pub use contracts::today;
@@ -64,6 +66,10 @@ struct DeskSection {
     /// Seconds between the engine's passes over every contract (alerts, deadlines).
     #[serde(default = "default_engine_interval")]
     engine_interval_s: u64,
+    /// The credential issuer that offers career certificates (`[desk.career]`); without it the
+    /// desk offers none.
+    #[serde(default)]
+    career: Option<CareerSettings>,
 }
 
 fn default_engine_interval() -> u64 {
@@ -85,6 +91,7 @@ pub struct Desk {
     /// Each contract's alerts as the engine last found them (no names, no wages: rules, dates,
     /// minutes).
     alerts: std::sync::Mutex<BTreeMap<String, Vec<serde_json::Value>>>,
+    career: Option<career::CareerIssuer>,
 }
 
 impl Desk {
@@ -191,6 +198,7 @@ pub struct DeskSettings {
     pub collection: String,
     pub store: PathBuf,
     pub clients: Vec<ClientEntry>,
+    pub career: Option<CareerSettings>,
 }
 
 impl Desk {
@@ -205,7 +213,8 @@ impl Desk {
             .with_context(|| format!("cannot reach the node at {}", s.node))?;
         chain.check_member().await?;
         let book = book::Book::open(&s.store).context("[desk] store")?;
-        Ok(Arc::new(Desk { clients, book, chain, locks: Default::default(), alerts: Default::default() }))
+        let career = s.career.map(career::CareerIssuer::new).transpose()?;
+        Ok(Arc::new(Desk { clients, book, chain, locks: Default::default(), alerts: Default::default(), career }))
     }
 }
 
@@ -251,6 +260,7 @@ pub async fn run(config: &Path) -> anyhow::Result<()> {
         collection: d.collection.clone(),
         store: relative(base, &d.store),
         clients: d.clients,
+        career: d.career,
     })
     .await?;
     let listener = tokio::net::TcpListener::bind(d.listen_addr)

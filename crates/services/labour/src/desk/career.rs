@@ -1,0 +1,170 @@
+//! Career certificates (LSA art. 39): when a contract has ended, the employer's app asks the
+//! desk for the worker's certificate. The desk writes it from the terms the worker last signed
+//! and the end the ledger records (`dojang_labour::career`), and has the organisation's
+//! credential issuer (OpenID4VCI, `dojang issuer`) offer it as an SD-JWT VC whose every claim
+//! is concealable. The app gets the offer (a link, a QR code and a PIN) to hand to the worker;
+//! the desk keeps nothing of it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use dojang_api::Problem;
+use dojang_labour::career::{career, CareerError};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::api::{admit, conflict, entry, refused, registered, Answer, Refused};
+use super::contracts::today;
+use super::documents::ContractVersion;
+use super::Desk;
+
+/// How long the issuer has to answer.
+const ISSUER_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// `[desk.career]`: the organisation's credential issuer, whose records configuration for
+/// career certificates takes its claims with each offer (`claims_in_offer = true`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CareerSettings {
+    /// The issuer's address, e.g. `http://127.0.0.1:8091`.
+    pub issuer_url: String,
+    /// The issuer's admin token; set it with `DOJANG_DESK__CAREER__ADMIN_TOKEN`.
+    pub admin_token: String,
+    /// The issuer's credential configuration for career certificates.
+    #[serde(default = "default_configuration")]
+    pub credential_configuration_id: String,
+}
+
+fn default_configuration() -> String {
+    "career".into()
+}
+
+/// The issuer as the desk reaches it.
+pub struct CareerIssuer {
+    settings: CareerSettings,
+    http: reqwest::Client,
+}
+
+impl CareerIssuer {
+    pub fn new(settings: CareerSettings) -> anyhow::Result<CareerIssuer> {
+        anyhow::ensure!(
+            settings.issuer_url.starts_with("http://") || settings.issuer_url.starts_with("https://"),
+            "[desk.career] issuer_url must be an http(s) address"
+        );
+        anyhow::ensure!(
+            settings.admin_token.len() >= 16,
+            "[desk.career] admin_token must be the issuer's admin token (at least 16 characters)"
+        );
+        let http = reqwest::Client::builder().timeout(ISSUER_TIMEOUT).build()?;
+        Ok(CareerIssuer { settings, http })
+    }
+
+    /// The issuer's offer of a credential with `claims` to the worker of `contract`.
+    async fn offer(&self, contract: &str, claims: Value) -> Result<Value, Refused> {
+        let url = format!("{}/admin/offers", self.settings.issuer_url.trim_end_matches('/'));
+        let body = json!({
+            "subject": contract,
+            "credential_configuration_id": self.settings.credential_configuration_id,
+            "pin": true,
+            "claims": claims,
+        });
+        let unavailable = |why: String| {
+            tracing::warn!(issuer = %self.settings.issuer_url, why, "the career certificate issuer failed the desk");
+            refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "issuer-unavailable",
+                "the credential issuer could not make the offer; try again shortly (if it persists, the desk's operator finds the reason in its log)",
+            )
+        };
+        let resp = self
+            .http
+            .post(url)
+            .bearer_auth(&self.settings.admin_token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        let status = resp.status();
+        let answer: Value = resp.json().await.map_err(|e| unavailable(format!("HTTP {status}, not JSON: {e}")))?;
+        if !status.is_success() {
+            return Err(unavailable(format!("HTTP {status}: {answer}")));
+        }
+        Ok(answer)
+    }
+}
+
+/// The parts of the issuer's offer the app needs.
+#[derive(Deserialize)]
+struct OfferView {
+    credential_offer_uri: String,
+    tx_code: Option<String>,
+    #[serde(default)]
+    wallet_link: Option<String>,
+    #[serde(default)]
+    qr_svg: String,
+    #[serde(default)]
+    credential_offer: Value,
+}
+
+pub async fn certificate(State(desk): State<Arc<Desk>>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
+    let client = admit(&desk, &headers)?;
+    let e = entry(&desk, client, &id)?;
+    let Some(issuer) = &desk.career else {
+        return Err(refused(
+            StatusCode::NOT_IMPLEMENTED,
+            "no-career-issuer",
+            "this desk issues no career certificates: its operator has not set [desk.career]",
+        ));
+    };
+    let on_chain = registered(&desk, &id, &e).await?;
+    let signed = on_chain.versions.iter().rposition(|v| v.signed_height.is_some());
+    let applied = e
+        .versions
+        .get(signed.unwrap_or(0))
+        .ok_or_else(|| Refused::from(Problem::internal(format!("contract {id} has no stored version"))))?;
+    let doc = ContractVersion::decode(&desk.chain.fetch(&applied.key).await?)
+        .map_err(|why| Refused::from(Problem::internal(why)))?;
+    let facts = career(
+        &doc.terms,
+        &doc.parties.employer_name,
+        &e.employer.to_string(),
+        on_chain.starts,
+        on_chain.ends,
+        signed.is_some(),
+        today(),
+    )
+    .map_err(|why| {
+        let code = match why {
+            CareerError::NoEnd | CareerError::NotEnded { .. } => "not-ended",
+            CareerError::NeverSigned => "never-signed",
+            CareerError::EndsBeforeStart { .. } => "ledger-dates",
+        };
+        conflict(code, format!("no career certificate yet: {why}"))
+    })?;
+    let claims = serde_json::to_value(&facts).map_err(|x| Refused::from(Problem::internal(x)))?;
+    let answer = issuer.offer(&id, claims.clone()).await?;
+    let offer: OfferView = serde_json::from_value(answer).map_err(|x| {
+        tracing::warn!(error = %x, "the career certificate issuer answered an unexpected offer");
+        Refused::from(Problem::internal("the credential issuer's offer is not of the expected shape"))
+    })?;
+    tracing::info!(client = %client.id, contract = %id, "career certificate offered");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "contract": id,
+            "claims": claims,
+            "offer": {
+                "credential_offer_uri": offer.credential_offer_uri,
+                "credential_offer": offer.credential_offer,
+                "tx_code": offer.tx_code,
+                "wallet_link": offer.wallet_link,
+                "qr_svg": offer.qr_svg,
+            },
+        })),
+    )
+        .into_response())
+}
