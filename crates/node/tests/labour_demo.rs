@@ -52,6 +52,13 @@ fn the_labour_demo_finds_each_violation_and_no_personal_data_outside_the_private
     let career =
         json!({"offered": 1, "received": 1, "eligible": 0, "not_eligible": {"a_month_of_service": 1}, "refused": {}});
     assert_eq!(summary["career"], career, "{summary}");
+    // Worker 2, paid under the minimum and still employed, files an anonymous grievance: the
+    // centre holds it for the employer and this quarter, and nothing of the worker or contract.
+    let grievance = &summary["grievance"];
+    assert!(grievance["report"].as_u64().is_some(), "{summary}");
+    assert_eq!(grievance["names_worker_or_contract"], false, "{summary}");
+    let today = dojang_types::Date::from_unix_ms_kst(dojang_types::wall_clock_ms());
+    assert_eq!(grievance["period"], format!("{}-Q{}", today.year, (today.month - 1) / 3 + 1), "{summary}");
     // The payloads exist, on the member node's private store only.
     let private = dir.path().join("node").join("data").join("private").join("labour-contracts");
     let payloads = std::fs::read_dir(&private).unwrap().count();

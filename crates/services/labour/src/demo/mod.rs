@@ -9,6 +9,7 @@
 //! the names and workplaces, which must not be there.
 
 mod career;
+mod grievance;
 mod people;
 mod scan;
 
@@ -168,8 +169,7 @@ impl App {
     }
 }
 
-/// One worker's contract from draft to the last confirmed week, from the Monday `start`; its
-/// id. Unless the employer is one that never reports, it declares the insurance reports filed
+/// One worker's contract from draft to the last confirmed week, from the Monday `start`. Unless the employer is one that never reports, it declares the insurance reports filed
 /// three days after the start.
 async fn employ(
     app: &App,
@@ -178,7 +178,7 @@ async fn employ(
     weeks: usize,
     start: Date,
     today: Date,
-) -> anyhow::Result<(String, usize, bool)> {
+) -> anyhow::Result<Employed> {
     // A contract ends only after its first week (a short demo may not reach that far back).
     let ended = w.ended_days_ago.map(|n| today.plus_days(-n)).filter(|end| *end >= start.plus_days(6));
     let worker = Keypair::generate(Algorithm::Ed25519);
@@ -230,7 +230,16 @@ async fn employ(
         let terminate = LabourMsg::Terminate { contract: id.clone(), ends: end };
         app.relay(employer, &json!({"module": "labour", "msg": terminate})).await?;
     }
-    Ok((id, committed, ended.is_some()))
+    Ok(Employed { id, weeks: committed, ended: ended.is_some(), worker })
+}
+
+/// One worker's contract as the demo made it.
+struct Employed {
+    id: String,
+    weeks: usize,
+    ended: bool,
+    /// The worker's account key (their wallet's), which signed the contract.
+    worker: Keypair,
 }
 
 #[derive(Default)]
@@ -284,15 +293,15 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
     // The contracts start `weeks` weeks before this week's Monday, so every week is worked.
     let today = Date::from_unix_ms_kst(dojang_types::wall_clock_ms());
     let start = today.plus_days(-i64::from(today.weekday()) - 7 * args.weeks as i64);
-    let employed: Vec<(String, usize, bool)> = stream::iter(0..workers.len())
+    let employed: Vec<Employed> = stream::iter(0..workers.len())
         .map(|i| employ(&app, &workers[i], &employers[workers[i].business], args.weeks, start, today))
         .buffered(args.parallel.max(1))
         .try_collect()
         .await?;
-    let timesheets: usize = employed.iter().map(|(_, n, _)| n).sum();
-    let ended_ids: Vec<String> = employed.iter().filter(|(_, _, e)| *e).map(|(id, _, _)| id.clone()).collect();
+    let timesheets: usize = employed.iter().map(|e| e.weeks).sum();
+    let ended_ids: Vec<String> = employed.iter().filter(|e| e.ended).map(|e| e.id.clone()).collect();
     let ended = ended_ids.len();
-    let ids: Vec<String> = employed.into_iter().map(|(id, _, _)| id).collect();
+    let ids: Vec<String> = employed.iter().map(|e| e.id.clone()).collect();
     eprintln!("{} contracts registered and signed, {timesheets} weeks committed and confirmed", ids.len());
 
     let mut by_rule: BTreeMap<String, RuleTally> = BTreeMap::new();
@@ -323,12 +332,21 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
         offers.push(app.post(&format!("/labour/v1/contracts/{id}/career-certificate"), json!({})).await?);
     }
     let used = career::receive_and_apply(&hand, &offers).await?;
+    // One underpaid worker whose job goes on files an anonymous grievance.
+    let complainant = workers.iter().position(|w| w.conduct == Conduct::UnderMinimum && w.ended_days_ago.is_none());
+    let filed = match complainant {
+        Some(i) => Some(
+            grievance::file_one(url, &app.chain_id, &work.join("centre.redb"), &employed[i].worker, &employed[i].id)
+                .await?,
+        ),
+        None => None,
+    };
     let mut names: Vec<String> = workers.iter().map(|w| w.name.clone()).collect();
     names.extend((0..args.businesses).flat_map(|b| [business_name(b), workplace(b)]));
     names.sort();
     names.dedup();
     let needles: Vec<(String, Vec<u8>)> = names.iter().flat_map(|n| scan::forms(n)).collect();
-    let places = [home.to_path_buf(), work.join("desk.redb")];
+    let places = [home.to_path_buf(), work.join("desk.redb"), work.join("centre.redb")];
     let skip = [home.join("data").join("private"), home.join("keys")];
     let found = scan::search(&places, &skip, &needles)?;
 
@@ -350,6 +368,20 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
         used.program, used.eligible, used.not_eligible, used.refused
     );
     println!("deadlines put on chain by employers: {deadlines_set}");
+    match &filed {
+        Some(f) => println!(
+            "anonymous grievance: report {} against employer {} for {}; the centre's copy names {}",
+            f.report,
+            f.employer,
+            f.period,
+            if f.names_worker_or_contract {
+                "the worker or the contract"
+            } else {
+                "neither the worker nor the contract"
+            }
+        ),
+        None => println!("anonymous grievance: none (no underpaid worker with a job in force at this size)"),
+    }
     println!(
         "the engine's pass: {} contracts judged, alerts by rule: {}",
         pass.contracts,
@@ -382,12 +414,17 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
             "career": {"offered": offers.len(), "received": used.received, "eligible": used.eligible,
                 "not_eligible": used.not_eligible, "refused": used.refused},
             "engine": {"contracts": pass.contracts, "skipped": pass.skipped, "alerts": pass.alerts},
+            "grievance": filed.as_ref().map(|f| json!({"report": f.report, "period": f.period,
+                "names_worker_or_contract": f.names_worker_or_contract})),
             "personal_data_hits": found.hits.len(),
             "seconds": started.elapsed().as_secs_f64(),
         })
     );
     if !found.hits.is_empty() {
         bail!("personal data was found outside the private store");
+    }
+    if filed.as_ref().is_some_and(|f| f.names_worker_or_contract) {
+        bail!("the grievance centre's records name the worker or the contract");
     }
     if args.stay {
         println!("labour desk on {} (app token: {}); Ctrl-C stops the desk and the node", app.base, app.token);

@@ -63,8 +63,8 @@ pub async fn obtain_token(centre: &str, chain_id: &str, worker: &Keypair, contra
     let pk = from_spki(&spki)?;
     let options = Options::default();
     let message = rand::random::<[u8; 32]>();
-    let rng = &mut rand::thread_rng();
-    let blinding = pk.blind(rng, message, true, &options).map_err(|e| anyhow::anyhow!("cannot blind: {e}"))?;
+    let blinding =
+        pk.blind(&mut rand::thread_rng(), message, true, &options).map_err(|e| anyhow::anyhow!("cannot blind: {e}"))?;
     let body = json!({"contract": contract, "blinded": B64.encode(&blinding.blind_msg.0)});
     let signed = signed_post(&http, centre, chain_id, worker, "/grievance/v1/tokens", &body).await?;
     let blind_sig = BlindSignature(B64.decode(signed["blind_signature"].as_str().context("no blind signature")?)?);
