@@ -468,6 +468,24 @@ async fn an_outside_app_drafts_registers_amends_and_checks_contracts_through_the
     assert_eq!(c["versions"][1]["parties"]["employer_name"], EMPLOYER_NAME, "kept from version 1");
     assert_eq!((c["ledger"]["versions"].as_array().unwrap().len(), &c["ledger_agrees"]), (2, &json!(true)));
     assert_eq!(c["ledger"]["ends"], "2026-07-31");
+    // The worker's copy: each version's exact bytes and salt give the ledger's commitment.
+    let (s, copy) = app.get(&contract("/copy")).await;
+    assert_eq!(
+        (s, &copy["kind"], &copy["worker"]),
+        (200, &json!("dojang/labour/worker-copy/v1"), &json!(w_addr)),
+        "{copy}"
+    );
+    for (i, v) in copy["versions"].as_array().unwrap().iter().enumerate() {
+        use base64::Engine as _;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(v["payload"].as_str().unwrap()).unwrap();
+        let salt: [u8; 32] = hex::decode(v["salt"].as_str().unwrap()).unwrap().try_into().unwrap();
+        let recomputed =
+            dojang_collections::rules::commitment("labour-contracts", v["key"].as_str().unwrap(), &salt, &payload);
+        assert_eq!(json!(recomputed), c["ledger"]["versions"][i]["commitment"], "version {}", i + 1);
+        assert!(String::from_utf8(payload).unwrap().contains(WORKER_NAME));
+    }
+    assert_eq!(copy["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(other.get(&contract("/copy")).await.0, 404, "another app gets no copy");
 
     // Weeks: outside the contract or in the future refused; a week paid 9,000 KRW an hour,
     // below 2026's 10,320, stored, committed and found (LAB-02); a recorded week kept.

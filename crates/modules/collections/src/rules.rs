@@ -153,6 +153,14 @@ mod tests {
         assert_ne!(c, commitment("labour", "c-1", &[8u8; SALT_LEN], b"payload"));
         assert_ne!(c, commitment("labour", "c-1", &salt, b"payloaD"));
         assert_ne!(c, sha256(&[b"payload"]), "never the bare hash of the payload");
+        // The vector the TypeScript SDK checks too (sdk-ts/test/labour.test.ts).
+        let v = commitment(
+            "labour-contracts",
+            "0123456789abcdef0123456789abcdef",
+            &salt,
+            "{\"kind\":\"x\",\"임금\":1}".as_bytes(),
+        );
+        assert_eq!(v.to_hex(), "e5df811d6582d37f9371c89b5debda31330d199e156ebe82d68e26e05cda4fff");
     }
 
     #[test]

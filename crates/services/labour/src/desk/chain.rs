@@ -146,7 +146,16 @@ impl ChainSide {
 
     /// A payload of the collection, checked by the node against its commitment.
     pub async fn fetch(&self, key: &str) -> Result<Vec<u8>, ChainError> {
-        bounded(async { Ok(self.private.fetch(&self.member, &self.collection, key).await?.payload) }).await
+        Ok(self.held(key).await?.payload)
+    }
+
+    /// A record of the collection with its salt: what proves the payload against the ledger.
+    pub async fn held(&self, key: &str) -> Result<dojang_private::Held, ChainError> {
+        bounded(async { Ok(self.private.fetch(&self.member, &self.collection, key).await?) }).await
+    }
+
+    pub fn collection(&self) -> &str {
+        &self.collection
     }
 
     async fn query(&self, module: &str, path: &str) -> Result<Option<Value>, ChainError> {

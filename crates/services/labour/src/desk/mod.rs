@@ -12,6 +12,7 @@ mod career;
 mod chain;
 mod clients;
 mod contracts;
+mod copy;
 mod documents;
 mod findings;
 mod obligations;

@@ -1,0 +1,94 @@
+// The worker's copy of a contract, on its own: the commitment vector the Rust collections
+// module checks too, a copy that holds together, and every way an altered or malformed copy
+// is refused before the worker is asked to sign anything.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import { b64url, utf8Bytes } from "./helpers.js";
+import { COPY_KIND, CopyError, collectionCommitment, copyAgainstLedger, openWorkerCopy, signMessage } from "../src/labour.js";
+
+const COLLECTION = "labour-contracts";
+const ID = "0123456789abcdef0123456789abcdef";
+const SALT = "07".repeat(32);
+const EMPLOYER = "dj" + "1".repeat(40);
+const WORKER = "dj" + "2".repeat(40);
+
+test("the commitment is the one the Rust collections module computes (COL-05)", () => {
+  const payload = utf8Bytes('{"kind":"x","임금":1}');
+  const salt = new Uint8Array(32).fill(7);
+  assert.equal(collectionCommitment(COLLECTION, ID, salt, payload), "e5df811d6582d37f9371c89b5debda31330d199e156ebe82d68e26e05cda4fff");
+  assert.throws(() => collectionCommitment(COLLECTION, ID, new Uint8Array(31), payload), CopyError);
+});
+
+function document(version: number, duties: string): Record<string, unknown> {
+  return {
+    kind: "dojang/labour/contract-version/v1",
+    ...(version > 1 ? { contract: ID } : {}),
+    version,
+    employer: EMPLOYER,
+    worker: WORKER,
+    parties: { employer_name: "카페 한강", worker_name: "김민수" },
+    terms: { start: "2026-03-02", duties, wage_krw: 10320 },
+  };
+}
+
+function copy(docs: Record<string, unknown>[]): any {
+  const versions = docs.map((d, i) => {
+    const key = i === 0 ? ID : `${ID}-v${i + 1}`;
+    const payload = utf8Bytes(JSON.stringify(d));
+    const salt = Uint8Array.from(Buffer.from(SALT, "hex"));
+    return { version: i + 1, key, salt: SALT, payload: b64url(payload), commitment: collectionCommitment(COLLECTION, key, salt, payload) };
+  });
+  return { kind: COPY_KIND, chain_id: "dev", collection: COLLECTION, contract: ID, employer: EMPLOYER, worker: WORKER, versions };
+}
+
+test("a copy opens from JSON or a link's base64url, and stands against the ledger version by version", () => {
+  const raw = copy([document(1, "serving"), document(2, "serving and the till")]);
+  const fromJson = openWorkerCopy(JSON.stringify(raw));
+  const fromLink = openWorkerCopy(b64url(utf8Bytes(JSON.stringify(raw))));
+  assert.deepEqual(fromJson, fromLink);
+  assert.equal(fromJson.versions[1]!.document.parties.worker_name, "김민수");
+  assert.equal(fromJson.versions[1]!.document.terms.duties, "serving and the till");
+  const ledger = {
+    employer: EMPLOYER,
+    worker: WORKER,
+    starts: "2026-03-02",
+    ends: null,
+    versions: [{ commitment: raw.versions[0].commitment, registered_height: 5, signed_height: 7 }, { commitment: raw.versions[1].commitment, registered_height: 9 }],
+  };
+  assert.deepEqual(copyAgainstLedger(fromJson, ledger), ["signed", "awaiting-signature"]);
+  assert.deepEqual(copyAgainstLedger(fromJson, { ...ledger, versions: ledger.versions.slice(0, 1) }), ["signed", "not-on-ledger"]);
+  assert.deepEqual(signMessage(fromJson, 2), { module: "labour", msg: { type: "sign", contract: ID, version: 2, commitment: raw.versions[1].commitment } });
+  assert.throws(() => signMessage(fromJson, 3), CopyError);
+  // The ledger committing to other bytes, or naming other parties: not this contract.
+  const other = { ...ledger, versions: [{ ...ledger.versions[0]!, commitment: "ab".repeat(32) }] };
+  assert.throws(() => copyAgainstLedger(fromJson, other), /other bytes/);
+  assert.throws(() => copyAgainstLedger(fromJson, { ...ledger, worker: EMPLOYER }), /other parties/);
+});
+
+test("an altered or malformed copy is refused, saying what is wrong", () => {
+  const good = copy([document(1, "serving")]);
+  const cases: [string, any, RegExp][] = [
+    ["not JSON", "%%%", /not a contract copy/],
+    ["another kind", { ...good, kind: "x" }, /kind/],
+    ["no versions", { ...good, versions: [] }, /1 to 100 versions/],
+    ["a bad contract id", { ...good, contract: "xyz" }, /32 hex/],
+    ["a wage changed", (() => {
+      const c = structuredClone(good);
+      const altered = document(1, "serving");
+      (altered.terms as any).wage_krw = 9000;
+      c.versions[0].payload = b64url(utf8Bytes(JSON.stringify(altered)));
+      return c;
+    })(), /altered/],
+    ["a short salt", (() => { const c = structuredClone(good); c.versions[0].salt = "07"; return c; })(), /64 hex/],
+    ["a payload not base64url", (() => { const c = structuredClone(good); c.versions[0].payload = "***"; return c; })(), /base64url/],
+    ["versions out of order", (() => { const c = structuredClone(good); c.versions[0].version = 2; return c; })(), /in order/],
+    ["another worker in the document", copy([{ ...document(1, "x"), worker: EMPLOYER }]), /other parties/],
+    ["a document of another kind", copy([{ ...document(1, "x"), kind: "timesheet" }]), /not a version/],
+  ];
+  for (const [name, input, says] of cases) {
+    const text = typeof input === "string" ? input : JSON.stringify(input);
+    assert.throws(() => openWorkerCopy(text), (e: unknown) => e instanceof CopyError && says.test((e as Error).message), name);
+  }
+});
