@@ -15,10 +15,15 @@ export interface DevNode {
   stop(): Promise<void>;
 }
 
-export async function startDevNode(prefix: string): Promise<DevNode> {
+/**
+ * `prepare`, if given, runs first with the binary and the home to be: to initialise the home
+ * itself (`dojang init`) and change its config before the node starts.
+ */
+export async function startDevNode(prefix: string, prepare?: (bin: string, home: string) => void): Promise<DevNode> {
   const bin = process.env.DOJANG_BIN;
   assert.ok(bin, "set DOJANG_BIN to the dojang binary (scripts/sdk-ts.sh does)");
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  prepare?.(bin, join(dir, "home"));
   const node: ChildProcess = spawn(bin, ["dev", "--home", join(dir, "home"), "--api-listen", "127.0.0.1:0"], {
     stdio: ["ignore", "pipe", "inherit"],
     // DOJANG_* variables are the node's settings; the test's own must not reach it.

@@ -80,7 +80,7 @@ async function show(main: HTMLElement, ctx: explorer.Ctx, page: string, arg: str
   if (page === "trust") return trust.page(main, state);
   if (page === "wallet") {
     const after = (prefix: string) => (arg.startsWith(prefix) ? arg.slice(prefix.length) : "");
-    return wallet(main, ctx, after("offer/"), after("request/"));
+    return wallet(main, ctx, after("offer/"), after("request/"), after("contract/"));
   }
   main.replaceChildren(h("h1", {}, t("notfound")));
 }

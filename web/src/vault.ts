@@ -51,17 +51,38 @@ export interface Disclosure {
   refused?: string;
 }
 
+/** The wallet's account on the ledger (e.g. the worker's, who signs their contracts). */
+export interface Account {
+  id: "account";
+  keys: CryptoKeyPair;
+  createdAtMs: number;
+}
+
+/** A contract copy the worker received (LSA art. 17), as the employer's app handed it over. */
+export interface ContractCopy {
+  contract: string;
+  /** The copy exactly as received (its payloads and salts prove it against the ledger). */
+  copy: string;
+  savedAtMs: number;
+  /** Versions this wallet signed, with the block each signature is in. */
+  signed: { version: number; height: number }[];
+}
+
 const DB = "dojang-wallet";
 const STORE = "credentials";
 const HISTORY = "history";
+const ACCOUNT = "account";
+const CONTRACTS = "contracts";
 
 function open(): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 2);
+    const req = indexedDB.open(DB, 3);
     req.onupgradeneeded = () => {
       const db = req.result;
       if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
       if (!db.objectStoreNames.contains(HISTORY)) db.createObjectStore(HISTORY, { keyPath: "id", autoIncrement: true });
+      if (!db.objectStoreNames.contains(ACCOUNT)) db.createObjectStore(ACCOUNT, { keyPath: "id" });
+      if (!db.objectStoreNames.contains(CONTRACTS)) db.createObjectStore(CONTRACTS, { keyPath: "contract" });
     };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error ?? new Error("the browser refused the wallet's storage"));
@@ -135,3 +156,19 @@ export async function markCopyUsed(id: number, copy: number): Promise<void> {
 export const addDisclosure = (d: Disclosure) => run<IDBValidKey>("readwrite", (s) => s.add(d), HISTORY);
 export const putDisclosure = (d: Disclosure) => run<IDBValidKey>("readwrite", (s) => s.put(d), HISTORY);
 export const listDisclosures = () => run<Disclosure[]>("readonly", (s) => s.getAll() as IDBRequest<Disclosure[]>, HISTORY);
+
+/** The wallet's account key, made (non-extractable) on first use. */
+export async function accountKeys(): Promise<CryptoKeyPair> {
+  const kept = await run<Account | undefined>("readonly", (s) => s.get("account") as IDBRequest<Account | undefined>, ACCOUNT);
+  if (kept) return kept.keys;
+  const keys = await newKeyPair();
+  // `add`, not `put`: a second tab that made its own key first keeps it, and this one reads it.
+  await run("readwrite", (s) => s.add({ id: "account", keys, createdAtMs: Date.now() } satisfies Account), ACCOUNT).catch(() => undefined);
+  const now = await run<Account | undefined>("readonly", (s) => s.get("account") as IDBRequest<Account | undefined>, ACCOUNT);
+  if (!now) throw new Error("the browser did not keep the wallet's account key");
+  return now.keys;
+}
+
+export const saveContract = (c: ContractCopy) => run<IDBValidKey>("readwrite", (s) => s.put(c), CONTRACTS);
+export const getContract = (id: string) => run<ContractCopy | undefined>("readonly", (s) => s.get(id) as IDBRequest<ContractCopy | undefined>, CONTRACTS);
+export const listContracts = () => run<ContractCopy[]>("readonly", (s) => s.getAll() as IDBRequest<ContractCopy[]>, CONTRACTS);

@@ -4,6 +4,7 @@
 
 import { CredentialError, WebCryptoP256Signer, receiveCredential, type Signer } from "../../sdk-ts/src/index.js";
 import { applySection, historySection } from "./apply.js";
+import { contractsSection } from "./contract.js";
 import { statusLine } from "./status.js";
 import { fill, h, kv, mono } from "./dom.js";
 import type { Ctx } from "./explorer.js";
@@ -29,7 +30,7 @@ function credentialCard(ctx: Ctx, c: StoredCredential): HTMLElement {
   );
 }
 
-export async function wallet(main: HTMLElement, ctx: Ctx, offerArg: string, requestArg = ""): Promise<void> {
+export async function wallet(main: HTMLElement, ctx: Ctx, offerArg: string, requestArg = "", contractArg = ""): Promise<void> {
   const list = h("section", { id: "credentials", "aria-labelledby": "cred-h" });
   const result = h("div", { role: "status", "aria-live": "polite" });
   const offer = h("textarea", { id: "offer", rows: "3" }) as HTMLTextAreaElement;
@@ -97,6 +98,7 @@ export async function wallet(main: HTMLElement, ctx: Ctx, offerArg: string, requ
     h("p", { class: "note" }, t("wallet.explain")),
     list,
     apply,
+    contractsSection(ctx, contractArg),
     history,
     h("section", { id: "receive", "aria-labelledby": "recv-h" }, h("h2", { id: "recv-h" }, t("wallet.receive_title")), form, result),
   );
