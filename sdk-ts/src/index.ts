@@ -58,5 +58,5 @@ export { MAX_ANSWER_BYTES, REQUEST_TIMEOUT_MS, answerJson, answerText, fetcherOf
 export type { FetchOptions } from "./http.js";
 export { STATUS_LIST_TYP, checkStatus, readStatusToken, statusAnchorKey } from "./status.js";
 export type { CredentialStatus, StatusCheck } from "./status.js";
-export { COPY_KIND, CopyError, collectionCommitment, copyAgainstLedger, openWorkerCopy, signMessage } from "./labour.js";
-export type { CopyVersion, LedgerContract, VersionState, WorkerCopy } from "./labour.js";
+export { COPY_KIND, CopyError, collectionCommitment, confirmMessage, copyAgainstLedger, minutesWorked, openWorkerCopy, signMessage, weekAgainstLedger } from "./labour.js";
+export type { CopyVersion, CopyWeek, LedgerContract, LedgerWeek, VersionState, WeekState, WorkDay, WorkerCopy } from "./labour.js";

@@ -11,9 +11,12 @@ import { unb64url } from "./sdjwt.js";
 
 export const COPY_KIND = "dojang/labour/worker-copy/v1";
 export const CONTRACT_VERSION_KIND = "dojang/labour/contract-version/v1";
+export const TIMESHEET_KIND = "dojang/labour/timesheet/v1";
 export const COMMITMENT_DOMAIN = "dojang/collections/commitment/v1";
 /** Most versions a copy may carry (the ledger's limit, CON-04). */
 const MAX_VERSIONS = 100;
+/** Most weeks a copy may carry (the desk keeps ten years). */
+const MAX_WEEKS = 520;
 /** Most characters of one version's payload (a collection payload is at most 64 KiB). */
 const MAX_PAYLOAD_CHARS = 90_000;
 
@@ -46,6 +49,22 @@ export interface CopyVersion {
   document: { parties: { employer_name: string; worker_name: string }; terms: Record<string, unknown>; [k: string]: unknown };
 }
 
+/** One day of a week as the employer recorded it (minutes from midnight). */
+export interface WorkDay {
+  date: string;
+  start: number;
+  end: number;
+  break_minutes: number;
+  holiday?: boolean;
+}
+
+export interface CopyWeek {
+  monday: string;
+  key: string;
+  commitment: string;
+  week: { monday: string; days: WorkDay[]; pay: { base_krw: number; weekly_holiday_krw?: number; premiums_krw?: number }; all_contracted_days_worked?: boolean };
+}
+
 export interface WorkerCopy {
   chainId: string;
   collection: string;
@@ -53,6 +72,40 @@ export interface WorkerCopy {
   employer: string;
   worker: string;
   versions: CopyVersion[];
+  /** Every week's timesheet the desk stored, in date order. */
+  weeks: CopyWeek[];
+}
+
+/** Minutes at work on a day, the break excluded (a shift may end the next day). */
+export function minutesWorked(d: WorkDay): number {
+  const span = d.end > d.start ? d.end - d.start : d.end + 24 * 60 - d.start;
+  return Math.max(0, span - d.break_minutes);
+}
+
+/** A record's payload checked against the commitment the copy states; the bytes. */
+function checkedPayload(copy: { collection: string }, v: any, what: string): Uint8Array {
+  const key = str(v?.key, `${what} key`);
+  const commitment = str(v.commitment, `${what} commitment`);
+  if (!/^[0-9a-f]{64}$/.test(String(v.salt))) throw new CopyError(`${what}: the salt is not 64 hex digits`);
+  let payload: Uint8Array;
+  try {
+    if (typeof v.payload !== "string" || v.payload.length > MAX_PAYLOAD_CHARS) throw new Error();
+    payload = unb64url(v.payload, `${what} payload`);
+  } catch {
+    throw new CopyError(`${what}: the payload is missing, too long or not base64url`);
+  }
+  if (collectionCommitment(copy.collection, key, fromHex(v.salt), payload) !== commitment) {
+    throw new CopyError(`${what}: the bytes do not give the commitment the copy states; it was altered`);
+  }
+  return payload;
+}
+
+function json(payload: Uint8Array, what: string): any {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
+  } catch {
+    throw new CopyError(`${what}: the document is not JSON`);
+  }
 }
 
 const str = (v: unknown, what: string): string => {
@@ -81,6 +134,7 @@ export function openWorkerCopy(text: string): WorkerCopy {
     employer: str(raw.employer, "employer"),
     worker: str(raw.worker, "worker"),
     versions: [],
+    weeks: [],
   };
   if (!/^[0-9a-f]{32}$/.test(copy.contract)) throw new CopyError("the copy's contract id is not 32 hex digits");
   if (!Array.isArray(raw.versions) || raw.versions.length === 0 || raw.versions.length > MAX_VERSIONS) {
@@ -89,32 +143,27 @@ export function openWorkerCopy(text: string): WorkerCopy {
   raw.versions.forEach((v: any, i: number) => {
     const what = `version ${i + 1}`;
     if (v?.version !== i + 1) throw new CopyError(`the copy's versions must be 1, 2, … in order (${what} is not)`);
-    const key = str(v.key, `${what} key`);
-    const commitment = str(v.commitment, `${what} commitment`);
-    if (!/^[0-9a-f]{64}$/.test(String(v.salt))) throw new CopyError(`${what}: the salt is not 64 hex digits`);
-    let payload: Uint8Array;
-    try {
-      if (typeof v.payload !== "string" || v.payload.length > MAX_PAYLOAD_CHARS) throw new Error();
-      payload = unb64url(v.payload, `${what} payload`);
-    } catch {
-      throw new CopyError(`${what}: the payload is missing, too long or not base64url`);
-    }
-    if (collectionCommitment(copy.collection, key, fromHex(v.salt), payload) !== commitment) {
-      throw new CopyError(`${what}: the bytes do not give the commitment the copy states; it was altered`);
-    }
-    let document: any;
-    try {
-      document = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
-    } catch {
-      throw new CopyError(`${what}: the document is not JSON`);
-    }
+    const document = json(checkedPayload(copy, v, what), what);
     if (document?.kind !== CONTRACT_VERSION_KIND || document.version !== i + 1) throw new CopyError(`${what}: not a version of a contract`);
     if (document.worker !== copy.worker || document.employer !== copy.employer) throw new CopyError(`${what}: names other parties than the copy`);
     if (typeof document.parties?.worker_name !== "string" || typeof document.terms !== "object" || document.terms === null) {
       throw new CopyError(`${what}: has no parties or terms`);
     }
-    copy.versions.push({ version: i + 1, key, commitment, document });
+    copy.versions.push({ version: i + 1, key: v.key, commitment: v.commitment, document });
   });
+  const weeks = raw.weeks ?? [];
+  if (!Array.isArray(weeks) || weeks.length > MAX_WEEKS) throw new CopyError(`the copy's weeks must be a list of at most ${MAX_WEEKS}`);
+  for (const w of weeks) {
+    const monday = str(w?.monday, "week's Monday");
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(monday)) throw new CopyError(`week ${monday}: not a date`);
+    const what = `week ${monday}`;
+    const doc = json(checkedPayload(copy, w, what), what);
+    if (doc?.kind !== TIMESHEET_KIND || doc.contract !== copy.contract || doc.week?.monday !== monday || !Array.isArray(doc.week.days)) {
+      throw new CopyError(`${what}: not this contract's timesheet for that week`);
+    }
+    if (copy.weeks.length && copy.weeks[copy.weeks.length - 1]!.monday >= monday) throw new CopyError(`the copy's weeks must be in date order (${what} is not)`);
+    copy.weeks.push({ monday, key: w.key, commitment: w.commitment, week: doc.week });
+  }
   return copy;
 }
 
@@ -140,6 +189,9 @@ export function copyAgainstLedger(copy: WorkerCopy, ledger: LedgerContract): Ver
   if (ledger.worker !== copy.worker || ledger.employer !== copy.employer) {
     throw new CopyError("the ledger's contract is between other parties than the copy");
   }
+  if (ledger.versions.length > copy.versions.length) {
+    throw new CopyError(`the ledger holds ${ledger.versions.length} versions and this copy only ${copy.versions.length}: it is out of date; ask the employer for a new copy`);
+  }
   return copy.versions.map((v, i) => {
     const on = ledger.versions[i];
     if (!on) return "not-on-ledger";
@@ -153,4 +205,28 @@ export function signMessage(copy: WorkerCopy, version: number): { module: string
   const v = copy.versions[version - 1];
   if (!v) throw new CopyError(`the copy has no version ${version}`);
   return { module: "labour", msg: { type: "sign", contract: copy.contract, version, commitment: v.commitment } };
+}
+
+/** The ledger's record of a week (`labour/timesheets/<id>/<monday>`). */
+export interface LedgerWeek {
+  commitment: string;
+  height: number;
+  agreed?: boolean | null;
+}
+
+export type WeekState = "not-on-ledger" | "awaiting-answer" | "confirmed" | "disputed";
+
+/** A week of the copy against the ledger's record of it (null: none); other bytes are refused. */
+export function weekAgainstLedger(week: CopyWeek, record: LedgerWeek | null): WeekState {
+  if (record === null) return "not-on-ledger";
+  if (record.commitment !== week.commitment) throw new CopyError(`week ${week.monday}: the ledger commits to other bytes than the copy's`);
+  if (record.agreed === true) return "confirmed";
+  if (record.agreed === false) return "disputed";
+  return "awaiting-answer";
+}
+
+/** The worker's answer to a week: the `labour.confirm_timesheet` message (CON-06), once. */
+export function confirmMessage(copy: WorkerCopy, monday: string, agree: boolean): { module: string; msg: object } {
+  if (!copy.weeks.some((w) => w.monday === monday)) throw new CopyError(`the copy has no week ${monday}`);
+  return { module: "labour", msg: { type: "confirm_timesheet", contract: copy.contract, monday, agree } };
 }

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import { b64url, utf8Bytes } from "./helpers.js";
-import { COPY_KIND, CopyError, collectionCommitment, copyAgainstLedger, openWorkerCopy, signMessage } from "../src/labour.js";
+import { COPY_KIND, CopyError, collectionCommitment, confirmMessage, copyAgainstLedger, minutesWorked, openWorkerCopy, signMessage, weekAgainstLedger } from "../src/labour.js";
 
 const COLLECTION = "labour-contracts";
 const ID = "0123456789abcdef0123456789abcdef";
@@ -33,14 +33,21 @@ function document(version: number, duties: string): Record<string, unknown> {
   };
 }
 
-function copy(docs: Record<string, unknown>[]): any {
-  const versions = docs.map((d, i) => {
-    const key = i === 0 ? ID : `${ID}-v${i + 1}`;
-    const payload = utf8Bytes(JSON.stringify(d));
-    const salt = Uint8Array.from(Buffer.from(SALT, "hex"));
-    return { version: i + 1, key, salt: SALT, payload: b64url(payload), commitment: collectionCommitment(COLLECTION, key, salt, payload) };
-  });
-  return { kind: COPY_KIND, chain_id: "dev", collection: COLLECTION, contract: ID, employer: EMPLOYER, worker: WORKER, versions };
+function record(key: string, doc: unknown): { key: string; salt: string; payload: string; commitment: string } {
+  const payload = utf8Bytes(JSON.stringify(doc));
+  const salt = Uint8Array.from(Buffer.from(SALT, "hex"));
+  return { key, salt: SALT, payload: b64url(payload), commitment: collectionCommitment(COLLECTION, key, salt, payload) };
+}
+
+function timesheet(monday: string, contract = ID): Record<string, unknown> {
+  const days = [{ date: monday, start: 600, end: 930, break_minutes: 30 }, { date: monday, start: 1320, end: 120, break_minutes: 60 }];
+  return { kind: "dojang/labour/timesheet/v1", contract, week: { monday, days, pay: { base_krw: 52_500 } } };
+}
+
+function copy(docs: Record<string, unknown>[], weeks: Record<string, unknown>[] = []): any {
+  const versions = docs.map((d, i) => ({ version: i + 1, ...record(i === 0 ? ID : `${ID}-v${i + 1}`, d) }));
+  const ws = weeks.map((w, i) => ({ monday: (w.week as any).monday, ...record(`${ID}-w${i}`, w) }));
+  return { kind: COPY_KIND, chain_id: "dev", collection: COLLECTION, contract: ID, employer: EMPLOYER, worker: WORKER, versions, weeks: ws };
 }
 
 test("a copy opens from JSON or a link's base64url, and stands against the ledger version by version", () => {
@@ -65,6 +72,9 @@ test("a copy opens from JSON or a link's base64url, and stands against the ledge
   const other = { ...ledger, versions: [{ ...ledger.versions[0]!, commitment: "ab".repeat(32) }] };
   assert.throws(() => copyAgainstLedger(fromJson, other), /other bytes/);
   assert.throws(() => copyAgainstLedger(fromJson, { ...ledger, worker: EMPLOYER }), /other parties/);
+  // A copy older than the ledger (a version registered since) is out of date, not "checked".
+  const older = openWorkerCopy(JSON.stringify(copy([document(1, "serving")])));
+  assert.throws(() => copyAgainstLedger(older, ledger), /out of date/);
 });
 
 test("an altered or malformed copy is refused, saying what is wrong", () => {
@@ -90,5 +100,34 @@ test("an altered or malformed copy is refused, saying what is wrong", () => {
   for (const [name, input, says] of cases) {
     const text = typeof input === "string" ? input : JSON.stringify(input);
     assert.throws(() => openWorkerCopy(text), (e: unknown) => e instanceof CopyError && says.test((e as Error).message), name);
+  }
+});
+
+test("a copy's weeks are checked like its versions, stand against the ledger week by week, and are answered once", () => {
+  const raw = copy([document(1, "serving")], [timesheet("2026-03-02"), timesheet("2026-03-09")]);
+  const c = openWorkerCopy(JSON.stringify(raw));
+  assert.deepEqual(c.weeks.map((w) => w.monday), ["2026-03-02", "2026-03-09"]);
+  assert.deepEqual(c.weeks[0]!.week.days.map(minutesWorked), [300, 180], "a night shift ends the next day");
+  const rec = (w: any, agreed?: boolean | null) => ({ commitment: w.commitment, height: 9, agreed });
+  assert.equal(weekAgainstLedger(c.weeks[0]!, null), "not-on-ledger");
+  assert.equal(weekAgainstLedger(c.weeks[0]!, rec(raw.weeks[0])), "awaiting-answer");
+  assert.equal(weekAgainstLedger(c.weeks[0]!, rec(raw.weeks[0], true)), "confirmed");
+  assert.equal(weekAgainstLedger(c.weeks[0]!, rec(raw.weeks[0], false)), "disputed");
+  assert.throws(() => weekAgainstLedger(c.weeks[0]!, rec(raw.weeks[1])), /other bytes/);
+  assert.deepEqual(confirmMessage(c, "2026-03-09", false), { module: "labour", msg: { type: "confirm_timesheet", contract: ID, monday: "2026-03-09", agree: false } });
+  assert.throws(() => confirmMessage(c, "2026-03-16", true), CopyError);
+  // A copy from before weeks were carried opens with none.
+  const { weeks: _, ...without } = raw;
+  assert.deepEqual(openWorkerCopy(JSON.stringify(without)).weeks, []);
+
+  const bad: [string, any, RegExp][] = [
+    ["hours changed", (() => { const x = structuredClone(raw); const t = timesheet("2026-03-02"); (t.week as any).days[0].end = 1000; x.weeks[0].payload = b64url(utf8Bytes(JSON.stringify(t))); return x; })(), /altered/],
+    ["another contract's week", copy([document(1, "s")], [timesheet("2026-03-02", "f".repeat(32))]), /not this contract's timesheet/],
+    ["a week under another Monday", (() => { const x = structuredClone(raw); x.weeks[0].monday = "2026-03-16"; return x; })(), /not this contract's timesheet/],
+    ["weeks out of order", copy([document(1, "s")], [timesheet("2026-03-09"), timesheet("2026-03-02")]), /date order/],
+    ["weeks not a list", { ...raw, weeks: {} }, /list/],
+  ];
+  for (const [name, input, says] of bad) {
+    assert.throws(() => openWorkerCopy(JSON.stringify(input)), (e: unknown) => e instanceof CopyError && says.test((e as Error).message), name);
   }
 });

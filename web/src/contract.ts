@@ -9,14 +9,18 @@ import {
   RefusedError,
   TxBuilder,
   WebCryptoP256Signer,
+  confirmMessage,
   copyAgainstLedger,
+  minutesWorked,
   openWorkerCopy,
   signMessage,
+  weekAgainstLedger,
   type LedgerContract,
+  type LedgerWeek,
   type VersionState,
   type WorkerCopy,
 } from "../../sdk-ts/src/index.js";
-import { fill, h, kv, link, mark, mono } from "./dom.js";
+import { fill, h, kv, link, list, mark, mono } from "./dom.js";
 import type { Ctx } from "./explorer.js";
 import { lang, t, type Key } from "./i18n.js";
 import { accountKeys, getContract, listContracts, saveContract } from "./vault.js";
@@ -57,6 +61,40 @@ function deadlineState(d: NonNullable<LedgerContract["deadlines"]>[number], toda
   return days <= NEAR_DAYS ? "contract.deadline.near" : "contract.deadline.open";
 }
 
+/**
+ * The weeks of the copy, each against the ledger's record read with its proof; the worker
+ * confirms or disputes a week the ledger awaits an answer for (CON-06, once).
+ */
+async function weeksTable(ctx: Ctx, copy: WorkerCopy, mine: boolean, answer: (monday: string, agree: boolean, b: HTMLButtonElement) => Promise<boolean>): Promise<HTMLElement> {
+  if (!copy.weeks.length) return h("p", {}, t("contract.no_weeks"));
+  const krw = (n: number) => n.toLocaleString(lang === "ko" ? "ko-KR" : "en-GB");
+  const rows = await Promise.all(
+    copy.weeks.map(async (w) => {
+      const record = await ctx.reader.json<LedgerWeek>(`labour/timesheets/${copy.contract}/${w.monday}`);
+      const state = weekAgainstLedger(w, record.value);
+      const minutes = w.week.days.reduce((sum, d) => sum + minutesWorked(d), 0);
+      const pay = (w.week.pay.base_krw ?? 0) + (w.week.pay.weekly_holiday_krw ?? 0) + (w.week.pay.premiums_krw ?? 0);
+      const actions = h("span", {});
+      const shown = h("span", { "data-week": w.monday, "data-state": state }, t(`contract.week.${state}` as Key));
+      if (mine && state === "awaiting-answer") {
+        for (const agree of [true, false]) {
+          const b = h("button", { type: "button", class: agree ? "" : "secondary" }, t(agree ? "contract.week_confirm" : "contract.week_dispute", { m: w.monday })) as HTMLButtonElement;
+          b.addEventListener("click", async () => {
+            if (!(await answer(w.monday, agree, b))) return;
+            const now = agree ? "confirmed" : "disputed";
+            shown.setAttribute("data-state", now);
+            shown.textContent = t(`contract.week.${now}`);
+            actions.replaceChildren();
+          });
+          actions.append(b);
+        }
+      }
+      return [w.monday, String(w.week.days.length), `${Math.floor(minutes / 60)}h ${minutes % 60}m`, `${krw(pay)} KRW`, shown, actions];
+    }),
+  );
+  return list([t("contract.week_monday"), t("contract.week_days"), t("contract.week_hours"), t("contract.week_pay"), t("contract.week_state"), ""], rows);
+}
+
 /** Today in Korea (UTC+9), where the law's dates apply. */
 const todayKst = () => new Date(Date.now() + 9 * 3_600_000).toISOString().slice(0, 10);
 
@@ -84,21 +122,40 @@ export async function showContract(out: HTMLElement, ctx: Ctx, text: string, onS
     const kept = await getContract(copy.contract);
     const result = h("div", { role: "status", "aria-live": "polite" });
     const pending = states.indexOf("awaiting-signature");
-    const latest = copy.versions[copy.versions.length - 1]!;
+    // The terms shown are those the button signs, or else the last the worker signed: never a
+    // version the ledger does not hold, which nothing vouches for.
+    const shownAt = pending >= 0 ? pending : states.lastIndexOf("signed");
+    if (shownAt < 0) return h("p", { class: "error", role: "alert" }, t("contract.not_registered", { id: copy.contract }));
+    const shown = copy.versions[shownAt]!;
     const today = todayKst();
+    let keepButton: HTMLButtonElement | undefined;
     const sign = async (version: number, button: HTMLButtonElement) => {
       button.disabled = true;
       result.replaceChildren(h("span", { class: "mark pending" }, t("contract.signing")));
       try {
         const receipt = await ctx.reader.client.send(new TxBuilder(copy.chainId, me), signMessage(copy, version));
-        const signed = [...(kept?.signed ?? []), { version, height: receipt.height }];
-        await saveContract({ contract: copy.contract, copy: text, savedAtMs: Date.now(), signed });
+        const before = (await getContract(copy.contract))?.signed ?? [];
+        await saveContract({ contract: copy.contract, copy: text, savedAtMs: Date.now(), signed: [...before, { version, height: receipt.height }] });
+        keepButton?.remove();
         result.replaceChildren(h("p", { class: "mark ok", "data-signed": String(version) }, t("contract.signed_ok", { v: version, h: receipt.height })));
         await onSigned();
       } catch (e) {
         const why = e instanceof RefusedError ? e.message : (e as Error).message;
         result.replaceChildren(h("p", { class: "error", role: "alert" }, t("contract.refused", { why })));
         button.disabled = false;
+      }
+    };
+    const answer = async (monday: string, agree: boolean, button: HTMLButtonElement) => {
+      button.disabled = true;
+      result.replaceChildren(h("span", { class: "mark pending" }, t("contract.signing")));
+      try {
+        const receipt = await ctx.reader.client.send(new TxBuilder(copy.chainId, me), confirmMessage(copy, monday, agree));
+        result.replaceChildren(h("p", { class: "mark ok", "data-answered": monday }, t(agree ? "contract.week_confirmed_ok" : "contract.week_disputed_ok", { m: monday, h: receipt.height })));
+        return true;
+      } catch (e) {
+        result.replaceChildren(h("p", { class: "error", role: "alert" }, t("contract.refused", { why: (e as Error).message })));
+        button.disabled = false;
+        return false;
       }
     };
     const actions: HTMLElement[] = [];
@@ -109,9 +166,12 @@ export async function showContract(out: HTMLElement, ctx: Ctx, text: string, onS
       actions.push(b);
     }
     if (!kept) {
-      const keep = h("button", { type: "button", class: "secondary" }, t("contract.keep")) as HTMLButtonElement;
+      keepButton = h("button", { type: "button", class: "secondary" }, t("contract.keep")) as HTMLButtonElement;
+      const keep = keepButton;
       keep.addEventListener("click", async () => {
-        await saveContract({ contract: copy.contract, copy: text, savedAtMs: Date.now(), signed: [] });
+        // Kept with whatever this browser recorded meanwhile (a signature in another tab).
+        const signed = (await getContract(copy.contract))?.signed ?? [];
+        await saveContract({ contract: copy.contract, copy: text, savedAtMs: Date.now(), signed });
         keep.replaceWith(h("span", { class: "mark ok", "data-kept": "true" }, t("contract.kept")));
         await onSigned();
       });
@@ -121,9 +181,12 @@ export async function showContract(out: HTMLElement, ctx: Ctx, text: string, onS
     return [
       h("h2", { id: "contract-h" }, t("contract.title", { id: copy.contract })),
       h("p", {}, mark(ledger), " ", h("span", { "data-checked": "true" }, t("contract.checked"))),
-      terms(latest.document),
+      h("p", { "data-shown-version": String(shown.version) }, t("contract.shown_version", { v: shown.version, state: t(`contract.state.${states[shownAt]!}` as Key) })),
+      terms(shown.document),
       h("h3", {}, t("contract.versions")),
       h("ul", {}, ...copy.versions.map((v, i) => h("li", { "data-version": String(v.version), "data-state": states[i]! }, t("contract.version", { v: v.version }), " — ", t(`contract.state.${states[i]!}` as Key), " ", mono(v.commitment.slice(0, 16))))),
+      h("h3", {}, t("contract.weeks")),
+      await weeksTable(ctx, copy, mine, answer),
       h("h3", {}, t("contract.deadlines")),
       deadlines.length
         ? h("ul", {}, ...deadlines.map((d) => {

@@ -21,7 +21,6 @@ const WORKER_NAME = "김민수 WEBTEST";
 let dev;
 let desk;
 let browser;
-let chain;
 let employer;
 let token;
 
@@ -56,7 +55,6 @@ before(async () => {
   await client.send(admin, gov.propose(define, "part-time contracts", expires));
   employer = Ed25519Signer.generate();
   await client.send(new TxBuilder(CHAIN, key("employment-insurance")), { module: "labour", msg: { type: "vouch_employer", employer: employer.publicKey.address() } });
-  chain = client;
 
   // The desk, with one app acting for the employer.
   const made = execFileSync(bin, ["labour", "new-client", "--id", "web-app"], { env: env() }).toString();
@@ -150,6 +148,28 @@ test("a worker opens the contract copy in the wallet, sees it checked against th
   await p.goto(`${dev.url}/#/wallet`);
   await p.locator("#contracts", { hasText: "(signed: version 1)" }).waitFor({ timeout: 20_000 });
 
+  // Two weeks committed by the employer: the worker confirms one and disputes the other (CON-06).
+  for (const monday of ["2026-03-02", "2026-03-09"]) {
+    const days = [0, 1, 2, 3, 4].map((i) => ({ date: `2026-03-${String(Number(monday.slice(8)) + i).padStart(2, "0")}`, start: 600, end: 930, break_minutes: 30 }));
+    const ts = await app("POST", `/labour/v1/contracts/${stored.contract}/timesheets`, { week: { monday, days, pay: { base_krw: 25 * 10_500 } } });
+    await app("POST", "/labour/v1/txs", { tx: toHex((await new TxBuilder(CHAIN, employer).build(ts.sign)).encoded) });
+  }
+  const withWeeks = await app("GET", `/labour/v1/contracts/${stored.contract}/copy`);
+  await p.goto(`${dev.url}/#/wallet/contract/${b64url(new TextEncoder().encode(JSON.stringify(withWeeks)))}`);
+  await p.locator('[data-week="2026-03-02"][data-state="awaiting-answer"]').waitFor({ timeout: 20_000 });
+  assert.match(await p.locator("#contract table.list").innerText(), /25h 0m[\s\S]*262,500 KRW/);
+  await p.getByRole("button", { name: "Confirm the week of 2026-03-02" }).click();
+  await p.locator('[data-answered="2026-03-02"]').waitFor({ timeout: 30_000 });
+  await p.getByRole("button", { name: "Dispute the week of 2026-03-09" }).click();
+  await p.locator('[data-answered="2026-03-09"]').waitFor({ timeout: 30_000 });
+  assert.equal(await p.locator('[data-week="2026-03-09"]').getAttribute("data-state"), "disputed");
+  const chain = new Client(dev.url);
+  for (const [monday, agreed] of [["2026-03-02", true], ["2026-03-09", false]]) {
+    const week = (await chain.query("labour", `timesheet/${stored.contract}/${monday}`)).timesheet;
+    assert.equal(week.agreed, agreed, `${monday}: ${JSON.stringify(week)}`);
+  }
+  await p.screenshot({ path: join(OUT, "wallet-contract-weeks.png"), fullPage: true });
+
   // An altered copy (the wage changed in its text) is refused before anything is signed.
   const altered = structuredClone(copy);
   const doc = JSON.parse(Buffer.from(altered.versions[0].payload, "base64url").toString("utf8"));
@@ -168,5 +188,13 @@ test("a worker opens the contract copy in the wallet, sees it checked against th
   await other.p.locator("#contract", { hasText: "names another account as its worker" }).waitFor({ timeout: 20_000 });
   assert.equal(await other.p.getByRole("button", { name: /Sign version/ }).count(), 0);
   assert.equal(await other.p.locator('#contract [data-version="1"]').getAttribute("data-state"), "signed");
+
+  // Once an amendment is registered, the old copy is out of date: not shown as the contract.
+  const amended = await app("POST", `/labour/v1/contracts/${stored.contract}/versions`, { terms: { ...terms, duties: "serving and the till" } });
+  await app("POST", "/labour/v1/txs", { tx: toHex((await new TxBuilder(CHAIN, employer).build(amended.sign)).encoded) });
+  await other.p.goto(`${dev.url}/#/wallet`);
+  await other.p.goto(link);
+  await other.p.locator("#contract", { hasText: "out of date" }).waitFor({ timeout: 20_000 });
+  assert.equal(await other.p.locator("#contract [data-checked]").count(), 0);
   await other.context.close();
 });

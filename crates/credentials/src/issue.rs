@@ -61,10 +61,29 @@ pub fn kid_url(did: &str, kid: &str) -> String {
     format!("{did}#{kid}")
 }
 
+/// The first claim name an issuer may not give: one of its own at the top (`iss`, `exp`, ...),
+/// or, at any depth, a name starting with `_`, which SD-JWT keeps for its digests (`_sd`).
+pub fn reserved_claim(claims: &Map<String, Value>) -> Option<String> {
+    fn nested(v: &Value) -> Option<String> {
+        match v {
+            Value::Object(m) => {
+                m.iter().find_map(|(k, v)| if k.starts_with('_') { Some(k.clone()) } else { nested(v) })
+            }
+            Value::Array(a) => a.iter().find_map(nested),
+            _ => None,
+        }
+    }
+    claims
+        .keys()
+        .find(|k| ALWAYS_VISIBLE.contains(&k.as_str()) || k.starts_with('_'))
+        .cloned()
+        .or_else(|| claims.values().find_map(nested))
+}
+
 /// Issues one SD-JWT VC in its compact form (`<jwt>~<disclosure>~...~`).
 pub fn issue(issuer: &IssuerKey, spec: &CredentialSpec) -> Result<String, IssueError> {
-    if let Some(k) = spec.claims.keys().find(|k| ALWAYS_VISIBLE.contains(&k.as_str()) || k.starts_with('_')) {
-        return Err(IssueError::ReservedClaim(k.clone()));
+    if let Some(k) = reserved_claim(&spec.claims) {
+        return Err(IssueError::ReservedClaim(k));
     }
     if spec.expires_at <= spec.issued_at {
         return Err(IssueError::Lifetime { issued_at: spec.issued_at, expires_at: spec.expires_at });

@@ -90,6 +90,9 @@ struct Grant {
     expires: u64,
 }
 
+/// The most offers open at once: each holds its claims in memory until used or lapsed.
+pub const MAX_OPEN_OFFERS: usize = 10_000;
+
 /// The most claims, and the most bytes of them as JSON, an offer may carry.
 pub const MAX_OFFER_CLAIMS: usize = 64;
 pub const MAX_OFFER_CLAIMS_BYTES: usize = 8 * 1024;
@@ -253,7 +256,18 @@ impl Issuer {
         let wallet_link = self.settings.wallet_url.as_deref().map(|w| wallet_link(w, Handoff::Offer, &uri));
         let qr_svg =
             qr_svg(wallet_link.as_deref().unwrap_or(&uri)).map_err(|e| oauth("server_error", 500, e.to_string()))?;
-        self.offers.lock().unwrap_or_else(|p| p.into_inner()).insert(code, record);
+        let mut offers = self.offers.lock().unwrap_or_else(|p| p.into_inner());
+        let now_s = now();
+        offers.retain(|_, o| o.expires > now_s);
+        if offers.len() >= MAX_OPEN_OFFERS {
+            return Err(oauth(
+                "temporarily_unavailable",
+                503,
+                format!("{MAX_OPEN_OFFERS} offers are open; wait until some are used or lapse"),
+            ));
+        }
+        offers.insert(code, record);
+        drop(offers);
         Ok(NewOffer { credential_offer: offer, credential_offer_uri: uri, tx_code, wallet_link, qr_svg })
     }
 
@@ -273,7 +287,11 @@ impl Issuer {
         }
         let token = random_token(32);
         let grant = Grant { subject: offer.subject, config: offer.config, claims: offer.claims, expires: now() + 300 };
-        self.grants.lock().unwrap_or_else(|p| p.into_inner()).insert(token.clone(), grant);
+        let mut grants = self.grants.lock().unwrap_or_else(|p| p.into_inner());
+        // Grants come only from open offers (bounded), and lapsed ones go here.
+        let now_s = now();
+        grants.retain(|_, g| g.expires > now_s);
+        grants.insert(token.clone(), grant);
         Ok(token)
     }
 
@@ -382,8 +400,10 @@ fn offered_claims(claims: Map<String, Value>) -> Result<Map<String, Value>, Oaut
     if Value::Object(claims.clone()).to_string().len() > MAX_OFFER_CLAIMS_BYTES {
         return Err(bad(format!("the claims are longer than {MAX_OFFER_CLAIMS_BYTES} bytes as JSON")));
     }
-    if let Some(reserved) = claims.keys().find(|k| dojang_credentials::issue::ALWAYS_VISIBLE.contains(&k.as_str())) {
-        return Err(bad(format!("claim '{reserved}' is the issuer's own (iss, iat, exp, vct, cnf, status, sub)")));
+    if let Some(reserved) = dojang_credentials::issue::reserved_claim(&claims) {
+        return Err(bad(format!(
+            "claim '{reserved}' is reserved: the issuer's own (iss, iat, nbf, exp, vct, cnf, status, sub) or, at any depth, a name starting with '_'"
+        )));
     }
     Ok(claims)
 }

@@ -215,7 +215,17 @@ async fn claims_sent_with_an_offer_are_the_credentials_claims_and_are_checked() 
     let bad: Vec<(Value, u16, &str)> = vec![
         (json!({"subject": "c", "credential_configuration_id": "career"}), 400, "needs the claims"),
         (json!({"subject": "c", "credential_configuration_id": "career", "claims": {}}), 400, "send 1 to"),
-        (json!({"subject": "c", "credential_configuration_id": "career", "claims": {"iss": "x"}}), 400, "issuer's own"),
+        (json!({"subject": "c", "credential_configuration_id": "career", "claims": {"iss": "x"}}), 400, "reserved"),
+        (
+            json!({"subject": "c", "credential_configuration_id": "career", "claims": {"_sd": ["x"]}}),
+            400,
+            "'_sd' is reserved",
+        ),
+        (
+            json!({"subject": "c", "credential_configuration_id": "career", "claims": {"a": [{"_sd": 1}]}}),
+            400,
+            "'_sd' is reserved",
+        ),
         (
             json!({"subject": "c", "credential_configuration_id": "career", "claims": {"a": "x".repeat(9000)}}),
             400,

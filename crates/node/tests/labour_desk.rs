@@ -157,6 +157,30 @@ impl App {
         (s, v)
     }
 
+    /// A party's own request, signed with their account, forwarded by the app.
+    async fn post_signed(&self, path: &str, body: Value, key: &Keypair) -> (u16, Value) {
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let signed = dojang_private::request::Signed {
+            chain_id: CHAIN,
+            method: "POST",
+            path,
+            time_ms: wall_clock_ms(),
+            body: &bytes,
+            reply_key: None,
+        };
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json");
+        for (name, value) in signed.sign(key).unwrap() {
+            req = req.header(name, value);
+        }
+        let resp = req.body(bytes).send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
     /// Signs the message the desk answered as `key` and relays it through the desk.
     async fn sign_and_send(&self, key: &Keypair, sign: &Value) -> (u16, Value) {
         self.send_on(CHAIN, key, sign).await
@@ -501,6 +525,19 @@ async fn an_outside_app_drafts_registers_amends_and_checks_contracts_through_the
     assert_eq!(app.post(&contract("/timesheets"), week("2026-03-02", 5, WAGE)).await.0, 409);
     let (s, stored_only) = app.post(&contract("/timesheets"), week("2026-03-09", 5, 1)).await;
     assert_eq!(s, 201, "{stored_only}");
+    // The copy carries both stored weeks, each provable: the one on the ledger and the one not.
+    let (_, copy) = app.get(&contract("/copy")).await;
+    let weeks = copy["weeks"].as_array().unwrap();
+    let mondays: Vec<&str> = weeks.iter().map(|w| w["monday"].as_str().unwrap()).collect();
+    assert_eq!(mondays, ["2026-03-02", "2026-03-09"], "{copy}");
+    for (w, sent) in weeks.iter().zip([&ts, &stored_only]) {
+        use base64::Engine as _;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(w["payload"].as_str().unwrap()).unwrap();
+        let salt: [u8; 32] = hex::decode(w["salt"].as_str().unwrap()).unwrap().try_into().unwrap();
+        let recomputed =
+            dojang_collections::rules::commitment("labour-contracts", w["key"].as_str().unwrap(), &salt, &payload);
+        assert_eq!(json!(recomputed), sent["sign"]["msg"]["commitment"], "{w}");
+    }
     let (s, report) = app.get(&contract("/findings")).await;
     assert_eq!(s, 200, "{report}");
     assert_eq!(
@@ -529,6 +566,35 @@ async fn an_outside_app_drafts_registers_amends_and_checks_contracts_through_the
     assert_eq!((s, &declared["declared"]["employment"]), (200, &json!("2026-03-10")), "{declared}");
     let (_, report) = app.get(&contract("/findings")).await;
     assert_eq!(lab08(&report), 3, "{report}");
+    // LAB-12: four employees is below the threshold for paid annual leave, so none is earned.
+    assert_eq!(report["annual_leave_earned"], json!({"days": 0, "minutes": 0}), "{report}");
+
+    // LAB-09 from the payments on record: none yet, so the payment checks do not run.
+    let lab09 = |r: &Value| -> Vec<Value> {
+        r["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "LAB-09").cloned().collect()
+    };
+    assert_eq!((report["payments"].as_u64(), lab09(&report).len()), (Some(0), 0), "{report}");
+    let paid = |date: &str, covers: &str, amount: u64| json!({"payment": {"date": date, "amount_krw": amount, "covers_until": covers, "payslip": false, "to_own_account": true}});
+    assert_eq!(app.post(&contract("/payments"), paid("2026-04-10", "2026-03-31", 0)).await.0, 422, "no amount");
+    assert_eq!(app.post(&contract("/payments"), paid("2099-04-10", "2026-03-31", 1)).await.0, 422, "not made yet");
+    assert_eq!(app.post(&contract("/payments"), paid("2026-04-10", "2026-02-28", 1)).await.0, 422, "before the start");
+    assert_eq!(app.post(&contract("/payments"), json!({"payment": {"date": "2026-04-10"}})).await.0, 400);
+    assert_eq!(app.post(&contract("/payments"), json!({"pay": 1})).await.0, 400);
+    assert_eq!(other.post(&contract("/payments"), paid("2026-04-10", "2026-03-31", 1)).await.0, 404);
+    // March's wages paid on 10 April, on time, but with no payslip: a violation of art. 48(2);
+    // April to June never paid, and the final pay (due 14 days after 31 July) neither.
+    let (s, rec) = app.post(&contract("/payments"), paid("2026-04-10", "2026-03-31", 25 * 4 * WAGE)).await;
+    assert_eq!((s, &rec["payments"]), (201, &json!(1)), "{rec}");
+    let (_, report) = app.get(&contract("/findings")).await;
+    let found = lab09(&report);
+    let says = |f: &Value| format!("{} {} {}", f["law"], f["until"], f["en"]);
+    assert!(found.iter().any(|f| says(f).contains("art. 48(2)") && says(f).contains("payslip")), "{report}");
+    for until in ["2026-04-30", "2026-05-31", "2026-06-30"] {
+        assert!(found.iter().any(|f| f["from"] == until && says(f).contains("unpaid")), "{until} unpaid: {report}");
+    }
+    assert!(found.iter().any(|f| says(f).contains("art. 36") && f["until"] == "2026-08-14"), "the final pay: {report}");
+    assert!(!found.iter().any(|f| f["from"] == "2026-03-31" && says(f).contains("unpaid")), "March was paid: {report}");
+    assert_eq!((report["payments"].as_u64(), found.len()), (Some(1), 5), "{report}");
 
     // A deadline on the ledger (July's wages, due in three days): near, so an alert for the app.
     let today = dojang_types::Date::from_unix_ms_kst(dojang_types::wall_clock_ms());
@@ -551,39 +617,59 @@ async fn an_outside_app_drafts_registers_amends_and_checks_contracts_through_the
     assert!(mine[0]["alerts"].as_array().unwrap().iter().any(|a| a["rule"] == "LAB-09"), "{alerts}");
     assert_eq!(other.get("/labour/v1/alerts").await.1["contracts"], json!([]), "another app sees none of them");
 
-    // Career certificates (LSA art. 39): for the contract that ended on 31 July, written from
-    // the terms the worker last signed, offered by the federation's issuer, every claim as the
-    // credential carries it. Another app's request, or an unknown contract: not found.
-    let (s, cert) = app.post(&contract("/career-certificate"), json!({})).await;
+    // Career certificates (LSA art. 39): for the contract that ended on 31 July, on the worker's
+    // own request, written from the terms the worker last signed (version 2, not the pending
+    // version 3), offered by the federation's issuer, every claim as the credential carries it.
+    let mut v3 = filled_draft(&template);
+    v3["duties"] = json!("cooking");
+    v3["end"] = json!("2026-07-31");
+    let (s, pending3) = app.post(&contract("/versions"), json!({"terms": v3})).await;
+    assert_eq!(s, 201, "{pending3}");
+    app.accepted(&w.employer, &pending3["sign"]).await;
+    let cert_path = contract("/career-certificate");
+    let (s, p) = app.post(&cert_path, json!({})).await;
+    assert_eq!(
+        (s, p["type"].as_str().unwrap().ends_with("worker-unsigned")),
+        (401, true),
+        "the app alone cannot ask: {p}"
+    );
+    let (s, p) = app.post_signed(&cert_path, json!({}), &w.employer).await;
+    assert_eq!((s, p["type"].as_str().unwrap().ends_with("not-the-worker")), (403, true), "nor the employer: {p}");
+    let (s, cert) = app.post_signed(&cert_path, json!({}), &w.worker).await;
     assert_eq!(s, 201, "{cert}");
+    let today = dojang_types::Date::from_unix_ms_kst(wall_clock_ms());
     let expected = json!({
         "employer": EMPLOYER_NAME, "employer_account": e_addr, "period_start": "2026-03-02",
-        "period_end": "2026-07-31", "months_of_service": 4, "duties": "serving, cleaning and the till",
-        "weekly_hours_band": "15_to_29h", "weekly_hours_15_or_more": true,
+        "period_end": "2026-07-31", "registered_on": today, "months_of_service": 4,
+        "duties": "serving, cleaning and the till", "weekly_hours_band": "15_to_29h", "weekly_hours_15_or_more": true,
     });
     assert_eq!(cert["claims"], expected, "{cert}");
     assert!(cert["offer"]["credential_offer_uri"].as_str().unwrap().starts_with("openid-credential-offer://"));
     assert!(cert["offer"]["qr_svg"].as_str().unwrap().contains("<svg"), "{cert}");
     let claims = redeem(&http, &issuer_url, &cert["offer"]).await;
     assert_eq!(Value::Object(claims), expected, "the credential carries what the desk wrote, each concealable");
-    assert_eq!(other.post(&contract("/career-certificate"), json!({})).await.0, 404);
-    assert_eq!(
-        app.post(&format!("/labour/v1/contracts/{}/career-certificate", "ab".repeat(16)), json!({})).await.0,
-        404
-    );
-    // A contract registered but not ended (it runs to the end of 2027): not yet, and why.
+    // Another app's request, or an unknown contract: not found.
+    assert_eq!(other.post_signed(&cert_path, json!({}), &w.worker).await.0, 404);
+    let unknown = format!("/labour/v1/contracts/{}/career-certificate", "ab".repeat(16));
+    assert_eq!(app.post_signed(&unknown, json!({}), &w.worker).await.0, 404);
+    // A contract registered but not ended (it runs to the end of 2027): not yet, and why. One
+    // that ended but the worker never signed was never in force.
     let mut later = filled_draft(&template);
     later["end"] = json!("2027-12-31");
-    let (s, running) = app.post("/labour/v1/contracts", w.new_contract(later, &e_addr)).await;
-    assert_eq!(s, 201, "{running}");
-    app.accepted(&w.employer, &running["sign"]).await;
-    let running_cert = format!("/labour/v1/contracts/{}/career-certificate", running["contract"].as_str().unwrap());
-    let (s, p) = app.post(&running_cert, json!({})).await;
-    assert_eq!((s, p["type"].as_str().unwrap().ends_with("not-ended")), (409, true), "{p}");
-    assert!(p["detail"].as_str().unwrap().contains("2027-12-31"), "{p}");
+    for (terms, says, when) in
+        [(later, "not-ended", "2027-12-31"), (filled_draft(&template), "never-signed", "never signed")]
+    {
+        let (s, made) = app.post("/labour/v1/contracts", w.new_contract(terms, &e_addr)).await;
+        assert_eq!(s, 201, "{made}");
+        app.accepted(&w.employer, &made["sign"]).await;
+        let path = format!("/labour/v1/contracts/{}/career-certificate", made["contract"].as_str().unwrap());
+        let (s, p) = app.post_signed(&path, json!({}), &w.worker).await;
+        assert_eq!((s, p["type"].as_str().unwrap().ends_with(says)), (409, true), "{p}");
+        assert!(p["detail"].as_str().unwrap().contains(when), "{p}");
+    }
     // The issuer down: the app is told to retry, nothing half made.
     issuer.abort();
-    let (s, p) = app.post(&contract("/career-certificate"), json!({})).await;
+    let (s, p) = app.post_signed(&cert_path, json!({}), &w.worker).await;
     assert_eq!((s, p["type"].as_str().unwrap().ends_with("issuer-unavailable")), (503, true), "{p}");
 
     // Quotas are per app: the slow app's second request in a minute waits, the others don't.
@@ -605,7 +691,7 @@ async fn an_outside_app_drafts_registers_amends_and_checks_contracts_through_the
     write_desk_config(&desk_toml, &w.node.url, &[&app_lines, &other_lines, &slow_lines]);
     let desk = start_desk(&desk_toml);
     let app = App { base: desk.url.clone(), ..app };
-    let (s, p) = app.post(&contract("/career-certificate"), json!({})).await;
+    let (s, p) = app.post_signed(&contract("/career-certificate"), json!({}), &w.worker).await;
     assert_eq!((s, p["type"].as_str().unwrap().ends_with("no-career-issuer")), (501, true), "{p}");
     drop(desk);
     write_desk_config(&desk_toml, &w.node.url, &[&app_lines, &other_lines, &slow_lines]);

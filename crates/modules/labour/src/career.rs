@@ -15,11 +15,12 @@ pub const CAREER_VCT: &str = "urn:dojang:career:1";
 
 /// The claims a career certificate may carry, each concealable (the credential type's
 /// registration lists them).
-pub const CAREER_CLAIMS: [&str; 8] = [
+pub const CAREER_CLAIMS: [&str; 9] = [
     "employer",
     "employer_account",
     "period_start",
     "period_end",
+    "registered_on",
     "months_of_service",
     "duties",
     "weekly_hours_band",
@@ -61,6 +62,9 @@ pub struct Career {
     pub employer_account: String,
     pub period_start: Date,
     pub period_end: Date,
+    /// The day the ledger first recorded the contract. The dates before it are as both parties
+    /// declared them; a reader that needs service the ledger witnessed counts from this day.
+    pub registered_on: Date,
     /// Whole months from the start to the end, both days worked.
     pub months_of_service: u32,
     pub duties: String,
@@ -91,17 +95,27 @@ pub fn complete_months(start: Date, end: Date) -> u32 {
     u32::try_from(months).unwrap_or(0)
 }
 
-/// The certificate of a contract that ran from `starts` to `ends` (the ledger's dates) under
-/// `terms` (the version the worker last signed), asked for on `today`.
+/// The contract as the ledger records it, for a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnLedger {
+    pub starts: Date,
+    pub ends: Option<Date>,
+    /// The day of the block that registered it.
+    pub registered_on: Date,
+    /// Whether the worker signed any version.
+    pub signed: bool,
+}
+
+/// The certificate of a contract the ledger records as `on`, under `terms` (the version the
+/// worker last signed), asked for on `today`.
 pub fn career(
     terms: &Terms,
     employer_name: &str,
     employer_account: &str,
-    starts: Date,
-    ends: Option<Date>,
-    signed: bool,
+    on: OnLedger,
     today: Date,
 ) -> Result<Career, CareerError> {
+    let OnLedger { starts, ends, registered_on, signed } = on;
     let ends = ends.ok_or(CareerError::NoEnd)?;
     if ends >= today {
         return Err(CareerError::NotEnded { ends, from: ends.plus_days(1) });
@@ -118,6 +132,7 @@ pub fn career(
         employer_account: employer_account.to_string(),
         period_start: starts,
         period_end: ends,
+        registered_on,
         months_of_service: complete_months(starts, ends),
         duties: terms.duties.clone(),
         weekly_hours_band: HoursBand::of_weekly_minutes(minutes),
@@ -188,23 +203,25 @@ mod tests {
     fn a_certificate_covers_a_finished_job_the_worker_signed_with_its_period_duties_and_hours() {
         let today = d(2026, 11, 30);
         let t = terms(300);
-        let c = career(&t, "Cafe Hangang", "dj1x", d(2026, 3, 2), Some(d(2026, 6, 1)), true, today).unwrap();
+        let on = |starts, ends, signed| OnLedger { starts, ends, registered_on: d(2026, 3, 5), signed };
+        let c = career(&t, "Cafe Hangang", "dj1x", on(d(2026, 3, 2), Some(d(2026, 6, 1)), true), today).unwrap();
+        assert_eq!(c.registered_on, d(2026, 3, 5));
         assert_eq!((c.employer.as_str(), c.employer_account.as_str()), ("Cafe Hangang", "dj1x"));
         assert_eq!((c.period_start, c.period_end, c.months_of_service), (d(2026, 3, 2), d(2026, 6, 1), 3));
         assert_eq!(c.duties, "serving and the till");
         assert_eq!((c.weekly_hours_band, c.weekly_hours_15_or_more), (HoursBand::From15To29h, true));
-        let short = career(&terms(240), "C", "a", d(2026, 3, 2), Some(d(2026, 3, 9)), true, today).unwrap();
+        let short = career(&terms(240), "C", "a", on(d(2026, 3, 2), Some(d(2026, 3, 9)), true), today).unwrap();
         assert_eq!((short.weekly_hours_band, short.weekly_hours_15_or_more), (HoursBand::Under15h, false));
 
         let refusals = [
-            (career(&t, "C", "a", d(2026, 3, 2), None, true, today), CareerError::NoEnd),
+            (career(&t, "C", "a", on(d(2026, 3, 2), None, true), today), CareerError::NoEnd),
             (
-                career(&t, "C", "a", d(2026, 3, 2), Some(today), true, today),
+                career(&t, "C", "a", on(d(2026, 3, 2), Some(today), true), today),
                 CareerError::NotEnded { ends: today, from: d(2026, 12, 1) },
             ),
-            (career(&t, "C", "a", d(2026, 3, 2), Some(d(2026, 6, 1)), false, today), CareerError::NeverSigned),
+            (career(&t, "C", "a", on(d(2026, 3, 2), Some(d(2026, 6, 1)), false), today), CareerError::NeverSigned),
             (
-                career(&t, "C", "a", d(2026, 6, 2), Some(d(2026, 6, 1)), true, today),
+                career(&t, "C", "a", on(d(2026, 6, 2), Some(d(2026, 6, 1)), true), today),
                 CareerError::EndsBeforeStart { starts: d(2026, 6, 2), ends: d(2026, 6, 1) },
             ),
         ];
@@ -221,5 +238,18 @@ mod tests {
             assert_eq!(HoursBand::of_weekly_minutes(minutes), band, "{minutes} minutes");
         }
         assert_eq!(serde_json::to_value(HoursBand::From15To29h).unwrap(), "15_to_29h");
+    }
+
+    #[test]
+    fn the_claims_registered_for_the_type_are_exactly_the_certificates_fields() {
+        let on =
+            OnLedger { starts: d(2026, 3, 2), ends: Some(d(2026, 6, 1)), registered_on: d(2026, 3, 2), signed: true };
+        let c = career(&terms(300), "C", "a", on, d(2026, 11, 30)).unwrap();
+        let value = serde_json::to_value(c).unwrap();
+        let mut fields: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut registered = CAREER_CLAIMS.to_vec();
+        fields.sort();
+        registered.sort();
+        assert_eq!(fields, registered);
     }
 }

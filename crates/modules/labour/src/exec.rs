@@ -166,9 +166,8 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: LabourMsg) -> R
                 return Err(ModuleError::by_rule(format!("CON-03: version {version} is already signed")));
             }
             v.signed_height = Some(ctx.height);
-            if let Some(ends) = v.ends {
-                c.ends = Some(ends);
-            }
+            // The signed version's end is the contract's end, an open-ended one included.
+            c.ends = v.ends;
             state::write(state, &state::contract_key(&id), &c);
             Ok(vec![Event::typed(&LabourEvent::Signed { contract: id, version, commitment })])
         }

@@ -137,6 +137,10 @@ fn problem(item: &'static str, en: &str, ko: &str) -> Problem {
     Problem { item, en: en.into(), ko: ko.into() }
 }
 
+/// The longest free-text item of a contract, in characters: a contract is read by people, and
+/// its text travels in credentials (the duties in a career certificate).
+pub const MAX_TEXT_CHARS: usize = 500;
+
 fn text(v: &Option<String>) -> Option<String> {
     v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
@@ -162,6 +166,22 @@ pub fn lint(d: &Draft) -> Result<Terms, Vec<Problem>> {
     }
     if text(&d.duties).is_none() {
         p.push(problem("duties", "the duties are missing", "업무 내용이 없습니다"));
+    }
+    let components = d.wage_components.iter().flatten().map(|c| ("wage_components", Some(c)));
+    let texts = [
+        ("workplace", d.workplace.as_ref()),
+        ("duties", d.duties.as_ref()),
+        ("wage_calculation", d.wage_calculation.as_ref()),
+        ("annual_leave", d.annual_leave.as_ref()),
+    ];
+    for (item, v) in texts.into_iter().chain(components) {
+        if v.is_some_and(|v| v.chars().count() > MAX_TEXT_CHARS) {
+            p.push(problem(
+                item,
+                &format!("the {} is longer than {MAX_TEXT_CHARS} characters", item.replace('_', " ")),
+                &format!("{item} 항목이 {MAX_TEXT_CHARS}자를 넘습니다"),
+            ));
+        }
     }
     match &d.shifts {
         None => p.push(problem(

@@ -85,6 +85,14 @@ fn wrong_items_are_named() {
     assert_eq!(items(&bad_day), vec!["hours"]);
     let night = Draft { shifts: Some(vec![shift(0, hm("22:00"), hm("06:00"), 60)]), ..draft() };
     assert_eq!(lint(&night).unwrap().weekly_minutes(), 420, "a night shift runs through midnight");
+    // Free text is bounded (500 characters, Korean counted by character, not byte).
+    let long = "가".repeat(501);
+    let wordy = Draft { duties: Some(long.clone()), annual_leave: Some(long.clone()), ..draft() };
+    assert_eq!(items(&wordy), vec!["duties", "annual_leave"]);
+    let component = Draft { wage_components: Some(vec!["base".into(), long]), ..draft() };
+    assert_eq!(items(&component), vec!["wage_components"]);
+    let ok = Draft { duties: Some("가".repeat(500)), ..draft() };
+    assert!(lint(&ok).is_ok(), "500 characters are fine");
 }
 
 #[test]

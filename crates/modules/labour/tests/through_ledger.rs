@@ -124,6 +124,10 @@ fn vouched_employers_register_workers_sign_and_amendments_need_a_new_signature()
     c.ok(&s.worker, "labour", json!({"type": "sign", "contract": C1, "version": 3, "commitment": commitment(5)}));
     assert_eq!(q(c, &format!("contract/{C1}"))["contract"]["ends"], json!(new_end));
     assert!(v["contract"]["versions"][1]["signed_height"].is_u64());
+    // An amendment to no end date, once signed, leaves the contract open-ended.
+    c.ok(&s.employer, "labour", json!({"type": "amend", "contract": C1, "commitment": commitment(6), "ends": null}));
+    c.ok(&s.worker, "labour", json!({"type": "sign", "contract": C1, "version": 4, "commitment": commitment(6)}));
+    assert_eq!(q(c, &format!("contract/{C1}"))["contract"]["ends"], Value::Null, "open-ended after the signature");
     // Withdrawn employers register no more.
     c.ok(&s.federation, "labour", json!({"type": "withdraw_employer", "employer": s.employer.public_key().address()}));
     assert_eq!(c.code(&s.employer, "labour", register(&s, "fedcba9876543210fedcba9876543210")), "CON-02");

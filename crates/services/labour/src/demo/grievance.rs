@@ -15,7 +15,9 @@ pub struct Filed {
     pub report: u64,
     pub employer: String,
     pub period: String,
-    /// Whether the centre's copy names the worker's account or the contract.
+    /// Whether the reports the centre gives its staff name the worker's account or the
+    /// contract. (The centre's store does hold which jobs got a token this quarter, by the
+    /// worker's account: that is how it gives one per job. Decision 0017.)
     pub names_worker_or_contract: bool,
 }
 

@@ -160,6 +160,25 @@ impl App {
         self.call(self.http.get(format!("{}{path}", self.base)), path).await
     }
 
+    /// Posts a party's own request, signed with their account (the worker asking for their
+    /// career certificate), which the app forwards.
+    async fn post_signed(&self, path: &str, body: Value, key: &Keypair) -> anyhow::Result<Value> {
+        let bytes = serde_json::to_vec(&body)?;
+        let signed = dojang_private::request::Signed {
+            chain_id: &self.chain_id,
+            method: "POST",
+            path,
+            time_ms: dojang_types::wall_clock_ms(),
+            body: &bytes,
+            reply_key: None,
+        };
+        let mut req = self.http.post(format!("{}{path}", self.base)).header("content-type", "application/json");
+        for (name, value) in signed.sign(key)? {
+            req = req.header(name, value);
+        }
+        self.call(req.body(bytes), path).await
+    }
+
     /// Signs `sign` (the `{module, msg}` the desk answered, or one the party writes) as `key`
     /// and relays it through the desk.
     async fn relay(&self, key: &Keypair, sign: &Value) -> anyhow::Result<Value> {
@@ -199,6 +218,8 @@ async fn employ(
     };
     app.relay(&worker, &json!({"module": "labour", "msg": sign})).await?;
     let mut committed = 0;
+    // The pay of the weeks, by the month (its last day) each week starts in.
+    let mut paid: BTreeMap<Date, u64> = BTreeMap::new();
     for n in 0..weeks {
         let mut week = w.week(start, n);
         if let Some(end) = ended {
@@ -211,6 +232,9 @@ async fn employ(
             }
         }
         committed += 1;
+        let pay = &week["pay"];
+        let week_pay = pay["base_krw"].as_u64().unwrap_or(0) + pay["weekly_holiday_krw"].as_u64().unwrap_or(0);
+        *paid.entry(serde_json::from_value::<Date>(week["monday"].clone())?.month_end()).or_default() += week_pay;
         let ts = app.post(&format!("/labour/v1/contracts/{id}/timesheets"), json!({"week": week})).await?;
         app.relay(employer, &ts["sign"]).await?;
         let confirm = LabourMsg::ConfirmTimesheet {
@@ -225,6 +249,17 @@ async fn employ(
             let declared = json!({"insurance": insurance, "reported_on": start.plus_days(3)});
             app.post(&format!("/labour/v1/contracts/{id}/reports"), declared).await?;
         }
+    }
+    // Each month that ended before the contract did is paid on the 10th of the next (LAB-09);
+    // a final pay is never recorded, so the engine finds it due or missed.
+    for (month_end, amount) in paid {
+        let day = dojang_labour::rules::payment::pay_day_after(month_end, 10);
+        if month_end >= today || day > today || ended.is_some_and(|end| month_end >= end) || amount == 0 {
+            continue;
+        }
+        let payment = json!({"date": day, "amount_krw": amount, "covers_until": month_end,
+            "payslip": w.payslips, "to_own_account": true});
+        app.post(&format!("/labour/v1/contracts/{id}/payments"), json!({"payment": payment})).await?;
     }
     if let Some(end) = ended {
         let terminate = LabourMsg::Terminate { contract: id.clone(), ends: end };
@@ -299,8 +334,7 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
         .try_collect()
         .await?;
     let timesheets: usize = employed.iter().map(|e| e.weeks).sum();
-    let ended_ids: Vec<String> = employed.iter().filter(|e| e.ended).map(|e| e.id.clone()).collect();
-    let ended = ended_ids.len();
+    let ended = employed.iter().filter(|e| e.ended).count();
     let ids: Vec<String> = employed.iter().map(|e| e.id.clone()).collect();
     eprintln!("{} contracts registered and signed, {timesheets} weeks committed and confirmed", ids.len());
 
@@ -327,9 +361,11 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
     }
 
     let pass = engine.engine_pass().await;
-    let mut offers = Vec::with_capacity(ended_ids.len());
-    for id in &ended_ids {
-        offers.push(app.post(&format!("/labour/v1/contracts/{id}/career-certificate"), json!({})).await?);
+    // Each worker whose job ended asks for their certificate; the app forwards the request.
+    let mut offers = Vec::with_capacity(ended);
+    for e in employed.iter().filter(|e| e.ended) {
+        let path = format!("/labour/v1/contracts/{}/career-certificate", e.id);
+        offers.push(app.post_signed(&path, json!({}), &e.worker).await?);
     }
     let used = career::receive_and_apply(&hand, &offers).await?;
     // One underpaid worker whose job goes on files an anonymous grievance.
@@ -370,7 +406,7 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
     println!("deadlines put on chain by employers: {deadlines_set}");
     match &filed {
         Some(f) => println!(
-            "anonymous grievance: report {} against employer {} for {}; the centre's copy names {}",
+            "anonymous grievance: report {} against employer {} for {}; the reports the centre's staff read name {}",
             f.report,
             f.employer,
             f.period,

@@ -33,6 +33,9 @@ pub struct Worker {
     pub wage_krw: u64,
     /// The contract ends this many days before today: its final pay falls due 14 days after.
     pub ended_days_ago: Option<i64>,
+    /// Each month's wages come with a payslip (LAB-09); every tenth worker, from the eighth,
+    /// gets none.
+    pub payslips: bool,
 }
 
 /// A business's registered name.
@@ -64,7 +67,7 @@ pub fn worker(i: usize, businesses: usize) -> Worker {
         10 => Some(20),
         _ => None,
     };
-    Worker { name, business: i % businesses.max(1), conduct, wage_krw, ended_days_ago }
+    Worker { name, business: i % businesses.max(1), conduct, wage_krw, ended_days_ago, payslips: i % 10 != 7 }
 }
 
 impl Worker {

@@ -22,7 +22,7 @@ use super::book::Entry;
 use super::chain::ChainError;
 use super::clients::{Client, Refusal};
 use super::templates::templates;
-use super::{career, contracts, copy, relay, Desk};
+use super::{career, contracts, copy, payments, relay, Desk};
 
 /// The largest request body: a contract or a week is a few kilobytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -106,6 +106,7 @@ pub fn router(desk: Arc<Desk>) -> Router {
         .route("/labour/v1/contracts/{id}/reports", post(contracts::declare_report))
         .route("/labour/v1/contracts/{id}/career-certificate", post(career::certificate))
         .route("/labour/v1/contracts/{id}/copy", get(copy::worker_copy))
+        .route("/labour/v1/contracts/{id}/payments", post(payments::record))
         .route("/labour/v1/alerts", get(contracts::alerts))
         .route("/labour/v1/txs", post(relay::relay))
         .fallback(|| async {

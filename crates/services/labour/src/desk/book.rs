@@ -30,7 +30,7 @@ pub struct VersionRef {
     pub ends: Option<Date>,
 }
 
-/// One week's timesheet payload in the collection.
+/// One record's payload in the collection: a week's timesheet, or a payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WeekRef {
     pub key: String,
@@ -53,6 +53,9 @@ pub struct Entry {
     /// the labour office records them met on the ledger.
     #[serde(default)]
     pub declared: BTreeMap<String, Date>,
+    /// The wage payments the employer recorded (LAB-09), in the order recorded.
+    #[serde(default)]
+    pub payments: Vec<WeekRef>,
 }
 
 pub struct Book {
@@ -118,6 +121,7 @@ mod tests {
                 "2026-03-02".parse().unwrap(),
                 WeekRef { key: "cd".repeat(16), commitment: Hash([8; 32]) },
             )]),
+            payments: vec![WeekRef { key: "ef".repeat(16), commitment: Hash([9; 32]) }],
         };
         Book::open(&path).unwrap().put("c1", &entry).unwrap();
         let book = Book::open(&path).unwrap();

@@ -8,12 +8,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use dojang_api::Problem;
-use dojang_labour::career::{career, CareerError};
+use dojang_labour::career::{career, CareerError, OnLedger};
+use dojang_private::request;
+use dojang_types::{wall_clock_ms, Address};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -90,6 +93,18 @@ impl CareerIssuer {
             .map_err(|e| unavailable(e.to_string()))?;
         let status = resp.status();
         let answer: Value = resp.json().await.map_err(|e| unavailable(format!("HTTP {status}, not JSON: {e}")))?;
+        if status.is_client_error() {
+            // Not a passing fault: the issuer's configuration or these claims. Retrying won't help.
+            tracing::error!(issuer = %self.settings.issuer_url, %status, answer = %answer, "the career certificate issuer refused the desk's offer");
+            return Err(refused(
+                StatusCode::BAD_GATEWAY,
+                "issuer-refused",
+                format!(
+                    "the credential issuer refused the offer ({}); the desk's operator must check [desk.career] and the issuer's configuration",
+                    answer["error_description"].as_str().unwrap_or("no reason given")
+                ),
+            ));
+        }
         if !status.is_success() {
             return Err(unavailable(format!("HTTP {status}: {answer}")));
         }
@@ -106,11 +121,38 @@ struct OfferView {
     wallet_link: Option<String>,
     #[serde(default)]
     qr_svg: String,
-    #[serde(default)]
-    credential_offer: Value,
+    credential_offer: serde_json::Map<String, Value>,
 }
 
-pub async fn certificate(State(desk): State<Arc<Desk>>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
+/// The worker's own request for the certificate (the law gives it on the worker's request):
+/// signed with the contract's worker account, as the private collections' requests are, over
+/// this method, path and body; the app forwards it.
+fn asked_by_worker(desk: &Desk, headers: &HeaderMap, id: &str, worker: &Address, body: &[u8]) -> Result<(), Refused> {
+    let path = format!("/labour/v1/contracts/{id}/career-certificate");
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let (key, _) = request::verify(header, &desk.chain.chain_id, "POST", &path, body, wall_clock_ms()).map_err(|e| {
+        refused(
+            StatusCode::UNAUTHORIZED,
+            "worker-unsigned",
+            format!("the worker asks for their certificate: forward their request signed with the contract's worker account (x-dojang-key, x-dojang-time, x-dojang-signature over POST {path} and the body): {e}"),
+        )
+    })?;
+    if key.address() != *worker {
+        return Err(refused(
+            StatusCode::FORBIDDEN,
+            "not-the-worker",
+            "the request is signed by another account than the contract's worker",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn certificate(
+    State(desk): State<Arc<Desk>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Answer {
     let client = admit(&desk, &headers)?;
     let e = entry(&desk, client, &id)?;
     let Some(issuer) = &desk.career else {
@@ -120,7 +162,11 @@ pub async fn certificate(State(desk): State<Arc<Desk>>, headers: HeaderMap, Path
             "this desk issues no career certificates: its operator has not set [desk.career]",
         ));
     };
+    asked_by_worker(&desk, &headers, &id, &e.worker, &body)?;
     let on_chain = registered(&desk, &id, &e).await?;
+    let first =
+        on_chain.versions.first().ok_or_else(|| Refused::from(Problem::internal("a contract without versions")))?;
+    let registered_on = desk.chain.block_date(first.registered_height).await?;
     let signed = on_chain.versions.iter().rposition(|v| v.signed_height.is_some());
     let applied = e
         .versions
@@ -132,9 +178,7 @@ pub async fn certificate(State(desk): State<Arc<Desk>>, headers: HeaderMap, Path
         &doc.terms,
         &doc.parties.employer_name,
         &e.employer.to_string(),
-        on_chain.starts,
-        on_chain.ends,
-        signed.is_some(),
+        OnLedger { starts: on_chain.starts, ends: on_chain.ends, registered_on, signed: signed.is_some() },
         today(),
     )
     .map_err(|why| {

@@ -149,6 +149,15 @@ impl ChainSide {
         Ok(self.held(key).await?.payload)
     }
 
+    /// The day (Korean time) of the block at `height`.
+    pub async fn block_date(&self, height: u64) -> Result<Date, ChainError> {
+        let block = bounded(async { Ok(self.client.block(height).await?) }).await?;
+        let ms = block["block"]["header"]["time_ms"]
+            .as_u64()
+            .ok_or_else(|| ChainError::Unexpected(format!("block {height} has no header time")))?;
+        Ok(Date::from_unix_ms_kst(ms))
+    }
+
     /// A record of the collection with its salt: what proves the payload against the ledger.
     pub async fn held(&self, key: &str) -> Result<dojang_private::Held, ChainError> {
         bounded(async { Ok(self.private.fetch(&self.member, &self.collection, key).await?) }).await

@@ -87,6 +87,7 @@ pub async fn create(State(desk): State<Arc<Desk>>, headers: HeaderMap, bytes: By
         versions: vec![VersionRef { version: 1, key: rec.key.clone(), commitment: rec.commitment, ends }],
         weeks: Default::default(),
         declared: Default::default(),
+        payments: vec![],
     };
     desk.book.put(&rec.key, &entry)?;
     tracing::info!(client = %client.id, contract = %rec.key, "contract drafted and stored");

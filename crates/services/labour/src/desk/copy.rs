@@ -1,8 +1,9 @@
-//! The worker's copy of the contract (LSA art. 17). Every version exactly as the collection
-//! holds it: the payload's bytes, its salt and its key. With them the worker's wallet
-//! recomputes each commitment (COL-05), compares it with the ledger's before the worker signs,
-//! and keeps a copy whose every word it can prove to the labour office later. The app hands
-//! the copy to the worker (the web wallet opens it from a link); the desk keeps nothing of it.
+//! The worker's copy of the contract (LSA art. 17). Every version, and every week's timesheet,
+//! exactly as the collection holds it: the payload's bytes, its salt and its key. With them the
+//! worker's wallet recomputes each commitment (COL-05), compares it with the ledger's before
+//! the worker signs a version or confirms a week, and keeps a copy whose every word it can prove
+//! to the labour office later. The app hands the copy to the worker (the web wallet opens it
+//! from a link); the desk keeps nothing of it.
 
 use std::sync::Arc;
 
@@ -27,16 +28,29 @@ pub async fn worker_copy(State(desk): State<Arc<Desk>>, headers: HeaderMap, Path
     let client = admit(&desk, &headers)?;
     let e = entry(&desk, client, &id)?;
     let chain = &desk.chain;
+    let record = |key: String| async move {
+        let held = chain.held(&key).await?;
+        Ok::<Value, Refused>(json!({
+            "key": key,
+            "commitment": held.commitment,
+            "salt": hex::encode(held.salt),
+            "payload": B64URL.encode(&held.payload),
+        }))
+    };
     let versions: Vec<Value> = stream::iter(e.versions.clone())
         .map(|v| async move {
-            let held = chain.held(&v.key).await?;
-            Ok::<Value, Refused>(json!({
-                "version": v.version,
-                "key": v.key,
-                "commitment": held.commitment,
-                "salt": hex::encode(held.salt),
-                "payload": B64URL.encode(&held.payload),
-            }))
+            let mut r = record(v.key).await?;
+            r["version"] = json!(v.version);
+            Ok::<Value, Refused>(r)
+        })
+        .buffered(FETCH_AT_ONCE)
+        .try_collect()
+        .await?;
+    let weeks: Vec<Value> = stream::iter(e.weeks.clone())
+        .map(|(monday, w)| async move {
+            let mut r = record(w.key).await?;
+            r["monday"] = json!(monday);
+            Ok::<Value, Refused>(r)
         })
         .buffered(FETCH_AT_ONCE)
         .try_collect()
@@ -49,6 +63,7 @@ pub async fn worker_copy(State(desk): State<Arc<Desk>>, headers: HeaderMap, Path
         "employer": e.employer,
         "worker": e.worker,
         "versions": versions,
+        "weeks": weeks,
     }))
     .into_response())
 }

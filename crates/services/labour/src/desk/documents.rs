@@ -4,12 +4,14 @@
 //! commitments. Each names its kind and contract, so a payload read back, or handed to an
 //! auditor, says what it is.
 
+use dojang_labour::timesheet::Payment;
 use dojang_labour::{Terms, Week};
 use dojang_types::Address;
 use serde::{Deserialize, Serialize};
 
 pub const CONTRACT_KIND: &str = "dojang/labour/contract-version/v1";
 pub const TIMESHEET_KIND: &str = "dojang/labour/timesheet/v1";
+pub const PAYMENT_KIND: &str = "dojang/labour/payment/v1";
 
 /// The longest name a party may have, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -71,6 +73,30 @@ pub struct Timesheet {
     pub kind: String,
     pub contract: String,
     pub week: Week,
+}
+
+/// One wage payment of a contract, as the employer recorded it (LAB-09): the amount is
+/// personal data, so it lives here like the wage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRecord {
+    pub kind: String,
+    pub contract: String,
+    pub payment: Payment,
+}
+
+impl PaymentRecord {
+    pub fn new(contract: &str, payment: Payment) -> Self {
+        PaymentRecord { kind: PAYMENT_KIND.into(), contract: contract.into(), payment }
+    }
+
+    pub fn decode(payload: &[u8]) -> Result<Self, String> {
+        let p: PaymentRecord = serde_json::from_slice(payload).map_err(|e| format!("not a payment: {e}"))?;
+        if p.kind != PAYMENT_KIND {
+            return Err(format!("a payload of kind '{}', not a payment", p.kind));
+        }
+        Ok(p)
+    }
 }
 
 impl ContractVersion {

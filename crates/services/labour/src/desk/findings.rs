@@ -5,9 +5,10 @@
 //! to every week: the ledger records when a version was signed, not from which day it applies.
 
 use dojang_labour::finding::{Finding, Severity};
-use dojang_labour::rules::{self, payment};
+use dojang_labour::rules::{self, leave, payment};
 use dojang_labour::state::Contract;
 use dojang_labour::tables::{TableError, Tables};
+use dojang_labour::timesheet::Payment;
 use dojang_labour::{DeadlineKind, LabourMsg, Week};
 use dojang_types::Date;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -16,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::book::Entry;
 use super::chain::{ChainError, ChainSide};
-use super::documents::{ContractVersion, Timesheet};
+use super::documents::{ContractVersion, PaymentRecord, Timesheet};
 use super::obligations::{self, DeadlineState};
 
 /// Payloads fetched from the node at once.
@@ -53,6 +54,19 @@ pub struct Report {
     /// Deadlines the law sets that are not on the ledger yet: each with the message for the
     /// employer to sign.
     pub to_put_on_chain: Vec<Value>,
+    /// The wage payments on record. With none, LAB-09's payment checks do not run: the desk
+    /// cannot tell a wage unpaid from one the app never recorded.
+    pub payments: usize,
+    /// LAB-12: the paid annual leave earned by today (none at a workplace below the threshold
+    /// or under 15 hours a week), for the worker to see what they are owed.
+    pub annual_leave_earned: LeaveEarned,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LeaveEarned {
+    pub days: u32,
+    /// What those days are worth for this contract's hours, in minutes.
+    pub minutes: u32,
 }
 
 impl Report {
@@ -118,7 +132,18 @@ pub async fn run(
         .try_collect()
         .await?;
     let weeks: Vec<Week> = weeks.into_iter().flatten().collect();
+    let payments: Vec<Payment> = stream::iter(e.payments.clone())
+        .map(|r| async move {
+            let doc = PaymentRecord::decode(&chain.fetch(&r.key).await?).map_err(FindingsError::Stored)?;
+            Ok::<_, FindingsError>(doc.payment)
+        })
+        .buffered(FETCH_AT_ONCE)
+        .try_collect()
+        .await?;
     let mut findings = payment::minor_documents(&terms, tables)?;
+    if !payments.is_empty() {
+        findings.extend(payment::payments(&terms, &payments, today, tables)?);
+    }
     for i in 0..weeks.len() {
         findings.extend(rules::week(&terms, window(&weeks, i), tables)?);
     }
@@ -143,6 +168,11 @@ pub async fn run(
         deadlines: ahead.deadlines,
         keep_records_until: payment::keep_records_until(&terms, today, tables)?,
         to_put_on_chain,
+        payments: payments.len(),
+        annual_leave_earned: {
+            let earned = leave::entitlement(&terms, today, tables)?;
+            LeaveEarned { days: earned.days, minutes: earned.minutes }
+        },
     })
 }
 

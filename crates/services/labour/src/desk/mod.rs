@@ -16,6 +16,7 @@ mod copy;
 mod documents;
 mod findings;
 mod obligations;
+mod payments;
 mod relay;
 mod templates;
 

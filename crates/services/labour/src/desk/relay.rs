@@ -175,6 +175,7 @@ mod tests {
             weeks: [("2026-03-02".parse().unwrap(), WeekRef { key: "cd".repeat(16), commitment: Hash([3; 32]) })]
                 .into(),
             declared: Default::default(),
+            payments: vec![],
         }
     }
 
