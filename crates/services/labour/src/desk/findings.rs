@@ -73,18 +73,17 @@ impl Report {
     /// What to warn both parties of now: warnings before a violation, and deadlines near or
     /// missed.
     pub fn alerts(&self) -> Vec<Value> {
+        let deadlines: Vec<&DeadlineState> =
+            self.deadlines.iter().filter(|d| d.state == "near" || d.state == "missed").collect();
+        // A warning about a deadline the ledger holds is said once, as the ledger's deadline.
+        let on_ledger = |f: &Finding| deadlines.iter().any(|d| deadline_rule(&d.kind) == f.rule && d.due == f.until);
         let mut out: Vec<Value> = self
             .findings
             .iter()
-            .filter(|f| f.severity == Severity::Warning)
+            .filter(|f| f.severity == Severity::Warning && !on_ledger(f))
             .map(|f| json!({"rule": f.rule, "from": f.from, "until": f.until, "en": f.en, "ko": f.ko}))
             .collect();
-        out.extend(
-            self.deadlines
-                .iter()
-                .filter(|d| d.state == "near" || d.state == "missed")
-                .map(|d| json!({"deadline": d, "rule": deadline_rule(&d.kind)})),
-        );
+        out.extend(deadlines.iter().map(|d| json!({"deadline": d, "rule": deadline_rule(&d.kind)})));
         out
     }
 }
@@ -142,7 +141,9 @@ pub async fn run(
         .await?;
     let mut findings = payment::minor_documents(&terms, tables)?;
     if !payments.is_empty() {
-        findings.extend(payment::payments(&terms, &payments, today, tables)?);
+        // The end is the ledger's: a termination ends the contract before its terms say.
+        let ending = dojang_labour::Terms { end: on_chain.ends, ..terms.clone() };
+        findings.extend(payment::payments(&ending, &payments, today, tables)?);
     }
     for i in 0..weeks.len() {
         findings.extend(rules::week(&terms, window(&weeks, i), tables)?);
@@ -188,6 +189,29 @@ mod tests {
             pay: WeekPay::default(),
             all_contracted_days_worked: true,
         }
+    }
+
+    #[test]
+    fn a_warning_about_a_deadline_on_the_ledger_is_alerted_once_and_others_stay() {
+        let d = |s: &str| -> Date { s.parse().unwrap() };
+        let warn = |until: &str| Finding::new("LAB-09", Severity::Warning, d("2026-11-21"), d(until), "LSA art. 36");
+        let report = Report {
+            contract: "c".into(),
+            terms_version: 1,
+            terms_signed: true,
+            weeks: 0,
+            findings: vec![warn("2026-12-05"), warn("2026-12-10")],
+            owed_krw: 0,
+            deadlines: vec![DeadlineState { kind: DeadlineKind::FinalPay, due: d("2026-12-05"), state: "near" }],
+            keep_records_until: d("2029-11-21"),
+            to_put_on_chain: vec![],
+            payments: 1,
+            annual_leave_earned: LeaveEarned { days: 0, minutes: 0 },
+        };
+        let alerts = report.alerts();
+        assert_eq!(alerts.len(), 2, "{alerts:?}");
+        assert_eq!(alerts[0]["until"], "2026-12-10", "the warning the ledger does not hold stays");
+        assert_eq!(alerts[1]["deadline"]["due"], "2026-12-05", "the ledger's deadline, once");
     }
 
     #[test]
