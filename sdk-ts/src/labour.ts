@@ -161,6 +161,13 @@ export function openWorkerCopy(text: string): WorkerCopy {
     if (doc?.kind !== TIMESHEET_KIND || doc.contract !== copy.contract || doc.week?.monday !== monday || !Array.isArray(doc.week.days)) {
       throw new CopyError(`${what}: not this contract's timesheet for that week`);
     }
+    const minute = (n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 1440;
+    const dayOk = (d: any) => typeof d?.date === "string" && minute(d.start) && minute(d.end) && minute(d.break_minutes);
+    const krw = (n: unknown) => n === undefined || (Number.isSafeInteger(n) && (n as number) >= 0);
+    const pay = doc.week.pay;
+    if (doc.week.days.length > 14 || !doc.week.days.every(dayOk) || typeof pay !== "object" || pay === null || !Number.isSafeInteger(pay.base_krw) || !krw(pay.weekly_holiday_krw) || !krw(pay.premiums_krw)) {
+      throw new CopyError(`${what}: the days or the pay are not a timesheet's`);
+    }
     if (copy.weeks.length && copy.weeks[copy.weeks.length - 1]!.monday >= monday) throw new CopyError(`the copy's weeks must be in date order (${what} is not)`);
     copy.weeks.push({ monday, key: w.key, commitment: w.commitment, week: doc.week });
   }
@@ -178,11 +185,12 @@ export interface LedgerContract {
   deadlines?: { kind: unknown; due: string; met_height?: number | null; missed?: boolean }[];
 }
 
-export type VersionState = "signed" | "awaiting-signature" | "not-on-ledger";
+export type VersionState = "signed" | "awaiting-signature" | "superseded" | "not-on-ledger";
 
 /**
- * Each version of the copy against the ledger: signed by the worker, awaiting their signature,
- * or not registered yet. A ledger that names other parties, or commits to other bytes for a
+ * Each version of the copy against the ledger: signed by the worker, awaiting their signature
+ * (only the ledger's last version can be signed, CON-03), superseded unsigned by a later
+ * version, or not registered yet. A ledger that names other parties, or commits to other bytes for a
  * version, is refused: the copy is not the contract on the ledger.
  */
 export function copyAgainstLedger(copy: WorkerCopy, ledger: LedgerContract): VersionState[] {
@@ -196,7 +204,8 @@ export function copyAgainstLedger(copy: WorkerCopy, ledger: LedgerContract): Ver
     const on = ledger.versions[i];
     if (!on) return "not-on-ledger";
     if (on.commitment !== v.commitment) throw new CopyError(`version ${v.version}: the ledger commits to other bytes than the copy's`);
-    return on.signed_height != null ? "signed" : "awaiting-signature";
+    if (on.signed_height != null) return "signed";
+    return i === ledger.versions.length - 1 ? "awaiting-signature" : "superseded";
   });
 }
 
@@ -214,12 +223,16 @@ export interface LedgerWeek {
   agreed?: boolean | null;
 }
 
-export type WeekState = "not-on-ledger" | "awaiting-answer" | "confirmed" | "disputed";
+export type WeekState = "not-on-ledger" | "ledger-disagrees" | "awaiting-answer" | "confirmed" | "disputed";
 
-/** A week of the copy against the ledger's record of it (null: none); other bytes are refused. */
+/**
+ * A week of the copy against the ledger's record of it (null: none). A ledger that commits to
+ * other bytes for the week (a week the employer replaced before committing another) disagrees:
+ * the copy's week is not the one to answer.
+ */
 export function weekAgainstLedger(week: CopyWeek, record: LedgerWeek | null): WeekState {
   if (record === null) return "not-on-ledger";
-  if (record.commitment !== week.commitment) throw new CopyError(`week ${week.monday}: the ledger commits to other bytes than the copy's`);
+  if (record.commitment !== week.commitment) return "ledger-disagrees";
   if (record.agreed === true) return "confirmed";
   if (record.agreed === false) return "disputed";
   return "awaiting-answer";

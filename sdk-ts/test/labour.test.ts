@@ -66,6 +66,9 @@ test("a copy opens from JSON or a link's base64url, and stands against the ledge
   };
   assert.deepEqual(copyAgainstLedger(fromJson, ledger), ["signed", "awaiting-signature"]);
   assert.deepEqual(copyAgainstLedger(fromJson, { ...ledger, versions: ledger.versions.slice(0, 1) }), ["signed", "not-on-ledger"]);
+  // Only the ledger's last version can be signed: an older unsigned one is superseded.
+  const unsignedFirst = { ...ledger, versions: [{ ...ledger.versions[0]!, signed_height: null }, ledger.versions[1]!] };
+  assert.deepEqual(copyAgainstLedger(fromJson, unsignedFirst), ["superseded", "awaiting-signature"]);
   assert.deepEqual(signMessage(fromJson, 2), { module: "labour", msg: { type: "sign", contract: ID, version: 2, commitment: raw.versions[1].commitment } });
   assert.throws(() => signMessage(fromJson, 3), CopyError);
   // The ledger committing to other bytes, or naming other parties: not this contract.
@@ -113,7 +116,7 @@ test("a copy's weeks are checked like its versions, stand against the ledger wee
   assert.equal(weekAgainstLedger(c.weeks[0]!, rec(raw.weeks[0])), "awaiting-answer");
   assert.equal(weekAgainstLedger(c.weeks[0]!, rec(raw.weeks[0], true)), "confirmed");
   assert.equal(weekAgainstLedger(c.weeks[0]!, rec(raw.weeks[0], false)), "disputed");
-  assert.throws(() => weekAgainstLedger(c.weeks[0]!, rec(raw.weeks[1])), /other bytes/);
+  assert.equal(weekAgainstLedger(c.weeks[0]!, rec(raw.weeks[1])), "ledger-disagrees");
   assert.deepEqual(confirmMessage(c, "2026-03-09", false), { module: "labour", msg: { type: "confirm_timesheet", contract: ID, monday: "2026-03-09", agree: false } });
   assert.throws(() => confirmMessage(c, "2026-03-16", true), CopyError);
   // A copy from before weeks were carried opens with none.
@@ -126,6 +129,8 @@ test("a copy's weeks are checked like its versions, stand against the ledger wee
     ["a week under another Monday", (() => { const x = structuredClone(raw); x.weeks[0].monday = "2026-03-16"; return x; })(), /not this contract's timesheet/],
     ["weeks out of order", copy([document(1, "s")], [timesheet("2026-03-09"), timesheet("2026-03-02")]), /date order/],
     ["weeks not a list", { ...raw, weeks: {} }, /list/],
+    ["a week without pay", copy([document(1, "s")], [{ ...timesheet("2026-03-02"), week: { monday: "2026-03-02", days: [] } }]), /pay are not/],
+    ["a day with a time out of range", copy([document(1, "s")], [{ ...timesheet("2026-03-02"), week: { monday: "2026-03-02", days: [{ date: "2026-03-02", start: -5, end: 60, break_minutes: 0 }], pay: { base_krw: 1 } } }]), /days or the pay/],
   ];
   for (const [name, input, says] of bad) {
     assert.throws(() => openWorkerCopy(JSON.stringify(input)), (e: unknown) => e instanceof CopyError && says.test((e as Error).message), name);

@@ -25,6 +25,9 @@ import type { Ctx } from "./explorer.js";
 import { lang, t, type Key } from "./i18n.js";
 import { accountKeys, getContract, listContracts, saveContract } from "./vault.js";
 
+/** Ledger reads (each with its proof) made at once for a contract's weeks. */
+const READS_AT_ONCE = 8;
+
 /** Days before a deadline when the wallet shows it as near (the ledger alerts 5 days ahead). */
 const NEAR_DAYS = 5;
 
@@ -65,13 +68,18 @@ function deadlineState(d: NonNullable<LedgerContract["deadlines"]>[number], toda
  * The weeks of the copy, each against the ledger's record read with its proof; the worker
  * confirms or disputes a week the ledger awaits an answer for (CON-06, once).
  */
-async function weeksTable(ctx: Ctx, copy: WorkerCopy, mine: boolean, answer: (monday: string, agree: boolean, b: HTMLButtonElement) => Promise<boolean>): Promise<HTMLElement> {
+async function weeksTable(ctx: Ctx, copy: WorkerCopy, mine: boolean, answer: (monday: string, agree: boolean) => Promise<boolean>): Promise<HTMLElement> {
   if (!copy.weeks.length) return h("p", {}, t("contract.no_weeks"));
   const krw = (n: number) => n.toLocaleString(lang === "ko" ? "ko-KR" : "en-GB");
+  // A few proof reads at a time, not one per week at once.
+  const records: (LedgerWeek | null)[] = [];
+  for (let i = 0; i < copy.weeks.length; i += READS_AT_ONCE) {
+    const batch = copy.weeks.slice(i, i + READS_AT_ONCE);
+    records.push(...(await Promise.all(batch.map(async (w) => (await ctx.reader.json<LedgerWeek>(`labour/timesheets/${copy.contract}/${w.monday}`)).value))));
+  }
   const rows = await Promise.all(
-    copy.weeks.map(async (w) => {
-      const record = await ctx.reader.json<LedgerWeek>(`labour/timesheets/${copy.contract}/${w.monday}`);
-      const state = weekAgainstLedger(w, record.value);
+    copy.weeks.map(async (w, i) => {
+      const state = weekAgainstLedger(w, records[i]!);
       const minutes = w.week.days.reduce((sum, d) => sum + minutesWorked(d), 0);
       const pay = (w.week.pay.base_krw ?? 0) + (w.week.pay.weekly_holiday_krw ?? 0) + (w.week.pay.premiums_krw ?? 0);
       const actions = h("span", {});
@@ -80,7 +88,13 @@ async function weeksTable(ctx: Ctx, copy: WorkerCopy, mine: boolean, answer: (mo
         for (const agree of [true, false]) {
           const b = h("button", { type: "button", class: agree ? "" : "secondary" }, t(agree ? "contract.week_confirm" : "contract.week_dispute", { m: w.monday })) as HTMLButtonElement;
           b.addEventListener("click", async () => {
-            if (!(await answer(w.monday, agree, b))) return;
+            // Both answers wait while one is on its way: a week is answered once (CON-06).
+            const both = [...actions.querySelectorAll("button")] as HTMLButtonElement[];
+            both.forEach((x) => (x.disabled = true));
+            if (!(await answer(w.monday, agree))) {
+              both.forEach((x) => (x.disabled = false));
+              return;
+            }
             const now = agree ? "confirmed" : "disputed";
             shown.setAttribute("data-state", now);
             shown.textContent = t(`contract.week.${now}`);
@@ -145,8 +159,7 @@ export async function showContract(out: HTMLElement, ctx: Ctx, text: string, onS
         button.disabled = false;
       }
     };
-    const answer = async (monday: string, agree: boolean, button: HTMLButtonElement) => {
-      button.disabled = true;
+    const answer = async (monday: string, agree: boolean) => {
       result.replaceChildren(h("span", { class: "mark pending" }, t("contract.signing")));
       try {
         const receipt = await ctx.reader.client.send(new TxBuilder(copy.chainId, me), confirmMessage(copy, monday, agree));
@@ -154,7 +167,6 @@ export async function showContract(out: HTMLElement, ctx: Ctx, text: string, onS
         return true;
       } catch (e) {
         result.replaceChildren(h("p", { class: "error", role: "alert" }, t("contract.refused", { why: (e as Error).message })));
-        button.disabled = false;
         return false;
       }
     };

@@ -235,6 +235,8 @@ const en = {
   "contract.week_confirmed_ok": "You confirmed the week of {m} (block {h}).",
   "contract.week_disputed_ok": "You disputed the week of {m} (block {h}); the labour office sees the dispute on the ledger.",
   "contract.shown_version": "The terms of version {v} ({state}):",
+  "contract.week.ledger-disagrees": "the ledger holds another record of this week: ask your employer for a new copy",
+  "contract.state.superseded": "not signed, replaced by a later version",
 } as const;
 
 export type Key = keyof typeof en;
@@ -473,6 +475,8 @@ const ko: Record<Key, string> = {
   "contract.week_confirmed_ok": "{m} 주 기록을 확인했습니다(블록 {h}).",
   "contract.week_disputed_ok": "{m} 주 기록에 이의를 제기했습니다(블록 {h}). 노동청이 원장에서 이의 제기를 볼 수 있습니다.",
   "contract.shown_version": "{v}판의 내용({state}):",
+  "contract.week.ledger-disagrees": "원장에 이 주의 다른 기록이 있습니다. 사업주에게 새 사본을 요청하세요",
+  "contract.state.superseded": "서명 없이 이후 판으로 대체됨",
 };
 
 export type Lang = "en" | "ko";

@@ -62,9 +62,7 @@ before(async () => {
   const lines = made.split("\n").filter((l) => !l.startsWith("#")).join("\n").replace("employers = []", `employers = ["${employer.publicKey.address()}"]`);
   const config = join(dev.dir, "desk.toml");
   writeFileSync(config, `[desk]\nlisten_addr = "127.0.0.1:0"\nnode = "${dev.url}"\nmember_key = "home/keys/member.json"\nstore = "desk.redb"\n\n${lines}\n`);
-  // The desk's file has only `[desk]`: no DOJANG_LOG__* for it.
-  const deskEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("DOJANG_")));
-  const proc = spawn(bin, ["labour", "desk", "--config", config], { stdio: ["ignore", "pipe", "inherit"], env: deskEnv });
+  const proc = spawn(bin, ["labour", "desk", "--config", config], { stdio: ["ignore", "pipe", "inherit"], env: env() });
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("the desk did not start within 30 s")), 30_000);
     createInterface({ input: proc.stdout }).on("line", (line) => {
@@ -163,12 +161,15 @@ test("a worker opens the contract copy in the wallet, sees it checked against th
   await p.getByRole("button", { name: "Dispute the week of 2026-03-09" }).click();
   await p.locator('[data-answered="2026-03-09"]').waitFor({ timeout: 30_000 });
   assert.equal(await p.locator('[data-week="2026-03-09"]').getAttribute("data-state"), "disputed");
+  assert.equal(await p.locator('[data-week="2026-03-02"]').getAttribute("data-state"), "confirmed");
+  assert.equal(await p.getByRole("button", { name: /the week of/ }).count(), 0, "each week is answered once");
   const chain = new Client(dev.url);
   for (const [monday, agreed] of [["2026-03-02", true], ["2026-03-09", false]]) {
     const week = (await chain.query("labour", `timesheet/${stored.contract}/${monday}`)).timesheet;
     assert.equal(week.agreed, agreed, `${monday}: ${JSON.stringify(week)}`);
   }
   await p.screenshot({ path: join(OUT, "wallet-contract-weeks.png"), fullPage: true });
+  const weeksLink = `${dev.url}/#/wallet/contract/${b64url(new TextEncoder().encode(JSON.stringify(withWeeks)))}`;
 
   // An altered copy (the wage changed in its text) is refused before anything is signed.
   const altered = structuredClone(copy);
@@ -188,6 +189,10 @@ test("a worker opens the contract copy in the wallet, sees it checked against th
   await other.p.locator("#contract", { hasText: "names another account as its worker" }).waitFor({ timeout: 20_000 });
   assert.equal(await other.p.getByRole("button", { name: /Sign version/ }).count(), 0);
   assert.equal(await other.p.locator('#contract [data-version="1"]').getAttribute("data-state"), "signed");
+  await other.p.goto(`${dev.url}/#/wallet`);
+  await other.p.goto(weeksLink);
+  await other.p.locator('[data-week="2026-03-02"]').waitFor({ timeout: 20_000 });
+  assert.equal(await other.p.getByRole("button", { name: /the week of/ }).count(), 0, "only the worker answers a week");
 
   // Once an amendment is registered, the old copy is out of date: not shown as the contract.
   const amended = await app("POST", `/labour/v1/contracts/${stored.contract}/versions`, { terms: { ...terms, duties: "serving and the till" } });

@@ -62,12 +62,13 @@ pub fn kid_url(did: &str, kid: &str) -> String {
 }
 
 /// The first claim name an issuer may not give: one of its own at the top (`iss`, `exp`, ...),
-/// or, at any depth, a name starting with `_`, which SD-JWT keeps for its digests (`_sd`).
+/// or, at any depth, a name starting with `_` (SD-JWT's `_sd` digests) or `...` (its array
+/// element digests).
 pub fn reserved_claim(claims: &Map<String, Value>) -> Option<String> {
     fn nested(v: &Value) -> Option<String> {
         match v {
             Value::Object(m) => {
-                m.iter().find_map(|(k, v)| if k.starts_with('_') { Some(k.clone()) } else { nested(v) })
+                m.iter().find_map(|(k, v)| if k.starts_with('_') || k == "..." { Some(k.clone()) } else { nested(v) })
             }
             Value::Array(a) => a.iter().find_map(nested),
             _ => None,
@@ -75,7 +76,7 @@ pub fn reserved_claim(claims: &Map<String, Value>) -> Option<String> {
     }
     claims
         .keys()
-        .find(|k| ALWAYS_VISIBLE.contains(&k.as_str()) || k.starts_with('_'))
+        .find(|k| ALWAYS_VISIBLE.contains(&k.as_str()) || k.starts_with('_') || k.as_str() == "...")
         .cloned()
         .or_else(|| claims.values().find_map(nested))
 }

@@ -402,7 +402,7 @@ fn offered_claims(claims: Map<String, Value>) -> Result<Map<String, Value>, Oaut
     }
     if let Some(reserved) = dojang_credentials::issue::reserved_claim(&claims) {
         return Err(bad(format!(
-            "claim '{reserved}' is reserved: the issuer's own (iss, iat, nbf, exp, vct, cnf, status, sub) or, at any depth, a name starting with '_'"
+            "claim '{reserved}' is reserved: the issuer's own (iss, iat, nbf, exp, vct, cnf, status, sub) or, at any depth, a name starting with '_' or the name '...'"
         )));
     }
     Ok(claims)

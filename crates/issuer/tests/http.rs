@@ -227,6 +227,11 @@ async fn claims_sent_with_an_offer_are_the_credentials_claims_and_are_checked() 
             "'_sd' is reserved",
         ),
         (
+            json!({"subject": "c", "credential_configuration_id": "career", "claims": {"a": [{"...": "x"}]}}),
+            400,
+            "'...' is reserved",
+        ),
+        (
             json!({"subject": "c", "credential_configuration_id": "career", "claims": {"a": "x".repeat(9000)}}),
             400,
             "longer than",

@@ -30,7 +30,12 @@ fn main() -> anyhow::Result<()> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     match service {
-        Some(run) => runtime.block_on(run),
+        Some(run) => {
+            // A service's settings file has no [log]: it logs by DOJANG_LOG__* (default warn).
+            let (filter, json) = dojang_service::settings::log_from_env();
+            logging::init(&filter, json, true);
+            runtime.block_on(run)
+        }
         None => {
             let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
             runtime.block_on(dispatch(cli.command))

@@ -578,6 +578,7 @@ async fn an_outside_app_drafts_registers_amends_and_checks_contracts_through_the
     assert_eq!(app.post(&contract("/payments"), paid("2026-04-10", "2026-03-31", 0)).await.0, 422, "no amount");
     assert_eq!(app.post(&contract("/payments"), paid("2099-04-10", "2026-03-31", 1)).await.0, 422, "not made yet");
     assert_eq!(app.post(&contract("/payments"), paid("2026-04-10", "2026-02-28", 1)).await.0, 422, "before the start");
+    assert_eq!(app.post(&contract("/payments"), paid("2026-08-10", "2026-08-31", 1)).await.0, 422, "after the end");
     assert_eq!(app.post(&contract("/payments"), json!({"payment": {"date": "2026-04-10"}})).await.0, 400);
     assert_eq!(app.post(&contract("/payments"), json!({"pay": 1})).await.0, 400);
     assert_eq!(other.post(&contract("/payments"), paid("2026-04-10", "2026-03-31", 1)).await.0, 404);

@@ -20,6 +20,15 @@ const NOT_SETTINGS: [&str; 10] = [
     "PKCS11_MODULE",
 ];
 
+/// The log filter and whether to log JSON, for a program whose settings file has no `[log]`
+/// (a service, a demo, a benchmark): from `DOJANG_LOG__FILTER` (default `warn`: what needs a
+/// look, not every request) and `DOJANG_LOG__FORMAT` (`json` or text).
+pub fn log_from_env() -> (String, bool) {
+    let filter = std::env::var("DOJANG_LOG__FILTER").unwrap_or_else(|_| "warn".into());
+    let json = std::env::var("DOJANG_LOG__FORMAT").is_ok_and(|f| f.trim_matches('"') == "json");
+    (filter, json)
+}
+
 /// A path from a settings file, relative to the file's directory unless absolute.
 pub fn relative(base: &Path, p: &Path) -> PathBuf {
     if p.is_absolute() {
@@ -43,11 +52,13 @@ pub fn load_toml<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<
 }
 
 /// Applies the `DOJANG_...` variables among `vars` to `doc`: `__` separates sections, a value
-/// is read as TOML (a number, a boolean, an array) and otherwise taken as a string.
+/// is read as TOML (a number, a boolean, an array) and otherwise taken as a string. The `log`
+/// section is every program's (`DOJANG_LOG__FILTER`): it applies to a file that has one (a
+/// node's), and a service without one logs by the same variables (see [`log_from_env`]).
 pub fn apply_env(doc: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) -> anyhow::Result<()> {
     for (name, value) in vars {
         let Some(rest) = name.strip_prefix("DOJANG_") else { continue };
-        if NOT_SETTINGS.contains(&rest) {
+        if NOT_SETTINGS.contains(&rest) || (rest.starts_with("LOG__") && !doc.contains_key("log")) {
             continue;
         }
         let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
@@ -100,6 +111,18 @@ mod tests {
         assert_eq!(doc["api"]["peers"].as_array().map(Vec::len), Some(2));
         assert_eq!(doc["moniker"].as_str(), Some("district-office"));
         assert_eq!(doc.len(), 3, "only moniker, api and consensus: {doc:?}");
+    }
+
+    #[test]
+    fn the_log_variables_set_a_files_log_section_and_leave_a_file_without_one_alone() {
+        let logs = || vars(&[("DOJANG_LOG__FILTER", "error"), ("DOJANG_LOG__FORMAT", "json")]);
+        let mut node: toml::Table = "[log]\nfilter = \"info\"\n".parse().unwrap();
+        apply_env(&mut node, logs()).unwrap();
+        assert_eq!((node["log"]["filter"].as_str(), node["log"]["format"].as_str()), (Some("error"), Some("json")));
+        // A service's file (the labour desk's) has no [log]: it logs by the variables instead.
+        let mut desk: toml::Table = "[desk]\nnode = \"http://127.0.0.1:8080\"\n".parse().unwrap();
+        apply_env(&mut desk, logs()).unwrap();
+        assert_eq!(desk.keys().collect::<Vec<_>>(), ["desk"], "{desk:?}");
     }
 
     #[test]

@@ -166,8 +166,11 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: LabourMsg) -> R
                 return Err(ModuleError::by_rule(format!("CON-03: version {version} is already signed")));
             }
             v.signed_height = Some(ctx.height);
-            // The signed version's end is the contract's end, an open-ended one included.
-            c.ends = v.ends;
+            // The signed version's end is the contract's end, an open-ended one included; after a
+            // termination the termination's end stands (CON-05).
+            if !c.terminated {
+                c.ends = v.ends;
+            }
             state::write(state, &state::contract_key(&id), &c);
             Ok(vec![Event::typed(&LabourEvent::Signed { contract: id, version, commitment })])
         }

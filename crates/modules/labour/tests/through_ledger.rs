@@ -214,8 +214,14 @@ fn deadlines_warn_before_and_are_missed_after_and_termination_sets_the_final_pay
         c.code(&s.outsider, "labour", json!({"type": "terminate", "contract": C1, "ends": ends.to_string()})),
         "CON-05"
     );
+    // An open-ended amendment registered before the termination and signed after it does not
+    // undo the termination's end.
+    let pending = q(c, &format!("contract/{C1}"))["contract"]["versions"].as_array().unwrap().len() + 1;
+    c.ok(&s.employer, "labour", json!({"type": "amend", "contract": C1, "commitment": commitment(9), "ends": null}));
     let r = c.ok(&s.worker, "labour", json!({"type": "terminate", "contract": C1, "ends": ends.to_string()}));
     assert_eq!(event_attr(&r, "terminated", "final_pay_due"), ends.plus_days(14).to_string());
+    c.ok(&s.worker, "labour", json!({"type": "sign", "contract": C1, "version": pending, "commitment": commitment(9)}));
+    assert_eq!(q(c, &format!("contract/{C1}"))["contract"]["ends"], json!(ends.to_string()), "the termination stands");
     assert_eq!(
         c.code(&s.employer, "labour", json!({"type": "terminate", "contract": C1, "ends": ends.to_string()})),
         "CON-05",

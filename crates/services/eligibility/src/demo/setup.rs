@@ -111,24 +111,29 @@ pub async fn agencies(
     ensure_city_root(stage).await?;
     let mut out = Vec::new();
     for spec in &AGENCIES {
-        let subjects: Map<String, Value> = citizens
-            .iter()
-            .map(|c| {
-                let claims = match spec.config {
-                    "resident" => super::citizens::resident_claims(c, pseudonym_secret, programs),
-                    "income_band" => super::citizens::income_claims(c),
-                    _ => super::citizens::employment_claims(c),
-                };
-                (c.subject.clone(), json!({ spec.config: claims }))
-            })
-            .collect();
-        let records: Records = serde_json::from_value(json!({
-            "credential_configurations": { spec.config: {"vct": spec.vct, "validity_days": 180} },
-            "subjects": subjects,
-        }))?;
+        let records = agency_records(spec, citizens, |c| match spec.config {
+            "resident" => super::citizens::resident_claims(c, pseudonym_secret, programs),
+            "income_band" => super::citizens::income_claims(c),
+            _ => super::citizens::employment_claims(c),
+        })?;
         out.push(start_agency(stage, spec, records).await?);
     }
     Ok(out)
+}
+
+/// An agency's records of `citizens`: its one credential configuration (valid 180 days) and
+/// each citizen's claims as `claims` gives them.
+pub fn agency_records(
+    spec: &AgencySpec,
+    citizens: &[Citizen],
+    claims: impl Fn(&Citizen) -> Map<String, Value>,
+) -> anyhow::Result<Records> {
+    let subjects: Map<String, Value> =
+        citizens.iter().map(|c| (c.subject.clone(), json!({ spec.config: claims(c) }))).collect();
+    Ok(serde_json::from_value(json!({
+        "credential_configurations": { spec.config: {"vct": spec.vct, "validity_days": 180} },
+        "subjects": subjects,
+    }))?)
 }
 
 /// The city as the trust root of the registries, unless a root is named already.

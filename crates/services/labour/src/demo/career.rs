@@ -15,13 +15,14 @@ use dojang_eligibility::Outcome;
 use dojang_eligibility_service::demo::apply::apply_all;
 use dojang_eligibility_service::demo::citizens::{generate, resident_claims};
 use dojang_eligibility_service::demo::setup::{
-    cq, ensure_city_root, offices, start_agency, Agency, AgencySpec, ProgramSpec, Stage, ADMIN_TOKEN, AGENCIES,
+    agency_records, cq, ensure_city_root, offices, start_agency, Agency, AgencySpec, ProgramSpec, Stage, ADMIN_TOKEN,
+    AGENCIES,
 };
 use dojang_issuer::Records;
 use dojang_labour::career::{CAREER_CLAIMS, CAREER_VCT};
 use dojang_trust::ChainTrust;
 use dojang_wallet::Contents;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::desk::CareerSettings;
 
@@ -117,17 +118,7 @@ pub async fn receive_and_apply(hand: &Stagehand<'_>, offers: &[Value]) -> anyhow
     let mut secret = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut secret);
     let resident = &AGENCIES[0];
-    let subjects: Map<String, Value> = citizens
-        .iter()
-        .map(|c| {
-            let claims = resident_claims(c, &secret, std::slice::from_ref(&program));
-            (c.subject.clone(), json!({ resident.config: claims }))
-        })
-        .collect();
-    let records: Records = serde_json::from_value(json!({
-        "credential_configurations": { resident.config: {"vct": resident.vct, "validity_days": 180} },
-        "subjects": subjects,
-    }))?;
+    let records = agency_records(resident, &citizens, |c| resident_claims(c, &secret, std::slice::from_ref(&program)))?;
     let registry = start_agency(&hand.stage, resident, records).await?;
     let mut wallets = Vec::with_capacity(offers.len());
     for (offer, citizen) in offers.iter().zip(&citizens) {

@@ -93,7 +93,7 @@ impl CareerIssuer {
             .map_err(|e| unavailable(e.to_string()))?;
         let status = resp.status();
         let answer: Value = resp.json().await.map_err(|e| unavailable(format!("HTTP {status}, not JSON: {e}")))?;
-        if status.is_client_error() {
+        if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
             // Not a passing fault: the issuer's configuration or these claims. Retrying won't help.
             tracing::error!(issuer = %self.settings.issuer_url, %status, answer = %answer, "the career certificate issuer refused the desk's offer");
             return Err(refused(

@@ -20,6 +20,9 @@ use super::chain::{ChainError, ChainSide};
 use super::documents::{ContractVersion, PaymentRecord, Timesheet};
 use super::obligations::{self, DeadlineState};
 
+/// The law a final-pay finding cites.
+const FINAL_PAY_LAW: &str = "Labor Standards Act art. 36";
+
 /// Payloads fetched from the node at once.
 const FETCH_AT_ONCE: usize = 8;
 
@@ -75,8 +78,19 @@ impl Report {
     pub fn alerts(&self) -> Vec<Value> {
         let deadlines: Vec<&DeadlineState> =
             self.deadlines.iter().filter(|d| d.state == "near" || d.state == "missed").collect();
-        // A warning about a deadline the ledger holds is said once, as the ledger's deadline.
-        let on_ledger = |f: &Finding| deadlines.iter().any(|d| deadline_rule(&d.kind) == f.rule && d.due == f.until);
+        // A warning about a deadline the ledger holds is said once, as the ledger's deadline:
+        // the same month's wages (from its last day) or the final pay (LSA art. 36), due the
+        // same day.
+        let on_ledger = |f: &Finding| {
+            deadlines.iter().any(|d| {
+                d.due == f.until
+                    && match &d.kind {
+                        DeadlineKind::WagePayment { month_end } => f.rule == "LAB-09" && f.from == *month_end,
+                        DeadlineKind::FinalPay => f.rule == "LAB-09" && f.law == FINAL_PAY_LAW,
+                        DeadlineKind::InsuranceReport { .. } => false,
+                    }
+            })
+        };
         let mut out: Vec<Value> = self
             .findings
             .iter()
@@ -171,7 +185,9 @@ pub async fn run(
         to_put_on_chain,
         payments: payments.len(),
         annual_leave_earned: {
-            let earned = leave::entitlement(&terms, today, tables)?;
+            // Leave stops accruing when the contract ends.
+            let as_of = on_chain.ends.map_or(today, |end| end.min(today));
+            let earned = leave::entitlement(&terms, as_of, tables)?;
             LeaveEarned { days: earned.days, minutes: earned.minutes }
         },
     })
@@ -194,7 +210,7 @@ mod tests {
     #[test]
     fn a_warning_about_a_deadline_on_the_ledger_is_alerted_once_and_others_stay() {
         let d = |s: &str| -> Date { s.parse().unwrap() };
-        let warn = |until: &str| Finding::new("LAB-09", Severity::Warning, d("2026-11-21"), d(until), "LSA art. 36");
+        let warn = |until: &str| Finding::new("LAB-09", Severity::Warning, d("2026-11-21"), d(until), FINAL_PAY_LAW);
         let report = Report {
             contract: "c".into(),
             terms_version: 1,

@@ -50,6 +50,15 @@ pub async fn record(State(desk): State<Arc<Desk>>, headers: HeaderMap, Path(id):
             format!("the payment and the work it covers must be from the contract's start ({}) on", on_chain.starts),
         ));
     }
+    // Work not done yet cannot be paid for: a payment "covering" the future would mark every
+    // later month paid on time.
+    let last_worked = on_chain.ends.map_or(today(), |end| end.min(today()));
+    if p.covers_until > last_worked {
+        return Err(unprocessable(
+            "payment-covers",
+            format!("a payment covers work up to {last_worked} at the latest (today, or the contract's end)"),
+        ));
+    }
     if e.payments.len() >= MAX_PAYMENTS {
         return Err(unprocessable("too-many-payments", format!("a contract keeps at most {MAX_PAYMENTS} payments")));
     }
