@@ -4,6 +4,7 @@
 
 import { CredentialError, WebCryptoP256Signer, receiveCredential, type Signer } from "../../sdk-ts/src/index.js";
 import { applySection, historySection } from "./apply.js";
+import { alertsSection } from "./alerts.js";
 import { contractsSection } from "./contract.js";
 import { statusLine } from "./status.js";
 import { fill, h, kv, mono } from "./dom.js";
@@ -99,6 +100,7 @@ export async function wallet(main: HTMLElement, ctx: Ctx, offerArg: string, requ
     list,
     apply,
     contractsSection(ctx, contractArg),
+    alertsSection(ctx),
     history,
     h("section", { id: "receive", "aria-labelledby": "recv-h" }, h("h2", { id: "recv-h" }, t("wallet.receive_title")), form, result),
   );

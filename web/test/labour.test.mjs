@@ -171,6 +171,20 @@ test("a worker opens the contract copy in the wallet, sees it checked against th
   await p.screenshot({ path: join(OUT, "wallet-contract-weeks.png"), fullPage: true });
   const weeksLink = `${dev.url}/#/wallet/contract/${b64url(new TextEncoder().encode(JSON.stringify(withWeeks)))}`;
 
+  // Alerts: a deadline the employer puts on the ledger reaches the open wallet as it happens
+  // (the node's event), and on the next visit it is read from the ledger with a proof.
+  await p.goto(`${dev.url}/#/wallet`);
+  await p.locator("#alerts", { hasText: "No deadline is near or missed." }).waitFor({ timeout: 20_000 });
+  await new Promise((r) => setTimeout(r, 500));
+  const due = new Date(Date.now() + 9 * 3_600_000 + 3 * 86_400_000).toISOString().slice(0, 10);
+  const deadline = { module: "labour", msg: { type: "set_deadline", contract: stored.contract, deadline: { kind: "wage_payment", month_end: "2026-10-31" }, due } };
+  await app("POST", "/labour/v1/txs", { tx: toHex((await new TxBuilder(CHAIN, employer).build(deadline)).encoded) });
+  await p.locator('#live-alerts [data-alert="near"][data-live="true"]').waitFor({ timeout: 30_000 });
+  assert.match(await p.locator("#live-alerts").innerText(), new RegExp(`wage payment due ${due}: due soon`));
+  await p.reload();
+  await p.locator('#alerts [data-alert="near"] [data-verified="true"]').waitFor({ timeout: 20_000 });
+  await p.screenshot({ path: join(OUT, "wallet-alerts.png"), fullPage: true });
+
   // An altered copy (the wage changed in its text) is refused before anything is signed.
   const altered = structuredClone(copy);
   const doc = JSON.parse(Buffer.from(altered.versions[0].payload, "base64url").toString("utf8"));
