@@ -5,13 +5,12 @@
 // checks it against the ledger).
 
 import type { BlockEvent, LedgerContract } from "../../sdk-ts/src/index.js";
+import { deadlineState, todayKst } from "./contract.js";
 import { fill, h, link, mark } from "./dom.js";
 import type { Ctx } from "./explorer.js";
 import { t } from "./i18n.js";
 import { listContracts } from "./vault.js";
 
-/** Days before a deadline when it counts as near (the ledger alerts 5 days ahead). */
-const NEAR_DAYS = 5;
 const DEADLINE_EVENTS = new Set(["deadline_near", "deadline_missed"]);
 
 /** A deadline kind as the ledger writes it (`{"kind": "final_pay"}`, …), for people. */
@@ -48,16 +47,15 @@ export function alertsSection(ctx: Ctx): HTMLElement {
     const kept = await listContracts();
     if (!kept.length) return h("p", {}, t("contract.none"));
     const ids = new Map<string, string>();
-    const today = new Date(Date.now() + 9 * 3_600_000).toISOString().slice(0, 10);
+    const today = todayKst();
     const rows: HTMLElement[] = [];
     for (const c of kept) {
       ids.set(c.contract, c.copy);
       const ledger = await ctx.reader.json<LedgerContract>(`labour/contracts/${c.contract}`);
       for (const d of ledger.value?.deadlines ?? []) {
-        const days = (Date.parse(d.due) - Date.parse(today)) / 86_400_000;
-        const missed = d.met_height == null && (d.missed || d.due < today);
-        const near = d.met_height == null && !missed && days <= NEAR_DAYS;
-        if (!missed && !near) continue;
+        const state = deadlineState(d, today);
+        const missed = state === "contract.deadline.missed";
+        if (!missed && state !== "contract.deadline.near") continue;
         rows.push(h("li", { "data-alert": missed ? "missed" : "near" }, link(`#/wallet/contract/${encodeURIComponent(c.copy)}`, t("contract.title", { id: c.contract })), " — ", t(missed ? "alerts.missed" : "alerts.near", { kind: kindText(d.kind), due: d.due }), " ", mark(ledger)));
       }
     }

@@ -57,7 +57,8 @@ function terms(doc: WorkerCopy["versions"][number]["document"]): HTMLElement {
   ]);
 }
 
-function deadlineState(d: NonNullable<LedgerContract["deadlines"]>[number], today: string): Key {
+/** A deadline's state on `today`, as the text key that names it. */
+export function deadlineState(d: NonNullable<LedgerContract["deadlines"]>[number], today: string): Key {
   if (d.met_height != null) return "contract.deadline.met";
   if (d.missed || d.due < today) return "contract.deadline.missed";
   const days = (Date.parse(d.due) - Date.parse(today)) / 86_400_000;
@@ -110,7 +111,7 @@ async function weeksTable(ctx: Ctx, copy: WorkerCopy, mine: boolean, answer: (mo
 }
 
 /** Today in Korea (UTC+9), where the law's dates apply. */
-const todayKst = () => new Date(Date.now() + 9 * 3_600_000).toISOString().slice(0, 10);
+export const todayKst = () => new Date(Date.now() + 9 * 3_600_000).toISOString().slice(0, 10);
 
 /** Opens `text` (a copy or its link's fragment) into `out`, checked against the ledger. */
 export async function showContract(out: HTMLElement, ctx: Ctx, text: string, onSigned: () => Promise<void>): Promise<void> {

@@ -9,6 +9,9 @@ use crate::tables::{keys, TableError, Tables};
 use crate::terms::{age_on, PaymentMethod, Terms};
 use crate::timesheet::Payment;
 
+/// The law a final-pay finding cites (LAB-09: the final pay within 14 days of the end).
+pub const FINAL_PAY_LAW: &str = "Labor Standards Act art. 36";
+
 /// The payment day in the month after `month`, clamped to that month's length.
 pub fn pay_day_after(month_end: Date, day: u8) -> Date {
     let next_first = month_end.plus_days(1);
@@ -46,7 +49,7 @@ pub fn payments(terms: &Terms, payments: &[Payment], today: Date, tables: &Table
     }
     if let Some(end) = end {
         let due = end.plus_days(i64::from(tables.days(keys::FINAL_PAY_DAYS, end)?));
-        check_paid(&mut out, payments, end, due, today, tables, "Labor Standards Act art. 36")?;
+        check_paid(&mut out, payments, end, due, today, tables, FINAL_PAY_LAW)?;
     }
     Ok(out)
 }

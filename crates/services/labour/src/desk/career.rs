@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 use super::api::{admit, conflict, entry, refused, registered, Answer, Refused};
 use super::contracts::today;
-use super::documents::ContractVersion;
+use super::findings::{in_force, FindingsError, InForce};
 use super::Desk;
 
 /// How long the issuer has to answer.
@@ -167,18 +167,15 @@ pub async fn certificate(
     let first =
         on_chain.versions.first().ok_or_else(|| Refused::from(Problem::internal("a contract without versions")))?;
     let registered_on = desk.chain.block_date(first.registered_height).await?;
-    let signed = on_chain.versions.iter().rposition(|v| v.signed_height.is_some());
-    let applied = e
-        .versions
-        .get(signed.unwrap_or(0))
-        .ok_or_else(|| Refused::from(Problem::internal(format!("contract {id} has no stored version"))))?;
-    let doc = ContractVersion::decode(&desk.chain.fetch(&applied.key).await?)
-        .map_err(|why| Refused::from(Problem::internal(why)))?;
+    let InForce { signed, doc, .. } = in_force(&desk.chain, &id, &e, &on_chain).await.map_err(|x| match x {
+        FindingsError::Chain(c) => Refused::from(c),
+        other => Refused::from(Problem::internal(other)),
+    })?;
     let facts = career(
         &doc.terms,
         &doc.parties.employer_name,
         &e.employer.to_string(),
-        OnLedger { starts: on_chain.starts, ends: on_chain.ends, registered_on, signed: signed.is_some() },
+        OnLedger { starts: on_chain.starts, ends: on_chain.ends, registered_on, signed },
         today(),
     )
     .map_err(|why| {

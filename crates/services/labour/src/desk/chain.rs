@@ -76,6 +76,9 @@ pub async fn contract(client: &Client, id: &str) -> Result<Option<Contract>, Cha
         .map_err(|e| ChainError::Unexpected(format!("contract {id}: {e}")))
 }
 
+/// Payloads fetched from the node at once for one request.
+pub const FETCH_AT_ONCE: usize = 8;
+
 /// A payload stored and its commitment recorded on the ledger.
 pub struct Recorded {
     pub key: String,

@@ -22,6 +22,7 @@ use super::api::{
     Refused,
 };
 use super::book::{Entry, VersionRef, WeekRef};
+use super::chain::FETCH_AT_ONCE;
 use super::documents::{encode, ContractVersion, Parties, Timesheet};
 use super::findings::{self, FindingsError};
 use super::Desk;
@@ -30,8 +31,6 @@ use super::Desk;
 pub const MAX_WEEKS: usize = 520;
 /// Most versions of a contract (the ledger's limit, CON-04).
 pub const MAX_VERSIONS: u32 = 100;
-/// Payloads fetched from the node at once for one request.
-const FETCH_AT_ONCE: usize = 8;
 
 pub async fn lint_draft(State(desk): State<Arc<Desk>>, headers: HeaderMap, bytes: Bytes) -> Answer {
     admit(&desk, &headers)?;

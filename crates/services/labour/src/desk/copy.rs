@@ -17,12 +17,11 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 
 use super::api::{admit, entry, Answer, Refused};
+use super::chain::FETCH_AT_ONCE;
 use super::Desk;
 
 /// What the copy says it is.
 pub const COPY_KIND: &str = "dojang/labour/worker-copy/v1";
-/// Records fetched from the node at once.
-const FETCH_AT_ONCE: usize = 8;
 
 pub async fn worker_copy(State(desk): State<Arc<Desk>>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
     let client = admit(&desk, &headers)?;

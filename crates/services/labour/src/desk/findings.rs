@@ -5,7 +5,8 @@
 //! to every week: the ledger records when a version was signed, not from which day it applies.
 
 use dojang_labour::finding::{Finding, Severity};
-use dojang_labour::rules::{self, leave, payment};
+use dojang_labour::rules::payment::{self, FINAL_PAY_LAW};
+use dojang_labour::rules::{self, leave};
 use dojang_labour::state::Contract;
 use dojang_labour::tables::{TableError, Tables};
 use dojang_labour::timesheet::Payment;
@@ -16,15 +17,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::book::Entry;
-use super::chain::{ChainError, ChainSide};
+use super::chain::{ChainError, ChainSide, FETCH_AT_ONCE};
 use super::documents::{ContractVersion, PaymentRecord, Timesheet};
 use super::obligations::{self, DeadlineState};
-
-/// The law a final-pay finding cites.
-const FINAL_PAY_LAW: &str = "Labor Standards Act art. 36";
-
-/// Payloads fetched from the node at once.
-const FETCH_AT_ONCE: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FindingsError {
@@ -116,6 +111,26 @@ fn window(weeks: &[Week], i: usize) -> &[Week] {
     &weeks[first..=i]
 }
 
+/// A contract's version in force, as the desk stored it.
+pub struct InForce {
+    pub version: u32,
+    /// Whether the worker signed it on the ledger (while none is signed, version 1 applies).
+    pub signed: bool,
+    pub doc: ContractVersion,
+}
+
+/// The version the worker last signed on the ledger, or version 1 while none is signed, read
+/// from the collection.
+pub async fn in_force(chain: &ChainSide, id: &str, e: &Entry, on_chain: &Contract) -> Result<InForce, FindingsError> {
+    let signed = on_chain.versions.iter().rposition(|v| v.signed_height.is_some());
+    let applied = e
+        .versions
+        .get(signed.unwrap_or(0))
+        .ok_or_else(|| FindingsError::Stored(format!("contract {id} has no version")))?;
+    let doc = ContractVersion::decode(&chain.fetch(&applied.key).await?).map_err(FindingsError::Stored)?;
+    Ok(InForce { version: applied.version, signed: signed.is_some(), doc })
+}
+
 /// The findings over the weeks committed on the ledger (a week stored but never committed, or
 /// committed with another document, is left out) under the terms the worker last signed, or
 /// version 1's while none is signed.
@@ -127,12 +142,8 @@ pub async fn run(
     today: Date,
     tables: &Tables,
 ) -> Result<Report, FindingsError> {
-    let signed = on_chain.versions.iter().rposition(|v| v.signed_height.is_some());
-    let applied = e
-        .versions
-        .get(signed.unwrap_or(0))
-        .ok_or_else(|| FindingsError::Stored(format!("contract {id} has no version")))?;
-    let terms = ContractVersion::decode(&chain.fetch(&applied.key).await?).map_err(FindingsError::Stored)?.terms;
+    let InForce { version: terms_version, signed: terms_signed, doc } = in_force(chain, id, e, on_chain).await?;
+    let terms = doc.terms;
     let weeks: Vec<Option<Week>> = stream::iter(e.weeks.clone())
         .map(|(monday, w)| async move {
             if chain.timesheet(id, monday).await? != Some(w.commitment) {
@@ -175,8 +186,8 @@ pub async fn run(
         .collect();
     Ok(Report {
         contract: id.to_string(),
-        terms_version: applied.version,
-        terms_signed: signed.is_some(),
+        terms_version,
+        terms_signed,
         weeks: weeks.len(),
         findings,
         owed_krw,
