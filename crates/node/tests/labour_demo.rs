@@ -1,6 +1,7 @@
 //! `dojang demo labour` end to end on a small scale: every kind of violation the demo's
 //! employers commit is found and summed by rule, the contracts' payloads are on the member
-//! node's private store, and the demo's own scan finds no name or workplace anywhere else.
+//! node's private store, and the demo's own scan finds no name or workplace anywhere else,
+//! a node outside the collection included.
 
 mod common;
 
@@ -29,6 +30,12 @@ fn the_labour_demo_finds_each_violation_and_no_personal_data_outside_the_private
     let weekday = dojang_types::Date::from_unix_ms_kst(dojang_types::wall_clock_ms()).weekday();
     assert_eq!(timesheets, if weekday < 2 { 17 } else { 18 }, "{summary}");
     assert_eq!(summary["personal_data_hits"], 0);
+    // A node outside the collection followed the chain past the demo's last transaction (the
+    // demo checks that) and was searched whole; it never received a payload.
+    let outsider = dir.path().join("outsider");
+    let first_height = summary["personal_data_scan"]["outsider_height"].as_u64().unwrap();
+    assert!(first_height > 0 && outsider.join("data").is_dir(), "{summary}");
+    assert!(!outsider.join("data").join("private").join("labour-contracts").exists());
     // The contracts start three weeks before this week. Worker 2 is paid 9,800 KRW an hour for 25 h a week: 25 x 520 short each week, and the
     // allowance at 9,800 instead of 10,320 (5 x 520); worker 4 gets no allowance (5 h at 10,520);
     // worker 1, aged 16, works past 22:00 on two days a week.
@@ -83,6 +90,8 @@ fn the_labour_demo_finds_each_violation_and_no_personal_data_outside_the_private
     assert_eq!((second["contracts"].as_u64(), second["personal_data_hits"].as_u64()), (Some(6), Some(0)), "{second}");
     assert_eq!(second["engine"]["contracts"], 12, "the engine judges the first run's contracts too: {second}");
     assert_eq!(second["career"], career, "the issuers' books are the run's own: {second}");
+    let second_height = second["personal_data_scan"]["outsider_height"].as_u64().unwrap();
+    assert!(second_height > first_height, "the outside node caught up the second run too: {second}");
 }
 
 /// `dojang bench labour` at a small size: every registration is final and accepted, and the

@@ -108,6 +108,38 @@ pub fn init_demo_home(home: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Makes `home` a node that follows the chain of `of_home` without a vote: the same genesis,
+/// a key of its own, no member key of any private collection, and `peer_api` to catch up
+/// from when it starts. A demo uses it as another agency's node, whose whole home must hold
+/// nothing personal. A home that holds a node already only gets its peer replaced, since a
+/// restarted demo node listens on a new port.
+pub fn init_follower_home(home: &Path, of_home: &Path, peer_api: &str) -> anyhow::Result<()> {
+    let config = home.join("config.toml");
+    if !config.exists() {
+        let out = std::process::Command::new(exe()?)
+            .arg("join")
+            .arg("--home")
+            .arg(home)
+            .arg("--genesis")
+            .arg(of_home.join("genesis.json"))
+            .args(["--moniker", "outside-the-collection", "--peer-api", peer_api])
+            .args(["--api-listen", "127.0.0.1:0", "--p2p-listen", "/ip4/127.0.0.1/tcp/0", "--insecure-clear-keys"])
+            .env("DOJANG_LOG__FILTER", "error")
+            .stdin(Stdio::null())
+            .output()
+            .context("cannot run dojang join")?;
+        if !out.status.success() {
+            bail!("dojang join failed for {}: {}", home.display(), String::from_utf8_lossy(&out.stderr).trim());
+        }
+        return Ok(());
+    }
+    let mut doc: toml::Table = std::fs::read_to_string(&config)?.parse()?;
+    let api = doc.get_mut("api").and_then(|a| a.as_table_mut()).context("the follower's config has no [api]")?;
+    api.insert("peers".into(), toml::Value::Array(vec![peer_api.into()]));
+    std::fs::write(&config, toml::to_string(&doc)?)?;
+    Ok(())
+}
+
 /// Starts the node of an existing home (see [`start_node`]).
 pub async fn start_home(home: &Path) -> anyhow::Result<StartedNode> {
     let mut child = Command::new(exe()?)

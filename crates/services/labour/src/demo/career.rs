@@ -77,6 +77,9 @@ pub async fn federation_issuer(hand: &Stagehand<'_>) -> anyhow::Result<(Agency, 
 
 /// What the certificates were used for.
 pub struct Used {
+    /// The names and resident numbers of the residents the registry vouched for: personal
+    /// data the scan looks for.
+    pub residents: Vec<String>,
     pub received: usize,
     pub program: String,
     pub eligible: usize,
@@ -140,8 +143,14 @@ pub async fn receive_and_apply(hand: &Stagehand<'_>, offers: &[Value]) -> anyhow
         wallets.push(wallet);
     }
     let results = apply_all(&Arc::new(office), &hand.trust, &mut wallets).await?;
-    let mut used =
-        Used { received: wallets.len(), program, eligible: 0, not_eligible: BTreeMap::new(), refused: BTreeMap::new() };
+    let mut used = Used {
+        residents: citizens.iter().flat_map(|c| [c.name.clone(), c.resident_number.clone()]).collect(),
+        received: wallets.len(),
+        program,
+        eligible: 0,
+        not_eligible: BTreeMap::new(),
+        refused: BTreeMap::new(),
+    };
     for r in results {
         match r.map(|receipt| receipt.decision.outcome) {
             Ok(Outcome::Eligible) => used.eligible += 1,

@@ -10,6 +10,7 @@
 
 mod career;
 mod grievance;
+mod outsider;
 mod people;
 mod scan;
 
@@ -381,8 +382,13 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
     names.extend((0..args.businesses).flat_map(|b| [business_name(b), workplace(b)]));
     names.sort();
     names.dedup();
-    let needles: Vec<(String, Vec<u8>)> = names.iter().flat_map(|n| scan::forms(n)).collect();
-    let places = [home.to_path_buf(), work.join("desk.redb"), work.join("centre.redb")];
+    names.extend(used.residents.iter().cloned());
+    names.sort();
+    names.dedup();
+    let mut needles: Vec<(String, Vec<u8>)> = names.iter().flat_map(|n| scan::forms(n)).collect();
+    needles.extend(scan::PERSONAL_FIELDS.iter().map(|f| (format!("field {f}"), format!("\"{f}\"").into_bytes())));
+    let (outsider, outsider_height) = outsider::follow(home, url, work).await?;
+    let places = [home.to_path_buf(), work.join("desk.redb"), work.join("centre.redb"), outsider];
     let skip = [home.join("data").join("private"), home.join("keys")];
     let found = scan::search(&places, &skip, &needles)?;
 
@@ -424,11 +430,12 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
         if pass.alerts.is_empty() { "none".to_string() } else { format!("{:?}", pass.alerts) }
     );
     println!(
-        "personal data outside the private store: {} (searched {} files, {} bytes, for {} names and workplaces, as written and as unsalted SHA-256)",
+        "personal data outside the private store: {} (searched {} files, {} bytes, in this node, the desk, the centre and a node outside the collection caught up to height {outsider_height}, for {} names, workplaces and resident numbers, as written and as unsalted SHA-256, and the fields {})",
         if found.hits.is_empty() { "none".to_string() } else { format!("{:?}", found.hits) },
         found.files,
         found.bytes,
-        names.len()
+        names.len(),
+        scan::PERSONAL_FIELDS.join(", ")
     );
     let rules: serde_json::Map<String, Value> = by_rule
         .iter()
@@ -453,6 +460,7 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
             "grievance": filed.as_ref().map(|f| json!({"report": f.report, "period": f.period,
                 "names_worker_or_contract": f.names_worker_or_contract})),
             "personal_data_hits": found.hits.len(),
+            "personal_data_scan": {"files": found.files, "bytes": found.bytes, "outsider_height": outsider_height},
             "seconds": started.elapsed().as_secs_f64(),
         })
     );

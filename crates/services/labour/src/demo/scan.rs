@@ -1,8 +1,10 @@
 //! The personal-data scan: every byte of every file under the given places (the node's
 //! store, blocks, logs; the desk's index), except the private store, searched for each name.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+use aho_corasick::AhoCorasick;
 
 pub struct Found {
     pub files: usize,
@@ -25,13 +27,11 @@ fn files(place: &Path, skip: &[PathBuf], out: &mut Vec<PathBuf>) {
 }
 
 /// Searches every file under `places` (but not under `skip`) for each needle's bytes, and
-/// names a hit by the needle's label. Needles are grouped by length, so each file is read
-/// once per distinct length.
+/// names a hit by the needle's label. All needles are matched in one pass over each file
+/// (Aho-Corasick, overlapping matches included), so the scan stays linear in the bytes.
 pub fn search(places: &[PathBuf], skip: &[PathBuf], needles: &[(String, Vec<u8>)]) -> std::io::Result<Found> {
-    let mut by_len: BTreeMap<usize, HashMap<&[u8], &str>> = BTreeMap::new();
-    for (label, bytes) in needles.iter().filter(|(_, b)| !b.is_empty()) {
-        by_len.entry(bytes.len()).or_default().insert(bytes, label);
-    }
+    let needles: Vec<&(String, Vec<u8>)> = needles.iter().filter(|(_, b)| !b.is_empty()).collect();
+    let matcher = AhoCorasick::new(needles.iter().map(|(_, b)| b)).map_err(std::io::Error::other)?;
     let mut list = Vec::new();
     for p in places {
         files(p, skip, &mut list);
@@ -41,19 +41,15 @@ pub fn search(places: &[PathBuf], skip: &[PathBuf], needles: &[(String, Vec<u8>)
         let Ok(bytes) = std::fs::read(&f) else { continue };
         found.files += 1;
         found.bytes += bytes.len() as u64;
-        for (len, set) in &by_len {
-            let mut seen = HashSet::new();
-            for w in bytes.windows(*len) {
-                if let Some(label) = set.get(w) {
-                    if seen.insert(w) {
-                        found.hits.push((f.clone(), label.to_string()));
-                    }
-                }
-            }
-        }
+        let seen: BTreeSet<usize> = matcher.find_overlapping_iter(&bytes).map(|m| m.pattern().as_usize()).collect();
+        found.hits.extend(seen.into_iter().map(|i| (f.clone(), needles[i].0.clone())));
     }
     Ok(found)
 }
+
+/// The keys of the collection's documents whose values are personal (a wage, a payment, a
+/// birth date): found quoted outside the private store, they mean a document leaked whole.
+pub const PERSONAL_FIELDS: [&str; 5] = ["worker_name", "employer_name", "wage_krw", "amount_krw", "worker_birth_date"];
 
 /// A name as it could leak: as written, and as its unsalted SHA-256 in hex and raw.
 pub fn forms(name: &str) -> Vec<(String, Vec<u8>)> {
