@@ -1,0 +1,149 @@
+//! The group, ristretto255, and how its elements travel.
+//!
+//! A point travels as its 32-byte compressed encoding and a scalar as its 32-byte canonical
+//! little-endian encoding, both as lowercase hex in JSON. A point keeps the bytes it arrived
+//! as beside the decoded value, so hashing a received proof never re-encodes it: the
+//! challenge is computed over exactly the bytes that were signed and published.
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
+use curve25519_dalek::scalar::Scalar;
+use rand::{CryptoRng, RngCore};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha512};
+
+use crate::BallotError;
+
+/// The generator every key and ciphertext is built on.
+pub const G: RistrettoPoint = RISTRETTO_BASEPOINT_POINT;
+
+/// A group element with the encoding it travels as.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Element {
+    point: RistrettoPoint,
+    bytes: [u8; 32],
+}
+
+impl Element {
+    pub fn new(point: RistrettoPoint) -> Self {
+        Element { point, bytes: point.compress().to_bytes() }
+    }
+
+    /// Decodes a compressed point; anything that is not the canonical encoding of a group
+    /// element is refused.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, BallotError> {
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| BallotError::Encoding(format!("a point has 32 bytes, not {}", bytes.len())))?;
+        let point = CompressedRistretto(bytes)
+            .decompress()
+            .ok_or_else(|| BallotError::Encoding("not the encoding of a ristretto255 point".into()))?;
+        Ok(Element { point, bytes })
+    }
+
+    pub fn point(&self) -> &RistrettoPoint {
+        &self.point
+    }
+
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.bytes
+    }
+}
+
+impl std::fmt::Debug for Element {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Element({})", hex::encode(self.bytes))
+    }
+}
+
+impl Serialize for Element {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(self.bytes))
+    }
+}
+
+impl<'de> Deserialize<'de> for Element {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = hex::decode(&text).map_err(|e| serde::de::Error::custom(format!("a point in hex: {e}")))?;
+        Element::from_bytes(&bytes).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A scalar as it travels: canonical only, so one value has one encoding.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Num(pub Scalar);
+
+impl Num {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, BallotError> {
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| BallotError::Encoding(format!("a scalar has 32 bytes, not {}", bytes.len())))?;
+        Option::from(Scalar::from_canonical_bytes(bytes))
+            .map(Num)
+            .ok_or_else(|| BallotError::Encoding("a scalar not reduced modulo the group order".into()))
+    }
+
+    pub fn random<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
+        Num(Scalar::random(rng))
+    }
+}
+
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(self.0.as_bytes()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = hex::decode(&text).map_err(|e| serde::de::Error::custom(format!("a scalar in hex: {e}")))?;
+        Num::from_bytes(&bytes).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The Fiat–Shamir hash of a proof: SHA-512 over a version tag, the proof's label and each
+/// item with its length in front (so no two sequences of items hash alike), reduced modulo
+/// the group order. docs/decisions/0019 gives the byte layout, which the TypeScript wallet
+/// follows to make proofs this crate accepts.
+pub struct Transcript(Sha512);
+
+impl Transcript {
+    pub fn new(label: &str) -> Self {
+        let mut t = Transcript(Sha512::new());
+        t.bytes(b"dojang/ballot/v1");
+        t.bytes(label.as_bytes());
+        t
+    }
+
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.0.update((b.len() as u64).to_be_bytes());
+        self.0.update(b);
+    }
+
+    pub fn element(&mut self, e: &Element) {
+        self.bytes(e.bytes());
+    }
+
+    pub fn u64(&mut self, n: u64) {
+        self.bytes(&n.to_be_bytes());
+    }
+
+    pub fn challenge(self) -> Scalar {
+        Scalar::from_bytes_mod_order_wide(&self.0.finalize().into())
+    }
+
+    /// 32 bytes of output instead of a scalar: a key to seal a share with.
+    pub fn key(self) -> [u8; 32] {
+        let out = self.0.finalize();
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&out[..32]);
+        key
+    }
+}
+
+/// `n` as a scalar.
+pub fn small(n: u64) -> Scalar {
+    Scalar::from(n)
+}
