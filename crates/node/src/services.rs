@@ -8,8 +8,12 @@ use clap::ArgMatches;
 use dojang_anchor::Anchor;
 use dojang_ledger::Router;
 use dojang_service::{CommandSet, ModuleOnly, Run, Service};
+use dojang_voting::Voting;
 
 static ANCHOR: ModuleOnly<Anchor> = ModuleOnly::new();
+/// Voting's off-chain parts (the registrar, the trustees' and verifier's commands) come with
+/// issue 15's next steps; until then the module alone.
+static VOTING: ModuleOnly<Voting> = ModuleOnly::new();
 
 pub static SERVICES: &[&dyn Service] = &[
     &dojang_governance_service::SERVICE,
@@ -18,6 +22,7 @@ pub static SERVICES: &[&dyn Service] = &[
     &dojang_eligibility_service::SERVICE,
     &dojang_collections_service::SERVICE,
     &dojang_labour_service::SERVICE,
+    &VOTING,
 ];
 
 /// The modules every node of a chain runs.
@@ -79,7 +84,7 @@ mod tests {
         listed.dedup();
         assert_eq!(listed.len(), SERVICES.len(), "duplicate service names");
         assert_eq!(names, listed);
-        assert_eq!(names, ["anchor", "collections", "eligibility", "governance", "identity", "labour"]);
+        assert_eq!(names, ["anchor", "collections", "eligibility", "governance", "identity", "labour", "voting"]);
         assert_eq!(router.authority_module(), Some("governance"), "roles and the council come from governance");
     }
 }

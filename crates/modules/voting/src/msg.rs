@@ -1,0 +1,140 @@
+//! The voting module's messages. A poll's questions and options are public text written by a
+//! poll office; a ballot is ciphertexts and proofs under a pseudonymous voting key; nothing
+//! here names a voter.
+
+use dojang_ballot::{Complaint, Dealing, DecryptionShare, Element, EncryptedBallot, QuestionShape};
+use dojang_types::Address;
+use serde::{Deserialize, Serialize};
+
+/// What kind of vote, as the city runs them (DOMAIN.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PollKind {
+    Policy,
+    ParticipatoryBudget,
+    CitizensPoll,
+    YesNo,
+}
+
+/// What happens to a second ballot under the same credential (VOTE-02).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Revote {
+    /// The second ballot is refused.
+    Reject,
+    /// The later ballot replaces the earlier one in the tally.
+    LastCounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub text: String,
+    pub options: Vec<String>,
+    pub min: u32,
+    pub max: u32,
+}
+
+impl Question {
+    pub fn shape(&self) -> QuestionShape {
+        QuestionShape { options: self.options.len() as u32, min: self.min, max: self.max }
+    }
+}
+
+/// Who may vote (VOTE-01): the predicate the poll's registrar checks on the citizen's
+/// credentials before it issues a voting credential. On chain so anyone can read what was
+/// required.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Eligibility {
+    /// A district of Seoul (e.g. `mapo-gu`), or `seoul` for the whole city.
+    pub district: String,
+    #[serde(default)]
+    pub min_months_resident: u32,
+    #[serde(default)]
+    pub min_age: u32,
+}
+
+/// A trustee: its account (which posts its dealing and decryption share) and the key other
+/// trustees seal its key shares to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trustee {
+    pub account: Address,
+    pub transport_key: Element,
+}
+
+/// The registrar's blind signature on the voting key, finalized by the voter's device
+/// (RFC 9474, randomized): base64 of the 32-byte randomizer and of the signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Token {
+    pub randomizer: String,
+    pub signature: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollSpec {
+    pub kind: PollKind,
+    pub title: String,
+    pub questions: Vec<Question>,
+    pub eligibility: Eligibility,
+    /// The voting window, chain time (VOTE-03).
+    pub opens_ms: u64,
+    pub closes_ms: u64,
+    /// No decryption share is taken before this (VOTE-06); at the close when absent.
+    #[serde(default)]
+    pub results_from_ms: Option<u64>,
+    pub revote: Revote,
+    pub trustees: Vec<Trustee>,
+    /// Any `threshold` trustees decrypt the tally; fewer learn nothing.
+    pub threshold: u32,
+    /// The registrar's account (it records how many credentials it issued) and its RSA key
+    /// (SubjectPublicKeyInfo, base64), fixed when the poll is created (VOTE-09).
+    pub registrar: Address,
+    pub registrar_key: String,
+    /// How many people the roll holds: credentials issued never exceed it (VOTE-10).
+    pub eligible: u64,
+}
+
+/// As JSON: `{"type": "create_poll", "poll": "mapo-budget-2026", "spec": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum VotingMsg {
+    /// A poll office creates a poll, before it opens.
+    CreatePoll { poll: String, spec: PollSpec },
+    /// A trustee publishes its dealing for the election key, before the poll opens.
+    Deal { poll: String, dealing: Dealing },
+    /// A trustee shows that a dealer sealed it a bad share; a founded complaint puts the
+    /// dealing out of the key.
+    Complain { poll: String, complaint: Box<Complaint> },
+    /// The registrar records how many voting credentials it has issued in all.
+    RecordIssued { poll: String, issued: u64 },
+    /// A ballot, sent from the voting key `voter` that the registrar signed blindly. The
+    /// election key and the questions' shapes are repeated so the proofs are checked before
+    /// the ballot reaches a block; they must be the poll's.
+    Cast {
+        poll: String,
+        voter: Address,
+        key: Element,
+        shapes: Vec<QuestionShape>,
+        token: Token,
+        ballot: EncryptedBallot,
+    },
+    /// A trustee's decryption share of the closed poll's totals.
+    DecryptShare { poll: String, share: DecryptionShare },
+}
+
+impl VotingMsg {
+    pub fn poll(&self) -> &str {
+        match self {
+            VotingMsg::CreatePoll { poll, .. }
+            | VotingMsg::Deal { poll, .. }
+            | VotingMsg::Complain { poll, .. }
+            | VotingMsg::RecordIssued { poll, .. }
+            | VotingMsg::Cast { poll, .. }
+            | VotingMsg::DecryptShare { poll, .. } => poll,
+        }
+    }
+}

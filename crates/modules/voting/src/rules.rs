@@ -1,0 +1,244 @@
+//! The voting rules as pure functions, named by what they check (VOTE-01..10), and the bytes
+//! that bind proofs and credentials to their poll and voter.
+
+use dojang_ballot::ballot::{MAX_OPTIONS, MAX_QUESTIONS};
+use dojang_ballot::dkg::check_threshold;
+use dojang_types::Address;
+
+use crate::msg::{PollSpec, Revote};
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_QUESTION_CHARS: usize = 500;
+pub const MAX_OPTION_CHARS: usize = 200;
+/// The longest a poll may stay open: a participatory budget runs for weeks, not years.
+pub const MAX_WINDOW_MS: u64 = 120 * 86_400_000;
+
+/// A poll id: 3 to 64 of `a-z`, `0-9` and `-`, chosen by the poll office (it is public).
+pub fn poll_id_is_valid(id: &str) -> bool {
+    (3..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn text_fits(what: &str, text: &str, max: usize) -> Result<(), String> {
+    let n = text.chars().count();
+    if n == 0 || n > max {
+        return Err(format!("{what} has {n} characters: give 1 to {max}"));
+    }
+    Ok(())
+}
+
+/// What is wrong with a poll as proposed, if anything: its texts, questions, window,
+/// trustees, threshold and roll.
+pub fn spec_problems(spec: &PollSpec) -> Result<(), String> {
+    text_fits("the title", &spec.title, MAX_TITLE_CHARS)?;
+    if spec.questions.is_empty() || spec.questions.len() > MAX_QUESTIONS {
+        return Err(format!("a poll asks 1 to {MAX_QUESTIONS} questions, not {}", spec.questions.len()));
+    }
+    for (i, q) in spec.questions.iter().enumerate() {
+        text_fits(&format!("question {i}"), &q.text, MAX_QUESTION_CHARS)?;
+        if q.options.is_empty() || q.options.len() > MAX_OPTIONS as usize {
+            return Err(format!("question {i} has {} options: give 1 to {MAX_OPTIONS}", q.options.len()));
+        }
+        for (o, label) in q.options.iter().enumerate() {
+            text_fits(&format!("question {i}, option {o}"), label, MAX_OPTION_CHARS)?;
+        }
+        q.shape().check().map_err(|e| format!("question {i}: {e}"))?;
+    }
+    eligibility_is_stated(spec)?;
+    if spec.opens_ms >= spec.closes_ms || spec.closes_ms - spec.opens_ms > MAX_WINDOW_MS {
+        return Err("the poll must close after it opens, and stay open at most 120 days".into());
+    }
+    if spec.results_from_ms.is_some_and(|r| r < spec.closes_ms) {
+        return Err("VOTE-06: results cannot be released before the poll closes".into());
+    }
+    check_threshold(spec.threshold, spec.trustees.len() as u32).map_err(|e| e.to_string())?;
+    let mut accounts: Vec<&Address> = spec.trustees.iter().map(|t| &t.account).collect();
+    accounts.sort();
+    accounts.dedup();
+    if accounts.len() != spec.trustees.len() {
+        return Err("each trustee is a different account".into());
+    }
+    if spec.eligible == 0 {
+        return Err("VOTE-10: the roll must hold at least one eligible person".into());
+    }
+    Ok(())
+}
+
+/// VOTE-01: eligibility is a credential predicate (a district, months of residence, an age),
+/// never a phone number; the district names where residents may vote.
+pub fn eligibility_is_stated(spec: &PollSpec) -> Result<(), String> {
+    let d = &spec.eligibility.district;
+    if d.is_empty() || d.len() > 64 || !d.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
+        return Err(format!("VOTE-01: '{d}' is not a district id (e.g. mapo-gu, or seoul for the city)"));
+    }
+    if spec.eligibility.min_age > 120 || spec.eligibility.min_months_resident > 1200 {
+        return Err("VOTE-01: an age over 120 or a residence over 100 years excludes everyone".into());
+    }
+    Ok(())
+}
+
+/// VOTE-03: a ballot counts only inside the window, by the block's time.
+pub fn within_window(spec: &PollSpec, time_ms: u64) -> bool {
+    (spec.opens_ms..spec.closes_ms).contains(&time_ms)
+}
+
+/// VOTE-06: decryption shares are taken only once the results may be released.
+pub fn results_may_be_released(spec: &PollSpec, time_ms: u64) -> bool {
+    time_ms >= spec.results_from_ms.unwrap_or(spec.closes_ms)
+}
+
+/// What a second ballot under the same credential does (VOTE-02).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Second {
+    Refused,
+    Replaces,
+}
+
+pub fn second_ballot(revote: Revote) -> Second {
+    match revote {
+        Revote::Reject => Second::Refused,
+        Revote::LastCounts => Second::Replaces,
+    }
+}
+
+/// VOTE-10: distinct voters never exceed the credentials issued, nor those the roll.
+pub fn within_credentials(voters: u64, issued: u64) -> bool {
+    voters <= issued
+}
+
+pub fn issued_within_roll(issued: u64, eligible: u64) -> bool {
+    issued <= eligible
+}
+
+/// The context of a poll's key generation and decryption proofs.
+pub fn poll_context(poll: &str) -> Vec<u8> {
+    format!("dojang/voting/v1/poll/{poll}").into_bytes()
+}
+
+/// The context of a ballot's proofs: the poll and the voting key, so a ballot cannot be
+/// replayed under another credential.
+pub fn ballot_context(poll: &str, voter: &Address) -> Vec<u8> {
+    format!("dojang/voting/v1/poll/{poll}/voter/{voter}").into_bytes()
+}
+
+/// What the registrar signs blindly: the voting key's account, for this poll.
+pub fn credential_message(poll: &str, voter: &Address) -> Vec<u8> {
+    format!("dojang/voting/v1/credential/{poll}/{voter}").into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg::{Eligibility, PollKind, Question, Trustee};
+    use curve25519_dalek::scalar::Scalar;
+    use dojang_ballot::group::G;
+    use dojang_ballot::Element;
+
+    fn account(n: u8) -> Address {
+        Address([n; 20])
+    }
+
+    fn spec() -> PollSpec {
+        PollSpec {
+            kind: PollKind::YesNo,
+            title: "Extend the Han river night market?".into(),
+            questions: vec![Question {
+                text: "Extend it?".into(),
+                options: vec!["yes".into(), "no".into()],
+                min: 1,
+                max: 1,
+            }],
+            eligibility: Eligibility { district: "seoul".into(), min_months_resident: 0, min_age: 14 },
+            opens_ms: 1_000,
+            closes_ms: 2_000,
+            results_from_ms: None,
+            revote: Revote::LastCounts,
+            trustees: (1..=3)
+                .map(|n| Trustee { account: account(n), transport_key: Element::new(Scalar::from(u64::from(n)) * G) })
+                .collect(),
+            threshold: 2,
+            registrar: account(9),
+            registrar_key: String::new(),
+            eligible: 100,
+        }
+    }
+
+    #[test]
+    fn poll_ids_are_short_lowercase_slugs() {
+        for ok in ["mapo-budget-2026", "abc", &"a".repeat(64)] {
+            assert!(poll_id_is_valid(ok), "{ok}");
+        }
+        for bad in ["ab", &"a".repeat(65), "Mapo", "mapo budget", "mapo/2026", "김민수", ""] {
+            assert!(!poll_id_is_valid(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn vote_01_eligibility_names_a_district_never_a_phone_number() {
+        assert_eq!(spec_problems(&spec()), Ok(()));
+        for d in ["010-1234-5678", "", "Mapo-gu", "mapo gu"] {
+            let mut s = spec();
+            s.eligibility.district = d.into();
+            assert!(spec_problems(&s).unwrap_err().starts_with("VOTE-01"), "{d}");
+        }
+        let mut s = spec();
+        s.eligibility.min_age = 121;
+        assert!(spec_problems(&s).unwrap_err().starts_with("VOTE-01"));
+    }
+
+    type Change = Box<dyn Fn(&mut PollSpec)>;
+
+    #[test]
+    fn a_poll_is_refused_for_each_thing_wrong_with_it() {
+        let cases: Vec<(&str, Change)> = vec![
+            ("empty title", Box::new(|s| s.title.clear())),
+            ("no questions", Box::new(|s| s.questions.clear())),
+            ("max over the options", Box::new(|s| s.questions[0].max = 3)),
+            ("min over max", Box::new(|s| s.questions[0].min = 2)),
+            ("an empty option", Box::new(|s| s.questions[0].options[1].clear())),
+            ("closes before it opens", Box::new(|s| s.closes_ms = s.opens_ms)),
+            ("open for a year", Box::new(|s| s.closes_ms = s.opens_ms + 365 * 86_400_000)),
+            ("results before the close", Box::new(|s| s.results_from_ms = Some(s.closes_ms - 1))),
+            ("threshold over the trustees", Box::new(|s| s.threshold = 4)),
+            ("threshold zero", Box::new(|s| s.threshold = 0)),
+            ("a trustee twice", Box::new(|s| s.trustees[1].account = s.trustees[0].account)),
+            ("an empty roll", Box::new(|s| s.eligible = 0)),
+        ];
+        for (why, change) in cases {
+            let mut s = spec();
+            change(&mut s);
+            assert!(spec_problems(&s).is_err(), "{why}");
+        }
+    }
+
+    #[test]
+    fn vote_03_and_vote_06_the_window_and_the_release_by_chain_time() {
+        let s = spec();
+        assert!(!within_window(&s, 999));
+        assert!(within_window(&s, 1_000));
+        assert!(within_window(&s, 1_999));
+        assert!(!within_window(&s, 2_000), "the close is exclusive");
+        assert!(!results_may_be_released(&s, 1_999));
+        assert!(results_may_be_released(&s, 2_000));
+        let mut later = spec();
+        later.results_from_ms = Some(5_000);
+        assert!(!results_may_be_released(&later, 4_999));
+        assert!(results_may_be_released(&later, 5_000));
+    }
+
+    #[test]
+    fn vote_02_and_vote_10_second_ballots_and_credential_counts() {
+        assert_eq!(second_ballot(Revote::Reject), Second::Refused);
+        assert_eq!(second_ballot(Revote::LastCounts), Second::Replaces);
+        assert!(within_credentials(4, 4));
+        assert!(!within_credentials(5, 4));
+        assert!(issued_within_roll(100, 100));
+        assert!(!issued_within_roll(101, 100));
+    }
+
+    #[test]
+    fn contexts_differ_by_poll_and_voter() {
+        assert_ne!(ballot_context("a-poll", &account(1)), ballot_context("a-poll", &account(2)));
+        assert_ne!(ballot_context("a-poll", &account(1)), ballot_context("b-poll", &account(1)));
+        assert_ne!(credential_message("a-poll", &account(1)), ballot_context("a-poll", &account(1)));
+    }
+}

@@ -1,0 +1,117 @@
+//! Records under `voting/`:
+//! - `polls/<poll>`: the spec, its status, the election key and trustees' verification keys;
+//! - `dealings/<poll>/<trustee>`: each trustee's dealing;
+//! - `tally/<poll>`: the running encrypted totals and the counts (voters, ballots, issued);
+//! - `voters/<poll>/<voting account>`: the counted ballot's ciphertexts and tracking code,
+//!   kept so a later ballot can replace it (VOTE-02);
+//! - `board/<poll>/<tracking code>`: where each ballot is, for the voter to find (VOTE-08);
+//! - `shares/<poll>/<trustee>`: decryption shares.
+
+use dojang_ballot::{Ciphertext, Element};
+use dojang_ledger::{read_record, write_record, ModuleError, StateRead, StateWrite};
+use dojang_types::{Address, Hash};
+use serde::{Deserialize, Serialize};
+
+use crate::msg::PollSpec;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Created; trustees deal and complain.
+    KeyGeneration,
+    Open,
+    Closed,
+    /// The result is published.
+    Tallied,
+    /// Fewer than `threshold` dealings stood at the opening: no key, no vote.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Poll {
+    pub spec: PollSpec,
+    pub office: Address,
+    pub created_height: u64,
+    pub status: Status,
+    /// Trustees (numbered from 1) whose dealing was posted.
+    #[serde(default)]
+    pub dealt: Vec<u32>,
+    /// Trustees whose dealing a founded complaint put out.
+    #[serde(default)]
+    pub disqualified: Vec<u32>,
+    #[serde(default)]
+    pub key: Option<Element>,
+    /// Trustee `j`'s verification key at index `j − 1`.
+    #[serde(default)]
+    pub verification_keys: Vec<Element>,
+    #[serde(default)]
+    pub result: Option<Vec<Vec<u64>>>,
+    #[serde(default)]
+    pub failure: Option<String>,
+}
+
+impl Poll {
+    /// The trustee number of an account, if it is one of the poll's trustees.
+    pub fn trustee_number(&self, a: &Address) -> Option<u32> {
+        self.spec.trustees.iter().position(|t| t.account == *a).map(|i| i as u32 + 1)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    /// One sum per option, question after question.
+    pub totals: Vec<Ciphertext>,
+    /// Voting credentials that have a ballot counted.
+    pub voters: u64,
+    /// Ballots accepted, replaced ones included.
+    pub ballots: u64,
+    /// Credentials the registrar says it issued.
+    pub issued: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoterRecord {
+    pub tracking: Hash,
+    pub choices: Vec<Ciphertext>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardEntry {
+    pub height: u64,
+    pub tx: Hash,
+    /// Replaced by a later ballot under the same credential.
+    #[serde(default)]
+    pub replaced: bool,
+}
+
+pub fn poll_key(poll: &str) -> String {
+    format!("polls/{poll}")
+}
+
+pub fn dealing_key(poll: &str, trustee: u32) -> String {
+    format!("dealings/{poll}/{trustee:02}")
+}
+
+pub fn tally_key(poll: &str) -> String {
+    format!("tally/{poll}")
+}
+
+pub fn voter_key(poll: &str, voter: &Address) -> String {
+    format!("voters/{poll}/{voter}")
+}
+
+pub fn board_key(poll: &str, tracking: &Hash) -> String {
+    format!("board/{poll}/{tracking}")
+}
+
+pub fn share_key(poll: &str, trustee: u32) -> String {
+    format!("shares/{poll}/{trustee:02}")
+}
+
+pub fn read<T: serde::de::DeserializeOwned>(state: &dyn StateRead, key: &str) -> Result<Option<T>, ModuleError> {
+    read_record(state, key.as_bytes())
+}
+
+pub fn write<T: Serialize>(state: &mut dyn StateWrite, key: &str, value: &T) {
+    write_record(state, key.as_bytes(), value);
+}
