@@ -8,12 +8,8 @@ use clap::ArgMatches;
 use dojang_anchor::Anchor;
 use dojang_ledger::Router;
 use dojang_service::{CommandSet, ModuleOnly, Run, Service};
-use dojang_voting::Voting;
 
 static ANCHOR: ModuleOnly<Anchor> = ModuleOnly::new();
-/// Voting's off-chain parts (the registrar, the trustees' and verifier's commands) come with
-/// issue 15's next steps; until then the module alone.
-static VOTING: ModuleOnly<Voting> = ModuleOnly::new();
 
 pub static SERVICES: &[&dyn Service] = &[
     &dojang_governance_service::SERVICE,
@@ -22,7 +18,7 @@ pub static SERVICES: &[&dyn Service] = &[
     &dojang_eligibility_service::SERVICE,
     &dojang_collections_service::SERVICE,
     &dojang_labour_service::SERVICE,
-    &VOTING,
+    &dojang_voting_service::SERVICE,
 ];
 
 /// The modules every node of a chain runs.

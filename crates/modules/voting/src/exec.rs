@@ -45,6 +45,7 @@ pub fn check(msg: &VotingMsg) -> Result<Permit, ModuleError> {
             Ok(Permit::AnyRole(&["verifier"]))
         }
         VotingMsg::Cast { poll, voter, key, shapes, ballot, .. } => {
+            rules::ballot_fits(shapes).map_err(|e| invalid(format!("VOTE-04: {e}")))?;
             ballot
                 .verify(&rules::ballot_context(poll, voter), key, shapes)
                 .map_err(|e| invalid(format!("VOTE-04: {e}")))?;
@@ -182,7 +183,7 @@ fn deal(state: &mut dyn StateWrite, me: &Address, id: String, dealing: Dealing) 
 }
 
 /// VOTE-01, VOTE-10: the registrar signed this voting key for this poll.
-fn token_is_valid(spec: &PollSpec, poll: &str, voter: &Address, token: &Token) -> Result<(), ModuleError> {
+pub fn token_is_valid(spec: &PollSpec, poll: &str, voter: &Address, token: &Token) -> Result<(), ModuleError> {
     let bad = |why: &str| refuse(format!("VOTE-10: the voting credential is not valid: {why}"));
     let pk = registrar_key(spec).map_err(|e| bad(&e))?;
     let randomizer: [u8; 32] = B64

@@ -10,6 +10,24 @@ use crate::msg::{PollSpec, Revote};
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_QUESTION_CHARS: usize = 500;
 pub const MAX_OPTION_CHARS: usize = 200;
+/// The most options, and the most count alternatives (`max − min + 1`), a whole ballot may
+/// have: so that a ballot with its proofs fits in one transaction (64 KiB, about 750 bytes an
+/// option), and so that checking a ballot at admission stays cheap.
+pub const MAX_BALLOT_OPTIONS: u32 = 60;
+pub const MAX_BALLOT_COUNT_BRANCHES: u32 = 60;
+
+/// Whether a ballot of these shapes fits the limits above.
+pub fn ballot_fits(shapes: &[dojang_ballot::QuestionShape]) -> Result<(), String> {
+    let options: u32 = shapes.iter().map(|s| s.options).sum();
+    let branches: u32 = shapes.iter().map(|s| s.max.saturating_sub(s.min) + 1).sum();
+    if options > MAX_BALLOT_OPTIONS || branches > MAX_BALLOT_COUNT_BRANCHES {
+        return Err(format!(
+            "a ballot has at most {MAX_BALLOT_OPTIONS} options and {MAX_BALLOT_COUNT_BRANCHES} count alternatives in all, not {options} and {branches}"
+        ));
+    }
+    Ok(())
+}
+
 /// The longest a poll may stay open: a participatory budget runs for weeks, not years.
 pub const MAX_WINDOW_MS: u64 = 120 * 86_400_000;
 
@@ -43,6 +61,7 @@ pub fn spec_problems(spec: &PollSpec) -> Result<(), String> {
         }
         q.shape().check().map_err(|e| format!("question {i}: {e}"))?;
     }
+    ballot_fits(&spec.questions.iter().map(|q| q.shape()).collect::<Vec<_>>())?;
     eligibility_is_stated(spec)?;
     if spec.opens_ms >= spec.closes_ms || spec.closes_ms - spec.opens_ms > MAX_WINDOW_MS {
         return Err("the poll must close after it opens, and stay open at most 120 days".into());
@@ -202,6 +221,13 @@ mod tests {
             ("threshold zero", Box::new(|s| s.threshold = 0)),
             ("a trustee twice", Box::new(|s| s.trustees[1].account = s.trustees[0].account)),
             ("an empty roll", Box::new(|s| s.eligible = 0)),
+            (
+                "a ballot too big for a transaction",
+                Box::new(|s| {
+                    let q = Question { text: "q".into(), options: vec!["o".into(); 40], min: 0, max: 1 };
+                    s.questions = vec![q.clone(), q];
+                }),
+            ),
         ];
         for (why, change) in cases {
             let mut s = spec();

@@ -1,0 +1,170 @@
+//! A poll on a real node, then `dojang voting verify` from outside: three trustees deal, the
+//! poll opens, three voters with the registrar's blind signatures vote (one of them twice,
+//! the last ballot counting), the poll closes, two trustees decrypt; the verifier recomputes
+//! the key, every ballot, the totals and the result, and finds them equal. A poll that does
+//! not exist is an error.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use blind_rsa_signatures::{KeyPair, Options};
+use common::net::{height, wait_height};
+use common::{NodeProcess, EXE};
+use curve25519_dalek::scalar::Scalar;
+use dojang_ballot::dkg::election_key;
+use dojang_ballot::group::G;
+use dojang_ballot::{Ciphertext, Dealing, DecryptionShare, Element, EncryptedBallot};
+use dojang_crypto::{Algorithm, KeyFile, Keypair};
+use dojang_governance::{GovernanceMsg, Role};
+use dojang_sdk::{Client, TxBuilder};
+use dojang_types::wall_clock_ms;
+use dojang_voting::msg::{Eligibility, PollKind, PollSpec, Question, Revote, Token, Trustee, VotingMsg};
+use dojang_voting::rules::{ballot_context, credential_message, poll_context};
+use serde_json::Value;
+
+const CHAIN: &str = "voting-test";
+const POLL: &str = "mapo-budget-2026";
+
+async fn send(client: &Client, key: &Keypair, msg: &VotingMsg) -> Value {
+    client.send(&TxBuilder::new(CHAIN, key.duplicate()), msg).await.unwrap_or_else(|e| panic!("{msg:?}: {e}"))
+}
+
+async fn status(client: &Client) -> String {
+    let p = client.query("voting", &format!("poll/{POLL}"), &[]).await.unwrap();
+    p["poll"]["status"].as_str().unwrap().to_string()
+}
+
+async fn wait_status(client: &Client, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while status(client).await != want {
+        assert!(Instant::now() < deadline, "the poll did not become {want}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn token(sk: &blind_rsa_signatures::SecretKey, voter: &Keypair) -> Token {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let opts = Options::default();
+    let pk = sk.public_key().unwrap();
+    let msg = credential_message(POLL, &voter.public_key().address());
+    let blinding = pk.blind(&mut rand::thread_rng(), &msg, true, &opts).unwrap();
+    let blind_sig = sk.blind_sign(&mut rand::thread_rng(), &blinding.blind_msg, &opts).unwrap();
+    let randomizer = blinding.msg_randomizer.unwrap();
+    let sig = pk.finalize(&blind_sig, &blinding.secret, Some(randomizer), &msg, &opts).unwrap();
+    Token { randomizer: b64(&randomizer.0), signature: b64(&sig.0) }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_independent_verifier_recomputes_a_poll_and_finds_it_equal() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    common::init_demo(&home, CHAIN);
+    let node = NodeProcess::start(&home);
+    let client = Client::new(&node.url);
+    let admin = TxBuilder::new(CHAIN, KeyFile::load(&home.join("keys/admin.json")).unwrap());
+    let at = height(&node.url).await + 5;
+    let activate = GovernanceMsg::Activate { module: "voting".into(), version: None, at_height: at };
+    client.send(&admin, &GovernanceMsg::propose(&activate, "voting", wall_clock_ms() + 600_000)).await.unwrap();
+    let office = Keypair::generate(Algorithm::Ed25519);
+    let grant = GovernanceMsg::GrantRole { account: office.public_key().address(), role: Role::Verifier };
+    client.send(&admin, &GovernanceMsg::propose(&grant, "poll office", wall_clock_ms() + 600_000)).await.unwrap();
+    wait_height(&node.url, at, Duration::from_secs(30)).await;
+
+    let mut rng = rand::thread_rng();
+    let trustees: Vec<Keypair> = (0..3).map(|_| Keypair::generate(Algorithm::Ed25519)).collect();
+    let transport: Vec<Scalar> = (0..3).map(|_| Scalar::random(&mut rng)).collect();
+    let registrar = Keypair::generate(Algorithm::Ed25519);
+    let rsa = KeyPair::generate(&mut rng, 2048).unwrap();
+    let spki = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(rsa.pk.to_spki(Some(&Options::default())).unwrap())
+    };
+    let opens_ms = wall_clock_ms() + 6_000;
+    let spec = PollSpec {
+        kind: PollKind::ParticipatoryBudget,
+        title: "마포구 주민참여예산 2026".into(),
+        questions: vec![Question {
+            text: "Which projects? (up to 2)".into(),
+            options: ["park lighting", "library hours", "bike lanes"].map(String::from).to_vec(),
+            min: 0,
+            max: 2,
+        }],
+        eligibility: Eligibility { district: "mapo-gu".into(), min_months_resident: 6, min_age: 16 },
+        opens_ms,
+        closes_ms: opens_ms + 8_000,
+        results_from_ms: None,
+        revote: Revote::LastCounts,
+        trustees: trustees
+            .iter()
+            .zip(&transport)
+            .map(|(t, x)| Trustee { account: t.public_key().address(), transport_key: Element::new(x * G) })
+            .collect(),
+        threshold: 2,
+        registrar: registrar.public_key().address(),
+        registrar_key: spki,
+        eligible: 5,
+    };
+    send(&client, &office, &VotingMsg::CreatePoll { poll: POLL.into(), spec }).await;
+    let ctx = poll_context(POLL);
+    let t: Vec<(u32, Element)> =
+        transport.iter().enumerate().map(|(i, x)| (i as u32 + 1, Element::new(x * G))).collect();
+    let mut dealings = Vec::new();
+    for (i, trustee) in trustees.iter().enumerate() {
+        let (d, _) = Dealing::deal(&ctx, i as u32 + 1, 2, &t, &mut rng).unwrap();
+        send(&client, trustee, &VotingMsg::Deal { poll: POLL.into(), dealing: d.clone() }).await;
+        dealings.push(d);
+    }
+    let secrets: Vec<Scalar> =
+        (0..3).map(|j| dealings.iter().map(|d| d.open(&ctx, j as u32 + 1, &transport[j]).unwrap()).sum()).collect();
+    wait_status(&client, "open").await;
+    let key = election_key(&dealings.iter().collect::<Vec<_>>());
+    send(&client, &registrar, &VotingMsg::RecordIssued { poll: POLL.into(), issued: 3 }).await;
+
+    let voters: Vec<Keypair> = (0..3).map(|_| Keypair::generate(Algorithm::Ed25519)).collect();
+    let shapes = vec![dojang_ballot::QuestionShape { options: 3, min: 0, max: 2 }];
+    for (v, picks) in [(0, vec![0, 1]), (1, vec![1]), (2, vec![]), (0, vec![2])] {
+        let voter = &voters[v];
+        let addr = voter.public_key().address();
+        let (ballot, _) =
+            EncryptedBallot::encrypt(&ballot_context(POLL, &addr), &key, &shapes, &[picks], &mut rng).unwrap();
+        let msg = VotingMsg::Cast {
+            poll: POLL.into(),
+            voter: addr,
+            key,
+            shapes: shapes.clone(),
+            token: token(&rsa.sk, voter),
+            ballot,
+        };
+        send(&client, voter, &msg).await;
+    }
+    wait_status(&client, "closed").await;
+    let tally = client.query("voting", &format!("tally/{POLL}"), &[]).await.unwrap();
+    let totals: Vec<Ciphertext> = serde_json::from_value(tally["tally"]["totals"].clone()).unwrap();
+    for j in [1u32, 3] {
+        let share = DecryptionShare::make(&ctx, j, &secrets[j as usize - 1], &totals, &mut rng);
+        send(&client, &trustees[j as usize - 1], &VotingMsg::DecryptShare { poll: POLL.into(), share }).await;
+    }
+    assert_eq!(status(&client).await, "tallied");
+
+    let out = Command::new(EXE).args(["voting", "verify", POLL, "--node", &node.url]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(report["problems"], serde_json::json!([]), "{report}");
+    assert_eq!(report["ballots_on_board"], 4);
+    assert_eq!(report["ballots_verified"], 4);
+    assert_eq!(report["voters_counted"], 3);
+    assert_eq!((report["dealings_standing"].as_u64(), report["shares_valid"].as_u64()), (Some(3), Some(2)));
+    assert_eq!((report["key_matches"].as_bool(), report["totals_match"].as_bool()), (Some(true), Some(true)));
+    // Voter 0's second ballot (option 2) replaced its first (options 0 and 1).
+    assert_eq!(report["result"], serde_json::json!([[0, 1, 1]]));
+    assert_eq!(report["result_matches"], true);
+    assert!(stdout.contains("verified: everything recomputed matches the chain"), "{stdout}");
+
+    let missing = Command::new(EXE).args(["voting", "verify", "no-such-poll", "--node", &node.url]).output().unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no poll 'no-such-poll'"), "{missing:?}");
+}

@@ -1,0 +1,285 @@
+//! The independent verifier (VOTE-07, VOTE-09, VOTE-10): it takes nothing the node computed
+//! on trust. From the poll's dealings it recomputes the election key and each trustee's
+//! verification key. From every ballot on the board it checks the transaction's signature,
+//! the voting credential and the ballot's proofs, and it recomputes the encrypted totals under
+//! the poll's re-voting policy. It checks every decryption share and recomputes the counts.
+//! Each of these is compared with what the chain records; any difference is a problem in the
+//! report.
+//!
+//! It reads through one node's API. The records it starts from (the poll, its board) are read
+//! as that node serves them; reading them with proofs against certified headers is the next
+//! step (docs/modules/voting.md).
+
+use std::collections::BTreeMap;
+
+use anyhow::{bail, Context};
+use dojang_ballot::dkg::{election_key, verification_key};
+use dojang_ballot::elgamal::sum;
+use dojang_ballot::tally::combine;
+use dojang_ballot::{Batch, Ciphertext, Dealing, DecryptionShare};
+use dojang_sdk::{Client, ClientError};
+use dojang_types::{Address, SignedTx};
+use dojang_voting::rules::{ballot_context, poll_context, within_credentials};
+use dojang_voting::state::{BoardEntry, Poll, Status, Tally};
+use dojang_voting::{exec, Revote, VotingMsg};
+use serde::Serialize;
+use serde_json::Value;
+
+/// What the verifier found. `problems` is empty when everything matches.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub poll: String,
+    pub status: Status,
+    pub dealings: usize,
+    pub dealings_standing: usize,
+    pub key_matches: bool,
+    pub ballots_on_board: usize,
+    pub ballots_verified: usize,
+    pub voters_counted: u64,
+    pub credentials_issued: u64,
+    pub eligible: u64,
+    pub totals_match: bool,
+    pub shares_posted: usize,
+    pub shares_valid: usize,
+    pub result: Option<Vec<Vec<u64>>>,
+    pub result_matches: Option<bool>,
+    pub problems: Vec<String>,
+}
+
+impl Report {
+    pub fn print(&self) {
+        println!("poll {} ({:?})", self.poll, self.status);
+        println!(
+            "election key: {} dealings, {} standing; the key and every verification key {}",
+            self.dealings,
+            self.dealings_standing,
+            if self.key_matches { "recomputed and equal" } else { "DIFFER" }
+        );
+        println!(
+            "ballots: {} on the board, {} with a valid signature, credential and proofs; {} voters counted, {} credentials issued, {} on the roll",
+            self.ballots_on_board, self.ballots_verified, self.voters_counted, self.credentials_issued, self.eligible
+        );
+        println!("encrypted totals: {}", if self.totals_match { "recomputed and equal" } else { "DIFFER" });
+        println!("decryption shares: {} posted, {} with valid proofs", self.shares_posted, self.shares_valid);
+        match (&self.result, self.result_matches) {
+            (Some(r), Some(true)) => println!("result: {r:?}, recomputed and equal"),
+            (Some(r), _) => println!("result: {r:?}, NOT what the shares decrypt to"),
+            (None, _) => println!("result: not published"),
+        }
+        if self.problems.is_empty() {
+            println!("verified: everything recomputed matches the chain");
+        } else {
+            for p in &self.problems {
+                println!("PROBLEM: {p}");
+            }
+        }
+    }
+}
+
+async fn optional(client: &Client, path: &str, field: &str) -> anyhow::Result<Option<Value>> {
+    match client.query("voting", path, &[]).await {
+        Ok(v) => Ok(Some(v[field].clone())),
+        Err(ClientError::Problem { status: 404, .. }) => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read voting/{path}")),
+    }
+}
+
+/// Every tracking code on the poll's board, from the state index.
+async fn board(client: &Client, poll: &str) -> anyhow::Result<Vec<String>> {
+    let prefix = format!("voting/board/{poll}/");
+    let mut codes = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut path = format!("/v1/state/keys?prefix={prefix}&limit=200");
+        if let Some(a) = &after {
+            path.push_str(&format!("&after={a}"));
+        }
+        let page = client.get(&path).await?;
+        for k in page["keys"].as_array().context("the key index has no keys")? {
+            let key = k["key"].as_str().context("a board key that is not text")?;
+            codes.push(key.trim_start_matches(&prefix).to_string());
+        }
+        match page["next_after"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => return Ok(codes),
+        }
+    }
+}
+
+/// A ballot as it was sent: its transaction, checked and decoded.
+struct Cast {
+    height: u64,
+    index: u64,
+    voter: Address,
+    choices: Vec<Ciphertext>,
+}
+
+/// Fetches the transaction behind a board entry and checks it: its id, its signature, that it
+/// is this poll's ballot from the voting key it names, its credential, and its tracking code.
+/// Its proofs go into `batch`.
+async fn cast(client: &Client, p: &Poll, poll: &str, code: &str, batch: &mut Batch) -> Result<Cast, String> {
+    let entry: Value = optional(client, &format!("board/{poll}/{code}"), "ballot")
+        .await
+        .map_err(|e| format!("{e:#}"))?
+        .ok_or("its board entry is gone")?;
+    let entry: BoardEntry = serde_json::from_value(entry).map_err(|e| format!("its board entry: {e}"))?;
+    let answer = client.tx(&entry.tx).await.map_err(|e| format!("its transaction {}: {e}", entry.tx))?;
+    let bytes = hex::decode(answer["tx_hex"].as_str().unwrap_or_default()).map_err(|e| format!("tx_hex: {e}"))?;
+    let tx = SignedTx::decode(&bytes).map_err(|e| format!("its transaction does not decode: {e}"))?;
+    if tx.id() != entry.tx || !dojang_crypto::verify_txs(&[&tx])[0] {
+        return Err(format!("transaction {} is not the one signed", entry.tx));
+    }
+    let msg: VotingMsg = serde_json::from_slice(&tx.body.msg).map_err(|e| format!("not a voting message: {e}"))?;
+    let VotingMsg::Cast { poll: for_poll, voter, key, shapes, token, ballot } = msg else {
+        return Err("its transaction is not a ballot".into());
+    };
+    let poll_shapes: Vec<_> = p.spec.questions.iter().map(|q| q.shape()).collect();
+    if for_poll != poll || voter != tx.body.sender_address() || Some(key) != p.key || shapes != poll_shapes {
+        return Err("it is not a ballot of this poll from the voting key it names".into());
+    }
+    if hex::encode(ballot.tracking_code()) != code {
+        return Err("its tracking code is not the ballot's".into());
+    }
+    exec::token_is_valid(&p.spec, poll, &voter, &token).map_err(|e| e.to_string())?;
+    ballot.check(&ballot_context(poll, &voter), &key, &shapes, batch).map_err(|e| e.to_string())?;
+    let index = answer["receipt"]["index"].as_u64().unwrap_or_default();
+    let choices = ballot.answers.iter().flat_map(|a| a.choices.iter().copied()).collect();
+    Ok(Cast { height: entry.height, index, voter, choices })
+}
+
+/// Recomputes poll `poll` from the chain's data and compares.
+pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> {
+    let Some(p) = optional(client, &format!("poll/{poll}"), "poll").await? else {
+        bail!("the chain has no poll '{poll}'");
+    };
+    let p: Poll = serde_json::from_value(p).context("the poll record")?;
+    let tally: Tally = serde_json::from_value(
+        optional(client, &format!("tally/{poll}"), "tally").await?.context("the poll has no tally record")?,
+    )
+    .context("the tally record")?;
+    let mut problems = Vec::new();
+    let ctx = poll_context(poll);
+    let n = p.spec.trustees.len() as u32;
+    let trustees: Vec<u32> = (1..=n).collect();
+
+    // The key, from the dealings that stand.
+    let mut dealings = BTreeMap::new();
+    for j in 1..=n {
+        if let Some(d) = optional(client, &format!("dealing/{poll}/{j}"), "dealing").await? {
+            let d: Dealing = serde_json::from_value(d).with_context(|| format!("dealing {j}"))?;
+            if let Err(e) = d.check(&ctx, p.spec.threshold, &trustees) {
+                problems.push(format!("dealing {j} does not check: {e}"));
+            }
+            dealings.insert(j, d);
+        }
+    }
+    let standing: Vec<&Dealing> =
+        dealings.iter().filter(|(j, _)| !p.disqualified.contains(j)).map(|(_, d)| d).collect();
+    let mut key_matches = true;
+    if p.key.is_some() {
+        let vks: Vec<_> = (1..=n).map(|j| verification_key(&standing, j)).collect();
+        key_matches = p.key == Some(election_key(&standing)) && vks == p.verification_keys;
+        if !key_matches {
+            problems.push("the election key or a verification key is not what the dealings make".into());
+        }
+    }
+
+    // Every ballot on the board, and the totals under the re-voting policy.
+    let codes = board(client, poll).await?;
+    let mut batch = Batch::new();
+    let mut casts = Vec::new();
+    for code in &codes {
+        match cast(client, &p, poll, code, &mut batch).await {
+            Ok(c) => casts.push(c),
+            Err(e) => problems.push(format!("ballot {code}: {e}")),
+        }
+    }
+    if !batch.holds() {
+        problems.push("a ballot's proofs do not hold (check each with the SDK to name it)".into());
+    }
+    casts.sort_by_key(|c| (c.height, c.index));
+    let mut counted: BTreeMap<Address, &Cast> = BTreeMap::new();
+    for c in &casts {
+        if counted.insert(c.voter, c).is_some() && p.spec.revote == Revote::Reject {
+            problems.push(format!("VOTE-02: voting key {} has two ballots in a one-ballot poll", c.voter));
+        }
+    }
+    let options = tally.totals.len();
+    let mut totals = Vec::with_capacity(options);
+    for o in 0..options {
+        totals.push(sum(counted.values().filter_map(|c| c.choices.get(o))));
+    }
+    let totals_match =
+        totals == tally.totals && counted.len() as u64 == tally.voters && casts.len() as u64 == tally.ballots;
+    if !totals_match {
+        problems.push(
+            "the encrypted totals or the counts of voters and ballots are not what the board's ballots make".into(),
+        );
+    }
+    if !within_credentials(counted.len() as u64, tally.issued) || tally.issued > p.spec.eligible {
+        problems.push(format!(
+            "VOTE-10: {} voters, {} credentials issued, {} on the roll",
+            counted.len(),
+            tally.issued,
+            p.spec.eligible
+        ));
+    }
+
+    // The decryption shares, and the result from them.
+    let mut shares = Vec::new();
+    let mut posted = 0;
+    for j in 1..=n {
+        if let Some(s) = optional(client, &format!("share/{poll}/{j}"), "share").await? {
+            posted += 1;
+            let s: DecryptionShare = serde_json::from_value(s).with_context(|| format!("share {j}"))?;
+            let vk = verification_key(&standing, j);
+            match s.verify(&ctx, &vk, &totals) {
+                Ok(()) => shares.push(s),
+                Err(e) => problems.push(format!("VOTE-07: {e}")),
+            }
+        }
+    }
+    let recomputed = if shares.len() as u32 >= p.spec.threshold {
+        let refs: Vec<&DecryptionShare> = shares.iter().collect();
+        let flat = combine(&totals, &refs, p.spec.threshold, counted.len() as u64).ok();
+        flat.map(|f| {
+            let mut rest = f.as_slice();
+            p.spec
+                .questions
+                .iter()
+                .map(|q| {
+                    let (head, tail) = rest.split_at(q.options.len());
+                    rest = tail;
+                    head.to_vec()
+                })
+                .collect::<Vec<_>>()
+        })
+    } else {
+        None
+    };
+    let result_matches = p.result.as_ref().map(|r| Some(r) == recomputed.as_ref());
+    if result_matches == Some(false) {
+        problems.push("VOTE-07: the published result is not what the valid shares decrypt to".into());
+    }
+    if p.status == Status::Tallied && p.result.is_none() {
+        problems.push("the poll says tallied and has no result".into());
+    }
+    Ok(Report {
+        poll: poll.to_string(),
+        status: p.status,
+        dealings: dealings.len(),
+        dealings_standing: standing.len(),
+        key_matches,
+        ballots_on_board: codes.len(),
+        ballots_verified: casts.len(),
+        voters_counted: counted.len() as u64,
+        credentials_issued: tally.issued,
+        eligible: p.spec.eligible,
+        totals_match,
+        shares_posted: posted,
+        shares_valid: shares.len(),
+        result: p.result.clone(),
+        result_matches,
+        problems,
+    })
+}
