@@ -1,8 +1,9 @@
 //! A poll on a real node, then `dojang voting verify` from outside: three trustees deal, the
 //! poll opens, three voters with the registrar's blind signatures vote (one of them twice,
 //! the last ballot counting), the poll closes, two trustees decrypt; the verifier recomputes
-//! the key, every ballot, the totals and the result, and finds them equal. A poll that does
-//! not exist is an error.
+//! the key, every ballot, the totals and the result, and finds them equal. Behind a proxy
+//! that alters one element of the node's answers, it reports what no longer matches. A poll
+//! that does not exist is an error.
 
 mod common;
 
@@ -55,6 +56,41 @@ fn token(sk: &blind_rsa_signatures::SecretKey, voter: &Keypair) -> Token {
     let randomizer = blinding.msg_randomizer.unwrap();
     let sig = pk.finalize(&blind_sig, &blinding.secret, Some(randomizer), &msg, &opts).unwrap();
     Token { randomizer: b64(&randomizer.0), signature: b64(&sig.0) }
+}
+
+type Tamper = Box<dyn Fn(&mut Value) + Send + Sync>;
+
+/// A proxy in front of the node that alters the JSON of every answer whose path starts with
+/// `path`, and passes everything else through as it is.
+async fn tampering_proxy(upstream: String, path: String, tamper: Tamper) -> (String, tokio::sync::oneshot::Sender<()>) {
+    use axum::extract::State;
+    use axum::http::{StatusCode, Uri};
+    use std::sync::Arc;
+    type Shared = Arc<(String, String, Tamper, reqwest::Client)>;
+    async fn forward(State(s): State<Shared>, uri: Uri) -> (StatusCode, axum::Json<Value>) {
+        let (upstream, path, tamper, http) = &*s;
+        let target = format!("{upstream}{}", uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+        let resp = http.get(&target).send().await.unwrap();
+        let status = StatusCode::from_u16(resp.status().as_u16()).unwrap();
+        let mut body: Value = resp.json().await.unwrap();
+        if status.is_success() && uri.path().starts_with(path.as_str()) {
+            tamper(&mut body);
+        }
+        (status, axum::Json(body))
+    }
+    let state: Shared = Arc::new((upstream, path, tamper, reqwest::Client::new()));
+    let app = axum::Router::new().fallback(forward).with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    (url, stop)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,6 +199,62 @@ async fn the_independent_verifier_recomputes_a_poll_and_finds_it_equal() {
     assert_eq!(report["result"], serde_json::json!([[0, 1, 1]]));
     assert_eq!(report["result_matches"], true);
     assert!(stdout.contains("verified: everything recomputed matches the chain"), "{stdout}");
+
+    // The verifier takes nothing on trust: behind a proxy that alters one element of what the
+    // node serves, it reports a problem that names what no longer matches.
+    let other = hex::encode(Element::new(Scalar::from(7u64) * G).bytes());
+    let poll_path = format!("/v1/query/voting/poll/{POLL}");
+    let tally_path = format!("/v1/query/voting/tally/{POLL}");
+    let cases: Vec<(&str, String, Tamper, &str)> = vec![
+        (
+            "the election key",
+            poll_path.clone(),
+            Box::new(move |v| v["poll"]["key"] = Value::String(other.clone())),
+            "election key",
+        ),
+        (
+            "the published result",
+            poll_path.clone(),
+            Box::new(|v| v["poll"]["result"][0][2] = 2.into()),
+            "published result",
+        ),
+        (
+            "an encrypted total",
+            tally_path.clone(),
+            Box::new(|v| v["tally"]["totals"].as_array_mut().unwrap().swap(0, 1)),
+            "encrypted totals",
+        ),
+        ("the number of voters", tally_path.clone(), Box::new(|v| v["tally"]["voters"] = 4.into()), "encrypted totals"),
+        ("the credentials issued", tally_path, Box::new(|v| v["tally"]["issued"] = 2.into()), "VOTE-10"),
+        (
+            "a trustee's dealing",
+            format!("/v1/query/voting/dealing/{POLL}/2"),
+            Box::new(|v| v["dealing"]["commitments"].as_array_mut().unwrap().swap(0, 1)),
+            "dealing 2",
+        ),
+        (
+            "a decryption share",
+            format!("/v1/query/voting/share/{POLL}/3"),
+            Box::new(|v| v["share"]["parts"].as_array_mut().unwrap().swap(0, 2)),
+            "trustee 3",
+        ),
+        (
+            "a ballot's transaction",
+            "/v1/txs/".to_string(),
+            Box::new(|v| {
+                let t = v["tx_hex"].as_str().unwrap();
+                let flipped = if t.ends_with('0') { "1" } else { "0" };
+                v["tx_hex"] = Value::String(format!("{}{flipped}", &t[..t.len() - 1]));
+            }),
+            "not the one signed",
+        ),
+    ];
+    for (what, path, tamper, named) in cases {
+        let (url, stop) = tampering_proxy(node.url.clone(), path, tamper).await;
+        let report = dojang_voting_service::verify::verify_poll(&Client::new(&url), POLL).await.unwrap();
+        let _ = stop.send(());
+        assert!(report.problems.iter().any(|p| p.contains(named)), "{what}: {:?}", report.problems);
+    }
 
     let missing = Command::new(EXE).args(["voting", "verify", "no-such-poll", "--node", &node.url]).output().unwrap();
     assert!(!missing.status.success());
