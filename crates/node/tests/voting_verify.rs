@@ -3,7 +3,7 @@
 //! the last ballot counting), the poll closes, two trustees decrypt; the verifier recomputes
 //! the key, every ballot, the totals and the result, and finds them equal. Behind a proxy
 //! that alters one element of the node's answers, it reports what no longer matches. A poll
-//! that does not exist is an error.
+//! that does not exist is an error. And the benchmark at a small size.
 
 mod common;
 
@@ -259,4 +259,28 @@ async fn the_independent_verifier_recomputes_a_poll_and_finds_it_equal() {
     let missing = Command::new(EXE).args(["voting", "verify", "no-such-poll", "--node", &node.url]).output().unwrap();
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no poll 'no-such-poll'"), "{missing:?}");
+}
+
+/// `dojang bench voting` at a small size: every ballot is final and accepted, the tally's
+/// counts equal the plaintext count, and the JSON line carries each figure beside the
+/// machine's own rate of checking ballot proofs.
+#[test]
+fn the_voting_bench_finalizes_every_ballot_and_tallies_right() {
+    let out = Command::new(EXE)
+        .args(["bench", "voting", "--ballots", "40", "--tally", "1000"])
+        .env("DOJANG_LOG__FILTER", "error")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!((v["finalized_ok"].as_u64(), v["refused_in_block"].as_u64()), (Some(40), Some(0)), "{v}");
+    assert_eq!((v["refused_at_admission"].as_u64(), v["not_final"].as_u64()), (Some(0), Some(0)), "{v}");
+    assert_eq!((v["tally_ballots"].as_u64(), v["tally_counts_right"].as_bool()), (Some(1000), Some(true)), "{v}");
+    for figure in ["finalized_per_s", "ballot_proofs_per_s", "ratio_to_proofs", "verifier_per_s", "tally_seconds"] {
+        assert!(v[figure].as_f64().is_some_and(|x| x > 0.0), "{figure}: {v}");
+    }
+    for line in ["ballots finalized/s", "ballots' proofs/s", "independent verifier", "tally of 1000 ballots"] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
 }

@@ -5,6 +5,7 @@
 mod chain;
 mod client;
 mod light;
+pub mod load;
 mod verify;
 
 pub use chain::Chain;

@@ -4,6 +4,7 @@
 pub mod client;
 mod commands;
 mod demo;
+pub mod dev_chain;
 
 use std::sync::Arc;
 

@@ -1,7 +1,8 @@
 //! Voting as a service (DOMAIN.md §3): the voting module on chain, and `dojang voting verify`,
-//! which anyone runs to recompute a poll from the chain's data. The registrar, the trustees'
-//! commands, the demo and the benchmark come next (docs/modules/voting.md).
+//! which anyone runs to recompute a poll from the chain's data, and `dojang bench voting`. The
+//! registrar, the trustees' commands and the demo come next (docs/modules/voting.md).
 
+mod bench;
 pub mod verify;
 
 use clap::Subcommand;
@@ -57,6 +58,20 @@ fn run(cmd: Commands) -> Run {
 
 static COMMANDS: Subcommands<Commands> = Subcommands::new(run);
 
+#[derive(Subcommand)]
+pub enum Benches {
+    /// Ballots verified and finalized per second on one validator, the tally of a million
+    /// ballots, and the independent verifier's rate.
+    Voting(bench::VotingBenchArgs),
+}
+
+fn run_bench(b: Benches) -> Run {
+    let Benches::Voting(args) = b;
+    Box::pin(bench::run(args))
+}
+
+static BENCHES: Subcommands<Benches> = Subcommands::new(run_bench);
+
 impl Service for VotingService {
     fn name(&self) -> &'static str {
         dojang_voting::NAME
@@ -68,5 +83,9 @@ impl Service for VotingService {
 
     fn commands(&self) -> Option<&dyn CommandSet> {
         Some(&COMMANDS)
+    }
+
+    fn benches(&self) -> Option<&dyn CommandSet> {
+        Some(&BENCHES)
     }
 }

@@ -4,9 +4,6 @@
 //! followed to finality over the node's event stream. Accepted and refused receipts are
 //! counted apart; the rate counts accepted ones only.
 
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -87,12 +84,6 @@ async fn vouch(client: &Client, chain_id: &str, federation: Keypair, employers: 
     Ok(())
 }
 
-struct Progress {
-    pending: Mutex<HashSet<Hash>>,
-    ok: AtomicU64,
-    failed: AtomicU64,
-}
-
 /// Registers `count` contracts from `employers` employers and prints what it measured; its
 /// part of the benchmark's JSON line.
 pub async fn run(count: u64, employers: u64, machine: &Machine) -> anyhow::Result<Value> {
@@ -122,52 +113,9 @@ async fn measure(
     let encoded: Vec<(Hash, String)> = txs.iter().map(|t| (t.id(), hex::encode(dojang_types::encode(t)))).collect();
     drop(txs);
 
-    let progress = Arc::new(Progress {
-        pending: Mutex::new(encoded.iter().map(|(id, _)| *id).collect()),
-        ok: AtomicU64::new(0),
-        failed: AtomicU64::new(0),
-    });
-    let (p, follow_url) = (progress.clone(), url.to_string());
-    let follower = tokio::spawn(async move {
-        Client::new(&follow_url)
-            .each_block_receipts(|receipts| {
-                let mut pending = p.pending.lock().unwrap_or_else(|e| e.into_inner());
-                for r in receipts {
-                    let Some(id) = r["tx_id"].as_str().and_then(|s| s.parse::<Hash>().ok()) else { continue };
-                    if pending.remove(&id) {
-                        let counter = if r["result"]["status"] == "ok" { &p.ok } else { &p.failed };
-                        counter.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            })
-            .await
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-
-    let http = reqwest::Client::new();
-    let started = Instant::now();
-    let (mut sent, mut refused) = (0u64, 0u64);
-    for chunk in encoded.chunks(BATCH) {
-        while sent
-            .saturating_sub(progress.ok.load(Ordering::Relaxed) + progress.failed.load(Ordering::Relaxed) + refused)
-            > WINDOW
-        {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        let body = json!({ "txs": chunk.iter().map(|(_, h)| h).collect::<Vec<_>>() });
-        let resp: Value = http.post(format!("{url}/v1/txs/batch")).json(&body).send().await?.json().await?;
-        refused += chunk.len() as u64 - resp["accepted"].as_u64().unwrap_or(0);
-        sent += chunk.len() as u64;
-    }
-    let drain_until = Instant::now() + DRAIN;
-    let done = |p: &Progress| p.ok.load(Ordering::Relaxed) + p.failed.load(Ordering::Relaxed) + refused >= sent;
-    while !done(&progress) && Instant::now() < drain_until {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let secs = started.elapsed().as_secs_f64();
-    follower.abort();
-    let (ok, failed) = (progress.ok.load(Ordering::Relaxed), progress.failed.load(Ordering::Relaxed));
-    let lost = sent.saturating_sub(ok + failed + refused);
+    let sent = dojang_sdk::load::send_all(url, &encoded, BATCH, WINDOW, DRAIN).await?;
+    let (ok, failed, refused, lost, secs) =
+        (sent.ok, sent.refused_in_block, sent.refused_at_admission, sent.not_final, sent.seconds);
     let per_s = ok as f64 / secs;
     let ratio = per_s / machine.ed25519_batched_all_cores;
     println!("registrations finalized/s {per_s:>11.0}  ({ok} of {count} from {employers} employers in {secs:.2} s; target >= 2,000/s)");

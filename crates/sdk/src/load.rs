@@ -1,0 +1,104 @@
+//! Load from a tool (a benchmark): pre-signed transactions sent in batches, with a bound on
+//! how many are in flight, each followed to its receipt over the node's event stream. Accepted
+//! ones, ones refused in a block, ones refused at admission and ones not final within the wait
+//! are counted apart, so a rate can count accepted transactions only.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use dojang_types::Hash;
+use serde_json::{json, Value};
+
+use crate::{Client, ClientError};
+
+/// What became of the transactions sent.
+#[derive(Debug, Clone, Copy)]
+pub struct Sent {
+    pub ok: u64,
+    pub refused_in_block: u64,
+    pub refused_at_admission: u64,
+    pub not_final: u64,
+    /// From the first batch sent to the last receipt (or the end of the wait).
+    pub seconds: f64,
+}
+
+struct Progress {
+    pending: Mutex<HashSet<Hash>>,
+    ok: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl Progress {
+    fn done(&self) -> u64 {
+        self.ok.load(Ordering::Relaxed) + self.failed.load(Ordering::Relaxed)
+    }
+}
+
+/// Sends `txs` (each id with the hex of its encoding) to the node at `url`, `batch` at a time,
+/// with at most `window` submitted and not yet final, and waits up to `drain` after the last
+/// batch for their receipts.
+pub async fn send_all(
+    url: &str,
+    txs: &[(Hash, String)],
+    batch: usize,
+    window: u64,
+    drain: Duration,
+) -> Result<Sent, ClientError> {
+    let progress = Arc::new(Progress {
+        pending: Mutex::new(txs.iter().map(|(id, _)| *id).collect()),
+        ok: AtomicU64::new(0),
+        failed: AtomicU64::new(0),
+    });
+    let (p, follow_url) = (progress.clone(), url.to_string());
+    let follower = tokio::spawn(async move {
+        Client::new(&follow_url)
+            .each_block_receipts(|receipts| {
+                let mut pending = p.pending.lock().unwrap_or_else(|e| e.into_inner());
+                for r in receipts {
+                    let Some(id) = r["tx_id"].as_str().and_then(|s| s.parse::<Hash>().ok()) else { continue };
+                    if pending.remove(&id) {
+                        let counter = if r["result"]["status"] == "ok" { &p.ok } else { &p.failed };
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+            .await
+    });
+    // The event stream is open before the first transaction can be final.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let http = reqwest::Client::new();
+    let endpoint = format!("{url}/v1/txs/batch");
+    let started = Instant::now();
+    let (mut sent, mut refused) = (0u64, 0u64);
+    for chunk in txs.chunks(batch.max(1)) {
+        while sent.saturating_sub(progress.done() + refused) > window {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let body = json!({ "txs": chunk.iter().map(|(_, h)| h).collect::<Vec<_>>() });
+        let transport = |source| ClientError::Transport { url: endpoint.clone(), source };
+        let resp: Value =
+            http.post(&endpoint).json(&body).send().await.map_err(transport)?.json().await.map_err(transport)?;
+        let accepted = resp["accepted"]
+            .as_u64()
+            .ok_or_else(|| ClientError::BadAnswer(format!("a batch answer without 'accepted': {resp}")))?;
+        refused += chunk.len() as u64 - accepted.min(chunk.len() as u64);
+        sent += chunk.len() as u64;
+    }
+    let drain_until = Instant::now() + drain;
+    while progress.done() + refused < sent && Instant::now() < drain_until {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    follower.abort();
+    let (ok, failed) = (progress.ok.load(Ordering::Relaxed), progress.failed.load(Ordering::Relaxed));
+    Ok(Sent {
+        ok,
+        refused_in_block: failed,
+        refused_at_admission: refused,
+        not_final: sent.saturating_sub(ok + failed + refused),
+        seconds,
+    })
+}
