@@ -108,6 +108,8 @@ pub struct Ledger {
 /// Finalized blocks buffered for slow event subscribers. Blocks can hold 20,000 transactions
 /// with receipts, so this bounds memory as much as it bounds lag.
 const EVENT_BUFFER: usize = 32;
+/// Batches at least this large are admitted on every core.
+const PARALLEL_ADMISSION: usize = 32;
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these locks is a bug; the data (caches, queues) stays usable.
@@ -303,37 +305,59 @@ impl Ledger {
         self.submit_batch(&[bytes]).pop().expect("one verdict per transaction")
     }
 
+    /// Decodes one transaction and runs the checks that take no lock: the envelope, the
+    /// module's stateless check and the sender's permit. `next_height` caches the height
+    /// activation is judged for (read only if a module needs activation, and then once).
+    fn admit_one(&self, b: &[u8], now: u64, next_height: &mut Option<u64>) -> Result<(SignedTx, u32), SubmitError> {
+        let tx = SignedTx::decode(b)?;
+        tx.check_envelope(&self.genesis.chain_id, now, self.config.max_expiry_ahead_ms)?;
+        let (module, permit) = self.router.admit(&tx)?;
+        let view = self.committed_state();
+        let storage = |e| SubmitError::Store(storage_failure(e));
+        if module.needs_activation() || !module.versions().is_empty() {
+            let next = match *next_height {
+                Some(h) => h,
+                None => last_block(&view).map_err(storage)?.0 + 1,
+            };
+            *next_height = Some(next);
+            message_active(&view, module.as_ref(), &tx.body.msg, next).map_err(SubmitError::Store)??;
+        }
+        let sender = tx.body.sender_address();
+        let roles = self.router.roles_of(&view, &sender).map_err(storage)?;
+        self.router.permits(&view, module.name(), &sender, &roles, permit).map_err(storage)??;
+        Ok((tx, self.config.quotas.for_roles(&roles).per_minute))
+    }
+
+    /// [`Ledger::admit_one`] for each item, in order. A large batch is split across the cores,
+    /// since a module's stateless check can cost as much as a signature (a ballot's proofs).
+    fn admit_all(&self, items: &[&[u8]], now: u64) -> Vec<Result<(SignedTx, u32), SubmitError>> {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        if items.len() < PARALLEL_ADMISSION || cores == 1 {
+            let mut next = None;
+            return items.iter().map(|b| self.admit_one(b, now, &mut next)).collect();
+        }
+        let per = items.len().div_ceil(cores);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = items
+                .chunks(per)
+                .map(|chunk| {
+                    s.spawn(move || {
+                        let mut next = None;
+                        chunk.iter().map(|b| self.admit_one(b, now, &mut next)).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+        })
+    }
+
     /// Admits several encoded transactions, verifying their signatures in one parallel batch.
     /// Each gets its own verdict, in order: decode, envelope, the module's stateless check,
     /// the sender's permit and minute quota (against the latest committed state), replay,
     /// signature, mempool bounds.
     pub fn submit_batch(&self, items: &[&[u8]]) -> Vec<Result<Hash, SubmitError>> {
         let now = self.clock_ms();
-        // What is switched on is judged for the next block; the height is read only if a
-        // transaction's module has parts that need activation, and then once.
-        let mut next_height: Option<u64> = None;
-        let decoded: Vec<Result<(SignedTx, u32), SubmitError>> = items
-            .iter()
-            .map(|b| {
-                let tx = SignedTx::decode(b)?;
-                tx.check_envelope(&self.genesis.chain_id, now, self.config.max_expiry_ahead_ms)?;
-                let (module, permit) = self.router.admit(&tx)?;
-                let view = self.committed_state();
-                let storage = |e| SubmitError::Store(storage_failure(e));
-                if module.needs_activation() || !module.versions().is_empty() {
-                    let next = match next_height {
-                        Some(h) => h,
-                        None => last_block(&view).map_err(storage)?.0 + 1,
-                    };
-                    next_height = Some(next);
-                    message_active(&view, module.as_ref(), &tx.body.msg, next).map_err(SubmitError::Store)??;
-                }
-                let sender = tx.body.sender_address();
-                let roles = self.router.roles_of(&view, &sender).map_err(storage)?;
-                self.router.permits(&view, module.name(), &sender, &roles, permit).map_err(storage)??;
-                Ok((tx, self.config.quotas.for_roles(&roles).per_minute))
-            })
-            .collect();
+        let decoded = self.admit_all(items, now);
         let ok: Vec<&SignedTx> = decoded.iter().filter_map(|r| r.as_ref().ok().map(|(tx, _)| tx)).collect();
         let ids: Vec<Hash> = ok.iter().map(|t| t.id()).collect();
         let sigs = dojang_crypto::verify_txs(&ok);

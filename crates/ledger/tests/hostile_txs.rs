@@ -187,3 +187,31 @@ fn an_observer_evicts_expired_transactions_on_every_block() {
     let own = observer.ledger.propose(height, observer.ledger.validators()[0].address, Duration::from_secs(1)).unwrap();
     assert_eq!(own.txs.iter().map(|t| t.id()).collect::<Vec<_>>(), vec![later]);
 }
+
+/// A batch large enough to be admitted on several cores still gets one verdict per item, in
+/// the order sent: the good ones their ids, the garbage and the messages the module refuses
+/// their errors.
+#[test]
+fn a_large_batch_gets_one_verdict_per_transaction_in_order() {
+    let validator = Keypair::generate(Algorithm::Ed25519);
+    let n = node(&validator, "refused");
+    let user = Keypair::generate(Algorithm::Ed25519);
+    let expires = now_ms() + 60_000;
+    let items: Vec<Vec<u8>> = (0..100u64)
+        .map(|i| match i % 10 {
+            3 => b"not a transaction".to_vec(),
+            5 => encode(&tx(&user, i, b"unknown", expires)),
+            _ => encode(&tx(&user, i, b"ok", expires)),
+        })
+        .collect();
+    let refs: Vec<&[u8]> = items.iter().map(|b| b.as_slice()).collect();
+    let verdicts = n.ledger.submit_batch(&refs);
+    assert_eq!(verdicts.len(), 100);
+    for (i, v) in verdicts.iter().enumerate() {
+        match i % 10 {
+            3 | 5 => assert!(v.is_err(), "item {i}: {v:?}"),
+            _ => assert_eq!(v.as_ref().ok(), Some(&SignedTx::decode(&items[i]).unwrap().id()), "item {i}"),
+        }
+    }
+    assert_eq!(n.ledger.mempool_len(), 80);
+}
