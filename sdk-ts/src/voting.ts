@@ -17,6 +17,9 @@ const G: Point = RistrettoPoint.BASE;
 const MAX_RANGE = 64;
 const MAX_OPTIONS = 50;
 const MAX_QUESTIONS = 20;
+/** A whole ballot's options and count alternatives at most (crates/modules/voting, rules::ballot_fits). */
+const MAX_BALLOT_OPTIONS = 60;
+const MAX_BALLOT_COUNT_BRANCHES = 60;
 
 export class BallotError extends Error {
   constructor(detail: string) {
@@ -60,7 +63,7 @@ const mod = (n: bigint): bigint => ((n % ORDER) + ORDER) % ORDER;
 
 function leToBig(b: Uint8Array): bigint {
   let n = 0n;
-  for (let i = b.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(b[i]);
+  for (let i = b.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(b[i] ?? 0);
   return n;
 }
 
@@ -180,7 +183,7 @@ function proveRange(context: Uint8Array, key: Point, keyHex: string, c: Ct, r: b
   const others = cs.reduce((s, x, j) => (j === real ? s : s + x), 0n);
   cs[real] = mod(total - others);
   zs[real] = mod(w + cs[real] * r);
-  return { branches: commits.map((cm, j) => ({ ...cm, c: scalarHex(cs[j]), z: scalarHex(zs[j]) })) };
+  return { branches: commits.map((cm, j) => ({ ...cm, c: scalarHex(cs[j] ?? 0n), z: scalarHex(zs[j] ?? 0n) })) };
 }
 
 function verifyRange(context: Uint8Array, key: Point, keyHex: string, c: Ct, lo: number, hi: number, proof: RangeProofJson): void {
@@ -203,6 +206,25 @@ function verifyRange(context: Uint8Array, key: Point, keyHex: string, c: Ct, lo:
   if (mod(sum) !== total) throw new BallotError("its challenges do not add up to the hash of the statement");
 }
 
+/** The election key: a point, and not the identity, under which a ballot would be plaintext. */
+function electionKey(hex: string): Point {
+  const key = parsePoint(hex, "the election key");
+  if (key.equals(RistrettoPoint.ZERO)) throw new BallotError("the election key is the identity: a ballot under it would not be secret");
+  return key;
+}
+
+function checkShapes(shapes: QuestionShape[]): void {
+  if (!Array.isArray(shapes) || shapes.length === 0 || shapes.length > MAX_QUESTIONS) {
+    throw new BallotError(`a ballot answers 1 to ${MAX_QUESTIONS} questions`);
+  }
+  shapes.forEach(checkShape);
+  const options = shapes.reduce((n, s) => n + s.options, 0);
+  const branches = shapes.reduce((n, s) => n + s.max - s.min + 1, 0);
+  if (options > MAX_BALLOT_OPTIONS || branches > MAX_BALLOT_COUNT_BRANCHES) {
+    throw new BallotError(`a ballot has at most ${MAX_BALLOT_OPTIONS} options and ${MAX_BALLOT_COUNT_BRANCHES} count alternatives in all`);
+  }
+}
+
 function checkShape(s: QuestionShape, q: number): void {
   const ok = (n: number) => Number.isInteger(n) && n >= 0;
   if (!ok(s.options) || !ok(s.min) || !ok(s.max) || s.options === 0 || s.options > MAX_OPTIONS || s.min > s.max || s.max > s.options || s.max - s.min >= MAX_RANGE) {
@@ -218,15 +240,15 @@ export const credentialMessage = (poll: string, voter: string): Uint8Array => ut
 
 /** Encrypts the selections (chosen option indices per question) with their proofs. */
 export function encryptBallot(context: Uint8Array, keyHex: string, shapes: QuestionShape[], selections: number[][]): { ballot: BallotJson; secrets: BallotSecrets } {
-  if (shapes.length === 0 || shapes.length > MAX_QUESTIONS || selections.length !== shapes.length) {
-    throw new BallotError(`a ballot answers each of its 1 to ${MAX_QUESTIONS} questions`);
+  checkShapes(shapes);
+  if (!Array.isArray(selections) || selections.length !== shapes.length || !selections.every(Array.isArray)) {
+    throw new BallotError("a ballot answers each of its questions with a list of chosen options");
   }
-  const key = parsePoint(keyHex, "the election key");
+  const key = electionKey(keyHex);
   const answers: AnswerJson[] = [];
   const randomness: string[][] = [];
   shapes.forEach((shape, q) => {
-    checkShape(shape, q);
-    const chosen = selections[q];
+    const chosen = selections[q] ?? [];
     if (new Set(chosen).size !== chosen.length || chosen.some((o) => !Number.isInteger(o) || o < 0 || o >= shape.options)) {
       throw new BallotError(`question ${q}: each chosen option once, below ${shape.options}`);
     }
@@ -259,18 +281,18 @@ function parseCt(c: CiphertextJson, what: string): Ct {
 
 /** Checks a ballot's proofs as a validator does (one at a time, not in a batch). */
 export function verifyBallot(context: Uint8Array, keyHex: string, shapes: QuestionShape[], ballot: BallotJson): void {
-  const key = parsePoint(keyHex, "the election key");
+  checkShapes(shapes);
+  const key = electionKey(keyHex);
   if (!Array.isArray(ballot?.answers) || ballot.answers.length !== shapes.length) {
     throw new BallotError(`the poll has ${shapes.length} questions and the ballot answers another number`);
   }
   shapes.forEach((shape, q) => {
-    checkShape(shape, q);
     const a = ballot.answers[q];
     if (!Array.isArray(a?.choices) || !Array.isArray(a?.choice_proofs) || a.choices.length !== shape.options || a.choice_proofs.length !== shape.options) {
       throw new BallotError(`question ${q} has ${shape.options} options: one ciphertext and one proof each`);
     }
     const cts = a.choices.map((c, o) => parseCt(c, `question ${q}, option ${o}`));
-    cts.forEach((c, o) => verifyRange(context, key, keyHex, c, 0, 1, a.choice_proofs[o]));
+    cts.forEach((c, o) => verifyRange(context, key, keyHex, c, 0, 1, a.choice_proofs[o] as RangeProofJson));
     const total = ct(cts.reduce((s, c) => s.add(c.alpha), RistrettoPoint.ZERO), cts.reduce((s, c) => s.add(c.beta), RistrettoPoint.ZERO));
     verifyRange(context, key, keyHex, total, shape.min, shape.max, a.count_proof);
   });
@@ -283,7 +305,7 @@ export function trackingCode(ballot: BallotJson): string {
   for (const a of ballot.answers) {
     a.choices.forEach((c, o) => {
       parts.push(fromHex(c.alpha), fromHex(c.beta));
-      proof(a.choice_proofs[o]);
+      proof(a.choice_proofs[o] as RangeProofJson);
     });
     proof(a.count_proof);
   }
@@ -292,18 +314,21 @@ export function trackingCode(ballot: BallotJson): string {
 
 /** A Benaloh audit: what the ballot encrypts, from the randomness its device revealed. */
 export function auditBallot(keyHex: string, ballot: BallotJson, secrets: BallotSecrets): number[][] {
-  const key = parsePoint(keyHex, "the election key");
+  const key = electionKey(keyHex);
   if (secrets.randomness.length !== ballot.answers.length) throw new BallotError("the revealed randomness does not match the ballot's questions");
   return ballot.answers.map((a, q) => {
-    const rs = secrets.randomness[q];
+    const rs = secrets.randomness[q] ?? [];
     if (rs.length !== a.choices.length) throw new BallotError(`question ${q}: randomness for each option, no more`);
     const chosen: number[] = [];
     a.choices.forEach((c, o) => {
-      const r = parseScalar(rs[o], "a randomness");
-      const zero = encryptWith(key, 0, r).json;
-      const one = encryptWith(key, 1, r).json;
-      if (zero.alpha === c.alpha && zero.beta === c.beta) return;
-      if (one.alpha === c.alpha && one.beta === c.beta) chosen.push(o);
+      const r = parseScalar(rs[o] ?? "", "a randomness");
+      const got = parseCt(c, `question ${q}, option ${o}`);
+      const is = (m: number) => {
+        const e = encryptWith(key, m, r);
+        return e.alpha.equals(got.alpha) && e.beta.equals(got.beta);
+      };
+      if (is(0)) return;
+      if (is(1)) chosen.push(o);
       else throw new BallotError(`question ${q}, option ${o}: the ciphertext is neither 0 nor 1 with the revealed randomness`);
     });
     return chosen;

@@ -35,6 +35,9 @@ test("selections the poll does not allow are refused", () => {
     assert.throws(() => encryptBallot(CONTEXT, KEY, SHAPES, bad), BallotError, JSON.stringify(bad));
   }
   assert.throws(() => encryptBallot(CONTEXT, "00".repeat(31) + "ff", SHAPES, [[0], [0]]), BallotError);
+  assert.throws(() => encryptBallot(CONTEXT, "00".repeat(32), SHAPES, [[0], [0]]), /identity/, "a ballot under the identity is plaintext");
+  const tooBig = [{ options: 40, min: 0, max: 1 }, { options: 40, min: 0, max: 1 }];
+  assert.throws(() => encryptBallot(CONTEXT, KEY, tooBig, [[0], [0]]), /at most 60 options/);
 });
 
 test("every tampered part of a ballot fails", () => {
@@ -66,7 +69,7 @@ test("the ballot Rust made verifies here, with Rust's tracking code and audit", 
   assert.deepEqual(auditBallot(v.key, v.ballot, v.secrets), v.selections);
 });
 
-test("the ballot made here for Rust to check is a valid one", () => {
+test("the committed TypeScript vector, which the Rust test verifies, still verifies here", () => {
   const v = JSON.parse(readFileSync(vectors("made-in-typescript.json"), "utf8"));
   const context = new TextEncoder().encode(v.context);
   verifyBallot(context, v.key, v.shapes, v.ballot);

@@ -48,6 +48,14 @@ pub fn sum<'a>(cts: impl IntoIterator<Item = &'a Ciphertext>) -> Ciphertext {
     Ciphertext { alpha: Element::new(a), beta: Element::new(b) }
 }
 
+/// `a − b`: a sum without one of its terms (a ballot replaced by a later one).
+pub fn difference(a: &Ciphertext, b: &Ciphertext) -> Ciphertext {
+    Ciphertext {
+        alpha: Element::new(a.alpha.point() - b.alpha.point()),
+        beta: Element::new(a.beta.point() - b.beta.point()),
+    }
+}
+
 /// Decrypts with the whole secret key: only tests and a voter's own audit hold one. The
 /// election key's secret never exists whole (see [`crate::dkg`]).
 pub fn decrypt_point(secret: &Scalar, ct: &Ciphertext) -> RistrettoPoint {

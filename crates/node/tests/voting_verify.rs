@@ -21,8 +21,9 @@ use dojang_crypto::{Algorithm, KeyFile, Keypair};
 use dojang_governance::{GovernanceMsg, Role};
 use dojang_sdk::{Client, TxBuilder};
 use dojang_types::wall_clock_ms;
-use dojang_voting::msg::{Eligibility, PollKind, PollSpec, Question, Revote, Token, Trustee, VotingMsg};
-use dojang_voting::rules::{ballot_context, credential_message, poll_context};
+use dojang_voting::msg::{Eligibility, PollKind, PollSpec, Question, Revote, Trustee, VotingMsg};
+use dojang_voting::rules::{ballot_context, poll_context};
+use dojang_voting_service::credential::blind_signed_token;
 use serde_json::Value;
 
 const CHAIN: &str = "voting-test";
@@ -43,19 +44,6 @@ async fn wait_status(client: &Client, want: &str) {
         assert!(Instant::now() < deadline, "the poll did not become {want}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-fn token(sk: &blind_rsa_signatures::SecretKey, voter: &Keypair) -> Token {
-    use base64::Engine;
-    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
-    let opts = Options::default();
-    let pk = sk.public_key().unwrap();
-    let msg = credential_message(POLL, &voter.public_key().address());
-    let blinding = pk.blind(&mut rand::thread_rng(), &msg, true, &opts).unwrap();
-    let blind_sig = sk.blind_sign(&mut rand::thread_rng(), &blinding.blind_msg, &opts).unwrap();
-    let randomizer = blinding.msg_randomizer.unwrap();
-    let sig = pk.finalize(&blind_sig, &blinding.secret, Some(randomizer), &msg, &opts).unwrap();
-    Token { randomizer: b64(&randomizer.0), signature: b64(&sig.0) }
 }
 
 type Tamper = Box<dyn Fn(&mut Value) + Send + Sync>;
@@ -129,6 +117,7 @@ async fn the_independent_verifier_recomputes_a_poll_and_finds_it_equal() {
             max: 2,
         }],
         eligibility: Eligibility { district: "mapo-gu".into(), min_months_resident: 6, min_age: 16 },
+        dealings_until_ms: Some(opens_ms - 2_000),
         opens_ms,
         closes_ms: opens_ms + 8_000,
         results_from_ms: None,
@@ -171,7 +160,7 @@ async fn the_independent_verifier_recomputes_a_poll_and_finds_it_equal() {
             voter: addr,
             key,
             shapes: shapes.clone(),
-            token: token(&rsa.sk, voter),
+            token: blind_signed_token(&rsa.sk, POLL, &addr).unwrap(),
             ballot,
         };
         send(&client, voter, &msg).await;

@@ -5,9 +5,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use blind_rsa_signatures::{MessageRandomizer, Options, PublicKey, Signature};
 use dojang_ballot::dkg::{election_key, verification_key};
-use dojang_ballot::elgamal::sum;
+use dojang_ballot::elgamal::{difference, sum};
 use dojang_ballot::tally::combine;
-use dojang_ballot::{Ciphertext, Dealing, DecryptionShare, Element};
+use dojang_ballot::{Ciphertext, Dealing, DecryptionShare};
 use dojang_ledger::{BlockContext, ModuleError, Permit, StateWrite, TxContext};
 use dojang_types::{Address, Event, Hash};
 
@@ -74,8 +74,10 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: VotingMsg) -> R
             if state::read::<Poll>(state, &state::poll_key(&id))?.is_some() {
                 return Err(refuse(format!("VOTE-09: poll {id} exists already")));
             }
-            if spec.opens_ms <= ctx.time_ms {
-                return Err(refuse("VOTE-03: a poll must open after it is created, so its trustees can deal".into()));
+            if spec.opens_ms <= ctx.time_ms || spec.opens_ms - ctx.time_ms > rules::MAX_LEAD_MS {
+                return Err(refuse(
+                    "VOTE-03: a poll opens after it is created (so its trustees can deal), and within a year".into(),
+                ));
             }
             state.schedule(spec.opens_ms, format!("open/{id}").as_bytes())?;
             state.schedule(spec.closes_ms, format!("close/{id}").as_bytes())?;
@@ -98,14 +100,17 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: VotingMsg) -> R
             state::write(state, &state::poll_key(&id), &p);
             one(VotingEvent::PollCreated { poll: id, office: me, opens_ms, closes_ms })
         }
-        VotingMsg::Deal { poll: id, dealing } => deal(state, &me, id, dealing),
+        VotingMsg::Deal { poll: id, dealing } => deal(ctx, state, &me, id, dealing),
         VotingMsg::Complain { poll: id, complaint } => {
             let mut p = poll(state, &id)?;
             if p.status != Status::KeyGeneration {
                 return Err(refuse(format!("VOTE-05: poll {id} is past its key generation")));
             }
-            if p.trustee_number(&me) != Some(complaint.by) {
-                return Err(refuse(format!("VOTE-05: only trustee {} complains in its own name", complaint.by)));
+            if p.trustee_number(&me) != Some(complaint.by) || complaint.by == complaint.dealer {
+                return Err(refuse(format!(
+                    "VOTE-05: only trustee {} complains in its own name, and not about its own dealing",
+                    complaint.by
+                )));
             }
             let dealing: Dealing = state::read(state, &state::dealing_key(&id, complaint.dealer))?
                 .ok_or_else(|| ModuleError::NotFound(format!("trustee {}'s dealing in poll {id}", complaint.dealer)))?;
@@ -149,8 +154,7 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: VotingMsg) -> R
             if p.status != Status::Open || !rules::within_window(&p.spec, ctx.time_ms) {
                 return Err(refuse(format!("VOTE-03: poll {id} is not open at this block's time")));
             }
-            let poll_shapes: Vec<_> = p.spec.questions.iter().map(|q| q.shape()).collect();
-            if p.key != Some(key) || shapes != poll_shapes {
+            if p.key != Some(key) || shapes != p.spec.shapes() {
                 return Err(refuse(format!("VOTE-04: the ballot is not made for poll {id}'s key and questions")));
             }
             token_is_valid(&p.spec, &id, &voter, &token)?;
@@ -161,10 +165,16 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: VotingMsg) -> R
     }
 }
 
-fn deal(state: &mut dyn StateWrite, me: &Address, id: String, dealing: Dealing) -> Result<Vec<Event>, ModuleError> {
+fn deal(
+    ctx: &TxContext,
+    state: &mut dyn StateWrite,
+    me: &Address,
+    id: String,
+    dealing: Dealing,
+) -> Result<Vec<Event>, ModuleError> {
     let mut p = poll(state, &id)?;
-    if p.status != Status::KeyGeneration {
-        return Err(refuse(format!("VOTE-05: poll {id} is past its key generation")));
+    if p.status != Status::KeyGeneration || p.spec.dealings_until_ms.is_none_or(|d| ctx.time_ms >= d) {
+        return Err(refuse(format!("VOTE-05: poll {id} takes no more dealings; its trustees complain until it opens")));
     }
     let Some(i) = p.trustee_number(me) else {
         return Err(refuse(format!("VOTE-05: {me} is not a trustee of poll {id}")));
@@ -184,17 +194,22 @@ fn deal(state: &mut dyn StateWrite, me: &Address, id: String, dealing: Dealing) 
 
 /// VOTE-01, VOTE-10: the registrar signed this voting key for this poll.
 pub fn token_is_valid(spec: &PollSpec, poll: &str, voter: &Address, token: &Token) -> Result<(), ModuleError> {
-    let bad = |why: &str| refuse(format!("VOTE-10: the voting credential is not valid: {why}"));
-    let pk = registrar_key(spec).map_err(|e| bad(&e))?;
+    let pk = registrar_key(spec).map_err(|e| refuse(format!("VOTE-10: the voting credential is not valid: {e}")))?;
+    token_verifies(&pk, poll, voter, token)
+        .map_err(|why| refuse(format!("VOTE-10: the voting credential is not valid: {why}")))
+}
+
+/// Whether `token` is the registrar's signature (under `pk`) on `voter`'s credential message.
+pub fn token_verifies(pk: &PublicKey, poll: &str, voter: &Address, token: &Token) -> Result<(), String> {
     let randomizer: [u8; 32] = B64
         .decode(&token.randomizer)
         .ok()
         .and_then(|r| r.try_into().ok())
-        .ok_or_else(|| bad("the randomizer is not 32 bytes of base64"))?;
-    let signature = B64.decode(&token.signature).map_err(|_| bad("the signature is not base64"))?;
+        .ok_or("the randomizer is not 32 bytes of base64")?;
+    let signature = B64.decode(&token.signature).map_err(|_| "the signature is not base64")?;
     Signature(signature)
-        .verify(&pk, Some(MessageRandomizer(randomizer)), rules::credential_message(poll, voter), &Options::default())
-        .map_err(|_| bad("the registrar did not sign this voting key for this poll"))
+        .verify(pk, Some(MessageRandomizer(randomizer)), rules::credential_message(poll, voter), &Options::default())
+        .map_err(|_| "the registrar did not sign this voting key for this poll".to_string())
 }
 
 fn cast(
@@ -216,7 +231,7 @@ fn cast(
             return Err(refuse(format!("VOTE-02: this credential has voted in poll {id}; the poll takes one ballot")))
         }
         (Some(old), Second::Replaces) => {
-            let minus: Vec<Ciphertext> = t.totals.iter().zip(&old.choices).map(|(s, c)| subtract(s, c)).collect();
+            let minus: Vec<Ciphertext> = t.totals.iter().zip(&old.choices).map(|(s, c)| difference(s, c)).collect();
             t.totals = minus;
             let mut entry: BoardEntry = state::read(state, &state::board_key(id, &old.tracking))?
                 .ok_or_else(|| ModuleError::NotFound("the replaced ballot's board entry".into()))?;
@@ -245,13 +260,6 @@ fn cast(
         &BoardEntry { height: ctx.height, tx: ctx.tx_id, replaced: false },
     );
     one(VotingEvent::BallotCast { poll: id.into(), tracking, replaces })
-}
-
-fn subtract(a: &Ciphertext, b: &Ciphertext) -> Ciphertext {
-    Ciphertext {
-        alpha: Element::new(a.alpha.point() - b.alpha.point()),
-        beta: Element::new(a.beta.point() - b.beta.point()),
-    }
 }
 
 fn decrypt_share(
@@ -286,13 +294,7 @@ fn decrypt_share(
         let refs: Vec<&DecryptionShare> = shares.iter().collect();
         let flat =
             combine(&t.totals, &refs, p.spec.threshold, t.voters).map_err(|e| refuse(format!("VOTE-07: {e}")))?;
-        let mut counts = Vec::with_capacity(p.spec.questions.len());
-        let mut rest = flat.as_slice();
-        for q in &p.spec.questions {
-            let (head, tail) = rest.split_at(q.options.len());
-            counts.push(head.to_vec());
-            rest = tail;
-        }
+        let counts = p.spec.counts_by_question(&flat);
         p.result = Some(counts.clone());
         p.status = Status::Tallied;
         events.push(Event::typed(&VotingEvent::ResultPublished { poll: id.clone(), counts }));

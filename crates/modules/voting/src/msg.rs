@@ -80,6 +80,12 @@ pub struct PollSpec {
     pub title: String,
     pub questions: Vec<Question>,
     pub eligibility: Eligibility,
+    /// Trustees post their dealings until this time (chain time); between it and the opening
+    /// they complain about bad shares, so a dealing posted at the last moment cannot leave
+    /// others without a share they can use (VOTE-05). Required; optional only in the type so a
+    /// missing one is refused with a reason.
+    #[serde(default)]
+    pub dealings_until_ms: Option<u64>,
     /// The voting window, chain time (VOTE-03).
     pub opens_ms: u64,
     pub closes_ms: u64,
@@ -96,6 +102,26 @@ pub struct PollSpec {
     pub registrar_key: String,
     /// How many people the roll holds: credentials issued never exceed it (VOTE-10).
     pub eligible: u64,
+}
+
+impl PollSpec {
+    /// Each question's shape, as a ballot for this poll must have.
+    pub fn shapes(&self) -> Vec<QuestionShape> {
+        self.questions.iter().map(|q| q.shape()).collect()
+    }
+
+    /// Counts for every option, question after question, split by question.
+    pub fn counts_by_question(&self, flat: &[u64]) -> Vec<Vec<u64>> {
+        let mut rest = flat;
+        self.questions
+            .iter()
+            .map(|q| {
+                let (head, tail) = rest.split_at(q.options.len().min(rest.len()));
+                rest = tail;
+                head.to_vec()
+            })
+            .collect()
+    }
 }
 
 /// As JSON: `{"type": "create_poll", "poll": "mapo-budget-2026", "spec": {...}}`.

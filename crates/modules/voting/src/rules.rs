@@ -18,9 +18,13 @@ pub const MAX_BALLOT_COUNT_BRANCHES: u32 = 60;
 
 /// Whether a ballot of these shapes fits the limits above.
 pub fn ballot_fits(shapes: &[dojang_ballot::QuestionShape]) -> Result<(), String> {
-    let options: u32 = shapes.iter().map(|s| s.options).sum();
-    let branches: u32 = shapes.iter().map(|s| s.max.saturating_sub(s.min) + 1).sum();
-    if options > MAX_BALLOT_OPTIONS || branches > MAX_BALLOT_COUNT_BRANCHES {
+    if shapes.is_empty() || shapes.len() > MAX_QUESTIONS {
+        return Err(format!("a ballot answers 1 to {MAX_QUESTIONS} questions, not {}", shapes.len()));
+    }
+    // Summed in u64: the shapes come from outside, and no sum of them may overflow.
+    let options: u64 = shapes.iter().map(|s| u64::from(s.options)).sum();
+    let branches: u64 = shapes.iter().map(|s| u64::from(s.max.saturating_sub(s.min)) + 1).sum();
+    if options > u64::from(MAX_BALLOT_OPTIONS) || branches > u64::from(MAX_BALLOT_COUNT_BRANCHES) {
         return Err(format!(
             "a ballot has at most {MAX_BALLOT_OPTIONS} options and {MAX_BALLOT_COUNT_BRANCHES} count alternatives in all, not {options} and {branches}"
         ));
@@ -30,6 +34,8 @@ pub fn ballot_fits(shapes: &[dojang_ballot::QuestionShape]) -> Result<(), String
 
 /// The longest a poll may stay open: a participatory budget runs for weeks, not years.
 pub const MAX_WINDOW_MS: u64 = 120 * 86_400_000;
+/// How far ahead of its creation a poll may open.
+pub const MAX_LEAD_MS: u64 = 366 * 86_400_000;
 
 /// A poll id: 3 to 64 of `a-z`, `0-9` and `-`, chosen by the poll office (it is public).
 pub fn poll_id_is_valid(id: &str) -> bool {
@@ -61,7 +67,7 @@ pub fn spec_problems(spec: &PollSpec) -> Result<(), String> {
         }
         q.shape().check().map_err(|e| format!("question {i}: {e}"))?;
     }
-    ballot_fits(&spec.questions.iter().map(|q| q.shape()).collect::<Vec<_>>())?;
+    ballot_fits(&spec.shapes())?;
     eligibility_is_stated(spec)?;
     if spec.opens_ms >= spec.closes_ms || spec.closes_ms - spec.opens_ms > MAX_WINDOW_MS {
         return Err("the poll must close after it opens, and stay open at most 120 days".into());
@@ -75,6 +81,16 @@ pub fn spec_problems(spec: &PollSpec) -> Result<(), String> {
     accounts.dedup();
     if accounts.len() != spec.trustees.len() {
         return Err("each trustee is a different account".into());
+    }
+    let mut transport: Vec<&[u8; 32]> = spec.trustees.iter().map(|t| t.transport_key.bytes()).collect();
+    transport.sort();
+    transport.dedup();
+    if transport.len() != spec.trustees.len() || transport.iter().any(|k| **k == [0u8; 32]) {
+        return Err("VOTE-05: each trustee has its own transport key, and none is the identity".into());
+    }
+    match spec.dealings_until_ms {
+        Some(d) if d < spec.opens_ms => {}
+        _ => return Err("VOTE-05: dealings close before the poll opens, so complaints can be made in between".into()),
     }
     if spec.eligible == 0 {
         return Err("VOTE-10: the roll must hold at least one eligible person".into());
@@ -167,6 +183,7 @@ mod tests {
                 max: 1,
             }],
             eligibility: Eligibility { district: "seoul".into(), min_months_resident: 0, min_age: 14 },
+            dealings_until_ms: Some(500),
             opens_ms: 1_000,
             closes_ms: 2_000,
             results_from_ms: None,
@@ -222,6 +239,16 @@ mod tests {
             ("a trustee twice", Box::new(|s| s.trustees[1].account = s.trustees[0].account)),
             ("an empty roll", Box::new(|s| s.eligible = 0)),
             (
+                "two trustees with one transport key",
+                Box::new(|s| s.trustees[1].transport_key = s.trustees[0].transport_key),
+            ),
+            (
+                "the identity as a transport key",
+                Box::new(|s| s.trustees[2].transport_key = Element::from_bytes(&[0u8; 32]).unwrap()),
+            ),
+            ("dealings open until the opening", Box::new(|s| s.dealings_until_ms = Some(s.opens_ms))),
+            ("no dealing deadline", Box::new(|s| s.dealings_until_ms = None)),
+            (
                 "a ballot too big for a transaction",
                 Box::new(|s| {
                     let q = Question { text: "q".into(), options: vec!["o".into(); 40], min: 0, max: 1 };
@@ -259,6 +286,15 @@ mod tests {
         assert!(!within_credentials(5, 4));
         assert!(issued_within_roll(100, 100));
         assert!(!issued_within_roll(101, 100));
+    }
+
+    #[test]
+    fn shapes_from_outside_never_overflow_the_ballot_limits() {
+        let huge = dojang_ballot::QuestionShape { options: u32::MAX, min: 0, max: u32::MAX };
+        assert!(ballot_fits(&[huge; 3]).is_err());
+        assert!(ballot_fits(&[]).is_err());
+        assert!(ballot_fits(&vec![dojang_ballot::QuestionShape { options: 1, min: 0, max: 1 }; 21]).is_err());
+        assert!(ballot_fits(&[dojang_ballot::QuestionShape { options: 5, min: 0, max: 2 }]).is_ok());
     }
 
     #[test]

@@ -68,7 +68,7 @@ fn spec(s: &Setup, revote: &str, eligible: u64) -> Value {
                        "options": ["park lighting", "library hours", "bike lanes", "senior centre", "market roof"],
                        "min": 0, "max": 2}],
         "eligibility": {"district": "mapo-gu", "min_months_resident": 6, "min_age": 16},
-        "opens_ms": opens, "closes_ms": opens + 60 * MINUTE,
+        "dealings_until_ms": opens - MINUTE / 2, "opens_ms": opens, "closes_ms": opens + 60 * MINUTE,
         "revote": revote,
         "trustees": s.trustees.iter().zip(&s.transport).map(|(t, x)| json!({
             "account": t.public_key().address(), "transport_key": Element::new(x * G)})).collect::<Vec<_>>(),
@@ -293,12 +293,19 @@ fn a_poll_that_takes_one_ballot_refuses_the_second_and_a_poll_without_enough_dea
     // A second poll where only one trustee deals: it fails at its opening, with the reason.
     let other = "seoul-poll-2026";
     let mut sp = spec(&s, "reject", 3);
-    sp["opens_ms"] = json!(s.chain.ledger.clock_ms() + MINUTE);
     sp["closes_ms"] = json!(s.chain.ledger.clock_ms() + 10 * MINUTE);
     s.chain.ok(&s.office, "voting", json!({"type": "create_poll", "poll": other, "spec": sp}));
     let (d, _) = Dealing::deal(&poll_context(other), 1, 2, &transport(&s), &mut s.rng).unwrap();
     s.chain.ok(&s.trustees[0], "voting", json!({"type": "deal", "poll": other, "dealing": d}));
-    pass(&s.chain, MINUTE);
+    // Trustee 2 deals after the dealings closed: refused, so no one is left without time to
+    // complain about its shares.
+    pass(&s.chain, MINUTE / 2);
+    let (late, _) = Dealing::deal(&poll_context(other), 2, 2, &transport(&s), &mut s.rng).unwrap();
+    assert_eq!(
+        s.chain.code(&s.trustees[1], "voting", json!({"type": "deal", "poll": other, "dealing": late})),
+        "VOTE-05"
+    );
+    pass(&s.chain, MINUTE / 2);
     let p = q(&s.chain, &format!("poll/{other}"))["poll"].clone();
     assert_eq!(p["status"], "failed");
     assert!(p["failure"].as_str().unwrap().contains("1 dealings stood"), "{p}");
@@ -322,6 +329,12 @@ fn a_founded_complaint_puts_a_cheating_dealer_out_of_the_key_and_an_unfounded_on
     let unfounded = honest.complain(&ctx, 3, &s.transport[2], &mut s.rng).unwrap();
     assert_eq!(
         s.chain.code(&s.trustees[2], "voting", json!({"type": "complain", "poll": POLL, "complaint": unfounded})),
+        "VOTE-05"
+    );
+    // A dealer cannot withdraw its own dealing by complaining about it.
+    let own = cheat.complain(&ctx, 1, &s.transport[0], &mut s.rng).unwrap();
+    assert_eq!(
+        s.chain.code(&s.trustees[0], "voting", json!({"type": "complain", "poll": POLL, "complaint": own})),
         "VOTE-05"
     );
     let founded = cheat.complain(&ctx, 3, &s.transport[2], &mut s.rng).unwrap();

@@ -12,7 +12,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use blind_rsa_signatures::{KeyPair, Options, SecretKey};
@@ -31,8 +31,11 @@ use dojang_sdk::{Chain, TxBuilder};
 use dojang_service::machine::{self, Machine};
 use dojang_service::node::{demo_key, start_node, WorkDir};
 use dojang_types::{Hash, SignedTx};
-use dojang_voting::msg::{Eligibility, PollKind, PollSpec, Question, Revote, Token, Trustee, VotingMsg};
-use dojang_voting::rules::{ballot_context, credential_message, poll_context};
+use dojang_voting::exec::token_verifies;
+use dojang_voting::msg::{Eligibility, PollKind, PollSpec, Question, Revote, Trustee, VotingMsg};
+use dojang_voting::rules::{ballot_context, poll_context};
+
+use crate::credential::blind_signed_token;
 use rand::SeedableRng;
 use serde_json::{json, Value};
 
@@ -72,17 +75,6 @@ struct Poll {
     registrar: SecretKey,
 }
 
-fn token(sk: &SecretKey, voter: &Keypair) -> anyhow::Result<Token> {
-    let opts = Options::default();
-    let pk = sk.public_key()?;
-    let msg = credential_message(POLL, &voter.public_key().address());
-    let blinding = pk.blind(&mut rand::thread_rng(), &msg, true, &opts)?;
-    let blind_sig = sk.blind_sign(&mut rand::thread_rng(), &blinding.blind_msg, &opts)?;
-    let randomizer = blinding.msg_randomizer.context("a randomized blinding has a randomizer")?;
-    let sig = pk.finalize(&blind_sig, &blinding.secret, Some(randomizer), &msg, &opts)?;
-    Ok(Token { randomizer: B64.encode(randomizer.0), signature: B64.encode(&sig.0) })
-}
-
 async fn wait_open(chain: &Chain) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -114,7 +106,7 @@ async fn setup(chain: &Chain, home: &std::path::Path, ballots: u64) -> anyhow::R
     let transport: Vec<Scalar> = (0..3).map(|_| Scalar::random(&mut rng)).collect();
     let registrar = Keypair::generate(Algorithm::Ed25519);
     let rsa = KeyPair::generate(&mut rng, 2048)?;
-    let opens_ms = dojang_types::wall_clock_ms() + 5_000;
+    let opens_ms = dojang_types::wall_clock_ms() + 6_000;
     let spec = PollSpec {
         kind: PollKind::ParticipatoryBudget,
         title: "Benchmark: five projects, choose up to two".into(),
@@ -125,6 +117,7 @@ async fn setup(chain: &Chain, home: &std::path::Path, ballots: u64) -> anyhow::R
             max: 2,
         }],
         eligibility: Eligibility { district: "seoul".into(), min_months_resident: 0, min_age: 16 },
+        dealings_until_ms: Some(opens_ms - 2_000),
         opens_ms,
         closes_ms: opens_ms + 3_600_000,
         results_from_ms: None,
@@ -181,7 +174,7 @@ fn cast_tx(chain_id: &str, poll: &Poll, run: u64, i: u64) -> anyhow::Result<Sign
         voter: addr,
         key: poll.key,
         shapes: shapes(),
-        token: token(&poll.registrar, &voter)?,
+        token: blind_signed_token(&poll.registrar, POLL, &voter.public_key().address())?,
         ballot,
     };
     Ok(TxBuilder::new(chain_id, voter).message_with(&msg, i, dojang_types::wall_clock_ms() + 900_000))
@@ -219,13 +212,7 @@ fn check_tx(
     let VotingMsg::Cast { voter, key, shapes, token, ballot, .. } = serde_json::from_slice(&tx.body.msg)? else {
         bail!("not a ballot");
     };
-    let randomizer: [u8; 32] = B64.decode(&token.randomizer)?.try_into().map_err(|_| anyhow::anyhow!("randomizer"))?;
-    blind_rsa_signatures::Signature(B64.decode(&token.signature)?).verify(
-        spec_key,
-        Some(blind_rsa_signatures::MessageRandomizer(randomizer)),
-        credential_message(POLL, &voter),
-        &Options::default(),
-    )?;
+    token_verifies(spec_key, POLL, &voter, &token).map_err(anyhow::Error::msg)?;
     ballot.check(&ballot_context(POLL, &voter), &key, &shapes, batch)?;
     Ok(ballot.answers.iter().flat_map(|a| a.choices.iter().copied()).collect())
 }

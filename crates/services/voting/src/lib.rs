@@ -3,6 +3,7 @@
 //! registrar, the trustees' commands and the demo come next (docs/modules/voting.md).
 
 mod bench;
+pub mod credential;
 pub mod verify;
 
 use clap::Subcommand;

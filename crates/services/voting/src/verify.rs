@@ -6,9 +6,11 @@
 //! Each of these is compared with what the chain records; any difference is a problem in the
 //! report.
 //!
-//! It reads through one node's API. The records it starts from (the poll, its board) are read
-//! as that node serves them; reading them with proofs against certified headers is the next
-//! step (docs/modules/voting.md).
+//! What it still takes from the node it reads (docs/modules/voting.md): the records as served,
+//! not proven against certified headers; the dealers a complaint put out (complaints are not
+//! kept in state to be judged again); each ballot's height and position, which order the
+//! ballots under "last counts"; and the block times, so the window (VOTE-03) is not
+//! rechecked.
 
 use std::collections::BTreeMap;
 
@@ -16,7 +18,7 @@ use anyhow::{bail, Context};
 use dojang_ballot::dkg::{election_key, verification_key};
 use dojang_ballot::elgamal::sum;
 use dojang_ballot::tally::combine;
-use dojang_ballot::{Batch, Ciphertext, Dealing, DecryptionShare};
+use dojang_ballot::{Batch, Ciphertext, Dealing, DecryptionShare, EncryptedBallot};
 use dojang_sdk::{Client, ClientError};
 use dojang_types::{Address, SignedTx};
 use dojang_voting::rules::{ballot_context, poll_context, within_credentials};
@@ -108,10 +110,12 @@ async fn board(client: &Client, poll: &str) -> anyhow::Result<Vec<String>> {
 
 /// A ballot as it was sent: its transaction, checked and decoded.
 struct Cast {
+    code: String,
     height: u64,
     index: u64,
     voter: Address,
-    choices: Vec<Ciphertext>,
+    context: Vec<u8>,
+    ballot: EncryptedBallot,
 }
 
 /// Fetches the transaction behind a board entry and checks it: its id, its signature, that it
@@ -133,18 +137,17 @@ async fn cast(client: &Client, p: &Poll, poll: &str, code: &str, batch: &mut Bat
     let VotingMsg::Cast { poll: for_poll, voter, key, shapes, token, ballot } = msg else {
         return Err("its transaction is not a ballot".into());
     };
-    let poll_shapes: Vec<_> = p.spec.questions.iter().map(|q| q.shape()).collect();
-    if for_poll != poll || voter != tx.body.sender_address() || Some(key) != p.key || shapes != poll_shapes {
+    if for_poll != poll || voter != tx.body.sender_address() || Some(key) != p.key || shapes != p.spec.shapes() {
         return Err("it is not a ballot of this poll from the voting key it names".into());
     }
     if hex::encode(ballot.tracking_code()) != code {
         return Err("its tracking code is not the ballot's".into());
     }
     exec::token_is_valid(&p.spec, poll, &voter, &token).map_err(|e| e.to_string())?;
-    ballot.check(&ballot_context(poll, &voter), &key, &shapes, batch).map_err(|e| e.to_string())?;
+    let context = ballot_context(poll, &voter);
+    ballot.check(&context, &key, &shapes, batch).map_err(|e| e.to_string())?;
     let index = answer["receipt"]["index"].as_u64().unwrap_or_default();
-    let choices = ballot.answers.iter().flat_map(|a| a.choices.iter().copied()).collect();
-    Ok(Cast { height: entry.height, index, voter, choices })
+    Ok(Cast { code: code.to_string(), height: entry.height, index, voter, context, ballot })
 }
 
 /// Recomputes poll `poll` from the chain's data and compares.
@@ -176,6 +179,13 @@ pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> 
     let standing: Vec<&Dealing> =
         dealings.iter().filter(|(j, _)| !p.disqualified.contains(j)).map(|(_, d)| d).collect();
     let mut key_matches = true;
+    if p.key.is_some() && (standing.len() as u32) < p.spec.threshold {
+        problems.push(format!(
+            "VOTE-05: the poll opened with {} dealings standing, where {} are needed",
+            standing.len(),
+            p.spec.threshold
+        ));
+    }
     if p.key.is_some() {
         let vks: Vec<_> = (1..=n).map(|j| verification_key(&standing, j)).collect();
         key_matches = p.key == Some(election_key(&standing)) && vks == p.verification_keys;
@@ -195,7 +205,16 @@ pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> 
         }
     }
     if !batch.holds() {
-        problems.push("a ballot's proofs do not hold (check each with the SDK to name it)".into());
+        // Name each ballot whose proofs fail, and count only the others.
+        let shapes = p.spec.shapes();
+        let key = p.key.context("ballots on the board of a poll without a key")?;
+        casts.retain(|c| match c.ballot.verify(&c.context, &key, &shapes) {
+            Ok(()) => true,
+            Err(e) => {
+                problems.push(format!("ballot {}: {e}", c.code));
+                false
+            }
+        });
     }
     casts.sort_by_key(|c| (c.height, c.index));
     let mut counted: BTreeMap<Address, &Cast> = BTreeMap::new();
@@ -204,11 +223,13 @@ pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> 
             problems.push(format!("VOTE-02: voting key {} has two ballots in a one-ballot poll", c.voter));
         }
     }
-    let options = tally.totals.len();
-    let mut totals = Vec::with_capacity(options);
-    for o in 0..options {
-        totals.push(sum(counted.values().filter_map(|c| c.choices.get(o))));
-    }
+    // As many totals as the poll's questions have options, whatever the tally record holds.
+    let options: usize = p.spec.questions.iter().map(|q| q.options.len()).sum();
+    let choices: BTreeMap<Address, Vec<Ciphertext>> = counted
+        .iter()
+        .map(|(v, c)| (*v, c.ballot.answers.iter().flat_map(|a| a.choices.iter().copied()).collect()))
+        .collect();
+    let totals: Vec<Ciphertext> = (0..options).map(|o| sum(choices.values().filter_map(|c| c.get(o)))).collect();
     let totals_match =
         totals == tally.totals && counted.len() as u64 == tally.voters && casts.len() as u64 == tally.ballots;
     if !totals_match {
@@ -242,18 +263,7 @@ pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> 
     let recomputed = if shares.len() as u32 >= p.spec.threshold {
         let refs: Vec<&DecryptionShare> = shares.iter().collect();
         let flat = combine(&totals, &refs, p.spec.threshold, counted.len() as u64).ok();
-        flat.map(|f| {
-            let mut rest = f.as_slice();
-            p.spec
-                .questions
-                .iter()
-                .map(|q| {
-                    let (head, tail) = rest.split_at(q.options.len());
-                    rest = tail;
-                    head.to_vec()
-                })
-                .collect::<Vec<_>>()
-        })
+        flat.map(|f| p.spec.counts_by_question(&f))
     } else {
         None
     };
