@@ -37,15 +37,55 @@ fn generate(rng: &mut StdRng) -> Trustees {
 }
 
 #[test]
-fn each_trustees_share_matches_the_public_verification_key_and_none_is_the_whole_secret() {
+fn each_trustees_share_matches_the_public_verification_key_and_none_decrypts_alone() {
     let mut rng = StdRng::seed_from_u64(10);
     let t = generate(&mut rng);
     let all: Vec<&Dealing> = t.dealings.iter().collect();
+    let (ct, _) = Ciphertext::encrypt(&t.key, 3, &mut rng);
+    let three = Scalar::from(3u64) * G;
     for j in 1..=3u32 {
         let x = &t.secrets[j as usize - 1];
         assert_eq!(Element::new(x * G), verification_key(&all, j), "trustee {j}");
-        assert_ne!(Element::new(x * G), t.key, "trustee {j} alone holds the election secret");
+        // A share alone does not open a ballot.
+        assert_ne!(dojang_ballot::elgamal::decrypt_point(x, &ct), three, "trustee {j} decrypts alone");
     }
+    // Two shares, weighted at zero, do: the secret exists only as their combination.
+    let share =
+        |j: u32| DecryptionShare::make(POLL, j, &t.secrets[j as usize - 1], &[ct], &mut StdRng::seed_from_u64(1));
+    assert_eq!(combine(&[ct], &[&share(1), &share(2)], 2, 10).unwrap(), vec![3]);
+}
+
+type Change = Box<dyn Fn(&mut DecryptionShare)>;
+
+#[test]
+fn every_part_of_a_decryption_or_knowledge_proof_is_bound() {
+    let mut rng = StdRng::seed_from_u64(14);
+    let t = generate(&mut rng);
+    let all: Vec<&Dealing> = t.dealings.iter().collect();
+    let (ct, _) = Ciphertext::encrypt(&t.key, 2, &mut rng);
+    let good = DecryptionShare::make(POLL, 1, &t.secrets[0], &[ct], &mut rng);
+    let vk = verification_key(&all, 1);
+    good.verify(POLL, &vk, &[ct]).unwrap();
+    let other = Element::new(Scalar::random(&mut rng) * G);
+    let changes: Vec<(&str, Change)> = vec![
+        ("the response", Box::new(|s| s.proofs[0].z = dojang_ballot::Num(s.proofs[0].z.0 + Scalar::ONE))),
+        ("the first commitment", Box::new(move |s| s.proofs[0].a = other)),
+        ("the second commitment", Box::new(move |s| s.proofs[0].b = other)),
+        ("the part", Box::new(move |s| s.parts[0] = other)),
+        ("the trustee", Box::new(|s| s.trustee = 2)),
+    ];
+    for (what, change) in changes {
+        let mut s = good.clone();
+        change(&mut s);
+        assert!(s.verify(POLL, &vk, &[ct]).is_err(), "{what}");
+    }
+    // A dealing's proof of knowledge: its response and its commitment.
+    let mut d = t.dealings[0].clone();
+    d.proof.z = dojang_ballot::Num(d.proof.z.0 + Scalar::ONE);
+    assert!(d.check(POLL, 2, &[1, 2, 3]).is_err(), "the response");
+    let mut d = t.dealings[0].clone();
+    d.proof.a = other;
+    assert!(d.check(POLL, 2, &[1, 2, 3]).is_err(), "the commitment");
 }
 
 #[test]

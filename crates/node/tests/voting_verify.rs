@@ -216,6 +216,18 @@ async fn the_independent_verifier_recomputes_a_poll_and_finds_it_equal() {
         ("the number of voters", tally_path.clone(), Box::new(|v| v["tally"]["voters"] = 4.into()), "encrypted totals"),
         ("the credentials issued", tally_path, Box::new(|v| v["tally"]["issued"] = 2.into()), "VOTE-10"),
         (
+            "a trustee's verification key",
+            poll_path.clone(),
+            Box::new(|v| v["poll"]["verification_keys"].as_array_mut().unwrap().swap(0, 1)),
+            "verification key",
+        ),
+        (
+            "a board entry",
+            format!("/v1/query/voting/board/{POLL}/"),
+            Box::new(|v| v["ballot"]["tx"] = Value::String("00".repeat(32))),
+            "its transaction",
+        ),
+        (
             "a trustee's dealing",
             format!("/v1/query/voting/dealing/{POLL}/2"),
             Box::new(|v| v["dealing"]["commitments"].as_array_mut().unwrap().swap(0, 1)),

@@ -312,7 +312,7 @@ fn a_poll_that_takes_one_ballot_refuses_the_second_and_a_poll_without_enough_dea
 }
 
 #[test]
-fn a_founded_complaint_puts_a_cheating_dealer_out_of_the_key_and_an_unfounded_one_is_refused() {
+fn a_founded_complaint_puts_a_cheating_dealer_out_of_the_key_and_the_poll_still_tallies() {
     let mut s = setup();
     s.chain.ok(&s.office, "voting", json!({"type": "create_poll", "poll": POLL, "spec": spec(&s, "reject", 3)}));
     let ctx = poll_context(POLL);
@@ -349,4 +349,23 @@ fn a_founded_complaint_puts_a_cheating_dealer_out_of_the_key_and_an_unfounded_on
     let p = q(&s.chain, &format!("poll/{POLL}"))["poll"].clone();
     let key = election_key(&[&honest, &third]);
     assert_eq!((p["status"].as_str(), p["key"].as_str()), (Some("open"), Some(hex::encode(key.bytes()).as_str())));
+
+    // Without the cheat's dealing the poll still runs to a result: trustees 2 and 3 decrypt
+    // with the shares of the two dealings that stand.
+    let secrets: Vec<Scalar> = (0..3)
+        .map(|j| [&honest, &third].iter().map(|d| d.open(&ctx, j as u32 + 1, &s.transport[j]).unwrap()).sum())
+        .collect();
+    s.chain.ok(&s.registrar, "voting", json!({"type": "record_issued", "poll": POLL, "issued": 1}));
+    let voter = Keypair::generate(Algorithm::Ed25519);
+    let t = token(&mut s, &voter.public_key().address());
+    let (msg, _) = cast_msg(&mut s, &voter, &key, vec![1, 3], t);
+    s.chain.ok(&voter, "voting", msg);
+    pass(&s.chain, 60 * MINUTE);
+    let tally = q(&s.chain, &format!("tally/{POLL}"))["tally"].clone();
+    let totals: Vec<Ciphertext> = serde_json::from_value(tally["totals"].clone()).unwrap();
+    for j in [1usize, 2] {
+        let share = DecryptionShare::make(&ctx, j as u32 + 1, &secrets[j], &totals, &mut s.rng);
+        s.chain.ok(&s.trustees[j], "voting", json!({"type": "decrypt_share", "poll": POLL, "share": share}));
+    }
+    assert_eq!(q(&s.chain, &format!("poll/{POLL}"))["poll"]["result"], json!([[0, 1, 0, 1, 0]]));
 }
