@@ -180,23 +180,28 @@ fn cast_tx(chain_id: &str, poll: &Poll, run: u64, i: u64) -> anyhow::Result<Sign
     Ok(TxBuilder::new(chain_id, voter).message_with(&msg, i, dojang_types::wall_clock_ms() + 900_000))
 }
 
-/// Runs `work` over `0..n` split across the machine's cores.
-fn on_all_cores<T: Send>(n: u64, work: impl Fn(u64) -> anyhow::Result<T> + Sync) -> anyhow::Result<Vec<T>> {
+/// Splits `0..n` into one range per core, runs `work` on each in its own thread, and answers
+/// the results in order.
+fn per_core<R: Send>(
+    n: u64,
+    work: impl Fn(std::ops::Range<u64>) -> anyhow::Result<R> + Sync,
+) -> anyhow::Result<Vec<R>> {
     let cores = std::thread::available_parallelism().map(|c| c.get() as u64).unwrap_or(1);
     let per = n.div_ceil(cores).max(1);
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..cores)
             .map(|c| {
                 let work = &work;
-                s.spawn(move || ((c * per)..((c + 1) * per).min(n)).map(work).collect::<anyhow::Result<Vec<T>>>())
+                s.spawn(move || work((c * per).min(n)..((c + 1) * per).min(n)))
             })
             .collect();
-        let mut out = Vec::with_capacity(n as usize);
-        for h in handles {
-            out.extend(h.join().map_err(|_| anyhow::anyhow!("a worker thread panicked"))??);
-        }
-        Ok(out)
+        handles.into_iter().map(|h| h.join().map_err(|_| anyhow::anyhow!("a worker thread panicked"))?).collect()
     })
+}
+
+/// Runs `work` on each of `0..n`, on all cores, and answers the results in order.
+fn on_all_cores<T: Send>(n: u64, work: impl Fn(u64) -> anyhow::Result<T> + Sync) -> anyhow::Result<Vec<T>> {
+    Ok(per_core(n, |range| range.map(&work).collect::<anyhow::Result<Vec<T>>>())?.into_iter().flatten().collect())
 }
 
 /// A transaction's ballot, decoded and checked as a verifier does: the signature, the
@@ -220,25 +225,15 @@ fn check_tx(
 /// Checks every transaction's ballot on all cores, a batch per thread; answers ballots/s.
 fn verify_all(txs: &[SignedTx], pk: &blind_rsa_signatures::PublicKey) -> anyhow::Result<f64> {
     let started = Instant::now();
-    let cores = std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1);
-    let chunk = txs.len().div_ceil(cores).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = txs
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || -> anyhow::Result<()> {
-                    let mut batch = Batch::new();
-                    for tx in part {
-                        check_tx(tx, pk, &mut batch)?;
-                    }
-                    if !batch.holds() {
-                        bail!("a ballot's proofs do not hold");
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        handles.into_iter().try_for_each(|h| h.join().map_err(|_| anyhow::anyhow!("a worker thread panicked"))?)
+    per_core(txs.len() as u64, |range| {
+        let mut batch = Batch::new();
+        for tx in &txs[range.start as usize..range.end as usize] {
+            check_tx(tx, pk, &mut batch)?;
+        }
+        if !batch.holds() {
+            bail!("a ballot's proofs do not hold");
+        }
+        Ok(())
     })?;
     Ok(txs.len() as f64 / started.elapsed().as_secs_f64())
 }
@@ -252,22 +247,13 @@ fn proofs_rate(txs: &[SignedTx]) -> anyhow::Result<f64> {
             _ => bail!("not a ballot"),
         })
         .collect::<anyhow::Result<_>>()?;
-    let cores = std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1);
-    let chunk = ballots.len().div_ceil(cores).max(1);
     let started = Instant::now();
-    let all_hold = std::thread::scope(|s| {
-        let handles: Vec<_> = ballots
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    let mut batch = Batch::new();
-                    part.iter().all(|(ctx, key, b)| b.check(ctx, key, &shapes(), &mut batch).is_ok()) && batch.holds()
-                })
-            })
-            .collect();
-        handles.into_iter().all(|h| h.join().unwrap_or(false))
-    });
-    if !all_hold {
+    let holds = per_core(ballots.len() as u64, |range| {
+        let mut batch = Batch::new();
+        let part = &ballots[range.start as usize..range.end as usize];
+        Ok(part.iter().all(|(ctx, key, b)| b.check(ctx, key, &shapes(), &mut batch).is_ok()) && batch.holds())
+    })?;
+    if !holds.into_iter().all(|h| h) {
         bail!("a ballot's proofs do not hold");
     }
     Ok(ballots.len() as f64 / started.elapsed().as_secs_f64())
@@ -287,27 +273,14 @@ fn tally(txs: &[SignedTx], poll: &Poll, tally: u64) -> anyhow::Result<(f64, f64,
         .collect::<anyhow::Result<_>>()?;
     let n = encodings.len() as u64;
     let started = Instant::now();
-    let cores = std::thread::available_parallelism().map(|c| c.get() as u64).unwrap_or(1);
-    let per = tally.div_ceil(cores).max(1);
-    let parts = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..cores)
-            .map(|c| {
-                let encodings = &encodings;
-                s.spawn(move || -> anyhow::Result<Vec<RistrettoPoint>> {
-                    let mut sums = vec![RistrettoPoint::identity(); 10];
-                    for i in (c * per)..((c + 1) * per).min(tally) {
-                        for (sum, b) in sums.iter_mut().zip(&encodings[(i % n) as usize]) {
-                            *sum += Element::from_bytes(b)?.point();
-                        }
-                    }
-                    Ok(sums)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().map_err(|_| anyhow::anyhow!("a worker thread panicked"))?)
-            .collect::<anyhow::Result<Vec<_>>>()
+    let parts = per_core(tally, |range| {
+        let mut sums = vec![RistrettoPoint::identity(); 10];
+        for i in range {
+            for (sum, b) in sums.iter_mut().zip(&encodings[(i % n) as usize]) {
+                *sum += Element::from_bytes(b)?.point();
+            }
+        }
+        Ok(sums)
     })?;
     let mut sums = vec![RistrettoPoint::identity(); 10];
     for part in &parts {

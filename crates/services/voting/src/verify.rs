@@ -178,6 +178,8 @@ pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> 
     }
     let standing: Vec<&Dealing> =
         dealings.iter().filter(|(j, _)| !p.disqualified.contains(j)).map(|(_, d)| d).collect();
+    // Each trustee's verification key, from the commitments: for the key and for the shares.
+    let vks: Vec<_> = (1..=n).map(|j| verification_key(&standing, j)).collect();
     let mut key_matches = true;
     if p.key.is_some() && (standing.len() as u32) < p.spec.threshold {
         problems.push(format!(
@@ -187,7 +189,6 @@ pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> 
         ));
     }
     if p.key.is_some() {
-        let vks: Vec<_> = (1..=n).map(|j| verification_key(&standing, j)).collect();
         key_matches = p.key == Some(election_key(&standing)) && vks == p.verification_keys;
         if !key_matches {
             problems.push("the election key or a verification key is not what the dealings make".into());
@@ -249,12 +250,11 @@ pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> 
     // The decryption shares, and the result from them.
     let mut shares = Vec::new();
     let mut posted = 0;
-    for j in 1..=n {
+    for (j, vk) in (1..=n).zip(&vks) {
         if let Some(s) = optional(client, &format!("share/{poll}/{j}"), "share").await? {
             posted += 1;
             let s: DecryptionShare = serde_json::from_value(s).with_context(|| format!("share {j}"))?;
-            let vk = verification_key(&standing, j);
-            match s.verify(&ctx, &vk, &totals) {
+            match s.verify(&ctx, vk, &totals) {
                 Ok(()) => shares.push(s),
                 Err(e) => problems.push(format!("VOTE-07: {e}")),
             }
