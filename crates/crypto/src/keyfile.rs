@@ -201,7 +201,7 @@ impl KeyFile {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|source| KeyFileError::Write { path: p.clone(), source })?;
         }
-        write_private(path, &file, true)
+        write_private(path, &file)
     }
 
     /// Encrypts a clear key file in place: the new file is written beside it with owner-only
@@ -219,7 +219,7 @@ impl KeyFile {
         tmp_name.push(".encrypting");
         let tmp = path.with_file_name(tmp_name);
         let _ = std::fs::remove_file(&tmp);
-        write_private(&tmp, &new, true)?;
+        write_private(&tmp, &new)?;
         std::fs::rename(&tmp, path).map_err(|source| KeyFileError::Write { path: p.clone(), source })?;
         sync_dir(path);
         Ok(k.public_key())
@@ -237,24 +237,26 @@ fn keypair_from_secret(algorithm: &str, secret: &[u8]) -> Result<Keypair, String
     }
 }
 
-fn write_private(path: &Path, file: &KeyFile, create_new: bool) -> Result<(), KeyFileError> {
+fn write_private(path: &Path, file: &KeyFile) -> Result<(), KeyFileError> {
+    let text = Zeroizing::new(serde_json::to_string_pretty(file).expect("a key file serializes"));
+    write_secret_file(path, text.as_bytes())
+        .map_err(|source| KeyFileError::Write { path: path.display().to_string(), source })
+}
+
+/// Writes secret bytes readable by the owner only (mode 0600 on Unix) and syncs them; it
+/// never replaces an existing file (a key is never overwritten by accident).
+pub fn write_secret_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let p = path.display().to_string();
-    let err = |source| KeyFileError::Write { path: p.clone(), source };
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true);
-    if create_new {
-        opts.create_new(true);
-    }
+    opts.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).map_err(err)?;
-    let text = Zeroizing::new(serde_json::to_string_pretty(file).expect("a key file serializes"));
-    f.write_all(text.as_bytes()).map_err(err)?;
-    f.sync_all().map_err(err)
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }
 
 fn sync_dir(path: &Path) {

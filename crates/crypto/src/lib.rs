@@ -19,7 +19,7 @@ mod signer;
 pub use batch::verify_txs;
 pub use commit::{verify_commit, CommitError};
 pub use ed25519::{verify_ed25519, verify_ed25519_batch, Ed25519Item};
-pub use keyfile::{KeyFile, KeyFileError, KeyProtection};
+pub use keyfile::{write_secret_file, KeyFile, KeyFileError, KeyProtection};
 pub use keypair::{verify, Algorithm, Keypair};
 pub use passphrase::{Passphrase, PassphraseError, MIN_PASSPHRASE_LEN, PASSPHRASE_ENV, PASSPHRASE_FILE_ENV};
 pub use proof::verify_state_proof;

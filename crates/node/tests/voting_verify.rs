@@ -116,7 +116,12 @@ async fn the_independent_verifier_recomputes_a_poll_and_finds_it_equal() {
             min: 0,
             max: 2,
         }],
-        eligibility: Eligibility { district: "mapo-gu".into(), min_months_resident: 6, min_age: 16 },
+        eligibility: Eligibility {
+            district: "mapo-gu".into(),
+            min_months_resident: 6,
+            min_age: 16,
+            policy: "vote-mapo".into(),
+        },
         dealings_until_ms: Some(opens_ms - 2_000),
         opens_ms,
         closes_ms: opens_ms + 8_000,

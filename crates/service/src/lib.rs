@@ -8,6 +8,7 @@ mod commands;
 pub mod keys;
 pub mod machine;
 pub mod node;
+pub mod scan;
 pub mod settings;
 
 pub use commands::{CommandSet, Run, Subcommands};

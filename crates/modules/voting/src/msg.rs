@@ -51,8 +51,14 @@ pub struct Eligibility {
     pub district: String,
     #[serde(default)]
     pub min_months_resident: u32,
+    /// 0, or one of the ages the resident credential attests as `age_over_<A>`
+    /// ([`crate::rules::AGE_THRESHOLDS`]): the registry never discloses a birth date.
     #[serde(default)]
     pub min_age: u32,
+    /// The verification policy, registered in the identity registries by the registrar's
+    /// organisation, under which the registrar asks for the resident credential: anyone can
+    /// read on chain exactly which claims a voter had to show.
+    pub policy: String,
 }
 
 /// A trustee: its account (which posts its dealing and decryption share) and the key other

@@ -105,11 +105,26 @@ pub fn eligibility_is_stated(spec: &PollSpec) -> Result<(), String> {
     if d.is_empty() || d.len() > 64 || !d.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
         return Err(format!("VOTE-01: '{d}' is not a district id (e.g. mapo-gu, or seoul for the city)"));
     }
-    if spec.eligibility.min_age > 120 || spec.eligibility.min_months_resident > 1200 {
-        return Err("VOTE-01: an age over 120 or a residence over 100 years excludes everyone".into());
+    if spec.eligibility.min_months_resident > 1200 {
+        return Err("VOTE-01: a residence over 100 years excludes everyone".into());
+    }
+    let age = spec.eligibility.min_age;
+    if age != 0 && !AGE_THRESHOLDS.contains(&age) {
+        return Err(format!(
+            "VOTE-01: the resident credential attests ages only as thresholds {AGE_THRESHOLDS:?}; \
+             ask for one of them, or 0 for no age condition (not {age})"
+        ));
+    }
+    let policy = &spec.eligibility.policy;
+    if policy.is_empty() || policy.len() > 128 || policy.chars().any(char::is_control) {
+        return Err("VOTE-01: name the registrar's verification policy (1 to 128 characters)".into());
     }
     Ok(())
 }
+
+/// The ages the resident registry attests, each as a boolean claim `age_over_<A>` (so a
+/// registrar learns only whether a voter is old enough, never a birth date).
+pub const AGE_THRESHOLDS: [u32; 5] = [14, 16, 18, 19, 65];
 
 /// VOTE-03: a ballot counts only inside the window, by the block's time.
 pub fn within_window(spec: &PollSpec, time_ms: u64) -> bool {
@@ -182,7 +197,12 @@ mod tests {
                 min: 1,
                 max: 1,
             }],
-            eligibility: Eligibility { district: "seoul".into(), min_months_resident: 0, min_age: 14 },
+            eligibility: Eligibility {
+                district: "seoul".into(),
+                min_months_resident: 0,
+                min_age: 14,
+                policy: "vote-night-market".into(),
+            },
             dealings_until_ms: Some(500),
             opens_ms: 1_000,
             closes_ms: 2_000,
@@ -216,9 +236,21 @@ mod tests {
             s.eligibility.district = d.into();
             assert!(spec_problems(&s).unwrap_err().starts_with("VOTE-01"), "{d}");
         }
-        let mut s = spec();
-        s.eligibility.min_age = 121;
-        assert!(spec_problems(&s).unwrap_err().starts_with("VOTE-01"));
+        for age in [121, 17, 1] {
+            let mut s = spec();
+            s.eligibility.min_age = age;
+            assert!(spec_problems(&s).unwrap_err().starts_with("VOTE-01"), "{age}");
+        }
+        for policy in ["", "a\nb", &"p".repeat(129)] {
+            let mut s = spec();
+            s.eligibility.policy = policy.into();
+            assert!(spec_problems(&s).unwrap_err().starts_with("VOTE-01"), "{policy}");
+        }
+        for age in [0, 14, 16, 18, 19, 65] {
+            let mut s = spec();
+            s.eligibility.min_age = age;
+            assert_eq!(spec_problems(&s), Ok(()), "{age}");
+        }
     }
 
     type Change = Box<dyn Fn(&mut PollSpec)>;

@@ -67,7 +67,7 @@ fn spec(s: &Setup, revote: &str, eligible: u64) -> Value {
         "questions": [{"text": "Which projects should the district fund? (up to 2)",
                        "options": ["park lighting", "library hours", "bike lanes", "senior centre", "market roof"],
                        "min": 0, "max": 2}],
-        "eligibility": {"district": "mapo-gu", "min_months_resident": 6, "min_age": 16},
+        "eligibility": {"district": "mapo-gu", "min_months_resident": 6, "min_age": 16, "policy": "vote-mapo-budget"},
         "dealings_until_ms": opens - MINUTE / 2, "opens_ms": opens, "closes_ms": opens + 60 * MINUTE,
         "revote": revote,
         "trustees": s.trustees.iter().zip(&s.transport).map(|(t, x)| json!({

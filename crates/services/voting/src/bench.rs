@@ -116,7 +116,12 @@ async fn setup(chain: &Chain, home: &std::path::Path, ballots: u64) -> anyhow::R
             min: 0,
             max: 2,
         }],
-        eligibility: Eligibility { district: "seoul".into(), min_months_resident: 0, min_age: 16 },
+        eligibility: Eligibility {
+            district: "seoul".into(),
+            min_months_resident: 0,
+            min_age: 16,
+            policy: "vote-bench".into(),
+        },
         dealings_until_ms: Some(opens_ms - 2_000),
         opens_ms,
         closes_ms: opens_ms + 3_600_000,
@@ -200,7 +205,7 @@ fn per_core<R: Send>(
 }
 
 /// Runs `work` on each of `0..n`, on all cores, and answers the results in order.
-fn on_all_cores<T: Send>(n: u64, work: impl Fn(u64) -> anyhow::Result<T> + Sync) -> anyhow::Result<Vec<T>> {
+pub(crate) fn on_all_cores<T: Send>(n: u64, work: impl Fn(u64) -> anyhow::Result<T> + Sync) -> anyhow::Result<Vec<T>> {
     Ok(per_core(n, |range| range.map(&work).collect::<anyhow::Result<Vec<T>>>())?.into_iter().flatten().collect())
 }
 

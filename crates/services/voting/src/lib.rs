@@ -1,13 +1,24 @@
-//! Voting as a service (DOMAIN.md §3): the voting module on chain, and `dojang voting verify`,
-//! which anyone runs to recompute a poll from the chain's data, and `dojang bench voting`. The
-//! registrar, the trustees' commands and the demo come next (docs/modules/voting.md).
+//! Voting as a service (DOMAIN.md §3): the voting module on chain; the poll's registrar
+//! (`dojang voting registrar`), which checks eligibility by credential and blind-signs voting
+//! keys; `dojang voting verify`, which anyone runs to recompute a poll from the chain's data;
+//! and `dojang bench voting`.
 
 mod bench;
 pub mod credential;
+mod demo;
+pub mod registrar;
+mod registrar_cmd;
+pub mod registrar_http;
+pub mod trustee;
 pub mod verify;
+
+pub use registrar_cmd::load_poll;
+
+use std::path::PathBuf;
 
 use clap::Subcommand;
 use dojang_ledger::Router;
+use dojang_service::keys::SignerArgs;
 use dojang_service::{CommandSet, Run, Service, Subcommands};
 use dojang_voting::Voting;
 
@@ -36,6 +47,88 @@ pub enum VotingCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Run one poll's registrar (OpenID4VP verifier and blind signer) from a TOML file.
+    Registrar {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Make a registrar's RSA key (PEM, owner-only) and print the public key for the poll's
+    /// `registrar_key`.
+    RegistrarKey {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// A trustee's steps: transport key, dealing, checking the others' dealings, decryption
+    /// share.
+    #[command(subcommand)]
+    Trustee(TrusteeCommand),
+}
+
+/// Where a trustee acts: its account (file or HSM), its transport key, the poll and the node.
+#[derive(clap::Args)]
+pub struct TrusteeArgs {
+    #[command(flatten)]
+    signer: SignerArgs,
+    /// The transport key file from `dojang voting trustee transport-key`.
+    #[arg(long)]
+    transport: PathBuf,
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    node: String,
+    poll: String,
+}
+
+#[derive(Subcommand)]
+pub enum TrusteeCommand {
+    /// Make a transport key (owner-only file) and print its public key for the poll's
+    /// `trustees[].transport_key`.
+    TransportKey {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Post this trustee's dealing (before the poll's `dealings_until_ms`).
+    Deal(TrusteeArgs),
+    /// Open every other dealing's share sealed to this trustee, and complain about each bad one
+    /// (before the poll opens).
+    Check(TrusteeArgs),
+    /// Post this trustee's decryption share of the closed poll's totals.
+    Share(TrusteeArgs),
+}
+
+enum Step {
+    Deal,
+    Check,
+    Share,
+}
+
+async fn trustee(cmd: TrusteeCommand) -> anyhow::Result<()> {
+    let (args, step) = match cmd {
+        TrusteeCommand::TransportKey { out } => {
+            let key = trustee::TransportKey::generate();
+            key.save(&out)?;
+            println!("{}", serde_json::to_string(&key.public())?.trim_matches('"'));
+            return Ok(());
+        }
+        TrusteeCommand::Deal(a) => (a, Step::Deal),
+        TrusteeCommand::Check(a) => (a, Step::Check),
+        TrusteeCommand::Share(a) => (a, Step::Share),
+    };
+    let transport = trustee::TransportKey::load(&args.transport)?;
+    let chain = dojang_sdk::Chain::connect(&args.node).await?;
+    let t = trustee::Trustee {
+        chain: &chain,
+        signer: args.signer.signer()?.into(),
+        poll: &args.poll,
+        transport: &transport,
+    };
+    match step {
+        Step::Deal => println!("trustee {} dealt for poll {}", t.deal().await?, args.poll),
+        Step::Check => match t.check_dealings().await?.as_slice() {
+            [] => println!("every dealing's share for this trustee opens and matches its commitments"),
+            bad => println!("complained about the dealings of trustees {bad:?}"),
+        },
+        Step::Share => println!("trustee {} posted its decryption share for poll {}", t.post_share().await?, args.poll),
+    }
+    Ok(())
 }
 
 fn run(cmd: Commands) -> Run {
@@ -53,6 +146,9 @@ fn run(cmd: Commands) -> Run {
                 }
                 Ok(())
             }
+            VotingCommand::Registrar { config } => registrar_cmd::serve(&config).await,
+            VotingCommand::RegistrarKey { out } => registrar_cmd::new_key(&out),
+            VotingCommand::Trustee(cmd) => trustee(cmd).await,
         }
     })
 }
@@ -73,6 +169,8 @@ fn run_bench(b: Benches) -> Run {
 
 static BENCHES: Subcommands<Benches> = Subcommands::new(run_bench);
 
+static DEMOS: Subcommands<demo::Demos> = Subcommands::new(demo::run);
+
 impl Service for VotingService {
     fn name(&self) -> &'static str {
         dojang_voting::NAME
@@ -84,6 +182,10 @@ impl Service for VotingService {
 
     fn commands(&self) -> Option<&dyn CommandSet> {
         Some(&COMMANDS)
+    }
+
+    fn demos(&self) -> Option<&dyn CommandSet> {
+        Some(&DEMOS)
     }
 
     fn benches(&self) -> Option<&dyn CommandSet> {

@@ -26,6 +26,9 @@ pub struct Citizen {
     pub birth_year: u32,
     pub birth_date: String,
     pub lives_in_seoul: bool,
+    /// The district (gu) of the registered address, or `outside-seoul`.
+    pub district: String,
+    /// Months at the registered address.
     pub months_resident: u32,
     pub household_size: u32,
     pub monthly_income_krw: u64,
@@ -55,6 +58,7 @@ pub fn generate(n: usize, seed: u64) -> Vec<Citizen> {
                 birth_year,
                 birth_date: format!("{birth_year}-{m:02}-{d:02}"),
                 lives_in_seoul: rng.gen_bool(0.9),
+                district: String::new(),
                 months_resident: rng.gen_range(0..240),
                 household_size,
                 monthly_income_krw: (median as f64 * rng.gen_range(0.1..1.8)) as u64,
@@ -63,8 +67,45 @@ pub fn generate(n: usize, seed: u64) -> Vec<Citizen> {
                 enrolled_public_job: rng.gen_bool(0.05),
             }
         })
+        .enumerate()
+        .map(|(i, mut c)| {
+            c.district = if c.lives_in_seoul { DISTRICTS[i % DISTRICTS.len()] } else { OUTSIDE_SEOUL }.into();
+            c
+        })
         .collect()
 }
+
+/// Seoul's 25 districts (gu), as the resident registry names them in its `district` claim.
+pub const DISTRICTS: [&str; 25] = [
+    "jongno-gu",
+    "jung-gu",
+    "yongsan-gu",
+    "seongdong-gu",
+    "gwangjin-gu",
+    "dongdaemun-gu",
+    "jungnang-gu",
+    "seongbuk-gu",
+    "gangbuk-gu",
+    "dobong-gu",
+    "nowon-gu",
+    "eunpyeong-gu",
+    "seodaemun-gu",
+    "mapo-gu",
+    "yangcheon-gu",
+    "gangseo-gu",
+    "guro-gu",
+    "geumcheon-gu",
+    "yeongdeungpo-gu",
+    "dongjak-gu",
+    "gwanak-gu",
+    "seocho-gu",
+    "gangnam-gu",
+    "songpa-gu",
+    "gangdong-gu",
+];
+
+/// The `district` of a person whose registered address is outside the city.
+pub const OUTSIDE_SEOUL: &str = "outside-seoul";
 
 /// The agencies' configured year for age bands.
 const YEAR: u32 = 2026;
@@ -95,6 +136,11 @@ pub fn resident_claims(c: &Citizen, secret: &[u8; 32], programs: &[String]) -> M
     obj(json!({
         "resident_of_seoul": c.lives_in_seoul,
         "resident_6_months": c.lives_in_seoul && c.months_resident >= 6,
+        "district": c.district,
+        "months_in_district": if c.lives_in_seoul { c.months_resident } else { 0 },
+        "age_over_14": age >= 14,
+        "age_over_16": age >= 16,
+        "age_over_18": age >= 18,
         "age_over_19": age >= 19,
         "age_18_64": (18..=64).contains(&age),
         "age_19_34": (19..=34).contains(&age),

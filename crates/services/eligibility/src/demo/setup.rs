@@ -60,6 +60,11 @@ pub const AGENCIES: [AgencySpec; 3] = [
         claims: &[
             "resident_of_seoul",
             "resident_6_months",
+            "district",
+            "months_in_district",
+            "age_over_14",
+            "age_over_16",
+            "age_over_18",
             "age_over_19",
             "age_18_64",
             "age_19_34",

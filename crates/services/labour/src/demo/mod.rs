@@ -12,7 +12,6 @@ mod career;
 mod grievance;
 mod outsider;
 mod people;
-mod scan;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,9 +32,14 @@ use serde_json::{json, Value};
 
 use crate::desk::{self, ClientEntry, Desk, DeskSettings};
 use crate::setup::{activate, propose};
+use dojang_service::scan;
 use people::{business_name, workplace, Conduct, Worker};
 
 const COLLECTION: &str = "labour-contracts";
+
+/// The keys of the collection's documents whose values are personal (a wage, a payment, a
+/// birth date): found quoted outside the private store, they mean a document leaked whole.
+const PERSONAL_FIELDS: [&str; 5] = ["worker_name", "employer_name", "wage_krw", "amount_krw", "worker_birth_date"];
 
 #[derive(Subcommand)]
 pub enum Demos {
@@ -386,7 +390,7 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
     names.sort();
     names.dedup();
     let mut needles: Vec<(String, Vec<u8>)> = names.iter().flat_map(|n| scan::forms(n)).collect();
-    needles.extend(scan::PERSONAL_FIELDS.iter().map(|f| (format!("field {f}"), format!("\"{f}\"").into_bytes())));
+    needles.extend(PERSONAL_FIELDS.iter().map(|f| (format!("field {f}"), format!("\"{f}\"").into_bytes())));
     let (outsider, outsider_height) = outsider::follow(home, url, work).await?;
     let places = [home.to_path_buf(), work.join("desk.redb"), work.join("centre.redb"), outsider];
     let skip = [home.join("data").join("private"), home.join("keys")];
@@ -435,7 +439,7 @@ async fn labour(args: &LabourDemoArgs, url: &str, home: &Path, member: Keypair, 
         found.files,
         found.bytes,
         names.len(),
-        scan::PERSONAL_FIELDS.join(", ")
+        PERSONAL_FIELDS.join(", ")
     );
     let rules: serde_json::Map<String, Value> = by_rule
         .iter()

@@ -1,5 +1,7 @@
-//! The personal-data scan: every byte of every file under the given places (the node's
-//! store, blocks, logs; the desk's index), except the private store, searched for each name.
+//! The personal-data scan the demos run (DESIGN.md §7): every byte of every file under the
+//! given places (a node's store, blocks and logs; a service's own store), except the places
+//! allowed to hold personal data, searched for each name, number or link that must not be
+//! there.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -46,10 +48,6 @@ pub fn search(places: &[PathBuf], skip: &[PathBuf], needles: &[(String, Vec<u8>)
     }
     Ok(found)
 }
-
-/// The keys of the collection's documents whose values are personal (a wage, a payment, a
-/// birth date): found quoted outside the private store, they mean a document leaked whole.
-pub const PERSONAL_FIELDS: [&str; 5] = ["worker_name", "employer_name", "wage_krw", "amount_krw", "worker_birth_date"];
 
 /// A name as it could leak: as written, and as its unsalted SHA-256 in hex and raw.
 pub fn forms(name: &str) -> Vec<(String, Vec<u8>)> {
