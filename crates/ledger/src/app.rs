@@ -2,11 +2,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dojang_types::{validators_hash, Address, Block, Commit, Evidence, Hash, Validator};
+use dojang_types::{validators_hash, Address, Block, Commit, Evidence, Hash, SignedTx, Validator};
 use tracing::{debug, error, warn};
 
 use crate::error::LedgerError;
 use crate::execute::{execute_block, BlockInput, Dropped, Executed, Mode};
+use crate::module::Permit;
 use crate::ledger::{lock, CommittedBlock, Ledger};
 
 /// What the consensus engine needs from the ledger, and nothing more. The consensus crate
@@ -105,12 +106,13 @@ impl Ledger {
             return Err(LedgerError::InvalidBlock(format!("proposer {} is not a validator", h.proposer)));
         }
         let input = self.input(h.height, h.time_ms, h.proposer)?;
-        let verified: Vec<bool> = {
+        // What this node admitted itself had its signature and its message's check then.
+        let known: Vec<Option<Permit>> = {
             let mempool = lock(&self.mempool);
-            ids.iter().map(|id| mempool.contains(id)).collect()
+            ids.iter().map(|id| mempool.permit_of(id)).collect()
         };
         let txs = ids.into_iter().zip(block.txs.iter().cloned()).collect();
-        let (executed, _) = execute_block(&self.store, &self.router, &input, txs, &verified, Mode::Validate)?;
+        let (executed, _) = execute_block(&self.store, &self.router, &input, txs, &known, Mode::Validate)?;
         if executed.block.header != *h {
             return Err(LedgerError::InvalidBlock(format!(
                 "re-execution gives header {:?}, the proposal says {:?}",
@@ -204,10 +206,11 @@ impl BlockApp for Ledger {
             Ok(roles) => quotas.for_roles(&roles).per_block as usize,
             Err(_) => quotas.default.per_block as usize,
         };
-        let txs = lock(&self.mempool).peek_fair(max_txs, self.config.max_block_bytes, base_cap, &mut cap_of);
-        // Everything proposed came from the mempool, whose signatures were checked at admission.
-        let verified = vec![true; txs.len()];
-        let (executed, dropped) = execute_block(&self.store, &self.router, &input, txs, &verified, Mode::Propose)?;
+        let peeked = lock(&self.mempool).peek_fair(max_txs, self.config.max_block_bytes, base_cap, &mut cap_of);
+        // Everything proposed came from the mempool: signatures and checks ran at admission.
+        let (txs, known): (Vec<(Hash, SignedTx)>, Vec<Option<Permit>>) =
+            peeked.into_iter().map(|(id, tx, permit)| ((id, tx), Some(permit))).unzip();
+        let (executed, dropped) = execute_block(&self.store, &self.router, &input, txs, &known, Mode::Propose)?;
         if !dropped.is_empty() {
             let mut mempool = lock(&self.mempool);
             for (id, why) in &dropped {

@@ -1,5 +1,6 @@
 use std::collections::{HashMap, HashSet};
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 
 use dojang_store::{PreparedState, Store, StoreError};
 use dojang_types::{merkle_root, Address, Block, BlockHeader, Event, Hash, Receipt, SignedTx, TxError, TxStatus};
@@ -7,7 +8,7 @@ use dojang_types::{merkle_root, Address, Block, BlockHeader, Event, Hash, Receip
 use crate::activation::message_active;
 use crate::error::LedgerError;
 use crate::hooks::{self, Phase};
-use crate::module::{storage_failure, BlockContext, ModuleError, Permit, StateRead, TxContext};
+use crate::module::{storage_failure, BlockContext, Module, ModuleError, Permit, Prepared, StateRead, TxContext};
 use crate::overlay::{Changes, TxState};
 use crate::router::{prefix_of, Router};
 
@@ -83,6 +84,42 @@ pub(crate) enum Mode {
     Validate,
 }
 
+/// Blocks from this many transactions up prepare their messages on all cores.
+const PARALLEL_PREPARE: usize = 32;
+
+type PreparedTx<'r> = Result<(&'r Arc<dyn Module>, Permit, Prepared), TxError>;
+
+/// Each transaction's module, permit and prepared message ([`Router::prepare`]), in order; a
+/// large block's are split across the cores, since a check can cost as much as a signature
+/// (a ballot's proofs). A check that panics refuses its transaction, the same way on every
+/// validator, instead of stopping the node.
+fn prepare_all<'r>(router: &'r Router, txs: &[SignedTx], known: &(dyn Fn(usize) -> Option<Permit> + Sync)) -> Vec<PreparedTx<'r>> {
+    let one = |i: usize, tx: &SignedTx| -> PreparedTx<'r> {
+        panic::catch_unwind(AssertUnwindSafe(|| router.prepare(tx, known(i)))).unwrap_or_else(|_| {
+            Err(TxError::InvalidMessage {
+                module: tx.body.module.clone(),
+                reason: "the module's check failed on this message".into(),
+            })
+        })
+    };
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if txs.len() < PARALLEL_PREPARE || cores == 1 {
+        return txs.iter().enumerate().map(|(i, tx)| one(i, tx)).collect();
+    }
+    let per = txs.len().div_ceil(cores);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = txs
+            .chunks(per)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let one = &one;
+                s.spawn(move || chunk.iter().enumerate().map(|(k, tx)| one(c * per + k, tx)).collect::<Vec<_>>())
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| panic::resume_unwind(p))).collect()
+    })
+}
+
 /// Executes transactions in order, deterministically: same committed state, same input, same
 /// result on every validator. Returns the executed block and, when proposing, the transactions
 /// left out with the reason.
@@ -91,21 +128,24 @@ pub(crate) fn execute_block(
     router: &Router,
     input: &BlockInput,
     txs: Vec<(Hash, SignedTx)>,
-    preverified: &[bool],
+    known: &[Option<Permit>],
     mode: Mode,
 ) -> Result<(Executed, Vec<(Hash, Dropped)>), LedgerError> {
     let started = std::time::Instant::now();
     let (ids, txs): (Vec<Hash>, Vec<SignedTx>) = txs.into_iter().unzip();
+    let known = |i: usize| known.get(i).copied().flatten();
 
     // Signatures first, in parallel batches, skipping those this node already checked at
     // admission.
-    let to_check: Vec<usize> = (0..txs.len()).filter(|&i| !preverified.get(i).copied().unwrap_or(false)).collect();
+    let to_check: Vec<usize> = (0..txs.len()).filter(|&i| known(i).is_none()).collect();
     let refs: Vec<&SignedTx> = to_check.iter().map(|&i| &txs[i]).collect();
     let verdicts = dojang_crypto::verify_txs(&refs);
     let mut sig_ok = vec![true; txs.len()];
     for (&i, ok) in to_check.iter().zip(verdicts) {
         sig_ok[i] = ok;
     }
+    // Then each message's check (unless run at admission) and decoding, on all cores.
+    let prepared = prepare_all(router, &txs, &known);
     let verified_at = started.elapsed();
     let committed = store.committed_among(&ids)?;
 
@@ -123,7 +163,7 @@ pub(crate) fn execute_block(
     let mut role_cache: HashMap<Address, Vec<&'static str>> = HashMap::new();
     let authority_prefix = router.authority_module().map(prefix_of);
 
-    for (i, tx) in txs.into_iter().enumerate() {
+    for (i, (tx, prepared)) in txs.into_iter().zip(prepared).enumerate() {
         let id = ids[i];
         let admissible = if !sig_ok[i] {
             Err(TxError::BadSignature)
@@ -134,9 +174,9 @@ pub(crate) fn execute_block(
         } else if tx.body.expires_at_ms <= input.time_ms {
             Err(TxError::Expired { expires_at_ms: tx.body.expires_at_ms, now_ms: input.time_ms })
         } else {
-            router.admit(&tx)
+            prepared
         };
-        let (module, permit) = match admissible {
+        let (module, permit, prepared) = match admissible {
             Ok(admitted) => admitted,
             Err(e) => {
                 if mode == Mode::Validate {
@@ -218,7 +258,9 @@ pub(crate) fn execute_block(
                 included_ids.push(id);
                 continue;
             }
-            let outcome = panic::catch_unwind(AssertUnwindSafe(|| module.execute(&ctx, &mut state, &tx.body.msg)));
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+                module.execute_prepared(&ctx, &mut state, &tx.body.msg, prepared)
+            }));
             match outcome {
                 Ok(Ok(events)) => {
                     let writes = state.finish();

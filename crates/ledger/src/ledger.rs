@@ -15,7 +15,7 @@ use crate::error::LedgerError;
 use crate::execute::{last_block, Executed, LEDGER_HEIGHT_KEY, LEDGER_TIME_KEY};
 use crate::genesis::Genesis;
 use crate::mempool::{Mempool, MempoolConfig, MempoolError};
-use crate::module::{storage_failure, ModuleError, TxContext};
+use crate::module::{storage_failure, ModuleError, Permit, TxContext};
 use crate::overlay::{Changes, CommittedView, TxState};
 use crate::quota::{MinuteCounter, QuotaConfig};
 use crate::router::{prefix_of, Router};
@@ -115,6 +115,9 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these locks is a bug; the data (caches, queues) stays usable.
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+/// An admitted transaction: itself, its sender's minute quota and its message's permit.
+type Admitted = (SignedTx, u32, Permit);
 
 impl Ledger {
     /// Opens the ledger on a store, writing the genesis state on first start and refusing a
@@ -308,7 +311,7 @@ impl Ledger {
     /// Decodes one transaction and runs the checks that take no lock: the envelope, the
     /// module's stateless check and the sender's permit. `next_height` caches the height
     /// activation is judged for (read only if a module needs activation, and then once).
-    fn admit_one(&self, b: &[u8], now: u64, next_height: &mut Option<u64>) -> Result<(SignedTx, u32), SubmitError> {
+    fn admit_one(&self, b: &[u8], now: u64, next_height: &mut Option<u64>) -> Result<Admitted, SubmitError> {
         let tx = SignedTx::decode(b)?;
         tx.check_envelope(&self.genesis.chain_id, now, self.config.max_expiry_ahead_ms)?;
         let (module, permit) = self.router.admit(&tx)?;
@@ -325,12 +328,12 @@ impl Ledger {
         let sender = tx.body.sender_address();
         let roles = self.router.roles_of(&view, &sender).map_err(storage)?;
         self.router.permits(&view, module.name(), &sender, &roles, permit).map_err(storage)??;
-        Ok((tx, self.config.quotas.for_roles(&roles).per_minute))
+        Ok((tx, self.config.quotas.for_roles(&roles).per_minute, permit))
     }
 
     /// [`Ledger::admit_one`] for each item, in order. A large batch is split across the cores,
     /// since a module's stateless check can cost as much as a signature (a ballot's proofs).
-    fn admit_all(&self, items: &[&[u8]], now: u64) -> Vec<Result<(SignedTx, u32), SubmitError>> {
+    fn admit_all(&self, items: &[&[u8]], now: u64) -> Vec<Result<Admitted, SubmitError>> {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         if items.len() < PARALLEL_ADMISSION || cores == 1 {
             let mut next = None;
@@ -358,7 +361,7 @@ impl Ledger {
     pub fn submit_batch(&self, items: &[&[u8]]) -> Vec<Result<Hash, SubmitError>> {
         let now = self.clock_ms();
         let decoded = self.admit_all(items, now);
-        let ok: Vec<&SignedTx> = decoded.iter().filter_map(|r| r.as_ref().ok().map(|(tx, _)| tx)).collect();
+        let ok: Vec<&SignedTx> = decoded.iter().filter_map(|r| r.as_ref().ok().map(|(tx, ..)| tx)).collect();
         let ids: Vec<Hash> = ok.iter().map(|t| t.id()).collect();
         let sigs = dojang_crypto::verify_txs(&ok);
         let committed = match self.store.committed_among(&ids) {
@@ -372,7 +375,7 @@ impl Ledger {
             .into_iter()
             .zip(items)
             .map(|(r, bytes)| {
-                let (tx, per_minute) = r?;
+                let (tx, per_minute, permit) = r?;
                 let ((id, sig_ok), was_committed) = verdicts.next().expect("one verdict per decoded tx");
                 if was_committed {
                     return Err(TxError::Replay(id).into());
@@ -384,7 +387,7 @@ impl Ledger {
                 minute
                     .admit(now, sender, per_minute)
                     .map_err(|limit| SubmitError::MinuteQuota { account: sender, limit })?;
-                mempool.insert(id, tx, bytes.len()).inspect_err(|_| minute.undo(&sender))?;
+                mempool.insert(id, tx, bytes.len(), permit).inspect_err(|_| minute.undo(&sender))?;
                 Ok(id)
             })
             .collect()

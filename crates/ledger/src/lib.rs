@@ -33,7 +33,7 @@ pub use hooks::{hook_events_key, MAX_DEADLINES_PER_BLOCK};
 pub use ledger::{CommittedBlock, Ledger, LedgerConfig, SubmitError};
 pub use mempool::{MempoolConfig, MempoolError};
 pub use module::{
-    Authority, BlockContext, Module, ModuleError, Permit, StateRead, StateWrite, TxContext, MAX_DEADLINE_KEY,
+    Authority, BlockContext, Module, ModuleError, Permit, Prepared, StateRead, StateWrite, TxContext, MAX_DEADLINE_KEY,
 };
 pub use quota::{Quota, QuotaConfig};
 pub use router::Router;

@@ -2,6 +2,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use dojang_types::{Address, Hash, SignedTx};
 
+use crate::module::Permit;
+
 /// Bounds that keep one node's memory and one account's share of blocks in check.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct MempoolConfig {
@@ -32,6 +34,9 @@ struct Entry {
     sender: Address,
     tx: SignedTx,
     bytes: usize,
+    /// What the message's stateless check answered at admission: execution does not check
+    /// it again.
+    permit: Permit,
 }
 
 /// Admitted, signature-checked transactions waiting for a block, in arrival order.
@@ -61,11 +66,7 @@ impl Mempool {
         self.by_id.len()
     }
 
-    pub fn contains(&self, id: &Hash) -> bool {
-        self.by_id.contains_key(id)
-    }
-
-    pub fn insert(&mut self, id: Hash, tx: SignedTx, bytes: usize) -> Result<(), MempoolError> {
+    pub fn insert(&mut self, id: Hash, tx: SignedTx, bytes: usize, permit: Permit) -> Result<(), MempoolError> {
         if self.by_id.contains_key(&id) {
             return Err(MempoolError::Duplicate(id));
         }
@@ -82,14 +83,20 @@ impl Mempool {
         self.next_seq += 1;
         self.order.insert(seq, id);
         self.by_expiry.insert((tx.body.expires_at_ms, seq));
-        self.by_id.insert(id, Entry { seq, sender, tx, bytes });
+        self.by_id.insert(id, Entry { seq, sender, tx, bytes, permit });
         Ok(())
+    }
+
+    /// The permit a waiting transaction's check answered at admission (its signature was
+    /// checked then too).
+    pub fn permit_of(&self, id: &Hash) -> Option<Permit> {
+        self.by_id.get(id).map(|e| e.permit)
     }
 
     /// The oldest waiting transactions, up to a count and a byte budget, without removing them
     /// (they leave when their block commits, so a failed round loses nothing).
     #[cfg(test)]
-    pub fn peek(&self, max_txs: usize, max_bytes: usize) -> Vec<(Hash, SignedTx)> {
+    pub fn peek(&self, max_txs: usize, max_bytes: usize) -> Vec<(Hash, SignedTx, Permit)> {
         self.peek_fair(max_txs, max_bytes, usize::MAX, &mut |_| usize::MAX)
     }
 
@@ -102,7 +109,7 @@ impl Mempool {
         max_bytes: usize,
         base_cap: usize,
         cap_of: &mut dyn FnMut(&Address) -> usize,
-    ) -> Vec<(Hash, SignedTx)> {
+    ) -> Vec<(Hash, SignedTx, Permit)> {
         let mut out = Vec::new();
         let mut bytes = 0;
         let mut taken: HashMap<Address, (usize, Option<usize>)> = HashMap::new();
@@ -117,7 +124,7 @@ impl Mempool {
             }
             *n += 1;
             bytes += e.bytes;
-            out.push((*id, e.tx.clone()));
+            out.push((*id, e.tx.clone(), e.permit));
         }
         out
     }
@@ -177,22 +184,22 @@ mod tests {
     fn bounds_quota_duplicates_and_order() {
         let mut m = Mempool::new(MempoolConfig { max_txs: 3, max_per_account: 2 });
         let (a, ta) = tx(1, 1);
-        m.insert(a, ta.clone(), 10).unwrap();
-        assert_eq!(m.insert(a, ta, 10), Err(MempoolError::Duplicate(a)));
+        m.insert(a, ta.clone(), 10, Permit::OwnRules).unwrap();
+        assert_eq!(m.insert(a, ta, 10, Permit::OwnRules), Err(MempoolError::Duplicate(a)));
         let (b, tb) = tx(1, 2);
-        m.insert(b, tb, 10).unwrap();
+        m.insert(b, tb, 10, Permit::OwnRules).unwrap();
         let (c, tc) = tx(1, 3);
-        assert!(matches!(m.insert(c, tc, 10), Err(MempoolError::AccountQuota { .. })));
+        assert!(matches!(m.insert(c, tc, 10, Permit::OwnRules), Err(MempoolError::AccountQuota { .. })));
         let (d, td) = tx(2, 1);
-        m.insert(d, td, 10).unwrap();
+        m.insert(d, td, 10, Permit::OwnRules).unwrap();
         let (e, te) = tx(3, 1);
-        assert_eq!(m.insert(e, te, 10), Err(MempoolError::Full(3)));
-        let ids: Vec<Hash> = m.peek(10, 1000).iter().map(|(id, _)| *id).collect();
+        assert_eq!(m.insert(e, te, 10, Permit::OwnRules), Err(MempoolError::Full(3)));
+        let ids: Vec<Hash> = m.peek(10, 1000).iter().map(|(id, ..)| *id).collect();
         assert_eq!(ids, vec![a, b, d]);
         assert_eq!(m.peek(10, 25).len(), 2, "byte budget respected");
         m.remove(&a);
         let (c, tc) = tx(1, 3);
-        m.insert(c, tc, 10).unwrap();
+        m.insert(c, tc, 10, Permit::OwnRules).unwrap();
         assert_eq!(m.len(), 3);
     }
 
@@ -202,7 +209,7 @@ mod tests {
         let flood: Vec<Hash> = (0..10)
             .map(|n| tx(1, n))
             .map(|(id, t)| {
-                m.insert(id, t, 10).unwrap();
+                m.insert(id, t, 10, Permit::OwnRules).unwrap();
                 id
             })
             .collect();
@@ -210,7 +217,7 @@ mod tests {
             .into_iter()
             .map(|(s, n)| tx(s, n))
             .map(|(id, t)| {
-                m.insert(id, t, 10).unwrap();
+                m.insert(id, t, 10, Permit::OwnRules).unwrap();
                 id
             })
             .collect();
@@ -223,7 +230,7 @@ mod tests {
                 2
             }
         };
-        let ids: Vec<Hash> = m.peek_fair(5, 1000, 2, &mut cap_of).into_iter().map(|(id, _)| id).collect();
+        let ids: Vec<Hash> = m.peek_fair(5, 1000, 2, &mut cap_of).into_iter().map(|(id, ..)| id).collect();
         assert_eq!(
             ids,
             vec![flood[0], flood[1], others[0], others[1], others[2]],
@@ -243,18 +250,18 @@ mod tests {
         let (a, ta) = expiring(1, 1, 100);
         let (b, tb) = expiring(1, 2, 200);
         let (c, tc) = expiring(2, 1, 300);
-        m.insert(a, ta, 10).unwrap();
-        m.insert(b, tb, 10).unwrap();
-        m.insert(c, tc, 10).unwrap();
+        m.insert(a, ta, 10, Permit::OwnRules).unwrap();
+        m.insert(b, tb, 10, Permit::OwnRules).unwrap();
+        m.insert(c, tc, 10, Permit::OwnRules).unwrap();
         assert_eq!(m.evict_expired(99), 0);
         assert_eq!(m.evict_expired(200), 2, "expiry at the block time counts as expired");
-        assert!(!m.contains(&a) && !m.contains(&b) && m.contains(&c));
+        assert!(m.permit_of(&a).is_none() && m.permit_of(&b).is_none() && m.permit_of(&c).is_some());
         assert_eq!(m.len(), 1);
         // The account's quota is freed with them.
         let (d, td) = expiring(1, 3, 1000);
         let (e, te) = expiring(1, 4, 1000);
-        m.insert(d, td, 10).unwrap();
-        m.insert(e, te, 10).unwrap();
+        m.insert(d, td, 10, Permit::OwnRules).unwrap();
+        m.insert(e, te, 10, Permit::OwnRules).unwrap();
         m.remove(&d);
         assert_eq!(m.evict_expired(u64::MAX), 2);
         assert_eq!(m.len(), 0);

@@ -79,6 +79,10 @@ pub struct BlockContext {
 /// Who may send a message. Each module declares it per message type (its answer to
 /// [`Module::check`]); the ledger enforces it at admission and again at execution, so a
 /// module's handlers start from a sender already known to be allowed.
+/// A message as [`Module::prepare`] decoded it, for [`Module::execute_prepared`] (the module's
+/// own type, boxed); `None` when the module keeps nothing.
+pub type Prepared = Option<Box<dyn std::any::Any + Send>>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permit {
     /// Any account; the module's own rules decide (a citizen's own contract signature or
@@ -203,6 +207,28 @@ pub trait Module: Send + Sync {
 
     /// Executes one message (JSON bytes) and returns the events to record in the receipt.
     fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError>;
+
+    /// Gets a message ready for [`Module::execute_prepared`] before a block executes, on any
+    /// core: its stateless check ([`Module::check`]) unless this node ran it at admission
+    /// (`known` is the permit it answered then), and whatever decoding the module can do
+    /// once instead of in the block's serial part.
+    fn prepare(&self, msg: &[u8], known: Option<Permit>) -> Result<(Permit, Prepared), ModuleError> {
+        match known {
+            Some(permit) => Ok((permit, None)),
+            None => Ok((self.check(msg)?, None)),
+        }
+    }
+
+    /// [`Module::execute`] with what [`Module::prepare`] made of the same message.
+    fn execute_prepared(
+        &self,
+        ctx: &TxContext,
+        state: &mut dyn StateWrite,
+        msg: &[u8],
+        _prepared: Prepared,
+    ) -> Result<Vec<Event>, ModuleError> {
+        self.execute(ctx, state, msg)
+    }
 
     /// Whether the module stays off until the council activates it at a height: a module a
     /// release adds to a running chain. Such a module takes no genesis section.

@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use dojang_types::{Address, SignedTx, TxError};
 
-use crate::module::{Authority, Module, ModuleError, Permit, StateRead};
+use crate::module::{Authority, Module, ModuleError, Permit, Prepared, StateRead};
 
 /// The modules a chain runs, by name, and the authority that says who holds which role.
 /// Fixed at start-up: every validator must run the same set.
@@ -44,13 +44,25 @@ impl Router {
     /// The module that handles a transaction and who may send its message, if the chain runs
     /// the module and the message passes its stateless checks.
     pub fn admit(&self, tx: &SignedTx) -> Result<(&Arc<dyn Module>, Permit), TxError> {
+        self.prepare(tx, None).map(|(module, permit, _)| (module, permit))
+    }
+
+    /// [`Router::admit`] for execution: also the message as its module prepared it. With
+    /// `known` (the permit this node's admission answered), the checks are not run again.
+    pub fn prepare(
+        &self,
+        tx: &SignedTx,
+        known: Option<Permit>,
+    ) -> Result<(&Arc<dyn Module>, Permit, Prepared), TxError> {
         let module = self.get(&tx.body.module).ok_or_else(|| TxError::UnknownModule(tx.body.module.clone()))?;
         let invalid = |reason: String| TxError::InvalidMessage { module: tx.body.module.clone(), reason };
-        let permit = module.check(&tx.body.msg).map_err(|e| invalid(e.to_string()))?;
-        for (name, msg) in module.carried_messages(&tx.body.msg) {
-            self.council_message(&name, &msg).map_err(|reason| invalid(format!("it carries {reason}")))?;
+        let (permit, prepared) = module.prepare(&tx.body.msg, known).map_err(|e| invalid(e.to_string()))?;
+        if known.is_none() {
+            for (name, msg) in module.carried_messages(&tx.body.msg) {
+                self.council_message(&name, &msg).map_err(|reason| invalid(format!("it carries {reason}")))?;
+            }
         }
-        Ok((module, permit))
+        Ok((module, permit, prepared))
     }
 
     /// The module of a message the council may execute: one the chain runs, that passes its

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use dojang_types::Event;
 
-use crate::module::{BlockContext, Module, ModuleError, Permit, StateRead, StateWrite, TxContext};
+use crate::module::{BlockContext, Module, ModuleError, Permit, Prepared, StateRead, StateWrite, TxContext};
 use crate::StoreError;
 
 /// A service's on-chain part, typed. See `docs/architecture.md`, "Adding a civic service".
@@ -16,7 +16,7 @@ pub trait TypedModule: Send + Sync + 'static {
     /// The routing name and state prefix (`anchor` -> keys under `anchor/`).
     const NAME: &'static str;
     /// The module's messages, decoded strictly from the transaction's JSON.
-    type Msg: DeserializeOwned;
+    type Msg: DeserializeOwned + Send + 'static;
     /// The module's genesis section; an absent section is `Default`.
     type Genesis: DeserializeOwned + Default;
 
@@ -119,6 +119,29 @@ impl<M: TypedModule> Module for Typed<M> {
 
     fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError> {
         self.0.execute(ctx, state, decode(M::NAME, msg)?)
+    }
+
+    /// Decodes once: the typed message goes to execution as it is.
+    fn prepare(&self, msg: &[u8], known: Option<Permit>) -> Result<(Permit, Prepared), ModuleError> {
+        let m: M::Msg = decode(M::NAME, msg)?;
+        let permit = match known {
+            Some(p) => p,
+            None => self.0.check(&m)?,
+        };
+        Ok((permit, Some(Box::new(m))))
+    }
+
+    fn execute_prepared(
+        &self,
+        ctx: &TxContext,
+        state: &mut dyn StateWrite,
+        msg: &[u8],
+        prepared: Prepared,
+    ) -> Result<Vec<Event>, ModuleError> {
+        match prepared.and_then(|p| p.downcast::<M::Msg>().ok()) {
+            Some(m) => self.0.execute(ctx, state, *m),
+            None => self.execute(ctx, state, msg),
+        }
     }
 
     fn needs_activation(&self) -> bool {

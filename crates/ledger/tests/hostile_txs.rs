@@ -17,6 +17,8 @@ use dojang_types::{encode, Commit, Event, SignedTx, TxBody, TxStatus};
 struct Hostile {
     /// How this release words its refusal (the code stays `T-01`).
     wording: &'static str,
+    /// Whether its stateless check panics on `check-panic` (a bug one release has).
+    check_panics: bool,
 }
 
 impl Module for Hostile {
@@ -30,7 +32,8 @@ impl Module for Hostile {
 
     fn check(&self, msg: &[u8]) -> Result<Permit, ModuleError> {
         match msg {
-            b"ok" | b"panic" | b"storage" | b"refuse" => Ok(Permit::OwnRules),
+            b"check-panic" if self.check_panics => panic!("a bug in the module's check"),
+            b"ok" | b"panic" | b"storage" | b"refuse" | b"check-panic" => Ok(Permit::OwnRules),
             _ => Err(ModuleError::InvalidMessage("unknown".into())),
         }
     }
@@ -65,9 +68,13 @@ fn genesis(validator: &Keypair) -> Genesis {
 }
 
 fn node(validator: &Keypair, wording: &'static str) -> Node {
+    node_with(validator, Hostile { wording, check_panics: false })
+}
+
+fn node_with(validator: &Keypair, module: Hostile) -> Node {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("db.redb")).unwrap();
-    let router = Router::new().with(Arc::new(Hostile { wording }));
+    let router = Router::new().with(Arc::new(module));
     let ledger = Ledger::open(store, router, genesis(validator), LedgerConfig::default()).unwrap();
     Node { ledger, _dir: dir }
 }
@@ -135,6 +142,34 @@ fn a_panicking_module_or_a_failing_store_does_not_stall_block_production() {
     n.ledger.submit(&encode(&tx(&user, 4, b"ok", expires))).unwrap();
     assert_eq!(propose_and_commit(&n).txs.len(), 1);
     assert_eq!(propose_and_commit(&n).header.height, 3);
+}
+
+#[test]
+fn a_check_that_panics_on_a_proposed_block_refuses_the_block_and_the_node_goes_on() {
+    let validator = Keypair::generate(Algorithm::Ed25519);
+    let users: Vec<Keypair> = (0..4).map(|_| Keypair::generate(Algorithm::Ed25519)).collect();
+    let expires = now_ms() + 60_000;
+    // Few transactions (checked one after another) and many (checked on all cores), from a
+    // few senders so no sender's share of a block is reached.
+    for size in [3u64, 40] {
+        let lenient = node_with(&validator, Hostile { wording: "refused", check_panics: false });
+        let buggy = node_with(&validator, Hostile { wording: "refused", check_panics: true });
+        for i in 0..size {
+            let msg: &[u8] = if i == size / 2 { b"check-panic" } else { b"ok" };
+            lenient.ledger.submit(&encode(&tx(&users[i as usize % 4], i, msg, expires))).unwrap();
+        }
+        let block = lenient.ledger.propose(1, validator.public_key().address(), Duration::from_secs(1)).unwrap();
+        assert_eq!(block.txs.len() as u64, size);
+        match buggy.ledger.validate(&block) {
+            Err(dojang_ledger::LedgerError::InvalidBlock(why)) => {
+                assert!(why.contains("the module's check failed on this message"), "{why}")
+            }
+            other => panic!("{size} transactions: {other:?}"),
+        }
+        // The node that refused the block still builds its own.
+        buggy.ledger.submit(&encode(&tx(&users[0], 1_000, b"ok", expires))).unwrap();
+        assert_eq!(propose_and_commit(&buggy).txs.len(), 1);
+    }
 }
 
 #[test]

@@ -26,9 +26,55 @@ fn refuse(reason: String) -> ModuleError {
 
 /// The registrar's RSA key, as the poll fixed it.
 pub fn registrar_key(spec: &PollSpec) -> Result<PublicKey, String> {
-    let der = B64.decode(&spec.registrar_key).map_err(|e| format!("the registrar key is not base64: {e}"))?;
+    registrar_key_from(&spec.registrar_key)
+}
+
+fn registrar_key_from(base64: &str) -> Result<PublicKey, String> {
+    let der = B64.decode(base64).map_err(|e| format!("the registrar key is not base64: {e}"))?;
     PublicKey::from_spki(&der, Some(&Options::default()))
         .map_err(|e| format!("the registrar key is not an RSA SubjectPublicKeyInfo: {e}"))
+}
+
+/// What a ballot needs of its poll's record, read without decoding the rest: the texts, the
+/// trustees' keys and the verification keys are skipped, and the election key is compared
+/// as bytes (every ballot reads it, so this is the cast's largest fixed cost).
+#[derive(serde::Deserialize)]
+struct CastView {
+    spec: CastSpec,
+    status: Status,
+    #[serde(default, deserialize_with = "element_bytes")]
+    key: Option<[u8; 32]>,
+}
+
+#[derive(serde::Deserialize)]
+struct CastSpec {
+    questions: Vec<CastQuestion>,
+    opens_ms: u64,
+    closes_ms: u64,
+    revote: crate::msg::Revote,
+    registrar_key: String,
+}
+
+#[derive(serde::Deserialize)]
+struct CastQuestion {
+    options: Vec<serde::de::IgnoredAny>,
+    min: u32,
+    max: u32,
+}
+
+impl CastSpec {
+    fn shapes(&self) -> Vec<dojang_ballot::QuestionShape> {
+        self.questions
+            .iter()
+            .map(|q| dojang_ballot::QuestionShape { options: q.options.len() as u32, min: q.min, max: q.max })
+            .collect()
+    }
+}
+
+fn element_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<[u8; 32]>, D::Error> {
+    let Some(text) = <Option<String> as serde::Deserialize>::deserialize(d)? else { return Ok(None) };
+    let raw = hex::decode(&text).map_err(serde::de::Error::custom)?;
+    raw.try_into().map(Some).map_err(|_| serde::de::Error::custom("an element is 32 bytes"))
 }
 
 /// The stateless checks and who may send each message. A ballot's proofs are checked here,
@@ -147,19 +193,20 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: VotingMsg) -> R
             one(VotingEvent::CredentialsIssued { poll: id, issued })
         }
         VotingMsg::Cast { poll: id, voter, key, shapes, token, ballot } => {
-            let p = poll(state, &id)?;
+            let p: CastView = state::read(state, &state::poll_key(&id))?
+                .ok_or_else(|| ModuleError::NotFound(format!("poll {id}")))?;
             if voter != me {
                 return Err(refuse("VOTE-10: a ballot is sent from the voting key it names".into()));
             }
-            if p.status != Status::Open || !rules::within_window(&p.spec, ctx.time_ms) {
+            if p.status != Status::Open || !rules::within_window(p.spec.opens_ms, p.spec.closes_ms, ctx.time_ms) {
                 return Err(refuse(format!("VOTE-03: poll {id} is not open at this block's time")));
             }
-            if p.key != Some(key) || shapes != p.spec.shapes() {
+            if p.key != Some(*key.bytes()) || shapes != p.spec.shapes() {
                 return Err(refuse(format!("VOTE-04: the ballot is not made for poll {id}'s key and questions")));
             }
-            token_is_valid(&p.spec, &id, &voter, &token)?;
+            token_is_valid(&p.spec.registrar_key, &id, &voter, &token)?;
             let choices: Vec<Ciphertext> = ballot.answers.iter().flat_map(|a| a.choices.iter().copied()).collect();
-            cast(ctx, state, &p, &id, &voter, choices, Hash(ballot.tracking_code()))
+            cast(ctx, state, p.spec.revote, &id, &voter, choices, Hash(ballot.tracking_code()))
         }
         VotingMsg::DecryptShare { poll: id, share } => decrypt_share(ctx, state, &me, id, share),
     }
@@ -192,11 +239,12 @@ fn deal(
     one(VotingEvent::Dealt { poll: id, trustee: i })
 }
 
-/// VOTE-01, VOTE-10: the registrar signed this voting key for this poll.
-pub fn token_is_valid(spec: &PollSpec, poll: &str, voter: &Address, token: &Token) -> Result<(), ModuleError> {
-    let pk = registrar_key(spec).map_err(|e| refuse(format!("VOTE-10: the voting credential is not valid: {e}")))?;
-    token_verifies(&pk, poll, voter, token)
-        .map_err(|why| refuse(format!("VOTE-10: the voting credential is not valid: {why}")))
+/// VOTE-01, VOTE-10: the registrar whose key the poll names (`registrar_key`, base64
+/// SubjectPublicKeyInfo) signed this voting key for this poll.
+pub fn token_is_valid(registrar_key: &str, poll: &str, voter: &Address, token: &Token) -> Result<(), ModuleError> {
+    let invalid = |why: String| refuse(format!("VOTE-10: the voting credential is not valid: {why}"));
+    let pk = registrar_key_from(registrar_key).map_err(invalid)?;
+    token_verifies(&pk, poll, voter, token).map_err(invalid)
 }
 
 /// Whether `token` is the registrar's signature (under `pk`) on `voter`'s credential message.
@@ -215,7 +263,7 @@ pub fn token_verifies(pk: &PublicKey, poll: &str, voter: &Address, token: &Token
 fn cast(
     ctx: &TxContext,
     state: &mut dyn StateWrite,
-    p: &Poll,
+    revote: crate::msg::Revote,
     id: &str,
     voter: &Address,
     choices: Vec<Ciphertext>,
@@ -226,7 +274,7 @@ fn cast(
         return Err(refuse("VOTE-09: this ballot is on the board already".into()));
     }
     let earlier: Option<VoterRecord> = state::read(state, &state::voter_key(id, voter))?;
-    let replaces = match (&earlier, rules::second_ballot(p.spec.revote)) {
+    let replaces = match (&earlier, rules::second_ballot(revote)) {
         (Some(_), Second::Refused) => {
             return Err(refuse(format!("VOTE-02: this credential has voted in poll {id}; the poll takes one ballot")))
         }

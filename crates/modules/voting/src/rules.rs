@@ -127,8 +127,8 @@ pub fn eligibility_is_stated(spec: &PollSpec) -> Result<(), String> {
 pub const AGE_THRESHOLDS: [u32; 5] = [14, 16, 18, 19, 65];
 
 /// VOTE-03: a ballot counts only inside the window, by the block's time.
-pub fn within_window(spec: &PollSpec, time_ms: u64) -> bool {
-    (spec.opens_ms..spec.closes_ms).contains(&time_ms)
+pub fn within_window(opens_ms: u64, closes_ms: u64, time_ms: u64) -> bool {
+    (opens_ms..closes_ms).contains(&time_ms)
 }
 
 /// VOTE-06: decryption shares are taken only once the results may be released.
@@ -298,10 +298,10 @@ mod tests {
     #[test]
     fn vote_03_and_vote_06_the_window_and_the_release_by_chain_time() {
         let s = spec();
-        assert!(!within_window(&s, 999));
-        assert!(within_window(&s, 1_000));
-        assert!(within_window(&s, 1_999));
-        assert!(!within_window(&s, 2_000), "the close is exclusive");
+        assert!(!within_window(s.opens_ms, s.closes_ms, 999));
+        assert!(within_window(s.opens_ms, s.closes_ms, 1_000));
+        assert!(within_window(s.opens_ms, s.closes_ms, 1_999));
+        assert!(!within_window(s.opens_ms, s.closes_ms, 2_000), "the close is exclusive");
         assert!(!results_may_be_released(&s, 1_999));
         assert!(results_may_be_released(&s, 2_000));
         let mut later = spec();

@@ -144,7 +144,7 @@ async fn cast(client: &Client, p: &Poll, poll: &str, code: &str, batch: &mut Bat
     if hex::encode(ballot.tracking_code()) != code {
         return Err("its tracking code is not the ballot's".into());
     }
-    exec::token_is_valid(&p.spec, poll, &voter, &token).map_err(|e| e.to_string())?;
+    exec::token_is_valid(&p.spec.registrar_key, poll, &voter, &token).map_err(|e| e.to_string())?;
     let context = ballot_context(poll, &voter);
     ballot.check(&context, &key, &shapes, batch).map_err(|e| e.to_string())?;
     let index = answer["receipt"]["index"].as_u64().unwrap_or_default();
