@@ -26,7 +26,7 @@ pub use ballot::{BallotSecrets, EncryptedAnswer, EncryptedBallot, QuestionShape}
 pub use batch::Batch;
 pub use dkg::{Complaint, Dealing};
 pub use elgamal::Ciphertext;
-pub use group::{Element, Num};
+pub use group::{Commitment, Element, Num};
 pub use tally::DecryptionShare;
 
 /// What was wrong with a ballot, a proof, a dealing or a tally.

@@ -17,14 +17,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::Batch;
 use crate::elgamal::Ciphertext;
-use crate::group::{small, Element, Num, Transcript, G};
+use crate::group::{small, Commitment, Element, Num, Transcript, G};
 use crate::BallotError;
 
 /// One alternative of a [`RangeProof`]: that the ciphertext encrypts `lo + j`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Branch {
-    pub a: Element,
-    pub b: Element,
+    pub a: Commitment,
+    pub b: Commitment,
     pub c: Num,
     pub z: Num,
 }
@@ -47,8 +47,8 @@ fn range_challenge(context: &[u8], key: &Element, ct: &Ciphertext, lo: u64, hi: 
     t.u64(lo);
     t.u64(hi);
     for b in branches {
-        t.element(&b.a);
-        t.element(&b.b);
+        t.commitment(&b.a);
+        t.commitment(&b.b);
     }
     t.challenge()
 }
@@ -75,8 +75,8 @@ impl RangeProof {
         for j in 0..=(hi - lo) {
             if j as usize == real {
                 branches.push(Branch {
-                    a: Element::new(w * G),
-                    b: Element::new(w * key.point()),
+                    a: Commitment::new(w * G),
+                    b: Commitment::new(w * key.point()),
                     c: Num(Scalar::ZERO),
                     z: Num(Scalar::ZERO),
                 });
@@ -84,8 +84,8 @@ impl RangeProof {
                 let (c, z) = (Scalar::random(rng), Scalar::random(rng));
                 let shifted = ct.beta.point() - small(lo + j) * G;
                 branches.push(Branch {
-                    a: Element::new(z * G - c * ct.alpha.point()),
-                    b: Element::new(z * key.point() - c * shifted),
+                    a: Commitment::new(z * G - c * ct.alpha.point()),
+                    b: Commitment::new(z * key.point() - c * shifted),
                     c: Num(c),
                     z: Num(z),
                 });
@@ -126,11 +126,11 @@ impl RangeProof {
             batch.absorb(b.c.0.as_bytes());
             batch.absorb(b.z.0.as_bytes());
             // z·G = A + c·α
-            batch.equation(b.z.0, &[(-Scalar::ONE, *b.a.point()), (-b.c.0, *ct.alpha.point())]);
+            batch.equation(b.z.0, &[(-Scalar::ONE, b.a.point()?), (-b.c.0, *ct.alpha.point())]);
             // z·Y = B + c·(β − (lo+j)·G)
             batch.equation(
                 b.c.0 * small(lo + j as u64),
-                &[(b.z.0, *key.point()), (-Scalar::ONE, *b.b.point()), (-b.c.0, *ct.beta.point())],
+                &[(b.z.0, *key.point()), (-Scalar::ONE, b.b.point()?), (-b.c.0, *ct.beta.point())],
             );
         }
         Ok(())
@@ -156,8 +156,8 @@ pub(crate) fn holds(batch: Batch, claim: &str) -> Result<(), BallotError> {
 /// That `log_G(x) = log_h(d)`: the same secret made both.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DlogEqProof {
-    pub a: Element,
-    pub b: Element,
+    pub a: Commitment,
+    pub b: Commitment,
     pub z: Num,
 }
 
@@ -167,14 +167,16 @@ fn dlog_eq_challenge(
     x: &Element,
     h: &Element,
     d: &Element,
-    a: &Element,
-    b: &Element,
+    a: &Commitment,
+    b: &Commitment,
 ) -> Scalar {
     let mut t = Transcript::new(label);
     t.bytes(context);
-    for e in [x, h, d, a, b] {
+    for e in [x, h, d] {
         t.element(e);
     }
+    t.commitment(a);
+    t.commitment(b);
     t.challenge()
 }
 
@@ -190,22 +192,33 @@ impl DlogEqProof {
         rng: &mut R,
     ) -> Self {
         let w = Scalar::random(rng);
-        let (a, b) = (Element::new(w * G), Element::new(w * h.point()));
+        let (a, b) = (Commitment::new(w * G), Commitment::new(w * h.point()));
         let c = dlog_eq_challenge(label, context, x, h, d, &a, &b);
         DlogEqProof { a, b, z: Num(w + c * s) }
     }
 
+    /// Puts the proof's equations in `batch`; fails at once if a commitment is no point.
     #[allow(clippy::too_many_arguments)]
-    pub fn check(&self, label: &str, context: &[u8], x: &Element, h: &Element, d: &Element, batch: &mut Batch) {
+    pub fn check(
+        &self,
+        label: &str,
+        context: &[u8],
+        x: &Element,
+        h: &Element,
+        d: &Element,
+        batch: &mut Batch,
+    ) -> Result<(), BallotError> {
+        let (a, b) = (self.a.point()?, self.b.point()?);
         let c = dlog_eq_challenge(label, context, x, h, d, &self.a, &self.b);
         batch.absorb(self.a.bytes());
         batch.absorb(self.b.bytes());
         batch.absorb(self.z.0.as_bytes());
         batch.absorb(c.as_bytes());
         // z·G = A + c·X
-        batch.equation(self.z.0, &[(-Scalar::ONE, *self.a.point()), (-c, *x.point())]);
+        batch.equation(self.z.0, &[(-Scalar::ONE, a), (-c, *x.point())]);
         // z·h = B + c·D
-        batch.equation(Scalar::ZERO, &[(self.z.0, *h.point()), (-Scalar::ONE, *self.b.point()), (-c, *d.point())]);
+        batch.equation(Scalar::ZERO, &[(self.z.0, *h.point()), (-Scalar::ONE, b), (-c, *d.point())]);
+        Ok(())
     }
 
     pub fn verify(
@@ -217,7 +230,7 @@ impl DlogEqProof {
         d: &Element,
     ) -> Result<(), BallotError> {
         let mut batch = Batch::new();
-        self.check(label, context, x, h, d, &mut batch);
+        self.check(label, context, x, h, d, &mut batch)?;
         holds(batch, "the two points are not proven to share one secret")
     }
 }
@@ -225,22 +238,22 @@ impl DlogEqProof {
 /// That the prover knows `s` with `x = s·G`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KnowledgeProof {
-    pub a: Element,
+    pub a: Commitment,
     pub z: Num,
 }
 
-fn knowledge_challenge(context: &[u8], x: &Element, a: &Element) -> Scalar {
+fn knowledge_challenge(context: &[u8], x: &Element, a: &Commitment) -> Scalar {
     let mut t = Transcript::new("knowledge");
     t.bytes(context);
     t.element(x);
-    t.element(a);
+    t.commitment(a);
     t.challenge()
 }
 
 impl KnowledgeProof {
     pub fn prove<R: RngCore + CryptoRng>(context: &[u8], s: &Scalar, x: &Element, rng: &mut R) -> Self {
         let w = Scalar::random(rng);
-        let a = Element::new(w * G);
+        let a = Commitment::new(w * G);
         let c = knowledge_challenge(context, x, &a);
         KnowledgeProof { a, z: Num(w + c * s) }
     }
@@ -250,7 +263,7 @@ impl KnowledgeProof {
         let mut batch = Batch::new();
         batch.absorb(self.a.bytes());
         batch.absorb(self.z.0.as_bytes());
-        batch.equation(self.z.0, &[(-Scalar::ONE, *self.a.point()), (-c, *x.point())]);
+        batch.equation(self.z.0, &[(-Scalar::ONE, self.a.point()?), (-c, *x.point())]);
         holds(batch, "the prover is not shown to know the secret of its key")
     }
 }

@@ -64,14 +64,14 @@ impl DecryptionShare {
         let ctx = share_context(context, self.trustee);
         let mut batch = Batch::new();
         for ((t, d), p) in totals.iter().zip(&self.parts).zip(&self.proofs) {
-            p.check("decryption", &ctx, verification_key, &t.alpha, d, &mut batch);
+            p.check("decryption", &ctx, verification_key, &t.alpha, d, &mut batch)?;
         }
         if batch.holds() {
             return Ok(());
         }
         for (i, ((t, d), p)) in totals.iter().zip(&self.parts).zip(&self.proofs).enumerate() {
             let mut one = Batch::new();
-            p.check("decryption", &ctx, verification_key, &t.alpha, d, &mut one);
+            p.check("decryption", &ctx, verification_key, &t.alpha, d, &mut one)?;
             holds(one, "").map_err(|_| {
                 BallotError::Proof(format!("trustee {}: its decryption share of total {i} is wrong", self.trustee))
             })?;

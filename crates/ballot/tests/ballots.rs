@@ -95,7 +95,7 @@ fn every_tampered_part_of_a_ballot_fails_verification() {
     t.answers[1].choice_proofs[0].branches[0].z = Num(Scalar::random(&mut rng));
     fails(t.verify(CONTEXT, &y, &shapes()), "a response replaced");
     let mut t = ballot.clone();
-    t.answers[0].count_proof.branches[1].a = other;
+    t.answers[0].count_proof.branches[1].a = other.into();
     fails(t.verify(CONTEXT, &y, &shapes()), "a commitment replaced");
     let mut t = ballot.clone();
     t.answers[0].count_proof.branches.pop();
@@ -192,4 +192,22 @@ fn malformed_elements_and_scalars_are_refused_with_a_reason() {
     }
     assert!(Element::from_bytes(&[0u8; 31]).is_err());
     assert!(Num::from_bytes(&[0xff; 32]).is_err());
+
+    // A proof's commitment is decoded when its proof is checked: one of the wrong length or
+    // in bad hex is refused at once, one that is no point fails the ballot's check (its bytes
+    // are in the challenge, so the challenge fails first).
+    let a = "/answers/0/choice_proofs/0/branches/0/a";
+    for bad in ["ab".repeat(31), "zz".repeat(32)] {
+        let mut v = good.clone();
+        *v.pointer_mut(a).unwrap() = serde_json::Value::String(bad.clone());
+        let err = serde_json::from_value::<EncryptedBallot>(v).unwrap_err().to_string();
+        assert!(err.contains("point") || err.contains("hex"), "{bad}: {err}");
+    }
+    for path in [a, "/answers/1/count_proof/branches/0/b"] {
+        let mut v = good.clone();
+        *v.pointer_mut(path).unwrap() = serde_json::Value::String("ff".repeat(32));
+        let decoded: EncryptedBallot = serde_json::from_value(v).unwrap();
+        let err = decoded.verify(CONTEXT, &y, &shapes()).unwrap_err().to_string();
+        assert!(err.contains("proof fails"), "{path}: {err}");
+    }
 }

@@ -69,8 +69,8 @@ fn every_part_of_a_decryption_or_knowledge_proof_is_bound() {
     let other = Element::new(Scalar::random(&mut rng) * G);
     let changes: Vec<(&str, Change)> = vec![
         ("the response", Box::new(|s| s.proofs[0].z = dojang_ballot::Num(s.proofs[0].z.0 + Scalar::ONE))),
-        ("the first commitment", Box::new(move |s| s.proofs[0].a = other)),
-        ("the second commitment", Box::new(move |s| s.proofs[0].b = other)),
+        ("the first commitment", Box::new(move |s| s.proofs[0].a = other.into())),
+        ("the second commitment", Box::new(move |s| s.proofs[0].b = other.into())),
         ("the part", Box::new(move |s| s.parts[0] = other)),
         ("the trustee", Box::new(|s| s.trustee = 2)),
     ];
@@ -84,7 +84,7 @@ fn every_part_of_a_decryption_or_knowledge_proof_is_bound() {
     d.proof.z = dojang_ballot::Num(d.proof.z.0 + Scalar::ONE);
     assert!(d.check(POLL, 2, &[1, 2, 3]).is_err(), "the response");
     let mut d = t.dealings[0].clone();
-    d.proof.a = other;
+    d.proof.a = other.into();
     assert!(d.check(POLL, 2, &[1, 2, 3]).is_err(), "the commitment");
 }
 

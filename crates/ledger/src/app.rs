@@ -7,8 +7,8 @@ use tracing::{debug, error, warn};
 
 use crate::error::LedgerError;
 use crate::execute::{execute_block, BlockInput, Dropped, Executed, Mode};
-use crate::module::Permit;
 use crate::ledger::{lock, CommittedBlock, Ledger};
+use crate::module::Permit;
 
 /// What the consensus engine needs from the ledger, and nothing more. The consensus crate
 /// drives this trait; it never sees modules, the mempool or storage.

@@ -93,7 +93,11 @@ type PreparedTx<'r> = Result<(&'r Arc<dyn Module>, Permit, Prepared), TxError>;
 /// large block's are split across the cores, since a check can cost as much as a signature
 /// (a ballot's proofs). A check that panics refuses its transaction, the same way on every
 /// validator, instead of stopping the node.
-fn prepare_all<'r>(router: &'r Router, txs: &[SignedTx], known: &(dyn Fn(usize) -> Option<Permit> + Sync)) -> Vec<PreparedTx<'r>> {
+fn prepare_all<'r>(
+    router: &'r Router,
+    txs: &[SignedTx],
+    known: &(dyn Fn(usize) -> Option<Permit> + Sync),
+) -> Vec<PreparedTx<'r>> {
     let one = |i: usize, tx: &SignedTx| -> PreparedTx<'r> {
         panic::catch_unwind(AssertUnwindSafe(|| router.prepare(tx, known(i)))).unwrap_or_else(|_| {
             Err(TxError::InvalidMessage {

@@ -1,9 +1,6 @@
 //! The voting module's handlers: who may do what at each step of a poll, the rules they
 //! apply (VOTE-01..10, in [`crate::rules`]) and the deadlines that open and close the poll.
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
-use blind_rsa_signatures::{MessageRandomizer, Options, PublicKey, Signature};
 use dojang_ballot::dkg::{election_key, verification_key};
 use dojang_ballot::elgamal::{difference, sum};
 use dojang_ballot::tally::combine;
@@ -11,8 +8,9 @@ use dojang_ballot::{Ciphertext, Dealing, DecryptionShare};
 use dojang_ledger::{BlockContext, ModuleError, Permit, StateWrite, TxContext};
 use dojang_types::{Address, Event, Hash};
 
+use crate::credential::{token_verifies, RegistrarKey};
 use crate::events::VotingEvent;
-use crate::msg::{PollSpec, Token, VotingMsg};
+use crate::msg::{Token, VotingMsg};
 use crate::rules::{self, Second};
 use crate::state::{self, BoardEntry, Poll, Status, Tally, VoterRecord};
 
@@ -22,17 +20,6 @@ fn invalid(reason: impl Into<String>) -> ModuleError {
 
 fn refuse(reason: String) -> ModuleError {
     ModuleError::by_rule(reason)
-}
-
-/// The registrar's RSA key, as the poll fixed it.
-pub fn registrar_key(spec: &PollSpec) -> Result<PublicKey, String> {
-    registrar_key_from(&spec.registrar_key)
-}
-
-fn registrar_key_from(base64: &str) -> Result<PublicKey, String> {
-    let der = B64.decode(base64).map_err(|e| format!("the registrar key is not base64: {e}"))?;
-    PublicKey::from_spki(&der, Some(&Options::default()))
-        .map_err(|e| format!("the registrar key is not an RSA SubjectPublicKeyInfo: {e}"))
 }
 
 /// What a ballot needs of its poll's record, read without decoding the rest: the texts, the
@@ -87,7 +74,7 @@ pub fn check(msg: &VotingMsg) -> Result<Permit, ModuleError> {
     match msg {
         VotingMsg::CreatePoll { spec, .. } => {
             rules::spec_problems(spec).map_err(invalid)?;
-            registrar_key(spec).map_err(invalid)?;
+            RegistrarKey::from_spki_base64(&spec.registrar_key).map_err(invalid)?;
             Ok(Permit::AnyRole(&["verifier"]))
         }
         VotingMsg::Cast { poll, voter, key, shapes, ballot, .. } => {
@@ -243,21 +230,8 @@ fn deal(
 /// SubjectPublicKeyInfo) signed this voting key for this poll.
 pub fn token_is_valid(registrar_key: &str, poll: &str, voter: &Address, token: &Token) -> Result<(), ModuleError> {
     let invalid = |why: String| refuse(format!("VOTE-10: the voting credential is not valid: {why}"));
-    let pk = registrar_key_from(registrar_key).map_err(invalid)?;
-    token_verifies(&pk, poll, voter, token).map_err(invalid)
-}
-
-/// Whether `token` is the registrar's signature (under `pk`) on `voter`'s credential message.
-pub fn token_verifies(pk: &PublicKey, poll: &str, voter: &Address, token: &Token) -> Result<(), String> {
-    let randomizer: [u8; 32] = B64
-        .decode(&token.randomizer)
-        .ok()
-        .and_then(|r| r.try_into().ok())
-        .ok_or("the randomizer is not 32 bytes of base64")?;
-    let signature = B64.decode(&token.signature).map_err(|_| "the signature is not base64")?;
-    Signature(signature)
-        .verify(pk, Some(MessageRandomizer(randomizer)), rules::credential_message(poll, voter), &Options::default())
-        .map_err(|_| "the registrar did not sign this voting key for this poll".to_string())
+    let key = RegistrarKey::from_spki_base64(registrar_key).map_err(invalid)?;
+    token_verifies(&key, poll, voter, token).map_err(invalid)
 }
 
 fn cast(

@@ -17,6 +17,7 @@
 //! Nothing on chain links a person to a ballot: the voting key is the registrar's blind
 //! signature away from anyone's identity.
 
+pub mod credential;
 pub mod events;
 pub mod exec;
 pub mod msg;

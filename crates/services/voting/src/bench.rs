@@ -31,7 +31,7 @@ use dojang_sdk::{Chain, TxBuilder};
 use dojang_service::machine::{self, Machine};
 use dojang_service::node::{demo_key, start_node, WorkDir};
 use dojang_types::{Hash, SignedTx};
-use dojang_voting::exec::token_verifies;
+use dojang_voting::credential::{token_verifies, RegistrarKey};
 use dojang_voting::msg::{Eligibility, PollKind, PollSpec, Question, Revote, Trustee, VotingMsg};
 use dojang_voting::rules::{ballot_context, poll_context};
 
@@ -211,11 +211,7 @@ pub(crate) fn on_all_cores<T: Send>(n: u64, work: impl Fn(u64) -> anyhow::Result
 
 /// A transaction's ballot, decoded and checked as a verifier does: the signature, the
 /// credential, the proofs (into `batch`).
-fn check_tx(
-    tx: &SignedTx,
-    spec_key: &blind_rsa_signatures::PublicKey,
-    batch: &mut Batch,
-) -> anyhow::Result<Vec<Ciphertext>> {
+fn check_tx(tx: &SignedTx, spec_key: &RegistrarKey, batch: &mut Batch) -> anyhow::Result<Vec<Ciphertext>> {
     if !dojang_crypto::verify_txs(&[tx])[0] {
         bail!("a ballot's signature does not verify");
     }
@@ -228,7 +224,7 @@ fn check_tx(
 }
 
 /// Checks every transaction's ballot on all cores, a batch per thread; answers ballots/s.
-fn verify_all(txs: &[SignedTx], pk: &blind_rsa_signatures::PublicKey) -> anyhow::Result<f64> {
+fn verify_all(txs: &[SignedTx], pk: &RegistrarKey) -> anyhow::Result<f64> {
     let started = Instant::now();
     per_core(txs.len() as u64, |range| {
         let mut batch = Batch::new();
@@ -361,7 +357,7 @@ async fn measure(
     );
     println!("  this machine checks {proofs_per_s:.0} ballots' proofs/s (batched, {} cores); finalized/s is {ratio:.2} of that", machine.cores);
 
-    let pk = poll.registrar.public_key()?;
+    let pk = RegistrarKey::from_public(&poll.registrar.public_key()?).map_err(anyhow::Error::msg)?;
     let (txs, verifier_per_s) = tokio::task::spawn_blocking(move || verify_all(&txs, &pk).map(|r| (txs, r))).await??;
     println!(
         "independent verifier: {verifier_per_s:.0} ballots/s (signature, credential, proofs; target: at least the node's {per_s:.0}/s)"

@@ -15,7 +15,7 @@ use dojang_credentials::trust::Snapshot;
 use dojang_credentials::*;
 use dojang_crypto::{Algorithm, Keypair};
 use dojang_verifier::{open_request, Application, DecisionStore, Office};
-use dojang_voting::exec::token_verifies;
+use dojang_voting::credential::{token_verifies, RegistrarKey};
 use dojang_voting::msg::{Eligibility, PollKind, PollSpec, Question, Revote, Trustee};
 use dojang_voting_service::credential::Blinding;
 use dojang_voting_service::registrar::{claims_needed, Registrar, RegistrarError};
@@ -146,8 +146,9 @@ fn vote_02_an_eligible_resident_gets_one_blind_signature_that_makes_a_valid_toke
     let cred = resident(&w, &holder, "mapo-gu", 12, true, "p-1");
     let issued = r.issue(answer(&jwt, &office_key, &holder, &cred), now()).unwrap();
     let token = blinding.finalize(&issued.blind_signature).unwrap();
-    assert_eq!(token_verifies(&w.rsa.pk, POLL, &voter, &token), Ok(()));
-    assert!(token_verifies(&w.rsa.pk, "another-poll", &voter, &token).is_err(), "the token is for this poll only");
+    let key = RegistrarKey::from_public(&w.rsa.pk).unwrap();
+    assert_eq!(token_verifies(&key, POLL, &voter, &token), Ok(()));
+    assert!(token_verifies(&key, "another-poll", &voter, &token).is_err(), "the token is for this poll only");
     assert_eq!(r.issued().unwrap(), 1);
 
     // The same person (the same pseudonym), with a fresh credential and a fresh voting key.
