@@ -2,6 +2,7 @@
 // first visit follows the browser's language.
 
 import { labourEn, labourKo } from "./i18n-labour.js";
+import { votingEn, votingKo } from "./i18n-voting.js";
 
 const en = {
   "skip": "Skip to content",
@@ -179,6 +180,7 @@ const en = {
   "op.level": "Level",
   "op.message": "Message",
   ...labourEn,
+  ...votingEn,
 } as const;
 
 export type Key = keyof typeof en;
@@ -359,6 +361,7 @@ const ko: Record<Key, string> = {
   "op.level": "수준",
   "op.message": "메시지",
   ...labourKo,
+  ...votingKo,
 };
 
 export type Lang = "en" | "ko";
@@ -374,6 +377,11 @@ export function setLang(l: Lang): void {
   lang = l;
   localStorage.setItem(STORE, l);
   document.documentElement.lang = l;
+}
+
+/** Whether `key` is one of the pages' texts (for a text chosen by a value from the chain). */
+export function isKey(key: string): key is Key {
+  return Object.prototype.hasOwnProperty.call(en, key);
 }
 
 /** The text for `key` in the current language, with `{name}` filled from `params`. */

@@ -8,12 +8,14 @@ import { lang, setLang, t, type Key } from "./i18n.js";
 import { operator } from "./operator.js";
 import { connect, remember, type PinState } from "./pin.js";
 import { evidence, registries } from "./registries.js";
+import { poll, polls } from "./vote.js";
 import * as trust from "./trust.js";
 import { wallet } from "./wallet.js";
 
 const NAV: [string, Key][] = [
   ["#/", "nav.explorer"],
   ["#/wallet", "nav.wallet"],
+  ["#/vote", "nav.polls"],
   ["#/registries", "nav.registries"],
   ["#/evidence", "nav.evidence"],
   ["#/trust", "nav.trust"],
@@ -78,6 +80,7 @@ async function show(main: HTMLElement, ctx: explorer.Ctx, page: string, arg: str
   if (page === "registries") return registries(main, ctx);
   if (page === "evidence") return evidence(main, ctx);
   if (page === "trust") return trust.page(main, state);
+  if (page === "vote") return arg ? poll(main, ctx, arg) : polls(main, ctx);
   if (page === "wallet") {
     const after = (prefix: string) => (arg.startsWith(prefix) ? arg.slice(prefix.length) : "");
     return wallet(main, ctx, after("offer/"), after("request/"), after("contract/"));

@@ -106,10 +106,11 @@ impl Ledger {
             return Err(LedgerError::InvalidBlock(format!("proposer {} is not a validator", h.proposer)));
         }
         let input = self.input(h.height, h.time_ms, h.proposer)?;
-        // What this node admitted itself had its signature and its message's check then.
+        // What this node admitted itself, signature and all, had its signature and its
+        // message's check then.
         let known: Vec<Option<Permit>> = {
             let mempool = lock(&self.mempool);
-            ids.iter().map(|id| mempool.permit_of(id)).collect()
+            ids.iter().zip(&block.txs).map(|(id, tx)| mempool.permit_for(id, tx)).collect()
         };
         let txs = ids.into_iter().zip(block.txs.iter().cloned()).collect();
         let (executed, _) = execute_block(&self.store, &self.router, &input, txs, &known, Mode::Validate)?;

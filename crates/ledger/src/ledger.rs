@@ -314,7 +314,14 @@ impl Ledger {
     fn admit_one(&self, b: &[u8], now: u64, next_height: &mut Option<u64>) -> Result<Admitted, SubmitError> {
         let tx = SignedTx::decode(b)?;
         tx.check_envelope(&self.genesis.chain_id, now, self.config.max_expiry_ahead_ms)?;
-        let (module, permit) = self.router.admit(&tx)?;
+        // A check that panics refuses its transaction, as it does in a block.
+        let admitted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.router.admit(&tx)));
+        let (module, permit) = admitted.unwrap_or_else(|_| {
+            Err(TxError::InvalidMessage {
+                module: tx.body.module.clone(),
+                reason: "the module's check failed on this message".into(),
+            })
+        })?;
         let view = self.committed_state();
         let storage = |e| SubmitError::Store(storage_failure(e));
         if module.needs_activation() || !module.versions().is_empty() {

@@ -87,10 +87,11 @@ impl Mempool {
         Ok(())
     }
 
-    /// The permit a waiting transaction's check answered at admission (its signature was
-    /// checked then too).
-    pub fn permit_of(&self, id: &Hash) -> Option<Permit> {
-        self.by_id.get(id).map(|e| e.permit)
+    /// The permit the check of `tx` answered at admission, if `tx` is exactly a transaction
+    /// waiting here (its signature was checked then too). The id covers the body only: a
+    /// block's copy with another signature is not the one admitted, and is checked again.
+    pub fn permit_for(&self, id: &Hash, tx: &SignedTx) -> Option<Permit> {
+        self.by_id.get(id).filter(|e| e.tx == *tx).map(|e| e.permit)
     }
 
     /// The oldest waiting transactions, up to a count and a byte budget, without removing them
@@ -250,12 +251,17 @@ mod tests {
         let (a, ta) = expiring(1, 1, 100);
         let (b, tb) = expiring(1, 2, 200);
         let (c, tc) = expiring(2, 1, 300);
-        m.insert(a, ta, 10, Permit::OwnRules).unwrap();
-        m.insert(b, tb, 10, Permit::OwnRules).unwrap();
-        m.insert(c, tc, 10, Permit::OwnRules).unwrap();
+        m.insert(a, ta.clone(), 10, Permit::OwnRules).unwrap();
+        m.insert(b, tb.clone(), 10, Permit::OwnRules).unwrap();
+        m.insert(c, tc.clone(), 10, Permit::OwnRules).unwrap();
         assert_eq!(m.evict_expired(99), 0);
         assert_eq!(m.evict_expired(200), 2, "expiry at the block time counts as expired");
-        assert!(m.permit_of(&a).is_none() && m.permit_of(&b).is_none() && m.permit_of(&c).is_some());
+        assert!(m.permit_for(&a, &ta).is_none() && m.permit_for(&b, &tb).is_none());
+        assert_eq!(m.permit_for(&c, &tc), Some(Permit::OwnRules));
+        // The same body under another signature is not the transaction admitted.
+        let mut resigned = tc.clone();
+        resigned.signature = Signature::Ed25519([7; 64]);
+        assert_eq!(m.permit_for(&c, &resigned), None);
         assert_eq!(m.len(), 1);
         // The account's quota is freed with them.
         let (d, td) = expiring(1, 3, 1000);

@@ -166,9 +166,36 @@ fn a_check_that_panics_on_a_proposed_block_refuses_the_block_and_the_node_goes_o
             }
             other => panic!("{size} transactions: {other:?}"),
         }
+        // Submitted to it directly, the same message is refused, and the node goes on.
+        let refused = buggy.ledger.submit(&encode(&tx(&users[1], 999, b"check-panic", expires)));
+        assert!(format!("{refused:?}").contains("the module's check failed on this message"), "{refused:?}");
         // The node that refused the block still builds its own.
         buggy.ledger.submit(&encode(&tx(&users[0], 1_000, b"ok", expires))).unwrap();
         assert_eq!(propose_and_commit(&buggy).txs.len(), 1);
+    }
+}
+
+#[test]
+fn a_block_carrying_an_admitted_transaction_under_another_signature_is_refused() {
+    let validator = Keypair::generate(Algorithm::Ed25519);
+    let user = Keypair::generate(Algorithm::Ed25519);
+    let proposer = node(&validator, "refused");
+    let holder = node(&validator, "refused");
+    let genuine = tx(&user, 1, b"ok", now_ms() + 60_000);
+    holder.ledger.submit(&encode(&genuine)).unwrap();
+    proposer.ledger.submit(&encode(&genuine)).unwrap();
+    let block = proposer.ledger.propose(1, validator.public_key().address(), Duration::from_secs(1)).unwrap();
+    assert_eq!(block.txs, vec![genuine.clone()]);
+    // The proposer swaps in a copy with the same body (so the same id, the same header) and a
+    // signature that is not the sender's: the id covers the body only.
+    let mut forged = genuine.clone();
+    forged.signature = Keypair::generate(Algorithm::Ed25519).sign_tx(genuine.body.clone()).signature;
+    assert_eq!(forged.id(), genuine.id());
+    let mut bad = block.clone();
+    bad.txs = vec![forged];
+    match holder.ledger.validate(&bad) {
+        Err(dojang_ledger::LedgerError::InvalidBlock(why)) => assert!(why.contains("signature"), "{why}"),
+        other => panic!("the node that holds the genuine transaction accepted a forged copy: {other:?}"),
     }
 }
 

@@ -36,7 +36,8 @@ fn now() -> u64 {
     dojang_types::wall_clock_ms() / 1000
 }
 
-fn error(status: StatusCode, code: &str, description: impl Into<String>) -> Response {
+/// An OAuth-style error answer (`error`, `error_description`), never cached.
+pub fn error(status: StatusCode, code: &str, description: impl Into<String>) -> Response {
     (
         status,
         [(header::CACHE_CONTROL, "no-store")],
@@ -71,30 +72,32 @@ async fn request<T: TrustView + Sync + 'static>(State(s): State<Arc<Service<T>>>
     }
 }
 
+/// A wallet's `direct_post` answer: its `state` and its `vp_token` (credential query id →
+/// presentations), or what is wrong with it (an `invalid_request`).
+pub fn read_answer(
+    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> Result<(String, Map<String, Value>), &'static str> {
+    let Ok(Form(form)) = form else {
+        return Err("post the answer as a form: vp_token (JSON) and state");
+    };
+    let (Some(vp), Some(state)) = (form.get("vp_token"), form.get("state")) else {
+        return Err("vp_token and state are both required");
+    };
+    match serde_json::from_str(vp) {
+        Ok(Value::Object(m)) => Ok((state.clone(), m)),
+        _ => Err("vp_token must be a JSON object of credential query id -> presentations"),
+    }
+}
+
 async fn response<T: TrustView + Sync + 'static>(
     State(s): State<Arc<Service<T>>>,
     form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "post the answer as a form: vp_token (JSON) and state",
-        );
+    let (state, vp_token) = match read_answer(form) {
+        Ok(answer) => answer,
+        Err(why) => return error(StatusCode::BAD_REQUEST, "invalid_request", why),
     };
-    let (Some(vp), Some(state)) = (form.get("vp_token"), form.get("state")) else {
-        return error(StatusCode::BAD_REQUEST, "invalid_request", "vp_token and state are both required");
-    };
-    let vp_token: Map<String, Value> = match serde_json::from_str(vp) {
-        Ok(Value::Object(m)) => m,
-        _ => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "vp_token must be a JSON object of credential query id -> presentations",
-            )
-        }
-    };
+    let state = &state;
     let Some(program) = s.office.pending_program(state, now()).and_then(|id| s.programs.get(&id)).cloned() else {
         return error(StatusCode::BAD_REQUEST, "invalid_request", ApplyError::UnknownRequest.to_string());
     };

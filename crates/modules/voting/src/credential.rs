@@ -37,7 +37,19 @@ impl RegistrarKey {
         if !(2048..=8192).contains(&bits) {
             return Err(format!("the registrar key has {bits} bits; use 2,048 to 8,192"));
         }
-        Ok(RegistrarKey { n: pk.0.n().to_bytes_be(), e: pk.0.e().to_bytes_be() })
+        // What `ring` verifies with: an odd public exponent from 3 to 2³³ − 1.
+        let e = pk.0.e();
+        if e.bits() > 33 || e.to_bytes_be().last().is_none_or(|b| b & 1 == 0) || e.bits() < 2 {
+            return Err("the registrar key's public exponent must be odd, from 3 to 2^33 - 1 (65537 is usual)".into());
+        }
+        Ok(RegistrarKey { n: pk.0.n().to_bytes_be(), e: e.to_bytes_be() })
+    }
+
+    /// The modulus's SHA-256: one registrar key serves one poll (a blinded message does not
+    /// say which poll it is for, so a key shared by two polls would let one poll's registrar
+    /// sign the other's credentials), and the chain indexes keys by this.
+    pub fn fingerprint(&self) -> dojang_types::Hash {
+        dojang_types::sha256(&[&self.n])
     }
 }
 

@@ -29,8 +29,9 @@ fn refuse(reason: String) -> ModuleError {
 struct CastView {
     spec: CastSpec,
     status: Status,
-    #[serde(default, deserialize_with = "element_bytes")]
-    key: Option<[u8; 32]>,
+    /// As bytes: a commitment-like element is not decoded to a point.
+    #[serde(default)]
+    key: Option<dojang_ballot::Commitment>,
 }
 
 #[derive(serde::Deserialize)]
@@ -56,12 +57,6 @@ impl CastSpec {
             .map(|q| dojang_ballot::QuestionShape { options: q.options.len() as u32, min: q.min, max: q.max })
             .collect()
     }
-}
-
-fn element_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<[u8; 32]>, D::Error> {
-    let Some(text) = <Option<String> as serde::Deserialize>::deserialize(d)? else { return Ok(None) };
-    let raw = hex::decode(&text).map_err(serde::de::Error::custom)?;
-    raw.try_into().map(Some).map_err(|_| serde::de::Error::custom("an element is 32 bytes"))
 }
 
 /// The stateless checks and who may send each message. A ballot's proofs are checked here,
@@ -107,6 +102,15 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: VotingMsg) -> R
             if state::read::<Poll>(state, &state::poll_key(&id))?.is_some() {
                 return Err(refuse(format!("VOTE-09: poll {id} exists already")));
             }
+            let fingerprint = RegistrarKey::from_spki_base64(&spec.registrar_key).map_err(invalid)?.fingerprint();
+            let keyed = state::registrar_key_key(&fingerprint);
+            if let Some(other) = state::read::<String>(state, &keyed)? {
+                return Err(refuse(format!(
+                    "VOTE-10: this registrar key serves poll {other}; give each poll a key of its own \
+                     (dojang voting registrar-key)"
+                )));
+            }
+            state::write(state, &keyed, &id);
             if spec.opens_ms <= ctx.time_ms || spec.opens_ms - ctx.time_ms > rules::MAX_LEAD_MS {
                 return Err(refuse(
                     "VOTE-03: a poll opens after it is created (so its trustees can deal), and within a year".into(),
@@ -188,7 +192,7 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: VotingMsg) -> R
             if p.status != Status::Open || !rules::within_window(p.spec.opens_ms, p.spec.closes_ms, ctx.time_ms) {
                 return Err(refuse(format!("VOTE-03: poll {id} is not open at this block's time")));
             }
-            if p.key != Some(*key.bytes()) || shapes != p.spec.shapes() {
+            if p.key.map(|k| *k.bytes()) != Some(*key.bytes()) || shapes != p.spec.shapes() {
                 return Err(refuse(format!("VOTE-04: the ballot is not made for poll {id}'s key and questions")));
             }
             token_is_valid(&p.spec.registrar_key, &id, &voter, &token)?;

@@ -5,7 +5,8 @@
 //! - `voters/<poll>/<voting account>`: the counted ballot's ciphertexts and tracking code,
 //!   kept so a later ballot can replace it (VOTE-02);
 //! - `board/<poll>/<tracking code>`: where each ballot is, for the voter to find (VOTE-08);
-//! - `shares/<poll>/<trustee>`: decryption shares.
+//! - `shares/<poll>/<trustee>`: decryption shares;
+//! - `registrar_keys/<fingerprint>`: the poll each registrar key serves (one poll per key).
 
 use dojang_ballot::{Ciphertext, Element};
 use dojang_ledger::{read_record, write_record, ModuleError, StateRead, StateWrite};
@@ -102,6 +103,11 @@ pub fn voter_key(poll: &str, voter: &Address) -> String {
 
 pub fn board_key(poll: &str, tracking: &Hash) -> String {
     format!("board/{poll}/{tracking}")
+}
+
+/// The poll a registrar key (by [`crate::credential::RegistrarKey::fingerprint`]) serves.
+pub fn registrar_key_key(fingerprint: &Hash) -> String {
+    format!("registrar_keys/{fingerprint}")
 }
 
 pub fn share_key(poll: &str, trustee: u32) -> String {

@@ -291,9 +291,14 @@ fn a_poll_that_takes_one_ballot_refuses_the_second_and_a_poll_without_enough_dea
     assert_eq!(s.chain.code(&voter, "voting", msg), "VOTE-02");
 
     // A second poll where only one trustee deals: it fails at its opening, with the reason.
+    // It cannot reuse the first poll's registrar key (a blinded message does not say which
+    // poll it is for).
     let other = "seoul-poll-2026";
     let mut sp = spec(&s, "reject", 3);
     sp["closes_ms"] = json!(s.chain.ledger.clock_ms() + 10 * MINUTE);
+    assert_eq!(s.chain.code(&s.office, "voting", json!({"type": "create_poll", "poll": other, "spec": sp})), "VOTE-10");
+    let second = KeyPair::generate(&mut rand::thread_rng(), 2048).unwrap();
+    sp["registrar_key"] = json!(B64.encode(second.pk.to_spki(Some(&Options::default())).unwrap()));
     s.chain.ok(&s.office, "voting", json!({"type": "create_poll", "poll": other, "spec": sp}));
     let (d, _) = Dealing::deal(&poll_context(other), 1, 2, &transport(&s), &mut s.rng).unwrap();
     s.chain.ok(&s.trustees[0], "voting", json!({"type": "deal", "poll": other, "dealing": d}));

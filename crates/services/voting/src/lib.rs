@@ -74,6 +74,10 @@ pub struct TrusteeArgs {
     transport: PathBuf,
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     node: String,
+    /// The chain's genesis file: the poll, the dealings and the totals are read with proofs
+    /// against its validators, never taken on the node's word.
+    #[arg(long)]
+    genesis: PathBuf,
     poll: String,
 }
 
@@ -114,8 +118,12 @@ async fn trustee(cmd: TrusteeCommand) -> anyhow::Result<()> {
     };
     let transport = trustee::TransportKey::load(&args.transport)?;
     let chain = dojang_sdk::Chain::connect(&args.node).await?;
+    let genesis = dojang_ledger::Genesis::load(&args.genesis)?;
+    let pinned = dojang_sdk::TrustedChain::new(&genesis.chain_id, genesis.validator_set(), dojang_sdk::DEFAULT_MAX_AGE);
+    let trust = dojang_trust::ChainTrust::new(&args.node, pinned, std::time::Duration::from_secs(30));
     let t = trustee::Trustee {
         chain: &chain,
+        trust: &trust,
         signer: args.signer.signer()?.into(),
         poll: &args.poll,
         transport: &transport,

@@ -44,6 +44,8 @@ pub enum RegistrarError {
     NotEligible(Vec<String>),
     #[error("this person already received a voting credential for this poll (VOTE-02); one per person")]
     AlreadyIssued,
+    #[error("every one of the poll's {0} eligible people has a voting credential already (VOTE-10); the roll is full")]
+    RollFull(u64),
     #[error("the presentation needs a person's review before a credential can be issued: {0}")]
     ManualReview(String),
     #[error(transparent)]
@@ -115,8 +117,9 @@ pub fn claims_needed(poll: &str, e: &Eligibility) -> Vec<Vec<Value>> {
 }
 
 /// Checks that `policy` is the one the poll names, belongs to the registrar's organisation,
-/// and asks the resident credential for every claim the rules read (else every citizen would
-/// be refused for a claim never asked).
+/// and asks the resident credential for exactly the claims the rules read and the poll's
+/// pseudonym: fewer, and every citizen would be refused for a claim never asked; more, and
+/// the registrar would learn what it has no need to know.
 pub fn policy_fits(poll: &str, spec: &PollSpec, policy: &Policy, did: &str) -> Result<(), String> {
     if policy.id != spec.eligibility.policy {
         return Err(format!("the poll names policy '{}', not '{}'", spec.eligibility.policy, policy.id));
@@ -127,20 +130,28 @@ pub fn policy_fits(poll: &str, spec: &PollSpec, policy: &Policy, did: &str) -> R
     if policy.withdrawn_at.is_some() {
         return Err(format!("policy '{}' was withdrawn", policy.id));
     }
-    let query = policy
-        .dcql
-        .credentials
-        .iter()
-        .find(|q| q.id == RESIDENT)
-        .ok_or_else(|| format!("policy '{}' asks for no credential '{RESIDENT}'", policy.id))?;
-    for path in claims_needed(poll, &spec.eligibility) {
-        if !query.claims.iter().any(|c| c.path == path) {
+    let [query] = policy.dcql.credentials.as_slice() else {
+        return Err(format!("policy '{}' must ask for one credential, '{RESIDENT}', and nothing else", policy.id));
+    };
+    if query.id != RESIDENT {
+        return Err(format!("policy '{}' asks for '{}', not for '{RESIDENT}'", policy.id, query.id));
+    }
+    let needed = claims_needed(poll, &spec.eligibility);
+    for path in &needed {
+        if !query.claims.iter().any(|c| c.path == *path) {
             return Err(format!(
                 "policy '{}' does not ask for {}, which the poll's eligibility needs",
                 policy.id,
-                dojang_credentials::dcql::path_text(&path)
+                dojang_credentials::dcql::path_text(path)
             ));
         }
+    }
+    if let Some(extra) = query.claims.iter().find(|c| !needed.contains(&c.path)) {
+        return Err(format!(
+            "policy '{}' asks for {}, which the poll's eligibility does not need",
+            policy.id,
+            dojang_credentials::dcql::path_text(&extra.path)
+        ));
     }
     Ok(())
 }
@@ -151,6 +162,8 @@ pub struct Registrar<T: TrustView> {
     office: Office<T>,
     program: Program,
     key: SecretKey,
+    /// The roll's size: never more credentials than this (VOTE-10).
+    eligible: u64,
     modulus_bytes: usize,
     /// The modulus, big-endian: a blinded message must be below it.
     modulus: Vec<u8>,
@@ -188,6 +201,7 @@ impl<T: TrustView + Sync> Registrar<T> {
             policy,
             ruleset_version: 1,
             rules: registrar_rules(&spec.eligibility),
+            // Used by a program office's lottery only; the roll is capped by `eligible` here.
             quota: u32::try_from(spec.eligible).unwrap_or(u32::MAX),
             window_opens_ms: 0,
             window_closes_ms: spec.closes_ms,
@@ -198,6 +212,7 @@ impl<T: TrustView + Sync> Registrar<T> {
             office,
             program,
             key,
+            eligible: spec.eligible,
             modulus_bytes,
             modulus,
             blinded: Mutex::new(HashMap::new()),
@@ -230,7 +245,11 @@ impl<T: TrustView + Sync> Registrar<T> {
         let jwt = self.office.request(&self.program, now)?;
         let state = request_state(&jwt).ok_or_else(|| RegistrarError::Sign("the request has no state".into()))?;
         let mut book = self.blinded.lock().unwrap_or_else(|p| p.into_inner());
-        book.retain(|s, _| self.office.pending_program(s, now).is_some());
+        // Lapsed requests leave in a sweep once the book holds twice the office's open
+        // requests: the sweep's cost is spread over the requests that filled it.
+        if book.len() > 2 * self.office.pending_count() + 16 {
+            book.retain(|s, _| self.office.pending_program(s, now).is_some());
+        }
         book.insert(state, blinded);
         Ok(jwt)
     }
@@ -255,8 +274,9 @@ impl<T: TrustView + Sync> Registrar<T> {
             Outcome::ManualReview { reason } => return Err(RegistrarError::ManualReview(reason.clone())),
         }
         // Counted before signing: the count on chain may exceed the signatures (a crash in
-        // between), never fall short of them, so VOTE-10's bound stays true.
-        self.count_one().map_err(|e| RegistrarError::Apply(ApplyError::Store(e)))?;
+        // between), never fall short of them, so VOTE-10's bound stays true. A person already
+        // served is told so above; a new person once the roll is full is refused here.
+        self.count_one()?;
         let signed = self.key.blind_sign(&mut rand::thread_rng(), &blinded, &Options::default());
         let signed = signed.map_err(|e| RegistrarError::Sign(e.to_string()))?;
         Ok(Issued { blind_signature: B64.encode(signed.0), receipt })
@@ -267,10 +287,14 @@ impl<T: TrustView + Sync> Registrar<T> {
         Ok(self.office.store().meta(&issued_key(&self.poll)).map_err(|e| e.0)?.unwrap_or(0))
     }
 
-    fn count_one(&self) -> Result<(), String> {
+    fn count_one(&self) -> Result<(), RegistrarError> {
+        let store = |e: String| RegistrarError::Apply(ApplyError::Store(e));
         let _one = self.counting.lock().unwrap_or_else(|p| p.into_inner());
-        let n = self.issued()? + 1;
-        self.office.store().put_meta(&issued_key(&self.poll), &n).map_err(|e| e.0)
+        let n = self.issued().map_err(store)? + 1;
+        if n > self.eligible {
+            return Err(RegistrarError::RollFull(self.eligible));
+        }
+        self.office.store().put_meta(&issued_key(&self.poll), &n).map_err(|e| store(e.0))
     }
 }
 

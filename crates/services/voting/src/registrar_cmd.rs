@@ -165,6 +165,11 @@ async fn record_every(
         let msg = VotingMsg::RecordIssued { poll: service.registrar.poll().into(), issued };
         match c.send(&account, &msg).await {
             Ok(_) => recorded = Some(issued),
+            Err(e @ dojang_sdk::ClientError::Refused { .. }) => {
+                // Retrying the same count would be refused again; the next count is tried.
+                tracing::error!(error = %e, issued, "the chain refused the issued count: check the poll's roll and registrar account");
+                recorded = Some(issued);
+            }
             Err(e) => tracing::warn!(error = %e, issued, "recording the issued count failed; retrying"),
         }
     }

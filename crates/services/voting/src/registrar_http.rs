@@ -16,12 +16,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Form, Json, Router};
 use dojang_credentials::TrustView;
-use dojang_verifier::http::Prepare;
+use dojang_verifier::http::{error, read_answer, Prepare};
 use dojang_verifier::Application;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use crate::registrar::{Registrar, RegistrarError};
+use crate::registrar::{Registrar, RegistrarError, RESIDENT};
 
 /// The registrar and how its trust cache is filled before an answer is checked.
 pub struct RegistrarService<T: TrustView> {
@@ -37,15 +37,6 @@ struct RequestBody {
 
 fn now() -> u64 {
     dojang_types::wall_clock_ms() / 1000
-}
-
-fn error(status: StatusCode, code: &str, description: impl Into<String>) -> Response {
-    (
-        status,
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(json!({"error": code, "error_description": description.into()})),
-    )
-        .into_response()
 }
 
 fn refused(e: RegistrarError) -> Response {
@@ -103,39 +94,22 @@ async fn response<T: TrustView + Sync + Send + 'static>(
     State(s): State<Arc<RegistrarService<T>>>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "post the answer as a form: vp_token (JSON) and state",
-        );
+    let (state, vp_token) = match read_answer(form) {
+        Ok(answer) => answer,
+        Err(why) => return error(StatusCode::BAD_REQUEST, "invalid_request", why),
     };
-    let (Some(vp), Some(state)) = (form.get("vp_token"), form.get("state")) else {
-        return error(StatusCode::BAD_REQUEST, "invalid_request", "vp_token and state are both required");
-    };
-    let vp_token: Map<String, Value> = match serde_json::from_str(vp) {
-        Ok(Value::Object(m)) => m,
-        _ => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "vp_token must be a JSON object of credential query id -> presentations",
-            )
-        }
-    };
-    if let Some(p) = &s.prepare {
-        let policy = s.registrar.policy_id().to_string();
-        for presentation in vp_token.values().filter_map(|v| v.get(0)).filter_map(Value::as_str) {
-            if let Err(e) = p.prepare(presentation, &policy).await {
-                return error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily_unavailable",
-                    format!("cannot read the chain: {e}"),
-                );
-            }
+    // An answer to no open request costs no read of the chain.
+    if s.registrar.office().pending_program(&state, now()).is_none() {
+        return error(StatusCode::BAD_REQUEST, "invalid_request", RegistrarError::UnknownRequest.to_string());
+    }
+    let resident = vp_token.get(RESIDENT).and_then(|v| v.get(0)).and_then(Value::as_str);
+    if let (Some(p), Some(presentation)) = (&s.prepare, resident) {
+        if let Err(e) = p.prepare(presentation, s.registrar.policy_id()).await {
+            let why = format!("cannot read the chain: {e}");
+            return error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", why);
         }
     }
-    let app = Application { state: state.clone(), vp_token };
+    let app = Application { state, vp_token };
     let svc = s.clone();
     match tokio::task::spawn_blocking(move || svc.registrar.issue(app, now())).await {
         Ok(Ok(issued)) => Json(json!({
@@ -146,7 +120,8 @@ async fn response<T: TrustView + Sync + Send + 'static>(
         .into_response(),
         Ok(Err(e)) => refused(e),
         Err(_) => {
-            error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the answer was lost; ask for a new request")
+            let why = "the registrar failed while deciding; if it now says you already registered, ask its office";
+            error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", why)
         }
     }
 }

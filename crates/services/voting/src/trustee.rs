@@ -15,13 +15,12 @@ use dojang_ballot::group::G;
 use dojang_ballot::{Dealing, DecryptionShare, Element};
 use dojang_crypto::Signer;
 use dojang_sdk::Chain;
+use dojang_trust::ChainTrust;
 use dojang_voting::msg::VotingMsg;
 use dojang_voting::rules::poll_context;
-use dojang_voting::state::{Poll, Status, Tally};
+use dojang_voting::state::{self, Poll, Status, Tally};
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
-
-use crate::verify::optional;
+use zeroize::{Zeroize as _, Zeroizing};
 
 /// A trustee's transport key: other trustees seal its key shares to the public half, which
 /// the poll names. Not the account's signing key, so a share is never sealed to a key that
@@ -40,6 +39,12 @@ struct TransportFile {
 
 const KIND: &str = "dojang-voting-transport-key";
 
+impl Drop for TransportKey {
+    fn drop(&mut self) {
+        self.secret.zeroize();
+    }
+}
+
 impl TransportKey {
     pub fn generate() -> TransportKey {
         TransportKey { secret: Scalar::random(&mut rand::thread_rng()) }
@@ -55,9 +60,10 @@ impl TransportKey {
 
     /// Writes the key, readable by the owner only; never over an existing file.
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        let file =
+        let mut file =
             TransportFile { kind: KIND.into(), secret: hex::encode(self.secret.as_bytes()), public: self.public() };
         let text = Zeroizing::new(serde_json::to_string_pretty(&file)?);
+        file.secret.zeroize();
         dojang_crypto::write_secret_file(path, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))
     }
@@ -65,25 +71,35 @@ impl TransportKey {
     pub fn load(path: &Path) -> anyhow::Result<TransportKey> {
         let text =
             Zeroizing::new(std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?);
-        let file: TransportFile =
+        let mut file: TransportFile =
             serde_json::from_str(&text).with_context(|| format!("{} is not a transport key file", path.display()))?;
-        let bytes: [u8; 32] = hex::decode(&file.secret)
-            .ok()
-            .and_then(|b| b.try_into().ok())
+        if file.kind != KIND {
+            let from = "from `dojang voting trustee transport-key`";
+            bail!("{} is a '{}' file, not a {KIND} ({from})", path.display(), file.kind);
+        }
+        let bytes = Zeroizing::new(hex::decode(&file.secret).unwrap_or_default());
+        file.secret.zeroize();
+        let bytes: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
             .with_context(|| format!("{}: the secret is not 32 bytes of hex", path.display()))?;
         let secret = Option::<Scalar>::from(Scalar::from_canonical_bytes(bytes))
             .with_context(|| format!("{}: the secret is not a canonical scalar", path.display()))?;
         let key = TransportKey { secret };
-        if file.kind != KIND || key.public() != file.public {
+        if key.public() != file.public {
             bail!("{}: the file's public key does not match its secret", path.display());
         }
         Ok(key)
     }
 }
 
-/// One trustee of one poll, on a chain.
+/// One trustee of one poll, on a chain: it sends through `chain` and reads the poll, the
+/// dealings and the totals through `trust`, each with its proof against the chain's pinned
+/// validators (a node that lied about a transport key or hid a dealing would otherwise put
+/// this trustee's dealing or share wrong).
 pub struct Trustee<'a> {
     pub chain: &'a Chain,
+    pub trust: &'a ChainTrust,
     pub signer: Arc<dyn Signer>,
     pub poll: &'a str,
     pub transport: &'a TransportKey,
@@ -91,8 +107,11 @@ pub struct Trustee<'a> {
 
 impl Trustee<'_> {
     async fn record(&self) -> anyhow::Result<(Poll, u32)> {
-        let v = self.chain.client.query("voting", &format!("poll/{}", self.poll), &[]).await?;
-        let p: Poll = serde_json::from_value(v["poll"].clone()).context("the node's poll record")?;
+        let p: Poll = self
+            .trust
+            .read_state(&format!("voting/{}", state::poll_key(self.poll)))
+            .await?
+            .with_context(|| format!("there is no poll {} on chain", self.poll))?;
         let me = p
             .trustee_number(&self.signer.public_key().address())
             .with_context(|| format!("this account is not one of poll {}'s trustees", self.poll))?;
@@ -103,8 +122,7 @@ impl Trustee<'_> {
     }
 
     async fn dealing(&self, j: u32) -> anyhow::Result<Option<Dealing>> {
-        let d = optional(&self.chain.client, &format!("dealing/{}/{j}", self.poll), "dealing").await?;
-        d.map(|d| serde_json::from_value(d).context("the node's dealing record")).transpose()
+        Ok(self.trust.read_state(&format!("voting/{}", state::dealing_key(self.poll, j))).await?)
     }
 
     /// Deals for every trustee and posts the dealing; answers the trustee's number.
@@ -163,8 +181,11 @@ impl Trustee<'_> {
                 p.status
             );
         }
-        let v = self.chain.client.query("voting", &format!("tally/{}", self.poll), &[]).await?;
-        let tally: Tally = serde_json::from_value(v["tally"].clone()).context("the node's tally record")?;
+        let tally: Tally = self
+            .trust
+            .read_state(&format!("voting/{}", state::tally_key(self.poll)))
+            .await?
+            .context("the poll has no tally record")?;
         let secret = self.key_share(&p, me).await?;
         if p.verification_keys.get(me as usize - 1) != Some(&Element::new(secret * G)) {
             bail!("trustee {me}'s key share does not match its verification key on chain");

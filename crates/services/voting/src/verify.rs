@@ -79,7 +79,7 @@ impl Report {
 }
 
 /// A voting query's `field`, or `None` when the node has no such record.
-pub(crate) async fn optional(client: &Client, path: &str, field: &str) -> anyhow::Result<Option<Value>> {
+async fn optional(client: &Client, path: &str, field: &str) -> anyhow::Result<Option<Value>> {
     match client.query("voting", path, &[]).await {
         Ok(v) => Ok(Some(v[field].clone())),
         Err(ClientError::Problem { status: 404, .. }) => Ok(None),

@@ -216,9 +216,40 @@ fn a_registrar_is_not_set_up_over_another_key_a_foreign_policy_or_one_that_asks_
     let mut short = claims_needed(POLL, &eligibility());
     short.retain(|p| p != &vec![json!("age_over_16")]);
     assert!(refused(policy(short), &w.rsa.sk).contains("age_over_16"));
-    let mut withdrawn = good;
+    let mut withdrawn = good.clone();
     withdrawn.withdrawn_at = Some(1);
     assert!(refused(withdrawn, &w.rsa.sk).contains("withdrawn"));
+    // Asking more than the eligibility reads: the registrar would learn what it need not.
+    let mut greedy = claims_needed(POLL, &eligibility());
+    greedy.push(vec![json!("resident_of_seoul")]);
+    assert!(refused(policy(greedy), &w.rsa.sk).contains("does not need"));
+    let mut two = good;
+    two.dcql = DcqlQuery::parse(&json!({"credentials": [
+        {"id": "resident", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
+         "claims": claims_needed(POLL, &eligibility()).into_iter().map(|p| json!({"path": p})).collect::<Vec<_>>()},
+        {"id": "income", "format": "dc+sd-jwt", "meta": {"vct_values": ["urn:dojang:income-band:1"]},
+         "claims": [{"path": ["income_le_50pct"]}]}]}))
+    .unwrap();
+    assert!(refused(two, &w.rsa.sk).contains("one credential"));
+}
+
+#[test]
+fn vote_10_no_more_credentials_than_the_roll() {
+    let mut w = world();
+    w.spec.eligible = 1;
+    let (r, office_key) = registrar(&w);
+    let mut outcomes = Vec::new();
+    for person in ["p-1", "p-2"] {
+        let holder = Keypair::generate(Algorithm::P256);
+        let voter = Keypair::generate(Algorithm::Ed25519).public_key().address();
+        let blinding = Blinding::new(&w.spec.registrar_key, POLL, &voter).unwrap();
+        let jwt = r.request(&blinding.blinded_message(), now()).unwrap();
+        let cred = resident(&w, &holder, "mapo-gu", 12, true, person);
+        outcomes.push(r.issue(answer(&jwt, &office_key, &holder, &cred), now()));
+    }
+    assert!(outcomes[0].is_ok());
+    assert!(matches!(outcomes[1], Err(RegistrarError::RollFull(1))), "{:?}", outcomes[1].as_ref().err());
+    assert_eq!(r.issued().unwrap(), 1);
 }
 
 #[tokio::test]

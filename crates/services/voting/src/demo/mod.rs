@@ -213,6 +213,7 @@ async fn voting(args: &VotingDemoArgs, url: &str, home: &Path, dir: &Path) -> an
     chain.send(&office, &VotingMsg::CreatePoll { poll: poll.clone(), spec: spec.clone() }).await?;
     let trustee = |i: usize| Trustee {
         chain: &chain,
+        trust: &trust,
         signer: Arc::new(trustees[i].0.duplicate()) as Arc<dyn Signer>,
         poll: &poll,
         transport: &trustees[i].1,

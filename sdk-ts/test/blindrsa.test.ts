@@ -1,0 +1,90 @@
+// The voter's side of RFC 9474 against OpenSSL (node:crypto): a credential message blinded
+// here, signed blind with the registrar's private key, and finalized here is an RSASSA-PSS
+// signature (SHA-384, 48-byte salt) on randomizer || message that OpenSSL verifies, which is
+// what the validators check (crates/modules/voting/src/credential.rs). A wrong blind signature
+// and malformed keys are refused.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { constants, generateKeyPairSync, verify, type KeyObject } from "node:crypto";
+
+import { BlindRsaError, blind, registrarKey } from "../src/blindrsa.js";
+import { credentialMessage } from "../src/voting.js";
+
+const big = (b64url: string): bigint => BigInt(`0x${Buffer.from(b64url, "base64url").toString("hex")}`);
+
+function modPow(base: bigint, exp: bigint, m: bigint): bigint {
+  let r = 1n;
+  let b = base % m;
+  for (let e = exp; e > 0n; e >>= 1n) {
+    if (e & 1n) r = (r * b) % m;
+    b = (b * b) % m;
+  }
+  return r;
+}
+
+/** The registrar's side: a raw RSA signature on the blinded message. */
+function blindSign(privateKey: KeyObject, blindedB64: string): string {
+  const jwk = privateKey.export({ format: "jwk" });
+  const n = big(jwk.n!);
+  const size = Buffer.from(jwk.n!, "base64url").length;
+  const z = modPow(BigInt(`0x${Buffer.from(blindedB64, "base64").toString("hex")}`), big(jwk.d!), n);
+  return Buffer.from(z.toString(16).padStart(size * 2, "0"), "hex").toString("base64");
+}
+
+/** A DER length's bytes. */
+const derLen = (n: number): Buffer => (n < 128 ? Buffer.from([n]) : n < 256 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]));
+
+/** The same RSA key as an id-RSASSA-PSS SubjectPublicKeyInfo, as the Rust registrar writes it
+ * (the algorithm identifier taken from an RSA-PSS key OpenSSL made). */
+function asPss(spki: Buffer): Buffer {
+  const pss = generateKeyPairSync("rsa-pss", { modulusLength: 2048 }).publicKey.export({ format: "der", type: "spki" });
+  const algorithm = (der: Buffer) => der.subarray(4, 4 + 2 + der[5]!);
+  const rest = spki.subarray(4 + algorithm(spki).length);
+  const body = Buffer.concat([algorithm(pss), rest]);
+  return Buffer.concat([Buffer.from([0x30]), derLen(body.length), body]);
+}
+
+for (const form of ["rsaEncryption", "id-RSASSA-PSS"] as const) {
+  test(`a registrar key as ${form}: blinded, signed blind, finalized, and OpenSSL verifies the token`, () => {
+    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const der = publicKey.export({ format: "der", type: "spki" });
+    const spki = (form === "rsaEncryption" ? der : asPss(der)).toString("base64");
+    assert.notEqual(form === "id-RSASSA-PSS", spki === der.toString("base64"));
+    assert.equal(registrarKey(spki).bits, 2048);
+    const message = credentialMessage("mapo-budget-2027", "dj" + "ab".repeat(20));
+    const b = blind(spki, message);
+    assert.equal(Buffer.from(b.blindedMessage, "base64").length, 256);
+    const token = b.finalize(blindSign(privateKey, b.blindedMessage));
+    const signed = Buffer.concat([Buffer.from(token.randomizer, "base64"), message]);
+    const sig = Buffer.from(token.signature, "base64");
+    const opts = { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 };
+    assert.ok(verify("sha384", signed, opts, sig), "OpenSSL verifies the finalized signature");
+    assert.ok(!verify("sha384", Buffer.concat([signed, Buffer.from("x")]), opts, sig), "and nothing else");
+    // Two blindings of one message look unrelated.
+    assert.notEqual(blind(spki, message).blindedMessage, b.blindedMessage);
+  });
+}
+
+test("a blind signature that is not the registrar's, or is malformed, is refused", () => {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const other = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const spki = publicKey.export({ format: "der", type: "spki" }).toString("base64");
+  const b = blind(spki, credentialMessage("p", "dj" + "00".repeat(20)));
+  assert.throws(() => b.finalize(blindSign(other.privateKey, b.blindedMessage)), /does not verify/);
+  assert.throws(() => b.finalize(Buffer.alloc(255).toString("base64")), /255 bytes, not 256/);
+  assert.throws(() => b.finalize("***"), BlindRsaError);
+  const good = blindSign(privateKey, b.blindedMessage);
+  assert.ok(b.finalize(good).signature.length > 0);
+});
+
+test("keys that are not 2,048-bit-or-more RSA SubjectPublicKeyInfo are refused with a reason", () => {
+  const small = generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ format: "der", type: "spki" });
+  assert.throws(() => registrarKey(small.toString("base64")), /1024 bits/);
+  const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "der", type: "spki" });
+  assert.throws(() => registrarKey(ec.toString("base64")), BlindRsaError);
+  const full = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ format: "der", type: "spki" });
+  assert.throws(() => registrarKey(full.subarray(0, 100).toString("base64")), /cut short/);
+  assert.throws(() => registrarKey("not base64!"), /not base64/);
+  assert.throws(() => registrarKey(""), BlindRsaError);
+});

@@ -1,0 +1,107 @@
+// A poll's public pages in Debian's Chromium, against the chain `dojang demo voting` leaves
+// behind (20 residents, a tallied participatory budget): the polls list, the poll with its
+// rules, turnout and the published counts (equal to the demo's plaintext count), in English
+// and Korean, every value verified; and a voter finding a ballot by its tracking code, with a
+// code that is not there and one that is malformed. Screenshots go to web/test-output/.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, renameSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { OUT, launch } from "./chromium.mjs";
+import { Client } from "../../sdk-ts/dist/src/index.js";
+import { startDevNode } from "../../sdk-ts/dist/test/devnode.js";
+
+let dev;
+let browser;
+let demo;
+let scratch;
+
+const env = () => ({ ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "DOJANG_BIN")), DOJANG_LOG__FILTER: "error" });
+
+before(async () => {
+  scratch = mkdtempSync(join(tmpdir(), "dojang-web-voting-demo-"));
+  dev = await startDevNode("dojang-web-voting-", (bin, home) => {
+    const out = execFileSync(bin, ["demo", "voting", "--residents", "20", "--dir", scratch], { env: env() }).toString();
+    demo = JSON.parse(out.trim().split("\n").pop());
+    // The demo's node, stopped at its end, becomes this test's node.
+    renameSync(join(scratch, "node"), home);
+  });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await dev?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+async function page(locale = "en-GB") {
+  const context = await browser.newContext({ locale });
+  const p = await context.newPage();
+  const errors = [];
+  p.on("pageerror", (e) => errors.push(e.message));
+  return { p, context, errors };
+}
+
+test("the polls list and a tallied poll show its rules, turnout and counts, verified", async () => {
+  const { p, context, errors } = await page();
+  await p.goto(`${dev.url}/#/vote`);
+  const row = p.locator("tr", { hasText: demo.poll });
+  await row.locator('[data-verified="true"]').waitFor();
+  assert.match(await row.innerText(), /result published/);
+  await row.locator("a").click();
+  await p.locator('[data-status="tallied"]').waitFor();
+  await p.locator("#turnout-h").waitFor();
+  const counts = await p.locator("[data-count]").evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-count"))));
+  assert.deepEqual(counts, demo.reference, "the counts shown are the demo's plaintext count");
+  assert.equal(await p.locator("[data-voters]").getAttribute("data-voters"), "20");
+  const text = await p.locator("main").innerText();
+  assert.match(text, /residents of mapo-gu, at the address 3 months or more, aged 16 or over/);
+  assert.match(text, /any 2 of 3 decrypt/);
+  assert.match(text, /the last ballot counts/);
+  assert.equal(await p.locator('[data-verified="false"]').count(), 0);
+  assert.ok((await p.locator('[data-verified="true"]').count()) >= 2);
+  await p.screenshot({ path: join(OUT, "vote-poll.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+
+  const ko = await page("ko-KR");
+  await ko.p.goto(`${dev.url}/#/vote/${demo.poll}`);
+  await ko.p.locator('[data-status="tallied"]').waitFor();
+  assert.match(await ko.p.locator("main").innerText(), /결과 공개/);
+  assert.deepEqual(ko.errors, []);
+  await ko.context.close();
+});
+
+test("a voter finds a ballot by its tracking code; an unknown or malformed code says so", async () => {
+  const client = new Client(dev.url);
+  const prefix = `voting/board/${demo.poll}/`;
+  const keys = await client.stateKeys(prefix, { limit: 5 });
+  const code = keys.keys[0].key.slice(prefix.length);
+  const { p, context, errors } = await page();
+  await p.goto(`${dev.url}/#/vote/${demo.poll}`);
+  await p.locator('[data-status="tallied"]').waitFor();
+  const find = async (value) => {
+    await p.fill("#code", value);
+    await p.locator("form button[type=submit]").click();
+  };
+  await find(code);
+  await p.locator('[data-found="true"]').waitFor();
+  assert.match(await p.locator('[data-found="true"]').innerText(), /on the board/);
+  await find("0".repeat(64));
+  await p.locator('[data-found="false"]').waitFor();
+  await find("not a code");
+  await p.locator("text=A tracking code is 64 hexadecimal characters").waitFor();
+  await p.screenshot({ path: join(OUT, "vote-find.png"), fullPage: true });
+  // A poll id that cannot be one, and one that is not on the chain.
+  await p.goto(`${dev.url}/#/vote/NOT%20A%20POLL`);
+  await p.locator("h1", { hasText: "There is no poll NOT A POLL" }).waitFor();
+  await p.goto(`${dev.url}/#/vote/no-such-poll`);
+  await p.locator("h1", { hasText: "There is no poll no-such-poll" }).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
