@@ -6,31 +6,14 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { constants, generateKeyPairSync, verify, type KeyObject } from "node:crypto";
+import { constants, generateKeyPairSync, privateDecrypt, verify, type KeyObject } from "node:crypto";
 
 import { BlindRsaError, blind, registrarKey } from "../src/blindrsa.js";
 import { credentialMessage } from "../src/voting.js";
 
-const big = (b64url: string): bigint => BigInt(`0x${Buffer.from(b64url, "base64url").toString("hex")}`);
-
-function modPow(base: bigint, exp: bigint, m: bigint): bigint {
-  let r = 1n;
-  let b = base % m;
-  for (let e = exp; e > 0n; e >>= 1n) {
-    if (e & 1n) r = (r * b) % m;
-    b = (b * b) % m;
-  }
-  return r;
-}
-
-/** The registrar's side: a raw RSA signature on the blinded message. */
-function blindSign(privateKey: KeyObject, blindedB64: string): string {
-  const jwk = privateKey.export({ format: "jwk" });
-  const n = big(jwk.n!);
-  const size = Buffer.from(jwk.n!, "base64url").length;
-  const z = modPow(BigInt(`0x${Buffer.from(blindedB64, "base64").toString("hex")}`), big(jwk.d!), n);
-  return Buffer.from(z.toString(16).padStart(size * 2, "0"), "hex").toString("base64");
-}
+/** The registrar's side, by OpenSSL: a raw RSA private operation on the blinded message. */
+const blindSign = (privateKey: KeyObject, blindedB64: string): string =>
+  privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, Buffer.from(blindedB64, "base64")).toString("base64");
 
 /** A DER length's bytes. */
 const derLen = (n: number): Buffer => (n < 128 ? Buffer.from([n]) : n < 256 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]));

@@ -3,7 +3,7 @@
 //! again. The plaintext choices stay here, as the reference the published result must equal.
 
 use anyhow::{bail, Context};
-use dojang_ballot::{Element, EncryptedBallot, QuestionShape};
+use dojang_ballot::{BallotSecrets, Element, EncryptedBallot, QuestionShape};
 use dojang_crypto::Keypair;
 use dojang_sdk::TxBuilder;
 use dojang_types::{Hash, SignedTx};
@@ -33,6 +33,18 @@ pub fn picks(i: usize, round: usize) -> Vec<u32> {
     }
 }
 
+/// The voter's device encrypts `choices` for `poll`, with the proofs and the randomness.
+fn encrypt(
+    poll: &str,
+    key: &Element,
+    shapes: &[QuestionShape],
+    voter: &Voter,
+    choices: &[u32],
+) -> anyhow::Result<(EncryptedBallot, BallotSecrets)> {
+    let context = ballot_context(poll, &voter.key.public_key().address());
+    Ok(EncryptedBallot::encrypt(&context, key, shapes, &[choices.to_vec()], &mut rand::thread_rng())?)
+}
+
 /// The voter's signed cast transaction for `choices`, and its tracking code.
 pub fn cast_tx(
     chain_id: &str,
@@ -43,28 +55,18 @@ pub fn cast_tx(
     choices: &[u32],
     nonce: u64,
 ) -> anyhow::Result<(SignedTx, Hash)> {
-    let addr = voter.key.public_key().address();
-    let (ballot, _) = EncryptedBallot::encrypt(
-        &ballot_context(poll, &addr),
-        key,
-        shapes,
-        &[choices.to_vec()],
-        &mut rand::thread_rng(),
-    )?;
+    let (ballot, _) = encrypt(poll, key, shapes, voter, choices)?;
     let tracking = Hash(ballot.tracking_code());
     let msg = VotingMsg::Cast {
         poll: poll.into(),
-        voter: addr,
+        voter: voter.key.public_key().address(),
         key: *key,
         shapes: shapes.to_vec(),
         token: voter.token.clone(),
         ballot,
     };
-    let tx = TxBuilder::new(chain_id, voter.key.duplicate()).message_with(
-        &msg,
-        nonce,
-        dojang_types::wall_clock_ms() + 600_000,
-    );
+    let expires = dojang_types::wall_clock_ms() + 600_000;
+    let tx = TxBuilder::new(chain_id, voter.key.duplicate()).message_with(&msg, nonce, expires);
     Ok((tx, tracking))
 }
 
@@ -77,14 +79,7 @@ pub fn audit_one(
     voter: &Voter,
     choices: &[u32],
 ) -> anyhow::Result<()> {
-    let addr = voter.key.public_key().address();
-    let (ballot, secrets) = EncryptedBallot::encrypt(
-        &ballot_context(poll, &addr),
-        key,
-        shapes,
-        &[choices.to_vec()],
-        &mut rand::thread_rng(),
-    )?;
+    let (ballot, secrets) = encrypt(poll, key, shapes, voter, choices)?;
     let opened = ballot.audit(key, &secrets).context("the audit of the ballot")?;
     if opened != [choices.to_vec()] {
         bail!("the audited ballot holds {opened:?}, not the choices {choices:?}");
