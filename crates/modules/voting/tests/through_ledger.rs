@@ -374,3 +374,25 @@ fn a_founded_complaint_puts_a_cheating_dealer_out_of_the_key_and_the_poll_still_
     }
     assert_eq!(q(&s.chain, &format!("poll/{POLL}"))["poll"]["result"], json!([[0, 1, 0, 1, 0]]));
 }
+
+#[test]
+fn malformed_and_unknown_queries_get_clear_errors() {
+    let s = setup();
+    let ask = |path: &str| s.chain.ledger.query("voting", path, &Value::Null).unwrap_err().to_string();
+    assert!(ask("board/mapo-budget-2026/xyz").contains("is not a tracking code (64 hex)"));
+    assert!(ask(&format!("board/mapo-budget-2026/{}", "g".repeat(64))).contains("is not a tracking code"));
+    assert!(ask("dealing/mapo-budget-2026/two").contains("'two' is not a trustee number"));
+    assert!(ask("share/mapo-budget-2026/-1").contains("is not a trustee number"));
+    for unknown in ["", "poll", "polls/x", "poll/a/b", "tally", "board/x"] {
+        assert!(ask(unknown).contains("unknown voting query"), "{unknown}: {}", ask(unknown));
+    }
+    for absent in [
+        "poll/no-such-poll",
+        "tally/no-such-poll",
+        &format!("board/no-such-poll/{}", "0".repeat(64)),
+        "dealing/no-such-poll/1",
+    ] {
+        let answer = ask(absent);
+        assert!(answer.starts_with("not found: ") && answer.contains("no-such-poll"), "{absent}: {answer}");
+    }
+}

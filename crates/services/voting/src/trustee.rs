@@ -196,3 +196,50 @@ impl Trustee<'_> {
         Ok(me)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transport_key_survives_its_file_and_a_wrong_file_is_refused_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("transport.json");
+        let key = TransportKey::generate();
+        key.save(&path).unwrap();
+        assert_eq!(TransportKey::load(&path).unwrap().public(), key.public());
+        assert!(key.save(&path).unwrap_err().to_string().contains("cannot write"), "a key is never overwritten");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let good: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let other = TransportKey::generate();
+        let cases: Vec<(serde_json::Value, &str)> = vec![
+            (
+                serde_json::json!({"kind": "dojang-key", "secret": good["secret"], "public": good["public"]}),
+                "not a dojang-voting-transport-key",
+            ),
+            (serde_json::json!({"kind": KIND, "secret": "zz", "public": good["public"]}), "not 32 bytes of hex"),
+            (
+                serde_json::json!({"kind": KIND, "secret": "ff".repeat(32), "public": good["public"]}),
+                "not a canonical scalar",
+            ),
+            (
+                serde_json::json!({"kind": KIND, "secret": good["secret"], "public": other.public()}),
+                "does not match its secret",
+            ),
+            (serde_json::json!({"kind": KIND, "secret": good["secret"]}), "not a transport key file"),
+        ];
+        for (i, (file, says)) in cases.into_iter().enumerate() {
+            let p = dir.path().join(format!("bad-{i}.json"));
+            std::fs::write(&p, file.to_string()).unwrap();
+            let err = format!("{:#}", TransportKey::load(&p).err().unwrap());
+            assert!(err.contains(says), "{i}: {err}");
+        }
+        assert!(
+            format!("{:#}", TransportKey::load(&dir.path().join("absent.json")).err().unwrap()).contains("cannot read")
+        );
+    }
+}
