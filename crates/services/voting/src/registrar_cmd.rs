@@ -125,7 +125,8 @@ pub async fn serve(config: &Path) -> anyhow::Result<()> {
     let service = Arc::new(RegistrarService { registrar, prepare: Some(Arc::new(ChainPrepare(trust.clone()))) });
     let recording = tokio::spawn(record_every(service.clone(), r.node.clone(), account, r.record_interval_s.max(1)));
     let listener = tokio::net::TcpListener::bind(r.listen_addr).await?;
-    tracing::info!(poll = %r.poll, addr = %listener.local_addr()?, "registrar listening");
+    // The address on stdout, as the other services print theirs, for whoever started it.
+    println!("voting registrar on http://{} for poll {}", listener.local_addr()?, r.poll);
     axum::serve(listener, router(service))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
