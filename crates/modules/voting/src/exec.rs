@@ -156,6 +156,7 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: VotingMsg) -> R
                 Ok(true) => {
                     if !p.disqualified.contains(&complaint.dealer) {
                         p.disqualified.push(complaint.dealer);
+                        state::write(state, &state::complaint_key(&id, complaint.dealer), &complaint);
                     }
                     state::write(state, &state::poll_key(&id), &p);
                     one(VotingEvent::DealingRejected { poll: id, dealer: complaint.dealer, complainer: complaint.by })

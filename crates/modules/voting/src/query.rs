@@ -2,9 +2,10 @@
 //! - `poll/<poll>`: the spec, status, key, trustees' verification keys, result;
 //! - `tally/<poll>`: turnout (voters, ballots, credentials issued) and the encrypted totals;
 //! - `board/<poll>/<tracking code>`: where a ballot is (VOTE-08);
-//! - `dealing/<poll>/<trustee>`, `share/<poll>/<trustee>`.
+//! - `dealing/<poll>/<trustee>`, `share/<poll>/<trustee>`;
+//! - `complaint/<poll>/<dealer>`: the founded complaint that put a dealing out.
 
-use dojang_ballot::{Dealing, DecryptionShare};
+use dojang_ballot::{Complaint, Dealing, DecryptionShare};
 use dojang_ledger::{ModuleError, StateRead};
 use dojang_types::Hash;
 use serde_json::{json, Value};
@@ -38,12 +39,16 @@ pub fn query(state: &dyn StateRead, path: &str, _params: &Value) -> Result<Value
             let d: Option<Dealing> = state::read(state, &state::dealing_key(id, trustee(t)?))?;
             found(d.map(|d| json!({"dealing": d})), format!("trustee {t}'s dealing in poll {id}"))
         }
+        ["complaint", id, t] => {
+            let c: Option<Complaint> = state::read(state, &state::complaint_key(id, trustee(t)?))?;
+            found(c.map(|c| json!({"complaint": c})), format!("a founded complaint about trustee {t}'s dealing in poll {id}"))
+        }
         ["share", id, t] => {
             let s: Option<DecryptionShare> = state::read(state, &state::share_key(id, trustee(t)?))?;
             found(s.map(|s| json!({"share": s})), format!("trustee {t}'s share in poll {id}"))
         }
         _ => Err(ModuleError::InvalidMessage(format!(
-            "unknown voting query '{path}' (poll/<poll>, tally/<poll>, board/<poll>/<code>, dealing/<poll>/<n>, share/<poll>/<n>)"
+            "unknown voting query '{path}' (poll/<poll>, tally/<poll>, board/<poll>/<code>, dealing/<poll>/<n>, complaint/<poll>/<n>, share/<poll>/<n>)"
         ))),
     }
 }

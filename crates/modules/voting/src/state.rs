@@ -6,6 +6,7 @@
 //!   kept so a later ballot can replace it (VOTE-02);
 //! - `board/<poll>/<tracking code>`: where each ballot is, for the voter to find (VOTE-08);
 //! - `shares/<poll>/<trustee>`: decryption shares;
+//! - `complaints/<poll>/<dealer>`: the founded complaint that put a dealing out;
 //! - `registrar_keys/<fingerprint>`: the poll each registrar key serves (one poll per key).
 
 use dojang_ballot::{Ciphertext, Element};
@@ -103,6 +104,12 @@ pub fn voter_key(poll: &str, voter: &Address) -> String {
 
 pub fn board_key(poll: &str, tracking: &Hash) -> String {
     format!("board/{poll}/{tracking}")
+}
+
+/// The founded complaint that put trustee `dealer`'s dealing out, kept so anyone can judge it
+/// again.
+pub fn complaint_key(poll: &str, dealer: u32) -> String {
+    format!("complaints/{poll}/{dealer:02}")
 }
 
 /// The poll a registrar key (by [`crate::credential::RegistrarKey::fingerprint`]) serves.

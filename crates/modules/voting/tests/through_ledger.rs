@@ -350,6 +350,10 @@ fn a_founded_complaint_puts_a_cheating_dealer_out_of_the_key_and_the_poll_still_
     );
     let r = s.chain.ok(&s.trustees[2], "voting", json!({"type": "complain", "poll": POLL, "complaint": founded}));
     assert_eq!(event_attr(&r, "dealing_rejected", "dealer"), "1");
+    // The complaint stays on chain, for anyone to judge again.
+    let kept = q(&s.chain, &format!("complaint/{POLL}/1"))["complaint"].clone();
+    assert_eq!(kept, serde_json::to_value(&founded).unwrap());
+    assert!(s.chain.ledger.query("voting", &format!("complaint/{POLL}/2"), &Value::Null).is_err());
     pass(&s.chain, MINUTE);
     let p = q(&s.chain, &format!("poll/{POLL}"))["poll"].clone();
     let key = election_key(&[&honest, &third]);

@@ -18,7 +18,7 @@ use anyhow::{bail, Context};
 use dojang_ballot::dkg::{election_key, verification_key};
 use dojang_ballot::elgamal::sum;
 use dojang_ballot::tally::combine;
-use dojang_ballot::{Batch, Ciphertext, Dealing, DecryptionShare, EncryptedBallot};
+use dojang_ballot::{Batch, Ciphertext, Complaint, Dealing, DecryptionShare, EncryptedBallot};
 use dojang_sdk::{Client, ClientError};
 use dojang_types::{Address, SignedTx};
 use dojang_voting::rules::{ballot_context, poll_context, within_credentials};
@@ -152,6 +152,34 @@ async fn cast(client: &Client, p: &Poll, poll: &str, code: &str, batch: &mut Bat
 }
 
 /// Recomputes poll `poll` from the chain's data and compares.
+/// VOTE-05: each dealing the poll put out has a founded complaint on chain: made in the name
+/// of a trustee the dealing sealed a share to, whose proof holds, and that shows the share
+/// bad. A dealing put out without one would let the module drop an honest trustee's share.
+pub fn complaints_problems(
+    ctx: &[u8],
+    p: &Poll,
+    dealings: &BTreeMap<u32, Dealing>,
+    complaints: &BTreeMap<u32, Complaint>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for &j in &p.disqualified {
+        let (Some(d), Some(c)) = (dealings.get(&j), complaints.get(&j)) else {
+            problems.push(format!("dealing {j} was put out, but its dealing or the complaint is not on chain"));
+            continue;
+        };
+        let Some(by) = c.by.checked_sub(1).and_then(|i| p.spec.trustees.get(i as usize)) else {
+            problems.push(format!("the complaint about dealing {j} names no trustee of the poll"));
+            continue;
+        };
+        match d.judge(ctx, c, &by.transport_key) {
+            Ok(true) => {}
+            Ok(false) => problems.push(format!("dealing {j} was put out by a complaint that shows its share good")),
+            Err(e) => problems.push(format!("the complaint that put dealing {j} out proves nothing: {e}")),
+        }
+    }
+    problems
+}
+
 pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> {
     let Some(p) = optional(client, &format!("poll/{poll}"), "poll").await? else {
         bail!("the chain has no poll '{poll}'");
@@ -177,6 +205,15 @@ pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> 
             dealings.insert(j, d);
         }
     }
+    // Each dealing put out, by the founded complaint kept on chain, judged again here.
+    let mut complaints = BTreeMap::new();
+    for &j in &p.disqualified {
+        if let Some(c) = optional(client, &format!("complaint/{poll}/{j}"), "complaint").await? {
+            complaints
+                .insert(j, serde_json::from_value(c).with_context(|| format!("the complaint about dealing {j}"))?);
+        }
+    }
+    problems.extend(complaints_problems(&ctx, &p, &dealings, &complaints));
     let standing: Vec<&Dealing> =
         dealings.iter().filter(|(j, _)| !p.disqualified.contains(j)).map(|(_, d)| d).collect();
     // Each trustee's verification key, from the commitments: for the key and for the shares.
@@ -293,4 +330,86 @@ pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> 
         result_matches,
         problems,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use curve25519_dalek::scalar::Scalar;
+    use dojang_ballot::group::G;
+    use dojang_ballot::Element;
+    use dojang_voting::msg::{Eligibility, PollKind, PollSpec, Question, Revote, Trustee};
+    use dojang_voting::state::Status;
+    use rand::SeedableRng;
+
+    fn poll(transport: &[Scalar], disqualified: Vec<u32>) -> Poll {
+        let spec = PollSpec {
+            kind: PollKind::YesNo,
+            title: "t".into(),
+            questions: vec![Question { text: "q".into(), options: vec!["y".into(), "n".into()], min: 1, max: 1 }],
+            eligibility: Eligibility {
+                district: "seoul".into(),
+                min_months_resident: 0,
+                min_age: 0,
+                policy: "p".into(),
+            },
+            dealings_until_ms: Some(1),
+            opens_ms: 2,
+            closes_ms: 3,
+            results_from_ms: None,
+            revote: Revote::Reject,
+            trustees: transport
+                .iter()
+                .enumerate()
+                .map(|(i, x)| Trustee { account: Address([i as u8; 20]), transport_key: Element::new(x * G) })
+                .collect(),
+            threshold: 2,
+            registrar: Address([9; 20]),
+            registrar_key: String::new(),
+            eligible: 1,
+        };
+        Poll {
+            spec,
+            office: Address([8; 20]),
+            created_height: 1,
+            status: Status::Open,
+            dealt: vec![1, 2, 3],
+            disqualified,
+            key: None,
+            verification_keys: vec![],
+            result: None,
+            failure: None,
+        }
+    }
+
+    #[test]
+    fn vote_05_a_dealing_put_out_needs_a_founded_complaint_on_chain() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let transport: Vec<Scalar> = (0..3).map(|_| Scalar::random(&mut rng)).collect();
+        let keys: Vec<(u32, Element)> =
+            transport.iter().enumerate().map(|(i, x)| (i as u32 + 1, Element::new(x * G))).collect();
+        let ctx = poll_context("p-1");
+        let (mut cheat, _) = Dealing::deal(&ctx, 1, 2, &keys, &mut rng).unwrap();
+        let sealed = &mut cheat.shares.iter_mut().find(|x| x.to == 3).unwrap().sealed;
+        *sealed = format!("{}{}", if sealed.starts_with('0') { "1" } else { "0" }, &sealed[1..]);
+        let (honest, _) = Dealing::deal(&ctx, 2, 2, &keys, &mut rng).unwrap();
+        let dealings: BTreeMap<u32, Dealing> = [(1, cheat.clone()), (2, honest.clone())].into();
+        let founded = cheat.complain(&ctx, 3, &transport[2], &mut rng).unwrap();
+
+        let ok = complaints_problems(&ctx, &poll(&transport, vec![1]), &dealings, &[(1, founded.clone())].into());
+        assert_eq!(ok, Vec::<String>::new());
+        let missing = complaints_problems(&ctx, &poll(&transport, vec![1]), &dealings, &BTreeMap::new());
+        assert!(missing[0].contains("not on chain"), "{missing:?}");
+        let unfounded = honest.complain(&ctx, 3, &transport[2], &mut rng).unwrap();
+        let good_share = complaints_problems(&ctx, &poll(&transport, vec![2]), &dealings, &[(2, unfounded)].into());
+        assert!(good_share[0].contains("shows its share good"), "{good_share:?}");
+        let mut forged = founded.clone();
+        forged.by = 2;
+        let proves_nothing = complaints_problems(&ctx, &poll(&transport, vec![1]), &dealings, &[(1, forged)].into());
+        assert!(proves_nothing[0].contains("proves nothing"), "{proves_nothing:?}");
+        let mut stranger = founded;
+        stranger.by = 7;
+        let nobody = complaints_problems(&ctx, &poll(&transport, vec![1]), &dealings, &[(1, stranger)].into());
+        assert!(nobody[0].contains("names no trustee"), "{nobody:?}");
+    }
 }
