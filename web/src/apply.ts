@@ -32,14 +32,14 @@ const decisionText = (d: string) =>
   d === "eligible" ? t("decision.eligible") : d === "not_eligible" ? t("decision.not_eligible") : d === "manual_review" ? t("decision.manual_review") : d;
 const why = (e: unknown) => (e instanceof CredentialError || e instanceof ReceiptError ? e.message : `${(e as Error).message}`);
 
-interface Planned {
+export interface Planned {
   sel: Selection;
   cred: StoredCredential;
   copy: number;
 }
 
 /** For each credential query, a credential of the type with an unused copy, not expired; no copy picked twice. */
-function plan(req: VerifiedRequest, creds: StoredCredential[], nowSec: number): Planned[] {
+export function plan(req: VerifiedRequest, creds: StoredCredential[], nowSec: number): Planned[] {
   const picked = new Set<string>();
   return req.query.credentials.map((q) => {
     for (const cred of creds) {
@@ -53,7 +53,7 @@ function plan(req: VerifiedRequest, creds: StoredCredential[], nowSec: number): 
   });
 }
 
-function shownTable(claims: Record<string, unknown>): HTMLElement {
+export function shownTable(claims: Record<string, unknown>): HTMLElement {
   const rows = Object.entries(people(claims)).map(([k, v]): [string, string] => [k, JSON.stringify(v)]);
   return kv(rows.length ? rows : [[t("apply.nothing"), ""]]);
 }

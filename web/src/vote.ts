@@ -6,6 +6,7 @@
 import { fill, h, kv, mark, mono } from "./dom.js";
 import type { Ctx } from "./explorer.js";
 import { isKey, t, time } from "./i18n.js";
+import { votingSection } from "./vote-wallet.js";
 
 const SHOWN = 50;
 const POLL_ID = /^[a-z0-9-]{3,64}$/;
@@ -24,8 +25,10 @@ interface PollRecord {
     trustees: unknown[];
     threshold: number;
     eligible: number;
+    registrar_key: string;
   };
   status: string;
+  key?: string | null;
   result?: number[][] | null;
   failure?: string | null;
 }
@@ -130,7 +133,10 @@ function finder(ctx: Ctx, id: string): HTMLElement {
   return h("section", { "aria-labelledby": "find-h" }, h("h2", { id: "find-h" }, t("vote.find")), h("p", { class: "note" }, t("vote.find_note")), form, out);
 }
 
-export async function poll(main: HTMLElement, ctx: Ctx, id: string): Promise<void> {
+/** `arg` is the poll's id, then optionally `/` and its registrar's address (from the office's link). */
+export async function poll(main: HTMLElement, ctx: Ctx, arg: string): Promise<void> {
+  const [id = "", ...rest] = arg.split("/");
+  const registrarArg = rest.join("/");
   if (!POLL_ID.test(id)) {
     main.replaceChildren(h("h1", {}, t("vote.not_a_poll", { id })));
     return;
@@ -148,6 +154,7 @@ export async function poll(main: HTMLElement, ctx: Ctx, id: string): Promise<voi
       kv([[t("vote.status"), h("span", { "data-status": p.status }, named("vote.status", p.status))]]),
       p.failure ? h("p", { class: "error" }, t("vote.failure", { why: p.failure })) : null,
       rules(p),
+      p.status === "open" && p.key ? votingSection(ctx, { id, key: p.key, registrarKey: p.spec.registrar_key, questions: p.spec.questions }, registrarArg) : null,
       h("h2", {}, t("vote.result")),
       p.status === "tallied" ? null : h("p", { class: "note" }, t("vote.result_hidden", { k: p.spec.threshold })),
       ...questions(p),

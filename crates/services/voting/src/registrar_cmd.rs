@@ -138,7 +138,7 @@ pub async fn serve(config: &Path) -> anyhow::Result<()> {
 
 /// Posts the issued count whenever it grew. A failure is logged and retried next time;
 /// the count is kept in the store, so nothing is lost.
-async fn record_every(
+pub(crate) async fn record_every(
     service: Arc<RegistrarService<Arc<ChainTrust>>>,
     node: String,
     account: dojang_crypto::Keypair,

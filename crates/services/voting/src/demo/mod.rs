@@ -67,6 +67,11 @@ pub struct VotingDemoArgs {
     /// directory]. Give the same directory twice to run a second poll on the same chain.
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Set the poll up, open for an hour, and keep the node, the registry and the registrar
+    /// running for a browser until Ctrl-C (or SIGTERM): prints one JSON line with the links
+    /// that receive a resident's credential into the web wallet and open the poll's page.
+    #[arg(long)]
+    pub stay: bool,
 }
 
 pub fn run(demo: Demos) -> Run {
@@ -134,6 +139,7 @@ fn spec(
     trustees: &[(Keypair, TransportKey)],
     registrar_key: String,
     poll: &str,
+    window_ms: u64,
 ) -> PollSpec {
     let now = wall_clock_ms();
     let opens_ms = now + 8_000;
@@ -160,7 +166,7 @@ fn spec(
         },
         dealings_until_ms: Some(opens_ms - 3_000),
         opens_ms,
-        closes_ms: opens_ms + 20_000 + residents as u64 * 12,
+        closes_ms: opens_ms + window_ms,
         results_from_ms: None,
         revote: Revote::LastCounts,
         trustees: trustees
@@ -208,7 +214,8 @@ async fn voting(args: &VotingDemoArgs, url: &str, home: &Path, dir: &Path) -> an
     let registrar_key = B64.encode(rsa.pk.to_spki(Some(&Options::default()))?);
     let trustees: Vec<(Keypair, TransportKey)> =
         (0..3).map(|_| (Keypair::generate(Algorithm::Ed25519), TransportKey::generate())).collect();
-    let spec = spec(residents.len(), &office, &trustees, registrar_key.clone(), &poll);
+    let window_ms = if args.stay { 3_600_000 } else { 20_000 + residents.len() as u64 * 12 };
+    let spec = spec(residents.len(), &office, &trustees, registrar_key.clone(), &poll, window_ms);
     let (kid, signing) = register::registrar_org(&stage, &office, &poll, &spec.eligibility).await?;
     chain.send(&office, &VotingMsg::CreatePoll { poll: poll.clone(), spec: spec.clone() }).await?;
     let trustee = |i: usize| Trustee {
@@ -244,6 +251,9 @@ async fn voting(args: &VotingDemoArgs, url: &str, home: &Path, dir: &Path) -> an
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
+    if args.stay {
+        return stay(&chain, url, &poll, &registrar_url, &registry, &residents[0].subject, service, office).await;
+    }
     let t = Instant::now();
     let (results, _) = register::register_all(&registrar_url, &poll, &registrar_key, wallets, &trust, 8).await?;
     let (again, _) = register::register_all(&registrar_url, &poll, &registrar_key, again_wallet, &trust, 1).await?;
@@ -347,6 +357,40 @@ async fn voting(args: &VotingDemoArgs, url: &str, home: &Path, dir: &Path) -> an
         "personal_data_hits": found["hits"].as_array().map_or(0, Vec::len),
         "seconds": started.elapsed().as_secs_f64(),
     }))
+}
+
+/// `--stay`: the poll open, the registrar counting on chain each second, one resident's
+/// credential offered for the web wallet; runs until Ctrl-C or SIGTERM.
+#[allow(clippy::too_many_arguments)]
+async fn stay(
+    chain: &Chain,
+    url: &str,
+    poll: &str,
+    registrar_url: &str,
+    registry: &dojang_eligibility_service::demo::setup::Agency,
+    subject: &str,
+    service: Arc<RegistrarService<Arc<ChainTrust>>>,
+    office: Keypair,
+) -> anyhow::Result<Value> {
+    wait_for(chain, poll, Status::Open, Duration::from_secs(60)).await?;
+    let counting = tokio::spawn(crate::registrar_cmd::record_every(service, url.to_string(), office, 1));
+    let (offer, pin) = register::offer(registry, subject).await?;
+    let enc = dojang_types::percent_encode;
+    println!(
+        "{}",
+        json!({
+            "stay": true, "node": url, "poll": poll, "registrar": registrar_url, "offer": offer, "pin": pin,
+            "wallet": format!("{url}/#/wallet/offer/{}", enc(&offer)),
+            "vote": format!("{url}/#/vote/{poll}/{}", enc(registrar_url)),
+        })
+    );
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    counting.abort();
+    Ok(json!({"stayed": poll}))
 }
 
 /// Casts round `round` for the voters at `who` (encrypted on all cores, then sent), waits for

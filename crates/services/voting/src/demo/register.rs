@@ -10,7 +10,7 @@ use dojang_crypto::{Algorithm, Keypair};
 use dojang_eligibility_service::demo::apply::receive_all;
 use dojang_eligibility_service::demo::citizens::{program_token, resident_claims, Citizen};
 use dojang_eligibility_service::demo::setup::{
-    agency_records, cq, ensure_city_root, start_agency, Agency, Stage, AGENCIES,
+    agency_records, cq, ensure_city_root, start_agency, Agency, Stage, ADMIN_TOKEN, AGENCIES,
 };
 use dojang_identity::IdentityMsg;
 use dojang_identity_service::Registries;
@@ -42,6 +42,21 @@ pub async fn registry(stage: &Stage<'_>, people: &[&Citizen], poll: &str) -> any
     let records = agency_records(spec, &owned, |c| resident_claims(c, &secret, &[poll.to_string()]))?;
     let pseudonyms = people.iter().map(|c| program_token(&secret, &c.subject, poll)).collect();
     Ok((start_agency(stage, spec, records).await?, pseudonyms))
+}
+
+/// The registry's desk offers `subject` a resident credential: the offer link and its PIN.
+pub async fn offer(registry: &Agency, subject: &str) -> anyhow::Result<(String, String)> {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/admin/offers", registry.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"subject": subject, "credential_configuration_id": registry.config, "pin": true}))
+        .send()
+        .await?;
+    anyhow::ensure!(resp.status().is_success(), "the registry's desk refused the offer: HTTP {}", resp.status());
+    let v: Value = resp.json().await?;
+    let uri = v["credential_offer_uri"].as_str().context("no offer link in the desk's answer")?;
+    let pin = v["tx_code"].as_str().context("no PIN in the desk's answer")?;
+    Ok((uri.to_string(), pin.to_string()))
 }
 
 /// Each person's wallet receives `copies` resident credentials.

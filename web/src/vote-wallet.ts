@@ -1,0 +1,245 @@
+// The voter's side of an open poll, in this browser (docs/modules/voting.md). Registering: a
+// fresh voting key is made here and its credential message blinded under the poll's registrar
+// key; the registrar's signed request is checked against the chain; the page shows exactly
+// what the resident credential would disclose, and only on "Send" is a copy presented; the
+// registrar's blind signature is finalized here into the token. The registrar never sees the
+// voting key. Voting: the ballot is encrypted here with its proofs and signed by the voting
+// key; a ballot can be audited instead (Benaloh), which shows what it holds and sends nothing.
+// The voting key and its token stay in this browser, per poll.
+
+import {
+  CredentialError,
+  Ed25519Signer,
+  TxBuilder,
+  WebCryptoP256Signer,
+  auditBallot,
+  ballotContext,
+  bindPresentation,
+  blind,
+  checkSignedRequest,
+  credentialMessage,
+  encryptBallot,
+  fromHex,
+  toHex,
+  trackingCode,
+  type QuestionShape,
+  type VotingToken,
+} from "../../sdk-ts/src/index.js";
+import { plan, shownTable } from "./apply.js";
+import { h, kv, mono } from "./dom.js";
+import type { Ctx } from "./explorer.js";
+import { t } from "./i18n.js";
+import { addDisclosure, listCredentials, markCopyUsed } from "./vault.js";
+
+/** What a poll's page needs to let its visitor vote. */
+export interface OpenPoll {
+  id: string;
+  key: string;
+  registrarKey: string;
+  questions: { text: string; options: string[]; min: number; max: number }[];
+}
+
+interface Kept {
+  seed: string;
+  token: VotingToken;
+  cast: string[];
+}
+
+const store = (poll: string) => `dojang.vote.${poll}`;
+
+function kept(poll: string): Kept | null {
+  try {
+    const v = JSON.parse(localStorage.getItem(store(poll)) ?? "null");
+    return v && typeof v.seed === "string" && v.token ? (v as Kept) : null;
+  } catch {
+    return null;
+  }
+}
+
+const keep = (poll: string, k: Kept) => localStorage.setItem(store(poll), JSON.stringify(k));
+
+const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+async function refusal(resp: Response): Promise<string> {
+  try {
+    const body = await resp.json();
+    return String(body.error_description ?? body.error ?? resp.status);
+  } catch {
+    return `HTTP ${resp.status}`;
+  }
+}
+
+export function votingSection(ctx: Ctx, poll: OpenPoll, registrarArg: string): HTMLElement {
+  const section = h("section", { id: "voting", "aria-labelledby": "voting-h" });
+  const show = () => {
+    const k = kept(poll.id);
+    section.replaceChildren(h("h2", { id: "voting-h" }, t("voting.title")), k ? ballotForm(ctx, poll, k) : registerForm(ctx, poll, registrarArg, show));
+  };
+  show();
+  return section;
+}
+
+function registerForm(ctx: Ctx, poll: OpenPoll, registrarArg: string, done: () => void): HTMLElement {
+  const out = h("div", { role: "status", "aria-live": "polite" });
+  const registrar = h("input", { id: "registrar", autocomplete: "off" }) as HTMLInputElement;
+  registrar.value = registrarArg;
+  const go = h("button", { type: "submit" }, t("voting.register")) as HTMLButtonElement;
+  const form = h(
+    "form",
+    {
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        go.disabled = true;
+        out.replaceChildren(h("span", { class: "mark pending" }, t("voting.asking")));
+        try {
+          const seed = crypto.getRandomValues(new Uint8Array(32));
+          const voter = new Ed25519Signer(seed).publicKey.address();
+          const blinded = blind(poll.registrarKey, credentialMessage(poll.id, voter));
+          const base = registrar.value.trim().replace(/\/+$/, "");
+          const asked = await fetch(`${base}/polls/${encodeURIComponent(poll.id)}/request`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ blinded_message: blinded.blindedMessage }),
+            signal: ctx.signal,
+          });
+          if (!asked.ok) throw new CredentialError(await refusal(asked));
+          const now = Math.floor(Date.now() / 1000);
+          const req = await checkSignedRequest(await asked.text(), ctx.reader, now);
+          const planned = plan(req, await listCredentials(), now);
+          const send = h("button", { type: "button", id: "send-registration" }, t("apply.send")) as HTMLButtonElement;
+          send.addEventListener("click", async () => {
+            send.disabled = true;
+            try {
+              const vp: Record<string, string[]> = {};
+              for (const p of planned) {
+                const signer = await WebCryptoP256Signer.fromKeyPair(p.cred.copies[p.copy]!.keys);
+                vp[p.sel.query.id] = [await bindPresentation(p.sel, signer, req, now)];
+                await markCopyUsed(p.cred.id!, p.copy);
+              }
+              const form = new URLSearchParams({ vp_token: JSON.stringify(vp), state: req.state });
+              const answered = await fetch(req.responseUri, { method: "POST", body: form, signal: ctx.signal });
+              await addDisclosure({
+                atMs: Date.now(),
+                verifier: req.clientId,
+                policy: req.policy.id,
+                purpose: req.policy.purpose,
+                legalBasis: req.policy.legal_basis,
+                retentionDays: req.policy.retention_days,
+                program: req.program,
+                credentials: planned.map((p) => ({ vct: p.cred.vct, issuer: p.cred.issuer, shown: p.sel.shown })),
+                receiptUrl: null,
+                decision: answered.ok ? "eligible" : null,
+                receipt: null,
+                checked: null,
+              });
+              if (!answered.ok) throw new CredentialError(await refusal(answered));
+              const body = await answered.json();
+              const token = blinded.finalize(String(body.blind_signature ?? ""));
+              keep(poll.id, { seed: toHex(seed), token, cast: [] });
+              done();
+            } catch (err) {
+              out.replaceChildren(h("p", { class: "error", role: "alert", "data-registered": "false" }, t("voting.refused", { why: why(err) })));
+            }
+          });
+          out.replaceChildren(
+            h("p", {}, t("voting.consent", { registrar: req.clientId, policy: req.policy.id })),
+            h("p", { class: "note" }, req.policy.purpose),
+            ...planned.map((p) => shownTable(p.sel.shown)),
+            send,
+          );
+        } catch (err) {
+          out.replaceChildren(h("p", { class: "error", role: "alert", "data-registered": "false" }, t("voting.refused", { why: why(err) })));
+        } finally {
+          go.disabled = false;
+        }
+      },
+    },
+    h("p", { class: "note" }, t("voting.register_note")),
+    h("label", { for: "registrar" }, t("voting.registrar")),
+    registrar,
+    go,
+  );
+  return h("div", {}, form, out);
+}
+
+/** Waits (up to a minute) until the chain records more credentials issued than voters. */
+async function recorded(ctx: Ctx, poll: string, out: HTMLElement): Promise<void> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const v = await ctx.reader.json<{ voters: number; issued: number }>(`voting/tally/${poll}`);
+    if (v.value && v.value.issued > v.value.voters) return;
+    if (Date.now() > until) throw new CredentialError(t("voting.not_recorded"));
+    out.replaceChildren(h("span", { class: "mark pending" }, t("voting.waiting")));
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
+/** The chosen options per question, from the form's checkboxes. */
+function selections(form: HTMLElement, poll: OpenPoll): number[][] {
+  return poll.questions.map((_, q) =>
+    Array.from(form.querySelectorAll<HTMLInputElement>(`input[data-question="${q}"]`))
+      .filter((c) => c.checked)
+      .map((c) => Number(c.dataset.option)),
+  );
+}
+
+function ballotForm(ctx: Ctx, poll: OpenPoll, k: Kept): HTMLElement {
+  const out = h("div", { role: "status", "aria-live": "polite" });
+  const signer = new Ed25519Signer(fromHex(k.seed));
+  const voter = signer.publicKey.address();
+  const shapes: QuestionShape[] = poll.questions.map((q) => ({ options: q.options.length, min: q.min, max: q.max }));
+  const form = h(
+    "div",
+    { class: "ballot" },
+    ...poll.questions.map((q, i) =>
+      h(
+        "fieldset",
+        {},
+        h("legend", {}, t("vote.question", { n: i + 1, text: q.text }), " ", h("span", { class: "note" }, t("vote.choose", { min: q.min, max: q.max }))),
+        ...q.options.map((o, j) => h("label", {}, h("input", { type: "checkbox", "data-question": String(i), "data-option": String(j) }), ` ${o}`)),
+      ),
+    ),
+  );
+  const encrypt = () => encryptBallot(ballotContext(poll.id, voter), poll.key, shapes, selections(form, poll));
+  const audit = h("button", { type: "button", id: "audit" }, t("voting.audit")) as HTMLButtonElement;
+  audit.addEventListener("click", () => {
+    try {
+      const { ballot, secrets } = encrypt();
+      const opened = auditBallot(poll.key, ballot, secrets);
+      const named = opened.map((chosen, q) => chosen.map((o) => poll.questions[q]!.options[o]).join(", ") || "—");
+      out.replaceChildren(h("p", { "data-audited": "true" }, t("voting.audited", { choices: named.join(" / "), code: trackingCode(ballot) })));
+    } catch (err) {
+      out.replaceChildren(h("p", { class: "error", role: "alert" }, why(err)));
+    }
+  });
+  const cast = h("button", { type: "button", id: "cast" }, t("voting.cast")) as HTMLButtonElement;
+  cast.addEventListener("click", async () => {
+    cast.disabled = true;
+    try {
+      // A first ballot counts only within the credentials the registrar has recorded on chain
+      // (VOTE-10), which it does every few seconds: wait until this one is among them.
+      if (!k.cast.length) await recorded(ctx, poll.id, out);
+      const { ballot } = encrypt();
+      const code = trackingCode(ballot);
+      const msg = { module: "voting", msg: { type: "cast", poll: poll.id, voter, key: poll.key, shapes, token: k.token, ballot } };
+      const receipt = await ctx.reader.client.send(new TxBuilder(String(ctx.status.chain_id), signer), msg);
+      k.cast.push(code);
+      keep(poll.id, k);
+      out.replaceChildren(h("p", { class: "mark ok", "data-cast": code }, t("voting.was_cast", { h: receipt.height })), kv([[t("vote.code"), mono(code)]]));
+    } catch (err) {
+      out.replaceChildren(h("p", { class: "error", role: "alert", "data-cast": "" }, t("voting.not_cast", { why: why(err) })));
+    } finally {
+      cast.disabled = false;
+    }
+  });
+  return h(
+    "div",
+    {},
+    h("p", { class: "note" }, t("voting.ready", { voter })),
+    k.cast.length ? kv(k.cast.map((c, i): [string, ReturnType<typeof mono>] => [t("voting.earlier", { n: i + 1 }), mono(c)])) : null,
+    form,
+    audit,
+    cast,
+    out,
+  );
+}
