@@ -16,9 +16,11 @@ import {
   ballotContext,
   bindPresentation,
   blind,
+  checkResponseUri,
   checkSignedRequest,
   credentialMessage,
   encryptBallot,
+  NotFinalError,
   fromHex,
   toHex,
   trackingCode,
@@ -29,13 +31,17 @@ import { plan, shownTable } from "./apply.js";
 import { h, kv, mono } from "./dom.js";
 import type { Ctx } from "./explorer.js";
 import { t } from "./i18n.js";
-import { addDisclosure, listCredentials, markCopyUsed } from "./vault.js";
+import { aboutPerson, addDisclosure, listCredentials, markCopyUsed, type Disclosure } from "./vault.js";
 
 /** What a poll's page needs to let its visitor vote. */
 export interface OpenPoll {
   id: string;
   key: string;
   registrarKey: string;
+  /** The verification policy the poll names: the only one its registrar may ask under. */
+  policy: string;
+  /** `reject` or `last_counts` (VOTE-02). */
+  revote: string;
   questions: { text: string; options: string[]; min: number; max: number }[];
 }
 
@@ -96,6 +102,7 @@ function registerForm(ctx: Ctx, poll: OpenPoll, registrarArg: string, done: () =
           const voter = new Ed25519Signer(seed).publicKey.address();
           const blinded = blind(poll.registrarKey, credentialMessage(poll.id, voter));
           const base = registrar.value.trim().replace(/\/+$/, "");
+          checkResponseUri(base, t("voting.registrar"));
           const asked = await fetch(`${base}/polls/${encodeURIComponent(poll.id)}/request`, {
             method: "POST",
             headers: { "content-type": "application/json" },
@@ -105,45 +112,61 @@ function registerForm(ctx: Ctx, poll: OpenPoll, registrarArg: string, done: () =
           if (!asked.ok) throw new CredentialError(await refusal(asked));
           const now = Math.floor(Date.now() / 1000);
           const req = await checkSignedRequest(await asked.text(), ctx.reader, now);
+          // Another organisation's request, even under a policy of its own, is not this
+          // poll's registrar: nothing is shown to it.
+          if (req.policy.id !== poll.policy) throw new CredentialError(t("voting.wrong_policy", { asked: req.policy.id, poll: poll.policy }));
           const planned = plan(req, await listCredentials(), now);
           const send = h("button", { type: "button", id: "send-registration" }, t("apply.send")) as HTMLButtonElement;
           send.addEventListener("click", async () => {
             send.disabled = true;
+            const record: Disclosure = {
+              atMs: Date.now(),
+              verifier: req.clientId,
+              policy: req.policy.id,
+              purpose: req.policy.purpose,
+              legalBasis: req.policy.legal_basis,
+              retentionDays: req.policy.retention_days,
+              program: req.program,
+              credentials: planned.map((p) => ({ vct: p.cred.vct, issuer: p.cred.issuer, shown: aboutPerson(p.sel.shown) })),
+              receiptUrl: null,
+              decision: null,
+              receipt: null,
+              checked: null,
+            };
             try {
+              // The answer is bound to this moment: a request that lapsed while the page
+              // waited is refused here, before any copy is spent.
+              const sentAt = Math.floor(Date.now() / 1000);
+              if (sentAt >= req.expiresAt) throw new CredentialError(t("voting.lapsed"));
               const vp: Record<string, string[]> = {};
               for (const p of planned) {
                 const signer = await WebCryptoP256Signer.fromKeyPair(p.cred.copies[p.copy]!.keys);
-                vp[p.sel.query.id] = [await bindPresentation(p.sel, signer, req, now)];
+                vp[p.sel.query.id] = [await bindPresentation(p.sel, signer, req, sentAt)];
                 await markCopyUsed(p.cred.id!, p.copy);
               }
               const form = new URLSearchParams({ vp_token: JSON.stringify(vp), state: req.state });
-              const answered = await fetch(req.responseUri, { method: "POST", body: form, signal: ctx.signal });
-              await addDisclosure({
-                atMs: Date.now(),
-                verifier: req.clientId,
-                policy: req.policy.id,
-                purpose: req.policy.purpose,
-                legalBasis: req.policy.legal_basis,
-                retentionDays: req.policy.retention_days,
-                program: req.program,
-                credentials: planned.map((p) => ({ vct: p.cred.vct, issuer: p.cred.issuer, shown: p.sel.shown })),
-                receiptUrl: null,
-                decision: answered.ok ? "eligible" : null,
-                receipt: null,
-                checked: null,
-              });
+              // Not tied to the page: leaving it must not lose the registrar's only answer.
+              const answered = await fetch(req.responseUri, { method: "POST", body: form });
               if (!answered.ok) throw new CredentialError(await refusal(answered));
               const body = await answered.json();
               const token = blinded.finalize(String(body.blind_signature ?? ""));
               keep(poll.id, { seed: toHex(seed), token, cast: [] });
+              record.decision = "eligible";
+              await addDisclosure(record);
               done();
             } catch (err) {
+              record.refused = why(err);
+              await addDisclosure(record).catch(() => undefined);
               out.replaceChildren(h("p", { class: "error", role: "alert", "data-registered": "false" }, t("voting.refused", { why: why(err) })));
             }
           });
           out.replaceChildren(
             h("p", {}, t("voting.consent", { registrar: req.clientId, policy: req.policy.id })),
             h("p", { class: "note" }, req.policy.purpose),
+            kv([
+              [t("voting.legal_basis"), req.policy.legal_basis],
+              [t("voting.retention"), t("voting.retention_days", { n: req.policy.retention_days })],
+            ]),
             ...planned.map((p) => shownTable(p.sel.shown)),
             send,
           );
@@ -200,36 +223,63 @@ function ballotForm(ctx: Ctx, poll: OpenPoll, k: Kept): HTMLElement {
       ),
     ),
   );
-  const encrypt = () => encryptBallot(ballotContext(poll.id, voter), poll.key, shapes, selections(form, poll));
-  const audit = h("button", { type: "button", id: "audit" }, t("voting.audit")) as HTMLButtonElement;
-  audit.addEventListener("click", () => {
+  // Benaloh: a ballot is made first and shown by its tracking code; only then does the voter
+  // say whether to cast it or to audit it (which reveals what it holds and spoils it), so the
+  // code that made it cannot know which ballots will be checked.
+  let prepared: ReturnType<typeof encryptBallot> | null = null;
+  const made = h("div", { role: "status", "aria-live": "polite" });
+  const prepare = h("button", { type: "button", id: "prepare" }, t("voting.prepare")) as HTMLButtonElement;
+  const audit = h("button", { type: "button", id: "audit", disabled: true }, t("voting.audit")) as HTMLButtonElement;
+  const cast = h("button", { type: "button", id: "cast", disabled: true }, t("voting.cast")) as HTMLButtonElement;
+  const reset = () => {
+    prepared = null;
+    audit.disabled = cast.disabled = true;
+  };
+  form.addEventListener("change", () => {
+    reset();
+    made.replaceChildren();
+  });
+  prepare.addEventListener("click", () => {
     try {
-      const { ballot, secrets } = encrypt();
-      const opened = auditBallot(poll.key, ballot, secrets);
+      prepared = encryptBallot(ballotContext(poll.id, voter), poll.key, shapes, selections(form, poll));
+      made.replaceChildren(h("p", { "data-prepared": trackingCode(prepared.ballot) }, t("voting.prepared", { code: trackingCode(prepared.ballot) })));
+      // Under "reject" a second ballot would be refused: it may still be audited.
+      cast.disabled = poll.revote === "reject" && k.cast.length > 0;
+      audit.disabled = false;
+    } catch (err) {
+      made.replaceChildren(h("p", { class: "error", role: "alert" }, why(err)));
+    }
+  });
+  audit.addEventListener("click", () => {
+    if (!prepared) return;
+    try {
+      const opened = auditBallot(poll.key, prepared.ballot, prepared.secrets);
       const named = opened.map((chosen, q) => chosen.map((o) => poll.questions[q]!.options[o]).join(", ") || "—");
-      out.replaceChildren(h("p", { "data-audited": "true" }, t("voting.audited", { choices: named.join(" / "), code: trackingCode(ballot) })));
+      out.replaceChildren(h("p", { "data-audited": trackingCode(prepared.ballot) }, t("voting.audited", { choices: named.join(" / "), code: trackingCode(prepared.ballot) })));
     } catch (err) {
       out.replaceChildren(h("p", { class: "error", role: "alert" }, why(err)));
     }
+    reset();
   });
-  const cast = h("button", { type: "button", id: "cast" }, t("voting.cast")) as HTMLButtonElement;
   cast.addEventListener("click", async () => {
-    cast.disabled = true;
+    if (!prepared) return;
+    const { ballot } = prepared;
+    reset();
+    const code = trackingCode(ballot);
     try {
       // A first ballot counts only within the credentials the registrar has recorded on chain
-      // (VOTE-10), which it does every few seconds: wait until this one is among them.
+      // (VOTE-10), which it does every few seconds.
       if (!k.cast.length) await recorded(ctx, poll.id, out);
-      const { ballot } = encrypt();
-      const code = trackingCode(ballot);
       const msg = { module: "voting", msg: { type: "cast", poll: poll.id, voter, key: poll.key, shapes, token: k.token, ballot } };
       const receipt = await ctx.reader.client.send(new TxBuilder(String(ctx.status.chain_id), signer), msg);
       k.cast.push(code);
       keep(poll.id, k);
       out.replaceChildren(h("p", { class: "mark ok", "data-cast": code }, t("voting.was_cast", { h: receipt.height })), kv([[t("vote.code"), mono(code)]]));
     } catch (err) {
-      out.replaceChildren(h("p", { class: "error", role: "alert", "data-cast": "" }, t("voting.not_cast", { why: why(err) })));
-    } finally {
-      cast.disabled = false;
+      // Sent but not yet final is not "not cast": the code finds it on the board once final.
+      const pending = err instanceof NotFinalError;
+      const text = pending ? t("voting.pending", { code }) : t("voting.not_cast", { why: why(err) });
+      out.replaceChildren(h("p", { class: pending ? "mark pending" : "error", role: "alert", "data-cast": "" }, text));
     }
   });
   return h(
@@ -237,7 +287,10 @@ function ballotForm(ctx: Ctx, poll: OpenPoll, k: Kept): HTMLElement {
     {},
     h("p", { class: "note" }, t("voting.ready", { voter })),
     k.cast.length ? kv(k.cast.map((c, i): [string, ReturnType<typeof mono>] => [t("voting.earlier", { n: i + 1 }), mono(c)])) : null,
+    poll.revote === "reject" && k.cast.length ? h("p", { class: "note" }, t("voting.once")) : null,
     form,
+    prepare,
+    made,
     audit,
     cast,
     out,

@@ -154,7 +154,7 @@ export async function poll(main: HTMLElement, ctx: Ctx, arg: string): Promise<vo
       kv([[t("vote.status"), h("span", { "data-status": p.status }, named("vote.status", p.status))]]),
       p.failure ? h("p", { class: "error" }, t("vote.failure", { why: p.failure })) : null,
       rules(p),
-      p.status === "open" && p.key ? votingSection(ctx, { id, key: p.key, registrarKey: p.spec.registrar_key, questions: p.spec.questions }, registrarArg) : null,
+      p.status === "open" && p.key ? votingSection(ctx, { id, key: p.key, registrarKey: p.spec.registrar_key, policy: p.spec.eligibility.policy, revote: p.spec.revote, questions: p.spec.questions }, registrarArg) : null,
       h("h2", {}, t("vote.result")),
       p.status === "tallied" ? null : h("p", { class: "note" }, t("vote.result_hidden", { k: p.spec.threshold })),
       ...questions(p),

@@ -44,7 +44,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (demo && demo.exitCode === null) {
+  if (demo && demo.exitCode === null && demo.signalCode === null) {
     const exited = new Promise((resolve) => demo.once("exit", resolve));
     demo.kill("SIGTERM");
     await exited;
@@ -73,19 +73,28 @@ test("a resident registers, audits a ballot, casts one and finds it; a second re
   assert.match(consent, /district[\s\S]*mapo-gu/);
   assert.match(consent, /months_in_district/);
   assert.match(consent, /age_over_16/);
-  assert.doesNotMatch(consent, /birth|resident_number|name/i, "nothing beyond the policy is shown as disclosed");
+  assert.match(consent, new RegExp(`program_pseudonyms[\\s\\S]*${stay.poll}`), "the poll's pseudonym, for one credential per person");
+  assert.doesNotMatch(consent, /birth|resident_number|resident_of_seoul|age_over_19/i, "nothing beyond the policy is shown as disclosed");
+  assert.match(consent, /Legal basis[\s\S]*Mapo-gu Participatory Budget Ordinance/);
   await p.screenshot({ path: join(OUT, "vote-register.png"), fullPage: true });
   await p.locator("#send-registration").click();
   await p.locator("text=You have a voting credential in this browser").waitFor({ timeout: 20_000 });
 
-  // Choose the first two projects; audit a ballot: it shows them, and nothing is cast.
+  // Choose the first two projects and make a ballot; audit it: it shows them, and is spoilt.
   await p.locator('input[data-question="0"][data-option="0"]').check();
   await p.locator('input[data-question="0"][data-option="1"]').check();
+  await p.locator("#prepare").click();
+  const spoilt = await p.locator("[data-prepared]").getAttribute("data-prepared");
+  assert.match(spoilt, /^[0-9a-f]{64}$/);
   await p.locator("#audit").click();
-  const audited = await p.locator('[data-audited="true"]').innerText();
+  const audited = await p.locator(`[data-audited="${spoilt}"]`).innerText();
   assert.match(audited, /Mangwon market roof, Hangang park lighting/);
-  assert.match(audited, /not cast/);
+  assert.match(audited, /spoilt, not cast/);
+  assert.ok(await p.locator("#cast").isDisabled(), "an audited ballot cannot be cast");
 
+  // Make another and cast it.
+  await p.locator("#prepare").click();
+  await p.locator(`[data-prepared]:not([data-prepared="${spoilt}"])`).waitFor();
   await p.locator("#cast").click();
   await p.locator("[data-cast]").waitFor({ timeout: 90_000 });
   const cast = p.locator("[data-cast]");
@@ -100,6 +109,9 @@ test("a resident registers, audits a ballot, casts one and finds it; a second re
   await p.fill("#code", code);
   await p.locator("form button[type=submit]", { hasText: "Find" }).click();
   await p.locator('[data-found="true"]').waitFor();
+  await p.fill("#code", spoilt);
+  await p.locator("form button[type=submit]", { hasText: "Find" }).click();
+  await p.locator('[data-found="false"]').waitFor();
 
   // The same person again (this browser forgets its voting key): refused by the registrar.
   await p.evaluate((poll) => localStorage.removeItem(`dojang.vote.${poll}`), stay.poll);

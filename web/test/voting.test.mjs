@@ -72,7 +72,8 @@ test("the polls list and a tallied poll show its rules, turnout and counts, veri
   const ko = await page("ko-KR");
   await ko.p.goto(`${dev.url}/#/vote/${demo.poll}`);
   await ko.p.locator('[data-status="tallied"]').waitFor();
-  assert.match(await ko.p.locator("main").innerText(), /결과 공개/);
+  assert.equal(await ko.p.locator('[data-status="tallied"]').innerText(), "결과 공개");
+  assert.match(await ko.p.locator("main").innerText(), /마지막 투표가 반영됨/);
   assert.deepEqual(ko.errors, []);
   await ko.context.close();
 });

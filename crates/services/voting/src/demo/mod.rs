@@ -83,7 +83,20 @@ pub fn run(demo: Demos) -> Run {
         let work = WorkDir::new(args.dir.as_deref(), "dojang-voting-demo");
         std::fs::create_dir_all(work.path())?;
         let (node, url, home) = demo_node(args.node.as_deref(), args.home.as_deref(), work.path()).await?;
-        let result = voting(&args, &url, &home, work.path()).await;
+        // Ctrl-C or SIGTERM at any step ends the demo here, so the node it started is stopped.
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let stopped = || {
+            if args.stay {
+                Ok(json!({"stopped": "the node, the registry and the registrar"}))
+            } else {
+                Err(anyhow::anyhow!("interrupted before the demo finished"))
+            }
+        };
+        let result = tokio::select! {
+            r = voting(&args, &url, &home, work.path()) => r,
+            _ = tokio::signal::ctrl_c() => stopped(),
+            _ = term.recv() => stopped(),
+        };
         if let Some(n) = node {
             n.stop().await;
         }
@@ -360,7 +373,7 @@ async fn voting(args: &VotingDemoArgs, url: &str, home: &Path, dir: &Path) -> an
 }
 
 /// `--stay`: the poll open, the registrar counting on chain each second, one resident's
-/// credential offered for the web wallet; runs until Ctrl-C or SIGTERM.
+/// credential offered for the web wallet; serves until Ctrl-C or SIGTERM.
 #[allow(clippy::too_many_arguments)]
 async fn stay(
     chain: &Chain,
@@ -384,13 +397,9 @@ async fn stay(
             "vote": format!("{url}/#/vote/{poll}/{}", enc(registrar_url)),
         })
     );
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-    counting.abort();
-    Ok(json!({"stayed": poll}))
+    // Serves until the demo is interrupted (see `run`), which stops the node.
+    let _counting = counting;
+    std::future::pending::<anyhow::Result<Value>>().await
 }
 
 /// Casts round `round` for the voters at `who` (encrypted on all cores, then sent), waits for
