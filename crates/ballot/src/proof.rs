@@ -15,7 +15,7 @@ use curve25519_dalek::scalar::Scalar;
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
-use crate::batch::Batch;
+use crate::batch::{Batch, Term};
 use crate::elgamal::Ciphertext;
 use crate::group::{small, Commitment, Element, Num, Transcript, G};
 use crate::BallotError;
@@ -126,11 +126,11 @@ impl RangeProof {
             batch.absorb(b.c.0.as_bytes());
             batch.absorb(b.z.0.as_bytes());
             // z·G = A + c·α
-            batch.equation(b.z.0, &[(-Scalar::ONE, b.a.point()?), (-b.c.0, *ct.alpha.point())]);
+            batch.equation(b.z.0, &[Term::Once(-Scalar::ONE, b.a.point()?), Term::Shared(-b.c.0, &ct.alpha)]);
             // z·Y = B + c·(β − (lo+j)·G)
             batch.equation(
                 b.c.0 * small(lo + j as u64),
-                &[(b.z.0, *key.point()), (-Scalar::ONE, b.b.point()?), (-b.c.0, *ct.beta.point())],
+                &[Term::Shared(b.z.0, key), Term::Once(-Scalar::ONE, b.b.point()?), Term::Shared(-b.c.0, &ct.beta)],
             );
         }
         Ok(())
@@ -215,9 +215,9 @@ impl DlogEqProof {
         batch.absorb(self.z.0.as_bytes());
         batch.absorb(c.as_bytes());
         // z·G = A + c·X
-        batch.equation(self.z.0, &[(-Scalar::ONE, a), (-c, *x.point())]);
+        batch.equation(self.z.0, &[Term::Once(-Scalar::ONE, a), Term::Shared(-c, x)]);
         // z·h = B + c·D
-        batch.equation(Scalar::ZERO, &[(self.z.0, *h.point()), (-Scalar::ONE, b), (-c, *d.point())]);
+        batch.equation(Scalar::ZERO, &[Term::Shared(self.z.0, h), Term::Once(-Scalar::ONE, b), Term::Shared(-c, d)]);
         Ok(())
     }
 
@@ -263,7 +263,7 @@ impl KnowledgeProof {
         let mut batch = Batch::new();
         batch.absorb(self.a.bytes());
         batch.absorb(self.z.0.as_bytes());
-        batch.equation(self.z.0, &[(-Scalar::ONE, self.a.point()?), (-c, *x.point())]);
+        batch.equation(self.z.0, &[Term::Once(-Scalar::ONE, self.a.point()?), Term::Shared(-c, x)]);
         holds(batch, "the prover is not shown to know the secret of its key")
     }
 }

@@ -1,6 +1,5 @@
 use std::collections::{HashMap, HashSet};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Arc;
 
 use dojang_store::{PreparedState, Store, StoreError};
 use dojang_types::{merkle_root, Address, Block, BlockHeader, Event, Hash, Receipt, SignedTx, TxError, TxStatus};
@@ -8,9 +7,9 @@ use dojang_types::{merkle_root, Address, Block, BlockHeader, Event, Hash, Receip
 use crate::activation::message_active;
 use crate::error::LedgerError;
 use crate::hooks::{self, Phase};
-use crate::module::{storage_failure, BlockContext, Module, ModuleError, Permit, Prepared, StateRead, TxContext};
+use crate::module::{storage_failure, BlockContext, ModuleError, Permit, StateRead, TxContext};
 use crate::overlay::{Changes, TxState};
-use crate::router::{prefix_of, Router};
+use crate::router::{prefix_of, PreparedTx, Router};
 
 /// State keys the ledger itself writes every block, so every height has its own state version.
 pub(crate) const LEDGER_HEIGHT_KEY: &[u8] = b"ledger/height";
@@ -87,39 +86,19 @@ pub(crate) enum Mode {
 /// Blocks from this many transactions up prepare their messages on all cores.
 const PARALLEL_PREPARE: usize = 32;
 
-type PreparedTx<'r> = Result<(&'r Arc<dyn Module>, Permit, Prepared), TxError>;
-
-/// Each transaction's module, permit and prepared message ([`Router::prepare`]), in order; a
-/// large block's are split across the cores, since a check can cost as much as a signature
-/// (a ballot's proofs). A check that panics refuses its transaction, the same way on every
-/// validator, instead of stopping the node.
-fn prepare_all<'r>(
-    router: &'r Router,
-    txs: &[SignedTx],
-    known: &(dyn Fn(usize) -> Option<Permit> + Sync),
-) -> Vec<PreparedTx<'r>> {
-    let one = |i: usize, tx: &SignedTx| -> PreparedTx<'r> {
-        panic::catch_unwind(AssertUnwindSafe(|| router.prepare(tx, known(i)))).unwrap_or_else(|_| {
-            Err(TxError::InvalidMessage {
-                module: tx.body.module.clone(),
-                reason: "the module's check failed on this message".into(),
-            })
-        })
-    };
+/// Each transaction's module, permit and prepared message ([`Router::prepare_many`]), in
+/// order; a large block's are split across the cores, since a check can cost as much as a
+/// signature (a ballot's proofs).
+fn prepare_all<'r>(router: &'r Router, txs: &[SignedTx], known: &[Option<Permit>]) -> Vec<PreparedTx<'r>> {
+    let items: Vec<(&SignedTx, Option<Permit>)> =
+        txs.iter().enumerate().map(|(i, tx)| (tx, known.get(i).copied().flatten())).collect();
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    if txs.len() < PARALLEL_PREPARE || cores == 1 {
-        return txs.iter().enumerate().map(|(i, tx)| one(i, tx)).collect();
+    if items.len() < PARALLEL_PREPARE || cores == 1 {
+        return router.prepare_many(&items);
     }
-    let per = txs.len().div_ceil(cores);
+    let per = items.len().div_ceil(cores);
     std::thread::scope(|s| {
-        let handles: Vec<_> = txs
-            .chunks(per)
-            .enumerate()
-            .map(|(c, chunk)| {
-                let one = &one;
-                s.spawn(move || chunk.iter().enumerate().map(|(k, tx)| one(c * per + k, tx)).collect::<Vec<_>>())
-            })
-            .collect();
+        let handles: Vec<_> = items.chunks(per).map(|chunk| s.spawn(move || router.prepare_many(chunk))).collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| panic::resume_unwind(p))).collect()
     })
 }
@@ -137,7 +116,8 @@ pub(crate) fn execute_block(
 ) -> Result<(Executed, Vec<(Hash, Dropped)>), LedgerError> {
     let started = std::time::Instant::now();
     let (ids, txs): (Vec<Hash>, Vec<SignedTx>) = txs.into_iter().unzip();
-    let known = |i: usize| known.get(i).copied().flatten();
+    let permits = known;
+    let known = |i: usize| permits.get(i).copied().flatten();
 
     // Signatures first, in parallel batches, skipping those this node already checked at
     // admission.
@@ -149,7 +129,7 @@ pub(crate) fn execute_block(
         sig_ok[i] = ok;
     }
     // Then each message's check (unless run at admission) and decoding, on all cores.
-    let prepared = prepare_all(router, &txs, &known);
+    let prepared = prepare_all(router, &txs, permits);
     let verified_at = started.elapsed();
     let committed = store.committed_among(&ids)?;
 

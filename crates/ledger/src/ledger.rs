@@ -15,7 +15,7 @@ use crate::error::LedgerError;
 use crate::execute::{last_block, Executed, LEDGER_HEIGHT_KEY, LEDGER_TIME_KEY};
 use crate::genesis::Genesis;
 use crate::mempool::{Mempool, MempoolConfig, MempoolError};
-use crate::module::{storage_failure, ModuleError, Permit, TxContext};
+use crate::module::{storage_failure, Module, ModuleError, Permit, TxContext};
 use crate::overlay::{Changes, CommittedView, TxState};
 use crate::quota::{MinuteCounter, QuotaConfig};
 use crate::router::{prefix_of, Router};
@@ -308,55 +308,75 @@ impl Ledger {
         self.submit_batch(&[bytes]).pop().expect("one verdict per transaction")
     }
 
-    /// Decodes one transaction and runs the checks that take no lock: the envelope, the
-    /// module's stateless check and the sender's permit. `next_height` caches the height
-    /// activation is judged for (read only if a module needs activation, and then once).
-    fn admit_one(&self, b: &[u8], now: u64, next_height: &mut Option<u64>) -> Result<Admitted, SubmitError> {
-        let tx = SignedTx::decode(b)?;
-        tx.check_envelope(&self.genesis.chain_id, now, self.config.max_expiry_ahead_ms)?;
-        // A check that panics refuses its transaction, as it does in a block.
-        let admitted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.router.admit(&tx)));
-        let (module, permit) = admitted.unwrap_or_else(|_| {
-            Err(TxError::InvalidMessage {
-                module: tx.body.module.clone(),
-                reason: "the module's check failed on this message".into(),
+    /// Decodes a run of transactions and runs the checks that take no lock: the envelope, the
+    /// modules' stateless checks (a module's messages together, [`Router::prepare_many`]) and
+    /// each sender's permit.
+    fn admit_chunk(&self, items: &[&[u8]], now: u64) -> Vec<Result<Admitted, SubmitError>> {
+        let decoded: Vec<Result<SignedTx, SubmitError>> = items
+            .iter()
+            .map(|b| {
+                let tx = SignedTx::decode(b)?;
+                tx.check_envelope(&self.genesis.chain_id, now, self.config.max_expiry_ahead_ms)?;
+                Ok(tx)
             })
-        })?;
+            .collect();
+        let good: Vec<(&SignedTx, Option<Permit>)> =
+            decoded.iter().filter_map(|d| d.as_ref().ok()).map(|tx| (tx, None)).collect();
+        let mut checked = self.router.prepare_many(&good).into_iter().map(|v| v.map(|(m, p, _)| (m.clone(), p)));
+        let checked: Vec<_> = decoded.iter().map(|d| d.as_ref().ok().and_then(|_| checked.next())).collect();
         let view = self.committed_state();
+        let mut next_height = None;
+        decoded
+            .into_iter()
+            .zip(checked)
+            .map(|(tx, verdict)| {
+                let tx = tx?;
+                let (module, permit) =
+                    verdict.unwrap_or_else(|| Err(TxError::UnknownModule(tx.body.module.clone())))?;
+                let per_minute = self.permit_one(&view, &tx, module.as_ref(), permit, &mut next_height)?;
+                Ok((tx, per_minute, permit))
+            })
+            .collect()
+    }
+
+    /// Whether the sender may send this message now (its module switched on, the permit's
+    /// role held); answers the sender's minute quota. `next_height` caches the height
+    /// activation is judged for (read only if a module needs activation, and then once).
+    fn permit_one(
+        &self,
+        view: &dyn crate::StateRead,
+        tx: &SignedTx,
+        module: &dyn Module,
+        permit: Permit,
+        next_height: &mut Option<u64>,
+    ) -> Result<u32, SubmitError> {
         let storage = |e| SubmitError::Store(storage_failure(e));
         if module.needs_activation() || !module.versions().is_empty() {
             let next = match *next_height {
                 Some(h) => h,
-                None => last_block(&view).map_err(storage)?.0 + 1,
+                None => last_block(view).map_err(storage)?.0 + 1,
             };
             *next_height = Some(next);
-            message_active(&view, module.as_ref(), &tx.body.msg, next).map_err(SubmitError::Store)??;
+            message_active(view, module, &tx.body.msg, next).map_err(SubmitError::Store)??;
         }
         let sender = tx.body.sender_address();
-        let roles = self.router.roles_of(&view, &sender).map_err(storage)?;
-        self.router.permits(&view, module.name(), &sender, &roles, permit).map_err(storage)??;
-        Ok((tx, self.config.quotas.for_roles(&roles).per_minute, permit))
+        let roles = self.router.roles_of(view, &sender).map_err(storage)?;
+        self.router.permits(view, module.name(), &sender, &roles, permit).map_err(storage)??;
+        Ok(self.config.quotas.for_roles(&roles).per_minute)
     }
 
-    /// [`Ledger::admit_one`] for each item, in order. A large batch is split across the cores,
-    /// since a module's stateless check can cost as much as a signature (a ballot's proofs).
+    /// [`Ledger::admit_chunk`] over the items, in order. A large batch is split across the
+    /// cores, since a module's stateless check can cost as much as a signature (a ballot's
+    /// proofs).
     fn admit_all(&self, items: &[&[u8]], now: u64) -> Vec<Result<Admitted, SubmitError>> {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         if items.len() < PARALLEL_ADMISSION || cores == 1 {
-            let mut next = None;
-            return items.iter().map(|b| self.admit_one(b, now, &mut next)).collect();
+            return self.admit_chunk(items, now);
         }
         let per = items.len().div_ceil(cores);
         std::thread::scope(|s| {
-            let handles: Vec<_> = items
-                .chunks(per)
-                .map(|chunk| {
-                    s.spawn(move || {
-                        let mut next = None;
-                        chunk.iter().map(|b| self.admit_one(b, now, &mut next)).collect::<Vec<_>>()
-                    })
-                })
-                .collect();
+            let handles: Vec<_> =
+                items.chunks(per).map(|chunk| s.spawn(move || self.admit_chunk(chunk, now))).collect();
             handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
         })
     }

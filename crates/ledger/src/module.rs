@@ -219,6 +219,14 @@ pub trait Module: Send + Sync {
         }
     }
 
+    /// [`Module::prepare`] for several messages at once (each with the permit this node
+    /// answered at admission, if any), one verdict each, in order. A module whose checks cost
+    /// less together overrides it: a batch of ballots has its proofs checked in one
+    /// multi-scalar multiplication.
+    fn prepare_many(&self, msgs: &[(&[u8], Option<Permit>)]) -> Vec<Result<(Permit, Prepared), ModuleError>> {
+        msgs.iter().map(|(msg, known)| self.prepare(msg, *known)).collect()
+    }
+
     /// [`Module::execute`] with what [`Module::prepare`] made of the same message.
     fn execute_prepared(
         &self,

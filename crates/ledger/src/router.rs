@@ -1,9 +1,16 @@
 use std::collections::BTreeMap;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
 use dojang_types::{Address, SignedTx, TxError};
 
 use crate::module::{Authority, Module, ModuleError, Permit, Prepared, StateRead};
+
+/// Why a message whose check panicked is refused.
+const PANICKED: &str = "the module's check failed on this message";
+
+/// What [`Router::prepare_many`] answers for one transaction.
+pub type PreparedTx<'r> = Result<(&'r Arc<dyn Module>, Permit, Prepared), TxError>;
 
 /// The modules a chain runs, by name, and the authority that says who holds which role.
 /// Fixed at start-up: every validator must run the same set.
@@ -44,19 +51,65 @@ impl Router {
     /// The module that handles a transaction and who may send its message, if the chain runs
     /// the module and the message passes its stateless checks.
     pub fn admit(&self, tx: &SignedTx) -> Result<(&Arc<dyn Module>, Permit), TxError> {
-        self.prepare(tx, None).map(|(module, permit, _)| (module, permit))
+        let mut verdicts = self.prepare_many(&[(tx, None)]);
+        verdicts.pop().unwrap_or_else(|| Err(TxError::UnknownModule(tx.body.module.clone()))).map(|(m, p, _)| (m, p))
     }
 
-    /// [`Router::admit`] for execution: also the message as its module prepared it. With
-    /// `known` (the permit this node's admission answered), the checks are not run again.
-    pub fn prepare(
-        &self,
-        tx: &SignedTx,
-        known: Option<Permit>,
-    ) -> Result<(&Arc<dyn Module>, Permit, Prepared), TxError> {
-        let module = self.get(&tx.body.module).ok_or_else(|| TxError::UnknownModule(tx.body.module.clone()))?;
+    /// Each transaction's module, permit and message as its module prepared it, in order. The
+    /// messages of one module go to it together ([`Module::prepare_many`]), so checks that
+    /// cost less in a batch (a ballot's proofs) are batched. With a `known` permit (this node
+    /// admitted the transaction) the checks are not run again. A check that panics refuses
+    /// its message, the same way on every validator, instead of stopping the node: the
+    /// module's messages are then tried one by one to find it.
+    pub fn prepare_many<'r>(&'r self, txs: &[(&SignedTx, Option<Permit>)]) -> Vec<PreparedTx<'r>> {
+        let mut by_module: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, (tx, _)) in txs.iter().enumerate() {
+            by_module.entry(tx.body.module.as_str()).or_default().push(i);
+        }
+        let mut out: Vec<Option<PreparedTx<'r>>> = (0..txs.len()).map(|_| None).collect();
+        for (name, indices) in by_module {
+            let Some(module) = self.get(name) else {
+                for i in indices {
+                    out[i] = Some(Err(TxError::UnknownModule(name.to_string())));
+                }
+                continue;
+            };
+            let msgs: Vec<(&[u8], Option<Permit>)> =
+                indices.iter().map(|&i| (txs[i].0.body.msg.as_slice(), txs[i].1)).collect();
+            let together = panic::catch_unwind(AssertUnwindSafe(|| module.prepare_many(&msgs)))
+                .ok()
+                .filter(|verdicts| verdicts.len() == msgs.len());
+            let verdicts = together.unwrap_or_else(|| {
+                msgs.iter()
+                    .map(|(msg, known)| {
+                        panic::catch_unwind(AssertUnwindSafe(|| module.prepare(msg, *known)))
+                            .unwrap_or_else(|_| Err(ModuleError::InvalidMessage(PANICKED.into())))
+                    })
+                    .collect()
+            });
+            for (&i, verdict) in indices.iter().zip(verdicts) {
+                let carried = panic::catch_unwind(AssertUnwindSafe(|| self.prepared(module, txs[i], verdict)));
+                out[i] = Some(carried.unwrap_or_else(|_| {
+                    Err(TxError::InvalidMessage { module: name.to_string(), reason: PANICKED.into() })
+                }));
+            }
+        }
+        out.into_iter()
+            .zip(txs)
+            .map(|(verdict, (tx, _))| verdict.unwrap_or_else(|| Err(TxError::UnknownModule(tx.body.module.clone()))))
+            .collect()
+    }
+
+    /// One module's verdict on one transaction, with the messages it carries checked (when
+    /// this node has not admitted it already).
+    fn prepared<'r>(
+        &'r self,
+        module: &'r Arc<dyn Module>,
+        (tx, known): (&SignedTx, Option<Permit>),
+        verdict: Result<(Permit, Prepared), ModuleError>,
+    ) -> PreparedTx<'r> {
         let invalid = |reason: String| TxError::InvalidMessage { module: tx.body.module.clone(), reason };
-        let (permit, prepared) = module.prepare(&tx.body.msg, known).map_err(|e| invalid(e.to_string()))?;
+        let (permit, prepared) = verdict.map_err(|e| invalid(e.to_string()))?;
         if known.is_none() {
             for (name, msg) in module.carried_messages(&tx.body.msg) {
                 self.council_message(&name, &msg).map_err(|reason| invalid(format!("it carries {reason}")))?;

@@ -25,6 +25,12 @@ pub trait TypedModule: Send + Sync + 'static {
     /// The stateless rules and who may send the message (see [`Module::check`]).
     fn check(&self, msg: &Self::Msg) -> Result<Permit, ModuleError>;
 
+    /// [`TypedModule::check`] for several messages, one verdict each, in order: for a module
+    /// whose checks cost less together (see [`Module::prepare_many`]).
+    fn check_many(&self, msgs: &[&Self::Msg]) -> Vec<Result<Permit, ModuleError>> {
+        msgs.iter().map(|m| self.check(m)).collect()
+    }
+
     fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: Self::Msg) -> Result<Vec<Event>, ModuleError>;
 
     fn query(
@@ -129,6 +135,36 @@ impl<M: TypedModule> Module for Typed<M> {
             None => self.0.check(&m)?,
         };
         Ok((permit, Some(Box::new(m))))
+    }
+
+    /// Decodes each message once and checks, in one [`TypedModule::check_many`], those this
+    /// node did not admit itself.
+    fn prepare_many(&self, msgs: &[(&[u8], Option<Permit>)]) -> Vec<Result<(Permit, Prepared), ModuleError>> {
+        let decoded: Vec<Result<M::Msg, ModuleError>> = msgs.iter().map(|(m, _)| decode(M::NAME, m)).collect();
+        let unknown: Vec<&M::Msg> = decoded
+            .iter()
+            .zip(msgs)
+            .filter_map(|(d, (_, known))| d.as_ref().ok().filter(|_| known.is_none()))
+            .collect();
+        let mut checked = self.0.check_many(&unknown).into_iter();
+        decoded
+            .into_iter()
+            .zip(msgs)
+            .map(|(d, (_, known))| {
+                let m = d?;
+                let permit = match known {
+                    Some(p) => *p,
+                    None => checked.next().unwrap_or_else(|| {
+                        Err(ModuleError::InvalidMessage(format!(
+                            "the {} module gave no verdict on this message",
+                            M::NAME
+                        )))
+                    })?,
+                };
+                let prepared: Prepared = Some(Box::new(m));
+                Ok((permit, prepared))
+            })
+            .collect()
     }
 
     fn execute_prepared(

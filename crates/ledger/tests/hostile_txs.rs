@@ -169,9 +169,25 @@ fn a_check_that_panics_on_a_proposed_block_refuses_the_block_and_the_node_goes_o
         // Submitted to it directly, the same message is refused, and the node goes on.
         let refused = buggy.ledger.submit(&encode(&tx(&users[1], 999, b"check-panic", expires)));
         assert!(format!("{refused:?}").contains("the module's check failed on this message"), "{refused:?}");
+        // Submitted among others in one batch (checked together), only it is refused.
+        let batch: Vec<Vec<u8>> = (0..size)
+            .map(|i| {
+                let msg: &[u8] = if i == size / 2 { b"check-panic" } else { b"ok" };
+                encode(&tx(&users[i as usize % 4], 2_000 + i, msg, expires))
+            })
+            .collect();
+        let items: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+        let verdicts = buggy.ledger.submit_batch(&items);
+        for (i, verdict) in verdicts.iter().enumerate() {
+            if i as u64 == size / 2 {
+                assert!(format!("{verdict:?}").contains("the module's check failed on this message"), "{verdict:?}");
+            } else {
+                assert!(verdict.is_ok(), "transaction {i} of {size}: {verdict:?}");
+            }
+        }
         // The node that refused the block still builds its own.
         buggy.ledger.submit(&encode(&tx(&users[0], 1_000, b"ok", expires))).unwrap();
-        assert_eq!(propose_and_commit(&buggy).txs.len(), 1);
+        assert_eq!(propose_and_commit(&buggy).txs.len() as u64, size);
     }
 }
 

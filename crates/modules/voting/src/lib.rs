@@ -38,7 +38,9 @@ impl dojang_types::ModuleMessage for VotingMsg {
 
 /// The voting module as the ledger runs it.
 #[derive(Debug, Default)]
-pub struct Voting;
+pub struct Voting {
+    tallies: state::TallyCache,
+}
 
 impl TypedModule for Voting {
     const NAME: &'static str = NAME;
@@ -55,8 +57,12 @@ impl TypedModule for Voting {
         exec::check(msg)
     }
 
+    fn check_many(&self, msgs: &[&VotingMsg]) -> Vec<Result<Permit, ModuleError>> {
+        exec::check_many(msgs)
+    }
+
     fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: VotingMsg) -> Result<Vec<Event>, ModuleError> {
-        exec::execute(ctx, state, msg)
+        exec::execute(ctx, state, msg, &self.tallies)
     }
 
     fn query(

@@ -9,8 +9,10 @@
 //! - `complaints/<poll>/<dealer>`: the founded complaint that put a dealing out;
 //! - `registrar_keys/<fingerprint>`: the poll each registrar key serves (one poll per key).
 
+use std::sync::Mutex;
+
 use dojang_ballot::{Ciphertext, Element};
-use dojang_ledger::{read_record, write_record, ModuleError, StateRead, StateWrite};
+use dojang_ledger::{decode_record, read_record, write_record, ModuleError, StateRead, StateWrite};
 use dojang_types::{Address, Hash};
 use serde::{Deserialize, Serialize};
 
@@ -127,4 +129,34 @@ pub fn read<T: serde::de::DeserializeOwned>(state: &dyn StateRead, key: &str) ->
 
 pub fn write<T: Serialize>(state: &mut dyn StateWrite, key: &str, value: &T) {
     write_record(state, key.as_bytes(), value);
+}
+
+/// The tally record last written, with its points decoded. Each ballot reads the record the
+/// ballot before it wrote, and decoding its points costs more than the rest of that read.
+/// The cache answers only for the very bytes the state holds (anything else, another poll or
+/// a write a failed transaction discarded, is decoded afresh), so it never changes a result.
+#[derive(Debug, Default)]
+pub struct TallyCache(Mutex<Option<(String, Vec<u8>, Tally)>>);
+
+impl TallyCache {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<(String, Vec<u8>, Tally)>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn read(&self, state: &dyn StateRead, poll: &str) -> Result<Option<Tally>, ModuleError> {
+        let key = tally_key(poll);
+        let Some(bytes) = state.get(key.as_bytes())? else { return Ok(None) };
+        if let Some((p, b, t)) = &*self.slot() {
+            if p == poll && *b == bytes {
+                return Ok(Some(t.clone()));
+            }
+        }
+        decode_record(&bytes, &key).map(Some)
+    }
+
+    pub fn write(&self, state: &mut dyn StateWrite, poll: &str, tally: Tally) {
+        let bytes = serde_json::to_vec(&tally).expect("a tally record serializes to JSON");
+        state.put(tally_key(poll).as_bytes(), bytes.clone());
+        *self.slot() = Some((poll.to_string(), bytes, tally));
+    }
 }

@@ -35,7 +35,7 @@ struct Setup {
 }
 
 fn setup() -> Setup {
-    let chain = Chain::builder().with(Voting).build();
+    let chain = Chain::builder().with(Voting::default()).build();
     let at = chain.ledger.next_height() + 2;
     chain.council("governance", json!({"type": "activate", "module": "voting", "at_height": at}));
     while chain.ledger.next_height() < at {

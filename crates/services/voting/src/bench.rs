@@ -343,6 +343,7 @@ async fn measure(
     .await??;
     let encoded: Vec<(Hash, String)> = txs.iter().map(|t| (t.id(), hex::encode(dojang_types::encode(t)))).collect();
 
+    eprintln!("sending the ballots and following them to finality (measured)...");
     let sent = dojang_sdk::load::send_all(url, &encoded, BATCH, WINDOW, DRAIN).await?;
     let per_s = sent.ok as f64 / sent.seconds;
     let (txs, proofs_per_s) = tokio::task::spawn_blocking(move || proofs_rate(&txs).map(|r| (txs, r))).await??;

@@ -185,7 +185,7 @@ impl Service for VotingService {
     }
 
     fn register(&self, modules: Router) -> Router {
-        modules.with_typed(Voting)
+        modules.with_typed(Voting::default())
     }
 
     fn commands(&self) -> Option<&dyn CommandSet> {
