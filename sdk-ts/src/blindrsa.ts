@@ -3,7 +3,7 @@
 // poll's registrar key, hand the blinded message to the registrar, and finalize its blind
 // signature into the token a ballot carries. The registrar sees only the blinded message.
 
-import { sha384 } from "@noble/hashes/sha2";
+import { sha256, sha384 } from "@noble/hashes/sha2";
 
 import { concat } from "./bytes.js";
 
@@ -166,6 +166,57 @@ export interface Blinded {
   blindedMessage: string;
   /** Turns the registrar's blind signature (base64) into the token; fails if it does not verify. */
   finalize(blindSignature: string): VotingToken;
+  /** What finalizing needs, as text to keep until the registrar's answer arrives: asked again
+   * with the same blinded message, a registrar gives a lost answer again ({@link resumeBlinded}).
+   * As secret as the voting key. */
+  kept: string;
+}
+
+/**
+ * The name a registrar's signed request gives the blinded message it will sign
+ * (`blinded_message_sha256`): base64url of its SHA-256. A wallet answers only a request that
+ * names its own blinded message.
+ */
+export function blindedDigest(blindedMessageB64: string): string {
+  const digest = sha256(unb64(blindedMessageB64, "the blinded message"));
+  return b64(digest).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function blinding(key: RsaPublic, randomizer: Uint8Array, encoded: bigint, rInverse: bigint, blinded: bigint): Blinded {
+  return {
+    blindedMessage: b64(toBytes(blinded, key.size)),
+    finalize(blindSignature: string): VotingToken {
+      const z = unb64(blindSignature, "the blind signature");
+      if (z.length !== key.size) throw new BlindRsaError(`the blind signature has ${z.length} bytes, not ${key.size}`);
+      const s = (toInt(z) * rInverse) % key.n;
+      if (modPow(s, key.e, key.n) !== encoded) throw new BlindRsaError("the registrar's blind signature does not verify");
+      return { randomizer: b64(randomizer), signature: b64(toBytes(s, key.size)) };
+    },
+    kept: JSON.stringify({ randomizer: b64(randomizer), encoded: encoded.toString(16), r_inverse: rInverse.toString(16) }),
+  };
+}
+
+/** A blinding kept by {@link Blinded.kept}, under the same registrar key. */
+export function resumeBlinded(registrarKeyB64: string, kept: string): Blinded {
+  const key = registrarKey(registrarKeyB64);
+  let v: any;
+  try {
+    v = JSON.parse(kept);
+  } catch {
+    throw new BlindRsaError("the kept blinding is not JSON");
+  }
+  const hex = (x: unknown, what: string): bigint => {
+    if (typeof x !== "string" || !/^[0-9a-f]{1,2048}$/.test(x)) throw new BlindRsaError(`the kept blinding's ${what} is not hex`);
+    return BigInt(`0x${x}`);
+  };
+  const randomizer = unb64(typeof v?.randomizer === "string" ? v.randomizer : "", "the kept randomizer");
+  if (randomizer.length !== 32) throw new BlindRsaError("the kept randomizer is not 32 bytes");
+  const encoded = hex(v.encoded, "message");
+  const rInverse = hex(v.r_inverse, "unblinding factor");
+  if (encoded >= key.n || rInverse === 0n || rInverse >= key.n) throw new BlindRsaError("the kept blinding is not for this registrar key");
+  const r = modInverse(rInverse, key.n);
+  if (r === null) throw new BlindRsaError("the kept blinding is not for this registrar key");
+  return blinding(key, randomizer, encoded, rInverse, (encoded * modPow(r, key.e, key.n)) % key.n);
 }
 
 /** Blinds `message` (the credential message) under the poll's registrar key (base64 SPKI). */
@@ -184,15 +235,5 @@ export function blind(registrarKeyB64: string, message: Uint8Array): Blinded {
     inverse = modInverse(r, key.n);
   }
   const blinded = (encoded * modPow(r, key.e, key.n)) % key.n;
-  const rInverse = inverse;
-  return {
-    blindedMessage: b64(toBytes(blinded, key.size)),
-    finalize(blindSignature: string): VotingToken {
-      const z = unb64(blindSignature, "the blind signature");
-      if (z.length !== key.size) throw new BlindRsaError(`the blind signature has ${z.length} bytes, not ${key.size}`);
-      const s = (toInt(z) * rInverse) % key.n;
-      if (modPow(s, key.e, key.n) !== encoded) throw new BlindRsaError("the registrar's blind signature does not verify");
-      return { randomizer: b64(randomizer), signature: b64(toBytes(s, key.size)) };
-    },
-  };
+  return blinding(key, randomizer, encoded, inverse, blinded);
 }

@@ -45,6 +45,9 @@ export interface VerifiedRequest {
   query: DcqlQuery;
   /** The block height the office's key and policy were proven at. */
   height: number;
+  /** Every claim of the request, as signed: for claims of the office's own (a voting
+   * registrar names the blinded message it will sign). */
+  claims: Record<string, unknown>;
 }
 
 /** As the Rust wallet: not blank, at most 512 bytes of UTF-8. */
@@ -136,6 +139,7 @@ export async function checkSignedRequest(jwt: string, reader: VerifiedReader, no
     policy,
     query,
     height: Math.min(org.height, rec.height),
+    claims: { ...c },
   };
 }
 

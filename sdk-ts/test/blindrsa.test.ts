@@ -8,7 +8,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { constants, generateKeyPairSync, privateDecrypt, verify, type KeyObject } from "node:crypto";
 
-import { BlindRsaError, blind, registrarKey } from "../src/blindrsa.js";
+import { createHash } from "node:crypto";
+
+import { BlindRsaError, blind, blindedDigest, registrarKey, resumeBlinded } from "../src/blindrsa.js";
 import { credentialMessage } from "../src/voting.js";
 
 /** The registrar's side, by OpenSSL: a raw RSA private operation on the blinded message. */
@@ -72,4 +74,27 @@ test("keys that are not 2,048-bit-or-more RSA SubjectPublicKeyInfo are refused w
   assert.throws(() => registrarKey(full.subarray(0, 100).toString("base64")), /cut short/);
   assert.throws(() => registrarKey("not base64!"), /not base64/);
   assert.throws(() => registrarKey(""), BlindRsaError);
+});
+
+test("a kept blinding resumes to the same blinded message and finalizes the same signature; a damaged one is refused", () => {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const spki = publicKey.export({ format: "der", type: "spki" }).toString("base64");
+  const b = blind(spki, credentialMessage("p", "dj" + "11".repeat(20)));
+  const resumed = resumeBlinded(spki, b.kept);
+  assert.equal(resumed.blindedMessage, b.blindedMessage, "the registrar is asked with the very same message");
+  const sig = blindSign(privateKey, b.blindedMessage);
+  assert.deepEqual(resumed.finalize(sig), b.finalize(sig));
+  // The request's name for it: base64url SHA-256 of the blinded bytes.
+  const digest = createHash("sha256").update(Buffer.from(b.blindedMessage, "base64")).digest("base64url");
+  assert.equal(blindedDigest(b.blindedMessage), digest);
+  assert.notEqual(blindedDigest(blind(spki, credentialMessage("p", "dj" + "11".repeat(20))).blindedMessage), digest);
+
+  const other = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ format: "der", type: "spki" }).toString("base64");
+  const kept = JSON.parse(b.kept);
+  assert.throws(() => resumeBlinded(spki, "{"), /not JSON/);
+  assert.throws(() => resumeBlinded(spki, JSON.stringify({ ...kept, encoded: "xyz" })), /not hex/);
+  assert.throws(() => resumeBlinded(spki, JSON.stringify({ ...kept, randomizer: "AAAA" })), /32 bytes/);
+  assert.throws(() => resumeBlinded(spki, JSON.stringify({ ...kept, r_inverse: "0" })), /not for this registrar key/);
+  // Under another key the numbers make another blinded message, which the signature does not finalize.
+  assert.throws(() => resumeBlinded(other, b.kept).finalize(sig), BlindRsaError);
 });

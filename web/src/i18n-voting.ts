@@ -71,6 +71,7 @@ export const votingEn = {
   "voting.retention": "Kept for",
   "voting.retention_days": "{n} days",
   "voting.wrong_policy": "this request asks under policy {asked}, but the poll names {poll}: it is not this poll's registrar",
+  "voting.not_our_request": "this request names another blinded voting key than the one made here, so it was not answered: ask the registrar again",
   "voting.waiting": "Waiting for the registrar to record the credentials it issued on the chain…",
   "voting.not_recorded": "the registrar has not recorded a credential for this ballot on the chain within a minute; try again later",
 } as const;
@@ -145,6 +146,7 @@ export const votingKo: Record<keyof typeof votingEn, string> = {
   "voting.retention": "보관 기간",
   "voting.retention_days": "{n}일",
   "voting.wrong_policy": "이 요청은 정책 {asked}에 따른 것이지만 투표는 {poll}을 지정합니다. 이 투표의 관리기관이 아닙니다",
+  "voting.not_our_request": "이 요청은 여기서 만든 것과 다른 블라인드 투표 키를 지정하므로 응답하지 않았습니다. 관리기관에 다시 요청하세요",
   "voting.waiting": "관리기관이 발급한 투표 자격을 체인에 기록하기를 기다리는 중…",
   "voting.not_recorded": "관리기관이 1분 안에 이 투표지의 자격을 체인에 기록하지 않았습니다. 나중에 다시 시도하세요",
 };

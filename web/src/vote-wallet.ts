@@ -16,12 +16,14 @@ import {
   ballotContext,
   bindPresentation,
   blind,
+  blindedDigest,
   checkResponseUri,
   checkSignedRequest,
   credentialMessage,
   encryptBallot,
   NotFinalError,
   fromHex,
+  resumeBlinded,
   toHex,
   trackingCode,
   type QuestionShape,
@@ -64,6 +66,25 @@ function kept(poll: string): Kept | null {
 
 const keep = (poll: string, k: Kept) => localStorage.setItem(store(poll), JSON.stringify(k));
 
+/** A registration whose answer has not arrived: the voting key and the blinding, kept until
+ * the registrar answers, so that asking again sends the same blinded message and a lost
+ * answer is given again (the registrar signs one message per person). */
+interface Pending {
+  seed: string;
+  blinding: string;
+}
+
+const pendingStore = (poll: string) => `dojang.vote.${poll}.pending`;
+
+function pending(poll: string): Pending | null {
+  try {
+    const v = JSON.parse(localStorage.getItem(pendingStore(poll)) ?? "null");
+    return v && typeof v.seed === "string" && typeof v.blinding === "string" ? (v as Pending) : null;
+  } catch {
+    return null;
+  }
+}
+
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 async function refusal(resp: Response): Promise<string> {
@@ -98,9 +119,10 @@ function registerForm(ctx: Ctx, poll: OpenPoll, registrarArg: string, done: () =
         go.disabled = true;
         out.replaceChildren(h("span", { class: "mark pending" }, t("voting.asking")));
         try {
-          const seed = crypto.getRandomValues(new Uint8Array(32));
+          const waiting = pending(poll.id);
+          const seed = waiting ? fromHex(waiting.seed) : crypto.getRandomValues(new Uint8Array(32));
           const voter = new Ed25519Signer(seed).publicKey.address();
-          const blinded = blind(poll.registrarKey, credentialMessage(poll.id, voter));
+          const blinded = waiting ? resumeBlinded(poll.registrarKey, waiting.blinding) : blind(poll.registrarKey, credentialMessage(poll.id, voter));
           const base = registrar.value.trim().replace(/\/+$/, "");
           checkResponseUri(base, t("voting.registrar"));
           const asked = await fetch(`${base}/polls/${encodeURIComponent(poll.id)}/request`, {
@@ -115,6 +137,9 @@ function registerForm(ctx: Ctx, poll: OpenPoll, registrarArg: string, done: () =
           // Another organisation's request, even under a policy of its own, is not this
           // poll's registrar: nothing is shown to it.
           if (req.policy.id !== poll.policy) throw new CredentialError(t("voting.wrong_policy", { asked: req.policy.id, poll: poll.policy }));
+          // A request fetched by someone else for a key of theirs names their blinded
+          // message: answering it would spend this person's registration on it.
+          if (req.claims.blinded_message_sha256 !== blindedDigest(blinded.blindedMessage)) throw new CredentialError(t("voting.not_our_request"));
           const planned = plan(req, await listCredentials(), now);
           const send = h("button", { type: "button", id: "send-registration" }, t("apply.send")) as HTMLButtonElement;
           send.addEventListener("click", async () => {
@@ -145,12 +170,16 @@ function registerForm(ctx: Ctx, poll: OpenPoll, registrarArg: string, done: () =
                 await markCopyUsed(p.cred.id!, p.copy);
               }
               const form = new URLSearchParams({ vp_token: JSON.stringify(vp), state: req.state });
+              localStorage.setItem(pendingStore(poll.id), JSON.stringify({ seed: toHex(seed), blinding: blinded.kept }));
               // Not tied to the page: leaving it must not lose the registrar's only answer.
               const answered = await fetch(req.responseUri, { method: "POST", body: form });
+              // A refusal is final; anything else may be asked again with the same message.
+              if (answered.status === 403) localStorage.removeItem(pendingStore(poll.id));
               if (!answered.ok) throw new CredentialError(await refusal(answered));
               const body = await answered.json();
               const token = blinded.finalize(String(body.blind_signature ?? ""));
               keep(poll.id, { seed: toHex(seed), token, cast: [] });
+              localStorage.removeItem(pendingStore(poll.id));
               record.decision = "eligible";
               await addDisclosure(record);
               done();

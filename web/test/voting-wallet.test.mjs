@@ -3,8 +3,9 @@
 // wallet receives the resident credential, registers with the registrar (the disclosure shown
 // first: the district, the months at the address, the age threshold and the poll's
 // pseudonym, nothing else), audits a ballot (it shows what it holds and is not cast), casts
-// one, finds it on the board by its tracking code, and sees the turnout move. A second
-// registration by the same person is refused. Screenshots go to web/test-output/.
+// one, finds it on the board by its tracking code, and sees the turnout move. The
+// registrar's first answer is lost on the way and asked for again (the same blinded message,
+// the same signature). A second registration by the same person is refused. Screenshots go to web/test-output/.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -77,8 +78,24 @@ test("a resident registers, audits a ballot, casts one and finds it; a second re
   assert.doesNotMatch(consent, /birth|resident_number|resident_of_seoul|age_over_19/i, "nothing beyond the policy is shown as disclosed");
   assert.match(consent, /Legal basis[\s\S]*Mapo-gu Participatory Budget Ordinance/);
   await p.screenshot({ path: join(OUT, "vote-register.png"), fullPage: true });
+  // The registrar decides and signs, but its answer is lost on the way.
+  let answers = 0;
+  await p.route("**/response", async (route) => {
+    answers += 1;
+    if (answers > 1) return route.continue();
+    await route.fetch();
+    await route.abort("connectionreset");
+  });
+  await p.locator("#send-registration").click();
+  await p.locator('[data-registered="false"]').waitFor({ timeout: 20_000 });
+  // Asked again, the wallet sends the same blinded message and the registrar gives the same
+  // signature again (not a second credential).
+  await p.getByRole("button", { name: "Get a voting credential" }).click();
+  await p.locator("#send-registration").waitFor({ timeout: 20_000 });
   await p.locator("#send-registration").click();
   await p.locator("text=You have a voting credential in this browser").waitFor({ timeout: 20_000 });
+  assert.equal(answers, 2);
+  await p.unroute("**/response");
 
   // Choose the first two projects and make a ballot; audit it: it shows them, and is spoilt.
   await p.locator('input[data-question="0"][data-option="0"]').check();

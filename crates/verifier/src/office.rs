@@ -137,6 +137,13 @@ impl<T: TrustView> Office<T> {
     /// state. Returns the compact JWT the wallet receives, or [`OfficeBusy`] when as many
     /// requests as allowed await answers.
     pub fn request(&self, program: &Program, now: u64) -> Result<String, OfficeBusy> {
+        self.request_with(program, now, Map::new())
+    }
+
+    /// [`Office::request`] with claims of the caller's own in the signed request, for the
+    /// wallet to check before it answers (a voting registrar names the blinded message it will
+    /// sign). They cannot replace the request's own claims.
+    pub fn request_with(&self, program: &Program, now: u64, extra: Map<String, Value>) -> Result<String, OfficeBusy> {
         let (nonce, state) = {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             pending.reserve(now)?;
@@ -150,6 +157,12 @@ impl<T: TrustView> Office<T> {
             "response_uri": self.response_uri, "nonce": nonce, "state": state, "policy": program.policy.id,
             "program": program.id, "dcql_query": program.policy.dcql, "iat": now, "exp": now + REQUEST_LIFETIME,
         });
+        let mut payload = payload;
+        if let Some(claims) = payload.as_object_mut() {
+            for (name, value) in extra {
+                claims.entry(name).or_insert(value);
+            }
+        }
         let mut header = Map::new();
         header.insert("typ".into(), json!(REQUEST_TYP));
         header.insert("kid".into(), json!(format!("{}#{}", self.did, self.kid)));

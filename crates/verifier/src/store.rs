@@ -119,8 +119,18 @@ impl DecisionStore {
     }
 
     pub fn put_meta<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
+        self.put_metas(&[(key, serde_json::to_value(value).map_err(e)?)])
+    }
+
+    /// Several meta records in one durable write: all of them or none.
+    pub fn put_metas(&self, entries: &[(&str, serde_json::Value)]) -> Result<(), StoreError> {
         let tx = self.db.begin_write().map_err(e)?;
-        tx.open_table(META).map_err(e)?.insert(key, to_json(value).as_slice()).map_err(e)?;
+        {
+            let mut t = tx.open_table(META).map_err(e)?;
+            for (key, value) in entries {
+                t.insert(*key, to_json(value).as_slice()).map_err(e)?;
+            }
+        }
         tx.commit().map_err(e)
     }
 

@@ -2,7 +2,14 @@
 //! credential over OpenID4VP, under the verification policy the poll names; the registrar
 //! checks the poll's eligibility on the disclosed claims and, once per person and poll, signs
 //! the citizen's *blinded* voting key (RFC 9474). The registrar never sees the voting key it
-//! signs, so nothing it keeps links a person to a ballot.
+//! signs, so nothing it keeps links a person to a ballot: it keeps the blinded message's
+//! digest beside the decision, so that the same person asking again with the same blinded
+//! message (an answer lost on the way) is signed for again, and blinding makes that digest
+//! unlinkable to the finished signature.
+//!
+//! Its signed request names the blinded message ([`BLINDED_CLAIM`]); a wallet answers only a
+//! request naming its own, so whoever fetched the request cannot have this person's
+//! registration spent on a key of theirs.
 //!
 //! The presentation checks, the one-decision-per-pseudonym rule and the decision store are the
 //! program office's ([`dojang_verifier::Office`]): a poll is, to its registrar, a program whose
@@ -60,6 +67,19 @@ pub enum RegistrarError {
 pub struct Issued {
     pub blind_signature: String,
     pub receipt: Receipt,
+    /// The signature was given before and its answer lost: the same person asked again with
+    /// the same blinded message, and got the same signature (no second credential).
+    pub resent: bool,
+}
+
+/// The claim of a registrar's request naming the blinded message it will sign: base64url
+/// SHA-256 of its bytes. The wallet answers only a request that names its own, so a request
+/// fetched by someone else for their own key cannot spend this person's registration.
+pub const BLINDED_CLAIM: &str = "blinded_message_sha256";
+
+/// The name of a blinded message in requests and the registrar's records.
+pub fn blinded_digest(blinded: &[u8]) -> String {
+    B64URL.encode(dojang_types::sha256(&[blinded]).0)
 }
 
 /// The rule set that says what the poll's eligibility says, over the resident credential's
@@ -177,6 +197,12 @@ fn issued_key(poll: &str) -> String {
     format!("voting/issued/{poll}")
 }
 
+/// The digest of the blinded message signed for the decision `seq`: the one message that
+/// decision's person may have signed again.
+fn signed_key(poll: &str, seq: u64) -> String {
+    format!("voting/signed/{poll}/{seq}")
+}
+
 impl<T: TrustView + Sync> Registrar<T> {
     /// `key` must be the RSA key whose public half the poll names; `policy` the poll's policy,
     /// read from the chain; `office` the registrar's organisation and its decision store.
@@ -242,7 +268,9 @@ impl<T: TrustView + Sync> Registrar<T> {
         if blinded.len() != self.modulus_bytes || blinded.as_slice() >= self.modulus.as_slice() {
             return Err(bad());
         }
-        let jwt = self.office.request(&self.program, now)?;
+        let mut names = serde_json::Map::new();
+        names.insert(BLINDED_CLAIM.into(), json!(blinded_digest(&blinded)));
+        let jwt = self.office.request_with(&self.program, now, names)?;
         let state = request_state(&jwt).ok_or_else(|| RegistrarError::Sign("the request has no state".into()))?;
         let mut book = self.blinded.lock().unwrap_or_else(|p| p.into_inner());
         // Lapsed requests leave in a sweep once the book holds twice the office's open
@@ -255,13 +283,15 @@ impl<T: TrustView + Sync> Registrar<T> {
     }
 
     /// Decides the citizen's answer; if they are eligible and had no credential yet, signs
-    /// their blinded message.
+    /// their blinded message. A person who was signed for before and asks again with the very
+    /// same blinded message (the answer was lost on the way) gets the same signature again.
     pub fn issue(&self, app: Application, now: u64) -> Result<Issued, RegistrarError> {
         let blinded = self.blinded.lock().unwrap_or_else(|p| p.into_inner()).remove(&app.state);
         let blinded = blinded.ok_or(RegistrarError::UnknownRequest)?;
+        let digest = blinded_digest(&blinded);
         let receipt = match self.office.decide(&self.program, vec![app], now).pop() {
             Some(Ok(r)) => r,
-            Some(Err(ApplyError::Duplicate(_))) => return Err(RegistrarError::AlreadyIssued),
+            Some(Err(ApplyError::Duplicate(seq))) => return self.sign_again(seq, &blinded, &digest),
             Some(Err(ApplyError::UnknownRequest)) => return Err(RegistrarError::UnknownRequest),
             Some(Err(e)) => return Err(RegistrarError::Apply(e)),
             None => return Err(RegistrarError::Apply(ApplyError::Store("no decision".into()))),
@@ -276,10 +306,24 @@ impl<T: TrustView + Sync> Registrar<T> {
         // Counted before signing: the count on chain may exceed the signatures (a crash in
         // between), never fall short of them, so VOTE-10's bound stays true. A person already
         // served is told so above; a new person once the roll is full is refused here.
-        self.count_one()?;
-        let signed = self.key.blind_sign(&mut rand::thread_rng(), &blinded, &Options::default());
-        let signed = signed.map_err(|e| RegistrarError::Sign(e.to_string()))?;
-        Ok(Issued { blind_signature: B64.encode(signed.0), receipt })
+        self.count_one(receipt.decision.seq, &digest)?;
+        Ok(Issued { blind_signature: self.sign(&blinded)?, receipt, resent: false })
+    }
+
+    /// The signature a decision gave, again, for the same blinded message only.
+    fn sign_again(&self, seq: u64, blinded: &[u8], digest: &str) -> Result<Issued, RegistrarError> {
+        let store = |e: dojang_verifier::store::StoreError| RegistrarError::Apply(ApplyError::Store(e.0));
+        let signed: Option<String> = self.office.store().meta(&signed_key(&self.poll, seq)).map_err(store)?;
+        if signed.as_deref() != Some(digest) {
+            return Err(RegistrarError::AlreadyIssued);
+        }
+        let receipt = self.office.receipt(seq).map_err(store)?.ok_or(RegistrarError::AlreadyIssued)?;
+        Ok(Issued { blind_signature: self.sign(blinded)?, receipt, resent: true })
+    }
+
+    fn sign(&self, blinded: &[u8]) -> Result<String, RegistrarError> {
+        let signed = self.key.blind_sign(&mut rand::thread_rng(), blinded, &Options::default());
+        Ok(B64.encode(signed.map_err(|e| RegistrarError::Sign(e.to_string()))?.0))
     }
 
     /// Voting credentials issued so far (what `record_issued` puts on chain).
@@ -287,22 +331,39 @@ impl<T: TrustView + Sync> Registrar<T> {
         Ok(self.office.store().meta(&issued_key(&self.poll)).map_err(|e| e.0)?.unwrap_or(0))
     }
 
-    fn count_one(&self) -> Result<(), RegistrarError> {
+    /// Counts decision `seq`'s credential and names the blinded message it signs, in one
+    /// durable write.
+    fn count_one(&self, seq: u64, digest: &str) -> Result<(), RegistrarError> {
         let store = |e: String| RegistrarError::Apply(ApplyError::Store(e));
         let _one = self.counting.lock().unwrap_or_else(|p| p.into_inner());
         let n = self.issued().map_err(store)? + 1;
         if n > self.eligible {
             return Err(RegistrarError::RollFull(self.eligible));
         }
-        self.office.store().put_meta(&issued_key(&self.poll), &n).map_err(|e| store(e.0))
+        let (issued, signed) = (issued_key(&self.poll), signed_key(&self.poll, seq));
+        let entries = [(issued.as_str(), json!(n)), (signed.as_str(), json!(digest))];
+        self.office.store().put_metas(&entries).map_err(|e| store(e.0))
     }
 }
 
 /// The `state` inside a request the office signed (its own JWT, so only decoded).
 fn request_state(jwt: &str) -> Option<String> {
+    request_claim(jwt, "state")
+}
+
+/// A text claim of a request's payload, only decoded: for a JWT whose signature was checked
+/// (or that the registrar signed itself).
+fn request_claim(jwt: &str, name: &str) -> Option<String> {
     let payload = B64URL.decode(jwt.split('.').nth(1)?).ok()?;
     let v: Value = serde_json::from_slice(&payload).ok()?;
-    v["state"].as_str().map(str::to_string)
+    v[name].as_str().map(str::to_string)
+}
+
+/// Whether a registrar's request, its signature already checked, names this blinded message
+/// (base64) as the one it will sign: a wallet answers no other.
+pub fn request_names(jwt: &str, blinded_message: &str) -> bool {
+    let Ok(blinded) = B64.decode(blinded_message.trim()) else { return false };
+    request_claim(jwt, BLINDED_CLAIM).is_some_and(|named| named == blinded_digest(&blinded))
 }
 
 #[cfg(test)]

@@ -2,9 +2,12 @@
 //! request (`direct_post`); it answers at the response URI and gets the blind signature, or
 //! the reason it has none.
 //!
-//! - `POST /polls/<poll>/request`, JSON `{"blinded_message": base64}`: the request JWT.
+//! - `POST /polls/<poll>/request`, JSON `{"blinded_message": base64}`: the request JWT, whose
+//!   `blinded_message_sha256` (base64url) names the message it will sign; a wallet checks it.
 //! - `POST /response`, form `vp_token` (JSON) and `state`: JSON `{"decision", "blind_signature",
-//!   "receipt"}`, or an OAuth-style error (`access_denied` with the reason for a refusal).
+//!   "receipt", "resent"}`, or an OAuth-style error (`access_denied` with the reason for a
+//!   refusal). A person already signed for who asks again with the same blinded message gets
+//!   the same signature, `"resent": true`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -116,6 +119,7 @@ async fn response<T: TrustView + Sync + Send + 'static>(
             "decision": issued.receipt.decision.outcome,
             "blind_signature": issued.blind_signature,
             "receipt": issued.receipt,
+            "resent": issued.resent,
         }))
         .into_response(),
         Ok(Err(e)) => refused(e),

@@ -1,7 +1,8 @@
 //! The registrar in process, over trust data held in memory: an eligible resident gets one
 //! blind signature and no second (VOTE-02); each ineligible person is refused with the rule
-//! they fail (VOTE-01); a registrar is not set up over a wrong key or policy; and its HTTP
-//! face answers malformed requests with clear errors.
+//! they fail (VOTE-01); its request names the blinded message and a lost answer is signed
+//! again for that message only; a registrar is not set up over a wrong key or policy; and its
+//! HTTP face answers malformed requests with clear errors.
 
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ use dojang_verifier::{open_request, Application, DecisionStore, Office};
 use dojang_voting::credential::{token_verifies, RegistrarKey};
 use dojang_voting::msg::{Eligibility, PollKind, PollSpec, Question, Revote, Trustee};
 use dojang_voting_service::credential::Blinding;
-use dojang_voting_service::registrar::{claims_needed, Registrar, RegistrarError};
+use dojang_voting_service::registrar::{claims_needed, request_names, Registrar, RegistrarError};
 use dojang_voting_service::registrar_http::{router, RegistrarService};
 use serde_json::{json, Map, Value};
 
@@ -159,6 +160,44 @@ fn vote_02_an_eligible_resident_gets_one_blind_signature_that_makes_a_valid_toke
     let refused = r.issue(answer(&jwt, &office_key, &holder, &cred), now()).unwrap_err();
     assert!(matches!(refused, RegistrarError::AlreadyIssued), "{refused}");
     assert_eq!(r.issued().unwrap(), 1, "a refusal issues nothing");
+}
+
+#[test]
+fn the_request_names_the_blinded_message_and_a_lost_answer_is_signed_again_for_that_message_only() {
+    let w = world();
+    let (r, office_key) = registrar(&w);
+    let holder = Keypair::generate(Algorithm::P256);
+    let voter = Keypair::generate(Algorithm::Ed25519).public_key().address();
+    let blinding = Blinding::new(&w.spec.registrar_key, POLL, &voter).unwrap();
+    let jwt = r.request(&blinding.blinded_message(), now()).unwrap();
+    // The signed request names this blinded message, and no other.
+    assert!(request_names(&jwt, &blinding.blinded_message()));
+    let someone_else = Blinding::new(&w.spec.registrar_key, POLL, &voter).unwrap();
+    assert!(!request_names(&jwt, &someone_else.blinded_message()), "a request fetched for another key");
+    assert!(!request_names(&jwt, "not base64!"));
+    let claims = open_request(&jwt, &office_key.public_key(), now()).unwrap();
+    assert!(!claims.nonce.is_empty(), "the request is the office's, signed");
+
+    let cred = resident(&w, &holder, "mapo-gu", 12, true, "p-9");
+    let first = r.issue(answer(&jwt, &office_key, &holder, &cred), now()).unwrap();
+    assert!(!first.resent);
+    // The answer is lost: the same person asks again with the same blinded message.
+    let jwt = r.request(&blinding.blinded_message(), now()).unwrap();
+    let cred = resident(&w, &holder, "mapo-gu", 12, true, "p-9");
+    let again = r.issue(answer(&jwt, &office_key, &holder, &cred), now()).unwrap();
+    assert!(again.resent);
+    assert_eq!(again.receipt.decision.seq, first.receipt.decision.seq, "the first decision's receipt");
+    let token = blinding.finalize(&again.blind_signature).unwrap();
+    let key = RegistrarKey::from_public(&w.rsa.pk).unwrap();
+    assert_eq!(token_verifies(&key, POLL, &voter, &token), Ok(()));
+    assert_eq!(r.issued().unwrap(), 1, "signing again issues no second credential");
+
+    // With another blinded message (another voting key) the same person is refused.
+    let jwt = r.request(&someone_else.blinded_message(), now()).unwrap();
+    let cred = resident(&w, &holder, "mapo-gu", 12, true, "p-9");
+    let refused = r.issue(answer(&jwt, &office_key, &holder, &cred), now()).unwrap_err();
+    assert!(matches!(refused, RegistrarError::AlreadyIssued), "{refused}");
+    assert_eq!(r.issued().unwrap(), 1);
 }
 
 #[test]

@@ -125,6 +125,9 @@ pub async fn register(
     }
     let jwt = resp.text().await?;
     let checked = dojang_wallet::fetch_and_check(&jwt, trust, now()).await?;
+    if !crate::registrar::request_names(&jwt, &blinding.blinded_message()) {
+        bail!("the registrar's request does not name this wallet's blinded message; it was not answered");
+    }
     let vp = dojang_wallet::answer(wallet, &checked.request, &checked.policy, &checked.query, now())?;
     let form = [("vp_token", serde_json::to_string(&vp)?), ("state", checked.state.clone())];
     let resp = http.post(format!("{registrar_url}/response")).form(&form).send().await?;
