@@ -6,9 +6,8 @@ use dojang_types::{validators_hash, Address, Block, Commit, Evidence, Hash, Sign
 use tracing::{debug, error, warn};
 
 use crate::error::LedgerError;
-use crate::execute::{execute_block, BlockInput, Dropped, Executed, Mode};
+use crate::execute::{execute_block, BlockInput, Dropped, Executed, Known, Mode};
 use crate::ledger::{lock, CommittedBlock, Ledger};
-use crate::module::Permit;
 
 /// What the consensus engine needs from the ledger, and nothing more. The consensus crate
 /// drives this trait; it never sees modules, the mempool or storage.
@@ -108,12 +107,12 @@ impl Ledger {
         let input = self.input(h.height, h.time_ms, h.proposer)?;
         // What this node admitted itself, signature and all, had its signature and its
         // message's check then.
-        let known: Vec<Option<Permit>> = {
-            let mempool = lock(&self.mempool);
-            ids.iter().zip(&block.txs).map(|(id, tx)| mempool.permit_for(id, tx)).collect()
+        let known: Vec<Option<Known>> = {
+            let mut mempool = lock(&self.mempool);
+            ids.iter().zip(&block.txs).map(|(id, tx)| mempool.take_known(id, tx)).collect()
         };
         let txs = ids.into_iter().zip(block.txs.iter().cloned()).collect();
-        let (executed, _) = execute_block(&self.store, &self.router, &input, txs, &known, Mode::Validate)?;
+        let (executed, _) = execute_block(&self.store, &self.router, &input, txs, known, Mode::Validate)?;
         if executed.block.header != *h {
             return Err(LedgerError::InvalidBlock(format!(
                 "re-execution gives header {:?}, the proposal says {:?}",
@@ -209,9 +208,12 @@ impl BlockApp for Ledger {
         };
         let peeked = lock(&self.mempool).peek_fair(max_txs, self.config.max_block_bytes, base_cap, &mut cap_of);
         // Everything proposed came from the mempool: signatures and checks ran at admission.
-        let (txs, known): (Vec<(Hash, SignedTx)>, Vec<Option<Permit>>) =
-            peeked.into_iter().map(|(id, tx, permit)| ((id, tx), Some(permit))).unzip();
-        let (executed, dropped) = execute_block(&self.store, &self.router, &input, txs, &known, Mode::Propose)?;
+        let known: Vec<Option<Known>> = {
+            let mut mempool = lock(&self.mempool);
+            peeked.iter().map(|(id, tx, permit)| Some(mempool.take_known(id, tx).unwrap_or((*permit, None)))).collect()
+        };
+        let txs: Vec<(Hash, SignedTx)> = peeked.into_iter().map(|(id, tx, _)| (id, tx)).collect();
+        let (executed, dropped) = execute_block(&self.store, &self.router, &input, txs, known, Mode::Propose)?;
         if !dropped.is_empty() {
             let mut mempool = lock(&self.mempool);
             for (id, why) in &dropped {

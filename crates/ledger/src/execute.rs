@@ -7,7 +7,7 @@ use dojang_types::{merkle_root, Address, Block, BlockHeader, Event, Hash, Receip
 use crate::activation::message_active;
 use crate::error::LedgerError;
 use crate::hooks::{self, Phase};
-use crate::module::{storage_failure, BlockContext, ModuleError, Permit, StateRead, TxContext};
+use crate::module::{storage_failure, BlockContext, ModuleError, Permit, Prepared, StateRead, TxContext};
 use crate::overlay::{Changes, TxState};
 use crate::router::{prefix_of, PreparedTx, Router};
 
@@ -86,21 +86,45 @@ pub(crate) enum Mode {
 /// Blocks from this many transactions up prepare their messages on all cores.
 const PARALLEL_PREPARE: usize = 32;
 
+/// What this node learned of a transaction at admission: the permit its check answered and,
+/// if the mempool kept it, the message as its module decoded it then.
+pub(crate) type Known = (Permit, Prepared);
+
 /// Each transaction's module, permit and prepared message ([`Router::prepare_many`]), in
-/// order; a large block's are split across the cores, since a check can cost as much as a
-/// signature (a ballot's proofs).
-fn prepare_all<'r>(router: &'r Router, txs: &[SignedTx], known: &[Option<Permit>]) -> Vec<PreparedTx<'r>> {
-    let items: Vec<(&SignedTx, Option<Permit>)> =
-        txs.iter().enumerate().map(|(i, tx)| (tx, known.get(i).copied().flatten())).collect();
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    if items.len() < PARALLEL_PREPARE || cores == 1 {
-        return router.prepare_many(&items);
+/// order. A message admission kept decoded is used as it is; the others are prepared, a
+/// large block's split across the cores, since a check can cost as much as a signature (a
+/// ballot's proofs).
+fn prepare_all<'r>(router: &'r Router, txs: &[SignedTx], known: Vec<Option<Known>>) -> Vec<PreparedTx<'r>> {
+    let mut out: Vec<Option<PreparedTx<'r>>> = Vec::with_capacity(txs.len());
+    let mut todo: Vec<(usize, (&SignedTx, Option<Permit>))> = Vec::new();
+    let mut known = known.into_iter();
+    for (i, tx) in txs.iter().enumerate() {
+        match (known.next().flatten(), router.get(&tx.body.module)) {
+            (Some((permit, Some(prepared))), Some(module)) => out.push(Some(Ok((module, permit, Some(prepared))))),
+            (k, _) => {
+                out.push(None);
+                todo.push((i, (tx, k.map(|(permit, _)| permit))));
+            }
+        }
     }
-    let per = items.len().div_ceil(cores);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items.chunks(per).map(|chunk| s.spawn(move || router.prepare_many(chunk))).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| panic::resume_unwind(p))).collect()
-    })
+    let items: Vec<(&SignedTx, Option<Permit>)> = todo.iter().map(|(_, item)| *item).collect();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let prepared: Vec<PreparedTx<'r>> = if items.len() < PARALLEL_PREPARE || cores == 1 {
+        router.prepare_many(&items)
+    } else {
+        let per = items.len().div_ceil(cores);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = items.chunks(per).map(|chunk| s.spawn(move || router.prepare_many(chunk))).collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| panic::resume_unwind(p))).collect()
+        })
+    };
+    for ((i, _), p) in todo.iter().zip(prepared) {
+        out[*i] = Some(p);
+    }
+    out.into_iter()
+        .zip(txs)
+        .map(|(p, tx)| p.unwrap_or_else(|| Err(TxError::UnknownModule(tx.body.module.clone()))))
+        .collect()
 }
 
 /// Executes transactions in order, deterministically: same committed state, same input, same
@@ -111,17 +135,15 @@ pub(crate) fn execute_block(
     router: &Router,
     input: &BlockInput,
     txs: Vec<(Hash, SignedTx)>,
-    known: &[Option<Permit>],
+    known: Vec<Option<Known>>,
     mode: Mode,
 ) -> Result<(Executed, Vec<(Hash, Dropped)>), LedgerError> {
     let started = std::time::Instant::now();
     let (ids, txs): (Vec<Hash>, Vec<SignedTx>) = txs.into_iter().unzip();
-    let permits = known;
-    let known = |i: usize| permits.get(i).copied().flatten();
 
     // Signatures first, in parallel batches, skipping those this node already checked at
     // admission.
-    let to_check: Vec<usize> = (0..txs.len()).filter(|&i| known(i).is_none()).collect();
+    let to_check: Vec<usize> = (0..txs.len()).filter(|&i| known.get(i).is_none_or(Option::is_none)).collect();
     let refs: Vec<&SignedTx> = to_check.iter().map(|&i| &txs[i]).collect();
     let verdicts = dojang_crypto::verify_txs(&refs);
     let mut sig_ok = vec![true; txs.len()];
@@ -129,7 +151,7 @@ pub(crate) fn execute_block(
         sig_ok[i] = ok;
     }
     // Then each message's check (unless run at admission) and decoding, on all cores.
-    let prepared = prepare_all(router, &txs, permits);
+    let prepared = prepare_all(router, &txs, known);
     let verified_at = started.elapsed();
     let committed = store.committed_among(&ids)?;
 

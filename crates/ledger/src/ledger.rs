@@ -15,7 +15,7 @@ use crate::error::LedgerError;
 use crate::execute::{last_block, Executed, LEDGER_HEIGHT_KEY, LEDGER_TIME_KEY};
 use crate::genesis::Genesis;
 use crate::mempool::{Mempool, MempoolConfig, MempoolError};
-use crate::module::{storage_failure, Module, ModuleError, Permit, TxContext};
+use crate::module::{storage_failure, Module, ModuleError, Permit, Prepared, TxContext};
 use crate::overlay::{Changes, CommittedView, TxState};
 use crate::quota::{MinuteCounter, QuotaConfig};
 use crate::router::{prefix_of, Router};
@@ -117,7 +117,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// An admitted transaction: itself, its sender's minute quota and its message's permit.
-type Admitted = (SignedTx, u32, Permit);
+type Admitted = (SignedTx, u32, Permit, Prepared);
 
 impl Ledger {
     /// Opens the ledger on a store, writing the genesis state on first start and refusing a
@@ -322,7 +322,7 @@ impl Ledger {
             .collect();
         let good: Vec<(&SignedTx, Option<Permit>)> =
             decoded.iter().filter_map(|d| d.as_ref().ok()).map(|tx| (tx, None)).collect();
-        let mut checked = self.router.prepare_many(&good).into_iter().map(|v| v.map(|(m, p, _)| (m.clone(), p)));
+        let mut checked = self.router.prepare_many(&good).into_iter().map(|v| v.map(|(m, p, d)| (m.clone(), p, d)));
         let checked: Vec<_> = decoded.iter().map(|d| d.as_ref().ok().and_then(|_| checked.next())).collect();
         let view = self.committed_state();
         let mut next_height = None;
@@ -331,10 +331,10 @@ impl Ledger {
             .zip(checked)
             .map(|(tx, verdict)| {
                 let tx = tx?;
-                let (module, permit) =
+                let (module, permit, prepared) =
                     verdict.unwrap_or_else(|| Err(TxError::UnknownModule(tx.body.module.clone())))?;
                 let per_minute = self.permit_one(&view, &tx, module.as_ref(), permit, &mut next_height)?;
-                Ok((tx, per_minute, permit))
+                Ok((tx, per_minute, permit, prepared))
             })
             .collect()
     }
@@ -402,7 +402,7 @@ impl Ledger {
             .into_iter()
             .zip(items)
             .map(|(r, bytes)| {
-                let (tx, per_minute, permit) = r?;
+                let (tx, per_minute, permit, prepared) = r?;
                 let ((id, sig_ok), was_committed) = verdicts.next().expect("one verdict per decoded tx");
                 if was_committed {
                     return Err(TxError::Replay(id).into());
@@ -414,7 +414,7 @@ impl Ledger {
                 minute
                     .admit(now, sender, per_minute)
                     .map_err(|limit| SubmitError::MinuteQuota { account: sender, limit })?;
-                mempool.insert(id, tx, bytes.len(), permit).inspect_err(|_| minute.undo(&sender))?;
+                mempool.insert(id, tx, bytes.len(), permit, prepared).inspect_err(|_| minute.undo(&sender))?;
                 Ok(id)
             })
             .collect()

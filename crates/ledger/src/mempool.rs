@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use dojang_types::{Address, Hash, SignedTx};
 
-use crate::module::Permit;
+use crate::module::{Permit, Prepared};
 
 /// Bounds that keep one node's memory and one account's share of blocks in check.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -37,7 +37,15 @@ struct Entry {
     /// What the message's stateless check answered at admission: execution does not check
     /// it again.
     permit: Permit,
+    /// The message as its module decoded it at admission, if kept: its block then skips
+    /// decoding it again (a ballot's ten points and its JSON).
+    prepared: Prepared,
 }
+
+/// The most waiting transactions whose decoded message is kept (about two full blocks).
+/// Beyond it a message is decoded again when its block executes, so a full mempool holds
+/// little more than its transactions' bytes.
+const MAX_PREPARED: usize = 16_384;
 
 /// Admitted, signature-checked transactions waiting for a block, in arrival order.
 pub(crate) struct Mempool {
@@ -48,6 +56,8 @@ pub(crate) struct Mempool {
     /// (expiry, arrival) of every waiting transaction, so expired ones leave in order.
     by_expiry: BTreeSet<(u64, u64)>,
     per_sender: HashMap<Address, usize>,
+    /// Entries holding a decoded message.
+    prepared: usize,
 }
 
 impl Mempool {
@@ -59,6 +69,7 @@ impl Mempool {
             order: BTreeMap::new(),
             by_expiry: BTreeSet::new(),
             per_sender: HashMap::new(),
+            prepared: 0,
         }
     }
 
@@ -66,7 +77,14 @@ impl Mempool {
         self.by_id.len()
     }
 
-    pub fn insert(&mut self, id: Hash, tx: SignedTx, bytes: usize, permit: Permit) -> Result<(), MempoolError> {
+    pub fn insert(
+        &mut self,
+        id: Hash,
+        tx: SignedTx,
+        bytes: usize,
+        permit: Permit,
+        prepared: Prepared,
+    ) -> Result<(), MempoolError> {
         if self.by_id.contains_key(&id) {
             return Err(MempoolError::Duplicate(id));
         }
@@ -83,15 +101,22 @@ impl Mempool {
         self.next_seq += 1;
         self.order.insert(seq, id);
         self.by_expiry.insert((tx.body.expires_at_ms, seq));
-        self.by_id.insert(id, Entry { seq, sender, tx, bytes, permit });
+        let prepared = if self.prepared < MAX_PREPARED { prepared } else { None };
+        self.prepared += usize::from(prepared.is_some());
+        self.by_id.insert(id, Entry { seq, sender, tx, bytes, permit, prepared });
         Ok(())
     }
 
-    /// The permit the check of `tx` answered at admission, if `tx` is exactly a transaction
-    /// waiting here (its signature was checked then too). The id covers the body only: a
-    /// block's copy with another signature is not the one admitted, and is checked again.
-    pub fn permit_for(&self, id: &Hash, tx: &SignedTx) -> Option<Permit> {
-        self.by_id.get(id).filter(|e| e.tx == *tx).map(|e| e.permit)
+    /// The permit the check of `tx` answered at admission and, once, the message as it was
+    /// decoded then, if `tx` is exactly a transaction waiting here (its signature was checked
+    /// then too). The id covers the body only: a block's copy with another signature is not
+    /// the one admitted, and is checked again. The decoded message is taken, not copied: a
+    /// block executed again (another round) decodes it itself.
+    pub fn take_known(&mut self, id: &Hash, tx: &SignedTx) -> Option<(Permit, Prepared)> {
+        let entry = self.by_id.get_mut(id).filter(|e| e.tx == *tx)?;
+        let prepared = entry.prepared.take();
+        self.prepared -= usize::from(prepared.is_some());
+        Some((entry.permit, prepared))
     }
 
     /// The oldest waiting transactions, up to a count and a byte budget, without removing them
@@ -132,6 +157,7 @@ impl Mempool {
 
     pub fn remove(&mut self, id: &Hash) {
         if let Some(e) = self.by_id.remove(id) {
+            self.prepared -= usize::from(e.prepared.is_some());
             self.order.remove(&e.seq);
             self.by_expiry.remove(&(e.tx.body.expires_at_ms, e.seq));
             if let Some(c) = self.per_sender.get_mut(&e.sender) {
@@ -185,22 +211,22 @@ mod tests {
     fn bounds_quota_duplicates_and_order() {
         let mut m = Mempool::new(MempoolConfig { max_txs: 3, max_per_account: 2 });
         let (a, ta) = tx(1, 1);
-        m.insert(a, ta.clone(), 10, Permit::OwnRules).unwrap();
-        assert_eq!(m.insert(a, ta, 10, Permit::OwnRules), Err(MempoolError::Duplicate(a)));
+        m.insert(a, ta.clone(), 10, Permit::OwnRules, None).unwrap();
+        assert_eq!(m.insert(a, ta, 10, Permit::OwnRules, None), Err(MempoolError::Duplicate(a)));
         let (b, tb) = tx(1, 2);
-        m.insert(b, tb, 10, Permit::OwnRules).unwrap();
+        m.insert(b, tb, 10, Permit::OwnRules, None).unwrap();
         let (c, tc) = tx(1, 3);
-        assert!(matches!(m.insert(c, tc, 10, Permit::OwnRules), Err(MempoolError::AccountQuota { .. })));
+        assert!(matches!(m.insert(c, tc, 10, Permit::OwnRules, None), Err(MempoolError::AccountQuota { .. })));
         let (d, td) = tx(2, 1);
-        m.insert(d, td, 10, Permit::OwnRules).unwrap();
+        m.insert(d, td, 10, Permit::OwnRules, None).unwrap();
         let (e, te) = tx(3, 1);
-        assert_eq!(m.insert(e, te, 10, Permit::OwnRules), Err(MempoolError::Full(3)));
+        assert_eq!(m.insert(e, te, 10, Permit::OwnRules, None), Err(MempoolError::Full(3)));
         let ids: Vec<Hash> = m.peek(10, 1000).iter().map(|(id, ..)| *id).collect();
         assert_eq!(ids, vec![a, b, d]);
         assert_eq!(m.peek(10, 25).len(), 2, "byte budget respected");
         m.remove(&a);
         let (c, tc) = tx(1, 3);
-        m.insert(c, tc, 10, Permit::OwnRules).unwrap();
+        m.insert(c, tc, 10, Permit::OwnRules, None).unwrap();
         assert_eq!(m.len(), 3);
     }
 
@@ -210,7 +236,7 @@ mod tests {
         let flood: Vec<Hash> = (0..10)
             .map(|n| tx(1, n))
             .map(|(id, t)| {
-                m.insert(id, t, 10, Permit::OwnRules).unwrap();
+                m.insert(id, t, 10, Permit::OwnRules, None).unwrap();
                 id
             })
             .collect();
@@ -218,7 +244,7 @@ mod tests {
             .into_iter()
             .map(|(s, n)| tx(s, n))
             .map(|(id, t)| {
-                m.insert(id, t, 10, Permit::OwnRules).unwrap();
+                m.insert(id, t, 10, Permit::OwnRules, None).unwrap();
                 id
             })
             .collect();
@@ -251,23 +277,23 @@ mod tests {
         let (a, ta) = expiring(1, 1, 100);
         let (b, tb) = expiring(1, 2, 200);
         let (c, tc) = expiring(2, 1, 300);
-        m.insert(a, ta.clone(), 10, Permit::OwnRules).unwrap();
-        m.insert(b, tb.clone(), 10, Permit::OwnRules).unwrap();
-        m.insert(c, tc.clone(), 10, Permit::OwnRules).unwrap();
+        m.insert(a, ta.clone(), 10, Permit::OwnRules, None).unwrap();
+        m.insert(b, tb.clone(), 10, Permit::OwnRules, None).unwrap();
+        m.insert(c, tc.clone(), 10, Permit::OwnRules, None).unwrap();
         assert_eq!(m.evict_expired(99), 0);
         assert_eq!(m.evict_expired(200), 2, "expiry at the block time counts as expired");
-        assert!(m.permit_for(&a, &ta).is_none() && m.permit_for(&b, &tb).is_none());
-        assert_eq!(m.permit_for(&c, &tc), Some(Permit::OwnRules));
+        assert!(m.take_known(&a, &ta).map(|k| k.0).is_none() && m.take_known(&b, &tb).map(|k| k.0).is_none());
+        assert_eq!(m.take_known(&c, &tc).map(|k| k.0), Some(Permit::OwnRules));
         // The same body under another signature is not the transaction admitted.
         let mut resigned = tc.clone();
         resigned.signature = Signature::Ed25519([7; 64]);
-        assert_eq!(m.permit_for(&c, &resigned), None);
+        assert_eq!(m.take_known(&c, &resigned).map(|k| k.0), None);
         assert_eq!(m.len(), 1);
         // The account's quota is freed with them.
         let (d, td) = expiring(1, 3, 1000);
         let (e, te) = expiring(1, 4, 1000);
-        m.insert(d, td, 10, Permit::OwnRules).unwrap();
-        m.insert(e, te, 10, Permit::OwnRules).unwrap();
+        m.insert(d, td, 10, Permit::OwnRules, None).unwrap();
+        m.insert(e, te, 10, Permit::OwnRules, None).unwrap();
         m.remove(&d);
         assert_eq!(m.evict_expired(u64::MAX), 2);
         assert_eq!(m.len(), 0);
