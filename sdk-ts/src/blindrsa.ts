@@ -213,7 +213,7 @@ export function resumeBlinded(registrarKeyB64: string, kept: string): Blinded {
   if (randomizer.length !== 32) throw new BlindRsaError("the kept randomizer is not 32 bytes");
   const encoded = hex(v.encoded, "message");
   const rInverse = hex(v.r_inverse, "unblinding factor");
-  if (encoded >= key.n || rInverse === 0n || rInverse >= key.n) throw new BlindRsaError("the kept blinding is not for this registrar key");
+  if (encoded <= 1n || encoded >= key.n || rInverse === 0n || rInverse >= key.n) throw new BlindRsaError("the kept blinding is not for this registrar key");
   const r = modInverse(rInverse, key.n);
   if (r === null) throw new BlindRsaError("the kept blinding is not for this registrar key");
   return blinding(key, randomizer, encoded, rInverse, (encoded * modPow(r, key.e, key.n)) % key.n);

@@ -26,6 +26,7 @@ import {
   resumeBlinded,
   toHex,
   trackingCode,
+  type Blinded,
   type QuestionShape,
   type VotingToken,
 } from "../../sdk-ts/src/index.js";
@@ -76,6 +77,19 @@ interface Pending {
 
 const pendingStore = (poll: string) => `dojang.vote.${poll}.pending`;
 
+/** The registration kept unanswered, if it still fits the poll's registrar key; one that does
+ * not (a damaged record, another key) is dropped, and a fresh key is made instead. */
+function resume(poll: OpenPoll): { seed: Uint8Array; blinded: Blinded } | null {
+  const waiting = pending(poll.id);
+  if (!waiting) return null;
+  try {
+    return { seed: fromHex(waiting.seed), blinded: resumeBlinded(poll.registrarKey, waiting.blinding) };
+  } catch {
+    localStorage.removeItem(pendingStore(poll.id));
+    return null;
+  }
+}
+
 function pending(poll: string): Pending | null {
   try {
     const v = JSON.parse(localStorage.getItem(pendingStore(poll)) ?? "null");
@@ -119,10 +133,10 @@ function registerForm(ctx: Ctx, poll: OpenPoll, registrarArg: string, done: () =
         go.disabled = true;
         out.replaceChildren(h("span", { class: "mark pending" }, t("voting.asking")));
         try {
-          const waiting = pending(poll.id);
-          const seed = waiting ? fromHex(waiting.seed) : crypto.getRandomValues(new Uint8Array(32));
+          const resumed = resume(poll);
+          const seed = resumed?.seed ?? crypto.getRandomValues(new Uint8Array(32));
           const voter = new Ed25519Signer(seed).publicKey.address();
-          const blinded = waiting ? resumeBlinded(poll.registrarKey, waiting.blinding) : blind(poll.registrarKey, credentialMessage(poll.id, voter));
+          const blinded = resumed?.blinded ?? blind(poll.registrarKey, credentialMessage(poll.id, voter));
           const base = registrar.value.trim().replace(/\/+$/, "");
           checkResponseUri(base, t("voting.registrar"));
           const asked = await fetch(`${base}/polls/${encodeURIComponent(poll.id)}/request`, {
@@ -169,7 +183,7 @@ function registerForm(ctx: Ctx, poll: OpenPoll, registrarArg: string, done: () =
                 vp[p.sel.query.id] = [await bindPresentation(p.sel, signer, req, sentAt)];
                 await markCopyUsed(p.cred.id!, p.copy);
               }
-              const form = new URLSearchParams({ vp_token: JSON.stringify(vp), state: req.state });
+              const form = new URLSearchParams({ vp_token: JSON.stringify(vp), state: req.state, blinded_message: blinded.blindedMessage });
               localStorage.setItem(pendingStore(poll.id), JSON.stringify({ seed: toHex(seed), blinding: blinded.kept }));
               // Not tied to the page: leaving it must not lose the registrar's only answer.
               const answered = await fetch(req.responseUri, { method: "POST", body: form });
@@ -177,9 +191,10 @@ function registerForm(ctx: Ctx, poll: OpenPoll, registrarArg: string, done: () =
               if (answered.status === 403) localStorage.removeItem(pendingStore(poll.id));
               if (!answered.ok) throw new CredentialError(await refusal(answered));
               const body = await answered.json();
+              // A signature that does not finalize will not finalize when asked again either.
+              localStorage.removeItem(pendingStore(poll.id));
               const token = blinded.finalize(String(body.blind_signature ?? ""));
               keep(poll.id, { seed: toHex(seed), token, cast: [] });
-              localStorage.removeItem(pendingStore(poll.id));
               record.decision = "eligible";
               await addDisclosure(record);
               done();

@@ -175,7 +175,9 @@ mod tests {
         assert!(batch.holds(), "only true equations are left");
 
         let mut kept = Batch::new();
+        kept.equation(Scalar::from(2u64), &[Term::Shared(-Scalar::ONE, &p)]);
         kept.equation(Scalar::ONE, &[Term::Shared(Scalar::ONE, &q)]);
-        assert!(!kept.holds(), "without the rollback the false equation fails the batch");
+        kept.equation(Scalar::from(7u64), &[Term::Shared(-Scalar::ONE, &q)]);
+        assert!(!kept.holds(), "the same equations without the rollback fail");
     }
 }

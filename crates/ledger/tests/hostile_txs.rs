@@ -176,9 +176,17 @@ fn a_check_that_panics_on_a_proposed_block_refuses_the_block_and_the_node_goes_o
                 encode(&tx(&users[i as usize % 4], 2_000 + i, msg, expires))
             })
             .collect();
+        // And among them, bytes that are no transaction and a transaction already expired:
+        // each verdict stays with its own item.
+        let mut batch = batch;
+        batch.insert(0, b"not a transaction".to_vec());
+        batch.push(encode(&tx(&users[3], 3_000, b"ok", now_ms() - 1)));
         let items: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
         let verdicts = buggy.ledger.submit_batch(&items);
-        for (i, verdict) in verdicts.iter().enumerate() {
+        assert_eq!(verdicts.len() as u64, size + 2);
+        assert!(verdicts[0].is_err() && verdicts[size as usize + 1].is_err(), "{verdicts:?}");
+        assert!(format!("{:?}", verdicts[size as usize + 1]).to_lowercase().contains("expire"), "{verdicts:?}");
+        for (i, verdict) in verdicts[1..=size as usize].iter().enumerate() {
             if i as u64 == size / 2 {
                 assert!(format!("{verdict:?}").contains("the module's check failed on this message"), "{verdict:?}");
             } else {

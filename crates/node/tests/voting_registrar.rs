@@ -171,8 +171,12 @@ async fn the_registrar_service_starts_from_its_file_answers_requests_and_refuses
         .await
         .unwrap();
     assert_eq!(wrong_poll.status(), 404);
-    let unknown =
-        http.post(format!("{url}/response")).form(&[("vp_token", "{}"), ("state", "nope")]).send().await.unwrap();
+    let unknown = http.post(format!("{url}/response")).form(&[
+        ("vp_token", "{}"),
+        ("state", "nope"),
+        ("blinded_message", "AAAA"),
+    ]);
+    let unknown = unknown.send().await.unwrap();
     assert_eq!(unknown.status(), 400);
     let body: Value = unknown.json().await.unwrap();
     assert!(body["error_description"].as_str().unwrap().contains("no open request"), "{body}");

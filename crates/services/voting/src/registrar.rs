@@ -47,6 +47,8 @@ pub enum RegistrarError {
     Busy(#[from] OfficeBusy),
     #[error("no open request with this state (unknown, lapsed or already answered); ask for a new request")]
     UnknownRequest,
+    #[error("the answer does not name the blinded message its request was made for (blinded_message, base64); only the wallet that blinded it may answer; ask for a new request")]
+    NotThisMessage,
     #[error("not eligible for this poll: {}", .0.join("; "))]
     NotEligible(Vec<String>),
     #[error("this person already received a voting credential for this poll (VOTE-02); one per person")]
@@ -285,9 +287,16 @@ impl<T: TrustView + Sync> Registrar<T> {
     /// Decides the citizen's answer; if they are eligible and had no credential yet, signs
     /// their blinded message. A person who was signed for before and asks again with the very
     /// same blinded message (the answer was lost on the way) gets the same signature again.
-    pub fn issue(&self, app: Application, now: u64) -> Result<Issued, RegistrarError> {
+    ///
+    /// The answer names the blinded message (base64) besides the request's `state`: a wallet
+    /// that did not blind it (one answering any office's request, led there by a link) cannot
+    /// have this person's registration spent on someone else's key.
+    pub fn issue(&self, app: Application, blinded_message: &str, now: u64) -> Result<Issued, RegistrarError> {
         let blinded = self.blinded.lock().unwrap_or_else(|p| p.into_inner()).remove(&app.state);
         let blinded = blinded.ok_or(RegistrarError::UnknownRequest)?;
+        if B64.decode(blinded_message.trim()).ok().as_deref() != Some(blinded.as_slice()) {
+            return Err(RegistrarError::NotThisMessage);
+        }
         let digest = blinded_digest(&blinded);
         let receipt = match self.office.decide(&self.program, vec![app], now).pop() {
             Some(Ok(r)) => r,
@@ -310,15 +319,19 @@ impl<T: TrustView + Sync> Registrar<T> {
         Ok(Issued { blind_signature: self.sign(&blinded)?, receipt, resent: false })
     }
 
-    /// The signature a decision gave, again, for the same blinded message only.
+    /// The signature a decision gave, again, for the same blinded message only. An eligible
+    /// decision that never reached its count (a crash or a store failure in between) is
+    /// counted and signed now, for this message.
     fn sign_again(&self, seq: u64, blinded: &[u8], digest: &str) -> Result<Issued, RegistrarError> {
         let store = |e: dojang_verifier::store::StoreError| RegistrarError::Apply(ApplyError::Store(e.0));
-        let signed: Option<String> = self.office.store().meta(&signed_key(&self.poll, seq)).map_err(store)?;
-        if signed.as_deref() != Some(digest) {
-            return Err(RegistrarError::AlreadyIssued);
-        }
         let receipt = self.office.receipt(seq).map_err(store)?.ok_or(RegistrarError::AlreadyIssued)?;
-        Ok(Issued { blind_signature: self.sign(blinded)?, receipt, resent: true })
+        let signed: Option<String> = self.office.store().meta(&signed_key(&self.poll, seq)).map_err(store)?;
+        match &signed {
+            Some(d) if d == digest => {}
+            None if receipt.decision.outcome == Outcome::Eligible => self.count_one(seq, digest)?,
+            _ => return Err(RegistrarError::AlreadyIssued),
+        }
+        Ok(Issued { blind_signature: self.sign(blinded)?, receipt, resent: signed.is_some() })
     }
 
     fn sign(&self, blinded: &[u8]) -> Result<String, RegistrarError> {

@@ -4,7 +4,8 @@
 //!
 //! - `POST /polls/<poll>/request`, JSON `{"blinded_message": base64}`: the request JWT, whose
 //!   `blinded_message_sha256` (base64url) names the message it will sign; a wallet checks it.
-//! - `POST /response`, form `vp_token` (JSON) and `state`: JSON `{"decision", "blind_signature",
+//! - `POST /response`, form `vp_token` (JSON), `state` and `blinded_message` (base64, the one
+//!   the request was made for): JSON `{"decision", "blind_signature",
 //!   "receipt", "resent"}`, or an OAuth-style error (`access_denied` with the reason for a
 //!   refusal). A person already signed for who asks again with the same blinded message gets
 //!   the same signature, `"resent": true`.
@@ -48,7 +49,7 @@ fn refused(e: RegistrarError) -> Response {
         RegistrarError::Apply(dojang_verifier::ApplyError::Store(_)) | RegistrarError::Sign(_) => {
             error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", e.to_string())
         }
-        RegistrarError::BadBlindedMessage { .. } | RegistrarError::UnknownRequest => {
+        RegistrarError::BadBlindedMessage { .. } | RegistrarError::UnknownRequest | RegistrarError::NotThisMessage => {
             error(StatusCode::BAD_REQUEST, "invalid_request", e.to_string())
         }
         _ => error(StatusCode::FORBIDDEN, "access_denied", e.to_string()),
@@ -97,6 +98,11 @@ async fn response<T: TrustView + Sync + Send + 'static>(
     State(s): State<Arc<RegistrarService<T>>>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
+    let blinded_message = form.as_ref().ok().and_then(|f| f.0.get("blinded_message").cloned());
+    let Some(blinded_message) = blinded_message else {
+        let why = "blinded_message (base64, the one the request was made for) is required with vp_token and state";
+        return error(StatusCode::BAD_REQUEST, "invalid_request", why);
+    };
     let (state, vp_token) = match read_answer(form) {
         Ok(answer) => answer,
         Err(why) => return error(StatusCode::BAD_REQUEST, "invalid_request", why),
@@ -114,7 +120,7 @@ async fn response<T: TrustView + Sync + Send + 'static>(
     }
     let app = Application { state, vp_token };
     let svc = s.clone();
-    match tokio::task::spawn_blocking(move || svc.registrar.issue(app, now())).await {
+    match tokio::task::spawn_blocking(move || svc.registrar.issue(app, &blinded_message, now())).await {
         Ok(Ok(issued)) => Json(json!({
             "decision": issued.receipt.decision.outcome,
             "blind_signature": issued.blind_signature,

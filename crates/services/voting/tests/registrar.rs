@@ -145,7 +145,7 @@ fn vote_02_an_eligible_resident_gets_one_blind_signature_that_makes_a_valid_toke
     let blinding = Blinding::new(&w.spec.registrar_key, POLL, &voter).unwrap();
     let jwt = r.request(&blinding.blinded_message(), now()).unwrap();
     let cred = resident(&w, &holder, "mapo-gu", 12, true, "p-1");
-    let issued = r.issue(answer(&jwt, &office_key, &holder, &cred), now()).unwrap();
+    let issued = r.issue(answer(&jwt, &office_key, &holder, &cred), &blinding.blinded_message(), now()).unwrap();
     let token = blinding.finalize(&issued.blind_signature).unwrap();
     let key = RegistrarKey::from_public(&w.rsa.pk).unwrap();
     assert_eq!(token_verifies(&key, POLL, &voter, &token), Ok(()));
@@ -157,7 +157,7 @@ fn vote_02_an_eligible_resident_gets_one_blind_signature_that_makes_a_valid_toke
     let again = Blinding::new(&w.spec.registrar_key, POLL, &other).unwrap();
     let jwt = r.request(&again.blinded_message(), now()).unwrap();
     let cred = resident(&w, &holder, "mapo-gu", 12, true, "p-1");
-    let refused = r.issue(answer(&jwt, &office_key, &holder, &cred), now()).unwrap_err();
+    let refused = r.issue(answer(&jwt, &office_key, &holder, &cred), &again.blinded_message(), now()).unwrap_err();
     assert!(matches!(refused, RegistrarError::AlreadyIssued), "{refused}");
     assert_eq!(r.issued().unwrap(), 1, "a refusal issues nothing");
 }
@@ -179,25 +179,40 @@ fn the_request_names_the_blinded_message_and_a_lost_answer_is_signed_again_for_t
     assert!(!claims.nonce.is_empty(), "the request is the office's, signed");
 
     let cred = resident(&w, &holder, "mapo-gu", 12, true, "p-9");
-    let first = r.issue(answer(&jwt, &office_key, &holder, &cred), now()).unwrap();
+    let first = r.issue(answer(&jwt, &office_key, &holder, &cred), &blinding.blinded_message(), now()).unwrap();
     assert!(!first.resent);
     // The answer is lost: the same person asks again with the same blinded message.
     let jwt = r.request(&blinding.blinded_message(), now()).unwrap();
     let cred = resident(&w, &holder, "mapo-gu", 12, true, "p-9");
-    let again = r.issue(answer(&jwt, &office_key, &holder, &cred), now()).unwrap();
+    let again = r.issue(answer(&jwt, &office_key, &holder, &cred), &blinding.blinded_message(), now()).unwrap();
     assert!(again.resent);
     assert_eq!(again.receipt.decision.seq, first.receipt.decision.seq, "the first decision's receipt");
+    let mine = blinding.blinded_message();
     let token = blinding.finalize(&again.blind_signature).unwrap();
     let key = RegistrarKey::from_public(&w.rsa.pk).unwrap();
     assert_eq!(token_verifies(&key, POLL, &voter, &token), Ok(()));
     assert_eq!(r.issued().unwrap(), 1, "signing again issues no second credential");
 
+    // An answer to a request made for another blinded message (a relayed request, answered
+    // by a wallet that did not blind it) is refused before anything is decided.
+    let stranger = Keypair::generate(Algorithm::P256);
+    let jwt = r.request(&someone_else.blinded_message(), now()).unwrap();
+    let cred = resident(&w, &stranger, "mapo-gu", 12, true, "p-10");
+    let refused = r.issue(answer(&jwt, &office_key, &stranger, &cred), &mine, now()).unwrap_err();
+    assert!(matches!(refused, RegistrarError::NotThisMessage), "{refused}");
+    let jwt = r.request(&someone_else.blinded_message(), now()).unwrap();
+    let cred = resident(&w, &stranger, "mapo-gu", 12, true, "p-10");
+    let theirs = r.issue(answer(&jwt, &office_key, &stranger, &cred), &someone_else.blinded_message(), now());
+    assert!(theirs.is_ok_and(|i| !i.resent), "the refused answer decided nothing for its person");
+    assert_eq!(r.issued().unwrap(), 2);
+
     // With another blinded message (another voting key) the same person is refused.
     let jwt = r.request(&someone_else.blinded_message(), now()).unwrap();
     let cred = resident(&w, &holder, "mapo-gu", 12, true, "p-9");
-    let refused = r.issue(answer(&jwt, &office_key, &holder, &cred), now()).unwrap_err();
+    let refused =
+        r.issue(answer(&jwt, &office_key, &holder, &cred), &someone_else.blinded_message(), now()).unwrap_err();
     assert!(matches!(refused, RegistrarError::AlreadyIssued), "{refused}");
-    assert_eq!(r.issued().unwrap(), 1);
+    assert_eq!(r.issued().unwrap(), 2);
 }
 
 #[test]
@@ -215,7 +230,7 @@ fn vote_01_each_ineligible_person_is_refused_with_the_rule_they_fail() {
         let blinding = Blinding::new(&w.spec.registrar_key, POLL, &voter).unwrap();
         let jwt = r.request(&blinding.blinded_message(), now()).unwrap();
         let cred = resident(&w, &holder, district, months, over_16, &format!("q-{i}"));
-        match r.issue(answer(&jwt, &office_key, &holder, &cred), now()) {
+        match r.issue(answer(&jwt, &office_key, &holder, &cred), &blinding.blinded_message(), now()) {
             Err(RegistrarError::NotEligible(reasons)) => {
                 assert_eq!(reasons.len(), 1, "{reasons:?}");
                 assert!(reasons[0].contains(why), "{reasons:?}");
@@ -284,7 +299,7 @@ fn vote_10_no_more_credentials_than_the_roll() {
         let blinding = Blinding::new(&w.spec.registrar_key, POLL, &voter).unwrap();
         let jwt = r.request(&blinding.blinded_message(), now()).unwrap();
         let cred = resident(&w, &holder, "mapo-gu", 12, true, person);
-        outcomes.push(r.issue(answer(&jwt, &office_key, &holder, &cred), now()));
+        outcomes.push(r.issue(answer(&jwt, &office_key, &holder, &cred), &blinding.blinded_message(), now()));
     }
     assert!(outcomes[0].is_ok());
     assert!(matches!(outcomes[1], Err(RegistrarError::RollFull(1))), "{:?}", outcomes[1].as_ref().err());
@@ -331,11 +346,12 @@ async fn malformed_requests_and_answers_get_clear_errors_and_nothing_is_issued()
         assert!(text.contains(says), "{body}: {text}");
     }
     let answers: Vec<(Vec<(&str, &str)>, &str)> = vec![
-        (vec![], "vp_token and state"),
-        (vec![("state", "s")], "vp_token and state"),
-        (vec![("vp_token", "[1]"), ("state", "s")], "JSON object"),
-        (vec![("vp_token", "{not json"), ("state", "s")], "JSON object"),
-        (vec![("vp_token", "{}"), ("state", "no-such-state")], "no open request"),
+        (vec![], "blinded_message"),
+        (vec![("state", "s"), ("blinded_message", "AAAA")], "vp_token and state"),
+        (vec![("vp_token", "[1]"), ("state", "s"), ("blinded_message", "AAAA")], "JSON object"),
+        (vec![("vp_token", "{not json"), ("state", "s"), ("blinded_message", "AAAA")], "JSON object"),
+        (vec![("vp_token", "{}"), ("state", "no-such-state")], "blinded_message"),
+        (vec![("vp_token", "{}"), ("state", "no-such-state"), ("blinded_message", "AAAA")], "no open request"),
     ];
     for (form, says) in answers {
         let resp = http.post(format!("{url}/response")).form(&form).send().await.unwrap();

@@ -129,7 +129,11 @@ pub async fn register(
         bail!("the registrar's request does not name this wallet's blinded message; it was not answered");
     }
     let vp = dojang_wallet::answer(wallet, &checked.request, &checked.policy, &checked.query, now())?;
-    let form = [("vp_token", serde_json::to_string(&vp)?), ("state", checked.state.clone())];
+    let form = [
+        ("vp_token", serde_json::to_string(&vp)?),
+        ("state", checked.state.clone()),
+        ("blinded_message", blinding.blinded_message()),
+    ];
     let resp = http.post(format!("{registrar_url}/response")).form(&form).send().await?;
     let status = resp.status();
     let body: Value = resp.json().await.context("the registrar's answer is not JSON")?;
