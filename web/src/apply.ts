@@ -102,6 +102,37 @@ export function applySection(ctx: Ctx, requestArg: string, changed: () => Promis
 }
 
 /** The disclosure screen: who asks, under which registered policy, and exactly what they would see. */
+/** The disclosure history's record of answering `req` with `planned`, made before anything
+ * is sent: the answer fills in the decision, or the refusal. */
+export function disclosureRecord(req: VerifiedRequest, planned: Planned[]): Disclosure {
+  return {
+    atMs: Date.now(),
+    verifier: req.clientId,
+    policy: req.policy.id,
+    purpose: req.policy.purpose,
+    legalBasis: req.policy.legal_basis,
+    retentionDays: req.policy.retention_days,
+    program: req.program,
+    credentials: planned.map((p) => ({ vct: p.cred.vct, issuer: p.cred.issuer, shown: people(p.sel.shown) })),
+    receiptUrl: null,
+    decision: null,
+    receipt: null,
+    checked: null,
+  };
+}
+
+/** The `vp_token`: one presentation per planned credential, bound to `req` at `nowSec`. Each
+ * copy is spent before it leaves: a copy shown once is never shown again, whatever the answer. */
+export async function presentAll(req: VerifiedRequest, planned: Planned[], nowSec: number): Promise<Record<string, string[]>> {
+  const vpToken: Record<string, string[]> = {};
+  for (const p of planned) {
+    const signer = await WebCryptoP256Signer.fromKeyPair(p.cred.copies[p.copy]!.keys);
+    vpToken[p.sel.query.id] = [await bindPresentation(p.sel, signer, req, nowSec)];
+    await markCopyUsed(p.cred.id!, p.copy);
+  }
+  return vpToken;
+}
+
 function consent(ctx: Ctx, req: VerifiedRequest, planned: Planned[], out: HTMLElement, changed: () => Promise<void>): HTMLElement {
   const send = h("button", { type: "button", id: "send" }, t("apply.send")) as HTMLButtonElement;
   // The status of the very copy each answer would send; a revoked or suspended one is not sent.
@@ -119,28 +150,9 @@ function consent(ctx: Ctx, req: VerifiedRequest, planned: Planned[], out: HTMLEl
     send.disabled = decline.disabled = true;
     out.append(h("p", { class: "mark pending" }, t("apply.sending")));
     const now = Math.floor(Date.now() / 1000);
-    const record: Disclosure = {
-      atMs: Date.now(),
-      verifier: req.clientId,
-      policy: req.policy.id,
-      purpose: req.policy.purpose,
-      legalBasis: req.policy.legal_basis,
-      retentionDays: req.policy.retention_days,
-      program: req.program,
-      credentials: planned.map((p) => ({ vct: p.cred.vct, issuer: p.cred.issuer, shown: people(p.sel.shown) })),
-      receiptUrl: null,
-      decision: null,
-      receipt: null,
-      checked: null,
-    };
+    const record = disclosureRecord(req, planned);
     try {
-      const vpToken: Record<string, string[]> = {};
-      for (const p of planned) {
-        const signer = await WebCryptoP256Signer.fromKeyPair(p.cred.copies[p.copy]!.keys);
-        vpToken[p.sel.query.id] = [await bindPresentation(p.sel, signer, req, now)];
-        // Spent before it leaves: a copy shown once is never shown again, whatever the answer.
-        await markCopyUsed(p.cred.id!, p.copy);
-      }
+      const vpToken = await presentAll(req, planned, now);
       const answer = await submitPresentation(req, vpToken, { signal: ctx.signal });
       record.decision = answer.decision;
       record.receipt = answer.receipt;

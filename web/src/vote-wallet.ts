@@ -11,10 +11,8 @@ import {
   CredentialError,
   Ed25519Signer,
   TxBuilder,
-  WebCryptoP256Signer,
   auditBallot,
   ballotContext,
-  bindPresentation,
   blind,
   blindedDigest,
   checkResponseUri,
@@ -30,11 +28,11 @@ import {
   type QuestionShape,
   type VotingToken,
 } from "../../sdk-ts/src/index.js";
-import { plan, shownTable } from "./apply.js";
+import { disclosureRecord, plan, presentAll, shownTable } from "./apply.js";
 import { h, kv, mono } from "./dom.js";
 import type { Ctx } from "./explorer.js";
 import { t } from "./i18n.js";
-import { aboutPerson, addDisclosure, listCredentials, markCopyUsed, type Disclosure } from "./vault.js";
+import { addDisclosure, listCredentials } from "./vault.js";
 
 /** What a poll's page needs to let its visitor vote. */
 export interface OpenPoll {
@@ -158,31 +156,13 @@ function registerForm(ctx: Ctx, poll: OpenPoll, registrarArg: string, done: () =
           const send = h("button", { type: "button", id: "send-registration" }, t("apply.send")) as HTMLButtonElement;
           send.addEventListener("click", async () => {
             send.disabled = true;
-            const record: Disclosure = {
-              atMs: Date.now(),
-              verifier: req.clientId,
-              policy: req.policy.id,
-              purpose: req.policy.purpose,
-              legalBasis: req.policy.legal_basis,
-              retentionDays: req.policy.retention_days,
-              program: req.program,
-              credentials: planned.map((p) => ({ vct: p.cred.vct, issuer: p.cred.issuer, shown: aboutPerson(p.sel.shown) })),
-              receiptUrl: null,
-              decision: null,
-              receipt: null,
-              checked: null,
-            };
+            const record = disclosureRecord(req, planned);
             try {
               // The answer is bound to this moment: a request that lapsed while the page
               // waited is refused here, before any copy is spent.
               const sentAt = Math.floor(Date.now() / 1000);
               if (sentAt >= req.expiresAt) throw new CredentialError(t("voting.lapsed"));
-              const vp: Record<string, string[]> = {};
-              for (const p of planned) {
-                const signer = await WebCryptoP256Signer.fromKeyPair(p.cred.copies[p.copy]!.keys);
-                vp[p.sel.query.id] = [await bindPresentation(p.sel, signer, req, sentAt)];
-                await markCopyUsed(p.cred.id!, p.copy);
-              }
+              const vp = await presentAll(req, planned, sentAt);
               const form = new URLSearchParams({ vp_token: JSON.stringify(vp), state: req.state, blinded_message: blinded.blindedMessage });
               localStorage.setItem(pendingStore(poll.id), JSON.stringify({ seed: toHex(seed), blinding: blinded.kept }));
               // Not tied to the page: leaving it must not lose the registrar's only answer.
