@@ -322,7 +322,7 @@ impl Ledger {
             .collect();
         let good: Vec<(&SignedTx, Option<Permit>)> =
             decoded.iter().filter_map(|d| d.as_ref().ok()).map(|tx| (tx, None)).collect();
-        let mut checked = self.router.prepare_many(&good).into_iter().map(|v| v.map(|(m, p, d)| (m.clone(), p, d)));
+        let mut checked = self.router.prepare_many(&good).into_iter();
         let checked: Vec<_> = decoded.iter().map(|d| d.as_ref().ok().and_then(|_| checked.next())).collect();
         let view = self.committed_state();
         let mut next_height = None;

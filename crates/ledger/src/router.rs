@@ -48,13 +48,6 @@ impl Router {
         self.modules.get(name)
     }
 
-    /// The module that handles a transaction and who may send its message, if the chain runs
-    /// the module and the message passes its stateless checks.
-    pub fn admit(&self, tx: &SignedTx) -> Result<(&Arc<dyn Module>, Permit), TxError> {
-        let mut verdicts = self.prepare_many(&[(tx, None)]);
-        verdicts.pop().unwrap_or_else(|| Err(TxError::UnknownModule(tx.body.module.clone()))).map(|(m, p, _)| (m, p))
-    }
-
     /// Each transaction's module, permit and message as its module prepared it, in order. The
     /// messages of one module go to it together ([`Module::prepare_many`]), so checks that
     /// cost less in a batch (a ballot's proofs) are batched. With a `known` permit (this node
