@@ -9,11 +9,11 @@ import { sha256, sha512 } from "@noble/hashes/sha2";
 
 import { concat, fromHex, toHex, utf8 } from "./bytes.js";
 
-type Point = InstanceType<typeof RistrettoPoint>;
+export type Point = InstanceType<typeof RistrettoPoint>;
 
 /** The order of ristretto255. */
 export const ORDER = (1n << 252n) + 27742317777372353535851937790883648493n;
-const G: Point = RistrettoPoint.BASE;
+export const G: Point = RistrettoPoint.BASE;
 const MAX_RANGE = 64;
 const MAX_OPTIONS = 50;
 const MAX_QUESTIONS = 20;
@@ -59,9 +59,9 @@ export interface BallotSecrets {
   randomness: string[][];
 }
 
-const mod = (n: bigint): bigint => ((n % ORDER) + ORDER) % ORDER;
+export const mod = (n: bigint): bigint => ((n % ORDER) + ORDER) % ORDER;
 
-function leToBig(b: Uint8Array): bigint {
+export function leToBig(b: Uint8Array): bigint {
   let n = 0n;
   for (let i = b.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(b[i] ?? 0);
   return n;
@@ -79,7 +79,7 @@ function scalarBytes(n: bigint): Uint8Array {
 
 const scalarHex = (n: bigint): string => toHex(scalarBytes(n));
 
-function parseScalar(hex: string, what: string): bigint {
+export function parseScalar(hex: string, what: string): bigint {
   const b = fromHex(hex);
   if (b.length !== 32) throw new BallotError(`${what}: a scalar has 32 bytes, not ${b.length}`);
   const n = leToBig(b);
@@ -87,7 +87,7 @@ function parseScalar(hex: string, what: string): bigint {
   return n;
 }
 
-function parsePoint(hex: string, what: string): Point {
+export function parsePoint(hex: string, what: string): Point {
   try {
     return RistrettoPoint.fromHex(fromHex(hex));
   } catch {
@@ -95,10 +95,10 @@ function parsePoint(hex: string, what: string): Point {
   }
 }
 
-const pointHex = (p: Point): string => toHex(p.toBytes());
+export const pointHex = (p: Point): string => toHex(p.toBytes());
 
 /** s·P, for any scalar including zero. */
-function mul(p: Point, s: bigint): Point {
+export function mul(p: Point, s: bigint): Point {
   const n = mod(s);
   return n === 0n ? RistrettoPoint.ZERO : p.multiply(n);
 }
@@ -110,7 +110,7 @@ function randomScalar(): bigint {
 }
 
 /** The Fiat–Shamir hash: SHA-512 over length-prefixed items, reduced modulo the order. */
-class Transcript {
+export class Transcript {
   private parts: Uint8Array[] = [];
   constructor(label: string) {
     this.bytes(utf8("dojang/ballot/v1"));
@@ -133,15 +133,19 @@ class Transcript {
   challenge(): bigint {
     return mod(leToBig(sha512(concat(...this.parts))));
   }
+  /** 32 bytes of output instead of a scalar: the pad a trustee's share is sealed with. */
+  key(): Uint8Array {
+    return sha512(concat(...this.parts)).subarray(0, 32);
+  }
 }
 
-interface Ct {
+export interface Ct {
   alpha: Point;
   beta: Point;
   json: CiphertextJson;
 }
 
-function ct(alpha: Point, beta: Point): Ct {
+export function ct(alpha: Point, beta: Point): Ct {
   return { alpha, beta, json: { alpha: pointHex(alpha), beta: pointHex(beta) } };
 }
 
@@ -275,7 +279,7 @@ export function encryptBallot(context: Uint8Array, keyHex: string, shapes: Quest
   return { ballot: { answers }, secrets: { randomness } };
 }
 
-function parseCt(c: CiphertextJson, what: string): Ct {
+export function parseCt(c: CiphertextJson, what: string): Ct {
   return ct(parsePoint(c?.alpha, `${what}, alpha`), parsePoint(c?.beta, `${what}, beta`));
 }
 

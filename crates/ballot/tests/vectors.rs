@@ -60,3 +60,67 @@ fn the_ballot_made_here_is_the_committed_vector() {
         file.display()
     );
 }
+
+/// The trustees' side, for the TypeScript verifier (sdk-ts/test/trustees.test.ts): three
+/// trustees deal with threshold 2, the first seals a bad share to the third, who complains
+/// (and complains, unfounded, about the second's good share);
+/// the two dealings that stand make the key; three ballots' worth of totals are decrypted by
+/// trustees 1 and 3 (2 absent). Made from a fixed seed and compared with the committed file.
+#[test]
+fn the_trustee_vector_made_here_is_the_committed_one() {
+    use dojang_ballot::dkg::{election_key, verification_key};
+    use dojang_ballot::elgamal::sum;
+    use dojang_ballot::tally::combine;
+    use dojang_ballot::{Ciphertext, Dealing, DecryptionShare};
+
+    let mut rng = StdRng::seed_from_u64(2027);
+    let ctx = b"dojang/voting/v1/poll/mapo-budget-2026";
+    let transport: Vec<Scalar> = (0..3).map(|_| Scalar::random(&mut rng)).collect();
+    let keys: Vec<(u32, Element)> =
+        transport.iter().enumerate().map(|(i, x)| (i as u32 + 1, Element::new(x * G))).collect();
+    let mut dealings: Vec<Dealing> = (1..=3).map(|j| Dealing::deal(ctx, j, 2, &keys, &mut rng).unwrap().0).collect();
+    let sealed = &mut dealings[0].shares.iter_mut().find(|s| s.to == 3).unwrap().sealed;
+    *sealed = format!("{}{}", if sealed.starts_with('0') { "1" } else { "0" }, &sealed[1..]);
+    assert!(dealings[0].open(ctx, 3, &transport[2]).is_err());
+    let complaint = dealings[0].complain(ctx, 3, &transport[2], &mut rng).unwrap();
+    assert!(dealings[0].judge(ctx, &complaint, &keys[2].1).unwrap());
+    let unfounded = dealings[1].complain(ctx, 3, &transport[2], &mut rng).unwrap();
+    assert!(!dealings[1].judge(ctx, &unfounded, &keys[2].1).unwrap());
+    let standing: Vec<&Dealing> = dealings[1..].iter().collect();
+    let key = election_key(&standing);
+    let vks: Vec<Element> = (1..=3).map(|j| verification_key(&standing, j)).collect();
+    let secret = |j: u32| standing.iter().map(|d| d.open(ctx, j, &transport[j as usize - 1]).unwrap()).sum::<Scalar>();
+
+    // Three ballots of three options, 0 or 1 each.
+    let votes = [[1u64, 0, 1], [1, 1, 0], [0, 0, 1]];
+    let cts: Vec<Vec<Ciphertext>> =
+        votes.iter().map(|v| v.iter().map(|&m| Ciphertext::encrypt(&key, m, &mut rng).0).collect()).collect();
+    let totals: Vec<Ciphertext> = (0..3).map(|o| sum(cts.iter().map(|c| &c[o]))).collect();
+    let shares: Vec<DecryptionShare> =
+        [1u32, 3].iter().map(|&j| DecryptionShare::make(ctx, j, &secret(j), &totals, &mut rng)).collect();
+    for s in &shares {
+        s.verify(ctx, &vks[s.trustee as usize - 1], &totals).unwrap();
+    }
+    let counts = combine(&totals, &shares.iter().collect::<Vec<_>>(), 2, 3).unwrap();
+    assert_eq!(counts, vec![2, 1, 2]);
+
+    let v = json!({
+        "about": "Trustees' dealings, a founded complaint, the key and the decryption of totals, made by crates/ballot from a fixed seed; sdk-ts/test/trustees.test.ts checks it in TypeScript.",
+        "context": std::str::from_utf8(ctx).unwrap(), "threshold": 2,
+        "transport_keys": keys.iter().map(|(_, k)| k).collect::<Vec<_>>(),
+        "dealings": dealings, "complaint": complaint, "unfounded": unfounded, "disqualified": [1],
+        "key": key, "verification_keys": vks, "totals": totals, "shares": shares,
+        "max": 3, "counts": counts,
+    });
+    let file = path("trustees-made-in-rust.json");
+    let text = serde_json::to_string_pretty(&v).unwrap() + "\n";
+    if std::env::var("DOJANG_WRITE_VECTORS").is_ok() {
+        std::fs::write(&file, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{} differs from what the crate makes; rewrite it with DOJANG_WRITE_VECTORS=1 if the change is deliberate",
+        file.display()
+    );
+}
