@@ -237,3 +237,41 @@ export function blind(registrarKeyB64: string, message: Uint8Array): Blinded {
   const blinded = (encoded * modPow(r, key.e, key.n)) % key.n;
   return blinding(key, randomizer, encoded, inverse, blinded);
 }
+
+/**
+ * Checks a voting token as a validator does (RSASSA-PSS verification, RFC 8017 §8.1.2 and
+ * EMSA-PSS-VERIFY §9.1.2, SHA-384 with a 48-byte salt): the registrar's signature over the
+ * randomizer and `message`. Throws a [`BlindRsaError`] saying what failed.
+ */
+export function verifyToken(registrarKeyB64: string, message: Uint8Array, token: VotingToken): void {
+  const key = registrarKey(registrarKeyB64);
+  const randomizer = unb64(typeof token?.randomizer === "string" ? token.randomizer : "", "the token's randomizer");
+  if (randomizer.length !== 32) throw new BlindRsaError("the token's randomizer is not 32 bytes");
+  const sig = unb64(typeof token?.signature === "string" ? token.signature : "", "the token's signature");
+  const bad = () => new BlindRsaError("the registrar did not sign this voting key for this poll");
+  if (sig.length !== key.size) throw bad();
+  const s = toInt(sig);
+  if (s >= key.n) throw bad();
+  const emBits = key.bits - 1;
+  const emLen = Math.ceil(emBits / 8);
+  let em: Uint8Array;
+  try {
+    em = toBytes(modPow(s, key.e, key.n), emLen);
+  } catch {
+    throw bad();
+  }
+  const mHash = sha384(concat(randomizer, message));
+  if (emLen < H_LEN + S_LEN + 2 || em[emLen - 1] !== 0xbc) throw bad();
+  const masked = em.subarray(0, emLen - H_LEN - 1);
+  const h = em.subarray(emLen - H_LEN - 1, emLen - 1);
+  const top = 0xff >>> (8 * emLen - emBits);
+  if ((masked[0]! & ~top) !== 0) throw bad();
+  const mask = mgf1(h, masked.length);
+  const db = masked.map((b, i) => b ^ mask[i]!);
+  db[0]! &= top;
+  const padEnd = emLen - H_LEN - S_LEN - 2;
+  if (db.subarray(0, padEnd).some((b) => b !== 0) || db[padEnd] !== 0x01) throw bad();
+  const salt = db.subarray(db.length - S_LEN);
+  const expected = sha384(concat(new Uint8Array(8), mHash, salt));
+  if (expected.some((b, i) => b !== h[i])) throw bad();
+}

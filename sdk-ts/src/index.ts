@@ -60,7 +60,11 @@ export { STATUS_LIST_TYP, checkStatus, readStatusToken, statusAnchorKey } from "
 export type { CredentialStatus, StatusCheck } from "./status.js";
 export { COPY_KIND, CopyError, collectionCommitment, confirmMessage, copyAgainstLedger, minutesWorked, openWorkerCopy, signMessage, weekAgainstLedger } from "./labour.js";
 export type { CopyVersion, CopyWeek, LedgerContract, LedgerWeek, VersionState, WeekState, WorkDay, WorkerCopy } from "./labour.js";
-export { BlindRsaError, blind, blindedDigest, registrarKey, resumeBlinded } from "./blindrsa.js";
+export { BlindRsaError, blind, blindedDigest, registrarKey, resumeBlinded, verifyToken } from "./blindrsa.js";
 export type { Blinded, RsaPublic, VotingToken } from "./blindrsa.js";
 export { BallotError, auditBallot, ballotContext, credentialMessage, encryptBallot, trackingCode, verifyBallot } from "./voting.js";
 export type { AnswerJson, BallotJson, BallotSecrets, BranchJson, CiphertextJson, QuestionShape, RangeProofJson } from "./voting.js";
+export { checkDealing, combine, electionKey, judgeComplaint, sumCiphertexts, verificationKey, verifyShare } from "./trustees.js";
+export type { ComplaintJson, DealingJson, DecryptionShareJson, DlogEqProofJson, KnowledgeProofJson, SealedShareJson } from "./trustees.js";
+export { verifyPoll } from "./poll-verify.js";
+export type { PollJson, PollReport, VerifyOptions } from "./poll-verify.js";

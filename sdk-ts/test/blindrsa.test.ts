@@ -6,11 +6,11 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { constants, generateKeyPairSync, privateDecrypt, verify, type KeyObject } from "node:crypto";
+import { constants, generateKeyPairSync, privateDecrypt, randomBytes, sign, verify, type KeyObject } from "node:crypto";
 
 import { createHash } from "node:crypto";
 
-import { BlindRsaError, blind, blindedDigest, registrarKey, resumeBlinded } from "../src/blindrsa.js";
+import { BlindRsaError, blind, blindedDigest, registrarKey, resumeBlinded, verifyToken } from "../src/blindrsa.js";
 import { credentialMessage } from "../src/voting.js";
 
 /** The registrar's side, by OpenSSL: a raw RSA private operation on the blinded message. */
@@ -46,6 +46,8 @@ for (const form of ["rsaEncryption", "id-RSASSA-PSS"] as const) {
     const opts = { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 };
     assert.ok(verify("sha384", signed, opts, sig), "OpenSSL verifies the finalized signature");
     assert.ok(!verify("sha384", Buffer.concat([signed, Buffer.from("x")]), opts, sig), "and nothing else");
+    verifyToken(spki, message, token);
+    assert.throws(() => verifyToken(spki, credentialMessage("mapo-budget-2027", "dj" + "cd".repeat(20)), token), /did not sign this voting key/);
     // Two blindings of one message look unrelated.
     assert.notEqual(blind(spki, message).blindedMessage, b.blindedMessage);
   });
@@ -97,4 +99,37 @@ test("a kept blinding resumes to the same blinded message and finalizes the same
   assert.throws(() => resumeBlinded(spki, JSON.stringify({ ...kept, r_inverse: "0" })), /not for this registrar key/);
   // Under another key the numbers make another blinded message, which the signature does not finalize.
   assert.throws(() => resumeBlinded(other, b.kept).finalize(sig), BlindRsaError);
+});
+
+test("a token OpenSSL signed (RSASSA-PSS, SHA-384, 48-byte salt) verifies as the validators check it; anything altered is refused", () => {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 3072 });
+  const der = publicKey.export({ format: "der", type: "spki" });
+  const message = credentialMessage("mapo-budget-2027", "dj" + "ef".repeat(20));
+  const randomizer = randomBytes(32);
+  const signature = sign("sha384", Buffer.concat([randomizer, message]), { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 });
+  const token = { randomizer: randomizer.toString("base64"), signature: signature.toString("base64") };
+  for (const spki of [der, asPss(der)].map((d) => d.toString("base64"))) verifyToken(spki, message, token);
+  const spki = der.toString("base64");
+  const flipped = Buffer.from(signature);
+  flipped[100] ^= 4;
+  const otherRandomizer = Buffer.from(randomizer);
+  otherRandomizer[0] ^= 1;
+  const shortSalt = sign("sha384", Buffer.concat([randomizer, message]), { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+  const sha256Signed = sign("sha256", Buffer.concat([randomizer, message]), { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 });
+  for (const [bad, why] of [
+    [{ ...token, signature: flipped.toString("base64") }, /did not sign/],
+    [{ ...token, randomizer: otherRandomizer.toString("base64") }, /did not sign/],
+    [{ ...token, signature: shortSalt.toString("base64") }, /did not sign/],
+    [{ ...token, signature: sha256Signed.toString("base64") }, /did not sign/],
+    [{ ...token, signature: Buffer.alloc(384, 0xff).toString("base64") }, /did not sign/],
+    [{ ...token, signature: signature.subarray(1).toString("base64") }, /did not sign/],
+    [{ ...token, randomizer: randomizer.subarray(1).toString("base64") }, /not 32 bytes/],
+    [{ ...token, signature: "***" }, /not base64/],
+    [{ randomizer: 7, signature: null }, BlindRsaError],
+  ] as const) {
+    assert.throws(() => verifyToken(spki, message, bad as never), why as never);
+  }
+  assert.throws(() => verifyToken(spki, credentialMessage("another-poll", "dj" + "ef".repeat(20)), token), /did not sign/);
+  const other = generateKeyPairSync("rsa", { modulusLength: 3072 }).publicKey.export({ format: "der", type: "spki" }).toString("base64");
+  assert.throws(() => verifyToken(other, message, token), /did not sign/);
 });

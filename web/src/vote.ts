@@ -6,6 +6,7 @@
 import { fill, h, kv, mark, mono } from "./dom.js";
 import type { Ctx } from "./explorer.js";
 import { isKey, t, time } from "./i18n.js";
+import { verifierSection } from "./vote-verify.js";
 import { votingSection } from "./vote-wallet.js";
 
 const SHOWN = 50;
@@ -143,7 +144,7 @@ export async function poll(main: HTMLElement, ctx: Ctx, arg: string): Promise<vo
   }
   const head = h("section", {});
   const turnout = h("section", { "aria-labelledby": "turnout-h" });
-  main.replaceChildren(head, turnout, finder(ctx, id));
+  main.replaceChildren(head, turnout, finder(ctx, id), verifierSection(ctx, id));
   await fill(head, async () => {
     const v = await ctx.reader.json<PollRecord>(`voting/polls/${id}`);
     if (v.value === null) return [h("h1", {}, t("vote.not_a_poll", { id })), mark(v)];

@@ -106,3 +106,54 @@ test("a voter finds a ballot by its tracking code; an unknown or malformed code 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("anyone recomputes the poll in the browser: everything matches; a ballot left out of the listing or a transaction altered in transit is named", async () => {
+  const { p, context, errors } = await page();
+  await p.goto(`${dev.url}/#/vote/${demo.poll}`);
+  await p.locator('[data-status="tallied"]').waitFor();
+  await p.locator("#verify").click();
+  await p.locator("[data-verify]").waitFor({ timeout: 120_000 });
+  assert.equal(await p.locator("[data-verify]").getAttribute("data-verify"), "ok", await p.locator("main").innerText());
+  const ballots = demo.ballots + demo.revotes;
+  assert.equal(Number(await p.locator("[data-ballots]").getAttribute("data-ballots")), ballots, "every ballot, re-votes included, checked");
+  const recomputed = JSON.parse(await p.locator("[data-recomputed]").getAttribute("data-recomputed"));
+  assert.deepEqual(recomputed.flat(), demo.reference, "the result recomputed from the shares is the demo's plaintext count");
+  const text = await p.locator("main").innerText();
+  assert.match(text, new RegExp(`${ballots} on the board, ${ballots} with a valid signature`));
+  assert.match(text, /2 posted, 2 with valid proofs/);
+  assert.match(text, /recomputed from the shares and equal to the published result/);
+  await p.screenshot({ path: join(OUT, "vote-verify.png"), fullPage: true });
+
+  // The node's listing of board entries leaves one out: the proven tally counts one more.
+  let dropped = null;
+  await p.route(/\/v1\/state\/keys\?prefix=voting%2Fboard/, async (route) => {
+    const answer = await (await route.fetch()).json();
+    dropped = answer.keys.shift().key;
+    await route.fulfill({ json: answer });
+  });
+  await p.locator("#verify").click();
+  await p.locator('[data-verify="problems"]').waitFor({ timeout: 120_000 });
+  assert.ok(dropped, "the listing was answered through the altering route");
+  assert.match(await p.locator(".problem").allInnerTexts().then((x) => x.join("\n")), /encrypted totals or the counts of voters and ballots are not what the board's ballots make/);
+  await p.unroute(/\/v1\/state\/keys/);
+
+  // One ballot's transaction altered in transit: its bytes no longer hash to its id.
+  let altered = null;
+  await p.route(/\/v1\/txs\/[0-9a-f]{64}$/, async (route) => {
+    const answer = await (await route.fetch()).json();
+    if (altered === null) {
+      // A character in the middle of the message (the ballot), not in the signature.
+      const at = 2 * Math.floor(answer.tx_hex.length / 4);
+      altered = at;
+      answer.tx_hex = answer.tx_hex.slice(0, at) + (answer.tx_hex[at] === "0" ? "1" : "0") + answer.tx_hex.slice(at + 1);
+    }
+    await route.fulfill({ json: answer });
+  });
+  await p.locator("#verify").click();
+  await p.locator('[data-verify="problems"] .problem', { hasText: "do not hash to its id" }).waitFor({ timeout: 120_000 });
+  const problems = await p.locator(".problem").allInnerTexts();
+  assert.ok(problems.some((x) => /^ballot [0-9a-f]{64}: the transaction's bytes do not hash to its id$/.test(x)), problems.join("\n"));
+  assert.ok(problems.some((x) => /encrypted totals/.test(x)), "without that ballot the totals differ");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
