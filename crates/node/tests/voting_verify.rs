@@ -21,9 +21,12 @@ use dojang_crypto::{Algorithm, KeyFile, Keypair};
 use dojang_governance::{GovernanceMsg, Role};
 use dojang_sdk::{Client, TxBuilder};
 use dojang_types::wall_clock_ms;
+use dojang_types::TxStatus;
 use dojang_voting::msg::{Eligibility, PollKind, PollSpec, Question, Revote, Trustee, VotingMsg};
 use dojang_voting::rules::{ballot_context, poll_context};
 use dojang_voting_service::credential::blind_signed_token;
+use dojang_voting_service::verify::{check, verify_poll};
+use dojang_voting_service::verify_read::{PollData, ProvenReader};
 use serde_json::Value;
 
 const CHAIN: &str = "voting-test";
@@ -48,8 +51,75 @@ async fn wait_status(client: &Client, want: &str) {
 
 type Tamper = Box<dyn Fn(&mut Value) + Send + Sync>;
 
-/// A proxy in front of the node that alters the JSON of every answer whose path starts with
-/// `path`, and passes everything else through as it is.
+/// One element of what the verifier read altered at a time, with the words of the problem it
+/// must report.
+fn tampered(data: &PollData) -> Vec<((&'static str, PollData), &'static str)> {
+    let other = Element::new(Scalar::from(7u64) * G);
+    let edit = |what: &'static str, change: &dyn Fn(&mut PollData)| {
+        let mut d = data.clone();
+        change(&mut d);
+        (what, d)
+    };
+    let revoter = |d: &PollData| {
+        let sent: Vec<_> = d.board.iter().filter_map(|b| b.sent.as_ref().ok()).collect();
+        let voter = |i: usize| sent[i].1.tx.body.sender_address();
+        (0..sent.len()).find(|&i| (0..sent.len()).any(|j| j != i && voter(j) == voter(i))).unwrap()
+    };
+    vec![
+        (edit("the election key", &|d| d.poll.key = Some(other)), "election key"),
+        (edit("the published result", &|d| d.poll.result.as_mut().unwrap()[0][2] = 2), "published result"),
+        (edit("an encrypted total", &|d| d.tally.totals.swap(0, 1)), "encrypted totals"),
+        (edit("the number of voters", &|d| d.tally.voters = 4), "encrypted totals"),
+        (edit("the credentials issued", &|d| d.tally.issued = 2), "VOTE-10"),
+        (edit("a verification key", &|d| d.poll.verification_keys.swap(0, 1)), "verification key"),
+        (edit("a dealing", &|d| d.dealings.get_mut(&2).unwrap().commitments.swap(0, 1)), "dealing 2"),
+        (edit("a decryption share", &|d| d.shares.get_mut(&3).unwrap().parts.swap(0, 2)), "trustee 3"),
+        (
+            edit("the board's replaced mark", &|d| {
+                let i = revoter(d);
+                d.board[i].sent.as_mut().unwrap().0.replaced ^= true;
+            }),
+            "the board marks it",
+        ),
+        (
+            edit("a ballot cast after the close", &|d| {
+                let closes = d.poll.spec.closes_ms;
+                d.board[0].sent.as_mut().unwrap().1.block_time_ms = closes;
+            }),
+            "VOTE-03",
+        ),
+        (
+            edit("the order of a re-voter's ballots", &|d| {
+                let i = revoter(d);
+                let voter = d.board[i].sent.as_ref().unwrap().1.tx.body.sender_address();
+                for b in d.board.iter_mut() {
+                    let (_, tx) = b.sent.as_mut().unwrap();
+                    if tx.tx.body.sender_address() == voter {
+                        tx.height = u64::MAX - tx.height;
+                    }
+                }
+            }),
+            "the board marks it",
+        ),
+        (
+            edit("another ballot's transaction under a tracking code", &|d| {
+                let tx = d.board[1].sent.as_ref().unwrap().1.clone();
+                d.board[0].sent.as_mut().unwrap().1 = tx;
+            }),
+            "tracking code is not the ballot's",
+        ),
+        (
+            edit("a failed transaction", &|d| {
+                d.board[0].sent.as_mut().unwrap().1.receipt.result =
+                    TxStatus::Failed { code: "refused".into(), reason: "x".into() };
+            }),
+            "its transaction failed",
+        ),
+    ]
+}
+
+/// A proxy in front of the node that alters the JSON of every answer whose path (with its
+/// query) starts with `path`, and passes everything else through as it is.
 async fn tampering_proxy(upstream: String, path: String, tamper: Tamper) -> (String, tokio::sync::oneshot::Sender<()>) {
     use axum::extract::State;
     use axum::http::{StatusCode, Uri};
@@ -61,7 +131,7 @@ async fn tampering_proxy(upstream: String, path: String, tamper: Tamper) -> (Str
         let resp = http.get(&target).send().await.unwrap();
         let status = StatusCode::from_u16(resp.status().as_u16()).unwrap();
         let mut body: Value = resp.json().await.unwrap();
-        if status.is_success() && uri.path().starts_with(path.as_str()) {
+        if status.is_success() && uri.path_and_query().is_some_and(|p| p.as_str().starts_with(path.as_str())) {
             tamper(&mut body);
         }
         (status, axum::Json(body))
@@ -179,7 +249,12 @@ async fn the_independent_verifier_recomputes_a_poll_and_finds_it_equal() {
     }
     assert_eq!(status(&client).await, "tallied");
 
-    let out = Command::new(EXE).args(["voting", "verify", POLL, "--node", &node.url]).output().unwrap();
+    let genesis_file = home.join("genesis.json");
+    let genesis_arg = genesis_file.to_str().unwrap();
+    let out = Command::new(EXE)
+        .args(["voting", "verify", POLL, "--node", &node.url, "--genesis", genesis_arg])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
@@ -194,56 +269,39 @@ async fn the_independent_verifier_recomputes_a_poll_and_finds_it_equal() {
     assert_eq!(report["result_matches"], true);
     assert!(stdout.contains("verified: everything recomputed matches the chain"), "{stdout}");
 
-    // The verifier takes nothing on trust: behind a proxy that alters one element of what the
-    // node serves, it reports a problem that names what no longer matches.
-    let other = hex::encode(Element::new(Scalar::from(7u64) * G).bytes());
-    let poll_path = format!("/v1/query/voting/poll/{POLL}");
-    let tally_path = format!("/v1/query/voting/tally/{POLL}");
-    let cases: Vec<(&str, String, Tamper, &str)> = vec![
-        (
-            "the election key",
-            poll_path.clone(),
-            Box::new(move |v| v["poll"]["key"] = Value::String(other.clone())),
-            "election key",
-        ),
-        (
-            "the published result",
-            poll_path.clone(),
-            Box::new(|v| v["poll"]["result"][0][2] = 2.into()),
-            "published result",
-        ),
-        (
-            "an encrypted total",
-            tally_path.clone(),
-            Box::new(|v| v["tally"]["totals"].as_array_mut().unwrap().swap(0, 1)),
-            "encrypted totals",
-        ),
-        ("the number of voters", tally_path.clone(), Box::new(|v| v["tally"]["voters"] = 4.into()), "encrypted totals"),
-        ("the credentials issued", tally_path, Box::new(|v| v["tally"]["issued"] = 2.into()), "VOTE-10"),
-        (
-            "a trustee's verification key",
-            poll_path.clone(),
-            Box::new(|v| v["poll"]["verification_keys"].as_array_mut().unwrap().swap(0, 1)),
-            "verification key",
-        ),
-        (
-            "a board entry",
-            format!("/v1/query/voting/board/{POLL}/"),
-            Box::new(|v| v["ballot"]["tx"] = Value::String("00".repeat(32))),
-            "its transaction",
-        ),
-        (
-            "a trustee's dealing",
-            format!("/v1/query/voting/dealing/{POLL}/2"),
-            Box::new(|v| v["dealing"]["commitments"].as_array_mut().unwrap().swap(0, 1)),
-            "dealing 2",
-        ),
-        (
-            "a decryption share",
-            format!("/v1/query/voting/share/{POLL}/3"),
-            Box::new(|v| v["share"]["parts"].as_array_mut().unwrap().swap(0, 2)),
-            "trustee 3",
-        ),
+    assert!(report["blocks_checked"].as_u64().is_some_and(|b| (1..=4).contains(&b)), "{report}");
+    assert!(stdout.contains("blocks' certificates checked"), "{stdout}");
+
+    // What it read, each part proven; every element altered there is named.
+    let genesis = dojang_ledger::Genesis::load(&genesis_file).unwrap();
+    let read = || ProvenReader::new(&client, CHAIN, genesis.validator_set()).poll(POLL);
+    let data = read().await.unwrap();
+    assert_eq!(check(&data).unwrap().problems, Vec::<String>::new());
+    for ((what, data), named) in tampered(&data) {
+        let problems = check(&data).unwrap().problems;
+        assert!(problems.iter().any(|p| p.contains(named)), "{what}: {problems:?}");
+    }
+
+    // Behind a proxy that alters one answer of the node, the proof that no longer holds is
+    // named: a record fails the whole read, a ballot's part is a problem of that ballot.
+    let validators = genesis.validator_set();
+    let through = |url: String| {
+        let validators = validators.clone();
+        async move { verify_poll(&Client::new(&url), CHAIN, validators, POLL).await }
+    };
+    let state_of = |key: String| format!("/v1/state?key={}", dojang_types::percent_encode(&key));
+    let flip_value: fn(&mut Value) = |v| {
+        let t = v["value_hex"].as_str().unwrap().to_string();
+        v["value_hex"] = Value::String(format!("{}{}", &t[..t.len() - 2], if t.ends_with("7d") { "20" } else { "7d" }));
+    };
+    let (url, stop) =
+        tampering_proxy(node.url.clone(), state_of(format!("voting/polls/{POLL}")), Box::new(flip_value)).await;
+    let err = through(url).await.unwrap_err();
+    let _ = stop.send(());
+    assert!(format!("{err:#}").contains(&format!("reading voting/polls/{POLL}")), "{err:#}");
+    assert!(format!("{err:#}").contains("proof"), "{err:#}");
+    let proxied: Vec<(&str, String, Tamper, &str)> = vec![
+        ("a board entry", state_of(format!("voting/board/{POLL}/")), Box::new(flip_value), "proof"),
         (
             "a ballot's transaction",
             "/v1/txs/".to_string(),
@@ -252,17 +310,36 @@ async fn the_independent_verifier_recomputes_a_poll_and_finds_it_equal() {
                 let flipped = if t.ends_with('0') { "1" } else { "0" };
                 v["tx_hex"] = Value::String(format!("{}{flipped}", &t[..t.len() - 1]));
             }),
-            "not the one signed",
+            "signature is not its sender's",
+        ),
+        (
+            "a block's time",
+            "/v1/blocks/".to_string(),
+            Box::new(|v| {
+                v["block"]["header"]["time_ms"] = (v["block"]["header"]["time_ms"].as_u64().unwrap() + 1).into()
+            }),
+            "its block",
+        ),
+        (
+            "the listing of the board",
+            "/v1/state/keys".to_string(),
+            Box::new(|v| {
+                v["keys"].as_array_mut().unwrap().remove(0);
+            }),
+            "encrypted totals",
         ),
     ];
-    for (what, path, tamper, named) in cases {
+    for (what, path, tamper, named) in proxied {
         let (url, stop) = tampering_proxy(node.url.clone(), path, tamper).await;
-        let report = dojang_voting_service::verify::verify_poll(&Client::new(&url), POLL).await.unwrap();
+        let report = through(url).await.unwrap();
         let _ = stop.send(());
         assert!(report.problems.iter().any(|p| p.contains(named)), "{what}: {:?}", report.problems);
     }
 
-    let missing = Command::new(EXE).args(["voting", "verify", "no-such-poll", "--node", &node.url]).output().unwrap();
+    let missing = Command::new(EXE)
+        .args(["voting", "verify", "no-such-poll", "--node", &node.url, "--genesis", genesis_arg])
+        .output()
+        .unwrap();
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no poll 'no-such-poll'"), "{missing:?}");
 }

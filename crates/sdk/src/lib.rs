@@ -4,6 +4,7 @@
 
 mod chain;
 mod client;
+mod history;
 mod light;
 pub mod load;
 mod verify;
@@ -12,6 +13,7 @@ pub use chain::Chain;
 pub use client::{Client, ClientError, Proven, Submitted};
 pub use dojang_crypto::{verify_commit, CommitError};
 pub use dojang_types::Validator;
+pub use history::{check_inclusion, ProvenBlock, ProvenTx};
 pub use light::{TrustedChain, DEFAULT_MAX_AGE, MAX_FUTURE_SKEW_MS, VALIDATORS_KEY};
 pub use verify::{VerifiedState, VerifyError};
 

@@ -11,6 +11,7 @@ mod registrar_cmd;
 pub mod registrar_http;
 pub mod trustee;
 pub mod verify;
+pub mod verify_read;
 
 pub use registrar_cmd::load_poll;
 
@@ -37,12 +38,17 @@ pub enum Commands {
 #[derive(Subcommand)]
 pub enum VotingCommand {
     /// Recompute a poll from chain data alone: every dealing, ballot proof, credential and
-    /// decryption share, the election key, the encrypted totals and the result. Exits with
-    /// status 1 if anything does not match what the chain says.
+    /// decryption share, the election key, the encrypted totals and the result, each record
+    /// read with its proof against the validators the genesis file names and each ballot in
+    /// its certified block. Exits with status 1 if anything does not match what the chain says.
     Verify {
         poll: String,
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         node: String,
+        /// The chain's genesis file, as the city publishes it: the validators every answer is
+        /// checked against (never the set the node reports).
+        #[arg(long)]
+        genesis: PathBuf,
         /// Print only the report's JSON line.
         #[arg(long)]
         json: bool,
@@ -143,8 +149,10 @@ fn run(cmd: Commands) -> Run {
     let Commands::Voting(cmd) = cmd;
     Box::pin(async move {
         match cmd {
-            VotingCommand::Verify { poll, node, json } => {
-                let report = verify::verify_poll(&dojang_sdk::Client::new(&node), &poll).await?;
+            VotingCommand::Verify { poll, node, genesis, json } => {
+                let genesis = dojang_ledger::Genesis::load(&genesis)?;
+                let client = dojang_sdk::Client::new(&node);
+                let report = verify::verify_poll(&client, &genesis.chain_id, genesis.validator_set(), &poll).await?;
                 if !json {
                     report.print();
                 }

@@ -1,31 +1,32 @@
-//! The independent verifier (VOTE-07, VOTE-09, VOTE-10): it takes nothing the node computed
-//! on trust. From the poll's dealings it recomputes the election key and each trustee's
-//! verification key. From every ballot on the board it checks the transaction's signature,
-//! the voting credential and the ballot's proofs, and it recomputes the encrypted totals under
-//! the poll's re-voting policy. It checks every decryption share and recomputes the counts.
-//! Each of these is compared with what the chain records; any difference is a problem in the
-//! report.
+//! The independent verifier (VOTE-03, VOTE-05, VOTE-07..10): it takes nothing the node
+//! computed on trust. It reads every record with its proof and every ballot's transaction in
+//! its certified block ([`crate::verify_read`]), then recomputes: the election key and each
+//! trustee's verification key from the poll's dealings, each complaint that put a dealing out;
+//! from every ballot on the board the transaction's signature, the voting credential, the
+//! ballot's proofs and its block's time against the window; the order of the ballots by their
+//! place in the chain and the encrypted totals under the poll's re-voting policy; each
+//! decryption share and the counts. Each is compared with what the chain records; any
+//! difference is a problem in the report.
 //!
-//! What it still takes from the node it reads (docs/modules/voting.md): the records as served,
-//! not proven against certified headers; the dealers a complaint put out (complaints are not
-//! kept in state to be judged again); each ballot's height and position, which order the
-//! ballots under "last counts"; and the block times, so the window (VOTE-03) is not
-//! rechecked.
+//! What it still takes from the node: the listing of the board's keys (the proven tally's
+//! counts catch one left out), and the dealers a complaint put out (complaints are not kept
+//! in state to be judged again beyond the founded one).
 
 use std::collections::BTreeMap;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use dojang_ballot::dkg::{election_key, verification_key};
 use dojang_ballot::elgamal::sum;
 use dojang_ballot::tally::combine;
 use dojang_ballot::{Batch, Ciphertext, Complaint, Dealing, DecryptionShare, EncryptedBallot};
-use dojang_sdk::{Client, ClientError};
-use dojang_types::{Address, SignedTx};
-use dojang_voting::rules::{ballot_context, poll_context, within_credentials};
-use dojang_voting::state::{BoardEntry, Poll, Status, Tally};
+use dojang_sdk::{Client, ProvenTx, Validator};
+use dojang_types::{Address, TxStatus};
+use dojang_voting::rules::{ballot_context, poll_context, within_credentials, within_window};
+use dojang_voting::state::{BoardEntry, Poll, Status};
 use dojang_voting::{exec, Revote, VotingMsg};
 use serde::Serialize;
-use serde_json::Value;
+
+use crate::verify_read::{OnBoard, PollData, ProvenReader};
 
 /// What the verifier found. `problems` is empty when everything matches.
 #[derive(Debug, Serialize)]
@@ -45,6 +46,10 @@ pub struct Report {
     pub shares_valid: usize,
     pub result: Option<Vec<Vec<u64>>>,
     pub result_matches: Option<bool>,
+    /// Blocks whose certificate was checked to place the ballots.
+    pub blocks_checked: usize,
+    /// The highest height a record was proven at.
+    pub proven_at: u64,
     pub problems: Vec<String>,
 }
 
@@ -68,6 +73,10 @@ impl Report {
             (Some(r), _) => println!("result: {r:?}, NOT what the shares decrypt to"),
             (None, _) => println!("result: not published"),
         }
+        println!(
+            "proofs: every record checked against the pinned validators up to block {}; {} blocks' certificates checked to place the ballots",
+            self.proven_at, self.blocks_checked
+        );
         if self.problems.is_empty() {
             println!("verified: everything recomputed matches the chain");
         } else {
@@ -78,77 +87,62 @@ impl Report {
     }
 }
 
-/// A voting query's `field`, or `None` when the node has no such record.
-async fn optional(client: &Client, path: &str, field: &str) -> anyhow::Result<Option<Value>> {
-    match client.query("voting", path, &[]).await {
-        Ok(v) => Ok(Some(v[field].clone())),
-        Err(ClientError::Problem { status: 404, .. }) => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("cannot read voting/{path}")),
-    }
-}
-
-/// Every tracking code on the poll's board, from the state index.
-async fn board(client: &Client, poll: &str) -> anyhow::Result<Vec<String>> {
-    let prefix = format!("voting/board/{poll}/");
-    let mut codes = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let mut path = format!("/v1/state/keys?prefix={prefix}&limit=200");
-        if let Some(a) = &after {
-            path.push_str(&format!("&after={a}"));
-        }
-        let page = client.get(&path).await?;
-        for k in page["keys"].as_array().context("the key index has no keys")? {
-            let key = k["key"].as_str().context("a board key that is not text")?;
-            codes.push(key.trim_start_matches(&prefix).to_string());
-        }
-        match page["next_after"].as_str() {
-            Some(next) => after = Some(next.to_string()),
-            None => return Ok(codes),
-        }
-    }
-}
-
 /// A ballot as it was sent: its transaction, checked and decoded.
 struct Cast {
     code: String,
     height: u64,
-    index: u64,
+    index: u32,
     voter: Address,
+    replaced: bool,
     context: Vec<u8>,
     ballot: EncryptedBallot,
 }
 
-/// Fetches the transaction behind a board entry and checks it: its id, its signature, that it
-/// is this poll's ballot from the voting key it names, its credential, and its tracking code.
-/// Its proofs go into `batch`.
-async fn cast(client: &Client, p: &Poll, poll: &str, code: &str, batch: &mut Batch) -> Result<Cast, String> {
-    let entry: Value = optional(client, &format!("board/{poll}/{code}"), "ballot")
-        .await
-        .map_err(|e| format!("{e:#}"))?
-        .ok_or("its board entry is gone")?;
-    let entry: BoardEntry = serde_json::from_value(entry).map_err(|e| format!("its board entry: {e}"))?;
-    let answer = client.tx(&entry.tx).await.map_err(|e| format!("its transaction {}: {e}", entry.tx))?;
-    let bytes = hex::decode(answer["tx_hex"].as_str().unwrap_or_default()).map_err(|e| format!("tx_hex: {e}"))?;
-    let tx = SignedTx::decode(&bytes).map_err(|e| format!("its transaction does not decode: {e}"))?;
-    if tx.id() != entry.tx || !dojang_crypto::verify_txs(&[&tx])[0] {
-        return Err(format!("transaction {} is not the one signed", entry.tx));
+/// Checks a ballot's proven transaction: that it succeeded, is this poll's ballot from the
+/// voting key it names, carries the board's tracking code, a valid credential and was cast in
+/// the window by its block's time. Its proofs go into `batch`.
+fn cast(
+    p: &Poll,
+    poll: &str,
+    code: &str,
+    entry: &BoardEntry,
+    sent: &ProvenTx,
+    batch: &mut Batch,
+) -> Result<Cast, String> {
+    if sent.receipt.result != TxStatus::Ok {
+        return Err("its transaction failed".into());
     }
+    let tx = &sent.tx;
     let msg: VotingMsg = serde_json::from_slice(&tx.body.msg).map_err(|e| format!("not a voting message: {e}"))?;
     let VotingMsg::Cast { poll: for_poll, voter, key, shapes, token, ballot } = msg else {
         return Err("its transaction is not a ballot".into());
     };
-    if for_poll != poll || voter != tx.body.sender_address() || Some(key) != p.key || shapes != p.spec.shapes() {
+    if tx.body.module != "voting"
+        || for_poll != poll
+        || voter != tx.body.sender_address()
+        || Some(key) != p.key
+        || shapes != p.spec.shapes()
+    {
         return Err("it is not a ballot of this poll from the voting key it names".into());
     }
     if hex::encode(ballot.tracking_code()) != code {
         return Err("its tracking code is not the ballot's".into());
     }
+    if !within_window(p.spec.opens_ms, p.spec.closes_ms, sent.block_time_ms) {
+        return Err(format!("VOTE-03: it was cast at {} ms, outside the poll's window", sent.block_time_ms));
+    }
     exec::token_is_valid(&p.spec.registrar_key, poll, &voter, &token).map_err(|e| e.to_string())?;
     let context = ballot_context(poll, &voter);
     ballot.check(&context, &key, &shapes, batch).map_err(|e| e.to_string())?;
-    let index = answer["receipt"]["index"].as_u64().unwrap_or_default();
-    Ok(Cast { code: code.to_string(), height: entry.height, index, voter, context, ballot })
+    Ok(Cast {
+        code: code.to_string(),
+        height: sent.height,
+        index: sent.index,
+        voter,
+        replaced: entry.replaced,
+        context,
+        ballot,
+    })
 }
 
 /// Recomputes poll `poll` from the chain's data and compares.
@@ -180,40 +174,39 @@ pub fn complaints_problems(
     problems
 }
 
-pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> {
-    let Some(p) = optional(client, &format!("poll/{poll}"), "poll").await? else {
-        bail!("the chain has no poll '{poll}'");
-    };
-    let p: Poll = serde_json::from_value(p).context("the poll record")?;
-    let tally: Tally = serde_json::from_value(
-        optional(client, &format!("tally/{poll}"), "tally").await?.context("the poll has no tally record")?,
-    )
-    .context("the tally record")?;
+/// Reads poll `poll` with proofs against `validators` (the set the chain's genesis names, for
+/// chain `chain_id`) and recomputes it: see the module.
+pub async fn verify_poll(
+    client: &Client,
+    chain_id: &str,
+    validators: Vec<Validator>,
+    poll: &str,
+) -> anyhow::Result<Report> {
+    let data = ProvenReader::new(client, chain_id, validators).poll(poll).await?;
+    check(&data)
+}
+
+/// Recomputes a poll from what was read and compares each part with what the chain records.
+/// Pure: the tests tamper with `data` to see each difference named.
+pub fn check(data: &PollData) -> anyhow::Result<Report> {
+    let (poll, p, tally) = (data.id.as_str(), &data.poll, &data.tally);
     let mut problems = Vec::new();
     let ctx = poll_context(poll);
     let n = p.spec.trustees.len() as u32;
     let trustees: Vec<u32> = (1..=n).collect();
 
     // The key, from the dealings that stand.
-    let mut dealings = BTreeMap::new();
-    for j in 1..=n {
-        if let Some(d) = optional(client, &format!("dealing/{poll}/{j}"), "dealing").await? {
-            let d: Dealing = serde_json::from_value(d).with_context(|| format!("dealing {j}"))?;
-            if let Err(e) = d.check(&ctx, p.spec.threshold, &trustees) {
-                problems.push(format!("dealing {j} does not check: {e}"));
-            }
-            dealings.insert(j, d);
+    let dealings = &data.dealings;
+    for (j, d) in dealings {
+        if d.dealer != *j {
+            problems.push(format!("the record of dealing {j} holds dealer {}'s dealing", d.dealer));
+        }
+        if let Err(e) = d.check(&ctx, p.spec.threshold, &trustees) {
+            problems.push(format!("dealing {j} does not check: {e}"));
         }
     }
     // Each dealing put out, by the founded complaint kept on chain, judged again here.
-    let mut complaints = BTreeMap::new();
-    for &j in &p.disqualified {
-        if let Some(c) = optional(client, &format!("complaint/{poll}/{j}"), "complaint").await? {
-            complaints
-                .insert(j, serde_json::from_value(c).with_context(|| format!("the complaint about dealing {j}"))?);
-        }
-    }
-    problems.extend(complaints_problems(&ctx, &p, &dealings, &complaints));
+    problems.extend(complaints_problems(&ctx, p, dealings, &data.complaints));
     let standing: Vec<&Dealing> =
         dealings.iter().filter(|(j, _)| !p.disqualified.contains(j)).map(|(_, d)| d).collect();
     // Each trustee's verification key, from the commitments: for the key and for the shares.
@@ -233,12 +226,11 @@ pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> 
         }
     }
 
-    // Every ballot on the board, and the totals under the re-voting policy.
-    let codes = board(client, poll).await?;
+    // Every ballot on the board, each proven into its block.
     let mut batch = Batch::new();
     let mut casts = Vec::new();
-    for code in &codes {
-        match cast(client, &p, poll, code, &mut batch).await {
+    for OnBoard { code, sent } in &data.board {
+        match sent.as_ref().map_err(String::clone).and_then(|(entry, tx)| cast(p, poll, code, entry, tx, &mut batch)) {
             Ok(c) => casts.push(c),
             Err(e) => problems.push(format!("ballot {code}: {e}")),
         }
@@ -260,6 +252,19 @@ pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> 
     for c in &casts {
         if counted.insert(c.voter, c).is_some() && p.spec.revote == Revote::Reject {
             problems.push(format!("VOTE-02: voting key {} has two ballots in a one-ballot poll", c.voter));
+        }
+    }
+    if p.spec.revote == Revote::LastCounts {
+        for c in &casts {
+            let last = counted.get(&c.voter).is_some_and(|l| std::ptr::eq(*l, c));
+            if c.replaced == last {
+                problems.push(format!(
+                    "ballot {}: the board marks it {}, where the order of the chain makes it {}",
+                    c.code,
+                    if c.replaced { "replaced" } else { "counted" },
+                    if last { "counted" } else { "replaced" }
+                ));
+            }
         }
     }
     // As many totals as the poll's questions have options, whatever the tally record holds.
@@ -287,15 +292,18 @@ pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> 
 
     // The decryption shares, and the result from them.
     let mut shares = Vec::new();
-    let mut posted = 0;
-    for (j, vk) in (1..=n).zip(&vks) {
-        if let Some(s) = optional(client, &format!("share/{poll}/{j}"), "share").await? {
-            posted += 1;
-            let s: DecryptionShare = serde_json::from_value(s).with_context(|| format!("share {j}"))?;
-            match s.verify(&ctx, vk, &totals) {
-                Ok(()) => shares.push(s),
-                Err(e) => problems.push(format!("VOTE-07: {e}")),
-            }
+    for (j, s) in &data.shares {
+        let Some(vk) = vks.get(*j as usize - 1) else {
+            problems.push(format!("VOTE-07: a share for trustee {j}, who is not one of the poll's"));
+            continue;
+        };
+        if s.trustee != *j {
+            problems.push(format!("VOTE-07: the record of trustee {j}'s share holds trustee {}'s", s.trustee));
+            continue;
+        }
+        match s.verify(&ctx, vk, &totals) {
+            Ok(()) => shares.push(s.clone()),
+            Err(e) => problems.push(format!("VOTE-07: {e}")),
         }
     }
     let recomputed = if shares.len() as u32 >= p.spec.threshold {
@@ -318,16 +326,18 @@ pub async fn verify_poll(client: &Client, poll: &str) -> anyhow::Result<Report> 
         dealings: dealings.len(),
         dealings_standing: standing.len(),
         key_matches,
-        ballots_on_board: codes.len(),
+        ballots_on_board: data.board.len(),
         ballots_verified: casts.len(),
         voters_counted: counted.len() as u64,
         credentials_issued: tally.issued,
         eligible: p.spec.eligible,
         totals_match,
-        shares_posted: posted,
+        shares_posted: data.shares.len(),
         shares_valid: shares.len(),
         result: p.result.clone(),
         result_matches,
+        blocks_checked: data.blocks_checked,
+        proven_at: data.proven_at,
         problems,
     })
 }

@@ -344,7 +344,7 @@ async fn voting(args: &VotingDemoArgs, url: &str, home: &Path, dir: &Path) -> an
     }
     println!("result published with trustees 1 and 3 (trustee 2 absent); it equals the plaintext count");
 
-    let report = crate::verify::verify_poll(&chain.client, &poll).await?;
+    let report = crate::verify::verify_poll(&chain.client, &genesis.chain_id, genesis.validator_set(), &poll).await?;
     report.print();
     if !report.problems.is_empty() {
         bail!("the independent verifier found problems: {:?}", report.problems);
