@@ -9,7 +9,7 @@
 import { RistrettoPoint } from "@noble/curves/ed25519";
 
 import { concat, fromHex } from "./bytes.js";
-import { BallotError, G, ORDER, Transcript, leToBig, mod, parsePoint, parseScalar, pointHex, type CiphertextJson, type Point } from "./voting.js";
+import { BallotError, G, ORDER, Transcript, leToBig, mod, parsePoint, parseScalar, pointHex, vmul, type CiphertextJson, type Point } from "./voting.js";
 
 export interface KnowledgeProofJson {
   a: string;
@@ -54,11 +54,6 @@ const be32 = (n: number): Uint8Array => {
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-/** `v·P` for public values: variable time is fine for what everyone may see. */
-function vmul(p: Point, s: bigint): Point {
-  const n = mod(s);
-  return n === 0n ? RistrettoPoint.ZERO : p.multiplyUnsafe(n);
-}
 
 function trusteeNumber(n: unknown, what: string): number {
   if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > MAX_TRUSTEES) throw new BallotError(`${what} is not a trustee number 1..${MAX_TRUSTEES}`);

@@ -103,6 +103,12 @@ export function mul(p: Point, s: bigint): Point {
   return n === 0n ? RistrettoPoint.ZERO : p.multiply(n);
 }
 
+/** s·P in variable time: only for checking, where every value is public. */
+export function vmul(p: Point, s: bigint): Point {
+  const n = mod(s);
+  return n === 0n ? RistrettoPoint.ZERO : p.multiplyUnsafe(n);
+}
+
 function randomScalar(): bigint {
   const b = new Uint8Array(64);
   crypto.getRandomValues(b);
@@ -190,7 +196,41 @@ function proveRange(context: Uint8Array, key: Point, keyHex: string, c: Ct, r: b
   return { branches: commits.map((cm, j) => ({ ...cm, c: scalarHex(cs[j] ?? 0n), z: scalarHex(zs[j] ?? 0n) })) };
 }
 
-function verifyRange(context: Uint8Array, key: Point, keyHex: string, c: Ct, lo: number, hi: number, proof: RangeProofJson): void {
+/**
+ * Equations `Σ sᵢ·Pᵢ = 0`, each scaled by a fresh random 128-bit weight and summed, then
+ * checked by one multi-scalar multiplication: a false equation makes the sum non-zero except
+ * with probability about 2⁻¹²⁸. A point object used by several equations (the generator, the
+ * election key, a ciphertext's halves) is one term.
+ */
+class Equations {
+  private terms = new Map<Point, bigint>();
+  add(p: Point, s: bigint): void {
+    this.terms.set(p, mod((this.terms.get(p) ?? 0n) + s));
+  }
+  holds(): boolean {
+    const points: Point[] = [];
+    const scalars: bigint[] = [];
+    for (const [p, s] of this.terms) {
+      if (s !== 0n) {
+        points.push(p);
+        scalars.push(s);
+      }
+    }
+    return points.length === 0 || RistrettoPoint.msm(points, scalars).equals(RistrettoPoint.ZERO);
+  }
+}
+
+function weight(): bigint {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  return leToBig(b) | 1n;
+}
+
+/**
+ * Checks a range proof: its shape and challenges now; its equations now, or into `eqs` to be
+ * checked with the rest of the ballot.
+ */
+function verifyRange(context: Uint8Array, key: Point, keyHex: string, c: Ct, lo: number, hi: number, proof: RangeProofJson, eqs?: Equations): void {
   if (!Array.isArray(proof?.branches) || proof.branches.length !== hi - lo + 1) {
     throw new BallotError(`a proof for ${lo}..=${hi} has one alternative per value`);
   }
@@ -202,8 +242,20 @@ function verifyRange(context: Uint8Array, key: Point, keyHex: string, c: Ct, lo:
     const cj = parseScalar(br.c, "a challenge");
     const zj = parseScalar(br.z, "a response");
     sum += cj;
-    const shifted = c.beta.subtract(mul(G, BigInt(lo + j)));
-    if (!mul(G, zj).equals(a.add(mul(c.alpha, cj))) || !mul(key, zj).equals(b.add(mul(shifted, cj)))) {
+    const m = BigInt(lo + j);
+    if (eqs) {
+      // z·G − A − c·α = 0 and z·Y − B − c·β + c·m·G = 0, each with its weight.
+      const [w1, w2] = [weight(), weight()];
+      eqs.add(G, w1 * zj + w2 * cj * m);
+      eqs.add(a, -w1);
+      eqs.add(c.alpha, -w1 * cj);
+      eqs.add(key, w2 * zj);
+      eqs.add(b, -w2);
+      eqs.add(c.beta, -w2 * cj);
+      return;
+    }
+    const shifted = c.beta.subtract(vmul(G, m));
+    if (!vmul(G, zj).equals(a.add(vmul(c.alpha, cj))) || !vmul(key, zj).equals(b.add(vmul(shifted, cj)))) {
       throw new BallotError("the ciphertext is not proven to encrypt a value in range");
     }
   });
@@ -283,23 +335,30 @@ export function parseCt(c: CiphertextJson, what: string): Ct {
   return ct(parsePoint(c?.alpha, `${what}, alpha`), parsePoint(c?.beta, `${what}, beta`));
 }
 
-/** Checks a ballot's proofs as a validator does (one at a time, not in a batch). */
+/** Checks a ballot's proofs as a validator does. */
 export function verifyBallot(context: Uint8Array, keyHex: string, shapes: QuestionShape[], ballot: BallotJson): void {
   checkShapes(shapes);
   const key = electionKey(keyHex);
   if (!Array.isArray(ballot?.answers) || ballot.answers.length !== shapes.length) {
     throw new BallotError(`the poll has ${shapes.length} questions and the ballot answers another number`);
   }
-  shapes.forEach((shape, q) => {
-    const a = ballot.answers[q];
-    if (!Array.isArray(a?.choices) || !Array.isArray(a?.choice_proofs) || a.choices.length !== shape.options || a.choice_proofs.length !== shape.options) {
-      throw new BallotError(`question ${q} has ${shape.options} options: one ciphertext and one proof each`);
-    }
-    const cts = a.choices.map((c, o) => parseCt(c, `question ${q}, option ${o}`));
-    cts.forEach((c, o) => verifyRange(context, key, keyHex, c, 0, 1, a.choice_proofs[o] as RangeProofJson));
-    const total = ct(cts.reduce((s, c) => s.add(c.alpha), RistrettoPoint.ZERO), cts.reduce((s, c) => s.add(c.beta), RistrettoPoint.ZERO));
-    verifyRange(context, key, keyHex, total, shape.min, shape.max, a.count_proof);
-  });
+  // Every proof's equations in one check; if it fails, each proof alone names the one at fault.
+  const each = (eqs?: Equations) =>
+    shapes.forEach((shape, q) => {
+      const a = ballot.answers[q];
+      if (!Array.isArray(a?.choices) || !Array.isArray(a?.choice_proofs) || a.choices.length !== shape.options || a.choice_proofs.length !== shape.options) {
+        throw new BallotError(`question ${q} has ${shape.options} options: one ciphertext and one proof each`);
+      }
+      const cts = a.choices.map((c, o) => parseCt(c, `question ${q}, option ${o}`));
+      cts.forEach((c, o) => verifyRange(context, key, keyHex, c, 0, 1, a.choice_proofs[o] as RangeProofJson, eqs));
+      const total = ct(cts.reduce((s, c) => s.add(c.alpha), RistrettoPoint.ZERO), cts.reduce((s, c) => s.add(c.beta), RistrettoPoint.ZERO));
+      verifyRange(context, key, keyHex, total, shape.min, shape.max, a.count_proof, eqs);
+    });
+  const eqs = new Equations();
+  each(eqs);
+  if (eqs.holds()) return;
+  each();
+  throw new BallotError("the ballot's proofs do not hold together");
 }
 
 /** The tracking code (VOTE-08): SHA-256 over every ciphertext and proof, in order, as hex. */
