@@ -66,5 +66,7 @@ export { BallotError, auditBallot, ballotContext, credentialMessage, encryptBall
 export type { AnswerJson, BallotJson, BallotSecrets, BranchJson, CiphertextJson, QuestionShape, RangeProofJson } from "./voting.js";
 export { checkDealing, combine, electionKey, judgeComplaint, sumCiphertexts, verificationKey, verifyShare } from "./trustees.js";
 export type { ComplaintJson, DealingJson, DecryptionShareJson, DlogEqProofJson, KnowledgeProofJson, SealedShareJson } from "./trustees.js";
-export { verifyPoll } from "./poll-verify.js";
-export type { PollJson, PollReport, VerifyOptions } from "./poll-verify.js";
+export { readPoll } from "./poll-read.js";
+export type { BoardJson, OnBoard, PollData, PollJson, ReadOptions, SentBallot, TallyJson } from "./poll-read.js";
+export { checkPoll, verifyPoll } from "./poll-verify.js";
+export type { PollReport, VerifyOptions } from "./poll-verify.js";

@@ -1,53 +1,17 @@
 // The independent verifier of a poll (VOTE-03, VOTE-05, VOTE-07..10), for anyone with a
-// browser or Node: it reads every record with its proof against the validators it trusts
-// (a [`VerifiedReader`]), every ballot's transaction with its inclusion in a certified block,
-// and recomputes what the chain says: the election key and each verification key from the
-// dealings that stand (complaints judged again), each ballot's signature, voting credential
-// and proofs, the window by the block's time, the order of ballots by their place in the
-// chain, the encrypted totals under the re-voting policy, each decryption share and the
-// result. Every difference is a problem in the report; nothing the node computed is taken.
-//
-// What it cannot prove: that the node listed every board entry (the listing of keys has no
-// proof). The tally record, which is proven, counts the ballots accepted, so a ballot left
-// out of the listing shows as totals and counts that do not match.
+// browser or Node. [`readPoll`] reads every record and every ballot's block with their proofs
+// (sdk-ts/src/poll-read.ts); [`checkPoll`] recomputes what the chain says: the election key and
+// each verification key from the dealings that stand (complaints judged again), each ballot's
+// signature (checked as it was read), success, voting credential, proofs and time against the
+// window, the order of ballots by their place in the chain, the encrypted totals under the
+// re-voting policy, each decryption share and the result. Every difference is a problem in
+// the report; nothing the node computed is taken.
 
 import { verifyToken, type VotingToken } from "./blindrsa.js";
-import { checkInclusion } from "./inclusion.js";
-import type { VerifiedBlock, VerifiedReader } from "./trust.js";
-import { checkDealing, combine, electionKey, judgeComplaint, sumCiphertexts, verificationKey, verifyShare, type ComplaintJson, type DealingJson, type DecryptionShareJson } from "./trustees.js";
+import { readPoll, type OnBoard, type PollData, type ReadOptions, type SentBallot } from "./poll-read.js";
+import type { VerifiedReader } from "./trust.js";
+import { checkDealing, combine, electionKey, judgeComplaint, sumCiphertexts, verificationKey, verifyShare, type DecryptionShareJson } from "./trustees.js";
 import { ballotContext, credentialMessage, trackingCode, verifyBallot, type BallotJson, type CiphertextJson, type QuestionShape } from "./voting.js";
-
-/** A poll record as the voting module stores it (crates/modules/voting/src/state.rs). */
-export interface PollJson {
-  spec: {
-    questions: { options: string[]; min: number; max: number }[];
-    opens_ms: number;
-    closes_ms: number;
-    revote: "reject" | "last_counts";
-    trustees: { account: string; transport_key: string }[];
-    threshold: number;
-    registrar_key: string;
-    eligible: number;
-  };
-  status: string;
-  disqualified?: number[];
-  key?: string | null;
-  verification_keys?: string[];
-  result?: number[][] | null;
-}
-
-interface TallyJson {
-  totals: CiphertextJson[];
-  voters: number;
-  ballots: number;
-  issued: number;
-}
-
-interface BoardJson {
-  height: number;
-  tx: string;
-  replaced?: boolean;
-}
 
 /** What the verifier found. `problems` is empty when everything recomputed matches. */
 export interface PollReport {
@@ -75,11 +39,9 @@ export interface PollReport {
   problems: string[];
 }
 
-export interface VerifyOptions {
+export interface VerifyOptions extends ReadOptions {
   /** Called as ballots are checked, to show progress. */
-  onProgress?: (done: number, total: number) => void;
-  /** Ballots read and checked at once (default 6). */
-  parallel?: number;
+  onCheck?: (done: number, total: number) => void;
 }
 
 /** A ballot as it was sent, checked, with its place in the chain. */
@@ -92,48 +54,52 @@ interface Cast {
   choices: CiphertextJson[];
 }
 
-const pad2 = (n: number): string => String(n).padStart(2, "0");
 const sameCts = (a: CiphertextJson[], b: CiphertextJson[]): boolean =>
   Array.isArray(b) && a.length === b.length && a.every((c, i) => c.alpha === b[i]?.alpha && c.beta === b[i]?.beta);
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-/** Every key under `prefix`, page by page (the listing is not proven: see the file's comment). */
-async function keysUnder(reader: VerifiedReader, prefix: string): Promise<string[]> {
-  const out: string[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await reader.client.stateKeys(prefix, { limit: 200, ...(after === undefined ? {} : { after }) });
-    for (const k of page.keys) if (typeof k.key === "string" && k.key.startsWith(prefix)) out.push(k.key.slice(prefix.length));
-    if (typeof page.next_after !== "string") return out;
-    after = page.next_after;
-  }
-}
 
 function sameShapes(a: unknown, b: QuestionShape[]): boolean {
   return Array.isArray(a) && a.length === b.length && b.every((s, i) => a[i]?.options === s.options && a[i]?.min === s.min && a[i]?.max === s.max);
 }
 
-/** Runs `work` over `items`, `n` at a time. */
-async function pool<T>(items: T[], n: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, lane));
+/** Checks one proven ballot: see the file's comment. */
+function cast(data: PollData, shapes: QuestionShape[], code: string, sent: SentBallot): Cast {
+  const { poll, record: p } = data;
+  const { tx } = sent;
+  if (tx.receipt.result?.status !== "ok") throw new Error("its transaction failed");
+  if (tx.body.module !== "voting") throw new Error("its transaction is not for the voting module");
+  let msg: any;
+  try {
+    msg = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(tx.body.msg));
+  } catch {
+    throw new Error("its message is not JSON");
+  }
+  const voter = tx.body.sender.address();
+  if (msg?.type !== "cast") throw new Error("its transaction is not a ballot");
+  if (msg.poll !== poll || msg.voter !== voter || msg.key !== p.key || !sameShapes(msg.shapes, shapes)) {
+    throw new Error("it is not a ballot of this poll from the voting key it names");
+  }
+  const ballot = msg.ballot as BallotJson;
+  if (trackingCode(ballot) !== code) throw new Error("its tracking code is not the ballot's");
+  if (!(sent.timeMs >= p.spec.opens_ms && sent.timeMs < p.spec.closes_ms)) {
+    throw new Error(`VOTE-03: it was cast at ${new Date(sent.timeMs).toISOString()}, outside the poll's window`);
+  }
+  verifyToken(p.spec.registrar_key, credentialMessage(poll, voter), msg.token as VotingToken);
+  verifyBallot(ballotContext(poll, voter), p.key!, shapes, ballot);
+  return { code, height: tx.height, index: sent.index, voter, replaced: sent.entry.replaced === true, choices: ballot.answers.flatMap((a) => a.choices) };
 }
 
-/** Recomputes poll `poll` from proven chain data and compares. */
+/** Reads poll `poll` with proofs and recomputes it. */
 export async function verifyPoll(reader: VerifiedReader, poll: string, options: VerifyOptions = {}): Promise<PollReport> {
-  let provenAt = 0;
-  const proven = async <T>(key: string): Promise<T | null> => {
-    const v = await reader.json<T>(key);
-    provenAt = Math.max(provenAt, v.height);
-    return v.value;
-  };
-  const p = await proven<PollJson>(`voting/polls/${poll}`);
-  if (p === null) throw new Error(`the chain has no poll '${poll}'`);
-  const tally = await proven<TallyJson>(`voting/tally/${poll}`);
-  if (tally === null) throw new Error(`poll '${poll}' has no tally record`);
+  return checkPoll(await readPoll(reader, poll, options), options);
+}
+
+/**
+ * Recomputes a poll from what [`readPoll`] read and compares each part with what the chain
+ * records. It yields to the event loop between ballots, so a page stays responsive.
+ */
+export async function checkPoll(data: PollData, options: { onCheck?: (done: number, total: number) => void } = {}): Promise<PollReport> {
+  const { poll, record: p, tally } = data;
   const problems: string[] = [];
   const ctx = new TextEncoder().encode(`dojang/voting/v1/poll/${poll}`);
   const n = p.spec.trustees.length;
@@ -141,20 +107,17 @@ export async function verifyPoll(reader: VerifiedReader, poll: string, options: 
   const disqualified = p.disqualified ?? [];
 
   // The key, from the dealings that stand; each dealing put out, by its complaint judged again.
-  const dealings = new Map<number, DealingJson>();
-  for (const j of trustees) {
-    const d = await proven<DealingJson>(`voting/dealings/${poll}/${pad2(j)}`);
-    if (d === null) continue;
+  for (const [j, d] of data.dealings) {
     try {
+      if (d.dealer !== j) throw new Error(`the record holds dealer ${d.dealer}'s dealing`);
       checkDealing(ctx, p.spec.threshold, trustees, d);
     } catch (e) {
       problems.push(`dealing ${j} does not check: ${message(e)}`);
     }
-    dealings.set(j, d);
   }
   for (const j of disqualified) {
-    const d = dealings.get(j);
-    const c = await proven<ComplaintJson>(`voting/complaints/${poll}/${pad2(j)}`);
+    const d = data.dealings.get(j);
+    const c = data.complaints.get(j);
     const by = c ? p.spec.trustees[c.by - 1] : undefined;
     if (!d || !c) problems.push(`dealing ${j} was put out, but its dealing or the complaint is not on chain`);
     else if (!by) problems.push(`the complaint about dealing ${j} names no trustee of the poll`);
@@ -166,7 +129,7 @@ export async function verifyPoll(reader: VerifiedReader, poll: string, options: 
       }
     }
   }
-  const standing = [...dealings].filter(([j]) => !disqualified.includes(j)).map(([, d]) => d);
+  const standing = [...data.dealings].filter(([j]) => !disqualified.includes(j)).map(([, d]) => d);
   let vks: string[] = [];
   let keyMatches = true;
   try {
@@ -181,56 +144,20 @@ export async function verifyPoll(reader: VerifiedReader, poll: string, options: 
   }
   if (!keyMatches) problems.push("the election key or a verification key is not what the dealings make");
 
-  // Every ballot on the board, each in its certified block.
+  // Every ballot on the board.
   const shapes: QuestionShape[] = p.spec.questions.map((q) => ({ options: q.options.length, min: q.min, max: q.max }));
-  const codes = await keysUnder(reader, `voting/board/${poll}/`);
-  const blocks = new Map<number, Promise<VerifiedBlock>>();
-  const blockAt = (height: number): Promise<VerifiedBlock> => {
-    let b = blocks.get(height);
-    if (!b) blocks.set(height, (b = reader.block(height)));
-    return b;
-  };
   const casts: Cast[] = [];
   let done = 0;
-  const castOf = async (code: string): Promise<Cast> => {
-    const entry = await proven<BoardJson>(`voting/board/${poll}/${code}`);
-    if (entry === null) throw new Error("its board entry is gone");
-    const answer = await reader.client.get(`/v1/txs/${entry.tx}`);
-    const height = answer?.inclusion?.height;
-    if (!Number.isInteger(height)) throw new Error("the node does not say which block holds its transaction");
-    const block = await blockAt(height);
-    const tx = checkInclusion(entry.tx, answer, block.header);
-    if (height !== entry.height) throw new Error(`the board says block ${entry.height}, its transaction is in block ${height}`);
-    if (tx.receipt.result?.status !== "ok") throw new Error("its transaction failed");
-    if (tx.body.module !== "voting") throw new Error("its transaction is not for the voting module");
-    let msg: any;
+  for (const b of data.board as OnBoard[]) {
     try {
-      msg = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(tx.body.msg));
-    } catch {
-      throw new Error("its message is not JSON");
-    }
-    const voter = tx.body.sender.address();
-    if (msg?.type !== "cast") throw new Error("its transaction is not a ballot");
-    if (msg.poll !== poll || msg.voter !== voter || msg.key !== p.key || !sameShapes(msg.shapes, shapes)) {
-      throw new Error("it is not a ballot of this poll from the voting key it names");
-    }
-    const ballot = msg.ballot as BallotJson;
-    if (trackingCode(ballot) !== code) throw new Error("its tracking code is not the ballot's");
-    verifyToken(p.spec.registrar_key, credentialMessage(poll, voter), msg.token as VotingToken);
-    verifyBallot(ballotContext(poll, voter), p.key!, shapes, ballot);
-    const time = block.header.time_ms;
-    if (!(time >= p.spec.opens_ms && time < p.spec.closes_ms)) throw new Error(`VOTE-03: it was cast at ${new Date(time).toISOString()}, outside the poll's window`);
-    return { code, height, index: block.txIds.indexOf(entry.tx), voter, replaced: entry.replaced === true, choices: ballot.answers.flatMap((a) => a.choices) };
-  };
-  await pool(codes, options.parallel ?? 6, async (code) => {
-    try {
-      casts.push(await castOf(code));
+      if ("error" in b) throw new Error(b.error);
+      casts.push(cast(data, shapes, b.code, b.sent));
     } catch (e) {
-      problems.push(`ballot ${code}: ${message(e)}`);
+      problems.push(`ballot ${b.code}: ${message(e)}`);
     }
-    options.onProgress?.(++done, codes.length);
-  });
-
+    options.onCheck?.(++done, data.board.length);
+    if (done % 8 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
   // The totals under the re-voting policy, in the chain's order.
   casts.sort((a, b) => a.height - b.height || a.index - b.index);
   const counted = new Map<string, Cast>();
@@ -261,13 +188,10 @@ export async function verifyPoll(reader: VerifiedReader, poll: string, options: 
 
   // The decryption shares, and the result from them.
   const shares: DecryptionShareJson[] = [];
-  let sharesPosted = 0;
-  for (const j of trustees) {
-    const s = await proven<DecryptionShareJson>(`voting/shares/${poll}/${pad2(j)}`);
-    if (s === null) continue;
-    sharesPosted++;
+  for (const [j, s] of data.shares) {
     try {
       if (s.trustee !== j) throw new Error(`trustee ${j}'s record holds trustee ${s.trustee}'s share`);
+      if (j < 1 || j > n) throw new Error(`a share for trustee ${j}, who is not one of the poll's`);
       verifyShare(ctx, s, vks[j - 1]!, totals);
       shares.push(s);
     } catch (e) {
@@ -291,22 +215,22 @@ export async function verifyPoll(reader: VerifiedReader, poll: string, options: 
   return {
     poll,
     status: p.status,
-    dealings: dealings.size,
+    dealings: data.dealings.size,
     dealingsStanding: standing.length,
     keyMatches,
-    ballotsOnBoard: codes.length,
+    ballotsOnBoard: data.board.length,
     ballotsVerified: casts.length,
     votersCounted: counted.size,
     credentialsIssued: tally.issued,
     eligible: p.spec.eligible,
     totalsMatch,
-    sharesPosted,
+    sharesPosted: data.shares.size,
     sharesValid: shares.length,
     result,
     recomputed,
     resultMatches,
-    blocksChecked: blocks.size,
-    provenAt,
+    blocksChecked: data.blocksChecked,
+    provenAt: data.provenAt,
     problems,
   };
 }

@@ -45,6 +45,7 @@ export function verifierSection(ctx: Ctx, poll: string): HTMLElement {
     try {
       const r = await verifyPoll(ctx.reader, poll, {
         onProgress: (done, total) => out.replaceChildren(h("p", {}, t("verify.progress", { done, total }))),
+        onCheck: (done, total) => out.replaceChildren(h("p", {}, t("verify.checking", { done, total }))),
       });
       out.replaceChildren(...report(r));
     } catch (e) {

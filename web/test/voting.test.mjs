@@ -2,17 +2,20 @@
 // behind (20 residents, a tallied participatory budget): the polls list, the poll with its
 // rules, turnout and the published counts (equal to the demo's plaintext count), in English
 // and Korean, every value verified; and a voter finding a ballot by its tracking code, with a
-// code that is not there and one that is malformed. Screenshots go to web/test-output/.
+// code that is not there and one that is malformed; the verifier on the poll's page, and the
+// same verifier from Node naming each element altered in what it read. Screenshots go to
+// web/test-output/.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, renameSync, rmSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { OUT, launch } from "./chromium.mjs";
-import { Client } from "../../sdk-ts/dist/src/index.js";
+import { Client, TrustedChain, VerifiedReader, checkPoll, readPoll } from "../../sdk-ts/dist/src/index.js";
 import { startDevNode } from "../../sdk-ts/dist/test/devnode.js";
 
 let dev;
@@ -156,4 +159,47 @@ test("anyone recomputes the poll in the browser: everything matches; a ballot le
   assert.ok(problems.some((x) => /encrypted totals/.test(x)), "without that ballot the totals differ");
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test("the TypeScript verifier reads the poll with proofs and names each element altered in what it read", async () => {
+  const genesis = JSON.parse(readFileSync(join(dev.dir, "home", "genesis.json"), "utf8"));
+  const reader = new VerifiedReader(new Client(dev.url), TrustedChain.fromGenesis(genesis));
+  const data = await readPoll(reader, demo.poll);
+  const clean = await checkPoll(data);
+  assert.deepEqual(clean.problems, []);
+  assert.deepEqual(clean.recomputed.flat(), demo.reference);
+  assert.equal(clean.ballotsVerified, demo.ballots + demo.revotes);
+
+  const sent = data.board.filter((b) => "sent" in b);
+  const voterOf = (b) => b.sent.tx.body.sender.address();
+  const revoter = voterOf(sent.find((b) => sent.filter((o) => voterOf(o) === voterOf(b)).length > 1));
+  const onBoard = (pick, change) => ({ ...data, board: data.board.map((b) => ("sent" in b && pick(b) ? change(b) : b)) });
+  const first = sent[0];
+  const withSent = (b, change) => ({ ...b, sent: { ...b.sent, ...change } });
+  const swap = (xs, i, j) => xs.map((x, k) => (k === i ? xs[j] : k === j ? xs[i] : x));
+  const otherPoint = data.dealings.get(1).commitments[1];
+  const otherRegistrar = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ format: "der", type: "spki" }).toString("base64");
+  const spec = (change) => ({ ...data, record: { ...data.record, spec: { ...data.record.spec, ...change } } });
+  const cases = [
+    ["the election key", { ...data, record: { ...data.record, key: otherPoint } }, "election key"],
+    ["the published result", { ...data, record: { ...data.record, result: [data.record.result[0].map((n, i) => (i === 0 ? n + 1 : n))] } }, "published result"],
+    ["a verification key", { ...data, record: { ...data.record, verification_keys: swap(data.record.verification_keys, 0, 1) } }, "verification key"],
+    ["an encrypted total", { ...data, tally: { ...data.tally, totals: swap(data.tally.totals, 0, 1) } }, "encrypted totals"],
+    ["the number of voters", { ...data, tally: { ...data.tally, voters: data.tally.voters + 1 } }, "encrypted totals"],
+    ["the credentials issued", { ...data, tally: { ...data.tally, issued: 1 } }, "VOTE-10"],
+    ["a dealing", { ...data, dealings: new Map([...data.dealings].map(([j, d]) => [j, j === 2 ? { ...d, commitments: swap(d.commitments, 0, 1) } : d])) }, "dealing 2"],
+    ["a decryption share", { ...data, shares: new Map([...data.shares].map(([j, s]) => [j, j === 3 ? { ...s, parts: swap(s.parts, 0, 1) } : s])) }, "trustee 3"],
+    ["the board's replaced mark", onBoard((b) => voterOf(b) === revoter, (b) => withSent(b, { entry: { ...b.sent.entry, replaced: !b.sent.entry.replaced } })), "the board marks it"],
+    ["a ballot cast after the close", onBoard((b) => b === first, (b) => withSent(b, { timeMs: data.record.spec.closes_ms })), "VOTE-03"],
+    ["the order of a re-voter's ballots", onBoard((b) => voterOf(b) === revoter, (b) => withSent(b, { tx: { ...b.sent.tx, height: 1e9 - b.sent.tx.height } })), "the board marks it"],
+    ["another ballot's transaction", onBoard((b) => b === first, (b) => withSent(b, { tx: sent[1].sent.tx })), "tracking code is not the ballot's"],
+    ["a failed transaction", onBoard((b) => b === first, (b) => withSent(b, { tx: { ...b.sent.tx, receipt: { ...b.sent.tx.receipt, result: { status: "failed", code: "x", reason: "y" } } } })), "its transaction failed"],
+    ["a ballot that could not be proven", onBoard((b) => b === first, (b) => ({ code: b.code, error: "its block 7: not signed" })), "its block 7: not signed"],
+    ["the registrar's key", spec({ registrar_key: otherRegistrar }), "did not sign this voting key"],
+    ["the window", spec({ opens_ms: data.record.spec.closes_ms }), "VOTE-03"],
+  ];
+  for (const [what, altered, named] of cases) {
+    const { problems } = await checkPoll(altered);
+    assert.ok(problems.some((p) => p.includes(named)), `${what}: ${problems.join("\n")}`);
+  }
 });
