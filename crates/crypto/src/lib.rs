@@ -14,6 +14,7 @@ mod keypair;
 mod passphrase;
 mod proof;
 mod sealed;
+mod secret_file;
 mod signer;
 
 pub use batch::verify_txs;
@@ -24,6 +25,7 @@ pub use keypair::{verify, Algorithm, Keypair};
 pub use passphrase::{Passphrase, PassphraseError, MIN_PASSPHRASE_LEN, PASSPHRASE_ENV, PASSPHRASE_FILE_ENV};
 pub use proof::verify_state_proof;
 pub use sealed::{KdfParams, Sealed, MAX_M_KIB, MAX_P, MAX_T};
+pub use secret_file::{read_secret, read_secret_with, write_sealed_secret, SecretFileError, SECRET_FILE_KIND};
 pub use signer::{Signer, SignerError};
 
 /// Whether two secrets (tokens, their hashes) are equal, in time that does not depend on where

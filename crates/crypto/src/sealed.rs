@@ -21,8 +21,9 @@ pub const MAX_T: u32 = 20;
 pub const MAX_P: u32 = 16;
 const SALT_LEN: usize = 16;
 const TAG_LEN: usize = 16;
-/// The largest secret we seal: a P-256 PKCS#8 document is 138 bytes, an Ed25519 seed 32.
-const MAX_SECRET_LEN: usize = 1024;
+/// The largest secret we open: a P-256 PKCS#8 document is 138 bytes, an Ed25519 seed 32, an
+/// RSA-4096 private key in PEM (a voting registrar's, crate::secret_file) about 3.3 KB.
+const MAX_SECRET_LEN: usize = 4096;
 
 /// Argon2id cost parameters, stored in the file so each file says how it was sealed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

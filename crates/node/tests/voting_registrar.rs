@@ -1,8 +1,9 @@
 //! `dojang voting registrar --config registrar.toml` as an operator runs it, against a real
-//! node: its RSA key from `dojang voting registrar-key`, its organisation and policy on
-//! chain, a poll naming both. It starts, answers a blinded message with an OpenID4VP request
-//! signed by its key on chain, refuses malformed requests and answers, and refuses to start
-//! with a key the poll does not name.
+//! node: its RSA key from `dojang voting registrar-key` (sealed under a passphrase file), its
+//! organisation and policy on chain, a poll naming both. It starts, answers a blinded message
+//! with an OpenID4VP request signed by its key on chain, refuses malformed requests and
+//! answers, and refuses to start with a key the poll does not name or without the passphrase
+//! of its sealed key.
 
 mod common;
 
@@ -38,9 +39,24 @@ impl Drop for Registrar {
     }
 }
 
-fn registrar_key(dir: &Path, name: &str) -> String {
-    let out = Command::new(EXE).args(["voting", "registrar-key", "--out"]).arg(dir.join(name)).output().unwrap();
+/// The registrar's passphrase, in a file as a service would be given it.
+const PASSPHRASE: &str = "registrar passphrase 2027";
+
+/// `dojang voting registrar-key`: sealed under the passphrase file, or in clear with
+/// `--insecure-clear-key`.
+fn registrar_key(dir: &Path, name: &str, sealed: bool) -> String {
+    let mut cmd = Command::new(EXE);
+    cmd.args(["voting", "registrar-key", "--out"]).arg(dir.join(name));
+    if sealed {
+        std::fs::write(dir.join("pass"), format!("{PASSPHRASE}\n")).unwrap();
+        cmd.arg("--passphrase-file").arg(dir.join("pass"));
+    } else {
+        cmd.arg("--insecure-clear-key");
+    }
+    let out = cmd.env_remove("DOJANG_KEY_PASSPHRASE").env_remove("DOJANG_KEY_PASSPHRASE_FILE").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(dir.join(name)).unwrap();
+    assert_eq!(text.contains("BEGIN"), !sealed, "a sealed key file holds no PEM");
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
@@ -89,9 +105,25 @@ async fn the_registrar_service_starts_from_its_file_answers_requests_and_refuses
         retention_days: 180,
     };
     chain.send(&account, &policy).await.unwrap();
-    let spki = registrar_key(dir.path(), "rsa.pem");
-    let other_spki = registrar_key(dir.path(), "other.pem");
+    let spki = registrar_key(dir.path(), "rsa.sealed", true);
+    let other_spki = registrar_key(dir.path(), "other.pem", false);
     assert_ne!(spki, other_spki);
+    // Without a passphrase, no key is written; an existing file is never overwritten.
+    let refused = Command::new(EXE)
+        .args(["voting", "registrar-key", "--out"])
+        .arg(dir.path().join("unsealed.pem"))
+        .env_remove("DOJANG_KEY_PASSPHRASE")
+        .env_remove("DOJANG_KEY_PASSPHRASE_FILE")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success() && !dir.path().join("unsealed.pem").exists());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no passphrase to seal the key with"), "{refused:?}");
+    let again = Command::new(EXE)
+        .args(["voting", "registrar-key", "--insecure-clear-key", "--out"])
+        .arg(dir.path().join("other.pem"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stderr).contains("never overwritten"), "{again:?}");
     let opens_ms = wall_clock_ms() + 3_600_000;
     let spec = PollSpec {
         kind: PollKind::ParticipatoryBudget,
@@ -128,10 +160,23 @@ async fn the_registrar_service_starts_from_its_file_answers_requests_and_refuses
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // The sealed key without its passphrase: the service does not start, and says how to give it.
+    let out = Command::new(EXE)
+        .args(["voting", "registrar", "--config"])
+        .arg(config(dir.path(), &node.url, "rsa.sealed", &kid))
+        .env("DOJANG_LOG__FILTER", "error")
+        .env_remove("DOJANG_KEY_PASSPHRASE")
+        .env_remove("DOJANG_KEY_PASSPHRASE_FILE")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DOJANG_KEY_PASSPHRASE_FILE"), "{out:?}");
+
     let mut child = Command::new(EXE)
         .args(["voting", "registrar", "--config"])
-        .arg(config(dir.path(), &node.url, "rsa.pem", &kid))
+        .arg(config(dir.path(), &node.url, "rsa.sealed", &kid))
         .env("DOJANG_LOG__FILTER", "error")
+        .env("DOJANG_KEY_PASSPHRASE_FILE", dir.path().join("pass"))
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();

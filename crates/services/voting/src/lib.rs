@@ -58,11 +58,19 @@ pub enum VotingCommand {
         #[arg(long)]
         config: PathBuf,
     },
-    /// Make a registrar's RSA key (PEM, owner-only) and print the public key for the poll's
-    /// `registrar_key`.
+    /// Make a registrar's RSA key and print the public key for the poll's `registrar_key`. The
+    /// key is sealed under the passphrase (as account keys are, docs/operations.md) from
+    /// `--passphrase-file`, `DOJANG_KEY_PASSPHRASE_FILE` or `DOJANG_KEY_PASSPHRASE`.
     RegistrarKey {
         #[arg(long)]
         out: PathBuf,
+        /// A file whose first line is the passphrase.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+        /// Write the key in clear PEM (owner-only) without a passphrase: throwaway test chains
+        /// only.
+        #[arg(long)]
+        insecure_clear_key: bool,
     },
     /// A trustee's steps: transport key, dealing, checking the others' dealings, decryption
     /// share.
@@ -163,7 +171,9 @@ fn run(cmd: Commands) -> Run {
                 Ok(())
             }
             VotingCommand::Registrar { config } => registrar_cmd::serve(&config).await,
-            VotingCommand::RegistrarKey { out } => registrar_cmd::new_key(&out),
+            VotingCommand::RegistrarKey { out, passphrase_file, insecure_clear_key } => {
+                registrar_cmd::new_key(&out, passphrase_file.as_deref(), insecure_clear_key)
+            }
             VotingCommand::Trustee(cmd) => trustee(cmd).await,
         }
     })

@@ -96,9 +96,7 @@ pub async fn serve(config: &Path) -> anyhow::Result<()> {
     if signing.algorithm() != dojang_crypto::Algorithm::P256 {
         bail!("{} must hold a P-256 key", r.signing_key.display());
     }
-    let pem = std::fs::read_to_string(relative(base, &r.rsa_key))
-        .with_context(|| format!("cannot read {}", r.rsa_key.display()))?;
-    let rsa = SecretKey::from_pem(&pem).map_err(|e| anyhow::anyhow!("{}: not an RSA key: {e}", r.rsa_key.display()))?;
+    let rsa = load_key(&relative(base, &r.rsa_key))?;
     let account = KeyFile::load(&relative(base, &r.account_key))?;
     let genesis = dojang_ledger::Genesis::load(&relative(base, &r.genesis))?;
     let pinned = dojang_sdk::TrustedChain::new(&genesis.chain_id, genesis.validator_set(), dojang_sdk::DEFAULT_MAX_AGE);
@@ -176,16 +174,46 @@ pub(crate) async fn record_every(
     }
 }
 
-/// `dojang voting registrar-key --out FILE`: a new RSA-2048 key for a registrar, written as
-/// PEM (owner-only); prints the base64 SubjectPublicKeyInfo to put in the poll as
+/// What a registrar's key file says it holds (bound to the sealed key: crates/crypto,
+/// secret_file).
+pub const KEY_LABEL: &str = "voting registrar RSA key (PEM)";
+
+/// The registrar's RSA key from `path`: sealed (the passphrase from the environment) or, on
+/// throwaway chains, PEM in clear (with a warning).
+pub fn load_key(path: &Path) -> anyhow::Result<SecretKey> {
+    let pem = dojang_crypto::read_secret(path, KEY_LABEL)?;
+    let pem = std::str::from_utf8(&pem).with_context(|| format!("{}: not a PEM key", path.display()))?;
+    SecretKey::from_pem(pem).map_err(|e| anyhow::anyhow!("{}: not an RSA key: {e}", path.display()))
+}
+
+/// `dojang voting registrar-key --out FILE`: a new RSA-2048 key for a registrar, sealed under
+/// the passphrase (or in clear PEM with `insecure_clear`), owner-only and never over an
+/// existing file; prints the base64 SubjectPublicKeyInfo to put in the poll as
 /// `registrar_key`.
-pub fn new_key(out: &Path) -> anyhow::Result<()> {
+pub fn new_key(out: &Path, passphrase_file: Option<&Path>, insecure_clear: bool) -> anyhow::Result<()> {
     if out.exists() {
         bail!("{} exists; a registrar key is never overwritten", out.display());
     }
+    let pass = match passphrase_file {
+        Some(f) => Some(dojang_crypto::Passphrase::from_file(f)?),
+        None => dojang_crypto::Passphrase::from_env()?,
+    };
     let pair = KeyPair::generate(&mut rand::thread_rng(), 2048)?;
-    let pem = pair.sk.to_pem()?;
-    dojang_crypto::write_secret_file(out, pem.as_bytes()).with_context(|| format!("cannot write {}", out.display()))?;
+    let pem = zeroize::Zeroizing::new(pair.sk.to_pem()?);
+    match (pass, insecure_clear) {
+        (Some(pass), false) => {
+            pass.check_new("the passphrase")?;
+            dojang_crypto::write_sealed_secret(out, KEY_LABEL, pem.as_bytes(), &pass, dojang_crypto::KdfParams::STRONG)?;
+        }
+        (None, true) => dojang_crypto::write_secret_file(out, pem.as_bytes())
+            .with_context(|| format!("cannot write {}", out.display()))?,
+        (Some(_), true) => bail!("a passphrase is given and --insecure-clear-key too: choose one"),
+        (None, false) => bail!(
+            "no passphrase to seal the key with: give --passphrase-file, or set {} or {} (or --insecure-clear-key on a throwaway chain)",
+            dojang_crypto::PASSPHRASE_FILE_ENV,
+            dojang_crypto::PASSPHRASE_ENV
+        ),
+    }
     println!("{}", B64.encode(pair.pk.to_spki(Some(&Options::default()))?));
     Ok(())
 }
