@@ -53,7 +53,8 @@ export interface Disclosure {
 
 /** The wallet's account on the ledger (e.g. the worker's, who signs their contracts). */
 export interface Account {
-  id: "account";
+  /** `account`, the wallet's account key; `vote/<poll>/<random>`, a voting key. */
+  id: string;
   keys: CryptoKeyPair;
   createdAtMs: number;
 }
@@ -167,6 +168,29 @@ export async function accountKeys(): Promise<CryptoKeyPair> {
   const now = await run<Account | undefined>("readonly", (s) => s.get("account") as IDBRequest<Account | undefined>, ACCOUNT);
   if (!now) throw new Error("the browser did not keep the wallet's account key");
   return now.keys;
+}
+
+/** A voting key is a key pair like the account's: made here, never exportable, so a script on
+ * the page can sign with it while the page is open but cannot carry it away. */
+export interface VotingKey {
+  id: string;
+  keys: CryptoKeyPair;
+}
+
+/** A new voting key for `poll`, kept in the wallet's store. */
+export async function newVotingKey(poll: string): Promise<VotingKey> {
+  const keys = await newKeyPair();
+  const random = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
+  const id = `vote/${poll}/${random}`;
+  await run("readwrite", (s) => s.add({ id, keys, createdAtMs: Date.now() } satisfies Account), ACCOUNT);
+  return { id, keys };
+}
+
+/** A voting key kept by [`newVotingKey`], or null when this browser no longer has it. */
+export async function votingKey(id: string): Promise<VotingKey | null> {
+  if (!id.startsWith("vote/")) return null;
+  const kept = await run<Account | undefined>("readonly", (s) => s.get(id) as IDBRequest<Account | undefined>, ACCOUNT);
+  return kept ? { id, keys: kept.keys } : null;
 }
 
 export const saveContract = (c: ContractCopy) => run<IDBValidKey>("readwrite", (s) => s.put(c), CONTRACTS);

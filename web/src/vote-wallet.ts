@@ -5,12 +5,13 @@
 // registrar's blind signature is finalized here into the token. The registrar never sees the
 // voting key. Voting: the ballot is encrypted here with its proofs and signed by the voting
 // key; a ballot can be audited instead (Benaloh), which shows what it holds and sends nothing.
-// The voting key and its token stay in this browser, per poll.
+// The voting key (a non-extractable WebCrypto key in the wallet's store) and its token stay in
+// this browser, per poll.
 
 import {
   CredentialError,
-  Ed25519Signer,
   TxBuilder,
+  WebCryptoP256Signer,
   auditBallot,
   ballotContext,
   blind,
@@ -20,9 +21,7 @@ import {
   credentialMessage,
   encryptBallot,
   NotFinalError,
-  fromHex,
   resumeBlinded,
-  toHex,
   trackingCode,
   type Blinded,
   type QuestionShape,
@@ -32,7 +31,7 @@ import { disclosureRecord, plan, presentAll, shownTable } from "./apply.js";
 import { h, kv, mono } from "./dom.js";
 import type { Ctx } from "./explorer.js";
 import { t } from "./i18n.js";
-import { addDisclosure, listCredentials } from "./vault.js";
+import { addDisclosure, listCredentials, newVotingKey, votingKey, type VotingKey } from "./vault.js";
 
 /** What a poll's page needs to let its visitor vote. */
 export interface OpenPoll {
@@ -46,8 +45,9 @@ export interface OpenPoll {
   questions: { text: string; options: string[]; min: number; max: number }[];
 }
 
+/** The voting key's id in the wallet's store (not the key), its token and the ballots cast. */
 interface Kept {
-  seed: string;
+  key: string;
   token: VotingToken;
   cast: string[];
 }
@@ -57,7 +57,7 @@ const store = (poll: string) => `dojang.vote.${poll}`;
 function kept(poll: string): Kept | null {
   try {
     const v = JSON.parse(localStorage.getItem(store(poll)) ?? "null");
-    return v && typeof v.seed === "string" && v.token ? (v as Kept) : null;
+    return v && typeof v.key === "string" && v.token && Array.isArray(v.cast) ? (v as Kept) : null;
   } catch {
     return null;
   }
@@ -69,7 +69,7 @@ const keep = (poll: string, k: Kept) => localStorage.setItem(store(poll), JSON.s
  * the registrar answers, so that asking again sends the same blinded message and a lost
  * answer is given again (the registrar signs one message per person). */
 interface Pending {
-  seed: string;
+  key: string;
   blinding: string;
 }
 
@@ -77,21 +77,23 @@ const pendingStore = (poll: string) => `dojang.vote.${poll}.pending`;
 
 /** The registration kept unanswered, if it still fits the poll's registrar key; one that does
  * not (a damaged record, another key) is dropped, and a fresh key is made instead. */
-function resume(poll: OpenPoll): { seed: Uint8Array; blinded: Blinded } | null {
+async function resume(poll: OpenPoll): Promise<{ key: VotingKey; blinded: Blinded } | null> {
   const waiting = pending(poll.id);
   if (!waiting) return null;
   try {
-    return { seed: fromHex(waiting.seed), blinded: resumeBlinded(poll.registrarKey, waiting.blinding) };
+    const key = await votingKey(waiting.key);
+    if (key) return { key, blinded: resumeBlinded(poll.registrarKey, waiting.blinding) };
   } catch {
-    localStorage.removeItem(pendingStore(poll.id));
-    return null;
+    // Unusable: dropped below.
   }
+  localStorage.removeItem(pendingStore(poll.id));
+  return null;
 }
 
 function pending(poll: string): Pending | null {
   try {
     const v = JSON.parse(localStorage.getItem(pendingStore(poll)) ?? "null");
-    return v && typeof v.seed === "string" && typeof v.blinding === "string" ? (v as Pending) : null;
+    return v && typeof v.key === "string" && typeof v.blinding === "string" ? (v as Pending) : null;
   } catch {
     return null;
   }
@@ -110,11 +112,19 @@ async function refusal(resp: Response): Promise<string> {
 
 export function votingSection(ctx: Ctx, poll: OpenPoll, registrarArg: string): HTMLElement {
   const section = h("section", { id: "voting", "aria-labelledby": "voting-h" });
-  const show = () => {
+  const show = async () => {
     const k = kept(poll.id);
-    section.replaceChildren(h("h2", { id: "voting-h" }, t("voting.title")), k ? ballotForm(ctx, poll, k) : registerForm(ctx, poll, registrarArg, show));
+    const key = k ? await votingKey(k.key).catch(() => null) : null;
+    // A kept credential whose key this browser no longer has cannot vote: registering again
+    // is the registrar's to refuse or allow.
+    if (k && !key) localStorage.removeItem(store(poll.id));
+    const signer = key ? await WebCryptoP256Signer.fromKeyPair(key.keys) : null;
+    section.replaceChildren(
+      h("h2", { id: "voting-h" }, t("voting.title")),
+      k && signer ? ballotForm(ctx, poll, k, signer) : registerForm(ctx, poll, registrarArg, () => void show()),
+    );
   };
-  show();
+  void show();
   return section;
 }
 
@@ -131,9 +141,9 @@ function registerForm(ctx: Ctx, poll: OpenPoll, registrarArg: string, done: () =
         go.disabled = true;
         out.replaceChildren(h("span", { class: "mark pending" }, t("voting.asking")));
         try {
-          const resumed = resume(poll);
-          const seed = resumed?.seed ?? crypto.getRandomValues(new Uint8Array(32));
-          const voter = new Ed25519Signer(seed).publicKey.address();
+          const resumed = await resume(poll);
+          const key = resumed?.key ?? (await newVotingKey(poll.id));
+          const voter = (await WebCryptoP256Signer.fromKeyPair(key.keys)).publicKey.address();
           const blinded = resumed?.blinded ?? blind(poll.registrarKey, credentialMessage(poll.id, voter));
           const base = registrar.value.trim().replace(/\/+$/, "");
           checkResponseUri(base, t("voting.registrar"));
@@ -164,7 +174,7 @@ function registerForm(ctx: Ctx, poll: OpenPoll, registrarArg: string, done: () =
               if (sentAt >= req.expiresAt) throw new CredentialError(t("voting.lapsed"));
               const vp = await presentAll(req, planned, sentAt);
               const form = new URLSearchParams({ vp_token: JSON.stringify(vp), state: req.state, blinded_message: blinded.blindedMessage });
-              localStorage.setItem(pendingStore(poll.id), JSON.stringify({ seed: toHex(seed), blinding: blinded.kept }));
+              localStorage.setItem(pendingStore(poll.id), JSON.stringify({ key: key.id, blinding: blinded.kept } satisfies Pending));
               // Not tied to the page: leaving it must not lose the registrar's only answer.
               const answered = await fetch(req.responseUri, { method: "POST", body: form });
               // A refusal is final; anything else may be asked again with the same message.
@@ -174,7 +184,7 @@ function registerForm(ctx: Ctx, poll: OpenPoll, registrarArg: string, done: () =
               // A signature that does not finalize will not finalize when asked again either.
               localStorage.removeItem(pendingStore(poll.id));
               const token = blinded.finalize(String(body.blind_signature ?? ""));
-              keep(poll.id, { seed: toHex(seed), token, cast: [] });
+              keep(poll.id, { key: key.id, token, cast: [] });
               record.decision = "eligible";
               await addDisclosure(record);
               done();
@@ -230,9 +240,8 @@ function selections(form: HTMLElement, poll: OpenPoll): number[][] {
   );
 }
 
-function ballotForm(ctx: Ctx, poll: OpenPoll, k: Kept): HTMLElement {
+function ballotForm(ctx: Ctx, poll: OpenPoll, k: Kept, signer: WebCryptoP256Signer): HTMLElement {
   const out = h("div", { role: "status", "aria-live": "polite" });
-  const signer = new Ed25519Signer(fromHex(k.seed));
   const voter = signer.publicKey.address();
   const shapes: QuestionShape[] = poll.questions.map((q) => ({ options: q.options.length, min: q.min, max: q.max }));
   const form = h(

@@ -97,6 +97,27 @@ test("a resident registers, audits a ballot, casts one and finds it; a second re
   assert.equal(answers, 2);
   await p.unroute("**/response");
 
+  // The voting key is a WebCrypto key that cannot be exported; the page's storage names it
+  // and holds no secret of it.
+  const stored = await p.evaluate((poll) => localStorage.getItem(`dojang.vote.${poll}`), stay.poll);
+  const kept = JSON.parse(stored);
+  assert.match(kept.key, /^vote\//);
+  assert.ok(!/seed|private|secret/i.test(stored), stored);
+  const key = await p.evaluate(
+    (id) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("dojang-wallet");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const get = open.result.transaction("account").objectStore("account").get(id);
+          get.onsuccess = () => resolve({ extractable: get.result.keys.privateKey.extractable, algorithm: get.result.keys.privateKey.algorithm.name });
+          get.onerror = () => reject(get.error);
+        };
+      }),
+    kept.key,
+  );
+  assert.deepEqual(key, { extractable: false, algorithm: "ECDSA" });
+
   // Choose the first two projects and make a ballot; audit it: it shows them, and is spoilt.
   await p.locator('input[data-question="0"][data-option="0"]').check();
   await p.locator('input[data-question="0"][data-option="1"]').check();
