@@ -15,6 +15,21 @@ fn path(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name)
 }
 
+/// Compares `v` with the committed vector `name` (rewritten with DOJANG_WRITE_VECTORS=1).
+fn same_as_committed(v: &Value, name: &str) {
+    let file = path(name);
+    let text = serde_json::to_string_pretty(v).unwrap() + "\n";
+    if std::env::var("DOJANG_WRITE_VECTORS").is_ok() {
+        std::fs::write(&file, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{} differs from what the crate makes; rewrite it with DOJANG_WRITE_VECTORS=1 if the change is deliberate",
+        file.display()
+    );
+}
+
 fn check(v: &Value) {
     let context = v["context"].as_str().unwrap().as_bytes();
     let key: Element = serde_json::from_value(v["key"].clone()).unwrap();
@@ -48,17 +63,7 @@ fn the_ballot_made_here_is_the_committed_vector() {
         "ballot": ballot, "secrets": secrets, "tracking": hex::encode(ballot.tracking_code()),
     });
     check(&v);
-    let file = path("made-in-rust.json");
-    let text = serde_json::to_string_pretty(&v).unwrap() + "\n";
-    if std::env::var("DOJANG_WRITE_VECTORS").is_ok() {
-        std::fs::write(&file, &text).unwrap();
-    }
-    let committed = std::fs::read_to_string(&file).unwrap_or_default();
-    assert!(
-        committed == text,
-        "{} differs from what the crate makes; rewrite it with DOJANG_WRITE_VECTORS=1 if the change is deliberate",
-        file.display()
-    );
+    same_as_committed(&v, "made-in-rust.json");
 }
 
 /// The trustees' side, for the TypeScript verifier (sdk-ts/test/trustees.test.ts): three
@@ -112,15 +117,5 @@ fn the_trustee_vector_made_here_is_the_committed_one() {
         "key": key, "verification_keys": vks, "totals": totals, "shares": shares,
         "max": 3, "counts": counts,
     });
-    let file = path("trustees-made-in-rust.json");
-    let text = serde_json::to_string_pretty(&v).unwrap() + "\n";
-    if std::env::var("DOJANG_WRITE_VECTORS").is_ok() {
-        std::fs::write(&file, &text).unwrap();
-    }
-    let committed = std::fs::read_to_string(&file).unwrap_or_default();
-    assert!(
-        committed == text,
-        "{} differs from what the crate makes; rewrite it with DOJANG_WRITE_VECTORS=1 if the change is deliberate",
-        file.display()
-    );
+    same_as_committed(&v, "trustees-made-in-rust.json");
 }
