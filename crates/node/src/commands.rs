@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use dojang_ledger::Genesis;
 use dojang_sdk::{Client, TxBuilder};
 use serde_json::Value;
 
@@ -63,8 +62,7 @@ pub async fn state(node: &str, key: &str, verify: Option<&Path>) -> anyhow::Resu
     match verify {
         None => print(&client.get(&format!("/v1/state?key={key}")).await?),
         Some(genesis) => {
-            let g = Genesis::load(genesis)?;
-            let chain = dojang_sdk::TrustedChain::new(&g.chain_id, g.validator_set(), dojang_sdk::DEFAULT_MAX_AGE);
+            let chain = dojang_sdk::TrustedChain::from_genesis_file(genesis)?;
             let s = client.read_verified(key, &chain).await?;
             let Some(value) = s.value else {
                 println!("verified at height {}: no value under '{key}'", s.height);

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dojang_crypto::{verify_commit, verify_state_proof};
-use dojang_types::{encode, validators_hash, BlockHeader, Commit, Hash, Validator};
+use dojang_types::{encode, validators_hash, BlockHeader, Commit, Hash, PublicKey, Validator};
+use serde::Deserialize;
 
 use crate::verify::VerifyError;
 
@@ -40,7 +41,45 @@ pub struct TrustedChain {
     pinned: Mutex<Pinned>,
 }
 
+/// The part of a genesis file a client pins: the chain's id and the set deciding height 1.
+#[derive(Deserialize)]
+struct GenesisPin {
+    chain_id: String,
+    validators: Vec<GenesisValidator>,
+}
+
+#[derive(Deserialize)]
+struct GenesisValidator {
+    name: String,
+    public_key: PublicKey,
+    power: u64,
+}
+
 impl TrustedChain {
+    /// Pins the chain a genesis file names (the file a city hands out with its chain, never a
+    /// node's answer), with [`DEFAULT_MAX_AGE`]. The validators are taken in address order,
+    /// the order consensus hashes them in.
+    pub fn from_genesis_file(path: &std::path::Path) -> Result<Self, VerifyError> {
+        let bad = |e: String| VerifyError::Malformed(format!("the trusted genesis {}: {e}", path.display()));
+        let text = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let g: GenesisPin = serde_json::from_slice(&text).map_err(|e| bad(e.to_string()))?;
+        if g.validators.is_empty() {
+            return Err(bad("it names no validators".into()));
+        }
+        let mut set: Vec<Validator> = g
+            .validators
+            .into_iter()
+            .map(|v| Validator {
+                address: v.public_key.address(),
+                public_key: v.public_key,
+                power: v.power,
+                name: v.name,
+            })
+            .collect();
+        set.sort_by_key(|v| v.address);
+        Ok(TrustedChain::new(g.chain_id, set, DEFAULT_MAX_AGE))
+    }
+
     /// `genesis_validators`: the set the trusted genesis names (it decides height 1).
     pub fn new(chain_id: impl Into<String>, genesis_validators: Vec<Validator>, max_age: Duration) -> Self {
         let hash = validators_hash(&genesis_validators);

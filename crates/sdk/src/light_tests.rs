@@ -226,3 +226,39 @@ fn malformed_state_answers_are_refused() {
         assert!(matches!(r, Err(VerifyError::Malformed(_) | VerifyError::NoHeader)), "{bad}");
     }
 }
+
+#[test]
+fn a_genesis_file_pins_its_chain_and_validators_in_address_order_and_a_bad_one_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, vals) = set(3);
+    let mut reversed = vals.clone();
+    reversed.sort_by_key(|v| std::cmp::Reverse(v.address));
+    let listed: Vec<_> =
+        reversed.iter().map(|v| json!({"name": v.name, "public_key": v.public_key, "power": v.power})).collect();
+    let write = |name: &str, v: serde_json::Value| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
+        p
+    };
+    let good = write("genesis.json", json!({"chain_id": CHAIN, "genesis_time_ms": 1, "validators": listed}));
+    let chain = TrustedChain::from_genesis_file(&good).unwrap();
+    let mut sorted = vals.clone();
+    sorted.sort_by_key(|v| v.address);
+    assert_eq!(chain.chain_id(), CHAIN);
+    assert_eq!(chain.pinned(), (1, sorted));
+
+    for (name, v, why) in [
+        ("empty.json", json!({"chain_id": CHAIN, "validators": []}), "no validators"),
+        ("no-id.json", json!({"validators": listed}), "chain_id"),
+        (
+            "bad-key.json",
+            json!({"chain_id": CHAIN, "validators": [{"name": "x", "public_key": "zz", "power": 1}]}),
+            "genesis",
+        ),
+    ] {
+        let err = TrustedChain::from_genesis_file(&write(name, v)).unwrap_err().to_string();
+        assert!(err.contains(why) && err.contains(name), "{name}: {err}");
+    }
+    let missing = TrustedChain::from_genesis_file(&dir.path().join("missing.json")).unwrap_err().to_string();
+    assert!(missing.contains("missing.json"), "{missing}");
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Subcommand;
-use dojang_sdk::{TrustedChain, DEFAULT_MAX_AGE};
+use dojang_sdk::TrustedChain;
 use dojang_trust::ChainTrust;
 use dojang_wallet::store;
 
@@ -26,9 +26,7 @@ pub struct ChainArgs {
 impl ChainArgs {
     /// A proof-checking view of the chain pinned from the trusted genesis.
     pub fn trust(&self) -> anyhow::Result<Arc<ChainTrust>> {
-        let g = dojang_ledger::Genesis::load(&self.genesis)
-            .with_context(|| format!("cannot read the trusted genesis {}", self.genesis.display()))?;
-        let chain = TrustedChain::new(&g.chain_id, g.validator_set(), DEFAULT_MAX_AGE);
+        let chain = TrustedChain::from_genesis_file(&self.genesis)?;
         Ok(ChainTrust::new(&self.node, chain, Duration::from_secs(30)))
     }
 }

@@ -132,8 +132,7 @@ async fn trustee(cmd: TrusteeCommand) -> anyhow::Result<()> {
     };
     let transport = trustee::TransportKey::load(&args.transport)?;
     let chain = dojang_sdk::Chain::connect(&args.node).await?;
-    let genesis = dojang_ledger::Genesis::load(&args.genesis)?;
-    let pinned = dojang_sdk::TrustedChain::new(&genesis.chain_id, genesis.validator_set(), dojang_sdk::DEFAULT_MAX_AGE);
+    let pinned = dojang_sdk::TrustedChain::from_genesis_file(&args.genesis)?;
     let trust = dojang_trust::ChainTrust::new(&args.node, pinned, std::time::Duration::from_secs(30));
     let t = trustee::Trustee {
         chain: &chain,

@@ -98,8 +98,7 @@ pub async fn serve(config: &Path) -> anyhow::Result<()> {
     }
     let rsa = load_key(&relative(base, &r.rsa_key))?;
     let account = KeyFile::load(&relative(base, &r.account_key))?;
-    let genesis = dojang_ledger::Genesis::load(&relative(base, &r.genesis))?;
-    let pinned = dojang_sdk::TrustedChain::new(&genesis.chain_id, genesis.validator_set(), dojang_sdk::DEFAULT_MAX_AGE);
+    let pinned = dojang_sdk::TrustedChain::from_genesis_file(&relative(base, &r.genesis))?;
     let trust = ChainTrust::new(&r.node, pinned, Duration::from_secs(30));
     trust.load_org(&r.did).await?;
     let registered =

@@ -114,8 +114,7 @@ async fn eligibility(
     let chain = Chain::connect(url).await?;
     let run = format!("r{}", now_ms() / 1000 % 10_000_000);
     // The demo trusts the genesis in the node's home, never the node's report of its validators.
-    let genesis = dojang_ledger::Genesis::load(&home.join("genesis.json"))?;
-    let pinned = dojang_sdk::TrustedChain::new(&genesis.chain_id, genesis.validator_set(), dojang_sdk::DEFAULT_MAX_AGE);
+    let pinned = dojang_sdk::TrustedChain::from_genesis_file(&home.join("genesis.json"))?;
     let trust = ChainTrust::new(url, pinned, Duration::from_secs(60));
     println!("dojang eligibility demo on chain '{}' at {url} (run {run})", chain.chain_id);
 

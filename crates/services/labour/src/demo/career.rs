@@ -48,9 +48,7 @@ pub struct Stagehand<'a> {
 impl<'a> Stagehand<'a> {
     /// Trusts the genesis in the node's home, never the node's report of its validators.
     pub fn new(stage: Stage<'a>, url: &str) -> anyhow::Result<Stagehand<'a>> {
-        let genesis = dojang_ledger::Genesis::load(&stage.home.join("genesis.json"))?;
-        let pinned =
-            dojang_sdk::TrustedChain::new(&genesis.chain_id, genesis.validator_set(), dojang_sdk::DEFAULT_MAX_AGE);
+        let pinned = dojang_sdk::TrustedChain::from_genesis_file(&stage.home.join("genesis.json"))?;
         let trust = ChainTrust::new(url, pinned, Duration::from_secs(60));
         Ok(Stagehand { stage, trust })
     }
