@@ -47,6 +47,16 @@ const unb64 = (text: string, what: string): Uint8Array => {
   return Uint8Array.from(raw, (c) => c.charCodeAt(0));
 };
 
+/** Standard base64 with its padding and nothing else (no spaces, no stray bits), as the
+ * validators decode a token: one value, one text. */
+const canonicalB64 = (text: unknown, what: string): Uint8Array => {
+  if (typeof text !== "string" || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    throw new BlindRsaError(`${what} is not base64`);
+  }
+  const bytes = unb64(text, what);
+  if (b64(bytes) !== text) throw new BlindRsaError(`${what} is not base64 in its one canonical form`);
+  return bytes;
+};
 const toInt = (bytes: Uint8Array): bigint => bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
 
 const toBytes = (n: bigint, size: number): Uint8Array => {
@@ -245,9 +255,9 @@ export function blind(registrarKeyB64: string, message: Uint8Array): Blinded {
  */
 export function verifyToken(registrarKeyB64: string, message: Uint8Array, token: VotingToken): void {
   const key = registrarKey(registrarKeyB64);
-  const randomizer = unb64(typeof token?.randomizer === "string" ? token.randomizer : "", "the token's randomizer");
+  const randomizer = canonicalB64(token?.randomizer, "the token's randomizer");
   if (randomizer.length !== 32) throw new BlindRsaError("the token's randomizer is not 32 bytes");
-  const sig = unb64(typeof token?.signature === "string" ? token.signature : "", "the token's signature");
+  const sig = canonicalB64(token?.signature, "the token's signature");
   const bad = () => new BlindRsaError("the registrar did not sign this voting key for this poll");
   if (sig.length !== key.size) throw bad();
   const s = toInt(sig);

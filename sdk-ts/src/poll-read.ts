@@ -66,6 +66,8 @@ export interface PollData {
   provenAt: number;
   /** Blocks whose certificate was checked to place the ballots. */
   blocksChecked: number;
+  /** What was wrong with the node's listing of the board, if anything. */
+  listing: string | null;
 }
 
 export interface ReadOptions {
@@ -78,15 +80,24 @@ export interface ReadOptions {
 const pad2 = (n: number): string => String(n).padStart(2, "0");
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** Every key under `prefix`, page by page (the listing is not proven: see the file's comment). */
-async function keysUnder(reader: VerifiedReader, prefix: string): Promise<string[]> {
-  const out: string[] = [];
+/**
+ * Every key under `prefix`, page by page, at most `max` (the listing is not proven: see the
+ * file's comment). A node whose pages do not move forward, or that lists more than `max`, is
+ * stopped there and named.
+ */
+async function keysUnder(reader: VerifiedReader, prefix: string, max: number): Promise<{ keys: string[]; problem: string | null }> {
+  const keys = new Set<string>();
   let after: string | undefined;
   for (;;) {
     const page = await reader.client.stateKeys(prefix, { limit: 200, ...(after === undefined ? {} : { after }) });
-    for (const k of page.keys) if (typeof k.key === "string" && k.key.startsWith(prefix)) out.push(k.key.slice(prefix.length));
-    if (typeof page.next_after !== "string") return out;
-    after = page.next_after;
+    for (const k of Array.isArray(page?.keys) ? page.keys : []) {
+      if (typeof k?.key === "string" && k.key.startsWith(prefix)) keys.add(k.key.slice(prefix.length));
+    }
+    if (keys.size > max) return { keys: [...keys].slice(0, max), problem: `the node lists more than ${max} board entries; the rest were not read` };
+    const next = page?.next_after;
+    if (typeof next !== "string") return { keys: [...keys], problem: null };
+    if (after !== undefined && !(next > after)) return { keys: [...keys], problem: "the node's listing of the board does not move forward; it was stopped" };
+    after = next;
   }
 }
 
@@ -125,16 +136,26 @@ export async function readPoll(reader: VerifiedReader, poll: string, options: Re
     if (c !== null) complaints.set(j, c);
   }
 
-  const codes = await keysUnder(reader, `voting/board/${poll}/`);
+  // A listing longer than the proven count of ballots by more than a margin is a node's doing.
+  const listed = await keysUnder(reader, `voting/board/${poll}/`, tally.ballots + 1_000);
   const blocks = new Map<number, Promise<VerifiedBlock>>();
   const blockAt = (height: number): Promise<VerifiedBlock> => {
     let b = blocks.get(height);
     if (!b) blocks.set(height, (b = reader.block(height)));
     return b;
   };
-  const sentOf = async (code: string): Promise<SentBallot> => {
-    const entry = await proven<BoardJson>(`voting/board/${poll}/${code}`);
-    if (entry === null) throw new Error("its board entry is proven absent");
+  // The entries one after another (each read raises the lowest height accepted, so reads
+  // answered out of order would refuse each other), then their blocks and transactions.
+  const entries: { code: string; entry: BoardJson | null; error?: string }[] = [];
+  for (const code of listed.keys) {
+    try {
+      const entry = await proven<BoardJson>(`voting/board/${poll}/${code}`);
+      entries.push(entry === null ? { code, entry: null, error: "its board entry is proven absent" } : { code, entry });
+    } catch (e) {
+      entries.push({ code, entry: null, error: message(e) });
+    }
+  }
+  const sentOf = async (entry: BoardJson): Promise<SentBallot> => {
     const answer = await reader.client.get(`/v1/txs/${entry.tx}`);
     if (answer?.inclusion?.height !== entry.height) throw new Error(`the board says block ${entry.height}, the node places its transaction elsewhere`);
     let block: VerifiedBlock;
@@ -148,13 +169,14 @@ export async function readPoll(reader: VerifiedReader, poll: string, options: Re
   };
   const board: OnBoard[] = [];
   let done = 0;
-  await pool(codes, options.parallel ?? 6, async (code) => {
+  await pool(entries, options.parallel ?? 6, async ({ code, entry, error }) => {
     try {
-      board.push({ code, sent: await sentOf(code) });
+      if (!entry) throw new Error(error);
+      board.push({ code, sent: await sentOf(entry) });
     } catch (e) {
       board.push({ code, error: message(e) });
     }
-    options.onProgress?.(++done, codes.length);
+    options.onProgress?.(++done, entries.length);
   });
-  return { poll, record, tally, dealings, complaints, shares, board, provenAt, blocksChecked: blocks.size };
+  return { poll, record, tally, dealings, complaints, shares, board, provenAt, blocksChecked: blocks.size, listing: listed.problem };
 }

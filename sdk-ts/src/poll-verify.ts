@@ -76,7 +76,8 @@ function cast(data: PollData, shapes: QuestionShape[], code: string, sent: SentB
   }
   const voter = tx.body.sender.address();
   if (msg?.type !== "cast") throw new Error("its transaction is not a ballot");
-  if (msg.poll !== poll || msg.voter !== voter || msg.key !== p.key || !sameShapes(msg.shapes, shapes)) {
+  // Addresses parse in either case on chain; the ballot's context uses the lower-case form.
+  if (msg.poll !== poll || String(msg.voter).toLowerCase() !== voter || msg.key !== p.key || !sameShapes(msg.shapes, shapes)) {
     throw new Error("it is not a ballot of this poll from the voting key it names");
   }
   const ballot = msg.ballot as BallotJson;
@@ -145,6 +146,7 @@ export async function checkPoll(data: PollData, options: { onCheck?: (done: numb
   if (!keyMatches) problems.push("the election key or a verification key is not what the dealings make");
 
   // Every ballot on the board.
+  if (data.listing) problems.push(data.listing);
   const shapes: QuestionShape[] = p.spec.questions.map((q) => ({ options: q.options.length, min: q.min, max: q.max }));
   const casts: Cast[] = [];
   let done = 0;

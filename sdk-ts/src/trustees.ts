@@ -6,6 +6,7 @@
 // secret: it is what an observer recomputes. The vector in
 // crates/ballot/tests/vectors/trustees-made-in-rust.json is checked by both sides.
 
+import { invert } from "@noble/curves/abstract/modular";
 import { RistrettoPoint } from "@noble/curves/ed25519";
 
 import { concat, fromHex } from "./bytes.js";
@@ -189,18 +190,9 @@ function lagrangeAtZero(present: number[], j: number): bigint {
     num = mod(num * BigInt(m));
     den = mod(den * BigInt(m - j));
   }
-  return mod(num * invert(den));
+  return mod(num * invert(den, ORDER));
 }
 
-function invert(a: bigint): bigint {
-  let [r0, r1, s0, s1] = [ORDER, mod(a), 0n, 1n];
-  while (r1 !== 0n) {
-    const q = r0 / r1;
-    [r0, r1] = [r1, r0 - q * r1];
-    [s0, s1] = [s1, s0 - q * s1];
-  }
-  return mod(s0);
-}
 
 /**
  * The counts from `k` or more verified shares (the first `k` are used). `max` bounds every
@@ -214,8 +206,9 @@ export function combine(totals: CiphertextJson[], shares: DecryptionShareJson[],
   const used = shares.slice(0, k);
   const ids = used.map((s) => s.trustee);
   const lambdas = ids.map((j) => lagrangeAtZero(ids, j));
-  // Baby steps j·G for j < step, then giant steps of step·G: √max point additions each way.
-  const step = Math.floor(Math.sqrt(max)) + 1;
+  // Baby steps j·G for j < step, then giant steps of step·G: √max point additions each way
+  // (the table capped as crates/ballot caps it).
+  const step = Math.min(Math.floor(Math.sqrt(max)), 1 << 20) + 1;
   const babies = new Map<string, number>();
   let p = RistrettoPoint.ZERO;
   for (let j = 0; j < step; j++) {

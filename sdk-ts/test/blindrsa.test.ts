@@ -102,6 +102,16 @@ test("a kept blinding resumes to the same blinded message and finalizes the same
 });
 
 test("a token OpenSSL signed (RSASSA-PSS, SHA-384, 48-byte salt) verifies as the validators check it; anything altered is refused", () => {
+  // A modulus of 3,070 or 3,071 bits (not whole bytes): the encoded message's top bits are masked.
+  const odd = generateKeyPairSync("rsa", { modulusLength: 3071 });
+  const oddMessage = credentialMessage("mapo-budget-2027", "dj" + "01".repeat(20));
+  const oddRandomizer = randomBytes(32);
+  const oddSig = sign("sha384", Buffer.concat([oddRandomizer, oddMessage]), { key: odd.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 });
+  const oddSpki = odd.publicKey.export({ format: "der", type: "spki" }).toString("base64");
+  assert.notEqual(registrarKey(oddSpki).bits % 8, 0, "a modulus whose length is not whole bytes");
+  verifyToken(oddSpki, oddMessage, { randomizer: oddRandomizer.toString("base64"), signature: oddSig.toString("base64") });
+  assert.throws(() => verifyToken(oddSpki, credentialMessage("x", "dj" + "01".repeat(20)), { randomizer: oddRandomizer.toString("base64"), signature: oddSig.toString("base64") }), /did not sign/);
+
   const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 3072 });
   const der = publicKey.export({ format: "der", type: "spki" });
   const message = credentialMessage("mapo-budget-2027", "dj" + "ef".repeat(20));
@@ -125,6 +135,9 @@ test("a token OpenSSL signed (RSASSA-PSS, SHA-384, 48-byte salt) verifies as the
     [{ ...token, signature: signature.subarray(1).toString("base64") }, /did not sign/],
     [{ ...token, randomizer: randomizer.subarray(1).toString("base64") }, /not 32 bytes/],
     [{ ...token, signature: "***" }, /not base64/],
+    [{ ...token, signature: ` ${token.signature}` }, /not base64/],
+    [{ ...token, randomizer: token.randomizer.replace(/=+$/, "") }, /not base64/],
+    [{ ...token, randomizer: token.randomizer.replace(/.=$/, (m) => (m[0] === "A" ? "B=" : "A=")) }, /not base64|did not sign/],
     [{ randomizer: 7, signature: null }, BlindRsaError],
   ] as const) {
     assert.throws(() => verifyToken(spki, message, bad as never), why as never);

@@ -80,11 +80,14 @@ const pendingStore = (poll: string) => `dojang.vote.${poll}.pending`;
 async function resume(poll: OpenPoll): Promise<{ key: VotingKey; blinded: Blinded } | null> {
   const waiting = pending(poll.id);
   if (!waiting) return null;
-  try {
-    const key = await votingKey(waiting.key);
-    if (key) return { key, blinded: resumeBlinded(poll.registrarKey, waiting.blinding) };
-  } catch {
-    // Unusable: dropped below.
+  // A storage failure is not a lost key: it is reported, and the record kept for next time.
+  const key = await votingKey(waiting.key);
+  if (key) {
+    try {
+      return { key, blinded: resumeBlinded(poll.registrarKey, waiting.blinding) };
+    } catch {
+      // A damaged record, or one for another registrar key: dropped below.
+    }
   }
   localStorage.removeItem(pendingStore(poll.id));
   return null;
@@ -113,16 +116,21 @@ async function refusal(resp: Response): Promise<string> {
 export function votingSection(ctx: Ctx, poll: OpenPoll, registrarArg: string): HTMLElement {
   const section = h("section", { id: "voting", "aria-labelledby": "voting-h" });
   const show = async () => {
+    const title = h("h2", { id: "voting-h" }, t("voting.title"));
     const k = kept(poll.id);
-    const key = k ? await votingKey(k.key).catch(() => null) : null;
+    let key: VotingKey | null = null;
+    try {
+      key = k ? await votingKey(k.key) : null;
+    } catch (err) {
+      // A storage failure is not a lost key: the credential is kept for the next visit.
+      section.replaceChildren(title, h("p", { class: "error", role: "alert" }, t("voting.storage", { why: why(err) })));
+      return;
+    }
     // A kept credential whose key this browser no longer has cannot vote: registering again
     // is the registrar's to refuse or allow.
     if (k && !key) localStorage.removeItem(store(poll.id));
     const signer = key ? await WebCryptoP256Signer.fromKeyPair(key.keys) : null;
-    section.replaceChildren(
-      h("h2", { id: "voting-h" }, t("voting.title")),
-      k && signer ? ballotForm(ctx, poll, k, signer) : registerForm(ctx, poll, registrarArg, () => void show()),
-    );
+    section.replaceChildren(title, k && signer ? ballotForm(ctx, poll, k, signer) : registerForm(ctx, poll, registrarArg, () => void show()));
   };
   void show();
   return section;

@@ -14,6 +14,15 @@ use sha2::{Digest, Sha512};
 
 use crate::BallotError;
 
+/// Decodes lower-case hex only: every element and scalar has one encoding in JSON too, so
+/// what one verifier reads as a ballot's bytes (Rust or TypeScript) every other reads alike.
+fn lower_hex(text: &str, what: &str) -> Result<Vec<u8>, String> {
+    if !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return Err(format!("{what} in lower-case hex: '{}' is not", text.chars().take(70).collect::<String>()));
+    }
+    hex::decode(text).map_err(|e| format!("{what} in hex: {e}"))
+}
+
 /// The generator every key and ciphertext is built on.
 pub const G: RistrettoPoint = RISTRETTO_BASEPOINT_POINT;
 
@@ -65,7 +74,7 @@ impl Serialize for Element {
 impl<'de> Deserialize<'de> for Element {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        let bytes = hex::decode(&text).map_err(|e| serde::de::Error::custom(format!("a point in hex: {e}")))?;
+        let bytes = lower_hex(&text, "a point").map_err(serde::de::Error::custom)?;
         Element::from_bytes(&bytes).map_err(serde::de::Error::custom)
     }
 }
@@ -115,7 +124,7 @@ impl Serialize for Commitment {
 impl<'de> Deserialize<'de> for Commitment {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        let bytes = hex::decode(&text).map_err(|e| serde::de::Error::custom(format!("a point in hex: {e}")))?;
+        let bytes = lower_hex(&text, "a point").map_err(serde::de::Error::custom)?;
         let bytes: [u8; 32] = bytes
             .try_into()
             .map_err(|b: Vec<u8>| serde::de::Error::custom(format!("a point has 32 bytes, not {}", b.len())))?;
@@ -151,7 +160,7 @@ impl Serialize for Num {
 impl<'de> Deserialize<'de> for Num {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        let bytes = hex::decode(&text).map_err(|e| serde::de::Error::custom(format!("a scalar in hex: {e}")))?;
+        let bytes = lower_hex(&text, "a scalar").map_err(serde::de::Error::custom)?;
         Num::from_bytes(&bytes).map_err(serde::de::Error::custom)
     }
 }
@@ -222,5 +231,21 @@ mod tests {
         for bad in ["\"abcd\"", "\"zz\"", "7"] {
             assert!(serde_json::from_str::<Commitment>(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn points_and_scalars_have_one_encoding_lower_case_hex() {
+        let p = Element::new(small(7) * G);
+        let lower = serde_json::to_string(&p).unwrap();
+        let upper = lower.to_uppercase();
+        assert_eq!(serde_json::from_str::<Element>(&lower).unwrap(), p);
+        for what in [
+            serde_json::from_str::<Element>(&upper).unwrap_err().to_string(),
+            serde_json::from_str::<Commitment>(&upper).unwrap_err().to_string(),
+            serde_json::from_str::<Num>(&format!("\"{}\"", "0A".repeat(32))).unwrap_err().to_string(),
+        ] {
+            assert!(what.contains("lower-case hex"), "{what}");
+        }
+        assert!(serde_json::from_str::<Num>(&format!("\"{}\"", "0a".repeat(32))).is_ok());
     }
 }

@@ -22,8 +22,9 @@ pub const MAX_P: u32 = 16;
 const SALT_LEN: usize = 16;
 const TAG_LEN: usize = 16;
 /// The largest secret we open: a P-256 PKCS#8 document is 138 bytes, an Ed25519 seed 32, an
-/// RSA-4096 private key in PEM (a voting registrar's, crate::secret_file) about 3.3 KB.
-const MAX_SECRET_LEN: usize = 4096;
+/// RSA-8192 private key in PEM (the largest a voting registrar may use, crate::secret_file)
+/// about 6.3 KB.
+const MAX_SECRET_LEN: usize = 8192;
 
 /// Argon2id cost parameters, stored in the file so each file says how it was sealed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +104,9 @@ fn aead_key(key: &[u8; 32]) -> LessSafeKey {
 
 /// Encrypts `secret`; `aad` binds the clear fields of the file to the ciphertext.
 pub(crate) fn seal(secret: &[u8], pass: &Passphrase, params: KdfParams, aad: &[u8]) -> Result<Sealed, String> {
+    if secret.len() > MAX_SECRET_LEN {
+        return Err(format!("a secret of {} bytes; at most {MAX_SECRET_LEN} are sealed", secret.len()));
+    }
     let argon = params.check()?;
     let rng = SystemRandom::new();
     let mut salt = [0u8; SALT_LEN];

@@ -16,8 +16,8 @@ use crate::sealed::{open, seal, KdfParams, OpenError, Sealed};
 /// What a sealed secret file says it is.
 pub const SECRET_FILE_KIND: &str = "dojang-sealed-secret/v1";
 
-/// The largest secret file read: an RSA-4096 key in PEM is about 3.3 KB, sealed and in hex
-/// about 7 KB.
+/// The largest secret file read: an RSA-8192 key in PEM is about 6.3 KB, sealed and in hex
+/// about 13 KB.
 const MAX_FILE_LEN: u64 = 64 * 1024;
 
 #[derive(Serialize, Deserialize)]
@@ -87,12 +87,15 @@ pub fn read_secret_with(
         });
     }
     let bytes = Zeroizing::new(std::fs::read(path).map_err(io)?);
-    if bytes.first() != Some(&b'{') {
+    // A sealed file is JSON, perhaps saved by an editor with a byte-order mark or a blank line
+    // first; anything else is the secret in clear.
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         tracing::warn!(path = %p(), what = label, "loading a secret stored IN CLEAR: seal it with a passphrase (docs/operations.md)");
         return Ok(bytes);
     }
     let file: SecretFileJson =
-        serde_json::from_slice(&bytes).map_err(|e| SecretFileError::Malformed { path: p(), detail: e.to_string() })?;
+        serde_json::from_slice(body).map_err(|e| SecretFileError::Malformed { path: p(), detail: e.to_string() })?;
     if file.kind != SECRET_FILE_KIND {
         return Err(SecretFileError::Malformed {
             path: p(),
@@ -180,6 +183,22 @@ mod tests {
         assert!(e.to_string().contains("at most"), "{e}");
         let e = read_secret_with(&dir.path().join("missing"), LABEL, || Ok(None)).unwrap_err();
         assert!(matches!(e, SecretFileError::Io { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_sealed_file_behind_a_byte_order_mark_opens_and_a_secret_too_long_is_not_sealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rsa.sealed");
+        write_sealed_secret(&path, LABEL, b"secret", &pass("correct horse"), KdfParams::LIGHT).unwrap();
+        let bom = dir.path().join("bom.sealed");
+        std::fs::write(&bom, [b"\xEF\xBB\xBF\n".as_slice(), &std::fs::read(&path).unwrap()].concat()).unwrap();
+        let opened = read_secret_with(&bom, LABEL, || Ok(Some(pass("correct horse")))).unwrap();
+        assert_eq!(&*opened, b"secret");
+        let long = dir.path().join("long.sealed");
+        let err =
+            write_sealed_secret(&long, LABEL, &[0u8; 9000], &pass("correct horse"), KdfParams::LIGHT).unwrap_err();
+        assert!(err.to_string().contains("at most 8192"), "{err}");
+        assert!(!long.exists());
     }
 
     #[test]

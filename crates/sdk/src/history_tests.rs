@@ -78,8 +78,8 @@ fn every_altered_or_malformed_part_of_an_answer_is_refused_with_its_reason() {
     let flip_last = |s: &str| format!("{}{}", &s[..s.len() - 1], if s.ends_with('0') { '1' } else { '0' });
     let mut another_block = b.clone();
     another_block.header.txs_root = Hash([1; 32]);
-    let mut fewer_ids = b.clone();
-    fewer_ids.tx_ids.swap(0, 2);
+    let mut reordered = b.clone();
+    reordered.tx_ids.swap(0, 2);
     let cases: Vec<(Value, &ProvenBlock, &str)> = vec![
         (edit(&|a| a["tx_hex"] = json!("zz")), &b, "tx_hex"),
         (edit(&|a| a["tx_hex"] = json!(null)), &b, "does not decode"),
@@ -104,7 +104,7 @@ fn every_altered_or_malformed_part_of_an_answer_is_refused_with_its_reason() {
             "more than 64 steps",
         ),
         (answers[0].clone(), &another_block, "txs_root"),
-        (answers[0].clone(), &fewer_ids, "place in the block"),
+        (answers[0].clone(), &reordered, "place in the block"),
     ];
     for (answer, block, why) in cases {
         let err = check_inclusion(&id, &answer, block).unwrap_err().to_string();

@@ -253,7 +253,7 @@ fn a_genesis_file_pins_its_chain_and_validators_in_address_order_and_a_bad_one_s
         (
             "bad-key.json",
             json!({"chain_id": CHAIN, "validators": [{"name": "x", "public_key": "zz", "power": 1}]}),
-            "genesis",
+            "public key must look like",
         ),
     ] {
         let err = TrustedChain::from_genesis_file(&write(name, v)).unwrap_err().to_string();

@@ -9,8 +9,7 @@
 //! difference is a problem in the report.
 //!
 //! What it still takes from the node: the listing of the board's keys (the proven tally's
-//! counts catch one left out), and the dealers a complaint put out (complaints are not kept
-//! in state to be judged again beyond the founded one).
+//! counts catch one left out).
 
 use std::collections::BTreeMap;
 
@@ -145,7 +144,6 @@ fn cast(
     })
 }
 
-/// Recomputes poll `poll` from the chain's data and compares.
 /// VOTE-05: each dealing the poll put out has a founded complaint on chain: made in the name
 /// of a trustee the dealing sealed a share to, whose proof holds, and that shows the share
 /// bad. A dealing put out without one would let the module drop an honest trustee's share.
@@ -227,6 +225,7 @@ pub fn check(data: &PollData) -> anyhow::Result<Report> {
     }
 
     // Every ballot on the board, each proven into its block.
+    problems.extend(data.listing.clone());
     let mut batch = Batch::new();
     let mut casts = Vec::new();
     for OnBoard { code, sent } in &data.board {
@@ -293,7 +292,7 @@ pub fn check(data: &PollData) -> anyhow::Result<Report> {
     // The decryption shares, and the result from them.
     let mut shares = Vec::new();
     for (j, s) in &data.shares {
-        let Some(vk) = vks.get(*j as usize - 1) else {
+        let Some(vk) = j.checked_sub(1).and_then(|i| vks.get(i as usize)) else {
             problems.push(format!("VOTE-07: a share for trustee {j}, who is not one of the poll's"));
             continue;
         };
@@ -308,8 +307,13 @@ pub fn check(data: &PollData) -> anyhow::Result<Report> {
     }
     let recomputed = if shares.len() as u32 >= p.spec.threshold {
         let refs: Vec<&DecryptionShare> = shares.iter().collect();
-        let flat = combine(&totals, &refs, p.spec.threshold, counted.len() as u64).ok();
-        flat.map(|f| p.spec.counts_by_question(&f))
+        match combine(&totals, &refs, p.spec.threshold, counted.len() as u64) {
+            Ok(flat) => Some(p.spec.counts_by_question(&flat)),
+            Err(e) => {
+                problems.push(format!("VOTE-07: the valid shares do not decrypt the totals: {e}"));
+                None
+            }
+        }
     } else {
         None
     };

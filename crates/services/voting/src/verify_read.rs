@@ -35,10 +35,13 @@ pub struct PollData {
     pub proven_at: u64,
     /// Blocks whose certificate was checked to place the ballots.
     pub blocks_checked: usize,
+    /// What was wrong with the node's listing of the board, if anything.
+    pub listing: Option<String>,
 }
 
 /// Reads with proofs against validators pinned from a genesis: one chain that follows the
-/// latest state, one that walks history forward block by block.
+/// latest state, one that walks history forward, proving the set that decides each block
+/// it reads before checking the block's certificate.
 pub struct ProvenReader<'a> {
     client: &'a Client,
     latest: TrustedChain,
@@ -66,10 +69,12 @@ impl<'a> ProvenReader<'a> {
             .transpose()
     }
 
-    /// Every tracking code the node lists on the poll's board (not proven: see the module).
-    async fn listing(&self, poll: &str) -> anyhow::Result<Vec<String>> {
+    /// Every tracking code the node lists on the poll's board, at most `max` (not proven: see
+    /// the module). A node whose pages do not move forward, or that lists more than `max`, is
+    /// stopped there and named in the second value.
+    async fn listing(&self, poll: &str, max: u64) -> anyhow::Result<(Vec<String>, Option<String>)> {
         let prefix = format!("voting/board/{poll}/");
-        let mut codes = Vec::new();
+        let mut codes = std::collections::BTreeSet::new();
         let mut after: Option<String> = None;
         loop {
             let mut path = format!("/v1/state/keys?prefix={}&limit=200", dojang_types::percent_encode(&prefix));
@@ -79,14 +84,39 @@ impl<'a> ProvenReader<'a> {
             let page = self.client.get(&path).await?;
             for k in page["keys"].as_array().context("the key index has no keys")? {
                 if let Some(code) = k["key"].as_str().and_then(|key| key.strip_prefix(&prefix)) {
-                    codes.push(code.to_string());
+                    codes.insert(code.to_string());
                 }
             }
+            if codes.len() as u64 > max {
+                let kept = codes.into_iter().take(max as usize).collect();
+                return Ok((
+                    kept,
+                    Some(format!("the node lists more than {max} board entries; the rest were not read")),
+                ));
+            }
             match page["next_after"].as_str() {
+                Some(next) if after.as_deref().is_some_and(|a| next <= a) => {
+                    let stopped = "the node's listing of the board does not move forward; it was stopped";
+                    return Ok((codes.into_iter().collect(), Some(stopped.into())));
+                }
                 Some(next) => after = Some(next.to_string()),
-                None => return Ok(codes),
+                None => return Ok((codes.into_iter().collect(), None)),
             }
         }
+    }
+
+    /// Block `height` of history. The set that decides it is proven first, from the set that
+    /// decided the block before it: a block is never accepted on the signatures of a set the
+    /// chain has since replaced (whose retired keys could sign anything).
+    async fn proven_block(&self, height: u64) -> Result<ProvenBlock, String> {
+        let (from, _) = self.history.pinned();
+        if height > from {
+            self.client
+                .follow(&self.history, height)
+                .await
+                .map_err(|e| format!("the validators of block {height}: {e}"))?;
+        }
+        self.client.block_verified(height, &self.history).await.map_err(|e| e.to_string())
     }
 
     /// Reads poll `id` and everything it is recomputed from.
@@ -115,7 +145,9 @@ impl<'a> ProvenReader<'a> {
 
         let mut entries = Vec::new();
         let mut board = Vec::new();
-        for code in self.listing(id).await? {
+        // A listing longer than the proven count of ballots by more than a margin is a node's doing.
+        let (codes, listing) = self.listing(id, tally.ballots + 1_000).await?;
+        for code in codes {
             let key = format!("board/{id}/{code}");
             match self.record::<BoardEntry>(&key).await {
                 Ok(Some(entry)) => entries.push((code, entry)),
@@ -132,7 +164,7 @@ impl<'a> ProvenReader<'a> {
                 Some((height, b)) if height == entry.height => b,
                 _ => {
                     blocks_checked += 1;
-                    self.client.block_verified(entry.height, &self.history).await.map_err(|e| e.to_string())
+                    self.proven_block(entry.height).await
                 }
             };
             let sent = match &current {
@@ -152,6 +184,7 @@ impl<'a> ProvenReader<'a> {
             board,
             proven_at: self.proven_at,
             blocks_checked,
+            listing,
         })
     }
 }
