@@ -288,11 +288,12 @@ fn a_registrar_is_not_set_up_over_another_key_a_foreign_policy_or_one_that_asks_
 }
 
 #[test]
-fn vote_10_no_more_credentials_than_the_roll() {
+fn vote_10_no_more_credentials_than_the_roll_and_an_eligible_decision_left_uncounted_is_counted_when_asked_again() {
     let mut w = world();
     w.spec.eligible = 1;
     let (r, office_key) = registrar(&w);
     let mut outcomes = Vec::new();
+    let mut people = Vec::new();
     for person in ["p-1", "p-2"] {
         let holder = Keypair::generate(Algorithm::P256);
         let voter = Keypair::generate(Algorithm::Ed25519).public_key().address();
@@ -300,10 +301,44 @@ fn vote_10_no_more_credentials_than_the_roll() {
         let jwt = r.request(&blinding.blinded_message(), now()).unwrap();
         let cred = resident(&w, &holder, "mapo-gu", 12, true, person);
         outcomes.push(r.issue(answer(&jwt, &office_key, &holder, &cred), &blinding.blinded_message(), now()));
+        people.push((holder, voter, blinding));
     }
     assert!(outcomes[0].is_ok());
     assert!(matches!(outcomes[1], Err(RegistrarError::RollFull(1))), "{:?}", outcomes[1].as_ref().err());
     assert_eq!(r.issued().unwrap(), 1);
+
+    // p-2's decision is stored eligible but was never counted nor signed (as after a crash
+    // between the two). Asked again while the roll is still full, it is still refused.
+    let (holder, voter, blinding) = people.pop().unwrap();
+    let mine = blinding.blinded_message();
+    let ask = |w: &World, r: &Registrar<Snapshot>, office_key: &Keypair, blinded: &str| {
+        let jwt = r.request(blinded, now()).unwrap();
+        let cred = resident(w, &holder, "mapo-gu", 12, true, "p-2");
+        r.issue(answer(&jwt, office_key, &holder, &cred), blinded, now())
+    };
+    let still = ask(&w, &r, &office_key, &mine).unwrap_err();
+    assert!(matches!(still, RegistrarError::RollFull(1)), "{still}");
+    assert_eq!(r.issued().unwrap(), 1);
+
+    // With room on the roll (the same store, reopened), the same decision is counted and
+    // signed for the message asked with, once: its digest is kept, and another message is
+    // refused.
+    drop(r);
+    w.spec.eligible = 2;
+    let (r, office_key) = registrar(&w);
+    let issued = ask(&w, &r, &office_key, &mine).unwrap();
+    assert!(!issued.resent, "signed for the first time");
+    assert_eq!(r.issued().unwrap(), 2);
+    let token = blinding.finalize(&issued.blind_signature).unwrap();
+    let key = RegistrarKey::from_public(&w.rsa.pk).unwrap();
+    assert_eq!(token_verifies(&key, POLL, &voter, &token), Ok(()));
+    let again = ask(&w, &r, &office_key, &mine).unwrap();
+    assert!(again.resent, "the same message is signed again, not counted again");
+    assert_eq!(r.issued().unwrap(), 2);
+    let other = Blinding::new(&w.spec.registrar_key, POLL, &voter).unwrap();
+    let refused = ask(&w, &r, &office_key, &other.blinded_message()).unwrap_err();
+    assert!(matches!(refused, RegistrarError::AlreadyIssued), "{refused}");
+    assert_eq!(r.issued().unwrap(), 2);
 }
 
 #[tokio::test]
