@@ -78,7 +78,8 @@ export interface ReadOptions {
 }
 
 const pad2 = (n: number): string => String(n).padStart(2, "0");
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** An error's text, whatever was thrown. */
+export const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
  * Every key under `prefix`, page by page, at most `max` (the listing is not proven: see the

@@ -8,7 +8,7 @@
 // the report; nothing the node computed is taken.
 
 import { verifyToken, type VotingToken } from "./blindrsa.js";
-import { readPoll, type OnBoard, type PollData, type ReadOptions, type SentBallot } from "./poll-read.js";
+import { message, readPoll, type OnBoard, type PollData, type ReadOptions, type SentBallot } from "./poll-read.js";
 import type { VerifiedReader } from "./trust.js";
 import { checkDealing, combine, electionKey, judgeComplaint, sumCiphertexts, verificationKey, verifyShare, type DecryptionShareJson } from "./trustees.js";
 import { ballotContext, credentialMessage, trackingCode, verifyBallot, type BallotJson, type CiphertextJson, type QuestionShape } from "./voting.js";
@@ -56,7 +56,6 @@ interface Cast {
 
 const sameCts = (a: CiphertextJson[], b: CiphertextJson[]): boolean =>
   Array.isArray(b) && a.length === b.length && a.every((c, i) => c.alpha === b[i]?.alpha && c.beta === b[i]?.beta);
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 function sameShapes(a: unknown, b: QuestionShape[]): boolean {
   return Array.isArray(a) && a.length === b.length && b.every((s, i) => a[i]?.options === s.options && a[i]?.min === s.min && a[i]?.max === s.max);

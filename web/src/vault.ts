@@ -2,6 +2,8 @@
 // copy the P-256 key pair it is bound to, created non-extractable, so no script, the page's
 // own included, can read the private key out; it can only sign.
 
+import { toHex } from "../../sdk-ts/src/index.js";
+
 /** The registered claims of an SD-JWT VC that say how it works, not what it says of the person. */
 export const ENVELOPE = new Set(["iss", "vct", "iat", "exp", "nbf", "cnf", "status", "_sd_alg"]);
 
@@ -180,8 +182,7 @@ export interface VotingKey {
 /** A new voting key for `poll`, kept in the wallet's store. */
 export async function newVotingKey(poll: string): Promise<VotingKey> {
   const keys = await newKeyPair();
-  const random = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
-  const id = `vote/${poll}/${random}`;
+  const id = `vote/${poll}/${toHex(crypto.getRandomValues(new Uint8Array(8)))}`;
   await run("readwrite", (s) => s.add({ id, keys, createdAtMs: Date.now() } satisfies Account), ACCOUNT);
   return { id, keys };
 }

@@ -20,8 +20,6 @@ use crate::verify::{field, VerifyError};
 #[derive(Debug, Clone)]
 pub struct ProvenBlock {
     pub header: BlockHeader,
-    /// The header's hash.
-    pub hash: Hash,
     /// The block's transaction ids in order, proven against the header's `txs_root`.
     pub tx_ids: Vec<Hash>,
 }
@@ -105,7 +103,7 @@ impl Client {
         if merkle_root(&tx_ids.iter().map(|h| h.0).collect::<Vec<_>>()) != header.txs_root {
             return Err(proof_failed("the block's transaction ids do not lead to its txs_root"));
         }
-        Ok(ProvenBlock { hash: header.hash(), header, tx_ids })
+        Ok(ProvenBlock { header, tx_ids })
     }
 
     /// Transaction `id` and its receipt, proven into `block` (read with

@@ -109,13 +109,11 @@ impl<'a> ProvenReader<'a> {
     /// decided the block before it: a block is never accepted on the signatures of a set the
     /// chain has since replaced (whose retired keys could sign anything).
     async fn proven_block(&self, height: u64) -> Result<ProvenBlock, String> {
-        let (from, _) = self.history.pinned();
-        if height > from {
-            self.client
-                .follow(&self.history, height)
-                .await
-                .map_err(|e| format!("the validators of block {height}: {e}"))?;
-        }
+        // Following to a height the chain already follows through is a no-op.
+        self.client
+            .follow(&self.history, height)
+            .await
+            .map_err(|e| format!("the validators of block {height}: {e}"))?;
         self.client.block_verified(height, &self.history).await.map_err(|e| e.to_string())
     }
 
