@@ -23,6 +23,7 @@ mod server;
 mod state;
 mod throttle;
 mod tls;
+mod tx_hex;
 mod txs;
 
 use std::net::SocketAddr;

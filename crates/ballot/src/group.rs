@@ -14,13 +14,42 @@ use sha2::{Digest, Sha512};
 
 use crate::BallotError;
 
-/// Decodes lower-case hex only: every element and scalar has one encoding in JSON too, so
-/// what one verifier reads as a ballot's bytes (Rust or TypeScript) every other reads alike.
-fn lower_hex(text: &str, what: &str) -> Result<Vec<u8>, String> {
-    if !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+/// Decodes 32 bytes from 64 lower-case hex digits only: every element and scalar has one
+/// encoding in JSON too, so what one verifier reads as a ballot's bytes (Rust or TypeScript)
+/// every other reads alike.
+fn lower_hex32(text: &str, what: &str) -> Result<[u8; 32], String> {
+    let digit = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    };
+    if !text.bytes().all(|b| digit(b).is_some()) {
         return Err(format!("{what} in lower-case hex: '{}' is not", text.chars().take(70).collect::<String>()));
     }
-    hex::decode(text).map_err(|e| format!("{what} in hex: {e}"))
+    if text.len() != 64 {
+        return Err(format!("{what} has 32 bytes (64 hex digits), not {} digits", text.len()));
+    }
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
+        *o = (digit(pair[0]).unwrap_or(0) << 4) | digit(pair[1]).unwrap_or(0);
+    }
+    Ok(out)
+}
+
+/// Reads a string straight from the input, without copying it into a `String` first (a ballot
+/// holds about seventy of them), and decodes it with [`lower_hex32`].
+struct LowerHex32(&'static str);
+
+impl serde::de::Visitor<'_> for LowerHex32 {
+    type Value = [u8; 32];
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} as 64 lower-case hex digits", self.0)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<[u8; 32], E> {
+        lower_hex32(text, self.0).map_err(E::custom)
+    }
 }
 
 /// The generator every key and ciphertext is built on.
@@ -73,8 +102,7 @@ impl Serialize for Element {
 
 impl<'de> Deserialize<'de> for Element {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        let bytes = lower_hex(&text, "a point").map_err(serde::de::Error::custom)?;
+        let bytes = d.deserialize_str(LowerHex32("a point"))?;
         Element::from_bytes(&bytes).map_err(serde::de::Error::custom)
     }
 }
@@ -123,12 +151,7 @@ impl Serialize for Commitment {
 
 impl<'de> Deserialize<'de> for Commitment {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        let bytes = lower_hex(&text, "a point").map_err(serde::de::Error::custom)?;
-        let bytes: [u8; 32] = bytes
-            .try_into()
-            .map_err(|b: Vec<u8>| serde::de::Error::custom(format!("a point has 32 bytes, not {}", b.len())))?;
-        Ok(Commitment(bytes))
+        Ok(Commitment(d.deserialize_str(LowerHex32("a point"))?))
     }
 }
 
@@ -159,8 +182,7 @@ impl Serialize for Num {
 
 impl<'de> Deserialize<'de> for Num {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        let bytes = lower_hex(&text, "a scalar").map_err(serde::de::Error::custom)?;
+        let bytes = d.deserialize_str(LowerHex32("a scalar"))?;
         Num::from_bytes(&bytes).map_err(serde::de::Error::custom)
     }
 }

@@ -36,7 +36,28 @@ impl Progress {
     }
 }
 
-/// Sends `txs` (each id with the hex of its encoding) to the node at `url`, `batch` at a time,
+/// Batches submitted at once and not yet answered: a node admits a batch on all its cores, and
+/// a second request keeps them busy while the first one's body travels and its answer is read,
+/// as many clients at once would.
+const REQUESTS_IN_FLIGHT: usize = 2;
+
+/// Posts one batch; answers how many the node accepted.
+async fn post_batch(http: &reqwest::Client, endpoint: &str, body: &Value) -> Result<u64, ClientError> {
+    let transport = |source| ClientError::Transport { url: endpoint.to_string(), source };
+    let resp: Value =
+        http.post(endpoint).json(body).send().await.map_err(transport)?.json().await.map_err(transport)?;
+    resp["accepted"]
+        .as_u64()
+        .ok_or_else(|| ClientError::BadAnswer(format!("a batch answer without 'accepted': {resp}")))
+}
+
+/// How many of a batch the node refused, from [`post_batch`]'s answer and the batch's size.
+fn batch_refusals(answer: Result<(Result<u64, ClientError>, u64), tokio::task::JoinError>) -> Result<u64, ClientError> {
+    let (accepted, len) = answer.map_err(|e| ClientError::BadAnswer(format!("a batch request failed: {e}")))?;
+    Ok(len - accepted?.min(len))
+}
+
+/// Sends `txs` (each id with the hex of its encoding) to the node at `url`, `batch` at a time and two batches at once,
 /// with at most `window` submitted and not yet final, and waits up to `drain` after the last
 /// batch for their receipts.
 pub async fn send_all(
@@ -73,19 +94,21 @@ pub async fn send_all(
     let endpoint = format!("{url}/v1/txs/batch");
     let started = Instant::now();
     let (mut sent, mut refused) = (0u64, 0u64);
+    let mut requests = tokio::task::JoinSet::new();
     for chunk in txs.chunks(batch.max(1)) {
-        while sent.saturating_sub(progress.done() + refused) > window {
-            tokio::time::sleep(Duration::from_millis(5)).await;
+        while requests.len() >= REQUESTS_IN_FLIGHT || sent.saturating_sub(progress.done() + refused) > window {
+            match requests.try_join_next() {
+                Some(answer) => refused += batch_refusals(answer)?,
+                None => tokio::time::sleep(Duration::from_millis(2)).await,
+            }
         }
         let body = json!({ "txs": chunk.iter().map(|(_, h)| h).collect::<Vec<_>>() });
-        let transport = |source| ClientError::Transport { url: endpoint.clone(), source };
-        let resp: Value =
-            http.post(&endpoint).json(&body).send().await.map_err(transport)?.json().await.map_err(transport)?;
-        let accepted = resp["accepted"]
-            .as_u64()
-            .ok_or_else(|| ClientError::BadAnswer(format!("a batch answer without 'accepted': {resp}")))?;
-        refused += chunk.len() as u64 - accepted.min(chunk.len() as u64);
-        sent += chunk.len() as u64;
+        let (http, endpoint, len) = (http.clone(), endpoint.clone(), chunk.len() as u64);
+        requests.spawn(async move { (post_batch(&http, &endpoint, &body).await, len) });
+        sent += len;
+    }
+    while let Some(answer) = requests.join_next().await {
+        refused += batch_refusals(answer)?;
     }
     let drain_until = Instant::now() + drain;
     while progress.done() + refused < sent && Instant::now() < drain_until {

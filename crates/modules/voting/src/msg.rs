@@ -4,7 +4,7 @@
 
 use dojang_ballot::{Complaint, Dealing, DecryptionShare, Element, EncryptedBallot, QuestionShape};
 use dojang_types::Address;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// What kind of vote, as the city runs them (DOMAIN.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,7 +132,7 @@ impl PollSpec {
 
 /// As JSON: `{"type": "create_poll", "poll": "mapo-budget-2026", "spec": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "MsgFields")]
 pub enum VotingMsg {
     /// A poll office creates a poll, before it opens.
     CreatePoll { poll: String, spec: PollSpec },
@@ -168,5 +168,126 @@ impl VotingMsg {
             | VotingMsg::Cast { poll, .. }
             | VotingMsg::DecryptShare { poll, .. } => poll,
         }
+    }
+}
+
+/// A message's `type`, as [`MsgFields`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum MsgKind {
+    CreatePoll,
+    Deal,
+    Complain,
+    RecordIssued,
+    Cast,
+    DecryptShare,
+}
+
+impl MsgKind {
+    fn name(self) -> &'static str {
+        match self {
+            MsgKind::CreatePoll => "create_poll",
+            MsgKind::Deal => "deal",
+            MsgKind::Complain => "complain",
+            MsgKind::RecordIssued => "record_issued",
+            MsgKind::Cast => "cast",
+            MsgKind::DecryptShare => "decrypt_share",
+        }
+    }
+
+    /// The fields this type of message takes besides `type` and `poll`.
+    fn fields(self) -> &'static [&'static str] {
+        match self {
+            MsgKind::CreatePoll => &["spec"],
+            MsgKind::Deal => &["dealing"],
+            MsgKind::Complain => &["complaint"],
+            MsgKind::RecordIssued => &["issued"],
+            MsgKind::Cast => &["voter", "key", "shapes", "token", "ballot"],
+            MsgKind::DecryptShare => &["share"],
+        }
+    }
+}
+
+/// Every field any voting message has, read in one pass. serde's tagged enums first copy a
+/// whole message aside to find its `type` wherever it is; for a ballot (seventy hex strings)
+/// that copy costs as much as reading it. Which fields the type takes is checked after, so a
+/// message is refused for a field its type does not take, as for one no type takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MsgFields {
+    #[serde(rename = "type")]
+    kind: MsgKind,
+    poll: String,
+    #[serde(default, deserialize_with = "present")]
+    spec: Option<PollSpec>,
+    #[serde(default, deserialize_with = "present")]
+    dealing: Option<Dealing>,
+    #[serde(default, deserialize_with = "present")]
+    complaint: Option<Box<Complaint>>,
+    #[serde(default, deserialize_with = "present")]
+    issued: Option<u64>,
+    #[serde(default, deserialize_with = "present")]
+    voter: Option<Address>,
+    #[serde(default, deserialize_with = "present")]
+    key: Option<Element>,
+    #[serde(default, deserialize_with = "present")]
+    shapes: Option<Vec<QuestionShape>>,
+    #[serde(default, deserialize_with = "present")]
+    token: Option<Token>,
+    #[serde(default, deserialize_with = "present")]
+    ballot: Option<EncryptedBallot>,
+    #[serde(default, deserialize_with = "present")]
+    share: Option<DecryptionShare>,
+}
+
+/// A field that is there must hold a value: `null` is not "absent".
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+fn needs<T>(value: Option<T>, field: &str) -> Result<T, String> {
+    value.ok_or_else(|| format!("missing field `{field}`"))
+}
+
+impl TryFrom<MsgFields> for VotingMsg {
+    type Error = String;
+
+    fn try_from(f: MsgFields) -> Result<Self, String> {
+        let given = [
+            ("spec", f.spec.is_some()),
+            ("dealing", f.dealing.is_some()),
+            ("complaint", f.complaint.is_some()),
+            ("issued", f.issued.is_some()),
+            ("voter", f.voter.is_some()),
+            ("key", f.key.is_some()),
+            ("shapes", f.shapes.is_some()),
+            ("token", f.token.is_some()),
+            ("ballot", f.ballot.is_some()),
+            ("share", f.share.is_some()),
+        ];
+        let takes = f.kind.fields();
+        if let Some((extra, _)) = given.iter().find(|(name, there)| *there && !takes.contains(name)) {
+            return Err(format!(
+                "unknown field `{extra}`: a `{}` message takes `type`, `poll` and `{}`",
+                f.kind.name(),
+                takes.join("`, `")
+            ));
+        }
+        let poll = f.poll;
+        Ok(match f.kind {
+            MsgKind::CreatePoll => VotingMsg::CreatePoll { poll, spec: needs(f.spec, "spec")? },
+            MsgKind::Deal => VotingMsg::Deal { poll, dealing: needs(f.dealing, "dealing")? },
+            MsgKind::Complain => VotingMsg::Complain { poll, complaint: needs(f.complaint, "complaint")? },
+            MsgKind::RecordIssued => VotingMsg::RecordIssued { poll, issued: needs(f.issued, "issued")? },
+            MsgKind::Cast => VotingMsg::Cast {
+                poll,
+                voter: needs(f.voter, "voter")?,
+                key: needs(f.key, "key")?,
+                shapes: needs(f.shapes, "shapes")?,
+                token: needs(f.token, "token")?,
+                ballot: needs(f.ballot, "ballot")?,
+            },
+            MsgKind::DecryptShare => VotingMsg::DecryptShare { poll, share: needs(f.share, "share")? },
+        })
     }
 }
