@@ -46,6 +46,12 @@ impl Date {
         era * 146_097 + doe - 719_468
     }
 
+    /// Midnight, Korean time, at the start of this date, in Unix milliseconds (0 for dates
+    /// before 1970): when a deadline "on the day after" falls due.
+    pub fn kst_start_ms(&self) -> u64 {
+        (self.days() * 86_400_000 - KST_OFFSET_MS).max(0) as u64
+    }
+
     /// The date `n` days later (earlier when negative).
     pub fn plus_days(&self, n: i64) -> Date {
         Date::from_days(self.days() + n)

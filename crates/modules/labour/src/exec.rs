@@ -3,14 +3,12 @@
 
 use dojang_governance::{readers, ParamValue, Role};
 use dojang_ledger::{BlockContext, ModuleError, Permit, StateWrite, TxContext};
-use dojang_types::{Address, Date, Event, KST_OFFSET_MS};
+use dojang_types::{Address, Date, Event};
 
 use crate::events::LabourEvent;
 use crate::msg::{DeadlineKind, LabourMsg};
 use crate::state::{self, Contract, Deadline, Employer, TimesheetRecord, Version};
 use crate::tables::keys;
-
-const DAY_MS: i64 = 86_400_000;
 
 /// The most versions and deadlines one contract record holds (a bound on its size, and on the
 /// deadlines it can put in the ledger's shared queue).
@@ -58,11 +56,6 @@ fn contract(state: &dyn StateWrite, id: &str) -> Result<Contract, ModuleError> {
     state::read(state, &state::contract_key(id))?.ok_or_else(|| ModuleError::NotFound(format!("contract {id}")))
 }
 
-/// Midnight, Korean time, at the start of `date`, in Unix ms.
-pub fn kst_midnight_ms(date: Date) -> u64 {
-    (date.days() * DAY_MS - KST_OFFSET_MS).max(0) as u64
-}
-
 fn days_param(state: &dyn StateWrite, k: (&str, &str), date: Date) -> Result<u32, ModuleError> {
     match readers::param_in_force(state, k.0, k.1, date)? {
         Some(ParamValue::Days(d)) => Ok(d),
@@ -96,8 +89,8 @@ fn schedule(
     }
     let alert = days_param(state, keys::ALERT_DAYS_BEFORE, due)?;
     let index = c.deadlines.len();
-    state.schedule(kst_midnight_ms(due.plus_days(-i64::from(alert))), &deadline_key("near", id, index))?;
-    state.schedule(kst_midnight_ms(due.plus_days(1)), &deadline_key("due", id, index))?;
+    state.schedule(due.plus_days(-i64::from(alert)).kst_start_ms(), &deadline_key("near", id, index))?;
+    state.schedule(due.plus_days(1).kst_start_ms(), &deadline_key("due", id, index))?;
     c.deadlines.push(Deadline { kind: kind.clone(), due, met_height: None, missed: false });
     Ok(Event::typed(&LabourEvent::DeadlineSet { contract: id.into(), deadline: kind, due }))
 }

@@ -1,0 +1,155 @@
+//! A record joins a vehicle's history: the attester's accreditation (CAR-05), what the record
+//! changes in the vehicle's summary (registration, odometer segments, owner, liens), its
+//! odometer reading judged against the others (CAR-01, CAR-02), and any open sale whose
+//! notice it contradicts (CAR-06). A record that breaks a rule of the odometer is kept and
+//! flagged, never dropped: the flag is the finding.
+
+use dojang_ledger::{ModuleError, StateWrite, TxContext};
+use dojang_types::{Date, Event};
+
+use crate::events::CarsEvent;
+use crate::exec::{accredited, contradicted, event, read_odometer, refuse, today, vehicle};
+use crate::msg::Record;
+use crate::rules;
+use crate::state::{self, ActiveLien, Contradiction, Entry, Flag, Reading, Sale, Vehicle, MAX_RECORDS};
+
+pub(crate) fn attest(
+    ctx: &TxContext,
+    state: &mut dyn StateWrite,
+    vin: &str,
+    record: Record,
+) -> Result<Vec<Event>, ModuleError> {
+    let me = ctx.sender;
+    let p = accredited(state, &me, None)?;
+    if !rules::may_attest(p.party, &record) {
+        return Err(refuse(format!(
+            "CAR-05: an account accredited as {:?} does not attest {} records",
+            p.party,
+            record.kind()
+        )));
+    }
+    let now = today(ctx.time_ms);
+    if record.on() > now {
+        return Err(refuse(format!("CAR-02: a record dated {} is in the future (today is {now})", record.on())));
+    }
+    let mut v = vehicle(state, vin)?.unwrap_or_default();
+    if v.records >= MAX_RECORDS {
+        return Err(refuse(format!("CAR-09: VIN {vin} has {MAX_RECORDS} records, the most one vehicle keeps")));
+    }
+    let seq = v.records + 1;
+    let mut flags = change_summary(state, &mut v, seq, &record)?;
+    if !matches!(record, Record::OdometerReplaced { .. }) {
+        if let Some(km) = record.km() {
+            flags.extend(read_odometer(state, &mut v, seq, record.on(), km)?);
+        }
+    }
+    let mut entry = Entry { seq, by: me, party: p.party, record, height: ctx.height, tx: ctx.tx_id, flags: vec![] };
+    let mut events = Vec::new();
+    for number in v.open_sales.clone() {
+        let key = state::sale_key(vin, number);
+        let mut sale: Sale =
+            state::read(state, &key)?.ok_or_else(|| ModuleError::NotFound(format!("sale {number} of VIN {vin}")))?;
+        let found = judge_against(&mut sale, &v, vin, &entry, now, ctx.height);
+        if !found.is_empty() {
+            let new = &sale.contradictions[sale.contradictions.len() - found.len()..];
+            flags.extend(new.iter().map(|c| Flag::ContradictsNotice { sale: number, fact: c.fact }));
+            state::write(state, &key, &sale);
+            events.extend(found);
+        }
+    }
+    entry.flags = flags;
+    if !entry.flags.is_empty() {
+        v.flagged += 1;
+    }
+    v.records = seq;
+    events.insert(
+        0,
+        event(CarsEvent::Attested {
+            vin: vin.into(),
+            seq,
+            kind: entry.record.kind().into(),
+            by: me,
+            flags: entry.flags.clone(),
+        }),
+    );
+    state::write(state, &state::record_key(vin, seq), &entry);
+    state::write(state, &state::vehicle_key(vin), &v);
+    Ok(events)
+}
+
+/// What the record changes in the vehicle's summary besides its reading; answers the flags
+/// of an odometer replacement's last reading of the old segment.
+fn change_summary(
+    state: &dyn StateWrite,
+    v: &mut Vehicle,
+    seq: u32,
+    record: &Record,
+) -> Result<Vec<Flag>, ModuleError> {
+    match record {
+        Record::Registration { on, .. } => {
+            if let Some(r) = v.registered_on {
+                return Err(refuse(format!("CAR-09: this VIN's first registration is recorded already ({r})")));
+            }
+            v.registered_on = Some(*on);
+        }
+        Record::OdometerReplaced { on, old_km, new_km } => {
+            // The old odometer's last reading closes its segment; the new one opens the next.
+            let flags = read_odometer(state, v, seq, *on, *old_km)?;
+            v.replacements.push(*on);
+            v.replacements.sort_unstable();
+            let replacements = v.replacements.clone();
+            for r in v.readings.iter_mut().filter(|r| r.seq != seq) {
+                r.segment = rules::segment_of(&replacements, r.on);
+            }
+            v.readings.push(Reading { seq, on: *on, km: *new_km, segment: rules::segment_of(&replacements, *on) });
+            return Ok(flags);
+        }
+        Record::Transfer { on, owner } => {
+            // A transfer recorded late (dated before the current owner's) stays history only.
+            if v.owner_since.is_none_or(|since| *on >= since) {
+                v.owner = Some(*owner);
+                v.owner_since = Some(*on);
+            }
+        }
+        Record::Lien { lien, reference, .. } => {
+            if v.liens.iter().any(|l| l.reference == *reference) {
+                return Err(refuse(format!("CAR-08: lien {reference} is registered already")));
+            }
+            v.liens.push(ActiveLien { reference: *reference, lien: *lien, seq });
+        }
+        Record::LienReleased { reference, .. } => {
+            let before = v.liens.len();
+            v.liens.retain(|l| l.reference != *reference);
+            if v.liens.len() == before {
+                return Err(refuse(format!("CAR-08: no active lien {reference} to release")));
+            }
+        }
+        Record::Odometer { .. } | Record::Inspection { .. } | Record::Accident { .. } | Record::Repair { .. } => {}
+    }
+    Ok(vec![])
+}
+
+/// CAR-06: the facts `entry` contradicts in `sale`'s notice, each only while its window is
+/// open on `now` and once; each is recorded on the sale, with its event.
+pub(crate) fn judge_against(
+    sale: &mut Sale,
+    v: &Vehicle,
+    vin: &str,
+    entry: &Entry,
+    now: Date,
+    height: u64,
+) -> Vec<Event> {
+    let notice_segment = rules::segment_of(&v.replacements, sale.notice.inspected_on);
+    let same_segment =
+        entry.record.km().is_some() && rules::segment_of(&v.replacements, entry.record.on()) == notice_segment;
+    let facts = rules::contradictions(&sale.notice, sale.contract_on, &entry.record, same_segment);
+    let mut events = Vec::new();
+    for fact in facts {
+        let in_window = sale.windows.iter().any(|w| w.open && w.kind.covers(fact) && now <= w.until);
+        let known = sale.contradictions.iter().any(|c| c.seq == entry.seq && c.fact == fact);
+        if in_window && !known {
+            events.push(contradicted(sale, vin, Contradiction { seq: entry.seq, fact, height }));
+        }
+    }
+    events
+}

@@ -1,0 +1,90 @@
+//! Read-only queries, each with a proof through the node's API:
+//! - `history/<VIN>`: the vehicle's summary, its records in order (at most `limit`, default
+//!   and most 500, after record `after`), and its sales with their windows (CAR-10);
+//! - `record/<VIN>/<n>`, `sale/<VIN>/<n>`: one record or sale;
+//! - `party/<account>`: an attester's accreditation.
+
+use dojang_ledger::{decode_record, ModuleError, StateRead};
+use dojang_types::Address;
+use serde_json::{json, Value};
+
+use crate::state::{self, Entry, PartyRecord, Sale, Vehicle};
+use crate::vin;
+
+/// The most records one history answer holds.
+pub const MAX_PAGE: usize = 500;
+
+fn number(text: &str, what: &str) -> Result<u32, ModuleError> {
+    text.parse().map_err(|_| ModuleError::InvalidMessage(format!("'{text}' is not a {what} number")))
+}
+
+fn param(params: &Value, name: &str) -> Result<Option<u64>, ModuleError> {
+    match params.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => {
+            s.parse().map(Some).map_err(|_| ModuleError::InvalidMessage(format!("{name} '{s}' is not a number")))
+        }
+        Some(Value::Number(n)) => {
+            n.as_u64().map(Some).ok_or_else(|| ModuleError::InvalidMessage(format!("{name} {n} is not a count")))
+        }
+        Some(other) => Err(ModuleError::InvalidMessage(format!("{name} {other} is not a number"))),
+    }
+}
+
+fn checked_vin(v: &str) -> Result<(), ModuleError> {
+    vin::check(v).map_err(|e| ModuleError::InvalidMessage(e.to_string()))
+}
+
+pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value, ModuleError> {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["history", v] => {
+            checked_vin(v)?;
+            history(state, v, params)
+        }
+        ["record", v, n] => {
+            checked_vin(v)?;
+            let seq = number(n, "record")?;
+            let e: Option<Entry> = state::read(state, &state::record_key(v, seq))?;
+            let key = format!("cars/{}", state::record_key(v, seq));
+            e.map(|e| json!({"record": e, "key": key}))
+                .ok_or_else(|| ModuleError::NotFound(format!("record {n} of VIN {v}")))
+        }
+        ["sale", v, n] => {
+            checked_vin(v)?;
+            let number = number(n, "sale")?;
+            let s: Option<Sale> = state::read(state, &state::sale_key(v, number))?;
+            let key = format!("cars/{}", state::sale_key(v, number));
+            s.map(|s| json!({"sale": s, "key": key}))
+                .ok_or_else(|| ModuleError::NotFound(format!("sale {n} of VIN {v}")))
+        }
+        ["party", a] => {
+            let account: Address = a.parse().map_err(|e: String| ModuleError::InvalidMessage(e))?;
+            let p: Option<PartyRecord> = state::read(state, &state::party_key(&account))?;
+            p.map(|p| json!({"party": p})).ok_or_else(|| ModuleError::NotFound(format!("an accreditation of {a}")))
+        }
+        _ => Err(ModuleError::InvalidMessage(format!(
+            "unknown cars query '{path}' (history/<VIN>, record/<VIN>/<n>, sale/<VIN>/<n>, party/<account>)"
+        ))),
+    }
+}
+
+fn history(state: &dyn StateRead, v: &str, params: &Value) -> Result<Value, ModuleError> {
+    let vehicle: Vehicle = state::read(state, &state::vehicle_key(v))?
+        .ok_or_else(|| ModuleError::NotFound(format!("a history for VIN {v} (no record names it)")))?;
+    let limit = param(params, "limit")?.map_or(MAX_PAGE, |l| (l as usize).clamp(1, MAX_PAGE));
+    let after = param(params, "after")?.map(|a| state::record_key(v, a.min(u64::from(u32::MAX)) as u32).into_bytes());
+    let page = state.scan(state::records_prefix(v).as_bytes(), after.as_deref(), limit)?;
+    let records = page
+        .iter()
+        .map(|(k, b)| decode_record::<Entry>(b, &String::from_utf8_lossy(k)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut sales = Vec::new();
+    for n in 1..=vehicle.sales {
+        if let Some(s) = state::read::<Sale>(state, &state::sale_key(v, n))? {
+            sales.push(s);
+        }
+    }
+    let next_after = (records.len() == limit).then(|| records.last().map(|e| e.seq)).flatten();
+    Ok(json!({"vin": v, "vehicle": vehicle, "records": records, "sales": sales, "next_after": next_after}))
+}
