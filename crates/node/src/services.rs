@@ -6,10 +6,13 @@
 
 use clap::ArgMatches;
 use dojang_anchor::Anchor;
+use dojang_cars::Cars;
 use dojang_ledger::Router;
 use dojang_service::{CommandSet, ModuleOnly, Run, Service};
 
 static ANCHOR: ModuleOnly<Anchor> = ModuleOnly::new();
+/// Used-car histories: the module only, until the service's offices, demo and pages join it.
+static CARS: ModuleOnly<Cars> = ModuleOnly::new();
 
 pub static SERVICES: &[&dyn Service] = &[
     &dojang_governance_service::SERVICE,
@@ -19,6 +22,7 @@ pub static SERVICES: &[&dyn Service] = &[
     &dojang_collections_service::SERVICE,
     &dojang_labour_service::SERVICE,
     &dojang_voting_service::SERVICE,
+    &CARS,
 ];
 
 /// The modules every node of a chain runs.
@@ -80,7 +84,10 @@ mod tests {
         listed.dedup();
         assert_eq!(listed.len(), SERVICES.len(), "duplicate service names");
         assert_eq!(names, listed);
-        assert_eq!(names, ["anchor", "collections", "eligibility", "governance", "identity", "labour", "voting"]);
+        assert_eq!(
+            names,
+            ["anchor", "cars", "collections", "eligibility", "governance", "identity", "labour", "voting"]
+        );
         assert_eq!(router.authority_module(), Some("governance"), "roles and the council come from governance");
     }
 }

@@ -1,0 +1,469 @@
+//! Vehicle histories through the real ledger: the council accredits and suspends attesters,
+//! records join a VIN's history with their flags, a dealer sells with the signed notice, and
+//! a record contradicting the notice inside its window is recorded against the sale until
+//! the window closes. Each CAR rule is also shown refusing what it forbids.
+
+use dojang_cars::events::CarsEvent;
+use dojang_cars::msg::{Grade, Notice};
+use dojang_cars::notice::sign_both;
+use dojang_cars::state::{Entry, Fact, Flag, Sale, Vehicle};
+use dojang_cars::Cars;
+use dojang_crypto::{Algorithm, Keypair};
+use dojang_ledger::{BlockApp, StateRead};
+use dojang_testkit::Chain;
+use dojang_types::{Address, Date, Hash, Receipt, TxStatus};
+use serde_json::{json, Value};
+
+const VIN: &str = "KMHDN45D22U123456";
+const DAY_MS: u64 = 86_400_000;
+
+struct Setup {
+    chain: Chain,
+    office: Keypair,
+    inspector: Keypair,
+    dealer: Keypair,
+    insurer: Keypair,
+    garage: Keypair,
+    mileage: Keypair,
+    owner: Keypair,
+}
+
+fn param(key: &str, value: Value) -> Value {
+    json!({"table": "cars", "key": key, "effective_from": "2020-01-01", "value": value,
+           "legal_basis": "Motor Vehicle Management Act art. 58 (test)"})
+}
+
+fn key() -> Keypair {
+    Keypair::generate(Algorithm::Ed25519)
+}
+
+fn addr(k: &Keypair) -> Address {
+    k.public_key().address()
+}
+
+fn setup() -> Setup {
+    let chain = Chain::builder()
+        .with(Cars)
+        .param(param("notice_inspection_max_days", json!({"days": 120})))
+        .param(param("rescission_days_odometer_accident", json!({"days": 30})))
+        .param(param("rescission_days_flood", json!({"days": 90})))
+        .param(param("max_km_per_day", json!({"count": 1000})))
+        .build();
+    let at = chain.ledger.next_height() + 2;
+    chain.council("governance", json!({"type": "activate", "module": "cars", "at_height": at}));
+    while chain.ledger.next_height() < at {
+        chain.block();
+    }
+    let s = Setup {
+        chain,
+        office: key(),
+        inspector: key(),
+        dealer: key(),
+        insurer: key(),
+        garage: key(),
+        mileage: key(),
+        owner: key(),
+    };
+    for (k, party, organisation) in [
+        (&s.office, "registration_office", "Seoul Vehicle Registration Office"),
+        (&s.inspector, "inspector", "Janganpyeong Inspection Co."),
+        (&s.dealer, "dealer", "Janganpyeong Motors"),
+        (&s.insurer, "insurer", "Hangang Insurance"),
+        (&s.garage, "maintenance_shop", "Dongdaemun Auto Repair"),
+        (&s.mileage, "mileage_programme", "Seoul car mileage"),
+    ] {
+        s.chain.council(
+            "cars",
+            json!({"type": "accredit", "account": addr(k), "party": party, "organisation": organisation}),
+        );
+    }
+    s
+}
+
+fn today(s: &Setup) -> Date {
+    Date::from_unix_ms_kst(s.chain.ledger.clock_ms())
+}
+
+fn ago(s: &Setup, days: i64) -> String {
+    today(s).plus_days(-days).to_string()
+}
+
+fn attest(s: &Setup, k: &Keypair, record: Value) -> Receipt {
+    s.chain.ok(k, "cars", json!({"type": "attest", "vin": VIN, "record": record}))
+}
+
+fn attest_code(s: &Setup, k: &Keypair, record: Value) -> String {
+    s.chain.code(k, "cars", json!({"type": "attest", "vin": VIN, "record": record}))
+}
+
+fn flags_of(r: &Receipt) -> Vec<Flag> {
+    r.events
+        .iter()
+        .filter_map(|e| e.decode::<CarsEvent>())
+        .find_map(|e| match e.expect("a cars event decodes") {
+            CarsEvent::Attested { flags, .. } => Some(flags),
+            _ => None,
+        })
+        .expect("an attested event")
+}
+
+fn failure(r: &Receipt) -> Option<(&str, &str)> {
+    match &r.result {
+        TxStatus::Failed { code, reason } => Some((code, reason)),
+        TxStatus::Ok => None,
+    }
+}
+
+fn history(s: &Setup) -> Value {
+    s.chain.ledger.query("cars", &format!("history/{VIN}"), &json!({})).expect("a history")
+}
+
+fn vehicle(s: &Setup) -> Vehicle {
+    serde_json::from_value(history(s)["vehicle"].clone()).unwrap()
+}
+
+fn sale(s: &Setup, n: u32) -> Sale {
+    let v = s.chain.ledger.query("cars", &format!("sale/{VIN}/{n}"), &json!({})).expect("a sale");
+    serde_json::from_value(v["sale"].clone()).unwrap()
+}
+
+/// A registered car owned by `owner`, inspected `inspected_days_ago` with 84,000 km.
+fn car_for_sale(s: &Setup, inspected_days_ago: i64) -> u32 {
+    attest(s, &s.office, json!({"kind": "registration", "on": ago(s, 1500), "km": 12}));
+    attest(s, &s.office, json!({"kind": "transfer", "on": ago(s, 1500), "owner": addr(&s.owner)}));
+    attest(s, &s.garage, json!({"kind": "repair", "on": ago(s, 700), "km": 40_000, "work": Hash([4; 32])}));
+    attest(
+        s,
+        &s.inspector,
+        json!({"kind": "inspection", "on": ago(s, inspected_days_ago), "km": 84_000, "flood": false, "accident": false,
+               "grade": "good", "photos": [Hash([5; 32])], "report": Hash([6; 32])}),
+    );
+    vehicle(s).records
+}
+
+fn notice_for(s: &Setup, inspection: u32, inspected_days_ago: i64, issued_days_ago: i64) -> Notice {
+    Notice {
+        vin: VIN.into(),
+        dealer: addr(&s.dealer),
+        inspector: addr(&s.inspector),
+        inspection,
+        inspected_on: ago(s, inspected_days_ago).parse().unwrap(),
+        km: 84_000,
+        flood: false,
+        accident: false,
+        grade: Grade::Good,
+        photos: vec![Hash([5; 32])],
+        liens: vec![],
+        fees_krw: 330_000,
+        issued_on: ago(s, issued_days_ago).parse().unwrap(),
+    }
+}
+
+fn sale_msg(s: &Setup, signed: Value, contract_days_ago: i64) -> Value {
+    json!({"type": "record_sale", "vin": VIN, "notice": signed, "buyer": addr(&key()),
+           "contract_on": ago(s, contract_days_ago), "delivered_on": ago(s, contract_days_ago)})
+}
+
+fn signed(s: &Setup, n: &Notice) -> Value {
+    json!(sign_both(n, &s.dealer, &s.inspector))
+}
+
+#[test]
+fn car_05_only_accredited_bodies_attest_only_what_they_know_and_a_suspended_one_not_at_all() {
+    let s = setup();
+    let stranger = key();
+    assert_eq!(attest_code(&s, &stranger, json!({"kind": "odometer", "on": ago(&s, 1), "km": 5})), "CAR-05");
+    // A dealer sells; it does not read odometers into the history.
+    assert_eq!(attest_code(&s, &s.dealer, json!({"kind": "odometer", "on": ago(&s, 1), "km": 5})), "CAR-05");
+    assert_eq!(
+        attest_code(&s, &s.insurer, json!({"kind": "transfer", "on": ago(&s, 1), "owner": addr(&stranger)})),
+        "CAR-05"
+    );
+    // Accrediting and suspending are the council's: an account alone is refused at the door.
+    let direct = json!({"type": "suspend", "account": addr(&s.inspector), "reason": "forged records"});
+    assert_eq!(s.chain.code(&s.dealer, "cars", direct), "not-permitted");
+    s.chain.council(
+        "cars",
+        json!({"type": "suspend", "account": addr(&s.inspector), "reason": "forged inspection records"}),
+    );
+    let inspection = json!({"kind": "inspection", "on": ago(&s, 1), "km": 1_000, "flood": false, "accident": false,
+                            "grade": "good", "photos": [], "report": Hash([1; 32])});
+    let r = s
+        .chain
+        .send(&s.inspector, "cars", json!({"type": "attest", "vin": VIN, "record": inspection.clone()}))
+        .unwrap();
+    let (code, reason) = failure(&r).expect("refused");
+    assert_eq!(code, "CAR-05");
+    assert!(reason.contains("suspended"), "{reason}");
+    s.chain.council("cars", json!({"type": "reinstate", "account": addr(&s.inspector)}));
+    attest(&s, &s.inspector, inspection);
+    let party = s.chain.ledger.query("cars", &format!("party/{}", addr(&s.inspector)), &json!({})).unwrap();
+    assert_eq!(party["party"]["party"], "inspector");
+    assert!(party["party"]["suspended"].is_null());
+}
+
+#[test]
+fn car_09_a_malformed_vin_is_refused_at_the_door_and_a_vin_is_registered_once() {
+    let s = setup();
+    for bad in ["KMHDN45D32U123456", "KMHDN45D22U12345", "KMHDN45D22U12345O", "kmhdn45d22u123456"] {
+        let msg = json!({"type": "attest", "vin": bad, "record": {"kind": "odometer", "on": ago(&s, 1), "km": 5}});
+        assert_eq!(s.chain.code(&s.mileage, "cars", msg), "invalid-message", "{bad}");
+    }
+    attest(&s, &s.office, json!({"kind": "registration", "on": ago(&s, 100), "km": 3}));
+    assert_eq!(attest_code(&s, &s.office, json!({"kind": "registration", "on": ago(&s, 50), "km": 3})), "CAR-09");
+    let e = s.chain.ledger.query("cars", "history/KMHDN45D32U123456", &json!({})).unwrap_err();
+    assert!(e.to_string().contains("CAR-09"), "{e}");
+}
+
+#[test]
+fn car_01_02_a_rollback_hidden_across_two_sources_is_kept_and_flagged() {
+    let s = setup();
+    attest(&s, &s.office, json!({"kind": "registration", "on": ago(&s, 1000), "km": 10}));
+    // The insurer saw 120,000 km at a claim; months later the odometer shows 80,000.
+    let r = attest(
+        &s,
+        &s.insurer,
+        json!({"kind": "accident", "on": ago(&s, 200), "km": 120_000, "severity": "minor", "flood": false}),
+    );
+    assert_eq!(flags_of(&r), vec![]);
+    let r = attest(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, 20), "km": 80_000}));
+    assert_eq!(flags_of(&r), vec![Flag::Rollback { against: 2, km: 120_000 }]);
+    // A garage's reading of a year ago, recorded only now, is higher than the later one: it
+    // is flagged against it, whichever of the two is the lie.
+    let r = attest(&s, &s.garage, json!({"kind": "repair", "on": ago(&s, 365), "km": 118_000, "work": Hash([2; 32])}));
+    assert_eq!(flags_of(&r), vec![Flag::Rollback { against: 3, km: 80_000 }]);
+    let r = attest(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, 10), "km": 85_000}));
+    assert_eq!(flags_of(&r), vec![Flag::Rollback { against: 2, km: 120_000 }]);
+    // Implausible: 30,000 km in the ten days since.
+    let r = attest(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, 0), "km": 115_000}));
+    assert!(flags_of(&r).contains(&Flag::Implausible { against: 5, km_per_day: 3_000 }), "{:?}", flags_of(&r));
+    // Before the first registration.
+    let r = attest(&s, &s.garage, json!({"kind": "odometer", "on": ago(&s, 1200), "km": 1}));
+    assert!(flags_of(&r).iter().any(|f| matches!(f, Flag::BeforeRegistration { .. })));
+    // Kept, not dropped: every record is in the history, the flagged ones marked.
+    let h = history(&s);
+    let records: Vec<Entry> = serde_json::from_value(h["records"].clone()).unwrap();
+    assert_eq!(records.len(), 7);
+    assert_eq!(records.iter().filter(|e| !e.flags.is_empty()).count(), 5);
+    assert_eq!(records[0].flags, vec![]);
+    assert_eq!(vehicle(&s).flagged, 5);
+    // A record dated in the future is refused.
+    assert_eq!(attest_code(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, -2), "km": 116_000})), "CAR-02");
+}
+
+#[test]
+fn car_01_a_registered_odometer_replacement_starts_a_new_segment() {
+    let s = setup();
+    attest(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, 300), "km": 150_000}));
+    let r =
+        attest(&s, &s.garage, json!({"kind": "odometer_replaced", "on": ago(&s, 200), "old_km": 160_000, "new_km": 0}));
+    assert_eq!(flags_of(&r), vec![]);
+    let r = attest(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, 100), "km": 9_000}));
+    assert_eq!(flags_of(&r), vec![], "a low reading on the new odometer is no rollback");
+    // Without the replacement the same reading would be one: the old segment still judges.
+    let r = attest(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, 250), "km": 140_000}));
+    assert_eq!(flags_of(&r), vec![Flag::Rollback { against: 1, km: 150_000 }]);
+    // A replacement that does not go down is malformed.
+    let bad = json!({"kind": "odometer_replaced", "on": ago(&s, 1), "old_km": 10, "new_km": 20});
+    assert_eq!(attest_code(&s, &s.garage, bad), "invalid-message");
+}
+
+#[test]
+fn car_03_04_05_07_a_sale_needs_the_signed_notice_a_fresh_inspection_and_the_owners_mandate() {
+    let s = setup();
+    let inspection = car_for_sale(&s, 10);
+    let good = notice_for(&s, inspection, 10, 5);
+    // CAR-07: the owner has not mandated the dealer.
+    assert_eq!(s.chain.code(&s.dealer, "cars", sale_msg(&s, signed(&s, &good), 3)), "CAR-07");
+    let mandate = json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)});
+    assert_eq!(s.chain.code(&s.dealer, "cars", mandate.clone()), "CAR-07", "only the owner mandates");
+    s.chain.ok(&s.owner, "cars", mandate);
+    // CAR-03: issued after the contract.
+    let late = notice_for(&s, inspection, 10, 2);
+    assert_eq!(s.chain.code(&s.dealer, "cars", sale_msg(&s, signed(&s, &late), 3)), "CAR-03");
+    // CAR-03: the inspector signed another notice (without the flood finding's truth).
+    let mut other = good.clone();
+    other.fees_krw = 1;
+    let mixed = json!({"dealer": sign_both(&good, &s.dealer, &s.inspector).dealer,
+                       "inspector": sign_both(&other, &s.dealer, &s.inspector).inspector});
+    assert_eq!(s.chain.code(&s.dealer, "cars", sale_msg(&s, mixed, 3)), "CAR-03");
+    // CAR-03: signed by someone other than the inspector it names.
+    let forged = json!(sign_both(&good, &s.dealer, &key()));
+    assert_eq!(s.chain.code(&s.dealer, "cars", sale_msg(&s, forged, 3)), "CAR-03");
+    // CAR-03: the notice understates the odometer the inspection recorded.
+    let mut understated = good.clone();
+    understated.km = 60_000;
+    assert_eq!(s.chain.code(&s.dealer, "cars", sale_msg(&s, signed(&s, &understated), 3)), "CAR-03");
+    // CAR-05: another dealer cannot record it, nor an insurer.
+    assert_eq!(s.chain.code(&s.insurer, "cars", sale_msg(&s, signed(&s, &good), 3)), "CAR-05");
+    // The notice is well formed JSON with two JWS, or refused at the door.
+    let not_notice = json!({"type": "record_sale", "vin": VIN, "notice": {"dealer": "x"}, "buyer": addr(&key()),
+                            "contract_on": ago(&s, 3), "delivered_on": ago(&s, 3)});
+    assert_eq!(s.chain.code(&s.dealer, "cars", not_notice), "invalid-message");
+    let r = s.chain.ok(&s.dealer, "cars", sale_msg(&s, signed(&s, &good), 3));
+    assert!(r.events.iter().any(|e| e.kind == "sold"));
+    let sold = sale(&s, 1);
+    assert_eq!(sold.notice, good);
+    assert_eq!(sold.windows.len(), 2);
+    assert!(sold.windows.iter().all(|w| w.open));
+    assert_eq!(sold.flags, vec![]);
+}
+
+#[test]
+fn car_04_an_inspection_older_than_120_days_at_the_contract_is_refused() {
+    let s = setup();
+    let inspection = car_for_sale(&s, 125);
+    s.chain.ok(
+        &s.owner,
+        "cars",
+        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
+    );
+    let old = notice_for(&s, inspection, 125, 4);
+    assert_eq!(s.chain.code(&s.dealer, "cars", sale_msg(&s, signed(&s, &old), 3)), "CAR-04");
+    // Exactly 120 days at the contract is still fresh.
+    let fresh = notice_for(&s, inspection, 125, 6);
+    let r = s.chain.send(&s.dealer, "cars", sale_msg(&s, signed(&s, &fresh), 5)).unwrap();
+    assert_eq!(failure(&r), None);
+}
+
+#[test]
+fn car_08_a_lien_active_at_the_sale_that_the_notice_does_not_disclose_is_flagged() {
+    let s = setup();
+    let inspection = car_for_sale(&s, 10);
+    let (seized, released) = (Hash([8; 32]), Hash([9; 32]));
+    attest(&s, &s.office, json!({"kind": "lien", "on": ago(&s, 60), "lien": "seizure", "reference": seized}));
+    attest(&s, &s.office, json!({"kind": "lien", "on": ago(&s, 50), "lien": "mortgage", "reference": released}));
+    attest(&s, &s.office, json!({"kind": "lien_released", "on": ago(&s, 40), "reference": released}));
+    assert_eq!(
+        attest_code(&s, &s.office, json!({"kind": "lien_released", "on": ago(&s, 30), "reference": released})),
+        "CAR-08"
+    );
+    s.chain.ok(
+        &s.owner,
+        "cars",
+        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
+    );
+    s.chain.ok(&s.dealer, "cars", sale_msg(&s, signed(&s, &notice_for(&s, inspection, 10, 5)), 3));
+    assert_eq!(sale(&s, 1).flags, vec![Flag::UndisclosedLien { reference: seized }]);
+}
+
+#[test]
+fn car_06_contradictions_inside_the_windows_are_recorded_and_the_windows_close_on_time() {
+    let s = setup();
+    let inspection = car_for_sale(&s, 10);
+    s.chain.ok(
+        &s.owner,
+        "cars",
+        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
+    );
+    s.chain.ok(&s.dealer, "cars", sale_msg(&s, signed(&s, &notice_for(&s, inspection, 10, 5)), 3));
+    // Inside both windows the insurer reports a flood of last summer the notice denied.
+    let r = attest(&s, &s.insurer, json!({"kind": "accident", "on": ago(&s, 120), "severity": "minor", "flood": true}));
+    assert_eq!(flags_of(&r), vec![Flag::ContradictsNotice { sale: 1, fact: Fact::Flood }]);
+    assert!(r.events.iter().any(|e| e.kind == "notice_contradicted"));
+    // Something that happened after the sale contradicts nothing.
+    let r = attest(&s, &s.insurer, json!({"kind": "accident", "on": ago(&s, 1), "severity": "major", "flood": false}));
+    assert_eq!(flags_of(&r), vec![]);
+    // 31 days after delivery the odometer-and-accident window has closed, the flood one not.
+    s.chain.advance_clock(31 * DAY_MS);
+    s.chain.block();
+    let sold = sale(&s, 1);
+    assert!(!sold.windows[0].open && sold.windows[1].open, "{:?}", sold.windows);
+    let r = attest(&s, &s.insurer, json!({"kind": "accident", "on": ago(&s, 100), "severity": "major", "flood": true}));
+    assert_eq!(
+        flags_of(&r),
+        vec![Flag::ContradictsNotice { sale: 1, fact: Fact::Flood }],
+        "the accident's window is closed"
+    );
+    // After 90 days the flood window closes too, and the sale leaves the vehicle's open sales.
+    s.chain.advance_clock(60 * DAY_MS);
+    s.chain.block();
+    let sold = sale(&s, 1);
+    assert!(sold.windows.iter().all(|w| !w.open), "{:?}", sold.windows);
+    assert_eq!(vehicle(&s).open_sales, Vec::<u32>::new());
+    let r = attest(&s, &s.insurer, json!({"kind": "accident", "on": ago(&s, 130), "severity": "minor", "flood": true}));
+    assert_eq!(flags_of(&r), vec![]);
+    let facts: Vec<Fact> = sold.contradictions.iter().map(|c| c.fact).collect();
+    assert_eq!(facts, vec![Fact::Flood, Fact::Flood]);
+}
+
+#[test]
+fn a_record_of_before_the_sale_already_on_chain_counts_against_the_notice_at_once() {
+    let s = setup();
+    attest(
+        &s,
+        &s.insurer,
+        json!({"kind": "accident", "on": ago(&s, 400), "km": 30_000, "severity": "major", "flood": false}),
+    );
+    let inspection = car_for_sale(&s, 10);
+    s.chain.ok(
+        &s.owner,
+        "cars",
+        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
+    );
+    let r = s.chain.ok(&s.dealer, "cars", sale_msg(&s, signed(&s, &notice_for(&s, inspection, 10, 5)), 3));
+    assert!(r.events.iter().any(|e| e.kind == "notice_contradicted"));
+    let c = &sale(&s, 1).contradictions;
+    assert_eq!((c.len(), c[0].seq, c[0].fact), (1, 1, Fact::Accident));
+}
+
+#[test]
+fn malformed_messages_and_queries_get_clear_errors() {
+    let s = setup();
+    for msg in [
+        json!({"type": "attest", "vin": VIN, "record": {"kind": "odometer", "on": "2026-02-30", "km": 1}}),
+        json!({"type": "attest", "vin": VIN, "record": {"kind": "odometer", "on": "2026-01-01", "km": -1}}),
+        json!({"type": "attest", "vin": VIN, "record": {"kind": "odometer", "on": "2026-01-01", "km": 1, "owner": "x"}}),
+        json!({"type": "attest", "vin": VIN, "record": {"kind": "teleport", "on": "2026-01-01"}}),
+        json!({"type": "attest", "vin": VIN}),
+        json!({"type": "mandate", "vin": VIN, "dealer": "not-an-address", "until": "2027-01-01"}),
+        json!({"type": "accredit", "account": addr(&key()), "party": "dealer", "organisation": ""}),
+        json!({"type": "sell", "vin": VIN}),
+    ] {
+        assert_eq!(s.chain.code(&s.mileage, "cars", msg.clone()), "invalid-message", "{msg}");
+    }
+    for (path, wants) in [
+        ("history/KMHDN45D22U123456", "no record names it"),
+        ("record/KMHDN45D22U123456/x", "not a record number"),
+        ("sale/KMHDN45D22U123456/1", "sale 1"),
+        ("party/nobody", ""),
+        ("owners/KMHDN45D22U123456", "unknown cars query"),
+    ] {
+        let e = s.chain.ledger.query("cars", path, &json!({})).unwrap_err().to_string();
+        assert!(e.contains(wants), "{path}: {e}");
+    }
+    attest(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, 3), "km": 100}));
+    let e = s.chain.ledger.query("cars", &format!("history/{VIN}"), &json!({"limit": "many"})).unwrap_err();
+    assert!(e.to_string().contains("limit"), "{e}");
+}
+
+#[test]
+fn no_owner_name_resident_number_or_phone_number_anywhere_in_the_state() {
+    let s = setup();
+    let inspection = car_for_sale(&s, 10);
+    s.chain.ok(
+        &s.owner,
+        "cars",
+        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
+    );
+    s.chain.ok(&s.dealer, "cars", sale_msg(&s, signed(&s, &notice_for(&s, inspection, 10, 5)), 3));
+    let state = s.chain.ledger.committed_state();
+    let entries = state.scan(b"cars/", None, 10_000).unwrap();
+    assert!(entries.len() >= 8, "the scan saw the records: {}", entries.len());
+    let rrn = |t: &str| {
+        let digits: Vec<char> = t.chars().collect();
+        digits
+            .windows(14)
+            .any(|w| w[..6].iter().all(char::is_ascii_digit) && w[6] == '-' && w[7..].iter().all(char::is_ascii_digit))
+    };
+    let phone = |t: &str| t.contains("010-") || t.contains("+8210");
+    let hangul_outside_business_names = |t: &str| t.chars().any(|c| ('\u{ac00}'..='\u{d7a3}').contains(&c));
+    for (k, v) in &entries {
+        let text = String::from_utf8_lossy(v);
+        let key = String::from_utf8_lossy(k);
+        assert!(!rrn(&text) && !phone(&text), "{key}: {text}");
+        assert!(!hangul_outside_business_names(&text), "{key} holds Hangul text: {text}");
+    }
+    // The owner is on chain only as the pseudonymous account the office recorded.
+    assert_eq!(vehicle(&s).owner, Some(addr(&s.owner)));
+}
