@@ -23,6 +23,7 @@ pub mod notice;
 pub mod query;
 pub mod rules;
 pub mod state;
+pub mod views;
 pub mod vin;
 
 use dojang_ledger::{BlockContext, ModuleError, NoGenesis, Permit, StateRead, StateWrite, TxContext, TypedModule};

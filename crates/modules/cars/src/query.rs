@@ -1,14 +1,15 @@
 //! Read-only queries, each with a proof through the node's API:
 //! - `history/<VIN>`: the vehicle's summary, its records in order (at most `limit`, default
 //!   and most 500, after record `after`), and its sales with their windows (CAR-10);
-//! - `record/<VIN>/<n>`, `sale/<VIN>/<n>`: one record or sale;
-//! - `party/<account>`: an attester's accreditation.
+//! - `vehicle/<VIN>`, `record/<VIN>/<n>`, `sale/<VIN>/<n>`, `party/<account>`: one record
+//!   and its state key, to read it again with a proof ([`crate::views`]).
 
 use dojang_ledger::{decode_record, ModuleError, StateRead};
-use dojang_types::Address;
+use dojang_types::{Address, KeyedRecord};
 use serde_json::{json, Value};
 
 use crate::state::{self, Entry, PartyRecord, Sale, Vehicle};
+use crate::views::History;
 use crate::vin;
 
 /// The most records one history answer holds.
@@ -31,6 +32,16 @@ fn param(params: &Value, name: &str) -> Result<Option<u64>, ModuleError> {
     }
 }
 
+/// One record with its full state key, or `NotFound` with `missing`'s words.
+fn keyed<T: serde::de::DeserializeOwned + serde::Serialize>(
+    state: &dyn StateRead,
+    key: String,
+    missing: impl FnOnce() -> String,
+) -> Result<Value, ModuleError> {
+    let record: T = state::read(state, &key)?.ok_or_else(|| ModuleError::NotFound(missing()))?;
+    Ok(json!(KeyedRecord { key: format!("{}/{key}", crate::NAME), record }))
+}
+
 fn checked_vin(v: &str) -> Result<(), ModuleError> {
     vin::check(v).map_err(|e| ModuleError::InvalidMessage(e.to_string()))
 }
@@ -42,29 +53,26 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
             checked_vin(v)?;
             history(state, v, params)
         }
+        ["vehicle", v] => {
+            checked_vin(v)?;
+            keyed::<Vehicle>(state, state::vehicle_key(v), || format!("a history for VIN {v} (no record names it)"))
+        }
         ["record", v, n] => {
             checked_vin(v)?;
             let seq = number(n, "record")?;
-            let e: Option<Entry> = state::read(state, &state::record_key(v, seq))?;
-            let key = format!("cars/{}", state::record_key(v, seq));
-            e.map(|e| json!({"record": e, "key": key}))
-                .ok_or_else(|| ModuleError::NotFound(format!("record {n} of VIN {v}")))
+            keyed::<Entry>(state, state::record_key(v, seq), || format!("record {n} of VIN {v}"))
         }
         ["sale", v, n] => {
             checked_vin(v)?;
             let number = number(n, "sale")?;
-            let s: Option<Sale> = state::read(state, &state::sale_key(v, number))?;
-            let key = format!("cars/{}", state::sale_key(v, number));
-            s.map(|s| json!({"sale": s, "key": key}))
-                .ok_or_else(|| ModuleError::NotFound(format!("sale {n} of VIN {v}")))
+            keyed::<Sale>(state, state::sale_key(v, number), || format!("sale {n} of VIN {v}"))
         }
         ["party", a] => {
             let account: Address = a.parse().map_err(|e: String| ModuleError::InvalidMessage(e))?;
-            let p: Option<PartyRecord> = state::read(state, &state::party_key(&account))?;
-            p.map(|p| json!({"party": p})).ok_or_else(|| ModuleError::NotFound(format!("an accreditation of {a}")))
+            keyed::<PartyRecord>(state, state::party_key(&account), || format!("an accreditation of {a}"))
         }
         _ => Err(ModuleError::InvalidMessage(format!(
-            "unknown cars query '{path}' (history/<VIN>, record/<VIN>/<n>, sale/<VIN>/<n>, party/<account>)"
+            "unknown cars query '{path}' (history/<VIN>, vehicle/<VIN>, record/<VIN>/<n>, sale/<VIN>/<n>, party/<account>)"
         ))),
     }
 }
@@ -86,5 +94,5 @@ fn history(state: &dyn StateRead, v: &str, params: &Value) -> Result<Value, Modu
         }
     }
     let next_after = (records.len() == limit).then(|| records.last().map(|e| e.seq)).flatten();
-    Ok(json!({"vin": v, "vehicle": vehicle, "records": records, "sales": sales, "next_after": next_after}))
+    Ok(json!(History { vin: v.to_string(), vehicle, records, sales, next_after }))
 }

@@ -4,14 +4,15 @@
 //! the window closes. Each CAR rule is also shown refusing what it forbids.
 
 use dojang_cars::events::CarsEvent;
-use dojang_cars::msg::{Grade, Notice};
+use dojang_cars::msg::{Grade, Notice, Party};
 use dojang_cars::notice::sign_both;
-use dojang_cars::state::{Entry, Fact, Flag, Sale, Vehicle};
+use dojang_cars::state::{Fact, Flag, Sale, Vehicle};
+use dojang_cars::views::{History, HistoryQuery, PartyQuery, RecordOfQuery, SaleQuery, VehicleQuery};
 use dojang_cars::Cars;
 use dojang_crypto::{Algorithm, Keypair};
 use dojang_ledger::{BlockApp, StateRead};
 use dojang_testkit::Chain;
-use dojang_types::{Address, Date, Hash, Receipt, TxStatus};
+use dojang_types::{Address, Date, Hash, Receipt, RecordQuery, TxStatus};
 use serde_json::{json, Value};
 
 const VIN: &str = "KMHDN45D22U123456";
@@ -114,17 +115,22 @@ fn failure(r: &Receipt) -> Option<(&str, &str)> {
     }
 }
 
-fn history(s: &Setup) -> Value {
-    s.chain.ledger.query("cars", &format!("history/{VIN}"), &json!({})).expect("a history")
+fn history(s: &Setup) -> History {
+    s.chain.ask(&HistoryQuery { vin: VIN.into(), after: None, limit: None }).expect("a history")
 }
 
 fn vehicle(s: &Setup) -> Vehicle {
-    serde_json::from_value(history(s)["vehicle"].clone()).unwrap()
+    let q = VehicleQuery { vin: VIN.into() };
+    let answer = s.chain.ask(&q).expect("a vehicle");
+    assert_eq!(answer.key, q.state_key(), "the client computes the key the record lives under");
+    answer.record
 }
 
 fn sale(s: &Setup, n: u32) -> Sale {
-    let v = s.chain.ledger.query("cars", &format!("sale/{VIN}/{n}"), &json!({})).expect("a sale");
-    serde_json::from_value(v["sale"].clone()).unwrap()
+    let q = SaleQuery { vin: VIN.into(), number: n };
+    let answer = s.chain.ask(&q).expect("a sale");
+    assert_eq!(answer.key, q.state_key());
+    answer.record
 }
 
 /// A registered car owned by `owner`, inspected `inspected_days_ago` with 84,000 km.
@@ -197,9 +203,11 @@ fn car_05_only_accredited_bodies_attest_only_what_they_know_and_a_suspended_one_
     assert!(reason.contains("suspended"), "{reason}");
     s.chain.council("cars", json!({"type": "reinstate", "account": addr(&s.inspector)}));
     attest(&s, &s.inspector, inspection);
-    let party = s.chain.ledger.query("cars", &format!("party/{}", addr(&s.inspector)), &json!({})).unwrap();
-    assert_eq!(party["party"]["party"], "inspector");
-    assert!(party["party"]["suspended"].is_null());
+    let q = PartyQuery { account: addr(&s.inspector) };
+    let party = s.chain.ask(&q).unwrap();
+    assert_eq!(party.key, q.state_key());
+    assert_eq!((party.record.party, party.record.suspended), (Party::Inspector, None));
+    assert_eq!(party.record.organisation, "Janganpyeong Inspection Co.");
 }
 
 #[test]
@@ -241,9 +249,16 @@ fn car_01_02_a_rollback_hidden_across_two_sources_is_kept_and_flagged() {
     let r = attest(&s, &s.garage, json!({"kind": "odometer", "on": ago(&s, 1200), "km": 1}));
     assert!(flags_of(&r).iter().any(|f| matches!(f, Flag::BeforeRegistration { .. })));
     // Kept, not dropped: every record is in the history, the flagged ones marked.
-    let h = history(&s);
-    let records: Vec<Entry> = serde_json::from_value(h["records"].clone()).unwrap();
+    let records = history(&s).records;
     assert_eq!(records.len(), 7);
+    assert_eq!(records.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=7).collect::<Vec<_>>());
+    let q = RecordOfQuery { vin: VIN.into(), seq: 3 };
+    let third = s.chain.ask(&q).unwrap();
+    assert_eq!((third.key, third.record), (q.state_key(), records[2].clone()));
+    // Pages: two records after the third.
+    let page = s.chain.ask(&HistoryQuery { vin: VIN.into(), after: Some(3), limit: Some(2) }).unwrap();
+    assert_eq!(page.records.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![4, 5]);
+    assert_eq!(page.next_after, Some(5));
     assert_eq!(records.iter().filter(|e| !e.flags.is_empty()).count(), 5);
     assert_eq!(records[0].flags, vec![]);
     assert_eq!(vehicle(&s).flagged, 5);
