@@ -6,13 +6,10 @@
 
 use clap::ArgMatches;
 use dojang_anchor::Anchor;
-use dojang_cars::Cars;
 use dojang_ledger::Router;
 use dojang_service::{CommandSet, ModuleOnly, Run, Service};
 
 static ANCHOR: ModuleOnly<Anchor> = ModuleOnly::new();
-/// Used-car histories: the module only, until the service's offices, demo and pages join it.
-static CARS: ModuleOnly<Cars> = ModuleOnly::new();
 
 pub static SERVICES: &[&dyn Service] = &[
     &dojang_governance_service::SERVICE,
@@ -22,7 +19,7 @@ pub static SERVICES: &[&dyn Service] = &[
     &dojang_collections_service::SERVICE,
     &dojang_labour_service::SERVICE,
     &dojang_voting_service::SERVICE,
-    &CARS,
+    &dojang_cars_service::SERVICE,
 ];
 
 /// The modules every node of a chain runs.

@@ -2,6 +2,7 @@ use dojang_crypto::CommitError;
 use dojang_types::{encode, percent_encode, wall_clock_ms, BlockHeader, Commit, Hash, SignedTx, Validator};
 use serde_json::{json, Value};
 
+use crate::bundle::SetStep;
 use crate::light::TrustedChain;
 use crate::verify::{check_answer, decode_answer, field, VerifiedState, VerifyError};
 
@@ -230,6 +231,17 @@ impl Client {
     /// signed by more than two thirds of the set pinned before; a step the pinned set did not
     /// sign is split in half (bisection), down to consecutive heights.
     pub async fn follow(&self, chain: &TrustedChain, height: u64) -> Result<(), ClientError> {
+        self.follow_recording(chain, height, &mut Vec::new()).await
+    }
+
+    /// [`Client::follow`], keeping each step taken in `steps`, in order, so the same steps
+    /// can be checked again later without the node ([`crate::ProofBundle`]).
+    pub(crate) async fn follow_recording(
+        &self,
+        chain: &TrustedChain,
+        height: u64,
+        steps: &mut Vec<SetStep>,
+    ) -> Result<(), ClientError> {
         let mut targets = vec![height];
         for _ in 0..MAX_FOLLOW_STEPS {
             let Some(&target) = targets.last() else { return Ok(()) };
@@ -238,16 +250,16 @@ impl Client {
                 targets.pop();
                 continue;
             }
-            match self.follow_step(chain, target).await {
+            let step = self.fetch_step(target).await?;
+            match step.apply(chain) {
                 Ok(()) => {
+                    steps.push(step);
                     targets.pop();
                 }
-                Err(ClientError::Verify(VerifyError::Commit(CommitError::NotEnoughPower { .. })))
-                    if target > from + 1 =>
-                {
+                Err(VerifyError::Commit(CommitError::NotEnoughPower { .. })) if target > from + 1 => {
                     targets.push(from + (target - from) / 2);
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         if targets.is_empty() {
@@ -256,26 +268,25 @@ impl Client {
         Err(VerifyError::Follow { height, reason: format!("more than {MAX_FOLLOW_STEPS} steps") }.into())
     }
 
-    /// One step: the set deciding `height`, its proof, and the header and certificate of
-    /// `height - 1` that prove it.
-    async fn follow_step(&self, chain: &TrustedChain, height: u64) -> Result<(), ClientError> {
+    /// One step, as the node answers it: the set deciding `height`, its proof, and the header
+    /// and certificate of `height - 1` that prove it. Not checked yet ([`SetStep::apply`]).
+    async fn fetch_step(&self, height: u64) -> Result<SetStep, ClientError> {
         let v = self.get(&format!("/v1/validators?height={height}")).await?;
-        let set: Vec<Validator> = field(&v, "validators")?;
+        let validators: Vec<Validator> = field(&v, "validators")?;
         let version: u64 = field(&v["proof"], "version")?;
         if version + 1 != height {
             return Err(
                 VerifyError::Malformed(format!("the set of height {height} is proven at version {version}")).into()
             );
         }
-        let proof = v["proof"]["proof_hex"].as_str().ok_or_else(|| VerifyError::Malformed("proof_hex".into()))?;
-        let proof = hex::decode(proof).map_err(|e| VerifyError::Malformed(format!("proof_hex: {e}")))?;
+        let proof_hex: String = field(&v["proof"], "proof_hex")?;
         let b = self.block(version).await?;
         let header: BlockHeader = field(&b["block"], "header")?;
         let commit: Commit = field(&b, "commit")?;
         if header.height != version {
             return Err(VerifyError::Malformed(format!("asked for block {version}, got {}", header.height)).into());
         }
-        Ok(chain.advance(&header, &commit, set, &proof)?)
+        Ok(SetStep { header, commit, validators, proof_hex })
     }
 }
 

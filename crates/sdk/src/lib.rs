@@ -2,6 +2,7 @@
 //! finality), read blocks and receipts, and read state with proofs that are checked here, so
 //! an application need not trust the node it talks to.
 
+mod bundle;
 mod chain;
 mod client;
 mod history;
@@ -9,6 +10,7 @@ mod light;
 pub mod load;
 mod verify;
 
+pub use bundle::{BlockProof, BundleBuilder, CheckedBundle, ProofBundle, ProvenState, SetStep, StateProof, TxProof};
 pub use chain::Chain;
 pub use client::{Client, ClientError, Proven, Submitted};
 pub use dojang_crypto::{verify_commit, CommitError};

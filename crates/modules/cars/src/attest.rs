@@ -11,7 +11,7 @@ use crate::events::CarsEvent;
 use crate::exec::{accredited, contradicted, event, read_odometer, refuse, today, vehicle};
 use crate::msg::Record;
 use crate::rules;
-use crate::state::{self, ActiveLien, Contradiction, Entry, Flag, Reading, Sale, Vehicle, MAX_RECORDS};
+use crate::state::{self, ActiveLien, Contradiction, Entry, Flag, Sale, Vehicle, MAX_RECORDS};
 
 pub(crate) fn attest(
     ctx: &TxContext,
@@ -37,13 +37,14 @@ pub(crate) fn attest(
         return Err(refuse(format!("CAR-09: VIN {vin} has {MAX_RECORDS} records, the most one vehicle keeps")));
     }
     let seq = v.records + 1;
-    let mut flags = change_summary(state, &mut v, seq, &record)?;
+    let mut flags = change_summary(state, &mut v, seq, &record, now)?;
     if !matches!(record, Record::OdometerReplaced { .. }) {
         if let Some(km) = record.km() {
-            flags.extend(read_odometer(state, &mut v, seq, record.on(), km)?);
+            flags.extend(read_odometer(state, &mut v, seq, record.on(), km, false, now)?);
         }
     }
-    let mut entry = Entry { seq, by: me, party: p.party, record, height: ctx.height, tx: ctx.tx_id, flags: vec![] };
+    let mut entry =
+        Entry { seq, by: me, party: p.party, record, height: ctx.height, tx: ctx.tx_id, flags: vec![], voided: None };
     let mut events = Vec::new();
     for number in v.open_sales.clone() {
         let key = state::sale_key(vin, number);
@@ -78,12 +79,13 @@ pub(crate) fn attest(
 }
 
 /// What the record changes in the vehicle's summary besides its reading; answers the flags
-/// of an odometer replacement's last reading of the old segment.
+/// of an odometer replacement's two readings.
 fn change_summary(
     state: &dyn StateWrite,
     v: &mut Vehicle,
     seq: u32,
     record: &Record,
+    now: Date,
 ) -> Result<Vec<Flag>, ModuleError> {
     match record {
         Record::Registration { on, .. } => {
@@ -92,16 +94,23 @@ fn change_summary(
             }
             v.registered_on = Some(*on);
         }
+        Record::Inspection { on, .. } => {
+            if v.last_inspection.is_none_or(|(_, last)| *on >= last) {
+                v.last_inspection = Some((seq, *on));
+            }
+        }
         Record::OdometerReplaced { on, old_km, new_km } => {
-            // The old odometer's last reading closes its segment; the new one opens the next.
-            let flags = read_odometer(state, v, seq, *on, *old_km)?;
+            // Readings already on record after its date move to the new odometer: flagged,
+            // since a replacement recorded late can hide a rollback.
+            let moved = v.readings.iter().filter(|r| r.on > *on).count() as u32;
             v.replacements.push(*on);
             v.replacements.sort_unstable();
-            let replacements = v.replacements.clone();
-            for r in v.readings.iter_mut().filter(|r| r.seq != seq) {
-                r.segment = rules::segment_of(&replacements, r.on);
+            resegment(v);
+            let mut flags = read_odometer(state, v, seq, *on, *old_km, false, now)?;
+            flags.extend(read_odometer(state, v, seq, *on, *new_km, true, now)?);
+            if moved > 0 {
+                flags.push(Flag::LateReplacement { moved });
             }
-            v.readings.push(Reading { seq, on: *on, km: *new_km, segment: rules::segment_of(&replacements, *on) });
             return Ok(flags);
         }
         Record::Transfer { on, owner } => {
@@ -124,9 +133,17 @@ fn change_summary(
                 return Err(refuse(format!("CAR-08: no active lien {reference} to release")));
             }
         }
-        Record::Odometer { .. } | Record::Inspection { .. } | Record::Accident { .. } | Record::Repair { .. } => {}
+        Record::Odometer { .. } | Record::Accident { .. } | Record::Repair { .. } => {}
     }
     Ok(vec![])
+}
+
+/// Puts every reading on the odometer its date says, after the replacements changed.
+pub(crate) fn resegment(v: &mut Vehicle) {
+    let replacements = v.replacements.clone();
+    for r in v.readings.iter_mut() {
+        r.segment = rules::segment_of(&replacements, r.on, r.after_replacement);
+    }
 }
 
 /// CAR-06: the facts `entry` contradicts in `sale`'s notice, each only while its window is
@@ -139,10 +156,10 @@ pub(crate) fn judge_against(
     now: Date,
     height: u64,
 ) -> Vec<Event> {
-    let notice_segment = rules::segment_of(&v.replacements, sale.notice.inspected_on);
-    let same_segment =
-        entry.record.km().is_some() && rules::segment_of(&v.replacements, entry.record.on()) == notice_segment;
-    let facts = rules::contradictions(&sale.notice, sale.contract_on, &entry.record, same_segment);
+    if entry.voided.is_some() {
+        return vec![];
+    }
+    let facts = rules::contradictions_for(&sale.notice, sale.contract_on, &entry.record, &v.replacements);
     let mut events = Vec::new();
     for fact in facts {
         let in_window = sale.windows.iter().any(|w| w.open && w.kind.covers(fact) && now <= w.until);
@@ -152,4 +169,55 @@ pub(crate) fn judge_against(
         }
     }
     events
+}
+
+/// The council voids record `seq` (see [`crate::msg::CarsMsg::VoidRecord`]): what it changed
+/// in the vehicle's summary is undone (its readings, a replacement's segment, a registration,
+/// an active lien, the owner it made), and open sales no longer count it against a notice.
+pub(crate) fn void(
+    ctx: &TxContext,
+    state: &mut dyn StateWrite,
+    vin: &str,
+    seq: u32,
+    reason: String,
+) -> Result<Vec<Event>, ModuleError> {
+    let key = state::record_key(vin, seq);
+    let mut entry: Entry =
+        state::read(state, &key)?.ok_or_else(|| ModuleError::NotFound(format!("record {seq} of VIN {vin}")))?;
+    if entry.voided.is_some() {
+        return Err(refuse(format!("record {seq} of VIN {vin} is voided already")));
+    }
+    let mut v = vehicle(state, vin)?.ok_or_else(|| ModuleError::NotFound(format!("a history for VIN {vin}")))?;
+    v.readings.retain(|r| r.seq != seq);
+    match &entry.record {
+        Record::Registration { on, .. } if v.registered_on == Some(*on) => v.registered_on = None,
+        Record::OdometerReplaced { on, .. } => {
+            if let Some(i) = v.replacements.iter().position(|d| d == on) {
+                v.replacements.remove(i);
+            }
+            resegment(&mut v);
+        }
+        Record::Transfer { owner, on } if v.owner == Some(*owner) && v.owner_since == Some(*on) => {
+            // The owner it made is not known any more; the office records the right one.
+            v.owner = None;
+            v.owner_since = None;
+        }
+        Record::Lien { reference, .. } => v.liens.retain(|l| l.reference != *reference),
+        Record::Inspection { .. } if v.last_inspection.is_some_and(|(s, _)| s == seq) => v.last_inspection = None,
+        _ => {}
+    }
+    for number in v.open_sales.clone() {
+        let sale_key = state::sale_key(vin, number);
+        let mut sale: Sale = state::read(state, &sale_key)?
+            .ok_or_else(|| ModuleError::NotFound(format!("sale {number} of VIN {vin}")))?;
+        let before = sale.contradictions.len();
+        sale.contradictions.retain(|c| c.seq != seq);
+        if sale.contradictions.len() != before {
+            state::write(state, &sale_key, &sale);
+        }
+    }
+    entry.voided = Some(reason);
+    state::write(state, &key, &entry);
+    state::write(state, &state::vehicle_key(vin), &v);
+    Ok(vec![event(CarsEvent::Voided { vin: vin.into(), seq, height: ctx.height })])
 }

@@ -29,6 +29,12 @@ pub enum CarsEvent {
         by: Address,
         flags: Vec<Flag>,
     },
+    /// The council voided a record: it stays in the history, marked.
+    Voided {
+        vin: String,
+        seq: u32,
+        height: u64,
+    },
     MandateGiven {
         vin: String,
         dealer: Address,

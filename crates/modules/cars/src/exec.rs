@@ -10,7 +10,8 @@ use crate::events::CarsEvent;
 use crate::msg::{CarsMsg, Party, Record, SignedNotice};
 use crate::rules::{self, keys};
 use crate::state::{
-    self, Contradiction, Entry, Flag, PartyRecord, Reading, Sale, Suspension, Vehicle, Window, WindowKind,
+    self, Contradiction, Entry, Flag, Mandate, PartyRecord, Reading, Sale, Suspension, Vehicle, Window, WindowKind,
+    MAX_OPEN_SALES, MAX_SALES,
 };
 use crate::vin;
 
@@ -39,6 +40,11 @@ fn text(value: &str, what: &str) -> Result<(), ModuleError> {
     if value.trim().is_empty() || value.chars().count() > MAX_TEXT || value.chars().any(char::is_control) {
         return Err(invalid(format!("{what}: 1 to {MAX_TEXT} characters, no control characters")));
     }
+    if rules::looks_like_a_personal_number(value) {
+        return Err(invalid(format!(
+            "{what} holds nine or more digits in a run, like a resident or phone number: the ledger keeps none"
+        )));
+    }
     Ok(())
 }
 
@@ -57,15 +63,16 @@ pub fn check(msg: &CarsMsg) -> Result<Permit, ModuleError> {
             Ok(Permit::Council)
         }
         CarsMsg::Reinstate { .. } => Ok(Permit::Council),
+        CarsMsg::VoidRecord { reason, .. } => {
+            text(reason, "reason")?;
+            Ok(Permit::Council)
+        }
         CarsMsg::Attest { record, .. } => {
-            match record {
-                Record::Inspection { photos, .. } if photos.len() > MAX_PHOTOS => {
-                    return Err(invalid(format!("an inspection lists at most {MAX_PHOTOS} photos")))
+            rules::record_is_well_formed(record).map_err(invalid)?;
+            if let Record::Inspection { photos, .. } = record {
+                if photos.len() > MAX_PHOTOS {
+                    return Err(invalid(format!("an inspection lists at most {MAX_PHOTOS} photos")));
                 }
-                Record::OdometerReplaced { old_km, new_km, .. } if new_km >= old_km && *old_km > 0 => {
-                    return Err(invalid("CAR-01: a replaced odometer starts below the one it replaces"))
-                }
-                _ => {}
             }
             Ok(Permit::OwnRules)
         }
@@ -154,6 +161,7 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: CarsMsg) -> Res
             Ok(vec![event(CarsEvent::Reinstated { account })])
         }
         CarsMsg::Attest { vin, record } => crate::attest::attest(ctx, state, &vin, record),
+        CarsMsg::VoidRecord { vin, seq, reason } => crate::attest::void(ctx, state, &vin, seq, reason),
         CarsMsg::Mandate { vin, dealer, until } => {
             let v = vehicle(state, &vin)?.unwrap_or_default();
             if v.owner != Some(me) {
@@ -163,7 +171,7 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: CarsMsg) -> Res
             if until < today(ctx.time_ms) {
                 return Err(refuse(format!("CAR-07: a mandate until {until} has ended already")));
             }
-            state::write(state, &state::mandate_key(&vin, &dealer), &until);
+            state::write(state, &state::mandate_key(&vin, &dealer), &Mandate { owner: me, until });
             Ok(vec![event(CarsEvent::MandateGiven { vin, dealer, until })])
         }
         CarsMsg::RevokeMandate { vin, dealer } => {
@@ -172,7 +180,7 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: CarsMsg) -> Res
                 return Err(refuse(format!("CAR-07: only the registered owner of {vin} revokes a mandate")));
             }
             let key = state::mandate_key(&vin, &dealer);
-            if state::read::<Date>(state, &key)?.is_none() {
+            if state::read::<Mandate>(state, &key)?.is_none() {
                 return Err(ModuleError::NotFound(format!("a mandate of {vin} to {dealer}")));
             }
             state.delete(key.as_bytes());
@@ -204,20 +212,39 @@ fn record_sale(
         return Err(invalid(format!("a notice discloses at most {MAX_DISCLOSED_LIENS} liens")));
     }
     let now = today(ctx.time_ms);
-    if delivered_on < contract_on || delivered_on > now {
+    if delivered_on < contract_on || delivered_on > now || delivered_on < now.plus_days(-rules::MAX_SALE_RECORDING_DAYS)
+    {
         return Err(refuse(format!(
-            "CAR-06: delivery ({delivered_on}) is recorded on or after the contract ({contract_on}) and not after today ({now})"
+            "CAR-06: delivery ({delivered_on}) is on or after the contract ({contract_on}), not after today ({now}), \
+             and recorded within {} days",
+            rules::MAX_SALE_RECORDING_DAYS
         )));
+    }
+    if state::read::<String>(state, &state::notice_key(&notice_hash))?.is_some() {
+        return Err(refuse("CAR-03: this notice was used for a sale already; each sale has its own"));
     }
     accredited(state, &notice.inspector, Some(Party::Inspector))?;
     let mut v = vehicle(state, vin)?.ok_or_else(|| ModuleError::NotFound(format!("a history for VIN {vin}")))?;
+    if v.sales >= MAX_SALES || v.open_sales.len() >= MAX_OPEN_SALES {
+        return Err(refuse(format!(
+            "CAR-03: VIN {vin} has {} sales, {} with a window open; at most {MAX_SALES} and {MAX_OPEN_SALES}",
+            v.sales,
+            v.open_sales.len()
+        )));
+    }
+    rules::notice_cites_latest_inspection(&notice, v.last_inspection, contract_on).map_err(refuse)?;
     let inspection: Entry = state::read(state, &state::record_key(vin, notice.inspection))?
         .ok_or_else(|| refuse(format!("CAR-03: VIN {vin} has no record {}", notice.inspection)))?;
+    if inspection.voided.is_some() {
+        return Err(refuse(format!("CAR-03: inspection {} was voided by the council", notice.inspection)));
+    }
     rules::notice_matches_inspection(&notice, &inspection.by, &inspection.record).map_err(refuse)?;
     let max_age = days(state, keys::INSPECTION_MAX_DAYS, contract_on)?;
     rules::inspection_is_fresh(notice.inspected_on, contract_on, max_age).map_err(refuse)?;
-    let mandate: Option<Date> = state::read(state, &state::mandate_key(vin, &me))?;
-    rules::seller_may_sell(v.owner, &me, mandate, contract_on).map_err(refuse)?;
+    // A mandate from an earlier owner ended with their ownership.
+    let mandate: Option<Mandate> = state::read(state, &state::mandate_key(vin, &me))?;
+    let until = mandate.filter(|m| Some(m.owner) == v.owner).map(|m| m.until);
+    rules::seller_may_sell(v.owner, &me, until, contract_on).map_err(refuse)?;
 
     let active: Vec<_> = v.liens.iter().map(|l| l.reference).collect();
     let flags: Vec<Flag> = rules::undisclosed_liens(&active, &notice.liens)
@@ -274,6 +301,7 @@ fn record_sale(
     if sale.windows.iter().any(|w| w.open) {
         v.open_sales.push(number);
     }
+    state::write(state, &state::notice_key(&sale.notice_hash), &state::sale_key(vin, number));
     state::write(state, &state::sale_key(vin, number), &sale);
     state::write(state, &state::vehicle_key(vin), &v);
     Ok(events)
@@ -305,19 +333,23 @@ pub fn on_deadline(_ctx: &BlockContext, state: &mut dyn StateWrite, key: &[u8]) 
 }
 
 /// A new record's odometer reading, checked against the readings of its segment (CAR-01,
-/// CAR-02) and added to them.
+/// CAR-02) and added to them. The daily limit is the one in force when the record is made
+/// (`today`): it is the city's test of plausibility, not a law of the reading's day, and a
+/// history imported from years back is judged by it too.
 pub(crate) fn read_odometer(
     state: &dyn StateWrite,
     v: &mut Vehicle,
     seq: u32,
     on: Date,
     km: u64,
+    after_replacement: bool,
+    today: Date,
 ) -> Result<Vec<Flag>, ModuleError> {
-    let max = count(state, keys::MAX_KM_PER_DAY, on)?;
-    let segment = rules::segment_of(&v.replacements, on);
+    let max = count(state, keys::MAX_KM_PER_DAY, today)?;
+    let segment = rules::segment_of(&v.replacements, on, after_replacement);
     let same: Vec<Reading> = v.readings.iter().filter(|r| r.segment == segment).copied().collect();
     let flags = rules::odometer_flags(&same, on, km, max, v.registered_on);
-    v.readings.push(Reading { seq, on, km, segment });
+    v.readings.push(Reading { seq, on, km, segment, after_replacement });
     Ok(flags)
 }
 

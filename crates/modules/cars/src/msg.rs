@@ -218,6 +218,13 @@ pub enum CarsMsg {
     Reinstate {
         account: Address,
     },
+    /// The council voids a record found false (a forged reading, a mistyped registration):
+    /// it stays in the history, marked, and no rule reads it any more.
+    VoidRecord {
+        vin: String,
+        seq: u32,
+        reason: String,
+    },
     /// An accredited account records a fact about a vehicle.
     Attest {
         vin: String,
@@ -249,6 +256,7 @@ impl CarsMsg {
     pub fn vin(&self) -> Option<&str> {
         match self {
             CarsMsg::Attest { vin, .. }
+            | CarsMsg::VoidRecord { vin, .. }
             | CarsMsg::Mandate { vin, .. }
             | CarsMsg::RevokeMandate { vin, .. }
             | CarsMsg::RecordSale { vin, .. } => Some(vin),

@@ -48,6 +48,21 @@ fn checked<'a>(who: &'static str, compact: &'a str) -> Result<(Jws<'a>, dojang_t
     if jws.typ() != NOTICE_TYP {
         return Err(NoticeError::Typ { who, found: jws.typ().to_string() });
     }
+    // The header stays in the chain's history with the sale: nothing in it but the three.
+    if let Some(extra) = jws.header.keys().find(|k| !["alg", "typ", "jwk"].contains(&k.as_str())) {
+        return Err(NoticeError::Malformed {
+            who,
+            reason: format!("the header holds '{extra}'; only alg, typ and jwk"),
+        });
+    }
+    if let Some(extra) = jws
+        .header
+        .get("jwk")
+        .and_then(|j| j.as_object())
+        .and_then(|j| j.keys().find(|k| !["kty", "crv", "x", "y"].contains(&k.as_str())).cloned())
+    {
+        return Err(NoticeError::Malformed { who, reason: format!("the jwk holds '{extra}'; only kty, crv, x and y") });
+    }
     let jwk: Jwk = jws
         .header
         .get("jwk")

@@ -21,6 +21,59 @@ pub mod keys {
     pub const MAX_KM_PER_DAY: &str = "max_km_per_day";
 }
 
+/// The highest odometer reading taken: no car drives three million kilometres.
+pub const MAX_KM: u64 = 3_000_000;
+/// The earliest date a record may carry.
+pub const EARLIEST: Date = Date { year: 1950, month: 1, day: 1 };
+/// Days after delivery a dealer has to record the sale: later, and the buyer's windows would
+/// have run mostly unseen.
+pub const MAX_SALE_RECORDING_DAYS: i64 = 7;
+
+/// Whether a free text (a business name, a reason) carries what looks like a resident
+/// registration number or a phone number: nine or more digits in a run, spaces and dashes
+/// between them ignored. The ledger keeps no such number (DESIGN.md §7).
+pub fn looks_like_a_personal_number(text: &str) -> bool {
+    let mut run = 0;
+    for c in text.chars() {
+        match c {
+            '0'..='9' => {
+                run += 1;
+                if run >= 9 {
+                    return true;
+                }
+            }
+            '-' | ' ' | '.' if run > 0 => {}
+            _ => run = 0,
+        }
+    }
+    false
+}
+
+/// What is wrong with a record's figures, before any state is read: a reading beyond
+/// [`MAX_KM`], a date before [`EARLIEST`], an odometer "replaced" by one that reads the same.
+pub fn record_is_well_formed(record: &Record) -> Result<(), String> {
+    if record.on() < EARLIEST {
+        return Err(format!("a record dated {} is before {EARLIEST}", record.on()));
+    }
+    let too_far = |km: u64| km > MAX_KM;
+    match record {
+        Record::OdometerReplaced { old_km, new_km, .. } => {
+            if too_far(*old_km) || too_far(*new_km) {
+                return Err(format!("an odometer reads at most {MAX_KM} km"));
+            }
+            if old_km == new_km {
+                return Err("CAR-01: a replaced odometer reads differently from the one it replaces".into());
+            }
+        }
+        _ => {
+            if record.km().is_some_and(too_far) {
+                return Err(format!("an odometer reads at most {MAX_KM} km"));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// CAR-05: whether an account accredited as `party` may attest `record`. Each fact comes from
 /// the one kind of body that knows it: ownership and liens from the registration office,
 /// accidents from insurers, inspections from inspectors, repairs and odometer replacements
@@ -38,10 +91,14 @@ pub fn may_attest(party: Party, record: &Record) -> bool {
     }
 }
 
-/// CAR-01: the segment a reading dated `on` belongs to: how many odometer replacements are
-/// dated on or before it.
-pub fn segment_of(replacements: &[Date], on: Date) -> u32 {
-    replacements.iter().filter(|r| **r <= on).count() as u32
+/// CAR-01: which odometer a reading dated `on` was read on: the count of replacements dated
+/// before it. A reading on a replacement's day is the old odometer's (a garage records the
+/// visit's reading before the swap), except the new odometer's first reading, recorded with
+/// the replacement itself (`after_replacement`).
+pub fn segment_of(replacements: &[Date], on: Date, after_replacement: bool) -> u32 {
+    let before = replacements.iter().filter(|r| **r < on).count();
+    let same_day = if after_replacement { replacements.iter().filter(|r| **r == on).count() } else { 0 };
+    (before + same_day) as u32
 }
 
 /// CAR-01 and CAR-02: what is wrong with a new reading against the vehicle's readings in the
@@ -89,6 +146,12 @@ pub fn notice_fits_sale(notice: &Notice, vin: &str, dealer: &Address, contract_o
     if notice.dealer != *dealer {
         return Err(format!("CAR-03: the notice is the dealer {}'s, the sale is recorded by {dealer}", notice.dealer));
     }
+    if notice.issued_on < notice.inspected_on {
+        return Err(format!(
+            "CAR-03: the notice was issued on {}, before its inspection of {}",
+            notice.issued_on, notice.inspected_on
+        ));
+    }
     if notice.issued_on > contract_on {
         return Err(format!(
             "CAR-03: the notice was issued on {}, after the contract of {contract_on}: the buyer must have it before signing",
@@ -113,9 +176,25 @@ pub fn inspection_is_fresh(inspected_on: Date, contract_on: Date, max_days: u32)
     Ok(())
 }
 
+/// CAR-03: the notice gives the latest inspection on record before the contract, not an
+/// older, cleaner one.
+pub fn notice_cites_latest_inspection(
+    notice: &Notice,
+    latest: Option<(u32, Date)>,
+    contract_on: Date,
+) -> Result<(), String> {
+    match latest {
+        Some((seq, on)) if on <= contract_on && seq != notice.inspection => Err(format!(
+            "CAR-03: the notice gives inspection {}, but inspection {seq} of {on} is the latest before the contract",
+            notice.inspection
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// CAR-03: what the notice says of the inspection is what the inspector recorded on chain.
 pub fn notice_matches_inspection(notice: &Notice, by: &Address, record: &Record) -> Result<(), String> {
-    let Record::Inspection { on, km, flood, accident, grade, .. } = record else {
+    let Record::Inspection { on, km, flood, accident, grade, photos, .. } = record else {
         return Err(format!("CAR-03: record {} of the vehicle is not an inspection", notice.inspection));
     };
     if *by != notice.inspector {
@@ -130,6 +209,7 @@ pub fn notice_matches_inspection(notice: &Notice, by: &Address, record: &Record)
         (*flood != notice.flood, "flood finding"),
         (*accident != notice.accident, "accident finding"),
         (*grade != notice.grade, "grade"),
+        (*photos != notice.photos, "photos"),
     ];
     match differs.iter().find(|(d, _)| *d) {
         Some((_, what)) => {
@@ -200,6 +280,14 @@ pub fn contradictions(notice: &Notice, contract_on: Date, record: &Record, same_
         }
     }
     facts
+}
+
+/// CAR-06 for a vehicle: [`contradictions`], the record's reading compared only if it is on
+/// the odometer the notice's inspection read (by the vehicle's replacements).
+pub fn contradictions_for(notice: &Notice, contract_on: Date, record: &Record, replacements: &[Date]) -> Vec<Fact> {
+    let same_segment = record.km().is_some()
+        && segment_of(replacements, record.on(), false) == segment_of(replacements, notice.inspected_on, false);
+    contradictions(notice, contract_on, record, same_segment)
 }
 
 /// CAR-06: the last day of a window that opens at delivery.

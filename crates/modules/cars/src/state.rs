@@ -4,7 +4,8 @@
 //!   pseudonymous account, odometer replacements and readings, active liens, open sales;
 //! - `records/<VIN>/<n>`: the vehicle's n-th record (from 1), who attested it, and its flags;
 //! - `sales/<VIN>/<n>`: the vehicle's n-th sale: the notice, the windows, contradictions;
-//! - `mandates/<VIN>/<dealer>`: until when the owner lets that dealer sell the vehicle.
+//! - `mandates/<VIN>/<dealer>`: which owner lets that dealer sell the vehicle, until when;
+//! - `notices/<hash>`: the sale a notice was used for.
 
 use dojang_ledger::{read_record, write_record, ModuleError, StateRead, StateWrite};
 use dojang_types::{Address, Date, Hash};
@@ -12,9 +13,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::msg::{LienKind, Notice, Party, Record};
 
-/// Records one vehicle may have: far beyond any real car's life, small enough that a
-/// vehicle's summary stays cheap to read.
-pub const MAX_RECORDS: u32 = 10_000;
+/// Records one vehicle may have: far beyond any real car's life (a typical history holds
+/// about forty), small enough that the vehicle's summary, rewritten with each record, stays
+/// cheap.
+pub const MAX_RECORDS: u32 = 2_000;
+/// Sales one vehicle may have, and sales with a window open at once.
+pub const MAX_SALES: u32 = 500;
+pub const MAX_OPEN_SALES: usize = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartyRecord {
@@ -38,8 +43,11 @@ pub struct Reading {
     pub seq: u32,
     pub on: Date,
     pub km: u64,
-    /// Odometer replacements dated on or before it (CAR-01).
+    /// Which odometer it was read on (CAR-01): [`crate::rules::segment_of`].
     pub segment: u32,
+    /// The new odometer's first reading, recorded with its replacement.
+    #[serde(default)]
+    pub after_replacement: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +77,9 @@ pub struct Vehicle {
     /// Records with at least one flag.
     #[serde(default)]
     pub flagged: u32,
+    /// The latest inspection by date: a notice must cite it (CAR-03).
+    #[serde(default)]
+    pub last_inspection: Option<(u32, Date)>,
     #[serde(default)]
     pub sales: u32,
     /// Sales with a rescission window still open.
@@ -102,6 +113,9 @@ pub enum Flag {
     UndisclosedLien { reference: Hash },
     /// CAR-06: contradicts the notice of sale `sale` inside its window.
     ContradictsNotice { sale: u32, fact: Fact },
+    /// CAR-01: an odometer replacement dated before readings already on record, which it
+    /// moves to the new odometer: a buyer should ask why it was recorded late.
+    LateReplacement { moved: u32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +128,17 @@ pub struct Entry {
     pub tx: Hash,
     #[serde(default)]
     pub flags: Vec<Flag>,
+    /// Voided by the council, with its reason: kept in the history, judged by nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voided: Option<String>,
+}
+
+/// The owner's mandate to a dealer (CAR-07): it ends with the date, or when the vehicle
+/// changes owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mandate {
+    pub owner: Address,
+    pub until: Date,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,6 +223,11 @@ pub fn sale_key(vin: &str, number: u32) -> String {
 
 pub fn mandate_key(vin: &str, dealer: &Address) -> String {
     format!("mandates/{vin}/{dealer}")
+}
+
+/// A notice's hash, once a sale is recorded with it: one notice, one sale.
+pub fn notice_key(hash: &Hash) -> String {
+    format!("notices/{hash}")
 }
 
 /// The deadline key that closes a sale's window.

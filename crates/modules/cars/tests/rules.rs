@@ -11,7 +11,7 @@ fn d(s: &str) -> Date {
 }
 
 fn reading(seq: u32, on: &str, km: u64) -> Reading {
-    Reading { seq, on: d(on), km, segment: 0 }
+    Reading { seq, on: d(on), km, segment: 0, after_replacement: false }
 }
 
 fn notice() -> Notice {
@@ -59,11 +59,14 @@ fn car_01_a_late_arriving_reading_above_a_later_one_exposes_the_later_rollback()
 #[test]
 fn car_01_an_odometer_replacement_starts_a_new_segment() {
     let replaced = [d("2025-05-01")];
-    assert_eq!(segment_of(&replaced, d("2025-04-30")), 0);
-    assert_eq!(segment_of(&replaced, d("2025-05-01")), 1);
-    assert_eq!(segment_of(&[d("2024-01-01"), d("2025-05-01")], d("2026-01-01")), 2);
+    assert_eq!(segment_of(&replaced, d("2025-04-30"), false), 0);
+    // On the day itself a reading is the old odometer's, but for the new one's first.
+    assert_eq!(segment_of(&replaced, d("2025-05-01"), false), 0);
+    assert_eq!(segment_of(&replaced, d("2025-05-01"), true), 1);
+    assert_eq!(segment_of(&replaced, d("2025-05-02"), false), 1);
+    assert_eq!(segment_of(&[d("2024-01-01"), d("2025-05-01")], d("2026-01-01"), false), 2);
     // In the new segment a low reading is compared only with the new odometer's readings.
-    let new_segment = [Reading { seq: 5, on: d("2025-05-01"), km: 0, segment: 1 }];
+    let new_segment = [Reading { seq: 5, on: d("2025-05-01"), km: 0, segment: 1, after_replacement: true }];
     assert_eq!(odometer_flags(&new_segment, d("2025-08-01"), 9_000, 1_000, None), vec![]);
 }
 
@@ -229,4 +232,48 @@ fn car_08_liens_active_at_the_sale_and_not_disclosed_are_found() {
     assert_eq!(undisclosed_liens(&[a, b], &[a]), vec![b]);
     assert_eq!(undisclosed_liens(&[a, b], &[b, a, c]), vec![]);
     assert_eq!(undisclosed_liens(&[], &[c]), vec![]);
+}
+
+#[test]
+fn car_03_the_notice_gives_the_latest_inspection_before_the_contract() {
+    let n = notice();
+    let contract = d("2026-03-10");
+    assert_eq!(notice_cites_latest_inspection(&n, Some((3, d("2026-03-01"))), contract), Ok(()));
+    assert_eq!(notice_cites_latest_inspection(&n, None, contract), Ok(()));
+    // A newer inspection (which found the flood, say) exists: the older clean one will not do.
+    let e = notice_cites_latest_inspection(&n, Some((7, d("2026-03-05"))), contract).unwrap_err();
+    assert!(e.starts_with("CAR-03:") && e.contains("inspection 7"), "{e}");
+    // One made after the contract is not what the buyer could have been told.
+    assert_eq!(notice_cites_latest_inspection(&n, Some((7, d("2026-03-20"))), contract), Ok(()));
+    // Nor may a notice be issued before the inspection it reports.
+    let mut early = notice();
+    early.issued_on = d("2026-02-27");
+    let e = notice_fits_sale(&early, &early.vin, &early.dealer, contract).unwrap_err();
+    assert!(e.contains("before its inspection"), "{e}");
+}
+
+#[test]
+fn records_with_impossible_figures_are_malformed() {
+    let on = d("2026-01-01");
+    assert_eq!(record_is_well_formed(&Record::Odometer { on, km: MAX_KM }), Ok(()));
+    assert!(record_is_well_formed(&Record::Odometer { on, km: MAX_KM + 1 }).unwrap_err().contains("at most"));
+    assert!(record_is_well_formed(&Record::Odometer { on: d("1949-12-31"), km: 1 })
+        .unwrap_err()
+        .contains("before 1950"));
+    let same = Record::OdometerReplaced { on, old_km: 5, new_km: 5 };
+    assert!(record_is_well_formed(&same).unwrap_err().starts_with("CAR-01"));
+    // A replacement may read more or less than the old odometer: the event explains the jump.
+    assert_eq!(record_is_well_formed(&Record::OdometerReplaced { on, old_km: 0, new_km: 50_000 }), Ok(()));
+    let far = Record::OdometerReplaced { on, old_km: MAX_KM + 1, new_km: 0 };
+    assert!(record_is_well_formed(&far).is_err());
+}
+
+#[test]
+fn a_resident_or_phone_number_in_free_text_is_recognised() {
+    for personal in ["900101-1234567", "9001011234567", "010-1234-5678", "010 1234 5678", "+82 10 1234 5678"] {
+        assert!(looks_like_a_personal_number(personal), "{personal}");
+    }
+    for business in ["Janganpyeong Motors", "Hyundai Service 2", "Seoul 1st Inspection Co. (est. 1998)", "12-34-56"] {
+        assert!(!looks_like_a_personal_number(business), "{business}");
+    }
 }

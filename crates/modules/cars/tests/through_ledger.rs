@@ -270,17 +270,54 @@ fn car_01_02_a_rollback_hidden_across_two_sources_is_kept_and_flagged() {
 fn car_01_a_registered_odometer_replacement_starts_a_new_segment() {
     let s = setup();
     attest(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, 300), "km": 150_000}));
+    // The garage's visit: a repair read on the old odometer, then the swap, the same day.
+    let r = attest(&s, &s.garage, json!({"kind": "repair", "on": ago(&s, 200), "km": 160_000, "work": Hash([3; 32])}));
+    assert_eq!(flags_of(&r), vec![]);
     let r =
         attest(&s, &s.garage, json!({"kind": "odometer_replaced", "on": ago(&s, 200), "old_km": 160_000, "new_km": 0}));
     assert_eq!(flags_of(&r), vec![]);
     let r = attest(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, 100), "km": 9_000}));
     assert_eq!(flags_of(&r), vec![], "a low reading on the new odometer is no rollback");
-    // Without the replacement the same reading would be one: the old segment still judges.
+    // The old segment still judges its own readings.
     let r = attest(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, 250), "km": 140_000}));
     assert_eq!(flags_of(&r), vec![Flag::Rollback { against: 1, km: 150_000 }]);
-    // A replacement that does not go down is malformed.
-    let bad = json!({"kind": "odometer_replaced", "on": ago(&s, 1), "old_km": 10, "new_km": 20});
+    // A second replacement leaves the first one's readings where they were.
+    let r =
+        attest(&s, &s.garage, json!({"kind": "odometer_replaced", "on": ago(&s, 50), "old_km": 20_000, "new_km": 5}));
+    assert_eq!(flags_of(&r), vec![]);
+    let r = attest(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, 150), "km": 4_000}));
+    assert_eq!(flags_of(&r), vec![], "between the two replacements, read on the second odometer");
+    let r = attest(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, 10), "km": 2_000}));
+    assert_eq!(flags_of(&r), vec![], "on the third odometer");
+    let segments: Vec<u32> = vehicle(&s).readings.iter().map(|r| r.segment).collect();
+    // 150,000; the repair; the first swap (old, new); 9,000; 140,000; the second swap (old,
+    // new); 4,000; 2,000.
+    assert_eq!(segments, vec![0, 0, 0, 1, 1, 0, 1, 2, 1, 2]);
+    // A replacement recorded after readings of later dates moves them: flagged.
+    let r =
+        attest(&s, &s.garage, json!({"kind": "odometer_replaced", "on": ago(&s, 20), "old_km": 3_000, "new_km": 1}));
+    assert_eq!(flags_of(&r), vec![Flag::LateReplacement { moved: 1 }]);
+    // An odometer "replaced" by one reading the same is malformed.
+    let bad = json!({"kind": "odometer_replaced", "on": ago(&s, 1), "old_km": 10, "new_km": 10});
     assert_eq!(attest_code(&s, &s.garage, bad), "invalid-message");
+}
+
+#[test]
+fn the_council_voids_a_false_record_which_stays_marked_and_judges_nothing() {
+    let s = setup();
+    // A forged reading far above the car's real one makes every honest reading a rollback.
+    attest(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, 100), "km": 2_900_000}));
+    let r = attest(&s, &s.garage, json!({"kind": "odometer", "on": ago(&s, 10), "km": 60_000}));
+    assert_eq!(flags_of(&r), vec![Flag::Rollback { against: 1, km: 2_900_000 }]);
+    let void = json!({"type": "void_record", "vin": VIN, "seq": 1, "reason": "forged reading (case 2026-117)"});
+    assert_eq!(s.chain.code(&s.office, "cars", void.clone()), "not-permitted", "voiding is the council's");
+    s.chain.council("cars", void);
+    let r = attest(&s, &s.garage, json!({"kind": "odometer", "on": ago(&s, 5), "km": 60_200}));
+    assert_eq!(flags_of(&r), vec![]);
+    let records = history(&s).records;
+    assert_eq!(records[0].voided.as_deref(), Some("forged reading (case 2026-117)"));
+    assert_eq!(records.len(), 3, "a voided record stays in the history");
+    assert!(vehicle(&s).readings.iter().all(|r| r.seq != 1));
 }
 
 #[test]
