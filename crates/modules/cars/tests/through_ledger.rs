@@ -408,35 +408,123 @@ fn car_06_contradictions_inside_the_windows_are_recorded_and_the_windows_close_o
         "cars",
         json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
     );
+    // Delivered three days ago: the windows run to day 30 and day 90 after it.
     s.chain.ok(&s.dealer, "cars", sale_msg(&s, signed(&s, &notice_for(&s, inspection, 10, 5)), 3));
-    // Inside both windows the insurer reports a flood of last summer the notice denied.
+    let delivered = today(&s).plus_days(-3);
+    let day = |n: i64| delivered.plus_days(n);
+    let sold = sale(&s, 1);
+    assert_eq!((sold.windows[0].until, sold.windows[1].until), (day(30), day(90)));
+    // The insurer reports a flood of last summer the notice denied.
     let r = attest(&s, &s.insurer, json!({"kind": "accident", "on": ago(&s, 120), "severity": "minor", "flood": true}));
     assert_eq!(flags_of(&r), vec![Flag::ContradictsNotice { sale: 1, fact: Fact::Flood }]);
     assert!(r.events.iter().any(|e| e.kind == "notice_contradicted"));
+    // A reading from before the inspection, higher than the notice's: the odometer was
+    // turned back before the sale.
+    let r = attest(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, 30), "km": 120_000}));
+    assert_eq!(
+        flags_of(&r),
+        vec![
+            Flag::Rollback { against: inspection, km: 84_000 },
+            Flag::ContradictsNotice { sale: 1, fact: Fact::Odometer }
+        ]
+    );
     // Something that happened after the sale contradicts nothing.
     let r = attest(&s, &s.insurer, json!({"kind": "accident", "on": ago(&s, 1), "severity": "major", "flood": false}));
     assert_eq!(flags_of(&r), vec![]);
-    // 31 days after delivery the odometer-and-accident window has closed, the flood one not.
-    s.chain.advance_clock(31 * DAY_MS);
+    // Day 30: the last day of the odometer-and-accident window; an accident still counts.
+    s.chain.advance_clock(27 * DAY_MS);
+    s.chain.block();
+    assert_eq!(today(&s), day(30));
+    assert!(sale(&s, 1).windows.iter().all(|w| w.open));
+    let crash = json!({"kind": "accident", "on": ago(&s, 400), "severity": "major", "flood": false});
+    let r = attest(&s, &s.insurer, crash.clone());
+    assert_eq!(flags_of(&r), vec![Flag::ContradictsNotice { sale: 1, fact: Fact::Accident }]);
+    // Day 31: that window has closed, the flood one not.
+    s.chain.advance_clock(DAY_MS);
     s.chain.block();
     let sold = sale(&s, 1);
     assert!(!sold.windows[0].open && sold.windows[1].open, "{:?}", sold.windows);
-    let r = attest(&s, &s.insurer, json!({"kind": "accident", "on": ago(&s, 100), "severity": "major", "flood": true}));
-    assert_eq!(
-        flags_of(&r),
-        vec![Flag::ContradictsNotice { sale: 1, fact: Fact::Flood }],
-        "the accident's window is closed"
-    );
-    // After 90 days the flood window closes too, and the sale leaves the vehicle's open sales.
-    s.chain.advance_clock(60 * DAY_MS);
+    assert_eq!(flags_of(&attest(&s, &s.insurer, crash)), vec![], "the accident window is closed");
+    let r = attest(&s, &s.insurer, json!({"kind": "accident", "on": ago(&s, 200), "severity": "minor", "flood": true}));
+    assert_eq!(flags_of(&r), vec![Flag::ContradictsNotice { sale: 1, fact: Fact::Flood }]);
+    // Day 90 the flood window is still open; day 91 it has closed, and the sale leaves the
+    // vehicle's open sales.
+    s.chain.advance_clock(59 * DAY_MS);
+    s.chain.block();
+    assert_eq!(today(&s), day(90));
+    assert!(sale(&s, 1).windows[1].open);
+    s.chain.advance_clock(DAY_MS);
     s.chain.block();
     let sold = sale(&s, 1);
     assert!(sold.windows.iter().all(|w| !w.open), "{:?}", sold.windows);
     assert_eq!(vehicle(&s).open_sales, Vec::<u32>::new());
-    let r = attest(&s, &s.insurer, json!({"kind": "accident", "on": ago(&s, 130), "severity": "minor", "flood": true}));
+    let r = attest(&s, &s.insurer, json!({"kind": "accident", "on": ago(&s, 300), "severity": "minor", "flood": true}));
     assert_eq!(flags_of(&r), vec![]);
     let facts: Vec<Fact> = sold.contradictions.iter().map(|c| c.fact).collect();
-    assert_eq!(facts, vec![Fact::Flood, Fact::Flood]);
+    assert_eq!(facts, vec![Fact::Flood, Fact::Odometer, Fact::Accident, Fact::Flood]);
+}
+
+#[test]
+fn car_03_07_a_mandate_ends_with_its_owner_a_notice_serves_one_sale_and_a_sale_is_recorded_soon() {
+    let s = setup();
+    let inspection = car_for_sale(&s, 10);
+    s.chain.ok(
+        &s.owner,
+        "cars",
+        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
+    );
+    // The car changes hands: the old owner's mandate does not let the dealer sell it.
+    let next_owner = key();
+    attest(&s, &s.office, json!({"kind": "transfer", "on": ago(&s, 6), "owner": addr(&next_owner)}));
+    let good = notice_for(&s, inspection, 10, 5);
+    assert_eq!(s.chain.code(&s.dealer, "cars", sale_msg(&s, signed(&s, &good), 3)), "CAR-07");
+    s.chain.ok(
+        &next_owner,
+        "cars",
+        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
+    );
+    // Delivered more than a week ago: recorded too late for the buyer's windows.
+    let issued_early = notice_for(&s, inspection, 10, 10);
+    let late = json!({"type": "record_sale", "vin": VIN, "notice": signed(&s, &issued_early), "buyer": addr(&key()),
+                      "contract_on": ago(&s, 9), "delivered_on": ago(&s, 8)});
+    assert_eq!(s.chain.code(&s.dealer, "cars", late), "CAR-06");
+    s.chain.ok(&s.dealer, "cars", sale_msg(&s, signed(&s, &good), 3));
+    // The same notice again: refused.
+    assert_eq!(s.chain.code(&s.dealer, "cars", sale_msg(&s, signed(&s, &good), 3)), "CAR-03");
+    // Another dealer, not the one the notice names, cannot record it.
+    let other = key();
+    s.chain.council(
+        "cars",
+        json!({"type": "accredit", "account": addr(&other), "party": "dealer", "organisation": "Other Motors"}),
+    );
+    assert_eq!(s.chain.code(&other, "cars", sale_msg(&s, signed(&s, &good), 3)), "CAR-03");
+}
+
+#[test]
+fn car_03_05_a_newer_inspection_or_a_suspended_inspector_stops_the_sale() {
+    let s = setup();
+    let older = car_for_sale(&s, 20);
+    s.chain.ok(
+        &s.owner,
+        "cars",
+        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
+    );
+    // A newer inspection found the flood: the dealer may not hand over the older, clean one.
+    attest(
+        &s,
+        &s.inspector,
+        json!({"kind": "inspection", "on": ago(&s, 8), "km": 84_100, "flood": true, "accident": false,
+                                    "grade": "fair", "photos": [], "report": Hash([9; 32])}),
+    );
+    let clean = notice_for(&s, older, 20, 5);
+    assert_eq!(s.chain.code(&s.dealer, "cars", sale_msg(&s, signed(&s, &clean), 3)), "CAR-03");
+    let mut honest = notice_for(&s, older + 1, 8, 5);
+    (honest.km, honest.flood, honest.grade, honest.photos) = (84_100, true, Grade::Fair, vec![]);
+    // Suspended after inspecting: the notice it signed does not stand.
+    s.chain.council("cars", json!({"type": "suspend", "account": addr(&s.inspector), "reason": "under investigation"}));
+    assert_eq!(s.chain.code(&s.dealer, "cars", sale_msg(&s, signed(&s, &honest), 3)), "CAR-05");
+    s.chain.council("cars", json!({"type": "reinstate", "account": addr(&s.inspector)}));
+    s.chain.ok(&s.dealer, "cars", sale_msg(&s, signed(&s, &honest), 3));
 }
 
 #[test]
@@ -478,7 +566,7 @@ fn malformed_messages_and_queries_get_clear_errors() {
         ("history/KMHDN45D22U123456", "no record names it"),
         ("record/KMHDN45D22U123456/x", "not a record number"),
         ("sale/KMHDN45D22U123456/1", "sale 1"),
-        ("party/nobody", ""),
+        ("party/nobody", "address"),
         ("owners/KMHDN45D22U123456", "unknown cars query"),
     ] {
         let e = s.chain.ledger.query("cars", path, &json!({})).unwrap_err().to_string();
@@ -518,4 +606,39 @@ fn no_owner_name_resident_number_or_phone_number_anywhere_in_the_state() {
     }
     // The owner is on chain only as the pseudonymous account the office recorded.
     assert_eq!(vehicle(&s).owner, Some(addr(&s.owner)));
+}
+
+#[test]
+fn personal_numbers_in_free_text_and_extra_fields_in_a_notice_are_refused_at_the_door() {
+    let s = setup();
+    for msg in [
+        json!({"type": "accredit", "account": addr(&key()), "party": "inspector", "organisation": "Kim 900101-1234567"}),
+        json!({"type": "suspend", "account": addr(&s.inspector), "reason": "call the inspector at 010-1234-5678"}),
+        json!({"type": "void_record", "vin": VIN, "seq": 1, "reason": "owner 9001011234567 complained"}),
+    ] {
+        let proposal = json!({"type": "propose", "proposal": {"module": "cars", "msg": msg},
+                              "reason": "test", "expires_at_ms": s.chain.ledger.clock_ms() + 60_000});
+        // Refused before it reaches a block: the proposal carries an invalid message.
+        let e = s.chain.send(&s.chain.members[0], "governance", proposal).unwrap_err().to_string();
+        assert!(e.contains("resident or phone number"), "{e}");
+    }
+    // A notice's JWS header carrying anything but alg, typ and jwk (a buyer's name, say).
+    let inspection = car_for_sale(&s, 10);
+    s.chain.ok(
+        &s.owner,
+        "cars",
+        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
+    );
+    let notice = notice_for(&s, inspection, 10, 5);
+    let mut header = serde_json::Map::new();
+    header.insert("typ".into(), json!(dojang_cars::notice::NOTICE_TYP));
+    header.insert("jwk".into(), json!(dojang_credentials::jose::Jwk::from_public_key(&s.dealer.public_key())));
+    header.insert("buyer_name".into(), json!("홍길동"));
+    let dealer_jws = dojang_credentials::jose::sign_compact(&s.dealer, header, &json!(notice));
+    let inspector_jws = dojang_cars::notice::sign(&notice, &s.inspector);
+    let signed = json!({"dealer": dealer_jws, "inspector": inspector_jws});
+    let r = s.chain.send(&s.dealer, "cars", sale_msg(&s, signed, 3)).unwrap();
+    let (code, reason) = failure(&r).expect("refused");
+    assert_eq!(code, "CAR-03");
+    assert!(reason.contains("buyer_name"), "{reason}");
 }
