@@ -132,6 +132,18 @@ impl<'a> Jws<'a> {
         self.header.get("typ").and_then(Value::as_str).unwrap_or("")
     }
 
+    /// The public key the header carries as `jwk` (a holder's proof of possession, a
+    /// notice's signer), not yet checked against anything: [`Jws::verify`] with it proves only
+    /// that its holder signed.
+    pub fn header_key(&self) -> Result<PublicKey, JoseError> {
+        let jwk: Jwk = self
+            .header
+            .get("jwk")
+            .ok_or_else(|| JoseError::Jwk("the header has no jwk".into()))
+            .and_then(|j| serde_json::from_value(j.clone()).map_err(|e| JoseError::Jwk(e.to_string())))?;
+        jwk.to_public_key()
+    }
+
     /// Checks the signature with `key`; the header's `alg` must name the key's algorithm.
     pub fn verify(&self, key: &PublicKey) -> Result<(), JoseError> {
         let alg = self.alg();

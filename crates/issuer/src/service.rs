@@ -356,12 +356,7 @@ impl Issuer {
         if jws.typ() != PROOF_TYP {
             return Err(bad(format!("typ is '{}', not {PROOF_TYP}", jws.typ())));
         }
-        let jwk: Jwk = jws
-            .header
-            .get("jwk")
-            .and_then(|j| serde_json::from_value(j.clone()).ok())
-            .ok_or_else(|| bad("the proof's header has no jwk".into()))?;
-        let key = jwk.to_public_key().map_err(|e| bad(e.to_string()))?;
+        let key = jws.header_key().map_err(|e| bad(format!("the proof's header: {e}")))?;
         jws.verify(&key).map_err(|e| bad(e.to_string()))?;
         let p = &jws.payload;
         if p.get("aud").and_then(|a| a.as_str()) != Some(self.settings.public_url.as_str()) {

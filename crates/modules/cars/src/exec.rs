@@ -2,7 +2,7 @@
 //! vehicle's history (CAR-01, CAR-02, CAR-08, CAR-09), sales with the notice (CAR-03, CAR-04,
 //! CAR-07) and the rescission windows they open (CAR-06).
 
-use dojang_governance::{readers, ParamValue};
+use dojang_governance::readers;
 use dojang_ledger::{BlockContext, ModuleError, Permit, StateWrite, TxContext};
 use dojang_types::{Address, Date, Event};
 
@@ -90,25 +90,12 @@ pub(crate) fn today(time_ms: u64) -> Date {
     Date::from_unix_ms_kst(time_ms)
 }
 
-fn param(state: &dyn StateWrite, key: &str, date: Date) -> Result<ParamValue, ModuleError> {
-    readers::param_in_force(state, keys::TABLE, key, date)?.ok_or_else(|| ModuleError::Rejected {
-        code: "missing_parameter".into(),
-        reason: format!("the parameter table has no {}/{key} in force on {date}; the council must set it", keys::TABLE),
-    })
-}
-
 fn days(state: &dyn StateWrite, key: &str, date: Date) -> Result<u32, ModuleError> {
-    match param(state, key, date)? {
-        ParamValue::Days(d) => Ok(d),
-        other => Err(refuse(format!("{}/{key} holds {other:?}, not days; the council must fix it", keys::TABLE))),
-    }
+    readers::days_in_force(state, (keys::TABLE, key), date)
 }
 
 fn count(state: &dyn StateWrite, key: &str, date: Date) -> Result<u64, ModuleError> {
-    match param(state, key, date)? {
-        ParamValue::Count(n) => Ok(n),
-        other => Err(refuse(format!("{}/{key} holds {other:?}, not a count; the council must fix it", keys::TABLE))),
-    }
+    readers::count_in_force(state, (keys::TABLE, key), date)
 }
 
 /// CAR-05: the account's accreditation, if it is accredited as `party` (any, when `None`) and

@@ -63,13 +63,7 @@ fn checked<'a>(who: &'static str, compact: &'a str) -> Result<(Jws<'a>, dojang_t
     {
         return Err(NoticeError::Malformed { who, reason: format!("the jwk holds '{extra}'; only kty, crv, x and y") });
     }
-    let jwk: Jwk = jws
-        .header
-        .get("jwk")
-        .cloned()
-        .ok_or_else(|| NoticeError::Malformed { who, reason: "no jwk in the header".into() })
-        .and_then(|v| serde_json::from_value(v).map_err(|e| NoticeError::Malformed { who, reason: e.to_string() }))?;
-    let key = jwk.to_public_key().map_err(|e| NoticeError::Malformed { who, reason: e.to_string() })?;
+    let key = jws.header_key().map_err(|e| NoticeError::Malformed { who, reason: e.to_string() })?;
     jws.verify(&key).map_err(|e| NoticeError::Signature { who, reason: e.to_string() })?;
     Ok((jws, key.address()))
 }

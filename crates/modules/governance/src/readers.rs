@@ -30,3 +30,41 @@ pub fn param_in_force(
     let history: Option<ParamHistory> = read_module_record(state, crate::NAME, &state::param_key(table, key))?;
     Ok(history.and_then(|h| rules::version_in_force(&h, date).map(|v| v.value)))
 }
+
+/// The parameter's value on `date` as `what` takes it (`Days`, `Count` ...), or the refusal a
+/// rule gives when the council has not set it (code `missing_parameter`), or set it as
+/// another kind of value.
+fn typed_in_force<T>(
+    state: &dyn StateRead,
+    (table, key): (&str, &str),
+    date: Date,
+    what: &str,
+    take: impl FnOnce(ParamValue) -> Option<T>,
+) -> Result<T, ModuleError> {
+    let missing = |found: String| ModuleError::Rejected {
+        code: "missing_parameter".into(),
+        reason: format!(
+            "the parameter table has no {table}/{key} ({what}) in force on {date}{found}; the council must set it"
+        ),
+    };
+    match param_in_force(state, table, key, date)? {
+        None => Err(missing(String::new())),
+        Some(v) => take(v).ok_or_else(|| missing(format!(", only {v:?}"))),
+    }
+}
+
+/// A number of days in force on `date` (a notice period, a window), see [`typed_in_force`].
+pub fn days_in_force(state: &dyn StateRead, param: (&str, &str), date: Date) -> Result<u32, ModuleError> {
+    typed_in_force(state, param, date, "days", |v| match v {
+        ParamValue::Days(d) => Some(d),
+        _ => None,
+    })
+}
+
+/// A count in force on `date` (a limit), see [`typed_in_force`].
+pub fn count_in_force(state: &dyn StateRead, param: (&str, &str), date: Date) -> Result<u64, ModuleError> {
+    typed_in_force(state, param, date, "count", |v| match v {
+        ParamValue::Count(n) => Some(n),
+        _ => None,
+    })
+}

@@ -1,7 +1,7 @@
 //! The labour module's handlers: the contract registry's rules (CON-01..07), its deadlines
 //! (an alert the alert days before, a missed event after the due day), and its events.
 
-use dojang_governance::{readers, ParamValue, Role};
+use dojang_governance::{readers, Role};
 use dojang_ledger::{BlockContext, ModuleError, Permit, StateWrite, TxContext};
 use dojang_types::{Address, Date, Event};
 
@@ -57,16 +57,7 @@ fn contract(state: &dyn StateWrite, id: &str) -> Result<Contract, ModuleError> {
 }
 
 fn days_param(state: &dyn StateWrite, k: (&str, &str), date: Date) -> Result<u32, ModuleError> {
-    match readers::param_in_force(state, k.0, k.1, date)? {
-        Some(ParamValue::Days(d)) => Ok(d),
-        _ => Err(ModuleError::Rejected {
-            code: "missing_parameter".into(),
-            reason: format!(
-                "the parameter table has no {}/{} (days) in force on {date}; the council must set it",
-                k.0, k.1
-            ),
-        }),
-    }
+    readers::days_in_force(state, k, date)
 }
 
 fn deadline_key(kind: &str, contract: &str, index: usize) -> Vec<u8> {
