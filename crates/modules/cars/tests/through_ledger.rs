@@ -147,6 +147,15 @@ fn car_for_sale(s: &Setup, inspected_days_ago: i64) -> u32 {
     vehicle(s).records
 }
 
+/// The owner lets the dealer sell the car for the next 30 days.
+fn mandate(s: &Setup) {
+    s.chain.ok(
+        &s.owner,
+        "cars",
+        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(s, -30)}),
+    );
+}
+
 fn notice_for(s: &Setup, inspection: u32, inspected_days_ago: i64, issued_days_ago: i64) -> Notice {
     Notice {
         vin: VIN.into(),
@@ -365,11 +374,7 @@ fn car_03_04_05_07_a_sale_needs_the_signed_notice_a_fresh_inspection_and_the_own
 fn car_04_an_inspection_older_than_120_days_at_the_contract_is_refused() {
     let s = setup();
     let inspection = car_for_sale(&s, 125);
-    s.chain.ok(
-        &s.owner,
-        "cars",
-        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
-    );
+    mandate(&s);
     let old = notice_for(&s, inspection, 125, 4);
     assert_eq!(s.chain.code(&s.dealer, "cars", sale_msg(&s, signed(&s, &old), 3)), "CAR-04");
     // Exactly 120 days at the contract is still fresh.
@@ -390,11 +395,7 @@ fn car_08_a_lien_active_at_the_sale_that_the_notice_does_not_disclose_is_flagged
         attest_code(&s, &s.office, json!({"kind": "lien_released", "on": ago(&s, 30), "reference": released})),
         "CAR-08"
     );
-    s.chain.ok(
-        &s.owner,
-        "cars",
-        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
-    );
+    mandate(&s);
     s.chain.ok(&s.dealer, "cars", sale_msg(&s, signed(&s, &notice_for(&s, inspection, 10, 5)), 3));
     assert_eq!(sale(&s, 1).flags, vec![Flag::UndisclosedLien { reference: seized }]);
 }
@@ -403,11 +404,7 @@ fn car_08_a_lien_active_at_the_sale_that_the_notice_does_not_disclose_is_flagged
 fn car_06_contradictions_inside_the_windows_are_recorded_and_the_windows_close_on_time() {
     let s = setup();
     let inspection = car_for_sale(&s, 10);
-    s.chain.ok(
-        &s.owner,
-        "cars",
-        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
-    );
+    mandate(&s);
     // Delivered three days ago: the windows run to day 30 and day 90 after it.
     s.chain.ok(&s.dealer, "cars", sale_msg(&s, signed(&s, &notice_for(&s, inspection, 10, 5)), 3));
     let delivered = today(&s).plus_days(-3);
@@ -468,11 +465,7 @@ fn car_06_contradictions_inside_the_windows_are_recorded_and_the_windows_close_o
 fn car_03_07_a_mandate_ends_with_its_owner_a_notice_serves_one_sale_and_a_sale_is_recorded_soon() {
     let s = setup();
     let inspection = car_for_sale(&s, 10);
-    s.chain.ok(
-        &s.owner,
-        "cars",
-        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
-    );
+    mandate(&s);
     // The car changes hands: the old owner's mandate does not let the dealer sell it.
     let next_owner = key();
     attest(&s, &s.office, json!({"kind": "transfer", "on": ago(&s, 6), "owner": addr(&next_owner)}));
@@ -504,11 +497,7 @@ fn car_03_07_a_mandate_ends_with_its_owner_a_notice_serves_one_sale_and_a_sale_i
 fn car_03_05_a_newer_inspection_or_a_suspended_inspector_stops_the_sale() {
     let s = setup();
     let older = car_for_sale(&s, 20);
-    s.chain.ok(
-        &s.owner,
-        "cars",
-        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
-    );
+    mandate(&s);
     // A newer inspection found the flood: the dealer may not hand over the older, clean one.
     attest(
         &s,
@@ -536,11 +525,7 @@ fn a_record_of_before_the_sale_already_on_chain_counts_against_the_notice_at_onc
         json!({"kind": "accident", "on": ago(&s, 400), "km": 30_000, "severity": "major", "flood": false}),
     );
     let inspection = car_for_sale(&s, 10);
-    s.chain.ok(
-        &s.owner,
-        "cars",
-        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
-    );
+    mandate(&s);
     let r = s.chain.ok(&s.dealer, "cars", sale_msg(&s, signed(&s, &notice_for(&s, inspection, 10, 5)), 3));
     assert!(r.events.iter().any(|e| e.kind == "notice_contradicted"));
     let c = &sale(&s, 1).contradictions;
@@ -581,11 +566,7 @@ fn malformed_messages_and_queries_get_clear_errors() {
 fn no_owner_name_resident_number_or_phone_number_anywhere_in_the_state() {
     let s = setup();
     let inspection = car_for_sale(&s, 10);
-    s.chain.ok(
-        &s.owner,
-        "cars",
-        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
-    );
+    mandate(&s);
     s.chain.ok(&s.dealer, "cars", sale_msg(&s, signed(&s, &notice_for(&s, inspection, 10, 5)), 3));
     let state = s.chain.ledger.committed_state();
     let entries = state.scan(b"cars/", None, 10_000).unwrap();
@@ -624,11 +605,7 @@ fn personal_numbers_in_free_text_and_extra_fields_in_a_notice_are_refused_at_the
     }
     // A notice's JWS header carrying anything but alg, typ and jwk (a buyer's name, say).
     let inspection = car_for_sale(&s, 10);
-    s.chain.ok(
-        &s.owner,
-        "cars",
-        json!({"type": "mandate", "vin": VIN, "dealer": addr(&s.dealer), "until": ago(&s, -30)}),
-    );
+    mandate(&s);
     let notice = notice_for(&s, inspection, 10, 5);
     let mut header = serde_json::Map::new();
     header.insert("typ".into(), json!(dojang_cars::notice::NOTICE_TYP));
