@@ -13,6 +13,7 @@ use common::{NodeProcess, EXE};
 use dojang_cars::msg::{CarsMsg, Grade, Notice, Party, Record, Severity};
 use dojang_cars::notice::sign_both;
 use dojang_cars_service::evidence::{self, EvidencePackage};
+use dojang_cars_service::lookup::history_verified;
 use dojang_crypto::{Algorithm, KeyFile, Keypair};
 use dojang_governance::GovernanceMsg;
 use dojang_sdk::{Client, TxBuilder};
@@ -124,6 +125,12 @@ async fn a_contradicted_notice_gives_the_buyer_evidence_that_checks_offline_and_
         .await;
 
     let genesis_file = home.join("genesis.json");
+    // Anyone considering the car reads its whole history with one proof.
+    let pinned = dojang_sdk::TrustedChain::from_genesis_file(&genesis_file).unwrap();
+    let h = history_verified(&client, &pinned, VIN).await.unwrap().expect("a history");
+    assert_eq!(h.records.len(), 4);
+    assert_eq!(h.records[3].flags.len(), 1, "the flood record carries its contradiction");
+    assert!(history_verified(&client, &pinned, "1M8GDM9AXKP042788").await.unwrap().is_none());
     let package_file = dir.path().join("evidence.json");
     let out = Command::new(EXE)
         .args(["cars", "evidence", VIN, "1", "--node", &node.url, "--genesis"])

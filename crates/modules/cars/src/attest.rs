@@ -11,7 +11,7 @@ use crate::events::CarsEvent;
 use crate::exec::{accredited, contradicted, event, read_odometer, refuse, today, vehicle};
 use crate::msg::Record;
 use crate::rules;
-use crate::state::{self, ActiveLien, Contradiction, Entry, Flag, Sale, Vehicle, MAX_RECORDS};
+use crate::state::{self, ActiveLien, Contradiction, Entry, Flag, Sale, Vehicle, Void, MAX_RECORDS};
 
 pub(crate) fn attest(
     ctx: &TxContext,
@@ -43,8 +43,7 @@ pub(crate) fn attest(
             flags.extend(read_odometer(state, &mut v, seq, record.on(), km, false, now)?);
         }
     }
-    let mut entry =
-        Entry { seq, by: me, party: p.party, record, height: ctx.height, tx: ctx.tx_id, flags: vec![], voided: None };
+    let mut entry = Entry { seq, by: me, party: p.party, record, height: ctx.height, tx: ctx.tx_id, flags: vec![] };
     let mut events = Vec::new();
     for number in v.open_sales.clone() {
         let key = state::sale_key(vin, number);
@@ -73,7 +72,10 @@ pub(crate) fn attest(
             flags: entry.flags.clone(),
         }),
     );
-    state::write(state, &state::record_key(vin, seq), &entry);
+    // The record's bytes are written once, and the history hash is over exactly these.
+    let bytes = serde_json::to_vec(&entry).expect("a record serializes");
+    v.history_hash = state::history_step(&v.history_hash, &bytes);
+    state.put(state::record_key(vin, seq).as_bytes(), bytes);
     state::write(state, &state::vehicle_key(vin), &v);
     Ok(events)
 }
@@ -156,7 +158,7 @@ pub(crate) fn judge_against(
     now: Date,
     height: u64,
 ) -> Vec<Event> {
-    if entry.voided.is_some() {
+    if v.is_voided(entry.seq) {
         return vec![];
     }
     let facts = rules::contradictions_for(&sale.notice, sale.contract_on, &entry.record, &v.replacements);
@@ -181,13 +183,12 @@ pub(crate) fn void(
     seq: u32,
     reason: String,
 ) -> Result<Vec<Event>, ModuleError> {
-    let key = state::record_key(vin, seq);
-    let mut entry: Entry =
-        state::read(state, &key)?.ok_or_else(|| ModuleError::NotFound(format!("record {seq} of VIN {vin}")))?;
-    if entry.voided.is_some() {
+    let entry: Entry = state::read(state, &state::record_key(vin, seq))?
+        .ok_or_else(|| ModuleError::NotFound(format!("record {seq} of VIN {vin}")))?;
+    let mut v = vehicle(state, vin)?.ok_or_else(|| ModuleError::NotFound(format!("a history for VIN {vin}")))?;
+    if v.is_voided(seq) {
         return Err(refuse(format!("record {seq} of VIN {vin} is voided already")));
     }
-    let mut v = vehicle(state, vin)?.ok_or_else(|| ModuleError::NotFound(format!("a history for VIN {vin}")))?;
     v.readings.retain(|r| r.seq != seq);
     match &entry.record {
         Record::Registration { on, .. } if v.registered_on == Some(*on) => v.registered_on = None,
@@ -216,8 +217,7 @@ pub(crate) fn void(
             state::write(state, &sale_key, &sale);
         }
     }
-    entry.voided = Some(reason);
-    state::write(state, &key, &entry);
+    v.voided.push(Void { seq, reason, height: ctx.height });
     state::write(state, &state::vehicle_key(vin), &v);
     Ok(vec![event(CarsEvent::Voided { vin: vin.into(), seq, height: ctx.height })])
 }

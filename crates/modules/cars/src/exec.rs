@@ -222,7 +222,7 @@ fn record_sale(
     rules::notice_cites_latest_inspection(&notice, v.last_inspection, contract_on).map_err(refuse)?;
     let inspection: Entry = state::read(state, &state::record_key(vin, notice.inspection))?
         .ok_or_else(|| refuse(format!("CAR-03: VIN {vin} has no record {}", notice.inspection)))?;
-    if inspection.voided.is_some() {
+    if v.is_voided(notice.inspection) {
         return Err(refuse(format!("CAR-03: inspection {} was voided by the council", notice.inspection)));
     }
     rules::notice_matches_inspection(&notice, &inspection.by, &inspection.record).map_err(refuse)?;

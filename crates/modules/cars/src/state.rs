@@ -85,6 +85,18 @@ pub struct Vehicle {
     /// Sales with a rescission window still open.
     #[serde(default)]
     pub open_sales: Vec<u32>,
+    /// [`history_step`] over every record so far.
+    #[serde(default)]
+    pub history_hash: Hash,
+    /// Records the council voided.
+    #[serde(default)]
+    pub voided: Vec<Void>,
+}
+
+impl Vehicle {
+    pub fn is_voided(&self, seq: u32) -> bool {
+        self.voided.iter().any(|v| v.seq == seq)
+    }
 }
 
 /// What a buyer may rescind for, each with its window (CAR-06).
@@ -128,9 +140,41 @@ pub struct Entry {
     pub tx: Hash,
     #[serde(default)]
     pub flags: Vec<Flag>,
-    /// Voided by the council, with its reason: kept in the history, judged by nothing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub voided: Option<String>,
+}
+
+/// A record the council voided ([`crate::msg::CarsMsg::VoidRecord`]): the record itself is
+/// never rewritten, so the vehicle's history hash still covers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Void {
+    pub seq: u32,
+    pub reason: String,
+    pub height: u64,
+}
+
+/// The vehicle's history hash after `entry`, given the hash before it: each record's exact
+/// stored bytes chained in order, so one proof of the vehicle's summary proves its whole
+/// history (a lookup checks forty records with one Merkle proof, not forty).
+pub fn history_step(before: &Hash, entry_bytes: &[u8]) -> Hash {
+    dojang_types::sha256(&[b"dojang/cars/history/v1", &before.0, &dojang_types::sha256(&[entry_bytes]).0])
+}
+
+/// Whether `records` are the vehicle's whole history, in order, as its summary's hash says.
+pub fn history_is_whole(vehicle: &Vehicle, records: &[Entry]) -> Result<(), String> {
+    if records.len() != vehicle.records as usize {
+        return Err(format!("{} records, where the vehicle has {}", records.len(), vehicle.records));
+    }
+    let mut hash = Hash::default();
+    for (i, entry) in records.iter().enumerate() {
+        if entry.seq as usize != i + 1 {
+            return Err(format!("record {} where record {} should be", entry.seq, i + 1));
+        }
+        let bytes = serde_json::to_vec(entry).map_err(|e| e.to_string())?;
+        hash = history_step(&hash, &bytes);
+    }
+    if hash != vehicle.history_hash {
+        return Err("the records do not hash to the vehicle's history hash: one was altered".into());
+    }
+    Ok(())
 }
 
 /// The owner's mandate to a dealer (CAR-07): it ends with the date, or when the vehicle

@@ -6,7 +6,7 @@
 use dojang_cars::events::CarsEvent;
 use dojang_cars::msg::{Grade, Notice, Party};
 use dojang_cars::notice::sign_both;
-use dojang_cars::state::{Fact, Flag, Sale, Vehicle};
+use dojang_cars::state::{history_is_whole, Fact, Flag, Sale, Vehicle};
 use dojang_cars::views::{History, HistoryQuery, PartyQuery, RecordOfQuery, SaleQuery, VehicleQuery};
 use dojang_cars::Cars;
 use dojang_crypto::{Algorithm, Keypair};
@@ -271,6 +271,19 @@ fn car_01_02_a_rollback_hidden_across_two_sources_is_kept_and_flagged() {
     assert_eq!(records.iter().filter(|e| !e.flags.is_empty()).count(), 5);
     assert_eq!(records[0].flags, vec![]);
     assert_eq!(vehicle(&s).flagged, 5);
+    // One proof of the vehicle's summary proves every record: its history hash chains them.
+    let h = history(&s);
+    assert_eq!(history_is_whole(&h.vehicle, &h.records), Ok(()));
+    let mut altered = h.records.clone();
+    altered[2].record = dojang_cars::msg::Record::Odometer { on: ago(&s, 20).parse().unwrap(), km: 120_000 };
+    assert!(history_is_whole(&h.vehicle, &altered).unwrap_err().contains("altered"));
+    let mut flag_dropped = h.records.clone();
+    flag_dropped[2].flags.clear();
+    assert!(history_is_whole(&h.vehicle, &flag_dropped).is_err(), "a flag cannot be hidden either");
+    assert!(history_is_whole(&h.vehicle, &h.records[1..]).unwrap_err().contains("6 records"));
+    let mut reordered = h.records.clone();
+    reordered.swap(0, 1);
+    assert!(history_is_whole(&h.vehicle, &reordered).unwrap_err().contains("record 2 where record 1"));
     // A record dated in the future is refused.
     assert_eq!(attest_code(&s, &s.mileage, json!({"kind": "odometer", "on": ago(&s, -2), "km": 116_000})), "CAR-02");
 }
@@ -323,10 +336,13 @@ fn the_council_voids_a_false_record_which_stays_marked_and_judges_nothing() {
     s.chain.council("cars", void);
     let r = attest(&s, &s.garage, json!({"kind": "odometer", "on": ago(&s, 5), "km": 60_200}));
     assert_eq!(flags_of(&r), vec![]);
-    let records = history(&s).records;
-    assert_eq!(records[0].voided.as_deref(), Some("forged reading (case 2026-117)"));
-    assert_eq!(records.len(), 3, "a voided record stays in the history");
-    assert!(vehicle(&s).readings.iter().all(|r| r.seq != 1));
+    let h = history(&s);
+    assert_eq!(h.records.len(), 3, "a voided record stays in the history");
+    assert_eq!(h.vehicle.voided.len(), 1);
+    assert_eq!((h.vehicle.voided[0].seq, h.vehicle.voided[0].reason.as_str()), (1, "forged reading (case 2026-117)"));
+    assert!(h.vehicle.readings.iter().all(|r| r.seq != 1));
+    // The record itself is untouched: the history hash still covers it.
+    assert_eq!(history_is_whole(&h.vehicle, &h.records), Ok(()));
 }
 
 #[test]

@@ -157,7 +157,7 @@ pub fn check(
         if attested != vin || record != entry.record || tx.tx.body.sender_address() != entry.by {
             return Err(invalid(format!("the transaction of {what} is not the one recorded")));
         }
-        if entry.voided.is_some() {
+        if vehicle.is_voided(seq) {
             return Err(invalid(format!("{what} was voided by the council")));
         }
         if !rules::contradictions_for(&notice, sale.contract_on, &record, &vehicle.replacements).contains(&fact) {

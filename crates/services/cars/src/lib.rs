@@ -3,6 +3,7 @@
 //! `dojang cars check-evidence` checks it offline against the chain's genesis file.
 
 pub mod evidence;
+pub mod lookup;
 
 use std::path::PathBuf;
 
