@@ -11,15 +11,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use dojang_crypto::{verify_commit, verify_state_proof};
-use dojang_types::{merkle_root, percent_encode, BlockHeader, Commit, Hash, Validator};
+use dojang_types::{percent_encode, BlockHeader, Commit, Hash, Validator};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::client::{Client, ClientError};
-use crate::history::{check_inclusion, ProvenBlock, ProvenTx};
+use crate::history::{check_block, check_inclusion, ProvenTx};
 use crate::light::TrustedChain;
-use crate::verify::{decode_answer, VerifyError};
+use crate::verify::{check_certified, decode_answer, StateAnswer, VerifyError};
 
 /// One step of following the validator set: `validators` decide `header.height + 1`, proven
 /// by `proof_hex` against `header`'s state root, under `commit` by the set pinned before.
@@ -98,18 +97,6 @@ pub struct CheckedBundle {
 /// Offline checks are of old answers: no header is too old for them.
 const NO_AGE_LIMIT: Duration = Duration::from_secs(u64::MAX / 2_000);
 
-fn block_checked(block: &BlockProof, chain: &TrustedChain) -> Result<ProvenBlock, VerifyError> {
-    if block.header.chain_id != chain.chain_id() {
-        return Err(VerifyError::WrongChain { expected: chain.chain_id().into(), got: block.header.chain_id.clone() });
-    }
-    let validators = chain.validators_for(&block.header)?;
-    verify_commit(&block.header, &block.commit, &validators)?;
-    if merkle_root(&block.tx_ids.iter().map(|h| h.0).collect::<Vec<_>>()) != block.header.txs_root {
-        return Err(VerifyError::Proof("the block's transaction ids do not lead to its txs_root".into()));
-    }
-    Ok(ProvenBlock { header: block.header.clone(), tx_ids: block.tx_ids.clone() })
-}
-
 fn state_checked(s: &StateProof, chain: &TrustedChain) -> Result<ProvenState, VerifyError> {
     if s.header.chain_id != chain.chain_id() {
         return Err(VerifyError::WrongChain { expected: chain.chain_id().into(), got: s.header.chain_id.clone() });
@@ -122,11 +109,12 @@ fn state_checked(s: &StateProof, chain: &TrustedChain) -> Result<ProvenState, Ve
         .map_err(|e| VerifyError::Malformed(format!("value_hex of {}: {e}", s.key)))?;
     let proof =
         hex::decode(&s.proof_hex).map_err(|e| VerifyError::Malformed(format!("proof_hex of {}: {e}", s.key)))?;
-    let validators = chain.validators_for(&s.header)?;
-    verify_commit(&s.header, &s.commit, &validators)?;
-    verify_state_proof(s.key.as_bytes(), value.as_deref(), &s.header.state_root, &proof)
-        .map_err(|e| VerifyError::Proof(format!("{}: {e}", s.key)))?;
-    Ok(ProvenState { value, height: s.header.height, block_time_ms: s.header.time_ms })
+    let answer = StateAnswer { header: s.header.clone(), commit: s.commit.clone(), value, proof };
+    check_certified(s.key.as_bytes(), &answer, chain).map_err(|e| match e {
+        VerifyError::Proof(why) => VerifyError::Proof(format!("{}: {why}", s.key)),
+        other => other,
+    })?;
+    Ok(ProvenState { value: answer.value, height: s.header.height, block_time_ms: s.header.time_ms })
 }
 
 impl ProofBundle {
@@ -145,7 +133,7 @@ impl ProofBundle {
             while let Some(step) = steps.next_if(|s| s.header.height < t.block.header.height) {
                 step.apply(&history)?;
             }
-            let block = block_checked(&t.block, &history)?;
+            let block = check_block(&t.block, &history)?;
             checked.txs.insert(t.id, check_inclusion(&t.id, &t.answer, &block)?);
         }
         for step in steps {
@@ -200,21 +188,11 @@ impl<'a> BundleBuilder<'a> {
             if self.bundle.txs.last().is_some_and(|t| t.block.header.height > height) {
                 return Err(VerifyError::Malformed("transactions are read in rising height".into()).into());
             }
-            let b = self.client.block(height).await?;
-            let block = BlockProof {
-                header: crate::verify::field(&b["block"], "header")?,
-                commit: crate::verify::field(&b, "commit")?,
-                tx_ids: crate::verify::field(&b, "tx_ids")?,
-            };
-            if block.header.height != height {
-                return Err(
-                    VerifyError::Malformed(format!("asked for block {height}, got {}", block.header.height)).into()
-                );
-            }
+            let block = self.client.block_proof(height).await?;
             if self.history.needs_follow(&block.header) {
                 self.client.follow_recording(&self.history, height, &mut self.bundle.history_steps).await?;
             }
-            let checked = block_checked(&block, &self.history)?;
+            let checked = check_block(&block, &self.history)?;
             proven.push(check_inclusion(&id, &answer, &checked)?);
             self.bundle.txs.push(TxProof { id, answer, block });
         }

@@ -1,5 +1,5 @@
 use dojang_crypto::CommitError;
-use dojang_types::{encode, percent_encode, wall_clock_ms, BlockHeader, Commit, Hash, SignedTx, Validator};
+use dojang_types::{encode, percent_encode, wall_clock_ms, Hash, SignedTx, Validator};
 use serde_json::{json, Value};
 
 use crate::bundle::SetStep;
@@ -280,13 +280,8 @@ impl Client {
             );
         }
         let proof_hex: String = field(&v["proof"], "proof_hex")?;
-        let b = self.block(version).await?;
-        let header: BlockHeader = field(&b["block"], "header")?;
-        let commit: Commit = field(&b, "commit")?;
-        if header.height != version {
-            return Err(VerifyError::Malformed(format!("asked for block {version}, got {}", header.height)).into());
-        }
-        Ok(SetStep { header, commit, validators, proof_hex })
+        let block = self.block_proof(version).await?;
+        Ok(SetStep { header: block.header, commit: block.commit, validators, proof_hex })
     }
 }
 

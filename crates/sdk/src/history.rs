@@ -9,9 +9,10 @@
 //! changed since.
 
 use dojang_crypto::verify_commit;
-use dojang_types::{merkle_root, merkle_root_from_proof, BlockHeader, Commit, Hash, ProofStep, Receipt, SignedTx};
+use dojang_types::{merkle_root, merkle_root_from_proof, BlockHeader, Hash, ProofStep, Receipt, SignedTx};
 use serde_json::Value;
 
+use crate::bundle::BlockProof;
 use crate::client::{Client, ClientError};
 use crate::light::TrustedChain;
 use crate::verify::{field, VerifyError};
@@ -80,30 +81,52 @@ pub fn check_inclusion(id: &Hash, answer: &Value, block: &ProvenBlock) -> Result
     Ok(ProvenTx { tx, index: receipt.index, height: block.header.height, block_time_ms: block.header.time_ms, receipt })
 }
 
+fn same_chain(header: &BlockHeader, chain: &TrustedChain) -> Result<(), VerifyError> {
+    if header.chain_id != chain.chain_id() {
+        return Err(VerifyError::WrongChain { expected: chain.chain_id().into(), got: header.chain_id.clone() });
+    }
+    Ok(())
+}
+
+/// Checks a block against the validator set `chain` pins for it: its chain, its certificate,
+/// and its transaction ids against the header's `txs_root`.
+pub(crate) fn check_block(block: &BlockProof, chain: &TrustedChain) -> Result<ProvenBlock, VerifyError> {
+    same_chain(&block.header, chain)?;
+    let validators = chain.validators_for(&block.header)?;
+    verify_commit(&block.header, &block.commit, &validators)?;
+    if merkle_root(&block.tx_ids.iter().map(|h| h.0).collect::<Vec<_>>()) != block.header.txs_root {
+        return Err(VerifyError::Proof("the block's transaction ids do not lead to its txs_root".into()));
+    }
+    Ok(ProvenBlock { header: block.header.clone(), tx_ids: block.tx_ids.clone() })
+}
+
 impl Client {
+    /// Block `height` as the node answers it: header, certificate and transaction ids, not
+    /// checked yet ([`check_block`]).
+    pub(crate) async fn block_proof(&self, height: u64) -> Result<BlockProof, ClientError> {
+        let b = self.block(height).await?;
+        let block = BlockProof {
+            header: field(&b["block"], "header")?,
+            commit: field(&b, "commit")?,
+            tx_ids: field(&b, "tx_ids")?,
+        };
+        if block.header.height != height {
+            return Err(malformed(format!("asked for block {height}, got block {}", block.header.height)));
+        }
+        Ok(block)
+    }
+
     /// Block `height`, its certificate checked against the validator set `chain` follows
     /// (following it forward first when the header names another set), and its transaction
     /// ids against the header's `txs_root`.
     pub async fn block_verified(&self, height: u64, chain: &TrustedChain) -> Result<ProvenBlock, ClientError> {
-        let b = self.block(height).await?;
-        let header: BlockHeader = field(&b["block"], "header")?;
-        let commit: Commit = field(&b, "commit")?;
-        let tx_ids: Vec<Hash> = field(&b, "tx_ids")?;
-        if header.height != height {
-            return Err(malformed(format!("asked for block {height}, got block {}", header.height)));
-        }
-        if header.chain_id != chain.chain_id() {
-            return Err(VerifyError::WrongChain { expected: chain.chain_id().into(), got: header.chain_id }.into());
-        }
-        if chain.needs_follow(&header) {
+        let block = self.block_proof(height).await?;
+        // Never follow a set for another chain's header.
+        same_chain(&block.header, chain)?;
+        if chain.needs_follow(&block.header) {
             self.follow(chain, height).await?;
         }
-        let validators = chain.validators_for(&header)?;
-        verify_commit(&header, &commit, &validators).map_err(VerifyError::from)?;
-        if merkle_root(&tx_ids.iter().map(|h| h.0).collect::<Vec<_>>()) != header.txs_root {
-            return Err(proof_failed("the block's transaction ids do not lead to its txs_root"));
-        }
-        Ok(ProvenBlock { header, tx_ids })
+        Ok(check_block(&block, chain)?)
     }
 
     /// Transaction `id` and its receipt, proven into `block` (read with

@@ -57,9 +57,9 @@ fn batch_refusals(answer: Result<(Result<u64, ClientError>, u64), tokio::task::J
     Ok(len - accepted?.min(len))
 }
 
-/// Sends `txs` (each id with the hex of its encoding) to the node at `url`, `batch` at a time and two batches at once,
-/// with at most `window` submitted and not yet final, and waits up to `drain` after the last
-/// batch for their receipts.
+/// Sends `txs` (each id with the hex of its encoding) to the node at `url`, `batch` at a time
+/// and two batches at once, with at most `window` submitted and not yet final, and waits up to
+/// `drain` after the last batch for their receipts.
 pub async fn send_all(
     url: &str,
     txs: &[(Hash, String)],

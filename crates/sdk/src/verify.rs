@@ -80,6 +80,16 @@ pub(crate) fn decode_answer(v: &Value) -> Result<StateAnswer, VerifyError> {
     Ok(StateAnswer { header, commit, value, proof })
 }
 
+/// The part of checking a state answer that does not depend on when it is checked: the
+/// header's certificate by the set `chain` pins for it, and the Merkle proof of `key`'s value
+/// against the header's state root. A stored proof ([`crate::ProofBundle`]) is checked with
+/// this alone.
+pub(crate) fn check_certified(key: &[u8], a: &StateAnswer, chain: &TrustedChain) -> Result<(), VerifyError> {
+    let validators = chain.validators_for(&a.header)?;
+    verify_commit(&a.header, &a.commit, &validators)?;
+    verify_state_proof(key, a.value.as_deref(), &a.header.state_root, &a.proof).map_err(VerifyError::Proof)
+}
+
 /// Checks a decoded answer for `key` once the chain's validator set at its height is pinned:
 /// chain id, minimum height and age first (cheap, and what a stale node fails), then the
 /// certificate and the proof. On success the chain's minimum height rises to this height.
@@ -90,9 +100,7 @@ pub(crate) fn check_answer(
     now_ms: u64,
 ) -> Result<VerifiedState, VerifyError> {
     chain.check_header(&a.header, now_ms)?;
-    let validators = chain.validators_for(&a.header)?;
-    verify_commit(&a.header, &a.commit, &validators)?;
-    verify_state_proof(key, a.value.as_deref(), &a.header.state_root, &a.proof).map_err(VerifyError::Proof)?;
+    check_certified(key, a, chain)?;
     chain.seen(a.header.height);
     Ok(VerifiedState {
         height: a.header.height,

@@ -4,9 +4,9 @@
 //! - `vehicle/<VIN>`, `record/<VIN>/<n>`, `sale/<VIN>/<n>`, `party/<account>`: one record
 //!   and its state key, to read it again with a proof ([`crate::views`]).
 
-use dojang_ledger::{decode_record, ModuleError, StateRead};
+use dojang_ledger::{decode_record, query_answer, query_number, ModuleError, StateRead};
 use dojang_types::{Address, KeyedRecord};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::state::{self, Entry, PartyRecord, Sale, Vehicle};
 use crate::views::History;
@@ -19,19 +19,6 @@ fn number(text: &str, what: &str) -> Result<u32, ModuleError> {
     text.parse().map_err(|_| ModuleError::InvalidMessage(format!("'{text}' is not a {what} number")))
 }
 
-fn param(params: &Value, name: &str) -> Result<Option<u64>, ModuleError> {
-    match params.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => {
-            s.parse().map(Some).map_err(|_| ModuleError::InvalidMessage(format!("{name} '{s}' is not a number")))
-        }
-        Some(Value::Number(n)) => {
-            n.as_u64().map(Some).ok_or_else(|| ModuleError::InvalidMessage(format!("{name} {n} is not a count")))
-        }
-        Some(other) => Err(ModuleError::InvalidMessage(format!("{name} {other} is not a number"))),
-    }
-}
-
 /// One record with its full state key, or `NotFound` with `missing`'s words.
 fn keyed<T: serde::de::DeserializeOwned + serde::Serialize>(
     state: &dyn StateRead,
@@ -39,7 +26,7 @@ fn keyed<T: serde::de::DeserializeOwned + serde::Serialize>(
     missing: impl FnOnce() -> String,
 ) -> Result<Value, ModuleError> {
     let record: T = state::read(state, &key)?.ok_or_else(|| ModuleError::NotFound(missing()))?;
-    Ok(json!(KeyedRecord { key: format!("{}/{key}", crate::NAME), record }))
+    query_answer(&KeyedRecord { key: format!("{}/{key}", crate::NAME), record })
 }
 
 fn checked_vin(v: &str) -> Result<(), ModuleError> {
@@ -80,8 +67,9 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
 fn history(state: &dyn StateRead, v: &str, params: &Value) -> Result<Value, ModuleError> {
     let vehicle: Vehicle = state::read(state, &state::vehicle_key(v))?
         .ok_or_else(|| ModuleError::NotFound(format!("a history for VIN {v} (no record names it)")))?;
-    let limit = param(params, "limit")?.map_or(MAX_PAGE, |l| (l as usize).clamp(1, MAX_PAGE));
-    let after = param(params, "after")?.map(|a| state::record_key(v, a.min(u64::from(u32::MAX)) as u32).into_bytes());
+    let limit = query_number(params, "limit")?.map_or(MAX_PAGE, |l| (l as usize).clamp(1, MAX_PAGE));
+    let after =
+        query_number(params, "after")?.map(|a| state::record_key(v, a.min(u64::from(u32::MAX)) as u32).into_bytes());
     let page = state.scan(state::records_prefix(v).as_bytes(), after.as_deref(), limit)?;
     let records = page
         .iter()
@@ -94,5 +82,5 @@ fn history(state: &dyn StateRead, v: &str, params: &Value) -> Result<Value, Modu
         }
     }
     let next_after = (records.len() == limit).then(|| records.last().map(|e| e.seq)).flatten();
-    Ok(json!(History { vin: v.to_string(), vehicle, records, sales, next_after }))
+    query_answer(&History { vin: v.to_string(), vehicle, records, sales, next_after })
 }

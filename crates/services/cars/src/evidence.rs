@@ -8,11 +8,11 @@
 //! Whoever holds the chain's genesis file checks it offline ([`check`]); no node is asked.
 
 use dojang_cars::msg::{CarsMsg, Record};
-use dojang_cars::state::{self, Contradiction, Entry, Fact, Sale, Vehicle, WindowKind};
-use dojang_cars::views::{RecordOfQuery, SaleQuery};
+use dojang_cars::state::{Contradiction, Entry, Fact, Sale, Vehicle, WindowKind};
+use dojang_cars::views::{RecordOfQuery, SaleQuery, VehicleQuery};
 use dojang_cars::{notice, rules, NAME};
 use dojang_sdk::{BundleBuilder, CheckedBundle, Client, ClientError, ProofBundle, ProvenTx};
-use dojang_types::{Address, Date, Hash, TxStatus, Validator};
+use dojang_types::{Address, Date, Hash, RecordQuery, TxStatus, Validator};
 use serde::{Deserialize, Serialize};
 
 /// The format an evidence package names, so a later version can be told apart.
@@ -39,10 +39,6 @@ fn invalid(reason: impl Into<String>) -> EvidenceError {
     EvidenceError::Invalid(reason.into())
 }
 
-fn full_key(key: String) -> String {
-    format!("{NAME}/{key}")
-}
-
 /// Reads the sale, its vehicle and each contradicting record from the node at `client`, with
 /// their transactions, checking each answer against the genesis set as it comes.
 pub async fn build(
@@ -63,10 +59,10 @@ pub async fn build(
     }
     let mut b = BundleBuilder::new(client, chain_id, genesis);
     b.txs(&tx_ids).await?;
-    b.state(&full_key(state::sale_key(vin, sale))).await?;
-    b.state(&full_key(state::vehicle_key(vin))).await?;
+    b.state(&SaleQuery { vin: vin.into(), number: sale }.state_key()).await?;
+    b.state(&VehicleQuery { vin: vin.into() }.state_key()).await?;
     for c in &s.contradictions {
-        b.state(&full_key(state::record_key(vin, c.seq))).await?;
+        b.state(&RecordOfQuery { vin: vin.into(), seq: c.seq }.state_key()).await?;
     }
     Ok(EvidencePackage { format: FORMAT.into(), vin: vin.into(), sale, proofs: b.finish() })
 }
@@ -130,8 +126,8 @@ pub fn check(
     }
     let (vin, number) = (package.vin.as_str(), package.sale);
     let checked = package.proofs.check(chain_id, genesis)?;
-    let sale: Sale = decoded(&checked, &full_key(state::sale_key(vin, number)))?;
-    let vehicle: Vehicle = decoded(&checked, &full_key(state::vehicle_key(vin)))?;
+    let sale: Sale = decoded(&checked, &SaleQuery { vin: vin.into(), number }.state_key())?;
+    let vehicle: Vehicle = decoded(&checked, &VehicleQuery { vin: vin.into() }.state_key())?;
     let (sale_tx, msg) = proven_tx(&checked, &sale.tx, "the sale")?;
     let CarsMsg::RecordSale { vin: sold, notice: signed, buyer, contract_on, delivered_on } = msg else {
         return Err(invalid("the sale's transaction does not record a sale"));
@@ -148,7 +144,7 @@ pub fn check(
     }
     let mut contradictions = Vec::new();
     for Contradiction { seq, fact, height } in sale.contradictions.iter().copied() {
-        let entry: Entry = decoded(&checked, &full_key(state::record_key(vin, seq)))?;
+        let entry: Entry = decoded(&checked, &RecordOfQuery { vin: vin.into(), seq }.state_key())?;
         let what = format!("record {seq}");
         let (tx, msg) = proven_tx(&checked, &entry.tx, &what)?;
         let CarsMsg::Attest { vin: attested, record } = msg else {
