@@ -377,6 +377,12 @@ fn car_03_04_05_07_a_sale_needs_the_signed_notice_a_fresh_inspection_and_the_own
     let not_notice = json!({"type": "record_sale", "vin": VIN, "notice": {"dealer": "x"}, "buyer": addr(&key()),
                             "contract_on": ago(&s, 3), "delivered_on": ago(&s, 3)});
     assert_eq!(s.chain.code(&s.dealer, "cars", not_notice), "invalid-message");
+    // Two strings that are not compact JWS: refused by the notice's rule, saying which.
+    let garbled = json!({"dealer": "x", "inspector": "a.b.c"});
+    let r = s.chain.send(&s.dealer, "cars", sale_msg(&s, garbled, 3)).unwrap();
+    let (code, reason) = failure(&r).expect("refused");
+    assert_eq!(code, "CAR-03");
+    assert!(reason.contains("dealer's signature of the notice is malformed"), "{reason}");
     let r = s.chain.ok(&s.dealer, "cars", sale_msg(&s, signed(&s, &good), 3));
     assert!(r.events.iter().any(|e| e.kind == "sold"));
     let sold = sale(&s, 1);
