@@ -23,7 +23,6 @@ mod server;
 mod state;
 mod throttle;
 mod tls;
-mod tx_hex;
 mod txs;
 
 use std::net::SocketAddr;

@@ -59,7 +59,7 @@ fn tx_bytes(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, Problem> {
             format!("expected JSON {{\"tx\": \"<hex>\"}} or an octet-stream body: {e}"),
         )
     })?;
-    crate::tx_hex::decode(parsed.tx.trim_start_matches("0x"))
+    dojang_types::hex_digits::decode(parsed.tx.trim_start_matches("0x"))
         .map_err(|e| Problem::bad_request("malformed-body", format!("tx is not hex: {e}")))
 }
 
@@ -126,8 +126,11 @@ pub async fn submit_batch(
         if parsed.txs.is_empty() || parsed.txs.len() > MAX_BATCH {
             return Err(Problem::bad_request("batch-size", format!("a batch holds 1 to {MAX_BATCH} transactions")));
         }
-        let decoded: Vec<Result<Vec<u8>, String>> =
-            parsed.txs.iter().map(|h| crate::tx_hex::decode(h).map_err(|e| format!("not hex: {e}"))).collect();
+        let decoded: Vec<Result<Vec<u8>, String>> = parsed
+            .txs
+            .iter()
+            .map(|h| dojang_types::hex_digits::decode(h).map_err(|e| format!("not hex: {e}")))
+            .collect();
         let good: Vec<&[u8]> = decoded.iter().filter_map(|r| r.as_ref().ok().map(|v| v.as_slice())).collect();
         let mut verdicts = ledger.submit_batch(&good).into_iter();
         let results = decoded

@@ -61,19 +61,31 @@ impl Client {
         Client { base: base_url.trim_end_matches('/').to_string(), http: reqwest::Client::new() }
     }
 
-    async fn answer(&self, url: &str, resp: Result<reqwest::Response, reqwest::Error>) -> Result<Value, ClientError> {
+    /// The body of a successful answer; an error status becomes [`ClientError::Problem`] with
+    /// the problem document's type and detail.
+    async fn answer_bytes(
+        &self,
+        url: &str,
+        resp: Result<reqwest::Response, reqwest::Error>,
+    ) -> Result<bytes::Bytes, ClientError> {
         let resp = resp.map_err(|source| ClientError::Transport { url: url.to_string(), source })?;
         let status = resp.status();
-        let body: Value =
-            resp.json().await.map_err(|e| ClientError::BadAnswer(format!("{url} did not answer JSON: {e}")))?;
+        let body = resp.bytes().await.map_err(|source| ClientError::Transport { url: url.to_string(), source })?;
         if status.is_client_error() || status.is_server_error() {
+            let problem: Value = serde_json::from_slice(&body)
+                .map_err(|e| ClientError::BadAnswer(format!("{url} did not answer JSON: {e}")))?;
             return Err(ClientError::Problem {
                 status: status.as_u16(),
-                kind: body["type"].as_str().unwrap_or_default().to_string(),
-                detail: body["detail"].as_str().unwrap_or("no detail").to_string(),
+                kind: problem["type"].as_str().unwrap_or_default().to_string(),
+                detail: problem["detail"].as_str().unwrap_or("no detail").to_string(),
             });
         }
         Ok(body)
+    }
+
+    async fn answer(&self, url: &str, resp: Result<reqwest::Response, reqwest::Error>) -> Result<Value, ClientError> {
+        let body = self.answer_bytes(url, resp).await?;
+        serde_json::from_slice(&body).map_err(|e| ClientError::BadAnswer(format!("{url} did not answer JSON: {e}")))
     }
 
     pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
@@ -177,19 +189,19 @@ impl Client {
     /// A module query, e.g. `query("governance", "param/minimum_wage/hourly_krw", &[("as_of", "2026-03-01")])`.
     /// Parameter names and values are percent-encoded here; the path is sent as given.
     pub async fn query(&self, module: &str, path: &str, params: &[(&str, &str)]) -> Result<Value, ClientError> {
-        let qs: Vec<String> =
-            params.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect();
-        let suffix = if qs.is_empty() { String::new() } else { format!("?{}", qs.join("&")) };
-        self.get(&format!("/v1/query/{module}/{path}{suffix}")).await
+        self.get(&query_path(module, path, params)).await
     }
 
     /// A module's typed query (see [`dojang_types::ModuleQuery`]): its answer, decoded into the
-    /// module's own answer type.
+    /// module's own answer type straight from the body (a page of records is not built as a
+    /// generic JSON tree first).
     pub async fn ask<Q: dojang_types::ModuleQuery>(&self, query: &Q) -> Result<Q::Answer, ClientError> {
         let params = query.params();
         let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let v = self.query(Q::MODULE, &query.path(), &pairs).await?;
-        serde_json::from_value(v).map_err(|e| {
+        let url = format!("{}{}", self.base, query_path(Q::MODULE, &query.path(), &pairs));
+        let resp = self.http.get(&url).send().await;
+        let body = self.answer_bytes(&url, resp).await?;
+        serde_json::from_slice(&body).map_err(|e| {
             ClientError::BadAnswer(format!("{} query {} answered in an unexpected shape: {e}", Q::MODULE, query.path()))
         })
     }
@@ -289,4 +301,12 @@ fn parse_id(v: &Value) -> Result<Hash, ClientError> {
     v.as_str()
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| ClientError::BadAnswer(format!("'{v}' is not a transaction id")))
+}
+
+/// The path of module `module`'s query `path` with its parameters percent-encoded (the path is
+/// sent as given).
+fn query_path(module: &str, path: &str, params: &[(&str, &str)]) -> String {
+    let qs: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect();
+    let suffix = if qs.is_empty() { String::new() } else { format!("?{}", qs.join("&")) };
+    format!("/v1/query/{module}/{path}{suffix}")
 }

@@ -5,6 +5,8 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
+use crate::hex_digits;
+
 /// A SHA-256 digest: block ids, transaction ids, state roots.
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
 pub struct Hash(pub [u8; 32]);
@@ -20,7 +22,7 @@ pub fn sha256(parts: &[&[u8]]) -> Hash {
 
 impl Hash {
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        String::from_utf8_lossy(&hex_digits::encode32(&self.0)).into_owned()
     }
 }
 
@@ -41,21 +43,37 @@ impl FromStr for Hash {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.strip_prefix("0x").unwrap_or(s);
-        let bytes = hex::decode(s).map_err(|e| format!("hash is not hex: {e}"))?;
-        let arr: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| format!("hash must be 32 bytes, got {}", b.len()))?;
+        let mut arr = [0u8; 32];
+        hex_digits::decode_into(s, &mut arr).map_err(|e| format!("a hash is 32 bytes in hex: {e}"))?;
         Ok(Hash(arr))
     }
 }
 
 impl Serialize for Hash {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
+        let digits = hex_digits::encode32(&self.0);
+        s.serialize_str(std::str::from_utf8(&digits).expect("hex digits are ASCII"))
+    }
+}
+
+/// Reads a hash from the input as it is, without copying the string aside first: a page of
+/// records holds hundreds of them.
+struct HashVisitor;
+
+impl serde::de::Visitor<'_> for HashVisitor {
+    type Value = Hash;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a hash as 64 hex digits")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Hash, E> {
+        text.parse().map_err(E::custom)
     }
 }
 
 impl<'de> Deserialize<'de> for Hash {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <String as Deserialize>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        d.deserialize_str(HashVisitor)
     }
 }

@@ -6,6 +6,7 @@ mod block;
 mod date;
 mod evidence;
 mod hash;
+pub mod hex_digits;
 mod keys;
 mod merkle;
 mod query;

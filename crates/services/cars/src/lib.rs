@@ -1,9 +1,14 @@
 //! Used-car trust as a service (DOMAIN.md §4): the cars module on chain, and the buyer's
 //! evidence package: `dojang cars evidence` gathers it from a node with every proof, and
-//! `dojang cars check-evidence` checks it offline against the chain's genesis file.
+//! `dojang cars check-evidence` checks it offline against the chain's genesis file; `dojang
+//! bench cars`.
 
+mod bench;
+mod demo;
 pub mod evidence;
+pub mod fleet;
 pub mod lookup;
+pub mod setup;
 
 use std::path::PathBuf;
 
@@ -90,6 +95,22 @@ fn run(cmd: Commands) -> Run {
 
 static COMMANDS: Subcommands<Commands> = Subcommands::new(run);
 
+#[derive(Subcommand)]
+pub enum Benches {
+    /// Attestations finalized per second on one validator, and verified history lookups per
+    /// second for a 40-record VIN.
+    Cars(bench::CarsBenchArgs),
+}
+
+fn run_bench(b: Benches) -> Run {
+    let Benches::Cars(args) = b;
+    Box::pin(bench::run(args))
+}
+
+static BENCHES: Subcommands<Benches> = Subcommands::new(run_bench);
+
+static DEMOS: Subcommands<demo::Demos> = Subcommands::new(demo::run);
+
 impl Service for CarsService {
     fn name(&self) -> &'static str {
         dojang_cars::NAME
@@ -101,5 +122,13 @@ impl Service for CarsService {
 
     fn commands(&self) -> Option<&dyn CommandSet> {
         Some(&COMMANDS)
+    }
+
+    fn demos(&self) -> Option<&dyn CommandSet> {
+        Some(&DEMOS)
+    }
+
+    fn benches(&self) -> Option<&dyn CommandSet> {
+        Some(&BENCHES)
     }
 }
