@@ -17,7 +17,7 @@ use clap::Args;
 use dojang_cars::{CarsMsg, Party};
 use dojang_sdk::{Client, TrustedChain, TxBuilder};
 use dojang_service::machine::{self, Machine};
-use dojang_service::node::{start_node, WorkDir};
+use dojang_service::node::{cpu_seconds, start_node, WorkDir};
 use dojang_types::{Date, Hash};
 use serde_json::{json, Value};
 
@@ -38,7 +38,7 @@ const LOOKUP_SERIAL: u64 = 999_999;
 #[derive(Args, Clone, Debug)]
 pub struct CarsBenchArgs {
     /// Attestations to record, spread over `--vehicles` vehicles.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 60_000)]
     pub attestations: u64,
     #[arg(long, default_value_t = 2_000)]
     pub vehicles: u64,
@@ -93,13 +93,19 @@ pub async fn run(args: CarsBenchArgs) -> anyhow::Result<()> {
     let machine = tokio::task::spawn_blocking(machine::measure).await?;
     let work = WorkDir::new(None, "dojang-cars-bench");
     let node = start_node(&work.path().join("node")).await?;
-    let result = measure(&node.url, &node.home, &args, &machine).await;
+    let result = measure(&node.url, &node.home, node.pid, &args, &machine).await;
     node.stop().await;
     println!("{}", result?);
     Ok(())
 }
 
-async fn measure(url: &str, home: &std::path::Path, args: &CarsBenchArgs, machine: &Machine) -> anyhow::Result<Value> {
+async fn measure(
+    url: &str,
+    home: &std::path::Path,
+    pid: u32,
+    args: &CarsBenchArgs,
+    machine: &Machine,
+) -> anyhow::Result<Value> {
     let client = Client::new(url);
     let chain_id =
         client.status().await?["chain_id"].as_str().context("the node's status has no chain id")?.to_string();
@@ -141,11 +147,19 @@ async fn measure(url: &str, home: &std::path::Path, args: &CarsBenchArgs, machin
         bail!("only {} of the looked-up vehicle's {LOOKUP_RECORDS} records were recorded", recorded.ok);
     }
     eprintln!("looking the history up {} times, {} at once, each proven (measured)...", args.lookups, args.concurrency);
+    let node_cpu = || cpu_seconds(pid).context("the node's CPU time (/proc)");
+    let cpu_before = node_cpu()?;
     let (lookups_per_s, records_each) =
         lookups(url, &home.join("genesis.json"), &lookup_vin, args.lookups, args.concurrency).await?;
+    let node_us = (node_cpu()? - cpu_before) * 1e6 / args.lookups as f64;
+    let node_capacity = machine.cores as f64 * 1e6 / node_us;
     println!(
         "verified history lookups/s {lookups_per_s:>7.0}  ({} lookups of a {records_each}-record VIN, {} at once; each proven against the pinned validators; target >= 2,000/s)",
         args.lookups, args.concurrency
+    );
+    println!(
+        "  the node spent {node_us:.0} us of CPU per lookup (both answers); with the visitors' checks on their own devices its {} cores serve {node_capacity:.0} lookups/s",
+        machine.cores
     );
     println!(
         "  this machine verifies {:.0} Ed25519 signatures/s one by one on one core; a lookup checks one certificate",
@@ -166,6 +180,8 @@ async fn measure(url: &str, home: &std::path::Path, args: &CarsBenchArgs, machin
         "lookup_records": records_each,
         "lookup_concurrency": args.concurrency,
         "verified_lookups_per_s": lookups_per_s,
+        "node_cpu_us_per_lookup": node_us,
+        "node_lookup_capacity_per_s": node_capacity,
         "ed25519_batched_all_cores": machine.ed25519_batched_all_cores,
         "ed25519_single_per_core": machine.ed25519_single_per_core,
         "cores": machine.cores,
