@@ -1,6 +1,7 @@
 // Korean and English for every text the pages show. The choice is kept in the browser; the
 // first visit follows the browser's language.
 
+import { carsEn, carsKo } from "./i18n-cars.js";
 import { labourEn, labourKo } from "./i18n-labour.js";
 import { votingEn, votingKo } from "./i18n-voting.js";
 
@@ -181,6 +182,7 @@ const en = {
   "op.message": "Message",
   ...labourEn,
   ...votingEn,
+  ...carsEn,
 } as const;
 
 export type Key = keyof typeof en;
@@ -362,6 +364,7 @@ const ko: Record<Key, string> = {
   "op.message": "메시지",
   ...labourKo,
   ...votingKo,
+  ...carsKo,
 };
 
 export type Lang = "en" | "ko";

@@ -2,6 +2,7 @@
 // page reads through.
 
 import { Client } from "../../sdk-ts/src/index.js";
+import { car, lookup } from "./cars.js";
 import { h } from "./dom.js";
 import * as explorer from "./explorer.js";
 import { lang, setLang, t, type Key } from "./i18n.js";
@@ -16,17 +17,22 @@ const NAV: [string, Key][] = [
   ["#/", "nav.explorer"],
   ["#/wallet", "nav.wallet"],
   ["#/vote", "nav.polls"],
+  ["#/cars", "nav.cars"],
   ["#/registries", "nav.registries"],
   ["#/evidence", "nav.evidence"],
   ["#/trust", "nav.trust"],
   ["#/operator", "nav.operator"],
 ];
 
+/** The page a listing site frames (`/embed`): one vehicle's history, no navigation. */
+const embedded = document.body.hasAttribute("data-embed");
+
 let state: PinState | undefined;
 let leave = new AbortController();
 
 function chrome(): void {
   document.documentElement.lang = lang;
+  if (embedded) return;
   const nav = document.getElementById("nav")!;
   const here = location.hash || "#/";
   nav.replaceChildren(
@@ -56,6 +62,10 @@ async function route(): Promise<void> {
     return;
   }
   const page = parts[0] ?? "";
+  if (embedded && page !== "car") {
+    main.replaceChildren(h("h1", {}, t("notfound")));
+    return;
+  }
   // The operator page reads the node's own report, not the chain: no pin needed.
   if (page === "operator") return operator(main, leave.signal);
   try {
@@ -65,7 +75,11 @@ async function route(): Promise<void> {
     return;
   }
   trust.banner(footer, state);
-  if (!state.ok) return trust.changed(main, state);
+  if (!state.ok) {
+    // A framed page offers no decision a framing site could trick a visitor into.
+    if (embedded) return void main.replaceChildren(h("p", { class: "error", role: "alert" }, t("cars.embed_pin")));
+    return trust.changed(main, state);
+  }
   const ctx = { reader: state.reader, status: state.status, signal: leave.signal };
   await show(main, ctx, page, arg, state);
   remember(state);
@@ -81,6 +95,8 @@ async function show(main: HTMLElement, ctx: explorer.Ctx, page: string, arg: str
   if (page === "evidence") return evidence(main, ctx);
   if (page === "trust") return trust.page(main, state);
   if (page === "vote") return arg ? poll(main, ctx, arg) : polls(main, ctx);
+  if (page === "cars") return lookup(main);
+  if (page === "car") return car(main, ctx, arg, embedded);
   if (page === "wallet") {
     const after = (prefix: string) => (arg.startsWith(prefix) ? arg.slice(prefix.length) : "");
     return wallet(main, ctx, after("offer/"), after("request/"), after("contract/"));
@@ -89,11 +105,11 @@ async function show(main: HTMLElement, ctx: explorer.Ctx, page: string, arg: str
 }
 
 // The skip link moves focus without touching the fragment, which is the page's address.
-document.querySelector(".skip")!.addEventListener("click", (e) => {
+document.querySelector(".skip")?.addEventListener("click", (e) => {
   e.preventDefault();
   document.getElementById("main")!.focus();
 });
-document.getElementById("lang")!.addEventListener("click", () => {
+document.getElementById("lang")?.addEventListener("click", () => {
   setLang(lang === "ko" ? "en" : "ko");
   void route();
 });
