@@ -3,6 +3,8 @@
 // byte-identical to the Rust SDK's (docs/transactions.md).
 
 export { concat, fromHex, toHex } from "./bytes.js";
+/** SHA-256, for pages that check a module's hash chains (a vehicle's history) without WebCrypto, which plain-HTTP pages lack. */
+export { sha256 } from "@noble/hashes/sha2";
 export { Ed25519Signer, P256Signer, PublicKey, WebCryptoP256Signer, keyFileSigner, precomputeVerification, verifySignature } from "./keys.js";
 export type { Algorithm, Signer } from "./keys.js";
 export { MAX_TX_BYTES, TX_DOMAIN, TxBuilder, encodeBody, signTx, signingBytes, txId } from "./tx.js";

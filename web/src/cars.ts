@@ -5,6 +5,7 @@
 // records' proven bytes, so a node cannot leave a record out. Listing sites embed the same
 // view from /embed (a page that may be framed).
 
+import { concat, sha256, toHex } from "../../sdk-ts/src/index.js";
 import { fill, h, link, mark, mono } from "./dom.js";
 import type { Ctx } from "./explorer.js";
 import { isKey, t } from "./i18n.js";
@@ -22,9 +23,10 @@ const WEIGHTS = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
 
 /** Why `vin` is not a VIN as records must write it, or null. */
 export function vinProblem(vin: string): string | null {
-  if (vin.length !== 17) return t("cars.vin_length", { n: vin.length });
-  const bad = [...vin].findIndex((c) => VALUES[c] === undefined);
-  if (bad >= 0) return t("cars.vin_char", { c: vin[bad]!, at: bad + 1 });
+  const chars = [...vin];
+  if (chars.length !== 17) return t("cars.vin_length", { n: chars.length });
+  const bad = chars.findIndex((c) => VALUES[c] === undefined);
+  if (bad >= 0) return t("cars.vin_char", { c: chars[bad]!, at: bad + 1 });
   const sum = [...vin].reduce((s, c, i) => s + VALUES[c]! * WEIGHTS[i]!, 0);
   const digit = sum % 11 === 10 ? "X" : String(sum % 11);
   return vin[8] === digit ? null : t("cars.vin_check", { want: digit, got: vin[8]! });
@@ -33,24 +35,12 @@ export function vinProblem(vin: string): string | null {
 const pad = (n: number, width: number) => String(n).padStart(width, "0");
 const km = (n: number) => `${n.toLocaleString("en")} km`;
 
-async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", all));
-}
-
-const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-
 /** The vehicle's history hash over the records' exact bytes (as the module chains them). */
-async function historyHash(records: Uint8Array[]): Promise<string> {
+function historyHash(records: Uint8Array[]): string {
   const tag = new TextEncoder().encode("dojang/cars/history/v1");
   let h: Uint8Array = new Uint8Array(32);
-  for (const r of records) h = await sha256(tag, h, await sha256(r));
-  return hex(h);
+  for (const r of records) h = sha256(concat(tag, h, sha256(r)));
+  return toHex(h);
 }
 
 /** The text for a value the chain names (a party, a fact, a window), or the value itself. */
@@ -164,7 +154,10 @@ export async function car(main: HTMLElement, ctx: Ctx, vin: string, embedded = f
       raw.push(r.value);
       const e = JSON.parse(new TextDecoder().decode(r.value));
       const who = h("td", {}, mono(e.by));
-      void partyOf(e.by).then((p) => p && who.replaceChildren(`${p.organisation} (${named("cars.party", p.party)})`, p.suspended ? h("span", { class: "error" }, ` ${t("cars.suspended")}`) : ""));
+      partyOf(e.by).then(
+        (p) => p && who.replaceChildren(`${p.organisation} (${named("cars.party", p.party)})`, p.suspended ? h("span", { class: "error" }, ` ${t("cars.suspended")}`) : ""),
+        (err) => who.append(" ", mark(err as Error)),
+      );
       const flags = (e.flags ?? []).map(flag);
       const note = voided.has(seq) ? t("cars.voided", { reason: voided.get(seq)! }) : "";
       rows.push(
@@ -180,7 +173,7 @@ export async function car(main: HTMLElement, ctx: Ctx, vin: string, embedded = f
         ),
       );
     }
-    const whole = (await historyHash(raw)) === v.history_hash;
+    const whole = historyHash(raw) === v.history_hash;
     if (!whole) throw new Error(t("cars.not_whole"));
     const sales = [];
     for (let n = 1; n <= v.sales; n++) {

@@ -66,9 +66,9 @@ export const carsEn = {
   "cars.contradiction": "Record {seq} contradicts the notice: {fact}. The buyer can take the evidence package (dojang cars evidence) to the dealer or a court.",
   "cars.no_contradiction": "No record contradicts the notice.",
   "cars.reuse": "Use this history elsewhere",
-  "cars.json": "As JSON (the node's answer; check it with the SDK's history_verified)",
+  "cars.json": "As JSON (the node's answer, unchecked; the SDKs' verified reads check it)",
   "cars.embed_note": "A listing site can show this history, checked in the visitor's browser, with this frame:",
-  "cars.embed_pin": "The chain's validators are not the ones this browser pinned. Open the city's own page to review the change; until then no history is shown here.",
+  "cars.embed_pin": "The chain's validators are not the ones this browser pinned for this page when it was first shown here, so no history is shown. A frame keeps its own pin for each site it is shown on; the listing site should ask the city why the validators changed.",
 } as const;
 
 export const carsKo: Record<keyof typeof carsEn, string> = {
@@ -136,7 +136,7 @@ export const carsKo: Record<keyof typeof carsEn, string> = {
   "cars.contradiction": "기록 {seq}이 고지 내용과 다릅니다: {fact}. 구매자는 증거 꾸러미(dojang cars evidence)를 매매업자나 법원에 낼 수 있습니다.",
   "cars.no_contradiction": "고지 내용과 다른 기록이 없습니다.",
   "cars.reuse": "이 이력을 다른 곳에서 쓰기",
-  "cars.json": "JSON(노드의 답. SDK의 history_verified로 확인)",
+  "cars.json": "JSON(확인 전 노드의 답. SDK의 검증 읽기로 확인)",
   "cars.embed_note": "매물 사이트는 방문자의 브라우저에서 확인되는 이 이력을 다음 프레임으로 보여 줄 수 있습니다:",
-  "cars.embed_pin": "체인의 검증인이 이 브라우저가 고정한 검증인과 다릅니다. 시의 공식 페이지에서 변경을 확인하세요. 그때까지 여기에는 이력을 보여 주지 않습니다.",
+  "cars.embed_pin": "체인의 검증인이 이 페이지가 이 사이트에 처음 표시될 때 브라우저가 고정한 검증인과 달라 이력을 보여 주지 않습니다. 프레임은 표시되는 사이트마다 따로 고정합니다. 매물 사이트는 검증인이 왜 바뀌었는지 시에 확인해야 합니다.",
 };

@@ -74,7 +74,8 @@ async function route(): Promise<void> {
     main.replaceChildren(h("p", { class: "error", role: "alert" }, t("error.load", { reason: (e as Error).message })));
     return;
   }
-  trust.banner(footer, state);
+  // A framed history names its proof on every value; the trust page is the city's own.
+  if (!embedded) trust.banner(footer, state);
   if (!state.ok) {
     // A framed page offers no decision a framing site could trick a visitor into.
     if (embedded) return void main.replaceChildren(h("p", { class: "error", role: "alert" }, t("cars.embed_pin")));

@@ -70,14 +70,16 @@ impl Client {
     ) -> Result<bytes::Bytes, ClientError> {
         let resp = resp.map_err(|source| ClientError::Transport { url: url.to_string(), source })?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(|source| ClientError::Transport { url: url.to_string(), source })?;
+        let body =
+            resp.bytes().await.map_err(|e| ClientError::BadAnswer(format!("reading the answer of {url}: {e}")))?;
         if status.is_client_error() || status.is_server_error() {
-            let problem: Value = serde_json::from_slice(&body)
-                .map_err(|e| ClientError::BadAnswer(format!("{url} did not answer JSON: {e}")))?;
+            // A proxy or a body limit may answer in plain text or HTML: its status still counts.
+            let problem: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let text = || String::from_utf8_lossy(&body[..body.len().min(200)]).trim().to_string();
             return Err(ClientError::Problem {
                 status: status.as_u16(),
                 kind: problem["type"].as_str().unwrap_or_default().to_string(),
-                detail: problem["detail"].as_str().unwrap_or("no detail").to_string(),
+                detail: problem["detail"].as_str().map_or_else(text, str::to_string),
             });
         }
         Ok(body)

@@ -202,7 +202,8 @@ pub fn rss_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// CPU seconds a process has used, user and system (Linux; `/proc` counts in 1/100 s).
+/// CPU seconds a process has used, user and system (Linux, where `/proc` counts in clock
+/// ticks of `USER_HZ`, 100 a second on every architecture Linux builds for by default).
 pub fn cpu_seconds(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces; the fields after it are space-separated.

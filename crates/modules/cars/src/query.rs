@@ -9,17 +9,8 @@ use dojang_types::{Address, KeyedRecord};
 use serde_json::Value;
 
 use crate::state::{self, Entry, PartyRecord, Sale, Vehicle};
+use crate::views::History;
 use crate::vin;
-
-/// A [`crate::views::History`] as the node writes it, its records as stored.
-#[derive(serde::Serialize)]
-struct HistoryAnswer<'a> {
-    vin: &'a str,
-    vehicle: &'a Vehicle,
-    records: Vec<Value>,
-    sales: Vec<Sale>,
-    next_after: Option<u32>,
-}
 
 /// The most records one history answer holds.
 pub const MAX_PAGE: usize = 500;
@@ -80,11 +71,9 @@ fn history(state: &dyn StateRead, v: &str, params: &Value) -> Result<Value, Modu
     let after =
         query_number(params, "after")?.map(|a| state::record_key(v, a.min(u64::from(u32::MAX)) as u32).into_bytes());
     let page = state.scan(state::records_prefix(v).as_bytes(), after.as_deref(), limit)?;
-    // Records go out as they are stored: a page of forty read into typed entries only to be
-    // written out again was a third of a lookup's work on the node.
     let records = page
         .iter()
-        .map(|(k, b)| decode_record::<Value>(b, &String::from_utf8_lossy(k)))
+        .map(|(k, b)| decode_record::<Entry>(b, &String::from_utf8_lossy(k)))
         .collect::<Result<Vec<_>, _>>()?;
     let mut sales = Vec::new();
     for n in 1..=vehicle.sales {
@@ -92,7 +81,6 @@ fn history(state: &dyn StateRead, v: &str, params: &Value) -> Result<Value, Modu
             sales.push(s);
         }
     }
-    let last_seq = records.last().and_then(|e| e["seq"].as_u64()).map(|n| n.min(u64::from(u32::MAX)) as u32);
-    let next_after = if records.len() == limit { last_seq } else { None };
-    query_answer(&HistoryAnswer { vin: v, vehicle: &vehicle, records, sales, next_after })
+    let next_after = (records.len() == limit).then(|| records.last().map(|e| e.seq)).flatten();
+    query_answer(&History { vin: v.to_string(), vehicle, records, sales, next_after })
 }

@@ -11,7 +11,7 @@ use dojang_cars::{CarsMsg, Party};
 use dojang_crypto::{Algorithm, Keypair};
 use dojang_governance::{GovernanceMsg, Role};
 use dojang_governance_service::dev_chain::activate;
-use dojang_sdk::{Client, TxBuilder};
+use dojang_sdk::{Client, ClientError, TxBuilder};
 use dojang_types::{Address, SignedTx};
 
 /// The role attesters submit under: an agency's quota, not a citizen's 120 transactions a
@@ -74,11 +74,9 @@ async fn wait_accredited(client: &Client, bodies: &[Body]) -> anyhow::Result<()>
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut waiting: Vec<&Body> = bodies.iter().collect();
     while let Some(b) = waiting.last() {
-        let accredited = client.ask(&PartyQuery { account: b.address() }).await.is_ok();
-        let role = client
-            .query("governance", &format!("account/{}", b.address()), &[])
-            .await
-            .is_ok_and(|a| a["roles"].get(ATTESTER_ROLE.as_str()).is_some());
+        let accredited = not_yet(client.ask(&PartyQuery { account: b.address() }).await)?.is_some();
+        let account = not_yet(client.query("governance", &format!("account/{}", b.address()), &[]).await)?;
+        let role = account.is_some_and(|a| a["roles"].get(ATTESTER_ROLE.as_str()).is_some());
         if accredited && role {
             waiting.pop();
             continue;
@@ -89,6 +87,16 @@ async fn wait_accredited(client: &Client, bodies: &[Body]) -> anyhow::Result<()>
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Ok(())
+}
+
+/// An answer, `None` while the chain does not know the record yet (404); any other failure is
+/// the node's and is passed on.
+fn not_yet<T>(answer: Result<T, ClientError>) -> Result<Option<T>, ClientError> {
+    match answer {
+        Ok(v) => Ok(Some(v)),
+        Err(ClientError::Problem { status: 404, .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The council's key on a development chain (`keys/admin.json` in the node's home).

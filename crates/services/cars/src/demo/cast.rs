@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use dojang_cars::Party;
@@ -128,6 +128,8 @@ pub fn write_register(dir: &Path, owners: &[Owner]) -> anyhow::Result<PathBuf> {
         })
         .collect();
     let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path)?;
+    // A register from an earlier run (`--dir` kept) is owner-only from now on too.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     file.write_all(&serde_json::to_vec_pretty(&rows)?)?;
     Ok(path)
 }

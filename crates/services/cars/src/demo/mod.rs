@@ -202,8 +202,16 @@ async fn flagged_vehicles(client: &Client, cars: &[Car]) -> anyhow::Result<Vec<S
 /// Searches the node's whole home for every owner's name and resident number, as written and
 /// unsalted-hashed (DESIGN.md §7). A control VIN must be found, or the scan read nothing.
 fn scan(home: &Path, owners: &[Owner], control_vin: &str) -> anyhow::Result<Value> {
-    let needles: Vec<(String, Vec<u8>)> =
-        owners.iter().flat_map(|o| forms(&o.person.name).into_iter().chain(forms(&o.person.resident_number))).collect();
+    // Each as written, and as a form might normalise it: the number without its hyphen, the
+    // name without spaces.
+    let needles: Vec<(String, Vec<u8>)> = owners
+        .iter()
+        .flat_map(|o| {
+            let (name, number) = (&o.person.name, &o.person.resident_number);
+            [name.clone(), name.replace(' ', ""), number.clone(), number.replace('-', "")]
+        })
+        .flat_map(|text| forms(&text))
+        .collect();
     let found = search(&[home.to_path_buf()], &[], &needles)?;
     let control = search(&[home.to_path_buf()], &[], &[(control_vin.into(), control_vin.as_bytes().to_vec())])?;
     if control.hits.is_empty() {
