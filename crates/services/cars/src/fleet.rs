@@ -7,11 +7,14 @@ use dojang_cars::vin::check_digit;
 use dojang_cars::{Party, Record};
 use dojang_types::{sha256, Date, Hash};
 
+/// The serials of the series: six digits.
+pub const SERIALS: u64 = 1_000_000;
+
 /// The `n`-th VIN of a make's series: world manufacturer and model `KMHDN45D`, model year
-/// `2`, plant `U`, serial `n` (below a million), and the check digit CAR-09 asks for.
+/// `2`, plant `U`, serial `n` (below [`SERIALS`]), and the check digit CAR-09 asks for.
 pub fn vin_of(n: u64) -> String {
     let mut bytes = [0u8; 17];
-    bytes.copy_from_slice(format!("KMHDN45D02U{:06}", n % 1_000_000).as_bytes());
+    bytes.copy_from_slice(format!("KMHDN45D02U{:06}", n % SERIALS).as_bytes());
     let digit = check_digit(&bytes).expect("the series uses only VIN characters");
     bytes[8] = digit as u8;
     String::from_utf8(bytes.to_vec()).expect("ASCII")

@@ -15,7 +15,7 @@ use dojang_sdk::TxBuilder;
 use dojang_types::Address;
 use serde_json::json;
 
-use crate::fleet::{vin_of, Source};
+use crate::fleet::Source;
 use crate::setup::Body;
 
 /// Maintenance shops and insurers: enough that each records for many cars.
@@ -113,17 +113,19 @@ pub fn owners(n: usize, chain_id: &str) -> Vec<Owner> {
         .collect()
 }
 
-/// Writes the registration office's own register (owner-only): each VIN's owner by name and
-/// resident number, beside the pseudonymous account the chain knows. This is where the
-/// personal data lives; the scan checks it never reaches the node.
-pub fn write_register(dir: &Path, owners: &[Owner]) -> anyhow::Result<PathBuf> {
-    let path = dir.join("registration-office").join("owners.json");
+/// Writes the registration offices' own register (owner-only): each VIN's owner by name and
+/// resident number, beside the pseudonymous account the chain knows, one file for each run
+/// (named by its first VIN). This is where the personal data lives; the scan checks it never
+/// reaches the node.
+pub fn write_register(dir: &Path, vins: &[&str], owners: &[Owner]) -> anyhow::Result<PathBuf> {
+    let first = vins.first().copied().unwrap_or("none");
+    let path = dir.join("registration-office").join(format!("owners-from-{first}.json"));
     std::fs::create_dir_all(path.parent().expect("a parent"))?;
-    let rows: Vec<_> = owners
+    let rows: Vec<_> = vins
         .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            json!({"vin": vin_of(i as u64), "name": o.person.name, "resident_number": o.person.resident_number,
+        .zip(owners)
+        .map(|(vin, o)| {
+            json!({"vin": vin, "name": o.person.name, "resident_number": o.person.resident_number,
                    "account": o.tx.key.public_key().address()})
         })
         .collect();

@@ -29,13 +29,13 @@ pub struct Car {
 }
 
 impl Car {
-    /// Vehicle `n`: registered between two and eight years ago, with a record every three to
-    /// seven months; `planted` ones get [`PLANTED_RECORDS`].
-    pub fn new(n: usize, today: Date, planted: bool) -> Car {
+    /// Vehicle `n` of this run, VIN serial `serial`: registered between two and eight years
+    /// ago, with a record every three to seven months; `planted` ones get [`PLANTED_RECORDS`].
+    pub fn new(n: usize, serial: u64, today: Date, planted: bool) -> Car {
         let days_apart = 90 + (n as u32 % 5) * 30;
         let records = if planted { PLANTED_RECORDS } else { 8 + n as u32 % 8 };
         let first = today.plus_days(-LAST_RECORD_DAYS_AGO - i64::from((records - 1) * days_apart));
-        Car { n, vin: vin_of(n as u64), first, days_apart, records }
+        Car { n, vin: vin_of(serial), first, days_apart, records }
     }
 
     /// The odometer at the last ordinary record.

@@ -20,14 +20,14 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use dojang_cars::views::VehicleQuery;
 use dojang_crypto::{Algorithm, Keypair};
-use dojang_sdk::Client;
+use dojang_sdk::{Client, ClientError};
 use dojang_service::node::{demo_node, WorkDir};
 use dojang_service::scan::{forms, search};
 use dojang_service::Run;
 use dojang_types::Date;
 use serde_json::{json, Value};
 
-use crate::fleet::Source;
+use crate::fleet::{vin_of, Source, SERIALS};
 use crate::setup::{accredit_all, council};
 use cast::{Cast, Owner};
 use history::{all_recorded, Car};
@@ -101,13 +101,15 @@ async fn market(args: &CarsDemoArgs, url: &str, home: &Path, dir: &Path) -> anyh
     accredit_all(&client, &council, &bodies).await?;
     let cast = Cast::new(&chain_id, bodies);
     let owners = cast::owners(args.vehicles, &chain_id);
-    let register = cast::write_register(dir, &owners)?;
-    println!("  the registration office keeps its owners' register off the chain: {}", register.display());
 
     // The last four vehicles carry the planted findings; the flood car is sold.
     let n = args.vehicles;
     let planted = |i: usize| i + 4 >= n;
-    let cars: Vec<Car> = (0..n).map(|i| Car::new(i, today, planted(i))).collect();
+    let series = free_series(&client, n as u64).await?;
+    let cars: Vec<Car> = (0..n).map(|i| Car::new(i, series + i as u64, today, planted(i))).collect();
+    let vins: Vec<&str> = cars.iter().map(|c| c.vin.as_str()).collect();
+    let register = cast::write_register(dir, &vins, &owners)?;
+    println!("  the registration offices keep their owners' register off the chain: {}", register.display());
     let (flood_car, rollback_cars) = (&cars[n - 1], [&cars[n - 2], &cars[n - 3], &cars[n - 4]]);
 
     println!("== {} vehicles' histories, years of records from every kind of body", n);
@@ -185,6 +187,26 @@ async fn market(args: &CarsDemoArgs, url: &str, home: &Path, dir: &Path) -> anyh
         "register": register.display().to_string(),
         "seconds": started.elapsed().as_secs_f64(),
     }))
+}
+
+/// The first block of `n` VIN serials no earlier run recorded (blocks are probed at their first
+/// and last VIN), so a second run on the same chain gets vehicles of its own.
+async fn free_series(client: &Client, n: u64) -> anyhow::Result<u64> {
+    let recorded = |serial: u64| async move {
+        match client.ask(&VehicleQuery { vin: vin_of(serial) }).await {
+            Ok(_) => Ok(true),
+            Err(ClientError::Problem { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    };
+    let mut start = 0;
+    while start + n < SERIALS {
+        if !recorded(start).await? && !recorded(start + n - 1).await? {
+            return Ok(start);
+        }
+        start += n;
+    }
+    bail!("the demo's VIN series ({SERIALS} serials) is used up on this chain; run it on a fresh one")
 }
 
 /// The VINs (sorted) whose summary counts a flagged record.
