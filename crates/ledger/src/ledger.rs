@@ -459,6 +459,19 @@ impl Ledger {
         path: &str,
         params: &serde_json::Value,
     ) -> Result<serde_json::Value, ModuleError> {
+        let (m, view) = self.queried(module)?;
+        m.query(&view, path, params)
+    }
+
+    /// [`Ledger::query`]'s answer as JSON bytes, as the API sends it (see
+    /// [`crate::Module::query_json`]).
+    pub fn query_json(&self, module: &str, path: &str, params: &serde_json::Value) -> Result<Vec<u8>, ModuleError> {
+        let (m, view) = self.queried(module)?;
+        m.query_json(&view, path, params)
+    }
+
+    /// The module a query names and its view of the latest state, if it may answer.
+    fn queried(&self, module: &str) -> Result<(&Arc<dyn Module>, CommittedView<'_>), ModuleError> {
         let m = self.router.get(module).ok_or_else(|| ModuleError::NotFound(format!("module '{module}'")))?;
         let view = CommittedView { store: &self.store, prefix: prefix_of(module) };
         // Only a module that needs activation costs a read of the height.
@@ -467,7 +480,7 @@ impl Ledger {
                 "module '{module}' is not active on this chain yet (the council activates it at a height)"
             )));
         }
-        m.query(&view, path, params)
+        Ok((m, view))
     }
 
     /// Called after a block is durably committed: clean the mempool, wake waiters, notify.

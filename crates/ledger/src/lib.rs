@@ -24,7 +24,7 @@ mod validators;
 pub use activation::activation_name;
 pub use app::BlockApp;
 /// Storage failures surface to modules only through `ModuleError::Storage`.
-pub use dojang_store::StoreError;
+pub use dojang_store::{Entries, StoreError};
 pub use error::LedgerError;
 pub use events::LedgerEvent;
 pub use execute::last_block;
@@ -33,7 +33,8 @@ pub use hooks::{hook_events_key, MAX_DEADLINES_PER_BLOCK};
 pub use ledger::{CommittedBlock, Ledger, LedgerConfig, SubmitError};
 pub use mempool::{MempoolConfig, MempoolError};
 pub use module::{
-    Authority, BlockContext, Module, ModuleError, Permit, Prepared, StateRead, StateWrite, TxContext, MAX_DEADLINE_KEY,
+    json_bytes, Authority, BlockContext, Module, ModuleError, Permit, Prepared, StateRead, StateWrite, TxContext,
+    MAX_DEADLINE_KEY,
 };
 pub use quota::{Quota, QuotaConfig};
 pub use router::Router;

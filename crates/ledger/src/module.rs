@@ -286,4 +286,22 @@ pub trait Module: Send + Sync {
         path: &str,
         params: &serde_json::Value,
     ) -> Result<serde_json::Value, ModuleError>;
+
+    /// [`Module::query`]'s answer written as JSON, which is what the API sends. A module whose
+    /// answers are mostly stored records overrides it to copy their stored JSON as it is,
+    /// instead of decoding each into a type and a `serde_json::Value` only to write it again;
+    /// the parsed answer must equal [`Module::query`]'s.
+    fn query_json(
+        &self,
+        state: &dyn StateRead,
+        path: &str,
+        params: &serde_json::Value,
+    ) -> Result<Vec<u8>, ModuleError> {
+        self.query(state, path, params).map(|answer| json_bytes(&answer))
+    }
+}
+
+/// A JSON value's bytes; writing a `serde_json::Value` to memory cannot fail.
+pub fn json_bytes(answer: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(answer).expect("a JSON value writes to memory")
 }

@@ -40,6 +40,16 @@ pub trait TypedModule: Send + Sync + 'static {
         params: &serde_json::Value,
     ) -> Result<serde_json::Value, ModuleError>;
 
+    /// See [`Module::query_json`].
+    fn query_json(
+        &self,
+        state: &dyn StateRead,
+        path: &str,
+        params: &serde_json::Value,
+    ) -> Result<Vec<u8>, ModuleError> {
+        self.query(state, path, params).map(|answer| crate::module::json_bytes(&answer))
+    }
+
     /// Whether some of its messages carry others (see [`Module::carried_messages`]); only
     /// then does the adapter decode a message a second time to ask.
     const CARRIES_MESSAGES: bool = false;
@@ -202,6 +212,15 @@ impl<M: TypedModule> Module for Typed<M> {
         params: &serde_json::Value,
     ) -> Result<serde_json::Value, ModuleError> {
         self.0.query(state, path, params)
+    }
+
+    fn query_json(
+        &self,
+        state: &dyn StateRead,
+        path: &str,
+        params: &serde_json::Value,
+    ) -> Result<Vec<u8>, ModuleError> {
+        self.0.query_json(state, path, params)
     }
 
     fn begin_block(&self, ctx: &BlockContext, state: &mut dyn StateWrite) -> Result<Vec<Event>, ModuleError> {

@@ -69,6 +69,15 @@ impl TypedModule for Cars {
         query::query(state, path, params)
     }
 
+    fn query_json(
+        &self,
+        state: &dyn StateRead,
+        path: &str,
+        params: &serde_json::Value,
+    ) -> Result<Vec<u8>, ModuleError> {
+        query::query_json(state, path, params)
+    }
+
     fn on_deadline(
         &self,
         ctx: &BlockContext,

@@ -641,3 +641,45 @@ fn personal_numbers_in_free_text_and_extra_fields_in_a_notice_are_refused_at_the
     assert_eq!(code, "CAR-03");
     assert!(reason.contains("buyer_name"), "{reason}");
 }
+
+#[test]
+fn a_history_written_from_stored_json_is_the_typed_answer_page_for_page() {
+    let s = setup();
+    let inspection = car_for_sale(&s, 10);
+    mandate(&s);
+    s.chain.ok(&s.dealer, "cars", sale_msg(&s, signed(&s, &notice_for(&s, inspection, 10, 5)), 3));
+    let path = format!("history/{VIN}");
+    let pages = [
+        json!({}),
+        json!({"limit": 2}),
+        json!({"limit": 2, "after": 2}),
+        json!({"limit": 4}),
+        json!({"after": 99}),
+        json!({"limit": "3"}),
+    ];
+    for params in pages {
+        let typed = s.chain.ledger.query("cars", &path, &params).expect("a history");
+        let bytes = s.chain.ledger.query_json("cars", &path, &params).expect("a history as JSON");
+        let written: Value = serde_json::from_slice(&bytes).expect("the answer is JSON");
+        assert_eq!(written, typed, "page {params}");
+    }
+    // The pages join up: the full page (4 of 4) says where to go on, the empty one does not.
+    let full = s.chain.ledger.query_json("cars", &path, &json!({"limit": 4})).unwrap();
+    assert_eq!(serde_json::from_slice::<History>(&full).unwrap().next_after, Some(4));
+    let whole: History =
+        serde_json::from_slice(&s.chain.ledger.query_json("cars", &path, &json!({})).unwrap()).unwrap();
+    assert_eq!((whole.records.len(), whole.sales.len()), (4, 1));
+    assert_eq!(history_is_whole(&whole.vehicle, &whole.records), Ok(()));
+    // Other queries and refusals answer the same on both paths.
+    let vehicle = format!("vehicle/{VIN}");
+    let bytes = s.chain.ledger.query_json("cars", &vehicle, &json!({})).unwrap();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&bytes).unwrap(),
+        s.chain.ledger.query("cars", &vehicle, &json!({})).unwrap()
+    );
+    for bad in ["history/KMHDN45D32U123456", "history/JM1BL1SF7A1267720", &format!("history/{VIN}/1")] {
+        let typed = s.chain.ledger.query("cars", bad, &json!({})).unwrap_err().to_string();
+        let written = s.chain.ledger.query_json("cars", bad, &json!({})).unwrap_err().to_string();
+        assert_eq!(written, typed, "{bad}");
+    }
+}
