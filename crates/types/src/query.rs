@@ -36,3 +36,33 @@ pub struct KeyedRecord<T> {
     pub key: String,
     pub record: T,
 }
+
+/// Declares a query for one record whose state key the client computes itself: the struct,
+/// its [`ModuleQuery`] (answering a [`KeyedRecord`]) and its [`RecordQuery`]. Expanded in a
+/// module's `views.rs`, where `NAME` is the module's name:
+/// `record_query!(/// doc
+/// VehicleQuery { vin: String } => Vehicle, format!("vehicle/{vin}"), state::vehicle_key(vin));`
+#[macro_export]
+macro_rules! record_query {
+    ($(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty),* } => $record:ty, $path:expr, $key:expr) => {
+        $(#[$doc])*
+        pub struct $name { $(pub $field: $ty),* }
+
+        impl $crate::ModuleQuery for $name {
+            const MODULE: &'static str = NAME;
+            type Answer = $crate::KeyedRecord<$record>;
+            fn path(&self) -> String {
+                let $name { $($field),* } = self;
+                $path
+            }
+        }
+
+        impl $crate::RecordQuery for $name {
+            type Record = $record;
+            fn state_key(&self) -> String {
+                let $name { $($field),* } = self;
+                format!("{NAME}/{}", $key)
+            }
+        }
+    };
+}

@@ -2,7 +2,7 @@
 //! queries name the state key they live under, so a client (a buyer's evidence, a listing
 //! site) can read them again with a proof against the chain's validators.
 
-use dojang_types::{KeyedRecord, ModuleQuery, RecordQuery};
+use dojang_types::{record_query, ModuleQuery};
 use serde::{Deserialize, Serialize};
 
 use crate::state::{self, Entry, PartyRecord, Sale, Vehicle};
@@ -42,31 +42,6 @@ impl ModuleQuery for HistoryQuery {
         }
         p
     }
-}
-
-/// Defines a query for one record whose state key the client computes itself.
-macro_rules! record_query {
-    ($(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty),* } => $record:ty, $path:expr, $key:expr) => {
-        $(#[$doc])*
-        pub struct $name { $(pub $field: $ty),* }
-
-        impl ModuleQuery for $name {
-            const MODULE: &'static str = NAME;
-            type Answer = KeyedRecord<$record>;
-            fn path(&self) -> String {
-                let $name { $($field),* } = self;
-                $path
-            }
-        }
-
-        impl RecordQuery for $name {
-            type Record = $record;
-            fn state_key(&self) -> String {
-                let $name { $($field),* } = self;
-                format!("{NAME}/{}", $key)
-            }
-        }
-    };
 }
 
 record_query!(
