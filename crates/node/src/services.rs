@@ -20,6 +20,7 @@ pub static SERVICES: &[&dyn Service] = &[
     &dojang_labour_service::SERVICE,
     &dojang_voting_service::SERVICE,
     &dojang_cars_service::SERVICE,
+    &dojang_mileage_service::SERVICE,
 ];
 
 /// The modules every node of a chain runs.
@@ -83,7 +84,7 @@ mod tests {
         assert_eq!(names, listed);
         assert_eq!(
             names,
-            ["anchor", "cars", "collections", "eligibility", "governance", "identity", "labour", "voting"]
+            ["anchor", "cars", "collections", "eligibility", "governance", "identity", "labour", "mileage", "voting"]
         );
         assert_eq!(router.authority_module(), Some("governance"), "roles and the council come from governance");
     }

@@ -125,3 +125,102 @@ pub async fn send_all(
         seconds,
     })
 }
+
+/// What an open-loop load at a fixed rate saw: [`Sent`], and the time to finality of each
+/// accepted transaction, in milliseconds, sorted.
+#[derive(Debug, Clone)]
+pub struct Paced {
+    pub sent: Sent,
+    pub latencies_ms: Vec<f64>,
+}
+
+impl Paced {
+    /// The `q`-quantile of the latencies (0.99 for p99); `None` when nothing was final.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let n = self.latencies_ms.len();
+        (n > 0).then(|| self.latencies_ms[((n as f64 * q).ceil() as usize).clamp(1, n) - 1])
+    }
+}
+
+/// Sends `txs` at `rate` per second, a batch every `tick`, whatever the node's answers
+/// (open loop), and follows each to its receipt. A transaction's latency runs from when its
+/// batch was due, not from when it went out: a sender that falls behind adds its delay to
+/// the figure instead of hiding it (coordinated omission).
+pub async fn send_paced(
+    url: &str,
+    txs: &[(Hash, String)],
+    rate: f64,
+    tick: Duration,
+    drain: Duration,
+) -> Result<Paced, ClientError> {
+    type Due = std::collections::HashMap<Hash, Instant>;
+    let due: Arc<Mutex<Due>> = Arc::new(Mutex::new(Due::with_capacity(txs.len())));
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(txs.len())));
+    let failed = Arc::new(AtomicU64::new(0));
+    let (d, l, f, follow_url) = (due.clone(), latencies.clone(), failed.clone(), url.to_string());
+    let follower = tokio::spawn(async move {
+        Client::new(&follow_url)
+            .each_block_receipts(|receipts| {
+                let now = Instant::now();
+                let mut due = d.lock().unwrap_or_else(|e| e.into_inner());
+                let mut lat = l.lock().unwrap_or_else(|e| e.into_inner());
+                for r in receipts {
+                    let Some(id) = r["tx_id"].as_str().and_then(|s| s.parse::<Hash>().ok()) else { continue };
+                    if let Some(at) = due.remove(&id) {
+                        if r["result"]["status"] == "ok" {
+                            lat.push(now.saturating_duration_since(at).as_secs_f64() * 1000.0);
+                        } else {
+                            f.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            })
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let per_tick = ((rate * tick.as_secs_f64()).round() as usize).max(1);
+    let http = reqwest::Client::new();
+    let endpoint = format!("{url}/v1/txs/batch");
+    let started = Instant::now();
+    let mut requests = tokio::task::JoinSet::new();
+    for (i, chunk) in txs.chunks(per_tick).enumerate() {
+        let at = started + tick * i as u32;
+        tokio::time::sleep_until(at.into()).await;
+        {
+            let mut due = due.lock().unwrap_or_else(|e| e.into_inner());
+            due.extend(chunk.iter().map(|(id, _)| (*id, at)));
+        }
+        let body = json!({ "txs": chunk.iter().map(|(_, h)| h).collect::<Vec<_>>() });
+        let (http, endpoint, len) = (http.clone(), endpoint.clone(), chunk.len() as u64);
+        requests.spawn(async move { (post_batch(&http, &endpoint, &body).await, len) });
+    }
+    let mut refused = 0;
+    while let Some(answer) = requests.join_next().await {
+        refused += batch_refusals(answer)?;
+    }
+    let sent = txs.len() as u64;
+    let drain_until = Instant::now() + drain;
+    let finished = || {
+        let lat = latencies.lock().unwrap_or_else(|e| e.into_inner()).len() as u64;
+        lat + failed.load(Ordering::Relaxed) + refused
+    };
+    while finished() < sent && Instant::now() < drain_until {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    follower.abort();
+    let mut latencies_ms = std::mem::take(&mut *latencies.lock().unwrap_or_else(|e| e.into_inner()));
+    latencies_ms.sort_by(f64::total_cmp);
+    let (ok, failed) = (latencies_ms.len() as u64, failed.load(Ordering::Relaxed));
+    Ok(Paced {
+        sent: Sent {
+            ok,
+            refused_in_block: failed,
+            refused_at_admission: refused,
+            not_final: sent.saturating_sub(ok + failed + refused),
+            seconds,
+        },
+        latencies_ms,
+    })
+}

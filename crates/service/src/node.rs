@@ -142,10 +142,17 @@ pub fn init_follower_home(home: &Path, of_home: &Path, peer_api: &str) -> anyhow
 
 /// Starts the node of an existing home (see [`start_node`]).
 pub async fn start_home(home: &Path) -> anyhow::Result<StartedNode> {
+    start_home_with(home, &[]).await
+}
+
+/// [`start_home`] with more settings as environment overrides (`DOJANG_<SECTION>__<KEY>`):
+/// a demo that restarts its node with a clock offset to let a year pass.
+pub async fn start_home_with(home: &Path, settings: &[(&str, String)]) -> anyhow::Result<StartedNode> {
     let mut child = Command::new(exe()?)
         .arg("node")
         .arg("--home")
         .arg(home)
+        .envs(settings.iter().map(|(k, v)| (*k, v.as_str())))
         .env("DOJANG_API__LISTEN_ADDR", "127.0.0.1:0")
         .env("DOJANG_API__RATE_LIMIT_PER_SECOND", "1000000")
         .env("DOJANG_API__RATE_LIMIT_BURST", "1000000")

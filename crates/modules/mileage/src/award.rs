@@ -78,7 +78,7 @@ pub fn award(
     books.mint(state, &account, &mut a, Lot { programme: programme.clone(), year, expires, remaining: krw })?;
     a.awarded.retain(|(_, y, _)| *y >= year.saturating_sub(1));
     match a.awarded.iter_mut().find(|(q, y, _)| *q == programme && *y == year) {
-        Some(entry) => entry.2 += krw,
+        Some(entry) => entry.2 = entry.2.saturating_add(krw),
         None => a.awarded.push((programme.clone(), year, krw)),
     }
     state::write(state, &state::account_key(&account), &a);

@@ -121,22 +121,27 @@ impl Books {
     }
 
     /// MIL-01 for every programme and year this change touched; then the change's totals,
-    /// monthly expiring figures and expiry visits are written.
+    /// monthly expiring figures and expiry visits are written. Nothing is written unless all
+    /// of it holds.
     pub fn close(self, state: &mut dyn StateWrite) -> Result<(), ModuleError> {
         for ((programme, year), t) in &self.totals {
             t.conserved().map_err(|e| ModuleError::by_rule(format!("MIL-01: {programme} {year}: {e}")))?;
         }
-        for ((programme, year), t) in &self.totals {
-            state::write(state, &state::totals_key(programme, *year), t);
-        }
-        for ((programme, month), delta) in self.expiring {
-            let key = state::expiring_key(&programme, month);
+        let mut expiring = Vec::with_capacity(self.expiring.len());
+        for ((programme, month), delta) in &self.expiring {
+            let key = state::expiring_key(programme, *month);
             let now: u64 = state::read(state, &key)?.unwrap_or(0);
             let next = u64::try_from(i128::from(now) + delta).map_err(|_| {
                 ModuleError::by_rule(format!(
                     "MIL-01: {programme}: lots expiring in {month} would hold less than nothing"
                 ))
             })?;
+            expiring.push((key, next));
+        }
+        for ((programme, year), t) in &self.totals {
+            state::write(state, &state::totals_key(programme, *year), t);
+        }
+        for (key, next) in expiring {
             if next == 0 {
                 state.delete(key.as_bytes());
             } else {

@@ -81,10 +81,12 @@ pub enum MileageEvent {
         krw: u64,
         portions: Vec<Portion>,
     },
-    /// Lots whose last day was `day` expired: breakage per programme and year.
+    /// Lots whose last day was `day` expired: breakage per programme and year. `held_back`
+    /// accounts kept theirs because expiring them would not balance the books (MIL-01).
     Expired {
         day: Date,
         accounts: u32,
+        held_back: u32,
         portions: Vec<Portion>,
     },
     Settled {

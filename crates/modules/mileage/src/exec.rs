@@ -151,10 +151,18 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: MileageMsg) -> 
         MileageMsg::SetBudget { programme, year, krw } => set_budget(state, programme, year, krw),
         MileageMsg::SetAwardTable { programme, effective_from, awards } => {
             let mut p = programme_of(state, &programme)?;
-            if effective_from < today(ctx) {
+            // The first version may reach back, to price evidence gathered before the
+            // programme came on chain; a later one never changes what past evidence earns.
+            if !p.tables.is_empty() && effective_from < today(ctx) {
                 return Err(refuse(format!(
-                    "MIL-06: a table version takes effect today ({}) or later, never in the past",
+                    "MIL-06: a new table version takes effect today ({}) or later, never in the past",
                     today(ctx)
+                )));
+            }
+            // A version already in force has priced awards: it is never replaced.
+            if p.tables.iter().any(|t| t.effective_from == effective_from && effective_from <= today(ctx)) {
+                return Err(refuse(format!(
+                    "MIL-06: the version from {effective_from} is in force and has priced awards; add a version from a later day"
                 )));
             }
             p.tables.retain(|t| t.effective_from != effective_from);

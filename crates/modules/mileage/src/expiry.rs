@@ -29,8 +29,8 @@ pub fn run(ctx: &BlockContext, state: &mut dyn StateWrite, key: &[u8]) -> Result
     };
     let today = Date::from_unix_ms_kst(ctx.time_ms);
     let due = state.scan(state::due_prefix(day).as_bytes(), None, ACCOUNTS_PER_RUN)?;
-    let mut books = Books::default();
     let mut gone = Vec::new();
+    let mut held_back = 0u32;
     for (k, _) in &due {
         state.delete(k);
         let Some(who) =
@@ -39,15 +39,24 @@ pub fn run(ctx: &BlockContext, state: &mut dyn StateWrite, key: &[u8]) -> Result
             continue;
         };
         let Some(mut account) = state::read::<Account>(state, &state::account_key(&who))? else { continue };
+        // Each account's expiry is checked against the books on its own: one that would not
+        // balance keeps its lots (spending expires them later) and holds back no other.
+        let mut books = Books::default();
         let expired = books.expire(state, &mut account, today)?;
-        if !expired.is_empty() {
-            state::write(state, &state::account_key(&who), &account);
-            gone.extend(expired);
+        if expired.is_empty() {
+            continue;
+        }
+        match books.close(state) {
+            Ok(()) => {
+                state::write(state, &state::account_key(&who), &account);
+                gone.extend(expired);
+            }
+            Err(ModuleError::Rejected { .. }) => held_back += 1,
+            Err(e) => return Err(e),
         }
     }
     if due.len() == ACCOUNTS_PER_RUN {
         state.schedule(ctx.time_ms + 1, key)?;
     }
-    books.close(state)?;
-    Ok(vec![event(MileageEvent::Expired { day, accounts: due.len() as u32, portions: portions(&gone) })])
+    Ok(vec![event(MileageEvent::Expired { day, accounts: due.len() as u32, held_back, portions: portions(&gone) })])
 }

@@ -5,8 +5,8 @@
 //!   issuer checks before enrolling an account (MIL-05), a yearly cap per person and a lot
 //!   lifetime (MIL-07), and whether gifts are allowed (MIL-09); and the sinks mileage may be
 //!   spent at (MIL-08).
-//! - A registrar opens one account per person, under the resident registry's pseudonym for
-//!   them; no record names a person (docs/decisions/0023).
+//! - A registrar opens one account per person, under its keyed hash of the resident
+//!   registry's token for them; no record names a person (docs/decisions/0023).
 //! - An issuer awards an enrolled account for evidence that no programme has awarded before
 //!   (MIL-04), at the table's amount on the evidence's date, as a lot that expires.
 //! - The holder spends first in, first out (MIL-07): at a sink, at a merchant by its payment

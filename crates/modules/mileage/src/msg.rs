@@ -92,7 +92,8 @@ pub enum MileageMsg {
         year: u16,
         krw: u64,
     },
-    /// The council adds a version of a programme's award table, in force from a date (MIL-06).
+    /// The council adds a version of a programme's award table, in force from a date (MIL-06):
+    /// today or later, except the first version, which may price evidence from before.
     SetAwardTable {
         programme: String,
         effective_from: Date,
@@ -112,8 +113,9 @@ pub enum MileageMsg {
     DismissOffice {
         account: Address,
     },
-    /// A registrar opens a resident's one account, under the pseudonym the resident registry
-    /// gives that person for this service (a keyed hash: never a resident number).
+    /// A registrar opens a resident's one account. `pseudonym` is the registrar's own keyed
+    /// hash of the token the resident registry gives that person for this service: neither
+    /// office alone can name the account (docs/decisions/0023).
     RegisterAccount {
         account: Address,
         pseudonym: Hash,

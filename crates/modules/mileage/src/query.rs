@@ -113,7 +113,8 @@ fn liability(state: &dyn StateRead, params: &Value) -> Result<Value, ModuleError
         }
         lines.push(LiabilityLine { programme: programme.to_string(), year, totals });
     }
-    query_answer(&Liability { month: format!("{:04}-{:02}", m.year, m.month), lines, expiring })
+    let complete = rows.len() < MAX_LIABILITY_LINES;
+    query_answer(&Liability { month: format!("{:04}-{:02}", m.year, m.month), lines, expiring, complete })
 }
 
 fn settlements(state: &dyn StateRead, merchant: Address, params: &Value) -> Result<Value, ModuleError> {

@@ -142,7 +142,7 @@ pub fn add_lot(lots: &mut Vec<Lot>, lot: Lot) -> Result<(), String> {
     if let Some(same) =
         lots.iter_mut().find(|l| l.programme == lot.programme && l.year == lot.year && l.expires == lot.expires)
     {
-        same.remaining += lot.remaining;
+        same.remaining = same.remaining.checked_add(lot.remaining).ok_or("MIL-01: a lot would overflow")?;
         return Ok(());
     }
     if lots.len() >= MAX_LOTS {

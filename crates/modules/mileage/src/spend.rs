@@ -66,7 +66,7 @@ pub fn redeem(
     }
     let mut books = Books::default();
     let (a, taken) = spend(ctx, state, &mut books, amount)?;
-    s.redeemed += amount;
+    s.redeemed = s.redeemed.saturating_add(amount);
     state::write(state, &state::account_key(&ctx.sender), &a);
     state::write(state, &state::sink_key(&sink), &s);
     state::write(state, &key, &ctx.height);
@@ -108,6 +108,9 @@ pub fn pay(
 ) -> Result<Vec<Event>, ModuleError> {
     let mut m: Merchant = state::read(state, &state::merchant_key(&merchant))?
         .ok_or_else(|| refuse(format!("MIL-08: {merchant} is not a merchant registered to take mileage")))?;
+    if merchant == ctx.sender {
+        return Err(refuse("MIL-08: a merchant cannot pay itself (mileage is not cashed out)"));
+    }
     let key = state::request_key(&merchant, &request);
     if state.get(key.as_bytes())?.is_some() {
         return Err(refuse(format!("payment request {request} of {merchant} was paid already")));
@@ -117,11 +120,11 @@ pub fn pay(
     let day = today(ctx);
     let day_key = state::merchant_day_key(&merchant, day);
     let mut takings: MerchantDay = state::read(state, &day_key)?.unwrap_or_default();
-    takings.payments += 1;
-    takings.krw += amount;
-    m.paid_krw += amount;
+    takings.payments = takings.payments.saturating_add(1);
+    takings.krw = takings.krw.saturating_add(amount);
+    m.paid_krw = m.paid_krw.saturating_add(amount);
     let mut s = sink_of(state, &m.sink)?;
-    s.redeemed += amount;
+    s.redeemed = s.redeemed.saturating_add(amount);
     state::write(state, &state::account_key(&ctx.sender), &a);
     state::write(state, &day_key, &takings);
     state::write(state, &state::merchant_key(&merchant), &m);
@@ -187,7 +190,7 @@ pub fn settle(
         return Err(refuse(format!("{merchant}'s takings of {day} were settled at height {h}")));
     }
     takings.settled_at = Some(ctx.height);
-    m.settled_krw += takings.krw;
+    m.settled_krw = m.settled_krw.saturating_add(takings.krw);
     state::write(state, &key, &takings);
     state::write(state, &state::merchant_key(&merchant), &m);
     Ok(vec![event(MileageEvent::Settled { merchant, day, payments: takings.payments, krw: takings.krw })])

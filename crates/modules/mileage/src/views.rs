@@ -71,6 +71,9 @@ pub struct Liability {
     pub month: String,
     pub lines: Vec<LiabilityLine>,
     pub expiring: Vec<ExpiringLine>,
+    /// False when there were more programme-years than one report lists
+    /// ([`crate::query::MAX_LIABILITY_LINES`]): read the rest with [`TotalsQuery`].
+    pub complete: bool,
 }
 
 /// `liability?month=YYYY-MM`.

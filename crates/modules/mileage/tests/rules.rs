@@ -3,7 +3,8 @@
 
 use dojang_mileage::msg::{Award, AwardRule, Evidence, Tier};
 use dojang_mileage::rules::{
-    award_amount, capped, expire_lots, lot_expiry, table_is_well_formed, take_fifo, within_budget, MAX_AMOUNT,
+    add_lot, award_amount, capped, expire_lots, lot_expiry, table_is_well_formed, take_fifo, within_budget, MAX_AMOUNT,
+    MAX_LOTS,
 };
 use dojang_mileage::state::{AwardTable, Lot};
 use dojang_types::{Date, Hash};
@@ -101,6 +102,21 @@ fn mil_03_budget_and_mil_07_cap() {
 }
 
 #[test]
+fn a_gift_or_award_joins_the_lot_of_its_programme_year_and_day_or_goes_last() {
+    let lot = |p: &str, expires, remaining| Lot { programme: p.into(), year: 2026, expires: d(expires), remaining };
+    let mut lots = vec![lot("volunteer", "2029-11-30", 7), lot("eco", "2027-11-30", 5)];
+    add_lot(&mut lots, lot("volunteer", "2029-11-30", 3)).unwrap();
+    add_lot(&mut lots, lot("volunteer", "2027-11-30", 1)).unwrap();
+    assert_eq!(
+        lots,
+        vec![lot("volunteer", "2029-11-30", 10), lot("eco", "2027-11-30", 5), lot("volunteer", "2027-11-30", 1)]
+    );
+    let mut full: Vec<Lot> =
+        (0..MAX_LOTS).map(|i| Lot { year: 1000 + i as u16, ..lot("eco", "2027-01-31", 1) }).collect();
+    assert!(add_lot(&mut full, lot("eco", "2027-01-31", 1)).unwrap_err().contains("512 lots"));
+}
+
+#[test]
 fn mil_07_lots_live_to_the_end_of_a_month_and_expire_after_it() {
     assert_eq!(lot_expiry(d("2026-01-31"), 1), d("2026-02-28"));
     assert_eq!(lot_expiry(d("2026-11-30"), 36), d("2029-11-30"));
@@ -113,13 +129,13 @@ fn mil_07_lots_live_to_the_end_of_a_month_and_expire_after_it() {
 }
 
 fn lots() -> impl Strategy<Value = Vec<Lot>> {
-    prop::collection::vec((0u8..3, 1u64..10_000), 0..12).prop_map(|v| {
+    // Expiries in any order, so that first in (list order) differs from earliest expiry.
+    prop::collection::vec((0u8..3, 1u64..10_000, 0i64..2_000), 0..12).prop_map(|v| {
         v.into_iter()
-            .enumerate()
-            .map(|(i, (p, remaining))| Lot {
+            .map(|(p, remaining, day)| Lot {
                 programme: ["eco", "volunteer", "tax"][p as usize].into(),
                 year: 2026,
-                expires: Date::from_days(20_000 + i as i64),
+                expires: Date::from_days(20_000 + day),
                 remaining,
             })
             .collect()
@@ -142,13 +158,20 @@ proptest! {
             Ok(taken) => {
                 prop_assert_eq!(taken.iter().map(|l| l.remaining).sum::<u64>(), amount);
                 prop_assert_eq!(held.iter().map(|l| l.remaining).sum::<u64>(), total - amount);
-                // First in, first out: every lot but the last taken is emptied, in order.
+                // First in, first out: the lots are taken in list order, whatever their
+                // expiry; every one but the last is emptied, and what is left is the rest.
                 for (i, t) in taken.iter().enumerate() {
+                    prop_assert_eq!(&t.programme, &before[i].programme);
                     prop_assert_eq!(t.expires, before[i].expires);
                     if i + 1 < taken.len() {
                         prop_assert_eq!(t.remaining, before[i].remaining);
                     }
                 }
+                let last = taken.len() - 1;
+                let mut rest = before[last..].to_vec();
+                rest[0].remaining -= taken[last].remaining;
+                rest.retain(|l| l.remaining > 0);
+                prop_assert_eq!(&held, &rest);
             }
         }
     }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{addr, key, City, CAP, DAY_MS};
+use common::{addr, key, City, CAP};
 use dojang_mileage::events::MileageEvent;
 use dojang_mileage::state::Lot;
 use dojang_mileage::views::{
@@ -49,6 +49,7 @@ fn mil_03_only_the_programmes_issuer_mints_and_never_beyond_the_years_budget() {
         )
         .unwrap();
     assert!(format!("{r:?}").contains("MIL-03"), "{r:?}");
+    assert_eq!(programme(&c, "eco").budgets, vec![(year, 35_000)], "the refused proposal changed nothing");
     c.council(json!({"type": "set_budget", "programme": "eco", "year": year, "krw": 60_000}));
     assert_eq!(c.code(&c.eco, over), "ok");
     // Without a budget for the year, nothing is minted.
@@ -61,6 +62,10 @@ fn mil_03_only_the_programmes_issuer_mints_and_never_beyond_the_years_budget() {
     let why = c.reason(&c.eco, json!({"type": "award", "programme": "tax", "account": addr(&a), "evidence": e}));
     assert!(why.starts_with("MIL-03") && why.contains("no budget"), "{why}");
     c.assert_conserved();
+}
+
+fn programme(c: &City, id: &str) -> dojang_mileage::state::Programme {
+    c.chain.ask(&dojang_mileage::views::ProgrammeQuery { id: id.into() }).unwrap().record
 }
 
 /// A council proposal whose message fails on execution (the proposal is refused with it).
@@ -131,6 +136,19 @@ fn mil_06_the_award_comes_from_the_table_in_force_on_the_evidence_date() {
         {"evidence": "meter-saving", "rule": {"rule": "tiers", "tiers": [{"min": 500, "krw": 15_000}]}}]}));
     let r = c.award_eco(&a, 700);
     assert_eq!(awarded(&r).0, 10_000, "today the first version is in force");
+    let replace_today = json!({"type": "set_award_table", "programme": "eco", "effective_from": start, "awards": [
+        {"evidence": "meter-saving", "rule": {"rule": "tiers", "tiers": [{"min": 1, "krw": 1}]}}]});
+    let (id, _) = (
+        c.chain.submit(&c.chain.tx(&c.members0(), "governance", propose(&c, replace_today))).unwrap(),
+        c.chain.block(),
+    );
+    let r = c.chain.receipt(&id);
+    assert!(
+        r.events
+            .iter()
+            .any(|e| e.kind == "proposal_failed" && e.attributes.contains(&("code".into(), "MIL-06".into()))),
+        "{r:?}"
+    );
     c.pass_days(12);
     let award = |on: Date| {
         let e = c.evidence("meter-saving", on, 700);
@@ -163,6 +181,34 @@ fn mil_06_the_award_comes_from_the_table_in_force_on_the_evidence_date() {
     );
     let r = c.chain.send(&c.members0(), "governance", past).unwrap();
     assert!(format!("{r:?}").contains("MIL-06"), "{r:?}");
+    // Nor is a version already in force replaced: it has priced awards.
+    let replace = propose(
+        &c,
+        json!({"type": "set_award_table", "programme": "eco", "effective_from": start.plus_days(10), "awards": [
+        {"evidence": "meter-saving", "rule": {"rule": "tiers", "tiers": [{"min": 1, "krw": 1}]}}]}),
+    );
+    let r = c.chain.send(&c.members0(), "governance", replace).unwrap();
+    assert!(format!("{r:?}").contains("MIL-06"), "{r:?}");
+    let tables = programme(&c, "eco").tables;
+    assert_eq!(tables.iter().map(|t| t.effective_from).collect::<Vec<_>>(), [start, start.plus_days(10)]);
+    assert_eq!(
+        tables[1].awards[0].rule,
+        dojang_mileage::msg::AwardRule::Tiers { tiers: vec![dojang_mileage::msg::Tier { min: 500, krw: 15_000 }] }
+    );
+    // A programme coming on chain prices the evidence gathered before it with its first table.
+    c.council(json!({"type": "register_programme", "id": "tax", "name": "Tax mileage", "issuer": addr(&c.eco),
+        "credential": "resident", "cap_per_year_krw": CAP, "lot_months": 12, "gifts": false}));
+    c.council(json!({"type": "set_budget", "programme": "tax", "year": c.today().year, "krw": 100_000}));
+    c.council(
+        json!({"type": "set_award_table", "programme": "tax", "effective_from": start.plus_days(-365), "awards": [
+        {"evidence": "tax-paid-on-time", "rule": {"rule": "per_unit", "krw_per_unit": 1000, "max_units": 1}}]}),
+    );
+    c.ok(&c.eco, json!({"type": "enrol", "programme": "tax", "account": addr(&a)}));
+    let e = c.evidence("tax-paid-on-time", start.plus_days(-200), 1);
+    assert_eq!(
+        awarded(&c.ok(&c.eco, json!({"type": "award", "programme": "tax", "account": addr(&a), "evidence": e}))).0,
+        1000
+    );
     c.assert_conserved();
 }
 
@@ -252,6 +298,9 @@ fn mil_08_mileage_is_spent_only_at_approved_sinks_and_each_bill_once() {
     assert_eq!(c.code(&a, redeem("local-tax", bill)), "MIL-08", "a tax bill is paid once");
     let pay = json!({"type": "pay", "merchant": addr(&key()), "amount": 500, "request": c.fresh()});
     assert_eq!(c.code(&a, pay), "MIL-08", "only a registered merchant is paid");
+    c.ok(&c.finance, json!({"type": "register_merchant", "account": addr(&a), "name": "A stall", "sink": "zeropay"}));
+    let own = json!({"type": "pay", "merchant": addr(&a), "amount": 500, "request": c.fresh()});
+    assert!(c.reason(&a, own).contains("cannot pay itself"), "a merchant does not cash out its own mileage");
     assert_eq!(c.chain.ask(&SinkQuery { id: "local-tax".into() }).unwrap().record.redeemed, 1000);
     c.assert_conserved();
 }
@@ -347,6 +396,7 @@ fn mil_10_the_liability_report_gives_outstanding_per_programme_and_year_and_next
         report.expiring.iter().map(|e| (e.programme.as_str(), e.krw)).collect::<Vec<_>>(),
         [("eco", 38_000), ("volunteer", 0)]
     );
+    assert!(report.complete, "two programme-years fit in one report");
     for line in &report.lines {
         assert_eq!(line.totals, c.totals(&line.programme, line.year), "each line is a record readable with a proof");
     }
@@ -384,5 +434,66 @@ fn malformed_messages_and_queries_get_clear_errors() {
     }
     let e = c.chain.ledger.query("mileage", "programme/none", &json!({})).unwrap_err();
     assert_eq!(e.code(), "not_found", "{e}");
-    let _ = DAY_MS;
+}
+
+#[test]
+fn an_expiry_run_visits_500_accounts_a_block_and_carries_the_rest_over() {
+    let c = City::new();
+    c.chain.grant(&c.registrar, "auditor");
+    c.chain.grant(&c.eco, "auditor");
+    c.council(json!({"type": "set_budget", "programme": "eco", "year": c.today().year, "krw": 10_000_000}));
+    let people: Vec<_> = (0..501).map(|_| key()).collect();
+    for msgs in [
+        people
+            .iter()
+            .map(|p| (&c.registrar, json!({"type": "register_account", "account": addr(p), "pseudonym": c.fresh()})))
+            .collect::<Vec<_>>(),
+        people.iter().map(|p| (&c.eco, json!({"type": "enrol", "programme": "eco", "account": addr(p)}))).collect(),
+        people
+            .iter()
+            .map(|p| {
+                (
+                    &c.eco,
+                    json!({"type": "award", "programme": "eco", "account": addr(p),
+            "evidence": c.evidence("meter-saving", c.today(), 500)}),
+                )
+            })
+            .collect(),
+    ] {
+        let ids: Vec<_> =
+            msgs.iter().map(|(k, m)| c.chain.submit(&c.chain.tx(k, "mileage", m.clone())).unwrap()).collect();
+        for _ in 0..20 {
+            if ids.iter().all(|id| c.chain.ledger.receipt(id).unwrap().is_some()) {
+                break;
+            }
+            c.chain.block();
+        }
+        for id in &ids {
+            assert_eq!(c.chain.receipt(id).result, dojang_types::TxStatus::Ok);
+        }
+    }
+    let year = c.today().year;
+    let expires = c.account(&people[0]).lots[0].expires;
+    let days = (expires.days() - c.today().days()) as u64;
+    c.pass_days(days);
+    assert_eq!(c.totals("eco", year).outstanding, 501 * 10_000);
+    c.chain.advance_clock(common::DAY_MS);
+    let first = c.chain.block().header.height;
+    let second = c.chain.block().header.height;
+    let visited = |h| {
+        c.hook_events(h)
+            .iter()
+            .filter_map(|e| match e.decode::<MileageEvent>() {
+                Some(Ok(MileageEvent::Expired { accounts, held_back, portions, .. })) => {
+                    Some((accounts, held_back, portions[0].krw))
+                }
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(visited(first), [(500, 0, 500 * 10_000)]);
+    assert_eq!(visited(second), [(1, 0, 10_000)]);
+    let t = c.totals("eco", year);
+    assert_eq!((t.expired, t.outstanding), (501 * 10_000, 0));
+    c.assert_conserved();
 }

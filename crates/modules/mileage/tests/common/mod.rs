@@ -159,6 +159,23 @@ impl City {
             assert_eq!(in_lots, t.outstanding, "{p} {y}: {t:?}");
         }
         assert!(held.is_empty(), "lots of programmes without books: {held:?}");
+        // What lots expiring in each month hold adds up, per programme, to what is outstanding.
+        let mut expiring: std::collections::BTreeMap<String, u64> = Default::default();
+        for (k, bytes) in view.scan(b"mileage/expiring/", None, 100_000).unwrap() {
+            let key = String::from_utf8(k).unwrap();
+            let p = key.trim_start_matches("mileage/expiring/").split('/').next().unwrap().to_string();
+            *expiring.entry(p).or_default() += serde_json::from_slice::<u64>(&bytes).unwrap();
+        }
+        let mut outstanding: std::collections::BTreeMap<String, u64> = Default::default();
+        for (k, bytes) in view.scan(b"mileage/totals/", None, 100_000).unwrap() {
+            let key = String::from_utf8(k).unwrap();
+            let p = key.trim_start_matches("mileage/totals/").split('/').next().unwrap().to_string();
+            let t: Totals = serde_json::from_slice(&bytes).unwrap();
+            if t.outstanding > 0 {
+                *outstanding.entry(p).or_default() += t.outstanding;
+            }
+        }
+        assert_eq!(expiring, outstanding, "the monthly expiring figures against the books");
     }
 
     /// The events the ledger's hooks and deadlines emitted at `height`.
