@@ -20,8 +20,11 @@ use dojang_types::{Address, Date, Hash, SignedTx};
 /// minute (docs/operations.md, `ledger.quotas`).
 pub const OFFICE_ROLE: Role = Role::Auditor;
 
-/// Transactions of one sender waiting at once: below the mempool's 1,000 per account.
-pub const PER_SENDER_WINDOW: u64 = 900;
+/// Transactions of one sender waiting at once. The load may send one more batch
+/// ([`SENDER_BATCH`]) past it, and the two together stay below the mempool's 1,000 per account.
+pub const PER_SENDER_WINDOW: u64 = 500;
+/// Transactions in one batch request.
+pub const SENDER_BATCH: usize = 450;
 
 /// A programme as the council registers it, with its issuing office's key.
 pub struct ProgrammeSpec {
@@ -167,7 +170,7 @@ pub fn presign(by: &TxBuilder<Keypair>, msgs: impl IntoIterator<Item = MileageMs
 
 /// Sends one office's pre-signed transactions and requires every one to be accepted.
 pub async fn all_accepted(url: &str, what: &str, txs: &[(Hash, String)]) -> anyhow::Result<()> {
-    let sent = dojang_sdk::load::send_all(url, txs, 450, PER_SENDER_WINDOW, Duration::from_secs(120))
+    let sent = dojang_sdk::load::send_all(url, txs, SENDER_BATCH, PER_SENDER_WINDOW, Duration::from_secs(120))
         .await
         .with_context(|| format!("sending {what}"))?;
     if sent.ok != txs.len() as u64 {

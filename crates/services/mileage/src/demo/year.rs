@@ -12,7 +12,9 @@ use dojang_sdk::{Client, ClientError, TxBuilder};
 use dojang_types::{sha256, Address, Date, Hash};
 
 use super::MileageDemoArgs;
-use crate::setup::{address, all_accepted, key, not_yet, presign, Offices, ProgrammeSpec, PER_SENDER_WINDOW};
+use crate::setup::{
+    address, all_accepted, key, not_yet, presign, Offices, ProgrammeSpec, PER_SENDER_WINDOW, SENDER_BATCH,
+};
 
 /// How far the chain's clock moves when the year passes: past the end of the twelfth month
 /// after this one, when this year's eco and car lots expire.
@@ -54,9 +56,7 @@ impl<'a> Year<'a> {
         args: &MileageDemoArgs,
     ) -> anyhow::Result<Self> {
         let issuers = programmes.iter().map(|p| (p.id, TxBuilder::new(chain_id, p.issuer.duplicate()))).collect();
-        let mut finance = TxBuilder::new(chain_id, offices.finance.duplicate());
-        // The finance office settles after the year passes: its transactions stay valid.
-        finance.ttl_ms = 500 * 86_400_000;
+        let finance = TxBuilder::new(chain_id, offices.finance.duplicate());
         Ok(Year {
             client,
             url,
@@ -161,7 +161,8 @@ impl<'a> Year<'a> {
             let count = msgs.len();
             let txs = presign(self.issuer(programme), msgs);
             let sent =
-                dojang_sdk::load::send_all(self.url, &txs, 450, PER_SENDER_WINDOW, Duration::from_secs(180)).await?;
+                dojang_sdk::load::send_all(self.url, &txs, SENDER_BATCH, PER_SENDER_WINDOW, Duration::from_secs(180))
+                    .await?;
             if sent.refused_at_admission + sent.not_final > 0 {
                 bail!(
                     "{programme}: {} awards refused at admission, {} not final",
@@ -187,7 +188,7 @@ impl<'a> Year<'a> {
         let again = MileageMsg::Award { programme: "car".into(), account: self.account(0), evidence };
         match self.client.send(self.issuer("car"), &again).await {
             Err(ClientError::Refused { code, reason, .. }) if code == "MIL-04" => {
-                println!("The car office cited evidence eco-mileage had paid for: refused, {code}: {reason}");
+                println!("The car office cited evidence eco-mileage had paid for: refused ({code}), {reason}");
                 Ok(())
             }
             other => bail!("the same evidence awarded twice should be refused with MIL-04, not {other:?}"),

@@ -102,10 +102,16 @@ impl Year<'_> {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        // Signed to expire by the chain's clock, now a year ahead of the wall clock.
+        let chain_now =
+            client.status().await?["latest_block_time_ms"].as_u64().context("the node's status has no block time")?;
         let settle: Vec<_> = self
             .paid_days
             .iter()
-            .map(|(merchant, day)| self.finance.message(&MileageMsg::Settle { merchant: *merchant, day: *day }))
+            .map(|(merchant, day)| {
+                let msg = MileageMsg::Settle { merchant: *merchant, day: *day };
+                self.finance.message_with(&msg, rand::random(), chain_now + 600_000)
+            })
             .map(|tx| (tx.id(), hex::encode(dojang_types::encode(&tx))))
             .collect();
         crate::setup::all_accepted(&node.url, "the settlements", &settle).await?;
