@@ -3,6 +3,7 @@
 
 import { carsEn, carsKo } from "./i18n-cars.js";
 import { labourEn, labourKo } from "./i18n-labour.js";
+import { mileageEn, mileageKo } from "./i18n-mileage.js";
 import { votingEn, votingKo } from "./i18n-voting.js";
 
 const en = {
@@ -183,6 +184,7 @@ const en = {
   ...labourEn,
   ...votingEn,
   ...carsEn,
+  ...mileageEn,
 } as const;
 
 export type Key = keyof typeof en;
@@ -365,6 +367,7 @@ const ko: Record<Key, string> = {
   ...labourKo,
   ...votingKo,
   ...carsKo,
+  ...mileageKo,
 };
 
 export type Lang = "en" | "ko";

@@ -4,6 +4,7 @@
 import { Client } from "../../sdk-ts/src/index.js";
 import { car, lookup } from "./cars.js";
 import { h } from "./dom.js";
+import { mileage } from "./mileage.js";
 import * as explorer from "./explorer.js";
 import { lang, setLang, t, type Key } from "./i18n.js";
 import { operator } from "./operator.js";
@@ -18,6 +19,7 @@ const NAV: [string, Key][] = [
   ["#/wallet", "nav.wallet"],
   ["#/vote", "nav.polls"],
   ["#/cars", "nav.cars"],
+  ["#/mileage", "nav.mileage"],
   ["#/registries", "nav.registries"],
   ["#/evidence", "nav.evidence"],
   ["#/trust", "nav.trust"],
@@ -98,6 +100,7 @@ async function show(main: HTMLElement, ctx: explorer.Ctx, page: string, arg: str
   if (page === "vote") return arg ? poll(main, ctx, arg) : polls(main, ctx);
   if (page === "cars") return lookup(main);
   if (page === "car") return car(main, ctx, arg, embedded);
+  if (page === "mileage") return mileage(main, ctx, arg);
   if (page === "wallet") {
     const after = (prefix: string) => (arg.startsWith(prefix) ? arg.slice(prefix.length) : "");
     return wallet(main, ctx, after("offer/"), after("request/"), after("contract/"));

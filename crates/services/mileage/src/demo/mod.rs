@@ -22,7 +22,8 @@ use dojang_service::node::{demo_node, WorkDir};
 use dojang_service::Run;
 use dojang_types::Date;
 
-use crate::setup::{open_city, Offices};
+use crate::setup::{open_city, Offices, ProgrammeSpec};
+use dojang_crypto::{KeyFile, KeyProtection};
 
 #[derive(Subcommand)]
 pub enum Demos {
@@ -65,7 +66,7 @@ pub fn run(demo: Demos) -> Run {
         let work = WorkDir::new(args.dir.as_deref(), "dojang-mileage-demo");
         std::fs::create_dir_all(work.path())?;
         let (node, url, home) = demo_node(args.node.as_deref(), args.home.as_deref(), work.path()).await?;
-        let result = city(&args, &url, &home, node).await;
+        let result = city(&args, &url, &home, work.path(), node).await;
         if let Err(e) = &result {
             eprintln!("the demo failed: {e:#}");
         }
@@ -77,6 +78,7 @@ async fn city(
     args: &MileageDemoArgs,
     url: &str,
     home: &Path,
+    work: &Path,
     node: Option<dojang_service::node::StartedNode>,
 ) -> anyhow::Result<()> {
     let client = Client::new(url);
@@ -91,18 +93,38 @@ async fn city(
     // The first table versions reach back 400 days: the year of evidence gathered before the
     // programmes came on chain is priced by them.
     open_city(&client, &council, &programmes, &SINKS, &offices, today, today.plus_days(-400)).await?;
+    save_office_keys(work, &offices, &programmes)?;
     let mut year = year::Year::new(&client, url, &chain_id, &programmes, &offices, today, args)?;
     year.open_accounts().await?;
     year.award_the_year().await?;
     year.duplicate_evidence_refused().await?;
     year.spend().await?;
     year.pay_merchants().await?;
-    year.report(today.next_month(), &home.join("genesis.json")).await?;
+    // The month this year's eco and car lots run out: what the finance office must provide for.
+    year.report(dojang_mileage::rules::lot_expiry(today, 12), &home.join("genesis.json")).await?;
     year.books_match_the_accounts().await?;
     match node {
         Some(node) => year.pass_a_year(node).await?.stop().await,
         None => println!("(The year's passing needs a node the demo started: leave out --node to see lots expire.)"),
     }
     println!("The demo finished: every figure above was read back from the chain.");
+    Ok(())
+}
+
+/// The offices' keys as clear demo key files in `<work>/offices/` (`registrar`, `finance` and
+/// one per programme's issuer), so a script or a page's test can act as an office on the
+/// demo's chain. They are this run's keys: a file left by an earlier run is replaced.
+fn save_office_keys(work: &Path, offices: &Offices, programmes: &[ProgrammeSpec]) -> anyhow::Result<()> {
+    let dir = work.join("offices");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("removing the last run's {}", dir.display()))?;
+    }
+    let named = [("registrar", &offices.registrar), ("finance", &offices.finance)]
+        .into_iter()
+        .chain(programmes.iter().map(|p| (p.id, &p.issuer)));
+    for (name, k) in named {
+        KeyFile::save_new(k, &dir.join(format!("{name}.json")), KeyProtection::ClearDemo)?;
+    }
+    println!("The offices' keys (clear demo key files, for scripts and tests): {}", dir.display());
     Ok(())
 }

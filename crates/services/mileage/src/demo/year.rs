@@ -188,7 +188,7 @@ impl<'a> Year<'a> {
         let again = MileageMsg::Award { programme: "car".into(), account: self.account(0), evidence };
         match self.client.send(self.issuer("car"), &again).await {
             Err(ClientError::Refused { code, reason, .. }) if code == "MIL-04" => {
-                println!("The car office cited evidence eco-mileage had paid for: refused ({code}), {reason}");
+                println!("The car office cited evidence eco-mileage had paid for: refused, {reason}");
                 Ok(())
             }
             other => bail!("the same evidence awarded twice should be refused with MIL-04, not {other:?}"),

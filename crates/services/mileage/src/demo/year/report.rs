@@ -124,7 +124,8 @@ impl Year<'_> {
             settled += d.krw;
         }
         println!("The finance office settled {} merchants' takings: {settled} won.", self.paid_days.len());
-        let report = client.ask(&LiabilityQuery { month: self.today.next_month() }).await?;
+        let chain_today = Date::from_unix_ms_kst(chain_now);
+        let report = client.ask(&LiabilityQuery { month: chain_today.next_month() }).await?;
         print(&report);
         Ok(node)
     }
