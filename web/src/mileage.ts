@@ -1,7 +1,10 @@
 // Mileage pages (DOMAIN.md §6): a citizen's balance and lots, a merchant's payment screen, the
-// citizen's payment to a merchant's request, and the finance office's liability report. Every
-// figure shown is read with its proof against the pinned validators; the liability report is
-// the node's answer checked line by line against the proven books (MIL-10).
+// citizen's payment to a merchant's request, and the finance office's liability report. Chain
+// figures carry their proof against the pinned validators. What is not from the chain is named
+// as such: the amount a payment link asks for (the merchant's screen checks the paid record
+// against it), and the liability report's list of programmes, which is the node's (each line
+// it lists is checked against the proven books, and a programme-year whose proven books exist
+// but which the report leaves out is flagged).
 
 import { RefusedError, TxBuilder, WebCryptoP256Signer, toHex } from "../../sdk-ts/src/index.js";
 import { qrSvg } from "./qr.js";
@@ -20,10 +23,14 @@ const POLL_MS = 250;
 
 const won = (n: number) => t("mil.won", { n: n.toLocaleString("en") });
 
-/** Today in Korea (the chain's dates are KST days), as the chain writes dates. */
-function kstToday(nowMs = Date.now()): string {
-  return new Date(nowMs + 9 * 3_600_000).toISOString().slice(0, 10);
+/** The day in Korea at `ms` (the chain's dates are KST days), as the chain writes dates. Pages
+ * pass a proven block's time: the module dates everything by the chain's clock. */
+function kstDay(ms: number): string {
+  return new Date(ms + 9 * 3_600_000).toISOString().slice(0, 10);
 }
+
+/** A lot past its last day is expired by the module before anything is spent from it. */
+const spendable = (lots: any[], today: string) => lots.filter((l) => l.expires >= today).reduce((s, l) => s + l.remaining, 0);
 
 function nextMonth(today: string): string {
   const [y, m] = [Number(today.slice(0, 4)), Number(today.slice(5, 7))];
@@ -65,7 +72,10 @@ export function index(main: HTMLElement): void {
     h("p", {}, link("#/mileage/me", t("mil.mine"))),
     field("mil-account", t("mil.account_label"), "dj…", (v) => (ADDRESS.test(v) ? `#/mileage/account/${v}` : null)),
     field("mil-merchant", t("mil.merchant_label"), "dj…", (v) => (ADDRESS.test(v) ? `#/mileage/merchant/${v}` : null)),
-    field("mil-month", t("mil.month_label"), nextMonth(kstToday()), (v) => (MONTH.test(v || nextMonth(kstToday())) ? `#/mileage/liability/${v || nextMonth(kstToday())}` : null)),
+    field("mil-month", t("mil.month_label"), nextMonth(kstDay(Date.now())), (v) => {
+      const month = v || nextMonth(kstDay(Date.now()));
+      return MONTH.test(month) ? `#/mileage/liability/${month}` : null;
+    }),
   );
 }
 
@@ -73,7 +83,7 @@ export function index(main: HTMLElement): void {
 export async function mileage(main: HTMLElement, ctx: Ctx, arg: string): Promise<void> {
   const [what, ...rest] = arg.split("/");
   if (!what) return index(main);
-  if (what === "me") return account(main, ctx, (await myAccount()).publicKey.address(), true);
+  if (what === "me" && rest.length === 0) return account(main, ctx, null, true);
   if (what === "account" && ADDRESS.test(rest[0] ?? "") && rest.length === 1) return account(main, ctx, rest[0]!, false);
   if (what === "merchant" && ADDRESS.test(rest[0] ?? "") && rest.length === 1) return merchant(main, ctx, rest[0]!);
   if (what === "liability" && MONTH.test(rest[0] ?? "") && rest.length === 1) return liability(main, ctx, rest[0]!);
@@ -86,16 +96,18 @@ export async function mileage(main: HTMLElement, ctx: Ctx, arg: string): Promise
 }
 
 /** A citizen's balance and lots, first in first (MIL-07), with their proof. */
-async function account(main: HTMLElement, ctx: Ctx, address: string, mine: boolean): Promise<void> {
+async function account(main: HTMLElement, ctx: Ctx, given: string | null, mine: boolean): Promise<void> {
   const body = h("div", {});
-  main.replaceChildren(h("h1", {}, t(mine ? "mil.my_account" : "mil.account")), h("p", { "data-address": address }, mono(address)), body);
+  main.replaceChildren(h("h1", {}, t(mine ? "mil.my_account" : "mil.account")), body);
   await fill(body, async () => {
+    const address = given ?? (await myAccount()).publicKey.address();
+    const shown = h("p", { "data-address": address }, mono(address));
     const proven = await ctx.reader.json<any>(`mileage/accounts/${address}`);
     const a = proven.value;
-    if (a === null) return h("p", { "data-account": "none" }, t(mine ? "mil.not_registered_mine" : "mil.not_registered"), " ", mark(proven));
-    const today = kstToday();
-    const soon = kstToday(Date.now() + 31 * 86_400_000);
-    const balance = a.lots.reduce((s: number, l: any) => s + l.remaining, 0);
+    if (a === null) return [shown, h("p", { "data-account": "none" }, t(mine ? "mil.not_registered_mine" : "mil.not_registered"), " ", mark(proven))];
+    const today = kstDay(proven.blockTimeMs);
+    const soon = kstDay(proven.blockTimeMs + 31 * 86_400_000);
+    const balance = spendable(a.lots, today);
     const rows = a.lots.map((l: any, i: number) =>
       h(
         "tr",
@@ -107,6 +119,7 @@ async function account(main: HTMLElement, ctx: Ctx, address: string, mine: boole
       ),
     );
     return [
+      shown,
       kv([
         [t("mil.balance"), h("strong", { "data-balance": String(balance) }, won(balance))],
         [t("mil.registered"), a.registered],
@@ -137,8 +150,8 @@ async function merchant(main: HTMLElement, ctx: Ctx, address: string): Promise<v
     const proven = await ctx.reader.json<any>(`mileage/merchants/${address}`);
     const m = proven.value;
     if (m === null) return h("p", { class: "error", "data-merchant": "none" }, t("mil.no_merchant"), " ", mark(proven));
+    const day = await ctx.reader.json<any>(`mileage/merchant_days/${address}/${kstDay(proven.blockTimeMs)}`);
     registered = true;
-    const day = await ctx.reader.json<any>(`mileage/merchant_days/${address}/${kstToday()}`);
     return kv([
       [t("mil.merchant_name"), h("strong", { "data-merchant": m.name }, m.name)],
       [t("mil.sink"), m.sink],
@@ -189,10 +202,18 @@ async function request(ctx: Ctx, screen: HTMLElement, merchantAddress: string, k
   const shownAt = performance.now();
   while (!ctx.signal.aborted && screen.contains(status)) {
     try {
-      const paid = await ctx.reader.json<number>(`mileage/requests/${merchantAddress}/${id}`);
-      if (paid.value !== null) {
-        status.setAttribute("data-request", "paid");
-        status.replaceChildren(h("strong", { class: "mark ok" }, t("mil.paid", { krw: won(krw), h: paid.value })), " ", mark(paid));
+      const paid = await ctx.reader.json<any>(`mileage/requests/${merchantAddress}/${id}`);
+      const p = paid.value;
+      if (p !== null) {
+        // The link carries the amount; the wallet could have been handed another. The proven
+        // record says what was paid.
+        if (p.krw === krw) {
+          status.setAttribute("data-request", "paid");
+          status.replaceChildren(h("strong", { class: "mark ok" }, t("mil.paid", { krw: won(p.krw), h: p.height })), " ", mark(paid));
+        } else {
+          status.setAttribute("data-request", "short");
+          status.replaceChildren(h("strong", { class: "error", role: "alert" }, t("mil.paid_other", { paid: won(p.krw), asked: won(krw), h: p.height })), " ", mark(paid));
+        }
         status.setAttribute("data-seen-ms", String(Math.round(performance.now() - shownAt)));
         return;
       }
@@ -213,12 +234,12 @@ async function pay(main: HTMLElement, ctx: Ctx, to: string, krw: number, request
     const [m, a, done] = await Promise.all([
       ctx.reader.json<any>(`mileage/merchants/${to}`),
       ctx.reader.json<any>(`mileage/accounts/${me}`),
-      ctx.reader.json<number>(`mileage/requests/${to}/${requestId}`),
+      ctx.reader.json<any>(`mileage/requests/${to}/${requestId}`),
     ]);
     if (m.value === null) return h("p", { class: "error", role: "alert", "data-pay": "no-merchant" }, t("mil.no_merchant"), " ", mark(m));
-    if (done.value !== null) return h("p", { "data-pay": "already" }, t("mil.already_paid", { h: done.value }), " ", mark(done));
+    if (done.value !== null) return h("p", { "data-pay": "already" }, t("mil.already_paid", { h: done.value.height }), " ", mark(done));
     if (a.value === null) return h("p", { class: "error", role: "alert", "data-pay": "no-account" }, t("mil.not_registered_mine"), " ", mono(me), " ", mark(a));
-    const balance = a.value.lots.reduce((s: number, l: any) => s + l.remaining, 0);
+    const balance = spendable(a.value.lots, kstDay(a.blockTimeMs));
     const result = h("div", { role: "status", "aria-live": "polite" });
     const button = h("button", { type: "button", "data-pay": "button" }, t("mil.pay", { krw: won(krw) })) as HTMLButtonElement;
     button.disabled = balance < krw;
@@ -237,7 +258,7 @@ async function pay(main: HTMLElement, ctx: Ctx, to: string, krw: number, request
     return [
       kv([
         [t("mil.to"), h("span", {}, h("strong", {}, m.value.name), " ", mark(m))],
-        [t("mil.amount"), h("strong", { "data-amount": String(krw) }, won(krw))],
+        [t("mil.amount"), h("span", {}, h("strong", { "data-amount": String(krw) }, won(krw)), " ", h("span", { class: "note" }, t("mil.amount_from_link")))],
         [t("mil.from"), h("span", {}, mono(me), " ", t("mil.holding", { krw: won(balance) }), " ", mark(a))],
         [t("mil.request_id"), mono(requestId)],
       ]),
@@ -248,46 +269,115 @@ async function pay(main: HTMLElement, ctx: Ctx, to: string, krw: number, request
   });
 }
 
-/** The finance office's liability report (MIL-10): the node's answer, each line proven. */
+/** Most lines a node's report may list (the module's `MAX_LIABILITY_LINES`). */
+const MAX_LINES = 1000;
+/** Most programmes this page reads the books of. */
+const MAX_PROGRAMMES = 200;
+const FIGURES = ["minted", "redeemed", "expired", "outstanding"] as const;
+
+/** The programmes the node lists under `mileage/programmes/`: an index, not a proof. */
+async function listedProgrammes(ctx: Ctx): Promise<string[]> {
+  const ids: string[] = [];
+  let after: string | undefined;
+  do {
+    const page = await ctx.reader.client.stateKeys("mileage/programmes/", { after, limit: 100 });
+    for (const k of page.keys) if (k.key) ids.push(k.key.slice("mileage/programmes/".length));
+    after = page.next_after ?? undefined;
+  } while (after !== undefined && ids.length < MAX_PROGRAMMES);
+  return ids;
+}
+
+/** The node's report, refused unless it has the report's shape. */
+function reportShape(report: any): { lines: { programme: string; year: number; totals: any }[]; expiring: { programme: string; krw: number }[]; complete: boolean } {
+  const isYear = (y: unknown) => Number.isInteger(y) && (y as number) >= 0 && (y as number) <= 65_535;
+  const ok =
+    report &&
+    Array.isArray(report.lines) &&
+    report.lines.length <= MAX_LINES &&
+    report.lines.every((l: any) => typeof l?.programme === "string" && isYear(l.year) && l.totals && FIGURES.every((k) => Number.isSafeInteger(l.totals[k]))) &&
+    Array.isArray(report.expiring) &&
+    report.expiring.length <= MAX_PROGRAMMES &&
+    report.expiring.every((e: any) => typeof e?.programme === "string" && Number.isSafeInteger(e.krw)) &&
+    typeof report.complete === "boolean";
+  if (!ok) throw new Error(t("mil.report_malformed"));
+  return report;
+}
+
+/**
+ * The finance office's liability report (MIL-10). Each line the node lists is checked against
+ * the programme-year's books read with their proof; each programme the node's index lists has
+ * its budget years' books read too, so a line the report leaves out is shown and flagged.
+ */
 async function liability(main: HTMLElement, ctx: Ctx, month: string): Promise<void> {
   const body = h("div", {});
   main.replaceChildren(h("h1", {}, t("mil.liability", { month })), h("p", { class: "note" }, t("mil.liability_note")), body);
   await fill(body, async () => {
-    const report = await ctx.reader.client.query("mileage", "liability", { month });
-    const rows: HTMLElement[] = [];
+    const report = reportShape(await ctx.reader.client.query("mileage", "liability", { month }));
+    const reported = new Map<string, any>();
     let problems = 0;
-    for (const l of report.lines as any[]) {
-      const proven = await ctx.reader.json<any>(`mileage/totals/${l.programme}/${String(l.year).padStart(4, "0")}`);
+    for (const l of report.lines) {
+      const key = `${l.programme}/${String(l.year).padStart(4, "0")}`;
+      if (reported.has(key)) problems++;
+      reported.set(key, l.totals);
+    }
+    // What the books hold beside what the report says: every programme-year with a budget.
+    const programmes = new Set([...(await listedProgrammes(ctx)), ...report.lines.map((l) => l.programme), ...report.expiring.map((e) => e.programme)]);
+    const keys = new Set(reported.keys());
+    for (const id of programmes) {
+      const p = await ctx.reader.json<any>(`mileage/programmes/${id}`);
+      for (const [year] of (p.value?.budgets ?? []) as [number, number][]) keys.add(`${id}/${String(year).padStart(4, "0")}`);
+    }
+    const rows: HTMLElement[] = [];
+    for (const key of [...keys].sort()) {
+      const [programme, year] = key.split(/\/(?=\d{4}$)/) as [string, string];
+      const proven = await ctx.reader.json<any>(`mileage/totals/${key}`);
       const p = proven.value;
-      const same = p !== null && ["minted", "redeemed", "expired", "outstanding"].every((k) => p[k] === l.totals[k]);
+      const said = reported.get(key);
+      if (p === null && said === undefined) continue;
       const conserved = p !== null && p.outstanding === p.minted - p.redeemed - p.expired;
-      if (!same || !conserved) problems++;
-      const shown = p ?? l.totals;
+      const state = said === undefined ? "left-out" : p !== null && FIGURES.every((k) => p[k] === said[k]) ? (conserved ? "proven" : "not-conserved") : "differs";
+      if (state !== "proven") problems++;
+      const verdict =
+        state === "proven"
+          ? mark(proven)
+          : h("span", { class: "error" }, t(state === "left-out" ? "mil.left_out" : state === "not-conserved" ? "mil.not_conserved" : "mil.not_proven"), " ", mark(proven));
       rows.push(
         h(
           "tr",
-          { "data-line": `${l.programme}/${l.year}`, "data-proven": String(same && conserved) },
-          h("td", {}, l.programme),
-          h("td", {}, l.year),
-          ...["minted", "redeemed", "expired", "outstanding"].map((k) => h("td", { class: "num" }, won(shown[k]))),
-          h("td", {}, same ? (conserved ? mark(proven) : h("span", { class: "error" }, t("mil.not_conserved"))) : h("span", { class: "error" }, t("mil.not_proven"))),
+          { "data-line": `${programme}/${Number(year)}`, "data-proven": String(state === "proven"), "data-state": state },
+          h("td", {}, programme),
+          h("td", {}, Number(year)),
+          ...FIGURES.map((k) => h("td", { class: "num" }, p === null ? "—" : won(p[k]))),
+          h("td", {}, verdict),
         ),
       );
     }
     const expiring: HTMLElement[] = [];
-    for (const e of report.expiring as any[]) {
-      const proven = await ctx.reader.json<number>(`mileage/expiring/${e.programme}/${month}`);
-      const same = (proven.value ?? 0) === e.krw;
+    const saidExpiring = new Map(report.expiring.map((e) => [e.programme, e.krw] as [string, number]));
+    for (const id of [...programmes].sort()) {
+      const proven = await ctx.reader.json<number>(`mileage/expiring/${id}/${month}`);
+      const krw = proven.value ?? 0;
+      const said = saidExpiring.get(id);
+      const same = said === krw;
       if (!same) problems++;
-      expiring.push(h("li", { "data-expiring": e.programme, "data-krw": String(proven.value ?? 0), "data-proven": String(same) }, t("mil.expiring_line", { programme: e.programme, krw: won(proven.value ?? 0) }), " ", same ? mark(proven) : h("span", { class: "error" }, t("mil.not_proven"))));
+      expiring.push(
+        h(
+          "li",
+          { "data-expiring": id, "data-krw": String(krw), "data-proven": String(same) },
+          t("mil.expiring_line", { programme: id, krw: won(krw) }),
+          " ",
+          same ? mark(proven) : h("span", { class: "error" }, t(said === undefined ? "mil.left_out" : "mil.not_proven"), " ", mark(proven)),
+        ),
+      );
     }
     return [
       h(
         "p",
         { "data-report": problems ? "mismatch" : "proven", class: problems ? "error" : "" },
-        problems ? t("mil.report_mismatch", { n: problems }) : t("mil.report_proven", { n: rows.length + expiring.length }),
-        report.complete === false ? h("span", { class: "error" }, " ", t("mil.incomplete")) : null,
+        problems ? t("mil.report_mismatch", { n: problems }) : t("mil.report_proven", { lines: rows.length, expiring: expiring.length }),
+        report.complete ? null : h("span", { class: "error" }, " ", t("mil.incomplete")),
       ),
+      h("p", { class: "note" }, t("mil.report_index")),
       h(
         "table",
         { class: "list" },

@@ -12,7 +12,7 @@ use crate::events::{MileageEvent, Portion};
 use crate::exec::{account_of, event, office_of, refuse, today};
 use crate::msg::{OfficeKind, SinkKind};
 use crate::rules;
-use crate::state::{self, Account, Lot, Merchant, MerchantDay, Programme, Sink};
+use crate::state::{self, Account, Lot, Merchant, MerchantDay, PaidRequest, Programme, Sink};
 
 /// Lots summed per programme and year, for events.
 pub(crate) fn portions(lots: &[Lot]) -> Vec<Portion> {
@@ -69,7 +69,7 @@ pub fn redeem(
     s.redeemed = s.redeemed.saturating_add(amount);
     state::write(state, &state::account_key(&ctx.sender), &a);
     state::write(state, &state::sink_key(&sink), &s);
-    state::write(state, &key, &ctx.height);
+    state::write(state, &key, &PaidRequest { height: ctx.height, krw: amount, account: ctx.sender });
     books.close(state)?;
     Ok(vec![event(MileageEvent::Redeemed {
         sink,
@@ -129,7 +129,7 @@ pub fn pay(
     state::write(state, &day_key, &takings);
     state::write(state, &state::merchant_key(&merchant), &m);
     state::write(state, &state::sink_key(&m.sink), &s);
-    state::write(state, &key, &ctx.height);
+    state::write(state, &key, &PaidRequest { height: ctx.height, krw: amount, account: ctx.sender });
     books.close(state)?;
     Ok(vec![event(MileageEvent::Paid { merchant, account: ctx.sender, request, krw: amount, from: portions(&taken) })])
 }

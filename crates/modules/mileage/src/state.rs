@@ -119,6 +119,16 @@ pub struct MerchantDay {
     pub settled_at: Option<u64>,
 }
 
+/// A merchant's payment request once paid: what was paid and by which account, so the
+/// merchant's screen can check the amount it asked for against the proven record, not the
+/// link the customer's wallet opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaidRequest {
+    pub height: u64,
+    pub krw: u64,
+    pub account: Address,
+}
+
 /// What an evidence id was awarded for (MIL-04).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Used {

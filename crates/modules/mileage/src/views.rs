@@ -5,7 +5,7 @@
 use dojang_types::{record_query, Address, Date, Hash, ModuleQuery};
 use serde::{Deserialize, Serialize};
 
-use crate::state::{self, Account, Merchant, MerchantDay, Office, Programme, Sink, Totals, Used};
+use crate::state::{self, Account, Merchant, MerchantDay, Office, PaidRequest, Programme, Sink, Totals, Used};
 use crate::NAME;
 
 record_query!(
@@ -46,6 +46,12 @@ record_query!(
     /// `merchant-day/<address>/<date>`: a merchant's takings of one day and their settlement.
     MerchantDayQuery { account: Address, day: Date } => MerchantDay,
     format!("merchant-day/{account}/{day}"), state::merchant_day_key(account, *day)
+);
+
+record_query!(
+    /// `request/<merchant>/<id>`: a payment request once paid, with its amount and payer.
+    RequestQuery { merchant: Address, request: Hash } => PaidRequest,
+    format!("request/{merchant}/{request}"), state::request_key(merchant, request)
 );
 
 /// One programme's money in one budget year, for the liability report.

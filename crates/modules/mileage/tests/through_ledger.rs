@@ -7,7 +7,7 @@ use common::{addr, key, City, CAP};
 use dojang_mileage::events::MileageEvent;
 use dojang_mileage::state::Lot;
 use dojang_mileage::views::{
-    EvidenceQuery, ExpiringQuery, LiabilityQuery, MerchantDayQuery, SettlementsQuery, SinkQuery,
+    EvidenceQuery, ExpiringQuery, LiabilityQuery, MerchantDayQuery, RequestQuery, SettlementsQuery, SinkQuery,
 };
 use dojang_types::{Date, Receipt};
 use serde_json::json;
@@ -344,6 +344,12 @@ fn a_merchant_is_paid_once_per_request_and_settled_for_a_day_once_it_is_over() {
     let pay = json!({"type": "pay", "merchant": addr(&shop), "amount": 4_500, "request": request});
     let r = c.ok(&a, pay.clone());
     assert!(r.events.iter().any(|e| e.kind == "paid"));
+    let paid = c.chain.ask(&RequestQuery { merchant: addr(&shop), request }).unwrap().record;
+    assert_eq!(
+        (paid.height, paid.krw, paid.account),
+        (r.height, 4_500, addr(&a)),
+        "the request records what was paid, by whom"
+    );
     assert!(c.reason(&a, pay).contains("was paid already"));
     c.ok(&a, json!({"type": "pay", "merchant": addr(&shop), "amount": 500, "request": c.fresh()}));
     let day = c.today();

@@ -116,14 +116,16 @@ async fn city(
 /// demo's chain. They are this run's keys: a file left by an earlier run is replaced.
 fn save_office_keys(work: &Path, offices: &Offices, programmes: &[ProgrammeSpec]) -> anyhow::Result<()> {
     let dir = work.join("offices");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("removing the last run's {}", dir.display()))?;
-    }
     let named = [("registrar", &offices.registrar), ("finance", &offices.finance)]
         .into_iter()
         .chain(programmes.iter().map(|p| (p.id, &p.issuer)));
     for (name, k) in named {
-        KeyFile::save_new(k, &dir.join(format!("{name}.json")), KeyProtection::ClearDemo)?;
+        // Only this demo's own file names are replaced; nothing else in the directory is touched.
+        let file = dir.join(format!("{name}.json"));
+        if file.exists() {
+            std::fs::remove_file(&file).with_context(|| format!("replacing the last run's {}", file.display()))?;
+        }
+        KeyFile::save_new(k, &file, KeyProtection::ClearDemo)?;
     }
     println!("The offices' keys (clear demo key files, for scripts and tests): {}", dir.display());
     Ok(())
