@@ -151,12 +151,14 @@ async function merchant(main: HTMLElement, ctx: Ctx, address: string): Promise<v
     const m = proven.value;
     if (m === null) return h("p", { class: "error", "data-merchant": "none" }, t("mil.no_merchant"), " ", mark(proven));
     const day = await ctx.reader.json<any>(`mileage/merchant_days/${address}/${kstDay(proven.blockTimeMs)}`);
-    registered = true;
+    // A closed merchant is paid no more (MIL-08): no request is offered.
+    registered = m.closed_at == null;
     return kv([
       [t("mil.merchant_name"), h("strong", { "data-merchant": m.name }, m.name)],
       [t("mil.sink"), m.sink],
       [t("mil.today"), h("span", {}, t("mil.takings", { n: day.value?.payments ?? 0, krw: won(day.value?.krw ?? 0) }), " ", mark(day))],
       [t("mil.paid_settled"), h("span", {}, t("mil.paid_settled_value", { paid: won(m.paid_krw), settled: won(m.settled_krw) }), " ", mark(proven))],
+      ...(m.closed_at == null ? [] : [[t("mil.closed"), h("span", { class: "error", "data-closed": String(m.closed_at) }, t("mil.closed_at", { h: m.closed_at }))] as [string, HTMLElement]]),
     ]);
   });
   if (!registered) return;

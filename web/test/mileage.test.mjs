@@ -244,3 +244,14 @@ test("the liability report is proven line by line, in English and Korean, and an
   assert.equal(await junk.p.locator("[data-report]").count(), 0);
   await junk.context.close();
 });
+
+test("a merchant the finance office closed shows as closed and offers no payment request", async () => {
+  await client.send(office("finance"), mileage({ type: "close_merchant", account: merchant.address }));
+  const { p, context, errors } = await page();
+  await p.goto(`${dev.url}/#/mileage/merchant/${merchant.address}`);
+  await p.locator("[data-closed]").waitFor();
+  assert.match(await p.locator("[data-closed]").innerText(), /closed this merchant at block \d+/);
+  assert.equal(await p.locator("#mil-amount").count(), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

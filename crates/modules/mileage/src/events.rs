@@ -34,6 +34,16 @@ pub enum MileageEvent {
     SinkRegistered {
         sink: String,
     },
+    SinkClosed {
+        sink: String,
+    },
+    IssuerSet {
+        programme: String,
+        issuer: Address,
+    },
+    MerchantClosed {
+        merchant: Address,
+    },
     OfficeAppointed {
         account: Address,
         office: OfficeKind,
@@ -43,6 +53,13 @@ pub enum MileageEvent {
     },
     AccountRegistered {
         account: Address,
+    },
+    /// A lost key's account moved to the person's new key: its lots, enrolments and this
+    /// year's awards (for the caps) go with it; the old address holds nothing any more.
+    AccountReplaced {
+        old: Address,
+        new: Address,
+        moved: Vec<Portion>,
     },
     Enrolled {
         programme: String,

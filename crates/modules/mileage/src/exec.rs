@@ -100,7 +100,7 @@ pub fn check(msg: &MileageMsg) -> Result<Permit, ModuleError> {
             Ok(Permit::Council)
         }
         MileageMsg::DismissOffice { .. } => Ok(Permit::Council),
-        MileageMsg::RegisterAccount { .. } => Ok(Permit::OwnRules),
+        MileageMsg::RegisterAccount { .. } | MileageMsg::ReplaceAccount { .. } => Ok(Permit::OwnRules),
         MileageMsg::Enrol { programme, .. } => {
             slug(programme, "programme")?;
             Ok(Permit::OwnRules)
@@ -124,7 +124,15 @@ pub fn check(msg: &MileageMsg) -> Result<Permit, ModuleError> {
             amount(*krw)?;
             Ok(Permit::OwnRules)
         }
-        MileageMsg::Settle { .. } => Ok(Permit::OwnRules),
+        MileageMsg::Settle { .. } | MileageMsg::CloseMerchant { .. } => Ok(Permit::OwnRules),
+        MileageMsg::SetIssuer { programme, .. } => {
+            slug(programme, "programme")?;
+            Ok(Permit::Council)
+        }
+        MileageMsg::CloseSink { id } => {
+            slug(id, "sink")?;
+            Ok(Permit::Council)
+        }
     }
 }
 
@@ -178,7 +186,11 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: MileageMsg) -> 
             if state::read::<Sink>(state, &state::sink_key(&id))?.is_some() {
                 return Err(refuse(format!("sink '{id}' is registered already")));
             }
-            state::write(state, &state::sink_key(&id), &Sink { id: id.clone(), name, kind, redeemed: 0 });
+            state::write(
+                state,
+                &state::sink_key(&id),
+                &Sink { id: id.clone(), name, kind, redeemed: 0, closed_at: None },
+            );
             Ok(vec![event(MileageEvent::SinkRegistered { sink: id })])
         }
         MileageMsg::AppointOffice { account, office, name } => {
@@ -207,6 +219,7 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: MileageMsg) -> 
             state::write(state, &state::person_key(&pseudonym), &account);
             Ok(vec![event(MileageEvent::AccountRegistered { account })])
         }
+        MileageMsg::ReplaceAccount { old, new, pseudonym } => crate::replace::replace(ctx, state, old, new, pseudonym),
         MileageMsg::Enrol { programme, account } => crate::award::enrol(ctx, state, programme, account),
         MileageMsg::Award { programme, account, evidence } => {
             crate::award::award(ctx, state, programme, account, evidence)
@@ -218,6 +231,17 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: MileageMsg) -> 
         MileageMsg::Pay { merchant, amount, request } => crate::spend::pay(ctx, state, merchant, amount, request),
         MileageMsg::Gift { to, amount } => crate::spend::gift(ctx, state, to, amount),
         MileageMsg::Settle { merchant, day } => crate::spend::settle(ctx, state, merchant, day),
+        MileageMsg::SetIssuer { programme, issuer } => {
+            let mut p = programme_of(state, &programme)?;
+            if p.issuer == issuer {
+                return Err(refuse(format!("{issuer} issues '{programme}' already")));
+            }
+            p.issuer = issuer;
+            state::write(state, &state::programme_key(&programme), &p);
+            Ok(vec![event(MileageEvent::IssuerSet { programme, issuer })])
+        }
+        MileageMsg::CloseSink { id } => crate::spend::close_sink(ctx, state, id),
+        MileageMsg::CloseMerchant { account } => crate::spend::close_merchant(ctx, state, account),
     }
 }
 

@@ -21,6 +21,7 @@ pub mod exec;
 pub mod expiry;
 pub mod msg;
 pub mod query;
+pub mod replace;
 pub mod rules;
 pub mod spend;
 pub mod state;

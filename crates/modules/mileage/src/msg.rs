@@ -120,6 +120,14 @@ pub enum MileageMsg {
         account: Address,
         pseudonym: Hash,
     },
+    /// A registrar moves a person's account to a new key when the old one is lost: the person
+    /// shows the same registry token, so `pseudonym` (the registrar's keyed hash of it) names
+    /// the account already open. The lots move as they are; nothing is minted or redeemed.
+    ReplaceAccount {
+        old: Address,
+        new: Address,
+        pseudonym: Hash,
+    },
     /// A programme's issuer enrols an account whose credential it checked (MIL-05).
     Enrol {
         programme: String,
@@ -156,6 +164,21 @@ pub enum MileageMsg {
     Gift {
         to: Address,
         amount: u64,
+    },
+    /// The council hands a programme to another issuing office (a new office, or the same
+    /// office's new key): awards from the old one are refused from then on (MIL-03).
+    SetIssuer {
+        programme: String,
+        issuer: Address,
+    },
+    /// The council stops a sink taking mileage (MIL-08). What was spent there stays in the
+    /// books; its merchants can no longer be paid, and their past days are still settled.
+    CloseSink {
+        id: String,
+    },
+    /// The finance office stops a merchant taking mileage; its past days are still settled.
+    CloseMerchant {
+        account: Address,
     },
     /// The finance office settles one merchant's payments of one past day.
     Settle {

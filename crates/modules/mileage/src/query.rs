@@ -8,7 +8,7 @@ use dojang_ledger::{decode_record, query_answer, query_number, ModuleError, Stat
 use dojang_types::{Address, Date, Hash, KeyedRecord};
 use serde_json::Value;
 
-use crate::state::{self, Account, Merchant, MerchantDay, Office, PaidRequest, Programme, Sink, Totals, Used};
+use crate::state::{self, Account, Merchant, MerchantDay, Office, Payment, Programme, Sink, Totals, Used};
 use crate::views::{ExpiringLine, Liability, LiabilityLine, Settlements};
 use crate::NAME;
 
@@ -84,14 +84,18 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
         ["request", m, r] => {
             let m = address(m)?;
             let r: Hash = r.parse().map_err(|e: String| invalid(format!("'{r}' is not a request id: {e}")))?;
-            keyed::<PaidRequest>(state, state::request_key(&m, &r), || format!("a paid request {r} of {m}"))
+            keyed::<Payment>(state, state::request_key(&m, &r), || format!("a paid request {r} of {m}"))
+        }
+        ["redeemed", sink, r] => {
+            let r: Hash = r.parse().map_err(|e: String| invalid(format!("'{r}' is not a bill's reference: {e}")))?;
+            keyed::<Payment>(state, state::redeemed_key(sink, &r), || format!("a payment of {r} at '{sink}'"))
         }
         ["liability"] => liability(state, params),
         ["settlements", a] => settlements(state, address(a)?, params),
         _ => Err(invalid(format!(
             "unknown mileage query '{path}' (programme/<id>, account/<address>, totals/<programme>/<year>, \
              expiring/<programme>/<YYYY-MM>, evidence/<id>, sink/<id>, office/<address>, merchant/<address>, \
-             merchant-day/<address>/<date>, request/<merchant>/<id>, liability?month=YYYY-MM, settlements/<address>)"
+             merchant-day/<address>/<date>, request/<merchant>/<id>, redeemed/<sink>/<reference>, liability?month=YYYY-MM, settlements/<address>)"
         ))),
     }
 }

@@ -12,7 +12,7 @@ use crate::events::{MileageEvent, Portion};
 use crate::exec::{account_of, event, office_of, refuse, today};
 use crate::msg::{OfficeKind, SinkKind};
 use crate::rules;
-use crate::state::{self, Account, Lot, Merchant, MerchantDay, PaidRequest, Programme, Sink};
+use crate::state::{self, Account, Lot, Merchant, MerchantDay, Payment, Programme, Sink};
 
 /// Lots summed per programme and year, for events.
 pub(crate) fn portions(lots: &[Lot]) -> Vec<Portion> {
@@ -49,6 +49,38 @@ fn sink_of(state: &dyn StateRead, id: &str) -> Result<Sink, ModuleError> {
         .ok_or_else(|| refuse(format!("MIL-08: '{id}' is not a place the council approved for mileage")))
 }
 
+/// A sink that still takes mileage (MIL-08).
+fn open_sink(state: &dyn StateRead, id: &str) -> Result<Sink, ModuleError> {
+    let s = sink_of(state, id)?;
+    match s.closed_at {
+        Some(h) => Err(refuse(format!("MIL-08: the council closed '{id}' at height {h}: it takes no mileage"))),
+        None => Ok(s),
+    }
+}
+
+pub fn close_sink(ctx: &TxContext, state: &mut dyn StateWrite, id: String) -> Result<Vec<Event>, ModuleError> {
+    let mut s = open_sink(state, &id)?;
+    s.closed_at = Some(ctx.height);
+    state::write(state, &state::sink_key(&id), &s);
+    Ok(vec![event(MileageEvent::SinkClosed { sink: id })])
+}
+
+pub fn close_merchant(
+    ctx: &TxContext,
+    state: &mut dyn StateWrite,
+    account: Address,
+) -> Result<Vec<Event>, ModuleError> {
+    office_of(state, &ctx.sender, OfficeKind::Finance)?;
+    let mut m: Merchant = state::read(state, &state::merchant_key(&account))?
+        .ok_or_else(|| refuse(format!("{account} is not a registered merchant")))?;
+    if let Some(h) = m.closed_at {
+        return Err(refuse(format!("{account} was closed at height {h} already")));
+    }
+    m.closed_at = Some(ctx.height);
+    state::write(state, &state::merchant_key(&account), &m);
+    Ok(vec![event(MileageEvent::MerchantClosed { merchant: account })])
+}
+
 pub fn redeem(
     ctx: &TxContext,
     state: &mut dyn StateWrite,
@@ -56,7 +88,7 @@ pub fn redeem(
     amount: u64,
     reference: Hash,
 ) -> Result<Vec<Event>, ModuleError> {
-    let mut s = sink_of(state, &sink)?;
+    let mut s = open_sink(state, &sink)?;
     if s.kind == SinkKind::Merchants {
         return Err(refuse(format!("MIL-08: '{sink}' takes payments to its merchants (pay), not redemptions")));
     }
@@ -69,7 +101,7 @@ pub fn redeem(
     s.redeemed = s.redeemed.saturating_add(amount);
     state::write(state, &state::account_key(&ctx.sender), &a);
     state::write(state, &state::sink_key(&sink), &s);
-    state::write(state, &key, &PaidRequest { height: ctx.height, krw: amount, account: ctx.sender });
+    state::write(state, &key, &Payment { height: ctx.height, krw: amount, account: ctx.sender });
     books.close(state)?;
     Ok(vec![event(MileageEvent::Redeemed {
         sink,
@@ -88,13 +120,13 @@ pub fn register_merchant(
     sink: String,
 ) -> Result<Vec<Event>, ModuleError> {
     office_of(state, &ctx.sender, OfficeKind::Finance)?;
-    if sink_of(state, &sink)?.kind != SinkKind::Merchants {
+    if open_sink(state, &sink)?.kind != SinkKind::Merchants {
         return Err(refuse(format!("MIL-08: '{sink}' is not a sink of merchants")));
     }
     if state::read::<Merchant>(state, &state::merchant_key(&account))?.is_some() {
         return Err(refuse(format!("{account} is a registered merchant already")));
     }
-    let m = Merchant { name, sink: sink.clone(), registered: today(ctx), paid_krw: 0, settled_krw: 0 };
+    let m = Merchant { name, sink: sink.clone(), registered: today(ctx), paid_krw: 0, settled_krw: 0, closed_at: None };
     state::write(state, &state::merchant_key(&account), &m);
     Ok(vec![event(MileageEvent::MerchantRegistered { merchant: account, sink })])
 }
@@ -108,6 +140,9 @@ pub fn pay(
 ) -> Result<Vec<Event>, ModuleError> {
     let mut m: Merchant = state::read(state, &state::merchant_key(&merchant))?
         .ok_or_else(|| refuse(format!("MIL-08: {merchant} is not a merchant registered to take mileage")))?;
+    if let Some(h) = m.closed_at {
+        return Err(refuse(format!("MIL-08: the finance office closed {merchant} at height {h}: it takes no mileage")));
+    }
     if merchant == ctx.sender {
         return Err(refuse("MIL-08: a merchant cannot pay itself (mileage is not cashed out)"));
     }
@@ -123,13 +158,13 @@ pub fn pay(
     takings.payments = takings.payments.saturating_add(1);
     takings.krw = takings.krw.saturating_add(amount);
     m.paid_krw = m.paid_krw.saturating_add(amount);
-    let mut s = sink_of(state, &m.sink)?;
+    let mut s = open_sink(state, &m.sink)?;
     s.redeemed = s.redeemed.saturating_add(amount);
     state::write(state, &state::account_key(&ctx.sender), &a);
     state::write(state, &day_key, &takings);
     state::write(state, &state::merchant_key(&merchant), &m);
     state::write(state, &state::sink_key(&m.sink), &s);
-    state::write(state, &key, &PaidRequest { height: ctx.height, krw: amount, account: ctx.sender });
+    state::write(state, &key, &Payment { height: ctx.height, krw: amount, account: ctx.sender });
     books.close(state)?;
     Ok(vec![event(MileageEvent::Paid { merchant, account: ctx.sender, request, krw: amount, from: portions(&taken) })])
 }

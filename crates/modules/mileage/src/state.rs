@@ -92,6 +92,9 @@ pub struct Sink {
     pub name: String,
     pub kind: SinkKind,
     pub redeemed: u64,
+    /// The height the council closed it at: nothing more is spent there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +111,9 @@ pub struct Merchant {
     pub registered: Date,
     pub paid_krw: u64,
     pub settled_krw: u64,
+    /// The height the finance office closed it at: it is paid no more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<u64>,
 }
 
 /// A merchant's takings of one day, and their settlement.
@@ -119,11 +125,11 @@ pub struct MerchantDay {
     pub settled_at: Option<u64>,
 }
 
-/// A merchant's payment request once paid: what was paid and by which account, so the
-/// merchant's screen can check the amount it asked for against the proven record, not the
-/// link the customer's wallet opened.
+/// A merchant's payment request, or a bill or voucher at a sink, once paid: what was paid
+/// and by which account. The merchant's screen checks the amount it asked for against it, not
+/// against the link the customer's wallet opened; a tax office checks a bill the same way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PaidRequest {
+pub struct Payment {
     pub height: u64,
     pub krw: u64,
     pub account: Address,

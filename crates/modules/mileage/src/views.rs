@@ -5,7 +5,7 @@
 use dojang_types::{record_query, Address, Date, Hash, ModuleQuery};
 use serde::{Deserialize, Serialize};
 
-use crate::state::{self, Account, Merchant, MerchantDay, Office, PaidRequest, Programme, Sink, Totals, Used};
+use crate::state::{self, Account, Merchant, MerchantDay, Office, Payment, Programme, Sink, Totals, Used};
 use crate::NAME;
 
 record_query!(
@@ -50,8 +50,13 @@ record_query!(
 
 record_query!(
     /// `request/<merchant>/<id>`: a payment request once paid, with its amount and payer.
-    RequestQuery { merchant: Address, request: Hash } => PaidRequest,
+    RequestQuery { merchant: Address, request: Hash } => Payment,
     format!("request/{merchant}/{request}"), state::request_key(merchant, request)
+);
+record_query!(
+    /// `redeemed/<sink>/<reference>`: a bill or voucher paid at a sink, with its amount and payer.
+    RedeemedQuery { sink: String, reference: Hash } => Payment,
+    format!("redeemed/{sink}/{reference}"), state::redeemed_key(sink, reference)
 );
 
 /// One programme's money in one budget year, for the liability report.

@@ -7,7 +7,8 @@ use common::{addr, key, City, CAP};
 use dojang_mileage::events::MileageEvent;
 use dojang_mileage::state::Lot;
 use dojang_mileage::views::{
-    EvidenceQuery, ExpiringQuery, LiabilityQuery, MerchantDayQuery, RequestQuery, SettlementsQuery, SinkQuery,
+    EvidenceQuery, ExpiringQuery, LiabilityQuery, MerchantDayQuery, RedeemedQuery, RequestQuery, SettlementsQuery,
+    SinkQuery,
 };
 use dojang_types::{Date, Receipt};
 use serde_json::json;
@@ -294,7 +295,13 @@ fn mil_08_mileage_is_spent_only_at_approved_sinks_and_each_bill_once() {
     assert!(why.starts_with("MIL-08") && why.contains("not a place the council approved"), "{why}");
     assert_eq!(c.code(&a, redeem("zeropay", c.fresh())), "MIL-08", "merchants are paid by pay, against a request");
     let bill = c.fresh();
-    c.ok(&a, redeem("local-tax", bill));
+    let paid = c.ok(&a, redeem("local-tax", bill));
+    let record = c.chain.ask(&RedeemedQuery { sink: "local-tax".into(), reference: bill }).unwrap().record;
+    assert_eq!(
+        (record.height, record.krw, record.account),
+        (paid.height, 1000, addr(&a)),
+        "the tax office can check the bill"
+    );
     assert_eq!(c.code(&a, redeem("local-tax", bill)), "MIL-08", "a tax bill is paid once");
     let pay = json!({"type": "pay", "merchant": addr(&key()), "amount": 500, "request": c.fresh()});
     assert_eq!(c.code(&a, pay), "MIL-08", "only a registered merchant is paid");

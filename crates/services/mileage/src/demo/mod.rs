@@ -16,9 +16,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
+use dojang_eligibility_service::demo::citizens::Citizen;
 use dojang_mileage::msg::SinkKind;
 use dojang_sdk::{Client, TxBuilder};
 use dojang_service::node::{demo_node, WorkDir};
+use dojang_service::scan::{forms, search};
 use dojang_service::Run;
 use dojang_types::Date;
 
@@ -107,7 +109,38 @@ async fn city(
         Some(node) => year.pass_a_year(node).await?.stop().await,
         None => println!("(The year's passing needs a node the demo started: leave out --node to see lots expire.)"),
     }
+    scan(home, year.people())?;
     println!("The demo finished: every figure above was read back from the chain.");
+    Ok(())
+}
+
+/// Searches the node's whole home for every citizen's name and resident number, as written,
+/// as a form might normalise them and unsalted-hashed (DESIGN.md §7). A sink's name, which
+/// is on chain, must be found, or the scan read nothing.
+fn scan(home: &Path, people: &[Citizen]) -> anyhow::Result<()> {
+    let needles: Vec<(String, Vec<u8>)> = people
+        .iter()
+        .flat_map(|p| {
+            let (name, number) = (&p.name, &p.resident_number);
+            [name.clone(), name.replace(' ', ""), number.clone(), number.replace('-', "")]
+        })
+        .flat_map(|text| forms(&text))
+        .collect();
+    let found = search(&[home.to_path_buf()], &[], &needles)?;
+    let control = SINKS[2].1;
+    if search(&[home.to_path_buf()], &[], &[(control.into(), control.as_bytes().to_vec())])?.hits.is_empty() {
+        bail!("the scan read nothing: '{control}', which is on chain, was not found in the node's files");
+    }
+    println!(
+        "Scan: the node's home ({} files, {} MB) searched for {} citizens' names and resident numbers: {}.",
+        found.files,
+        found.bytes / 1_000_000,
+        people.len(),
+        if found.hits.is_empty() { "none found".to_string() } else { format!("{} FOUND", found.hits.len()) }
+    );
+    if !found.hits.is_empty() {
+        bail!("personal data in the node's files: {:?}", found.hits.iter().take(5).collect::<Vec<_>>());
+    }
     Ok(())
 }
 

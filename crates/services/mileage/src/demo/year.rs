@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use dojang_eligibility_service::demo::citizens::{self, Citizen};
 use dojang_mileage::msg::{Evidence, MileageMsg};
 use dojang_mileage::state::Account;
 use dojang_mileage::views::{AccountQuery, MerchantDayQuery, TotalsQuery};
@@ -28,6 +29,9 @@ pub struct Year<'a> {
     registrar: TxBuilder,
     finance: TxBuilder,
     citizens: Vec<TxBuilder>,
+    /// Who the citizens are, as the resident registry knows them: names and resident numbers
+    /// stay there (the scan checks none reaches the node).
+    people: Vec<Citizen>,
     merchants: Vec<Address>,
     today: Date,
     /// The resident registry's key for its tokens, and the registrar's for what it records.
@@ -65,6 +69,7 @@ impl<'a> Year<'a> {
             registrar: TxBuilder::new(chain_id, offices.registrar.duplicate()),
             finance,
             citizens: (0..args.citizens).map(|_| TxBuilder::new(chain_id, key())).collect(),
+            people: citizens::generate(args.citizens, 17),
             merchants: (0..args.merchants).map(|_| address(&key())).collect(),
             today,
             registry_secret: rand::random(),
@@ -75,10 +80,17 @@ impl<'a> Year<'a> {
     }
 
     /// What the registrar records for citizen `i`: its own keyed hash of the token the
-    /// resident registry gives that person for this service; neither key leaves its office.
+    /// resident registry gives that person for this service (the registry's keyed hash of
+    /// the resident number); neither key leaves its office.
     fn person_value(&self, i: usize) -> Hash {
-        let token = sha256(&[b"dojang/demo/registry/mileage", &self.registry_secret, &(i as u64).to_le_bytes()]);
+        let number = self.people[i].resident_number.as_bytes();
+        let token = sha256(&[b"dojang/demo/registry/mileage", &self.registry_secret, number]);
         sha256(&[b"dojang/demo/registrar", &self.registrar_secret, &token.0])
+    }
+
+    /// The citizens as the resident registry knows them.
+    pub fn people(&self) -> &[Citizen] {
+        &self.people
     }
 
     fn account(&self, i: usize) -> Address {
