@@ -39,7 +39,7 @@ pub use module::{
 pub use quota::{Quota, QuotaConfig};
 pub use router::Router;
 pub use typed::{
-    decode_record, query_answer, query_number, read_module_record, read_record, write_record, NoGenesis, Typed,
-    TypedModule,
+    decode_record, keyed_answer, query_answer, query_number, read_module_record, read_record, write_record, NoGenesis,
+    Typed, TypedModule,
 };
 pub use validators::{ValidatorUpdate, VALIDATORS_KEY};

@@ -6,7 +6,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use dojang_types::Event;
+use dojang_types::{Event, KeyedRecord};
 
 use crate::module::{BlockContext, Module, ModuleError, Permit, Prepared, StateRead, StateWrite, TxContext};
 use crate::StoreError;
@@ -269,6 +269,19 @@ pub fn read_module_record<T: DeserializeOwned>(
 /// `dojang_types::ModuleQuery`). Answer types are plain data like records: encoding cannot fail.
 pub fn query_answer<T: Serialize>(view: &T) -> Result<serde_json::Value, ModuleError> {
     Ok(serde_json::to_value(view).expect("query answers serialize to JSON"))
+}
+
+/// A one-record query's answer: the record at `key` of `module`'s state with its full state
+/// key (`<module>/<key>`), so the client can read it again with a proof; `NotFound` in
+/// `missing`'s words when there is none.
+pub fn keyed_answer<T: DeserializeOwned + Serialize>(
+    state: &dyn StateRead,
+    module: &str,
+    key: &str,
+    missing: impl FnOnce() -> String,
+) -> Result<serde_json::Value, ModuleError> {
+    let record: T = read_record(state, key.as_bytes())?.ok_or_else(|| ModuleError::NotFound(missing()))?;
+    query_answer(&KeyedRecord { key: format!("{module}/{key}"), record })
 }
 
 /// A whole-number query parameter: absent is `None`; the API passes parameters as strings and

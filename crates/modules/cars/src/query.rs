@@ -4,30 +4,23 @@
 //! - `vehicle/<VIN>`, `record/<VIN>/<n>`, `sale/<VIN>/<n>`, `party/<account>`: one record
 //!   and its state key, to read it again with a proof ([`crate::views`]).
 
-use dojang_ledger::{decode_record, json_bytes, query_answer, query_number, Entries, ModuleError, StateRead};
-use dojang_types::{Address, KeyedRecord};
+use dojang_ledger::{
+    decode_record, json_bytes, keyed_answer, query_answer, query_number, Entries, ModuleError, StateRead,
+};
+use dojang_types::Address;
 use serde::de::IgnoredAny;
 use serde_json::Value;
 
 use crate::state::{self, Entry, PartyRecord, Sale, Vehicle};
 use crate::views::History;
 use crate::vin;
+use crate::NAME;
 
 /// The most records one history answer holds.
 pub const MAX_PAGE: usize = 500;
 
 fn number(text: &str, what: &str) -> Result<u32, ModuleError> {
     text.parse().map_err(|_| ModuleError::InvalidMessage(format!("'{text}' is not a {what} number")))
-}
-
-/// One record with its full state key, or `NotFound` with `missing`'s words.
-fn keyed<T: serde::de::DeserializeOwned + serde::Serialize>(
-    state: &dyn StateRead,
-    key: String,
-    missing: impl FnOnce() -> String,
-) -> Result<Value, ModuleError> {
-    let record: T = state::read(state, &key)?.ok_or_else(|| ModuleError::NotFound(missing()))?;
-    query_answer(&KeyedRecord { key: format!("{}/{key}", crate::NAME), record })
 }
 
 fn checked_vin(v: &str) -> Result<(), ModuleError> {
@@ -43,21 +36,21 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
         }
         ["vehicle", v] => {
             checked_vin(v)?;
-            keyed::<Vehicle>(state, state::vehicle_key(v), || format!("a history for VIN {v} (no record names it)"))
+            keyed_answer::<Vehicle>(state, NAME, &state::vehicle_key(v), || format!("a history for VIN {v} (no record names it)"))
         }
         ["record", v, n] => {
             checked_vin(v)?;
             let seq = number(n, "record")?;
-            keyed::<Entry>(state, state::record_key(v, seq), || format!("record {n} of VIN {v}"))
+            keyed_answer::<Entry>(state, NAME, &state::record_key(v, seq), || format!("record {n} of VIN {v}"))
         }
         ["sale", v, n] => {
             checked_vin(v)?;
             let number = number(n, "sale")?;
-            keyed::<Sale>(state, state::sale_key(v, number), || format!("sale {n} of VIN {v}"))
+            keyed_answer::<Sale>(state, NAME, &state::sale_key(v, number), || format!("sale {n} of VIN {v}"))
         }
         ["party", a] => {
             let account: Address = a.parse().map_err(|e: String| ModuleError::InvalidMessage(e))?;
-            keyed::<PartyRecord>(state, state::party_key(&account), || format!("an accreditation of {a}"))
+            keyed_answer::<PartyRecord>(state, NAME, &state::party_key(&account), || format!("an accreditation of {a}"))
         }
         _ => Err(ModuleError::InvalidMessage(format!(
             "unknown cars query '{path}' (history/<VIN>, vehicle/<VIN>, record/<VIN>/<n>, sale/<VIN>/<n>, party/<account>)"

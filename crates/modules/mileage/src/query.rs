@@ -4,8 +4,8 @@
 //! `merchant/<address>`, `merchant-day/<address>/<date>`; and two reports:
 //! `liability?month=YYYY-MM` (MIL-10) and `settlements/<address>?after=&limit=`.
 
-use dojang_ledger::{decode_record, query_answer, query_number, ModuleError, StateRead};
-use dojang_types::{Address, Date, Hash, KeyedRecord};
+use dojang_ledger::{decode_record, keyed_answer, query_answer, query_number, ModuleError, StateRead};
+use dojang_types::{Address, Date, Hash};
 use serde_json::Value;
 
 use crate::state::{self, Account, Merchant, MerchantDay, Office, Payment, Programme, Sink, Totals, Used};
@@ -19,15 +19,6 @@ pub const MAX_LIABILITY_LINES: usize = 1000;
 
 fn invalid(reason: String) -> ModuleError {
     ModuleError::InvalidMessage(reason)
-}
-
-fn keyed<T: serde::de::DeserializeOwned + serde::Serialize>(
-    state: &dyn StateRead,
-    key: String,
-    missing: impl FnOnce() -> String,
-) -> Result<Value, ModuleError> {
-    let record: T = state::read(state, &key)?.ok_or_else(|| ModuleError::NotFound(missing()))?;
-    query_answer(&KeyedRecord { key: format!("{NAME}/{key}"), record })
 }
 
 fn address(text: &str) -> Result<Address, ModuleError> {
@@ -51,44 +42,44 @@ fn month(text: &str) -> Result<Date, ModuleError> {
 pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value, ModuleError> {
     let parts: Vec<&str> = path.split('/').collect();
     match parts.as_slice() {
-        ["programme", id] => keyed::<Programme>(state, state::programme_key(id), || format!("programme '{id}'")),
+        ["programme", id] => keyed_answer::<Programme>(state, NAME, &state::programme_key(id), || format!("programme '{id}'")),
         ["account", a] => {
             let a = address(a)?;
-            keyed::<Account>(state, state::account_key(&a), || format!("a mileage account {a}"))
+            keyed_answer::<Account>(state, NAME, &state::account_key(&a), || format!("a mileage account {a}"))
         }
         ["totals", p, y] => {
             let year: u16 = y.parse().map_err(|_| invalid(format!("'{y}' is not a year")))?;
-            keyed::<Totals>(state, state::totals_key(p, year), || format!("money of '{p}' in {year}"))
+            keyed_answer::<Totals>(state, NAME, &state::totals_key(p, year), || format!("money of '{p}' in {year}"))
         }
         ["expiring", p, m] => {
             let m = month(m)?;
-            keyed::<u64>(state, state::expiring_key(p, m), || format!("lots of '{p}' expiring in {m}"))
+            keyed_answer::<u64>(state, NAME, &state::expiring_key(p, m), || format!("lots of '{p}' expiring in {m}"))
         }
         ["evidence", id] => {
             let id: Hash = id.parse().map_err(|e: String| invalid(format!("'{id}' is not an evidence id: {e}")))?;
-            keyed::<Used>(state, state::evidence_key(&id), || format!("an award for evidence {id}"))
+            keyed_answer::<Used>(state, NAME, &state::evidence_key(&id), || format!("an award for evidence {id}"))
         }
-        ["sink", id] => keyed::<Sink>(state, state::sink_key(id), || format!("sink '{id}'")),
+        ["sink", id] => keyed_answer::<Sink>(state, NAME, &state::sink_key(id), || format!("sink '{id}'")),
         ["office", a] => {
             let a = address(a)?;
-            keyed::<Office>(state, state::office_key(&a), || format!("a mileage office {a}"))
+            keyed_answer::<Office>(state, NAME, &state::office_key(&a), || format!("a mileage office {a}"))
         }
         ["merchant", a] => {
             let a = address(a)?;
-            keyed::<Merchant>(state, state::merchant_key(&a), || format!("a merchant {a}"))
+            keyed_answer::<Merchant>(state, NAME, &state::merchant_key(&a), || format!("a merchant {a}"))
         }
         ["merchant-day", a, d] => {
             let (a, d) = (address(a)?, date(d)?);
-            keyed::<MerchantDay>(state, state::merchant_day_key(&a, d), || format!("takings of {a} on {d}"))
+            keyed_answer::<MerchantDay>(state, NAME, &state::merchant_day_key(&a, d), || format!("takings of {a} on {d}"))
         }
         ["request", m, r] => {
             let m = address(m)?;
             let r: Hash = r.parse().map_err(|e: String| invalid(format!("'{r}' is not a request id: {e}")))?;
-            keyed::<Payment>(state, state::request_key(&m, &r), || format!("a paid request {r} of {m}"))
+            keyed_answer::<Payment>(state, NAME, &state::request_key(&m, &r), || format!("a paid request {r} of {m}"))
         }
         ["redeemed", sink, r] => {
             let r: Hash = r.parse().map_err(|e: String| invalid(format!("'{r}' is not a bill's reference: {e}")))?;
-            keyed::<Payment>(state, state::redeemed_key(sink, &r), || format!("a payment of {r} at '{sink}'"))
+            keyed_answer::<Payment>(state, NAME, &state::redeemed_key(sink, &r), || format!("a payment of {r} at '{sink}'"))
         }
         ["liability"] => liability(state, params),
         ["settlements", a] => settlements(state, address(a)?, params),
