@@ -149,9 +149,6 @@ pub fn programme_key(id: &str) -> String {
 pub fn totals_key(programme: &str, year: u16) -> String {
     format!("totals/{programme}/{year:04}")
 }
-pub fn totals_prefix(programme: &str) -> String {
-    format!("totals/{programme}/")
-}
 /// What lots of a programme expiring in a month still hold (MIL-10: "expiring next month").
 pub fn expiring_key(programme: &str, month: Date) -> String {
     format!("expiring/{programme}/{:04}-{:02}", month.year, month.month)
