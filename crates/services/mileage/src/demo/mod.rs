@@ -18,6 +18,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use dojang_eligibility_service::demo::citizens::Citizen;
 use dojang_mileage::msg::SinkKind;
+use dojang_mileage::views::ProgrammeQuery;
 use dojang_sdk::{Client, TxBuilder};
 use dojang_service::node::{demo_node, WorkDir};
 use dojang_service::scan::{forms, search};
@@ -91,6 +92,14 @@ async fn city(
     let today = Date::from_unix_ms_kst(dojang_types::wall_clock_ms());
     let offices = Offices::new();
     let programmes = programmes::all();
+    // The demo's programmes are a city of its own: a second run on the same chain would find
+    // them registered to the first run's offices, whose keys it does not hold.
+    if crate::setup::not_yet(client.ask(&ProgrammeQuery { id: programmes[0].id.into() }).await)?.is_some() {
+        bail!(
+            "this chain has the demo's programmes already (an earlier run registered them to its own offices): \
+             run the demo without --node, which starts a fresh chain, or on a new dev chain"
+        );
+    }
     println!("The council registers eco-mileage, car mileage and volunteering, four sinks, a registrar and the finance office.");
     // The first table versions reach back 400 days: the year of evidence gathered before the
     // programmes came on chain is priced by them.
