@@ -74,6 +74,19 @@ pub enum MileageEvent {
         table_krw: u64,
         expires: Date,
     },
+    PartnerRegistered {
+        partner: String,
+        programme: String,
+    },
+    /// Both legs of a conversion (MIL-02): `points` of the partner's burnt, `krw` minted.
+    Converted {
+        partner: String,
+        account: Address,
+        receipt: Hash,
+        points: u64,
+        krw: u64,
+        expires: Date,
+    },
     Redeemed {
         sink: String,
         account: Address,

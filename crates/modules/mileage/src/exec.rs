@@ -13,6 +13,8 @@ use crate::state::{self, Account, AwardTable, Office, Programme, Sink};
 
 /// The longest public name (a programme's, a sink's, an office's, a merchant's business).
 pub const MAX_NAME: usize = 100;
+/// The most points one conversion burns.
+pub const MAX_POINTS: u64 = 1_000_000_000_000;
 /// The most a programme's budget for one year may be: KRW 10 trillion.
 pub const MAX_BUDGET: u64 = 10_000_000_000_000;
 
@@ -129,6 +131,23 @@ pub fn check(msg: &MileageMsg) -> Result<Permit, ModuleError> {
             slug(programme, "programme")?;
             Ok(Permit::Council)
         }
+        MileageMsg::RegisterPartner { id, name: n, programme, .. } => {
+            slug(id, "partner")?;
+            // Its conversions are priced as `points-<id>`, itself an evidence kind.
+            if id.len() > 25 {
+                return Err(invalid(format!("partner '{id}': at most 25 characters")));
+            }
+            name(n, "name")?;
+            slug(programme, "programme")?;
+            Ok(Permit::Council)
+        }
+        MileageMsg::Convert { partner, points, .. } => {
+            slug(partner, "partner")?;
+            if !(1..=MAX_POINTS).contains(points) {
+                return Err(invalid(format!("points: 1 to {MAX_POINTS}")));
+            }
+            Ok(Permit::OwnRules)
+        }
         MileageMsg::CloseSink { id } => {
             slug(id, "sink")?;
             Ok(Permit::Council)
@@ -239,6 +258,12 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: MileageMsg) -> 
             p.issuer = issuer;
             state::write(state, &state::programme_key(&programme), &p);
             Ok(vec![event(MileageEvent::IssuerSet { programme, issuer })])
+        }
+        MileageMsg::RegisterPartner { id, name, operator, programme } => {
+            crate::convert::register_partner(state, id, name, operator, programme)
+        }
+        MileageMsg::Convert { partner, account, points, receipt } => {
+            crate::convert::convert(ctx, state, partner, account, points, receipt)
         }
         MileageMsg::CloseSink { id } => crate::spend::close_sink(ctx, state, id),
         MileageMsg::CloseMerchant { account } => crate::spend::close_merchant(ctx, state, account),

@@ -16,10 +16,12 @@
 
 pub mod award;
 pub mod books;
+pub mod convert;
 pub mod events;
 pub mod exec;
 pub mod expiry;
 pub mod msg;
+pub mod odometer;
 pub mod query;
 pub mod replace;
 pub mod rules;

@@ -165,6 +165,26 @@ pub enum MileageMsg {
         to: Address,
         amount: u64,
     },
+    /// The council registers another points scheme (a card company's, a district's) whose
+    /// members may convert its points into `programme` (MIL-02). The programme's award table
+    /// publishes the rate, as a `rate` line for evidence kind `points-<id>`, in versions.
+    RegisterPartner {
+        id: String,
+        name: String,
+        /// The scheme's operator, who signs each conversion.
+        operator: Address,
+        programme: String,
+    },
+    /// A partner's operator converts a member's points: the burn of `points` at the partner,
+    /// under its own `receipt`, is recorded and mileage is minted at the published rate in the
+    /// same change. A refusal leaves neither (MIL-02), so the operator burns the points it
+    /// holds for the member only once the conversion is final, and releases them otherwise.
+    Convert {
+        partner: String,
+        account: Address,
+        points: u64,
+        receipt: Hash,
+    },
     /// The council hands a programme to another issuing office (a new office, or the same
     /// office's new key): awards from the old one are refused from then on (MIL-03).
     SetIssuer {

@@ -1,14 +1,17 @@
 //! Read-only queries, each record with its state key so that a client can read it again
 //! with a proof: `programme/<id>`, `account/<address>`, `totals/<programme>/<year>`,
 //! `expiring/<programme>/<YYYY-MM>`, `evidence/<id>`, `sink/<id>`, `office/<address>`,
-//! `merchant/<address>`, `merchant-day/<address>/<date>`; and two reports:
+//! `merchant/<address>`, `merchant-day/<address>/<date>`, `partner/<id>`,
+//! `conversion/<partner>/<receipt>`; and two reports:
 //! `liability?month=YYYY-MM` (MIL-10) and `settlements/<address>?after=&limit=`.
 
 use dojang_ledger::{decode_record, keyed_answer, query_answer, query_number, ModuleError, StateRead};
 use dojang_types::{Address, Date, Hash};
 use serde_json::Value;
 
-use crate::state::{self, Account, Merchant, MerchantDay, Office, Payment, Programme, Sink, Totals, Used};
+use crate::state::{
+    self, Account, Conversion, Merchant, MerchantDay, Office, Partner, Payment, Programme, Sink, Totals, Used,
+};
 use crate::views::{ExpiringLine, Liability, LiabilityLine, Settlements};
 use crate::NAME;
 
@@ -58,6 +61,13 @@ pub fn query(state: &dyn StateRead, path: &str, params: &Value) -> Result<Value,
         ["evidence", id] => {
             let id: Hash = id.parse().map_err(|e: String| invalid(format!("'{id}' is not an evidence id: {e}")))?;
             keyed_answer::<Used>(state, NAME, &state::evidence_key(&id), || format!("an award for evidence {id}"))
+        }
+        ["partner", id] => keyed_answer::<Partner>(state, NAME, &state::partner_key(id), || format!("partner '{id}'")),
+        ["conversion", partner, r] => {
+            let r: Hash = r.parse().map_err(|e: String| invalid(format!("'{r}' is not a receipt id: {e}")))?;
+            keyed_answer::<Conversion>(state, NAME, &state::conversion_key(partner, &r), || {
+                format!("a conversion of '{partner}' under receipt {r}")
+            })
         }
         ["sink", id] => keyed_answer::<Sink>(state, NAME, &state::sink_key(id), || format!("sink '{id}'")),
         ["office", a] => {

@@ -57,6 +57,39 @@ pub fn award_amount(tables: &[AwardTable], evidence: &Evidence) -> Result<u64, S
     Ok(amount)
 }
 
+/// The evidence kind a partner's conversions are priced under in a programme's table.
+pub fn partner_kind(partner: &str) -> String {
+    format!("points-{partner}")
+}
+
+/// MIL-02: the rate published for `kind` on `day`, in basis points: a conversion is priced
+/// by a `rate` line of the table in force.
+pub fn published_rate(tables: &[AwardTable], kind: &str, day: Date) -> Result<u32, String> {
+    let table = table_in_force(tables, day).ok_or_else(|| format!("MIL-02: no rate is published for {day}"))?;
+    match table.awards.iter().find(|a| a.evidence == kind).map(|a| &a.rule) {
+        Some(AwardRule::Rate { bp }) => Ok(*bp),
+        Some(_) => Err(format!("MIL-02: the table in force on {day} prices '{kind}' by tiers or units, not at a rate")),
+        None => Err(format!("MIL-02: the table in force on {day} publishes no rate for '{kind}'")),
+    }
+}
+
+/// MIL-02: what `points` convert to at `bp`, with no point left over: both legs must be whole,
+/// so points come in steps of `10,000 / gcd(bp, 10,000)`.
+pub fn converts_whole(points: u64, bp: u32) -> Result<u64, String> {
+    let (mut a, mut b) = (u64::from(bp), 10_000u64);
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    let step = 10_000 / a.max(1);
+    if points % step != 0 {
+        return Err(format!(
+            "MIL-02: at {bp} basis points, points convert in steps of {step}; {points} would leave {} over",
+            points % step
+        ));
+    }
+    Ok((u128::from(points) * u128::from(bp) / 10_000).min(u128::from(u64::MAX)) as u64)
+}
+
 /// What is wrong with an award table's lines, before it is stored: a kind named twice, tiers
 /// not rising, an amount of nothing or beyond [`MAX_AMOUNT`].
 pub fn table_is_well_formed(awards: &[Award]) -> Result<(), String> {

@@ -143,6 +143,36 @@ pub struct Used {
     pub height: u64,
 }
 
+/// Another points scheme whose members convert into a programme (MIL-02), with what it has
+/// converted in all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partner {
+    pub id: String,
+    pub name: String,
+    pub operator: Address,
+    pub programme: String,
+    pub conversions: u64,
+    /// The partner's points burnt, and the mileage minted for them.
+    pub points_burnt: u64,
+    pub krw_minted: u64,
+}
+
+/// Both legs of one conversion (MIL-02): the partner's points burnt and the mileage minted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversion {
+    pub account: Address,
+    pub points: u64,
+    pub krw: u64,
+    pub height: u64,
+}
+
+pub fn partner_key(id: &str) -> String {
+    format!("partners/{id}")
+}
+pub fn conversion_key(partner: &str, receipt: &Hash) -> String {
+    format!("conversions/{partner}/{receipt}")
+}
+
 pub fn programme_key(id: &str) -> String {
     format!("programmes/{id}")
 }

@@ -5,7 +5,9 @@
 use dojang_types::{record_query, Address, Date, Hash, ModuleQuery};
 use serde::{Deserialize, Serialize};
 
-use crate::state::{self, Account, Merchant, MerchantDay, Office, Payment, Programme, Sink, Totals, Used};
+use crate::state::{
+    self, Account, Conversion, Merchant, MerchantDay, Office, Partner, Payment, Programme, Sink, Totals, Used,
+};
 use crate::NAME;
 
 record_query!(
@@ -29,6 +31,16 @@ record_query!(
 record_query!(
     /// `evidence/<id>`: what an evidence id was awarded for, if it was (MIL-04).
     EvidenceQuery { id: Hash } => Used, format!("evidence/{id}"), state::evidence_key(id)
+);
+record_query!(
+    /// `partner/<id>`: another points scheme and what it has converted in all (MIL-02).
+    PartnerQuery { id: String } => Partner, format!("partner/{id}"), state::partner_key(id)
+);
+record_query!(
+    /// `conversion/<partner>/<receipt>`: both legs of one conversion, for the partner to burn
+    /// the points it held once the conversion is final (MIL-02).
+    ConversionQuery { partner: String, receipt: Hash } => Conversion,
+    format!("conversion/{partner}/{receipt}"), state::conversion_key(partner, receipt)
 );
 record_query!(
     /// `sink/<id>`: an approved sink and what was spent there (MIL-08).

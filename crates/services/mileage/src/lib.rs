@@ -3,6 +3,7 @@
 //! mileage` and `dojang bench mileage`.
 
 mod bench;
+pub mod car_evidence;
 mod demo;
 pub mod setup;
 

@@ -159,7 +159,10 @@ pub fn not_yet<T>(answer: Result<T, ClientError>) -> Result<Option<T>, ClientErr
 
 /// Signs `msgs` by `by`, each as a pre-signed transaction (its id and hex) for
 /// [`dojang_sdk::load`].
-pub fn presign(by: &TxBuilder<Keypair>, msgs: impl IntoIterator<Item = MileageMsg>) -> Vec<(Hash, String)> {
+pub fn presign<M: dojang_types::ModuleMessage>(
+    by: &TxBuilder<Keypair>,
+    msgs: impl IntoIterator<Item = M>,
+) -> Vec<(Hash, String)> {
     msgs.into_iter()
         .map(|m| {
             let tx = by.message(&m);

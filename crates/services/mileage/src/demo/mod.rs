@@ -9,6 +9,7 @@
 //! with a clock offset (as the fault tests do): the lots expire by their deadlines into
 //! breakage and the merchants' days are settled.
 
+mod cars;
 mod programmes;
 mod year;
 
@@ -107,8 +108,12 @@ async fn city(
     save_office_keys(work, &offices, &programmes)?;
     let mut year = year::Year::new(&client, url, &chain_id, &programmes, &offices, today, args)?;
     year.open_accounts().await?;
-    year.award_the_year().await?;
+    year.record_cars(&council, &chain_id).await?;
+    let pinned = dojang_sdk::TrustedChain::from_genesis_file(&home.join("genesis.json"))?;
+    year.award_the_year(&pinned).await?;
+    year.audit_a_car_award(&pinned).await?;
     year.duplicate_evidence_refused().await?;
+    year.convert_card_points(&council, &chain_id).await?;
     year.spend().await?;
     year.pay_merchants().await?;
     // The month this year's eco and car lots run out: what the finance office must provide for.

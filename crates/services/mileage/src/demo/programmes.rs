@@ -4,8 +4,17 @@
 //! valid three years (Nowon-gu's NW coin).
 
 use dojang_mileage::msg::{Award, AwardRule, Tier};
+use dojang_mileage::rules;
 
 use crate::setup::{key, ProgrammeSpec};
+
+/// The card company whose points convert into eco-mileage (MIL-02), and its published rate:
+/// a point is half a won.
+pub const CARD_PARTNER: &str = "card";
+pub const CARD_BP: u32 = 5_000;
+
+/// The least car mileage pays for: kilometres driven less than the year before.
+pub const CAR_LEAST_KM: u64 = 500;
 
 fn tiers(evidence: &str, tiers: &[(u64, u64)]) -> Vec<Award> {
     let tiers = tiers.iter().map(|&(min, krw)| Tier { min, krw }).collect();
@@ -24,7 +33,11 @@ pub fn all() -> Vec<ProgrammeSpec> {
             gifts: false,
             budget_krw: 1_000_000_000,
             // Energy saved against the same half-year before, in basis points.
-            awards: tiers("meter-saving", &[(500, 10_000), (1_000, 30_000), (1_500, 50_000)]),
+            awards: [
+                tiers("meter-saving", &[(500, 10_000), (1_000, 30_000), (1_500, 50_000)]),
+                vec![Award { evidence: rules::partner_kind(CARD_PARTNER), rule: AwardRule::Rate { bp: CARD_BP } }],
+            ]
+            .concat(),
         },
         ProgrammeSpec {
             id: "car",
@@ -36,7 +49,10 @@ pub fn all() -> Vec<ProgrammeSpec> {
             gifts: false,
             budget_krw: 300_000_000,
             // Kilometres driven less than the year before, from odometer attestations.
-            awards: tiers("odometer-reduction", &[(500, 20_000), (1_000, 30_000), (2_000, 50_000), (3_000, 70_000)]),
+            awards: tiers(
+                "odometer-reduction",
+                &[(CAR_LEAST_KM, 20_000), (1_000, 30_000), (2_000, 50_000), (3_000, 70_000)],
+            ),
         },
         ProgrammeSpec {
             id: "volunteer",

@@ -7,12 +7,16 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use dojang_eligibility_service::demo::citizens::{self, Citizen};
 use dojang_mileage::msg::{Evidence, MileageMsg};
+use dojang_mileage::odometer::Opening;
 use dojang_mileage::state::Account;
 use dojang_mileage::views::{AccountQuery, MerchantDayQuery, TotalsQuery};
-use dojang_sdk::{Client, ClientError, TxBuilder};
+use dojang_sdk::{Client, ClientError, TrustedChain, TxBuilder};
 use dojang_types::{sha256, Address, Date, Hash};
 
+use super::cars::Fleet;
+use super::programmes::CAR_LEAST_KM;
 use super::MileageDemoArgs;
+use crate::car_evidence::audit_award;
 use crate::setup::{
     address, all_accepted, key, not_yet, presign, Offices, ProgrammeSpec, PER_SENDER_WINDOW, SENDER_BATCH,
 };
@@ -20,6 +24,8 @@ use crate::setup::{
 /// How far the chain's clock moves when the year passes: past the end of the twelfth month
 /// after this one, when this year's eco and car lots expire.
 const A_YEAR_AND_A_MONTH_MS: i64 = 400 * 86_400_000;
+/// Every third citizen owns a car and is in car mileage.
+const CAR_MEMBERS: usize = 3;
 
 pub struct Year<'a> {
     client: &'a Client,
@@ -41,6 +47,10 @@ pub struct Year<'a> {
     awarded_evidence: Option<Evidence>,
     /// Merchants' days with payments, to settle.
     paid_days: Vec<(Address, Date)>,
+    /// The car mileage members' vehicles on the used-car service.
+    fleet: Fleet,
+    /// One car award as the office would open it for an auditor.
+    car_award: Option<(Evidence, Opening)>,
 }
 
 /// A number from 0 to `n` - 1, the same every run for one (`salt`, `i`).
@@ -76,6 +86,8 @@ impl<'a> Year<'a> {
             registrar_secret: rand::random(),
             awarded_evidence: None,
             paid_days: Vec::new(),
+            fleet: Fleet::new((0..args.citizens).filter(|i| i % CAR_MEMBERS == 0), roll),
+            car_award: None,
         })
     }
 
@@ -114,7 +126,7 @@ impl<'a> Year<'a> {
             }),
         );
         all_accepted(self.url, "the citizens' accounts", &opened).await?;
-        for (programme, every) in [("eco", 1), ("car", 3), ("volunteer", 2)] {
+        for (programme, every) in [("eco", 1), ("car", CAR_MEMBERS), ("volunteer", 2)] {
             let enrol = presign(
                 self.issuer(programme),
                 (0..n)
@@ -133,9 +145,15 @@ impl<'a> Year<'a> {
         Evidence { kind: kind.into(), id, on, measure }
     }
 
+    /// The car mileage members' vehicles and their odometer photos, on the used-car service.
+    pub async fn record_cars(&self, council: &TxBuilder, chain_id: &str) -> anyhow::Result<()> {
+        self.fleet.record(self.client, self.url, council, chain_id, self.today).await
+    }
+
     /// A year of evidence, each awarded by its programme's issuer at the table's amount:
-    /// two half-yearly meter readings, one yearly odometer comparison, monthly volunteering.
-    pub async fn award_the_year(&mut self) -> anyhow::Result<()> {
+    /// two half-yearly meter readings, one yearly odometer comparison (read with proofs from
+    /// the used-car service), monthly volunteering.
+    pub async fn award_the_year(&mut self, chain: &TrustedChain) -> anyhow::Result<()> {
         let n = self.citizens.len();
         let today = self.today;
         let award = |programme: &str, i: usize, evidence: Evidence| MileageMsg::Award {
@@ -152,12 +170,17 @@ impl<'a> Year<'a> {
                 }
             }
         }
-        let car: Vec<_> = (0..n)
-            .filter(|i| i % 3 == 0)
-            .map(|i| (i, roll("car", i, 3_600)))
-            .filter(|(_, km)| *km >= 500)
-            .map(|(i, km)| award("car", i, self.evidence("odometer-reduction", i, today.plus_days(-30), km)))
-            .collect();
+        let read = Instant::now();
+        let cars = self.fleet.evidence(self.client, chain, today).await?;
+        let earning: Vec<_> = cars.iter().filter(|(_, e, _)| e.measure >= CAR_LEAST_KM).collect();
+        println!(
+            "The car mileage office read {} vehicles' histories with proofs in {:.1} s: {} drove at least {CAR_LEAST_KM} km less than the year before.",
+            cars.len(),
+            read.elapsed().as_secs_f64(),
+            earning.len()
+        );
+        let car: Vec<_> = earning.iter().map(|(i, e, _)| award("car", *i, e.clone())).collect();
+        let car_award = earning.first().map(|(_, e, o)| (e.clone(), o.clone()));
         let mut volunteer = Vec::new();
         for month in 0..12 {
             for i in (0..n).filter(|i| i % 2 == 0 && roll("vol-active", i * 12 + month, 3) > 0) {
@@ -169,6 +192,7 @@ impl<'a> Year<'a> {
         if let Some(MileageMsg::Award { evidence, .. }) = eco.first() {
             self.awarded_evidence = Some(evidence.clone());
         }
+        self.car_award = car_award;
         for (programme, msgs) in [("eco", eco), ("car", car), ("volunteer", volunteer)] {
             let count = msgs.len();
             let txs = presign(self.issuer(programme), msgs);
@@ -191,6 +215,19 @@ impl<'a> Year<'a> {
                 self.budgets[programme]
             );
         }
+        Ok(())
+    }
+
+    /// An auditor is handed one car award's opening and checks it against the chain: the
+    /// award with a proof, the vehicle's readings with proofs, the measure and the table.
+    pub async fn audit_a_car_award(&self, chain: &TrustedChain) -> anyhow::Result<()> {
+        let (evidence, opening) = self.car_award.as_ref().context("no car award to audit")?;
+        let found = audit_award(self.client, chain, "car", evidence, opening).await?;
+        let s = &opening.span;
+        println!(
+            "An auditor opened car award {}: it names {}, whose readings {}, {} and {} on chain give {} km driven less, as claimed; {} won paid at height {} (the table gives {}).",
+            evidence.id, opening.vin, s.baseline.seq, s.start.seq, s.end.seq, evidence.measure, found.krw, found.height, found.table_krw
+        );
         Ok(())
     }
 
@@ -338,4 +375,5 @@ impl<'a> Year<'a> {
     }
 }
 
+mod partner;
 mod report;
