@@ -81,7 +81,7 @@ pub fn converts_whole(points: u64, bp: u32) -> Result<u64, String> {
         (a, b) = (b, a % b);
     }
     let step = 10_000 / a.max(1);
-    if points % step != 0 {
+    if !points.is_multiple_of(step) {
         return Err(format!(
             "MIL-02: at {bp} basis points, points convert in steps of {step}; {points} would leave {} over",
             points % step
