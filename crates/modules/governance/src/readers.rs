@@ -68,3 +68,35 @@ pub fn count_in_force(state: &dyn StateRead, param: (&str, &str), date: Date) ->
         _ => None,
     })
 }
+
+/// An amount of won in force on `date` (a threshold, a daily rate), see [`typed_in_force`].
+pub fn krw_in_force(state: &dyn StateRead, param: (&str, &str), date: Date) -> Result<u64, ModuleError> {
+    typed_in_force(state, param, date, "KRW", |v| match v {
+        ParamValue::Krw(n) => Some(n),
+        _ => None,
+    })
+}
+
+/// Every version of a rate in basis points, as (effective from, bp) in date order: for a rule
+/// that runs over a period and must take each day at the rate in force that day (late
+/// interest). A version holding another kind of value is refused like a missing one.
+pub fn basis_points_history(
+    state: &dyn StateRead,
+    (table, key): (&str, &str),
+) -> Result<Vec<(Date, u32)>, ModuleError> {
+    let history: Option<ParamHistory> = read_module_record(state, crate::NAME, &state::param_key(table, key))?;
+    let mut out = Vec::new();
+    for v in history.map(|h| h.versions).unwrap_or_default() {
+        match v.value {
+            ParamValue::BasisPoints(bp) => out.push((v.effective_from, bp)),
+            other => return Err(ModuleError::Rejected {
+                code: "missing_parameter".into(),
+                reason: format!(
+                    "the parameter {table}/{key} from {} holds {other:?}, not basis points; the council must set it",
+                    v.effective_from
+                ),
+            }),
+        }
+    }
+    Ok(out)
+}

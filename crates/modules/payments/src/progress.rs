@@ -1,0 +1,338 @@
+//! Progress payments: the prime's split (PAY-04, PAY-07, PAY-10, PAY-11), two officers'
+//! approval, the instruction to the bank with each line's due day (PAY-01, PAY-02), and the
+//! bank's report on each line: confirmed (late interest if late, PAY-03) or rejected and
+//! escalated until sent again. The same report twice changes nothing.
+
+use dojang_ledger::{ModuleError, StateWrite, TxContext};
+use dojang_types::{sha256, Address, Date, Event, Hash};
+
+use crate::events::PaymentsEvent;
+use crate::exec::{contract_of, department_officer, event, invalid, project_of, refuse, today, MAX_PARTS, MAX_WORKERS};
+use crate::msg::{Method, Outcome, Part, PartKind};
+use crate::params;
+use crate::rules::{self, Rate};
+use crate::state::{self, Contract, Line, LineStatus, Progress, ProgressStatus};
+
+/// The officers who must approve a progress payment, each of them once.
+pub const APPROVALS: usize = 2;
+
+/// The shape of a split, before any state is read.
+pub fn check_parts(parts: &[Part]) -> Result<(), ModuleError> {
+    if parts.is_empty() || parts.len() > MAX_PARTS {
+        return Err(invalid(format!("parts: 1 to {MAX_PARTS}")));
+    }
+    for (i, p) in parts.iter().enumerate() {
+        if p.krw == 0 {
+            return Err(invalid(format!("part {i} pays nothing")));
+        }
+        let labour = p.kind == PartKind::Labour;
+        if labour == p.workers.is_empty() || labour != p.lines.is_some() {
+            return Err(invalid(format!(
+                "part {i}: a labour part, and only one, names its workers and the commitment to their lines"
+            )));
+        }
+        if p.workers.len() > MAX_WORKERS {
+            return Err(invalid(format!("part {i}: at most {MAX_WORKERS} workers")));
+        }
+        if (p.kind == PartKind::MutualAid) != p.worker_days.is_some() {
+            return Err(invalid(format!("part {i}: a mutual-aid part, and only one, gives its worker_days")));
+        }
+    }
+    Ok(())
+}
+
+pub fn submit(
+    ctx: &TxContext,
+    state: &mut dyn StateWrite,
+    project: String,
+    number: u32,
+    approved_krw: u64,
+    received: Date,
+    parts: Vec<Part>,
+) -> Result<Vec<Event>, ModuleError> {
+    let mut p = project_of(state, &project)?;
+    if p.prime != ctx.sender {
+        return Err(ModuleError::Unauthorized(format!("only {}, the prime, submits the split", p.prime)));
+    }
+    if number != p.progress + 1 {
+        return Err(refuse(format!("the next progress payment of '{project}' is number {}", p.progress + 1)));
+    }
+    if received > today(ctx) {
+        return Err(refuse(format!("the work is received on {received}, after today")));
+    }
+    let amounts: Vec<u64> = parts.iter().map(|x| x.krw).collect();
+    rules::split_sums(&amounts, approved_krw).map_err(refuse)?;
+    let mut cash_per_contract: Vec<(Option<&str>, u64, u64)> = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        if part.method == Method::InKind {
+            return Err(refuse(format!("PAY-10: part {i} would be paid in kind; pay it in money")));
+        }
+        if let Some(c) = &part.contract {
+            contract_of(state, &project, c)?;
+        }
+        if part.kind == PartKind::Labour {
+            workers_may_be_paid(state, &project, part, i)?;
+        }
+        if let Some(days) = part.worker_days {
+            let daily = params::krw(state, params::MUTUAL_AID_DAILY_KRW, received)?;
+            let due = rules::mutual_aid(days, daily).map_err(refuse)?;
+            if part.krw != due {
+                return Err(refuse(format!(
+                    "PAY-11: {days} worker-days at {daily} won a day are {due} won of mutual aid, not {}",
+                    part.krw
+                )));
+            }
+        }
+        let cash = if part.method == Method::Transfer { part.krw } else { 0 };
+        match cash_per_contract.iter_mut().find(|(c, ..)| *c == part.contract.as_deref()) {
+            Some(entry) => {
+                entry.1 += cash;
+                entry.2 += part.krw;
+            }
+            None => cash_per_contract.push((part.contract.as_deref(), cash, part.krw)),
+        }
+    }
+    // The owner pays the whole payment by transfer: every payee gets its share in cash too.
+    for (contract, cash, total) in &cash_per_contract {
+        rules::cash_ratio_kept(approved_krw, approved_krw, *cash, *total)
+            .map_err(|e| refuse(format!("{e} ({})", contract.unwrap_or("the prime's own parts"))))?;
+    }
+    let instruction = sha256(&[b"dojang/payments/instruction/v1", project.as_bytes(), &number.to_le_bytes()]);
+    let lines = parts
+        .into_iter()
+        .map(|part| Line {
+            payee: p.prime,
+            due: received,
+            remind: None,
+            direct: false,
+            status: LineStatus::Pending,
+            missed: false,
+            part,
+        })
+        .collect();
+    let progress = Progress {
+        number,
+        approved_krw,
+        received,
+        status: ProgressStatus::Submitted,
+        approvals: Vec::new(),
+        instruction,
+        lines,
+    };
+    state::write(state, &state::progress_key(&project, number), &progress);
+    p.progress = number;
+    state::write(state, &state::project_key(&project), &p);
+    Ok(vec![event(PaymentsEvent::ProgressSubmitted { project, number, approved_krw })])
+}
+
+/// PAY-07: labour goes only to workers engaged on the part's contract, each into the account
+/// they bound themselves.
+fn workers_may_be_paid(
+    state: &dyn dojang_ledger::StateRead,
+    project: &str,
+    part: &Part,
+    i: usize,
+) -> Result<(), ModuleError> {
+    let mut seen: Vec<&Address> = Vec::with_capacity(part.workers.len());
+    for w in &part.workers {
+        if seen.contains(&w) {
+            return Err(refuse(format!("PAY-07: part {i} names worker {w} twice")));
+        }
+        seen.push(w);
+        if state::read::<u64>(state, &state::engagement_key(project, part.contract.as_deref(), w))?.is_none() {
+            return Err(refuse(format!(
+                "PAY-07: {w} is not a worker engaged on {}: labour goes only to its workers",
+                part.contract.as_deref().unwrap_or("the prime's own work")
+            )));
+        }
+        if state::read::<Hash>(state, &state::bound_account_key(project, w))?.is_none() {
+            return Err(refuse(format!(
+                "PAY-07: worker {w} has bound no account: labour goes only into a worker's own account, which the worker binds"
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub fn approve(
+    ctx: &TxContext,
+    state: &mut dyn StateWrite,
+    project: String,
+    number: u32,
+) -> Result<Vec<Event>, ModuleError> {
+    let p = project_of(state, &project)?;
+    department_officer(state, &ctx.sender, &p)?;
+    let mut pr = progress_of(state, &project, number)?;
+    if pr.status != ProgressStatus::Submitted {
+        return Err(refuse(format!("progress payment {number} of '{project}' went to the bank already")));
+    }
+    if pr.approvals.contains(&ctx.sender) {
+        return Err(refuse(format!("{} approved it already: a second officer must", ctx.sender)));
+    }
+    pr.approvals.push(ctx.sender);
+    let mut events = vec![event(PaymentsEvent::Approved { project: project.clone(), number, by: ctx.sender })];
+    if pr.approvals.len() >= APPROVALS {
+        events.extend(instruct(ctx, state, &project, &mut pr)?);
+    }
+    state::write(state, &state::progress_key(&project, number), &pr);
+    Ok(events)
+}
+
+/// The instruction goes to the bank: each line's payee and due day (PAY-01; the pass-through
+/// of PAY-02 is met by paying every tier in the same instruction), direct when the owner pays
+/// that contract directly (PAY-06); a reminder and a due deadline per line.
+fn instruct(
+    ctx: &TxContext,
+    state: &mut dyn StateWrite,
+    project: &str,
+    pr: &mut Progress,
+) -> Result<Vec<Event>, ModuleError> {
+    let max_days = params::days(state, params::DUE_DAYS, pr.received)?;
+    let pass_days = params::days(state, params::PASS_THROUGH_DAYS, pr.received)?;
+    let remind = i64::from(params::days(state, params::REMINDER_DAYS, pr.received)?);
+    let prime_due = rules::due_date(None, pr.received, max_days);
+    let paid_by_owner = today(ctx);
+    for (i, line) in pr.lines.iter_mut().enumerate() {
+        let i = i as u32;
+        let (payee, due, direct) = match &line.part.contract {
+            None => (line.payee, prime_due, false),
+            Some(id) => {
+                let c: Contract = contract_of(state, project, id)?;
+                let agreed = pr.received.plus_days(i64::from(c.agreed_days));
+                let due = rules::pass_through_due(
+                    paid_by_owner,
+                    pass_days,
+                    rules::due_date(Some(agreed), pr.received, max_days),
+                );
+                (c.contractor, due, c.direct.is_some())
+            }
+        };
+        line.payee = payee;
+        line.due = due;
+        line.direct = direct;
+        let end_of_due = due.plus_days(1).kst_start_ms();
+        state.schedule(end_of_due, state::due_deadline(project, pr.number, i).as_bytes())?;
+        let reminder = due.plus_days(-remind);
+        if reminder > paid_by_owner {
+            state.schedule(reminder.kst_start_ms(), state::reminder_deadline(project, pr.number, i).as_bytes())?;
+            line.remind = Some(reminder);
+        }
+    }
+    pr.status = ProgressStatus::Instructed;
+    Ok(vec![event(PaymentsEvent::Instructed {
+        project: project.into(),
+        number: pr.number,
+        instruction: pr.instruction,
+        lines: pr.lines.len() as u32,
+    })])
+}
+
+pub fn report(
+    ctx: &TxContext,
+    state: &mut dyn StateWrite,
+    project: String,
+    number: u32,
+    line: u32,
+    outcome: Outcome,
+) -> Result<Vec<Event>, ModuleError> {
+    if state::read::<state::Bank>(state, &state::bank_key(&ctx.sender))?.is_none() {
+        return Err(ModuleError::Unauthorized(format!("{} is not the partner bank the council appointed", ctx.sender)));
+    }
+    let mut pr = progress_of(state, &project, number)?;
+    if pr.status != ProgressStatus::Instructed {
+        return Err(refuse(format!("progress payment {number} of '{project}' has not gone to the bank")));
+    }
+    let l = pr.lines.get_mut(line as usize).ok_or_else(|| refuse(format!("the instruction has no line {line}")))?;
+    let events = match (&l.status, outcome) {
+        // Idempotent: the same report again is accepted and changes nothing.
+        (LineStatus::Confirmed { value_date, .. }, Outcome::Confirmed { value_date: again })
+            if *value_date == again =>
+        {
+            return Ok(Vec::new())
+        }
+        (LineStatus::Rejected { code }, Outcome::Rejected { code: again }) if *code == again => return Ok(Vec::new()),
+        (LineStatus::Confirmed { .. }, _) => {
+            return Err(refuse(format!("line {line} was confirmed paid; a paid line is never reported otherwise")))
+        }
+        (LineStatus::Rejected { .. }, _) => {
+            return Err(refuse(format!(
+                "line {line} was rejected; the prime sends it again before the bank reports anew"
+            )))
+        }
+        (LineStatus::Pending, Outcome::Rejected { code }) => {
+            l.status = LineStatus::Rejected { code: code.clone() };
+            vec![event(PaymentsEvent::LineRejected { project: project.clone(), number, line, code })]
+        }
+        (LineStatus::Pending, Outcome::Confirmed { value_date }) => {
+            if value_date > today(ctx) {
+                return Err(refuse(format!("the value date {value_date} is after today")));
+            }
+            let late_days = (value_date.days() - l.due.days()).max(0) as u32;
+            let rates: Vec<Rate> = dojang_governance::readers::basis_points_history(state, params::LATE_INTEREST_BP)?
+                .into_iter()
+                .map(|(from, bp)| Rate { from, bp })
+                .collect();
+            let interest_krw = rules::late_interest(l.part.krw, l.due, value_date, &rates).map_err(refuse)?;
+            l.status = LineStatus::Confirmed { value_date, late_days, interest_krw };
+            let (due, remind, krw) = (l.due, l.remind, l.part.krw);
+            unschedule_line(state, &project, number, line, due, remind);
+            if let Some(id) = l.part.contract.clone() {
+                let mut c = contract_of(state, &project, &id)?;
+                c.paid_krw = c.paid_krw.saturating_add(krw);
+                c.interest_krw = c.interest_krw.saturating_add(interest_krw);
+                state::write(state, &state::contract_key(&project, &id), &c);
+            }
+            vec![event(PaymentsEvent::LineConfirmed {
+                project: project.clone(),
+                number,
+                line,
+                value_date,
+                late_days,
+                interest_krw,
+            })]
+        }
+    };
+    state::write(state, &state::progress_key(&project, number), &pr);
+    Ok(events)
+}
+
+/// A paid line's deadlines go; one already run is no longer there, and removing it does nothing.
+fn unschedule_line(state: &mut dyn StateWrite, project: &str, number: u32, line: u32, due: Date, remind: Option<Date>) {
+    state.unschedule(due.plus_days(1).kst_start_ms(), state::due_deadline(project, number, line).as_bytes());
+    if let Some(r) = remind {
+        state.unschedule(r.kst_start_ms(), state::reminder_deadline(project, number, line).as_bytes());
+    }
+}
+
+pub fn resend(
+    ctx: &TxContext,
+    state: &mut dyn StateWrite,
+    project: String,
+    number: u32,
+    line: u32,
+) -> Result<Vec<Event>, ModuleError> {
+    let p = project_of(state, &project)?;
+    if p.prime != ctx.sender {
+        return Err(ModuleError::Unauthorized(format!("only {}, the prime, sends a line again", p.prime)));
+    }
+    let mut pr = progress_of(state, &project, number)?;
+    let l = pr.lines.get_mut(line as usize).ok_or_else(|| refuse(format!("the instruction has no line {line}")))?;
+    if !matches!(l.status, LineStatus::Rejected { .. }) {
+        return Err(refuse(format!("line {line} was not rejected; only a rejected line is sent again")));
+    }
+    if l.part.kind == PartKind::Labour {
+        workers_may_be_paid(state, &project, &l.part, line as usize)?;
+    }
+    l.status = LineStatus::Pending;
+    state::write(state, &state::progress_key(&project, number), &pr);
+    Ok(vec![event(PaymentsEvent::LineResent { project, number, line })])
+}
+
+pub(crate) fn progress_of(
+    state: &dyn dojang_ledger::StateRead,
+    project: &str,
+    number: u32,
+) -> Result<Progress, ModuleError> {
+    state::read(state, &state::progress_key(project, number))?
+        .ok_or_else(|| refuse(format!("project '{project}' has no progress payment {number}")))
+}
