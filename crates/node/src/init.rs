@@ -144,4 +144,16 @@ mod tests {
         assert_eq!(tables.krw(keys::MINIMUM_WAGE, "2025-12-31".parse().unwrap()), Ok(10_030));
         assert_eq!(tables.bp(keys::PREMIUM_BP, date), Ok(5_000));
     }
+
+    /// And every figure the payments rules read (PAY-01..11), from before any demo project.
+    #[test]
+    fn the_demo_tables_hold_every_payments_figure() {
+        let params: Vec<GenesisParam> =
+            super::demo_params().into_iter().map(|v| serde_json::from_value(v).unwrap()).collect();
+        let from: dojang_types::Date = "2020-01-01".parse().unwrap();
+        for (table, key) in dojang_payments::params::ALL {
+            let found = params.iter().find(|p| p.table == table && p.key == key);
+            assert!(found.is_some_and(|p| p.effective_from <= from), "{table}/{key} is missing from the demo tables");
+        }
+    }
 }

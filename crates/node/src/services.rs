@@ -7,9 +7,12 @@
 use clap::ArgMatches;
 use dojang_anchor::Anchor;
 use dojang_ledger::Router;
+use dojang_payments::Payments;
 use dojang_service::{CommandSet, ModuleOnly, Run, Service};
 
 static ANCHOR: ModuleOnly<Anchor> = ModuleOnly::new();
+/// Subcontract payments' module; its off-chain part (the bank adapter, the demo) comes next.
+static PAYMENTS: ModuleOnly<Payments> = ModuleOnly::new();
 
 pub static SERVICES: &[&dyn Service] = &[
     &dojang_governance_service::SERVICE,
@@ -21,6 +24,7 @@ pub static SERVICES: &[&dyn Service] = &[
     &dojang_voting_service::SERVICE,
     &dojang_cars_service::SERVICE,
     &dojang_mileage_service::SERVICE,
+    &PAYMENTS,
 ];
 
 /// The modules every node of a chain runs.
@@ -84,7 +88,18 @@ mod tests {
         assert_eq!(names, listed);
         assert_eq!(
             names,
-            ["anchor", "cars", "collections", "eligibility", "governance", "identity", "labour", "mileage", "voting"]
+            [
+                "anchor",
+                "cars",
+                "collections",
+                "eligibility",
+                "governance",
+                "identity",
+                "labour",
+                "mileage",
+                "payments",
+                "voting"
+            ]
         );
         assert_eq!(router.authority_module(), Some("governance"), "roles and the council come from governance");
     }

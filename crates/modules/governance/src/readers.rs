@@ -89,13 +89,15 @@ pub fn basis_points_history(
     for v in history.map(|h| h.versions).unwrap_or_default() {
         match v.value {
             ParamValue::BasisPoints(bp) => out.push((v.effective_from, bp)),
-            other => return Err(ModuleError::Rejected {
-                code: "missing_parameter".into(),
-                reason: format!(
+            other => {
+                return Err(ModuleError::Rejected {
+                    code: "missing_parameter".into(),
+                    reason: format!(
                     "the parameter {table}/{key} from {} holds {other:?}, not basis points; the council must set it",
                     v.effective_from
                 ),
-            }),
+                })
+            }
         }
     }
     Ok(out)

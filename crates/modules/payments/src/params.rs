@@ -25,6 +25,19 @@ pub const MUTUAL_AID_DAILY_KRW: (&str, &str) = ("payments", "mutual_aid_daily_kr
 /// Days before a due day that a reminder is raised.
 pub const REMINDER_DAYS: (&str, &str) = ("payments", "reminder_days");
 
+/// Every figure the rules read: a chain running the service needs each in force.
+pub const ALL: [(&str, &str); 9] = [
+    DUE_DAYS,
+    PASS_THROUGH_DAYS,
+    LATE_INTEREST_BP,
+    GUARANTEE_DAYS,
+    GUARANTEE_OVER_KRW,
+    DIRECT_AFTER_MISSED,
+    CHANGE_ORDER_DAYS,
+    MUTUAL_AID_DAILY_KRW,
+    REMINDER_DAYS,
+];
+
 pub fn days(state: &dyn StateRead, param: (&str, &str), on: Date) -> Result<u32, ModuleError> {
     days_in_force(state, param, on)
 }

@@ -7,7 +7,6 @@ use dojang_ledger::{keyed_answer, query_answer, ModuleError, StateRead};
 use dojang_types::Address;
 use serde_json::Value;
 
-use crate::progress::progress_of;
 use crate::state::{self, Bank, Contract, LineStatus, Officer, Progress, Project};
 use crate::views::Reconciliation;
 use crate::NAME;
@@ -44,7 +43,9 @@ pub fn query(state: &dyn StateRead, path: &str, _params: &Value) -> Result<Value
             keyed_answer::<Bank>(state, NAME, &state::bank_key(&a), || format!("a partner bank {a}"))
         }
         ["reconciliation", p, n] => {
-            let pr = progress_of(state, p, number(n)?)?;
+            let n = number(n)?;
+            let pr: Progress = state::read(state, &state::progress_key(p, n))?
+                .ok_or_else(|| ModuleError::NotFound(format!("progress payment {n} of '{p}'")))?;
             query_answer(&reconcile(&pr))
         }
         _ => Err(ModuleError::NotFound(format!(
