@@ -7,12 +7,9 @@
 use clap::ArgMatches;
 use dojang_anchor::Anchor;
 use dojang_ledger::Router;
-use dojang_payments::Payments;
 use dojang_service::{CommandSet, ModuleOnly, Run, Service};
 
 static ANCHOR: ModuleOnly<Anchor> = ModuleOnly::new();
-/// Subcontract payments' module; its off-chain part (the bank adapter, the demo) comes next.
-static PAYMENTS: ModuleOnly<Payments> = ModuleOnly::new();
 
 pub static SERVICES: &[&dyn Service] = &[
     &dojang_governance_service::SERVICE,
@@ -24,7 +21,7 @@ pub static SERVICES: &[&dyn Service] = &[
     &dojang_voting_service::SERVICE,
     &dojang_cars_service::SERVICE,
     &dojang_mileage_service::SERVICE,
-    &PAYMENTS,
+    &dojang_payments_service::SERVICE,
 ];
 
 /// The modules every node of a chain runs.

@@ -1,0 +1,25 @@
+//! Subcontract payments as a service (DOMAIN.md §7): the payments module on chain, the
+//! partner bank's instruction file and answers ([`bank`]), a bank simulator that plays the
+//! partner bank in tests and demos, and the city's side: building each approved progress
+//! payment's file and reconciling the bank's answers with the chain ([`instruction`]).
+
+pub mod bank;
+pub mod instruction;
+
+use dojang_ledger::Router;
+use dojang_payments::Payments;
+use dojang_service::Service;
+
+pub static SERVICE: PaymentsService = PaymentsService;
+
+pub struct PaymentsService;
+
+impl Service for PaymentsService {
+    fn name(&self) -> &'static str {
+        dojang_payments::NAME
+    }
+
+    fn register(&self, modules: Router) -> Router {
+        modules.with_typed(Payments)
+    }
+}
