@@ -307,6 +307,7 @@ fn register_contract(
         missed: Vec::new(),
         direct: None,
         paid_krw: 0,
+        committed_krw: 0,
         interest_krw: 0,
         pass_through: Vec::new(),
     };

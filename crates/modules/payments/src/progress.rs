@@ -63,12 +63,25 @@ pub fn submit(
     let amounts: Vec<u64> = parts.iter().map(|x| x.krw).collect();
     rules::split_sums(&amounts, approved_krw).map_err(refuse)?;
     let mut cash_per_contract: Vec<(Option<&str>, u64, u64)> = Vec::new();
+    let mut contracts: Vec<Contract> = Vec::new();
     for (i, part) in parts.iter().enumerate() {
         if part.method == Method::InKind {
             return Err(refuse(format!("PAY-10: part {i} would be paid in kind; pay it in money")));
         }
-        if let Some(c) = &part.contract {
-            contract_of(state, &project, c)?;
+        if let Some(id) = &part.contract {
+            if !contracts.iter().any(|c| &c.id == id) {
+                contracts.push(contract_of(state, &project, id)?);
+            }
+            let c = contracts.iter_mut().find(|c| &c.id == id).ok_or_else(|| refuse("a contract went missing"))?;
+            if part.kind != PartKind::Interest {
+                c.committed_krw = c.committed_krw.saturating_add(part.krw);
+                if c.committed_krw > c.amount_krw {
+                    return Err(refuse(format!(
+                        "PAY-07: the parts for '{id}' would bring what it is given to {} won, more than its contract ({} won)",
+                        c.committed_krw, c.amount_krw
+                    )));
+                }
+            }
         }
         if part.kind == PartKind::Labour {
             workers_may_be_paid(state, &project, part, i)?;
@@ -120,6 +133,9 @@ pub fn submit(
         lines,
     };
     state::write(state, &state::progress_key(&project, number), &progress);
+    for c in &contracts {
+        state::write(state, &state::contract_key(&project, &c.id), c);
+    }
     p.progress = number;
     state::write(state, &state::project_key(&project), &p);
     Ok(vec![event(PaymentsEvent::ProgressSubmitted { project, number, approved_krw })])

@@ -1,10 +1,11 @@
 //! Read-only queries, each record with its state key so that a contractor, a worker or the
 //! department can read it again with a proof: `project/<id>`, `contract/<project>/<id>`,
-//! `progress/<project>/<number>`, `officer/<address>`, `bank/<address>`; and the
+//! `progress/<project>/<number>`, `account/<project>/<worker>` (the commitment a worker
+//! bound), `officer/<address>`, `bank/<address>`; and the
 //! reconciliation of one instruction, `reconciliation/<project>/<number>`.
 
 use dojang_ledger::{keyed_answer, query_answer, ModuleError, StateRead};
-use dojang_types::Address;
+use dojang_types::{Address, Hash};
 use serde_json::Value;
 
 use crate::state::{self, Bank, Contract, LineStatus, Officer, Progress, Project};
@@ -34,6 +35,10 @@ pub fn query(state: &dyn StateRead, path: &str, _params: &Value) -> Result<Value
             let n = number(n)?;
             keyed_answer::<Progress>(state, NAME, &state::progress_key(p, n), || format!("progress payment {n} of '{p}'"))
         }
+        ["account", p, w] => {
+            let w = address(w)?;
+            keyed_answer::<Hash>(state, NAME, &state::bound_account_key(p, &w), || format!("an account {w} bound on '{p}'"))
+        }
         ["officer", a] => {
             let a = address(a)?;
             keyed_answer::<Officer>(state, NAME, &state::officer_key(&a), || format!("an ordering officer {a}"))
@@ -49,7 +54,7 @@ pub fn query(state: &dyn StateRead, path: &str, _params: &Value) -> Result<Value
             query_answer(&reconcile(&pr))
         }
         _ => Err(ModuleError::NotFound(format!(
-            "no payments query '{path}': ask project/<id>, contract/<project>/<id>, progress/<project>/<n>, reconciliation/<project>/<n>, officer/<address> or bank/<address>"
+            "no payments query '{path}': ask project/<id>, contract/<project>/<id>, progress/<project>/<n>, reconciliation/<project>/<n>, account/<project>/<worker>, officer/<address> or bank/<address>"
         ))),
     }
 }

@@ -80,6 +80,10 @@ pub struct Contract {
     /// Why the owner now pays it directly, once a cause arose (PAY-06).
     pub direct: Option<DirectCause>,
     pub paid_krw: u64,
+    /// What the progress payments submitted so far give it (interest apart): never more than
+    /// the contract is worth.
+    #[serde(default)]
+    pub committed_krw: u64,
     /// Late interest accrued on its late lines (PAY-03).
     pub interest_krw: u64,
     /// Raises owed for change orders, not yet made (PAY-09).

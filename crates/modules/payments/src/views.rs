@@ -1,6 +1,6 @@
 //! The payments queries a client can ask, each with the type of its answer.
 
-use dojang_types::{record_query, Address, ModuleQuery};
+use dojang_types::{record_query, Address, Hash, ModuleQuery};
 use serde::{Deserialize, Serialize};
 
 use crate::state::{self, Bank, Contract, Officer, Progress, Project};
@@ -18,6 +18,11 @@ record_query!(
 record_query!(
     /// `progress/<project>/<number>`: a progress payment, its approvals and its lines.
     ProgressQuery { project: String, number: u32 } => Progress, format!("progress/{project}/{number}"), state::progress_key(project, *number)
+);
+record_query!(
+    /// `account/<project>/<worker>`: the commitment to the account a worker bound, which the
+    /// bank opens.
+    BoundAccountQuery { project: String, worker: Address } => Hash, format!("account/{project}/{worker}"), state::bound_account_key(project, worker)
 );
 record_query!(
     /// `officer/<address>`: an ordering officer and the department.

@@ -71,6 +71,15 @@ fn pay_07_the_split_sums_and_labour_goes_only_to_engaged_workers_own_accounts() 
     );
     assert!(why.starts_with("PAY-07") && why.contains("1000000 missing"), "{why}");
     assert_eq!(s.code(&s.sub, submit(json!([part(None, "material", 1)]), 1)), "unauthorized", "the prime submits");
+    // Never more to a contract than it is worth: equip is 20 M.
+    let why = s.reason(
+        &s.prime,
+        submit(
+            json!([part(Some("equip"), "equipment", 15_000_000), part(Some("equip"), "equipment", 5_000_001)]),
+            20_000_001,
+        ),
+    );
+    assert!(why.starts_with("PAY-07") && why.contains("20000001 won, more than its contract (20000000 won)"), "{why}");
 
     let crew = s.worker(&s.sub, Some("sub-a"));
     let stranger = key();
