@@ -129,10 +129,18 @@ pub fn check(msg: &PaymentsMsg) -> Result<Permit, ModuleError> {
             slug(project, "project")?;
             Ok(Permit::OwnRules)
         }
-        PaymentsMsg::Report { project, outcome, .. } => {
+        PaymentsMsg::Report { project, answers, .. } => {
             slug(project, "project")?;
-            if let crate::msg::Outcome::Rejected { code } = outcome {
-                slug(code.as_str().replace('_', "-").as_str(), "reason code")?;
+            if answers.is_empty() || answers.len() > MAX_PARTS {
+                return Err(invalid(format!("answers: 1 to {MAX_PARTS}")));
+            }
+            for (i, a) in answers.iter().enumerate() {
+                if answers[..i].iter().any(|b| b.line == a.line) {
+                    return Err(invalid(format!("line {} is answered twice", a.line)));
+                }
+                if let crate::msg::Outcome::Rejected { code } = &a.outcome {
+                    slug(code.as_str().replace('_', "-").as_str(), "reason code")?;
+                }
             }
             Ok(Permit::OwnRules)
         }
@@ -214,8 +222,8 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: PaymentsMsg) ->
             crate::progress::submit(ctx, state, project, number, approved_krw, received, parts)
         }
         PaymentsMsg::Approve { project, number } => crate::progress::approve(ctx, state, project, number),
-        PaymentsMsg::Report { project, number, line, outcome } => {
-            crate::progress::report(ctx, state, project, number, line, outcome)
+        PaymentsMsg::Report { project, number, answers } => {
+            crate::progress::report(ctx, state, project, number, answers)
         }
         PaymentsMsg::Resend { project, number, line } => crate::progress::resend(ctx, state, project, number, line),
         PaymentsMsg::ChangeOrder { project, increase_krw, on } => change_order(ctx, state, project, increase_krw, on),

@@ -72,6 +72,14 @@ pub enum Outcome {
     Rejected { code: String },
 }
 
+/// The bank's answer on one line of an instruction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    pub line: u32,
+    pub outcome: Outcome,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PaymentsMsg {
@@ -146,12 +154,13 @@ pub enum PaymentsMsg {
         project: String,
         number: u32,
     },
-    /// The bank reports on one line of an instruction; the same report again changes nothing.
+    /// The bank's statement on an instruction: its answer on each line it reports. The same
+    /// answer again changes nothing; a statement with one answer the chain cannot take is
+    /// refused whole.
     Report {
         project: String,
         number: u32,
-        line: u32,
-        outcome: Outcome,
+        answers: Vec<Answer>,
     },
     /// The prime sends a rejected line again once its cause is fixed (a worker bound a new
     /// account, say).

@@ -8,7 +8,7 @@ use dojang_types::{sha256, Address, Date, Event, Hash};
 
 use crate::events::PaymentsEvent;
 use crate::exec::{contract_of, department_officer, event, invalid, project_of, refuse, today, MAX_PARTS, MAX_WORKERS};
-use crate::msg::{Method, Outcome, Part, PartKind};
+use crate::msg::{Answer, Method, Outcome, Part, PartKind};
 use crate::params;
 use crate::rules::{self, Rate};
 use crate::state::{self, Contract, Line, LineStatus, Progress, ProgressStatus};
@@ -248,8 +248,7 @@ pub fn report(
     state: &mut dyn StateWrite,
     project: String,
     number: u32,
-    line: u32,
-    outcome: Outcome,
+    answers: Vec<Answer>,
 ) -> Result<Vec<Event>, ModuleError> {
     if state::read::<state::Bank>(state, &state::bank_key(&ctx.sender))?.is_none() {
         return Err(ModuleError::Unauthorized(format!("{} is not the partner bank the council appointed", ctx.sender)));
@@ -258,58 +257,77 @@ pub fn report(
     if pr.status != ProgressStatus::Instructed {
         return Err(refuse(format!("progress payment {number} of '{project}' has not gone to the bank")));
     }
+    let rates: Vec<Rate> = dojang_governance::readers::basis_points_history(state, params::LATE_INTEREST_BP)?
+        .into_iter()
+        .map(|(from, bp)| Rate { from, bp })
+        .collect();
+    let mut events = Vec::new();
+    for Answer { line, outcome } in answers {
+        if let Some(e) = answer(ctx, state, &project, &mut pr, line, outcome, &rates)? {
+            events.push(e);
+        }
+    }
+    if !events.is_empty() {
+        state::write(state, &state::progress_key(&project, number), &pr);
+    }
+    Ok(events)
+}
+
+/// One line's answer: its event, or nothing when it repeats what the chain has.
+fn answer(
+    ctx: &TxContext,
+    state: &mut dyn StateWrite,
+    project: &str,
+    pr: &mut Progress,
+    line: u32,
+    outcome: Outcome,
+    rates: &[Rate],
+) -> Result<Option<Event>, ModuleError> {
+    let number = pr.number;
     let l = pr.lines.get_mut(line as usize).ok_or_else(|| refuse(format!("the instruction has no line {line}")))?;
-    let events = match (&l.status, outcome) {
-        // Idempotent: the same report again is accepted and changes nothing.
+    match (&l.status, outcome) {
+        // Idempotent: the same answer again is accepted and changes nothing.
         (LineStatus::Confirmed { value_date, .. }, Outcome::Confirmed { value_date: again })
             if *value_date == again =>
         {
-            return Ok(Vec::new())
+            Ok(None)
         }
-        (LineStatus::Rejected { code }, Outcome::Rejected { code: again }) if *code == again => return Ok(Vec::new()),
+        (LineStatus::Rejected { code }, Outcome::Rejected { code: again }) if *code == again => Ok(None),
         (LineStatus::Confirmed { .. }, _) => {
-            return Err(refuse(format!("line {line} was confirmed paid; a paid line is never reported otherwise")))
+            Err(refuse(format!("line {line} was confirmed paid; a paid line is never reported otherwise")))
         }
         (LineStatus::Rejected { .. }, _) => {
-            return Err(refuse(format!(
-                "line {line} was rejected; the prime sends it again before the bank reports anew"
-            )))
+            Err(refuse(format!("line {line} was rejected; the prime sends it again before the bank reports anew")))
         }
         (LineStatus::Pending, Outcome::Rejected { code }) => {
             l.status = LineStatus::Rejected { code: code.clone() };
-            vec![event(PaymentsEvent::LineRejected { project: project.clone(), number, line, code })]
+            Ok(Some(event(PaymentsEvent::LineRejected { project: project.into(), number, line, code })))
         }
         (LineStatus::Pending, Outcome::Confirmed { value_date }) => {
             if value_date > today(ctx) {
-                return Err(refuse(format!("the value date {value_date} is after today")));
+                return Err(refuse(format!("line {line}: the value date {value_date} is after today")));
             }
             let late_days = (value_date.days() - l.due.days()).max(0) as u32;
-            let rates: Vec<Rate> = dojang_governance::readers::basis_points_history(state, params::LATE_INTEREST_BP)?
-                .into_iter()
-                .map(|(from, bp)| Rate { from, bp })
-                .collect();
-            let interest_krw = rules::late_interest(l.part.krw, l.due, value_date, &rates).map_err(refuse)?;
+            let interest_krw = rules::late_interest(l.part.krw, l.due, value_date, rates).map_err(refuse)?;
             l.status = LineStatus::Confirmed { value_date, late_days, interest_krw };
             let (due, remind, krw) = (l.due, l.remind, l.part.krw);
-            unschedule_line(state, &project, number, line, due, remind);
+            unschedule_line(state, project, number, line, due, remind);
             if let Some(id) = l.part.contract.clone() {
-                let mut c = contract_of(state, &project, &id)?;
+                let mut c = contract_of(state, project, &id)?;
                 c.paid_krw = c.paid_krw.saturating_add(krw);
                 c.interest_krw = c.interest_krw.saturating_add(interest_krw);
-                state::write(state, &state::contract_key(&project, &id), &c);
+                state::write(state, &state::contract_key(project, &id), &c);
             }
-            vec![event(PaymentsEvent::LineConfirmed {
-                project: project.clone(),
+            Ok(Some(event(PaymentsEvent::LineConfirmed {
+                project: project.into(),
                 number,
                 line,
                 value_date,
                 late_days,
                 interest_krw,
-            })]
+            })))
         }
-    };
-    state::write(state, &state::progress_key(&project, number), &pr);
-    Ok(events)
+    }
 }
 
 /// A paid line's deadlines go; one already run is no longer there, and removing it does nothing.

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{addr, key, kinds, Site, PROJECT};
+use common::{addr, key, kinds, report, Site, PROJECT};
 use dojang_payments::rules::{late_interest, DirectCause, Rate};
 use dojang_payments::state::{Guarantee, LineStatus, ProgressStatus};
 use dojang_payments::views::ReconciliationQuery;
@@ -168,35 +168,32 @@ fn two_officers_approve_and_the_bank_reports_each_line_once_rejections_escalated
 
     let today = s.today();
     let confirmed = json!({"outcome": "confirmed", "value_date": today});
-    let report = json!({"type": "report", "project": PROJECT, "number": 1, "line": 0, "outcome": confirmed});
-    assert_eq!(s.code(&s.prime, report.clone()), "unauthorized", "only the bank reports");
+    assert_eq!(s.code(&s.prime, report(1, 0, confirmed.clone())), "unauthorized", "only the bank reports");
     let r = s.report(1, 0, confirmed.clone());
     assert_eq!(kinds(&r.events), ["line_confirmed"]);
     // The same report again (a retried file): accepted, nothing changes, no second event.
     let again = s.report(1, 0, confirmed.clone());
     assert!(again.events.is_empty(), "{again:?}");
-    let why = s.reason(
-        &s.bank,
-        json!({"type": "report", "project": PROJECT, "number": 1, "line": 0,
-        "outcome": {"outcome": "rejected", "code": "account_closed"}}),
-    );
+    let why = s.reason(&s.bank, report(1, 0, json!({"outcome": "rejected", "code": "account_closed"})));
     assert!(why.contains("never reported otherwise"), "{why}");
-    assert!(s
-        .reason(&s.bank, json!({"type": "report", "project": PROJECT, "number": 1, "line": 9, "outcome": confirmed}))
-        .contains("no line 9"));
+    assert!(s.reason(&s.bank, report(1, 9, confirmed.clone())).contains("no line 9"));
 
     let rejected = json!({"outcome": "rejected", "code": "name_mismatch"});
-    s.report(1, 1, rejected.clone());
-    s.report(1, 1, rejected);
-    s.report(1, 2, confirmed.clone());
+    // One statement on two lines: line 1 rejected, line 2 paid; sent again, it changes nothing.
+    let statement = json!({"type": "report", "project": PROJECT, "number": 1, "answers": [
+        {"line": 1, "outcome": rejected}, {"line": 2, "outcome": confirmed}]});
+    assert_eq!(kinds(&s.ok(&s.bank, statement.clone()).events), ["line_rejected", "line_confirmed"]);
+    assert!(s.ok(&s.bank, statement).events.is_empty());
     let rec = s.chain.ask(&ReconciliationQuery { project: PROJECT.into(), number: 1 }).unwrap();
     assert_eq!(
         (rec.confirmed, rec.confirmed_krw, rec.escalated.clone(), rec.pending.clone()),
         (2, 55_000_000, vec![1], vec![])
     );
-    assert!(s
-        .reason(&s.bank, json!({"type": "report", "project": PROJECT, "number": 1, "line": 1, "outcome": confirmed}))
-        .contains("sends it again"));
+    // A statement with one answer the chain cannot take is refused whole: line 0's repeat
+    // does not go in alone.
+    let mixed = json!({"type": "report", "project": PROJECT, "number": 1, "answers": [
+        {"line": 0, "outcome": confirmed}, {"line": 1, "outcome": confirmed}]});
+    assert!(s.reason(&s.bank, mixed).contains("sends it again"));
     assert_eq!(s.code(&s.sub, json!({"type": "resend", "project": PROJECT, "number": 1, "line": 1})), "unauthorized");
     assert!(s
         .reason(&s.prime, json!({"type": "resend", "project": PROJECT, "number": 1, "line": 0}))
@@ -298,7 +295,7 @@ fn malformed_messages_and_queries_get_clear_errors() {
     let bad = |v: serde_json::Value| serde_json::from_value::<PaymentsMsg>(v).unwrap_err().to_string();
     assert!(bad(json!({"type": "approve", "project": PROJECT})).contains("number"));
     assert!(bad(json!({"type": "approve", "project": PROJECT, "number": 1, "extra": 1})).contains("unknown field"));
-    assert!(bad(json!({"type": "report", "project": PROJECT, "number": 1, "line": 0, "outcome": {"outcome": "lost"}}))
+    assert!(bad(json!({"type": "report", "project": PROJECT, "number": 1, "answers": [{"line": 0, "outcome": {"outcome": "lost"}}]}))
         .contains("unknown variant"));
     let check = |v: serde_json::Value| {
         dojang_payments::exec::check(&serde_json::from_value::<PaymentsMsg>(v).unwrap()).unwrap_err().to_string()
@@ -321,9 +318,11 @@ fn malformed_messages_and_queries_get_clear_errors() {
     assert!(check(json!({"type": "register_contract", "project": PROJECT, "id": "c", "contractor": addr(&key()),
         "kind": "material", "amount_krw": 1, "signed": "2026-01-01", "agreed_days": 0}))
     .contains("agreed_days"));
-    assert!(check(json!({"type": "report", "project": PROJECT, "number": 1, "line": 0,
-        "outcome": {"outcome": "rejected", "code": "Account Closed!"}}))
-    .contains("reason code"));
+    assert!(check(report(1, 0, json!({"outcome": "rejected", "code": "Account Closed!"}))).contains("reason code"));
+    assert!(check(json!({"type": "report", "project": PROJECT, "number": 1, "answers": []})).contains("answers: 1 to"));
+    let twice = json!({"line": 0, "outcome": {"outcome": "rejected", "code": "x"}});
+    assert!(check(json!({"type": "report", "project": PROJECT, "number": 1, "answers": [twice.clone(), twice]}))
+        .contains("answered twice"));
     // Queries: a bad path, a bad number, a missing record.
     let q = |path: &str| s.chain.ledger.query("payments", path, &json!({})).unwrap_err().to_string();
     assert!(q("nothing/here").contains("no payments query"));

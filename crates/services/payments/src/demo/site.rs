@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use anyhow::{bail, Context};
 use dojang_crypto::{Algorithm, Keypair};
 use dojang_eligibility_service::demo::citizens::{self, Citizen};
-use dojang_payments::msg::PaymentsMsg;
+use dojang_payments::msg::{Answer, PaymentsMsg};
 use dojang_payments::state::Progress;
 use dojang_payments::views::{BoundAccountQuery, ProgressQuery};
 use dojang_sdk::{Client, ClientError, TxBuilder};
@@ -168,12 +168,12 @@ impl Site {
         let bytes = serde_json::to_vec(&file)?;
         let answers =
             self.bank.submit(&bytes, attempt).map_err(|e| anyhow::anyhow!("the bank refused the file: {e}"))?;
-        for a in &answers {
-            let report =
-                PaymentsMsg::Report { project: PROJECT.into(), number, line: a.line, outcome: a.outcome.clone() };
-            let bank_key = self.bank_key.duplicate();
-            self.must(&bank_key, &report, &format!("the bank's report on line {}", a.line)).await?;
-        }
+        let statement = PaymentsMsg::Report {
+            project: PROJECT.into(),
+            number,
+            answers: answers.iter().map(|a| Answer { line: a.line, outcome: a.outcome.clone() }).collect(),
+        };
+        self.must(&self.bank_key, &statement, &format!("the bank's statement on month {number}")).await?;
         self.answers.extend(answers.iter().cloned());
         Ok(answers)
     }
