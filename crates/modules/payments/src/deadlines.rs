@@ -4,32 +4,28 @@
 //! through (PAY-09). Each deadline is one key, so a block runs each in bounded work.
 
 use dojang_ledger::{BlockContext, ModuleError, StateWrite};
-use dojang_types::Event;
+use dojang_types::{Date, Event};
 
 use crate::events::PaymentsEvent;
 use crate::exec::{contract_of, event, make_direct};
 use crate::params;
-use crate::progress::progress_of;
+use crate::progress::{progress_of, reschedule};
 use crate::rules::{self, DirectCause};
 use crate::state::{self, Guarantee, LineStatus};
 
-pub fn run(_ctx: &BlockContext, state: &mut dyn StateWrite, key: &[u8]) -> Result<Vec<Event>, ModuleError> {
+pub fn run(ctx: &BlockContext, state: &mut dyn StateWrite, key: &[u8]) -> Result<Vec<Event>, ModuleError> {
     let key = String::from_utf8_lossy(key).into_owned();
     let parts: Vec<&str> = key.split('/').collect();
+    let today = Date::from_unix_ms_kst(ctx.time_ms);
     match parts.as_slice() {
         ["guarantee", project, contract] => guarantee_missed(state, project, contract),
-        ["remind", project, number, line] => {
-            let (number, line) = numbers(number, line)?;
-            let pr = progress_of(state, project, number)?;
-            let l = pr.lines.get(line as usize).ok_or_else(|| bad(&key))?;
-            if matches!(l.status, LineStatus::Confirmed { .. }) {
-                return Ok(Vec::new());
-            }
-            Ok(vec![event(PaymentsEvent::PaymentDueSoon { project: project.to_string(), number, line, due: l.due })])
+        ["remind", project, number] => {
+            let number: u32 = number.parse().map_err(|_| bad(&key))?;
+            remind(state, project, number, today)
         }
-        ["due", project, number, line] => {
-            let (number, line) = numbers(number, line)?;
-            missed(state, project, number, line)
+        ["due", project, number] => {
+            let number: u32 = number.parse().map_err(|_| bad(&key))?;
+            missed(state, project, number, today)
         }
         ["pass", project, contract, order] => {
             let order: u32 = order.parse().map_err(|_| bad(&key))?;
@@ -51,14 +47,32 @@ pub fn run(_ctx: &BlockContext, state: &mut dyn StateWrite, key: &[u8]) -> Resul
     }
 }
 
-fn bad(key: &str) -> ModuleError {
-    ModuleError::InvalidMessage(format!("no payments deadline is named '{key}'"))
+/// The reminder: every open line whose reminder day has come falls due in a few days.
+fn remind(state: &mut dyn StateWrite, project: &str, number: u32, today: Date) -> Result<Vec<Event>, ModuleError> {
+    let mut pr = progress_of(state, project, number)?;
+    // The deadline that ran is gone: the next is set from what is still open.
+    pr.next_remind = None;
+    let mut events = Vec::new();
+    for (i, l) in pr.lines.iter_mut().enumerate() {
+        if l.remind.is_some_and(|r| r <= today) {
+            l.remind = None;
+            if !matches!(l.status, LineStatus::Confirmed { .. }) {
+                events.push(event(PaymentsEvent::PaymentDueSoon {
+                    project: project.into(),
+                    number,
+                    line: i as u32,
+                    due: l.due,
+                }));
+            }
+        }
+    }
+    reschedule(state, project, &mut pr)?;
+    state::write(state, &state::progress_key(project, number), &pr);
+    Ok(events)
 }
 
-fn numbers(number: &str, line: &str) -> Result<(u32, u32), ModuleError> {
-    let n = number.parse().map_err(|_| bad(number))?;
-    let l = line.parse().map_err(|_| bad(line))?;
-    Ok((n, l))
+fn bad(key: &str) -> ModuleError {
+    ModuleError::InvalidMessage(format!("no payments deadline is named '{key}'"))
 }
 
 fn guarantee_missed(state: &mut dyn StateWrite, project: &str, contract: &str) -> Result<Vec<Event>, ModuleError> {
@@ -72,33 +86,42 @@ fn guarantee_missed(state: &mut dyn StateWrite, project: &str, contract: &str) -
     Ok(events)
 }
 
-/// A line's due day passed unpaid: the instalment is missed for its contract, and from the
+/// Lines whose due day passed unpaid: each instalment is missed for its contract, and from the
 /// law's count of missed instalments the owner pays that contract directly (PAY-06).
-fn missed(state: &mut dyn StateWrite, project: &str, number: u32, line: u32) -> Result<Vec<Event>, ModuleError> {
+fn missed(state: &mut dyn StateWrite, project: &str, number: u32, today: Date) -> Result<Vec<Event>, ModuleError> {
     let mut pr = progress_of(state, project, number)?;
-    let Some(l) = pr.lines.get_mut(line as usize) else { return Ok(Vec::new()) };
-    if matches!(l.status, LineStatus::Confirmed { .. }) || l.missed {
-        return Ok(Vec::new());
+    pr.next_due = None;
+    let mut events = Vec::new();
+    let mut contracts: Vec<String> = Vec::new();
+    for (i, l) in pr.lines.iter_mut().enumerate() {
+        if matches!(l.status, LineStatus::Confirmed { .. }) || l.missed || l.due >= today {
+            continue;
+        }
+        l.missed = true;
+        events.push(event(PaymentsEvent::PaymentMissed {
+            project: project.into(),
+            number,
+            line: i as u32,
+            due: l.due,
+            contract: l.part.contract.clone(),
+        }));
+        if let Some(id) = &l.part.contract {
+            if !contracts.contains(id) {
+                contracts.push(id.clone());
+            }
+        }
     }
-    l.missed = true;
-    let (due, contract) = (l.due, l.part.contract.clone());
+    reschedule(state, project, &mut pr)?;
     state::write(state, &state::progress_key(project, number), &pr);
-    let mut events = vec![event(PaymentsEvent::PaymentMissed {
-        project: project.into(),
-        number,
-        line,
-        due,
-        contract: contract.clone(),
-    })];
-    if let Some(id) = contract {
+    for id in contracts {
         let mut c = contract_of(state, project, &id)?;
         // An instalment is a progress payment: two lines of one payment are one miss.
         if c.missed.contains(&number) {
-            return Ok(events);
+            continue;
         }
         c.missed.push(number);
         state::write(state, &state::contract_key(project, &id), &c);
-        let threshold = params::count(state, params::DIRECT_AFTER_MISSED, due)?;
+        let threshold = params::count(state, params::DIRECT_AFTER_MISSED, today)?;
         let threshold = u32::try_from(threshold).unwrap_or(u32::MAX);
         let missed = c.missed.len() as u32;
         if let Some(cause) = rules::direct_payment(missed, threshold, false, false, false) {

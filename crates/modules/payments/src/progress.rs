@@ -131,6 +131,8 @@ pub fn submit(
         approvals: Vec::new(),
         instruction,
         lines,
+        next_due: None,
+        next_remind: None,
     };
     state::write(state, &state::progress_key(&project, number), &progress);
     for c in &contracts {
@@ -196,7 +198,7 @@ pub fn approve(
 
 /// The instruction goes to the bank: each line's payee and due day (PAY-01; the pass-through
 /// of PAY-02 is met by paying every tier in the same instruction), direct when the owner pays
-/// that contract directly (PAY-06); a reminder and a due deadline per line.
+/// that contract directly (PAY-06); a reminder and a due deadline for the payment.
 fn instruct(
     ctx: &TxContext,
     state: &mut dyn StateWrite,
@@ -208,8 +210,7 @@ fn instruct(
     let remind = i64::from(params::days(state, params::REMINDER_DAYS, pr.received)?);
     let prime_due = rules::due_date(None, pr.received, max_days);
     let paid_by_owner = today(ctx);
-    for (i, line) in pr.lines.iter_mut().enumerate() {
-        let i = i as u32;
+    for line in pr.lines.iter_mut() {
         let (payee, due, direct) = match &line.part.contract {
             None => (line.payee, prime_due, false),
             Some(id) => {
@@ -226,14 +227,10 @@ fn instruct(
         line.payee = payee;
         line.due = due;
         line.direct = direct;
-        let end_of_due = due.plus_days(1).kst_start_ms();
-        state.schedule(end_of_due, state::due_deadline(project, pr.number, i).as_bytes())?;
         let reminder = due.plus_days(-remind);
-        if reminder > paid_by_owner {
-            state.schedule(reminder.kst_start_ms(), state::reminder_deadline(project, pr.number, i).as_bytes())?;
-            line.remind = Some(reminder);
-        }
+        line.remind = (reminder > paid_by_owner).then_some(reminder);
     }
+    reschedule(state, project, pr)?;
     pr.status = ProgressStatus::Instructed;
     Ok(vec![event(PaymentsEvent::Instructed {
         project: project.into(),
@@ -268,6 +265,7 @@ pub fn report(
         }
     }
     if !events.is_empty() {
+        reschedule(state, &project, &mut pr)?;
         state::write(state, &state::progress_key(&project, number), &pr);
     }
     Ok(events)
@@ -310,8 +308,7 @@ fn answer(
             let late_days = (value_date.days() - l.due.days()).max(0) as u32;
             let interest_krw = rules::late_interest(l.part.krw, l.due, value_date, rates).map_err(refuse)?;
             l.status = LineStatus::Confirmed { value_date, late_days, interest_krw };
-            let (due, remind, krw) = (l.due, l.remind, l.part.krw);
-            unschedule_line(state, project, number, line, due, remind);
+            let krw = l.part.krw;
             if let Some(id) = l.part.contract.clone() {
                 let mut c = contract_of(state, project, &id)?;
                 c.paid_krw = c.paid_krw.saturating_add(krw);
@@ -330,12 +327,37 @@ fn answer(
     }
 }
 
-/// A paid line's deadlines go; one already run is no longer there, and removing it does nothing.
-fn unschedule_line(state: &mut dyn StateWrite, project: &str, number: u32, line: u32, due: Date, remind: Option<Date>) {
-    state.unschedule(due.plus_days(1).kst_start_ms(), state::due_deadline(project, number, line).as_bytes());
-    if let Some(r) = remind {
-        state.unschedule(r.kst_start_ms(), state::reminder_deadline(project, number, line).as_bytes());
+/// Whether a line is still owed: not confirmed paid (a rejected line is owed until paid).
+fn open(l: &Line) -> bool {
+    !matches!(l.status, LineStatus::Confirmed { .. })
+}
+
+/// Sets the payment's two deadlines to its earliest open due day and reminder, moving or
+/// removing them when those change: a statement that pays every line leaves none behind.
+pub(crate) fn reschedule(state: &mut dyn StateWrite, project: &str, pr: &mut Progress) -> Result<(), ModuleError> {
+    let due_key = state::due_deadline(project, pr.number);
+    let next_due = pr.lines.iter().filter(|l| open(l) && !l.missed).map(|l| l.due).min();
+    if next_due != pr.next_due {
+        if let Some(old) = pr.next_due {
+            state.unschedule(old.plus_days(1).kst_start_ms(), due_key.as_bytes());
+        }
+        if let Some(new) = next_due {
+            state.schedule(new.plus_days(1).kst_start_ms(), due_key.as_bytes())?;
+        }
+        pr.next_due = next_due;
     }
+    let remind_key = state::reminder_deadline(project, pr.number);
+    let next_remind = pr.lines.iter().filter(|l| open(l)).filter_map(|l| l.remind).min();
+    if next_remind != pr.next_remind {
+        if let Some(old) = pr.next_remind {
+            state.unschedule(old.kst_start_ms(), remind_key.as_bytes());
+        }
+        if let Some(new) = next_remind {
+            state.schedule(new.kst_start_ms(), remind_key.as_bytes())?;
+        }
+        pr.next_remind = next_remind;
+    }
+    Ok(())
 }
 
 pub fn resend(

@@ -114,7 +114,7 @@ pub struct Line {
     /// Who is paid: the prime or the contract's contractor (a labour part: its workers).
     pub payee: Address,
     pub due: Date,
-    /// The day a reminder is raised if it is still unpaid, when that was after the instruction.
+    /// The day a reminder is raised if it is still unpaid; cleared once raised.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remind: Option<Date>,
     pub direct: bool,
@@ -142,6 +142,13 @@ pub struct Progress {
     /// The instruction's id, idempotent at the bank.
     pub instruction: Hash,
     pub lines: Vec<Line>,
+    /// The due day whose end the payment's due deadline is set for: the earliest of its open
+    /// lines not yet missed. One deadline per payment, not per line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_due: Option<Date>,
+    /// The day its reminder deadline is set for: the earliest reminder of an open line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_remind: Option<Date>,
 }
 
 pub fn officer_key(a: &Address) -> String {
@@ -170,11 +177,11 @@ pub fn progress_key(project: &str, number: u32) -> String {
 pub fn guarantee_deadline(project: &str, contract: &str) -> String {
     format!("guarantee/{project}/{contract}")
 }
-pub fn due_deadline(project: &str, number: u32, line: u32) -> String {
-    format!("due/{project}/{number}/{line}")
+pub fn due_deadline(project: &str, number: u32) -> String {
+    format!("due/{project}/{number}")
 }
-pub fn reminder_deadline(project: &str, number: u32, line: u32) -> String {
-    format!("remind/{project}/{number}/{line}")
+pub fn reminder_deadline(project: &str, number: u32) -> String {
+    format!("remind/{project}/{number}")
 }
 pub fn pass_through_deadline(project: &str, contract: &str, order: u32) -> String {
     format!("pass/{project}/{contract}/{order}")

@@ -2,9 +2,10 @@
 //! partner bank's instruction file and answers ([`bank`]), a bank simulator that plays the
 //! partner bank in tests and demos, and the city's side: building each approved progress
 //! payment's file and reconciling the bank's answers with the chain ([`instruction`]); and
-//! `dojang demo payments`.
+//! `dojang demo payments` and `dojang bench payments`.
 
 pub mod bank;
+mod bench;
 mod demo;
 pub mod instruction;
 
@@ -18,6 +19,20 @@ pub struct PaymentsService;
 
 static DEMOS: Subcommands<demo::Demos> = Subcommands::new(demo::run);
 
+#[derive(clap::Subcommand)]
+pub enum Benches {
+    /// Payment lines settled (the bank's statements final on chain) and reconciled per second
+    /// on one validator.
+    Payments(bench::PaymentsBenchArgs),
+}
+
+fn run_bench(b: Benches) -> dojang_service::Run {
+    let Benches::Payments(args) = b;
+    Box::pin(bench::run(args))
+}
+
+static BENCHES: Subcommands<Benches> = Subcommands::new(run_bench);
+
 impl Service for PaymentsService {
     fn name(&self) -> &'static str {
         dojang_payments::NAME
@@ -29,5 +44,9 @@ impl Service for PaymentsService {
 
     fn demos(&self) -> Option<&dyn CommandSet> {
         Some(&DEMOS)
+    }
+
+    fn benches(&self) -> Option<&dyn CommandSet> {
+        Some(&BENCHES)
     }
 }

@@ -77,6 +77,8 @@ fn case() -> Case {
             ),
             aid,
         ],
+        next_due: None,
+        next_remind: None,
     };
     let mut bank = BankSimulator::new();
     bank.dedicate(sub, "301-0000-0001");
