@@ -21,6 +21,15 @@ pub const KIND: &str = "odometer-reduction";
 pub const MIN_PERIOD_DAYS: i64 = 335;
 /// The longest award period: a year and a month.
 pub const MAX_PERIOD_DAYS: i64 = 396;
+/// An award cites the kilometres in whole steps of this many, and the month the period ended
+/// in, not its day: the readings are public, and an exact pair would single out the vehicle
+/// (decision 0024). The award table's tiers are whole steps.
+pub const STEP_KM: u64 = 500;
+
+/// The measure an award cites for `km` driven less: whole steps of [`STEP_KM`].
+pub fn in_steps(km: u64) -> u64 {
+    km - km % STEP_KM
+}
 
 /// An odometer reading of one vehicle, as its history on the cars module gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,12 +114,14 @@ pub fn evidence_id(salt: &Hash, vin: &str, year: u16) -> Hash {
     ])
 }
 
-/// The evidence an award cites for `span` of `vin`, and what opens it for an auditor.
+/// The evidence an award cites for `span` of `vin` (the month the period ended, the
+/// kilometres in whole steps), and what opens it for an auditor.
 pub fn evidence(office_secret: &[u8; 32], vin: &str, span: Span) -> Result<(Evidence, Opening), String> {
-    let measure = km_driven_less(&span)?;
+    let measure = in_steps(km_driven_less(&span)?);
     let year = span.end.on.year;
     let salt = salt(office_secret, vin, year);
-    let evidence = Evidence { kind: KIND.into(), id: evidence_id(&salt, vin, year), on: span.end.on, measure };
+    let on = span.end.on.month_start();
+    let evidence = Evidence { kind: KIND.into(), id: evidence_id(&salt, vin, year), on, measure };
     Ok((evidence, Opening { vin: vin.into(), year, salt, span }))
 }
 
@@ -141,13 +152,13 @@ pub fn audit(evidence: &Evidence, opening: &Opening, on_record: &[Reading]) -> R
             ));
         }
     }
-    if opening.year != opening.span.end.on.year || evidence.on != opening.span.end.on {
+    if opening.year != opening.span.end.on.year || evidence.on != opening.span.end.on.month_start() {
         return Err(format!(
             "the award is dated {} for {}, the period ends {}",
             evidence.on, opening.year, opening.span.end.on
         ));
     }
-    let km = km_driven_less(&opening.span)?;
+    let km = in_steps(km_driven_less(&opening.span)?);
     if km != evidence.measure {
         return Err(format!("the readings give {km} km driven less, the award claimed {}", evidence.measure));
     }

@@ -65,11 +65,13 @@ fn one_evidence_id_per_vehicle_and_year_whatever_the_readings() {
     assert_eq!(first.on, d("2026-03-01"));
     assert_eq!(first.measure, 3_000);
     // Another span ending the same year names the same evidence: MIL-04 refuses the second.
+    // 12,000 × 356 / 365 = 11,704 expected, 8,000 driven: 3,704 less, cited as 3,500, in
+    // February.
     let mut other = span();
-    other.end = r(4, "2026-02-20", 40_500);
+    other.end = r(4, "2026-02-20", 40_000);
     let (again, _) = evidence(&SECRET, VIN, other).unwrap();
     assert_eq!(again.id, first.id);
-    assert_ne!(again.measure, first.measure);
+    assert_eq!((again.on, again.measure), (d("2026-02-01"), 3_500));
     // Another year, another vehicle or another office's secret: another id.
     let next_year = Span { baseline: span().start, start: span().end, end: r(5, "2027-03-01", 49_000) };
     assert_ne!(evidence(&SECRET, VIN, next_year).unwrap().0.id, first.id);
@@ -105,6 +107,13 @@ fn an_auditor_opens_an_award_and_checks_it_against_the_readings() {
     let mut redated = awarded.clone();
     redated.on = d("2026-02-01");
     assert!(audit(&redated, &opening, &on_record).unwrap_err().contains("dated 2026-02-01"));
+    // Cited by month and in whole steps: read on the 17th (381 days: 12,526 km expected, 9,300
+    // driven, 3,226 less), cited as the 1st and 3,000 km, and the audit agrees.
+    let mut odd = span();
+    odd.end = r(3, "2026-03-17", 41_300);
+    let (coarse, opened) = evidence(&SECRET, VIN, odd).unwrap();
+    assert_eq!((coarse.on, coarse.measure), (d("2026-03-01"), 3_000));
+    audit(&coarse, &opened, &[odd.baseline, odd.start, odd.end]).unwrap();
 
     let mut other_kind = awarded;
     other_kind.kind = "meter-saving".into();

@@ -91,6 +91,11 @@ fn guarantee_missed(state: &mut dyn StateWrite, project: &str, contract: &str) -
 fn missed(state: &mut dyn StateWrite, project: &str, number: u32, today: Date) -> Result<Vec<Event>, ModuleError> {
     let mut pr = progress_of(state, project, number)?;
     pr.next_due = None;
+    // Read before any line is marked: a deadline's work is kept only if it succeeds, and it
+    // does not run again. Without the figure the lines are still marked missed; direct
+    // payment waits for the council to set it and the next miss.
+    let threshold =
+        params::count(state, params::DIRECT_AFTER_MISSED, today).ok().map(|t| u32::try_from(t).unwrap_or(u32::MAX));
     let mut events = Vec::new();
     let mut contracts: Vec<String> = Vec::new();
     for (i, l) in pr.lines.iter_mut().enumerate() {
@@ -121,9 +126,8 @@ fn missed(state: &mut dyn StateWrite, project: &str, number: u32, today: Date) -
         }
         c.missed.push(number);
         state::write(state, &state::contract_key(project, &id), &c);
-        let threshold = params::count(state, params::DIRECT_AFTER_MISSED, today)?;
-        let threshold = u32::try_from(threshold).unwrap_or(u32::MAX);
         let missed = c.missed.len() as u32;
+        let Some(threshold) = threshold else { continue };
         if let Some(cause) = rules::direct_payment(missed, threshold, false, false, false) {
             events.extend(make_direct(state, project, &mut c, cause));
         }

@@ -20,6 +20,11 @@ pub const MAX_KRW: u64 = 10_000_000_000_000;
 /// The most parts one progress payment has, and workers one labour part pays.
 pub const MAX_PARTS: usize = 64;
 pub const MAX_WORKERS: usize = 500;
+/// The fewest workers a labour part pays, so that its total is no one's wage (decision 0025).
+pub const MIN_CREW: usize = 3;
+/// How long after signing a contract or a project may be registered, or after its receipt a
+/// piece of work may be submitted: a year.
+pub const MAX_DAYS_BACK: i64 = 366;
 /// The most contracts in one project's tree.
 pub const MAX_CONTRACTS: usize = 1_000;
 /// The most agreed days a contract may state (PAY-01 caps what applies anyway).
@@ -71,6 +76,18 @@ fn krw(value: u64, what: &str) -> Result<(), ModuleError> {
     } else {
         Err(invalid(format!("{what}: 1 to {MAX_KRW} won, not {value}")))
     }
+}
+
+/// A date the message states about the past: not after today, and at most a year before.
+pub(crate) fn recent(day: Date, ctx: &TxContext, what: &str) -> Result<(), ModuleError> {
+    let today = today(ctx);
+    if day > today || day < today.plus_days(-MAX_DAYS_BACK) {
+        return Err(refuse(format!(
+            "{what} {day} is not between {} and today ({today})",
+            today.plus_days(-MAX_DAYS_BACK)
+        )));
+    }
+    Ok(())
 }
 
 /// The stateless checks and who may send each message.
@@ -177,6 +194,7 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: PaymentsMsg) ->
         }
         PaymentsMsg::RegisterProject { id, name, prime, amount_krw, signed } => {
             let officer = officer_of(state, &ctx.sender)?;
+            recent(signed, ctx, "the project's signing date")?;
             if state::read::<Project>(state, &state::project_key(&id))?.is_some() {
                 return Err(refuse(format!("project '{id}' is registered already")));
             }
@@ -257,6 +275,7 @@ fn register_contract(
     agreed_days: u32,
 ) -> Result<Vec<Event>, ModuleError> {
     let mut p = project_of(state, &project)?;
+    recent(signed, ctx, "the contract's signing date")?;
     if state::read::<Contract>(state, &state::contract_key(&project, &id))?.is_some() {
         return Err(refuse(format!("contract '{id}' of '{project}' is registered already")));
     }
@@ -316,6 +335,7 @@ fn register_contract(
         direct: None,
         paid_krw: 0,
         committed_krw: 0,
+        interest_committed_krw: 0,
         interest_krw: 0,
         pass_through: Vec::new(),
     };
@@ -368,9 +388,7 @@ fn change_order(
 ) -> Result<Vec<Event>, ModuleError> {
     let mut p = project_of(state, &project)?;
     department_officer(state, &ctx.sender, &p)?;
-    if on > today(ctx) {
-        return Err(refuse(format!("PAY-09: a change order is recorded once made, not for {on}")));
-    }
+    recent(on, ctx, "PAY-09: a change order is recorded once made; its date")?;
     let by = on.plus_days(i64::from(params::days(state, params::CHANGE_ORDER_DAYS, on)?));
     p.change_orders += 1;
     let order = p.change_orders;
@@ -415,6 +433,32 @@ fn amend(
     let mut c = contract_of(state, &project, &contract)?;
     if c.payer != ctx.sender {
         return Err(ModuleError::Unauthorized(format!("only {}, who pays '{contract}', amends it", c.payer)));
+    }
+    // The raise comes out of what is left to contract above it, as a new contract would.
+    let too_much = |room: u64| {
+        refuse(format!(
+            "the contracts under it would come to more than it is worth: {room} won of it is left to contract"
+        ))
+    };
+    match &c.parent {
+        None => {
+            let mut p = project_of(state, &project)?;
+            let room = p.amount_krw.saturating_sub(p.allotted_krw);
+            if increase_krw > room {
+                return Err(too_much(room));
+            }
+            p.allotted_krw += increase_krw;
+            state::write(state, &state::project_key(&project), &p);
+        }
+        Some(parent_id) => {
+            let mut parent = contract_of(state, &project, parent_id)?;
+            let room = parent.amount_krw.saturating_sub(parent.allotted_krw);
+            if increase_krw > room {
+                return Err(too_much(room));
+            }
+            parent.allotted_krw += increase_krw;
+            state::write(state, &state::contract_key(&project, parent_id), &parent);
+        }
     }
     let mut left = increase_krw;
     let mut kept = Vec::new();

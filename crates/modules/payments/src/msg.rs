@@ -51,7 +51,8 @@ pub struct Part {
     pub kind: PartKind,
     pub krw: u64,
     pub method: Method,
-    /// Labour: the workers paid, each engaged on this contract with an account bound.
+    /// Labour: the workers paid (at least [`crate::exec::MIN_CREW`], so the total is no one's
+    /// wage), each engaged on this contract with an account bound.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub workers: Vec<Address>,
     /// Labour: the salted commitment to the per-worker amounts the bank receives off chain.
@@ -72,12 +73,19 @@ pub enum Outcome {
     Rejected { code: String },
 }
 
-/// The bank's answer on one line of an instruction.
+/// The bank's answer on one line of an instruction, for the attempt it answers (a line sent
+/// again is a new attempt; an answer on an older attempt changes nothing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
     pub line: u32,
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
     pub outcome: Outcome,
+}
+
+pub fn first_attempt() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,7 +7,10 @@ use dojang_ledger::{ModuleError, StateWrite, TxContext};
 use dojang_types::{sha256, Address, Date, Event, Hash};
 
 use crate::events::PaymentsEvent;
-use crate::exec::{contract_of, department_officer, event, invalid, project_of, refuse, today, MAX_PARTS, MAX_WORKERS};
+use crate::exec::{
+    contract_of, department_officer, event, invalid, project_of, recent, refuse, today, MAX_PARTS, MAX_WORKERS,
+    MIN_CREW,
+};
 use crate::msg::{Answer, Method, Outcome, Part, PartKind};
 use crate::params;
 use crate::rules::{self, Rate};
@@ -31,8 +34,10 @@ pub fn check_parts(parts: &[Part]) -> Result<(), ModuleError> {
                 "part {i}: a labour part, and only one, names its workers and the commitment to their lines"
             )));
         }
-        if p.workers.len() > MAX_WORKERS {
-            return Err(invalid(format!("part {i}: at most {MAX_WORKERS} workers")));
+        if labour && !(MIN_CREW..=MAX_WORKERS).contains(&p.workers.len()) {
+            return Err(invalid(format!(
+                "part {i}: a labour part pays {MIN_CREW} to {MAX_WORKERS} workers ({MIN_CREW} at least, so that its total is no one's wage); put a smaller crew's wages with another crew of the same employer"
+            )));
         }
         if (p.kind == PartKind::MutualAid) != p.worker_days.is_some() {
             return Err(invalid(format!("part {i}: a mutual-aid part, and only one, gives its worker_days")));
@@ -57,9 +62,11 @@ pub fn submit(
     if number != p.progress + 1 {
         return Err(refuse(format!("the next progress payment of '{project}' is number {}", p.progress + 1)));
     }
-    if received > today(ctx) {
-        return Err(refuse(format!("the work is received on {received}, after today")));
-    }
+    recent(received, ctx, "the day the work was received")?;
+    // The figures the instruction will need must be in force now, not fail its approval later.
+    let max_days = params::days(state, params::DUE_DAYS, received)?;
+    params::days(state, params::PASS_THROUGH_DAYS, received)?;
+    params::days(state, params::REMINDER_DAYS, received)?;
     let amounts: Vec<u64> = parts.iter().map(|x| x.krw).collect();
     rules::split_sums(&amounts, approved_krw).map_err(refuse)?;
     let mut cash_per_contract: Vec<(Option<&str>, u64, u64)> = Vec::new();
@@ -73,7 +80,15 @@ pub fn submit(
                 contracts.push(contract_of(state, &project, id)?);
             }
             let c = contracts.iter_mut().find(|c| &c.id == id).ok_or_else(|| refuse("a contract went missing"))?;
-            if part.kind != PartKind::Interest {
+            if part.kind == PartKind::Interest {
+                c.interest_committed_krw = c.interest_committed_krw.saturating_add(part.krw);
+                if c.interest_committed_krw > c.interest_krw {
+                    return Err(refuse(format!(
+                        "PAY-03: the interest parts for '{id}' would pay {} won, more than the {} won of interest it accrued",
+                        c.interest_committed_krw, c.interest_krw
+                    )));
+                }
+            } else {
                 c.committed_krw = c.committed_krw.saturating_add(part.krw);
                 if c.committed_krw > c.amount_krw {
                     return Err(refuse(format!(
@@ -120,6 +135,8 @@ pub fn submit(
             direct: false,
             status: LineStatus::Pending,
             missed: false,
+            interest_from: received.plus_days(i64::from(max_days)),
+            attempt: 1,
             part,
         })
         .collect();
@@ -254,13 +271,10 @@ pub fn report(
     if pr.status != ProgressStatus::Instructed {
         return Err(refuse(format!("progress payment {number} of '{project}' has not gone to the bank")));
     }
-    let rates: Vec<Rate> = dojang_governance::readers::basis_points_history(state, params::LATE_INTEREST_BP)?
-        .into_iter()
-        .map(|(from, bp)| Rate { from, bp })
-        .collect();
+    let mut rates: Option<Vec<Rate>> = None;
     let mut events = Vec::new();
-    for Answer { line, outcome } in answers {
-        if let Some(e) = answer(ctx, state, &project, &mut pr, line, outcome, &rates)? {
+    for a in answers {
+        if let Some(e) = answer(ctx, state, &project, &mut pr, a, &mut rates)? {
             events.push(e);
         }
     }
@@ -271,18 +285,36 @@ pub fn report(
     Ok(events)
 }
 
-/// One line's answer: its event, or nothing when it repeats what the chain has.
+/// The late-interest rate's versions, read once a statement has a line paid late.
+fn rates_of(state: &dyn dojang_ledger::StateRead, rates: &mut Option<Vec<Rate>>) -> Result<Vec<Rate>, ModuleError> {
+    if rates.is_none() {
+        let history = dojang_governance::readers::basis_points_history(state, params::LATE_INTEREST_BP)?;
+        *rates = Some(history.into_iter().map(|(from, bp)| Rate { from, bp }).collect());
+    }
+    Ok(rates.clone().unwrap_or_default())
+}
+
+/// One line's answer: its event, or nothing when it repeats what the chain has or answers an
+/// earlier attempt than the line's.
 fn answer(
     ctx: &TxContext,
     state: &mut dyn StateWrite,
     project: &str,
     pr: &mut Progress,
-    line: u32,
-    outcome: Outcome,
-    rates: &[Rate],
+    Answer { line, attempt, outcome }: Answer,
+    rates: &mut Option<Vec<Rate>>,
 ) -> Result<Option<Event>, ModuleError> {
     let number = pr.number;
     let l = pr.lines.get_mut(line as usize).ok_or_else(|| refuse(format!("the instruction has no line {line}")))?;
+    if attempt < l.attempt {
+        return Ok(None);
+    }
+    if attempt > l.attempt {
+        return Err(refuse(format!(
+            "line {line} was sent {} time(s); there is no attempt {attempt} to answer",
+            l.attempt
+        )));
+    }
     match (&l.status, outcome) {
         // Idempotent: the same answer again is accepted and changes nothing.
         (LineStatus::Confirmed { value_date, .. }, Outcome::Confirmed { value_date: again })
@@ -306,7 +338,12 @@ fn answer(
                 return Err(refuse(format!("line {line}: the value date {value_date} is after today")));
             }
             let late_days = (value_date.days() - l.due.days()).max(0) as u32;
-            let interest_krw = rules::late_interest(l.part.krw, l.due, value_date, rates).map_err(refuse)?;
+            let interest_krw = if value_date > l.interest_from {
+                let rates = rates_of(state, rates)?;
+                rules::late_interest(l.part.krw, l.interest_from, value_date, &rates).map_err(refuse)?
+            } else {
+                0
+            };
             l.status = LineStatus::Confirmed { value_date, late_days, interest_krw };
             let krw = l.part.krw;
             if let Some(id) = l.part.contract.clone() {
@@ -380,6 +417,7 @@ pub fn resend(
         workers_may_be_paid(state, &project, &l.part, line as usize)?;
     }
     l.status = LineStatus::Pending;
+    l.attempt += 1;
     state::write(state, &state::progress_key(&project, number), &pr);
     Ok(vec![event(PaymentsEvent::LineResent { project, number, line })])
 }

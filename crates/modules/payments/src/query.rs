@@ -66,8 +66,8 @@ pub fn reconcile(pr: &Progress) -> Reconciliation {
         match &l.status {
             LineStatus::Confirmed { interest_krw, .. } => {
                 r.confirmed += 1;
-                r.confirmed_krw += l.part.krw;
-                r.interest_krw += interest_krw;
+                r.confirmed_krw = r.confirmed_krw.saturating_add(l.part.krw);
+                r.interest_krw = r.interest_krw.saturating_add(*interest_krw);
             }
             LineStatus::Rejected { .. } => r.escalated.push(i as u32),
             LineStatus::Pending => r.pending.push(i as u32),

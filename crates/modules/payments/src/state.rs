@@ -86,6 +86,9 @@ pub struct Contract {
     pub committed_krw: u64,
     /// Late interest accrued on its late lines (PAY-03).
     pub interest_krw: u64,
+    /// What interest parts submitted so far pay of it: never more than accrued.
+    #[serde(default)]
+    pub interest_committed_krw: u64,
     /// Raises owed for change orders, not yet made (PAY-09).
     pub pass_through: Vec<PassThrough>,
 }
@@ -121,6 +124,13 @@ pub struct Line {
     pub status: LineStatus,
     /// Its due day passed while it was unpaid.
     pub missed: bool,
+    /// Late interest runs from the end of this day: 60 days after the work was received
+    /// (PAY-03, Subcontracting Act art. 13(8)).
+    pub interest_from: Date,
+    /// Which sending of the line the bank is to answer: 1, and one more each time the prime
+    /// sends a rejected line again.
+    #[serde(default = "crate::msg::first_attempt")]
+    pub attempt: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

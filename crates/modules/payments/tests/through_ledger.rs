@@ -82,6 +82,7 @@ fn pay_07_the_split_sums_and_labour_goes_only_to_engaged_workers_own_accounts() 
     assert!(why.starts_with("PAY-07") && why.contains("20000001 won, more than its contract (20000000 won)"), "{why}");
 
     let crew = s.worker(&s.sub, Some("sub-a"));
+    let mate = s.worker(&s.sub, Some("sub-a"));
     let stranger = key();
     let unbound = key();
     s.ok(&s.sub, json!({"type": "engage_worker", "project": PROJECT, "contract": "sub-a", "worker": addr(&unbound)}));
@@ -89,13 +90,13 @@ fn pay_07_the_split_sums_and_labour_goes_only_to_engaged_workers_own_accounts() 
         json!([{"contract": "sub-a", "kind": "labour", "krw": 3_000_000,
         "method": "transfer", "workers": w.iter().map(|k| addr(k)).collect::<Vec<_>>(), "lines": s.fresh()}])
     };
-    let why = s.reason(&s.prime, submit(labour(&[&crew, &stranger]), 3_000_000));
+    let why = s.reason(&s.prime, submit(labour(&[&crew, &mate, &stranger]), 3_000_000));
     assert!(why.starts_with("PAY-07") && why.contains("not a worker engaged on sub-a"), "{why}");
-    let why = s.reason(&s.prime, submit(labour(&[&unbound]), 3_000_000));
+    let why = s.reason(&s.prime, submit(labour(&[&crew, &mate, &unbound]), 3_000_000));
     assert!(why.starts_with("PAY-07") && why.contains("has bound no account"), "{why}");
     // A worker engaged by the equipment supplier is not sub-a's.
     let theirs = s.worker(&s.equipment, Some("equip"));
-    let why = s.reason(&s.prime, submit(labour(&[&theirs]), 3_000_000));
+    let why = s.reason(&s.prime, submit(labour(&[&crew, &mate, &theirs]), 3_000_000));
     assert!(why.contains("not a worker engaged on sub-a"), "{why}");
     // A worker binds their account themselves; the employer cannot engage for another's contract.
     assert_eq!(
@@ -106,7 +107,11 @@ fn pay_07_the_split_sums_and_labour_goes_only_to_engaged_workers_own_accounts() 
         "unauthorized"
     );
     s.ok(&unbound, json!({"type": "bind_account", "project": PROJECT, "account": s.fresh()}));
-    s.ok(&s.prime, submit(labour(&[&crew, &unbound]), 3_000_000));
+    // Two workers' total would be close to each one's wage: a labour part pays three at least.
+    let two =
+        dojang_payments::exec::check(&serde_json::from_value(submit(labour(&[&crew, &unbound]), 3_000_000)).unwrap());
+    assert!(two.unwrap_err().to_string().contains("3 at least"));
+    s.ok(&s.prime, submit(labour(&[&crew, &mate, &unbound]), 3_000_000));
     assert_eq!(s.progress(1).status, ProgressStatus::Submitted);
 }
 
@@ -199,31 +204,51 @@ fn two_officers_approve_and_the_bank_reports_each_line_once_rejections_escalated
         .reason(&s.prime, json!({"type": "resend", "project": PROJECT, "number": 1, "line": 0}))
         .contains("not rejected"));
     s.ok(&s.prime, json!({"type": "resend", "project": PROJECT, "number": 1, "line": 1}));
-    s.report(1, 1, confirmed);
+    // The second attempt of line 1 is paid.
+    s.ok(
+        &s.bank,
+        json!({"type": "report", "project": PROJECT, "number": 1, "answers": [
+        {"line": 1, "attempt": 2, "outcome": confirmed}]}),
+    );
     let rec = s.chain.ask(&ReconciliationQuery { project: PROJECT.into(), number: 1 }).unwrap();
     assert_eq!((rec.confirmed, rec.confirmed_krw, rec.escalated.len(), rec.interest_krw), (3, 85_000_000, 0, 0));
     assert_eq!(s.contract("sub-a").paid_krw, 30_000_000);
 }
 
 #[test]
-fn pay_03_a_line_paid_late_accrues_interest_day_by_day() {
+fn pay_03_a_line_paid_late_accrues_interest_day_by_day_after_60_days_from_receipt() {
     let s = Site::new();
     let received = s.today();
-    s.instruct(1, received, json!([part(Some("sub-a"), "subcontract", 40_000_000)]));
+    s.instruct(
+        1,
+        received,
+        json!([part(Some("sub-a"), "subcontract", 40_000_000), part(Some("equip"), "equipment", 1_000_000)]),
+    );
     let due = s.progress(1).lines[0].due;
+    assert_eq!(due, received.plus_days(15));
     let events = s.pass_days(13);
-    assert_eq!(kinds(&events), ["payment_due_soon"], "three days before its due day");
+    assert_eq!(kinds(&events), ["payment_due_soon", "payment_due_soon"], "three days before its due day");
     let events = s.pass_days(9);
-    assert_eq!(kinds(&events), ["payment_missed"]);
+    assert_eq!(kinds(&events), ["payment_missed", "payment_missed"]);
+    // Paid 22 days after receipt: late by 7 days, but the Act charges interest only past 60.
+    let early = s.today();
+    s.report(1, 1, json!({"outcome": "confirmed", "value_date": early}));
+    assert_eq!(
+        s.progress(1).lines[1].status,
+        LineStatus::Confirmed { value_date: early, late_days: 7, interest_krw: 0 }
+    );
+    s.pass_days(45);
     let paid = s.today();
+    assert_eq!(paid, received.plus_days(67));
     let r = s.report(1, 0, json!({"outcome": "confirmed", "value_date": paid}));
+    let from = received.plus_days(60);
     let expected =
-        late_interest(40_000_000, due, paid, &[Rate { from: "2019-07-01".parse().unwrap(), bp: 1_550 }]).unwrap();
-    // 7 days late at 15.5 % a year: 40,000,000 × 0.155 × 7 / 365 = 118,904.1 -> 118,904.
+        late_interest(40_000_000, from, paid, &[Rate { from: "2019-07-01".parse().unwrap(), bp: 1_550 }]).unwrap();
+    // 7 days past the 60 at 15.5 % a year: 40,000,000 × 0.155 × 7 / 365 = 118,904.1 -> 118,904.
     assert_eq!(expected, 118_904);
     assert_eq!(
         s.progress(1).lines[0].status,
-        LineStatus::Confirmed { value_date: paid, late_days: 7, interest_krw: expected }
+        LineStatus::Confirmed { value_date: paid, late_days: 52, interest_krw: expected }
     );
     assert_eq!(dojang_testkit::event_attr(&r, "line_confirmed", "interest_krw"), "118904");
     assert_eq!(s.contract("sub-a").interest_krw, expected);
@@ -338,4 +363,73 @@ fn malformed_messages_and_queries_get_clear_errors() {
         "received": s.today(), "parts": [part(None, "material", 1)]}),
     );
     assert!(why.contains("is number 1"), "{why}");
+}
+
+#[test]
+fn one_deadline_per_payment_follows_its_lines_due_on_different_days() {
+    let s = Site::new();
+    let received = s.today();
+    // The prime's own line is due in 60 days, sub-a's in 15.
+    s.instruct(1, received, json!([part(None, "material", 5_000_000), part(Some("sub-a"), "subcontract", 4_000_000)]));
+    let pr = s.progress(1);
+    assert_eq!((pr.lines[0].due, pr.lines[1].due), (received.plus_days(60), received.plus_days(15)));
+    assert_eq!(pr.next_due, Some(received.plus_days(15)), "the earliest open line");
+    // sub-a's line is rejected: still owed, so still missed when its day passes.
+    s.report(1, 1, json!({"outcome": "rejected", "code": "account_closed"}));
+    let events = s.pass_days(16);
+    assert_eq!(kinds(&events), ["payment_due_soon", "payment_missed"], "{events:?}");
+    assert!(s.progress(1).lines[1].missed);
+    assert_eq!(s.progress(1).next_due, Some(received.plus_days(60)), "moved to the prime's line");
+    // The prime's line is paid before its day: nothing is left to remind of or miss.
+    s.report(1, 0, json!({"outcome": "confirmed", "value_date": s.today()}));
+    let pr = s.progress(1);
+    assert_eq!((pr.next_due, pr.next_remind), (None, None));
+    let events = s.pass_days(50);
+    let left: Vec<_> = events.iter().filter(|e| e.kind.starts_with("payment_")).collect();
+    assert!(left.is_empty(), "no deadline left behind: {left:?}");
+    assert!(!s.progress(1).lines[0].missed);
+}
+
+#[test]
+fn a_line_sent_again_is_answered_for_its_new_attempt_and_an_old_answer_changes_nothing() {
+    let s = Site::new();
+    s.instruct(1, s.today(), json!([part(Some("sub-a"), "subcontract", 4_000_000)]));
+    let rejected = json!({"outcome": "rejected", "code": "account_closed"});
+    s.report(1, 0, rejected.clone());
+    s.ok(&s.prime, json!({"type": "resend", "project": PROJECT, "number": 1, "line": 0}));
+    assert_eq!(s.progress(1).lines[0].attempt, 2);
+    // The first attempt's answer, retried: changes nothing.
+    assert!(s.report(1, 0, rejected).events.is_empty());
+    assert_eq!(s.progress(1).lines[0].status, LineStatus::Pending);
+    let confirmed = json!({"outcome": "confirmed", "value_date": s.today()});
+    let third = json!({"type": "report", "project": PROJECT, "number": 1, "answers": [{"line": 0, "attempt": 3, "outcome": confirmed}]});
+    assert!(s.reason(&s.bank, third).contains("no attempt 3"));
+    let second = json!({"type": "report", "project": PROJECT, "number": 1, "answers": [{"line": 0, "attempt": 2, "outcome": confirmed}]});
+    assert_eq!(kinds(&s.ok(&s.bank, second).events), ["line_confirmed"]);
+}
+
+#[test]
+fn dates_far_from_today_are_refused_and_interest_parts_never_pay_more_than_accrued() {
+    let s = Site::new();
+    let today = s.today();
+    let contract = |signed: dojang_types::Date| {
+        json!({"type": "register_contract", "project": PROJECT, "id": "late",
+        "contractor": addr(&key()), "kind": "material", "amount_krw": 1_000, "signed": signed, "agreed_days": 30})
+    };
+    assert!(s.reason(&s.prime, contract(today.plus_days(1))).contains("is not between"));
+    assert!(s.reason(&s.prime, contract(today.plus_days(-400))).contains("is not between"));
+    let far = json!({"type": "submit_progress", "project": PROJECT, "number": 1, "approved_krw": 1,
+        "received": today.plus_days(-400), "parts": [part(None, "material", 1)]});
+    assert!(s.reason(&s.prime, far).contains("is not between"));
+    // No interest accrued: an interest part for sub-a is refused.
+    let interest = json!({"type": "submit_progress", "project": PROJECT, "number": 1, "approved_krw": 10,
+        "received": today, "parts": [part(Some("sub-a"), "interest", 10)]});
+    let why = s.reason(&s.prime, interest);
+    assert!(why.starts_with("PAY-03") && why.contains("more than the 0 won"), "{why}");
+    // An amendment cannot raise a contract past what is left above it.
+    let why = s.reason(
+        &s.sub,
+        json!({"type": "amend_contract", "project": PROJECT, "contract": "sub-b", "increase_krw": 200_000_001}),
+    );
+    assert!(why.contains("200000000 won of it is left"), "{why}");
 }

@@ -168,7 +168,7 @@ async fn measure(
             project: PROJECT.into(),
             number,
             answers: (0..LINES_PER_PAYMENT as u32)
-                .map(|line| Answer { line, outcome: Outcome::Confirmed { value_date: today } })
+                .map(|line| Answer { line, attempt: 1, outcome: Outcome::Confirmed { value_date: today } })
                 .collect(),
         }),
     );

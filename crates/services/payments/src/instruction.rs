@@ -8,7 +8,7 @@ use dojang_payments::msg::{Outcome, PartKind};
 use dojang_payments::state::{LineStatus, Progress};
 use dojang_types::{Date, Hash};
 
-use crate::bank::file::{Credit, Creditor, InstructionFile, LineAnswer, WorkerCredit};
+use crate::bank::file::{end_to_end_id, Credit, Creditor, InstructionFile, LineAnswer, WorkerCredit};
 
 /// A labour line's per-worker credits and the salt of its `lines` commitment: what the
 /// employer hands the bank and never the chain.
@@ -45,7 +45,8 @@ pub fn build(
         };
         credits.push(Credit {
             line: i,
-            end_to_end_id: format!("{}-{i}", pr.instruction),
+            attempt: line.attempt,
+            end_to_end_id: end_to_end_id(&pr.instruction, i, line.attempt),
             krw: line.part.krw,
             creditor,
             direct: line.direct,

@@ -6,7 +6,7 @@ use dojang_crypto::{Algorithm, Keypair};
 use dojang_payments::msg::{Method, Outcome, Part, PartKind};
 use dojang_payments::state::{Line, LineStatus, Progress, ProgressStatus};
 use dojang_payments_service::bank::file::{
-    account_commitment, lines_commitment, AccountOpening, FileError, WorkerCredit,
+    account_commitment, end_to_end_id, lines_commitment, AccountOpening, Creditor, FileError, WorkerCredit,
 };
 use dojang_payments_service::bank::simulator::{BankSimulator, ChainFacts};
 use dojang_payments_service::bank::PartnerBank;
@@ -38,6 +38,8 @@ fn line(kind: PartKind, krw: u64, payee: Address, workers: Vec<Address>, lines: 
         direct: false,
         status: LineStatus::Pending,
         missed: false,
+        interest_from: d("2026-07-30"),
+        attempt: 1,
     }
 }
 
@@ -106,7 +108,7 @@ fn each_line_is_paid_with_its_value_date_and_a_file_sent_twice_is_paid_once() {
     let mut c = case();
     let file = build("road-7", &c.pr, &c.payroll, None, d("2026-06-01")).unwrap();
     assert_eq!(file.total_krw(), 7_143_000);
-    c.bank.delay(format!("{}-0", c.pr.instruction), 2);
+    c.bank.delay(end_to_end_id(&c.pr.instruction, 0, 1), 2);
     let answers = c.bank.submit(&bytes(&file), 1).unwrap();
     let outcomes: Vec<_> = answers.iter().map(|a| a.outcome.clone()).collect();
     assert_eq!(
@@ -125,6 +127,12 @@ fn each_line_is_paid_with_its_value_date_and_a_file_sent_twice_is_paid_once() {
     assert_eq!(c.bank.submit(&bytes(&file), 1).unwrap(), answers);
     assert_eq!(c.bank.credited("301-0000-0001"), 5_000_000);
     assert_eq!(c.bank.credited(&c.workers[0].1.number), 1_200_000);
+    // A new file attempt that lists a line already paid: answered as paid, not paid again.
+    let mut again_file = build("road-7", &c.pr, &c.payroll, Some(&[0]), d("2026-06-09")).unwrap();
+    again_file.requested_execution = d("2026-06-09");
+    let again = c.bank.submit(&bytes(&again_file), 2).unwrap();
+    assert_eq!(again[0].outcome, Outcome::Confirmed { value_date: d("2026-06-03") });
+    assert_eq!(c.bank.credited("301-0000-0001"), 5_000_000);
     // Changed contents under the same attempt are refused whole.
     let mut changed = file.clone();
     changed.requested_execution = d("2026-06-02");
@@ -194,16 +202,30 @@ fn a_malformed_file_is_refused_whole_with_its_reason() {
     let mut zero = good.clone();
     zero.credits[0].krw = 0;
     assert!(refuse(&mut c.bank, &bytes(&zero)).contains("credits nothing"));
+    // A bad credit last: refused whole before the lines above it are paid.
     let mut more = good.clone();
-    more.credits[0].krw = 5_000_001;
-    assert!(refuse(&mut c.bank, &bytes(&more)).contains("the chain approved 5000000"));
+    more.credits[2].krw = 143_001;
+    assert!(refuse(&mut c.bank, &bytes(&more)).contains("line 2: credits 143001 won, the chain approved 143000"));
+    // A labour line filed as a contractor's credit (its payee is the employer), mutual aid
+    // sent to a contractor, a labour line naming other workers: each refused whole.
+    let mut to_employer = good.clone();
+    to_employer.credits[1].creditor = Creditor::Contractor { address: c.pr.lines[1].payee };
+    assert!(refuse(&mut c.bank, &bytes(&to_employer)).contains("labour goes only to its workers"));
+    let mut aid = good.clone();
+    aid.credits[2].creditor = Creditor::Contractor { address: c.pr.lines[2].payee };
+    assert!(refuse(&mut c.bank, &bytes(&aid)).contains("line 2"));
+    let mut others = good.clone();
+    if let Creditor::Workers { credits, .. } = &mut others.credits[1].creditor {
+        credits.swap(0, 1);
+    }
+    assert!(refuse(&mut c.bank, &bytes(&others)).contains("not the line's workers"));
     let mut e2e = good.clone();
     e2e.credits[2].end_to_end_id = "x".into();
     assert!(refuse(&mut c.bank, &bytes(&e2e)).contains("end-to-end id"));
     let mut unknown = good.clone();
     unknown.instruction = Hash([1; 32]);
     for credit in &mut unknown.credits {
-        credit.end_to_end_id = format!("{}-{}", unknown.instruction, credit.line);
+        credit.end_to_end_id = end_to_end_id(&unknown.instruction, credit.line, credit.attempt);
     }
     assert!(refuse(&mut c.bank, &bytes(&unknown)).contains("not on the chain"));
     let mut empty = good.clone();
@@ -211,6 +233,10 @@ fn a_malformed_file_is_refused_whole_with_its_reason() {
     assert!(refuse(&mut c.bank, &bytes(&empty)).contains("credits no one"));
     // Nothing above paid anyone.
     assert_eq!(c.bank.credited("301-0000-0001"), 0);
+    for (_, a) in &c.workers {
+        assert_eq!(c.bank.credited(&a.number), 0);
+    }
+    assert_eq!(c.bank.mutual_aid_credited(), 0);
     // A labour line without its payroll cannot be built.
     assert!(build("road-7", &c.pr, &Payroll::default(), None, d("2026-06-01"))
         .unwrap_err()

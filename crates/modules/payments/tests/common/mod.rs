@@ -178,6 +178,7 @@ impl Site {
             let rel = &key[b"ledger/".len()..];
             if let Some(bytes) = self.chain.ledger.committed_state().read_module("ledger", rel).unwrap() {
                 let all = serde_json::from_slice::<Vec<Event>>(&bytes).unwrap();
+                assert!(!all.iter().any(|e| e.kind == "hook_failed"), "a deadline failed: {all:?}");
                 events.extend(all.into_iter().filter(|e| e.module == "payments"));
             }
         }

@@ -67,7 +67,10 @@ pub enum Creditor {
 pub struct Credit {
     /// The line's index in the chain's instruction.
     pub line: u32,
-    /// `<instruction>-<line>`: what the bank's statement quotes back.
+    /// Which sending of the line this is: 1, and one more each time it is sent again.
+    pub attempt: u32,
+    /// `<instruction>-<line>-<attempt>`: what the bank's statement quotes back, and what it
+    /// never pays twice.
     pub end_to_end_id: String,
     pub krw: u64,
     pub creditor: Creditor,
@@ -88,7 +91,7 @@ pub struct InstructionFile {
 
 impl InstructionFile {
     pub fn total_krw(&self) -> u64 {
-        self.credits.iter().map(|c| c.krw).sum()
+        self.credits.iter().fold(0u64, |t, c| t.saturating_add(c.krw))
     }
 }
 
@@ -98,7 +101,13 @@ impl InstructionFile {
 pub struct LineAnswer {
     pub instruction: Hash,
     pub line: u32,
+    pub attempt: u32,
     pub outcome: dojang_payments::msg::Outcome,
+}
+
+/// The end-to-end id of a line's attempt.
+pub fn end_to_end_id(instruction: &Hash, line: u32, attempt: u32) -> String {
+    format!("{instruction}-{line}-{attempt}")
 }
 
 /// Why a file is refused whole, before any line is paid.
@@ -126,10 +135,10 @@ pub fn parse(bytes: &[u8]) -> Result<InstructionFile, FileError> {
         if c.krw == 0 {
             return Err(FileError::BadLine { line: c.line, reason: "credits nothing".into() });
         }
-        if c.end_to_end_id != format!("{}-{}", file.instruction, c.line) {
+        if c.end_to_end_id != end_to_end_id(&file.instruction, c.line, c.attempt) {
             return Err(FileError::BadLine {
                 line: c.line,
-                reason: "its end-to-end id is not <instruction>-<line>".into(),
+                reason: "its end-to-end id is not <instruction>-<line>-<attempt>".into(),
             });
         }
     }

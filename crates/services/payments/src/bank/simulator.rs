@@ -11,7 +11,9 @@ use dojang_payments::msg::Outcome;
 use dojang_payments::state::Line;
 use dojang_types::{Address, Hash};
 
-use super::file::{account_commitment, lines_commitment, Creditor, FileError, InstructionFile, LineAnswer};
+use dojang_payments::msg::PartKind;
+
+use super::file::{account_commitment, lines_commitment, Credit, Creditor, FileError, InstructionFile, LineAnswer};
 
 /// What the bank reads from the chain to check a file: the instruction's lines, and the
 /// account commitment each worker bound.
@@ -39,6 +41,8 @@ pub struct BankSimulator {
     received: BTreeMap<(Hash, u32), (InstructionFile, Vec<LineAnswer>)>,
     /// What the bank read from the chain for each instruction.
     facts: BTreeMap<Hash, ChainFacts>,
+    /// Lines paid, by end-to-end id, with their value date: never paid twice.
+    paid: BTreeMap<String, dojang_types::Date>,
     mutual_aid_krw: u64,
 }
 
@@ -97,42 +101,54 @@ impl BankSimulator {
                 Err(FileError::ChangedOnResend(file.instruction))
             };
         }
-        let mut answers = Vec::with_capacity(file.credits.len());
+        // Every credit is checked against the chain before anything is paid: a file refused
+        // whole has paid no one.
         for credit in &file.credits {
             let line = chain.lines.get(credit.line as usize).ok_or_else(|| FileError::BadLine {
                 line: credit.line,
                 reason: "the chain's instruction has no such line".into(),
             })?;
-            if line.part.krw != credit.krw {
-                return Err(FileError::BadLine {
-                    line: credit.line,
-                    reason: format!("credits {} won, the chain approved {}", credit.krw, line.part.krw),
-                });
-            }
-            let value_date =
-                file.requested_execution.plus_days(self.delays.get(&credit.end_to_end_id).copied().unwrap_or(0));
-            let outcome = match self.pay(credit, line, &chain) {
-                Ok(()) => Outcome::Confirmed { value_date },
-                Err(code) => Outcome::Rejected { code: code.into() },
+            check_credit(credit, line)?;
+        }
+        let mut answers = Vec::with_capacity(file.credits.len());
+        for credit in &file.credits {
+            let line = &chain.lines[credit.line as usize];
+            let outcome = match self.paid.get(&credit.end_to_end_id) {
+                // Paid under another file already: the same answer, nothing paid again.
+                Some(value_date) => Outcome::Confirmed { value_date: *value_date },
+                None => {
+                    let value_date = file
+                        .requested_execution
+                        .plus_days(self.delays.get(&credit.end_to_end_id).copied().unwrap_or(0));
+                    match self.pay(credit, line, &chain) {
+                        Ok(()) => {
+                            self.paid.insert(credit.end_to_end_id.clone(), value_date);
+                            Outcome::Confirmed { value_date }
+                        }
+                        Err(code) => Outcome::Rejected { code: code.into() },
+                    }
+                }
             };
-            answers.push(LineAnswer { instruction: file.instruction, line: credit.line, outcome });
+            answers.push(LineAnswer {
+                instruction: file.instruction,
+                line: credit.line,
+                attempt: credit.attempt,
+                outcome,
+            });
         }
         self.received.insert((file.instruction, attempt), (file, answers.clone()));
         Ok(answers)
     }
 
     /// Pays one credit, or the reason code it is rejected with; a rejected line pays no one.
-    fn pay(&mut self, credit: &super::file::Credit, line: &Line, chain: &ChainFacts) -> Result<(), &'static str> {
+    fn pay(&mut self, credit: &Credit, line: &Line, chain: &ChainFacts) -> Result<(), &'static str> {
         match &credit.creditor {
             Creditor::Contractor { address } => {
-                if *address != line.payee {
-                    return Err("payee_mismatch");
-                }
                 let number = self.dedicated.get(address).ok_or("no_dedicated_account")?.clone();
                 self.credit(&number, credit.krw)
             }
             Creditor::MutualAidFund => {
-                self.mutual_aid_krw += credit.krw;
+                self.mutual_aid_krw = self.mutual_aid_krw.saturating_add(credit.krw);
                 Ok(())
             }
             Creditor::Workers { credits, lines_salt } => {
@@ -140,7 +156,7 @@ impl BankSimulator {
                 if line.part.lines != Some(lines_commitment(lines_salt, &wages)) {
                     return Err("lines_mismatch");
                 }
-                if wages.iter().map(|(_, k)| *k).sum::<u64>() != credit.krw {
+                if wages.iter().try_fold(0u64, |t, (_, k)| t.checked_add(*k)) != Some(credit.krw) {
                     return Err("amounts_mismatch");
                 }
                 for c in credits {
@@ -164,11 +180,38 @@ impl BankSimulator {
     fn credit(&mut self, number: &str, krw: u64) -> Result<(), &'static str> {
         match self.accounts.get_mut(number) {
             Some(a) if a.open => {
-                a.credited_krw += krw;
+                a.credited_krw = a.credited_krw.saturating_add(krw);
                 Ok(())
             }
             Some(_) => Err("account_closed"),
             None => Err("no_such_account"),
         }
+    }
+}
+
+/// Whether a credit may pay the chain's line at all (PAY-07): its amount, and a creditor of
+/// the line's kind: the line's own workers, each once, for labour; the fund for mutual aid;
+/// the line's payee for anything else.
+fn check_credit(credit: &Credit, line: &Line) -> Result<(), FileError> {
+    let bad = |reason: String| FileError::BadLine { line: credit.line, reason };
+    if line.part.krw != credit.krw {
+        return Err(bad(format!("credits {} won, the chain approved {}", credit.krw, line.part.krw)));
+    }
+    match (&credit.creditor, line.part.kind) {
+        (Creditor::Workers { credits, .. }, PartKind::Labour) => {
+            let named: Vec<Address> = credits.iter().map(|c| c.worker).collect();
+            if named != line.part.workers {
+                return Err(bad("its workers are not the line's workers, each once, in the line's order".into()));
+            }
+            Ok(())
+        }
+        (Creditor::MutualAidFund, PartKind::MutualAid) => Ok(()),
+        (Creditor::Contractor { address }, kind) if kind != PartKind::Labour && kind != PartKind::MutualAid => {
+            if *address != line.payee {
+                return Err(bad(format!("it credits {address}, the chain's line pays {}", line.payee)));
+            }
+            Ok(())
+        }
+        (_, kind) => Err(bad(format!("a {kind:?} line cannot credit that creditor: labour goes only to its workers"))),
     }
 }

@@ -4,7 +4,8 @@
 //! misses its guarantee (PAY-05, so PAY-06 direct payment). 120 workers are engaged and bind
 //! their accounts. Six monthly progress payments follow, the node restarting with its clock a
 //! month on each time: a worker's closed account rejected and paid on the second attempt, a
-//! late prime whose subcontractors' lines are missed and paid with interest (PAY-03), a change
+//! late prime whose subcontractors' lines are missed and paid with interest past the Act's 60
+//! days (PAY-03), a change
 //! order passed through, or not (PAY-09). Every line is reconciled; the node's files are
 //! scanned for the workers' names, resident numbers, accounts and wages.
 
@@ -205,9 +206,10 @@ async fn run_month(site: &mut Site, month: u32) -> anyhow::Result<()> {
         )?;
         println!("Day 31: sub-c's guarantee was missed (PAY-05); the owner pays sub-c directly from now on (PAY-06).");
     }
-    // In month 3 the prime sends its split 45 days after the work was received: the
-    // subcontractors' due days (30 agreed) have passed.
-    let received = if month == 3 { today.plus_days(-45) } else { today };
+    // In month 3 the prime sends its split 75 days after the work was received: the
+    // subcontractors' due days (30 agreed) have passed, and so have the Act's 60 days, after
+    // which interest runs.
+    let received = if month == 3 { today.plus_days(-75) } else { today };
     let (parts, mut payroll, worker_days) = months::split(site, month, received)?;
     let rejected_worker = 40;
     if month == 2 {
@@ -271,7 +273,7 @@ async fn wait_missed(site: &Site, month: u32) -> anyhow::Result<()> {
         let pr = site.progress(month).await?;
         let subs: Vec<_> = pr.lines.iter().filter(|l| l.part.contract.is_some()).collect();
         if subs.iter().all(|l| l.missed) {
-            println!("Month 3: the prime's split came 45 days after the work was received; {} subcontractor lines were past due and recorded missed.", subs.len());
+            println!("Month 3: the prime's split came 75 days after the work was received; {} subcontractor lines were past due and recorded missed.", subs.len());
             return Ok(());
         }
         if Instant::now() > deadline {

@@ -171,7 +171,10 @@ impl Site {
         let statement = PaymentsMsg::Report {
             project: PROJECT.into(),
             number,
-            answers: answers.iter().map(|a| Answer { line: a.line, outcome: a.outcome.clone() }).collect(),
+            answers: answers
+                .iter()
+                .map(|a| Answer { line: a.line, attempt: a.attempt, outcome: a.outcome.clone() })
+                .collect(),
         };
         self.must(&self.bank_key, &statement, &format!("the bank's statement on month {number}")).await?;
         self.answers.extend(answers.iter().cloned());
