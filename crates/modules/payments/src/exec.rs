@@ -308,18 +308,18 @@ fn register_contract(
             "the contracts under it would come to more than it is worth: {room} won of it is left to contract"
         )));
     }
-    let guarantee_by = match rules::guarantee_due(
+    let due = rules::guarantee_due(
         signed,
         amount_krw,
         params::krw(state, params::GUARANTEE_OVER_KRW, signed)?,
         params::days(state, params::GUARANTEE_DAYS, signed)?,
-    ) {
-        Some(by) => {
-            state.schedule(by.plus_days(1).kst_start_ms(), state::guarantee_deadline(&project, &id).as_bytes())?;
-            Some(by)
-        }
-        None => None,
-    };
+    );
+    // A supply of material carries no payment guarantee: the Subcontracting Act's is for
+    // construction work, the Construction Machinery Management Act's for equipment rental.
+    let guarantee_by = due.filter(|_| kind != ContractKind::Material);
+    if let Some(by) = guarantee_by {
+        state.schedule(by.plus_days(1).kst_start_ms(), state::guarantee_deadline(&project, &id).as_bytes())?;
+    }
     let c = Contract {
         id: id.clone(),
         parent: parent.clone(),

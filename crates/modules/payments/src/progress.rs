@@ -59,8 +59,13 @@ pub fn submit(
     if p.prime != ctx.sender {
         return Err(ModuleError::Unauthorized(format!("only {}, the prime, submits the split", p.prime)));
     }
-    if number != p.progress + 1 {
-        return Err(refuse(format!("the next progress payment of '{project}' is number {}", p.progress + 1)));
+    // The prime numbers its payments; a number is used once. Numbers need not follow each
+    // other (splits sent together may reach a block in any order).
+    if number == 0 {
+        return Err(refuse("progress payments are numbered from 1"));
+    }
+    if state::read::<Progress>(state, &state::progress_key(&project, number))?.is_some() {
+        return Err(refuse(format!("progress payment {number} of '{project}' is submitted already")));
     }
     recent(received, ctx, "the day the work was received")?;
     // The figures the instruction will need must be in force now, not fail its approval later.
@@ -155,7 +160,7 @@ pub fn submit(
     for c in &contracts {
         state::write(state, &state::contract_key(&project, &c.id), c);
     }
-    p.progress = number;
+    p.progress += 1;
     state::write(state, &state::project_key(&project), &p);
     Ok(vec![event(PaymentsEvent::ProgressSubmitted { project, number, approved_krw })])
 }

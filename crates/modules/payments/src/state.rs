@@ -29,7 +29,7 @@ pub struct Project {
     /// What contracts directly under the prime add up to.
     pub allotted_krw: u64,
     pub contracts: u32,
-    /// Progress payments submitted so far.
+    /// How many progress payments were submitted so far.
     pub progress: u32,
     pub change_orders: u32,
 }

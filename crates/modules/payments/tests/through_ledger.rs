@@ -38,6 +38,12 @@ fn the_tree_is_registered_by_each_payer_and_pay_05_guarantees_fall_due_over_10_m
     let by = today.plus_days(30);
     assert_eq!(s.contract("sub-a").guarantee, Guarantee::Due { by });
     assert_eq!(s.contract("mat").guarantee, Guarantee::NotNeeded, "8 M is under the threshold");
+    s.ok(
+        &s.prime,
+        json!({"type": "register_contract", "project": PROJECT, "id": "gravel", "contractor": addr(&key()),
+        "kind": "material", "amount_krw": 50_000_000, "signed": today, "agreed_days": 30}),
+    );
+    assert_eq!(s.contract("gravel").guarantee, Guarantee::NotNeeded, "a supply of material needs none");
     assert_eq!(s.contract("sub-b").payer, addr(&s.sub));
     // The prime gives sub-a's guarantee in time; sub-a does not give sub-b's.
     let give = |c: &str| json!({"type": "give_guarantee", "project": PROJECT, "contract": c, "reference": s.fresh()});
@@ -356,13 +362,15 @@ fn malformed_messages_and_queries_get_clear_errors() {
     assert!(q("officer/not-an-address").contains("not an account address"));
     let missing = s.chain.ledger.query("payments", &format!("reconciliation/{PROJECT}/3"), &json!({})).unwrap_err();
     assert!(matches!(missing, dojang_ledger::ModuleError::NotFound(_)), "{missing:?}");
-    // Out-of-order numbering is refused with the number to use.
-    let why = s.reason(
-        &s.prime,
-        json!({"type": "submit_progress", "project": PROJECT, "number": 2, "approved_krw": 1,
-        "received": s.today(), "parts": [part(None, "material", 1)]}),
-    );
-    assert!(why.contains("is number 1"), "{why}");
+    // A payment number is used once; numbers need not follow each other; 0 is none.
+    let submit = |number: u32| {
+        json!({"type": "submit_progress", "project": PROJECT, "number": number,
+        "approved_krw": 1, "received": s.today(), "parts": [part(None, "material", 1)]})
+    };
+    s.ok(&s.prime, submit(2));
+    assert!(s.reason(&s.prime, submit(2)).contains("progress payment 2 of 'road-7' is submitted already"));
+    assert!(s.reason(&s.prime, submit(0)).contains("numbered from 1"));
+    s.ok(&s.prime, submit(1));
 }
 
 #[test]
