@@ -81,10 +81,14 @@ pub fn submit(
             return Err(refuse(format!("PAY-10: part {i} would be paid in kind; pay it in money")));
         }
         if let Some(id) = &part.contract {
-            if !contracts.iter().any(|c| &c.id == id) {
-                contracts.push(contract_of(state, &project, id)?);
-            }
-            let c = contracts.iter_mut().find(|c| &c.id == id).ok_or_else(|| refuse("a contract went missing"))?;
+            let at = match contracts.iter().position(|c| &c.id == id) {
+                Some(at) => at,
+                None => {
+                    contracts.push(contract_of(state, &project, id)?);
+                    contracts.len() - 1
+                }
+            };
+            let c = &mut contracts[at];
             if part.kind == PartKind::Interest {
                 c.interest_committed_krw = c.interest_committed_krw.saturating_add(part.krw);
                 if c.interest_committed_krw > c.interest_krw {
@@ -291,12 +295,15 @@ pub fn report(
 }
 
 /// The late-interest rate's versions, read once a statement has a line paid late.
-fn rates_of(state: &dyn dojang_ledger::StateRead, rates: &mut Option<Vec<Rate>>) -> Result<Vec<Rate>, ModuleError> {
+fn rates_of<'a>(
+    state: &dyn dojang_ledger::StateRead,
+    rates: &'a mut Option<Vec<Rate>>,
+) -> Result<&'a [Rate], ModuleError> {
     if rates.is_none() {
         let history = dojang_governance::readers::basis_points_history(state, params::LATE_INTEREST_BP)?;
         *rates = Some(history.into_iter().map(|(from, bp)| Rate { from, bp }).collect());
     }
-    Ok(rates.clone().unwrap_or_default())
+    Ok(rates.as_deref().unwrap_or_default())
 }
 
 /// One line's answer: its event, or nothing when it repeats what the chain has or answers an
@@ -344,8 +351,8 @@ fn answer(
             }
             let late_days = (value_date.days() - l.due.days()).max(0) as u32;
             let interest_krw = if value_date > l.interest_from {
-                let rates = rates_of(state, rates)?;
-                rules::late_interest(l.part.krw, l.interest_from, value_date, &rates).map_err(refuse)?
+                rules::late_interest(l.part.krw, l.interest_from, value_date, rates_of(state, rates)?)
+                    .map_err(refuse)?
             } else {
                 0
             };

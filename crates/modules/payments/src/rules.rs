@@ -26,15 +26,6 @@ pub struct Rate {
     pub bp: u32,
 }
 
-fn days_in_year(year: u16) -> u64 {
-    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
-    if leap {
-        366
-    } else {
-        365
-    }
-}
-
 /// PAY-03: late interest on `principal` due on `due` and paid on `paid`: for each day after
 /// the due day up to and including the day paid, `principal × bp / 10,000 / days in that
 /// year`, at the rate in force that day. The day's shares are added exactly (as fractions
@@ -57,13 +48,14 @@ pub fn late_interest(principal: u64, due: Date, paid: Date, rates: &[Rate]) -> R
             })?;
         // The run ends before the next rate version, the next 1 January, or after `paid`.
         let next_rate = rates.iter().find(|r| r.from > day).map(|r| r.from);
+        let this_year = Date::new(day.year, 1, 1).map_err(|e| format!("PAY-03: {e}"))?;
         let next_year = Date::new(day.year + 1, 1, 1).map_err(|e| format!("PAY-03: {e}"))?;
         let mut end = paid.plus_days(1).min(next_year);
         if let Some(n) = next_rate {
             end = end.min(n);
         }
         let days = (end.days() - day.days()) as u128;
-        let per_year = days_in_year(day.year) as u128;
+        let per_year = (next_year.days() - this_year.days()) as u128;
         numerator += u128::from(principal) * u128::from(rate.bp) * days * (COMMON / (10_000 * per_year));
         day = end;
     }

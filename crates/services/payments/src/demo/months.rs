@@ -3,6 +3,8 @@
 //! two officers' approval, the bank paying the file, and the reconciliation.
 
 use anyhow::Context;
+use dojang_labour::tables::keys::MINIMUM_WAGE;
+use dojang_labour::Tables;
 use dojang_payments::msg::{Method, Part, PartKind, PaymentsMsg};
 use dojang_payments::rules::pays_minimum_wage;
 use dojang_types::{Address, Date, Hash};
@@ -25,25 +27,14 @@ pub const PRIME_MATERIAL: u64 = 60_000_000;
 /// The mutual-aid contribution per worker-day in the demo chain's tables (PAY-11).
 pub const MUTUAL_AID_DAILY: u64 = 6_500;
 
-/// The minimum wage an hour on `day`, from the tables the demo chain was started with.
-fn minimum_wage(day: Date) -> Result<u64, String> {
-    let mut best: Option<(Date, u64)> = None;
-    for p in dojang_service::demo_params() {
-        if p["table"] != "minimum_wage" || p["key"] != "hourly_krw" {
-            continue;
-        }
-        let from: Date = p["effective_from"].as_str().and_then(|s| s.parse().ok()).ok_or("a malformed table row")?;
-        let krw = p["value"]["krw"].as_u64().ok_or("a malformed table row")?;
-        if from <= day && best.is_none_or(|(b, _)| from > b) {
-            best = Some((from, krw));
-        }
-    }
-    best.map(|(_, k)| k).ok_or_else(|| format!("no minimum wage is in force on {day}"))
-}
-
 /// The month's split and payroll: per crew a labour line with each worker's wage, the
 /// contracts' shares, the prime's own material, and mutual aid for the worker-days.
 pub fn split(site: &Site, month: u32, received: Date) -> anyhow::Result<(Vec<Part>, Payroll, u64)> {
+    // The tables the demo chain was started with, read once for every worker's days.
+    let params: Vec<dojang_governance::msg::GenesisParam> =
+        dojang_service::demo_params().into_iter().map(serde_json::from_value).collect::<Result<_, _>>()?;
+    let tables = Tables::new(params.into_iter().map(|p| (p.table, p.key, p.effective_from, p.value)));
+    let minimum_wage = |day: Date| tables.krw(MINIMUM_WAGE, day).map_err(|e| e.to_string());
     let mut parts = Vec::new();
     let mut payroll = Payroll::default();
     let mut worker_days = 0;
