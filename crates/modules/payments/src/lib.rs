@@ -21,6 +21,7 @@ pub mod msg;
 pub mod params;
 pub mod progress;
 pub mod query;
+pub mod receipt;
 pub mod rules;
 pub mod state;
 pub mod views;
