@@ -5,12 +5,14 @@
 
 pub mod anchor;
 pub mod book;
+pub mod client;
 pub mod http;
 pub mod records;
 pub mod service;
 
 pub use anchor::{Anchoring, ChainAnchoring};
 pub use book::Book;
+pub use client::{OfferClient, OfferError};
 pub use http::router;
 pub use records::Records;
 pub use service::{Issuer, NewOffer, Settings};

@@ -36,7 +36,7 @@ impl Drop for Running {
     }
 }
 
-const ADMIN: &str = "desk-secret";
+const ADMIN: &str = "desk-secret-of-the-tests";
 
 async fn start() -> Running {
     let dir = tempfile::tempdir().unwrap();
@@ -453,4 +453,41 @@ async fn wallet_endpoints_answer_any_origin_and_the_desk_does_not() {
         .post("/admin/offers", Some(ADMIN), json!({"subject": "S-1", "credential_configuration_id": "income_band"}))
         .await;
     assert_eq!(status, 200, "the desk still works for its own callers");
+}
+
+#[tokio::test]
+async fn the_offer_client_gets_an_offer_and_tells_a_refusal_from_an_outage() {
+    use dojang_issuer::{OfferClient, OfferError};
+    let r = start().await;
+    let claims: Map<String, Value> =
+        serde_json::from_value(json!({"employer": "Mapo Bakery", "months_of_service": 7})).unwrap();
+    let client = OfferClient::new(&r.url, ADMIN, "career").unwrap();
+    let offer = client.offer("contract-1", claims.clone()).await.unwrap();
+    assert!(offer.credential_offer_uri.starts_with("openid-credential-offer://"), "{}", offer.credential_offer_uri);
+    assert_eq!(offer.credential_offer["credential_configuration_ids"], json!(["career"]));
+    let pin = offer.tx_code.unwrap();
+    assert!(pin.len() == 6 && pin.chars().all(|c| c.is_ascii_digit()), "{pin}");
+    // Refusals: retrying will not help, and the reason is the issuer's.
+    let wrong_token = OfferClient::new(&r.url, "not-the-desk-token", "career").unwrap();
+    assert!(matches!(wrong_token.offer("contract-1", claims.clone()).await, Err(OfferError::Refused(_))));
+    let from_records = OfferClient::new(&r.url, ADMIN, "income_band").unwrap();
+    match from_records.offer("S-1", claims.clone()).await {
+        Err(OfferError::Refused(why)) => assert!(why.contains("send no claims"), "{why}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    match client.offer("", claims.clone()).await {
+        Err(OfferError::Refused(why)) => assert!(why.contains("subject"), "{why}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // An issuer that is not there: a passing fault.
+    let gone = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let down = OfferClient::new(&gone, ADMIN, "career").unwrap();
+    assert!(matches!(down.offer("contract-1", claims).await, Err(OfferError::Unavailable(_))));
+    // Settings that cannot work are refused before any request.
+    assert!(OfferClient::new("ftp://issuer", ADMIN, "career").is_err());
+    assert!(OfferClient::new(&r.url, "short", "career").is_err());
+    assert!(OfferClient::new(&r.url, ADMIN, "").is_err());
 }

@@ -42,4 +42,5 @@ fn the_payments_demo_pays_every_line_computes_the_law_and_leaks_nothing() {
     assert!(s["personal_data_scan"]["node_files"].as_u64().unwrap() > 0, "{s}");
     assert_eq!(s["personal_data_scan"]["hits"], 0, "{s}");
     assert!(stdout.contains("paid it on the second attempt"), "{stdout}");
+    assert_eq!(s["receipts"], 120, "every worker's receipt for the last month, received into a wallet: {s}");
 }

@@ -87,6 +87,22 @@ fn a_header_older_than_the_maximum_age_is_refused() {
 }
 
 #[test]
+fn a_chain_declared_ahead_is_judged_by_its_own_clock_both_ways() {
+    let (_, vals) = set(4);
+    let c = chain(&vals);
+    let month = 31 * 86_400_000;
+    let ahead = header(CHAIN, 5, NOW + month, &vals);
+    assert!(matches!(c.check_header(&ahead, NOW), Err(VerifyError::FromTheFuture { .. })));
+    c.set_clock_ahead(month);
+    assert!(c.check_header(&ahead, NOW).is_ok(), "a block stamped on the moved clock passes");
+    // The moved clock also ages: a block stamped at the local time is now a month old.
+    let err = c.check_header(&header(CHAIN, 6, NOW, &vals), NOW).unwrap_err();
+    assert!(matches!(err, VerifyError::TooOld { .. }), "{err}");
+    let err = c.check_header(&header(CHAIN, 7, NOW + month + MAX_FUTURE_SKEW_MS + 1, &vals), NOW).unwrap_err();
+    assert!(matches!(err, VerifyError::FromTheFuture { .. }), "{err}");
+}
+
+#[test]
 fn a_header_below_the_minimum_height_is_refused_and_the_minimum_only_rises() {
     let (_, vals) = set(4);
     let c = chain(&vals);

@@ -90,7 +90,9 @@ fn pay_08_no_receipt_below_each_work_dates_minimum_wage() {
     assert!(receipt(at(&l), &WORKERS[0], 162_800, &new_year(), minimum_on).is_ok());
     let why = receipt(at(&l), &WORKERS[0], 162_799, &new_year(), minimum_on).unwrap_err();
     match why {
-        ReceiptError::BelowMinimumWage(text) => assert!(text.starts_with("PAY-08") && text.contains("162800"), "{text}"),
+        ReceiptError::BelowMinimumWage(text) => {
+            assert!(text.starts_with("PAY-08") && text.contains("162800"), "{text}")
+        }
         other => panic!("expected PAY-08, got {other}"),
     }
     // A work date the tables give no minimum wage for: no receipt, and the reason says why.

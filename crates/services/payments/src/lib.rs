@@ -8,6 +8,7 @@ pub mod bank;
 mod bench;
 mod demo;
 pub mod instruction;
+pub mod receipts;
 
 use dojang_ledger::Router;
 use dojang_payments::Payments;

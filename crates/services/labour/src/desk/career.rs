@@ -6,7 +6,6 @@
 //! the desk keeps nothing of it.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -14,19 +13,17 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use dojang_api::Problem;
+use dojang_issuer::{NewOffer, OfferClient, OfferError};
 use dojang_labour::career::{career, CareerError, OnLedger};
 use dojang_private::request;
 use dojang_types::{wall_clock_ms, Address};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::api::{admit, conflict, entry, refused, registered, Answer, Refused};
 use super::contracts::today;
 use super::findings::{in_force, FindingsError, InForce};
 use super::Desk;
-
-/// How long the issuer has to answer.
-const ISSUER_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// `[desk.career]`: the organisation's credential issuer, whose records configuration for
 /// career certificates takes its claims with each offer (`claims_in_offer = true`).
@@ -48,80 +45,39 @@ fn default_configuration() -> String {
 
 /// The issuer as the desk reaches it.
 pub struct CareerIssuer {
-    settings: CareerSettings,
-    http: reqwest::Client,
+    client: OfferClient,
 }
 
 impl CareerIssuer {
     pub fn new(settings: CareerSettings) -> anyhow::Result<CareerIssuer> {
-        anyhow::ensure!(
-            settings.issuer_url.starts_with("http://") || settings.issuer_url.starts_with("https://"),
-            "[desk.career] issuer_url must be an http(s) address"
-        );
-        anyhow::ensure!(
-            settings.admin_token.len() >= 16,
-            "[desk.career] admin_token must be the issuer's admin token (at least 16 characters)"
-        );
-        let http = reqwest::Client::builder().timeout(ISSUER_TIMEOUT).build()?;
-        Ok(CareerIssuer { settings, http })
+        let client =
+            OfferClient::new(&settings.issuer_url, &settings.admin_token, &settings.credential_configuration_id)
+                .map_err(|e| anyhow::anyhow!("[desk.career]: {e}"))?;
+        Ok(CareerIssuer { client })
     }
 
     /// The issuer's offer of a credential with `claims` to the worker of `contract`.
-    async fn offer(&self, contract: &str, claims: Value) -> Result<Value, Refused> {
-        let url = format!("{}/admin/offers", self.settings.issuer_url.trim_end_matches('/'));
-        let body = json!({
-            "subject": contract,
-            "credential_configuration_id": self.settings.credential_configuration_id,
-            "pin": true,
-            "claims": claims,
-        });
-        let unavailable = |why: String| {
-            tracing::warn!(issuer = %self.settings.issuer_url, why, "the career certificate issuer failed the desk");
-            refused(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "issuer-unavailable",
-                "the credential issuer could not make the offer; try again shortly (if it persists, the desk's operator finds the reason in its log)",
-            )
-        };
-        let resp = self
-            .http
-            .post(url)
-            .bearer_auth(&self.settings.admin_token)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| unavailable(e.to_string()))?;
-        let status = resp.status();
-        let answer: Value = resp.json().await.map_err(|e| unavailable(format!("HTTP {status}, not JSON: {e}")))?;
-        if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
-            // Not a passing fault: the issuer's configuration or these claims. Retrying won't help.
-            tracing::error!(issuer = %self.settings.issuer_url, %status, answer = %answer, "the career certificate issuer refused the desk's offer");
-            return Err(refused(
-                StatusCode::BAD_GATEWAY,
-                "issuer-refused",
-                format!(
-                    "the credential issuer refused the offer ({}); the desk's operator must check [desk.career] and the issuer's configuration",
-                    answer["error_description"].as_str().unwrap_or("no reason given")
-                ),
-            ));
-        }
-        if !status.is_success() {
-            return Err(unavailable(format!("HTTP {status}: {answer}")));
-        }
-        Ok(answer)
+    async fn offer(&self, contract: &str, claims: Map<String, Value>) -> Result<NewOffer, Refused> {
+        self.client.offer(contract, claims).await.map_err(|e| match e {
+            OfferError::Refused(why) => {
+                // Not a passing fault: the issuer's configuration or these claims.
+                tracing::error!(issuer = %self.client.url(), why, "the career certificate issuer refused the desk's offer");
+                refused(
+                    StatusCode::BAD_GATEWAY,
+                    "issuer-refused",
+                    format!("the credential issuer refused the offer ({why}); the desk's operator must check [desk.career] and the issuer's configuration"),
+                )
+            }
+            other => {
+                tracing::warn!(issuer = %self.client.url(), error = %other, "the career certificate issuer failed the desk");
+                refused(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "issuer-unavailable",
+                    "the credential issuer could not make the offer; try again shortly (if it persists, the desk's operator finds the reason in its log)",
+                )
+            }
+        })
     }
-}
-
-/// The parts of the issuer's offer the app needs.
-#[derive(Deserialize)]
-struct OfferView {
-    credential_offer_uri: String,
-    tx_code: Option<String>,
-    #[serde(default)]
-    wallet_link: Option<String>,
-    #[serde(default)]
-    qr_svg: String,
-    credential_offer: serde_json::Map<String, Value>,
 }
 
 /// The worker's own request for the certificate (the law gives it on the worker's request):
@@ -186,12 +142,11 @@ pub async fn certificate(
         };
         conflict(code, format!("no career certificate yet: {why}"))
     })?;
-    let claims = serde_json::to_value(&facts).map_err(|x| Refused::from(Problem::internal(x)))?;
-    let answer = issuer.offer(&id, claims.clone()).await?;
-    let offer: OfferView = serde_json::from_value(answer).map_err(|x| {
-        tracing::warn!(error = %x, "the career certificate issuer answered an unexpected offer");
-        Refused::from(Problem::internal("the credential issuer's offer is not of the expected shape"))
-    })?;
+    let claims = match serde_json::to_value(&facts) {
+        Ok(Value::Object(claims)) => claims,
+        _ => return Err(Refused::from(Problem::internal("a career certificate's facts are not a JSON object"))),
+    };
+    let offer = issuer.offer(&id, claims.clone()).await?;
     tracing::info!(client = %client.id, contract = %id, "career certificate offered");
     Ok((
         StatusCode::CREATED,

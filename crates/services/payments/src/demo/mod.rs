@@ -10,6 +10,7 @@
 //! scanned for the workers' names, resident numbers, accounts and wages.
 
 mod months;
+mod receipts;
 mod site;
 
 use std::path::{Path, PathBuf};
@@ -54,7 +55,7 @@ pub fn run(demo: Demos) -> Run {
         let work = WorkDir::new(args.dir.as_deref(), "dojang-payments-demo");
         std::fs::create_dir_all(work.path())?;
         let node = start_node(&work.path().join("node")).await?;
-        let result = project(node).await;
+        let result = project(node, work.path()).await;
         if let Err(e) = &result {
             eprintln!("the demo failed: {e:#}");
         }
@@ -62,22 +63,37 @@ pub fn run(demo: Demos) -> Run {
     })
 }
 
-async fn project(node: StartedNode) -> anyhow::Result<()> {
+async fn project(node: StartedNode, work: &Path) -> anyhow::Result<()> {
     let home = node.home.clone();
     let client = Client::new(&node.url);
     let chain_id =
         client.status().await?["chain_id"].as_str().context("the node's status has no chain id")?.to_string();
     let council = TxBuilder::new(&chain_id, demo_key(&home, "admin").context("the council's key")?);
-    let mut site = Site::new(&node.url, chain_id);
-    set_up(&mut site, &client, &council).await?;
+    let trusted = dojang_sdk::TrustedChain::from_genesis_file(&home.join("genesis.json"))?;
+    let mut site = Site::new(&node.url, chain_id, trusted);
+    set_up(&mut site, &client, &council, &home).await?;
+    let (_issuer, office) = receipts::open_office(&node.url, &home, work).await?;
     let mut node = node;
+    let mut last = None;
     for month in 1..=6u32 {
         node = restart(node, u64::from(month) * MONTH_MS).await?;
         site.reconnect(&node.url);
         wait_for_clock(&mut site, u64::from(month) * MONTH_MS).await?;
-        run_month(&mut site, month).await?;
+        last = Some(run_month(&mut site, month).await?);
     }
+    let last = last.context("no month was run")?;
+    let pr = site.progress(6).await?;
+    let handed = receipts::hand_out(&site, &node.url, &home, 6 * MONTH_MS, &office, &pr, &last).await?;
+    let (held, written) = &handed.sample;
+    if !receipts::matches(held, written)? {
+        bail!("a wallet's receipt does not say what the office wrote: {held:?}");
+    }
+    println!(
+        "Month 6: {} workers received their payment receipts in their wallets, each checked against the payroll the bank paid and each work date's minimum wage (PAY-08); one reads: {} days, {} minutes, {} won, paid on {} ({}).",
+        handed.receipts, written.days_worked, written.minutes_worked, written.amount_krw, written.paid_on, written.payment
+    );
     let mut tally = summary(&site).await?;
+    tally["receipts"] = serde_json::json!(handed.receipts);
     let home = node.home.clone();
     node.stop().await;
     let (files, hits) = scan(&home, &site)?;
@@ -87,9 +103,10 @@ async fn project(node: StartedNode) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn set_up(site: &mut Site, client: &Client, council: &TxBuilder) -> anyhow::Result<()> {
+async fn set_up(site: &mut Site, client: &Client, council: &TxBuilder, home: &Path) -> anyhow::Result<()> {
     activate(client, council, &[dojang_payments::NAME]).await?;
     let expires = dojang_types::wall_clock_ms() + 600_000;
+    receipts::grant_office(client, council, home, expires).await?;
     let mut appointments: Vec<(PaymentsMsg, &str)> = site
         .officers
         .iter()
@@ -183,6 +200,7 @@ async fn wait_for_clock(site: &mut Site, offset_ms: u64) -> anyhow::Result<()> {
     loop {
         site.read_clock().await?;
         if site.chain_now >= target {
+            site.trusted.set_clock_ahead(offset_ms);
             return Ok(());
         }
         if Instant::now() > deadline {
@@ -196,7 +214,7 @@ async fn contract(site: &Site, id: &str) -> anyhow::Result<Contract> {
     Ok(site.client.ask(&ContractQuery { project: PROJECT.into(), id: id.into() }).await?.record)
 }
 
-async fn run_month(site: &mut Site, month: u32) -> anyhow::Result<()> {
+async fn run_month(site: &mut Site, month: u32) -> anyhow::Result<months::Month> {
     let today = Date::from_unix_ms_kst(site.chain_now);
     if month == 1 {
         let c = contract(site, "sub-c").await?;
@@ -210,7 +228,8 @@ async fn run_month(site: &mut Site, month: u32) -> anyhow::Result<()> {
     // subcontractors' due days (30 agreed) have passed, and so have the Act's 60 days, after
     // which interest runs.
     let received = if month == 3 { today.plus_days(-75) } else { today };
-    let (parts, mut payroll, worker_days) = months::split(site, month, received)?;
+    let mut m = months::split(site, month, received)?;
+    let (parts, worker_days) = (std::mem::take(&mut m.parts), m.worker_days);
     let rejected_worker = 40;
     if month == 2 {
         let number = site.workers[rejected_worker].account.number.clone();
@@ -220,7 +239,7 @@ async fn run_month(site: &mut Site, month: u32) -> anyhow::Result<()> {
     if month == 3 {
         wait_missed(site, month).await?;
     }
-    let answers = site.pay(month, &payroll, None, 1).await?;
+    let answers = site.pay(month, &m.payroll, None, 1).await?;
     if month == 2 {
         let line = answers
             .iter()
@@ -231,7 +250,7 @@ async fn run_month(site: &mut Site, month: u32) -> anyhow::Result<()> {
         site.rebind(rejected_worker).await?;
         let worker = site.workers[rejected_worker].address();
         let account = site.workers[rejected_worker].account.clone();
-        for (credits, _) in payroll.labour.values_mut() {
+        for (credits, _) in m.payroll.labour.values_mut() {
             for c in credits.iter_mut().filter(|c| c.worker == worker) {
                 c.account = account.clone();
             }
@@ -242,7 +261,7 @@ async fn run_month(site: &mut Site, month: u32) -> anyhow::Result<()> {
             "resending the line",
         )
         .await?;
-        site.pay(month, &payroll, Some(&[line]), 2).await?;
+        site.pay(month, &m.payroll, Some(&[line]), 2).await?;
         println!("Month 2: the worker bound a new account, the prime sent the line again, and the bank paid it on the second attempt.");
     }
     if month == 4 {
@@ -263,7 +282,7 @@ async fn run_month(site: &mut Site, month: u32) -> anyhow::Result<()> {
         if escalated > 0 { format!(", {escalated} escalated") } else { String::new() },
         if interest > 0 { format!(", {interest} won of late interest (PAY-03)") } else { String::new() }
     );
-    Ok(())
+    Ok(m)
 }
 
 /// Waits until the month's subcontractor lines are recorded missed.

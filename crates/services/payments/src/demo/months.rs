@@ -2,10 +2,13 @@
 //! checked against each work date's minimum wage, PAY-08), the prime's split (PAY-07, PAY-11),
 //! two officers' approval, the bank paying the file, and the reconciliation.
 
+use std::collections::BTreeMap;
+
 use anyhow::Context;
 use dojang_labour::tables::keys::MINIMUM_WAGE;
 use dojang_labour::Tables;
 use dojang_payments::msg::{Method, Part, PartKind, PaymentsMsg};
+use dojang_payments::receipt::Day;
 use dojang_payments::rules::pays_minimum_wage;
 use dojang_types::{Address, Date, Hash};
 
@@ -27,9 +30,18 @@ pub const PRIME_MATERIAL: u64 = 60_000_000;
 /// The mutual-aid contribution per worker-day in the demo chain's tables (PAY-11).
 pub const MUTUAL_AID_DAILY: u64 = 6_500;
 
+/// A month's split as the prime submits it, and what the employers keep off chain.
+pub struct Month {
+    pub parts: Vec<Part>,
+    pub payroll: Payroll,
+    pub worker_days: u64,
+    /// Each worker's days, as the employers' offices recorded them.
+    pub attendance: BTreeMap<Address, Vec<Day>>,
+}
+
 /// The month's split and payroll: per crew a labour line with each worker's wage, the
 /// contracts' shares, the prime's own material, and mutual aid for the worker-days.
-pub fn split(site: &Site, month: u32, received: Date) -> anyhow::Result<(Vec<Part>, Payroll, u64)> {
+pub fn split(site: &Site, month: u32, received: Date) -> anyhow::Result<Month> {
     // The tables the demo chain was started with, read once for every worker's days.
     let params: Vec<dojang_governance::msg::GenesisParam> =
         dojang_service::demo_params().into_iter().map(serde_json::from_value).collect::<Result<_, _>>()?;
@@ -38,6 +50,7 @@ pub fn split(site: &Site, month: u32, received: Date) -> anyhow::Result<(Vec<Par
     let mut parts = Vec::new();
     let mut payroll = Payroll::default();
     let mut worker_days = 0;
+    let mut attendance = BTreeMap::new();
     for crew in CREWS {
         let mut credits = Vec::new();
         for (i, w) in site.workers.iter().enumerate().filter(|(_, w)| w.crew == crew) {
@@ -46,6 +59,7 @@ pub fn split(site: &Site, month: u32, received: Date) -> anyhow::Result<(Vec<Par
             let krw = days * 8 * w.hourly;
             pays_minimum_wage(krw, &work, minimum_wage).map_err(anyhow::Error::msg)?;
             worker_days += days;
+            attendance.insert(w.address(), work.iter().map(|&(date, minutes)| Day { date, minutes }).collect());
             credits.push(WorkerCredit { worker: w.address(), krw, account: w.account.clone() });
         }
         let salt = Hash(rand::random());
@@ -90,7 +104,7 @@ pub fn split(site: &Site, month: u32, received: Date) -> anyhow::Result<(Vec<Par
         lines: None,
         worker_days: Some(worker_days),
     });
-    Ok((parts, payroll, worker_days))
+    Ok(Month { parts, payroll, worker_days, attendance })
 }
 
 /// The prime submits month `number`'s split for work received on `received`; both officers

@@ -11,7 +11,7 @@ use dojang_eligibility_service::demo::citizens::{self, Citizen};
 use dojang_payments::msg::{Answer, PaymentsMsg};
 use dojang_payments::state::Progress;
 use dojang_payments::views::{BoundAccountQuery, ProgressQuery};
-use dojang_sdk::{Client, ClientError, TxBuilder};
+use dojang_sdk::{Client, ClientError, TrustedChain, TxBuilder};
 use dojang_types::{Address, Hash};
 use serde_json::Value;
 
@@ -55,6 +55,9 @@ impl Worker {
 
 pub struct Site {
     pub client: Client,
+    /// The chain as the bank trusts it: pinned from the genesis, its clock taken as moved on
+    /// by the months the demo has let pass.
+    pub trusted: TrustedChain,
     pub chain_id: String,
     pub officers: [Keypair; 2],
     pub bank_key: Keypair,
@@ -78,7 +81,7 @@ pub fn address(k: &Keypair) -> Address {
 }
 
 impl Site {
-    pub fn new(url: &str, chain_id: String) -> Site {
+    pub fn new(url: &str, chain_id: String, trusted: TrustedChain) -> Site {
         let people = citizens::generate(CREWS.len() * CREW_SIZE, 18);
         let workers = people
             .into_iter()
@@ -96,6 +99,7 @@ impl Site {
             .collect();
         Site {
             client: Client::new(url),
+            trusted,
             chain_id,
             officers: [key(), key()],
             bank_key: key(),
@@ -138,11 +142,11 @@ impl Site {
         self.send(by, msg).await.with_context(|| what.to_string())
     }
 
-    /// A progress payment as the node answers. The demo moves the chain's clock months ahead
-    /// of the wall clock, which a proof-checked read refuses as an answer from the future; on
-    /// a real chain the bank reads with `ask_verified`.
+    /// A progress payment, read with a proof against the trusted chain.
     pub async fn progress(&self, number: u32) -> anyhow::Result<Progress> {
-        Ok(self.client.ask(&ProgressQuery { project: PROJECT.into(), number }).await?.record)
+        let q = ProgressQuery { project: PROJECT.into(), number };
+        let proven = self.client.ask_verified(&q, &self.trusted).await?;
+        Ok(proven.with_context(|| format!("the chain has no progress payment {number}"))?.record)
     }
 
     /// The bank reads the chain (the instruction's lines and the workers' bound accounts),
@@ -158,8 +162,9 @@ impl Site {
         let mut bound = BTreeMap::new();
         for l in &pr.lines {
             for w in &l.part.workers {
-                let c = self.client.ask(&BoundAccountQuery { project: PROJECT.into(), worker: *w }).await?;
-                bound.insert(*w, c.record);
+                let q = BoundAccountQuery { project: PROJECT.into(), worker: *w };
+                let c = self.client.ask_verified(&q, &self.trusted).await?;
+                bound.insert(*w, c.with_context(|| format!("worker {w} has bound no account"))?.record);
             }
         }
         self.bank.learn(pr.instruction, ChainFacts { lines: pr.lines.clone(), bound });

@@ -1,0 +1,134 @@
+//! A labour line's receipts: one per worker the bank paid, only from the payroll the chain
+//! committed to, and none at all when any worker's days or pay do not hold (PAY-08).
+
+use std::collections::BTreeMap;
+
+use dojang_payments::msg::{Method, Part, PartKind};
+use dojang_payments::receipt::{Day, ReceiptError};
+use dojang_payments::state::{Line, LineStatus, Progress, ProgressStatus};
+use dojang_payments_service::bank::file::{lines_commitment, AccountOpening, WorkerCredit};
+use dojang_payments_service::receipts::{line_receipts, ReceiptsError};
+use dojang_types::{Address, Date, Hash};
+
+fn d(s: &str) -> Date {
+    s.parse().unwrap()
+}
+
+const SALT: Hash = Hash([4; 32]);
+
+fn credit(n: u8, krw: u64) -> WorkerCredit {
+    WorkerCredit {
+        worker: Address([n; 20]),
+        krw,
+        account: AccountOpening { number: format!("110-000-00{n}"), salt: Hash([n; 32]) },
+    }
+}
+
+/// Three workers paid 660,000, 700,000 and 800,000 won on one confirmed labour line (line 1;
+/// line 0 is a subcontract).
+fn paid() -> (Progress, Vec<WorkerCredit>) {
+    let credits = vec![credit(1, 660_000), credit(2, 700_000), credit(3, 800_000)];
+    let wages: Vec<(Address, u64)> = credits.iter().map(|c| (c.worker, c.krw)).collect();
+    let line = |kind, krw, workers: Vec<Address>, lines| Line {
+        part: Part {
+            contract: Some("sub-a".into()),
+            kind,
+            krw,
+            method: Method::Transfer,
+            workers,
+            lines,
+            worker_days: None,
+        },
+        payee: Address([9; 20]),
+        due: d("2026-07-15"),
+        remind: None,
+        direct: false,
+        status: LineStatus::Confirmed { value_date: d("2026-07-10"), late_days: 0, interest_krw: 0 },
+        missed: false,
+        interest_from: d("2026-08-30"),
+        attempt: 1,
+    };
+    let pr = Progress {
+        number: 4,
+        approved_krw: 7_160_000,
+        received: d("2026-06-30"),
+        status: ProgressStatus::Instructed,
+        approvals: vec![],
+        instruction: Hash([8; 32]),
+        lines: vec![
+            line(PartKind::Subcontract, 5_000_000, vec![], None),
+            line(
+                PartKind::Labour,
+                2_160_000,
+                wages.iter().map(|w| w.0).collect(),
+                Some(lines_commitment(&SALT, &wages)),
+            ),
+        ],
+        next_due: None,
+        next_remind: None,
+    };
+    (pr, credits)
+}
+
+/// Eight hours a day in June 2026 (10,320 won an hour): 82,560 won a day.
+fn june(days: u32) -> Vec<Day> {
+    (1..=days).map(|n| Day { date: Date::new(2026, 6, n as u8).unwrap(), minutes: 480 }).collect()
+}
+
+fn minimum_on(date: Date) -> Result<u64, String> {
+    (date.year == 2026).then_some(10_320).ok_or_else(|| format!("no minimum wage for {date}"))
+}
+
+fn attendance(credits: &[WorkerCredit], days: [u32; 3]) -> BTreeMap<Address, Vec<Day>> {
+    credits.iter().zip(days).map(|(c, n)| (c.worker, june(n))).collect()
+}
+
+#[test]
+fn every_worker_the_bank_paid_gets_a_receipt_of_their_own_days_and_pay() {
+    let (pr, credits) = paid();
+    // 8 days need 660,480 won: the first worker's 660,000 would not do; 7 days (577,920) do.
+    let receipts =
+        line_receipts("road-7", &pr, 1, (&credits, &SALT), &attendance(&credits, [7, 8, 9]), minimum_on).unwrap();
+    assert_eq!(receipts.len(), 3);
+    for ((worker, r), (c, days)) in receipts.iter().zip(credits.iter().zip([7u32, 8, 9])) {
+        assert_eq!(*worker, c.worker);
+        assert_eq!((r.amount_krw, r.days_worked, r.minutes_worked), (c.krw, days, days * 480));
+        assert_eq!((r.period_start, r.period_end), (d("2026-06-01"), Date::new(2026, 6, days as u8).unwrap()));
+        assert_eq!((r.payment.as_str(), r.paid_on), ("road-7/4/1", d("2026-07-10")));
+        assert_eq!(r.employer_account, Address([9; 20]).to_string());
+    }
+}
+
+#[test]
+fn a_payroll_other_than_the_one_the_chain_committed_to_gives_no_receipts() {
+    let (pr, mut credits) = paid();
+    let days = attendance(&credits, [7, 8, 9]);
+    credits[2].krw += 1;
+    let err = line_receipts("road-7", &pr, 1, (&credits, &SALT), &days, minimum_on).unwrap_err();
+    assert!(matches!(err, ReceiptsError::NotThePayroll { line: 1 }), "{err}");
+    credits[2].krw -= 1;
+    let err = line_receipts("road-7", &pr, 1, (&credits, &Hash([5; 32])), &days, minimum_on).unwrap_err();
+    assert!(matches!(err, ReceiptsError::NotThePayroll { line: 1 }), "another salt: {err}");
+    let err = line_receipts("road-7", &pr, 0, (&credits, &SALT), &days, minimum_on).unwrap_err();
+    assert!(matches!(err, ReceiptsError::NotThePayroll { line: 0 }), "a subcontract line has no payroll: {err}");
+    let err = line_receipts("road-7", &pr, 2, (&credits, &SALT), &days, minimum_on).unwrap_err();
+    assert!(matches!(err, ReceiptsError::NoLine { number: 4, line: 2 }), "{err}");
+}
+
+#[test]
+fn one_worker_below_the_minimum_wage_or_without_days_stops_the_whole_line() {
+    let (pr, credits) = paid();
+    let err =
+        line_receipts("road-7", &pr, 1, (&credits, &SALT), &attendance(&credits, [8, 8, 9]), minimum_on).unwrap_err();
+    match err {
+        ReceiptsError::Worker { worker, line: 1, why: ReceiptError::BelowMinimumWage(text) } => {
+            assert_eq!(worker, Address([1; 20]));
+            assert!(text.starts_with("PAY-08") && text.contains("660480"), "{text}");
+        }
+        other => panic!("expected PAY-08 for the first worker, got {other}"),
+    }
+    let mut days = attendance(&credits, [7, 8, 9]);
+    days.remove(&Address([2; 20]));
+    let err = line_receipts("road-7", &pr, 1, (&credits, &SALT), &days, minimum_on).unwrap_err();
+    assert!(matches!(err, ReceiptsError::NoAttendance { line: 1, .. }), "{err}");
+}
