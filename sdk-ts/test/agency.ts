@@ -15,10 +15,38 @@ export const AGENCY_DID = "did:web:ssis.seoul.go.kr";
 export const AGENCY_VCT = "urn:dojang:income-band:1";
 const DESK = "desk-token-for-the-tests";
 
+/** Which agency issues what: the income-band agency by default. */
+export interface AgencySpec {
+  did: string;
+  vct: string;
+  /** The demo account (a key in the node's home) that controls the organisation. */
+  account: string;
+  /** Its credential configuration; with `claimsInOffer`, each offer brings its claims. */
+  config: string;
+  concealable: string[];
+  thresholds: string[];
+  claimsInOffer: boolean;
+  /** The records file's subjects (empty when claims come with each offer). */
+  subjects: Record<string, unknown>;
+}
+
+export const INCOME_BAND: AgencySpec = {
+  did: AGENCY_DID,
+  vct: AGENCY_VCT,
+  account: "social-security",
+  config: "income_band",
+  concealable: ["income_le_65pct", "income_le_150pct", "household_size"],
+  thresholds: ["income_le_65pct", "income_le_150pct"],
+  claimsInOffer: false,
+  subjects: { "S-0001": { income_band: { income_le_65pct: true, income_le_150pct: true, household_size: 2, monthly_income_krw: 1450000 } } },
+};
+
 export interface AgencyIssuer {
   url: string;
-  /** A new offer for subject S-0001: the offer link, the PIN when asked for, the link that opens the node's web wallet with it, and its QR code. */
-  offer(pin: boolean): Promise<{ uri: string; pin?: string; walletLink: string; qrSvg: string }>;
+  /** A new offer, for subject S-0001 unless `subject` is given (with `claims` when the
+   * configuration takes them with the offer): the offer link, the PIN when asked for, the link
+   * that opens the node's web wallet with it, and its QR code. */
+  offer(pin: boolean, subject?: string, claims?: object): Promise<{ uri: string; pin?: string; walletLink: string; qrSvg: string }>;
   /** Sets the status of S-0001's income-band credential (`valid`, `revoked`, `suspended`). */
   setStatus(status: string): Promise<void>;
   stop(): Promise<void>;
@@ -39,7 +67,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startAgencyIssuer(dev: DevNode): Promise<AgencyIssuer> {
+export async function startAgencyIssuer(dev: DevNode, spec: AgencySpec = INCOME_BAND): Promise<AgencyIssuer> {
   const bin = process.env.DOJANG_BIN!;
   const keys = join(dev.dir, "home", "keys");
   const genesis = JSON.parse(readFileSync(join(dev.dir, "home", "genesis.json"), "utf8"));
@@ -55,27 +83,22 @@ export async function startAgencyIssuer(dev: DevNode): Promise<AgencyIssuer> {
   };
   identityTx("admin", { type: "register_org", did: "did:web:seoul.go.kr", kid: "root-1", public_key: newKey("city-signing.json") });
   dojang("gov", "propose", "--key", join(keys, "admin.json"), "--module", "identity", "--reason", "the city is the trust root", JSON.stringify({ type: "set_root", did: "did:web:seoul.go.kr" }));
-  identityTx("admin", {
-    type: "register_type",
-    vct: AGENCY_VCT,
-    schema_hash: "11".repeat(32),
-    concealable: ["income_le_65pct", "income_le_150pct", "household_size"],
-    thresholds: ["income_le_65pct", "income_le_150pct"],
-  });
-  identityTx("social-security", { type: "register_org", did: AGENCY_DID, kid: "sign-1", public_key: newKey("ssis-signing.json") });
-  identityTx("admin", { type: "accredit", issuer: AGENCY_DID, vct: AGENCY_VCT });
+  identityTx("admin", { type: "register_type", vct: spec.vct, schema_hash: "11".repeat(32), concealable: spec.concealable, thresholds: spec.thresholds });
+  const signing = `${spec.account}-signing.json`;
+  identityTx(spec.account, { type: "register_org", did: spec.did, kid: "sign-1", public_key: newKey(signing) });
+  identityTx("admin", { type: "accredit", issuer: spec.did, vct: spec.vct });
   writeFileSync(
     join(dev.dir, "records.json"),
     JSON.stringify({
-      credential_configurations: { income_band: { vct: AGENCY_VCT, validity_days: 90 } },
-      subjects: { "S-0001": { income_band: { income_le_65pct: true, income_le_150pct: true, household_size: 2, monthly_income_krw: 1450000 } } },
+      credential_configurations: { [spec.config]: { vct: spec.vct, validity_days: 90, claims_in_offer: spec.claimsInOffer } },
+      subjects: spec.subjects,
     }),
   );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   writeFileSync(
     join(dev.dir, "issuer.toml"),
-    `[issuer]\ndid = "${AGENCY_DID}"\nkid = "sign-1"\npublic_url = "${url}"\nwallet_url = "${dev.url}"\n\n[service]\nlisten_addr = "127.0.0.1:${port}"\nsigning_key = "ssis-signing.json"\naccount_key = "${join(keys, "social-security.json")}"\nrecords = "records.json"\nstate_dir = "issuer-state"\nnode = "${dev.url}"\nchain_id = "${genesis.chain_id}"\nadmin_token = "${DESK}"\n`,
+    `[issuer]\ndid = "${spec.did}"\nkid = "sign-1"\npublic_url = "${url}"\nwallet_url = "${dev.url}"\n\n[service]\nlisten_addr = "127.0.0.1:${port}"\nsigning_key = "${signing}"\naccount_key = "${join(keys, `${spec.account}.json`)}"\nrecords = "records.json"\nstate_dir = "issuer-state"\nnode = "${dev.url}"\nchain_id = "${genesis.chain_id}"\nadmin_token = "${DESK}"\n`,
   );
   const child = spawn(bin, ["issuer", "--config", join(dev.dir, "issuer.toml")], { stdio: ["ignore", "ignore", "inherit"], env: cleanEnv() });
   const stop = async () => {
@@ -94,11 +117,11 @@ export async function startAgencyIssuer(dev: DevNode): Promise<AgencyIssuer> {
     await stop();
     assert.fail(`the issuer did not start (exit ${child.exitCode})`);
   }
-  const offer = async (pin: boolean) => {
+  const offer = async (pin: boolean, subject = "S-0001", claims?: object) => {
     const res = await fetch(`${url}/admin/offers`, {
       method: "POST",
       headers: { authorization: `Bearer ${DESK}`, "content-type": "application/json" },
-      body: JSON.stringify({ subject: "S-0001", credential_configuration_id: "income_band", pin }),
+      body: JSON.stringify({ subject, credential_configuration_id: spec.config, pin, ...(claims ? { claims } : {}) }),
     });
     const body: any = await res.json();
     assert.ok(res.ok, JSON.stringify(body));
@@ -108,7 +131,7 @@ export async function startAgencyIssuer(dev: DevNode): Promise<AgencyIssuer> {
     const res = await fetch(`${url}/admin/status`, {
       method: "POST",
       headers: { authorization: `Bearer ${DESK}`, "content-type": "application/json" },
-      body: JSON.stringify({ subject: "S-0001", credential_configuration_id: "income_band", status }),
+      body: JSON.stringify({ subject: "S-0001", credential_configuration_id: spec.config, status }),
     });
     assert.ok(res.ok, await res.text());
   };

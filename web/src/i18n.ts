@@ -4,6 +4,7 @@
 import { carsEn, carsKo } from "./i18n-cars.js";
 import { labourEn, labourKo } from "./i18n-labour.js";
 import { mileageEn, mileageKo } from "./i18n-mileage.js";
+import { paymentsEn, paymentsKo } from "./i18n-payments.js";
 import { votingEn, votingKo } from "./i18n-voting.js";
 
 const en = {
@@ -185,6 +186,7 @@ const en = {
   ...votingEn,
   ...carsEn,
   ...mileageEn,
+  ...paymentsEn,
 } as const;
 
 export type Key = keyof typeof en;
@@ -368,6 +370,7 @@ const ko: Record<Key, string> = {
   ...votingKo,
   ...carsKo,
   ...mileageKo,
+  ...paymentsKo,
 };
 
 export type Lang = "en" | "ko";

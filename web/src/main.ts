@@ -5,6 +5,7 @@ import { Client } from "../../sdk-ts/src/index.js";
 import { car, lookup } from "./cars.js";
 import { h } from "./dom.js";
 import { mileage } from "./mileage.js";
+import { payments } from "./payments.js";
 import * as explorer from "./explorer.js";
 import { lang, setLang, t, type Key } from "./i18n.js";
 import { operator } from "./operator.js";
@@ -20,6 +21,7 @@ const NAV: [string, Key][] = [
   ["#/vote", "nav.polls"],
   ["#/cars", "nav.cars"],
   ["#/mileage", "nav.mileage"],
+  ["#/payments", "nav.payments"],
   ["#/registries", "nav.registries"],
   ["#/evidence", "nav.evidence"],
   ["#/trust", "nav.trust"],
@@ -101,6 +103,7 @@ async function show(main: HTMLElement, ctx: explorer.Ctx, page: string, arg: str
   if (page === "cars") return lookup(main);
   if (page === "car") return car(main, ctx, arg, embedded);
   if (page === "mileage") return mileage(main, ctx, arg);
+  if (page === "payments") return payments(main, ctx, arg);
   if (page === "wallet") {
     const after = (prefix: string) => (arg.startsWith(prefix) ? arg.slice(prefix.length) : "");
     return wallet(main, ctx, after("offer/"), after("request/"), after("contract/"));

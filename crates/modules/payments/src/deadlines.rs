@@ -79,10 +79,14 @@ fn guarantee_missed(state: &mut dyn StateWrite, project: &str, contract: &str) -
     let mut c = contract_of(state, project, contract)?;
     let Guarantee::Due { by } = c.guarantee else { return Ok(Vec::new()) };
     c.guarantee = Guarantee::Missed { by };
-    state::write(state, &state::contract_key(project, contract), &c);
     let mut events =
         vec![event(PaymentsEvent::GuaranteeMissed { project: project.into(), contract: contract.into(), by })];
-    events.extend(make_direct(state, project, &mut c, DirectCause::MissingGuarantee));
+    // make_direct writes the contract when it triggers direct payment; otherwise (already
+    // direct for another cause) it is written here.
+    match make_direct(state, project, &mut c, DirectCause::MissingGuarantee) {
+        Some(triggered) => events.push(triggered),
+        None => state::write(state, &state::contract_key(project, contract), &c),
+    }
     Ok(events)
 }
 

@@ -38,6 +38,7 @@ pub const MAX_MINUTES_A_DAY: u32 = 24 * 60;
 
 /// One day of a worker's attendance as the employer recorded it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Day {
     pub date: Date,
     pub minutes: u32,

@@ -8,6 +8,7 @@ pub mod bank;
 mod bench;
 mod demo;
 pub mod instruction;
+pub mod office;
 pub mod receipts;
 
 use dojang_ledger::Router;
@@ -19,6 +20,27 @@ pub static SERVICE: PaymentsService = PaymentsService;
 pub struct PaymentsService;
 
 static DEMOS: Subcommands<demo::Demos> = Subcommands::new(demo::run);
+
+#[derive(clap::Subcommand)]
+pub enum Commands {
+    /// Subcontract payments: the payments office's tools.
+    #[command(subcommand)]
+    Payments(PaymentsCommand),
+}
+
+#[derive(clap::Subcommand)]
+pub enum PaymentsCommand {
+    /// Offer every worker paid by a confirmed progress payment their receipt (PAY-08 checked),
+    /// from the employers' payroll file; prints one JSON line per worker.
+    Receipts(office::ReceiptsArgs),
+}
+
+fn run_command(c: Commands) -> dojang_service::Run {
+    let Commands::Payments(PaymentsCommand::Receipts(args)) = c;
+    Box::pin(office::receipts(args))
+}
+
+static COMMANDS: Subcommands<Commands> = Subcommands::new(run_command);
 
 #[derive(clap::Subcommand)]
 pub enum Benches {
@@ -41,6 +63,10 @@ impl Service for PaymentsService {
 
     fn register(&self, modules: Router) -> Router {
         modules.with_typed(Payments)
+    }
+
+    fn commands(&self) -> Option<&dyn CommandSet> {
+        Some(&COMMANDS)
     }
 
     fn demos(&self) -> Option<&dyn CommandSet> {

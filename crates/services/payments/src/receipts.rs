@@ -13,7 +13,7 @@ use dojang_payments::state::Progress;
 use dojang_types::{Address, Date, Hash};
 use serde_json::Value;
 
-use crate::bank::file::{lines_commitment, WorkerCredit};
+use crate::bank::file::lines_commitment;
 
 /// Why a labour line's receipts were not written.
 #[derive(Debug, thiserror::Error)]
@@ -31,34 +31,33 @@ pub enum ReceiptsError {
 }
 
 /// Each worker's receipt for labour line `index` of payment `pr` on `project`, from the
-/// payroll the bank was sent (`credits` under `salt`) and each worker's `attendance`.
+/// payroll the bank was sent (each worker's amount, `wages`, under `salt`) and each worker's
+/// `attendance`.
 /// All or none: a line whose payroll or any worker's days do not hold gives no receipt, so
 /// the office looks at the line as a whole.
 pub fn line_receipts(
     project: &str,
     pr: &Progress,
     index: u32,
-    (credits, salt): (&[WorkerCredit], &Hash),
+    (wages, salt): (&[(Address, u64)], &Hash),
     attendance: &BTreeMap<Address, Vec<Day>>,
     minimum_on: impl Fn(Date) -> Result<u64, String>,
 ) -> Result<Vec<(Address, Receipt)>, ReceiptsError> {
     let line = pr.lines.get(index as usize).ok_or(ReceiptsError::NoLine { number: pr.number, line: index })?;
-    let wages: Vec<(Address, u64)> = credits.iter().map(|c| (c.worker, c.krw)).collect();
-    if line.part.lines != Some(lines_commitment(salt, &wages)) {
+    if line.part.lines != Some(lines_commitment(salt, wages)) {
         return Err(ReceiptsError::NotThePayroll { line: index });
     }
     let at = OnChain { project, number: pr.number, index, line, received: pr.received };
-    credits
+    wages
         .iter()
-        .map(|c| {
-            let days =
-                attendance.get(&c.worker).ok_or(ReceiptsError::NoAttendance { worker: c.worker, line: index })?;
-            let r = receipt(at, &c.worker, c.krw, days, &minimum_on).map_err(|why| ReceiptsError::Worker {
-                worker: c.worker,
+        .map(|&(worker, krw)| {
+            let days = attendance.get(&worker).ok_or(ReceiptsError::NoAttendance { worker, line: index })?;
+            let r = receipt(at, &worker, krw, days, &minimum_on).map_err(|why| ReceiptsError::Worker {
+                worker,
                 line: index,
                 why,
             })?;
-            Ok((c.worker, r))
+            Ok((worker, r))
         })
         .collect()
 }

@@ -75,6 +75,10 @@ fn june(days: u32) -> Vec<Day> {
     (1..=days).map(|n| Day { date: Date::new(2026, 6, n as u8).unwrap(), minutes: 480 }).collect()
 }
 
+fn wages(credits: &[WorkerCredit]) -> Vec<(Address, u64)> {
+    credits.iter().map(|c| (c.worker, c.krw)).collect()
+}
+
 fn minimum_on(date: Date) -> Result<u64, String> {
     (date.year == 2026).then_some(10_320).ok_or_else(|| format!("no minimum wage for {date}"))
 }
@@ -88,7 +92,8 @@ fn every_worker_the_bank_paid_gets_a_receipt_of_their_own_days_and_pay() {
     let (pr, credits) = paid();
     // 8 days need 660,480 won: the first worker's 660,000 would not do; 7 days (577,920) do.
     let receipts =
-        line_receipts("road-7", &pr, 1, (&credits, &SALT), &attendance(&credits, [7, 8, 9]), minimum_on).unwrap();
+        line_receipts("road-7", &pr, 1, (&wages(&credits), &SALT), &attendance(&credits, [7, 8, 9]), minimum_on)
+            .unwrap();
     assert_eq!(receipts.len(), 3);
     for ((worker, r), (c, days)) in receipts.iter().zip(credits.iter().zip([7u32, 8, 9])) {
         assert_eq!(*worker, c.worker);
@@ -104,22 +109,22 @@ fn a_payroll_other_than_the_one_the_chain_committed_to_gives_no_receipts() {
     let (pr, mut credits) = paid();
     let days = attendance(&credits, [7, 8, 9]);
     credits[2].krw += 1;
-    let err = line_receipts("road-7", &pr, 1, (&credits, &SALT), &days, minimum_on).unwrap_err();
+    let err = line_receipts("road-7", &pr, 1, (&wages(&credits), &SALT), &days, minimum_on).unwrap_err();
     assert!(matches!(err, ReceiptsError::NotThePayroll { line: 1 }), "{err}");
     credits[2].krw -= 1;
-    let err = line_receipts("road-7", &pr, 1, (&credits, &Hash([5; 32])), &days, minimum_on).unwrap_err();
+    let err = line_receipts("road-7", &pr, 1, (&wages(&credits), &Hash([5; 32])), &days, minimum_on).unwrap_err();
     assert!(matches!(err, ReceiptsError::NotThePayroll { line: 1 }), "another salt: {err}");
-    let err = line_receipts("road-7", &pr, 0, (&credits, &SALT), &days, minimum_on).unwrap_err();
+    let err = line_receipts("road-7", &pr, 0, (&wages(&credits), &SALT), &days, minimum_on).unwrap_err();
     assert!(matches!(err, ReceiptsError::NotThePayroll { line: 0 }), "a subcontract line has no payroll: {err}");
-    let err = line_receipts("road-7", &pr, 2, (&credits, &SALT), &days, minimum_on).unwrap_err();
+    let err = line_receipts("road-7", &pr, 2, (&wages(&credits), &SALT), &days, minimum_on).unwrap_err();
     assert!(matches!(err, ReceiptsError::NoLine { number: 4, line: 2 }), "{err}");
 }
 
 #[test]
 fn one_worker_below_the_minimum_wage_or_without_days_stops_the_whole_line() {
     let (pr, credits) = paid();
-    let err =
-        line_receipts("road-7", &pr, 1, (&credits, &SALT), &attendance(&credits, [8, 8, 9]), minimum_on).unwrap_err();
+    let err = line_receipts("road-7", &pr, 1, (&wages(&credits), &SALT), &attendance(&credits, [8, 8, 9]), minimum_on)
+        .unwrap_err();
     match err {
         ReceiptsError::Worker { worker, line: 1, why: ReceiptError::BelowMinimumWage(text) } => {
             assert_eq!(worker, Address([1; 20]));
@@ -129,6 +134,43 @@ fn one_worker_below_the_minimum_wage_or_without_days_stops_the_whole_line() {
     }
     let mut days = attendance(&credits, [7, 8, 9]);
     days.remove(&Address([2; 20]));
-    let err = line_receipts("road-7", &pr, 1, (&credits, &SALT), &days, minimum_on).unwrap_err();
+    let err = line_receipts("road-7", &pr, 1, (&wages(&credits), &SALT), &days, minimum_on).unwrap_err();
     assert!(matches!(err, ReceiptsError::NoAttendance { line: 1, .. }), "{err}");
+}
+
+#[test]
+fn the_payroll_file_is_read_and_every_malformed_one_refused_with_its_reason() {
+    use dojang_payments_service::office::PayrollFile;
+    let w = Address([1; 20]).to_string();
+    let line = format!(
+        r#"{{"line": 1, "salt": "{}", "wages": [{{"worker": "{w}", "krw": 660000}}],
+            "attendance": {{"{w}": [{{"date": "2026-06-01", "minutes": 480}}]}}}}"#,
+        "04".repeat(32)
+    );
+    let good = format!(r#"{{"lines": [{line}]}}"#);
+    let file = PayrollFile::parse(good.as_bytes()).unwrap();
+    assert_eq!(file.lines.len(), 1);
+    assert_eq!(file.lines[0].salt, SALT);
+    assert_eq!(file.lines[0].wages[0].krw, 660_000);
+    assert_eq!(file.lines[0].attendance[&Address([1; 20])], vec![Day { date: d("2026-06-01"), minutes: 480 }]);
+
+    let cases: Vec<(String, &str)> = vec![
+        ("not json".into(), "malformed"),
+        (r#"{"lines": []}"#.into(), "no labour line"),
+        (good.replace(r#""line": 1"#, r#""line": 1, "extra": 2"#), "unknown field"),
+        (good.replace(&w, "dj1234"), "malformed"),
+        (good.replace("2026-06-01", "2026-13-01"), "malformed"),
+        (good.replace(r#""minutes": 480"#, r#""minutes": 480, "note": "late""#), "unknown field"),
+        (good.replace(r#""krw": 660000"#, r#""krw": -1"#), "malformed"),
+        (good.replace(&"04".repeat(32), "04"), "malformed"),
+        (good.replace(r#"[{"worker""#, r#"[], "x": [{"worker""#), "malformed"),
+    ];
+    for (text, expected) in cases {
+        let err = PayrollFile::parse(text.as_bytes()).unwrap_err();
+        assert!(err.contains(expected), "{text}: {err}");
+    }
+    let twice = format!(r#"{{"lines": [{line}, {line}]}}"#);
+    assert!(PayrollFile::parse(twice.as_bytes()).unwrap_err().contains("line 1 twice"), "{twice}");
+    let none = good.replace(&format!(r#"[{{"worker": "{w}", "krw": 660000}}]"#), "[]");
+    assert!(PayrollFile::parse(none.as_bytes()).unwrap_err().contains("pays no worker"), "{none}");
 }

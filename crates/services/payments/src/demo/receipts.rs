@@ -4,7 +4,6 @@
 //! each worker's wallet receives it over OpenID4VCI, checking the office's key and
 //! accreditation on chain.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,15 +13,13 @@ use dojang_credentials::jose::Jws;
 use dojang_credentials::sdjwt::{disclose, SdJwt};
 use dojang_crypto::{Algorithm, KeyFile, KeyProtection, Keypair};
 use dojang_eligibility_service::demo::setup::{ensure_city_root, start_agency, Agency, AgencySpec, Stage, ADMIN_TOKEN};
-use dojang_governance::views::ParamQuery;
 use dojang_governance::{GovernanceMsg, Role};
 use dojang_governance_service::dev_chain::propose;
-use dojang_labour::tables::keys::MINIMUM_WAGE;
 use dojang_payments::receipt::{Receipt, RECEIPT_CLAIMS, RECEIPT_VCT};
 use dojang_payments::state::Progress;
 use dojang_sdk::{Client, TxBuilder};
 use dojang_trust::ChainTrust;
-use dojang_types::Date;
+use dojang_types::{Address, Date};
 use serde_json::{json, Map, Value};
 
 use super::months::Month;
@@ -90,12 +87,14 @@ pub async fn hand_out(
     let pinned = dojang_sdk::TrustedChain::from_genesis_file(&home.join("genesis.json"))?;
     pinned.set_clock_ahead(clock_ahead_ms);
     let trust: Arc<ChainTrust> = ChainTrust::new(node, pinned, Duration::from_secs(600));
-    let minimum = minimum_wages(&site.client, month).await?;
+    let days = month.attendance.values().flatten().map(|d| d.date);
+    let minimum = crate::office::minimum_wages(&site.client, days).await?;
     let minimum_on = |d: Date| minimum.get(&d).copied().ok_or_else(|| format!("no minimum wage read for {d}"));
     let mut handed = 0;
     let mut sample = None;
     for (line, (credits, salt)) in &month.payroll.labour {
-        let receipts = line_receipts(PROJECT, pr, *line, (credits, salt), &month.attendance, minimum_on)?;
+        let wages: Vec<(Address, u64)> = credits.iter().map(|c| (c.worker, c.krw)).collect();
+        let receipts = line_receipts(PROJECT, pr, *line, (&wages, salt), &month.attendance, minimum_on)?;
         for (worker, receipt) in receipts {
             let offer = office.offer(&worker, &receipt).await?;
             let now = dojang_types::wall_clock_ms() / 1000;
@@ -111,25 +110,6 @@ pub async fn hand_out(
         }
     }
     Ok(HandedOut { receipts: handed, sample: sample.context("no labour line in the month")? })
-}
-
-/// The minimum wage of each work date, as the council's table on chain has it.
-async fn minimum_wages(client: &Client, month: &Month) -> anyhow::Result<BTreeMap<Date, u64>> {
-    let mut wages = BTreeMap::new();
-    for day in month.attendance.values().flatten() {
-        if wages.contains_key(&day.date) {
-            continue;
-        }
-        let (table, key) = MINIMUM_WAGE;
-        let q = ParamQuery { table: table.into(), key: key.into(), as_of: day.date };
-        let v = client.ask(&q).await?.version.value;
-        let krw = match v {
-            dojang_governance::ParamValue::Krw(k) => k,
-            other => anyhow::bail!("the minimum wage in force on {} is not an amount: {other:?}", day.date),
-        };
-        wages.insert(day.date, krw);
-    }
-    Ok(wages)
 }
 
 /// Every claim a received SD-JWT VC discloses.

@@ -1,5 +1,6 @@
 //! `dojang bench payments`: payment lines settled and reconciled per second on one validator
-//! (issue 18's target: at least 5,000/s), in one run on a fresh chain.
+//! (issue 18's target: at least 5,000/s), in one run on a fresh chain; then the statutory
+//! engine's tick over 100,000 open subcontracts ([`engine`]).
 //!
 //! Set up, not measured: the council appoints two officers and the bank and gives the prime,
 //! the officers and the bank an agency's quota; the prime registers 1,000 contracts; progress
@@ -9,6 +10,8 @@
 //! reconciliation of every instruction read back from the chain. Printed beside the
 //! machine's batched Ed25519 rate measured in the same run. Lines for people first; one JSON
 //! line at the end holds every figure.
+
+mod engine;
 
 use std::time::{Duration, Instant};
 
@@ -37,18 +40,29 @@ pub struct PaymentsBenchArgs {
     /// Payment lines settled, in instructions of 64 lines.
     #[arg(long, default_value_t = 64_000)]
     pub lines: u64,
+    /// Open subcontracts the statutory engine carries while its ticks are measured.
+    #[arg(long, default_value_t = 100_000)]
+    pub open_subcontracts: usize,
 }
 
 pub async fn run(args: PaymentsBenchArgs) -> anyhow::Result<()> {
     if args.lines < LINES_PER_PAYMENT as u64 || args.lines > 1_000_000 {
         bail!("give 64 to 1,000,000 lines");
     }
+    if !(1_000..=1_000_000).contains(&args.open_subcontracts) {
+        bail!("give 1,000 to 1,000,000 open subcontracts");
+    }
     let machine = tokio::task::spawn_blocking(machine::measure).await?;
     let work = WorkDir::new(None, "dojang-payments-bench");
     let node = start_node(&work.path().join("node")).await?;
     let result = measure(&node.url, &node.home, &args, &machine).await;
     node.stop().await;
-    println!("{}", result?);
+    let mut result = result?;
+    let dir = work.path().join("engine");
+    std::fs::create_dir_all(&dir)?;
+    let open = args.open_subcontracts;
+    result["statutory_engine"] = tokio::task::spawn_blocking(move || engine::measure(open, &dir)).await??;
+    println!("{result}");
     Ok(())
 }
 
