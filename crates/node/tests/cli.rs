@@ -81,3 +81,58 @@ fn dev_listens_where_asked_and_its_hints_name_the_port_it_really_uses() {
     assert!(hints.iter().any(|h| h.contains(&format!("demo eligibility --node {url}"))), "{hints:?}");
     assert!(hints.iter().any(|h| h.contains(&format!("demo council --node {url}"))), "{hints:?}");
 }
+
+#[test]
+fn the_payments_office_command_refuses_a_bad_payroll_file_or_issuer_before_it_reads_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let payroll = dir.path().join("payroll.json");
+    let genesis = dir.path().join("genesis.json");
+    let args = |payroll: &str, issuer: &str| {
+        vec![
+            "payments".to_string(),
+            "receipts".into(),
+            "--node".into(),
+            "http://127.0.0.1:9".into(),
+            "--genesis".into(),
+            genesis.to_str().unwrap().into(),
+            "--project".into(),
+            "road-7".into(),
+            "--number".into(),
+            "1".into(),
+            "--payroll".into(),
+            payroll.into(),
+            "--issuer".into(),
+            issuer.into(),
+        ]
+    };
+    let receipts = |payroll: &str, issuer: &str, token: &str| {
+        let out =
+            Command::new(EXE).args(args(payroll, issuer)).env("DOJANG_ISSUER_ADMIN_TOKEN", token).output().unwrap();
+        (
+            out.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        )
+    };
+    let p = payroll.to_str().unwrap();
+    let token = "the-issuers-admin-token";
+    let (ok, text) = receipts(p, "http://127.0.0.1:8091", token);
+    assert!(!ok && text.contains("reading") && text.contains("payroll.json"), "a missing file: {text}");
+    std::fs::write(&payroll, b"{\"lines\": [}").unwrap();
+    let (ok, text) = receipts(p, "http://127.0.0.1:8091", token);
+    assert!(!ok && text.contains("the payroll file is malformed"), "{text}");
+    std::fs::write(&payroll, b"{\"lines\": []}").unwrap();
+    let (ok, text) = receipts(p, "http://127.0.0.1:8091", token);
+    assert!(!ok && text.contains("lists no labour line"), "{text}");
+    let w = "dj0101010101010101010101010101010101010101";
+    let good = format!(
+        r#"{{"lines": [{{"line": 0, "salt": "{}", "wages": [{{"worker": "{w}", "krw": 1}}], "attendance": {{}}}}]}}"#,
+        "00".repeat(32)
+    );
+    std::fs::write(&payroll, good).unwrap();
+    let (ok, text) = receipts(p, "ftp://issuer", token);
+    assert!(!ok && text.contains("--issuer") && text.contains("http(s)"), "{text}");
+    let (ok, text) = receipts(p, "http://127.0.0.1:8091", "short");
+    assert!(!ok && text.contains("admin token"), "{text}");
+    let (ok, text) = receipts(p, "http://127.0.0.1:8091", token);
+    assert!(!ok && text.contains("genesis"), "no genesis file: {text}");
+}
