@@ -47,8 +47,8 @@ export interface AgencyIssuer {
    * configuration takes them with the offer): the offer link, the PIN when asked for, the link
    * that opens the node's web wallet with it, and its QR code. */
   offer(pin: boolean, subject?: string, claims?: object): Promise<{ uri: string; pin?: string; walletLink: string; qrSvg: string }>;
-  /** Sets the status of S-0001's income-band credential (`valid`, `revoked`, `suspended`). */
-  setStatus(status: string): Promise<void>;
+  /** Sets the status of a subject's credential (`valid`, `revoked`, `suspended`), S-0001's by default. */
+  setStatus(status: string, subject?: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -127,11 +127,11 @@ export async function startAgencyIssuer(dev: DevNode, spec: AgencySpec = INCOME_
     assert.ok(res.ok, JSON.stringify(body));
     return { uri: body.credential_offer_uri as string, pin: body.tx_code as string | undefined, walletLink: body.wallet_link as string, qrSvg: body.qr_svg as string };
   };
-  const setStatus = async (status: string) => {
+  const setStatus = async (status: string, subject = "S-0001") => {
     const res = await fetch(`${url}/admin/status`, {
       method: "POST",
       headers: { authorization: `Bearer ${DESK}`, "content-type": "application/json" },
-      body: JSON.stringify({ subject: "S-0001", credential_configuration_id: spec.config, status }),
+      body: JSON.stringify({ subject, credential_configuration_id: spec.config, status }),
     });
     assert.ok(res.ok, await res.text());
   };

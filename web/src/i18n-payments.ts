@@ -58,7 +58,9 @@ export const paymentsEn = {
   "pay.approve": "Approve payment {n}",
   "pay.approve_note": "Check the split below against the work taken over. Your approval is signed with this browser's account; the second officer's sends the instruction to the bank.",
   "pay.approving": "Sending your approval…",
-  "pay.approved_at": "Approved: final at block {h}.",
+  "pay.approved_at": "Your approval of payment {n} is final at block {h}.",
+  "pay.no_account": "This browser keeps no account key (its storage is off), so it cannot approve; the payments below are read all the same.",
+  "pay.office_word": "The chain proves the line was paid on that day to this employer's workers; the days and the amount are the payments office's word, checked against the payroll the bank paid.",
   "pay.refused": "Refused: {why}",
   "pay.line": "Line",
   "pay.part": "Part",
@@ -103,7 +105,7 @@ export const paymentsEn = {
   "pay.issued_by": "Signed by",
   "pay.on_chain": "On chain",
   "pay.receipt_confirmed": "line {payment} confirmed by the bank on that day",
-  "pay.receipt_not_confirmed": "line {payment} is not a labour line the bank confirmed on that day",
+  "pay.receipt_not_confirmed": "line {payment} is not a labour line the bank confirmed on that day for this employer",
 } as const;
 
 export const paymentsKo: Record<keyof typeof paymentsEn, string> = {
@@ -163,7 +165,9 @@ export const paymentsKo: Record<keyof typeof paymentsEn, string> = {
   "pay.approve": "기성 {n}회 승인",
   "pay.approve_note": "아래 배분을 인수한 공사와 대조하십시오. 승인은 이 브라우저의 계정으로 서명되며, 두 번째 담당관의 승인으로 은행에 지급 지시가 갑니다.",
   "pay.approving": "승인을 보내는 중…",
-  "pay.approved_at": "승인됨: 블록 {h}에서 확정.",
+  "pay.approved_at": "기성 {n}회 승인이 블록 {h}에서 확정되었습니다.",
+  "pay.no_account": "이 브라우저는 계정 키를 보관하지 않아(저장소 꺼짐) 승인할 수 없습니다. 아래 지급 내역은 그대로 읽습니다.",
+  "pay.office_word": "체인은 그날 이 사용자의 근로자에게 그 줄이 지급되었음을 증명합니다. 근무일과 금액은 은행이 지급한 임금 대장과 대조한 대금 지급 사무소의 확인입니다.",
   "pay.refused": "거부됨: {why}",
   "pay.line": "줄",
   "pay.part": "구분",
@@ -208,5 +212,5 @@ export const paymentsKo: Record<keyof typeof paymentsEn, string> = {
   "pay.issued_by": "서명",
   "pay.on_chain": "체인 확인",
   "pay.receipt_confirmed": "{payment} 줄이 그날 은행에서 지급 확인됨",
-  "pay.receipt_not_confirmed": "{payment} 줄은 그날 은행이 지급 확인한 노무비 줄이 아닙니다",
+  "pay.receipt_not_confirmed": "{payment} 줄은 그날 이 사용자에 대해 은행이 지급 확인한 노무비 줄이 아닙니다",
 };

@@ -7,6 +7,7 @@
 // but which the report leaves out is flagged).
 
 import { RefusedError, TxBuilder, WebCryptoP256Signer, toHex } from "../../sdk-ts/src/index.js";
+import { listedIds } from "./listing.js";
 import { qrSvg } from "./qr.js";
 import { fill, h, kv, link, mark, mono } from "./dom.js";
 import type { Ctx } from "./explorer.js";
@@ -278,16 +279,7 @@ const MAX_PROGRAMMES = 200;
 const FIGURES = ["minted", "redeemed", "expired", "outstanding"] as const;
 
 /** The programmes the node lists under `mileage/programmes/`: an index, not a proof. */
-async function listedProgrammes(ctx: Ctx): Promise<string[]> {
-  const ids: string[] = [];
-  let after: string | undefined;
-  do {
-    const page = await ctx.reader.client.stateKeys("mileage/programmes/", { after, limit: 100 });
-    for (const k of page.keys) if (k.key) ids.push(k.key.slice("mileage/programmes/".length));
-    after = page.next_after ?? undefined;
-  } while (after !== undefined && ids.length < MAX_PROGRAMMES);
-  return ids;
-}
+const listedProgrammes = (ctx: Ctx) => listedIds(ctx, "mileage/programmes/", MAX_PROGRAMMES, (id) => id.length > 0 && !id.includes("/"));
 
 /** The node's report, refused unless it has the report's shape. */
 function reportShape(report: any): { lines: { programme: string; year: number; totals: any }[]; expiring: { programme: string; krw: number }[]; complete: boolean } {

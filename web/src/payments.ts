@@ -8,6 +8,8 @@
 
 import { RefusedError, TxBuilder, WebCryptoP256Signer } from "../../sdk-ts/src/index.js";
 import { fill, h, kv, link, mark, mono, short } from "./dom.js";
+import { listedIds } from "./listing.js";
+import { statusLine } from "./status.js";
 import type { Ctx } from "./explorer.js";
 import { isKey, t, type Key } from "./i18n.js";
 import { accountKeys, listCredentials, type StoredCredential } from "./vault.js";
@@ -116,14 +118,8 @@ async function project(main: HTMLElement, ctx: Ctx, id: string): Promise<void> {
 }
 
 async function contractList(ctx: Ctx, p: any): Promise<(HTMLElement | null)[]> {
-  const ids: string[] = [];
-  let after: string | undefined;
   const prefix = `payments/contracts/${p.id}/`;
-  do {
-    const page = await ctx.reader.client.stateKeys(prefix, { after, limit: 100 });
-    for (const k of page.keys) if (k.key) ids.push(k.key.slice(prefix.length));
-    after = page.next_after ?? undefined;
-  } while (after !== undefined && ids.length < MAX_CONTRACTS);
+  const ids = await listedIds(ctx, prefix, MAX_CONTRACTS, (id) => ID.test(id));
   const rows = await Promise.all(
     ids.map(async (cid) => {
       const proven = await ctx.reader.json<any>(`${prefix}${cid}`);
@@ -159,21 +155,20 @@ async function contractList(ctx: Ctx, p: any): Promise<(HTMLElement | null)[]> {
 
 /** Each progress payment with its approvals and lines; an approve button for an officer who
  * has not approved a submitted one. */
-async function showPayments(ctx: Ctx, section: HTMLElement, p: any): Promise<void> {
+async function showPayments(ctx: Ctx, section: HTMLElement, p: any, notice: HTMLElement | null = null): Promise<void> {
   await fill(section, async () => {
-    const signer = await WebCryptoP256Signer.fromKeyPair(await accountKeys());
-    const me = signer.publicKey.address();
-    const officer = await ctx.reader.json<any>(`payments/officers/${me}`);
-    const mine = officer.value !== null && officer.value.department === p.department;
-    const who = h(
-      "p",
-      { "data-officer": String(mine), "data-me": me },
-      mine ? t("pay.you_officer", { department: p.department }) : t("pay.you_not_officer"),
-      " ",
-      mono(me),
-      " ",
-      mark(officer),
+    // A browser that keeps no account key (no IndexedDB) still reads the payments.
+    const signer = await accountKeys().then(
+      (k) => WebCryptoP256Signer.fromKeyPair(k),
+      () => null,
     );
+    const me = signer?.publicKey.address() ?? null;
+    const officer = me === null ? null : await ctx.reader.json<any>(`payments/officers/${me}`);
+    const mine = signer !== null && officer?.value != null && officer.value.department === p.department;
+    const who =
+      me === null
+        ? h("p", { "data-officer": "false" }, t("pay.no_account"))
+        : h("p", { "data-officer": String(mine), "data-me": me }, mine ? t("pay.you_officer", { department: p.department }) : t("pay.you_not_officer"), " ", mono(me), " ", mark(officer));
     const cards: HTMLElement[] = [];
     for (let n = p.progress; n >= 1; n--) {
       const proven = await ctx.reader.json<any>(progressKey(p.id, n));
@@ -189,9 +184,8 @@ async function showPayments(ctx: Ctx, section: HTMLElement, p: any): Promise<voi
         button.disabled = true;
         result.replaceChildren(h("span", { class: "mark pending" }, t("pay.approving")));
         try {
-          const r = await ctx.reader.client.send(new TxBuilder(ctx.status.chain_id, signer), { module: "payments", msg: { type: "approve", project: p.id, number: n } });
-          result.replaceChildren(h("p", { class: "mark ok", "data-approved": String(r.height) }, t("pay.approved_at", { h: r.height })));
-          await showPayments(ctx, section, p);
+          const r = await ctx.reader.client.send(new TxBuilder(ctx.status.chain_id, signer!), { module: "payments", msg: { type: "approve", project: p.id, number: n } });
+          await showPayments(ctx, section, p, h("p", { class: "mark ok", role: "status", "data-approved": String(r.height) }, t("pay.approved_at", { n, h: r.height })));
         } catch (e) {
           const why = e instanceof RefusedError ? e.reason : (e as Error).message;
           result.replaceChildren(h("p", { class: "error", role: "alert", "data-refused": e instanceof RefusedError ? e.code : "error" }, t("pay.refused", { why })));
@@ -235,7 +229,7 @@ async function showPayments(ctx: Ctx, section: HTMLElement, p: any): Promise<voi
         ),
       );
     }
-    return [who, h("h2", { id: "pay-payments-h" }, t("pay.payments")), cards.length ? h("div", {}, ...cards) : h("p", {}, t("pay.no_payments"))];
+    return [notice, who, h("h2", { id: "pay-payments-h" }, t("pay.payments")), cards.length ? h("div", {}, ...cards) : h("p", {}, t("pay.no_payments"))];
   });
 }
 
@@ -325,7 +319,10 @@ async function receipts(main: HTMLElement, ctx: Ctx): Promise<void> {
         const [, number, line] = r.payment.split("/");
         const proven = await ctx.reader.json<any>(progressKey(r.project, Number(number)));
         const l = proven.value?.lines?.[Number(line)];
-        const confirmed = l?.status?.status === "confirmed" && l.part.kind === "labour" && l.status.value_date === r.paid_on;
+        // The chain confirms the line, its day and its employer; the amount and the days are
+        // the office's word, which only the employer's payroll shows.
+        const confirmed = l?.status?.status === "confirmed" && l.part.kind === "labour" && l.status.value_date === r.paid_on && l.payee === r.employer_account;
+        const expired = Date.now() / 1000 >= c.expiresAt;
         const hours = Math.floor(r.minutes_worked / 60);
         return h(
           "li",
@@ -341,7 +338,10 @@ async function receipts(main: HTMLElement, ctx: Ctx): Promise<void> {
               t("pay.on_chain"),
               h("span", { class: confirmed ? "" : "error" }, t(confirmed ? "pay.receipt_confirmed" : "pay.receipt_not_confirmed", { payment: r.payment }), " ", mark(proven)),
             ],
+            [t("status.title"), statusLine(ctx, c).el],
+            [t("wallet.expires"), h("span", { class: expired ? "error" : "", "data-expired": String(expired) }, new Date(c.expiresAt * 1000).toISOString().slice(0, 10))],
           ]),
+          h("p", { class: "note" }, t("pay.office_word")),
         );
       }),
     );

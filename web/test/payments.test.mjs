@@ -4,8 +4,9 @@
 // split from the page, and a second officer's approval instructs it; the bank confirms three
 // lines and rejects one; the subcontractor's dashboard shows its guarantee due, its line paid,
 // with proofs; a worker's wallet receives a payment receipt from the payments office's issuer
-// and the receipts page finds its line confirmed on chain, while a receipt naming the rejected
-// line is shown as not confirmed. Malformed links are refused before the node is asked.
+// and the receipts page finds its line confirmed on chain with the receipt's own status, while
+// a receipt naming the rejected line, or the right line and another employer, is shown as not
+// confirmed. Malformed links are refused before the node is asked.
 // Screenshots go to web/test-output/.
 
 import { test, before, after } from "node:test";
@@ -124,6 +125,7 @@ test("the project page: the browser's officer approves the prime's split, the se
   await p.screenshot({ path: join(OUT, "payments-approve.png"), fullPage: true });
   await p.locator('[data-approve="1"]').click();
   await p.locator('[data-payment="1"] [data-approvals="1"]').waitFor();
+  assert.match(await p.locator("[data-approved]").innerText(), /Your approval of payment 1 is final at block \d+/);
   assert.match(await p.locator('[data-payment="1"]').innerText(), /1 of 2 officers \(including yours\)/);
   assert.equal(await p.locator("[data-approve]").count(), 0, "no second approval from the same account");
 
@@ -175,7 +177,7 @@ test("malformed payments links are refused before the node is asked", async () =
   assert.deepEqual(errors, []);
 });
 
-test("a worker's receipts: received into the wallet from the payments office, the confirmed line found on chain, a receipt for a rejected line shown as not confirmed", async () => {
+test("a worker's receipts: received into the wallet from the payments office, the confirmed line found on chain, a receipt for a rejected line or another employer shown as not confirmed", async () => {
   issuer = await startAgencyIssuer(dev, {
     did: "did:web:pay.seoul.go.kr",
     vct: RECEIPT_VCT,
@@ -187,9 +189,9 @@ test("a worker's receipts: received into the wallet from the payments office, th
     subjects: {},
   });
   const today = kstToday();
-  const receipt = (payment, amount) => ({
+  const receipt = (payment, amount, employer = addr(prime)) => ({
     project: PROJECT,
-    employer_account: addr(prime),
+    employer_account: employer,
     payment,
     period_start: today,
     period_end: today,
@@ -203,16 +205,23 @@ test("a worker's receipts: received into the wallet from the payments office, th
   const { p, errors } = await page();
   await p.goto(`${dev.url}/#/payments/receipts`);
   await p.locator('[data-receipts="0"]').waitFor();
-  for (const [payment, amount] of [[`${PROJECT}/1/0`, 2_000_000], [`${PROJECT}/1/2`, 1_000_000]]) {
-    const offer = await issuer.offer(true, `${payment}/${addr(workers[0])}`, receipt(payment, amount));
+  // The confirmed labour line; the rejected material line; the confirmed labour line said to
+  // be another employer's.
+  const offers = [
+    [`${PROJECT}/1/0`, 2_000_000, addr(prime)],
+    [`${PROJECT}/1/2`, 1_000_000, addr(prime)],
+    [`${PROJECT}/1/0`, 2_000_000, addr(sub)],
+  ];
+  for (const [i, [payment, amount, employer]] of offers.entries()) {
+    const offer = await issuer.offer(true, `${payment}/${addr(workers[0])}/${i}`, receipt(payment, amount, employer));
     await p.goto(offer.walletLink);
     await p.fill("#pin", offer.pin);
     await p.locator("#receive button[type=submit]").click();
     await p.locator('[data-received="true"]').waitFor({ timeout: 30_000 });
   }
   await p.goto(`${dev.url}/#/payments/receipts`);
-  await p.locator('[data-receipts="2"]').waitFor();
-  const good = p.locator(`[data-receipt="${PROJECT}/1/0"]`);
+  await p.locator('[data-receipts="3"]').waitFor();
+  const good = p.locator(`[data-receipt="${PROJECT}/1/0"]`).first();
   await good.locator('[data-verified="true"]').waitFor();
   assert.equal(await good.getAttribute("data-on-chain"), "true");
   assert.equal(await good.locator('[data-amount="2000000"]').count(), 1);
@@ -220,6 +229,11 @@ test("a worker's receipts: received into the wallet from the payments office, th
   const bad = p.locator(`[data-receipt="${PROJECT}/1/2"]`);
   assert.equal(await bad.getAttribute("data-on-chain"), "false");
   assert.match(await bad.innerText(), /not a labour line the bank confirmed/);
+  const other = p.locator(`[data-receipt="${PROJECT}/1/0"]`).nth(1);
+  assert.equal(await other.getAttribute("data-on-chain"), "false", "a confirmed line, but not this employer's");
+  // Each receipt's own status on the issuer's anchored list, and its expiry.
+  await good.locator('[data-status="valid"]').waitFor();
+  assert.equal(await good.locator('[data-expired="false"]').count(), 1);
   await p.screenshot({ path: join(OUT, "payments-receipts.png"), fullPage: true });
   assert.deepEqual(errors, []);
 });

@@ -79,15 +79,24 @@ impl OfferClient {
             .await
             .map_err(|e| OfferError::Unavailable(e.to_string()))?;
         let status = resp.status();
-        let answer: Value =
-            resp.json().await.map_err(|e| OfferError::Unavailable(format!("HTTP {status}, not JSON: {e}")))?;
-        if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
-            let why = answer["error_description"].as_str().unwrap_or("no reason given");
-            return Err(OfferError::Refused(format!("HTTP {status}: {why}")));
+        // Classified by the status first: a refusal without a JSON body (a proxy's 404 or 413)
+        // is still a refusal.
+        let refused = status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS;
+        let body = resp.bytes().await.map_err(|e| OfferError::Unavailable(format!("HTTP {status}: {e}")))?;
+        let answer: Option<Value> = serde_json::from_slice(&body).ok();
+        let reason = || {
+            answer
+                .as_ref()
+                .and_then(|a| a["error_description"].as_str())
+                .map_or_else(|| "no reason given".to_string(), str::to_string)
+        };
+        if refused {
+            return Err(OfferError::Refused(format!("HTTP {status}: {}", reason())));
         }
         if !status.is_success() {
-            return Err(OfferError::Unavailable(format!("HTTP {status}: {answer}")));
+            return Err(OfferError::Unavailable(format!("HTTP {status}: {}", reason())));
         }
+        let answer = answer.ok_or_else(|| OfferError::Malformed(format!("HTTP {status} without a JSON body")))?;
         serde_json::from_value(answer).map_err(|e| OfferError::Malformed(e.to_string()))
     }
 }

@@ -485,7 +485,25 @@ async fn the_offer_client_gets_an_offer_and_tells_a_refusal_from_an_outage() {
         format!("http://{}", l.local_addr().unwrap())
     };
     let down = OfferClient::new(&gone, ADMIN, "career").unwrap();
-    assert!(matches!(down.offer("contract-1", claims).await, Err(OfferError::Unavailable(_))));
+    assert!(matches!(down.offer("contract-1", claims.clone()).await, Err(OfferError::Unavailable(_))));
+    // Something else at the address: a refusal without JSON is a refusal, a 200 without an
+    // offer is malformed.
+    for (status, body, refusal) in [(404u16, "not here", true), (200, "hello", false), (200, "{\"x\": 1}", false)] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new().route(
+            "/admin/offers",
+            axum::routing::post(move || async move { (axum::http::StatusCode::from_u16(status).unwrap(), body) }),
+        );
+        let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let other = OfferClient::new(&url, ADMIN, "career").unwrap();
+        match (other.offer("contract-1", claims.clone()).await, refusal) {
+            (Err(OfferError::Refused(why)), true) => assert!(why.contains("404"), "{why}"),
+            (Err(OfferError::Malformed(_)), false) => {}
+            (other, _) => panic!("HTTP {status} {body}: {other:?}"),
+        }
+        server.abort();
+    }
     // Settings that cannot work are refused before any request.
     assert!(OfferClient::new("ftp://issuer", ADMIN, "career").is_err());
     assert!(OfferClient::new(&r.url, "short", "career").is_err());

@@ -36,6 +36,10 @@ pub const RECEIPT_CLAIMS: [&str; 11] = [
 /// The most minutes a day of attendance may record.
 pub const MAX_MINUTES_A_DAY: u32 = 24 * 60;
 
+/// How far before the take-over a work date may lie: the module's bound on any date a
+/// message states about the past.
+pub const MAX_DAYS_BEFORE_RECEIVED: i64 = crate::exec::MAX_DAYS_BACK;
+
 /// One day of a worker's attendance as the employer recorded it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,6 +90,8 @@ pub enum ReceiptError {
     DayOutOfRange { date: Date, minutes: u32 },
     #[error("the attendance records work on {date}, after the work was taken over on {received}")]
     AfterReceived { date: Date, received: Date },
+    #[error("the attendance records work on {date}, more than a year before the work was taken over on {received}")]
+    LongBeforeReceived { date: Date, received: Date },
     #[error("{0}")]
     BelowMinimumWage(String),
     #[error("the minimum wage of a work date is unknown: {0}")]
@@ -138,17 +144,17 @@ pub fn receipt(
         if d.date > received {
             return Err(ReceiptError::AfterReceived { date: d.date, received });
         }
+        if d.date < received.plus_days(-MAX_DAYS_BEFORE_RECEIVED) {
+            return Err(ReceiptError::LongBeforeReceived { date: d.date, received });
+        }
         minutes_worked = minutes_worked.saturating_add(d.minutes);
     }
-    let mut worked = Vec::with_capacity(days.len());
+    let mut hourly = std::collections::BTreeMap::new();
     for d in &days {
-        let hourly = minimum_on(d.date).map_err(ReceiptError::NoMinimumWage)?;
-        worked.push((d.date, d.minutes, hourly));
+        hourly.insert(d.date, minimum_on(d.date).map_err(ReceiptError::NoMinimumWage)?);
     }
-    let hours: Vec<(Date, u32)> = worked.iter().map(|(date, minutes, _)| (*date, *minutes)).collect();
-    let hourly_on = |date: Date| {
-        worked.iter().find(|(d, ..)| *d == date).map(|(.., h)| *h).ok_or_else(|| format!("no minimum wage for {date}"))
-    };
+    let hours: Vec<(Date, u32)> = days.iter().map(|d| (d.date, d.minutes)).collect();
+    let hourly_on = |date: Date| hourly.get(&date).copied().ok_or_else(|| format!("no minimum wage for {date}"));
     pays_minimum_wage(amount_krw, &hours, hourly_on).map_err(ReceiptError::BelowMinimumWage)?;
     Ok(Receipt {
         project: project.into(),

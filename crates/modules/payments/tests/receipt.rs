@@ -40,12 +40,13 @@ fn confirmed(interest_krw: u64) -> LineStatus {
     LineStatus::Confirmed { value_date: d("2026-02-18"), late_days: 0, interest_krw }
 }
 
-/// The minimum wage of 2025 and of 2026 (KRW 10,030 and 10,320 an hour); none before 2025.
+/// The minimum wage of 2025 and of 2026 (KRW 10,030 and 10,320 an hour); the tables start
+/// on 1 February 2025.
 fn minimum_on(date: Date) -> Result<u64, String> {
     match date.year {
-        2025 => Ok(10_030),
+        2025 if date >= Date::new(2025, 2, 1).unwrap() => Ok(10_030),
         2026 => Ok(10_320),
-        y => Err(format!("no minimum wage in the tables for {y}")),
+        _ => Err(format!("no minimum wage in the tables on {date}")),
     }
 }
 
@@ -96,9 +97,9 @@ fn pay_08_no_receipt_below_each_work_dates_minimum_wage() {
         other => panic!("expected PAY-08, got {other}"),
     }
     // A work date the tables give no minimum wage for: no receipt, and the reason says why.
-    let before = [Day { date: d("2024-12-31"), minutes: 480 }];
+    let before = [Day { date: d("2025-01-10"), minutes: 480 }];
     let why = receipt(at(&l), &WORKERS[0], 1_000_000, &before, minimum_on).unwrap_err();
-    assert_eq!(why, ReceiptError::NoMinimumWage("no minimum wage in the tables for 2024".into()));
+    assert_eq!(why, ReceiptError::NoMinimumWage("no minimum wage in the tables on 2025-01-10".into()));
 }
 
 #[test]
@@ -137,4 +138,12 @@ fn attendance_that_does_not_hold_together_gives_no_receipt() {
     assert!(receipt(at(&l), &WORKERS[0], 10_000_000, &full_day, minimum_on).is_ok());
     let later = [Day { date: d("2026-01-06"), minutes: 60 }];
     assert_eq!(refuse(&later), ReceiptError::AfterReceived { date: d("2026-01-06"), received: d("2026-01-05") });
+    // The day of the take-over is a work date; 366 days before it is the earliest.
+    let edges = [Day { date: d("2026-01-05"), minutes: 60 }, Day { date: d("2025-01-04"), minutes: 60 }];
+    assert!(receipt(at(&l), &WORKERS[0], 10_000_000, &edges, |_| Ok(10_320)).is_ok());
+    let long_before = [Day { date: d("2025-01-03"), minutes: 60 }];
+    assert_eq!(
+        refuse(&long_before),
+        ReceiptError::LongBeforeReceived { date: d("2025-01-03"), received: d("2026-01-05") }
+    );
 }

@@ -1,27 +1,29 @@
 //! `dojang payments receipts`: the payments office's command. Once the bank has confirmed a
 //! progress payment's labour lines, the office runs it with the employers' payroll file: it
-//! reads the payment with a proof against the chain's genesis, checks every line's payroll
-//! and each worker's days (`receipts::line_receipts`, PAY-08 on the council's minimum wage of
-//! each work date), then has its credential issuer offer every receipt, and prints one JSON
-//! line per worker with the offer to hand them (the link, its QR code, the PIN). Nothing is
-//! offered unless every line holds.
+//! reads the payment and the council's minimum wage table with proofs against the chain's
+//! genesis, checks every line's payroll and each worker's days (`receipts::line_receipts`,
+//! PAY-08 on the minimum wage of each work date), then has its credential issuer offer every
+//! receipt, and prints one JSON line per worker with the offer to hand them (the link and the
+//! PIN). Nothing is offered unless every line holds. The output is personal data (who was
+//! paid on which line, and their PINs): hand it over, do not keep it.
 
 use std::collections::BTreeMap;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use dojang_governance::views::ParamQuery;
+use dojang_governance::rules::version_in_force;
+use dojang_governance::state::{param_key, ParamHistory};
 use dojang_governance::ParamValue;
 use dojang_labour::tables::keys::MINIMUM_WAGE;
-use dojang_payments::receipt::{Day, Receipt};
 use dojang_payments::views::ProgressQuery;
 use dojang_sdk::{Client, TrustedChain};
-use dojang_types::{Address, Date, Hash};
+use dojang_types::Date;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::receipts::{line_receipts, ReceiptOffice};
+use crate::receipts::{payment_receipts, PayrollLine, ReceiptOffice};
 
 #[derive(Args, Debug)]
 pub struct ReceiptsArgs {
@@ -46,27 +48,10 @@ pub struct ReceiptsArgs {
     /// Its credential configuration for receipts (claims with each offer).
     #[arg(long, default_value = "receipt")]
     pub configuration: String,
-    /// The issuer's admin token (from the environment, never the command line).
+    /// The issuer's admin token: set it in the environment, which keeps it out of the shell's
+    /// history and the process list.
     #[arg(long, env = "DOJANG_ISSUER_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: String,
-}
-
-/// One labour line of the payroll file: the salt of its `lines` commitment, each worker's
-/// amount, and each worker's days.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PayrollLine {
-    pub line: u32,
-    pub salt: Hash,
-    pub wages: Vec<Wage>,
-    pub attendance: BTreeMap<Address, Vec<Day>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Wage {
-    pub worker: Address,
-    pub krw: u64,
 }
 
 /// The employers' payroll file for one progress payment.
@@ -92,21 +77,24 @@ impl PayrollFile {
             if !seen.insert(l.line) {
                 return Err(format!("the payroll file lists line {} twice", l.line));
             }
-            if l.wages.is_empty() {
-                return Err(format!("line {} pays no worker", l.line));
-            }
+            l.check()?;
         }
         Ok(file)
     }
 
+    /// Reads and decodes the file at `path`, never more than [`MAX_PAYROLL_BYTES`] of it (a
+    /// pipe has no length to check first).
     pub fn load(path: &Path) -> anyhow::Result<PayrollFile> {
-        let len = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.len();
+        let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut bytes = Vec::new();
+        file.take(MAX_PAYROLL_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("reading {}", path.display()))?;
         anyhow::ensure!(
-            len <= MAX_PAYROLL_BYTES,
-            "{} is {len} bytes; a payroll file is at most {MAX_PAYROLL_BYTES}",
+            bytes.len() as u64 <= MAX_PAYROLL_BYTES,
+            "{} is over {MAX_PAYROLL_BYTES} bytes, more than any payroll",
             path.display()
         );
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         PayrollFile::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
 }
@@ -125,17 +113,13 @@ pub async fn receipts(args: ReceiptsArgs) -> anyhow::Result<()> {
         .with_context(|| format!("the chain has no progress payment {} of project {}", args.number, args.project))?
         .record;
     let days = payroll.lines.iter().flat_map(|l| l.attendance.values().flatten());
-    let minimum = minimum_wages(&client, days.map(|d| d.date)).await?;
+    let minimum = minimum_wages(&client, &trusted, days.map(|d| d.date)).await?;
     let minimum_on = |d: Date| minimum.get(&d).copied().ok_or_else(|| format!("no minimum wage read for {d}"));
-    let mut written: Vec<(Address, Receipt)> = Vec::new();
-    for l in &payroll.lines {
-        let wages: Vec<(Address, u64)> = l.wages.iter().map(|w| (w.worker, w.krw)).collect();
-        written.extend(line_receipts(&args.project, &pr, l.line, (&wages, &l.salt), &l.attendance, minimum_on)?);
-    }
+    let written = payment_receipts(&args.project, &pr, &payroll.lines, minimum_on)?;
     for (worker, r) in &written {
         let offer =
             office.offer(worker, r).await.with_context(|| format!("offering {worker}'s receipt for {}", r.payment))?;
-        let line = json!({"worker": worker, "payment": r.payment, "amount_krw": r.amount_krw,
+        let line = json!({"worker": worker, "payment": r.payment,
             "credential_offer_uri": offer.credential_offer_uri, "tx_code": offer.tx_code,
             "wallet_link": offer.wallet_link});
         println!("{line}");
@@ -144,21 +128,27 @@ pub async fn receipts(args: ReceiptsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The hourly minimum wage in force on each of `dates`, from the council's table.
+/// The hourly minimum wage in force on each of `dates`: the council's table, read with a
+/// proof against `trusted`, its version picked for each date here.
 pub(crate) async fn minimum_wages(
     client: &Client,
+    trusted: &TrustedChain,
     dates: impl Iterator<Item = Date>,
 ) -> anyhow::Result<BTreeMap<Date, u64>> {
     let (table, key) = MINIMUM_WAGE;
+    let state_key = format!("{}/{}", dojang_governance::NAME, String::from_utf8_lossy(&param_key(table, key)));
+    let read = client.read_verified(&state_key, trusted).await?;
+    let bytes = read.value.with_context(|| format!("the council has set no {table}/{key}"))?;
+    let history: ParamHistory = serde_json::from_slice(&bytes)
+        .with_context(|| format!("the proven {state_key} is not a parameter's history"))?;
     let mut wages = BTreeMap::new();
     for date in dates {
-        if let std::collections::btree_map::Entry::Vacant(e) = wages.entry(date) {
-            let q = ParamQuery { table: table.into(), key: key.into(), as_of: date };
-            match client.ask(&q).await?.version.value {
-                ParamValue::Krw(krw) => e.insert(krw),
-                other => anyhow::bail!("the minimum wage in force on {date} is not an amount: {other:?}"),
-            };
-        }
+        let version =
+            version_in_force(&history, date).with_context(|| format!("no minimum wage is in force on {date}"))?;
+        match version.value {
+            ParamValue::Krw(krw) => wages.insert(date, krw),
+            other => anyhow::bail!("the minimum wage in force on {date} is not an amount: {other:?}"),
+        };
     }
     Ok(wages)
 }

@@ -68,6 +68,14 @@ impl CareerIssuer {
                     format!("the credential issuer refused the offer ({why}); the desk's operator must check [desk.career] and the issuer's configuration"),
                 )
             }
+            OfferError::Malformed(why) => {
+                tracing::error!(issuer = %self.client.url(), why, "the career certificate issuer answered with no offer");
+                refused(
+                    StatusCode::BAD_GATEWAY,
+                    "issuer-malformed",
+                    "the credential issuer's answer is not an offer; the desk's operator must check that [desk.career] names a dojang issuer",
+                )
+            }
             other => {
                 tracing::warn!(issuer = %self.client.url(), error = %other, "the career certificate issuer failed the desk");
                 refused(

@@ -92,11 +92,12 @@ impl Bench {
         let committing = Instant::now();
         let commit = Commit { height, round: 0, block_hash: block.hash(), signatures: vec![] };
         self.ledger.commit(height, &block.hash(), commit)?;
-        let (took, commit) = (start.elapsed(), committing.elapsed());
+        let end = Instant::now();
+        let (took, commit) = (end - start, end - committing);
         let committed = self.blocks.try_recv().context("the committed block was not announced")?;
-        let failed = committed.receipts.iter().filter(|r| r.result != dojang_types::TxStatus::Ok).count();
-        if failed > 0 {
-            bail!("{failed} transactions of block {height} failed: {:?}", committed.receipts.first());
+        let mut failed = committed.receipts.iter().filter(|r| r.result != dojang_types::TxStatus::Ok);
+        if let Some(first) = failed.next() {
+            bail!("{} transactions of block {height} failed, the first: {first:?}", failed.count() + 1);
         }
         let deadlines = committed.hook_events.iter().filter(|e| e.module == "ledger" && e.kind == "deadline").count();
         Ok(Tick { took, commit, deadlines })
@@ -193,6 +194,7 @@ pub fn measure(open: usize, dir: &Path) -> anyhow::Result<Value> {
     let mut busy_commit = Vec::new();
     let mut busy_execute = Vec::new();
     let mut ran = 0usize;
+    let mut most_in_a_tick = 0usize;
     let drain_start = Instant::now();
     loop {
         let t = bench.tick()?;
@@ -200,11 +202,13 @@ pub fn measure(open: usize, dir: &Path) -> anyhow::Result<Value> {
             break;
         }
         ran += t.deadlines;
+        most_in_a_tick = most_in_a_tick.max(t.deadlines);
         busy.push(t.took.as_secs_f64() * 1000.0);
         busy_commit.push(t.commit.as_secs_f64() * 1000.0);
-        busy_execute.push((t.took - t.commit).as_secs_f64() * 1000.0);
+        busy_execute.push(t.took.saturating_sub(t.commit).as_secs_f64() * 1000.0);
     }
-    let drain_s = drain_start.elapsed().as_secs_f64();
+    let drain_s = busy.iter().sum::<f64>() / 1000.0;
+    let wall_s = drain_start.elapsed().as_secs_f64();
     if ran != open {
         bail!("{ran} deadlines ran for {open} open subcontracts");
     }
@@ -230,7 +234,7 @@ pub fn measure(open: usize, dir: &Path) -> anyhow::Result<Value> {
         "statutory engine, {open} open subcontracts: idle tick p50 {idle_p50:.1} ms, max {idle_max:.1} ms ({IDLE_TICKS} ticks)"
     );
     println!(
-        "  every guarantee due at once: tick p50 {busy_p50:.1} ms, p99 {busy_p99:.1} ms, max {busy_max:.1} ms at {MAX_DEADLINES_PER_BLOCK} deadlines a tick (target < 100 ms)"
+        "  every guarantee due at once: tick p50 {busy_p50:.1} ms, p99 {busy_p99:.1} ms, max {busy_max:.1} ms with up to {most_in_a_tick} deadlines a tick (the ledger runs at most {MAX_DEADLINES_PER_BLOCK}; target < 100 ms)"
     );
     let (commit_p50, commit_p99) = (percentile(&busy_commit, 0.5), percentile(&busy_commit, 0.99));
     let (execute_p50, execute_p99) = (percentile(&busy_execute, 0.5), percentile(&busy_execute, 0.99));
@@ -238,7 +242,7 @@ pub fn measure(open: usize, dir: &Path) -> anyhow::Result<Value> {
         "  of which building and executing the block (the engine: deadlines and hooks) p50 {execute_p50:.1} ms, p99 {execute_p99:.1} ms; committing it (state tree and store) p50 {commit_p50:.1} ms, p99 {commit_p99:.1} ms"
     );
     println!(
-        "  {open} deadlines ran in {} ticks ({drain_s:.1} s, {:.0} deadlines/s); every contract's guarantee missed and direct payment triggered",
+        "  {open} deadlines ran in {} ticks ({drain_s:.1} s in the ticks that ran them, {wall_s:.1} s to the first tick with none due; {:.0} deadlines/s); every contract's guarantee missed and direct payment triggered",
         busy.len(),
         open as f64 / drain_s
     );
@@ -253,7 +257,8 @@ pub fn measure(open: usize, dir: &Path) -> anyhow::Result<Value> {
         "due_tick_execute_ms_p99": execute_p99,
         "due_tick_commit_ms_p50": commit_p50,
         "due_tick_commit_ms_p99": commit_p99,
-        "deadlines_per_tick": MAX_DEADLINES_PER_BLOCK,
+        "deadlines_per_tick_max": most_in_a_tick,
+        "deadlines_per_tick_cap": MAX_DEADLINES_PER_BLOCK,
         "due_ticks": busy.len(),
         "deadlines_per_s": open as f64 / drain_s,
     }))

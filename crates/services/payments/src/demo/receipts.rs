@@ -19,12 +19,12 @@ use dojang_payments::receipt::{Receipt, RECEIPT_CLAIMS, RECEIPT_VCT};
 use dojang_payments::state::Progress;
 use dojang_sdk::{Client, TxBuilder};
 use dojang_trust::ChainTrust;
-use dojang_types::{Address, Date};
+use dojang_types::Date;
 use serde_json::{json, Map, Value};
 
 use super::months::Month;
 use super::site::{Site, PROJECT};
-use crate::receipts::{line_receipts, ReceiptOffice};
+use crate::receipts::{payment_receipts, PayrollLine, ReceiptOffice, Wage};
 
 /// The office as an issuing agency, controlled by its own account.
 const OFFICE: AgencySpec = AgencySpec {
@@ -88,26 +88,37 @@ pub async fn hand_out(
     pinned.set_clock_ahead(clock_ahead_ms);
     let trust: Arc<ChainTrust> = ChainTrust::new(node, pinned, Duration::from_secs(600));
     let days = month.attendance.values().flatten().map(|d| d.date);
-    let minimum = crate::office::minimum_wages(&site.client, days).await?;
+    let minimum = crate::office::minimum_wages(&site.client, &site.trusted, days).await?;
     let minimum_on = |d: Date| minimum.get(&d).copied().ok_or_else(|| format!("no minimum wage read for {d}"));
+    // The payroll file the employers would send: each labour line's wages and its workers' days.
+    let payroll: Vec<PayrollLine> = month
+        .payroll
+        .labour
+        .iter()
+        .map(|(line, (credits, salt))| PayrollLine {
+            line: *line,
+            salt: *salt,
+            wages: credits.iter().map(|c| Wage { worker: c.worker, krw: c.krw }).collect(),
+            attendance: credits
+                .iter()
+                .filter_map(|c| month.attendance.get(&c.worker).map(|days| (c.worker, days.clone())))
+                .collect(),
+        })
+        .collect();
     let mut handed = 0;
     let mut sample = None;
-    for (line, (credits, salt)) in &month.payroll.labour {
-        let wages: Vec<(Address, u64)> = credits.iter().map(|c| (c.worker, c.krw)).collect();
-        let receipts = line_receipts(PROJECT, pr, *line, (&wages, salt), &month.attendance, minimum_on)?;
-        for (worker, receipt) in receipts {
-            let offer = office.offer(&worker, &receipt).await?;
-            let now = dojang_types::wall_clock_ms() / 1000;
-            let held = dojang_wallet::receive(&offer.credential_offer_uri, offer.tx_code.as_deref(), 1, now, &trust)
-                .await
-                .with_context(|| format!("worker {worker}'s wallet receiving their receipt"))?;
-            anyhow::ensure!(held.vct == RECEIPT_VCT, "the wallet holds a {} for a receipt", held.vct);
-            if sample.is_none() {
-                let copy = held.copies.first().context("the wallet received no copy")?;
-                sample = Some((claims_of(&copy.sd_jwt)?, receipt));
-            }
-            handed += 1;
+    for (worker, receipt) in payment_receipts(PROJECT, pr, &payroll, minimum_on)? {
+        let offer = office.offer(&worker, &receipt).await?;
+        let now = dojang_types::wall_clock_ms() / 1000;
+        let held = dojang_wallet::receive(&offer.credential_offer_uri, offer.tx_code.as_deref(), 1, now, &trust)
+            .await
+            .with_context(|| format!("worker {worker}'s wallet receiving their receipt"))?;
+        anyhow::ensure!(held.vct == RECEIPT_VCT, "the wallet holds a {} for a receipt", held.vct);
+        if sample.is_none() {
+            let copy = held.copies.first().context("the wallet received no copy")?;
+            sample = Some((claims_of(&copy.sd_jwt)?, receipt));
         }
+        handed += 1;
     }
     Ok(HandedOut { receipts: handed, sample: sample.context("no labour line in the month")? })
 }
