@@ -2,11 +2,13 @@
 //! at rest, receiving over OpenID4VCI, and presenting only what the policy a request cites
 //! allows, with a history of what was disclosed to whom.
 
+pub mod login;
 pub mod present;
 pub mod receive;
 pub mod request;
 pub mod store;
 
+pub use login::{check_login_request, record_login, LoginRequest};
 pub use present::{answer, check_request, PresentationRequest};
 pub use receive::{accept, receive, Refusal};
 pub use request::{check_signed_request, fetch_and_check, RequestError, VerifiedRequest};

@@ -84,6 +84,7 @@ pub fn answer(
             purpose: policy.purpose.clone(),
             credential: cred.id.clone(),
             claims,
+            facility: None,
         };
         wallet.history.push(record);
     }

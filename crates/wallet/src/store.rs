@@ -44,6 +44,10 @@ pub struct Disclosure {
     pub purpose: String,
     pub credential: String,
     pub claims: Vec<String>,
+    /// The facility a login was for, by its registered name (AUTH-06: the login service asks,
+    /// the facility sees).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facility: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
