@@ -22,6 +22,7 @@ pub static SERVICES: &[&dyn Service] = &[
     &dojang_cars_service::SERVICE,
     &dojang_mileage_service::SERVICE,
     &dojang_payments_service::SERVICE,
+    &dojang_login_service::SERVICE,
 ];
 
 /// The modules every node of a chain runs.
@@ -93,6 +94,7 @@ mod tests {
                 "governance",
                 "identity",
                 "labour",
+                "login",
                 "mileage",
                 "payments",
                 "voting"

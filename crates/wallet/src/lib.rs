@@ -8,7 +8,7 @@ pub mod receive;
 pub mod request;
 pub mod store;
 
-pub use login::{check_login_request, record_login, LoginRequest};
+pub use login::{check_login_request, fetch_and_check_login, record_login, request_uri_of, LoginRequest};
 pub use present::{answer, check_request, PresentationRequest};
 pub use receive::{accept, receive, Refusal};
 pub use request::{check_signed_request, fetch_and_check, RequestError, VerifiedRequest};

@@ -6,11 +6,13 @@
 //! a library login. The history then names the facility, not only the login service.
 
 use dojang_credentials::TrustView;
-use dojang_login::RelyingParty;
+use dojang_login::{relying_party_state_key, RelyingParty};
+use dojang_trust::ChainTrust;
 use serde_json::Value;
 
-use crate::request::{check_signed_request, RequestError, VerifiedRequest};
+use crate::request::{check_signed_request, fetch_and_check, RequestError, VerifiedRequest};
 use crate::store::Contents;
+use crate::WalletError;
 
 /// A login request that passed every check.
 #[derive(Debug, Clone)]
@@ -66,4 +68,52 @@ pub fn record_login(wallet: &mut Contents, login: &LoginRequest, entries: usize)
     for d in &mut wallet.history[start..] {
         d.facility = Some(login.facility.registration.name.clone());
     }
+}
+
+/// Loads what checking a login request needs from the chain, each with a proof (the login
+/// service's keys, the cited policy, the facility's registration), then
+/// [`check_login_request`].
+pub async fn fetch_and_check_login(jwt: &str, trust: &ChainTrust, now: u64) -> Result<LoginRequest, WalletError> {
+    fetch_and_check(jwt, trust, now).await?;
+    let named = named_facility(jwt).ok_or(RequestError::Missing("relying_party"))?;
+    if !dojang_login::rules::is_plain_id(&named) {
+        return Err(RequestError::Policy(format!("'{named}' is not a facility id")).into());
+    }
+    let facility: Option<RelyingParty> =
+        trust.read_state(&relying_party_state_key(&named)).await.map_err(|e| RequestError::Chain(e.0))?;
+    Ok(check_login_request(jwt, trust, facility, now)?)
+}
+
+/// The `request_uri` of an `openid4vp://` link, or the text itself when it is a plain URL.
+pub fn request_uri_of(link: &str) -> Option<String> {
+    let link = link.trim();
+    if link.starts_with("https://") || link.starts_with("http://") {
+        return Some(link.to_string());
+    }
+    let query = link.strip_prefix("openid4vp://")?.split_once('?')?.1;
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == "request_uri").then(|| percent_decode(v))
+    })
+}
+
+/// Percent-decodes a query value (malformed escapes are kept as they are).
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = (b[i] == b'%' && i + 2 < b.len()).then(|| u8::from_str_radix(&s[i + 1..i + 3], 16).ok()).flatten();
+        match hex {
+            Some(v) => {
+                out.push(v);
+                i += 3;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -45,7 +45,9 @@ pub fn check(msg: &LoginMsg) -> Result<Permit, ModuleError> {
         LoginMsg::SuspendRelyingParty { id: rp, reason } => {
             id(rp)?;
             if reason.trim().is_empty() || reason.chars().count() > MAX_REASON || reason.chars().any(char::is_control) {
-                return Err(invalid(format!("the reason must be 1 to {MAX_REASON} characters without control characters")));
+                return Err(invalid(format!(
+                    "the reason must be 1 to {MAX_REASON} characters without control characters"
+                )));
             }
             if looks_like_personal_identifier(reason) {
                 return Err(invalid("the reason holds an e-mail address or a long number: the ledger keeps none"));
@@ -87,9 +89,13 @@ pub fn execute(ctx: &TxContext, state: &mut dyn StateWrite, msg: LoginMsg) -> Re
                 return Err(refuse(format!("AUTH-04: relying party '{}' is registered already; update it", r.id)));
             }
             policy_belongs_to_provider(state, &r)?;
-            let event =
-                LoginEvent::RelyingPartyRegistered { id: r.id.clone(), provider: r.provider.clone(), policy: r.policy.clone() };
-            let rp = RelyingParty { registration: r, registered_ms: ctx.time_ms, updated_ms: ctx.time_ms, suspended: None };
+            let event = LoginEvent::RelyingPartyRegistered {
+                id: r.id.clone(),
+                provider: r.provider.clone(),
+                policy: r.policy.clone(),
+            };
+            let rp =
+                RelyingParty { registration: r, registered_ms: ctx.time_ms, updated_ms: ctx.time_ms, suspended: None };
             state::write(state, &rp);
             event
         }

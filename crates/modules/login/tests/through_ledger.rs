@@ -32,8 +32,12 @@ fn org_with_policy(c: &Chain, did: &str, policy: &str) {
     c.grant(&office, "verifier");
     let key = Keypair::generate(Algorithm::P256);
     c.ok(&office, "identity", json!({"type": "register_org", "did": did, "kid": "k1", "public_key": key.public_key()}));
-    c.ok(&office, "identity", json!({"type": "register_policy", "id": policy, "verifier": did, "legal_basis": "Library Act art. 30",
-         "purpose": "library membership", "retention_days": 1, "dcql": dcql()}));
+    c.ok(
+        &office,
+        "identity",
+        json!({"type": "register_policy", "id": policy, "verifier": did, "legal_basis": "Library Act art. 30",
+         "purpose": "library membership", "retention_days": 1, "dcql": dcql()}),
+    );
 }
 
 fn library(policy: &str) -> Value {
@@ -135,7 +139,10 @@ fn updates_keep_the_service_and_suspension_stops_the_facility_until_reinstated()
     unknown["id"] = json!("nowhere");
     assert_eq!(council_fails(&c, unknown), "not_found");
 
-    c.council("login", json!({"type": "suspend_relying_party", "id": "mapo-library", "reason": "leaked client software"}));
+    c.council(
+        "login",
+        json!({"type": "suspend_relying_party", "id": "mapo-library", "reason": "leaked client software"}),
+    );
     assert_eq!(rp(&c)["record"]["suspended"]["reason"], "leaked client software");
     assert_eq!(
         council_fails(&c, json!({"type": "suspend_relying_party", "id": "mapo-library", "reason": "again"})),

@@ -68,6 +68,15 @@ pub enum WalletCommand {
         #[command(flatten)]
         chain: ChainArgs,
     },
+    /// Log in to a facility through the city's login service: fetch its signed request (an
+    /// `openid4vp://` link or the request URL from the login page), check it against the
+    /// facility's registration on chain, answer with only what the facility may see, and
+    /// print where the browser goes next (the facility, with a code).
+    Login {
+        link: String,
+        #[command(flatten)]
+        chain: ChainArgs,
+    },
     /// What was disclosed to whom and when, and the decision receipts kept.
     History,
 }
@@ -128,8 +137,9 @@ pub async fn wallet(file: &Path, passphrase: &str, command: WalletCommand) -> an
         WalletCommand::History => {
             let w = store::load(file, passphrase)?;
             for h in &w.history {
+                let facility = h.facility.as_ref().map(|f| format!("{f} via ")).unwrap_or_default();
                 println!(
-                    "{}  {}  policy {} ({})  disclosed {}",
+                    "{}  {facility}{}  policy {} ({})  disclosed {}",
                     h.at,
                     h.verifier,
                     h.policy,
@@ -145,6 +155,7 @@ pub async fn wallet(file: &Path, passphrase: &str, command: WalletCommand) -> an
             }
         }
         WalletCommand::Apply { request_url, chain } => apply(file, passphrase, &request_url, &chain).await?,
+        WalletCommand::Login { link, chain } => login(file, passphrase, &link, &chain).await?,
     }
     Ok(())
 }
@@ -180,5 +191,41 @@ async fn apply(file: &Path, passphrase: &str, request_url: &str, chain: &ChainAr
     w.receipts.push(answer["receipt"].clone());
     store::save(file, passphrase, &w)?;
     println!("receipt kept in the wallet (dojang wallet history)");
+    Ok(())
+}
+
+async fn login(file: &Path, passphrase: &str, link: &str, chain: &ChainArgs) -> anyhow::Result<()> {
+    let request_url = dojang_wallet::request_uri_of(link)
+        .context("the link is neither an openid4vp:// link with a request_uri nor an http(s) URL")?;
+    let http = http_client()?;
+    let resp = http.get(&request_url).send().await.with_context(|| format!("cannot reach {request_url}"))?;
+    if !resp.status().is_success() {
+        bail!("{request_url} answered HTTP {}: {}", resp.status(), resp.text().await.unwrap_or_default());
+    }
+    let jwt = resp.text().await?;
+    let trust = chain.trust()?;
+    let login = dojang_wallet::fetch_and_check_login(&jwt, &trust, now()).await?;
+    let checked = &login.request;
+    let response_uri = checked.request.response_uri.clone().context("the request names no response_uri")?;
+    let mut w = store::load(file, passphrase)?;
+    let vp_token = dojang_wallet::answer(&mut w, &checked.request, &checked.policy, &checked.query, now())?;
+    dojang_wallet::record_login(&mut w, &login, checked.query.credentials.len());
+    store::save(file, passphrase, &w)?;
+    let shown: Vec<String> =
+        w.history.iter().rev().take(checked.query.credentials.len()).flat_map(|h| h.claims.clone()).collect();
+    println!("{} sees: {}", login.facility.registration.name, shown.join(", "));
+    let form = [("vp_token", vp_token.to_string()), ("state", checked.state.clone())];
+    let resp = http.post(&response_uri).form(&form).send().await?;
+    let status = resp.status();
+    let answer: serde_json::Value =
+        resp.json().await.with_context(|| format!("{response_uri} answered HTTP {status} without JSON"))?;
+    if let Some(err) = answer.get("error") {
+        if let Some(back) = answer["redirect_uri"].as_str() {
+            println!("back to the facility: {back}");
+        }
+        bail!("the login service refused the login: {err}: {}", answer["error_description"]);
+    }
+    let next = answer["redirect_uri"].as_str().context("the login service named no redirect_uri")?;
+    println!("logged in; continue at: {next}");
     Ok(())
 }

@@ -88,7 +88,10 @@ pub fn check(p: &AuthorizeParams, rp: Option<&RelyingParty>) -> Result<AuthReque
         description,
     };
     if let Some(s) = &rp.suspended {
-        return Err(back("unauthorized_client", format!("the council has suspended this facility's login: {}", s.reason)));
+        return Err(back(
+            "unauthorized_client",
+            format!("the council has suspended this facility's login: {}", s.reason),
+        ));
     }
     if p.request.is_some() || p.request_uri.is_some() {
         return Err(back("request_not_supported", "send the parameters in the query, not as a request object".into()));
@@ -109,7 +112,10 @@ pub fn check(p: &AuthorizeParams, rp: Option<&RelyingParty>) -> Result<AuthReque
     let code_challenge = match (p.code_challenge.as_deref(), p.code_challenge_method.as_deref()) {
         (Some(c), Some("S256")) if challenge_is_s256(c) => c.to_string(),
         (Some(_), Some("S256")) => {
-            return Err(back("invalid_request", "code_challenge is not a S256 challenge (43 base64url characters)".into()))
+            return Err(back(
+                "invalid_request",
+                "code_challenge is not a S256 challenge (43 base64url characters)".into(),
+            ))
         }
         (None, _) => return Err(back("invalid_request", "PKCE is required: send code_challenge".into())),
         (Some(_), _) => return Err(back("invalid_request", "code_challenge_method must be S256".into())),
@@ -121,7 +127,8 @@ pub fn check(p: &AuthorizeParams, rp: Option<&RelyingParty>) -> Result<AuthReque
     };
     let mut required = required_level(actions, &action).map_err(|d| back("invalid_request", d))?;
     for acr in p.acr_values.as_deref().unwrap_or_default().split(' ').filter(|s| !s.is_empty()) {
-        let level = Level::from_acr(acr).ok_or_else(|| back("invalid_request", format!("unknown acr value '{acr}'")))?;
+        let level =
+            Level::from_acr(acr).ok_or_else(|| back("invalid_request", format!("unknown acr value '{acr}'")))?;
         required = required.max(level);
     }
     Ok(AuthRequest { client_id, redirect_uri, state, nonce, code_challenge, action, required })

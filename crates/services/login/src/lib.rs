@@ -4,18 +4,53 @@
 //! asks the citizen's wallet over OpenID4VP for only what the facility may see.
 
 pub mod authorize;
+pub mod chain;
+mod demo;
+pub mod http;
+mod page;
 pub mod provider;
+mod serve;
 pub mod tokens;
 
+use std::path::PathBuf;
+
+use clap::Subcommand;
 use dojang_ledger::Router;
 use dojang_login::Login;
-use dojang_service::Service;
+use dojang_service::{CommandSet, Run, Service, Subcommands};
 
 pub use provider::{LoginError, Progress, Provider, TokenError, TokenForm, TokenResponse};
 
 pub static SERVICE: LoginService = LoginService;
 
 pub struct LoginService;
+
+#[derive(Subcommand)]
+pub enum Commands {
+    /// The city's citizen-card login service.
+    Login {
+        #[command(subcommand)]
+        command: LoginCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum LoginCommand {
+    /// Serve the OpenID Connect provider (for facilities) and OpenID4VP verifier (for wallets)
+    /// from a TOML file (`[login]`: did, kid, signing_key, public_url, listen_addr, node, genesis).
+    Serve {
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+fn run(cmd: Commands) -> Run {
+    let Commands::Login { command: LoginCommand::Serve { config } } = cmd;
+    Box::pin(async move { serve::serve(&config).await })
+}
+
+static COMMANDS: Subcommands<Commands> = Subcommands::new(run);
+static DEMOS: Subcommands<demo::Demos> = Subcommands::new(demo::run);
 
 impl Service for LoginService {
     fn name(&self) -> &'static str {
@@ -24,5 +59,13 @@ impl Service for LoginService {
 
     fn register(&self, modules: Router) -> Router {
         modules.with_typed(Login)
+    }
+
+    fn commands(&self) -> Option<&dyn CommandSet> {
+        Some(&COMMANDS)
+    }
+
+    fn demos(&self) -> Option<&dyn CommandSet> {
+        Some(&DEMOS)
     }
 }

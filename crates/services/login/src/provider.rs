@@ -55,13 +55,15 @@ pub enum LoginError {
     WrongState,
     #[error("the answer has no presentation for '{0}', which the request asked for")]
     MissingCredential(String),
-    #[error("the presentation for '{query}' was not accepted: {error}")]
-    Presentation { query: String, error: VerifyError },
+    #[error("{rule}: the presentation for '{query}' was not accepted: {error}")]
+    Presentation { rule: &'static str, query: String, error: VerifyError },
     #[error("AUTH-03: {0}")]
     Replay(VerifyError),
     #[error("AUTH-05: the resident credential did not disclose this facility's token (program_pseudonyms.{0})")]
     NoPairwiseToken(String),
-    #[error("AUTH-04: the facility's policy asks for no resident credential ({RESIDENT_VCT}); it cannot be logged in to")]
+    #[error(
+        "AUTH-04: the facility's policy asks for no resident credential ({RESIDENT_VCT}); it cannot be logged in to"
+    )]
     PolicyWithoutResidency,
     #[error("{0}")]
     Rule(String),
@@ -162,6 +164,45 @@ pub struct Provider<T: TrustView> {
     max_open: usize,
 }
 
+/// The login rule a presentation's failure breaks: the trust list (AUTH-01), the status now
+/// (AUTH-02), the holder binding (AUTH-03) or the facility's registration (AUTH-04).
+pub fn rule_of(e: &VerifyError) -> &'static str {
+    use VerifyError::*;
+    match e {
+        UnknownIssuerKey { .. }
+        | IssuerSignature(_)
+        | KeyNotValidAtIssuance { .. }
+        | UnaccreditedIssuer { .. }
+        | IssuerSuspended { .. }
+        | IssuerRevoked { .. }
+        | UnregisteredType(_) => "AUTH-01",
+        Expired(_)
+        | NotYetValid(_)
+        | StatusListNotAnchored { .. }
+        | StatusListMismatch { .. }
+        | StatusList(_)
+        | Revoked { .. }
+        | Suspended { .. }
+        | StatusNotValid { .. } => "AUTH-02",
+        KeyBindingMissing
+        | KeyBindingJwt(_)
+        | HolderSignature
+        | WrongNonce
+        | WrongAudience(_)
+        | StaleKeyBinding { .. }
+        | SdHashMismatch
+        | Replayed
+        | UnknownNonce => "AUTH-03",
+        UnknownPolicy(_)
+        | PolicyOfAnotherVerifier { .. }
+        | PolicyWithdrawn(_)
+        | TypeNotInPolicy { .. }
+        | BeyondPolicy { .. }
+        | MissingClaim { .. } => "AUTH-04",
+        _ => "AUTH-01",
+    }
+}
+
 fn random() -> String {
     let mut raw = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut raw);
@@ -203,7 +244,12 @@ impl<T: TrustView> Provider<T> {
     }
 
     /// Step 1: checks the facility's request and opens a login; returns its id.
-    pub fn authorize(&self, p: &AuthorizeParams, rp: Option<&RelyingParty>, now: u64) -> Result<String, AuthorizeError> {
+    pub fn authorize(
+        &self,
+        p: &AuthorizeParams,
+        rp: Option<&RelyingParty>,
+        now: u64,
+    ) -> Result<String, AuthorizeError> {
         let request = authorize::check(p, rp)?;
         let facility = rp.map(|r| r.registration.name.clone()).unwrap_or_default();
         let mut books = self.books();
@@ -220,7 +266,9 @@ impl<T: TrustView> Provider<T> {
         }
         let id = random();
         let nonce = self.verifier.nonce(now);
-        books.sessions.insert(id.clone(), Session { request, facility, nonce, expires: now + SESSION_LIFETIME, progress: None });
+        books
+            .sessions
+            .insert(id.clone(), Session { request, facility, nonce, expires: now + SESSION_LIFETIME, progress: None });
         Ok(id)
     }
 
@@ -243,7 +291,13 @@ impl<T: TrustView> Provider<T> {
     }
 
     /// Step 2: the signed request object for login `id`, answered at `response_uri`.
-    pub fn request_object(&self, id: &str, rp: &RelyingParty, response_uri: &str, now: u64) -> Result<String, LoginError> {
+    pub fn request_object(
+        &self,
+        id: &str,
+        rp: &RelyingParty,
+        response_uri: &str,
+        now: u64,
+    ) -> Result<String, LoginError> {
         let (nonce, expires) = {
             let books = self.books();
             let s = books.sessions.get(id).filter(|s| s.expires > now && s.progress.is_none());
@@ -368,13 +422,15 @@ impl<T: TrustView> Provider<T> {
             let p = p.ok_or_else(|| LoginError::MissingCredential(q.id.clone()))?;
             let v = self.verifier.check(p, &req, now).map_err(|error| match error {
                 VerifyError::Replayed | VerifyError::UnknownNonce => LoginError::Replay(error),
-                error => LoginError::Presentation { query: q.id.clone(), error },
+                error => LoginError::Presentation { rule: rule_of(&error), query: q.id.clone(), error },
             })?;
             if v.vct == RESIDENT_VCT {
-                residency_is_fresh(v.issued_at, now, rp.registration.residency_max_age_days).map_err(LoginError::Rule)?;
+                residency_is_fresh(v.issued_at, now, rp.registration.residency_max_age_days)
+                    .map_err(LoginError::Rule)?;
                 let token = v.claims.get("program_pseudonyms").and_then(|t| t.get(&rp.registration.id));
                 let token = token.and_then(Value::as_str);
-                subject = Some(token.ok_or_else(|| LoginError::NoPairwiseToken(rp.registration.id.clone()))?.to_string());
+                subject =
+                    Some(token.ok_or_else(|| LoginError::NoPairwiseToken(rp.registration.id.clone()))?.to_string());
                 reached = match v.claims.get("assurance").and_then(Value::as_str) {
                     Some("high") => Level::High,
                     Some("substantial") => Level::Substantial,
@@ -418,7 +474,8 @@ impl<T: TrustView> Provider<T> {
                 description: "only grant_type=authorization_code".into(),
             });
         }
-        let missing = |what: &str| TokenError { error: "invalid_request", description: format!("the request has no {what}") };
+        let missing =
+            |what: &str| TokenError { error: "invalid_request", description: format!("the request has no {what}") };
         let code = form.code.as_deref().ok_or_else(|| missing("code"))?;
         let client_id = form.client_id.as_deref().ok_or_else(|| missing("client_id"))?;
         let redirect_uri = form.redirect_uri.as_deref().ok_or_else(|| missing("redirect_uri"))?;
@@ -453,7 +510,13 @@ impl<T: TrustView> Provider<T> {
             userinfo.remove(k);
         }
         books.access.insert(access.clone(), (userinfo, now + TOKEN_LIFETIME));
-        Ok(TokenResponse { access_token: access, token_type: "Bearer", expires_in: TOKEN_LIFETIME, id_token, scope: "openid" })
+        Ok(TokenResponse {
+            access_token: access,
+            token_type: "Bearer",
+            expires_in: TOKEN_LIFETIME,
+            id_token,
+            scope: "openid",
+        })
     }
 
     /// The userinfo claims (`sub` and the disclosed claims) for a valid access token.

@@ -70,6 +70,7 @@ pub const AGENCIES: [AgencySpec; 3] = [
             "age_19_34",
             "age_over_65",
             "program_pseudonyms",
+            "assurance",
         ],
     },
     AgencySpec {

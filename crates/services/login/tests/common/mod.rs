@@ -162,10 +162,20 @@ impl City {
                     issued_at: NOW - age_days * DAY,
                     expires_at: NOW + 365 * DAY,
                 };
-                Copy { sd_jwt: issue(&self.registry, &spec).expect("issued"), key_pkcs8: STANDARD.encode(holder.secret_bytes()), used: false }
+                Copy {
+                    sd_jwt: issue(&self.registry, &spec).expect("issued"),
+                    key_pkcs8: STANDARD.encode(holder.secret_bytes()),
+                    used: false,
+                }
             })
             .collect();
-        let cred = StoredCredential { id: format!("resident-{secret}"), issuer: REGISTRY.into(), vct: RESIDENT.into(), received_at: NOW, copies };
+        let cred = StoredCredential {
+            id: format!("resident-{secret}"),
+            issuer: REGISTRY.into(),
+            vct: RESIDENT.into(),
+            received_at: NOW,
+            copies,
+        };
         Citizen { wallet: Contents { credentials: vec![cred], ..Default::default() }, secret: secret.into() }
     }
 }

@@ -1,0 +1,275 @@
+//! `dojang demo login`: three facilities (a library, a pool, a district office whose contract
+//! signing needs a high login) registered by the council; residents logging in from their
+//! wallets through facilities' off-the-shelf OpenID Connect flow; pairwise subjects; a
+//! refused low-assurance signature; an assisted login at a desk for a citizen without a
+//! smartphone (AUTH-09); a revoked credential refused at the next login (AUTH-02).
+
+mod citizen;
+mod facility;
+pub mod setup;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use dojang_eligibility_service::demo::apply::{receive_all, set_status};
+use dojang_eligibility_service::demo::citizens::{generate, Citizen};
+use dojang_eligibility_service::demo::setup::Stage;
+use dojang_governance_service::dev_chain::activate;
+use dojang_sdk::{Chain, TxBuilder};
+use dojang_service::node::{demo_key, demo_node, WorkDir};
+use dojang_service::Run;
+use dojang_trust::ChainTrust;
+use dojang_types::wall_clock_ms;
+use dojang_wallet::Contents;
+use serde_json::{json, Map, Value};
+
+use crate::tokens::pairwise_subject;
+use citizen::Answered;
+use facility::Facility;
+use setup::{facilities, facility_token, FacilitySpec};
+
+#[derive(Subcommand)]
+pub enum Demos {
+    /// Citizen-card login: three facilities, wallets, pairwise subjects, assurance levels,
+    /// an assisted desk login and a revoked credential.
+    Login(LoginDemoArgs),
+}
+
+#[derive(Args)]
+pub struct LoginDemoArgs {
+    /// The node to run against [default: start one in the work directory].
+    #[arg(long)]
+    pub node: Option<String>,
+    /// The home of the node at `--node` (for the demo keys).
+    #[arg(long)]
+    pub home: Option<PathBuf>,
+    /// Where the node, the registry and the wallets keep their files [default: a temporary
+    /// directory].
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Set up, then keep the node, the registry and the login service running until Ctrl-C
+    /// (or SIGTERM): prints one JSON line with the issuer URL, the facilities' client ids and
+    /// redirect URIs, and a wallet file (with its passphrase) holding a resident credential.
+    #[arg(long)]
+    pub stay: bool,
+}
+
+/// The passphrase of the wallets the demo writes for `--stay` (a demo, not a secret).
+pub const DEMO_PASSPHRASE: &str = "demo-wallet-passphrase";
+
+pub fn run(demo: Demos) -> Run {
+    let Demos::Login(args) = demo;
+    Box::pin(async move {
+        let work = WorkDir::new(args.dir.as_deref(), "dojang-login-demo");
+        std::fs::create_dir_all(work.path())?;
+        let (node, url, home) = demo_node(args.node.as_deref(), args.home.as_deref(), work.path()).await?;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let stopped = || {
+            if args.stay {
+                Ok(json!({"stopped": "the node, the registry and the login service"}))
+            } else {
+                Err(anyhow::anyhow!("interrupted before the demo finished"))
+            }
+        };
+        let result = tokio::select! {
+            r = login(&args, &url, &home, work.path()) => r,
+            _ = tokio::signal::ctrl_c() => stopped(),
+            _ = term.recv() => stopped(),
+        };
+        if let Some(n) = node {
+            n.stop().await;
+        }
+        println!("{}", result?);
+        Ok(())
+    })
+}
+
+fn now() -> u64 {
+    wall_clock_ms() / 1000
+}
+
+/// The query parameter `name` of a URL, percent-decoded.
+pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == name).then(|| dojang_wallet::login::percent_decode(v))
+    })
+}
+
+fn spec(id: &str) -> FacilitySpec {
+    facilities().into_iter().find(|f| f.id == id).expect("a facility of the demo")
+}
+
+/// One login from start to the ID token's claims, or the refusal the wallet was told.
+async fn log_in(
+    issuer: &str,
+    facility: &str,
+    action: &str,
+    wallet: &mut Contents,
+    trust: &ChainTrust,
+) -> anyhow::Result<Result<Map<String, Value>, String>> {
+    let f = spec(facility);
+    let rp = Facility::discover(issuer, f.id, &f.redirect_uri()).await?;
+    let started = rp.start(action)?;
+    let page = rp.follow(&started).await?;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let request_uri = citizen::request_uri(&http, &page).await?;
+    match citizen::answer(&http, wallet, &request_uri, trust).await? {
+        Answered::Back(callback) => Ok(Ok(rp.finish(&started, &callback).await?)),
+        Answered::Refused(why) => Ok(Err(why)),
+    }
+}
+
+async fn login(args: &LoginDemoArgs, url: &str, home: &Path, dir: &Path) -> anyhow::Result<Value> {
+    let started = Instant::now();
+    let chain = Chain::connect(url).await?;
+    let run = format!("r{}", wall_clock_ms() / 1000 % 10_000_000);
+    let genesis_path = home.join("genesis.json");
+    let genesis = dojang_ledger::Genesis::load(&genesis_path)?;
+    let pinned =
+        || dojang_sdk::TrustedChain::new(&genesis.chain_id, genesis.validator_set(), dojang_sdk::DEFAULT_MAX_AGE);
+    // The login service reads status lists again after at most 2 s (AUTH-02).
+    let trust = ChainTrust::new(url, pinned(), Duration::from_secs(2));
+    let wallet_trust = ChainTrust::new(url, pinned(), Duration::from_secs(60));
+    println!("dojang login demo on chain '{}' at {url}", chain.chain_id);
+
+    let council = TxBuilder::new(&chain.chain_id, demo_key(home, "admin")?);
+    activate(&chain.client, &council, &[dojang_login::NAME]).await?;
+    let stage = Stage { chain: &chain, node: url, home, dir, run: &run };
+    let (kid, signing) = setup::register(&stage, &council).await?;
+    println!("the council registered {} facilities with the login service {}", facilities().len(), setup::PROVIDER_DID);
+
+    let mut people: Vec<Citizen> = generate(6, 20_261_201);
+    for c in &mut people {
+        c.lives_in_seoul = true;
+    }
+    let mut secret = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut secret);
+    let registry = setup::registry(&stage, &people, &secret).await?;
+    let subjects: Vec<String> = people.iter().map(|c| c.subject.clone()).collect();
+    let mut wallets = receive_all(std::slice::from_ref(&registry), &subjects, 10, &wallet_trust).await?;
+    println!("the resident registry issued {} resident credentials into wallets", wallets.len());
+    let desk = setup::serve(&kid, signing, trust.clone(), Some(url.to_string())).await?;
+    let issuer = desk.url.clone();
+    println!("login service at {issuer} (discovery at {issuer}/.well-known/openid-configuration)");
+
+    if args.stay {
+        let path = dir.join("wallet.json");
+        dojang_wallet::store::save(&path, DEMO_PASSPHRASE, &wallets[0])?;
+        let fac: Vec<Value> = facilities()
+            .iter()
+            .map(|f| json!({"client_id": f.id, "redirect_uri": f.redirect_uri(), "actions": f.actions}))
+            .collect();
+        println!(
+            "{}",
+            json!({"stay": true, "node": url, "genesis": genesis_path, "issuer": issuer, "facilities": fac,
+                   "wallet": {"file": path, "passphrase": DEMO_PASSPHRASE}})
+        );
+        return std::future::pending::<anyhow::Result<Value>>().await;
+    }
+
+    // Every resident logs in to the library; the subject is the pairwise one (AUTH-05).
+    let mut library_subs = Vec::new();
+    for (c, w) in people.iter().zip(wallets.iter_mut()) {
+        let claims = log_in(&issuer, "mapo-library", "borrow", w, &wallet_trust).await?.map_err(anyhow::Error::msg)?;
+        let expected = pairwise_subject("mapo-library", &facility_token(&secret, c, "mapo-library"));
+        if claims["sub"] != expected {
+            bail!("the library saw subject {} for {}, not the pairwise one", claims["sub"], c.subject);
+        }
+        let mut names: Vec<&String> = claims
+            .keys()
+            .filter(|k| !crate::tokens::RESERVED.contains(&k.as_str()) && k.as_str() != "action")
+            .collect();
+        names.sort();
+        if names != ["resident_of_seoul"] {
+            bail!("the library learned {names:?}, beyond its registration");
+        }
+        library_subs.push(claims["sub"].clone());
+    }
+    println!(
+        "{} residents logged in to the library; it learned only resident_of_seoul, under a subject of its own for each",
+        people.len()
+    );
+
+    // The same resident at the pool: another subject; at the library again: the same one.
+    let pool = log_in(&issuer, "jamsil-pool", "book-lane", &mut wallets[0], &wallet_trust)
+        .await?
+        .map_err(anyhow::Error::msg)?;
+    let again = log_in(&issuer, "mapo-library", "catalogue", &mut wallets[0], &wallet_trust)
+        .await?
+        .map_err(anyhow::Error::msg)?;
+    if pool["sub"] == library_subs[0] || again["sub"] != library_subs[0] {
+        bail!(
+            "pairwise subjects do not hold: library {}, pool {}, library again {}",
+            library_subs[0],
+            pool["sub"],
+            again["sub"]
+        );
+    }
+    println!(
+        "resident 1 at the pool: another subject (age_over_65 = {}); at the library again: the same subject",
+        pool["age_over_65"]
+    );
+
+    // AUTH-07: signing at the district office needs a card enrolled in person.
+    let (high, substantial) = split_by_assurance(&people);
+    let refused = log_in(&issuer, "mapo-district", "sign-contract", &mut wallets[substantial], &wallet_trust).await?;
+    let refused = refused.err().context("a substantial login was accepted for signing a contract")?;
+    if !refused.starts_with("AUTH-07") {
+        bail!("the district office refused for another reason: {refused}");
+    }
+    let signed = log_in(&issuer, "mapo-district", "sign-contract", &mut wallets[high], &wallet_trust)
+        .await?
+        .map_err(anyhow::Error::msg)?;
+    println!("district office: an online-enrolled card refused for signing ({refused}); an in-person card logged in with acr {}", signed["acr"]);
+
+    // AUTH-09: a resident without a smartphone, at the library's desk.
+    let assisted = assisted_desk(dir, &issuer, &mut wallets[1], &wallet_trust).await?;
+    println!("{assisted}");
+
+    // AUTH-02: the registry revokes a credential; the next login is refused.
+    let version = set_status(&registry, &people[2].subject, "revoked").await?;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let revoked = log_in(&issuer, "mapo-library", "borrow", &mut wallets[2], &wallet_trust).await?;
+    let revoked = revoked.err().context("a revoked credential was accepted")?;
+    println!("the registry revoked resident 3's credential (status list version {version}); the next login: refused ({revoked})");
+
+    // AUTH-06: what each wallet keeps.
+    let history: usize = wallets.iter().map(|w| w.history.iter().filter(|h| h.facility.is_some()).count()).sum();
+    drop(desk);
+    Ok(json!({
+        "logins": history, "facilities": facilities().len(), "residents": people.len(),
+        "pairwise": true, "refused_low_assurance": refused, "revoked_refused": revoked,
+        "seconds": started.elapsed().as_secs_f64(), "at": now(),
+    }))
+}
+
+/// Indexes of one resident enrolled in person (high) and one online (substantial).
+fn split_by_assurance(people: &[Citizen]) -> (usize, usize) {
+    let find = |level| people.iter().position(|c| setup::assurance(c) == level).unwrap_or(0);
+    (find("high"), find("substantial"))
+}
+
+/// AUTH-09: the resident's credentials are kept in a card wallet at the district's desk,
+/// sealed under the card's secret (its QR code) and the PIN only the resident knows. Staff
+/// scan the card, the resident types the PIN on the kiosk, and the kiosk answers the login.
+async fn assisted_desk(dir: &Path, issuer: &str, wallet: &mut Contents, trust: &ChainTrust) -> anyhow::Result<String> {
+    let card = format!("card-{:016x}", rand::random::<u64>());
+    let pin = "482913";
+    let file = dir.join(format!("{card}.wallet"));
+    dojang_wallet::store::save(&file, &format!("{card}:{pin}"), wallet)?;
+    let wrong = dojang_wallet::store::load(&file, &format!("{card}:000000"));
+    if wrong.is_ok() {
+        bail!("the card wallet opened with a wrong PIN");
+    }
+    let mut kiosk = dojang_wallet::store::load(&file, &format!("{card}:{pin}"))?;
+    let claims = log_in(issuer, "mapo-library", "borrow", &mut kiosk, trust).await?.map_err(anyhow::Error::msg)?;
+    dojang_wallet::store::save(&file, &format!("{card}:{pin}"), &kiosk)?;
+    Ok(format!(
+        "assisted desk: the card's wallet refused a wrong PIN, opened with the right one, and logged in to the library as {}",
+        claims["sub"].as_str().map(|s| &s[..8.min(s.len())]).unwrap_or("?")
+    ))
+}
