@@ -4,6 +4,7 @@
 //! asks the citizen's wallet over OpenID4VP for only what the facility may see.
 
 pub mod authorize;
+mod bench;
 pub mod chain;
 mod demo;
 pub mod http;
@@ -52,6 +53,20 @@ fn run(cmd: Commands) -> Run {
 static COMMANDS: Subcommands<Commands> = Subcommands::new(run);
 static DEMOS: Subcommands<demo::Demos> = Subcommands::new(demo::run);
 
+#[derive(Subcommand)]
+pub enum Benches {
+    /// Completed logins per second through the login service's own work (request, request
+    /// object, presentation verification, ID token), with latency percentiles.
+    Login(bench::LoginBenchArgs),
+}
+
+fn run_bench(b: Benches) -> Run {
+    let Benches::Login(args) = b;
+    Box::pin(async move { tokio::task::spawn_blocking(move || bench::run(&args)).await? })
+}
+
+static BENCHES: Subcommands<Benches> = Subcommands::new(run_bench);
+
 impl Service for LoginService {
     fn name(&self) -> &'static str {
         dojang_login::NAME
@@ -67,5 +82,9 @@ impl Service for LoginService {
 
     fn demos(&self) -> Option<&dyn CommandSet> {
         Some(&DEMOS)
+    }
+
+    fn benches(&self) -> Option<&dyn CommandSet> {
+        Some(&BENCHES)
     }
 }
