@@ -15,13 +15,14 @@ pub mod nonce;
 pub mod present;
 pub mod sdjwt;
 pub mod status;
+pub mod transaction;
 pub mod trust;
 pub mod verify;
 
 pub use dcql::{CredentialQuery, DcqlQuery};
 pub use issue::{issue, issue_batch, CredentialSpec, IssuerKey, StatusRef};
 pub use issued::{check_issued, Issued};
-pub use present::{present, Challenge};
+pub use present::{present, present_with, Challenge};
 pub use status::{Status, StatusList};
 pub use trust::{Accreditation, CredentialType, KeyValidity, Policy, Standing, StatusAnchor, TrustError, TrustView};
 pub use verify::{Request, Verified, Verifier, VerifyError};

@@ -49,6 +49,18 @@ pub fn present(
     query: &CredentialQuery,
     challenge: &Challenge,
 ) -> Result<String, PresentError> {
+    present_with(credential, holder, query, challenge, &[])
+}
+
+/// [`present`], the key-binding JWT also signing `transaction_data` (the request's strings,
+/// OpenID4VP 1.0 §8.4): their SHA-256 hashes go into `transaction_data_hashes`.
+pub fn present_with(
+    credential: &str,
+    holder: &Keypair,
+    query: &CredentialQuery,
+    challenge: &Challenge,
+    transaction_data: &[String],
+) -> Result<String, PresentError> {
     let sd = SdJwt::parse(credential).map_err(|e| PresentError::Credential(e.to_string()))?;
     let jws = Jws::parse(&sd.jwt).map_err(|e| PresentError::Credential(e.to_string()))?;
     let vct = jws.payload.get("vct").and_then(Value::as_str).unwrap_or_default();
@@ -77,12 +89,17 @@ pub fn present(
     let mut presented = SdJwt { jwt: sd.jwt, disclosures, kb_jwt: None };
     let mut header = Map::new();
     header.insert("typ".into(), json!(KB_JWT_TYP));
-    let payload = json!({
+    let mut payload = json!({
         "iat": challenge.now,
         "aud": challenge.audience,
         "nonce": challenge.nonce,
         "sd_hash": digest(&presented.without_kb()),
     });
+    if !transaction_data.is_empty() {
+        let hashes: Vec<String> = transaction_data.iter().map(|t| digest(t)).collect();
+        payload["transaction_data_hashes"] = json!(hashes);
+        payload["transaction_data_hashes_alg"] = json!("sha-256");
+    }
     presented.kb_jwt = Some(sign_compact(holder, header, &payload));
     Ok(presented.serialize())
 }

@@ -123,6 +123,9 @@ pub struct Verified {
     pub status_version: u64,
     pub status_hash: [u8; 32],
     pub policy_id: String,
+    /// The key-binding JWT's `transaction_data_hashes` (OpenID4VP 1.0 §8.4): what the holder
+    /// signed besides the challenge; empty when nothing was.
+    pub transaction_data_hashes: Vec<String>,
 }
 
 /// A verifier: the chain's view, its nonces, and parsed status lists by hash.
@@ -190,7 +193,7 @@ impl<T: TrustView> Verifier<T> {
             }
         }
         let disclosed = disclose(p, &sd.disclosures).map_err(VerifyError::TamperedDisclosure)?;
-        self.check_key_binding(sd, p, request, now)?;
+        let transaction_data_hashes = self.check_key_binding(sd, p, request, now)?;
         let status: StatusRef = p
             .get("status")
             .and_then(|s| s.get("status_list"))
@@ -211,6 +214,7 @@ impl<T: TrustView> Verifier<T> {
             status_version,
             status_hash,
             policy_id: request.policy_id.clone(),
+            transaction_data_hashes,
         })
     }
 
@@ -220,7 +224,7 @@ impl<T: TrustView> Verifier<T> {
         payload: &Map<String, Value>,
         request: &Request,
         now: u64,
-    ) -> Result<(), VerifyError> {
+    ) -> Result<Vec<String>, VerifyError> {
         let kb = sd.kb_jwt.as_deref().ok_or(VerifyError::KeyBindingMissing)?;
         let kb = Jws::parse(kb).map_err(|e| VerifyError::KeyBindingJwt(e.to_string()))?;
         if kb.typ() != KB_JWT_TYP {
@@ -248,7 +252,14 @@ impl<T: TrustView> Verifier<T> {
         if kp.get("sd_hash").and_then(Value::as_str) != Some(digest(&sd.without_kb()).as_str()) {
             return Err(VerifyError::SdHashMismatch);
         }
-        Ok(())
+        let Some(hashes) = kp.get("transaction_data_hashes") else { return Ok(Vec::new()) };
+        let alg = kp.get("transaction_data_hashes_alg").and_then(Value::as_str).unwrap_or("sha-256");
+        if alg != "sha-256" {
+            return Err(VerifyError::KeyBindingJwt(format!("transaction_data_hashes_alg '{alg}' is not sha-256")));
+        }
+        let hashes: Vec<String> = serde_json::from_value(hashes.clone())
+            .map_err(|_| VerifyError::KeyBindingJwt("transaction_data_hashes is not an array of strings".into()))?;
+        Ok(hashes)
     }
 
     fn check_status(&self, iss: &str, status: &StatusRef) -> Result<(u64, [u8; 32]), VerifyError> {

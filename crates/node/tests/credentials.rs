@@ -179,6 +179,7 @@ async fn issue_present_verify_revoke_through_the_chain() {
         policy: POLICY.into(),
         dcql_query: policy_query(claims),
         response_uri: None,
+        transaction_data: Vec::new(),
     };
     let present = |wallet: &mut dojang_wallet::Contents, req: &PresentationRequest| {
         let q = dojang_wallet::check_request(req, Some(&policy)).unwrap();

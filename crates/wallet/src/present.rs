@@ -7,7 +7,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use dojang_credentials::dcql::path_text;
 use dojang_credentials::present::credential_type;
-use dojang_credentials::{present, Challenge, DcqlQuery, Policy};
+use dojang_credentials::transaction::DocumentSignature;
+use dojang_credentials::{present_with, Challenge, DcqlQuery, Policy};
 use dojang_crypto::Keypair;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -28,6 +29,10 @@ pub struct PresentationRequest {
     /// Where to send the answer (`direct_post`); without it the answer is printed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_uri: Option<String>,
+    /// What the holder is asked to sign with its presentation (OpenID4VP 1.0 §5.1), each
+    /// checked by [`crate::check_signed_request`] to be a document signature this wallet shows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transaction_data: Vec<String>,
 }
 
 /// Checks a request against its registered policy; returns the parsed query it may answer.
@@ -73,7 +78,15 @@ pub fn answer(
         let key = Keypair::p256_from_pkcs8(&pkcs8).map_err(WalletError::Corrupt)?;
         debug_assert_eq!(credential_type(&copy.sd_jwt).unwrap_or_default(), cred.vct);
         let challenge = Challenge { nonce: &req.nonce, audience: &req.client_id, now };
-        let p = present(&copy.sd_jwt, &key, cq, &challenge).map_err(|e| WalletError::NoCredential(e.to_string()))?;
+        // Transaction data is signed by the presentations of the queries it names.
+        let signed: Vec<String> = req
+            .transaction_data
+            .iter()
+            .filter(|t| DocumentSignature::decode(t).is_ok_and(|d| d.credential_ids.contains(&cq.id)))
+            .cloned()
+            .collect();
+        let p = present_with(&copy.sd_jwt, &key, cq, &challenge, &signed)
+            .map_err(|e| WalletError::NoCredential(e.to_string()))?;
         copy.used = true;
         vp_token.insert(cq.id.clone(), Value::Array(vec![Value::String(p)]));
         let claims = cq.claims.iter().map(|c| path_text(&c.path)).collect();

@@ -6,6 +6,7 @@
 //! expired or made to live implausibly long.
 
 use dojang_credentials::jose::Jws;
+use dojang_credentials::transaction::DocumentSignature;
 use dojang_credentials::{DcqlQuery, Policy, TrustView};
 use dojang_trust::ChainTrust;
 use serde::Deserialize;
@@ -20,6 +21,8 @@ pub const REQUEST_TYP: &str = "oauth-authz-req+jwt";
 pub const MAX_REQUEST_LIFETIME: u64 = 3600;
 /// How far a request's `iat` may lie ahead of the wallet's clock, in seconds.
 pub const MAX_CLOCK_SKEW: u64 = 300;
+/// The most documents one request may ask to sign.
+pub const MAX_DOCUMENTS: usize = 8;
 /// The longest nonce or state accepted, in characters.
 const MAX_TOKEN_LEN: usize = 512;
 
@@ -59,6 +62,8 @@ pub enum RequestError {
     ResponseType(String),
     #[error("{0}")]
     Policy(String),
+    #[error("the request asks the wallet to sign something it cannot show: {0}")]
+    Transaction(String),
     #[error("cannot read the chain: {0}")]
     Chain(String),
 }
@@ -80,6 +85,8 @@ struct Claims {
     iss: Option<String>,
     #[serde(default)]
     response_type: Option<String>,
+    #[serde(default)]
+    transaction_data: Option<Vec<String>>,
 }
 
 /// A request that passed every check, ready to answer with [`crate::answer`].
@@ -91,6 +98,8 @@ pub struct VerifiedRequest {
     pub program: Option<String>,
     pub policy: Policy,
     pub query: DcqlQuery,
+    /// The documents the citizen is asked to sign, to show before answering.
+    pub documents: Vec<DocumentSignature>,
 }
 
 /// The `<did>#<kid>` a request names, unverified (to know what to load from the chain).
@@ -190,17 +199,33 @@ pub fn check_signed_request(jwt: &str, trust: &dyn TrustView, now: u64) -> Resul
         }
     }
     check_response_uri(&claims.response_uri)?;
+    let transaction_data = claims.transaction_data.unwrap_or_default();
+    if transaction_data.len() > MAX_DOCUMENTS {
+        return Err(RequestError::Transaction(format!("more than {MAX_DOCUMENTS} documents to sign at once")));
+    }
+    let documents = transaction_data
+        .iter()
+        .map(|t| DocumentSignature::decode(t).map_err(|e| RequestError::Transaction(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
     let request = PresentationRequest {
         client_id: claims.client_id,
         nonce: claims.nonce,
         policy: claims.policy,
         dcql_query: claims.dcql_query,
         response_uri: Some(claims.response_uri),
+        transaction_data,
     };
     let policy = trust.policy(&request.policy).map_err(|e| RequestError::Chain(e.0))?;
     let query = check_request(&request, policy.as_ref()).map_err(|e| RequestError::Policy(e.to_string()))?;
     let policy = policy.ok_or_else(|| RequestError::Policy("the policy is not registered".into()))?;
-    Ok(VerifiedRequest { request, state: claims.state, program: claims.program, policy, query })
+    for d in &documents {
+        if let Some(id) = d.credential_ids.iter().find(|id| !query.credentials.iter().any(|c| &c.id == *id)) {
+            return Err(RequestError::Transaction(format!(
+                "a document names credential query '{id}', which the request does not ask"
+            )));
+        }
+    }
+    Ok(VerifiedRequest { request, state: claims.state, program: claims.program, policy, query, documents })
 }
 
 /// Loads what checking `jwt` needs from the chain (the verifier's keys, the cited policy, read

@@ -206,6 +206,9 @@ async fn login(file: &Path, passphrase: &str, link: &str, chain: &ChainArgs) -> 
     let trust = chain.trust()?;
     let login = dojang_wallet::fetch_and_check_login(&jwt, &trust, now()).await?;
     let checked = &login.request;
+    for d in &checked.documents {
+        println!("signing '{}' (SHA-256 {})", d.title, d.document_hash);
+    }
     let response_uri = checked.request.response_uri.clone().context("the request names no response_uri")?;
     let mut w = store::load(file, passphrase)?;
     let vp_token = dojang_wallet::answer(&mut w, &checked.request, &checked.policy, &checked.query, now())?;

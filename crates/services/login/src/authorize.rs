@@ -6,8 +6,9 @@
 //! error would go to an address nobody vouched for): it is shown to the citizen. Every other
 //! error goes back to the facility's redirect URI with `error` and `state`.
 
+use dojang_credentials::transaction::{is_sha256_b64, MAX_TITLE};
 use dojang_login::rules::{redirect_uri_is_registered, required_level};
-use dojang_login::{Level, RelyingParty};
+use dojang_login::{ActionKind, Level, RelyingParty};
 use serde::Deserialize;
 
 /// The longest `state` or `nonce` accepted, in bytes.
@@ -30,6 +31,9 @@ pub struct AuthorizeParams {
     /// The facility's registered action the login is for (AUTH-07); its first one when absent.
     pub action: Option<String>,
     pub response_mode: Option<String>,
+    /// For a signing action: the SHA-256 (base64url) of the document to sign, and its title.
+    pub document_hash: Option<String>,
+    pub document_title: Option<String>,
     pub prompt: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
@@ -45,6 +49,8 @@ pub struct AuthRequest {
     pub code_challenge: String,
     pub action: String,
     pub required: Level,
+    /// The document a signing action signs: its hash and title.
+    pub document: Option<(String, String)>,
 }
 
 /// Why an authorization request was refused.
@@ -126,12 +132,40 @@ pub fn check(p: &AuthorizeParams, rp: Option<&RelyingParty>) -> Result<AuthReque
         None => actions.first().map(|a| a.id.clone()).unwrap_or_default(),
     };
     let mut required = required_level(actions, &action).map_err(|d| back("invalid_request", d))?;
+    let signs = actions.iter().any(|a| a.id == action && a.kind == ActionKind::Sign);
+    let document = match (signs, &p.document_hash, &p.document_title) {
+        (true, Some(hash), Some(title)) => {
+            if !is_sha256_b64(hash) {
+                return Err(back(
+                    "invalid_request",
+                    "document_hash must be the document's SHA-256 in base64url (43 characters)".into(),
+                ));
+            }
+            if title.trim().is_empty() || title.chars().count() > MAX_TITLE || title.chars().any(char::is_control) {
+                return Err(back("invalid_request", format!("document_title must be 1 to {MAX_TITLE} characters")));
+            }
+            Some((hash.clone(), title.clone()))
+        }
+        (true, _, _) => {
+            return Err(back(
+                "invalid_request",
+                format!("'{action}' signs a document: send document_hash and document_title"),
+            ))
+        }
+        (false, None, None) => None,
+        (false, _, _) => {
+            return Err(back(
+                "invalid_request",
+                format!("'{action}' is not a signing action; a document cannot be signed with it"),
+            ))
+        }
+    };
     for acr in p.acr_values.as_deref().unwrap_or_default().split(' ').filter(|s| !s.is_empty()) {
         let level =
             Level::from_acr(acr).ok_or_else(|| back("invalid_request", format!("unknown acr value '{acr}'")))?;
         required = required.max(level);
     }
-    Ok(AuthRequest { client_id, redirect_uri, state, nonce, code_challenge, action, required })
+    Ok(AuthRequest { client_id, redirect_uri, state, nonce, code_challenge, action, required, document })
 }
 
 /// The facility's redirect URI with `pairs` added to its query.

@@ -88,10 +88,22 @@ fn snapshot(registry: &IssuerKey, provider_key: &Keypair) -> Snapshot {
     let list = StatusList::new(0);
     let token: Arc<str> = list.to_token(&registry.key, &kid_url(REGISTRY, "r1"), STATUS, now(), 3600).into();
     let mut s = Snapshot::default();
-    s.keys.insert((REGISTRY.into(), "r1".into()), KeyValidity { public_key: registry.key.public_key(), valid_from: 0, valid_until: None });
-    s.keys.insert((PROVIDER.into(), "l1".into()), KeyValidity { public_key: provider_key.public_key(), valid_from: 0, valid_until: None });
-    s.accreditations.insert((REGISTRY.into(), RESIDENT_VCT.into()), Accreditation { active: vec![(0, None)], now: Standing::Active });
-    s.anchors.insert((REGISTRY.into(), STATUS.into()), StatusAnchor { version: 1, hash: token_hash(&token), anchored_at_ms: 0 });
+    s.keys.insert(
+        (REGISTRY.into(), "r1".into()),
+        KeyValidity { public_key: registry.key.public_key(), valid_from: 0, valid_until: None },
+    );
+    s.keys.insert(
+        (PROVIDER.into(), "l1".into()),
+        KeyValidity { public_key: provider_key.public_key(), valid_from: 0, valid_until: None },
+    );
+    s.accreditations.insert(
+        (REGISTRY.into(), RESIDENT_VCT.into()),
+        Accreditation { active: vec![(0, None)], now: Standing::Active },
+    );
+    s.anchors.insert(
+        (REGISTRY.into(), STATUS.into()),
+        StatusAnchor { version: 1, hash: token_hash(&token), anchored_at_ms: 0 },
+    );
     s.tokens.insert(STATUS.into(), token);
     s.policies.insert(
         POLICY.into(),
@@ -147,12 +159,14 @@ fn pkce(i: usize) -> (String, String) {
 }
 
 pub fn run(args: &LoginBenchArgs) -> anyhow::Result<()> {
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let threads =
+        args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     let n = args.logins.max(1);
     let registry = IssuerKey { did: REGISTRY.into(), kid: "r1".into(), key: Keypair::generate(Algorithm::P256) };
     let provider_key = Keypair::generate(Algorithm::P256);
     let trust = snapshot(&registry, &provider_key);
-    let provider = Provider::new(ISSUER, PROVIDER, Signer { key: provider_key, kid: "l1".into() }, trust).with_max_open(n + 1);
+    let provider =
+        Provider::new(ISSUER, PROVIDER, Signer { key: provider_key, kid: "l1".into() }, trust).with_max_open(n + 1);
     let rp = facility();
 
     // The machine's limit in this run: ES256 verifications per second on all threads.
@@ -203,7 +217,8 @@ pub fn run(args: &LoginBenchArgs) -> anyhow::Result<()> {
         let (id, jwt) = opened[i].0.as_ref().map_err(Clone::clone)?;
         let jws = Jws::parse(jwt).map_err(|e| e.to_string())?;
         let nonce = jws.payload.get("nonce").and_then(Value::as_str).unwrap_or_default().to_string();
-        let p = present(&creds[i].0, &holders[i], &cq, &Challenge { nonce: &nonce, audience: PROVIDER, now: now() }).map_err(|e| e.to_string())?;
+        let p = present(&creds[i].0, &holders[i], &cq, &Challenge { nonce: &nonce, audience: PROVIDER, now: now() })
+            .map_err(|e| e.to_string())?;
         let mut vp = Map::new();
         vp.insert("resident".into(), json!([p]));
         Ok::<_, String>((id.clone(), vp))
@@ -224,7 +239,11 @@ pub fn run(args: &LoginBenchArgs) -> anyhow::Result<()> {
         provider.token(&form, now()).map(|t| t.id_token.len()).map_err(|e| e.to_string())
     });
 
-    let failures: Vec<&String> = opened.iter().filter_map(|(r, _)| r.as_ref().err()).chain(finished.iter().filter_map(|(r, _)| r.as_ref().err())).collect();
+    let failures: Vec<&String> = opened
+        .iter()
+        .filter_map(|(r, _)| r.as_ref().err())
+        .chain(finished.iter().filter_map(|(r, _)| r.as_ref().err()))
+        .collect();
     anyhow::ensure!(failures.is_empty(), "{} logins failed; the first: {}", failures.len(), failures[0]);
     let mut latency: Vec<Duration> = opened.iter().zip(&finished).map(|((_, a), (_, b))| *a + *b).collect();
     latency.sort();
@@ -232,8 +251,14 @@ pub fn run(args: &LoginBenchArgs) -> anyhow::Result<()> {
     let rate = n as f64 / elapsed;
     let (p50, p99, max) = (percentile(&latency, 0.50), percentile(&latency, 0.99), percentile(&latency, 1.0));
 
-    println!("logins completed/s   {rate:>9.0}  ({n} logins in {elapsed:.2} s of the service's work on {threads} threads)");
-    println!("  request + request object {:.2} s, verification + ID token {:.2} s", t_open.as_secs_f64(), t_finish.as_secs_f64());
+    println!(
+        "logins completed/s   {rate:>9.0}  ({n} logins in {elapsed:.2} s of the service's work on {threads} threads)"
+    );
+    println!(
+        "  request + request object {:.2} s, verification + ID token {:.2} s",
+        t_open.as_secs_f64(),
+        t_finish.as_secs_f64()
+    );
     println!("login latency (service's steps, under that load): p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms");
     println!("ES256 verify/s       {es256:>9.0}  on {threads} threads; a login verifies two signatures and makes two; ratio {:.3}", rate / es256);
     println!(

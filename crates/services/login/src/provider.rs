@@ -20,6 +20,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use dojang_credentials::jose::sign_compact;
+use dojang_credentials::sdjwt::digest;
+use dojang_credentials::transaction::DocumentSignature;
 use dojang_credentials::{Request, TrustView, Verifier, VerifyError};
 use dojang_login::rules::{level_is_reached, residency_is_fresh};
 use dojang_login::{Level, RelyingParty};
@@ -305,16 +307,29 @@ impl<T: TrustView> Provider<T> {
             (s.nonce.clone(), s.expires)
         };
         let policy = self.policy(rp)?;
-        let payload = json!({
+        let mut payload = json!({
             "iss": self.did, "client_id": self.did, "response_type": "vp_token", "response_mode": "direct_post",
             "response_uri": response_uri, "nonce": nonce, "state": id, "policy": policy.id,
             "relying_party": rp.registration.id, "relying_party_name": rp.registration.name,
             "dcql_query": serde_json::to_value(&policy.dcql).unwrap_or_default(), "iat": now, "exp": expires,
         });
+        if let Some(document) = self.document(id, &policy)? {
+            payload["transaction_data"] = json!([document.encode()]);
+        }
         let mut header = Map::new();
         header.insert("typ".into(), json!(REQUEST_TYP));
         header.insert("kid".into(), json!(self.request_kid));
         Ok(sign_compact(&self.signer.key, header, &payload))
+    }
+
+    /// The document login `id` signs, as transaction data for the policy's resident query.
+    fn document(&self, id: &str, policy: &dojang_credentials::Policy) -> Result<Option<DocumentSignature>, LoginError> {
+        let books = self.books();
+        let Some((hash, title)) = books.sessions.get(id).and_then(|s| s.request.document.clone()) else {
+            return Ok(None);
+        };
+        let query = policy.dcql.for_type(RESIDENT_VCT).ok_or(LoginError::PolicyWithoutResidency)?;
+        DocumentSignature::new(&query.id, &hash, &title).map(Some).map_err(|e| LoginError::Rule(e.to_string()))
     }
 
     fn policy(&self, rp: &RelyingParty) -> Result<dojang_credentials::Policy, LoginError> {
@@ -414,6 +429,14 @@ impl<T: TrustView> Provider<T> {
             return Err(LoginError::PolicyWithoutResidency);
         }
         let req = Request { nonce: nonce.to_string(), audience: self.did.clone(), policy_id: policy.id.clone() };
+        let document = match &request.document {
+            Some((hash, title)) => {
+                let query = policy.dcql.for_type(RESIDENT_VCT).ok_or(LoginError::PolicyWithoutResidency)?;
+                Some(DocumentSignature::new(&query.id, hash, title).map_err(|e| LoginError::Rule(e.to_string()))?)
+            }
+            None => None,
+        };
+        let mut signature = None;
         let mut disclosed = Map::new();
         let mut subject = None;
         let mut reached = Level::Low;
@@ -436,6 +459,15 @@ impl<T: TrustView> Provider<T> {
                     Some("substantial") => Level::Substantial,
                     _ => Level::Low,
                 };
+                if let Some(d) = &document {
+                    if !v.transaction_data_hashes.contains(&digest(&d.encode())) {
+                        return Err(LoginError::Rule(
+                            "AUTH-07: the wallet's presentation does not sign the document; the signature is refused"
+                                .into(),
+                        ));
+                    }
+                    signature = Some(json!({"document_hash": d.document_hash, "title": d.title, "presentation": p}));
+                }
             }
             // Only what the citizen disclosed goes on: not the issuer's own fields (cnf,
             // status, vct), not the registry's token, not the level (that is `acr`).
@@ -461,6 +493,9 @@ impl<T: TrustView> Provider<T> {
         claims.insert("action".into(), json!(request.action));
         if let Some(n) = &request.nonce {
             claims.insert("nonce".into(), json!(n));
+        }
+        if let Some(sig) = signature {
+            claims.insert("document_signature".into(), sig);
         }
         claims.extend(disclosed);
         Ok(claims)
@@ -506,7 +541,7 @@ impl<T: TrustView> Provider<T> {
         claims.insert("exp".into(), json!(now + TOKEN_LIFETIME));
         let id_token = self.signer.sign(&claims);
         let mut userinfo = g.claims.clone();
-        for k in ["iss", "aud", "auth_time", "nonce", "acr", "action"] {
+        for k in ["iss", "aud", "auth_time", "nonce", "acr", "action", "document_signature"] {
             userinfo.remove(k);
         }
         books.access.insert(access.clone(), (userinfo, now + TOKEN_LIFETIME));

@@ -7,8 +7,24 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 /// Claim names an ID token sets itself; a credential's claim of the same name is not copied.
-pub const RESERVED: &[&str] =
-    &["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "nonce", "auth_time", "acr", "amr", "azp", "at_hash", "sid"];
+pub const RESERVED: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "nonce",
+    "auth_time",
+    "acr",
+    "amr",
+    "azp",
+    "at_hash",
+    "sid",
+    "action",
+    "document_signature",
+];
 
 /// AUTH-05: the subject a facility sees. The resident registry issues each citizen one token
 /// per facility inside the resident credential (`program_pseudonyms.<facility id>`,

@@ -170,7 +170,12 @@ fn auth_02_and_auth_01_a_revoked_credential_and_an_unaccredited_issuer_are_refus
 fn auth_07_the_district_offices_e_signature_needs_a_high_login() {
     let c = city();
     let mut online = c.citizen("kim", 10, 1, "substantial");
-    let e = log_in(&c, &mut online, "district", |p| p.action = Some("sign".into())).unwrap_err();
+    let sign = |p: &mut dojang_login_service::authorize::AuthorizeParams| {
+        p.action = Some("sign".into());
+        p.document_hash = Some(document_hash("a contract"));
+        p.document_title = Some("a contract".into());
+    };
+    let e = log_in(&c, &mut online, "district", sign).unwrap_err();
     assert!(e.starts_with("AUTH-07: ") && e.contains("needs a high login"), "{e}");
     let done = log_in(&c, &mut online, "district", |p| p.action = Some("certificate".into())).expect("a low action");
     let claims = id_token_claims(&c, &exchange(&c, "district", &done).unwrap().id_token);
@@ -178,7 +183,7 @@ fn auth_07_the_district_offices_e_signature_needs_a_high_login() {
     assert!(claims.get("assurance").is_none(), "the level travels as acr only");
 
     let mut in_person = c.citizen("lee", 10, 2, "high");
-    let done = log_in(&c, &mut in_person, "district", |p| p.action = Some("sign".into())).expect("a high login");
+    let done = log_in(&c, &mut in_person, "district", sign).expect("a high login");
     let claims = id_token_claims(&c, &exchange(&c, "district", &done).unwrap().id_token);
     assert_eq!((claims["acr"].as_str(), claims["action"].as_str()), (Some("urn:dojang:loa:high"), Some("sign")));
 
@@ -333,4 +338,86 @@ fn malformed_authorization_requests_are_refused_where_the_error_may_go() {
     suspended.suspended = Some(dojang_login::state::Suspension { at_ms: 0, reason: "audit".into() });
     let e = c.provider.authorize(&params("library", &challenge), Some(&suspended), NOW).unwrap_err();
     assert!(matches!(e, AuthorizeError::Redirect { error: "unauthorized_client", .. }), "{e}");
+}
+
+/// A document's SHA-256 in base64url.
+fn document_hash(text: &str) -> String {
+    use sha2::Digest as _;
+    dojang_credentials::jose::b64(&sha2::Sha256::digest(text.as_bytes()))
+}
+
+#[test]
+fn the_district_office_gets_a_document_signed_that_anyone_can_check_later() {
+    use dojang_credentials::transaction::{check_document_signature, DocumentSignature};
+    let c = city();
+    let hash = document_hash("lease contract for the Mangwon market stall, 2027");
+    let sign = |p: &mut dojang_login_service::authorize::AuthorizeParams| {
+        p.action = Some("sign".into());
+        p.document_hash = Some(hash.clone());
+        p.document_title = Some("Mangwon market stall lease 2027".into());
+    };
+    let mut lee = c.citizen("lee", 10, 2, "high");
+    let done = log_in(&c, &mut lee, "district", sign).expect("signed");
+    let claims = id_token_claims(&c, &exchange(&c, "district", &done).unwrap().id_token);
+    let sig = &claims["document_signature"];
+    assert_eq!(
+        (sig["document_hash"].as_str(), sig["title"].as_str()),
+        (Some(hash.as_str()), Some("Mangwon market stall lease 2027"))
+    );
+    let presentation = sig["presentation"].as_str().expect("the signed presentation");
+    let document = DocumentSignature::new("resident", &hash, "Mangwon market stall lease 2027").unwrap();
+    check_document_signature(presentation, &c.registry.key.public_key(), &document).expect("verifiable by anyone");
+    let other =
+        DocumentSignature::new("resident", &document_hash("another contract"), "Mangwon market stall lease 2027")
+            .unwrap();
+    assert!(
+        check_document_signature(presentation, &c.registry.key.public_key(), &other).is_err(),
+        "only that document"
+    );
+    let stranger = dojang_crypto::Keypair::generate(dojang_crypto::Algorithm::P256).public_key();
+    assert!(check_document_signature(presentation, &stranger, &document).is_err(), "only under the registry's key");
+
+    // A signing action without a document, or a document with a reading action, is refused.
+    let e = log_in(&c, &mut lee, "district", |p| p.action = Some("sign".into())).unwrap_err();
+    assert!(e.contains("document_hash"), "{e}");
+    let e = log_in(&c, &mut lee, "district", |p| {
+        sign(p);
+        p.action = Some("certificate".into());
+    })
+    .unwrap_err();
+    assert!(e.contains("not a signing action"), "{e}");
+    let e = log_in(&c, &mut lee, "district", |p| {
+        sign(p);
+        p.document_hash = Some("not-a-hash".into());
+    })
+    .unwrap_err();
+    assert!(e.contains("SHA-256"), "{e}");
+
+    // A wallet that answers without signing the document is refused.
+    let (_, challenge) = pkce("unsigned");
+    let mut p = params("district", &challenge);
+    sign(&mut p);
+    let session = c.provider.authorize(&p, Some(c.facility("district")), NOW).unwrap();
+    let jwt = c.provider.request_object(&session, c.facility("district"), RESPONSE_URI, NOW).unwrap();
+    let login = check_login_request(&jwt, &c.snapshot, Some(c.facility("district").clone()), NOW).unwrap();
+    assert_eq!(login.request.documents, vec![document.clone()], "the wallet shows what it signs");
+    let mut unsigned = login.request.request.clone();
+    unsigned.transaction_data.clear();
+    let vp = answer(&mut lee.wallet, &unsigned, &login.request.policy, &login.request.query, NOW).unwrap();
+    let (e, _) =
+        c.provider.respond(&session, &session, vp.as_object().unwrap(), c.facility("district"), NOW).unwrap_err();
+    assert!(e.to_string().starts_with("AUTH-07: ") && e.to_string().contains("does not sign"), "{e}");
+
+    // The wallet refuses transaction data it cannot show.
+    let mut payload = Jws::parse(&jwt).unwrap().payload.clone();
+    payload.insert(
+        "transaction_data".into(),
+        json!([dojang_credentials::jose::b64(br#"{"type":"payment","credential_ids":["resident"]}"#)]),
+    );
+    let mut header = Map::new();
+    header.insert("typ".into(), json!("oauth-authz-req+jwt"));
+    header.insert("kid".into(), json!(format!("{PROVIDER}#login-1")));
+    let odd = dojang_credentials::jose::sign_compact(c.provider_signing_key(), header, &Value::Object(payload));
+    let e = check_login_request(&odd, &c.snapshot, Some(c.facility("district").clone()), NOW).unwrap_err();
+    assert!(e.to_string().contains("cannot show"), "{e}");
 }

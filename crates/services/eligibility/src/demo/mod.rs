@@ -185,6 +185,7 @@ async fn eligibility(
         dcql_query: json!({"credentials": [{"id": "income", "format": "dc+sd-jwt", "meta": {"vct_values": ["urn:dojang:income-band:1"]},
             "claims": [{"path": ["income_le_150pct"]}, {"path": ["income_le_50pct"]}]}]}),
         response_uri: None,
+        transaction_data: Vec::new(),
     };
     let refusal = dojang_wallet::check_request(&greedy, Some(&yt.program.policy))
         .err()

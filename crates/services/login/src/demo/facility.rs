@@ -54,25 +54,24 @@ impl Facility {
         self.config[name].as_str().with_context(|| format!("the discovery document has no {name}"))
     }
 
-    /// A new login for `action`: state, nonce and a PKCE pair, and the URL to send the
-    /// browser to.
-    pub fn start(&self, action: &str) -> anyhow::Result<Started> {
+    /// A new login for `action` (with `extra` parameters, such as the document a signing
+    /// action signs): state, nonce and a PKCE pair, and the URL to send the browser to.
+    pub fn start(&self, action: &str, extra: &[(&str, &str)]) -> anyhow::Result<Started> {
         let (state, nonce, verifier) = (random(), random(), random());
         let challenge = dojang_credentials::jose::b64(&Sha256::digest(verifier.as_bytes()));
-        let url = with_query(
-            self.endpoint("authorization_endpoint")?,
-            &[
-                ("response_type", "code"),
-                ("client_id", &self.client_id),
-                ("redirect_uri", &self.redirect_uri),
-                ("scope", "openid"),
-                ("state", &state),
-                ("nonce", &nonce),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-                ("action", action),
-            ],
-        );
+        let mut params = vec![
+            ("response_type", "code"),
+            ("client_id", &self.client_id),
+            ("redirect_uri", &self.redirect_uri),
+            ("scope", "openid"),
+            ("state", &state),
+            ("nonce", &nonce),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("action", action),
+        ];
+        params.extend_from_slice(extra);
+        let url = with_query(self.endpoint("authorization_endpoint")?, &params);
         Ok(Started { authorize_url: url, state, nonce, verifier })
     }
 

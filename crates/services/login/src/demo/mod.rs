@@ -111,9 +111,20 @@ async fn log_in(
     wallet: &mut Contents,
     trust: &ChainTrust,
 ) -> anyhow::Result<Result<Map<String, Value>, String>> {
+    log_in_with(issuer, facility, action, &[], wallet, trust).await
+}
+
+async fn log_in_with(
+    issuer: &str,
+    facility: &str,
+    action: &str,
+    extra: &[(&str, &str)],
+    wallet: &mut Contents,
+    trust: &ChainTrust,
+) -> anyhow::Result<Result<Map<String, Value>, String>> {
     let f = spec(facility);
     let rp = Facility::discover(issuer, f.id, &f.redirect_uri()).await?;
-    let started = rp.start(action)?;
+    let started = rp.start(action, extra)?;
     let page = rp.follow(&started).await?;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     let request_uri = citizen::request_uri(&http, &page).await?;
@@ -216,15 +227,25 @@ async fn login(args: &LoginDemoArgs, url: &str, home: &Path, dir: &Path) -> anyh
 
     // AUTH-07: signing at the district office needs a card enrolled in person.
     let (high, substantial) = split_by_assurance(&people);
-    let refused = log_in(&issuer, "mapo-district", "sign-contract", &mut wallets[substantial], &wallet_trust).await?;
+    let contract = "Mangwon market stall lease, 2027-01-01 to 2027-12-31, KRW 350,000 a month";
+    let hash = dojang_credentials::jose::b64(&<sha2::Sha256 as sha2::Digest>::digest(contract.as_bytes()));
+    let title = "Mangwon market stall lease 2027";
+    let document = [("document_hash", hash.as_str()), ("document_title", title)];
+    let refused =
+        log_in_with(&issuer, "mapo-district", "sign-contract", &document, &mut wallets[substantial], &wallet_trust)
+            .await?;
     let refused = refused.err().context("a substantial login was accepted for signing a contract")?;
     if !refused.starts_with("AUTH-07") {
         bail!("the district office refused for another reason: {refused}");
     }
-    let signed = log_in(&issuer, "mapo-district", "sign-contract", &mut wallets[high], &wallet_trust)
+    let signed = log_in_with(&issuer, "mapo-district", "sign-contract", &document, &mut wallets[high], &wallet_trust)
         .await?
         .map_err(anyhow::Error::msg)?;
-    println!("district office: an online-enrolled card refused for signing ({refused}); an in-person card logged in with acr {}", signed["acr"]);
+    check_signature(&signed, &hash, title, &wallet_trust).await?;
+    println!(
+        "district office: an online-enrolled card refused for signing ({refused}); an in-person card signed '{title}' (acr {}), and the signature checks against the holder's key and the registry's key on chain",
+        signed["acr"]
+    );
 
     // AUTH-09: a resident without a smartphone, at the library's desk.
     let assisted = assisted_desk(dir, &issuer, &mut wallets[1], &wallet_trust).await?;
@@ -245,6 +266,28 @@ async fn login(args: &LoginDemoArgs, url: &str, home: &Path, dir: &Path) -> anyh
         "pairwise": true, "refused_low_assurance": refused, "revoked_refused": revoked,
         "seconds": started.elapsed().as_secs_f64(), "at": now(),
     }))
+}
+
+/// Checks the document signature the district office received, as anyone could later: the
+/// registry's key is read from the chain with a proof.
+async fn check_signature(
+    claims: &Map<String, Value>,
+    hash: &str,
+    title: &str,
+    trust: &ChainTrust,
+) -> anyhow::Result<()> {
+    use dojang_credentials::transaction::{check_document_signature, DocumentSignature};
+    use dojang_credentials::TrustView as _;
+    let p = claims["document_signature"]["presentation"].as_str().context("the ID token carries no signature")?;
+    let sd = dojang_credentials::sdjwt::SdJwt::parse(p).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let jws = dojang_credentials::jose::Jws::parse(&sd.jwt).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let kid = jws.header.get("kid").and_then(Value::as_str).context("no kid")?;
+    let (did, k) = kid.split_once('#').context("the kid is not <did>#<key>")?;
+    trust.load_org(did).await?;
+    let key = trust.issuer_key(did, k)?.context("the registry's key is not on chain")?;
+    let document = DocumentSignature::new("resident", hash, title)?;
+    check_document_signature(p, &key.public_key, &document)?;
+    Ok(())
 }
 
 /// Indexes of one resident enrolled in person (high) and one online (substantial).
