@@ -58,9 +58,9 @@ pub enum LoginError {
     #[error("the answer has no presentation for '{0}', which the request asked for")]
     MissingCredential(String),
     #[error("{rule}: the presentation for '{query}' was not accepted: {error}")]
-    Presentation { rule: &'static str, query: String, error: VerifyError },
+    Presentation { rule: &'static str, query: String, error: Box<VerifyError> },
     #[error("AUTH-03: {0}")]
-    Replay(VerifyError),
+    Replay(Box<VerifyError>),
     #[error("AUTH-05: the resident credential did not disclose this facility's token (program_pseudonyms.{0})")]
     NoPairwiseToken(String),
     #[error(
@@ -444,8 +444,10 @@ impl<T: TrustView> Provider<T> {
             let p = vp_token.get(&q.id).and_then(|v| v.get(0)).and_then(Value::as_str);
             let p = p.ok_or_else(|| LoginError::MissingCredential(q.id.clone()))?;
             let v = self.verifier.check(p, &req, now).map_err(|error| match error {
-                VerifyError::Replayed | VerifyError::UnknownNonce => LoginError::Replay(error),
-                error => LoginError::Presentation { rule: rule_of(&error), query: q.id.clone(), error },
+                VerifyError::Replayed | VerifyError::UnknownNonce => LoginError::Replay(Box::new(error)),
+                error => {
+                    LoginError::Presentation { rule: rule_of(&error), query: q.id.clone(), error: Box::new(error) }
+                }
             })?;
             if v.vct == RESIDENT_VCT {
                 residency_is_fresh(v.issued_at, now, rp.registration.residency_max_age_days)
@@ -483,7 +485,7 @@ impl<T: TrustView> Provider<T> {
         }
         level_is_reached(request.required, reached).map_err(LoginError::Rule)?;
         let token = subject.ok_or_else(|| LoginError::NoPairwiseToken(rp.registration.id.clone()))?;
-        self.verifier.spend(nonce, now).map_err(LoginError::Replay)?;
+        self.verifier.spend(nonce, now).map_err(|e| LoginError::Replay(Box::new(e)))?;
         let mut claims = Map::new();
         claims.insert("iss".into(), json!(self.issuer));
         claims.insert("sub".into(), json!(pairwise_subject(&request.client_id, &token)));

@@ -264,17 +264,18 @@ fn the_token_endpoint_checks_pkce_client_redirect_and_spends_the_code_once() {
         edit(&mut f);
         f
     };
-    let cases: Vec<(&str, Box<dyn Fn(&mut TokenForm)>)> = vec![
-        ("unsupported_grant_type", Box::new(|f| f.grant_type = Some("password".into()))),
-        ("invalid_request", Box::new(|f| f.code = None)),
-        ("invalid_request", Box::new(|f| f.code_verifier = None)),
-        ("invalid_grant", Box::new(|f| f.code_verifier = Some("x".repeat(43)))),
-        ("invalid_grant", Box::new(|f| f.client_id = Some("pool".into()))),
-        ("invalid_grant", Box::new(|f| f.redirect_uri = Some("https://library.seoul.go.kr/cb2".into()))),
-        ("invalid_grant", Box::new(|f| f.code = Some("guessed".into()))),
+    type Edit = fn(&mut TokenForm);
+    let cases: Vec<(&str, Edit)> = vec![
+        ("unsupported_grant_type", |f| f.grant_type = Some("password".into())),
+        ("invalid_request", |f| f.code = None),
+        ("invalid_request", |f| f.code_verifier = None),
+        ("invalid_grant", |f| f.code_verifier = Some("x".repeat(43))),
+        ("invalid_grant", |f| f.client_id = Some("pool".into())),
+        ("invalid_grant", |f| f.redirect_uri = Some("https://library.seoul.go.kr/cb2".into())),
+        ("invalid_grant", |f| f.code = Some("guessed".into())),
     ];
     for (i, (error, edit)) in cases.iter().enumerate() {
-        let e = c.provider.token(&form(edit.as_ref()), NOW).unwrap_err();
+        let e = c.provider.token(&form(edit), NOW).unwrap_err();
         assert_eq!(e.error, *error, "case {i}: {e}");
     }
     assert_eq!(c.provider.token(&form(&|_| {}), NOW + 60).unwrap_err().error, "invalid_grant", "a code lives 60 s");

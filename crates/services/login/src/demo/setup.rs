@@ -159,7 +159,7 @@ pub async fn register(stage: &Stage<'_>, council: &TxBuilder<Keypair>) -> anyhow
 /// The identity-proofing level the registry records: a card enrolled at a district office
 /// with an ID check is high; one enrolled online with a mobile ID is substantial.
 pub fn assurance(c: &Citizen) -> &'static str {
-    if c.birth_year % 2 == 0 {
+    if c.birth_year.is_multiple_of(2) {
         "high"
     } else {
         "substantial"
