@@ -53,7 +53,7 @@ pub fn check_login_request(
             reg.name, reg.provider, request.request.client_id
         ));
     }
-    if reg.policy != request.request.policy {
+    if reg.policy != request.request.policy && reg.guardian_policy.as_ref() != Some(&request.request.policy) {
         return refuse(format!(
             "AUTH-04: '{}' is registered with policy '{}', but the request cites '{}'",
             reg.name, reg.policy, request.request.policy

@@ -64,16 +64,18 @@ fn policy_belongs_to_provider(state: &dyn StateRead, r: &Registration) -> Result
     if readers::organisation(state, &r.provider)?.is_none() {
         return Err(refuse(format!("AUTH-04: the login service {} is not a registered organisation", r.provider)));
     }
-    let policy = readers::policy(state, &r.policy)?
-        .ok_or_else(|| refuse(format!("AUTH-04: policy '{}' is not registered", r.policy)))?;
-    if policy.verifier != r.provider {
-        return Err(refuse(format!(
-            "AUTH-04: policy '{}' belongs to {}, not to the login service {}",
-            r.policy, policy.verifier, r.provider
-        )));
-    }
-    if policy.withdrawn_ms.is_some() {
-        return Err(refuse(format!("AUTH-04: policy '{}' was withdrawn", r.policy)));
+    for id in std::iter::once(&r.policy).chain(r.guardian_policy.as_ref()) {
+        let policy =
+            readers::policy(state, id)?.ok_or_else(|| refuse(format!("AUTH-04: policy '{id}' is not registered")))?;
+        if policy.verifier != r.provider {
+            return Err(refuse(format!(
+                "AUTH-04: policy '{id}' belongs to {}, not to the login service {}",
+                policy.verifier, r.provider
+            )));
+        }
+        if policy.withdrawn_ms.is_some() {
+            return Err(refuse(format!("AUTH-04: policy '{id}' was withdrawn")));
+        }
     }
     Ok(())
 }

@@ -87,6 +87,11 @@ pub struct Registration {
     pub actions: Vec<Action>,
     /// The oldest a residency credential may be, in days (AUTH-08).
     pub residency_max_age_days: u32,
+    /// The policy (registered by `provider`) under which a guardian logs in for a ward: the
+    /// guardian credential's scope and the ward's token for this facility, and the guardian's
+    /// own residency. None: the facility takes no logins on another's behalf.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardian_policy: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

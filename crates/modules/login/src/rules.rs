@@ -170,8 +170,24 @@ pub fn registration_is_well_formed(r: &Registration) -> Verdict {
         }
         action_level_is_enough(a)?;
     }
+    if let Some(g) = r.guardian_policy.as_deref().filter(|g| !is_plain_id(g)) {
+        return Err(format!("AUTH-04: guardian policy id '{g}' is not a registry name"));
+    }
     if !(1..=MAX_RESIDENCY_AGE_DAYS).contains(&r.residency_max_age_days) {
         return Err(format!("AUTH-08: the residency limit is 1 to {MAX_RESIDENCY_AGE_DAYS} days"));
     }
     Ok(())
+}
+
+/// A guardian acts for a ward only where the delegation's scope names the facility (the
+/// guardian credential's `scope`, set by the registry when the delegation was made).
+pub fn delegation_covers(scope: &[String], facility: &str) -> Verdict {
+    if scope.iter().any(|s| s == facility) {
+        Ok(())
+    } else {
+        Err(format!(
+            "AUTH-04: the guardian credential's delegation does not cover '{facility}' (it covers {})",
+            scope.join(", ")
+        ))
+    }
 }

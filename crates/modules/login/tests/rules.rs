@@ -16,6 +16,7 @@ fn library() -> Registration {
         policy: "login-mapo-library".into(),
         actions: vec![action("catalogue", ActionKind::Read, Level::Low), action("borrow", ActionKind::Use, Level::Low)],
         residency_max_age_days: 365,
+        guardian_policy: None,
     }
 }
 

@@ -34,6 +34,9 @@ pub struct AuthorizeParams {
     /// For a signing action: the SHA-256 (base64url) of the document to sign, and its title.
     pub document_hash: Option<String>,
     pub document_title: Option<String>,
+    /// `ward`: a guardian logs in for the person in their care, under the facility's guardian
+    /// policy.
+    pub on_behalf: Option<String>,
     pub prompt: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
@@ -51,6 +54,8 @@ pub struct AuthRequest {
     pub required: Level,
     /// The document a signing action signs: its hash and title.
     pub document: Option<(String, String)>,
+    /// A guardian logs in for a ward.
+    pub on_behalf: bool,
 }
 
 /// Why an authorization request was refused.
@@ -165,7 +170,21 @@ pub fn check(p: &AuthorizeParams, rp: Option<&RelyingParty>) -> Result<AuthReque
             Level::from_acr(acr).ok_or_else(|| back("invalid_request", format!("unknown acr value '{acr}'")))?;
         required = required.max(level);
     }
-    Ok(AuthRequest { client_id, redirect_uri, state, nonce, code_challenge, action, required, document })
+    let on_behalf = match p.on_behalf.as_deref() {
+        None => false,
+        Some("ward") if rp.registration.guardian_policy.is_some() => true,
+        Some("ward") => {
+            return Err(back(
+                "invalid_request",
+                format!("'{}' takes no logins on another's behalf", rp.registration.name),
+            ))
+        }
+        Some(other) => return Err(back("invalid_request", format!("on_behalf is 'ward' or absent, not '{other}'"))),
+    };
+    if on_behalf && document.is_some() {
+        return Err(back("invalid_request", "a guardian cannot sign a document in the ward's name".into()));
+    }
+    Ok(AuthRequest { client_id, redirect_uri, state, nonce, code_challenge, action, required, document, on_behalf })
 }
 
 /// The facility's redirect URI with `pairs` added to its query.

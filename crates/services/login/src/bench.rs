@@ -77,6 +77,7 @@ fn facility() -> RelyingParty {
             policy: POLICY.into(),
             actions: vec![Action { id: "borrow".into(), kind: ActionKind::Use, level: Level::Low }],
             residency_max_age_days: 365,
+            guardian_policy: None,
         },
         registered_ms: 0,
         updated_ms: 0,

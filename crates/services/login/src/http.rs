@@ -107,7 +107,7 @@ async fn authorize<T: TrustView + Sync + 'static>(
         None => None,
     };
     if let Some(rp) = &rp {
-        if let Err(e) = s.chain.prepare_policy(&rp.registration.policy).await {
+        if let Err(e) = prepare_policies(&s, rp).await {
             return page::problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 &format!("The login service cannot read the chain now: {e}."),
@@ -129,6 +129,14 @@ async fn authorize<T: TrustView + Sync + 'static>(
             Redirect::to(&with_query(&redirect_uri, &pairs)).into_response()
         }
     }
+}
+
+/// Fills the provider's cache with the facility's policies (its own and its guardian one).
+async fn prepare_policies<T: TrustView>(s: &Service<T>, rp: &RelyingParty) -> Result<(), String> {
+    for id in std::iter::once(&rp.registration.policy).chain(rp.registration.guardian_policy.as_ref()) {
+        s.chain.prepare_policy(id).await?;
+    }
+    Ok(())
 }
 
 fn request_uri<T: TrustView>(s: &Service<T>, id: &str) -> String {
@@ -178,7 +186,7 @@ async fn request<T: TrustView + Sync + 'static>(State(s): State<Arc<Service<T>>>
         Ok(rp) => rp,
         Err(r) => return r,
     };
-    if let Err(e) = s.chain.prepare_policy(&rp.registration.policy).await {
+    if let Err(e) = prepare_policies(&s, &rp).await {
         return unavailable(e);
     }
     let response_uri = format!("{}/login/{id}/response", s.provider.issuer);
@@ -224,6 +232,9 @@ async fn response<T: TrustView + Sync + 'static>(
         Ok(rp) => rp,
         Err(r) => return r,
     };
+    if let Err(e) = prepare_policies(&s, &rp).await {
+        return unavailable(e);
+    }
     for presentation in vp_token.values().filter_map(|v| v.get(0)).filter_map(Value::as_str) {
         if let Err(e) = s.chain.prepare(presentation, &rp.registration.policy).await {
             return unavailable(e);

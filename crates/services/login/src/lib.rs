@@ -3,6 +3,7 @@
 //! that any facility's existing web application can use with an off-the-shelf client, which
 //! asks the citizen's wallet over OpenID4VP for only what the facility may see.
 
+pub mod answer;
 pub mod authorize;
 mod bench;
 pub mod chain;

@@ -20,20 +20,17 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use dojang_credentials::jose::sign_compact;
-use dojang_credentials::sdjwt::digest;
 use dojang_credentials::transaction::DocumentSignature;
-use dojang_credentials::{Request, TrustView, Verifier, VerifyError};
-use dojang_login::rules::{level_is_reached, residency_is_fresh};
+use dojang_credentials::{TrustView, Verifier, VerifyError};
 use dojang_login::{Level, RelyingParty};
 use rand::RngCore as _;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::authorize::{self, with_query, AuthRequest, AuthorizeError, AuthorizeParams};
-use crate::tokens::{pairwise_subject, pkce_matches, Signer, RESERVED};
+use crate::tokens::{pkce_matches, Signer};
 
-/// The resident registry's credential type: residency, age bands, the facility tokens.
-pub const RESIDENT_VCT: &str = "urn:dojang:resident:1";
+pub use crate::answer::{GUARDIAN_VCT, RESIDENT_VCT};
 /// The JWT `typ` of a signed request object (RFC 9101).
 pub const REQUEST_TYP: &str = "oauth-authz-req+jwt";
 /// How long a login may wait for the wallet, in seconds.
@@ -306,7 +303,8 @@ impl<T: TrustView> Provider<T> {
             let s = s.ok_or(LoginError::UnknownSession)?;
             (s.nonce.clone(), s.expires)
         };
-        let policy = self.policy(rp)?;
+        let on_behalf = self.books().sessions.get(id).is_some_and(|s| s.request.on_behalf);
+        let policy = self.policy(rp, on_behalf)?;
         let mut payload = json!({
             "iss": self.did, "client_id": self.did, "response_type": "vp_token", "response_mode": "direct_post",
             "response_uri": response_uri, "nonce": nonce, "state": id, "policy": policy.id,
@@ -332,11 +330,21 @@ impl<T: TrustView> Provider<T> {
         DocumentSignature::new(&query.id, &hash, &title).map(Some).map_err(|e| LoginError::Rule(e.to_string()))
     }
 
-    fn policy(&self, rp: &RelyingParty) -> Result<dojang_credentials::Policy, LoginError> {
-        let policy = self.trust().policy(&rp.registration.policy).map_err(|e| LoginError::Chain(e.0))?;
+    /// The policy a login is asked under: the facility's own, or its guardian policy when a
+    /// guardian logs in for a ward.
+    fn policy(&self, rp: &RelyingParty, on_behalf: bool) -> Result<dojang_credentials::Policy, LoginError> {
+        let reg = &rp.registration;
+        let id = if on_behalf {
+            reg.guardian_policy.as_ref().ok_or_else(|| {
+                LoginError::Rule(format!("AUTH-04: '{}' takes no logins on another's behalf", reg.name))
+            })?
+        } else {
+            &reg.policy
+        };
+        let policy = self.trust().policy(id).map_err(|e| LoginError::Chain(e.0))?;
         policy
             .filter(|p| p.withdrawn_at.is_none() && p.verifier == self.did)
-            .ok_or_else(|| LoginError::Policy(rp.registration.policy.clone()))
+            .ok_or_else(|| LoginError::Policy(id.clone()))
     }
 
     /// Step 3: the wallet's answer to login `id`. Returns where the wallet sends the citizen
@@ -409,7 +417,7 @@ impl<T: TrustView> Provider<T> {
         }
     }
 
-    /// Every check of the answer; the ID token's claims when all pass.
+    /// Every check of the answer ([`crate::answer`]); the ID token's claims when all pass.
     fn check_answer(
         &self,
         request: &AuthRequest,
@@ -424,82 +432,18 @@ impl<T: TrustView> Provider<T> {
         if let Some(s) = &rp.suspended {
             return Err(LoginError::Rule(format!("the council has suspended this facility's login: {}", s.reason)));
         }
-        let policy = self.policy(rp)?;
-        if policy.dcql.for_type(RESIDENT_VCT).is_none() {
-            return Err(LoginError::PolicyWithoutResidency);
-        }
-        let req = Request { nonce: nonce.to_string(), audience: self.did.clone(), policy_id: policy.id.clone() };
-        let document = match &request.document {
-            Some((hash, title)) => {
-                let query = policy.dcql.for_type(RESIDENT_VCT).ok_or(LoginError::PolicyWithoutResidency)?;
-                Some(DocumentSignature::new(&query.id, hash, title).map_err(|e| LoginError::Rule(e.to_string()))?)
-            }
-            None => None,
-        };
-        let mut signature = None;
-        let mut disclosed = Map::new();
-        let mut subject = None;
-        let mut reached = Level::Low;
-        for q in &policy.dcql.credentials {
-            let p = vp_token.get(&q.id).and_then(|v| v.get(0)).and_then(Value::as_str);
-            let p = p.ok_or_else(|| LoginError::MissingCredential(q.id.clone()))?;
-            let v = self.verifier.check(p, &req, now).map_err(|error| match error {
-                VerifyError::Replayed | VerifyError::UnknownNonce => LoginError::Replay(Box::new(error)),
-                error => {
-                    LoginError::Presentation { rule: rule_of(&error), query: q.id.clone(), error: Box::new(error) }
-                }
-            })?;
-            if v.vct == RESIDENT_VCT {
-                residency_is_fresh(v.issued_at, now, rp.registration.residency_max_age_days)
-                    .map_err(LoginError::Rule)?;
-                let token = v.claims.get("program_pseudonyms").and_then(|t| t.get(&rp.registration.id));
-                let token = token.and_then(Value::as_str);
-                subject =
-                    Some(token.ok_or_else(|| LoginError::NoPairwiseToken(rp.registration.id.clone()))?.to_string());
-                reached = match v.claims.get("assurance").and_then(Value::as_str) {
-                    Some("high") => Level::High,
-                    Some("substantial") => Level::Substantial,
-                    _ => Level::Low,
-                };
-                if let Some(d) = &document {
-                    if !v.transaction_data_hashes.contains(&digest(&d.encode())) {
-                        return Err(LoginError::Rule(
-                            "AUTH-07: the wallet's presentation does not sign the document; the signature is refused"
-                                .into(),
-                        ));
-                    }
-                    signature = Some(json!({"document_hash": d.document_hash, "title": d.title, "presentation": p}));
-                }
-            }
-            // Only what the citizen disclosed goes on: not the issuer's own fields (cnf,
-            // status, vct), not the registry's token, not the level (that is `acr`).
-            let names: Vec<&str> = v.revealed.iter().filter_map(|p| p.first().and_then(Value::as_str)).collect();
-            for (name, value) in &v.claims {
-                let passes = names.contains(&name.as_str())
-                    && !RESERVED.contains(&name.as_str())
-                    && !matches!(name.as_str(), "program_pseudonyms" | "assurance");
-                if passes {
-                    disclosed.insert(name.clone(), value.clone());
-                }
-            }
-        }
-        level_is_reached(request.required, reached).map_err(LoginError::Rule)?;
-        let token = subject.ok_or_else(|| LoginError::NoPairwiseToken(rp.registration.id.clone()))?;
+        let policy = self.policy(rp, request.on_behalf)?;
+        let found = crate::answer::check(&self.verifier, &self.did, request, nonce, vp_token, rp, &policy, now)?;
         self.verifier.spend(nonce, now).map_err(|e| LoginError::Replay(Box::new(e)))?;
         let mut claims = Map::new();
         claims.insert("iss".into(), json!(self.issuer));
-        claims.insert("sub".into(), json!(pairwise_subject(&request.client_id, &token)));
         claims.insert("aud".into(), json!(request.client_id));
         claims.insert("auth_time".into(), json!(now));
-        claims.insert("acr".into(), json!(reached.acr()));
         claims.insert("action".into(), json!(request.action));
         if let Some(n) = &request.nonce {
             claims.insert("nonce".into(), json!(n));
         }
-        if let Some(sig) = signature {
-            claims.insert("document_signature".into(), sig);
-        }
-        claims.extend(disclosed);
+        claims.extend(found);
         Ok(claims)
     }
 
@@ -543,7 +487,7 @@ impl<T: TrustView> Provider<T> {
         claims.insert("exp".into(), json!(now + TOKEN_LIFETIME));
         let id_token = self.signer.sign(&claims);
         let mut userinfo = g.claims.clone();
-        for k in ["iss", "aud", "auth_time", "nonce", "acr", "action", "document_signature"] {
+        for k in ["iss", "aud", "auth_time", "nonce", "acr", "action", "document_signature", "act", "delegation"] {
             userinfo.remove(k);
         }
         books.access.insert(access.clone(), (userinfo, now + TOKEN_LIFETIME));

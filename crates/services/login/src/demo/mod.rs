@@ -157,9 +157,16 @@ async fn login(args: &LoginDemoArgs, url: &str, home: &Path, dir: &Path) -> anyh
     for c in &mut people {
         c.lives_in_seoul = true;
     }
+    people[CHILD].birth_year = 2017;
     let mut secret = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut secret);
-    let registry = setup::registry(&stage, &people, &secret).await?;
+    let delegation = setup::Delegation {
+        guardian: &people[PARENT],
+        ward: &people[CHILD],
+        relationship: "parent",
+        scope: vec!["mapo-library".into()],
+    };
+    let registry = setup::registry(&stage, &people, &secret, std::slice::from_ref(&delegation)).await?;
     let subjects: Vec<String> = people.iter().map(|c| c.subject.clone()).collect();
     let mut wallets = receive_all(std::slice::from_ref(&registry), &subjects, 10, &wallet_trust).await?;
     println!("the resident registry issued {} resident credentials into wallets", wallets.len());
@@ -247,6 +254,11 @@ async fn login(args: &LoginDemoArgs, url: &str, home: &Path, dir: &Path) -> anyh
         signed["acr"]
     );
 
+    // A parent logs in to the library for their child: the library sees the child's subject
+    // and the parent as the actor; the delegation covers the library only.
+    let guardian_line = guardian(&registry, &issuer, &people, &secret, &mut wallets[PARENT], &wallet_trust).await?;
+    println!("{guardian_line}");
+
     // AUTH-09: a resident without a smartphone, at the library's desk.
     let assisted = assisted_desk(dir, &issuer, &mut wallets[1], &wallet_trust).await?;
     println!("{assisted}");
@@ -288,6 +300,63 @@ async fn check_signature(
     let document = DocumentSignature::new("resident", hash, title)?;
     check_document_signature(p, &key.public_key, &document)?;
     Ok(())
+}
+
+/// The parent and the child of the demo's delegation.
+const PARENT: usize = 4;
+const CHILD: usize = 5;
+
+/// The registry's desk offers the parent the guardian credential; the parent logs in to the
+/// library for the child, is refused at the pool (outside the delegation), and, once the
+/// registry revokes the delegation, is refused at the library too.
+async fn guardian(
+    registry: &dojang_eligibility_service::demo::setup::Agency,
+    issuer: &str,
+    people: &[Citizen],
+    secret: &[u8; 32],
+    wallet: &mut Contents,
+    trust: &ChainTrust,
+) -> anyhow::Result<String> {
+    use dojang_eligibility_service::demo::setup::ADMIN_TOKEN;
+    let desk = |path: &str, body: Value| {
+        let url = format!("{}{path}", registry.url);
+        async move {
+            let r = reqwest::Client::new().post(url).bearer_auth(ADMIN_TOKEN).json(&body).send().await?;
+            anyhow::ensure!(r.status().is_success(), "the registry's desk answered HTTP {}", r.status());
+            Ok::<Value, anyhow::Error>(r.json().await?)
+        }
+    };
+    let parent = &people[PARENT].subject;
+    let offer =
+        desk("/admin/offers", json!({"subject": parent, "credential_configuration_id": "guardian", "pin": true}))
+            .await?;
+    let uri = offer["credential_offer_uri"].as_str().context("no offer link")?;
+    let cred = dojang_wallet::receive(uri, offer["tx_code"].as_str(), 4, now(), trust).await?;
+    wallet.credentials.push(cred);
+    let ward = [("on_behalf", "ward")];
+    let claims =
+        log_in_with(issuer, "mapo-library", "borrow", &ward, wallet, trust).await?.map_err(anyhow::Error::msg)?;
+    let child = pairwise_subject("mapo-library", &facility_token(secret, &people[CHILD], "mapo-library"));
+    let own = pairwise_subject("mapo-library", &facility_token(secret, &people[PARENT], "mapo-library"));
+    if claims["sub"] != child || claims["act"]["sub"] != own || claims["delegation"]["relationship"] != "parent" {
+        bail!("the library saw sub {} act {} delegation {}", claims["sub"], claims["act"], claims["delegation"]);
+    }
+    let pool = log_in_with(issuer, "jamsil-pool", "book-lane", &ward, wallet, trust).await;
+    if pool.as_ref().is_ok_and(|r| r.is_ok()) {
+        bail!("the pool took a login on a child's behalf outside the delegation");
+    }
+    let revoked = desk(
+        "/admin/status",
+        json!({"subject": parent, "credential_configuration_id": "guardian", "status": "revoked"}),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let after = log_in_with(issuer, "mapo-library", "borrow", &ward, wallet, trust).await?;
+    let after = after.err().context("a revoked delegation was accepted")?;
+    Ok(format!(
+        "guardian: a parent logged in to the library as the child's subject with the parent as actor (act) and the delegation shown; refused at the pool, outside the delegation; after the registry revoked it (status list version {}): refused ({after})",
+        revoked["status_list_version"]
+    ))
 }
 
 /// Indexes of one resident enrolled in person (high) and one online (substantial).

@@ -20,6 +20,7 @@ use dojang_sdk::TxBuilder;
 use dojang_trust::ChainTrust;
 use serde_json::{json, Value};
 
+use crate::answer::GUARDIAN_VCT;
 use crate::chain::ProvenChain;
 use crate::http::{router, Service};
 use crate::tokens::Signer;
@@ -37,6 +38,8 @@ pub struct FacilitySpec {
     pub claims: &'static [&'static str],
     pub actions: Vec<Action>,
     pub residency_max_age_days: u32,
+    /// Whether a guardian may log in for a ward (a child's library card).
+    pub guardians: bool,
 }
 
 impl FacilitySpec {
@@ -64,6 +67,7 @@ pub fn facilities() -> Vec<FacilitySpec> {
                 action("borrow", ActionKind::Use, Level::Low),
             ],
             residency_max_age_days: 365,
+            guardians: true,
         },
         FacilitySpec {
             id: "jamsil-pool",
@@ -72,6 +76,7 @@ pub fn facilities() -> Vec<FacilitySpec> {
             claims: &["resident_of_seoul", "age_over_65"],
             actions: vec![action("book-lane", ActionKind::Use, Level::Low)],
             residency_max_age_days: 30,
+            guardians: false,
         },
         FacilitySpec {
             id: "mapo-district",
@@ -83,6 +88,7 @@ pub fn facilities() -> Vec<FacilitySpec> {
                 action("sign-contract", ActionKind::Sign, Level::High),
             ],
             residency_max_age_days: 90,
+            guardians: false,
         },
     ]
 }
@@ -90,6 +96,11 @@ pub fn facilities() -> Vec<FacilitySpec> {
 /// The policy a facility's logins are asked under, for this run.
 pub fn policy_id(facility: &str, run: &str) -> String {
     format!("login-{facility}-{run}")
+}
+
+/// The policy a guardian's logins for a ward are asked under, for this run.
+pub fn guardian_policy_id(facility: &str, run: &str) -> String {
+    format!("login-{facility}-guardian-{run}")
 }
 
 /// The login service's account, kept in the node's home and given the verifier role by the
@@ -138,7 +149,25 @@ pub async fn register(stage: &Stage<'_>, council: &TxBuilder<Keypair>) -> anyhow
             policy: policy_id(f.id, stage.run),
             actions: f.actions.clone(),
             residency_max_age_days: f.residency_max_age_days,
+            guardian_policy: f.guardians.then(|| guardian_policy_id(f.id, stage.run)),
         };
+        if f.guardians {
+            let policy = IdentityMsg::RegisterPolicy {
+                id: guardian_policy_id(f.id, stage.run),
+                verifier: PROVIDER_DID.into(),
+                legal_basis: format!(
+                    "{}; Civil Act art. 909 and 938 (a parent or guardian acts for the ward)",
+                    f.legal_basis
+                ),
+                purpose: format!("a guardian logging in to {} for the person in their care", f.name),
+                dcql: json!({"credentials": [
+                    cq("resident", resident, vec![json!(["program_pseudonyms", f.id])]),
+                    cq("guardian", GUARDIAN_VCT, vec![json!(["relationship"]), json!(["scope"]), json!(["ward_pseudonyms", f.id])]),
+                ]}),
+                retention_days: 1,
+            };
+            stage.chain.send(&account, &policy).await?;
+        }
         let known = stage.chain.client.query("login", &format!("relying_party/{}", f.id), &[]).await;
         let msg = if known.is_ok() {
             LoginMsg::UpdateRelyingParty(registration)
@@ -166,17 +195,50 @@ pub fn assurance(c: &Citizen) -> &'static str {
     }
 }
 
+/// A delegation the registry records: who acts for whom, and where.
+pub struct Delegation<'a> {
+    pub guardian: &'a Citizen,
+    pub ward: &'a Citizen,
+    pub relationship: &'static str,
+    pub scope: Vec<String>,
+}
+
 /// The resident registry, issuing each citizen a resident credential with a token for each
-/// facility and for each of `wards`' guardians' use, and the level of its enrolment.
-pub async fn registry(stage: &Stage<'_>, people: &[Citizen], secret: &[u8; 32]) -> anyhow::Result<Agency> {
+/// facility and the level of its enrolment, and each guardian a guardian credential: the
+/// relationship, the facilities it covers and the ward's token at each, valid for 90 days
+/// and revocable on the registry's status list.
+pub async fn registry(
+    stage: &Stage<'_>,
+    people: &[Citizen],
+    secret: &[u8; 32],
+    delegations: &[Delegation<'_>],
+) -> anyhow::Result<Agency> {
     ensure_city_root(stage).await?;
+    let admin = dojang_service::node::demo_key(stage.home, "admin")?;
+    let registries = Registries::new(stage.chain);
+    registries.ensure_type(&admin, GUARDIAN_VCT, &["relationship", "scope", "ward_pseudonyms"], &[]).await?;
     let ids: Vec<String> = facilities().iter().map(|f| f.id.to_string()).collect();
-    let records = agency_records(&AGENCIES[0], people, |c| {
+    let mut records = agency_records(&AGENCIES[0], people, |c| {
         let mut claims = resident_claims(c, secret, &ids);
         claims.insert("assurance".into(), json!(assurance(c)));
         claims
     })?;
-    start_agency(stage, &AGENCIES[0], records).await
+    records
+        .credential_configurations
+        .insert("guardian".into(), serde_json::from_value(json!({"vct": GUARDIAN_VCT, "validity_days": 90}))?);
+    for d in delegations {
+        let wards: serde_json::Map<String, Value> =
+            d.scope.iter().map(|f| (f.clone(), json!(facility_token(secret, d.ward, f)))).collect();
+        let claims = json!({"relationship": d.relationship, "scope": d.scope, "ward_pseudonyms": wards});
+        records
+            .subjects
+            .entry(d.guardian.subject.clone())
+            .or_default()
+            .insert("guardian".into(), claims.as_object().cloned().unwrap_or_default());
+    }
+    let agency = start_agency(stage, &AGENCIES[0], records).await?;
+    registries.ensure_accredited(&admin, AGENCIES[0].did, GUARDIAN_VCT).await?;
+    Ok(agency)
 }
 
 /// What the facility will see as the registry's token for `c` (to check the subjects).

@@ -74,6 +74,7 @@ fn facility(id: &str, name: &str, actions: Vec<Action>, max_age: u32) -> Relying
             policy: format!("login-{id}"),
             actions,
             residency_max_age_days: max_age,
+            guardian_policy: None,
         },
         registered_ms: NOW * 1000,
         updated_ms: NOW * 1000,
