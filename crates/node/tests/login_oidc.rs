@@ -32,16 +32,22 @@ fn an_authlib_facility_logs_a_citizen_in_from_discovery_alone() {
         .spawn()
         .unwrap();
     let mut demo = Demo(child);
-    let stdout = demo.0.stdout.take().unwrap();
-    let line = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
+    let mut lines = BufReader::new(demo.0.stdout.take().unwrap()).lines().map_while(Result::ok);
+    let line = lines
+        .by_ref()
         .find(|l| l.starts_with("{\"") && l.contains("\"stay\":true"))
         .expect("the demo prints its JSON line");
+    // The rest of the demo's output is read until it stops, so its last line has a reader.
+    let drain = std::thread::spawn(move || lines.count());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc/login_authlib.py");
     let out = Command::new("python3").arg(script).env("LOGIN_DEMO", &line).env("DOJANG_BIN", EXE).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}\n(Authlib comes from the project's .venv: run scripts/venv.sh and put .venv/bin first on PATH, as scripts/test.sh does)",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("\"authlib\": \"ok\""), "{stdout}");
     drop(demo);
+    let _ = drain.join();
 }

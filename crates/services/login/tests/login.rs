@@ -422,3 +422,50 @@ fn the_district_office_gets_a_document_signed_that_anyone_can_check_later() {
     let e = check_login_request(&odd, &c.snapshot, Some(c.facility("district").clone()), NOW).unwrap_err();
     assert!(e.to_string().contains("cannot show"), "{e}");
 }
+
+#[test]
+fn a_guardian_logs_in_for_a_ward_within_the_delegation_only() {
+    let c = city();
+    let mut parent = c.citizen("parent", 10, 5, "substantial");
+    let child = c.citizen("child", 10, 6, "substantial");
+    let ward = |p: &mut dojang_login_service::authorize::AuthorizeParams| p.on_behalf = Some("ward".into());
+
+    // Without a guardian credential the wallet has nothing to answer with.
+    assert!(log_in(&c, &mut parent, "library", ward).unwrap_err().contains("urn:dojang:guardian:1"));
+
+    c.delegate(&mut parent, &child, &["library"], 90, 8);
+    let done = log_in(&c, &mut parent, "library", ward).expect("the parent logs in for the child");
+    let claims = id_token_claims(&c, &exchange(&c, "library", &done).unwrap().id_token);
+    let child_sub = dojang_login_service::tokens::pairwise_subject("library", &child.token("library"));
+    let parent_sub = dojang_login_service::tokens::pairwise_subject("library", &parent.token("library"));
+    assert_eq!(claims["sub"], child_sub.as_str(), "the library sees the child's subject");
+    assert_eq!(claims["act"]["sub"], parent_sub.as_str(), "and the parent as the actor (RFC 8693)");
+    assert_eq!(claims["delegation"]["relationship"], "parent");
+    assert_eq!(claims["delegation"]["until"].as_u64(), Some(NOW + 90 * DAY), "time-limited");
+    for withheld in ["ward_pseudonyms", "scope", "relationship", "program_pseudonyms"] {
+        assert!(claims.get(withheld).is_none(), "{withheld} stays with the registry's tokens");
+    }
+    assert_eq!(parent.wallet.history.last().and_then(|h| h.facility.as_deref()), Some("Mapo Library"));
+
+    // The pool registered no guardian policy; a delegation for the pool does not reach the library.
+    let e = log_in(&c, &mut parent, "pool", ward).unwrap_err();
+    assert!(e.contains("no logins on another's behalf"), "{e}");
+    let mut other = c.citizen("other-parent", 10, 9, "substantial");
+    c.delegate(&mut other, &child, &["pool"], 90, 10);
+    let e = log_in(&c, &mut other, "library", ward).unwrap_err();
+    assert!(e.starts_with("AUTH-04: ") && e.contains("does not cover 'library'"), "{e}");
+
+    // A lapsed delegation, and one the registry revoked, are refused.
+    let mut late = c.citizen("late-parent", 10, 11, "substantial");
+    c.delegate(&mut late, &child, &["library"], 0, 12);
+    let e = log_in(&c, &mut late, "library", ward).unwrap_err();
+    assert!(e.starts_with("AUTH-02: ") && e.contains("expired"), "{e}");
+    let mut revoked = c.citizen("revoked-parent", 10, 13, "substantial");
+    c.delegate(&mut revoked, &child, &["library"], 90, REVOKED_INDEX);
+    let e = log_in(&c, &mut revoked, "library", ward).unwrap_err();
+    assert!(e.starts_with("AUTH-02: ") && e.contains("revoked"), "{e}");
+
+    // A guardian cannot sign in the ward's name, nor ask on_behalf for anything but a ward.
+    let e = log_in(&c, &mut parent, "library", |p| p.on_behalf = Some("spouse".into())).unwrap_err();
+    assert!(e.contains("on_behalf"), "{e}");
+}

@@ -19,6 +19,7 @@ use dojang_eligibility_service::demo::setup::Stage;
 use dojang_governance_service::dev_chain::activate;
 use dojang_sdk::{Chain, TxBuilder};
 use dojang_service::node::{demo_key, demo_node, WorkDir};
+use dojang_service::scan::{forms, search};
 use dojang_service::Run;
 use dojang_trust::ChainTrust;
 use dojang_types::wall_clock_ms;
@@ -256,7 +257,7 @@ async fn login(args: &LoginDemoArgs, url: &str, home: &Path, dir: &Path) -> anyh
 
     // A parent logs in to the library for their child: the library sees the child's subject
     // and the parent as the actor; the delegation covers the library only.
-    let guardian_line = guardian(&registry, &issuer, &people, &secret, &mut wallets[PARENT], &wallet_trust).await?;
+    let guardian_line = guardian(&registry, &issuer, &people, &secret, &mut wallets, &wallet_trust).await?;
     println!("{guardian_line}");
 
     // AUTH-09: a resident without a smartphone, at the library's desk.
@@ -273,9 +274,13 @@ async fn login(args: &LoginDemoArgs, url: &str, home: &Path, dir: &Path) -> anyh
     // AUTH-06: what each wallet keeps.
     let history: usize = wallets.iter().map(|w| w.history.iter().filter(|h| h.facility.is_some()).count()).sum();
     drop(desk);
+    let (files, hits) = scan(home, &people, &secret)?;
+    println!("personal-data scan of the node's files: {files} files, {} hits", hits.len());
     Ok(json!({
         "logins": history, "facilities": facilities().len(), "residents": people.len(),
-        "pairwise": true, "refused_low_assurance": refused, "revoked_refused": revoked,
+        "pairwise": true, "signed": true, "guardian": true, "assisted": true,
+        "refused_low_assurance": refused, "revoked_refused": revoked,
+        "personal_data_scan": {"node_files": files, "hits": hits},
         "seconds": started.elapsed().as_secs_f64(), "at": now(),
     }))
 }
@@ -302,6 +307,23 @@ async fn check_signature(
     Ok(())
 }
 
+/// DESIGN.md §7: no name, resident number, registry token or facility subject in the node's
+/// files (logins never reach the chain; only the registrations do).
+fn scan(home: &Path, people: &[Citizen], secret: &[u8; 32]) -> anyhow::Result<(usize, Vec<String>)> {
+    let mut needles: Vec<(String, Vec<u8>)> = Vec::new();
+    for c in people {
+        needles.extend(forms(&c.name));
+        needles.extend(forms(&c.resident_number));
+        for f in facilities() {
+            let token = facility_token(secret, c, f.id);
+            needles.push((format!("{}'s subject at {}", c.subject, f.id), pairwise_subject(f.id, &token).into_bytes()));
+            needles.push((format!("{}'s token for {}", c.subject, f.id), token.into_bytes()));
+        }
+    }
+    let found = search(&[home.to_path_buf()], &[], &needles)?;
+    Ok((found.files, found.hits.into_iter().map(|(f, what)| format!("{what} in {}", f.display())).collect()))
+}
+
 /// The parent and the child of the demo's delegation.
 const PARENT: usize = 4;
 const CHILD: usize = 5;
@@ -314,7 +336,7 @@ async fn guardian(
     issuer: &str,
     people: &[Citizen],
     secret: &[u8; 32],
-    wallet: &mut Contents,
+    wallets: &mut [Contents],
     trust: &ChainTrust,
 ) -> anyhow::Result<String> {
     use dojang_eligibility_service::demo::setup::ADMIN_TOKEN;
@@ -322,8 +344,10 @@ async fn guardian(
         let url = format!("{}{path}", registry.url);
         async move {
             let r = reqwest::Client::new().post(url).bearer_auth(ADMIN_TOKEN).json(&body).send().await?;
-            anyhow::ensure!(r.status().is_success(), "the registry's desk answered HTTP {}", r.status());
-            Ok::<Value, anyhow::Error>(r.json().await?)
+            let status = r.status();
+            let answer: Value = r.json().await?;
+            anyhow::ensure!(status.is_success(), "the registry's desk answered HTTP {status}: {answer}");
+            Ok::<Value, anyhow::Error>(answer)
         }
     };
     let parent = &people[PARENT].subject;
@@ -332,7 +356,17 @@ async fn guardian(
             .await?;
     let uri = offer["credential_offer_uri"].as_str().context("no offer link")?;
     let cred = dojang_wallet::receive(uri, offer["tx_code"].as_str(), 4, now(), trust).await?;
-    wallet.credentials.push(cred);
+    wallets[PARENT].credentials.push(cred);
+    // The delegation is visible to the ward: a notice in the ward's own wallet.
+    let child = &people[CHILD].subject;
+    let offer =
+        desk("/admin/offers", json!({"subject": child, "credential_configuration_id": "delegation", "pin": true}))
+            .await?;
+    let uri = offer["credential_offer_uri"].as_str().context("no offer link")?;
+    let notice = dojang_wallet::receive(uri, offer["tx_code"].as_str(), 1, now(), trust).await?;
+    let shown = format!("{} in the ward's wallet, from {}", notice.vct, notice.issuer);
+    wallets[CHILD].credentials.push(notice);
+    let wallet = &mut wallets[PARENT];
     let ward = [("on_behalf", "ward")];
     let claims =
         log_in_with(issuer, "mapo-library", "borrow", &ward, wallet, trust).await?.map_err(anyhow::Error::msg)?;
@@ -354,7 +388,7 @@ async fn guardian(
     let after = log_in_with(issuer, "mapo-library", "borrow", &ward, wallet, trust).await?;
     let after = after.err().context("a revoked delegation was accepted")?;
     Ok(format!(
-        "guardian: a parent logged in to the library as the child's subject with the parent as actor (act) and the delegation shown; refused at the pool, outside the delegation; after the registry revoked it (status list version {}): refused ({after})",
+        "guardian: a parent logged in to the library as the child's subject with the parent as actor (act); the delegation is a notice ({shown}); refused at the pool, outside the delegation; after the registry revoked it (status list version {}): refused ({after})",
         revoked["status_list_version"]
     ))
 }

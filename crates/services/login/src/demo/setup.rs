@@ -203,6 +203,10 @@ pub struct Delegation<'a> {
     pub scope: Vec<String>,
 }
 
+/// The ward's notice of a delegation in their wallet: the delegation is visible to the person
+/// it speaks for, who can ask the registry to end it.
+pub const DELEGATION_VCT: &str = "urn:dojang:delegation:1";
+
 /// The resident registry, issuing each citizen a resident credential with a token for each
 /// facility and the level of its enrolment, and each guardian a guardian credential: the
 /// relationship, the facilities it covers and the ward's token at each, valid for 90 days
@@ -217,15 +221,17 @@ pub async fn registry(
     let admin = dojang_service::node::demo_key(stage.home, "admin")?;
     let registries = Registries::new(stage.chain);
     registries.ensure_type(&admin, GUARDIAN_VCT, &["relationship", "scope", "ward_pseudonyms"], &[]).await?;
+    registries.ensure_type(&admin, DELEGATION_VCT, &["relationship", "scope"], &[]).await?;
     let ids: Vec<String> = facilities().iter().map(|f| f.id.to_string()).collect();
     let mut records = agency_records(&AGENCIES[0], people, |c| {
         let mut claims = resident_claims(c, secret, &ids);
         claims.insert("assurance".into(), json!(assurance(c)));
         claims
     })?;
-    records
-        .credential_configurations
-        .insert("guardian".into(), serde_json::from_value(json!({"vct": GUARDIAN_VCT, "validity_days": 90}))?);
+    for (config, vct) in [("guardian", GUARDIAN_VCT), ("delegation", DELEGATION_VCT)] {
+        let configuration = serde_json::from_value(json!({"vct": vct, "validity_days": 90}))?;
+        records.credential_configurations.insert(config.into(), configuration);
+    }
     for d in delegations {
         let wards: serde_json::Map<String, Value> =
             d.scope.iter().map(|f| (f.clone(), json!(facility_token(secret, d.ward, f)))).collect();
@@ -235,9 +241,17 @@ pub async fn registry(
             .entry(d.guardian.subject.clone())
             .or_default()
             .insert("guardian".into(), claims.as_object().cloned().unwrap_or_default());
+        // The ward's own copy of the delegation: who may act (by relationship) and where.
+        let notice = json!({"relationship": d.relationship, "scope": d.scope});
+        records
+            .subjects
+            .entry(d.ward.subject.clone())
+            .or_default()
+            .insert("delegation".into(), notice.as_object().cloned().unwrap_or_default());
     }
     let agency = start_agency(stage, &AGENCIES[0], records).await?;
     registries.ensure_accredited(&admin, AGENCIES[0].did, GUARDIAN_VCT).await?;
+    registries.ensure_accredited(&admin, AGENCIES[0].did, DELEGATION_VCT).await?;
     Ok(agency)
 }
 

@@ -26,6 +26,7 @@ pub const REGISTRY: &str = "did:web:registry.seoul.go.kr";
 pub const PROVIDER: &str = "did:web:login.seoul.go.kr";
 pub const ISSUER_URL: &str = "https://login.seoul.go.kr";
 pub const RESIDENT: &str = "urn:dojang:resident:1";
+pub const GUARDIAN: &str = "urn:dojang:guardian:1";
 pub const STATUS_URI: &str = "https://registry.seoul.go.kr/status/1";
 pub const NOW: u64 = 1_790_000_000;
 pub const DAY: u64 = 86_400;
@@ -120,8 +121,22 @@ pub fn city() -> City {
     ] {
         s.policies.insert(p.id.clone(), p);
     }
+    let mut guardian = policy("login-library-guardian", &[pseudonym("library")]);
+    guardian.dcql = DcqlQuery::parse(&json!({"credentials": [
+        {"id": "resident", "format": "dc+sd-jwt", "meta": {"vct_values": [RESIDENT]}, "claims": [{"path": ["program_pseudonyms", "library"]}]},
+        {"id": "guardian", "format": "dc+sd-jwt", "meta": {"vct_values": [GUARDIAN]},
+         "claims": [{"path": ["relationship"]}, {"path": ["scope"]}, {"path": ["ward_pseudonyms", "library"]}]},
+    ]}))
+    .expect("a well-formed query");
+    s.policies.insert(guardian.id.clone(), guardian);
+    s.accreditations.insert(
+        (REGISTRY.into(), GUARDIAN.into()),
+        Accreditation { active: vec![(NOW - 1000 * DAY, None)], now: Standing::Active },
+    );
+    let mut library = facility("library", "Mapo Library", vec![action("catalogue", ActionKind::Read, Level::Low)], 365);
+    library.registration.guardian_policy = Some("login-library-guardian".into());
     let facilities = vec![
-        facility("library", "Mapo Library", vec![action("catalogue", ActionKind::Read, Level::Low)], 365),
+        library,
         facility("pool", "Jamsil Pool", vec![action("book-lane", ActionKind::Use, Level::Low)], 30),
         facility(
             "district",
@@ -178,6 +193,49 @@ impl City {
             copies,
         };
         Citizen { wallet: Contents { credentials: vec![cred], ..Default::default() }, secret: secret.into() }
+    }
+}
+
+impl City {
+    /// A guardian credential for `ward`, covering `scope`, valid for `days`, into `guardian`'s
+    /// wallet. It holds the ward's token at every facility, so only `scope` limits it.
+    pub fn delegate(&self, guardian: &mut Citizen, ward: &Citizen, scope: &[&str], days: u64, index: u64) {
+        let wards: serde_json::Map<String, Value> =
+            ["library", "pool", "district"].iter().map(|f| (f.to_string(), json!(ward.token(f)))).collect();
+        let claims = json!({"relationship": "parent", "scope": scope, "ward_pseudonyms": wards});
+        let copies = (0..3)
+            .map(|_| {
+                let holder = Keypair::generate(Algorithm::P256);
+                let spec = CredentialSpec {
+                    vct: GUARDIAN.into(),
+                    claims: claims.as_object().cloned().unwrap_or_default(),
+                    holder: holder.public_key(),
+                    status: StatusRef { idx: index, uri: STATUS_URI.into() },
+                    issued_at: NOW - DAY,
+                    expires_at: NOW + days * DAY,
+                };
+                Copy {
+                    sd_jwt: issue(&self.registry, &spec).expect("issued"),
+                    key_pkcs8: STANDARD.encode(holder.secret_bytes()),
+                    used: false,
+                }
+            })
+            .collect();
+        let id = format!("guardian-{}", guardian.secret);
+        guardian.wallet.credentials.push(StoredCredential {
+            id,
+            issuer: REGISTRY.into(),
+            vct: GUARDIAN.into(),
+            received_at: NOW,
+            copies,
+        });
+    }
+}
+
+impl Citizen {
+    /// The registry's token for this citizen at `facility`.
+    pub fn token(&self, facility: &str) -> String {
+        hex(&Sha256::new().chain_update(&self.secret).chain_update(facility).finalize()[..16])
     }
 }
 
