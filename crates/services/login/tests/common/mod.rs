@@ -88,6 +88,11 @@ fn action(id: &str, kind: ActionKind, level: Level) -> Action {
 }
 
 pub fn city() -> City {
+    city_at(NOW)
+}
+
+/// The city with its keys and lists valid around `now` (the HTTP tests run on the wall clock).
+pub fn city_at(now: u64) -> City {
     let registry = IssuerKey { did: REGISTRY.into(), kid: "r1".into(), key: Keypair::generate(Algorithm::P256) };
     let signer = Signer { key: Keypair::generate(Algorithm::P256), kid: "login-1".into() };
     let provider_key = signer.key.public_key();
@@ -95,22 +100,22 @@ pub fn city() -> City {
     let mut s = Snapshot::default();
     s.keys.insert(
         (REGISTRY.into(), "r1".into()),
-        KeyValidity { public_key: registry.key.public_key(), valid_from: NOW - 1000 * DAY, valid_until: None },
+        KeyValidity { public_key: registry.key.public_key(), valid_from: now - 1000 * DAY, valid_until: None },
     );
     s.keys.insert(
         (PROVIDER.into(), "login-1".into()),
-        KeyValidity { public_key: provider_key.clone(), valid_from: NOW - DAY, valid_until: None },
+        KeyValidity { public_key: provider_key.clone(), valid_from: now - DAY, valid_until: None },
     );
     s.accreditations.insert(
         (REGISTRY.into(), RESIDENT.into()),
-        Accreditation { active: vec![(NOW - 1000 * DAY, None)], now: Standing::Active },
+        Accreditation { active: vec![(now - 1000 * DAY, None)], now: Standing::Active },
     );
     let mut list = StatusList::new(0);
     list.set(REVOKED_INDEX, Status::Revoked).expect("an index in the list");
-    let token: Arc<str> = list.to_token(&registry.key, &kid_url(REGISTRY, "r1"), STATUS_URI, NOW, 3600).into();
+    let token: Arc<str> = list.to_token(&registry.key, &kid_url(REGISTRY, "r1"), STATUS_URI, now, 3600).into();
     s.anchors.insert(
         (REGISTRY.into(), STATUS_URI.into()),
-        StatusAnchor { version: 1, hash: token_hash(&token), anchored_at_ms: NOW * 1000 },
+        StatusAnchor { version: 1, hash: token_hash(&token), anchored_at_ms: now * 1000 },
     );
     s.tokens.insert(STATUS_URI.into(), token);
     let pseudonym = |id: &str| json!(["program_pseudonyms", id]);
@@ -131,7 +136,7 @@ pub fn city() -> City {
     s.policies.insert(guardian.id.clone(), guardian);
     s.accreditations.insert(
         (REGISTRY.into(), GUARDIAN.into()),
-        Accreditation { active: vec![(NOW - 1000 * DAY, None)], now: Standing::Active },
+        Accreditation { active: vec![(now - 1000 * DAY, None)], now: Standing::Active },
     );
     let mut library = facility("library", "Mapo Library", vec![action("catalogue", ActionKind::Read, Level::Low)], 365);
     library.registration.guardian_policy = Some("login-library-guardian".into());
@@ -150,6 +155,12 @@ pub fn city() -> City {
 }
 
 impl City {
+    /// A second provider over the same trust and key, answering as `issuer` (for HTTP tests).
+    pub fn provider_at(&self, issuer: &str) -> Provider<Snapshot> {
+        let key = Keypair::p256_from_pkcs8(&self.signing_key.secret_bytes()).expect("the same key");
+        Provider::new(issuer, PROVIDER, Signer { key, kid: "login-1".into() }, self.snapshot.clone())
+    }
+
     /// The login service's own key, to forge what only it could sign.
     pub fn provider_signing_key(&self) -> &Keypair {
         &self.signing_key
