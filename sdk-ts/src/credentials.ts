@@ -4,6 +4,7 @@
 // a holder key, not expired. Every registry record is read with its proof. And receiving one
 // over OpenID4VCI (pre-authorized code), each copy bound to a fresh holder key.
 
+import { sameJson } from "./dcql.js";
 import { Identity } from "./modules.js";
 import { PublicKey, type Signer } from "./keys.js";
 import { CredentialError, disclose, jwkOf, keyOfJwk, parseJws, parseSdJwt, verifyJws, b64url } from "./sdjwt.js";
@@ -181,7 +182,7 @@ export async function receiveCredential(
     if (checked.holder.toString() !== signers[i]!.publicKey.toString()) throw new CredentialError("a copy is bound to another holder key than the one asked for");
     if (checked.vct !== vct) throw new CredentialError(`offered ${vct}, received ${checked.vct}`);
     if (issuer !== null && checked.issuer !== issuer) throw new CredentialError(`copies issued by ${issuer} and ${checked.issuer}`);
-    if (out.length > 0 && sameClaims(out[0]!.issued.claims) !== sameClaims(checked.claims)) {
+    if (out.length > 0 && !sameJson(sameClaims(out[0]!.issued.claims), sameClaims(checked.claims))) {
       throw new CredentialError("the copies say different things; none was kept");
     }
     issuer = checked.issuer;
@@ -192,8 +193,9 @@ export async function receiveCredential(
 }
 
 /** What a copy says, without what differs between copies by design (binding, status, times). */
-function sameClaims(claims: Record<string, unknown>): string {
+/** The claims every copy must share (not the per-copy key, status entry or times). Compared
+ * with sameJson: a nested object's members come back in each copy's own disclosure order. */
+function sameClaims(claims: Record<string, unknown>): Record<string, unknown> {
   const differs = new Set(["cnf", "status", "iat", "exp", "nbf"]);
-  const keys = Object.keys(claims).filter((k) => !differs.has(k)).sort();
-  return JSON.stringify(keys.map((k) => [k, claims[k]]));
+  return Object.fromEntries(Object.entries(claims).filter(([k]) => !differs.has(k)));
 }

@@ -72,3 +72,6 @@ export { readPoll } from "./poll-read.js";
 export type { BoardJson, OnBoard, PollData, PollJson, ReadOptions, SentBallot, TallyJson } from "./poll-read.js";
 export { checkPoll, verifyPoll } from "./poll-verify.js";
 export type { PollReport, VerifyOptions } from "./poll-verify.js";
+
+export { DOCUMENT_SIGNATURE, LoginRefused, checkLoginRequest, submitLogin } from "./login.js";
+export type { DocumentToSign, FacilityRecord, LoginRequest } from "./login.js";

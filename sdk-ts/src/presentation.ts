@@ -221,10 +221,22 @@ export function selectDisclosures(credential: string, query: CredentialQuery): S
 }
 
 /** Binds a selection to the request: a key-binding JWT over the nonce, the audience and exactly what is presented. */
-export async function bindPresentation(sel: Selection, holder: Signer, req: { nonce: string; clientId: string }, nowSec: number): Promise<string> {
+export async function bindPresentation(
+  sel: Selection,
+  holder: Signer,
+  req: { nonce: string; clientId: string },
+  nowSec: number,
+  transactionData: string[] = [],
+): Promise<string> {
   const presented = `${sel.jwt}~${sel.disclosures.map((d) => `${d}~`).join("")}`;
   const header = b64url(utf8(JSON.stringify({ typ: KB_JWT_TYP, alg: holder.publicKey.algorithm === "p256" ? "ES256" : "EdDSA" })));
-  const payload = b64url(utf8(JSON.stringify({ iat: nowSec, aud: req.clientId, nonce: req.nonce, sd_hash: digestOf(presented) })));
+  const kb: Record<string, unknown> = { iat: nowSec, aud: req.clientId, nonce: req.nonce, sd_hash: digestOf(presented) };
+  // OpenID4VP 1.0 §8.4: what the holder signs besides the challenge (a document's hash).
+  if (transactionData.length > 0) {
+    kb.transaction_data_hashes = transactionData.map(digestOf);
+    kb.transaction_data_hashes_alg = "sha-256";
+  }
+  const payload = b64url(utf8(JSON.stringify(kb)));
   const signature = await holder.sign(utf8(`${header}.${payload}`));
   return `${presented}${header}.${payload}.${b64url(signature)}`;
 }

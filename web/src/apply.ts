@@ -244,6 +244,7 @@ export async function historySection(ctx: Ctx): Promise<HTMLElement[]> {
           h("strong", {}, d.purpose),
           kv([
             [t("history.when"), time(d.atMs)],
+            ...(d.facility ? [[t("history.facility"), h("span", { "data-facility": d.facility }, d.facility)] as [string, HTMLElement]] : []),
             [t("apply.office"), mono(d.verifier)],
             [t("apply.policy"), mono(d.policy)],
             [t("history.shown"), h("pre", {}, JSON.stringify(d.credentials.map((c) => ({ [c.vct]: c.shown })), null, 1))],

@@ -3,6 +3,7 @@
 
 import { carsEn, carsKo } from "./i18n-cars.js";
 import { labourEn, labourKo } from "./i18n-labour.js";
+import { loginEn, loginKo } from "./i18n-login.js";
 import { mileageEn, mileageKo } from "./i18n-mileage.js";
 import { paymentsEn, paymentsKo } from "./i18n-payments.js";
 import { votingEn, votingKo } from "./i18n-voting.js";
@@ -187,6 +188,7 @@ const en = {
   ...carsEn,
   ...mileageEn,
   ...paymentsEn,
+  ...loginEn,
 } as const;
 
 export type Key = keyof typeof en;
@@ -371,6 +373,7 @@ const ko: Record<Key, string> = {
   ...carsKo,
   ...mileageKo,
   ...paymentsKo,
+  ...loginKo,
 };
 
 export type Lang = "en" | "ko";

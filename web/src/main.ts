@@ -6,6 +6,7 @@ import { car, lookup } from "./cars.js";
 import { h } from "./dom.js";
 import { mileage } from "./mileage.js";
 import { payments } from "./payments.js";
+import { login } from "./login.js";
 import * as explorer from "./explorer.js";
 import { lang, setLang, t, type Key } from "./i18n.js";
 import { operator } from "./operator.js";
@@ -104,6 +105,7 @@ async function show(main: HTMLElement, ctx: explorer.Ctx, page: string, arg: str
   if (page === "car") return car(main, ctx, arg, embedded);
   if (page === "mileage") return mileage(main, ctx, arg);
   if (page === "payments") return payments(main, ctx, arg);
+  if (page === "login") return login(main, ctx, arg);
   if (page === "wallet") {
     const after = (prefix: string) => (arg.startsWith(prefix) ? arg.slice(prefix.length) : "");
     return wallet(main, ctx, after("offer/"), after("request/"), after("contract/"));

@@ -51,6 +51,8 @@ export interface Disclosure {
   checked: { atMs: number; anchoredBatch: number | null; height: number | null } | null;
   /** Set when the office refused the answer (what it said). */
   refused?: string;
+  /** The facility a login was for (AUTH-06: the login service asks, the facility sees). */
+  facility?: string;
 }
 
 /** The wallet's account on the ledger (e.g. the worker's, who signs their contracts). */

@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use dojang_credentials::links::{qr_svg, request_uri_link, wallet_link, Handoff};
+use dojang_credentials::links::{qr_svg, request_uri_link};
 
 use crate::provider::Progress;
 
@@ -39,7 +39,10 @@ pub fn login(client_id: &str, request_uri: &str, wallet_url: Option<&str>, progr
             let link = request_uri_link(client_id, request_uri);
             let qr = qr_svg(&link).unwrap_or_default();
             let web = wallet_url
-                .map(|w| format!("<p><a class=\"button\" id=\"web-wallet\" href=\"{}\">웹 지갑으로 · With the web wallet</a></p>", escape(&wallet_link(w, Handoff::Request, request_uri))))
+                .map(|w| {
+                    let to = format!("{}/#/login/{}", w.trim_end_matches('/'), dojang_types::percent_encode(request_uri));
+                    format!("<p><a class=\"button\" id=\"web-wallet\" href=\"{}\">웹 지갑으로 · With the web wallet</a></p>", escape(&to))
+                })
                 .unwrap_or_default();
             format!(
                 "<h1>{} 로그인 · Log in to {}</h1>\

@@ -171,13 +171,20 @@ async fn login(args: &LoginDemoArgs, url: &str, home: &Path, dir: &Path) -> anyh
     let subjects: Vec<String> = people.iter().map(|c| c.subject.clone()).collect();
     let mut wallets = receive_all(std::slice::from_ref(&registry), &subjects, 10, &wallet_trust).await?;
     println!("the resident registry issued {} resident credentials into wallets", wallets.len());
-    let desk = setup::serve(&kid, signing, trust.clone(), Some(url.to_string())).await?;
-    let issuer = desk.url.clone();
+    let service = setup::serve(&kid, signing, trust.clone(), Some(url.to_string())).await?;
+    let issuer = service.url.clone();
     println!("login service at {issuer} (discovery at {issuer}/.well-known/openid-configuration)");
 
     if args.stay {
         let path = dir.join("wallet.json");
         dojang_wallet::store::save(&path, DEMO_PASSPHRASE, &wallets[0])?;
+        // A resident enrolled in person, for a browser wallet: the offer link and its PIN.
+        let (high, _) = split_by_assurance(&people);
+        let body = json!({"subject": people[high].subject, "credential_configuration_id": "resident", "pin": true});
+        let offer = registry_desk(&registry, "/admin/offers", body).await?;
+        let link = offer["credential_offer_uri"].as_str().context("no offer link")?;
+        let browser = json!({"offer": link, "pin": offer["tx_code"],
+                             "wallet": format!("{url}/#/wallet/offer/{}", dojang_types::percent_encode(link))});
         let fac: Vec<Value> = facilities()
             .iter()
             .map(|f| json!({"client_id": f.id, "redirect_uri": f.redirect_uri(), "actions": f.actions}))
@@ -185,7 +192,7 @@ async fn login(args: &LoginDemoArgs, url: &str, home: &Path, dir: &Path) -> anyh
         println!(
             "{}",
             json!({"stay": true, "node": url, "genesis": genesis_path, "issuer": issuer, "facilities": fac,
-                   "wallet": {"file": path, "passphrase": DEMO_PASSPHRASE}})
+                   "wallet": {"file": path, "passphrase": DEMO_PASSPHRASE}, "browser": browser})
         );
         return std::future::pending::<anyhow::Result<Value>>().await;
     }
@@ -273,7 +280,7 @@ async fn login(args: &LoginDemoArgs, url: &str, home: &Path, dir: &Path) -> anyh
 
     // AUTH-06: what each wallet keeps.
     let history: usize = wallets.iter().map(|w| w.history.iter().filter(|h| h.facility.is_some()).count()).sum();
-    drop(desk);
+    drop(service);
     let (files, hits) = scan(home, &people, &secret)?;
     println!("personal-data scan of the node's files: {files} files, {} hits", hits.len());
     Ok(json!({
@@ -324,6 +331,16 @@ fn scan(home: &Path, people: &[Citizen], secret: &[u8; 32]) -> anyhow::Result<(u
     Ok((found.files, found.hits.into_iter().map(|(f, what)| format!("{what} in {}", f.display())).collect()))
 }
 
+/// A call to the registry's desk (offers, status changes), with its answer.
+async fn registry_desk(registry: &dojang_eligibility_service::demo::setup::Agency, path: &str, body: Value) -> anyhow::Result<Value> {
+    use dojang_eligibility_service::demo::setup::ADMIN_TOKEN;
+    let r = reqwest::Client::new().post(format!("{}{path}", registry.url)).bearer_auth(ADMIN_TOKEN).json(&body).send().await?;
+    let status = r.status();
+    let answer: Value = r.json().await?;
+    anyhow::ensure!(status.is_success(), "the registry's desk answered HTTP {status}: {answer}");
+    Ok(answer)
+}
+
 /// The parent and the child of the demo's delegation.
 const PARENT: usize = 4;
 const CHILD: usize = 5;
@@ -339,17 +356,7 @@ async fn guardian(
     wallets: &mut [Contents],
     trust: &ChainTrust,
 ) -> anyhow::Result<String> {
-    use dojang_eligibility_service::demo::setup::ADMIN_TOKEN;
-    let desk = |path: &str, body: Value| {
-        let url = format!("{}{path}", registry.url);
-        async move {
-            let r = reqwest::Client::new().post(url).bearer_auth(ADMIN_TOKEN).json(&body).send().await?;
-            let status = r.status();
-            let answer: Value = r.json().await?;
-            anyhow::ensure!(status.is_success(), "the registry's desk answered HTTP {status}: {answer}");
-            Ok::<Value, anyhow::Error>(answer)
-        }
-    };
+    let desk = |path: &'static str, body: Value| registry_desk(registry, path, body);
     let parent = &people[PARENT].subject;
     let offer =
         desk("/admin/offers", json!({"subject": parent, "credential_configuration_id": "guardian", "pin": true}))
