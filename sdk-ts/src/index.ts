@@ -73,5 +73,5 @@ export type { BoardJson, OnBoard, PollData, PollJson, ReadOptions, SentBallot, T
 export { checkPoll, verifyPoll } from "./poll-verify.js";
 export type { PollReport, VerifyOptions } from "./poll-verify.js";
 
-export { DOCUMENT_SIGNATURE, LoginRefused, checkLoginRequest, submitLogin } from "./login.js";
+export { DOCUMENT_SIGNATURE, LoginRefused, checkLoginRequest, goesBackTo, submitLogin } from "./login.js";
 export type { DocumentToSign, FacilityRecord, LoginRequest } from "./login.js";

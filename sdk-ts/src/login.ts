@@ -88,8 +88,15 @@ export async function checkLoginRequest(req: VerifiedRequest, reader: VerifiedRe
   return { facility: f, height: rec.height, onBehalf, documents, transactionData };
 }
 
-/** Posts the login's answer; answers where the browser goes next (the facility, with a code). */
-export async function submitLogin(req: VerifiedRequest, vpToken: Record<string, string[]>, options: FetchOptions = {}): Promise<string> {
+/** Whether `uri` is one of the facility's registered redirect URIs with a query added: the
+ * only place the wallet sends the browser after a login. */
+export function goesBackTo(uri: unknown, facility: FacilityRecord): uri is string {
+  return typeof uri === "string" && facility.redirect_uris.some((r) => uri.startsWith(r) && uri.charAt(r.length) === (r.includes("?") ? "&" : "?"));
+}
+
+/** Posts the login's answer; answers where the browser goes next (the facility's registered
+ * callback, with a code). */
+export async function submitLogin(req: VerifiedRequest, login: LoginRequest, vpToken: Record<string, string[]>, options: FetchOptions = {}): Promise<string> {
   checkResponseUri(req.responseUri);
   const body = new URLSearchParams({ vp_token: JSON.stringify(vpToken), state: req.state });
   const res = await fetcherOf(options)(req.responseUri, {
@@ -104,11 +111,13 @@ export async function submitLogin(req: VerifiedRequest, vpToken: Record<string, 
   } catch {
     throw new CredentialError(`the login service's answer is not JSON (HTTP ${res.status})`);
   }
-  if (!res.ok || typeof answer?.redirect_uri !== "string" || answer.error !== undefined) {
+  const back = goesBackTo(answer?.redirect_uri, login.facility) ? answer.redirect_uri : null;
+  if (!res.ok || answer?.error !== undefined) {
     const why = typeof answer?.error_description === "string" ? answer.error_description : `HTTP ${res.status}`;
-    throw new LoginRefused(why, typeof answer?.redirect_uri === "string" ? answer.redirect_uri : null);
+    throw new LoginRefused(why, back);
   }
-  return answer.redirect_uri;
+  if (back === null) throw new CredentialError("the login service named no way back to the facility's registered callback");
+  return back;
 }
 
 /** The login service refused the answer: why, and where the browser goes with the refusal. */

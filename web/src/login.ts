@@ -68,7 +68,7 @@ function consent(ctx: Ctx, req: VerifiedRequest, lr: LoginRequest, planned: Plan
         vpToken[p.sel.query.id] = [await bindPresentation(p.sel, signer, req, now, signs)];
         await markCopyUsed(p.cred.id!, p.copy);
       }
-      const back = await submitLogin(req, vpToken, { signal: ctx.signal });
+      const back = await submitLogin(req, lr, vpToken, { signal: ctx.signal });
       record.decision = "logged_in";
       await addDisclosure(record);
       out.replaceChildren(

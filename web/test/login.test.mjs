@@ -55,7 +55,7 @@ after(async () => {
 const b64u = (bytes) => Buffer.from(bytes).toString("base64url");
 const facility = (id) => stay.facilities.find((f) => f.client_id === id);
 
-/** The facility's web application starting a login: its request and the login page it leads to. */
+/** The facility's web application starting a login: the authorization request it sends the browser to. */
 async function start(id, params = {}) {
   const meta = await (await fetch(`${stay.issuer}/.well-known/openid-configuration`)).json();
   assert.equal(meta.issuer, stay.issuer);
@@ -67,9 +67,7 @@ async function start(id, params = {}) {
     code_challenge: b64u(createHash("sha256").update(s.verifier).digest()), code_challenge_method: "S256", ...params,
   };
   for (const [k, v] of Object.entries(q)) u.searchParams.set(k, v);
-  const r = await fetch(u, { redirect: "manual" });
-  assert.equal(r.status, 303, await r.text());
-  s.page = new URL(r.headers.get("location"), stay.issuer).toString();
+  s.authorize = u.toString();
   return s;
 }
 
@@ -113,7 +111,7 @@ test("a resident logs in to the library and signs at the district office from th
 
   // The library: residency only, under a subject of its own.
   const lib = await start("mapo-library", { action: "borrow" });
-  await p.goto(lib.page);
+  await p.goto(lib.authorize);
   assert.match(await p.locator("body").innerText(), /Mapo Seogang Library/);
   await p.locator("#web-wallet").click();
   await p.locator('[data-consent="login"]').waitFor({ timeout: 20_000 });
@@ -135,7 +133,7 @@ test("a resident logs in to the library and signs at the district office from th
   const text = "Mangwon market stall lease, 2027";
   const hash = b64u(createHash("sha256").update(text).digest());
   const dis = await start("mapo-district", { action: "sign-contract", document_hash: hash, document_title: "Stall lease 2027" });
-  await p.goto(dis.page);
+  await p.goto(dis.authorize);
   await p.locator("#web-wallet").click();
   await p.locator(`[data-document="${hash}"]`).waitFor({ timeout: 20_000 });
   assert.match(await p.locator(`[data-document="${hash}"]`).innerText(), /Stall lease 2027/);
@@ -156,10 +154,11 @@ test("a resident logs in to the library and signs at the district office from th
   await context.close();
 });
 
-test("a login link that is not the login service's is refused before anything is shown", async () => {
+test("a login link that is not the login service's request is refused before anything is shown", async () => {
   const context = await browser.newContext({ locale: "en-GB" });
   const p = await context.newPage();
-  await p.goto(new URL(`/#/login/${encodeURIComponent("http://127.0.0.1:9/login/x/request")}`, stay.node).toString());
+  // A real address that answers, but with no signed request: the service's public keys.
+  await p.goto(new URL(`/#/login/${encodeURIComponent(`${stay.issuer}/jwks`)}`, stay.node).toString());
   await p.locator('[data-refused="true"]').waitFor({ timeout: 20_000 });
   assert.equal(await p.locator('[data-consent="login"]').count(), 0);
   await context.close();

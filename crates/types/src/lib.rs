@@ -26,7 +26,7 @@ pub use query::{KeyedRecord, ModuleQuery, RecordQuery};
 pub use receipt::{Event, Receipt, TxStatus};
 pub use tx::{ModuleMessage, SignedTx, TxBody, TxError, MAX_TX_BYTES, TX_DOMAIN};
 pub use typed_event::ModuleEvent;
-pub use url::percent_encode;
+pub use url::{percent_decode, percent_encode, query_param};
 pub use validators::{total_power, validators_hash, Validator, MAX_TOTAL_POWER, MAX_VALIDATORS};
 
 /// Wall-clock Unix time in milliseconds, for the edges only: admission, block proposals,

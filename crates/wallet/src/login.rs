@@ -93,27 +93,14 @@ pub fn request_uri_of(link: &str) -> Option<String> {
     let query = link.strip_prefix("openid4vp://")?.split_once('?')?.1;
     query.split('&').find_map(|kv| {
         let (k, v) = kv.split_once('=')?;
-        (k == "request_uri").then(|| percent_decode(v))
+        (k == "request_uri").then(|| dojang_types::percent_decode(v))
     })
 }
 
-/// Percent-decodes a query value (malformed escapes are kept as they are).
-pub fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = (b[i] == b'%' && i + 2 < b.len()).then(|| u8::from_str_radix(&s[i + 1..i + 3], 16).ok()).flatten();
-        match hex {
-            Some(v) => {
-                out.push(v);
-                i += 3;
-            }
-            None => {
-                out.push(b[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// Whether `uri` (where the login service sends the wallet next) is one of the facility's
+/// registered redirect URIs with a query added: the wallet follows nothing else.
+pub fn goes_back_to(uri: &str, registered: &[String]) -> bool {
+    registered.iter().any(|r| {
+        uri.strip_prefix(r.as_str()).is_some_and(|rest| rest.starts_with(if r.contains('?') { '&' } else { '?' }))
+    })
 }

@@ -53,9 +53,12 @@ def log_in(facility, action):
     verifier, nonce = generate_token(64), generate_token(24)
     url, state = client.create_authorization_url(
         meta["authorization_endpoint"], code_verifier=verifier, nonce=nonce, action=action)
-    r = requests.get(url, allow_redirects=False, timeout=10)
+    browser = requests.Session()  # the citizen's browser: the login page is bound to its cookie
+    r = browser.get(url, allow_redirects=False, timeout=10)
     assert r.status_code == 303 and r.headers["Location"].startswith("/login/"), (r.status_code, r.text)
-    page = requests.get(urljoin(issuer, r.headers["Location"]), headers={"Accept": "application/json"}, timeout=10).json()
+    page_url = urljoin(issuer, r.headers["Location"])
+    assert requests.get(page_url, timeout=10).status_code == 403, "another browser cannot follow the login"
+    page = browser.get(page_url, headers={"Accept": "application/json"}, timeout=10).json()
     callback = wallet_login(page["request_uri"])
     query = parse_qs(urlparse(callback).query)
     assert callback.startswith(facility["redirect_uri"] + "?"), callback

@@ -223,12 +223,18 @@ async fn login(file: &Path, passphrase: &str, link: &str, chain: &ChainArgs) -> 
     let answer: serde_json::Value =
         resp.json().await.with_context(|| format!("{response_uri} answered HTTP {status} without JSON"))?;
     if let Some(err) = answer.get("error") {
-        if let Some(back) = answer["redirect_uri"].as_str() {
+        let registered = &login.facility.registration.redirect_uris;
+        if let Some(back) =
+            answer["redirect_uri"].as_str().filter(|b| dojang_wallet::login::goes_back_to(b, registered))
+        {
             println!("back to the facility: {back}");
         }
         bail!("the login service refused the login: {err}: {}", answer["error_description"]);
     }
     let next = answer["redirect_uri"].as_str().context("the login service named no redirect_uri")?;
+    if !dojang_wallet::login::goes_back_to(next, &login.facility.registration.redirect_uris) {
+        bail!("the login service sent the wallet to {next}, not to the facility's registered callback");
+    }
     println!("logged in; continue at: {next}");
     Ok(())
 }

@@ -23,7 +23,8 @@ pub const GUARDIAN_VCT: &str = "urn:dojang:guardian:1";
 
 /// Claims that never pass to the facility as they are: the registry's tokens, the level
 /// (it travels as `acr`) and the delegation's own fields (they travel as `delegation`).
-const WITHHELD: &[&str] = &["program_pseudonyms", "assurance", "ward_pseudonyms", "scope", "relationship"];
+const WITHHELD: &[&str] =
+    &["program_pseudonyms", "assurance", "ward_pseudonyms", "guardian_pseudonyms", "scope", "relationship"];
 
 fn token<'a>(v: &'a Verified, field: &str, facility: &str) -> Result<&'a str, LoginError> {
     v.claims
@@ -61,6 +62,7 @@ pub fn check<T: TrustView>(
     let mut out = Map::new();
     let mut own = None;
     let mut ward = None;
+    let mut guardian = None;
     let mut reached = Level::Low;
     for q in &policy.dcql.credentials {
         let p = vp_token.get(&q.id).and_then(|v| v.get(0)).and_then(Value::as_str);
@@ -84,10 +86,10 @@ pub fn check<T: TrustView>(
                             .into(),
                     ));
                 }
-                out.insert(
-                    "document_signature".into(),
-                    json!({"document_hash": d.document_hash, "title": d.title, "presentation": p}),
-                );
+                // The facility keeps the presentation as the signature and the transaction
+                // data string it signs, so it can check both later without us.
+                let signed = json!({"document_hash": d.document_hash, "title": d.title, "transaction_data": d.encode(), "presentation": p});
+                out.insert("document_signature".into(), signed);
             }
         }
         if v.vct == GUARDIAN_VCT && request.on_behalf {
@@ -97,6 +99,7 @@ pub fn check<T: TrustView>(
             let relationship = v.claims.get("relationship").and_then(Value::as_str).unwrap_or("guardian");
             out.insert("delegation".into(), json!({"relationship": relationship, "until": v.expires_at}));
             ward = Some(token(&v, "ward_pseudonyms", facility)?.to_string());
+            guardian = Some(token(&v, "guardian_pseudonyms", facility)?.to_string());
         }
         // Only what the citizen disclosed goes on: not the issuer's own fields (cnf, status,
         // vct), not what is withheld above.
@@ -112,6 +115,13 @@ pub fn check<T: TrustView>(
     }
     level_is_reached(request.required, reached).map_err(LoginError::Rule)?;
     let own = own.ok_or_else(|| LoginError::NoPairwiseToken(facility.to_string()))?;
+    // The guardian credential names its guardian (by the registry's token here): it works only
+    // beside that same person's own resident credential, not someone else's.
+    if request.on_behalf && guardian.as_deref() != Some(own.as_str()) {
+        return Err(LoginError::Rule(
+            "AUTH-03: the guardian credential belongs to another person than the resident credential shown".into(),
+        ));
+    }
     match (request.on_behalf, ward) {
         (true, Some(ward)) => {
             out.insert("sub".into(), json!(pairwise_subject(facility, &ward)));

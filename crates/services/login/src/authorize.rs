@@ -193,22 +193,9 @@ pub fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
     for (i, (k, v)) in pairs.iter().enumerate() {
         let sep = if i == 0 && !uri.contains('?') { '?' } else { '&' };
         out.push(sep);
-        out.push_str(&percent(k));
+        out.push_str(&dojang_types::percent_encode(k));
         out.push('=');
-        out.push_str(&percent(v));
-    }
-    out
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-pub fn percent(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
+        out.push_str(&dojang_types::percent_encode(v));
     }
     out
 }

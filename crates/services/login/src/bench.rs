@@ -207,7 +207,7 @@ pub fn run(args: &LoginBenchArgs) -> anyhow::Result<()> {
             code_challenge_method: Some("S256".into()),
             ..Default::default()
         };
-        let id = provider.authorize(&p, Some(&rp), now()).map_err(|e| e.to_string())?;
+        let id = provider.authorize(&p, Some(&rp), now()).map_err(|e| e.to_string())?.id;
         let jwt = provider.request_object(&id, &rp, "https://login.seoul.go.kr/r", now()).map_err(|e| e.to_string())?;
         Ok::<_, String>((id, jwt))
     });

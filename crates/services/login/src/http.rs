@@ -37,6 +37,23 @@ pub struct Service<T: TrustView> {
     pub wallet_url: Option<String>,
 }
 
+/// The most presentations one answer may carry (a policy asks for a resident credential and,
+/// for a guardian, a guardian credential); each costs chain reads before it is checked.
+const MAX_PRESENTATIONS: usize = 4;
+
+/// The cookie that binds a login's pages to the browser that started it.
+const COOKIE: &str = "dojang_login";
+
+/// The starting browser's secret from the request's cookies, if it sent one.
+fn browser(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| kv.trim().strip_prefix(COOKIE).and_then(|r| r.strip_prefix('=')).map(str::to_string))
+}
+
 fn now() -> u64 {
     dojang_types::wall_clock_ms() / 1000
 }
@@ -115,7 +132,16 @@ async fn authorize<T: TrustView + Sync + 'static>(
         }
     }
     match s.provider.authorize(&p, rp.as_ref(), now()) {
-        Ok(id) => Redirect::to(&format!("/login/{id}")).into_response(),
+        Ok(opened) => {
+            // The starting browser's secret, only on this login's pages: they show its
+            // progress and, at the end, the way back to the facility with the code.
+            let secure = if s.provider.issuer.starts_with("https://") { "; Secure" } else { "" };
+            let cookie = format!(
+                "{COOKIE}={}; Path=/login/{}; HttpOnly; SameSite=Lax; Max-Age=600{secure}",
+                opened.browser, opened.id
+            );
+            ([(header::SET_COOKIE, cookie)], Redirect::to(&format!("/login/{}", opened.id))).into_response()
+        }
         Err(AuthorizeError::Unredirectable(why)) => page::problem(StatusCode::BAD_REQUEST, &why),
         Err(AuthorizeError::Redirect { redirect_uri, state, error, description }) => {
             let mut pairs = vec![
@@ -148,8 +174,9 @@ async fn login_page<T: TrustView + Sync + 'static>(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let progress = match s.provider.progress(&id, now()) {
+    let progress = match s.provider.progress(&id, browser(&headers).as_deref(), now()) {
         Ok(p) => p,
+        Err(e @ LoginError::OtherBrowser) => return page::problem(StatusCode::FORBIDDEN, &e.to_string()),
         Err(e) => return page::problem(StatusCode::NOT_FOUND, &e.to_string()),
     };
     let request_uri = request_uri(&s, &id);
@@ -162,9 +189,14 @@ async fn login_page<T: TrustView + Sync + 'static>(
     page::login(&s.provider.did, &request_uri, s.wallet_url.as_deref(), &progress)
 }
 
-async fn status<T: TrustView + Sync + 'static>(State(s): State<Arc<Service<T>>>, Path(id): Path<String>) -> Response {
-    match s.provider.progress(&id, now()) {
+async fn status<T: TrustView + Sync + 'static>(
+    State(s): State<Arc<Service<T>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match s.provider.progress(&id, browser(&headers).as_deref(), now()) {
         Ok(p) => ([(header::CACHE_CONTROL, "no-store")], Json(p)).into_response(),
+        Err(e @ LoginError::OtherBrowser) => error(StatusCode::FORBIDDEN, "access_denied", e.to_string()),
         Err(e) => error(StatusCode::NOT_FOUND, "not_found", e.to_string()),
     }
 }
@@ -228,6 +260,13 @@ async fn response<T: TrustView + Sync + 'static>(
         Ok(answer) => answer,
         Err(why) => return error(StatusCode::BAD_REQUEST, "invalid_request", why),
     };
+    if vp_token.len() > MAX_PRESENTATIONS {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("a login is answered with at most {MAX_PRESENTATIONS} presentations"),
+        );
+    }
     let rp = match facility_of(&s, &id).await {
         Ok(rp) => rp,
         Err(r) => return r,

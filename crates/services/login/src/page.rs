@@ -51,7 +51,7 @@ pub fn login(client_id: &str, request_uri: &str, wallet_url: Option<&str>, progr
                  <p>No smartphone? Ask at the desk: staff scan your citizen card's QR code and you type its PIN on the kiosk.</p>\
                  <p id=\"status\" data-request-uri=\"{}\">지갑의 응답을 기다리는 중 · Waiting for your wallet…</p>\
                  <script>setInterval(async()=>{{const r=await fetch(location.pathname+'/status');if(!r.ok)return;const p=await r.json();\
-                 if(p.status==='done')location.href=p.redirect;if(p.status==='failed'){{document.getElementById('status').textContent=p.reason;\
+                 if(p.status==='done'&&p.redirect)location.href=p.redirect;if(p.status==='done'&&!p.redirect)location.reload();if(p.status==='failed'){{document.getElementById('status').textContent=p.reason;\
                  setTimeout(()=>location.href=p.redirect,4000);}}}},1000);</script>",
                 escape(facility),
                 escape(facility),
@@ -62,8 +62,12 @@ pub fn login(client_id: &str, request_uri: &str, wallet_url: Option<&str>, progr
                 escape(request_uri)
             )
         }
-        Progress::Done { redirect } => {
+        Progress::Done { redirect: Some(redirect) } => {
             format!("<p>로그인 완료 · Logged in. <a id=\"continue\" href=\"{}\">Continue</a></p>", escape(redirect))
+        }
+        Progress::Done { redirect: None } | Progress::Finished => {
+            "<p id=\"finished\">로그인 완료 · Logged in on the device whose wallet answered. This page has nothing more to do.</p>"
+                .to_string()
         }
         Progress::Failed { reason, redirect } => format!(
             "<p class=\"problem\" id=\"problem\">{}</p><p><a id=\"continue\" href=\"{}\">Back to the facility</a></p>",

@@ -48,6 +48,8 @@ pub const MAX_OPEN: usize = 100_000;
 pub enum LoginError {
     #[error("no login is waiting under this id (unknown, finished or lapsed); start again from the facility")]
     UnknownSession,
+    #[error("this login was started in another browser; follow it there, or start again from the facility")]
+    OtherBrowser,
     #[error("the login service is handling as many logins as it can; try again in a minute")]
     Busy,
     #[error("the answer's state does not belong to this login")]
@@ -104,21 +106,77 @@ pub struct TokenResponse {
     pub scope: &'static str,
 }
 
-/// Where a login stands, for the page the citizen watches.
+/// Where a login stands, for the page the citizen watches in the browser that started it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Progress {
-    Waiting { facility: String, action: String, level: Level },
-    Done { redirect: String },
-    Failed { reason: String, redirect: String },
+    Waiting {
+        facility: String,
+        action: String,
+        level: Level,
+    },
+    /// The wallet answered. `redirect` (the facility's callback with the code) is given to
+    /// the starting browser only for logins below `high`; a high login completes on the
+    /// device whose wallet answered (its same-device redirect), never by a page that
+    /// followed a QR code elsewhere.
+    Done {
+        redirect: Option<String>,
+    },
+    /// The facility exchanged the code: nothing left to show.
+    Finished,
+    Failed {
+        reason: String,
+        redirect: String,
+    },
 }
 
 struct Session {
     request: AuthRequest,
     facility: String,
     nonce: String,
+    /// The secret of the browser that started the login (its cookie): only it may follow
+    /// the login's progress and learn the code.
+    browser: String,
     expires: u64,
     progress: Option<Progress>,
+}
+
+/// A login just opened: its id (in the wallet's request URI) and the starting browser's
+/// secret (set as a cookie on the login page's path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    pub id: String,
+    pub browser: String,
+}
+
+/// What the facility is told when a login fails for a reason of the citizen's: not the
+/// reason, which is about the citizen's credentials (the wallet and the login page say it).
+pub const FAILED_FOR_FACILITY: &str = "the citizen's login was not completed; the citizen was told why";
+
+/// Whether a failed answer ends its login: only a verdict reached after the presentation was
+/// bound to this login's nonce (its status, the registration's rules, the login's own rules).
+/// A malformed answer, another login's, or a replay leaves it open for the real wallet.
+fn ends_login(e: &LoginError) -> bool {
+    use VerifyError::*;
+    match e {
+        LoginError::Rule(_) | LoginError::NoPairwiseToken(_) | LoginError::PolicyWithoutResidency => true,
+        LoginError::Presentation { error, .. } => matches!(
+            **error,
+            StatusListNotAnchored { .. }
+                | StatusListMismatch { .. }
+                | StatusList(_)
+                | Revoked { .. }
+                | Suspended { .. }
+                | StatusNotValid { .. }
+                | UnknownPolicy(_)
+                | PolicyOfAnotherVerifier { .. }
+                | PolicyWithdrawn(_)
+                | TypeNotInPolicy { .. }
+                | BeyondPolicy { .. }
+                | MissingClaim { .. }
+        ),
+        _ => false,
+    }
 }
 
 /// A completed login, waiting for its code to be exchanged.
@@ -129,6 +187,8 @@ struct Grant {
     code_challenge: String,
     claims: Map<String, Value>,
     expires: u64,
+    /// The login it completes (its page stops showing the code once exchanged).
+    session: String,
     /// The access token once the code was exchanged: a second exchange revokes it (RFC 6749
     /// §4.1.2).
     exchanged: Option<String>,
@@ -242,13 +302,13 @@ impl<T: TrustView> Provider<T> {
         self.books.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Step 1: checks the facility's request and opens a login; returns its id.
+    /// Step 1: checks the facility's request and opens a login.
     pub fn authorize(
         &self,
         p: &AuthorizeParams,
         rp: Option<&RelyingParty>,
         now: u64,
-    ) -> Result<String, AuthorizeError> {
+    ) -> Result<Opened, AuthorizeError> {
         let request = authorize::check(p, rp)?;
         let facility = rp.map(|r| r.registration.name.clone()).unwrap_or_default();
         let mut books = self.books();
@@ -263,18 +323,27 @@ impl<T: TrustView> Provider<T> {
                 description: LoginError::Busy.to_string(),
             });
         }
-        let id = random();
+        let (id, browser) = (random(), random());
         let nonce = self.verifier.nonce(now);
-        books
-            .sessions
-            .insert(id.clone(), Session { request, facility, nonce, expires: now + SESSION_LIFETIME, progress: None });
-        Ok(id)
+        let session = Session {
+            request,
+            facility,
+            nonce,
+            browser: browser.clone(),
+            expires: now + SESSION_LIFETIME,
+            progress: None,
+        };
+        books.sessions.insert(id.clone(), session);
+        Ok(Opened { id, browser })
     }
 
-    /// Where a login stands.
-    pub fn progress(&self, id: &str, now: u64) -> Result<Progress, LoginError> {
+    /// Where a login stands, for the browser that started it (`browser`, its cookie).
+    pub fn progress(&self, id: &str, browser: Option<&str>, now: u64) -> Result<Progress, LoginError> {
         let books = self.books();
         let s = books.sessions.get(id).filter(|s| s.expires > now).ok_or(LoginError::UnknownSession)?;
+        if browser != Some(s.browser.as_str()) {
+            return Err(LoginError::OtherBrowser);
+        }
         Ok(s.progress.clone().unwrap_or_else(|| Progress::Waiting {
             facility: s.facility.clone(),
             action: s.request.action.clone(),
@@ -381,6 +450,7 @@ impl<T: TrustView> Provider<T> {
                     code_challenge: request.code_challenge.clone(),
                     claims,
                     expires: now + CODE_LIFETIME,
+                    session: id.to_string(),
                     exchanged: None,
                 };
                 let mut books = self.books();
@@ -392,21 +462,20 @@ impl<T: TrustView> Provider<T> {
                 }
                 books.grants.insert(code, grant);
                 if let Some(s) = books.sessions.get_mut(id) {
-                    s.progress = Some(Progress::Done { redirect: redirect.clone() });
+                    let shown = (request.required < Level::High).then(|| redirect.clone());
+                    s.progress = Some(Progress::Done { redirect: shown });
                 }
                 Ok(redirect)
             }
             Err(e) => {
-                let mut pairs = vec![("error", "access_denied"), ("iss", self.issuer.as_str())];
-                let text = e.to_string();
-                pairs.push(("error_description", &text));
+                let mut pairs = vec![("error", "access_denied"), ("error_description", FAILED_FOR_FACILITY)];
+                pairs.push(("iss", self.issuer.as_str()));
                 if let Some(s) = &request.state {
                     pairs.push(("state", s));
                 }
                 let redirect = with_query(&request.redirect_uri, &pairs);
-                // A replayed or malformed answer is not the citizen's last word: the login
-                // stays open for the real wallet. A verdict on the citizen's credentials ends it.
-                let ends = !matches!(e, LoginError::WrongState | LoginError::Replay(_) | LoginError::Chain(_));
+                let text = e.to_string();
+                let ends = ends_login(&e);
                 if ends {
                     if let Some(s) = self.books().sessions.get_mut(id) {
                         s.progress = Some(Progress::Failed { reason: text.clone(), redirect: redirect.clone() });
@@ -482,6 +551,7 @@ impl<T: TrustView> Provider<T> {
         }
         let access = random();
         g.exchanged = Some(access.clone());
+        let session = g.session.clone();
         let mut claims = g.claims.clone();
         claims.insert("iat".into(), json!(now));
         claims.insert("exp".into(), json!(now + TOKEN_LIFETIME));
@@ -490,7 +560,16 @@ impl<T: TrustView> Provider<T> {
         for k in ["iss", "aud", "auth_time", "nonce", "acr", "action", "document_signature", "act", "delegation"] {
             userinfo.remove(k);
         }
+        if books.access.len() >= self.max_open {
+            books.sweep(now);
+        }
+        if books.access.len() >= self.max_open {
+            return Err(TokenError { error: "temporarily_unavailable", description: LoginError::Busy.to_string() });
+        }
         books.access.insert(access.clone(), (userinfo, now + TOKEN_LIFETIME));
+        if let Some(s) = books.sessions.get_mut(&session) {
+            s.progress = Some(Progress::Finished);
+        }
         Ok(TokenResponse {
             access_token: access,
             token_type: "Bearer",

@@ -29,7 +29,8 @@ pub const RESERVED: &[&str] = &[
 /// AUTH-05: the subject a facility sees. The resident registry issues each citizen one token
 /// per facility inside the resident credential (`program_pseudonyms.<facility id>`,
 /// docs/decisions/0008), so two facilities never receive the same value; hashing it with the
-/// facility's id keeps the registry's token itself out of the facility's database. It needs
+/// facility's id keeps the registry's token out of the facility's ID tokens (a signature's
+/// presentation, which the facility keeps whole, is the exception: decision 0026). It needs
 /// no secret of the provider's, so every replica of the login service, and a rebuilt one,
 /// gives a citizen the same subject at the same facility.
 pub fn pairwise_subject(client_id: &str, registry_token: &str) -> String {

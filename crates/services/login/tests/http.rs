@@ -72,7 +72,8 @@ async fn every_endpoint_refuses_malformed_input_and_a_login_still_completes() {
     let h = http();
     let now = dojang_types::wall_clock_ms() / 1000;
 
-    let meta: Value = h.get(format!("{base}/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+    let meta: Value =
+        h.get(format!("{base}/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
     assert_eq!(meta["issuer"], base.as_str());
     assert_eq!(meta["token_endpoint"], format!("{base}/token"));
     let jwks: Value = h.get(format!("{base}/jwks")).send().await.unwrap().json().await.unwrap();
@@ -117,9 +118,26 @@ async fn every_endpoint_refuses_malformed_input_and_a_login_still_completes() {
     let r = h.get(authorize_url(&base, &pairs(&good(&challenge)))).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let page = format!("{base}{}", r.headers()["location"].to_str().unwrap());
-    let html = h.get(&page).send().await.unwrap().text().await.unwrap();
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/login/"), "{set}");
+    let cookie = set.split(';').next().unwrap().to_string();
+    // Only the browser that started the login follows it: not whoever learns its id.
+    assert_eq!(h.get(&page).send().await.unwrap().status(), 403);
+    assert_eq!(h.get(format!("{page}/status")).send().await.unwrap().status(), 403);
+    let forged = h.get(format!("{page}/status")).header("cookie", "dojang_login=guess").send().await.unwrap();
+    assert_eq!(forged.status(), 403);
+    let html = h.get(&page).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Mapo Library") && html.contains("openid4vp://"), "{html}");
-    let info: Value = h.get(&page).header("accept", "application/json").send().await.unwrap().json().await.unwrap();
+    let info: Value = h
+        .get(&page)
+        .header("accept", "application/json")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(info["progress"]["status"], "waiting");
     let request_uri = info["request_uri"].as_str().unwrap().to_string();
     let response_uri = request_uri.replace("/request", "/response");
@@ -146,6 +164,25 @@ async fn every_endpoint_refuses_malformed_input_and_a_login_still_completes() {
         assert!(!body["error_description"].as_str().unwrap_or_default().is_empty(), "case {i}");
     }
 
+    // A presentation that is not one, under the right state: refused, and the login stays open.
+    let state = request_uri.rsplit('/').nth(1).unwrap().to_string();
+    let garbage = [("vp_token", r#"{"resident": ["not.an.sd-jwt~"]}"#.to_string()), ("state", state)];
+    let r = h.post(&response_uri).form(&garbage).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["redirect_uri"].is_null(), "not ended: {body}");
+    let status: Value =
+        h.get(format!("{page}/status")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+    assert_eq!(status["status"], "waiting");
+    let too_many: serde_json::Map<String, Value> = (0..5).map(|i| (format!("q{i}"), json!(["x"]))).collect();
+    let r = h
+        .post(&response_uri)
+        .form(&[("vp_token", Value::Object(too_many).to_string()), ("state", "x".into())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "at most four presentations");
+
     // The wallet's real answer still completes the login.
     let mut kim = c.citizen("kim", 0, 1, "substantial");
     let login = check_login_request(&jwt, &c.snapshot, Some(c.facility("library").clone()), now).unwrap();
@@ -156,8 +193,10 @@ async fn every_endpoint_refuses_malformed_input_and_a_login_still_completes() {
     let callback = done["redirect_uri"].as_str().unwrap_or_else(|| panic!("{done}")).to_string();
     let replay = h.post(&response_uri).form(&form).send().await.unwrap();
     assert_eq!(replay.status(), 404, "the login is over; the same answer again is refused");
-    let status: Value = h.get(format!("{page}/status")).send().await.unwrap().json().await.unwrap();
+    let status: Value =
+        h.get(format!("{page}/status")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
     assert_eq!(status["status"], "done");
+    assert_eq!(status["redirect"].as_str(), Some(callback.as_str()), "a low login continues in the starting browser");
 
     // /token: malformed forms, then the right one once.
     let code = query_param(&callback, "code").unwrap();
@@ -185,7 +224,8 @@ async fn every_endpoint_refuses_malformed_input_and_a_login_still_completes() {
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["error"], error, "case {i}: {body}");
     }
-    let tokens: Value = h.post(format!("{base}/token")).form(&token_form(&code, &verifier)).send().await.unwrap().json().await.unwrap();
+    let tokens: Value =
+        h.post(format!("{base}/token")).form(&token_form(&code, &verifier)).send().await.unwrap().json().await.unwrap();
     let access = tokens["access_token"].as_str().unwrap_or_else(|| panic!("{tokens}")).to_string();
 
     // /userinfo: without a token, with a wrong one, with the right one.
@@ -194,7 +234,11 @@ async fn every_endpoint_refuses_malformed_input_and_a_login_still_completes() {
     assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer error=\"invalid_request\""));
     let r = h.get(format!("{base}/userinfo")).bearer_auth("forged").send().await.unwrap();
     assert_eq!(r.status(), 401);
-    let info: Value = h.post(format!("{base}/userinfo")).bearer_auth(&access).send().await.unwrap().json().await.unwrap();
+    let info: Value =
+        h.post(format!("{base}/userinfo")).bearer_auth(&access).send().await.unwrap().json().await.unwrap();
     assert_eq!(info["resident_of_seoul"], true);
+    let status: Value =
+        h.get(format!("{page}/status")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+    assert_eq!(status, json!({"status": "finished"}), "once exchanged, the page shows no code");
     server.abort();
 }

@@ -40,7 +40,7 @@ fn log_in(
     let (verifier, challenge) = pkce(&format!("verifier-{client}-{}", who.secret));
     let mut p = params(client, &challenge);
     edit(&mut p);
-    let session = c.provider.authorize(&p, Some(c.facility(client)), NOW).map_err(|e| e.to_string())?;
+    let session = c.provider.authorize(&p, Some(c.facility(client)), NOW).map_err(|e| e.to_string())?.id;
     let vp = wallet_answers(c, who, &session, client)?;
     let redirect =
         c.provider.respond(&session, &session, &vp, c.facility(client), NOW).map_err(|(e, _)| e.to_string())?;
@@ -122,8 +122,12 @@ fn auth_05_subjects_are_stable_at_one_facility_and_differ_across_facilities_and_
     let kim_pool = sub(&mut kim, "pool");
     assert_ne!(kim_pool, kim_library, "two facilities cannot link Kim");
     assert_ne!(sub(&mut lee, "library"), kim_library, "two citizens are two subjects");
-    let token = kim.wallet.credentials[0].copies[0].sd_jwt.clone();
-    assert!(!token.contains(kim_library.as_str().unwrap_or("-")), "the subject is not the registry's token");
+    assert_ne!(kim_library, kim.token("library").as_str(), "the subject is not the registry's token");
+    assert_eq!(
+        kim_library,
+        dojang_login_service::tokens::pairwise_subject("library", &kim.token("library")).as_str(),
+        "it is the facility's hash of it"
+    );
 }
 
 #[test]
@@ -137,14 +141,20 @@ fn auth_08_a_stale_residency_credential_is_refused_with_what_to_do() {
     // The facility hears access_denied, with state, and the page shows the reason.
     let (_, challenge) = pkce("stale");
     let session = c.provider.authorize(&params("pool", &challenge), Some(c.facility("pool")), NOW).unwrap();
-    let vp = wallet_answers(&c, &mut old, &session, "pool").unwrap();
-    let (err, redirect) = c.provider.respond(&session, &session, &vp, c.facility("pool"), NOW).unwrap_err();
+    let vp = wallet_answers(&c, &mut old, &session.id, "pool").unwrap();
+    let (err, redirect) = c.provider.respond(&session.id, &session.id, &vp, c.facility("pool"), NOW).unwrap_err();
     assert!(matches!(err, LoginError::Rule(ref r) if r.starts_with("AUTH-08")), "{err}");
     let redirect = redirect.expect("the facility is told");
     assert_eq!(query_param(&redirect, "error").as_deref(), Some("access_denied"));
     assert_eq!(query_param(&redirect, "state").as_deref(), Some("xyz"));
     assert!(query_param(&redirect, "code").is_none());
-    assert!(matches!(c.provider.progress(&session, NOW), Ok(Progress::Failed { .. })));
+    assert!(matches!(c.provider.progress(&session.id, Some(&session.browser), NOW), Ok(Progress::Failed { .. })));
+    assert_eq!(c.provider.progress(&session.id, None, NOW), Err(LoginError::OtherBrowser), "only the starting browser");
+    assert_eq!(
+        query_param(&redirect, "error_description").as_deref(),
+        Some(dojang_login_service::provider::FAILED_FOR_FACILITY),
+        "the facility is not told the citizen's reason"
+    );
 }
 
 #[test]
@@ -197,13 +207,13 @@ fn auth_03_a_replayed_answer_and_one_for_another_login_are_refused() {
     let c = city();
     let mut kim = c.citizen("kim", 10, 1, "substantial");
     let (_, challenge) = pkce("replay");
-    let first = c.provider.authorize(&params("library", &challenge), Some(c.facility("library")), NOW).unwrap();
+    let first = c.provider.authorize(&params("library", &challenge), Some(c.facility("library")), NOW).unwrap().id;
     let vp = wallet_answers(&c, &mut kim, &first, "library").unwrap();
     c.provider.respond(&first, &first, &vp, c.facility("library"), NOW).expect("the real answer");
     let (e, _) = c.provider.respond(&first, &first, &vp, c.facility("library"), NOW).unwrap_err();
     assert_eq!(e, LoginError::UnknownSession, "the same answer again");
 
-    let second = c.provider.authorize(&params("library", &challenge), Some(c.facility("library")), NOW).unwrap();
+    let second = c.provider.authorize(&params("library", &challenge), Some(c.facility("library")), NOW).unwrap().id;
     let (e, redirect) = c.provider.respond(&second, &second, &vp, c.facility("library"), NOW).unwrap_err();
     assert!(
         e.to_string().starts_with("AUTH-03: ") && e.to_string().contains("nonce"),
@@ -211,14 +221,22 @@ fn auth_03_a_replayed_answer_and_one_for_another_login_are_refused() {
     );
     let (e, _) = c.provider.respond(&second, &first, &vp, c.facility("library"), NOW).unwrap_err();
     assert_eq!(e, LoginError::WrongState);
-    assert!(redirect.is_some());
+    assert!(redirect.is_none(), "another login's answer does not end this one");
+
+    // Garbage with the right state does not end the login either: the real wallet still can.
+    let mut garbage = Map::new();
+    garbage.insert("resident".into(), json!(["not.an.sd-jwt~"]));
+    let (e, redirect) = c.provider.respond(&second, &second, &garbage, c.facility("library"), NOW).unwrap_err();
+    assert!(redirect.is_none(), "{e}");
+    let vp = wallet_answers(&c, &mut kim, &second, "library").unwrap();
+    c.provider.respond(&second, &second, &vp, c.facility("library"), NOW).expect("the real wallet completes it");
 }
 
 #[test]
 fn the_wallet_refuses_a_request_beyond_the_facilitys_registration() {
     let c = city();
     let (_, challenge) = pkce("overask");
-    let session = c.provider.authorize(&params("library", &challenge), Some(c.facility("library")), NOW).unwrap();
+    let session = c.provider.authorize(&params("library", &challenge), Some(c.facility("library")), NOW).unwrap().id;
     let jwt = c.provider.request_object(&session, c.facility("library"), RESPONSE_URI, NOW).unwrap();
     // The pool's registration with the library's request: another policy.
     let e = check_login_request(&jwt, &c.snapshot, Some(c.facility("pool").clone()), NOW).unwrap_err();
@@ -366,7 +384,11 @@ fn the_district_office_gets_a_document_signed_that_anyone_can_check_later() {
         (Some(hash.as_str()), Some("Mangwon market stall lease 2027"))
     );
     let presentation = sig["presentation"].as_str().expect("the signed presentation");
-    let document = DocumentSignature::new("resident", &hash, "Mangwon market stall lease 2027").unwrap();
+    let document = DocumentSignature::decode(sig["transaction_data"].as_str().expect("what was signed")).unwrap();
+    assert_eq!(
+        (document.document_hash.as_str(), document.title.as_str()),
+        (hash.as_str(), "Mangwon market stall lease 2027")
+    );
     check_document_signature(presentation, &c.registry.key.public_key(), &document).expect("verifiable by anyone");
     let other =
         DocumentSignature::new("resident", &document_hash("another contract"), "Mangwon market stall lease 2027")
@@ -398,7 +420,7 @@ fn the_district_office_gets_a_document_signed_that_anyone_can_check_later() {
     let (_, challenge) = pkce("unsigned");
     let mut p = params("district", &challenge);
     sign(&mut p);
-    let session = c.provider.authorize(&p, Some(c.facility("district")), NOW).unwrap();
+    let session = c.provider.authorize(&p, Some(c.facility("district")), NOW).unwrap().id;
     let jwt = c.provider.request_object(&session, c.facility("district"), RESPONSE_URI, NOW).unwrap();
     let login = check_login_request(&jwt, &c.snapshot, Some(c.facility("district").clone()), NOW).unwrap();
     assert_eq!(login.request.documents, vec![document.clone()], "the wallet shows what it signs");
@@ -464,6 +486,12 @@ fn a_guardian_logs_in_for_a_ward_within_the_delegation_only() {
     c.delegate(&mut revoked, &child, &["library"], 90, REVOKED_INDEX);
     let e = log_in(&c, &mut revoked, "library", ward).unwrap_err();
     assert!(e.starts_with("AUTH-02: ") && e.contains("revoked"), "{e}");
+
+    // Someone holding another person's guardian credential beside their own residency.
+    let mut impostor = c.citizen("impostor", 10, 14, "substantial");
+    c.delegate_naming(&mut impostor, &parent, &child, &["library"], 90, 15);
+    let e = log_in(&c, &mut impostor, "library", ward).unwrap_err();
+    assert!(e.starts_with("AUTH-03: ") && e.contains("another person"), "{e}");
 
     // A guardian cannot sign in the ward's name, nor ask on_behalf for anything but a ward.
     let e = log_in(&c, &mut parent, "library", |p| p.on_behalf = Some("spouse".into())).unwrap_err();

@@ -19,10 +19,11 @@ pub enum Answered {
     Refused(String),
 }
 
-/// The login page's request for the wallet (as the QR code carries it).
-pub async fn request_uri(http: &reqwest::Client, login_page: &str) -> anyhow::Result<String> {
-    let page: Value =
-        http.get(login_page).header("accept", "application/json").send().await?.error_for_status()?.json().await?;
+/// The login page's request for the wallet (as the QR code carries it), read by the browser
+/// that started the login (`cookie`).
+pub async fn request_uri(http: &reqwest::Client, login_page: &str, cookie: &str) -> anyhow::Result<String> {
+    let page = http.get(login_page).header("accept", "application/json").header("cookie", cookie).send().await?;
+    let page: Value = page.error_for_status()?.json().await?;
     Ok(page["request_uri"].as_str().context("the login page names no request_uri")?.to_string())
 }
 
@@ -41,8 +42,12 @@ pub async fn answer(
     let to = r.request.response_uri.clone().context("no response_uri")?;
     let form = [("vp_token", vp.to_string()), ("state", r.state.clone())];
     let answer: Value = http.post(&to).form(&form).send().await?.json().await?;
+    let registered = &login.facility.registration.redirect_uris;
     Ok(match (answer["redirect_uri"].as_str(), answer.get("error")) {
-        (Some(back), None) => Answered::Back(back.to_string()),
+        (Some(back), None) if dojang_wallet::login::goes_back_to(back, registered) => Answered::Back(back.to_string()),
+        (Some(back), None) => {
+            bail!("the login service sent the wallet to {back}, not to the facility's registered callback")
+        }
         (_, Some(_)) => Answered::Refused(answer["error_description"].as_str().unwrap_or_default().to_string()),
         _ => bail!("the login service's answer is neither a redirect nor an error: {answer}"),
     })

@@ -76,21 +76,25 @@ impl Facility {
     }
 
     /// The browser's first step: the login service answers the authorization request with
-    /// its login page; returns the page's address.
-    pub async fn follow(&self, started: &Started) -> anyhow::Result<String> {
+    /// its login page and a cookie for it; returns the page's address and the cookie.
+    pub async fn follow(&self, started: &Started) -> anyhow::Result<(String, String)> {
         let resp = self.http.get(&started.authorize_url).send().await?;
-        let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
-        match (resp.status().as_u16(), location) {
-            (303, Some(l)) if l.starts_with("/login/") => Ok(format!("{}{l}", self.issuer)),
-            (303, Some(l)) => bail!("the login service sent the browser back at once: {l}"),
-            (status, _) => bail!("the login service answered HTTP {status}: {}", resp.text().await.unwrap_or_default()),
+        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let (location, cookie) = (header("location"), header("set-cookie"));
+        let cookie = cookie.and_then(|c| c.split(';').next().map(str::to_string));
+        match (resp.status().as_u16(), location, cookie) {
+            (303, Some(l), Some(c)) if l.starts_with("/login/") => Ok((format!("{}{l}", self.issuer), c)),
+            (303, Some(l), _) => bail!("the login service sent the browser back at once: {l}"),
+            (status, _, _) => {
+                bail!("the login service answered HTTP {status}: {}", resp.text().await.unwrap_or_default())
+            }
         }
     }
 
     /// The browser is back at the callback: checks `state`, exchanges the code (with the PKCE
     /// verifier) and checks the ID token. Returns its claims.
     pub async fn finish(&self, started: &Started, callback: &str) -> anyhow::Result<Map<String, Value>> {
-        let param = |name: &str| crate::demo::query_param(callback, name);
+        let param = |name: &str| dojang_types::query_param(callback, name);
         if let Some(e) = param("error") {
             bail!("{e}: {}", param("error_description").unwrap_or_default());
         }

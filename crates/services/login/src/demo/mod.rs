@@ -91,15 +91,6 @@ fn now() -> u64 {
     wall_clock_ms() / 1000
 }
 
-/// The query parameter `name` of a URL, percent-decoded.
-pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    query.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k == name).then(|| dojang_wallet::login::percent_decode(v))
-    })
-}
-
 fn spec(id: &str) -> FacilitySpec {
     facilities().into_iter().find(|f| f.id == id).expect("a facility of the demo")
 }
@@ -126,9 +117,9 @@ async fn log_in_with(
     let f = spec(facility);
     let rp = Facility::discover(issuer, f.id, &f.redirect_uri()).await?;
     let started = rp.start(action, extra)?;
-    let page = rp.follow(&started).await?;
+    let (page, cookie) = rp.follow(&started).await?;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let request_uri = citizen::request_uri(&http, &page).await?;
+    let request_uri = citizen::request_uri(&http, &page, &cookie).await?;
     match citizen::answer(&http, wallet, &request_uri, trust).await? {
         Answered::Back(callback) => Ok(Ok(rp.finish(&started, &callback).await?)),
         Answered::Refused(why) => Ok(Err(why)),
@@ -332,9 +323,18 @@ fn scan(home: &Path, people: &[Citizen], secret: &[u8; 32]) -> anyhow::Result<(u
 }
 
 /// A call to the registry's desk (offers, status changes), with its answer.
-async fn registry_desk(registry: &dojang_eligibility_service::demo::setup::Agency, path: &str, body: Value) -> anyhow::Result<Value> {
+async fn registry_desk(
+    registry: &dojang_eligibility_service::demo::setup::Agency,
+    path: &str,
+    body: Value,
+) -> anyhow::Result<Value> {
     use dojang_eligibility_service::demo::setup::ADMIN_TOKEN;
-    let r = reqwest::Client::new().post(format!("{}{path}", registry.url)).bearer_auth(ADMIN_TOKEN).json(&body).send().await?;
+    let r = reqwest::Client::new()
+        .post(format!("{}{path}", registry.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&body)
+        .send()
+        .await?;
     let status = r.status();
     let answer: Value = r.json().await?;
     anyhow::ensure!(status.is_success(), "the registry's desk answered HTTP {status}: {answer}");

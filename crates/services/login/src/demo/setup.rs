@@ -162,7 +162,16 @@ pub async fn register(stage: &Stage<'_>, council: &TxBuilder<Keypair>) -> anyhow
                 purpose: format!("a guardian logging in to {} for the person in their care", f.name),
                 dcql: json!({"credentials": [
                     cq("resident", resident, vec![json!(["program_pseudonyms", f.id])]),
-                    cq("guardian", GUARDIAN_VCT, vec![json!(["relationship"]), json!(["scope"]), json!(["ward_pseudonyms", f.id])]),
+                    cq(
+                        "guardian",
+                        GUARDIAN_VCT,
+                        vec![
+                            json!(["relationship"]),
+                            json!(["scope"]),
+                            json!(["ward_pseudonyms", f.id]),
+                            json!(["guardian_pseudonyms", f.id]),
+                        ],
+                    ),
                 ]}),
                 retention_days: 1,
             };
@@ -220,7 +229,8 @@ pub async fn registry(
     ensure_city_root(stage).await?;
     let admin = dojang_service::node::demo_key(stage.home, "admin")?;
     let registries = Registries::new(stage.chain);
-    registries.ensure_type(&admin, GUARDIAN_VCT, &["relationship", "scope", "ward_pseudonyms"], &[]).await?;
+    let guardian_claims = ["relationship", "scope", "ward_pseudonyms", "guardian_pseudonyms"];
+    registries.ensure_type(&admin, GUARDIAN_VCT, &guardian_claims, &[]).await?;
     registries.ensure_type(&admin, DELEGATION_VCT, &["relationship", "scope"], &[]).await?;
     let ids: Vec<String> = facilities().iter().map(|f| f.id.to_string()).collect();
     let mut records = agency_records(&AGENCIES[0], people, |c| {
@@ -235,7 +245,9 @@ pub async fn registry(
     for d in delegations {
         let wards: serde_json::Map<String, Value> =
             d.scope.iter().map(|f| (f.clone(), json!(facility_token(secret, d.ward, f)))).collect();
-        let claims = json!({"relationship": d.relationship, "scope": d.scope, "ward_pseudonyms": wards});
+        let guardians: serde_json::Map<String, Value> =
+            d.scope.iter().map(|f| (f.clone(), json!(facility_token(secret, d.guardian, f)))).collect();
+        let claims = json!({"relationship": d.relationship, "scope": d.scope, "ward_pseudonyms": wards, "guardian_pseudonyms": guardians});
         records
             .subjects
             .entry(d.guardian.subject.clone())

@@ -130,7 +130,8 @@ pub fn city_at(now: u64) -> City {
     guardian.dcql = DcqlQuery::parse(&json!({"credentials": [
         {"id": "resident", "format": "dc+sd-jwt", "meta": {"vct_values": [RESIDENT]}, "claims": [{"path": ["program_pseudonyms", "library"]}]},
         {"id": "guardian", "format": "dc+sd-jwt", "meta": {"vct_values": [GUARDIAN]},
-         "claims": [{"path": ["relationship"]}, {"path": ["scope"]}, {"path": ["ward_pseudonyms", "library"]}]},
+         "claims": [{"path": ["relationship"]}, {"path": ["scope"]}, {"path": ["ward_pseudonyms", "library"]},
+                    {"path": ["guardian_pseudonyms", "library"]}]},
     ]}))
     .expect("a well-formed query");
     s.policies.insert(guardian.id.clone(), guardian);
@@ -211,9 +212,28 @@ impl City {
     /// A guardian credential for `ward`, covering `scope`, valid for `days`, into `guardian`'s
     /// wallet. It holds the ward's token at every facility, so only `scope` limits it.
     pub fn delegate(&self, guardian: &mut Citizen, ward: &Citizen, scope: &[&str], days: u64, index: u64) {
+        let named = Citizen { wallet: Contents::default(), secret: guardian.secret.clone() };
+        self.delegate_naming(guardian, &named, ward, scope, days, index)
+    }
+
+    /// [`City::delegate`], the credential naming `named` as the guardian but put into
+    /// `holder`'s wallet (a credential passed to someone else).
+    pub fn delegate_naming(
+        &self,
+        holder: &mut Citizen,
+        named: &Citizen,
+        ward: &Citizen,
+        scope: &[&str],
+        days: u64,
+        index: u64,
+    ) {
+        let guardian = holder;
+        let facilities = ["library", "pool", "district"];
         let wards: serde_json::Map<String, Value> =
-            ["library", "pool", "district"].iter().map(|f| (f.to_string(), json!(ward.token(f)))).collect();
-        let claims = json!({"relationship": "parent", "scope": scope, "ward_pseudonyms": wards});
+            facilities.iter().map(|f| (f.to_string(), json!(ward.token(f)))).collect();
+        let guardians: serde_json::Map<String, Value> =
+            facilities.iter().map(|f| (f.to_string(), json!(named.token(f)))).collect();
+        let claims = json!({"relationship": "parent", "scope": scope, "ward_pseudonyms": wards, "guardian_pseudonyms": guardians});
         let copies = (0..3)
             .map(|_| {
                 let holder = Keypair::generate(Algorithm::P256);
@@ -276,29 +296,4 @@ pub fn params(client: &str, challenge: &str) -> AuthorizeParams {
     }
 }
 
-/// The query parameter `name` of a URL.
-pub fn query_param(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    query.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k == name).then(|| percent_decode(v))
-    })
-}
-
-fn percent_decode(s: &str) -> String {
-    let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if b[i] == b'+' { b' ' } else { b[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+pub use dojang_types::query_param;
