@@ -84,7 +84,10 @@ impl Facility {
         let cookie = cookie.and_then(|c| c.split(';').next().map(str::to_string));
         match (resp.status().as_u16(), location, cookie) {
             (303, Some(l), Some(c)) if l.starts_with("/login/") => Ok((format!("{}{l}", self.issuer), c)),
-            (303, Some(l), _) => bail!("the login service sent the browser back at once: {l}"),
+            (303, Some(l), _) => {
+                let why = dojang_types::query_param(&l, "error_description").unwrap_or(l);
+                bail!("the login service sent the browser back at once: {why}")
+            }
             (status, _, _) => {
                 bail!("the login service answered HTTP {status}: {}", resp.text().await.unwrap_or_default())
             }
