@@ -166,8 +166,9 @@ pub fn run(args: &LoginBenchArgs) -> anyhow::Result<()> {
     let registry = IssuerKey { did: REGISTRY.into(), kid: "r1".into(), key: Keypair::generate(Algorithm::P256) };
     let provider_key = Keypair::generate(Algorithm::P256);
     let trust = snapshot(&registry, &provider_key);
-    let provider =
-        Provider::new(ISSUER, PROVIDER, Signer { key: provider_key, kid: "l1".into() }, trust).with_max_open(n + 1);
+    let provider = Provider::new(ISSUER, PROVIDER, Signer { key: provider_key, kid: "l1".into() }, trust)
+        .with_max_open(n + 1)
+        .with_max_per_facility(n + 1);
     let rp = facility();
 
     // The machine's limit in this run: ES256 verifications per second on all threads.

@@ -197,6 +197,9 @@ struct Grant {
 #[derive(Default)]
 struct Books {
     sessions: HashMap<String, Session>,
+    /// Open logins per facility (its client id), so that one facility's flood of
+    /// authorization requests cannot take every other facility's room.
+    per_facility: HashMap<String, usize>,
     grants: HashMap<String, Grant>,
     access: HashMap<String, (Map<String, Value>, u64)>,
 }
@@ -204,6 +207,10 @@ struct Books {
 impl Books {
     fn sweep(&mut self, now: u64) {
         self.sessions.retain(|_, s| s.expires > now);
+        self.per_facility.clear();
+        for s in self.sessions.values() {
+            *self.per_facility.entry(s.request.client_id.clone()).or_default() += 1;
+        }
         self.grants.retain(|_, g| g.expires > now || g.exchanged.is_some() && g.expires + TOKEN_LIFETIME > now);
         self.access.retain(|_, (_, exp)| *exp > now);
     }
@@ -221,6 +228,7 @@ pub struct Provider<T: TrustView> {
     verifier: Verifier<T>,
     books: Mutex<Books>,
     max_open: usize,
+    max_per_facility: usize,
 }
 
 /// The login rule a presentation's failure breaks: the trust list (AUTH-01), the status now
@@ -281,12 +289,19 @@ impl<T: TrustView> Provider<T> {
             verifier: Verifier::new(trust, SESSION_LIFETIME),
             books: Mutex::new(Books::default()),
             max_open: MAX_OPEN,
+            max_per_facility: MAX_OPEN / 4,
         }
     }
 
     /// Allows at most `max` open logins, codes and access tokens each.
     pub fn with_max_open(mut self, max: usize) -> Self {
         self.max_open = max;
+        self
+    }
+
+    /// Allows one facility at most `max` open logins (a quarter of all by default).
+    pub fn with_max_per_facility(mut self, max: usize) -> Self {
+        self.max_per_facility = max;
         self
     }
 
@@ -312,10 +327,14 @@ impl<T: TrustView> Provider<T> {
         let request = authorize::check(p, rp)?;
         let facility = rp.map(|r| r.registration.name.clone()).unwrap_or_default();
         let mut books = self.books();
-        if books.sessions.len() >= self.max_open {
+        let full = |b: &Books| {
+            b.sessions.len() >= self.max_open
+                || b.per_facility.get(&request.client_id).is_some_and(|n| *n >= self.max_per_facility)
+        };
+        if full(&books) {
             books.sweep(now);
         }
-        if books.sessions.len() >= self.max_open {
+        if full(&books) {
             return Err(AuthorizeError::Redirect {
                 redirect_uri: request.redirect_uri,
                 state: request.state,
@@ -333,6 +352,7 @@ impl<T: TrustView> Provider<T> {
             expires: now + SESSION_LIFETIME,
             progress: None,
         };
+        *books.per_facility.entry(session.request.client_id.clone()).or_default() += 1;
         books.sessions.insert(id.clone(), session);
         Ok(Opened { id, browser })
     }

@@ -497,3 +497,22 @@ fn a_guardian_logs_in_for_a_ward_within_the_delegation_only() {
     let e = log_in(&c, &mut parent, "library", |p| p.on_behalf = Some("spouse".into())).unwrap_err();
     assert!(e.contains("on_behalf"), "{e}");
 }
+
+#[test]
+fn one_facility_cannot_take_every_other_facilitys_room() {
+    let c = city();
+    let provider = c.provider_at(ISSUER_URL).with_max_open(10).with_max_per_facility(2);
+    let (_, challenge) = pkce("flood");
+    for _ in 0..2 {
+        provider.authorize(&params("library", &challenge), Some(c.facility("library")), NOW).expect("room");
+    }
+    match provider.authorize(&params("library", &challenge), Some(c.facility("library")), NOW) {
+        Err(AuthorizeError::Redirect { error, .. }) => assert_eq!(error, "temporarily_unavailable"),
+        other => panic!("a third open login for one facility: {other:?}"),
+    }
+    provider.authorize(&params("pool", &challenge), Some(c.facility("pool")), NOW).expect("the pool still has room");
+    // Lapsed logins make room again.
+    provider
+        .authorize(&params("library", &challenge), Some(c.facility("library")), NOW + 601)
+        .expect("the first two lapsed after ten minutes");
+}
