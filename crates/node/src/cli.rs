@@ -249,6 +249,14 @@ mod tests {
         assert!(crate::services::chosen(&m).unwrap().is_none(), "status is the node's own");
         let m = command_line().try_get_matches_from(["dojang", "bench", "--duration", "1"]).unwrap();
         assert!(crate::services::chosen(&m).unwrap().is_none(), "the ledger bench is the node's own");
+        let m = command_line().try_get_matches_from(["dojang", "bench", "state", "--keys", "1000,2000"]).unwrap();
+        assert!(crate::services::chosen(&m).unwrap().is_none(), "the state bench is the node's own");
+        let cli = <super::Cli as clap::FromArgMatches>::from_arg_matches(&m).unwrap();
+        let super::Command::Bench(bench) = cli.command else { panic!("bench parses as the bench") };
+        let Some(crate::bench::NodeBench::State(state)) = bench.what else { panic!("state parses as the state bench") };
+        assert_eq!(state.keys, vec![1000, 2000]);
+        assert!(command_line().try_get_matches_from(["dojang", "bench", "state", "--insert-percent", "101"]).is_err());
+        assert!(command_line().try_get_matches_from(["dojang", "bench", "state", "--engines", "rocks"]).is_err());
         assert!(command_line().try_get_matches_from(["dojang", "demo"]).is_err(), "a demo must be named");
         let version = command_line().render_version();
         assert!(version.starts_with(&format!("dojang {} (commit ", env!("CARGO_PKG_VERSION"))), "{version}");

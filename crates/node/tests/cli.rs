@@ -136,3 +136,52 @@ fn the_payments_office_command_refuses_a_bad_payroll_file_or_issuer_before_it_re
     let (ok, text) = receipts(p, "http://127.0.0.1:8091", token);
     assert!(!ok && text.contains("genesis"), "no genesis file: {text}");
 }
+
+/// The last line a benchmark printed, as the JSON it promises.
+fn json_line(text: &str) -> serde_json::Value {
+    let line = text.lines().rev().find(|l| l.starts_with('{')).unwrap_or_else(|| panic!("no JSON line: {text}"));
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))
+}
+
+/// `dojang bench state` on a small state: both engines measured, every figure in the JSON line
+/// beside the machine's own Ed25519 rate; a state too small for its blocks is refused first.
+#[test]
+fn the_state_bench_measures_both_engines_and_refuses_a_state_too_small() {
+    let (ok, text) =
+        run(&["bench", "state", "--keys", "3000", "--blocks", "3", "--per-block", "400", "--proofs", "50"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("== jmt+redb at 3000 keys") && text.contains("== nomt at 3000 keys"), "{text}");
+    let j = json_line(&text);
+    assert_eq!(j["bench"], "state");
+    assert!(j["ed25519_batched_all_cores"].as_f64().is_some_and(|r| r > 0.0), "{j}");
+    let engines = j["engines"].as_array().unwrap();
+    assert_eq!(engines.iter().map(|e| e["engine"].as_str().unwrap()).collect::<Vec<_>>(), ["jmt+redb", "nomt"]);
+    for e in engines {
+        assert_eq!(
+            (e["updates"].as_u64(), e["keys_after"].as_u64(), e["proofs"].as_u64()),
+            (Some(1200), Some(3600), Some(50))
+        );
+        assert!(e["updates_per_second"].as_f64().is_some_and(|u| u > 0.0), "{e}");
+    }
+    let (ok, text) = run(&["bench", "state", "--keys", "100", "--per-block", "400"]);
+    assert!(!ok && text.contains("--keys 100") && text.contains("load at least 400 keys"), "{text}");
+}
+
+/// `dojang bench` at a fixed rate: its own node, the load open at the rate, every transaction
+/// of it final and accepted (none failed, refused or left over), latency from the schedule.
+#[test]
+fn the_ledger_bench_at_a_rate_finalizes_what_it_offers() {
+    let (ok, text) = run(&["bench", "--rate", "200", "--duration", "3", "--warmup", "1", "--accounts", "4"]);
+    assert!(ok, "{text}");
+    let j = json_line(&text);
+    assert_eq!(j["bench"], "ledger");
+    assert_eq!(j["offered_tx_per_s"], 200);
+    let finalized = j["finalized_tx_per_s"].as_f64().unwrap();
+    assert!((100.0..=300.0).contains(&finalized), "about the offered 200/s: {j}");
+    assert_eq!(
+        (j["failed_tx_per_s"].as_f64(), j["refused"].as_u64(), j["not_final"].as_u64()),
+        (Some(0.0), Some(0), Some(0)),
+        "{j}"
+    );
+    assert!(j["latency_ms"]["p99"].as_f64().is_some_and(|p| p > 0.0), "{j}");
+}

@@ -125,6 +125,19 @@ impl Store {
         tx.commit().db()
     }
 
+    /// Writes a state version alone, durably, with no block: how `dojang bench state` measures
+    /// the tree and its storage apart from everything else a block commit writes. Refused on a
+    /// store that holds a chain, whose state must move only with its blocks; versions must
+    /// come in order, each one above the last written, as for blocks.
+    pub fn commit_state(&self, state: &PreparedState) -> Result<(), StoreError> {
+        if let Some(height) = self.latest_height()? {
+            return Err(StoreError::HoldsChain { height });
+        }
+        let tx = self.write()?;
+        Self::write_state(&tx, state)?;
+        tx.commit().db()
+    }
+
     /// Writes a decided block with its receipts, certificate and state changes in one
     /// transaction. Blocks must arrive in height order. With `durable`, the block is on disk
     /// when this returns (one fsync); without, it becomes durable with the next durable commit

@@ -14,6 +14,8 @@ pub enum StoreError {
     Tree(String),
     #[error("block {got} does not follow the stored chain (expected height {expected})")]
     OutOfOrder { expected: u64, got: u64 },
+    #[error("this store holds a chain (height {height}): its state is written only with its blocks")]
+    HoldsChain { height: u64 },
 }
 
 /// Converts any redb error into a [`StoreError::Db`].

@@ -402,3 +402,34 @@ fn a_snapshot_of_a_live_store_is_the_store_as_of_one_block_and_checks_out() {
     let p = copy.prove(b"k2", 2).unwrap();
     verify_proof(b"k2", Some(b"state-value-at-0002"), &copy.state_root(2).unwrap(), &p.proof).unwrap();
 }
+
+/// A state version written alone (the state bench) is durable and proven like a block's, and a
+/// store that holds a chain refuses it: its state must move only with its blocks.
+#[test]
+fn a_state_version_alone_is_durable_but_refused_on_a_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.redb");
+    let root = {
+        let store = Store::open(&path).unwrap();
+        let v0 = store.prepare_state(0, changes(&[("a", Some("1")), ("b", Some("2"))])).unwrap();
+        store.commit_state(&v0).unwrap();
+        let v1 = store.prepare_state(1, changes(&[("a", Some("3"))])).unwrap();
+        store.commit_state(&v1).unwrap();
+        v1.root
+    };
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.state_root(1).unwrap(), root);
+    let proof = store.prove(b"a", 1).unwrap();
+    assert_eq!(proof.value.as_deref(), Some(&b"3"[..]));
+    verify_proof(b"a", Some(b"3"), &root, &proof.proof).unwrap();
+
+    let chained = Store::open(&dir.path().join("chain.redb")).unwrap();
+    let g = chained.prepare_state(0, changes(&[("k", Some("v"))])).unwrap();
+    chained.commit_genesis(Hash([1; 32]), &g).unwrap();
+    let next = chained.prepare_state(1, changes(&[("k", Some("w"))])).unwrap();
+    match chained.commit_state(&next) {
+        Err(StoreError::HoldsChain { height: 0 }) => {}
+        other => panic!("a chain store took a state version alone: {other:?}"),
+    }
+    assert_eq!(chained.get_state(b"k").unwrap().as_deref(), Some(&b"v"[..]), "nothing was written");
+}

@@ -1,5 +1,11 @@
 //! The load itself: pre-signed anchor transactions in batches, finality followed over the
 //! node's event stream.
+//!
+//! At a given rate the load is open: each batch goes out at its scheduled time whether or not
+//! the node has answered the ones before, and a transaction's latency runs from when it was
+//! scheduled, not from when the sender got round to it, so a stalled node shows as latency
+//! instead of hiding as a slower sender (coordinated omission). Flat out (no rate), the load is
+//! closed: a window of transactions in flight, and its latency is that queue's length.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,14 +22,24 @@ use serde_json::{json, Value};
 use super::{BenchArgs, POLL};
 
 pub struct LoadResult {
+    /// Transactions finalized and accepted by their module, per second of the measured window.
     pub finalized_per_second: f64,
+    /// Transactions finalized but refused by their module (a failed receipt), per second of the
+    /// window: recorded on chain, but not the work the load asked for.
+    pub failed_per_second: f64,
+    /// Batches sent late by more than one batch interval (the sender itself could not keep the
+    /// rate; the figures then understate what the rate asks).
+    pub late_batches: u64,
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
     pub samples: usize,
     pub total_committed: u64,
+    /// The load's transactions the node refused at admission, or whose batch request failed.
     pub refused: u64,
+    /// The load's transactions neither final nor refused when the drain ended.
+    pub not_final: u64,
 }
 
 struct Shared {
@@ -31,6 +47,8 @@ struct Shared {
     latencies: Mutex<Vec<(Instant, f64)>>,
     finalized: AtomicU64,
     finalized_in_window: AtomicU64,
+    failed_in_window: AtomicU64,
+    refused: AtomicU64,
     measuring: Mutex<Option<(Instant, Instant)>>,
 }
 
@@ -58,7 +76,9 @@ fn presign(chain_id: &str, args: &BenchArgs, count: u64) -> Vec<(Hash, String)> 
         .collect()
 }
 
-/// Follows the node's finalized blocks and records each transaction of the load.
+/// Follows the node's finalized blocks and records each transaction of the load (other
+/// traffic on the node, the bench's own registrations among it, is not counted): accepted
+/// ones with their latency, refused ones apart.
 async fn follow(url: String, shared: Arc<Shared>) -> anyhow::Result<()> {
     Client::new(&url)
         .each_block_receipts(|receipts| {
@@ -67,15 +87,21 @@ async fn follow(url: String, shared: Arc<Shared>) -> anyhow::Result<()> {
             let in_window = window.is_some_and(|(a, b)| now >= a && now <= b);
             let mut sub = shared.submitted.lock().unwrap_or_else(|p| p.into_inner());
             let mut lat = shared.latencies.lock().unwrap_or_else(|p| p.into_inner());
+            let (mut ok, mut failed) = (0u64, 0u64);
             for r in receipts {
                 let Some(id) = r["tx_id"].as_str().and_then(|s| s.parse::<Hash>().ok()) else { continue };
-                if let Some(t) = sub.remove(&id) {
-                    lat.push((now, now.duration_since(t).as_secs_f64() * 1000.0));
+                let Some(t) = sub.remove(&id) else { continue };
+                if r["result"]["status"].as_str() == Some("ok") {
+                    ok += 1;
+                    lat.push((now, now.saturating_duration_since(t).as_secs_f64() * 1000.0));
+                } else {
+                    failed += 1;
                 }
             }
-            shared.finalized.fetch_add(receipts.len() as u64, Ordering::Relaxed);
+            shared.finalized.fetch_add(ok + failed, Ordering::Relaxed);
             if in_window {
-                shared.finalized_in_window.fetch_add(receipts.len() as u64, Ordering::Relaxed);
+                shared.finalized_in_window.fetch_add(ok, Ordering::Relaxed);
+                shared.failed_in_window.fetch_add(failed, Ordering::Relaxed);
             }
         })
         .await?;
@@ -97,61 +123,88 @@ pub async fn drive(url: &str, args: &BenchArgs) -> anyhow::Result<LoadResult> {
         latencies: Mutex::new(Vec::new()),
         finalized: AtomicU64::new(0),
         finalized_in_window: AtomicU64::new(0),
+        failed_in_window: AtomicU64::new(0),
+        refused: AtomicU64::new(0),
         measuring: Mutex::new(None),
     });
     let follower = tokio::spawn(follow(url.to_string(), shared.clone()));
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let http = reqwest::Client::new();
+    // A request the node never answers must not hold the run past its drain.
+    let http = reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build()?;
     let start = Instant::now();
     let measure_from = start + Duration::from_secs(args.warmup);
     let measure_to = measure_from + Duration::from_secs(args.duration);
     *shared.measuring.lock().unwrap_or_else(|p| p.into_inner()) = Some((measure_from, measure_to));
     eprintln!("sending for {total_secs} s...");
 
+    let batch = batch_size(args);
+    let interval = Duration::from_secs_f64(batch as f64 / args.rate.max(1) as f64);
     let mut sent = 0u64;
-    let mut refused = 0u64;
-    for chunk in txs.chunks(args.batch) {
+    let mut late_batches = 0u64;
+    let mut in_flight = tokio::task::JoinSet::new();
+    for chunk in txs.chunks(batch) {
         let now = Instant::now();
         if now >= measure_to {
             break;
         }
-        if args.rate > 0 {
+        // When the batch should leave: its latency is measured from here.
+        let scheduled = if args.rate > 0 {
             let due = start + Duration::from_secs_f64(sent as f64 / args.rate as f64);
             if due > now {
                 tokio::time::sleep(due - now).await;
+            } else {
+                if now - due > interval {
+                    late_batches += 1;
+                }
+                // Behind schedule: let the requests in flight and the follower run.
+                tokio::task::yield_now().await;
             }
+            due
         } else {
-            while sent.saturating_sub(shared.finalized.load(Ordering::Relaxed) + refused) > args.window {
+            while sent.saturating_sub(shared.finalized.load(Ordering::Relaxed) + shared.refused.load(Ordering::Relaxed))
+                > args.window
+            {
                 tokio::time::sleep(POLL).await;
                 if Instant::now() >= measure_to {
                     break;
                 }
             }
-        }
-        let body = json!({ "txs": chunk.iter().map(|(_, h)| h).collect::<Vec<_>>() });
+            Instant::now()
+        };
         {
-            let t = Instant::now();
             let mut sub = shared.submitted.lock().unwrap_or_else(|p| p.into_inner());
             for (id, _) in chunk {
-                sub.insert(*id, t);
+                sub.insert(*id, scheduled);
             }
         }
-        let resp: Value = http.post(format!("{url}/v1/txs/batch")).json(&body).send().await?.json().await?;
-        let accepted = resp["accepted"].as_u64().unwrap_or(0);
-        refused += chunk.len() as u64 - accepted;
+        let body = json!({ "txs": chunk.iter().map(|(_, h)| h).collect::<Vec<_>>() });
+        let post = submit(http.clone(), format!("{url}/v1/txs/batch"), body, chunk.len() as u64, shared.clone());
+        if args.rate > 0 {
+            in_flight.spawn(post);
+        } else {
+            post.await;
+        }
         sent += chunk.len() as u64;
+    }
+    while let Some(done) = in_flight.join_next().await {
+        done?;
     }
     let until = Instant::now().max(measure_to);
     tokio::time::sleep(until - Instant::now()).await;
     // Let the last submitted transactions finish so latencies are complete.
     let drain_until = Instant::now() + Duration::from_secs(10);
-    while shared.finalized.load(Ordering::Relaxed) + refused < sent && Instant::now() < drain_until {
+    while shared.finalized.load(Ordering::Relaxed) + shared.refused.load(Ordering::Relaxed) < sent
+        && Instant::now() < drain_until
+    {
         tokio::time::sleep(POLL).await;
     }
     follower.abort();
+    let refused = shared.refused.load(Ordering::Relaxed);
+    let not_final = sent.saturating_sub(shared.finalized.load(Ordering::Relaxed) + refused);
 
     let in_window = shared.finalized_in_window.load(Ordering::Relaxed);
+    let failed_in_window = shared.failed_in_window.load(Ordering::Relaxed);
     let mut lat: Vec<f64> = shared
         .latencies
         .lock()
@@ -165,6 +218,8 @@ pub async fn drive(url: &str, args: &BenchArgs) -> anyhow::Result<LoadResult> {
     let total_committed = committed_total(url).await;
     Ok(LoadResult {
         finalized_per_second: in_window as f64 / args.duration as f64,
+        failed_per_second: failed_in_window as f64 / args.duration as f64,
+        late_batches,
         p50_ms: pct(0.50),
         p95_ms: pct(0.95),
         p99_ms: pct(0.99),
@@ -172,7 +227,39 @@ pub async fn drive(url: &str, args: &BenchArgs) -> anyhow::Result<LoadResult> {
         samples: lat.len(),
         total_committed,
         refused,
+        not_final,
     })
+}
+
+/// Transactions per HTTP batch: at a given rate, small enough that a batch leaves every 20 ms
+/// (a batch's transactions share one scheduled time, so a large batch at a low rate would
+/// count the wait for its own batch as latency); flat out, as asked.
+fn batch_size(args: &BenchArgs) -> usize {
+    if args.rate == 0 {
+        return args.batch.max(1);
+    }
+    args.batch.min((args.rate / 50).max(1) as usize).max(1)
+}
+
+/// How long one batch request may take before its transactions count as refused.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Sends one batch and counts what the node refused at admission. A request that fails or
+/// gets no readable answer counts its whole batch as refused (one bad answer does not end the
+/// run).
+async fn submit(http: reqwest::Client, url: String, body: Value, len: u64, shared: Arc<Shared>) {
+    let answer: Result<Value, reqwest::Error> = match http.post(&url).json(&body).send().await {
+        Ok(resp) => resp.json().await,
+        Err(e) => Err(e),
+    };
+    let accepted = match answer {
+        Ok(a) => a["accepted"].as_u64().unwrap_or(0).min(len),
+        Err(e) => {
+            tracing::warn!("a batch of {len} transactions got no answer: {e}");
+            0
+        }
+    };
+    shared.refused.fetch_add(len - accepted, Ordering::Relaxed);
 }
 
 /// Transactions finalized since the node started, from its metrics.
@@ -183,4 +270,31 @@ async fn committed_total(url: &str) -> u64 {
         .find_map(|l| l.strip_prefix("dojang_txs_committed_total "))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    fn args(line: &[&str]) -> BenchArgs {
+        #[derive(clap::Parser)]
+        struct Line {
+            #[command(flatten)]
+            bench: BenchArgs,
+        }
+        Line::parse_from(std::iter::once("bench").chain(line.iter().copied())).bench
+    }
+
+    /// At a rate a batch holds at most 20 ms of it (its transactions share one scheduled time),
+    /// and at least one transaction; flat out, batches are as large as asked.
+    #[test]
+    fn a_batch_at_a_rate_holds_at_most_twenty_milliseconds_of_it() {
+        assert_eq!(batch_size(&args(&["--rate", "2000"])), 40);
+        assert_eq!(batch_size(&args(&["--rate", "10"])), 1);
+        assert_eq!(batch_size(&args(&["--rate", "1000000"])), 2_000, "never above --batch");
+        assert_eq!(batch_size(&args(&[])), 2_000);
+        assert_eq!(batch_size(&args(&["--batch", "0"])), 1);
+    }
 }

@@ -5,6 +5,7 @@
 
 mod load;
 mod register;
+mod state;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -55,9 +56,22 @@ pub struct BenchArgs {
     /// already are refused].
     #[arg(long)]
     pub council_key: Option<PathBuf>,
+    #[command(subcommand)]
+    pub what: Option<NodeBench>,
+}
+
+/// The node's own benchmarks besides the ledger's; services add theirs beside these.
+#[derive(clap::Subcommand, Clone)]
+pub enum NodeBench {
+    /// The state engines (jmt over redb, NOMT) side by side on one workload: updates/s with
+    /// durable commits, commit latency, bytes written per update, disk, proofs.
+    State(state::StateArgs),
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(NodeBench::State(state)) = args.what {
+        return tokio::task::spawn_blocking(move || state::run(&state)).await?;
+    }
     let machine = machine::measure();
     eprintln!(
         "machine: {} cores, Ed25519 {:.0} verifications/s one by one on one core, {:.0}/s batched on all cores",
@@ -101,7 +115,20 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "submit->final latency p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms, max {:.0} ms  ({} samples)",
         r.p50_ms, r.p95_ms, r.p99_ms, r.max_ms, r.samples
     );
-    println!("transactions committed {:>9}  refused at admission {}", r.total_committed, r.refused);
+    println!(
+        "failed receipts/s     {:>10.0}  (finalized but refused by their module; not counted above)",
+        r.failed_per_second
+    );
+    if r.late_batches > 0 {
+        println!(
+            "late batches          {:>10}  (the sender fell behind the rate by more than a batch)",
+            r.late_batches
+        );
+    }
+    println!(
+        "transactions committed {:>9}  of the load: refused at admission {}, not final at the end {}",
+        r.total_committed, r.refused, r.not_final
+    );
     if let Some(m) = rss_mb {
         println!("node RSS              {m:>10.0} MB");
     }
@@ -117,10 +144,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         json!({
             "bench": "ledger",
             "finalized_tx_per_s": r.finalized_per_second,
+            "failed_tx_per_s": r.failed_per_second,
+            "late_batches": r.late_batches,
             "latency_ms": {"p50": r.p50_ms, "p95": r.p95_ms, "p99": r.p99_ms, "max": r.max_ms},
             "offered_tx_per_s": args.rate,
             "committed": r.total_committed,
             "refused": r.refused,
+            "not_final": r.not_final,
             "rss_mb": rss_mb,
             "disk_bytes_per_tx": bytes_per_tx,
             "ed25519_single_per_core": machine.ed25519_single_per_core,
