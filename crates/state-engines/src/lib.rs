@@ -16,6 +16,6 @@ mod workload;
 pub use engine::{Applied, Engine, EngineError, Proven};
 pub use jmt_redb::JmtRedb;
 pub use nomt_trie::NomtTrie;
-pub use process::{allocated_bytes, peak_rss_bytes, reset_peak_rss, written_bytes};
+pub use process::{allocated_bytes, peak_rss_bytes, reset_peak_rss, resident_split, written_bytes};
 pub use run::{measure, Report};
 pub use workload::{Block, Workload};

@@ -21,6 +21,14 @@ pub fn peak_rss_bytes() -> Option<u64> {
     proc_field("/proc/self/status", "VmHWM:").map(|kb| kb * 1024)
 }
 
+/// The process's resident memory now, split into its own (heap, stacks: `RssAnon`) and pages
+/// of files it maps (`RssFile`, which the kernel can drop and read again under pressure).
+pub fn resident_split() -> Option<(u64, u64)> {
+    let anon = proc_field("/proc/self/status", "RssAnon:")?;
+    let file = proc_field("/proc/self/status", "RssFile:")?;
+    Some((anon * 1024, file * 1024))
+}
+
 /// Starts a new peak-memory measurement, so that each engine's peak is its own; false where
 /// the kernel does not allow it (the peak then covers the run so far).
 pub fn reset_peak_rss() -> bool {
@@ -61,5 +69,7 @@ mod tests {
     fn process_counters_are_read() {
         assert!(written_bytes().is_some());
         assert!(peak_rss_bytes().is_some_and(|b| b > 1 << 20));
+        let (anon, file) = resident_split().unwrap();
+        assert!(anon > 0 && file > 0 && anon + file <= peak_rss_bytes().unwrap() + (64 << 20), "{anon} {file}");
     }
 }

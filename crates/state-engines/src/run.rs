@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::engine::{Engine, EngineError};
-use crate::process::{allocated_bytes, peak_rss_bytes, reset_peak_rss, written_bytes};
+use crate::process::{allocated_bytes, peak_rss_bytes, reset_peak_rss, resident_split, written_bytes};
 use crate::workload::{Stream, Workload};
 
 /// One engine's figures for one workload.
@@ -42,6 +42,9 @@ pub struct Report {
     /// measured blocks and proofs; `None` where the kernel could not restart the peak.
     pub rss_at_start_bytes: Option<u64>,
     pub peak_rss_bytes: Option<u64>,
+    /// Resident memory at the end, the process's own and mapped files' apart.
+    pub rss_anon_bytes_end: Option<u64>,
+    pub rss_file_bytes_end: Option<u64>,
     /// How full the engine's fixed-size structure is at the end, where it has one.
     pub occupancy: Option<f64>,
     /// The last root, in hex.
@@ -137,6 +140,8 @@ pub fn measure(
         proof_bytes_mean: if proofs > 0 { proof_bytes as f64 / proofs as f64 } else { 0.0 },
         rss_at_start_bytes: rss_at_start,
         peak_rss_bytes: rss_at_start.and(peak_rss_bytes()),
+        rss_anon_bytes_end: resident_split().map(|(anon, _)| anon),
+        rss_file_bytes_end: resident_split().map(|(_, file)| file),
         occupancy: engine.occupancy(),
         root: hex::encode(root),
     })

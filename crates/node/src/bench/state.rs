@@ -152,6 +152,9 @@ fn print_human(r: &Report) {
             mb(peak)
         );
     }
+    if let (Some(anon), Some(file)) = (r.rss_anon_bytes_end, r.rss_file_bytes_end) {
+        println!("  RSS at the end  {:.0} MB the process's own, {:.0} MB of mapped files", mb(anon), mb(file));
+    }
     if let Some(o) = r.occupancy {
         println!("  fixed-size table {:.0} % full", o * 100.0);
     }
