@@ -143,10 +143,15 @@ fn json_line(text: &str) -> serde_json::Value {
     serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))
 }
 
+/// The benchmarks measure the machine's own rate first on both cores; two at once would only
+/// slow each other.
+static ONE_BENCH_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// `dojang bench state` on a small state: both engines measured, every figure in the JSON line
 /// beside the machine's own Ed25519 rate; a state too small for its blocks is refused first.
 #[test]
 fn the_state_bench_measures_both_engines_and_refuses_a_state_too_small() {
+    let _one = ONE_BENCH_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let (ok, text) =
         run(&["bench", "state", "--keys", "3000", "--blocks", "3", "--per-block", "400", "--proofs", "50"]);
     assert!(ok, "{text}");
@@ -171,13 +176,17 @@ fn the_state_bench_measures_both_engines_and_refuses_a_state_too_small() {
 /// of it final and accepted (none failed, refused or left over), latency from the schedule.
 #[test]
 fn the_ledger_bench_at_a_rate_finalizes_what_it_offers() {
-    let (ok, text) = run(&["bench", "--rate", "200", "--duration", "3", "--warmup", "1", "--accounts", "4"]);
+    let _one = ONE_BENCH_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let (ok, text) = run(&["bench", "--rate", "200", "--duration", "5", "--warmup", "2", "--accounts", "4"]);
     assert!(ok, "{text}");
     let j = json_line(&text);
     assert_eq!(j["bench"], "ledger");
     assert_eq!(j["offered_tx_per_s"], 200);
+    // 1,400 offered in 7 s; at most those sent in the 5 s window and a little before can be
+    // final in it, so more than 280/s would be counting something else.
     let finalized = j["finalized_tx_per_s"].as_f64().unwrap();
-    assert!((100.0..=300.0).contains(&finalized), "about the offered 200/s: {j}");
+    assert!((50.0..=280.0).contains(&finalized), "about the offered 200/s: {j}");
+    assert!(j["committed"].as_u64().is_some_and(|c| c >= 1_400), "every offered transaction committed: {j}");
     assert_eq!(
         (j["failed_tx_per_s"].as_f64(), j["refused"].as_u64(), j["not_final"].as_u64()),
         (Some(0.0), Some(0), Some(0)),

@@ -17,8 +17,10 @@ use crate::engine::{Applied, Engine, EngineError, Proven};
 
 const NAME: &str = "nomt";
 
-/// How full the trie's hash table is planned to be at the expected state size: NOMT slows
-/// beyond 90 % and fails commits when it is full.
+/// How full the trie's hash table is planned to be, at the pages twice the expected keys would
+/// store: NOMT slows beyond 90 % and fails commits when it is full, and because the pages grow
+/// in steps, a table sized for the keys alone can fill soon after a step begins (one sized for
+/// 3.5 M keys would be full near 3.8 M).
 const PLANNED_FILL: f64 = 0.6;
 
 /// Leaves a page's subtree must hold for NOMT to store the page (`PAGE_ELISION_THRESHOLD` in
@@ -27,9 +29,11 @@ const STORED_PAGE_LEAVES: u64 = 20;
 
 /// The pages NOMT stores for `keys` uniformly spread key paths: a page at depth `d` (six bits
 /// of path each) roots one of 64^d subtrees, each holding a Poisson share of the keys, and is
-/// stored when its subtree holds at least [`STORED_PAGE_LEAVES`]. The count grows in steps:
-/// about 4,200 pages from 0.5 to 2 million keys, then the fourth level fills (266,000 at
-/// 10 million), so a table sized per key at 1 million keys is exhausted near 5 million.
+/// stored when its subtree holds at least [`STORED_PAGE_LEAVES`] (NOMT also always keeps the
+/// root page and its 64 children, which the 16,384-bucket minimum covers). The count grows in
+/// steps: about 4,200 pages from 0.5 to 2 million keys, then the fourth level fills (266,000
+/// at 10 million); a table of 104,000 buckets (0.01 per key of 10.4 million) ran out at 4.7
+/// million.
 fn expected_pages(keys: u64) -> f64 {
     let n = keys as f64;
     let mut pages = 0.0;
@@ -43,6 +47,9 @@ fn expected_pages(keys: u64) -> f64 {
 
 /// P(X >= k) for X ~ Poisson(lambda), summed in log space so that large means do not underflow.
 fn at_least(lambda: f64, k: u64) -> f64 {
+    if lambda <= 0.0 {
+        return 0.0;
+    }
     let mut below = 0.0;
     let mut ln_factorial = 0.0;
     for i in 0..k {
@@ -67,7 +74,8 @@ fn key_path(key: &[u8]) -> [u8; 32] {
 
 impl NomtTrie {
     /// Creates a database in the directory `path`, with a hash table sized for `expected_keys`
-    /// ([`expected_pages`] at 60 % full; NOMT cannot grow it later), `threads` workers computing the root, and `cache_mb` of
+    /// ([`expected_pages`] of twice as many at 60 % full; growing it later means taking the
+    /// database offline), `threads` workers computing the root, and `cache_mb` of
     /// memory for cached trie pages and value leaves, half each.
     pub fn create(path: &Path, expected_keys: u64, threads: usize, cache_mb: usize) -> Result<Self, EngineError> {
         let mut o = Options::new();
@@ -75,7 +83,14 @@ impl NomtTrie {
         o.commit_concurrency(threads.max(1));
         o.page_cache_size((cache_mb / 2).max(1));
         o.leaf_cache_size((cache_mb / 2).max(1));
-        let buckets = (expected_pages(expected_keys) / PLANNED_FILL).ceil() as u64;
+        if !matches!(nomt::check_iou_permissions(), nomt::IoUringPermission::Allowed) {
+            return Err(EngineError::failed(
+                NAME,
+                "io_uring is not available to this process (NOMT needs it on Linux 6.0 or later; \
+                 a container's seccomp profile or kernel.io_uring_disabled can forbid it)",
+            ));
+        }
+        let buckets = (expected_pages(expected_keys.saturating_mul(2)) / PLANNED_FILL).ceil() as u64;
         let buckets = buckets.clamp(16_384, u64::from(u32::MAX));
         o.hashtable_buckets(buckets as u32);
         // The same layout in every run, so that runs compare.
@@ -145,15 +160,20 @@ mod tests {
     use super::*;
 
     /// The estimate follows the steps the bench measured: about 4,180 buckets occupied at 1.4 M
-    /// keys, and a table sized for 1 M keys exhausted before 4.7 M (the fourth level fills).
+    /// keys, flat from 0.5 to 2 M keys, then the fourth level filling, so that 104,000 buckets
+    /// ran out at 4.7 M keys and 10.4 M keys filled 60 % of 443,750.
     #[test]
     fn stored_pages_grow_in_steps_as_measured() {
         let at = |keys: u64| expected_pages(keys);
         assert!((4_150.0..4_300.0).contains(&at(1_400_000)), "{}", at(1_400_000));
-        assert!(at(4_700_000) > 80_000.0, "{}: near the 104,000 buckets that ran out", at(4_700_000));
+        assert!((at(2_000_000) - at(500_000)).abs() < 50.0, "a flat step: {} {}", at(500_000), at(2_000_000));
+        assert!(at(4_000_000) > 9.0 * at(2_000_000), "then a step up: {}", at(4_000_000));
+        assert!((90_000.0..104_000.0).contains(&at(4_700_000)), "{}: near the 104,000 that ran out", at(4_700_000));
+        assert!((0.59..0.61).contains(&(at(10_400_000) / 443_750.0)), "{}", at(10_400_000));
         assert!((260_000.0..275_000.0).contains(&at(10_000_000)), "{}", at(10_000_000));
         assert_eq!(at(0), 0.0);
         assert!((1.0..66.0).contains(&at(2_000)), "the root page and some of its 64 children: {}", at(2_000));
         assert!((at_least(1e9, 20) - 1.0).abs() < 1e-12 && at_least(1e-3, 20) < 1e-12);
+        assert_eq!(at_least(0.0, 20), 0.0);
     }
 }
