@@ -117,6 +117,7 @@ pub fn measure(
 
     let keys_after = w.final_keys().unwrap_or(u64::MAX);
     let disk_bytes = allocated_bytes(engine.path());
+    let resident = resident_split();
     Ok(Report {
         engine: engine.name(),
         keys_before: w.keys,
@@ -140,8 +141,8 @@ pub fn measure(
         proof_bytes_mean: if proofs > 0 { proof_bytes as f64 / proofs as f64 } else { 0.0 },
         rss_at_start_bytes: rss_at_start,
         peak_rss_bytes: rss_at_start.and(peak_rss_bytes()),
-        rss_anon_bytes_end: resident_split().map(|(anon, _)| anon),
-        rss_file_bytes_end: resident_split().map(|(_, file)| file),
+        rss_anon_bytes_end: resident.map(|(anon, _)| anon),
+        rss_file_bytes_end: resident.map(|(_, file)| file),
         occupancy: engine.occupancy(),
         root: hex::encode(root),
     })

@@ -277,11 +277,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// gets no readable answer counts its whole batch as refused (one bad answer does not end the
 /// run).
 async fn submit(http: reqwest::Client, url: String, body: Value, len: u64, shared: Arc<Shared>) {
-    let answer: Result<Value, reqwest::Error> = match http.post(&url).json(&body).send().await {
-        Ok(resp) => resp.json().await,
-        Err(e) => Err(e),
-    };
-    let accepted = match answer {
+    let answer = async { http.post(&url).json(&body).send().await?.json::<Value>().await };
+    let accepted = match answer.await {
         Ok(a) => a["accepted"].as_u64().unwrap_or(0).min(len),
         Err(e) => {
             tracing::warn!("a batch of {len} transactions got no answer: {e}");
