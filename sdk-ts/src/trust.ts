@@ -148,14 +148,17 @@ export class TrustedChain {
 
   /**
    * Chain id, minimum height and age: what a stale or foreign node fails. `current` false
-   * checks a block asked for as history: any height, any age.
+   * checks a block asked for as history: any height, any age. `floor` is the minimum when the
+   * request was sent: reads in flight together may come back out of order across a block, and
+   * one asked before a later block was seen may honestly be answered below it; one asked after
+   * is never accepted below what was seen.
    */
-  checkHeader(header: BlockHeader, nowMs: number, current = true): void {
+  checkHeader(header: BlockHeader, nowMs: number, current = true, floor = this.minHeight): void {
     if (header.chain_id !== this.chainId) {
       throw new VerifyError("wrong-chain", `the answer is from chain '${header.chain_id}', not '${this.chainId}'`);
     }
-    if (current && header.height < this.minHeight) {
-      throw new VerifyError("below-min-height", `the answer is at height ${header.height}, below ${this.minHeight} already seen`);
+    if (current && header.height < floor) {
+      throw new VerifyError("below-min-height", `the answer is at height ${header.height}, below ${floor} already seen`);
     }
     if (header.time_ms > nowMs + MAX_FUTURE_SKEW_MS) {
       throw new VerifyError("from-the-future", `the block time ${header.time_ms} is ahead of the local clock ${nowMs}`);
@@ -256,11 +259,12 @@ export class VerifiedReader {
    * key is proven absent.
    */
   async state(key: string): Promise<Verified<Uint8Array | null>> {
+    const floor = this.chain.lowestHeight;
     const a = await this.client.stateAnswer(key);
     if (a?.height === 0) throw new VerifyError("no-header", "genesis state has no header to check; wait for block 1");
     const header = a?.header as BlockHeader;
     if (!header || header.height !== a.height) throw new MalformedError("the answer's header is missing or of another height");
-    this.chain.checkHeader(header, this.clock());
+    this.chain.checkHeader(header, this.clock(), true, floor);
     if (this.chain.needsFollow(header)) await this.follow(header.height);
     const t0 = now();
     const commit = this.chain.certify(header, a.commit);
@@ -289,10 +293,11 @@ export class VerifiedReader {
    * is accepted at any height and age (the latest block is still held to the rising minimum).
    */
   async block(height: number | "latest"): Promise<VerifiedBlock> {
+    const floor = this.chain.lowestHeight;
     const b = await this.client.get(`/v1/blocks/${height}`);
     const header = b?.block?.header as BlockHeader;
     if (!header || (height !== "latest" && header.height !== height)) throw new MalformedError(`asked for block ${height}, got another`);
-    this.chain.checkHeader(header, this.clock(), height === "latest");
+    this.chain.checkHeader(header, this.clock(), height === "latest", floor);
     if (this.chain.needsFollow(header)) await this.follow(header.height);
     const t0 = now();
     const commit = this.chain.certify(header, b.commit);

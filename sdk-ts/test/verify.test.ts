@@ -130,6 +130,40 @@ test("an answer older than the reader already saw, or older than the allowed age
   await assert.rejects(late.state(Governance.accountKey(admin)), (e) => e instanceof VerifyError && e.kind === "too-old");
 });
 
+test("two reads in flight across a block: the one asked first and answered lower is accepted; the minimum stays at the higher", async () => {
+  // The first state request gets its answer from the node and is held back until a later read
+  // at a higher height has come back: what a page reading many keys at once meets every block.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let heldAt!: (h: number) => void;
+  const held = new Promise<number>((r) => (heldAt = r));
+  let first = true;
+  const holding: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    if (!first || !String(input).includes("/v1/state")) return res;
+    first = false;
+    const body = await res.json();
+    heldAt(body.height);
+    await gate;
+    return new Response(JSON.stringify(body), { status: res.status, headers: { "content-type": "application/json" } });
+  };
+  const r = new VerifiedReader(new Client(dev!.url, holding), TrustedChain.fromGenesis(genesis));
+  const key = Governance.accountKey(admin);
+  const early = r.state(key);
+  const low = await held;
+  const status = new Client(dev!.url);
+  for (let i = 0; i < 100 && (await status.status()).height <= low; i++) await new Promise((res) => setTimeout(res, 100));
+  const later = await r.state(key);
+  assert.ok(later.height > low, `the later read is at ${later.height}, above the held ${low}`);
+  release();
+  const answered = await early;
+  assert.equal(answered.height, low);
+  assert.equal(r.chain.lowestHeight, later.height, "the late answer lowered nothing");
+  // A read asked now is held to the higher height.
+  r.chain.requireHeight(later.height + 1_000_000);
+  await assert.rejects(r.state(key), (e) => e instanceof VerifyError && e.kind === "below-min-height");
+});
+
 test("a set the genesis does not name is never taken from the node", async () => {
   const other = structuredClone(genesis);
   other.validators[0].public_key = "ed25519:" + "11".repeat(32);

@@ -230,14 +230,15 @@ impl Client {
     /// commit certificate against the validator set followed from the trusted genesis (never
     /// the set this node reports), and the Merkle proof against the header's state root.
     pub async fn read_verified(&self, key: &str, chain: &TrustedChain) -> Result<VerifiedState, ClientError> {
+        let min = chain.min_height();
         let v = self.get(&format!("/v1/state?key={}", percent_encode(key))).await?;
         let answer = decode_answer(&v)?;
         let now = wall_clock_ms();
-        chain.check_header(&answer.header, now)?;
+        chain.check_header_since(&answer.header, now, min)?;
         if chain.needs_follow(&answer.header) {
             self.follow(chain, answer.header.height).await?;
         }
-        Ok(check_answer(key.as_bytes(), &answer, chain, now)?)
+        Ok(check_answer(key.as_bytes(), &answer, chain, now, min)?)
     }
 
     /// Follows the validator set pinned in `chain` up to the set deciding `height`: each step

@@ -137,11 +137,19 @@ impl TrustedChain {
     /// Chain id, minimum height and age: what a node answering from stale or foreign state
     /// fails. `now_ms` is the local clock.
     pub fn check_header(&self, header: &BlockHeader, now_ms: u64) -> Result<(), VerifyError> {
+        self.check_header_since(header, now_ms, self.min_height())
+    }
+
+    /// [`check_header`](Self::check_header) for an answer to a request sent when the minimum
+    /// was `min` (read it with [`min_height`](Self::min_height) before sending): reads in
+    /// flight together may come back out of order across a block, and one asked before a
+    /// later block was seen may honestly be answered below it. A request sent after height
+    /// `h` was seen is still never accepted below `h`.
+    pub fn check_header_since(&self, header: &BlockHeader, now_ms: u64, min: u64) -> Result<(), VerifyError> {
         let now_ms = now_ms.saturating_add(self.clock_ahead_ms.load(Ordering::Relaxed));
         if header.chain_id != self.chain_id {
             return Err(VerifyError::WrongChain { expected: self.chain_id.clone(), got: header.chain_id.clone() });
         }
-        let min = self.min_height();
         if header.height < min {
             return Err(VerifyError::BelowMinHeight { height: header.height, min });
         }

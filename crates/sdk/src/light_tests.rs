@@ -131,7 +131,7 @@ fn state(entries: &[(&[u8], Vec<u8>)]) -> (Hash, Vec<Vec<u8>>) {
 }
 
 #[test]
-fn a_verified_read_raises_the_minimum_height_so_an_older_answer_is_refused_after_it() {
+fn a_verified_read_raises_the_minimum_so_a_later_request_answered_lower_is_refused_but_one_already_in_flight_is_not() {
     let (keys, vals) = set(4);
     let c = chain(&vals);
     let (root, proofs) = state(&[(b"k", b"v".to_vec())]);
@@ -142,16 +142,31 @@ fn a_verified_read_raises_the_minimum_height_so_an_older_answer_is_refused_after
     // A wrong proof fails after the header checks passed, and raises nothing.
     let mut bad = good.clone();
     bad["proof_hex"] = json!("");
-    assert!(matches!(check_answer(b"k", &decode_answer(&bad).unwrap(), &c, NOW), Err(VerifyError::Proof(_))));
+    assert!(matches!(
+        check_answer(b"k", &decode_answer(&bad).unwrap(), &c, NOW, c.min_height()),
+        Err(VerifyError::Proof(_))
+    ));
     assert_eq!(c.min_height(), 0, "a failed read raises nothing");
     // A real answer: certified by three of four, value proven against the header's state root.
-    let read = check_answer(b"k", &decode_answer(&good).unwrap(), &c, NOW).unwrap();
+    let read = check_answer(b"k", &decode_answer(&good).unwrap(), &c, NOW, c.min_height()).unwrap();
     assert_eq!((read.height, read.value.as_deref()), (20, Some(&b"v"[..])));
     assert_eq!(c.min_height(), 20, "the verified read raised the minimum to its height");
-    // An older header is now refused before any proof is looked at.
-    let old = header(CHAIN, 19, NOW, &vals);
-    let a = decode_answer(&answer(&old, &commit(&old, &keys))).unwrap();
-    assert!(matches!(check_answer(b"k", &a, &c, NOW), Err(VerifyError::BelowMinHeight { height: 19, min: 20 })));
+    // An older header, to a request sent after height 20 was seen, is refused before any
+    // proof is looked at.
+    let mut old = header(CHAIN, 19, NOW, &vals);
+    old.state_root = root;
+    let late = json!({"height": 19, "header": old, "commit": commit(&old, &keys[..3]), "value_hex": hex::encode(b"v"),
+        "proof_hex": hex::encode(&proofs[0])});
+    let a = decode_answer(&late).unwrap();
+    assert!(matches!(
+        check_answer(b"k", &a, &c, NOW, c.min_height()),
+        Err(VerifyError::BelowMinHeight { height: 19, min: 20 })
+    ));
+    // The same answer to a request sent while the minimum was still 19 (two reads in flight
+    // across a block, the later one back first) is honest and accepted; the minimum stays.
+    let read = check_answer(b"k", &a, &c, NOW, 19).expect("an answer no lower than when it was asked");
+    assert_eq!(read.height, 19);
+    assert_eq!(c.min_height(), 20, "a late answer lowers nothing");
 }
 
 #[test]
@@ -163,7 +178,7 @@ fn a_validator_set_taken_from_the_checked_node_is_refused() {
     let h = header(CHAIN, 10, NOW, &node_vals);
     assert!(c.needs_follow(&h));
     let a = decode_answer(&answer(&h, &commit(&h, &node_keys))).unwrap();
-    let err = check_answer(b"k", &a, &c, NOW).unwrap_err();
+    let err = check_answer(b"k", &a, &c, NOW, c.min_height()).unwrap_err();
     assert!(matches!(err, VerifyError::Follow { height: 10, .. }), "{err}");
     // Following to its set needs the pinned set's certificate: the node's own is refused.
     let prev = header(CHAIN, 9, NOW, &node_vals);

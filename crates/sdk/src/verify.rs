@@ -93,13 +93,15 @@ pub(crate) fn check_certified(key: &[u8], a: &StateAnswer, chain: &TrustedChain)
 /// Checks a decoded answer for `key` once the chain's validator set at its height is pinned:
 /// chain id, minimum height and age first (cheap, and what a stale node fails), then the
 /// certificate and the proof. On success the chain's minimum height rises to this height.
+/// `min` is the chain's minimum when the request was sent.
 pub(crate) fn check_answer(
     key: &[u8],
     a: &StateAnswer,
     chain: &TrustedChain,
     now_ms: u64,
+    min: u64,
 ) -> Result<VerifiedState, VerifyError> {
-    chain.check_header(&a.header, now_ms)?;
+    chain.check_header_since(&a.header, now_ms, min)?;
     check_certified(key, a, chain)?;
     chain.seen(a.header.height);
     Ok(VerifiedState {
