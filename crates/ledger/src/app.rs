@@ -80,7 +80,14 @@ impl Ledger {
 
     /// Checks a block someone else built by executing it against the latest committed state.
     /// `None` when this node already executed that exact block.
-    pub(crate) fn execute_checked(&self, block: &Block) -> Result<Option<Executed>, LedgerError> {
+    /// `ahead`: what was learned of each transaction before (its signature and message
+    /// checked on another thread during catch-up), used where the mempool knows nothing;
+    /// empty when validating a proposal live.
+    pub(crate) fn execute_checked(
+        &self,
+        block: &Block,
+        ahead: Vec<Option<Known>>,
+    ) -> Result<Option<Executed>, LedgerError> {
         // The hash covers only the header; the body must match the header's transaction root
         // before anything keyed by that hash can be trusted.
         let ids: Vec<Hash> = block.txs.iter().map(|t| t.id()).collect();
@@ -109,7 +116,14 @@ impl Ledger {
         // message's check then.
         let known: Vec<Option<Known>> = {
             let mut mempool = lock(&self.mempool);
-            ids.iter().zip(&block.txs).map(|(id, tx)| mempool.take_known(id, tx)).collect()
+            let mut ahead = ahead.into_iter();
+            ids.iter()
+                .zip(&block.txs)
+                .map(|(id, tx)| {
+                    let checked_ahead = ahead.next().flatten();
+                    mempool.take_known(id, tx).or(checked_ahead)
+                })
+                .collect()
         };
         let txs = ids.into_iter().zip(block.txs.iter().cloned()).collect();
         let (executed, _) = execute_block(&self.store, &self.router, &input, txs, known, Mode::Validate)?;
@@ -236,7 +250,7 @@ impl BlockApp for Ledger {
     }
 
     fn validate(&self, block: &Block) -> Result<(), LedgerError> {
-        let executed = self.execute_checked(block)?;
+        let executed = self.execute_checked(block, Vec::new())?;
         if let Some(executed) = executed {
             self.remember(executed)?;
         }

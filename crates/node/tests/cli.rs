@@ -194,3 +194,40 @@ fn the_ledger_bench_at_a_rate_finalizes_what_it_offers() {
     );
     assert!(j["latency_ms"]["p99"].as_f64().is_some_and(|p| p > 0.0), "{j}");
 }
+
+/// `dojang bench catchup`: a chain a ledger bench left, caught up by a new node that joins it,
+/// whose block at the height it reached is the peer's (the bench refuses otherwise); the
+/// blocks and transactions it reports are the chain's. A home without a chain is refused.
+#[test]
+fn the_catch_up_bench_catches_up_the_chain_a_ledger_bench_left() {
+    let _one = ONE_BENCH_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("chain");
+    let chain_s = chain.to_str().unwrap();
+    let (ok, text) = run(&["bench", "catchup", "--from", chain_s]);
+    assert!(!ok && text.contains("holds no node with a chain"), "{text}");
+
+    let (ok, text) =
+        run(&["bench", "--rate", "300", "--duration", "4", "--warmup", "1", "--accounts", "4", "--home", chain_s]);
+    assert!(ok, "{text}");
+    let committed = json_line(&text)["committed"].as_u64().unwrap();
+    let (ok, text) = run(&["bench", "catchup", "--from", chain_s]);
+    assert!(ok, "{text}");
+    let j = json_line(&text);
+    assert_eq!(j["bench"], "catchup");
+    // The chain holds the load and the accounts' registration; the new node stops two blocks
+    // short at most (consensus takes the rest), and those are the chain's last, idle ones.
+    let txs = j["txs"].as_u64().unwrap();
+    assert!(txs >= committed && txs < committed + 100, "the chain's {committed} load transactions and a few more: {j}");
+    assert!(j["blocks"].as_u64().is_some_and(|b| b >= 5), "{j}");
+    assert!(j["catchup_tx_per_s"].as_f64().is_some_and(|r| r > 0.0), "{j}");
+    assert!(j["live_tx_per_s"].as_f64().is_some_and(|r| r > 0.0), "{j}");
+    assert!(j["ratio_to_live"].as_f64().is_some_and(|r| r > 0.0), "{j}");
+    assert!(j["ed25519_batched_all_cores"].as_f64().is_some_and(|r| r > 0.0), "{j}");
+
+    let taken = dir.path().join("taken");
+    let (ok, text) = run(&["init", "--home", taken.to_str().unwrap(), "--chain-id", "x", "--insecure-clear-keys"]);
+    assert!(ok, "{text}");
+    let (ok, text) = run(&["bench", "catchup", "--from", chain_s, "--home", taken.to_str().unwrap()]);
+    assert!(!ok && text.contains("needs an empty --home"), "{text}");
+}

@@ -148,6 +148,16 @@ pub async fn start_home(home: &Path) -> anyhow::Result<StartedNode> {
 /// [`start_home`] with more settings as environment overrides (`DOJANG_<SECTION>__<KEY>`):
 /// a demo that restarts its node with a clock offset to let a year pass.
 pub async fn start_home_with(home: &Path, settings: &[(&str, String)]) -> anyhow::Result<StartedNode> {
+    Ok(start_home_reading(home, settings, Duration::from_secs(60)).await?.0)
+}
+
+/// [`start_home_with`], waiting up to `ready_within` for the node to be ready, and returning
+/// what it printed before: a bench reads how long its catch-up took.
+pub async fn start_home_reading(
+    home: &Path,
+    settings: &[(&str, String)],
+    ready_within: Duration,
+) -> anyhow::Result<(StartedNode, Vec<String>)> {
     let mut child = Command::new(exe()?)
         .arg("node")
         .arg("--home")
@@ -165,18 +175,20 @@ pub async fn start_home_with(home: &Path, settings: &[(&str, String)]) -> anyhow
     let pid = child.id().context("node exited at once")?;
     let stdout = child.stdout.take().context("no stdout")?;
     let mut lines = BufReader::new(stdout).lines();
-    let url = tokio::time::timeout(Duration::from_secs(60), async {
+    let mut before = Vec::new();
+    let url = tokio::time::timeout(ready_within, async {
         while let Some(line) = lines.next_line().await? {
             if let Some(rest) = line.split("API on ").nth(1) {
                 return Ok(rest.trim().to_string());
             }
+            before.push(line);
         }
         bail!("node exited before it was ready")
     })
     .await
-    .context("node did not become ready within 60 s")??;
+    .with_context(|| format!("node did not become ready within {} s", ready_within.as_secs()))??;
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok(StartedNode { url, pid, home: home.to_path_buf(), child })
+    Ok((StartedNode { url, pid, home: home.to_path_buf(), child }, before))
 }
 
 /// The node a demo runs against: the one at `--node` (its home, for the demo agencies' keys,
@@ -204,8 +216,17 @@ pub fn demo_key(home: &Path, name: &str) -> anyhow::Result<Keypair> {
 
 /// Resident memory of a process in MB (Linux).
 pub fn rss_mb(pid: u32) -> Option<f64> {
+    status_mb(pid, "VmRSS:")
+}
+
+/// The most memory process `pid` has held resident since it started (Linux).
+pub fn peak_rss_mb(pid: u32) -> Option<f64> {
+    status_mb(pid, "VmHWM:")
+}
+
+fn status_mb(pid: u32, field: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
 }
 

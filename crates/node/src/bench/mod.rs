@@ -3,6 +3,7 @@
 //! machine's own Ed25519 verification rate measured in the same run. Services add their own
 //! benchmarks as subcommands (`dojang bench eligibility`).
 
+mod catchup;
 mod load;
 mod register;
 mod state;
@@ -66,11 +67,16 @@ pub enum NodeBench {
     /// The state engines (jmt over redb, NOMT) side by side on one workload: updates/s with
     /// durable commits, commit latency, bytes written per update, disk, proofs.
     State(state::StateArgs),
+    /// A new node catching up a chain of full blocks from a peer, beside the rate the same
+    /// blocks were finalized at live.
+    Catchup(catchup::CatchupArgs),
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    if let Some(NodeBench::State(state)) = args.what {
-        return tokio::task::spawn_blocking(move || state::run(&state)).await?;
+    match args.what {
+        Some(NodeBench::State(state)) => return tokio::task::spawn_blocking(move || state::run(&state)).await?,
+        Some(NodeBench::Catchup(c)) => return catchup::run(&c).await,
+        None => {}
     }
     let machine = machine::measure();
     eprintln!(
