@@ -81,8 +81,18 @@ async fn fetch(client: &reqwest::Client, peer: &str, from: u64, cap: usize) -> a
     decode(&bytes).with_context(|| format!("{url} sent a malformed block batch"))
 }
 
+/// A batch fetched and the peer it came from, with how high that peer was.
+struct Fetched {
+    peer: String,
+    target: u64,
+    batch: Vec<(Vec<u8>, Commit)>,
+}
+
 /// Fetches and applies blocks until this node is within a couple of heights of its most
 /// advanced peer. A peer that sends a bad batch is skipped; none reachable means nothing to do.
+/// While a batch is applied, the next one is already being fetched from the same peer, so
+/// the network's time and the peer's are spent beside execution, not before it (issue 20);
+/// at most one batch waits in memory.
 pub async fn catch_up(
     ledger: &Arc<Ledger>,
     peers: &[String],
@@ -98,43 +108,68 @@ pub async fn catch_up(
     // Peers that did not answer, warned about once: at a network's first start they are
     // usually still starting, which is normal and not worth an ERROR.
     let mut unreachable: Vec<String> = Vec::new();
+    let mut prefetched: Option<Fetched> = None;
     loop {
         let ours = ledger.head().0;
-        let mut best: Option<(u64, &String)> = None;
-        for peer in peers.iter().filter(|p| !refused.contains(p)) {
-            match peer_height(&client, peer).await {
-                Ok(h) => {
-                    if best.is_none_or(|(b, _)| h > b) {
-                        best = Some((h, peer));
+        let Fetched { peer, target, batch } = match prefetched.take() {
+            Some(next) => next,
+            None => {
+                let mut best: Option<(u64, &String)> = None;
+                for peer in peers.iter().filter(|p| !refused.contains(p)) {
+                    match peer_height(&client, peer).await {
+                        Ok(h) => {
+                            if best.is_none_or(|(b, _)| h > b) {
+                                best = Some((h, peer));
+                            }
+                        }
+                        Err(e) if !unreachable.contains(peer) => {
+                            warn!(%peer, error = %e, "peer not reachable (not up yet?); catching up from the others, consensus sync covers the rest");
+                            unreachable.push(peer.clone());
+                        }
+                        Err(_) => {}
                     }
                 }
-                Err(e) if !unreachable.contains(peer) => {
-                    warn!(%peer, error = %e, "peer not reachable (not up yet?); catching up from the others, consensus sync covers the rest");
-                    unreachable.push(peer.clone());
+                let Some((target, peer)) = best.filter(|(h, _)| *h > ours + CLOSE_ENOUGH) else { break };
+                progress.set_catch_up_target(target);
+                match fetch(&client, peer, ours + 1, cap).await {
+                    Ok(b) if !b.is_empty() => Fetched { peer: peer.clone(), target, batch: b },
+                    Ok(_) => break,
+                    Err(e) => {
+                        warn!(%peer, error = %format!("{e:#}"), "catch-up fetch failed; trying another peer");
+                        refused.push(peer.clone());
+                        continue;
+                    }
                 }
-                Err(_) => {}
-            }
-        }
-        let Some((target, peer)) = best.filter(|(h, _)| *h > ours + CLOSE_ENOUGH) else { break };
-        progress.set_catch_up_target(target);
-        let batch = match fetch(&client, peer, ours + 1, cap).await {
-            Ok(b) if !b.is_empty() => b,
-            Ok(_) => break,
-            Err(e) => {
-                warn!(%peer, error = %format!("{e:#}"), "catch-up fetch failed; trying another peer");
-                refused.push(peer.clone());
-                continue;
             }
         };
+        // The batch after this one, from the same peer, while this one executes. Where it
+        // starts comes from the peer's own certificates; a wrong one only fails that batch.
+        let after = batch.last().map(|(_, c)| c.height + 1).filter(|&from| from + CLOSE_ENOUGH < target);
+        let next = after.map(|from| {
+            let (client, peer) = (client.clone(), peer.clone());
+            tokio::spawn(async move { fetch(&client, &peer, from, cap).await })
+        });
         let l = ledger.clone();
         match tokio::task::spawn_blocking(move || l.apply_decided(&batch)).await? {
             Ok(n) => {
                 applied += n as u64;
                 info!(height = ours + n as u64, target, %peer, "caught up a batch");
+                if let Some(next) = next {
+                    match next.await? {
+                        Ok(b) if !b.is_empty() => prefetched = Some(Fetched { peer, target, batch: b }),
+                        Ok(_) => {}
+                        Err(e) => {
+                            warn!(%peer, error = %format!("{e:#}"), "catch-up fetch failed; asking the peers again")
+                        }
+                    }
+                }
             }
             Err(e) => {
+                if let Some(next) = next {
+                    next.abort();
+                }
                 warn!(%peer, error = %e, "peer sent blocks this node refuses; trying another peer");
-                refused.push(peer.clone());
+                refused.push(peer);
             }
         }
     }
