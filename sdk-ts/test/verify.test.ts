@@ -159,7 +159,8 @@ test("two reads in flight across a block: the one asked first and answered lower
   const answered = await early;
   assert.equal(answered.height, low);
   assert.equal(r.chain.lowestHeight, later.height, "the late answer lowered nothing");
-  // A read asked now is held to the higher height.
+  // A read sent after the minimum rose is held to it: with the minimum above anything the
+  // node has, its answer is refused.
   r.chain.requireHeight(later.height + 1_000_000);
   await assert.rejects(r.state(key), (e) => e instanceof VerifyError && e.kind === "below-min-height");
 });

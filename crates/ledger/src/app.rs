@@ -121,7 +121,12 @@ impl Ledger {
                 .zip(&block.txs)
                 .map(|(id, tx)| {
                     let checked_ahead = ahead.next().flatten();
-                    mempool.take_known(id, tx).or(checked_ahead)
+                    match (mempool.take_known(id, tx), checked_ahead) {
+                        // The mempool's entry, with the message decoded ahead if it kept none.
+                        (Some((permit, None)), Some((_, decoded))) => Some((permit, decoded)),
+                        (Some(known), _) => Some(known),
+                        (None, checked_ahead) => checked_ahead,
+                    }
                 })
                 .collect()
         };

@@ -142,15 +142,26 @@ pub async fn catch_up(
                 }
             }
         };
-        // The batch after this one, from the same peer, while this one executes. Where it
-        // starts comes from the peer's own certificates; a wrong one only fails that batch.
-        let after = batch.last().map(|(_, c)| c.height + 1).filter(|&from| from + CLOSE_ENOUGH < target);
+        // The batch after this one, from the same peer, while this one executes: an honest
+        // batch starts right above our head, so the next starts right above its last block
+        // (a batch that lies about its heights fails to apply, and the guess is dropped).
+        let after = (ours.checked_add(batch.len() as u64 + 1))
+            .filter(|&from| from.checked_add(CLOSE_ENOUGH).is_some_and(|close| close < target));
         let next = after.map(|from| {
             let (client, peer) = (client.clone(), peer.clone());
             tokio::spawn(async move { fetch(&client, &peer, from, cap).await })
         });
         let l = ledger.clone();
-        match tokio::task::spawn_blocking(move || l.apply_decided(&batch)).await? {
+        let outcome = match tokio::task::spawn_blocking(move || l.apply_decided(&batch)).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                if let Some(next) = next {
+                    next.abort();
+                }
+                return Err(e.into());
+            }
+        };
+        match outcome {
             Ok(n) => {
                 applied += n as u64;
                 info!(height = ours + n as u64, target, %peer, "caught up a batch");

@@ -215,8 +215,9 @@ fn the_catch_up_bench_catches_up_the_chain_a_ledger_bench_left() {
     assert!(ok, "{text}");
     let j = json_line(&text);
     assert_eq!(j["bench"], "catchup");
-    // The chain holds the load and the accounts' registration; the new node stops two blocks
-    // short at most (consensus takes the rest), and those are the chain's last, idle ones.
+    // The chain holds the load and the accounts' registration. A new node may stop two
+    // blocks short (consensus takes the rest); a chain this small comes in one batch, so it
+    // takes every block the peer has.
     let txs = j["txs"].as_u64().unwrap();
     assert!(txs >= committed && txs < committed + 100, "the chain's {committed} load transactions and a few more: {j}");
     assert!(j["blocks"].as_u64().is_some_and(|b| b >= 5), "{j}");

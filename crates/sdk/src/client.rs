@@ -226,7 +226,7 @@ impl Client {
     }
 
     /// Reads a state key and checks the answer against `chain`: the header's chain id, height
-    /// (not below what was already seen) and age (not older than the chain's maximum), its
+    /// (not below what was seen when the request was sent) and age (not older than the chain's maximum), its
     /// commit certificate against the validator set followed from the trusted genesis (never
     /// the set this node reports), and the Merkle proof against the header's state root.
     pub async fn read_verified(&self, key: &str, chain: &TrustedChain) -> Result<VerifiedState, ClientError> {

@@ -108,8 +108,9 @@ impl TrustedChain {
         self.lock().min_height
     }
 
-    /// Refuses reads below `height` from now on, e.g. the height at which a revocation was
-    /// seen final.
+    /// Refuses answers below `height` to reads sent from now on, e.g. the height at which a
+    /// revocation was seen final (a read already in flight is held to the minimum when it was
+    /// sent; a cache keeps each record's height so such an answer cannot undo a newer one).
     pub fn require_height(&self, height: u64) {
         let mut p = self.lock();
         p.min_height = p.min_height.max(height);
@@ -145,7 +146,7 @@ impl TrustedChain {
     /// flight together may come back out of order across a block, and one asked before a
     /// later block was seen may honestly be answered below it. A request sent after height
     /// `h` was seen is still never accepted below `h`.
-    pub fn check_header_since(&self, header: &BlockHeader, now_ms: u64, min: u64) -> Result<(), VerifyError> {
+    pub(crate) fn check_header_since(&self, header: &BlockHeader, now_ms: u64, min: u64) -> Result<(), VerifyError> {
         let now_ms = now_ms.saturating_add(self.clock_ahead_ms.load(Ordering::Relaxed));
         if header.chain_id != self.chain_id {
             return Err(VerifyError::WrongChain { expected: self.chain_id.clone(), got: header.chain_id.clone() });

@@ -56,7 +56,8 @@ enum Entry {
 #[derive(Default)]
 struct Cache {
     snapshot: Snapshot,
-    fetched: HashMap<String, (Instant, Entry)>,
+    /// When each record was fetched, and the height it was proven at.
+    fetched: HashMap<String, (Instant, Entry, u64)>,
 }
 
 impl Cache {
@@ -85,10 +86,10 @@ impl Cache {
     /// Evicts the least recently fetched records until at most `capacity` remain.
     fn bound(&mut self, capacity: usize) {
         while self.fetched.len() > capacity {
-            let Some(oldest) = self.fetched.iter().min_by_key(|(_, (t, _))| *t).map(|(k, _)| k.clone()) else {
+            let Some(oldest) = self.fetched.iter().min_by_key(|(_, (t, _, _))| *t).map(|(k, _)| k.clone()) else {
                 return;
             };
-            if let Some((_, entry)) = self.fetched.remove(&oldest) {
+            if let Some((_, entry, _)) = self.fetched.remove(&oldest) {
                 self.forget(&entry);
             }
         }
@@ -134,18 +135,25 @@ impl ChainTrust {
 
     fn fresh(&self, key: &str) -> bool {
         let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
-        cache.fetched.get(key).is_some_and(|(t, _)| t.elapsed() < self.ttl)
+        cache.fetched.get(key).is_some_and(|(t, _, _)| t.elapsed() < self.ttl)
     }
 
-    async fn read<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, TrustError> {
-        self.read_state(&format!("identity/{key}")).await
+    /// An identity record with the height it was proven at.
+    async fn read<T: DeserializeOwned>(&self, key: &str) -> Result<(Option<T>, u64), TrustError> {
+        self.read_typed_at(&format!("identity/{key}")).await
+    }
+
+    async fn read_typed_at<T: DeserializeOwned>(&self, key: &str) -> Result<(Option<T>, u64), TrustError> {
+        let (value, height) = self.read_state_at(key).await?;
+        let value =
+            value.map(|v| serde_json::from_value(v).map_err(|e| err(format!("record {key}: {e}")))).transpose()?;
+        Ok((value, height))
     }
 
     /// Reads any JSON state record (full key, e.g. `eligibility/programs/<id>`) with its proof
     /// checked against the trusted validators. Not cached.
     pub async fn read_state<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, TrustError> {
-        let (value, _) = self.read_state_at(key).await?;
-        value.map(|v| serde_json::from_value(v).map_err(|e| err(format!("record {key}: {e}")))).transpose()
+        Ok(self.read_typed_at(key).await?.0)
     }
 
     /// Like [`ChainTrust::read_state`], with the height the value was proven at (for a page's
@@ -159,10 +167,16 @@ impl ChainTrust {
         Ok((value, state.height))
     }
 
-    fn update(&self, key: &str, entry: Entry, f: impl FnOnce(&mut Snapshot)) {
+    /// Applies a record proven at `height`, unless the cache holds it from a later height
+    /// already: two loads of one record may come back out of order across a block, and the
+    /// older must not undo the newer (a revocation).
+    fn update(&self, key: &str, height: u64, entry: Entry, f: impl FnOnce(&mut Snapshot)) {
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        if cache.fetched.get(key).is_some_and(|(_, _, at)| *at > height) {
+            return;
+        }
         f(&mut cache.snapshot);
-        cache.fetched.insert(key.to_string(), (Instant::now(), entry));
+        cache.fetched.insert(key.to_string(), (Instant::now(), entry, height));
         cache.bound(self.capacity);
     }
 
@@ -172,8 +186,8 @@ impl ChainTrust {
         if self.fresh(&key) {
             return Ok(());
         }
-        let org: Option<OrgRecord> = self.read(&key).await?;
-        self.update(&key, Entry::Org(did.into()), |s| {
+        let (org, at): (Option<OrgRecord>, u64) = self.read(&key).await?;
+        self.update(&key, at, Entry::Org(did.into()), |s| {
             s.keys.retain(|(d, _), _| d != did);
             for k in org.into_iter().flat_map(|o| o.keys) {
                 let validity = KeyValidity {
@@ -192,8 +206,8 @@ impl ChainTrust {
         if self.fresh(&key) {
             return Ok(());
         }
-        let rec: Option<AccreditationRecord> = self.read(&key).await?;
-        self.update(&key, Entry::Accreditation(did.into(), vct.into()), |s| {
+        let (rec, at): (Option<AccreditationRecord>, u64) = self.read(&key).await?;
+        self.update(&key, at, Entry::Accreditation(did.into(), vct.into()), |s| {
             let k = (did.to_string(), vct.to_string());
             match rec {
                 None => {
@@ -221,7 +235,7 @@ impl ChainTrust {
         if self.fresh(&key) {
             return Ok(());
         }
-        let rec: Option<StatusAnchorRecord> = self.read(&key).await?;
+        let (rec, at): (Option<StatusAnchorRecord>, u64) = self.read(&key).await?;
         let anchor = rec.map(|r| StatusAnchor { version: r.version, hash: r.hash.0, anchored_at_ms: r.time_ms });
         let have = self.cache.read().unwrap_or_else(|p| p.into_inner()).snapshot.tokens.get(uri).cloned();
         let token = match (&anchor, have) {
@@ -229,7 +243,7 @@ impl ChainTrust {
             (Some(_), _) => Some(self.fetch_token(uri).await?),
             (None, _) => None,
         };
-        self.update(&key, Entry::Status(did.into(), uri.into()), |s| {
+        self.update(&key, at, Entry::Status(did.into(), uri.into()), |s| {
             let k = (did.to_string(), uri.to_string());
             match anchor {
                 Some(a) => s.anchors.insert(k, a),
@@ -255,7 +269,7 @@ impl ChainTrust {
         if self.fresh(&key) {
             return Ok(());
         }
-        let rec: Option<PolicyRecord> = self.read(&key).await?;
+        let (rec, at): (Option<PolicyRecord>, u64) = self.read(&key).await?;
         let policy = rec
             .map(|r| -> Result<Policy, TrustError> {
                 Ok(Policy {
@@ -269,7 +283,7 @@ impl ChainTrust {
                 })
             })
             .transpose()?;
-        self.update(&key, Entry::Policy(policy_id.into()), |s| match policy {
+        self.update(&key, at, Entry::Policy(policy_id.into()), |s| match policy {
             Some(p) => {
                 s.policies.insert(policy_id.to_string(), p);
             }
@@ -286,8 +300,8 @@ impl ChainTrust {
         if self.fresh(&key) {
             return Ok(());
         }
-        let rec: Option<TypeRecord> = self.read(&key).await?;
-        self.update(&key, Entry::Type(vct.into()), |s| match rec {
+        let (rec, at): (Option<TypeRecord>, u64) = self.read(&key).await?;
+        self.update(&key, at, Entry::Type(vct.into()), |s| match rec {
             Some(r) => {
                 s.types.insert(vct.to_string(), CredentialType { vct: r.vct, concealable: r.concealable });
             }
@@ -375,7 +389,7 @@ mod tests {
         for i in 0..10 {
             let id = format!("p{i}");
             let key = id::policy_key(&id);
-            trust.update(&key, Entry::Policy(id.clone()), |s| {
+            trust.update(&key, 1, Entry::Policy(id.clone()), |s| {
                 s.policies.insert(id.clone(), policy(&id));
             });
             assert!(trust.cached() <= 3, "{} records cached", trust.cached());
@@ -387,15 +401,43 @@ mod tests {
         assert!(trust.policy("p9").unwrap().is_some(), "the newest stays");
         // Refreshing an old record makes it the most recent: the next eviction spares it.
         let key = id::policy_key("p7");
-        trust.update(&key, Entry::Policy("p7".into()), |s| {
+        trust.update(&key, 1, Entry::Policy("p7".into()), |s| {
             s.policies.insert("p7".into(), policy("p7"));
         });
-        trust.update(&id::policy_key("p10"), Entry::Policy("p10".into()), |s| {
+        trust.update(&id::policy_key("p10"), 1, Entry::Policy("p10".into()), |s| {
             s.policies.insert("p10".into(), policy("p10"));
         });
         assert!(trust.policy("p7").unwrap().is_some());
         assert!(trust.policy("p8").unwrap().is_none());
         assert_eq!(trust.cached(), 3);
+    }
+
+    /// Two loads of one record in flight across a block: the one proven lower, back last,
+    /// must not undo the newer (a policy withdrawn at the later height stays withdrawn).
+    #[test]
+    fn a_record_proven_lower_than_the_one_cached_changes_nothing() {
+        let chain = TrustedChain::new("c", vec![], Duration::from_secs(60));
+        let trust = ChainTrust::new("http://127.0.0.1:1", chain, Duration::from_secs(60));
+        let key = id::policy_key("p");
+        let mut withdrawn = policy("p");
+        withdrawn.withdrawn_at = Some(5);
+        trust.update(&key, 20, Entry::Policy("p".into()), |s| {
+            s.policies.insert("p".into(), withdrawn.clone());
+        });
+        let mut applied = false;
+        trust.update(&key, 19, Entry::Policy("p".into()), |s| {
+            applied = true;
+            s.policies.insert("p".into(), policy("p"));
+        });
+        assert!(!applied, "the older answer is not applied");
+        assert_eq!(trust.cache.read().unwrap().snapshot.policies["p"].withdrawn_at, Some(5));
+        // The same height or a later one is applied.
+        trust.update(&key, 21, Entry::Policy("p".into()), |s| {
+            applied = true;
+            s.policies.insert("p".into(), policy("p"));
+        });
+        assert!(applied);
+        assert_eq!(trust.cache.read().unwrap().snapshot.policies["p"].withdrawn_at, None);
     }
 
     #[test]
