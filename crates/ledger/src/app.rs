@@ -232,7 +232,8 @@ impl BlockApp for Ledger {
             peeked.iter().map(|(id, tx, permit)| Some(mempool.take_known(id, tx).unwrap_or((*permit, None)))).collect()
         };
         let txs: Vec<(Hash, SignedTx)> = peeked.into_iter().map(|(id, tx, _)| (id, tx)).collect();
-        let (executed, dropped) = execute_block(&self.store, &self.router, &input, txs, known, Mode::Propose)?;
+        let (executed, dropped) =
+            self.beside_flush(|| execute_block(&self.store, &self.router, &input, txs, known, Mode::Propose))?;
         if !dropped.is_empty() {
             let mut mempool = lock(&self.mempool);
             for (id, why) in &dropped {
@@ -255,7 +256,7 @@ impl BlockApp for Ledger {
     }
 
     fn validate(&self, block: &Block) -> Result<(), LedgerError> {
-        let executed = self.execute_checked(block, Vec::new())?;
+        let executed = self.beside_flush(|| self.execute_checked(block, Vec::new()))?;
         if let Some(executed) = executed {
             self.remember(executed)?;
         }
@@ -287,7 +288,11 @@ impl BlockApp for Ledger {
                 lock(&self.executed).get(hash).cloned().ok_or(LedgerError::UnknownBlock(*hash))?
             }
         };
-        self.commit_executed(&executed, commit, true)
+        // The pipelined cycle (decision 0029): the certificate is durable now, and with the
+        // block's pending copy it is enough to recover the block after a crash; the block's
+        // own write reaches the disk beside the next block's execution.
+        self.store.keep_decided(&commit)?;
+        self.commit_executed(&executed, commit, false)
     }
 
     fn decided(&self, height: u64) -> Result<Option<(Vec<u8>, Commit)>, LedgerError> {

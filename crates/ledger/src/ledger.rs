@@ -148,7 +148,7 @@ impl Ledger {
         // a subscriber that falls further behind is told how many it missed.
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let clock_offset_ms = AtomicI64::new(config.fault_clock_offset_ms);
-        Ok(Ledger {
+        let ledger = Ledger {
             mempool: Mutex::new(Mempool::new(config.mempool.clone())),
             store,
             router,
@@ -163,7 +163,9 @@ impl Ledger {
             clock_offset_ms,
             build_ns_per_tx: AtomicU64::new(0),
             validators: Mutex::new(validators),
-        })
+        };
+        ledger.recover_decided()?;
+        Ok(ledger)
     }
 
     fn init_genesis(store: &Store, router: &Router, genesis: &Genesis) -> Result<(), LedgerError> {

@@ -16,6 +16,7 @@ mod mempool;
 mod module;
 mod overlay;
 mod quota;
+mod recover;
 mod router;
 mod sync;
 mod typed;

@@ -4,86 +4,14 @@
 //! the header's `txs_root` that the certificate covers) leaves its signature out, so only the
 //! signature check itself can catch that.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
+use common::{certify, node, note, Node};
 use dojang_crypto::{Algorithm, Keypair};
-use dojang_ledger::{
-    BlockApp, Genesis, GenesisValidator, Ledger, LedgerConfig, Module, ModuleError, Permit, Router, StateRead,
-    StateWrite, TxContext,
-};
-use dojang_store::Store;
-use dojang_types::{encode, Block, Commit, CommitSignature, Event, Signature, SignedTx, TxBody, VoteSignBytes};
-
-/// Writes each message under its transaction id; refuses messages not starting `note:`.
-struct Notes;
-
-impl Module for Notes {
-    fn name(&self) -> &'static str {
-        "notes"
-    }
-
-    fn init_genesis(&self, _: &mut dyn StateWrite, _: &serde_json::Value) -> Result<(), ModuleError> {
-        Ok(())
-    }
-
-    fn check(&self, msg: &[u8]) -> Result<Permit, ModuleError> {
-        if msg.starts_with(b"note:") {
-            Ok(Permit::OwnRules)
-        } else {
-            Err(ModuleError::InvalidMessage("a note starts with 'note:'".into()))
-        }
-    }
-
-    fn execute(&self, ctx: &TxContext, state: &mut dyn StateWrite, msg: &[u8]) -> Result<Vec<Event>, ModuleError> {
-        state.put(ctx.tx_id.0.as_slice(), msg.to_vec());
-        Ok(vec![Event::new("notes", "noted")])
-    }
-
-    fn query(&self, _: &dyn StateRead, _: &str, _: &serde_json::Value) -> Result<serde_json::Value, ModuleError> {
-        Ok(serde_json::Value::Null)
-    }
-}
-
-const CHAIN: &str = "catch-up-chain";
-
-struct Node {
-    ledger: Ledger,
-    _dir: tempfile::TempDir,
-}
-
-fn node(validator: &Keypair) -> Node {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("db.redb")).unwrap();
-    let genesis = Genesis {
-        chain_id: CHAIN.into(),
-        genesis_time_ms: 1_700_000_000_000,
-        validators: vec![GenesisValidator { name: "city".into(), public_key: validator.public_key(), power: 1 }],
-        modules: Default::default(),
-    };
-    let ledger = Ledger::open(store, Router::new().with(Arc::new(Notes)), genesis, LedgerConfig::default()).unwrap();
-    Node { ledger, _dir: dir }
-}
-
-/// The validator's precommit for `block`: a certificate any follower checks.
-fn certify(validator: &Keypair, block: &Block) -> Commit {
-    let address = validator.public_key().address();
-    let vote = VoteSignBytes {
-        chain_id: CHAIN.into(),
-        height: block.header.height,
-        round: 0,
-        vote_type: 1,
-        block_hash: Some(block.hash()),
-        validator: address,
-    };
-    let Signature::Ed25519(signature) = validator.sign(&vote.to_bytes()) else { unreachable!("an Ed25519 key") };
-    Commit {
-        height: block.header.height,
-        round: 0,
-        block_hash: block.hash(),
-        signatures: vec![CommitSignature { validator: address, signature }],
-    }
-}
+use dojang_ledger::BlockApp;
+use dojang_types::{encode, Block, Commit, Signature};
 
 /// Three blocks of 40 notes from 40 accounts, each certified, as a peer serves them.
 fn certified_chain(validator: &Keypair) -> (Node, Vec<(Vec<u8>, Commit)>) {
@@ -91,16 +19,7 @@ fn certified_chain(validator: &Keypair) -> (Node, Vec<(Vec<u8>, Commit)>) {
     let mut batch = Vec::new();
     for b in 0..3u64 {
         for i in 0..40u64 {
-            let k = Keypair::generate(Algorithm::Ed25519);
-            let tx: SignedTx = k.sign_tx(TxBody {
-                chain_id: CHAIN.into(),
-                sender: k.public_key(),
-                nonce: b * 100 + i,
-                expires_at_ms: dojang_types::wall_clock_ms() + 600_000,
-                module: "notes".into(),
-                msg: format!("note:{b}/{i}").into_bytes(),
-            });
-            source.ledger.submit(&encode(&tx)).unwrap();
+            source.ledger.submit(&encode(&note(b * 100 + i, &format!("{b}/{i}")))).unwrap();
         }
         let height = source.ledger.next_height();
         let proposer = source.ledger.validators()[0].address;

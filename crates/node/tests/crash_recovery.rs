@@ -1,7 +1,8 @@
 //! kill -9 under load, then restart: nothing acknowledged committed is lost (including what
 //! was acknowledged in the instant before the kill), every receipt reads back as it was
 //! acknowledged, the state root recomputed from the blocks equals the stored one, and the
-//! chain continues.
+//! chain continues. And kill -9 inside the pipelined cycle's window (decision 0029), between a
+//! block reported final and its write reaching the disk: the block is recovered.
 
 mod common;
 
@@ -78,4 +79,43 @@ async fn kill_9_under_load_loses_nothing_and_the_chain_continues() {
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains(&format!("verified {latest} blocks")), "{text}");
     assert!(!stderr.contains(" ERROR "), "no error log lines on a healthy single validator:\n{stderr}");
+}
+
+/// A block decided and reported final is written without an fsync until the next block
+/// executes beside its flush (decision 0029). With a ten-minute idle interval no next block
+/// comes, so SIGKILL right after the receipt lands inside that window, every time. The
+/// restarted node recovers the block from its kept certificate and pending copy (and says so),
+/// answers the same receipt, and goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_between_a_final_block_and_its_flush_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    init(&home, "crash-window");
+    let idle =
+        [("DOJANG_CONSENSUS__IDLE_BLOCK_INTERVAL_MS", "600000"), ("DOJANG_API__HEALTH_MAX_BLOCK_AGE_MS", "1200000")];
+    let node = NodeProcess::start_with_env(&home, &idle);
+    let client = Client::new(&node.url);
+    let b = TxBuilder::new("crash-window", anchoring_keys(&home.join("keys")).remove(0));
+    let anchor =
+        |namespace: &str| json!({"type": "anchor", "namespace": namespace, "root": Hash::default(), "leaves": 1});
+    let s = client.submit(&b.build("anchor", &anchor("window")), true).await.unwrap();
+    let receipt = s.receipt.expect("final within the wait");
+    let height = receipt["height"].as_u64().unwrap();
+    let block = client.block(height).await.unwrap();
+    node.kill9();
+
+    let node = NodeProcess::start_with_env(&home, &idle);
+    let client = Client::new(&node.url);
+    let got = client.tx(&s.id).await.expect("the transaction reported final is there after the crash");
+    assert_eq!(got["receipt"], receipt, "with the receipt it was reported final with");
+    assert_eq!(client.block(height).await.unwrap(), block, "the same block at its height");
+    let next = client.submit(&b.build("anchor", &anchor("after")), true).await.unwrap();
+    assert!(next.receipt.is_some(), "the chain goes on");
+    let stderr = std::fs::read_to_string(&node.stderr_log).unwrap();
+    node.stop();
+    assert!(
+        stderr.contains("recovered the block decided before the node stopped")
+            && stderr.contains(&format!("height={height}")),
+        "the kill landed between block {height} and its flush, and the node recovered it:\n{stderr}"
+    );
 }

@@ -6,12 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use bitvec::order::Msb0;
-use bitvec::view::BitView as _;
-use nomt::hasher::{Sha2Hasher, ValueHasher as _};
-use nomt::trie::LeafData;
+use dojang_crypto::{nomt_key_path as key_path, verify_nomt_state_proof, NomtProof};
+use dojang_types::Hash;
+use nomt::hasher::Sha2Hasher;
 use nomt::{KeyReadWrite, Nomt, Options, SessionParams};
-use sha2::{Digest, Sha256};
 
 use crate::engine::{Applied, Engine, EngineError, Proven};
 
@@ -67,11 +65,6 @@ pub struct NomtTrie {
     root: [u8; 32],
 }
 
-/// NOMT expects uniformly spread key paths: the SHA-256 of the state key.
-fn key_path(key: &[u8]) -> [u8; 32] {
-    Sha256::digest(key).into()
-}
-
 impl NomtTrie {
     /// Creates a database in the directory `path`, with a hash table sized for `expected_keys`
     /// ([`expected_pages`] of twice as many at 60 % full; growing it later means taking the
@@ -103,6 +96,19 @@ impl NomtTrie {
         let root = db.root().into_inner();
         Ok(NomtTrie { db, path: path.to_path_buf(), root })
     }
+
+    /// The latest root, which a header would carry.
+    pub fn root(&self) -> Hash {
+        Hash(self.root)
+    }
+
+    /// The path to where `key`'s leaf is, or would be, against the latest root, in the form a
+    /// node serves (decision 0027, step 2).
+    pub fn proof(&self, key: &[u8]) -> Result<NomtProof, EngineError> {
+        let session = self.db.begin_session(SessionParams::default());
+        let proof = session.prove(key_path(key)).map_err(|e| EngineError::failed(NAME, format!("prove: {e:#}")))?;
+        Ok(NomtProof::from_path_proof(&proof))
+    }
 }
 
 impl Engine for NomtTrie {
@@ -126,23 +132,14 @@ impl Engine for NomtTrie {
     }
 
     fn prove(&mut self, key: &[u8], expected: &[u8]) -> Result<Proven, EngineError> {
-        let path = key_path(key);
-        let session = self.db.begin_session(SessionParams::default());
-        let proof = session.prove(path).map_err(|e| EngineError::failed(NAME, format!("prove: {e:#}")))?;
-        drop(session);
-        let bad =
-            |why: String| EngineError::BadProof { engine: NAME, key: String::from_utf8_lossy(key).into_owned(), why };
-        // What a client receives and decodes: the proof's encoding is what it downloads.
-        let bytes = borsh::to_vec(&proof).map_err(|e| EngineError::failed(NAME, e))?;
-        let proof: nomt::proof::PathProof = borsh::from_slice(&bytes).map_err(|e| bad(format!("decode: {e}")))?;
-        let bits = path.view_bits::<Msb0>();
-        let verified = proof.verify::<Sha2Hasher>(bits, self.root).map_err(|e| bad(format!("{e:?}")))?;
-        let leaf = LeafData { key_path: path, value_hash: Sha2Hasher::hash_value(expected) };
-        // `confirm_value` errs only for a leaf off the proven path, and the leaf is built on it.
-        match verified.confirm_value(&leaf) {
-            Ok(true) => Ok(Proven { proof_bytes: bytes.len() }),
-            _ => Err(bad("the proven leaf holds another value, or none".into())),
-        }
+        // What a client downloads and checks: the node's wire form, checked as the SDKs do.
+        let bytes = self.proof(key)?.encode();
+        verify_nomt_state_proof(key, Some(expected), &self.root(), &bytes).map_err(|e| EngineError::BadProof {
+            engine: NAME,
+            key: String::from_utf8_lossy(key).into_owned(),
+            why: e.to_string(),
+        })?;
+        Ok(Proven { proof_bytes: bytes.len() })
     }
 
     fn path(&self) -> &Path {

@@ -141,7 +141,9 @@ impl Store {
     /// Writes a decided block with its receipts, certificate and state changes in one
     /// transaction. Blocks must arrive in height order. With `durable`, the block is on disk
     /// when this returns (one fsync); without, it becomes durable with the next durable commit
-    /// and a crash before that loses it whole (catch-up uses this and re-fetches).
+    /// ([`Store::flush`]) and a crash before that loses it whole: catch-up fetches it again,
+    /// and a block decided live is recovered from its kept certificate
+    /// ([`Store::keep_decided`]) and its pending copy.
     pub fn commit_block(
         &self,
         block: &Block,
@@ -184,12 +186,17 @@ impl Store {
         }
         let blocks_done = started.elapsed();
         tx.commit().db()?;
-        self.commits.record(started.elapsed() - blocks_done);
+        // A durable commit writes out every commit before it as well.
+        self.unflushed.store(!durable, std::sync::atomic::Ordering::Release);
+        if durable {
+            self.commits.record(started.elapsed() - blocks_done);
+        }
         tracing::debug!(
             height,
             state_ms = state_done.as_millis() as u64,
             block_ms = (blocks_done - state_done).as_millis() as u64,
-            fsync_ms = (started.elapsed() - blocks_done).as_millis() as u64,
+            commit_ms = (started.elapsed() - blocks_done).as_millis() as u64,
+            durable,
             nodes = state.batch.node_batch.nodes().len(),
             "store commit"
         );

@@ -96,7 +96,12 @@ impl Store {
             })
             .create(path)
             .map_err(|e| open_error(path, e))?;
-        let store = Store { db: Handle::Writable(db), path: path.to_path_buf(), commits: Default::default() };
+        let store = Store {
+            db: Handle::Writable(db),
+            path: path.to_path_buf(),
+            commits: Default::default(),
+            unflushed: Default::default(),
+        };
         store.create_tables()?;
         let check = OpenCheck { elapsed: started.elapsed(), rolled_back: rolled_back.load(Ordering::Relaxed) };
         Ok((store, check))
@@ -107,7 +112,12 @@ impl Store {
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         let db =
             redb::Builder::new().set_cache_size(CACHE_BYTES).open_read_only(path).map_err(|e| open_error(path, e))?;
-        Ok(Store { db: Handle::ReadOnly(db), path: path.to_path_buf(), commits: Default::default() })
+        Ok(Store {
+            db: Handle::ReadOnly(db),
+            path: path.to_path_buf(),
+            commits: Default::default(),
+            unflushed: Default::default(),
+        })
     }
 
     /// Checks the latest block against everything that refers to it: its transactions against

@@ -5,6 +5,7 @@
 //! instant leaves either the whole block or none of it.
 
 mod blocks;
+mod decided;
 mod diagnose;
 mod error;
 mod evidence;
@@ -15,7 +16,7 @@ mod tables;
 mod txs;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, WriteTransaction};
 
@@ -39,6 +40,8 @@ pub struct Store {
     /// The database file, where backups and operators look for it.
     path: std::path::PathBuf,
     commits: CommitTimes,
+    /// A block was written without an fsync since the last durable commit ([`Store::flush`]).
+    unflushed: AtomicBool,
 }
 
 /// How long block commits waited on the disk (redb's commit, which syncs the file): what an
@@ -96,7 +99,12 @@ impl Store {
             .set_cache_size(CACHE_BYTES)
             .create(path)
             .map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?;
-        let store = Store { db: Handle::Writable(db), path: path.to_path_buf(), commits: CommitTimes::default() };
+        let store = Store {
+            db: Handle::Writable(db),
+            path: path.to_path_buf(),
+            commits: CommitTimes::default(),
+            unflushed: Default::default(),
+        };
         store.create_tables()?;
         Ok(store)
     }

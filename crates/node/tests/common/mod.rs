@@ -35,15 +35,20 @@ pub struct NodeProcess {
 impl NodeProcess {
     /// Starts `dojang node --home home` on a free loopback port and waits until it is ready.
     pub fn start(home: &Path) -> NodeProcess {
-        Self::launch(home, true)
+        Self::launch(home, true, &[])
+    }
+
+    /// Starts a node on a free port with settings overridden from the environment.
+    pub fn start_with_env(home: &Path, env: &[(&str, &str)]) -> NodeProcess {
+        Self::launch(home, true, env)
     }
 
     /// Starts a node on the API address its config names (for networks, where peers know it).
     pub fn start_configured(home: &Path) -> NodeProcess {
-        Self::launch(home, false)
+        Self::launch(home, false, &[])
     }
 
-    fn launch(home: &Path, free_port: bool) -> NodeProcess {
+    fn launch(home: &Path, free_port: bool, env: &[(&str, &str)]) -> NodeProcess {
         let stderr_log = home.join(format!(
             "stderr-{}.log",
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
@@ -55,6 +60,7 @@ impl NodeProcess {
         }
         cmd.env("DOJANG_API__RATE_LIMIT_PER_SECOND", "100000")
             .env("DOJANG_CONSENSUS__IDLE_BLOCK_INTERVAL_MS", IDLE_BLOCK_INTERVAL_MS.to_string())
+            .envs(env.iter().copied())
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr_log).unwrap());

@@ -1,0 +1,61 @@
+//! The pipelined block cycle (decision 0029): a decided block is written without waiting for
+//! the disk, its certificate kept durably first, and the disk's wait taken beside the next
+//! block's execution. After a crash in between, the block is recovered here from its
+//! certificate and its pending copy, before consensus asks for the next height.
+
+use dojang_crypto::verify_commit;
+use dojang_store::StoreError;
+use tracing::{info, warn};
+
+use crate::error::LedgerError;
+use crate::ledger::Ledger;
+
+impl Ledger {
+    /// Runs `work` (a block's execution) while the blocks written without an fsync are made
+    /// durable on another thread. A failed flush fails the block: the disk is in trouble.
+    pub(crate) fn beside_flush<T>(&self, work: impl FnOnce() -> Result<T, LedgerError>) -> Result<T, LedgerError> {
+        std::thread::scope(|scope| {
+            let flushing = scope.spawn(|| self.store.flush());
+            let out = work();
+            flushing.join().map_err(|_| StoreError::Io("the thread flushing the store panicked".into()))??;
+            out
+        })
+    }
+
+    /// Re-applies the block decided just before a crash, if its write did not reach the disk:
+    /// its certificate is the one kept last, one height above the store's, and the block is
+    /// in the pending table. Nothing to do after a clean stop.
+    pub(crate) fn recover_decided(&self) -> Result<(), LedgerError> {
+        let Some(commit) = self.store.decided_commit()? else { return Ok(()) };
+        let head = self.head().0;
+        if commit.height <= head {
+            return Ok(());
+        }
+        if commit.height > head + 1 {
+            // Not this store's: a backup restored under a newer certificate, say. What lies
+            // between is fetched from peers.
+            warn!(
+                height = commit.height,
+                store = head,
+                "the kept certificate is for a height above the store's next; ignored, the node catches up from peers"
+            );
+            return Ok(());
+        }
+        let Some(block) = self.store.get_pending(commit.height, &commit.block_hash)? else {
+            warn!(
+                height = commit.height,
+                "the block decided before the node stopped is not kept here; it is fetched from peers"
+            );
+            return Ok(());
+        };
+        verify_commit(&block.header, &commit, &self.validators()).map_err(|e| {
+            StoreError::Corrupt(format!("the kept certificate of block {} does not finalize it: {e}", commit.height))
+        })?;
+        let executed = self
+            .execute_checked(&block, Vec::new())?
+            .ok_or_else(|| LedgerError::InvalidBlock("the block to recover was already executed".into()))?;
+        self.commit_executed(&executed, commit, true)?;
+        info!(height = block.header.height, "recovered the block decided before the node stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,89 @@
+//! The pipelined block cycle's durability (issue 20, decision 0029). A decided block is
+//! written without waiting for the disk, and the wait (redb's page flush and fsync) runs
+//! beside the execution of the next block. What makes the block durable at once is smaller:
+//! its certificate, in a file of its own beside the database. The block itself is already
+//! durable in the pending table (kept before this node voted for it), so after a crash the
+//! node re-executes the block from the two and reaches the same state.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+
+use dojang_types::{decode, encode, Commit};
+
+use crate::error::{OrDb, StoreError};
+use crate::Store;
+
+impl Store {
+    /// Where the latest decided block's certificate is kept: `<database>.decided`.
+    pub fn decided_path(&self) -> PathBuf {
+        let mut name = self.path.clone().into_os_string();
+        name.push(".decided");
+        PathBuf::from(name)
+    }
+
+    /// Keeps the certificate of a decided block durably (written beside the database, synced,
+    /// then renamed over the previous one), before the block is written without an fsync.
+    pub fn keep_decided(&self, commit: &Commit) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        let path = self.decided_path();
+        let tmp = path.with_extension("decided.tmp");
+        let io = |what: &str, e: std::io::Error| StoreError::Io(format!("{what} {}: {e}", tmp.display()));
+        let mut file = std::fs::File::create(&tmp).map_err(|e| io("cannot create", e))?;
+        file.write_all(&encode(commit)).map_err(|e| io("cannot write", e))?;
+        file.sync_all().map_err(|e| io("cannot sync", e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| io("cannot rename", e))?;
+        if let Some(dir) = path.parent() {
+            // The rename is durable only once the directory is.
+            let dir = std::fs::File::open(dir).map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
+            dir.sync_all().map_err(|e| StoreError::Io(format!("cannot sync the store's directory: {e}")))?;
+        }
+        tracing::debug!(height = commit.height, keep_us = started.elapsed().as_micros() as u64, "certificate kept");
+        Ok(())
+    }
+
+    /// The certificate [`Store::keep_decided`] kept last, if any. A file that does not decode
+    /// is a damaged store: the operator removes it, and the block it named is fetched from
+    /// peers.
+    pub fn decided_commit(&self) -> Result<Option<Commit>, StoreError> {
+        let path = self.decided_path();
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::Io(format!("{}: {e}", path.display()))),
+        };
+        decode(&bytes).map(Some).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "{} does not decode ({e}); remove it and the node fetches its latest block from peers",
+                path.display()
+            ))
+        })
+    }
+
+    /// Makes every block written without an fsync durable: one empty durable commit, which
+    /// redb makes write out everything committed before it. Run beside the next block's
+    /// execution; does nothing when nothing waits.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        if !self.unflushed.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let done = self.write().and_then(|tx| tx.commit().db());
+        if done.is_err() {
+            self.unflushed.store(true, Ordering::Release);
+        }
+        done?;
+        self.commits.record(started.elapsed());
+        tracing::debug!(flush_ms = started.elapsed().as_millis() as u64, "store flushed");
+        Ok(())
+    }
+}
+
+impl Drop for Store {
+    /// A node that stops cleanly leaves nothing to recover.
+    fn drop(&mut self) {
+        if let Err(e) = self.flush() {
+            tracing::warn!(error = %e, "cannot flush the store on close; the node recovers its last block when it starts");
+        }
+    }
+}
