@@ -319,13 +319,19 @@ impl<L: BlockApp> Host<L> {
             let ledger = self.ledger.clone();
             match tokio::task::spawn_blocking(move || ledger.validate(&block)).await {
                 Ok(Ok(())) => Validity::Valid,
-                Ok(Err(e)) => {
-                    warn!(height = %init.height, error = %e, "invalid proposal");
+                Ok(Err(LedgerError::InvalidBlock(reason))) => {
+                    warn!(height = %init.height, %reason, "invalid proposal");
                     Validity::Invalid
+                }
+                // This node's own trouble (its disk), not the block's: no verdict is kept, so
+                // the block is judged again if it comes again.
+                Ok(Err(e)) => {
+                    error!(height = %init.height, error = %e, "cannot validate a proposal");
+                    return None;
                 }
                 Err(e) => {
                     error!(error = %e, "validation task failed");
-                    Validity::Invalid
+                    return None;
                 }
             }
         };

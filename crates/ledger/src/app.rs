@@ -291,6 +291,9 @@ impl BlockApp for Ledger {
         // The pipelined cycle (decision 0029): the certificate is durable now, and with the
         // block's pending copy it is enough to recover the block after a crash; the block's
         // own write reaches the disk beside the next block's execution.
+        // Whatever an earlier block left unflushed goes first (nothing, when the block
+        // executed beside its flush): the kept certificate never runs two heights ahead.
+        self.store.flush()?;
         self.store.keep_decided(&commit)?;
         self.commit_executed(&executed, commit, false)
     }

@@ -11,9 +11,20 @@ use crate::error::LedgerError;
 use crate::ledger::Ledger;
 
 impl Ledger {
+    /// The height this node decided (its kept certificate's) when its store ends below it:
+    /// its consensus log may already be past that height, so it must not run consensus until
+    /// it has caught up to it from peers, or it could sign twice for one height.
+    pub fn unrecovered_decision(&self) -> Result<Option<u64>, LedgerError> {
+        let kept = self.store.decided_commit()?.map(|c| c.height);
+        Ok(kept.filter(|&h| h > self.head().0))
+    }
+
     /// Runs `work` (a block's execution) while the blocks written without an fsync are made
     /// durable on another thread. A failed flush fails the block: the disk is in trouble.
     pub(crate) fn beside_flush<T>(&self, work: impl FnOnce() -> Result<T, LedgerError>) -> Result<T, LedgerError> {
+        if !self.store.needs_flush() {
+            return work();
+        }
         std::thread::scope(|scope| {
             let flushing = scope.spawn(|| self.store.flush());
             let out = work();
@@ -31,21 +42,15 @@ impl Ledger {
         if commit.height <= head {
             return Ok(());
         }
+        // In the two cases below the store cannot be brought to the kept height here (a backup
+        // restored beside a newer certificate, say): the node must catch up from peers before
+        // it runs consensus ([`Ledger::unrecovered_decision`]).
         if commit.height > head + 1 {
-            // Not this store's: a backup restored under a newer certificate, say. What lies
-            // between is fetched from peers.
-            warn!(
-                height = commit.height,
-                store = head,
-                "the kept certificate is for a height above the store's next; ignored, the node catches up from peers"
-            );
+            warn!(height = commit.height, store = head, "this node decided a height above its store's next");
             return Ok(());
         }
         let Some(block) = self.store.get_pending(commit.height, &commit.block_hash)? else {
-            warn!(
-                height = commit.height,
-                "the block decided before the node stopped is not kept here; it is fetched from peers"
-            );
+            warn!(height = commit.height, "the block decided before the node stopped is not kept here");
             return Ok(());
         };
         verify_commit(&block.header, &commit, &self.validators()).map_err(|e| {

@@ -28,25 +28,32 @@ fn a_decided_block_waits_for_the_disk_beside_the_next_blocks_execution() {
     let n = node(&validator);
     let block = propose_notes(&n.ledger, 30);
     let commit = certify(&validator, &block);
-    let synced = n.ledger.store().commit_times().count;
+    let waits = n.ledger.store().commit_times().count;
     n.ledger.commit(1, &block.hash(), commit.clone()).unwrap();
     assert_eq!(n.ledger.head().0, 1, "decided and applied");
     assert_eq!(n.ledger.committed_tx_count(), 30, "its receipts reported");
-    assert_eq!(n.ledger.store().commit_times().count, synced, "no fsync on the decision's path");
+    assert_eq!(n.ledger.store().commit_times().count, waits + 1, "the decision waited on the disk once");
+    assert!(n.ledger.store().needs_flush(), "and not for the block: it waits for the next execution");
     let kept: Commit = decode(&std::fs::read(n.ledger.store().decided_path()).unwrap()).unwrap();
-    assert_eq!(kept, commit, "the certificate is kept durably before the block is written");
-    // The next block's execution makes the block durable beside it: one fsync'd commit.
+    assert_eq!(kept, commit, "the one wait was for the certificate, kept before the block is written");
+    // The next block's execution makes the block durable beside it.
     let next = propose_notes(&n.ledger, 5);
     assert_eq!(next.header.height, 2);
-    assert_eq!(n.ledger.store().commit_times().count, synced + 1, "the flush ran with block 2's execution");
+    assert_eq!(n.ledger.store().commit_times().count, waits + 2, "the flush ran with block 2's execution");
+    assert!(!n.ledger.store().needs_flush());
     n.ledger.commit(2, &next.hash(), certify(&validator, &next)).unwrap();
 
-    // A clean stop flushes: the node opens at its head with nothing to recover.
+    // A clean stop leaves the store complete (closing the database persists block 2), so the
+    // node opens at its head with nothing to recover.
     let head = n.ledger.head();
     let dir = n.dir;
     drop(n.ledger);
+    let store = dojang_store::Store::open(&dir.path().join("db.redb")).unwrap();
+    assert_eq!(store.latest_height().unwrap(), Some(2), "block 2 is in the file itself");
+    drop(store);
     let reopened = open_ledger(dir.path(), &validator).unwrap();
     assert_eq!(reopened.head(), head);
+    assert_eq!(reopened.unrecovered_decision().unwrap(), None);
 }
 
 /// A crash after the decision and before the block's write reached the disk leaves a store one
@@ -75,6 +82,38 @@ fn a_block_decided_before_a_crash_is_recovered_from_its_certificate_and_pending_
     // Opening again finds nothing more to recover.
     let again = open_ledger(dir.path(), &validator).unwrap();
     assert_eq!(again.head(), source.ledger.head());
+    assert_eq!(again.unrecovered_decision().unwrap(), None);
+}
+
+/// A store that cannot be brought to the kept height here (the block is not in its pending
+/// table, or the certificate is further ahead, as beside a restored backup) opens, but says how
+/// far this node went: the node then runs consensus only after catching up that far.
+#[test]
+fn a_decision_the_store_cannot_reach_is_reported_not_ignored() {
+    let validator = Keypair::generate(Algorithm::Ed25519);
+    let source = node(&validator);
+    let block = propose_notes(&source.ledger, 10);
+    let commit = certify(&validator, &block);
+    source.ledger.commit(1, &block.hash(), commit.clone()).unwrap();
+
+    let behind = node(&validator);
+    let path = behind.ledger.store().decided_path();
+    std::fs::write(&path, encode(&commit)).unwrap();
+    let dir = behind.dir;
+    drop(behind.ledger);
+    let opened = open_ledger(dir.path(), &validator).unwrap();
+    assert_eq!(opened.head().0, 0, "nothing to re-execute without the block");
+    assert_eq!(opened.unrecovered_decision().unwrap(), Some(1));
+    drop(opened);
+
+    let ahead = Commit { height: 7, ..commit };
+    std::fs::write(&path, encode(&ahead)).unwrap();
+    let opened = open_ledger(dir.path(), &validator).unwrap();
+    assert_eq!(opened.unrecovered_decision().unwrap(), Some(7));
+    // Caught up past it (here: block 1 applied as catch-up applies it), nothing is reported.
+    opened.apply_decided(&[(encode(&block), certify(&validator, &block))]).unwrap();
+    std::fs::write(&path, encode(&Commit { height: 1, ..ahead })).unwrap();
+    assert_eq!(opened.unrecovered_decision().unwrap(), None);
 }
 
 #[test]

@@ -81,7 +81,7 @@ pub fn open_store(home: &Home) -> anyhow::Result<(Store, Option<LatestBlock>)> {
         "store integrity checked (every page)"
     );
     if check.rolled_back {
-        warn!("the store's last write was incomplete (a crash?) and was rolled back; the node fetches what it lost from peers");
+        warn!("the store's last write was incomplete (a crash?) and was rolled back; the node re-executes its last decided block, or fetches what it lost from peers");
     }
     match store.check_latest() {
         Ok(latest) => Ok((store, latest)),

@@ -83,6 +83,15 @@ pub async fn run_node(
             );
         }
     }
+    if let Some(decided) = ledger.unrecovered_decision()? {
+        anyhow::bail!(
+            "this node decided block {decided} before it stopped ({}), but its store ends at height {} and the \
+             block is not kept here. Its consensus log may be past that height, so it may run consensus only \
+             once it has caught up to it: set api.peers in config.toml to nodes of this chain and start it again",
+            ledger.store().decided_path().display(),
+            ledger.head().0
+        );
+    }
     let identity =
         NodeIdentity { genesis: &genesis, signer, network_key, moniker: config.moniker.clone(), data_dir: home.data() };
     let consensus = dojang_consensus::start(ledger.clone(), identity, &config.consensus, config.ledger.max_block_bytes)

@@ -114,8 +114,55 @@ async fn a_kill_between_a_final_block_and_its_flush_loses_nothing() {
     let stderr = std::fs::read_to_string(&node.stderr_log).unwrap();
     node.stop();
     assert!(
-        stderr.contains("recovered the block decided before the node stopped")
-            && stderr.contains(&format!("height={height}")),
+        stderr.lines().any(|l| l.contains("recovered the block decided before the node stopped")
+            && l.contains(&format!("height={height}"))),
         "the kill landed between block {height} and its flush, and the node recovered it:\n{stderr}"
     );
+}
+
+/// A node whose store ends below the height it last decided, with that block not kept (a
+/// backup restored beside a newer certificate, say), may have a consensus log past its store:
+/// it refuses to run consensus and says how to catch up. A certificate file that does not
+/// decode stops it too.
+#[test]
+fn a_node_whose_store_ends_below_its_decided_height_refuses_to_run_consensus() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    init(&home, "crash-behind");
+    let decided = home.join("data").join("ledger.redb.decided");
+    let ahead = dojang_types::Commit { height: 40, round: 0, block_hash: Hash::default(), signatures: vec![] };
+    std::fs::create_dir_all(home.join("data")).unwrap();
+    std::fs::write(&decided, dojang_types::encode(&ahead)).unwrap();
+    let refusal = refused(&home);
+    assert!(
+        refusal.contains("decided block 40") && refusal.contains("ends at height 0") && refusal.contains("api.peers"),
+        "{refusal}"
+    );
+    std::fs::write(&decided, b"not a certificate").unwrap();
+    let refusal = refused(&home);
+    assert!(refusal.contains("ledger.redb.decided does not decode") && refusal.contains("api.peers"), "{refusal}");
+}
+
+/// Runs `dojang node` on a home it must refuse; returns what it printed on stderr.
+fn refused(home: &std::path::Path) -> String {
+    let mut child = std::process::Command::new(common::EXE)
+        .args(["node", "--home"])
+        .arg(home)
+        .env("DOJANG_API__LISTEN_ADDR", "127.0.0.1:0")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the node was still running after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success(), "the node exits with a failure");
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }

@@ -162,6 +162,9 @@ impl Store {
         let mut tx = self.write()?;
         if !durable {
             tx.set_durability(redb::Durability::None).map_err(|e| StoreError::Db(e.to_string()))?;
+            // Set before the commit, cleared only by a flush: a later durable commit's
+            // ordering cannot hide this block from the next flush.
+            self.unflushed.store(true, std::sync::atomic::Ordering::Release);
         }
         Self::write_state(&tx, state)?;
         let state_done = started.elapsed();
@@ -186,8 +189,6 @@ impl Store {
         }
         let blocks_done = started.elapsed();
         tx.commit().db()?;
-        // A durable commit writes out every commit before it as well.
-        self.unflushed.store(!durable, std::sync::atomic::Ordering::Release);
         if durable {
             self.commits.record(started.elapsed() - blocks_done);
         }

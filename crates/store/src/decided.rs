@@ -24,6 +24,7 @@ impl Store {
 
     /// Keeps the certificate of a decided block durably (written beside the database, synced,
     /// then renamed over the previous one), before the block is written without an fsync.
+    /// Its height is also how far this node has gone: consensus must not run below it.
     pub fn keep_decided(&self, commit: &Commit) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
         let path = self.decided_path();
@@ -33,18 +34,20 @@ impl Store {
         file.write_all(&encode(commit)).map_err(|e| io("cannot write", e))?;
         file.sync_all().map_err(|e| io("cannot sync", e))?;
         std::fs::rename(&tmp, &path).map_err(|e| io("cannot rename", e))?;
-        if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             // The rename is durable only once the directory is.
             let dir = std::fs::File::open(dir).map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
             dir.sync_all().map_err(|e| StoreError::Io(format!("cannot sync the store's directory: {e}")))?;
         }
+        // The decision's one wait on the disk now: what an operator watching disk waits sees.
+        self.commits.record(started.elapsed());
         tracing::debug!(height = commit.height, keep_us = started.elapsed().as_micros() as u64, "certificate kept");
         Ok(())
     }
 
     /// The certificate [`Store::keep_decided`] kept last, if any. A file that does not decode
-    /// is a damaged store: the operator removes it, and the block it named is fetched from
-    /// peers.
+    /// is a damaged store, and the node does not start: without it, nothing says how far
+    /// this node's consensus log may have gone.
     pub fn decided_commit(&self) -> Result<Option<Commit>, StoreError> {
         let path = self.decided_path();
         let bytes = match std::fs::read(&path) {
@@ -54,15 +57,23 @@ impl Store {
         };
         decode(&bytes).map(Some).map_err(|e| {
             StoreError::Corrupt(format!(
-                "{} does not decode ({e}); remove it and the node fetches its latest block from peers",
+                "{} does not decode ({e}); it records the last height this node decided, so remove it only \
+                 once the chain has moved past that height (as for a lost data/wal), and start the node with \
+                 api.peers so that it catches up",
                 path.display()
             ))
         })
     }
 
+    /// Whether a block written without an fsync waits for [`Store::flush`].
+    pub fn needs_flush(&self) -> bool {
+        self.unflushed.load(Ordering::Acquire)
+    }
+
     /// Makes every block written without an fsync durable: one empty durable commit, which
     /// redb makes write out everything committed before it. Run beside the next block's
-    /// execution; does nothing when nothing waits.
+    /// execution; does nothing when nothing waits. (Closing the database persists such
+    /// blocks as well, so a clean stop leaves nothing to recover.)
     pub fn flush(&self) -> Result<(), StoreError> {
         if !self.unflushed.swap(false, Ordering::AcqRel) {
             return Ok(());
@@ -76,14 +87,5 @@ impl Store {
         self.commits.record(started.elapsed());
         tracing::debug!(flush_ms = started.elapsed().as_millis() as u64, "store flushed");
         Ok(())
-    }
-}
-
-impl Drop for Store {
-    /// A node that stops cleanly leaves nothing to recover.
-    fn drop(&mut self) {
-        if let Err(e) = self.flush() {
-            tracing::warn!(error = %e, "cannot flush the store on close; the node recovers its last block when it starts");
-        }
     }
 }

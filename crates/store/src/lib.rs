@@ -44,8 +44,9 @@ pub struct Store {
     unflushed: AtomicBool,
 }
 
-/// How long block commits waited on the disk (redb's commit, which syncs the file): what an
-/// operator alerts on when a disk slows down.
+/// How long the store waited on the disk: each decided block's kept certificate, each durable
+/// block commit and each flush (redb's commit, which syncs the file). What an operator alerts
+/// on when a disk slows down.
 #[derive(Debug, Default)]
 pub struct CommitTimes {
     count: AtomicU64,
