@@ -54,7 +54,13 @@ impl Ledger {
             return Ok(());
         };
         verify_commit(&block.header, &commit, &self.validators()).map_err(|e| {
-            StoreError::Corrupt(format!("the kept certificate of block {} does not finalize it: {e}", commit.height))
+            StoreError::Corrupt(format!(
+                "the kept certificate of block {} does not finalize it ({e}): the file {} is damaged or not this \
+                 chain's; remove it only once the chain has moved past that height, and start the node with \
+                 api.peers so that it catches up",
+                commit.height,
+                self.store.decided_path().display()
+            ))
         })?;
         let executed = self
             .execute_checked(&block, Vec::new())?

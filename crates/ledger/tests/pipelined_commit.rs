@@ -110,9 +110,12 @@ fn a_decision_the_store_cannot_reach_is_reported_not_ignored() {
     std::fs::write(&path, encode(&ahead)).unwrap();
     let opened = open_ledger(dir.path(), &validator).unwrap();
     assert_eq!(opened.unrecovered_decision().unwrap(), Some(7));
-    // Caught up past it (here: block 1 applied as catch-up applies it), nothing is reported.
+    // Catching up below the kept height (block 1, as catch-up applies it) still reports it.
     opened.apply_decided(&[(encode(&block), certify(&validator, &block))]).unwrap();
-    std::fs::write(&path, encode(&Commit { height: 1, ..ahead })).unwrap();
+    assert_eq!(opened.head().0, 1);
+    assert_eq!(opened.unrecovered_decision().unwrap(), Some(7));
+    // A kept certificate at or below the head is nothing to report.
+    std::fs::write(&path, encode(&certify(&validator, &block))).unwrap();
     assert_eq!(opened.unrecovered_decision().unwrap(), None);
 }
 

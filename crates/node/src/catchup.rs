@@ -109,6 +109,9 @@ pub async fn catch_up(
     // usually still starting, which is normal and not worth an ERROR.
     let mut unreachable: Vec<String> = Vec::new();
     let mut prefetched: Option<Fetched> = None;
+    // A height this node decided before it stopped that its store does not reach: it may not
+    // run consensus below it, so catch-up goes at least that far, however close the peers are.
+    let must_reach = ledger.unrecovered_decision()?.unwrap_or(0);
     loop {
         let ours = ledger.head().0;
         let Fetched { peer, target, batch } = match prefetched.take() {
@@ -129,7 +132,8 @@ pub async fn catch_up(
                         Err(_) => {}
                     }
                 }
-                let Some((target, peer)) = best.filter(|(h, _)| *h > ours + CLOSE_ENOUGH) else { break };
+                let worth = |h: u64| h > ours + CLOSE_ENOUGH || (ours < must_reach && h > ours);
+                let Some((target, peer)) = best.filter(|(h, _)| worth(*h)) else { break };
                 progress.set_catch_up_target(target);
                 match fetch(&client, peer, ours + 1, cap).await {
                     Ok(b) if !b.is_empty() => Fetched { peer: peer.clone(), target, batch: b },

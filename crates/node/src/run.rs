@@ -83,11 +83,18 @@ pub async fn run_node(
             );
         }
     }
+    // What catch-up applied without an fsync is on disk before consensus signs anything.
+    ledger.store().flush()?;
     if let Some(decided) = ledger.unrecovered_decision()? {
+        let how = if config.api.peers.is_empty() {
+            "set api.peers in config.toml to nodes of this chain and start it again"
+        } else {
+            "none of api.peers brought it there (are they up, and past that height?): start it again when they are"
+        };
         anyhow::bail!(
             "this node decided block {decided} before it stopped ({}), but its store ends at height {} and the \
              block is not kept here. Its consensus log may be past that height, so it may run consensus only \
-             once it has caught up to it: set api.peers in config.toml to nodes of this chain and start it again",
+             once it has caught up to it: {how}",
             ledger.store().decided_path().display(),
             ledger.head().0
         );

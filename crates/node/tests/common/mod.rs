@@ -48,6 +48,12 @@ impl NodeProcess {
         Self::launch(home, false, &[])
     }
 
+    /// Starts a node on the API address its config names, with settings overridden from the
+    /// environment.
+    pub fn start_configured_with_env(home: &Path, env: &[(&str, &str)]) -> NodeProcess {
+        Self::launch(home, false, env)
+    }
+
     fn launch(home: &Path, free_port: bool, env: &[(&str, &str)]) -> NodeProcess {
         let stderr_log = home.join(format!(
             "stderr-{}.log",
