@@ -149,21 +149,13 @@ fn a_node_whose_store_ends_below_its_decided_height_refuses_to_run_consensus() {
 /// certificate, as a restored backup beside a newer certificate would.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_behind_its_decided_height_catches_up_to_it_from_close_peers_and_starts() {
-    let dir = tempfile::tempdir().unwrap();
-    let base = common::net::free_base(2);
-    let out = std::process::Command::new(common::EXE)
-        .args(["testnet", "--validators", "1", "--observers", "1", "--chain-id", "crash-close"])
-        .args(["--base-port", &base.to_string(), "--dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (validator_home, observer_home) = (dir.path().join("node-0"), dir.path().join("node-1"));
+    let net = common::net::Net::create(1, 1);
+    let (validator_home, observer_home) = (net.home(0), net.home(1));
     // No empty blocks: the validator stays at the height of its last transaction.
     let idle =
         [("DOJANG_CONSENSUS__IDLE_BLOCK_INTERVAL_MS", "600000"), ("DOJANG_API__HEALTH_MAX_BLOCK_AGE_MS", "1200000")];
     let validator = NodeProcess::start_configured_with_env(&validator_home, &idle);
-    let b = TxBuilder::new("crash-close", anchoring_keys(&dir.path().join("keys")).remove(0));
+    let b = TxBuilder::new("net-test", net.anchoring_keys().remove(0));
     let tx = b.build("anchor", &json!({"type": "anchor", "namespace": "close", "root": Hash::default(), "leaves": 1}));
     let s = Client::new(&validator.url).submit(&tx, true).await.unwrap();
     let height = s.receipt.expect("final")["height"].as_u64().unwrap();
