@@ -13,8 +13,7 @@ export { Client, NotFinalError, ProblemError, RefusedError } from "./client.js";
 export type { Receipt, Submitted } from "./client.js";
 export { DecodeError } from "./reader.js";
 export { ProofError, decodeStateProof, verifyStateProof } from "./proof.js";
-export { decodeNomtProof, verifyNomtStateProof } from "./nomt.js";
-export type { NomtLeaf, NomtProof } from "./nomt.js";
+export type { StateLeaf, StateProof } from "./proof.js";
 export {
   CommitError,
   MalformedError,

@@ -1,30 +1,17 @@
-// Jellyfish Merkle state proofs (the node's state tree, jmt with SHA-256): decoded strictly and
-// checked against a state root, so a value read from any node needs no trust in that node once
-// the root comes from a certified header.
+// State proofs: a path through the node's state trie (NOMT with SHA-256, decision 0027),
+// decoded strictly and checked against a state root with the same rules as the Rust SDK
+// (dojang_crypto::verify_state_proof), so a value read from any node needs no trust in that
+// node once the root comes from a certified header. Tested against proofs NOMT itself made
+// (docs/examples/nomt-proofs.json) and against a running node.
+//
+// The trie is binary. A key's path is SHA-256 of the state key, most significant bit first.
+// A leaf is SHA-256(key path ‖ SHA-256(value)) with the top bit set; an internal node is
+// SHA-256(left ‖ right) with the top bit cleared; an empty subtree is 32 zero bytes.
 
 import { sha256 } from "@noble/hashes/sha2";
 
-import { concat, utf8 } from "./bytes.js";
+import { concat } from "./bytes.js";
 import { Reader } from "./reader.js";
-
-const LEAF_DOMAIN = utf8("JMT::LeafNode");
-const INTERNAL_DOMAIN = utf8("JMT::IntrnalNode");
-/** The hash of an empty subtree: these 32 ASCII bytes, not a digest. */
-const PLACEHOLDER = utf8("SPARSE_MERKLE_PLACEHOLDER_HASH__");
-const MAX_SIBLINGS = 256;
-
-interface Leaf {
-  keyHash: Uint8Array;
-  valueHash: Uint8Array;
-}
-
-type Sibling = { kind: "null" } | { kind: "internal"; left: Uint8Array; right: Uint8Array } | { kind: "leaf"; leaf: Leaf };
-
-export interface StateProof {
-  leaf: Leaf | null;
-  /** Bottom level first. */
-  siblings: Sibling[];
-}
 
 export class ProofError extends Error {
   constructor(message: string) {
@@ -33,69 +20,66 @@ export class ProofError extends Error {
   }
 }
 
-function leaf(r: Reader): Leaf {
-  return { keyHash: r.take(32), valueHash: r.take(32) };
+/** One sibling per bit of a 256-bit path at most. */
+const MAX_SIBLINGS = 256;
+const TERMINATOR = new Uint8Array(32);
+
+export interface StateLeaf {
+  keyPath: Uint8Array;
+  valueHash: Uint8Array;
 }
 
-/** Decodes a proof's borsh bytes (`proof_hex` in `/v1/state`). */
+export interface StateProof {
+  /** `null` when the path ends in an empty subtree. */
+  leaf: StateLeaf | null;
+  /** The root's child level first. */
+  siblings: Uint8Array[];
+}
+
+/** Decodes `borsh(NomtProof)` (`proof_hex`): an optional leaf, then the siblings. */
 export function decodeStateProof(bytes: Uint8Array): StateProof {
   const r = new Reader(bytes, "state proof");
-  const hasLeaf = r.tag(2, "leaf option") === 1;
-  const proofLeaf = hasLeaf ? leaf(r) : null;
+  const leaf = r.tag(2, "leaf option") === 1 ? { keyPath: r.take(32), valueHash: r.take(32) } : null;
   const n = r.len(MAX_SIBLINGS, "siblings");
-  const siblings: Sibling[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = r.tag(3, "sibling");
-    if (t === 0) siblings.push({ kind: "null" });
-    else if (t === 1) siblings.push({ kind: "internal", left: r.take(32), right: r.take(32) });
-    else siblings.push({ kind: "leaf", leaf: leaf(r) });
-  }
+  const siblings: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) siblings.push(r.take(32));
   r.end();
-  return { leaf: proofLeaf, siblings };
+  return { leaf, siblings };
 }
 
-const leafHash = (l: Leaf) => sha256(concat(LEAF_DOMAIN, l.keyHash, l.valueHash));
-const internalHash = (left: Uint8Array, right: Uint8Array) => sha256(concat(INTERNAL_DOMAIN, left, right));
-
-function siblingHash(s: Sibling): Uint8Array {
-  if (s.kind === "null") return PLACEHOLDER;
-  if (s.kind === "internal") return internalHash(s.left, s.right);
-  return leafHash(s.leaf);
+function labelled(digest: Uint8Array, leaf: boolean): Uint8Array {
+  const out = Uint8Array.from(digest);
+  out[0] = leaf ? out[0]! | 0x80 : out[0]! & 0x7f;
+  return out;
 }
 
-/** Bit `i` of a 256-bit hash, most significant bit of byte 0 first. */
-const bit = (h: Uint8Array, i: number) => ((h[i >> 3]! >> (7 - (i & 7))) & 1) === 1;
-
-function commonPrefixBits(a: Uint8Array, b: Uint8Array): number {
-  let n = 0;
-  while (n < 256 && bit(a, n) === bit(b, n)) n++;
-  return n;
-}
-
+const leafHash = (l: StateLeaf) => labelled(sha256(concat(l.keyPath, l.valueHash)), true);
+const internalHash = (left: Uint8Array, right: Uint8Array) => labelled(sha256(concat(left, right)), false);
+/** Bit `i` of a path, most significant bit of byte 0 first. */
+const bit = (path: Uint8Array, i: number) => ((path[i >> 3]! >> (7 - (i & 7))) & 1) === 1;
 const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * Checks that `value` is stored under `key` (or, with `null`, that nothing is) in the state
- * whose root is `root`. Throws [`ProofError`] saying what does not match.
+ * whose root is `root` (a certified header's `state_root`). Throws [`ProofError`] saying what
+ * does not match.
  */
 export function verifyStateProof(key: Uint8Array, value: Uint8Array | null, root: Uint8Array, proofBytes: Uint8Array): void {
   const proof = decodeStateProof(proofBytes);
-  const keyHash = sha256(key);
-  if (value !== null) {
-    if (!proof.leaf) throw new ProofError("the value is claimed present but the proof shows an empty subtree");
-    if (!equal(proof.leaf.keyHash, keyHash)) throw new ProofError("the proof is for another key");
-    if (!equal(proof.leaf.valueHash, sha256(value))) throw new ProofError("the value does not match the proof");
-  } else if (proof.leaf) {
-    if (equal(proof.leaf.keyHash, keyHash)) throw new ProofError("the key is claimed absent but the proof shows it present");
-    if (commonPrefixBits(keyHash, proof.leaf.keyHash) < proof.siblings.length) {
-      throw new ProofError("the proof's leaf does not sit where the absent key would");
-    }
+  const path = sha256(key);
+  let node = proof.leaf ? leafHash(proof.leaf) : TERMINATOR;
+  // From the deepest sibling up: the path's bit at that depth says which side the node is on.
+  for (let depth = proof.siblings.length - 1; depth >= 0; depth--) {
+    const sibling = proof.siblings[depth]!;
+    node = bit(path, depth) ? internalHash(sibling, node) : internalHash(node, sibling);
   }
-  let hash = proof.leaf ? leafHash(proof.leaf) : PLACEHOLDER;
-  const n = proof.siblings.length;
-  proof.siblings.forEach((s, i) => {
-    const sib = siblingHash(s);
-    hash = bit(keyHash, n - 1 - i) ? internalHash(sib, hash) : internalHash(hash, sib);
-  });
-  if (!equal(hash, root)) throw new ProofError("the proof does not lead to the state root");
+  if (!equal(node, root)) throw new ProofError("the proof does not lead to the state root");
+  const ownLeaf = proof.leaf !== null && equal(proof.leaf.keyPath, path);
+  if (value === null) {
+    if (ownLeaf) throw new ProofError("the key is claimed absent but the proof shows a value for it");
+    return;
+  }
+  if (!proof.leaf) throw new ProofError("the value is claimed present but the proof ends in an empty subtree");
+  if (!ownLeaf) throw new ProofError("the proof ends at another key's leaf, so the key has no value there");
+  if (!equal(proof.leaf.valueHash, sha256(value))) throw new ProofError("the value does not match the proven leaf");
 }

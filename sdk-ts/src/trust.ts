@@ -345,25 +345,45 @@ export class VerifiedReader {
         targets.pop();
         continue;
       }
+      // The node proves the set deciding `target` at the block that last set it.
+      const step = await this.fetchStep(target, from);
+      if (step === null) {
+        // The current set decides `target`: nothing to follow.
+        targets.pop();
+        continue;
+      }
+      const changed = step.header.height;
       try {
-        await this.followStep(target);
+        this.chain.advance(step.header, step.commit, step.validators, step.proof);
         targets.pop();
       } catch (e) {
-        if (e instanceof CommitError && e.kind === "not-enough-power" && target > from + 1) {
-          targets.push(from + Math.floor((target - from) / 2));
-        } else throw e;
+        // The set changed more than once since: follow to the set deciding that block first.
+        if (e instanceof CommitError && e.kind === "not-enough-power" && changed > from) targets.push(changed);
+        else throw e;
       }
     }
     if (targets.length > 0) throw new VerifyError("follow", `following the validator set to ${height} took more than ${MAX_FOLLOW_STEPS} steps`);
   }
 
-  private async followStep(height: number): Promise<void> {
+  /**
+   * The set deciding `height` with the proof kept at the block that set it, and that block.
+   * `null` when the node says the set was set before `from` and it is the current set (each
+   * header is still checked against it); any other set from before is refused.
+   */
+  private async fetchStep(height: number, from: number): Promise<{ header: BlockHeader; commit: Commit; validators: Validator[]; proof: Uint8Array } | null> {
     const v = await this.client.get(`/v1/validators?height=${height}`);
-    if (v?.proof?.version + 1 !== height) throw new MalformedError(`the set of height ${height} is proven at another version`);
-    const b = await this.client.get(`/v1/blocks/${height - 1}`);
+    const version = v?.proof?.version;
+    if (!Number.isSafeInteger(version) || version < 0 || version >= height) {
+      throw new MalformedError(`the set of height ${height} is proven at version ${version}, not below it`);
+    }
+    if (version < from) {
+      if (Array.isArray(v.validators) && validatorsHash(v.validators) === this.chain.pinnedHash) return null;
+      throw new VerifyError("follow", `the node says the set deciding ${height} was set at block ${version}, before the set followed through ${from}, but it is not the current set`);
+    }
+    const b = await this.client.get(`/v1/blocks/${version}`);
     const header = b?.block?.header as BlockHeader;
-    if (header?.height !== height - 1) throw new MalformedError(`asked for block ${height - 1}, got another`);
-    this.chain.advance(header, b.commit, v.validators, hexField(v.proof.proof_hex, "proof_hex"));
+    if (header?.height !== version) throw new MalformedError(`asked for block ${version}, got another`);
+    return { header, commit: b.commit, validators: v.validators, proof: hexField(v.proof.proof_hex, "proof_hex") };
   }
 }
 

@@ -1,4 +1,4 @@
-// NOMT state proofs (decision 0027, step 2) checked against proofs a real NOMT database made
+// State proofs (NOMT paths, decision 0027) checked against proofs a real NOMT database made
 // (docs/examples/nomt-proofs.json, which a Rust test regenerates and compares), and every way
 // of making them say something else refused.
 
@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-import { DecodeError, ProofError, decodeNomtProof, fromHex, toHex, verifyNomtStateProof } from "../src/index.js";
+import { DecodeError, ProofError, decodeStateProof, fromHex, toHex, verifyStateProof } from "../src/index.js";
 
 interface Case {
   what: string;
@@ -27,11 +27,11 @@ const vectors: Vectors = JSON.parse(
 );
 const enc = (s: string) => new TextEncoder().encode(s);
 const check = (root: string, c: Case) =>
-  verifyNomtStateProof(enc(c.key), c.value === null ? null : enc(c.value), fromHex(root), fromHex(c.proof_hex));
+  verifyStateProof(enc(c.key), c.value === null ? null : enc(c.value), fromHex(root), fromHex(c.proof_hex));
 
 test("every proof NOMT made checks against its root", () => {
   assert.equal(vectors.cases.length, 6);
-  const kinds = vectors.cases.map((c) => (c.value === null ? (decodeNomtProof(fromHex(c.proof_hex)).leaf ? "absent at a leaf" : "absent at an empty subtree") : "present"));
+  const kinds = vectors.cases.map((c) => (c.value === null ? (decodeStateProof(fromHex(c.proof_hex)).leaf ? "absent at a leaf" : "absent at an empty subtree") : "present"));
   assert.deepEqual(kinds, ["present", "present", "present", "present", "absent at a leaf", "absent at an empty subtree"]);
   for (const c of vectors.cases) check(vectors.root, c);
   assert.equal(vectors.empty.root, "0".repeat(64));

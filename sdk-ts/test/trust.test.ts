@@ -1,5 +1,5 @@
 // Following the validator set and decoding hostile bytes, without a node: a synthetic chain
-// whose state is one leaf (so its JMT proof has no siblings), signed by keys made here.
+// whose state is one leaf (so its trie proof has no siblings), signed by keys made here.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -43,11 +43,13 @@ function member(seedByte: number, name: string): { v: Validator; seed: Uint8Arra
 
 /** The root of a state holding only `ledger/validators` = `set`, and that leaf's proof. */
 function stateOf(set: Validator[]): { root: string; proof: string } {
-  const keyHash = sha256(utf8Bytes(VALIDATORS_KEY));
+  const keyPath = sha256(utf8Bytes(VALIDATORS_KEY));
   const valueHash = sha256(encodeValidators(set));
-  const root = sha256(concat(utf8Bytes("JMT::LeafNode"), keyHash, valueHash));
+  // A trie of one leaf: the root is that leaf's hash, with the top bit set.
+  const root = sha256(concat(keyPath, valueHash));
+  root[0] = root[0]! | 0x80;
   // Some(leaf), then zero siblings.
-  return { root: toHex(root), proof: toHex(concat(Uint8Array.of(1), keyHash, valueHash, new Uint8Array(4))) };
+  return { root: toHex(root), proof: toHex(concat(Uint8Array.of(1), keyPath, valueHash, new Uint8Array(4))) };
 }
 
 function block(height: number, deciding: Validator[], next: Validator[], signers: Uint8Array[], signerSet: Validator[]) {
@@ -151,10 +153,45 @@ test("a replaced set cannot certify a header at or above the height its successo
 test("a set change the pinned set did not sign is refused", async () => {
   const { A, reader } = synthetic(true);
   await assert.rejects(reader.block(3), (e) => e instanceof CommitError && e.kind === "not-enough-power");
-  // Bisection checked height 2 (still A, certified by A) before refusing the step to 3.
+  // Following checked the set deciding block 2 (still A, certified by A) before refusing the step to 3.
   assert.equal(reader.chain.pinnedHash, validatorsHash(A), "the pinned set is still A");
   assert.equal(reader.chain.followedThrough, 2);
   assert.equal(reader.chain.knownSets().length, 1, "the same set again adds no entry");
+});
+
+test("a set changed twice since the pinned one is followed change by change, each under the certificate of the set before", async () => {
+  // A decides 1-2 and block 2 sets B; B decides 3-4 and block 4 sets C; C decides 5. The node
+  // proves each set where it was set: the set deciding 5 at block 4, the one deciding 3 or 4 at 2.
+  const a = [member(1, "a1"), member(2, "a2"), member(3, "a3")];
+  const b = [member(4, "b1"), member(5, "b2"), member(6, "b3")];
+  const c = [member(7, "c1"), member(8, "c2"), member(9, "c3")];
+  const [A, B, C] = [a, b, c].map((s) => s.map((m) => m.v)) as [Validator[], Validator[], Validator[]];
+  const seeds = (s: typeof a) => s.map((m) => m.seed);
+  const blocks: Record<string, any> = {
+    "1": block(1, A, A, seeds(a), A),
+    "2": block(2, A, B, seeds(a), A),
+    "3": block(3, B, B, seeds(b), B),
+    "4": block(4, B, C, seeds(b), B),
+    "5": block(5, C, C, seeds(c), C),
+  };
+  const asked: number[] = [];
+  const fetcher: typeof fetch = async (input) => {
+    const url = new URL(String(input));
+    const m = url.pathname.match(/^\/v1\/blocks\/(\d+)$/);
+    let body: any = m ? blocks[m[1]!] : undefined;
+    if (url.pathname === "/v1/validators") {
+      const h = Number(url.searchParams.get("height"));
+      asked.push(h);
+      const [set, version] = h >= 5 ? [C, 4] : h >= 3 ? [B, 2] : [A, 0];
+      body = { height: h, validators: set, proof: { version, proof_hex: stateOf(set).proof } };
+    }
+    return new Response(JSON.stringify(body ?? { detail: "no" }), { status: body ? 200 : 404 });
+  };
+  const reader = new VerifiedReader(new Client("http://synthetic", fetcher), new TrustedChain(CHAIN, A));
+  assert.equal((await reader.block(5)).commit.signed, 3);
+  assert.equal(reader.chain.pinnedHash, validatorsHash(C));
+  assert.deepEqual(asked, [5, 4, 5], "C's step was refused under A, so B's (set at block 2) came first");
+  assert.deepEqual(reader.chain.knownSets().map((s) => s.from), [1, 3, 5]);
 });
 
 test("two thirds of the power is not enough; more than two thirds is", () => {
@@ -175,7 +212,7 @@ test("malformed proofs are refused with what is wrong", () => {
     ["bad option tag", concat(Uint8Array.of(2), leaf, new Uint8Array(4))],
     ["truncated leaf", concat(Uint8Array.of(1), leaf.slice(0, 10))],
     ["too many siblings", concat(Uint8Array.of(0), Uint8Array.of(1, 1, 0, 0))],
-    ["bad sibling tag", concat(Uint8Array.of(0), Uint8Array.of(1, 0, 0, 0), Uint8Array.of(3))],
+    ["truncated sibling", concat(Uint8Array.of(0), Uint8Array.of(1, 0, 0, 0), new Uint8Array(31))],
     ["trailing bytes", concat(Uint8Array.of(0), new Uint8Array(4), Uint8Array.of(0))],
   ];
   for (const [what, bytes] of cases) assert.throws(() => decodeStateProof(bytes), DecodeError, what);

@@ -214,11 +214,24 @@ pub async fn prometheus(State(s): State<AppState>) -> impl IntoResponse {
         "Blocks still to fetch while catching up (0 otherwise).",
         &one(target.saturating_sub(height).to_string()),
     );
-    family("dojang_store_bytes", "gauge", "Size of the store's database file.", &one(store.file_bytes().to_string()));
+    family(
+        "dojang_store_bytes",
+        "gauge",
+        "Disk the store takes: its database file and its state trie.",
+        &one(store.file_bytes().to_string()),
+    );
+    if let Some(occupancy) = store.state_table_occupancy() {
+        family(
+            "dojang_state_table_occupancy",
+            "gauge",
+            "How full the state trie's hash table is (0 to 1); grow it before 0.8 (docs/operations.md).",
+            &one(format!("{occupancy:.4}")),
+        );
+    }
     family(
         "dojang_store_commit_seconds",
         "summary",
-        "Time block commits waited on the disk (redb commit with fsync).",
+        "Time the store waited on the disk: kept certificates, state trie commits, durable block commits and flushes.",
         &[
             ("_sum".into(), format!("{:.6}", commits.total_us as f64 / 1e6)),
             ("_count".into(), commits.count.to_string()),

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -24,13 +24,14 @@ pub struct StateQuery {
     key: Option<String>,
     /// Or the key as hex, for binary keys.
     key_hex: Option<String>,
-    /// The block whose state to read; the latest when absent.
+    /// The block whose state to read; the latest when absent. Only the latest state is kept
+    /// (decision 0027): an older height is answered 410.
     height: Option<u64>,
 }
 
-/// `GET /v1/state?key=…[&height=…]`: a state value with a Jellyfish Merkle proof against the
-/// state root in the header of that height, and the header's commit certificate, so a client
-/// can check the answer without trusting this node.
+/// `GET /v1/state?key=…[&height=…]`: the latest value of a state key with a path proof through
+/// the state trie against the state root in the latest header (`height`), and that header's
+/// commit certificate, so a client can check the answer without trusting this node.
 pub async fn read(State(s): State<AppState>, StrictQuery(q): StrictQuery<StateQuery>) -> Result<Json<Value>, Problem> {
     let key = match (q.key, q.key_hex) {
         (Some(k), None) => k.into_bytes(),
@@ -46,14 +47,28 @@ pub async fn read(State(s): State<AppState>, StrictQuery(q): StrictQuery<StateQu
         ));
     }
     let (latest, _, _) = s.ledger.head();
-    let height = q.height.unwrap_or(latest);
-    if height > latest {
-        return Err(Problem::not_found(format!("height {height} is not finalized yet (latest is {latest})")));
+    if let Some(height) = q.height {
+        if height > latest {
+            return Err(Problem::not_found(format!("height {height} is not finalized yet (latest is {latest})")));
+        }
     }
     let ledger = s.ledger.clone();
+    let asked = q.height;
     let answer = blocking(move || {
         let store = ledger.store();
-        let proof = store.prove(&key, height)?;
+        let proof = store.prove(&key)?;
+        let height = proof.version;
+        if asked.is_some_and(|h| h != height) {
+            return Err(Problem::new(
+                StatusCode::GONE,
+                "state-not-kept",
+                format!(
+                    "this node keeps the latest state only (block {height}); read without height, or ask an \
+                     archive node for the state at block {}",
+                    asked.unwrap_or_default()
+                ),
+            ));
+        }
         let header = if height == 0 { None } else { store.block(height)?.map(|b| b.header) };
         let commit = if height == 0 { None } else { store.commit(height)? };
         let value_json = proof.value.as_ref().and_then(|v| serde_json::from_slice::<Value>(v).ok());

@@ -165,6 +165,16 @@ async fn submit_commit_read_with_proof() {
     let proof = hex::decode(v["proof_hex"].as_str().unwrap()).unwrap();
     verify_proof(key.as_bytes(), Some(&value), &root, &proof).unwrap();
     assert!(v["value"]["roles"]["auditor"].is_object());
+    // The latest state is all a node keeps: its height may be named, an older one is gone.
+    let latest = v["height"].as_u64().unwrap();
+    assert_eq!(v["header"]["height"], latest);
+    let (status, _, at) = call(&n, Method::GET, &format!("/v1/state?key={key}&height={latest}"), None, "").await;
+    assert_eq!((status, &at["proof_hex"]), (StatusCode::OK, &v["proof_hex"]), "{at}");
+    let gone =
+        expect_problem(&n, Method::GET, &format!("/v1/state?key={key}&height={}", latest - 1), None, StatusCode::GONE)
+            .await;
+    assert!(gone["type"].as_str().unwrap().ends_with("state-not-kept"), "{gone}");
+    assert!(gone["detail"].as_str().unwrap().contains("latest state only"), "{gone}");
 
     let (status, _, v) = call(&n, Method::GET, "/v1/blocks/1", None, "").await;
     assert_eq!(status, StatusCode::OK);
@@ -188,6 +198,13 @@ async fn submit_commit_read_with_proof() {
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["validators"].as_array().unwrap().len(), 1);
     assert_eq!(v["proof"]["version"], 0);
+    // The set never changed: every height's set is proven where genesis set it, and the proof
+    // holds against the genesis state root.
+    let (status, _, v2) = call(&n, Method::GET, "/v1/validators?height=2", None, "").await;
+    assert_eq!(
+        (status, &v2["proof"]["version"], &v2["proof"]["proof_hex"]),
+        (StatusCode::OK, &json!(0), &v["proof"]["proof_hex"])
+    );
     let req = Request::builder().uri("/v1/sync/blocks?from=1").body(Body::empty()).unwrap();
     let bytes = n.app.clone().oneshot(req).await.unwrap().into_body().collect().await.unwrap().to_bytes();
     let blocks: Vec<(Vec<u8>, Commit)> = dojang_types::decode(&bytes).unwrap();

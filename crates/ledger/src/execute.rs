@@ -10,6 +10,7 @@ use crate::hooks::{self, Phase};
 use crate::module::{storage_failure, BlockContext, ModuleError, Permit, Prepared, StateRead, TxContext};
 use crate::overlay::{Changes, TxState};
 use crate::router::{prefix_of, PreparedTx, Router};
+use crate::validators::VALIDATORS_KEY;
 
 /// State keys the ledger itself writes every block, so every height has its own state version.
 pub(crate) const LEDGER_HEIGHT_KEY: &[u8] = b"ledger/height";
@@ -315,7 +316,13 @@ pub(crate) fn execute_block(
     block_changes.insert(LEDGER_HEIGHT_KEY.to_vec(), Some(input.height.to_be_bytes().to_vec()));
     block_changes.insert(LEDGER_TIME_KEY.to_vec(), Some(input.time_ms.to_be_bytes().to_vec()));
     let executed_at = started.elapsed();
-    let prepared = store.prepare_state(input.height, block_changes)?;
+    let sets_validators = block_changes.contains_key(VALIDATORS_KEY);
+    let mut prepared = store.prepare_state(input.height, block_changes)?;
+    if sets_validators {
+        // Light clients follow the set from block to block where it changes; the trie proves
+        // against the latest root only, so the proof of the new set is kept at this height.
+        prepared.keep_proof_of(VALIDATORS_KEY);
+    }
     tracing::debug!(
         height = input.height,
         txs = included.len(),

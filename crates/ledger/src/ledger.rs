@@ -209,7 +209,8 @@ impl Ledger {
         changes.insert(VALIDATORS_KEY.to_vec(), Some(encode_set(&genesis.validator_set())));
         changes.insert(LEDGER_HEIGHT_KEY.to_vec(), Some(0u64.to_be_bytes().to_vec()));
         changes.insert(LEDGER_TIME_KEY.to_vec(), Some(genesis.genesis_time_ms.to_be_bytes().to_vec()));
-        let prepared = store.prepare_state(0, changes)?;
+        let mut prepared = store.prepare_state(0, changes)?;
+        prepared.keep_proof_of(VALIDATORS_KEY);
         store.commit_genesis(genesis.hash(), &prepared)?;
         info!(chain_id = %genesis.chain_id, root = %prepared.root, "genesis written");
         Ok(())
@@ -241,18 +242,26 @@ impl Ledger {
     }
 
     /// The validator set that decided (or decides) `height`: the one in state after `height - 1`,
-    /// with the proof of it against that state root.
+    /// with the proof kept at the block that last wrote it, at most `height - 1` (the proof's
+    /// version; genesis is version 0). A light client checks it against that block's state
+    /// root, whose certificate the set before it signed.
     pub fn validators_at(&self, height: u64) -> Result<Option<(Vec<Validator>, StateProof)>, LedgerError> {
         let latest = lock(&self.head).height;
         if height == 0 || height > latest + 1 {
             return Ok(None);
         }
-        let proof = self.store.prove(VALIDATORS_KEY, height - 1)?;
-        let set = match &proof.value {
-            Some(bytes) => decode_set(bytes)?,
-            None => self.genesis.validator_set(),
+        let Some(proof) = self.store.kept_proof(VALIDATORS_KEY, height - 1)? else {
+            return Err(StoreError::Corrupt(format!(
+                "no proof of the validator set is kept at or below height {}; the store predates kept proofs \
+                 or is damaged: start from an empty data directory and catch up from peers",
+                height - 1
+            ))
+            .into());
         };
-        Ok(Some((set, proof)))
+        let bytes = proof.value.as_ref().ok_or_else(|| {
+            StoreError::Corrupt(format!("the validator set's proof kept at height {} shows no set", proof.version))
+        })?;
+        Ok(Some((decode_set(bytes)?, proof)))
     }
 
     pub fn chain_id(&self) -> &str {

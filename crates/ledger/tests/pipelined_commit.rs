@@ -32,14 +32,18 @@ fn a_decided_block_waits_for_the_disk_beside_the_next_blocks_execution() {
     n.ledger.commit(1, &block.hash(), commit.clone()).unwrap();
     assert_eq!(n.ledger.head().0, 1, "decided and applied");
     assert_eq!(n.ledger.committed_tx_count(), 30, "its receipts reported");
-    assert_eq!(n.ledger.store().commit_times().count, waits + 1, "the decision waited on the disk once");
+    assert_eq!(
+        n.ledger.store().commit_times().count,
+        waits + 2,
+        "the decision waited on the disk twice: the certificate, then the state trie's commit"
+    );
     assert!(n.ledger.store().needs_flush(), "and not for the block: it waits for the next execution");
     let kept: Commit = decode(&std::fs::read(n.ledger.store().decided_path()).unwrap()).unwrap();
-    assert_eq!(kept, commit, "the one wait was for the certificate, kept before the block is written");
+    assert_eq!(kept, commit, "the certificate is kept before the block is written");
     // The next block's execution makes the block durable beside it.
     let next = propose_notes(&n.ledger, 5);
     assert_eq!(next.header.height, 2);
-    assert_eq!(n.ledger.store().commit_times().count, waits + 2, "the flush ran with block 2's execution");
+    assert_eq!(n.ledger.store().commit_times().count, waits + 3, "the flush ran with block 2's execution");
     assert!(!n.ledger.store().needs_flush());
     n.ledger.commit(2, &next.hash(), certify(&validator, &next)).unwrap();
 

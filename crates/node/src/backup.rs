@@ -81,10 +81,21 @@ pub fn admin_token(home: &Home) -> anyhow::Result<String> {
 }
 
 /// Checks a store file on its own: every page's checksum, the latest block against everything
-/// that refers to it, and that it is of `genesis`'s chain. Returns its height.
+/// that refers to it, the latest state against the latest header's state root (opening it
+/// builds a state trie from it), and that it is of `genesis`'s chain. Returns its height. The
+/// trie built for the check is removed: the store it goes with rebuilds its own.
 fn check(file: &Path, genesis: &Genesis) -> anyhow::Result<u64> {
-    let (store, check) =
-        Store::open_checked(file).with_context(|| format!("{} is not an intact store", file.display()))?;
+    let checked = check_file(file, genesis);
+    let trie = dojang_store::trie_dir(file);
+    if trie.exists() {
+        std::fs::remove_dir_all(&trie).with_context(|| format!("cannot remove {}", trie.display()))?;
+    }
+    checked
+}
+
+fn check_file(file: &Path, genesis: &Genesis) -> anyhow::Result<u64> {
+    let (store, check) = Store::open_checked(file, Default::default())
+        .with_context(|| format!("{} is not an intact store", file.display()))?;
     if check.rolled_back {
         bail!(
             "{}: its last commit was damaged (redb fell back to the one before); take another backup",
@@ -203,6 +214,11 @@ pub fn restore(home: &Home, from: &Path, force: bool) -> anyhow::Result<()> {
             bail!("{} is kept from an earlier restore; move it away first, nothing was changed", kept.display());
         }
         std::fs::rename(&db, &kept).with_context(|| format!("cannot move the old store to {}", kept.display()))?;
+        // The old store's state trie is derived from it; the restored store builds its own.
+        let trie = dojang_store::trie_dir(&db);
+        if trie.exists() {
+            std::fs::remove_dir_all(&trie).with_context(|| format!("cannot remove {}", trie.display()))?;
+        }
     }
     std::fs::File::open(copy.path())?.sync_all()?;
     copy.keep_as(&db)?;

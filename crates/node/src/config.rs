@@ -31,6 +31,36 @@ pub struct Config {
     /// The organisation this node holds private collection payloads for.
     #[serde(default)]
     pub private: PrivateSettings,
+    /// The state trie: how many keys to size it for, its cache and its threads.
+    #[serde(default)]
+    pub state: StateSettings,
+}
+
+/// The state trie (decision 0027, docs/operations.md "State trie").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StateSettings {
+    /// The state keys the chain is expected to reach. The trie's hash table is sized for it
+    /// when the node first creates its store and cannot grow while the node runs; the
+    /// `state_table_occupancy` metric says how full it is (grow it before 0.8).
+    pub expected_keys: u64,
+    /// Memory for the trie's cached pages and values together, in MiB.
+    pub cache_mb: usize,
+    /// Threads computing each block's state root.
+    pub threads: usize,
+}
+
+impl Default for StateSettings {
+    fn default() -> Self {
+        let d = dojang_store::StateOptions::default();
+        StateSettings { expected_keys: d.expected_keys, cache_mb: d.cache_mb, threads: d.threads }
+    }
+}
+
+impl StateSettings {
+    pub fn options(&self) -> dojang_store::StateOptions {
+        dojang_store::StateOptions { expected_keys: self.expected_keys, cache_mb: self.cache_mb, threads: self.threads }
+    }
 }
 
 /// Private data collections on this node (docs/modules/collections.md).
@@ -98,6 +128,7 @@ impl Config {
             ledger: LedgerConfig::default(),
             signer: Default::default(),
             private: PrivateSettings::default(),
+            state: StateSettings::default(),
         }
     }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use dojang_ledger::Ledger;
-use dojang_store::{Damage, LatestBlock, Store, StoreError};
+use dojang_store::{Damage, LatestBlock, StateOptions, Store, StoreError};
 use dojang_types::SignedTx;
 use tracing::{info, warn};
 
@@ -68,9 +68,9 @@ fn damaged(home: &Home, damage: Damage) -> anyhow::Error {
 /// Opens the store after redb's check of every page and the checks of the latest block
 /// ([`Store::check_latest`]). Returns the latest block for [`check_certificate`], which needs
 /// the ledger. A damaged store is a [`DamagedStore`] error.
-pub fn open_store(home: &Home) -> anyhow::Result<(Store, Option<LatestBlock>)> {
+pub fn open_store(home: &Home, state: StateOptions) -> anyhow::Result<(Store, Option<LatestBlock>)> {
     let path = home.db();
-    let (store, check) = match Store::open_checked(&path) {
+    let (store, check) = match Store::open_checked(&path, state) {
         Ok(opened) => opened,
         Err(StoreError::Corrupt(why)) => return Err(damaged(home, locate(&path, why))),
         Err(e) => return Err(anyhow::Error::new(e).context("cannot open the node's store")),
@@ -115,15 +115,18 @@ fn locate(path: &Path, redb_says: String) -> Damage {
             Some(d) => Some(d),
             None => bad_signature(&store, latest.unwrap_or(0)),
         };
-        Ok::<_, StoreError>((latest, damage))
+        Ok::<_, StoreError>((latest, damage, store.has_state_trie()))
     });
     std::panic::set_hook(quiet);
     match found {
-        Ok(Ok((_, Some(d)))) => Damage { height: d.height, what: format!("{} ({redb_says})", d.what) },
-        Ok(Ok((Some(latest), None))) => Damage::untied(format!(
-            "{redb_says}; every block up to the recorded height {latest}, its signatures and the state check out, so the damage is in redb's own bookkeeping"
+        Ok(Ok((_, Some(d), _))) => Damage { height: d.height, what: format!("{} ({redb_says})", d.what) },
+        Ok(Ok((Some(latest), None, true))) => Damage::untied(format!(
+            "{redb_says}; every block up to the recorded height {latest}, its signatures and the latest state check out, so the damage is in redb's own bookkeeping"
         )),
-        Ok(Ok((None, None))) | Ok(Err(_)) | Err(_) => Damage::untied(redb_says),
+        Ok(Ok((Some(latest), None, false))) => Damage::untied(format!(
+            "{redb_says}; every block up to the recorded height {latest} and its signatures check out (the state was not checked: the state trie could not be opened)"
+        )),
+        Ok(Ok((None, None, _))) | Ok(Err(_)) | Err(_) => Damage::untied(redb_says),
     }
 }
 

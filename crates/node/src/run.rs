@@ -34,7 +34,8 @@ pub async fn run_node(
     let genesis = Genesis::load(&home.genesis())?;
     let signer = crate::keys::validator_signer(home, &config.signer, &mut passphrases)?;
     let network_key = network_key(home, &mut passphrases)?;
-    let (store, latest) = crate::integrity::open_store(home).map_err(crate::integrity::exit_if_damaged)?;
+    let (store, latest) =
+        crate::integrity::open_store(home, config.state.options()).map_err(crate::integrity::exit_if_damaged)?;
     let ledger = Arc::new(Ledger::open(store, crate::services::modules(), genesis.clone(), config.ledger.clone())?);
     crate::integrity::check_certificate(home, &ledger, latest.as_ref()).map_err(crate::integrity::exit_if_damaged)?;
 

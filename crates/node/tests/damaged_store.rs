@@ -137,11 +137,16 @@ async fn a_damaged_store_refuses_to_start_and_is_restored_from_a_backup_or_from_
     assert_refusal(&refused_start(&observer_home), a.height, &observer_data, "block value");
     std::fs::copy(&backup, &db).unwrap();
 
-    // 2. The anchor's record in the state tables: the state tree no longer proves it.
+    // 2. The anchor's record in the latest-state table: redb's checksums notice, and the state
+    // trie beside it, which still holds the record as written, ties the damage to the latest
+    // block (the trie keeps no older state to trace it to the block that wrote it).
     let b = &anchored[1];
+    let recorded = latest_height(&db);
     let in_state = format!("{{\"root\":\"{}\"", b.root);
     assert!(flip_all(&db, in_state.as_bytes(), in_state.len() - 5) >= 1, "the state record is in the file");
-    assert_refusal(&refused_start(&observer_home), b.height, &observer_data, "state tables");
+    let stderr = refused_start(&observer_home);
+    assert_refusal(&stderr, recorded, &observer_data, "state table");
+    assert!(stderr.contains("latest-state table disagrees with the state trie"), "{stderr}");
     std::fs::copy(&backup, &db).unwrap();
 
     // 3. A signature byte: no chain hash covers it (ids leave signatures out), only redb's page

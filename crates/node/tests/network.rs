@@ -322,6 +322,17 @@ async fn grow_from_one_validator_to_four_and_remove_one() {
     let b = block(&net.urls[0], changed_at + 2).await;
     assert!(b["commit"]["signatures"].as_array().unwrap().len() >= 3, "{}", b["commit"]);
 
+    // A reader pinned to the genesis set follows the four changes to the set now deciding,
+    // each proven where it was made (the node keeps no older state), and reads with proof.
+    let chain = dojang_sdk::TrustedChain::from_genesis_file(&net.home(0).join("genesis.json")).unwrap();
+    let account = format!("governance/accounts/{}", net.key("admin").public_key().address());
+    let read = Client::new(&net.urls[2]).read_verified(&account, &chain).await.unwrap();
+    assert!(read.value.is_some() && read.height > changed_at, "{}", read.height);
+    assert!(chain.pinned().0 > changed_at, "pinned from {} after the change at {changed_at}", chain.pinned().0);
+    let kept: Value =
+        Client::new(&net.urls[0]).get(&format!("/v1/validators?height={}", changed_at + 2)).await.unwrap();
+    assert_eq!(kept["proof"]["version"], changed_at, "the set is proven at the block that set it: {kept}");
+
     // With four, the original validator can go down and the chain goes on.
     net.kill9(0);
     let live: Vec<String> = net.urls[1..].to_vec();

@@ -56,6 +56,8 @@ async fn metrics_and_the_node_report_tell_an_operator_what_the_network_is_doing(
         assert!(h >= height - 3.0, "a validator heard long ago: {v} (height {height})");
     }
     assert!(sample(&text, "dojang_store_bytes").unwrap() > 0.0);
+    let occupancy = sample(&text, "dojang_state_table_occupancy").unwrap();
+    assert!((0.0..0.8).contains(&occupancy), "a new chain's table is far from full: {occupancy}");
     assert!(sample(&text, "dojang_store_commit_seconds_count").unwrap() >= 1.0, "{text}");
     assert!(sample(&text, "dojang_store_commit_max_seconds").unwrap() > 0.0, "{text}");
     assert_eq!(sample(&text, "dojang_tx_refused_total{reason=\"malformed-transaction\"}"), Some(1.0), "{text}");

@@ -1,5 +1,5 @@
 use dojang_crypto::CommitError;
-use dojang_types::{encode, percent_encode, wall_clock_ms, Hash, SignedTx, Validator};
+use dojang_types::{encode, percent_encode, validators_hash, wall_clock_ms, Hash, SignedTx, Validator};
 use serde_json::{json, Value};
 
 use crate::bundle::SetStep;
@@ -241,10 +241,11 @@ impl Client {
         Ok(check_answer(key.as_bytes(), &answer, chain, now, min)?)
     }
 
-    /// Follows the validator set pinned in `chain` up to the set deciding `height`: each step
-    /// takes the set this node proves at some height and accepts it only under a certificate
-    /// signed by more than two thirds of the set pinned before; a step the pinned set did not
-    /// sign is split in half (bisection), down to consecutive heights.
+    /// Follows the validator set pinned in `chain` up to the set deciding `height`. The node
+    /// answers with the set and the proof kept at the block that last changed it (at most
+    /// `height - 1`); the step is accepted only under that block's certificate, signed by more
+    /// than two thirds of the set pinned before. When the pinned set did not sign it, the set
+    /// changed more than once since: the set deciding that block is followed first.
     pub async fn follow(&self, chain: &TrustedChain, height: u64) -> Result<(), ClientError> {
         self.follow_recording(chain, height, &mut Vec::new()).await
     }
@@ -265,14 +266,19 @@ impl Client {
                 targets.pop();
                 continue;
             }
-            let step = self.fetch_step(target).await?;
+            let Some(step) = self.fetch_step(target, chain).await? else {
+                // The set pinned now decides `target`: nothing to follow.
+                targets.pop();
+                continue;
+            };
+            let changed = step.header.height;
             match step.apply(chain) {
                 Ok(()) => {
                     steps.push(step);
                     targets.pop();
                 }
-                Err(VerifyError::Commit(CommitError::NotEnoughPower { .. })) if target > from + 1 => {
-                    targets.push(from + (target - from) / 2);
+                Err(VerifyError::Commit(CommitError::NotEnoughPower { .. })) if changed > from => {
+                    targets.push(changed);
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -283,20 +289,37 @@ impl Client {
         Err(VerifyError::Follow { height, reason: format!("more than {MAX_FOLLOW_STEPS} steps") }.into())
     }
 
-    /// One step, as the node answers it: the set deciding `height`, its proof, and the header
-    /// and certificate of `height - 1` that prove it. Not checked yet ([`SetStep::apply`]).
-    async fn fetch_step(&self, height: u64) -> Result<SetStep, ClientError> {
+    /// One step, as the node answers it: the set deciding `height`, the proof kept at the
+    /// block that set it (`version`, below `height`), and that block's header and certificate.
+    /// Not checked yet ([`SetStep::apply`]). `None` when the node says the set was set before
+    /// the pinned one begins and it is the pinned set: it decides `height` too (each header is
+    /// still checked against it). Any other set from before the pinned one is refused.
+    async fn fetch_step(&self, height: u64, chain: &TrustedChain) -> Result<Option<SetStep>, ClientError> {
         let v = self.get(&format!("/v1/validators?height={height}")).await?;
         let validators: Vec<Validator> = field(&v, "validators")?;
         let version: u64 = field(&v["proof"], "version")?;
-        if version + 1 != height {
+        if version >= height {
             return Err(
                 VerifyError::Malformed(format!("the set of height {height} is proven at version {version}")).into()
             );
         }
+        let (from, pinned) = chain.pinned();
+        if version < from {
+            if validators_hash(&validators) == validators_hash(&pinned) {
+                return Ok(None);
+            }
+            return Err(VerifyError::Follow {
+                height,
+                reason: format!(
+                    "the node says the set deciding {height} was set at block {version}, before the set \
+                     pinned from {from}, but it is not the pinned set"
+                ),
+            }
+            .into());
+        }
         let proof_hex: String = field(&v["proof"], "proof_hex")?;
         let block = self.block_proof(version).await?;
-        Ok(SetStep { header: block.header, commit: block.commit, validators, proof_hex })
+        Ok(Some(SetStep { header: block.header, commit: block.commit, validators, proof_hex }))
     }
 }
 

@@ -118,7 +118,7 @@ fn answer(h: &BlockHeader, c: &Commit) -> serde_json::Value {
     json!({"height": h.height, "header": h, "commit": c, "value_hex": null, "proof_hex": ""})
 }
 
-/// A real state tree (the node's store) holding `entries` as its first version: its root and a
+/// A real state trie (the node's store) holding `entries` as its first version: its root and a
 /// proof of each key against it, as a node serves them.
 fn state(entries: &[(&[u8], Vec<u8>)]) -> (Hash, Vec<Vec<u8>>) {
     let dir = tempfile::tempdir().unwrap();
@@ -126,7 +126,7 @@ fn state(entries: &[(&[u8], Vec<u8>)]) -> (Hash, Vec<Vec<u8>>) {
     let changes = entries.iter().map(|(k, v)| (k.to_vec(), Some(v.clone()))).collect();
     let prepared = store.prepare_state(0, changes).unwrap();
     store.commit_genesis(Hash([1; 32]), &prepared).unwrap();
-    let proofs = entries.iter().map(|(k, _)| store.prove(k, 0).unwrap().proof).collect();
+    let proofs = entries.iter().map(|(k, _)| store.prove(k).unwrap().proof).collect();
     (prepared.root, proofs)
 }
 

@@ -31,6 +31,9 @@ fn files(place: &Path, skip: &[PathBuf], out: &mut Vec<PathBuf>) {
 /// Searches every file under `places` (but not under `skip`) for each needle's bytes, and
 /// names a hit by the needle's label. All needles are matched in one pass over each file
 /// (Aho-Corasick, overlapping matches included), so the scan stays linear in the bytes.
+/// A needle of decimal digits (an amount, a number) counts only where it stands alone: inside
+/// a longer run of hex digits it is part of a hash or a key written in hex, where any
+/// seven-digit amount turns up by chance in a few megabytes.
 pub fn search(places: &[PathBuf], skip: &[PathBuf], needles: &[(String, Vec<u8>)]) -> std::io::Result<Found> {
     let needles: Vec<&(String, Vec<u8>)> = needles.iter().filter(|(_, b)| !b.is_empty()).collect();
     let matcher = AhoCorasick::new(needles.iter().map(|(_, b)| b)).map_err(std::io::Error::other)?;
@@ -43,10 +46,20 @@ pub fn search(places: &[PathBuf], skip: &[PathBuf], needles: &[(String, Vec<u8>)
         let Ok(bytes) = std::fs::read(&f) else { continue };
         found.files += 1;
         found.bytes += bytes.len() as u64;
-        let seen: BTreeSet<usize> = matcher.find_overlapping_iter(&bytes).map(|m| m.pattern().as_usize()).collect();
+        let seen: BTreeSet<usize> = matcher
+            .find_overlapping_iter(&bytes)
+            .filter(|m| !inside_hex(&bytes, needles[m.pattern().as_usize()].1.as_slice(), m.start(), m.end()))
+            .map(|m| m.pattern().as_usize())
+            .collect();
         found.hits.extend(seen.into_iter().map(|i| (f.clone(), needles[i].0.clone())));
     }
     Ok(found)
+}
+
+/// Whether a match of an all-digit `needle` at `start..end` is part of a longer hex-digit run.
+fn inside_hex(bytes: &[u8], needle: &[u8], start: usize, end: usize) -> bool {
+    let hex = |i: Option<usize>| i.and_then(|i| bytes.get(i)).is_some_and(u8::is_ascii_hexdigit);
+    needle.iter().all(u8::is_ascii_digit) && (hex(start.checked_sub(1)) || hex(Some(end)))
 }
 
 /// A name as it could leak: as written, and as its unsalted SHA-256 in hex and raw.
@@ -79,5 +92,22 @@ mod tests {
         let mut hits: Vec<&str> = found.hits.iter().map(|(_, l)| l.as_str()).collect();
         hits.sort();
         assert_eq!(hits, ["sha256(이서연)", "김민수"]);
+    }
+
+    #[test]
+    fn a_number_counts_where_it_stands_alone_not_inside_a_hex_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let needles = vec![("a wage of 2101104".to_string(), b"2101104".to_vec())];
+        let scan = |text: &str| {
+            std::fs::write(dir.path().join("f"), text).unwrap();
+            search(&[dir.path().to_path_buf()], &[], &needles).unwrap().hits.len()
+        };
+        assert_eq!(scan("{\"wage\":2101104,\"x\":1}"), 1, "a JSON number");
+        assert_eq!(scan("2101104"), 1, "the whole file");
+        assert_eq!(scan("paid 2101104 KRW"), 1);
+        assert_eq!(scan("\"root\":\"9fa2101104c3e\""), 0, "inside a hash in hex");
+        assert_eq!(scan("ab2101104"), 0);
+        assert_eq!(scan("2101104f0"), 0);
+        assert_eq!(scan("21011049"), 0, "another, longer number");
     }
 }

@@ -15,50 +15,6 @@ use crate::engine::{Applied, Engine, EngineError, Proven};
 
 const NAME: &str = "nomt";
 
-/// How full the trie's hash table is planned to be, at the pages twice the expected keys would
-/// store: NOMT slows beyond 90 % and fails commits when it is full, and because the pages grow
-/// in steps, a table sized for the keys alone can fill soon after a step begins (one sized for
-/// 3.5 M keys would be full near 3.8 M).
-const PLANNED_FILL: f64 = 0.6;
-
-/// Leaves a page's subtree must hold for NOMT to store the page (`PAGE_ELISION_THRESHOLD` in
-/// NOMT 1.0); sparser pages are rebuilt from the values when needed.
-const STORED_PAGE_LEAVES: u64 = 20;
-
-/// The pages NOMT stores for `keys` uniformly spread key paths: a page at depth `d` (six bits
-/// of path each) roots one of 64^d subtrees, each holding a Poisson share of the keys, and is
-/// stored when its subtree holds at least [`STORED_PAGE_LEAVES`] (NOMT also always keeps the
-/// root page and its 64 children, which the 16,384-bucket minimum covers). The count grows in
-/// steps: about 4,200 pages from 0.5 to 2 million keys, then the fourth level fills (266,000
-/// at 10 million); a table of 104,000 buckets (0.01 per key of 10.4 million) ran out at 4.7
-/// million.
-fn expected_pages(keys: u64) -> f64 {
-    let n = keys as f64;
-    let mut pages = 0.0;
-    let mut subtrees = 1.0f64;
-    while n / subtrees >= 1.0 {
-        pages += subtrees * at_least(n / subtrees, STORED_PAGE_LEAVES);
-        subtrees *= 64.0;
-    }
-    pages
-}
-
-/// P(X >= k) for X ~ Poisson(lambda), summed in log space so that large means do not underflow.
-fn at_least(lambda: f64, k: u64) -> f64 {
-    if lambda <= 0.0 {
-        return 0.0;
-    }
-    let mut below = 0.0;
-    let mut ln_factorial = 0.0;
-    for i in 0..k {
-        if i > 0 {
-            ln_factorial += (i as f64).ln();
-        }
-        below += (-lambda + i as f64 * lambda.ln() - ln_factorial).exp();
-    }
-    (1.0 - below).clamp(0.0, 1.0)
-}
-
 pub struct NomtTrie {
     db: Nomt<Sha2Hasher>,
     path: PathBuf,
@@ -67,8 +23,8 @@ pub struct NomtTrie {
 
 impl NomtTrie {
     /// Creates a database in the directory `path`, with a hash table sized for `expected_keys`
-    /// ([`expected_pages`] of twice as many at 60 % full; growing it later means taking the
-    /// database offline), `threads` workers computing the root, and `cache_mb` of
+    /// as the node's store sizes it ([`dojang_store::hashtable_buckets`]; growing it later
+    /// means taking the database offline), `threads` workers computing the root, and `cache_mb` of
     /// memory for cached trie pages and value leaves, half each.
     pub fn create(path: &Path, expected_keys: u64, threads: usize, cache_mb: usize) -> Result<Self, EngineError> {
         let mut o = Options::new();
@@ -83,9 +39,7 @@ impl NomtTrie {
                  a container's seccomp profile or kernel.io_uring_disabled can forbid it)",
             ));
         }
-        let buckets = (expected_pages(expected_keys.saturating_mul(2)) / PLANNED_FILL).ceil() as u64;
-        let buckets = buckets.clamp(16_384, u64::from(u32::MAX));
-        o.hashtable_buckets(buckets as u32);
+        o.hashtable_buckets(dojang_store::hashtable_buckets(expected_keys));
         // The same layout in every run, so that runs compare.
         o.bitbox_seed([7; 16]);
         // A node recovering from a crash between its two stores rolls the trie back one block
@@ -149,28 +103,5 @@ impl Engine for NomtTrie {
     /// The trie's hash table: NOMT's commits slow beyond 0.9 and fail near 1.
     fn occupancy(&self) -> Option<f64> {
         Some(self.db.hash_table_utilization().occupancy_rate())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The estimate follows the steps the bench measured: about 4,180 buckets occupied at 1.4 M
-    /// keys, flat from 0.5 to 2 M keys, then the fourth level filling, so that 104,000 buckets
-    /// ran out at 4.7 M keys and 10.4 M keys filled 60 % of 443,750.
-    #[test]
-    fn stored_pages_grow_in_steps_as_measured() {
-        let at = |keys: u64| expected_pages(keys);
-        assert!((4_150.0..4_300.0).contains(&at(1_400_000)), "{}", at(1_400_000));
-        assert!((at(2_000_000) - at(500_000)).abs() < 50.0, "a flat step: {} {}", at(500_000), at(2_000_000));
-        assert!(at(4_000_000) > 9.0 * at(2_000_000), "then a step up: {}", at(4_000_000));
-        assert!((90_000.0..104_000.0).contains(&at(4_700_000)), "{}: near the 104,000 that ran out", at(4_700_000));
-        assert!((0.59..0.61).contains(&(at(10_400_000) / 443_750.0)), "{}", at(10_400_000));
-        assert!((260_000.0..275_000.0).contains(&at(10_000_000)), "{}", at(10_000_000));
-        assert_eq!(at(0), 0.0);
-        assert!((1.0..66.0).contains(&at(2_000)), "the root page and some of its 64 children: {}", at(2_000));
-        assert!((at_least(1e9, 20) - 1.0).abs() < 1e-12 && at_least(1e-3, 20) < 1e-12);
-        assert_eq!(at_least(0.0, 20), 0.0);
     }
 }

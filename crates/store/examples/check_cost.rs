@@ -90,7 +90,7 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let t = Instant::now();
-    let (store, _) = Store::open_checked(&path)?;
+    let (store, _) = Store::open_checked(&path, Default::default())?;
     let redb = t.elapsed().as_secs_f64();
     let t = Instant::now();
     store.check_latest().map_err(|d| anyhow::anyhow!("{d}"))?;

@@ -75,8 +75,7 @@ impl Store {
     pub(crate) fn create_tables(&self) -> Result<(), StoreError> {
         let tx = self.write()?;
         tx.open_table(META).db()?;
-        tx.open_table(JMT_NODES).db()?;
-        tx.open_table(JMT_VALUES).db()?;
+        tx.open_table(KEPT_PROOFS).db()?;
         tx.open_table(STATE_LATEST).db()?;
         tx.open_table(BLOCKS).db()?;
         tx.open_table(BLOCK_HASHES).db()?;
@@ -112,29 +111,19 @@ impl Store {
 
     /// Writes the genesis state as version 0. Refuses if the store already holds a chain.
     pub fn commit_genesis(&self, genesis_hash: Hash, state: &PreparedState) -> Result<(), StoreError> {
-        if self.latest_height()?.is_some() {
-            return Err(StoreError::OutOfOrder { expected: 0, got: 0 });
+        if self.latest_height()?.is_some() || state.version != 0 {
+            return Err(StoreError::OutOfOrder { expected: 0, got: state.version });
         }
+        let _held = self.state_lock.write().map_err(|_| StoreError::Db("the state lock is poisoned".into()))?;
+        let kept = self.commit_trie(state)?;
         let tx = self.write()?;
-        Self::write_state(&tx, state)?;
+        Self::write_state(&tx, state, &kept)?;
         {
             let mut meta = tx.open_table(META).db()?;
             meta.insert(META_HEIGHT, 0u64.to_be_bytes().as_slice()).db()?;
             meta.insert(META_GENESIS, genesis_hash.0.as_slice()).db()?;
+            meta.insert(META_GENESIS_ROOT, state.root.0.as_slice()).db()?;
         }
-        tx.commit().db()
-    }
-
-    /// Writes a state version alone, durably, with no block: how `dojang bench state` measures
-    /// the tree and its storage apart from everything else a block commit writes. Refused on a
-    /// store that holds a chain, whose state must move only with its blocks; versions must
-    /// come in order, each one above the last written, as for blocks.
-    pub fn commit_state(&self, state: &PreparedState) -> Result<(), StoreError> {
-        if let Some(height) = self.latest_height()? {
-            return Err(StoreError::HoldsChain { height });
-        }
-        let tx = self.write()?;
-        Self::write_state(&tx, state)?;
         tx.commit().db()
     }
 
@@ -159,6 +148,12 @@ impl Store {
         }
         let hash = block.hash();
         let started = std::time::Instant::now();
+        // The trie first (durable), then redb: a crash between leaves the trie one block
+        // ahead, which opening the store rolls back. Proofs read under this lock see both at
+        // the same block.
+        let _held = self.state_lock.write().map_err(|_| StoreError::Db("the state lock is poisoned".into()))?;
+        let kept = self.commit_trie(state)?;
+        let trie_done = started.elapsed();
         let mut tx = self.write()?;
         if !durable {
             tx.set_durability(redb::Durability::None).map_err(|e| StoreError::Db(e.to_string()))?;
@@ -166,7 +161,7 @@ impl Store {
             // ordering cannot hide this block from the next flush.
             self.unflushed.store(true, std::sync::atomic::Ordering::Release);
         }
-        Self::write_state(&tx, state)?;
+        Self::write_state(&tx, state, &kept)?;
         let state_done = started.elapsed();
         {
             // Encoded transaction by transaction so that the index can say where each one lies in
@@ -194,11 +189,12 @@ impl Store {
         }
         tracing::debug!(
             height,
-            state_ms = state_done.as_millis() as u64,
+            trie_ms = trie_done.as_millis() as u64,
+            state_ms = (state_done - trie_done).as_millis() as u64,
             block_ms = (blocks_done - state_done).as_millis() as u64,
             commit_ms = (started.elapsed() - blocks_done).as_millis() as u64,
             durable,
-            nodes = state.batch.node_batch.nodes().len(),
+            keys = state.changed_keys(),
             "store commit"
         );
         Ok(())

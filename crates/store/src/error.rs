@@ -10,12 +10,12 @@ pub enum StoreError {
     Db(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    #[error("merkle tree error: {0}")]
+    #[error("state trie error: {0}")]
     Tree(String),
+    #[error("the state at block {version} is not kept: the state trie holds the latest block's ({latest}) only")]
+    NotKept { version: u64, latest: u64 },
     #[error("block {got} does not follow the stored chain (expected height {expected})")]
     OutOfOrder { expected: u64, got: u64 },
-    #[error("this store holds a chain (height {height}): its state is written only with its blocks")]
-    HoldsChain { height: u64 },
 }
 
 /// Converts any redb error into a [`StoreError::Db`].

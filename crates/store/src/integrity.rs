@@ -14,7 +14,7 @@ use crate::blocks::decode_receipts;
 use crate::error::{OrDb, StoreError};
 use crate::tables::{BLOCKS, COMMITS, RECEIPTS, TX_INDEX};
 use crate::txs::{span, TxEntry};
-use crate::{Handle, Store, CACHE_BYTES};
+use crate::{Handle, StateOptions, Store, CACHE_BYTES};
 
 /// Where a store is damaged: the lowest height found damaged, when the damage can be tied to
 /// one, and what was wrong.
@@ -77,7 +77,8 @@ impl Store {
     /// reading it; in return a flipped bit anywhere in a live page is found before the node
     /// uses the file, where a plain open trusts a file that was closed cleanly. A damaged file
     /// is [`StoreError::Corrupt`].
-    pub fn open_checked(path: &Path) -> Result<(Self, OpenCheck), StoreError> {
+    /// `state` sizes a state trie created now ([`Store::open_with`]).
+    pub fn open_checked(path: &Path, state: StateOptions) -> Result<(Self, OpenCheck), StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
         }
@@ -96,19 +97,15 @@ impl Store {
             })
             .create(path)
             .map_err(|e| open_error(path, e))?;
-        let store = Store {
-            db: Handle::Writable(db),
-            path: path.to_path_buf(),
-            commits: Default::default(),
-            unflushed: Default::default(),
-        };
-        store.create_tables()?;
+        let store = Store::with_trie(Handle::Writable(db), path, state)?;
         let check = OpenCheck { elapsed: started.elapsed(), rolled_back: rolled_back.load(Ordering::Relaxed) };
         Ok((store, check))
     }
 
-    /// Opens the database read-only, without redb's check, to find where a file redb refused
-    /// is damaged. Nothing is written. Reading a damaged file this way may panic inside redb.
+    /// Opens the database read-only, without redb's check, to find where a file redb refused is
+    /// damaged. Nothing is written to it. Its state trie is opened beside it when there is one
+    /// (the trie is derived data, and opening it may finish its own last write), so the latest
+    /// state can be checked too. Reading a damaged file this way may panic inside redb.
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         let db =
             redb::Builder::new().set_cache_size(CACHE_BYTES).open_read_only(path).map_err(|e| open_error(path, e))?;
@@ -117,12 +114,23 @@ impl Store {
             path: path.to_path_buf(),
             commits: Default::default(),
             unflushed: Default::default(),
+            // Never a new, empty one: only a trie already there says anything about the state.
+            trie: Some(crate::trie_dir(path))
+                .filter(|dir| dir.exists())
+                .and_then(|dir| crate::trie::Trie::open(&dir, StateOptions::default()).ok()),
+            state_lock: Default::default(),
         })
+    }
+
+    /// Whether the store has its state trie (one opened read-only may not): without it,
+    /// [`Store::find_damage`] checks no state.
+    pub fn has_state_trie(&self) -> bool {
+        self.trie.is_some()
     }
 
     /// Checks the latest block against everything that refers to it: its transactions against
     /// the header's `txs_root`, its hash against the hash index and its certificate, its state
-    /// root against the state tree at that version, the transaction index and receipts of its
+    /// root against the state trie's, the transaction index and receipts of its
     /// transactions, and that no block or certificate lies beyond the recorded height. `None`
     /// before the first block.
     pub fn check_latest(&self) -> Result<Option<LatestBlock>, Damage> {
@@ -148,17 +156,31 @@ impl Store {
             }
         }
         if height == 0 {
-            self.state_root(0).map_err(|e| Damage::at(0, format!("the genesis state: {e}")))?;
             return Ok(None);
         }
         drop(tx);
-        self.check_height(height).map(Some)
+        let latest = self.check_height(height)?;
+        self.check_state_root(&latest.block.header).map_err(|e| Damage::at(height, e))?;
+        Ok(Some(latest))
+    }
+
+    /// The trie's root against the latest header's (skipped in a store opened without its
+    /// trie). Opening the store already brought the trie to this root or refused; this catches
+    /// a trie damaged since.
+    pub(crate) fn check_state_root(&self, header: &dojang_types::BlockHeader) -> Result<(), String> {
+        let Some(trie) = &self.trie else { return Ok(()) };
+        let root = trie.root();
+        if root != header.state_root {
+            return Err(format!("the state trie's root {root} is not the header's {}", header.state_root));
+        }
+        Ok(())
     }
 
     /// Everything stored for one height, as [`Store::check_latest`] and [`Store::find_damage`]
     /// check it: the block against its header's `txs_root` and the hash index, its certificate
-    /// naming it, its transactions indexed at their places, its receipts against the header's
-    /// `receipts_root`, and the state tree's root at that version against the header.
+    /// naming it, its transactions indexed at their places, and its receipts against the
+    /// header's `receipts_root`. (The state root is checked at the latest height only: the trie
+    /// keeps no older state.)
     pub(crate) fn check_height(&self, height: u64) -> Result<LatestBlock, Damage> {
         let at = |e: StoreError| Damage::at(height, reason(e));
         let (block, bytes) =
@@ -169,13 +191,6 @@ impl Store {
             return Err(Damage::at(height, "the certificate is for another block"));
         }
         self.check_txs_indexed(&block, &bytes).map_err(|e| Damage::at(height, e))?;
-        let root = self.state_root(height).map_err(|e| Damage::at(height, format!("the state tree: {e}")))?;
-        if root != block.header.state_root {
-            return Err(Damage::at(
-                height,
-                format!("the state tree's root {root} is not the header's {}", block.header.state_root),
-            ));
-        }
         Ok(LatestBlock { block, commit })
     }
 

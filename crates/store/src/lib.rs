@@ -1,8 +1,9 @@
-//! Storage: one embedded redb file per node holding the merkleized state (a Jellyfish Merkle
-//! Tree whose version is the block height), the flat latest state for fast reads, blocks,
-//! commit certificates, receipts and the transaction index. Everything a block changes is
-//! written in one redb transaction, so one fsync makes a block durable and a crash at any
-//! instant leaves either the whole block or none of it.
+//! Storage: one embedded redb file per node holding blocks, commit certificates, receipts, the
+//! transaction index and every latest state value, and beside it the merkleized state in a
+//! NOMT trie (decision 0027) that gives each block's state root and proves values against the
+//! latest one. Everything a block changes in redb is written in one redb transaction, so a
+//! crash at any instant leaves either the whole block or none of it there; the trie commits
+//! first and is brought back to redb's latest block when the store opens.
 
 mod blocks;
 mod decided;
@@ -10,29 +11,33 @@ mod diagnose;
 mod error;
 mod evidence;
 mod integrity;
+mod reconcile;
 mod snapshot;
 mod state;
 mod tables;
+mod trie;
 mod txs;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::RwLock;
 
-use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, WriteTransaction};
+use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, TableHandle, WriteTransaction};
 
 use error::OrDb;
 pub use error::StoreError;
 pub use integrity::{Damage, LatestBlock, OpenCheck};
 pub use snapshot::{partial_path, Snapshot};
 pub use state::{PreparedState, StateProof};
+pub use trie::{expected_pages, hashtable_buckets, trie_dir, StateOptions, ROLLBACK_BLOCKS};
 pub use txs::CommittedTx;
 
 /// Key-value pairs read in key order.
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
-/// Page cache of the database. redb's default (1 GiB) would dominate a node's memory; hot
-/// pages of the state tree fit comfortably in this.
-const CACHE_BYTES: usize = 128 * 1024 * 1024;
+/// Page cache of the database. redb's default (1 GiB) would dominate a node's memory; the
+/// state trie has a cache of its own ([`StateOptions::cache_mb`]).
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 /// The node's database.
 pub struct Store {
@@ -42,6 +47,11 @@ pub struct Store {
     commits: CommitTimes,
     /// A block was written without an fsync since the last durable commit ([`Store::flush`]).
     unflushed: AtomicBool,
+    /// The merkleized state; `None` in a store opened read-only to diagnose it.
+    trie: Option<trie::Trie>,
+    /// Held for writing while a block moves both the trie and redb, so that a proof and the
+    /// height it is for are read from the same block.
+    state_lock: RwLock<()>,
 }
 
 /// How long the store waited on the disk: each decided block's kept certificate, each durable
@@ -90,9 +100,16 @@ enum Handle {
 }
 
 impl Store {
-    /// Opens (or creates) the database file, creating every table so readers never race a
-    /// missing table.
+    /// Opens (or creates) the database file and its state trie with the default
+    /// [`StateOptions`] (see [`Store::open_with`]).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, StateOptions::default())
+    }
+
+    /// Opens (or creates) the database file, creating every table so readers never race a
+    /// missing table, and its state trie ([`trie_dir`]), which is brought to the database's
+    /// latest block (see [`Store::reconcile_trie`]). `state` sizes a trie created now.
+    pub fn open_with(path: &Path, state: StateOptions) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
         }
@@ -100,13 +117,22 @@ impl Store {
             .set_cache_size(CACHE_BYTES)
             .create(path)
             .map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?;
-        let store = Store {
-            db: Handle::Writable(db),
+        Self::with_trie(Handle::Writable(db), path, state)
+    }
+
+    fn with_trie(db: Handle, path: &Path, state: StateOptions) -> Result<Self, StoreError> {
+        let mut store = Store {
+            db,
             path: path.to_path_buf(),
             commits: CommitTimes::default(),
             unflushed: Default::default(),
+            trie: None,
+            state_lock: RwLock::new(()),
         };
+        store.refuse_jmt_chain()?;
         store.create_tables()?;
+        store.trie = Some(trie::Trie::open(&trie_dir(path), state)?);
+        store.reconcile_trie()?;
         Ok(store)
     }
 
@@ -140,8 +166,33 @@ impl Store {
         }
     }
 
-    /// Bytes used on disk by the database file (for `dojang bench` and metrics).
-    pub fn disk_bytes(path: &Path) -> u64 {
-        std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+    /// A store written before the state moved to NOMT holds a chain whose headers carry jmt
+    /// state roots, which no NOMT trie reproduces: it cannot be opened, only replaced.
+    fn refuse_jmt_chain(&self) -> Result<(), StoreError> {
+        let tx = self.read()?;
+        let jmt = tx.list_tables().db()?.any(|t| tables::JMT_TABLES.contains(&t.name()));
+        if jmt {
+            return Err(StoreError::Open(format!(
+                "{} holds a chain written before the state moved to NOMT (decision 0027): its headers carry \
+                 Jellyfish Merkle roots, which this version cannot reproduce. Start this node from an empty \
+                 data directory on a chain begun by this version (for `dojang dev`, remove ~/.dojang)",
+                self.path.display()
+            )));
+        }
+        Ok(())
     }
+
+    /// Bytes used on disk by the database file and its state trie (for `dojang bench` and
+    /// metrics).
+    pub fn disk_bytes(path: &Path) -> u64 {
+        let file = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        file + dir_bytes(&trie_dir(path))
+    }
+}
+
+/// Bytes the files in `dir` take on disk (allocated blocks: NOMT's hash table is preallocated).
+fn dir_bytes(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries.filter_map(Result::ok).filter_map(|e| e.metadata().ok()).map(|m| m.blocks() * 512).sum()
 }

@@ -1,5 +1,7 @@
 //! Backups of a live store: every table copied inside one read transaction, so the copy is the
-//! store exactly as of one committed block while the node keeps finalizing blocks. The copy is
+//! store exactly as of one committed block while the node keeps finalizing blocks. The state
+//! trie is not copied: it is derived from the latest-state table, and a store opened from the
+//! copy rebuilds it and checks it against the latest header. The copy is
 //! written beside the destination and renamed into place only when complete and synced, so an
 //! interrupted backup never leaves a file that looks whole.
 
@@ -87,8 +89,7 @@ impl Store {
             .map_err(|e| StoreError::Open(format!("{}: {e}", tmp.display())))?;
         let write = db.begin_write().db()?;
         copy(&read, &write, META)?;
-        copy(&read, &write, JMT_NODES)?;
-        copy(&read, &write, JMT_VALUES)?;
+        copy(&read, &write, KEPT_PROOFS)?;
         copy(&read, &write, STATE_LATEST)?;
         copy(&read, &write, BLOCKS)?;
         copy(&read, &write, BLOCK_HASHES)?;

@@ -1,128 +1,119 @@
+//! The state: every latest value in redb's latest-state table (reads, prefix scans), and the
+//! merkleized state in the NOMT trie beside it (roots and proofs, decision 0027). Both move with
+//! each block; proofs are against the latest root only, except the proofs of the few keys a
+//! block asks to keep ([`PreparedState::keep_proof_of`]), which stay answerable at that height.
+
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use dojang_types::Hash;
-use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
-use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
-use redb::{ReadOnlyTable, WriteTransaction};
-use sha2::Sha256;
+use redb::WriteTransaction;
 
 use crate::error::{OrDb, StoreError};
-use crate::tables::{JMT_NODES, JMT_VALUES, STATE_LATEST};
+use crate::tables::{KEPT_PROOFS, STATE_LATEST};
+use crate::trie::{Finished, Trie};
 use crate::{Entries, Store};
 
-type Tree<'a, R> = JellyfishMerkleTree<'a, R, Sha256>;
-
-/// The result of applying one block's state changes to the tree, not yet written: the new
-/// root goes into the block header, and the batch is written when the block is committed.
+/// The result of applying one block's state changes to the trie, not yet written: the new
+/// root goes into the block header, and the changes are written when the block is committed.
 pub struct PreparedState {
     pub version: u64,
     pub root: Hash,
     pub(crate) changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    pub(crate) batch: TreeUpdateBatch,
+    /// The trie's side, taken by the one commit that writes it.
+    pub(crate) finished: Mutex<Option<Finished>>,
+    pub(crate) keep_proofs: Vec<Vec<u8>>,
 }
 
-/// A value (or its absence) with a Jellyfish Merkle proof against the state root of a block.
-#[derive(Debug, Clone)]
+impl PreparedState {
+    /// Keeps the proof of `key` at this version once it is committed, for clients that must
+    /// check it at this height later (the validator set a block changed): the trie itself
+    /// proves against the latest root only.
+    pub fn keep_proof_of(&mut self, key: &[u8]) {
+        self.keep_proofs.push(key.to_vec());
+    }
+
+    /// The number of state keys this version writes or deletes.
+    pub fn changed_keys(&self) -> usize {
+        self.changes.len()
+    }
+}
+
+/// A value (or its absence) with a NOMT path proof (`dojang_crypto::NomtProof`, borsh) against
+/// the state root of the block at `version`.
+#[derive(Debug, Clone, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct StateProof {
     pub key: Vec<u8>,
     pub value: Option<Vec<u8>>,
     pub version: u64,
     pub root: Hash,
-    /// borsh(jmt::proof::SparseMerkleProof<Sha256>)
     pub proof: Vec<u8>,
 }
 
-struct Reader {
-    nodes: ReadOnlyTable<&'static [u8], &'static [u8]>,
-    values: ReadOnlyTable<&'static [u8], &'static [u8]>,
-}
-
-impl TreeReader for Reader {
-    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let key = node_key_bytes(node_key)?;
-        match self.nodes.get(key.as_slice())? {
-            Some(bytes) => Ok(Some(borsh::from_slice(bytes.value())?)),
-            None => Ok(None),
-        }
-    }
-
-    fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
-        let lo = value_key(&key_hash, 0);
-        let hi = value_key(&key_hash, max_version);
-        let mut range = self.values.range(lo.as_slice()..=hi.as_slice())?;
-        match range.next_back() {
-            Some(entry) => {
-                let (_, v) = entry?;
-                Ok(decode_value(v.value()))
-            }
-            None => Ok(None),
-        }
-    }
-
-    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        anyhow::bail!("restoring the state tree from chunks is not supported by this store")
-    }
-}
-
-/// Tree nodes are keyed by version (big-endian) first, so the nodes a block creates form one
-/// contiguous run in the B-tree instead of thousands of scattered inserts.
-fn node_key_bytes(key: &NodeKey) -> Result<Vec<u8>, StoreError> {
-    let mut out = key.version().to_be_bytes().to_vec();
-    borsh::to_writer(&mut out, key).map_err(|e| StoreError::Tree(e.to_string()))?;
-    Ok(out)
-}
-
-fn value_key(key_hash: &KeyHash, version: Version) -> [u8; 40] {
-    let mut out = [0u8; 40];
-    out[..32].copy_from_slice(&key_hash.0);
-    out[32..].copy_from_slice(&version.to_be_bytes());
+fn kept_key(key: &[u8], version: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(key.len() + 8);
+    out.extend_from_slice(key);
+    out.extend_from_slice(&version.to_be_bytes());
     out
 }
 
-fn decode_value(v: &[u8]) -> Option<Vec<u8>> {
-    match v.split_first() {
-        Some((1, rest)) => Some(rest.to_vec()),
-        _ => None,
-    }
-}
-
 impl Store {
-    fn reader(&self) -> Result<Reader, StoreError> {
-        let tx = self.read()?;
-        Ok(Reader { nodes: tx.open_table(JMT_NODES).db()?, values: tx.open_table(JMT_VALUES).db()? })
+    pub(crate) fn trie(&self) -> Result<&Trie, StoreError> {
+        self.trie
+            .as_ref()
+            .ok_or_else(|| StoreError::Db("this store was opened read-only, without its state trie".into()))
     }
 
     /// Computes the state root after applying `changes` on top of the latest committed state,
-    /// as tree version `version`. Nothing is written.
+    /// as version `version`. Nothing is written.
     pub fn prepare_state(
         &self,
         version: u64,
         changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     ) -> Result<PreparedState, StoreError> {
-        let reader = self.reader()?;
-        let tree: Tree<'_, Reader> = JellyfishMerkleTree::new(&reader);
-        let set: Vec<(KeyHash, Option<OwnedValue>)> =
-            changes.iter().map(|(k, v)| (KeyHash::with::<Sha256>(k), v.clone())).collect();
-        let (root, batch) = tree.put_value_set(set, version).map_err(|e| StoreError::Tree(e.to_string()))?;
-        Ok(PreparedState { version, root: Hash(root.0), changes, batch })
+        let (root, finished) = self.trie()?.prepare(&changes)?;
+        Ok(PreparedState { version, root, changes, finished: Mutex::new(Some(finished)), keep_proofs: Vec::new() })
     }
 
-    /// Writes a prepared state into an open write transaction.
-    pub(crate) fn write_state(tx: &WriteTransaction, prepared: &PreparedState) -> Result<(), StoreError> {
-        let mut nodes = tx.open_table(JMT_NODES).db()?;
-        for (key, node) in prepared.batch.node_batch.nodes() {
-            let k = node_key_bytes(key)?;
-            let v = borsh::to_vec(node).map_err(|e| StoreError::Tree(e.to_string()))?;
-            nodes.insert(k.as_slice(), v.as_slice()).db()?;
-        }
-        let mut values = tx.open_table(JMT_VALUES).db()?;
-        for ((version, key_hash), value) in prepared.batch.node_batch.values() {
-            let stored = match value {
-                Some(v) => [&[1u8][..], v].concat(),
-                None => vec![0u8],
-            };
-            values.insert(value_key(key_hash, *version).as_slice(), stored.as_slice()).db()?;
-        }
+    /// Commits the trie's side of a prepared state (durably: NOMT syncs every commit) and
+    /// returns the proofs it asks to keep, made against the new root before anything else
+    /// can move it. The caller holds the state lock for writing.
+    pub(crate) fn commit_trie(&self, prepared: &PreparedState) -> Result<Vec<StateProof>, StoreError> {
+        let finished = prepared
+            .finished
+            .lock()
+            .map_err(|_| StoreError::Tree("a thread panicked while holding a prepared state".into()))?
+            .take()
+            .ok_or_else(|| {
+                StoreError::Tree(format!("the state of version {} was already committed", prepared.version))
+            })?;
+        let trie = self.trie()?;
+        let started = std::time::Instant::now();
+        trie.commit(finished)?;
+        // NOMT syncs each commit: a wait on the disk on the decision's path.
+        self.commits.record(started.elapsed());
+        prepared
+            .keep_proofs
+            .iter()
+            .map(|key| {
+                let (value, proof) = trie.prove(key)?;
+                Ok(StateProof {
+                    key: key.clone(),
+                    value,
+                    version: prepared.version,
+                    root: prepared.root,
+                    proof: proof.encode(),
+                })
+            })
+            .collect()
+    }
+
+    /// Writes a prepared state's values and its kept proofs into an open write transaction.
+    pub(crate) fn write_state(
+        tx: &WriteTransaction,
+        prepared: &PreparedState,
+        kept: &[StateProof],
+    ) -> Result<(), StoreError> {
         let mut latest = tx.open_table(STATE_LATEST).db()?;
         for (key, value) in &prepared.changes {
             match value {
@@ -133,6 +124,11 @@ impl Store {
                     latest.remove(key.as_slice()).db()?;
                 }
             }
+        }
+        let mut proofs = tx.open_table(KEPT_PROOFS).db()?;
+        for p in kept {
+            let bytes = borsh::to_vec(p).map_err(|e| StoreError::Db(e.to_string()))?;
+            proofs.insert(kept_key(&p.key, p.version).as_slice(), bytes.as_slice()).db()?;
         }
         Ok(())
     }
@@ -164,35 +160,58 @@ impl Store {
         Ok(out)
     }
 
-    /// The state root at a version (block height).
-    pub fn state_root(&self, version: u64) -> Result<Hash, StoreError> {
-        let reader = self.reader()?;
-        let tree: Tree<'_, Reader> = JellyfishMerkleTree::new(&reader);
-        let root = tree.get_root_hash(version).map_err(|e| StoreError::Tree(e.to_string()))?;
-        Ok(Hash(root.0))
+    /// The state root of the latest block (or of genesis, before block 1), from the trie.
+    pub fn latest_state_root(&self) -> Result<(u64, Hash), StoreError> {
+        let _held = self.state_lock.read().map_err(|_| StoreError::Db("the state lock is poisoned".into()))?;
+        let height = self.latest_height()?.ok_or_else(|| StoreError::Db("the store holds no chain yet".into()))?;
+        Ok((height, self.trie()?.root()))
     }
 
-    /// The value of `key` at `version` with a proof against that version's state root.
-    pub fn prove(&self, key: &[u8], version: u64) -> Result<StateProof, StoreError> {
-        let reader = self.reader()?;
-        let tree: Tree<'_, Reader> = JellyfishMerkleTree::new(&reader);
-        let (value, proof) =
-            tree.get_with_proof(KeyHash::with::<Sha256>(key), version).map_err(|e| StoreError::Tree(e.to_string()))?;
-        let root = tree.get_root_hash(version).map_err(|e| StoreError::Tree(e.to_string()))?;
-        let proof = borsh::to_vec(&proof).map_err(|e| StoreError::Tree(e.to_string()))?;
-        Ok(StateProof { key: key.to_vec(), value, version, root: Hash(root.0), proof })
+    /// The state root at `version`, which must be the latest block's: the trie keeps no older
+    /// state ([`StoreError::NotKept`]).
+    pub fn state_root(&self, version: u64) -> Result<Hash, StoreError> {
+        let (latest, root) = self.latest_state_root()?;
+        if version != latest {
+            return Err(StoreError::NotKept { version, latest });
+        }
+        Ok(root)
+    }
+
+    /// The latest value of `key` with a proof against the latest block's state root; `version`
+    /// says which block that is. The trie keeps no older versions (decision 0027).
+    pub fn prove(&self, key: &[u8]) -> Result<StateProof, StoreError> {
+        let _held = self.state_lock.read().map_err(|_| StoreError::Db("the state lock is poisoned".into()))?;
+        let version = self.latest_height()?.ok_or_else(|| StoreError::Db("the store holds no chain yet".into()))?;
+        let trie = self.trie()?;
+        let (value, proof) = trie.prove(key)?;
+        Ok(StateProof { key: key.to_vec(), value, version, root: trie.root(), proof: proof.encode() })
+    }
+
+    /// The proof of `key` kept at the highest version at most `at_most` (see
+    /// [`PreparedState::keep_proof_of`]), if any was kept.
+    pub fn kept_proof(&self, key: &[u8], at_most: u64) -> Result<Option<StateProof>, StoreError> {
+        let tx = self.read()?;
+        let table = tx.open_table(KEPT_PROOFS).db()?;
+        let (lo, hi) = (kept_key(key, 0), kept_key(key, at_most));
+        let Some(row) = table.range(lo.as_slice()..=hi.as_slice()).db()?.next_back() else { return Ok(None) };
+        let (_, v) = row.db()?;
+        let proof: StateProof = borsh::from_slice(v.value())
+            .map_err(|e| StoreError::Corrupt(format!("a kept state proof does not decode: {e}")))?;
+        if proof.key != key || proof.version > at_most {
+            return Err(StoreError::Corrupt(format!(
+                "the proof kept under {} is for another key or version",
+                hex_key(key)
+            )));
+        }
+        Ok(Some(proof))
+    }
+
+    /// How full the trie's hash table is (0 to 1): an operator grows it before 0.8.
+    pub fn state_table_occupancy(&self) -> Option<f64> {
+        self.trie.as_ref().map(Trie::occupancy)
     }
 }
 
-impl Store {
-    /// The value of `key` at `version`, read through the state tree and proven against `root`
-    /// (a header's state root), so that a damaged node or value anywhere on its path is an error.
-    pub(crate) fn proven_value(&self, key: &[u8], version: u64, root: &Hash) -> Result<Option<Vec<u8>>, String> {
-        let reader = self.reader().map_err(|e| e.to_string())?;
-        let tree: Tree<'_, Reader> = JellyfishMerkleTree::new(&reader);
-        let key_hash = KeyHash::with::<Sha256>(key);
-        let (value, proof) = tree.get_with_proof(key_hash, version).map_err(|e| e.to_string())?;
-        proof.verify(jmt::RootHash(root.0), key_hash, value.as_ref()).map_err(|e| e.to_string())?;
-        Ok(value)
-    }
+fn hex_key(key: &[u8]) -> String {
+    String::from_utf8(key.to_vec()).unwrap_or_else(|_| key.iter().map(|b| format!("{b:02x}")).collect())
 }

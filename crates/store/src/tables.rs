@@ -2,12 +2,12 @@ use redb::TableDefinition;
 
 /// Small facts about the chain: latest height, genesis hash.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-/// Jellyfish Merkle Tree nodes, keyed by version (8, big-endian) || borsh(NodeKey).
-pub const JMT_NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_nodes");
-/// Every version of every value: key = key_hash (32) || version (8, big-endian);
-/// value = 0x00 for a deletion or 0x01 || bytes.
-pub const JMT_VALUES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_values");
-/// The latest value of every state key, for reads and prefix scans without walking the tree.
+/// The tables of the Jellyfish Merkle Tree a store kept before the state moved to NOMT
+/// (decision 0027): a store that has them holds a chain whose headers carry jmt roots.
+pub const JMT_TABLES: [&str; 2] = ["jmt_nodes", "jmt_values"];
+/// Proofs a block asked to keep: state key || version (8, big-endian) -> borsh StateProof.
+pub const KEPT_PROOFS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("kept_proofs");
+/// The latest value of every state key: reads, prefix scans, and what the trie is rebuilt from.
 pub const STATE_LATEST: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state_latest");
 /// Finalized blocks by height (borsh Block).
 pub const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
@@ -27,5 +27,7 @@ pub const PENDING: TableDefinition<&[u8], &[u8]> = TableDefinition::new("pending
 
 pub const META_HEIGHT: &str = "height";
 pub const META_GENESIS: &str = "genesis_hash";
+/// The genesis state's root, which no header carries: what the trie is checked against at 0.
+pub const META_GENESIS_ROOT: &str = "genesis_state_root";
 /// Equivocation evidence: height (8) || round (4) || validator (20) || kind (1) -> borsh Evidence.
 pub const EVIDENCE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("evidence");

@@ -26,10 +26,12 @@ fn changes(pairs: &[(&str, Option<&str>)]) -> BTreeMap<Vec<u8>, Option<Vec<u8>>>
 fn blocks_and_state_survive_reopen_with_proofs() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db.redb");
-    let root1;
+    let (root0, root1);
     {
         let store = Store::open(&path).unwrap();
-        let g = store.prepare_state(0, changes(&[("a", Some("1"))])).unwrap();
+        let mut g = store.prepare_state(0, changes(&[("a", Some("1"))])).unwrap();
+        g.keep_proof_of(b"a");
+        root0 = g.root;
         store.commit_genesis(Hash([1; 32]), &g).unwrap();
         let s1 = store.prepare_state(1, changes(&[("a", Some("2")), ("b", Some("x"))])).unwrap();
         root1 = s1.root;
@@ -43,15 +45,104 @@ fn blocks_and_state_survive_reopen_with_proofs() {
     assert_eq!(store.latest_height().unwrap(), Some(1));
     assert_eq!(store.get_state(b"a").unwrap().as_deref(), Some(&b"2"[..]));
     assert_eq!(store.state_root(1).unwrap(), root1);
-    let p = store.prove(b"b", 1).unwrap();
+    assert!(matches!(store.state_root(0), Err(StoreError::NotKept { version: 0, latest: 1 })));
+    let p = store.prove(b"b").unwrap();
+    assert_eq!((p.version, p.root, p.value.as_deref()), (1, root1, Some(&b"x"[..])));
     verify_proof(b"b", Some(b"x"), &root1, &p.proof).unwrap();
     assert!(verify_proof(b"b", Some(b"y"), &root1, &p.proof).is_err(), "a changed value fails");
-    let old = store.prove(b"a", 0).unwrap();
-    assert_eq!(old.value.as_deref(), Some(&b"1"[..]), "old versions stay provable");
-    let absent = store.prove(b"zz", 1).unwrap();
+    let a = store.prove(b"a").unwrap();
+    assert_eq!(a.value.as_deref(), Some(&b"2"[..]), "the latest value");
+    verify_proof(b"a", Some(b"2"), &root1, &a.proof).unwrap();
+    let absent = store.prove(b"zz").unwrap();
+    assert_eq!(absent.value, None);
     verify_proof(b"zz", None, &root1, &absent.proof).unwrap();
     assert!(verify_proof(b"b", Some(b"x"), &root1, b"garbage").is_err());
     assert_eq!(store.scan_prefix(b"", None, 10).unwrap().len(), 2);
+
+    // The proof genesis asked to keep still proves the value it had then, against its root.
+    let kept = store.kept_proof(b"a", 1).unwrap().expect("kept at genesis");
+    assert_eq!((kept.version, kept.root, kept.value.as_deref()), (0, root0, Some(&b"1"[..])));
+    verify_proof(b"a", Some(b"1"), &root0, &kept.proof).unwrap();
+    assert!(verify_proof(b"a", Some(b"1"), &root1, &kept.proof).is_err(), "not against the later root");
+    assert_eq!(store.kept_proof(b"b", 1).unwrap(), None, "only asked-for keys are kept");
+}
+
+/// The trie is derived from the latest-state table: lost, it is rebuilt to the same root and
+/// proves again; one block ahead of redb (a crash between the two stores, here a database put
+/// back one block), it is rolled back to redb's block.
+#[test]
+fn a_lost_trie_is_rebuilt_and_a_trie_ahead_of_the_database_is_rolled_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let blocks = chain(&path, 3);
+    std::fs::remove_dir_all(dojang_store::trie_dir(&path)).unwrap();
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.state_root(3).unwrap(), blocks[2].0.header.state_root);
+    let p = store.prove(b"k2").unwrap();
+    verify_proof(b"k2", Some(b"state-value-at-0002"), &blocks[2].0.header.state_root, &p.proof).unwrap();
+    assert_eq!(store.find_damage().unwrap(), None);
+
+    // The database as of block 3, the trie as of block 4.
+    let at3 = dir.path().join("at3.redb");
+    store.snapshot_to(&at3).unwrap();
+    let s = store.prepare_state(4, changes(&[("k4", Some("later"))])).unwrap();
+    let block = Block { header: header(4, s.root), txs: vec![] };
+    let commit = Commit { height: 4, round: 0, block_hash: block.hash(), signatures: vec![] };
+    store.commit_block(&block, &[], &commit, &s, true).unwrap();
+    drop(store);
+    std::fs::rename(&at3, &path).unwrap();
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.latest_height().unwrap(), Some(3));
+    assert_eq!(store.state_root(3).unwrap(), blocks[2].0.header.state_root, "rolled back one block");
+    let absent = store.prove(b"k4").unwrap();
+    verify_proof(b"k4", None, &blocks[2].0.header.state_root, &absent.proof).unwrap();
+}
+
+/// A store from before the state moved to NOMT carries jmt roots in its headers, which no trie
+/// reproduces: it is refused with what to do, and left as it was.
+#[test]
+fn a_store_written_with_the_jmt_state_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let w = db.begin_write().unwrap();
+        let def: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("jmt_nodes");
+        w.open_table(def).unwrap().insert(&b"node"[..], &b"bytes"[..]).unwrap();
+        w.commit().unwrap();
+    }
+    let e = Store::open(&path).err().expect("refused").to_string();
+    assert!(e.contains("before the state moved to NOMT") && e.contains("empty data directory"), "{e}");
+    assert!(!dojang_store::trie_dir(&path).exists(), "no trie was made beside it");
+    let db = redb::Database::create(&path).unwrap();
+    let r = redb::ReadableDatabase::begin_read(&db).unwrap();
+    let def: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("jmt_nodes");
+    assert!(r.open_table(def).unwrap().get(&b"node"[..]).unwrap().is_some(), "its tables are as they were");
+}
+
+/// A latest-state value rewritten through redb (so redb's checksums hold) is found against the
+/// trie, which still gives the header's root; and with the trie gone too, the rebuilt trie
+/// does not give the header's root, so the store refuses to open.
+#[test]
+fn a_state_value_rewritten_through_redb_is_found_and_not_rebuilt_into_the_trie() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    chain(&path, 3);
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let w = db.begin_write().unwrap();
+        let def: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("state_latest");
+        w.open_table(def).unwrap().insert(&b"k2"[..], &b"state-value-at-9999"[..]).unwrap();
+        w.commit().unwrap();
+    }
+    let store = Store::open(&path).expect("the trie still gives the header's root");
+    let damage = store.find_damage().unwrap().expect("the deep scan finds it");
+    assert_eq!(damage.height, Some(3), "{damage}");
+    assert!(damage.what.contains("latest-state table disagrees"), "{damage}");
+    drop(store);
+    std::fs::remove_dir_all(dojang_store::trie_dir(&path)).unwrap();
+    let e = corrupt_text(Store::open(&path).err().expect("refused"));
+    assert!(e.contains("latest-state table gives state root") && e.contains("block 3"), "{e}");
 }
 
 #[test]
@@ -177,7 +268,7 @@ fn a_block_altered_on_disk_is_refused_on_read_with_corrupt_naming_its_height() {
 
     let damage = Store::open_read_only(&path).unwrap().find_damage().unwrap().expect("damage is found");
     assert_eq!(damage.height, Some(2), "{damage}");
-    let e = corrupt_text(Store::open_checked(&path).err().expect("redb's check refuses the file"));
+    let e = corrupt_text(Store::open_checked(&path, Default::default()).err().expect("redb's check refuses the file"));
     assert!(e.contains("integrity"), "{e}");
 }
 
@@ -257,7 +348,7 @@ fn the_latest_block_checks_out_on_an_intact_store_and_redb_finds_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db.redb");
     let blocks = chain(&path, 3);
-    let (store, check) = Store::open_checked(&path).unwrap();
+    let (store, check) = Store::open_checked(&path, Default::default()).unwrap();
     assert!(!check.rolled_back);
     let latest = store.check_latest().unwrap().expect("a block");
     assert_eq!(latest.block, blocks[2].0);
@@ -265,18 +356,26 @@ fn the_latest_block_checks_out_on_an_intact_store_and_redb_finds_nothing() {
     assert_eq!(store.find_damage().unwrap(), None, "the deep scan finds nothing on an intact store");
 }
 
+/// Flipped bytes in the latest-state table fail redb's page checksums; the read-only scan that
+/// locates the damage reads the state trie beside the file, which still holds the value as
+/// written, and ties the damage to the latest block (the trie keeps no older state).
 #[test]
-fn a_damaged_state_value_is_traced_to_the_height_that_wrote_it() {
+fn a_flipped_state_value_fails_redbs_check_and_is_found_against_the_trie() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db.redb");
     chain(&path, 4);
-    // Written at height 2 into the versioned values and the latest-state table.
-    assert!(flip_all(&path, b"state-value-at-0002", 5) >= 2);
-    assert!(Store::open_checked(&path).is_err(), "redb's page checksums notice");
+    assert!(flip_all(&path, b"state-value-at-0002", 5) >= 1);
+    assert!(Store::open_checked(&path, Default::default()).is_err(), "redb's page checksums notice");
     let store = Store::open_read_only(&path).unwrap();
+    assert!(store.has_state_trie());
     let damage = store.find_damage().unwrap().expect("damage is found");
-    assert_eq!(damage.height, Some(2), "{damage}");
-    assert!(damage.what.contains("state"), "{damage}");
+    assert_eq!(damage.height, Some(4), "{damage}");
+    assert!(damage.what.contains("latest-state table disagrees"), "{damage}");
+    drop(store);
+    std::fs::remove_dir_all(dojang_store::trie_dir(&path)).unwrap();
+    let store = Store::open_read_only(&path).unwrap();
+    assert!(!store.has_state_trie());
+    assert_eq!(store.find_damage().unwrap(), None, "without the trie, every block checks out and no state is judged");
 }
 
 #[test]
@@ -305,7 +404,8 @@ fn a_receipt_rewritten_through_redb_is_refused_on_every_read_path() {
     receipts[1].result = TxStatus::Failed { code: "forged".into(), reason: "flipped on disk".into() };
     rewrite(&path, "receipts", 3, &encode(&receipts));
 
-    let (store, check) = Store::open_checked(&path).expect("redb's page checksums see nothing wrong");
+    let (store, check) =
+        Store::open_checked(&path, Default::default()).expect("redb's page checksums see nothing wrong");
     assert!(!check.rolled_back);
     let e = corrupt_text(store.receipts(3).unwrap_err());
     assert!(e.contains("block 3") && e.contains("receipts_root"), "{e}");
@@ -347,7 +447,8 @@ fn a_certificate_or_block_rewritten_through_redb_is_refused_naming_its_height() 
     let wrong = Commit { height: 2, round: 0, block_hash: blocks[0].0.hash(), signatures: vec![] };
     rewrite(&path, "commits", 2, &encode(&wrong));
     {
-        let (store, _) = Store::open_checked(&path).expect("redb's page checksums see nothing wrong");
+        let (store, _) =
+            Store::open_checked(&path, Default::default()).expect("redb's page checksums see nothing wrong");
         let e = corrupt_text(store.commit(2).unwrap_err());
         assert!(e.contains("block 2") && e.contains("certificate"), "{e}");
         assert_eq!(store.commit(3).unwrap().unwrap().block_hash, blocks[2].0.hash(), "others are served");
@@ -363,7 +464,7 @@ fn a_certificate_or_block_rewritten_through_redb_is_refused_naming_its_height() 
     let other = tx(999);
     block.txs[0] = other;
     rewrite(&path, "blocks", 3, &encode(&block));
-    let (store, _) = Store::open_checked(&path).expect("redb's page checksums see nothing wrong");
+    let (store, _) = Store::open_checked(&path, Default::default()).expect("redb's page checksums see nothing wrong");
     let e = corrupt_text(store.block_bytes(3).unwrap_err());
     assert!(e.contains("block 3") && e.contains("txs_root"), "{e}");
     let damage = store.check_latest().unwrap_err();
@@ -390,7 +491,7 @@ fn a_snapshot_of_a_live_store_is_the_store_as_of_one_block_and_checks_out() {
     store.commit_block(&block, &[], &commit, &s, true).unwrap();
     assert!(store.snapshot_to(&out).is_err(), "an existing file is never overwritten");
     drop(store);
-    let (copy, check) = Store::open_checked(&out).unwrap();
+    let (copy, check) = Store::open_checked(&out, Default::default()).unwrap();
     assert!(!check.rolled_back);
     assert_eq!(copy.latest_height().unwrap(), Some(3));
     let latest = copy.check_latest().unwrap().expect("a block");
@@ -399,37 +500,7 @@ fn a_snapshot_of_a_live_store_is_the_store_as_of_one_block_and_checks_out() {
     assert_eq!(copy.get_state(b"k3").unwrap().as_deref(), Some(&b"state-value-at-0003"[..]));
     assert_eq!(copy.get_state(b"k4").unwrap(), None);
     assert_eq!(copy.genesis_hash().unwrap(), Some(Hash([1; 32])));
-    let p = copy.prove(b"k2", 2).unwrap();
-    verify_proof(b"k2", Some(b"state-value-at-0002"), &copy.state_root(2).unwrap(), &p.proof).unwrap();
-}
-
-/// A state version written alone (the state bench) is durable and proven like a block's, and a
-/// store that holds a chain refuses it: its state must move only with its blocks.
-#[test]
-fn a_state_version_alone_is_durable_but_refused_on_a_chain() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.redb");
-    let root = {
-        let store = Store::open(&path).unwrap();
-        let v0 = store.prepare_state(0, changes(&[("a", Some("1")), ("b", Some("2"))])).unwrap();
-        store.commit_state(&v0).unwrap();
-        let v1 = store.prepare_state(1, changes(&[("a", Some("3"))])).unwrap();
-        store.commit_state(&v1).unwrap();
-        v1.root
-    };
-    let store = Store::open(&path).unwrap();
-    assert_eq!(store.state_root(1).unwrap(), root);
-    let proof = store.prove(b"a", 1).unwrap();
-    assert_eq!(proof.value.as_deref(), Some(&b"3"[..]));
-    verify_proof(b"a", Some(b"3"), &root, &proof.proof).unwrap();
-
-    let chained = Store::open(&dir.path().join("chain.redb")).unwrap();
-    let g = chained.prepare_state(0, changes(&[("k", Some("v"))])).unwrap();
-    chained.commit_genesis(Hash([1; 32]), &g).unwrap();
-    let next = chained.prepare_state(1, changes(&[("k", Some("w"))])).unwrap();
-    match chained.commit_state(&next) {
-        Err(StoreError::HoldsChain { height: 0 }) => {}
-        other => panic!("a chain store took a state version alone: {other:?}"),
-    }
-    assert_eq!(chained.get_state(b"k").unwrap().as_deref(), Some(&b"v"[..]), "nothing was written");
+    let p = copy.prove(b"k2").unwrap();
+    assert_eq!(p.version, 3);
+    verify_proof(b"k2", Some(b"state-value-at-0002"), &blocks[2].0.header.state_root, &p.proof).unwrap();
 }
