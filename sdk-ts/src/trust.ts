@@ -28,7 +28,7 @@ export const VALIDATORS_KEY = "ledger/validators";
 export const DEFAULT_MAX_AGE_MS = 60_000;
 /** How far a header's time may lie ahead of the local clock. */
 export const MAX_FUTURE_SKEW_MS = 60_000;
-/** Most steps one read may take to follow the validator set (bisection). */
+/** Most steps one read may take to follow the validator set: about two per change since the pinned set. */
 const MAX_FOLLOW_STEPS = 128;
 
 /** Why an answer was not accepted as verified. */
@@ -326,7 +326,7 @@ export class VerifiedReader {
     return { ...proven, block, checkMs: block.checkMs + now() - t0 };
   }
 
-  /** Follows the current set up to the one deciding `height`, splitting unsigned steps in half. */
+  /** Follows the current set up to the one deciding `height`, change by change. */
   follow(height: number): Promise<void> {
     // One follow at a time: reads that start together after a change share the steps.
     const run = this.following.then(() => this.followTo(height));

@@ -194,6 +194,32 @@ test("a set changed twice since the pinned one is followed change by change, eac
   assert.deepEqual(reader.chain.knownSets().map((s) => s.from), [1, 3, 5]);
 });
 
+test("a node naming the pinned set as set before it needs no step; another old set, or a proof not below the height, is refused", async () => {
+  const a = [member(1, "a1"), member(2, "a2"), member(3, "a3")];
+  const b = [member(4, "b1"), member(5, "b2"), member(6, "b3")];
+  const [A, B] = [a.map((m) => m.v), b.map((m) => m.v)];
+  const reader = (validators: Validator[], version: number) => {
+    const paths: string[] = [];
+    const fetcher: typeof fetch = async (input) => {
+      const url = new URL(String(input));
+      paths.push(url.pathname);
+      const body = url.pathname === "/v1/validators" ? { validators, proof: { version, proof_hex: stateOf(validators).proof } } : undefined;
+      return new Response(JSON.stringify(body ?? { detail: "no" }), { status: body ? 200 : 404 });
+    };
+    return { paths, r: new VerifiedReader(new Client("http://synthetic", fetcher), new TrustedChain(CHAIN, A)) };
+  };
+  const same = reader(A, 0);
+  await same.r.follow(30);
+  assert.deepEqual(same.paths, ["/v1/validators"], "no block fetched, nothing to follow");
+  assert.equal(same.r.chain.pinnedHash, validatorsHash(A));
+  const other = reader(B, 0);
+  await assert.rejects(other.r.follow(30), (e) => e instanceof VerifyError && e.kind === "follow" && /not the current set/.test(e.message));
+  assert.equal(other.r.chain.pinnedHash, validatorsHash(A), "nothing pinned");
+  const ahead = reader(B, 30);
+  await assert.rejects(ahead.r.follow(30), (e) => e instanceof Error && /not below it/.test(e.message));
+  assert.deepEqual(ahead.paths, ["/v1/validators"]);
+});
+
 test("two thirds of the power is not enough; more than two thirds is", () => {
   const a = [member(1, "a1"), member(2, "a2"), member(3, "a3")];
   const set = a.map((m) => m.v);

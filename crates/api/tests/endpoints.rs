@@ -198,8 +198,8 @@ async fn submit_commit_read_with_proof() {
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["validators"].as_array().unwrap().len(), 1);
     assert_eq!(v["proof"]["version"], 0);
-    // The set never changed: every height's set is proven where genesis set it, and the proof
-    // holds against the genesis state root.
+    // The set never changed: every height's set is proven where genesis set it, with the
+    // same proof kept then.
     let (status, _, v2) = call(&n, Method::GET, "/v1/validators?height=2", None, "").await;
     assert_eq!(
         (status, &v2["proof"]["version"], &v2["proof"]["proof_hex"]),

@@ -1,5 +1,6 @@
-//! State proofs of the NOMT trie (decision 0027, step 2): what a node will serve once its state
-//! lives in NOMT, and how a client checks one against a certified state root.
+//! State proofs: paths through the node's state trie (NOMT, decisions 0027 and 0030), what
+//! `/v1/state` and `/v1/validators` serve, and how a client checks one against a certified
+//! state root.
 //!
 //! The wire form is ours, not NOMT's: `borsh(NomtProof)`, the terminal leaf (absent for an
 //! empty subtree) and one sibling per level from the root down. NOMT's own `PathProof` also
@@ -7,7 +8,7 @@
 //! reads; a client in any language decodes ours with a few fixed rules (docs/api.md). The
 //! checking itself is nomt-core's.
 //!
-//! The trie's rules, which the TypeScript SDK implements as well (`sdk-ts/src/nomt.ts`):
+//! The trie's rules, which the TypeScript SDK implements as well (`sdk-ts/src/proof.ts`):
 //! - a key's path is SHA-256 of the state key, read most significant bit first;
 //! - a leaf is SHA-256(key path ‖ SHA-256(value)) with the top bit set;
 //! - an internal node is SHA-256(left ‖ right) with the top bit cleared;
@@ -98,15 +99,10 @@ impl NomtProof {
     }
 }
 
-/// Checks a NOMT state proof served by a node: that `value` is (or, if `None`, that no value
-/// is) stored under `key` in the state whose root is `root`. With the root taken from a header
+/// Checks a state proof served by a node: that `value` is (or, if `None`, that no value is)
+/// stored under `key` in the state whose root is `root`. With the root taken from a header
 /// whose certificate checks out, the answer needs no trust in the node that gave it.
-pub fn verify_nomt_state_proof(
-    key: &[u8],
-    value: Option<&[u8]>,
-    root: &Hash,
-    proof: &[u8],
-) -> Result<(), NomtProofError> {
+pub fn verify_state_proof(key: &[u8], value: Option<&[u8]>, root: &Hash, proof: &[u8]) -> Result<(), NomtProofError> {
     use bitvec::order::Msb0;
     use bitvec::view::BitView;
 
@@ -183,13 +179,13 @@ mod tests {
         let (root, cases) = two_key_trie();
         for (key, value, proof) in &cases {
             let bytes = proof.encode();
-            assert_eq!(verify_nomt_state_proof(key, Some(value), &root, &bytes), Ok(()));
-            assert_eq!(verify_nomt_state_proof(key, Some(b"else"), &root, &bytes), Err(NomtProofError::OtherValue));
-            assert_eq!(verify_nomt_state_proof(key, None, &root, &bytes), Err(NomtProofError::Present));
+            assert_eq!(verify_state_proof(key, Some(value), &root, &bytes), Ok(()));
+            assert_eq!(verify_state_proof(key, Some(b"else"), &root, &bytes), Err(NomtProofError::OtherValue));
+            assert_eq!(verify_state_proof(key, None, &root, &bytes), Err(NomtProofError::Present));
             let mut other_root = root;
             other_root.0[31] ^= 1;
             assert_eq!(
-                verify_nomt_state_proof(key, Some(value), &other_root, &bytes),
+                verify_state_proof(key, Some(value), &other_root, &bytes),
                 Err(NomtProofError::RootMismatch)
             );
         }
@@ -205,15 +201,15 @@ mod tests {
             .find(|k| nomt_key_path(k)[0] >> 7 == 0)
             .expect("half of all keys start with that bit");
         let bytes = proof.encode();
-        assert_eq!(verify_nomt_state_proof(&absent, None, &root, &bytes), Ok(()));
-        assert_eq!(verify_nomt_state_proof(&absent, Some(b"zero"), &root, &bytes), Err(NomtProofError::OtherKey));
+        assert_eq!(verify_state_proof(&absent, None, &root, &bytes), Ok(()));
+        assert_eq!(verify_state_proof(&absent, Some(b"zero"), &root, &bytes), Err(NomtProofError::OtherKey));
     }
 
     #[test]
     fn an_empty_state_proves_every_key_absent() {
         let empty = NomtProof { leaf: None, siblings: vec![] }.encode();
-        assert_eq!(verify_nomt_state_proof(b"any", None, &Hash([0; 32]), &empty), Ok(()));
-        assert_eq!(verify_nomt_state_proof(b"any", Some(b"v"), &Hash([0; 32]), &empty), Err(NomtProofError::NoLeaf));
+        assert_eq!(verify_state_proof(b"any", None, &Hash([0; 32]), &empty), Ok(()));
+        assert_eq!(verify_state_proof(b"any", Some(b"v"), &Hash([0; 32]), &empty), Err(NomtProofError::NoLeaf));
     }
 
     #[test]
@@ -224,24 +220,24 @@ mod tests {
         let mut trailing = good.clone();
         trailing.push(0);
         assert!(matches!(
-            verify_nomt_state_proof(key, Some(value), &root, &trailing),
+            verify_state_proof(key, Some(value), &root, &trailing),
             Err(NomtProofError::Malformed(_))
         ));
         assert!(matches!(
-            verify_nomt_state_proof(key, Some(value), &root, &good[..good.len() - 1]),
+            verify_state_proof(key, Some(value), &root, &good[..good.len() - 1]),
             Err(NomtProofError::Malformed(_))
         ));
-        assert!(matches!(verify_nomt_state_proof(key, Some(value), &root, &[]), Err(NomtProofError::Malformed(_))));
+        assert!(matches!(verify_state_proof(key, Some(value), &root, &[]), Err(NomtProofError::Malformed(_))));
         let mut bad_tag = good.clone();
         bad_tag[0] = 2;
         assert!(matches!(
-            verify_nomt_state_proof(key, Some(value), &root, &bad_tag),
+            verify_state_proof(key, Some(value), &root, &bad_tag),
             Err(NomtProofError::Malformed(_))
         ));
         // A count far beyond the bytes that follow is refused without allocating for it.
         let huge = [&[0u8][..], &u32::MAX.to_le_bytes()].concat();
-        assert!(matches!(verify_nomt_state_proof(key, None, &root, &huge), Err(NomtProofError::Malformed(_))));
+        assert!(matches!(verify_state_proof(key, None, &root, &huge), Err(NomtProofError::Malformed(_))));
         let deep = NomtProof { leaf: None, siblings: vec![[7; 32]; MAX_NOMT_SIBLINGS + 1] }.encode();
-        assert_eq!(verify_nomt_state_proof(key, None, &root, &deep), Err(NomtProofError::TooDeep(257)));
+        assert_eq!(verify_state_proof(key, None, &root, &deep), Err(NomtProofError::TooDeep(257)));
     }
 }

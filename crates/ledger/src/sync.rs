@@ -14,9 +14,6 @@ use crate::ledger::Ledger;
 use crate::module::Permit;
 use crate::router::Router;
 
-/// Blocks catch-up writes without an fsync between two durable ones.
-const DURABLE_EVERY: usize = (dojang_store::ROLLBACK_BLOCKS / 2) as usize;
-
 impl Ledger {
     /// Applies finalized blocks in height order, starting at the next height. Blocks at or
     /// below the head are skipped. Only the last block of the batch is written with an fsync:
@@ -73,9 +70,9 @@ impl Ledger {
                         "block {height} was already executed here; it is being decided live"
                     ))
                 })?;
-                // The trie commits every block durably and can be rolled back only so far: redb
-                // is made durable often enough that a crash leaves the trie within reach.
-                let durable = i + 1 == batch.len() || (i + 1) % DURABLE_EVERY == 0;
+                // The store makes every few blocks durable on its own, so that after a crash
+                // the state trie (durable each block) is within its rollback log.
+                let durable = i + 1 == batch.len();
                 self.commit_executed(&executed, commit.clone(), durable)?;
                 applied += 1;
             }

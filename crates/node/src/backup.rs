@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use dojang_ledger::Genesis;
-use dojang_store::Store;
+use dojang_store::{StateOptions, Store};
 
 use crate::config::{Config, Home};
 
@@ -84,8 +84,8 @@ pub fn admin_token(home: &Home) -> anyhow::Result<String> {
 /// that refers to it, the latest state against the latest header's state root (opening it
 /// builds a state trie from it), and that it is of `genesis`'s chain. Returns its height. The
 /// trie built for the check is removed: the store it goes with rebuilds its own.
-fn check(file: &Path, genesis: &Genesis) -> anyhow::Result<u64> {
-    let checked = check_file(file, genesis);
+fn check(file: &Path, genesis: &Genesis, state: StateOptions) -> anyhow::Result<u64> {
+    let checked = check_file(file, genesis, state);
     let trie = dojang_store::trie_dir(file);
     if trie.exists() {
         std::fs::remove_dir_all(&trie).with_context(|| format!("cannot remove {}", trie.display()))?;
@@ -93,9 +93,9 @@ fn check(file: &Path, genesis: &Genesis) -> anyhow::Result<u64> {
     checked
 }
 
-fn check_file(file: &Path, genesis: &Genesis) -> anyhow::Result<u64> {
-    let (store, check) = Store::open_checked(file, Default::default())
-        .with_context(|| format!("{} is not an intact store", file.display()))?;
+fn check_file(file: &Path, genesis: &Genesis, state: StateOptions) -> anyhow::Result<u64> {
+    let (store, check) =
+        Store::open_checked(file, state).with_context(|| format!("{} is not an intact store", file.display()))?;
     if check.rolled_back {
         bail!(
             "{}: its last commit was damaged (redb fell back to the one before); take another backup",
@@ -136,7 +136,9 @@ pub async fn backup(home: &Home, node: Option<&str>, out: &Path) -> anyhow::Resu
     let started = std::time::Instant::now();
     let partial = Scratch::claim(dojang_store::partial_path(out))?;
     let written = fetch(&base, token.trim(), partial.path()).await.context("no backup was kept")?;
-    let height = check(partial.path(), &genesis).context("the snapshot did not check out; no backup was kept")?;
+    let state = Config::load(&home.config())?.state.options();
+    let height =
+        check(partial.path(), &genesis, state).context("the snapshot did not check out; no backup was kept")?;
     if out.exists() {
         bail!("{} appeared while the backup ran; nothing was overwritten", out.display());
     }
@@ -202,11 +204,12 @@ pub fn restore(home: &Home, from: &Path, force: bool) -> anyhow::Result<()> {
     let copy = Scratch::claim(db.with_extension("redb.restoring"))?;
     std::fs::copy(from, copy.path())
         .with_context(|| format!("cannot copy {} into {}", from.display(), home.data().display()))?;
-    let height = check(copy.path(), &genesis).context("nothing was restored")?;
+    let state = Config::load(&home.config())?.state.options();
+    let height = check(copy.path(), &genesis, state).context("nothing was restored")?;
     if db.exists() {
         // Opening it proves the node is stopped: a running node holds the file's lock.
         drop(
-            Store::open(&db)
+            Store::open_with(&db, state)
                 .with_context(|| format!("cannot open {}: is the node still running? stop it first", db.display()))?,
         );
         let kept = db.with_extension("redb.before-restore");

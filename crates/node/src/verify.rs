@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use dojang_ledger::{BlockApp, Genesis, Ledger, LedgerConfig};
-use dojang_store::Store;
+use dojang_store::{StateOptions, Store};
 
 use crate::config::Home;
 use crate::services::modules;
@@ -19,14 +19,24 @@ pub fn verify(home: &Home) -> anyhow::Result<()> {
     let latest = stored.latest_height()?.context("the store holds no chain yet")?;
     let scratch = std::env::temp_dir().join(format!("dojang-verify-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
-    let result = replay(&genesis, &stored, latest, &scratch);
+    let result = replay(&genesis, &stored, latest, &scratch, state);
     let _ = std::fs::remove_dir_all(&scratch);
     result
 }
 
-fn replay(genesis: &Genesis, stored: &Store, latest: u64, scratch: &std::path::Path) -> anyhow::Result<()> {
-    let fresh =
-        Ledger::open(Store::open(&scratch.join("db.redb"))?, modules(), genesis.clone(), LedgerConfig::default())?;
+fn replay(
+    genesis: &Genesis,
+    stored: &Store,
+    latest: u64,
+    scratch: &std::path::Path,
+    state: StateOptions,
+) -> anyhow::Result<()> {
+    let fresh = Ledger::open(
+        Store::open_with(&scratch.join("db.redb"), state)?,
+        modules(),
+        genesis.clone(),
+        LedgerConfig::default(),
+    )?;
     let started = Instant::now();
     let mut txs = 0usize;
     for h in 1..=latest {

@@ -6,8 +6,9 @@ use crate::bundle::SetStep;
 use crate::light::TrustedChain;
 use crate::verify::{check_answer, decode_answer, field, VerifiedState, VerifyError};
 
-/// Most steps one read may take to follow the validator set (bisection over a long history of
-/// changes needs about log2(heights) steps per change).
+/// Most steps one read may take to follow the validator set: a step per change since the
+/// pinned set, at most twice (a change the pinned set did not sign is tried, then followed
+/// from the change before it).
 const MAX_FOLLOW_STEPS: usize = 128;
 
 /// What went wrong talking to a node.

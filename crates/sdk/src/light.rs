@@ -211,7 +211,8 @@ impl TrustedChain {
             });
         }
         verify_commit(prev, commit, &current.validators)?;
-        verify_state_proof(VALIDATORS_KEY, Some(&encode(&set)), &prev.state_root, proof).map_err(VerifyError::Proof)?;
+        verify_state_proof(VALIDATORS_KEY, Some(&encode(&set)), &prev.state_root, proof)
+            .map_err(|e| VerifyError::Proof(e.to_string()))?;
         let mut p = self.lock();
         if p.from != current.from {
             return Err(VerifyError::Follow {

@@ -87,7 +87,8 @@ pub(crate) fn decode_answer(v: &Value) -> Result<StateAnswer, VerifyError> {
 pub(crate) fn check_certified(key: &[u8], a: &StateAnswer, chain: &TrustedChain) -> Result<(), VerifyError> {
     let validators = chain.validators_for(&a.header)?;
     verify_commit(&a.header, &a.commit, &validators)?;
-    verify_state_proof(key, a.value.as_deref(), &a.header.state_root, &a.proof).map_err(VerifyError::Proof)
+    verify_state_proof(key, a.value.as_deref(), &a.header.state_root, &a.proof)
+        .map_err(|e| VerifyError::Proof(e.to_string()))
 }
 
 /// Checks a decoded answer for `key` once the chain's validator set at its height is pinned:

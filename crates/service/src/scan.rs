@@ -31,8 +31,8 @@ fn files(place: &Path, skip: &[PathBuf], out: &mut Vec<PathBuf>) {
 /// Searches every file under `places` (but not under `skip`) for each needle's bytes, and
 /// names a hit by the needle's label. All needles are matched in one pass over each file
 /// (Aho-Corasick, overlapping matches included), so the scan stays linear in the bytes.
-/// A needle of decimal digits (an amount, a number) counts only where it stands alone: inside
-/// a longer run of hex digits it is part of a hash or a key written in hex, where any
+/// A needle of decimal digits (an amount, a number) does not count inside a run of at least
+/// [`HEX_RUN`] hex digits: that is a hash, a salt or a key written in hex, where any
 /// seven-digit amount turns up by chance in a few megabytes.
 pub fn search(places: &[PathBuf], skip: &[PathBuf], needles: &[(String, Vec<u8>)]) -> std::io::Result<Found> {
     let needles: Vec<&(String, Vec<u8>)> = needles.iter().filter(|(_, b)| !b.is_empty()).collect();
@@ -56,10 +56,19 @@ pub fn search(places: &[PathBuf], skip: &[PathBuf], needles: &[(String, Vec<u8>)
     Ok(found)
 }
 
-/// Whether a match of an all-digit `needle` at `start..end` is part of a longer hex-digit run.
+/// The shortest run of hex digits taken for a hash written in hex (a 64-bit value's hex; our
+/// hashes and salts are 64).
+const HEX_RUN: usize = 16;
+
+/// Whether a match of an all-digit `needle` at `start..end` lies in a run of at least
+/// [`HEX_RUN`] hex digits.
 fn inside_hex(bytes: &[u8], needle: &[u8], start: usize, end: usize) -> bool {
-    let hex = |i: Option<usize>| i.and_then(|i| bytes.get(i)).is_some_and(u8::is_ascii_hexdigit);
-    needle.iter().all(u8::is_ascii_digit) && (hex(start.checked_sub(1)) || hex(Some(end)))
+    if !needle.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let before = bytes[..start].iter().rev().take_while(|b| b.is_ascii_hexdigit()).count();
+    let after = bytes[end..].iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    before + (end - start) + after >= HEX_RUN
 }
 
 /// A name as it could leak: as written, and as its unsalted SHA-256 in hex and raw.
@@ -95,19 +104,22 @@ mod tests {
     }
 
     #[test]
-    fn a_number_counts_where_it_stands_alone_not_inside_a_hex_run() {
+    fn a_number_counts_anywhere_but_inside_a_hash_written_in_hex() {
         let dir = tempfile::tempdir().unwrap();
         let needles = vec![("a wage of 2101104".to_string(), b"2101104".to_vec())];
-        let scan = |text: &str| {
-            std::fs::write(dir.path().join("f"), text).unwrap();
+        let scan = |bytes: &[u8]| {
+            std::fs::write(dir.path().join("f"), bytes).unwrap();
             search(&[dir.path().to_path_buf()], &[], &needles).unwrap().hits.len()
         };
-        assert_eq!(scan("{\"wage\":2101104,\"x\":1}"), 1, "a JSON number");
-        assert_eq!(scan("2101104"), 1, "the whole file");
-        assert_eq!(scan("paid 2101104 KRW"), 1);
-        assert_eq!(scan("\"root\":\"9fa2101104c3e\""), 0, "inside a hash in hex");
-        assert_eq!(scan("ab2101104"), 0);
-        assert_eq!(scan("2101104f0"), 0);
-        assert_eq!(scan("21011049"), 0, "another, longer number");
+        assert_eq!(scan(b"{\"wage\":2101104,\"x\":1}"), 1, "a JSON number");
+        assert_eq!(scan(b"2101104"), 1, "the whole file");
+        assert_eq!(scan(b"paid 2101104 KRW"), 1);
+        assert_eq!(scan(b"fee2101104"), 1, "beside a few letters that happen to be hex");
+        assert_eq!(scan(b"\x00\xfe2101104\x0a\x41"), 1, "between binary bytes");
+        let hash = "9fa3c0de2101104c3e77aa01b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5";
+        assert_eq!(hash.len(), 64);
+        assert_eq!(scan(format!("\"root\":\"{hash}\"").as_bytes()), 0, "inside a hash in hex");
+        assert_eq!(scan(b"ab2101104cd3e5f7"), 0, "a run of 16 hex digits");
+        assert_eq!(scan(b"ab2101104cd3e5f"), 1, "a run of 15 is not taken for a hash");
     }
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use dojang_crypto::{nomt_key_path as key_path, verify_nomt_state_proof, NomtProof};
+use dojang_crypto::{nomt_key_path as key_path, verify_state_proof, NomtProof};
 use dojang_types::Hash;
 use nomt::hasher::Sha2Hasher;
 use nomt::{KeyReadWrite, Nomt, Options, SessionParams};
@@ -88,7 +88,7 @@ impl Engine for NomtTrie {
     fn prove(&mut self, key: &[u8], expected: &[u8]) -> Result<Proven, EngineError> {
         // What a client downloads and checks: the node's wire form, checked as the SDKs do.
         let bytes = self.proof(key)?.encode();
-        verify_nomt_state_proof(key, Some(expected), &self.root(), &bytes).map_err(|e| EngineError::BadProof {
+        verify_state_proof(key, Some(expected), &self.root(), &bytes).map_err(|e| EngineError::BadProof {
             engine: NAME,
             key: String::from_utf8_lossy(key).into_owned(),
             why: e.to_string(),

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use dojang_crypto::{verify_nomt_state_proof, NomtProofError};
+use dojang_crypto::{verify_state_proof, NomtProofError};
 use dojang_state_engines::{Engine, NomtTrie};
 use serde_json::{json, Value};
 
@@ -66,7 +66,7 @@ fn check(root_hex: &str, c: &Value) -> Result<(), NomtProofError> {
     let root = dojang_types::Hash(hex::decode(root_hex).unwrap().try_into().unwrap());
     let key = c["key"].as_str().unwrap().as_bytes();
     let value = c["value"].as_str().map(str::as_bytes);
-    verify_nomt_state_proof(key, value, &root, &hex::decode(c["proof_hex"].as_str().unwrap()).unwrap())
+    verify_state_proof(key, value, &root, &hex::decode(c["proof_hex"].as_str().unwrap()).unwrap())
 }
 
 #[test]

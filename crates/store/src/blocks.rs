@@ -1,12 +1,18 @@
+use std::sync::atomic::Ordering;
+
 use borsh::{BorshDeserialize, BorshSerialize};
 use dojang_types::{decode, encode, merkle_root, Block, BlockHeader, Commit, Hash, Receipt};
 use redb::ReadTransaction;
 
 use crate::error::{OrDb, StoreError};
-use crate::state::PreparedState;
+use crate::state::{PreparedState, StateProof};
 use crate::tables::*;
 use crate::txs::{Span, TxEntry};
 use crate::Store;
+
+/// Blocks written without an fsync before one is made durable regardless: half the blocks
+/// the state trie can be rolled back by, so that after a crash redb is always within reach.
+const MAX_UNFLUSHED: u32 = crate::ROLLBACK_BLOCKS / 2;
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
@@ -141,27 +147,73 @@ impl Store {
         state: &PreparedState,
         durable: bool,
     ) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        // The trie first (durable), then redb: a crash between leaves the trie ahead, which
+        // opening the store rolls back. Proofs read under this lock see both at the same block.
+        let _held = self.state_lock.write().map_err(|_| StoreError::Db("the state lock is poisoned".into()))?;
         let height = block.header.height;
         let expected = self.latest_height()?.map_or(0, |h| h + 1);
         if height != expected || state.version != height || receipts.len() != block.txs.len() {
             return Err(StoreError::OutOfOrder { expected, got: height });
         }
-        let hash = block.hash();
-        let started = std::time::Instant::now();
-        // The trie first (durable), then redb: a crash between leaves the trie one block
-        // ahead, which opening the store rolls back. Proofs read under this lock see both at
-        // the same block.
-        let _held = self.state_lock.write().map_err(|_| StoreError::Db("the state lock is poisoned".into()))?;
         let kept = self.commit_trie(state)?;
         let trie_done = started.elapsed();
+        // The trie can be rolled back only so far: past half its log, the block is durable.
+        let durable = durable || self.unflushed.load(Ordering::Acquire) + 1 >= MAX_UNFLUSHED;
+        match self.write_block(block, receipts, commit, state, &kept, durable) {
+            Ok(timing) => {
+                if durable {
+                    // Every block committed before this one is on disk with it; commits are
+                    // serialized by the state lock.
+                    self.unflushed.store(0, Ordering::Release);
+                }
+                tracing::debug!(
+                    height,
+                    trie_ms = trie_done.as_millis() as u64,
+                    state_ms = (timing.0 - trie_done).as_millis() as u64,
+                    block_ms = (timing.1 - timing.0).as_millis() as u64,
+                    commit_ms = (started.elapsed() - timing.1).as_millis() as u64,
+                    durable,
+                    keys = state.changed_keys(),
+                    "store commit"
+                );
+                Ok(())
+            }
+            Err(e) => {
+                // redb did not take the block: the trie goes back with it, so that the two
+                // stores never disagree while the node runs.
+                self.trie()?.roll_back_one().map_err(|r| {
+                    StoreError::Tree(format!(
+                        "block {height} could not be written ({e}) and the state trie could not be rolled back \
+                         ({r}); stop the node: opening the store again brings the trie back"
+                    ))
+                })?;
+                Err(e)
+            }
+        }
+    }
+
+    /// The redb side of [`Store::commit_block`]; returns when the state and the block were
+    /// written, from the start of the commit.
+    fn write_block(
+        &self,
+        block: &Block,
+        receipts: &[Receipt],
+        commit: &Commit,
+        state: &PreparedState,
+        kept: &[StateProof],
+        durable: bool,
+    ) -> Result<(std::time::Duration, std::time::Duration), StoreError> {
+        let started = std::time::Instant::now();
+        let height = block.header.height;
+        let hash = block.hash();
         let mut tx = self.write()?;
         if !durable {
             tx.set_durability(redb::Durability::None).map_err(|e| StoreError::Db(e.to_string()))?;
-            // Set before the commit, cleared only by a flush: a later durable commit's
-            // ordering cannot hide this block from the next flush.
-            self.unflushed.store(true, std::sync::atomic::Ordering::Release);
+            // Counted before the commit, cleared only by a flush or a durable commit.
+            self.unflushed.fetch_add(1, Ordering::AcqRel);
         }
-        Self::write_state(&tx, state, &kept)?;
+        Self::write_state(&tx, state, kept)?;
         let state_done = started.elapsed();
         {
             // Encoded transaction by transaction so that the index can say where each one lies in
@@ -187,17 +239,7 @@ impl Store {
         if durable {
             self.commits.record(started.elapsed() - blocks_done);
         }
-        tracing::debug!(
-            height,
-            trie_ms = trie_done.as_millis() as u64,
-            state_ms = (state_done - trie_done).as_millis() as u64,
-            block_ms = (blocks_done - state_done).as_millis() as u64,
-            commit_ms = (started.elapsed() - blocks_done).as_millis() as u64,
-            durable,
-            keys = state.changed_keys(),
-            "store commit"
-        );
-        Ok(())
+        Ok((state_done, blocks_done))
     }
 
     /// Keeps a proposed or received block durably until it is decided or superseded.

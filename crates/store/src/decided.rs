@@ -67,7 +67,7 @@ impl Store {
 
     /// Whether a block written without an fsync waits for [`Store::flush`].
     pub fn needs_flush(&self) -> bool {
-        self.unflushed.load(Ordering::Acquire)
+        self.unflushed.load(Ordering::Acquire) > 0
     }
 
     /// Makes every block written without an fsync durable: one empty durable commit, which
@@ -75,13 +75,14 @@ impl Store {
     /// execution; does nothing when nothing waits. (Closing the database persists such
     /// blocks as well, so a clean stop leaves nothing to recover.)
     pub fn flush(&self) -> Result<(), StoreError> {
-        if !self.unflushed.swap(false, Ordering::AcqRel) {
+        let waiting = self.unflushed.swap(0, Ordering::AcqRel);
+        if waiting == 0 {
             return Ok(());
         }
         let started = std::time::Instant::now();
         let done = self.write().and_then(|tx| tx.commit().db());
         if done.is_err() {
-            self.unflushed.store(true, Ordering::Release);
+            self.unflushed.fetch_add(waiting, Ordering::AcqRel);
         }
         done?;
         self.commits.record(started.elapsed());

@@ -114,6 +114,7 @@ impl Store {
             path: path.to_path_buf(),
             commits: Default::default(),
             unflushed: Default::default(),
+            trie_opened: crate::TrieOpened::AsItWas,
             // Never a new, empty one: only a trie already there says anything about the state.
             trie: Some(crate::trie_dir(path))
                 .filter(|dir| dir.exists())
@@ -156,6 +157,18 @@ impl Store {
             }
         }
         if height == 0 {
+            let meta = tx.open_table(crate::tables::META).db().map_err(store_err(0))?;
+            let recorded = meta.get(crate::tables::META_GENESIS_ROOT).db().map_err(store_err(0))?;
+            let genesis_root = recorded.map(|v| v.value().to_vec());
+            let trie_root = self.trie.as_ref().map(|t| t.root().0.to_vec());
+            if let (Some(recorded), Some(trie)) = (&genesis_root, trie_root) {
+                if *recorded != trie {
+                    return Err(Damage::at(0, "the state trie's root is not the genesis state's"));
+                }
+            }
+            if genesis_root.is_none() {
+                return Err(Damage::at(0, "the genesis state root is not recorded"));
+            }
             return Ok(None);
         }
         drop(tx);

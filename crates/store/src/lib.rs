@@ -19,7 +19,7 @@ mod trie;
 mod txs;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::RwLock;
 
 use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, TableHandle, WriteTransaction};
@@ -45,13 +45,26 @@ pub struct Store {
     /// The database file, where backups and operators look for it.
     path: std::path::PathBuf,
     commits: CommitTimes,
-    /// A block was written without an fsync since the last durable commit ([`Store::flush`]).
-    unflushed: AtomicBool,
+    /// Blocks written without an fsync since the last durable commit ([`Store::flush`]).
+    unflushed: AtomicU32,
     /// The merkleized state; `None` in a store opened read-only to diagnose it.
     trie: Option<trie::Trie>,
     /// Held for writing while a block moves both the trie and redb, so that a proof and the
     /// height it is for are read from the same block.
     state_lock: RwLock<()>,
+    /// What opening the store had to do to the trie.
+    trie_opened: TrieOpened,
+}
+
+/// What opening a store did to its state trie to bring it to the latest block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrieOpened {
+    /// It was at the latest block (or the store was opened read-only).
+    AsItWas,
+    /// It was ahead (a crash between the two stores) and was rolled back this many blocks.
+    RolledBack(u32),
+    /// It was missing, behind or damaged, and was rebuilt from the latest-state table.
+    Rebuilt,
 }
 
 /// How long the store waited on the disk: each decided block's kept certificate, each durable
@@ -128,11 +141,12 @@ impl Store {
             unflushed: Default::default(),
             trie: None,
             state_lock: RwLock::new(()),
+            trie_opened: TrieOpened::AsItWas,
         };
         store.refuse_jmt_chain()?;
         store.create_tables()?;
         store.trie = Some(trie::Trie::open(&trie_dir(path), state)?);
-        store.reconcile_trie()?;
+        store.trie_opened = store.reconcile_trie()?;
         Ok(store)
     }
 
@@ -144,6 +158,11 @@ impl Store {
     /// Bytes the database file uses on disk now.
     pub fn file_bytes(&self) -> u64 {
         Self::disk_bytes(&self.path)
+    }
+
+    /// What opening the store did to its state trie.
+    pub fn trie_opened(&self) -> TrieOpened {
+        self.trie_opened
     }
 
     /// How long block commits have waited on the disk since the store was opened.

@@ -10,7 +10,7 @@ use tracing::{info, warn};
 use crate::error::{OrDb, StoreError};
 use crate::tables::{META, META_GENESIS_ROOT, STATE_LATEST};
 use crate::trie::{Trie, ROLLBACK_BLOCKS};
-use crate::Store;
+use crate::{Store, TrieOpened};
 
 /// What the trie must give: the root of the latest block, or of genesis.
 enum Expected {
@@ -20,10 +20,8 @@ enum Expected {
         height: u64,
         root: dojang_types::Hash,
     },
-    /// A genesis written before its root was recorded: whatever the table gives.
-    Unrecorded,
-    /// The latest header does not read back: the latest-block checks report it, and the trie
-    /// is left as it is.
+    /// The latest header (or the genesis root) does not read back: the latest-block checks
+    /// report it, and the trie is left as it is.
     Unknown,
 }
 
@@ -42,7 +40,8 @@ impl Store {
                         .map_err(|_| StoreError::Corrupt("the genesis state root is not 32 bytes".into()))?;
                     Expected::Root { height, root: dojang_types::Hash(root) }
                 }
-                None => Expected::Unrecorded,
+                // Genesis records its root in the same transaction as the height.
+                None => Expected::Unknown,
             });
         }
         Ok(match Self::checked_header(&tx, height) {
@@ -56,16 +55,16 @@ impl Store {
     /// blocks redb lost (a crash between the two stores), or rebuilt from the latest-state table (a
     /// restored backup, a lost or damaged trie). A rebuilt trie that still gives another
     /// root means the table itself is damaged: [`StoreError::Corrupt`].
-    pub(crate) fn reconcile_trie(&mut self) -> Result<(), StoreError> {
+    pub(crate) fn reconcile_trie(&mut self) -> Result<TrieOpened, StoreError> {
         let expected = self.expected_root()?;
         let trie = self.trie.take().ok_or_else(|| StoreError::Db("the store has no state trie to reconcile".into()))?;
         let root = trie.root();
+        let mut back = 0;
         let (trie, why) = match expected {
             Expected::Empty if root.0 == [0; 32] => (trie, None),
             Expected::Empty => (trie, Some("the database holds no chain but the state trie is not empty".to_string())),
             Expected::Root { root: want, .. } if root == want => (trie, None),
             Expected::Root { height, root: want } => {
-                let mut back = 0;
                 while back < ROLLBACK_BLOCKS && trie.root() != want && trie.roll_back_one().is_ok() {
                     back += 1;
                 }
@@ -76,7 +75,6 @@ impl Store {
                     (trie, Some(format!("the state trie's root {root} is not block {height}'s {want}")))
                 }
             }
-            Expected::Unrecorded => (trie, Some("the genesis state root was not recorded".into())),
             Expected::Unknown => {
                 warn!("the latest block's header does not read back; the state trie is left as it is");
                 (trie, None)
@@ -84,30 +82,24 @@ impl Store {
         };
         let Some(why) = why else {
             self.trie = Some(trie);
-            return Ok(());
+            return Ok(if back == 0 { TrieOpened::AsItWas } else { TrieOpened::RolledBack(back) });
         };
         warn!(reason = %why, dir = %trie.dir().display(), "rebuilding the state trie from the latest-state table");
         let started = std::time::Instant::now();
         let trie = trie.recreate()?;
         let keys = self.fill_from_latest(&trie)?;
         let rebuilt = trie.root();
-        match self.expected_root()? {
-            Expected::Root { height, root } if root != rebuilt => {
+        if let Expected::Root { height, root } = self.expected_root()? {
+            if root != rebuilt {
                 return Err(StoreError::Corrupt(format!(
                     "the latest-state table gives state root {rebuilt}, not block {height}'s {root}: it is damaged; \
                      restore a backup or start from an empty data directory and catch up from peers"
-                )))
+                )));
             }
-            Expected::Unrecorded => {
-                let tx = self.write()?;
-                tx.open_table(META).db()?.insert(META_GENESIS_ROOT, rebuilt.0.as_slice()).db()?;
-                tx.commit().db()?;
-            }
-            _ => {}
         }
         info!(keys, took_ms = started.elapsed().as_millis() as u64, root = %rebuilt, "state trie rebuilt");
         self.trie = Some(trie);
-        Ok(())
+        Ok(TrieOpened::Rebuilt)
     }
 
     fn fill_from_latest(&self, trie: &Trie) -> Result<u64, StoreError> {

@@ -50,8 +50,11 @@ pub struct StateProof {
     pub proof: Vec<u8>,
 }
 
+/// `len(key)` (4, big-endian) || key || version (8, big-endian): the length keeps one key's
+/// versions from running into a longer key's.
 fn kept_key(key: &[u8], version: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(key.len() + 8);
+    let mut out = Vec::with_capacity(4 + key.len() + 8);
+    out.extend_from_slice(&(key.len() as u32).to_be_bytes());
     out.extend_from_slice(key);
     out.extend_from_slice(&version.to_be_bytes());
     out

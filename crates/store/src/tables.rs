@@ -5,7 +5,8 @@ pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// The tables of the Jellyfish Merkle Tree a store kept before the state moved to NOMT
 /// (decision 0027): a store that has them holds a chain whose headers carry jmt roots.
 pub const JMT_TABLES: [&str; 2] = ["jmt_nodes", "jmt_values"];
-/// Proofs a block asked to keep: state key || version (8, big-endian) -> borsh StateProof.
+/// Proofs a block asked to keep: key length (4) || state key || version (8), big-endian ->
+/// borsh StateProof.
 pub const KEPT_PROOFS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("kept_proofs");
 /// The latest value of every state key: reads, prefix scans, and what the trie is rebuilt from.
 pub const STATE_LATEST: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state_latest");

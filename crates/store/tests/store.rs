@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use dojang_crypto::verify_state_proof as verify_proof;
-use dojang_store::Store;
+use dojang_store::{Store, TrieOpened};
 use dojang_types::{Address, Block, BlockHeader, Commit, Hash};
 
 fn header(height: u64, state_root: Hash) -> BlockHeader {
@@ -68,32 +68,37 @@ fn blocks_and_state_survive_reopen_with_proofs() {
 }
 
 /// The trie is derived from the latest-state table: lost, it is rebuilt to the same root and
-/// proves again; one block ahead of redb (a crash between the two stores, here a database put
-/// back one block), it is rolled back to redb's block.
+/// proves again; ahead of redb (a crash between the two stores, here a database put back three
+/// blocks), it is rolled back to redb's block.
 #[test]
 fn a_lost_trie_is_rebuilt_and_a_trie_ahead_of_the_database_is_rolled_back() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db.redb");
     let blocks = chain(&path, 3);
+    assert_eq!(Store::open(&path).unwrap().trie_opened(), TrieOpened::AsItWas, "a clean stop leaves it at block 3");
     std::fs::remove_dir_all(dojang_store::trie_dir(&path)).unwrap();
     let store = Store::open(&path).unwrap();
+    assert_eq!(store.trie_opened(), TrieOpened::Rebuilt);
     assert_eq!(store.state_root(3).unwrap(), blocks[2].0.header.state_root);
     let p = store.prove(b"k2").unwrap();
     verify_proof(b"k2", Some(b"state-value-at-0002"), &blocks[2].0.header.state_root, &p.proof).unwrap();
     assert_eq!(store.find_damage().unwrap(), None);
 
-    // The database as of block 3, the trie as of block 4.
+    // The database as of block 3, the trie as of block 6.
     let at3 = dir.path().join("at3.redb");
     store.snapshot_to(&at3).unwrap();
-    let s = store.prepare_state(4, changes(&[("k4", Some("later"))])).unwrap();
-    let block = Block { header: header(4, s.root), txs: vec![] };
-    let commit = Commit { height: 4, round: 0, block_hash: block.hash(), signatures: vec![] };
-    store.commit_block(&block, &[], &commit, &s, true).unwrap();
+    for h in 4..=6u64 {
+        let s = store.prepare_state(h, changes(&[(&format!("k{h}"), Some("later"))])).unwrap();
+        let block = Block { header: header(h, s.root), txs: vec![] };
+        let commit = Commit { height: h, round: 0, block_hash: block.hash(), signatures: vec![] };
+        store.commit_block(&block, &[], &commit, &s, true).unwrap();
+    }
     drop(store);
     std::fs::rename(&at3, &path).unwrap();
     let store = Store::open(&path).unwrap();
+    assert_eq!(store.trie_opened(), TrieOpened::RolledBack(3), "rolled back, not rebuilt");
     assert_eq!(store.latest_height().unwrap(), Some(3));
-    assert_eq!(store.state_root(3).unwrap(), blocks[2].0.header.state_root, "rolled back one block");
+    assert_eq!(store.state_root(3).unwrap(), blocks[2].0.header.state_root);
     let absent = store.prove(b"k4").unwrap();
     verify_proof(b"k4", None, &blocks[2].0.header.state_root, &absent.proof).unwrap();
 }
