@@ -184,10 +184,7 @@ mod tests {
             assert_eq!(verify_state_proof(key, None, &root, &bytes), Err(NomtProofError::Present));
             let mut other_root = root;
             other_root.0[31] ^= 1;
-            assert_eq!(
-                verify_state_proof(key, Some(value), &other_root, &bytes),
-                Err(NomtProofError::RootMismatch)
-            );
+            assert_eq!(verify_state_proof(key, Some(value), &other_root, &bytes), Err(NomtProofError::RootMismatch));
         }
     }
 
@@ -219,10 +216,7 @@ mod tests {
         let good = proof.encode();
         let mut trailing = good.clone();
         trailing.push(0);
-        assert!(matches!(
-            verify_state_proof(key, Some(value), &root, &trailing),
-            Err(NomtProofError::Malformed(_))
-        ));
+        assert!(matches!(verify_state_proof(key, Some(value), &root, &trailing), Err(NomtProofError::Malformed(_))));
         assert!(matches!(
             verify_state_proof(key, Some(value), &root, &good[..good.len() - 1]),
             Err(NomtProofError::Malformed(_))
@@ -230,10 +224,7 @@ mod tests {
         assert!(matches!(verify_state_proof(key, Some(value), &root, &[]), Err(NomtProofError::Malformed(_))));
         let mut bad_tag = good.clone();
         bad_tag[0] = 2;
-        assert!(matches!(
-            verify_state_proof(key, Some(value), &root, &bad_tag),
-            Err(NomtProofError::Malformed(_))
-        ));
+        assert!(matches!(verify_state_proof(key, Some(value), &root, &bad_tag), Err(NomtProofError::Malformed(_))));
         // A count far beyond the bytes that follow is refused without allocating for it.
         let huge = [&[0u8][..], &u32::MAX.to_le_bytes()].concat();
         assert!(matches!(verify_state_proof(key, None, &root, &huge), Err(NomtProofError::Malformed(_))));
