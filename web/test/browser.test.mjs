@@ -129,7 +129,7 @@ test("a value changed between the node and the page is marked not verified", asy
   await p.goto(dev.url + "/");
   const bad = p.locator("#validators");
   await bad.getByRole("alert").or(bad.locator('[data-verified="false"]')).first().waitFor();
-  assert.match(await bad.innerText(), /the value does not match the proof/);
+  assert.match(await bad.innerText(), /the value does not match the proven leaf/);
   assert.equal(await bad.locator('[data-verified="true"]').count(), 0);
   await p.screenshot({ path: join(OUT, "explorer-tampered.png"), fullPage: true });
   await context.close();
