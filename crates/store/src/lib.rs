@@ -29,7 +29,7 @@ pub use error::StoreError;
 pub use integrity::{Damage, LatestBlock, OpenCheck};
 pub use snapshot::{partial_path, Snapshot};
 pub use state::{PreparedState, StateProof};
-pub use trie::{expected_pages, hashtable_buckets, trie_dir, StateOptions, ROLLBACK_BLOCKS};
+pub use trie::{hashtable_buckets, trie_dir, StateOptions, ROLLBACK_BLOCKS};
 pub use txs::CommittedTx;
 
 /// Key-value pairs read in key order.

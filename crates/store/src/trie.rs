@@ -62,7 +62,7 @@ const REBUILD_BATCH: usize = 100_000;
 /// stored when its subtree holds at least [`STORED_PAGE_LEAVES`]. The count grows in steps:
 /// about 4,200 pages from 0.5 to 2 million keys, then the fourth level fills (266,000 at 10
 /// million); a table of 104,000 buckets ran out at 4.7 million keys in `dojang bench state`.
-pub fn expected_pages(keys: u64) -> f64 {
+fn expected_pages(keys: u64) -> f64 {
     let n = keys as f64;
     let mut pages = 0.0;
     let mut subtrees = 1.0f64;
