@@ -170,9 +170,9 @@ impl Store {
                 tracing::debug!(
                     height,
                     trie_ms = trie_done.as_millis() as u64,
-                    state_ms = (timing.0 - trie_done).as_millis() as u64,
-                    block_ms = (timing.1 - timing.0).as_millis() as u64,
-                    commit_ms = (started.elapsed() - timing.1).as_millis() as u64,
+                    state_ms = timing.0.as_millis() as u64,
+                    block_ms = timing.1.saturating_sub(timing.0).as_millis() as u64,
+                    commit_ms = started.elapsed().saturating_sub(trie_done + timing.1).as_millis() as u64,
                     durable,
                     keys = state.changed_keys(),
                     "store commit"
@@ -194,7 +194,7 @@ impl Store {
     }
 
     /// The redb side of [`Store::commit_block`]; returns when the state and the block were
-    /// written, from the start of the commit.
+    /// written, counted from the start of this write (the trie's commit came before it).
     fn write_block(
         &self,
         block: &Block,

@@ -509,3 +509,16 @@ fn a_snapshot_of_a_live_store_is_the_store_as_of_one_block_and_checks_out() {
     assert_eq!(p.version, 3);
     verify_proof(b"k2", Some(b"state-value-at-0002"), &blocks[2].0.header.state_root, &p.proof).unwrap();
 }
+
+/// The commit's stage timings are computed only when debug logging is on; they once
+/// subtracted durations counted from different starts and panicked the node's commit.
+#[test]
+fn blocks_commit_with_the_stores_debug_log_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.redb");
+    let subscriber = tracing_subscriber::fmt().with_max_level(tracing::Level::DEBUG).with_test_writer().finish();
+    let blocks = tracing::subscriber::with_default(subscriber, || chain(&path, 3));
+    assert_eq!(blocks.len(), 3);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.latest_height().unwrap(), Some(3));
+}
