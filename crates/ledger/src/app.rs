@@ -64,6 +64,7 @@ impl Ledger {
             prev_hash: head.hash,
             validators_hash: validators_hash(&lock(&self.validators)),
             proposer,
+            defer_root: None,
         })
     }
 
@@ -83,10 +84,13 @@ impl Ledger {
     /// `ahead`: what was learned of each transaction before (its signature and message
     /// checked on another thread during catch-up), used where the mempool knows nothing;
     /// empty when validating a proposal live.
+    /// With `certified`, the block is already final (catch-up): its state root is taken from
+    /// its header and checked when the store's catch-up segment ends ([`Store::defer_state`]).
     pub(crate) fn execute_checked(
         &self,
         block: &Block,
         ahead: Vec<Option<Known>>,
+        certified: bool,
     ) -> Result<Option<Executed>, LedgerError> {
         // The hash covers only the header; the body must match the header's transaction root
         // before anything keyed by that hash can be trusted.
@@ -111,7 +115,8 @@ impl Ledger {
         if !lock(&self.validators).iter().any(|v| v.address == h.proposer) {
             return Err(LedgerError::InvalidBlock(format!("proposer {} is not a validator", h.proposer)));
         }
-        let input = self.input(h.height, h.time_ms, h.proposer)?;
+        let mut input = self.input(h.height, h.time_ms, h.proposer)?;
+        input.defer_root = certified.then_some(h.state_root);
         // What this node admitted itself, signature and all, had its signature and its
         // message's check then.
         let known: Vec<Option<Known>> = {
@@ -141,14 +146,26 @@ impl Ledger {
         Ok(Some(executed))
     }
 
-    /// Writes an executed, decided block and moves the head. `durable: false` is for catch-up
-    /// batches, whose last block is written durably.
+    /// Writes an executed, decided block, moves the head and tells waiters and subscribers.
     pub(crate) fn commit_executed(
         &self,
         executed: &Executed,
         commit: Commit,
         durable: bool,
     ) -> Result<(), LedgerError> {
+        let committed = self.write_executed(executed, commit, durable)?;
+        self.after_commit(committed);
+        Ok(())
+    }
+
+    /// Writes an executed, decided block and moves the head; returns what waiters and
+    /// subscribers are told once the block is sure to stay ([`Ledger::after_commit`]).
+    pub(crate) fn write_executed(
+        &self,
+        executed: &Executed,
+        commit: Commit,
+        durable: bool,
+    ) -> Result<CommittedBlock, LedgerError> {
         let block = &executed.block;
         let hash = block.hash();
         let started = std::time::Instant::now();
@@ -167,13 +184,12 @@ impl Ledger {
         }
         lock(&self.executed).clear();
         self.refresh_validators()?;
-        self.after_commit(CommittedBlock {
+        Ok(CommittedBlock {
             block: block.clone(),
             receipts: executed.receipts.clone(),
             hook_events: executed.hook_events.clone(),
             commit,
-        });
-        Ok(())
+        })
     }
 
     fn remember(&self, executed: Executed) -> Result<Block, LedgerError> {
@@ -256,7 +272,7 @@ impl BlockApp for Ledger {
     }
 
     fn validate(&self, block: &Block) -> Result<(), LedgerError> {
-        let executed = self.beside_flush(|| self.execute_checked(block, Vec::new()))?;
+        let executed = self.beside_flush(|| self.execute_checked(block, Vec::new(), false))?;
         if let Some(executed) = executed {
             self.remember(executed)?;
         }

@@ -43,6 +43,9 @@ pub(crate) struct BlockInput {
     pub prev_hash: Hash,
     pub validators_hash: Hash,
     pub proposer: Address,
+    /// The state root a certified block's header claims, taken as the block's root and
+    /// checked at the end of the store's catch-up segment; `None` computes the root here.
+    pub defer_root: Option<Hash>,
 }
 
 /// A block executed against the latest committed state, ready to commit once decided.
@@ -317,7 +320,10 @@ pub(crate) fn execute_block(
     block_changes.insert(LEDGER_TIME_KEY.to_vec(), Some(input.time_ms.to_be_bytes().to_vec()));
     let executed_at = started.elapsed();
     let sets_validators = block_changes.contains_key(VALIDATORS_KEY);
-    let mut prepared = store.prepare_state(input.height, block_changes)?;
+    let mut prepared = match input.defer_root {
+        Some(claimed) => store.defer_state(input.height, block_changes, claimed),
+        None => store.prepare_state(input.height, block_changes)?,
+    };
     if sets_validators {
         // Light clients follow the set from block to block where it changes; the trie proves
         // against the latest root only, so the proof of the new set is kept at this height.

@@ -137,11 +137,8 @@ impl Ledger {
             Some(_) => {}
             None => Self::init_genesis(&store, &router, &genesis)?,
         }
-        let height = store.latest_height()?.unwrap_or(0);
-        let head = match store.block(height)? {
-            Some(b) => Head { height, hash: b.hash(), time_ms: b.header.time_ms },
-            None => Head { height: 0, hash: file_hash, time_ms: genesis.genesis_time_ms },
-        };
+        let head = Self::stored_head(&store, &genesis)?;
+        let height = head.height;
         let validators = Arc::new(Self::load_validators(&store, &genesis)?);
         info!(chain_id = %genesis.chain_id, height, validators = validators.len(), "ledger opened");
         // The channel keeps its last EVENT_BUFFER blocks alive whether or not anyone listens;
@@ -226,6 +223,23 @@ impl Ledger {
     }
 
     /// Re-reads the set after a commit; a block may have changed it for the next height.
+    /// The head as the store has it.
+    fn stored_head(store: &Store, genesis: &Genesis) -> Result<Head, LedgerError> {
+        let height = store.latest_height()?.unwrap_or(0);
+        Ok(match store.block(height)? {
+            Some(b) => Head { height, hash: b.hash(), time_ms: b.header.time_ms },
+            None => Head { height: 0, hash: genesis.hash(), time_ms: genesis.genesis_time_ms },
+        })
+    }
+
+    /// Takes the head and the validator set back from the store, after the store undid
+    /// blocks the ledger had moved past (a catch-up segment whose state root did not match).
+    pub(crate) fn reload_head(&self) -> Result<(), LedgerError> {
+        *lock(&self.head) = Self::stored_head(&self.store, &self.genesis)?;
+        lock(&self.executed).clear();
+        self.refresh_validators()
+    }
+
     pub(crate) fn refresh_validators(&self) -> Result<(), LedgerError> {
         let set = Self::load_validators(&self.store, &self.genesis)?;
         let mut current = lock(&self.validators);

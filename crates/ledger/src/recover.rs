@@ -63,7 +63,7 @@ impl Ledger {
             ))
         })?;
         let executed = self
-            .execute_checked(&block, Vec::new())?
+            .execute_checked(&block, Vec::new(), false)?
             .ok_or_else(|| LedgerError::InvalidBlock("the block to recover was already executed".into()))?;
         self.commit_executed(&executed, commit, true)?;
         info!(height = block.header.height, "recovered the block decided before the node stopped");

@@ -10,15 +10,21 @@ use dojang_types::{decode, Block, Commit, Evidence, SignedTx};
 
 use crate::error::LedgerError;
 use crate::execute::Known;
-use crate::ledger::Ledger;
+use crate::ledger::{CommittedBlock, Ledger};
 use crate::module::Permit;
 use crate::router::Router;
 
 impl Ledger {
     /// Applies finalized blocks in height order, starting at the next height. Blocks at or
-    /// below the head are skipped. Only the last block of the batch is written with an fsync:
-    /// a crash in between loses the unsynced tail, never the store's consistency, and the node
-    /// fetches it again. Returns how many blocks were applied.
+    /// below the head are skipped. Returns how many blocks were applied.
+    ///
+    /// The blocks are certified, state root and all, so each one's root is not computed here:
+    /// the store writes them as a catch-up segment and moves the state trie once for the
+    /// whole segment, checking its root against the last header (issue 20). A segment ends
+    /// at the batch's end, at a block that changes the validator set (its proof is kept at
+    /// that height) and every [`dojang_store::MAX_SEGMENT_BLOCKS`]. Waiters and subscribers
+    /// hear of a block once its segment holds; a segment whose root does not match is undone
+    /// whole, and the head goes back with it.
     ///
     /// A block's signatures and messages need no state, so another thread decodes and checks
     /// the next blocks while one executes: on two cores the checks leave the execution's path
@@ -28,6 +34,31 @@ impl Ledger {
     /// costs at most the checks of the two or three blocks in flight (a batch is bounded by
     /// the catch-up's byte cap) before it is refused.
     pub fn apply_decided(&self, batch: &[(Vec<u8>, Commit)]) -> Result<usize, LedgerError> {
+        let mut held = Vec::new();
+        let applied = self.apply_segments(batch, &mut held);
+        // Whatever stopped the batch, the blocks written so far are checked and kept, or
+        // undone together.
+        let finished = self.store.finish_segment();
+        let stored = self.store.latest_height()?.unwrap_or(0);
+        if self.head().0 != stored {
+            self.reload_head()?;
+        }
+        for committed in held {
+            if committed.block.header.height <= stored {
+                self.after_commit(committed);
+            }
+        }
+        let applied = applied?;
+        finished?;
+        Ok(applied)
+    }
+
+    /// [`Ledger::apply_decided`]'s loop; blocks of a segment still open are left in `held`.
+    fn apply_segments(
+        &self,
+        batch: &[(Vec<u8>, Commit)],
+        held: &mut Vec<CommittedBlock>,
+    ) -> Result<usize, LedgerError> {
         std::thread::scope(|scope| {
             // One block checked ahead while one waits: enough to keep execution fed, and a
             // bad batch costs at most two blocks' checks.
@@ -48,7 +79,7 @@ impl Ledger {
                 }
             });
             let mut applied = 0;
-            for (i, (_, commit)) in batch.iter().enumerate() {
+            for (_, commit) in batch {
                 let (block, known) = checked.recv().map_err(|_| {
                     LedgerError::InvalidBlock("the block checks stopped before the batch's end".into())
                 })??;
@@ -65,15 +96,18 @@ impl Ledger {
                 }
                 verify_commit(&block.header, commit, &self.validators())
                     .map_err(|e| LedgerError::InvalidBlock(format!("block {height}: {e}")))?;
-                let executed = self.execute_checked(&block, known)?.ok_or_else(|| {
+                let executed = self.execute_checked(&block, known, true)?.ok_or_else(|| {
                     LedgerError::InvalidBlock(format!(
                         "block {height} was already executed here; it is being decided live"
                     ))
                 })?;
-                // The store makes every few blocks durable on its own, so that after a crash
-                // the state trie (durable each block) is within its rollback log.
-                let durable = i + 1 == batch.len();
-                self.commit_executed(&executed, commit.clone(), durable)?;
+                held.push(self.write_executed(&executed, commit.clone(), false)?);
+                if !self.store.segment_open() {
+                    // The store ended the segment at this block, and it held.
+                    for committed in held.drain(..) {
+                        self.after_commit(committed);
+                    }
+                }
                 applied += 1;
             }
             Ok(applied)

@@ -156,6 +156,12 @@ impl Store {
         if height != expected || state.version != height || receipts.len() != block.txs.len() {
             return Err(StoreError::OutOfOrder { expected, got: height });
         }
+        if state.deferred {
+            return self.commit_deferred(block, receipts, commit, state);
+        }
+        // A block whose root was computed on the trie: any catch-up segment was finished
+        // before (`prepare_state`), or the trie refuses the commit.
+        self.finish_segment_locked()?;
         let kept = self.commit_trie(state)?;
         let trie_done = started.elapsed();
         // The trie can be rolled back only so far: past half its log, the block is durable.
@@ -195,7 +201,7 @@ impl Store {
 
     /// The redb side of [`Store::commit_block`]; returns when the state and the block were
     /// written, counted from the start of this write (the trie's commit came before it).
-    fn write_block(
+    pub(crate) fn write_block(
         &self,
         block: &Block,
         receipts: &[Receipt],

@@ -74,7 +74,16 @@ impl Store {
     /// redb makes write out everything committed before it. Run beside the next block's
     /// execution; does nothing when nothing waits. (Closing the database persists such
     /// blocks as well, so a clean stop leaves nothing to recover.)
+    /// A catch-up segment still open is finished instead: its end is a durable commit.
     pub fn flush(&self) -> Result<(), StoreError> {
+        if self.segment_open() {
+            return self.finish_segment();
+        }
+        self.flush_redb()
+    }
+
+    /// [`Store::flush`] of redb alone.
+    pub(crate) fn flush_redb(&self) -> Result<(), StoreError> {
         let waiting = self.unflushed.swap(0, Ordering::AcqRel);
         if waiting == 0 {
             return Ok(());

@@ -14,6 +14,11 @@ pub enum StoreError {
     Tree(String),
     #[error("the state at block {version} is not kept: the state trie holds the latest block's ({latest}) only")]
     NotKept { version: u64, latest: u64 },
+    #[error(
+        "blocks {from} to {to} re-executed here give state root {computed}, but block {to}'s certified header says \
+         {claimed}: this node's software or state differs from the validators'; nothing of those blocks was kept"
+    )]
+    SegmentMismatch { from: u64, to: u64, computed: dojang_types::Hash, claimed: dojang_types::Hash },
     #[error("block {got} does not follow the stored chain (expected height {expected})")]
     OutOfOrder { expected: u64, got: u64 },
 }

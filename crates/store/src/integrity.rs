@@ -120,6 +120,7 @@ impl Store {
                 .filter(|dir| dir.exists())
                 .and_then(|dir| crate::trie::Trie::open(&dir, StateOptions::default()).ok()),
             state_lock: Default::default(),
+            segment: Default::default(),
         })
     }
 

@@ -12,6 +12,7 @@ mod error;
 mod evidence;
 mod integrity;
 mod reconcile;
+mod segment;
 mod snapshot;
 mod state;
 mod tables;
@@ -27,6 +28,7 @@ use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, TableH
 use error::OrDb;
 pub use error::StoreError;
 pub use integrity::{Damage, LatestBlock, OpenCheck};
+pub use segment::MAX_SEGMENT_BLOCKS;
 pub use snapshot::{partial_path, Snapshot};
 pub use state::{PreparedState, StateProof};
 pub use trie::{hashtable_buckets, trie_dir, StateOptions, ROLLBACK_BLOCKS};
@@ -54,6 +56,8 @@ pub struct Store {
     state_lock: RwLock<()>,
     /// What opening the store had to do to the trie.
     trie_opened: TrieOpened,
+    /// Catch-up's run of blocks written to redb whose state the trie does not hold yet.
+    segment: std::sync::Mutex<Option<segment::Segment>>,
 }
 
 /// What opening a store did to its state trie to bring it to the latest block.
@@ -112,6 +116,17 @@ enum Handle {
     ReadOnly(ReadOnlyDatabase),
 }
 
+/// A clean stop persists blocks written without an fsync (redb does so on close), so an
+/// open catch-up segment is finished first: otherwise the trie would be behind redb and
+/// rebuilt at the next start.
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Err(e) = self.finish_segment() {
+            tracing::warn!(error = %e, "the catch-up segment could not be finished at close");
+        }
+    }
+}
+
 impl Store {
     /// Opens (or creates) the database file and its state trie with the default
     /// [`StateOptions`] (see [`Store::open_with`]).
@@ -142,6 +157,7 @@ impl Store {
             trie: None,
             state_lock: RwLock::new(()),
             trie_opened: TrieOpened::AsItWas,
+            segment: Default::default(),
         };
         store.refuse_jmt_chain()?;
         store.create_tables()?;

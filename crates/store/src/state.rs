@@ -23,6 +23,9 @@ pub struct PreparedState {
     /// The trie's side, taken by the one commit that writes it.
     pub(crate) finished: Mutex<Option<Finished>>,
     pub(crate) keep_proofs: Vec<Vec<u8>>,
+    /// The root is the one the block's certified header claims, not computed yet: the trie
+    /// takes these changes with the rest of a catch-up segment ([`Store::defer_state`]).
+    pub(crate) deferred: bool,
 }
 
 impl PreparedState {
@@ -68,14 +71,23 @@ impl Store {
     }
 
     /// Computes the state root after applying `changes` on top of the latest committed state,
-    /// as version `version`. Nothing is written.
+    /// as version `version`. Nothing is written. A catch-up segment still open is finished
+    /// first, so that the trie holds the state the changes were made on.
     pub fn prepare_state(
         &self,
         version: u64,
         changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     ) -> Result<PreparedState, StoreError> {
+        self.finish_segment()?;
         let (root, finished) = self.trie()?.prepare(&changes)?;
-        Ok(PreparedState { version, root, changes, finished: Mutex::new(Some(finished)), keep_proofs: Vec::new() })
+        Ok(PreparedState {
+            version,
+            root,
+            changes,
+            finished: Mutex::new(Some(finished)),
+            keep_proofs: Vec::new(),
+            deferred: false,
+        })
     }
 
     /// Commits the trie's side of a prepared state (durably: NOMT syncs every commit) and
@@ -128,6 +140,11 @@ impl Store {
                 }
             }
         }
+        Self::write_kept(tx, kept)
+    }
+
+    /// Writes proofs kept at their version ([`PreparedState::keep_proof_of`]).
+    pub(crate) fn write_kept(tx: &WriteTransaction, kept: &[StateProof]) -> Result<(), StoreError> {
         let mut proofs = tx.open_table(KEPT_PROOFS).db()?;
         for p in kept {
             let bytes = borsh::to_vec(p).map_err(|e| StoreError::Db(e.to_string()))?;
@@ -163,11 +180,12 @@ impl Store {
         Ok(out)
     }
 
-    /// The state root of the latest block (or of genesis, before block 1), from the trie.
+    /// The state root of the latest block the trie holds (or of genesis, before block 1): the
+    /// latest block, except while catch-up writes a segment, whose blocks the trie takes at
+    /// its end.
     pub fn latest_state_root(&self) -> Result<(u64, Hash), StoreError> {
         let _held = self.state_lock.read().map_err(|_| StoreError::Db("the state lock is poisoned".into()))?;
-        let height = self.latest_height()?.ok_or_else(|| StoreError::Db("the store holds no chain yet".into()))?;
-        Ok((height, self.trie()?.root()))
+        Ok((self.trie_height()?, self.trie()?.root()))
     }
 
     /// The state root at `version`, which must be the latest block's: the trie keeps no older
@@ -180,11 +198,12 @@ impl Store {
         Ok(root)
     }
 
-    /// The latest value of `key` with a proof against the latest block's state root; `version`
-    /// says which block that is. The trie keeps no older versions (decision 0027).
+    /// The latest value of `key` with a proof against the state root of the latest block the
+    /// trie holds; `version` says which block that is (the latest, but during a catch-up
+    /// segment). The trie keeps no older versions (decision 0027).
     pub fn prove(&self, key: &[u8]) -> Result<StateProof, StoreError> {
         let _held = self.state_lock.read().map_err(|_| StoreError::Db("the state lock is poisoned".into()))?;
-        let version = self.latest_height()?.ok_or_else(|| StoreError::Db("the store holds no chain yet".into()))?;
+        let version = self.trie_height()?;
         let trie = self.trie()?;
         let (value, proof) = trie.prove(key)?;
         Ok(StateProof { key: key.to_vec(), value, version, root: trie.root(), proof: proof.encode() })

@@ -1,26 +1,9 @@
-use std::collections::BTreeMap;
-
 use dojang_crypto::verify_state_proof as verify_proof;
 use dojang_store::{Store, TrieOpened};
-use dojang_types::{Address, Block, BlockHeader, Commit, Hash};
+use dojang_types::{Block, Commit, Hash};
 
-fn header(height: u64, state_root: Hash) -> BlockHeader {
-    BlockHeader {
-        chain_id: "t".into(),
-        height,
-        time_ms: height,
-        prev_hash: Hash::default(),
-        txs_root: Hash::default(),
-        receipts_root: Hash::default(),
-        state_root,
-        validators_hash: Hash::default(),
-        proposer: Address::default(),
-    }
-}
-
-fn changes(pairs: &[(&str, Option<&str>)]) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
-    pairs.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec()))).collect()
-}
+mod common;
+use common::{chain, changes, header, tx};
 
 #[test]
 fn blocks_and_state_survive_reopen_with_proofs() {
@@ -164,48 +147,8 @@ fn out_of_order_blocks_are_refused() {
 
 // ---- integrity on read -------------------------------------------------------------------
 
-use dojang_crypto::Keypair;
 use dojang_store::StoreError;
-use dojang_types::{decode, encode, merkle_root, Receipt, SignedTx, TxBody, TxStatus};
-
-fn tx(n: u64) -> SignedTx {
-    let key = Keypair::ed25519_from_seed([7; 32]);
-    key.sign_tx(TxBody {
-        chain_id: "t".into(),
-        sender: key.public_key(),
-        nonce: n,
-        expires_at_ms: 1_000,
-        module: "anchor".into(),
-        msg: format!("{{\"marker\":\"tx-number-{n:04}\"}}").into_bytes(),
-    })
-}
-
-/// A chain of `blocks` blocks with two transactions each (tx numbers 10h and 10h+1), closed
-/// cleanly. Returns the blocks as committed.
-fn chain(path: &std::path::Path, blocks: u64) -> Vec<(Block, Vec<Receipt>)> {
-    let store = Store::open(path).unwrap();
-    let g = store.prepare_state(0, changes(&[("a", Some("0"))])).unwrap();
-    store.commit_genesis(Hash([1; 32]), &g).unwrap();
-    let mut out = Vec::new();
-    for h in 1..=blocks {
-        let txs = vec![tx(10 * h), tx(10 * h + 1)];
-        let value = format!("state-value-at-{h:04}");
-        let s = store.prepare_state(h, changes(&[(&format!("k{h}"), Some(&value))])).unwrap();
-        let receipts: Vec<Receipt> = txs
-            .iter()
-            .enumerate()
-            .map(|(i, t)| Receipt { tx_id: t.id(), height: h, index: i as u32, result: TxStatus::Ok, events: vec![] })
-            .collect();
-        let mut header = header(h, s.root);
-        header.txs_root = Block::compute_txs_root(&txs);
-        header.receipts_root = merkle_root(&receipts.iter().map(Receipt::commitment_bytes).collect::<Vec<_>>());
-        let block = Block { header, txs };
-        let commit = Commit { height: h, round: 0, block_hash: block.hash(), signatures: vec![] };
-        store.commit_block(&block, &receipts, &commit, &s, true).unwrap();
-        out.push((block, receipts));
-    }
-    out
-}
+use dojang_types::{decode, encode, TxStatus};
 
 /// Flips one byte inside every copy of `needle` in the file (freed pages may hold stale
 /// copies; the live one is among them). Returns how many copies were changed.
