@@ -63,3 +63,44 @@ fn a_certified_block_with_an_altered_signature_is_refused_and_the_blocks_before_
     assert_eq!(follower.ledger.head().0, 1, "block 1 stays applied; neither block 2 nor block 3 is");
     assert_eq!(follower.ledger.committed_tx_count(), 40);
 }
+
+#[test]
+fn subscribers_hear_of_caught_up_blocks_once_their_segment_holds() {
+    let validator = Keypair::generate(Algorithm::Ed25519);
+    let (source, batch) = certified_chain(&validator);
+    let follower = node(&validator);
+    let mut events = follower.ledger.subscribe();
+    assert_eq!(follower.ledger.apply_decided(&batch).unwrap(), 3);
+    let heard: Vec<u64> = std::iter::from_fn(|| events.try_recv().ok()).map(|c| c.block.header.height).collect();
+    assert_eq!(heard, vec![1, 2, 3]);
+    // The state the follower proves is the certified one, at the head.
+    let proof = follower.ledger.store().prove(b"ledger/height").unwrap();
+    let source_proof = source.ledger.store().prove(b"ledger/height").unwrap();
+    assert_eq!((proof.version, proof.root), (source_proof.version, source_proof.root));
+    assert_eq!(proof.version, 3);
+}
+
+#[test]
+fn a_certified_state_root_this_node_does_not_reach_undoes_the_segment_and_tells_no_one() {
+    let validator = Keypair::generate(Algorithm::Ed25519);
+    let (_source, mut batch) = certified_chain(&validator);
+    // Block 3 as validators running other software would have certified it: another root.
+    let mut block: Block = dojang_types::decode(&batch[2].0).unwrap();
+    block.header.state_root = dojang_types::Hash([7; 32]);
+    let forged = (encode(&block), certify(&validator, &block));
+    let honest = std::mem::replace(&mut batch[2], forged);
+
+    let follower = node(&validator);
+    let mut events = follower.ledger.subscribe();
+    let err = follower.ledger.apply_decided(&batch).unwrap_err().to_string();
+    assert!(err.contains("blocks 1 to 3") && err.contains("state root"), "{err}");
+    assert_eq!(follower.ledger.head().0, 0, "the whole segment is undone, the head with it");
+    assert_eq!(follower.ledger.store().latest_height().unwrap(), Some(0));
+    assert!(events.try_recv().is_err(), "no subscriber heard of the undone blocks");
+    assert_eq!(follower.ledger.committed_tx_count(), 0);
+
+    // The certified chain is then taken as usual.
+    batch[2] = honest;
+    assert_eq!(follower.ledger.apply_decided(&batch).unwrap(), 3);
+    assert_eq!(follower.ledger.committed_tx_count(), 120);
+}
